@@ -1,0 +1,39 @@
+import type { KdfParams } from '../crypto/kdf-params';
+import type { ItemDraft, ItemSummary, VaultItem, VaultSettings, VaultState } from './types';
+
+/** The header facts a client needs before it can derive a key: never secret. */
+export interface VaultHeaderInfo {
+  kdf: KdfParams;
+  salt: Uint8Array;
+}
+
+export interface BackendStatus {
+  state: VaultState;
+  header: VaultHeaderInfo | null;
+  settings: VaultSettings;
+  /** Last measured KDF time on this device in ms (plaintext, not secret); null if never measured. */
+  kdfEstimateMs: number | null;
+}
+
+/**
+ * The key-level vault API: it takes derived keys (KEKs), never passphrases. The passphrase → KEK step runs
+ * in a page's Web Worker; this side runs in the extension background or, for the web vault, in the page.
+ * Arguments and results are structured-clone / JSON friendly once bytes are base64-encoded by the transport.
+ */
+export interface VaultBackend {
+  status(): Promise<BackendStatus>;
+  create(args: { kdf: KdfParams; salt: Uint8Array; kek: Uint8Array }): Promise<void>;
+  unlock(args: { kek: Uint8Array }): Promise<void>;
+  lock(): Promise<void>;
+  list(): Promise<ItemSummary[]>;
+  search(args: { query: string }): Promise<ItemSummary[]>;
+  get(args: { id: string }): Promise<VaultItem>;
+  save(args: { draft: ItemDraft }): Promise<VaultItem>;
+  remove(args: { id: string }): Promise<void>;
+  rewrap(args: { currentKek: Uint8Array; kdf: KdfParams; salt: Uint8Array; newKek: Uint8Array }): Promise<void>;
+  exportBackup(args: { kdf: KdfParams; salt: Uint8Array; kek: Uint8Array }): Promise<Uint8Array>;
+  importBackup(args: { file: Uint8Array; kek: Uint8Array }): Promise<{ imported: number }>;
+  setSettings(args: { settings: VaultSettings }): Promise<void>;
+  recordKdfEstimate(args: { ms: number }): Promise<void>;
+  touch(): Promise<void>;
+}

@@ -1,0 +1,4 @@
+import { defineWebExtConfig } from 'wxt';
+
+// `wxt dev` must not try to launch a browser here (no display, no download).
+export default defineWebExtConfig({ disabled: true });
