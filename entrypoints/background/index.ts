@@ -1,2 +1,6 @@
 import { defineBackground } from 'wxt/utils/define-background';
-export default defineBackground(() => {});
+import { startBackgroundVault } from '../../lib/ext/background-vault';
+
+export default defineBackground(() => {
+  startBackgroundVault();
+});

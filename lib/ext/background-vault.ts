@@ -1,0 +1,59 @@
+import { browser } from 'wxt/browser';
+import type { VaultEvent } from '../vault/client';
+import { VaultDb } from '../vault/db';
+import { VaultService } from '../vault/vault-service';
+import { AUTOLOCK_ALARM, Keyholder, runVaultMethod } from './keyholder';
+import { decodeWire, encodeWire, isVaultRpcRequest, VAULT_EVENT_CHANNEL, type VaultEventMessage } from './rpc-protocol';
+
+/** Only our own extension pages may talk to the keyholder: no content scripts, no other extensions. */
+function isTrustedSender(sender: { id?: string; url?: string; tab?: unknown }): boolean {
+  if (sender.id !== browser.runtime.id || !sender.url) return false;
+  return sender.url.startsWith(browser.runtime.getURL('/'));
+}
+
+function broadcast(event: VaultEvent): void {
+  const message: VaultEventMessage = { channel: VAULT_EVENT_CHANNEL, event };
+  // No page open is normal: nobody to tell.
+  browser.runtime.sendMessage(message).catch(() => {});
+}
+
+/**
+ * Wires the keyholder to the browser. Listeners are registered synchronously, as MV3 requires, so a message or
+ * alarm that wakes a stopped worker is delivered.
+ */
+export function startBackgroundVault(): Keyholder {
+  const keyholder = new Keyholder(new VaultService(new VaultDb()), {
+    session: {
+      get: (key) => browser.storage.session.get(key),
+      set: (items) => browser.storage.session.set(items),
+      remove: (key) => browser.storage.session.remove(key),
+    },
+    alarms: {
+      create: (name, info) => browser.alarms.create(name, info),
+      clear: (name) => browser.alarms.clear(name),
+    },
+    broadcast,
+    now: () => Date.now(),
+  });
+
+  browser.runtime.onMessage.addListener((message: unknown, sender, sendResponse) => {
+    if (!isVaultRpcRequest(message)) return undefined;
+    if (!isTrustedSender(sender)) {
+      sendResponse({ ok: false, error: { code: 'forbidden', message: 'Only Clawkeep pages may use the vault.' } });
+      return undefined;
+    }
+    // sendResponse + `return true` is the form both Chromium and WXT's fake browser honour.
+    void runVaultMethod(keyholder, message.method, decodeWire(message.args)).then((response) =>
+      sendResponse(response.ok ? { ok: true, value: encodeWire(response.value) } : response),
+    );
+    return true;
+  });
+
+  browser.alarms.onAlarm.addListener((alarm) => {
+    if (alarm.name === AUTOLOCK_ALARM) void keyholder.checkIdle();
+  });
+
+  // A browser restart always starts locked, even where session storage outlived the browser.
+  browser.runtime.onStartup.addListener(() => void keyholder.lock());
+  return keyholder;
+}

@@ -1,0 +1,57 @@
+import { utf8Encode } from '../bytes';
+import { aeadDecrypt, aeadEncrypt, NONCE_LENGTH, TAG_LENGTH } from '../crypto/aead';
+import { FormatError } from '../errors';
+import { ByteReader, ByteWriter, readTagAndVersion, writeTagAndVersion } from './binary';
+
+/**
+ * Encrypted vault item, format "CKIE" version 1:
+ *   "CKIE" | 0x01 | nonce[24] | XChaCha20-Poly1305 ciphertext + tag
+ * Associated data: "CKIE" | 0x01 | vaultId[16] | kindId u8 | idLength u8 | id (UTF-8)
+ * so a ciphertext only opens as the very item (id, kind) of the very vault it was written for: swapping blobs
+ * between records, kinds or vaults fails authentication.
+ */
+export const ITEM_ENVELOPE_TAG = 'CKIE';
+export const ITEM_ENVELOPE_VERSION = 1;
+
+/** Registry of item kind ids; never reuse a retired id. */
+export const ITEM_KIND_IDS = { secret: 1, agentConfig: 2 } as const;
+export type EnvelopeKind = keyof typeof ITEM_KIND_IDS;
+
+const ITEM_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+
+export interface ItemEnvelopeContext {
+  vaultId: Uint8Array;
+  id: string;
+  kind: EnvelopeKind;
+}
+
+export function itemAssociatedData(ctx: ItemEnvelopeContext): Uint8Array {
+  if (!ITEM_ID_PATTERN.test(ctx.id)) throw new RangeError('item id must be 1..64 characters of [A-Za-z0-9-]');
+  if (ctx.vaultId.length !== 16) throw new RangeError('vaultId must be 16 bytes');
+  const id = utf8Encode(ctx.id);
+  const writer = new ByteWriter();
+  writeTagAndVersion(writer, ITEM_ENVELOPE_TAG, ITEM_ENVELOPE_VERSION);
+  return writer.bytes(ctx.vaultId).u8(ITEM_KIND_IDS[ctx.kind]).u8(id.length).bytes(id).finish();
+}
+
+export function sealItem(vaultKey: Uint8Array, ctx: ItemEnvelopeContext, plaintext: Uint8Array, nonce?: Uint8Array): Uint8Array {
+  const sealed = aeadEncrypt(vaultKey, plaintext, itemAssociatedData(ctx), nonce);
+  const writer = new ByteWriter();
+  writeTagAndVersion(writer, ITEM_ENVELOPE_TAG, ITEM_ENVELOPE_VERSION);
+  return writer.bytes(sealed.nonce).bytes(sealed.ciphertext).finish();
+}
+
+export function decodeItemEnvelope(bytes: Uint8Array): { nonce: Uint8Array; ciphertext: Uint8Array } {
+  const reader = new ByteReader(bytes, 'Item envelope');
+  readTagAndVersion(reader, ITEM_ENVELOPE_TAG, ITEM_ENVELOPE_VERSION, 'vault item');
+  const nonce = reader.take(NONCE_LENGTH);
+  const ciphertext = reader.rest();
+  if (ciphertext.length < TAG_LENGTH) throw new FormatError('Item envelope is truncated.');
+  return { nonce, ciphertext };
+}
+
+/** @throws FormatError for a malformed envelope; DecryptError when it does not authenticate for `ctx`. */
+export function openItem(vaultKey: Uint8Array, ctx: ItemEnvelopeContext, envelope: Uint8Array): Uint8Array {
+  const { nonce, ciphertext } = decodeItemEnvelope(envelope);
+  return aeadDecrypt(vaultKey, nonce, ciphertext, itemAssociatedData(ctx));
+}

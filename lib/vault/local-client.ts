@@ -1,0 +1,105 @@
+import type { KdfRunner } from '../crypto/kdf-runner';
+import type { BackendStatus, VaultBackend } from './backend';
+import type { VaultClient, VaultEvent } from './client';
+import { VaultDb } from './db';
+import { VaultEvents } from './events';
+import { IdleTimer } from './idle-timer';
+import { PassphraseVaultClient } from './passphrase-client';
+import { VaultService } from './vault-service';
+
+const CHANNEL = 'clawkeep-web-vault';
+
+/**
+ * The web vault's backend: the key lives in this page's memory only (a reload locks), data in this origin's
+ * IndexedDB. Other tabs of the same origin hear about item changes so their decrypted caches never go stale.
+ */
+class PageVaultBackend implements VaultBackend {
+  private readonly idle = new IdleTimer(() => void this.lock());
+  private readonly channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : null;
+
+  constructor(
+    private readonly service: VaultService,
+    private readonly events: VaultEvents,
+  ) {
+    this.channel?.addEventListener('message', (e: MessageEvent<VaultEvent>) => {
+      if (e.data?.type === 'items-changed') {
+        service.invalidateCache();
+        events.emit({ type: 'items-changed' });
+      }
+    });
+  }
+
+  private changed(): void {
+    this.events.emit({ type: 'items-changed' });
+    this.channel?.postMessage({ type: 'items-changed' } satisfies VaultEvent);
+  }
+
+  private async afterUnlock(): Promise<void> {
+    const { settings } = await this.service.status();
+    this.idle.configure(settings.autoLockSeconds);
+    this.events.emit({ type: 'unlocked' });
+  }
+
+  status(): Promise<BackendStatus> {
+    return this.service.status();
+  }
+  async create(args: Parameters<VaultBackend['create']>[0]) {
+    await this.service.create(args);
+    await this.afterUnlock();
+  }
+  async unlock(args: Parameters<VaultBackend['unlock']>[0]) {
+    await this.service.unlock(args);
+    await this.afterUnlock();
+  }
+  async lock() {
+    this.idle.stop();
+    await this.service.lock();
+    this.events.emit({ type: 'locked' });
+  }
+  list() {
+    return this.service.list();
+  }
+  search(args: { query: string }) {
+    return this.service.search(args);
+  }
+  get(args: { id: string }) {
+    return this.service.get(args);
+  }
+  async save(args: Parameters<VaultBackend['save']>[0]) {
+    const item = await this.service.save(args);
+    this.changed();
+    return item;
+  }
+  async remove(args: { id: string }) {
+    await this.service.remove(args);
+    this.changed();
+  }
+  rewrap(args: Parameters<VaultBackend['rewrap']>[0]) {
+    return this.service.rewrap(args);
+  }
+  exportBackup(args: Parameters<VaultBackend['exportBackup']>[0]) {
+    return this.service.exportBackup(args);
+  }
+  async importBackup(args: Parameters<VaultBackend['importBackup']>[0]) {
+    const result = await this.service.importBackup(args);
+    this.changed();
+    return result;
+  }
+  async setSettings(args: Parameters<VaultBackend['setSettings']>[0]) {
+    await this.service.setSettings(args);
+    if (this.service.isUnlocked) this.idle.configure(args.settings.autoLockSeconds);
+    this.events.emit({ type: 'settings-changed' });
+  }
+  recordKdfEstimate(args: { ms: number }) {
+    return this.service.recordKdfEstimate(args);
+  }
+  async touch() {
+    if (this.service.isUnlocked) this.idle.touch();
+  }
+}
+
+/** The web vault's VaultClient: same UI contract as the extension's, with the key held in this page. */
+export function createLocalVaultClient(kdf: KdfRunner, db: VaultDb = new VaultDb()): VaultClient {
+  const events = new VaultEvents();
+  return new PassphraseVaultClient(new PageVaultBackend(new VaultService(db), events), kdf, events);
+}

@@ -1,0 +1,158 @@
+import { randomBytes, utf8Encode, wipe } from '../bytes';
+import { SALT_LENGTH, type KdfParams } from '../crypto/kdf-params';
+import type { KdfRunner } from '../crypto/kdf-runner';
+import { ClawkeepError } from '../errors';
+import { decodeBackupFile } from '../format/backup-file';
+import type { VaultBackend } from './backend';
+import type { KdfProgress, VaultClient, VaultEvent, VaultStatus } from './client';
+import type { ItemDraft, VaultSettings } from './types';
+
+const TOUCH_THROTTLE_MS = 5_000;
+const PROGRESS_TICK_MS = 100;
+
+/** NFKC so the same passphrase typed on two keyboards or OSes derives the same key. */
+function passphraseBytes(passphrase: string): Uint8Array {
+  return utf8Encode(passphrase.normalize('NFKC'));
+}
+
+function sameKdf(a: KdfParams | null | undefined, b: KdfParams): boolean {
+  return !!a && JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The passphrase-level vault API shared by the extension and the web vault: derives keys with the injected KDF
+ * runner (a Web Worker in browsers) and hands only derived keys to the backend.
+ */
+export class PassphraseVaultClient implements VaultClient {
+  private lastTouch = 0;
+
+  constructor(
+    private readonly backend: VaultBackend,
+    private readonly kdf: KdfRunner,
+    private readonly events: { subscribe(listener: (event: VaultEvent) => void): () => void },
+  ) {}
+
+  async status(): Promise<VaultStatus> {
+    const s = await this.backend.status();
+    return { state: s.state, kdf: s.header?.kdf ?? null, settings: s.settings };
+  }
+
+  private async header() {
+    const s = await this.backend.status();
+    if (!s.header) throw new ClawkeepError('vault_missing', 'There is no vault yet. Create one first.');
+    return { ...s.header, estimate: s.kdfEstimateMs };
+  }
+
+  /** Runs the KDF in the runner, reporting elapsed time so the UI can draw progress. */
+  private async derive(
+    passphrase: string,
+    salt: Uint8Array,
+    params: KdfParams,
+    expectedMs: number | null,
+    onProgress?: (p: KdfProgress) => void,
+  ): Promise<{ kek: Uint8Array; ms: number }> {
+    const started = performance.now();
+    const tick = onProgress && setInterval(() => onProgress({ elapsedMs: performance.now() - started, expectedMs }), PROGRESS_TICK_MS);
+    onProgress?.({ elapsedMs: 0, expectedMs });
+    const bytes = passphraseBytes(passphrase);
+    try {
+      const kek = await this.kdf.derive(bytes, salt, params);
+      return { kek, ms: performance.now() - started };
+    } finally {
+      wipe(bytes);
+      if (tick) clearInterval(tick);
+    }
+  }
+
+  async create(passphrase: string, kdf: KdfParams, onProgress?: (p: KdfProgress) => void): Promise<void> {
+    if (passphrase.length === 0) throw new ClawkeepError('item_invalid', 'Choose a passphrase.');
+    const salt = randomBytes(SALT_LENGTH);
+    const { kek, ms } = await this.derive(passphrase, salt, kdf, null, onProgress);
+    await this.backend.create({ kdf, salt, kek });
+    await this.backend.recordKdfEstimate({ ms });
+  }
+
+  async unlock(passphrase: string, onProgress?: (p: KdfProgress) => void): Promise<void> {
+    const header = await this.header();
+    const { kek, ms } = await this.derive(passphrase, header.salt, header.kdf, header.estimate, onProgress);
+    await this.backend.unlock({ kek });
+    await this.backend.recordKdfEstimate({ ms });
+  }
+
+  lock(): Promise<void> {
+    return this.backend.lock();
+  }
+
+  list() {
+    return this.backend.list();
+  }
+
+  search(query: string) {
+    return this.backend.search({ query });
+  }
+
+  get(id: string) {
+    return this.backend.get({ id });
+  }
+
+  save(draft: ItemDraft) {
+    return this.backend.save({ draft });
+  }
+
+  remove(id: string) {
+    return this.backend.remove({ id });
+  }
+
+  async changePassphrase(current: string, next: string, kdf: KdfParams, onProgress?: (p: KdfProgress) => void): Promise<void> {
+    if (next.length === 0) throw new ClawkeepError('item_invalid', 'Choose a new passphrase.');
+    const header = await this.header();
+    const { kek: currentKek } = await this.derive(current, header.salt, header.kdf, header.estimate, onProgress);
+    const salt = randomBytes(SALT_LENGTH);
+    let newKek: Uint8Array;
+    try {
+      newKek = (await this.derive(next, salt, kdf, sameKdf(header.kdf, kdf) ? header.estimate : null, onProgress)).kek;
+    } catch (err) {
+      wipe(currentKek);
+      throw err;
+    }
+    await this.backend.rewrap({ currentKek, kdf, salt, newKek });
+  }
+
+  async measureKdf(kdf: KdfParams): Promise<number> {
+    const { kek, ms } = await this.derive('clawkeep-measure', randomBytes(SALT_LENGTH), kdf, null);
+    wipe(kek);
+    return Math.round(ms);
+  }
+
+  async exportBackup(backupPassphrase: string, onProgress?: (p: KdfProgress) => void): Promise<Uint8Array> {
+    if (backupPassphrase.length === 0) throw new ClawkeepError('item_invalid', 'Choose a backup passphrase.');
+    const header = await this.header();
+    const salt = randomBytes(SALT_LENGTH);
+    const { kek } = await this.derive(backupPassphrase, salt, header.kdf, header.estimate, onProgress);
+    return this.backend.exportBackup({ kdf: header.kdf, salt, kek });
+  }
+
+  async importBackup(file: Uint8Array, backupPassphrase: string, onProgress?: (p: KdfProgress) => void) {
+    // Parse first: a damaged or hostile file is refused before any key derivation runs.
+    const parsed = decodeBackupFile(file);
+    const { kek } = await this.derive(backupPassphrase, parsed.salt, parsed.kdf, null, onProgress);
+    return this.backend.importBackup({ file, kek });
+  }
+
+  setSettings(settings: VaultSettings) {
+    return this.backend.setSettings({ settings });
+  }
+
+  touch(): void {
+    const now = Date.now();
+    if (now - this.lastTouch < TOUCH_THROTTLE_MS) return;
+    this.lastTouch = now;
+    this.backend.touch().catch(() => {
+      // A missed activity ping only means the vault may lock a little earlier.
+    });
+  }
+
+  subscribe(listener: (event: VaultEvent) => void): () => void {
+    return this.events.subscribe(listener);
+  }
+}

@@ -1,0 +1,286 @@
+import { randomBytes, wipe } from '../bytes';
+import { assertKdfParams } from '../crypto/kdf-params';
+import { ClawkeepError, VaultLockedError } from '../errors';
+import { openItem, sealItem } from '../format/item-envelope';
+import { decodeVaultHeader, encodeVaultHeader, openVaultHeader, sealVaultHeader, VAULT_ID_LENGTH } from '../format/vault-header';
+import type { BackendStatus, VaultBackend } from './backend';
+import { exportItemsToBackup, readItemsFromBackup } from './backup';
+import type { ItemRecord, VaultDb } from './db';
+import { expiryState } from './expiry';
+import { decodeFields, encodeFields, normalizeDraft, normalizeSettings } from './item-codec';
+import { guardStorage } from './storage-errors';
+import type { ItemDraft, ItemSummary, VaultItem, VaultSettings } from './types';
+
+export const DEFAULT_SETTINGS: VaultSettings = { autoLockSeconds: 15 * 60 };
+
+interface Unlocked {
+  vaultKey: Uint8Array;
+  vaultId: Uint8Array;
+}
+
+/**
+ * The key-level vault: holds the vault key while unlocked, encrypts on write, decrypts on read.
+ * Runs wherever the key may live: the extension background, or the web vault page. KEKs passed in are consumed
+ * (wiped) once used, because every caller hands over a copy that crossed a message channel or a worker.
+ */
+export class VaultService implements VaultBackend {
+  private unlocked: Unlocked | null = null;
+  /** Decrypted summaries, built on first list after unlock; wiped on lock. */
+  private summaries: Map<string, ItemSummary> | null = null;
+
+  constructor(
+    private readonly db: VaultDb,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get isUnlocked(): boolean {
+    return this.unlocked !== null;
+  }
+
+  async status(): Promise<BackendStatus> {
+    return guardStorage(async () => {
+      const [header, settings, estimate] = await Promise.all([
+        this.db.meta.get('header'),
+        this.db.meta.get('settings'),
+        this.db.meta.get('kdfEstimateMs'),
+      ]);
+      const parsed = header?.key === 'header' ? decodeVaultHeader(header.value) : null;
+      return {
+        state: !parsed ? 'uninitialized' : this.unlocked ? 'unlocked' : 'locked',
+        header: parsed && { kdf: parsed.kdf, salt: parsed.salt },
+        settings: settings?.key === 'settings' ? normalizeSettings(settings.value) : DEFAULT_SETTINGS,
+        kdfEstimateMs: estimate?.key === 'kdfEstimateMs' ? estimate.value : null,
+      };
+    });
+  }
+
+  private async readHeader() {
+    const record = await guardStorage(() => this.db.meta.get('header'));
+    if (record?.key !== 'header') throw new ClawkeepError('vault_missing', 'There is no vault yet. Create one first.');
+    return decodeVaultHeader(record.value);
+  }
+
+  async create({ kdf, salt, kek }: { kdf: Parameters<typeof assertKdfParams>[0]; salt: Uint8Array; kek: Uint8Array }): Promise<void> {
+    try {
+      const vaultKey = randomBytes(32);
+      const vaultId = randomBytes(VAULT_ID_LENGTH);
+      const header = encodeVaultHeader(sealVaultHeader({ vaultId, kdf, salt, kek, vaultKey }));
+      await guardStorage(() =>
+        this.db.transaction('rw', this.db.meta, async () => {
+          if (await this.db.meta.get('header')) throw new ClawkeepError('vault_exists', 'A vault already exists here.');
+          await this.db.meta.put({ key: 'header', value: header });
+        }),
+      );
+      this.setUnlocked({ vaultKey, vaultId });
+    } finally {
+      wipe(kek);
+    }
+  }
+
+  async unlock({ kek }: { kek: Uint8Array }): Promise<void> {
+    try {
+      const header = await this.readHeader();
+      const vaultKey = openVaultHeader(header, kek);
+      this.setUnlocked({ vaultKey, vaultId: header.vaultId });
+    } finally {
+      wipe(kek);
+    }
+  }
+
+  /** Restores an unlocked state from a key kept in session memory (MV3 worker restart). */
+  async resume(vaultKey: Uint8Array, vaultId: Uint8Array): Promise<boolean> {
+    const header = await this.readHeader().catch(() => null);
+    if (!header || header.vaultId.length !== vaultId.length || header.vaultId.some((b, i) => b !== vaultId[i])) {
+      wipe(vaultKey);
+      return false;
+    }
+    this.setUnlocked({ vaultKey, vaultId: header.vaultId });
+    return true;
+  }
+
+  /** Copies of the unlocked key material, for the background's session write-through. */
+  exportSessionKey(): { vaultKey: Uint8Array; vaultId: Uint8Array } {
+    const u = this.requireUnlocked();
+    return { vaultKey: u.vaultKey.slice(), vaultId: u.vaultId.slice() };
+  }
+
+  private setUnlocked(next: Unlocked): void {
+    this.lockNow();
+    this.unlocked = next;
+  }
+
+  private lockNow(): void {
+    if (this.unlocked) wipe(this.unlocked.vaultKey);
+    this.unlocked = null;
+    this.summaries = null;
+  }
+
+  async lock(): Promise<void> {
+    this.lockNow();
+  }
+
+  private requireUnlocked(): Unlocked {
+    if (!this.unlocked) throw new VaultLockedError();
+    return this.unlocked;
+  }
+
+  /** Drops the decrypted summary cache (another context changed the stored items). */
+  invalidateCache(): void {
+    this.summaries = null;
+  }
+
+  private decryptRecord(record: ItemRecord, u: Unlocked): VaultItem {
+    const plaintext = openItem(u.vaultKey, { vaultId: u.vaultId, id: record.id, kind: record.kind }, record.envelope);
+    try {
+      const fields = decodeFields(record.kind, plaintext);
+      const { id, kind, revision, createdAt, updatedAt } = record;
+      return { id, kind, revision, createdAt, updatedAt, fields } as VaultItem;
+    } finally {
+      wipe(plaintext);
+    }
+  }
+
+  private summarize(item: VaultItem): ItemSummary {
+    const expiresAt = item.kind === 'secret' ? item.fields.expiresAt : null;
+    return {
+      id: item.id,
+      kind: item.kind,
+      name: item.fields.name,
+      tags: item.kind === 'secret' ? item.fields.tags : [],
+      revision: item.revision,
+      createdAt: item.createdAt,
+      updatedAt: item.updatedAt,
+      expiresAt,
+      expiry: expiryState(expiresAt, this.now()),
+    };
+  }
+
+  private async summaryMap(): Promise<Map<string, ItemSummary>> {
+    const u = this.requireUnlocked();
+    if (this.summaries) return this.summaries;
+    const records = await guardStorage(() => this.db.items.toArray());
+    const map = new Map<string, ItemSummary>();
+    for (const record of records) map.set(record.id, this.summarize(this.decryptRecord(record, u)));
+    if (this.unlocked === u) this.summaries = map;
+    return map;
+  }
+
+  async list(): Promise<ItemSummary[]> {
+    const now = this.now();
+    return [...(await this.summaryMap()).values()]
+      .map((s) => ({ ...s, expiry: expiryState(s.expiresAt, now) }))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  }
+
+  async search({ query }: { query: string }): Promise<ItemSummary[]> {
+    const terms = query.toLowerCase().split(/\s+/).filter(Boolean);
+    const all = await this.list();
+    if (terms.length === 0) return all;
+    return all.filter((s) => {
+      const haystack = [s.name, ...s.tags].join(' ').toLowerCase();
+      return terms.every((t) => haystack.includes(t));
+    });
+  }
+
+  async get({ id }: { id: string }): Promise<VaultItem> {
+    const u = this.requireUnlocked();
+    const record = await guardStorage(() => this.db.items.get(id));
+    if (!record) throw new ClawkeepError('item_not_found', 'That item no longer exists.');
+    return this.decryptRecord(record, u);
+  }
+
+  async save({ draft }: { draft: ItemDraft }): Promise<VaultItem> {
+    const u = this.requireUnlocked();
+    const clean = normalizeDraft(draft);
+    const now = this.now();
+    const item = await guardStorage(() =>
+      this.db.transaction('rw', this.db.items, async () => {
+        const existing = clean.id ? await this.db.items.get(clean.id) : undefined;
+        if (clean.id && !existing) throw new ClawkeepError('item_not_found', 'That item no longer exists.');
+        if (existing && existing.kind !== clean.kind) throw new ClawkeepError('item_invalid', 'An item cannot change its kind.');
+        const id = existing?.id ?? crypto.randomUUID();
+        const plaintext = encodeFields(clean.fields);
+        const record: ItemRecord = {
+          id,
+          kind: clean.kind,
+          revision: (existing?.revision ?? 0) + 1,
+          createdAt: existing?.createdAt ?? now,
+          updatedAt: now,
+          envelope: sealItem(u.vaultKey, { vaultId: u.vaultId, id, kind: clean.kind }, plaintext),
+        };
+        wipe(plaintext);
+        await this.db.items.put(record);
+        return { ...record, fields: clean.fields } as VaultItem & { envelope?: Uint8Array };
+      }),
+    );
+    delete item.envelope;
+    this.summaries?.set(item.id, this.summarize(item));
+    return item;
+  }
+
+  async remove({ id }: { id: string }): Promise<void> {
+    this.requireUnlocked();
+    await guardStorage(() => this.db.items.delete(id));
+    this.summaries?.delete(id);
+  }
+
+  /** Passphrase or KDF change: only the wrapped vault key changes; items stay as they are. */
+  async rewrap(args: { currentKek: Uint8Array; kdf: Parameters<typeof assertKdfParams>[0]; salt: Uint8Array; newKek: Uint8Array }): Promise<void> {
+    try {
+      const u = this.requireUnlocked();
+      const header = await this.readHeader();
+      const vaultKey = openVaultHeader(header, args.currentKek);
+      const next = encodeVaultHeader(sealVaultHeader({ vaultId: header.vaultId, kdf: args.kdf, salt: args.salt, kek: args.newKek, vaultKey }));
+      const sameKey = vaultKey.every((b, i) => b === u.vaultKey[i]);
+      wipe(vaultKey);
+      if (!sameKey) throw new ClawkeepError('vault_exists', 'The stored vault changed; unlock again before changing the passphrase.');
+      await guardStorage(() => this.db.meta.put({ key: 'header', value: next }));
+    } finally {
+      wipe(args.currentKek, args.newKek);
+    }
+  }
+
+  async exportBackup({ kdf, salt, kek }: { kdf: Parameters<typeof assertKdfParams>[0]; salt: Uint8Array; kek: Uint8Array }): Promise<Uint8Array> {
+    try {
+      const u = this.requireUnlocked();
+      const records = await guardStorage(() => this.db.items.toArray());
+      const items = records.map((r) => this.decryptRecord(r, u));
+      return exportItemsToBackup(items, { kdf, salt, kek, exportedAt: this.now() });
+    } finally {
+      wipe(kek);
+    }
+  }
+
+  /** All-or-nothing: every item is decrypted and validated before one transaction writes them all. */
+  async importBackup({ file, kek }: { file: Uint8Array; kek: Uint8Array }): Promise<{ imported: number }> {
+    try {
+      const u = this.requireUnlocked();
+      const items = readItemsFromBackup(file, kek);
+      const records: ItemRecord[] = items.map((item) => {
+        const plaintext = encodeFields(item.fields);
+        const envelope = sealItem(u.vaultKey, { vaultId: u.vaultId, id: item.id, kind: item.kind }, plaintext);
+        wipe(plaintext);
+        const { id, kind, revision, createdAt, updatedAt } = item;
+        return { id, kind, revision, createdAt, updatedAt, envelope };
+      });
+      await guardStorage(() => this.db.transaction('rw', this.db.items, () => this.db.items.bulkPut(records)));
+      this.summaries = null;
+      return { imported: records.length };
+    } finally {
+      wipe(kek);
+    }
+  }
+
+  async setSettings({ settings }: { settings: VaultSettings }): Promise<void> {
+    const clean = normalizeSettings(settings);
+    await guardStorage(() => this.db.meta.put({ key: 'settings', value: clean }));
+  }
+
+  async recordKdfEstimate({ ms }: { ms: number }): Promise<void> {
+    if (!Number.isFinite(ms) || ms < 0) return;
+    await guardStorage(() => this.db.meta.put({ key: 'kdfEstimateMs', value: Math.round(ms) }));
+  }
+
+  /** Idle tracking belongs to whoever holds the key (background or page); the store itself has nothing to do. */
+  async touch(): Promise<void> {}
+}
