@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { UsageError, type Command } from '../command';
+import { startWebServer } from '../web-server';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Resolves on the first SIGINT/SIGTERM. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+export function parsePort(value: string | undefined): number {
+  if (value === undefined) return 0;
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new UsageError(`--port must be 0-65535, got "${value}"`);
+  return Number(value);
+}
+
+export const webCommand: Command = {
+  name: 'web',
+  summary: 'serve the built web vault on 127.0.0.1',
+  usage: [
+    'Usage: clawkeep web [--port N] [--dir DIR]',
+    '',
+    '  --port N   port on 127.0.0.1 (default: a free port)',
+    '  --dir DIR  built web vault (default: dist/web of this checkout; build it with `npm run build:web`)',
+  ].join('\n'),
+  async run(argv) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        options: { port: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+        strict: true,
+        allowPositionals: false,
+      }));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (values.help) {
+      console.log(this.usage);
+      return 0;
+    }
+    const port = parsePort(values.port);
+    const dir = values.dir ? path.resolve(values.dir) : path.join(REPO_ROOT, 'dist', 'web');
+    const server = await startWebServer({ dir, port });
+    console.log(`listening on ${server.url}`);
+    await untilSignal();
+    await server.close();
+    return 0;
+  },
+};

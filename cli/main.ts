@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { UsageError, type Command } from './command';
+import { webCommand } from './commands/web';
+
+/** Add later subcommands (hub, agent, verify-quote, seal, audit) here, one module each under `cli/commands/`. */
+export const COMMANDS: readonly Command[] = [webCommand];
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'Usage: clawkeep <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options:',
+    '  -h, --help     show this help (or `clawkeep <command> --help`)',
+    '  -v, --version  print the version',
+  ].join('\n');
+}
+
+/** Runs the CLI and resolves with the exit code: 0 ok, 1 failure, 2 usage error. */
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    const out = first === undefined ? console.error : console.log;
+    out(usage());
+    return first === undefined ? 2 : 0;
+  }
+  if (first === '-v' || first === '--version') {
+    console.log(version());
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === first);
+  if (!command) {
+    console.error(`clawkeep: unknown command "${first}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`clawkeep ${command.name}: ${err.message}\n\n${command.usage}`);
+      return 2;
+    }
+    console.error(`clawkeep ${command.name}: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}

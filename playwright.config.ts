@@ -1,0 +1,18 @@
+import { defineConfig } from '@playwright/test';
+
+// E2E against the built extension (.output/chrome-mv3) in Debian's Chromium; see test/e2e/fixtures.ts.
+// No `projects`/browser downloads: the fixture launches CHROMIUM_PATH (default /usr/bin/chromium) itself.
+export default defineConfig({
+  testDir: 'test/e2e',
+  // One persistent Chromium profile at a time: extension tests share the unpacked build and a 2-core box.
+  workers: 1,
+  fullyParallel: false,
+  // Generous: a cold Chromium launch plus Argon2id at 64 MiB takes seconds on slow CI machines.
+  timeout: 90_000,
+  expect: { timeout: 15_000 },
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [['list']],
+  outputDir: 'test-results',
+  use: { trace: 'retain-on-failure', actionTimeout: 15_000, navigationTimeout: 30_000 },
+});

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// `npm run bench`: performance numbers, each a ratio against a reference measured in the same run.
+// Never part of `npm test`, never asserts on timings. Exits non-zero only if a benchmark could not run or a
+// correctness cross-check inside it failed (e.g. Argon2id outputs differ), so that is not hidden.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT, bin, ensureChromium, ensureDeps, run } from './lib/ensure.mjs';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const rows = []; // { bench, value, reference, ratio, note }
+const results = {};
+let problems = 0;
+
+const fmtMs = (ms) => `${ms.toFixed(0)} ms`;
+const fmtBytes = (b) => (b >= 1024 * 1024 ? `${(b / 1024 / 1024).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
+
+async function section(name, fn) {
+  console.log(`\n━━ ${name}`);
+  try {
+    await fn();
+  } catch (err) {
+    problems++;
+    console.error(`[bench] ${name} could not run: ${err instanceof Error ? err.message : err}`);
+    rows.push({ bench: name, value: 'n/a', reference: 'n/a', ratio: 'n/a', note: 'did not run (see above)' });
+  }
+}
+
+await ensureDeps();
+const chromiumPath = await ensureChromium();
+
+await section('build chrome-mv3', async () => {
+  const { code } = await run(bin('wxt'), ['build']);
+  if (code !== 0) throw new Error(`wxt build failed (exit ${code})`);
+});
+
+// (a) Argon2id, default vault parameters: shipped extension worker in Chromium vs the reference C CLI.
+await section('Argon2id m=64MiB t=3 p=4', async () => {
+  const { benchArgon2 } = await import('../bench/argon2.mjs');
+  const r = await benchArgon2({ extensionDir: path.join(ROOT, '.output', 'chrome-mv3'), chromiumPath, runs: RUNS });
+  results.argon2id = r;
+  console.log(`native argon2 CLI median ${fmtMs(r.nativeMs)}; Chromium worker median ${fmtMs(r.browserMs)} (first call ${fmtMs(r.browserColdMs)}); ratio ${r.ratio.toFixed(2)}x`);
+  console.log(`outputs ${r.identical ? 'byte-identical' : 'DIFFER'}: ${r.keyHex}${r.identical ? '' : ` vs ${r.browserHexes.join(', ')}`}`);
+  if (!r.identical) problems++;
+  rows.push({
+    bench: `Argon2id 64MiB/t3/p4, median of ${r.runs}`,
+    value: `${fmtMs(r.browserMs)} Chromium worker`,
+    reference: `${fmtMs(r.nativeMs)} argon2 CLI`,
+    ratio: `${r.ratio.toFixed(2)}x`,
+    note: r.identical ? `identical output; cold ${fmtMs(r.browserColdMs)}` : 'OUTPUTS DIFFER',
+  });
+});
+
+// (b) Zip sizes for the stores vs the unpacked builds.
+await section('zip sizes', async () => {
+  const { benchZipSizes } = await import('../bench/zip-size.mjs');
+  const zips = await benchZipSizes({ root: ROOT, run, wxt: bin('wxt') });
+  results.zips = zips;
+  for (const z of zips) {
+    console.log(`${z.zip}: ${z.zipBytes} bytes zipped, ${z.unpackedBytes} bytes unpacked, ratio ${z.ratio.toFixed(3)}`);
+    rows.push({ bench: `zip ${z.target}`, value: fmtBytes(z.zipBytes), reference: `${fmtBytes(z.unpackedBytes)} unpacked`, ratio: z.ratio.toFixed(3), note: z.zip });
+  }
+});
+
+// (c) ─── TODO(vault): "unlock and list a 10,000-item vault" ──────────────────────────────────────────────────
+// Reserved for the vault engineer: add bench/vault-10k.mjs and call it here with section(...), pushing one row
+// (value = unlock+list time, reference = a baseline measured in the same run, e.g. the Argon2id derive alone).
+// Not implemented yet; deliberately reported as such rather than faked.
+rows.push({ bench: 'unlock + list 10,000-item vault', value: '-', reference: '-', ratio: '-', note: 'not implemented yet' });
+// ──────────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+const cols = ['bench', 'value', 'reference', 'ratio', 'note'];
+const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+const line = (r) => cols.map((c, i) => String(r[c]).padEnd(widths[i])).join('  ').trimEnd();
+console.log(`\n━━ results\n${line(Object.fromEntries(cols.map((c) => [c, c])))}\n${widths.map((w) => '─'.repeat(w)).join('  ')}`);
+for (const r of rows) console.log(line(r));
+
+const dir = path.join(ROOT, 'bench', 'results');
+mkdirSync(dir, { recursive: true });
+const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, results, rows }, null, 2) + '\n');
+console.log(`\nsaved ${path.relative(ROOT, file)}`);
+process.exit(problems ? 1 : 0);

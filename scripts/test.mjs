@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// `npm test`: install if needed, typecheck, build, lint the Firefox build, unit tests, e2e tests.
+// Children stream their output; counts come from their JSON reports. The last line is `N passed, N failed`
+// (plus `, N skipped`), because CI reads that line and not Vitest's or Playwright's own summaries.
+// Node builtins only until ensureDeps() has installed node_modules.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ROOT, bin, ensureChromium, ensureDeps, run } from './lib/ensure.mjs';
+
+/** @typedef {{ name: string, passed: number, failed: number, skipped: number, note?: string, seconds: number }} Suite */
+/** @type {Suite[]} */
+const suites = [];
+const tmp = mkdtempSync(path.join(tmpdir(), 'clawkeep-test-'));
+
+const banner = (title) => console.log(`\n━━ ${title} ${'━'.repeat(Math.max(0, 70 - title.length))}`);
+
+/** Runs one step; `fn` returns counts, a thrown error counts as one failure ("crashed"). */
+async function step(name, fn) {
+  banner(name);
+  const t0 = performance.now();
+  let result;
+  try {
+    result = await fn();
+  } catch (err) {
+    console.error(`[test] ${name} crashed: ${err instanceof Error ? err.message : err}`);
+    result = { passed: 0, failed: 1, skipped: 0, note: 'crashed' };
+  }
+  const suite = { name, skipped: 0, ...result, seconds: (performance.now() - t0) / 1000 };
+  suites.push(suite);
+  return suite.failed === 0;
+}
+
+/** A step that is one check: exit code 0 passes. */
+const check = (cmd, args, opts) => async () => {
+  const { code } = await run(cmd, args, opts);
+  return code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1, note: `exit ${code}` };
+};
+
+const skip = (name, why) => {
+  banner(name);
+  console.log(`[test] not run: ${why}`);
+  suites.push({ name, passed: 0, failed: 1, skipped: 0, note: `not run: ${why}`, seconds: 0 });
+};
+
+function readJson(file, what) {
+  if (!existsSync(file)) throw new Error(`${what} wrote no JSON report (${file})`);
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+async function webExtLint() {
+  const { code, stdout } = await run(bin('web-ext'), ['lint', '-s', '.output/firefox-mv2', '--output', 'json', '--no-config-discovery'], {
+    capture: true,
+  });
+  const report = JSON.parse(stdout.slice(stdout.indexOf('{')));
+  for (const kind of ['errors', 'warnings', 'notices']) {
+    for (const m of report[kind] ?? []) console.log(`  ${kind.slice(0, -1)} ${m.code}: ${m.message} (${m.file ?? '-'})`);
+  }
+  const { errors, warnings, notices } = report.summary;
+  console.log(`[test] web-ext lint: ${errors} errors, ${warnings} warnings, ${notices} notices (exit ${code})`);
+  return errors === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1, note: `${errors} lint errors` };
+}
+
+async function vitest() {
+  const out = path.join(tmp, 'vitest.json');
+  const { code } = await run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
+  const r = readJson(out, 'vitest');
+  // A file that fails to load (syntax error, throwing import) has no failed tests; count it as a failure too.
+  const brokenFiles = (r.testResults ?? []).filter(
+    (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+  ).length;
+  const suite = {
+    passed: r.numPassedTests,
+    failed: r.numFailedTests + brokenFiles,
+    skipped: r.numPendingTests + (r.numTodoTests ?? 0),
+    note: brokenFiles ? `${brokenFiles} file(s) failed to load` : undefined,
+  };
+  if (code !== 0 && suite.failed === 0) return { ...suite, failed: 1, note: `exit ${code} with no failed test` };
+  return suite;
+}
+
+async function playwright() {
+  const out = path.join(tmp, 'playwright.json');
+  const { code } = await run(bin('playwright'), ['test', '--reporter=list,json'], {
+    env: { PLAYWRIGHT_JSON_OUTPUT_NAME: out, PLAYWRIGHT_FORCE_TTY: '0' },
+  });
+  const r = readJson(out, 'playwright');
+  const s = r.stats ?? {};
+  const globalErrors = (r.errors ?? []).length;
+  const suite = {
+    passed: (s.expected ?? 0) + (s.flaky ?? 0),
+    failed: (s.unexpected ?? 0) + globalErrors,
+    skipped: s.skipped ?? 0,
+    note: globalErrors ? `${globalErrors} error(s) outside tests` : s.flaky ? `${s.flaky} flaky` : undefined,
+  };
+  if (code !== 0 && suite.failed === 0) return { ...suite, failed: 1, note: `exit ${code} with no failed test` };
+  return suite;
+}
+
+async function main() {
+  const t0 = performance.now();
+  try {
+    await ensureDeps();
+    await ensureChromium();
+  } catch (err) {
+    console.error(`[test] setup failed: ${err.message}`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+
+  await step('typecheck (tsc --noEmit)', check(bin('tsc'), ['--noEmit']));
+  const chromeOk = await step('build chrome-mv3 (wxt build)', check(bin('wxt'), ['build']));
+  const firefoxOk = await step('build firefox-mv2 (wxt build -b firefox)', check(bin('wxt'), ['build', '-b', 'firefox']));
+  await step('build web vault (vite build -c vite.web.config.ts)', check(bin('vite'), ['build', '-c', 'vite.web.config.ts']));
+  if (firefoxOk) await step('web-ext lint (firefox-mv2)', webExtLint);
+  else skip('web-ext lint (firefox-mv2)', 'the Firefox build failed');
+  await step('unit (vitest)', vitest);
+  if (chromeOk) await step('e2e (playwright, chromium)', playwright);
+  else skip('e2e (playwright, chromium)', 'the Chrome build failed');
+
+  rmSync(tmp, { recursive: true, force: true });
+  const total = { passed: 0, failed: 0, skipped: 0 };
+  banner('summary');
+  const width = Math.max(...suites.map((s) => s.name.length));
+  for (const s of suites) {
+    total.passed += s.passed;
+    total.failed += s.failed;
+    total.skipped += s.skipped;
+    const mark = s.failed ? 'FAIL' : 'ok  ';
+    const counts = `${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ''}`;
+    console.log(`${mark} ${s.name.padEnd(width)}  ${counts}  ${s.seconds.toFixed(1)} s${s.note ? `  (${s.note})` : ''}`);
+  }
+  console.log(`total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
+  process.exit(total.failed === 0 ? 0 : 1);
+}
+
+await main();

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+import { WxtVitest } from 'wxt/testing/vitest-plugin';
+
+// Unit tests only; e2e runs under Playwright (playwright.config.ts). A file can opt into Node with
+// `// @vitest-environment node` (e.g. test/unit/cli/).
+export default defineConfig({
+  plugins: [WxtVitest()],
+  test: {
+    environment: 'happy-dom',
+    setupFiles: ['fake-indexeddb/auto'],
+    include: ['test/unit/**/*.test.{ts,tsx}'],
+  },
+});
