@@ -41,8 +41,8 @@ export class ClawkeepError extends Error {
 
 /** The passphrase did not open the vault key (AEAD failure on the wrapped key). */
 export class WrongPassphraseError extends ClawkeepError {
-  constructor(options?: { cause?: unknown }) {
-    super('wrong_passphrase', 'Wrong passphrase. Check it and try again.', options);
+  constructor(options?: { cause?: unknown; message?: string }) {
+    super('wrong_passphrase', options?.message ?? 'Wrong passphrase. Check it and try again.', options);
     this.name = 'WrongPassphraseError';
   }
 }
@@ -92,7 +92,7 @@ export class StorageError extends ClawkeepError {
 export function errorFromJSON(value: unknown): ClawkeepError {
   if (value && typeof value === 'object' && 'code' in value && 'message' in value) {
     const { code, message } = value as { code: ClawkeepErrorCode; message: string };
-    if (code === 'wrong_passphrase') return new WrongPassphraseError();
+    if (code === 'wrong_passphrase') return new WrongPassphraseError({ message: String(message) });
     if (code === 'vault_locked') return new VaultLockedError();
     return new ClawkeepError(code, String(message));
   }

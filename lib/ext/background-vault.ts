@@ -40,7 +40,7 @@ export function startBackgroundVault(): Keyholder {
     if (!isVaultRpcRequest(message)) return undefined;
     if (!isTrustedSender(sender)) {
       sendResponse({ ok: false, error: { code: 'forbidden', message: 'Only Clawkeep pages may use the vault.' } });
-      return undefined;
+      return true;
     }
     // sendResponse + `return true` is the form both Chromium and WXT's fake browser honour.
     void runVaultMethod(keyholder, message.method, decodeWire(message.args)).then((response) =>
