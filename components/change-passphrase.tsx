@@ -1,0 +1,60 @@
+import { useState } from 'preact/hooks';
+import type { KdfParams } from '../lib/crypto/kdf-params';
+import { ErrorAlert, Notice } from './alert';
+import { useVaultClient } from './client-context';
+import { Field } from './field';
+import { KdfProgressBar } from './kdf-progress-bar';
+import { PassphraseStrength } from './passphrase-strength';
+import { useAction } from './use-action';
+import { useKdfProgress } from './use-kdf-progress';
+
+/** New passphrase, same KDF. Items are not re-encrypted, only the vault key is re-wrapped. */
+export function ChangePassphrase({ kdf }: { kdf: KdfParams | null }) {
+  const client = useVaultClient();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [done, setDone] = useState(false);
+  const action = useAction();
+  const { progress, track } = useKdfProgress();
+
+  const submit = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    if (action.busy) return;
+    setDone(false);
+    if (!kdf) return action.setError('The vault settings could not be read. Reload the page and try again.');
+    if (!current) return action.setError('Enter your current passphrase.');
+    if (!next) return action.setError('Enter a new passphrase.');
+    if (next !== repeat) return action.setError('The new passphrases do not match.');
+    const result = await action.run(() => track((onProgress) => client.changePassphrase(current, next, kdf, onProgress)));
+    if (!result.ok) return;
+    setCurrent('');
+    setNext('');
+    setRepeat('');
+    setDone(true);
+  };
+
+  return (
+    <form class="card stack" onSubmit={submit} aria-labelledby="change-pass-title" noValidate>
+      <h2 id="change-pass-title">Change passphrase</h2>
+      <Field type="password" label="Current passphrase" value={current} onInput={setCurrent} autoComplete="current-password" disabled={action.busy} />
+      <Field
+        type="password"
+        label="New passphrase"
+        value={next}
+        onInput={setNext}
+        autoComplete="new-password"
+        disabled={action.busy}
+        hint={<PassphraseStrength passphrase={next} />}
+      />
+      <Field type="password" label="Repeat new passphrase" value={repeat} onInput={setRepeat} autoComplete="new-password" disabled={action.busy} />
+      <p class="warning">A forgotten passphrase cannot be recovered; the data is then lost. Backups keep their own passphrase.</p>
+      <ErrorAlert message={action.error} />
+      <KdfProgressBar progress={progress} label="Changing passphrase" />
+      <Notice>{done ? 'Passphrase changed.' : null}</Notice>
+      <button type="submit" class="primary" disabled={action.busy}>
+        Change passphrase
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,80 @@
+import type { KdfParams } from '../lib/crypto/kdf-params';
+import { DEFAULT_KDF } from '../lib/crypto/kdf-params';
+import type { VaultClient } from '../lib/vault/client';
+import { VaultClientContext } from './client-context';
+import { autoLockSummary } from './format';
+import { LockButton } from './lock-button';
+import { LockedScreens } from './locked-screens';
+import { useTouch } from './use-touch';
+import { useVaultStatus } from './use-vault-status';
+
+interface PopupAppProps {
+  client: VaultClient;
+  /** Where "Open vault" goes when no handler is given (rendered as a link). */
+  vaultPageUrl?: string;
+  /** Opens the vault page (e.g. in a tab, then closes the popup). Takes precedence over vaultPageUrl. */
+  onOpenVault?: () => void;
+  defaultKdf?: KdfParams;
+}
+
+function OpenVault({ vaultPageUrl, onOpenVault, primary }: Pick<PopupAppProps, 'vaultPageUrl' | 'onOpenVault'> & { primary?: boolean }) {
+  const cls = primary ? 'button primary' : 'button';
+  if (onOpenVault) {
+    return (
+      <button type="button" class={primary ? 'primary' : undefined} onClick={onOpenVault}>
+        Open vault
+      </button>
+    );
+  }
+  if (!vaultPageUrl) return null;
+  return (
+    <a class={cls} href={vaultPageUrl} target="_blank" rel="noopener">
+      Open vault
+    </a>
+  );
+}
+
+function Popup({ client, vaultPageUrl, onOpenVault, defaultKdf = DEFAULT_KDF }: PopupAppProps) {
+  const { status, error, refresh } = useVaultStatus(client);
+  const unlocked = status?.state === 'unlocked';
+  useTouch(client, unlocked);
+
+  return (
+    <main class="app popup">
+      <header class="app-header">
+        <h1>Clawkeep</h1>
+        {status ? (
+          <span class={`pill ${unlocked ? 'pill-open' : 'pill-locked'}`}>{unlocked ? 'Unlocked' : status.state === 'locked' ? 'Locked' : 'No vault yet'}</span>
+        ) : null}
+      </header>
+      {unlocked && status ? (
+        <section class="card stack" aria-label="Vault unlocked">
+          <p>Your vault is unlocked.</p>
+          <p class="muted">{autoLockSummary(status.settings.autoLockSeconds)}.</p>
+          <div class="actions">
+            <OpenVault vaultPageUrl={vaultPageUrl} onOpenVault={onOpenVault} primary />
+            <LockButton onLocked={() => void refresh()} />
+          </div>
+        </section>
+      ) : (
+        <>
+          <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} />
+          {status ? (
+            <footer class="popup-footer">
+              <OpenVault vaultPageUrl={vaultPageUrl} onOpenVault={onOpenVault} />
+            </footer>
+          ) : null}
+        </>
+      )}
+    </main>
+  );
+}
+
+/** The toolbar popup: create, unlock, lock and a way to the full vault page. */
+export function PopupApp(props: PopupAppProps) {
+  return (
+    <VaultClientContext.Provider value={props.client}>
+      <Popup {...props} />
+    </VaultClientContext.Provider>
+  );
+}

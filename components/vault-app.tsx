@@ -1,0 +1,94 @@
+import { useEffect, useState } from 'preact/hooks';
+import { DEFAULT_KDF, type KdfParams } from '../lib/crypto/kdf-params';
+import type { VaultClient, VaultStatus } from '../lib/vault/client';
+import { AutoLockSettings } from './auto-lock-settings';
+import { ChangePassphrase } from './change-passphrase';
+import { clearCopiedSecret } from './clipboard';
+import { VaultClientContext } from './client-context';
+import { ExportBackup } from './export-backup';
+import { ImportBackup } from './import-backup';
+import { ItemsView } from './items-view';
+import { KdfSettings } from './kdf-settings';
+import { LockButton } from './lock-button';
+import { LockedScreens } from './locked-screens';
+import { Tabs, type TabDef } from './tabs';
+import { useTouch } from './use-touch';
+import { useVaultStatus } from './use-vault-status';
+
+type TabId = 'items' | 'backup' | 'settings';
+const TABS: TabDef<TabId>[] = [
+  { id: 'items', label: 'Items' },
+  { id: 'backup', label: 'Backup' },
+  { id: 'settings', label: 'Settings' },
+];
+
+interface VaultAppProps {
+  client: VaultClient;
+  /** Page heading, e.g. "Clawkeep vault" in the extension, "Clawkeep web vault" on the web. */
+  title?: string;
+  /** KDF offered when creating a vault. */
+  defaultKdf?: KdfParams;
+}
+
+function UnlockedVault({ status, refresh }: { status: VaultStatus; refresh: () => Promise<void> }) {
+  const [tab, setTab] = useState<TabId>('items');
+  return (
+    <Tabs tabs={TABS} active={tab} onChange={setTab} label="Vault sections">
+      {tab === 'items' ? <ItemsView /> : null}
+      {tab === 'backup' ? (
+        <div class="grid-2">
+          <ExportBackup />
+          <ImportBackup />
+        </div>
+      ) : null}
+      {tab === 'settings' ? (
+        <div class="grid-2">
+          <AutoLockSettings settings={status.settings} onSaved={refresh} />
+          <KdfSettings current={status.kdf} onSaved={refresh} />
+          <ChangePassphrase kdf={status.kdf} />
+        </div>
+      ) : null}
+    </Tabs>
+  );
+}
+
+function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF }: VaultAppProps) {
+  const { status, error, refresh } = useVaultStatus(client);
+  const unlocked = status?.state === 'unlocked';
+  useTouch(client, unlocked);
+
+  useEffect(() => {
+    document.title = title;
+  }, [title]);
+  // A secret copied a moment ago should not outlive the unlocked session.
+  useEffect(() => {
+    if (status && !unlocked) void clearCopiedSecret();
+  }, [status, unlocked]);
+
+  return (
+    <div class="app vault">
+      <header class="app-header">
+        <h1>{title}</h1>
+        {unlocked ? <LockButton onLocked={() => void refresh()} /> : null}
+      </header>
+      <main>
+        {unlocked && status ? (
+          <UnlockedVault status={status} refresh={refresh} />
+        ) : (
+          <div class="narrow">
+            <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} />
+          </div>
+        )}
+      </main>
+    </div>
+  );
+}
+
+/** The full vault page: shared by the extension's vault.html and the standalone web vault. */
+export function VaultApp(props: VaultAppProps) {
+  return (
+    <VaultClientContext.Provider value={props.client}>
+      <Vault {...props} />
+    </VaultClientContext.Provider>
+  );
+}

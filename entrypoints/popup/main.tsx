@@ -1,0 +1,26 @@
+import { render } from 'preact';
+import { browser } from 'wxt/browser';
+import { PopupApp } from '../../components/popup-app';
+import '../../components/styles.css';
+import { createExtensionVaultClient } from '../../lib/ext/extension-vault-client';
+import { createWorkerKdfRunner } from '../../workers/kdf-runner';
+
+const client = createExtensionVaultClient(createWorkerKdfRunner());
+const vaultPageUrl = browser.runtime.getURL('/vault.html');
+
+/** True only in the toolbar popup; the same page opened in a tab (tests, "pop out") must stay open. */
+function isToolbarPopup(): boolean {
+  try {
+    return browser.extension.getViews({ type: 'popup' }).includes(window);
+  } catch {
+    return false;
+  }
+}
+
+async function openVault(): Promise<void> {
+  await browser.tabs.create({ url: vaultPageUrl });
+  if (isToolbarPopup()) window.close();
+}
+
+const root = document.getElementById('app');
+if (root) render(<PopupApp client={client} vaultPageUrl={vaultPageUrl} onOpenVault={() => void openVault()} />, root);
