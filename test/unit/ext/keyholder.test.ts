@@ -16,7 +16,7 @@ function makePorts(session: Map<string, unknown>) {
       set: async (items) => void Object.entries(items).forEach(([k, v]) => session.set(k, structuredClone(v))),
       remove: async (key) => void session.delete(key),
     },
-    alarms: { create: (name, info) => void alarms.set(name, info.when), clear: (name) => alarms.delete(name) },
+    alarms: { create: (name, info) => void alarms.set(name, info.when), clear: (name) => void alarms.delete(name) },
     broadcast: (event) => events.push(event),
     now: () => Date.now(),
   };
