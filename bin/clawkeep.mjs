@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Entry point of the `clawkeep` command: loads the TypeScript CLI in cli/ through tsx, without a build step.
+// Entry point of the `clawkeep` command: loads the TypeScript CLI in bin/ through tsx, without a build step.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
@@ -8,5 +8,5 @@ const tsconfig = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
 // tsconfig.json extends the generated .wxt/tsconfig.json; without it (before `wxt prepare`) use tsx defaults.
 register({ tsconfig: existsSync(new URL('../.wxt/tsconfig.json', import.meta.url)) ? tsconfig : false });
 
-const { main } = await import('../cli/main.ts');
+const { main } = await import('./main.ts');
 process.exitCode = await main(process.argv.slice(2));

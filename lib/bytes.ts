@@ -50,7 +50,8 @@ export function fromBase64(b64: string): Uint8Array {
 
 /** Overwrites a buffer we own so a secret does not linger in memory longer than needed. */
 export function wipe(...buffers: (Uint8Array | undefined | null)[]): void {
-  for (const b of buffers) b?.fill(0);
+  // A buffer transferred to a worker is detached (byteLength 0): nothing is left here to wipe.
+  for (const b of buffers) if (b && b.byteLength > 0) b.fill(0);
 }
 
 /** Constant-time comparison for equal-length inputs. */

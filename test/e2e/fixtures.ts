@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test as base, chromium, expect, type BrowserContext, type Page, type Worker } from '@playwright/test';
-import { startWebServer } from '../../cli/web-server';
+import { startWebServer } from '../../bin/web-server';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const EXTENSION_DIR = path.join(ROOT, '.output', 'chrome-mv3');
@@ -58,7 +58,7 @@ export interface ExtensionFixtures {
   openExtensionPage: (page: string) => Promise<Page>;
   openPopup: () => Promise<Page>;
   openVault: () => Promise<Page>;
-  /** The built web vault (dist/web) served by cli/web-server.ts on 127.0.0.1 and a free port. */
+  /** The built web vault (dist/web) served by bin/web-server.ts on 127.0.0.1 and a free port. */
   webVault: { url: string };
 }
 

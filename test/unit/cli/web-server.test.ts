@@ -4,7 +4,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SECURITY_HEADERS, startWebServer, type WebServer } from '../../../cli/web-server';
+import { SECURITY_HEADERS, startWebServer, type WebServer } from '../../../bin/web-server';
 
 interface Reply {
   status: number;

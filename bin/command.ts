@@ -1,5 +1,5 @@
 /**
- * One `clawkeep` subcommand. Each lives in its own module under `cli/commands/` and is listed in `cli/main.ts`.
+ * One `clawkeep` subcommand. Each lives in its own module under `bin/commands/` and is listed in `bin/main.ts`.
  * `run` resolves with the process exit code; throw UsageError for bad arguments (exit 2, usage on stderr).
  */
 export interface Command {

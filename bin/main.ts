@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError, type Command } from './command';
 import { webCommand } from './commands/web';
 
-/** Add later subcommands (hub, agent, verify-quote, seal, audit) here, one module each under `cli/commands/`. */
+/** Add later subcommands (hub, agent, verify-quote, seal, audit) here, one module each under `bin/commands/`. */
 export const COMMANDS: readonly Command[] = [webCommand];
 
 export function version(): string {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
 /**
- * A minimal static file server for the built web vault (`dist/web`). Node-only, so it lives in `cli/`, not `lib/`.
+ * A minimal static file server for the built web vault (`dist/web`). Node-only, so it lives in `bin/`, not `lib/`.
  * Loopback only: the vault holds secrets, and nothing about it should be reachable from the network.
  */
 export const HOST = '127.0.0.1';
