@@ -32,3 +32,15 @@ describe('XChaCha20-Poly1305', () => {
     expect(toHex(a.nonce)).not.toBe(toHex(b.nonce));
   });
 });
+
+describe('wipe', () => {
+  it('zeroes a buffer and tolerates one already transferred to a worker (detached)', async () => {
+    const { wipe } = await import('../../../lib/bytes');
+    const live = Uint8Array.of(1, 2, 3);
+    wipe(live);
+    expect([...live]).toEqual([0, 0, 0]);
+    const moved = Uint8Array.of(9, 9);
+    structuredClone(moved.buffer, { transfer: [moved.buffer] });
+    expect(() => wipe(moved, null, undefined)).not.toThrow();
+  });
+});
