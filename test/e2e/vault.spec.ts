@@ -94,7 +94,12 @@ test('stays unlocked when the service worker is stopped; auto-locks after the id
   await expect(popup.getByText('Locked', { exact: true })).toBeVisible({ timeout: 20_000 });
   await expect(popup.getByLabel('Passphrase', { exact: true })).toBeVisible();
   await expect(vault.getByRole('heading', { name: 'Vault locked' })).toBeVisible();
-  expect(await serviceWorker.evaluate(() => chrome.storage.session.get(null))).toEqual({});
+  // Locking wiped the key from session storage too.
+  const sessionStore = await serviceWorker.evaluate(() => {
+    const api = (globalThis as unknown as { chrome: { storage: { session: { get(k: null): Promise<object> } } } }).chrome;
+    return api.storage.session.get(null);
+  });
+  expect(sessionStore).toEqual({});
 });
 
 test('export -> wipe -> import restores identical items; a wrong backup passphrase changes nothing', async ({ openVault }) => {
