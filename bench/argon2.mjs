@@ -20,7 +20,7 @@ export const PASSPHRASE = 'correct horse battery staple';
 /** 16 bytes. The argon2 CLI takes the salt as a command-line string, so it is ASCII. */
 export const SALT = 'clawkeep-bench16';
 
-const median = (xs) => {
+export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
@@ -46,7 +46,7 @@ function argon2Cli(argon2Path) {
   });
 }
 
-function findWorkerAsset(extensionDir) {
+export function findWorkerAsset(extensionDir) {
   const assets = path.join(extensionDir, 'assets');
   const found = existsSync(assets) ? readdirSync(assets).filter((f) => /^kdf\.worker-.*\.js$/.test(f)) : [];
   if (found.length !== 1) {
@@ -55,13 +55,15 @@ function findWorkerAsset(extensionDir) {
   return `assets/${found[0]}`;
 }
 
-async function browserRuns({ extensionDir, chromiumPath, runs }) {
-  const { chromium } = await import('playwright-core');
-  const workerAsset = findWorkerAsset(extensionDir);
-  const page = ['vault.html', 'popup.html'].find((p) => existsSync(path.join(extensionDir, p)));
-  if (!page) throw new Error(`no vault.html or popup.html in ${extensionDir}`);
-  const comlinkUmd = readFileSync(createRequire(import.meta.url).resolve('comlink/dist/umd/comlink.js'), 'utf8');
+/** Source of comlink's UMD build, to evaluate in an extension page (defines globalThis.Comlink). */
+export const comlinkUmd = () => readFileSync(createRequire(import.meta.url).resolve('comlink/dist/umd/comlink.js'), 'utf8');
 
+/**
+ * Debian Chromium, headless, with the unpacked extension in a fresh profile. `close()` also deletes the profile.
+ * Shared with bench/vault-10k.mjs.
+ */
+export async function launchExtension({ extensionDir, chromiumPath }) {
+  const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(path.join(tmpdir(), 'clawkeep-bench-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
@@ -69,11 +71,32 @@ async function browserRuns({ extensionDir, chromiumPath, runs }) {
     args: [`--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`, '--no-sandbox', '--disable-gpu',
       '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
   });
+  const sw = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
+  const extensionId = new URL(sw.url()).host;
+  return {
+    context,
+    extensionId,
+    openPage: async (page) => {
+      const tab = await context.newPage();
+      await tab.goto(`chrome-extension://${extensionId}/${page}`);
+      return tab;
+    },
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+async function browserRuns({ extensionDir, chromiumPath, runs }) {
+  const workerAsset = findWorkerAsset(extensionDir);
+  const page = ['vault.html', 'popup.html'].find((p) => existsSync(path.join(extensionDir, p)));
+  if (!page) throw new Error(`no vault.html or popup.html in ${extensionDir}`);
+
+  const browser = await launchExtension({ extensionDir, chromiumPath });
   try {
-    const sw = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
-    const tab = await context.newPage();
-    await tab.goto(`chrome-extension://${new URL(sw.url()).host}/${page}`);
-    await tab.evaluate(comlinkUmd);
+    const tab = await browser.openPage(page);
+    await tab.evaluate(comlinkUmd());
     return await tab.evaluate(
       async ({ workerAsset, passphrase, salt, params, runs }) => {
         const remote = globalThis.Comlink.wrap(new Worker(chrome.runtime.getURL(workerAsset), { type: 'module' }));
@@ -95,8 +118,7 @@ async function browserRuns({ extensionDir, chromiumPath, runs }) {
       { workerAsset, passphrase: PASSPHRASE, salt: SALT, params: PARAMS, runs },
     );
   } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
+    await browser.close();
   }
 }
 

@@ -6,12 +6,15 @@ import type { VaultMethod } from './rpc-protocol';
 
 /** What the keyholder keeps in `storage.session` (memory-only, trusted contexts) to survive worker restarts. */
 interface SessionRecord {
+  /** Record layout version; anything else is dropped (the vault then starts locked). */
+  v: typeof SESSION_RECORD_VERSION;
   vaultKey: string;
   vaultId: string;
   lastActivity: number;
 }
 
 export const SESSION_KEY = 'clawkeep.session';
+const SESSION_RECORD_VERSION = 1;
 export const AUTOLOCK_ALARM = 'clawkeep.autolock';
 
 /** The browser surfaces the keyholder needs, injected so tests can drive it with a fake browser and clock. */
@@ -57,6 +60,10 @@ export class Keyholder {
     this.autoLockSeconds = status?.settings.autoLockSeconds ?? null;
     const stored = (await this.ports.session.get(SESSION_KEY))[SESSION_KEY] as SessionRecord | undefined;
     if (!stored) return;
+    if (stored.v !== SESSION_RECORD_VERSION) {
+      await this.lock();
+      return;
+    }
     this.lastActivity = stored.lastActivity;
     if (this.idleExpired() || !(await this.service.resume(fromBase64(stored.vaultKey), fromBase64(stored.vaultId)))) {
       await this.lock();
@@ -83,7 +90,7 @@ export class Keyholder {
 
   private async persistSession(): Promise<void> {
     const { vaultKey, vaultId } = this.service.exportSessionKey();
-    const record: SessionRecord = { vaultKey: toBase64(vaultKey), vaultId: toBase64(vaultId), lastActivity: this.lastActivity };
+    const record: SessionRecord = { v: SESSION_RECORD_VERSION, vaultKey: toBase64(vaultKey), vaultId: toBase64(vaultId), lastActivity: this.lastActivity };
     wipe(vaultKey);
     await this.ports.session.set({ [SESSION_KEY]: record });
   }
