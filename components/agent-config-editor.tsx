@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { AgentConfigItem, KeyValue, VaultItem } from '../lib/vault/types';
 import { ErrorAlert } from './alert';
 import { useVaultClient } from './client-context';
-import { DeleteButton } from './delete-button';
+import { EditorActions } from './editor-actions';
 import { Field, TextArea } from './field';
 import { compactRows, KeyValueRows } from './key-value-rows';
 import { useAction } from './use-action';
@@ -78,15 +78,11 @@ export function AgentConfigEditor({ item, onSaved, onCancel, onDeleted }: AgentC
         hint={problem ? `Not valid JSON: ${problem}` : 'Valid JSON.'}
       />
       <ErrorAlert message={action.error} />
-      <div class="actions">
-        <button type="submit" class="primary" disabled={action.busy}>
-          Save
-        </button>
-        <button type="button" onClick={onCancel} disabled={action.busy}>
-          Cancel
-        </button>
-        {item ? <DeleteButton itemName={item.fields.name} onDelete={() => client.remove(item.id).then(onDeleted)} /> : null}
-      </div>
+      <EditorActions
+        busy={action.busy}
+        onCancel={onCancel}
+        existing={item && { name: item.fields.name, onDelete: () => client.remove(item.id).then(onDeleted) }}
+      />
     </form>
   );
 }

@@ -80,53 +80,39 @@ export function KdfFields({ draft, onChange, disabled }: KdfFieldsProps) {
       </div>
       {draft.algorithm === 'argon2id' ? (
         <div class="row">
-          <Field
-            type="number"
-            label="Memory (MiB)"
-            value={draft.memoryMiB}
-            onInput={(v) => set({ memoryMiB: v })}
-            min={A.memoryKiB.min / 1024}
-            max={A.memoryKiB.max / 1024}
-            step={1}
-            disabled={disabled}
-            hint={`${A.memoryKiB.min / 1024}–${A.memoryKiB.max / 1024}`}
-          />
-          <Field
-            type="number"
-            label="Iterations"
-            value={draft.argonIterations}
-            onInput={(v) => set({ argonIterations: v })}
-            min={A.iterations.min}
-            max={A.iterations.max}
-            step={1}
-            disabled={disabled}
-            hint={`${A.iterations.min}–${A.iterations.max}`}
-          />
-          <Field
-            type="number"
-            label="Parallelism"
-            value={draft.parallelism}
-            onInput={(v) => set({ parallelism: v })}
-            min={A.parallelism.min}
-            max={A.parallelism.max}
-            step={1}
-            disabled={disabled}
-            hint={`${A.parallelism.min}–${A.parallelism.max}`}
-          />
+          <RangeField label="Memory (MiB)" range={{ min: A.memoryKiB.min / 1024, max: A.memoryKiB.max / 1024 }} value={draft.memoryMiB} onInput={(v) => set({ memoryMiB: v })} disabled={disabled} />
+          <RangeField label="Iterations" range={A.iterations} value={draft.argonIterations} onInput={(v) => set({ argonIterations: v })} disabled={disabled} />
+          <RangeField label="Parallelism" range={A.parallelism} value={draft.parallelism} onInput={(v) => set({ parallelism: v })} disabled={disabled} />
         </div>
       ) : (
-        <Field
-          type="number"
-          label="Iterations"
-          value={draft.pbkdf2Iterations}
-          onInput={(v) => set({ pbkdf2Iterations: v })}
-          min={P.iterations.min}
-          max={P.iterations.max}
-          step={1}
-          disabled={disabled}
-          hint={`${P.iterations.min.toLocaleString('en-US')}–${P.iterations.max.toLocaleString('en-US')}`}
-        />
+        <RangeField label="Iterations" range={P.iterations} value={draft.pbkdf2Iterations} onInput={(v) => set({ pbkdf2Iterations: v })} disabled={disabled} />
       )}
     </div>
+  );
+}
+
+interface RangeFieldProps {
+  label: string;
+  range: { min: number; max: number };
+  value: string;
+  onInput: (value: string) => void;
+  disabled?: boolean;
+}
+
+/** A whole-number input bounded by the same floor and ceiling the vault enforces, with the range as its hint. */
+function RangeField({ label, range, value, onInput, disabled }: RangeFieldProps) {
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  return (
+    <Field
+      type="number"
+      label={label}
+      value={value}
+      onInput={onInput}
+      min={range.min}
+      max={range.max}
+      step={1}
+      disabled={disabled}
+      hint={`${fmt(range.min)}–${fmt(range.max)}`}
+    />
   );
 }

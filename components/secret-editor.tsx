@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { SecretItem, VaultItem } from '../lib/vault/types';
 import { ErrorAlert } from './alert';
 import { useVaultClient } from './client-context';
-import { DeleteButton } from './delete-button';
+import { EditorActions } from './editor-actions';
 import { Field, TextArea } from './field';
 import { dateInputToIso, isoToDateInput, parseTags } from './format';
 import { useAction } from './use-action';
@@ -49,15 +49,11 @@ export function SecretEditor({ item, onSaved, onCancel, onDeleted }: SecretEdito
       <Field label="Tags (comma-separated)" value={tags} onInput={setTags} placeholder="prod, openai" />
       <Field type="date" label="Expires" value={expires} onInput={setExpires} hint="Leave empty if it never expires." />
       <ErrorAlert message={action.error} />
-      <div class="actions">
-        <button type="submit" class="primary" disabled={action.busy}>
-          Save
-        </button>
-        <button type="button" onClick={onCancel} disabled={action.busy}>
-          Cancel
-        </button>
-        {item ? <DeleteButton itemName={item.fields.name} onDelete={() => client.remove(item.id).then(onDeleted)} /> : null}
-      </div>
+      <EditorActions
+        busy={action.busy}
+        onCancel={onCancel}
+        existing={item && { name: item.fields.name, onDelete: () => client.remove(item.id).then(onDeleted) }}
+      />
     </form>
   );
 }
