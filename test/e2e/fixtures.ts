@@ -15,14 +15,15 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  * extensions; `headless: true` is Chromium's new headless mode, which loads them. Playwright's own
  * `--disable-extensions` / empty `--load-extension=` come first and our flags win.
  */
-export async function launchWithExtension(): Promise<{ context: BrowserContext; profileDir: string }> {
+export async function launchWithExtension(existingProfileDir?: string): Promise<{ context: BrowserContext; profileDir: string }> {
   if (!existsSync(path.join(EXTENSION_DIR, 'manifest.json'))) {
     throw new Error(`no built extension in ${EXTENSION_DIR}: run \`npm run build:chrome\` first`);
   }
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`no Chromium at ${CHROMIUM_PATH}: apt-get install -y chromium, or set CHROMIUM_PATH`);
   }
-  const profileDir = mkdtempSync(path.join(tmpdir(), 'clawkeep-e2e-'));
+  // Reusing a profile directory = restarting the same browser profile.
+  const profileDir = existingProfileDir ?? mkdtempSync(path.join(tmpdir(), 'clawkeep-e2e-'));
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
