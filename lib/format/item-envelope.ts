@@ -14,7 +14,7 @@ export const ITEM_ENVELOPE_TAG = 'CKIE';
 export const ITEM_ENVELOPE_VERSION = 1;
 
 /** Registry of item kind ids; never reuse a retired id. */
-export const ITEM_KIND_IDS = { secret: 1, agentConfig: 2 } as const;
+export const ITEM_KIND_IDS = { secret: 1, agentConfig: 2, deviceKey: 3 } as const;
 export type EnvelopeKind = keyof typeof ITEM_KIND_IDS;
 
 const ITEM_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;

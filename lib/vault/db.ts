@@ -15,7 +15,9 @@ export interface ItemRecord {
 export type MetaRecord =
   | { key: 'header'; value: Uint8Array }
   | { key: 'settings'; value: { autoLockSeconds: number | null } }
-  | { key: 'kdfEstimateMs'; value: number };
+  | { key: 'kdfEstimateMs'; value: number }
+  /** CKIE envelope (kind deviceKey) of the device's Ed25519 key: encrypted under the vault key. */
+  | { key: 'deviceKey'; value: Uint8Array };
 
 export const VAULT_DB_NAME = 'clawkeep-vault';
 

@@ -10,6 +10,15 @@ import { expiryState } from './expiry';
 import { decodeFields, encodeFields, normalizeDraft, normalizeSettings } from './item-codec';
 import { guardStorage } from './storage-errors';
 import type { ItemDraft, ItemSummary, VaultItem, VaultSettings } from './types';
+import {
+  decodeDeviceKeyRecord,
+  encodeDeviceKeyRecord,
+  generateDeviceKey,
+  importDeviceKey,
+  type DeviceSigner,
+} from '../identity/device-key';
+
+const DEVICE_KEY_ID = 'device';
 
 export const DEFAULT_SETTINGS: VaultSettings = { autoLockSeconds: 15 * 60 };
 
@@ -27,6 +36,8 @@ export class VaultService implements VaultBackend {
   private unlocked: Unlocked | null = null;
   /** Decrypted summaries, built on first list after unlock; wiped on lock. */
   private summaries: Map<string, ItemSummary> | null = null;
+  /** The device's signing key, loaded on first use after unlock; dropped on lock. */
+  private signer: Promise<DeviceSigner> | null = null;
 
   constructor(
     private readonly db: VaultDb,
@@ -113,6 +124,7 @@ export class VaultService implements VaultBackend {
     if (this.unlocked) wipe(this.unlocked.vaultKey);
     this.unlocked = null;
     this.summaries = null;
+    this.signer = null;
   }
 
   async lock(): Promise<void> {
@@ -279,6 +291,45 @@ export class VaultService implements VaultBackend {
   async recordKdfEstimate({ ms }: { ms: number }): Promise<void> {
     if (!Number.isFinite(ms) || ms < 0) return;
     await guardStorage(() => this.db.meta.put({ key: 'kdfEstimateMs', value: Math.round(ms) }));
+  }
+
+  /**
+   * The device's Ed25519 signer, created on first use and stored encrypted under the vault key (envelope kind
+   * deviceKey), so it is usable only while the vault is unlocked and never stored in the clear.
+   */
+  deviceSigner(): Promise<DeviceSigner> {
+    const u = this.requireUnlocked();
+    this.signer ??= this.loadOrCreateSigner(u).catch((err) => {
+      this.signer = null;
+      throw err;
+    });
+    return this.signer;
+  }
+
+  private async loadOrCreateSigner(u: Unlocked): Promise<DeviceSigner> {
+    const ctx = { vaultId: u.vaultId, id: DEVICE_KEY_ID, kind: 'deviceKey' as const };
+    const stored = await guardStorage(() => this.db.meta.get('deviceKey'));
+    if (stored?.key === 'deviceKey') {
+      const plaintext = openItem(u.vaultKey, ctx, stored.value);
+      const { publicKey, pkcs8 } = decodeDeviceKeyRecord(plaintext);
+      try {
+        return await importDeviceKey(pkcs8, publicKey);
+      } finally {
+        wipe(plaintext, pkcs8);
+      }
+    }
+    const { signer, pkcs8 } = await generateDeviceKey();
+    const plaintext = encodeDeviceKeyRecord(signer.publicKey, pkcs8);
+    const envelope = sealItem(u.vaultKey, ctx, plaintext);
+    wipe(plaintext, pkcs8);
+    await guardStorage(() =>
+      this.db.transaction('rw', this.db.meta, async () => {
+        // Another context may have created it first; keep that one so the identity never forks.
+        if (await this.db.meta.get('deviceKey')) throw new ClawkeepError('storage_conflict', 'The device key was created elsewhere; retry.');
+        await this.db.meta.put({ key: 'deviceKey', value: envelope });
+      }),
+    );
+    return signer;
   }
 
   /** Idle tracking belongs to whoever holds the key (background or page); the store itself has nothing to do. */
