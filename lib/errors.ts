@@ -22,7 +22,17 @@ export type ClawkeepErrorCode =
   | 'storage_failed'
   | 'settings_invalid'
   | 'rpc_failed'
-  | 'forbidden';
+  | 'forbidden'
+  // Hub wire protocol (lib/protocol, docs/protocol.md).
+  | 'protocol_invalid'
+  | 'approval_invalid'
+  | 'claim_invalid'
+  | 'sealed_invalid'
+  | 'auth_missing'
+  | 'auth_stale'
+  | 'auth_replayed'
+  | 'auth_bad_signature'
+  | 'auth_unknown_key';
 
 export class ClawkeepError extends Error {
   readonly code: ClawkeepErrorCode;

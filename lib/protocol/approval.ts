@@ -1,0 +1,195 @@
+import { ProtocolError } from './errors';
+import { check, isEpoch, isId, isOrigin, isSha256Hex } from './fields';
+import { KIND_PATTERN } from './intent-hash';
+import { decodePublicKey } from './keys';
+import { isCanonicalScopeList, type Scope } from './scopes';
+import { signStatement, statementBytes, verifyStatement, type SignedStatement, type StatementFormat } from './signed-statement';
+
+export type { SignedStatement } from './signed-statement';
+
+/**
+ * Statements the human's device key signs (docs/protocol.md §3), Ed25519 over
+ *
+ *   approval: "CKAP" | 0x01 | canonicalBytes({hub, intent_id, payload_hash, decision, installation_id, time})
+ *   claim:    "CKCL" | 0x01 | canonicalBytes({hub, agent_id, agent_signing_key, agent_box_key, claim_code_hash,
+ *                                             granted_scopes, policy, installation_id, device_key, time})
+ *
+ * An approval binds the decision to one exact payload (payload_hash), one intent, one installation and one hub,
+ * so the hub cannot reuse it for anything else (what you see is what you sign). A claim lets the agent check who
+ * claimed it, with which grants, without trusting the hub: it carries the device key that signed it.
+ * `time` is epoch milliseconds on the device's clock; the hub records it but freshness comes from intent expiry.
+ */
+export const APPROVAL_TAG = 'CKAP';
+export const CLAIM_TAG = 'CKCL';
+export const STATEMENT_VERSION = 1;
+
+export type Decision = 'approve' | 'deny';
+
+export interface ApprovalStatement {
+  hub: string;
+  intent_id: string;
+  payload_hash: string;
+  decision: Decision;
+  installation_id: string;
+  time: number;
+}
+
+/** Installation policy inside a claim: the kinds that need a human decision (sorted, unique). */
+export interface Policy {
+  approval_required: string[];
+}
+
+export interface ClaimStatement {
+  hub: string;
+  agent_id: string;
+  agent_signing_key: string;
+  agent_box_key: string;
+  claim_code_hash: string;
+  granted_scopes: Scope[];
+  policy: Policy;
+  installation_id: string;
+  device_key: string;
+  time: number;
+}
+
+export type SignedApproval = SignedStatement<ApprovalStatement>;
+export type SignedClaim = SignedStatement<ClaimStatement>;
+
+/** Own enumerable keys must be exactly `keys`: an extra field would be signed but never checked. */
+function exactKeys(value: unknown, keys: readonly string[], what: string): Record<string, unknown> {
+  check(value !== null && typeof value === 'object' && !Array.isArray(value), what);
+  const got = Object.keys(value as object).sort();
+  check(got.length === keys.length && [...keys].sort().every((k, i) => k === got[i]), `${what} fields`);
+  return value as Record<string, unknown>;
+}
+
+function isSortedUniqueKinds(v: unknown): v is string[] {
+  return Array.isArray(v) && v.length <= 64 && v.every((k, i) => typeof k === 'string' && KIND_PATTERN.test(k) && (i === 0 || v[i - 1] < k));
+}
+
+const APPROVAL_KEYS = ['hub', 'intent_id', 'payload_hash', 'decision', 'installation_id', 'time'] as const;
+
+export const APPROVAL_FORMAT: StatementFormat<ApprovalStatement> = {
+  tag: APPROVAL_TAG,
+  version: STATEMENT_VERSION,
+  code: 'approval_invalid',
+  what: 'Approval',
+  validate(value) {
+    const v = exactKeys(value, APPROVAL_KEYS, 'approval');
+    check(isOrigin(v.hub), 'approval.hub');
+    check(isId(v.intent_id), 'approval.intent_id');
+    check(isSha256Hex(v.payload_hash), 'approval.payload_hash');
+    check(v.decision === 'approve' || v.decision === 'deny', 'approval.decision');
+    check(isId(v.installation_id), 'approval.installation_id');
+    check(isEpoch(v.time), 'approval.time');
+    return {
+      hub: v.hub as string, intent_id: v.intent_id as string, payload_hash: v.payload_hash as string,
+      decision: v.decision as Decision, installation_id: v.installation_id as string, time: v.time as number,
+    };
+  },
+};
+
+const CLAIM_KEYS = [
+  'hub', 'agent_id', 'agent_signing_key', 'agent_box_key', 'claim_code_hash', 'granted_scopes', 'policy', 'installation_id', 'device_key', 'time',
+] as const;
+
+export const CLAIM_FORMAT: StatementFormat<ClaimStatement> = {
+  tag: CLAIM_TAG,
+  version: STATEMENT_VERSION,
+  code: 'claim_invalid',
+  what: 'Claim',
+  validate(value) {
+    const v = exactKeys(value, CLAIM_KEYS, 'claim');
+    check(isOrigin(v.hub), 'claim.hub');
+    check(isId(v.agent_id), 'claim.agent_id');
+    decodePublicKey(v.agent_signing_key as string, 'ed25519', 'claim.agent_signing_key');
+    decodePublicKey(v.agent_box_key as string, 'x25519', 'claim.agent_box_key');
+    decodePublicKey(v.device_key as string, 'ed25519', 'claim.device_key');
+    check(isSha256Hex(v.claim_code_hash), 'claim.claim_code_hash');
+    check(isCanonicalScopeList(v.granted_scopes), 'claim.granted_scopes (valid, sorted, unique)');
+    const policy = exactKeys(v.policy, ['approval_required'], 'claim.policy');
+    check(isSortedUniqueKinds(policy.approval_required), 'claim.policy.approval_required (sorted, unique kinds)');
+    check(isId(v.installation_id), 'claim.installation_id');
+    check(isEpoch(v.time), 'claim.time');
+    return {
+      hub: v.hub as string, agent_id: v.agent_id as string, agent_signing_key: v.agent_signing_key as string,
+      agent_box_key: v.agent_box_key as string, claim_code_hash: v.claim_code_hash as string,
+      granted_scopes: [...(v.granted_scopes as Scope[])], policy: { approval_required: [...(policy.approval_required as string[])] },
+      installation_id: v.installation_id as string, device_key: v.device_key as string, time: v.time as number,
+    };
+  },
+};
+
+/** The exact bytes an approval signature covers ("CKAP" | 0x01 | canonical statement). */
+export const approvalBytes = (statement: ApprovalStatement): Uint8Array => statementBytes(APPROVAL_FORMAT, APPROVAL_FORMAT.validate(statement));
+/** The exact bytes a claim signature covers ("CKCL" | 0x01 | canonical statement). */
+export const claimBytes = (statement: ClaimStatement): Uint8Array => statementBytes(CLAIM_FORMAT, CLAIM_FORMAT.validate(statement));
+
+/**
+ * Signs an approval or denial with the device's Ed25519 private key (32-byte seed).
+ * @throws ProtocolError `approval_invalid` if the statement is malformed; RangeError for a bad key length.
+ */
+export function signApproval(privateKey: Uint8Array, statement: ApprovalStatement): SignedApproval {
+  return signStatement(APPROVAL_FORMAT, privateKey, statement);
+}
+
+export interface ExpectedApproval {
+  hub: string;
+  intent_id: string;
+  payload_hash: string;
+  installation_id: string;
+}
+
+/**
+ * Verifies the signature under `publicKey` (the device key bound to the installation) and that hub, intent,
+ * payload hash and installation are exactly the expected ones. The decision is returned, not assumed.
+ * @throws ProtocolError `approval_invalid` for any failure.
+ */
+export function verifyApproval(publicKey: Uint8Array, signed: unknown, expected: ExpectedApproval): ApprovalStatement {
+  const { hub, intent_id, payload_hash, installation_id } = expected;
+  for (const [k, v] of Object.entries({ hub, intent_id, payload_hash, installation_id })) {
+    if (typeof v !== 'string') throw new TypeError(`expected.${k} must be a string`);
+  }
+  return verifyStatement(APPROVAL_FORMAT, publicKey, signed, { hub, intent_id, payload_hash, installation_id });
+}
+
+/**
+ * Signs a claim with the device key. `statement.device_key` must be the public half of `privateKey`, or the
+ * claim would never verify; we check it here rather than let a broken claim reach the hub.
+ * @throws ProtocolError `claim_invalid`
+ */
+export function signClaim(privateKey: Uint8Array, statement: ClaimStatement): SignedClaim {
+  const signed = signStatement(CLAIM_FORMAT, privateKey, statement);
+  verifyClaim(signed, { hub: statement.hub, agent_id: statement.agent_id });
+  return signed;
+}
+
+export interface ExpectedClaim {
+  hub: string;
+  agent_id: string;
+  /** The agent knows its own keys: pass them so a claim for other keys is refused. */
+  agent_signing_key?: string;
+  agent_box_key?: string;
+  /** The agent knows its code; the hub knows the hash it stored. */
+  claim_code_hash?: string;
+  installation_id?: string;
+  /** The hub passes the authenticated device's key; an agent pins it after the first claim. */
+  device_key?: string;
+}
+
+/**
+ * Verifies a claim against the device key it names (a claim is self-certifying: whoever holds that key made it;
+ * show its fingerprint), then checks every expected field.
+ * @throws ProtocolError `claim_invalid`
+ */
+export function verifyClaim(signed: unknown, expected: ExpectedClaim): ClaimStatement {
+  if (typeof expected?.hub !== 'string' || typeof expected.agent_id !== 'string') throw new TypeError('expected.hub and expected.agent_id are required');
+  const statement = (signed as { statement?: { device_key?: unknown } } | null)?.statement;
+  let deviceKey: Uint8Array;
+  try {
+    deviceKey = decodePublicKey(statement?.device_key as string, 'ed25519', 'claim.device_key');
+  } catch (err) {
+    throw new ProtocolError('claim_invalid', 'Claim is malformed.', { cause: err });
+  }
+  return verifyStatement(CLAIM_FORMAT, deviceKey, signed, { ...expected });
+}
