@@ -1,0 +1,153 @@
+import type Database from 'better-sqlite3';
+import { StoreError } from './errors';
+
+/**
+ * The hub's schema, as an ordered list of migrations. `PRAGMA user_version` records the last one applied.
+ *
+ * Rule (the Dexie anchor): a migration that has shipped is never edited, only followed by a new one with the next
+ * version. test/unit/hub/migrations.test.ts pins the SHA-256 of every shipped migration to catch an accidental edit.
+ *
+ * Tables hold public keys, hashes, ciphertext and signed statements only. STRICT tables make SQLite enforce the
+ * column types; CHECKs enforce key and hash lengths and status values, so a bug in a route cannot store garbage.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+const V1_SQL = `
+CREATE TABLE accounts (
+  account_id        TEXT PRIMARY KEY,
+  device_public_key BLOB NOT NULL UNIQUE CHECK (length(device_public_key) = 32),
+  created_at        INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE enrollment (
+  code_hash  BLOB PRIMARY KEY CHECK (length(code_hash) = 32),
+  created_at INTEGER NOT NULL,
+  used_at    INTEGER,
+  account_id TEXT REFERENCES accounts (account_id),
+  CHECK ((used_at IS NULL) = (account_id IS NULL))
+) STRICT;
+
+CREATE TABLE agents (
+  agent_id          TEXT PRIMARY KEY,
+  name              TEXT NOT NULL,
+  signing_key       BLOB NOT NULL UNIQUE CHECK (length(signing_key) = 32),
+  box_key           BLOB NOT NULL CHECK (length(box_key) = 32),
+  manifest_snapshot TEXT NOT NULL,
+  manifest_sha256   BLOB NOT NULL CHECK (length(manifest_sha256) = 32),
+  requested_scopes  TEXT NOT NULL CHECK (json_valid(requested_scopes)),
+  claim_code_hash   BLOB UNIQUE CHECK (claim_code_hash IS NULL OR length(claim_code_hash) = 32),
+  claim_expires_at  INTEGER,
+  created_at        INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE installations (
+  installation_id     TEXT PRIMARY KEY,
+  agent_id            TEXT NOT NULL REFERENCES agents (agent_id),
+  account_id          TEXT NOT NULL REFERENCES accounts (account_id),
+  granted_scopes      TEXT NOT NULL CHECK (json_valid(granted_scopes)),
+  policy              TEXT NOT NULL CHECK (json_valid(policy)),
+  claim_statement     TEXT NOT NULL CHECK (json_valid(claim_statement)),
+  status              TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked', 'locked')),
+  consecutive_denials INTEGER NOT NULL DEFAULT 0 CHECK (consecutive_denials >= 0),
+  last_activity       INTEGER,
+  created_at          INTEGER NOT NULL
+) STRICT;
+CREATE INDEX installations_by_account ON installations (account_id);
+CREATE INDEX installations_by_agent ON installations (agent_id);
+
+CREATE TABLE intents (
+  intent_id          TEXT PRIMARY KEY,
+  installation_id    TEXT NOT NULL REFERENCES installations (installation_id),
+  kind               TEXT NOT NULL,
+  payload            TEXT NOT NULL,
+  payload_hash       BLOB NOT NULL CHECK (length(payload_hash) = 32),
+  idempotency_key    TEXT NOT NULL,
+  status             TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied', 'expired')),
+  risk               TEXT NOT NULL,
+  created_at         INTEGER NOT NULL,
+  expires_at         INTEGER NOT NULL,
+  decided_at         INTEGER,
+  decision_statement TEXT CHECK (decision_statement IS NULL OR json_valid(decision_statement)),
+  executed_at        INTEGER,
+  UNIQUE (installation_id, idempotency_key)
+) STRICT;
+CREATE INDEX intents_by_status ON intents (status, expires_at);
+
+CREATE TABLE sealed_secrets (
+  intent_id TEXT PRIMARY KEY REFERENCES intents (intent_id) ON DELETE CASCADE,
+  sealed    BLOB NOT NULL CHECK (length(sealed) > 0)
+) STRICT;
+
+CREATE TABLE nonces (
+  key_id     TEXT NOT NULL,
+  nonce      TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (key_id, nonce)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX nonces_by_expiry ON nonces (expires_at);
+
+-- No foreign keys: the log must outlive the rows it mentions and record attempts by unknown agents.
+CREATE TABLE audit (
+  seq             INTEGER PRIMARY KEY CHECK (seq >= 1),
+  time            INTEGER NOT NULL,
+  actor           TEXT NOT NULL,
+  agent           TEXT,
+  resource        TEXT,
+  action          TEXT NOT NULL,
+  request_id      TEXT,
+  idempotency_key TEXT,
+  prev_hash       TEXT NOT NULL CHECK (length(prev_hash) = 64),
+  entry_hash      TEXT NOT NULL CHECK (length(entry_hash) = 64)
+) STRICT;
+-- Append-only through this code path. Someone with the file can drop these; the hash chain is what detects that.
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+`;
+
+/** Shipped migrations, in order. Append only. */
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial schema', sql: V1_SQL }];
+
+export const LATEST_VERSION = MIGRATIONS.length;
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Brings `db` up to the last migration in `migrations`. Each migration runs in its own transaction together with
+ * its `user_version` bump, so a failure leaves the database at the previous version. Returns the versions applied.
+ * @throws StoreError `schema_too_new` (the file was written by a newer hub), `migration_failed`.
+ * @throws RangeError when `migrations` is not numbered 1, 2, 3, ... (a programming error).
+ */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new RangeError(`migration #${i} has version ${m.version}, expected ${i + 1}`);
+  });
+  const current = schemaVersion(db);
+  if (current > migrations.length) {
+    throw new StoreError(
+      'schema_too_new',
+      `the database is at schema version ${current}, newer than this hub knows (${migrations.length}); upgrade the hub`,
+    );
+  }
+  const applied: number[] = [];
+  for (const m of migrations.slice(current)) {
+    try {
+      db.transaction(() => {
+        db.exec(m.sql);
+        // user_version lives in the database header, which is written inside the transaction: atomic with the DDL.
+        db.pragma(`user_version = ${m.version}`);
+      }).immediate();
+    } catch (err) {
+      throw new StoreError('migration_failed', `migration ${m.version} (${m.name}) failed and was rolled back`, {
+        cause: err,
+      });
+    }
+    applied.push(m.version);
+  }
+  return applied;
+}

@@ -1,0 +1,239 @@
+/**
+ * The storage port the hub's routes use. One adapter exists (SQLite, `sqlite.ts`); tests and a later Postgres
+ * adapter implement the same interface.
+ *
+ * The port is synchronous on purpose: better-sqlite3 runs each statement to completion, and a transaction that
+ * awaited in the middle would let other requests' statements land inside it. A route does its checks, its
+ * mutation and its audit row inside one `transaction(fn)` with no `await` in between.
+ *
+ * What is stored: public keys, SHA-256 hashes, ciphertext, canonical payload text and signed statements. Never a
+ * plaintext secret, never a password, never a one-time code in the clear (only its hash).
+ *
+ * Conventions: times are integer milliseconds since the Unix epoch (from the injected clock); keys and hashes are
+ * raw bytes (32 bytes each, the schema checks the length); JSON columns take and return parsed JSON values.
+ */
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** A human: one device key (Ed25519 public key from the extension). */
+export interface Account {
+  accountId: string;
+  devicePublicKey: Uint8Array;
+  createdAt: number;
+}
+
+/** A one-time enrollment code, stored as SHA-256 of its normalized text. */
+export interface EnrollmentCode {
+  codeHash: Uint8Array;
+  createdAt: number;
+  usedAt: number | null;
+  /** The account that used it (set together with usedAt). */
+  accountId: string | null;
+}
+
+/** A registered agent (RFC 8628-shaped registration; the claim code is the "user code"). */
+export interface Agent {
+  agentId: string;
+  name: string;
+  /** Ed25519 public key: every agent request is signed with it. */
+  signingKey: Uint8Array;
+  /** X25519 public key: secrets released to the agent are sealed to it. */
+  boxKey: Uint8Array;
+  /** The manifest exactly as registered (canonical text), kept so a later change is visible. */
+  manifestSnapshot: string;
+  manifestSha256: Uint8Array;
+  requestedScopes: JsonValue;
+  /** SHA-256 of the claim code; null once claimed. */
+  claimCodeHash: Uint8Array | null;
+  claimExpiresAt: number | null;
+  createdAt: number;
+}
+
+export type InstallationStatus = 'active' | 'revoked' | 'locked';
+
+/** An agent claimed by an account, with what the human granted. */
+export interface Installation {
+  installationId: string;
+  agentId: string;
+  accountId: string;
+  grantedScopes: JsonValue;
+  policy: JsonValue;
+  /** The human's signed claim statement, verbatim. */
+  claimStatement: JsonValue;
+  status: InstallationStatus;
+  /** Reset by an approval; a policy may lock the installation after N denials in a row. */
+  consecutiveDenials: number;
+  lastActivity: number | null;
+  createdAt: number;
+}
+
+export type IntentStatus = 'pending' | 'approved' | 'denied' | 'expired';
+
+/** An action an agent proposes and a human approves or denies, bound to the exact payload by its hash. */
+export interface Intent {
+  intentId: string;
+  installationId: string;
+  kind: string;
+  /** Canonical payload text: the bytes the payload_hash was computed over. */
+  payload: string;
+  payloadHash: Uint8Array;
+  /** Unique per installation: a retried POST finds the intent it already created. */
+  idempotencyKey: string;
+  status: IntentStatus;
+  risk: string;
+  createdAt: number;
+  expiresAt: number;
+  decidedAt: number | null;
+  /** The human's signed approval or denial, verbatim. */
+  decisionStatement: JsonValue | null;
+  executedAt: number | null;
+}
+
+export type NewAgent = Agent;
+export type NewInstallation = Omit<Installation, 'status' | 'consecutiveDenials' | 'lastActivity'>;
+export type NewIntent = Omit<Intent, 'status' | 'decidedAt' | 'decisionStatement' | 'executedAt'>;
+
+/** The fields of an audit entry that are hashed (see hub/audit/chain.ts). Absent optional fields are null. */
+export interface AuditFields {
+  seq: number;
+  time: number;
+  /** Who acted: `hub`, `account:<id>`, `agent:<id>`. */
+  actor: string;
+  agent: string | null;
+  resource: string | null;
+  action: string;
+  requestId: string | null;
+  idempotencyKey: string | null;
+}
+
+/** A stored audit row: the fields plus the chain links (lowercase hex SHA-256). */
+export interface AuditRow extends AuditFields {
+  prevHash: string;
+  entryHash: string;
+}
+
+// Every method below throws StoreError (hub/store/errors.ts) on failure; `get*`/`find*` return null when absent.
+
+export interface AccountRepo {
+  /** @throws StoreError `conflict` (same id or same device key). */
+  create(account: Account): Account;
+  get(accountId: string): Account | null;
+  getByDeviceKey(devicePublicKey: Uint8Array): Account | null;
+  count(): number;
+}
+
+export interface EnrollmentRepo {
+  /** @throws StoreError `conflict` when the same hash exists. */
+  create(codeHash: Uint8Array, createdAt: number): void;
+  /**
+   * Marks the unused code with this hash as used by `accountId` (one-time: a second use fails).
+   * @throws StoreError `not_found` (no such unused code), `invalid_reference` (unknown account).
+   */
+  consume(codeHash: Uint8Array, accountId: string, usedAt: number): EnrollmentCode;
+  /** All codes ever issued, used or not: an empty table means a fresh hub. */
+  count(): number;
+}
+
+export interface AgentRepo {
+  /** @throws StoreError `conflict` (same id, same signing key, same claim code hash). */
+  create(agent: NewAgent): Agent;
+  get(agentId: string): Agent | null;
+  getBySigningKey(signingKey: Uint8Array): Agent | null;
+  /** The agent whose claim code hashes to `claimCodeHash` and has not expired at `now`. */
+  findByClaimCode(claimCodeHash: Uint8Array, now: number): Agent | null;
+  /** Makes the claim code unusable (after a claim). @throws StoreError `not_found`. */
+  clearClaimCode(agentId: string): void;
+}
+
+export interface InstallationRepo {
+  /** Creates an `active` installation. @throws StoreError `conflict`, `invalid_reference`. */
+  create(installation: NewInstallation): Installation;
+  get(installationId: string): Installation | null;
+  listByAccount(accountId: string): Installation[];
+  listByAgent(agentId: string): Installation[];
+  /** @throws StoreError `not_found`. */
+  setStatus(installationId: string, status: InstallationStatus, at: number): Installation;
+  /** Replaces the grant. @throws StoreError `not_found`. */
+  updateGrant(installationId: string, grant: { grantedScopes: JsonValue; policy: JsonValue }, at: number): Installation;
+  /**
+   * Counts a human decision: an approval resets `consecutiveDenials`, a denial adds one. Returns the updated row so
+   * the caller can apply its lock policy in the same transaction. @throws StoreError `not_found`.
+   */
+  recordDecision(installationId: string, approved: boolean, at: number): Installation;
+  /** Sets last_activity. @throws StoreError `not_found`. */
+  touch(installationId: string, at: number): void;
+}
+
+export interface IntentRepo {
+  /**
+   * Creates a `pending` intent. A repeated idempotency key for the same installation is a `conflict`: look it up
+   * first with getByIdempotencyKey inside the same transaction.
+   * @throws StoreError `conflict`, `invalid_reference`.
+   */
+  create(intent: NewIntent): Intent;
+  get(intentId: string): Intent | null;
+  getByIdempotencyKey(installationId: string, idempotencyKey: string): Intent | null;
+  /** Pending, unexpired intents of all installations of an account, oldest first. */
+  listPendingForAccount(accountId: string, now: number): Intent[];
+  /**
+   * Records the human's decision, only while the intent is pending and unexpired at `decidedAt`.
+   * @throws StoreError `not_found`, `invalid_state` (already decided, or expired).
+   */
+  decide(
+    intentId: string,
+    decision: { status: 'approved' | 'denied'; decidedAt: number; decisionStatement: JsonValue },
+  ): Intent;
+  /** Marks every pending intent whose expires_at <= now as `expired`; returns their ids. */
+  expireDue(now: number): string[];
+  /** Once only, and only for an approved intent. @throws StoreError `not_found`, `invalid_state`. */
+  markExecuted(intentId: string, at: number): Intent;
+}
+
+export interface SealedSecretRepo {
+  /** @throws StoreError `conflict` (one sealed blob per intent), `invalid_reference`. */
+  put(intentId: string, sealed: Uint8Array): void;
+  get(intentId: string): Uint8Array | null;
+  /** Returns whether a blob was deleted. */
+  delete(intentId: string): boolean;
+}
+
+/** Replay cache for signed requests: (key id, nonce) is accepted once until it expires. */
+export interface NonceRepo {
+  /**
+   * Remembers the nonce and returns true, or returns false when the same (keyId, nonce) is already remembered and
+   * unexpired at `now` (a replay). An expired leftover is replaced.
+   */
+  remember(keyId: string, nonce: string, expiresAt: number, now: number): boolean;
+  /** Deletes entries expired at `now`; returns how many. */
+  prune(now: number): number;
+}
+
+/** Raw access to the audit table; use hub/audit (appendAudit, verifyAudit), which computes the chain. */
+export interface AuditRepo {
+  /** @throws StoreError `conflict` when seq is taken. */
+  insert(row: AuditRow): void;
+  /** The row with the highest seq, or null when the log is empty. */
+  head(): AuditRow | null;
+  /** Every row in seq order, streamed. */
+  scan(): IterableIterator<AuditRow>;
+  count(): number;
+}
+
+export interface HubStore {
+  readonly accounts: AccountRepo;
+  readonly enrollment: EnrollmentRepo;
+  readonly agents: AgentRepo;
+  readonly installations: InstallationRepo;
+  readonly intents: IntentRepo;
+  readonly sealedSecrets: SealedSecretRepo;
+  readonly nonces: NonceRepo;
+  readonly audit: AuditRepo;
+  /**
+   * Runs `fn` in one transaction: all its writes commit together or none do (the error is rethrown). Nested calls
+   * become savepoints. `fn` must be synchronous; a returned Promise is refused.
+   */
+  transaction<T>(fn: () => T): T;
+  /** The schema version (PRAGMA user_version). */
+  schemaVersion(): number;
+  close(): void;
+}

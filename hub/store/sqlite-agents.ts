@@ -1,0 +1,210 @@
+import type {
+  Agent,
+  AgentRepo,
+  Installation,
+  InstallationRepo,
+  InstallationStatus,
+  JsonValue,
+  NewAgent,
+  NewInstallation,
+} from './port';
+import { StoreError } from './errors';
+import { bytes, bytesOrNull, jsonText, jsonValue, type Sql } from './sqlite-util';
+
+interface AgentRow {
+  agent_id: string;
+  name: string;
+  signing_key: Buffer;
+  box_key: Buffer;
+  manifest_snapshot: string;
+  manifest_sha256: Buffer;
+  requested_scopes: string;
+  claim_code_hash: Buffer | null;
+  claim_expires_at: number | null;
+  created_at: number;
+}
+
+interface InstallationRow {
+  installation_id: string;
+  agent_id: string;
+  account_id: string;
+  granted_scopes: string;
+  policy: string;
+  claim_statement: string;
+  status: InstallationStatus;
+  consecutive_denials: number;
+  last_activity: number | null;
+  created_at: number;
+}
+
+const toAgent = (r: AgentRow): Agent => ({
+  agentId: r.agent_id,
+  name: r.name,
+  signingKey: bytes(r.signing_key),
+  boxKey: bytes(r.box_key),
+  manifestSnapshot: r.manifest_snapshot,
+  manifestSha256: bytes(r.manifest_sha256),
+  requestedScopes: jsonValue(r.requested_scopes),
+  claimCodeHash: bytesOrNull(r.claim_code_hash),
+  claimExpiresAt: r.claim_expires_at,
+  createdAt: r.created_at,
+});
+
+const toInstallation = (r: InstallationRow): Installation => ({
+  installationId: r.installation_id,
+  agentId: r.agent_id,
+  accountId: r.account_id,
+  grantedScopes: jsonValue(r.granted_scopes),
+  policy: jsonValue(r.policy),
+  claimStatement: jsonValue(r.claim_statement),
+  status: r.status,
+  consecutiveDenials: r.consecutive_denials,
+  lastActivity: r.last_activity,
+  createdAt: r.created_at,
+});
+
+/** Registered agents in SQLite. */
+export class SqliteAgents implements AgentRepo {
+  constructor(private readonly sql: Sql) {}
+
+  create(a: NewAgent): Agent {
+    this.sql.run(
+      'register agent',
+      `INSERT INTO agents (agent_id, name, signing_key, box_key, manifest_snapshot, manifest_sha256, requested_scopes,
+         claim_code_hash, claim_expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      a.agentId,
+      a.name,
+      a.signingKey,
+      a.boxKey,
+      a.manifestSnapshot,
+      a.manifestSha256,
+      jsonText(a.requestedScopes),
+      a.claimCodeHash,
+      a.claimExpiresAt,
+      a.createdAt,
+    );
+    return this.get(a.agentId)!;
+  }
+
+  get(agentId: string): Agent | null {
+    const r = this.sql.get<AgentRow>('get agent', 'SELECT * FROM agents WHERE agent_id = ?', agentId);
+    return r && toAgent(r);
+  }
+
+  getBySigningKey(signingKey: Uint8Array): Agent | null {
+    const r = this.sql.get<AgentRow>('get agent by key', 'SELECT * FROM agents WHERE signing_key = ?', signingKey);
+    return r && toAgent(r);
+  }
+
+  findByClaimCode(claimCodeHash: Uint8Array, now: number): Agent | null {
+    const r = this.sql.get<AgentRow>(
+      'find agent by claim code',
+      'SELECT * FROM agents WHERE claim_code_hash = ? AND claim_expires_at > ?',
+      claimCodeHash,
+      now,
+    );
+    return r && toAgent(r);
+  }
+
+  clearClaimCode(agentId: string): void {
+    const changed = this.sql.run(
+      'clear claim code',
+      'UPDATE agents SET claim_code_hash = NULL, claim_expires_at = NULL WHERE agent_id = ?',
+      agentId,
+    );
+    if (changed !== 1) throw new StoreError('not_found', 'clear claim code: no such agent');
+  }
+}
+
+/** Installations (agent claimed by an account) in SQLite. */
+export class SqliteInstallations implements InstallationRepo {
+  constructor(private readonly sql: Sql) {}
+
+  create(i: NewInstallation): Installation {
+    this.sql.run(
+      'create installation',
+      `INSERT INTO installations (installation_id, agent_id, account_id, granted_scopes, policy, claim_statement,
+         created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      i.installationId,
+      i.agentId,
+      i.accountId,
+      jsonText(i.grantedScopes),
+      jsonText(i.policy),
+      jsonText(i.claimStatement),
+      i.createdAt,
+    );
+    return this.get(i.installationId)!;
+  }
+
+  get(installationId: string): Installation | null {
+    const r = this.sql.get<InstallationRow>(
+      'get installation',
+      'SELECT * FROM installations WHERE installation_id = ?',
+      installationId,
+    );
+    return r && toInstallation(r);
+  }
+
+  listByAccount(accountId: string): Installation[] {
+    return this.sql
+      .all<InstallationRow>(
+        'list installations',
+        'SELECT * FROM installations WHERE account_id = ? ORDER BY created_at, installation_id',
+        accountId,
+      )
+      .map(toInstallation);
+  }
+
+  listByAgent(agentId: string): Installation[] {
+    return this.sql
+      .all<InstallationRow>(
+        'list installations',
+        'SELECT * FROM installations WHERE agent_id = ? ORDER BY created_at, installation_id',
+        agentId,
+      )
+      .map(toInstallation);
+  }
+
+  setStatus(installationId: string, status: InstallationStatus, at: number): Installation {
+    return this.update(
+      'set installation status',
+      installationId,
+      'UPDATE installations SET status = ?, last_activity = ? WHERE installation_id = ?',
+      status,
+      at,
+    );
+  }
+
+  updateGrant(installationId: string, grant: { grantedScopes: JsonValue; policy: JsonValue }, at: number): Installation {
+    return this.update(
+      'update grant',
+      installationId,
+      'UPDATE installations SET granted_scopes = ?, policy = ?, last_activity = ? WHERE installation_id = ?',
+      jsonText(grant.grantedScopes),
+      jsonText(grant.policy),
+      at,
+    );
+  }
+
+  recordDecision(installationId: string, approved: boolean, at: number): Installation {
+    return this.update(
+      'record decision',
+      installationId,
+      `UPDATE installations SET consecutive_denials = CASE WHEN ? THEN 0 ELSE consecutive_denials + 1 END,
+         last_activity = ? WHERE installation_id = ?`,
+      approved ? 1 : 0,
+      at,
+    );
+  }
+
+  touch(installationId: string, at: number): void {
+    this.update('touch installation', installationId, 'UPDATE installations SET last_activity = ? WHERE installation_id = ?', at);
+  }
+
+  /** Runs an UPDATE whose last parameter is the installation id; returns the updated row. */
+  private update(what: string, installationId: string, sql: string, ...params: unknown[]): Installation {
+    const changed = this.sql.run(what, sql, ...params, installationId);
+    if (changed !== 1) throw new StoreError('not_found', `${what}: no such installation`);
+    return this.get(installationId)!;
+  }
+}

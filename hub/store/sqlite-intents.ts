@@ -1,0 +1,152 @@
+import type { Intent, IntentRepo, IntentStatus, JsonValue, NewIntent, SealedSecretRepo } from './port';
+import { StoreError } from './errors';
+import { bytes, jsonText, jsonValue, type Sql } from './sqlite-util';
+
+interface IntentRow {
+  intent_id: string;
+  installation_id: string;
+  kind: string;
+  payload: string;
+  payload_hash: Buffer;
+  idempotency_key: string;
+  status: IntentStatus;
+  risk: string;
+  created_at: number;
+  expires_at: number;
+  decided_at: number | null;
+  decision_statement: string | null;
+  executed_at: number | null;
+}
+
+const toIntent = (r: IntentRow): Intent => ({
+  intentId: r.intent_id,
+  installationId: r.installation_id,
+  kind: r.kind,
+  payload: r.payload,
+  payloadHash: bytes(r.payload_hash),
+  idempotencyKey: r.idempotency_key,
+  status: r.status,
+  risk: r.risk,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  decidedAt: r.decided_at,
+  decisionStatement: r.decision_statement === null ? null : jsonValue(r.decision_statement),
+  executedAt: r.executed_at,
+});
+
+/** Intents in SQLite. State changes are guarded UPDATEs, so a race between two deciders changes one row once. */
+export class SqliteIntents implements IntentRepo {
+  constructor(private readonly sql: Sql) {}
+
+  create(i: NewIntent): Intent {
+    this.sql.run(
+      'create intent',
+      `INSERT INTO intents (intent_id, installation_id, kind, payload, payload_hash, idempotency_key, risk, created_at,
+         expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      i.intentId,
+      i.installationId,
+      i.kind,
+      i.payload,
+      i.payloadHash,
+      i.idempotencyKey,
+      i.risk,
+      i.createdAt,
+      i.expiresAt,
+    );
+    return this.get(i.intentId)!;
+  }
+
+  get(intentId: string): Intent | null {
+    const r = this.sql.get<IntentRow>('get intent', 'SELECT * FROM intents WHERE intent_id = ?', intentId);
+    return r && toIntent(r);
+  }
+
+  getByIdempotencyKey(installationId: string, idempotencyKey: string): Intent | null {
+    const r = this.sql.get<IntentRow>(
+      'get intent by idempotency key',
+      'SELECT * FROM intents WHERE installation_id = ? AND idempotency_key = ?',
+      installationId,
+      idempotencyKey,
+    );
+    return r && toIntent(r);
+  }
+
+  listPendingForAccount(accountId: string, now: number): Intent[] {
+    return this.sql
+      .all<IntentRow>(
+        'list pending intents',
+        `SELECT i.* FROM intents i JOIN installations n ON n.installation_id = i.installation_id
+         WHERE n.account_id = ? AND i.status = 'pending' AND i.expires_at > ? ORDER BY i.created_at, i.intent_id`,
+        accountId,
+        now,
+      )
+      .map(toIntent);
+  }
+
+  decide(
+    intentId: string,
+    d: { status: 'approved' | 'denied'; decidedAt: number; decisionStatement: JsonValue },
+  ): Intent {
+    const changed = this.sql.run(
+      'decide intent',
+      `UPDATE intents SET status = ?, decided_at = ?, decision_statement = ?
+       WHERE intent_id = ? AND status = 'pending' AND expires_at > ?`,
+      d.status,
+      d.decidedAt,
+      jsonText(d.decisionStatement),
+      intentId,
+      d.decidedAt,
+    );
+    return this.afterGuardedUpdate('decide intent', intentId, changed, 'is no longer pending');
+  }
+
+  expireDue(now: number): string[] {
+    return this.sql
+      .all<{ intent_id: string }>(
+        'expire intents',
+        `UPDATE intents SET status = 'expired' WHERE status = 'pending' AND expires_at <= ? RETURNING intent_id`,
+        now,
+      )
+      .map((r) => r.intent_id);
+  }
+
+  markExecuted(intentId: string, at: number): Intent {
+    const changed = this.sql.run(
+      'mark intent executed',
+      `UPDATE intents SET executed_at = ? WHERE intent_id = ? AND status = 'approved' AND executed_at IS NULL`,
+      at,
+      intentId,
+    );
+    return this.afterGuardedUpdate('mark intent executed', intentId, changed, 'is not approved or already executed');
+  }
+
+  /** After a guarded UPDATE: the new row, or tell "no such intent" apart from "wrong state". */
+  private afterGuardedUpdate(what: string, intentId: string, changed: number, stateProblem: string): Intent {
+    const intent = this.get(intentId);
+    if (!intent) throw new StoreError('not_found', `${what}: no such intent`);
+    if (changed !== 1) throw new StoreError('invalid_state', `${what}: the intent ${stateProblem}`);
+    return intent;
+  }
+}
+
+/** Secrets sealed to an agent's box key, one blob per intent. The hub cannot open them. */
+export class SqliteSealedSecrets implements SealedSecretRepo {
+  constructor(private readonly sql: Sql) {}
+
+  put(intentId: string, sealed: Uint8Array): void {
+    this.sql.run('store sealed secret', 'INSERT INTO sealed_secrets (intent_id, sealed) VALUES (?, ?)', intentId, sealed);
+  }
+
+  get(intentId: string): Uint8Array | null {
+    const r = this.sql.get<{ sealed: Buffer }>(
+      'get sealed secret',
+      'SELECT sealed FROM sealed_secrets WHERE intent_id = ?',
+      intentId,
+    );
+    return r && bytes(r.sealed);
+  }
+
+  delete(intentId: string): boolean {
+    return this.sql.run('delete sealed secret', 'DELETE FROM sealed_secrets WHERE intent_id = ?', intentId) === 1;
+  }
+}
