@@ -1,0 +1,39 @@
+/**
+ * Error codes the hub API returns (docs/protocol.md §Errors), with their HTTP status. Body shape:
+ * `{ "error": { "code", "message", "request_id" } }`. Clients branch on `code`, never on the message. Codes are
+ * never renamed or reused; a new condition gets a new code.
+ */
+export const API_ERRORS = {
+  protocol_invalid: { status: 400, meaning: 'Body, query or path parameter does not match the schema, or is not canonical.' },
+  approval_invalid: { status: 400, meaning: 'Signed approval malformed, bad signature, or for another hub/intent/payload/installation.' },
+  claim_invalid: { status: 400, meaning: 'Signed claim malformed, bad signature, or does not match the agent/code/device.' },
+  sealed_invalid: { status: 400, meaning: 'sealed_secret is not a well-formed CKSS v1 blob.' },
+  auth_missing: { status: 401, meaning: 'A ck-* header is missing or malformed.' },
+  auth_stale: { status: 401, meaning: 'ck-timestamp is more than 60 s from the hub clock.' },
+  auth_replayed: { status: 401, meaning: 'ck-nonce was already used by this key.' },
+  auth_bad_signature: { status: 401, meaning: 'ck-signature does not verify over the request.' },
+  auth_unknown_key: { status: 401, meaning: 'No active key with this ck-key-id for this ck-role.' },
+  forbidden: { status: 403, meaning: 'This role may not call this endpoint, or the resource belongs to someone else.' },
+  scope_not_granted: { status: 403, meaning: 'The installation was not granted the scope this intent needs.' },
+  agent_not_claimed: { status: 403, meaning: 'The agent has no active installation yet.' },
+  agent_revoked: { status: 403, meaning: 'The installation was revoked; the agent may only read GET /v1/agents/me.' },
+  not_found: { status: 404, meaning: 'No such agent, intent or installation (or not visible to the caller).' },
+  claim_code_invalid: { status: 404, meaning: 'Unknown or expired claim code.' },
+  agent_already_claimed: { status: 409, meaning: 'The agent was claimed already.' },
+  intent_not_pending: { status: 409, meaning: 'A decision was already recorded, or the intent expired.' },
+  intent_not_approved: { status: 409, meaning: 'Execute called on an intent that is pending, denied or expired.' },
+  intent_already_executed: { status: 409, meaning: 'Execute was already called once for this intent.' },
+  idempotency_conflict: { status: 409, meaning: 'idempotency_key reused with a different kind or payload.' },
+  intent_expired: { status: 410, meaning: 'The intent expired before it was decided or executed.' },
+  payload_too_large: { status: 413, meaning: 'Body over the endpoint limit (manifest 64 KiB, others 96 KiB).' },
+  rate_limited: { status: 429, meaning: 'Too many requests; see Retry-After.' },
+  internal: { status: 500, meaning: 'Unexpected hub failure; request_id identifies it in the hub log.' },
+} as const satisfies Record<string, { status: number; meaning: string }>;
+
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
+export const isApiErrorCode = (v: unknown): v is ApiErrorCode =>
+  typeof v === 'string' && Object.prototype.hasOwnProperty.call(API_ERRORS, v);
+
+/** HTTP status for a code. */
+export const apiErrorStatus = (code: ApiErrorCode): number => API_ERRORS[code].status;

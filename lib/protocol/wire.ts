@@ -1,0 +1,241 @@
+import * as v from 'valibot';
+import { APPROVAL_FORMAT, CLAIM_FORMAT, type ApprovalStatement, type ClaimStatement } from './approval';
+import { fromBase64Url } from './base64url';
+import { invalid } from './errors';
+import { isEpoch, isId, isOrigin, isSha256Hex } from './fields';
+import { RISKS } from './intent-kinds';
+import { decodePublicKey } from './keys';
+import { isItemName, isScope, type Scope } from './scopes';
+import { SEALED_SECRET_MAX_PLAINTEXT } from './sealed-secret';
+
+/**
+ * valibot schemas and inferred types for the v1 hub HTTP API (docs/protocol.md §7). Request bodies use strict
+ * objects (an unknown field is an error, so a typo never goes unnoticed); response bodies use plain objects
+ * (unknown fields are dropped), so a newer hub can add fields without breaking older clients.
+ * Times are epoch milliseconds; keys are unpadded base64url; hashes are lowercase hex.
+ */
+
+const safe = <T>(fn: (x: T) => unknown) => (x: T): boolean => {
+  try {
+    fn(x);
+    return true;
+  } catch {
+    return false;
+  }
+};
+// Controls make a name render differently from what it is; lone surrogates cannot be stored as UTF-8.
+const noControls = (s: string) => !/[\p{Cc}\p{Cs}]/u.test(s);
+const text = (max: number, min = 0) => v.pipe(v.string(), v.minLength(min), v.maxLength(max), v.check(noControls, 'control characters are not allowed'));
+// Free text a person reads (reasons, message bodies): newlines and tabs allowed, other controls not.
+const prose = (max: number) => v.pipe(v.string(), v.maxLength(max), v.check((s) => noControls(s.replace(/[\n\t]/g, '')), 'control characters are not allowed'));
+
+export const IdSchema = v.pipe(v.string(), v.check((x) => isId(x), 'invalid id'));
+export const Sha256HexSchema = v.pipe(v.string(), v.check((x) => isSha256Hex(x), 'invalid sha256 hex'));
+export const EpochMsSchema = v.pipe(v.number(), v.check((x) => isEpoch(x), 'invalid epoch milliseconds'));
+export const OriginSchema = v.pipe(v.string(), v.check((x) => isOrigin(x), 'invalid origin'));
+export const SigningKeySchema = v.pipe(v.string(), v.check(safe((s: string) => decodePublicKey(s, 'ed25519')), 'invalid Ed25519 public key'));
+export const BoxKeySchema = v.pipe(v.string(), v.check(safe((s: string) => decodePublicKey(s, 'x25519')), 'invalid X25519 public key'));
+export const ScopeSchema = v.pipe(v.string(), v.check((x) => isScope(x), 'invalid scope')) as v.GenericSchema<string, Scope>;
+export const ScopeListSchema = v.pipe(v.array(ScopeSchema), v.maxLength(64), v.check((a) => new Set(a).size === a.length, 'duplicate scope'));
+export const RiskSchema = v.picklist(RISKS);
+export const IntentStatusSchema = v.picklist(['pending', 'approved', 'denied', 'expired', 'executed']);
+export const AgentStatusSchema = v.picklist(['unclaimed', 'claimed', 'revoked']);
+// Sealed secret blob: CKSS header (61) + tag (16) + at most 64 KiB; shape only, the agent authenticates it.
+export const SealedSecretSchema = v.pipe(
+  v.string(),
+  v.maxLength(Math.ceil(((61 + 16 + SEALED_SECRET_MAX_PLAINTEXT) * 4) / 3)),
+  v.check(safe((s: string) => { if (fromBase64Url(s).length < 77) throw invalid('short'); }), 'invalid sealed secret'),
+);
+
+const statementSchema = <T>(validate: (x: unknown) => T) =>
+  v.pipe(v.unknown(), v.check(safe(validate), 'invalid statement'), v.transform((x) => validate(x)));
+export const SignedApprovalSchema = v.strictObject({
+  statement: statementSchema<ApprovalStatement>(APPROVAL_FORMAT.validate),
+  signature: v.pipe(v.string(), v.length(86)),
+});
+export const SignedClaimSchema = v.strictObject({
+  statement: statementSchema<ClaimStatement>(CLAIM_FORMAT.validate),
+  signature: v.pipe(v.string(), v.length(86)),
+});
+
+// ---- Agents -------------------------------------------------------------------------------------------------
+
+export const MANIFEST_MAX_BYTES = 64 * 1024;
+export const ManifestSchema = v.union([
+  v.strictObject({ markdown: v.pipe(v.string(), v.minLength(1), v.maxBytes(MANIFEST_MAX_BYTES)) }),
+  // The hub fetches it once at registration (SSRF-filtered) and stores a snapshot; https only, no credentials.
+  v.strictObject({ url: v.pipe(v.string(), v.maxLength(2048), v.url(), v.check((u) => /^https:\/\/[^@/?#]+(\/|$)/.test(u), 'https URL without userinfo')) }),
+]);
+
+/** POST /v1/agents (no auth; rate-limited per IP). */
+export const RegisterAgentRequestSchema = v.strictObject({
+  name: text(80, 1),
+  signing_key: SigningKeySchema,
+  box_key: BoxKeySchema,
+  manifest: ManifestSchema,
+  requested_scopes: ScopeListSchema,
+});
+export const RegisterAgentResponseSchema = v.object({
+  agent_id: IdSchema,
+  /** Display form `XXXX-XXXX`; the agent shows it to its human. */
+  claim_code: v.string(),
+  expires_at: EpochMsSchema,
+});
+
+/** GET /v1/agents/me (agent). */
+export const AgentMeResponseSchema = v.object({
+  agent_id: IdSchema,
+  status: AgentStatusSchema,
+  installation: v.optional(v.object({
+    installation_id: IdSchema,
+    granted_scopes: ScopeListSchema,
+    claim: SignedClaimSchema,
+  })),
+});
+
+// ---- Claims -------------------------------------------------------------------------------------------------
+
+/** POST /v1/claims/lookup (human). */
+export const ClaimLookupRequestSchema = v.strictObject({ claim_code: v.pipe(v.string(), v.maxLength(32)) });
+export const ClaimLookupResponseSchema = v.object({
+  agent_id: IdSchema,
+  name: v.string(),
+  /** fingerprint(signing_key): the human compares it with what the agent shows. */
+  fingerprint: v.pipe(v.string(), v.regex(/^[0-9a-f]{8}(-[0-9a-f]{8}){3}$/)),
+  signing_key: SigningKeySchema,
+  box_key: BoxKeySchema,
+  manifest: v.object({
+    markdown: v.pipe(v.string(), v.maxBytes(MANIFEST_MAX_BYTES)),
+    /** hex SHA-256 of the UTF-8 markdown, so the human can pin what they read. */
+    sha256: Sha256HexSchema,
+    url: v.optional(v.string()),
+  }),
+  requested_scopes: ScopeListSchema,
+  expires_at: EpochMsSchema,
+});
+
+/** POST /v1/claims (human). The device picks installation_id (fresh random id) because the claim signs it. */
+export const ClaimRequestSchema = v.strictObject({ claim: SignedClaimSchema });
+export const ClaimResponseSchema = v.object({ installation_id: IdSchema });
+
+/** DELETE /v1/installations/:id (human). */
+export const RevokeResponseSchema = v.object({ installation_id: IdSchema, revoked_at: EpochMsSchema });
+
+// ---- Intents ------------------------------------------------------------------------------------------------
+
+const plainObject = v.pipe(v.record(v.string(), v.unknown()), v.check((o) => Object.getPrototypeOf(o) === Object.prototype, 'plain object'));
+
+export const SecretRequestPayloadSchema = v.strictObject({
+  /** Vault item name, matched exactly against `secret:read:<item>` grants. */
+  item: v.pipe(v.string(), v.check((x) => isItemName(x), 'invalid item name')),
+  reason: prose(1000),
+});
+export const ActionApprovePayloadSchema = v.strictObject({
+  summary: text(500, 1),
+  risk: RiskSchema,
+  /** Free-form canonical JSON the human sees verbatim. */
+  details: v.optional(plainObject),
+});
+export const PaymentSendPayloadSchema = v.strictObject({
+  summary: text(500, 1),
+  /** Integer minor units (cents): canonical JSON has no floats. */
+  amount_minor: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+  currency: v.pipe(v.string(), v.regex(/^[A-Z]{3}$/)),
+  payee: text(200, 1),
+  memo: v.optional(prose(1000)),
+});
+export const ShellExecPayloadSchema = v.strictObject({
+  summary: text(500, 1),
+  command: prose(8192),
+  cwd: v.optional(text(1024)),
+});
+export const MessageSendPayloadSchema = v.strictObject({
+  summary: text(500, 1),
+  channel: text(64, 1),
+  to: text(320, 1),
+  body: prose(16384),
+});
+
+const intentVariant = <K extends string, P extends v.GenericSchema>(kind: K, payload: P) =>
+  v.strictObject({ kind: v.literal(kind), payload, idempotency_key: IdSchema });
+
+/** POST /v1/intents (agent). Same idempotency_key + same kind and payload returns the same intent. */
+export const CreateIntentRequestSchema = v.variant('kind', [
+  intentVariant('secret.request', SecretRequestPayloadSchema),
+  intentVariant('action.approve', ActionApprovePayloadSchema),
+  intentVariant('payment.send', PaymentSendPayloadSchema),
+  intentVariant('shell.exec', ShellExecPayloadSchema),
+  intentVariant('message.send', MessageSendPayloadSchema),
+]);
+
+/** An intent as the hub returns it (POST /v1/intents, GET /v1/intents[/:id], decision, execute). */
+export const IntentSchema = v.object({
+  intent_id: IdSchema,
+  agent_id: IdSchema,
+  installation_id: IdSchema,
+  kind: v.string(),
+  payload: plainObject,
+  payload_hash: Sha256HexSchema,
+  status: IntentStatusSchema,
+  risk: RiskSchema,
+  created_at: EpochMsSchema,
+  expires_at: EpochMsSchema,
+  decided_at: v.optional(EpochMsSchema),
+  executed_at: v.optional(EpochMsSchema),
+  /** Present once decided: the device's signed statement, so the agent can verify it without trusting the hub. */
+  approval: v.optional(SignedApprovalSchema),
+});
+/** GET /v1/intents?status=pending (human): the caller's installations only, oldest first. */
+export const IntentListResponseSchema = v.object({ intents: v.array(IntentSchema) });
+
+/** POST /v1/intents/:id/decision (human). sealed_secret only with decision 'approve' on a secret.request. */
+export const DecisionRequestSchema = v.strictObject({
+  approval: SignedApprovalSchema,
+  sealed_secret: v.optional(SealedSecretSchema),
+});
+
+/** POST /v1/intents/:id/execute (agent, empty body): succeeds once per approved intent. */
+export const ExecuteResponseSchema = v.object({
+  intent: IntentSchema,
+  approval: SignedApprovalSchema,
+  sealed_secret: v.optional(v.string()),
+});
+
+/** Every non-2xx response. */
+export const ErrorBodySchema = v.object({
+  error: v.object({ code: v.string(), message: v.string(), request_id: v.string() }),
+});
+
+export type Manifest = v.InferOutput<typeof ManifestSchema>;
+export type RegisterAgentRequest = v.InferOutput<typeof RegisterAgentRequestSchema>;
+export type RegisterAgentResponse = v.InferOutput<typeof RegisterAgentResponseSchema>;
+export type AgentMeResponse = v.InferOutput<typeof AgentMeResponseSchema>;
+export type ClaimLookupRequest = v.InferOutput<typeof ClaimLookupRequestSchema>;
+export type ClaimLookupResponse = v.InferOutput<typeof ClaimLookupResponseSchema>;
+export type ClaimRequest = v.InferOutput<typeof ClaimRequestSchema>;
+export type ClaimResponse = v.InferOutput<typeof ClaimResponseSchema>;
+export type RevokeResponse = v.InferOutput<typeof RevokeResponseSchema>;
+export type SecretRequestPayload = v.InferOutput<typeof SecretRequestPayloadSchema>;
+export type ActionApprovePayload = v.InferOutput<typeof ActionApprovePayloadSchema>;
+export type PaymentSendPayload = v.InferOutput<typeof PaymentSendPayloadSchema>;
+export type ShellExecPayload = v.InferOutput<typeof ShellExecPayloadSchema>;
+export type MessageSendPayload = v.InferOutput<typeof MessageSendPayloadSchema>;
+export type CreateIntentRequest = v.InferOutput<typeof CreateIntentRequestSchema>;
+export type IntentStatus = v.InferOutput<typeof IntentStatusSchema>;
+export type Intent = v.InferOutput<typeof IntentSchema>;
+export type IntentListResponse = v.InferOutput<typeof IntentListResponseSchema>;
+export type DecisionRequest = v.InferOutput<typeof DecisionRequestSchema>;
+export type ExecuteResponse = v.InferOutput<typeof ExecuteResponseSchema>;
+export type ErrorBody = v.InferOutput<typeof ErrorBodySchema>;
+
+/**
+ * Parses `value` with `schema`, throwing `protocol_invalid` naming the first failing field (never its value).
+ * @example const body = parseWire(RegisterAgentRequestSchema, await c.req.json());
+ */
+export function parseWire<S extends v.GenericSchema>(schema: S, value: unknown): v.InferOutput<S> {
+  const result = v.safeParse(schema, value);
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const path = v.getDotPath(issue) ?? 'body';
+  throw invalid(`${path}: ${issue.expected ? `expected ${issue.expected}` : issue.message.replace(/"[^"]*"/g, '…')}.`);
+}
