@@ -1,0 +1,158 @@
+// @vitest-environment node
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { GENESIS_HASH, appendAudit, auditEntryHash, verifyAudit } from '../../../hub/audit';
+import { openSqliteStore } from '../../../hub/store/sqlite';
+import type { HubStore } from '../../../hub/store/port';
+import { key, tempDir } from './helpers';
+
+/** A store file with `n` chained entries. */
+function logWith(n: number): string {
+  const file = path.join(tempDir(), 'hub.sqlite');
+  const store = openSqliteStore({ file });
+  for (let i = 1; i <= n; i++) {
+    appendAudit(store, { time: 1000 + i, actor: 'hub', action: `test.action${i}`, resource: `r${i}`, requestId: `req-${i}` });
+  }
+  store.close();
+  return file;
+}
+
+/** Raw SQL on the file, as someone with disk access would: drop the append-only triggers first. */
+function tamper(file: string, sql: string): void {
+  const db = new Database(file);
+  db.exec('DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;');
+  db.exec(sql);
+  db.close();
+}
+
+function verifyFile(file: string) {
+  const store = openSqliteStore({ file, readonly: true });
+  try {
+    return verifyAudit(store);
+  } finally {
+    store.close();
+  }
+}
+
+describe('audit hash chain', () => {
+  it('chains from the genesis hash and verifies', () => {
+    const store = openSqliteStore({ file: ':memory:' });
+    expect(verifyAudit(store)).toEqual({ ok: true, count: 0, head: GENESIS_HASH });
+    const first = appendAudit(store, { time: 5, actor: 'hub', action: 'enrollment_code.created' });
+    const second = appendAudit(store, { time: 6, actor: 'account:a', action: 'x', agent: 'ag', idempotencyKey: 'k' });
+    expect(first).toMatchObject({ seq: 1, prevHash: GENESIS_HASH, agent: null, requestId: null });
+    expect(second.seq).toBe(2);
+    expect(second.prevHash).toBe(first.entryHash);
+    expect(verifyAudit(store)).toEqual({ ok: true, count: 2, head: second.entryHash });
+    store.close();
+  });
+
+  it('entry_hash = SHA-256(0x00 ‖ prev_hash ‖ canonical JSON of the fields) (known answer)', () => {
+    const fields = {
+      seq: 1,
+      time: 0,
+      actor: 'hub',
+      agent: null,
+      resource: null,
+      action: 'a',
+      requestId: null,
+      idempotencyKey: null,
+    };
+    // Independent of the code under test: node:crypto over the bytes written out by hand.
+    const canonical =
+      '{"action":"a","actor":"hub","agent":null,"idempotency_key":null,"request_id":null,"resource":null,"seq":1,"time":0}';
+    const expected = createHash('sha256')
+      .update(Buffer.concat([Buffer.from([0]), Buffer.alloc(32), Buffer.from(canonical)]))
+      .digest('hex');
+    expect(auditEntryHash(GENESIS_HASH, fields)).toBe(expected);
+  });
+
+  it('an audit row commits or rolls back with the mutation it records', () => {
+    const store = openSqliteStore({ file: ':memory:' });
+    expect(() =>
+      store.transaction(() => {
+        store.accounts.create({ accountId: 'a', devicePublicKey: key(1), createdAt: 1 });
+        appendAudit(store, { time: 1, actor: 'account:a', action: 'account.created' });
+        throw new Error('route failed after both writes');
+      }),
+    ).toThrow('route failed');
+    expect(store.accounts.count()).toBe(0);
+    expect(store.audit.count()).toBe(0);
+    store.close();
+  });
+
+  it('the audit table refuses UPDATE and DELETE through SQL (triggers)', () => {
+    const file = logWith(1);
+    const db = new Database(file);
+    expect(() => db.exec('DELETE FROM audit')).toThrow('append-only');
+    expect(() => db.exec("UPDATE audit SET action = 'x'")).toThrow('append-only');
+    db.close();
+  });
+
+  it('an edited row fails at that row', () => {
+    const file = logWith(5);
+    tamper(file, "UPDATE audit SET action = 'something.else' WHERE seq = 3");
+    expect(verifyFile(file)).toEqual({ ok: false, seq: 3, reason: expect.stringContaining('entry_hash does not match') });
+  });
+
+  it('an edited row with a recomputed entry_hash fails at the next row', () => {
+    const file = logWith(5);
+    const store = openSqliteStore({ file, readonly: true });
+    const row3 = [...store.audit.scan()][2]!;
+    store.close();
+    const forged = auditEntryHash(row3.prevHash, { ...row3, action: 'forged' });
+    tamper(file, `UPDATE audit SET action = 'forged', entry_hash = '${forged}' WHERE seq = 3`);
+    expect(verifyFile(file)).toMatchObject({ ok: false, seq: 4, reason: expect.stringContaining('prev_hash') });
+  });
+
+  it('a deleted row fails at its seq', () => {
+    const file = logWith(5);
+    tamper(file, 'DELETE FROM audit WHERE seq = 2');
+    expect(verifyFile(file)).toEqual({ ok: false, seq: 2, reason: 'entry 2 is missing (the next entry is 3)' });
+  });
+
+  it('a row inserted in the middle fails at its seq', () => {
+    const file = logWith(5);
+    // Make room at seq 3 (descending, to keep the primary key unique), then insert a plausible-looking row.
+    tamper(
+      file,
+      `UPDATE audit SET seq = seq + 100 WHERE seq >= 3; UPDATE audit SET seq = seq - 99 WHERE seq >= 103;
+       INSERT INTO audit (seq, time, actor, action, prev_hash, entry_hash)
+       SELECT 3, 1003, 'hub', 'inserted', entry_hash, entry_hash FROM audit WHERE seq = 2;`,
+    );
+    expect(verifyFile(file)).toMatchObject({ ok: false, seq: 3, reason: expect.stringContaining('entry_hash') });
+  });
+
+  it('a row appended with a made-up prev_hash fails at its seq', () => {
+    const file = logWith(3);
+    tamper(file, `INSERT INTO audit (seq, time, actor, action, prev_hash, entry_hash) VALUES (4, 1, 'hub', 'x', '${'ab'.repeat(32)}', '${'cd'.repeat(32)}')`);
+    expect(verifyFile(file)).toMatchObject({ ok: false, seq: 4, reason: expect.stringContaining('prev_hash') });
+  });
+
+  it('two swapped rows fail at the first of them', () => {
+    const file = logWith(5);
+    tamper(file, 'UPDATE audit SET seq = 100 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 4; UPDATE audit SET seq = 4 WHERE seq = 100;');
+    expect(verifyFile(file)).toMatchObject({ ok: false, seq: 2, reason: expect.stringContaining('prev_hash') });
+  });
+
+  it('swapped contents (seq kept) fail at the first of them', () => {
+    const file = logWith(5);
+    tamper(
+      file,
+      `UPDATE audit SET action = CASE seq WHEN 2 THEN (SELECT action FROM audit WHERE seq = 4)
+                                          ELSE (SELECT action FROM audit WHERE seq = 2) END WHERE seq IN (2, 4)`,
+    );
+    expect(verifyFile(file)).toMatchObject({ ok: false, seq: 2 });
+  });
+
+  it('verify streams a long log (10,000 entries)', () => {
+    const store: HubStore = openSqliteStore({ file: ':memory:' });
+    store.transaction(() => {
+      for (let i = 0; i < 10_000; i++) appendAudit(store, { time: i, actor: 'hub', action: 'bulk' });
+    });
+    expect(verifyAudit(store)).toMatchObject({ ok: true, count: 10_000 });
+    store.close();
+  });
+});

@@ -1,0 +1,123 @@
+// @vitest-environment node
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it, vi } from 'vitest';
+import { LATEST_VERSION, MIGRATIONS, migrate, type Migration } from '../../../hub/store/migrations';
+import { openSqliteStore } from '../../../hub/store/sqlite';
+import { StoreError } from '../../../hub/store/errors';
+import { key, tempDir } from './helpers';
+
+// A shipped migration is never edited: if one of these fails, add a new migration instead of changing the old one.
+const SHIPPED_SHA256: Record<number, string> = {
+  1: 'ade0faac60c137f91b23e2029b34cda67a9dc79f88fdaecc2a9b8406eff37ce7',
+};
+
+const tables = (db: Database.Database) =>
+  (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map(
+    (r) => r.name,
+  );
+
+describe('hub migrations', () => {
+  it('shipped migrations are numbered 1..n and unchanged', () => {
+    MIGRATIONS.forEach((m, i) => expect(m.version).toBe(i + 1));
+    for (const m of MIGRATIONS) {
+      expect(createHash('sha256').update(m.sql).digest('hex'), `migration ${m.version}`).toBe(SHIPPED_SHA256[m.version]);
+    }
+  });
+
+  it('a fresh database gets the whole schema and the latest user_version, with WAL and FULL sync', () => {
+    const file = path.join(tempDir(), 'hub.sqlite');
+    const store = openSqliteStore({ file });
+    expect(store.schemaVersion()).toBe(LATEST_VERSION);
+    store.close();
+    const db = new Database(file);
+    expect(tables(db)).toEqual([
+      'accounts',
+      'agents',
+      'audit',
+      'enrollment',
+      'installations',
+      'intents',
+      'nonces',
+      'sealed_secrets',
+    ]);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  it('sets the durability pragmas on every connection', () => {
+    const file = path.join(tempDir(), 'hub.sqlite');
+    openSqliteStore({ file }).close();
+    // synchronous, foreign_keys and busy_timeout are per connection, so watch what the store sets on reopening.
+    const spy = vi.spyOn(Database.prototype, 'pragma');
+    try {
+      openSqliteStore({ file }).close();
+      const seen = spy.mock.calls.map((c) => c[0]);
+      expect(seen).toEqual(expect.arrayContaining(['synchronous = FULL', 'foreign_keys = ON', 'journal_mode = WAL']));
+      expect(seen.some((s) => /^busy_timeout = \d+$/.test(s))).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('reopening an existing database keeps its data and applies nothing', () => {
+    const file = path.join(tempDir(), 'hub.sqlite');
+    const first = openSqliteStore({ file });
+    first.accounts.create({ accountId: 'acct-1', devicePublicKey: key(1), createdAt: 1 });
+    first.close();
+    const db = new Database(file);
+    expect(migrate(db)).toEqual([]);
+    db.close();
+    const again = openSqliteStore({ file });
+    expect(again.accounts.get('acct-1')?.createdAt).toBe(1);
+    again.close();
+  });
+
+  it('an existing v1 database is upgraded by a later migration, data intact', () => {
+    const file = path.join(tempDir(), 'hub.sqlite');
+    const v1 = openSqliteStore({ file });
+    v1.accounts.create({ accountId: 'acct-1', devicePublicKey: key(1), createdAt: 1 });
+    v1.close();
+    const v2: Migration = { version: 2, name: 'test column', sql: 'ALTER TABLE accounts ADD COLUMN label TEXT' };
+    const store = openSqliteStore({ file, migrations: [...MIGRATIONS, v2] });
+    expect(store.schemaVersion()).toBe(2);
+    expect(store.accounts.get('acct-1')?.accountId).toBe('acct-1');
+    store.close();
+  });
+
+  it('a failing migration rolls back entirely and leaves the previous version', () => {
+    const file = path.join(tempDir(), 'hub.sqlite');
+    openSqliteStore({ file }).close();
+    const bad: Migration = { version: 2, name: 'bad', sql: 'CREATE TABLE half (x INTEGER); SELECT * FROM no_such_table;' };
+    expect(() => openSqliteStore({ file, migrations: [...MIGRATIONS, bad] })).toThrowError(
+      expect.objectContaining({ code: 'migration_failed' }),
+    );
+    const db = new Database(file);
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(tables(db)).not.toContain('half');
+    db.close();
+  });
+
+  it('refuses a database written by a newer hub', () => {
+    const file = path.join(tempDir(), 'hub.sqlite');
+    openSqliteStore({ file }).close();
+    const db = new Database(file);
+    db.pragma(`user_version = ${LATEST_VERSION + 1}`);
+    db.close();
+    let err: unknown;
+    try {
+      openSqliteStore({ file });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe('schema_too_new');
+  });
+
+  it('rejects a migration list with a gap (programming error)', () => {
+    const db = new Database(':memory:');
+    expect(() => migrate(db, [{ version: 2, name: 'x', sql: '' }])).toThrow(RangeError);
+    db.close();
+  });
+});
