@@ -1,0 +1,148 @@
+/**
+ * Regenerates the hub protocol known-answer files (test/vectors/protocol-*.json). Run by hand
+ * (`npx tsx test/vectors/generate-protocol.ts`) only when a protocol format deliberately changes; tests never
+ * run it. Inputs are fixed (keys are fixed seeds, nonces and clocks are fixed; Ed25519 is deterministic), so
+ * the output is the same on every run. The RFC 8785 cases carry the RFC's own expected text, checked here
+ * before anything is written; the unit tests re-derive the rest independently with node:crypto.
+ */
+import { writeFileSync } from 'node:fs';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { toHex, utf8Encode } from '../../lib/bytes';
+import { approvalBytes, claimBytes, signApproval, signClaim, type ApprovalStatement, type ClaimStatement } from '../../lib/protocol/approval';
+import { canonicalize } from '../../lib/protocol/canonical';
+import { claimCodeHash } from '../../lib/protocol/claim-code';
+import { defaultApprovalRequired } from '../../lib/protocol/intent-kinds';
+import { intentHashInput, payloadHash } from '../../lib/protocol/intent-hash';
+import { encodePublicKey, fingerprint } from '../../lib/protocol/keys';
+import { requestSigningBytes, signRequest, bodySha256, type Role } from '../../lib/protocol/request-signing';
+import { sealSecret } from '../../lib/protocol/sealed-secret';
+
+const dir = new URL('.', import.meta.url);
+const write = (name: string, data: unknown) => writeFileSync(new URL(name, dir), JSON.stringify(data, null, 2) + '\n');
+const seq = (n: number, start: number) => Uint8Array.from({ length: n }, (_, i) => (start + i) & 0xff);
+
+// ---- canonical JSON -----------------------------------------------------------------------------------------
+// `json` is source text (its key order and escapes are the point); `canonical` is the expected output.
+const rfcCases = [
+  {
+    name: 'RFC 8785 §3.2.3 key sorting by UTF-16 code units',
+    json: '{"\\u20ac":"Euro Sign","\\r":"Carriage Return","\\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\\ud83d\\ude00":"Emoji: Grinning Face","\\u0080":"Control","\\u00f6":"Latin Small Letter O With Diaeresis"}',
+    expected: '{"\\r":"Carriage Return","1":"One","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis","\u20ac":"Euro Sign","\ud83d\ude00":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
+  },
+  {
+    name: 'RFC 8785 §3.2.2.2 string escaping',
+    json: '["\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/"]',
+    expected: '["\u20ac$\\u000f\\nA\'B\\"\\\\\\\\\\"/"]',
+  },
+];
+const ownCases = [
+  { name: 'nested objects sorted at every level, no whitespace', json: '{ "z": {"b": 2, "a": [3, {"d": null, "c": true}]}, "a": false }' },
+  { name: 'surrogate pair key sorts by code unit (U+1F600 before U+FB33, after U+E000)', json: '{"\\ufb33":1,"\\ud83d\\ude00":2,"\\ue000":3}' },
+  { name: 'control characters: short escapes and \\u00XX lowercase', json: '["\\b\\f\\n\\r\\t\\u0000\\u001F\\u007f"]' },
+  { name: 'safe integer extremes and zero', json: '[9007199254740991,-9007199254740991,0,1,-1]' },
+  { name: 'empty containers and unicode text', json: '{"":[],"ünïcödé":{},"日本":"語"}' },
+  { name: 'integral numbers written with a fraction or exponent canonicalize to plain integers', json: '[1.0,1e3,-5E0]' },
+];
+for (const c of rfcCases) {
+  const got = canonicalize(JSON.parse(c.json));
+  if (got !== c.expected) throw new Error(`canonical mismatch for ${c.name}: ${got}`);
+}
+write('protocol-canonical.json', {
+  description: 'Canonical JSON (RFC 8785 subset, integers only). json = source text; canonical = expected text; bytes = its UTF-8 in hex. rejects = canonicalize must throw protocol_invalid.',
+  vectors: [
+    ...rfcCases.map((c) => ({ name: c.name, source: 'RFC 8785', json: c.json, canonical: c.expected, bytes: toHex(utf8Encode(c.expected)) })),
+    ...ownCases.map((c) => {
+      const canonical = canonicalize(JSON.parse(c.json));
+      return { name: c.name, json: c.json, canonical, bytes: toHex(utf8Encode(canonical)) };
+    }),
+  ],
+  rejectedJson: [
+    '[1.5]', '[-0]', '[1e300]', '[9007199254740992]', '{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"i":{"j":{"k":{"l":{"m":{"n":{"o":{"p":{"q":{"r":{"s":{"t":{"u":{"v":{"w":{"x":{"y":{"z":{"A":{"B":{"C":{"D":{"E":{"F":{"G":1}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}', '["\\ud800"]', '{"\\udc00":1}',
+  ],
+  notCanonicalText: ['{"b":1,"a":2}', '{"a": 1}', '[1.0]', '["\\u0041"]', '["\\/"]', '{"a":1,"a":1}', ' []', '[1e2]', '["\\u00e9"]'],
+});
+
+// ---- intent payload hashes ----------------------------------------------------------------------------------
+const intents = [
+  { kind: 'secret.request', payload: { item: 'GitHub token', reason: 'Open a pull request on clawkeep/clawkeep' } },
+  { kind: 'action.approve', payload: { summary: 'Merge PR #42 into main', risk: 'medium', details: { repo: 'clawkeep/clawkeep', pr: 42, checks: ['ci', 'lint'] } } },
+  { kind: 'payment.send', payload: { summary: 'Pay the hosting invoice', amount_minor: 1999, currency: 'EUR', payee: 'Hetzner Online GmbH' } },
+  { kind: 'shell.exec', payload: { summary: 'Clean build output', command: 'rm -rf .output && npm run build', cwd: '/srv/app' } },
+  { kind: 'message.send', payload: { summary: 'Tell Ana the deploy is done', channel: 'signal', to: '+4915112345678', body: 'Deploy finished ✅\nAll checks green.' } },
+];
+write('protocol-intent-hash.json', {
+  description: 'payload_hash = hex(SHA-256(utf8("clawkeep/v1/intent\\0") || canonicalBytes({kind, payload}))). input = the hashed bytes in hex.',
+  domain: 'clawkeep/v1/intent\u0000',
+  vectors: intents.map((c) => ({ ...c, canonical: canonicalize({ kind: c.kind, payload: c.payload }), input: toHex(intentHashInput(c.kind, c.payload)), payload_hash: payloadHash(c.kind, c.payload) })),
+});
+
+// ---- keys ---------------------------------------------------------------------------------------------------
+const deviceSeed = seq(32, 0x01);
+const agentSeed = seq(32, 0x41);
+const agentBoxPrivate = seq(32, 0x81);
+const devicePublic = ed25519.getPublicKey(deviceSeed);
+const agentPublic = ed25519.getPublicKey(agentSeed);
+const agentBoxPublic = x25519.getPublicKey(agentBoxPrivate);
+const hub = 'https://hub.clawkeep.example';
+const keys = {
+  device: { seed: toHex(deviceSeed), public: encodePublicKey(devicePublic), fingerprint: fingerprint(devicePublic) },
+  agent: { seed: toHex(agentSeed), public: encodePublicKey(agentPublic), fingerprint: fingerprint(agentPublic) },
+  agentBox: { private: toHex(agentBoxPrivate), public: encodePublicKey(agentBoxPublic), fingerprint: fingerprint(agentBoxPublic) },
+};
+
+// ---- approval and claim statements --------------------------------------------------------------------------
+const intentId = 'in_7Hq2xK9dLmP4vR8s';
+const installationId = 'inst_Qm3vT8wZ1aB5cD7e';
+const agentId = 'ag_N4kP7rS2uW6yA9bC';
+const approvals: ApprovalStatement[] = [
+  { hub, intent_id: intentId, payload_hash: payloadHash(intents[0]!.kind, intents[0]!.payload), decision: 'approve', installation_id: installationId, time: 1795000000123 },
+  { hub, intent_id: 'in_Z8y7X6w5V4u3T2s1', payload_hash: payloadHash(intents[3]!.kind, intents[3]!.payload), decision: 'deny', installation_id: installationId, time: 1795000060000 },
+];
+const claimCode = 'BCDF-GHJK';
+const claims: ClaimStatement[] = [{
+  hub, agent_id: agentId, agent_signing_key: keys.agent.public, agent_box_key: keys.agentBox.public, claim_code_hash: claimCodeHash(claimCode),
+  granted_scopes: ['action:action.approve', 'secret:read:GitHub token'], policy: { approval_required: defaultApprovalRequired() },
+  installation_id: installationId, device_key: keys.device.public, time: 1794999000000,
+}];
+write('protocol-statements.json', {
+  description: 'Ed25519 statements signed by the device key: approval = "CKAP"|0x01|canonical, claim = "CKCL"|0x01|canonical. Signatures are unpadded base64url.',
+  keys,
+  claimCode,
+  approvals: approvals.map((s) => ({ statement: s, bytes: toHex(approvalBytes(s)), signature: signApproval(deviceSeed, s).signature })),
+  claims: claims.map((s) => ({ statement: s, bytes: toHex(claimBytes(s)), signature: signClaim(deviceSeed, s).signature })),
+});
+
+// ---- signed requests ----------------------------------------------------------------------------------------
+const requests: { role: Role; keyId: string; seed: Uint8Array; method: string; path: string; body: string; now: number; nonce: Uint8Array }[] = [
+  { role: 'agent', keyId: agentId, seed: agentSeed, method: 'POST', path: '/v1/intents', body: JSON.stringify({ kind: intents[0]!.kind, payload: intents[0]!.payload, idempotency_key: 'req-0001' }), now: 1795000000999, nonce: seq(16, 0xc0) },
+  { role: 'human', keyId: 'dev_H8j2K4m6N8p0Q2r4', seed: deviceSeed, method: 'get', path: '/v1/intents?status=pending', body: '', now: 1795000001000, nonce: seq(16, 0xd0) },
+  { role: 'agent', keyId: agentId, seed: agentSeed, method: 'POST', path: `/v1/intents/${intentId}/execute`, body: '', now: 1795000002500, nonce: seq(16, 0xe0) },
+];
+write('protocol-request-signing.json', {
+  description: 'Signed requests: "CKRQ"|0x01|canonicalBytes({role,key_id,method,path,body_sha256,timestamp,nonce,hub}), Ed25519. now is epoch ms (floored to seconds); body is UTF-8 text.',
+  hub,
+  vectors: requests.map((r) => {
+    const headers = signRequest({ role: r.role, keyId: r.keyId, privateKey: r.seed, method: r.method, path: r.path, body: r.body, hub, now: r.now, nonce: r.nonce });
+    const signed = requestSigningBytes({
+      role: r.role, key_id: r.keyId, method: r.method.toUpperCase(), path: r.path, body_sha256: bodySha256(r.body),
+      timestamp: Math.floor(r.now / 1000), nonce: headers['ck-nonce'], hub,
+    });
+    return { role: r.role, keyId: r.keyId, seed: toHex(r.seed), method: r.method, path: r.path, body: r.body, now: r.now, nonce: toHex(r.nonce), body_sha256: bodySha256(r.body), signedBytes: toHex(signed), headers };
+  }),
+});
+
+// ---- sealed secrets -----------------------------------------------------------------------------------------
+const sealCases = [
+  { plaintext: 'ghp_exampleexampleexampleexample0000', ephemeralPrivate: seq(32, 0x11), nonce: seq(24, 0x31), context: { intent_id: intentId, payload_hash: approvals[0]!.payload_hash, agent_id: agentId } },
+  { plaintext: '', ephemeralPrivate: seq(32, 0x51), nonce: seq(24, 0x71), context: { intent_id: 'in_Empty0000000001', payload_hash: '00'.repeat(32), agent_id: agentId } },
+];
+write('protocol-sealed-secret.json', {
+  description: 'CKSS v1: "CKSS"|0x01|ephemeralPublic[32]|nonce[24]|XChaCha20-Poly1305(ct+tag). key = HKDF-SHA256(X25519(eph, recipient), salt = ephPub||recipientPub, info = "clawkeep/v1/sealed-secret", 32). AD = "CKSS"|0x01|canonicalBytes({intent_id,payload_hash,agent_id}). plaintext is UTF-8 text.',
+  recipient: { private: toHex(agentBoxPrivate), public: toHex(agentBoxPublic) },
+  vectors: sealCases.map((c) => ({
+    ephemeralPrivate: toHex(c.ephemeralPrivate), ephemeralPublic: toHex(x25519.getPublicKey(c.ephemeralPrivate)), nonce: toHex(c.nonce), context: c.context,
+    plaintext: c.plaintext,
+    bytes: toHex(sealSecret(agentBoxPublic, utf8Encode(c.plaintext), c.context, { ephemeralPrivate: c.ephemeralPrivate, nonce: c.nonce })),
+  })),
+});
+console.log('wrote protocol-*.json');
