@@ -1,0 +1,56 @@
+import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
+import { HubError } from './errors';
+import type { HubLogger } from './logger';
+import { accessLog, errorHandler, errorResponse, limitBody, responseHeaders, type HubEnv } from './middleware';
+import { mountRoutes } from './routes';
+import type { HubStore } from './store/port';
+import { HUB_VERSION } from './version';
+
+/** What route modules receive. Everything with side effects is injected, so tests control time and storage. */
+export interface HubDeps {
+  store: HubStore;
+  /** Milliseconds since the epoch; all expiry and audit times come from here. */
+  now: () => number;
+  logger: HubLogger;
+  /** This hub's origin (`http://127.0.0.1:8787`): approval statements name it so they cannot be replayed elsewhere. */
+  origin: string;
+  version: string;
+}
+
+export interface HubAppOptions {
+  store: HubStore;
+  now?: () => number;
+  logger: HubLogger;
+  origin: string;
+}
+
+/**
+ * Builds the hub's HTTP app (no listening: see server.ts). Middleware order matters: the request id comes first
+ * so everything after can name it; headers and the access log wrap everything so 404s, 413s and errors get them.
+ */
+export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
+  const origin = new URL(options.origin).origin;
+  if (origin !== options.origin) throw new TypeError(`createHubApp: origin must be a bare origin, got "${options.origin}"`);
+  const deps: HubDeps = {
+    store: options.store,
+    now: options.now ?? Date.now,
+    logger: options.logger,
+    origin,
+    version: HUB_VERSION,
+  };
+
+  const app = new Hono<HubEnv>();
+  // A client may send its own X-Request-Id to correlate logs; hono accepts only [A-Za-z0-9_=-], so it cannot
+  // inject into a log line. 64 characters is plenty for a UUID or similar.
+  app.use(requestId({ limitLength: 64 }));
+  app.use(responseHeaders());
+  app.use(accessLog(deps.logger));
+  app.use(limitBody());
+
+  mountRoutes(app, deps);
+
+  app.notFound((c) => errorResponse(c, new HubError('not_found', 'No such endpoint.')));
+  app.onError(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,96 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { RequestIdVariables } from 'hono/request-id';
+import { HubError, toHubError } from './errors';
+import type { HubLogger } from './logger';
+
+/** Hono environment shared by the hub's app, middleware and route modules. */
+export type HubEnv = { Variables: RequestIdVariables };
+
+/** Largest request body accepted; wire messages are small JSON, sealed secrets included. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * Sent on every response, errors and 404s included. The hub serves JSON only: nothing may be framed, sniffed,
+ * cached (responses carry per-user state) or leak a Referer.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  'Referrer-Policy': 'no-referrer',
+  'X-Content-Type-Options': 'nosniff',
+  'Cache-Control': 'no-store',
+};
+
+/** Longest path written to the log; longer ones are cut (a path is attacker-chosen). */
+const MAX_LOGGED_PATH = 256;
+
+/** Sets SECURITY_HEADERS and echoes the request id, after everything else has produced the response. */
+export function responseHeaders(): MiddlewareHandler<HubEnv> {
+  return async (c, next) => {
+    await next();
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+    c.header('X-Request-Id', c.get('requestId'));
+  };
+}
+
+/**
+ * One log line per request: method, path (no query: tokens and codes could ride there), status, duration and
+ * request id. Never headers (Authorization, signatures), never bodies.
+ */
+export function accessLog(logger: HubLogger): MiddlewareHandler<HubEnv> {
+  return async (c, next) => {
+    const start = performance.now();
+    await next();
+    logger.info('request', {
+      method: c.req.method,
+      path: c.req.path.slice(0, MAX_LOGGED_PATH),
+      status: c.res.status,
+      duration_ms: Math.round((performance.now() - start) * 100) / 100,
+      request_id: c.get('requestId'),
+    });
+  };
+}
+
+/** Rejects bodies over MAX_BODY_BYTES with 413, by Content-Length up front or while streaming. */
+export function limitBody(): MiddlewareHandler<HubEnv> {
+  return bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new HubError('payload_too_large');
+    },
+  });
+}
+
+/** The JSON error body every failure gets. */
+export function errorResponse(c: Context<HubEnv>, err: HubError): Response {
+  for (const [name, value] of Object.entries(err.headers)) c.header(name, value);
+  return c.json({ error: { code: err.code, message: err.message, request_id: c.get('requestId') ?? null } }, err.status);
+}
+
+/**
+ * For `app.onError`: maps the error (toHubError) and logs failures the client did not cause. The log gets the
+ * error's class name and the location it was thrown from, not its message, which may quote request data.
+ */
+export function errorHandler(logger: HubLogger) {
+  return (err: Error, c: Context<HubEnv>): Response => {
+    const hubErr = toHubError(err);
+    if (hubErr.status >= 500) {
+      const cause = hubErr.cause ?? err;
+      logger.error('request_failed', {
+        request_id: c.get('requestId') ?? null,
+        code: hubErr.code,
+        error: cause instanceof Error ? cause.name : typeof cause,
+        at: thrownAt(cause),
+      });
+    }
+    return errorResponse(c, hubErr);
+  };
+}
+
+/** `file:line:col` of the first stack frame, without the message line. */
+function thrownAt(err: unknown): string | null {
+  if (!(err instanceof Error) || typeof err.stack !== 'string') return null;
+  const frame = err.stack.split('\n').find((line) => /^\s+at /.test(line));
+  const m = frame && /\(?((?:file:\/\/|\/)[^()\s]+:\d+:\d+)\)?\s*$/.exec(frame);
+  return m ? m[1]!.replace(/^file:\/\//, '') : null;
+}

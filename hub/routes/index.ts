@@ -1,0 +1,13 @@
+import type { Hono } from 'hono';
+import type { HubDeps } from '../app';
+import type { HubEnv } from '../middleware';
+import { healthRoutes } from './health';
+
+/**
+ * Where route modules are mounted. Each module under hub/routes/ exports a factory `(deps) => Hono<HubEnv>` and gets
+ * one line here, e.g. `app.route('/v1/agents', agentRoutes(deps))`. Routes do their checks, mutation and audit row
+ * in one `deps.store.transaction(...)` (no await inside) and throw HubError for client errors.
+ */
+export function mountRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
+  app.route('/v1', healthRoutes(deps));
+}

@@ -1,0 +1,161 @@
+// @vitest-environment node
+import { describe, expect, it } from 'vitest';
+import { createHubApp } from '../../../hub/app';
+import { HubError } from '../../../hub/errors';
+import { jsonLinesLogger } from '../../../hub/logger';
+import { SECURITY_HEADERS } from '../../../hub/middleware';
+import { openSqliteStore } from '../../../hub/store/sqlite';
+import { StoreError } from '../../../hub/store/errors';
+import { HUB_VERSION } from '../../../hub/version';
+
+const ORIGIN = 'http://127.0.0.1:8787';
+
+/** An app over an in-memory store, logging into `lines`. Tests may add routes to exercise error paths. */
+function setup() {
+  const lines: string[] = [];
+  const store = openSqliteStore({ file: ':memory:' });
+  const app = createHubApp({ store, now: () => 1_700_000_000_000, logger: jsonLinesLogger((l) => lines.push(l)), origin: ORIGIN });
+  return { app, lines, store };
+}
+
+async function errorBody(res: Response) {
+  return (await res.json()) as { error: { code: string; message: string; request_id: string } };
+}
+
+function expectSecurityHeaders(res: Response) {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(res.headers.get(name), name).toBe(value);
+}
+
+describe('hub app', () => {
+  it('GET /v1/health answers {ok, version} with the security headers and a request id', async () => {
+    const { app } = setup();
+    const res = await app.request('/v1/health');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, version: HUB_VERSION });
+    expectSecurityHeaders(res);
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('echoes a well-formed client request id and replaces a malformed one', async () => {
+    const { app } = setup();
+    const ok = await app.request('/v1/health', { headers: { 'x-request-id': 'client-abc_123' } });
+    expect(ok.headers.get('x-request-id')).toBe('client-abc_123');
+    const bad = await app.request('/v1/health', { headers: { 'x-request-id': 'evil\tinjected "x"' } });
+    expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('an unknown path is a 404 JSON error carrying the request id, with the security headers', async () => {
+    const { app } = setup();
+    const res = await app.request('/v1/nope', { headers: { 'x-request-id': 'rid-404' } });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await errorBody(res)).toEqual({ error: { code: 'not_found', message: 'No such endpoint.', request_id: 'rid-404' } });
+    expect(res.headers.get('x-request-id')).toBe('rid-404');
+    expectSecurityHeaders(res);
+  });
+
+  it('a body over 64 KiB is a 413 JSON error, by Content-Length and while streaming', async () => {
+    const { app } = setup();
+    app.post('/v1/test-echo', async (c) => c.json({ n: (await c.req.text()).length }));
+    const big = 'x'.repeat(64 * 1024 + 1);
+    const declared = await app.request('/v1/health', {
+      method: 'POST',
+      body: big,
+      headers: { 'content-length': String(big.length) },
+    });
+    expect(declared.status).toBe(413);
+    expect((await errorBody(declared)).error.code).toBe('payload_too_large');
+    expectSecurityHeaders(declared);
+    const streamed = await app.request('/v1/test-echo', { method: 'POST', body: big });
+    expect(streamed.status).toBe(413);
+    expect((await errorBody(streamed)).error.code).toBe('payload_too_large');
+    const fits = await app.request('/v1/test-echo', { method: 'POST', body: 'x'.repeat(64 * 1024) });
+    expect(await fits.json()).toEqual({ n: 64 * 1024 });
+  });
+
+  it('an unexpected error is a 500 `internal` with a generic message; the log names neither the message nor data', async () => {
+    const { app, lines } = setup();
+    app.get('/v1/test-boom', () => {
+      throw new Error('db password is hunter2');
+    });
+    const res = await app.request('/v1/test-boom', { headers: { 'x-request-id': 'rid-500' } });
+    expect(res.status).toBe(500);
+    expect(await errorBody(res)).toEqual({ error: { code: 'internal', message: 'Internal error.', request_id: 'rid-500' } });
+    expectSecurityHeaders(res);
+    const log = lines.join('\n');
+    expect(log).not.toContain('hunter2');
+    const failure = lines.map((l) => JSON.parse(l)).find((l) => l.event === 'request_failed');
+    expect(failure).toMatchObject({ level: 'error', request_id: 'rid-500', code: 'internal', error: 'Error' });
+    expect(failure.at).toMatch(/app\.test\.ts:\d+:\d+$/);
+  });
+
+  it('maps HubError, StoreError and malformed JSON to fitting statuses', async () => {
+    const { app } = setup();
+    app.get('/v1/test-hub', () => {
+      throw new HubError('rate_limited', undefined, { headers: { 'Retry-After': '7' } });
+    });
+    app.get('/v1/test-conflict', () => {
+      throw new StoreError('conflict', 'create intent: already exists');
+    });
+    app.get('/v1/test-storage', () => {
+      throw new StoreError('storage_failed', 'SQLITE_IOERR at /secret/path');
+    });
+    app.post('/v1/test-json', async (c) => c.json(await c.req.json()));
+
+    const limited = await app.request('/v1/test-hub');
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('7');
+    expect((await errorBody(limited)).error.code).toBe('rate_limited');
+
+    const conflict = await app.request('/v1/test-conflict');
+    expect(conflict.status).toBe(409);
+    expect((await errorBody(conflict)).error).toMatchObject({ code: 'conflict', message: 'create intent: already exists' });
+
+    const storage = await app.request('/v1/test-storage');
+    expect(storage.status).toBe(500);
+    expect((await errorBody(storage)).error.message).toBe('Internal error.');
+
+    const json = await app.request('/v1/test-json', { method: 'POST', body: '{"secret": "s3cr3t"', headers: { 'content-type': 'application/json' } });
+    expect(json.status).toBe(400);
+    const body = await errorBody(json);
+    expect(body.error.code).toBe('bad_request');
+    expect(JSON.stringify(body)).not.toContain('s3cr3t');
+  });
+
+  it('the access log has method, path without query, status, duration and request id, and no headers or body', async () => {
+    const { app, lines } = setup();
+    app.post('/v1/test-echo', async (c) => c.json({ n: (await c.req.text()).length }));
+    const res = await app.request('/v1/test-echo?token=query-secret', {
+      method: 'POST',
+      headers: {
+        authorization: 'Bearer tok_SUPERSECRET',
+        'x-clawkeep-signature': 'sig-SECRET',
+        'content-type': 'application/json',
+        'x-request-id': 'rid-log',
+      },
+      body: JSON.stringify({ password: 'body-SECRET-value' }),
+    });
+    expect(res.status).toBe(200);
+    expect(lines).toHaveLength(1);
+    const entry = JSON.parse(lines[0]!);
+    expect(Object.keys(entry).sort()).toEqual(['duration_ms', 'event', 'level', 'method', 'path', 'request_id', 'status', 'time']);
+    expect(entry).toMatchObject({ event: 'request', method: 'POST', path: '/v1/test-echo', status: 200, request_id: 'rid-log' });
+    expect(typeof entry.duration_ms).toBe('number');
+    for (const secret of ['SUPERSECRET', 'Bearer', 'sig-SECRET', 'body-SECRET', 'password', 'query-secret', 'token=']) {
+      expect(lines[0]).not.toContain(secret);
+    }
+  });
+
+  it('logs 404 and 413 responses too', async () => {
+    const { app, lines } = setup();
+    await app.request('/v1/missing');
+    await app.request('/v1/health', { method: 'POST', body: 'x', headers: { 'content-length': String(1 << 20) } });
+    expect(lines.map((l) => JSON.parse(l).status)).toEqual([404, 413]);
+  });
+
+  it('refuses an origin that is not a bare origin', () => {
+    const store = openSqliteStore({ file: ':memory:' });
+    expect(() => createHubApp({ store, logger: jsonLinesLogger(() => {}), origin: 'http://127.0.0.1:8787/path' })).toThrow(TypeError);
+    store.close();
+  });
+});
