@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { UsageError, type Command } from './command';
+import { auditCommand } from './commands/audit';
+import { hubCommand } from './commands/hub';
 import { webCommand } from './commands/web';
 
-/** Add later subcommands (hub, agent, verify-quote, seal, audit) here, one module each under `bin/commands/`. */
-export const COMMANDS: readonly Command[] = [webCommand];
+/** Add later subcommands (agent, verify-quote, seal) here, one module each under `bin/commands/`. */
+export const COMMANDS: readonly Command[] = [webCommand, hubCommand, auditCommand];
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { UsageError, type Command } from '../command';
+import { startHub } from '../../hub/server';
+import { parsePort } from './web';
+
+/** Port the hub listens on when none is given: clients (extension, agents) need a stable address. */
+export const DEFAULT_HUB_PORT = 8787;
+
+/** Resolves on the first SIGINT/SIGTERM (the hub then closes gracefully). */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+export const hubCommand: Command = {
+  name: 'hub',
+  summary: 'run the approvals hub on 127.0.0.1',
+  usage: [
+    'Usage: clawkeep hub --data DIR [--port N]',
+    '',
+    `  --port N    port on 127.0.0.1 (default ${DEFAULT_HUB_PORT}; 0 picks a free port)`,
+    '  --data DIR  directory for hub.sqlite (created if missing)',
+    '',
+    'On the first start of an empty hub it prints a one-time enrollment code. It is shown once only.',
+  ].join('\n'),
+  async run(argv) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        options: { port: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+        strict: true,
+        allowPositionals: false,
+      }));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (values.help) {
+      console.log(this.usage);
+      return 0;
+    }
+    if (!values.data) throw new UsageError('--data DIR is required');
+    const port = values.port === undefined ? DEFAULT_HUB_PORT : parsePort(values.port);
+    const hub = await startHub({ port, dataDir: path.resolve(values.data) });
+    // The code before the URL: `npm start` reads everything up to "listening on" to show both.
+    if (hub.enrollmentCode) console.log(`Enrollment code: ${hub.enrollmentCode} (shown once)`);
+    console.log(`listening on ${hub.url}`);
+    await untilSignal();
+    await hub.close();
+    return 0;
+  },
+};

@@ -1,0 +1,100 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import { createHubApp } from './app';
+import { issueFirstEnrollmentCode } from './enrollment';
+import { jsonLinesLogger, type HubLogger } from './logger';
+import type { HubStore } from './store/port';
+import { dbFileIn, openSqliteStore } from './store/sqlite';
+
+export interface StartHubOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Directory holding hub.sqlite; created (0700) if missing. */
+  dataDir: string;
+  /** Loopback only: the hub has no TLS, and nothing about it should be reachable from the network. */
+  host?: string;
+  now?: () => number;
+  logger?: HubLogger;
+}
+
+export interface RunningHub {
+  url: string;
+  port: number;
+  /** Display form `XXXX-XXXX` on the very first start of an empty hub, else null. Show it once. */
+  enrollmentCode: string | null;
+  store: HubStore;
+  /** Stops accepting, lets in-flight requests finish (up to 5 s), then closes the database. */
+  close(): Promise<void>;
+}
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1)$/;
+/** How long close() waits for in-flight requests before cutting connections. */
+const CLOSE_GRACE_MS = 5000;
+/** How often expired replay-cache entries are deleted. */
+const NONCE_PRUNE_INTERVAL_MS = 60_000;
+
+/**
+ * Opens the store in `dataDir`, issues the first enrollment code if the hub is new, and serves the hub app on
+ * `host:port`. Rejects (and closes the store) if the port is taken (`EADDRINUSE`) or the database cannot be opened.
+ */
+export async function startHub(options: StartHubOptions): Promise<RunningHub> {
+  const { port, dataDir, host = '127.0.0.1', now = Date.now, logger = jsonLinesLogger() } = options;
+  if (!LOOPBACK.test(host)) throw new RangeError(`startHub: host must be a loopback address, got "${host}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`startHub: bad port ${port}`);
+
+  const store = openSqliteStore({ file: dbFileIn(dataDir) });
+  let server: Server | undefined;
+  try {
+    // The app needs its origin, which includes the port the OS picks for port 0: bind first, build the app in the
+    // 'listening' callback (which runs before any connection is handled), and route requests to it.
+    let fetchApp: ((req: Request) => Response | Promise<Response>) | undefined;
+    server = createAdaptorServer({
+      fetch: (req) => (fetchApp ? fetchApp(req) : new Response(null, { status: 503 })),
+      hostname: host,
+    }) as Server;
+    const s = server;
+    const bound = await new Promise<AddressInfo>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(port, host, () => {
+        s.off('error', reject);
+        resolve(s.address() as AddressInfo);
+      });
+    });
+    // Only after the port is ours: a code issued before a failed bind would be stored but never shown.
+    const enrollmentCode = issueFirstEnrollmentCode(store, now());
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
+    const app = createHubApp({ store, now, logger, origin: url });
+    fetchApp = (req) => app.fetch(req);
+
+    const pruner = setInterval(() => {
+      try {
+        store.nonces.prune(now());
+      } catch (err) {
+        logger.warn('nonce_prune_failed', { error: err instanceof Error ? err.name : 'unknown' });
+      }
+    }, NONCE_PRUNE_INTERVAL_MS);
+    pruner.unref();
+
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= new Promise<void>((resolve) => {
+        clearInterval(pruner);
+        const force = setTimeout(() => s.closeAllConnections(), CLOSE_GRACE_MS);
+        force.unref();
+        s.close(() => {
+          clearTimeout(force);
+          store.close();
+          resolve();
+        });
+        // Keep-alive sockets with no request in flight would otherwise hold close() open.
+        s.closeIdleConnections();
+      }));
+
+    return { url, port: bound.port, enrollmentCode, store, close };
+  } catch (err) {
+    server?.close();
+    store.close();
+    throw err;
+  }
+}
