@@ -1,0 +1,98 @@
+// @vitest-environment node
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN, ROOT, tempDir } from './helpers';
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function clawkeep(args: string[]): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const running: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+/** Starts `clawkeep hub` and resolves with what it printed up to "listening on <url>". */
+function startHub(dataDir: string): Promise<{ child: ChildProcess; url: string; out: string }> {
+  const child = spawn(process.execPath, [BIN, 'hub', '--port', '0', '--data', dataDir], { cwd: ROOT });
+  running.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve({ child, url: m[1]!, out });
+    });
+    child.stderr!.on('data', (d) => (err += d));
+    child.on('close', (code) => reject(new Error(`hub exited ${code} before listening: ${out}${err}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+describe('clawkeep hub / audit verify', () => {
+  it('hub prints the enrollment code once, serves /v1/health on loopback, and stops on SIGTERM', async () => {
+    const data = path.join(tempDir(), 'hub');
+    const first = await startHub(data);
+    expect(first.out).toMatch(/^Enrollment code: [BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4} \(shown once\)$/m);
+    const res = await fetch(`${first.url}/v1/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true });
+    expect(await stop(first.child)).toBe(0);
+
+    const second = await startHub(data);
+    expect(second.out).not.toContain('Enrollment code');
+    expect(await stop(second.child)).toBe(0);
+  }, 30_000);
+
+  it('hub without --data or with a bad --port is a usage error (exit 2)', async () => {
+    expect((await clawkeep(['hub', '--port', '0'])).code).toBe(2);
+    const bad = await clawkeep(['hub', '--port', '70000', '--data', tempDir()]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--port must be 0-65535');
+  });
+
+  it('audit verify: 0 when intact (also while the hub runs), 1 naming the entry when tampered, 2 on usage errors', async () => {
+    const data = path.join(tempDir(), 'hub');
+    const hub = await startHub(data);
+    const live = await clawkeep(['audit', 'verify', '--data', data]);
+    expect(live).toMatchObject({ code: 0, stdout: 'audit log intact: 1 entries\n' });
+    expect(await stop(hub.child)).toBe(0);
+
+    const db = new Database(path.join(data, 'hub.sqlite'));
+    db.exec("DROP TRIGGER audit_no_update; UPDATE audit SET actor = 'someone-else' WHERE seq = 1");
+    db.close();
+    const broken = await clawkeep(['audit', 'verify', '--data', data]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/^audit log broken at entry 1: entry_hash does not match/);
+
+    expect((await clawkeep(['audit', 'verify'])).code).toBe(2);
+    expect((await clawkeep(['audit', '--data', data])).code).toBe(2);
+    expect((await clawkeep(['audit', 'verify', '--data', data, '--bogus'])).code).toBe(2);
+    const missing = await clawkeep(['audit', 'verify', '--data', path.join(data, 'nothing-here')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no hub database');
+  }, 30_000);
+});
