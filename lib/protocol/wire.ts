@@ -194,10 +194,13 @@ export const DecisionRequestSchema = v.strictObject({
   sealed_secret: v.optional(SealedSecretSchema),
 });
 
-/** POST /v1/intents/:id/execute (agent, empty body): succeeds once per approved intent. */
+/**
+ * POST /v1/intents/:id/execute (agent, empty body): succeeds once per approved intent. `approval` is absent only
+ * for a kind the installation's signed policy does not list in approval_required (the agent can check that).
+ */
 export const ExecuteResponseSchema = v.object({
   intent: IntentSchema,
-  approval: SignedApprovalSchema,
+  approval: v.optional(SignedApprovalSchema),
   sealed_secret: v.optional(v.string()),
 });
 
