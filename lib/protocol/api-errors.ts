@@ -25,7 +25,7 @@ export const API_ERRORS = {
   intent_already_executed: { status: 409, meaning: 'Execute was already called once for this intent.' },
   idempotency_conflict: { status: 409, meaning: 'idempotency_key reused with a different kind or payload.' },
   intent_expired: { status: 410, meaning: 'The intent expired before it was decided or executed.' },
-  payload_too_large: { status: 413, meaning: 'Body over the endpoint limit (manifest 64 KiB, others 96 KiB).' },
+  payload_too_large: { status: 413, meaning: "Body over the hub's limit (POST /v1/agents must leave room for a 64 KiB manifest plus JSON escaping)." },
   rate_limited: { status: 429, meaning: 'Too many requests; see Retry-After.' },
   internal: { status: 500, meaning: 'Unexpected hub failure; request_id identifies it in the hub log.' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
