@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// `npm start [-- --port N]`: install if needed, build both extensions and the web vault, serve the web vault on
-// 127.0.0.1, and say where everything is. Ctrl-C stops every service. Node builtins only.
+// `npm start [-- --port N] [--hub-port N]`: install if needed, build both extensions and the web vault, serve the
+// web vault and run the hub on 127.0.0.1, and say where everything is. Ctrl-C stops every service. Node builtins only.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, bin, ensureDeps, run } from './lib/ensure.mjs';
 
 const DEFAULT_WEB_PORT = 5178;
+const DEFAULT_HUB_PORT = 8787;
+/** The hub's database lives in the checkout (gitignored), so it survives restarts of `npm start`. */
+const HUB_DATA_DIR = path.join(ROOT, '.clawkeep', 'hub');
 
 const BUILDS = [
   { name: 'Chrome extension', cmd: bin('wxt'), args: ['build'] },
@@ -15,8 +18,8 @@ const BUILDS = [
 ];
 
 /**
- * Starts `node bin/clawkeep.mjs <args>` and resolves once it prints `listening on <url>`.
- * Rejects with the child's stderr if it exits first.
+ * Starts `node bin/clawkeep.mjs <args>` and resolves once it prints `listening on <url>`, with everything it
+ * printed up to there (`out`). Rejects with the child's stderr if it exits first.
  */
 function startListening(name, args) {
   return new Promise((resolve, reject) => {
@@ -31,7 +34,7 @@ function startListening(name, args) {
       if (url) return void process.stdout.write(`[${name}] ${chunk}`);
       out += chunk;
       const m = /listening on (\S+)/.exec(out);
-      if (m) resolve({ child, url: (url = m[1]) });
+      if (m) resolve({ child, url: (url = m[1]), out });
     });
     child.stderr.on('data', (chunk) => {
       if (url) process.stderr.write(`[${name}] ${chunk}`);
@@ -45,37 +48,52 @@ function startListening(name, args) {
 }
 
 /**
- * Long-running services. Each `start` resolves with `{ child, url }`. The hub joins here later as another entry.
+ * Starts a service, and if its preferred port is taken, starts it again on a free one.
+ * `argsFor(port)` builds the command line.
  */
-function services(webPort) {
+async function startWithFallback(name, port, argsFor) {
+  try {
+    return await startListening(name, argsFor(port));
+  } catch (err) {
+    if (port === 0 || !/EADDRINUSE/.test(err.stderr ?? '')) throw err;
+    console.log(`[start] port ${port} is busy: using a free port for the ${name} instead`);
+    return startListening(name, argsFor(0));
+  }
+}
+
+/** Long-running services. Each `start` resolves with `{ child, url, out }`. */
+function services(webPort, hubPort) {
   return [
     {
       name: 'web vault',
-      async start() {
-        try {
-          return await startListening('web', ['web', '--port', String(webPort)]);
-        } catch (err) {
-          if (webPort === 0 || !/EADDRINUSE/.test(err.stderr ?? '')) throw err;
-          console.log(`[start] port ${webPort} is busy: using a free port instead`);
-          return startListening('web', ['web', '--port', '0']);
-        }
-      },
+      start: () => startWithFallback('web', webPort, (port) => ['web', '--port', String(port)]),
+    },
+    {
+      name: 'hub',
+      start: () =>
+        startWithFallback('hub', hubPort, (port) => ['hub', '--port', String(port), '--data', HUB_DATA_DIR]),
     },
   ];
 }
 
-function parsePort() {
-  const { values } = parseArgs({ options: { port: { type: 'string' } }, strict: true });
-  const raw = values.port ?? process.env.PORT ?? String(DEFAULT_WEB_PORT);
+function checkPort(flag, raw) {
   if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) {
-    console.error(`[start] port must be 0-65535, got "${raw}"`);
+    console.error(`[start] ${flag} must be 0-65535, got "${raw}"`);
     process.exit(2);
   }
   return Number(raw);
 }
 
+function parsePorts() {
+  const { values } = parseArgs({ options: { port: { type: 'string' }, 'hub-port': { type: 'string' } }, strict: true });
+  return {
+    webPort: checkPort('port', values.port ?? process.env.PORT ?? String(DEFAULT_WEB_PORT)),
+    hubPort: checkPort('hub port', values['hub-port'] ?? process.env.HUB_PORT ?? String(DEFAULT_HUB_PORT)),
+  };
+}
+
 async function main() {
-  const webPort = parsePort();
+  const { webPort, hubPort } = parsePorts();
   await ensureDeps();
   for (const b of BUILDS) {
     console.log(`\n[start] building the ${b.name}`);
@@ -104,8 +122,15 @@ async function main() {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
 
-  for (const service of services(webPort)) {
-    const started = await service.start();
+  for (const service of services(webPort, hubPort)) {
+    let started;
+    try {
+      started = await service.start();
+    } catch (err) {
+      // Do not leave the services that did start running without us.
+      console.error(`[start] ${err.message}`);
+      return stop(1);
+    }
     running.push({ name: service.name, ...started });
     started.child.on('exit', (code) => {
       // Ctrl-C reaches the whole process group, so a child may exit a moment before our own SIGINT handler runs.
@@ -118,10 +143,16 @@ async function main() {
   }
 
   const web = running.find((s) => s.name === 'web vault');
+  const hub = running.find((s) => s.name === 'hub');
+  // Printed by the hub on the first start of an empty database only; it is not stored anywhere in the clear.
+  const enrollment = /^Enrollment code: (\S+)/m.exec(hub.out)?.[1];
   console.log(`
 Clawkeep is running.
 
   Web vault:  ${web.url}/
+  Hub:        ${hub.url}  (data: ${HUB_DATA_DIR})${
+    enrollment ? `\n  Enrollment code: ${enrollment}  (shown once)` : ''
+  }
 
   Chrome:   chrome://extensions -> Developer mode -> Load unpacked ->
             ${path.join(ROOT, '.output', 'chrome-mv3')}
