@@ -7,17 +7,26 @@ import { parsePort } from './web';
 /** Port the hub listens on when none is given: clients (extension, agents) need a stable address. */
 export const DEFAULT_HUB_PORT = 8787;
 
-/** Resolves on the first SIGINT/SIGTERM (the hub then closes gracefully). */
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+/**
+ * Catches the first SIGINT/SIGTERM from now on. It must be armed *before* "listening on" is printed: a parent that
+ * reads that line and signals at once would otherwise kill us with the default action before a handler exists
+ * (measured: 30 of 40 immediate SIGTERMs were fatal when the handler was installed right after printing).
+ */
+function catchSignal(): { received: Promise<NodeJS.Signals>; dispose(): void } {
+  let onSignal!: (signal: NodeJS.Signals) => void;
+  const dispose = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  const received = new Promise<NodeJS.Signals>((resolve) => {
+    onSignal = (signal) => {
+      dispose();
       resolve(signal);
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
   });
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { received, dispose };
 }
 
 export const hubCommand: Command = {
@@ -49,11 +58,19 @@ export const hubCommand: Command = {
     }
     if (!values.data) throw new UsageError('--data DIR is required');
     const port = values.port === undefined ? DEFAULT_HUB_PORT : parsePort(values.port);
-    const hub = await startHub({ port, dataDir: path.resolve(values.data) });
+    const signal = catchSignal();
+    let hub;
+    try {
+      hub = await startHub({ port, dataDir: path.resolve(values.data) });
+    } catch (err) {
+      signal.dispose();
+      throw err;
+    }
     // The code before the URL: `npm start` reads everything up to "listening on" to show both.
     if (hub.enrollmentCode) console.log(`Enrollment code: ${hub.enrollmentCode} (shown once)`);
     console.log(`listening on ${hub.url}`);
-    await untilSignal();
+    // A signal during startup resolves this at once: the hub then closes right after starting, cleanly.
+    await signal.received;
     await hub.close();
     return 0;
   },
