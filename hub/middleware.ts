@@ -7,8 +7,22 @@ import type { HubLogger } from './logger';
 /** Hono environment shared by the hub's app, middleware and route modules. */
 export type HubEnv = { Variables: RequestIdVariables };
 
-/** Largest request body accepted; wire messages are small JSON, sealed secrets included. */
+/** Largest request body accepted by default; wire messages are small JSON, sealed secrets included. */
 export const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * Larger ceilings for specific endpoints, keyed `METHOD /path`. POST /v1/agents carries a manifest of up to 64 KiB
+ * of markdown inside JSON (docs/protocol.md §8); JSON escaping can grow it up to 6× (a control character becomes
+ * `\u00XX`), and the other fields need a little room.
+ */
+export const BODY_LIMIT_OVERRIDES: Readonly<Record<string, number>> = {
+  'POST /v1/agents': 6 * 64 * 1024 + 16 * 1024,
+};
+
+/** The body ceiling for a request. */
+export function bodyLimitFor(method: string, path: string): number {
+  return BODY_LIMIT_OVERRIDES[`${method.toUpperCase()} ${path}`] ?? MAX_BODY_BYTES;
+}
 
 /**
  * Sent on every response, errors and 404s included. The hub serves JSON only: nothing may be framed, sniffed,
@@ -51,14 +65,23 @@ export function accessLog(logger: HubLogger): MiddlewareHandler<HubEnv> {
   };
 }
 
-/** Rejects bodies over MAX_BODY_BYTES with 413, by Content-Length up front or while streaming. */
+/** Rejects bodies over bodyLimitFor(...) with 413, by Content-Length up front or while streaming. */
 export function limitBody(): MiddlewareHandler<HubEnv> {
-  return bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new HubError('payload_too_large');
-    },
-  });
+  const bySize = new Map<number, MiddlewareHandler>();
+  const limiter = (maxSize: number): MiddlewareHandler => {
+    let mw = bySize.get(maxSize);
+    if (!mw) {
+      mw = bodyLimit({
+        maxSize,
+        onError: () => {
+          throw new HubError('payload_too_large');
+        },
+      });
+      bySize.set(maxSize, mw);
+    }
+    return mw;
+  };
+  return (c, next) => limiter(bodyLimitFor(c.req.method, c.req.path))(c, next);
 }
 
 /** The JSON error body every failure gets. */

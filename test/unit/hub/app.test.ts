@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { createHubApp } from '../../../hub/app';
 import { HubError } from '../../../hub/errors';
 import { jsonLinesLogger } from '../../../hub/logger';
-import { SECURITY_HEADERS } from '../../../hub/middleware';
+import { MAX_BODY_BYTES, SECURITY_HEADERS, bodyLimitFor } from '../../../hub/middleware';
 import { openSqliteStore } from '../../../hub/store/sqlite';
 import { StoreError } from '../../../hub/store/errors';
+import { ProtocolError } from '../../../lib/protocol/errors';
 import { HUB_VERSION } from '../../../hub/version';
 
 const ORIGIN = 'http://127.0.0.1:8787';
@@ -73,6 +74,13 @@ describe('hub app', () => {
     expect(await fits.json()).toEqual({ n: 64 * 1024 });
   });
 
+  it('POST /v1/agents has room for a 64 KiB manifest after worst-case JSON escaping; everything else 64 KiB', () => {
+    expect(bodyLimitFor('GET', '/v1/health')).toBe(MAX_BODY_BYTES);
+    expect(bodyLimitFor('POST', '/v1/intents')).toBe(64 * 1024);
+    expect(bodyLimitFor('post', '/v1/agents')).toBeGreaterThanOrEqual(JSON.stringify('\u0001'.repeat(64 * 1024)).length);
+    expect(bodyLimitFor('GET', '/v1/agents')).toBe(MAX_BODY_BYTES);
+  });
+
   it('an unexpected error is a 500 `internal` with a generic message; the log names neither the message nor data', async () => {
     const { app, lines } = setup();
     app.get('/v1/test-boom', () => {
@@ -89,10 +97,16 @@ describe('hub app', () => {
     expect(failure.at).toMatch(/app\.test\.ts:\d+:\d+$/);
   });
 
-  it('maps HubError, StoreError and malformed JSON to fitting statuses', async () => {
+  it('maps HubError, ProtocolError, StoreError and malformed JSON to API codes and statuses', async () => {
     const { app } = setup();
     app.get('/v1/test-hub', () => {
       throw new HubError('rate_limited', undefined, { headers: { 'Retry-After': '7' } });
+    });
+    app.get('/v1/test-stale', () => {
+      throw new ProtocolError('auth_stale', 'The request timestamp is too far from the hub clock.');
+    });
+    app.get('/v1/test-missing', () => {
+      throw new StoreError('not_found', 'get intent: no such intent');
     });
     app.get('/v1/test-conflict', () => {
       throw new StoreError('conflict', 'create intent: already exists');
@@ -107,9 +121,18 @@ describe('hub app', () => {
     expect(limited.headers.get('retry-after')).toBe('7');
     expect((await errorBody(limited)).error.code).toBe('rate_limited');
 
+    const stale = await app.request('/v1/test-stale');
+    expect(stale.status).toBe(401);
+    expect((await errorBody(stale)).error.code).toBe('auth_stale');
+
+    const missing = await app.request('/v1/test-missing');
+    expect(missing.status).toBe(404);
+    expect((await errorBody(missing)).error).toMatchObject({ code: 'not_found', message: 'get intent: no such intent' });
+
+    // A route must translate store conflicts into its API code (idempotency_conflict, ...); one that leaks is a bug.
     const conflict = await app.request('/v1/test-conflict');
-    expect(conflict.status).toBe(409);
-    expect((await errorBody(conflict)).error).toMatchObject({ code: 'conflict', message: 'create intent: already exists' });
+    expect(conflict.status).toBe(500);
+    expect((await errorBody(conflict)).error).toEqual(expect.objectContaining({ code: 'internal', message: 'Internal error.' }));
 
     const storage = await app.request('/v1/test-storage');
     expect(storage.status).toBe(500);
@@ -118,7 +141,7 @@ describe('hub app', () => {
     const json = await app.request('/v1/test-json', { method: 'POST', body: '{"secret": "s3cr3t"', headers: { 'content-type': 'application/json' } });
     expect(json.status).toBe(400);
     const body = await errorBody(json);
-    expect(body.error.code).toBe('bad_request');
+    expect(body.error.code).toBe('protocol_invalid');
     expect(JSON.stringify(body)).not.toContain('s3cr3t');
   });
 
