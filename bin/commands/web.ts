@@ -2,22 +2,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { UsageError, type Command } from '../command';
+import { catchSignal } from '../signals';
 import { startWebServer } from '../web-server';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** Resolves on the first SIGINT/SIGTERM. */
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-}
 
 export function parsePort(value: string | undefined): number {
   if (value === undefined) return 0;
@@ -52,9 +40,16 @@ export const webCommand: Command = {
     }
     const port = parsePort(values.port);
     const dir = values.dir ? path.resolve(values.dir) : path.join(REPO_ROOT, 'dist', 'web');
-    const server = await startWebServer({ dir, port });
+    const signal = catchSignal();
+    let server;
+    try {
+      server = await startWebServer({ dir, port });
+    } catch (err) {
+      signal.dispose();
+      throw err;
+    }
     console.log(`listening on ${server.url}`);
-    await untilSignal();
+    await signal.received;
     await server.close();
     return 0;
   },
