@@ -1,3 +1,5 @@
+import { parseArgs } from 'node:util';
+
 /**
  * One `clawkeep` subcommand. Each lives in its own module under `bin/commands/` and is listed in `bin/main.ts`.
  * `run` resolves with the process exit code; throw UsageError for bad arguments (exit 2, usage on stderr).
@@ -13,4 +15,28 @@ export interface Command {
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+type StringOptions = Record<string, { type: 'string' }>;
+
+/**
+ * Parses `--name value` options strictly (unknown options and positionals are usage errors) and adds `-h/--help`.
+ * Returns null when help was asked for and printed.
+ */
+export function parseCommandOptions<T extends StringOptions>(
+  command: Pick<Command, 'usage'>,
+  argv: string[],
+  options: T,
+): { [K in keyof T]?: string } | null {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) {
+    console.log(command.usage);
+    return null;
+  }
+  return values as { [K in keyof T]?: string };
 }

@@ -1,6 +1,5 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { UsageError, type Command } from '../command';
+import { parseCommandOptions, UsageError, type Command } from '../command';
 import { startHub } from '../../hub/server';
 import { parsePort } from './web';
 import { catchSignal } from '../signals';
@@ -20,21 +19,8 @@ export const hubCommand: Command = {
     'On the first start of an empty hub it prints a one-time enrollment code. It is shown once only.',
   ].join('\n'),
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: { port: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    if (values.help) {
-      console.log(this.usage);
-      return 0;
-    }
+    const values = parseCommandOptions(this, argv, { port: { type: 'string' }, data: { type: 'string' } });
+    if (!values) return 0;
     if (!values.data) throw new UsageError('--data DIR is required');
     const port = values.port === undefined ? DEFAULT_HUB_PORT : parsePort(values.port);
     const signal = catchSignal();

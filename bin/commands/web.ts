@@ -1,7 +1,6 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { UsageError, type Command } from '../command';
+import { parseCommandOptions, UsageError, type Command } from '../command';
 import { catchSignal } from '../signals';
 import { startWebServer } from '../web-server';
 
@@ -23,21 +22,8 @@ export const webCommand: Command = {
     '  --dir DIR  built web vault (default: dist/web of this checkout; build it with `npm run build:web`)',
   ].join('\n'),
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: { port: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    if (values.help) {
-      console.log(this.usage);
-      return 0;
-    }
+    const values = parseCommandOptions(this, argv, { port: { type: 'string' }, dir: { type: 'string' } });
+    if (!values) return 0;
     const port = parsePort(values.port);
     const dir = values.dir ? path.resolve(values.dir) : path.join(REPO_ROOT, 'dist', 'web');
     const signal = catchSignal();
