@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import type { HubDeps } from '../app';
 import type { HubEnv } from '../middleware';
+import { agentRoutes } from './agents';
 import { healthRoutes } from './health';
 
 /**
@@ -10,4 +11,5 @@ import { healthRoutes } from './health';
  */
 export function mountRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.route('/v1', healthRoutes(deps));
+  app.route('/v1', agentRoutes(deps));
 }

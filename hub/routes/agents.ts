@@ -1,0 +1,78 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { Hono, type Context } from 'hono';
+import { fromHex, randomBytes, utf8Encode } from '../../lib/bytes';
+import { toBase64Url } from '../../lib/protocol/base64url';
+import { claimCodeHash, generateClaimCode } from '../../lib/protocol/claim-code';
+import { decodePublicKey } from '../../lib/protocol/keys';
+import { parseWire, RegisterAgentRequestSchema, type RegisterAgentResponse } from '../../lib/protocol/wire';
+import type { HubDeps } from '../app';
+import { appendAudit } from '../audit';
+import { HubError } from '../errors';
+import { fetchManifest, ManifestFetchError, type ManifestFetchOptions } from '../manifest-fetch';
+import type { HubEnv } from '../middleware';
+import { RateLimiter } from '../rate-limit';
+
+/** RFC 8628-style: a claim code is short-lived and single use. */
+export const CLAIM_TTL_MS = 10 * 60 * 1000;
+
+export interface AgentRouteOptions {
+  /** Registrations per client address (unauthenticated route). */
+  registerLimiter?: RateLimiter;
+  /** Tests only: lets the manifest fetcher reach a loopback test server. */
+  manifestFetch?: ManifestFetchOptions;
+}
+
+function clientAddress(c: Context<HubEnv>): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    // In-process requests (app.request in tests) have no socket.
+    return 'in-process';
+  }
+}
+
+async function manifestSnapshot(manifest: { markdown: string } | { url: string }, options?: ManifestFetchOptions) {
+  if ('markdown' in manifest) return manifest.markdown;
+  try {
+    return (await fetchManifest(manifest.url, options)).markdown;
+  } catch (err) {
+    if (err instanceof ManifestFetchError) throw new HubError('protocol_invalid', `manifest.url: ${err.message}`);
+    throw err;
+  }
+}
+
+/** `POST /v1/agents`: an agent registers its public keys and manifest and gets a claim code for its human. */
+export function agentRoutes(deps: HubDeps, options: AgentRouteOptions = {}): Hono<HubEnv> {
+  const limiter = options.registerLimiter ?? new RateLimiter({ burst: 10, sustained: 30, perSeconds: 3600 }, deps.now);
+  return new Hono<HubEnv>().post('/agents', async (c) => {
+    const decision = limiter.consume(clientAddress(c));
+    if (!decision.allowed) {
+      throw new HubError('rate_limited', undefined, { headers: { 'Retry-After': String(decision.retryAfterSeconds) } });
+    }
+    const body = parseWire(RegisterAgentRequestSchema, await c.req.json().catch(() => undefined));
+    // Fetched before the transaction: nothing may await inside it.
+    const markdown = await manifestSnapshot(body.manifest, options.manifestFetch);
+    const manifestSha256 = new Uint8Array(await crypto.subtle.digest('SHA-256', utf8Encode(markdown) as BufferSource));
+    const now = deps.now();
+    const claimCode = generateClaimCode();
+    const agentId = `agt_${toBase64Url(randomBytes(16))}`;
+    const expiresAt = now + CLAIM_TTL_MS;
+    deps.store.transaction(() => {
+      deps.store.agents.create({
+        agentId,
+        name: body.name,
+        signingKey: decodePublicKey(body.signing_key, 'ed25519'),
+        boxKey: decodePublicKey(body.box_key, 'x25519'),
+        manifestSnapshot: markdown,
+        manifestSha256,
+        requestedScopes: [...body.requested_scopes].sort(),
+        claimCodeHash: fromHex(claimCodeHash(claimCode)),
+        claimExpiresAt: expiresAt,
+        createdAt: now,
+      });
+      appendAudit(deps.store, { time: now, actor: `agent:${agentId}`, agent: agentId, resource: `agent:${agentId}`, action: 'agent.register', requestId: c.get('requestId') });
+    });
+    const response: RegisterAgentResponse = { agent_id: agentId, claim_code: claimCode, expires_at: expiresAt };
+    return c.json(response, 201);
+  });
+}
