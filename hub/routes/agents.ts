@@ -1,16 +1,17 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { fromHex, randomBytes, utf8Encode } from '../../lib/bytes';
 import { toBase64Url } from '../../lib/protocol/base64url';
 import { claimCodeHash, generateClaimCode } from '../../lib/protocol/claim-code';
 import { decodePublicKey } from '../../lib/protocol/keys';
-import { parseWire, RegisterAgentRequestSchema, type RegisterAgentResponse } from '../../lib/protocol/wire';
+import { parseWire, RegisterAgentRequestSchema, type AgentMeResponse, type RegisterAgentResponse } from '../../lib/protocol/wire';
 import type { HubDeps } from '../app';
 import { appendAudit } from '../audit';
+import { authenticateAgent } from '../auth';
 import { HubError } from '../errors';
 import { fetchManifest, ManifestFetchError, type ManifestFetchOptions } from '../manifest-fetch';
 import type { HubEnv } from '../middleware';
 import { RateLimiter } from '../rate-limit';
+import { clientAddress, enforceLimit } from './client-address';
 
 /** RFC 8628-style: a claim code is short-lived and single use. */
 export const CLAIM_TTL_MS = 10 * 60 * 1000;
@@ -20,15 +21,6 @@ export interface AgentRouteOptions {
   registerLimiter?: RateLimiter;
   /** Tests only: lets the manifest fetcher reach a loopback test server. */
   manifestFetch?: ManifestFetchOptions;
-}
-
-function clientAddress(c: Context<HubEnv>): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    // In-process requests (app.request in tests) have no socket.
-    return 'in-process';
-  }
 }
 
 async function manifestSnapshot(manifest: { markdown: string } | { url: string }, options?: ManifestFetchOptions) {
@@ -44,11 +36,13 @@ async function manifestSnapshot(manifest: { markdown: string } | { url: string }
 /** `POST /v1/agents`: an agent registers its public keys and manifest and gets a claim code for its human. */
 export function agentRoutes(deps: HubDeps, options: AgentRouteOptions = {}): Hono<HubEnv> {
   const limiter = options.registerLimiter ?? new RateLimiter({ burst: 10, sustained: 30, perSeconds: 3600 }, deps.now);
-  return new Hono<HubEnv>().post('/agents', async (c) => {
-    const decision = limiter.consume(clientAddress(c));
-    if (!decision.allowed) {
-      throw new HubError('rate_limited', undefined, { headers: { 'Retry-After': String(decision.retryAfterSeconds) } });
-    }
+  return new Hono<HubEnv>()
+    .get('/agents/me', async (c) => {
+      const { agent } = await authenticateAgent(c, deps);
+      return c.json(agentStatus(deps, agent.agentId));
+    })
+    .post('/agents', async (c) => {
+    enforceLimit(limiter, clientAddress(c));
     const body = parseWire(RegisterAgentRequestSchema, await c.req.json().catch(() => undefined));
     // Fetched before the transaction: nothing may await inside it.
     const markdown = await manifestSnapshot(body.manifest, options.manifestFetch);
@@ -75,4 +69,22 @@ export function agentRoutes(deps: HubDeps, options: AgentRouteOptions = {}): Hon
     const response: RegisterAgentResponse = { agent_id: agentId, claim_code: claimCode, expires_at: expiresAt };
     return c.json(response, 201);
   });
+}
+
+type Installed = NonNullable<AgentMeResponse['installation']>;
+
+/** What an agent learns about itself: unclaimed, claimed (with the human's signed claim to verify), or revoked. */
+function agentStatus(deps: HubDeps, agentId: string): AgentMeResponse {
+  const installations = deps.store.installations.listByAgent(agentId);
+  const current = installations.find((i) => i.status !== 'revoked') ?? installations.at(-1);
+  if (!current) return { agent_id: agentId, status: 'unclaimed' };
+  return {
+    agent_id: agentId,
+    status: current.status === 'revoked' ? 'revoked' : 'claimed',
+    installation: {
+      installation_id: current.installationId,
+      granted_scopes: current.grantedScopes as Installed['granted_scopes'],
+      claim: current.claimStatement as unknown as Installed['claim'],
+    },
+  };
 }

@@ -1,7 +1,9 @@
 import type { Hono } from 'hono';
 import type { HubDeps } from '../app';
 import type { HubEnv } from '../middleware';
+import { accountRoutes } from './accounts';
 import { agentRoutes } from './agents';
+import { claimRoutes } from './claims';
 import { healthRoutes } from './health';
 
 /**
@@ -12,4 +14,6 @@ import { healthRoutes } from './health';
 export function mountRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.route('/v1', healthRoutes(deps));
   app.route('/v1', agentRoutes(deps));
+  app.route('/v1', accountRoutes(deps));
+  app.route('/v1', claimRoutes(deps));
 }

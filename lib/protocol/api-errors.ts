@@ -19,6 +19,8 @@ export const API_ERRORS = {
   agent_revoked: { status: 403, meaning: 'The installation was revoked; the agent may only read GET /v1/agents/me.' },
   not_found: { status: 404, meaning: 'No such agent, intent or installation (or not visible to the caller).' },
   claim_code_invalid: { status: 404, meaning: 'Unknown or expired claim code.' },
+  enrollment_code_invalid: { status: 404, meaning: 'Unknown or already used enrollment code.' },
+  device_already_enrolled: { status: 409, meaning: 'This device key already has an account on this hub.' },
   agent_already_claimed: { status: 409, meaning: 'The agent was claimed already.' },
   intent_not_pending: { status: 409, meaning: 'A decision was already recorded, or the intent expired.' },
   intent_not_approved: { status: 409, meaning: 'Execute called on an intent that is pending, denied or expired.' },

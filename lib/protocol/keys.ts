@@ -57,3 +57,14 @@ export function fingerprint(publicKey: Uint8Array): string {
   const hex = toHex(sha256(concatBytes(FINGERPRINT_DOMAIN, publicKey)).subarray(0, 16));
   return hex.match(/.{8}/g)!.join('-');
 }
+
+const DEVICE_KEY_ID_DOMAIN = utf8Encode('clawkeep/v1/device-key-id\0');
+
+/**
+ * The `ck-key-id` (and hub account id) of a human's device key: `dev_` + base64url of the first 16 bytes of
+ * SHA-256("clawkeep/v1/device-key-id\0" ‖ key). Derived from the key, so a device knows its id before it enrols.
+ */
+export function deviceKeyId(publicKey: Uint8Array): string {
+  if (publicKey.length !== PUBLIC_KEY_LENGTH) throw new RangeError('public key must be 32 bytes');
+  return `dev_${toBase64Url(sha256(concatBytes(DEVICE_KEY_ID_DOMAIN, publicKey)).subarray(0, 16))}`;
+}

@@ -58,6 +58,20 @@ export const SignedClaimSchema = v.strictObject({
   signature: v.pipe(v.string(), v.length(86)),
 });
 
+// ---- Accounts -----------------------------------------------------------------------------------------------
+
+/**
+ * POST /v1/accounts (human, signed by the device key being enrolled; `ck-key-id` = deviceKeyId(device_key)).
+ * The one-time enrollment code the hub printed at first start proves the caller may create an account.
+ */
+export const EnrollRequestSchema = v.strictObject({
+  enrollment_code: v.pipe(v.string(), v.maxLength(32)),
+  device_key: SigningKeySchema,
+});
+export const EnrollResponseSchema = v.object({ account_id: IdSchema, fingerprint: v.string() });
+export type EnrollRequest = v.InferOutput<typeof EnrollRequestSchema>;
+export type EnrollResponse = v.InferOutput<typeof EnrollResponseSchema>;
+
 // ---- Agents -------------------------------------------------------------------------------------------------
 
 export const MANIFEST_MAX_BYTES = 64 * 1024;

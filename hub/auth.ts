@@ -1,0 +1,80 @@
+import type { Context } from 'hono';
+import { utf8Decode } from '../lib/bytes';
+import { verifyRequest, type Role } from '../lib/protocol/request-signing';
+import type { HubDeps } from './app';
+import { HubError } from './errors';
+import type { HubEnv } from './middleware';
+import type { Account, Agent } from './store/port';
+
+/** A verified request: who signed it and the exact body bytes the signature covered (parse JSON from these). */
+interface Verified {
+  role: Role;
+  keyId: string;
+  body: Uint8Array;
+}
+
+/** The request target exactly as sent: what the signature covers (docs/protocol.md §5). */
+function requestTarget(c: Context<HubEnv>): string {
+  const url = new URL(c.req.url);
+  return url.pathname + url.search;
+}
+
+/**
+ * Verifies a signed request: Ed25519 over method, target, body hash, timestamp, nonce and this hub's origin, ±60 s,
+ * nonce replay cache in the store. `extraHumanKey` lets enrolment prove possession of a key the hub does not know yet.
+ */
+async function verifySigned(c: Context<HubEnv>, deps: HubDeps, extraHumanKey?: { keyId: string; key: Uint8Array }): Promise<Verified> {
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  const now = deps.now();
+  const { role, keyId } = await verifyRequest({
+    headers: c.req.raw.headers,
+    method: c.req.method,
+    path: requestTarget(c),
+    body,
+    hub: deps.origin,
+    now,
+    publicKeyFor: (r, id) => {
+      if (r === 'agent') return deps.store.agents.get(id)?.signingKey ?? null;
+      if (extraHumanKey?.keyId === id) return extraHumanKey.key;
+      return deps.store.accounts.get(id)?.devicePublicKey ?? null;
+    },
+    // Humans and agents share one nonce table: prefixing the role keeps their key ids apart.
+    seenNonce: (id, nonce, expiresAt, r) => !deps.store.nonces.remember(`${r}:${id}`, nonce, expiresAt, now),
+  });
+  return { role, keyId, body };
+}
+
+function wrongRole(expected: Role): HubError {
+  return new HubError('forbidden', expected === 'human' ? 'Only a human device may call this.' : 'Only an agent may call this.');
+}
+
+/** A signed request from an enrolled human device. */
+export async function authenticateHuman(c: Context<HubEnv>, deps: HubDeps): Promise<{ account: Account; body: Uint8Array }> {
+  const v = await verifySigned(c, deps);
+  if (v.role !== 'human') throw wrongRole('human');
+  return { account: deps.store.accounts.get(v.keyId)!, body: v.body };
+}
+
+/** A signed request from a registered agent. */
+export async function authenticateAgent(c: Context<HubEnv>, deps: HubDeps): Promise<{ agent: Agent; body: Uint8Array }> {
+  const v = await verifySigned(c, deps);
+  if (v.role !== 'agent') throw wrongRole('agent');
+  return { agent: deps.store.agents.get(v.keyId)!, body: v.body };
+}
+
+/** A request signed by a device key that is not enrolled yet: proof of possession for POST /v1/accounts. */
+export async function authenticateEnrolling(c: Context<HubEnv>, deps: HubDeps, keyId: string, key: Uint8Array): Promise<Uint8Array> {
+  const v = await verifySigned(c, deps, { keyId, key });
+  if (v.role !== 'human' || v.keyId !== keyId) throw new HubError('forbidden', 'Sign the enrolment with the device key being enrolled.');
+  return v.body;
+}
+
+/** Parses the signed body bytes as JSON (an empty body is `undefined`). */
+export function jsonBody(body: Uint8Array): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(utf8Decode(body));
+  } catch {
+    throw new HubError('protocol_invalid', 'The request body is not valid JSON.');
+  }
+}

@@ -1,0 +1,42 @@
+import { Hono } from 'hono';
+import { deviceKeyId, decodePublicKey, fingerprint } from '../../lib/protocol/keys';
+import { EnrollRequestSchema, parseWire, type EnrollResponse } from '../../lib/protocol/wire';
+import type { HubDeps } from '../app';
+import { appendAudit } from '../audit';
+import { authenticateEnrolling, jsonBody } from '../auth';
+import { enrollmentCodeHash, normalizeEnrollmentCode } from '../enrollment';
+import { HubError } from '../errors';
+import type { HubEnv } from '../middleware';
+import { RateLimiter } from '../rate-limit';
+import { StoreError } from '../store/errors';
+import { clientAddress, enforceLimit } from './client-address';
+
+/**
+ * `POST /v1/accounts`: a device enrols with the one-time code the hub printed at first start. The request is signed
+ * by the very key being enrolled (proof of possession) and the code is consumed in the same transaction that creates
+ * the account, so a code makes exactly one account. Attempts are rate-limited: the code has only ~34.6 bits.
+ */
+export function accountRoutes(deps: HubDeps, limiter = new RateLimiter({ burst: 5, sustained: 20, perSeconds: 3600 }, deps.now)): Hono<HubEnv> {
+  return new Hono<HubEnv>().post('/accounts', async (c) => {
+    enforceLimit(limiter, clientAddress(c));
+    const peek = parseWire(EnrollRequestSchema, jsonBody(new Uint8Array(await c.req.arrayBuffer())));
+    const deviceKey = decodePublicKey(peek.device_key, 'ed25519');
+    const accountId = deviceKeyId(deviceKey);
+    await authenticateEnrolling(c, deps, accountId, deviceKey);
+    if (normalizeEnrollmentCode(peek.enrollment_code) === null) throw new HubError('enrollment_code_invalid', 'That is not an enrollment code.');
+    const now = deps.now();
+    try {
+      deps.store.transaction(() => {
+        if (deps.store.accounts.get(accountId)) throw new HubError('device_already_enrolled', 'This device already has an account here.');
+        deps.store.accounts.create({ accountId, devicePublicKey: deviceKey, createdAt: now });
+        deps.store.enrollment.consume(enrollmentCodeHash(peek.enrollment_code), accountId, now);
+        appendAudit(deps.store, { time: now, actor: `account:${accountId}`, resource: `account:${accountId}`, action: 'account.enroll', requestId: c.get('requestId') });
+      });
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'not_found') throw new HubError('enrollment_code_invalid', 'Unknown or already used enrollment code.');
+      throw err;
+    }
+    const response: EnrollResponse = { account_id: accountId, fingerprint: fingerprint(deviceKey) };
+    return c.json(response, 201);
+  });
+}

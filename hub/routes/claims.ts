@@ -1,0 +1,111 @@
+import { Hono } from 'hono';
+import { fromHex, toHex } from '../../lib/bytes';
+import { verifyClaim } from '../../lib/protocol/approval';
+import { claimCodeHash, normalizeClaimCode } from '../../lib/protocol/claim-code';
+import { encodePublicKey, fingerprint } from '../../lib/protocol/keys';
+import {
+  ClaimLookupRequestSchema,
+  ClaimRequestSchema,
+  parseWire,
+  type ClaimLookupResponse,
+  type ClaimResponse,
+} from '../../lib/protocol/wire';
+import type { HubDeps } from '../app';
+import { appendAudit } from '../audit';
+import { authenticateHuman, jsonBody } from '../auth';
+import { HubError } from '../errors';
+import type { HubEnv } from '../middleware';
+import { RateLimiter } from '../rate-limit';
+import type { Agent, JsonValue } from '../store/port';
+import { enforceLimit } from './client-address';
+
+const CODE_INVALID = 'Unknown or expired claim code.';
+
+/** The unclaimed agent whose live claim code hashes to `hashHex`, else `claim_code_invalid`. */
+function agentForCode(deps: HubDeps, hashHex: string): Agent {
+  const agent = deps.store.agents.findByClaimCode(fromHex(hashHex), deps.now());
+  if (!agent) throw new HubError('claim_code_invalid', CODE_INVALID);
+  return agent;
+}
+
+/**
+ * `POST /v1/claims/lookup` shows a human what they are about to claim; `POST /v1/claims` records the claim the
+ * device signed. The claim is self-certifying (the agent re-verifies it), and the hub checks that it names this hub,
+ * this agent's registered keys, the live claim code, the calling device, a subset of the requested scopes and a new
+ * installation id. Lookups are rate-limited per device (RFC 8628 §5.1: short codes must not be guessable online).
+ */
+export function claimRoutes(deps: HubDeps, limiter = new RateLimiter({ burst: 10, sustained: 60, perSeconds: 3600 }, deps.now)): Hono<HubEnv> {
+  return new Hono<HubEnv>()
+    .post('/claims/lookup', async (c) => {
+      const { account, body } = await authenticateHuman(c, deps);
+      enforceLimit(limiter, account.accountId);
+      const { claim_code } = parseWire(ClaimLookupRequestSchema, jsonBody(body));
+      let hash: string;
+      try {
+        normalizeClaimCode(claim_code);
+        hash = claimCodeHash(claim_code);
+      } catch {
+        throw new HubError('claim_code_invalid', CODE_INVALID);
+      }
+      const agent = agentForCode(deps, hash);
+      const response: ClaimLookupResponse = {
+        agent_id: agent.agentId,
+        name: agent.name,
+        fingerprint: fingerprint(agent.signingKey),
+        signing_key: encodePublicKey(agent.signingKey),
+        box_key: encodePublicKey(agent.boxKey),
+        manifest: { markdown: agent.manifestSnapshot, sha256: toHex(agent.manifestSha256) },
+        requested_scopes: agent.requestedScopes as ClaimLookupResponse['requested_scopes'],
+        expires_at: agent.claimExpiresAt!,
+      };
+      return c.json(response);
+    })
+    .post('/claims', async (c) => {
+      const { account, body } = await authenticateHuman(c, deps);
+      const { claim } = parseWire(ClaimRequestSchema, jsonBody(body));
+      const agent = deps.store.agents.get(claim.statement.agent_id);
+      if (!agent) throw new HubError('claim_code_invalid', CODE_INVALID);
+      if (deps.store.installations.listByAgent(agent.agentId).some((i) => i.status !== 'revoked')) {
+        throw new HubError('agent_already_claimed', 'This agent was claimed already.');
+      }
+      const codeHash = agent.claimCodeHash && toHex(agent.claimCodeHash);
+      if (!codeHash || (agent.claimExpiresAt ?? 0) <= deps.now()) throw new HubError('claim_code_invalid', CODE_INVALID);
+      const statement = verifyClaim(claim, {
+        hub: deps.origin,
+        agent_id: agent.agentId,
+        agent_signing_key: encodePublicKey(agent.signingKey),
+        agent_box_key: encodePublicKey(agent.boxKey),
+        claim_code_hash: codeHash,
+        device_key: encodePublicKey(account.devicePublicKey),
+      });
+      const requested = new Set(agent.requestedScopes as string[]);
+      if (!statement.granted_scopes.every((s) => requested.has(s))) {
+        throw new HubError('claim_invalid', 'The claim grants a scope the agent did not ask for.');
+      }
+      if (deps.store.installations.get(statement.installation_id)) throw new HubError('claim_invalid', 'That installation id is taken.');
+      const now = deps.now();
+      deps.store.transaction(() => {
+        deps.store.installations.create({
+          installationId: statement.installation_id,
+          agentId: agent.agentId,
+          accountId: account.accountId,
+          grantedScopes: statement.granted_scopes,
+          policy: statement.policy as unknown as JsonValue,
+          claimStatement: claim as unknown as JsonValue,
+          createdAt: now,
+        });
+        // Single use: the code stops working the moment it is claimed.
+        deps.store.agents.clearClaimCode(agent.agentId);
+        appendAudit(deps.store, {
+          time: now,
+          actor: `account:${account.accountId}`,
+          agent: agent.agentId,
+          resource: `installation:${statement.installation_id}`,
+          action: 'installation.claim',
+          requestId: c.get('requestId'),
+        });
+      });
+      const response: ClaimResponse = { installation_id: statement.installation_id };
+      return c.json(response, 201);
+    });
+}

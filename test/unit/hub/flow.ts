@@ -1,0 +1,100 @@
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { utf8Encode } from '../../../lib/bytes';
+import { claimBytes, type ClaimStatement } from '../../../lib/protocol/approval';
+import { claimCodeHash } from '../../../lib/protocol/claim-code';
+import { deviceKeyId, encodePublicKey } from '../../../lib/protocol/keys';
+import { signRequest, type Role } from '../../../lib/protocol/request-signing';
+import { toBase64Url } from '../../../lib/protocol/base64url';
+import { createHubApp } from '../../../hub/app';
+import { issueFirstEnrollmentCode } from '../../../hub/enrollment';
+import { jsonLinesLogger } from '../../../hub/logger';
+import { openSqliteStore } from '../../../hub/store/sqlite';
+
+export const ORIGIN = 'http://127.0.0.1:8787';
+
+/** A hub over an in-memory store with a movable clock, plus real signed clients for a device and agents. */
+export function hubFixture(start = Date.parse('2026-11-23T12:00:00Z')) {
+  const clock = { now: start };
+  const store = openSqliteStore({ file: ':memory:' });
+  const logLines: string[] = [];
+  const app = createHubApp({ store, now: () => clock.now, logger: jsonLinesLogger((l) => logLines.push(l)), origin: ORIGIN });
+  const enrollmentCode = issueFirstEnrollmentCode(store, clock.now)!;
+
+  interface Signer {
+    role: Role;
+    keyId: string;
+    privateKey: Uint8Array;
+  }
+  /** Sends a request signed as `signer`; `tamper` may change what is sent after signing (negative tests). */
+  async function send(signer: Signer | null, method: string, path: string, body?: unknown, tamper?: (init: { headers: Record<string, string>; body?: string }) => void) {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = text ? { 'content-type': 'application/json' } : {};
+    if (signer) {
+      Object.assign(headers, signRequest({ role: signer.role, keyId: signer.keyId, privateKey: signer.privateKey, method, path, body: text ? utf8Encode(text) : undefined, hub: ORIGIN, now: clock.now }));
+    }
+    const init = { headers, body: text };
+    tamper?.(init);
+    const res = await app.request(path, { method, headers: init.headers, body: init.body });
+    const json = res.headers.get('content-type')?.includes('json') ? await res.json() : null;
+    return { status: res.status, json: json as Record<string, any>, headers: res.headers };
+  }
+
+  function newDevice() {
+    const privateKey = ed25519.utils.randomSecretKey();
+    const publicKey = ed25519.getPublicKey(privateKey);
+    const signer: Signer = { role: 'human', keyId: deviceKeyId(publicKey), privateKey };
+    return { ...signer, publicKey, send: (m: string, p: string, b?: unknown, t?: Parameters<typeof send>[4]) => send(signer, m, p, b, t) };
+  }
+  type Device = ReturnType<typeof newDevice>;
+
+  async function enrolledDevice(code = enrollmentCode): Promise<Device> {
+    const device = newDevice();
+    const res = await device.send('POST', '/v1/accounts', { enrollment_code: code, device_key: encodePublicKey(device.publicKey) });
+    if (res.status !== 201) throw new Error(`enrol failed: ${JSON.stringify(res.json)}`);
+    return device;
+  }
+
+  async function registeredAgent(name = 'research-bot', scopes = ['secret:read:arxiv-key', 'action:action.approve']) {
+    const privateKey = ed25519.utils.randomSecretKey();
+    const boxPrivate = x25519.utils.randomSecretKey();
+    const res = await send(null, 'POST', '/v1/agents', {
+      name,
+      signing_key: encodePublicKey(ed25519.getPublicKey(privateKey)),
+      box_key: encodePublicKey(x25519.getPublicKey(boxPrivate)),
+      manifest: { markdown: `# ${name}` },
+      requested_scopes: scopes,
+    });
+    if (res.status !== 201) throw new Error(`register failed: ${JSON.stringify(res.json)}`);
+    const signer: Signer = { role: 'agent', keyId: res.json.agent_id, privateKey };
+    return {
+      ...signer,
+      agentId: res.json.agent_id as string,
+      claimCode: res.json.claim_code as string,
+      signingKey: ed25519.getPublicKey(privateKey),
+      boxPrivate,
+      boxKey: x25519.getPublicKey(boxPrivate),
+      send: (m: string, p: string, b?: unknown, t?: Parameters<typeof send>[4]) => send(signer, m, p, b, t),
+    };
+  }
+  type RegisteredAgent = Awaited<ReturnType<typeof registeredAgent>>;
+
+  /** The claim statement a device signs for `agent` (overrides for negative tests). */
+  function claimFor(device: Device, agent: RegisteredAgent, overrides: Partial<ClaimStatement> = {}) {
+    const statement: ClaimStatement = {
+      hub: ORIGIN,
+      agent_id: agent.agentId,
+      agent_signing_key: encodePublicKey(agent.signingKey),
+      agent_box_key: encodePublicKey(agent.boxKey),
+      claim_code_hash: claimCodeHash(agent.claimCode),
+      granted_scopes: ['secret:read:arxiv-key'],
+      policy: { approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'] },
+      installation_id: `ins_${toBase64Url(ed25519.utils.randomSecretKey().subarray(0, 16))}`,
+      device_key: encodePublicKey(device.publicKey),
+      time: clock.now,
+      ...overrides,
+    };
+    return { statement, signature: toBase64Url(ed25519.sign(claimBytes(statement), device.privateKey)) };
+  }
+
+  return { app, store, clock, logLines, enrollmentCode, send, newDevice, enrolledDevice, registeredAgent, claimFor };
+}
