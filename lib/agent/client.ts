@@ -1,0 +1,383 @@
+import { randomBytes, utf8Encode } from '../bytes';
+import { verifyApproval, verifyClaim, type ApprovalStatement } from '../protocol/approval';
+import { isApiErrorCode } from '../protocol/api-errors';
+import { fromBase64Url, toBase64Url } from '../protocol/base64url';
+import { canonicalize } from '../protocol/canonical';
+import { claimCodeHash } from '../protocol/claim-code';
+import { ProtocolError } from '../protocol/errors';
+import { isId, isOrigin } from '../protocol/fields';
+import { payloadHash } from '../protocol/intent-hash';
+import { decodePublicKey, fingerprint } from '../protocol/keys';
+import { signRequest } from '../protocol/request-signing';
+import { openSealedSecret } from '../protocol/sealed-secret';
+import {
+  AgentMeResponseSchema,
+  CreateIntentRequestSchema,
+  ExecuteResponseSchema,
+  IntentSchema,
+  parseWire,
+  RegisterAgentRequestSchema,
+  RegisterAgentResponseSchema,
+  type Intent,
+  type Manifest,
+} from '../protocol/wire';
+import { AgentError } from './errors';
+import { agentPublicKeys, generateAgentKeys, type AgentKeys } from './keys';
+import { encodePrivateKey, parseAgentState, stateKeys, type AgentState } from './state';
+
+/** The part of WHATWG `fetch` the client uses; inject `globalThis.fetch` or an in-process app. */
+export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<Response>;
+
+export interface AgentClientOptions {
+  fetch: FetchLike;
+  /** An agent that registered before (e.g. loaded from its state file). */
+  state?: AgentState;
+  /** Keys for a new agent; generated if absent. Ignored when `state` is given. */
+  keys?: AgentKeys;
+  /** Clock, epoch milliseconds (default Date.now). */
+  now?: () => number;
+  /** Waits between polls (default setTimeout). */
+  sleep?: (ms: number) => Promise<void>;
+  /** Called, and awaited, whenever the state changes (registration, pinning the device): persist it here. */
+  onStateChange?: (state: AgentState) => void | Promise<void>;
+}
+
+export interface RegisterInput {
+  /** Hub origin; a trailing slash is accepted. */
+  hub: string;
+  name: string;
+  manifest: Manifest;
+  requestedScopes: string[];
+}
+
+export interface Registration {
+  agent_id: string;
+  /** Display form `XXXX-XXXX`: the human enters it in the Clawkeep extension. */
+  claim_code: string;
+  expires_at: number;
+  /** fingerprint of our signing key: the human compares it with the one the claim screen shows. */
+  fingerprint: string;
+}
+
+export interface AgentStatus {
+  agent_id: string;
+  status: 'unclaimed' | 'claimed' | 'revoked';
+  installation_id?: string;
+  /** From the device-signed claim, not from the hub's copy. */
+  granted_scopes?: string[];
+  approval_required?: string[];
+  device_key?: string;
+  device_fingerprint?: string;
+  /** True when this call verified the first claim and pinned its device key. */
+  pinned_now: boolean;
+}
+
+export interface SentIntent {
+  kind: string;
+  payload: Record<string, unknown>;
+}
+
+export type Decision = 'approved' | 'denied' | 'expired';
+
+export interface WaitOptions {
+  /** Give up after this long (default 5 minutes): AgentError `wait_timeout`. */
+  timeoutMs?: number;
+  /** First poll interval (default 1 s); grows ×1.5 per poll up to `maxPollMs` (default 10 s). */
+  pollMs?: number;
+  maxPollMs?: number;
+  /** Called after every poll that found the intent still pending. */
+  onPending?: (intent: Intent) => void;
+}
+
+export interface ExecuteResult {
+  intent: Intent;
+  /** The verified device statement; absent only when the signed policy does not require one for this kind. */
+  approval?: ApprovalStatement;
+  /** secret.request only: the opened secret. The caller wipes it after use. */
+  secret?: Uint8Array;
+}
+
+/** Retried while waiting: the hub being briefly away or busy is not a decision. */
+const TRANSIENT = new Set(['hub_unreachable', 'internal', 'rate_limited']);
+
+function normalizeHub(hub: string): string {
+  let origin: string;
+  try {
+    const url = new URL(hub);
+    if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) throw new Error('not an origin');
+    origin = url.origin;
+  } catch {
+    throw new AgentError('protocol_invalid', 'The hub must be an origin such as https://hub.example.com (no path).');
+  }
+  if (!isOrigin(origin)) throw new AgentError('protocol_invalid', 'The hub must be https, or http on localhost, 127.0.0.1 or [::1].');
+  return origin;
+}
+
+/** ProtocolError (local validation) → AgentError with the same code. */
+function local<T>(fn: () => T, as?: AgentError['code'], message?: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (as) throw new AgentError(as, message ?? (err as Error).message, { cause: err });
+    if (err instanceof ProtocolError) throw new AgentError(err.code, err.message, { cause: err });
+    throw err;
+  }
+}
+
+/**
+ * The agent's side of the Clawkeep protocol (docs/protocol.md). It signs every request with its agent key and
+ * trusts the hub with nothing it can check itself: claims are verified against its own keys and claim code, the
+ * claiming device is pinned at the first claim, approvals are verified under that device key against the payload
+ * hash computed here from what this client sent, and secrets are opened only for the intent they were asked for.
+ * Framework-free: `fetch`, clock and sleep are injected.
+ */
+export class AgentClient {
+  #state: AgentState | undefined;
+  #keys: AgentKeys;
+  readonly #fetch: FetchLike;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #onStateChange?: (state: AgentState) => void | Promise<void>;
+  readonly #sent = new Map<string, SentIntent>();
+
+  constructor(options: AgentClientOptions) {
+    this.#fetch = options.fetch;
+    this.#now = options.now ?? (() => Date.now());
+    this.#sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.#onStateChange = options.onStateChange;
+    if (options.state) {
+      this.#state = parseAgentState(options.state);
+      this.#keys = stateKeys(this.#state);
+    } else {
+      this.#keys = options.keys ?? generateAgentKeys();
+    }
+  }
+
+  /** A copy of the current state (with private keys: persist it, never print it), or undefined before register. */
+  get state(): AgentState | undefined {
+    return this.#state && structuredClone(this.#state);
+  }
+
+  /** Public keys and fingerprint: safe to show. */
+  get publicKeys(): { signing_key: string; box_key: string; fingerprint: string } {
+    return agentPublicKeys(this.#keys);
+  }
+
+  #requireState(): AgentState {
+    if (!this.#state) throw new AgentError('state_invalid', 'This agent is not registered yet.');
+    return this.#state;
+  }
+
+  async #setState(next: AgentState): Promise<void> {
+    this.#state = next;
+    await this.#onStateChange?.(structuredClone(next));
+  }
+
+  async #call(hub: string, method: string, path: string, body: unknown, signed: boolean): Promise<unknown> {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (text !== undefined) headers['content-type'] = 'application/json';
+    if (signed) {
+      const state = this.#requireState();
+      Object.assign(headers, signRequest({
+        role: 'agent', keyId: state.agent_id, privateKey: this.#keys.signingPrivate, method, path,
+        body: text === undefined ? undefined : utf8Encode(text), hub, now: this.#now(),
+      }));
+    }
+    let res: Response;
+    try {
+      res = await this.#fetch(hub + path, { method, headers, ...(text === undefined ? {} : { body: text }) });
+    } catch (err) {
+      throw new AgentError('hub_unreachable', `Cannot reach the hub at ${hub}.`, { cause: err });
+    }
+    let json: unknown;
+    try {
+      json = await res.json();
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      const error = (json as { error?: { code?: unknown; message?: unknown; request_id?: unknown } } | undefined)?.error;
+      const code = isApiErrorCode(error?.code) ? error.code : res.status === 429 ? 'rate_limited' : 'internal';
+      const message = typeof error?.message === 'string' ? error.message : `The hub answered HTTP ${res.status}.`;
+      throw new AgentError(code, message, { status: res.status, ...(typeof error?.request_id === 'string' ? { requestId: error.request_id } : {}) });
+    }
+    if (json === undefined) throw new AgentError('response_invalid', 'The hub sent a response that is not JSON.');
+    return json;
+  }
+
+  #parse<S extends Parameters<typeof parseWire>[0]>(schema: S, value: unknown) {
+    return local(() => parseWire(schema, value), 'response_invalid', 'The hub sent a response that does not match protocol v1.');
+  }
+
+  /**
+   * Registers this agent's public keys and manifest. The hub answers with a claim code for the human.
+   * @throws AgentError `state_invalid` if this client is already registered; hub codes (protocol_invalid, rate_limited, …).
+   */
+  async register(input: RegisterInput): Promise<Registration> {
+    if (this.#state) throw new AgentError('state_invalid', 'This agent is registered already.');
+    const hub = normalizeHub(input.hub);
+    const pub = agentPublicKeys(this.#keys);
+    const body = local(() => parseWire(RegisterAgentRequestSchema, {
+      name: input.name, signing_key: pub.signing_key, box_key: pub.box_key, manifest: input.manifest,
+      requested_scopes: [...new Set(input.requestedScopes)].sort(),
+    }));
+    const res = this.#parse(RegisterAgentResponseSchema, await this.#call(hub, 'POST', '/v1/agents', body, false));
+    await this.#setState({
+      version: 1, hub, agent_id: res.agent_id, name: input.name,
+      signing_private: encodePrivateKey(this.#keys.signingPrivate), box_private: encodePrivateKey(this.#keys.boxPrivate),
+      claim_code_hash: local(() => claimCodeHash(res.claim_code), 'response_invalid', 'The hub sent a malformed claim code.'),
+    });
+    return { agent_id: res.agent_id, claim_code: res.claim_code, expires_at: res.expires_at, fingerprint: pub.fingerprint };
+  }
+
+  /**
+   * GET /v1/agents/me. A claim is verified here against our hub, id, keys and claim code; the first one pins its
+   * device key and installation, and every later one must match them.
+   * @throws AgentError `claim_untrusted`
+   */
+  async status(): Promise<AgentStatus> {
+    const state = this.#requireState();
+    const me = this.#parse(AgentMeResponseSchema, await this.#call(state.hub, 'GET', '/v1/agents/me', undefined, true));
+    if (me.agent_id !== state.agent_id) throw new AgentError('response_invalid', 'The hub answered for another agent.');
+    if (!me.installation) {
+      if (state.device_key) {
+        throw new AgentError('claim_untrusted', `The hub reports this agent as ${me.status}, but it was claimed before (installation ${state.installation_id}).`);
+      }
+      return { agent_id: me.agent_id, status: me.status, pinned_now: false };
+    }
+    const pub = agentPublicKeys(this.#keys);
+    const claim = local(() => verifyClaim(me.installation!.claim, {
+      hub: state.hub, agent_id: state.agent_id, agent_signing_key: pub.signing_key, agent_box_key: pub.box_key,
+      claim_code_hash: state.claim_code_hash,
+      ...(state.device_key ? { device_key: state.device_key, installation_id: state.installation_id } : {}),
+    }), 'claim_untrusted', state.device_key
+      ? 'The claim the hub relays is not signed by the device that claimed this agent (or does not match its installation).'
+      : 'The claim the hub relays does not verify for this agent\'s hub, keys and claim code.');
+    if (claim.installation_id !== me.installation.installation_id) {
+      throw new AgentError('claim_untrusted', 'The hub reports an installation other than the one the claim signs.');
+    }
+    let pinnedNow = false;
+    if (!state.device_key) {
+      await this.#setState({
+        ...state, device_key: claim.device_key, installation_id: claim.installation_id,
+        granted_scopes: claim.granted_scopes, approval_required: claim.policy.approval_required,
+      });
+      pinnedNow = true;
+    }
+    return {
+      agent_id: me.agent_id, status: me.status, installation_id: claim.installation_id, granted_scopes: claim.granted_scopes,
+      approval_required: claim.policy.approval_required, device_key: claim.device_key,
+      device_fingerprint: fingerprint(decodePublicKey(claim.device_key, 'ed25519')), pinned_now: pinnedNow,
+    };
+  }
+
+  #checkIntent(intent: Intent, id: string | undefined, sent: SentIntent | undefined): Intent {
+    const state = this.#requireState();
+    if ((id !== undefined && intent.intent_id !== id) || intent.agent_id !== state.agent_id) {
+      throw new AgentError('intent_mismatch', 'The hub answered with an intent of another id or agent.');
+    }
+    if (sent) {
+      const hash = payloadHash(sent.kind, sent.payload);
+      if (intent.kind !== sent.kind || intent.payload_hash !== hash || canonicalize(intent.payload) !== canonicalize(sent.payload)) {
+        throw new AgentError('intent_mismatch', 'The hub shows this intent with another kind or payload than the one sent.');
+      }
+    }
+    return intent;
+  }
+
+  /**
+   * POST /v1/intents. The kind and payload are remembered, so execute() can check the approval against the hash of
+   * what was sent here. A retry with the same idempotency key returns the same intent.
+   */
+  async createIntent(input: { kind: string; payload: Record<string, unknown>; idempotencyKey?: string }): Promise<Intent> {
+    const state = this.#requireState();
+    const idempotency_key = input.idempotencyKey ?? `ik_${toBase64Url(randomBytes(16))}`;
+    const body = local(() => parseWire(CreateIntentRequestSchema, { kind: input.kind, payload: input.payload, idempotency_key }));
+    const sent: SentIntent = { kind: input.kind, payload: structuredClone(input.payload) };
+    local(() => payloadHash(sent.kind, sent.payload));
+    const intent = this.#checkIntent(this.#parse(IntentSchema, await this.#call(state.hub, 'POST', '/v1/intents', body, true)), undefined, sent);
+    this.#sent.set(intent.intent_id, sent);
+    return intent;
+  }
+
+  /** GET /v1/intents/:id (our own intents only). */
+  async getIntent(id: string): Promise<Intent> {
+    const state = this.#requireState();
+    if (!isId(id)) throw new AgentError('protocol_invalid', 'Intent id is malformed.');
+    const intent = this.#parse(IntentSchema, await this.#call(state.hub, 'GET', `/v1/intents/${id}`, undefined, true));
+    return this.#checkIntent(intent, id, this.#sent.get(id));
+  }
+
+  /**
+   * Polls until the human decides or the intent expires, with growing intervals. `approved` only means the hub says
+   * so: execute() is where the device's signature is checked.
+   * @throws AgentError `wait_timeout`, or the hub's code for a non-transient failure.
+   */
+  async waitForDecision(id: string, options: WaitOptions = {}): Promise<{ decision: Decision; intent: Intent }> {
+    const timeoutMs = options.timeoutMs ?? 5 * 60_000;
+    const maxPollMs = Math.max(1, options.maxPollMs ?? 10_000);
+    let delay = Math.max(1, Math.min(options.pollMs ?? 1_000, maxPollMs));
+    const deadline = this.#now() + timeoutMs;
+    for (;;) {
+      let intent: Intent | undefined;
+      try {
+        intent = await this.getIntent(id);
+      } catch (err) {
+        if (!(err instanceof AgentError && TRANSIENT.has(err.code))) throw err;
+      }
+      if (intent) {
+        if (intent.status === 'approved' || intent.status === 'executed') return { decision: 'approved', intent };
+        if (intent.status === 'denied' || intent.status === 'expired') return { decision: intent.status, intent };
+        options.onPending?.(intent);
+      }
+      const left = deadline - this.#now();
+      if (left <= 0) throw new AgentError('wait_timeout', `No decision on intent ${id} within ${Math.round(timeoutMs / 1000)} s.`);
+      await this.#sleep(Math.min(delay, left));
+      delay = Math.min(Math.ceil(delay * 1.5), maxPollMs);
+    }
+  }
+
+  /**
+   * POST /v1/intents/:id/execute, once per approved intent. Verifies the device's approval under the pinned device
+   * key, for our hub, this intent, our installation and the payload hash recomputed from what we sent (the hub's
+   * hash is not used), and for secret.request opens the sealed secret for exactly this intent.
+   * @param sent the kind and payload sent, if this client did not create the intent itself.
+   * @throws AgentError `approval_untrusted`, `sealed_untrusted`, `state_invalid`, `intent_mismatch`, or hub codes
+   *   (intent_not_approved, intent_already_executed, intent_expired, …).
+   */
+  async execute(id: string, sent?: SentIntent): Promise<ExecuteResult> {
+    let state = this.#requireState();
+    if (!isId(id)) throw new AgentError('protocol_invalid', 'Intent id is malformed.');
+    const expected = sent ?? this.#sent.get(id);
+    if (!expected) throw new AgentError('state_invalid', 'Unknown intent: pass the kind and payload that were sent for it.');
+    const localHash = local(() => payloadHash(expected.kind, expected.payload));
+    if (!state.device_key) {
+      await this.status();
+      state = this.#requireState();
+      if (!state.device_key) throw new AgentError('agent_not_claimed', 'This agent has not been claimed yet.');
+    }
+    const deviceKey = decodePublicKey(state.device_key!, 'ed25519');
+    const res = this.#parse(ExecuteResponseSchema, await this.#call(state.hub, 'POST', `/v1/intents/${id}/execute`, undefined, true));
+    if (res.intent.intent_id !== id || res.intent.agent_id !== state.agent_id || res.intent.kind !== expected.kind) {
+      throw new AgentError('intent_mismatch', 'The hub executed an intent other than the one asked for.');
+    }
+    let approval: ApprovalStatement | undefined;
+    if (res.approval) {
+      approval = local(() => verifyApproval(deviceKey, res.approval, {
+        hub: state.hub, intent_id: id, payload_hash: localHash, installation_id: state.installation_id!,
+      }), 'approval_untrusted', 'The approval is not signed by the pinned device for this hub, intent, installation and payload.');
+      if (approval.decision !== 'approve') throw new AgentError('approval_untrusted', 'The device-signed statement is a denial, not an approval.');
+    } else if (expected.kind === 'secret.request' || (state.approval_required ?? []).includes(expected.kind)) {
+      throw new AgentError('approval_untrusted', `The hub executed a ${expected.kind} without the device's signed approval, which the signed policy requires.`);
+    }
+    const result: ExecuteResult = { intent: res.intent, ...(approval ? { approval } : {}) };
+    if (expected.kind === 'secret.request') {
+      if (!res.sealed_secret) throw new AgentError('sealed_untrusted', 'The hub sent no sealed secret.');
+      result.secret = local(() => openSealedSecret(this.#keys.boxPrivate, fromBase64Url(res.sealed_secret!, 'sealed_secret'), {
+        intent_id: id, payload_hash: localHash, agent_id: state.agent_id,
+      }), 'sealed_untrusted', 'The sealed secret does not open for this agent and intent: it was changed or sealed for something else.');
+    }
+    return result;
+  }
+}

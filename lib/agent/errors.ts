@@ -1,0 +1,53 @@
+import type { ApiErrorCode } from '../protocol/api-errors';
+
+/**
+ * Codes the agent SDK raises itself (the hub's own codes are passed through unchanged):
+ *
+ * - `state_invalid`: the agent state is missing, malformed, or lacks what the call needs (not registered, no
+ *   pinned device yet, an intent this client did not create).
+ * - `claim_untrusted`: the claim the hub relays does not verify for our keys, code and hub, or it names a device
+ *   other than the one pinned at the first claim.
+ * - `approval_untrusted`: the approval does not verify under the pinned device key for our hub, intent,
+ *   installation and the payload hash we computed, says `deny`, or is missing where the signed policy needs one.
+ * - `sealed_untrusted`: the sealed secret does not open for our box key and this intent (tampered, or sealed for
+ *   another intent, payload or agent), or is missing.
+ * - `intent_mismatch`: the hub's intent is not the one we asked for (other agent, kind, payload or hash).
+ * - `response_invalid`: a hub response does not match the v1 schema.
+ * - `hub_unreachable`: the network request failed.
+ * - `wait_timeout`: no decision within the time we were willing to wait.
+ */
+export type AgentLocalErrorCode =
+  | 'state_invalid'
+  | 'claim_untrusted'
+  | 'approval_untrusted'
+  | 'sealed_untrusted'
+  | 'intent_mismatch'
+  | 'response_invalid'
+  | 'hub_unreachable'
+  | 'wait_timeout';
+
+export type AgentErrorCode = ApiErrorCode | AgentLocalErrorCode;
+
+/** Every error the agent SDK throws on purpose. Branch on `code`; messages never contain secrets or keys. */
+export class AgentError extends Error {
+  readonly code: AgentErrorCode;
+  /** HTTP status for errors the hub returned. */
+  readonly status?: number;
+  /** The hub's request id, to find the failure in the hub log. */
+  readonly requestId?: string;
+
+  constructor(code: AgentErrorCode, message: string, options: { cause?: unknown; status?: number; requestId?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AgentError';
+    this.code = code;
+    if (options.status !== undefined) this.status = options.status;
+    if (options.requestId !== undefined) this.requestId = options.requestId;
+  }
+
+  toJSON(): { code: AgentErrorCode; message: string; request_id?: string } {
+    return { code: this.code, message: this.message, ...(this.requestId ? { request_id: this.requestId } : {}) };
+  }
+}
+
+export const isAgentError = (err: unknown, code?: AgentErrorCode): err is AgentError =>
+  err instanceof AgentError && (code === undefined || err.code === code);
