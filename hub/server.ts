@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { createHubApp } from './app';
 import { issueFirstEnrollmentCode } from './enrollment';
+import { expireDueIntents } from './intent-expiry';
 import { jsonLinesLogger, type HubLogger } from './logger';
 import type { HubStore } from './store/port';
 import { dbFileIn, openSqliteStore } from './store/sqlite';
@@ -33,6 +34,8 @@ const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1)$/;
 const CLOSE_GRACE_MS = 5000;
 /** How often expired replay-cache entries are deleted. */
 const NONCE_PRUNE_INTERVAL_MS = 60_000;
+/** How often intents past expires_at are moved to `expired` (with audit rows) when no request did it first. */
+const INTENT_EXPIRY_INTERVAL_MS = 15_000;
 
 /**
  * Opens the store in `dataDir`, issues the first enrollment code if the hub is new, and serves the hub app on
@@ -75,11 +78,20 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
       }
     }, NONCE_PRUNE_INTERVAL_MS);
     pruner.unref();
+    const expirer = setInterval(() => {
+      try {
+        expireDueIntents(store, now());
+      } catch (err) {
+        logger.warn('intent_expiry_failed', { error: err instanceof Error ? err.name : 'unknown' });
+      }
+    }, INTENT_EXPIRY_INTERVAL_MS);
+    expirer.unref();
 
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= new Promise<void>((resolve) => {
         clearInterval(pruner);
+        clearInterval(expirer);
         const force = setTimeout(() => s.closeAllConnections(), CLOSE_GRACE_MS);
         force.unref();
         s.close(() => {

@@ -4,7 +4,11 @@ import type { HubEnv } from '../middleware';
 import { accountRoutes } from './accounts';
 import { agentRoutes } from './agents';
 import { claimRoutes } from './claims';
+import { eventRoutes } from './events';
 import { healthRoutes } from './health';
+import { installationRoutes } from './installations';
+import { intentDecisionRoutes } from './intent-decisions';
+import { intentRoutes } from './intents';
 
 /**
  * Where route modules are mounted. Each module under hub/routes/ exports a factory `(deps) => Hono<HubEnv>` and gets
@@ -16,4 +20,8 @@ export function mountRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.route('/v1', agentRoutes(deps));
   app.route('/v1', accountRoutes(deps));
   app.route('/v1', claimRoutes(deps));
+  app.route('/v1', intentRoutes(deps));
+  app.route('/v1', intentDecisionRoutes(deps));
+  app.route('/v1', installationRoutes(deps));
+  app.route('/v1', eventRoutes(deps));
 }

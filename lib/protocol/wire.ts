@@ -135,6 +135,27 @@ export const ClaimResponseSchema = v.object({ installation_id: IdSchema });
 /** DELETE /v1/installations/:id (human). */
 export const RevokeResponseSchema = v.object({ installation_id: IdSchema, revoked_at: EpochMsSchema });
 
+export const InstallationStatusSchema = v.picklist(['active', 'locked', 'revoked']);
+/**
+ * An installation as its human sees it (GET /v1/installations, POST /v1/installations/:id/enable). `locked` means
+ * the hub stopped taking intents after too many denials in a row until the human re-enables it.
+ */
+export const InstallationSchema = v.object({
+  installation_id: IdSchema,
+  agent_id: IdSchema,
+  agent_name: v.string(),
+  /** fingerprint(agent signing key), as the claim screen showed it. */
+  fingerprint: v.string(),
+  granted_scopes: ScopeListSchema,
+  policy: v.object({ approval_required: v.array(v.string()) }),
+  status: InstallationStatusSchema,
+  consecutive_denials: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+  created_at: EpochMsSchema,
+  last_activity: v.nullable(EpochMsSchema),
+});
+/** GET /v1/installations (human): the caller's installations, oldest first. */
+export const InstallationListResponseSchema = v.object({ installations: v.array(InstallationSchema) });
+
 // ---- Intents ------------------------------------------------------------------------------------------------
 
 const plainObject = v.pipe(v.record(v.string(), v.unknown()), v.check((o) => Object.getPrototypeOf(o) === Object.prototype, 'plain object'));
@@ -232,6 +253,9 @@ export type ClaimLookupResponse = v.InferOutput<typeof ClaimLookupResponseSchema
 export type ClaimRequest = v.InferOutput<typeof ClaimRequestSchema>;
 export type ClaimResponse = v.InferOutput<typeof ClaimResponseSchema>;
 export type RevokeResponse = v.InferOutput<typeof RevokeResponseSchema>;
+export type InstallationStatus = v.InferOutput<typeof InstallationStatusSchema>;
+export type Installation = v.InferOutput<typeof InstallationSchema>;
+export type InstallationListResponse = v.InferOutput<typeof InstallationListResponseSchema>;
 export type SecretRequestPayload = v.InferOutput<typeof SecretRequestPayloadSchema>;
 export type ActionApprovePayload = v.InferOutput<typeof ActionApprovePayloadSchema>;
 export type PaymentSendPayload = v.InferOutput<typeof PaymentSendPayloadSchema>;

@@ -1,0 +1,35 @@
+import { appendAudit } from './audit';
+import { intentEvents } from './events';
+import type { HubStore } from './store/port';
+
+/**
+ * Moves every pending intent whose `expires_at` has passed to `expired`, with one audit row each, then tells the
+ * owners' event streams. Called lazily before intent reads and writes, and periodically by the server's sweep, so
+ * the stored state and the audit log catch up even when nobody asks. Intents of a revoked installation were
+ * audited as expired when it was revoked and get no second row. Call it outside any transaction: it publishes
+ * after its own commit.
+ */
+export function expireDueIntents(store: HubStore, now: number, requestId: string | null = null): string[] {
+  const accounts: string[] = [];
+  const ids = store.transaction(() => {
+    const expired = store.intents.expireDue(now);
+    for (const intentId of expired) {
+      const intent = store.intents.get(intentId)!;
+      const installation = store.installations.get(intent.installationId)!;
+      accounts.push(installation.accountId);
+      if (installation.status === 'revoked') continue;
+      appendAudit(store, {
+        time: now,
+        actor: 'hub',
+        agent: installation.agentId,
+        resource: `intent:${intentId}`,
+        action: 'intent.expire',
+        requestId,
+        idempotencyKey: intent.idempotencyKey,
+      });
+    }
+    return expired;
+  });
+  if (accounts.length > 0) intentEvents(store).publish(...accounts);
+  return ids;
+}

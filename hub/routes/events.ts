@@ -1,0 +1,54 @@
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { HubDeps } from '../app';
+import { authenticateHuman } from '../auth';
+import { intentEvents } from '../events';
+import { expireDueIntents } from '../intent-expiry';
+import type { HubEnv } from '../middleware';
+import { pendingList } from './intent-view';
+
+/** A comment line this often keeps proxies and idle timers from closing a quiet stream. */
+export const EVENTS_PING_MS = 15_000;
+
+/**
+ * `GET /v1/events` (human): a text/event-stream of the caller's pending intents. On connect it sends
+ * `event: intents` with the same JSON as GET /v1/intents?status=pending, and again whenever an intent of the
+ * account is created, decided, executed, expired or its installation is revoked; `: ping` every 15 s. The request
+ * is signed like any other (and so replay-protected once, when it opens). Changes are coalesced: the stream always
+ * sends the current list, never a diff, so a burst of changes yields at least one up-to-date event.
+ */
+export function eventRoutes(deps: HubDeps): Hono<HubEnv> {
+  const events = intentEvents(deps.store);
+  return new Hono<HubEnv>().get('/events', async (c) => {
+    const { account } = await authenticateHuman(c, deps);
+    expireDueIntents(deps.store, deps.now(), c.get('requestId'));
+    return streamSSE(c, async (stream) => {
+      let dirty = true;
+      let wake: (() => void) | null = null;
+      const unsubscribe = events.subscribe(account.accountId, () => {
+        dirty = true;
+        wake?.();
+      });
+      stream.onAbort(() => wake?.());
+      try {
+        while (!stream.aborted && !stream.closed) {
+          if (dirty) {
+            dirty = false;
+            await stream.writeSSE({ event: 'intents', data: JSON.stringify(pendingList(deps, account.accountId)) });
+            continue;
+          }
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const woken = await new Promise<boolean>((resolve) => {
+            wake = () => resolve(true);
+            timer = setTimeout(() => resolve(false), EVENTS_PING_MS);
+          });
+          clearTimeout(timer);
+          wake = null;
+          if (!woken && !stream.aborted) await stream.write(': ping\n\n');
+        }
+      } finally {
+        unsubscribe();
+      }
+    });
+  });
+}

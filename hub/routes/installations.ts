@@ -1,0 +1,102 @@
+import { Hono } from 'hono';
+import { fingerprint } from '../../lib/protocol/keys';
+import type { Installation as WireInstallation, InstallationListResponse, RevokeResponse } from '../../lib/protocol/wire';
+import type { HubDeps } from '../app';
+import { appendAudit } from '../audit';
+import { authenticateHuman } from '../auth';
+import { HubError } from '../errors';
+import { intentEvents } from '../events';
+import type { HubEnv } from '../middleware';
+import type { Account, Installation } from '../store/port';
+
+function toWireInstallation(deps: HubDeps, i: Installation): WireInstallation {
+  const agent = deps.store.agents.get(i.agentId)!;
+  const policy = i.policy as { approval_required?: string[] } | null;
+  return {
+    installation_id: i.installationId,
+    agent_id: i.agentId,
+    agent_name: agent.name,
+    fingerprint: fingerprint(agent.signingKey),
+    granted_scopes: i.grantedScopes as WireInstallation['granted_scopes'],
+    policy: { approval_required: policy?.approval_required ?? [] },
+    status: i.status,
+    consecutive_denials: i.consecutiveDenials,
+    created_at: i.createdAt,
+    last_activity: i.lastActivity,
+  };
+}
+
+/** The caller's own installation, else not_found (another account's installation is invisible). */
+function ownInstallation(deps: HubDeps, account: Account, installationId: string): Installation {
+  const installation = deps.store.installations.get(installationId);
+  if (!installation || installation.accountId !== account.accountId) throw new HubError('not_found', 'No such installation.');
+  return installation;
+}
+
+/**
+ * `GET /v1/installations` (the human's agents), `DELETE /v1/installations/:id` (revoke: final; the agent gets
+ * agent_revoked from its very next request and its open intents expire) and `POST /v1/installations/:id/enable`
+ * (re-enable an installation the hub locked after too many denials in a row).
+ */
+export function installationRoutes(deps: HubDeps): Hono<HubEnv> {
+  const events = intentEvents(deps.store);
+  return new Hono<HubEnv>()
+    .get('/installations', async (c) => {
+      const { account } = await authenticateHuman(c, deps);
+      const installations = deps.store.installations
+        .listByAccount(account.accountId)
+        .sort((a, b) => a.createdAt - b.createdAt || (a.installationId < b.installationId ? -1 : 1))
+        .map((i) => toWireInstallation(deps, i));
+      const response: InstallationListResponse = { installations };
+      return c.json(response);
+    })
+    .delete('/installations/:id', async (c) => {
+      const { account } = await authenticateHuman(c, deps);
+      const id = c.req.param('id');
+      ownInstallation(deps, account, id);
+      const now = deps.now();
+      const requestId = c.get('requestId');
+      const revoked = deps.store.transaction(() => {
+        const current = deps.store.installations.get(id)!;
+        // Revoking twice answers with the first revocation: the status change stamped last_activity.
+        if (current.status === 'revoked') return { installation: current, changed: false };
+        const installation = deps.store.installations.setStatus(id, 'revoked', now);
+        const base = { time: now, agent: installation.agentId, requestId };
+        appendAudit(deps.store, { ...base, actor: `account:${account.accountId}`, resource: `installation:${id}`, action: 'installation.revoke' });
+        // Its open intents are expired from now on (derived at read time, see wireStatus); audited here, once.
+        for (const intent of deps.store.intents.listPendingForAccount(account.accountId, now)) {
+          if (intent.installationId !== id) continue;
+          appendAudit(deps.store, { ...base, actor: 'hub', resource: `intent:${intent.intentId}`, action: 'intent.expire', idempotencyKey: intent.idempotencyKey });
+        }
+        return { installation, changed: true };
+      });
+      if (revoked.changed) events.publish(account.accountId);
+      const response: RevokeResponse = { installation_id: id, revoked_at: revoked.installation.lastActivity ?? now };
+      return c.json(response);
+    })
+    .post('/installations/:id/enable', async (c) => {
+      const { account, body } = await authenticateHuman(c, deps);
+      if (body.length > 0) throw new HubError('protocol_invalid', 'POST /v1/installations/:id/enable takes an empty body.');
+      const id = c.req.param('id');
+      ownInstallation(deps, account, id);
+      const now = deps.now();
+      const installation = deps.store.transaction(() => {
+        const current = deps.store.installations.get(id)!;
+        if (current.status === 'revoked') throw new HubError('forbidden', 'A revoked installation cannot be re-enabled.');
+        if (current.status === 'active') return current;
+        deps.store.installations.setStatus(id, 'active', now);
+        // Counting starts over: recording an approval is how the store resets the denial streak.
+        const enabled = deps.store.installations.recordDecision(id, true, now);
+        appendAudit(deps.store, {
+          time: now,
+          actor: `account:${account.accountId}`,
+          agent: enabled.agentId,
+          resource: `installation:${id}`,
+          action: 'installation.enable',
+          requestId: c.get('requestId'),
+        });
+        return enabled;
+      });
+      return c.json(toWireInstallation(deps, installation));
+    });
+}

@@ -1,0 +1,137 @@
+import { Hono } from 'hono';
+import { toHex } from '../../lib/bytes';
+import { verifyApproval } from '../../lib/protocol/approval';
+import { fromBase64Url, toBase64Url } from '../../lib/protocol/base64url';
+import { SEALED_SECRET_MAX_PLAINTEXT } from '../../lib/protocol/sealed-secret';
+import { DecisionRequestSchema, parseWire, type ExecuteResponse } from '../../lib/protocol/wire';
+import type { HubDeps } from '../app';
+import { appendAudit } from '../audit';
+import { authenticateAgent, authenticateHuman, jsonBody } from '../auth';
+import { HubError } from '../errors';
+import { intentEvents } from '../events';
+import { expireDueIntents } from '../intent-expiry';
+import type { HubEnv } from '../middleware';
+import type { Installation, Intent } from '../store/port';
+import { agentInstallation, agentIntent, humanIntent, LOCK_AFTER_DENIALS, toWireIntent, wireStatus } from './intent-view';
+
+const CKSS_HEAD = [0x43, 0x4b, 0x53, 0x53, 0x01];
+/** "CKSS" | 0x01 | ephemeral key 32 | nonce 24, then ciphertext and a 16-byte tag (docs/protocol.md §6). */
+const CKSS_MIN = 5 + 32 + 24 + 16;
+
+/**
+ * The shape of a sealed secret, which is all the hub can check: strict base64url, the CKSS v1 header, and a
+ * length between an empty and a 64 KiB plaintext. Only the agent can open it. Runs before the schema so a
+ * malformed blob gets `sealed_invalid`, not the generic `protocol_invalid`.
+ */
+function checkSealedShape(body: unknown): void {
+  const sealed = (body as { sealed_secret?: unknown } | null)?.sealed_secret;
+  if (typeof sealed !== 'string') return;
+  let bytes: Uint8Array;
+  try {
+    bytes = fromBase64Url(sealed);
+  } catch {
+    throw new HubError('sealed_invalid', 'sealed_secret is not base64url.');
+  }
+  const headerOk = CKSS_HEAD.every((b, i) => bytes[i] === b);
+  if (!headerOk || bytes.length < CKSS_MIN || bytes.length > CKSS_MIN + SEALED_SECRET_MAX_PLAINTEXT) {
+    throw new HubError('sealed_invalid', 'sealed_secret is not a CKSS v1 sealed secret.');
+  }
+}
+
+/** Throws the API error for an intent that cannot take a decision now. */
+function assertDecidable(intent: Intent, installation: Installation, now: number): void {
+  const status = wireStatus(intent, installation, now);
+  if (status === 'expired') throw new HubError('intent_expired', 'The intent expired before it was decided.');
+  if (status !== 'pending') throw new HubError('intent_not_pending', 'A decision was already recorded for this intent.');
+}
+
+/** Throws the API error for an intent that cannot be executed now. */
+function assertExecutable(intent: Intent, installation: Installation, now: number): void {
+  const status = wireStatus(intent, installation, now);
+  if (status === 'executed') throw new HubError('intent_already_executed', 'This intent was executed already.');
+  if (status === 'expired') throw new HubError('intent_expired', 'The intent expired before it was executed.');
+  if (status !== 'approved') throw new HubError('intent_not_approved', `The intent is ${status}, not approved.`);
+}
+
+/**
+ * `POST /v1/intents/:id/decision` (human owner, device-signed approval or denial) and `POST /v1/intents/:id/execute`
+ * (agent owner, once). State checks run again inside each transaction, next to the guarded update, so two racing
+ * callers change the intent once.
+ */
+export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
+  const events = intentEvents(deps.store);
+  return new Hono<HubEnv>()
+    .post('/intents/:id/decision', async (c) => {
+      const { account, body } = await authenticateHuman(c, deps);
+      const raw = jsonBody(body);
+      checkSealedShape(raw);
+      const req = parseWire(DecisionRequestSchema, raw);
+      expireDueIntents(deps.store, deps.now(), c.get('requestId'));
+      const { intent, installation } = humanIntent(deps, account, c.req.param('id'));
+      assertDecidable(intent, installation, deps.now());
+      // Bound to the hash the hub stored at creation: an approval for any other payload is refused.
+      const statement = verifyApproval(deps.store.accounts.get(installation.accountId)!.devicePublicKey, req.approval, {
+        hub: deps.origin,
+        intent_id: intent.intentId,
+        payload_hash: toHex(intent.payloadHash),
+        installation_id: installation.installationId,
+      });
+      const approve = statement.decision === 'approve';
+      const needsSecret = approve && intent.kind === 'secret.request';
+      if (needsSecret && req.sealed_secret === undefined) throw new HubError('protocol_invalid', 'sealed_secret: required to approve a secret.request.');
+      if (!needsSecret && req.sealed_secret !== undefined) throw new HubError('protocol_invalid', 'sealed_secret: only sent when approving a secret.request.');
+      const now = deps.now();
+      const requestId = c.get('requestId');
+      const actor = `account:${account.accountId}`;
+      const decided = deps.store.transaction(() => {
+        assertDecidable(deps.store.intents.get(intent.intentId)!, deps.store.installations.get(installation.installationId)!, now);
+        const decided = deps.store.intents.decide(intent.intentId, {
+          status: approve ? 'approved' : 'denied',
+          decidedAt: now,
+          decisionStatement: req.approval as unknown as Parameters<typeof deps.store.intents.decide>[1]['decisionStatement'],
+        });
+        if (needsSecret) deps.store.sealedSecrets.put(intent.intentId, fromBase64Url(req.sealed_secret!));
+        const base = { time: now, actor, agent: installation.agentId, requestId, idempotencyKey: intent.idempotencyKey };
+        appendAudit(deps.store, { ...base, resource: `intent:${intent.intentId}`, action: approve ? 'intent.approve' : 'intent.deny' });
+        const counted = deps.store.installations.recordDecision(installation.installationId, approve, now);
+        if (!approve && counted.status === 'active' && counted.consecutiveDenials >= LOCK_AFTER_DENIALS) {
+          deps.store.installations.setStatus(installation.installationId, 'locked', now);
+          appendAudit(deps.store, { ...base, actor: 'hub', resource: `installation:${installation.installationId}`, action: 'installation.lock' });
+        }
+        return decided;
+      });
+      events.publish(installation.accountId);
+      return c.json(toWireIntent(decided, deps.store.installations.get(installation.installationId)!, now));
+    })
+    .post('/intents/:id/execute', async (c) => {
+      const { agent, body } = await authenticateAgent(c, deps);
+      if (body.length > 0) throw new HubError('protocol_invalid', 'POST /v1/intents/:id/execute takes an empty body.');
+      agentInstallation(deps, agent.agentId);
+      expireDueIntents(deps.store, deps.now(), c.get('requestId'));
+      const { intent, installation } = agentIntent(deps, agent, c.req.param('id'));
+      const now = deps.now();
+      const { executed, sealed } = deps.store.transaction(() => {
+        assertExecutable(deps.store.intents.get(intent.intentId)!, deps.store.installations.get(installation.installationId)!, now);
+        const executed = deps.store.intents.markExecuted(intent.intentId, now);
+        // Handed over exactly once: the ciphertext has no reason to stay on the hub after delivery.
+        const sealed = deps.store.sealedSecrets.get(intent.intentId);
+        if (sealed) deps.store.sealedSecrets.delete(intent.intentId);
+        deps.store.installations.touch(installation.installationId, now);
+        appendAudit(deps.store, {
+          time: now,
+          actor: `agent:${agent.agentId}`,
+          agent: agent.agentId,
+          resource: `intent:${intent.intentId}`,
+          action: 'intent.execute',
+          requestId: c.get('requestId'),
+          idempotencyKey: intent.idempotencyKey,
+        });
+        return { executed, sealed };
+      });
+      events.publish(installation.accountId);
+      const response: ExecuteResponse = { intent: toWireIntent(executed, installation, now) };
+      if (executed.decisionStatement !== null) response.approval = executed.decisionStatement as unknown as ExecuteResponse['approval'];
+      if (sealed) response.sealed_secret = toBase64Url(sealed);
+      return c.json(response);
+    });
+}

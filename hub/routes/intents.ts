@@ -1,0 +1,119 @@
+import { Hono } from 'hono';
+import { randomBytes, toHex, fromHex } from '../../lib/bytes';
+import { toBase64Url } from '../../lib/protocol/base64url';
+import { canonicalize } from '../../lib/protocol/canonical';
+import { intentRisk, payloadHash } from '../../lib/protocol/intent-hash';
+import { requiredScope } from '../../lib/protocol/scopes';
+import { CreateIntentRequestSchema, parseWire } from '../../lib/protocol/wire';
+import type { HubDeps } from '../app';
+import { appendAudit } from '../audit';
+import { authenticateAgent, authenticateHuman, jsonBody } from '../auth';
+import { HubError } from '../errors';
+import { intentEvents } from '../events';
+import { expireDueIntents } from '../intent-expiry';
+import type { HubEnv } from '../middleware';
+import { RateLimiter } from '../rate-limit';
+import type { Installation } from '../store/port';
+import { enforceLimit } from './client-address';
+import { agentInstallation, agentIntent, authenticateEither, humanIntent, INTENT_TTL_MS, pendingList, toWireIntent } from './intent-view';
+
+export interface IntentRouteOptions {
+  /** Intent creations per installation. */
+  installationLimiter?: RateLimiter;
+  /** Intent creations per human account, over all its installations. */
+  accountLimiter?: RateLimiter;
+}
+
+/**
+ * Whether a kind needs the human's signed decision under the installation's signed policy. `secret.request` always
+ * does: only the device can open the vault and seal the secret, so there is nothing the hub could release itself.
+ */
+function approvalRequired(installation: Installation, kind: string): boolean {
+  if (kind === 'secret.request') return true;
+  const required = (installation.policy as { approval_required?: unknown } | null)?.approval_required;
+  return !Array.isArray(required) || required.includes(kind);
+}
+
+/**
+ * `POST /v1/intents` (agent), `GET /v1/intents?status=pending` (human), `GET /v1/intents/:id` (agent: own;
+ * human: own installation). Decisions and execution are in intent-decisions.ts.
+ */
+export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): Hono<HubEnv> {
+  const perInstallation = options.installationLimiter ?? new RateLimiter({ burst: 20, sustained: 120, perSeconds: 3600 }, deps.now);
+  const perAccount = options.accountLimiter ?? new RateLimiter({ burst: 60, sustained: 600, perSeconds: 3600 }, deps.now);
+  const events = intentEvents(deps.store);
+
+  return new Hono<HubEnv>()
+    .post('/intents', async (c) => {
+      const { agent, body } = await authenticateAgent(c, deps);
+      const installation = agentInstallation(deps, agent.agentId);
+      if (installation.status === 'locked') {
+        throw new HubError(
+          'forbidden',
+          `This installation is locked after ${installation.consecutiveDenials} denials in a row; the human must re-enable it.`,
+        );
+      }
+      enforceLimit(perInstallation, installation.installationId);
+      enforceLimit(perAccount, installation.accountId);
+      const req = parseWire(CreateIntentRequestSchema, jsonBody(body));
+      const scope = requiredScope(req.kind, req.payload);
+      if (!(installation.grantedScopes as string[]).includes(scope)) {
+        throw new HubError('scope_not_granted', `This installation was not granted ${scope.startsWith('secret:') ? 'that secret' : `"${scope}"`}.`);
+      }
+      // The hub hashes what it stores; an agent-supplied hash is never trusted.
+      const hash = payloadHash(req.kind, req.payload);
+      const payload = canonicalize(req.payload);
+      const now = deps.now();
+      const requestId = c.get('requestId');
+      const audit = { time: now, actor: `agent:${agent.agentId}`, agent: agent.agentId, requestId, idempotencyKey: req.idempotency_key };
+      const { intent, created } = deps.store.transaction(() => {
+        const existing = deps.store.intents.getByIdempotencyKey(installation.installationId, req.idempotency_key);
+        if (existing) {
+          // The kind is inside the hash, so equal hashes mean the same kind and payload.
+          if (toHex(existing.payloadHash) !== hash) {
+            throw new HubError('idempotency_conflict', 'This idempotency_key was used for a different intent.');
+          }
+          return { intent: existing, created: false };
+        }
+        const intentId = `int_${toBase64Url(randomBytes(16))}`;
+        let intent = deps.store.intents.create({
+          intentId,
+          installationId: installation.installationId,
+          kind: req.kind,
+          payload,
+          payloadHash: fromHex(hash),
+          idempotencyKey: req.idempotency_key,
+          risk: intentRisk(req.kind, req.payload),
+          createdAt: now,
+          expiresAt: now + INTENT_TTL_MS,
+        });
+        appendAudit(deps.store, { ...audit, resource: `intent:${intentId}`, action: 'intent.create' });
+        if (!approvalRequired(installation, req.kind)) {
+          // The signed policy lets this kind run without a decision: approved with no statement (§10).
+          intent = deps.store.intents.decide(intentId, { status: 'approved', decidedAt: now, decisionStatement: null });
+          appendAudit(deps.store, { ...audit, actor: 'hub', resource: `intent:${intentId}`, action: 'intent.auto_approve' });
+        }
+        deps.store.installations.touch(installation.installationId, now);
+        return { intent, created: true };
+      });
+      if (created) events.publish(installation.accountId);
+      return c.json(toWireIntent(intent, installation, now), created ? 201 : 200);
+    })
+    .get('/intents', async (c) => {
+      const { account } = await authenticateHuman(c, deps);
+      const query = c.req.queries();
+      if (c.req.query('status') !== 'pending' || Object.keys(query).length !== 1 || query.status!.length !== 1) {
+        throw new HubError('protocol_invalid', 'status: only GET /v1/intents?status=pending is supported.');
+      }
+      expireDueIntents(deps.store, deps.now(), c.get('requestId'));
+      return c.json(pendingList(deps, account.accountId));
+    })
+    .get('/intents/:id', async (c) => {
+      const who = await authenticateEither(c, deps);
+      if ('agent' in who) agentInstallation(deps, who.agent.agentId);
+      expireDueIntents(deps.store, deps.now(), c.get('requestId'));
+      const id = c.req.param('id');
+      const { intent, installation } = 'agent' in who ? agentIntent(deps, who.agent, id) : humanIntent(deps, who.account, id);
+      return c.json(toWireIntent(intent, installation, deps.now()));
+    });
+}
