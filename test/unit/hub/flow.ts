@@ -1,12 +1,12 @@
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { utf8Encode } from '../../../lib/bytes';
-import { claimBytes, type ClaimStatement } from '../../../lib/protocol/approval';
+import { claimBytes, signApproval, type ApprovalStatement, type ClaimStatement } from '../../../lib/protocol/approval';
 import { claimCodeHash } from '../../../lib/protocol/claim-code';
 import { deviceKeyId, encodePublicKey } from '../../../lib/protocol/keys';
 import { signRequest, type Role } from '../../../lib/protocol/request-signing';
 import { toBase64Url } from '../../../lib/protocol/base64url';
 import { createHubApp } from '../../../hub/app';
-import { issueFirstEnrollmentCode } from '../../../hub/enrollment';
+import { enrollmentCodeHash, generateEnrollmentCode, issueFirstEnrollmentCode } from '../../../hub/enrollment';
 import { jsonLinesLogger } from '../../../hub/logger';
 import { openSqliteStore } from '../../../hub/store/sqlite';
 
@@ -96,5 +96,44 @@ export function hubFixture(start = Date.parse('2026-11-23T12:00:00Z')) {
     return { statement, signature: toBase64Url(ed25519.sign(claimBytes(statement), device.privateKey)) };
   }
 
-  return { app, store, clock, logLines, enrollmentCode, send, newDevice, enrolledDevice, registeredAgent, claimFor };
+  /** The ck-* headers for a request signed now (for raw app.request calls, e.g. reading an event stream). */
+  function signedHeaders(signer: Signer, method: string, path: string, body?: string): Record<string, string> {
+    return { ...signRequest({ role: signer.role, keyId: signer.keyId, privateKey: signer.privateKey, method, path, body: body ? utf8Encode(body) : undefined, hub: ORIGIN, now: clock.now }) };
+  }
+
+  /** Another one-time enrollment code (the hub prints only the first; a second human needs one too). */
+  function extraEnrollmentCode(): string {
+    const code = generateEnrollmentCode();
+    store.enrollment.create(enrollmentCodeHash(code), clock.now);
+    return code;
+  }
+
+  /** An agent registered and claimed by `device`, granting `granted` (sorted) under `policy`. */
+  async function claimedAgent(
+    device: Device,
+    options: { name?: string; granted?: string[]; policy?: ClaimStatement['policy'] } = {},
+  ) {
+    const granted = options.granted ?? ['action:action.approve', 'secret:read:arxiv-key'];
+    const agent = await registeredAgent(options.name, granted);
+    const claim = claimFor(device, agent, { granted_scopes: granted as ClaimStatement['granted_scopes'], ...(options.policy ? { policy: options.policy } : {}) });
+    const res = await device.send('POST', '/v1/claims', { claim });
+    if (res.status !== 201) throw new Error(`claim failed: ${JSON.stringify(res.json)}`);
+    return { ...agent, installationId: claim.statement.installation_id };
+  }
+
+  /** The device's signed decision on `intent` (overrides for negative tests). */
+  function approvalFor(
+    device: Device,
+    intent: { intent_id: string; payload_hash: string; installation_id: string },
+    decision: 'approve' | 'deny' = 'approve',
+    overrides: Partial<ApprovalStatement> = {},
+  ) {
+    const { intent_id, payload_hash, installation_id } = intent;
+    return signApproval(device.privateKey, { hub: ORIGIN, intent_id, payload_hash, decision, installation_id, time: clock.now, ...overrides });
+  }
+
+  return {
+    app, store, clock, logLines, enrollmentCode, send, newDevice, enrolledDevice, registeredAgent, claimFor,
+    signedHeaders, extraEnrollmentCode, claimedAgent, approvalFor,
+  };
 }
