@@ -1,8 +1,12 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import { AgentClient, AgentError, type AgentState, type FetchLike } from '../../../lib/agent';
-import { fromBase64UrlFixed } from '../../../lib/protocol/base64url';
+import { utf8Decode, utf8Encode } from '../../../lib/bytes';
+import { signApproval } from '../../../lib/protocol/approval';
+import { fromBase64Url, fromBase64UrlFixed, toBase64Url } from '../../../lib/protocol/base64url';
 import { encodePublicKey } from '../../../lib/protocol/keys';
+import { sealSecret } from '../../../lib/protocol/sealed-secret';
+import type { Intent } from '../../../lib/protocol/wire';
 import { hubFixture, ORIGIN } from '../hub/flow';
 
 type Hub = ReturnType<typeof hubFixture>;
@@ -102,7 +106,7 @@ describe('AgentClient: register, claim, status', () => {
     // Not claimed: the hub refuses to create intents.
     const notClaimed = await client.createIntent({ kind: 'action.approve', payload: { summary: 'x', risk: 'low' } }).catch((e) => e);
     expect(notClaimed).toBeInstanceOf(AgentError);
-    expect(['agent_not_claimed', 'not_found']).toContain(notClaimed.code);
+    expect(notClaimed.code).toBe('agent_not_claimed');
     // Bad payload never reaches the hub.
     expect((await client.createIntent({ kind: 'payment.send', payload: { summary: 'x', amount_minor: 1.5 } }).catch((e) => e)).code).toBe('protocol_invalid');
     expect((await client.execute('int_unknown').catch((e) => e)).code).toBe('state_invalid');
@@ -112,5 +116,143 @@ describe('AgentClient: register, claim, status', () => {
     // A wrong clock is a hub auth error, passed through.
     const skewed = new AgentClient({ fetch: appFetch(hub), now: () => hub.clock.now - 120_000, state: client.state! });
     expect((await skewed.status().catch((e) => e)).code).toBe('auth_stale');
+  });
+});
+
+type Device = Awaited<ReturnType<Hub['enrolledDevice']>>;
+
+/** A registered, claimed and pinned agent; `rewrite` lets a test play a lying hub on any response. */
+async function claimed(hub: Hub, rewrite?: { fn?: (path: string, json: any) => any }) {
+  const device = await hub.enrolledDevice();
+  const r = await registered(hub, { rewrite: (path, json) => (rewrite?.fn ? rewrite.fn(path, json) : json) });
+  const claim = hub.claimFor(device, r.asFixtureAgent, { granted_scopes: ['action:action.approve', 'secret:read:arxiv-key'] });
+  expect((await device.send('POST', '/v1/claims', { claim })).status).toBe(201);
+  expect((await r.client.status()).pinned_now).toBe(true);
+  return { ...r, device, installationId: claim.statement.installation_id };
+}
+
+/** What the human's device does: sign the decision for the hub's intent and, for a secret, seal it to the agent. */
+async function decide(hub: Hub, device: Device, intent: Intent, decision: 'approve' | 'deny', options: { secret?: string; boxKey?: Uint8Array; sealFor?: Partial<{ intent_id: string; payload_hash: string; agent_id: string }> } = {}) {
+  const approval = signApproval(device.privateKey, {
+    hub: ORIGIN, intent_id: intent.intent_id, payload_hash: intent.payload_hash, decision, installation_id: intent.installation_id, time: hub.clock.now,
+  });
+  const body: Record<string, unknown> = { approval };
+  if (options.secret !== undefined) {
+    const context = { intent_id: intent.intent_id, payload_hash: intent.payload_hash, agent_id: intent.agent_id, ...options.sealFor };
+    body.sealed_secret = toBase64Url(sealSecret(options.boxKey!, utf8Encode(options.secret), context));
+  }
+  const res = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, body);
+  expect(res.status, JSON.stringify(res.json)).toBe(200);
+}
+
+const boxKeyOf = (client: AgentClient) => fromBase64UrlFixed(client.publicKeys.box_key, 32, 'box');
+const ACTION = { kind: 'action.approve', payload: { summary: 'Archive 3 old papers', risk: 'low' } };
+
+describe('AgentClient: intents, decisions, execute', () => {
+  it('request → approve → execute verifies the device approval against the locally computed hash', async () => {
+    const hub = hubFixture();
+    const { client, device } = await claimed(hub);
+    const intent = await client.createIntent({ ...ACTION, idempotencyKey: 'archive-1' });
+    expect(intent).toMatchObject({ kind: 'action.approve', status: 'pending' });
+    // Same key, same intent.
+    expect((await client.createIntent({ ...ACTION, idempotencyKey: 'archive-1' })).intent_id).toBe(intent.intent_id);
+    expect((await client.createIntent({ kind: 'action.approve', payload: { summary: 'other', risk: 'low' }, idempotencyKey: 'archive-1' }).catch((e) => e)).code).toBe('idempotency_conflict');
+
+    // The decision arrives while the client polls.
+    const sleep = async (ms: number) => {
+      hub.clock.now += ms;
+      if ((await hub.store.intents.get(intent.intent_id))?.status === 'pending') await decide(hub, device, intent, 'approve');
+    };
+    const waiting = new AgentClient({ fetch: appFetch(hub), now: () => hub.clock.now, sleep, state: client.state! });
+    const pending: string[] = [];
+    const { decision } = await waiting.waitForDecision(intent.intent_id, { pollMs: 500, onPending: (i) => pending.push(i.status) });
+    expect(decision).toBe('approved');
+    expect(pending).toEqual(['pending']);
+
+    const done = await client.execute(intent.intent_id);
+    expect(done.intent.status).toBe('executed');
+    expect(done.approval).toMatchObject({ decision: 'approve', intent_id: intent.intent_id });
+    expect(done.secret).toBeUndefined();
+    expect((await client.execute(intent.intent_id).catch((e) => e)).code).toBe('intent_already_executed');
+  });
+
+  it('secret.request: the sealed secret opens only for this intent', async () => {
+    const hub = hubFixture();
+    const { client, device } = await claimed(hub);
+    const intent = await client.createIntent({ kind: 'secret.request', payload: { item: 'arxiv-key', reason: 'download papers' } });
+    await decide(hub, device, intent, 'approve', { secret: 'ak_live_123', boxKey: boxKeyOf(client) });
+    expect((await client.waitForDecision(intent.intent_id)).decision).toBe('approved');
+    const done = await client.execute(intent.intent_id);
+    expect(utf8Decode(done.secret!)).toBe('ak_live_123');
+
+    // Sealed for another intent (the hub checks only the shape): refused.
+    const second = await client.createIntent({ kind: 'secret.request', payload: { item: 'arxiv-key', reason: 'again' } });
+    await decide(hub, device, second, 'approve', { secret: 'ak_live_123', boxKey: boxKeyOf(client), sealFor: { intent_id: intent.intent_id, payload_hash: intent.payload_hash } });
+    const err = await client.execute(second.intent_id).catch((e) => e);
+    expect(err).toBeInstanceOf(AgentError);
+    expect(err.code).toBe('sealed_untrusted');
+  });
+
+  it('denied, expired and timed-out waits', async () => {
+    const hub = hubFixture();
+    const { client, device } = await claimed(hub);
+    const denied = await client.createIntent(ACTION);
+    await decide(hub, device, denied, 'deny');
+    expect((await client.waitForDecision(denied.intent_id)).decision).toBe('denied');
+    expect((await client.execute(denied.intent_id).catch((e) => e)).code).toBe('intent_not_approved');
+
+    const slow = await client.createIntent({ kind: 'action.approve', payload: { summary: 'slow', risk: 'low' } });
+    const sleeper = new AgentClient({ fetch: appFetch(hub), now: () => hub.clock.now, sleep: async (ms) => void (hub.clock.now += ms), state: client.state! });
+    expect((await sleeper.waitForDecision(slow.intent_id, { timeoutMs: 5_000, pollMs: 1_000 }).catch((e) => e)).code).toBe('wait_timeout');
+    hub.clock.now += 11 * 60 * 1000;
+    expect((await client.waitForDecision(slow.intent_id)).decision).toBe('expired');
+  });
+
+  it('does not trust the hub: tampered sealed secret, approval for another hash or by another device, missing approval, changed payload', async () => {
+    const hub = hubFixture();
+    const rewrite: { fn?: (path: string, json: any) => any } = {};
+    const { client, device } = await claimed(hub, rewrite);
+    const onExecute = (change: (json: any) => any) => {
+      rewrite.fn = (path, json) => (path.endsWith('/execute') && json.intent ? change(json) : json);
+    };
+
+    // Sealed secret changed in transit.
+    const s1 = await client.createIntent({ kind: 'secret.request', payload: { item: 'arxiv-key', reason: 'r1' } });
+    await decide(hub, device, s1, 'approve', { secret: 'v', boxKey: boxKeyOf(client) });
+    onExecute((json) => {
+      const bytes = fromBase64Url(json.sealed_secret);
+      bytes[bytes.length - 1]! ^= 1;
+      return { ...json, sealed_secret: toBase64Url(bytes) };
+    });
+    expect((await client.execute(s1.intent_id).catch((e) => e)).code).toBe('sealed_untrusted');
+
+    // A genuine device approval, but for another payload hash.
+    const a1 = await client.createIntent(ACTION);
+    await decide(hub, device, a1, 'approve');
+    onExecute((json) => ({ ...json, approval: signApproval(device.privateKey, { ...json.approval.statement, payload_hash: 'ab'.repeat(32) }) }));
+    expect((await client.execute(a1.intent_id).catch((e) => e)).code).toBe('approval_untrusted');
+
+    // A well-formed approval signed by a device other than the pinned one.
+    const a2 = await client.createIntent({ kind: 'action.approve', payload: { summary: 'two', risk: 'low' } });
+    await decide(hub, device, a2, 'approve');
+    const mallory = hub.newDevice();
+    onExecute((json) => ({ ...json, approval: signApproval(mallory.privateKey, json.approval.statement) }));
+    expect((await client.execute(a2.intent_id).catch((e) => e)).code).toBe('approval_untrusted');
+
+    // No approval at all, though the signed policy requires one.
+    const a3 = await client.createIntent({ kind: 'action.approve', payload: { summary: 'three', risk: 'low' } });
+    await decide(hub, device, a3, 'approve');
+    onExecute(({ approval: _dropped, ...rest }) => rest);
+    expect((await client.execute(a3.intent_id).catch((e) => e)).code).toBe('approval_untrusted');
+
+    // A denial presented as an approval.
+    const a4 = await client.createIntent({ kind: 'action.approve', payload: { summary: 'four', risk: 'low' } });
+    await decide(hub, device, a4, 'approve');
+    onExecute((json) => ({ ...json, approval: signApproval(device.privateKey, { ...json.approval.statement, decision: 'deny' }) }));
+    expect((await client.execute(a4.intent_id).catch((e) => e)).code).toBe('approval_untrusted');
+
+    // The hub shows a different payload than the one sent.
+    rewrite.fn = (path, json) => (path === '/v1/intents' ? { ...json, payload: { summary: 'Delete everything', risk: 'low' } } : json);
+    expect((await client.createIntent({ kind: 'action.approve', payload: { summary: 'five', risk: 'low' } }).catch((e) => e)).code).toBe('intent_mismatch');
   });
 });
