@@ -11,6 +11,8 @@ export default defineConfig({
     name: 'Clawkeep',
     description: 'Approve what your AI agents do, keep their secrets encrypted, verify the TEEs they run in.',
     permissions: ['storage', 'alarms'],
+    // A local approvals hub (clawkeep hub listens on loopback): the background fetches it without CORS.
+    host_permissions: ['http://127.0.0.1/*', 'http://localhost/*'],
     action: { default_title: 'Clawkeep' },
     content_security_policy:
       manifestVersion === 3 ? { extension_pages: EXTENSION_PAGES_CSP } : EXTENSION_PAGES_CSP,

@@ -1,6 +1,8 @@
 import type { KdfParams } from '../lib/crypto/kdf-params';
 import { DEFAULT_KDF } from '../lib/crypto/kdf-params';
+import type { HubApi } from '../lib/hub-client/api';
 import type { VaultClient } from '../lib/vault/client';
+import { ApprovalQueue } from './approval-queue';
 import { VaultClientContext } from './client-context';
 import { autoLockSummary } from './format';
 import { LockButton } from './lock-button';
@@ -15,6 +17,8 @@ interface PopupAppProps {
   /** Opens the vault page (e.g. in a tab, then closes the popup). Takes precedence over vaultPageUrl. */
   onOpenVault?: () => void;
   defaultKdf?: KdfParams;
+  /** The hub (extension only): pending approvals are shown first once the vault is unlocked. */
+  hub?: HubApi;
 }
 
 function OpenVault({ vaultPageUrl, onOpenVault, primary }: Pick<PopupAppProps, 'vaultPageUrl' | 'onOpenVault'> & { primary?: boolean }) {
@@ -34,7 +38,7 @@ function OpenVault({ vaultPageUrl, onOpenVault, primary }: Pick<PopupAppProps, '
   );
 }
 
-function Popup({ client, vaultPageUrl, onOpenVault, defaultKdf = DEFAULT_KDF }: PopupAppProps) {
+function Popup({ client, vaultPageUrl, onOpenVault, defaultKdf = DEFAULT_KDF, hub }: PopupAppProps) {
   const { status, error, refresh } = useVaultStatus(client);
   const unlocked = status?.state === 'unlocked';
   useTouch(client, unlocked);
@@ -47,6 +51,7 @@ function Popup({ client, vaultPageUrl, onOpenVault, defaultKdf = DEFAULT_KDF }: 
           <span class={`pill ${unlocked ? 'pill-open' : 'pill-locked'}`}>{unlocked ? 'Unlocked' : status.state === 'locked' ? 'Locked' : 'No vault yet'}</span>
         ) : null}
       </header>
+      {hub ? <ApprovalQueue hub={hub} unlocked={unlocked} /> : null}
       {unlocked && status ? (
         <section class="card stack" aria-label="Vault unlocked">
           <p>Your vault is unlocked.</p>

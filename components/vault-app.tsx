@@ -1,11 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { DEFAULT_KDF, type KdfParams } from '../lib/crypto/kdf-params';
+import type { HubApi } from '../lib/hub-client/api';
 import type { VaultClient, VaultStatus } from '../lib/vault/client';
 import { AutoLockSettings } from './auto-lock-settings';
 import { ChangePassphrase } from './change-passphrase';
 import { clearCopiedSecret } from './clipboard';
 import { VaultClientContext } from './client-context';
 import { ExportBackup } from './export-backup';
+import { HubAgents } from './hub-agents';
 import { ImportBackup } from './import-backup';
 import { ItemsView } from './items-view';
 import { KdfSettings } from './kdf-settings';
@@ -15,7 +17,7 @@ import { Tabs, type TabDef } from './tabs';
 import { useTouch } from './use-touch';
 import { useVaultStatus } from './use-vault-status';
 
-type TabId = 'items' | 'backup' | 'settings';
+type TabId = 'items' | 'backup' | 'settings' | 'agents';
 const TABS: TabDef<TabId>[] = [
   { id: 'items', label: 'Items' },
   { id: 'backup', label: 'Backup' },
@@ -28,12 +30,15 @@ interface VaultAppProps {
   title?: string;
   /** KDF offered when creating a vault. */
   defaultKdf?: KdfParams;
+  /** The hub (extension only): adds the "Agents" tab. */
+  hub?: HubApi;
 }
 
-function UnlockedVault({ status, refresh }: { status: VaultStatus; refresh: () => Promise<void> }) {
+function UnlockedVault({ status, refresh, hub }: { status: VaultStatus; refresh: () => Promise<void>; hub?: HubApi }) {
   const [tab, setTab] = useState<TabId>('items');
+  const tabs = hub ? [...TABS, { id: 'agents' as const, label: 'Agents' }] : TABS;
   return (
-    <Tabs tabs={TABS} active={tab} onChange={setTab} label="Vault sections">
+    <Tabs tabs={tabs} active={tab} onChange={setTab} label="Vault sections">
       {tab === 'items' ? <ItemsView /> : null}
       {tab === 'backup' ? (
         <div class="grid-2">
@@ -48,11 +53,12 @@ function UnlockedVault({ status, refresh }: { status: VaultStatus; refresh: () =
           <ChangePassphrase kdf={status.kdf} />
         </div>
       ) : null}
+      {tab === 'agents' && hub ? <HubAgents hub={hub} /> : null}
     </Tabs>
   );
 }
 
-function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF }: VaultAppProps) {
+function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub }: VaultAppProps) {
   const { status, error, refresh } = useVaultStatus(client);
   const unlocked = status?.state === 'unlocked';
   useTouch(client, unlocked);
@@ -73,7 +79,7 @@ function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF }: V
       </header>
       <main>
         {unlocked && status ? (
-          <UnlockedVault status={status} refresh={refresh} />
+          <UnlockedVault status={status} refresh={refresh} hub={hub} />
         ) : (
           <div class="narrow">
             <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} />

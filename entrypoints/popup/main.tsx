@@ -3,6 +3,7 @@ import { browser } from 'wxt/browser';
 import { PopupApp } from '../../components/popup-app';
 import '../../components/styles.css';
 import { createExtensionVaultClient } from '../../lib/ext/extension-vault-client';
+import { createExtensionHubApi } from '../../lib/ext/hub-page-client';
 import { createWorkerKdfRunner } from '../../workers/kdf-runner';
 
 const client = createExtensionVaultClient(createWorkerKdfRunner());
@@ -23,4 +24,4 @@ async function openVault(): Promise<void> {
 }
 
 const root = document.getElementById('app');
-if (root) render(<PopupApp client={client} vaultPageUrl={vaultPageUrl} onOpenVault={() => void openVault()} />, root);
+if (root) render(<PopupApp client={client} vaultPageUrl={vaultPageUrl} onOpenVault={() => void openVault()} hub={createExtensionHubApi()} />, root);

@@ -2,9 +2,10 @@ import { render } from 'preact';
 import { VaultApp } from '../../components/vault-app';
 import '../../components/styles.css';
 import { createExtensionVaultClient } from '../../lib/ext/extension-vault-client';
+import { createExtensionHubApi } from '../../lib/ext/hub-page-client';
 import { createWorkerKdfRunner } from '../../workers/kdf-runner';
 
 const client = createExtensionVaultClient(createWorkerKdfRunner());
 
 const root = document.getElementById('app');
-if (root) render(<VaultApp client={client} title="Clawkeep vault" />, root);
+if (root) render(<VaultApp client={client} title="Clawkeep vault" hub={createExtensionHubApi()} />, root);

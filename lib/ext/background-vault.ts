@@ -2,11 +2,12 @@ import { browser } from 'wxt/browser';
 import type { VaultEvent } from '../vault/client';
 import { VaultDb } from '../vault/db';
 import { VaultService } from '../vault/vault-service';
+import { startHubBackground } from './hub-background';
 import { AUTOLOCK_ALARM, Keyholder, runVaultMethod } from './keyholder';
 import { decodeWire, encodeWire, isVaultRpcRequest, VAULT_EVENT_CHANNEL, type VaultEventMessage } from './rpc-protocol';
 
 /** Only our own extension pages may talk to the keyholder: no content scripts, no other extensions. */
-function isTrustedSender(sender: { id?: string; url?: string; tab?: unknown }): boolean {
+export function isTrustedSender(sender: { id?: string; url?: string; tab?: unknown }): boolean {
   if (sender.id !== browser.runtime.id || !sender.url) return false;
   return sender.url.startsWith(browser.runtime.getURL('/'));
 }
@@ -22,6 +23,8 @@ function broadcast(event: VaultEvent): void {
  * alarm that wakes a stopped worker is delivered.
  */
 export function startBackgroundVault(): Keyholder {
+  // The hub service hears lock / unlock / item changes too (it stops syncing and clears the badge on lock).
+  let onVaultEvent: (event: VaultEvent) => void = () => {};
   const keyholder = new Keyholder(new VaultService(new VaultDb()), {
     session: {
       get: (key) => browser.storage.session.get(key),
@@ -32,7 +35,10 @@ export function startBackgroundVault(): Keyholder {
       create: (name, info) => browser.alarms.create(name, info),
       clear: (name) => browser.alarms.clear(name),
     },
-    broadcast,
+    broadcast: (event) => {
+      broadcast(event);
+      onVaultEvent(event);
+    },
     now: () => Date.now(),
   });
 
@@ -52,6 +58,8 @@ export function startBackgroundVault(): Keyholder {
   browser.alarms.onAlarm.addListener((alarm) => {
     if (alarm.name === AUTOLOCK_ALARM) void keyholder.checkIdle();
   });
+
+  onVaultEvent = startHubBackground(keyholder, isTrustedSender).onVaultEvent;
 
   // A browser restart always starts locked, even where session storage outlived the browser.
   browser.runtime.onStartup.addListener(() => void keyholder.lock());

@@ -1,5 +1,5 @@
 import { fromBase64, toBase64, wipe } from '../bytes';
-import { asClawkeepError } from '../errors';
+import { asClawkeepError, ClawkeepError } from '../errors';
 import type { VaultEvent } from '../vault/client';
 import type { VaultService } from '../vault/vault-service';
 import type { VaultMethod } from './rpc-protocol';
@@ -118,6 +118,29 @@ export class Keyholder {
     await this.ports.session.remove(SESSION_KEY);
     void this.ports.alarms.clear(AUTOLOCK_ALARM);
     if (wasUnlocked) this.ports.broadcast({ type: 'locked' });
+  }
+
+  /** Resolves once the session record was restored (or dropped): then `isUnlocked` is meaningful. */
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  get isUnlocked(): boolean {
+    return this.service.isUnlocked;
+  }
+
+  /**
+   * For background features that need the unlocked vault (the hub's device signer, a secret to seal): applies the
+   * idle check first, refuses when locked, and counts the call as activity only when a person asked for it.
+   * @throws ClawkeepError `vault_locked`
+   */
+  async withUnlocked<T>(fn: (service: VaultService) => Promise<T>, options: { activity: boolean }): Promise<T> {
+    await this.ready;
+    if (this.service.isUnlocked && this.idleExpired()) await this.lock();
+    if (!this.service.isUnlocked) throw new ClawkeepError('vault_locked', 'Unlock the vault first.');
+    const value = await fn(this.service);
+    if (options.activity) await this.recordActivity();
+    return value;
   }
 
   /** Runs one RPC method against the vault, applying idle checks and activity tracking around it. */

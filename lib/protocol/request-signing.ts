@@ -121,6 +121,42 @@ export function signRequest(input: SignRequestInput): SignedRequestHeaders {
   };
 }
 
+/** Something that signs bytes with an Ed25519 key it does not reveal (e.g. a non-extractable WebCrypto key). */
+export interface AsyncRequestSigner {
+  sign(message: Uint8Array): Promise<Uint8Array>;
+}
+
+export type SignRequestWithInput = Omit<SignRequestInput, 'privateKey'> & { signer: AsyncRequestSigner };
+
+/**
+ * Like signRequest, but the signature comes from an async signer that holds the key (the extension's device key
+ * is a non-extractable CryptoKey). Same fields, same bytes, same headers.
+ * @throws ProtocolError `protocol_invalid` for malformed fields; RangeError for a bad nonce or signature length.
+ */
+export async function signRequestWith(input: SignRequestWithInput): Promise<SignedRequestHeaders> {
+  const nonceBytes = input.nonce ?? randomBytes(NONCE_BYTES);
+  if (nonceBytes.length !== NONCE_BYTES) throw new RangeError('nonce must be 16 bytes');
+  const fields: RequestFields = {
+    role: input.role,
+    key_id: input.keyId,
+    method: String(input.method).toUpperCase(),
+    path: input.path,
+    body_sha256: bodySha256(input.body),
+    timestamp: Math.floor((input.now ?? Date.now()) / 1000),
+    nonce: toBase64Url(nonceBytes),
+    hub: input.hub,
+  };
+  const signature = await input.signer.sign(requestSigningBytes(fields));
+  if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_LENGTH) throw new RangeError('signature must be 64 bytes');
+  return {
+    'ck-key-id': fields.key_id,
+    'ck-role': fields.role,
+    'ck-timestamp': String(fields.timestamp),
+    'ck-nonce': fields.nonce,
+    'ck-signature': toBase64Url(signature),
+  };
+}
+
 type Awaitable<T> = T | Promise<T>;
 
 export interface VerifyRequestInput {

@@ -1,0 +1,208 @@
+import { useEffect, useState } from 'preact/hooks';
+import { canonicalize } from '../lib/protocol/canonical';
+import type { Decision } from '../lib/protocol/approval';
+import type { HubApi, HubState, PendingIntentView } from '../lib/hub-client/api';
+import { ErrorAlert } from './alert';
+import { errorText, useHubState } from './hub-use-state';
+
+/** "4:59" until expiry, "expired" after. */
+export function countdown(expiresAt: number, now: number): string {
+  const s = Math.floor((expiresAt - now) / 1000);
+  if (s <= 0) return 'expired';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+function useNow(): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, []);
+  return now;
+}
+
+function rawJson(view: PendingIntentView): string {
+  try {
+    return JSON.stringify(JSON.parse(canonicalize({ kind: view.intent.kind, payload: view.intent.payload })), null, 2);
+  } catch {
+    return JSON.stringify({ kind: view.intent.kind, payload: view.intent.payload }, null, 2);
+  }
+}
+
+interface CardProps {
+  view: PendingIntentView;
+  index: number;
+  total: number;
+  deviceFingerprint: string | null;
+  busy: boolean;
+  onDecide: (decision: Decision) => void;
+  onDenyAll: () => void;
+  onMove: (delta: number) => void;
+}
+
+function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onDenyAll, onMove }: CardProps) {
+  const now = useNow();
+  const [raw, setRaw] = useState(false);
+  const [ack, setAck] = useState(false);
+  useEffect(() => {
+    setRaw(false);
+    setAck(false);
+  }, [view.intent.intent_id]);
+  const { intent, summary } = view;
+  const expired = intent.expires_at <= now;
+  const highRisk = view.risk === 'high';
+  const canApprove = !busy && !expired && view.blocked === null && (!highRisk || ack);
+
+  // Keyboard: A approves, D denies (not while typing, never bypassing the risk checkbox).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      const t = e.target as HTMLElement | null;
+      if (t && (t.tagName === 'INPUT' && (t as HTMLInputElement).type !== 'checkbox' || t.tagName === 'TEXTAREA')) return;
+      if (e.key === 'a' || e.key === 'A') {
+        if (canApprove) {
+          e.preventDefault();
+          onDecide('approve');
+        }
+      } else if (e.key === 'd' || e.key === 'D') {
+        if (!busy) {
+          e.preventDefault();
+          onDecide('deny');
+        }
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [canApprove, busy, onDecide]);
+
+  const granted = view.requiredScope !== null && view.grantedScopes.includes(view.requiredScope);
+  return (
+    <section class="card stack" aria-label="Approval request">
+      <div class="row">
+        <span class="muted">
+          {index + 1} of {total}
+        </span>
+        {total > 1 ? (
+          <span class="actions">
+            <button type="button" aria-label="Previous request" disabled={index === 0} onClick={() => onMove(-1)}>
+              ‹
+            </button>
+            <button type="button" aria-label="Next request" disabled={index === total - 1} onClick={() => onMove(1)}>
+              ›
+            </button>
+          </span>
+        ) : null}
+      </div>
+      <dl class="details">
+        <dt>Agent</dt>
+        <dd>
+          <strong>{view.agentName}</strong>
+          <br />
+          <code class="mono small-text">{view.agentFingerprint ?? 'unknown key'}</code>
+        </dd>
+        <dt>Asks for</dt>
+        <dd>{summary.asks}</dd>
+        <dt>What</dt>
+        <dd>
+          <strong>{summary.headline}</strong>
+        </dd>
+        {summary.details.map((d) => (
+          <>
+            <dt key={`${d.label}-t`}>{d.label}</dt>
+            <dd key={`${d.label}-d`} class="notes">
+              {d.value}
+            </dd>
+          </>
+        ))}
+        <dt>Scope</dt>
+        <dd class="small-text">
+          Asks: {view.requiredScope ?? 'unknown'} · {granted ? 'granted' : 'not granted'}
+          <br />
+          Granted: {view.grantedScopes.join(', ') || 'none'}
+        </dd>
+        <dt>Risk</dt>
+        <dd>
+          <span class={view.risk === 'high' ? 'badge-bad' : view.risk === 'medium' ? 'badge-warn' : 'tag'}>{view.risk} risk</span>
+        </dd>
+        <dt>Expires</dt>
+        <dd>{expired ? 'expired' : `in ${countdown(intent.expires_at, now)}`}</dd>
+      </dl>
+      <button type="button" aria-expanded={raw} onClick={() => setRaw(!raw)}>
+        {raw ? 'Hide raw JSON' : 'Show raw JSON'}
+      </button>
+      {raw ? (
+        <pre class="json" aria-label="Raw request">
+          {rawJson(view)}
+          {`\npayload_hash: ${intent.payload_hash}`}
+        </pre>
+      ) : null}
+      {view.blocked ? (
+        <p class="alert alert-error" role="alert">
+          {view.blocked} Only Deny is possible.
+        </p>
+      ) : null}
+      {highRisk && view.blocked === null ? (
+        <label>
+          <input type="checkbox" checked={ack} onChange={(e) => setAck(e.currentTarget.checked)} /> I understand the risk
+        </label>
+      ) : null}
+      <p class="muted small-text">
+        Approving as <code class="mono">{deviceFingerprint ?? 'unknown device'}</code>
+      </p>
+      <div class="actions">
+        <button type="button" class="primary" disabled={!canApprove} aria-keyshortcuts="A" onClick={() => onDecide('approve')}>
+          Approve
+        </button>
+        <button type="button" class="danger-outline" disabled={busy} aria-keyshortcuts="D" onClick={() => onDecide('deny')}>
+          Deny
+        </button>
+      </div>
+      <button type="button" class="danger-outline" disabled={busy} onClick={onDenyAll}>
+        Deny all from this agent
+      </button>
+    </section>
+  );
+}
+
+/** The popup's queue of pending requests, one at a time, "1 of N". Renders nothing when none are pending. */
+export function ApprovalQueue({ hub, unlocked }: { hub: HubApi; unlocked: boolean }) {
+  const { state, setState, error: loadError } = useHubState(hub, unlocked);
+  const [index, setIndex] = useState(0);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const pending = state?.pending ?? [];
+  const i = Math.min(index, Math.max(0, pending.length - 1));
+  const view = pending[i];
+
+  const act = async (fn: () => Promise<HubState>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      setState(await fn());
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (!unlocked || !state?.unlocked) return null;
+  if (!view) return error || loadError ? <ErrorAlert message={error ?? loadError} /> : null;
+  return (
+    <div class="stack" aria-label="Pending requests" role="region">
+      <IntentCard
+        view={view}
+        index={i}
+        total={pending.length}
+        deviceFingerprint={state.deviceFingerprint}
+        busy={busy}
+        onDecide={(d) => void act(() => hub.decide(view.intent.intent_id, view.intent.payload_hash, d))}
+        onDenyAll={() => void act(() => hub.denyAllFromAgent(view.intent.agent_id))}
+        onMove={(delta) => setIndex(Math.max(0, Math.min(pending.length - 1, i + delta)))}
+      />
+      <ErrorAlert message={error} />
+    </div>
+  );
+}

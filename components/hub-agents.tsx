@@ -1,0 +1,254 @@
+import { useState } from 'preact/hooks';
+import type { ClaimPreview, HubApi, HubState } from '../lib/hub-client/api';
+import { ErrorAlert, Notice } from './alert';
+import { Field } from './field';
+import { ago, errorText, useHubState } from './hub-use-state';
+
+function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; onState: (s: HubState) => void }) {
+  const [url, setUrl] = useState(state.hubUrl);
+  const [code, setCode] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const run = async (fn: () => Promise<HubState>, done: string) => {
+    setBusy(true);
+    setError(null);
+    setNote(null);
+    try {
+      onState(await fn());
+      setNote(done);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card stack" aria-label="Hub">
+      <h2>Hub</h2>
+      <form
+        class="stack"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void run(() => hub.setHubUrl(url), 'Hub URL saved.');
+        }}
+      >
+        <Field label="Hub URL" value={url} onInput={setUrl} required hint="The approvals hub this device talks to, e.g. http://127.0.0.1:8787." />
+        <div class="actions">
+          <button type="submit" disabled={busy}>
+            Save hub URL
+          </button>
+        </div>
+      </form>
+      {state.enrolled ? (
+        <p>
+          Approving as <code class="mono">{state.deviceFingerprint}</code>
+        </p>
+      ) : (
+        <form
+          class="stack"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void run(() => hub.enroll(code), 'This device is enrolled.').then(() => setCode(''));
+          }}
+        >
+          <p class="muted">
+            This device's key: <code class="mono">{state.deviceFingerprint}</code>. Enroll it once with the code the hub printed at its first start.
+          </p>
+          <Field label="Enrollment code" value={code} onInput={setCode} required />
+          <div class="actions">
+            <button type="submit" class="primary" disabled={busy}>
+              Enroll
+            </button>
+          </div>
+        </form>
+      )}
+      <p class="muted small-text">
+        Connection: {state.connection}
+        {state.lastError ? ` — ${state.lastError}` : ''}
+      </p>
+      <ErrorAlert message={error} />
+      <Notice>{note}</Notice>
+    </section>
+  );
+}
+
+function ClaimAgent({ hub, onClaimed }: { hub: HubApi; onClaimed: () => void }) {
+  const [code, setCode] = useState('');
+  const [preview, setPreview] = useState<ClaimPreview | null>(null);
+  const [scopes, setScopes] = useState<Set<string>>(new Set());
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+
+  const lookUp = async () => {
+    setBusy(true);
+    setError(null);
+    setNote(null);
+    setPreview(null);
+    try {
+      const p = await hub.lookupClaim(code);
+      setPreview(p);
+      setScopes(new Set(p.requested_scopes));
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const claim = async () => {
+    if (!preview) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await hub.claim(preview.claim_code, preview.requested_scopes.filter((s) => scopes.has(s)));
+      setNote(`Claimed ${preview.name}.`);
+      setPreview(null);
+      setCode('');
+      onClaimed();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card stack" aria-label="Claim an agent">
+      <h2>Claim an agent</h2>
+      <form
+        class="stack"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void lookUp();
+        }}
+      >
+        <Field label="Claim code" value={code} onInput={setCode} required hint="The code your agent shows, like BCDF-GHJK." />
+        <div class="actions">
+          <button type="submit" disabled={busy}>
+            Look up
+          </button>
+        </div>
+      </form>
+      {preview ? (
+        <div class="stack" aria-label="Agent to claim" role="group">
+          <dl class="details">
+            <dt>Agent</dt>
+            <dd>{preview.name}</dd>
+            <dt>Key fingerprint</dt>
+            <dd>
+              <code class="mono">{preview.fingerprint}</code>
+            </dd>
+            <dt>Manifest SHA-256</dt>
+            <dd>
+              <code class="mono small-text">{preview.manifestSha256}</code>
+            </dd>
+          </dl>
+          <p class="muted">Compare the fingerprint with the one your agent shows before you claim it.</p>
+          {/* Plain text on purpose: a manifest is the agent's words, never markup we render. */}
+          <pre class="json" aria-label="Manifest">
+            {preview.manifestMarkdown}
+          </pre>
+          <fieldset class="stack">
+            <legend>Requested scopes</legend>
+            {preview.requested_scopes.length === 0 ? <p class="muted">None.</p> : null}
+            {preview.requested_scopes.map((s) => (
+              <label key={s}>
+                <input
+                  type="checkbox"
+                  checked={scopes.has(s)}
+                  onChange={(e) => {
+                    const next = new Set(scopes);
+                    if (e.currentTarget.checked) next.add(s);
+                    else next.delete(s);
+                    setScopes(next);
+                  }}
+                />{' '}
+                {s}
+              </label>
+            ))}
+          </fieldset>
+          <p>Policy: every request of kind {preview.policy.approval_required.join(', ')} needs your approval.</p>
+          <div class="actions">
+            <button type="button" class="primary" disabled={busy} onClick={() => void claim()}>
+              Claim agent
+            </button>
+          </div>
+        </div>
+      ) : null}
+      <ErrorAlert message={error} />
+      <Notice>{note}</Notice>
+    </section>
+  );
+}
+
+function Installations({ hub, state, onState }: { hub: HubApi; state: HubState; onState: (s: HubState) => void }) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const revoke = async (id: string) => {
+    setConfirming(null);
+    setBusy(true);
+    setError(null);
+    try {
+      onState(await hub.revoke(id));
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card stack" aria-label="Installations">
+      <h2>Installations</h2>
+      {state.installations.length === 0 ? <p class="muted">No agents claimed yet.</p> : null}
+      <ul class="item-list" aria-label="Claimed agents">
+        {state.installations.map((i) => (
+          <li key={i.installation_id}>
+            <div class="stack">
+              <strong>{i.name}</strong>
+              <span class="small-text">
+                Fingerprint: <code class="mono">{i.fingerprint ?? 'unknown (not claimed from this device)'}</code>
+              </span>
+              <span class="small-text">Scopes: {i.granted_scopes.join(', ') || 'none'}</span>
+              <span class="small-text">
+                Status: {i.status} · Last activity: {ago(i.last_activity)}
+              </span>
+              {i.status !== 'revoked' && confirming !== i.installation_id ? (
+                <div class="actions">
+                  <button type="button" class="danger-outline" disabled={busy} aria-label={`Revoke ${i.name}`} onClick={() => setConfirming(i.installation_id)}>
+                    Revoke
+                  </button>
+                </div>
+              ) : null}
+              {confirming === i.installation_id ? (
+                <div class="confirm" role="group" aria-label="Confirm revoke">
+                  <span>Revoke {i.name}? It loses every grant and its pending requests expire.</span>
+                  <button type="button" class="danger" disabled={busy} autoFocus onClick={() => void revoke(i.installation_id)}>
+                    Yes, revoke
+                  </button>
+                  <button type="button" onClick={() => setConfirming(null)}>
+                    Keep it
+                  </button>
+                </div>
+              ) : null}
+            </div>
+          </li>
+        ))}
+      </ul>
+      <ErrorAlert message={error} />
+    </section>
+  );
+}
+
+/** The vault page's "Agents" tab: hub URL, device enrolment, claiming agents and the installations list. */
+export function HubAgents({ hub }: { hub: HubApi }) {
+  const { state, setState, error, reload } = useHubState(hub);
+  if (!state) return error ? <ErrorAlert message={error} /> : <p class="muted">Loading…</p>;
+  return (
+    <div class="grid-2">
+      <HubSettings key={state.hubUrl} hub={hub} state={state} onState={setState} />
+      {state.enrolled ? <ClaimAgent hub={hub} onClaimed={() => void reload()} /> : null}
+      {state.enrolled ? <Installations hub={hub} state={state} onState={setState} /> : null}
+    </div>
+  );
+}

@@ -1,0 +1,94 @@
+import { browser } from 'wxt/browser';
+import { ClawkeepError } from '../errors';
+import { HubClientError } from '../hub-client/errors';
+import type { VaultEvent } from '../vault/client';
+import { showPendingCount, type BadgeAction } from './hub-badge';
+import { HUB_EVENT_CHANNEL, isHubRpcRequest, type HubEventMessage, type HubMethod, type HubRpcResponse } from './hub-rpc';
+import { HubService, type HubVault } from './hub-service';
+
+export const HUB_SYNC_ALARM = 'clawkeep.hub.sync';
+
+/** Runs one hub RPC method; any failure becomes a typed, message-safe error (never a stack, never a secret). */
+export async function runHubMethod(hub: HubService, method: HubMethod, args: Record<string, unknown> | null): Promise<HubRpcResponse> {
+  const a = args ?? {};
+  const str = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : '');
+  try {
+    let value: unknown;
+    switch (method) {
+      case 'state': value = await hub.state(); break;
+      case 'setHubUrl': value = await hub.setHubUrl(str('hubUrl')); break;
+      case 'enroll': value = await hub.enroll(str('enrollmentCode')); break;
+      case 'lookupClaim': value = await hub.lookupClaim(str('claimCode')); break;
+      case 'claim': value = await hub.claim(str('claimCode'), Array.isArray(a.grantedScopes) ? (a.grantedScopes as string[]) : []); break;
+      case 'refresh': value = await hub.refresh(); break;
+      case 'revoke': value = await hub.revoke(str('installationId')); break;
+      case 'decide': value = await hub.decide(str('intentId'), str('payloadHash'), str('decision') as 'approve' | 'deny'); break;
+      case 'denyAllFromAgent': value = await hub.denyAllFromAgent(str('agentId')); break;
+    }
+    return { ok: true, value: value ?? null };
+  } catch (err) {
+    if (err instanceof HubClientError || err instanceof ClawkeepError) return { ok: false, error: err.toJSON() };
+    return { ok: false, error: { code: 'internal', message: 'Unexpected failure.' } };
+  }
+}
+
+function badgeAction(): BadgeAction | undefined {
+  const b = browser as unknown as { action?: BadgeAction; browserAction?: BadgeAction };
+  return b.action ?? b.browserAction;
+}
+
+/**
+ * Wires the hub service to the browser: the hub RPC (our own pages only), the badge, a one-minute alarm that
+ * re-establishes the subscription after a worker restart, and the vault's lock / unlock events.
+ */
+export function startHubBackground(vault: HubVault, isTrustedSender: (sender: { id?: string; url?: string }) => boolean) {
+  const hub = new HubService(vault, {
+    local: {
+      get: (key) => browser.storage.local.get(key),
+      set: (items) => browser.storage.local.set(items),
+      remove: (key) => browser.storage.local.remove(key),
+    },
+    session: {
+      get: (key) => browser.storage.session.get(key),
+      set: (items) => browser.storage.session.set(items),
+      remove: (key) => browser.storage.session.remove(key),
+    },
+    badge: (count) => void showPendingCount(badgeAction(), count),
+    changed: () => {
+      const message: HubEventMessage = { channel: HUB_EVENT_CHANNEL, type: 'hub-changed' };
+      browser.runtime.sendMessage(message).catch(() => {});
+    },
+    fetch: (input, init) => fetch(input, init),
+    now: () => Date.now(),
+  });
+
+  browser.runtime.onMessage.addListener((message: unknown, sender, sendResponse) => {
+    if (!isHubRpcRequest(message)) return undefined;
+    if (!isTrustedSender(sender)) {
+      sendResponse({ ok: false, error: { code: 'forbidden', message: 'Only Clawkeep pages may use the hub.' } });
+      return true;
+    }
+    void runHubMethod(hub, message.method, message.args).then(sendResponse);
+    return true;
+  });
+
+  try {
+    void Promise.resolve(browser.alarms.create(HUB_SYNC_ALARM, { periodInMinutes: 1 })).catch(() => {});
+    browser.alarms.onAlarm.addListener((alarm) => {
+      if (alarm.name === HUB_SYNC_ALARM) void hub.ensureRunning();
+    });
+  } catch {
+    // no alarms API: the subscription still starts on unlock and on wake
+  }
+  // A woken worker resumes the subscription if the vault came back unlocked from storage.session.
+  void hub.ensureRunning();
+
+  return {
+    hub,
+    onVaultEvent(event: VaultEvent): void {
+      if (event.type === 'locked') void hub.stop(true);
+      else if (event.type === 'unlocked') void hub.ensureRunning();
+      else if (event.type === 'items-changed') hub.viewChanged();
+    },
+  };
+}

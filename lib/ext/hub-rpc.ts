@@ -1,0 +1,31 @@
+import type { ClawkeepErrorCode } from '../errors';
+
+/** Messages between extension pages and the background about the hub. Plain JSON: no bytes travel this way. */
+export const HUB_RPC_CHANNEL = 'clawkeep.hub.rpc';
+export const HUB_EVENT_CHANNEL = 'clawkeep.hub.event';
+
+export const HUB_METHODS = ['state', 'setHubUrl', 'enroll', 'lookupClaim', 'claim', 'refresh', 'revoke', 'decide', 'denyAllFromAgent'] as const;
+export type HubMethod = (typeof HUB_METHODS)[number];
+
+export interface HubRpcRequest {
+  channel: typeof HUB_RPC_CHANNEL;
+  method: HubMethod;
+  args: Record<string, unknown> | null;
+}
+
+export type HubRpcResponse = { ok: true; value: unknown } | { ok: false; error: { code: ClawkeepErrorCode | string; message: string } };
+
+export interface HubEventMessage {
+  channel: typeof HUB_EVENT_CHANNEL;
+  type: 'hub-changed';
+}
+
+export function isHubRpcRequest(message: unknown): message is HubRpcRequest {
+  const m = message as HubRpcRequest | null;
+  return !!m && m.channel === HUB_RPC_CHANNEL && (HUB_METHODS as readonly string[]).includes(m.method);
+}
+
+export function isHubEventMessage(message: unknown): message is HubEventMessage {
+  const m = message as HubEventMessage | null;
+  return !!m && m.channel === HUB_EVENT_CHANNEL && m.type === 'hub-changed';
+}

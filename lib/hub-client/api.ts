@@ -1,0 +1,78 @@
+import type { Decision, Policy } from '../protocol/approval';
+import type { Risk } from '../protocol/intent-kinds';
+import type { Intent } from '../protocol/wire';
+import type { IntentSummary } from './summary';
+
+/**
+ * What extension pages may ask of the background about the hub. The background holds the device key and the vault;
+ * pages get views computed on the device and send decisions by intent id (plus the payload hash they showed).
+ */
+export type HubConnection = 'off' | 'connecting' | 'stream' | 'polling';
+
+export interface InstallationView {
+  installation_id: string;
+  agent_id: string | null;
+  /** Agent name as the hub (or the claim lookup) gave it: not something the device can verify. */
+  name: string;
+  /** fingerprint(agent signing key) from a claim this device signed; null when unknown. */
+  fingerprint: string | null;
+  granted_scopes: string[];
+  status: string;
+  last_activity: number | null;
+  /** True when the keys come from a claim signed by this device (stored locally or verified). */
+  verified: boolean;
+}
+
+export interface PendingIntentView {
+  intent: Intent;
+  summary: IntentSummary;
+  /** The risk to display: the device's own, raised (never lowered) by what the hub says. */
+  risk: Risk;
+  agentName: string;
+  agentFingerprint: string | null;
+  grantedScopes: string[];
+  requiredScope: string | null;
+  /** Why Approve is not possible (hash mismatch, unknown installation, missing secret…), or null. */
+  blocked: string | null;
+}
+
+export interface HubState {
+  unlocked: boolean;
+  hubUrl: string;
+  enrolled: boolean;
+  /** fingerprint(device public key), only while unlocked. */
+  deviceFingerprint: string | null;
+  connection: HubConnection;
+  lastError: string | null;
+  pending: PendingIntentView[];
+  installations: InstallationView[];
+}
+
+export interface ClaimPreview {
+  claim_code: string;
+  agent_id: string;
+  name: string;
+  /** Recomputed on the device from the signing key. */
+  fingerprint: string;
+  manifestMarkdown: string;
+  /** SHA-256 of the markdown, recomputed on the device. */
+  manifestSha256: string;
+  requested_scopes: string[];
+  policy: Policy;
+  expires_at: number;
+}
+
+export interface HubApi {
+  state(): Promise<HubState>;
+  setHubUrl(hubUrl: string): Promise<HubState>;
+  enroll(enrollmentCode: string): Promise<HubState>;
+  lookupClaim(claimCode: string): Promise<ClaimPreview>;
+  claim(claimCode: string, grantedScopes: string[]): Promise<{ installation_id: string }>;
+  refresh(): Promise<HubState>;
+  revoke(installationId: string): Promise<HubState>;
+  /** `payloadHash` is the hash the page displayed: the background refuses if its intent differs. */
+  decide(intentId: string, payloadHash: string, decision: Decision): Promise<HubState>;
+  denyAllFromAgent(agentId: string): Promise<HubState>;
+  /** Called whenever the background's hub state changes; returns an unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+}

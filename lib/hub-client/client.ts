@@ -1,0 +1,211 @@
+import * as v from 'valibot';
+import { utf8Encode } from '../bytes';
+import { isOrigin } from '../protocol/fields';
+import { encodePublicKey } from '../protocol/keys';
+import type { SignedClaim } from '../protocol/approval';
+import { signRequestWith, type AsyncRequestSigner, type Role } from '../protocol/request-signing';
+import {
+  ClaimLookupResponseSchema,
+  ClaimResponseSchema,
+  EnrollResponseSchema,
+  ErrorBodySchema,
+  IntentListResponseSchema,
+  IntentSchema,
+  RevokeResponseSchema,
+  type ClaimLookupResponse,
+  type ClaimResponse,
+  type DecisionRequest,
+  type EnrollResponse,
+  type Intent,
+  type RevokeResponse,
+} from '../protocol/wire';
+import { HubClientError } from './errors';
+import { readSse, type SseEvent } from './sse';
+
+/** Who signs: role, the key id the hub knows the key by, and a signer that never reveals the key. */
+export interface HubSigner extends AsyncRequestSigner {
+  role: Role;
+  keyId: string;
+}
+
+export interface HubClientOptions {
+  /** The hub's origin, e.g. http://127.0.0.1:8787 (see normalizeHubUrl). */
+  hub: string;
+  signer: HubSigner;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+/**
+ * An installation as GET /v1/installations lists it. The route is newer than this client, so parsing is lenient:
+ * only the id is required; everything else is optional and the device checks what it can (the signed claim).
+ */
+export const HubInstallationSchema = v.object({
+  installation_id: v.string(),
+  agent_id: v.optional(v.string()),
+  name: v.optional(v.string()),
+  agent_name: v.optional(v.string()),
+  status: v.optional(v.string()),
+  granted_scopes: v.optional(v.array(v.string())),
+  created_at: v.optional(v.number()),
+  last_activity: v.optional(v.nullable(v.number())),
+  last_activity_at: v.optional(v.nullable(v.number())),
+  claim: v.optional(v.unknown()),
+});
+export type HubInstallation = v.InferOutput<typeof HubInstallationSchema>;
+const InstallationListSchema = v.object({ installations: v.array(HubInstallationSchema) });
+
+/**
+ * The hub's origin from what a person typed: http(s) only, no credentials, path, query or fragment; http only for
+ * loopback (docs/protocol.md §2). @throws HubClientError `hub_url_invalid`
+ */
+export function normalizeHubUrl(input: string): string {
+  let url: URL;
+  try {
+    url = new URL(input.trim());
+  } catch {
+    throw new HubClientError('hub_url_invalid', 'That is not a URL.');
+  }
+  if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw new HubClientError('hub_url_invalid', 'Give only the hub origin, e.g. http://127.0.0.1:8787 (no path, query or credentials).');
+  }
+  const origin = url.origin;
+  if (!isOrigin(origin)) throw new HubClientError('hub_url_invalid', 'Use https, or http only for localhost / 127.0.0.1.');
+  return origin;
+}
+
+function parse<S extends v.GenericSchema>(schema: S, value: unknown, what: string): v.InferOutput<S> {
+  const result = v.safeParse(schema, value);
+  if (!result.success) throw new HubClientError('hub_bad_response', `The hub sent a malformed ${what}.`);
+  return result.output;
+}
+
+/**
+ * Framework-free client for the hub's human endpoints. Every request is signed (docs/protocol.md §5) over the exact
+ * path and body bytes sent; redirects are refused (a redirected request would be replayed elsewhere), cookies are
+ * never sent. No secret goes in a URL and nothing here logs.
+ */
+export class HubClient {
+  readonly hub: string;
+  private readonly signer: HubSigner;
+  private readonly fetchImpl: typeof fetch;
+  private readonly now: () => number;
+
+  constructor(options: HubClientOptions) {
+    this.hub = normalizeHubUrl(options.hub);
+    this.signer = options.signer;
+    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Sends one signed request; resolves with the raw Response on 2xx, throws HubClientError otherwise. */
+  async send(method: string, path: string, body?: unknown, init: { signal?: AbortSignal; accept?: string } = {}): Promise<Response> {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const bytes = text === undefined ? undefined : utf8Encode(text);
+    const headers: Record<string, string> = {
+      accept: init.accept ?? 'application/json',
+      ...(bytes ? { 'content-type': 'application/json' } : {}),
+      ...(await signRequestWith({ role: this.signer.role, keyId: this.signer.keyId, signer: this.signer, method, path, body: bytes, hub: this.hub, now: this.now() })),
+    };
+    let res: Response;
+    try {
+      res = await this.fetchImpl(this.hub + path, {
+        method,
+        headers,
+        body: bytes as BodyInit | undefined,
+        signal: init.signal,
+        redirect: 'error',
+        credentials: 'omit',
+        cache: 'no-store',
+      });
+    } catch (err) {
+      if (init.signal?.aborted) throw err;
+      throw new HubClientError('hub_unreachable', `Could not reach the hub at ${this.hub}.`, { cause: err });
+    }
+    if (res.ok) return res;
+    let code = 'hub_bad_response';
+    let message = `The hub answered HTTP ${res.status}.`;
+    let requestId: string | null = null;
+    try {
+      const parsed = v.safeParse(ErrorBodySchema, await res.json());
+      if (parsed.success) {
+        code = parsed.output.error.code;
+        message = parsed.output.error.message.slice(0, 300);
+        requestId = parsed.output.error.request_id;
+      }
+    } catch {
+      // not JSON: keep the generic message
+    }
+    throw new HubClientError(code, message, { status: res.status, requestId });
+  }
+
+  private async json<S extends v.GenericSchema>(schema: S, what: string, method: string, path: string, body?: unknown): Promise<v.InferOutput<S>> {
+    const res = await this.send(method, path, body);
+    let value: unknown;
+    try {
+      value = await res.json();
+    } catch (err) {
+      throw new HubClientError('hub_bad_response', `The hub sent a malformed ${what}.`, { cause: err });
+    }
+    return parse(schema, value, what);
+  }
+
+  /** POST /v1/accounts: the signer's key id must be deviceKeyId(deviceKey). */
+  enroll(enrollmentCode: string, deviceKey: Uint8Array): Promise<EnrollResponse> {
+    return this.json(EnrollResponseSchema, 'enrolment answer', 'POST', '/v1/accounts', { enrollment_code: enrollmentCode, device_key: encodePublicKey(deviceKey) });
+  }
+
+  lookupClaim(claimCode: string): Promise<ClaimLookupResponse> {
+    return this.json(ClaimLookupResponseSchema, 'claim lookup', 'POST', '/v1/claims/lookup', { claim_code: claimCode });
+  }
+
+  claim(claim: SignedClaim): Promise<ClaimResponse> {
+    return this.json(ClaimResponseSchema, 'claim answer', 'POST', '/v1/claims', { claim });
+  }
+
+  async listInstallations(): Promise<HubInstallation[]> {
+    return (await this.json(InstallationListSchema, 'installation list', 'GET', '/v1/installations')).installations;
+  }
+
+  revokeInstallation(installationId: string): Promise<RevokeResponse> {
+    return this.json(RevokeResponseSchema, 'revocation answer', 'DELETE', `/v1/installations/${encodeURIComponent(installationId)}`);
+  }
+
+  async pendingIntents(): Promise<Intent[]> {
+    return (await this.json(IntentListResponseSchema, 'intent list', 'GET', '/v1/intents?status=pending')).intents;
+  }
+
+  getIntent(intentId: string): Promise<Intent> {
+    return this.json(IntentSchema, 'intent', 'GET', `/v1/intents/${encodeURIComponent(intentId)}`);
+  }
+
+  decide(intentId: string, body: DecisionRequest): Promise<Intent> {
+    return this.json(IntentSchema, 'intent', 'POST', `/v1/intents/${encodeURIComponent(intentId)}/decision`, body);
+  }
+
+  /**
+   * GET /v1/events as a stream (signed like any GET). Calls `onEvent` per event until the stream ends (resolves),
+   * fails or `signal` aborts (rejects). `onOpen` runs once the hub accepted the subscription.
+   */
+  async events(onEvent: (event: SseEvent) => void, options: { signal?: AbortSignal; onOpen?: () => void } = {}): Promise<void> {
+    const res = await this.send('GET', '/v1/events', undefined, { signal: options.signal, accept: 'text/event-stream' });
+    if (!res.headers.get('content-type')?.startsWith('text/event-stream') || !res.body) {
+      await res.body?.cancel().catch(() => {});
+      throw new HubClientError('hub_bad_response', 'The hub did not answer with an event stream.', { status: res.status });
+    }
+    options.onOpen?.();
+    await readSse(res.body, onEvent);
+  }
+}
+
+/** Parses the data of an `intents` event: the full pending list. */
+export function parseIntentsEvent(data: string): Intent[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch (err) {
+    throw new HubClientError('hub_bad_response', 'The hub sent a malformed intents event.', { cause: err });
+  }
+  // Either {intents: [...]} (like GET /v1/intents) or a bare array.
+  return parse(IntentListResponseSchema, Array.isArray(value) ? { intents: value } : value, 'intents event').intents;
+}
