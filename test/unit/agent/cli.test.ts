@@ -1,0 +1,223 @@
+// @vitest-environment node
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { utf8Encode } from '../../../lib/bytes';
+import { claimBytes, signApproval, type ClaimStatement } from '../../../lib/protocol/approval';
+import { fromBase64UrlFixed, toBase64Url } from '../../../lib/protocol/base64url';
+import { claimCodeHash } from '../../../lib/protocol/claim-code';
+import { deviceKeyId, encodePublicKey } from '../../../lib/protocol/keys';
+import { signRequest } from '../../../lib/protocol/request-signing';
+import { sealSecret } from '../../../lib/protocol/sealed-secret';
+import { runClawkeep as clawkeep } from '../cli/run-clawkeep';
+import { BIN, ROOT, tempDir } from '../hub/helpers';
+
+const running: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+/** Starts a real `clawkeep hub --port 0` and resolves with its URL and first enrollment code. */
+function startHub(): Promise<{ url: string; enrollmentCode: string }> {
+  const child = spawn(process.execPath, [BIN, 'hub', '--port', '0', '--data', path.join(tempDir(), 'hub')], { cwd: ROOT });
+  running.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve({ url: m[1]!, enrollmentCode: /Enrollment code: (\S+)/.exec(out)![1]! });
+    });
+    child.on('close', (code) => reject(new Error(`hub exited ${code}: ${out}`)));
+  });
+}
+
+/** The human's device, talking to the real hub over HTTP with signed requests. */
+async function enrolledDevice(hub: { url: string; enrollmentCode: string }) {
+  const privateKey = ed25519.utils.randomSecretKey();
+  const publicKey = ed25519.getPublicKey(privateKey);
+  const keyId = deviceKeyId(publicKey);
+  async function send(method: string, p: string, body?: unknown) {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = {
+      ...(text ? { 'content-type': 'application/json' } : {}),
+      ...signRequest({ role: 'human', keyId, privateKey, method, path: p, body: text ? utf8Encode(text) : undefined, hub: hub.url }),
+    };
+    const res = await fetch(hub.url + p, { method, headers, body: text });
+    return { status: res.status, json: (await res.json()) as any };
+  }
+  expect((await send('POST', '/v1/accounts', { enrollment_code: hub.enrollmentCode, device_key: encodePublicKey(publicKey) })).status).toBe(201);
+
+  return {
+    send,
+    /** Looks the code up and signs a claim granting `granted`, as the extension would. */
+    async claim(code: string, granted: string[]) {
+      const lookup = (await send('POST', '/v1/claims/lookup', { claim_code: code })).json;
+      const statement: ClaimStatement = {
+        hub: hub.url, agent_id: lookup.agent_id, agent_signing_key: lookup.signing_key, agent_box_key: lookup.box_key,
+        claim_code_hash: claimCodeHash(code), granted_scopes: [...granted].sort() as ClaimStatement['granted_scopes'],
+        policy: { approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'] },
+        installation_id: `ins_${toBase64Url(ed25519.utils.randomSecretKey().subarray(0, 12))}`,
+        device_key: encodePublicKey(publicKey), time: Date.now(),
+      };
+      const claim = { statement, signature: toBase64Url(ed25519.sign(claimBytes(statement), privateKey)) };
+      expect((await send('POST', '/v1/claims', { claim })).status).toBe(201);
+      return lookup as { box_key: string };
+    },
+    /** Waits for the next pending intent and decides it (sealing `secret` for a secret.request). */
+    async decideNext(decision: 'approve' | 'deny', boxKey?: string, secret?: string) {
+      for (let i = 0; i < 100; i++) {
+        const { intents } = (await send('GET', '/v1/intents?status=pending')).json;
+        if (intents.length) {
+          const intent = intents[0];
+          const approval = signApproval(privateKey, { hub: hub.url, intent_id: intent.intent_id, payload_hash: intent.payload_hash, decision, installation_id: intent.installation_id, time: Date.now() });
+          const body: Record<string, unknown> = { approval };
+          if (secret !== undefined) {
+            body.sealed_secret = toBase64Url(sealSecret(fromBase64UrlFixed(boxKey!, 32, 'box'), utf8Encode(secret), { intent_id: intent.intent_id, payload_hash: intent.payload_hash, agent_id: intent.agent_id }));
+          }
+          const res = await send('POST', `/v1/intents/${intent.intent_id}/decision`, body);
+          expect(res.status, JSON.stringify(res.json)).toBe(200);
+          return intent;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('no pending intent appeared');
+    },
+  };
+}
+
+async function registerAgent(hub: { url: string }, dir: string, scopes = 'secret:read:GitHub token,action:action.approve') {
+  const manifest = path.join(dir, 'manifest.md');
+  writeFileSync(manifest, '# test-bot\nOpens pull requests.\n');
+  const state = path.join(dir, 'agent.json');
+  const res = await clawkeep(['agent', 'register', '--hub', hub.url, '--name', 'test-bot', '--manifest', manifest, '--state', state, '--scopes', scopes, '--json']);
+  return { res, state };
+}
+
+describe('clawkeep agent (against a real hub)', () => {
+  it('register --json prints agent_id, claim_code, expires_at and no private key; the state file is 0600; status works', async () => {
+    const hub = await startHub();
+    const dir = tempDir();
+    const { res, state } = await registerAgent(hub, dir);
+    expect(res.code, res.stderr).toBe(0);
+    const out = JSON.parse(res.stdout);
+    expect(out).toMatchObject({ agent_id: expect.stringMatching(/^agt_/), claim_code: expect.stringMatching(/^[A-Z]{4}-[A-Z]{4}$/), expires_at: expect.any(Number) });
+    const saved = JSON.parse(readFileSync(state, 'utf8'));
+    expect(saved).toMatchObject({ version: 1, hub: hub.url, agent_id: out.agent_id });
+    for (const secret of [saved.signing_private, saved.box_private]) {
+      expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(res.stdout + res.stderr).not.toContain(secret);
+    }
+    expect(res.stdout).not.toMatch(/private/i);
+    if (process.platform !== 'win32') expect(statSync(state).mode & 0o777).toBe(0o600);
+
+    // Human text mentions the code and the extension.
+    const human = await clawkeep(['agent', 'register', '--hub', hub.url, '--name', 'b', '--manifest', path.join(dir, 'manifest.md'), '--state', path.join(dir, 'b.json')]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/Clawkeep extension and enter this claim code: [A-Z]{4}-[A-Z]{4}/);
+
+    // Never overwrites an existing agent.
+    const again = await registerAgent(hub, dir);
+    expect(again.res.code).toBe(2);
+    expect(JSON.parse(readFileSync(state, 'utf8')).agent_id).toBe(out.agent_id);
+
+    const unclaimed = await clawkeep(['agent', 'status', '--state', state, '--json']);
+    expect(unclaimed.code).toBe(0);
+    expect(JSON.parse(unclaimed.stdout)).toMatchObject({ agent_id: out.agent_id, status: 'unclaimed' });
+
+    const device = await enrolledDevice(hub);
+    await device.claim(out.claim_code, ['action:action.approve', 'secret:read:GitHub token']);
+    const claimedStatus = await clawkeep(['agent', 'status', '--state', state]);
+    expect(claimedStatus.code, claimedStatus.stderr).toBe(0);
+    expect(claimedStatus.stdout).toContain('claimed');
+    expect(claimedStatus.stdout).toContain('verified and pinned now');
+    expect(JSON.parse(readFileSync(state, 'utf8')).device_key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    if (process.platform !== 'win32') expect(statSync(state).mode & 0o777).toBe(0o600);
+  }, 60_000);
+
+  it('refuses a group/world readable state file, and usage errors exit 2', async () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'agent.json');
+    writeFileSync(state, '{}', { mode: 0o644 });
+    chmodSync(state, 0o644);
+    if (process.platform !== 'win32') {
+      const open = await clawkeep(['agent', 'status', '--state', state]);
+      expect(open.code).toBe(2);
+      expect(open.stderr).toContain('chmod 600');
+    }
+    chmodSync(state, 0o600);
+    const invalid = await clawkeep(['agent', 'status', '--state', state]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain('state is invalid');
+
+    const cases = [
+      ['agent'],
+      ['agent', 'bogus'],
+      ['agent', 'status'],
+      ['agent', 'status', '--state', state, '--kind', 'x.y'],
+      ['agent', 'register', '--hub', 'http://127.0.0.1:1', '--name', 'x', '--state', path.join(dir, 'n.json')],
+      ['agent', 'register', '--hub', 'http://127.0.0.1:1', '--name', 'x', '--manifest', 'a', '--manifest-url', 'https://x', '--state', path.join(dir, 'n.json')],
+      ['agent', 'register', '--hub', 'http://127.0.0.1:1', '--name', 'x', '--manifest-url', 'https://x', '--state', path.join(dir, 'n.json'), '--scopes', 'bad scope'],
+      ['agent', 'request', '--state', state, '--kind', 'action.approve', '--payload', 'not json'],
+      ['agent', 'request', '--state', state, '--kind', 'action.approve', '--payload', '[1]'],
+      ['agent', 'request', '--state', state, '--kind', 'secret.request', '--payload', '{}'],
+      ['agent', 'secret', '--state', state],
+      ['agent', 'secret', 'a', 'b', '--state', state],
+      ['agent', 'secret', 'a', '--state', state, '--timeout', '-1'],
+      ['agent', 'status', '--state', path.join(dir, 'missing.json')],
+    ];
+    const results = await Promise.all(cases.map((args) => clawkeep(args)));
+    results.forEach((res, i) => {
+      expect(res.code, cases[i]!.join(' ')).toBe(2);
+      expect(res.stdout, cases[i]!.join(' ')).toBe('');
+    });
+    // A failed registration leaves no state file behind.
+    expect(existsSync(path.join(dir, 'n.json'))).toBe(false);
+  }, 60_000);
+
+  it('secret prints only the value (0), denied is 3, timeout is 4; request --wait executes after approval', async () => {
+    const hub = await startHub();
+    const dir = tempDir();
+    const { res, state } = await registerAgent(hub, dir);
+    const { claim_code } = JSON.parse(res.stdout);
+    const device = await enrolledDevice(hub);
+    const { box_key } = await device.claim(claim_code, ['action:action.approve', 'secret:read:GitHub token']);
+
+    const asking = clawkeep(['agent', 'secret', 'GitHub token', '--state', state, '--reason', 'open a PR']);
+    const intent = await device.decideNext('approve', box_key, 'ghp_exampleToken123');
+    expect(intent.payload).toEqual({ item: 'GitHub token', reason: 'open a PR' });
+    const got = await asking;
+    expect(got.code, got.stderr).toBe(0);
+    expect(got.stdout).toBe('ghp_exampleToken123');
+    expect(got.stderr).not.toContain('ghp_exampleToken123');
+
+    const refused = clawkeep(['agent', 'secret', 'GitHub token', '--state', state]);
+    await device.decideNext('deny');
+    const denied = await refused;
+    expect(denied.code).toBe(3);
+    expect(denied.stdout).toBe('');
+
+    const timedOut = await clawkeep(['agent', 'secret', 'GitHub token', '--state', state, '--timeout', '1']);
+    expect(timedOut.code).toBe(4);
+    expect(timedOut.stdout).toBe('');
+    // Leave no pending intent behind for the next step.
+    await device.decideNext('deny');
+
+    const waiting = clawkeep(['agent', 'request', '--state', state, '--kind', 'action.approve', '--payload', '{"summary":"Merge PR 7","risk":"medium"}', '--wait', '--json']);
+    await device.decideNext('approve');
+    const approved = await waiting;
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(JSON.parse(approved.stdout)).toMatchObject({ decision: 'approved', intent: { status: 'executed', kind: 'action.approve' }, approval: { decision: 'approve' } });
+
+    const created = await clawkeep(['agent', 'request', '--state', state, '--kind', 'action.approve', '--payload', '{"summary":"later","risk":"low"}', '--json']);
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ status: 'pending', kind: 'action.approve' });
+
+    // Not granted: an authorization error (2), reported as JSON with --json.
+    const notGranted = await clawkeep(['agent', 'secret', 'Bank password', '--state', state, '--json']);
+    expect(notGranted.code).toBe(2);
+    expect(JSON.parse(notGranted.stdout)).toMatchObject({ error: { code: 'scope_not_granted' } });
+  }, 90_000);
+});
