@@ -246,7 +246,7 @@ export function HubAgents({ hub }: { hub: HubApi }) {
   if (!state) return error ? <ErrorAlert message={error} /> : <p class="muted">Loading…</p>;
   return (
     <div class="grid-2">
-      <HubSettings key={state.hubUrl} hub={hub} state={state} onState={setState} />
+      <HubSettings hub={hub} state={state} onState={setState} />
       {state.enrolled ? <ClaimAgent hub={hub} onClaimed={() => void reload()} /> : null}
       {state.enrolled ? <Installations hub={hub} state={state} onState={setState} /> : null}
     </div>

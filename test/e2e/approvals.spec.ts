@@ -1,0 +1,133 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AgentClient } from '../../lib/agent';
+import { utf8Decode } from '../../lib/bytes';
+import { test, expect } from './fixtures';
+import { addSecret, createVault } from './helpers';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SECRET = { name: 'arxiv-key', value: 'arxiv-e2e-secret-5d1f9c', notes: 'papers only', tags: 'research' };
+// A manifest with markup: the claim screen must show it as text, never render it.
+const MANIFEST = '# research-bot\n\nReads arXiv for you. <img src=x onerror="document.title=\'pwned\'">';
+
+interface Hub {
+  url: string;
+  enrollmentCode: string;
+  dataDir: string;
+  child: ChildProcess;
+}
+
+/** A real hub child process on a free loopback port, with a fresh data directory. */
+async function startHub(): Promise<Hub> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'clawkeep-hub-e2e-'));
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/clawkeep.mjs'), 'hub', '--port', '0', '--data', dataDir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const started = await new Promise<{ url: string; code: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`hub did not start: ${out}`)), 30_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+      const code = /Enrollment code: (\S+)/.exec(out)?.[1];
+      if (url && code) {
+        clearTimeout(timer);
+        resolve({ url, code });
+      }
+    });
+    child.once('exit', (c) => reject(new Error(`hub exited with ${c}: ${out}`)));
+  });
+  // The hub's access log goes to stderr; drain it so the pipe never fills.
+  child.stderr!.resume();
+  return { url: started.url, enrollmentCode: started.code, dataDir, child };
+}
+
+async function stopHub(hub: Hub): Promise<void> {
+  if (hub.child.exitCode === null) {
+    const exited = new Promise((r) => hub.child.once('exit', r));
+    hub.child.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(hub.dataDir, { recursive: true, force: true });
+}
+
+const badgeText = (sw: import('@playwright/test').Worker) =>
+  sw.evaluate(() => (globalThis as unknown as { chrome: { action: { getBadgeText(d: object): Promise<string> } } }).chrome.action.getBadgeText({}));
+
+test('enrol, claim an agent, approve its secret request from the popup: the agent opens exactly the vault value', async ({ openVault, openPopup, serviceWorker }) => {
+  const hub = await startHub();
+  try {
+    const vault = await openVault();
+    await createVault(vault);
+    await addSecret(vault, SECRET);
+
+    // Settings: hub URL and enrolment, by their labels.
+    await vault.getByRole('tab', { name: 'Agents' }).click();
+    await vault.getByLabel('Hub URL').fill(hub.url);
+    await vault.getByRole('button', { name: 'Save hub URL' }).click();
+    await expect(vault.getByRole('status')).toContainText('Hub URL saved');
+    await vault.getByLabel('Enrollment code').fill(hub.enrollmentCode);
+    await vault.getByRole('button', { name: 'Enroll' }).click();
+    await expect(vault.getByText('Approving as')).toBeVisible();
+    const deviceFingerprint = (await vault.getByText('Approving as').locator('code').textContent())!.trim();
+    expect(deviceFingerprint).toMatch(/^[0-9a-f]{8}(-[0-9a-f]{8}){3}$/);
+
+    // An agent registers over HTTP with real signed requests (lib/agent).
+    const agent = new AgentClient({ fetch: (url, init) => fetch(url, init) });
+    const reg = await agent.register({ hub: hub.url, name: 'research-bot', manifest: { markdown: MANIFEST }, requestedScopes: ['secret:read:arxiv-key'] });
+
+    // Claim it in the vault page.
+    await vault.getByLabel('Claim code').fill(reg.claim_code);
+    await vault.getByRole('button', { name: 'Look up' }).click();
+    const preview = vault.getByRole('group', { name: 'Agent to claim' });
+    await expect(preview.getByText(reg.fingerprint)).toBeVisible();
+    await expect(preview.getByLabel('Manifest')).toHaveText(MANIFEST);
+    await expect(preview.locator('img')).toHaveCount(0);
+    await expect(preview.getByRole('checkbox', { name: 'secret:read:arxiv-key' })).toBeChecked();
+    await vault.getByRole('button', { name: 'Claim agent' }).click();
+    await expect(vault.getByRole('region', { name: 'Claim an agent' }).getByRole('status')).toContainText('Claimed research-bot');
+    await expect(vault.getByRole('list', { name: 'Claimed agents' })).toContainText(reg.fingerprint);
+    expect(await vault.title()).not.toBe('pwned');
+
+    const status = await agent.status();
+    expect(status.status).toBe('claimed');
+    expect(status.device_fingerprint).toBe(deviceFingerprint);
+    expect(status.granted_scopes).toEqual(['secret:read:arxiv-key']);
+
+    // The agent asks for the secret; the badge counts it.
+    const intent = await agent.createIntent({ kind: 'secret.request', payload: { item: 'arxiv-key', reason: 'fetch new papers' } });
+    await expect.poll(() => badgeText(serviceWorker), { timeout: 20_000 }).toBe('1');
+
+    // The popup shows the queue and approves.
+    const popup = await openPopup();
+    const card = popup.getByRole('region', { name: 'Pending requests' });
+    await expect(card.getByText('the secret arxiv-key')).toBeVisible();
+    await expect(card.getByText('fetch new papers')).toBeVisible();
+    await expect(card.getByText('research-bot')).toBeVisible();
+    await expect(card.getByText(reg.fingerprint)).toBeVisible();
+    await expect(card.getByText('1 of 1')).toBeVisible();
+    await expect(card.getByText(`Approving as ${deviceFingerprint}`)).toBeVisible();
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await expect(card).toHaveCount(0);
+    await expect.poll(() => badgeText(serviceWorker)).toBe('');
+
+    // The agent executes: the approval verifies under the pinned device key and the sealed secret opens.
+    const { decision } = await agent.waitForDecision(intent.intent_id, { timeoutMs: 10_000, pollMs: 200 });
+    expect(decision).toBe('approved');
+    const executed = await agent.execute(intent.intent_id);
+    expect(executed.approval?.decision).toBe('approve');
+    expect(utf8Decode(executed.secret!)).toBe(SECRET.value);
+
+    // The hub only ever held ciphertext.
+    for (const file of readdirSync(hub.dataDir)) {
+      const bytes = readFileSync(path.join(hub.dataDir, file));
+      expect(bytes.includes(Buffer.from(SECRET.value)), `secret found in ${file}`).toBe(false);
+    }
+  } finally {
+    await stopHub(hub);
+  }
+});
