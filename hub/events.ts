@@ -6,11 +6,16 @@ import type { HubStore } from './store/port';
  * carries no data and a lost or coalesced event never shows stale state. The hub is one process, so nothing more
  * is needed; a multi-process hub would put a broker behind the same two methods.
  */
-export class IntentEvents {
-  private readonly listeners = new Map<string, Set<() => void>>();
+export type IntentEvent = 'changed' | 'closing';
 
-  /** Calls `listener` on every change for `accountId`; returns the unsubscribe function. */
-  subscribe(accountId: string, listener: () => void): () => void {
+export class IntentEvents {
+  private readonly listeners = new Map<string, Set<(event: IntentEvent) => void>>();
+
+  /**
+   * Calls `listener('changed')` on every change for `accountId`, and `listener('closing')` once when the hub shuts
+   * down (the stream should end then). Returns the unsubscribe function.
+   */
+  subscribe(accountId: string, listener: (event: IntentEvent) => void): () => void {
     let set = this.listeners.get(accountId);
     if (!set) this.listeners.set(accountId, (set = new Set()));
     set.add(listener);
@@ -22,13 +27,20 @@ export class IntentEvents {
 
   /** Tells every subscriber of these accounts that their intents changed. A throwing listener cannot stop the rest. */
   publish(...accountIds: string[]): void {
-    for (const accountId of new Set(accountIds)) {
-      for (const listener of [...(this.listeners.get(accountId) ?? [])]) {
-        try {
-          listener();
-        } catch {
-          // A subscriber's failure is its own (its stream closes); publishers must not fail after a commit.
-        }
+    for (const accountId of new Set(accountIds)) this.notify(accountId, 'changed');
+  }
+
+  /** Asks every open stream to end (server shutdown), so closing the server need not wait for them. */
+  shutdown(): void {
+    for (const accountId of [...this.listeners.keys()]) this.notify(accountId, 'closing');
+  }
+
+  private notify(accountId: string, event: IntentEvent): void {
+    for (const listener of [...(this.listeners.get(accountId) ?? [])]) {
+      try {
+        listener(event);
+      } catch {
+        // A subscriber's failure is its own (its stream closes); publishers must not fail after a commit.
       }
     }
   }

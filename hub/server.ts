@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { createHubApp } from './app';
 import { issueFirstEnrollmentCode } from './enrollment';
+import { intentEvents } from './events';
 import { expireDueIntents } from './intent-expiry';
 import { jsonLinesLogger, type HubLogger } from './logger';
 import type { HubStore } from './store/port';
@@ -99,8 +100,11 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
           store.close();
           resolve();
         });
+        // Event streams never finish by themselves: end them, then drop the connections they leave idle.
+        intentEvents(store).shutdown();
         // Keep-alive sockets with no request in flight would otherwise hold close() open.
         s.closeIdleConnections();
+        setImmediate(() => s.closeIdleConnections());
       }));
 
     return { url, port: bound.port, enrollmentCode, store, close };

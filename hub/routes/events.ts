@@ -24,14 +24,16 @@ export function eventRoutes(deps: HubDeps): Hono<HubEnv> {
     expireDueIntents(deps.store, deps.now(), c.get('requestId'));
     return streamSSE(c, async (stream) => {
       let dirty = true;
+      let closing = false;
       let wake: (() => void) | null = null;
-      const unsubscribe = events.subscribe(account.accountId, () => {
-        dirty = true;
+      const unsubscribe = events.subscribe(account.accountId, (event) => {
+        if (event === 'closing') closing = true;
+        else dirty = true;
         wake?.();
       });
       stream.onAbort(() => wake?.());
       try {
-        while (!stream.aborted && !stream.closed) {
+        while (!stream.aborted && !stream.closed && !closing) {
           if (dirty) {
             dirty = false;
             await stream.writeSSE({ event: 'intents', data: JSON.stringify(pendingList(deps, account.accountId)) });
@@ -44,7 +46,7 @@ export function eventRoutes(deps: HubDeps): Hono<HubEnv> {
           });
           clearTimeout(timer);
           wake = null;
-          if (!woken && !stream.aborted) await stream.write(': ping\n\n');
+          if (!woken && !stream.aborted && !closing) await stream.write(': ping\n\n');
         }
       } finally {
         unsubscribe();

@@ -124,7 +124,7 @@ export function hubFixture(start = Date.parse('2026-11-23T12:00:00Z')) {
   /** The device's signed decision on `intent` (overrides for negative tests). */
   function approvalFor(
     device: Device,
-    intent: { intent_id: string; payload_hash: string; installation_id: string },
+    intent: { intent_id: string; payload_hash: string; installation_id: string } | Record<string, any>,
     decision: 'approve' | 'deny' = 'approve',
     overrides: Partial<ApprovalStatement> = {},
   ) {

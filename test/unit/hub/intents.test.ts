@@ -176,7 +176,7 @@ describe('decisions and execution', () => {
     const intent = (await agent.send('POST', '/v1/intents', ACTION(1))).json;
     // What the human saw (and signed) is not what the agent submitted.
     const otherHash = payloadHash('action.approve', { summary: 'Something else', risk: 'low' });
-    const swapped = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, { approval: hub.approvalFor(device, { ...intent, payload_hash: otherHash }) });
+    const swapped = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, { approval: hub.approvalFor(device, { ...intent, payload_hash: otherHash } as Record<string, any>) });
     expect([swapped.status, swapped.json.error.code]).toEqual([400, 'approval_invalid']);
     const otherDevice = hub.newDevice();
     const forged = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, { approval: hub.approvalFor(otherDevice, intent) });
@@ -191,7 +191,7 @@ describe('decisions and execution', () => {
     const secret = (await agent.send('POST', '/v1/intents', SECRET_INTENT)).json;
     const action = (await agent.send('POST', '/v1/intents', ACTION(1))).json;
     const sealed = toBase64Url(sealSecret(agent.boxKey, utf8Encode('s'), { intent_id: secret.intent_id, payload_hash: secret.payload_hash, agent_id: agent.agentId }));
-    const path = (i: { intent_id: string }) => `/v1/intents/${i.intent_id}/decision`;
+    const path = (i: Record<string, any>) => `/v1/intents/${i.intent_id}/decision`;
     expect((await device.send('POST', path(secret), { approval: hub.approvalFor(device, secret) })).json.error.code).toBe('protocol_invalid');
     expect((await device.send('POST', path(action), { approval: hub.approvalFor(device, action), sealed_secret: sealed })).json.error.code).toBe('protocol_invalid');
     const garbage = toBase64Url(new Uint8Array(100).fill(7));
