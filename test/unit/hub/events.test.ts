@@ -1,6 +1,7 @@
 // @vitest-environment node
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { intentEvents } from '../../../hub/events';
+import { EVENTS_PING_MS } from '../../../hub/routes/events';
 import { hubFixture } from './flow';
 
 const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Step ${n}`, risk: 'low' }, idempotency_key: `act-${n}` });
@@ -81,5 +82,23 @@ describe('GET /v1/events', () => {
     expect(((await (await hub.app.request('/v1/events')).json()) as any).error.code).toBe('auth_missing');
     const asAgent = await hub.app.request('/v1/events', { headers: hub.signedHeaders(agent, 'GET', '/v1/events') });
     expect(((await asAgent.json()) as any).error.code).toBe('forbidden');
+  });
+
+  it('sends a ping comment after 15 s of silence', async () => {
+    const hub = hubFixture();
+    const device = await hub.enrolledDevice();
+    // Faked before the stream starts, so the stream's wait uses the fake clock.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const res = await hub.app.request('/v1/events', { headers: hub.signedHeaders(device, 'GET', '/v1/events') });
+    const events = sseReader(res.body!);
+    try {
+      await events.next();
+      const ping = events.next();
+      await vi.advanceTimersByTimeAsync(EVENTS_PING_MS);
+      expect(await ping).toEqual({ comment: 'ping' });
+    } finally {
+      vi.useRealTimers();
+      await events.cancel();
+    }
   });
 });
