@@ -122,6 +122,12 @@ test('enrol, claim an agent, approve its secret request from the popup: the agen
     expect(executed.approval?.decision).toBe('approve');
     expect(utf8Decode(executed.secret!)).toBe(SECRET.value);
 
+    // A new request shows on the badge again; locking the vault stops the subscription and clears it.
+    await agent.createIntent({ kind: 'secret.request', payload: { item: 'arxiv-key', reason: 'one more' } });
+    await expect.poll(() => badgeText(serviceWorker), { timeout: 20_000 }).toBe('1');
+    await popup.getByRole('button', { name: 'Lock now' }).click();
+    await expect.poll(() => badgeText(serviceWorker)).toBe('');
+
     // The hub only ever held ciphertext.
     for (const file of readdirSync(hub.dataDir)) {
       const bytes = readFileSync(path.join(hub.dataDir, file));
