@@ -63,10 +63,10 @@ export function installationRoutes(deps: HubDeps): Hono<HubEnv> {
         const installation = deps.store.installations.setStatus(id, 'revoked', now);
         const base = { time: now, agent: installation.agentId, requestId };
         appendAudit(deps.store, { ...base, actor: `account:${account.accountId}`, resource: `installation:${id}`, action: 'installation.revoke' });
-        // Its open intents are expired from now on (derived at read time, see wireStatus); audited here, once.
-        for (const intent of deps.store.intents.listPendingForAccount(account.accountId, now)) {
-          if (intent.installationId !== id) continue;
-          appendAudit(deps.store, { ...base, actor: 'hub', resource: `intent:${intent.intentId}`, action: 'intent.expire', idempotencyKey: intent.idempotencyKey });
+        // Its open intents end with it, stored as expired in the same transaction.
+        for (const intentId of deps.store.intents.expireForInstallation(id)) {
+          const intent = deps.store.intents.get(intentId)!;
+          appendAudit(deps.store, { ...base, actor: 'hub', resource: `intent:${intentId}`, action: 'intent.expire', idempotencyKey: intent.idempotencyKey });
         }
         return { installation, changed: true };
       });

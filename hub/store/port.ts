@@ -185,6 +185,8 @@ export interface IntentRepo {
   ): Intent;
   /** Marks every pending intent whose expires_at <= now as `expired`; returns their ids. */
   expireDue(now: number): string[];
+  /** Marks every pending intent of one installation `expired` (its installation was revoked); returns their ids. */
+  expireForInstallation(installationId: string): string[];
   /** Once only, and only for an approved intent. @throws StoreError `not_found`, `invalid_state`. */
   markExecuted(intentId: string, at: number): Intent;
 }

@@ -110,6 +110,16 @@ export class SqliteIntents implements IntentRepo {
       .map((r) => r.intent_id);
   }
 
+  expireForInstallation(installationId: string): string[] {
+    return this.sql
+      .all<{ intent_id: string }>(
+        'expire intents of installation',
+        `UPDATE intents SET status = 'expired' WHERE status = 'pending' AND installation_id = ? RETURNING intent_id`,
+        installationId,
+      )
+      .map((r) => r.intent_id);
+  }
+
   markExecuted(intentId: string, at: number): Intent {
     const changed = this.sql.run(
       'mark intent executed',
