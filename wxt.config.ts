@@ -10,7 +10,8 @@ export default defineConfig({
   manifest: ({ browser, manifestVersion }) => ({
     name: 'Clawkeep',
     description: 'Approve what your AI agents do, keep their secrets encrypted, verify the TEEs they run in.',
-    permissions: ['storage', 'alarms'],
+    // notifications: the opt-in "Show a system notification" for new approval requests (agent name + kind only).
+    permissions: ['storage', 'alarms', 'notifications'],
     // A local approvals hub (clawkeep hub listens on loopback): the background fetches it without CORS.
     host_permissions: ['http://127.0.0.1/*', 'http://localhost/*'],
     action: { default_title: 'Clawkeep' },

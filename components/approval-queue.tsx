@@ -167,8 +167,15 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
   );
 }
 
-/** The popup's queue of pending requests, one at a time, "1 of N". Renders nothing when none are pending. */
-export function ApprovalQueue({ hub, unlocked }: { hub: HubApi; unlocked: boolean }) {
+interface QueueProps {
+  hub: HubApi;
+  unlocked: boolean;
+  /** After each decision made here: how many requests are still pending (the approval window closes at 0). */
+  onDecided?: (remaining: number) => void;
+}
+
+/** The queue of pending requests, one at a time, "1 of N". Renders nothing when none are pending. */
+export function ApprovalQueue({ hub, unlocked, onDecided }: QueueProps) {
   const { state, setState, error: loadError } = useHubState(hub, unlocked);
   const [index, setIndex] = useState(0);
   const [busy, setBusy] = useState(false);
@@ -181,7 +188,9 @@ export function ApprovalQueue({ hub, unlocked }: { hub: HubApi; unlocked: boolea
     setBusy(true);
     setError(null);
     try {
-      setState(await fn());
+      const next = await fn();
+      setState(next);
+      onDecided?.(next.pending.length);
     } catch (err) {
       setError(errorText(err));
     } finally {

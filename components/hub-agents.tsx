@@ -181,16 +181,48 @@ function ClaimAgent({ hub, onClaimed }: { hub: HubApi; onClaimed: () => void }) 
   );
 }
 
+/** Approval window and notification switches: not secret, saved with the hub settings. */
+function ApprovalPrefs({ hub, state, onState }: { hub: HubApi; state: HubState; onState: (s: HubState) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const save = async (prefs: Partial<HubState['prefs']>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      onState(await hub.setPrefs(prefs));
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card stack" aria-label="Approval requests">
+      <h2>Approval requests</h2>
+      <label>
+        <input type="checkbox" checked={state.prefs.approvalWindow} disabled={busy} onChange={(e) => void save({ approvalWindow: e.currentTarget.checked })} /> Open an
+        approval window for new requests
+      </label>
+      <label>
+        <input type="checkbox" checked={state.prefs.notifications} disabled={busy} onChange={(e) => void save({ notifications: e.currentTarget.checked })} /> Show a
+        system notification
+      </label>
+      <p class="muted small-text">A notification names the agent and the kind of request, never its contents.</p>
+      <ErrorAlert message={error} />
+    </section>
+  );
+}
+
 function Installations({ hub, state, onState }: { hub: HubApi; state: HubState; onState: (s: HubState) => void }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [confirming, setConfirming] = useState<string | null>(null);
-  const revoke = async (id: string) => {
+  const run = async (fn: () => Promise<HubState>) => {
     setConfirming(null);
     setBusy(true);
     setError(null);
     try {
-      onState(await hub.revoke(id));
+      onState(await fn());
     } catch (err) {
       setError(errorText(err));
     } finally {
@@ -213,6 +245,18 @@ function Installations({ hub, state, onState }: { hub: HubApi; state: HubState; 
               <span class="small-text">
                 Status: {i.status} · Last activity: {ago(i.last_activity)}
               </span>
+              {i.status === 'locked' ? (
+                <div class="stack">
+                  <p class="alert alert-error" role="alert">
+                    Locked after repeated denials
+                  </p>
+                  <div class="actions">
+                    <button type="button" disabled={busy} onClick={() => void run(() => hub.enableInstallation(i.installation_id))}>
+                      Re-enable {i.name}
+                    </button>
+                  </div>
+                </div>
+              ) : null}
               {i.status !== 'revoked' && confirming !== i.installation_id ? (
                 <div class="actions">
                   <button type="button" class="danger-outline" disabled={busy} aria-label={`Revoke ${i.name}`} onClick={() => setConfirming(i.installation_id)}>
@@ -223,7 +267,7 @@ function Installations({ hub, state, onState }: { hub: HubApi; state: HubState; 
               {confirming === i.installation_id ? (
                 <div class="confirm" role="group" aria-label="Confirm revoke">
                   <span>Revoke {i.name}? It loses every grant and its pending requests expire.</span>
-                  <button type="button" class="danger" disabled={busy} autoFocus onClick={() => void revoke(i.installation_id)}>
+                  <button type="button" class="danger" disabled={busy} autoFocus onClick={() => void run(() => hub.revoke(i.installation_id))}>
                     Yes, revoke
                   </button>
                   <button type="button" onClick={() => setConfirming(null)}>
@@ -249,6 +293,7 @@ export function HubAgents({ hub }: { hub: HubApi }) {
       <HubSettings hub={hub} state={state} onState={setState} />
       {state.enrolled ? <ClaimAgent hub={hub} onClaimed={() => void reload()} /> : null}
       {state.enrolled ? <Installations hub={hub} state={state} onState={setState} /> : null}
+      {state.unlocked ? <ApprovalPrefs hub={hub} state={state} onState={setState} /> : null}
     </div>
   );
 }

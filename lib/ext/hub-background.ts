@@ -2,6 +2,7 @@ import { browser } from 'wxt/browser';
 import { ClawkeepError } from '../errors';
 import { HubClientError } from '../hub-client/errors';
 import type { VaultEvent } from '../vault/client';
+import { startApprovalUi } from './hub-approval-browser';
 import { showPendingCount, type BadgeAction } from './hub-badge';
 import { HUB_EVENT_CHANNEL, isHubRpcRequest, type HubEventMessage, type HubMethod, type HubRpcResponse } from './hub-rpc';
 import { HubService, type HubVault } from './hub-service';
@@ -22,6 +23,8 @@ export async function runHubMethod(hub: HubService, method: HubMethod, args: Rec
       case 'claim': value = await hub.claim(str('claimCode'), Array.isArray(a.grantedScopes) ? (a.grantedScopes as string[]) : []); break;
       case 'refresh': value = await hub.refresh(); break;
       case 'revoke': value = await hub.revoke(str('installationId')); break;
+      case 'enableInstallation': value = await hub.enableInstallation(str('installationId')); break;
+      case 'setPrefs': value = await hub.setPrefs(a as { approvalWindow?: boolean; notifications?: boolean }); break;
       case 'decide': value = await hub.decide(str('intentId'), str('payloadHash'), str('decision') as 'approve' | 'deny'); break;
       case 'denyAllFromAgent': value = await hub.denyAllFromAgent(str('agentId')); break;
     }
@@ -60,6 +63,7 @@ export function startHubBackground(vault: HubVault, isTrustedSender: (sender: { 
     },
     fetch: (input, init) => fetch(input, init),
     now: () => Date.now(),
+    newIntents: startApprovalUi(() => vault.isUnlocked),
   });
 
   browser.runtime.onMessage.addListener((message: unknown, sender, sendResponse) => {

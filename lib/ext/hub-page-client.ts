@@ -25,6 +25,8 @@ export function createExtensionHubApi(): HubApi {
     claim: (claimCode, grantedScopes) => call('claim', { claimCode, grantedScopes }),
     refresh: () => call('refresh'),
     revoke: (installationId) => call('revoke', { installationId }),
+    enableInstallation: (installationId) => call('enableInstallation', { installationId }),
+    setPrefs: (prefs) => call('setPrefs', { ...prefs }),
     decide: (intentId, payloadHash, decision) => call('decide', { intentId, payloadHash, decision }),
     denyAllFromAgent: (agentId) => call('denyAllFromAgent', { agentId }),
     subscribe(listener) {

@@ -10,7 +10,7 @@ import { defaultApprovalRequired } from '../protocol/intent-kinds';
 import { decodePublicKey, deviceKeyId, encodePublicKey, fingerprint } from '../protocol/keys';
 import { requiredScope, normalizeScopes, type Scope } from '../protocol/scopes';
 import type { ClaimLookupResponse, Intent } from '../protocol/wire';
-import type { ClaimPreview, HubConnection, HubState, InstallationView, PendingIntentView } from '../hub-client/api';
+import { DEFAULT_HUB_PREFS, type ClaimPreview, type HubConnection, type HubPrefs, type HubState, type InstallationView, type PendingIntentView } from '../hub-client/api';
 import { HubClient, normalizeHubUrl, parseIntentsEvent, type HubInstallation } from '../hub-client/client';
 import { HubClientError } from '../hub-client/errors';
 import { displayRisk, summarizeIntent } from '../hub-client/summary';
@@ -31,6 +31,15 @@ interface HubSettings {
   hubUrl: string;
   /** hub origin → device key ids enrolled there. */
   enrolled: Record<string, string[]>;
+  /** Approval window / notification switches; missing = defaults. */
+  prefs?: Partial<HubPrefs>;
+}
+
+/** A request seen for the first time: what the approval window and a notification may use (no payload). */
+export interface NewIntentNotice {
+  intent_id: string;
+  kind: string;
+  agentName: string;
 }
 
 interface StoragePort {
@@ -56,6 +65,8 @@ export interface HubServicePorts {
   changed(): void;
   fetch: typeof fetch;
   now(): number;
+  /** Requests this worker had not seen yet arrived (only while unlocked). */
+  newIntents?(notices: NewIntentNotice[], prefs: HubPrefs): void;
 }
 
 function errorMessage(err: unknown): string {
@@ -89,6 +100,8 @@ export class HubService {
   private localInstallations: LocalInstallation[] = [];
   private hubInstallations: HubInstallation[] | null = null;
   private pending: Intent[] = [];
+  /** Intent ids already announced through ports.newIntents: a refresh of the same list announces nothing. */
+  private seen = new Set<string>();
   private connection: HubConnection = 'off';
   private lastError: string | null = null;
   private loop: AbortController | null = null;
@@ -114,6 +127,8 @@ export class HubService {
         | { hub: string; intents: Intent[] }
         | undefined;
       if (stored?.hub === this.settings.hubUrl && Array.isArray(stored.intents)) this.pending = stored.intents;
+      // Announced before the worker restarted: not new.
+      this.seen = new Set(this.pending.map((i) => i.intent_id));
       this.ports.badge(this.pending.length);
     } else {
       this.ports.badge(0);
@@ -163,6 +178,7 @@ export class HubService {
     this.connection = 'off';
     if (forget) {
       this.pending = [];
+      this.seen.clear();
       this.hubInstallations = null;
       this.lookups.clear();
       this.lastError = null;
@@ -238,12 +254,33 @@ export class HubService {
     if (!this.vault.isUnlocked) return;
     const pending = intents.filter((i) => i.status === 'pending');
     this.pending = pending;
+    const fresh = pending.filter((i) => !this.seen.has(i.intent_id));
+    this.seen = new Set(pending.map((i) => i.intent_id));
     this.ports.badge(pending.length);
     if (pending.some((i) => !this.installationFor(i.installation_id)) && this.hubInstallations !== null) {
       void this.refreshInstallations().catch(() => {});
     }
     await this.ports.session.set({ [HUB_PENDING_KEY]: { hub: this.hub, intents: pending } }).catch(() => {});
     this.ports.changed();
+    if (fresh.length > 0 && this.ports.newIntents) {
+      this.ports.newIntents(
+        fresh.map((i) => ({ intent_id: i.intent_id, kind: i.kind, agentName: this.agentName(i.installation_id) })),
+        this.prefs(),
+      );
+    }
+  }
+
+  private agentName(installationId: string): string {
+    const hubView = this.hubInstallations?.find((h) => h.installation_id === installationId);
+    return this.installationFor(installationId)?.name ?? hubView?.name ?? hubView?.agent_name ?? 'Unknown agent';
+  }
+
+  prefs(): HubPrefs {
+    const p = this.settings?.prefs ?? {};
+    return {
+      approvalWindow: typeof p.approvalWindow === 'boolean' ? p.approvalWindow : DEFAULT_HUB_PREFS.approvalWindow,
+      notifications: typeof p.notifications === 'boolean' ? p.notifications : DEFAULT_HUB_PREFS.notifications,
+    };
   }
 
   // ---- helpers ----------------------------------------------------------------------------------------------
@@ -409,6 +446,7 @@ export class HubService {
       lastError: this.lastError,
       pending: [],
       installations: [],
+      prefs: this.prefs(),
     };
     if (!this.vault.isUnlocked) return base;
     try {
@@ -563,6 +601,26 @@ export class HubService {
     return this.state();
   }
 
+  async enableInstallation(installationId: string): Promise<HubState> {
+    await this.ready;
+    const client = await this.requireEnrolledClient(true);
+    await client.enableInstallation(installationId);
+    await this.refreshInstallations().catch(() => {});
+    return this.state();
+  }
+
+  /** Saves the approval window / notification switches (booleans only; anything else is ignored). */
+  async setPrefs(prefs: Partial<HubPrefs>): Promise<HubState> {
+    await this.ready;
+    const next = this.prefs();
+    if (typeof prefs?.approvalWindow === 'boolean') next.approvalWindow = prefs.approvalWindow;
+    if (typeof prefs?.notifications === 'boolean') next.notifications = prefs.notifications;
+    this.settings!.prefs = next;
+    await this.saveSettings();
+    this.ports.changed();
+    return this.state();
+  }
+
   async decide(intentId: string, shownHash: string, decision: Decision): Promise<HubState> {
     await this.ready;
     if (decision !== 'approve' && decision !== 'deny') throw new HubClientError('protocol_invalid', 'Unknown decision.');
@@ -593,6 +651,8 @@ export class HubService {
     } finally {
       await this.pollOnce();
     }
+    // A denial may have locked the installation (5 in a row): show it in the Agents tab.
+    if (decision === 'deny') await this.refreshInstallations().catch(() => {});
     // The stream may lag behind; the decided intent is not pending any more in any case.
     if (this.pending.some((i) => i.intent_id === intentId)) await this.setPending(this.pending.filter((i) => i.intent_id !== intentId));
     return this.state();

@@ -36,6 +36,16 @@ export interface PendingIntentView {
   blocked: string | null;
 }
 
+/** Not secret, stored with the hub settings in storage.local. */
+export interface HubPrefs {
+  /** Open (or focus) the approval window when a new request arrives and no Clawkeep popup is open. Default on. */
+  approvalWindow: boolean;
+  /** Also show a system notification (agent name and kind only). Default off. */
+  notifications: boolean;
+}
+
+export const DEFAULT_HUB_PREFS: HubPrefs = { approvalWindow: true, notifications: false };
+
 export interface HubState {
   unlocked: boolean;
   hubUrl: string;
@@ -46,6 +56,7 @@ export interface HubState {
   lastError: string | null;
   pending: PendingIntentView[];
   installations: InstallationView[];
+  prefs: HubPrefs;
 }
 
 export interface ClaimPreview {
@@ -70,6 +81,9 @@ export interface HubApi {
   claim(claimCode: string, grantedScopes: string[]): Promise<{ installation_id: string }>;
   refresh(): Promise<HubState>;
   revoke(installationId: string): Promise<HubState>;
+  /** Re-enables an installation the hub locked after repeated denials. */
+  enableInstallation(installationId: string): Promise<HubState>;
+  setPrefs(prefs: Partial<HubPrefs>): Promise<HubState>;
   /** `payloadHash` is the hash the page displayed: the background refuses if its intent differs. */
   decide(intentId: string, payloadHash: string, decision: Decision): Promise<HubState>;
   denyAllFromAgent(agentId: string): Promise<HubState>;

@@ -171,6 +171,11 @@ export class HubClient {
     return this.json(RevokeResponseSchema, 'revocation answer', 'DELETE', `/v1/installations/${encodeURIComponent(installationId)}`);
   }
 
+  /** POST /v1/installations/:id/enable (empty body): re-enables an installation the hub locked after repeated denials. */
+  enableInstallation(installationId: string): Promise<HubInstallation> {
+    return this.json(HubInstallationSchema, 'installation', 'POST', `/v1/installations/${encodeURIComponent(installationId)}/enable`);
+  }
+
   async pendingIntents(): Promise<Intent[]> {
     return (await this.json(IntentListResponseSchema, 'intent list', 'GET', '/v1/intents?status=pending')).intents;
   }
