@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import {
+  APPROVAL_HEIGHT,
+  APPROVAL_WIDTH,
+  ApprovalWindow,
+  approvalWindowBounds,
+  decideApprovalWindow,
+  newIntentIds,
+  ourPages,
+  type ApprovalWindowPorts,
+  type OpenPage,
+} from '../../../lib/ext/hub-approval-window';
+import { notificationText } from '../../../lib/ext/hub-approval-browser';
+
+const BASE = 'chrome-extension://abc/';
+
+/** A fake browser: windows by id, open pages, the tracked id; records what was created and focused. */
+function fakeBrowser(init: { pages?: OpenPage[] | null; windows?: number[]; tracked?: number | null; last?: { left: number; top: number; width: number } | null } = {}) {
+  const windows = new Set(init.windows ?? []);
+  let tracked = init.tracked ?? null;
+  let nextId = 100;
+  const created: Parameters<ApprovalWindowPorts['create']>[0][] = [];
+  const focused: number[] = [];
+  const state = { pages: init.pages === undefined ? ([] as OpenPage[] | null) : init.pages };
+  const ports: ApprovalWindowPorts = {
+    openPages: async () => state.pages,
+    windowExists: async (id) => windows.has(id),
+    lastFocused: async () => init.last ?? null,
+    create: async (d) => {
+      created.push(d);
+      const id = nextId++;
+      windows.add(id);
+      return id;
+    },
+    focus: async (id) => void focused.push(id),
+    load: async () => tracked,
+    save: async (id) => void (tracked = id),
+    url: (page) => BASE + page,
+  };
+  return { ports, created, focused, windows, state, tracked: () => tracked };
+}
+
+describe('decideApprovalWindow', () => {
+  const base = { newIntents: 1, unlocked: true, enabled: true, approvalWindowId: null, popupOpen: false };
+  it('opens for a new intent when nothing of ours is open', () => {
+    expect(decideApprovalWindow(base)).toEqual({ action: 'open' });
+  });
+  it('does nothing without new intents (a refresh of the same list)', () => {
+    expect(decideApprovalWindow({ ...base, newIntents: 0 })).toEqual({ action: 'none', reason: 'no-new-intents' });
+  });
+  it('does nothing while locked, or when the setting is off', () => {
+    expect(decideApprovalWindow({ ...base, unlocked: false })).toEqual({ action: 'none', reason: 'locked' });
+    expect(decideApprovalWindow({ ...base, enabled: false, approvalWindowId: 7 })).toEqual({ action: 'none', reason: 'disabled' });
+  });
+  it('focuses an open approval window instead of opening another, even with the popup open', () => {
+    expect(decideApprovalWindow({ ...base, approvalWindowId: 7 })).toEqual({ action: 'focus', windowId: 7 });
+    expect(decideApprovalWindow({ ...base, approvalWindowId: 7, popupOpen: true })).toEqual({ action: 'focus', windowId: 7 });
+  });
+  it('leaves it to the popup when the popup shows the queue already', () => {
+    expect(decideApprovalWindow({ ...base, popupOpen: true })).toEqual({ action: 'none', reason: 'popup-open' });
+  });
+});
+
+describe('approval window helpers', () => {
+  it('places 360x620 at the top right of the last focused window', () => {
+    expect(approvalWindowBounds({ left: 100, top: 50, width: 1200 })).toEqual({ width: APPROVAL_WIDTH, height: APPROVAL_HEIGHT, left: 940, top: 50 });
+    expect(approvalWindowBounds({ left: 0, top: 0, width: 200 })).toEqual({ width: 360, height: 620, left: 0, top: 0 });
+    expect(approvalWindowBounds(null)).toEqual({ width: 360, height: 620 });
+  });
+  it('newIntentIds lists only ids not seen before', () => {
+    expect(newIntentIds(new Set(['a']), [{ intent_id: 'a' }, { intent_id: 'b' }])).toEqual(['b']);
+  });
+  it('ourPages keeps our pages only, by path, without query or hash', () => {
+    expect(
+      ourPages(
+        [
+          { url: `${BASE}approval.html?x=1`, windowId: 3 },
+          { url: `${BASE}popup.html#/`, windowId: -1 },
+          { url: 'https://example.com/popup.html', windowId: 4 },
+        ],
+        BASE,
+      ),
+    ).toEqual([
+      { page: 'approval.html', windowId: 3 },
+      { page: 'popup.html', windowId: null },
+    ]);
+  });
+  it('notification text names the agent and kind only', () => {
+    const t = notificationText([
+      { intent_id: 'i1', kind: 'shell.exec', agentName: 'bot' },
+      { intent_id: 'i2', kind: 'payment.send', agentName: 'bot' },
+    ]);
+    expect(t.message).toBe('bot asks: shell.exec (+1 more)');
+  });
+});
+
+describe('ApprovalWindow with injected ports', () => {
+  it('opens approval.html as a popup window and tracks its id; a second intent focuses it', async () => {
+    const b = fakeBrowser({ last: { left: 0, top: 10, width: 1000 } });
+    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'open' });
+    expect(b.created).toEqual([{ url: `${BASE}approval.html`, type: 'popup', width: 360, height: 620, left: 640, top: 10 }]);
+    expect(b.tracked()).toBe(100);
+    // A fresh instance (worker restart) still finds it through the tracked id while its page loads.
+    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'focus', windowId: 100 });
+    expect(b.focused).toEqual([100]);
+    expect(b.created).toHaveLength(1);
+  });
+  it('finds an approval window from the open pages', async () => {
+    const b = fakeBrowser({ pages: [{ page: 'approval.html', windowId: 9 }], windows: [9] });
+    expect(await new ApprovalWindow(b.ports).onNewIntents(2, true, true)).toEqual({ action: 'focus', windowId: 9 });
+  });
+  it('opens a new one when the tracked window was closed', async () => {
+    const b = fakeBrowser({ tracked: 5 });
+    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'open' });
+    expect(b.tracked()).toBe(100);
+  });
+  it('does not open while the popup is open, locked, disabled, or without news', async () => {
+    const popup = fakeBrowser({ pages: [{ page: 'popup.html', windowId: 1 }, { page: 'vault.html', windowId: 1 }] });
+    expect(await new ApprovalWindow(popup.ports).onNewIntents(1, true, true)).toEqual({ action: 'none', reason: 'popup-open' });
+    const b = fakeBrowser();
+    const w = new ApprovalWindow(b.ports);
+    expect((await w.onNewIntents(1, false, true)).action).toBe('none');
+    expect((await w.onNewIntents(1, true, false)).action).toBe('none');
+    expect((await w.onNewIntents(0, true, true)).action).toBe('none');
+    expect(b.created).toHaveLength(0);
+  });
+  it('a vault tab does not count as a popup', async () => {
+    const b = fakeBrowser({ pages: [{ page: 'vault.html', windowId: 1 }] });
+    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'open' });
+  });
+  it('two intents at once open one window (calls are serialized)', async () => {
+    const b = fakeBrowser();
+    const w = new ApprovalWindow(b.ports);
+    await Promise.all([w.onNewIntents(1, true, true), w.onNewIntents(1, true, true)]);
+    expect(b.created).toHaveLength(1);
+    expect(b.focused).toEqual([100]);
+  });
+  it('without any page list, only the tracked id counts', async () => {
+    const b = fakeBrowser({ pages: null, tracked: 4, windows: [4] });
+    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'focus', windowId: 4 });
+  });
+  it('show() opens or focuses regardless of the popup (notification click)', async () => {
+    const b = fakeBrowser({ pages: [{ page: 'popup.html', windowId: 1 }] });
+    const w = new ApprovalWindow(b.ports);
+    await w.show();
+    await w.show();
+    expect(b.created).toHaveLength(1);
+    expect(b.focused).toEqual([100]);
+  });
+});
