@@ -134,7 +134,9 @@ export class ApprovalWindow {
       await this.ports.focus(decision.windowId);
     } else if (decision.action === 'open') {
       const bounds = approvalWindowBounds(await this.ports.lastFocused().catch(() => null));
-      const id = await this.ports.create({ url: this.ports.url(APPROVAL_PAGE), type: 'popup', ...bounds });
+      const details = { url: this.ports.url(APPROVAL_PAGE), type: 'popup' as const, ...bounds };
+      // Chromium refuses bounds mostly off screen (the last window may span monitors): then let it place the window.
+      const id = await this.ports.create(details).catch(() => this.ports.create({ url: details.url, type: 'popup', width: bounds.width, height: bounds.height }));
       await this.ports.save(id).catch(() => {});
     }
   }

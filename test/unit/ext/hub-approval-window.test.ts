@@ -148,3 +148,28 @@ describe('ApprovalWindow with injected ports', () => {
     expect(b.focused).toEqual([100]);
   });
 });
+
+describe('ApprovalWindow placement fallback', () => {
+  it('retries without a position when the browser refuses the bounds', async () => {
+    const calls: object[] = [];
+    const ports: ApprovalWindowPorts = {
+      openPages: async () => [],
+      windowExists: async () => false,
+      lastFocused: async () => ({ left: 5000, top: 0, width: 1000 }),
+      create: async (d) => {
+        calls.push(d);
+        if (d.left !== undefined) throw new Error('Invalid value for bounds.');
+        return 1;
+      },
+      focus: async () => {},
+      load: async () => null,
+      save: async () => {},
+      url: (page) => BASE + page,
+    };
+    expect(await new ApprovalWindow(ports).onNewIntents(1, true, true)).toEqual({ action: 'open' });
+    expect(calls).toEqual([
+      { url: `${BASE}approval.html`, type: 'popup', width: 360, height: 620, left: 5640, top: 0 },
+      { url: `${BASE}approval.html`, type: 'popup', width: 360, height: 620 },
+    ]);
+  });
+});
