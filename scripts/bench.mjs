@@ -81,6 +81,44 @@ await section('unlock + list 10,000-item vault', async () => {
   );
 });
 
+// (d) Approvals on loopback: a real hub child, the built extension's popup, an SDK agent in this process.
+await section('approvals: agent -> popup -> agent', async () => {
+  const { benchApprovalsLatency } = await import('../bench/approvals-latency.mjs');
+  const r = await benchApprovalsLatency({ extensionDir: path.join(ROOT, '.output', 'chrome-mv3'), chromiumPath });
+  results.approvalsLatency = r;
+  const ms = (x) => `${x.toFixed(1)} ms`;
+  console.log(`${r.n} action.approve intents over ${r.agents} claimed agent(s); page vs Node clock offset ${ms(r.clock.offsetMs)} (within ±${ms(r.clock.boundMs)})`);
+  console.log(`created -> shown in popup: p50 ${ms(r.shownP50)}, p95 ${ms(r.shownP95)}; agent POST /v1/intents round trip p50 ${ms(r.createP50)}`);
+  console.log(`Approve click -> agent sees approved (SDK polls every ${r.pollMs} ms; no agent event stream): p50 ${ms(r.seenP50)}, p95 ${ms(r.seenP95)}; agent GET /v1/intents/:id p50 ${ms(r.getP50)}`);
+  const of = `of ${r.n}`;
+  rows.push(
+    { bench: `approval created -> shown, p50 ${of}`, value: ms(r.shownP50), reference: `${ms(r.createP50)} POST /v1/intents p50`, ratio: `${r.shownP50Ratio.toFixed(2)}x`, note: 'hub -> SSE -> background -> popup' },
+    { bench: `approval created -> shown, p95 ${of}`, value: ms(r.shownP95), reference: `${ms(r.createP50)} POST /v1/intents p50`, ratio: `${r.shownP95Ratio.toFixed(2)}x`, note: '' },
+    { bench: `Approve click -> agent sees it, p50 ${of}`, value: ms(r.seenP50), reference: `${ms(r.getP50)} GET /v1/intents/:id p50`, ratio: `${r.seenP50Ratio.toFixed(2)}x`, note: `agent polls every ${r.pollMs} ms` },
+    { bench: `Approve click -> agent sees it, p95 ${of}`, value: ms(r.seenP95), reference: `${ms(r.getP50)} GET /v1/intents/:id p50`, ratio: `${r.seenP95Ratio.toFixed(2)}x`, note: `agent polls every ${r.pollMs} ms` },
+  );
+});
+
+// (e) Intents per second the hub sustains vs a bare Hono endpoint, same client, same run.
+await section('hub throughput: POST /v1/intents', async () => {
+  const { benchHubThroughput } = await import('../bench/hub-throughput.mjs');
+  const r = await benchHubThroughput();
+  results.hubThroughput = r;
+  const h = r.hub;
+  console.log(`${r.concurrency} concurrent keep-alive clients, up to ${r.seconds} s each side`);
+  console.log(`hub: ${h.created} intents created in ${(h.elapsedMs / 1000).toFixed(2)} s = ${h.perSecond.toFixed(0)} intents/s; ${h.rateLimited} rate-limited; other statuses ${JSON.stringify(h.statuses)}`);
+  console.log(`  ${r.agents} claimed agents in ${r.accounts} accounts, budget ${h.budget} intents within the burst limits${h.exhausted ? ' (budget used up before the duration: BENCH_HUB_ACCOUNTS raises it)' : ''}`);
+  console.log(`bare Hono endpoint: ${r.bare.ok} requests in ${(r.bare.elapsedMs / 1000).toFixed(2)} s = ${r.bare.perSecond.toFixed(0)} req/s`);
+  console.log(`ratio hub / bare ${r.ratio.toFixed(3)}`);
+  rows.push({
+    bench: `hub POST /v1/intents, ${r.concurrency} concurrent`,
+    value: `${h.perSecond.toFixed(0)} intents/s`,
+    reference: `${r.bare.perSecond.toFixed(0)} req/s bare Hono`,
+    ratio: r.ratio.toFixed(3),
+    note: `${h.created} signed intents in ${(h.elapsedMs / 1000).toFixed(1)} s, ${h.rateLimited} x 429${h.exhausted ? ', budget used up' : ''}`,
+  });
+});
+
 const cols = ['bench', 'value', 'reference', 'ratio', 'note'];
 const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
 const line = (r) => cols.map((c, i) => String(r[c]).padEnd(widths[i])).join('  ').trimEnd();

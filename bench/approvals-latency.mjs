@@ -1,0 +1,155 @@
+// Approval round trip on loopback: a real hub child (`clawkeep hub`), the built extension in Debian Chromium with
+// its popup open, and an agent in this Node process using the SDK (lib/agent AgentClient). Per request:
+//  - "shown": from just before the agent's createIntent to the moment the popup's queue holds the intent's summary
+//    text (a MutationObserver in the popup); reference: the agent's POST /v1/intents round trip, same run;
+//  - "seen": from the Approve click (a capture-phase listener in the popup) to the agent's waitForDecision returning
+//    'approved'; reference: the agent's GET /v1/intents/:id round trip, same run.
+// Both intervals start on one side and end on the other: both sides read performance.timeOrigin + now()
+// (bench/lib/stats.mjs wallMs), i.e. the same system clock. The bench checks that once at the start: the page's
+// clock must fall inside a Node round trip around it.
+// The agent SDK has no event stream (GET /v1/events is for humans), so the agent learns the decision by polling
+// GET /v1/intents/:id; the bench polls every POLL_MS, fixed, and "seen" includes up to one poll interval.
+// Prints timings only; the flow itself must work (each intent shown, approved and seen as approved).
+import path from 'node:path';
+import { launchExtension } from './argon2.mjs';
+import { startCliHub } from './lib/hub.mjs';
+import { percentile, wallMs } from './lib/stats.mjs';
+import { importTs } from './lib/ts.mjs';
+
+const PASSPHRASE = 'bench approvals: saffron-quiver-lamp-19';
+export const POLL_MS = 25;
+// The hub allows 20 intents per installation and 60 per account before answering 429 (burst; refills take hours).
+const PER_AGENT = 20;
+const PER_ACCOUNT = 60;
+const WAIT = { timeout: 30_000 };
+
+/** Vault page: create the vault, point it at the hub, enrol with the printed code (as test/e2e/approvals.spec.ts). */
+async function setUpVault(browser, hub) {
+  const vault = await browser.openPage('vault.html');
+  await vault.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await vault.getByLabel('Repeat passphrase').fill(PASSPHRASE);
+  await vault.getByLabel('Repeat passphrase').press('Enter');
+  await vault.getByRole('tab', { name: 'Agents' }).click(WAIT);
+  await vault.getByLabel('Hub URL').fill(hub.url);
+  await vault.getByRole('button', { name: 'Save hub URL' }).click();
+  await vault.getByText('Hub URL saved').waitFor(WAIT);
+  await vault.getByLabel('Enrollment code').fill(hub.enrollmentCode);
+  await vault.getByRole('button', { name: 'Enroll' }).click();
+  await vault.getByText('Approving as').waitFor(WAIT);
+  return vault;
+}
+
+/** Agent registers (SDK), the human claims it in the vault page with the requested scope, the agent pins the claim. */
+async function claimedAgent(vault, hub, AgentClient, name) {
+  const agent = new AgentClient({ fetch: (url, init) => fetch(url, init) });
+  const reg = await agent.register({ hub: hub.url, name, manifest: { markdown: `# ${name}\n\nApprovals bench.` }, requestedScopes: ['action:action.approve'] });
+  await vault.getByLabel('Claim code').fill(reg.claim_code);
+  await vault.getByRole('button', { name: 'Look up' }).click();
+  await vault.getByRole('group', { name: 'Agent to claim' }).getByText(reg.fingerprint).waitFor(WAIT);
+  await vault.getByRole('button', { name: 'Claim agent' }).click();
+  await vault.getByRole('region', { name: 'Claim an agent' }).getByRole('status').getByText(`Claimed ${name}`).waitFor(WAIT);
+  const status = await agent.status();
+  if (status.status !== 'claimed' || !status.granted_scopes.includes('action:action.approve')) throw new Error(`${name} not claimed with action:action.approve`);
+  return agent;
+}
+
+/** Page clock minus Node clock, from one round trip; |offset| <= bound if both read the same clock. */
+async function clockCheck(page) {
+  const t0 = wallMs();
+  const p = await page.evaluate(() => performance.timeOrigin + performance.now());
+  const t1 = wallMs();
+  return { offsetMs: p - (t0 + t1) / 2, boundMs: (t1 - t0) / 2 };
+}
+
+async function oneRequest(popup, agent, i) {
+  const summary = `Bench approval ${i}: deploy build ${Math.random().toString(36).slice(2, 10)}`;
+  // Armed before the intent exists: resolves with the page time at which the summary is in the queue, and with the
+  // page time of the click on Approve.
+  await popup.evaluate((text) => {
+    const now = () => performance.timeOrigin + performance.now();
+    globalThis.__benchShown = new Promise((resolve) => {
+      const region = () => document.querySelector('[role="region"][aria-label="Pending requests"]');
+      const check = () => {
+        if (!region()?.textContent.includes(text)) return false;
+        resolve(now());
+        return true;
+      };
+      if (check()) return;
+      const observer = new MutationObserver(() => check() && observer.disconnect());
+      observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+    });
+    globalThis.__benchClick = new Promise((resolve) => {
+      const onClick = (e) => {
+        if (e.target instanceof HTMLButtonElement && e.target.textContent.trim() === 'Approve') {
+          resolve(now());
+          removeEventListener('click', onClick, { capture: true });
+        }
+      };
+      addEventListener('click', onClick, { capture: true });
+    });
+  }, summary);
+
+  const t0 = wallMs();
+  const intent = await agent.createIntent({ kind: 'action.approve', payload: { summary, risk: 'low' } });
+  const createMs = wallMs() - t0;
+  const shownAt = await popup.evaluate(() => globalThis.__benchShown);
+
+  // The agent starts waiting once the request is on screen (so its polls do not load the hub during "shown").
+  const waiting = agent.waitForDecision(intent.intent_id, { pollMs: POLL_MS, maxPollMs: POLL_MS, timeoutMs: 30_000 }).then((r) => ({ ...r, at: wallMs() }));
+  await popup.getByRole('region', { name: 'Pending requests' }).getByRole('button', { name: 'Approve', exact: true }).click();
+  const seen = await waiting;
+  if (seen.decision !== 'approved') throw new Error(`intent ${i}: agent saw ${seen.decision}`);
+  const clickAt = await popup.evaluate(() => globalThis.__benchClick);
+  await popup.getByRole('region', { name: 'Pending requests' }).waitFor({ state: 'detached', ...WAIT });
+
+  // Reference for "seen": the very request the agent polls with, on a settled hub.
+  const gets = [];
+  for (let k = 0; k < 3; k++) {
+    const t = wallMs();
+    await agent.getIntent(intent.intent_id);
+    gets.push(wallMs() - t);
+  }
+  return { shownMs: shownAt - t0, createMs, seenMs: seen.at - clickAt, getMs: gets };
+}
+
+export async function benchApprovalsLatency({ extensionDir, chromiumPath = '/usr/bin/chromium', n = Number(process.env.BENCH_APPROVALS ?? 30) }) {
+  const warmups = 1;
+  if (!(n >= 1 && n + warmups <= PER_ACCOUNT)) throw new Error(`BENCH_APPROVALS must be 1..${PER_ACCOUNT - warmups}: one account may create ${PER_ACCOUNT} intents before the hub rate-limits it`);
+  const [{ AgentClient }] = await importTs('lib/agent/index.ts');
+  const hub = await startCliHub();
+  const browser = await launchExtension({ extensionDir, chromiumPath });
+  try {
+    const vault = await setUpVault(browser, hub);
+    const agents = [];
+    for (let a = 0; a < Math.ceil((n + warmups) / PER_AGENT); a++) agents.push(await claimedAgent(vault, hub, AgentClient, `bench-agent-${a + 1}`));
+    // Only the popup stays open: nothing else renders or talks to the background during the runs.
+    await vault.close();
+    const popup = await browser.openPage('popup.html');
+    await popup.getByText('Unlocked', { exact: true }).waitFor(WAIT);
+    const clock = await clockCheck(popup);
+    if (Math.abs(clock.offsetMs) > clock.boundMs + 1) throw new Error(`page and Node clocks differ by ${clock.offsetMs.toFixed(2)} ms`);
+
+    const runs = [];
+    for (let i = 0; i < n + warmups; i++) runs.push(await oneRequest(popup, agents[Math.floor(i / PER_AGENT)], i));
+    const measured = runs.slice(warmups);
+    const pick = (k) => measured.map((r) => r[k]);
+    const r = {
+      n, pollMs: POLL_MS, agents: agents.length, clock,
+      shownP50: percentile(pick('shownMs'), 50), shownP95: percentile(pick('shownMs'), 95),
+      createP50: percentile(pick('createMs'), 50),
+      seenP50: percentile(pick('seenMs'), 50), seenP95: percentile(pick('seenMs'), 95),
+      getP50: percentile(measured.flatMap((x) => x.getMs), 50),
+      runs,
+    };
+    return { ...r, shownP50Ratio: r.shownP50 / r.createP50, shownP95Ratio: r.shownP95 / r.createP50, seenP50Ratio: r.seenP50 / r.getP50, seenP95Ratio: r.seenP95 / r.getP50 };
+  } finally {
+    await browser.close();
+    await hub.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await benchApprovalsLatency({ extensionDir: path.resolve('.output/chrome-mv3') });
+  const { runs, ...summary } = r;
+  console.log(JSON.stringify(summary, null, 2));
+}
