@@ -1,62 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AgentClient } from '../../lib/agent';
 import { utf8Decode } from '../../lib/bytes';
 import { test, expect } from './fixtures';
 import { addSecret, createVault } from './helpers';
+import { badgeText, startHub, stopHub } from './hub';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SECRET = { name: 'arxiv-key', value: 'arxiv-e2e-secret-5d1f9c', notes: 'papers only', tags: 'research' };
 // A manifest with markup: the claim screen must show it as text, never render it.
 const MANIFEST = '# research-bot\n\nReads arXiv for you. <img src=x onerror="document.title=\'pwned\'">';
-
-interface Hub {
-  url: string;
-  enrollmentCode: string;
-  dataDir: string;
-  child: ChildProcess;
-}
-
-/** A real hub child process on a free loopback port, with a fresh data directory. */
-async function startHub(): Promise<Hub> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'clawkeep-hub-e2e-'));
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/clawkeep.mjs'), 'hub', '--port', '0', '--data', dataDir], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const started = await new Promise<{ url: string; code: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hub did not start: ${out}`)), 30_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
-      const code = /Enrollment code: (\S+)/.exec(out)?.[1];
-      if (url && code) {
-        clearTimeout(timer);
-        resolve({ url, code });
-      }
-    });
-    child.once('exit', (c) => reject(new Error(`hub exited with ${c}: ${out}`)));
-  });
-  // The hub's access log goes to stderr; drain it so the pipe never fills.
-  child.stderr!.resume();
-  return { url: started.url, enrollmentCode: started.code, dataDir, child };
-}
-
-async function stopHub(hub: Hub): Promise<void> {
-  if (hub.child.exitCode === null) {
-    const exited = new Promise((r) => hub.child.once('exit', r));
-    hub.child.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(hub.dataDir, { recursive: true, force: true });
-}
-
-const badgeText = (sw: import('@playwright/test').Worker) =>
-  sw.evaluate(() => (globalThis as unknown as { chrome: { action: { getBadgeText(d: object): Promise<string> } } }).chrome.action.getBadgeText({}));
 
 test('enrol, claim an agent, approve its secret request from the popup: the agent opens exactly the vault value', async ({ openVault, openPopup, serviceWorker }) => {
   const hub = await startHub();
