@@ -52,9 +52,10 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   try {
     // The app needs its origin, which includes the port the OS picks for port 0: bind first, build the app in the
     // 'listening' callback (which runs before any connection is handled), and route requests to it.
-    let fetchApp: ((req: Request) => Response | Promise<Response>) | undefined;
+    // `env` carries the node request/socket: without it routes cannot see the peer address (per-client limits).
+    let fetchApp: ((req: Request, env: unknown) => Response | Promise<Response>) | undefined;
     server = createAdaptorServer({
-      fetch: (req) => (fetchApp ? fetchApp(req) : new Response(null, { status: 503 })),
+      fetch: (req, env) => (fetchApp ? fetchApp(req, env) : new Response(null, { status: 503 })),
       hostname: host,
     }) as Server;
     const s = server;
@@ -69,7 +70,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     const enrollmentCode = issueFirstEnrollmentCode(store, now());
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
     const app = createHubApp({ store, now, logger, origin: url });
-    fetchApp = (req) => app.fetch(req);
+    fetchApp = (req, env) => app.fetch(req, env as never);
 
     const pruner = setInterval(() => {
       try {
