@@ -12,27 +12,14 @@
 //    only re-reads status when the vault unlocks, whereas an open vault.html would start its own `list`
 //    concurrently and disturb the measurement;
 //  - UI path: vault.html, from the Enter key on the unlock form to 10,000 rows in the Items list.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { comlinkUmd, findWorkerAsset, launchExtension, median } from './argon2.mjs';
+import { importTs } from './lib/ts.mjs';
 
 export const ITEM_COUNT = 10_000;
 const VAULT_PASSPHRASE = 'bench vault: plum-anchor-quartz-71';
 const BACKUP_PASSPHRASE = 'bench backup: cobalt-lantern-88';
 const RPC_CHANNEL = 'clawkeep.vault.rpc'; // lib/ext/rpc-protocol.ts VAULT_RPC_CHANNEL
 const SLOW = { timeout: 180_000 }; // importing or listing 10,000 items on a slow CI box
-
-/** Loads TypeScript modules of lib/ through tsx (same tsconfig choice as bin/clawkeep.mjs), then unhooks tsx. */
-async function importLib(...relPaths) {
-  const { register } = await import('tsx/esm/api');
-  const tsconfig = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
-  const unregister = register({ tsconfig: existsSync(new URL('../.wxt/tsconfig.json', import.meta.url)) ? tsconfig : false });
-  try {
-    return await Promise.all(relPaths.map((p) => import(new URL(p, import.meta.url).href)));
-  } finally {
-    await unregister();
-  }
-}
 
 /** Small seeded PRNG (mulberry32) so every run benchmarks the same data set. */
 function prng(seed) {
@@ -112,8 +99,8 @@ export function makeItems(count = ITEM_COUNT, seed = 10_000) {
 
 /** The CKBK file a user would import: the items sealed under a KEK from the default Argon2id KDF. */
 async function makeBackup(items) {
-  const [{ exportItemsToBackup }, { deriveKey }, { DEFAULT_KDF, SALT_LENGTH }, { randomBytes, utf8Encode }] = await importLib(
-    '../lib/vault/backup.ts', '../lib/crypto/kdf.ts', '../lib/crypto/kdf-params.ts', '../lib/bytes.ts');
+  const [{ exportItemsToBackup }, { deriveKey }, { DEFAULT_KDF, SALT_LENGTH }, { randomBytes, utf8Encode }] = await importTs(
+    'lib/vault/backup.ts', 'lib/crypto/kdf.ts', 'lib/crypto/kdf-params.ts', 'lib/bytes.ts');
   const salt = randomBytes(SALT_LENGTH);
   const kek = await deriveKey(utf8Encode(BACKUP_PASSPHRASE.normalize('NFKC')), salt, DEFAULT_KDF);
   return { file: exportItemsToBackup(items, { kdf: DEFAULT_KDF, salt, kek, exportedAt: Date.now() }), kdf: DEFAULT_KDF };
