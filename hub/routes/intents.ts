@@ -110,10 +110,38 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
     })
     .get('/intents/:id', async (c) => {
       const who = await authenticateEither(c, deps);
+      const waitSeconds = parseWait(c.req.query('wait'));
       if ('agent' in who) agentInstallation(deps, who.agent.agentId);
-      expireDueIntents(deps.store, deps.now(), c.get('requestId'));
       const id = c.req.param('id');
-      const { intent, installation } = 'agent' in who ? agentIntent(deps, who.agent, id) : humanIntent(deps, who.account, id);
-      return c.json(toWireIntent(intent, installation, deps.now()));
+      const read = () => {
+        expireDueIntents(deps.store, deps.now(), c.get('requestId'));
+        const found = 'agent' in who ? agentIntent(deps, who.agent, id) : humanIntent(deps, who.account, id);
+        return { ...found, wire: toWireIntent(found.intent, found.installation, deps.now()) };
+      };
+      let current = read();
+      // Long poll: an agent waiting for the human's click hears it at once instead of on its next poll.
+      if (waitSeconds > 0 && current.wire.status === 'pending') {
+        const bus = intentEvents(deps.store);
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            unsubscribe();
+            clearTimeout(timer);
+            resolve();
+          };
+          const unsubscribe = bus.subscribe(current.installation.accountId, done);
+          const timer = setTimeout(done, Math.min(waitSeconds * 1000, current.wire.expires_at - deps.now() + 50));
+          c.req.raw.signal?.addEventListener('abort', done, { once: true });
+        });
+        current = read();
+      }
+      return c.json(current.wire);
     });
+}
+
+/** `?wait=N` (1..30 s) turns GET /v1/intents/:id into a long poll while the intent is pending. */
+export const MAX_WAIT_SECONDS = 30;
+function parseWait(raw: string | undefined): number {
+  if (raw === undefined) return 0;
+  if (!/^\d{1,2}$/.test(raw) || Number(raw) > MAX_WAIT_SECONDS) throw new HubError('protocol_invalid', `wait must be 0..${MAX_WAIT_SECONDS} seconds.`);
+  return Number(raw);
 }

@@ -77,6 +77,9 @@ export interface SentIntent {
   payload: Record<string, unknown>;
 }
 
+/** Longest the hub holds GET /v1/intents/:id?wait=N (hub/routes/intents.ts MAX_WAIT_SECONDS). */
+const LONG_POLL_SECONDS = 25;
+
 export type Decision = 'approved' | 'denied' | 'expired';
 
 export interface WaitOptions {
@@ -302,16 +305,19 @@ export class AgentClient {
   }
 
   /** GET /v1/intents/:id (our own intents only). */
-  async getIntent(id: string): Promise<Intent> {
+  /** @param waitSeconds long poll: the hub answers as soon as the intent changes, or after this many seconds. */
+  async getIntent(id: string, waitSeconds = 0): Promise<Intent> {
     const state = this.#requireState();
     if (!isId(id)) throw new AgentError('protocol_invalid', 'Intent id is malformed.');
-    const intent = this.#parse(IntentSchema, await this.#call(state.hub, 'GET', `/v1/intents/${id}`, undefined, true));
+    const path = waitSeconds > 0 ? `/v1/intents/${id}?wait=${Math.min(Math.floor(waitSeconds), LONG_POLL_SECONDS)}` : `/v1/intents/${id}`;
+    const intent = this.#parse(IntentSchema, await this.#call(state.hub, 'GET', path, undefined, true));
     return this.#checkIntent(intent, id, this.#sent.get(id));
   }
 
   /**
-   * Polls until the human decides or the intent expires, with growing intervals. `approved` only means the hub says
-   * so: execute() is where the device's signature is checked.
+   * Waits until the human decides or the intent expires: long polls (the hub answers the moment the intent changes),
+   * with growing pauses only when the hub answers early without a decision. `approved` only means the hub says so:
+   * execute() is where the device's signature is checked.
    * @throws AgentError `wait_timeout`, or the hub's code for a non-transient failure.
    */
   async waitForDecision(id: string, options: WaitOptions = {}): Promise<{ decision: Decision; intent: Intent }> {
@@ -321,8 +327,10 @@ export class AgentClient {
     const deadline = this.#now() + timeoutMs;
     for (;;) {
       let intent: Intent | undefined;
+      const asked = this.#now();
+      const waitSeconds = Math.floor((deadline - asked) / 1000);
       try {
-        intent = await this.getIntent(id);
+        intent = await this.getIntent(id, waitSeconds);
       } catch (err) {
         if (!(err instanceof AgentError && TRANSIENT.has(err.code))) throw err;
       }
@@ -333,6 +341,9 @@ export class AgentClient {
       }
       const left = deadline - this.#now();
       if (left <= 0) throw new AgentError('wait_timeout', `No decision on intent ${id} within ${Math.round(timeoutMs / 1000)} s.`);
+      // A held long poll that timed out can be re-issued at once; an early answer (error, old hub) gets a pause.
+      const heldMs = this.#now() - asked;
+      if (intent && waitSeconds > 0 && heldMs >= Math.min(waitSeconds, LONG_POLL_SECONDS) * 1000 - 100) continue;
       await this.#sleep(Math.min(delay, left));
       delay = Math.min(Math.ceil(delay * 1.5), maxPollMs);
     }

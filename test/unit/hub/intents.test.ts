@@ -92,6 +92,20 @@ describe('intent lifecycle', () => {
     expect(second.json.error.code).toBe('intent_not_pending');
   });
 
+  it('GET /v1/intents/:id?wait=N holds a pending intent and answers as soon as it is decided', async () => {
+    const { hub, device, agent } = await setup();
+    const intent = (await agent.send('POST', '/v1/intents', ACTION(7))).json;
+    expect((await agent.send('GET', `/v1/intents/${intent.intent_id}?wait=31`)).json.error.code).toBe('protocol_invalid');
+    let answered = false;
+    const held = agent.send('GET', `/v1/intents/${intent.intent_id}?wait=30`).then((r) => ((answered = true), r));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(answered).toBe(false);
+    await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, { approval: hub.approvalFor(device, intent) });
+    expect((await held).json.status).toBe('approved');
+    // A decided intent is answered at once, wait or not.
+    expect((await agent.send('GET', `/v1/intents/${intent.intent_id}?wait=30`)).json.status).toBe('approved');
+  });
+
   it('a kind the signed policy does not require approval for is approved at creation, without a statement', async () => {
     const hub = hubFixture();
     const device = await hub.enrolledDevice();
