@@ -185,14 +185,19 @@ function ClaimAgent({ hub, onClaimed }: { hub: HubApi; onClaimed: () => void }) 
 function ApprovalPrefs({ hub, state, onState }: { hub: HubApi; state: HubState; onState: (s: HubState) => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // Shown at once while the background saves; dropped (back to the stored value) when it answers or fails.
+  const [saving, setSaving] = useState<Partial<HubState['prefs']> | null>(null);
+  const shown = { ...state.prefs, ...saving };
   const save = async (prefs: Partial<HubState['prefs']>) => {
     setBusy(true);
     setError(null);
+    setSaving(prefs);
     try {
       onState(await hub.setPrefs(prefs));
     } catch (err) {
       setError(errorText(err));
     } finally {
+      setSaving(null);
       setBusy(false);
     }
   };
@@ -200,11 +205,11 @@ function ApprovalPrefs({ hub, state, onState }: { hub: HubApi; state: HubState; 
     <section class="card stack" aria-label="Approval requests">
       <h2>Approval requests</h2>
       <label>
-        <input type="checkbox" checked={state.prefs.approvalWindow} disabled={busy} onChange={(e) => void save({ approvalWindow: e.currentTarget.checked })} /> Open an
+        <input type="checkbox" checked={shown.approvalWindow} disabled={busy} onChange={(e) => void save({ approvalWindow: e.currentTarget.checked })} /> Open an
         approval window for new requests
       </label>
       <label>
-        <input type="checkbox" checked={state.prefs.notifications} disabled={busy} onChange={(e) => void save({ notifications: e.currentTarget.checked })} /> Show a
+        <input type="checkbox" checked={shown.notifications} disabled={busy} onChange={(e) => void save({ notifications: e.currentTarget.checked })} /> Show a
         system notification
       </label>
       <p class="muted small-text">A notification names the agent and the kind of request, never its contents.</p>
