@@ -111,9 +111,10 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
     .get('/intents/:id', async (c) => {
       const who = await authenticateEither(c, deps);
       const waitSeconds = parseWait(c.req.query('wait'));
-      if ('agent' in who) agentInstallation(deps, who.agent.agentId);
       const id = c.req.param('id');
       const read = () => {
+        // Checked on every read, so a revocation during a held long poll answers agent_revoked like any next request.
+        if ('agent' in who) agentInstallation(deps, who.agent.agentId);
         expireDueIntents(deps.store, deps.now(), c.get('requestId'));
         const found = 'agent' in who ? agentIntent(deps, who.agent, id) : humanIntent(deps, who.account, id);
         return { ...found, wire: toWireIntent(found.intent, found.installation, deps.now()) };
