@@ -68,7 +68,7 @@ async function provisionHub(hub, accounts, lib) {
       await device.claim(signClaim(devicePrivate, {
         hub: hub.url, agent_id: reg.agent_id, agent_signing_key: pub.signing_key, agent_box_key: pub.box_key,
         claim_code_hash: claimCodeHash(reg.claim_code), granted_scopes: ['action:action.approve'],
-        policy: { approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'] },
+        policy: { approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'], daily_limit: null },
         installation_id: `ins_${Buffer.from(ed25519.utils.randomSecretKey().subarray(0, 16)).toString('base64url')}`,
         device_key: encodePublicKey(devicePublic), time: Date.now(),
       }));

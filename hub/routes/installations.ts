@@ -11,14 +11,14 @@ import type { Account, Installation } from '../store/port';
 
 function toWireInstallation(deps: HubDeps, i: Installation): WireInstallation {
   const agent = deps.store.agents.get(i.agentId)!;
-  const policy = i.policy as { approval_required?: string[] } | null;
+  const policy = i.policy as { approval_required?: string[]; daily_limit?: number | null } | null;
   return {
     installation_id: i.installationId,
     agent_id: i.agentId,
     agent_name: agent.name,
     fingerprint: fingerprint(agent.signingKey),
     granted_scopes: i.grantedScopes as WireInstallation['granted_scopes'],
-    policy: { approval_required: policy?.approval_required ?? [] },
+    policy: { approval_required: policy?.approval_required ?? [], daily_limit: policy?.daily_limit ?? null },
     status: i.status,
     consecutive_denials: i.consecutiveDenials,
     created_at: i.createdAt,

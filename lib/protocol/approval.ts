@@ -1,6 +1,7 @@
 import { ProtocolError } from './errors';
 import { check, isEpoch, isId, isOrigin, isSha256Hex } from './fields';
 import { KIND_PATTERN } from './intent-hash';
+import { defaultApprovalRequired } from './intent-kinds';
 import { decodePublicKey } from './keys';
 import { isCanonicalScopeList, type Scope } from './scopes';
 import { signStatement, statementBytes, verifyStatement, type SignedStatement, type StatementFormat } from './signed-statement';
@@ -16,7 +17,7 @@ export type { SignedStatement } from './signed-statement';
  *
  * An approval binds the decision to one exact payload (payload_hash), one intent, one installation and one hub,
  * so the hub cannot reuse it for anything else (what you see is what you sign). A claim lets the agent check who
- * claimed it, with which grants, without trusting the hub: it carries the device key that signed it.
+ * claimed it, with which grants and policy, without trusting the hub: it carries the device key that signed it.
  * `time` is epoch milliseconds on the device's clock; the hub records it but freshness comes from intent expiry.
  */
 export const APPROVAL_TAG = 'CKAP';
@@ -34,9 +35,44 @@ export interface ApprovalStatement {
   time: number;
 }
 
-/** Installation policy inside a claim: the kinds that need a human decision (sorted, unique). */
+/**
+ * Installation policy inside a claim, picked by the human when claiming:
+ * - `approval_required`: the kinds that need a human decision (sorted, unique). Always contains `secret.request`:
+ *   only the device can open the vault and seal a secret, so the hub has nothing it could release by itself.
+ * - `daily_limit`: at most this many intents (of any kind) per rolling 24 hours, or null for no limit.
+ */
 export interface Policy {
   approval_required: string[];
+  daily_limit: number | null;
+}
+
+/** Bounds of `policy.daily_limit` (requests per rolling 24 hours). */
+export const DAILY_LIMIT_MIN = 1;
+export const DAILY_LIMIT_MAX = 10_000;
+/** The kind that can never be auto-approved and so must stay in `policy.approval_required`. */
+export const ALWAYS_APPROVED_KIND = 'secret.request';
+
+export const isDailyLimit = (v: unknown): v is number | null =>
+  v === null || (typeof v === 'number' && Number.isSafeInteger(v) && v >= DAILY_LIMIT_MIN && v <= DAILY_LIMIT_MAX);
+
+/** The policy of a fresh claim: approval for every v1 kind, no daily limit. */
+export function defaultPolicy(): Policy {
+  return { approval_required: defaultApprovalRequired(), daily_limit: null };
+}
+
+/**
+ * A policy from a person's choice: kinds sorted and de-duplicated, `secret.request` always added.
+ * @throws ProtocolError `claim_invalid` for a malformed kind or a daily limit outside 1..10000 (or null).
+ */
+export function makePolicy(approvalRequired: readonly string[], dailyLimit: number | null): Policy {
+  const kinds = [...new Set([...approvalRequired, ALWAYS_APPROVED_KIND])].sort();
+  if (!kinds.every((k) => typeof k === 'string' && KIND_PATTERN.test(k)) || kinds.length > 64) {
+    throw new ProtocolError('claim_invalid', 'The policy names a malformed intent kind.');
+  }
+  if (!isDailyLimit(dailyLimit)) {
+    throw new ProtocolError('claim_invalid', `The daily limit must be a whole number from ${DAILY_LIMIT_MIN} to ${DAILY_LIMIT_MAX}, or none.`);
+  }
+  return { approval_required: kinds, daily_limit: dailyLimit };
 }
 
 export interface ClaimStatement {
@@ -107,14 +143,16 @@ export const CLAIM_FORMAT: StatementFormat<ClaimStatement> = {
     decodePublicKey(v.device_key as string, 'ed25519', 'claim.device_key');
     check(isSha256Hex(v.claim_code_hash), 'claim.claim_code_hash');
     check(isCanonicalScopeList(v.granted_scopes), 'claim.granted_scopes (valid, sorted, unique)');
-    const policy = exactKeys(v.policy, ['approval_required'], 'claim.policy');
+    const policy = exactKeys(v.policy, ['approval_required', 'daily_limit'], 'claim.policy');
     check(isSortedUniqueKinds(policy.approval_required), 'claim.policy.approval_required (sorted, unique kinds)');
+    check((policy.approval_required as string[]).includes(ALWAYS_APPROVED_KIND), 'claim.policy.approval_required (must contain secret.request)');
+    check(isDailyLimit(policy.daily_limit), 'claim.policy.daily_limit (integer 1..10000 or null)');
     check(isId(v.installation_id), 'claim.installation_id');
     check(isEpoch(v.time), 'claim.time');
     return {
       hub: v.hub as string, agent_id: v.agent_id as string, agent_signing_key: v.agent_signing_key as string,
       agent_box_key: v.agent_box_key as string, claim_code_hash: v.claim_code_hash as string,
-      granted_scopes: [...(v.granted_scopes as Scope[])], policy: { approval_required: [...(policy.approval_required as string[])] },
+      granted_scopes: [...(v.granted_scopes as Scope[])], policy: { approval_required: [...(policy.approval_required as string[])], daily_limit: policy.daily_limit as number | null },
       installation_id: v.installation_id as string, device_key: v.device_key as string, time: v.time as number,
     };
   },

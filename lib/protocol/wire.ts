@@ -147,7 +147,8 @@ export const InstallationSchema = v.object({
   /** fingerprint(agent signing key), as the claim screen showed it. */
   fingerprint: v.string(),
   granted_scopes: ScopeListSchema,
-  policy: v.object({ approval_required: v.array(v.string()) }),
+  /** The signed claim's policy; daily_limit is absent only from an older hub. */
+  policy: v.object({ approval_required: v.array(v.string()), daily_limit: v.optional(v.nullable(v.pipe(v.number(), v.safeInteger(), v.minValue(1)))) }),
   status: InstallationStatusSchema,
   consecutive_denials: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
   created_at: EpochMsSchema,
@@ -239,6 +240,41 @@ export const ExecuteResponseSchema = v.object({
   sealed_secret: v.optional(v.string()),
 });
 
+// ---- Audit --------------------------------------------------------------------------------------------------
+
+/** Page size of GET /v1/audit: `limit` defaults to 50 and is at most 200. */
+export const AUDIT_PAGE_DEFAULT = 50;
+export const AUDIT_PAGE_MAX = 200;
+const SeqSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
+
+/**
+ * One entry of the hub's hash-chained audit log as GET /v1/audit returns it. `actor` is `hub`, `account:<id>` or
+ * `agent:<id>`; `resource` is e.g. `intent:<id>`, `installation:<id>`, `agent:<id>`. `intent` is added by the hub
+ * for entries about one of the caller's intents (its kind and payload, for display); it is not part of the chain.
+ */
+export const AuditEntrySchema = v.object({
+  seq: SeqSchema,
+  time: EpochMsSchema,
+  actor: v.string(),
+  agent: v.nullable(v.string()),
+  resource: v.nullable(v.string()),
+  action: v.string(),
+  request_id: v.nullable(v.string()),
+  prev_hash: Sha256HexSchema,
+  entry_hash: Sha256HexSchema,
+  intent: v.optional(v.object({ kind: v.string(), payload: plainObject })),
+});
+/**
+ * GET /v1/audit?limit=N&before=SEQ (human): the entries that concern the caller's account, newest first, with seq
+ * below `before`; `next_before` is the `before` for the next page (null on the last one); `head` is the newest
+ * entry of the whole chain (all accounts), to compare with `clawkeep audit verify`.
+ */
+export const AuditListResponseSchema = v.object({
+  entries: v.array(AuditEntrySchema),
+  next_before: v.nullable(SeqSchema),
+  head: v.object({ seq: SeqSchema, entry_hash: Sha256HexSchema }),
+});
+
 /** Every non-2xx response. */
 export const ErrorBodySchema = v.object({
   error: v.object({ code: v.string(), message: v.string(), request_id: v.string() }),
@@ -268,6 +304,8 @@ export type IntentListResponse = v.InferOutput<typeof IntentListResponseSchema>;
 export type DecisionRequest = v.InferOutput<typeof DecisionRequestSchema>;
 export type ExecuteResponse = v.InferOutput<typeof ExecuteResponseSchema>;
 export type ErrorBody = v.InferOutput<typeof ErrorBodySchema>;
+export type AuditEntry = v.InferOutput<typeof AuditEntrySchema>;
+export type AuditListResponse = v.InferOutput<typeof AuditListResponseSchema>;
 
 /**
  * Parses `value` with `schema`, throwing `protocol_invalid` naming the first failing field (never its value).

@@ -101,8 +101,13 @@ const approvals: ApprovalStatement[] = [
 const claimCode = 'BCDF-GHJK';
 const claims: ClaimStatement[] = [{
   hub, agent_id: agentId, agent_signing_key: keys.agent.public, agent_box_key: keys.agentBox.public, claim_code_hash: claimCodeHash(claimCode),
-  granted_scopes: ['action:action.approve', 'secret:read:GitHub token'], policy: { approval_required: defaultApprovalRequired() },
+  granted_scopes: ['action:action.approve', 'secret:read:GitHub token'], policy: { approval_required: defaultApprovalRequired(), daily_limit: null },
   installation_id: installationId, device_key: keys.device.public, time: 1794999000000,
+}, {
+  // A policy the human picked: only payments (and, always, secrets) need a click; at most 50 requests a day.
+  hub, agent_id: agentId, agent_signing_key: keys.agent.public, agent_box_key: keys.agentBox.public, claim_code_hash: claimCodeHash(claimCode),
+  granted_scopes: ['action:action.approve', 'action:payment.send'], policy: { approval_required: ['payment.send', 'secret.request'], daily_limit: 50 },
+  installation_id: 'inst_P2olicyD4ily5Lim', device_key: keys.device.public, time: 1794999500000,
 }];
 write('protocol-statements.json', {
   description: 'Ed25519 statements signed by the device key: approval = "CKAP"|0x01|canonical, claim = "CKCL"|0x01|canonical. Signatures are unpadded base64url.',

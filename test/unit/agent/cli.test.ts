@@ -58,7 +58,7 @@ async function enrolledDevice(hub: { url: string; enrollmentCode: string }) {
       const statement: ClaimStatement = {
         hub: hub.url, agent_id: lookup.agent_id, agent_signing_key: lookup.signing_key, agent_box_key: lookup.box_key,
         claim_code_hash: claimCodeHash(code), granted_scopes: [...granted].sort() as ClaimStatement['granted_scopes'],
-        policy: { approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'] },
+        policy: { approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'], daily_limit: null },
         installation_id: `ins_${toBase64Url(ed25519.utils.randomSecretKey().subarray(0, 12))}`,
         device_key: encodePublicKey(publicKey), time: Date.now(),
       };

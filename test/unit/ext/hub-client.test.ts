@@ -178,7 +178,7 @@ describe('approval builder', () => {
   const agentSigning = ed25519.getPublicKey(ed25519.utils.randomSecretKey());
   const installation: LocalInstallation = {
     hub: HUB, installation_id: 'ins_1', agent_id: 'agt_1', name: 'research-bot', signing_key: encodePublicKey(agentSigning),
-    box_key: encodePublicKey(x25519.getPublicKey(agentBox)), granted_scopes: ['secret:read:arxiv-key'], policy: { approval_required: ['secret.request'] }, claimed_at: 1,
+    box_key: encodePublicKey(x25519.getPublicKey(agentBox)), granted_scopes: ['secret:read:arxiv-key'], policy: { approval_required: ['secret.request'], daily_limit: null }, claimed_at: 1,
   };
   const payload = { item: 'arxiv-key', reason: 'fetch papers' };
   const intent: Intent = {

@@ -87,7 +87,7 @@ export function hubFixture(start = Date.parse('2026-11-23T12:00:00Z')) {
       agent_box_key: encodePublicKey(agent.boxKey),
       claim_code_hash: claimCodeHash(agent.claimCode),
       granted_scopes: ['secret:read:arxiv-key'],
-      policy: { approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'] },
+      policy: { approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'], daily_limit: null },
       installation_id: `ins_${toBase64Url(ed25519.utils.randomSecretKey().subarray(0, 16))}`,
       device_key: encodePublicKey(device.publicKey),
       time: clock.now,

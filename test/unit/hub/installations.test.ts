@@ -26,7 +26,7 @@ describe('installations', () => {
         agent_name: 'research-bot',
         fingerprint: fingerprint(agent.signingKey),
         granted_scopes: ['action:action.approve', 'secret:read:arxiv-key'],
-        policy: { approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'] },
+        policy: { approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'], daily_limit: null },
         status: 'active',
         consecutive_denials: 0,
         created_at: hub.clock.now,

@@ -71,7 +71,7 @@ describe('intents over real HTTP', () => {
       agent_box_key: encodePublicKey(x25519.getPublicKey(boxPrivate)),
       claim_code_hash: claimCodeHash(registered.json.claim_code),
       granted_scopes: ['action:action.approve'],
-      policy: { approval_required: ['action.approve'] },
+      policy: { approval_required: ['action.approve', 'secret.request'], daily_limit: null },
       installation_id: `ins_${toBase64Url(ed25519.utils.randomSecretKey().subarray(0, 16))}`,
       device_key: encodePublicKey(devicePublic),
       time: Date.now(),

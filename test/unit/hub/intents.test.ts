@@ -109,7 +109,7 @@ describe('intent lifecycle', () => {
   it('a kind the signed policy does not require approval for is approved at creation, without a statement', async () => {
     const hub = hubFixture();
     const device = await hub.enrolledDevice();
-    const agent = await hub.claimedAgent(device, { policy: { approval_required: ['secret.request'] } });
+    const agent = await hub.claimedAgent(device, { policy: { approval_required: ['secret.request'], daily_limit: null } });
     const created = await agent.send('POST', '/v1/intents', ACTION(1));
     expect(created.json).toMatchObject({ status: 'approved' });
     const executed = await agent.send('POST', `/v1/intents/${created.json.intent_id}/execute`);

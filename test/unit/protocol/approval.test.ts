@@ -4,7 +4,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../../lib/bytes';
 import {
-  approvalBytes, claimBytes, signApproval, signClaim, verifyApproval, verifyClaim, type ApprovalStatement, type ClaimStatement,
+  approvalBytes, claimBytes, defaultPolicy, makePolicy, signApproval, signClaim, verifyApproval, verifyClaim, type ApprovalStatement, type ClaimStatement,
 } from '../../../lib/protocol/approval';
 import { fromBase64Url, toBase64Url } from '../../../lib/protocol/base64url';
 import { claimCodeHash } from '../../../lib/protocol/claim-code';
@@ -77,12 +77,51 @@ describe('CKCL claim statements', () => {
   const signed = { statement: c.statement, signature: c.signature };
   const expected = { hub: c.statement.hub, agent_id: c.statement.agent_id };
 
-  it('fixed claim -> fixed bytes and signature, checked by node:crypto', () => {
+  it.each(claims)('fixed claim -> fixed bytes and signature (daily_limit $statement.policy.daily_limit), checked by node:crypto', (c) => {
     expect(toHex(claimBytes(c.statement))).toBe(c.bytes);
     expect(c.bytes.startsWith('434b434c01')).toBe(true); // "CKCL" | 0x01
     expect(c.statement.claim_code_hash).toBe(claimCodeHash(vectors.claimCode));
     expect(signClaim(deviceSeed, c.statement).signature).toBe(c.signature);
     expect(nodeVerify(null, fromHex(c.bytes), nodePublic, fromBase64Url(c.signature))).toBe(true);
+    expect(verifyClaim({ statement: c.statement, signature: c.signature }, expected)).toEqual(c.statement);
+  });
+
+  it('the vectors cover the default policy and a picked one', () => {
+    expect(claims[0]!.statement.policy).toEqual(defaultPolicy());
+    expect(claims[1]!.statement.policy).toEqual({ approval_required: ['payment.send', 'secret.request'], daily_limit: 50 });
+  });
+
+  it('policy: sorted unique kinds that include secret.request, daily_limit an integer 1..10000 or null, nothing else', async () => {
+    const withPolicy = (policy: unknown) => ({ ...c.statement, policy }) as ClaimStatement;
+    for (const policy of [
+      { approval_required: ['secret.request'], daily_limit: null },
+      { approval_required: ['secret.request'], daily_limit: 1 },
+      { approval_required: ['action.approve', 'secret.request'], daily_limit: 10_000 },
+    ]) {
+      expect(verifyClaim(signClaim(deviceSeed, withPolicy(policy)), expected).policy).toEqual(policy);
+    }
+    for (const policy of [
+      { approval_required: ['action.approve'], daily_limit: null }, // the hub cannot release secrets itself
+      { approval_required: [], daily_limit: null },
+      { approval_required: ['secret.request'] }, // daily_limit is required (null for none)
+      { approval_required: ['secret.request'], daily_limit: 0 },
+      { approval_required: ['secret.request'], daily_limit: 10_001 },
+      { approval_required: ['secret.request'], daily_limit: 2.5 },
+      { approval_required: ['secret.request'], daily_limit: '5' },
+      { approval_required: ['secret.request', 'secret.request'], daily_limit: null },
+      { approval_required: ['secret.request', 'action.approve'], daily_limit: null },
+      { approval_required: ['secret.request'], daily_limit: null, extra: 1 },
+    ]) {
+      await expectCode(() => signClaim(deviceSeed, withPolicy(policy)), 'claim_invalid');
+    }
+  });
+
+  it('makePolicy sorts, de-duplicates and always keeps secret.request', async () => {
+    expect(makePolicy(['shell.exec', 'action.approve', 'shell.exec'], 3)).toEqual({ approval_required: ['action.approve', 'secret.request', 'shell.exec'], daily_limit: 3 });
+    expect(makePolicy([], null)).toEqual({ approval_required: ['secret.request'], daily_limit: null });
+    await expectCode(() => makePolicy(['Bad Kind'], null), 'claim_invalid');
+    await expectCode(() => makePolicy([], 0), 'claim_invalid');
+    await expectCode(() => makePolicy([], 10_001), 'claim_invalid');
   });
 
   it('verifies against the device key it names, plus every expected field', async () => {
@@ -110,8 +149,8 @@ describe('CKCL claim statements', () => {
     const malformed = [
       { ...c.statement, granted_scopes: [...c.statement.granted_scopes].reverse() },
       { ...c.statement, granted_scopes: ['bogus'] },
-      { ...c.statement, policy: { approval_required: ['shell.exec', 'payment.send'] } },
-      { ...c.statement, policy: { approval_required: [], extra: true } },
+      { ...c.statement, policy: { approval_required: ['shell.exec', 'payment.send'], daily_limit: null } },
+      { ...c.statement, policy: { approval_required: ['secret.request'], daily_limit: null, extra: true } },
       { ...c.statement, agent_box_key: 'short' },
       { ...c.statement, device_key: toBase64Url(new Uint8Array(32)) },
     ];
