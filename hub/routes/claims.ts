@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { fromHex, toHex } from '../../lib/bytes';
-import { verifyClaim } from '../../lib/protocol/approval';
+import { CLAIM_FORMAT, verifyClaim } from '../../lib/protocol/approval';
+import { ProtocolError } from '../../lib/protocol/errors';
 import { claimCodeHash, normalizeClaimCode } from '../../lib/protocol/claim-code';
 import { encodePublicKey, fingerprint } from '../../lib/protocol/keys';
 import {
@@ -62,7 +63,17 @@ export function claimRoutes(deps: HubDeps, limiter = new RateLimiter({ burst: 10
     })
     .post('/claims', async (c) => {
       const { account, body } = await authenticateHuman(c, deps);
-      const { claim } = parseWire(ClaimRequestSchema, jsonBody(body));
+      const raw = jsonBody(body);
+      // A statement that breaks the claim format (e.g. a policy without secret.request) is a bad claim, not bad JSON.
+      const rawStatement = (raw as { claim?: { statement?: unknown } } | null)?.claim?.statement;
+      if (rawStatement !== undefined) {
+        try {
+          CLAIM_FORMAT.validate(rawStatement);
+        } catch (err) {
+          throw new HubError('claim_invalid', `The claim is malformed: ${err instanceof ProtocolError ? err.message : 'invalid statement.'}`);
+        }
+      }
+      const { claim } = parseWire(ClaimRequestSchema, raw);
       const agent = deps.store.agents.get(claim.statement.agent_id);
       if (!agent) throw new HubError('claim_code_invalid', CODE_INVALID);
       if (deps.store.installations.listByAgent(agent.agentId).some((i) => i.status !== 'revoked')) {

@@ -3,6 +3,7 @@ import type { HubDeps } from '../app';
 import type { HubEnv } from '../middleware';
 import { accountRoutes } from './accounts';
 import { agentRoutes } from './agents';
+import { auditRoutes } from './audit';
 import { claimRoutes } from './claims';
 import { eventRoutes } from './events';
 import { healthRoutes } from './health';
@@ -24,4 +25,5 @@ export function mountRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.route('/v1', intentDecisionRoutes(deps));
   app.route('/v1', installationRoutes(deps));
   app.route('/v1', eventRoutes(deps));
+  app.route('/v1', auditRoutes(deps));
 }

@@ -34,6 +34,21 @@ function approvalRequired(installation: Installation, kind: string): boolean {
   return !Array.isArray(required) || required.includes(kind);
 }
 
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The signed policy's daily limit: at most N intents per rolling 24 hours, counted in the store inside the create
+ * transaction. Refused with 429 and Retry-After = seconds until the oldest intent in the window leaves it.
+ */
+function enforceDailyLimit(deps: HubDeps, installation: Installation, now: number): void {
+  const limit = (installation.policy as { daily_limit?: unknown } | null)?.daily_limit;
+  if (typeof limit !== 'number') return;
+  const { count, oldest } = deps.store.intents.countCreatedSince(installation.installationId, now - DAY_MS + 1);
+  if (count < limit) return;
+  const retryAfter = Math.max(1, Math.ceil(((oldest ?? now) + DAY_MS - now) / 1000));
+  throw new HubError('rate_limited', `daily limit of ${limit} requests reached`, { headers: { 'Retry-After': String(retryAfter) } });
+}
+
 /**
  * `POST /v1/intents` (agent), `GET /v1/intents?status=pending` (human), `GET /v1/intents/:id` (agent: own;
  * human: own installation). Decisions and execution are in intent-decisions.ts.
@@ -75,6 +90,7 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
           }
           return { intent: existing, created: false };
         }
+        enforceDailyLimit(deps, installation, now);
         const intentId = `int_${toBase64Url(randomBytes(16))}`;
         let intent = deps.store.intents.create({
           intentId,

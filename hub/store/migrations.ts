@@ -108,8 +108,16 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 `;
 
+// The daily limit counts an installation's intents created in the last 24 hours (POST /v1/intents).
+const V2_SQL = `
+CREATE INDEX intents_by_installation_created ON intents (installation_id, created_at);
+`;
+
 /** Shipped migrations, in order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial schema', sql: V1_SQL }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial schema', sql: V1_SQL },
+  { version: 2, name: 'intents by installation and creation time', sql: V2_SQL },
+];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 

@@ -173,6 +173,11 @@ export interface IntentRepo {
   create(intent: NewIntent): Intent;
   get(intentId: string): Intent | null;
   getByIdempotencyKey(installationId: string, idempotencyKey: string): Intent | null;
+  /**
+   * How many intents of one installation were created at or after `since`, and the creation time of the oldest of
+   * them (null when none): the daily limit's rolling window.
+   */
+  countCreatedSince(installationId: string, since: number): { count: number; oldest: number | null };
   /** Pending, unexpired intents of all installations of an account, oldest first. */
   listPendingForAccount(accountId: string, now: number): Intent[];
   /**
@@ -216,6 +221,12 @@ export interface AuditRepo {
   insert(row: AuditRow): void;
   /** The row with the highest seq, or null when the log is empty. */
   head(): AuditRow | null;
+  /**
+   * The rows that concern one account, newest first: actor `account:<id>`, or resource `account:<id>`, one of its
+   * installations (`installation:<id>`), their intents (`intent:<id>`) or their agents (`agent:<id>`). Only rows
+   * with seq < `beforeSeq` when given; at most `limit` rows.
+   */
+  listForAccount(accountId: string, options: { beforeSeq?: number; limit: number }): AuditRow[];
   /** Every row in seq order, streamed. */
   scan(): IterableIterator<AuditRow>;
   count(): number;

@@ -71,6 +71,16 @@ export class SqliteIntents implements IntentRepo {
     return r && toIntent(r);
   }
 
+  countCreatedSince(installationId: string, since: number): { count: number; oldest: number | null } {
+    const r = this.sql.get<{ n: number; oldest: number | null }>(
+      'count recent intents',
+      'SELECT count(*) AS n, min(created_at) AS oldest FROM intents WHERE installation_id = ? AND created_at >= ?',
+      installationId,
+      since,
+    )!;
+    return { count: r.n, oldest: r.oldest };
+  }
+
   listPendingForAccount(accountId: string, now: number): Intent[] {
     return this.sql
       .all<IntentRow>(

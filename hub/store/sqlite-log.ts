@@ -78,6 +78,24 @@ export class SqliteAudit implements AuditRepo {
     return r && toAuditRow(r);
   }
 
+  listForAccount(accountId: string, options: { beforeSeq?: number; limit: number }): AuditRow[] {
+    // The IN lists are small (one account's installations, intents, agents); SQLite builds each once per query.
+    return this.sql
+      .all<AuditDbRow>(
+        'list audit entries of account',
+        `SELECT * FROM audit
+         WHERE seq < @before
+           AND (actor = 'account:' || @account OR resource = 'account:' || @account
+             OR resource IN (SELECT 'installation:' || installation_id FROM installations WHERE account_id = @account)
+             OR resource IN (SELECT 'agent:' || agent_id FROM installations WHERE account_id = @account)
+             OR resource IN (SELECT 'intent:' || i.intent_id FROM intents i
+                               JOIN installations n ON n.installation_id = i.installation_id WHERE n.account_id = @account))
+         ORDER BY seq DESC LIMIT @limit`,
+        { account: accountId, before: options.beforeSeq ?? Number.MAX_SAFE_INTEGER, limit: options.limit },
+      )
+      .map(toAuditRow);
+  }
+
   *scan(): IterableIterator<AuditRow> {
     const rows = this.sql.guard('read audit log', () =>
       this.sql.stmt('SELECT * FROM audit ORDER BY seq').iterate() as IterableIterator<AuditDbRow>,

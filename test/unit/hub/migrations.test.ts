@@ -11,6 +11,7 @@ import { key, tempDir } from './helpers';
 // A shipped migration is never edited: if one of these fails, add a new migration instead of changing the old one.
 const SHIPPED_SHA256: Record<number, string> = {
   1: 'ade0faac60c137f91b23e2029b34cda67a9dc79f88fdaecc2a9b8406eff37ce7',
+  2: 'd946aa671b359fe94ab8b4aeed224ab7aaa55e5b9a6ff95dc68d7fb88b8eefa3',
 };
 
 const tables = (db: Database.Database) =>
@@ -79,22 +80,37 @@ describe('hub migrations', () => {
     const v1 = openSqliteStore({ file });
     v1.accounts.create({ accountId: 'acct-1', devicePublicKey: key(1), createdAt: 1 });
     v1.close();
-    const v2: Migration = { version: 2, name: 'test column', sql: 'ALTER TABLE accounts ADD COLUMN label TEXT' };
-    const store = openSqliteStore({ file, migrations: [...MIGRATIONS, v2] });
+    const next: Migration = { version: LATEST_VERSION + 1, name: 'test column', sql: 'ALTER TABLE accounts ADD COLUMN label TEXT' };
+    const store = openSqliteStore({ file, migrations: [...MIGRATIONS, next] });
+    expect(store.schemaVersion()).toBe(LATEST_VERSION + 1);
+    expect(store.accounts.get('acct-1')?.accountId).toBe('acct-1');
+    store.close();
+  });
+
+  it('a database at schema 1 gets migration 2 (the daily-limit index on intents) with its data intact', () => {
+    const file = path.join(tempDir(), 'hub.sqlite');
+    const v1 = openSqliteStore({ file, migrations: MIGRATIONS.slice(0, 1) });
+    v1.accounts.create({ accountId: 'acct-1', devicePublicKey: key(1), createdAt: 1 });
+    v1.close();
+    const store = openSqliteStore({ file });
     expect(store.schemaVersion()).toBe(2);
     expect(store.accounts.get('acct-1')?.accountId).toBe('acct-1');
     store.close();
+    const db = new Database(file);
+    const plan = db.prepare("EXPLAIN QUERY PLAN SELECT count(*) FROM intents WHERE installation_id = 'x' AND created_at >= 0").all() as { detail: string }[];
+    expect(plan.map((p) => p.detail).join(' ')).toContain('intents_by_installation_created');
+    db.close();
   });
 
   it('a failing migration rolls back entirely and leaves the previous version', () => {
     const file = path.join(tempDir(), 'hub.sqlite');
     openSqliteStore({ file }).close();
-    const bad: Migration = { version: 2, name: 'bad', sql: 'CREATE TABLE half (x INTEGER); SELECT * FROM no_such_table;' };
+    const bad: Migration = { version: LATEST_VERSION + 1, name: 'bad', sql: 'CREATE TABLE half (x INTEGER); SELECT * FROM no_such_table;' };
     expect(() => openSqliteStore({ file, migrations: [...MIGRATIONS, bad] })).toThrowError(
       expect.objectContaining({ code: 'migration_failed' }),
     );
     const db = new Database(file);
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
     expect(tables(db)).not.toContain('half');
     db.close();
   });
