@@ -1,5 +1,6 @@
 import { browser } from 'wxt/browser';
 import { ClawkeepError } from '../errors';
+import type { Policy } from '../protocol/approval';
 import { HubClientError } from '../hub-client/errors';
 import type { VaultEvent } from '../vault/client';
 import { startApprovalUi } from './hub-approval-browser';
@@ -20,13 +21,14 @@ export async function runHubMethod(hub: HubService, method: HubMethod, args: Rec
       case 'setHubUrl': value = await hub.setHubUrl(str('hubUrl')); break;
       case 'enroll': value = await hub.enroll(str('enrollmentCode')); break;
       case 'lookupClaim': value = await hub.lookupClaim(str('claimCode')); break;
-      case 'claim': value = await hub.claim(str('claimCode'), Array.isArray(a.grantedScopes) ? (a.grantedScopes as string[]) : []); break;
+      case 'claim': value = await hub.claim(str('claimCode'), Array.isArray(a.grantedScopes) ? (a.grantedScopes as string[]) : [], (a.policy ?? null) as Policy | null); break;
       case 'refresh': value = await hub.refresh(); break;
       case 'revoke': value = await hub.revoke(str('installationId')); break;
       case 'enableInstallation': value = await hub.enableInstallation(str('installationId')); break;
       case 'setPrefs': value = await hub.setPrefs(a as { approvalWindow?: boolean; notifications?: boolean }); break;
       case 'decide': value = await hub.decide(str('intentId'), str('payloadHash'), str('decision') as 'approve' | 'deny'); break;
       case 'denyAllFromAgent': value = await hub.denyAllFromAgent(str('agentId')); break;
+      case 'activity': value = await hub.activity(typeof a.before === 'number' ? a.before : undefined); break;
     }
     return { ok: true, value: value ?? null };
   } catch (err) {

@@ -22,13 +22,14 @@ export function createExtensionHubApi(): HubApi {
     setHubUrl: (hubUrl) => call('setHubUrl', { hubUrl }),
     enroll: (enrollmentCode) => call('enroll', { enrollmentCode }),
     lookupClaim: (claimCode) => call('lookupClaim', { claimCode }),
-    claim: (claimCode, grantedScopes) => call('claim', { claimCode, grantedScopes }),
+    claim: (claimCode, grantedScopes, policy) => call('claim', { claimCode, grantedScopes, ...(policy ? { policy } : {}) }),
     refresh: () => call('refresh'),
     revoke: (installationId) => call('revoke', { installationId }),
     enableInstallation: (installationId) => call('enableInstallation', { installationId }),
     setPrefs: (prefs) => call('setPrefs', { ...prefs }),
     decide: (intentId, payloadHash, decision) => call('decide', { intentId, payloadHash, decision }),
     denyAllFromAgent: (agentId) => call('denyAllFromAgent', { agentId }),
+    activity: (before) => call('activity', before === undefined ? null : { before }),
     subscribe(listener) {
       const onMessage = (message: unknown) => {
         if (isHubEventMessage(message)) listener();

@@ -2,14 +2,15 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes, toHex, utf8Encode } from '../bytes';
 import { ClawkeepError } from '../errors';
 import type { DeviceSigner } from '../identity/device-key';
-import { claimBytes, verifyClaim, type ClaimStatement, type Decision, type Policy } from '../protocol/approval';
+import { claimBytes, defaultPolicy, makePolicy, verifyClaim, type ClaimStatement, type Decision, type Policy } from '../protocol/approval';
 import { toBase64Url } from '../protocol/base64url';
 import { claimCodeHash, normalizeClaimCode } from '../protocol/claim-code';
 import { payloadHash } from '../protocol/intent-hash';
-import { defaultApprovalRequired } from '../protocol/intent-kinds';
+import { isIntentKind } from '../protocol/intent-kinds';
 import { decodePublicKey, deviceKeyId, encodePublicKey, fingerprint } from '../protocol/keys';
 import { requiredScope, normalizeScopes, type Scope } from '../protocol/scopes';
 import type { ClaimLookupResponse, Intent } from '../protocol/wire';
+import { describeAuditEntry, type ActivityPage } from '../hub-client/activity';
 import { DEFAULT_HUB_PREFS, type ClaimPreview, type HubConnection, type HubPrefs, type HubState, type InstallationView, type PendingIntentView } from '../hub-client/api';
 import { HubClient, normalizeHubUrl, parseIntentsEvent, type HubInstallation } from '../hub-client/client';
 import { HubClientError } from '../hub-client/errors';
@@ -518,7 +519,7 @@ export class HubService {
     const client = await this.requireEnrolledClient(true);
     const found = await client.lookupClaim(claimCode);
     this.lookups.set(hash, found);
-    const policy: Policy = { approval_required: defaultApprovalRequired() };
+    const policy: Policy = defaultPolicy();
     return {
       claim_code: claimCode,
       agent_id: found.agent_id,
@@ -533,8 +534,9 @@ export class HubService {
     };
   }
 
-  async claim(claimCode: string, grantedScopes: string[]): Promise<{ installation_id: string }> {
+  async claim(claimCode: string, grantedScopes: string[], picked?: Policy | null): Promise<{ installation_id: string }> {
     await this.ready;
+    const policy = claimPolicy(picked);
     let hash: string;
     try {
       hash = claimCodeHash(claimCode);
@@ -556,7 +558,7 @@ export class HubService {
       agent_box_key: found.box_key,
       claim_code_hash: hash,
       granted_scopes: normalizeScopes(grantedScopes) as Scope[],
-      policy: { approval_required: defaultApprovalRequired() },
+      policy,
       installation_id: `ins_${toBase64Url(randomBytes(16))}`,
       device_key: encodePublicKey(signer.publicKey),
       time: this.ports.now(),
@@ -658,6 +660,27 @@ export class HubService {
     return this.state();
   }
 
+  /** One page of the hub's audit entries about this account, in plain words (signed by the device). */
+  async activity(before?: number): Promise<ActivityPage> {
+    await this.ready;
+    const client = await this.requireEnrolledClient(true);
+    const page = await client.audit({ limit: ACTIVITY_PAGE, ...(before !== undefined ? { before } : {}) });
+    const names = new Map<string, string>();
+    for (const h of this.hubInstallations ?? []) if (h.agent_id) names.set(h.agent_id, h.name ?? h.agent_name ?? h.agent_id);
+    for (const l of this.localInstallations.filter((i) => i.hub === this.hub)) names.set(l.agent_id, l.name);
+    return {
+      entries: page.entries.map((e) => ({
+        seq: e.seq,
+        time: e.time,
+        action: e.action,
+        entry_hash: e.entry_hash,
+        text: describeAuditEntry(e, { agentName: (id) => names.get(id) ?? null }),
+      })),
+      nextBefore: page.next_before,
+      head: page.head,
+    };
+  }
+
   async denyAllFromAgent(agentId: string): Promise<HubState> {
     await this.ready;
     const targets = this.pending.filter((i) => i.agent_id === agentId);
@@ -671,6 +694,24 @@ export class HubService {
     }
     if (firstError) throw firstError;
     return this.state();
+  }
+}
+
+export const ACTIVITY_PAGE = 20;
+
+/**
+ * The policy to sign from what the page sent: known kinds only, `secret.request` always added, daily limit 1..10000
+ * or null. Nothing sent: the default (approval for every kind, no limit).
+ */
+function claimPolicy(picked: Policy | null | undefined): Policy {
+  if (picked == null) return defaultPolicy();
+  const kinds = (picked as { approval_required?: unknown }).approval_required;
+  const limit = (picked as { daily_limit?: unknown }).daily_limit ?? null;
+  if (!Array.isArray(kinds) || !kinds.every((k) => isIntentKind(k))) throw new HubClientError('claim_invalid', 'The policy names an unknown kind of request.');
+  try {
+    return makePolicy(kinds, limit as number | null);
+  } catch {
+    throw new HubClientError('claim_invalid', 'The daily limit must be a whole number from 1 to 10000, or empty for no limit.');
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Decision, Policy } from '../protocol/approval';
 import type { Risk } from '../protocol/intent-kinds';
 import type { Intent } from '../protocol/wire';
+import type { ActivityPage } from './activity';
 import type { IntentSummary } from './summary';
 
 /**
@@ -78,7 +79,13 @@ export interface HubApi {
   setHubUrl(hubUrl: string): Promise<HubState>;
   enroll(enrollmentCode: string): Promise<HubState>;
   lookupClaim(claimCode: string): Promise<ClaimPreview>;
-  claim(claimCode: string, grantedScopes: string[]): Promise<{ installation_id: string }>;
+  /**
+   * Signs and sends the claim. `policy` is what the person picked (kinds that need a click, daily limit); the
+   * background adds `secret.request` and checks the limit. Omitted: the default policy.
+   */
+  claim(claimCode: string, grantedScopes: string[], policy?: Policy): Promise<{ installation_id: string }>;
+  /** The hub's audit entries about this account, newest first, in plain words (`before`: a seq, for older ones). */
+  activity(before?: number): Promise<ActivityPage>;
   refresh(): Promise<HubState>;
   revoke(installationId: string): Promise<HubState>;
   /** Re-enables an installation the hub locked after repeated denials. */

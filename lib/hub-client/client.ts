@@ -5,6 +5,7 @@ import { encodePublicKey } from '../protocol/keys';
 import type { SignedClaim } from '../protocol/approval';
 import { signRequestWith, type AsyncRequestSigner, type Role } from '../protocol/request-signing';
 import {
+  AuditListResponseSchema,
   ClaimLookupResponseSchema,
   ClaimResponseSchema,
   EnrollResponseSchema,
@@ -12,6 +13,7 @@ import {
   IntentListResponseSchema,
   IntentSchema,
   RevokeResponseSchema,
+  type AuditListResponse,
   type ClaimLookupResponse,
   type ClaimResponse,
   type DecisionRequest,
@@ -174,6 +176,15 @@ export class HubClient {
   /** POST /v1/installations/:id/enable (empty body): re-enables an installation the hub locked after repeated denials. */
   enableInstallation(installationId: string): Promise<HubInstallation> {
     return this.json(HubInstallationSchema, 'installation', 'POST', `/v1/installations/${encodeURIComponent(installationId)}/enable`);
+  }
+
+  /** GET /v1/audit: the audit entries about this account, newest first, older than `before` (a seq) if given. */
+  audit(options: { limit?: number; before?: number } = {}): Promise<AuditListResponse> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.before !== undefined) query.set('before', String(options.before));
+    const qs = query.toString();
+    return this.json(AuditListResponseSchema, 'audit list', 'GET', `/v1/audit${qs ? `?${qs}` : ''}`);
   }
 
   async pendingIntents(): Promise<Intent[]> {
