@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { ClaimPreview, HubApi, HubState } from '../lib/hub-client/api';
 import { ErrorAlert, Notice } from './alert';
+import { ClaimPolicyFields, defaultPolicyChoice, policyFromChoice, type PolicyChoice } from './claim-policy';
 import { Field } from './field';
 import { ago, errorText, useHubState } from './hub-use-state';
 
@@ -77,6 +78,7 @@ function ClaimAgent({ hub, onClaimed }: { hub: HubApi; onClaimed: () => void }) 
   const [code, setCode] = useState('');
   const [preview, setPreview] = useState<ClaimPreview | null>(null);
   const [scopes, setScopes] = useState<Set<string>>(new Set());
+  const [policy, setPolicy] = useState<PolicyChoice>(defaultPolicyChoice);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
@@ -90,6 +92,7 @@ function ClaimAgent({ hub, onClaimed }: { hub: HubApi; onClaimed: () => void }) 
       const p = await hub.lookupClaim(code);
       setPreview(p);
       setScopes(new Set(p.requested_scopes));
+      setPolicy(defaultPolicyChoice());
     } catch (err) {
       setError(errorText(err));
     } finally {
@@ -98,10 +101,12 @@ function ClaimAgent({ hub, onClaimed }: { hub: HubApi; onClaimed: () => void }) 
   };
   const claim = async () => {
     if (!preview) return;
+    const picked = policyFromChoice(policy);
+    if ('error' in picked) return setError(picked.error);
     setBusy(true);
     setError(null);
     try {
-      await hub.claim(preview.claim_code, preview.requested_scopes.filter((s) => scopes.has(s)));
+      await hub.claim(preview.claim_code, preview.requested_scopes.filter((s) => scopes.has(s)), picked.policy);
       setNote(`Claimed ${preview.name}.`);
       setPreview(null);
       setCode('');
@@ -167,7 +172,7 @@ function ClaimAgent({ hub, onClaimed }: { hub: HubApi; onClaimed: () => void }) 
               </label>
             ))}
           </fieldset>
-          <p>Policy: every request of kind {preview.policy.approval_required.join(', ')} needs your approval.</p>
+          <ClaimPolicyFields value={policy} onChange={setPolicy} disabled={busy} />
           <div class="actions">
             <button type="button" class="primary" disabled={busy} onClick={() => void claim()}>
               Claim agent

@@ -7,6 +7,7 @@ import { ChangePassphrase } from './change-passphrase';
 import { clearCopiedSecret } from './clipboard';
 import { VaultClientContext } from './client-context';
 import { ExportBackup } from './export-backup';
+import { HubActivity } from './hub-activity';
 import { HubAgents } from './hub-agents';
 import { ImportBackup } from './import-backup';
 import { ItemsView } from './items-view';
@@ -17,7 +18,7 @@ import { Tabs, type TabDef } from './tabs';
 import { useTouch } from './use-touch';
 import { useVaultStatus } from './use-vault-status';
 
-type TabId = 'items' | 'backup' | 'settings' | 'agents';
+type TabId = 'items' | 'backup' | 'settings' | 'agents' | 'activity';
 const TABS: TabDef<TabId>[] = [
   { id: 'items', label: 'Items' },
   { id: 'backup', label: 'Backup' },
@@ -36,7 +37,7 @@ interface VaultAppProps {
 
 function UnlockedVault({ status, refresh, hub }: { status: VaultStatus; refresh: () => Promise<void>; hub?: HubApi }) {
   const [tab, setTab] = useState<TabId>('items');
-  const tabs = hub ? [...TABS, { id: 'agents' as const, label: 'Agents' }] : TABS;
+  const tabs = hub ? [...TABS, { id: 'agents' as const, label: 'Agents' }, { id: 'activity' as const, label: 'Activity' }] : TABS;
   return (
     <Tabs tabs={tabs} active={tab} onChange={setTab} label="Vault sections">
       {tab === 'items' ? <ItemsView /> : null}
@@ -54,6 +55,7 @@ function UnlockedVault({ status, refresh, hub }: { status: VaultStatus; refresh:
         </div>
       ) : null}
       {tab === 'agents' && hub ? <HubAgents hub={hub} /> : null}
+      {tab === 'activity' && hub ? <HubActivity hub={hub} /> : null}
     </Tabs>
   );
 }
