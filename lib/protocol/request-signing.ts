@@ -99,26 +99,8 @@ export interface SignRequestInput {
  */
 export function signRequest(input: SignRequestInput): SignedRequestHeaders {
   if (!(input.privateKey instanceof Uint8Array) || input.privateKey.length !== 32) throw new RangeError('privateKey must be 32 bytes');
-  const nonceBytes = input.nonce ?? randomBytes(NONCE_BYTES);
-  if (nonceBytes.length !== NONCE_BYTES) throw new RangeError('nonce must be 16 bytes');
-  const fields: RequestFields = {
-    role: input.role,
-    key_id: input.keyId,
-    method: String(input.method).toUpperCase(),
-    path: input.path,
-    body_sha256: bodySha256(input.body),
-    timestamp: Math.floor((input.now ?? Date.now()) / 1000),
-    nonce: toBase64Url(nonceBytes),
-    hub: input.hub,
-  };
-  const signature = ed25519.sign(requestSigningBytes(fields), input.privateKey);
-  return {
-    'ck-key-id': fields.key_id,
-    'ck-role': fields.role,
-    'ck-timestamp': String(fields.timestamp),
-    'ck-nonce': fields.nonce,
-    'ck-signature': toBase64Url(signature),
-  };
+  const fields = fieldsToSign(input);
+  return headersFor(fields, ed25519.sign(requestSigningBytes(fields), input.privateKey));
 }
 
 /** Something that signs bytes with an Ed25519 key it does not reveal (e.g. a non-extractable WebCrypto key). */
@@ -134,9 +116,17 @@ export type SignRequestWithInput = Omit<SignRequestInput, 'privateKey'> & { sign
  * @throws ProtocolError `protocol_invalid` for malformed fields; RangeError for a bad nonce or signature length.
  */
 export async function signRequestWith(input: SignRequestWithInput): Promise<SignedRequestHeaders> {
+  const fields = fieldsToSign(input);
+  const signature = await input.signer.sign(requestSigningBytes(fields));
+  if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_LENGTH) throw new RangeError('signature must be 64 bytes');
+  return headersFor(fields, signature);
+}
+
+/** The signed fields of one request, with a fresh random nonce unless one is given (vectors). */
+function fieldsToSign(input: Omit<SignRequestInput, 'privateKey'>): RequestFields {
   const nonceBytes = input.nonce ?? randomBytes(NONCE_BYTES);
   if (nonceBytes.length !== NONCE_BYTES) throw new RangeError('nonce must be 16 bytes');
-  const fields: RequestFields = {
+  return {
     role: input.role,
     key_id: input.keyId,
     method: String(input.method).toUpperCase(),
@@ -146,8 +136,9 @@ export async function signRequestWith(input: SignRequestWithInput): Promise<Sign
     nonce: toBase64Url(nonceBytes),
     hub: input.hub,
   };
-  const signature = await input.signer.sign(requestSigningBytes(fields));
-  if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_LENGTH) throw new RangeError('signature must be 64 bytes');
+}
+
+function headersFor(fields: RequestFields, signature: Uint8Array): SignedRequestHeaders {
   return {
     'ck-key-id': fields.key_id,
     'ck-role': fields.role,
