@@ -1,33 +1,11 @@
 // @vitest-environment node
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, ROOT, tempDir } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from './helpers';
 import { runClawkeep as clawkeep } from '../cli/run-clawkeep';
-
-
-const running: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
-});
-
-/** Starts `clawkeep hub` and resolves with what it printed up to "listening on <url>". */
-function startHub(dataDir: string): Promise<{ child: ChildProcess; url: string; out: string }> {
-  const child = spawn(process.execPath, [BIN, 'hub', '--port', '0', '--data', dataDir], { cwd: ROOT });
-  running.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve({ child, url: m[1]!, out });
-    });
-    child.stderr!.on('data', (d) => (err += d));
-    child.on('close', (code) => reject(new Error(`hub exited ${code} before listening: ${out}${err}`)));
-  });
-}
+import { startHubProcess } from './hub-process';
 
 function stop(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
@@ -39,14 +17,14 @@ function stop(child: ChildProcess): Promise<number | null> {
 describe('clawkeep hub / audit verify', () => {
   it('hub prints the enrollment code once, serves /v1/health on loopback, and stops on SIGTERM', async () => {
     const data = path.join(tempDir(), 'hub');
-    const first = await startHub(data);
+    const first = await startHubProcess(data);
     expect(first.out).toMatch(/^Enrollment code: [BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4} \(shown once\)$/m);
     const res = await fetch(`${first.url}/v1/health`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ ok: true });
     expect(await stop(first.child)).toBe(0);
 
-    const second = await startHub(data);
+    const second = await startHubProcess(data);
     expect(second.out).not.toContain('Enrollment code');
     expect(await stop(second.child)).toBe(0);
   }, 30_000);
@@ -60,7 +38,7 @@ describe('clawkeep hub / audit verify', () => {
 
   it('audit verify: 0 when intact (also while the hub runs), 1 naming the entry when tampered, 2 on usage errors', async () => {
     const data = path.join(tempDir(), 'hub');
-    const hub = await startHub(data);
+    const hub = await startHubProcess(data);
     const live = await clawkeep(['audit', 'verify', '--data', data]);
     expect(live).toMatchObject({ code: 0, stdout: 'audit log intact: 1 entries\n' });
     expect(await stop(hub.child)).toBe(0);

@@ -1,36 +1,15 @@
 // @vitest-environment node
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { utf8Encode } from '../../../lib/bytes';
 import { signClaim } from '../../../lib/protocol/approval';
 import { toBase64Url } from '../../../lib/protocol/base64url';
 import { claimCodeHash } from '../../../lib/protocol/claim-code';
 import { deviceKeyId, encodePublicKey } from '../../../lib/protocol/keys';
 import { signRequest, type Role } from '../../../lib/protocol/request-signing';
-import { BIN, ROOT, tempDir } from './helpers';
-
-const running: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of running.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
-
-function startHub(dataDir: string): Promise<{ child: ChildProcess; url: string; out: string }> {
-  const child = spawn(process.execPath, [BIN, 'hub', '--port', '0', '--data', dataDir], { cwd: ROOT });
-  running.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve({ child, url: m[1]!, out });
-    });
-    child.stderr!.on('data', (d) => (err += d));
-    child.on('close', (code) => reject(new Error(`hub exited ${code} before listening: ${out}${err}`)));
-  });
-}
+import { tempDir } from './helpers';
+import { startHubProcess } from './hub-process';
 
 /** A signed request over real HTTP to the hub at `url` (its origin is what the signature names). */
 async function call(url: string, signer: { role: Role; keyId: string; privateKey: Uint8Array } | null, method: string, target: string, body?: unknown) {
@@ -44,7 +23,7 @@ async function call(url: string, signer: { role: Role; keyId: string; privateKey
 describe('intents over real HTTP', () => {
   it('an intent created over HTTP survives SIGKILL of the hub and a restart on the same data directory', async () => {
     const data = path.join(tempDir(), 'hub');
-    const first = await startHub(data);
+    const first = await startHubProcess(data);
     const code = /^Enrollment code: ([A-Z]{4}-[A-Z]{4})/m.exec(first.out)![1]!;
 
     const devicePrivate = ed25519.utils.randomSecretKey();
@@ -85,7 +64,7 @@ describe('intents over real HTTP', () => {
     first.child.kill('SIGKILL');
     await new Promise((resolve) => first.child.once('exit', resolve));
 
-    const second = await startHub(data);
+    const second = await startHubProcess(data);
     expect(second.out).not.toContain('Enrollment code');
     const pending = await call(second.url, device, 'GET', '/v1/intents?status=pending');
     expect(pending.status).toBe(200);
