@@ -50,7 +50,7 @@ function assertExecutable(intent: Intent, installation: Installation, now: numbe
   const status = wireStatus(intent, installation, now);
   if (status === 'executed') throw new HubError('intent_already_executed', 'This intent was executed already.');
   if (status === 'expired') throw new HubError('intent_expired', 'The intent expired before it was executed.');
-  if (status !== 'approved') throw new HubError('intent_not_approved', `The intent is ${status}, not approved.`);
+  if (status !== 'approved') throw new HubError('intent_required', `The intent is ${status}, not approved.`);
 }
 
 /**

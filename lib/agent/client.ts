@@ -355,7 +355,7 @@ export class AgentClient {
    * hash is not used), and for secret.request opens the sealed secret for exactly this intent.
    * @param sent the kind and payload sent, if this client did not create the intent itself.
    * @throws AgentError `approval_untrusted`, `sealed_untrusted`, `state_invalid`, `intent_mismatch`, or hub codes
-   *   (intent_not_approved, intent_already_executed, intent_expired, …).
+   *   (intent_required, intent_already_executed, intent_expired, …).
    */
   async execute(id: string, sent?: SentIntent): Promise<ExecuteResult> {
     let state = this.#requireState();

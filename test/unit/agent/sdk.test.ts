@@ -198,7 +198,7 @@ describe('AgentClient: intents, decisions, execute', () => {
     const denied = await client.createIntent(ACTION);
     await decide(hub, device, denied, 'deny');
     expect((await client.waitForDecision(denied.intent_id)).decision).toBe('denied');
-    expect((await client.execute(denied.intent_id).catch((e) => e)).code).toBe('intent_not_approved');
+    expect((await client.execute(denied.intent_id).catch((e) => e)).code).toBe('intent_required');
 
     const slow = await client.createIntent({ kind: 'action.approve', payload: { summary: 'slow', risk: 'low' } });
     const sleeper = new AgentClient({ fetch: appFetch(hub), now: () => hub.clock.now, sleep: async (ms) => void (hub.clock.now += ms), state: client.state! });

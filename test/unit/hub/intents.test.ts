@@ -87,7 +87,7 @@ describe('intent lifecycle', () => {
     const intent = (await agent.send('POST', '/v1/intents', ACTION(1))).json;
     const denied = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, { approval: hub.approvalFor(device, intent, 'deny') });
     expect(denied.json.status).toBe('denied');
-    expect((await agent.send('POST', `/v1/intents/${intent.intent_id}/execute`)).json.error.code).toBe('intent_not_approved');
+    expect((await agent.send('POST', `/v1/intents/${intent.intent_id}/execute`)).json.error.code).toBe('intent_required');
     const second = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, { approval: hub.approvalFor(device, intent) });
     expect(second.json.error.code).toBe('intent_not_pending');
   });
