@@ -1,0 +1,152 @@
+import { ClawkeepError } from '../errors';
+import type { DeviceSigner } from '../identity/device-key';
+import { deviceKeyId } from '../protocol/keys';
+import type { ClaimLookupResponse, Intent } from '../protocol/wire';
+import { DEFAULT_HUB_PREFS, type HubConnection, type HubPrefs } from '../hub-client/api';
+import { HubClient, type HubInstallation } from '../hub-client/client';
+import { HubClientError } from '../hub-client/errors';
+import type { VaultService } from '../vault/vault-service';
+import type { LocalInstallation } from './hub-approval';
+
+export const DEFAULT_HUB_URL = 'http://127.0.0.1:8787';
+export const HUB_SETTINGS_KEY = 'clawkeep.hub.settings';
+export const HUB_INSTALLATIONS_KEY = 'clawkeep.hub.installations';
+export const HUB_PENDING_KEY = 'clawkeep.hub.pending';
+
+/** Not secret: where the hub is and which device keys this browser enrolled there. */
+export interface HubSettings {
+  v: 1;
+  hubUrl: string;
+  /** hub origin → device key ids enrolled there. */
+  enrolled: Record<string, string[]>;
+  /** Approval window / notification switches; missing = defaults. */
+  prefs?: Partial<HubPrefs>;
+}
+
+/** A request seen for the first time: what the approval window and a notification may use (no payload). */
+export interface NewIntentNotice {
+  intent_id: string;
+  kind: string;
+  agentName: string;
+}
+
+export interface StoragePort {
+  get(key: string): Promise<Record<string, unknown>>;
+  set(items: Record<string, unknown>): Promise<void>;
+  remove(key: string): Promise<void>;
+}
+
+/** The vault as the hub service needs it: the keyholder, which applies idle checks and activity tracking. */
+export interface HubVault {
+  whenReady(): Promise<void>;
+  readonly isUnlocked: boolean;
+  withUnlocked<T>(fn: (service: VaultService) => Promise<T>, options: { activity: boolean }): Promise<T>;
+}
+
+export interface HubServicePorts {
+  /** chrome.storage.local: settings and claimed installations (public data). */
+  local: StoragePort;
+  /** chrome.storage.session: the pending list, so a restarted worker shows the badge at once. */
+  session: StoragePort;
+  badge(count: number): void;
+  /** Tells open pages that the hub state changed. */
+  changed(): void;
+  fetch: typeof fetch;
+  now(): number;
+  /** Requests this worker had not seen yet arrived (only while unlocked). */
+  newIntents?(notices: NewIntentNotice[], prefs: HubPrefs): void;
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof HubClientError || err instanceof ClawkeepError) return err.message;
+  return 'Unexpected failure.';
+}
+
+/** Reads one key from a storage area; a failing read counts as empty. */
+export async function readKey(port: StoragePort, key: string): Promise<unknown> {
+  return (await port.get(key).catch(() => ({}) as Record<string, unknown>))[key];
+}
+
+/**
+ * The state the hub service's parts share (settings, installations, pending list, connection) and the helpers they
+ * all use: the hub URL, the device signer and a signed client, enrolment, installation and agent-name lookups.
+ */
+export class HubCore {
+  settings: HubSettings | null = null;
+  localInstallations: LocalInstallation[] = [];
+  hubInstallations: HubInstallation[] | null = null;
+  pending: Intent[] = [];
+  /** Intent ids already announced through ports.newIntents: a refresh of the same list announces nothing. */
+  seen = new Set<string>();
+  connection: HubConnection = 'off';
+  lastError: string | null = null;
+  loop: AbortController | null = null;
+  lookups = new Map<string, ClaimLookupResponse>();
+  /** Set once by HubService: settings and installations loaded, pending list restored. */
+  ready: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly vault: HubVault,
+    readonly ports: HubServicePorts,
+  ) {}
+
+  get hub(): string {
+    return this.settings!.hubUrl;
+  }
+
+  prefs(): HubPrefs {
+    const p = this.settings?.prefs ?? {};
+    return {
+      approvalWindow: typeof p.approvalWindow === 'boolean' ? p.approvalWindow : DEFAULT_HUB_PREFS.approvalWindow,
+      notifications: typeof p.notifications === 'boolean' ? p.notifications : DEFAULT_HUB_PREFS.notifications,
+    };
+  }
+
+  setConnection(c: HubConnection): void {
+    if (this.connection === c) return;
+    this.connection = c;
+    this.ports.changed();
+  }
+
+  isEnrolled(signer: DeviceSigner): boolean {
+    return (this.settings!.enrolled[this.hub] ?? []).includes(deviceKeyId(signer.publicKey));
+  }
+
+  signer(activity: boolean): Promise<DeviceSigner> {
+    return this.vault.withUnlocked((service) => service.deviceSigner(), { activity });
+  }
+
+  async client(activity: boolean): Promise<HubClient> {
+    await this.ready;
+    const signer = await this.signer(activity);
+    return new HubClient({
+      hub: this.hub,
+      signer: { role: 'human', keyId: deviceKeyId(signer.publicKey), sign: (m) => signer.sign(m) },
+      fetch: this.ports.fetch,
+      now: this.ports.now,
+    });
+  }
+
+  async requireEnrolledClient(activity: boolean): Promise<HubClient> {
+    const signer = await this.signer(activity);
+    if (!this.isEnrolled(signer)) throw new HubClientError('not_enrolled', 'Enroll this device with the hub first.');
+    return this.client(activity);
+  }
+
+  async saveSettings(): Promise<void> {
+    await this.ports.local.set({ [HUB_SETTINGS_KEY]: this.settings });
+  }
+
+  async saveInstallations(): Promise<void> {
+    await this.ports.local.set({ [HUB_INSTALLATIONS_KEY]: this.localInstallations });
+  }
+
+  installationFor(installationId: string): LocalInstallation | null {
+    return this.localInstallations.find((i) => i.hub === this.hub && i.installation_id === installationId) ?? null;
+  }
+
+  agentName(installationId: string): string {
+    const hubView = this.hubInstallations?.find((h) => h.installation_id === installationId);
+    return this.installationFor(installationId)?.name ?? hubView?.name ?? hubView?.agent_name ?? 'Unknown agent';
+  }
+}

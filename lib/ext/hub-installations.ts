@@ -1,0 +1,93 @@
+import { verifyClaim, type ClaimStatement } from '../protocol/approval';
+import { decodePublicKey, encodePublicKey, fingerprint } from '../protocol/keys';
+import type { InstallationView } from '../hub-client/api';
+import type { HubInstallation } from '../hub-client/client';
+import type { LocalInstallation } from './hub-approval';
+import type { HubCore } from './hub-core';
+
+/** The local record of an installation this device claimed, from the claim statement it signed. */
+export function localInstallationFrom(hub: string, st: ClaimStatement, name: string): LocalInstallation {
+  return {
+    hub,
+    installation_id: st.installation_id,
+    agent_id: st.agent_id,
+    name,
+    signing_key: st.agent_signing_key,
+    box_key: st.agent_box_key,
+    granted_scopes: st.granted_scopes,
+    policy: st.policy,
+    claimed_at: st.time,
+  };
+}
+
+/**
+ * Adopts an installation the hub lists with a claim statement this device signed (e.g. claimed before the extension
+ * was reinstalled): the signature over our own device key is what makes its keys trustworthy, not the hub.
+ */
+async function adoptVerified(core: HubCore, list: HubInstallation[], deviceKey: Uint8Array): Promise<void> {
+  let added = false;
+  for (const h of list) {
+    if (!h.claim || core.installationFor(h.installation_id)) continue;
+    let st: ClaimStatement;
+    try {
+      st = verifyClaim(h.claim, { hub: core.hub, agent_id: h.agent_id ?? '', installation_id: h.installation_id, device_key: encodePublicKey(deviceKey) });
+    } catch {
+      continue;
+    }
+    core.localInstallations.push(localInstallationFrom(core.hub, st, h.name ?? h.agent_name ?? st.agent_id));
+    added = true;
+  }
+  if (added) await core.saveInstallations();
+}
+
+/** GET /v1/installations: the hub's view of this account's installations; adopts verified ones it did not know. */
+export async function refreshInstallations(core: HubCore): Promise<void> {
+  const client = await core.client(false);
+  const signer = await core.signer(false);
+  try {
+    core.hubInstallations = await client.listInstallations();
+    await adoptVerified(core, core.hubInstallations, signer.publicKey);
+  } catch (err) {
+    // Older hub without the route: the local records still work.
+    core.hubInstallations ??= [];
+    throw err;
+  } finally {
+    core.ports.changed();
+  }
+}
+
+/** The Agents tab: local records (verified) merged with what the hub lists (status, last activity). */
+export function installationViews(core: HubCore): InstallationView[] {
+  const views = new Map<string, InstallationView>();
+  for (const l of core.localInstallations.filter((i) => i.hub === core.hub)) {
+    views.set(l.installation_id, {
+      installation_id: l.installation_id,
+      agent_id: l.agent_id,
+      name: l.name,
+      fingerprint: fingerprint(decodePublicKey(l.signing_key, 'ed25519')),
+      granted_scopes: l.granted_scopes,
+      status: 'unknown',
+      last_activity: null,
+      verified: true,
+    });
+  }
+  for (const h of core.hubInstallations ?? []) {
+    const known = views.get(h.installation_id);
+    const lastActivity = h.last_activity ?? h.last_activity_at ?? null;
+    if (known) {
+      views.set(h.installation_id, { ...known, status: h.status ?? known.status, last_activity: lastActivity, granted_scopes: known.granted_scopes });
+    } else {
+      views.set(h.installation_id, {
+        installation_id: h.installation_id,
+        agent_id: h.agent_id ?? null,
+        name: h.name ?? h.agent_name ?? h.agent_id ?? 'Unknown agent',
+        fingerprint: null,
+        granted_scopes: h.granted_scopes ?? [],
+        status: h.status ?? 'unknown',
+        last_activity: lastActivity,
+        verified: false,
+      });
+    }
+  }
+  return [...views.values()];
+}
