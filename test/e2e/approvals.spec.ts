@@ -3,8 +3,7 @@ import path from 'node:path';
 import { AgentClient } from '../../lib/agent';
 import { utf8Decode } from '../../lib/bytes';
 import { test, expect } from './fixtures';
-import { addSecret, createVault } from './helpers';
-import { badgeText, startHub, stopHub } from './hub';
+import { badgeText, setUpVaultAndEnroll, startHub, stopHub } from './hub';
 
 const SECRET = { name: 'arxiv-key', value: 'arxiv-e2e-secret-5d1f9c', notes: 'papers only', tags: 'research' };
 // A manifest with markup: the claim screen must show it as text, never render it.
@@ -14,18 +13,7 @@ test('enrol, claim an agent, approve its secret request from the popup: the agen
   const hub = await startHub();
   try {
     const vault = await openVault();
-    await createVault(vault);
-    await addSecret(vault, SECRET);
-
-    // Settings: hub URL and enrolment, by their labels.
-    await vault.getByRole('tab', { name: 'Agents' }).click();
-    await vault.getByLabel('Hub URL').fill(hub.url);
-    await vault.getByRole('button', { name: 'Save hub URL' }).click();
-    await expect(vault.getByRole('status')).toContainText('Hub URL saved');
-    await vault.getByLabel('Enrollment code').fill(hub.enrollmentCode);
-    await vault.getByRole('button', { name: 'Enroll' }).click();
-    await expect(vault.getByText('Approving as')).toBeVisible();
-    const deviceFingerprint = (await vault.getByText('Approving as').locator('code').textContent())!.trim();
+    const deviceFingerprint = await setUpVaultAndEnroll(vault, hub, [SECRET]);
     expect(deviceFingerprint).toMatch(/^[0-9a-f]{8}(-[0-9a-f]{8}){3}$/);
 
     // An agent registers over HTTP with real signed requests (lib/agent).
