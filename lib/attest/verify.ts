@@ -1,0 +1,270 @@
+import { toHex } from '../bytes';
+import { checkCollateral, parseQeIdentity, parseTcbInfo, type QeIdentity, type TcbInfo } from './collateral';
+import { assembleVerification, emptyVerification } from './report';
+import {
+  loadTrustRoot,
+  parseAndCheckCrlHex,
+  requireNotRevoked,
+  verifyChain,
+  verifyCrl,
+  type TrustRoot,
+} from './chain';
+import { importRawXY, importSpki, verifyRaw } from './ecdsa';
+import { AttestError } from './errors';
+import { hexToBytesStrict, sha256 } from './hash';
+import { parsePckExtension } from './pck-extension';
+import { applyPolicy } from './policy';
+import { parseQuote, type ParsedQuote } from './quote';
+import { checkEnclaveAttributes, checkTdAttributes } from './td-attributes';
+import { convergeStatus, matchPlatformLevel, matchQeIdentity, matchTdxModule, unionAdvisories } from './tcb';
+import { resolveTrustAnchor } from './trust-anchor';
+import type { Collateral, QuoteVerification, TcbStatus, VerificationCheck, VerifyOptions } from './types';
+import type { ParsedCertificate, ParsedCrl } from './x509';
+
+/**
+ * Verifies an Intel DCAP quote (TDX v4/v5, SGX v3/v4) against collateral at time `now`, then applies our
+ * acceptance policy. Never throws for bad input: the answer says what failed. specs/tdx-verification.md §3.
+ */
+export async function verifyQuote(quote: Uint8Array, collateral: Collateral, options: VerifyOptions = {}): Promise<QuoteVerification> {
+  const now = options.now === undefined ? new Date() : new Date(options.now);
+  const checks = new CheckLog();
+  let parsed: ParsedQuote | null = null;
+  const result = emptyVerification(Number.isNaN(now.getTime()) ? new Date(0) : now);
+  try {
+    if (Number.isNaN(now.getTime())) throw new AttestError('verifier_failed', 'The verification time is not a valid date.');
+    parsed = await checks.run('quote', 'Quote parsed (format, version, Intel QE)', () => parseQuote(quote));
+    assembleVerification(result, parsed);
+    await verifyParsed(parsed, collateral, options, now, checks, result);
+  } catch (err) {
+    const error =
+      err instanceof AttestError
+        ? err
+        : new AttestError('verifier_failed', 'The verifier failed unexpectedly on this input.', { cause: err });
+    result.verified = false;
+    result.error = error.toJSON();
+  }
+  result.checks = checks.list;
+  return result;
+}
+
+class CheckLog {
+  readonly list: VerificationCheck[] = [];
+  async run<T>(id: string, label: string, fn: () => T | Promise<T>, detail?: (value: T) => string): Promise<T> {
+    try {
+      const value = await fn();
+      this.list.push({ id, label, ok: true, ...(detail ? { detail: detail(value) } : {}) });
+      return value;
+    } catch (err) {
+      const message = err instanceof AttestError ? err.message : 'unexpected error';
+      this.list.push({ id, label, ok: false, detail: message });
+      throw err;
+    }
+  }
+}
+
+async function verifyParsed(
+  quote: ParsedQuote,
+  collateralInput: Collateral,
+  options: VerifyOptions,
+  now: Date,
+  checks: CheckLog,
+  result: QuoteVerification,
+): Promise<void> {
+  const collateral = await checks.run('collateral', 'Collateral readable', () => checkCollateral(collateralInput));
+  const anchor = resolveTrustAnchor(options.testTrustAnchor);
+  result.testTrustAnchor = anchor.isTest;
+  const root = await checks.run('root', anchor.isTest ? 'Test root loaded (NOT Intel)' : "Intel SGX Root CA pinned", () =>
+    loadTrustRoot(anchor.rootDer, anchor.isTest, now),
+  );
+
+  const rootCrl = await checks.run('root-crl', 'Root CA CRL signed by the root and current', async () => {
+    const crl = parseAndCheckCrlHex(collateral.root_ca_crl, 'The root CA CRL');
+    await verifyCrl(crl, root.cert, now, 'The root CA CRL');
+    return crl;
+  });
+
+  const expectedTcbId = quote.teeType;
+  const tcbInfo = await checks.run('tcb-info', `TCB info signed by Intel, current, for ${quote.teeType}`, () =>
+    verifyTcbInfo(collateral, root, rootCrl, now, expectedTcbId),
+  );
+  const qeIdentity = await checks.run('qe-identity', 'QE identity signed by Intel, current, for this quote type', () =>
+    verifyQeIdentity(collateral, root, rootCrl, now, quote.teeType),
+  );
+  result.collateral = {
+    tcbInfoIssueDate: tcbInfo.issueDate.toISOString(),
+    tcbInfoNextUpdate: tcbInfo.nextUpdate.toISOString(),
+    qeIdentityIssueDate: qeIdentity.issueDate.toISOString(),
+    qeIdentityNextUpdate: qeIdentity.nextUpdate.toISOString(),
+    pckCrlThisUpdate: '',
+    pckCrlNextUpdate: '',
+    rootCrlThisUpdate: rootCrl.thisUpdate.toISOString(),
+    rootCrlNextUpdate: rootCrl.nextUpdate.toISOString(),
+    tcbEvaluationDataNumber: tcbInfo.tcbEvaluationDataNumber,
+  };
+
+  const [leaf, pckCa] = (await checks.run('pck-chain', "PCK certificate chain to Intel's root, dates checked", () =>
+    verifyChain(quote.pckChainPem, root, rootCrl, now, "the quote's PCK chain", 2),
+  )) as [ParsedCertificate, ParsedCertificate];
+  if (leaf.isCa) throw new AttestError('chain_invalid', 'The PCK leaf certificate is marked as a CA.');
+
+  const pckCrl = await checks.run('pck-crl', 'PCK CRL signed by the PCK CA, current, leaf not revoked', () =>
+    verifyPckCrl(collateral, leaf, pckCa, root, rootCrl, now),
+  );
+  result.collateral.pckCrlThisUpdate = pckCrl.thisUpdate.toISOString();
+  result.collateral.pckCrlNextUpdate = pckCrl.nextUpdate.toISOString();
+
+  if (!leaf.sgxExtension) throw new AttestError('certificate_malformed', 'The PCK certificate has no Intel SGX extension.');
+  const platform = parsePckExtension(leaf.sgxExtension);
+  result.fmspc = platform.fmspcHex;
+
+  await checks.run('qe-report', 'Quoting enclave report signed by the PCK key', async () => {
+    const key = await importSpki(leaf.spki, 'qe_report_signature_invalid', 'The PCK certificate');
+    if (!(await verifyRaw(key, quote.qeReportSignature, quote.qeReport.raw))) {
+      throw new AttestError('qe_report_signature_invalid', "The quoting enclave's report is not signed by the PCK certificate's key.");
+    }
+  });
+  await checks.run('qe-binding', 'Attestation key bound to the quoting enclave', async () => {
+    const digest = await sha256(quote.attestationKey, quote.qeAuthData);
+    const reportData = quote.qeReport.reportData;
+    const ok = digest.every((b, i) => reportData[i] === b) && reportData.subarray(32).every((b) => b === 0);
+    if (!ok) throw new AttestError('qe_report_binding_invalid', "The attestation key is not the one the quoting enclave vouched for.");
+  });
+  const qeLevel = await checks.run(
+    'qe-tcb',
+    "Quoting enclave matches Intel's QE identity",
+    () => matchQeIdentity(qeIdentity, quote.qeReport),
+    (l) => l.status,
+  );
+  await checks.run('quote-signature', 'Quote signed by the attestation key', async () => {
+    const key = await importRawXY(quote.attestationKey, 'quote_signature_invalid', 'The attestation key');
+    if (!(await verifyRaw(key, quote.quoteSignature, quote.signedRegion))) {
+      throw new AttestError('quote_signature_invalid', 'The quote signature does not verify: the report or header was changed.');
+    }
+  });
+
+  await checks.run('fmspc', 'Platform (FMSPC, PCE id) matches the TCB info', () => {
+    if (!platform.fmspc.every((b, i) => b === tcbInfo.fmspc[i])) {
+      throw new AttestError('fmspc_mismatch', `The platform FMSPC ${platform.fmspcHex} does not match the TCB info's ${toHex(tcbInfo.fmspc).toUpperCase()}.`);
+    }
+    if (!platform.pceId.every((b, i) => b === tcbInfo.pceId[i])) {
+      throw new AttestError('pceid_mismatch', `The PCE id ${toHex(platform.pceId)} does not match the TCB info's ${toHex(tcbInfo.pceId)}.`);
+    }
+  });
+  const platformLevel = await checks.run(
+    'tcb-level',
+    'Platform TCB level found',
+    () => matchPlatformLevel(tcbInfo, platform, quote.td),
+    (l) => l.status,
+  );
+  let status: TcbStatus = platformLevel.status;
+  const advisoryLists = [platformLevel.advisoryIds];
+  if (quote.td) {
+    const td = quote.td;
+    const module = await checks.run(
+      'tdx-module',
+      'TDX module identity matches',
+      () => matchTdxModule(tcbInfo, td),
+      (m) => `${m.identity.id}${m.level ? ` ${m.level.status}` : ''}`,
+    );
+    if (module.level) {
+      status = convergeStatus(status, module.level.status);
+      advisoryLists.push(module.level.advisoryIds);
+    }
+  }
+  status = convergeStatus(status, qeLevel.status);
+  advisoryLists.push(qeLevel.advisoryIds);
+  result.status = status;
+  result.advisoryIds = unionAdvisories(...advisoryLists);
+  if (status === 'Revoked') throw new AttestError('tcb_revoked', "Intel lists this platform's TCB as revoked.");
+
+  await checks.run('attributes', quote.td ? 'TD is not in debug mode; attributes allowed' : 'Enclave is not in debug mode', () =>
+    quote.td ? checkTdAttributes(quote.td, options.policy) : checkEnclaveAttributes(quote.enclave!),
+  );
+  result.valid = true;
+  await checks.run('policy', 'Acceptance policy', () => applyPolicy(status, result.advisoryIds, options.policy));
+
+  if (options.dstack) {
+    if (!quote.td) throw new AttestError('event_log_malformed', 'A dstack event log applies to TDX quotes only.');
+    const td = result.td!;
+    const input = options.dstack;
+    const { evaluateDstack } = await import('./dstack/index');
+    const outcome = await evaluateDstack(td, input);
+    result.dstack = outcome.identity;
+    checks.list.push({
+      id: 'dstack',
+      label: 'dstack event log replays and identity matches',
+      ok: outcome.error === null,
+      ...(outcome.error ? { detail: outcome.error.message } : {}),
+    });
+    if (outcome.error) throw outcome.error;
+  }
+  result.verified = true;
+}
+
+async function verifySignedJson(
+  text: string,
+  signatureHex: string,
+  chainPem: string,
+  root: TrustRoot,
+  rootCrl: ParsedCrl,
+  now: Date,
+  what: string,
+): Promise<void> {
+  const [signer] = await verifyChain(chainPem, root, rootCrl, now, `the ${what} issuer chain`, 1);
+  const signature = hexToBytesStrict(signatureHex, 64, `The ${what} signature`, 'collateral_malformed');
+  const key = await importSpki(signer!.spki, 'collateral_signature_invalid', `The ${what} signer`);
+  // The signature covers the exact bytes Intel served; re-serialized JSON would not verify.
+  if (!(await verifyRaw(key, signature, new TextEncoder().encode(text)))) {
+    throw new AttestError('collateral_signature_invalid', `The ${what} signature does not verify: the document was changed.`);
+  }
+}
+
+function checkDocumentDates(issue: Date, next: Date, now: Date, what: string): void {
+  const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z');
+  if (now < issue) throw new AttestError('collateral_not_yet_valid', `The ${what} is issued ${iso(issue)}, after the verification time ${iso(now)}.`);
+  if (now > next) throw new AttestError('collateral_expired', `The ${what} expired at ${iso(next)} (checked at ${iso(now)}).`);
+}
+
+async function verifyTcbInfo(c: Collateral, root: TrustRoot, rootCrl: ParsedCrl, now: Date, teeType: 'TDX' | 'SGX'): Promise<TcbInfo> {
+  await verifySignedJson(c.tcb_info, c.tcb_info_signature, c.tcb_info_issuer_chain, root, rootCrl, now, 'TCB info');
+  const info = parseTcbInfo(c.tcb_info);
+  if (info.id !== teeType) {
+    throw new AttestError('collateral_mismatch', `The TCB info is for ${info.id} but the quote is ${teeType}: wrong collateral type.`);
+  }
+  if (teeType === 'TDX' ? info.version < 3 : info.version < 2) {
+    throw new AttestError('collateral_mismatch', `TCB info version ${info.version} is too old for a ${teeType} quote.`);
+  }
+  checkDocumentDates(info.issueDate, info.nextUpdate, now, 'TCB info');
+  return info;
+}
+
+async function verifyQeIdentity(c: Collateral, root: TrustRoot, rootCrl: ParsedCrl, now: Date, teeType: 'TDX' | 'SGX'): Promise<QeIdentity> {
+  await verifySignedJson(c.qe_identity, c.qe_identity_signature, c.qe_identity_issuer_chain, root, rootCrl, now, 'QE identity');
+  const identity = parseQeIdentity(c.qe_identity);
+  const expected = teeType === 'TDX' ? 'TD_QE' : 'QE';
+  if (identity.id !== expected) {
+    throw new AttestError('collateral_mismatch', `The QE identity is "${identity.id}" but a ${teeType} quote needs "${expected}": wrong collateral type.`);
+  }
+  if (identity.version < 2) throw new AttestError('collateral_mismatch', `QE identity version ${identity.version} is not supported.`);
+  checkDocumentDates(identity.issueDate, identity.nextUpdate, now, 'QE identity');
+  return identity;
+}
+
+async function verifyPckCrl(
+  c: Collateral,
+  leaf: ParsedCertificate,
+  pckCa: ParsedCertificate,
+  root: TrustRoot,
+  rootCrl: ParsedCrl,
+  now: Date,
+): Promise<ParsedCrl> {
+  const crl = parseAndCheckCrlHex(c.pck_crl, 'The PCK CRL');
+  // The CRL must come from the CA that issued this leaf (Platform vs Processor), not just any Intel CA.
+  await verifyCrl(crl, pckCa, now, 'The PCK CRL');
+  const [crlIssuer] = await verifyChain(c.pck_crl_issuer_chain, root, rootCrl, now, 'the PCK CRL issuer chain', 1);
+  if (!crlIssuer!.spki.every((b, i) => b === pckCa.spki[i]) || crlIssuer!.spki.length !== pckCa.spki.length) {
+    throw new AttestError('crl_invalid', "The PCK CRL issuer chain does not name the CA that issued the quote's PCK certificate.");
+  }
+  requireNotRevoked(leaf, crl, 'The PCK certificate');
+  return crl;
+}
