@@ -12,6 +12,8 @@ export default defineConfig({
   // Relative asset URLs, so dist/web works from any path (and the KDF worker URL resolves next to its chunk).
   base: './',
   plugins: [preact()],
+  // Builds for users never honour a test trust anchor in the TDX verifier (lib/attest/trust-anchor.ts).
+  define: { __CLAWKEEP_TEST_ANCHORS__: 'false' },
   // The same aliases WXT gives the extension in .wxt/tsconfig.json, so shared code resolves the same way here.
   resolve: {
     alias: [

@@ -5,6 +5,8 @@ import { WxtVitest } from 'wxt/testing/vitest-plugin';
 // `// @vitest-environment node` (e.g. test/unit/cli/).
 export default defineConfig({
   plugins: [WxtVitest()],
+  // Unit tests may inject a test root into the TDX verifier (lib/attest/trust-anchor.ts); builds for users may not.
+  define: { __CLAWKEEP_TEST_ANCHORS__: 'true' },
   test: {
     environment: 'happy-dom',
     setupFiles: ['fake-indexeddb/auto'],

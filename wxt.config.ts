@@ -6,7 +6,11 @@ const EXTENSION_PAGES_CSP = "script-src 'self' 'wasm-unsafe-eval'; object-src 's
 
 export default defineConfig({
   imports: false,
-  vite: () => ({ plugins: [preact()] }),
+  vite: () => ({
+    plugins: [preact()],
+    // Builds for users never honour a test trust anchor in the TDX verifier (lib/attest/trust-anchor.ts).
+    define: { __CLAWKEEP_TEST_ANCHORS__: 'false' },
+  }),
   manifest: ({ browser, manifestVersion }) => ({
     name: 'Clawkeep',
     description: 'Approve what your AI agents do, keep their secrets encrypted, verify the TEEs they run in.',

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { DEFAULT_KDF, type KdfParams } from '../lib/crypto/kdf-params';
 import type { HubApi } from '../lib/hub-client/api';
 import type { VaultClient, VaultStatus } from '../lib/vault/client';
+import type { AttestRunner } from '../workers/attest-api';
 import { AutoLockSettings } from './auto-lock-settings';
 import { ChangePassphrase } from './change-passphrase';
 import { clearCopiedSecret } from './clipboard';
@@ -15,14 +16,16 @@ import { KdfSettings } from './kdf-settings';
 import { LockButton } from './lock-button';
 import { LockedScreens } from './locked-screens';
 import { Tabs, type TabDef } from './tabs';
+import { TeeCertificate } from './tee-certificate';
 import { useTouch } from './use-touch';
 import { useVaultStatus } from './use-vault-status';
 
-type TabId = 'items' | 'backup' | 'settings' | 'agents' | 'activity';
+type TabId = 'items' | 'backup' | 'settings' | 'tee' | 'agents' | 'activity';
 const TABS: TabDef<TabId>[] = [
   { id: 'items', label: 'Items' },
   { id: 'backup', label: 'Backup' },
   { id: 'settings', label: 'Settings' },
+  { id: 'tee', label: 'TEE certificate' },
 ];
 
 interface VaultAppProps {
@@ -33,9 +36,18 @@ interface VaultAppProps {
   defaultKdf?: KdfParams;
   /** The hub (extension only): adds the "Agents" tab. */
   hub?: HubApi;
+  /** Verifies TEE quotes for the "TEE certificate" tab; default: the page's attest worker. */
+  attest?: AttestRunner;
 }
 
-function UnlockedVault({ status, refresh, hub }: { status: VaultStatus; refresh: () => Promise<void>; hub?: HubApi }) {
+interface UnlockedVaultProps {
+  status: VaultStatus;
+  refresh: () => Promise<void>;
+  hub?: HubApi;
+  attest?: AttestRunner;
+}
+
+function UnlockedVault({ status, refresh, hub, attest }: UnlockedVaultProps) {
   const [tab, setTab] = useState<TabId>('items');
   const tabs = hub ? [...TABS, { id: 'agents' as const, label: 'Agents' }, { id: 'activity' as const, label: 'Activity' }] : TABS;
   return (
@@ -54,13 +66,14 @@ function UnlockedVault({ status, refresh, hub }: { status: VaultStatus; refresh:
           <ChangePassphrase kdf={status.kdf} />
         </div>
       ) : null}
+      {tab === 'tee' ? <TeeCertificate runner={attest} /> : null}
       {tab === 'agents' && hub ? <HubAgents hub={hub} /> : null}
       {tab === 'activity' && hub ? <HubActivity hub={hub} /> : null}
     </Tabs>
   );
 }
 
-function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub }: VaultAppProps) {
+function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub, attest }: VaultAppProps) {
   const { status, error, refresh } = useVaultStatus(client);
   const unlocked = status?.state === 'unlocked';
   useTouch(client, unlocked);
@@ -81,7 +94,7 @@ function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub
       </header>
       <main>
         {unlocked && status ? (
-          <UnlockedVault status={status} refresh={refresh} hub={hub} />
+          <UnlockedVault status={status} refresh={refresh} hub={hub} attest={attest} />
         ) : (
           <div class="narrow">
             <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} />

@@ -1,0 +1,62 @@
+import { expose } from 'comlink';
+import { parseCollateralJson } from '../lib/attest/collateral';
+import { evaluateDstack } from '../lib/attest/dstack/index';
+import { isAttestError } from '../lib/attest/errors';
+import { parseQuoteText } from '../lib/attest/quote-input';
+import type { Collateral, QuoteVerification, VerifyOptions } from '../lib/attest/types';
+import { verifyQuote } from '../lib/attest/verify';
+import { failedVerification, type AttestVerifyRequest, type AttestWorkerApi } from './attest-api';
+
+/**
+ * TDX/SGX quote verification runs here, never on the page: the UI only sees plain results. Every failure,
+ * expected or not, becomes `verified: false` + `{code, message}`, so bad input cannot kill the worker.
+ */
+
+function asFailure(err: unknown, now: VerifyOptions['now']): QuoteVerification {
+  if (isAttestError(err)) return failedVerification(err.toJSON(), now);
+  // Not ours: a bug. Keep the details in the worker's console, give the page a stable code.
+  console.error('attest worker:', err);
+  return failedVerification({ code: 'verifier_failed', message: 'The verifier failed unexpectedly on this input.' }, now);
+}
+
+/**
+ * The verifier reads the dstack identity only for quotes it accepts. A quote that is genuinely signed under Intel's
+ * root but rejected later (e.g. no TCB level for its firmware) still tells which app it measured, and the certificate
+ * shows that, marked as coming from a rejected quote. Forged or unsigned quotes get no identity.
+ */
+async function addIdentityOfRejectedQuote(result: QuoteVerification, options?: VerifyOptions): Promise<void> {
+  if (result.verified || result.dstack || !options?.dstack || !result.td || result.testTrustAnchor) return;
+  const signed = result.checks.some((c) => c.id === 'quote-signature' && c.ok);
+  if (!signed) return;
+  result.dstack = (await evaluateDstack(result.td, options.dstack)).identity;
+}
+
+async function verify(quote: Uint8Array, collateral: Collateral, options?: VerifyOptions): Promise<QuoteVerification> {
+  try {
+    const result = await verifyQuote(quote, collateral, options);
+    await addIdentityOfRejectedQuote(result, options);
+    return result;
+  } catch (err) {
+    return asFailure(err, options?.now);
+  }
+}
+
+export const attestWorkerApi: AttestWorkerApi = {
+  verify,
+  async verifyInput(request: AttestVerifyRequest): Promise<QuoteVerification> {
+    const now = request?.options?.now;
+    let quote: Uint8Array;
+    let collateral: Collateral;
+    try {
+      quote = parseQuoteText(request.quote);
+      collateral = typeof request.collateral === 'string' ? parseCollateralJson(request.collateral) : request.collateral;
+    } catch (err) {
+      return asFailure(err, now);
+    }
+    return verify(quote, collateral, request.options);
+  },
+};
+
+// Only inside a real worker: unit tests import `attestWorkerApi` directly and must not start listening.
+const scope = globalThis as { WorkerGlobalScope?: new () => unknown };
+if (typeof scope.WorkerGlobalScope === 'function' && globalThis instanceof scope.WorkerGlobalScope) expose(attestWorkerApi);
