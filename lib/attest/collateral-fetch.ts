@@ -17,18 +17,14 @@ import {
 } from './pccs-endpoints';
 import { CollateralFetchError, pccsGet, type PccsHttpOptions } from './pccs-http';
 import { crlHexFromBody, parseSignedJsonBody, readIssuerChainHeader } from './pccs-response';
+import type { CollateralNeeds } from './collateral-needs';
 import type { Collateral, TeeType } from './types';
 
 export { CollateralFetchError } from './pccs-http';
 export { INTEL_PCS_URL, INTEL_ROOT_CA_CRL_URL, PHALA_PCCS_URL } from './pccs-endpoints';
 
-/** What a quote needs fetched: its TEE type, its platform's FMSPC, and the CA that issued its PCK certificate. */
-export interface CollateralNeeds {
-  teeType: TeeType;
-  /** 12 hex digits (either case). */
-  fmspc: string;
-  pckCa: PckCa;
-}
+// What a quote needs fetched (TEE type, FMSPC, issuing PCK CA) is read from the quote by collateral-needs.ts.
+export type { CollateralNeeds };
 
 export interface FetchCollateralOptions {
   /** PCCS or PCS base URL, e.g. INTEL_PCS_URL, PHALA_PCCS_URL; https (http only for loopback). */

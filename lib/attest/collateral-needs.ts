@@ -8,7 +8,7 @@ import { parseCertificate } from './x509';
 /** What to ask a PCCS for to verify this quote: TEE flavour, FMSPC and which PCK CA's CRL. */
 export interface CollateralNeeds {
   teeType: TeeType;
-  /** 12 upper-case hex digits. */
+  /** 12 hex digits (collateralNeeds gives upper case; fetchers accept either). */
   fmspc: string;
   pckCa: 'platform' | 'processor';
 }

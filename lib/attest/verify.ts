@@ -9,6 +9,7 @@ import {
   verifyCrl,
   type TrustRoot,
 } from './chain';
+import { evaluateDstack } from './dstack/index';
 import { importRawXY, importSpki, verifyRaw } from './ecdsa';
 import { AttestError } from './errors';
 import { hexToBytesStrict, sha256 } from './hash';
@@ -187,7 +188,6 @@ async function verifyParsed(
     if (!quote.td) throw new AttestError('event_log_malformed', 'A dstack event log applies to TDX quotes only.');
     const td = result.td!;
     const input = options.dstack;
-    const { evaluateDstack } = await import('./dstack/index');
     const outcome = await evaluateDstack(td, input);
     result.dstack = outcome.identity;
     checks.list.push({

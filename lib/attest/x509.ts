@@ -79,6 +79,20 @@ function requireSingleElement(der: Uint8Array, code: AttestErrorCode, what: stri
   if (node.tag !== 0x30 || node.end !== der.length) throw new AttestError(code, `${what} is not one DER SEQUENCE.`);
 }
 
+/**
+ * The parser is lenient (it skips what it does not expect), and bytes outside the signed part are not covered by
+ * any signature. Re-encoding and comparing makes the accepted input exactly the DER we understood.
+ */
+function requireCanonical(der: Uint8Array, parsed: object, code: AttestErrorCode, what: string): void {
+  let again: Uint8Array;
+  try {
+    again = bytes(AsnConvert.serialize(parsed));
+  } catch {
+    throw new AttestError(code, `${what} could not be re-encoded.`);
+  }
+  if (!equalBytes(again, der)) throw new AttestError(code, `${what} is not in canonical DER.`);
+}
+
 function requireEcdsaSha256(oid: string, code: AttestErrorCode, what: string): void {
   if (oid !== OID_ECDSA_WITH_SHA256) throw new AttestError(code, `${what} is not signed with ECDSA-SHA256 (${oid}).`);
 }
@@ -107,6 +121,7 @@ function parseCertificateUncached(der: Uint8Array, what: string): ParsedCertific
   } catch {
     throw new AttestError('certificate_malformed', `${what} is not a valid X.509 certificate.`);
   }
+  requireCanonical(der, cert, 'certificate_malformed', what);
   try {
     const tbs = cert.tbsCertificate;
     if (tbs.version !== 2) throw new AttestError('certificate_malformed', `${what} is not an X.509 v3 certificate.`);
@@ -165,6 +180,7 @@ function parseCrlUncached(der: Uint8Array, what: string): ParsedCrl {
   } catch {
     throw new AttestError('crl_malformed', `${what} is not a valid DER CRL.`);
   }
+  requireCanonical(der, crl, 'crl_malformed', what);
   try {
     const tbs = crl.tbsCertList;
     requireEcdsaSha256(crl.signatureAlgorithm.algorithm, 'crl_malformed', what);
