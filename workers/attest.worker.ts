@@ -1,6 +1,5 @@
 import { expose } from 'comlink';
 import { parseCollateralJson } from '../lib/attest/collateral';
-import { evaluateDstack } from '../lib/attest/dstack/index';
 import { isAttestError } from '../lib/attest/errors';
 import { parseQuoteText } from '../lib/attest/quote-input';
 import type { Collateral, QuoteVerification, VerifyOptions } from '../lib/attest/types';
@@ -19,23 +18,9 @@ function asFailure(err: unknown, now: VerifyOptions['now']): QuoteVerification {
   return failedVerification({ code: 'verifier_failed', message: 'The verifier failed unexpectedly on this input.' }, now);
 }
 
-/**
- * The verifier reads the dstack identity only for quotes it accepts. A quote that is genuinely signed under Intel's
- * root but rejected later (e.g. no TCB level for its firmware) still tells which app it measured, and the certificate
- * shows that, marked as coming from a rejected quote. Forged or unsigned quotes get no identity.
- */
-async function addIdentityOfRejectedQuote(result: QuoteVerification, options?: VerifyOptions): Promise<void> {
-  if (result.verified || result.dstack || !options?.dstack || !result.td || result.testTrustAnchor) return;
-  const signed = result.checks.some((c) => c.id === 'quote-signature' && c.ok);
-  if (!signed) return;
-  result.dstack = (await evaluateDstack(result.td, options.dstack)).identity;
-}
-
 async function verify(quote: Uint8Array, collateral: Collateral, options?: VerifyOptions): Promise<QuoteVerification> {
   try {
-    const result = await verifyQuote(quote, collateral, options);
-    await addIdentityOfRejectedQuote(result, options);
-    return result;
+    return await verifyQuote(quote, collateral, options);
   } catch (err) {
     return asFailure(err, options?.now);
   }

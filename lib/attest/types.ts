@@ -205,6 +205,6 @@ export interface DstackIdentity {
   mrConfigIdForm: string;
   /** Runtime (IMR3) event names in log order, up to and including system-ready. */
   bootEvents: string[];
-  /** Which policy fields were checked and matched. */
+  /** Each step of the identity check (event log, replay, boot identity, MRCONFIGID) and each policy field. */
   policyChecks: VerificationCheck[];
 }

@@ -43,6 +43,10 @@ export async function verifyQuote(quote: Uint8Array, collateral: Collateral, opt
         : new AttestError('verifier_failed', 'The verifier failed unexpectedly on this input.', { cause: err });
     result.verified = false;
     result.error = error.toJSON();
+    // Only a quote genuinely signed under the trusted root (rejected later, e.g. no TCB level) says which app it
+    // measured; a forged or unsigned quote gets no identity at all.
+    const signed = checks.list.some((c) => c.id === 'quote-signature' && c.ok);
+    if (signed && options.dstack && result.td && !result.dstack) await readDstackIdentity(result, options);
   }
   result.checks = checks.list;
   return result;
@@ -185,20 +189,32 @@ async function verifyParsed(
   await checks.run('policy', 'Acceptance policy', () => applyPolicy(status, result.advisoryIds, options.policy));
 
   if (options.dstack) {
-    if (!quote.td) throw new AttestError('event_log_malformed', 'A dstack event log applies to TDX quotes only.');
-    const td = result.td!;
-    const input = options.dstack;
-    const outcome = await evaluateDstack(td, input);
-    result.dstack = outcome.identity;
+    const outcome = await readDstackIdentity(result, options);
     checks.list.push({
       id: 'dstack',
-      label: 'dstack event log replays and identity matches',
+      label: 'dstack event log replays and the app identity matches',
       ok: outcome.error === null,
       ...(outcome.error ? { detail: outcome.error.message } : {}),
     });
     if (outcome.error) throw outcome.error;
   }
   result.verified = true;
+}
+
+/**
+ * The dstack identity of the TD report. After a failed verification of a signed quote it is still read for
+ * display (the UI marks it unverified); it never turns a failed quote into a verified one.
+ */
+async function readDstackIdentity(result: QuoteVerification, options: VerifyOptions): Promise<{ error: AttestError | null }> {
+  if (!options.dstack) return { error: null };
+  if (!result.td) return { error: new AttestError('event_log_malformed', 'A dstack event log applies to TDX quotes only.') };
+  try {
+    const outcome = await evaluateDstack(result.td, options.dstack);
+    result.dstack = outcome.identity;
+    return { error: outcome.error };
+  } catch (err) {
+    return { error: err instanceof AttestError ? err : new AttestError('event_log_malformed', 'The event log could not be read.') };
+  }
 }
 
 async function verifySignedJson(
