@@ -32,6 +32,9 @@ export const attestWorkerApi: AttestWorkerApi = {
     const now = request?.options?.now;
     let quote: Uint8Array;
     let collateral: Collateral;
+    if (!request || typeof request !== 'object') {
+      return failedVerification({ code: 'quote_malformed', message: 'Nothing to verify: no quote was given.' }, now);
+    }
     try {
       quote = parseQuoteText(request.quote);
       collateral = typeof request.collateral === 'string' ? parseCollateralJson(request.collateral) : request.collateral;
