@@ -18,6 +18,9 @@ export default defineConfig({
     permissions: ['storage', 'alarms', 'notifications'],
     // A local approvals hub (clawkeep hub listens on loopback): the background fetches it without CORS.
     host_permissions: ['http://127.0.0.1/*', 'http://localhost/*'],
+    // A PCCS for TDX collateral (Phala's, Intel's PCS, or the user's own): requested for that one origin when the
+    // user chooses "Fetch from a PCCS", never at install time.
+    ...(manifestVersion === 3 ? { optional_host_permissions: ['https://*/*'] } : { optional_permissions: ['https://*/*'] }),
     action: { default_title: 'Clawkeep' },
     content_security_policy:
       manifestVersion === 3 ? { extension_pages: EXTENSION_PAGES_CSP } : EXTENSION_PAGES_CSP,

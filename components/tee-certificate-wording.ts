@@ -74,7 +74,7 @@ export function verdictLine(v: QuoteVerification): string {
  */
 export function isUnreadableInput(v: QuoteVerification): boolean {
   if (!v.error || v.teeType !== null) return false;
-  return ['quote_malformed', 'quote_unsupported', 'collateral_malformed', 'event_log_malformed', 'verifier_failed', 'verifier_timeout'].includes(
+  return ['quote_malformed', 'quote_unsupported', 'collateral_malformed', 'collateral_fetch_failed', 'event_log_malformed', 'verifier_failed', 'verifier_timeout'].includes(
     v.error.code,
   );
 }

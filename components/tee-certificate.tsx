@@ -1,6 +1,7 @@
 import { useId, useState } from 'preact/hooks';
 import type { QuoteVerification, VerifyOptions } from '../lib/attest/types';
-import type { AttestRunner } from '../workers/attest-api';
+import { INTEL_PCS_URL, PHALA_PCCS_URL } from '../lib/attest/pccs-endpoints';
+import type { AttestRunner, AttestVerifyRequest } from '../workers/attest-api';
 import { sharedAttestRunner } from '../workers/attest-runner';
 import { ErrorAlert } from './alert';
 import { TextArea } from './field';
@@ -40,16 +41,30 @@ function FileInput({ label, accept, onFile, disabled }: { label: string; accept?
 interface TeeCertificateProps {
   /** Runs the verification in the attest worker; tests may pass another runner. */
   runner?: AttestRunner;
+  /**
+   * Asks the browser for access to a PCCS origin before fetching from it (the extension's optional host
+   * permissions). Resolves false when the user declines. Absent: fetch directly (web vault, loopback).
+   */
+  requestHostAccess?: (url: string) => Promise<boolean>;
 }
+
+type CollateralSource = 'provided' | 'pccs';
+const PCCS_PRESETS = [
+  { label: 'Phala PCCS', url: PHALA_PCCS_URL },
+  { label: 'Intel PCS', url: INTEL_PCS_URL },
+];
 
 /**
  * "TEE certificate" tab: paste or upload a TDX/SGX quote and its collateral, and read the verdict. The page never
  * verifies: it hands the raw inputs to the attest worker (parsing included) and renders the plain result.
  */
-export function TeeCertificate({ runner }: TeeCertificateProps) {
+export function TeeCertificate({ runner, requestHostAccess }: TeeCertificateProps) {
   const [quoteHex, setQuoteHex] = useState('');
   const [quoteFile, setQuoteFile] = useState<LoadedQuoteFile | null>(null);
   const [collateral, setCollateral] = useState('');
+  const [source, setSource] = useState<CollateralSource>('provided');
+  const [pccsUrl, setPccsUrl] = useState(PHALA_PCCS_URL);
+  const pccsId = useId();
   const [time, setTime] = useState('');
   const [eventLog, setEventLog] = useState('');
   const [busy, setBusy] = useState(false);
@@ -77,7 +92,18 @@ export function TeeCertificate({ runner }: TeeCertificateProps) {
     setError(null);
     const quote = quoteFile?.bytes ?? quoteHex.trim();
     if (!quote.length) return setError('Paste the quote as hex, or choose a quote file.');
-    if (!collateral.trim()) return setError('Paste the collateral JSON, or choose a collateral file.');
+    let collateralInput: AttestVerifyRequest['collateral'];
+    if (source === 'pccs') {
+      const url = pccsUrl.trim();
+      if (!url) return setError('Enter the PCCS URL to fetch the collateral from.');
+      if (requestHostAccess && !(await requestHostAccess(url))) {
+        return setError(`Clawkeep needs permission to contact ${url} to fetch the collateral. Allow it, or paste the collateral instead.`);
+      }
+      collateralInput = { pccsUrl: url };
+    } else {
+      if (!collateral.trim()) return setError('Paste the collateral JSON, or choose a collateral file.');
+      collateralInput = collateral;
+    }
     let now: Date;
     if (time.trim()) {
       const parsed = parseUtcInput(time);
@@ -91,7 +117,7 @@ export function TeeCertificate({ runner }: TeeCertificateProps) {
 
     setBusy(true);
     try {
-      const verification = await (runner ?? sharedAttestRunner()).verify({ quote, collateral, options });
+      const verification = await (runner ?? sharedAttestRunner()).verify({ quote, collateral: collateralInput, options });
       if (verification.error && isUnreadableInput(verification)) {
         setResult(null);
         setError(`Cannot verify: ${reasonInWords(verification.error)}. ${verification.error.message}`);
@@ -127,8 +153,46 @@ export function TeeCertificate({ runner }: TeeCertificateProps) {
             </button>
           </div>
         ) : null}
-        <TextArea label="Collateral (JSON)" value={collateral} onInput={setCollateral} rows={4} mono />
-        <FileInput label="Collateral file" accept=".json,application/json" onFile={(f) => void loadCollateralFile(f)} disabled={busy} />
+        <fieldset class="stack">
+          <legend>Collateral</legend>
+          <label>
+            <input type="radio" name="collateral-source" checked={source === 'provided'} onChange={() => setSource('provided')} />{' '}
+            Paste or upload
+          </label>
+          <label>
+            <input type="radio" name="collateral-source" checked={source === 'pccs'} onChange={() => setSource('pccs')} />{' '}
+            Fetch from a PCCS
+          </label>
+        </fieldset>
+        {source === 'provided' ? (
+          <>
+            <TextArea label="Collateral (JSON)" value={collateral} onInput={setCollateral} rows={4} mono />
+            <FileInput label="Collateral file" accept=".json,application/json" onFile={(f) => void loadCollateralFile(f)} disabled={busy} />
+          </>
+        ) : (
+          <div class="field">
+            <label for={pccsId}>PCCS URL</label>
+            <input
+              id={pccsId}
+              type="url"
+              value={pccsUrl}
+              onInput={(e) => setPccsUrl(e.currentTarget.value)}
+              aria-describedby={`${pccsId}-hint`}
+              class="mono"
+            />
+            <div class="actions small-text">
+              {PCCS_PRESETS.map((p) => (
+                <button type="button" key={p.url} onClick={() => setPccsUrl(p.url)}>
+                  {p.label}
+                </button>
+              ))}
+            </div>
+            <div class="hint" id={`${pccsId}-hint`}>
+              Intel's signed TCB info, QE identity and CRLs for this quote's platform are fetched in the worker and
+              cached on this device until they expire. They are checked like pasted collateral.
+            </div>
+          </div>
+        )}
         <div class="field">
           <label for={timeId}>Verification time</label>
           <input

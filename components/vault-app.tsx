@@ -38,6 +38,8 @@ interface VaultAppProps {
   hub?: HubApi;
   /** Verifies TEE quotes for the "TEE certificate" tab; default: the page's attest worker. */
   attest?: AttestRunner;
+  /** Extension only: asks for the optional host permission of a PCCS before collateral is fetched from it. */
+  requestHostAccess?: (url: string) => Promise<boolean>;
 }
 
 interface UnlockedVaultProps {
@@ -45,9 +47,10 @@ interface UnlockedVaultProps {
   refresh: () => Promise<void>;
   hub?: HubApi;
   attest?: AttestRunner;
+  requestHostAccess?: (url: string) => Promise<boolean>;
 }
 
-function UnlockedVault({ status, refresh, hub, attest }: UnlockedVaultProps) {
+function UnlockedVault({ status, refresh, hub, attest, requestHostAccess }: UnlockedVaultProps) {
   const [tab, setTab] = useState<TabId>('items');
   const tabs = hub ? [...TABS, { id: 'agents' as const, label: 'Agents' }, { id: 'activity' as const, label: 'Activity' }] : TABS;
   return (
@@ -66,14 +69,14 @@ function UnlockedVault({ status, refresh, hub, attest }: UnlockedVaultProps) {
           <ChangePassphrase kdf={status.kdf} />
         </div>
       ) : null}
-      {tab === 'tee' ? <TeeCertificate runner={attest} /> : null}
+      {tab === 'tee' ? <TeeCertificate runner={attest} requestHostAccess={requestHostAccess} /> : null}
       {tab === 'agents' && hub ? <HubAgents hub={hub} /> : null}
       {tab === 'activity' && hub ? <HubActivity hub={hub} /> : null}
     </Tabs>
   );
 }
 
-function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub, attest }: VaultAppProps) {
+function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub, attest, requestHostAccess }: VaultAppProps) {
   const { status, error, refresh } = useVaultStatus(client);
   const unlocked = status?.state === 'unlocked';
   useTouch(client, unlocked);
@@ -94,7 +97,7 @@ function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub
       </header>
       <main>
         {unlocked && status ? (
-          <UnlockedVault status={status} refresh={refresh} hub={hub} attest={attest} />
+          <UnlockedVault status={status} refresh={refresh} hub={hub} attest={attest} requestHostAccess={requestHostAccess} />
         ) : (
           <div class="narrow">
             <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} />

@@ -11,10 +11,20 @@ import type { Collateral, QuoteVerification, VerifyOptions } from '../lib/attest
 export interface AttestVerifyRequest {
   /** Quote bytes (a binary quote or the bytes of a hex text file) or pasted hex text. */
   quote: Uint8Array | string;
-  /** Collateral JSON text (dcap-qvl `QuoteCollateralV3` form) or the parsed object. */
-  collateral: string | Collateral;
+  /**
+   * Collateral JSON text (dcap-qvl `QuoteCollateralV3` form), the parsed object, or a PCCS to fetch it from (the
+   * worker reads FMSPC and CA from the quote, and caches the answer in IndexedDB until it expires).
+   */
+  collateral: string | Collateral | CollateralFromPccs;
   options?: VerifyOptions;
 }
+
+export interface CollateralFromPccs {
+  pccsUrl: string;
+}
+
+export const isCollateralFromPccs = (c: AttestVerifyRequest['collateral']): c is CollateralFromPccs =>
+  typeof c === 'object' && c !== null && typeof (c as Partial<CollateralFromPccs>).pccsUrl === 'string';
 
 /** Exposed by the worker. Never rejects for bad input: failures come back as `verified: false` + `error`. */
 export interface AttestWorkerApi {

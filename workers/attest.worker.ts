@@ -4,7 +4,9 @@ import { isAttestError } from '../lib/attest/errors';
 import { parseQuoteText } from '../lib/attest/quote-input';
 import type { Collateral, QuoteVerification, VerifyOptions } from '../lib/attest/types';
 import { verifyQuote } from '../lib/attest/verify';
-import { failedVerification, type AttestVerifyRequest, type AttestWorkerApi } from './attest-api';
+import { defaultCollateralCache, getCollateral } from '../lib/attest/collateral-cache';
+import { collateralNeeds } from '../lib/attest/collateral-needs';
+import { failedVerification, isCollateralFromPccs, type AttestVerifyRequest, type AttestWorkerApi } from './attest-api';
 
 /**
  * TDX/SGX quote verification runs here, never on the page: the UI only sees plain results. Every failure,
@@ -26,6 +28,15 @@ async function verify(quote: Uint8Array, collateral: Collateral, options?: Verif
   }
 }
 
+/** Fetches (or reads from the cache) the collateral this quote needs; fresh relative to the verification time. */
+async function collateralFromPccs(quote: Uint8Array, pccsUrl: string, now: VerifyOptions['now']): Promise<Collateral> {
+  return getCollateral(collateralNeeds(quote), {
+    pccsUrl,
+    cache: defaultCollateralCache(),
+    ...(now === undefined ? {} : { now: new Date(now).getTime() }),
+  });
+}
+
 export const attestWorkerApi: AttestWorkerApi = {
   verify,
   async verifyInput(request: AttestVerifyRequest): Promise<QuoteVerification> {
@@ -37,7 +48,11 @@ export const attestWorkerApi: AttestWorkerApi = {
     }
     try {
       quote = parseQuoteText(request.quote);
-      collateral = typeof request.collateral === 'string' ? parseCollateralJson(request.collateral) : request.collateral;
+      collateral = isCollateralFromPccs(request.collateral)
+        ? await collateralFromPccs(quote, request.collateral.pccsUrl, now)
+        : typeof request.collateral === 'string'
+          ? parseCollateralJson(request.collateral)
+          : request.collateral;
     } catch (err) {
       return asFailure(err, now);
     }

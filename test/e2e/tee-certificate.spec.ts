@@ -6,6 +6,7 @@ import { INTEL_SGX_ROOT_CA_DER_BASE64 } from '../../lib/attest/intel-root';
 import { EXTENSION_DIR, expect, test } from './fixtures';
 import { createVault } from './helpers';
 import { selfSignedTestRootDer } from './tee-certificate-test-root';
+import { loadCollateralFixtures, PccsSimulator } from '../sim/pccs-simulator';
 
 // Real quotes and Intel-signed collateral (read-only, see ../shared/fixtures/tdx/README.md).
 const TDX = fileURLToPath(new URL('../../../shared/fixtures/tdx/', import.meta.url));
@@ -271,5 +272,43 @@ test('the production extension build refuses a test trust anchor (test_anchor_fo
     expect(result.verified).toBe(false);
     expect(result.testTrustAnchor).toBe(false);
     expect(result.error?.code).toBe('test_anchor_forbidden');
+  }
+});
+
+test('"Fetch from a PCCS": the worker fetches the collateral from a PCCS (simulator), verifies, and reuses it from its cache', async ({ openVault }) => {
+  const sim = await PccsSimulator.start();
+  try {
+    const fixtures = await loadCollateralFixtures();
+    sim.publish(fixtures.find((f) => f.name === 'tdx-b0c06f-2025-06-19.json')!.collateral);
+    const page = await openTeeTab(openVault);
+    await page.getByLabel('Quote (hex)').fill(hexOf(UPTODATE_QUOTE));
+    await page.getByLabel('Fetch from a PCCS').check();
+    await expect(page.getByLabel('Collateral (JSON)')).toHaveCount(0);
+    await page.getByLabel('PCCS URL').fill(sim.url);
+    await page.getByLabel('Verification time').fill(IN_WINDOW);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expect(verdict(page)).toHaveText('Verified: genuine Intel TDX');
+    await expect(row(page, 'TCB status')).toContainText('UpToDate');
+    // TCB info for the quote's own FMSPC, the TDX QE identity, the Platform CA's CRL (read from the PCK leaf).
+    expect(sim.requests.some((r) => r.startsWith('/tdx/certification/v4/tcb?fmspc=B0C06F000000'))).toBe(true);
+    expect(sim.requests.some((r) => r.startsWith('/tdx/certification/v4/qe/identity'))).toBe(true);
+    expect(sim.requests.some((r) => /\/pckcrl\?ca=platform/.test(r))).toBe(true);
+    const fetched = sim.requests.length;
+
+    // Still fresh at the second verification time: answered from IndexedDB, no request.
+    await page.getByLabel('Verification time').fill('2025-07-02T00:00');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expect(row(page, 'Checked')).toContainText('2025-07-02 00:00:00 UTC');
+    await expect(verdict(page)).toHaveText('Verified: genuine Intel TDX');
+    expect(sim.requests.length).toBe(fetched);
+
+    // A PCCS that fails: a clear message, nothing verified.
+    sim.failNext('*', { kind: 'status', status: 500 }, 10);
+    await page.getByLabel('Verification time').fill('2025-07-20T00:00'); // past the cached collateral's expiry
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expect(page.getByRole('alert')).toContainText(/collateral|PCCS/i);
+    await expect(page.getByText('Verified: genuine Intel TDX')).toHaveCount(0);
+  } finally {
+    await sim.close();
   }
 });
