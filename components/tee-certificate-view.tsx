@@ -70,6 +70,15 @@ function CodeRow({ v }: { v: QuoteVerification }) {
           <span>
             OS image {d.osImageHash ? <Hex value={d.osImageHash} /> : <span class="muted">not in the event log</span>}
           </span>
+          {d.policyChecks
+            .filter((c) => c.id === 'dstack.policy.compose-hash' || c.id === 'dstack.policy.app-id')
+            .map((c) => (
+              <span key={c.id} class={c.ok ? 'small-text tee-yes' : 'small-text tee-no'}>
+                {c.ok ? '✓ ' : '✗ '}
+                {c.id === 'dstack.policy.compose-hash' ? 'Compose hash' : 'App id'}
+                {c.ok ? ' is the one you expected.' : ` is not the one you expected${c.detail ? `: ${c.detail}` : '.'}`}
+              </span>
+            ))}
           <span class={d.replayed ? 'small-text' : 'small-text tee-no'}>
             {d.replayed ? 'The event log replays to the quote’s RTMRs.' : 'The event log does NOT match the quote’s RTMRs.'}
           </span>

@@ -4,7 +4,7 @@ import { INTEL_PCS_URL, PHALA_PCCS_URL } from '../lib/attest/pccs-endpoints';
 import type { AttestRunner, AttestVerifyRequest } from '../workers/attest-api';
 import { sharedAttestRunner } from '../workers/attest-runner';
 import { ErrorAlert } from './alert';
-import { TextArea } from './field';
+import { Field, TextArea } from './field';
 import { TeeCertificateView } from './tee-certificate-view';
 import { isUnreadableInput, parseUtcInput, reasonInWords } from './tee-certificate-wording';
 
@@ -67,6 +67,8 @@ export function TeeCertificate({ runner, requestHostAccess }: TeeCertificateProp
   const pccsId = useId();
   const [time, setTime] = useState('');
   const [eventLog, setEventLog] = useState('');
+  const [expectedCompose, setExpectedCompose] = useState('');
+  const [expectedAppId, setExpectedAppId] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<QuoteVerification | null>(null);
@@ -113,7 +115,19 @@ export function TeeCertificate({ runner, requestHostAccess }: TeeCertificateProp
       now = new Date();
     }
     const options: VerifyOptions = { now };
-    if (eventLog.trim()) options.dstack = { eventLog: eventLog.trim() };
+    const composeHash = expectedCompose.trim().replace(/^0x/i, '');
+    const appId = expectedAppId.trim().replace(/^0x/i, '');
+    if ((composeHash || appId) && !eventLog.trim()) {
+      return setError('Checking an expected compose hash or app id needs the dstack event log.');
+    }
+    if (composeHash && !/^[0-9a-fA-F]{64}$/.test(composeHash)) return setError('The expected compose hash must be 64 hex digits (SHA-256).');
+    if (appId && !/^[0-9a-fA-F]{40}$/.test(appId)) return setError('The expected app id must be 40 hex digits.');
+    if (eventLog.trim()) {
+      options.dstack = {
+        eventLog: eventLog.trim(),
+        policy: { ...(composeHash ? { composeHash } : {}), ...(appId ? { appId } : {}) },
+      };
+    }
 
     setBusy(true);
     try {
@@ -215,6 +229,10 @@ export function TeeCertificate({ runner, requestHostAccess }: TeeCertificateProp
           mono
           hint="Optional: dstack's event_log, to show which app and OS image run inside."
         />
+        <div class="grid-2">
+          <Field label="Expected compose hash" value={expectedCompose} onInput={setExpectedCompose} hint="Optional: SHA-256 of the app-compose.json you deployed." />
+          <Field label="Expected app id" value={expectedAppId} onInput={setExpectedAppId} hint="Optional." />
+        </div>
         <ErrorAlert message={error} />
         <div class="actions">
           <button type="submit" class="primary" disabled={busy}>

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -174,6 +175,25 @@ test('dstack sim-2025: hex quote file + event log shows compose hash, app id and
   await page.getByText('Details', { exact: true }).click();
   await expect(page.locator('.tee-fields')).toContainText('59df8036b824b0aac54f8998b9e1fb2a0cfc5d3a');
   await expect(page.locator('.tee-fields')).toContainText('kms');
+
+  // Expected values: the compose file shipped next to the simulator is NOT what it measured (README), the app id is.
+  const notMeasured = createHash('sha256').update(readFileSync(fixture('dstack/sim-2025/app-compose.NOT-MEASURED.json'))).digest('hex');
+  await page.getByLabel('Expected compose hash').fill(notMeasured);
+  await page.getByLabel('Expected app id').fill('ea549f02e1a25fabd1cb788380e033ec5461b2ff');
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(code).toContainText('✗ Compose hash is not the one you expected');
+  await expect(code).toContainText(`expected ${notMeasured.slice(0, 8)}`);
+  await expect(code).toContainText('✓ App id is the one you expected.');
+  await page.getByLabel('Expected compose hash').fill('ea549f02e1a25fabd1cb788380e033ec5461b2ffe4328d753642cf035452e48b');
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(code).toContainText('✓ Compose hash is the one you expected.');
+  // Still not verified: an identity read from a rejected quote is shown, never trusted.
+  await expect(verdict(page)).toContainText('Not verified');
+  await expect(code).toContainText('Read from a quote that was not verified');
+
+  await page.getByLabel('Expected compose hash').fill('abc');
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByRole('alert')).toContainText('64 hex digits');
 });
 
 test('garbage input: a clear alert, no certificate, and the page and worker keep working', async ({ openVault }) => {
