@@ -119,6 +119,30 @@ await section('hub throughput: POST /v1/intents', async () => {
   });
 });
 
+// (f) TDX quote verification (case tdx-v4-uptodate): ours in Node and in a Chromium worker vs @phala/dcap-qvl 0.3.9
+// (its Node-crypto path, and its pure-JS path: forced in Node and bundled into a Chromium worker), same run.
+await section('TDX quote verification', async () => {
+  const { benchAttestVerify } = await import('../bench/attest-verify.mjs');
+  const r = await benchAttestVerify({ chromiumPath, runs: Number(process.env.BENCH_ATTEST_RUNS ?? 50) });
+  results.attestVerify = r;
+  const ms = (x) => `${x.toFixed(1)} ms`;
+  const x = (v) => `${v.toFixed(2)}x`;
+  const { node, browser, ratios } = r;
+  console.log(`case ${r.case}, medians of ${r.runs} warm verifications (each side answered UpToDate)`);
+  console.log(`Node: ours ${ms(node.oursMs)} (first call ${ms(node.oursFirstMs)}); dcap-qvl node path ${ms(node.refNodeMs)}, pure JS ${ms(node.refPureJsMs)}`);
+  console.log(`  ours/dcap-qvl(node) = ${x(ratios.oursNodeVsRefNode)}; ours/dcap-qvl(pure JS, Node) = ${x(ratios.oursNodeVsRefPureJsNode)}`);
+  console.log(`Chromium worker: ours ${ms(browser.oursMs)} (first call incl. worker start ${ms(browser.oursColdMs)}); dcap-qvl pure JS ${ms(browser.refPureJsMs)} (first call ${ms(browser.refColdMs)})`);
+  console.log(`  ours/dcap-qvl(pure JS) = ${x(ratios.oursWorkerVsRefWorker)}; first call ${x(ratios.oursWorkerColdVsRefWorkerCold)}; ours worker/ours Node = ${x(ratios.oursWorkerVsOursNode)}`);
+  console.log(`worker bundles: ours ${fmtBytes(r.bundleBytes.ours)}, dcap-qvl ${fmtBytes(r.bundleBytes.reference)} (minified)`);
+  const runs = `median of ${r.runs}`;
+  rows.push(
+    { bench: `TDX verify, Node, ${runs}`, value: `${ms(node.oursMs)} ours`, reference: `${ms(node.refNodeMs)} dcap-qvl node path`, ratio: x(ratios.oursNodeVsRefNode), note: r.case },
+    { bench: `TDX verify, Node, ${runs}`, value: `${ms(node.oursMs)} ours`, reference: `${ms(node.refPureJsMs)} dcap-qvl pure JS`, ratio: x(ratios.oursNodeVsRefPureJsNode), note: 'its browser path, forced in Node' },
+    { bench: `TDX verify, Chromium worker, ${runs}`, value: `${ms(browser.oursMs)} ours`, reference: `${ms(browser.refPureJsMs)} dcap-qvl pure JS`, ratio: x(ratios.oursWorkerVsRefWorker), note: 'both as worker bundles, via comlink' },
+    { bench: 'TDX verify, Chromium worker, first call', value: `${ms(browser.oursColdMs)} ours`, reference: `${ms(browser.refColdMs)} dcap-qvl pure JS`, ratio: x(ratios.oursWorkerColdVsRefWorkerCold), note: 'incl. worker start + module load' },
+  );
+});
+
 const cols = ['bench', 'value', 'reference', 'ratio', 'note'];
 const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
 const line = (r) => cols.map((c, i) => String(r[c]).padEnd(widths[i])).join('  ').trimEnd();
