@@ -187,7 +187,9 @@ export function formatSummary(r: QuoteVerification, allowed: readonly TcbStatus[
   if (r.reportData) row('REPORTDATA', r.reportData);
   if (r.dstack) {
     const d = r.dstack;
-    row('dstack', d.replayed ? 'event log replays to RTMR0-3' : 'event log does NOT replay to the quote');
+    const replay = d.replayed ? 'event log replays to RTMR0-3' : 'event log does NOT replay to the quote';
+    // The verifier still reads the identity of a signed quote it rejected later: say it proves nothing then.
+    row('dstack', r.valid ? replay : `${replay} (quote not verified: for information only)`);
     if (d.composeHash) row('Compose hash', d.composeHash);
     if (d.appId) row('App id', d.appId);
     if (d.instanceId) row('Instance id', d.instanceId);

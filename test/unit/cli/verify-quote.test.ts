@@ -206,6 +206,51 @@ describe('clawkeep verify-quote: input', () => {
   });
 });
 
+describe('clawkeep verify-quote --event-log', () => {
+  const c = caseById('dstack-sim-2025-no-tcb-level');
+  // README "dstack event-log fixtures": values verified independently of our code.
+  const COMPOSE_HASH = 'ea549f02e1a25fabd1cb788380e033ec5461b2ffe4328d753642cf035452e48b';
+  const INSTANCE_ID = '59df8036b824b0aac54f8998b9e1fb2a0cfc5d3a';
+
+  it('replays the log and reports the identity, marked as unproven when the quote is not verified', async () => {
+    const args = ['verify-quote', fixture(c.quote), '--collateral', fixture(c.collateral), '--now', c.now_iso, '--event-log', fixture('dstack/sim-2025/eventlog.json')];
+    const json = await clawkeep([...args, '--json']);
+    expect(json.code).toBe(1);
+    const result = JSON.parse(json.stdout) as JsonResult & { dstack: { replayed: boolean; composeHash: string; appId: string; instanceId: string } | null };
+    expect(result.error?.code).toBe('tcb_level_not_found');
+    expect(result.dstack?.replayed).toBe(true);
+    expect(result.dstack?.composeHash).toBe(COMPOSE_HASH);
+    expect(result.dstack?.appId).toBe(COMPOSE_HASH.slice(0, 40));
+    expect(result.dstack?.instanceId).toBe(INSTANCE_ID);
+
+    const human = await clawkeep(args);
+    expect(human.stdout).toMatch(/dstack\s+event log replays to RTMR0-3 \(quote not verified: for information only\)/);
+    expect(human.stdout).toMatch(new RegExp(`Compose hash\\s+${COMPOSE_HASH}`));
+  });
+
+  it('reads a GetQuote response ({quote, event_log: "<JSON text>"}) as well', async () => {
+    const file = path.join(tmp, 'getquote.json');
+    const eventLog = readFileSync(fixture('dstack/sim-2025/eventlog.json'), 'utf8');
+    writeFileSync(file, JSON.stringify({ quote: readFileSync(fixture(c.quote), 'utf8').trim(), event_log: eventLog }));
+    const res = await clawkeep(['verify-quote', fixture(c.quote), '--collateral', fixture(c.collateral), '--now', c.now_iso, '--event-log', file, '--json']);
+    expect((JSON.parse(res.stdout) as { dstack: { composeHash: string } | null }).dstack?.composeHash).toBe(COMPOSE_HASH);
+  });
+
+  it('a log that does not match the quote is reported as not replaying', async () => {
+    const file = path.join(tmp, 'other-log.json');
+    const events = JSON.parse(readFileSync(fixture('dstack/sim-2025/eventlog.json'), 'utf8')) as Array<{ imr: number; digest: string }>;
+    const firstImr0 = events.find((e) => e.imr === 0)!;
+    firstImr0.digest = firstImr0.digest.replace(/^./, (ch) => (ch === '0' ? '1' : '0'));
+    writeFileSync(file, JSON.stringify(events));
+    const res = await clawkeep(['verify-quote', fixture(c.quote), '--collateral', fixture(c.collateral), '--now', c.now_iso, '--event-log', file, '--json']);
+    expect(res.code).toBe(1);
+    const dstack = (JSON.parse(res.stdout) as { dstack: { replayed: boolean; composeHash: string | null } | null }).dstack;
+    expect(dstack?.replayed).toBe(false);
+    // Nothing from a log that does not replay is presented as the workload's identity.
+    expect(dstack?.composeHash).toBeNull();
+  });
+});
+
 describe('clawkeep verify-quote --pccs (PCCS simulator on loopback)', () => {
   it('fetches the collateral for the quote\'s FMSPC and PCK CA, then verifies', async () => {
     const up = caseById('tdx-v4-uptodate');
