@@ -20,7 +20,8 @@ import { checkEnclaveAttributes, checkTdAttributes } from './td-attributes';
 import { convergeStatus, matchPlatformLevel, matchQeIdentity, matchTdxModule, unionAdvisories } from './tcb';
 import { resolveTrustAnchor } from './trust-anchor';
 import type { Collateral, QuoteVerification, TcbStatus, VerificationCheck, VerifyOptions } from './types';
-import type { ParsedCertificate, ParsedCrl } from './x509';
+import { parseCertificate, type ParsedCertificate, type ParsedCrl } from './x509';
+import { parsePemChain } from './pem';
 
 /**
  * Verifies an Intel DCAP quote (TDX v4/v5, SGX v3/v4) against collateral at time `now`, then applies our
@@ -35,6 +36,7 @@ export async function verifyQuote(quote: Uint8Array, collateral: Collateral, opt
     if (Number.isNaN(now.getTime())) throw new AttestError('verifier_failed', 'The verification time is not a valid date.');
     parsed = await checks.run('quote', 'Quote parsed (format, version, Intel QE)', () => parseQuote(quote));
     assembleVerification(result, parsed);
+    result.fmspc = readFmspc(parsed);
     await verifyParsed(parsed, collateral, options, now, checks, result);
   } catch (err) {
     const error =
@@ -50,6 +52,19 @@ export async function verifyQuote(quote: Uint8Array, collateral: Collateral, opt
   }
   result.checks = checks.list;
   return result;
+}
+
+/**
+ * FMSPC as the quote states it, for display before anything is verified (like MRTD): a failed chain check still
+ * shows which platform the quote claims. Not readable → null.
+ */
+function readFmspc(quote: ParsedQuote): string | null {
+  try {
+    const leaf = parseCertificate(parsePemChain(quote.pckChainPem, "the quote's PCK chain")[0]!, 'The PCK certificate');
+    return leaf.sgxExtension ? parsePckExtension(leaf.sgxExtension).fmspcHex : null;
+  } catch {
+    return null;
+  }
 }
 
 class CheckLog {
