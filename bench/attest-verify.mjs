@@ -1,4 +1,4 @@
-// TDX quote verification time, case tdx-v4-uptodate of ../shared/fixtures/tdx (a real v4 quote and real Intel
+// TDX quote verification time, case tdx-v4-uptodate of test/fixtures/tdx (a real v4 quote and real Intel
 // collateral at a fixed time): our verifier (lib/attest) vs the reference @phala/dcap-qvl 0.3.9, measured in the
 // same run, in Node and in a browser Web Worker (Debian Chromium). Prints medians and ratios; never asserts on
 // timings. Asserts correctness only: every side must answer UpToDate for this case, or the numbers mean nothing.
@@ -23,7 +23,7 @@ import { serveDir } from './lib/static-server.mjs';
 import { importTs } from './lib/ts.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const FIXTURES = path.resolve(ROOT, '../shared/fixtures/tdx');
+const FIXTURES = path.resolve(ROOT, 'test/fixtures/tdx');
 export const CASE_ID = 'tdx-v4-uptodate';
 
 function loadCase() {

@@ -9,8 +9,8 @@ import { createVault } from './helpers';
 import { selfSignedTestRootDer } from './tee-certificate-test-root';
 import { loadCollateralFixtures, PccsSimulator } from '../sim/pccs-simulator';
 
-// Real quotes and Intel-signed collateral (read-only, see ../shared/fixtures/tdx/README.md).
-const TDX = fileURLToPath(new URL('../../../shared/fixtures/tdx/', import.meta.url));
+// Real quotes and Intel-signed collateral (copied from ../shared/fixtures/tdx, see test/fixtures/tdx/README.md).
+const TDX = fileURLToPath(new URL('../fixtures/tdx/', import.meta.url));
 const fixture = (rel: string): string => path.join(TDX, rel);
 const UPTODATE_QUOTE = fixture('quotes/tdx-v4-b0c06f-2025.bin');
 const TAPPD_QUOTE = fixture('quotes/tdx-v4-b0c06f-tappd-2024.bin');

@@ -287,7 +287,7 @@ export interface CollateralFixture {
 }
 
 /** Directory of the real collateral fixtures (shared, read-only). */
-export const COLLATERAL_FIXTURE_DIR = path.resolve(process.cwd(), '../shared/fixtures/tdx/collateral');
+export const COLLATERAL_FIXTURE_DIR = path.resolve(process.cwd(), 'test/fixtures/tdx/collateral');
 
 /** Every collateral fixture, with the needs derived from its TCB info and PCK CRL. */
 export async function loadCollateralFixtures(dir = COLLATERAL_FIXTURE_DIR): Promise<CollateralFixture[]> {

@@ -14,7 +14,7 @@ import type { TcbStatus } from '../../../lib/attest/types';
 import { verifyQuote } from '../../../lib/attest/verify';
 import { PccsSimulator, loadCollateralFixtures, type CollateralFixture } from '../../sim/pccs-simulator';
 
-const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures/tdx');
+const FIXTURES = path.resolve(process.cwd(), 'test/fixtures/tdx');
 
 interface ExpectedCase {
   id: string;

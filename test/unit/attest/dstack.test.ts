@@ -13,10 +13,10 @@ import { canonicalize } from '../../../lib/protocol/canonical';
 import type { DstackEvent, DstackPolicy, TdReportFields } from '../../../lib/attest/types';
 
 // ---------------------------------------------------------------------------------------------------------------
-// Fixtures: real dstack simulator quotes and event logs (shared/fixtures/tdx/dstack, README "dstack event-log
+// Fixtures: real dstack simulator quotes and event logs (test/fixtures/tdx/dstack, README "dstack event-log
 // fixtures"). The TD report is read from the quote bytes at the fixed v4/TD10 offsets, independently of lib/.
 
-const FIXTURES = resolve(process.cwd(), '../shared/fixtures/tdx');
+const FIXTURES = resolve(process.cwd(), 'test/fixtures/tdx');
 const fixture = (path: string): Buffer => readFileSync(resolve(FIXTURES, path));
 const RUNTIME = 0x08000001;
 

@@ -4,8 +4,8 @@ import { parseCollateralJson } from '../../../lib/attest/collateral';
 import { parseQuoteText } from '../../../lib/attest/quote-input';
 import type { Collateral } from '../../../lib/attest/types';
 
-/** Real Intel-signed fixtures (read-only, shared): ../shared/fixtures/tdx relative to the repo root. */
-export const TDX_FIXTURES = resolve(process.cwd(), '../shared/fixtures/tdx');
+/** Real Intel-signed fixtures, copied with their provenance README from ../shared/fixtures/tdx into test/fixtures/tdx. */
+export const TDX_FIXTURES = resolve(process.cwd(), 'test/fixtures/tdx');
 
 export interface ExpectedCase {
   id: string;

@@ -84,7 +84,7 @@ export interface FuzzBase {
   accepts: boolean;
 }
 
-export const DEFAULT_FIXTURES = path.resolve(process.cwd(), '../shared/fixtures/tdx');
+export const DEFAULT_FIXTURES = path.resolve(process.cwd(), 'test/fixtures/tdx');
 
 /** Every case of expected.json, parsed through the same entry points the CLI uses. */
 export function loadFuzzBases(fixturesDir = DEFAULT_FIXTURES): FuzzBase[] {

@@ -15,7 +15,7 @@ import { parseQuoteText } from '../../../lib/attest/quote-input';
 import { TCB_STATUSES, type QuoteVerification } from '../../../lib/attest/types';
 import { verifyQuote } from '../../../lib/attest/verify';
 
-const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures/tdx');
+const FIXTURES = path.resolve(process.cwd(), 'test/fixtures/tdx');
 const read = (rel: string) => readFileSync(path.join(FIXTURES, rel));
 
 // ---- the reference, both paths ----------------------------------------------------------------------------

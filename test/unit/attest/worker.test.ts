@@ -8,7 +8,7 @@ import { attestWorkerApi } from '../../../workers/attest.worker';
 import { selfSignedTestRootDer } from '../../e2e/tee-certificate-test-root';
 
 // The worker's API called in-thread (the module only calls comlink's expose inside a real worker).
-const TDX = path.resolve(process.cwd(), '../shared/fixtures/tdx');
+const TDX = path.resolve(process.cwd(), 'test/fixtures/tdx');
 const read = (rel: string): Buffer => readFileSync(path.join(TDX, rel));
 const quote = new Uint8Array(read('quotes/tdx-v4-b0c06f-2025.bin'));
 const collateralText = read('collateral/tdx-b0c06f-2025-06-19.json').toString('utf8');

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PccsSimulator, loadCollateralFixtures } from '../../sim/pccs-simulator';
 import { ROOT, runClawkeep as clawkeep } from './run-clawkeep';
 
-const FIXTURES = path.resolve(ROOT, '../shared/fixtures/tdx');
+const FIXTURES = path.resolve(ROOT, 'test/fixtures/tdx');
 const fixture = (rel: string) => path.resolve(FIXTURES, rel);
 
 interface TdReport {

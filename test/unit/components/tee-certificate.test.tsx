@@ -17,7 +17,7 @@ const inThreadRunner: AttestRunner = {
   dispose: () => {},
 };
 
-const TDX = path.resolve(process.cwd(), '../shared/fixtures/tdx');
+const TDX = path.resolve(process.cwd(), 'test/fixtures/tdx');
 const read = (rel: string): Buffer => readFileSync(path.join(TDX, rel));
 const UPTODATE_HEX = read('quotes/tdx-v4-b0c06f-2025.bin').toString('hex');
 const TAPPD_HEX = read('quotes/tdx-v4-b0c06f-tappd-2024.bin').toString('hex');
