@@ -18,6 +18,30 @@ export class UsageError extends Error {
 }
 
 type StringOptions = Record<string, { type: 'string' }>;
+type ArgOptions = Record<string, { type: 'string' } | { type: 'boolean' }>;
+type ArgValues<T extends ArgOptions> = { [K in keyof T]?: T[K] extends { type: 'boolean' } ? boolean : string };
+
+/**
+ * Parses options strictly (unknown options are usage errors), with positionals, and adds `-h/--help`.
+ * Returns null when help was asked for and printed.
+ */
+export function parseCommandArgs<T extends ArgOptions>(
+  command: Pick<Command, 'usage'>,
+  argv: string[],
+  options: T,
+): { values: ArgValues<T>; positionals: string[] } | null {
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (parsed.values.help) {
+    console.log(command.usage);
+    return null;
+  }
+  return { values: parsed.values as ArgValues<T>, positionals: parsed.positionals };
+}
 
 /**
  * Parses `--name value` options strictly (unknown options and positionals are usage errors) and adds `-h/--help`.

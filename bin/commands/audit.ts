@@ -1,6 +1,5 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { UsageError, type Command } from '../command';
+import { parseCommandArgs, UsageError, type Command } from '../command';
 import { verifyAudit } from '../../hub/audit';
 import { StoreError } from '../../hub/store/errors';
 import { DB_FILE, openSqliteStore } from '../../hub/store/sqlite';
@@ -19,22 +18,9 @@ export const auditCommand: Command = {
   summary: "verify the hub's hash-chained audit log",
   usage: USAGE,
   async run(argv) {
-    let values;
-    let positionals;
-    try {
-      ({ values, positionals } = parseArgs({
-        args: argv,
-        options: { data: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-        strict: true,
-        allowPositionals: true,
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+    const args = parseCommandArgs(auditCommand, argv, { data: { type: 'string' } });
+    if (!args) return 0;
+    const { values, positionals } = args;
     if (positionals.length !== 1 || positionals[0] !== 'verify') {
       throw new UsageError(positionals.length === 0 ? 'missing subcommand "verify"' : `unknown arguments: ${positionals.join(' ')}`);
     }

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { UsageError, type Command } from '../command';
+import { parseCommandArgs, UsageError, type Command } from '../command';
 import { isAttestError } from '../../lib/attest/errors';
 import { INTEL_PCS_URL, PHALA_PCCS_URL, normalizePccsUrl } from '../../lib/attest/pccs-endpoints';
 import { TCB_STATUSES, type Collateral, type DstackCheckInput, type QuoteVerification, type TcbStatus } from '../../lib/attest/types';
@@ -39,30 +38,16 @@ interface VerifyQuoteArgs {
 }
 
 function parseVerifyQuoteArgs(argv: string[]): VerifyQuoteArgs | null {
-  let values;
-  let positionals;
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      options: {
-        collateral: { type: 'string' },
-        pccs: { type: 'string' },
-        now: { type: 'string' },
-        allow: { type: 'string' },
-        'event-log': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: true,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return null;
-  }
+  const args = parseCommandArgs({ usage: USAGE }, argv, {
+    collateral: { type: 'string' },
+    pccs: { type: 'string' },
+    now: { type: 'string' },
+    allow: { type: 'string' },
+    'event-log': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (!args) return null;
+  const { values, positionals } = args;
   if (positionals.length === 0) throw new UsageError('missing the quote file');
   if (positionals.length > 1) throw new UsageError(`expected one quote file, got: ${positionals.join(' ')}`);
   if (values.collateral !== undefined && values.pccs !== undefined) throw new UsageError('give --collateral or --pccs, not both');

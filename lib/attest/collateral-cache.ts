@@ -18,6 +18,7 @@ import {
   type CollateralNeeds,
   type FetchCollateralOptions,
 } from './collateral-fetch';
+import { COLLATERAL_FIELDS } from './collateral';
 import { AttestError } from './errors';
 import { normalizePccsUrl } from './pccs-endpoints';
 import type { Collateral } from './types';
@@ -28,17 +29,6 @@ export const COLLATERAL_CACHE_DB = 'clawkeep-attest-collateral';
 export const COLLATERAL_CACHE_STORE = 'collateral';
 const ENTRY_VERSION = 1;
 
-const COLLATERAL_FIELDS = [
-  'pck_crl_issuer_chain',
-  'root_ca_crl',
-  'pck_crl',
-  'tcb_info_issuer_chain',
-  'tcb_info',
-  'tcb_info_signature',
-  'qe_identity_issuer_chain',
-  'qe_identity',
-  'qe_identity_signature',
-] as const satisfies readonly (keyof Collateral)[];
 
 const toMs = (now: Date | number): number => (typeof now === 'number' ? now : now.getTime());
 

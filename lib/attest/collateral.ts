@@ -8,7 +8,7 @@ import { TCB_STATUSES, type Collateral, type TcbStatus } from './types';
  */
 const MAX_COLLATERAL_CHARS = 2 * 1024 * 1024;
 const MAX_LEVELS = 512;
-const COLLATERAL_FIELDS = [
+export const COLLATERAL_FIELDS = [
   'pck_crl_issuer_chain',
   'root_ca_crl',
   'pck_crl',
@@ -18,7 +18,7 @@ const COLLATERAL_FIELDS = [
   'qe_identity_issuer_chain',
   'qe_identity',
   'qe_identity_signature',
-] as const;
+] as const satisfies readonly (keyof Collateral)[];
 
 const bad = (message: string) => new AttestError('collateral_malformed', message);
 

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TeeCertificate } from '../../../components/tee-certificate';
 import type { AttestRunner, AttestVerifyRequest } from '../../../workers/attest-api';
 import { attestWorkerApi } from '../../../workers/attest.worker';
+import { waitFor as waitForIn } from './wait-for';
 
 // The real verifier, run in-thread instead of in a Web Worker (happy-dom has none); requests are counted so a test
 // can tell the form called the runner and nothing else.
@@ -25,15 +26,8 @@ const COLLATERAL = read('collateral/tdx-b0c06f-2025-06-19.json').toString('utf8'
 
 let root: HTMLElement;
 
-async function waitFor<T>(find: () => T | null | undefined | false, what: string, timeoutMs = 8000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const found = find();
-    if (found) return found;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}\n${root.innerHTML.slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = <T,>(find: () => T | null | undefined | false, what: string, timeoutMs?: number): Promise<T> =>
+  waitForIn(() => root, find, what, timeoutMs);
 
 function byLabel(text: string): HTMLInputElement | HTMLTextAreaElement {
   const label = [...root.querySelectorAll('label')].find((l) => l.textContent?.trim() === text);

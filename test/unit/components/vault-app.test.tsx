@@ -7,6 +7,7 @@ import type { KdfRunner } from '../../../lib/crypto/kdf-runner';
 import type { VaultClient } from '../../../lib/vault/client';
 import { VaultDb } from '../../../lib/vault/db';
 import { createLocalVaultClient } from '../../../lib/vault/local-client';
+import { waitFor as waitForIn } from './wait-for';
 
 // The real web-vault client on fake-indexeddb; the KDF runs in-thread with the cheapest allowed parameters.
 const directKdf: KdfRunner = { derive: (passphrase, salt, params) => deriveKey(passphrase, salt, params) };
@@ -16,15 +17,8 @@ let root: HTMLElement;
 let client: VaultClient;
 let dbCount = 0;
 
-async function waitFor<T>(find: () => T | null | undefined | false, what: string, timeoutMs = 8000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const found = find();
-    if (found) return found;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}\n${root.innerHTML.slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = <T,>(find: () => T | null | undefined | false, what: string, timeoutMs?: number): Promise<T> =>
+  waitForIn(() => root, find, what, timeoutMs);
 
 function byLabel(text: string): HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement | null {
   const label = [...root.querySelectorAll('label')].find((l) => l.textContent?.trim() === text);
