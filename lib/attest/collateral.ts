@@ -34,13 +34,26 @@ export function parseCollateralJson(text: string): Collateral {
   return checkCollateral(value);
 }
 
+/** Fields some dcap-qvl serializers write as JSON arrays of bytes instead of hex. */
+const BINARY_FIELDS = new Set<string>(['root_ca_crl', 'pck_crl', 'tcb_info_signature', 'qe_identity_signature']);
+
+function bytesArrayToHex(value: unknown[], field: string): string {
+  if (value.length > MAX_COLLATERAL_CHARS / 2) throw bad(`The collateral field "${field}" is too large.`);
+  let hex = '';
+  for (const b of value) {
+    if (typeof b !== 'number' || !Number.isInteger(b) || b < 0 || b > 255) throw bad(`The collateral field "${field}" is not a byte array.`);
+    hex += b.toString(16).padStart(2, '0');
+  }
+  return hex;
+}
+
 /** Validates an already-parsed collateral object (e.g. received over comlink). */
 export function checkCollateral(value: unknown): Collateral {
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw bad('The collateral must be a JSON object.');
   const obj = value as Record<string, unknown>;
   const out = {} as Record<(typeof COLLATERAL_FIELDS)[number], string>;
   for (const field of COLLATERAL_FIELDS) {
-    const v = obj[field];
+    const v = BINARY_FIELDS.has(field) && Array.isArray(obj[field]) ? bytesArrayToHex(obj[field], field) : obj[field];
     if (typeof v !== 'string' || v.length === 0) throw bad(`The collateral lacks "${field}".`);
     if (v.length > MAX_COLLATERAL_CHARS) throw bad(`The collateral field "${field}" is too large.`);
     out[field] = v;

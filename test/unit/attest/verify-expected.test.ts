@@ -1,5 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
+import { parseCollateralJson } from '../../../lib/attest/collateral';
 import { verifyQuote } from '../../../lib/attest/verify';
 import { expectedCases, readCollateral, readQuote } from './fixtures';
 
@@ -115,5 +116,24 @@ describe('verifyQuote on every case of fixtures/tdx/expected.json', () => {
     const r = await verifyQuote(readQuote(c.quote), readCollateral(c.collateral), { now: Number.NaN });
     expect(r.verified).toBe(false);
     expect(r.error?.code).toBe('verifier_failed');
+  });
+});
+
+describe('collateral JSON forms', () => {
+  it('accepts CRLs and signatures written as byte arrays (another dcap-qvl serialization) and verifies the same', async () => {
+    const c = expectedCases()[0]!;
+    const coll = readCollateral(c.collateral);
+    const asBytes = (hex: string) => Array.from(Buffer.from(hex, 'hex'));
+    const text = JSON.stringify({
+      ...coll,
+      pck_crl: asBytes(coll.pck_crl),
+      root_ca_crl: asBytes(coll.root_ca_crl),
+      tcb_info_signature: asBytes(coll.tcb_info_signature),
+      qe_identity_signature: asBytes(coll.qe_identity_signature),
+    });
+    const r = await verifyQuote(readQuote(c.quote), parseCollateralJson(text), { now: c.now_unix * 1000 });
+    expect(r.verified).toBe(true);
+    expect(() => parseCollateralJson(JSON.stringify({ ...coll, pck_crl: [1, 2, 300] }))).toThrow(/byte array/);
+    expect(() => parseCollateralJson(JSON.stringify({ ...coll, tcb_info: ['x'] }))).toThrow(/lacks "tcb_info"/);
   });
 });
