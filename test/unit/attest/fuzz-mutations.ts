@@ -367,8 +367,37 @@ const nonZeroAfter = (q: Uint8Array, end: number) => q.subarray(end).some((b) =>
 
 function signedBytesChanged(orig: Uint8Array, layout: QuoteLayout, q: Uint8Array): boolean {
   if (q.length < layout.end) return true;
-  for (let i = 0; i < layout.pemStart; i++) if (q[i] !== orig[i]) return true;
-  return nonZeroAfter(q, layout.end);
+  let changed = false;
+  for (let i = 0; i < layout.pemStart; i++) if (q[i] !== orig[i]) changed = true;
+  if (!changed) return nonZeroAfter(q, layout.end);
+  return !sameMeaning(orig, layout, q);
+}
+
+/**
+ * Edits to unsigned framing can leave a quote that says exactly what the original said: e.g. shrinking both the
+ * signature data length and the PCK chain size by one moves the chain's terminating NUL into the zero padding.
+ * Such a quote is the original re-framed, and verifying it is right. Judged from this harness's own layout
+ * reading: every region's bytes equal, the PEM text equal up to trailing NULs, only zero padding after.
+ */
+function sameMeaning(orig: Uint8Array, layout: QuoteLayout, q: Uint8Array): boolean {
+  let mutated: QuoteLayout;
+  try {
+    mutated = quoteLayout(q);
+  } catch {
+    return false;
+  }
+  if (nonZeroAfter(q, mutated.end)) return false;
+  const bytesOf = (buf: Uint8Array, l: QuoteLayout, name: string) => {
+    const r = l.regions.find((x) => x.name === name);
+    return r ? Buffer.from(buf.subarray(r.start, r.end)) : null;
+  };
+  for (const name of ['header', 'body descriptor', 'body', 'quote signature', 'attestation key', 'QE report', 'QE report signature', 'QE auth data']) {
+    const a = bytesOf(orig, layout, name);
+    const b = bytesOf(q, mutated, name);
+    if ((a === null) !== (b === null) || (a && b && !a.equals(b))) return false;
+  }
+  const pem = (buf: Uint8Array, l: QuoteLayout) => bytesOf(buf, l, 'PCK chain PEM')!.toString('latin1').replace(/\0+$/, '');
+  return u16(q, mutated.pemStart - 6) === u16(orig, layout.pemStart - 6) && pem(orig, layout) === pem(q, mutated);
 }
 
 // ---- collateral mutations -------------------------------------------------------------------------------------
