@@ -6,6 +6,7 @@
  *   ‖ u16 6 ‖ u32 size ‖ QE report (384) ‖ QE report signature (64) ‖ u16 auth len ‖ QE auth data
  *   ‖ u16 5 ‖ u32 size ‖ PEM chain (leaf, PCK CA, root) ‖ NUL
  */
+import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, fromHex } from '../../../lib/bytes';
 import { signRaw, type TestPki } from './test-pki';
 import { SIM_QE, SIM_SGX_COMPONENTS, SIM_TD_ATTRIBUTES, SIM_TEE_TCB_SVN, SIM_XFAM } from './platform';
@@ -90,13 +91,13 @@ function tdReport(qe: QuotingEnclave, td: TdReportInput): Uint8Array {
 }
 
 /** The QE's SGX enclave report (384 bytes) vouching for the attestation key via its REPORTDATA. */
-async function qeReport(qe: QuotingEnclave, authData: Uint8Array): Promise<Uint8Array> {
-  const binding = new Uint8Array(await crypto.subtle.digest('SHA-256', concatBytes(qe.attestationPublicKey, authData)));
+function qeReport(qe: QuotingEnclave, authData: Uint8Array): Uint8Array {
+  const binding = sha256(concatBytes(qe.attestationPublicKey, authData));
   const report = new Uint8Array(384);
   report.set(Uint8Array.from(SIM_SGX_COMPONENTS), 0); // CPUSVN
   report.set(fromHex(SIM_QE.miscSelect), 16);
   report.set(fromHex(SIM_QE.attributes), 48);
-  report.set(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode('clawkeep-sim TD_QE'))), 64); // MRENCLAVE
+  report.set(sha256(new TextEncoder().encode('clawkeep-cvm-simulator TD_QE')), 64); // MRENCLAVE
   report.set(fromHex(SIM_QE.mrSigner), 128);
   report.set(u16(SIM_QE.isvProdId), 256);
   report.set(u16(SIM_QE.isvSvn), 258);
@@ -109,7 +110,7 @@ export async function buildTdxQuote(qe: QuotingEnclave, td: TdReportInput): Prom
   const signedRegion = concatBytes(header(qe), tdReport(qe, td));
   const quoteSignature = await signRaw(qe.attestationKey.privateKey, signedRegion);
   const authData = crypto.getRandomValues(new Uint8Array(32));
-  const qeReportBytes = await qeReport(qe, authData);
+  const qeReportBytes = qeReport(qe, authData);
   const qeReportSignature = await signRaw(qe.pki.pckLeaf.privateKey, qeReportBytes);
   const chain = new TextEncoder().encode(`${qe.pki.pckChainPem}\0`);
   const inner = concatBytes(
