@@ -10,15 +10,32 @@ import {
 } from '../../../lib/seal/kms-signature';
 
 // Vectors: test/fixtures/sealing/pubkey-signature.json (official dstack SDK vector + synthetic KMS key, see README).
+interface SignatureVector {
+  name: string;
+  app_id: string;
+  public_key: string;
+  message?: string;
+  signature: string;
+  signature_v1: string;
+  timestamp: number;
+  timestamp_be8: string;
+  kms_k256_private_TEST_ONLY: string;
+  kms_k256_pubkey_compressed: string;
+  expected_signer_compressed: string;
+  recovered_signer_compressed: string;
+  must_not_equal: string;
+  accept_at_unix: number;
+  reject_at_unix: number;
+}
 const doc = JSON.parse(readFileSync(resolve(process.cwd(), 'test/fixtures/sealing/pubkey-signature.json'), 'utf8')) as {
-  vectors: Array<Record<string, string | number>>;
+  vectors: SignatureVector[];
 };
-const vector = (name: string) => doc.vectors.find((v) => v.name === name)! as Record<string, string> & { timestamp?: number };
+const vector = (name: string): SignatureVector => doc.vectors.find((v) => v.name === name)!;
 const legacyOfficial = vector('official-legacy');
 const legacy = vector('synthetic-legacy');
-const v1 = vector('synthetic-v1') as Record<string, string> & { timestamp: number; accept_at_unix: number; reject_at_unix: number };
+const v1 = vector('synthetic-v1');
 const tampered = vector('tampered-public-key');
-const KMS = legacy.kms_k256_pubkey_compressed!;
+const KMS = legacy.kms_k256_pubkey_compressed;
 
 function expectCode(fn: () => unknown, code: string): Error {
   try {
@@ -33,7 +50,7 @@ function expectCode(fn: () => unknown, code: string): Error {
 describe('message layout', () => {
   it('legacy and v1 messages are byte-exact with the vectors', () => {
     for (const v of [legacyOfficial, legacy, tampered]) {
-      if (v.message) expect(toHex(envKeySignatureMessage(fromHex(v.app_id!), fromHex(v.public_key!)))).toBe(v.message);
+      if (v.message) expect(toHex(envKeySignatureMessage(fromHex(v.app_id), fromHex(v.public_key)))).toBe(v.message);
     }
     expect(toHex(envKeySignatureMessage(fromHex(v1.app_id), fromHex(v1.public_key), v1.timestamp))).toBe(v1.message);
     expect(v1.message).toContain(v1.timestamp_be8);
@@ -42,24 +59,24 @@ describe('message layout', () => {
 
 describe('recoverEnvKeySigner', () => {
   it('recovers the official dstack SDK signer (legacy)', () => {
-    const signer = recoverEnvKeySigner({ appId: legacyOfficial.app_id!, publicKey: legacyOfficial.public_key!, signature: legacyOfficial.signature! });
+    const signer = recoverEnvKeySigner({ appId: legacyOfficial.app_id, publicKey: legacyOfficial.public_key, signature: legacyOfficial.signature });
     expect(toHex(signer)).toBe(legacyOfficial.expected_signer_compressed);
   });
 
   it('recovers the synthetic KMS key for legacy and v1', () => {
-    expect(toHex(recoverEnvKeySigner({ appId: legacy.app_id!, publicKey: legacy.public_key!, signature: legacy.signature! }))).toBe(KMS);
+    expect(toHex(recoverEnvKeySigner({ appId: legacy.app_id, publicKey: legacy.public_key, signature: legacy.signature }))).toBe(KMS);
     expect(toHex(recoverEnvKeySigner({ appId: v1.app_id, publicKey: v1.public_key, signature: v1.signature_v1, timestamp: v1.timestamp }))).toBe(KMS);
   });
 
   it('the tampered public key recovers to the recorded other key', () => {
-    const signer = recoverEnvKeySigner({ appId: tampered.app_id!, publicKey: tampered.public_key!, signature: tampered.signature! });
+    const signer = recoverEnvKeySigner({ appId: tampered.app_id, publicKey: tampered.public_key, signature: tampered.signature });
     expect(toHex(signer)).toBe(tampered.recovered_signer_compressed);
     expect(toHex(signer)).not.toBe(tampered.must_not_equal);
   });
 
   it('refuses malformed signatures, recovery ids other than 0/1 and high-S twins', () => {
-    const base = { appId: legacy.app_id!, publicKey: legacy.public_key! };
-    const sig = legacy.signature!;
+    const base = { appId: legacy.app_id, publicKey: legacy.public_key };
+    const sig = legacy.signature;
     for (const signature of [sig.slice(0, 128), `${sig}00`, `0x${sig.slice(2)}`, sig.slice(0, 128) + '02', sig.slice(0, 128) + '1b', '00'.repeat(65)]) {
       expectCode(() => recoverEnvKeySigner({ ...base, signature }), 'signature_invalid');
     }
@@ -75,7 +92,7 @@ describe('recoverEnvKeySigner', () => {
 });
 
 describe('verifyEnvKeySignature', () => {
-  const legacyInput = { appId: legacy.app_id!, publicKey: legacy.public_key!, signature: legacy.signature!, trustedK256Pubkey: KMS };
+  const legacyInput = { appId: legacy.app_id, publicKey: legacy.public_key, signature: legacy.signature, trustedK256Pubkey: KMS };
   const v1Input = { appId: v1.app_id, publicKey: v1.public_key, signature: v1.signature_v1, timestamp: v1.timestamp, trustedK256Pubkey: KMS };
 
   it('accepts legacy signatures from the trusted KMS (compressed or uncompressed, any case)', () => {
@@ -85,19 +102,19 @@ describe('verifyEnvKeySignature', () => {
     expect(() => verifyEnvKeySignature({ ...legacyInput, trustedK256Pubkey: uncompressed })).not.toThrow();
     expect(() =>
       verifyEnvKeySignature({
-        appId: legacyOfficial.app_id!, publicKey: legacyOfficial.public_key!, signature: legacyOfficial.signature!,
-        trustedK256Pubkey: legacyOfficial.expected_signer_compressed!,
+        appId: legacyOfficial.app_id, publicKey: legacyOfficial.public_key, signature: legacyOfficial.signature,
+        trustedK256Pubkey: legacyOfficial.expected_signer_compressed,
       }),
     ).not.toThrow();
   });
 
   it('refuses the tampered key, another app id, a v1 signature read as legacy, and another KMS', () => {
-    expectCode(() => verifyEnvKeySignature({ ...legacyInput, publicKey: tampered.public_key! }), 'signature_invalid');
+    expectCode(() => verifyEnvKeySignature({ ...legacyInput, publicKey: tampered.public_key }), 'signature_invalid');
     expectCode(() => verifyEnvKeySignature({ ...legacyInput, appId: '00'.repeat(20) }), 'signature_invalid');
-    expectCode(() => verifyEnvKeySignature({ ...v1Input, timestamp: undefined, now: v1.accept_at_unix * 1000 }), 'signature_invalid');
+    expectCode(() => verifyEnvKeySignature({ appId: v1.app_id, publicKey: v1.public_key, signature: v1.signature_v1, trustedK256Pubkey: KMS, now: v1.accept_at_unix * 1000 }), 'signature_invalid');
     expectCode(() => verifyEnvKeySignature({ ...legacyInput, signature: v1.signature_v1 }), 'signature_invalid');
     const err = expectCode(
-      () => verifyEnvKeySignature({ ...legacyInput, trustedK256Pubkey: legacyOfficial.expected_signer_compressed! }),
+      () => verifyEnvKeySignature({ ...legacyInput, trustedK256Pubkey: legacyOfficial.expected_signer_compressed }),
       'signature_invalid',
     );
     expect(err.message).toMatch(/not signed by the trusted KMS/);
