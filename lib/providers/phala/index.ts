@@ -4,3 +4,4 @@ export * from './errors';
 export * from './wire';
 export { cvmIdSegment, isCvmId } from './ids';
 export { backoffDelay, DEFAULT_RETRY, type RetryOptions } from './transport';
+export { checkAppCompose, AppComposeError, type AppComposeErrorCode, type ExpectedAppCompose } from './app-compose';

@@ -148,6 +148,8 @@ export interface ProvisionedCvm {
   deviceId: string | null;
   /** The exact app-compose.json text whose SHA-256 the CVM measures as compose-hash. Compare before trusting. */
   appCompose: string;
+  /** Where the app's dstack guest API answers before the CVM is committed, when the provider says (simulator). */
+  guestAgentUrl: string | null;
 }
 
 export const ProvisionResponseSchema = v.pipe(
@@ -159,6 +161,7 @@ export const ProvisionResponseSchema = v.pipe(
     os_image_hash: v.nullish(hexBytes(32), null),
     device_id: nullableText(128),
     app_compose: v.pipe(v.string(), v.minLength(2), v.maxLength(1024 * 1024)),
+    guest_agent_url: v.nullish(shortText(2048), null),
   }),
   v.transform((w): ProvisionedCvm => ({
     appId: w.app_id,
@@ -168,6 +171,7 @@ export const ProvisionResponseSchema = v.pipe(
     osImageHash: w.os_image_hash,
     deviceId: w.device_id,
     appCompose: w.app_compose,
+    guestAgentUrl: w.guest_agent_url,
   })),
 );
 
