@@ -6,7 +6,17 @@ import type { Collateral, QuoteVerification, VerifyOptions } from '../lib/attest
 import { verifyQuote } from '../lib/attest/verify';
 import { defaultCollateralCache, getCollateral } from '../lib/attest/collateral-cache';
 import { collateralNeeds } from '../lib/attest/collateral-needs';
-import { failedVerification, isCollateralFromPccs, type AttestVerifyRequest, type AttestWorkerApi } from './attest-api';
+import { checkCvmTrust, sealEnvForCvm, type TrustReport } from '../lib/seal/trust-gate';
+import {
+  failedTrustReport,
+  failedVerification,
+  isCollateralFromPccs,
+  type AttestVerifyRequest,
+  type AttestWorkerApi,
+  type CvmCheckRequest,
+  type SealEnvRequest,
+  type SealEnvResult,
+} from './attest-api';
 
 /**
  * TDX/SGX quote verification runs here, never on the page: the UI only sees plain results. Every failure,
@@ -37,8 +47,50 @@ async function collateralFromPccs(quote: Uint8Array, pccsUrl: string, now: Verif
   });
 }
 
+/** The failure as a plain {code, message}: ours keep their code, anything else is a bug reported without detail. */
+function failureOf(err: unknown): { code: string; message: string } {
+  if (isAttestError(err)) return err.toJSON();
+  const coded = err as { code?: unknown; message?: unknown } | null;
+  if (err instanceof Error && typeof coded?.code === 'string') return { code: coded.code, message: err.message };
+  console.error('attest worker:', err);
+  return { code: 'verifier_failed', message: 'The verifier failed unexpectedly on this input.' };
+}
+
+async function checkCvm(request: CvmCheckRequest): Promise<TrustReport> {
+  const now = request?.expectations?.now;
+  if (!request || typeof request !== 'object' || !request.evidence || !request.expectations) {
+    return failedTrustReport({ code: 'quote_malformed', message: 'Nothing to check: no CVM evidence was given.' }, now);
+  }
+  let quote: Uint8Array;
+  let collateral: Collateral;
+  try {
+    quote = parseQuoteText(request.evidence.quote);
+    collateral = isCollateralFromPccs(request.collateral)
+      ? await collateralFromPccs(quote, request.collateral.pccsUrl, now)
+      : request.collateral;
+  } catch (err) {
+    return failedTrustReport(failureOf(err), now);
+  }
+  try {
+    return await checkCvmTrust({ ...request.evidence, quote, collateral }, request.expectations);
+  } catch (err) {
+    return failedTrustReport(failureOf(err), now);
+  }
+}
+
+async function sealEnv(request: SealEnvRequest): Promise<SealEnvResult> {
+  try {
+    return { ok: true, sealedEnv: await sealEnvForCvm(request?.report, request?.envPublicKey, request?.env) };
+  } catch (err) {
+    // SealError messages never carry an env value (lib/seal/errors.ts).
+    return { ok: false, error: failureOf(err) };
+  }
+}
+
 export const attestWorkerApi: AttestWorkerApi = {
   verify,
+  checkCvm,
+  sealEnv,
   async verifyInput(request: AttestVerifyRequest): Promise<QuoteVerification> {
     const now = request?.options?.now;
     let quote: Uint8Array;
