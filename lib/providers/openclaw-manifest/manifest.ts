@@ -96,7 +96,7 @@ class Checker {
 
   object(path: string, value: unknown, allowed: readonly string[]): Record<string, unknown> | null {
     if (!isObject(value)) {
-      this.fail(`${path} must be an object`);
+      this.fail(`${path || 'manifest'} must be an object`);
       return null;
     }
     for (const key of Object.keys(value)) {
@@ -197,7 +197,7 @@ function checkPort(c: Checker, path: string, raw: unknown): ManifestPort | null 
 /** Validates an already-parsed manifest object. @throws ManifestError */
 export function validateManifest(raw: unknown): Manifest {
   const c = new Checker();
-  const o = c.object('manifest', raw, TOP_KEYS);
+  const o = c.object('', raw, TOP_KEYS);
   if (!o) throw new ManifestError(c.issues);
 
   const name = c.text('name', o.name, { max: 63, pattern: NAME, patternText: '[a-z][a-z0-9-]*[a-z0-9] (3–63 characters)' });
