@@ -8,6 +8,7 @@ import { fromHex, toHex } from '../../../lib/bytes';
 import { clawkeepReportData } from '../../../lib/attest/dstack';
 import type { Collateral, QuoteVerification } from '../../../lib/attest/types';
 import { decryptEnv } from '../../../lib/seal/env-decryption';
+import type { SealError } from '../../../lib/seal/errors';
 import { envKeySignatureMessage } from '../../../lib/seal/kms-signature';
 import {
   checkComposeHash, checkCvmTrust, checkIdentity, sealEnvForCvm, verifyEvidenceQuote, TRUST_CHECK_IDS,
@@ -269,7 +270,7 @@ describe('checkIdentity', () => {
 
   it('a quote whose signature does not verify yields no identity at all', async () => {
     const forged = SIM2025.quote.slice();
-    forged[48 + 520] ^= 1; // one REPORTDATA bit: the signed region changed
+    forged[48 + 520] = forged[48 + 520]! ^ 1; // one REPORTDATA bit: the signed region changed
     const evidence = evidenceFor(SIM2025, { quote: forged });
     const x = expectationsFor(SIM2025);
     const v = await verifyEvidenceQuote(evidence, x);
@@ -354,10 +355,10 @@ describe('sealEnvForCvm', () => {
 
   it('never puts a value in an error message', async () => {
     const report = checkIdentity(verificationOf(SIM2025), evidenceFor(SIM2025), expectationsFor(SIM2025));
-    const err = await sealEnvForCvm(report, ENV_PUBLIC, env).catch((e: Error) => e);
-    expect((err as Error).message).not.toContain('sk-live');
-    const err2 = await sealEnvForCvm(passingShape(), ENV_PUBLIC, [{ key: 'API_KEY', value: 'sk-live\0x' }]).catch((e: Error) => e);
-    expect((err2 as { code: string }).code).toBe('env_invalid');
-    expect((err2 as Error).message).not.toContain('sk-live');
+    const err = await sealEnvForCvm(report, ENV_PUBLIC, env).then(() => null, (e: SealError) => e);
+    expect(err?.message).not.toContain('sk-live');
+    const err2 = await sealEnvForCvm(passingShape(), ENV_PUBLIC, [{ key: 'API_KEY', value: 'sk-live\0x' }]).then(() => null, (e: SealError) => e);
+    expect(err2?.code).toBe('env_invalid');
+    expect(err2?.message).not.toContain('sk-live');
   });
 });
