@@ -4,15 +4,20 @@ import preact from '@preact/preset-vite';
 // Extension pages may compile WebAssembly (hash-wasm's Argon2id) and nothing looser.
 const EXTENSION_PAGES_CSP = "script-src 'self' 'wasm-unsafe-eval'; object-src 'self';";
 
+// `wxt build --mode test` (→ .output/chrome-mv3-test) is the one build whose verifier honours a test trust anchor:
+// the deploy e2e tests load it against the CVM simulator, whose quotes chain to the simulator's own test root.
+// It is never zipped or shipped; every other mode (production, development) is a build for users.
+const isTestBuild = (mode: string): boolean => mode === 'test';
+
 export default defineConfig({
   imports: false,
-  vite: () => ({
+  vite: ({ mode }) => ({
     plugins: [preact()],
     // Builds for users never honour a test trust anchor in the TDX verifier (lib/attest/trust-anchor.ts).
-    define: { __CLAWKEEP_TEST_ANCHORS__: 'false' },
+    define: { __CLAWKEEP_TEST_ANCHORS__: isTestBuild(mode) ? 'true' : 'false' },
   }),
-  manifest: ({ browser, manifestVersion }) => ({
-    name: 'Clawkeep',
+  manifest: ({ browser, manifestVersion, mode }) => ({
+    name: isTestBuild(mode) ? 'Clawkeep (TEST BUILD: trusts test roots)' : 'Clawkeep',
     description: 'Approve what your AI agents do, keep their secrets encrypted, verify the TEEs they run in.',
     // notifications: the opt-in "Show a system notification" for new approval requests (agent name + kind only).
     permissions: ['storage', 'alarms', 'notifications'],

@@ -110,6 +110,8 @@ async function main() {
 
   await step('typecheck (tsc --noEmit)', check(bin('tsc'), ['--noEmit']));
   const chromeOk = await step('build chrome-mv3 (wxt build)', check(bin('wxt'), ['build']));
+  // The deploy e2e tests load this build (test trust anchors on) against the CVM simulator; see wxt.config.ts.
+  await step('build chrome-mv3-test (wxt build --mode test)', check(bin('wxt'), ['build', '--mode', 'test']));
   const firefoxOk = await step('build firefox-mv2 (wxt build -b firefox)', check(bin('wxt'), ['build', '-b', 'firefox']));
   await step('build web vault (vite build -c vite.web.config.ts)', check(bin('vite'), ['build', '-c', 'vite.web.config.ts']));
   if (firefoxOk) await step('web-ext lint (firefox-mv2)', webExtLint);

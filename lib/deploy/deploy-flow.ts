@@ -1,7 +1,7 @@
-import type { ComposeFileRequest } from '../providers/phala/client';
+import { AppComposeError, checkAppCompose } from '../providers/phala/app-compose';
+import type { ProvisionCvmRequest } from '../providers/phala/client';
 import type { PhalaCvm, ProvisionedCvm } from '../providers/phala/wire';
 import type { TrustReport } from '../seal/trust-gate';
-import { checkProvisionedCompose } from './compose-check';
 import { DeployError, isDeployError } from './errors';
 import { StepTracker, type DeployStepId, type StepStatus } from './steps';
 import type { CloudPort, EnvEntry, SealPort, TrustCheckPort, TrustPins } from './types';
@@ -18,13 +18,13 @@ export interface DeployDeps {
 }
 
 export interface DeployRequest {
-  /** CVM name (a hostname label). */
-  name: string;
-  /** What to run: docker compose, allowed envs, gateway/logs switches (the provider builds app-compose.json). */
-  composeFile: ComposeFileRequest;
+  /**
+   * What to run (name, docker compose, allowed envs, gateway/logs switches: the provider builds app-compose.json
+   * from it), e.g. buildAppCompose(manifest).provisionRequest. Its envKeys are replaced by the keys of `env`.
+   */
+  provision: ProvisionCvmRequest;
   env: EnvEntry[];
   trust: TrustPins;
-  instanceType?: string;
 }
 
 export type DeployOutcome =
@@ -37,9 +37,6 @@ export type DeployOutcome =
       /** Set when the trust gate ran; its checks explain the refusal. */
       report?: TrustReport;
     };
-
-/** How the provider names a provisioned app's CVM before it has an id of its own. */
-export const cvmRefForApp = (appId: string): string => `app_${appId}`;
 
 /**
  * Verify → seal → hand the sealed env to the CVM (`send`) → healthy: shared by the first deploy and "Update
@@ -85,7 +82,7 @@ export async function verifySealAndSend(
 
 /** Rejects requests that could only fail later, before anything is created at the provider. */
 export function checkDeployRequest(request: DeployRequest): void {
-  const allowed = new Set(request.composeFile.allowedEnvs);
+  const allowed = new Set(request.provision.composeFile.allowedEnvs);
   const keys = new Set<string>();
   for (const { key } of request.env) {
     if (!allowed.has(key)) throw new DeployError('invalid_request', `${key} is not in the app’s allowed envs; the CVM would drop it.`);
@@ -106,9 +103,9 @@ function asStepError(err: unknown, step: DeployStepId): DeployError {
 }
 
 /**
- * Provision → Verify attestation → Seal secrets → Start → Health. The app is provisioned (its CVM boots with no
- * env) and must attest with a fresh quote and pass every trust check before its env is sealed; only then is the
- * CVM committed with the sealed env. A failed check stops the flow with nothing sent and names the check.
+ * Provision → Verify attestation → Seal secrets → Start → Health. The provisioned app must attest through its
+ * guest agent with a fresh quote and pass every trust check before its env is sealed; only then is the CVM
+ * created with the sealed env. A failed check stops the flow with nothing sent and names the check.
  */
 export async function runDeploy(request: DeployRequest, deps: DeployDeps, onProgress: (steps: StepStatus[]) => void = () => {}): Promise<DeployOutcome> {
   let current: DeployStepId = 'provision';
@@ -125,25 +122,41 @@ export async function runDeploy(request: DeployRequest, deps: DeployDeps, onProg
     checkDeployRequest(request);
     const envKeys = request.env.map((e) => e.key);
     steps.start('provision', 'Reserving the app and its env key…');
+    const compose = request.provision.composeFile;
     provision = await deps.cloud.provisionCvm({
-      name: request.name,
-      composeFile: request.composeFile,
+      ...request.provision,
       envKeys,
       ...(request.trust.kms.id ? { kmsId: request.trust.kms.id } : {}),
-      ...(request.instanceType ? { instanceType: request.instanceType } : {}),
     });
-    checkProvisionedCompose(provision.appCompose, request.composeFile);
-    const ref = cvmRefForApp(provision.appId);
-    steps.start('provision', 'Waiting for the CVM to boot (it has no secrets yet)…');
-    await waitForCvm(deps.cloud, ref, isAttestable, deps.poll);
+    try {
+      checkAppCompose(provision.appCompose, {
+        dockerComposeFile: compose.dockerComposeFile,
+        allowedEnvs: compose.allowedEnvs,
+        gatewayEnabled: compose.gatewayEnabled,
+        publicLogs: compose.publicLogs,
+        ...(compose.preLaunchScript === undefined ? {} : { preLaunchScript: compose.preLaunchScript }),
+      });
+    } catch (err) {
+      if (!(err instanceof AppComposeError)) throw err;
+      throw new DeployError('untrusted_cvm', `${err.message} Nothing was sealed or sent.`, { step: 'provision', check: 'compose-hash' });
+    }
+    if (!provision.guestAgentUrl) {
+      // Real Phala Cloud boots a CVM only with its env: there is nothing to attest before secrets would leave.
+      throw new DeployError(
+        'provider_failed',
+        'The provider offers no way to attest this app before its secrets are sent (no guest agent at provisioning). Clawkeep seals secrets only to a CVM it has verified.',
+        { step: 'provision' },
+      );
+    }
     steps.done('provision', `App ${provision.appId}`);
 
     const target: CvmTarget = {
-      cvmId: ref,
+      cvmId: null,
+      guestAgentUrl: provision.guestAgentUrl,
       appId: provision.appId,
       kmsId: provision.kmsId,
       appCompose: provision.appCompose,
-      allowedEnvs: request.composeFile.allowedEnvs,
+      allowedEnvs: compose.allowedEnvs,
       envKeys,
       provisionedEnvPublicKey: provision.appEnvEncryptPubkey,
     };

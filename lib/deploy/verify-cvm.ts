@@ -7,8 +7,10 @@ import type { CloudPort, TrustCheckPort, TrustPins } from './types';
 
 /** What a CVM must be proven to be before secrets are sealed to it. */
 export interface CvmTarget {
-  /** Any id the provider accepts for the CVM: its id, or `app_<app id>` before it has one of its own. */
-  cvmId: string;
+  /** The CVM's id; null before it exists (first deploy: the provisioned app attests through `guestAgentUrl`). */
+  cvmId: string | null;
+  /** Where its dstack guest API answers; default: the CVM's `guest_agent_url`. */
+  guestAgentUrl?: string | null;
   appId: string;
   kmsId: string;
   /** The exact app-compose.json text we deploy. */
@@ -50,8 +52,8 @@ function envKeySignatureOf(key: EnvPubkey): { envKeySignature?: { signature: str
  * (trusted or not); throws DeployError only when evidence could not be collected at all.
  */
 export async function verifyCvm(target: CvmTarget, deps: VerifyDeps): Promise<CvmVerdict> {
-  const cvm = await deps.cloud.getCvm(target.cvmId);
-  if (!cvm.guestAgentUrl) throw new DeployError('provider_failed', 'The provider gave no guest agent URL for this CVM, so it cannot be attested.');
+  const guestAgentUrl = target.guestAgentUrl ?? (target.cvmId ? (await deps.cloud.getCvm(target.cvmId)).guestAgentUrl : null);
+  if (!guestAgentUrl) throw new DeployError('provider_failed', 'The provider gave no guest agent URL for this CVM, so it cannot be attested.');
   const key = await deps.cloud.getEnvPubkey(target.kmsId, target.appId);
   const envPublicKey = key.publicKey.replace(/^0x/i, '').toLowerCase();
   if (!ENV_KEY.test(envPublicKey)) throw new DeployError('provider_failed', 'The provider’s env public key is not 32 bytes of hex.');
@@ -61,7 +63,7 @@ export async function verifyCvm(target: CvmTarget, deps: VerifyDeps): Promise<Cv
 
   const nonce = (deps.nonce ?? randomNonce)();
   const reportData = toHex(clawkeepReportData(nonce, fromHex(envPublicKey)));
-  const { quote, eventLog } = await deps.cloud.guestGetQuote(cvm.guestAgentUrl, reportData);
+  const { quote, eventLog } = await deps.cloud.guestGetQuote(guestAgentUrl, reportData);
   const now = (deps.now ?? Date.now)();
   const { trust } = deps;
   const report = await deps.checkTrust({
