@@ -7,7 +7,7 @@
 import { toHex } from '../../../lib/bytes';
 import type { Collateral } from '../../../lib/attest/types';
 import { issueCrl, signRaw, type TestPki } from './test-pki';
-import { SIM_FMSPC, SIM_PCE_ID, SIM_PCE_SVN, SIM_QE, SIM_SGX_COMPONENTS, SIM_TEE_TCB_SVN } from './platform';
+import { SIM_PCE_ID, SIM_PCE_SVN, SIM_QE, SIM_SGX_COMPONENTS, SIM_TEE_TCB_SVN } from './platform';
 
 const DAY_MS = 86_400_000;
 const TCB_EVALUATION_DATA_NUMBER = 17;
@@ -28,14 +28,14 @@ export const freshWindow = (now: number): CollateralWindow => ({ issuedAt: now -
 /** Stale collateral, as a PCCS that stopped refreshing serves it: every document expired a day before `now`. */
 export const staleWindow = (now: number): CollateralWindow => ({ issuedAt: now - 31 * DAY_MS, nextUpdate: now - DAY_MS });
 
-export function tcbInfoText(window: CollateralWindow): string {
+export function tcbInfoText(window: CollateralWindow, fmspc: string): string {
   const tcbDate = '2024-03-13T00:00:00Z';
   const info = {
     id: 'TDX',
     version: 3,
     issueDate: isoSeconds(window.issuedAt),
     nextUpdate: isoSeconds(window.nextUpdate),
-    fmspc: SIM_FMSPC,
+    fmspc,
     pceId: SIM_PCE_ID,
     tcbType: 0,
     tcbEvaluationDataNumber: TCB_EVALUATION_DATA_NUMBER,
@@ -95,11 +95,11 @@ export function qeIdentityText(window: CollateralWindow): string {
   return JSON.stringify(identity);
 }
 
-/** The full collateral set for the simulator's quotes, with every document dated by `window`. */
-export async function buildCollateral(pki: TestPki, window: CollateralWindow): Promise<Collateral> {
+/** The full collateral set for quotes of the platform `fmspc`, with every document dated by `window`. */
+export async function buildCollateral(pki: TestPki, window: CollateralWindow, fmspc: string): Promise<Collateral> {
   const thisUpdate = new Date(window.issuedAt);
   const nextUpdate = new Date(window.nextUpdate);
-  const tcbInfo = tcbInfoText(window);
+  const tcbInfo = tcbInfoText(window, fmspc);
   const qeIdentity = qeIdentityText(window);
   const enc = (text: string) => new TextEncoder().encode(text);
   const [rootCrl, pckCrl, tcbSig, qeSig] = await Promise.all([

@@ -1,10 +1,17 @@
 /**
  * The simulated TDX platform: the numbers its PCK certificate states, its TDX module and its quoting enclave. The
  * collateral (TCB info, QE identity) is generated from the same numbers, so the verifier finds an UpToDate level.
- * Values are shaped like a real Sapphire Rapids platform but are NOT Intel's: the FMSPC is made up and everything
+ * Values are shaped like a real Sapphire Rapids platform but are NOT Intel's: the FMSPC is random and everything
  * chains to the simulator's own test root.
  */
-export const SIM_FMSPC = 'C0FFEE000000';
+/**
+ * A made-up FMSPC, fresh per simulator start: clients cache collateral per PCCS URL and FMSPC, so collateral cached
+ * from an earlier simulator (another test PKI) or from another platform of this one is never reused by mistake.
+ */
+export function randomFmspc(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
+}
 export const SIM_PCE_ID = '0000';
 /** SGX TCB component SVNs 1..16 of the PCK certificate (and of the UpToDate TCB level). */
 export const SIM_SGX_COMPONENTS = [2, 2, 2, 2, 3, 1, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0] as const;

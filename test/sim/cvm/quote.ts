@@ -8,7 +8,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, fromHex } from '../../../lib/bytes';
-import { signRaw, type TestPki } from './test-pki';
+import { signRaw, type PckPlatform } from './test-pki';
 import { SIM_QE, SIM_SGX_COMPONENTS, SIM_TD_ATTRIBUTES, SIM_TEE_TCB_SVN, SIM_XFAM } from './platform';
 
 export const INTEL_QE_VENDOR_ID = '939a7233f79c4ca9940a0db3957f0607';
@@ -27,9 +27,9 @@ export interface TdReportInput {
   tdAttributes?: string;
 }
 
-/** The quoting side of the simulated platform: its PKI and its attestation key (generated at start). */
+/** The quoting side of a simulated platform: its PCK certificate and its attestation key (generated at start). */
 export interface QuotingEnclave {
-  pki: TestPki;
+  platform: PckPlatform;
   attestationKey: CryptoKeyPair;
   /** Raw P-256 public key X‖Y (64 bytes). */
   attestationPublicKey: Uint8Array;
@@ -39,11 +39,11 @@ export interface QuotingEnclave {
   qeId: Uint8Array;
 }
 
-export async function createQuotingEnclave(pki: TestPki): Promise<QuotingEnclave> {
+export async function createQuotingEnclave(platform: PckPlatform): Promise<QuotingEnclave> {
   const attestationKey = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair;
   const raw = new Uint8Array(await crypto.subtle.exportKey('raw', attestationKey.publicKey));
   return {
-    pki,
+    platform,
     attestationKey,
     attestationPublicKey: raw.subarray(1), // drop the 0x04 prefix
     mrSeam: crypto.getRandomValues(new Uint8Array(48)),
@@ -111,8 +111,8 @@ export async function buildTdxQuote(qe: QuotingEnclave, td: TdReportInput): Prom
   const quoteSignature = await signRaw(qe.attestationKey.privateKey, signedRegion);
   const authData = crypto.getRandomValues(new Uint8Array(32));
   const qeReportBytes = qeReport(qe, authData);
-  const qeReportSignature = await signRaw(qe.pki.pckLeaf.privateKey, qeReportBytes);
-  const chain = new TextEncoder().encode(`${qe.pki.pckChainPem}\0`);
+  const qeReportSignature = await signRaw(qe.platform.leaf.privateKey, qeReportBytes);
+  const chain = new TextEncoder().encode(`${qe.platform.chainPem}\0`);
   const inner = concatBytes(
     qeReportBytes,
     qeReportSignature,

@@ -24,6 +24,7 @@ import { buildCollateral, freshWindow, staleWindow } from './collateral';
 import { TestKms } from './kms';
 import { parseMisbehaveMode, type MisbehaveMode } from './misbehave';
 import { simulatedOsImage, type OsImageMeasurement } from './os-image';
+import { randomFmspc } from './platform';
 import { createQuotingEnclave } from './quote';
 import { cloudRoutes } from './routes-cloud';
 import { appHealthRoutes, guestRoutes } from './routes-guest';
@@ -74,14 +75,20 @@ export async function startCvmSimulator(options: CvmSimulatorOptions = {}): Prom
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`startCvmSimulator: bad port ${port}`);
   let mode = parseMisbehaveMode(options.misbehave);
 
-  const pki = await generateTestPki(now());
-  const qe = await createQuotingEnclave(pki);
+  // Two simulated platforms (FMSPCs): quotes come from the second one while `stale-collateral` is on, so a client
+  // that cached the first one's (fresh) collateral must fetch again and gets the stale set.
+  const fmspcs = { fresh: randomFmspc(), stale: randomFmspc() };
+  const pki = await generateTestPki(now(), [fmspcs.fresh, fmspcs.stale]);
+  const quoting = {
+    fresh: await createQuotingEnclave(pki.platforms[0]!),
+    stale: await createQuotingEnclave(pki.platforms[1]!),
+  };
   const kms = new TestKms();
   const osImage = simulatedOsImage();
-  const state = new SimState(kms, osImage, qe, now, options.startDelayMs ?? 1000, mode);
+  const state = new SimState(kms, osImage, quoting, now, options.startDelayMs ?? 1000, mode);
   const collateral = {
-    fresh: await buildCollateral(pki, freshWindow(now())),
-    stale: await buildCollateral(pki, staleWindow(now())),
+    fresh: await buildCollateral(pki, freshWindow(now()), fmspcs.fresh),
+    stale: await buildCollateral(pki, staleWindow(now()), fmspcs.stale),
   };
   const served = (): Collateral => (mode === 'stale-collateral' ? collateral.stale : collateral.fresh);
   const pccs = await PccsSimulator.start();

@@ -83,7 +83,8 @@ export class SimState {
   constructor(
     readonly kms: TestKms,
     readonly osImage: SimOsImage,
-    readonly qe: QuotingEnclave,
+    /** Quotes come from `stale` while `stale-collateral` is on (its platform's collateral is the expired set). */
+    readonly quoting: { fresh: QuotingEnclave; stale: QuotingEnclave },
     readonly now: () => number,
     readonly startDelayMs: number,
     misbehave: MisbehaveMode,
@@ -288,7 +289,7 @@ export class SimState {
     const mrtd =
       this.misbehave === 'wrong-measurement' ? toHex(sha384(utf8Encode('clawkeep-cvm-simulator/unpublished-image/mrtd'))) : this.osImage.measurement.mrtd;
     const tdAttributes = this.misbehave === 'debug-td' ? setDebugBit(SIM_TD_ATTRIBUTES) : SIM_TD_ATTRIBUTES;
-    const quote = await buildTdxQuote(this.qe, {
+    const quote = await buildTdxQuote(this.misbehave === 'stale-collateral' ? this.quoting.stale : this.quoting.fresh, {
       mrTd: mrtd,
       rtmrs: log.rtmrs,
       mrConfigId: mrConfigIdFor(identity),

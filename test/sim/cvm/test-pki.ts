@@ -2,7 +2,8 @@
  * The CVM simulator's TEST PKI, generated fresh at every start (WebCrypto P-256, encoded with @peculiar/asn1-x509):
  *
  *   Clawkeep CVM Simulator TEST Root CA (self-signed CA)
- *   ├── … TEST PCK Platform CA (CA) ── … TEST PCK Certificate (leaf, Intel SGX extension: FMSPC, SVNs, PCE-ID)
+ *   ├── … TEST PCK Platform CA (CA) ── … TEST PCK Certificate(s) (one leaf per platform, Intel SGX extension:
+ *   │                                   FMSPC, SVNs, PCE-ID)
  *   └── … TEST TCB Signing (signs TCB info and QE identity)
  *
  * plus the root CA CRL and the PCK CRL. It mirrors the shape of Intel's DCAP PKI so our verifier runs every check
@@ -34,7 +35,7 @@ import {
 } from '@peculiar/asn1-x509';
 import { fromHex, toBase64 } from '../../../lib/bytes';
 import { derEnumerated, derOctetString, derOid, derSequence, derUint, ecdsaRawToDer } from './der';
-import { SIM_FMSPC, SIM_PCE_ID, SIM_PCE_SVN, SIM_SGX_COMPONENTS } from './platform';
+import { SIM_PCE_ID, SIM_PCE_SVN, SIM_SGX_COMPONENTS } from './platform';
 
 const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
 const OID_SGX_EXTENSION = '1.2.840.113741.1.13.1';
@@ -61,13 +62,21 @@ export interface IssuedCertificate extends Signer {
   serial: Uint8Array;
 }
 
+/** One simulated platform: a PCK leaf stating this FMSPC, and its chain as a quote carries it. */
+export interface PckPlatform {
+  fmspc: string;
+  leaf: IssuedCertificate;
+  /** Leaf, PCK CA, root (PEM). */
+  chainPem: string;
+}
+
 export interface TestPki {
   root: IssuedCertificate;
   pckCa: IssuedCertificate;
-  pckLeaf: IssuedCertificate;
   tcbSigning: IssuedCertificate;
-  /** PEM chains in the orders DCAP uses (leaf first, ending at the root). */
-  pckChainPem: string;
+  /** One PCK leaf per FMSPC asked for, in that order. */
+  platforms: PckPlatform[];
+  /** PEM chains in the orders DCAP uses (signer first, ending at the root). */
   pckCrlIssuerChainPem: string;
   tcbSigningChainPem: string;
 }
@@ -157,7 +166,7 @@ async function issue(spec: CertSpec): Promise<IssuedCertificate> {
  * Intel's SGX extension as a PCK leaf carries it: PPID (.1), TCB (.2: components .2.1–.2.16, PCESVN .2.17,
  * CPUSVN .2.18), PCE-ID (.3), FMSPC (.4), SGX type (.5). See lib/attest/pck-extension.ts for what is read.
  */
-export function sgxExtensionValue(): Uint8Array {
+export function sgxExtensionValue(fmspc: string): Uint8Array {
   const oid = (suffix: string) => derOid(`${OID_SGX_EXTENSION}${suffix}`);
   const entry = (suffix: string, value: Uint8Array) => derSequence(oid(suffix), value);
   const tcb = derSequence(
@@ -169,7 +178,7 @@ export function sgxExtensionValue(): Uint8Array {
     entry('.1', derOctetString(crypto.getRandomValues(new Uint8Array(16)))),
     entry('.2', tcb),
     entry('.3', derOctetString(fromHex(SIM_PCE_ID))),
-    entry('.4', derOctetString(fromHex(SIM_FMSPC))),
+    entry('.4', derOctetString(fromHex(fmspc))),
     entry('.5', derEnumerated(0)),
   );
 }
@@ -179,29 +188,35 @@ export function pem(der: Uint8Array): string {
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
 }
 
-/** Generates the whole PKI; certificates are valid from 30 days before `now` for 10 years. */
-export async function generateTestPki(now: number): Promise<TestPki> {
+/**
+ * Generates the whole PKI, with one PCK leaf (platform) per FMSPC; certificates are valid from 30 days before
+ * `now` for 10 years.
+ */
+export async function generateTestPki(now: number, fmspcs: string[]): Promise<TestPki> {
   const notBefore = new Date(Math.floor((now - 30 * DAY_MS) / 1000) * 1000);
   const notAfter = new Date(notBefore.getTime() + 3650 * DAY_MS);
-  const [rootKeys, caKeys, leafKeys, tcbKeys] = await Promise.all([newKeyPair(), newKeyPair(), newKeyPair(), newKeyPair()]);
+  const [rootKeys, caKeys, tcbKeys] = await Promise.all([newKeyPair(), newKeyPair(), newKeyPair()]);
   const root = await issue({ commonName: SIM_NAMES.root, keys: rootKeys, issuer: null, notBefore, notAfter, ca: true });
   const pckCa = await issue({ commonName: SIM_NAMES.pckCa, keys: caKeys, issuer: root, notBefore, notAfter, ca: true });
-  const pckLeaf = await issue({
-    commonName: SIM_NAMES.pckLeaf,
-    keys: leafKeys,
-    issuer: pckCa,
-    notBefore,
-    notAfter,
-    ca: false,
-    extraExtensions: [extension(OID_SGX_EXTENSION, false, sgxExtensionValue())],
-  });
+  const platforms: PckPlatform[] = [];
+  for (const fmspc of fmspcs) {
+    const leaf = await issue({
+      commonName: SIM_NAMES.pckLeaf,
+      keys: await newKeyPair(),
+      issuer: pckCa,
+      notBefore,
+      notAfter,
+      ca: false,
+      extraExtensions: [extension(OID_SGX_EXTENSION, false, sgxExtensionValue(fmspc))],
+    });
+    platforms.push({ fmspc, leaf, chainPem: pem(leaf.der) + pem(pckCa.der) + pem(root.der) });
+  }
   const tcbSigning = await issue({ commonName: SIM_NAMES.tcbSigning, keys: tcbKeys, issuer: root, notBefore, notAfter, ca: false });
   return {
     root,
     pckCa,
-    pckLeaf,
     tcbSigning,
-    pckChainPem: pem(pckLeaf.der) + pem(pckCa.der) + pem(root.der),
+    platforms,
     pckCrlIssuerChainPem: pem(pckCa.der) + pem(root.der),
     tcbSigningChainPem: pem(tcbSigning.der) + pem(root.der),
   };

@@ -17,11 +17,13 @@ import { buildEventLog, mrConfigIdFor, replayImr, runtimeDigestV1, type CvmBootI
 import { TestKms } from '../../sim/cvm/kms';
 import { deriveAppEnvKeyPair, deriveP256Scalar, p256Pkcs8 } from '../../sim/cvm/kms-derivation';
 import { simulatedOsImage } from '../../sim/cvm/os-image';
+import { randomFmspc } from '../../sim/cvm/platform';
 import { buildTdxQuote, createQuotingEnclave, type QuotingEnclave } from '../../sim/cvm/quote';
 import { generateTestPki, type TestPki } from '../../sim/cvm/test-pki';
 import type { Collateral } from '../../../lib/attest/types';
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
+const FMSPC = randomFmspc();
 const fixture = (name: string) => JSON.parse(readFileSync(path.resolve('test/fixtures/sealing', name), 'utf8'));
 
 let pki: TestPki;
@@ -39,9 +41,9 @@ const identity: CvmBootIdentity = {
 };
 
 beforeAll(async () => {
-  pki = await generateTestPki(NOW);
-  qe = await createQuotingEnclave(pki);
-  collateral = await buildCollateral(pki, freshWindow(NOW));
+  pki = await generateTestPki(NOW, [FMSPC]);
+  qe = await createQuotingEnclave(pki.platforms[0]!);
+  collateral = await buildCollateral(pki, freshWindow(NOW), FMSPC);
 });
 
 async function quoteFor(reportData: string, tdAttributes?: string) {
@@ -111,7 +113,7 @@ describe('CVM simulator quotes', () => {
 
   it('name the test PKI, the Platform CA and the simulated FMSPC for collateral fetching', async () => {
     const { quote } = await quoteFor('00'.repeat(64));
-    expect(collateralNeeds(quote)).toEqual({ teeType: 'TDX', fmspc: 'C0FFEE000000', pckCa: 'platform' });
+    expect(collateralNeeds(quote)).toEqual({ teeType: 'TDX', fmspc: FMSPC, pckCa: 'platform' });
   });
 
   it('with the debug bit verify as signed but fail the attributes check', async () => {
@@ -123,7 +125,7 @@ describe('CVM simulator quotes', () => {
   });
 
   it('with stale collateral fail on freshness, not on a signature', async () => {
-    const stale = await buildCollateral(pki, staleWindow(NOW));
+    const stale = await buildCollateral(pki, staleWindow(NOW), FMSPC);
     const { quote } = await quoteFor('00'.repeat(64));
     const result = await verifyQuote(quote, stale, { now: NOW, testTrustAnchor: { rootCertDer: pki.root.der } });
     expect(result.verified).toBe(false);

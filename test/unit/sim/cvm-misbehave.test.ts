@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../../lib/bytes';
 import { clawkeepReportData, randomNonce } from '../../../lib/attest/dstack/index';
+import { collateralNeeds } from '../../../lib/attest/collateral-needs';
 import { checkCvmTrust, sealEnvForCvm, type TrustCheckId, type TrustReport } from '../../../lib/seal/trust-gate';
 import { MISBEHAVIOURS, startCvmSimulator, type CvmSimulator, type Misbehaviour } from '../../sim/cvm';
 import { api, collateralFor, getQuote, provision } from './sim-client';
@@ -131,6 +132,20 @@ describe('CVM simulator misbehaviour', () => {
         sim.setMisbehave('none');
       }
     }
+  });
+
+  it('stale-collateral: quotes name another platform (FMSPC), so collateral cached from honest runs is not reused', async () => {
+    const p = await provision(sim, 'stale-fmspc', ['OPENAI_API_KEY']);
+    const honest = collateralNeeds((await getQuote(p.guest_agent_url, '')).quote);
+    sim.setMisbehave('stale-collateral');
+    try {
+      const stale = collateralNeeds((await getQuote(p.guest_agent_url, '')).quote);
+      expect(stale.fmspc).not.toBe(honest.fmspc);
+      expect(JSON.parse(sim.collateral().tcb_info).fmspc).toBe(stale.fmspc);
+    } finally {
+      sim.setMisbehave('none');
+    }
+    expect(JSON.parse(sim.collateral().tcb_info).fmspc).toBe(honest.fmspc);
   });
 
   it('unsigned-env-key: the pubkey endpoint carries no signature fields at all', async () => {
