@@ -10,7 +10,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { concatBytes, fromHex, toHex, utf8Encode } from '../../../lib/bytes';
-import { deriveAppEnvKeyPair, type EnvKeyPair } from './kms-derivation';
+import { deriveEnvKeyPair, type EnvKeyPair } from '../../../lib/seal/kms-derivation';
 
 const P256_SPKI_PREFIX = fromHex('3059301306072a8648ce3d020106082a8648ce3d030107034200');
 
@@ -27,20 +27,24 @@ export class TestKms {
   readonly id = 'kms-sim-1';
   readonly slug = 'clawkeep-sim-kms';
   readonly name = 'Clawkeep CVM Simulator TEST KMS';
-  private readonly rootScalar = p256.utils.randomSecretKey();
   private readonly k256Secret = secp256k1.utils.randomSecretKey();
   private readonly rogueK256Secret = secp256k1.utils.randomSecretKey();
   private readonly rogueEnvKeys = new Map<string, EnvKeyPair>();
 
   /** Hex DER SubjectPublicKeyInfo of the KMS root CA key. */
-  readonly caPubkey = toHex(concatBytes(P256_SPKI_PREFIX, p256.getPublicKey(this.rootScalar, false)));
+  readonly caPubkey: string;
   /** Compressed SEC1 secp256k1 public key (33 bytes hex). */
   readonly k256Pubkey = toHex(secp256k1.getPublicKey(this.k256Secret, true));
   readonly rogueK256Pubkey = toHex(secp256k1.getPublicKey(this.rogueK256Secret, true));
 
-  /** The env key pair this KMS derives for the app (stable for an app id). */
+  /** @param rootScalar the KMS root CA's P-256 private scalar; random unless a test pins it to a vector's. */
+  constructor(private readonly rootScalar: Uint8Array = p256.utils.randomSecretKey()) {
+    this.caPubkey = toHex(concatBytes(P256_SPKI_PREFIX, p256.getPublicKey(rootScalar, false)));
+  }
+
+  /** The env key pair this KMS derives for the app (stable for an app id), as dstack's KMS derives it. */
   envKeyPair(appId: string): EnvKeyPair {
-    return deriveAppEnvKeyPair(this.rootScalar, fromHex(appId));
+    return deriveEnvKeyPair(this.rootScalar, appId);
   }
 
   /** A key pair the KMS never derived (one per app, stable while the simulator runs). */

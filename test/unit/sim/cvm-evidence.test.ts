@@ -15,7 +15,6 @@ import { verifyEnvKeySignature } from '../../../lib/seal/kms-signature';
 import { buildCollateral, freshWindow, staleWindow } from '../../sim/cvm/collateral';
 import { buildEventLog, mrConfigIdFor, replayImr, runtimeDigestV1, type CvmBootIdentity } from '../../sim/cvm/event-log';
 import { TestKms } from '../../sim/cvm/kms';
-import { deriveAppEnvKeyPair, deriveP256Scalar, p256Pkcs8 } from '../../sim/cvm/kms-derivation';
 import { simulatedOsImage } from '../../sim/cvm/os-image';
 import { randomFmspc } from '../../sim/cvm/platform';
 import { buildTdxQuote, createQuotingEnclave, type QuotingEnclave } from '../../sim/cvm/quote';
@@ -162,26 +161,14 @@ describe('CVM simulator event log', () => {
 });
 
 describe('CVM simulator KMS', () => {
-  it('derives env keys like dstack (kdf.json vectors)', () => {
-    interface KdfVector {
-      name: string;
-      root_scalar: string;
-      context_parts_hex: string[];
-      derived_p256_scalar: string;
-      derived_p256_pkcs8_der: string;
-      app_id: string;
-      env_x25519_private: string;
-      env_x25519_public: string;
-    }
-    const vectors = fixture('kdf.json').vectors as KdfVector[];
-    const official = vectors.find((v) => v.name === 'official-derive-dh-secret')!;
-    const scalar = deriveP256Scalar(fromHex(official.root_scalar), official.context_parts_hex.map((h) => fromHex(h)));
-    expect(toHex(scalar)).toBe(official.derived_p256_scalar);
-    expect(toHex(p256Pkcs8(scalar))).toBe(official.derived_p256_pkcs8_der);
-    const forApp = vectors.find((v) => v.name === 'env-encrypt-key-for-app')!;
-    const pair = deriveAppEnvKeyPair(fromHex(official.root_scalar), fromHex(forApp.app_id));
-    expect(toHex(pair.privateKey)).toBe(forApp.env_x25519_private);
-    expect(toHex(pair.publicKey)).toBe(forApp.env_x25519_public);
+  it('derives env keys like dstack: a KMS with the kdf.json root key gives the vector app its env key', () => {
+    const vector = (fixture('kdf.json').vectors as Array<Record<string, string>>).find((v) => v.name === 'env-encrypt-key-for-app')!;
+    const official = (fixture('kdf.json').vectors as Array<Record<string, string>>).find((v) => v.name === 'official-derive-dh-secret')!;
+    const pinned = new TestKms(fromHex(official.root_scalar!));
+    expect(toHex(pinned.envKeyPair(vector.app_id!).publicKey)).toBe(vector.env_x25519_public);
+    expect(toHex(pinned.envKeyPair(vector.app_id!).privateKey)).toBe(vector.env_x25519_private);
+    // Its ca_pubkey is the SPKI of that root key (the vector's PKCS#8 embeds the same public point).
+    expect(official.root_key_pkcs8_der!.endsWith(pinned.caPubkey.slice(-130))).toBe(true);
   });
 
   it('signs env keys so that lib/seal verifies them against k256_pubkey (legacy and v1)', () => {
