@@ -7,6 +7,7 @@ import { AutoLockSettings } from './auto-lock-settings';
 import { ChangePassphrase } from './change-passphrase';
 import { clearCopiedSecret } from './clipboard';
 import { VaultClientContext } from './client-context';
+import { DeployTab } from './deploy-tab';
 import { ExportBackup } from './export-backup';
 import { HubActivity } from './hub-activity';
 import { HubAgents } from './hub-agents';
@@ -20,12 +21,13 @@ import { TeeCertificate } from './tee-certificate';
 import { useTouch } from './use-touch';
 import { useVaultStatus } from './use-vault-status';
 
-type TabId = 'items' | 'backup' | 'settings' | 'tee' | 'agents' | 'activity';
+type TabId = 'items' | 'backup' | 'settings' | 'tee' | 'deploy' | 'agents' | 'activity';
 const TABS: TabDef<TabId>[] = [
   { id: 'items', label: 'Items' },
   { id: 'backup', label: 'Backup' },
   { id: 'settings', label: 'Settings' },
   { id: 'tee', label: 'TEE certificate' },
+  { id: 'deploy', label: 'Deploy' },
 ];
 
 interface VaultAppProps {
@@ -40,6 +42,8 @@ interface VaultAppProps {
   attest?: AttestRunner;
   /** Extension only: asks for the optional host permission of a PCCS before collateral is fetched from it. */
   requestHostAccess?: (url: string) => Promise<boolean>;
+  /** Extension only: asks for the optional host permission of a provider API (Phala Cloud) before calling it. */
+  requestApiAccess?: (url: string) => Promise<boolean>;
 }
 
 interface UnlockedVaultProps {
@@ -48,9 +52,10 @@ interface UnlockedVaultProps {
   hub?: HubApi;
   attest?: AttestRunner;
   requestHostAccess?: (url: string) => Promise<boolean>;
+  requestApiAccess?: (url: string) => Promise<boolean>;
 }
 
-function UnlockedVault({ status, refresh, hub, attest, requestHostAccess }: UnlockedVaultProps) {
+function UnlockedVault({ status, refresh, hub, attest, requestHostAccess, requestApiAccess }: UnlockedVaultProps) {
   const [tab, setTab] = useState<TabId>('items');
   const tabs = hub ? [...TABS, { id: 'agents' as const, label: 'Agents' }, { id: 'activity' as const, label: 'Activity' }] : TABS;
   return (
@@ -70,13 +75,14 @@ function UnlockedVault({ status, refresh, hub, attest, requestHostAccess }: Unlo
         </div>
       ) : null}
       {tab === 'tee' ? <TeeCertificate runner={attest} requestHostAccess={requestHostAccess} /> : null}
+      {tab === 'deploy' ? <DeployTab requestApiAccess={requestApiAccess} requestPccsAccess={requestHostAccess} /> : null}
       {tab === 'agents' && hub ? <HubAgents hub={hub} /> : null}
       {tab === 'activity' && hub ? <HubActivity hub={hub} /> : null}
     </Tabs>
   );
 }
 
-function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub, attest, requestHostAccess }: VaultAppProps) {
+function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub, attest, requestHostAccess, requestApiAccess }: VaultAppProps) {
   const { status, error, refresh } = useVaultStatus(client);
   const unlocked = status?.state === 'unlocked';
   useTouch(client, unlocked);
@@ -97,7 +103,14 @@ function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub
       </header>
       <main>
         {unlocked && status ? (
-          <UnlockedVault status={status} refresh={refresh} hub={hub} attest={attest} requestHostAccess={requestHostAccess} />
+          <UnlockedVault
+            status={status}
+            refresh={refresh}
+            hub={hub}
+            attest={attest}
+            requestHostAccess={requestHostAccess}
+            requestApiAccess={requestApiAccess}
+          />
         ) : (
           <div class="narrow">
             <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} />

@@ -3,10 +3,10 @@ import { VaultApp } from '../../components/vault-app';
 import '../../components/styles.css';
 import { createExtensionVaultClient } from '../../lib/ext/extension-vault-client';
 import { createExtensionHubApi } from '../../lib/ext/hub-page-client';
-import { requestPccsAccess } from '../../lib/ext/host-access';
+import { requestApiAccess, requestPccsAccess } from '../../lib/ext/host-access';
 import { createWorkerKdfRunner } from '../../workers/kdf-runner';
 
 const client = createExtensionVaultClient(createWorkerKdfRunner());
 
 const root = document.getElementById('app');
-if (root) render(<VaultApp client={client} title="Clawkeep vault" hub={createExtensionHubApi()} requestHostAccess={requestPccsAccess} />, root);
+if (root) render(<VaultApp client={client} title="Clawkeep vault" hub={createExtensionHubApi()} requestHostAccess={requestPccsAccess} requestApiAccess={requestApiAccess} />, root);

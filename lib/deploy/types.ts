@@ -84,11 +84,22 @@ export interface DeploymentRecord {
   apiKeyItemId: string;
   appCompose: string;
   allowedEnvs: string[];
-  /** Where each sealed env var's value comes from (vault item + field), or a non-secret literal. */
+  /** Where each sealed env var's value comes from: a vault item (+ field), or a value typed in the wizard. */
   envSources: EnvSource[];
+  /** The env vars the manifest asks for, so "Update secrets" shows the same form. */
+  envSpec: EnvSpec[];
   createdAt: string;
   lastVerifiedAt?: string;
   lastVerdict?: { trusted: boolean; failedCheck?: string; message?: string };
+}
+
+/** One env var a manifest asks for (lib/providers openclaw-tee.json `env` entry). */
+export interface EnvSpec {
+  key: string;
+  description: string;
+  required: boolean;
+  sensitive: boolean;
+  default?: string;
 }
 
 export type EnvSource =

@@ -63,7 +63,7 @@ export async function saveTrustPins(client: VaultClient, pins: TrustPins, itemId
 export function parseDeploymentRecord(value: unknown): DeploymentRecord {
   const r = value as Partial<DeploymentRecord> | null;
   const strings: Array<keyof DeploymentRecord> = ['name', 'cvmId', 'appId', 'kmsId', 'apiBaseUrl', 'apiKeyItemId', 'appCompose', 'createdAt'];
-  if (r?.version !== 1 || !strings.every((k) => typeof r[k] === 'string') || !Array.isArray(r.allowedEnvs) || !Array.isArray(r.envSources)) {
+  if (r?.version !== 1 || !strings.every((k) => typeof r[k] === 'string') || !Array.isArray(r.allowedEnvs) || !Array.isArray(r.envSources) || !Array.isArray(r.envSpec)) {
     throw new DeployError('invalid_request', 'A stored deployment record is damaged or from another version.');
   }
   return r as DeploymentRecord;

@@ -38,3 +38,27 @@ export async function requestPccsAccess(pccsUrl: string): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Asks for the optional host permission of one API origin (Phala Cloud's https://cloud-api.phala.com, or another
+ * provider URL the user typed) right before the first call to it. Loopback (the CVM simulator, a local hub) is
+ * always allowed.
+ */
+export async function requestApiAccess(apiUrl: string): Promise<boolean> {
+  let url: URL;
+  try {
+    url = new URL(apiUrl);
+  } catch {
+    // Not a URL: the API client reports it with its own message.
+    return true;
+  }
+  if (LOOPBACK.has(url.hostname)) return true;
+  const origins = [`${url.origin}/*`];
+  if (await browser.permissions.contains({ origins })) return true;
+  try {
+    return await browser.permissions.request({ origins });
+  } catch {
+    // Not among the optional host permissions (e.g. plain http to a remote host): say no rather than throw.
+    return false;
+  }
+}

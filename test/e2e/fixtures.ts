@@ -7,6 +7,8 @@ import { startWebServer } from '../../bin/web-server';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const EXTENSION_DIR = path.join(ROOT, '.output', 'chrome-mv3');
+/** `wxt build --mode test`: the same extension with test trust anchors honoured (deploy specs vs the CVM simulator). */
+export const TEST_EXTENSION_DIR = path.join(ROOT, '.output', 'chrome-mv3-test');
 export const WEB_DIR = path.join(ROOT, 'dist', 'web');
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -15,9 +17,13 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  * extensions; `headless: true` is Chromium's new headless mode, which loads them. Playwright's own
  * `--disable-extensions` / empty `--load-extension=` come first and our flags win.
  */
-export async function launchWithExtension(existingProfileDir?: string): Promise<{ context: BrowserContext; profileDir: string }> {
-  if (!existsSync(path.join(EXTENSION_DIR, 'manifest.json'))) {
-    throw new Error(`no built extension in ${EXTENSION_DIR}: run \`npm run build:chrome\` first`);
+export async function launchWithExtension(
+  existingProfileDir?: string,
+  extensionDir = EXTENSION_DIR,
+): Promise<{ context: BrowserContext; profileDir: string }> {
+  if (!existsSync(path.join(extensionDir, 'manifest.json'))) {
+    const how = extensionDir === TEST_EXTENSION_DIR ? 'npx wxt build --mode test' : 'npm run build:chrome';
+    throw new Error(`no built extension in ${extensionDir}: run \`${how}\` first`);
   }
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`no Chromium at ${CHROMIUM_PATH}: apt-get install -y chromium, or set CHROMIUM_PATH`);
@@ -28,8 +34,8 @@ export async function launchWithExtension(existingProfileDir?: string): Promise<
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: [
-      `--disable-extensions-except=${EXTENSION_DIR}`,
-      `--load-extension=${EXTENSION_DIR}`,
+      `--disable-extensions-except=${extensionDir}`,
+      `--load-extension=${extensionDir}`,
       '--no-sandbox',
       '--disable-gpu',
       '--disable-background-networking',

@@ -138,6 +138,7 @@ describe('dashboard operations', () => {
       appCompose: outcome.provision.appCompose,
       allowedEnvs: manifest.env.map((e) => e.key),
       envSources: ENV.map((e) => ({ key: e.key, literal: e.value })),
+      envSpec: manifest.env,
       createdAt: new Date().toISOString(),
     };
     const ops = deploymentOperations(record, pins(), deps());
