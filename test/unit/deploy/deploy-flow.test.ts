@@ -93,6 +93,15 @@ describe('runDeploy against the CVM simulator', () => {
     'debug-td': 'quote',
     'stale-collateral': 'quote',
   };
+  const expectedWhy: Record<Misbehaviour, RegExp> = {
+    'wrong-measurement': /OS image not allowed/,
+    'compose-mismatch': /Compose hash mismatch/,
+    'unsigned-env-key': /no signature/,
+    'unbound-env-key': /not signed by the trusted KMS/,
+    'bad-kms-signature': /KMS signature|not signed by the trusted KMS/,
+    'debug-td': /debug mode/,
+    'stale-collateral': /expired/,
+  };
   for (const mode of MISBEHAVIOURS) {
     it(`${mode}: stops at "Verify attestation" naming the ${expectedCheck[mode]} check, and nothing carrying env is sent`, async () => {
       sim.setMisbehave(mode);
@@ -107,6 +116,7 @@ describe('runDeploy against the CVM simulator', () => {
       expect(outcome.error.step).toBe('verify');
       expect(outcome.error.check).toBe(expectedCheck[mode]);
       expect(outcome.error.message).toContain(`“${expectedCheck[mode]}”`);
+      expect(outcome.error.message).toMatch(expectedWhy[mode]);
       expect(outcome.report?.trusted).toBe(false);
       expect(progress.at(-1)!.map((s) => s.state)).toEqual(['done', 'failed', 'skipped', 'skipped', 'skipped']);
       expect(envBearing(since)).toEqual([]);

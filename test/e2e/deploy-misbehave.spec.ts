@@ -1,0 +1,92 @@
+import { rmSync } from 'node:fs';
+import { test, type BrowserContext, type Page } from '@playwright/test';
+import type { TrustCheckId } from '../../lib/seal/trust-gate';
+import { MISBEHAVIOURS, type CvmSimulator, type Misbehaviour } from '../sim/cvm';
+import {
+  apiKeyStep, envBearing, expect, freshValues, provisionedAppId, seedVault, simEnv, simOrigin, simReceived, startSimulator, trustStep,
+} from './deploy-helpers';
+import { extensionServiceWorker, launchWithExtension, TEST_EXTENSION_DIR } from './fixtures';
+
+// Must show 3: for each misbehaviour switch of the CVM simulator the wizard stops at "Verify attestation", before
+// sealing, names the failed check in visible text, and the simulator received no env at all. One browser and one
+// simulator for the whole file: the wizard stays on its Deploy step and each test flips the switch and retries.
+
+const EXPECTED_CHECK: Record<Misbehaviour, TrustCheckId> = {
+  'wrong-measurement': 'os-image',
+  'compose-mismatch': 'compose-hash',
+  'unsigned-env-key': 'env-key-signature',
+  'unbound-env-key': 'env-key-signature',
+  'bad-kms-signature': 'env-key-signature',
+  'debug-td': 'quote',
+  'stale-collateral': 'quote',
+};
+// …and what the message says went wrong, so two switches tripping the same check are still told apart.
+const EXPECTED_WHY: Record<Misbehaviour, RegExp> = {
+  'wrong-measurement': /OS image not allowed/,
+  'compose-mismatch': /Compose hash mismatch/,
+  'unsigned-env-key': /no signature/,
+  'unbound-env-key': /not signed by the trusted KMS/,
+  'bad-kms-signature': /KMS signature|not signed by the trusted KMS/,
+  'debug-td': /debug mode/,
+  'stale-collateral': /expired/,
+};
+// stale-collateral first: any other attempt caches current collateral in the page's IndexedDB, which a client
+// rightly prefers to the PCCS's expired copy.
+const ORDER = [...MISBEHAVIOURS].sort((a, b) => Number(b === 'stale-collateral') - Number(a === 'stale-collateral'));
+
+test.describe.configure({ mode: 'serial' });
+
+let sim: CvmSimulator;
+let context: BrowserContext;
+let profileDir: string;
+let page: Page;
+
+test.beforeAll(async () => {
+  test.setTimeout(90_000);
+  sim = await startSimulator();
+  ({ context, profileDir } = await launchWithExtension(undefined, TEST_EXTENSION_DIR));
+  const extensionId = new URL((await extensionServiceWorker(context)).url()).host;
+  page = await context.newPage();
+  await page.goto(`chrome-extension://${extensionId}/vault.html`);
+  await seedVault(page, freshValues());
+  await apiKeyStep(page, sim);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await trustStep(page, sim);
+});
+
+test.afterAll(async () => {
+  await context?.close();
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await sim?.close();
+});
+
+const setMode = (mode: string) =>
+  fetch(`${simOrigin(sim)}/_sim/misbehave`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode }) });
+
+for (const mode of ORDER) {
+  const check = EXPECTED_CHECK[mode];
+  test(`${mode}: stops before sealing, names the “${check}” check, the simulator received no env`, async () => {
+    expect((await setMode(mode)).ok).toBe(true);
+    const before = (await simReceived(sim)).length;
+    await page.getByRole('button', { name: /^(Deploy|Try again)$/ }).click();
+
+    const alert = page.locator('.deploy-wizard p.alert-error[role="alert"]');
+    await expect(alert).toContainText(`Failed check “${check}”`, { timeout: 30_000 });
+    await expect(alert).toContainText(EXPECTED_WHY[mode]);
+    await expect(alert).toContainText('No secret was sealed or sent.');
+    // Stopped at "Verify attestation": sealing and everything after it never ran.
+    const steps = page.getByRole('list', { name: 'Deploy progress' });
+    await expect(steps.locator('[data-step="provision"]')).toHaveAttribute('data-state', 'done');
+    await expect(steps.locator('[data-step="verify"]')).toHaveAttribute('data-state', 'failed');
+    for (const later of ['seal', 'start', 'health']) await expect(steps.locator(`[data-step="${later}"]`)).toHaveAttribute('data-state', 'skipped');
+    // The verdict and the failed check, as the user reads them.
+    await expect(page.getByText(`Not trusted: failed check “${check}”`)).toBeVisible();
+    await expect(page.locator(`.deploy-trust li[data-check="${check}"]`)).toHaveClass(/tee-no/);
+
+    // Nothing that carries env reached the simulator, and its CVM holds none.
+    const received = (await simReceived(sim)).slice(before);
+    expect(received.some((r) => r.path.endsWith('/cvms/provision'))).toBe(true);
+    expect(envBearing(received)).toEqual([]);
+    expect(await simEnv(sim, await provisionedAppId(page))).toBeNull();
+  });
+}
