@@ -83,7 +83,7 @@ export function isUnreadableInput(v: QuoteVerification): boolean {
  * The verifier's check ids (lib/attest/verify.ts) that together prove the quote was signed by hardware Intel's root
  * certified: the pinned root, its CRL, the PCK chain and CRL, the QE report and the quote signature.
  */
-export const INTEL_SIGNATURE_CHECKS = ['root', 'root-crl', 'pck-chain', 'pck-crl', 'qe-report', 'qe-binding', 'quote-signature'];
+export const INTEL_SIGNATURE_CHECKS = ['root', 'quote-root', 'root-crl', 'pck-chain', 'pck-crl', 'qe-report', 'qe-binding', 'quote-signature'];
 
 export type IntelSignature = 'yes' | 'no' | 'not-checked' | 'test-root';
 

@@ -97,6 +97,10 @@ async function verifyParsed(
     loadTrustRoot(anchor.rootDer, anchor.isTest, now),
   );
 
+  await checks.run('quote-root', anchor.isTest ? 'Quote chains to the test root' : "Quote chains to Intel's SGX Root CA", () =>
+    requireQuoteAnchoredAt(quote, root),
+  );
+
   const rootCrl = await checks.run('root-crl', 'Root CA CRL signed by the root and current', async () => {
     const crl = parseAndCheckCrlHex(collateral.root_ca_crl, 'The root CA CRL');
     await verifyCrl(crl, root.cert, now, 'The root CA CRL');
@@ -229,6 +233,23 @@ async function readDstackIdentity(result: QuoteVerification, options: VerifyOpti
     return { error: outcome.error };
   } catch (err) {
     return { error: err instanceof AttestError ? err : new AttestError('event_log_malformed', 'The event log could not be read.') };
+  }
+}
+
+/**
+ * A quote whose own chain ends at a different self-signed root (a test or foreign CA) is refused up front with
+ * that reason, instead of surfacing later as an unrelated CRL or chain error.
+ */
+function requireQuoteAnchoredAt(quote: ParsedQuote, root: TrustRoot): void {
+  const ders = parsePemChain(quote.pckChainPem, "the quote's PCK chain");
+  const last = parseCertificate(ders[ders.length - 1]!, "the last certificate of the quote's PCK chain");
+  const selfIssued = last.subject.length === last.issuer.length && last.subject.every((b, i) => b === last.issuer[i]);
+  const isRoot = last.der.length === root.cert.der.length && last.der.every((b, i) => b === root.cert.der[i]);
+  if (selfIssued && !isRoot) {
+    throw new AttestError(
+      'untrusted_root',
+      `The quote's certificate chain ends at "${last.subjectCn}", not at ${root.isTest ? 'the test root' : "Intel's SGX Root CA"}: it was not issued by ${root.isTest ? 'it' : 'Intel'}.`,
+    );
   }
 }
 

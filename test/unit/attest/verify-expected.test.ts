@@ -107,7 +107,7 @@ describe('verifyQuote on every case of fixtures/tdx/expected.json', () => {
     const c = expectedCases().find((x) => x.id === 'tdx-v5-td15-no-tcb-level')!;
     const r = await verifyQuote(readQuote(c.quote), readCollateral(c.collateral), { now: c.now_unix * 1000 });
     const passed = r.checks.filter((x) => x.ok).map((x) => x.id);
-    expect(passed).toEqual(['quote', 'collateral', 'root', 'root-crl', 'tcb-info', 'qe-identity', 'pck-chain', 'pck-crl', 'qe-report', 'qe-binding', 'qe-tcb', 'quote-signature', 'fmspc']);
+    expect(passed).toEqual(['quote', 'collateral', 'root', 'quote-root', 'root-crl', 'tcb-info', 'qe-identity', 'pck-chain', 'pck-crl', 'qe-report', 'qe-binding', 'qe-tcb', 'quote-signature', 'fmspc']);
     expect(r.checks.at(-1)).toMatchObject({ id: 'tcb-level', ok: false });
   });
 

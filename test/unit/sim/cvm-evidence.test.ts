@@ -105,8 +105,9 @@ describe('CVM simulator quotes', () => {
     expect(result.verified).toBe(false);
     expect(result.valid).toBe(false);
     expect(result.testTrustAnchor).toBe(false);
-    // The first document checked against the root is the root CRL, which the test root signed, not Intel.
-    expect(result.error?.code).toBe('crl_invalid');
+    // Its chain ends at the simulator's own test root: refused before any collateral is looked at.
+    expect(result.error?.code).toBe('untrusted_root');
+    expect(result.error?.message).toContain("not at Intel's SGX Root CA");
     expect(result.checks.find((c) => c.id === 'quote-signature')).toBeUndefined();
   });
 
