@@ -40,12 +40,3 @@ export class DeployError extends Error {
 }
 
 export const isDeployError = (err: unknown): err is DeployError => err instanceof DeployError;
-
-/**
- * A message fit to show for anything an operation threw. Errors with a `code` (ours, the provider client's, the
- * sealer's) carry messages written for people; anything else is a bug and gets a generic line.
- */
-export function deployMessageOf(err: unknown): string {
-  if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string') return err.message;
-  return 'Something went wrong. Please try again.';
-}

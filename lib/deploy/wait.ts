@@ -10,7 +10,7 @@ export interface PollOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Polls the CVM until `ready` holds. A CVM that is being deleted or in error will not get there: fail at once

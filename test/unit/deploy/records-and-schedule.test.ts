@@ -27,7 +27,8 @@ describe('deploy records in the vault', () => {
     const pinsId = await saveTrustPins(vault, PINS);
     expect(await loadTrustPins(vault)).toEqual({ itemId: pinsId, pins: PINS });
 
-    const secret = await vault.save({ kind: 'secret', fields: { name: 'gateway token', value: 'tok-unit-9f8e7d', notes: '', tags: [], expiresAt: null } });
+    const secretFields = { name: 'gateway token', value: 'tok-unit-9f8e7d', notes: '', tags: [], expiresAt: null };
+    const secret = await vault.save({ kind: 'secret', fields: secretFields });
     const agent = await vault.save({
       kind: 'agentConfig',
       fields: { name: 'agent', model: 'm', providerKeys: [{ key: 'ANTHROPIC_API_KEY', value: 'sk-ant-unit-5a4b3c' }], env: [], json: '{}' },
@@ -58,7 +59,7 @@ describe('deploy records in the vault', () => {
       { key: 'MODEL', value: 'model-literal-unit' },
     ]);
     // A vault edit is what the next "Update secrets" seals.
-    await vault.save({ ...secret, fields: { ...secret.fields, value: 'tok-unit-rotated' } });
+    await vault.save({ id: secret.id, kind: 'secret', fields: { ...secretFields, value: 'tok-unit-rotated' } });
     expect((await resolveEnv(vault, record.envSources))[1]).toEqual({ key: 'TOKEN', value: 'tok-unit-rotated' });
 
     const raw = await dumpDatabase(dbName);
