@@ -46,8 +46,14 @@ export interface SealExpectations {
   envKeys: string[];
   /** From the app compose's allowed_envs. */
   allowedEnvs: string[];
-  /** 128 hex we asked for (clawkeepReportData(nonce, envPublicKey)). */
-  reportData: string;
+  /**
+   * 128 hex we asked for (clawkeepReportData(nonce, envPublicKey)): the quote must carry exactly this (fresh,
+   * challenge-bound). Absent when the quote was served by the provider (GET /cvms/{id}/attestation), which we
+   * cannot challenge: the 'report-data' check then only ties the quote to `instanceId`, and says it is not fresh.
+   */
+  reportData?: string;
+  /** The CVM's instance id as the provider reports it (40 hex); checked against the quote's instance-id event. */
+  instanceId?: string;
   now?: Date | number;
   policy?: AcceptancePolicy;
   testTrustAnchor?: TestTrustAnchor;
@@ -76,7 +82,7 @@ export const TRUST_CHECK_LABELS: Record<TrustCheckId, string> = {
   'key-provider': 'Its keys come from the trusted KMS',
   'env-key-signature': 'The env encryption key is signed by the trusted KMS',
   'allowed-envs': 'Every secret we send is in the app’s allowed envs',
-  'report-data': 'The quote answers our fresh challenge',
+  'report-data': 'The quote answers our fresh challenge (or, served by the provider, names this CVM’s instance)',
 };
 
 export interface TrustCheck {
@@ -95,7 +101,15 @@ export interface TrustReport {
   envPublicKey?: string;
   /** The env names the allowed-envs check covered; sealEnvForCvm refuses others. */
   envKeys?: string[];
+  /**
+   * True when the quote answered our fresh challenge (report data); false when it was served by the provider and
+   * only tied to the CVM's instance id — then nothing proves it is recent.
+   */
+  challengeBound?: boolean;
 }
+
+/** The 'report-data' detail of a passed check on a quote we could not challenge (the UI shows it as a freshness note). */
+export const NOT_CHALLENGE_BOUND = 'not challenge-bound: quote served by the provider';
 
 /** Runs the TDX verifier on the CVM's quote, with its event log and the report data we asked for. */
 export function verifyEvidenceQuote(evidence: CvmEvidence, expectations: SealExpectations): Promise<QuoteVerification> {
@@ -103,7 +117,7 @@ export function verifyEvidenceQuote(evidence: CvmEvidence, expectations: SealExp
     ...(expectations.now !== undefined ? { now: expectations.now } : {}),
     ...(expectations.policy ? { policy: expectations.policy } : {}),
     ...(expectations.testTrustAnchor ? { testTrustAnchor: expectations.testTrustAnchor } : {}),
-    dstack: { eventLog: evidence.eventLog, policy: { reportData: expectations.reportData } },
+    dstack: { eventLog: evidence.eventLog, policy: expectations.reportData === undefined ? {} : { reportData: expectations.reportData } },
   });
 }
 
@@ -235,12 +249,31 @@ function checkAllowedEnvs(x: SealExpectations): Outcome {
   return pass(x.envKeys.length ? x.envKeys.join(', ') : 'no env keys');
 }
 
-function checkReportData(v: QuoteVerification, reportData: string): Outcome {
+function checkReportData(v: QuoteVerification, x: SealExpectations): Outcome {
+  const reportData = x.reportData;
+  if (reportData === undefined) return checkProviderQuoteInstance(v, x.instanceId);
   if (!/^[0-9a-fA-F]{128}$/.test(reportData)) return fail('Report data check impossible: the challenge we asked for is not 64 bytes of hex.');
   if (v.reportData === null) return fail('Report data not readable from the quote.');
   if (sameHexBytes(v.reportData, reportData)) return pass(shortHex(reportData));
   const [theirs, ours] = distinguish(v.reportData, reportData);
   return fail(`Report data mismatch: the quote answers ${theirs}, we asked for ${ours} (an old or foreign quote).`);
+}
+
+/**
+ * A quote the provider served (not an answer to our challenge): its REPORTDATA is not ours, so freshness cannot
+ * be shown. What can be checked is that it is this CVM's quote: the measured instance-id equals the id the API
+ * reports for the CVM (when the API reports one and the log measures one).
+ */
+function checkProviderQuoteInstance(v: QuoteVerification, instanceId: string | undefined): Outcome {
+  if (instanceId === undefined) return pass(NOT_CHALLENGE_BOUND);
+  if (!/^[0-9a-fA-F]{40}$/.test(instanceId)) return fail('Instance id check impossible: the provider’s instance id is not 40 hex digits.');
+  const measured = v.dstack?.replayed ? v.dstack.instanceId : null;
+  if (!measured) return fail(`Instance id not measured: the quote’s event log has no instance-id, so it cannot be tied to CVM instance ${shortHex(instanceId)}.`);
+  if (!sameHexBytes(measured, instanceId)) {
+    const [theirs, ours] = distinguish(measured, instanceId);
+    return fail(`Instance id mismatch: the quote is from instance ${theirs}, the provider reports instance ${ours} (another CVM’s quote).`);
+  }
+  return pass(`${NOT_CHALLENGE_BOUND}; instance ${measured.toLowerCase()}`);
 }
 
 /**
@@ -263,7 +296,7 @@ export function checkIdentity(
     'key-provider': identity ? checkKeyProvider(verification, expectations.trustedKms.caPubkey) : fail('Key provider not measured: no replayed event log.'),
     'env-key-signature': checkEnvKeySignature(evidence, expectations),
     'allowed-envs': checkAllowedEnvs(expectations),
-    'report-data': checkReportData(verification, expectations.reportData),
+    'report-data': checkReportData(verification, expectations),
   };
   // Belt and braces: every check above passing must agree with the verifier's own verdict.
   if (TRUST_CHECK_IDS.every((id) => outcomes[id].ok) && !verification.verified) {
@@ -284,6 +317,7 @@ export function checkIdentity(
     verification,
     ...(envPublicKey ? { envPublicKey } : {}),
     envKeys: [...expectations.envKeys],
+    challengeBound: expectations.reportData !== undefined,
   };
 }
 

@@ -11,7 +11,7 @@ import { decryptEnv } from '../../../lib/seal/env-decryption';
 import type { SealError } from '../../../lib/seal/errors';
 import { envKeySignatureMessage } from '../../../lib/seal/kms-signature';
 import {
-  checkComposeHash, checkCvmTrust, checkIdentity, sealEnvForCvm, verifyEvidenceQuote, TRUST_CHECK_IDS,
+  checkComposeHash, checkCvmTrust, checkIdentity, NOT_CHALLENGE_BOUND, sealEnvForCvm, verifyEvidenceQuote, TRUST_CHECK_IDS,
   type CvmEvidence, type SealExpectations, type TrustCheckId, type TrustReport,
 } from '../../../lib/seal/trust-gate';
 
@@ -254,6 +254,29 @@ describe('checkIdentity', () => {
     expect(detailOf(report, 'report-data')).toBe(`Report data mismatch: the quote answers 00000000…, we asked for ${reportData.slice(0, 8)}… (an old or foreign quote).`);
     const malformed = checkIdentity(verificationOf(SIM2025), evidenceFor(SIM2025), expectationsFor(SIM2025, { reportData: 'zz' }));
     expect(verdicts(malformed)['report-data']).toBe(false);
+  });
+
+  it('report-data without a challenge (provider-served quote): tied to the instance id the API reports, and says it is not fresh', () => {
+    const v = verificationOf(SIM2025);
+    const measured = v.dstack!.instanceId!;
+    expect(measured).toMatch(/^[0-9a-f]{40}$/);
+    const { reportData: _dropped, ...withoutChallenge } = expectationsFor(SIM2025);
+    const bound = checkIdentity(v, evidenceFor(SIM2025), { ...withoutChallenge, instanceId: measured.toUpperCase() });
+    expect(verdicts(bound)['report-data']).toBe(true);
+    expect(detailOf(bound, 'report-data')).toBe(`${NOT_CHALLENGE_BOUND}; instance ${measured}`);
+    expect(bound.challengeBound).toBe(false);
+    // Without an instance id from the API there is nothing to tie it to, but the note still says it is not fresh.
+    const unbound = checkIdentity(v, evidenceFor(SIM2025), withoutChallenge);
+    expect(verdicts(unbound)['report-data']).toBe(true);
+    expect(detailOf(unbound, 'report-data')).toBe(NOT_CHALLENGE_BOUND);
+    // Another CVM's quote: the instance id differs.
+    const other = 'ab'.repeat(20);
+    const foreign = checkIdentity(v, evidenceFor(SIM2025), { ...withoutChallenge, instanceId: other });
+    expect(verdicts(foreign)['report-data']).toBe(false);
+    expect(detailOf(foreign, 'report-data')).toMatch(/^Instance id mismatch: the quote is from instance [0-9a-f]{8}…, the provider reports instance abababab…/);
+    expect(verdicts(checkIdentity(v, evidenceFor(SIM2025), { ...withoutChallenge, instanceId: 'zz' }))['report-data']).toBe(false);
+    // With a challenge the quote must answer it; a challenge report says so.
+    expect(checkIdentity(v, evidenceFor(SIM2025), expectationsFor(SIM2025)).challengeBound).toBe(true);
   });
 
   it('rtmr3-replay: an event log that does not replay proves nothing (identity checks fail as not measured)', async () => {
