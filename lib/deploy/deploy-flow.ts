@@ -1,4 +1,4 @@
-import { AppComposeError, checkAppCompose } from '../providers/phala/app-compose';
+import type { ExpectedAppCompose } from '../providers/phala/app-compose';
 import type { ProvisionCvmRequest } from '../providers/phala/client';
 import type { PhalaCvm, ProvisionedCvm } from '../providers/phala/wire';
 import type { TrustReport } from '../seal/trust-gate';
@@ -6,7 +6,7 @@ import { DeployError, isDeployError } from './errors';
 import { StepTracker, type DeployStepId, type StepStatus } from './steps';
 import type { CloudPort, EnvEntry, SealPort, TrustCheckPort, TrustPins } from './types';
 import { untrustedMessage, verifyCvm, type CvmTarget, type CvmVerdict } from './verify-cvm';
-import { isAttestable, waitForCvm, type PollOptions } from './wait';
+import { isRunning, waitForCvm, type PollOptions } from './wait';
 
 export interface DeployDeps {
   cloud: CloudPort;
@@ -25,6 +25,8 @@ export interface DeployRequest {
   provision: ProvisionCvmRequest;
   env: EnvEntry[];
   trust: TrustPins;
+  /** The manifest's healthcheck, reported honestly in the Health step (this page cannot call it). */
+  healthcheck?: { path: string; port: number };
 }
 
 export type DeployOutcome =
@@ -34,13 +36,25 @@ export type DeployOutcome =
       error: DeployError;
       /** Set once provisioning succeeded. */
       provision?: ProvisionedCvm;
+      /**
+       * Set once the CVM was created (it runs without any secret): a failure after this leaves it at the provider,
+       * to be destroyed.
+       */
+      cvm?: PhalaCvm;
       /** Set when the trust gate ran; its checks explain the refusal. */
       report?: TrustReport;
     };
 
+/** What the user reads about the app's health: the provider's status, and honestly what was not checked. */
+function healthDetail(cvm: PhalaCvm, healthcheck: DeployRequest['healthcheck']): string {
+  const running = cvm.uptimeSeconds === null ? 'Provider reports running.' : `Provider reports running (up ${cvm.uptimeSeconds} s).`;
+  if (!healthcheck) return running;
+  return `${running} The app’s healthcheck (${healthcheck.path} on port ${healthcheck.port}) was not called: it is reachable only through the provider’s gateway, which this page does not contact.`;
+}
+
 /**
- * Verify → seal → hand the sealed env to the CVM (`send`) → healthy: shared by the first deploy and "Update
- * secrets". The gate's refusal throws before `seal` is called, so nothing leaves the browser.
+ * Verify → seal → send (PATCH envs) → healthy, on a CVM that exists and runs: shared by the first deploy and
+ * "Update secrets". The gate's refusal throws before `seal` is called, so nothing leaves the browser.
  */
 export async function verifySealAndSend(
   target: CvmTarget,
@@ -48,17 +62,26 @@ export async function verifySealAndSend(
   trust: TrustPins,
   deps: DeployDeps,
   steps: StepTracker,
-  send: (sealedEnv: string, envKeys: string[]) => Promise<string>,
+  healthcheck?: DeployRequest['healthcheck'],
 ): Promise<{ verdict: CvmVerdict; cvm: PhalaCvm }> {
-  steps.start('verify', 'Asking the CVM for a fresh quote…');
-  const verdict = await verifyCvm(target, { ...deps, trust });
+  steps.start('verify', 'Collecting the CVM’s quote…');
+  let verdict: CvmVerdict;
+  try {
+    verdict = await verifyCvm(target, { ...deps, trust });
+  } catch (err) {
+    if (isDeployError(err) && err.code === 'untrusted_cvm') {
+      throw new DeployError('untrusted_cvm', `${err.message} No secret was sealed or sent.`, { step: 'verify', ...(err.check ? { check: err.check } : {}) });
+    }
+    throw err;
+  }
   if (!verdict.report.trusted) {
     throw new DeployError('untrusted_cvm', `${untrustedMessage(verdict.report)} No secret was sealed or sent.`, {
       step: 'verify',
       ...(verdict.report.failed ? { check: verdict.report.failed.id } : {}),
     });
   }
-  steps.done('verify', `All ${verdict.report.checks.length} checks passed.`);
+  const fresh = verdict.report.challengeBound === false ? ' (quote served by the provider: not challenge-bound)' : ' (fresh quote, our challenge)';
+  steps.done('verify', `All ${verdict.report.checks.length} checks passed${fresh}.`);
 
   steps.start('seal');
   let sealed: string;
@@ -68,15 +91,13 @@ export async function verifySealAndSend(
     const message = err instanceof Error && 'code' in err ? err.message : 'Sealing failed.';
     throw new DeployError('seal_failed', message, { step: 'seal', cause: err });
   }
-  steps.done('seal', `${env.length} env var${env.length === 1 ? '' : 's'} encrypted to the CVM’s attested key.`);
+  // dstack replaces the whole env set and restarts the app with it.
+  await deps.cloud.updateEnv(target.cvmId, { encryptedEnv: sealed, envKeys: env.map((e) => e.key) });
+  steps.done('seal', `${env.length} env var${env.length === 1 ? '' : 's'} encrypted to the CVM’s attested key and sent.`);
 
-  steps.start('start');
-  const cvmId = await send(sealed, env.map((e) => e.key));
-  steps.done('start');
-
-  steps.start('health');
-  const cvm = await waitForCvm(deps.cloud, cvmId, isAttestable, deps.poll);
-  steps.done('health', cvm.uptimeSeconds === null ? 'Running.' : `Running (up ${cvm.uptimeSeconds} s).`);
+  steps.start('health', 'Waiting for the CVM to apply the env…');
+  const cvm = await waitForCvm(deps.cloud, target.cvmId, isRunning, deps.poll);
+  steps.done('health', healthDetail(cvm, healthcheck));
   return { verdict, cvm };
 }
 
@@ -102,16 +123,30 @@ function asStepError(err: unknown, step: DeployStepId): DeployError {
   return new DeployError('provider_failed', coded ? (err as Error).message : 'Unexpected failure.', { step, cause: err });
 }
 
+/** The compose fields we asked for, as checkAppCompose compares them. */
+export function expectedComposeOf(request: ProvisionCvmRequest): ExpectedAppCompose {
+  const c = request.composeFile;
+  return {
+    dockerComposeFile: c.dockerComposeFile,
+    allowedEnvs: [...c.allowedEnvs],
+    gatewayEnabled: c.gatewayEnabled,
+    publicLogs: c.publicLogs,
+    ...(c.preLaunchScript === undefined ? {} : { preLaunchScript: c.preLaunchScript }),
+  };
+}
+
 /**
- * Provision → Verify attestation → Seal secrets → Start → Health. The provisioned app must attest through its
- * guest agent with a fresh quote and pass every trust check before its env is sealed; only then is the CVM
- * created with the sealed env. A failed check stops the flow with nothing sent and names the check.
+ * Provision → Start (no secrets yet) → Verify attestation → Seal secrets → Health, as real Phala Cloud allows: a
+ * CVM exists (and can be attested) only once created, so it is created WITHOUT any env, attested while it runs,
+ * and given its sealed env (PATCH envs) only after every trust check passed. A failed check stops the flow with
+ * nothing sent and names the check; the secret-less CVM is then reported in the outcome so it can be destroyed.
  */
 export async function runDeploy(request: DeployRequest, deps: DeployDeps, onProgress: (steps: StepStatus[]) => void = () => {}): Promise<DeployOutcome> {
   let current: DeployStepId = 'provision';
   let provision: ProvisionedCvm | undefined;
+  let created: PhalaCvm | undefined;
   let report: TrustReport | undefined;
-  const steps = new StepTracker(['provision', 'verify', 'seal', 'start', 'health'], (s) => {
+  const steps = new StepTracker(['provision', 'start', 'verify', 'seal', 'health'], (s) => {
     // The step running when something throws is the step that failed.
     current = s.find((x) => x.state === 'running')?.id ?? current;
     onProgress(s);
@@ -122,53 +157,34 @@ export async function runDeploy(request: DeployRequest, deps: DeployDeps, onProg
     checkDeployRequest(request);
     const envKeys = request.env.map((e) => e.key);
     steps.start('provision', 'Reserving the app and its env key…');
-    const compose = request.provision.composeFile;
     provision = await deps.cloud.provisionCvm({
       ...request.provision,
       envKeys,
       ...(request.trust.kms.id ? { kmsId: request.trust.kms.id } : {}),
     });
-    try {
-      checkAppCompose(provision.appCompose, {
-        dockerComposeFile: compose.dockerComposeFile,
-        allowedEnvs: compose.allowedEnvs,
-        gatewayEnabled: compose.gatewayEnabled,
-        publicLogs: compose.publicLogs,
-        ...(compose.preLaunchScript === undefined ? {} : { preLaunchScript: compose.preLaunchScript }),
-      });
-    } catch (err) {
-      if (!(err instanceof AppComposeError)) throw err;
-      throw new DeployError('untrusted_cvm', `${err.message} Nothing was sealed or sent.`, { step: 'provision', check: 'compose-hash' });
-    }
-    if (!provision.guestAgentUrl) {
-      // Real Phala Cloud boots a CVM only with its env: there is nothing to attest before secrets would leave.
-      throw new DeployError(
-        'provider_failed',
-        'The provider offers no way to attest this app before its secrets are sent (no guest agent at provisioning). Clawkeep seals secrets only to a CVM it has verified.',
-        { step: 'provision' },
-      );
-    }
     steps.done('provision', `App ${provision.appId}`);
 
+    steps.start('start', 'Creating the CVM without any secret…');
+    created = await deps.cloud.createCvm({ appId: provision.appId, composeHash: provision.composeHash });
+    const running = await waitForCvm(deps.cloud, created.id, isRunning, deps.poll);
+    created = running;
+    steps.done('start', `CVM ${running.id} runs without secrets.`);
+
     const target: CvmTarget = {
-      cvmId: null,
-      guestAgentUrl: provision.guestAgentUrl,
+      cvmId: running.id,
       appId: provision.appId,
       kmsId: provision.kmsId,
-      appCompose: provision.appCompose,
-      allowedEnvs: compose.allowedEnvs,
+      allowedEnvs: request.provision.composeFile.allowedEnvs,
       envKeys,
+      expectedCompose: expectedComposeOf(request.provision),
+      knownAppCompose: provision.appCompose,
       provisionedEnvPublicKey: provision.appEnvEncryptPubkey,
     };
-    const p = provision;
-    const { verdict, cvm } = await verifySealAndSend(target, request.env, request.trust, trackedDeps, steps, async (encryptedEnv, keys) => {
-      const created = await deps.cloud.createCvm({ appId: p.appId, composeHash: p.composeHash, encryptedEnv, envKeys: keys });
-      return created.id;
-    });
+    const { verdict, cvm } = await verifySealAndSend(target, request.env, request.trust, trackedDeps, steps, request.healthcheck);
     return { ok: true, provision, cvm, verdict };
   } catch (err) {
     const error = asStepError(err, current);
     steps.fail(error.step ?? current, error.message);
-    return { ok: false, error, ...(provision ? { provision } : {}), ...(report ? { report } : {}) };
+    return { ok: false, error, ...(provision ? { provision } : {}), ...(created ? { cvm: created } : {}), ...(report ? { report } : {}) };
   }
 }

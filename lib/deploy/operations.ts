@@ -30,9 +30,10 @@ const targetOf = (record: DeploymentRecord, envKeys: string[]): CvmTarget => ({
   cvmId: record.cvmId,
   appId: record.appId,
   kmsId: record.kmsId,
-  appCompose: record.appCompose,
   allowedEnvs: record.allowedEnvs,
   envKeys,
+  ...(record.expectedCompose ? { expectedCompose: record.expectedCompose } : {}),
+  knownAppCompose: record.appCompose || null,
 });
 
 /** Dashboard operations on one deployment; every call goes to the provider or the CVM, nothing is cached here. */
@@ -58,13 +59,10 @@ export function deploymentOperations(record: DeploymentRecord, trust: TrustPins,
       const allowed = new Set(record.allowedEnvs);
       const outside = env.filter((e) => !allowed.has(e.key)).map((e) => e.key);
       if (outside.length) throw new DeployError('invalid_request', `Not in the app’s allowed envs: ${outside.join(', ')}.`);
-      const steps = new StepTracker(['verify', 'seal', 'start', 'health'], onProgress);
+      const steps = new StepTracker(['verify', 'seal', 'health'], onProgress);
       try {
         // PATCH envs replaces the whole set and restarts the app by itself (spec §3).
-        const { verdict } = await verifySealAndSend(targetOf(record, env.map((e) => e.key)), env, trust, deps, steps, async (encryptedEnv, envKeys) => {
-          await cloud.updateEnv(record.cvmId, { encryptedEnv, envKeys });
-          return record.cvmId;
-        });
+        const { verdict } = await verifySealAndSend(targetOf(record, env.map((e) => e.key)), env, trust, deps, steps);
         return verdict;
       } catch (err) {
         const running = steps.snapshot().find((s) => s.state === 'running');

@@ -1,9 +1,10 @@
 /** The deploy flow's steps, in order, with the labels the wizard shows. */
 export const DEPLOY_STEPS = [
   { id: 'provision', label: 'Provision' },
+  // The CVM boots without any secret: only a CVM that exists can be attested (real Phala Cloud).
+  { id: 'start', label: 'Start (no secrets yet)' },
   { id: 'verify', label: 'Verify attestation' },
   { id: 'seal', label: 'Seal secrets' },
-  { id: 'start', label: 'Start' },
   { id: 'health', label: 'Health' },
 ] as const;
 

@@ -1,4 +1,5 @@
 import type { AcceptancePolicy, Collateral } from '../attest/types';
+import type { ExpectedAppCompose } from '../providers/phala/app-compose';
 import type { PhalaClient } from '../providers/phala/client';
 import type { CvmEvidence, SealExpectations, TrustReport } from '../seal/trust-gate';
 
@@ -50,11 +51,14 @@ export type CloudPort = Pick<
   | 'getLogs'
   | 'restart'
   | 'deleteCvm'
+  | 'getAttestation'
+  | 'guestInfo'
   | 'guestGetQuote'
 >;
 
 /**
- * A CVM's evidence as the flow collected it (quote from the guest agent's GetQuote, env key from the provider)
+ * A CVM's evidence as the flow collected it (quote from the guest agent's GetQuote or the provider's attestation,
+ * env key from the provider)
  * and what it must prove before any secret is sealed to it. The collateral is fetched where the quote is parsed.
  */
 export interface CvmCheckRequest {
@@ -82,8 +86,19 @@ export interface DeploymentRecord {
   apiBaseUrl: string;
   /** Vault item holding the provider API key. */
   apiKeyItemId: string;
+  /** The app-compose.json text the CVM was verified to run ('' when it never passed). */
   appCompose: string;
   allowedEnvs: string[];
+  /**
+   * What we asked to run, so every re-verification checks the attested compose text against it (records from
+   * before this field rely on `appCompose` alone).
+   */
+  expectedCompose?: ExpectedAppCompose;
+  /**
+   * False when the CVM was created but failed verification: it runs without any secret and should be destroyed.
+   * Absent on records of trusted deployments.
+   */
+  secretsSent?: boolean;
   /** Where each sealed env var's value comes from: a vault item (+ field), or a value typed in the wizard. */
   envSources: EnvSource[];
   /** The env vars the manifest asks for, so "Update secrets" shows the same form. */

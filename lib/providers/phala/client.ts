@@ -78,9 +78,12 @@ export interface ProvisionCvmRequest {
 export interface CreateCvmRequest {
   appId: string;
   composeHash: string;
-  /** Output of lib/seal encryptEnv: lower-case hex. */
-  encryptedEnv: string;
-  envKeys: string[];
+  /**
+   * Output of lib/seal encryptEnv: lower-case hex. Omitted (with envKeys) to boot the CVM without any secret, so
+   * it can be attested first and get its env by updateEnv once trusted.
+   */
+  encryptedEnv?: string;
+  envKeys?: string[];
 }
 
 export interface EnvUpdateRequest {
@@ -95,7 +98,7 @@ export interface PhalaClient {
   listOsImages(o?: RequestOptions): Promise<PhalaOsImage[]>;
   /** POST /cvms/provision. Never retried. */
   provisionCvm(req: ProvisionCvmRequest, o?: RequestOptions): Promise<ProvisionedCvm>;
-  /** POST /cvms (commit the provision with the sealed env). Never retried. */
+  /** POST /cvms (commit the provision; with a sealed env, or none at all). Never retried. */
   createCvm(req: CreateCvmRequest, o?: RequestOptions): Promise<PhalaCvm>;
   getCvm(id: string, o?: RequestOptions): Promise<PhalaCvm>;
   getEnvPubkey(kmsId: string, appId: string, o?: RequestOptions): Promise<EnvPubkey>;
@@ -159,6 +162,15 @@ function requireEncryptedEnv(value: unknown): string {
     throw new PhalaApiError('invalid_argument', 'The encrypted env must be lower-case hex of a sealed env (60 bytes to 256 KiB).');
   }
   return value;
+}
+
+/** The env part of a create: both fields or neither (a CVM created without env gets it later by updateEnv). */
+function createEnvFields(req: CreateCvmRequest): Record<string, unknown> {
+  if (req.encryptedEnv === undefined) {
+    if (req.envKeys !== undefined && req.envKeys.length > 0) throw new PhalaApiError('invalid_argument', 'envKeys were given without an encrypted env.');
+    return {};
+  }
+  return { encrypted_env: requireEncryptedEnv(req.encryptedEnv), env_keys: requireEnvKeys('envKeys', req.envKeys ?? []) };
 }
 
 const CVM_NAME = /^[a-z][a-z0-9-]{3,61}[a-z0-9]$/;
@@ -273,8 +285,7 @@ export function createPhalaClient(options: PhalaClientOptions): PhalaClient {
         api('POST', '/cvms', 'CVM creation', CvmSchema, o, {
           app_id: requireHex('App id', req.appId, 20),
           compose_hash: requireHex('Compose hash', req.composeHash, 32),
-          encrypted_env: requireEncryptedEnv(req.encryptedEnv),
-          env_keys: requireEnvKeys('envKeys', req.envKeys),
+          ...createEnvFields(req),
         }),
       ),
     getCvm: (id, o) => run(() => api('GET', cvmPath(id), 'CVM details', CvmSchema, o)),

@@ -146,10 +146,11 @@ export interface ProvisionedCvm {
   kmsId: string;
   osImageHash: string | null;
   deviceId: string | null;
-  /** The exact app-compose.json text whose SHA-256 the CVM measures as compose-hash. Compare before trusting. */
-  appCompose: string;
-  /** Where the app's dstack guest API answers before the CVM is committed, when the provider says (simulator). */
-  guestAgentUrl: string | null;
+  /**
+   * The app-compose.json text whose SHA-256 is compose_hash, when the provider returns it (the public SDK does not
+   * promise it). Never trusted as such: the deploy flow checks the text the CVM's attestation carries.
+   */
+  appCompose: string | null;
 }
 
 export const ProvisionResponseSchema = v.pipe(
@@ -160,8 +161,7 @@ export const ProvisionResponseSchema = v.pipe(
     kms_id: v.pipe(v.union([v.string(), v.number()]), v.transform(String), shortText(128)),
     os_image_hash: v.nullish(hexBytes(32), null),
     device_id: nullableText(128),
-    app_compose: v.pipe(v.string(), v.minLength(2), v.maxLength(1024 * 1024)),
-    guest_agent_url: v.nullish(shortText(2048), null),
+    app_compose: v.nullish(v.pipe(v.string(), v.minLength(2), v.maxLength(1024 * 1024)), null),
   }),
   v.transform((w): ProvisionedCvm => ({
     appId: w.app_id,
@@ -171,7 +171,6 @@ export const ProvisionResponseSchema = v.pipe(
     osImageHash: w.os_image_hash,
     deviceId: w.device_id,
     appCompose: w.app_compose,
-    guestAgentUrl: w.guest_agent_url,
   })),
 );
 
@@ -198,8 +197,13 @@ export interface PhalaCvm {
   instanceType: string | null;
   kmsInfo: { id: string; slug: string | null; k256Pubkey: string | null; encryptedEnvPubkey: string | null } | null;
   publicUrls: Array<{ app: string; instance: string }>;
-  /** Base URL of this CVM's dstack guest API (/Info, /GetQuote); null when the API does not expose one. */
+  /**
+   * Base URL of a dstack guest API (/Info, /GetQuote) for this CVM, where a client can challenge it; null when the
+   * API exposes none (real Phala Cloud: the CVM's own app would have to serve GetQuote).
+   */
   guestAgentUrl: string | null;
+  /** The CVM instance's id (20 bytes hex, dstack's instance-id event) when the API reports it. */
+  instanceId: string | null;
 }
 
 const CvmWire = v.object({
@@ -221,6 +225,7 @@ const CvmWire = v.object({
   ),
   public_urls: v.nullish(v.array(v.object({ app: v.string(), instance: v.string() })), []),
   guest_agent_url: v.nullish(shortText(2048), null),
+  instance_id: v.nullish(v.pipe(v.union([v.literal(''), hexBytes(20)]), v.transform((s) => s || null)), null),
 });
 
 export const CvmSchema = v.pipe(
@@ -239,6 +244,7 @@ export const CvmSchema = v.pipe(
       : null,
     publicUrls: w.public_urls,
     guestAgentUrl: w.guest_agent_url,
+    instanceId: w.instance_id,
   })),
 );
 

@@ -11,6 +11,8 @@ export interface CloudRouteOptions {
   apiKey: string;
   /** e.g. http://127.0.0.1:4321 — for guest_agent_url and public_urls. */
   origin: () => string;
+  /** Whether GET /cvms/{id} names a guest agent URL (a simulator extension; real Phala Cloud gives none). */
+  guestAgentExposed: () => boolean;
 }
 
 const detail = (c: Context, status: number, message: string) =>
@@ -77,7 +79,10 @@ export function cloudRoutes(state: SimState, options: CloudRouteOptions): Hono {
       encrypted_env_pubkey: state.envPublicKey(cvm.appId),
     },
     public_urls: [{ app: `${options.origin()}/app/${cvm.appId}`, instance: `${options.origin()}/app/${cvm.appId}` }],
-    guest_agent_url: guestUrl(cvm.appId),
+    instance_id: cvm.instanceId,
+    // SIMULATOR EXTENSION, not a Phala field: stands for "the app exposes dstack's GetQuote" (a client can then
+    // challenge the CVM with its own report data). Only once the CVM runs, and only while the switch allows it.
+    ...(options.guestAgentExposed() && cvm.status === 'running' ? { guest_agent_url: guestUrl(cvm.appId) } : {}),
   });
 
   app.onError((err, c) => {
@@ -134,9 +139,8 @@ export function cloudRoutes(state: SimState, options: CloudRouteOptions): Hono {
       kms_id: app.kmsId,
       os_image_hash: state.osImage.osImageHash,
       device_id: app.deviceId,
+      // Extra field (the public SDK does not promise it): clients must not depend on it.
       app_compose: app.appCompose,
-      // Not in Phala's response: where this simulator serves the app's dstack guest API (Info, GetQuote).
-      guest_agent_url: guestUrl(app.appId),
     });
   });
 
@@ -146,7 +150,8 @@ export function cloudRoutes(state: SimState, options: CloudRouteOptions): Hono {
     const provisioned = state.app(body.app_id);
     if (body.compose_hash !== provisioned.composeHash) throw new SimError(400, 'compose_hash does not match the provisioned compose.');
     stringList(body.env_keys, 'env_keys', true);
-    const env = await state.openEnv(provisioned.appId, body.encrypted_env);
+    // No encrypted_env: the CVM boots without secrets (a client attests it first and sends them by PATCH envs).
+    const env = body.encrypted_env === undefined || body.encrypted_env === null ? null : await state.openEnv(provisioned.appId, body.encrypted_env);
     return c.json(cvmObject(state.createCvm(provisioned, env)));
   });
 
@@ -167,10 +172,13 @@ export function cloudRoutes(state: SimState, options: CloudRouteOptions): Hono {
   app.get('/cvms/:id/attestation', async (c) => {
     const cvm = state.cvm(c.req.param('id'));
     const provisioned = state.app(cvm.appId);
-    const evidence = await state.evidence(provisioned, '00'.repeat(64));
+    // A TD that is not running has nothing to quote.
+    if (cvm.status !== 'running') return c.json({ is_online: false, tcb_info: null, app_certificates: [] });
+    // The provider's copy of the quote: its REPORTDATA is not a client's challenge (zero here).
+    const evidence = await state.evidence(cvm, '00'.repeat(64));
     const [rtmr0, rtmr1, rtmr2, rtmr3] = evidence.rtmrs;
     return c.json({
-      is_online: cvm.status === 'running',
+      is_online: true,
       tcb_info: { mrtd: evidence.mrtd, rtmr0, rtmr1, rtmr2, rtmr3, event_log: evidence.events, app_compose: provisioned.appCompose },
       app_certificates: [{ quote: toHex(evidence.quote) }],
       compose_file: provisioned.appCompose,

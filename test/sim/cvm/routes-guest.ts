@@ -1,7 +1,8 @@
 /**
- * The dstack guest API of each simulated app (spec §2.1), at /guest/<app_id>: `Info` and `GetQuote`. It answers
- * from provisioning on: the simulated TD has booted and measured itself and is waiting for its env, which is
- * when a client must attest it (before sealing anything to it). Also /app/<app_id>: the deployed app's health.
+ * The dstack guest API of each simulated app (spec §2.1), at /guest/<app_id>: `Info` and `GetQuote`, answered by
+ * the app's running CVM only (404 before it is created and while it is not running: there is no TD to ask). On
+ * real Phala Cloud the app itself would have to expose GetQuote; GET /cvms/{id} names this URL as a simulator
+ * extension. Also /app/<app_id>: the deployed app's health.
  */
 import { Hono, type Context } from 'hono';
 import { toHex } from '../../../lib/bytes';
@@ -19,12 +20,13 @@ export function guestRoutes(state: SimState): Hono {
   app.onError((err, c) => (err instanceof SimError ? detail(c, err.status, err.detail) : detail(c, 500, 'The CVM simulator failed on this request.')));
 
   app.get('/:appId/Info', async (c) => {
-    const provisioned = state.app(c.req.param('appId'));
-    const evidence = await state.evidence(provisioned, '00'.repeat(64));
+    const cvm = state.runningCvmOfApp(c.req.param('appId'));
+    const provisioned = state.app(cvm.appId);
+    const evidence = await state.evidence(cvm, '00'.repeat(64));
     const [rtmr0, rtmr1, rtmr2, rtmr3] = evidence.rtmrs;
     return c.json({
       app_id: provisioned.appId,
-      instance_id: provisioned.instanceId,
+      instance_id: cvm.instanceId,
       app_name: provisioned.name,
       device_id: provisioned.deviceId,
       tcb_info: {
@@ -45,11 +47,11 @@ export function guestRoutes(state: SimState): Hono {
   });
 
   app.get('/:appId/GetQuote', async (c) => {
-    const provisioned = state.app(c.req.param('appId'));
+    const cvm = state.runningCvmOfApp(c.req.param('appId'));
     const reportData = (c.req.query('report_data') ?? '').toLowerCase().replace(/^0x/, '');
     if (!/^(?:[0-9a-f]{2}){0,64}$/.test(reportData)) return detail(c, 400, 'report_data must be at most 64 bytes of hex.');
     const padded = reportData.padEnd(128, '0');
-    const evidence = await state.evidence(provisioned, padded);
+    const evidence = await state.evidence(cvm, padded);
     return c.json({ quote: toHex(evidence.quote), event_log: JSON.stringify(evidence.events), report_data: padded, vm_config: vmConfig(state) });
   });
 

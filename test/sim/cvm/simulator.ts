@@ -3,10 +3,10 @@
  * CVMs it runs, which tests cannot reach:
  *
  *   /api/v1/…           Phala Cloud API shapes (X-API-Key required): KMS, OS images, provision, CVMs, env updates
- *   /guest/<app_id>/…   dstack guest API of the app's simulated TD: Info, GetQuote (quotes signed by a TEST PKI)
+ *   /guest/<app_id>/…   dstack guest API of the app's running CVM: Info, GetQuote (quotes signed by a TEST PKI)
  *   /app/<app_id>       the deployed app's health
  *   /pccs/…             collateral for its quotes in the Intel PCS v4 wire format (through the PCCS simulator)
- *   /_sim/…             test controls: misbehave, received request bodies, decrypted env, test root
+ *   /_sim/…             test controls: misbehave, guest-agent, received request bodies, decrypted env, test root
  *
  * Nothing it signs chains to Intel: its quotes verify only where a test passes its root explicitly as a test
  * trust anchor (lib/attest/trust-anchor.ts), and a production build refuses them.
@@ -41,6 +41,11 @@ export interface CvmSimulatorOptions {
   apiKey?: string;
   /** How long a CVM stays creating/starting before it runs. Default 1000 ms. */
   startDelayMs?: number;
+  /**
+   * Whether GET /cvms/{id} names the CVM's guest agent (`guest_agent_url`, a simulator extension standing for "the
+   * app exposes dstack's GetQuote"). Default true; false = like real Phala Cloud, only GET /cvms/{id}/attestation.
+   */
+  guestAgentExposed?: boolean;
 }
 
 export interface CvmSimulator {
@@ -57,6 +62,9 @@ export interface CvmSimulator {
   osImage: { name: string; version: string; osImageHash: string; measurement: OsImageMeasurement };
   misbehave(): MisbehaveMode;
   setMisbehave(mode: MisbehaveMode): void;
+  /** Hide (false) or show (true) `guest_agent_url` on GET /cvms/{id}; the guest API itself keeps answering. */
+  setGuestAgentExposed(exposed: boolean): void;
+  guestAgentExposed(): boolean;
   /** Every request received outside /_sim, in order, with its raw body. */
   received(): ReceivedRequest[];
   /** The decrypted env the app's CVM received, or null when it received none. */
@@ -74,6 +82,7 @@ export async function startCvmSimulator(options: CvmSimulatorOptions = {}): Prom
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`startCvmSimulator: bad port ${port}`);
   let mode = parseMisbehaveMode(options.misbehave);
+  let guestAgentExposed = options.guestAgentExposed ?? true;
 
   // Two simulated platforms (FMSPCs): quotes come from the second one while `stale-collateral` is on, so a client
   // that cached the first one's (fresh) collateral must fetch again and gets the stale set.
@@ -120,7 +129,7 @@ export async function startCvmSimulator(options: CvmSimulatorOptions = {}): Prom
     return next();
   });
 
-  app.route('/api/v1', cloudRoutes(state, { apiKey, origin: () => origin }));
+  app.route('/api/v1', cloudRoutes(state, { apiKey, origin: () => origin, guestAgentExposed: () => guestAgentExposed }));
   app.route('/guest', guestRoutes(state));
   app.route('/app', appHealthRoutes(state));
 
@@ -148,6 +157,13 @@ export async function startCvmSimulator(options: CvmSimulatorOptions = {}): Prom
       return c.json({ detail: (err as Error).message }, 400);
     }
     return c.json({ mode });
+  });
+  app.get('/_sim/guest-agent', (c) => c.json({ exposed: guestAgentExposed }));
+  app.post('/_sim/guest-agent', async (c) => {
+    const body = (await c.req.json().catch(() => null)) as { exposed?: unknown } | null;
+    if (typeof body?.exposed !== 'boolean') return c.json({ detail: 'Body must be JSON {"exposed": true|false}.' }, 400);
+    guestAgentExposed = body.exposed;
+    return c.json({ exposed: guestAgentExposed });
   });
   app.get('/_sim/received', (c) => c.json({ requests: state.received }));
   app.get('/_sim/env/:appId', (c) => {
@@ -184,6 +200,10 @@ export async function startCvmSimulator(options: CvmSimulatorOptions = {}): Prom
     osImage: { name: osImage.name, version: osImage.version, osImageHash: osImage.osImageHash, measurement: { ...osImage.measurement } },
     misbehave: () => mode,
     setMisbehave,
+    setGuestAgentExposed: (exposed) => {
+      guestAgentExposed = exposed;
+    },
+    guestAgentExposed: () => guestAgentExposed,
     received: () => state.received.map((r) => ({ ...r })),
     envOf: (appId) => {
       const env = state.envs.get(appId.toLowerCase());

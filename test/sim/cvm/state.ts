@@ -26,7 +26,6 @@ export interface ProvisionedApp {
   allowedEnvs: string[];
   envKeys: string[];
   instanceType: string;
-  instanceId: string;
   deviceId: string;
   kmsId: string;
 }
@@ -40,6 +39,9 @@ export interface SimCvm {
   /** When the CVM last became running (ms), for uptime. */
   runningSince: number | null;
   instanceType: string;
+  /** dstack's instance id of this CVM (20 bytes hex): measured as the instance-id event, reported by the API. */
+  instanceId: string;
+  /** What the CVM decrypted; empty when it was created without an env (it then waits for one). */
   env: EnvVar[];
   logs: string[];
   timer: ReturnType<typeof setTimeout> | null;
@@ -108,7 +110,6 @@ export class SimState {
       allowedEnvs: [...compose.allowed_envs],
       envKeys: [...envKeys],
       instanceType,
-      instanceId: existing?.instanceId ?? randomHex(20),
       deviceId: existing?.deviceId ?? randomHex(32),
       kmsId,
     };
@@ -170,7 +171,8 @@ export class SimState {
 
   // ---- CVMs --------------------------------------------------------------------------------------------------
 
-  createCvm(app: ProvisionedApp, env: EnvVar[]): SimCvm {
+  /** A new CVM of the app; `env` null = created without any encrypted env (it boots and runs with an empty env). */
+  createCvm(app: ProvisionedApp, env: EnvVar[] | null): SimCvm {
     const cvm: SimCvm = {
       id: randomHex(16),
       appId: app.appId,
@@ -179,14 +181,19 @@ export class SimState {
       createdAt: new Date(this.now()).toISOString(),
       runningSince: null,
       instanceType: app.instanceType,
-      env,
+      instanceId: randomHex(20),
+      env: env ?? [],
       logs: [],
       timer: null,
     };
     this.cvms.set(cvm.id, cvm);
-    this.envs.set(app.appId, env);
-    this.log(cvm, `CVM ${cvm.name} created (app ${app.appId})`);
-    this.log(cvm, `encrypted env received: ${env.length} variable(s): ${env.map((e) => e.key).join(', ') || '(none)'}`);
+    this.log(cvm, `CVM ${cvm.name} created (app ${app.appId}, instance ${cvm.instanceId})`);
+    if (env) {
+      this.envs.set(app.appId, env);
+      this.log(cvm, `encrypted env received: ${env.length} variable(s): ${env.map((e) => e.key).join(', ') || '(none)'}`);
+    } else {
+      this.log(cvm, 'no encrypted env: booting with an empty env (app containers needing a variable wait for it)');
+    }
     this.scheduleRunning(cvm, 'creating');
     return cvm;
   }
@@ -210,10 +217,25 @@ export class SimState {
     return found;
   }
 
+  /** Replaces the whole env (as dstack does) and applies it: the CVM goes `starting`, then `running` again. */
   updateEnv(cvm: SimCvm, env: EnvVar[]): void {
     cvm.env = env;
     this.envs.set(cvm.appId, env);
     this.log(cvm, `encrypted env updated: ${env.length} variable(s): ${env.map((e) => e.key).join(', ') || '(none)'}`);
+    if (cvm.status === 'stopped') return;
+    cvm.runningSince = null;
+    this.log(cvm, 'restarting to apply the env');
+    this.scheduleRunning(cvm, 'starting');
+  }
+
+  /** The app's CVM whose dstack guest agent answers: one that exists and runs (404 otherwise, like a TD not booted). */
+  runningCvmOfApp(appId: string): SimCvm {
+    this.app(appId);
+    const key = appId.toLowerCase();
+    let found: SimCvm | null = null;
+    for (const cvm of this.cvms.values()) if (cvm.appId === key && cvm.status === 'running') found = cvm;
+    if (!found) throw new SimError(404, 'No running CVM of this app: its guest agent does not answer.');
+    return found;
   }
 
   start(cvm: SimCvm): void {
@@ -274,14 +296,15 @@ export class SimState {
 
   // ---- evidence ----------------------------------------------------------------------------------------------
 
-  /** What the app's TD measured and quotes, under the current misbehaviour. */
-  async evidence(app: ProvisionedApp, reportData: string): Promise<TdEvidence> {
+  /** What the CVM's TD measured and quotes, under the current misbehaviour. */
+  async evidence(cvm: SimCvm, reportData: string): Promise<TdEvidence> {
+    const app = this.app(cvm.appId);
     const identity: CvmBootIdentity = {
       appId: app.appId,
       // compose-mismatch: the TD booted a compose other than the one the API shows.
       composeHash:
         this.misbehave === 'compose-mismatch' ? toHex(sha256(utf8Encode(`${app.appCompose}\n# not what the API returned`))) : app.composeHash,
-      instanceId: app.instanceId,
+      instanceId: cvm.instanceId,
       osImageHash: this.osImage.osImageHash,
       kmsCaPubkey: this.kms.caPubkey,
     };

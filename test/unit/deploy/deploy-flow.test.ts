@@ -3,13 +3,13 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultCollateralCache } from '../../../lib/attest/collateral-cache';
 import { toHex } from '../../../lib/bytes';
-import { runDeploy, type DeployDeps, type DeployRequest } from '../../../lib/deploy/deploy-flow';
+import { expectedComposeOf, runDeploy, type DeployDeps, type DeployRequest } from '../../../lib/deploy/deploy-flow';
 import { deploymentOperations } from '../../../lib/deploy/operations';
 import type { StepStatus } from '../../../lib/deploy/steps';
 import type { DeploymentRecord, TrustPins } from '../../../lib/deploy/types';
 import { buildAppCompose, parseManifest } from '../../../lib/providers/manifest';
 import { createPhalaClient } from '../../../lib/providers/phala/client';
-import type { TrustCheckId } from '../../../lib/seal/trust-gate';
+import { NOT_CHALLENGE_BOUND, type TrustCheckId } from '../../../lib/seal/trust-gate';
 import { attestWorkerApi } from '../../../workers/attest.worker';
 import { MISBEHAVIOURS, startCvmSimulator, type CvmSimulator, type Misbehaviour } from '../../sim/cvm';
 
@@ -27,7 +27,10 @@ beforeAll(async () => {
   sim = await startCvmSimulator({ startDelayMs: 50 });
 });
 afterAll(async () => sim?.close());
-beforeEach(() => sim.setMisbehave('none'));
+beforeEach(() => {
+  sim.setMisbehave('none');
+  sim.setGuestAgentExposed(true);
+});
 
 const pins = (): TrustPins => ({
   kms: { id: sim.kms.id, k256Pubkey: sim.kms.k256Pubkey, caPubkey: sim.kms.caPubkey },
@@ -54,27 +57,45 @@ const request = (): DeployRequest => ({
   trust: pins(),
 });
 
-/** Request bodies that carried an env (create or env update). */
+/** Requests that carried an env: any body with encrypted_env, or an env update. */
 const envBearing = (since: number) =>
-  sim.received().slice(since).filter((r) => (r.method === 'POST' && /\/cvms$/.test(r.path)) || (r.method === 'PATCH' && /\/envs$/.test(r.path)));
+  sim.received().slice(since).filter((r) => r.body.includes('encrypted_env') || (r.method === 'PATCH' && /\/envs$/.test(r.path)));
+const creates = (since: number) => sim.received().slice(since).filter((r) => r.method === 'POST' && /\/cvms$/.test(r.path));
 
 describe('runDeploy against the CVM simulator', () => {
-  it('provisions, verifies, seals, creates and reports each step; the CVM holds exactly our env and no body carries it in clear', async () => {
+  it('provisions, starts without secrets, verifies with a fresh quote, seals and sends the env, reports health; no body carries it in clear', async () => {
+    const since = sim.received().length;
     const progress: StepStatus[][] = [];
-    const outcome = await runDeploy(request(), deps(), (s) => progress.push(s));
+    const outcome = await runDeploy({ ...request(), healthcheck: { path: '/healthz', port: 18789 } }, deps(), (s) => progress.push(s));
     expect(outcome.ok, outcome.ok ? '' : outcome.error.message).toBe(true);
     if (!outcome.ok) return;
     expect(outcome.verdict.report.trusted).toBe(true);
+    expect(outcome.verdict.source).toBe('guest-agent');
+    expect(outcome.verdict.report.challengeBound).toBe(true);
+    expect(outcome.verdict.appCompose).toBe(outcome.provision.appCompose);
     expect(outcome.cvm.status).toBe('running');
     expect(sim.envOf(outcome.provision.appId)).toEqual(ENV);
     // Steps ran in order, each seen running then done.
     const last = progress.at(-1)!;
     expect(last.map((s) => [s.id, s.state])).toEqual([
-      ['provision', 'done'], ['verify', 'done'], ['seal', 'done'], ['start', 'done'], ['health', 'done'],
+      ['provision', 'done'], ['start', 'done'], ['verify', 'done'], ['seal', 'done'], ['health', 'done'],
     ]);
+    expect(last.find((s) => s.id === 'start')!.label).toBe('Start (no secrets yet)');
+    expect(last.find((s) => s.id === 'health')!.detail).toMatch(/^Provider reports running.*healthcheck \(\/healthz on port 18789\) was not called/);
     const firstRunning = (id: string) => progress.findIndex((p) => p.find((s) => s.id === id)?.state === 'running');
-    expect(firstRunning('provision')).toBeLessThan(firstRunning('verify'));
+    expect(firstRunning('provision')).toBeLessThan(firstRunning('start'));
+    expect(firstRunning('start')).toBeLessThan(firstRunning('verify'));
     expect(firstRunning('verify')).toBeLessThan(firstRunning('seal'));
+    // The CVM was created without any env; the sealed env went only in the one env update after verification.
+    const created = creates(since);
+    expect(created).toHaveLength(1);
+    expect(created[0]!.body).not.toContain('encrypted_env');
+    const sent = envBearing(since);
+    expect(sent.map((r) => [r.method, r.path.replace(/\/cvms\/[^/]+\//, '/cvms/{id}/')])).toEqual([['PATCH', '/api/v1/cvms/{id}/envs']]);
+    const after = sim.received().slice(since);
+    const quoted = after.findIndex((r) => r.path.includes('/GetQuote'));
+    expect(quoted).toBeGreaterThanOrEqual(0);
+    expect(quoted).toBeLessThan(after.findIndex((r) => r.method === 'PATCH'));
     const bodies = sim.received().map((r) => r.body).join('\n');
     for (const { value } of ENV) {
       for (const form of [value, JSON.stringify(value).slice(1, -1), Buffer.from(value).toString('base64'), Buffer.from(value).toString('hex')]) {
@@ -118,11 +139,44 @@ describe('runDeploy against the CVM simulator', () => {
       expect(outcome.error.message).toContain(`“${expectedCheck[mode]}”`);
       expect(outcome.error.message).toMatch(expectedWhy[mode]);
       expect(outcome.report?.trusted).toBe(false);
-      expect(progress.at(-1)!.map((s) => s.state)).toEqual(['done', 'failed', 'skipped', 'skipped', 'skipped']);
+      expect(progress.at(-1)!.map((s) => s.state)).toEqual(['done', 'done', 'failed', 'skipped', 'skipped']);
       expect(envBearing(since)).toEqual([]);
+      expect(creates(since)).toHaveLength(1);
       expect(sim.envOf(outcome.provision!.appId)).toBeNull();
+      // The CVM exists without secrets: the outcome names it so it can be destroyed.
+      expect(outcome.cvm?.appId).toBe(outcome.provision!.appId);
     });
   }
+
+  it('without a guest agent URL (like real Phala Cloud) it verifies the provider’s attestation, tied to the instance id, and says it is not challenge-bound', async () => {
+    sim.setGuestAgentExposed(false);
+    const since = sim.received().length;
+    const outcome = await runDeploy(request(), deps());
+    expect(outcome.ok, outcome.ok ? '' : outcome.error.message).toBe(true);
+    if (!outcome.ok) return;
+    expect(outcome.verdict.source).toBe('provider');
+    expect(outcome.verdict.report.trusted).toBe(true);
+    expect(outcome.verdict.report.challengeBound).toBe(false);
+    const reportData = outcome.verdict.report.checks.find((c) => c.id === 'report-data')!;
+    expect(reportData.ok).toBe(true);
+    expect(reportData.detail).toContain(NOT_CHALLENGE_BOUND);
+    expect(reportData.detail).toContain(outcome.cvm.instanceId!);
+    expect(sim.envOf(outcome.provision.appId)).toEqual(ENV);
+    const received = sim.received().slice(since);
+    expect(received.some((r) => r.path.includes('/guest/'))).toBe(false);
+    expect(received.some((r) => r.path.endsWith('/attestation'))).toBe(true);
+  });
+
+  it('provider attestation path still stops on a misbehaving CVM (wrong measurement) with nothing sent', async () => {
+    sim.setGuestAgentExposed(false);
+    sim.setMisbehave('wrong-measurement');
+    const since = sim.received().length;
+    const outcome = await runDeploy(request(), deps());
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.error.check).toBe('os-image');
+    expect(envBearing(since)).toEqual([]);
+  });
 
   it('a request with an env key outside the manifest is refused before anything reaches the provider', async () => {
     const since = sim.received().length;
@@ -145,7 +199,8 @@ describe('dashboard operations', () => {
       kmsId: outcome.provision.kmsId,
       apiBaseUrl: sim.apiUrl,
       apiKeyItemId: 'unused',
-      appCompose: outcome.provision.appCompose,
+      appCompose: outcome.verdict.appCompose,
+      expectedCompose: expectedComposeOf(request().provision),
       allowedEnvs: manifest.env.map((e) => e.key),
       envSources: ENV.map((e) => ({ key: e.key, literal: e.value })),
       envSpec: manifest.env,

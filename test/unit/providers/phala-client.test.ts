@@ -77,22 +77,25 @@ describe('Phala client against the CVM simulator', () => {
     let provisioned: ProvisionedCvm;
     let cvmId: string;
 
-    it('provisions from the manifest: app id, env key, the exact app compose we asked for', async () => {
+    it('provisions from the manifest: app id, env key, the exact app compose we asked for; no guest agent yet', async () => {
       built = buildAppCompose(manifest, { name: 'clawkeep-test-agent', kmsId: sim.kms.id });
       provisioned = await client.provisionCvm(built.provisionRequest);
       expect(provisioned.appId).toMatch(/^[0-9a-f]{40}$/);
       expect(provisioned.appEnvEncryptPubkey).toMatch(/^[0-9a-f]{64}$/);
       expect(provisioned.kmsId).toBe(sim.kms.id);
       expect(provisioned.osImageHash).toBe(sim.osImage.osImageHash);
-      expect(provisioned.composeHash).toBe(toHex(sha256(utf8Encode(provisioned.appCompose))));
-      expect(provisioned.guestAgentUrl).toBe(`${sim.guestBaseUrl}/${provisioned.appId}`);
-      const doc = checkAppCompose(provisioned.appCompose, {
+      // The simulator returns app_compose as an extra field; the client keeps it optional (null when absent).
+      expect(provisioned.composeHash).toBe(toHex(sha256(utf8Encode(provisioned.appCompose!))));
+      expect('guestAgentUrl' in provisioned).toBe(false);
+      const doc = checkAppCompose(provisioned.appCompose!, {
         dockerComposeFile: built.dockerComposeFile,
         allowedEnvs: built.allowedEnvs,
         gatewayEnabled: true,
         publicLogs: false,
       });
       expect(doc.allowed_envs).toEqual(built.allowedEnvs);
+      // Before the CVM exists its guest agent does not answer.
+      await expectApiError(client.guestInfo(`${sim.guestBaseUrl}/${provisioned.appId}`), 'not_found', 404);
     });
 
     it('gets the env public key with its KMS signatures', async () => {
@@ -115,52 +118,28 @@ describe('Phala client against the CVM simulator', () => {
       }
     });
 
-    it('reads the guest API: Info and a quote over our report data', async () => {
-      const info = await client.guestInfo(provisioned.guestAgentUrl!);
-      expect(info.appId).toBe(provisioned.appId);
-      expect(info.tcbInfo.appCompose).toBe(provisioned.appCompose);
-      expect(info.tcbInfo.composeHash).toBe(provisioned.composeHash);
-      expect(info.tcbInfo.osImageHash).toBe(sim.osImage.osImageHash);
-      expect(info.tcbInfo.mrtd).toBe(sim.osImage.measurement.mrtd);
-      expect(Array.isArray(JSON.parse(info.tcbInfo.eventLog))).toBe(true);
-
-      const reportData = 'ab'.repeat(64);
-      const quote = await client.guestGetQuote(provisioned.guestAgentUrl!, reportData);
-      expect(quote.reportData).toBe(reportData);
-      expect(quote.quote).toMatch(/^(?:[0-9a-f]{2})+$/);
-      expect(quote.quote.length).toBeGreaterThan(1000);
-      const events = JSON.parse(quote.eventLog) as Array<{ event?: string }>;
-      expect(events.some((e) => e.event === 'compose-hash')).toBe(true);
-      // A TDX v4 quote carries REPORTDATA at body offset 48 + 520 = 568 bytes.
-      expect(quote.quote.slice(568 * 2, 632 * 2)).toBe(reportData);
-    });
-
-    it('creates the CVM with the sealed env: the simulator decrypts exactly it, and no plaintext crossed the wire', async () => {
-      const encryptedEnv = await encryptEnv(env, provisioned.appEnvEncryptPubkey);
-      const cvm = await client.createCvm({
-        appId: provisioned.appId,
-        composeHash: provisioned.composeHash,
-        encryptedEnv,
-        envKeys: built.allowedEnvs,
-      });
+    it('creates the CVM without any env: no encrypted_env or env_keys in the body, the CVM holds no env', async () => {
+      const before = sim.received().length;
+      const cvm = await client.createCvm({ appId: provisioned.appId, composeHash: provisioned.composeHash });
       cvmId = cvm.id;
       expect(cvm.id).toMatch(/^[0-9a-f]{32}$/);
       expect(cvm.appId).toBe(provisioned.appId);
       expect(cvm.name).toBe('clawkeep-test-agent');
       expect(['creating', 'starting']).toContain(cvm.status);
       expect(cvm.kmsInfo?.encryptedEnvPubkey).toBe(provisioned.appEnvEncryptPubkey);
-      expect(cvm.guestAgentUrl).toBe(provisioned.guestAgentUrl);
-      expect(sim.envOf(provisioned.appId)).toEqual(env);
-      for (const request of sim.received()) {
-        for (const secret of SECRET_VALUES) expect(request.body).not.toContain(secret);
-        expect(request.path).not.toContain(sim.apiKey);
-      }
+      expect(cvm.instanceId).toMatch(/^[0-9a-f]{40}$/);
+      // Not running yet: no guest agent to challenge.
+      expect(cvm.guestAgentUrl).toBeNull();
+      const [create] = sim.received().slice(before);
+      expect(JSON.parse(create!.body)).toEqual({ app_id: provisioned.appId, compose_hash: provisioned.composeHash });
+      expect(sim.envOf(provisioned.appId)).toBeNull();
     });
 
     it('reads the CVM by id and by app_<app id>, its state, logs and attestation', async () => {
       await waitForStatus(cvmId, 'running');
       const cvm = await client.getCvm(cvmId);
       expect(cvm.status).toBe('running');
+      expect(cvm.guestAgentUrl).toBe(`${sim.guestBaseUrl}/${provisioned.appId}`);
       expect((await client.getCvm(`app_${provisioned.appId}`)).id).toBe(cvmId);
 
       const state = await client.getState(cvmId);
@@ -179,6 +158,51 @@ describe('Phala client against the CVM simulator', () => {
       expect(attestation.tcbInfo?.appCompose).toBe(provisioned.appCompose);
       expect(attestation.tcbInfo?.mrtd).toBe(sim.osImage.measurement.mrtd);
       expect(JSON.parse(attestation.tcbInfo!.eventLog)).toBeInstanceOf(Array);
+      // The provider's quote carries no challenge of ours: zero REPORTDATA (TDX v4 body offset 568).
+      expect(attestation.quotes[0]!.slice(568 * 2, 632 * 2)).toBe('00'.repeat(64));
+    });
+
+    it('reads the running CVM’s guest API: Info and a quote over our report data', async () => {
+      const url = (await client.getCvm(cvmId)).guestAgentUrl!;
+      const info = await client.guestInfo(url);
+      expect(info.appId).toBe(provisioned.appId);
+      expect(info.instanceId).toBe((await client.getCvm(cvmId)).instanceId);
+      expect(info.tcbInfo.appCompose).toBe(provisioned.appCompose);
+      expect(info.tcbInfo.composeHash).toBe(provisioned.composeHash);
+      expect(info.tcbInfo.osImageHash).toBe(sim.osImage.osImageHash);
+      expect(info.tcbInfo.mrtd).toBe(sim.osImage.measurement.mrtd);
+      expect(Array.isArray(JSON.parse(info.tcbInfo.eventLog))).toBe(true);
+
+      const reportData = 'ab'.repeat(64);
+      const quote = await client.guestGetQuote(url, reportData);
+      expect(quote.reportData).toBe(reportData);
+      expect(quote.quote).toMatch(/^(?:[0-9a-f]{2})+$/);
+      expect(quote.quote.length).toBeGreaterThan(1000);
+      const events = JSON.parse(quote.eventLog) as Array<{ event?: string }>;
+      expect(events.some((e) => e.event === 'compose-hash')).toBe(true);
+      // A TDX v4 quote carries REPORTDATA at body offset 48 + 520 = 568 bytes.
+      expect(quote.quote.slice(568 * 2, 632 * 2)).toBe(reportData);
+    });
+
+    it('hides the guest agent URL when the simulator is told to (real Phala Cloud gives none)', async () => {
+      sim.setGuestAgentExposed(false);
+      try {
+        expect((await client.getCvm(cvmId)).guestAgentUrl).toBeNull();
+      } finally {
+        sim.setGuestAgentExposed(true);
+      }
+    });
+
+    it('sends the sealed env by env update: the simulator decrypts exactly it, and no plaintext crossed the wire', async () => {
+      const encryptedEnv = await encryptEnv(env, provisioned.appEnvEncryptPubkey);
+      const update = await client.updateEnv(cvmId, { encryptedEnv, envKeys: built.allowedEnvs });
+      expect(update.status).toBe('in_progress');
+      expect(sim.envOf(provisioned.appId)).toEqual(env);
+      for (const request of sim.received()) {
+        for (const secret of SECRET_VALUES) expect(request.body).not.toContain(secret);
+        expect(request.path).not.toContain(sim.apiKey);
+      }
+      await waitForStatus(cvmId, 'running');
     });
 
     it('updates the env (whole set replaced)', async () => {
@@ -241,6 +265,7 @@ describe('Phala client against the CVM simulator', () => {
       'invalid_argument',
       null,
     );
+    await expectApiError(client.createCvm({ appId: 'ab'.repeat(20), composeHash: 'cd'.repeat(32), envKeys: ['A'] }), 'invalid_argument', null);
     await expectApiError(
       client.updateEnv('abcdef', { encryptedEnv: 'ab'.repeat(100), envKeys: ['OK', '1BAD'] }),
       'invalid_argument',

@@ -10,7 +10,7 @@ import { verifyQuote } from '../../../lib/attest/verify';
 import { encryptEnv } from '../../../lib/seal/env-encryption';
 import { verifyEnvKeySignature } from '../../../lib/seal/kms-signature';
 import { startCvmSimulator, type CvmSimulator } from '../../sim/cvm';
-import { api, collateralFor, DEMO_COMPOSE, getQuote, provision } from './sim-client';
+import { api, collateralFor, createRunning, DEMO_COMPOSE, getQuote, provision } from './sim-client';
 
 let sim: CvmSimulator;
 
@@ -74,7 +74,58 @@ describe('CVM simulator provision → create → running', () => {
     expect(p.app_env_encrypt_pubkey).toMatch(/^[0-9a-f]{64}$/);
     expect(p.os_image_hash).toBe(sim.osImage.osImageHash);
     expect(p.kms_id).toBe(sim.kms.id);
-    expect(p.guest_agent_url).toBe(`${sim.guestBaseUrl}/${p.app_id}`);
+    // Like Phala Cloud: no guest agent at provisioning (nothing runs yet), and its guest API does not answer.
+    expect('guest_agent_url' in p).toBe(false);
+    expect((await fetch(`${sim.guestBaseUrl}/${p.app_id}/Info`)).status).toBe(404);
+    expect((await fetch(`${sim.guestBaseUrl}/${p.app_id}/GetQuote?report_data=`)).status).toBe(404);
+  });
+
+  it('creates a CVM without any env: it runs with an empty env, names its guest agent and instance once running', async () => {
+    const p = await provision(sim, 'no-env');
+    const created = await api<{ id: string; status: string; instance_id: string; guest_agent_url?: string }>(sim, 'POST', '/cvms', {
+      app_id: p.app_id,
+      compose_hash: p.compose_hash,
+    });
+    expect(created.status).toBe(200);
+    expect(created.json.status).toBe('creating');
+    expect(created.json.instance_id).toMatch(/^[0-9a-f]{40}$/);
+    expect(created.json.guest_agent_url).toBeUndefined();
+    expect((await fetch(`${sim.guestBaseUrl}/${p.app_id}/Info`)).status).toBe(404);
+    const running = await until(
+      () => api<{ status: string; guest_agent_url?: string; instance_id: string }>(sim, 'GET', `/cvms/${created.json.id}`),
+      (r) => r.json.status === 'running',
+    );
+    expect(running.json.guest_agent_url).toBe(`${sim.guestBaseUrl}/${p.app_id}`);
+    expect(running.json.instance_id).toBe(created.json.instance_id);
+    expect(sim.envOf(p.app_id)).toBeNull();
+    expect((await fetch(`${sim.apiUrl.replace('/api/v1', '')}/_sim/env/${p.app_id}`)).status).toBe(404);
+    const logs = await api<{ lines: string[] }>(sim, 'GET', `/cvms/${created.json.id}/logs`);
+    expect(logs.json.lines.join('\n')).toContain('no encrypted env');
+
+    // The guest agent now answers for this CVM, with its instance id.
+    const info = (await (await fetch(`${running.json.guest_agent_url}/Info`)).json()) as { instance_id: string };
+    expect(info.instance_id).toBe(created.json.instance_id);
+
+    // Hidden by the switch (like real Phala Cloud), over the API and the control endpoint.
+    const base = sim.apiUrl.replace('/api/v1', '');
+    const hide = await fetch(`${base}/_sim/guest-agent`, { method: 'POST', body: JSON.stringify({ exposed: false }) });
+    expect(await hide.json()).toEqual({ exposed: false });
+    try {
+      expect((await api<{ guest_agent_url?: string }>(sim, 'GET', `/cvms/${created.json.id}`)).json.guest_agent_url).toBeUndefined();
+      expect(sim.guestAgentExposed()).toBe(false);
+    } finally {
+      sim.setGuestAgentExposed(true);
+    }
+    expect((await fetch(`${base}/_sim/guest-agent`, { method: 'POST', body: JSON.stringify({ exposed: 'no' }) })).status).toBe(400);
+    expect(await (await fetch(`${base}/_sim/guest-agent`)).json()).toEqual({ exposed: true });
+
+    // PATCH envs delivers the env and applies it: starting, then running again.
+    const env = [{ key: 'OPENAI_API_KEY', value: 'sk-after-attestation' }];
+    const patched = await api(sim, 'PATCH', `/cvms/${created.json.id}/envs`, { encrypted_env: await encryptEnv(env, p.app_env_encrypt_pubkey), env_keys: ['OPENAI_API_KEY'] });
+    expect(patched.status).toBe(200);
+    expect(sim.envOf(p.app_id)).toEqual(env);
+    expect((await api<{ status: string }>(sim, 'GET', `/cvms/${created.json.id}/state`)).json.status).toBe('starting');
+    await until(() => api<{ status: string }>(sim, 'GET', `/cvms/${created.json.id}/state`), (r) => r.json.status === 'running');
   });
 
   it('rejects a provision without a compose (422) and a create for an unknown app (404)', async () => {
@@ -99,7 +150,7 @@ describe('CVM simulator provision → create → running', () => {
     const res = await api(sim, 'POST', '/cvms', { app_id: p.app_id, compose_hash: p.compose_hash, encrypted_env: sealedElsewhere, env_keys: ['OPENAI_API_KEY'] });
     expect(res.status).toBe(400);
     expect(sim.envOf(p.app_id)).toBeNull();
-    expect((await api(sim, 'POST', '/cvms', { app_id: p.app_id, compose_hash: p.compose_hash, env_keys: [] })).status).toBe(400);
+    expect((await api(sim, 'POST', '/cvms', { app_id: p.app_id, compose_hash: p.compose_hash, encrypted_env: '', env_keys: [] })).status).toBe(400);
   });
 
   it('creates a CVM from a sealed env, decrypts it to what was sealed, and runs it', async () => {
@@ -116,11 +167,12 @@ describe('CVM simulator provision → create → running', () => {
       env_keys: env.map((e) => e.key),
     });
     expect(created.status).toBe(200);
-    const cvm = created.json as { id: string; status: string; app_id: string; kms_info: Record<string, string>; guest_agent_url: string };
+    const cvm = created.json as { id: string; status: string; app_id: string; kms_info: Record<string, string> };
     expect(cvm.status).toBe('creating');
     expect(cvm.app_id).toBe(p.app_id);
     expect(cvm.kms_info).toMatchObject({ id: sim.kms.id, k256_pubkey: sim.kms.k256Pubkey, encrypted_env_pubkey: p.app_env_encrypt_pubkey });
-    expect(cvm.guest_agent_url).toBe(p.guest_agent_url);
+    const notYet = await api<Record<string, unknown>>(sim, 'GET', `/cvms/${cvm.id}/attestation`);
+    expect(notYet.json).toEqual({ is_online: false, tcb_info: null, app_certificates: [] });
 
     expect(sim.envOf(p.app_id)).toEqual(env);
     const viaHttp = await fetch(`${sim.apiUrl.replace('/api/v1', '')}/_sim/env/${p.app_id}`);
@@ -171,6 +223,8 @@ describe('CVM simulator provision → create → running', () => {
     expect(att.json.is_online).toBe(true);
     expect(att.json.tcb_info.app_compose).toBe(p.app_compose);
     const quote = fromHex(att.json.app_certificates[0]!.quote);
+    // The provider's copy: zero REPORTDATA (TDX v4 body offset 568), not any client's challenge.
+    expect(toHex(quote.slice(568, 632))).toBe('00'.repeat(64));
     const verified = await verifyQuote(quote, await collateralFor(sim, quote), {
       testTrustAnchor: { rootCertDer: sim.testRootDer },
       dstack: { eventLog: att.json.tcb_info.event_log as never, policy: { composeHash: p.compose_hash, appId: p.app_id } },
@@ -186,8 +240,9 @@ describe('CVM simulator provision → create → running', () => {
 describe('CVM simulator guest API', () => {
   it('GetQuote binds the caller report_data; the quote verifies with collateral fetched from /pccs', async () => {
     const p = await provision(sim, 'guest');
+    const cvm = await createRunning(sim, p);
     const reportData = toHex(clawkeepReportData(randomNonce(), fromHex(p.app_env_encrypt_pubkey)));
-    const q = await getQuote(p.guest_agent_url, reportData);
+    const q = await getQuote(cvm.guest_agent_url, reportData);
     expect(q.reportData).toBe(reportData);
     const collateral = await collateralFor(sim, q.quote);
     const result = await verifyQuote(q.quote, collateral, {
@@ -198,6 +253,7 @@ describe('CVM simulator guest API', () => {
           reportData,
           composeHash: p.compose_hash,
           appId: p.app_id,
+          instanceId: cvm.instance_id,
           keyProviderId: sim.kms.caPubkey,
           osImageHash: sim.osImage.osImageHash,
           allowedOsImages: [sim.osImage.measurement],
@@ -212,11 +268,12 @@ describe('CVM simulator guest API', () => {
 
   it('Info reports the app identity; GetQuote refuses report_data over 64 bytes; unknown apps are 404', async () => {
     const p = await provision(sim, 'guest-info');
-    const info = (await (await fetch(`${p.guest_agent_url}/Info`)).json()) as Record<string, unknown> & { tcb_info: Record<string, unknown> };
+    const { guest_agent_url: guestUrl } = await createRunning(sim, p);
+    const info = (await (await fetch(`${guestUrl}/Info`)).json()) as Record<string, unknown> & { tcb_info: Record<string, unknown> };
     expect(info.app_id).toBe(p.app_id);
     expect(info.tcb_info).toMatchObject({ compose_hash: p.compose_hash, app_compose: p.app_compose, os_image_hash: sim.osImage.osImageHash, mrtd: sim.osImage.measurement.mrtd });
     expect(JSON.parse(info.key_provider_info as string)).toEqual({ name: 'kms', id: sim.kms.caPubkey });
-    expect((await fetch(`${p.guest_agent_url}/GetQuote?report_data=${'00'.repeat(65)}`)).status).toBe(400);
+    expect((await fetch(`${guestUrl}/GetQuote?report_data=${'00'.repeat(65)}`)).status).toBe(400);
     expect((await fetch(`${sim.guestBaseUrl}/${'12'.repeat(20)}/Info`)).status).toBe(404);
   });
 });

@@ -10,7 +10,7 @@ import { clawkeepReportData, randomNonce } from '../../../lib/attest/dstack/inde
 import { collateralNeeds } from '../../../lib/attest/collateral-needs';
 import { checkCvmTrust, sealEnvForCvm, type TrustCheckId, type TrustReport } from '../../../lib/seal/trust-gate';
 import { MISBEHAVIOURS, startCvmSimulator, type CvmSimulator, type Misbehaviour } from '../../sim/cvm';
-import { api, collateralFor, getQuote, provision } from './sim-client';
+import { api, collateralFor, createRunning, getQuote, provision } from './sim-client';
 
 let sim: CvmSimulator;
 beforeAll(async () => {
@@ -22,15 +22,19 @@ afterAll(async () => {
 
 const ENV = [{ key: 'OPENAI_API_KEY', value: 'sk-live-never-in-plaintext' }];
 
-/** Provision, fetch the env key (+ signature), challenge the guest, fetch collateral, run the trust gate. */
-async function gate(name: string): Promise<{ report: TrustReport; appId: string; composeHash: string; envPublicKey: string }> {
+/**
+ * Provision, create the CVM without env and wait until it runs, fetch the env key (+ signature), challenge the
+ * guest, fetch collateral, run the trust gate.
+ */
+async function gate(name: string): Promise<{ report: TrustReport; appId: string; cvmId: string; envPublicKey: string }> {
   const p = await provision(sim, name, ['OPENAI_API_KEY']);
+  const cvm = await createRunning(sim, p);
   const key = await api<{ public_key: string; signature?: string; timestamp?: number; signature_v1?: string }>(
     sim, 'GET', `/kms/${p.kms_id}/pubkey/${p.app_id}`,
   );
   const envPublicKey = key.json.public_key;
   const reportData = toHex(clawkeepReportData(randomNonce(), fromHex(envPublicKey)));
-  const q = await getQuote(p.guest_agent_url, reportData);
+  const q = await getQuote(cvm.guest_agent_url, reportData);
   const images = await api<{ items: Array<{ name: string; measurement: { mrtd: string; rtmr0: string; rtmr1: string; rtmr2: string } }> }>(
     sim, 'GET', '/os-images',
   );
@@ -58,7 +62,7 @@ async function gate(name: string): Promise<{ report: TrustReport; appId: string;
       testTrustAnchor: { rootCertDer: sim.testRootDer },
     },
   );
-  return { report, appId: p.app_id, composeHash: p.compose_hash, envPublicKey };
+  return { report, appId: p.app_id, cvmId: cvm.id, envPublicKey };
 }
 
 const EXPECTED: Record<Misbehaviour, { check: TrustCheckId; message: RegExp }> = {
@@ -74,13 +78,14 @@ const EXPECTED: Record<Misbehaviour, { check: TrustCheckId; message: RegExp }> =
 describe('CVM simulator misbehaviour', () => {
   it('honest: every trust check passes, and the sealed env reaches the CVM intact', async () => {
     sim.setMisbehave('none');
-    const { report, appId, composeHash, envPublicKey } = await gate('honest');
+    const { report, appId, cvmId, envPublicKey } = await gate('honest');
     expect(report.failed).toBeNull();
     expect(report.trusted).toBe(true);
     expect(report.checks.every((c) => c.ok)).toBe(true);
+    expect(sim.envOf(appId)).toBeNull();
     const sealed = await sealEnvForCvm(report, envPublicKey, ENV);
-    const created = await api(sim, 'POST', '/cvms', { app_id: appId, compose_hash: composeHash, encrypted_env: sealed, env_keys: ['OPENAI_API_KEY'] });
-    expect(created.status).toBe(200);
+    const updated = await api(sim, 'PATCH', `/cvms/${cvmId}/envs`, { encrypted_env: sealed, env_keys: ['OPENAI_API_KEY'] });
+    expect(updated.status).toBe(200);
     expect(sim.envOf(appId)).toEqual(ENV);
   });
 
@@ -135,11 +140,11 @@ describe('CVM simulator misbehaviour', () => {
   });
 
   it('stale-collateral: quotes name another platform (FMSPC), so collateral cached from honest runs is not reused', async () => {
-    const p = await provision(sim, 'stale-fmspc', ['OPENAI_API_KEY']);
-    const honest = collateralNeeds((await getQuote(p.guest_agent_url, '')).quote);
+    const cvm = await createRunning(sim, await provision(sim, 'stale-fmspc', ['OPENAI_API_KEY']));
+    const honest = collateralNeeds((await getQuote(cvm.guest_agent_url, '')).quote);
     sim.setMisbehave('stale-collateral');
     try {
-      const stale = collateralNeeds((await getQuote(p.guest_agent_url, '')).quote);
+      const stale = collateralNeeds((await getQuote(cvm.guest_agent_url, '')).quote);
       expect(stale.fmspc).not.toBe(honest.fmspc);
       expect(JSON.parse(sim.collateral().tcb_info).fmspc).toBe(stale.fmspc);
     } finally {

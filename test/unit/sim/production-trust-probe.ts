@@ -7,12 +7,12 @@
 import { toHex } from '../../../lib/bytes';
 import { verifyQuote } from '../../../lib/attest/verify';
 import { startCvmSimulator } from '../../sim/cvm';
-import { collateralFor, getQuote, provision } from './sim-client';
+import { collateralFor, createRunning, getQuote, provision } from './sim-client';
 
-const sim = await startCvmSimulator();
+const sim = await startCvmSimulator({ startDelayMs: 20 });
 try {
-  const p = await provision(sim, 'probe');
-  const q = await getQuote(p.guest_agent_url, toHex(crypto.getRandomValues(new Uint8Array(64))));
+  const cvm = await createRunning(sim, await provision(sim, 'probe'));
+  const q = await getQuote(cvm.guest_agent_url, toHex(crypto.getRandomValues(new Uint8Array(64))));
   const result = await verifyQuote(q.quote, await collateralFor(sim, q.quote), {
     testTrustAnchor: { rootCertDer: sim.testRootDer },
     dstack: { eventLog: q.eventLog },

@@ -31,7 +31,16 @@ export interface Provisioned {
   os_image_hash: string;
   device_id: string;
   app_compose: string;
-  guest_agent_url: string;
+}
+
+/** The CVM object fields these tests read. */
+export interface SimCvmObject {
+  id: string;
+  app_id: string;
+  status: string;
+  instance_id: string;
+  guest_agent_url?: string;
+  kms_info: Record<string, string>;
 }
 
 export const DEMO_COMPOSE = 'services:\n  agent:\n    image: ghcr.io/openclaw/openclaw:latest\n    environment:\n      - OPENAI_API_KEY\n';
@@ -69,4 +78,16 @@ export async function getQuote(guestUrl: string, reportDataHex: string): Promise
 /** Collateral for a quote, fetched from the simulator's PCCS in the Intel PCS v4 wire format. */
 export function collateralFor(sim: CvmSimulator, quote: Uint8Array): Promise<Collateral> {
   return fetchCollateral(collateralNeeds(quote), { pccsUrl: sim.pccsUrl, retries: 0 });
+}
+
+/** POST /cvms without any env (the CVM boots without secrets), then waits until it runs: its guest agent answers. */
+export async function createRunning(sim: CvmSimulator, p: Provisioned): Promise<SimCvmObject & { guest_agent_url: string }> {
+  const created = await api<SimCvmObject>(sim, 'POST', '/cvms', { app_id: p.app_id, compose_hash: p.compose_hash });
+  if (created.status !== 200) throw new Error(`create failed: ${created.status} ${JSON.stringify(created.json)}`);
+  for (let i = 0; i < 400; i++) {
+    const cvm = await api<SimCvmObject>(sim, 'GET', `/cvms/${created.json.id}`);
+    if (cvm.json.status === 'running' && cvm.json.guest_agent_url) return cvm.json as SimCvmObject & { guest_agent_url: string };
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('the CVM did not run in time');
 }
