@@ -123,7 +123,14 @@ export function DeployDashboard({ itemId, record, trust, checker, initialVerdict
     });
     if (!result.ok) return;
     setVerdict(result.value);
-    const next: DeploymentRecord = { ...recordRef.current, envSources: sources, lastVerifiedAt: new Date(result.value.verifiedAt).toISOString(), lastVerdict: { trusted: true } };
+    const { secretsSent: _none, ...rest } = recordRef.current;
+    const next: DeploymentRecord = {
+      ...rest,
+      envSources: sources,
+      appCompose: result.value.appCompose,
+      lastVerifiedAt: new Date(result.value.verifiedAt).toISOString(),
+      lastVerdict: { trusted: true },
+    };
     await saveDeployment(vault, next, itemId);
     onRecordChanged(next);
     setUpdating(null);
@@ -167,6 +174,12 @@ export function DeployDashboard({ itemId, record, trust, checker, initialVerdict
         <dt>Last verified at</dt>
         <dd data-testid="deploy-last-verified">{lastVerified ? `${lastVerified.replace('T', ' ').slice(0, 19)} UTC` : 'never'}</dd>
       </dl>
+      {record.secretsSent === false ? (
+        <p class="alert alert-error" data-testid="deploy-untrusted">
+          This CVM failed verification when it was deployed, so no secret was sent to it. It runs without secrets: destroy it,
+          or re-verify and update secrets if the cause is fixed.
+        </p>
+      ) : null}
       <ErrorAlert message={statusAction.error} />
       <div class="actions">
         <button type="button" onClick={() => void refresh()} disabled={statusAction.busy}>

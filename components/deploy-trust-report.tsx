@@ -1,4 +1,4 @@
-import type { TrustReport } from '../lib/seal/trust-gate';
+import { NOT_CHALLENGE_BOUND, type TrustReport } from '../lib/seal/trust-gate';
 
 /** The trust gate's verdict and every check it made, failed ones marked and named by id. */
 export function DeployTrustReport({ report, verifiedAt }: { report: TrustReport; verifiedAt?: string | number | null }) {
@@ -11,6 +11,16 @@ export function DeployTrustReport({ report, verifiedAt }: { report: TrustReport;
           : `Not trusted: failed check “${report.failed?.id ?? 'quote'}”`}
       </p>
       {!report.trusted && report.failed ? <p class="small-text">{report.failed.message}</p> : null}
+      {report.challengeBound === false ? (
+        <p class="small-text deploy-freshness" data-testid="deploy-freshness">
+          Freshness: {NOT_CHALLENGE_BOUND}. The CVM could not be challenged with a one-time nonce, so nothing proves this quote is
+          recent; it was tied to the CVM’s instance id instead.
+        </p>
+      ) : report.challengeBound ? (
+        <p class="small-text muted deploy-freshness" data-testid="deploy-freshness">
+          Freshness: the quote answers our one-time challenge (nonce bound to the env key).
+        </p>
+      ) : null}
       {when ? <p class="small-text muted">Last verified at {when.toISOString().replace('T', ' ').slice(0, 19)} UTC</p> : null}
       <ul class="tee-checks" aria-label="Trust checks">
         {report.checks.map((c) => (

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import exampleManifest from '../examples/openclaw-tee.json';
-import { runDeploy, type DeployOutcome } from '../lib/deploy/deploy-flow';
+import { expectedComposeOf, runDeploy, type DeployOutcome } from '../lib/deploy/deploy-flow';
 import { envCandidates, type EnvCandidate } from '../lib/deploy/env-prefill';
 import type { StepStatus } from '../lib/deploy/steps';
 import type { DeploymentRecord, TrustPins } from '../lib/deploy/types';
@@ -312,37 +312,73 @@ function DeployStep({
   const vault = useVaultClient();
   const [steps, setSteps] = useState<StepStatus[] | null>(null);
   const [outcome, setOutcome] = useState<DeployOutcome | null>(null);
+  /** A CVM created without secrets that failed verification, saved as an untrusted deployment. */
+  const [leftover, setLeftover] = useState<{ itemId: string; cvmId: string; destroyed: boolean } | null>(null);
   const action = useAction();
   const { manifest, name } = config;
   const { sources } = choicesToSources(manifest.env, config.choices, config.candidates);
 
   const deploy = async (): Promise<void> => {
     setOutcome(null);
+    setLeftover(null);
     await action.run(async () => {
       const env = await resolveEnv(vault, sources);
       const built = buildAppCompose(manifest, { name, ...(trust.kms.id ? { kmsId: trust.kms.id } : {}) });
-      const result = await runDeploy({ provision: built.provisionRequest, env, trust }, deployDeps(connection.cloud, checker), setSteps);
+      const result = await runDeploy(
+        { provision: built.provisionRequest, env, trust, healthcheck: { path: manifest.healthcheck.path, port: manifest.healthcheck.port } },
+        deployDeps(connection.cloud, checker),
+        setSteps,
+      );
       setOutcome(result);
-      if (!result.ok) return;
-      const record: DeploymentRecord = {
-        version: 1,
+      if (!result.ok && !(result.provision && result.cvm)) return;
+      const base = {
+        version: 1 as const,
         name,
-        cvmId: result.cvm.id,
-        appId: result.provision.appId,
-        kmsId: result.provision.kmsId,
         apiBaseUrl: connection.baseUrl,
         apiKeyItemId: connection.apiKeyItemId,
-        appCompose: result.provision.appCompose,
         allowedEnvs: built.allowedEnvs,
+        expectedCompose: expectedComposeOf(built.provisionRequest),
         envSources: sources,
         envSpec: manifest.env,
         createdAt: new Date().toISOString(),
+      };
+      if (!result.ok) {
+        // The CVM exists without any secret: remember it as untrusted so it can be destroyed now or later.
+        const cvm = result.cvm!;
+        const record: DeploymentRecord = {
+          ...base,
+          cvmId: cvm.id,
+          appId: result.provision!.appId,
+          kmsId: result.provision!.kmsId,
+          appCompose: '',
+          secretsSent: false,
+          lastVerifiedAt: new Date().toISOString(),
+          lastVerdict: { trusted: false, ...(result.error.check ? { failedCheck: result.error.check } : {}), message: result.error.message },
+        };
+        setLeftover({ itemId: await saveDeployment(vault, record), cvmId: cvm.id, destroyed: false });
+        return;
+      }
+      const record: DeploymentRecord = {
+        ...base,
+        cvmId: result.cvm.id,
+        appId: result.provision.appId,
+        kmsId: result.provision.kmsId,
+        appCompose: result.verdict.appCompose,
         lastVerifiedAt: new Date(result.verdict.verifiedAt).toISOString(),
         lastVerdict: { trusted: true },
       };
       const itemId = await saveDeployment(vault, record);
       onDeployed({ itemId, record, verdict: result.verdict });
     });
+  };
+
+  const destroyLeftover = async (): Promise<void> => {
+    if (!leftover) return;
+    const result = await action.run(async () => {
+      await connection.cloud.deleteCvm(leftover.cvmId);
+      await vault.remove(leftover.itemId);
+    });
+    if (result.ok) setLeftover({ ...leftover, destroyed: true });
   };
 
   const failed = outcome && !outcome.ok ? outcome : null;
@@ -365,6 +401,20 @@ function DeployStep({
           <p class="alert alert-error" role="alert">
             {failed.error.message}
           </p>
+          {leftover && !leftover.destroyed ? (
+            <div class="stack deploy-leftover" role="group" aria-label="Untrusted CVM">
+              <p class="small-text">
+                The CVM <code>{leftover.cvmId}</code> was created without any secret and is still at the provider. It is saved as an
+                untrusted deployment; destroy it now, or later from its dashboard.
+              </p>
+              <div class="actions">
+                <button type="button" class="danger-outline" onClick={() => void destroyLeftover()} disabled={action.busy}>
+                  Destroy
+                </button>
+              </div>
+            </div>
+          ) : null}
+          {leftover?.destroyed ? <Notice>The untrusted CVM was destroyed.</Notice> : null}
           {failed.report ? <DeployTrustReport report={failed.report} /> : null}
           {failed.report ? <TeeCertificateView verification={failed.report.verification} /> : null}
         </>

@@ -5,6 +5,7 @@ import type { EnvPubkey, PhalaCvm } from '../providers/phala/wire';
 import type { SealExpectations, TrustReport } from '../seal/trust-gate';
 import { DeployError } from './errors';
 import type { CloudPort, TrustCheckPort, TrustPins } from './types';
+import { isRunning, waitForCvm, type PollOptions } from './wait';
 
 /** What a CVM must be proven to be before secrets are sealed to it. */
 export interface CvmTarget {
@@ -34,6 +35,8 @@ export interface VerifyDeps {
   trust: TrustPins;
   now?: () => number;
   nonce?: () => Uint8Array;
+  /** How to wait for a CVM that is (re)starting: only a running TD can be attested. */
+  poll?: PollOptions;
 }
 
 /** Where the quote came from: the CVM answering our challenge, or the provider's stored copy. */
@@ -134,7 +137,10 @@ function composeToCheck(target: CvmTarget, reported: string | null): string {
  * collected, or (untrusted_cvm) when the compose the CVM reports is not ours.
  */
 export async function verifyCvm(target: CvmTarget, deps: VerifyDeps): Promise<CvmVerdict> {
-  const cvm = await deps.cloud.getCvm(target.cvmId);
+  // A CVM that is restarting (after a restart or an env update) has no TD to quote yet: wait until it runs.
+  const seen = await deps.cloud.getCvm(target.cvmId);
+  if (seen.status === 'stopped') throw new DeployError('unhealthy', 'The CVM is stopped: start it to verify it.');
+  const cvm = isRunning(seen) ? seen : await waitForCvm(deps.cloud, target.cvmId, isRunning, deps.poll);
   const key = await envKeyOf(deps.cloud, target, cvm);
   const envPublicKey = normalizeKey(key.publicKey);
   if (!ENV_KEY.test(envPublicKey)) throw new DeployError('provider_failed', 'The provider’s env public key is not 32 bytes of hex.');

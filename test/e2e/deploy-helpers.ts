@@ -108,9 +108,18 @@ export async function simEnv(sim: CvmSimulator, appId: string): Promise<Array<{ 
   return ((await res.json()) as { env: Array<{ key: string; value: string }> }).env;
 }
 
-/** Requests that carry an env: a create with encrypted_env, or an env update. */
+/** Requests that carry an env: any body with encrypted_env, or an env update. */
 export const envBearing = (requests: Received[]): Received[] =>
-  requests.filter((r) => (r.method === 'POST' && /\/cvms$/.test(r.path)) || (r.method === 'PATCH' && /\/envs$/.test(r.path)) || r.body.includes('encrypted_env'));
+  requests.filter((r) => (r.method === 'PATCH' && /\/envs$/.test(r.path)) || r.body.includes('encrypted_env'));
+
+/** CVM creations (POST /cvms): the flow creates the CVM without any env, before attesting it. */
+export const creations = (requests: Received[]): Received[] => requests.filter((r) => r.method === 'POST' && /\/cvms$/.test(r.path));
+
+/** Shows or hides the simulator's guest_agent_url (hidden = like real Phala Cloud: only the provider's attestation). */
+export async function setGuestAgentExposed(sim: CvmSimulator, exposed: boolean): Promise<void> {
+  const res = await fetch(`${simOrigin(sim)}/_sim/guest-agent`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ exposed }) });
+  expect(res.ok).toBe(true);
+}
 
 /** Every encoding a secret could leak in: raw UTF-8, base64 (std + url), hex (both cases), JSON-escaped, URI-encoded. */
 export function encodings(value: string): string[] {

@@ -3,12 +3,14 @@ import { test, type BrowserContext, type Page } from '@playwright/test';
 import type { TrustCheckId } from '../../lib/seal/trust-gate';
 import { MISBEHAVIOURS, type CvmSimulator, type Misbehaviour } from '../sim/cvm';
 import {
-  apiKeyStep, envBearing, expect, freshValues, provisionedAppId, seedVault, simEnv, simOrigin, simReceived, startSimulator, trustStep,
+  apiKeyStep, creations, envBearing, expect, freshValues, provisionedAppId, seedVault, simEnv, simOrigin, simReceived, startSimulator, trustStep,
 } from './deploy-helpers';
 import { extensionServiceWorker, launchWithExtension, TEST_EXTENSION_DIR } from './fixtures';
 
 // Must show 3: for each misbehaviour switch of the CVM simulator the wizard stops at "Verify attestation", before
-// sealing, names the failed check in visible text, and the simulator received no env at all. One browser and one
+// sealing, names the failed check in visible text, and the simulator received no env at all (the CVM was created
+// without any: no request body carries encrypted_env, no env update was sent). The secret-less CVM is offered for
+// destruction. One browser and one
 // simulator for the whole file: the wizard stays on its Deploy step and each test flips the switch and retries.
 
 const EXPECTED_CHECK: Record<Misbehaviour, TrustCheckId> = {
@@ -77,8 +79,10 @@ for (const mode of ORDER) {
     // Stopped at "Verify attestation": sealing and everything after it never ran.
     const steps = page.getByRole('list', { name: 'Deploy progress' });
     await expect(steps.locator('[data-step="provision"]')).toHaveAttribute('data-state', 'done');
+    await expect(steps.locator('[data-step="start"]')).toHaveAttribute('data-state', 'done');
+    await expect(steps.locator('[data-step="start"]')).toContainText('Start (no secrets yet)');
     await expect(steps.locator('[data-step="verify"]')).toHaveAttribute('data-state', 'failed');
-    for (const later of ['seal', 'start', 'health']) await expect(steps.locator(`[data-step="${later}"]`)).toHaveAttribute('data-state', 'skipped');
+    for (const later of ['seal', 'health']) await expect(steps.locator(`[data-step="${later}"]`)).toHaveAttribute('data-state', 'skipped');
     // The verdict and the failed check, as the user reads them.
     await expect(page.getByText(`Not trusted: failed check “${check}”`)).toBeVisible();
     await expect(page.locator(`.deploy-trust li[data-check="${check}"]`)).toHaveClass(/tee-no/);
@@ -86,7 +90,20 @@ for (const mode of ORDER) {
     // Nothing that carries env reached the simulator, and its CVM holds none.
     const received = (await simReceived(sim)).slice(before);
     expect(received.some((r) => r.path.endsWith('/cvms/provision'))).toBe(true);
+    expect(creations(received)).toHaveLength(1);
     expect(envBearing(received)).toEqual([]);
+    expect(received.filter((r) => r.body.includes('encrypted_env'))).toEqual([]);
     expect(await simEnv(sim, await provisionedAppId(page))).toBeNull();
+    // The CVM that exists without secrets can be destroyed from the failure view.
+    await expect(page.getByRole('group', { name: 'Untrusted CVM' }).getByRole('button', { name: 'Destroy' })).toBeVisible();
   });
 }
+
+test('the untrusted CVM left by a refused deploy is destroyed from the failure view', async () => {
+  const group = page.getByRole('group', { name: 'Untrusted CVM' });
+  const cvmId = (await group.locator('code').textContent())!.trim();
+  await group.getByRole('button', { name: 'Destroy' }).click();
+  await expect(page.getByText('The untrusted CVM was destroyed.')).toBeVisible();
+  const gone = await fetch(`${sim.apiUrl}/cvms/${cvmId}`, { headers: { 'x-api-key': sim.apiKey } });
+  expect(gone.status).toBe(404);
+});

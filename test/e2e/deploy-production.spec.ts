@@ -38,6 +38,7 @@ test('production build: the wizard stops at attestation, the simulator’s test 
   const alert = page.locator('.deploy-wizard p.alert-error[role="alert"]');
   await expect(alert).toContainText('Failed check “quote”', { timeout: 30_000 });
   await expect(alert).toContainText('a test trust anchor was refused');
+  await expect(page.getByRole('list', { name: 'Deploy progress' }).locator('[data-step="start"]')).toHaveAttribute('data-state', 'done');
   await expect(page.getByRole('list', { name: 'Deploy progress' }).locator('[data-step="verify"]')).toHaveAttribute('data-state', 'failed');
   await expect(page.getByRole('list', { name: 'Deploy progress' }).locator('[data-step="seal"]')).toHaveAttribute('data-state', 'skipped');
   expect(envBearing((await simReceived(sim)).slice(before))).toEqual([]);

@@ -1,6 +1,7 @@
 import type { CvmSimulator } from '../sim/cvm';
 import {
-  apiKeyStep, encodings, envBearing, expect, freshValues, provisionedAppId, seedVault, simEnv, simReceived, startSimulator, testBuild as test, trustStep,
+  apiKeyStep, creations, encodings, envBearing, expect, freshValues, seedVault, setGuestAgentExposed, simEnv, simReceived, startSimulator, testBuild as test,
+  trustStep,
 } from './deploy-helpers';
 
 // Must show 2: the wizard completes against the CVM simulator, the CVM decrypts exactly the vault's values, and no
@@ -44,6 +45,7 @@ test('wizard: API key → configure (prefilled from the vault) → trust → dep
   await expect(dashboard.getByRole('heading', { name: 'openclaw-gateway' })).toBeVisible({ timeout: 30_000 });
   await expect(dashboard.getByTestId('deploy-status')).toHaveText('running');
   await expect(dashboard.getByText('Attestation verified: all 9 checks passed')).toBeVisible();
+  await expect(dashboard.getByTestId('deploy-freshness')).toContainText('the quote answers our one-time challenge');
   await expect(dashboard.getByTestId('deploy-last-verified')).toContainText('UTC');
   await expect(dashboard.locator('.tee-certificate')).toContainText('TEE certificate');
   await expect(dashboard.locator('.tee-certificate .tee-rows')).toContainText('a test root was trusted instead of Intel');
@@ -57,7 +59,12 @@ test('wizard: API key → configure (prefilled from the vault) → trust → dep
   ]);
   // No request body (or path) the simulator ever received carries a secret, in any encoding.
   const received = await simReceived(sim);
-  expect(envBearing(received.slice(before)).length).toBe(1);
+  // The CVM was created without any env; the sealed env went in the one env update after verification.
+  const created = creations(received.slice(before));
+  expect(created.length).toBe(1);
+  expect(created[0]!.body).not.toContain('encrypted_env');
+  const sent = envBearing(received.slice(before));
+  expect(sent.map((r) => r.method)).toEqual(['PATCH']);
   const everything = received.map((r) => `${r.path}\n${r.body}`).join('\n');
   for (const secret of [values.anthropicKey, values.gatewayToken]) {
     for (const form of encodings(secret)) expect(everything.includes(form), `secret found as ${form.slice(0, 6)}…`).toBe(false);
@@ -91,7 +98,7 @@ test('dashboard: re-verify, logs, restart, update secrets (re-verified, re-seale
   await expect(dashboard.getByText('Attestation verified: all 9 checks passed')).toBeVisible();
 
   await dashboard.getByRole('button', { name: 'Show logs' }).click();
-  await expect(dashboard.getByLabel('CVM logs')).toContainText('encrypted env received: 3 variable(s)');
+  await expect(dashboard.getByLabel('CVM logs')).toContainText('encrypted env updated: 3 variable(s)');
   await dashboard.getByRole('button', { name: 'Restart' }).click();
   await expect(dashboard.getByText('Restart requested.')).toBeVisible();
 
@@ -125,4 +132,30 @@ test('dashboard: re-verify, logs, restart, update secrets (re-verified, re-seale
   await expect(page.getByRole('heading', { name: 'Phala Cloud API key' })).toBeVisible();
   const cvmGone = await fetch(`${sim.apiUrl}/cvms/${cvmId}`, { headers: { 'x-api-key': sim.apiKey } });
   expect(cvmGone.status).toBe(404);
+});
+
+test('without a guest agent (like real Phala Cloud): the provider’s attestation is verified, the UI says it is not challenge-bound', async ({ openVault }) => {
+  test.setTimeout(120_000);
+  const values = freshValues();
+  const page = await openVault();
+  await seedVault(page, values);
+  await apiKeyStep(page, sim);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await trustStep(page, sim);
+  await setGuestAgentExposed(sim, false);
+  try {
+    const before = (await simReceived(sim)).length;
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    const dashboard = page.locator('.deploy-dashboard');
+    await expect(dashboard.getByTestId('deploy-status')).toHaveText('running', { timeout: 30_000 });
+    await expect(dashboard.getByText('Attestation verified: all 9 checks passed')).toBeVisible();
+    await expect(dashboard.getByTestId('deploy-freshness')).toContainText('not challenge-bound: quote served by the provider');
+    const appId = (await dashboard.locator('dt:text-is("App id") + dd').textContent())!.trim();
+    expect((await simEnv(sim, appId))?.map((e) => e.value)).toEqual([values.anthropicKey, values.gatewayToken, 'anthropic/claude-sonnet-4-5']);
+    const received = (await simReceived(sim)).slice(before);
+    expect(received.some((r) => r.path.includes('/guest/'))).toBe(false);
+    expect(received.some((r) => r.path.endsWith('/attestation'))).toBe(true);
+  } finally {
+    await setGuestAgentExposed(sim, true);
+  }
 });
