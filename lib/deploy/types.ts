@@ -36,7 +36,7 @@ export interface TrustPins {
 
 /**
  * The provider, as the flow uses it: the Phala Cloud client of lib/providers/phala (real API or the CVM
- * simulator), including the CVM's guest API (GetQuote).
+ * simulator), including a running CVM's guest API (Info, GetQuote) when the CVM object names one.
  */
 export type CloudPort = Pick<
   PhalaClient,
