@@ -4,6 +4,7 @@
  * collateral document and the HTTP status. Runs in browsers, workers and Node (plain `fetch`, no node: imports).
  */
 import { AttestError } from './errors';
+import { readBounded } from '../read-bounded';
 
 /** An AttestError('collateral_fetch_failed') that also says which document failed and with which HTTP status. */
 export class CollateralFetchError extends AttestError {
@@ -45,36 +46,6 @@ interface AttemptFailure {
 }
 
 const isFailure = (v: PccsResponse | AttemptFailure): v is AttemptFailure => 'transient' in v;
-
-/** Reads at most `limit` bytes of the body; more is a failure (a PCS document is a few KiB, 1 MiB is generous). */
-async function readBounded(response: Response, limit: number): Promise<Uint8Array | null> {
-  const declared = response.headers.get('content-length');
-  if (declared !== null && Number(declared) > limit) {
-    await response.body?.cancel().catch(() => undefined);
-    return null;
-  }
-  if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
 
 async function attempt(url: string, opts: PccsHttpOptions): Promise<PccsResponse | AttemptFailure> {
   const controller = new AbortController();

@@ -1,7 +1,6 @@
-import { rmSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { startCvmSimulator, type CvmSimulator } from '../sim/cvm';
-import { extensionServiceWorker, expect, launchWithExtension, TEST_EXTENSION_DIR, test as base } from './fixtures';
+import { expect, TEST_EXTENSION_DIR, test as base } from './fixtures';
 import { addAgentConfig, addSecret, createVault } from './helpers';
 
 /**
@@ -11,18 +10,7 @@ import { addAgentConfig, addSecret, createVault } from './helpers';
  */
 export const testBuild = base.extend({
   // eslint-disable-next-line no-empty-pattern
-  context: async ({}, use) => {
-    const { context, profileDir } = await launchWithExtension(undefined, TEST_EXTENSION_DIR);
-    try {
-      await use(context);
-    } finally {
-      await context.close();
-      rmSync(profileDir, { recursive: true, force: true });
-    }
-  },
-  serviceWorker: async ({ context }, use) => {
-    await use(await extensionServiceWorker(context));
-  },
+  extensionDir: async ({}, use) => use(TEST_EXTENSION_DIR),
 });
 
 export { expect };

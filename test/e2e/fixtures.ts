@@ -55,7 +55,9 @@ export async function extensionServiceWorker(context: BrowserContext): Promise<W
 }
 
 export interface ExtensionFixtures {
-  /** Persistent Chromium context with .output/chrome-mv3 loaded (replaces Playwright's default context). */
+  /** The unpacked build to load: EXTENSION_DIR (production) unless a spec uses TEST_EXTENSION_DIR. */
+  extensionDir: string;
+  /** Persistent Chromium context with the extension loaded (replaces Playwright's default context). */
   context: BrowserContext;
   /** The background service worker; `serviceWorker.evaluate(...)` runs code in it. */
   serviceWorker: Worker;
@@ -70,9 +72,9 @@ export interface ExtensionFixtures {
 }
 
 export const test = base.extend<ExtensionFixtures>({
-  // eslint-disable-next-line no-empty-pattern
-  context: async ({}, use) => {
-    const { context, profileDir } = await launchWithExtension();
+  extensionDir: [EXTENSION_DIR, { option: true }],
+  context: async ({ extensionDir }, use) => {
+    const { context, profileDir } = await launchWithExtension(undefined, extensionDir);
     try {
       await use(context);
     } finally {

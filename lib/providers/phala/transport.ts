@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { utf8Decode } from '../../bytes';
 import { PhalaApiError, sanitizeDetail, type PhalaApiErrorCode } from './errors';
+import { readBounded } from '../../read-bounded';
 
 /**
  * One JSON request to Phala Cloud or to a CVM's guest API: a timeout per attempt (AbortSignal), a cap on the body
@@ -109,36 +110,6 @@ const PHRASE: Partial<Record<PhalaApiErrorCode, string>> = {
   server_error: 'server error',
   http_error: 'unexpected answer',
 };
-
-/** Reads at most `limit` bytes; null when the body is larger. */
-async function readBounded(response: Response, limit: number): Promise<Uint8Array | null> {
-  const declared = response.headers.get('content-length');
-  if (declared !== null && Number(declared) > limit) {
-    await response.body?.cancel().catch(() => undefined);
-    return null;
-  }
-  if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
 
 function parseJsonText(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
   try {

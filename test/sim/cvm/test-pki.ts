@@ -162,6 +162,11 @@ async function issue(spec: CertSpec): Promise<IssuedCertificate> {
   };
 }
 
+/** A fresh self-signed P-256 CA certificate (DER), e.g. a foreign "test trust anchor" the verifier must refuse. */
+export async function selfSignedRootDer(commonName: string, notBefore: Date, notAfter: Date): Promise<Uint8Array> {
+  return (await issue({ commonName, keys: await newKeyPair(), issuer: null, notBefore, notAfter, ca: true })).der;
+}
+
 /**
  * Intel's SGX extension as a PCK leaf carries it: PPID (.1), TCB (.2: components .2.1–.2.16, PCESVN .2.17,
  * CPUSVN .2.18), PCE-ID (.3), FMSPC (.4), SGX type (.5). See lib/attest/pck-extension.ts for what is read.
