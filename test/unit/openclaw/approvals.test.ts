@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { ApprovalBook, normalizeApproval } from '../../../lib/openclaw/approvals';
+import { ApprovalBook, type PendingExecApproval, normalizeApproval } from '../../../lib/openclaw/approvals';
 import { DEFAULT_BACKOFF, backoffDelay } from '../../../lib/openclaw/backoff';
 
 /** An `exec.approval.requested` payload as the gateway sends it (spec §2, seen in a real run). */
@@ -81,7 +81,7 @@ describe('openclaw approvals', () => {
   it('merges by id, drops on resolve and on expiry, keeps live items across a backfill', () => {
     let now = 10_000;
     const book = new ApprovalBook(() => now);
-    const a = normalizeApproval(execRecord('a', 1000), 'exec')!;
+    const a = normalizeApproval(execRecord('a', 1000), 'exec') as PendingExecApproval;
     const b = normalizeApproval(execRecord('b', 2000), 'exec')!;
     book.upsert(b);
     book.upsert(a);
