@@ -5,7 +5,7 @@
 // 2. Runs Vitest on test/openclaw under that Node 24 (global WebSocket, the Node openclaw itself runs on).
 // The last line is `N passed, N failed` plus the total time; the exit code is 1 on any failure.
 // Extra arguments go to Vitest (e.g. a file filter).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,23 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const t0 = performance.now();
 const secs = () => ((performance.now() - t0) / 1000).toFixed(1);
 
+/** Tests run inside a fresh network namespace (only `lo`, up) when root can make one: the gateway's own `git`/`npm`
+ * children then cannot reach the network either. Returns its name, or null. */
+function makeNetns() {
+  if (process.env.CLAWKEEP_OPENCLAW_NETNS === '0' || process.getuid?.() !== 0) return null;
+  const name = `clawkeep-oc-${process.pid}`;
+  const add = spawnSync('ip', ['netns', 'add', name], { stdio: 'ignore' });
+  if (add.status !== 0) return null;
+  const up = spawnSync('ip', ['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up'], { stdio: 'ignore' });
+  if (up.status !== 0) {
+    spawnSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
+    return null;
+  }
+  return name;
+}
+
+/** @type {string | null} */
+let netns = null;
 let passed = 0;
 let failed = 0;
 let code = 1;
@@ -36,8 +53,15 @@ try {
     ...process.argv.slice(2),
   ];
   const env = { ...process.env, PATH: `${inst.nodeBinDir}:${process.env.PATH}` };
+  netns = makeNetns();
+  console.log(
+    netns
+      ? `[test:openclaw] isolation: network namespace ${netns} (loopback only) + env flags`
+      : '[test:openclaw] isolation: loopback binding + env flags (no network namespace: needs root and `ip netns`, or CLAWKEEP_OPENCLAW_NETNS=0)',
+  );
+  const [cmd, cmdArgs] = netns ? ['ip', ['netns', 'exec', netns, inst.node, ...args]] : [inst.node, args];
   const exit = await new Promise((resolve) => {
-    const child = spawn(inst.node, args, { cwd: ROOT, env, stdio: 'inherit' });
+    const child = spawn(cmd, cmdArgs, { cwd: ROOT, env, stdio: 'inherit' });
     const forward = (sig) => child.kill(sig);
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
@@ -59,6 +83,7 @@ try {
   failed = Math.max(failed, 1);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
+  if (netns) spawnSync('ip', ['netns', 'delete', netns], { stdio: 'ignore' });
 }
 console.log(`[test:openclaw] total ${secs()} s`);
 console.log(`${passed} passed, ${failed} failed`);
