@@ -2,8 +2,9 @@
 // `npm run test:openclaw`: OpenClaw integration tests against a real gateway (test/openclaw/).
 // 1. Ensures a pinned openclaw (and Node 24 when this Node is older than 24.16) in ~/.cache/clawkeep-openclaw
 //    (CLAWKEEP_OPENCLAW_DIR overrides); needs the npm registry once, then works offline.
-// 2. Runs Vitest on test/openclaw under that Node 24 (global WebSocket, the Node openclaw itself runs on).
-// The last line is `N passed, N failed` plus the total time; the exit code is 1 on any failure.
+// 2. Runs Vitest on test/openclaw under that Node 24 (global WebSocket, the Node openclaw itself runs on), inside a
+//    fresh loopback-only network namespace when root can make one (CLAWKEEP_OPENCLAW_NETNS=0 skips it).
+// The last line is `N passed, N failed`, the line before it the total time; the exit code is 1 on any failure.
 // Extra arguments go to Vitest (e.g. a file filter).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
