@@ -156,6 +156,13 @@ export function explainConnectError(err: OpenClawError, origin?: string): Connec
       retry: false,
     };
   }
+  if (code === 'CONTROL_UI_ORIGIN_NOT_ALLOWED' && (err.reason === 'origin missing or invalid' || !origin)) {
+    return {
+      title: 'The gateway needs to know where Clawkeep connects from',
+      action: 'The connection carried no usable Origin. Connect from the extension (its chrome-extension:// origin), then add that origin to gateway.controlUi.allowedOrigins.',
+      retry: false,
+    };
+  }
   if (code === 'CONTROL_UI_ORIGIN_NOT_ALLOWED') {
     const o = origin ?? '<origin>';
     const list = shellQuote(JSON.stringify([o]));

@@ -77,6 +77,8 @@ describe('openclaw connect', () => {
     const x = explainConnectError(e, 'chrome-extension://abcdefghijklmnop');
     expect(x.action).toContain(`openclaw config set gateway.controlUi.allowedOrigins '["chrome-extension://abcdefghijklmnop"]' --strict-json`);
     expect(x.retry).toBe(false);
+    const missing = gatewayError({ code: 'INVALID_REQUEST', message: 'origin not allowed', details: { code: 'CONTROL_UI_ORIGIN_NOT_ALLOWED', reason: 'origin missing or invalid' } });
+    expect(explainConnectError(missing, 'chrome-extension://abcdefghijklmnop').action).toMatch(/no usable Origin/);
   });
 
   it('explains auth and device-proof failures without echoing secrets', () => {
