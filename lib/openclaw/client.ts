@@ -133,6 +133,7 @@ export class OpenClawOperator {
 
   /** Connects once; resolves after hello-ok and the approvals backfill. */
   async connect(): Promise<HelloOk> {
+    if (this.hello && this.ws?.readyState === OPEN) return this.hello;
     this.closedByUser = false;
     this.clearReconnect();
     this.setStatus('connecting');
