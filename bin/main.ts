@@ -3,13 +3,14 @@ import { UsageError, type Command } from './command';
 import { agentCommand } from './commands/agent';
 import { auditCommand } from './commands/audit';
 import { hubCommand } from './commands/hub';
+import { openclawSecretCommand } from './commands/openclaw-secret';
 import { sealCommand } from './commands/seal';
 import { simCommand } from './commands/sim';
 import { verifyQuoteCommand } from './commands/verify-quote';
 import { webCommand } from './commands/web';
 
 /** Add later subcommands (agent, verify-quote, seal) here, one module each under `bin/commands/`. */
-export const COMMANDS: readonly Command[] = [webCommand, hubCommand, auditCommand, agentCommand, verifyQuoteCommand, sealCommand, simCommand];
+export const COMMANDS: readonly Command[] = [webCommand, hubCommand, auditCommand, agentCommand, openclawSecretCommand, verifyQuoteCommand, sealCommand, simCommand];
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
