@@ -1,12 +1,14 @@
 import type { KdfParams } from '../lib/crypto/kdf-params';
 import { DEFAULT_KDF } from '../lib/crypto/kdf-params';
 import type { HubApi } from '../lib/hub-client/api';
+import type { OpenClawApi } from '../lib/ext/openclaw-rpc';
 import type { VaultClient } from '../lib/vault/client';
 import { ApprovalQueue } from './approval-queue';
 import { VaultClientContext } from './client-context';
 import { autoLockSummary } from './format';
 import { LockButton } from './lock-button';
 import { LockedScreens } from './locked-screens';
+import { OpenClawQueue } from './openclaw-queue';
 import { useTouch } from './use-touch';
 import { useVaultStatus } from './use-vault-status';
 
@@ -19,6 +21,8 @@ interface PopupAppProps {
   defaultKdf?: KdfParams;
   /** The hub (extension only): pending approvals are shown first once the vault is unlocked. */
   hub?: HubApi;
+  /** The OpenClaw gateway (extension only): its pending command / plugin approvals join the queue. */
+  openclaw?: OpenClawApi;
 }
 
 function OpenVault({ vaultPageUrl, onOpenVault, primary }: Pick<PopupAppProps, 'vaultPageUrl' | 'onOpenVault'> & { primary?: boolean }) {
@@ -38,7 +42,7 @@ function OpenVault({ vaultPageUrl, onOpenVault, primary }: Pick<PopupAppProps, '
   );
 }
 
-function Popup({ client, vaultPageUrl, onOpenVault, defaultKdf = DEFAULT_KDF, hub }: PopupAppProps) {
+function Popup({ client, vaultPageUrl, onOpenVault, defaultKdf = DEFAULT_KDF, hub, openclaw }: PopupAppProps) {
   const { status, error, refresh } = useVaultStatus(client);
   const unlocked = status?.state === 'unlocked';
   useTouch(client, unlocked);
@@ -52,6 +56,7 @@ function Popup({ client, vaultPageUrl, onOpenVault, defaultKdf = DEFAULT_KDF, hu
         ) : null}
       </header>
       {hub ? <ApprovalQueue hub={hub} unlocked={unlocked} /> : null}
+      {openclaw ? <OpenClawQueue api={openclaw} unlocked={unlocked} /> : null}
       {unlocked && status ? (
         <section class="card stack" aria-label="Vault unlocked">
           <p>Your vault is unlocked.</p>

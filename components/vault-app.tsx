@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { DEFAULT_KDF, type KdfParams } from '../lib/crypto/kdf-params';
 import type { HubApi } from '../lib/hub-client/api';
+import type { OpenClawApi } from '../lib/ext/openclaw-rpc';
 import type { VaultClient, VaultStatus } from '../lib/vault/client';
 import type { AttestRunner } from '../workers/attest-api';
 import { AutoLockSettings } from './auto-lock-settings';
@@ -16,6 +17,7 @@ import { ItemsView } from './items-view';
 import { KdfSettings } from './kdf-settings';
 import { LockButton } from './lock-button';
 import { LockedScreens } from './locked-screens';
+import { OpenClawSettings } from './openclaw-settings';
 import { Tabs, type TabDef } from './tabs';
 import { TeeCertificate } from './tee-certificate';
 import { useTouch } from './use-touch';
@@ -38,6 +40,8 @@ interface VaultAppProps {
   defaultKdf?: KdfParams;
   /** The hub (extension only): adds the "Agents" tab. */
   hub?: HubApi;
+  /** The OpenClaw operator connection (extension only): adds "OpenClaw gateway" to Settings. */
+  openclaw?: OpenClawApi;
   /** Verifies TEE quotes for the "TEE certificate" tab; default: the page's attest worker. */
   attest?: AttestRunner;
   /** Extension only: asks for the optional host permission of a PCCS before collateral is fetched from it. */
@@ -50,12 +54,13 @@ interface UnlockedVaultProps {
   status: VaultStatus;
   refresh: () => Promise<void>;
   hub?: HubApi;
+  openclaw?: OpenClawApi;
   attest?: AttestRunner;
   requestHostAccess?: (url: string) => Promise<boolean>;
   requestApiAccess?: (url: string) => Promise<boolean>;
 }
 
-function UnlockedVault({ status, refresh, hub, attest, requestHostAccess, requestApiAccess }: UnlockedVaultProps) {
+function UnlockedVault({ status, refresh, hub, openclaw, attest, requestHostAccess, requestApiAccess }: UnlockedVaultProps) {
   const [tab, setTab] = useState<TabId>('items');
   const tabs = hub ? [...TABS, { id: 'agents' as const, label: 'Agents' }, { id: 'activity' as const, label: 'Activity' }] : TABS;
   return (
@@ -72,6 +77,7 @@ function UnlockedVault({ status, refresh, hub, attest, requestHostAccess, reques
           <AutoLockSettings settings={status.settings} onSaved={refresh} />
           <KdfSettings current={status.kdf} onSaved={refresh} />
           <ChangePassphrase kdf={status.kdf} />
+          {openclaw ? <OpenClawSettings api={openclaw} /> : null}
         </div>
       ) : null}
       {tab === 'tee' ? <TeeCertificate runner={attest} requestHostAccess={requestHostAccess} /> : null}
@@ -82,7 +88,7 @@ function UnlockedVault({ status, refresh, hub, attest, requestHostAccess, reques
   );
 }
 
-function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub, attest, requestHostAccess, requestApiAccess }: VaultAppProps) {
+function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub, openclaw, attest, requestHostAccess, requestApiAccess }: VaultAppProps) {
   const { status, error, refresh } = useVaultStatus(client);
   const unlocked = status?.state === 'unlocked';
   useTouch(client, unlocked);
@@ -107,6 +113,7 @@ function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub
             status={status}
             refresh={refresh}
             hub={hub}
+            openclaw={openclaw}
             attest={attest}
             requestHostAccess={requestHostAccess}
             requestApiAccess={requestApiAccess}

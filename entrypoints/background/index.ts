@@ -1,6 +1,8 @@
 import { defineBackground } from 'wxt/utils/define-background';
-import { startBackgroundVault } from '../../lib/ext/background-vault';
+import { isTrustedSender, startBackgroundVault } from '../../lib/ext/background-vault';
+import { startOpenClawBackground } from '../../lib/ext/openclaw-background';
 
 export default defineBackground(() => {
-  startBackgroundVault();
+  const keyholder = startBackgroundVault();
+  startOpenClawBackground(keyholder, isTrustedSender);
 });

@@ -4,6 +4,7 @@ import { PopupApp } from '../../components/popup-app';
 import '../../components/styles.css';
 import { createExtensionVaultClient } from '../../lib/ext/extension-vault-client';
 import { createExtensionHubApi } from '../../lib/ext/hub-page-client';
+import { createExtensionOpenClawApi } from '../../lib/ext/openclaw-page-client';
 import { createWorkerKdfRunner } from '../../workers/kdf-runner';
 
 const client = createExtensionVaultClient(createWorkerKdfRunner());
@@ -24,4 +25,4 @@ async function openVault(): Promise<void> {
 }
 
 const root = document.getElementById('app');
-if (root) render(<PopupApp client={client} vaultPageUrl={vaultPageUrl} onOpenVault={() => void openVault()} hub={createExtensionHubApi()} />, root);
+if (root) render(<PopupApp client={client} vaultPageUrl={vaultPageUrl} onOpenVault={() => void openVault()} hub={createExtensionHubApi()} openclaw={createExtensionOpenClawApi()} />, root);

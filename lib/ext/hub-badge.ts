@@ -11,13 +11,21 @@ export interface BadgeAction {
   setBadgeBackgroundColor(details: { color: string }): Promise<void> | void;
 }
 
-/** Sets the badge; a browser without the API (or a test double) is not an error. */
-export async function showPendingCount(action: BadgeAction | undefined, count: number): Promise<void> {
+/** Pending counts per source (hub intents, OpenClaw approvals); the badge shows their sum. */
+const counts = new Map<string, number>();
+const total = (): number => [...counts.values()].reduce((a, b) => a + b, 0);
+
+/**
+ * Sets the badge to the sum over sources, `count` being this source's; a browser without the API (or a test
+ * double) is not an error. The text is computed right before it is set, so of two overlapping calls the last one
+ * written shows the newest counts.
+ */
+export async function showPendingCount(action: BadgeAction | undefined, count: number, source = 'hub'): Promise<void> {
+  counts.set(source, Number.isFinite(count) && count > 0 ? count : 0);
   if (!action) return;
-  const text = badgeText(count);
   try {
-    if (text) await action.setBadgeBackgroundColor({ color: BADGE_COLOR });
-    await action.setBadgeText({ text });
+    if (badgeText(total())) await action.setBadgeBackgroundColor({ color: BADGE_COLOR });
+    await action.setBadgeText({ text: badgeText(total()) });
   } catch {
     // No toolbar button (e.g. a test browser): nothing to show.
   }

@@ -1,0 +1,61 @@
+import type { ApprovalDecision, ApprovalKind, PendingApproval } from '../openclaw/approvals';
+import type { OperatorStatus } from '../openclaw/client';
+
+/** Messages between extension pages and the background about the OpenClaw gateway. Plain JSON. */
+export const OPENCLAW_RPC_CHANNEL = 'clawkeep.openclaw.rpc';
+export const OPENCLAW_EVENT_CHANNEL = 'clawkeep.openclaw.event';
+
+export const OPENCLAW_METHODS = ['state', 'save', 'connect', 'disconnect', 'forget', 'resolve'] as const;
+export type OpenClawMethod = (typeof OPENCLAW_METHODS)[number];
+
+/** What pages see. Never the gateway token or the device token. */
+export interface OpenClawState {
+  unlocked: boolean;
+  configured: boolean;
+  url: string | null;
+  /** A device token from an earlier pairing is kept. */
+  paired: boolean;
+  /** 'off' = not configured, locked, or disconnected by the user. */
+  status: OperatorStatus | 'off';
+  /** What went wrong last, with the one step the person takes (pairing command, allowlist command…). */
+  problem: { code: string; title: string; action: string } | null;
+  /** This extension's Origin, as the gateway sees it. */
+  origin: string;
+  deviceId: string | null;
+  approvals: PendingApproval[];
+}
+
+export interface OpenClawApi {
+  state(): Promise<OpenClawState>;
+  /** Stores URL + token encrypted in the vault and (re)connects. An empty token keeps the stored one. */
+  save(url: string, token: string): Promise<OpenClawState>;
+  connect(): Promise<OpenClawState>;
+  disconnect(): Promise<OpenClawState>;
+  /** Removes the gateway settings from the vault. */
+  forget(): Promise<OpenClawState>;
+  resolve(kind: ApprovalKind, id: string, decision: ApprovalDecision): Promise<OpenClawState>;
+  subscribe(listener: () => void): () => void;
+}
+
+export interface OpenClawRpcRequest {
+  channel: typeof OPENCLAW_RPC_CHANNEL;
+  method: OpenClawMethod;
+  args: Record<string, unknown> | null;
+}
+
+export type OpenClawRpcResponse = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };
+
+export interface OpenClawEventMessage {
+  channel: typeof OPENCLAW_EVENT_CHANNEL;
+  type: 'openclaw-changed';
+}
+
+export function isOpenClawRpcRequest(message: unknown): message is OpenClawRpcRequest {
+  const m = message as OpenClawRpcRequest | null;
+  return !!m && m.channel === OPENCLAW_RPC_CHANNEL && (OPENCLAW_METHODS as readonly string[]).includes(m.method);
+}
+
+export function isOpenClawEventMessage(message: unknown): message is OpenClawEventMessage {
+  const m = message as OpenClawEventMessage | null;
+  return !!m && m.channel === OPENCLAW_EVENT_CHANNEL && m.type === 'openclaw-changed';
+}

@@ -1,0 +1,108 @@
+import { h, render } from 'preact';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OpenClawQueue } from '../../../components/openclaw-queue';
+import { OpenClawSettings } from '../../../components/openclaw-settings';
+import type { OpenClawApi, OpenClawState } from '../../../lib/ext/openclaw-rpc';
+import type { PendingApproval } from '../../../lib/openclaw/approvals';
+import { waitFor as waitForIn } from '../components/wait-for';
+
+let root: HTMLElement;
+const waitFor = <T>(find: () => T | null | undefined | false, what: string): Promise<T> => waitForIn(() => root, find, what, 3000);
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+const buttons = (): string[] => [...root.querySelectorAll('button')].map((b) => b.textContent?.trim() ?? '');
+const button = (text: string): HTMLButtonElement => {
+  const b = [...root.querySelectorAll('button')].find((x) => x.textContent?.trim() === text);
+  if (!b) throw new Error(`no button "${text}"`);
+  return b;
+};
+
+const exec = (id: string, allowed: PendingApproval['allowedDecisions']): PendingApproval => ({
+  kind: 'exec', id, createdAtMs: Date.now(), expiresAtMs: Date.now() + 90_000, agentId: 'main', sessionKey: 'agent:main:main',
+  allowedDecisions: allowed, command: `rm -rf /tmp/${id}`, cwd: '/home/me', host: 'gateway', nodeId: null, resolvedPath: '/usr/bin/rm',
+  warnings: ['Deletes files recursively'], riskKinds: ['destructive'],
+});
+
+function fakeApi(initial: Partial<OpenClawState>) {
+  let state: OpenClawState = {
+    unlocked: true, configured: true, url: 'ws://127.0.0.1:18789', paired: true, status: 'connected', problem: null,
+    origin: 'chrome-extension://abc', deviceId: 'ab'.repeat(32), approvals: [], ...initial,
+  };
+  const calls: unknown[][] = [];
+  const listeners = new Set<() => void>();
+  const api: OpenClawApi = {
+    state: async () => state,
+    save: async (url, token) => (calls.push(['save', url, token]), state),
+    connect: async () => (calls.push(['connect']), state),
+    disconnect: async () => (calls.push(['disconnect']), state),
+    forget: async () => (calls.push(['forget']), state),
+    resolve: async (kind, id, decision) => {
+      calls.push(['resolve', kind, id, decision]);
+      state = { ...state, approvals: state.approvals.filter((a) => a.id !== id) };
+      return state;
+    },
+    subscribe: (fn) => (listeners.add(fn), () => listeners.delete(fn)),
+  };
+  const set = (next: Partial<OpenClawState>) => {
+    state = { ...state, ...next };
+    listeners.forEach((fn) => fn());
+  };
+  return { api, calls, set };
+}
+
+beforeEach(() => {
+  root = document.createElement('div');
+  document.body.append(root);
+});
+afterEach(() => {
+  render(null, root);
+  root.remove();
+});
+
+describe('OpenClawQueue', () => {
+  it('shows command, cwd, host, agent, risk and a countdown, with buttons only for allowedDecisions', async () => {
+    const { api, calls, set } = fakeApi({ approvals: [exec('a1', ['allow-once', 'deny'])] });
+    render(h(OpenClawQueue, { api, unlocked: true }), root);
+    await waitFor(() => root.textContent?.includes('rm -rf /tmp/a1'), 'the card');
+    const text = root.textContent ?? '';
+    for (const s of ['/home/me', 'gateway', 'main', '/usr/bin/rm', 'destructive', 'Deletes files recursively']) expect(text).toContain(s);
+    expect(text).toMatch(/in 1:[23]\d/);
+    expect(buttons()).toEqual(['Allow once', 'Deny']);
+    button('Deny').click();
+    await waitFor(() => calls.length === 1, 'the resolve');
+    expect(calls[0]).toEqual(['resolve', 'exec', 'a1', 'deny']);
+    await waitFor(() => !root.textContent?.includes('rm -rf'), 'the card to leave');
+    // A request that allows "always" offers it; resolved elsewhere → it leaves.
+    set({ approvals: [exec('a2', ['allow-once', 'allow-always', 'deny'])] });
+    await waitFor(() => buttons().includes('Allow always'), 'allow always');
+    expect(buttons()).toEqual(['Allow once', 'Allow always', 'Deny']);
+    set({ approvals: [] });
+    await waitFor(() => buttons().length === 0, 'the queue to empty');
+  });
+
+  it('renders nothing while locked', async () => {
+    const { api } = fakeApi({ approvals: [exec('a1', ['deny'])] });
+    render(h(OpenClawQueue, { api, unlocked: false }), root);
+    await settle();
+    expect(root.textContent).toBe('');
+  });
+});
+
+describe('OpenClawSettings', () => {
+  it('shows the pairing command and the origin, and saves URL + token', async () => {
+    const { api, calls } = fakeApi({
+      status: 'failed',
+      problem: { code: 'PAIRING_REQUIRED', title: 'The gateway must approve this device once', action: 'Run `openclaw devices approve req-1` on the gateway host, then reconnect.' },
+    });
+    render(h(OpenClawSettings, { api }), root);
+    await waitFor(() => root.textContent?.includes('openclaw devices approve req-1'), 'the pairing command');
+    expect(root.textContent).toContain('chrome-extension://abc');
+    const token = root.querySelector('input[type="password"]') as HTMLInputElement;
+    token.value = 'secret-token';
+    token.dispatchEvent(new Event('input', { bubbles: true }));
+    await settle();
+    button('Save and connect').click();
+    await waitFor(() => calls.length === 1, 'the save');
+    expect(calls[0]).toEqual(['save', 'ws://127.0.0.1:18789', 'secret-token']);
+    await waitFor(() => token.value === '', 'the token field to clear');
+  });
+});
