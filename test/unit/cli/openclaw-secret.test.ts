@@ -138,6 +138,21 @@ describe('openclaw-secret: resolving through the hub', () => {
     expect(grants.refs['openclaw|clawkeep|mock/apiKey']!.pending_intent_id).toBeUndefined();
   });
 
+  it('reports a denial made after the earlier run gave up once, then asks again', async () => {
+    const hub = hubFixture();
+    const { client, device } = await claimedAgent(hub, ['mock/apiKey']);
+    const grants = parseGrantsDoc(undefined);
+    await resolveOpenClawSecrets({ client, request: REQ(['mock/apiKey']), deadline: Date.now() + 200, grants });
+    const first = grants.refs['openclaw|clawkeep|mock/apiKey']!.pending_intent_id;
+    await answerPending(hub, device, client, () => 'deny');
+    const denied = await resolveOpenClawSecrets({ client, request: REQ(['mock/apiKey']), deadline: Date.now() + 1000, grants });
+    expect(denied.errors).toEqual({ 'mock/apiKey': { code: 'DENIED' } });
+    expect(grants.refs['openclaw|clawkeep|mock/apiKey']!.pending_intent_id).toBeUndefined();
+    const again = await resolveOpenClawSecrets({ client, request: REQ(['mock/apiKey']), deadline: Date.now() + 200, grants });
+    expect(again.errors).toEqual({ 'mock/apiKey': { code: 'PENDING' } });
+    expect(grants.refs['openclaw|clawkeep|mock/apiKey']!.pending_intent_id).not.toBe(first);
+  });
+
   it('answers REVOKED once the installation is revoked in the extension', async () => {
     const hub = hubFixture();
     const { client, device, installationId } = await claimedAgent(hub, ['mock/apiKey']);
