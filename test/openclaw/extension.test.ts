@@ -1,0 +1,164 @@
+// The built extension (.output/chrome-mv3, `npx wxt build`) as an OpenClaw operator against a real gateway, in
+// Debian Chromium via playwright-core (`npm run test:openclaw` only). Settings → OpenClaw gateway (URL + token,
+// stored in the vault) → pairing (`openclaw devices approve <id>` when the gateway asks) → a real agent `exec`
+// raises exec.approval.requested → the popup shows it and the badge counts it → "Allow once" runs the command,
+// "Deny" makes OpenClaw report the denial → after an MV3 worker stop the background reconnects by itself.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page, type Worker } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+// @ts-ignore -- plain ESM helpers without type declarations
+import { startOpenClaw } from './harness/index.mjs';
+// @ts-ignore -- plain ESM helpers without type declarations
+import { connectClient } from './harness/smoke-client.mjs';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const EXTENSION_DIR = process.env.CLAWKEEP_EXTENSION_DIR ?? path.join(ROOT, '.output', 'chrome-mv3');
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PASSPHRASE = 'tangerine-orbit-velvet-42';
+
+/** Chromium's id for an unpacked extension without a manifest key: SHA-256 of its absolute path, 32 hex digits as a–p. */
+function unpackedExtensionId(dir: string): string {
+  const hex = createHash('sha256').update(realpathSync(dir)).digest('hex').slice(0, 32);
+  return [...hex].map((c) => String.fromCharCode('a'.charCodeAt(0) + parseInt(c, 16))).join('');
+}
+
+let oc: any;
+let sender: any;
+let context: BrowserContext | null = null;
+let profileDir: string | null = null;
+let extensionId = '';
+
+const until = async (cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> => {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+async function serviceWorker(ctx: BrowserContext): Promise<Worker> {
+  const running = ctx.serviceWorkers().find((w) => w.url().startsWith('chrome-extension://'));
+  return running ?? ctx.waitForEvent('serviceworker', { predicate: (w) => w.url().startsWith('chrome-extension://') });
+}
+
+const badge = async (ctx: BrowserContext): Promise<string> =>
+  (await serviceWorker(ctx)).evaluate(() => (globalThis as any).chrome.action.getBadgeText({}) as Promise<string>);
+
+/** The agent's tool result for the turn whose user message carried `marker`, as the mock model received it. */
+async function toolResult(marker: string): Promise<string> {
+  for (let i = 0; i < 600; i++) {
+    for (const r of oc.mock.requests()) {
+      const msgs: any[] = r.body?.messages ?? [];
+      if (!msgs.some((m) => typeof m.content === 'string' && m.content.includes(marker))) continue;
+      const tool = msgs.find((m) => m.role === 'tool');
+      if (tool) return typeof tool.content === 'string' ? tool.content : JSON.stringify(tool.content);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no tool result for ${marker}`);
+}
+
+async function runAgent(marker: string, command: string): Promise<void> {
+  const sent = await sender.request('chat.send', { sessionKey: `agent:main:${marker}`, message: `[${marker}] RUN: ${command}`, idempotencyKey: `${marker}-${Date.now()}` });
+  expect(sent.ok).toBe(true);
+}
+
+beforeAll(async () => {
+  if (!existsSync(path.join(EXTENSION_DIR, 'manifest.json'))) throw new Error(`no built extension in ${EXTENSION_DIR}: run \`npx wxt build\` first`);
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}`);
+  extensionId = unpackedExtensionId(EXTENSION_DIR);
+  oc = await startOpenClaw({ allowedOrigins: [`chrome-extension://${extensionId}`] });
+  sender = await connectClient({ url: oc.gatewayUrl, token: oc.token, scopes: ['operator.read', 'operator.write', 'operator.approvals'] });
+  profileDir = mkdtempSync(path.join(tmpdir(), 'clawkeep-oc-chromium-'));
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      `--disable-extensions-except=${EXTENSION_DIR}`,
+      `--load-extension=${EXTENSION_DIR}`,
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+  });
+  const sw = await serviceWorker(context);
+  const actual = new URL(sw.url()).host;
+  console.log(`[extension.test] extension id ${actual} ${actual === extensionId ? 'matches the one derived from the build path' : 'differs from the path-derived one: allowlisting it by hot reload'}`);
+  if (actual !== extensionId) {
+    // The path-derived id did not match (e.g. a key in the manifest): allowlist the real one (hot reload).
+    extensionId = actual;
+    const set = await oc.openclaw(['config', 'set', 'gateway.controlUi.allowedOrigins', JSON.stringify([`chrome-extension://${actual}`]), '--strict-json']);
+    expect(set.code).toBe(0);
+  }
+});
+
+afterAll(async () => {
+  await context?.close().catch(() => {});
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await sender?.close();
+  await oc?.stop();
+});
+
+const page = async (name: string): Promise<Page> => {
+  const p = await context!.newPage();
+  await p.goto(`chrome-extension://${extensionId}/${name}`);
+  return p;
+};
+
+test('Settings → connect and pair; approve and deny real agent commands from the popup; reconnect after a worker stop', async () => {
+  const vault = await page('vault.html');
+  await vault.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await vault.getByLabel('Repeat passphrase').fill(PASSPHRASE);
+  await vault.getByLabel('Repeat passphrase').press('Enter');
+  await vault.getByRole('tab', { name: 'Settings' }).click({ timeout: 60_000 });
+  await vault.getByLabel('Gateway address').fill(oc.gatewayUrl);
+  await vault.getByLabel('Gateway token').fill(oc.token);
+  await vault.getByRole('button', { name: 'Connect', exact: true }).click();
+  const status = vault.getByRole('status', { name: 'OpenClaw status' });
+  await until(async () => /Connected to|approve/.test((await status.textContent()) ?? ''), 30_000, 'connected or pairing required');
+  const text = (await status.textContent()) ?? '';
+  expect(text).not.toContain(oc.token);
+  const pairing = /openclaw devices approve (\S+?)`?\s/.exec(`${text} `);
+  if (pairing) {
+    const approved = await oc.openclaw(['devices', 'approve', pairing[1]]);
+    expect(approved.code, `${approved.stdout}\n${approved.stderr}`.replaceAll(oc.token, '<token>')).toBe(0);
+    await vault.getByRole('button', { name: 'Reconnect' }).click();
+  } else {
+    console.log('[extension.test] the gateway paired the extension without approval (loopback)');
+  }
+  await until(async () => ((await status.textContent()) ?? '').includes('Connected to'), 30_000, 'connected');
+
+  // Allow once → the command runs and its output reaches the model.
+  const popup = await page('popup.html');
+  await runAgent('ext-allow', 'echo hello-from-extension');
+  const queue = popup.getByRole('region', { name: 'OpenClaw approvals' });
+  await queue.getByText('echo hello-from-extension').waitFor({ timeout: 60_000 });
+  await until(async () => (await badge(context!)) === '1', 10_000, 'badge 1');
+  const labels = await queue.getByRole('button').allTextContents();
+  expect(labels).toContain('Allow once');
+  expect(labels).toContain('Deny');
+  await queue.getByRole('button', { name: 'Allow once' }).click();
+  expect(await toolResult('ext-allow')).toContain('hello-from-extension');
+  await until(async () => (await badge(context!)) === '', 10_000, 'badge cleared');
+
+  // The worker stops (as Chrome does when idle); opening the popup wakes it and it reconnects on its own.
+  const cdp = await context!.newCDPSession(popup);
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  await popup.close();
+  const popup2 = await page('popup.html');
+  await runAgent('ext-deny', 'echo should-not-run');
+  const queue2 = popup2.getByRole('region', { name: 'OpenClaw approvals' });
+  await queue2.getByText('echo should-not-run').waitFor({ timeout: 60_000 });
+  await queue2.getByRole('button', { name: 'Deny' }).click();
+  const denied = await toolResult('ext-deny');
+  expect(denied).toMatch(/denied/i);
+  expect(denied).not.toContain('should-not-run\n');
+});
