@@ -9,6 +9,8 @@ import type { OpenClawState } from './openclaw-rpc';
 
 /** storage.session key: the pending approvals, so a restarted worker shows the badge before it reconnects. */
 export const OPENCLAW_PENDING_KEY = 'clawkeep.openclaw.pending';
+/** storage.session key: set while the person chose "Disconnect", so a restarted worker does not reconnect. */
+export const OPENCLAW_STOPPED_KEY = 'clawkeep.openclaw.stopped';
 
 export interface OpenClawVault {
   readonly isUnlocked: boolean;
@@ -99,7 +101,9 @@ export class OpenClawService {
       this.ports.badge(0);
       return;
     }
-    const stored = (await this.ports.session.get(OPENCLAW_PENDING_KEY).catch((): Record<string, unknown> => ({})))[OPENCLAW_PENDING_KEY];
+    const none = (): Record<string, unknown> => ({});
+    if ((await this.ports.session.get(OPENCLAW_STOPPED_KEY).catch(none))[OPENCLAW_STOPPED_KEY] === true) this.userStopped = true;
+    const stored = (await this.ports.session.get(OPENCLAW_PENDING_KEY).catch(none))[OPENCLAW_PENDING_KEY];
     const now = Date.now();
     if (Array.isArray(stored)) this.approvals = (stored as PendingApproval[]).filter((a) => a && typeof a.id === 'string' && a.expiresAtMs > now);
     this.ports.badge(this.approvals.length);
@@ -217,6 +221,7 @@ export class OpenClawService {
   /** "Connect": a fresh attempt now (e.g. after `openclaw devices approve`). */
   async connect(): Promise<OpenClawState> {
     this.userStopped = false;
+    await this.ports.session.remove(OPENCLAW_STOPPED_KEY).catch(() => {});
     await this.stop(false);
     this.problem = null;
     await this.ensureRunning();
@@ -225,6 +230,7 @@ export class OpenClawService {
 
   async disconnect(): Promise<OpenClawState> {
     this.userStopped = true;
+    await this.ports.session.set({ [OPENCLAW_STOPPED_KEY]: true }).catch(() => {});
     await this.stop(false);
     this.problem = null;
     this.setApprovals([]);

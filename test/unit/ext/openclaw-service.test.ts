@@ -188,6 +188,23 @@ describe('OpenClawService', () => {
     expect(service.state()).toMatchObject({ configured: false, status: 'off' });
   });
 
+  it('"Disconnect" holds across a worker restart until "Reconnect"', async () => {
+    const first = await setup();
+    await first.service.save('', first.gw.token);
+    await until(() => first.service.state().paired);
+    expect((await first.service.disconnect()).status).toBe('off');
+    const second = await setup({ gw: first.gw, items: first.items, identity: first.identity, session: first.session });
+    const n = first.gw.sockets.length;
+    await second.service.ensureRunning();
+    expect(first.gw.sockets.length).toBe(n);
+    expect((await second.service.connect()).status).toBe('connected');
+    const third = await setup({ gw: first.gw, items: first.items, identity: first.identity, session: first.session });
+    await third.service.ensureRunning();
+    expect(third.service.state().status).toBe('connected');
+    await second.service.stop(true);
+    await third.service.stop(true);
+  });
+
   it('refuses a save without a token and a resolve while disconnected', async () => {
     const { service } = await setup();
     await expect(service.save('ws://127.0.0.1:18789', '')).rejects.toMatchObject({ code: 'config_invalid' });
