@@ -106,6 +106,33 @@ afterAll(async () => {
   await oc?.stop();
 });
 
+/** Every IndexedDB record of the extension's origin (bytes as latin1) plus chrome.storage.local and .session, as text. */
+async function rawStorage(p: Page): Promise<{ records: number; text: string }> {
+  return p.evaluate(async () => {
+    const toText = (_k: string, v: unknown): unknown => {
+      if (!(v instanceof Uint8Array || v instanceof ArrayBuffer)) return v;
+      let latin1 = '';
+      for (const b of v instanceof Uint8Array ? v : new Uint8Array(v)) latin1 += String.fromCharCode(b);
+      return latin1;
+    };
+    const req = <T>(r: IDBRequest<T>) => new Promise<T>((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))));
+    const parts: string[] = [];
+    let records = 0;
+    for (const info of await indexedDB.databases()) {
+      const db = await req(indexedDB.open(info.name!));
+      for (const store of Array.from(db.objectStoreNames)) {
+        const rows = await req(db.transaction(store).objectStore(store).getAll());
+        records += rows.length;
+        for (const row of rows) parts.push(JSON.stringify(row, toText));
+      }
+      db.close();
+    }
+    const chromeStorage = (globalThis as any).chrome.storage;
+    parts.push(JSON.stringify(await chromeStorage.local.get(null)), JSON.stringify(await chromeStorage.session.get(null)));
+    return { records, text: parts.join('\n') };
+  });
+}
+
 const page = async (name: string): Promise<Page> => {
   const p = await context!.newPage();
   await p.goto(`chrome-extension://${extensionId}/${name}`);
@@ -134,6 +161,10 @@ test('Settings → connect and pair; approve and deny real agent commands from t
     console.log('[extension.test] the gateway paired the extension without approval (loopback)');
   }
   await until(async () => ((await status.textContent()) ?? '').includes('Connected to'), 30_000, 'connected');
+  // The gateway token is stored only inside the encrypted vault: not in any IndexedDB record, nor chrome.storage.
+  const stored = await rawStorage(vault);
+  expect(stored.records).toBeGreaterThan(0);
+  expect(stored.text.includes(oc.token), 'gateway token in plaintext storage').toBe(false);
 
   // Allow once → the command runs and its output reaches the model.
   const popup = await page('popup.html');
