@@ -79,6 +79,21 @@ describe('OpenClawQueue', () => {
     await waitFor(() => buttons().length === 0, 'the queue to empty');
   });
 
+  it('shows a plugin approval: title, description, tool, severity; resolves it as a plugin approval', async () => {
+    const plugin: PendingApproval = {
+      kind: 'plugin', id: 'p1', createdAtMs: Date.now(), expiresAtMs: Date.now() + 30_000, agentId: 'main', sessionKey: null,
+      allowedDecisions: ['allow-once', 'deny'], title: 'Send an email', description: 'to boss@example.com', severity: 'critical', toolName: 'mail.send', pluginId: 'mailer',
+    };
+    const { api, calls } = fakeApi({ approvals: [plugin] });
+    render(h(OpenClawQueue, { api, unlocked: true }), root);
+    await waitFor(() => root.textContent?.includes('Send an email'), 'the plugin card');
+    for (const t of ['to boss@example.com', 'mail.send', 'critical']) expect(root.textContent).toContain(t);
+    expect(buttons()).toEqual(['Allow once', 'Deny']);
+    button('Allow once').click();
+    await waitFor(() => calls.length === 1, 'the resolve');
+    expect(calls[0]).toEqual(['resolve', 'plugin', 'p1', 'allow-once']);
+  });
+
   it('renders nothing while locked', async () => {
     const { api } = fakeApi({ approvals: [exec('a1', ['deny'])] });
     render(h(OpenClawQueue, { api, unlocked: false }), root);
