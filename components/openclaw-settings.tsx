@@ -81,6 +81,9 @@ export function OpenClawSettings({ api }: { api: OpenClawApi }) {
             <strong>{statusLine(state)}</strong>
           </p>
           {state.problem && state.status !== 'connected' ? <p class="notes">{state.problem.action}</p> : null}
+          {state.problem?.code === 'PAIRING_REQUIRED' && state.status !== 'connected' ? (
+            <p class="muted small-text">Clawkeep checks again every 10 seconds and connects once the device is approved.</p>
+          ) : null}
           {state.deviceId ? (
             <p class="muted small-text">
               Device <code class="mono">{state.deviceId.slice(0, 16)}…</code> · origin <code class="mono">{state.origin}</code>

@@ -37,7 +37,12 @@ export interface OpenClawServicePorts {
   platform?: string;
   /** Reconnect backoff after a failed first connect (the operator handles drops after hello-ok itself). */
   backoff?: { baseMs: number; maxMs: number };
+  /** While the gateway waits for `openclaw devices approve`: how often to check again (default 10 s, for 30 min). */
+  pairingPollMs?: number;
 }
+
+const PAIRING_POLL_MS = 10_000;
+const PAIRING_POLL_FOR_MS = 30 * 60_000;
 
 /**
  * The background's OpenClaw operator connection (issue 7): connects when the vault is unlocked and a gateway is
@@ -59,6 +64,8 @@ export class OpenClawService {
   private restored = false;
   /** Bumped by every stop: a start that began earlier does not open a connection afterwards. */
   private epoch = 0;
+  /** When the gateway first answered PAIRING_REQUIRED in this run of attempts (null = not waiting). */
+  private pairingSince: number | null = null;
 
   constructor(private readonly ports: OpenClawServicePorts) {}
 
@@ -145,6 +152,7 @@ export class OpenClawService {
       await op.connect();
       this.problem = null;
       this.attempt = 0;
+      this.pairingSince = null;
       this.ports.changed();
     } catch (err) {
       if (this.op !== op) return;
@@ -159,7 +167,10 @@ export class OpenClawService {
         this.ports.changed();
         return this.start(epoch);
       }
-      if (explainConnectError(e, this.ports.origin).retry && !this.userStopped) this.scheduleRetry();
+      // Waiting for `openclaw devices approve`: an unchanged device reuses its pending request, so checking again
+      // now and then connects as soon as it is approved (the gateway recommends wait_then_retry).
+      if ((e.code === 'PAIRING_REQUIRED' || e.code === 'NOT_PAIRED') && !this.userStopped) this.schedulePairingPoll();
+      else if (explainConnectError(e, this.ports.origin).retry && !this.userStopped) this.scheduleRetry();
       this.ports.changed();
     }
   }
@@ -171,6 +182,16 @@ export class OpenClawService {
       this.retryTimer = null;
       void this.ensureRunning();
     }, delay);
+  }
+
+  private schedulePairingPoll(): void {
+    const now = Date.now();
+    this.pairingSince ??= now;
+    if (now - this.pairingSince > PAIRING_POLL_FOR_MS) return; // given up: "Reconnect" starts again
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.ensureRunning();
+    }, this.ports.pairingPollMs ?? PAIRING_POLL_MS);
   }
 
   private clearRetry(): void {
@@ -221,6 +242,7 @@ export class OpenClawService {
   /** "Connect": a fresh attempt now (e.g. after `openclaw devices approve`). */
   async connect(): Promise<OpenClawState> {
     this.userStopped = false;
+    this.pairingSince = null;
     await this.ports.session.remove(OPENCLAW_STOPPED_KEY).catch(() => {});
     await this.stop(false);
     this.problem = null;

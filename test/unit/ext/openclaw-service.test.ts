@@ -73,6 +73,7 @@ const setup = async (opts: { unlocked?: boolean; identity?: DeviceIdentity; item
     badge: (n) => void badges.push(n),
     changed: () => void changes++,
     backoff: { baseMs: 10, maxMs: 40 },
+    pairingPollMs: 50,
   });
   return { gw, items, identity, session, vault, badges, service, changes: () => changes };
 };
@@ -141,20 +142,39 @@ describe('OpenClawService', () => {
     await second.service.stop(true);
   });
 
-  it('explains pairing and origin refusals with the command to run, and does not loop', async () => {
+  it('explains a pairing refusal with the command to run, and connects by itself once it is approved', async () => {
     const { gw, service } = await setup();
     gw.pairingRequired = true;
     const st = await service.save('ws://127.0.0.1:18789', gw.token);
     expect(st.status).toBe('failed');
     expect(st.problem?.code).toBe('PAIRING_REQUIRED');
     expect(st.problem?.action).toContain('openclaw devices approve req-7f3a');
-    const n = gw.received.length;
-    await new Promise((r) => setTimeout(r, 100));
-    expect(gw.received.length).toBe(n);
-    // Approved on the gateway host → "Reconnect".
-    gw.pairingRequired = false;
-    expect((await service.connect()).status).toBe('connected');
+    // It checks again at the pairing interval (not in a tight loop), showing the same command meanwhile.
+    const connects = () => gw.received.filter((f) => f.method === 'connect').length;
+    await until(() => connects() >= 2);
+    expect(connects()).toBeLessThan(6);
+    expect(service.state().problem?.action).toContain('openclaw devices approve req-7f3a');
+    gw.pairingRequired = false; // approved on the gateway host
+    await until(() => service.state().status === 'connected');
     await service.stop(true);
+  });
+
+  it('does not retry an origin refusal: the person must change the gateway config', async () => {
+    const { gw, service } = await setup();
+    const n = () => gw.received.filter((f) => f.method === 'connect').length;
+    const original = gw.receive.bind(gw);
+    gw.receive = async (sock, text) => {
+      const f = JSON.parse(text);
+      if (f.method !== 'connect') return original(sock, text);
+      gw.received.push(f);
+      sock.serverSend({ type: 'res', id: f.id, ok: false, error: { code: 'INVALID_REQUEST', message: 'origin not allowed', details: { code: 'CONTROL_UI_ORIGIN_NOT_ALLOWED' } } });
+      sock.serverClose(1008, 'origin not allowed');
+    };
+    const st = await service.save('ws://127.0.0.1:18789', gw.token);
+    expect(st.problem?.code).toBe('CONTROL_UI_ORIGIN_NOT_ALLOWED');
+    expect(st.problem?.action).toContain(`openclaw config set gateway.controlUi.allowedOrigins '["${ORIGIN}"]' --strict-json`);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(n()).toBe(1);
   });
 
   it('retries an unreachable gateway with backoff and stops on lock', async () => {
