@@ -3,6 +3,7 @@ import { canonicalize } from '../lib/protocol/canonical';
 import type { Decision } from '../lib/protocol/approval';
 import type { HubApi, HubState, PendingIntentView } from '../lib/hub-client/api';
 import { ErrorAlert } from './alert';
+import { useNow } from './use-now';
 import { errorText, useHubState } from './hub-use-state';
 
 /** "4:59" until expiry, "expired" after. */
@@ -13,15 +14,6 @@ export function countdown(expiresAt: number, now: number): string {
   const m = Math.floor((s % 3600) / 60);
   const sec = String(s % 60).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
-}
-
-function useNow(): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
-  }, []);
-  return now;
 }
 
 function rawJson(view: PendingIntentView): string {

@@ -1,22 +1,14 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { ApprovalDecision, PendingApproval } from '../lib/openclaw/approvals';
 import type { OpenClawApi } from '../lib/ext/openclaw-rpc';
 import { ErrorAlert } from './alert';
+import { useNow } from './use-now';
 import { countdown } from './approval-queue';
 import { useOpenClawState } from './openclaw-use-state';
 
 const LABELS: Record<ApprovalDecision, string> = { 'allow-once': 'Allow once', 'allow-always': 'Allow always', deny: 'Deny' };
 /** Buttons in a fixed order, only for the decisions the gateway allows. */
 const ORDER: ApprovalDecision[] = ['allow-once', 'allow-always', 'deny'];
-
-function useNow(): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
-  }, []);
-  return now;
-}
 
 function ApprovalCard({ a, busy, onDecide }: { a: PendingApproval; busy: boolean; onDecide: (d: ApprovalDecision) => void }) {
   const now = useNow();

@@ -1,7 +1,7 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeFileAtomic0600 } from '../atomic-file';
 import { UsageError, type Command } from '../command';
 import { AgentClient, AgentError, parseAgentState, type AgentState, type FetchLike } from '../../lib/agent';
 import { wipe } from '../../lib/bytes';
@@ -47,24 +47,7 @@ class StateFileError extends Error {
 
 /** Writes `state` atomically: a fresh 0600 temp file next to it, fsync, rename over. */
 export function writeStateFile(file: string, state: AgentState): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    try {
-      writeSync(fd, `${JSON.stringify(state, null, 2)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already gone */
-    }
-    throw err;
-  }
+  writeFileAtomic0600(file, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 /** Reads and validates a state file, refusing one that group or others may read or write. */

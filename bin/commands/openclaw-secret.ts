@@ -1,8 +1,8 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { writeFileAtomic0600 } from '../atomic-file';
 import { UsageError, type Command } from '../command';
 import { AgentClient, type FetchLike } from '../../lib/agent';
 import {
@@ -67,26 +67,9 @@ function readGrants(file: string): OpenClawGrantsDoc {
   }
 }
 
-/** Atomic 0600 write: temp file, fsync, rename. The file holds intent ids and times, never values. */
+/** Atomic 0600 write. The file holds intent ids and times, never values. */
 function writeGrants(file: string, doc: OpenClawGrantsDoc): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    try {
-      writeSync(fd, `${JSON.stringify(doc, null, 2)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* gone */
-    }
-    throw err;
-  }
+  writeFileAtomic0600(file, `${JSON.stringify(doc, null, 2)}\n`);
 }
 
 /** Reads stdin to the end (bounded), or gives up at `deadline`. */
