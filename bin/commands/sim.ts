@@ -45,7 +45,8 @@ export const simCommand: Command = {
     const origin = sim.apiUrl.replace(/\/api\/v1$/, '');
     console.log('CVM SIMULATOR (test only: not Phala Cloud, not a TEE; quotes chain to a TEST root, never Intel)');
     console.log(`api:       ${sim.apiUrl}`);
-    console.log(`api key:   ${sim.apiKey}`);
+    // Never echo a credential, even a test one: say where it comes from instead.
+    console.log(`api key:   ${values['api-key'] !== undefined ? 'the one given with --api-key' : 'the default test key "sim-key" (see --help)'}`);
     console.log(`pccs:      ${sim.pccsUrl}`);
     console.log(`guest:     ${sim.guestBaseUrl}/<app_id>`);
     console.log(`controls:  ${origin}/_sim/{misbehave,received,env/<app_id>,test-root}`);

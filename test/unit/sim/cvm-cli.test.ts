@@ -33,6 +33,7 @@ describe('clawkeep sim', () => {
       expect(out).toMatch(/^pccs:\s+http:\/\/127\.0\.0\.1:\d+\/pccs$/m);
       expect(out).toMatch(/^guest:\s+http:\/\/127\.0\.0\.1:\d+\/guest\/<app_id>$/m);
       const rootHex = /^test root: ([0-9a-f]+)$/m.exec(out)![1]!;
+      expect(out).not.toContain('cli-key');
       const origin = apiUrl.replace('/api/v1', '');
 
       expect((await fetch(`${apiUrl}/auth/me`, { headers: { 'X-API-Key': 'cli-key' } })).status).toBe(200);
