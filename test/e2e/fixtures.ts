@@ -1,58 +1,17 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { test as base, chromium, expect, type BrowserContext, type Page, type Worker } from '@playwright/test';
+import { rmSync } from 'node:fs';
+import { test as base, expect, type BrowserContext, type Page, type Worker } from '@playwright/test';
 import { startWebServer } from '../../bin/web-server';
+import { EXTENSION_DIR, WEB_DIR, extensionServiceWorker, launchWithExtension } from './launch-extension';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const EXTENSION_DIR = path.join(ROOT, '.output', 'chrome-mv3');
-/** `wxt build --mode test`: the same extension with test trust anchors honoured (deploy specs vs the CVM simulator). */
-export const TEST_EXTENSION_DIR = path.join(ROOT, '.output', 'chrome-mv3-test');
-export const WEB_DIR = path.join(ROOT, 'dist', 'web');
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export {
+  CHROMIUM_PATH,
+  EXTENSION_DIR,
+  TEST_EXTENSION_DIR,
+  WEB_DIR,
+  extensionServiceWorker,
+  launchWithExtension,
+} from './launch-extension';
 
-/**
- * Launches Debian's Chromium headless with the unpacked extension. A persistent context is mandatory for
- * extensions; `headless: true` is Chromium's new headless mode, which loads them. Playwright's own
- * `--disable-extensions` / empty `--load-extension=` come first and our flags win.
- */
-export async function launchWithExtension(
-  existingProfileDir?: string,
-  extensionDir = EXTENSION_DIR,
-): Promise<{ context: BrowserContext; profileDir: string }> {
-  if (!existsSync(path.join(extensionDir, 'manifest.json'))) {
-    const how = extensionDir === TEST_EXTENSION_DIR ? 'npx wxt build --mode test' : 'npm run build:chrome';
-    throw new Error(`no built extension in ${extensionDir}: run \`${how}\` first`);
-  }
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`no Chromium at ${CHROMIUM_PATH}: apt-get install -y chromium, or set CHROMIUM_PATH`);
-  }
-  // Reusing a profile directory = restarting the same browser profile.
-  const profileDir = existingProfileDir ?? mkdtempSync(path.join(tmpdir(), 'clawkeep-e2e-'));
-  const context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: [
-      `--disable-extensions-except=${extensionDir}`,
-      `--load-extension=${extensionDir}`,
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-      '--disable-quic',
-    ],
-  });
-  return { context, profileDir };
-}
-
-/** The extension's MV3 service worker (background), waiting for it if it has not registered yet. */
-export async function extensionServiceWorker(context: BrowserContext): Promise<Worker> {
-  const running = context.serviceWorkers().find((w) => w.url().startsWith('chrome-extension://'));
-  return running ?? context.waitForEvent('serviceworker', { predicate: (w) => w.url().startsWith('chrome-extension://') });
-}
 
 export interface ExtensionFixtures {
   /** The unpacked build to load: EXTENSION_DIR (production) unless a spec uses TEST_EXTENSION_DIR. */

@@ -4,12 +4,12 @@
 // raises exec.approval.requested → the popup shows it and the badge counts it → "Allow once" runs the command,
 // "Deny" makes OpenClaw report the denial → after an MV3 worker stop the background reconnects by itself.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, realpathSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page, type Worker } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { CHROMIUM_PATH, extensionServiceWorker, launchWithExtension } from '../e2e/launch-extension';
 // @ts-ignore -- plain ESM helpers without type declarations
 import { startOpenClaw } from './harness/index.mjs';
 // @ts-ignore -- plain ESM helpers without type declarations
@@ -17,7 +17,6 @@ import { connectClient } from './harness/smoke-client.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXTENSION_DIR = process.env.CLAWKEEP_EXTENSION_DIR ?? path.join(ROOT, '.output', 'chrome-mv3');
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PASSPHRASE = 'tangerine-orbit-velvet-42';
 
 /** Chromium's id for an unpacked extension without a manifest key: SHA-256 of its absolute path, 32 hex digits as a–p. */
@@ -40,10 +39,7 @@ const until = async (cond: () => boolean | Promise<boolean>, ms: number, what: s
   }
 };
 
-async function serviceWorker(ctx: BrowserContext): Promise<Worker> {
-  const running = ctx.serviceWorkers().find((w) => w.url().startsWith('chrome-extension://'));
-  return running ?? ctx.waitForEvent('serviceworker', { predicate: (w) => w.url().startsWith('chrome-extension://') });
-}
+const serviceWorker = extensionServiceWorker;
 
 const badge = async (ctx: BrowserContext): Promise<string> =>
   (await serviceWorker(ctx)).evaluate(() => (globalThis as any).chrome.action.getBadgeText({}) as Promise<string>);
@@ -73,21 +69,7 @@ beforeAll(async () => {
   extensionId = unpackedExtensionId(EXTENSION_DIR);
   oc = await startOpenClaw({ allowedOrigins: [`chrome-extension://${extensionId}`] });
   sender = await connectClient({ url: oc.gatewayUrl, token: oc.token, scopes: ['operator.read', 'operator.write', 'operator.approvals'] });
-  profileDir = mkdtempSync(path.join(tmpdir(), 'clawkeep-oc-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: [
-      `--disable-extensions-except=${EXTENSION_DIR}`,
-      `--load-extension=${EXTENSION_DIR}`,
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-    ],
-  });
+  ({ context, profileDir } = await launchWithExtension(undefined, EXTENSION_DIR));
   const sw = await serviceWorker(context);
   const actual = new URL(sw.url()).host;
   console.log(`[extension.test] extension id ${actual} ${actual === extensionId ? 'matches the one derived from the build path' : 'differs from the path-derived one: allowlisting it by hot reload'}`);
