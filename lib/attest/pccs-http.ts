@@ -5,6 +5,7 @@
  */
 import { AttestError } from './errors';
 import { readBounded } from '../read-bounded';
+import { attemptSignal } from '../attempt-signal';
 
 /** An AttestError('collateral_fetch_failed') that also says which document failed and with which HTTP status. */
 export class CollateralFetchError extends AttestError {
@@ -48,18 +49,11 @@ interface AttemptFailure {
 const isFailure = (v: PccsResponse | AttemptFailure): v is AttemptFailure => 'transient' in v;
 
 async function attempt(url: string, opts: PccsHttpOptions): Promise<PccsResponse | AttemptFailure> {
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, opts.timeoutMs);
-  const onCallerAbort = () => controller.abort();
-  opts.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  const attemptAbort = attemptSignal(opts.timeoutMs, opts.signal);
   try {
     const response = await opts.fetch(url, {
       method: 'GET',
-      signal: controller.signal,
+      signal: attemptAbort.signal,
       // Public documents: no cookies or HTTP auth of the browser profile travel with them.
       credentials: 'omit',
       headers: { accept: '*/*' },
@@ -80,12 +74,11 @@ async function attempt(url: string, opts: PccsHttpOptions): Promise<PccsResponse
     return { status: response.status, headers: response.headers, body };
   } catch (err) {
     if (opts.signal?.aborted) return { transient: false, status: null, reason: 'aborted by the caller', cause: err };
-    if (timedOut) return { transient: true, status: null, reason: `timed out after ${opts.timeoutMs} ms` };
+    if (attemptAbort.timedOut()) return { transient: true, status: null, reason: `timed out after ${opts.timeoutMs} ms` };
     // fetch rejects with a TypeError for DNS, connection, TLS and mid-body failures: all worth another try.
     return { transient: true, status: null, reason: 'network error', cause: err };
   } finally {
-    clearTimeout(timer);
-    opts.signal?.removeEventListener('abort', onCallerAbort);
+    attemptAbort.dispose();
   }
 }
 

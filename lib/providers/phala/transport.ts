@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { utf8Decode } from '../../bytes';
 import { PhalaApiError, sanitizeDetail, type PhalaApiErrorCode } from './errors';
 import { readBounded } from '../../read-bounded';
+import { attemptSignal } from '../../attempt-signal';
 
 /**
  * One JSON request to Phala Cloud or to a CVM's guest API: a timeout per attempt (AbortSignal), a cap on the body
@@ -124,20 +125,13 @@ type Attempt =
   | { kind: 'failure'; error: PhalaApiError; retryable: boolean };
 
 async function attempt(req: JsonRequest<v.GenericSchema>, opts: TransportOptions): Promise<Attempt> {
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, opts.timeoutMs);
-  const onCallerAbort = () => controller.abort();
-  req.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  const attemptAbort = attemptSignal(opts.timeoutMs, req.signal);
   try {
     const response = await opts.fetch(req.url, {
       method: req.method,
       headers: req.headers,
       body: req.body === undefined ? undefined : JSON.stringify(req.body),
-      signal: controller.signal,
+      signal: attemptAbort.signal,
       redirect: 'error',
       credentials: 'omit',
       cache: 'no-store',
@@ -157,7 +151,7 @@ async function attempt(req: JsonRequest<v.GenericSchema>, opts: TransportOptions
     if (req.signal?.aborted) {
       return { kind: 'failure', retryable: false, error: new PhalaApiError('aborted', `Phala Cloud: the ${req.what} request was cancelled.`) };
     }
-    if (timedOut) {
+    if (attemptAbort.timedOut()) {
       return {
         kind: 'failure',
         retryable: true,
@@ -172,8 +166,7 @@ async function attempt(req: JsonRequest<v.GenericSchema>, opts: TransportOptions
       error: new PhalaApiError('network', `Phala Cloud: could not complete the ${req.what} request (network error).`, { cause: err }),
     };
   } finally {
-    clearTimeout(timer);
-    req.signal?.removeEventListener('abort', onCallerAbort);
+    attemptAbort.dispose();
   }
 }
 
