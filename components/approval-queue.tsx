@@ -30,7 +30,7 @@ interface CardProps {
   total: number;
   deviceFingerprint: string | null;
   busy: boolean;
-  onDecide: (decision: Decision) => void;
+  onDecide: (decision: Decision, remember?: boolean) => void;
   onDenyAll: () => void;
   onMove: (delta: number) => void;
 }
@@ -152,6 +152,16 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
           Deny
         </button>
       </div>
+      {view.canAlwaysApprove ? (
+        <div class="stack">
+          <button type="button" disabled={!canApprove} onClick={() => onDecide('approve', true)}>
+            Always approve
+          </button>
+          <p class="muted small-text">
+            Approves this exact request from this agent now and whenever it asks again, until you revoke it in the Agents tab.
+          </p>
+        </div>
+      ) : null}
       <button type="button" class="danger-outline" disabled={busy} onClick={onDenyAll}>
         Deny all from this agent
       </button>
@@ -199,7 +209,7 @@ export function ApprovalQueue({ hub, unlocked, onDecided }: QueueProps) {
         total={pending.length}
         deviceFingerprint={state.deviceFingerprint}
         busy={busy}
-        onDecide={(d) => void act(() => hub.decide(view.intent.intent_id, view.intent.payload_hash, d))}
+        onDecide={(d, remember) => void act(() => hub.decide(view.intent.intent_id, view.intent.payload_hash, d, remember))}
         onDenyAll={() => void act(() => hub.denyAllFromAgent(view.intent.agent_id))}
         onMove={(delta) => setIndex(Math.max(0, Math.min(pending.length - 1, i + delta)))}
       />

@@ -4,6 +4,7 @@ import { ErrorAlert, Notice } from './alert';
 import { ClaimPolicyFields, defaultPolicyChoice, policyFromChoice, type PolicyChoice } from './claim-policy';
 import { Field } from './field';
 import { ago, errorText, useHubState } from './hub-use-state';
+import { StandingApprovals } from './standing-approvals';
 
 function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; onState: (s: HubState) => void }) {
   const [url, setUrl] = useState(state.hubUrl);
@@ -303,6 +304,7 @@ export function HubAgents({ hub }: { hub: HubApi }) {
       <HubSettings hub={hub} state={state} onState={setState} />
       {state.enrolled ? <ClaimAgent hub={hub} onClaimed={() => void reload()} /> : null}
       {state.enrolled ? <Installations hub={hub} state={state} onState={setState} /> : null}
+      {state.enrolled && state.unlocked ? <StandingApprovals hub={hub} state={state} onState={setState} /> : null}
       {state.unlocked ? <ApprovalPrefs hub={hub} state={state} onState={setState} /> : null}
     </div>
   );

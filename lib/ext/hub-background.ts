@@ -26,7 +26,8 @@ export async function runHubMethod(hub: HubService, method: HubMethod, args: Rec
       case 'revoke': value = await hub.revoke(str('installationId')); break;
       case 'enableInstallation': value = await hub.enableInstallation(str('installationId')); break;
       case 'setPrefs': value = await hub.setPrefs(a as { approvalWindow?: boolean; notifications?: boolean }); break;
-      case 'decide': value = await hub.decide(str('intentId'), str('payloadHash'), str('decision') as 'approve' | 'deny'); break;
+      case 'decide': value = await hub.decide(str('intentId'), str('payloadHash'), str('decision') as 'approve' | 'deny', a.remember === true); break;
+      case 'revokeStandingApproval': value = await hub.revokeStandingApproval(str('id')); break;
       case 'denyAllFromAgent': value = await hub.denyAllFromAgent(str('agentId')); break;
       case 'activity': value = await hub.activity(typeof a.before === 'number' ? a.before : undefined); break;
     }

@@ -27,7 +27,8 @@ export function createExtensionHubApi(): HubApi {
     revoke: (installationId) => call('revoke', { installationId }),
     enableInstallation: (installationId) => call('enableInstallation', { installationId }),
     setPrefs: (prefs) => call('setPrefs', { ...prefs }),
-    decide: (intentId, payloadHash, decision) => call('decide', { intentId, payloadHash, decision }),
+    decide: (intentId, payloadHash, decision, remember) => call('decide', { intentId, payloadHash, decision, ...(remember ? { remember: true } : {}) }),
+    revokeStandingApproval: (id) => call('revokeStandingApproval', { id }),
     denyAllFromAgent: (agentId) => call('denyAllFromAgent', { agentId }),
     activity: (before) => call('activity', before === undefined ? null : { before }),
     subscribe(listener) {

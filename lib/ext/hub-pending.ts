@@ -1,5 +1,6 @@
 import type { Intent } from '../protocol/wire';
 import { HUB_PENDING_KEY, readKey, type HubCore } from './hub-core';
+import { approveStanding } from './hub-decision';
 import { refreshInstallations } from './hub-installations';
 
 /**
@@ -22,7 +23,12 @@ export async function restorePending(core: HubCore): Promise<void> {
 
 export async function setPending(core: HubCore, intents: Intent[]): Promise<void> {
   if (!core.vault.isUnlocked) return;
-  const pending = intents.filter((i) => i.status === 'pending');
+  let pending = intents.filter((i) => i.status === 'pending');
+  // What a standing approval covers is approved here, before anyone is shown or notified of it.
+  const approved = await approveStanding(core, pending.filter((i) => !core.seen.has(i.intent_id)));
+  if (approved.size > 0) pending = pending.filter((i) => !approved.has(i.intent_id));
+  // Still being approved by an earlier update: not shown either.
+  pending = pending.filter((i) => !core.autoApproving.has(i.intent_id));
   core.pending = pending;
   const fresh = pending.filter((i) => !core.seen.has(i.intent_id));
   core.seen = new Set(pending.map((i) => i.intent_id));

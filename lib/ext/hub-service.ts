@@ -10,6 +10,7 @@ import * as decisions from './hub-decision';
 import type { LocalInstallation } from './hub-approval';
 import { installationViews, refreshInstallations } from './hub-installations';
 import { restorePending } from './hub-pending';
+import { forgetStandingApprovals, revokeStandingApproval, standingApprovalViews } from './hub-standing-views';
 import * as subscription from './hub-subscription';
 
 export { DEFAULT_HUB_URL, HUB_INSTALLATIONS_KEY, HUB_PENDING_KEY, HUB_SETTINGS_KEY, type HubServicePorts, type HubVault, type NewIntentNotice } from './hub-core';
@@ -95,6 +96,7 @@ export class HubService {
       lastError: core.lastError,
       pending: [],
       installations: [],
+      standingApprovals: [],
       prefs: core.prefs(),
     };
     if (!core.vault.isUnlocked) return base;
@@ -108,6 +110,7 @@ export class HubService {
           deviceFingerprint: fingerprint(signer.publicKey),
           pending: core.pending.map((i) => decisions.pendingView(core, i, secrets)),
           installations: installationViews(core),
+          standingApprovals: await standingApprovalViews(core, service),
         };
       }, { activity: false });
     } catch (err) {
@@ -155,6 +158,8 @@ export class HubService {
     await this.core.ready;
     const client = await this.core.requireEnrolledClient(true);
     await client.revokeInstallation(installationId);
+    // Nothing is approved for a revoked agent any more, not even by a standing approval.
+    await forgetStandingApprovals(this.core, installationId);
     await this.refreshInstallations().catch(() => {});
     await this.pollOnce();
     return this.state();
@@ -180,8 +185,13 @@ export class HubService {
     return this.state();
   }
 
-  async decide(intentId: string, shownHash: string, decision: Decision): Promise<HubState> {
-    await decisions.decide(this.core, intentId, shownHash, decision);
+  async decide(intentId: string, shownHash: string, decision: Decision, remember = false): Promise<HubState> {
+    await decisions.decide(this.core, intentId, shownHash, decision, remember);
+    return this.state();
+  }
+
+  async revokeStandingApproval(id: string): Promise<HubState> {
+    await revokeStandingApproval(this.core, id);
     return this.state();
   }
 

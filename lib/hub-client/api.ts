@@ -35,6 +35,24 @@ export interface PendingIntentView {
   requiredScope: string | null;
   /** Why Approve is not possible (hash mismatch, unknown installation, missing secret…), or null. */
   blocked: string | null;
+  /** "Always approve" may be offered: a secret request that could be approved now. */
+  canAlwaysApprove: boolean;
+}
+
+/** A standing approval ("always approve this exact request from this agent"), as the Agents tab lists it. */
+export interface StandingApprovalView {
+  id: string;
+  installation_id: string;
+  agentName: string;
+  kind: string;
+  /** The secret's name. */
+  item: string;
+  /** The agent's stated reason, part of the exact payload approved. */
+  reason: string;
+  payload_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  uses: number;
 }
 
 /** Not secret, stored with the hub settings in storage.local. */
@@ -57,6 +75,8 @@ export interface HubState {
   lastError: string | null;
   pending: PendingIntentView[];
   installations: InstallationView[];
+  /** Standing approvals on this hub (only while unlocked: they live in the vault). */
+  standingApprovals: StandingApprovalView[];
   prefs: HubPrefs;
 }
 
@@ -91,8 +111,13 @@ export interface HubApi {
   /** Re-enables an installation the hub locked after repeated denials. */
   enableInstallation(installationId: string): Promise<HubState>;
   setPrefs(prefs: Partial<HubPrefs>): Promise<HubState>;
-  /** `payloadHash` is the hash the page displayed: the background refuses if its intent differs. */
-  decide(intentId: string, payloadHash: string, decision: Decision): Promise<HubState>;
+  /**
+   * `payloadHash` is the hash the page displayed: the background refuses if its intent differs. `remember`
+   * ("Always approve", secret requests only) also approves this exact request from this agent from now on.
+   */
+  decide(intentId: string, payloadHash: string, decision: Decision, remember?: boolean): Promise<HubState>;
+  /** Stops a standing approval: the next identical request asks again. */
+  revokeStandingApproval(id: string): Promise<HubState>;
   denyAllFromAgent(agentId: string): Promise<HubState>;
   /** Called whenever the background's hub state changes; returns an unsubscribe function. */
   subscribe(listener: () => void): () => void;

@@ -101,9 +101,10 @@ export interface CliRun {
 
 const cliProcesses = new Set<ChildProcess>();
 
-/** `node bin/clawkeep.mjs ...args` in the background, output captured. Killed by `killCliProcesses()`. */
-export function spawnCli(args: string[]): CliRun {
-  const child = spawn(process.execPath, [CLAWKEEP, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `node bin/clawkeep.mjs ...args` in the background (with `input` on stdin), output captured. Killed by `killCliProcesses()`. */
+export function spawnCli(args: string[], input?: string): CliRun {
+  const child = spawn(process.execPath, [CLAWKEEP, ...args], { cwd: ROOT, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (input !== undefined) child.stdin!.end(input);
   cliProcesses.add(child);
   let stdout = '';
   let stderr = '';
