@@ -1,22 +1,17 @@
-// `clawkeep openclaw-secret` as the exec SecretRef provider of a real OpenClaw gateway: the model provider's apiKey
-// is a SecretRef served from the vault through a real `clawkeep hub` after the device's approval (a scripted
-// device stands in for the extension), and the mock model receives it as the bearer token. Revoking the
-// installation stops further answers.
+// `clawkeep openclaw-secret` as the exec SecretRef provider of a real OpenClaw gateway, answered by the built
+// extension in Debian Chromium through a real `clawkeep hub` (`npm run test:openclaw` only). The model provider's
+// apiKey is a SecretRef: the person approves it once in the popup with "Always approve", and the mock model receives
+// the vault's value as the bearer token. A config reload after the value changed in the vault is answered without a
+// click; once the standing approval is revoked in the Agents tab a reload waits for the person (and OpenClaw keeps
+// its last good value); once the agent itself is revoked the provider answers REVOKED.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ed25519 } from '@noble/curves/ed25519.js';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { agentPublicKeys, parseAgentState, stateKeys } from '../../lib/agent';
-import { utf8Encode } from '../../lib/bytes';
-import { claimBytes, makePolicy, signApproval, type ClaimStatement } from '../../lib/protocol/approval';
-import { fromBase64UrlFixed, toBase64Url } from '../../lib/protocol/base64url';
-import { claimCodeHash } from '../../lib/protocol/claim-code';
-import { deviceKeyId, encodePublicKey } from '../../lib/protocol/keys';
-import { signRequest } from '../../lib/protocol/request-signing';
-import { sealSecret } from '../../lib/protocol/sealed-secret';
+import { CHROMIUM_PATH, extensionServiceWorker, launchWithExtension } from '../e2e/launch-extension';
 // @ts-ignore -- plain ESM helpers without type declarations
 import { startOpenClaw } from './harness/index.mjs';
 // @ts-ignore -- plain ESM helpers without type declarations
@@ -24,21 +19,33 @@ import { connectClient } from './harness/smoke-client.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLAWKEEP = path.join(ROOT, 'bin/clawkeep.mjs');
+const EXTENSION_DIR = process.env.CLAWKEEP_EXTENSION_DIR ?? path.join(ROOT, '.output', 'chrome-mv3');
+const PASSPHRASE = 'tangerine-orbit-velvet-42';
 const VALUE = 'sk-from-clawkeep-vault-7f3a';
+const VALUE_2 = 'sk-rotated-in-the-vault-91c2';
+const VALUE_3 = 'sk-after-revocation-0d4e';
+const ITEM = 'mock/apiKey';
 // The runner puts Node 24 first on PATH for openclaw; the hub's better-sqlite3 is built for the project's Node.
 const SYSTEM_NODE = (process.env.PATH ?? '').split(':').map((d) => path.join(d, 'node'))
   .find((f) => path.dirname(f) !== path.dirname(process.execPath) && existsSync(f)) ?? process.execPath;
-const ITEM = 'mock/apiKey';
 
 let hub: { url: string; code: string; child: ChildProcess; dir: string; log: () => string };
 let oc: any;
 let dir: string;
-let installationId: string;
-let approved = 0;
-let approving = true;
-let poller: ReturnType<typeof setInterval> | undefined;
-const devicePriv = ed25519.utils.randomSecretKey();
-const devicePub = ed25519.getPublicKey(devicePriv);
+let stateFile: string;
+let context: BrowserContext | null = null;
+let profileDir: string | null = null;
+let extensionId = '';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const until = async (cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> => {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+};
+const textOf = async (l: Locator) => (await l.textContent().catch(() => null)) ?? '';
 
 function run(cmd: string, args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -51,14 +58,6 @@ function run(cmd: string, args: string[], input?: string): Promise<{ code: numbe
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(input ?? '');
   });
-}
-
-async function deviceSend(method: string, p: string, body?: unknown) {
-  const text = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = text ? { 'content-type': 'application/json' } : {};
-  Object.assign(headers, signRequest({ role: 'human', keyId: deviceKeyId(devicePub), privateKey: devicePriv, method, path: p, body: text ? utf8Encode(text) : undefined, hub: hub.url, now: Date.now() }));
-  const res = await fetch(hub.url + p, { method, headers, ...(text ? { body: text } : {}) });
-  return { status: res.status, json: (await res.json().catch(() => null)) as any };
 }
 
 async function startHub() {
@@ -82,49 +81,97 @@ async function startHub() {
   return { url: /listening on (http:\/\/\S+)/.exec(out)![1]!, code: /Enrollment code: (\S+)/.exec(out)![1]!, child, dir: hubDir, log };
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'clawkeep-ocs-'));
-  hub = await startHub();
-  expect((await deviceSend('POST', '/v1/accounts', { enrollment_code: hub.code, device_key: encodePublicKey(devicePub) })).status).toBe(201);
+const page = async (name: string): Promise<Page> => {
+  const p = await context!.newPage();
+  await p.goto(`chrome-extension://${extensionId}/${name}`);
+  return p;
+};
 
-  // The agent: registered by the CLI, claimed by the device with secret:read:mock/apiKey.
-  const stateFile = path.join(dir, 'agent.json');
+const badge = async (): Promise<string> =>
+  (await extensionServiceWorker(context!)).evaluate(() => (globalThis as any).chrome.action.getBadgeText({}) as Promise<string>);
+
+/** The bearer token of the first model request after sending a chat message. */
+async function chatKey(session: string): Promise<string | undefined> {
+  const sender = await connectClient({ url: oc.gatewayUrl, token: oc.token, scopes: ['operator.read', 'operator.write', 'operator.approvals'] });
+  try {
+    const before = oc.mock.requests().length;
+    const sent = await sender.request('chat.send', { sessionKey: `agent:main:${session}`, message: `[${session}] hello`, idempotencyKey: `${session}-${Date.now()}` });
+    expect(sent.ok).toBe(true);
+    for (let i = 0; i < 300; i++) {
+      const reqs = oc.mock.requests().slice(before);
+      if (reqs.length) return reqs[0].authorization;
+      await sleep(100);
+    }
+    return undefined;
+  } finally {
+    await sender.close();
+  }
+}
+
+/** Changes the secret's value in the vault page (Items → the item → Edit → Value → Save). */
+async function setVaultValue(vault: Page, value: string): Promise<void> {
+  await vault.getByRole('tab', { name: 'Items' }).click();
+  await vault.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(ITEM) }).click();
+  await vault.getByRole('button', { name: 'Edit' }).click();
+  await vault.getByLabel('Value').fill(value);
+  await vault.getByRole('button', { name: 'Save' }).click();
+  await vault.getByRole('button', { name: 'Edit' }).waitFor();
+}
+
+beforeAll(async () => {
+  if (!existsSync(path.join(EXTENSION_DIR, 'manifest.json'))) throw new Error(`no built extension in ${EXTENSION_DIR}: run \`npx wxt build\` first`);
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}`);
+  dir = mkdtempSync(path.join(tmpdir(), 'clawkeep-ocs-'));
+  stateFile = path.join(dir, 'agent.json');
+  hub = await startHub();
+  oc = await startOpenClaw();
+  ({ context, profileDir } = await launchWithExtension(undefined, EXTENSION_DIR));
+  extensionId = new URL((await extensionServiceWorker(context)).url()).host;
+}, 240_000);
+
+afterAll(async () => {
+  await context?.close().catch(() => {});
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await oc?.stop();
+  if (hub) {
+    hub.child.kill('SIGTERM');
+    rmSync(hub.dir, { recursive: true, force: true });
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('the agent\'s model request carries the key served from the vault after one click; reloads follow the vault until revoked', async () => {
+  // The person: a vault with the key, this device enrolled with the hub.
+  const vault = await page('vault.html');
+  await vault.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await vault.getByLabel('Repeat passphrase').fill(PASSPHRASE);
+  await vault.getByLabel('Repeat passphrase').press('Enter');
+  await vault.getByRole('button', { name: 'Add secret' }).click({ timeout: 60_000 });
+  await vault.getByLabel('Name').fill(ITEM);
+  await vault.getByLabel('Value').fill(VALUE);
+  await vault.getByRole('button', { name: 'Save' }).click();
+  await vault.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(ITEM) }).waitFor();
+  await vault.getByRole('tab', { name: 'Agents' }).click();
+  await vault.getByLabel('Hub URL').fill(hub.url);
+  await vault.getByRole('button', { name: 'Save hub URL' }).click();
+  await vault.getByText('Hub URL saved').waitFor();
+  await vault.getByLabel('Enrollment code').fill(hub.code);
+  await vault.getByRole('button', { name: 'Enroll' }).click();
+  await vault.getByText('Approving as').waitFor();
+
+  // The gateway's provider registers as an agent; the person claims it with the one scope it asks for.
   writeFileSync(path.join(dir, 'manifest.md'), '# OpenClaw gateway\nLoads its model API key from the vault.\n');
   const reg = await run(SYSTEM_NODE, [CLAWKEEP, 'agent', 'register', '--hub', hub.url, '--name', 'openclaw-gateway', '--manifest', path.join(dir, 'manifest.md'), '--state', stateFile, '--scopes', `secret:read:${ITEM}`, '--json']);
   expect(reg.code, reg.stderr).toBe(0);
-  const { agent_id, claim_code } = JSON.parse(reg.stdout);
-  const pub = agentPublicKeys(stateKeys(parseAgentState(JSON.parse(readFileSync(stateFile, 'utf8')))));
-  installationId = `ins_${toBase64Url(ed25519.utils.randomSecretKey().subarray(0, 16))}`;
-  const statement: ClaimStatement = {
-    hub: hub.url, agent_id, agent_signing_key: pub.signing_key, agent_box_key: pub.box_key, claim_code_hash: claimCodeHash(claim_code),
-    granted_scopes: [`secret:read:${ITEM}`], policy: makePolicy([], null), installation_id: installationId,
-    device_key: encodePublicKey(devicePub), time: Date.now(),
-  };
-  const claimed = await deviceSend('POST', '/v1/claims', { claim: { statement, signature: toBase64Url(ed25519.sign(claimBytes(statement), devicePriv)) } });
-  expect(claimed.status, JSON.stringify(claimed.json)).toBe(201);
+  const { claim_code } = JSON.parse(reg.stdout);
+  await vault.getByLabel('Claim code').fill(claim_code);
+  await vault.getByRole('button', { name: 'Look up' }).click();
+  await vault.getByRole('group', { name: 'Agent to claim' }).getByRole('checkbox', { name: `secret:read:${ITEM}` }).waitFor();
+  await vault.getByRole('button', { name: 'Claim agent' }).click();
+  await until(async () => (await textOf(vault.getByRole('list', { name: 'Claimed agents' }))).includes('openclaw-gateway'), 20_000, 'claimed');
   expect((await run(SYSTEM_NODE, [CLAWKEEP, 'agent', 'status', '--state', stateFile])).code).toBe(0);
 
-  // The device (standing in for the extension): approves every pending request for the item and seals the value.
-  const box = fromBase64UrlFixed(pub.box_key, 32, 'box');
-  let busy = false;
-  poller = setInterval(async () => {
-    if (busy || !approving) return;
-    busy = true;
-    try {
-      const list = await deviceSend('GET', '/v1/intents?status=pending');
-      for (const intent of list.json?.intents ?? []) {
-        if (intent.kind !== 'secret.request' || intent.payload.item !== ITEM) continue;
-        const approval = signApproval(devicePriv, { hub: hub.url, intent_id: intent.intent_id, payload_hash: intent.payload_hash, decision: 'approve', installation_id: intent.installation_id, time: Date.now() });
-        const sealed = toBase64Url(sealSecret(box, utf8Encode(VALUE), { intent_id: intent.intent_id, payload_hash: intent.payload_hash, agent_id: intent.agent_id }));
-        const res = await deviceSend('POST', `/v1/intents/${intent.intent_id}/decision`, { approval, sealed_secret: sealed });
-        if (res.status === 200) approved++;
-      }
-    } finally {
-      busy = false;
-    }
-  }, 150);
-
-  oc = await startOpenClaw();
+  // OpenClaw: the provider and the SecretRef (the config edit hot-reloads the gateway, which runs the provider).
   const provider = {
     source: 'exec', command: CLAWKEEP,
     args: ['openclaw-secret', '--state', stateFile, '--timeout-ms', '30000', '--gateway', 'test'],
@@ -135,54 +182,65 @@ beforeAll(async () => {
   expect(set1.code, set1.stderr + set1.stdout).toBe(0);
   const set2 = await oc.openclaw(['config', 'set', 'models.providers.mock.apiKey', JSON.stringify({ source: 'exec', provider: 'clawkeep', id: ITEM }), '--strict-json']);
   expect(set2.code, set2.stderr + set2.stdout).toBe(0);
-}, 240_000);
 
-afterAll(async () => {
-  if (poller) clearInterval(poller);
-  await oc?.stop();
-  if (hub) {
-    hub.child.kill('SIGTERM');
-    rmSync(hub.dir, { recursive: true, force: true });
-  }
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+  // One click in the popup: what it shows, then "Always approve".
+  const popup = await page('popup.html');
+  const card = popup.getByRole('region', { name: 'Pending requests' });
+  await card.getByRole('button', { name: 'Always approve' }).waitFor({ timeout: 90_000 });
+  expect(await badge()).toBe('1');
+  const shown = await textOf(card);
+  expect(shown).toContain(`the secret ${ITEM}`);
+  expect(shown).toContain('OpenClaw gateway "test" loads "mock/apiKey" through its exec secret provider "clawkeep"');
+  expect(shown).toContain('openclaw-gateway');
+  await card.getByRole('button', { name: 'Always approve' }).click();
+  await until(async () => (await card.count()) === 0, 20_000, 'the card to go');
 
-async function chatKey(session: string): Promise<string | undefined> {
-  const sender = await connectClient({ url: oc.gatewayUrl, token: oc.token, scopes: ['operator.read', 'operator.write', 'operator.approvals'] });
-  try {
-    const before = oc.mock.requests().length;
-    const sent = await sender.request('chat.send', { sessionKey: `agent:main:${session}`, message: `[${session}] hello`, idempotencyKey: `${session}-${Date.now()}` });
-    expect(sent.ok).toBe(true);
-    for (let i = 0; i < 300; i++) {
-      const reqs = oc.mock.requests().slice(before);
-      if (reqs.length) return reqs[0].authorization;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return undefined;
-  } finally {
-    await sender.close();
-  }
-}
-
-test('the model request carries the key served from the vault after the approval', async () => {
-  // The config edit hot-reloads the gateway, which resolves the SecretRef through the provider.
+  // The model request carries the vault's key. (If the gateway's first provider run gave up before the click, the
+  // provider answered PENDING and remembered the request: a reload picks up the approval.)
   let auth: string | undefined;
-  for (let i = 0; i < 20 && auth !== `Bearer ${VALUE}`; i++) {
+  for (let i = 0; i < 10 && auth !== `Bearer ${VALUE}`; i++) {
     auth = await chatKey(`secret-${i}`);
-    if (auth !== `Bearer ${VALUE}`) await new Promise((r) => setTimeout(r, 1000));
+    if (auth !== `Bearer ${VALUE}`) {
+      await oc.openclaw(['secrets', 'reload']);
+      await sleep(500);
+    }
   }
   expect(auth).toBe(`Bearer ${VALUE}`);
-  expect(approved).toBeGreaterThanOrEqual(1);
-  expect(oc.logs()).not.toContain(VALUE);
-});
 
-test('after revocation the provider answers REVOKED (OpenClaw keeps its last good value, marked stale)', async () => {
-  approving = false;
-  expect((await deviceSend('DELETE', `/v1/installations/${installationId}`)).status).toBe(200);
-  const stateFile = path.join(dir, 'agent.json');
+  // The value changes in the vault; a reload re-reads it through the provider and the standing approval: no click.
+  await setVaultValue(vault, VALUE_2);
+  const reload2 = await oc.openclaw(['secrets', 'reload']);
+  expect(reload2.code, `${reload2.stdout}${reload2.stderr}`).toBe(0);
+  expect(await chatKey('after-rotation')).toBe(`Bearer ${VALUE_2}`);
+  expect(await card.count()).toBe(0);
+  await vault.getByRole('tab', { name: 'Agents' }).click();
+  const list = vault.getByRole('list', { name: 'Standing approvals list' });
+  await until(async () => /Used (once|[1-9]\d* times)/.test(await textOf(list)), 20_000, "the automatic use to show");
+
+  // Revoke the standing approval: the next reload waits for the person; OpenClaw keeps its last good value.
+  await list.getByRole('button', { name: `Revoke standing approval for ${ITEM} (openclaw-gateway)` }).click();
+  await until(async () => (await list.getByRole('listitem').count()) === 0, 20_000, 'the standing approval to go');
+  await setVaultValue(vault, VALUE_3);
+  const reload3 = oc.openclaw(['secrets', 'reload']);
+  await card.getByRole('button', { name: 'Always approve' }).waitFor({ timeout: 60_000 });
+  await card.getByRole('button', { name: 'Deny', exact: true }).click();
+  const r3 = await reload3;
+  expect(`${r3.stdout}${r3.stderr}`).not.toContain(VALUE_3);
+  expect(await chatKey('after-revocation')).toBe(`Bearer ${VALUE_2}`);
+
+  // Revoke the agent in the Agents tab: the provider answers REVOKED.
+  await vault.getByRole('tab', { name: 'Agents' }).click();
+  await vault.getByRole('button', { name: 'Revoke openclaw-gateway' }).click();
+  await vault.getByRole('button', { name: 'Yes, revoke' }).click();
+  await until(async () => (await textOf(vault.getByRole('list', { name: 'Claimed agents' }))).includes('revoked'), 20_000, 'revoked');
   const r = await run(SYSTEM_NODE, [CLAWKEEP, 'openclaw-secret', '--state', stateFile, '--timeout-ms', '5000'], JSON.stringify({ protocolVersion: 1, provider: 'clawkeep', ids: [ITEM] }));
   expect(r.code).toBe(0);
   expect(JSON.parse(r.stdout)).toEqual({ protocolVersion: 1, values: {}, errors: { [ITEM]: { code: 'REVOKED' } } });
-  const reload = await oc.openclaw(['secrets', 'reload']);
-  expect(`${reload.stdout}${reload.stderr}`).not.toContain(VALUE);
+
+  // Nothing in the gateway's logs or the hub's files carries a value.
+  for (const v of [VALUE, VALUE_2, VALUE_3]) {
+    expect(oc.logs().includes(v), 'value in the gateway logs').toBe(false);
+    expect(hub.log().includes(v), 'value in the hub log').toBe(false);
+    for (const f of readdirSync(hub.dir)) expect(readFileSync(path.join(hub.dir, f)).includes(v), `value in hub file ${f}`).toBe(false);
+  }
 });
