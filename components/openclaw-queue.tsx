@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { ApprovalDecision, PendingApproval } from '../lib/openclaw/approvals';
 import type { OpenClawApi } from '../lib/ext/openclaw-rpc';
 import { ErrorAlert } from './alert';
@@ -92,10 +92,21 @@ function ApprovalCard({ a, busy, onDecide }: { a: PendingApproval; busy: boolean
 }
 
 /** OpenClaw's pending approvals (exec commands, plugin requests). Renders nothing when none are pending. */
-export function OpenClawQueue({ api, unlocked }: { api: OpenClawApi; unlocked: boolean }) {
+interface OpenClawQueueProps {
+  api: OpenClawApi;
+  unlocked: boolean;
+  /** How many approvals are shown, whenever that changes (the approval window closes only when nothing is left). */
+  onCount?: (count: number) => void;
+  /** After each decision made here: how many approvals are still pending. */
+  onDecided?: (remaining: number) => void;
+}
+
+export function OpenClawQueue({ api, unlocked, onCount, onDecided }: OpenClawQueueProps) {
   const { state, setState, error: loadError } = useOpenClawState(api, unlocked);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const count = unlocked && state?.unlocked ? state.approvals.length : 0;
+  useEffect(() => onCount?.(count), [count, onCount]);
   if (!unlocked || !state?.unlocked) return null;
   const list = state.approvals;
   if (list.length === 0) return error || loadError ? <ErrorAlert message={error ?? loadError} /> : null;
@@ -103,7 +114,9 @@ export function OpenClawQueue({ api, unlocked }: { api: OpenClawApi; unlocked: b
     setBusy(true);
     setError(null);
     try {
-      setState(await api.resolve(a.kind, a.id, d));
+      const next = await api.resolve(a.kind, a.id, d);
+      setState(next);
+      onDecided?.(next.approvals.length);
     } catch (err) {
       setError(err instanceof Error && err.message ? err.message : 'Could not answer the gateway.');
     } finally {

@@ -3,13 +3,14 @@ import { ApprovalWindowApp } from '../../components/approval-window-app';
 import '../../components/styles.css';
 import { createExtensionVaultClient } from '../../lib/ext/extension-vault-client';
 import { createExtensionHubApi } from '../../lib/ext/hub-page-client';
+import { createExtensionOpenClawApi } from '../../lib/ext/openclaw-page-client';
 import { createWorkerKdfRunner } from '../../workers/kdf-runner';
 
 // Unlisted page: the background opens it as a 360 x 620 popup window when a new request arrives.
 const root = document.getElementById('app');
 if (root) {
   render(
-    <ApprovalWindowApp client={createExtensionVaultClient(createWorkerKdfRunner())} hub={createExtensionHubApi()} onDone={() => window.close()} />,
+    <ApprovalWindowApp client={createExtensionVaultClient(createWorkerKdfRunner())} hub={createExtensionHubApi()} openclaw={createExtensionOpenClawApi()} onDone={() => window.close()} />,
     root,
   );
 }

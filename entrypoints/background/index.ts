@@ -3,6 +3,6 @@ import { isTrustedSender, startBackgroundVault } from '../../lib/ext/background-
 import { startOpenClawBackground } from '../../lib/ext/openclaw-background';
 
 export default defineBackground(() => {
-  const keyholder = startBackgroundVault();
-  startOpenClawBackground(keyholder, isTrustedSender);
+  const { keyholder, announce } = startBackgroundVault();
+  startOpenClawBackground(keyholder, isTrustedSender, announce);
 });

@@ -3,6 +3,7 @@ import type { VaultEvent } from '../vault/client';
 import { VaultDb } from '../vault/db';
 import { VaultService } from '../vault/vault-service';
 import { startHubBackground } from './hub-background';
+import type { NewIntentNotice } from './hub-core';
 import { AUTOLOCK_ALARM, Keyholder, runVaultMethod } from './keyholder';
 import { decodeWire, encodeWire, isVaultRpcRequest, VAULT_EVENT_CHANNEL, type VaultEventMessage } from './rpc-protocol';
 
@@ -22,7 +23,7 @@ function broadcast(event: VaultEvent): void {
  * Wires the keyholder to the browser. Listeners are registered synchronously, as MV3 requires, so a message or
  * alarm that wakes a stopped worker is delivered.
  */
-export function startBackgroundVault(): Keyholder {
+export function startBackgroundVault(): { keyholder: Keyholder; announce: (notices: NewIntentNotice[]) => void } {
   // The hub service hears lock / unlock / item changes too (it stops syncing and clears the badge on lock).
   let onVaultEvent: (event: VaultEvent) => void = () => {};
   const keyholder = new Keyholder(new VaultService(new VaultDb()), {
@@ -59,9 +60,10 @@ export function startBackgroundVault(): Keyholder {
     if (alarm.name === AUTOLOCK_ALARM) void keyholder.checkIdle();
   });
 
-  onVaultEvent = startHubBackground(keyholder, isTrustedSender).onVaultEvent;
+  const hub = startHubBackground(keyholder, isTrustedSender);
+  onVaultEvent = hub.onVaultEvent;
 
   // A browser restart always starts locked, even where session storage outlived the browser.
   browser.runtime.onStartup.addListener(() => void keyholder.lock());
-  return keyholder;
+  return { keyholder, announce: hub.announce };
 }

@@ -6,7 +6,7 @@ import type { VaultEvent } from '../vault/client';
 import { startApprovalUi } from './hub-approval-browser';
 import { showPendingCount, type BadgeAction } from './hub-badge';
 import { HUB_EVENT_CHANNEL, isHubRpcRequest, type HubEventMessage, type HubMethod, type HubRpcResponse } from './hub-rpc';
-import { HubService, type HubVault } from './hub-service';
+import { HubService, type HubVault, type NewIntentNotice } from './hub-service';
 
 export const HUB_SYNC_ALARM = 'clawkeep.hub.sync';
 
@@ -48,6 +48,7 @@ function badgeAction(): BadgeAction | undefined {
  * re-establishes the subscription after a worker restart, and the vault's lock / unlock events.
  */
 export function startHubBackground(vault: HubVault, isTrustedSender: (sender: { id?: string; url?: string }) => boolean) {
+  const newIntents = startApprovalUi(() => vault.isUnlocked);
   const hub = new HubService(vault, {
     local: {
       get: (key) => browser.storage.local.get(key),
@@ -66,7 +67,7 @@ export function startHubBackground(vault: HubVault, isTrustedSender: (sender: { 
     },
     fetch: (input, init) => fetch(input, init),
     now: () => Date.now(),
-    newIntents: startApprovalUi(() => vault.isUnlocked),
+    newIntents,
   });
 
   browser.runtime.onMessage.addListener((message: unknown, sender, sendResponse) => {
@@ -92,6 +93,8 @@ export function startHubBackground(vault: HubVault, isTrustedSender: (sender: { 
 
   return {
     hub,
+    /** Other request sources (the OpenClaw gateway) open the same approval window / notification, with the hub's switches. */
+    announce: (notices: NewIntentNotice[]) => newIntents(notices, hub.prefs()),
     onVaultEvent(event: VaultEvent): void {
       if (event.type === 'locked') void hub.stop(true);
       else if (event.type === 'unlocked') void hub.ensureRunning();

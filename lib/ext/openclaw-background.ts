@@ -1,12 +1,13 @@
 import { browser } from 'wxt/browser';
 import { createStore, get, set } from 'idb-keyval';
-import type { ApprovalDecision, ApprovalKind } from '../openclaw/approvals';
+import type { ApprovalDecision, ApprovalKind, PendingApproval } from '../openclaw/approvals';
 import type { WebSocketConstructor } from '../openclaw/client';
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from '../openclaw/device-identity';
 import { OpenClawError } from '../openclaw/errors';
 import { ClawkeepError } from '../errors';
 import type { VaultService } from '../vault/vault-service';
 import { showPendingCount, type BadgeAction } from './hub-badge';
+import type { NewIntentNotice } from './hub-core';
 import { SESSION_KEY } from './keyholder';
 import type { ItemStore } from './openclaw-config';
 import { isOpenClawRpcRequest, OPENCLAW_EVENT_CHANNEL, type OpenClawEventMessage, type OpenClawMethod, type OpenClawRpcResponse } from './openclaw-rpc';
@@ -69,7 +70,20 @@ function badgeAction(): BadgeAction | undefined {
  * an alarm that reconnects after a worker restart, and lock / unlock, seen as the keyholder's storage.session
  * record appearing or going away (the worker's own broadcasts do not reach it).
  */
-export function startOpenClawBackground(keyholder: OpenClawKeyholder, isTrustedSender: (sender: { id?: string; url?: string }) => boolean): OpenClawService {
+/** New gateway approvals as approval-window / notification notices (what and who only, never the command). */
+export function approvalNotices(fresh: PendingApproval[]): NewIntentNotice[] {
+  return fresh.map((a) => ({
+    intent_id: `openclaw-${a.kind}-${a.id}`,
+    kind: a.kind === 'exec' ? 'run a command' : 'a plugin action',
+    agentName: a.agentId ? `OpenClaw agent ${a.agentId}` : 'OpenClaw',
+  }));
+}
+
+export function startOpenClawBackground(
+  keyholder: OpenClawKeyholder,
+  isTrustedSender: (sender: { id?: string; url?: string }) => boolean,
+  announce?: (notices: NewIntentNotice[]) => void,
+): OpenClawService {
   const service = new OpenClawService({
     vault: {
       whenReady: () => keyholder.whenReady(),
@@ -91,6 +105,7 @@ export function startOpenClawBackground(keyholder: OpenClawKeyholder, isTrustedS
       const message: OpenClawEventMessage = { channel: OPENCLAW_EVENT_CHANNEL, type: 'openclaw-changed' };
       browser.runtime.sendMessage(message).catch(() => {});
     },
+    newApprovals: (fresh) => announce?.(approvalNotices(fresh)),
     clientVersion: browser.runtime.getManifest().version,
     platform: 'web',
   });

@@ -33,6 +33,8 @@ export interface OpenClawServicePorts {
   };
   badge(count: number): void;
   changed(): void;
+  /** Approvals this worker had not seen yet arrived (the approval window / notification; only while unlocked). */
+  newApprovals?(fresh: PendingApproval[]): void;
   clientVersion?: string;
   platform?: string;
   /** Reconnect backoff after a failed first connect (the operator handles drops after hello-ok itself). */
@@ -40,6 +42,8 @@ export interface OpenClawServicePorts {
   /** While the gateway waits for `openclaw devices approve`: how often to check again (default 10 s, for 30 min). */
   pairingPollMs?: number;
 }
+
+const keyOf = (a: PendingApproval): string => `${a.kind}:${a.id}`;
 
 const PAIRING_POLL_MS = 10_000;
 const PAIRING_POLL_FOR_MS = 30 * 60_000;
@@ -52,6 +56,8 @@ const PAIRING_POLL_FOR_MS = 30 * 60_000;
 export class OpenClawService {
   private op: OpenClawOperator | null = null;
   private approvals: PendingApproval[] = [];
+  /** Approval ids already announced through ports.newApprovals. */
+  private seen = new Set<string>();
   private problem: OpenClawError | null = null;
   private configured = false;
   private url: string | null = null;
@@ -113,6 +119,8 @@ export class OpenClawService {
     const stored = (await this.ports.session.get(OPENCLAW_PENDING_KEY).catch(none))[OPENCLAW_PENDING_KEY];
     const now = Date.now();
     if (Array.isArray(stored)) this.approvals = (stored as PendingApproval[]).filter((a) => a && typeof a.id === 'string' && a.expiresAtMs > now);
+    // Announced before the worker restarted: not new.
+    this.seen = new Set(this.approvals.map(keyOf));
     this.ports.badge(this.approvals.length);
   }
 
@@ -217,9 +225,12 @@ export class OpenClawService {
 
   private setApprovals(list: PendingApproval[]): void {
     this.approvals = list;
+    const fresh = list.filter((a) => !this.seen.has(keyOf(a)));
+    this.seen = new Set(list.map(keyOf));
     this.ports.badge(list.length);
     void this.ports.session.set({ [OPENCLAW_PENDING_KEY]: list }).catch(() => {});
     this.ports.changed();
+    if (fresh.length > 0 && this.ports.vault.isUnlocked) this.ports.newApprovals?.(fresh);
   }
 
   /** Lock (forget = true) or "Disconnect": closes the connection; lock also forgets the pending list. */
@@ -232,6 +243,7 @@ export class OpenClawService {
     if (forget) {
       this.problem = null;
       this.approvals = [];
+      this.seen.clear();
       this.restored = true;
       await this.ports.session.remove(OPENCLAW_PENDING_KEY).catch(() => {});
       this.ports.badge(0);

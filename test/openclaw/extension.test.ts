@@ -1,8 +1,9 @@
 // The built extension (.output/chrome-mv3, `npx wxt build`) as an OpenClaw operator against a real gateway, in
 // Debian Chromium via playwright-core (`npm run test:openclaw` only). Settings → OpenClaw gateway (URL + token,
 // stored in the vault) → pairing (`openclaw devices approve <id>` when the gateway asks) → a real agent `exec`
-// raises exec.approval.requested → the popup shows it and the badge counts it → "Allow once" runs the command,
-// "Deny" makes OpenClaw report the denial → after an MV3 worker stop the background reconnects by itself.
+// raises exec.approval.requested → the approval window opens and the badge counts it → "Allow once" runs the
+// command (the window closes) → from the popup, "Deny" makes OpenClaw report the denial → after an MV3 worker stop
+// the background reconnects by itself.
 import { createHash } from 'node:crypto';
 import { existsSync, realpathSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -121,7 +122,7 @@ const page = async (name: string): Promise<Page> => {
   return p;
 };
 
-test('Settings → connect and pair; approve and deny real agent commands from the popup; reconnect after a worker stop', async () => {
+test('Settings → connect and pair; approve a real agent command in the approval window, deny one from the popup; reconnect after a worker stop', async () => {
   const vault = await page('vault.html');
   await vault.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
   await vault.getByLabel('Repeat passphrase').fill(PASSPHRASE);
@@ -148,18 +149,23 @@ test('Settings → connect and pair; approve and deny real agent commands from t
   expect(stored.records).toBeGreaterThan(0);
   expect(stored.text.includes(oc.token), 'gateway token in plaintext storage').toBe(false);
 
-  // Allow once → the command runs and its output reaches the model.
-  const popup = await page('popup.html');
+  // No popup open: the request opens the approval window. Allow once → the command runs and its output reaches the
+  // model, and the window closes itself.
+  const opened = context!.waitForEvent('page', { predicate: (p) => p.url().endsWith('/approval.html'), timeout: 60_000 });
   await runAgent('ext-allow', 'echo hello-from-extension');
-  const queue = popup.getByRole('region', { name: 'OpenClaw approvals' });
+  const approvalWindow = await opened;
+  const queue = approvalWindow.getByRole('region', { name: 'OpenClaw approvals' });
   await queue.getByText('echo hello-from-extension').waitFor({ timeout: 60_000 });
   await until(async () => (await badge(context!)) === '1', 10_000, 'badge 1');
   const labels = await queue.getByRole('button').allTextContents();
   expect(labels).toContain('Allow once');
   expect(labels).toContain('Deny');
+  const closed = approvalWindow.waitForEvent('close', { timeout: 20_000 });
   await queue.getByRole('button', { name: 'Allow once' }).click();
   expect(await toolResult('ext-allow')).toContain('hello-from-extension');
+  await closed;
   await until(async () => (await badge(context!)) === '', 10_000, 'badge cleared');
+  const popup = await page('popup.html');
 
   // The worker stops (as Chrome does when idle); opening the popup wakes it and it reconnects on its own.
   const cdp = await context!.newCDPSession(popup);

@@ -50,6 +50,7 @@ const setup = async (opts: { unlocked?: boolean; identity?: DeviceIdentity; item
   const session = opts.session ?? new Map<string, unknown>();
   const vault = { unlocked: opts.unlocked ?? true };
   const badges: number[] = [];
+  const announced: string[][] = [];
   let changes = 0;
   const service = new OpenClawService({
     vault: {
@@ -72,10 +73,11 @@ const setup = async (opts: { unlocked?: boolean; identity?: DeviceIdentity; item
     },
     badge: (n) => void badges.push(n),
     changed: () => void changes++,
+    newApprovals: (fresh) => void announced.push(fresh.map((a) => a.id)),
     backoff: { baseMs: 10, maxMs: 40 },
     pairingPollMs: 50,
   });
-  return { gw, items, identity, session, vault, badges, service, changes: () => changes };
+  return { gw, items, identity, session, vault, badges, announced, service, changes: () => changes };
 };
 
 describe('openclaw-config', () => {
@@ -138,6 +140,32 @@ describe('OpenClawService', () => {
     expect(second.service.state().status).toBe('connected');
     const connects = first.gw.received.filter((f) => f.method === 'connect');
     expect(connects.at(-1)?.params.auth).toEqual({ deviceToken: expect.stringMatching(/^devtok-/) });
+    await first.service.stop(true);
+    await second.service.stop(true);
+  });
+
+  it('announces each new approval once (approval window / notification); not again after a reconnect or a worker restart', async () => {
+    const first = await setup();
+    first.gw.execApprovals.set('n1', execApproval('n1'));
+    await first.service.save('', first.gw.token);
+    await until(() => first.announced.length === 1);
+    first.gw.requestExec(execApproval('n2'));
+    await until(() => first.announced.length === 2);
+    expect(first.announced).toEqual([['n1'], ['n2']]);
+    // "Reconnect" lists the same two again: nothing new.
+    await first.service.connect();
+    expect(first.service.state().approvals).toHaveLength(2);
+    first.gw.sockets.forEach((s) => s.serverClose(1001, 'worker gone'));
+    const second = await setup({ gw: first.gw, items: first.items, identity: first.identity, session: first.session });
+    await second.service.ensureRunning();
+    expect(second.service.state().approvals).toHaveLength(2);
+    expect(second.announced).toEqual([]);
+    // Lock forgets them; after unlock they are news again.
+    await second.service.stop(true);
+    await second.service.ensureRunning();
+    await until(() => second.announced.length === 1);
+    expect(second.announced[0]!.sort()).toEqual(['n1', 'n2']);
+    expect(first.announced).toEqual([['n1'], ['n2']]);
     await first.service.stop(true);
     await second.service.stop(true);
   });
