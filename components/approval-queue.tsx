@@ -154,12 +154,13 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
       </div>
       {view.canAlwaysApprove ? (
         <div class="stack">
-          <button type="button" disabled={!canApprove} onClick={() => onDecide('approve', true)}>
-            Always approve
-          </button>
-          <p class="muted small-text">
-            Approves this exact request from this agent now and whenever it asks again, until you revoke it in the Agents tab.
+          <p class="muted small-text" id="dont-ask-again-hint">
+            Don't ask again approves this request now, and this exact request from this agent whenever it asks again, until you revoke it in the
+            Agents tab.
           </p>
+          <button type="button" disabled={!canApprove} aria-describedby="dont-ask-again-hint" onClick={() => onDecide('approve', true)}>
+            Don't ask again
+          </button>
         </div>
       ) : null}
       <button type="button" class="danger-outline" disabled={busy} onClick={onDenyAll}>

@@ -25,7 +25,7 @@ export function StandingApprovals({ hub, state, onState }: { hub: HubApi; state:
         Requests approved without asking, while the vault is unlocked. Each covers one agent and one exact request (the secret's name and the
         agent's reason). Revoke one and the next identical request asks you again.
       </p>
-      {state.standingApprovals.length === 0 ? <p class="muted">None. Choose "Always approve" on a secret request to add one.</p> : null}
+      {state.standingApprovals.length === 0 ? <p class="muted">None. Choose "Don't ask again" on a secret request to add one.</p> : null}
       <ul class="item-list" aria-label="Standing approvals list">
         {state.standingApprovals.map((a) => (
           <li key={a.id}>

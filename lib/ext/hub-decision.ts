@@ -99,7 +99,7 @@ async function signAndSend(core: HubCore, intent: Intent, decision: Decision, ac
 }
 
 /**
- * Signs the person's decision on a pending intent and sends it. `remember` ("Always approve", secret requests only)
+ * Signs the person's decision on a pending intent and sends it. `remember` ("Don't ask again", secret requests only)
  * also stores a standing approval for exactly this agent installation and payload hash.
  */
 export async function decide(core: HubCore, intentId: string, shownHash: string, decision: Decision, remember = false): Promise<void> {

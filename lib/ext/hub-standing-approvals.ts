@@ -28,7 +28,7 @@ export interface StandingApproval {
   agent_id: string;
   kind: string;
   payload_hash: string;
-  /** What the person saw when they chose "Always approve" (the secret's name and the agent's reason). */
+  /** What the person saw when they chose "Don't ask again" (the secret's name and the agent's reason). */
   item: string;
   reason: string;
   created_at: number;
@@ -118,7 +118,7 @@ export function matchesIntent(a: StandingApproval, hub: string, intent: Intent):
   return a.hub === hub && a.installation_id === intent.installation_id && a.agent_id === intent.agent_id && a.kind === intent.kind && a.payload_hash === intent.payload_hash;
 }
 
-/** The new standing approval for a request the person just approved with "Always approve". */
+/** The new standing approval for a request the person just approved with "Don't ask again". */
 export function standingApprovalFor(hub: string, intent: Intent, now: number, id: string): StandingApproval {
   if (!REMEMBERABLE_KINDS.includes(intent.kind)) {
     throw new HubClientError('protocol_invalid', 'Only secret requests can be approved always.');

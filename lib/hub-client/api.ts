@@ -35,7 +35,7 @@ export interface PendingIntentView {
   requiredScope: string | null;
   /** Why Approve is not possible (hash mismatch, unknown installation, missing secret…), or null. */
   blocked: string | null;
-  /** "Always approve" may be offered: a secret request that could be approved now. */
+  /** "Don't ask again" may be offered: a secret request that could be approved now. */
   canAlwaysApprove: boolean;
 }
 
@@ -113,7 +113,7 @@ export interface HubApi {
   setPrefs(prefs: Partial<HubPrefs>): Promise<HubState>;
   /**
    * `payloadHash` is the hash the page displayed: the background refuses if its intent differs. `remember`
-   * ("Always approve", secret requests only) also approves this exact request from this agent from now on.
+   * ("Don't ask again", secret requests only) also approves this exact request from this agent from now on.
    */
   decide(intentId: string, payloadHash: string, decision: Decision, remember?: boolean): Promise<HubState>;
   /** Stops a standing approval: the next identical request asks again. */

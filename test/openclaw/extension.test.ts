@@ -1,9 +1,9 @@
 // The built extension (.output/chrome-mv3, `npx wxt build`) as an OpenClaw operator against a real gateway, in
 // Debian Chromium via playwright-core (`npm run test:openclaw` only). Settings → OpenClaw gateway (URL + token,
-// stored in the vault) → pairing (`openclaw devices approve <id>` when the gateway asks) → a real agent `exec`
-// raises exec.approval.requested → the approval window opens and the badge counts it → "Allow once" runs the
-// command (the window closes) → from the popup, "Deny" makes OpenClaw report the denial → after an MV3 worker stop
-// the background reconnects by itself.
+// stored in the vault) → PAIRING_REQUIRED (silent local pairing off) → `openclaw devices approve <id>` → connected
+// without a click → a real agent `exec` raises exec.approval.requested → the approval window opens and the badge
+// counts it → "Allow once" runs the command (the window closes) → from the popup, "Deny" makes OpenClaw report the
+// denial → after an MV3 worker stop the background reconnects by itself.
 import { createHash } from 'node:crypto';
 import { existsSync, realpathSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -69,7 +69,13 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}`);
   extensionId = unpackedExtensionId(EXTENSION_DIR);
   oc = await startOpenClaw({ allowedOrigins: [`chrome-extension://${extensionId}`] });
+  // The test's own clients pair silently first (the chat sender; the CLI through `devices list`); then local devices
+  // stop being paired silently (hot reload), so the extension must go through PAIRING_REQUIRED → `devices approve`.
   sender = await connectClient({ url: oc.gatewayUrl, token: oc.token, scopes: ['operator.read', 'operator.write', 'operator.approvals'] });
+  const listed = await oc.openclaw(['devices', 'list']);
+  expect(listed.code, `${listed.stdout}${listed.stderr}`.replaceAll(oc.token, '<token>')).toBe(0);
+  const strict = await oc.openclaw(['config', 'set', 'gateway.nodes.pairing.autoApproveLocal', 'false', '--strict-json']);
+  expect(strict.code, `${strict.stdout}${strict.stderr}`.replaceAll(oc.token, '<token>')).toBe(0);
   ({ context, profileDir } = await launchWithExtension(undefined, EXTENSION_DIR));
   const sw = await serviceWorker(context);
   const actual = new URL(sw.url()).host;
@@ -135,14 +141,12 @@ test('Settings → connect and pair; approve a real agent command in the approva
   await until(async () => /Connected to|approve/.test((await status.textContent()) ?? ''), 30_000, 'connected or pairing required');
   const text = (await status.textContent()) ?? '';
   expect(text).not.toContain(oc.token);
+  // The gateway wants this new device approved: the status names the one command to run on the gateway host.
   const pairing = /openclaw devices approve (\S+?)`?\s/.exec(`${text} `);
-  if (pairing) {
-    const approved = await oc.openclaw(['devices', 'approve', pairing[1]]);
-    expect(approved.code, `${approved.stdout}\n${approved.stderr}`.replaceAll(oc.token, '<token>')).toBe(0);
-    await vault.getByRole('button', { name: 'Reconnect' }).click();
-  } else {
-    console.log('[extension.test] the gateway paired the extension without approval (loopback)');
-  }
+  expect(pairing, `status: ${text}`).not.toBeNull();
+  const approved = await oc.openclaw(['devices', 'approve', pairing![1]]);
+  expect(approved.code, `${approved.stdout}\n${approved.stderr}`.replaceAll(oc.token, '<token>')).toBe(0);
+  // No click needed: the background checks again while pairing is pending and connects once approved.
   await until(async () => ((await status.textContent()) ?? '').includes('Connected to'), 30_000, 'connected');
   // The gateway token is stored only inside the encrypted vault: not in any IndexedDB record, nor chrome.storage.
   const stored = await rawStorage(vault);

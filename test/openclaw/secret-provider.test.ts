@@ -1,6 +1,6 @@
 // `clawkeep openclaw-secret` as the exec SecretRef provider of a real OpenClaw gateway, answered by the built
 // extension in Debian Chromium through a real `clawkeep hub` (`npm run test:openclaw` only). The model provider's
-// apiKey is a SecretRef: the person approves it once in the popup with "Always approve", and the mock model receives
+// apiKey is a SecretRef: the person approves it once in the popup with "Don't ask again", and the mock model receives
 // the vault's value as the bearer token. A config reload after the value changed in the vault is answered without a
 // click; once the standing approval is revoked in the Agents tab a reload waits for the person (and OpenClaw keeps
 // its last good value); once the agent itself is revoked the provider answers REVOKED.
@@ -183,16 +183,16 @@ test('the agent\'s model request carries the key served from the vault after one
   const set2 = await oc.openclaw(['config', 'set', 'models.providers.mock.apiKey', JSON.stringify({ source: 'exec', provider: 'clawkeep', id: ITEM }), '--strict-json']);
   expect(set2.code, set2.stderr + set2.stdout).toBe(0);
 
-  // One click in the popup: what it shows, then "Always approve".
+  // One click in the popup: what it shows, then "Don't ask again".
   const popup = await page('popup.html');
   const card = popup.getByRole('region', { name: 'Pending requests' });
-  await card.getByRole('button', { name: 'Always approve' }).waitFor({ timeout: 90_000 });
+  await card.getByRole('button', { name: "Don't ask again" }).waitFor({ timeout: 90_000 });
   expect(await badge()).toBe('1');
   const shown = await textOf(card);
   expect(shown).toContain(`the secret ${ITEM}`);
   expect(shown).toContain('OpenClaw gateway "test" loads "mock/apiKey" through its exec secret provider "clawkeep"');
   expect(shown).toContain('openclaw-gateway');
-  await card.getByRole('button', { name: 'Always approve' }).click();
+  await card.getByRole('button', { name: "Don't ask again" }).click();
   await until(async () => (await card.count()) === 0, 20_000, 'the card to go');
 
   // The model request carries the vault's key. (If the gateway's first provider run gave up before the click, the
@@ -222,7 +222,7 @@ test('the agent\'s model request carries the key served from the vault after one
   await until(async () => (await list.getByRole('listitem').count()) === 0, 20_000, 'the standing approval to go');
   await setVaultValue(vault, VALUE_3);
   const reload3 = oc.openclaw(['secrets', 'reload']);
-  await card.getByRole('button', { name: 'Always approve' }).waitFor({ timeout: 60_000 });
+  await card.getByRole('button', { name: "Don't ask again" }).waitFor({ timeout: 60_000 });
   await card.getByRole('button', { name: 'Deny', exact: true }).click();
   const r3 = await reload3;
   expect(`${r3.stdout}${r3.stderr}`).not.toContain(VALUE_3);

@@ -91,7 +91,9 @@ function canConnect(port) {
 }
 
 /**
- * @param {{ allowedOrigins?: string[], command?: string, startTimeoutMs?: number, log?: (s: string) => void }} [opts]
+ * `autoApproveLocalPairing: false` turns off the gateway's silent pairing of local clients
+ * (gateway.nodes.pairing.autoApproveLocal), so a new device must be approved with `openclaw devices approve`.
+ * @param {{ allowedOrigins?: string[], autoApproveLocalPairing?: boolean, command?: string, startTimeoutMs?: number, log?: (s: string) => void }} [opts]
  */
 export async function startOpenClaw(opts = {}) {
   hookExit();
@@ -133,6 +135,7 @@ export async function startOpenClaw(opts = {}) {
       port,
       auth: { mode: 'token', token },
       ...(opts.allowedOrigins?.length ? { controlUi: { allowedOrigins: opts.allowedOrigins } } : {}),
+      ...(opts.autoApproveLocalPairing === false ? { nodes: { pairing: { autoApproveLocal: false } } } : {}),
     },
     update: { checkOnStart: false },
     discovery: { mdns: { mode: 'off' } },
