@@ -1,23 +1,12 @@
-import { useState } from 'preact/hooks';
 import type { HubApi, HubState } from '../lib/hub-client/api';
 import { ErrorAlert } from './alert';
-import { ago, errorText } from './hub-use-state';
+import { ago } from './hub-use-state';
+import { useAction } from './use-action';
 
 /** The Agents tab's "Standing approvals": what is approved without asking, and revoking it. */
 export function StandingApprovals({ hub, state, onState }: { hub: HubApi; state: HubState; onState: (s: HubState) => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const revoke = async (id: string) => {
-    setBusy(true);
-    setError(null);
-    try {
-      onState(await hub.revokeStandingApproval(id));
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useAction();
+  const revoke = (id: string) => run(async () => onState(await hub.revokeStandingApproval(id)));
   return (
     <section class="card stack" aria-label="Standing approvals">
       <h2>Standing approvals</h2>

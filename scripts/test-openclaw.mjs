@@ -5,9 +5,10 @@
 // 2. Runs Vitest on test/openclaw under that Node 24 (global WebSocket, the Node openclaw itself runs on), inside a
 //    fresh loopback-only network namespace when root can make one (CLAWKEEP_OPENCLAW_NETNS=0 skips it).
 // The last line is `N passed, N failed`, the line before it the total time; the exit code is 1 on any failure.
+// CLAWKEEP_OPENCLAW_SUMMARY=<file> also writes {"passed","failed"} there (`npm test` reads it).
 // Extra arguments go to Vitest (e.g. a file filter).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,5 +88,6 @@ try {
   if (netns) spawnSync('ip', ['netns', 'delete', netns], { stdio: 'ignore' });
 }
 console.log(`[test:openclaw] total ${secs()} s`);
+if (process.env.CLAWKEEP_OPENCLAW_SUMMARY) writeFileSync(process.env.CLAWKEEP_OPENCLAW_SUMMARY, JSON.stringify({ passed, failed }));
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(code);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: install if needed, typecheck, build, lint the Firefox build, unit tests, e2e tests.
+// `npm test`: install if needed, typecheck, build, lint the Firefox build, unit tests, e2e tests, and the OpenClaw
+// tests against a real gateway (scripts/test-openclaw.mjs; CLAWKEEP_SKIP_OPENCLAW=1 leaves them out, reported as skipped).
 // Children stream their output; counts come from their JSON reports. The last line is `N passed, N failed`
 // (plus `, N skipped`), because CI reads that line and not Vitest's or Playwright's own summaries.
 // Node builtins only until ensureDeps() has installed node_modules.
@@ -97,6 +98,16 @@ async function playwright() {
   return suite;
 }
 
+/** `npm run test:openclaw`: a real OpenClaw gateway (installed once into a cache), the built extension, a real hub. */
+async function openclaw() {
+  const out = path.join(tmp, 'openclaw.json');
+  const { code } = await run(process.execPath, [path.join(ROOT, 'scripts', 'test-openclaw.mjs')], { env: { CLAWKEEP_OPENCLAW_SUMMARY: out } });
+  const r = readJson(out, 'test:openclaw');
+  const suite = { passed: r.passed, failed: r.failed };
+  if (code !== 0 && suite.failed === 0) return { ...suite, failed: 1, note: `exit ${code} with no failed test` };
+  return suite;
+}
+
 async function main() {
   const t0 = performance.now();
   try {
@@ -119,6 +130,12 @@ async function main() {
   await step('unit (vitest)', vitest);
   if (chromeOk) await step('e2e (playwright, chromium)', playwright);
   else skip('e2e (playwright, chromium)', 'the Chrome build failed');
+  if (process.env.CLAWKEEP_SKIP_OPENCLAW === '1') {
+    banner('openclaw (real gateway)');
+    console.log('[test] not run: CLAWKEEP_SKIP_OPENCLAW=1');
+    suites.push({ name: 'openclaw (real gateway)', passed: 0, failed: 0, skipped: 1, note: 'CLAWKEEP_SKIP_OPENCLAW=1', seconds: 0 });
+  } else if (chromeOk) await step('openclaw (real gateway)', openclaw);
+  else skip('openclaw (real gateway)', 'the Chrome build failed');
 
   rmSync(tmp, { recursive: true, force: true });
   const total = { passed: 0, failed: 0, skipped: 0 };

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CHROMIUM_PATH, extensionServiceWorker, launchWithExtension } from '../e2e/launch-extension';
+import { badgeText, createVault, openExtensionPage, sleep, until } from './extension-helpers';
 // @ts-ignore -- plain ESM helpers without type declarations
 import { startOpenClaw } from './harness/index.mjs';
 // @ts-ignore -- plain ESM helpers without type declarations
@@ -18,7 +19,6 @@ import { connectClient } from './harness/smoke-client.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXTENSION_DIR = process.env.CLAWKEEP_EXTENSION_DIR ?? path.join(ROOT, '.output', 'chrome-mv3');
-const PASSPHRASE = 'tangerine-orbit-velvet-42';
 
 /** Chromium's id for an unpacked extension without a manifest key: SHA-256 of its absolute path, 32 hex digits as a–p. */
 function unpackedExtensionId(dir: string): string {
@@ -32,18 +32,10 @@ let context: BrowserContext | null = null;
 let profileDir: string | null = null;
 let extensionId = '';
 
-const until = async (cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> => {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 const serviceWorker = extensionServiceWorker;
 
-const badge = async (ctx: BrowserContext): Promise<string> =>
-  (await serviceWorker(ctx)).evaluate(() => (globalThis as any).chrome.action.getBadgeText({}) as Promise<string>);
+const badge = badgeText;
 
 /** The agent's tool result for the turn whose user message carried `marker`, as the mock model received it. */
 async function toolResult(marker: string): Promise<string> {
@@ -122,17 +114,11 @@ async function rawStorage(p: Page): Promise<{ records: number; text: string }> {
   });
 }
 
-const page = async (name: string): Promise<Page> => {
-  const p = await context!.newPage();
-  await p.goto(`chrome-extension://${extensionId}/${name}`);
-  return p;
-};
+const page = (name: string): Promise<Page> => openExtensionPage(context!, extensionId, name);
 
 test('Settings → connect and pair; approve a real agent command in the approval window, deny one from the popup; reconnect after a worker stop', async () => {
   const vault = await page('vault.html');
-  await vault.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
-  await vault.getByLabel('Repeat passphrase').fill(PASSPHRASE);
-  await vault.getByLabel('Repeat passphrase').press('Enter');
+  await createVault(vault);
   await vault.getByRole('tab', { name: 'Settings' }).click({ timeout: 60_000 });
   await vault.getByLabel('Gateway address').fill(oc.gatewayUrl);
   await vault.getByLabel('Gateway token').fill(oc.token);

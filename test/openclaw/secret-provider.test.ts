@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CHROMIUM_PATH, extensionServiceWorker, launchWithExtension } from '../e2e/launch-extension';
+import { badgeText, createVault, openExtensionPage, sleep, until } from './extension-helpers';
 // @ts-ignore -- plain ESM helpers without type declarations
 import { startOpenClaw } from './harness/index.mjs';
 // @ts-ignore -- plain ESM helpers without type declarations
@@ -20,7 +21,6 @@ import { connectClient } from './harness/smoke-client.mjs';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLAWKEEP = path.join(ROOT, 'bin/clawkeep.mjs');
 const EXTENSION_DIR = process.env.CLAWKEEP_EXTENSION_DIR ?? path.join(ROOT, '.output', 'chrome-mv3');
-const PASSPHRASE = 'tangerine-orbit-velvet-42';
 const VALUE = 'sk-from-clawkeep-vault-7f3a';
 const VALUE_2 = 'sk-rotated-in-the-vault-91c2';
 const VALUE_3 = 'sk-after-revocation-0d4e';
@@ -37,14 +37,6 @@ let context: BrowserContext | null = null;
 let profileDir: string | null = null;
 let extensionId = '';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const until = async (cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> => {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-};
 const textOf = async (l: Locator) => (await l.textContent().catch(() => null)) ?? '';
 
 function run(cmd: string, args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -81,14 +73,9 @@ async function startHub() {
   return { url: /listening on (http:\/\/\S+)/.exec(out)![1]!, code: /Enrollment code: (\S+)/.exec(out)![1]!, child, dir: hubDir, log };
 }
 
-const page = async (name: string): Promise<Page> => {
-  const p = await context!.newPage();
-  await p.goto(`chrome-extension://${extensionId}/${name}`);
-  return p;
-};
+const page = (name: string): Promise<Page> => openExtensionPage(context!, extensionId, name);
 
-const badge = async (): Promise<string> =>
-  (await extensionServiceWorker(context!)).evaluate(() => (globalThis as any).chrome.action.getBadgeText({}) as Promise<string>);
+const badge = (): Promise<string> => badgeText(context!);
 
 /** The bearer token of the first model request after sending a chat message. */
 async function chatKey(session: string): Promise<string | undefined> {
@@ -143,9 +130,7 @@ afterAll(async () => {
 test('the agent\'s model request carries the key served from the vault after one click; reloads follow the vault until revoked', async () => {
   // The person: a vault with the key, this device enrolled with the hub.
   const vault = await page('vault.html');
-  await vault.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
-  await vault.getByLabel('Repeat passphrase').fill(PASSPHRASE);
-  await vault.getByLabel('Repeat passphrase').press('Enter');
+  await createVault(vault);
   await vault.getByRole('button', { name: 'Add secret' }).click({ timeout: 60_000 });
   await vault.getByLabel('Name').fill(ITEM);
   await vault.getByLabel('Value').fill(VALUE);
