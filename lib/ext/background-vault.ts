@@ -3,6 +3,7 @@ import type { VaultEvent } from '../vault/client';
 import { VaultDb } from '../vault/db';
 import { VaultService } from '../vault/vault-service';
 import { startHubBackground } from './hub-background';
+import { storageArea } from './rpc-channel';
 import type { NewIntentNotice } from './hub-core';
 import { AUTOLOCK_ALARM, Keyholder, runVaultMethod } from './keyholder';
 import { decodeWire, encodeWire, isVaultRpcRequest, VAULT_EVENT_CHANNEL, type VaultEventMessage } from './rpc-protocol';
@@ -27,11 +28,7 @@ export function startBackgroundVault(): { keyholder: Keyholder; announce: (notic
   // The hub service hears lock / unlock / item changes too (it stops syncing and clears the badge on lock).
   let onVaultEvent: (event: VaultEvent) => void = () => {};
   const keyholder = new Keyholder(new VaultService(new VaultDb()), {
-    session: {
-      get: (key) => browser.storage.session.get(key),
-      set: (items) => browser.storage.session.set(items),
-      remove: (key) => browser.storage.session.remove(key),
-    },
+    session: storageArea('session'),
     alarms: {
       create: (name, info) => browser.alarms.create(name, info),
       clear: (name) => browser.alarms.clear(name),

@@ -4,8 +4,9 @@ import type { Policy } from '../protocol/approval';
 import { HubClientError } from '../hub-client/errors';
 import type { VaultEvent } from '../vault/client';
 import { startApprovalUi } from './hub-approval-browser';
-import { showPendingCount, type BadgeAction } from './hub-badge';
-import { HUB_EVENT_CHANNEL, isHubRpcRequest, type HubEventMessage, type HubMethod, type HubRpcResponse } from './hub-rpc';
+import { badgeAction, showPendingCount } from './hub-badge';
+import { HUB_EVENT_CHANNEL, HUB_METHODS, HUB_RPC_CHANNEL, type HubEventMessage, type HubMethod, type HubRpcResponse } from './hub-rpc';
+import { serveChannel, storageArea } from './rpc-channel';
 import { HubService, type HubVault, type NewIntentNotice } from './hub-service';
 
 export const HUB_SYNC_ALARM = 'clawkeep.hub.sync';
@@ -38,11 +39,6 @@ export async function runHubMethod(hub: HubService, method: HubMethod, args: Rec
   }
 }
 
-function badgeAction(): BadgeAction | undefined {
-  const b = browser as unknown as { action?: BadgeAction; browserAction?: BadgeAction };
-  return b.action ?? b.browserAction;
-}
-
 /**
  * Wires the hub service to the browser: the hub RPC (our own pages only), the badge, a one-minute alarm that
  * re-establishes the subscription after a worker restart, and the vault's lock / unlock events.
@@ -50,16 +46,8 @@ function badgeAction(): BadgeAction | undefined {
 export function startHubBackground(vault: HubVault, isTrustedSender: (sender: { id?: string; url?: string }) => boolean) {
   const newIntents = startApprovalUi(() => vault.isUnlocked);
   const hub = new HubService(vault, {
-    local: {
-      get: (key) => browser.storage.local.get(key),
-      set: (items) => browser.storage.local.set(items),
-      remove: (key) => browser.storage.local.remove(key),
-    },
-    session: {
-      get: (key) => browser.storage.session.get(key),
-      set: (items) => browser.storage.session.set(items),
-      remove: (key) => browser.storage.session.remove(key),
-    },
+    local: storageArea('local'),
+    session: storageArea('session'),
     badge: (count) => void showPendingCount(badgeAction(), count),
     changed: () => {
       const message: HubEventMessage = { channel: HUB_EVENT_CHANNEL, type: 'hub-changed' };
@@ -70,15 +58,7 @@ export function startHubBackground(vault: HubVault, isTrustedSender: (sender: { 
     newIntents,
   });
 
-  browser.runtime.onMessage.addListener((message: unknown, sender, sendResponse) => {
-    if (!isHubRpcRequest(message)) return undefined;
-    if (!isTrustedSender(sender)) {
-      sendResponse({ ok: false, error: { code: 'forbidden', message: 'Only Clawkeep pages may use the hub.' } });
-      return true;
-    }
-    void runHubMethod(hub, message.method, message.args).then(sendResponse);
-    return true;
-  });
+  serveChannel(HUB_RPC_CHANNEL, HUB_METHODS, isTrustedSender, 'Only Clawkeep pages may use the hub.', (method, args) => runHubMethod(hub, method, args));
 
   try {
     void Promise.resolve(browser.alarms.create(HUB_SYNC_ALARM, { periodInMinutes: 1 })).catch(() => {});

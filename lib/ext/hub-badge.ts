@@ -1,3 +1,5 @@
+import { browser } from 'wxt/browser';
+
 /** Toolbar badge for pending approvals, like MetaMask's: blue, the count, "9+" above nine, empty when none. */
 export const BADGE_COLOR = '#0376C9';
 
@@ -9,6 +11,12 @@ export function badgeText(count: number): string {
 export interface BadgeAction {
   setBadgeText(details: { text: string }): Promise<void> | void;
   setBadgeBackgroundColor(details: { color: string }): Promise<void> | void;
+}
+
+/** The toolbar button: `action` in MV3, `browserAction` in Firefox MV2. */
+export function badgeAction(): BadgeAction | undefined {
+  const b = browser as unknown as { action?: BadgeAction; browserAction?: BadgeAction };
+  return b.action ?? b.browserAction;
 }
 
 /** Pending counts per source (hub intents, OpenClaw approvals); the badge shows their sum. */

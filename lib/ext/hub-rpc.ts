@@ -1,4 +1,5 @@
 import type { ClawkeepErrorCode } from '../errors';
+import { isChannelRequest } from './rpc-channel';
 
 /** Messages between extension pages and the background about the hub. Plain JSON: no bytes travel this way. */
 export const HUB_RPC_CHANNEL = 'clawkeep.hub.rpc';
@@ -21,8 +22,7 @@ export interface HubEventMessage {
 }
 
 export function isHubRpcRequest(message: unknown): message is HubRpcRequest {
-  const m = message as HubRpcRequest | null;
-  return !!m && m.channel === HUB_RPC_CHANNEL && (HUB_METHODS as readonly string[]).includes(m.method);
+  return isChannelRequest(message, HUB_RPC_CHANNEL, HUB_METHODS);
 }
 
 export function isHubEventMessage(message: unknown): message is HubEventMessage {

@@ -6,11 +6,12 @@ import { loadOrCreateDeviceIdentity, type DeviceIdentity } from '../openclaw/dev
 import { OpenClawError } from '../openclaw/errors';
 import { ClawkeepError } from '../errors';
 import type { VaultService } from '../vault/vault-service';
-import { showPendingCount, type BadgeAction } from './hub-badge';
+import { badgeAction, showPendingCount } from './hub-badge';
 import type { NewIntentNotice } from './hub-core';
 import { SESSION_KEY } from './keyholder';
 import type { ItemStore } from './openclaw-config';
-import { isOpenClawRpcRequest, OPENCLAW_EVENT_CHANNEL, type OpenClawEventMessage, type OpenClawMethod, type OpenClawRpcResponse } from './openclaw-rpc';
+import { OPENCLAW_EVENT_CHANNEL, OPENCLAW_METHODS, OPENCLAW_RPC_CHANNEL, type OpenClawEventMessage, type OpenClawMethod, type OpenClawRpcResponse } from './openclaw-rpc';
+import { serveChannel, storageArea } from './rpc-channel';
 import { OpenClawService } from './openclaw-service';
 
 export const OPENCLAW_ALARM = 'clawkeep.openclaw.sync';
@@ -60,11 +61,6 @@ function deviceIdentity(): Promise<DeviceIdentity> {
   return loadOrCreateDeviceIdentity({ get: (k) => get(k, store), set: (k, v) => set(k, v, store) });
 }
 
-function badgeAction(): BadgeAction | undefined {
-  const b = browser as unknown as { action?: BadgeAction; browserAction?: BadgeAction };
-  return b.action ?? b.browserAction;
-}
-
 /**
  * Wires the OpenClaw operator to the browser: the RPC (our own pages only), the badge (added to the hub's count),
  * an alarm that reconnects after a worker restart, and lock / unlock, seen as the keyholder's storage.session
@@ -95,11 +91,7 @@ export function startOpenClawBackground(
     WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
     identity: deviceIdentity,
     origin: new URL(browser.runtime.getURL('/')).origin,
-    session: {
-      get: (key) => browser.storage.session.get(key),
-      set: (items) => browser.storage.session.set(items),
-      remove: (key) => browser.storage.session.remove(key),
-    },
+    session: storageArea('session'),
     badge: (count) => void showPendingCount(badgeAction(), count, 'openclaw'),
     changed: () => {
       const message: OpenClawEventMessage = { channel: OPENCLAW_EVENT_CHANNEL, type: 'openclaw-changed' };
@@ -110,15 +102,9 @@ export function startOpenClawBackground(
     platform: 'web',
   });
 
-  browser.runtime.onMessage.addListener((message: unknown, sender, sendResponse) => {
-    if (!isOpenClawRpcRequest(message)) return undefined;
-    if (!isTrustedSender(sender)) {
-      sendResponse({ ok: false, error: { code: 'forbidden', message: 'Only Clawkeep pages may use the OpenClaw connection.' } });
-      return true;
-    }
-    void runOpenClawMethod(service, message.method, message.args).then(sendResponse);
-    return true;
-  });
+  serveChannel(OPENCLAW_RPC_CHANNEL, OPENCLAW_METHODS, isTrustedSender, 'Only Clawkeep pages may use the OpenClaw connection.', (method, args) =>
+    runOpenClawMethod(service, method, args),
+  );
 
   browser.storage.session.onChanged?.addListener((changes) => {
     if (!(SESSION_KEY in changes)) return;

@@ -1,5 +1,6 @@
 import type { ApprovalDecision, ApprovalKind, PendingApproval } from '../openclaw/approvals';
 import type { OperatorStatus } from '../openclaw/client';
+import { isChannelRequest } from './rpc-channel';
 
 /** Messages between extension pages and the background about the OpenClaw gateway. Plain JSON. */
 export const OPENCLAW_RPC_CHANNEL = 'clawkeep.openclaw.rpc';
@@ -51,8 +52,7 @@ export interface OpenClawEventMessage {
 }
 
 export function isOpenClawRpcRequest(message: unknown): message is OpenClawRpcRequest {
-  const m = message as OpenClawRpcRequest | null;
-  return !!m && m.channel === OPENCLAW_RPC_CHANNEL && (OPENCLAW_METHODS as readonly string[]).includes(m.method);
+  return isChannelRequest(message, OPENCLAW_RPC_CHANNEL, OPENCLAW_METHODS);
 }
 
 export function isOpenClawEventMessage(message: unknown): message is OpenClawEventMessage {
