@@ -1,11 +1,11 @@
 // The built extension (.output/chrome-mv3, `npx wxt build`) as an OpenClaw operator against a real gateway, in
 // Debian Chromium via playwright-core (`npm run test:openclaw` only). Settings → OpenClaw gateway (URL + token,
-// stored in the vault) → PAIRING_REQUIRED (silent local pairing off) → `openclaw devices approve <id>` → connected
-// without a click → a real agent `exec` raises exec.approval.requested → the approval window opens and the badge
-// counts it → "Allow once" runs the command (the window closes) → from the popup, "Deny" makes OpenClaw report the
-// denial → after an MV3 worker stop the background reconnects by itself.
-import { createHash } from 'node:crypto';
-import { existsSync, realpathSync, rmSync } from 'node:fs';
+// stored in the vault) → CONTROL_UI_ORIGIN_NOT_ALLOWED: the status names the `openclaw config set …allowedOrigins`
+// command, the test runs exactly that → PAIRING_REQUIRED (silent local pairing off) → `openclaw devices approve
+// <id>` → connected without a click → a real agent `exec` raises exec.approval.requested → the approval window
+// opens and the badge counts it → "Allow once" runs the command (the window closes) → from the popup, "Deny" makes
+// OpenClaw report the denial → after an MV3 worker stop the background reconnects by itself.
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -20,18 +20,11 @@ import { connectClient } from './harness/smoke-client.mjs';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXTENSION_DIR = process.env.CLAWKEEP_EXTENSION_DIR ?? path.join(ROOT, '.output', 'chrome-mv3');
 
-/** Chromium's id for an unpacked extension without a manifest key: SHA-256 of its absolute path, 32 hex digits as a–p. */
-function unpackedExtensionId(dir: string): string {
-  const hex = createHash('sha256').update(realpathSync(dir)).digest('hex').slice(0, 32);
-  return [...hex].map((c) => String.fromCharCode('a'.charCodeAt(0) + parseInt(c, 16))).join('');
-}
-
 let oc: any;
 let sender: any;
 let context: BrowserContext | null = null;
 let profileDir: string | null = null;
 let extensionId = '';
-
 
 const serviceWorker = extensionServiceWorker;
 
@@ -59,8 +52,8 @@ async function runAgent(marker: string, command: string): Promise<void> {
 beforeAll(async () => {
   if (!existsSync(path.join(EXTENSION_DIR, 'manifest.json'))) throw new Error(`no built extension in ${EXTENSION_DIR}: run \`npx wxt build\` first`);
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}`);
-  extensionId = unpackedExtensionId(EXTENSION_DIR);
-  oc = await startOpenClaw({ allowedOrigins: [`chrome-extension://${extensionId}`] });
+  // No origin allowlisted yet: the extension must explain the one config command, and the test runs exactly that.
+  oc = await startOpenClaw();
   // The test's own clients pair silently first (the chat sender; the CLI through `devices list`); then local devices
   // stop being paired silently (hot reload), so the extension must go through PAIRING_REQUIRED → `devices approve`.
   sender = await connectClient({ url: oc.gatewayUrl, token: oc.token, scopes: ['operator.read', 'operator.write', 'operator.approvals'] });
@@ -69,15 +62,7 @@ beforeAll(async () => {
   const strict = await oc.openclaw(['config', 'set', 'gateway.nodes.pairing.autoApproveLocal', 'false', '--strict-json']);
   expect(strict.code, `${strict.stdout}${strict.stderr}`.replaceAll(oc.token, '<token>')).toBe(0);
   ({ context, profileDir } = await launchWithExtension(undefined, EXTENSION_DIR));
-  const sw = await serviceWorker(context);
-  const actual = new URL(sw.url()).host;
-  console.log(`[extension.test] extension id ${actual} ${actual === extensionId ? 'matches the one derived from the build path' : 'differs from the path-derived one: allowlisting it by hot reload'}`);
-  if (actual !== extensionId) {
-    // The path-derived id did not match (e.g. a key in the manifest): allowlist the real one (hot reload).
-    extensionId = actual;
-    const set = await oc.openclaw(['config', 'set', 'gateway.controlUi.allowedOrigins', JSON.stringify([`chrome-extension://${actual}`]), '--strict-json']);
-    expect(set.code).toBe(0);
-  }
+  extensionId = new URL((await serviceWorker(context)).url()).host;
 });
 
 afterAll(async () => {
@@ -116,7 +101,7 @@ async function rawStorage(p: Page): Promise<{ records: number; text: string }> {
 
 const page = (name: string): Promise<Page> => openExtensionPage(context!, extensionId, name);
 
-test('Settings → connect and pair; approve a real agent command in the approval window, deny one from the popup; reconnect after a worker stop', async () => {
+test('Settings → the origin refusal and the pairing request each name the command that fixes them; approve a real agent command in the approval window, deny one from the popup; reconnect after a worker stop', async () => {
   const vault = await page('vault.html');
   await createVault(vault);
   await vault.getByRole('tab', { name: 'Settings' }).click({ timeout: 60_000 });
@@ -124,8 +109,26 @@ test('Settings → connect and pair; approve a real agent command in the approva
   await vault.getByLabel('Gateway token').fill(oc.token);
   await vault.getByRole('button', { name: 'Connect', exact: true }).click();
   const status = vault.getByRole('status', { name: 'OpenClaw status' });
-  await until(async () => /Connected to|approve/.test((await status.textContent()) ?? ''), 30_000, 'connected or pairing required');
-  const text = (await status.textContent()) ?? '';
+  const statusText = async () => (await status.textContent()) ?? '';
+
+  // The gateway refuses the extension's origin: the status names the exact command; run it, then "Reconnect".
+  await until(async () => (await statusText()).includes('allowedOrigins'), 30_000, 'the origin refusal');
+  const refused = await statusText();
+  expect(refused).toContain(`chrome-extension://${extensionId}`);
+  expect(refused).not.toContain(oc.token);
+  const allow = /`openclaw config set gateway\.controlUi\.allowedOrigins '([^']+)' --strict-json`/.exec(refused);
+  expect(allow, `status: ${refused}`).not.toBeNull();
+  const allowed = await oc.openclaw(['config', 'set', 'gateway.controlUi.allowedOrigins', allow![1], '--strict-json']);
+  expect(allowed.code, `${allowed.stdout}${allowed.stderr}`.replaceAll(oc.token, '<token>')).toBe(0);
+  // The gateway hot-reloads its config; until then a reconnect is still refused.
+  await until(async () => {
+    await vault.getByRole('button', { name: 'Reconnect' }).click();
+    await sleep(1500);
+    return !(await statusText()).includes('allowedOrigins');
+  }, 60_000, 'the origin to be accepted');
+
+  await until(async () => /Connected to|approve/.test(await statusText()), 30_000, 'connected or pairing required');
+  const text = await statusText();
   expect(text).not.toContain(oc.token);
   // The gateway wants this new device approved: the status names the one command to run on the gateway host.
   const pairing = /openclaw devices approve (\S+?)`?\s/.exec(`${text} `);
