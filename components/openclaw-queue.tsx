@@ -91,7 +91,6 @@ function ApprovalCard({ a, busy, onDecide }: { a: PendingApproval; busy: boolean
   );
 }
 
-/** OpenClaw's pending approvals (exec commands, plugin requests). Renders nothing when none are pending. */
 interface OpenClawQueueProps {
   api: OpenClawApi;
   unlocked: boolean;
@@ -101,6 +100,7 @@ interface OpenClawQueueProps {
   onDecided?: (remaining: number) => void;
 }
 
+/** OpenClaw's pending approvals (exec commands, plugin requests). Renders nothing when none are pending. */
 export function OpenClawQueue({ api, unlocked, onCount, onDecided }: OpenClawQueueProps) {
   const { state, setState, error: loadError } = useOpenClawState(api, unlocked);
   const [busy, setBusy] = useState(false);
