@@ -1,8 +1,7 @@
 import { x25519 } from '@noble/curves/ed25519.js';
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, randomBytes, utf8Encode, wipe } from '../bytes';
 import { aeadDecrypt, aeadEncrypt, NONCE_LENGTH, TAG_LENGTH } from '../crypto/aead';
+import { deriveBoxKey } from './box-kdf';
 import { canonicalBytes } from './canonical';
 import { ProtocolError } from './errors';
 import { isId, isSha256Hex } from './fields';
@@ -26,7 +25,6 @@ export const SEALED_SECRET_VERSION = 1;
 export const SEALED_SECRET_INFO = 'clawkeep/v1/sealed-secret';
 /** Ceiling on the secret itself; vault secrets are small and the hub's body limit is small too. */
 export const SEALED_SECRET_MAX_PLAINTEXT = 64 * 1024;
-const KEY_LENGTH = 32;
 const HEADER_LENGTH = 5 + 32 + NONCE_LENGTH;
 const HEAD = Uint8Array.of(...[...SEALED_SECRET_TAG].map((c) => c.charCodeAt(0)), SEALED_SECRET_VERSION);
 const INFO = utf8Encode(SEALED_SECRET_INFO);
@@ -49,19 +47,8 @@ export function sealedSecretAssociatedData(context: SealContext): Uint8Array {
   return concatBytes(HEAD, canonicalBytes({ intent_id, payload_hash, agent_id }));
 }
 
-/** X25519 then HKDF; refuses an all-zero shared secret (a low-order public key, RFC 7748 §6.1). */
 function deriveKey(privateKey: Uint8Array, peerPublic: Uint8Array, ephemeralPublic: Uint8Array, recipientPublic: Uint8Array): Uint8Array {
-  let shared: Uint8Array | undefined;
-  try {
-    // noble already throws on low-order inputs; the zero check below keeps that guarantee if it ever changes.
-    shared = x25519.getSharedSecret(privateKey, peerPublic);
-    if (shared.every((b) => b === 0)) throw new Error('all-zero shared secret');
-    return hkdf(sha256, shared, concatBytes(ephemeralPublic, recipientPublic), INFO, KEY_LENGTH);
-  } catch (err) {
-    throw sealedInvalid(err);
-  } finally {
-    wipe(shared);
-  }
+  return deriveBoxKey(privateKey, peerPublic, ephemeralPublic, recipientPublic, INFO, sealedInvalid);
 }
 
 export interface SealOptions {

@@ -16,6 +16,8 @@ import { intentHashInput, payloadHash } from '../../lib/protocol/intent-hash';
 import { encodePublicKey, fingerprint } from '../../lib/protocol/keys';
 import { requestSigningBytes, signRequest, bodySha256, type Role } from '../../lib/protocol/request-signing';
 import { sealSecret } from '../../lib/protocol/sealed-secret';
+import { encodeConfigPayload } from '../../lib/protocol/config-payload';
+import { buildConfigDelivery, configStatementBytes } from '../../lib/protocol/sealed-config';
 
 const dir = new URL('.', import.meta.url);
 const write = (name: string, data: unknown) => writeFileSync(new URL(name, dir), JSON.stringify(data, null, 2) + '\n');
@@ -149,5 +151,36 @@ write('protocol-sealed-secret.json', {
     plaintext: c.plaintext,
     bytes: toHex(sealSecret(agentBoxPublic, utf8Encode(c.plaintext), c.context, { ephemeralPrivate: c.ephemeralPrivate, nonce: c.nonce })),
   })),
+});
+// ---- sealed agent configs -----------------------------------------------------------------------------------
+const configCases = [
+  {
+    config: { name: 'research-bot', model: 'anthropic/claude-sonnet-4', provider_keys: [{ key: 'ANTHROPIC_API_KEY', value: 'sk-ant-example-0001' }], env: [{ key: 'LOG_LEVEL', value: 'debug' }, { key: 'REGION', value: 'eu-west-1' }], json: '{"temperature":0.2}' },
+    context: { hub, agent_id: agentId, installation_id: installationId, config_id: '3f2c9a1e-7b4d-4e8a-9c61-0d5b2e8f1a77', revision: 1 },
+    ephemeralPrivate: seq(32, 0x15), nonce: seq(24, 0x35), time: 1795000100000,
+  },
+  {
+    config: { name: 'research-bot', model: 'openai/gpt-5', provider_keys: [], env: [{ key: 'EMPTY', value: '' }], json: '' },
+    context: { hub, agent_id: agentId, installation_id: installationId, config_id: '3f2c9a1e-7b4d-4e8a-9c61-0d5b2e8f1a77', revision: 7 },
+    ephemeralPrivate: seq(32, 0x55), nonce: seq(24, 0x75), time: 1795000200000,
+  },
+];
+const configVectors = [];
+for (const c of configCases) {
+  const plaintext = encodeConfigPayload(c.config);
+  const delivery = await buildConfigDelivery({
+    ...c.context, boxKey: agentBoxPublic, plaintext, sign: async (m) => ed25519.sign(m, deviceSeed), now: c.time,
+    seal: { ephemeralPrivate: c.ephemeralPrivate, nonce: c.nonce },
+  });
+  configVectors.push({
+    config: c.config, plaintext: toHex(plaintext), context: c.context, ephemeralPrivate: toHex(c.ephemeralPrivate), nonce: toHex(c.nonce), time: c.time,
+    sealed: delivery.sealed_config, statement: delivery.config.statement, statementBytes: toHex(configStatementBytes(delivery.config.statement)), signature: delivery.config.signature,
+  });
+}
+write('protocol-sealed-config.json', {
+  description: 'CKSC v1 sealed agent configs and CKCD v1 delivery statements. sealed (base64url) = "CKSC"|0x01|ephemeralPublic[32]|nonce[24]|XChaCha20-Poly1305(ct+tag), key = HKDF-SHA256(X25519(eph, recipient), salt = ephPub||recipientPub, info = "clawkeep/v1/sealed-config", 32), AD = "CKSC"|0x01|canonicalBytes({agent_id,config_id,hub,installation_id,revision}); plaintext = canonicalBytes(config). The device signs "CKCD"|0x01|canonicalBytes({hub,agent_id,installation_id,config_id,revision,sealed_sha256,time}) with Ed25519 (seed = keys.device.seed in protocol-statements.json).',
+  device: { seed: toHex(deviceSeed), public: toHex(devicePublic) },
+  recipient: { private: toHex(agentBoxPrivate), public: toHex(agentBoxPublic) },
+  vectors: configVectors,
 });
 console.log('wrote protocol-*.json');
