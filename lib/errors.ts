@@ -23,6 +23,10 @@ export type ClawkeepErrorCode =
   | 'settings_invalid'
   | 'rpc_failed'
   | 'forbidden'
+  // Recovery kit (lib/vault/recovery-kit.ts).
+  | 'recovery_words_invalid'
+  | 'recovery_words_wrong'
+  | 'recovery_missing'
   // Hub wire protocol (lib/protocol, docs/protocol.md).
   | 'protocol_invalid'
   | 'approval_invalid'

@@ -154,6 +154,7 @@ export class Keyholder {
         return null;
       case 'create':
       case 'unlock':
+      case 'recover':
         await this.service[method](a);
         await this.recordActivity();
         this.ports.broadcast({ type: 'unlocked' });

@@ -10,7 +10,7 @@ export const VAULT_EVENT_CHANNEL = 'clawkeep.vault.event';
 export type VaultMethod = keyof VaultBackend;
 export const VAULT_METHODS: readonly VaultMethod[] = [
   'status', 'create', 'unlock', 'lock', 'list', 'search', 'get', 'save', 'remove', 'rewrap',
-  'exportBackup', 'importBackup', 'setSettings', 'recordKdfEstimate', 'touch',
+  'exportBackup', 'importBackup', 'setSettings', 'recordKdfEstimate', 'touch', 'setRecovery', 'checkRecovery', 'recover',
 ];
 
 export interface VaultRpcRequest {

@@ -13,6 +13,8 @@ export interface BackendStatus {
   settings: VaultSettings;
   /** Last measured KDF time on this device in ms (plaintext, not secret); null if never measured. */
   kdfEstimateMs: number | null;
+  /** The recovery kit's public facts (when it was made, its salt); null when the vault has none. */
+  recovery: { createdAt: number; salt: Uint8Array } | null;
 }
 
 /**
@@ -33,6 +35,12 @@ export interface VaultBackend {
   rewrap(args: { currentKek: Uint8Array; kdf: KdfParams; salt: Uint8Array; newKek: Uint8Array }): Promise<void>;
   exportBackup(args: { kdf: KdfParams; salt: Uint8Array; kek: Uint8Array }): Promise<Uint8Array>;
   importBackup(args: { file: Uint8Array; kek: Uint8Array }): Promise<{ imported: number }>;
+  /** Wraps the unlocked vault key under a new recovery kit's key; any older kit stops working. */
+  setRecovery(args: { kek: Uint8Array; salt: Uint8Array }): Promise<{ createdAt: number }>;
+  /** Checks that a recovery key opens the stored kit (and, while unlocked, yields this vault's key). */
+  checkRecovery(args: { kek: Uint8Array }): Promise<void>;
+  /** Forgotten passphrase: the recovery key opens the vault key, which is wrapped under a new passphrase's key. */
+  recover(args: { recoveryKek: Uint8Array; kdf: KdfParams; salt: Uint8Array; newKek: Uint8Array }): Promise<void>;
   setSettings(args: { settings: VaultSettings }): Promise<void>;
   recordKdfEstimate(args: { ms: number }): Promise<void>;
   touch(): Promise<void>;

@@ -13,6 +13,8 @@ export interface VaultStatus {
   /** The KDF that protects the vault (null before a vault exists). */
   kdf: KdfParams | null;
   settings: VaultSettings;
+  /** When the current recovery kit was made (epoch ms); null when the vault has none. */
+  recoveryKitCreatedAt: number | null;
 }
 
 export type VaultEvent =
@@ -50,6 +52,16 @@ export interface VaultClient {
   exportBackup(backupPassphrase: string, onProgress?: (p: KdfProgress) => void): Promise<Uint8Array>;
   /** All-or-nothing: a wrong passphrase or a damaged file leaves the vault unchanged. */
   importBackup(file: Uint8Array, backupPassphrase: string, onProgress?: (p: KdfProgress) => void): Promise<{ imported: number }>;
+
+  /**
+   * A new recovery kit: 24 words, shown to the person once; any older kit stops working. The words and their key
+   * exist only in this page (the background gets the derived key).
+   */
+  createRecoveryKit(): Promise<string[]>;
+  /** Rejects (`recovery_words_invalid` / `recovery_words_wrong`) unless the words open this vault's current kit. */
+  checkRecoveryKit(words: string): Promise<void>;
+  /** Forgotten passphrase: the kit's words open the vault, which is then protected by `newPassphrase` (left unlocked). */
+  recoverWithKit(words: string, newPassphrase: string, onProgress?: (p: KdfProgress) => void): Promise<void>;
 
   setSettings(settings: VaultSettings): Promise<void>;
   /** The user did something: restart the idle timer. Cheap; safe to call often. */

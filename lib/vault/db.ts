@@ -17,7 +17,9 @@ export type MetaRecord =
   | { key: 'settings'; value: { autoLockSeconds: number | null } }
   | { key: 'kdfEstimateMs'; value: number }
   /** CKIE envelope (kind deviceKey) of the device's Ed25519 key: encrypted under the vault key. */
-  | { key: 'deviceKey'; value: Uint8Array };
+  | { key: 'deviceKey'; value: Uint8Array }
+  /** CKRW recovery wrap: the vault key wrapped under the recovery kit's key (lib/format/recovery-wrap.ts). */
+  | { key: 'recovery'; value: Uint8Array };
 
 export const VAULT_DB_NAME = 'clawkeep-vault';
 

@@ -90,6 +90,16 @@ class PageVaultBackend implements VaultBackend {
     if (this.service.isUnlocked) this.idle.configure(args.settings.autoLockSeconds);
     this.events.emit({ type: 'settings-changed' });
   }
+  setRecovery(args: Parameters<VaultBackend['setRecovery']>[0]) {
+    return this.service.setRecovery(args);
+  }
+  checkRecovery(args: Parameters<VaultBackend['checkRecovery']>[0]) {
+    return this.service.checkRecovery(args);
+  }
+  async recover(args: Parameters<VaultBackend['recover']>[0]) {
+    await this.service.recover(args);
+    await this.afterUnlock();
+  }
   recordKdfEstimate(args: { ms: number }) {
     return this.service.recordKdfEstimate(args);
   }

@@ -3,6 +3,7 @@ import { SALT_LENGTH, type KdfParams } from '../crypto/kdf-params';
 import type { KdfRunner } from '../crypto/kdf-runner';
 import { ClawkeepError } from '../errors';
 import { decodeBackupFile } from '../format/backup-file';
+import { generateRecoveryKit, recoveryEntropy, recoveryKek } from './recovery-kit';
 import type { VaultBackend } from './backend';
 import type { KdfProgress, VaultClient, VaultEvent, VaultStatus } from './client';
 import type { ItemDraft, VaultSettings } from './types';
@@ -34,7 +35,7 @@ export class PassphraseVaultClient implements VaultClient {
 
   async status(): Promise<VaultStatus> {
     const s = await this.backend.status();
-    return { state: s.state, kdf: s.header?.kdf ?? null, settings: s.settings };
+    return { state: s.state, kdf: s.header?.kdf ?? null, settings: s.settings, recoveryKitCreatedAt: s.recovery?.createdAt ?? null };
   }
 
   private async header() {
@@ -137,6 +138,45 @@ export class PassphraseVaultClient implements VaultClient {
     const parsed = decodeBackupFile(file);
     const { kek } = await this.derive(backupPassphrase, parsed.salt, parsed.kdf, null, onProgress);
     return this.backend.importBackup({ file, kek });
+  }
+
+  async createRecoveryKit(): Promise<string[]> {
+    const { words, entropy, salt } = generateRecoveryKit();
+    const kek = recoveryKek(entropy, salt);
+    wipe(entropy);
+    await this.backend.setRecovery({ kek, salt });
+    return words;
+  }
+
+  /** The kit's key for `words`, checked against the word list and checksum first. */
+  private async kitKey(words: string): Promise<Uint8Array> {
+    const s = await this.backend.status();
+    if (!s.recovery) throw new ClawkeepError('recovery_missing', 'This vault has no recovery kit.');
+    const entropy = recoveryEntropy(words);
+    try {
+      return recoveryKek(entropy, s.recovery.salt);
+    } finally {
+      wipe(entropy);
+    }
+  }
+
+  async checkRecoveryKit(words: string): Promise<void> {
+    await this.backend.checkRecovery({ kek: await this.kitKey(words) });
+  }
+
+  async recoverWithKit(words: string, newPassphrase: string, onProgress?: (p: KdfProgress) => void): Promise<void> {
+    if (newPassphrase.length === 0) throw new ClawkeepError('item_invalid', 'Choose a new passphrase.');
+    const recoveryKek = await this.kitKey(words);
+    const header = await this.header();
+    const salt = randomBytes(SALT_LENGTH);
+    let newKek: Uint8Array;
+    try {
+      newKek = (await this.derive(newPassphrase, salt, header.kdf, header.estimate, onProgress)).kek;
+    } catch (err) {
+      wipe(recoveryKek);
+      throw err;
+    }
+    await this.backend.recover({ recoveryKek, kdf: header.kdf, salt, newKek });
   }
 
   setSettings(settings: VaultSettings) {

@@ -3,6 +3,7 @@ import { assertKdfParams } from '../crypto/kdf-params';
 import { ClawkeepError, VaultLockedError } from '../errors';
 import { openItem, sealItem } from '../format/item-envelope';
 import { decodeVaultHeader, encodeVaultHeader, openVaultHeader, sealVaultHeader, VAULT_ID_LENGTH } from '../format/vault-header';
+import { decodeRecoveryWrap, encodeRecoveryWrap, KIT_ID_LENGTH, openRecoveryWrap, sealRecoveryWrap } from '../format/recovery-wrap';
 import type { BackendStatus, VaultBackend } from './backend';
 import { exportItemsToBackup, readItemsFromBackup } from './backup';
 import type { ItemRecord, VaultDb } from './db';
@@ -50,17 +51,20 @@ export class VaultService implements VaultBackend {
 
   async status(): Promise<BackendStatus> {
     return guardStorage(async () => {
-      const [header, settings, estimate] = await Promise.all([
+      const [header, settings, estimate, recovery] = await Promise.all([
         this.db.meta.get('header'),
         this.db.meta.get('settings'),
         this.db.meta.get('kdfEstimateMs'),
+        this.db.meta.get('recovery'),
       ]);
       const parsed = header?.key === 'header' ? decodeVaultHeader(header.value) : null;
+      const kit = recovery?.key === 'recovery' ? decodeRecoveryWrap(recovery.value) : null;
       return {
         state: !parsed ? 'uninitialized' : this.unlocked ? 'unlocked' : 'locked',
         header: parsed && { kdf: parsed.kdf, salt: parsed.salt },
         settings: settings?.key === 'settings' ? normalizeSettings(settings.value) : DEFAULT_SETTINGS,
         kdfEstimateMs: estimate?.key === 'kdfEstimateMs' ? estimate.value : null,
+        recovery: kit && { createdAt: kit.createdAt, salt: kit.salt },
       };
     });
   }
@@ -280,6 +284,54 @@ export class VaultService implements VaultBackend {
       return { imported: records.length };
     } finally {
       wipe(kek);
+    }
+  }
+
+  private async readRecovery() {
+    const record = await guardStorage(() => this.db.meta.get('recovery'));
+    if (record?.key !== 'recovery') throw new ClawkeepError('recovery_missing', 'This vault has no recovery kit.');
+    return decodeRecoveryWrap(record.value);
+  }
+
+  async setRecovery({ kek, salt }: { kek: Uint8Array; salt: Uint8Array }): Promise<{ createdAt: number }> {
+    try {
+      const u = this.requireUnlocked();
+      const createdAt = this.now();
+      const wrap = sealRecoveryWrap({ vaultId: u.vaultId, kitId: randomBytes(KIT_ID_LENGTH), createdAt, salt, kek, vaultKey: u.vaultKey });
+      // One record: writing it replaces the previous kit, whose words then open nothing.
+      await guardStorage(() => this.db.meta.put({ key: 'recovery', value: encodeRecoveryWrap(wrap) }));
+      return { createdAt };
+    } finally {
+      wipe(kek);
+    }
+  }
+
+  async checkRecovery({ kek }: { kek: Uint8Array }): Promise<void> {
+    try {
+      const wrap = await this.readRecovery();
+      const vaultKey = openRecoveryWrap(wrap, kek);
+      const u = this.unlocked;
+      const same = !u || (vaultKey.length === u.vaultKey.length && vaultKey.every((b, i) => b === u.vaultKey[i]));
+      wipe(vaultKey);
+      if (!same) throw new ClawkeepError('recovery_words_wrong', 'These recovery words belong to another vault.');
+    } finally {
+      wipe(kek);
+    }
+  }
+
+  /** The header is replaced in one write after the new wrap is built: a failure leaves the old passphrase working. */
+  async recover(args: { recoveryKek: Uint8Array; kdf: Parameters<typeof assertKdfParams>[0]; salt: Uint8Array; newKek: Uint8Array }): Promise<void> {
+    try {
+      const [header, wrap] = await Promise.all([this.readHeader(), this.readRecovery()]);
+      if (wrap.vaultId.length !== header.vaultId.length || wrap.vaultId.some((b, i) => b !== header.vaultId[i])) {
+        throw new ClawkeepError('recovery_words_wrong', 'The stored recovery kit belongs to another vault.');
+      }
+      const vaultKey = openRecoveryWrap(wrap, args.recoveryKek);
+      const next = encodeVaultHeader(sealVaultHeader({ vaultId: header.vaultId, kdf: args.kdf, salt: args.salt, kek: args.newKek, vaultKey }));
+      await guardStorage(() => this.db.meta.put({ key: 'header', value: next }));
+      this.setUnlocked({ vaultKey, vaultId: header.vaultId });
+    } finally {
+      wipe(args.recoveryKek, args.newKek);
     }
   }
 

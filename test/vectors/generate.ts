@@ -5,12 +5,13 @@
  * node:crypto), never by the code under test. Our own format vectors are fixed inputs -> fixed bytes.
  */
 import { execFileSync } from 'node:child_process';
-import { pbkdf2Sync } from 'node:crypto';
+import { hkdfSync, pbkdf2Sync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { toHex, utf8Encode } from '../../lib/bytes';
 import { encodeVaultHeader, sealVaultHeader } from '../../lib/format/vault-header';
 import { sealItem } from '../../lib/format/item-envelope';
 import { sealBackupFile } from '../../lib/format/backup-file';
+import { encodeRecoveryWrap, sealRecoveryWrap } from '../../lib/format/recovery-wrap';
 import type { KdfParams } from '../../lib/crypto/kdf-params';
 
 const dir = new URL('.', import.meta.url);
@@ -104,5 +105,23 @@ write('backup-file.json', {
     kdf: backupKdf, salt: seq(16, 0x40), nonce: seq(24, 0x03), kek, plaintext: toHex(utf8Encode(backupPlaintext)),
     bytes: toHex(sealBackupFile({ kdf: backupKdf, salt: h(seq(16, 0x40)), kek: h(kek), plaintext: utf8Encode(backupPlaintext), nonce: h(seq(24, 0x03)) })),
   }],
+});
+// Recovery kit: BIP39 words typed in from the Trezor reference vectors (256-bit entropy, English); the kit key by
+// node:crypto's HKDF (not ours); CKRW bytes from fixed inputs.
+const recoverySalt = seq(16, 0x50);
+const recoveryKey = (entropyHex: string) => Buffer.from(hkdfSync('sha256', Buffer.from(entropyHex, 'hex'), Buffer.from(recoverySalt, 'hex'), 'clawkeep/v1/recovery-kek', 32)).toString('hex');
+const bip39Cases = [
+  { entropy: fill(32, 0x00), words: `${'abandon '.repeat(23)}art` },
+  { entropy: fill(32, 0x7f), words: 'legal winner thank year wave sausage worth useful legal winner thank year wave sausage worth useful legal winner thank year wave sausage worth title' },
+  { entropy: fill(32, 0xff), words: `${'zoo '.repeat(23)}vote` },
+];
+const wrapKek = recoveryKey(fill(32, 0x7f));
+write('recovery-kit.json', {
+  description: 'Recovery kit: 24 BIP39 words <-> 256-bit entropy (Trezor reference vectors), the kit key HKDF-SHA256(entropy, salt, "clawkeep/v1/recovery-kek") computed by node:crypto, and a CKRW v1 recovery wrap of the vault key under that key.',
+  words: bip39Cases.map((c) => ({ source: 'trezor/python-mnemonic vectors.json (english)', entropy: c.entropy, words: c.words, salt: recoverySalt, kek: recoveryKey(c.entropy) })),
+  wrap: {
+    vaultId, kitId: seq(16, 0x60), createdAt: 1795435200000, salt: recoverySalt, nonce: seq(24, 0x70), kek: wrapKek, vaultKey,
+    bytes: toHex(encodeRecoveryWrap(sealRecoveryWrap({ vaultId: h(vaultId), kitId: h(seq(16, 0x60)), createdAt: 1795435200000, salt: h(recoverySalt), kek: h(wrapKek), vaultKey: h(vaultKey), nonce: h(seq(24, 0x70)) }))),
+  },
 });
 console.log('vectors written');
