@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import type { HubDeps } from '../app';
 import type { HubEnv } from '../middleware';
 import { accountRoutes } from './accounts';
+import { agentConfigRoutes } from './agent-configs';
 import { agentRoutes } from './agents';
 import { auditRoutes } from './audit';
 import { claimRoutes } from './claims';
@@ -24,6 +25,7 @@ export function mountRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.route('/v1', intentRoutes(deps));
   app.route('/v1', intentDecisionRoutes(deps));
   app.route('/v1', installationRoutes(deps));
+  app.route('/v1', agentConfigRoutes(deps));
   app.route('/v1', eventRoutes(deps));
   app.route('/v1', auditRoutes(deps));
 }

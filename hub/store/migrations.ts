@@ -113,10 +113,25 @@ const V2_SQL = `
 CREATE INDEX intents_by_installation_created ON intents (installation_id, created_at);
 `;
 
+// Agent configs delivered to an installation: the device-signed CKCD statement and the CKSC blob sealed to the
+// agent's box key, one row per installation (the newest revision). The hub can check the signature and the shape,
+// never open the blob. The revision is kept as a column so "newer than stored" is one comparison.
+const V3_SQL = `
+CREATE TABLE agent_configs (
+  installation_id TEXT PRIMARY KEY REFERENCES installations (installation_id),
+  config_id       TEXT NOT NULL,
+  revision        INTEGER NOT NULL CHECK (revision >= 1),
+  statement       TEXT NOT NULL CHECK (json_valid(statement)),
+  sealed          BLOB NOT NULL CHECK (length(sealed) > 0),
+  updated_at      INTEGER NOT NULL
+) STRICT;
+`;
+
 /** Shipped migrations, in order. Append only. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: V1_SQL },
   { version: 2, name: 'intents by installation and creation time', sql: V2_SQL },
+  { version: 3, name: 'agent configs', sql: V3_SQL },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

@@ -204,6 +204,26 @@ export interface SealedSecretRepo {
   delete(intentId: string): boolean;
 }
 
+/** The newest agent config delivered to one installation: ciphertext and a signed statement only. */
+export interface AgentConfigRow {
+  installationId: string;
+  configId: string;
+  revision: number;
+  /** The device-signed CKCD statement with its signature, verbatim. */
+  statement: JsonValue;
+  /** The CKSC blob sealed to the agent's box key. */
+  sealed: Uint8Array;
+  updatedAt: number;
+}
+
+export interface AgentConfigRepo {
+  /** Inserts or replaces the installation's config. @throws StoreError `invalid_reference`. */
+  put(row: AgentConfigRow): void;
+  get(installationId: string): AgentConfigRow | null;
+  /** Returns whether a config was deleted. */
+  delete(installationId: string): boolean;
+}
+
 /** Replay cache for signed requests: (key id, nonce) is accepted once until it expires. */
 export interface NonceRepo {
   /**
@@ -239,6 +259,7 @@ export interface HubStore {
   readonly installations: InstallationRepo;
   readonly intents: IntentRepo;
   readonly sealedSecrets: SealedSecretRepo;
+  readonly agentConfigs: AgentConfigRepo;
   readonly nonces: NonceRepo;
   readonly audit: AuditRepo;
   /**

@@ -9,6 +9,7 @@ import { SqliteAccounts, SqliteEnrollment } from './sqlite-people';
 import { SqliteAgents, SqliteInstallations } from './sqlite-agents';
 import { SqliteIntents, SqliteSealedSecrets } from './sqlite-intents';
 import { SqliteAudit, SqliteNonces } from './sqlite-log';
+import { SqliteAgentConfigs } from './sqlite-configs';
 
 /** The database file inside the hub's data directory. */
 export const DB_FILE = 'hub.sqlite';
@@ -90,6 +91,7 @@ class SqliteStore implements HubStore {
   readonly installations;
   readonly intents;
   readonly sealedSecrets;
+  readonly agentConfigs;
   readonly nonces;
   readonly audit;
 
@@ -101,6 +103,7 @@ class SqliteStore implements HubStore {
     this.installations = new SqliteInstallations(this.sql);
     this.intents = new SqliteIntents(this.sql);
     this.sealedSecrets = new SqliteSealedSecrets(this.sql);
+    this.agentConfigs = new SqliteAgentConfigs(this.sql);
     this.nonces = new SqliteNonces(this.sql);
     this.audit = new SqliteAudit(this.sql);
   }

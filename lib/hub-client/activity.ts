@@ -60,6 +60,8 @@ export function describeAuditEntry(entry: AuditEntry, names: ActivityNames): str
     case 'installation.revoke': return `${actor} revoked ${agent}`;
     case 'installation.enable': return `${actor} re-enabled ${agent}`;
     case 'installation.lock': return `The hub locked ${agent} after repeated denials`;
+    case 'config.deliver': return `${actor} delivered an agent config to ${agent}`;
+    case 'config.unassign': return `${actor} unassigned the agent config from ${agent}`;
     case 'intent.create': return `${agent} asked for ${request}`;
     case 'intent.approve': return `${actor} approved ${agent}'s request for ${request}`;
     case 'intent.deny': return `${actor} denied ${agent}'s request for ${request}`;

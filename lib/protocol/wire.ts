@@ -6,6 +6,7 @@ import { isEpoch, isId, isOrigin, isSha256Hex } from './fields';
 import { RISKS } from './intent-kinds';
 import { decodePublicKey } from './keys';
 import { isItemName, isScope, type Scope } from './scopes';
+import { CONFIG_STATEMENT_FORMAT, SEALED_CONFIG_MAX_LENGTH, type ConfigStatement } from './sealed-config';
 import { SEALED_SECRET_MAX_PLAINTEXT } from './sealed-secret';
 
 /**
@@ -57,6 +58,22 @@ export const SignedClaimSchema = v.strictObject({
   statement: statementSchema<ClaimStatement>(CLAIM_FORMAT.validate),
   signature: v.pipe(v.string(), v.length(86)),
 });
+
+// ---- Agent configs (docs: README "Agent config delivery") ----------------------------------------------------------
+
+export const SignedConfigSchema = v.strictObject({
+  statement: statementSchema<ConfigStatement>(CONFIG_STATEMENT_FORMAT.validate),
+  signature: v.pipe(v.string(), v.length(86)),
+});
+/** PUT /v1/installations/:id/config (human): one sealed revision and the device's signature over it. */
+export const ConfigDeliverySchema = v.strictObject({
+  config: SignedConfigSchema,
+  sealed_config: v.pipe(v.string(), v.maxLength(Math.ceil((SEALED_CONFIG_MAX_LENGTH * 4) / 3))),
+});
+export const ConfigPutResponseSchema = v.object({ installation_id: IdSchema, config_id: IdSchema, revision: v.number(), updated_at: EpochMsSchema });
+export const ConfigDeleteResponseSchema = v.object({ installation_id: IdSchema, deleted: v.boolean() });
+/** GET /v1/agent/config (agent): the newest delivery for its installation, exactly as the device sent it. */
+export const AgentConfigResponseSchema = v.object({ ...ConfigDeliverySchema.entries, updated_at: EpochMsSchema });
 
 // ---- Accounts -----------------------------------------------------------------------------------------------
 
@@ -306,6 +323,9 @@ export type ExecuteResponse = v.InferOutput<typeof ExecuteResponseSchema>;
 export type ErrorBody = v.InferOutput<typeof ErrorBodySchema>;
 export type AuditEntry = v.InferOutput<typeof AuditEntrySchema>;
 export type AuditListResponse = v.InferOutput<typeof AuditListResponseSchema>;
+export type ConfigPutResponse = v.InferOutput<typeof ConfigPutResponseSchema>;
+export type ConfigDeleteResponse = v.InferOutput<typeof ConfigDeleteResponseSchema>;
+export type AgentConfigResponse = v.InferOutput<typeof AgentConfigResponseSchema>;
 
 /**
  * Parses `value` with `schema`, throwing `protocol_invalid` naming the first failing field (never its value).
