@@ -5,6 +5,8 @@ import { writeFileAtomic0600 } from '../atomic-file';
 import { UsageError, type Command } from '../command';
 import { AgentClient, AgentError, parseAgentState, type AgentState, type FetchLike } from '../../lib/agent';
 import { wipe } from '../../lib/bytes';
+import { configEnvLines } from '../../lib/protocol/config-payload';
+import { ProtocolError } from '../../lib/protocol/errors';
 import { fingerprint, decodePublicKey } from '../../lib/protocol/keys';
 import { isScope } from '../../lib/protocol/scopes';
 import type { Intent } from '../../lib/protocol/wire';
@@ -21,6 +23,7 @@ const USAGE = [
   '  clawkeep agent status   --state FILE [--json]',
   '  clawkeep agent request  --state FILE --kind KIND --payload JSON [--idempotency-key K] [--wait] [--timeout S] [--json]',
   '  clawkeep agent secret   ITEM --state FILE [--reason TEXT] [--timeout S] [--json]',
+  '  clawkeep agent config   --state FILE [--json | --env]',
   '',
   'register  registers this agent with a hub and prints a claim code; the human enters it in the Clawkeep',
   '          extension. The state file (private keys) is created with mode 0600 and never overwritten.',
@@ -29,6 +32,9 @@ const USAGE = [
   '          With --wait it blocks until decided and, if approved, executes it (the device signature is checked).',
   'secret    asks for a vault item and prints only its value on stdout (progress goes to stderr).',
   '          --json prints {"intent_id","item","value"} instead.',
+  'config    fetches the agent config your human assigned to this agent, checks the device signature and that',
+  '          the revision never goes backwards, and prints a summary (names only); --json prints it all,',
+  '          --env prints KEY=value lines (provider keys, then env) for `env $(clawkeep agent config --env ...) cmd`.',
   '',
   '  --scopes A,B   requested scopes, e.g. secret:read:GitHub token,action:payment.send',
   `  --timeout S    seconds to wait for the decision (default ${DEFAULT_TIMEOUT_S})`,
@@ -94,6 +100,7 @@ const OPTIONS = {
   reason: { type: 'string' },
   timeout: { type: 'string' },
   wait: { type: 'boolean' },
+  env: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -103,6 +110,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   status: ['state', 'json'],
   request: ['state', 'kind', 'payload', 'idempotency-key', 'wait', 'timeout', 'json'],
   secret: ['state', 'reason', 'timeout', 'json'],
+  config: ['state', 'json', 'env'],
 };
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -289,6 +297,34 @@ async function secret(item: string, values: Values): Promise<number> {
   return EXIT.ok;
 }
 
+async function config(values: Values): Promise<number> {
+  const file = path.resolve(need(values, 'state'));
+  if (values.json && values.env) throw new UsageError('give at most one of --json or --env');
+  const client = clientFor(file);
+  const accepted = await client.config();
+  const { config: c, config_id, revision, signed_at } = accepted;
+  if (values.json) {
+    printJson({ config_id, revision, signed_at, config: c });
+  } else if (values.env) {
+    let lines: string[];
+    try {
+      lines = configEnvLines(c);
+    } catch (err) {
+      if (err instanceof ProtocolError) throw new AgentError('config_untrusted', `${err.message} Use --json instead.`);
+      throw err;
+    }
+    if (lines.length > 0) out(lines.join('\n'));
+  } else {
+    out(`agent config "${c.name}" (${config_id}), revision ${revision}, signed by the pinned device at ${when(signed_at)}`);
+    out(`model: ${c.model || '(none)'}`);
+    out(`provider keys: ${c.provider_keys.map((e) => e.key).join(', ') || '(none)'}`);
+    out(`env: ${c.env.map((e) => e.key).join(', ') || '(none)'}`);
+    out('Values are not shown: use --json or --env.');
+  }
+  progress(`Agent config revision ${revision} verified (device signature, sealing, no rollback).`);
+  return EXIT.ok;
+}
+
 export const agentCommand: Command = {
   name: 'agent',
   summary: 'agent side: register with a hub, ask a human for approvals and secrets',
@@ -306,7 +342,7 @@ export const agentCommand: Command = {
       return EXIT.ok;
     }
     const [sub, ...rest] = positionals;
-    if (sub === undefined) throw new UsageError('missing subcommand: register, status, request or secret');
+    if (sub === undefined) throw new UsageError('missing subcommand: register, status, request, secret or config');
     const allowed = ALLOWED[sub];
     if (!allowed) throw new UsageError(`unknown subcommand "${sub}"`);
     for (const [k, v] of Object.entries(values)) if (v !== undefined && !allowed.includes(k)) throw new UsageError(`--${k} does not apply to "agent ${sub}"`);
@@ -317,6 +353,7 @@ export const agentCommand: Command = {
       if (sub === 'register') return await register(values);
       if (sub === 'status') return await status(values);
       if (sub === 'request') return await request(values);
+      if (sub === 'config') return await config(values);
       return await secret(rest[0]!, values);
     } catch (err) {
       if (err instanceof UsageError) throw err;

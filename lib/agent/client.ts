@@ -11,6 +11,7 @@ import { decodePublicKey, fingerprint } from '../protocol/keys';
 import { signRequest } from '../protocol/request-signing';
 import { openSealedSecret } from '../protocol/sealed-secret';
 import {
+  AgentConfigResponseSchema,
   AgentMeResponseSchema,
   CreateIntentRequestSchema,
   ExecuteResponseSchema,
@@ -21,6 +22,7 @@ import {
   type Intent,
   type Manifest,
 } from '../protocol/wire';
+import { acceptConfig, type AcceptedConfig } from './config';
 import { AgentError } from './errors';
 import { agentPublicKeys, generateAgentKeys, type AgentKeys } from './keys';
 import { encodePrivateKey, parseAgentState, stateKeys, type AgentState } from './state';
@@ -390,5 +392,26 @@ export class AgentClient {
       }), 'sealed_untrusted', 'The sealed secret does not open for this agent and intent: it was changed or sealed for something else.');
     }
     return result;
+  }
+
+  /**
+   * GET /v1/agent/config: the newest agent config the human assigned to this agent, verified and opened (see
+   * acceptConfig). The accepted revision is remembered in the state, so a later call refuses an older one.
+   * @throws AgentError `config_not_assigned` (none assigned), `config_untrusted`, `config_rollback`, hub codes.
+   */
+  async config(): Promise<AcceptedConfig> {
+    let state = this.#requireState();
+    if (!state.device_key) {
+      await this.status();
+      state = this.#requireState();
+      if (!state.device_key) throw new AgentError('agent_not_claimed', 'This agent has not been claimed yet.');
+    }
+    const res = this.#parse(AgentConfigResponseSchema, await this.#call(state.hub, 'GET', '/v1/agent/config', undefined, true));
+    const accepted = acceptConfig(state, this.#keys.boxPrivate, res);
+    const last = state.config_seen;
+    if (!last || last.config_id !== accepted.seen.config_id || last.revision !== accepted.seen.revision || last.time !== accepted.seen.time) {
+      await this.#setState({ ...state, config_seen: accepted.seen });
+    }
+    return accepted;
   }
 }

@@ -11,6 +11,10 @@ import type { ApiErrorCode } from '../protocol/api-errors';
  *   installation and the payload hash we computed, says `deny`, or is missing where the signed policy needs one.
  * - `sealed_untrusted`: the sealed secret does not open for our box key and this intent (tampered, or sealed for
  *   another intent, payload or agent), or is missing.
+ * - `config_untrusted`: the agent config the hub relays is not signed by the pinned device for our hub, agent and
+ *   installation, does not open for our box key and its signed context, or is not a well-formed config.
+ * - `config_rollback`: the config is older than one this agent accepted before (a lower revision of the same
+ *   config, or an earlier signed time): the hub may be replaying it.
  * - `intent_mismatch`: the hub's intent is not the one we asked for (other agent, kind, payload or hash).
  * - `response_invalid`: a hub response does not match the v1 schema.
  * - `hub_unreachable`: the network request failed.
@@ -21,6 +25,8 @@ export type AgentLocalErrorCode =
   | 'claim_untrusted'
   | 'approval_untrusted'
   | 'sealed_untrusted'
+  | 'config_untrusted'
+  | 'config_rollback'
   | 'intent_mismatch'
   | 'response_invalid'
   | 'hub_unreachable'

@@ -3,6 +3,7 @@
  * `fetch` is injected. File I/O (the state file) lives in bin/commands/agent.ts.
  */
 export * from './client';
+export * from './config';
 export * from './errors';
 export * from './keys';
 export * from './state';

@@ -1,6 +1,7 @@
 import { fromBase64UrlFixed, toBase64Url } from '../protocol/base64url';
 import { decodePublicKey } from '../protocol/keys';
-import { isId, isOrigin, isSha256Hex } from '../protocol/fields';
+import { isEpoch, isId, isOrigin, isSha256Hex } from '../protocol/fields';
+import { isRevision } from '../protocol/sealed-config';
 import { KIND_PATTERN } from '../protocol/intent-hash';
 import { isScope } from '../protocol/scopes';
 import { AgentError } from './errors';
@@ -29,6 +30,17 @@ export interface AgentState {
   granted_scopes?: string[];
   /** The signed policy: kinds that need a device-signed approval. */
   approval_required?: string[];
+  /**
+   * The newest agent config this agent accepted (config id, signed revision and signed device time): a later
+   * delivery of the same config must not have a lower revision, and no delivery may be older than this one.
+   */
+  config_seen?: ConfigSeen;
+}
+
+export interface ConfigSeen {
+  config_id: string;
+  revision: number;
+  time: number;
 }
 
 const bad = (what: string) => new AgentError('state_invalid', `Agent state is invalid: ${what}.`);
@@ -61,6 +73,10 @@ export function parseAgentState(value: unknown): AgentState {
   if (v.approval_required !== undefined && !(Array.isArray(v.approval_required) && v.approval_required.every((k) => typeof k === 'string' && KIND_PATTERN.test(k)))) {
     throw bad('approval_required');
   }
+  if (v.config_seen !== undefined) {
+    const c = v.config_seen as Partial<ConfigSeen> | null;
+    if (!c || typeof c !== 'object' || !isId(c.config_id) || !isRevision(c.revision) || !isEpoch(c.time)) throw bad('config_seen');
+  }
   const state: AgentState = {
     version: 1,
     hub: v.hub,
@@ -76,6 +92,10 @@ export function parseAgentState(value: unknown): AgentState {
   }
   if (v.granted_scopes !== undefined) state.granted_scopes = [...(v.granted_scopes as string[])];
   if (v.approval_required !== undefined) state.approval_required = [...(v.approval_required as string[])];
+  if (v.config_seen !== undefined) {
+    const c = v.config_seen as ConfigSeen;
+    state.config_seen = { config_id: c.config_id, revision: c.revision, time: c.time };
+  }
   return state;
 }
 

@@ -11,6 +11,8 @@ import { claimCodeHash } from '../../../lib/protocol/claim-code';
 import { deviceKeyId, encodePublicKey } from '../../../lib/protocol/keys';
 import { signRequest } from '../../../lib/protocol/request-signing';
 import { sealSecret } from '../../../lib/protocol/sealed-secret';
+import { encodeConfigPayload, type AgentConfigPayload } from '../../../lib/protocol/config-payload';
+import { buildConfigDelivery } from '../../../lib/protocol/sealed-config';
 import { runClawkeep as clawkeep } from '../cli/run-clawkeep';
 import { BIN, ROOT, tempDir } from '../hub/helpers';
 
@@ -64,7 +66,15 @@ async function enrolledDevice(hub: { url: string; enrollmentCode: string }) {
       };
       const claim = { statement, signature: toBase64Url(ed25519.sign(claimBytes(statement), privateKey)) };
       expect((await send('POST', '/v1/claims', { claim })).status).toBe(201);
-      return lookup as { box_key: string };
+      return { ...lookup, installation_id: statement.installation_id } as { box_key: string; agent_id: string; installation_id: string };
+    },
+    /** Seals and signs one revision of an agent config and PUTs it, as the extension does. */
+    async deliverConfig(claimed: { box_key: string; agent_id: string; installation_id: string }, revision: number, config: AgentConfigPayload) {
+      const delivery = await buildConfigDelivery({
+        hub: hub.url, agent_id: claimed.agent_id, installation_id: claimed.installation_id, config_id: 'cfg-cli', revision,
+        boxKey: fromBase64UrlFixed(claimed.box_key, 32, 'box'), plaintext: encodeConfigPayload(config), sign: async (m) => ed25519.sign(m, privateKey), now: Date.now(),
+      });
+      return send('PUT', `/v1/installations/${claimed.installation_id}/config`, delivery);
     },
     /** Waits for the next pending intent and decides it (sealing `secret` for a secret.request). */
     async decideNext(decision: 'approve' | 'deny', boxKey?: string, secret?: string) {
@@ -219,5 +229,41 @@ describe('clawkeep agent (against a real hub)', () => {
     const notGranted = await clawkeep(['agent', 'secret', 'Bank password', '--state', state, '--json']);
     expect(notGranted.code).toBe(2);
     expect(JSON.parse(notGranted.stdout)).toMatchObject({ error: { code: 'scope_not_granted' } });
+  }, 90_000);
+
+  it('config: --env prints KEY=value lines, --json everything, a new revision arrives, none after unassign (exit 1)', async () => {
+    const hub = await startHub();
+    const dir = tempDir();
+    const { res, state } = await registerAgent(hub, dir);
+    const device = await enrolledDevice(hub);
+    const claimed = await device.claim(JSON.parse(res.stdout).claim_code, []);
+    const none = await clawkeep(['agent', 'config', '--state', state, '--json']);
+    expect(none.code).toBe(1);
+    expect(JSON.parse(none.stdout)).toMatchObject({ error: { code: 'config_not_assigned' } });
+
+    const v1 = { name: 'test-bot', model: 'm-1', provider_keys: [{ key: 'OPENAI_API_KEY', value: 'sk-cli-one' }], env: [{ key: 'MODE', value: 'a b' }], json: '' };
+    expect((await device.deliverConfig(claimed, 4, v1)).status).toBe(200);
+    const env = await clawkeep(['agent', 'config', '--state', state, '--env']);
+    expect(env.code, env.stderr).toBe(0);
+    expect(env.stdout).toBe('OPENAI_API_KEY=sk-cli-one\nMODE=a b\n');
+    expect(env.stderr).toContain('revision 4 verified');
+    expect(env.stderr).not.toContain('sk-cli-one');
+    const summary = await clawkeep(['agent', 'config', '--state', state]);
+    expect(summary.stdout).toContain('revision 4');
+    expect(summary.stdout).toContain('OPENAI_API_KEY');
+    expect(summary.stdout).not.toContain('sk-cli-one');
+
+    expect((await device.deliverConfig(claimed, 5, { ...v1, provider_keys: [{ key: 'OPENAI_API_KEY', value: 'sk-cli-two' }] })).status).toBe(200);
+    const json = await clawkeep(['agent', 'config', '--state', state, '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ config_id: 'cfg-cli', revision: 5, config: { provider_keys: [{ key: 'OPENAI_API_KEY', value: 'sk-cli-two' }] } });
+    expect(JSON.parse(readFileSync(state, 'utf8')).config_seen).toMatchObject({ config_id: 'cfg-cli', revision: 5 });
+
+    expect((await clawkeep(['agent', 'config', '--state', state, '--json', '--env'])).code).toBe(2);
+    await device.send('DELETE', `/v1/installations/${claimed.installation_id}/config`);
+    const gone = await clawkeep(['agent', 'config', '--state', state, '--env']);
+    expect(gone.code).toBe(1);
+    expect(gone.stdout).toBe('');
+    expect(gone.stderr).toContain('config_not_assigned');
   }, 90_000);
 });
