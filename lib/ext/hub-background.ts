@@ -30,6 +30,8 @@ export async function runHubMethod(hub: HubService, method: HubMethod, args: Rec
       case 'decide': value = await hub.decide(str('intentId'), str('payloadHash'), str('decision') as 'approve' | 'deny', a.remember === true); break;
       case 'revokeStandingApproval': value = await hub.revokeStandingApproval(str('id')); break;
       case 'denyAllFromAgent': value = await hub.denyAllFromAgent(str('agentId')); break;
+      case 'assignConfig': value = await hub.assignConfig(str('configId'), str('installationId')); break;
+      case 'unassignConfig': value = await hub.unassignConfig(str('installationId')); break;
       case 'activity': value = await hub.activity(typeof a.before === 'number' ? a.before : undefined); break;
     }
     return { ok: true, value: value ?? null };
@@ -63,7 +65,10 @@ export function startHubBackground(vault: HubVault, isTrustedSender: (sender: { 
   try {
     void Promise.resolve(browser.alarms.create(HUB_SYNC_ALARM, { periodInMinutes: 1 })).catch(() => {});
     browser.alarms.onAlarm.addListener((alarm) => {
-      if (alarm.name === HUB_SYNC_ALARM) void hub.ensureRunning();
+      if (alarm.name === HUB_SYNC_ALARM) {
+        void hub.ensureRunning();
+        void hub.syncConfigs();
+      }
     });
   } catch {
     // no alarms API: the subscription still starts on unlock and on wake
@@ -77,8 +82,14 @@ export function startHubBackground(vault: HubVault, isTrustedSender: (sender: { 
     announce: (notices: NewIntentNotice[]) => newIntents(notices, hub.prefs()),
     onVaultEvent(event: VaultEvent): void {
       if (event.type === 'locked') void hub.stop(true);
-      else if (event.type === 'unlocked') void hub.ensureRunning();
-      else if (event.type === 'items-changed') hub.viewChanged();
+      else if (event.type === 'unlocked') {
+        void hub.ensureRunning();
+        void hub.syncConfigs();
+      } else if (event.type === 'items-changed') {
+        hub.viewChanged();
+        // An edited agent config is sealed and delivered again as its new revision.
+        void hub.syncConfigs();
+      }
     },
   };
 }

@@ -7,6 +7,7 @@ import { HubClient, type HubInstallation } from '../hub-client/client';
 import { HubClientError } from '../hub-client/errors';
 import type { VaultService } from '../vault/vault-service';
 import type { LocalInstallation } from './hub-approval';
+import { ConfigAssignmentStore } from './hub-config-assignments';
 import { StandingApprovalStore } from './hub-standing-approvals';
 
 export const DEFAULT_HUB_URL = 'http://127.0.0.1:8787';
@@ -85,6 +86,8 @@ export class HubCore {
   lookups = new Map<string, ClaimLookupResponse>();
   /** The standing approvals in the vault, written one change at a time. */
   readonly standing = new StandingApprovalStore();
+  /** Agent config assignments in the vault, changed one delivery at a time. */
+  readonly configs = new ConfigAssignmentStore();
   /** Intent ids a standing approval is approving right now (a second list update must not approve them again). */
   readonly autoApproving = new Set<string>();
   /** Set once by HubService: settings and installations loaded, pending list restored. */

@@ -20,6 +20,8 @@ export function createExtensionHubApi(): HubApi {
     decide: (intentId, payloadHash, decision, remember) => call('decide', { intentId, payloadHash, decision, ...(remember ? { remember: true } : {}) }),
     revokeStandingApproval: (id) => call('revokeStandingApproval', { id }),
     denyAllFromAgent: (agentId) => call('denyAllFromAgent', { agentId }),
+    assignConfig: (configId, installationId) => call('assignConfig', { configId, installationId }),
+    unassignConfig: (installationId) => call('unassignConfig', { installationId }),
     activity: (before) => call('activity', before === undefined ? null : { before }),
     subscribe: (listener) => subscribeTo(isHubEventMessage, listener),
   };

@@ -7,6 +7,7 @@ import { normalizeHubUrl } from '../hub-client/client';
 import * as claims from './hub-claim';
 import { DEFAULT_HUB_URL, HUB_INSTALLATIONS_KEY, HUB_SETTINGS_KEY, HubCore, readKey, type HubServicePorts, type HubSettings, type HubVault } from './hub-core';
 import * as decisions from './hub-decision';
+import { assignConfig, configViews, forgetConfigAssignment, syncConfigs, unassignConfig } from './hub-configs';
 import type { LocalInstallation } from './hub-approval';
 import { installationViews, refreshInstallations } from './hub-installations';
 import { restorePending } from './hub-pending';
@@ -97,6 +98,8 @@ export class HubService {
       pending: [],
       installations: [],
       standingApprovals: [],
+      agentConfigs: [],
+      configAssignments: [],
       prefs: core.prefs(),
     };
     if (!core.vault.isUnlocked) return base;
@@ -111,6 +114,7 @@ export class HubService {
           pending: core.pending.map((i) => decisions.pendingView(core, i, secrets)),
           installations: installationViews(core),
           standingApprovals: await standingApprovalViews(core, service),
+          ...(await configViews(core, service)),
         };
       }, { activity: false });
     } catch (err) {
@@ -160,6 +164,7 @@ export class HubService {
     await client.revokeInstallation(installationId);
     // Nothing is approved for a revoked agent any more, not even by a standing approval.
     await forgetStandingApprovals(this.core, installationId);
+    await forgetConfigAssignment(this.core, installationId);
     await this.refreshInstallations().catch(() => {});
     await this.pollOnce();
     return this.state();
@@ -215,6 +220,21 @@ export class HubService {
       nextBefore: page.next_before,
       head: page.head,
     };
+  }
+
+  async assignConfig(configId: string, installationId: string): Promise<HubState> {
+    await assignConfig(this.core, configId, installationId);
+    return this.state();
+  }
+
+  async unassignConfig(installationId: string): Promise<HubState> {
+    await unassignConfig(this.core, installationId);
+    return this.state();
+  }
+
+  /** Delivers edited agent configs again (vault items changed, unlock, alarm); failures wait for the next sync. */
+  syncConfigs(): Promise<number> {
+    return syncConfigs(this.core);
   }
 
   async denyAllFromAgent(agentId: string): Promise<HubState> {

@@ -55,6 +55,27 @@ export interface StandingApprovalView {
   uses: number;
 }
 
+/** An agent config in the vault that can be assigned to an agent (names only, never values). */
+export interface AgentConfigOption {
+  id: string;
+  name: string;
+  revision: number;
+}
+
+/** An agent config delivered to a claimed agent, as the Agents tab lists it. */
+export interface ConfigAssignmentView {
+  installation_id: string;
+  agentName: string;
+  config_id: string;
+  /** The config item's name; null when the item no longer exists (it is unassigned at the next sync). */
+  configName: string | null;
+  /** The revision the hub accepted last. */
+  revision: number;
+  delivered_at: number;
+  /** The vault item was edited since: a new revision is being delivered. */
+  outdated: boolean;
+}
+
 /** Not secret, stored with the hub settings in storage.local. */
 export interface HubPrefs {
   /** Open (or focus) the approval window when a new request arrives and no Clawkeep popup is open. Default on. */
@@ -77,6 +98,9 @@ export interface HubState {
   installations: InstallationView[];
   /** Standing approvals on this hub (only while unlocked: they live in the vault). */
   standingApprovals: StandingApprovalView[];
+  /** The vault's agent configs and which agent each is delivered to (only while unlocked: they live in the vault). */
+  agentConfigs: AgentConfigOption[];
+  configAssignments: ConfigAssignmentView[];
   prefs: HubPrefs;
 }
 
@@ -119,6 +143,14 @@ export interface HubApi {
   /** Stops a standing approval: the next identical request asks again. */
   revokeStandingApproval(id: string): Promise<HubState>;
   denyAllFromAgent(agentId: string): Promise<HubState>;
+  /**
+   * Seals the vault's agent config `configId` to the claimed agent's key, signs it with the device key and uploads
+   * it; from then on every edit of the config is delivered again as a new revision. Replaces the agent's previous
+   * config, if any.
+   */
+  assignConfig(configId: string, installationId: string): Promise<HubState>;
+  /** Deletes the agent's config from the hub and stops delivering it. */
+  unassignConfig(installationId: string): Promise<HubState>;
   /** Called whenever the background's hub state changes; returns an unsubscribe function. */
   subscribe(listener: () => void): () => void;
 }

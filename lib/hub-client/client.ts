@@ -3,11 +3,14 @@ import { utf8Encode } from '../bytes';
 import { isOrigin } from '../protocol/fields';
 import { encodePublicKey } from '../protocol/keys';
 import type { SignedClaim } from '../protocol/approval';
+import type { ConfigDelivery } from '../protocol/sealed-config';
 import { signRequestWith, type AsyncRequestSigner, type Role } from '../protocol/request-signing';
 import {
   AuditListResponseSchema,
   ClaimLookupResponseSchema,
   ClaimResponseSchema,
+  ConfigDeleteResponseSchema,
+  ConfigPutResponseSchema,
   EnrollResponseSchema,
   ErrorBodySchema,
   IntentListResponseSchema,
@@ -16,6 +19,8 @@ import {
   type AuditListResponse,
   type ClaimLookupResponse,
   type ClaimResponse,
+  type ConfigDeleteResponse,
+  type ConfigPutResponse,
   type DecisionRequest,
   type EnrollResponse,
   type Intent,
@@ -176,6 +181,16 @@ export class HubClient {
   /** POST /v1/installations/:id/enable (empty body): re-enables an installation the hub locked after repeated denials. */
   enableInstallation(installationId: string): Promise<HubInstallation> {
     return this.json(HubInstallationSchema, 'installation', 'POST', `/v1/installations/${encodeURIComponent(installationId)}/enable`);
+  }
+
+  /** PUT /v1/installations/:id/config: one sealed, device-signed revision of an agent config (409 config_stale if not newer). */
+  putConfig(installationId: string, delivery: ConfigDelivery): Promise<ConfigPutResponse> {
+    return this.json(ConfigPutResponseSchema, 'config answer', 'PUT', `/v1/installations/${encodeURIComponent(installationId)}/config`, delivery);
+  }
+
+  /** DELETE /v1/installations/:id/config: unassigns the agent's config. */
+  deleteConfig(installationId: string): Promise<ConfigDeleteResponse> {
+    return this.json(ConfigDeleteResponseSchema, 'config answer', 'DELETE', `/v1/installations/${encodeURIComponent(installationId)}/config`);
   }
 
   /** GET /v1/audit: the audit entries about this account, newest first, older than `before` (a seq) if given. */

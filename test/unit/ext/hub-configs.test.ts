@@ -1,0 +1,121 @@
+// @vitest-environment node
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { AgentClient, type AgentState, type FetchLike } from '../../../lib/agent';
+import { randomBytes, utf8Encode } from '../../../lib/bytes';
+import { CONFIG_ASSIGNMENTS_TAG, parseConfigAssignments } from '../../../lib/ext/hub-config-assignments';
+import { HubService, type HubVault } from '../../../lib/ext/hub-service';
+import type { AgentConfigFields } from '../../../lib/vault/types';
+import { VaultDb } from '../../../lib/vault/db';
+import { VaultService } from '../../../lib/vault/vault-service';
+import { hubFixture, ORIGIN } from '../hub/flow';
+import { FAST_KDF, kekFor, uniqueDbName } from '../vault/helpers';
+
+const FIELDS = (key: string, mode: string): AgentConfigFields => ({
+  name: 'research-bot config', model: 'anthropic/claude-sonnet-4', providerKeys: [{ key: 'ANTHROPIC_API_KEY', value: key }], env: [{ key: 'MODE', value: mode }], json: '{"t":1}',
+});
+
+function memoryStorage() {
+  const data: Record<string, unknown> = {};
+  return {
+    data,
+    get: async (key: string) => (key in data ? { [key]: structuredClone(data[key]) } : {}),
+    set: async (items: Record<string, unknown>) => void Object.assign(data, structuredClone(items)),
+    remove: async (key: string) => void delete data[key],
+  };
+}
+
+/** The real pieces: an in-process hub, a real vault (fake-indexeddb), the extension's HubService and the agent SDK. */
+async function setUp() {
+  const hub = hubFixture();
+  const fetchApp: FetchLike = async (url, init) => hub.app.request(url, init);
+  const service = new VaultService(new VaultDb(uniqueDbName()));
+  const salt = randomBytes(16);
+  await service.create({ kdf: FAST_KDF, salt, kek: await kekFor('pw', salt) });
+  const item = await service.save({ draft: { kind: 'agentConfig', fields: FIELDS('sk-ant-first-value-0001', 'fast') } });
+  const vault: HubVault = {
+    get isUnlocked() {
+      return service.isUnlocked;
+    },
+    whenReady: async () => {},
+    withUnlocked: async (fn) => fn(service),
+  };
+  const local = memoryStorage();
+  const svc = new HubService(vault, {
+    local, session: memoryStorage(), badge: () => {}, changed: () => {}, fetch: fetchApp as typeof fetch, now: () => hub.clock.now,
+  });
+  await svc.enroll(hub.enrollmentCode);
+  let saved: AgentState | undefined;
+  const agent = new AgentClient({ fetch: fetchApp, now: () => hub.clock.now, onStateChange: (s) => void (saved = s) });
+  const reg = await agent.register({ hub: ORIGIN, name: 'research-bot', manifest: { markdown: '# research-bot' }, requestedScopes: [] });
+  await svc.lookupClaim(reg.claim_code);
+  const { installation_id } = await svc.claim(reg.claim_code, []);
+  await agent.status();
+  return { hub, service, svc, agent, item, installation_id, local, saved: () => saved! };
+}
+
+describe('agent config delivery from the extension', () => {
+  it('assign → the agent opens it; edit → the next sync delivers the new revision; unassign → none; nothing in plaintext storage', async () => {
+    const t = await setUp();
+    let state = await t.svc.state();
+    expect(state.agentConfigs).toEqual([{ id: t.item.id, name: 'research-bot config', revision: 1 }]);
+    expect(state.configAssignments).toEqual([]);
+
+    state = await t.svc.assignConfig(t.item.id, t.installation_id);
+    expect(state.configAssignments).toEqual([{
+      installation_id: t.installation_id, agentName: 'research-bot', config_id: t.item.id, configName: 'research-bot config', revision: 1, delivered_at: t.hub.clock.now, outdated: false,
+    }]);
+    const first = await t.agent.config();
+    expect(first).toMatchObject({ config_id: t.item.id, revision: 1 });
+    expect(first.config).toEqual({ name: 'research-bot config', model: 'anthropic/claude-sonnet-4', provider_keys: [{ key: 'ANTHROPIC_API_KEY', value: 'sk-ant-first-value-0001' }], env: [{ key: 'MODE', value: 'fast' }], json: '{"t":1}' });
+
+    // An edit bumps the item's revision; the sync the background runs on items-changed delivers it.
+    t.hub.clock.now += 1000;
+    await t.service.save({ draft: { id: t.item.id, kind: 'agentConfig', fields: FIELDS('sk-ant-second-value-0002', 'slow') } });
+    expect((await t.svc.state()).configAssignments[0]).toMatchObject({ revision: 1, outdated: true });
+    expect(await t.svc.syncConfigs()).toBe(1);
+    expect(await t.svc.syncConfigs()).toBe(0);
+    const second = await t.agent.config();
+    expect(second.revision).toBe(2);
+    expect(second.config.provider_keys[0]!.value).toBe('sk-ant-second-value-0002');
+    expect(t.saved().config_seen).toMatchObject({ config_id: t.item.id, revision: 2 });
+    expect((await t.svc.state()).configAssignments[0]).toMatchObject({ revision: 2, outdated: false });
+
+    // The assignment lives in the vault (encrypted item), not in chrome.storage.
+    const record = (await t.service.list()).find((s) => s.tags.includes(CONFIG_ASSIGNMENTS_TAG))!;
+    const doc = await t.service.get({ id: record.id });
+    expect(doc.kind === 'secret' && parseConfigAssignments(doc.fields.value)).toEqual([expect.objectContaining({ config_id: t.item.id, revision: 2 })]);
+    expect(JSON.stringify(t.local.data)).not.toContain(t.item.id);
+    for (const value of ['sk-ant-first-value-0001', 'sk-ant-second-value-0002']) {
+      expect(JSON.stringify(t.local.data)).not.toContain(value);
+      const stored = t.hub.store.agentConfigs.get(t.installation_id)!;
+      expect(Buffer.from(stored.sealed).includes(Buffer.from(utf8Encode(value)))).toBe(false);
+      expect(JSON.stringify(stored.statement)).not.toContain(value);
+    }
+
+    state = await t.svc.unassignConfig(t.installation_id);
+    expect(state.configAssignments).toEqual([]);
+    await expect(t.agent.config()).rejects.toMatchObject({ code: 'config_not_assigned' });
+  });
+
+  it('deleting an assigned config unassigns it at the next sync; revoking the agent forgets the assignment', async () => {
+    const t = await setUp();
+    await t.svc.assignConfig(t.item.id, t.installation_id);
+    await t.service.remove({ id: t.item.id });
+    expect(await t.svc.syncConfigs()).toBe(1);
+    await expect(t.agent.config()).rejects.toMatchObject({ code: 'config_not_assigned' });
+    expect((await t.svc.state()).configAssignments).toEqual([]);
+
+    const other = await t.service.save({ draft: { kind: 'agentConfig', fields: FIELDS('sk-other', 'x') } });
+    await t.svc.assignConfig(other.id, t.installation_id);
+    const state = await t.svc.revoke(t.installation_id);
+    expect(state.configAssignments).toEqual([]);
+    await expect(t.svc.assignConfig(other.id, t.installation_id)).rejects.toMatchObject({ code: 'forbidden' });
+  });
+
+  it('refuses an unknown config or an agent this device did not claim', async () => {
+    const t = await setUp();
+    await expect(t.svc.assignConfig('no-such-item', t.installation_id)).rejects.toMatchObject({ code: 'item_not_found' });
+    await expect(t.svc.assignConfig(t.item.id, 'ins_unknown')).rejects.toMatchObject({ code: 'installation_unknown' });
+  });
+});
