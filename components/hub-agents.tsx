@@ -5,6 +5,7 @@ import { ClaimPolicyFields, defaultPolicyChoice, policyFromChoice, type PolicyCh
 import { Field } from './field';
 import { ago, errorText, useHubState } from './hub-use-state';
 import { StandingApprovals } from './standing-approvals';
+import { AgentConfigDelivery } from './agent-config-delivery';
 
 function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; onState: (s: HubState) => void }) {
   const [url, setUrl] = useState(state.hubUrl);
@@ -295,7 +296,7 @@ function Installations({ hub, state, onState }: { hub: HubApi; state: HubState; 
   );
 }
 
-/** The vault page's "Agents" tab: hub URL, device enrolment, claiming agents and the installations list. */
+/** The vault page's "Agents" tab: hub URL, device enrolment, claiming agents, the installations list and their configs. */
 export function HubAgents({ hub }: { hub: HubApi }) {
   const { state, setState, error, reload } = useHubState(hub);
   if (!state) return error ? <ErrorAlert message={error} /> : <p class="muted">Loading…</p>;
@@ -304,6 +305,7 @@ export function HubAgents({ hub }: { hub: HubApi }) {
       <HubSettings hub={hub} state={state} onState={setState} />
       {state.enrolled ? <ClaimAgent hub={hub} onClaimed={() => void reload()} /> : null}
       {state.enrolled ? <Installations hub={hub} state={state} onState={setState} /> : null}
+      {state.enrolled && state.unlocked ? <AgentConfigDelivery hub={hub} state={state} onState={setState} /> : null}
       {state.enrolled && state.unlocked ? <StandingApprovals hub={hub} state={state} onState={setState} /> : null}
       {state.unlocked ? <ApprovalPrefs hub={hub} state={state} onState={setState} /> : null}
     </div>
