@@ -48,7 +48,7 @@ export function ChangePassphrase({ kdf }: { kdf: KdfParams | null }) {
         hint={<PassphraseStrength passphrase={next} />}
       />
       <Field type="password" label="Repeat new passphrase" value={repeat} onInput={setRepeat} autoComplete="new-password" disabled={action.busy} />
-      <p class="warning">A forgotten passphrase cannot be recovered; the data is then lost. Backups keep their own passphrase.</p>
+      <p class="warning">Without a recovery kit, a forgotten passphrase cannot be recovered. Your recovery kit keeps working. Backups keep their own passphrase.</p>
       <ErrorAlert message={action.error} />
       <KdfProgressBar progress={progress} label="Changing passphrase" />
       <Notice>{done ? 'Passphrase changed.' : null}</Notice>

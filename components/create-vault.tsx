@@ -57,8 +57,8 @@ export function CreateVault({ defaultKdf, onCreated }: CreateVaultProps) {
         disabled={action.busy}
       />
       <p class="warning">
-        <strong>There is no recovery.</strong> If you forget this passphrase, nobody can open the vault — not us,
-        not you — and the data in it is lost. Write it down somewhere safe.
+        <strong>Nobody can reset this passphrase</strong> — not us, not the hub. Next you can create a recovery kit (24 words on paper)
+        that opens the vault if you forget it; without one, a forgotten passphrase means the data is lost.
       </p>
       <details>
         <summary>Key derivation (advanced)</summary>

@@ -59,6 +59,8 @@ interface TextAreaProps {
   rows?: number;
   mono?: boolean;
   invalid?: boolean;
+  autoFocus?: boolean;
+  disabled?: boolean;
   hint?: ComponentChildren;
 }
 
@@ -75,6 +77,9 @@ export function TextArea(props: TextAreaProps) {
         value={props.value}
         onInput={(e) => props.onInput(e.currentTarget.value)}
         spellcheck={false}
+        autoComplete="off"
+        autoFocus={props.autoFocus}
+        disabled={props.disabled}
         aria-invalid={props.invalid ? 'true' : undefined}
         aria-describedby={props.hint ? hintId : undefined}
       />

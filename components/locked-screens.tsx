@@ -1,7 +1,9 @@
+import { useState } from 'preact/hooks';
 import type { KdfParams } from '../lib/crypto/kdf-params';
 import type { VaultStatus } from '../lib/vault/client';
 import { ErrorAlert } from './alert';
 import { CreateVault } from './create-vault';
+import { RecoverVault } from './recover-vault';
 import { UnlockForm } from './unlock-form';
 
 interface LockedScreensProps {
@@ -9,10 +11,13 @@ interface LockedScreensProps {
   error: string | null;
   defaultKdf: KdfParams;
   refresh: () => Promise<void>;
+  /** Called once after a new vault was created (the vault page then offers the recovery kit). */
+  onCreated?: () => void;
 }
 
 /** Everything shown before the vault is open: loading, status failure, first run, or unlock. */
-export function LockedScreens({ status, error, defaultKdf, refresh }: LockedScreensProps) {
+export function LockedScreens({ status, error, defaultKdf, refresh, onCreated }: LockedScreensProps) {
+  const [recovering, setRecovering] = useState(false);
   const done = (): void => void refresh();
   if (!status) {
     if (error) {
@@ -31,6 +36,35 @@ export function LockedScreens({ status, error, defaultKdf, refresh }: LockedScre
       </p>
     );
   }
-  if (status.state === 'uninitialized') return <CreateVault defaultKdf={defaultKdf} onCreated={done} />;
-  return <UnlockForm onUnlocked={done} />;
+  if (status.state === 'uninitialized') {
+    return (
+      <CreateVault
+        defaultKdf={defaultKdf}
+        onCreated={() => {
+          onCreated?.();
+          done();
+        }}
+      />
+    );
+  }
+  if (recovering) {
+    return (
+      <RecoverVault
+        hasKit={status.recoveryKitCreatedAt !== null}
+        onRecovered={() => {
+          setRecovering(false);
+          done();
+        }}
+        onCancel={() => setRecovering(false)}
+      />
+    );
+  }
+  return (
+    <div class="stack">
+      <UnlockForm onUnlocked={done} />
+      <button type="button" class="link" onClick={() => setRecovering(true)}>
+        Forgot your passphrase?
+      </button>
+    </div>
+  );
 }

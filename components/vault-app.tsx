@@ -17,6 +17,7 @@ import { ItemsView } from './items-view';
 import { KdfSettings } from './kdf-settings';
 import { LockButton } from './lock-button';
 import { LockedScreens } from './locked-screens';
+import { RecoveryKitSettings, RecoveryKitSetup } from './recovery-kit';
 import { OpenClawSettings } from './openclaw-settings';
 import { Tabs, type TabDef } from './tabs';
 import { TeeCertificate } from './tee-certificate';
@@ -77,6 +78,7 @@ function UnlockedVault({ status, refresh, hub, openclaw, attest, requestHostAcce
           <AutoLockSettings settings={status.settings} onSaved={refresh} />
           <KdfSettings current={status.kdf} onSaved={refresh} />
           <ChangePassphrase kdf={status.kdf} />
+          <RecoveryKitSettings createdAt={status.recoveryKitCreatedAt} onChanged={() => void refresh()} />
           {openclaw ? <OpenClawSettings api={openclaw} /> : null}
         </div>
       ) : null}
@@ -92,6 +94,8 @@ function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub
   const { status, error, refresh } = useVaultStatus(client);
   const unlocked = status?.state === 'unlocked';
   useTouch(client, unlocked);
+  // Right after "Create vault" the recovery kit is offered above the items (skippable, with a warning).
+  const [offerKit, setOfferKit] = useState(false);
 
   useEffect(() => {
     document.title = title;
@@ -108,6 +112,17 @@ function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub
         {unlocked ? <LockButton onLocked={() => void refresh()} /> : null}
       </header>
       <main>
+        {unlocked && status && offerKit ? (
+          <div class="narrow">
+            <RecoveryKitSetup
+              onDone={() => {
+                setOfferKit(false);
+                void refresh();
+              }}
+              onSkip={() => setOfferKit(false)}
+            />
+          </div>
+        ) : null}
         {unlocked && status ? (
           <UnlockedVault
             status={status}
@@ -120,7 +135,7 @@ function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub
           />
         ) : (
           <div class="narrow">
-            <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} />
+            <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} onCreated={() => setOfferKit(true)} />
           </div>
         )}
       </main>
