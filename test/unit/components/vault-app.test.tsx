@@ -73,7 +73,7 @@ async function createVault(): Promise<void> {
 describe('VaultApp with the local client', () => {
   it('creates a vault, refusing mismatched passphrases first', async () => {
     await waitFor(() => root.textContent?.includes('Create your vault'), 'the create screen');
-    expect(root.textContent).toContain('data in it is lost');
+    expect(root.textContent).toContain('without one, a forgotten passphrase means the data is lost');
     await fill('Passphrase', PASS);
     await fill('Repeat passphrase', 'something else');
     await click('Create vault');
