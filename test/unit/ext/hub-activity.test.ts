@@ -25,6 +25,8 @@ describe('Activity: audit entries in plain words', () => {
       "The hub approved research-bot's request for “Deploy” (approve an action the agent describes) without asking (your policy)",
     );
     expect(describeAuditEntry(entry({ action: 'installation.lock' }), names)).toBe('The hub locked research-bot after repeated denials');
+    expect(describeAuditEntry(entry({ actor: 'account:acc_1', action: 'config.deliver', resource: 'installation:ins_1' }), names)).toBe('You delivered an agent config to research-bot');
+    expect(describeAuditEntry(entry({ actor: 'account:acc_1', action: 'config.unassign', resource: 'installation:ins_1' }), names)).toBe('You unassigned the agent config from research-bot');
   });
 
   it('falls back to the agent id and shows unknown actions as they are', () => {
