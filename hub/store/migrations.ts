@@ -127,11 +127,65 @@ CREATE TABLE agent_configs (
 ) STRICT;
 `;
 
+// More than one device per account, and the vault synced between them (issue 8). accounts.device_public_key stays
+// the enrolling device; account_devices lists the ones added later, each with the device-add statement an existing
+// device signed (a chain the clients can check back to the enrolling key). A pairing is a new device's request to
+// join: only the hash of its short code is stored, and once approved the vault key sealed to its box key. Vault
+// items are ciphertext envelopes exactly as the devices made them (a NULL envelope is a deletion); seq is the
+// account's change counter at the write, and vault_heads holds the newest head statement a device signed over
+// (counter, hash of the item set), which clients use to refuse a rolled-back or forked hub.
+const V4_SQL = `
+CREATE TABLE account_devices (
+  device_key_id TEXT PRIMARY KEY,
+  account_id    TEXT NOT NULL REFERENCES accounts (account_id),
+  public_key    BLOB NOT NULL CHECK (length(public_key) = 32),
+  name          TEXT,
+  statement     TEXT NOT NULL CHECK (json_valid(statement)),
+  added_at      INTEGER NOT NULL,
+  revoked_at    INTEGER
+) STRICT;
+CREATE INDEX account_devices_by_account ON account_devices (account_id);
+
+CREATE TABLE pairings (
+  pairing_id  TEXT PRIMARY KEY,
+  code_hash   BLOB NOT NULL UNIQUE CHECK (length(code_hash) = 32),
+  device_key  BLOB NOT NULL CHECK (length(device_key) = 32),
+  box_key     BLOB NOT NULL CHECK (length(box_key) = 32),
+  name        TEXT,
+  account_id  TEXT REFERENCES accounts (account_id),
+  status      TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'expired')),
+  statement   TEXT CHECK (statement IS NULL OR json_valid(statement)),
+  sealed      BLOB,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE vault_items (
+  account_id    TEXT NOT NULL REFERENCES accounts (account_id),
+  item_id       TEXT NOT NULL,
+  kind          TEXT NOT NULL,
+  revision      INTEGER NOT NULL CHECK (revision >= 1),
+  envelope      BLOB,
+  seq           INTEGER NOT NULL CHECK (seq >= 1),
+  device_key_id TEXT NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  PRIMARY KEY (account_id, item_id)
+) STRICT;
+CREATE INDEX vault_items_by_seq ON vault_items (account_id, seq);
+
+CREATE TABLE vault_heads (
+  account_id TEXT PRIMARY KEY REFERENCES accounts (account_id),
+  counter    INTEGER NOT NULL CHECK (counter >= 1),
+  statement  TEXT NOT NULL CHECK (json_valid(statement))
+) STRICT;
+`;
+
 /** Shipped migrations, in order. Append only. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: V1_SQL },
   { version: 2, name: 'intents by installation and creation time', sql: V2_SQL },
   { version: 3, name: 'agent configs', sql: V3_SQL },
+  { version: 4, name: 'devices, pairing and vault sync', sql: V4_SQL },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

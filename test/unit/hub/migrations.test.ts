@@ -13,6 +13,7 @@ const SHIPPED_SHA256: Record<number, string> = {
   1: 'ade0faac60c137f91b23e2029b34cda67a9dc79f88fdaecc2a9b8406eff37ce7',
   2: 'd946aa671b359fe94ab8b4aeed224ab7aaa55e5b9a6ff95dc68d7fb88b8eefa3',
   3: 'e94875eac3bcb56603d90174b3c9ba330d5087eddbe863f9f194a2fc4f4da717',
+  4: '8d93515ba28aa3e6d0618d1033ef679448d484fa4d1de603538a384086241c52',
 };
 
 const tables = (db: Database.Database) =>
@@ -35,6 +36,7 @@ describe('hub migrations', () => {
     store.close();
     const db = new Database(file);
     expect(tables(db)).toEqual([
+      'account_devices',
       'accounts',
       'agent_configs',
       'agents',
@@ -43,7 +45,10 @@ describe('hub migrations', () => {
       'installations',
       'intents',
       'nonces',
+      'pairings',
       'sealed_secrets',
+      'vault_heads',
+      'vault_items',
     ]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
@@ -89,13 +94,13 @@ describe('hub migrations', () => {
     store.close();
   });
 
-  it('a database at schema 2 gets migration 3 (agent configs) with its data intact, and the table takes a config', () => {
+  it('a database at schema 2 gets migration 3 (agent configs) and later ones with its data intact, and the table takes a config', () => {
     const file = path.join(tempDir(), 'hub.sqlite');
     const v2 = openSqliteStore({ file, migrations: MIGRATIONS.slice(0, 2) });
     v2.accounts.create({ accountId: 'acct-1', devicePublicKey: key(1), createdAt: 1 });
     v2.close();
     const store = openSqliteStore({ file });
-    expect(store.schemaVersion()).toBe(3);
+    expect(store.schemaVersion()).toBe(LATEST_VERSION);
     expect(store.accounts.get('acct-1')?.accountId).toBe('acct-1');
     // The foreign key holds: a config for an unknown installation is refused.
     expect(() => store.agentConfigs.put({ installationId: 'nope', configId: 'c', revision: 1, statement: {}, sealed: new Uint8Array([1]), updatedAt: 1 })).toThrow();
