@@ -36,7 +36,10 @@ async function verifySigned(c: Context<HubEnv>, deps: HubDeps, extraHumanKey?: {
     publicKeyFor: (r, id) => {
       if (r === 'agent') return deps.store.agents.get(id)?.signingKey ?? null;
       if (extraHumanKey?.keyId === id) return extraHumanKey.key;
-      return deps.store.accounts.get(id)?.devicePublicKey ?? null;
+      // The enrolling device is the account's own key; paired devices are in account_devices. A revoked device's
+      // key is still returned so its signature is checked first: only a request it really signed learns
+      // `device_revoked` (authenticateHuman), anyone else gets the usual auth errors.
+      return deps.store.accounts.get(id)?.devicePublicKey ?? deps.store.devices.get(id)?.publicKey ?? null;
     },
     // Humans and agents share one nonce table: prefixing the role keeps their key ids apart.
     seenNonce: (id, nonce, expiresAt, r) => !deps.store.nonces.remember(`${r}:${id}`, nonce, expiresAt, now),
@@ -48,11 +51,24 @@ function wrongRole(expected: Role): HubError {
   return new HubError('forbidden', expected === 'human' ? 'Only a human device may call this.' : 'Only an agent may call this.');
 }
 
-/** A signed request from an enrolled human device. */
-export async function authenticateHuman(c: Context<HubEnv>, deps: HubDeps): Promise<{ account: Account; body: Uint8Array }> {
+/** The calling device: the enrolling key (key id = account id) or a paired device of the account. */
+export interface CallerDevice {
+  keyId: string;
+  publicKey: Uint8Array;
+}
+
+/**
+ * A signed request from a human device: the account's enrolling device or a paired device that was not removed.
+ * @throws HubError `device_revoked` for a removed device (after its signature verified).
+ */
+export async function authenticateHuman(c: Context<HubEnv>, deps: HubDeps): Promise<{ account: Account; device: CallerDevice; body: Uint8Array }> {
   const v = await verifySigned(c, deps);
   if (v.role !== 'human') throw wrongRole('human');
-  return { account: deps.store.accounts.get(v.keyId)!, body: v.body };
+  const own = deps.store.accounts.get(v.keyId);
+  if (own) return { account: own, device: { keyId: v.keyId, publicKey: own.devicePublicKey }, body: v.body };
+  const device = deps.store.devices.get(v.keyId)!;
+  if (device.revokedAt !== null) throw new HubError('device_revoked', 'This device was removed from its account. Pair it again to use it.');
+  return { account: deps.store.accounts.get(device.accountId)!, device: { keyId: v.keyId, publicKey: device.publicKey }, body: v.body };
 }
 
 /** A signed request from a registered agent. */

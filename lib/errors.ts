@@ -36,7 +36,8 @@ export type ClawkeepErrorCode =
   | 'auth_stale'
   | 'auth_replayed'
   | 'auth_bad_signature'
-  | 'auth_unknown_key';
+  | 'auth_unknown_key'
+  | 'device_statement_invalid';
 
 export class ClawkeepError extends Error {
   readonly code: ClawkeepErrorCode;

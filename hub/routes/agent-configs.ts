@@ -34,14 +34,14 @@ function ownInstallation(deps: HubDeps, account: Account, installationId: string
 export function agentConfigRoutes(deps: HubDeps): Hono<HubEnv> {
   return new Hono<HubEnv>()
     .put('/installations/:id/config', async (c) => {
-      const { account, body } = await authenticateHuman(c, deps);
+      const { account, device, body } = await authenticateHuman(c, deps);
       const id = c.req.param('id');
       const installation = ownInstallation(deps, account, id);
       if (installation.status === 'revoked') throw new HubError('forbidden', 'A revoked installation gets no config.');
       const delivery = parseWire(ConfigDeliverySchema, jsonBody(body));
       let verified;
       try {
-        verified = verifyConfigDelivery(account.devicePublicKey, delivery, { hub: deps.origin, agent_id: installation.agentId, installation_id: id });
+        verified = verifyConfigDelivery(device.publicKey, delivery, { hub: deps.origin, agent_id: installation.agentId, installation_id: id });
       } catch (err) {
         if (err instanceof ProtocolError) throw new HubError('sealed_invalid', 'The config is not sealed and signed by this device for this hub, agent and installation.');
         throw err;

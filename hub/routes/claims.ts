@@ -62,7 +62,7 @@ export function claimRoutes(deps: HubDeps, limiter = new RateLimiter({ burst: 10
       return c.json(response);
     })
     .post('/claims', async (c) => {
-      const { account, body } = await authenticateHuman(c, deps);
+      const { account, device, body } = await authenticateHuman(c, deps);
       const raw = jsonBody(body);
       // A statement that breaks the claim format (e.g. a policy without secret.request) is a bad claim, not bad JSON.
       const rawStatement = (raw as { claim?: { statement?: unknown } } | null)?.claim?.statement;
@@ -87,7 +87,7 @@ export function claimRoutes(deps: HubDeps, limiter = new RateLimiter({ burst: 10
         agent_signing_key: encodePublicKey(agent.signingKey),
         agent_box_key: encodePublicKey(agent.boxKey),
         claim_code_hash: codeHash,
-        device_key: encodePublicKey(account.devicePublicKey),
+        device_key: encodePublicKey(device.publicKey),
       });
       const requested = new Set(agent.requestedScopes as string[]);
       if (!statement.granted_scopes.every((s) => requested.has(s))) {

@@ -6,6 +6,7 @@ import { agentConfigRoutes } from './agent-configs';
 import { agentRoutes } from './agents';
 import { auditRoutes } from './audit';
 import { claimRoutes } from './claims';
+import { deviceRoutes } from './devices';
 import { eventRoutes } from './events';
 import { healthRoutes } from './health';
 import { installationRoutes } from './installations';
@@ -28,4 +29,5 @@ export function mountRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.route('/v1', agentConfigRoutes(deps));
   app.route('/v1', eventRoutes(deps));
   app.route('/v1', auditRoutes(deps));
+  app.route('/v1', deviceRoutes(deps));
 }

@@ -62,7 +62,7 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
   const events = intentEvents(deps.store);
   return new Hono<HubEnv>()
     .post('/intents/:id/decision', async (c) => {
-      const { account, body } = await authenticateHuman(c, deps);
+      const { account, device, body } = await authenticateHuman(c, deps);
       const raw = jsonBody(body);
       checkSealedShape(raw);
       const req = parseWire(DecisionRequestSchema, raw);
@@ -70,7 +70,7 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
       const { intent, installation } = humanIntent(deps, account, c.req.param('id'));
       assertDecidable(intent, installation, deps.now());
       // Bound to the hash the hub stored at creation: an approval for any other payload is refused.
-      const statement = verifyApproval(deps.store.accounts.get(installation.accountId)!.devicePublicKey, req.approval, {
+      const statement = verifyApproval(device.publicKey, req.approval, {
         hub: deps.origin,
         intent_id: intent.intentId,
         payload_hash: toHex(intent.payloadHash),

@@ -252,6 +252,61 @@ export interface AuditRepo {
   count(): number;
 }
 
+/** A device added to an account through pairing (the enrolling device is the account's own key, not listed here). */
+export interface AccountDevice {
+  deviceKeyId: string;
+  accountId: string;
+  publicKey: Uint8Array;
+  name: string | null;
+  /** The CKDA device-add statement signed by a device of the account, verbatim. */
+  statement: JsonValue;
+  addedAt: number;
+  revokedAt: number | null;
+}
+
+export interface AccountDeviceRepo {
+  /** @throws StoreError `conflict` (same key id), `invalid_reference` (unknown account). */
+  create(device: Omit<AccountDevice, 'revokedAt'>): AccountDevice;
+  get(deviceKeyId: string): AccountDevice | null;
+  listByAccount(accountId: string): AccountDevice[];
+  /** Sets revoked_at once. @throws StoreError `not_found` (no such device, or already revoked). */
+  revoke(deviceKeyId: string, at: number): AccountDevice;
+}
+
+export type PairingStatus = 'pending' | 'approved' | 'denied' | 'expired';
+
+/** A new device asking to join an account: its keys, the hash of the code it shows, and once approved the result. */
+export interface Pairing {
+  pairingId: string;
+  /** SHA-256 of the normalized pairing code (lib/protocol/device-pairing.ts pairingCodeHash). */
+  codeHash: Uint8Array;
+  deviceKey: Uint8Array;
+  boxKey: Uint8Array;
+  name: string | null;
+  accountId: string | null;
+  status: PairingStatus;
+  statement: JsonValue | null;
+  /** CKPV bytes: the vault key sealed to boxKey (ciphertext only). */
+  sealed: Uint8Array | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface PairingRepo {
+  /** Creates a `pending` pairing. @throws StoreError `conflict` (same id or code hash). */
+  create(pairing: Omit<Pairing, 'accountId' | 'status' | 'statement' | 'sealed'>): Pairing;
+  get(pairingId: string): Pairing | null;
+  /** The pending, unexpired pairing whose code hashes to `codeHash`. */
+  findPendingByCode(codeHash: Uint8Array, now: number): Pairing | null;
+  /**
+   * Records the approval, only while pending and unexpired at `at`.
+   * @throws StoreError `not_found`, `invalid_state`.
+   */
+  approve(pairingId: string, approval: { accountId: string; statement: JsonValue; sealed: Uint8Array }, at: number): Pairing;
+  /** Marks pending pairings whose expires_at <= now `expired`; returns how many. */
+  expireDue(now: number): number;
+}
+
 export interface HubStore {
   readonly accounts: AccountRepo;
   readonly enrollment: EnrollmentRepo;
@@ -262,6 +317,8 @@ export interface HubStore {
   readonly agentConfigs: AgentConfigRepo;
   readonly nonces: NonceRepo;
   readonly audit: AuditRepo;
+  readonly devices: AccountDeviceRepo;
+  readonly pairings: PairingRepo;
   /**
    * Runs `fn` in one transaction: all its writes commit together or none do (the error is rethrown). Nested calls
    * become savepoints. `fn` must be synchronous; a returned Promise is refused.

@@ -10,6 +10,7 @@ import { SqliteAgents, SqliteInstallations } from './sqlite-agents';
 import { SqliteIntents, SqliteSealedSecrets } from './sqlite-intents';
 import { SqliteAudit, SqliteNonces } from './sqlite-log';
 import { SqliteAgentConfigs } from './sqlite-configs';
+import { SqliteDevices, SqlitePairings } from './sqlite-devices';
 
 /** The database file inside the hub's data directory. */
 export const DB_FILE = 'hub.sqlite';
@@ -94,6 +95,8 @@ class SqliteStore implements HubStore {
   readonly agentConfigs;
   readonly nonces;
   readonly audit;
+  readonly devices;
+  readonly pairings;
 
   constructor(private readonly db: Database.Database) {
     this.sql = new Sql(db);
@@ -106,6 +109,8 @@ class SqliteStore implements HubStore {
     this.agentConfigs = new SqliteAgentConfigs(this.sql);
     this.nonces = new SqliteNonces(this.sql);
     this.audit = new SqliteAudit(this.sql);
+    this.devices = new SqliteDevices(this.sql);
+    this.pairings = new SqlitePairings(this.sql);
   }
 
   transaction<T>(fn: () => T): T {

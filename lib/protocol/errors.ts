@@ -10,7 +10,8 @@ export type ProtocolErrorCode =
   | 'auth_stale'
   | 'auth_replayed'
   | 'auth_bad_signature'
-  | 'auth_unknown_key';
+  | 'auth_unknown_key'
+  | 'device_statement_invalid';
 
 /**
  * A protocol value that is malformed, not canonical, or does not verify. Messages name the field that failed

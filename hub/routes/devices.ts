@@ -1,0 +1,210 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { Hono, type Context } from 'hono';
+import { randomBytes, toHex } from '../../lib/bytes';
+import { toBase64Url, fromBase64Url } from '../../lib/protocol/base64url';
+import { generatePairingCode, isPairedKeyShape, pairingCodeHash, verifyDeviceAdd, type DeviceListEntry, type SignedDeviceAdd } from '../../lib/protocol/device-pairing';
+import {
+  PairingApproveRequestSchema,
+  PairingCreateRequestSchema,
+  PairingLookupRequestSchema,
+  type DeviceListResponse,
+  type DeviceRemoveResponse,
+  type PairingApproveResponse,
+  type PairingCreateResponse,
+  type PairingLookupResponse,
+  type PairingStatusResponse,
+} from '../../lib/protocol/device-pairing-wire';
+import { ProtocolError } from '../../lib/protocol/errors';
+import { isId } from '../../lib/protocol/fields';
+import { decodePublicKey, deviceKeyId, encodePublicKey, fingerprint } from '../../lib/protocol/keys';
+import { parseWire } from '../../lib/protocol/wire';
+import type { HubDeps } from '../app';
+import { appendAudit } from '../audit';
+import { authenticateEnrolling, authenticateHuman, jsonBody } from '../auth';
+import { HubError } from '../errors';
+import type { HubEnv } from '../middleware';
+import { RateLimiter } from '../rate-limit';
+import { StoreError } from '../store/errors';
+import type { JsonValue, Pairing } from '../store/port';
+import { clientAddress, enforceLimit } from './client-address';
+
+/** A pairing code lives as long as a person needs to walk to the other device and type it. */
+export const PAIRING_TTL_MS = 10 * 60 * 1000;
+const CODE_INVALID = 'Unknown or expired pairing code.';
+
+export interface DeviceRouteLimits {
+  /** POST /v1/pairings per client address: each creates a row. */
+  create?: RateLimiter;
+  /** POST /v1/pairings/lookup per account: the code has ~34.6 bits, so guessing must stay far out of reach. */
+  lookup?: RateLimiter;
+}
+
+function statusOf(p: Pairing, now: number): Pairing['status'] {
+  return p.status === 'pending' && p.expiresAt <= now ? 'expired' : p.status;
+}
+
+/**
+ * Device pairing and the account's device list (issue 8; docs/protocol.md §Devices and pairing).
+ *
+ * - `POST /v1/pairings`: a new device asks to join. Signed by its own key (proof of possession; the hub does not know
+ *   it yet), rate-limited per address. The hub makes the short code and stores only its hash.
+ * - `POST /v1/pairings/lookup`: a device of the account shows what the code belongs to (the new device's fingerprint).
+ * - `POST /v1/pairings/:id/approve`: that device's signed CKDA statement and the CKPV sealed vault key; the hub
+ *   checks the statement names this hub, the caller's account and key, the pairing's keys and the sealed bytes, then
+ *   adds the device. The hub cannot open the sealed key (it has no box private key).
+ * - `GET /v1/pairings/:id`: the new device polls, signed by its key; once approved it gets the statement and blob.
+ * - `GET /v1/devices`, `DELETE /v1/devices/:id`: the list with statements (clients verify the chain), and removal,
+ *   effective for the removed device's very next request (hub/auth.ts answers `device_revoked`).
+ */
+export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hono<HubEnv> {
+  const createLimiter = limits.create ?? new RateLimiter({ burst: 5, sustained: 30, perSeconds: 3600 }, deps.now);
+  const lookupLimiter = limits.lookup ?? new RateLimiter({ burst: 5, sustained: 30, perSeconds: 3600 }, deps.now);
+
+  /** The pairing `id`, authenticated as its own new device. */
+  async function ownPairing(c: Context<HubEnv>): Promise<Pairing> {
+    const id = c.req.param('id') ?? '';
+    const pairing = isId(id) ? deps.store.pairings.get(id) : null;
+    if (!pairing) throw new HubError('not_found', 'No such pairing.');
+    await authenticateEnrolling(c, deps, deviceKeyId(pairing.deviceKey), pairing.deviceKey);
+    return pairing;
+  }
+
+  return new Hono<HubEnv>()
+    .post('/pairings', async (c) => {
+      enforceLimit(createLimiter, clientAddress(c));
+      const peek = parseWire(PairingCreateRequestSchema, jsonBody(new Uint8Array(await c.req.arrayBuffer())));
+      const deviceKey = decodePublicKey(peek.device_key, 'ed25519');
+      const keyId = deviceKeyId(deviceKey);
+      await authenticateEnrolling(c, deps, keyId, deviceKey);
+      if (deps.store.accounts.get(keyId) || deps.store.devices.get(keyId)) {
+        throw new HubError('device_already_enrolled', 'This device key already belongs to an account here.');
+      }
+      const now = deps.now();
+      const pairingId = `pair_${toBase64Url(randomBytes(16))}`;
+      let code = '';
+      deps.store.transaction(() => {
+        // A fresh code colliding with a live one is ~1 in 2^34; retry rather than fail the person.
+        for (let attempt = 0; ; attempt++) {
+          code = generatePairingCode();
+          try {
+            deps.store.pairings.create({
+              pairingId, codeHash: pairingCodeHash(code)!, deviceKey, boxKey: decodePublicKey(peek.box_key, 'x25519'),
+              name: peek.name, createdAt: now, expiresAt: now + PAIRING_TTL_MS,
+            });
+            break;
+          } catch (err) {
+            if (!(err instanceof StoreError && err.code === 'conflict') || attempt >= 3) throw err;
+          }
+        }
+        appendAudit(deps.store, { time: now, actor: `device:${keyId}`, resource: `pairing:${pairingId}`, action: 'pairing.create', requestId: c.get('requestId') });
+      });
+      const response: PairingCreateResponse = { pairing_id: pairingId, code, fingerprint: fingerprint(deviceKey), expires_at: now + PAIRING_TTL_MS };
+      return c.json(response, 201);
+    })
+    .get('/pairings/:id', async (c) => {
+      const pairing = await ownPairing(c);
+      const status = statusOf(pairing, deps.now());
+      const approved = status === 'approved' && pairing.sealed && pairing.statement;
+      const response: PairingStatusResponse = {
+        pairing_id: pairing.pairingId,
+        status,
+        expires_at: pairing.expiresAt,
+        account_id: pairing.accountId,
+        approval: approved ? { device: pairing.statement as unknown as SignedDeviceAdd, sealed_vault_key: toBase64Url(pairing.sealed!) } : null,
+      };
+      return c.json(response);
+    })
+    .post('/pairings/lookup', async (c) => {
+      const { account, body } = await authenticateHuman(c, deps);
+      enforceLimit(lookupLimiter, account.accountId);
+      const { code } = parseWire(PairingLookupRequestSchema, jsonBody(body));
+      const hash = pairingCodeHash(code);
+      const pairing = hash && deps.store.pairings.findPendingByCode(hash, deps.now());
+      if (!pairing) throw new HubError('pairing_code_invalid', CODE_INVALID);
+      const response: PairingLookupResponse = {
+        pairing_id: pairing.pairingId,
+        device_key: encodePublicKey(pairing.deviceKey),
+        box_key: encodePublicKey(pairing.boxKey),
+        fingerprint: fingerprint(pairing.deviceKey),
+        name: pairing.name,
+        expires_at: pairing.expiresAt,
+      };
+      return c.json(response);
+    })
+    .post('/pairings/:id/approve', async (c) => {
+      const { account, device, body } = await authenticateHuman(c, deps);
+      const req = parseWire(PairingApproveRequestSchema, jsonBody(body));
+      const id = c.req.param('id');
+      const pairing = isId(id) ? deps.store.pairings.get(id) : null;
+      if (!pairing) throw new HubError('not_found', 'No such pairing.');
+      const now = deps.now();
+      if (statusOf(pairing, now) !== 'pending') throw new HubError('pairing_not_pending', 'This pairing was already decided, or it expired.');
+      const statement = verifyDeviceAdd(req.device, {
+        hub: deps.origin,
+        account_id: account.accountId,
+        device_key: encodePublicKey(pairing.deviceKey),
+        box_key: encodePublicKey(pairing.boxKey),
+        added_by: encodePublicKey(device.publicKey),
+        pairing_id: pairing.pairingId,
+      });
+      let sealed: Uint8Array;
+      try {
+        sealed = fromBase64Url(req.sealed_vault_key, 'sealed_vault_key');
+      } catch (err) {
+        throw new ProtocolError('device_statement_invalid', 'sealed_vault_key is not base64url.', { cause: err });
+      }
+      if (!isPairedKeyShape(sealed) || toHex(sha256(sealed)) !== statement.sealed_sha256) {
+        throw new HubError('device_statement_invalid', 'sealed_vault_key is not the CKPV v1 blob the statement signs.');
+      }
+      const newId = deviceKeyId(pairing.deviceKey);
+      const signed = { statement, signature: (req.device as { signature: string }).signature } as unknown as JsonValue;
+      try {
+        deps.store.transaction(() => {
+          if (deps.store.accounts.get(newId) || deps.store.devices.get(newId)) {
+            throw new HubError('device_already_enrolled', 'This device key already belongs to an account here.');
+          }
+          deps.store.pairings.approve(pairing.pairingId, { accountId: account.accountId, statement: signed, sealed }, now);
+          deps.store.devices.create({ deviceKeyId: newId, accountId: account.accountId, publicKey: pairing.deviceKey, name: pairing.name, statement: signed, addedAt: now });
+          appendAudit(deps.store, { time: now, actor: `account:${account.accountId}`, resource: `device:${newId}`, action: 'device.add', requestId: c.get('requestId') });
+        });
+      } catch (err) {
+        if (err instanceof StoreError && err.code === 'invalid_state') throw new HubError('pairing_not_pending', 'This pairing was already decided, or it expired.');
+        throw err;
+      }
+      const response: PairingApproveResponse = { device_key_id: newId, fingerprint: fingerprint(pairing.deviceKey), added_at: now };
+      return c.json(response, 201);
+    })
+    .get('/devices', async (c) => {
+      const { account } = await authenticateHuman(c, deps);
+      const devices: DeviceListEntry[] = [
+        { device_key_id: account.accountId, device_key: encodePublicKey(account.devicePublicKey), name: null, added_at: account.createdAt, revoked_at: null, statement: null },
+        ...deps.store.devices.listByAccount(account.accountId).map((d) => ({
+          device_key_id: d.deviceKeyId,
+          device_key: encodePublicKey(d.publicKey),
+          name: d.name,
+          added_at: d.addedAt,
+          revoked_at: d.revokedAt,
+          statement: d.statement as unknown as SignedDeviceAdd,
+        })),
+      ];
+      const response: DeviceListResponse = { account_id: account.accountId, devices };
+      return c.json(response);
+    })
+    .delete('/devices/:id', async (c) => {
+      const { account } = await authenticateHuman(c, deps);
+      const id = c.req.param('id');
+      // The enrolling key is the account's identity (its key id is the account id): removing it would orphan the
+      // chain every other device's statement leads back to.
+      if (id === account.accountId) throw new HubError('forbidden', 'The device that created the account cannot be removed.');
+      const target = isId(id) ? deps.store.devices.get(id) : null;
+      if (!target || target.accountId !== account.accountId || target.revokedAt !== null) throw new HubError('not_found', 'No such device on this account.');
+      const now = deps.now();
+      const revoked = deps.store.transaction(() => {
+        const r = deps.store.devices.revoke(id, now);
+        appendAudit(deps.store, { time: now, actor: `account:${account.accountId}`, resource: `device:${id}`, action: 'device.remove', requestId: c.get('requestId') });
+        return r;
+      });
+      const response: DeviceRemoveResponse = { device_key_id: id, revoked_at: revoked.revokedAt! };
+      return c.json(response);
+    });
+}

@@ -1,0 +1,145 @@
+import type { AccountDevice, AccountDeviceRepo, Pairing, PairingRepo } from './port';
+import { StoreError } from './errors';
+import { bytes, bytesOrNull, jsonText, jsonValue, type Sql } from './sqlite-util';
+
+interface DeviceRow {
+  device_key_id: string;
+  account_id: string;
+  public_key: Buffer;
+  name: string | null;
+  statement: string;
+  added_at: number;
+  revoked_at: number | null;
+}
+
+interface PairingRow {
+  pairing_id: string;
+  code_hash: Buffer;
+  device_key: Buffer;
+  box_key: Buffer;
+  name: string | null;
+  account_id: string | null;
+  status: Pairing['status'];
+  statement: string | null;
+  sealed: Buffer | null;
+  created_at: number;
+  expires_at: number;
+}
+
+const toDevice = (r: DeviceRow): AccountDevice => ({
+  deviceKeyId: r.device_key_id,
+  accountId: r.account_id,
+  publicKey: bytes(r.public_key),
+  name: r.name,
+  statement: jsonValue(r.statement),
+  addedAt: r.added_at,
+  revokedAt: r.revoked_at,
+});
+
+const toPairing = (r: PairingRow): Pairing => ({
+  pairingId: r.pairing_id,
+  codeHash: bytes(r.code_hash),
+  deviceKey: bytes(r.device_key),
+  boxKey: bytes(r.box_key),
+  name: r.name,
+  accountId: r.account_id,
+  status: r.status,
+  statement: r.statement === null ? null : jsonValue(r.statement),
+  sealed: bytesOrNull(r.sealed),
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+
+/** Devices added to accounts (migration 4 `account_devices`). */
+export class SqliteDevices implements AccountDeviceRepo {
+  constructor(private readonly sql: Sql) {}
+
+  create(d: Omit<AccountDevice, 'revokedAt'>): AccountDevice {
+    this.sql.run(
+      'add device',
+      'INSERT INTO account_devices (device_key_id, account_id, public_key, name, statement, added_at) VALUES (?, ?, ?, ?, ?, ?)',
+      d.deviceKeyId,
+      d.accountId,
+      d.publicKey,
+      d.name,
+      jsonText(d.statement),
+      d.addedAt,
+    );
+    return this.get(d.deviceKeyId)!;
+  }
+
+  get(deviceKeyId: string): AccountDevice | null {
+    const r = this.sql.get<DeviceRow>('get device', 'SELECT * FROM account_devices WHERE device_key_id = ?', deviceKeyId);
+    return r && toDevice(r);
+  }
+
+  listByAccount(accountId: string): AccountDevice[] {
+    return this.sql
+      .all<DeviceRow>('list devices', 'SELECT * FROM account_devices WHERE account_id = ? ORDER BY added_at, device_key_id', accountId)
+      .map(toDevice);
+  }
+
+  revoke(deviceKeyId: string, at: number): AccountDevice {
+    // `revoked_at IS NULL` keeps the first revocation time: a second DELETE is not_found, not a new time.
+    const changed = this.sql.run('revoke device', 'UPDATE account_devices SET revoked_at = ? WHERE device_key_id = ? AND revoked_at IS NULL', at, deviceKeyId);
+    if (changed !== 1) throw new StoreError('not_found', 'revoke device: no active device with that id');
+    return this.get(deviceKeyId)!;
+  }
+}
+
+/** Pairing requests of new devices (migration 4 `pairings`). */
+export class SqlitePairings implements PairingRepo {
+  constructor(private readonly sql: Sql) {}
+
+  create(p: Omit<Pairing, 'accountId' | 'status' | 'statement' | 'sealed'>): Pairing {
+    this.sql.run(
+      'create pairing',
+      `INSERT INTO pairings (pairing_id, code_hash, device_key, box_key, name, status, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
+      p.pairingId,
+      p.codeHash,
+      p.deviceKey,
+      p.boxKey,
+      p.name,
+      p.createdAt,
+      p.expiresAt,
+    );
+    return this.get(p.pairingId)!;
+  }
+
+  get(pairingId: string): Pairing | null {
+    const r = this.sql.get<PairingRow>('get pairing', 'SELECT * FROM pairings WHERE pairing_id = ?', pairingId);
+    return r && toPairing(r);
+  }
+
+  findPendingByCode(codeHash: Uint8Array, now: number): Pairing | null {
+    const r = this.sql.get<PairingRow>(
+      'find pairing by code',
+      "SELECT * FROM pairings WHERE code_hash = ? AND status = 'pending' AND expires_at > ?",
+      codeHash,
+      now,
+    );
+    return r && toPairing(r);
+  }
+
+  approve(pairingId: string, a: { accountId: string; statement: Pairing['statement']; sealed: Uint8Array }, at: number): Pairing {
+    const changed = this.sql.run(
+      'approve pairing',
+      "UPDATE pairings SET status = 'approved', account_id = ?, statement = ?, sealed = ? WHERE pairing_id = ? AND status = 'pending' AND expires_at > ?",
+      a.accountId,
+      jsonText(a.statement!),
+      a.sealed,
+      pairingId,
+      at,
+    );
+    if (changed !== 1) {
+      if (!this.get(pairingId)) throw new StoreError('not_found', 'approve pairing: no such pairing');
+      throw new StoreError('invalid_state', 'approve pairing: not pending, or expired');
+    }
+    return this.get(pairingId)!;
+  }
+
+  expireDue(now: number): number {
+    return this.sql.run('expire pairings', "UPDATE pairings SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?", now);
+  }
+}

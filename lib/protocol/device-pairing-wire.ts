@@ -1,0 +1,62 @@
+import * as v from 'valibot';
+import type { DeviceListEntry, PairingApproval } from './device-pairing';
+import { BoxKeySchema, EpochMsSchema, IdSchema, SigningKeySchema } from './wire';
+
+/**
+ * Wire shapes of device pairing (docs/protocol.md §Devices and pairing). Statements are checked by
+ * verifyDeviceAdd, not by the schema, so a bad statement answers `device_statement_invalid`, not `protocol_invalid`.
+ */
+const NameSchema = v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.check((s) => !/[\u0000-\u001f\u007f]/.test(s), 'control character')));
+
+/** POST /v1/pairings (signed by the new device's own key, which is not on the hub yet). */
+export const PairingCreateRequestSchema = v.strictObject({ device_key: SigningKeySchema, box_key: BoxKeySchema, name: NameSchema });
+export interface PairingCreateResponse {
+  pairing_id: string;
+  /** Display form `XXXX-XXXX`: shown on the new device, typed on the approving one. Only its hash is stored. */
+  code: string;
+  fingerprint: string;
+  expires_at: number;
+}
+
+/** POST /v1/pairings/lookup (a device of the account). */
+export const PairingLookupRequestSchema = v.strictObject({ code: v.pipe(v.string(), v.maxLength(32)) });
+export interface PairingLookupResponse {
+  pairing_id: string;
+  device_key: string;
+  box_key: string;
+  fingerprint: string;
+  name: string | null;
+  expires_at: number;
+}
+
+/** POST /v1/pairings/:id/approve (a device of the account). */
+export const PairingApproveRequestSchema = v.strictObject({ device: v.unknown(), sealed_vault_key: v.pipe(v.string(), v.maxLength(256)) });
+export interface PairingApproveResponse {
+  device_key_id: string;
+  fingerprint: string;
+  added_at: number;
+}
+
+/** GET /v1/pairings/:id (signed by the new device's key). `approval` only once approved. */
+export interface PairingStatusResponse {
+  pairing_id: string;
+  status: 'pending' | 'approved' | 'denied' | 'expired';
+  expires_at: number;
+  account_id: string | null;
+  approval: PairingApproval | null;
+}
+
+/** GET /v1/devices. */
+export interface DeviceListResponse {
+  account_id: string;
+  devices: DeviceListEntry[];
+}
+
+/** DELETE /v1/devices/:id. */
+export interface DeviceRemoveResponse {
+  device_key_id: string;
+  revoked_at: number;
+}
+
+export const DeviceIdSchema = IdSchema;
+export const PairingExpiresSchema = EpochMsSchema;
