@@ -12,6 +12,7 @@ import { healthRoutes } from './health';
 import { installationRoutes } from './installations';
 import { intentDecisionRoutes } from './intent-decisions';
 import { intentRoutes } from './intents';
+import { vaultSyncRoutes } from './vault-sync';
 
 /**
  * Where route modules are mounted. Each module under hub/routes/ exports a factory `(deps) => Hono<HubEnv>` and gets
@@ -27,6 +28,7 @@ export function mountRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.route('/v1', intentDecisionRoutes(deps));
   app.route('/v1', installationRoutes(deps));
   app.route('/v1', agentConfigRoutes(deps));
+  app.route('/v1', vaultSyncRoutes(deps));
   app.route('/v1', eventRoutes(deps));
   app.route('/v1', auditRoutes(deps));
   app.route('/v1', deviceRoutes(deps));

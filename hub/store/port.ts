@@ -224,6 +224,30 @@ export interface AgentConfigRepo {
   delete(installationId: string): boolean;
 }
 
+/** One synced vault item: the device's ciphertext envelope (null = deleted) and the account change seq it came with. */
+export interface VaultItemRow {
+  accountId: string;
+  itemId: string;
+  kind: string;
+  revision: number;
+  envelope: Uint8Array | null;
+  seq: number;
+  deviceKeyId: string;
+  updatedAt: number;
+}
+
+export interface VaultRepo {
+  /** Every item of the account (for the items hash), or only those with seq > `since`, in seq order. */
+  items(accountId: string, since?: number): VaultItemRow[];
+  get(accountId: string, itemId: string): VaultItemRow | null;
+  put(row: VaultItemRow): void;
+  /** The newest head: its counter and the signed statement as stored. */
+  head(accountId: string): { counter: number; statement: JsonValue } | null;
+  setHead(accountId: string, counter: number, statement: JsonValue): void;
+  /** The account's device keys that may sign a head: the enrolling one and every added, not revoked device. */
+  deviceKeys(accountId: string): Uint8Array[];
+}
+
 /** Replay cache for signed requests: (key id, nonce) is accepted once until it expires. */
 export interface NonceRepo {
   /**
@@ -315,6 +339,7 @@ export interface HubStore {
   readonly intents: IntentRepo;
   readonly sealedSecrets: SealedSecretRepo;
   readonly agentConfigs: AgentConfigRepo;
+  readonly vault: VaultRepo;
   readonly nonces: NonceRepo;
   readonly audit: AuditRepo;
   readonly devices: AccountDeviceRepo;

@@ -11,6 +11,7 @@ import { SqliteIntents, SqliteSealedSecrets } from './sqlite-intents';
 import { SqliteAudit, SqliteNonces } from './sqlite-log';
 import { SqliteAgentConfigs } from './sqlite-configs';
 import { SqliteDevices, SqlitePairings } from './sqlite-devices';
+import { SqliteVault } from './sqlite-vault';
 
 /** The database file inside the hub's data directory. */
 export const DB_FILE = 'hub.sqlite';
@@ -93,6 +94,7 @@ class SqliteStore implements HubStore {
   readonly intents;
   readonly sealedSecrets;
   readonly agentConfigs;
+  readonly vault;
   readonly nonces;
   readonly audit;
   readonly devices;
@@ -107,6 +109,7 @@ class SqliteStore implements HubStore {
     this.intents = new SqliteIntents(this.sql);
     this.sealedSecrets = new SqliteSealedSecrets(this.sql);
     this.agentConfigs = new SqliteAgentConfigs(this.sql);
+    this.vault = new SqliteVault(this.sql);
     this.nonces = new SqliteNonces(this.sql);
     this.audit = new SqliteAudit(this.sql);
     this.devices = new SqliteDevices(this.sql);

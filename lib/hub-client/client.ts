@@ -5,6 +5,7 @@ import { encodePublicKey } from '../protocol/keys';
 import type { SignedClaim } from '../protocol/approval';
 import type { ConfigDelivery } from '../protocol/sealed-config';
 import { signRequestWith, type AsyncRequestSigner, type Role } from '../protocol/request-signing';
+import { VaultPullSchema, VaultPushResponseSchema, type VaultPull, type VaultPush } from '../sync/wire';
 import {
   AuditListResponseSchema,
   ClaimLookupResponseSchema,
@@ -191,6 +192,16 @@ export class HubClient {
   /** DELETE /v1/installations/:id/config: unassigns the agent's config. */
   deleteConfig(installationId: string): Promise<ConfigDeleteResponse> {
     return this.json(ConfigDeleteResponseSchema, 'config answer', 'DELETE', `/v1/installations/${encodeURIComponent(installationId)}/config`);
+  }
+
+  /** GET /v1/vault?since=N: the vault items changed after counter N, the counter and the newest signed head. */
+  pullVault(since: number): Promise<VaultPull> {
+    return this.json(VaultPullSchema, 'vault', 'GET', `/v1/vault?since=${encodeURIComponent(String(since))}`);
+  }
+
+  /** POST /v1/vault: local changes plus the new signed head (409 vault_stale / vault_conflict when the hub moved on). */
+  pushVault(push: VaultPush): Promise<{ counter: number }> {
+    return this.json(VaultPushResponseSchema, 'vault push answer', 'POST', '/v1/vault', push);
   }
 
   /** GET /v1/audit: the audit entries about this account, newest first, older than `before` (a seq) if given. */

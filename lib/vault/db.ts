@@ -19,7 +19,9 @@ export type MetaRecord =
   /** CKIE envelope (kind deviceKey) of the device's Ed25519 key: encrypted under the vault key. */
   | { key: 'deviceKey'; value: Uint8Array }
   /** CKRW recovery wrap: the vault key wrapped under the recovery kit's key (lib/format/recovery-wrap.ts). */
-  | { key: 'recovery'; value: Uint8Array };
+  | { key: 'recovery'; value: Uint8Array }
+  /** Vault sync bookkeeping (lib/sync/engine.ts SyncState): hashes, revisions, counters, conflict envelopes; no plaintext. */
+  | { key: 'syncState'; value: unknown };
 
 export const VAULT_DB_NAME = 'clawkeep-vault';
 

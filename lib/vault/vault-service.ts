@@ -10,6 +10,8 @@ import type { ItemRecord, VaultDb } from './db';
 import { expiryState } from './expiry';
 import { decodeFields, encodeFields, normalizeDraft, normalizeSettings } from './item-codec';
 import { guardStorage } from './storage-errors';
+import type { SyncStore } from '../sync/engine';
+import { vaultSyncStore } from '../sync/vault-store';
 import type { ItemDraft, ItemSummary, VaultItem, VaultSettings } from './types';
 import {
   decodeDeviceKeyRecord,
@@ -382,6 +384,16 @@ export class VaultService implements VaultBackend {
       }),
     );
     return signer;
+  }
+
+  /** Sync's access to the encrypted records and its bookkeeping (sync never decrypts; a pull drops the caches). */
+  syncStore(): SyncStore {
+    return vaultSyncStore(this.db, () => this.invalidateCache());
+  }
+
+  /** Decrypts an envelope of this vault that is not stored (the hub's side of a sync conflict), to show it. */
+  openEnvelope(record: Omit<ItemRecord, 'envelope'> & { envelope: Uint8Array }): VaultItem {
+    return this.decryptRecord(record, this.requireUnlocked());
   }
 
   /** Idle tracking belongs to whoever holds the key (background or page); the store itself has nothing to do. */

@@ -1,0 +1,212 @@
+// @vitest-environment node
+import 'fake-indexeddb/auto';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { describe, expect, it } from 'vitest';
+import { randomBytes } from '../../../lib/bytes';
+import { HubClient } from '../../../lib/hub-client/client';
+import { deviceKeyId, encodePublicKey } from '../../../lib/protocol/keys';
+import { signVaultHead } from '../../../lib/sync/head';
+import { itemsHash } from '../../../lib/sync/items-hash';
+import { SyncEngine, type SyncRemote } from '../../../lib/sync/engine';
+import { vaultSyncStore } from '../../../lib/sync/vault-store';
+import type { VaultPull } from '../../../lib/sync/wire';
+import { VaultDb } from '../../../lib/vault/db';
+import { VaultService } from '../../../lib/vault/vault-service';
+import type { ItemDraft } from '../../../lib/vault/types';
+import { hubFixture, ORIGIN } from '../hub/flow';
+import { FAST_KDF, kekFor, uniqueDbName } from '../vault/helpers';
+
+const PASS = 'shared-vault-passphrase';
+const secret = (name: string, value: string, id?: string): ItemDraft => ({
+  ...(id ? { id } : {}),
+  kind: 'secret',
+  fields: { name, value, notes: '', tags: [], expiresAt: null },
+});
+
+/** Two devices holding the same vault (same vault id and key, as pairing leaves them), syncing through one hub. */
+async function setUp() {
+  const hub = hubFixture();
+  const account = await hub.enrolledDevice();
+  const accountId = deviceKeyId(account.publicKey);
+  const salt = randomBytes(16);
+  const nameA = uniqueDbName();
+  const dbA = new VaultDb(nameA);
+  const a = new VaultService(dbA);
+  await a.create({ kdf: FAST_KDF, salt, kek: await kekFor(PASS, salt) });
+  const dbB = new VaultDb(uniqueDbName());
+  await dbB.meta.put((await dbA.meta.get('header'))!);
+  const b = new VaultService(dbB);
+  await b.unlock({ kek: await kekFor(PASS, salt) });
+
+  const offline = { a: false, b: false };
+  const device = { publicKey: account.publicKey, sign: async (m: Uint8Array) => ed25519.sign(m, account.privateKey) };
+  const client = new HubClient({
+    hub: ORIGIN,
+    signer: { role: 'human', keyId: accountId, sign: device.sign },
+    fetch: (async (url: string, init: RequestInit) => hub.app.request(url, init)) as unknown as typeof fetch,
+    now: () => hub.clock.now,
+  });
+  const remoteFor = (who: 'a' | 'b'): SyncRemote => ({
+    pull: async (since) => {
+      if (offline[who]) throw new TypeError('fetch failed');
+      return client.pullVault(since);
+    },
+    push: async (body) => {
+      if (offline[who]) throw new TypeError('fetch failed');
+      return client.pushVault(body);
+    },
+  });
+  const engineFor = (service: VaultService, db: VaultDb, remote: SyncRemote) =>
+    new SyncEngine({
+      hub: ORIGIN, accountId, remote, device, now: () => hub.clock.now,
+      store: vaultSyncStore(db, () => service.invalidateCache()),
+      trustedDeviceKeys: async () => [account.publicKey],
+    });
+  const syncA = engineFor(a, dbA, remoteFor('a'));
+  const syncB = engineFor(b, dbB, remoteFor('b'));
+  const values = async (s: VaultService) => {
+    const out: Record<string, string> = {};
+    for (const item of await s.list()) {
+      const full = await s.get({ id: item.id });
+      if (full.kind === 'secret') out[full.fields.name] = full.fields.value;
+    }
+    return out;
+  };
+  return { hub, a, b, dbA, dbB, syncA, syncB, offline, values, engineFor, client, remoteFor, accountId, device };
+}
+
+describe('vault sync between two devices of one account', () => {
+  it('pushes ciphertext, pulls and decrypts on the other device; the hub holds no plaintext', async () => {
+    const t = await setUp();
+    await t.a.save({ draft: secret('GitHub token', 'ghp_SYNC_ONE') });
+    await t.a.save({ draft: secret('Stripe key', 'sk_SYNC_TWO') });
+    expect(await t.syncA.pending()).toBe(2);
+    expect(await t.syncA.sync()).toMatchObject({ pushed: 2, conflicts: [], counter: 1 });
+    expect(await t.syncA.pending()).toBe(0);
+    expect(await t.syncB.sync()).toMatchObject({ pulled: 2, pushed: 0, counter: 1 });
+    expect(await t.values(t.b)).toEqual({ 'GitHub token': 'ghp_SYNC_ONE', 'Stripe key': 'sk_SYNC_TWO' });
+    const rows = t.hub.store.vault.items(t.accountId);
+    expect(rows).toHaveLength(2);
+    for (const r of rows) {
+      const text = Buffer.from(r.envelope!).toString('latin1');
+      expect(text).not.toContain('SYNC');
+      expect(text).not.toContain('GitHub');
+    }
+  });
+
+  it('edits made offline on both devices are queued, then converge; deletions travel as tombstones', async () => {
+    const t = await setUp();
+    const shared = await t.a.save({ draft: secret('Shared', 'v1') });
+    await t.syncA.sync();
+    await t.syncB.sync();
+    t.offline.a = true;
+    t.offline.b = true;
+    await t.a.save({ draft: secret('Only on A', 'a-value') });
+    await t.b.save({ draft: secret('Only on B', 'b-value') });
+    await expect(t.syncA.sync()).rejects.toMatchObject({ code: 'sync_offline' });
+    await expect(t.syncB.sync()).rejects.toMatchObject({ code: 'sync_offline' });
+    // Nothing local was lost or changed by the failed syncs.
+    expect(await t.values(t.a)).toEqual({ Shared: 'v1', 'Only on A': 'a-value' });
+    expect(await t.syncB.pending()).toBe(1);
+    t.offline.a = false;
+    t.offline.b = false;
+    await t.syncA.sync();
+    await t.syncB.sync();
+    await t.syncA.sync();
+    const both = { Shared: 'v1', 'Only on A': 'a-value', 'Only on B': 'b-value' };
+    expect(await t.values(t.a)).toEqual(both);
+    expect(await t.values(t.b)).toEqual(both);
+
+    await t.a.remove({ id: shared.id });
+    await t.syncA.sync();
+    await t.syncB.sync();
+    expect(Object.keys(await t.values(t.b)).sort()).toEqual(['Only on A', 'Only on B']);
+    expect(t.hub.store.vault.get((await t.syncA.state()).accountId, shared.id)?.envelope).toBeNull();
+  });
+
+  it('the same item edited on both devices keeps both versions until the person picks one', async () => {
+    const t = await setUp();
+    const item = await t.a.save({ draft: secret('API key', 'original') });
+    await t.syncA.sync();
+    await t.syncB.sync();
+    await t.a.save({ draft: secret('API key', 'edited on A', item.id) });
+    await t.b.save({ draft: secret('API key', 'edited on B', item.id) });
+    await t.syncA.sync();
+    const result = await t.syncB.sync();
+    expect(result.conflicts).toEqual([item.id]);
+    // B keeps its own edit; the hub keeps A's; B's state holds A's version for the choice.
+    expect(await t.values(t.b)).toEqual({ 'API key': 'edited on B' });
+    expect((await t.syncB.state()).conflicts[item.id]?.envelope).toBeInstanceOf(Uint8Array);
+    expect(await t.syncB.pending()).toBe(0);
+
+    await t.syncB.resolve(item.id, 'mine');
+    await t.syncB.sync();
+    await t.syncA.sync();
+    expect(await t.values(t.a)).toEqual({ 'API key': 'edited on B' });
+
+    // Another round, this time B takes A's version.
+    await t.a.save({ draft: secret('API key', 'second A', item.id) });
+    await t.b.save({ draft: secret('API key', 'second B', item.id) });
+    await t.syncA.sync();
+    expect((await t.syncB.sync()).conflicts).toEqual([item.id]);
+    await t.syncB.resolve(item.id, 'theirs');
+    expect(await t.values(t.b)).toEqual({ 'API key': 'second A' });
+    expect(await t.syncB.sync()).toMatchObject({ pushed: 0, conflicts: [] });
+  });
+
+  it('refuses a hub that serves an older head than one already seen (rollback), and one whose items do not match the head', async () => {
+    const t = await setUp();
+    await t.a.save({ draft: secret('One', '1') });
+    await t.syncA.sync();
+    const old: VaultPull = await t.client.pullVault(0);
+    await t.a.save({ draft: secret('Two', '2') });
+    await t.syncA.sync();
+    await t.syncB.sync();
+    expect((await t.syncB.state()).seenHead?.counter).toBe(2);
+
+    // A hub restored from a backup: it answers with the state at counter 1.
+    const rolledBack = t.engineFor(t.b, t.dbB, { pull: async () => old, push: async () => { throw new Error('must not push'); } });
+    await expect(rolledBack.sync()).rejects.toMatchObject({ code: 'sync_rollback' });
+    expect(await t.values(t.b)).toEqual({ One: '1', Two: '2' });
+
+    // A hub that swaps an item's ciphertext: the signed head no longer describes the items.
+    await t.a.save({ draft: secret('Three', '3') });
+    await t.syncA.sync();
+    const swapped = t.engineFor(t.b, t.dbB, {
+      pull: async (since) => {
+        const page = await t.client.pullVault(since);
+        return { ...page, items: page.items.map((i) => ({ ...i, envelope: i.envelope && `${i.envelope.slice(0, -4)}AAAA` })) };
+      },
+      push: async (b) => t.client.pushVault(b),
+    });
+    await expect(swapped.sync()).rejects.toMatchObject({ code: 'sync_head_invalid' });
+    expect(await t.values(t.b)).toEqual({ One: '1', Two: '2' });
+    // The honest hub afterwards: fine.
+    await t.syncB.sync();
+    expect(await t.values(t.b)).toEqual({ One: '1', Two: '2', Three: '3' });
+  });
+
+  it('refuses a forked hub: a different validly signed head under a counter already seen', async () => {
+    const t = await setUp();
+    await t.a.save({ draft: secret('One', '1') });
+    await t.syncA.sync();
+    await t.syncB.sync();
+    const seen = (await t.syncB.state()).seenHead!;
+    // A hub that accepted two different pushes for the same counter shows this device the other history.
+    const other = await signVaultHead(
+      { hub: ORIGIN, account_id: t.accountId, counter: seen.counter, items_hash: itemsHash({}), device_key: encodePublicKey(t.device.publicKey), time: t.hub.clock.now },
+      t.device.sign,
+    );
+    const forked = t.engineFor(t.b, t.dbB, { pull: async () => ({ counter: seen.counter, head: other, items: [] }), push: async () => { throw new Error('must not push'); } });
+    await expect(forked.sync()).rejects.toMatchObject({ code: 'sync_fork' });
+    // A head signed by a key that is not a device of the account is refused too.
+    const stranger = ed25519.utils.randomSecretKey();
+    const foreign = await signVaultHead(
+      { hub: ORIGIN, account_id: t.accountId, counter: seen.counter + 1, items_hash: itemsHash({}), device_key: encodePublicKey(ed25519.getPublicKey(stranger)), time: t.hub.clock.now },
+      async (m) => ed25519.sign(m, stranger),
+    );
+    const hostile = t.engineFor(t.b, t.dbB, { pull: async () => ({ counter: seen.counter + 1, head: foreign, items: [] }), push: async () => { throw new Error('must not push'); } });
+    await expect(hostile.sync()).rejects.toMatchObject({ code: 'sync_head_invalid' });
+    expect(await t.values(t.b)).toEqual({ One: '1' });
+  });
+});
