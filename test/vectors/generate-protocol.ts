@@ -18,6 +18,8 @@ import { requestSigningBytes, signRequest, bodySha256, type Role } from '../../l
 import { sealSecret } from '../../lib/protocol/sealed-secret';
 import { encodeConfigPayload } from '../../lib/protocol/config-payload';
 import { buildConfigDelivery, configStatementBytes } from '../../lib/protocol/sealed-config';
+import { buildPairingApproval, deviceAddBytes, pairedKeyAssociatedData, sealPairedKey } from '../../lib/protocol/device-pairing';
+import { deviceKeyId } from '../../lib/protocol/keys';
 
 const dir = new URL('.', import.meta.url);
 const write = (name: string, data: unknown) => writeFileSync(new URL(name, dir), JSON.stringify(data, null, 2) + '\n');
@@ -182,5 +184,37 @@ write('protocol-sealed-config.json', {
   device: { seed: toHex(deviceSeed), public: toHex(devicePublic) },
   recipient: { private: toHex(agentBoxPrivate), public: toHex(agentBoxPublic) },
   vectors: configVectors,
+});
+// ---- device pairing (CKPV sealed vault key, CKDA device-add statement) ---------------------------------------
+const newDeviceSeed = seq(32, 0x21);
+const newDevicePublic = ed25519.getPublicKey(newDeviceSeed);
+const newBoxPrivate = seq(32, 0xa1);
+const newBoxPublic = x25519.getPublicKey(newBoxPrivate);
+const pairingCases = [
+  { pairingId: 'pair_Zr4tY7uI0oP3aS6d', vaultId: seq(16, 0xc0), vaultKey: seq(32, 0xd0), ephemeralPrivate: seq(32, 0x19), nonce: seq(24, 0x39), time: 1795000300000 },
+  { pairingId: 'pair_Lk2jH5gF8dS1aQ4w', vaultId: seq(16, 0xe0), vaultKey: seq(32, 0xf0), ephemeralPrivate: seq(32, 0x59), nonce: seq(24, 0x79), time: 1795000400000 },
+];
+const pairingVectors = [];
+for (const c of pairingCases) {
+  const accountId = deviceKeyId(devicePublic);
+  const approval = await buildPairingApproval({
+    hub, accountId, pairingId: c.pairingId, deviceKey: newDevicePublic, boxKey: newBoxPublic,
+    signer: { publicKey: devicePublic, sign: async (m) => ed25519.sign(m, deviceSeed) },
+    seal: async (boxKey, context) => sealPairedKey(boxKey, { vaultId: c.vaultId, vaultKey: c.vaultKey }, context, { ephemeralPrivate: c.ephemeralPrivate, nonce: c.nonce }),
+    now: c.time,
+  });
+  const s = approval.device.statement;
+  pairingVectors.push({
+    vaultId: toHex(c.vaultId), vaultKey: toHex(c.vaultKey), ephemeralPrivate: toHex(c.ephemeralPrivate), nonce: toHex(c.nonce), time: c.time,
+    context: { hub: s.hub, account_id: s.account_id, pairing_id: s.pairing_id, device_key: s.device_key },
+    associatedData: toHex(pairedKeyAssociatedData({ hub: s.hub, account_id: s.account_id, pairing_id: s.pairing_id, device_key: s.device_key })),
+    sealed: approval.sealed_vault_key, statement: s, statementBytes: toHex(deviceAddBytes(s)), signature: approval.device.signature,
+  });
+}
+write('protocol-device-pairing.json', {
+  description: 'CKPV v1 sealed vault keys and CKDA v1 device-add statements. sealed (base64url) = "CKPV"|0x01|ephemeralPublic[32]|nonce[24]|XChaCha20-Poly1305(ct+tag), key = HKDF-SHA256(X25519(eph, box), salt = ephPub||boxPub, info = "clawkeep/v1/paired-vault-key", 32), AD = "CKPV"|0x01|canonicalBytes({account_id,device_key,hub,pairing_id}); plaintext = vaultId[16]||vaultKey[32]. The approving device signs "CKDA"|0x01|canonicalBytes({account_id,added_by,box_key,device_key,hub,pairing_id,sealed_sha256,time}) with Ed25519.',
+  approver: { seed: toHex(deviceSeed), public: toHex(devicePublic), account_id: deviceKeyId(devicePublic) },
+  newDevice: { seed: toHex(newDeviceSeed), public: toHex(newDevicePublic), boxPrivate: toHex(newBoxPrivate), boxPublic: toHex(newBoxPublic) },
+  vectors: pairingVectors,
 });
 console.log('wrote protocol-*.json');
