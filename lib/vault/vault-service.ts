@@ -21,6 +21,8 @@ import {
   type DeviceSigner,
 } from '../identity/device-key';
 
+import { sealPairedKey, type PairingContext } from '../protocol/device-pairing';
+
 const DEVICE_KEY_ID = 'device';
 
 export const DEFAULT_SETTINGS: VaultSettings = { autoLockSeconds: 15 * 60 };
@@ -92,6 +94,52 @@ export class VaultService implements VaultBackend {
     } finally {
       wipe(kek);
     }
+  }
+
+  /**
+   * Creates this device's local vault from a vault key another device sealed to it (device pairing, issue 8): same
+   * vault id and key, so envelopes either device made open on both; its own passphrase (kek) and KDF; and the device
+   * key it paired with, stored encrypted under the vault key like one made by deviceSigner(). Consumes (wipes) the
+   * vault key copy handed in only on failure: on success it becomes the unlocked key. Always wipes kek and pkcs8.
+   */
+  async join(args: {
+    vaultId: Uint8Array;
+    vaultKey: Uint8Array;
+    kdf: Parameters<typeof assertKdfParams>[0];
+    salt: Uint8Array;
+    kek: Uint8Array;
+    deviceKey: { publicKey: Uint8Array; pkcs8: Uint8Array };
+  }): Promise<void> {
+    const { vaultId, vaultKey, kdf, salt, kek, deviceKey } = args;
+    let ok = false;
+    try {
+      if (vaultId.length !== VAULT_ID_LENGTH || vaultKey.length !== 32) throw new ClawkeepError('item_invalid', 'The paired vault key is malformed.');
+      const header = encodeVaultHeader(sealVaultHeader({ vaultId, kdf, salt, kek, vaultKey }));
+      const record = encodeDeviceKeyRecord(deviceKey.publicKey, deviceKey.pkcs8);
+      const envelope = sealItem(vaultKey, { vaultId, id: DEVICE_KEY_ID, kind: 'deviceKey' }, record);
+      wipe(record);
+      await guardStorage(() =>
+        this.db.transaction('rw', this.db.meta, async () => {
+          if (await this.db.meta.get('header')) throw new ClawkeepError('vault_exists', 'A vault already exists here.');
+          await this.db.meta.put({ key: 'header', value: header });
+          await this.db.meta.put({ key: 'deviceKey', value: envelope });
+        }),
+      );
+      this.setUnlocked({ vaultKey, vaultId: vaultId.slice() });
+      ok = true;
+    } finally {
+      wipe(kek, deviceKey.pkcs8);
+      if (!ok) wipe(vaultKey);
+    }
+  }
+
+  /**
+   * Seals this vault's id and key to a new device's X25519 box key for one pairing (CKPV v1). The raw key never
+   * leaves this object: callers across RPC get only the sealed bytes.
+   */
+  async sealVaultKeyForPairing({ boxKey, context }: { boxKey: Uint8Array; context: PairingContext }): Promise<Uint8Array> {
+    const u = this.requireUnlocked();
+    return sealPairedKey(boxKey, { vaultId: u.vaultId, vaultKey: u.vaultKey }, context);
   }
 
   async unlock({ kek }: { kek: Uint8Array }): Promise<void> {
