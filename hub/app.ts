@@ -3,6 +3,7 @@ import { requestId } from 'hono/request-id';
 import { HubError } from './errors';
 import type { HubLogger } from './logger';
 import { accessLog, errorHandler, errorResponse, limitBody, responseHeaders, type HubEnv } from './middleware';
+import { cors } from './cors';
 import { mountRoutes } from './routes';
 import type { HubStore } from './store/port';
 import { HUB_VERSION } from './version';
@@ -23,6 +24,8 @@ export interface HubAppOptions {
   now?: () => number;
   logger: HubLogger;
   origin: string;
+  /** Page origins whose requests get CORS headers (the web vault); none by default. */
+  allowOrigins?: readonly string[];
 }
 
 /**
@@ -45,6 +48,7 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
   // inject into a log line. 64 characters is plenty for a UUID or similar.
   app.use(requestId({ limitLength: 64 }));
   app.use(responseHeaders());
+  if (options.allowOrigins?.length) app.use(cors(options.allowOrigins));
   app.use(accessLog(deps.logger));
   app.use(limitBody());
 

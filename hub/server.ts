@@ -18,6 +18,8 @@ export interface StartHubOptions {
   host?: string;
   now?: () => number;
   logger?: HubLogger;
+  /** Page origins allowed to call the hub from a browser (CORS), e.g. the web vault's. */
+  allowOrigins?: readonly string[];
 }
 
 export interface RunningHub {
@@ -69,7 +71,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     // Only after the port is ours: a code issued before a failed bind would be stored but never shown.
     const enrollmentCode = issueFirstEnrollmentCode(store, now());
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
-    const app = createHubApp({ store, now, logger, origin: url });
+    const app = createHubApp({ store, now, logger, origin: url, allowOrigins: options.allowOrigins });
     fetchApp = (req, env) => app.fetch(req, env as never);
 
     const pruner = setInterval(() => {

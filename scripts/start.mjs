@@ -62,7 +62,7 @@ async function startWithFallback(name, port, argsFor) {
 }
 
 /** Long-running services. Each `start` resolves with `{ child, url, out }`. */
-function services(webPort, hubPort) {
+function services(webPort, hubPort, running) {
   return [
     {
       name: 'web vault',
@@ -71,7 +71,11 @@ function services(webPort, hubPort) {
     {
       name: 'hub',
       start: () =>
-        startWithFallback('hub', hubPort, (port) => ['hub', '--port', String(port), '--data', HUB_DATA_DIR]),
+        // The web vault (started first) joins as a device from its page, so the hub answers CORS for its origin only.
+        startWithFallback('hub', hubPort, (port) => [
+          'hub', '--port', String(port), '--data', HUB_DATA_DIR,
+          '--allow-origin', new URL(running.find((s) => s.name === 'web vault').url).origin,
+        ]),
     },
   ];
 }
@@ -122,7 +126,7 @@ async function main() {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
 
-  for (const service of services(webPort, hubPort)) {
+  for (const service of services(webPort, hubPort, running)) {
     let started;
     try {
       started = await service.start();

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parseCommandOptions, UsageError, type Command } from '../command';
 import { startHub } from '../../hub/server';
+import { isOrigin } from '../../lib/protocol/fields';
 import { parsePort } from './web';
 import { catchSignal } from '../signals';
 
@@ -11,22 +12,25 @@ export const hubCommand: Command = {
   name: 'hub',
   summary: 'run the approvals hub on 127.0.0.1',
   usage: [
-    'Usage: clawkeep hub --data DIR [--port N]',
+    'Usage: clawkeep hub --data DIR [--port N] [--allow-origin ORIGIN[,ORIGIN...]]',
     '',
     `  --port N    port on 127.0.0.1 (default ${DEFAULT_HUB_PORT}; 0 picks a free port)`,
     '  --data DIR  directory for hub.sqlite (created if missing)',
+    '  --allow-origin ORIGINS  web pages (e.g. the web vault, http://127.0.0.1:5178) that may call the hub (CORS); comma-separated, never *',
     '',
     'On the first start of an empty hub it prints a one-time enrollment code. It is shown once only.',
   ].join('\n'),
   async run(argv) {
-    const values = parseCommandOptions(this, argv, { port: { type: 'string' }, data: { type: 'string' } });
+    const values = parseCommandOptions(this, argv, { port: { type: 'string' }, data: { type: 'string' }, 'allow-origin': { type: 'string' } });
     if (!values) return 0;
     if (!values.data) throw new UsageError('--data DIR is required');
     const port = values.port === undefined ? DEFAULT_HUB_PORT : parsePort(values.port);
+    const allowOrigins = values['allow-origin'] === undefined ? [] : values['allow-origin'].split(',').map((o) => o.trim());
+    if (allowOrigins.some((o) => !isOrigin(o))) throw new UsageError('--allow-origin takes origins like http://127.0.0.1:5178 (https, or http on loopback), comma-separated');
     const signal = catchSignal();
     let hub;
     try {
-      hub = await startHub({ port, dataDir: path.resolve(values.data) });
+      hub = await startHub({ port, dataDir: path.resolve(values.data), allowOrigins });
     } catch (err) {
       signal.dispose();
       throw err;
