@@ -17,6 +17,10 @@ import { ItemsView } from './items-view';
 import { KdfSettings } from './kdf-settings';
 import { LockButton } from './lock-button';
 import { LockedScreens } from './locked-screens';
+import { WebDevices } from './web-devices';
+import type { PageDeviceApi } from '../lib/vault/page-devices';
+import { SyncPanel } from './sync-panel';
+import type { SyncApi } from '../lib/ext/sync-rpc';
 import { RecoveryKitSettings, RecoveryKitSetup } from './recovery-kit';
 import { OpenClawSettings } from './openclaw-settings';
 import { Tabs, type TabDef } from './tabs';
@@ -24,7 +28,7 @@ import { TeeCertificate } from './tee-certificate';
 import { useTouch } from './use-touch';
 import { useVaultStatus } from './use-vault-status';
 
-type TabId = 'items' | 'backup' | 'settings' | 'tee' | 'deploy' | 'agents' | 'activity';
+type TabId = 'items' | 'backup' | 'settings' | 'tee' | 'deploy' | 'agents' | 'activity' | 'devices';
 const TABS: TabDef<TabId>[] = [
   { id: 'items', label: 'Items' },
   { id: 'backup', label: 'Backup' },
@@ -49,6 +53,10 @@ interface VaultAppProps {
   requestHostAccess?: (url: string) => Promise<boolean>;
   /** Extension only: asks for the optional host permission of a provider API (Phala Cloud) before calling it. */
   requestApiAccess?: (url: string) => Promise<boolean>;
+  /** Vault sync with the hub: the status line and conflicts above the tabs. */
+  sync?: SyncApi;
+  /** Web vault only: join an existing vault by pairing (first run) and the "Devices" tab once joined. */
+  devices?: PageDeviceApi;
 }
 
 interface UnlockedVaultProps {
@@ -59,11 +67,13 @@ interface UnlockedVaultProps {
   attest?: AttestRunner;
   requestHostAccess?: (url: string) => Promise<boolean>;
   requestApiAccess?: (url: string) => Promise<boolean>;
+  devices?: PageDeviceApi;
 }
 
-function UnlockedVault({ status, refresh, hub, openclaw, attest, requestHostAccess, requestApiAccess }: UnlockedVaultProps) {
+function UnlockedVault({ status, refresh, hub, openclaw, attest, requestHostAccess, requestApiAccess, devices }: UnlockedVaultProps) {
   const [tab, setTab] = useState<TabId>('items');
-  const tabs = hub ? [...TABS, { id: 'agents' as const, label: 'Agents' }, { id: 'activity' as const, label: 'Activity' }] : TABS;
+  const base = hub ? [...TABS, { id: 'agents' as const, label: 'Agents' }, { id: 'activity' as const, label: 'Activity' }] : TABS;
+  const tabs = devices?.joined() ? [...base, { id: 'devices' as const, label: 'Devices' }] : base;
   return (
     <Tabs tabs={tabs} active={tab} onChange={setTab} label="Vault sections">
       {tab === 'items' ? <ItemsView /> : null}
@@ -86,11 +96,12 @@ function UnlockedVault({ status, refresh, hub, openclaw, attest, requestHostAcce
       {tab === 'deploy' ? <DeployTab requestApiAccess={requestApiAccess} requestPccsAccess={requestHostAccess} /> : null}
       {tab === 'agents' && hub ? <HubAgents hub={hub} /> : null}
       {tab === 'activity' && hub ? <HubActivity hub={hub} /> : null}
+      {tab === 'devices' && devices ? <WebDevices api={devices} /> : null}
     </Tabs>
   );
 }
 
-function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub, openclaw, attest, requestHostAccess, requestApiAccess }: VaultAppProps) {
+function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub, openclaw, attest, requestHostAccess, requestApiAccess, sync, devices }: VaultAppProps) {
   const { status, error, refresh } = useVaultStatus(client);
   const unlocked = status?.state === 'unlocked';
   useTouch(client, unlocked);
@@ -123,6 +134,7 @@ function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub
             />
           </div>
         ) : null}
+        {unlocked && status && sync ? <SyncPanel api={sync} /> : null}
         {unlocked && status ? (
           <UnlockedVault
             status={status}
@@ -132,10 +144,11 @@ function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub
             attest={attest}
             requestHostAccess={requestHostAccess}
             requestApiAccess={requestApiAccess}
+            devices={devices}
           />
         ) : (
           <div class="narrow">
-            <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} onCreated={() => setOfferKit(true)} />
+            <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} onCreated={() => setOfferKit(true)} join={devices} />
           </div>
         )}
       </main>

@@ -4,6 +4,7 @@ import { VaultDb } from '../vault/db';
 import { VaultService } from '../vault/vault-service';
 import { startHubBackground } from './hub-background';
 import { storageArea } from './rpc-channel';
+import { startSyncBackground } from './sync-background';
 import type { NewIntentNotice } from './hub-core';
 import { AUTOLOCK_ALARM, Keyholder, runVaultMethod } from './keyholder';
 import { decodeWire, encodeWire, isVaultRpcRequest, VAULT_EVENT_CHANNEL, type VaultEventMessage } from './rpc-protocol';
@@ -58,7 +59,20 @@ export function startBackgroundVault(): { keyholder: Keyholder; announce: (notic
   });
 
   const hub = startHubBackground(keyholder, isTrustedSender);
-  onVaultEvent = hub.onVaultEvent;
+  const sync = startSyncBackground({
+    vault: keyholder,
+    connection: (service) => hub.hub.syncConnection(service),
+    // A pull changed items: pages refresh and the hub side re-checks what depends on items (as for a local edit).
+    itemsChanged: () => {
+      broadcast({ type: 'items-changed' });
+      hub.onVaultEvent({ type: 'items-changed' });
+    },
+    isTrustedSender,
+  });
+  onVaultEvent = (event) => {
+    hub.onVaultEvent(event);
+    sync.onVaultEvent(event);
+  };
 
   // A browser restart always starts locked, even where session storage outlived the browser.
   browser.runtime.onStartup.addListener(() => void keyholder.lock());

@@ -2,9 +2,10 @@ import { ClawkeepError } from '../errors';
 import { fingerprint } from '../protocol/keys';
 import type { Decision, Policy } from '../protocol/approval';
 import { describeAuditEntry, type ActivityPage } from '../hub-client/activity';
-import type { ClaimPreview, HubPrefs, HubState } from '../hub-client/api';
+import type { ClaimPreview, DeviceInfo, DevicePreview, HubPrefs, HubState } from '../hub-client/api';
 import { normalizeHubUrl } from '../hub-client/client';
 import * as claims from './hub-claim';
+import * as pairing from './hub-devices';
 import { DEFAULT_HUB_URL, HUB_INSTALLATIONS_KEY, HUB_SETTINGS_KEY, HubCore, readKey, type HubServicePorts, type HubSettings, type HubVault } from './hub-core';
 import * as decisions from './hub-decision';
 import { assignConfig, configViews, forgetConfigAssignment, syncConfigs, unassignConfig } from './hub-configs';
@@ -13,6 +14,9 @@ import { installationViews, refreshInstallations } from './hub-installations';
 import { restorePending } from './hub-pending';
 import { forgetStandingApprovals, revokeStandingApproval, standingApprovalViews } from './hub-standing-views';
 import * as subscription from './hub-subscription';
+import { hubSyncConnection } from './hub-sync';
+import type { SyncConnection } from '../sync/sync-service';
+import type { VaultService } from '../vault/vault-service';
 
 export { DEFAULT_HUB_URL, HUB_INSTALLATIONS_KEY, HUB_PENDING_KEY, HUB_SETTINGS_KEY, type HubServicePorts, type HubVault, type NewIntentNotice } from './hub-core';
 export { BACKOFF_MAX_MS, BACKOFF_MIN_MS, POLL_INTERVAL_MS } from './hub-subscription';
@@ -51,6 +55,11 @@ export class HubService {
 
   whenReady(): Promise<void> {
     return this.core.ready;
+  }
+
+  /** Where the unlocked vault syncs to (this device's hub and account), or null while not enrolled. */
+  syncConnection(service: VaultService): Promise<SyncConnection | null> {
+    return hubSyncConnection(this.core, service);
   }
 
   /** Vault items changed: whether a requested secret exists may have changed too. */
@@ -138,6 +147,22 @@ export class HubService {
   async enroll(enrollmentCode: string): Promise<HubState> {
     await claims.enroll(this.core, enrollmentCode);
     return this.state();
+  }
+
+  lookupDevice(code: string): Promise<DevicePreview> {
+    return pairing.lookupDevice(this.core, code);
+  }
+
+  approveDevice(pairingId: string): Promise<{ device_key_id: string; fingerprint: string }> {
+    return pairing.approveDevice(this.core, pairingId);
+  }
+
+  devices(): Promise<DeviceInfo[]> {
+    return pairing.devices(this.core);
+  }
+
+  removeDevice(deviceKeyId: string): Promise<DeviceInfo[]> {
+    return pairing.removeDevice(this.core, deviceKeyId);
   }
 
   lookupClaim(claimCode: string): Promise<ClaimPreview> {

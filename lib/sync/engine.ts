@@ -74,7 +74,7 @@ export interface SyncResult {
 
 /** True when the hub reports a code (HubClientError and friends carry one). */
 const codeOf = (err: unknown): string | undefined => (err && typeof err === 'object' && 'code' in err ? String((err as { code: unknown }).code) : undefined);
-const NETWORK_CODES = new Set(['network', 'network_error', 'timeout', 'rpc_failed', 'fetch_failed', 'hub_unreachable']);
+const NETWORK_CODES = new Set(['hub_unreachable']);
 
 function localEntry(r: LocalRecord): SyncedEntry {
   return { kind: r.kind, revision: r.revision, envelopeSha256: envelopeHash(r.envelope) };
