@@ -6,6 +6,7 @@ import { Field } from './field';
 import { ago, errorText, useHubState } from './hub-use-state';
 import { StandingApprovals } from './standing-approvals';
 import { AgentConfigDelivery } from './agent-config-delivery';
+import { HubDevices } from './hub-devices';
 
 function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; onState: (s: HubState) => void }) {
   const [url, setUrl] = useState(state.hubUrl);
@@ -308,6 +309,7 @@ export function HubAgents({ hub }: { hub: HubApi }) {
       {state.enrolled && state.unlocked ? <AgentConfigDelivery hub={hub} state={state} onState={setState} /> : null}
       {state.enrolled && state.unlocked ? <StandingApprovals hub={hub} state={state} onState={setState} /> : null}
       {state.unlocked ? <ApprovalPrefs hub={hub} state={state} onState={setState} /> : null}
+      {state.enrolled && state.unlocked ? <HubDevices hub={hub} /> : null}
     </div>
   );
 }

@@ -3,6 +3,8 @@ import type { KdfParams } from '../lib/crypto/kdf-params';
 import type { VaultStatus } from '../lib/vault/client';
 import { ErrorAlert } from './alert';
 import { CreateVault } from './create-vault';
+import { JoinVault } from './join-vault';
+import type { PageDeviceApi } from '../lib/vault/page-devices';
 import { RecoverVault } from './recover-vault';
 import { UnlockForm } from './unlock-form';
 
@@ -13,11 +15,14 @@ interface LockedScreensProps {
   refresh: () => Promise<void>;
   /** Called once after a new vault was created (the vault page then offers the recovery kit). */
   onCreated?: () => void;
+  /** Web vault: offers "Join an existing vault" next to "Create your vault". */
+  join?: PageDeviceApi;
 }
 
 /** Everything shown before the vault is open: loading, status failure, first run, or unlock. */
-export function LockedScreens({ status, error, defaultKdf, refresh, onCreated }: LockedScreensProps) {
+export function LockedScreens({ status, error, defaultKdf, refresh, onCreated, join }: LockedScreensProps) {
   const [recovering, setRecovering] = useState(false);
+  const [joining, setJoining] = useState(false);
   const done = (): void => void refresh();
   if (!status) {
     if (error) {
@@ -37,14 +42,22 @@ export function LockedScreens({ status, error, defaultKdf, refresh, onCreated }:
     );
   }
   if (status.state === 'uninitialized') {
+    if (join && joining) return <JoinVault api={join} defaultKdf={defaultKdf} onJoined={done} onCancel={() => setJoining(false)} />;
     return (
-      <CreateVault
-        defaultKdf={defaultKdf}
-        onCreated={() => {
-          onCreated?.();
-          done();
-        }}
-      />
+      <div class="stack">
+        <CreateVault
+          defaultKdf={defaultKdf}
+          onCreated={() => {
+            onCreated?.();
+            done();
+          }}
+        />
+        {join ? (
+          <button type="button" class="link" onClick={() => setJoining(true)}>
+            Join an existing vault
+          </button>
+        ) : null}
+      </div>
     );
   }
   if (recovering) {

@@ -1,11 +1,11 @@
 import { render } from 'preact';
 import { VaultApp } from '../components/vault-app';
 import '../components/styles.css';
-import { createLocalVaultClient } from '../lib/vault/local-client';
+import { createLocalVault } from '../lib/vault/local-client';
 import { createWorkerKdfRunner } from '../workers/kdf-runner';
 
 // The key lives in this page's memory only: reloading or closing the tab locks the vault.
-const client = createLocalVaultClient(createWorkerKdfRunner());
+const { client, devices } = createLocalVault(createWorkerKdfRunner());
 
 const root = document.getElementById('app');
-if (root) render(<VaultApp client={client} title="Clawkeep web vault" />, root);
+if (root) render(<VaultApp client={client} title="Clawkeep web vault" devices={devices} />, root);

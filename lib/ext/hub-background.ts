@@ -33,6 +33,10 @@ export async function runHubMethod(hub: HubService, method: HubMethod, args: Rec
       case 'assignConfig': value = await hub.assignConfig(str('configId'), str('installationId')); break;
       case 'unassignConfig': value = await hub.unassignConfig(str('installationId')); break;
       case 'activity': value = await hub.activity(typeof a.before === 'number' ? a.before : undefined); break;
+      case 'lookupDevice': value = await hub.lookupDevice(str('code')); break;
+      case 'approveDevice': value = await hub.approveDevice(str('pairingId')); break;
+      case 'devices': value = await hub.devices(); break;
+      case 'removeDevice': value = await hub.removeDevice(str('deviceKeyId')); break;
     }
     return { ok: true, value: value ?? null };
   } catch (err) {

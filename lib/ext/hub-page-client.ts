@@ -23,6 +23,10 @@ export function createExtensionHubApi(): HubApi {
     assignConfig: (configId, installationId) => call('assignConfig', { configId, installationId }),
     unassignConfig: (installationId) => call('unassignConfig', { installationId }),
     activity: (before) => call('activity', before === undefined ? null : { before }),
+    lookupDevice: (code) => call('lookupDevice', { code }),
+    approveDevice: (pairingId) => call('approveDevice', { pairingId }),
+    devices: () => call('devices'),
+    removeDevice: (deviceKeyId) => call('removeDevice', { deviceKeyId }),
     subscribe: (listener) => subscribeTo(isHubEventMessage, listener),
   };
 }

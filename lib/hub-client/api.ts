@@ -104,6 +104,24 @@ export interface HubState {
   prefs: HubPrefs;
 }
 
+/** A new device waiting to be paired, as the approving device shows it (fingerprint recomputed from its key). */
+export interface DevicePreview {
+  pairing_id: string;
+  fingerprint: string;
+  name: string | null;
+  expires_at: number;
+}
+
+/** A device of the account, verified against the chain of signed device-add statements. */
+export interface DeviceInfo {
+  deviceKeyId: string;
+  fingerprint: string;
+  name: string | null;
+  addedAt: number;
+  revokedAt: number | null;
+  isThisDevice: boolean;
+}
+
 export interface ClaimPreview {
   claim_code: string;
   agent_id: string;
@@ -151,6 +169,13 @@ export interface HubApi {
   assignConfig(configId: string, installationId: string): Promise<HubState>;
   /** Deletes the agent's config from the hub and stops delivering it. */
   unassignConfig(installationId: string): Promise<HubState>;
+  /** Devices and pairing (README "Devices and pairing"): what the code the new device shows belongs to. */
+  lookupDevice(code: string): Promise<DevicePreview>;
+  /** One click: signs the device-add statement and sends the vault key sealed to the looked-up device. */
+  approveDevice(pairingId: string): Promise<{ device_key_id: string; fingerprint: string }>;
+  devices(): Promise<DeviceInfo[]>;
+  /** Revokes the device on the hub at once; returns the new list. */
+  removeDevice(deviceKeyId: string): Promise<DeviceInfo[]>;
   /** Called whenever the background's hub state changes; returns an unsubscribe function. */
   subscribe(listener: () => void): () => void;
 }

@@ -6,6 +6,7 @@ import { VaultEvents } from './events';
 import { IdleTimer } from './idle-timer';
 import { PassphraseVaultClient } from './passphrase-client';
 import { VaultService } from './vault-service';
+import { createPageDeviceApi, type PageDeviceApi, type SmallStore } from './page-devices';
 
 const CHANNEL = 'clawkeep-web-vault';
 
@@ -96,6 +97,11 @@ class PageVaultBackend implements VaultBackend {
   checkRecovery(args: Parameters<VaultBackend['checkRecovery']>[0]) {
     return this.service.checkRecovery(args);
   }
+  /** Device pairing: the vault created from a paired key is open at once, like after an unlock. */
+  async join(args: Parameters<VaultService['join']>[0]) {
+    await this.service.join(args);
+    await this.afterUnlock();
+  }
   async recover(args: Parameters<VaultBackend['recover']>[0]) {
     await this.service.recover(args);
     await this.afterUnlock();
@@ -110,6 +116,14 @@ class PageVaultBackend implements VaultBackend {
 
 /** The web vault's VaultClient: same UI contract as the extension's, with the key held in this page. */
 export function createLocalVaultClient(kdf: KdfRunner, db: VaultDb = new VaultDb()): VaultClient {
+  return createLocalVault(kdf, db).client;
+}
+
+/** The web vault's VaultClient plus its device side (joining an account by pairing, the device list). */
+export function createLocalVault(kdf: KdfRunner, db: VaultDb = new VaultDb(), store: SmallStore = globalThis.localStorage): { client: VaultClient; devices: PageDeviceApi } {
   const events = new VaultEvents();
-  return new PassphraseVaultClient(new PageVaultBackend(new VaultService(db), events), kdf, events);
+  const service = new VaultService(db);
+  const backend = new PageVaultBackend(service, events);
+  const devices = createPageDeviceApi({ service, join: (args) => backend.join(args as Parameters<VaultService['join']>[0]), kdf, store });
+  return { client: new PassphraseVaultClient(backend, kdf, events), devices };
 }

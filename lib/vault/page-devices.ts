@@ -1,0 +1,103 @@
+import { randomBytes, utf8Encode, wipe } from '../bytes';
+import { SALT_LENGTH, type KdfParams } from '../crypto/kdf-params';
+import type { KdfRunner } from '../crypto/kdf-runner';
+import { ClawkeepError } from '../errors';
+import type { DeviceInfo } from '../hub-client/api';
+import { HubClient, normalizeHubUrl } from '../hub-client/client';
+import { JoinSession, listDevices, type JoinTarget } from '../hub-client/devices';
+import { deviceKeyId } from '../protocol/keys';
+import type { VaultService } from './vault-service';
+
+/** Not secret: which hub and account this page's vault joined (the device key itself is in the vault). */
+export const WEB_DEVICE_KEY = 'clawkeep.web.device';
+
+export interface JoinedDevice {
+  hubUrl: string;
+  accountId: string;
+}
+
+/** Where the joined hub and account are remembered (localStorage in the page; a map in tests). */
+export interface SmallStore {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+/**
+ * The web vault as a device of an account (issue 8): joining an existing vault with a pairing code, then the
+ * account's device list. Runs in the page, next to the page's VaultService: the pairing's private keys and the
+ * vault key never leave this page.
+ */
+export interface PageDeviceApi {
+  /** Makes this page's device key and box key and asks the hub for a pairing: the code and fingerprint to show. */
+  startJoin(hubUrl: string, name: string): Promise<{ code: string; fingerprint: string; expiresAt: number }>;
+  pollJoin(): Promise<'pending' | 'approved' | 'expired' | 'denied'>;
+  /** After approval: "Choose a passphrase for this device"; creates the local vault with the paired key, unlocked. */
+  finishJoin(passphrase: string, kdf: KdfParams): Promise<void>;
+  cancelJoin(): void;
+  joined(): JoinedDevice | null;
+  /** The account's devices, chain-verified; a removed device gets `device_revoked` here. */
+  devices(): Promise<DeviceInfo[]>;
+}
+
+export function createPageDeviceApi(deps: {
+  service: VaultService;
+  /** Creates the vault and runs what an unlock runs (idle timer, events). */
+  join: JoinTarget['join'];
+  kdf: KdfRunner;
+  store: SmallStore;
+  fetch?: typeof fetch;
+}): PageDeviceApi {
+  let session: JoinSession | null = null;
+  const joined = (): JoinedDevice | null => {
+    try {
+      const v = JSON.parse(deps.store.getItem(WEB_DEVICE_KEY) ?? 'null') as JoinedDevice | null;
+      return v && typeof v.hubUrl === 'string' && typeof v.accountId === 'string' ? v : null;
+    } catch {
+      return null;
+    }
+  };
+  return {
+    async startJoin(hubUrl, name) {
+      session?.dispose();
+      session = null;
+      const s = await JoinSession.start({ hub: normalizeHubUrl(hubUrl), name: name.trim() || null, fetch: deps.fetch });
+      session = s;
+      return { code: s.pairing.code, fingerprint: s.fingerprint, expiresAt: s.pairing.expires_at };
+    },
+    async pollJoin() {
+      if (!session) throw new ClawkeepError('vault_missing', 'Start joining first.');
+      const r = await session.poll();
+      return r.status;
+    },
+    async finishJoin(passphrase, kdf) {
+      const s = session;
+      if (!s) throw new ClawkeepError('vault_missing', 'Start joining first.');
+      if (passphrase.length === 0) throw new ClawkeepError('item_invalid', 'Choose a passphrase.');
+      const salt = randomBytes(SALT_LENGTH);
+      // NFKC like PassphraseVaultClient: the same passphrase typed elsewhere must derive the same key.
+      const bytes = utf8Encode(passphrase.normalize('NFKC'));
+      let kek: Uint8Array;
+      try {
+        kek = await deps.kdf.derive(bytes, salt, kdf);
+      } finally {
+        wipe(bytes);
+      }
+      const { accountId } = await s.finish({ join: deps.join }, { kdf, salt, kek });
+      session = null;
+      deps.store.setItem(WEB_DEVICE_KEY, JSON.stringify({ hubUrl: s.client.hub, accountId } satisfies JoinedDevice));
+    },
+    cancelJoin() {
+      session?.dispose();
+      session = null;
+    },
+    joined,
+    async devices() {
+      const j = joined();
+      if (!j) throw new ClawkeepError('vault_missing', 'This vault has not joined an account.');
+      const signer = await deps.service.deviceSigner();
+      const keyId = deviceKeyId(signer.publicKey);
+      const client = new HubClient({ hub: j.hubUrl, signer: { role: 'human', keyId, sign: (m) => signer.sign(m) }, fetch: deps.fetch });
+      return listDevices(client, { accountId: j.accountId, thisDeviceKeyId: keyId });
+    },
+  };
+}
