@@ -1,6 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { SyncApi } from '../lib/ext/sync-rpc';
-import type { ConflictView, SyncStatus } from '../lib/sync/sync-service';
+import type { ConflictView, SyncApi, SyncStatus } from '../lib/sync/sync-service';
 import type { VaultItem } from '../lib/vault/types';
 import { ErrorAlert } from './alert';
 import { ago } from './hub-use-state';

@@ -20,7 +20,7 @@ import { LockedScreens } from './locked-screens';
 import { WebDevices } from './web-devices';
 import type { PageDeviceApi } from '../lib/vault/page-devices';
 import { SyncPanel } from './sync-panel';
-import type { SyncApi } from '../lib/ext/sync-rpc';
+import type { SyncApi } from '../lib/sync/sync-service';
 import { RecoveryKitSettings, RecoveryKitSetup } from './recovery-kit';
 import { OpenClawSettings } from './openclaw-settings';
 import { Tabs, type TabDef } from './tabs';

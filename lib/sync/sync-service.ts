@@ -15,6 +15,15 @@ export interface SyncStatus {
   error: { code: string; message: string } | null;
 }
 
+/** What pages may ask about sync (the extension's via the background, the web vault's in the page). */
+export interface SyncApi {
+  status(): Promise<SyncStatus>;
+  syncNow(): Promise<SyncStatus>;
+  /** Keeps this device's version ("mine") or the hub's ("theirs") of a conflicting item. */
+  resolve(id: string, keep: 'mine' | 'theirs'): Promise<SyncStatus>;
+  subscribe(listener: () => void): () => void;
+}
+
 /** One conflict: this device's version and the hub's, decrypted for the person to compare. */
 export interface ConflictView {
   id: string;
