@@ -5,7 +5,7 @@ import { createLocalVault } from '../lib/vault/local-client';
 import { createWorkerKdfRunner } from '../workers/kdf-runner';
 
 // The key lives in this page's memory only: reloading or closing the tab locks the vault.
-const { client, devices } = createLocalVault(createWorkerKdfRunner());
+const { client, devices, sync } = createLocalVault(createWorkerKdfRunner());
 
 const root = document.getElementById('app');
-if (root) render(<VaultApp client={client} title="Clawkeep web vault" devices={devices} />, root);
+if (root) render(<VaultApp client={client} title="Clawkeep web vault" devices={devices} sync={sync} />, root);

@@ -7,6 +7,8 @@ import { IdleTimer } from './idle-timer';
 import { PassphraseVaultClient } from './passphrase-client';
 import { VaultService } from './vault-service';
 import { createPageDeviceApi, type PageDeviceApi, type SmallStore } from './page-devices';
+import { createPageSync } from '../sync/page-sync';
+import type { SyncApi } from '../sync/sync-service';
 
 const CHANNEL = 'clawkeep-web-vault';
 
@@ -120,10 +122,16 @@ export function createLocalVaultClient(kdf: KdfRunner, db: VaultDb = new VaultDb
 }
 
 /** The web vault's VaultClient plus its device side (joining an account by pairing, the device list). */
-export function createLocalVault(kdf: KdfRunner, db: VaultDb = new VaultDb(), store: SmallStore = globalThis.localStorage): { client: VaultClient; devices: PageDeviceApi } {
+export function createLocalVault(
+  kdf: KdfRunner,
+  db: VaultDb = new VaultDb(),
+  store: SmallStore = globalThis.localStorage,
+): { client: VaultClient; devices: PageDeviceApi; sync: SyncApi } {
   const events = new VaultEvents();
   const service = new VaultService(db);
   const backend = new PageVaultBackend(service, events);
   const devices = createPageDeviceApi({ service, join: (args) => backend.join(args as Parameters<VaultService['join']>[0]), kdf, store });
-  return { client: new PassphraseVaultClient(backend, kdf, events), devices };
+  // Once joined to an account, the page syncs its vault through that hub (ciphertext only).
+  const sync = createPageSync({ service, events, joined: () => devices.joined() });
+  return { client: new PassphraseVaultClient(backend, kdf, events), devices, sync };
 }
