@@ -10,11 +10,14 @@ import path from 'node:path';
  */
 export const HOST = '127.0.0.1';
 
-/** Sent with every response, errors included. The CSP allows WebAssembly compilation (Argon2id) and nothing looser. */
+/**
+ * Sent with every response, errors included. The CSP allows WebAssembly compilation (Argon2id) and, for device
+ * pairing with a hub, requests to loopback origins (the hub listens on loopback only), nothing looser.
+ */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy':
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "connect-src 'self' http://127.0.0.1:* http://localhost:*; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
   'Referrer-Policy': 'no-referrer',
   'X-Content-Type-Options': 'nosniff',
   'Cross-Origin-Opener-Policy': 'same-origin',

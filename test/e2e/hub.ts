@@ -33,10 +33,14 @@ export interface Hub {
   log: () => string;
 }
 
-/** A real `clawkeep hub` child on a free loopback port, with a fresh data directory; its whole output is kept. */
-export async function startHub(): Promise<Hub> {
+/**
+ * A real `clawkeep hub` child on a free loopback port, with a fresh data directory; its whole output is kept.
+ * `allowOrigins`: pages (the web vault) the hub answers CORS for.
+ */
+export async function startHub(allowOrigins: string[] = []): Promise<Hub> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'clawkeep-hub-e2e-'));
-  const child = spawn(process.execPath, [CLAWKEEP, 'hub', '--port', '0', '--data', dataDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const cors = allowOrigins.length ? ['--allow-origin', allowOrigins.join(',')] : [];
+  const child = spawn(process.execPath, [CLAWKEEP, 'hub', '--port', '0', '--data', dataDir, ...cors], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const chunks: Buffer[] = [];
   const log = () => Buffer.concat(chunks).toString('utf8');
   const hub: Hub = { url: '', enrollmentCode: '', dataDir, child, log };
