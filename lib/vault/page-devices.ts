@@ -37,6 +37,11 @@ export interface PageDeviceApi {
   joined(): JoinedDevice | null;
   /** The account's devices, chain-verified; a removed device gets `device_revoked` here. */
   devices(): Promise<DeviceInfo[]>;
+  /**
+   * A hub client signed by this vault's device key, for the account it joined (e.g. for vault sync), or null when
+   * this vault never joined one. Needs the vault unlocked (the device key is stored under the vault key).
+   */
+  hubClient(): Promise<{ client: HubClient; accountId: string; deviceKeyId: string } | null>;
 }
 
 export function createPageDeviceApi(deps: {
@@ -56,6 +61,14 @@ export function createPageDeviceApi(deps: {
       return null;
     }
   };
+  async function hubClient() {
+    const j = joined();
+    if (!j) return null;
+    const signer = await deps.service.deviceSigner();
+    const keyId = deviceKeyId(signer.publicKey);
+    const client = new HubClient({ hub: j.hubUrl, signer: { role: 'human', keyId, sign: (m) => signer.sign(m) }, fetch: deps.fetch });
+    return { client, accountId: j.accountId, deviceKeyId: keyId };
+  }
   return {
     async startJoin(hubUrl, name) {
       session?.dispose();
@@ -91,13 +104,11 @@ export function createPageDeviceApi(deps: {
       session = null;
     },
     joined,
+    hubClient,
     async devices() {
-      const j = joined();
-      if (!j) throw new ClawkeepError('vault_missing', 'This vault has not joined an account.');
-      const signer = await deps.service.deviceSigner();
-      const keyId = deviceKeyId(signer.publicKey);
-      const client = new HubClient({ hub: j.hubUrl, signer: { role: 'human', keyId, sign: (m) => signer.sign(m) }, fetch: deps.fetch });
-      return listDevices(client, { accountId: j.accountId, thisDeviceKeyId: keyId });
+      const c = await hubClient();
+      if (!c) throw new ClawkeepError('vault_missing', 'This vault has not joined an account.');
+      return listDevices(c.client, { accountId: c.accountId, thisDeviceKeyId: c.deviceKeyId });
     },
   };
 }

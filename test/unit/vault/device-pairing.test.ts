@@ -8,7 +8,8 @@ import { deviceKeyId } from '../../../lib/protocol/keys';
 import { VaultDb } from '../../../lib/vault/db';
 import { VaultService } from '../../../lib/vault/vault-service';
 import { hubFixture } from '../hub/flow';
-import { dumpDatabase, FAST_KDF, kekFor, uniqueDbName } from './helpers';
+import { dumpDatabase, FAST_KDF, inProcessKdf, kekFor, uniqueDbName } from './helpers';
+import { createPageDeviceApi } from '../../../lib/vault/page-devices';
 
 const SECRET = 'sk-pairing-test-value-7c1e';
 
@@ -91,6 +92,34 @@ describe('device pairing: a new vault joins through one approval', () => {
 
     // B's IndexedDB holds no plaintext of the vault key's secret (only envelopes) and no box private key.
     expect(await dumpDatabase(b.name)).not.toContain(SECRET);
+  });
+
+  it('the web vault device API: join through the page API, remember hub and account (not secret), list devices, refused once removed', async () => {
+    const s = await setUp();
+    const data = new Map<string, string>();
+    const store = { getItem: (k: string) => data.get(k) ?? null, setItem: (k: string, v: string) => void data.set(k, v) };
+    const service = new VaultService(new VaultDb(uniqueDbName()));
+    const api = createPageDeviceApi({ service, join: (args) => service.join(args as Parameters<VaultService['join']>[0]), kdf: inProcessKdf, store, fetch: s.fetchApp });
+    expect(api.joined()).toBeNull();
+    expect(await api.hubClient()).toBeNull();
+    // The page's HubClient signs with the real clock: keep the hub's clock at real time for this test.
+    s.hub.clock.now = Date.now();
+    const shown = await api.startJoin('http://127.0.0.1:8787/', 'Web vault');
+    expect(await api.pollJoin()).toBe('pending');
+    const lookup = await lookupPairing(s.clientA, shown.code);
+    expect(lookup.fingerprint).toBe(shown.fingerprint);
+    await approveDevice({ client: s.clientA, accountId: s.accountId, lookup, signer: s.signerA, seal: (boxKey, context) => s.a.sealVaultKeyForPairing({ boxKey, context }), now: s.hub.clock.now });
+    expect(await api.pollJoin()).toBe('approved');
+    await api.finishJoin('passphrase of the web vault', FAST_KDF);
+    expect(service.isUnlocked).toBe(true);
+    expect(api.joined()).toEqual({ hubUrl: 'http://127.0.0.1:8787', accountId: s.accountId });
+    // What is remembered in the clear is only where and which account: no key material.
+    expect([...data.values()].join()).not.toMatch(/passphrase|pkcs8|vault_key/i);
+    const listed = await api.devices();
+    expect(listed.find((d) => d.isThisDevice)?.fingerprint).toBe(shown.fingerprint);
+    const conn = (await api.hubClient())!;
+    await removeDevice(s.clientA, conn.deviceKeyId);
+    await expect(api.devices()).rejects.toMatchObject({ code: 'device_revoked' });
   });
 
   it('a join cannot finish before approval, and a session is single-use', async () => {
