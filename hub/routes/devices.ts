@@ -83,6 +83,8 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
       const pairingId = `pair_${toBase64Url(randomBytes(16))}`;
       let code = '';
       deps.store.transaction(() => {
+        // Keeps the statuses honest for anyone reading the table; routes also treat a pending row past expires_at as expired.
+        deps.store.pairings.expireDue(now);
         // A fresh code colliding with a live one is ~1 in 2^34; retry rather than fail the person.
         for (let attempt = 0; ; attempt++) {
           code = generatePairingCode();

@@ -68,6 +68,8 @@ export function describeAuditEntry(entry: AuditEntry, names: ActivityNames): str
     case 'intent.auto_approve': return `The hub approved ${agent}'s request for ${request} without asking (your policy)`;
     case 'intent.expire': return `${agent}'s request for ${request} expired`;
     case 'intent.execute': return `${agent} received the approval for ${request}`;
+    case 'device.add': return `${actor} added a device (${idOf(entry.resource, 'device') ?? 'unknown'}) to the account`;
+    case 'device.remove': return `${actor} removed a device (${idOf(entry.resource, 'device') ?? 'unknown'}) from the account`;
     default: return `${actor}: ${entry.action}${entry.resource ? ` (${entry.resource})` : ''}`;
   }
 }

@@ -27,6 +27,8 @@ describe('Activity: audit entries in plain words', () => {
     expect(describeAuditEntry(entry({ action: 'installation.lock' }), names)).toBe('The hub locked research-bot after repeated denials');
     expect(describeAuditEntry(entry({ actor: 'account:acc_1', action: 'config.deliver', resource: 'installation:ins_1' }), names)).toBe('You delivered an agent config to research-bot');
     expect(describeAuditEntry(entry({ actor: 'account:acc_1', action: 'config.unassign', resource: 'installation:ins_1' }), names)).toBe('You unassigned the agent config from research-bot');
+    expect(describeAuditEntry(entry({ actor: 'account:acc_1', agent: null, action: 'device.add', resource: 'device:dev_b' }), names)).toBe('You added a device (dev_b) to the account');
+    expect(describeAuditEntry(entry({ actor: 'account:acc_1', agent: null, action: 'device.remove', resource: 'device:dev_b' }), names)).toBe('You removed a device (dev_b) from the account');
   });
 
   it('falls back to the agent id and shows unknown actions as they are', () => {

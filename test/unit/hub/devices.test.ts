@@ -102,6 +102,24 @@ describe('device pairing', () => {
     expect(again.json.error.code).toBe('pairing_code_invalid');
   });
 
+  it('a paired device acts for the account: it claims an agent with its own key and decides its intents', async () => {
+    const hub = hubFixture();
+    const a = await hub.enrolledDevice();
+    const b = await pairedDevice(hub, a, a.keyId);
+    const agent = await hub.claimedAgent(b.device);
+    const intent = await agent.send('POST', '/v1/intents', { kind: 'action.approve', payload: { summary: 'Deploy', risk: 'low' }, idempotency_key: 'k1' });
+    expect(intent.status).toBe(201);
+    // A sees the installation and the pending intent too: one account, two devices.
+    expect((await a.send('GET', '/v1/installations')).json.installations).toHaveLength(1);
+    expect((await a.send('GET', '/v1/intents?status=pending')).json.intents).toHaveLength(1);
+    // A decision is checked against the key of the device that sends it: B's statement under A's request is refused.
+    const byB = hub.approvalFor(b.device, intent.json);
+    expect((await a.send('POST', `/v1/intents/${intent.json.intent_id}/decision`, { approval: byB })).json.error.code).toBe('approval_invalid');
+    const ok = await b.device.send('POST', `/v1/intents/${intent.json.intent_id}/decision`, { approval: byB });
+    expect(ok.status).toBe(200);
+    expect(ok.json.status).toBe('approved');
+  });
+
   it('a paired device can pair a third: the chain runs through it back to the enrolling key', async () => {
     const hub = hubFixture();
     const a = await hub.enrolledDevice();
