@@ -87,6 +87,17 @@ function isDirty(local: LocalRecord | undefined, base: SyncedEntry | undefined):
   return base.envelopeSha256 !== envelopeHash(local.envelope);
 }
 
+/** Local changes not on the hub yet, against `state` (default: the stored one; works without a hub connection). */
+export async function countPending(store: SyncStore, state?: SyncState): Promise<number> {
+  const s = state ?? (await store.loadState());
+  const records = new Map((await store.records()).map((r) => [r.id, r]));
+  const synced = s?.synced ?? {};
+  const ids = new Set([...records.keys(), ...Object.keys(synced)]);
+  let n = 0;
+  for (const id of ids) if (!s?.conflicts[id] && isDirty(records.get(id), synced[id])) n++;
+  return n;
+}
+
 /**
  * One device's vault sync: pull the hub's changes since the last counter (refusing a head older than, or forked
  * from, one already seen, and one that does not describe the items), apply them where nothing changed locally,
@@ -109,12 +120,7 @@ export class SyncEngine {
 
   /** Local changes not on the hub yet (edits, new items, deletions), conflicts excluded. */
   async pending(): Promise<number> {
-    const state = await this.state();
-    const records = new Map((await this.ports.store.records()).map((r) => [r.id, r]));
-    const ids = new Set([...records.keys(), ...Object.keys(state.synced)]);
-    let n = 0;
-    for (const id of ids) if (!state.conflicts[id] && isDirty(records.get(id), state.synced[id])) n++;
-    return n;
+    return countPending(this.ports.store, await this.state());
   }
 
   /** One sync at a time: a second call while one runs gets the running one's result. */

@@ -1,6 +1,6 @@
 import type { VaultService } from '../vault/vault-service';
 import type { VaultItem } from '../vault/types';
-import { SyncEngine, type RemoteVersion, type SyncRemote } from './engine';
+import { countPending, SyncEngine, type RemoteVersion, type SyncRemote } from './engine';
 import { SyncError } from './errors';
 
 /** What pages show: the sync line and the conflicts to resolve. Never a value unless the page asks to reveal. */
@@ -112,6 +112,7 @@ export class SyncService {
           const message = err instanceof SyncError || (err as { code?: string })?.code ? (err as Error).message : 'The hub could not be reached.';
           this.current = {
             ...this.current,
+            pending: await countPending(service.syncStore()).catch(() => this.current.pending),
             state: offline ? 'offline' : 'error',
             error: { code: offline ? 'sync_offline' : ((err as { code?: string })?.code ?? 'sync_refused'), message: offline ? 'The hub cannot be reached; changes stay on this device until it can.' : message },
           };

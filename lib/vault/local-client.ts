@@ -130,8 +130,15 @@ export function createLocalVault(
   const events = new VaultEvents();
   const service = new VaultService(db);
   const backend = new PageVaultBackend(service, events);
-  const devices = createPageDeviceApi({ service, join: (args) => backend.join(args as Parameters<VaultService['join']>[0]), kdf, store });
-  // Once joined to an account, the page syncs its vault through that hub (ciphertext only).
-  const sync = createPageSync({ service, events, joined: () => devices.joined() });
+  const paired = createPageDeviceApi({ service, join: (args) => backend.join(args as Parameters<VaultService['join']>[0]), kdf, store });
+  // Once joined to an account, the page syncs its vault through that hub (ciphertext only), starting right away.
+  const sync = createPageSync({ service, events, joined: () => paired.joined() });
+  const devices: PageDeviceApi = {
+    ...paired,
+    async finishJoin(passphrase, kdfParams) {
+      await paired.finishJoin(passphrase, kdfParams);
+      void sync.syncNow();
+    },
+  };
   return { client: new PassphraseVaultClient(backend, kdf, events), devices, sync };
 }

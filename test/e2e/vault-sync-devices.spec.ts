@@ -1,0 +1,132 @@
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import { hubFiles, setUpVaultAndEnroll, startHub, stopHub, type Hub } from './hub';
+import { addSecret, expectNoneOf } from './helpers';
+
+// Two devices of one account: the extension (A) and the web vault (B, joined by pairing), syncing through a real hub.
+const FIRST = { name: 'GitHub token', value: 'ghp_devsync_first_0a1b', notes: 'from A', tags: 'dev' };
+const B_PASSPHRASE = 'copper-lantern-meadow-17';
+
+async function joinWebVault(a: Page, b: Page, hub: Hub, webVaultUrl: string): Promise<void> {
+  await b.goto(webVaultUrl);
+  await b.getByRole('button', { name: 'Join an existing vault' }).click();
+  await b.getByLabel('Hub URL').fill(hub.url);
+  await b.getByLabel('Name of this device').fill('Laptop web vault');
+  await b.getByRole('button', { name: 'Get a pairing code' }).click();
+  const code = (await b.getByTestId('pairing-code').textContent())!.trim();
+  const fingerprint = (await b.getByTestId('device-fingerprint').textContent())!.trim();
+  await a.bringToFront();
+  const devices = a.getByRole('region', { name: 'Devices' });
+  await devices.getByLabel('Pairing code').fill(code);
+  await devices.getByRole('button', { name: 'Add a device' }).click();
+  await expect(devices.getByTestId('pairing-fingerprint')).toHaveText(fingerprint);
+  await devices.getByRole('button', { name: 'Approve device' }).click();
+  await expect(devices.getByRole('status')).toContainText(`Device ${fingerprint} added`);
+  await b.bringToFront();
+  await expect(b.getByRole('heading', { name: 'Choose a passphrase for this device' })).toBeVisible({ timeout: 15_000 });
+  await b.getByLabel('Passphrase', { exact: true }).fill(B_PASSPHRASE);
+  await b.getByLabel('Repeat passphrase').fill(B_PASSPHRASE);
+  await b.getByRole('button', { name: 'Join vault' }).click();
+  await expect(b.getByRole('button', { name: 'Lock now' })).toBeVisible({ timeout: 15_000 });
+}
+
+async function editValue(page: Page, name: string, value: string): Promise<void> {
+  await page.getByRole('tab', { name: 'Items' }).click();
+  await page.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(name) }).click();
+  await page.getByRole('button', { name: 'Edit' }).click();
+  await page.getByLabel('Value').fill(value);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('button', { name: 'Edit' })).toBeVisible();
+}
+
+const syncNow = async (page: Page) => {
+  await page.getByRole('button', { name: 'Sync now' }).click();
+  await expect(page.getByRole('status', { name: 'Sync status' })).not.toContainText('Syncing', { timeout: 15_000 });
+};
+
+test('extension and web vault of one account: offline edits converge, a conflict is shown and resolved, a rolled-back hub is refused', async ({ context, openVault, webVault }) => {
+  const hub = await startHub([new URL(webVault.url).origin]);
+  try {
+    const a = await openVault();
+    await setUpVaultAndEnroll(a, hub, [FIRST]);
+    const b = await context.newPage();
+    await joinWebVault(a, b, hub, webVault.url);
+
+    // B pulls A's item after joining. One pull answer is kept, to play a rolled-back hub later.
+    const isPull = (url: URL) => url.pathname === '/v1/vault';
+    let recorded: string | null = null;
+    const keep = async (res: import('@playwright/test').Response) => {
+      if (!isPull(new URL(res.url())) || res.request().method() !== 'GET' || !res.ok()) return;
+      const body = await res.text().catch(() => '');
+      if (body && JSON.parse(body).counter >= 1) recorded ??= body;
+    };
+    b.on('response', keep);
+    await syncNow(b);
+    await expect(b.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(FIRST.name) })).toBeVisible({ timeout: 15_000 });
+    await expect.poll(() => recorded !== null).toBe(true);
+    b.off('response', keep);
+
+    await b.route(`${hub.url}/**`, (route) => route.abort('internetdisconnected'));
+    await a.bringToFront();
+    await a.getByRole('tab', { name: 'Items' }).click();
+    await addSecret(a, { name: 'Made on A', value: 'value-from-a-7e2', notes: '', tags: '' });
+    await syncNow(a);
+    await b.bringToFront();
+    await b.getByRole('tab', { name: 'Items' }).click();
+    await addSecret(b, { name: 'Made on B', value: 'value-from-b-3c9', notes: '', tags: '' });
+    await b.getByRole('button', { name: 'Sync now' }).click();
+    await expect(b.getByRole('status', { name: 'Sync status' })).toContainText('Offline', { timeout: 15_000 });
+    await expect(b.getByRole('status', { name: 'Sync status' })).toContainText('1 change waiting');
+
+    // Back online: both converge.
+    await b.unroute(`${hub.url}/**`);
+    await syncNow(b);
+    await a.bringToFront();
+    await syncNow(a);
+    for (const page of [a, b]) {
+      const list = page.getByRole('list', { name: 'Items' });
+      await page.getByRole('tab', { name: 'Items' }).click();
+      await expect(list.getByRole('button', { name: /Made on A/ })).toBeVisible({ timeout: 15_000 });
+      await expect(list.getByRole('button', { name: /Made on B/ })).toBeVisible();
+      await expect(list.getByRole('button', { name: new RegExp(FIRST.name) })).toBeVisible();
+    }
+
+    // The same item edited on both while B is offline: B sees both versions and keeps its own.
+    await b.bringToFront();
+    await b.route(`${hub.url}/**`, (route) => route.abort('internetdisconnected'));
+    await editValue(b, FIRST.name, 'edited-on-b-9f');
+    await a.bringToFront();
+    await editValue(a, FIRST.name, 'edited-on-a-4d');
+    await syncNow(a);
+    await b.bringToFront();
+    await b.unroute(`${hub.url}/**`);
+    await syncNow(b);
+    const conflict = b.getByRole('group', { name: `Conflict: ${FIRST.name}` });
+    await expect(conflict).toBeVisible({ timeout: 15_000 });
+    await conflict.getByRole('button', { name: 'Show values' }).click();
+    await expect(conflict).toContainText('edited-on-b-9f');
+    await expect(conflict).toContainText('edited-on-a-4d');
+    await conflict.getByRole('button', { name: "Keep this device's version" }).click();
+    await expect(conflict).toHaveCount(0, { timeout: 15_000 });
+    await a.bringToFront();
+    await syncNow(a);
+    await a.getByRole('tab', { name: 'Items' }).click();
+    await a.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(FIRST.name) }).click();
+    await a.getByRole('button', { name: 'Reveal' }).click();
+    await expect(a.getByText('edited-on-b-9f', { exact: true })).toBeVisible({ timeout: 15_000 });
+
+    // A hub that serves the old vault (counter 1) after B saw a newer head: B refuses and says why.
+    await b.bringToFront();
+    await b.route(isPull, (route) => (route.request().method() === 'GET' ? route.fulfill({ status: 200, contentType: 'application/json', body: recorded! }) : route.fallback()));
+    await b.getByRole('button', { name: 'Sync now' }).click();
+    await expect(b.getByRole('alert').filter({ hasText: 'older vault' })).toBeVisible({ timeout: 15_000 });
+    await expect(b.getByRole('status', { name: 'Sync status' })).toContainText('Sync stopped');
+    await b.unroute(isPull);
+
+    // The hub's files: ciphertext only.
+    const text = [...hubFiles(hub).values()].map((f) => f.toString('latin1')).join('\n');
+    expectNoneOf(text, [FIRST.value, 'value-from-a-7e2', 'value-from-b-3c9', 'edited-on-a-4d', 'edited-on-b-9f', 'Made on A', 'Made on B', B_PASSPHRASE]);
+  } finally {
+    await stopHub(hub);
+  }
+});
