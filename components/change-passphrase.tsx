@@ -4,7 +4,7 @@ import { ErrorAlert, Notice } from './alert';
 import { useVaultClient } from './client-context';
 import { Field } from './field';
 import { KdfProgressBar } from './kdf-progress-bar';
-import { PassphraseStrength } from './passphrase-strength';
+import { NewPassphraseFields } from './new-passphrase-fields';
 import { useAction } from './use-action';
 import { useKdfProgress } from './use-kdf-progress';
 
@@ -38,16 +38,7 @@ export function ChangePassphrase({ kdf }: { kdf: KdfParams | null }) {
     <form class="card stack" onSubmit={submit} aria-labelledby="change-pass-title" noValidate>
       <h2 id="change-pass-title">Change passphrase</h2>
       <Field type="password" label="Current passphrase" value={current} onInput={setCurrent} autoComplete="current-password" disabled={action.busy} />
-      <Field
-        type="password"
-        label="New passphrase"
-        value={next}
-        onInput={setNext}
-        autoComplete="new-password"
-        disabled={action.busy}
-        hint={<PassphraseStrength passphrase={next} />}
-      />
-      <Field type="password" label="Repeat new passphrase" value={repeat} onInput={setRepeat} autoComplete="new-password" disabled={action.busy} />
+      <NewPassphraseFields next={next} repeat={repeat} onNext={setNext} onRepeat={setRepeat} disabled={action.busy} />
       <p class="warning">Without a recovery kit, a forgotten passphrase cannot be recovered. Your recovery kit keeps working. Backups keep their own passphrase.</p>
       <ErrorAlert message={action.error} />
       <KdfProgressBar progress={progress} label="Changing passphrase" />

@@ -1,9 +1,9 @@
 import { useState } from 'preact/hooks';
 import { ErrorAlert } from './alert';
 import { useVaultClient } from './client-context';
-import { Field, TextArea } from './field';
+import { TextArea } from './field';
 import { KdfProgressBar } from './kdf-progress-bar';
-import { PassphraseStrength } from './passphrase-strength';
+import { NewPassphraseFields } from './new-passphrase-fields';
 import { useAction } from './use-action';
 import { useKdfProgress } from './use-kdf-progress';
 
@@ -35,16 +35,7 @@ export function RecoverVault({ hasKit, onRecovered, onCancel }: { hasKit: boolea
         <p class="warning">This vault has no recovery kit. Without the passphrase it cannot be opened.</p>
       )}
       <TextArea label="Recovery words" value={words} onInput={setWords} rows={4} mono autoFocus disabled={action.busy || !hasKit} />
-      <Field
-        type="password"
-        label="New passphrase"
-        value={next}
-        onInput={setNext}
-        autoComplete="new-password"
-        disabled={action.busy || !hasKit}
-        hint={<PassphraseStrength passphrase={next} />}
-      />
-      <Field type="password" label="Repeat new passphrase" value={repeat} onInput={setRepeat} autoComplete="new-password" disabled={action.busy || !hasKit} />
+      <NewPassphraseFields next={next} repeat={repeat} onNext={setNext} onRepeat={setRepeat} disabled={action.busy || !hasKit} />
       <ErrorAlert message={action.error} />
       <KdfProgressBar progress={progress} label="Recovering vault" />
       <div class="actions">
