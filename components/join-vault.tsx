@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { KdfParams } from '../lib/crypto/kdf-params';
-import type { PageDeviceApi } from '../lib/vault/page-devices';
+import type { JoinApi } from '../lib/vault/page-devices';
 import { ErrorAlert } from './alert';
 import { Field } from './field';
 import { PassphraseStrength } from './passphrase-strength';
@@ -12,7 +12,7 @@ const POLL_MS = 1500;
  * First run, next to "Create your vault": join an existing vault as a new device. The hub URL → a code and this
  * device's fingerprint to compare on the other device → (after its one-click approval) a passphrase for this device.
  */
-export function JoinVault({ api, defaultKdf, onJoined, onCancel }: { api: PageDeviceApi; defaultKdf: KdfParams; onJoined: () => void; onCancel: () => void }) {
+export function JoinVault({ api, defaultKdf, onJoined, onCancel }: { api: JoinApi; defaultKdf: KdfParams; onJoined: () => void; onCancel: () => void }) {
   const [hubUrl, setHubUrl] = useState('http://127.0.0.1:8787');
   const [name, setName] = useState('Web vault');
   const [pairing, setPairing] = useState<{ code: string; fingerprint: string; expiresAt: number } | null>(null);

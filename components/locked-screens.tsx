@@ -4,7 +4,7 @@ import type { VaultStatus } from '../lib/vault/client';
 import { ErrorAlert } from './alert';
 import { CreateVault } from './create-vault';
 import { JoinVault } from './join-vault';
-import type { PageDeviceApi } from '../lib/vault/page-devices';
+import type { JoinApi } from '../lib/vault/page-devices';
 import { RecoverVault } from './recover-vault';
 import { UnlockForm } from './unlock-form';
 
@@ -16,7 +16,7 @@ interface LockedScreensProps {
   /** Called once after a new vault was created (the vault page then offers the recovery kit). */
   onCreated?: () => void;
   /** Web vault: offers "Join an existing vault" next to "Create your vault". */
-  join?: PageDeviceApi;
+  join?: JoinApi;
 }
 
 /** Everything shown before the vault is open: loading, status failure, first run, or unlock. */

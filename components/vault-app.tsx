@@ -18,7 +18,7 @@ import { KdfSettings } from './kdf-settings';
 import { LockButton } from './lock-button';
 import { LockedScreens } from './locked-screens';
 import { WebDevices } from './web-devices';
-import type { PageDeviceApi } from '../lib/vault/page-devices';
+import type { JoinApi, PageDeviceApi } from '../lib/vault/page-devices';
 import { SyncPanel } from './sync-panel';
 import type { SyncApi } from '../lib/sync/sync-service';
 import { RecoveryKitSettings, RecoveryKitSetup } from './recovery-kit';
@@ -57,6 +57,8 @@ interface VaultAppProps {
   sync?: SyncApi;
   /** Web vault only: join an existing vault by pairing (first run) and the "Devices" tab once joined. */
   devices?: PageDeviceApi;
+  /** Extension: "Join an existing vault" on first run (the pairing runs in the background). */
+  join?: JoinApi;
 }
 
 interface UnlockedVaultProps {
@@ -101,7 +103,7 @@ function UnlockedVault({ status, refresh, hub, openclaw, attest, requestHostAcce
   );
 }
 
-function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub, openclaw, attest, requestHostAccess, requestApiAccess, sync, devices }: VaultAppProps) {
+function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub, openclaw, attest, requestHostAccess, requestApiAccess, sync, devices, join }: VaultAppProps) {
   const { status, error, refresh } = useVaultStatus(client);
   const unlocked = status?.state === 'unlocked';
   useTouch(client, unlocked);
@@ -148,7 +150,7 @@ function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub
           />
         ) : (
           <div class="narrow">
-            <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} onCreated={() => setOfferKit(true)} join={devices} />
+            <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} onCreated={() => setOfferKit(true)} join={join ?? devices} />
           </div>
         )}
       </main>

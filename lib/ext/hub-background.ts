@@ -1,4 +1,5 @@
 import { browser } from 'wxt/browser';
+import { fromBase64 } from '../bytes';
 import { ClawkeepError } from '../errors';
 import type { Policy } from '../protocol/approval';
 import { HubClientError } from '../hub-client/errors';
@@ -37,6 +38,11 @@ export async function runHubMethod(hub: HubService, method: HubMethod, args: Rec
       case 'approveDevice': value = await hub.approveDevice(str('pairingId')); break;
       case 'devices': value = await hub.devices(); break;
       case 'removeDevice': value = await hub.removeDevice(str('deviceKeyId')); break;
+      case 'startJoin': value = await hub.startJoin(str('hubUrl'), str('name')); break;
+      case 'pollJoin': value = await hub.pollJoin(); break;
+      case 'cancelJoin': hub.cancelJoin(); break;
+      // Bytes travel base64 on this channel; the KEK is consumed (wiped) by the vault service.
+      case 'finishJoin': await hub.finishJoin({ kdf: a.kdf, salt: fromBase64(str('salt')), kek: fromBase64(str('kek')) }); break;
     }
     return { ok: true, value: value ?? null };
   } catch (err) {

@@ -23,6 +23,8 @@ export interface HubSettings {
   enrolled: Record<string, string[]>;
   /** Approval window / notification switches; missing = defaults. */
   prefs?: Partial<HubPrefs>;
+  /** hub origin → the account this device joined by pairing (absent: the device enrolled, key id = account id). */
+  accounts?: Record<string, string>;
 }
 
 /** A request seen for the first time: what the approval window and a notification may use (no payload). */
@@ -43,6 +45,8 @@ export interface HubVault {
   whenReady(): Promise<void>;
   readonly isUnlocked: boolean;
   withUnlocked<T>(fn: (service: VaultService) => Promise<T>, options: { activity: boolean }): Promise<T>;
+  /** Device pairing: creates the vault from a paired vault key (VaultService.join) and treats it as an unlock. */
+  join?(args: Parameters<VaultService['join']>[0]): Promise<void>;
 }
 
 export interface HubServicePorts {

@@ -1,7 +1,8 @@
 import { decodePublicKey, deviceKeyId, fingerprint } from '../protocol/keys';
 import type { PairingLookupResponse } from '../protocol/device-pairing-wire';
 import type { DeviceInfo, DevicePreview } from '../hub-client/api';
-import { approveDevice as sendApproval, listDevices, lookupPairing, removeDevice as sendRemoval } from '../hub-client/devices';
+import { approveDevice as sendApproval, JoinSession, listDevices, lookupPairing, removeDevice as sendRemoval } from '../hub-client/devices';
+import { normalizeHubUrl } from '../hub-client/client';
 import { HubClientError } from '../hub-client/errors';
 import { normalizePairingCode } from '../protocol/device-pairing';
 import type { HubCore } from './hub-core';
@@ -14,9 +15,61 @@ import type { HubCore } from './hub-core';
 /** Lookups this worker made, by pairing id: approve() uses exactly the keys the person saw the fingerprint of. */
 const lookups = new WeakMap<HubCore, Map<string, PairingLookupResponse>>();
 
-/** The hub account this device acts for: its own key id, as the device that enrolled (key id = account id). */
+/** The hub account this device acts for: the one it joined by pairing, else its own key id (it enrolled). */
 async function accountId(core: HubCore): Promise<string> {
-  return deviceKeyId((await core.signer(true)).publicKey);
+  return core.settings?.accounts?.[core.hub] ?? deviceKeyId((await core.signer(true)).publicKey);
+}
+
+// ---- This browser joining an existing vault (the new device's side) ---------------------------------------------
+
+/**
+ * The pairing in progress, in this worker's memory only: its device key's PKCS#8 and box private key are never
+ * stored. A worker restart loses it (the page then says to start again), which is the safe side.
+ */
+const joins = new WeakMap<HubCore, JoinSession>();
+
+function session(core: HubCore): JoinSession {
+  const s = joins.get(core);
+  if (!s) throw new HubClientError('pairing_closed', 'This pairing is no longer open here. Start again.');
+  return s;
+}
+
+export async function startJoin(core: HubCore, hubUrl: string, name: string): Promise<{ code: string; fingerprint: string; expiresAt: number }> {
+  await core.ready;
+  cancelJoin(core);
+  const s = await JoinSession.start({ hub: normalizeHubUrl(hubUrl), name: name.trim() || null, fetch: core.ports.fetch, now: core.ports.now });
+  joins.set(core, s);
+  return { code: s.pairing.code, fingerprint: s.fingerprint, expiresAt: s.pairing.expires_at };
+}
+
+export async function pollJoin(core: HubCore): Promise<'pending' | 'approved' | 'expired' | 'denied'> {
+  return (await session(core).poll()).status;
+}
+
+export function cancelJoin(core: HubCore): void {
+  joins.get(core)?.dispose();
+  joins.delete(core);
+}
+
+/**
+ * Creates this browser's vault from the approval with the KEK the page derived from "a passphrase for this device",
+ * then records the hub, this device and the account it joined, so the hub features run as for an enrolled device.
+ */
+export async function finishJoin(core: HubCore, protection: { kdf: unknown; salt: Uint8Array; kek: Uint8Array }): Promise<void> {
+  await core.ready;
+  const s = session(core);
+  const join = core.vault.join?.bind(core.vault);
+  if (!join) throw new HubClientError('pairing_closed', 'This browser cannot join a vault here.');
+  try {
+    const { accountId: joined } = await s.finish({ join: (args) => join(args as Parameters<typeof join>[0]) }, protection);
+    const settings = core.settings!;
+    settings.hubUrl = s.client.hub;
+    settings.enrolled[s.client.hub] = [...new Set([...(settings.enrolled[s.client.hub] ?? []), s.deviceKeyId])];
+    settings.accounts = { ...settings.accounts, [s.client.hub]: joined };
+    await core.saveSettings();
+  } finally {
+    joins.delete(core);
+  }
 }
 
 export async function lookupDevice(core: HubCore, code: string): Promise<DevicePreview> {

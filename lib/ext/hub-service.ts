@@ -149,6 +149,23 @@ export class HubService {
     return this.state();
   }
 
+  startJoin(hubUrl: string, name: string): Promise<{ code: string; fingerprint: string; expiresAt: number }> {
+    return pairing.startJoin(this.core, hubUrl, name);
+  }
+
+  pollJoin(): Promise<'pending' | 'approved' | 'expired' | 'denied'> {
+    return pairing.pollJoin(this.core);
+  }
+
+  cancelJoin(): void {
+    pairing.cancelJoin(this.core);
+  }
+
+  async finishJoin(protection: { kdf: unknown; salt: Uint8Array; kek: Uint8Array }): Promise<void> {
+    await pairing.finishJoin(this.core, protection);
+    void this.ensureRunning();
+  }
+
   lookupDevice(code: string): Promise<DevicePreview> {
     return pairing.lookupDevice(this.core, code);
   }

@@ -143,6 +143,14 @@ export class Keyholder {
     return value;
   }
 
+  /** Device pairing (hub service, background only): the vault is created from a paired key and open at once. */
+  async join(args: Parameters<VaultService['join']>[0]): Promise<void> {
+    await this.ready;
+    await this.service.join(args);
+    await this.recordActivity();
+    this.ports.broadcast({ type: 'unlocked' });
+  }
+
   /** Runs one RPC method against the vault, applying idle checks and activity tracking around it. */
   async handle(method: VaultMethod, args: unknown): Promise<unknown> {
     await this.ready;

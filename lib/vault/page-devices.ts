@@ -22,18 +22,22 @@ export interface SmallStore {
   setItem(key: string, value: string): void;
 }
 
-/**
- * The web vault as a device of an account (issue 8): joining an existing vault with a pairing code, then the
- * account's device list. Runs in the page, next to the page's VaultService: the pairing's private keys and the
- * vault key never leave this page.
- */
-export interface PageDeviceApi {
-  /** Makes this page's device key and box key and asks the hub for a pairing: the code and fingerprint to show. */
+/** Joining an existing vault as a new device: what the first-run "Join an existing vault" screen calls. */
+export interface JoinApi {
+  /** Makes this device's device key and box key and asks the hub for a pairing: the code and fingerprint to show. */
   startJoin(hubUrl: string, name: string): Promise<{ code: string; fingerprint: string; expiresAt: number }>;
   pollJoin(): Promise<'pending' | 'approved' | 'expired' | 'denied'>;
   /** After approval: "Choose a passphrase for this device"; creates the local vault with the paired key, unlocked. */
   finishJoin(passphrase: string, kdf: KdfParams): Promise<void>;
   cancelJoin(): void;
+}
+
+/**
+ * The web vault as a device of an account (issue 8): joining an existing vault with a pairing code, then the
+ * account's device list. Runs in the page, next to the page's VaultService: the pairing's private keys and the
+ * vault key never leave this page.
+ */
+export interface PageDeviceApi extends JoinApi {
   joined(): JoinedDevice | null;
   /** The account's devices, chain-verified; a removed device gets `device_revoked` here. */
   devices(): Promise<DeviceInfo[]>;

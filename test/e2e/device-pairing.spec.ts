@@ -1,5 +1,6 @@
+import { rmSync } from 'node:fs';
 import type { Page } from '@playwright/test';
-import { expect, test } from './fixtures';
+import { expect, extensionServiceWorker, launchWithExtension, test } from './fixtures';
 import { setUpVaultAndEnroll, startHub, stopHub } from './hub';
 import { dumpIndexedDb, expectNoneOf, expectSecretIntact, PASSPHRASE, unlock } from './helpers';
 
@@ -107,6 +108,67 @@ test('the web vault joins the extension\'s vault with a code and one click, decr
     expectNoneOf(text, [SECRET.value, SECRET.name, B_PASSPHRASE]);
     expectNoneOf(hub.log(), [SECRET.value, code.replace('-', ''), B_PASSPHRASE]);
   } finally {
+    await stopHub(hub);
+  }
+});
+
+test('a second extension profile joins the same account: one-click approval, its own passphrase, it decrypts the vault; removed, its next request fails', async ({ openVault }) => {
+  const hub = await startHub();
+  const second = await launchWithExtension();
+  try {
+    const a = await openVault();
+    const fingerprintA = await setUpVaultAndEnroll(a, hub, [SECRET]);
+
+    // B: a fresh extension profile, first run → Join an existing vault.
+    const sw = await extensionServiceWorker(second.context);
+    const b = await second.context.newPage();
+    await b.goto(`chrome-extension://${new URL(sw.url()).host}/vault.html`);
+    await b.getByRole('button', { name: 'Join an existing vault' }).click();
+    await b.getByLabel('Hub URL').fill(hub.url);
+    await b.getByLabel('Name of this device').fill('Second profile');
+    await b.getByRole('button', { name: 'Get a pairing code' }).click();
+    const code = (await b.getByTestId('pairing-code').textContent())!.trim();
+    const fingerprintB = (await b.getByTestId('device-fingerprint').textContent())!.trim();
+
+    await a.bringToFront();
+    const devices = a.getByRole('region', { name: 'Devices' });
+    await devices.getByLabel('Pairing code').fill(code);
+    await devices.getByRole('button', { name: 'Add a device' }).click();
+    await expect(devices.getByTestId('pairing-fingerprint')).toHaveText(fingerprintB);
+    await devices.getByRole('button', { name: 'Approve device' }).click();
+    await expect(devices.getByRole('status')).toContainText(`Device ${fingerprintB} added`);
+
+    await b.bringToFront();
+    await expect(b.getByRole('heading', { name: 'Choose a passphrase for this device' })).toBeVisible({ timeout: 15_000 });
+    await b.getByLabel('Passphrase', { exact: true }).fill(B_PASSPHRASE);
+    await b.getByLabel('Repeat passphrase').fill(B_PASSPHRASE);
+    await b.getByRole('button', { name: 'Join vault' }).click();
+    await expect(b.getByRole('button', { name: 'Lock now' })).toBeVisible({ timeout: 15_000 });
+
+    // B decrypts A's vault: A's item reaches B through the hub as ciphertext (vault sync) and opens under B's key copy.
+    await expect(b.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(SECRET.name) })).toBeVisible({ timeout: 30_000 });
+    await expectSecretIntact(b, SECRET);
+
+    // B is enrolled as a device of A's account: its Agents tab lists both devices.
+    await b.getByRole('tab', { name: 'Agents' }).click();
+    const bDevices = b.getByRole('region', { name: 'Devices' });
+    await expect(bDevices.getByRole('list', { name: 'Devices of this account' })).toContainText(fingerprintA);
+    await expect(bDevices.getByRole('list', { name: 'Devices of this account' })).toContainText(`${fingerprintB} (this device)`);
+
+    // A removes B: B's next signed request (a lookup) fails with the revoked error in B's UI.
+    await a.bringToFront();
+    await a.reload();
+    await a.getByRole('tab', { name: 'Agents' }).click();
+    const row = a.getByRole('region', { name: 'Devices' }).getByRole('listitem').filter({ hasText: fingerprintB });
+    await row.getByRole('button', { name: 'Remove device' }).click();
+    await row.getByRole('button', { name: 'Yes, remove' }).click();
+    await b.bringToFront();
+    await bDevices.getByLabel('Pairing code').fill('BCDF-GHJK');
+    await bDevices.getByRole('button', { name: 'Add a device' }).click();
+    await expect(bDevices.getByRole('alert')).toContainText('This device was removed from its account');
+  } finally {
+    await second.context.close();
+    rmSync(second.profileDir, { recursive: true, force: true });
     await stopHub(hub);
   }
 });
