@@ -1,0 +1,101 @@
+// @vitest-environment node
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { randomBytes } from '../../../lib/bytes';
+import { HubService, type HubVault } from '../../../lib/ext/hub-service';
+import { HUB_SETTINGS_KEY } from '../../../lib/ext/hub-core';
+import { VaultDb } from '../../../lib/vault/db';
+import { VaultService } from '../../../lib/vault/vault-service';
+import { hubFixture, ORIGIN } from '../hub/flow';
+import { FAST_KDF, kekFor, uniqueDbName } from '../vault/helpers';
+
+function memoryStorage() {
+  const data: Record<string, unknown> = {};
+  return {
+    data,
+    get: async (key: string) => (key in data ? { [key]: structuredClone(data[key]) } : {}),
+    set: async (items: Record<string, unknown>) => void Object.assign(data, structuredClone(items)),
+    remove: async (key: string) => void delete data[key],
+  };
+}
+
+const services: HubService[] = [];
+afterEach(async () => {
+  for (const s of services.splice(0)) await s.stop(true).catch(() => {});
+});
+
+/** One browser's background: a real vault service behind the HubVault port, and the real HubService. */
+function background(hub: ReturnType<typeof hubFixture>) {
+  const service = new VaultService(new VaultDb(uniqueDbName()));
+  const vault: HubVault = {
+    get isUnlocked() {
+      return service.isUnlocked;
+    },
+    whenReady: async () => {},
+    withUnlocked: async (fn) => fn(service),
+    join: (args) => service.join(args),
+  };
+  const local = memoryStorage();
+  const svc = new HubService(vault, {
+    local, session: memoryStorage(), badge: () => {}, changed: () => {},
+    fetch: (async (url: string, init?: RequestInit) => hub.app.request(url, init)) as typeof fetch,
+    now: () => hub.clock.now,
+  });
+  services.push(svc);
+  return { service, svc, local };
+}
+
+describe('the extension background joins an existing vault (new-device side) and approves one (existing side)', () => {
+  it('start → one-click approval by A → finish with B\'s own KEK: B is a device of A\'s account; removal refuses B', async () => {
+    const hub = hubFixture();
+    const a = background(hub);
+    const saltA = randomBytes(16);
+    await a.service.create({ kdf: FAST_KDF, salt: saltA, kek: await kekFor('a', saltA) });
+    await a.svc.setHubUrl(ORIGIN);
+    await a.svc.enroll(hub.enrollmentCode);
+
+    const b = background(hub);
+    const shown = await b.svc.startJoin(ORIGIN, 'Second profile');
+    expect(await b.svc.pollJoin()).toBe('pending');
+    const preview = await a.svc.lookupDevice(shown.code);
+    expect(preview).toMatchObject({ fingerprint: shown.fingerprint, name: 'Second profile' });
+    await a.svc.approveDevice(preview.pairing_id);
+    expect(await b.svc.pollJoin()).toBe('approved');
+
+    const saltB = randomBytes(16);
+    const kekB = await kekFor('b', saltB);
+    await b.svc.finishJoin({ kdf: FAST_KDF, salt: saltB, kek: kekB });
+    expect(kekB.every((x) => x === 0)).toBe(true); // consumed
+    expect(b.service.isUnlocked).toBe(true);
+    // Same vault key and id: an item A saves opens in B once its record is there.
+    const item = await a.service.save({ draft: { kind: 'secret', fields: { name: 'token', value: 'v-123', notes: '', tags: [], expiresAt: null } } });
+    const recordA = await (a.service as unknown as { db: VaultDb }).db.items.get(item.id);
+    await (b.service as unknown as { db: VaultDb }).db.items.put(recordA!);
+    expect((await b.service.get({ id: item.id })).fields).toMatchObject({ value: 'v-123' });
+
+    // B's settings remember the hub, this device and the account it joined (public data only).
+    const settings = b.local.data[HUB_SETTINGS_KEY] as { enrolled: Record<string, string[]>; accounts: Record<string, string> };
+    const accountA = (await a.svc.devices()).find((d) => d.isThisDevice)!.deviceKeyId;
+    expect(settings.accounts[ORIGIN]).toBe(accountA);
+    expect((await b.svc.state()).enrolled).toBe(true);
+    const listed = await b.svc.devices();
+    expect(listed.map((d) => d.isThisDevice)).toEqual([false, true]);
+
+    // A code can be approved once; B cannot finish twice.
+    await expect(b.svc.pollJoin()).rejects.toMatchObject({ code: 'pairing_closed' });
+    await a.svc.removeDevice(listed[1]!.deviceKeyId);
+    await expect(b.svc.devices()).rejects.toMatchObject({ code: 'device_revoked' });
+  });
+
+  it('approving needs a looked-up code, and a malformed code is refused before the hub', async () => {
+    const hub = hubFixture();
+    const a = background(hub);
+    const salt = randomBytes(16);
+    await a.service.create({ kdf: FAST_KDF, salt, kek: await kekFor('a', salt) });
+    await a.svc.setHubUrl(ORIGIN);
+    await a.svc.enroll(hub.enrollmentCode);
+    await expect(a.svc.lookupDevice('nope')).rejects.toMatchObject({ code: 'pairing_code_invalid' });
+    await expect(a.svc.approveDevice('pair_unknown')).rejects.toMatchObject({ code: 'pairing_code_invalid' });
+    await expect(a.svc.lookupDevice('BCDF-GHJK')).rejects.toMatchObject({ code: 'pairing_code_invalid', status: 404 });
+  });
+});
