@@ -79,8 +79,19 @@ export function HubDevices({ hub }: { hub: HubApi }) {
             >
               Approve device
             </button>
-            <button type="button" disabled={busy} onClick={() => setPreview(null)}>
-              Cancel
+            <button
+              type="button"
+              disabled={busy}
+              onClick={() =>
+                void run(async () => {
+                  await hub.denyDevice(preview.pairing_id);
+                  setNote('Device refused.');
+                  setPreview(null);
+                  setCode('');
+                })
+              }
+            >
+              Deny
             </button>
           </div>
         </div>

@@ -176,6 +176,25 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
       const response: PairingApproveResponse = { device_key_id: newId, fingerprint: fingerprint(pairing.deviceKey), added_at: now };
       return c.json(response, 201);
     })
+    .post('/pairings/:id/deny', async (c) => {
+      // Only a device that looked the code up knows the pairing id; any device of any account may refuse it, which
+      // costs the new device nothing but a fresh code (it cannot be used to approve anything).
+      const { account } = await authenticateHuman(c, deps);
+      const id = c.req.param('id');
+      const pairing = isId(id) ? deps.store.pairings.get(id) : null;
+      if (!pairing) throw new HubError('not_found', 'No such pairing.');
+      const now = deps.now();
+      try {
+        deps.store.transaction(() => {
+          deps.store.pairings.deny(pairing.pairingId, now);
+          appendAudit(deps.store, { time: now, actor: `account:${account.accountId}`, resource: `pairing:${pairing.pairingId}`, action: 'pairing.deny', requestId: c.get('requestId') });
+        });
+      } catch (err) {
+        if (err instanceof StoreError && err.code === 'invalid_state') throw new HubError('pairing_not_pending', 'This pairing was already decided, or it expired.');
+        throw err;
+      }
+      return c.json({ pairing_id: pairing.pairingId, status: 'denied' });
+    })
     .get('/devices', async (c) => {
       const { account } = await authenticateHuman(c, deps);
       const devices: DeviceListEntry[] = [

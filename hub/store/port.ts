@@ -327,6 +327,8 @@ export interface PairingRepo {
    * @throws StoreError `not_found`, `invalid_state`.
    */
   approve(pairingId: string, approval: { accountId: string; statement: JsonValue; sealed: Uint8Array }, at: number): Pairing;
+  /** Refuses a pending, unexpired pairing (a person said no). @throws StoreError `not_found`, `invalid_state`. */
+  deny(pairingId: string, at: number): Pairing;
   /** Marks pending pairings whose expires_at <= now `expired`; returns how many. */
   expireDue(now: number): number;
 }

@@ -139,6 +139,15 @@ export class SqlitePairings implements PairingRepo {
     return this.get(pairingId)!;
   }
 
+  deny(pairingId: string, at: number): Pairing {
+    const changed = this.sql.run('deny pairing', "UPDATE pairings SET status = 'denied' WHERE pairing_id = ? AND status = 'pending' AND expires_at > ?", pairingId, at);
+    if (changed !== 1) {
+      if (!this.get(pairingId)) throw new StoreError('not_found', 'deny pairing: no such pairing');
+      throw new StoreError('invalid_state', 'deny pairing: not pending, or expired');
+    }
+    return this.get(pairingId)!;
+  }
+
   expireDue(now: number): number {
     return this.sql.run('expire pairings', "UPDATE pairings SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?", now);
   }

@@ -37,6 +37,7 @@ export async function runHubMethod(hub: HubService, method: HubMethod, args: Rec
       case 'lookupDevice': value = await hub.lookupDevice(str('code')); break;
       case 'approveDevice': value = await hub.approveDevice(str('pairingId')); break;
       case 'devices': value = await hub.devices(); break;
+      case 'denyDevice': await hub.denyDevice(str('pairingId')); break;
       case 'removeDevice': value = await hub.removeDevice(str('deviceKeyId')); break;
       case 'startJoin': value = await hub.startJoin(str('hubUrl'), str('name')); break;
       case 'pollJoin': value = await hub.pollJoin(); break;

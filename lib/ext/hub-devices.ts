@@ -1,7 +1,7 @@
 import { decodePublicKey, deviceKeyId, fingerprint } from '../protocol/keys';
 import type { PairingLookupResponse } from '../protocol/device-pairing-wire';
 import type { DeviceInfo, DevicePreview } from '../hub-client/api';
-import { approveDevice as sendApproval, JoinSession, listDevices, lookupPairing, removeDevice as sendRemoval } from '../hub-client/devices';
+import { approveDevice as sendApproval, denyPairing, JoinSession, listDevices, lookupPairing, removeDevice as sendRemoval } from '../hub-client/devices';
 import { normalizeHubUrl } from '../hub-client/client';
 import { HubClientError } from '../hub-client/errors';
 import { normalizePairingCode } from '../protocol/device-pairing';
@@ -101,6 +101,13 @@ export async function approveDevice(core: HubCore, pairingId: string): Promise<{
   });
   lookups.get(core)?.delete(pairingId);
   return { device_key_id: done.device_key_id, fingerprint: done.fingerprint };
+}
+
+export async function denyDevice(core: HubCore, pairingId: string): Promise<void> {
+  await core.ready;
+  if (!lookups.get(core)?.has(pairingId)) throw new HubClientError('pairing_code_invalid', 'Look the pairing code up first.');
+  await denyPairing(await core.requireEnrolledClient(true), pairingId);
+  lookups.get(core)?.delete(pairingId);
 }
 
 export async function devices(core: HubCore): Promise<DeviceInfo[]> {

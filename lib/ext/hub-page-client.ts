@@ -25,6 +25,7 @@ export function createExtensionHubApi(): HubApi {
     activity: (before) => call('activity', before === undefined ? null : { before }),
     lookupDevice: (code) => call('lookupDevice', { code }),
     approveDevice: (pairingId) => call('approveDevice', { pairingId }),
+    denyDevice: (pairingId) => call('denyDevice', { pairingId }),
     devices: () => call('devices'),
     removeDevice: (deviceKeyId) => call('removeDevice', { deviceKeyId }),
     subscribe: (listener) => subscribeTo(isHubEventMessage, listener),

@@ -5,7 +5,7 @@ import { isChannelRequest } from './rpc-channel';
 export const HUB_RPC_CHANNEL = 'clawkeep.hub.rpc';
 export const HUB_EVENT_CHANNEL = 'clawkeep.hub.event';
 
-export const HUB_METHODS = ['state', 'setHubUrl', 'enroll', 'lookupClaim', 'claim', 'refresh', 'revoke', 'enableInstallation', 'setPrefs', 'decide', 'revokeStandingApproval', 'denyAllFromAgent', 'activity', 'assignConfig', 'unassignConfig', 'lookupDevice', 'approveDevice', 'devices', 'removeDevice', 'startJoin', 'pollJoin', 'cancelJoin', 'finishJoin'] as const;
+export const HUB_METHODS = ['state', 'setHubUrl', 'enroll', 'lookupClaim', 'claim', 'refresh', 'revoke', 'enableInstallation', 'setPrefs', 'decide', 'revokeStandingApproval', 'denyAllFromAgent', 'activity', 'assignConfig', 'unassignConfig', 'lookupDevice', 'approveDevice', 'devices', 'removeDevice', 'startJoin', 'pollJoin', 'cancelJoin', 'finishJoin', 'denyDevice'] as const;
 export type HubMethod = (typeof HUB_METHODS)[number];
 
 export interface HubRpcRequest {

@@ -174,6 +174,10 @@ export class HubService {
     return pairing.approveDevice(this.core, pairingId);
   }
 
+  denyDevice(pairingId: string): Promise<void> {
+    return pairing.denyDevice(this.core, pairingId);
+  }
+
   devices(): Promise<DeviceInfo[]> {
     return pairing.devices(this.core);
   }

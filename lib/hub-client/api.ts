@@ -173,6 +173,8 @@ export interface HubApi {
   lookupDevice(code: string): Promise<DevicePreview>;
   /** One click: signs the device-add statement and sends the vault key sealed to the looked-up device. */
   approveDevice(pairingId: string): Promise<{ device_key_id: string; fingerprint: string }>;
+  /** Refuses the looked-up device: it sees "refused" and needs a new code. */
+  denyDevice(pairingId: string): Promise<void>;
   devices(): Promise<DeviceInfo[]>;
   /** Revokes the device on the hub at once; returns the new list. */
   removeDevice(deviceKeyId: string): Promise<DeviceInfo[]>;

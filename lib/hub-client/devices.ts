@@ -94,6 +94,11 @@ export async function listDevices(client: HubClient, expected: { accountId: stri
   }));
 }
 
+/** POST /v1/pairings/:id/deny: the new device sees `denied` and needs a new code. */
+export async function denyPairing(client: HubClient, pairingId: string): Promise<void> {
+  await client.send('POST', `/v1/pairings/${encodeURIComponent(pairingId)}/deny`);
+}
+
 /** DELETE /v1/devices/:id: the hub refuses the device's next request at once. */
 export const removeDevice = (client: HubClient, deviceKeyId: string): Promise<DeviceRemoveResponse> =>
   json(client, RemoveSchema, 'device removal', 'DELETE', `/v1/devices/${encodeURIComponent(deviceKeyId)}`);

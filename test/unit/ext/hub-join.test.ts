@@ -97,5 +97,15 @@ describe('the extension background joins an existing vault (new-device side) and
     await expect(a.svc.lookupDevice('nope')).rejects.toMatchObject({ code: 'pairing_code_invalid' });
     await expect(a.svc.approveDevice('pair_unknown')).rejects.toMatchObject({ code: 'pairing_code_invalid' });
     await expect(a.svc.lookupDevice('BCDF-GHJK')).rejects.toMatchObject({ code: 'pairing_code_invalid', status: 404 });
+    // Deny: the new device is told it was refused and cannot finish.
+    const b = background(hub);
+    const shown = await b.svc.startJoin(ORIGIN, '');
+    await expect(a.svc.denyDevice('pair_unknown')).rejects.toMatchObject({ code: 'pairing_code_invalid' });
+    const preview = await a.svc.lookupDevice(shown.code);
+    await a.svc.denyDevice(preview.pairing_id);
+    expect(await b.svc.pollJoin()).toBe('denied');
+    const saltB = randomBytes(16);
+    await expect(b.svc.finishJoin({ kdf: FAST_KDF, salt: saltB, kek: await kekFor('b', saltB) })).rejects.toMatchObject({ code: 'pairing_pending' });
+    expect(b.service.isUnlocked).toBe(false);
   });
 });

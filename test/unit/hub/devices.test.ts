@@ -201,6 +201,21 @@ describe('device pairing', () => {
     expect((await post(a, good)).json.error.code).toBe('pairing_not_pending');
   });
 
+  it('a pairing can be refused: the new device sees denied, and it can no longer be approved', async () => {
+    const hub = hubFixture();
+    const a = await hub.enrolledDevice();
+    const b = await startPairing(hub);
+    const lookup = (await a.send('POST', '/v1/pairings/lookup', { code: b.res.json.code })).json;
+    const approval = await approvalBy(hub, a, a.keyId, lookup);
+    const denied = await a.send('POST', `/v1/pairings/${lookup.pairing_id}/deny`);
+    expect(denied.json).toEqual({ pairing_id: lookup.pairing_id, status: 'denied' });
+    expect((await b.device.send('GET', `/v1/pairings/${b.res.json.pairing_id}`)).json).toMatchObject({ status: 'denied', approval: null });
+    expect((await a.send('POST', `/v1/pairings/${lookup.pairing_id}/approve`, approval)).json.error.code).toBe('pairing_not_pending');
+    expect((await a.send('POST', `/v1/pairings/${lookup.pairing_id}/deny`)).json.error.code).toBe('pairing_not_pending');
+    expect((await a.send('POST', '/v1/pairings/lookup', { code: b.res.json.code })).json.error.code).toBe('pairing_code_invalid');
+    expect(hub.store.devices.listByAccount(a.keyId)).toEqual([]);
+  });
+
   it('a pairing expires: lookup and approval refuse it, the new device sees expired', async () => {
     const hub = hubFixture();
     const a = await hub.enrolledDevice();
