@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { KdfParams } from '../lib/crypto/kdf-params';
-import type { JoinApi } from '../lib/vault/page-devices';
+import type { JoinApi, JoinStatus } from '../lib/vault/page-devices';
 import { ErrorAlert } from './alert';
 import { Field } from './field';
 import { PassphraseStrength } from './passphrase-strength';
@@ -16,7 +16,8 @@ export function JoinVault({ api, defaultKdf, onJoined, onCancel }: { api: JoinAp
   const [hubUrl, setHubUrl] = useState('http://127.0.0.1:8787');
   const [name, setName] = useState('Web vault');
   const [pairing, setPairing] = useState<{ code: string; fingerprint: string; expiresAt: number } | null>(null);
-  const [status, setStatus] = useState<'pending' | 'approved' | 'expired' | 'denied'>('pending');
+  const [status, setStatus] = useState<JoinStatus['status']>('pending');
+  const [approvedBy, setApprovedBy] = useState<string | null>(null);
   const [passphrase, setPassphrase] = useState('');
   const [repeat, setRepeat] = useState('');
   const action = useAction();
@@ -24,7 +25,10 @@ export function JoinVault({ api, defaultKdf, onJoined, onCancel }: { api: JoinAp
   useEffect(() => {
     if (!pairing || status !== 'pending') return;
     const timer = setInterval(() => {
-      api.pollJoin().then(setStatus, (err) => action.setError(err instanceof Error ? err.message : 'Could not reach the hub.'));
+      api.pollJoin().then((s) => {
+        setApprovedBy(s.approvedBy);
+        setStatus(s.status);
+      }, (err) => action.setError(err instanceof Error ? err.message : 'Could not reach the hub.'));
     }, POLL_MS);
     return () => clearInterval(timer);
   }, [pairing, status]);
@@ -75,7 +79,11 @@ export function JoinVault({ api, defaultKdf, onJoined, onCancel }: { api: JoinAp
         }}
       >
         <h2 id="join-pass-title">Choose a passphrase for this device</h2>
-        <p>This device was approved. Its passphrase protects the vault here; it can differ from the other device's.</p>
+        <p>
+          Approved by the device with fingerprint <code class="mono" data-testid="approved-by">{approvedBy}</code> (its Agents tab shows it
+          after "Approving as"). If that is not your device, close this page.
+        </p>
+        <p>Choose the passphrase that protects the vault here; it can differ from the other device's.</p>
         <Field type="password" label="Passphrase" value={passphrase} onInput={setPassphrase} autoComplete="new-password" autoFocus disabled={action.busy} hint={<PassphraseStrength passphrase={passphrase} />} />
         <Field type="password" label="Repeat passphrase" value={repeat} onInput={setRepeat} autoComplete="new-password" disabled={action.busy} />
         <ErrorAlert message={action.error} />

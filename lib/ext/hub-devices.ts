@@ -6,6 +6,7 @@ import { normalizeHubUrl } from '../hub-client/client';
 import { HubClientError } from '../hub-client/errors';
 import { normalizePairingCode } from '../protocol/device-pairing';
 import type { HubCore } from './hub-core';
+import type { JoinStatus } from '../vault/page-devices';
 
 /**
  * The approving device's side of pairing, in the background (it holds the device key and the vault key): look a
@@ -42,8 +43,9 @@ export async function startJoin(core: HubCore, hubUrl: string, name: string): Pr
   return { code: s.pairing.code, fingerprint: s.fingerprint, expiresAt: s.pairing.expires_at };
 }
 
-export async function pollJoin(core: HubCore): Promise<'pending' | 'approved' | 'expired' | 'denied'> {
-  return (await session(core).poll()).status;
+export async function pollJoin(core: HubCore): Promise<JoinStatus> {
+  const r = await session(core).poll();
+  return { status: r.status, approvedBy: r.status === 'approved' ? r.approvedBy : null };
 }
 
 export function cancelJoin(core: HubCore): void {

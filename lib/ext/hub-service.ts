@@ -6,6 +6,7 @@ import type { ClaimPreview, DeviceInfo, DevicePreview, HubPrefs, HubState } from
 import { normalizeHubUrl } from '../hub-client/client';
 import * as claims from './hub-claim';
 import * as pairing from './hub-devices';
+import type { JoinStatus } from '../vault/page-devices';
 import { DEFAULT_HUB_URL, HUB_INSTALLATIONS_KEY, HUB_SETTINGS_KEY, HubCore, readKey, type HubServicePorts, type HubSettings, type HubVault } from './hub-core';
 import * as decisions from './hub-decision';
 import { assignConfig, configViews, forgetConfigAssignment, syncConfigs, unassignConfig } from './hub-configs';
@@ -153,7 +154,7 @@ export class HubService {
     return pairing.startJoin(this.core, hubUrl, name);
   }
 
-  pollJoin(): Promise<'pending' | 'approved' | 'expired' | 'denied'> {
+  pollJoin(): Promise<JoinStatus> {
     return pairing.pollJoin(this.core);
   }
 

@@ -142,7 +142,8 @@ export interface JoinTarget {
   }): Promise<void>;
 }
 
-export type JoinPoll = { status: 'pending' } | { status: 'expired' } | { status: 'denied' } | { status: 'approved'; accountId: string };
+/** `approvedBy`: the fingerprint of the device that signed the approval, for the person to compare (checked in finish()). */
+export type JoinPoll = { status: 'pending' } | { status: 'expired' } | { status: 'denied' } | { status: 'approved'; accountId: string; approvedBy: string };
 
 /**
  * The new device's side. start() makes its Ed25519 device key and X25519 box key (both in memory only until the
@@ -195,9 +196,15 @@ export class JoinSession {
     const s = (await json(this.client, StatusSchema, 'pairing status', 'GET', `/v1/pairings/${encodeURIComponent(this.pairing.pairing_id)}`)) as PairingStatusResponse;
     if (s.status !== 'approved') return { status: s.status };
     if (!s.approval || !s.account_id) throw new HubClientError('hub_bad_response', 'The hub sent an approval without its statement.');
+    let approvedBy: string;
+    try {
+      approvedBy = fingerprint(decodePublicKey((s.approval.device as { statement?: { added_by?: string } })?.statement?.added_by as string, 'ed25519'));
+    } catch (err) {
+      throw new HubClientError('hub_bad_response', 'The hub sent an approval without a valid approving device.', { cause: err });
+    }
     this.approval = s.approval;
     this.accountId = s.account_id;
-    return { status: 'approved', accountId: s.account_id };
+    return { status: 'approved', accountId: s.account_id, approvedBy };
   }
 
   /**

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { DeviceListEntry, PairingApproval } from './device-pairing';
-import { BoxKeySchema, EpochMsSchema, IdSchema, SigningKeySchema } from './wire';
+import { BoxKeySchema, SigningKeySchema } from './wire';
 
 /**
  * Wire shapes of device pairing (docs/protocol.md §Devices and pairing). Statements are checked by
@@ -57,6 +57,3 @@ export interface DeviceRemoveResponse {
   device_key_id: string;
   revoked_at: number;
 }
-
-export const DeviceIdSchema = IdSchema;
-export const PairingExpiresSchema = EpochMsSchema;

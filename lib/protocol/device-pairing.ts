@@ -1,6 +1,6 @@
 import { x25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { concatBytes, equalBytes, randomBytes, toHex, utf8Encode, wipe } from '../bytes';
+import { concatBytes, randomBytes, toHex, utf8Encode, wipe } from '../bytes';
 import { aeadDecrypt, aeadEncrypt, NONCE_LENGTH, TAG_LENGTH } from '../crypto/aead';
 import { fromBase64Url, toBase64Url } from './base64url';
 import { deriveBoxKey } from './box-kdf';
@@ -335,12 +335,3 @@ export function verifyDeviceChain(devices: readonly DeviceListEntry[], expected:
   }
   return verified;
 }
-
-/** Whether two public keys given as base64url are the same bytes (constant shape, for callers holding raw keys). */
-export const sameKey = (a: Uint8Array, b: string): boolean => {
-  try {
-    return equalBytes(a, decodePublicKey(b, 'ed25519'));
-  } catch {
-    return false;
-  }
-};

@@ -22,11 +22,17 @@ export interface SmallStore {
   setItem(key: string, value: string): void;
 }
 
+/** Where a pairing stands; once approved, the approving device's fingerprint (the person compares it). */
+export interface JoinStatus {
+  status: 'pending' | 'approved' | 'expired' | 'denied';
+  approvedBy: string | null;
+}
+
 /** Joining an existing vault as a new device: what the first-run "Join an existing vault" screen calls. */
 export interface JoinApi {
   /** Makes this device's device key and box key and asks the hub for a pairing: the code and fingerprint to show. */
   startJoin(hubUrl: string, name: string): Promise<{ code: string; fingerprint: string; expiresAt: number }>;
-  pollJoin(): Promise<'pending' | 'approved' | 'expired' | 'denied'>;
+  pollJoin(): Promise<JoinStatus>;
   /** After approval: "Choose a passphrase for this device"; creates the local vault with the paired key, unlocked. */
   finishJoin(passphrase: string, kdf: KdfParams): Promise<void>;
   cancelJoin(): void;
@@ -84,7 +90,7 @@ export function createPageDeviceApi(deps: {
     async pollJoin() {
       if (!session) throw new ClawkeepError('vault_missing', 'Start joining first.');
       const r = await session.poll();
-      return r.status;
+      return { status: r.status, approvedBy: r.status === 'approved' ? r.approvedBy : null };
     },
     async finishJoin(passphrase, kdf) {
       const s = session;

@@ -57,6 +57,8 @@ test('the web vault joins the extension\'s vault with a code and one click, decr
     // B: approved → its own passphrase → its vault is open, under the same vault key as A's.
     await b.bringToFront();
     await expect(b.getByRole('heading', { name: 'Choose a passphrase for this device' })).toBeVisible({ timeout: 15_000 });
+    // Mutual check: B names the device that approved it, A's fingerprint.
+    await expect(b.getByTestId('approved-by')).toHaveText(fingerprintA);
     await b.getByLabel('Passphrase', { exact: true }).fill(B_PASSPHRASE);
     await b.getByLabel('Repeat passphrase').fill(B_PASSPHRASE);
     await b.getByRole('button', { name: 'Join vault' }).click();
@@ -140,6 +142,8 @@ test('a second extension profile joins the same account: one-click approval, its
 
     await b.bringToFront();
     await expect(b.getByRole('heading', { name: 'Choose a passphrase for this device' })).toBeVisible({ timeout: 15_000 });
+    // Mutual check: B names the device that approved it, A's fingerprint.
+    await expect(b.getByTestId('approved-by')).toHaveText(fingerprintA);
     await b.getByLabel('Passphrase', { exact: true }).fill(B_PASSPHRASE);
     await b.getByLabel('Repeat passphrase').fill(B_PASSPHRASE);
     await b.getByRole('button', { name: 'Join vault' }).click();

@@ -56,11 +56,11 @@ describe('the extension background joins an existing vault (new-device side) and
 
     const b = background(hub);
     const shown = await b.svc.startJoin(ORIGIN, 'Second profile');
-    expect(await b.svc.pollJoin()).toBe('pending');
+    expect(await b.svc.pollJoin()).toEqual({ status: 'pending', approvedBy: null });
     const preview = await a.svc.lookupDevice(shown.code);
     expect(preview).toMatchObject({ fingerprint: shown.fingerprint, name: 'Second profile' });
     await a.svc.approveDevice(preview.pairing_id);
-    expect(await b.svc.pollJoin()).toBe('approved');
+    expect(await b.svc.pollJoin()).toMatchObject({ status: 'approved', approvedBy: (await a.svc.state()).deviceFingerprint });
 
     const saltB = randomBytes(16);
     const kekB = await kekFor('b', saltB);
@@ -103,7 +103,7 @@ describe('the extension background joins an existing vault (new-device side) and
     await expect(a.svc.denyDevice('pair_unknown')).rejects.toMatchObject({ code: 'pairing_code_invalid' });
     const preview = await a.svc.lookupDevice(shown.code);
     await a.svc.denyDevice(preview.pairing_id);
-    expect(await b.svc.pollJoin()).toBe('denied');
+    expect(await b.svc.pollJoin()).toEqual({ status: 'denied', approvedBy: null });
     const saltB = randomBytes(16);
     await expect(b.svc.finishJoin({ kdf: FAST_KDF, salt: saltB, kek: await kekFor('b', saltB) })).rejects.toMatchObject({ code: 'pairing_pending' });
     expect(b.service.isUnlocked).toBe(false);

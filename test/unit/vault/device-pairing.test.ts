@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { randomBytes, toHex } from '../../../lib/bytes';
 import { HubClient, type HubSigner } from '../../../lib/hub-client/client';
 import { approveDevice, JoinSession, listDevices, lookupPairing, removeDevice } from '../../../lib/hub-client/devices';
-import { deviceKeyId } from '../../../lib/protocol/keys';
+import { deviceKeyId, fingerprint } from '../../../lib/protocol/keys';
 import { VaultDb } from '../../../lib/vault/db';
 import { VaultService } from '../../../lib/vault/vault-service';
 import { hubFixture } from '../hub/flow';
@@ -47,7 +47,7 @@ async function join(s: Setup, approver: { vault: VaultService; client: HubClient
     client: approver.client, accountId: s.accountId, lookup, signer: await approver.vault.deviceSigner(),
     seal: (boxKey, context) => approver.vault.sealVaultKeyForPairing({ boxKey, context }), now: s.hub.clock.now,
   });
-  expect(await session.poll()).toEqual({ status: 'approved', accountId: s.accountId });
+  expect(await session.poll()).toEqual({ status: 'approved', accountId: s.accountId, approvedBy: fingerprint((await approver.vault.deviceSigner()).publicKey) });
   const salt = randomBytes(16);
   await session.finish(vault, { kdf: FAST_KDF, salt, kek: await kekFor(passphrase, salt) });
   const signer = await vault.deviceSigner();
@@ -105,11 +105,11 @@ describe('device pairing: a new vault joins through one approval', () => {
     // The page's HubClient signs with the real clock: keep the hub's clock at real time for this test.
     s.hub.clock.now = Date.now();
     const shown = await api.startJoin('http://127.0.0.1:8787/', 'Web vault');
-    expect(await api.pollJoin()).toBe('pending');
+    expect(await api.pollJoin()).toEqual({ status: 'pending', approvedBy: null });
     const lookup = await lookupPairing(s.clientA, shown.code);
     expect(lookup.fingerprint).toBe(shown.fingerprint);
     await approveDevice({ client: s.clientA, accountId: s.accountId, lookup, signer: s.signerA, seal: (boxKey, context) => s.a.sealVaultKeyForPairing({ boxKey, context }), now: s.hub.clock.now });
-    expect(await api.pollJoin()).toBe('approved');
+    expect(await api.pollJoin()).toEqual({ status: 'approved', approvedBy: fingerprint(s.signerA.publicKey) });
     await api.finishJoin('passphrase of the web vault', FAST_KDF);
     expect(service.isUnlocked).toBe(true);
     expect(api.joined()).toEqual({ hubUrl: 'http://127.0.0.1:8787', accountId: s.accountId });
