@@ -25,7 +25,7 @@ import { HubError } from '../errors';
 import type { HubEnv } from '../middleware';
 import { RateLimiter } from '../rate-limit';
 import { StoreError } from '../store/errors';
-import type { JsonValue, Pairing } from '../store/port';
+import type { Account, JsonValue, Pairing } from '../store/port';
 import { clientAddress, enforceLimit } from './client-address';
 
 /** A pairing code lives as long as a person needs to walk to the other device and type it. */
@@ -37,6 +37,21 @@ export interface DeviceRouteLimits {
   create?: RateLimiter;
   /** POST /v1/pairings/lookup per account: the code has ~34.6 bits, so guessing must stay far out of reach. */
   lookup?: RateLimiter;
+}
+
+/** The account's devices as GET /v1/devices lists them: the enrolling device first (no statement), then the added ones. */
+export function deviceList(deps: HubDeps, account: Account): DeviceListEntry[] {
+  return [
+    { device_key_id: account.accountId, device_key: encodePublicKey(account.devicePublicKey), name: null, added_at: account.createdAt, revoked_at: null, statement: null },
+    ...deps.store.devices.listByAccount(account.accountId).map((d) => ({
+      device_key_id: d.deviceKeyId,
+      device_key: encodePublicKey(d.publicKey),
+      name: d.name,
+      added_at: d.addedAt,
+      revoked_at: d.revokedAt,
+      statement: d.statement as unknown as SignedDeviceAdd,
+    })),
+  ];
 }
 
 function statusOf(p: Pairing, now: number): Pairing['status'] {
@@ -197,18 +212,7 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
     })
     .get('/devices', async (c) => {
       const { account } = await authenticateHuman(c, deps);
-      const devices: DeviceListEntry[] = [
-        { device_key_id: account.accountId, device_key: encodePublicKey(account.devicePublicKey), name: null, added_at: account.createdAt, revoked_at: null, statement: null },
-        ...deps.store.devices.listByAccount(account.accountId).map((d) => ({
-          device_key_id: d.deviceKeyId,
-          device_key: encodePublicKey(d.publicKey),
-          name: d.name,
-          added_at: d.addedAt,
-          revoked_at: d.revokedAt,
-          statement: d.statement as unknown as SignedDeviceAdd,
-        })),
-      ];
-      const response: DeviceListResponse = { account_id: account.accountId, devices };
+      const response: DeviceListResponse = { account_id: account.accountId, devices: deviceList(deps, account) };
       return c.json(response);
     })
     .delete('/devices/:id', async (c) => {

@@ -7,6 +7,7 @@ import { DecisionRequestSchema, parseWire, type ExecuteResponse } from '../../li
 import type { HubDeps } from '../app';
 import { appendAudit } from '../audit';
 import { authenticateAgent, authenticateHuman, jsonBody } from '../auth';
+import { deviceList } from './devices';
 import { HubError } from '../errors';
 import { intentEvents } from '../events';
 import { expireDueIntents } from '../intent-expiry';
@@ -132,6 +133,9 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
       const response: ExecuteResponse = { intent: toWireIntent(executed, installation, now) };
       if (executed.decisionStatement !== null) response.approval = executed.decisionStatement as unknown as ExecuteResponse['approval'];
       if (sealed) response.sealed_secret = toBase64Url(sealed);
+      // Another device of the account may have approved: the agent checks it descends from the device it pinned.
+      const account = deps.store.accounts.get(installation.accountId)!;
+      if (executed.decisionStatement !== null && deps.store.devices.listByAccount(account.accountId).length > 0) response.devices = deviceList(deps, account);
       return c.json(response);
     });
 }

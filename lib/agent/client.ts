@@ -1,5 +1,6 @@
 import { randomBytes, utf8Encode } from '../bytes';
 import { verifyApproval, verifyClaim, type ApprovalStatement } from '../protocol/approval';
+import { devicesVouchedBy } from '../protocol/device-pairing';
 import { isApiErrorCode } from '../protocol/api-errors';
 import { fromBase64Url, toBase64Url } from '../protocol/base64url';
 import { canonicalize } from '../protocol/canonical';
@@ -377,9 +378,18 @@ export class AgentClient {
     }
     let approval: ApprovalStatement | undefined;
     if (res.approval) {
-      approval = local(() => verifyApproval(deviceKey, res.approval, {
-        hub: state.hub, intent_id: id, payload_hash: localHash, installation_id: state.installation_id!,
-      }), 'approval_untrusted', 'The approval is not signed by the pinned device for this hub, intent, installation and payload.');
+      const want = { hub: state.hub, intent_id: id, payload_hash: localHash, installation_id: state.installation_id! };
+      // The pinned device first; then the devices it added to the account (and they added), by their signed
+      // device-add statements: the hub cannot make a key one of those without the pinned device's signature.
+      const signers = [deviceKey, ...(res.devices ? devicesVouchedBy(deviceKey, res.devices, state.hub).slice(1) : [])];
+      approval = signers.map((key) => {
+        try {
+          return verifyApproval(key, res.approval, want);
+        } catch {
+          return undefined;
+        }
+      }).find((a) => a !== undefined);
+      if (!approval) throw new AgentError('approval_untrusted', 'The approval is not signed by the pinned device (or a device it added) for this hub, intent, installation and payload.');
       if (approval.decision !== 'approve') throw new AgentError('approval_untrusted', 'The device-signed statement is a denial, not an approval.');
     } else if (expected.kind === 'secret.request' || (state.approval_required ?? []).includes(expected.kind)) {
       throw new AgentError('approval_untrusted', `The hub executed a ${expected.kind} without the device's signed approval, which the signed policy requires.`);

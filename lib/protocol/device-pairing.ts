@@ -335,3 +335,31 @@ export function verifyDeviceChain(devices: readonly DeviceListEntry[], expected:
   }
   return verified;
 }
+
+/**
+ * The devices `trusted` vouches for: itself and every device it added, directly or through devices it added, by
+ * CKDA statements for `hub` (removed ones left out). What an agent uses to accept an approval from another device
+ * of its human's account: only descendants of the device it pinned, because the hub could sign a statement "adding"
+ * the pinned key to an account of its own, but it cannot sign as the pinned device. Entries that do not verify are
+ * ignored (the hub serves the list; a broken entry must not stop the devices that do verify).
+ */
+export function devicesVouchedBy(trusted: Uint8Array, devices: readonly unknown[], hub: string): Uint8Array[] {
+  const accepted = new Map<string, Uint8Array>([[encodePublicKey(trusted), trusted]]);
+  const entries = devices.filter((d): d is DeviceListEntry => !!d && typeof d === 'object' && (d as DeviceListEntry).revoked_at === null);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const d of entries) {
+      const s = d.statement;
+      if (!s || accepted.has(d.device_key) || !accepted.has(s.statement?.added_by)) continue;
+      try {
+        const verified = verifyDeviceAdd(s, { hub, device_key: d.device_key });
+        accepted.set(verified.device_key, decodePublicKey(verified.device_key, 'ed25519'));
+        grew = true;
+      } catch {
+        // not vouched for: skipped
+      }
+    }
+  }
+  return [...accepted.values()];
+}

@@ -255,6 +255,11 @@ export const ExecuteResponseSchema = v.object({
   intent: IntentSchema,
   approval: v.optional(SignedApprovalSchema),
   sealed_secret: v.optional(v.string()),
+  /**
+   * The account's devices with their CKDA statements (as GET /v1/devices), when it has more than one: lets the
+   * agent accept an approval from a device its pinned device added (lib/protocol/device-pairing.ts devicesVouchedBy).
+   */
+  devices: v.optional(v.array(v.unknown())),
 });
 
 // ---- Audit --------------------------------------------------------------------------------------------------

@@ -256,3 +256,69 @@ describe('AgentClient: intents, decisions, execute', () => {
     expect((await client.createIntent({ kind: 'action.approve', payload: { summary: 'five', risk: 'low' } }).catch((e) => e)).code).toBe('intent_mismatch');
   });
 });
+
+describe('AgentClient: approvals from another device of the account', () => {
+  /** Pairs a new device into `approver`'s account through the hub (real CKDA statement, real CKPV blob). */
+  async function pairInto(hub: Hub, approver: Device) {
+    const { ed25519, x25519 } = await import('@noble/curves/ed25519.js');
+    const { buildPairingApproval, sealPairedKey } = await import('../../../lib/protocol/device-pairing');
+    const device = hub.newDevice();
+    const boxKey = x25519.getPublicKey(x25519.utils.randomSecretKey());
+    const created = await device.send('POST', '/v1/pairings', { device_key: encodePublicKey(device.publicKey), box_key: encodePublicKey(boxKey), name: null });
+    const lookup = (await approver.send('POST', '/v1/pairings/lookup', { code: created.json.code })).json;
+    const approval = await buildPairingApproval({
+      hub: ORIGIN, accountId: approver.keyId, pairingId: lookup.pairing_id, deviceKey: device.publicKey, boxKey,
+      signer: { publicKey: approver.publicKey, sign: async (m) => ed25519.sign(m, approver.privateKey) },
+      seal: async (key, context) => sealPairedKey(key, { vaultId: new Uint8Array(16), vaultKey: new Uint8Array(32).fill(1) }, context),
+      now: hub.clock.now,
+    });
+    expect((await approver.send('POST', `/v1/pairings/${lookup.pairing_id}/approve`, approval)).status).toBe(201);
+    return device;
+  }
+
+  it('accepts an approval signed by a device the pinned device added; refuses one the hub vouches for itself', async () => {
+    const hub = hubFixture();
+    let lie: ((json: any) => any) | null = null;
+    const { client, device } = await claimed(hub, { fn: (path, json) => (lie && path.endsWith('/execute') ? lie(json) : json) });
+    const second = await pairInto(hub, device);
+    const intent = await client.createIntent({ ...ACTION, idempotencyKey: 'multi-1' });
+    await decide(hub, second, intent, 'approve');
+    const done = await client.execute(intent.intent_id);
+    expect(done.approval).toMatchObject({ decision: 'approve', intent_id: intent.intent_id });
+
+    // A lying hub: approval by a key of its own, with a device-add statement of its own making for that key.
+    const { ed25519 } = await import('@noble/curves/ed25519.js');
+    const { DEVICE_ADD_FORMAT } = await import('../../../lib/protocol/device-pairing');
+    const { signStatement } = await import('../../../lib/protocol/signed-statement');
+    const hubKey = ed25519.utils.randomSecretKey();
+    const forged = hub.newDevice();
+    const intent2 = await client.createIntent({ ...ACTION, idempotencyKey: 'multi-2' });
+    await decide(hub, second, intent2, 'approve');
+    lie = (json) => {
+      const statement = { ...json.devices[1].statement.statement, device_key: encodePublicKey(forged.publicKey), added_by: encodePublicKey(ed25519.getPublicKey(hubKey)) };
+      const signedByHub = signStatement(DEVICE_ADD_FORMAT, hubKey, statement);
+      // Also a statement that claims the pinned device added the forged key, signed by the hub's key.
+      const claimingPinned = { statement: { ...statement, added_by: encodePublicKey(device.publicKey) }, signature: signedByHub.signature };
+      return {
+        ...json,
+        approval: signApproval(forged.privateKey, { ...json.approval.statement }),
+        devices: [...json.devices, { device_key_id: forged.keyId, device_key: encodePublicKey(forged.publicKey), name: null, added_at: 0, revoked_at: null, statement: signedByHub },
+          { device_key_id: forged.keyId, device_key: encodePublicKey(forged.publicKey), name: null, added_at: 0, revoked_at: null, statement: claimingPinned }],
+      };
+    };
+    expect((await client.execute(intent2.intent_id).catch((e) => e)).code).toBe('approval_untrusted');
+
+    // Control: the same forged key, but added by a statement the pinned device really signed, is accepted.
+    const intent3 = await client.createIntent({ ...ACTION, idempotencyKey: 'multi-3' });
+    await decide(hub, second, intent3, 'approve');
+    lie = (json) => {
+      const statement = { ...json.devices[1].statement.statement, device_key: encodePublicKey(forged.publicKey), added_by: encodePublicKey(device.publicKey) };
+      return {
+        ...json,
+        approval: signApproval(forged.privateKey, { ...json.approval.statement }),
+        devices: [...json.devices, { device_key_id: forged.keyId, device_key: encodePublicKey(forged.publicKey), name: null, added_at: 0, revoked_at: null, statement: signStatement(DEVICE_ADD_FORMAT, device.privateKey, statement) }],
+      };
+    };
+    expect((await client.execute(intent3.intent_id)).approval).toMatchObject({ decision: 'approve', intent_id: intent3.intent_id });
+  });
+});
