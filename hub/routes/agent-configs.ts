@@ -12,6 +12,7 @@ import {
 import type { HubDeps } from '../app';
 import { appendAudit } from '../audit';
 import { authenticateAgent, authenticateHuman, jsonBody } from '../auth';
+import { deviceList } from './devices';
 import { HubError } from '../errors';
 import type { HubEnv } from '../middleware';
 import type { Account, Installation, JsonValue } from '../store/port';
@@ -93,6 +94,10 @@ export function agentConfigRoutes(deps: HubDeps): Hono<HubEnv> {
         sealed_config: toBase64Url(row.sealed),
         updated_at: row.updatedAt,
       };
+      // Another device of the account may have delivered it: the agent checks it descends from its pinned device.
+      if (deps.store.devices.listByAccount(installation.accountId).length > 0) {
+        response.devices = deviceList(deps, deps.store.accounts.get(installation.accountId)!);
+      }
       return c.json(response);
     });
 }

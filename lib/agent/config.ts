@@ -2,6 +2,7 @@ import { wipe } from '../bytes';
 import { decodeConfigPayload, type AgentConfigPayload } from '../protocol/config-payload';
 import { decodePublicKey } from '../protocol/keys';
 import { openConfigDelivery, type ConfigStatement } from '../protocol/sealed-config';
+import { devicesVouchedBy } from '../protocol/device-pairing';
 import { AgentError } from './errors';
 import type { AgentState, ConfigSeen } from './state';
 
@@ -28,14 +29,27 @@ export function acceptConfig(state: AgentState, boxPrivate: Uint8Array, delivery
   let plaintext: Uint8Array | undefined;
   let config: AgentConfigPayload;
   try {
-    const opened = openConfigDelivery(decodePublicKey(state.device_key, 'ed25519'), boxPrivate, delivery, {
-      hub: state.hub, agent_id: state.agent_id, installation_id: state.installation_id,
-    });
+    const expected = { hub: state.hub, agent_id: state.agent_id, installation_id: state.installation_id };
+    const pinned = decodePublicKey(state.device_key, 'ed25519');
+    // The pinned device, or a device it added (by its signed device-add statements): see devicesVouchedBy.
+    const listed = (delivery as { devices?: unknown } | null)?.devices;
+    const signers = Array.isArray(listed) ? devicesVouchedBy(pinned, listed, state.hub) : [pinned];
+    let opened: ReturnType<typeof openConfigDelivery> | undefined;
+    let lastError: unknown;
+    for (const key of signers) {
+      try {
+        opened = openConfigDelivery(key, boxPrivate, delivery, expected);
+        break;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    if (!opened) throw lastError;
     statement = opened.statement;
     plaintext = opened.plaintext;
     config = decodeConfigPayload(plaintext);
   } catch (err) {
-    throw new AgentError('config_untrusted', 'The agent config is not signed by the pinned device for this hub, agent and installation, or does not open for this agent.', { cause: err });
+    throw new AgentError('config_untrusted', 'The agent config is not signed by the pinned device (or a device it added) for this hub, agent and installation, or does not open for this agent.', { cause: err });
   } finally {
     wipe(plaintext);
   }

@@ -73,7 +73,12 @@ export const ConfigDeliverySchema = v.strictObject({
 export const ConfigPutResponseSchema = v.object({ installation_id: IdSchema, config_id: IdSchema, revision: v.number(), updated_at: EpochMsSchema });
 export const ConfigDeleteResponseSchema = v.object({ installation_id: IdSchema, deleted: v.boolean() });
 /** GET /v1/agent/config (agent): the newest delivery for its installation, exactly as the device sent it. */
-export const AgentConfigResponseSchema = v.object({ ...ConfigDeliverySchema.entries, updated_at: EpochMsSchema });
+export const AgentConfigResponseSchema = v.object({
+  ...ConfigDeliverySchema.entries,
+  updated_at: EpochMsSchema,
+  /** As in ExecuteResponseSchema: lets the agent accept a delivery signed by a device its pinned device added. */
+  devices: v.optional(v.array(v.unknown())),
+});
 
 // ---- Accounts -----------------------------------------------------------------------------------------------
 

@@ -108,3 +108,51 @@ describe('AgentClient.config', () => {
     await expectCode(() => client.config(), 'config_untrusted');
   });
 });
+
+describe('AgentClient.config from another device of the account', () => {
+  it('accepts a delivery signed by a device the pinned device added, refuses one signed by a stranger key', async () => {
+    const hub = hubFixture();
+    const { client, device, deliver, setReplace } = await claimed(hub);
+    const { x25519 } = await import('@noble/curves/ed25519.js');
+    const { buildPairingApproval, sealPairedKey } = await import('../../../lib/protocol/device-pairing');
+    const { encodePublicKey } = await import('../../../lib/protocol/keys');
+    const second = hub.newDevice();
+    const boxKey = x25519.getPublicKey(x25519.utils.randomSecretKey());
+    const created = await second.send('POST', '/v1/pairings', { device_key: encodePublicKey(second.publicKey), box_key: encodePublicKey(boxKey), name: null });
+    const lookup = (await device.send('POST', '/v1/pairings/lookup', { code: created.json.code })).json;
+    const approval = await buildPairingApproval({
+      hub: ORIGIN, accountId: device.keyId, pairingId: lookup.pairing_id, deviceKey: second.publicKey, boxKey,
+      signer: { publicKey: device.publicKey, sign: async (m) => ed25519.sign(m, device.privateKey) },
+      seal: async (key, context) => sealPairedKey(key, { vaultId: new Uint8Array(16), vaultKey: new Uint8Array(32).fill(2) }, context),
+      now: hub.clock.now,
+    });
+    expect((await device.send('POST', `/v1/pairings/${lookup.pairing_id}/approve`, approval)).status).toBe(201);
+
+    await deliver('cfg-1', 1, CONFIG('m-1', 'sk-one'));
+    expect((await client.config()).revision).toBe(1);
+    // The hub checks the PUT against the sending device's key, so the paired device uploads its own delivery.
+    hub.clock.now += 1000;
+    const state = (client as unknown as { state: AgentState }).state;
+    const delivery = await buildConfigDelivery({
+      hub: ORIGIN, agent_id: state.agent_id, installation_id: state.installation_id!, config_id: 'cfg-1', revision: 2,
+      boxKey: fromBase64UrlFixed(client.publicKeys.box_key, 32, 'k'), plaintext: encodeConfigPayload(CONFIG('m-2', 'sk-two')),
+      sign: async (m) => ed25519.sign(m, second.privateKey), now: hub.clock.now,
+    });
+    expect((await second.send('PUT', `/v1/installations/${state.installation_id}/config`, delivery)).status).toBe(200);
+    expect(await client.config()).toMatchObject({ revision: 2, config: CONFIG('m-2', 'sk-two') });
+
+    // A delivery the hub swaps in itself, signed by a key no statement of the pinned device vouches for, is refused
+    // by the agent even with the real device list attached.
+    const stranger = hub.newDevice();
+    hub.clock.now += 1000;
+    const forged = await buildConfigDelivery({
+      hub: ORIGIN, agent_id: state.agent_id, installation_id: state.installation_id!, config_id: 'cfg-1', revision: 3,
+      boxKey: fromBase64UrlFixed(client.publicKeys.box_key, 32, 'k'), plaintext: encodeConfigPayload(CONFIG('m-3', 'sk-evil')),
+      sign: async (m) => ed25519.sign(m, stranger.privateKey), now: hub.clock.now,
+    });
+    setReplace((path, json) => (path === '/v1/agent/config' ? { ...json, ...forged } : json));
+    await expectCode(() => client.config(), 'config_untrusted');
+    setReplace(null);
+    expect((await client.config()).revision).toBe(2);
+  });
+});
