@@ -1,5 +1,5 @@
 import type { VaultService } from '../vault/vault-service';
-import type { VaultItem } from '../vault/types';
+import { loadRecordList, parseRecordList, RecordListStore, type RecordListSpec } from './vault-record-list';
 
 /**
  * Which agent config is assigned to which claimed agent, and the revision last delivered. Kept in the vault as one
@@ -20,11 +20,6 @@ export interface ConfigAssignment {
   delivered_at: number;
 }
 
-interface Doc {
-  version: 1;
-  assignments: ConfigAssignment[];
-}
-
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
 function parseAssignment(v: unknown): ConfigAssignment | null {
@@ -34,60 +29,31 @@ function parseAssignment(v: unknown): ConfigAssignment | null {
   return { hub: a.hub, installation_id: a.installation_id, agent_id: a.agent_id, config_id: a.config_id, revision: a.revision, delivered_at: a.delivered_at };
 }
 
-/** A damaged entry is dropped: it then delivers nothing. */
-export function parseConfigAssignments(text: string): ConfigAssignment[] {
-  let doc: Partial<Doc> | null;
-  try {
-    doc = JSON.parse(text) as Partial<Doc> | null;
-  } catch {
-    return [];
-  }
-  if (!doc || doc.version !== 1 || !Array.isArray(doc.assignments)) return [];
-  return doc.assignments.map(parseAssignment).filter((a): a is ConfigAssignment => a !== null);
-}
+export const CONFIG_ASSIGNMENTS: RecordListSpec<ConfigAssignment> = {
+  tag: CONFIG_ASSIGNMENTS_TAG,
+  name: ITEM_NAME,
+  notes: ITEM_NOTES,
+  field: 'assignments',
+  parse: parseAssignment,
+};
 
-async function storedItem(service: VaultService): Promise<VaultItem | null> {
-  const summary = (await service.list()).find((s) => s.kind === 'secret' && s.tags.includes(CONFIG_ASSIGNMENTS_TAG));
-  return summary ? service.get({ id: summary.id }) : null;
-}
+/** A damaged entry is dropped: it then delivers nothing. */
+export const parseConfigAssignments = (text: string): ConfigAssignment[] => parseRecordList(CONFIG_ASSIGNMENTS, text);
 
 /** The stored assignments, read without waiting for a delivery in progress (for views). */
-export async function loadConfigAssignments(service: VaultService): Promise<ConfigAssignment[]> {
-  const item = await storedItem(service);
-  return item && item.kind === 'secret' ? parseConfigAssignments(item.fields.value) : [];
-}
-
-async function save(service: VaultService, assignments: ConfigAssignment[]): Promise<void> {
-  const item = await storedItem(service);
-  if (assignments.length === 0) {
-    if (item) await service.remove({ id: item.id });
-    return;
-  }
-  const doc: Doc = { version: 1, assignments };
-  await service.save({
-    draft: {
-      ...(item ? { id: item.id } : {}),
-      kind: 'secret',
-      fields: { name: ITEM_NAME, value: JSON.stringify(doc), notes: ITEM_NOTES, tags: [CONFIG_ASSIGNMENTS_TAG], expiresAt: null },
-    },
-  });
-}
+export const loadConfigAssignments = (service: VaultService): Promise<ConfigAssignment[]> => loadRecordList(service, CONFIG_ASSIGNMENTS);
 
 /**
  * One delivery at a time: an edit, an assign and an unassign may race (items-changed fires while a person clicks),
  * and each does read list → talk to the hub → write list. Serialising them keeps revisions in order at the hub and
  * stops the last writer from dropping another's change.
  */
-export class ConfigAssignmentStore {
-  private queue: Promise<unknown> = Promise.resolve();
+export class ConfigAssignmentStore extends RecordListStore<ConfigAssignment> {
+  constructor() {
+    super(CONFIG_ASSIGNMENTS);
+  }
 
   run<T>(service: VaultService, fn: (list: ConfigAssignment[]) => Promise<{ next: ConfigAssignment[] | null; value: T }>): Promise<T> {
-    const task = this.queue.then(async () => {
-      const { next, value } = await fn(await loadConfigAssignments(service));
-      if (next) await save(service, next);
-      return value;
-    });
-    this.queue = task.catch(() => {});
-    return task;
+    return this.update(service, fn);
   }
 }

@@ -1,7 +1,7 @@
 import type { Intent } from '../protocol/wire';
 import type { VaultService } from '../vault/vault-service';
-import type { VaultItem } from '../vault/types';
 import { HubClientError } from '../hub-client/errors';
+import { loadRecordList, parseRecordList, RecordListStore, type RecordListSpec } from './vault-record-list';
 
 /**
  * Standing approvals: "always approve this exact request from this agent". A standing approval names one hub, one
@@ -36,11 +36,6 @@ export interface StandingApproval {
   uses: number;
 }
 
-interface StandingApprovalsDoc {
-  version: 1;
-  approvals: StandingApproval[];
-}
-
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
 function parseApproval(v: unknown): StandingApproval | null {
@@ -57,60 +52,23 @@ function parseApproval(v: unknown): StandingApproval | null {
   };
 }
 
+export const STANDING_APPROVALS: RecordListSpec<StandingApproval> = {
+  tag: STANDING_APPROVALS_TAG,
+  name: ITEM_NAME,
+  notes: ITEM_NOTES,
+  field: 'approvals',
+  parse: parseApproval,
+};
+
 /** Reads the stored doc; a damaged entry is dropped (it then simply approves nothing). */
-export function parseStandingApprovals(text: string): StandingApproval[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return [];
-  }
-  const doc = json as Partial<StandingApprovalsDoc> | null;
-  if (!doc || doc.version !== 1 || !Array.isArray(doc.approvals)) return [];
-  return doc.approvals.map(parseApproval).filter((a): a is StandingApproval => a !== null);
-}
+export const parseStandingApprovals = (text: string): StandingApproval[] => parseRecordList(STANDING_APPROVALS, text);
 
-async function storedItem(service: VaultService): Promise<VaultItem | null> {
-  const summary = (await service.list()).find((s) => s.kind === 'secret' && s.tags.includes(STANDING_APPROVALS_TAG));
-  return summary ? service.get({ id: summary.id }) : null;
-}
+export const loadStandingApprovals = (service: VaultService): Promise<StandingApproval[]> => loadRecordList(service, STANDING_APPROVALS);
 
-export async function loadStandingApprovals(service: VaultService): Promise<StandingApproval[]> {
-  const item = await storedItem(service);
-  return item && item.kind === 'secret' ? parseStandingApprovals(item.fields.value) : [];
-}
-
-async function saveStandingApprovals(service: VaultService, approvals: StandingApproval[]): Promise<void> {
-  const item = await storedItem(service);
-  if (approvals.length === 0) {
-    if (item) await service.remove({ id: item.id });
-    return;
-  }
-  const doc: StandingApprovalsDoc = { version: 1, approvals };
-  await service.save({
-    draft: {
-      ...(item ? { id: item.id } : {}),
-      kind: 'secret',
-      fields: { name: ITEM_NAME, value: JSON.stringify(doc), notes: ITEM_NOTES, tags: [STANDING_APPROVALS_TAG], expiresAt: null },
-    },
-  });
-}
-
-/**
- * One read-modify-write at a time: the background may auto-approve (counting a use) while the person adds or
- * revokes one, and the last writer must not drop the other's change.
- */
-export class StandingApprovalStore {
-  private queue: Promise<unknown> = Promise.resolve();
-
-  update<T>(service: VaultService, change: (list: StandingApproval[]) => { next: StandingApproval[] | null; value: T }): Promise<T> {
-    const run = this.queue.then(async () => {
-      const { next, value } = change(await loadStandingApprovals(service));
-      if (next) await saveStandingApprovals(service, next);
-      return value;
-    });
-    this.queue = run.catch(() => {});
-    return run;
+/** Standing approvals change one at a time (see RecordListStore). */
+export class StandingApprovalStore extends RecordListStore<StandingApproval> {
+  constructor() {
+    super(STANDING_APPROVALS);
   }
 }
 
