@@ -1,57 +1,19 @@
 // @vitest-environment node
-import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { AgentClient, type AgentState, type FetchLike } from '../../../lib/agent';
-import { randomBytes, utf8Encode } from '../../../lib/bytes';
+import { utf8Encode } from '../../../lib/bytes';
 import { CONFIG_ASSIGNMENTS_TAG, parseConfigAssignments } from '../../../lib/ext/hub-config-assignments';
-import { HubService, type HubVault } from '../../../lib/ext/hub-service';
 import type { AgentConfigFields } from '../../../lib/vault/types';
-import { VaultDb } from '../../../lib/vault/db';
-import { VaultService } from '../../../lib/vault/vault-service';
-import { hubFixture, ORIGIN } from '../hub/flow';
-import { FAST_KDF, kekFor, uniqueDbName } from '../vault/helpers';
+import { realHubService } from './real-hub-service';
 
 const FIELDS = (key: string, mode: string): AgentConfigFields => ({
   name: 'research-bot config', model: 'anthropic/claude-sonnet-4', providerKeys: [{ key: 'ANTHROPIC_API_KEY', value: key }], env: [{ key: 'MODE', value: mode }], json: '{"t":1}',
 });
 
-function memoryStorage() {
-  const data: Record<string, unknown> = {};
-  return {
-    data,
-    get: async (key: string) => (key in data ? { [key]: structuredClone(data[key]) } : {}),
-    set: async (items: Record<string, unknown>) => void Object.assign(data, structuredClone(items)),
-    remove: async (key: string) => void delete data[key],
-  };
-}
-
 /** The real pieces: an in-process hub, a real vault (fake-indexeddb), the extension's HubService and the agent SDK. */
 async function setUp() {
-  const hub = hubFixture();
-  const fetchApp: FetchLike = async (url, init) => hub.app.request(url, init);
-  const service = new VaultService(new VaultDb(uniqueDbName()));
-  const salt = randomBytes(16);
-  await service.create({ kdf: FAST_KDF, salt, kek: await kekFor('pw', salt) });
-  const item = await service.save({ draft: { kind: 'agentConfig', fields: FIELDS('sk-ant-first-value-0001', 'fast') } });
-  const vault: HubVault = {
-    get isUnlocked() {
-      return service.isUnlocked;
-    },
-    whenReady: async () => {},
-    withUnlocked: async (fn) => fn(service),
-  };
-  const local = memoryStorage();
-  const svc = new HubService(vault, {
-    local, session: memoryStorage(), badge: () => {}, changed: () => {}, fetch: fetchApp as typeof fetch, now: () => hub.clock.now,
-  });
-  await svc.enroll(hub.enrollmentCode);
-  let saved: AgentState | undefined;
-  const agent = new AgentClient({ fetch: fetchApp, now: () => hub.clock.now, onStateChange: (s) => void (saved = s) });
-  const reg = await agent.register({ hub: ORIGIN, name: 'research-bot', manifest: { markdown: '# research-bot' }, requestedScopes: [] });
-  await svc.lookupClaim(reg.claim_code);
-  const { installation_id } = await svc.claim(reg.claim_code, []);
-  await agent.status();
-  return { hub, service, svc, agent, item, installation_id, local, saved: () => saved! };
+  const r = await realHubService([{ kind: 'agentConfig', fields: FIELDS('sk-ant-first-value-0001', 'fast') }]);
+  const { agent, installation_id, saved } = await r.claimAgent('research-bot', []);
+  return { hub: r.hub, service: r.service, svc: r.svc, agent, item: r.items[0]!, installation_id, local: r.local, saved };
 }
 
 describe('agent config delivery from the extension', () => {

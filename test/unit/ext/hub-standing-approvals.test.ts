@@ -1,73 +1,32 @@
 // @vitest-environment node
-import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { AgentClient, type FetchLike } from '../../../lib/agent';
 import { utf8Decode } from '../../../lib/bytes';
-import { HubService, type HubVault, type NewIntentNotice } from '../../../lib/ext/hub-service';
 import { parseStandingApprovals, STANDING_APPROVALS_TAG } from '../../../lib/ext/hub-standing-approvals';
-import { randomBytes } from '../../../lib/bytes';
-import { VaultDb } from '../../../lib/vault/db';
-import { VaultService } from '../../../lib/vault/vault-service';
-import { hubFixture, ORIGIN } from '../hub/flow';
-import { FAST_KDF, kekFor, uniqueDbName } from '../vault/helpers';
+import { kekFor } from '../vault/helpers';
+import { realHubService } from './real-hub-service';
 
 const ITEM = 'mock/apiKey';
 const VALUE = 'sk-standing-approval-test-value';
 const REASON = 'OpenClaw gateway "home" loads "mock/apiKey" through its exec secret provider "clawkeep".';
 
-function memoryStorage() {
-  const data: Record<string, unknown> = {};
-  return {
-    data,
-    get: async (key: string) => (key in data ? { [key]: structuredClone(data[key]) } : {}),
-    set: async (items: Record<string, unknown>) => void Object.assign(data, structuredClone(items)),
-    remove: async (key: string) => void delete data[key],
-  };
-}
-
 /** The real pieces: an in-process hub, a real vault (fake-indexeddb), the extension's HubService and an agent SDK client. */
 async function setUp() {
-  const hub = hubFixture();
-  const fetchApp: FetchLike = async (url, init) => hub.app.request(url, init);
-  const service = new VaultService(new VaultDb(uniqueDbName()));
-  const salt = randomBytes(16);
-  const kek = await kekFor('pw', salt);
-  await service.create({ kdf: FAST_KDF, salt, kek });
-  for (const name of [ITEM, 'other/key']) {
-    await service.save({ draft: { kind: 'secret', fields: { name, value: `${VALUE}-${name}`, notes: '', tags: [], expiresAt: null } } });
-  }
-  const vault: HubVault = {
-    get isUnlocked() {
-      return service.isUnlocked;
-    },
-    whenReady: async () => {},
-    withUnlocked: async (fn) => fn(service),
-  };
-  const notices: NewIntentNotice[] = [];
-  const local = memoryStorage();
-  const session = memoryStorage();
-  const svc = new HubService(vault, {
-    local, session, badge: () => {}, changed: () => {},
-    fetch: fetchApp as typeof fetch, now: () => hub.clock.now,
-    newIntents: (n) => void notices.push(...n),
-  });
-  await svc.enroll(hub.enrollmentCode);
-  const agent = new AgentClient({ fetch: fetchApp, now: () => hub.clock.now });
-  const reg = await agent.register({ hub: `${ORIGIN}/`, name: 'openclaw-gateway', manifest: { markdown: '# gateway' }, requestedScopes: [`secret:read:${ITEM}`, 'secret:read:other/key'] });
-  await svc.lookupClaim(reg.claim_code);
-  const { installation_id } = await svc.claim(reg.claim_code, [`secret:read:${ITEM}`, 'secret:read:other/key']);
-  await agent.status();
+  const r = await realHubService([
+    { kind: 'secret', fields: { name: ITEM, value: `${VALUE}-${ITEM}`, notes: '', tags: [], expiresAt: null } },
+    { kind: 'secret', fields: { name: 'other/key', value: `${VALUE}-other/key`, notes: '', tags: [], expiresAt: null } },
+  ]);
+  const { agent, installation_id } = await r.claimAgent('openclaw-gateway', [`secret:read:${ITEM}`, 'secret:read:other/key']);
   const ask = (item = ITEM, reason = REASON) => agent.createIntent({ kind: 'secret.request', payload: { item, reason } });
   const executeValue = async (id: string, item = ITEM, reason = REASON) => {
-    const r = await agent.execute(id, { kind: 'secret.request', payload: { item, reason } });
-    return utf8Decode(r.secret!);
+    const res = await agent.execute(id, { kind: 'secret.request', payload: { item, reason } });
+    return utf8Decode(res.secret!);
   };
   /** The live subscription (started by enrolling) or pollOnce may approve it: wait for the hub to say so. */
   const statusBecomes = async (id: string, status: string) => {
-    for (let i = 0; i < 100 && (await agent.getIntent(id)).status !== status; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && (await agent.getIntent(id)).status !== status; i++) await new Promise((res) => setTimeout(res, 20));
     return (await agent.getIntent(id)).status;
   };
-  return { statusBecomes, hub, service, salt, kek, svc, agent, notices, local, session, installation_id, ask, executeValue };
+  return { ...r, agent, installation_id, ask, executeValue, statusBecomes };
 }
 
 describe('standing approvals ("Always approve")', () => {
@@ -133,7 +92,7 @@ describe('standing approvals ("Always approve")', () => {
     const whileLocked = await t.ask();
     await t.svc.pollOnce();
     expect((await t.agent.getIntent(whileLocked.intent_id)).status).toBe('pending');
-    await t.service.unlock({ kek: await kekFor("pw", t.salt) });
+    await t.service.unlock({ kek: await kekFor('pw', t.salt) });
     await t.svc.pollOnce();
     expect(await t.statusBecomes(whileLocked.intent_id, 'approved')).toBe('approved');
   });
@@ -156,11 +115,7 @@ describe('standing approvals ("Always approve")', () => {
     await t.svc.decide(first.intent_id, first.payload_hash, 'approve', true);
     // The standing approvals item is a `clawkeep:`-tagged secret; claim an agent that asks for it by name.
     const name = (await t.service.list()).find((s) => s.tags.includes(STANDING_APPROVALS_TAG))!.name;
-    const agent = new AgentClient({ fetch: async (u, i) => t.hub.app.request(u, i), now: () => t.hub.clock.now });
-    const reg = await agent.register({ hub: `${ORIGIN}/`, name: 'curious', manifest: { markdown: '# curious' }, requestedScopes: [`secret:read:${name}`] });
-    await t.svc.lookupClaim(reg.claim_code);
-    await t.svc.claim(reg.claim_code, [`secret:read:${name}`]);
-    await agent.status();
+    const { agent } = await t.claimAgent('curious', [`secret:read:${name}`]);
     const sneaky = await agent.createIntent({ kind: 'secret.request', payload: { item: name, reason: 'just looking' } });
     await t.svc.pollOnce();
     const view = (await t.svc.state()).pending.find((p) => p.intent.intent_id === sneaky.intent_id)!;
