@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { expect, extensionServiceWorker, launchWithExtension, test } from './fixtures';
+import { approveDevice, finishJoin, startJoin } from './devices';
 import { setUpVaultAndEnroll, startHub, stopHub } from './hub';
 import { dumpIndexedDb, expectNoneOf, expectSecretIntact, PASSPHRASE, unlock } from './helpers';
 
@@ -34,12 +35,7 @@ test('the web vault joins the extension\'s vault with a code and one click, decr
     // Device B: the web vault, first run → Join an existing vault. It shows a code and its own fingerprint.
     const b = await context.newPage();
     await b.goto(webVault.url);
-    await b.getByRole('button', { name: 'Join an existing vault' }).click();
-    await b.getByLabel('Hub URL').fill(hub.url);
-    await b.getByLabel('Name of this device').fill('Web vault e2e');
-    await b.getByRole('button', { name: 'Get a pairing code' }).click();
-    const code = (await b.getByTestId('pairing-code').textContent())!.trim();
-    const fingerprintB = (await b.getByTestId('device-fingerprint').textContent())!.trim();
+    const { code, fingerprint: fingerprintB } = await startJoin(b, hub.url, 'Web vault e2e');
     expect(code).toMatch(/^[B-Z]{4}-[B-Z]{4}$/);
     expect(fingerprintB).not.toBe(fingerprintA);
 
@@ -55,14 +51,7 @@ test('the web vault joins the extension\'s vault with a code and one click, decr
     await expect(devices.getByRole('list', { name: 'Devices of this account' })).toContainText(fingerprintB);
 
     // B: approved → its own passphrase → its vault is open, under the same vault key as A's.
-    await b.bringToFront();
-    await expect(b.getByRole('heading', { name: 'Choose a passphrase for this device' })).toBeVisible({ timeout: 15_000 });
-    // Mutual check: B names the device that approved it, A's fingerprint.
-    await expect(b.getByTestId('approved-by')).toHaveText(fingerprintA);
-    await b.getByLabel('Passphrase', { exact: true }).fill(B_PASSPHRASE);
-    await b.getByLabel('Repeat passphrase').fill(B_PASSPHRASE);
-    await b.getByRole('button', { name: 'Join vault' }).click();
-    await expect(b.getByRole('button', { name: 'Lock now' })).toBeVisible({ timeout: 15_000 });
+    await finishJoin(b, B_PASSPHRASE, fingerprintA);
 
     // The proof B holds A's vault key and id: A's CKIE record, copied byte for byte into B's IndexedDB, opens in B
     // (the envelope's AD binds the vault id, so a different vault would refuse it).
@@ -125,29 +114,9 @@ test('a second extension profile joins the same account: one-click approval, its
     const sw = await extensionServiceWorker(second.context);
     const b = await second.context.newPage();
     await b.goto(`chrome-extension://${new URL(sw.url()).host}/vault.html`);
-    await b.getByRole('button', { name: 'Join an existing vault' }).click();
-    await b.getByLabel('Hub URL').fill(hub.url);
-    await b.getByLabel('Name of this device').fill('Second profile');
-    await b.getByRole('button', { name: 'Get a pairing code' }).click();
-    const code = (await b.getByTestId('pairing-code').textContent())!.trim();
-    const fingerprintB = (await b.getByTestId('device-fingerprint').textContent())!.trim();
-
-    await a.bringToFront();
-    const devices = a.getByRole('region', { name: 'Devices' });
-    await devices.getByLabel('Pairing code').fill(code);
-    await devices.getByRole('button', { name: 'Add a device' }).click();
-    await expect(devices.getByTestId('pairing-fingerprint')).toHaveText(fingerprintB);
-    await devices.getByRole('button', { name: 'Approve device' }).click();
-    await expect(devices.getByRole('status')).toContainText(`Device ${fingerprintB} added`);
-
-    await b.bringToFront();
-    await expect(b.getByRole('heading', { name: 'Choose a passphrase for this device' })).toBeVisible({ timeout: 15_000 });
-    // Mutual check: B names the device that approved it, A's fingerprint.
-    await expect(b.getByTestId('approved-by')).toHaveText(fingerprintA);
-    await b.getByLabel('Passphrase', { exact: true }).fill(B_PASSPHRASE);
-    await b.getByLabel('Repeat passphrase').fill(B_PASSPHRASE);
-    await b.getByRole('button', { name: 'Join vault' }).click();
-    await expect(b.getByRole('button', { name: 'Lock now' })).toBeVisible({ timeout: 15_000 });
+    const { code, fingerprint: fingerprintB } = await startJoin(b, hub.url, 'Second profile');
+    await approveDevice(a, code, fingerprintB);
+    await finishJoin(b, B_PASSPHRASE, fingerprintA);
 
     // B decrypts A's vault: A's item reaches B through the hub as ciphertext (vault sync) and opens under B's key copy.
     await expect(b.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(SECRET.name) })).toBeVisible({ timeout: 30_000 });

@@ -1,33 +1,18 @@
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { hubFiles, setUpVaultAndEnroll, startHub, stopHub, type Hub } from './hub';
+import { approveDevice, finishJoin, startJoin } from './devices';
 import { addSecret, expectNoneOf } from './helpers';
 
 // Two devices of one account: the extension (A) and the web vault (B, joined by pairing), syncing through a real hub.
 const FIRST = { name: 'GitHub token', value: 'ghp_devsync_first_0a1b', notes: 'from A', tags: 'dev' };
 const B_PASSPHRASE = 'copper-lantern-meadow-17';
 
-async function joinWebVault(a: Page, b: Page, hub: Hub, webVaultUrl: string): Promise<void> {
+async function joinWebVault(a: Page, b: Page, hub: Hub, webVaultUrl: string, fingerprintA: string): Promise<void> {
   await b.goto(webVaultUrl);
-  await b.getByRole('button', { name: 'Join an existing vault' }).click();
-  await b.getByLabel('Hub URL').fill(hub.url);
-  await b.getByLabel('Name of this device').fill('Laptop web vault');
-  await b.getByRole('button', { name: 'Get a pairing code' }).click();
-  const code = (await b.getByTestId('pairing-code').textContent())!.trim();
-  const fingerprint = (await b.getByTestId('device-fingerprint').textContent())!.trim();
-  await a.bringToFront();
-  const devices = a.getByRole('region', { name: 'Devices' });
-  await devices.getByLabel('Pairing code').fill(code);
-  await devices.getByRole('button', { name: 'Add a device' }).click();
-  await expect(devices.getByTestId('pairing-fingerprint')).toHaveText(fingerprint);
-  await devices.getByRole('button', { name: 'Approve device' }).click();
-  await expect(devices.getByRole('status')).toContainText(`Device ${fingerprint} added`);
-  await b.bringToFront();
-  await expect(b.getByRole('heading', { name: 'Choose a passphrase for this device' })).toBeVisible({ timeout: 15_000 });
-  await b.getByLabel('Passphrase', { exact: true }).fill(B_PASSPHRASE);
-  await b.getByLabel('Repeat passphrase').fill(B_PASSPHRASE);
-  await b.getByRole('button', { name: 'Join vault' }).click();
-  await expect(b.getByRole('button', { name: 'Lock now' })).toBeVisible({ timeout: 15_000 });
+  const { code, fingerprint } = await startJoin(b, hub.url, 'Laptop web vault');
+  await approveDevice(a, code, fingerprint);
+  await finishJoin(b, B_PASSPHRASE, fingerprintA);
 }
 
 async function editValue(page: Page, name: string, value: string): Promise<void> {
@@ -48,9 +33,9 @@ test('extension and web vault of one account: offline edits converge, a conflict
   const hub = await startHub([new URL(webVault.url).origin]);
   try {
     const a = await openVault();
-    await setUpVaultAndEnroll(a, hub, [FIRST]);
+    const fingerprintA = await setUpVaultAndEnroll(a, hub, [FIRST]);
     const b = await context.newPage();
-    await joinWebVault(a, b, hub, webVault.url);
+    await joinWebVault(a, b, hub, webVault.url, fingerprintA);
 
     // B pulls A's item after joining. One pull answer is kept, to play a rolled-back hub later.
     const isPull = (url: URL) => url.pathname === '/v1/vault';
