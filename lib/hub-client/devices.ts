@@ -19,6 +19,7 @@ import type {
 import { decodePublicKey, deviceKeyId, encodePublicKey, fingerprint } from '../protocol/keys';
 import { generateDeviceKey, type DeviceSigner } from '../identity/device-key';
 import { HubClient, type HubSigner } from './client';
+import type { DeviceInfo } from './api';
 import { HubClientError } from './errors';
 
 /**
@@ -65,16 +66,8 @@ async function json<S extends v.GenericSchema>(client: HubClient, schema: S, wha
 export const lookupPairing = (client: HubClient, code: string): Promise<PairingLookupResponse> =>
   json(client, LookupSchema, 'pairing lookup', 'POST', '/v1/pairings/lookup', { code });
 
-/** A device as this device shows it: verified against the chain of device-add statements. */
-export interface DeviceView {
-  deviceKeyId: string;
-  fingerprint: string;
-  name: string | null;
-  addedAt: number;
-  revokedAt: number | null;
-  /** The device this client signs with. */
-  isThisDevice: boolean;
-}
+/** A device as this device shows it (verified against the chain of device-add statements): the pages' DeviceInfo. */
+export type DeviceView = DeviceInfo;
 
 /**
  * GET /v1/devices, verified: every listed device must chain back to the enrolling key by signed device-add

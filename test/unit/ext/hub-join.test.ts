@@ -8,16 +8,8 @@ import { VaultDb } from '../../../lib/vault/db';
 import { VaultService } from '../../../lib/vault/vault-service';
 import { hubFixture, ORIGIN } from '../hub/flow';
 import { FAST_KDF, kekFor, uniqueDbName } from '../vault/helpers';
+import { memoryStorage } from './real-hub-service';
 
-function memoryStorage() {
-  const data: Record<string, unknown> = {};
-  return {
-    data,
-    get: async (key: string) => (key in data ? { [key]: structuredClone(data[key]) } : {}),
-    set: async (items: Record<string, unknown>) => void Object.assign(data, structuredClone(items)),
-    remove: async (key: string) => void delete data[key],
-  };
-}
 
 const services: HubService[] = [];
 afterEach(async () => {
