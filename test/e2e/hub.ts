@@ -29,8 +29,39 @@ export interface Hub {
   enrollmentCode: string;
   dataDir: string;
   child: ChildProcess;
+  /** Pages (the web vault) the hub answers CORS for. */
+  allowOrigins: string[];
+  /** The raw output chunks behind log() (kept across a restart). */
+  output: Buffer[];
   /** Everything the hub wrote so far, stdout and stderr interleaved in arrival order. */
   log: () => string;
+}
+
+/** Spawns `clawkeep hub` on `port` (0 = free) over `hub.dataDir` and waits until it listens (and, first time, printed its code). */
+async function spawnHub(hub: Hub, port: string): Promise<void> {
+  const chunks = hub.output;
+  const cors = hub.allowOrigins.length ? ['--allow-origin', hub.allowOrigins.join(',')] : [];
+  const child = spawn(process.execPath, [CLAWKEEP, 'hub', '--port', port, '--data', hub.dataDir, ...cors], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  hub.child = child;
+  const from = Buffer.concat(chunks).length;
+  const fresh = () => Buffer.concat(chunks).subarray(from).toString('utf8');
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`hub did not start:\n${hub.log()}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      const url = /listening on (http:\/\/\S+)/.exec(fresh())?.[1];
+      const code = hub.enrollmentCode || /Enrollment code: (\S+)/.exec(fresh())?.[1];
+      if (url && code) {
+        clearTimeout(timer);
+        Object.assign(hub, { url, enrollmentCode: code });
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (c) => reject(new Error(`hub exited with ${c}:\n${hub.log()}`)));
+    child.once('error', reject);
+  });
 }
 
 /**
@@ -39,34 +70,26 @@ export interface Hub {
  */
 export async function startHub(allowOrigins: string[] = []): Promise<Hub> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'clawkeep-hub-e2e-'));
-  const cors = allowOrigins.length ? ['--allow-origin', allowOrigins.join(',')] : [];
-  const child = spawn(process.execPath, [CLAWKEEP, 'hub', '--port', '0', '--data', dataDir, ...cors], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const chunks: Buffer[] = [];
-  const log = () => Buffer.concat(chunks).toString('utf8');
-  const hub: Hub = { url: '', enrollmentCode: '', dataDir, child, log };
+  const output: Buffer[] = [];
+  const log = () => Buffer.concat(output).toString('utf8');
+  const hub: Hub = { url: '', enrollmentCode: '', dataDir, child: null as unknown as ChildProcess, allowOrigins, output, log };
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`hub did not start:\n${log()}`)), 30_000);
-      const onData = (chunk: Buffer) => {
-        chunks.push(chunk);
-        const url = /listening on (http:\/\/\S+)/.exec(log())?.[1];
-        const code = /Enrollment code: (\S+)/.exec(log())?.[1];
-        if (url && code) {
-          clearTimeout(timer);
-          Object.assign(hub, { url, enrollmentCode: code });
-          resolve();
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', (c) => reject(new Error(`hub exited with ${c}:\n${log()}`)));
-      child.once('error', reject);
-    });
+    await spawnHub(hub, '0');
   } catch (err) {
-    await stopHub(hub);
+    if (hub.child) await stopHub(hub);
     throw err;
   }
   return hub;
+}
+
+/** Stops the hub process only (its data stays): every device is offline until restartHub. */
+export async function pauseHub(hub: Hub): Promise<void> {
+  await stopProcess(hub.child);
+}
+
+/** Starts the hub again on the same port over the same data (after pauseHub). */
+export async function restartHub(hub: Hub): Promise<void> {
+  await spawnHub(hub, new URL(hub.url).port);
 }
 
 /** Stops the hub (idempotent) and removes its data directory. */
