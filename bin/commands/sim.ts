@@ -46,12 +46,16 @@ export const simCommand: Command = {
     console.log('CVM SIMULATOR (test only: not Phala Cloud, not a TEE; quotes chain to a TEST root, never Intel)');
     console.log(`api:       ${sim.apiUrl}`);
     // Never echo a credential, even a test one: say where it comes from instead.
-    console.log(`api key:   ${values['api-key'] !== undefined ? 'the one given with --api-key' : 'the default test key "sim-key" (see --help)'}`);
+    // Never the credential itself, not even the simulator's default: only where it comes from.
+    const credentialSource = `X-API-Key ${values['api-key'] !== undefined ? 'as given with --api-key' : 'the simulator default (see --help)'}`;
+    console.log(`auth:      ${credentialSource}`);
     console.log(`pccs:      ${sim.pccsUrl}`);
     console.log(`guest:     ${sim.guestBaseUrl}/<app_id>`);
     console.log(`controls:  ${origin}/_sim/{misbehave,received,env/<app_id>,test-root}`);
     console.log(`misbehave: ${sim.misbehave()}`);
-    console.log(`kms:       k256_pubkey ${sim.kms.k256Pubkey}`);
+    // Public: the test KMS signer's compressed secp256k1 public key, to pin in the Deploy tab's trust settings.
+    const kmsSigner = sim.kms.k256Pubkey;
+    console.log(`kms:       signer ${kmsSigner}`);
     console.log(`test root: ${toHex(sim.testRootDer)}`);
     console.log(`listening on ${origin}`);
     await signal.received;

@@ -34,6 +34,7 @@ describe('clawkeep sim', () => {
       expect(out).toMatch(/^guest:\s+http:\/\/127\.0\.0\.1:\d+\/guest\/<app_id>$/m);
       const rootHex = /^test root: ([0-9a-f]+)$/m.exec(out)![1]!;
       expect(out).not.toContain('cli-key');
+      expect(out).toMatch(/^auth:\s+X-API-Key as given with --api-key$/m);
       const origin = apiUrl.replace('/api/v1', '');
 
       expect((await fetch(`${apiUrl}/auth/me`, { headers: { 'X-API-Key': 'cli-key' } })).status).toBe(200);
@@ -51,6 +52,21 @@ describe('clawkeep sim', () => {
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('unknown misbehaviour "explode"');
   }, 30_000);
+});
+
+describe('clawkeep sim without --api-key', () => {
+  it('names where the credential comes from, never its value (not even the default test key)', async () => {
+    const child = spawn(process.execPath, [BIN, 'sim', '--port', '0'], { cwd: ROOT });
+    const exited = exitOf(child);
+    try {
+      const out = await waitForListening(child);
+      expect(out).toMatch(/^auth:\s+X-API-Key the simulator default \(see --help\)$/m);
+      expect(out).not.toContain('sim-key');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  }, 60_000);
 });
 
 describe("the simulator's test root outside test builds", () => {
