@@ -1,5 +1,4 @@
-import type { ClawkeepErrorCode } from '../errors';
-import { isChannelRequest } from './rpc-channel';
+import { isChannelRequest, type ChannelRequest, type ChannelResponse } from './rpc-channel';
 
 /** Messages between extension pages and the background about the hub. Plain JSON: no bytes travel this way. */
 export const HUB_RPC_CHANNEL = 'clawkeep.hub.rpc';
@@ -8,13 +7,9 @@ export const HUB_EVENT_CHANNEL = 'clawkeep.hub.event';
 export const HUB_METHODS = ['state', 'setHubUrl', 'enroll', 'lookupClaim', 'claim', 'refresh', 'revoke', 'enableInstallation', 'setPrefs', 'decide', 'revokeStandingApproval', 'denyAllFromAgent', 'activity', 'assignConfig', 'unassignConfig', 'lookupDevice', 'approveDevice', 'devices', 'removeDevice', 'startJoin', 'pollJoin', 'cancelJoin', 'finishJoin', 'denyDevice'] as const;
 export type HubMethod = (typeof HUB_METHODS)[number];
 
-export interface HubRpcRequest {
-  channel: typeof HUB_RPC_CHANNEL;
-  method: HubMethod;
-  args: Record<string, unknown> | null;
-}
-
-export type HubRpcResponse = { ok: true; value: unknown } | { ok: false; error: { code: ClawkeepErrorCode | string; message: string } };
+/** The shared channel shapes (rpc-channel.ts), on this channel. */
+export type HubRpcRequest = ChannelRequest<HubMethod>;
+export type HubRpcResponse = ChannelResponse;
 
 export interface HubEventMessage {
   channel: typeof HUB_EVENT_CHANNEL;

@@ -1,6 +1,6 @@
 import type { ApprovalDecision, ApprovalKind, PendingApproval } from '../openclaw/approvals';
 import type { OperatorStatus } from '../openclaw/client';
-import { isChannelRequest } from './rpc-channel';
+import { isChannelRequest, type ChannelRequest, type ChannelResponse } from './rpc-channel';
 
 /** Messages between extension pages and the background about the OpenClaw gateway. Plain JSON. */
 export const OPENCLAW_RPC_CHANNEL = 'clawkeep.openclaw.rpc';
@@ -38,13 +38,9 @@ export interface OpenClawApi {
   subscribe(listener: () => void): () => void;
 }
 
-export interface OpenClawRpcRequest {
-  channel: typeof OPENCLAW_RPC_CHANNEL;
-  method: OpenClawMethod;
-  args: Record<string, unknown> | null;
-}
-
-export type OpenClawRpcResponse = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };
+/** The shared channel shapes (rpc-channel.ts), on this channel. */
+export type OpenClawRpcRequest = ChannelRequest<OpenClawMethod>;
+export type OpenClawRpcResponse = ChannelResponse;
 
 export interface OpenClawEventMessage {
   channel: typeof OPENCLAW_EVENT_CHANNEL;
