@@ -20,6 +20,11 @@ export interface StartHubOptions {
   logger?: HubLogger;
   /** Page origins allowed to call the hub from a browser (CORS), e.g. the web vault's. */
   allowOrigins?: readonly string[];
+  /**
+   * The origin clients use to reach this hub when it is not the listening address (a reverse proxy in front).
+   * Signed requests and statements name this origin, so it must be exactly what clients were given.
+   */
+  publicOrigin?: string;
 }
 
 export interface RunningHub {
@@ -70,7 +75,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     });
     // Only after the port is ours: a code issued before a failed bind would be stored but never shown.
     const enrollmentCode = issueFirstEnrollmentCode(store, now());
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
+    const url = options.publicOrigin ?? `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
     const app = createHubApp({ store, now, logger, origin: url, allowOrigins: options.allowOrigins });
     fetchApp = (req, env) => app.fetch(req, env as never);
 
