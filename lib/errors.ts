@@ -37,7 +37,8 @@ export type ClawkeepErrorCode =
   | 'auth_replayed'
   | 'auth_bad_signature'
   | 'auth_unknown_key'
-  | 'device_statement_invalid';
+  | 'device_statement_invalid'
+  | 'key_binding_invalid';
 
 export class ClawkeepError extends Error {
   readonly code: ClawkeepErrorCode;

@@ -9,6 +9,7 @@ export const API_ERRORS = {
   claim_invalid: { status: 400, meaning: 'Signed claim malformed, bad signature, or does not match the agent/code/device.' },
   sealed_invalid: { status: 400, meaning: 'sealed_secret is not a well-formed CKSS v1 blob, or a config delivery is not a CKSC v1 blob with a valid device signature for this hub, agent and installation.' },
   device_statement_invalid: { status: 400, meaning: 'Signed device-add statement malformed, bad signature, or not for this hub, account, pairing, device keys or sealed vault key (or the sealed key is not a CKPV v1 blob).' },
+  key_binding_invalid: { status: 400, meaning: 'The CKKB key binding is missing, malformed, has a bad signature, or does not name this hub, role, signing key, box key and name.' },
   auth_missing: { status: 401, meaning: 'A ck-* header is missing or malformed.' },
   auth_stale: { status: 401, meaning: 'ck-timestamp is more than 60 s from the hub clock.' },
   auth_replayed: { status: 401, meaning: 'ck-nonce was already used by this key.' },

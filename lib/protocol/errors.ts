@@ -11,7 +11,8 @@ export type ProtocolErrorCode =
   | 'auth_replayed'
   | 'auth_bad_signature'
   | 'auth_unknown_key'
-  | 'device_statement_invalid';
+  | 'device_statement_invalid'
+  | 'key_binding_invalid';
 
 /**
  * A protocol value that is malformed, not canonical, or does not verify. Messages name the field that failed

@@ -12,6 +12,7 @@ export * from './config-payload';
 export * from './errors';
 export * from './fields';
 export * from './intent-hash';
+export * from './key-binding';
 export * from './keys';
 export * from './request-signing';
 export * from './scopes';

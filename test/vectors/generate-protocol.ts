@@ -20,6 +20,7 @@ import { encodeConfigPayload } from '../../lib/protocol/config-payload';
 import { buildConfigDelivery, configStatementBytes } from '../../lib/protocol/sealed-config';
 import { buildPairingApproval, deviceAddBytes, pairedKeyAssociatedData, sealPairedKey } from '../../lib/protocol/device-pairing';
 import { deviceKeyId } from '../../lib/protocol/keys';
+import { keyBindingBytes, signKeyBinding, type KeyBindingStatement } from '../../lib/protocol/key-binding';
 
 const dir = new URL('.', import.meta.url);
 const write = (name: string, data: unknown) => writeFileSync(new URL(name, dir), JSON.stringify(data, null, 2) + '\n');
@@ -216,5 +217,17 @@ write('protocol-device-pairing.json', {
   approver: { seed: toHex(deviceSeed), public: toHex(devicePublic), account_id: deviceKeyId(devicePublic) },
   newDevice: { seed: toHex(newDeviceSeed), public: toHex(newDevicePublic), boxPrivate: toHex(newBoxPrivate), boxPublic: toHex(newBoxPublic) },
   vectors: pairingVectors,
+});
+// ---- key bindings (CKKB: the signing key vouches for the box key) ---------------------------------------------
+const bindings: KeyBindingStatement[] = [
+  { hub, role: 'agent', signing_key: keys.agent.public, box_key: keys.agentBox.public, name: 'Release bot', time: 1794998000000 },
+  { hub, role: 'device', signing_key: encodePublicKey(newDevicePublic), box_key: encodePublicKey(newBoxPublic), name: 'Laptop (Firefox)', time: 1795000200000 },
+  { hub: 'http://127.0.0.1:8787', role: 'device', signing_key: encodePublicKey(newDevicePublic), box_key: encodePublicKey(newBoxPublic), name: null, time: 1795000250000 },
+];
+const bindingSeed = (s: KeyBindingStatement) => (s.role === 'agent' ? agentSeed : newDeviceSeed);
+write('protocol-key-binding.json', {
+  description: 'CKKB v1 key binding statements: "CKKB"|0x01|canonicalBytes({box_key,hub,name,role,signing_key,time}), signed with Ed25519 by signing_key itself (agent seed = keys.agent.seed in protocol-statements.json; device seed = newDevice.seed in protocol-device-pairing.json). Signatures are unpadded base64url.',
+  seeds: { agent: toHex(agentSeed), device: toHex(newDeviceSeed) },
+  vectors: bindings.map((s) => ({ statement: s, bytes: toHex(keyBindingBytes(s)), signature: signKeyBinding(bindingSeed(s), s).signature })),
 });
 console.log('wrote protocol-*.json');
