@@ -94,7 +94,8 @@ function ClaimAgent({ hub, onClaimed }: { hub: HubApi; onClaimed: () => void }) 
     try {
       const p = await hub.lookupClaim(code);
       setPreview(p);
-      setScopes(new Set(p.requested_scopes));
+      // Least privilege (issue 13 item 14): nothing is granted until the person checks it.
+      setScopes(new Set());
       setPolicy(defaultPolicyChoice());
     } catch (err) {
       setError(errorText(err));
@@ -151,41 +152,66 @@ function ClaimAgent({ hub, onClaimed }: { hub: HubApi; onClaimed: () => void }) 
               <code class="mono small-text">{preview.manifestSha256}</code>
             </dd>
           </dl>
-          <p class="muted">Compare the fingerprint with the one your agent shows before you claim it.</p>
-          {/* Plain text on purpose: a manifest is the agent's words, never markup we render. */}
-          <pre class="json" aria-label="Manifest">
-            {preview.manifestMarkdown}
-          </pre>
-          <fieldset class="stack">
-            <legend>Requested scopes</legend>
-            {preview.requested_scopes.length === 0 ? <p class="muted">None.</p> : null}
-            {preview.requested_scopes.map((s) => (
-              <label key={s}>
-                <input
-                  type="checkbox"
-                  checked={scopes.has(s)}
-                  onChange={(e) => {
-                    const next = new Set(scopes);
-                    if (e.currentTarget.checked) next.add(s);
-                    else next.delete(s);
-                    setScopes(next);
-                  }}
-                />{' '}
-                {s}
-              </label>
-            ))}
-          </fieldset>
-          <ClaimPolicyFields value={policy} onChange={setPolicy} disabled={busy} />
-          <div class="actions">
-            <button type="button" class="primary" disabled={busy} onClick={() => void claim()}>
-              Claim agent
-            </button>
-          </div>
+          {preview.keyProblem ? (
+            // The box key secrets would be sealed to is not the one this agent's signing key signed: no claim at all.
+            <p class="alert alert-error" role="alert" data-testid="claim-key-problem">
+              {preview.keyProblem}
+            </p>
+          ) : (
+            <ClaimChoices preview={preview} scopes={scopes} setScopes={setScopes} policy={policy} setPolicy={setPolicy} busy={busy} onClaim={() => void claim()} />
+          )}
         </div>
       ) : null}
       <ErrorAlert message={error} />
       <Notice>{note}</Notice>
     </section>
+  );
+}
+
+/** What the person decides once the key checked out: read the manifest, check each scope granted, pick the policy. */
+function ClaimChoices(props: {
+  preview: ClaimPreview;
+  scopes: Set<string>;
+  setScopes: (s: Set<string>) => void;
+  policy: PolicyChoice;
+  setPolicy: (p: PolicyChoice) => void;
+  busy: boolean;
+  onClaim: () => void;
+}) {
+  const { preview, scopes, setScopes, policy, setPolicy, busy } = props;
+  return (
+    <>
+      <p class="muted">Compare the fingerprint with the one your agent shows before you claim it.</p>
+      {/* Plain text on purpose: a manifest is the agent's words, never markup we render. */}
+      <pre class="json" aria-label="Manifest">
+        {preview.manifestMarkdown}
+      </pre>
+      <fieldset class="stack">
+        <legend>Requested scopes</legend>
+        {preview.requested_scopes.length === 0 ? <p class="muted">None.</p> : <p class="muted small-text">Check each scope you grant; nothing is granted unchecked.</p>}
+        {preview.requested_scopes.map((s) => (
+          <label key={s}>
+            <input
+              type="checkbox"
+              checked={scopes.has(s)}
+              onChange={(e) => {
+                const next = new Set(scopes);
+                if (e.currentTarget.checked) next.add(s);
+                else next.delete(s);
+                setScopes(next);
+              }}
+            />{' '}
+            {s}
+          </label>
+        ))}
+      </fieldset>
+      <ClaimPolicyFields value={policy} onChange={setPolicy} disabled={busy} />
+      <div class="actions">
+        <button type="button" class="primary" disabled={busy} onClick={props.onClaim}>
+          Claim agent
+        </button>
+      </div>
+    </>
   );
 }
 

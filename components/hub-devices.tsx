@@ -61,12 +61,19 @@ export function HubDevices({ hub }: { hub: HubApi }) {
               {preview.fingerprint}
             </code>
           </p>
-          <p class="muted">Approve only if the new device shows this same fingerprint. It gets this vault's key and can act for your account.</p>
+          {preview.keyProblem ? (
+            // The box key the vault key would be sealed to is not the one this device key signed: never approvable.
+            <p class="alert alert-error" role="alert" data-testid="pairing-key-problem">
+              {preview.keyProblem}
+            </p>
+          ) : (
+            <p class="muted">Approve only if the new device shows this same fingerprint. It gets this vault's key and can act for your account.</p>
+          )}
           <div class="actions">
             <button
               type="button"
               class="primary"
-              disabled={busy}
+              disabled={busy || preview.keyProblem !== null}
               onClick={() =>
                 void run(async () => {
                   const done = await hub.approveDevice(preview.pairing_id);

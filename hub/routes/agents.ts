@@ -2,12 +2,14 @@ import { Hono } from 'hono';
 import { fromHex, randomBytes, utf8Encode } from '../../lib/bytes';
 import { toBase64Url } from '../../lib/protocol/base64url';
 import { claimCodeHash, generateClaimCode } from '../../lib/protocol/claim-code';
+import { verifyKeyBinding } from '../../lib/protocol/key-binding';
 import { decodePublicKey } from '../../lib/protocol/keys';
 import { parseWire, RegisterAgentRequestSchema, type AgentMeResponse, type RegisterAgentResponse } from '../../lib/protocol/wire';
 import type { HubDeps } from '../app';
 import { appendAudit } from '../audit';
 import { authenticateAgent } from '../auth';
 import { HubError } from '../errors';
+import type { JsonValue } from '../store/port';
 import { fetchManifest, ManifestFetchError, type ManifestFetchOptions } from '../manifest-fetch';
 import type { HubEnv } from '../middleware';
 import { RateLimiter } from '../rate-limit';
@@ -44,6 +46,10 @@ export function agentRoutes(deps: HubDeps, options: AgentRouteOptions = {}): Hon
     .post('/agents', async (c) => {
     enforceLimit(limiter, clientAddress(c));
     const body = parseWire(RegisterAgentRequestSchema, await c.req.json().catch(() => undefined));
+    // The signing key vouches for the box key, for this hub and this name (issue 13 item 2): a device seals only to a
+    // box key it can check this way, so the hub stores the binding to hand it over with the keys.
+    const binding = verifyKeyBinding(body.key_binding, { hub: deps.origin, role: 'agent', signing_key: body.signing_key, box_key: body.box_key, name: body.name });
+    const keyBinding = { statement: binding, signature: (body.key_binding as { signature: string }).signature };
     // Fetched before the transaction: nothing may await inside it.
     const markdown = await manifestSnapshot(body.manifest, options.manifestFetch);
     const manifestSha256 = new Uint8Array(await crypto.subtle.digest('SHA-256', utf8Encode(markdown) as BufferSource));
@@ -63,6 +69,7 @@ export function agentRoutes(deps: HubDeps, options: AgentRouteOptions = {}): Hon
         claimCodeHash: fromHex(claimCodeHash(claimCode)),
         claimExpiresAt: expiresAt,
         createdAt: now,
+        keyBinding: keyBinding as unknown as JsonValue,
       });
       appendAudit(deps.store, { time: now, actor: `agent:${agentId}`, agent: agentId, resource: `agent:${agentId}`, action: 'agent.register', requestId: c.get('requestId') });
     });

@@ -55,6 +55,7 @@ export function claimRoutes(deps: HubDeps, limiter = new RateLimiter({ burst: 10
         fingerprint: fingerprint(agent.signingKey),
         signing_key: encodePublicKey(agent.signingKey),
         box_key: encodePublicKey(agent.boxKey),
+        key_binding: agent.keyBinding,
         manifest: { markdown: agent.manifestSnapshot, sha256: toHex(agent.manifestSha256) },
         requested_scopes: agent.requestedScopes as ClaimLookupResponse['requested_scopes'],
         expires_at: agent.claimExpiresAt!,

@@ -16,6 +16,7 @@ import {
 } from '../../lib/protocol/device-pairing-wire';
 import { ProtocolError } from '../../lib/protocol/errors';
 import { isId } from '../../lib/protocol/fields';
+import { verifyKeyBinding } from '../../lib/protocol/key-binding';
 import { decodePublicKey, deviceKeyId, encodePublicKey, fingerprint } from '../../lib/protocol/keys';
 import { parseWire } from '../../lib/protocol/wire';
 import type { HubDeps } from '../app';
@@ -91,6 +92,10 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
       const deviceKey = decodePublicKey(peek.device_key, 'ed25519');
       const keyId = deviceKeyId(deviceKey);
       await authenticateEnrolling(c, deps, keyId, deviceKey);
+      // The device key vouches for the box key the vault key will be sealed to (issue 13 item 1); the approving
+      // device checks it again, since it cannot trust this hub to have.
+      const binding = verifyKeyBinding(peek.key_binding, { hub: deps.origin, role: 'device', signing_key: peek.device_key, box_key: peek.box_key, name: peek.name });
+      const keyBinding = { statement: binding, signature: (peek.key_binding as { signature: string }).signature } as unknown as JsonValue;
       if (deps.store.accounts.get(keyId) || deps.store.devices.get(keyId)) {
         throw new HubError('device_already_enrolled', 'This device key already belongs to an account here.');
       }
@@ -106,7 +111,7 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
           try {
             deps.store.pairings.create({
               pairingId, codeHash: pairingCodeHash(code)!, deviceKey, boxKey: decodePublicKey(peek.box_key, 'x25519'),
-              name: peek.name, createdAt: now, expiresAt: now + PAIRING_TTL_MS,
+              name: peek.name, createdAt: now, expiresAt: now + PAIRING_TTL_MS, keyBinding,
             });
             break;
           } catch (err) {
@@ -145,6 +150,7 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
         fingerprint: fingerprint(pairing.deviceKey),
         name: pairing.name,
         expires_at: pairing.expiresAt,
+        key_binding: pairing.keyBinding as unknown as PairingLookupResponse['key_binding'],
       };
       return c.json(response);
     })

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { fingerprint } from '../../lib/protocol/keys';
+import { encodePublicKey, fingerprint } from '../../lib/protocol/keys';
 import type { Installation as WireInstallation, InstallationListResponse, RevokeResponse } from '../../lib/protocol/wire';
 import type { HubDeps } from '../app';
 import { appendAudit } from '../audit';
@@ -17,6 +17,9 @@ function toWireInstallation(deps: HubDeps, i: Installation): WireInstallation {
     agent_id: i.agentId,
     agent_name: agent.name,
     fingerprint: fingerprint(agent.signingKey),
+    agent_signing_key: encodePublicKey(agent.signingKey),
+    agent_box_key: encodePublicKey(agent.boxKey),
+    key_binding: agent.keyBinding,
     granted_scopes: i.grantedScopes as WireInstallation['granted_scopes'],
     policy: { approval_required: policy?.approval_required ?? [], daily_limit: policy?.daily_limit ?? null },
     status: i.status,

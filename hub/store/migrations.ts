@@ -180,12 +180,21 @@ CREATE TABLE vault_heads (
 ) STRICT;
 `;
 
+// Key bindings (issue 13 items 1 and 2): the CKKB statement in which an agent's or a new device's signing key vouches
+// for its box key, stored verbatim (statement + signature) so the hub hands it to the device that seals to that box
+// key. Rows from before have NULL: their box key cannot be verified, and clients refuse to claim or pair them.
+const KEY_BINDING_SQL = `
+ALTER TABLE agents ADD COLUMN key_binding TEXT CHECK (key_binding IS NULL OR json_valid(key_binding));
+ALTER TABLE pairings ADD COLUMN key_binding TEXT CHECK (key_binding IS NULL OR json_valid(key_binding));
+`;
+
 /** Shipped migrations, in order. Append only. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: V1_SQL },
   { version: 2, name: 'intents by installation and creation time', sql: V2_SQL },
   { version: 3, name: 'agent configs', sql: V3_SQL },
   { version: 4, name: 'devices, pairing and vault sync', sql: V4_SQL },
+  { version: 5, name: 'key bindings of agents and pairing devices', sql: KEY_BINDING_SQL },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

@@ -47,6 +47,8 @@ export interface Agent {
   claimCodeHash: Uint8Array | null;
   claimExpiresAt: number | null;
   createdAt: number;
+  /** The CKKB statement (with its signature) in which signingKey vouches for boxKey; null for rows from before it. */
+  keyBinding: JsonValue | null;
 }
 
 export type InstallationStatus = 'active' | 'revoked' | 'locked';
@@ -89,7 +91,7 @@ export interface Intent {
   executedAt: number | null;
 }
 
-export type NewAgent = Agent;
+export type NewAgent = Omit<Agent, 'keyBinding'> & { keyBinding?: JsonValue | null };
 export type NewInstallation = Omit<Installation, 'status' | 'consecutiveDenials' | 'lastActivity'>;
 export type NewIntent = Omit<Intent, 'status' | 'decidedAt' | 'decisionStatement' | 'executedAt'>;
 
@@ -314,11 +316,15 @@ export interface Pairing {
   sealed: Uint8Array | null;
   createdAt: number;
   expiresAt: number;
+  /** The CKKB statement (with its signature) in which deviceKey vouches for boxKey; null for rows from before it. */
+  keyBinding: JsonValue | null;
 }
+
+export type NewPairing = Omit<Pairing, 'accountId' | 'status' | 'statement' | 'sealed' | 'keyBinding'> & { keyBinding?: JsonValue | null };
 
 export interface PairingRepo {
   /** Creates a `pending` pairing. @throws StoreError `conflict` (same id or code hash). */
-  create(pairing: Omit<Pairing, 'accountId' | 'status' | 'statement' | 'sealed'>): Pairing;
+  create(pairing: NewPairing): Pairing;
   get(pairingId: string): Pairing | null;
   /** The pending, unexpired pairing whose code hashes to `codeHash`. */
   findPendingByCode(codeHash: Uint8Array, now: number): Pairing | null;

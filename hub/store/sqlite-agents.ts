@@ -22,6 +22,7 @@ interface AgentRow {
   claim_code_hash: Buffer | null;
   claim_expires_at: number | null;
   created_at: number;
+  key_binding: string | null;
 }
 
 interface InstallationRow {
@@ -48,6 +49,7 @@ const toAgent = (r: AgentRow): Agent => ({
   claimCodeHash: bytesOrNull(r.claim_code_hash),
   claimExpiresAt: r.claim_expires_at,
   createdAt: r.created_at,
+  keyBinding: r.key_binding === null ? null : jsonValue(r.key_binding),
 });
 
 const toInstallation = (r: InstallationRow): Installation => ({
@@ -71,7 +73,7 @@ export class SqliteAgents implements AgentRepo {
     this.sql.run(
       'register agent',
       `INSERT INTO agents (agent_id, name, signing_key, box_key, manifest_snapshot, manifest_sha256, requested_scopes,
-         claim_code_hash, claim_expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         claim_code_hash, claim_expires_at, created_at, key_binding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       a.agentId,
       a.name,
       a.signingKey,
@@ -82,6 +84,7 @@ export class SqliteAgents implements AgentRepo {
       a.claimCodeHash,
       a.claimExpiresAt,
       a.createdAt,
+      a.keyBinding == null ? null : jsonText(a.keyBinding),
     );
     return this.get(a.agentId)!;
   }

@@ -1,4 +1,4 @@
-import type { AccountDevice, AccountDeviceRepo, Pairing, PairingRepo } from './port';
+import type { AccountDevice, AccountDeviceRepo, NewPairing, Pairing, PairingRepo } from './port';
 import { StoreError } from './errors';
 import { bytes, bytesOrNull, jsonText, jsonValue, type Sql } from './sqlite-util';
 
@@ -24,6 +24,7 @@ interface PairingRow {
   sealed: Buffer | null;
   created_at: number;
   expires_at: number;
+  key_binding: string | null;
 }
 
 const toDevice = (r: DeviceRow): AccountDevice => ({
@@ -48,6 +49,7 @@ const toPairing = (r: PairingRow): Pairing => ({
   sealed: bytesOrNull(r.sealed),
   createdAt: r.created_at,
   expiresAt: r.expires_at,
+  keyBinding: r.key_binding === null ? null : jsonValue(r.key_binding),
 });
 
 /** Devices added to accounts (migration 4 `account_devices`). */
@@ -91,11 +93,11 @@ export class SqliteDevices implements AccountDeviceRepo {
 export class SqlitePairings implements PairingRepo {
   constructor(private readonly sql: Sql) {}
 
-  create(p: Omit<Pairing, 'accountId' | 'status' | 'statement' | 'sealed'>): Pairing {
+  create(p: NewPairing): Pairing {
     this.sql.run(
       'create pairing',
-      `INSERT INTO pairings (pairing_id, code_hash, device_key, box_key, name, status, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
+      `INSERT INTO pairings (pairing_id, code_hash, device_key, box_key, name, status, created_at, expires_at, key_binding)
+       VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
       p.pairingId,
       p.codeHash,
       p.deviceKey,
@@ -103,6 +105,7 @@ export class SqlitePairings implements PairingRepo {
       p.name,
       p.createdAt,
       p.expiresAt,
+      p.keyBinding == null ? null : jsonText(p.keyBinding),
     );
     return this.get(p.pairingId)!;
   }

@@ -8,6 +8,7 @@ import { claimCodeHash } from '../protocol/claim-code';
 import { ProtocolError } from '../protocol/errors';
 import { isId, isOrigin } from '../protocol/fields';
 import { payloadHash } from '../protocol/intent-hash';
+import { signKeyBinding } from '../protocol/key-binding';
 import { decodePublicKey, fingerprint } from '../protocol/keys';
 import { signRequest } from '../protocol/request-signing';
 import { openSealedSecret } from '../protocol/sealed-secret';
@@ -217,17 +218,23 @@ export class AgentClient {
   }
 
   /**
-   * Registers this agent's public keys and manifest. The hub answers with a claim code for the human.
+   * Registers this agent's public keys and manifest. The hub answers with a claim code for the human. The signing key
+   * signs a CKKB key binding over the box key (for this hub and name), so the device that claims this agent seals
+   * secrets and configs only to the box key this agent vouched for, and the fingerprint printed covers both keys.
    * @throws AgentError `state_invalid` if this client is already registered; hub codes (protocol_invalid, rate_limited, …).
    */
   async register(input: RegisterInput): Promise<Registration> {
     if (this.#state) throw new AgentError('state_invalid', 'This agent is registered already.');
     const hub = normalizeHub(input.hub);
     const pub = agentPublicKeys(this.#keys);
-    const body = local(() => parseWire(RegisterAgentRequestSchema, {
+    const fields = local(() => parseWire(RegisterAgentRequestSchema, {
       name: input.name, signing_key: pub.signing_key, box_key: pub.box_key, manifest: input.manifest,
       requested_scopes: [...new Set(input.requestedScopes)].sort(),
     }));
+    const key_binding = local(() => signKeyBinding(this.#keys.signingPrivate, {
+      hub, role: 'agent', signing_key: pub.signing_key, box_key: pub.box_key, name: fields.name, time: this.#now(),
+    }));
+    const body = { ...fields, key_binding };
     const res = this.#parse(RegisterAgentResponseSchema, await this.#call(hub, 'POST', '/v1/agents', body, false));
     await this.#setState({
       version: 1, hub, agent_id: res.agent_id, name: input.name,

@@ -2,6 +2,7 @@ import { utf8Encode, wipe } from '../bytes';
 import { approvalBytes, type ApprovalStatement, type Decision, type Policy } from '../protocol/approval';
 import { toBase64Url } from '../protocol/base64url';
 import { payloadHash } from '../protocol/intent-hash';
+import { verifyKeyBinding, type SignedKeyBinding } from '../protocol/key-binding';
 import { decodePublicKey } from '../protocol/keys';
 import { requiredScope } from '../protocol/scopes';
 import { sealSecret } from '../protocol/sealed-secret';
@@ -20,9 +21,32 @@ export interface LocalInstallation {
   name: string;
   signing_key: string;
   box_key: string;
+  /**
+   * The agent's CKKB key binding that verified at claim time (its signing key signed box_key for this hub). Absent
+   * from records made before bindings existed: nothing is sealed to those (see verifiedBoxKey).
+   */
+  key_binding?: SignedKeyBinding;
   granted_scopes: string[];
   policy: Policy;
   claimed_at: number;
+}
+
+const UNBOUND = "This agent's key is not vouched for by its signing key (it was claimed before key bindings, or the record changed): nothing is sealed to it. Ask the agent to register again and claim it anew.";
+
+/**
+ * The box key to seal to for this installation, only if the record's key binding verifies: signed by the agent's
+ * signing key (the fingerprint the person compared) over exactly this box key, for `hub` (issue 13 item 2).
+ * @throws HubClientError `key_binding_invalid`, before anything is sealed.
+ */
+export function verifiedBoxKey(hub: string, installation: LocalInstallation): Uint8Array {
+  try {
+    verifyKeyBinding(installation.key_binding, {
+      hub, role: 'agent', signing_key: installation.signing_key, box_key: installation.box_key, name: installation.key_binding?.statement?.name ?? null,
+    });
+    return decodePublicKey(installation.box_key, 'x25519');
+  } catch (err) {
+    throw new HubClientError('key_binding_invalid', UNBOUND, { cause: err });
+  }
 }
 
 export interface BuildDecisionInput {
@@ -68,12 +92,14 @@ export async function buildDecision(input: BuildDecisionInput): Promise<Decision
     if (!installation.granted_scopes.includes(scope)) throw refuse('scope_not_granted', `The agent was not granted ${scope}: only Deny is possible.`);
     if (intent.kind === 'secret.request') {
       const item = (intent.payload as { item: string }).item;
+      // Checked before the secret is read: a box key the agent did not vouch for gets nothing.
+      const boxKey = verifiedBoxKey(input.hub, installation);
       const value = input.readSecret ? await input.readSecret(item) : null;
       if (value === null) throw refuse('secret_missing', `Your vault has no secret named "${item}": only Deny is possible.`);
       const plaintext = utf8Encode(value);
       try {
         sealed = toBase64Url(
-          sealSecret(decodePublicKey(installation.box_key, 'x25519'), plaintext, {
+          sealSecret(boxKey, plaintext, {
             intent_id: intent.intent_id,
             payload_hash: local,
             agent_id: intent.agent_id,

@@ -7,6 +7,9 @@ import { isIntentKind } from '../protocol/intent-kinds';
 import { decodePublicKey, deviceKeyId, encodePublicKey, fingerprint } from '../protocol/keys';
 import { normalizeScopes, type Scope } from '../protocol/scopes';
 import type { ClaimPreview } from '../hub-client/api';
+import { assertKeyBinding, keyBindingProblem } from '../hub-client/key-bindings';
+import type { SignedKeyBinding } from '../protocol/key-binding';
+import type { ClaimLookupResponse } from '../protocol/wire';
 import { HubClientError } from '../hub-client/errors';
 import type { HubCore } from './hub-core';
 import { localInstallationFrom, refreshInstallations } from './hub-installations';
@@ -50,6 +53,9 @@ export async function lookupClaim(core: HubCore, claimCode: string): Promise<Cla
   const client = await core.requireEnrolledClient(true);
   const found = await client.lookupClaim(claimCode);
   core.lookups.set(hash, found);
+  // The box key comes from the hub: shown as a refusal next to the fingerprint unless the agent's signing key signed
+  // it for this hub and name (claim() checks again before signing anything).
+  const keyProblem = keyBindingProblem(client.hub, 'agent', bindingInput(found));
   const policy: Policy = defaultPolicy();
   return {
     claim_code: claimCode,
@@ -62,8 +68,11 @@ export async function lookupClaim(core: HubCore, claimCode: string): Promise<Cla
     requested_scopes: found.requested_scopes,
     policy,
     expires_at: found.expires_at,
+    keyProblem,
   };
 }
+
+const bindingInput = (found: ClaimLookupResponse) => ({ signing_key: found.signing_key, box_key: found.box_key, name: found.name, key_binding: found.key_binding });
 
 export async function claim(core: HubCore, claimCode: string, grantedScopes: string[], picked?: Policy | null): Promise<{ installation_id: string }> {
   await core.ready;
@@ -76,6 +85,9 @@ export async function claim(core: HubCore, claimCode: string, grantedScopes: str
     throw new HubClientError('claim_invalid', 'Only scopes the agent asked for can be granted.');
   }
   const client = await core.requireEnrolledClient(true);
+  // Nothing is signed for a box key the agent's signing key did not vouch for: the claim names it, and every secret
+  // and config for this installation is sealed to it (issue 13 item 2).
+  assertKeyBinding(client.hub, 'agent', bindingInput(found));
   const signer = await core.signer(true);
   const statement: ClaimStatement = {
     hub: core.hub,
@@ -93,7 +105,7 @@ export async function claim(core: HubCore, claimCode: string, grantedScopes: str
   const res = await client.claim({ statement, signature });
   if (res.installation_id !== statement.installation_id) throw new HubClientError('hub_bad_response', 'The hub answered with another installation id.');
   core.lookups.delete(hash);
-  core.localInstallations.push(localInstallationFrom(core.hub, statement, found.name));
+  core.localInstallations.push(localInstallationFrom(core.hub, statement, found.name, found.key_binding as SignedKeyBinding));
   await core.saveInstallations();
   await refreshInstallations(core).catch(() => {});
   core.ports.changed();

@@ -5,11 +5,10 @@ import type { AgentConfigOption, ConfigAssignmentView } from '../hub-client/api'
 import type { HubClient } from '../hub-client/client';
 import { HubClientError } from '../hub-client/errors';
 import { encodeConfigPayload } from '../protocol/config-payload';
-import { decodePublicKey } from '../protocol/keys';
 import { buildConfigDelivery } from '../protocol/sealed-config';
 import type { AgentConfigItem } from '../vault/types';
 import type { VaultService } from '../vault/vault-service';
-import type { LocalInstallation } from './hub-approval';
+import { verifiedBoxKey, type LocalInstallation } from './hub-approval';
 import { loadConfigAssignments, type ConfigAssignment } from './hub-config-assignments';
 import type { HubCore } from './hub-core';
 
@@ -32,12 +31,14 @@ async function agentConfigItem(service: VaultService, configId: string): Promise
 
 /** Seals, signs and PUTs the item's current revision. A `config_stale` answer means the hub holds it already. */
 async function deliver(core: HubCore, client: HubClient, signer: DeviceSigner, item: AgentConfigItem, installation: LocalInstallation): Promise<ConfigAssignment> {
+  // Before the config is even encoded: no config is sealed to a box key the agent did not vouch for (issue 13 item 2).
+  const boxKey = verifiedBoxKey(core.hub, installation);
   const { name, model, providerKeys, env, json } = item.fields;
   const plaintext = encodeConfigPayload({ name, model, provider_keys: providerKeys, env, json });
   try {
     const delivery = await buildConfigDelivery({
       hub: core.hub, agent_id: installation.agent_id, installation_id: installation.installation_id, config_id: item.id, revision: item.revision,
-      boxKey: decodePublicKey(installation.box_key, 'x25519'), plaintext, sign: (m) => signer.sign(m), now: core.ports.now(),
+      boxKey, plaintext, sign: (m) => signer.sign(m), now: core.ports.now(),
     });
     await client.putConfig(installation.installation_id, delivery);
   } catch (err) {

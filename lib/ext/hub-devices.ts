@@ -4,6 +4,7 @@ import type { DeviceInfo, DevicePreview } from '../hub-client/api';
 import { approveDevice as sendApproval, denyPairing, JoinSession, listDevices, lookupPairing, removeDevice as sendRemoval } from '../hub-client/devices';
 import { normalizeHubUrl } from '../hub-client/client';
 import { HubClientError } from '../hub-client/errors';
+import { keyBindingProblem } from '../hub-client/key-bindings';
 import { normalizePairingCode } from '../protocol/device-pairing';
 import type { HubCore } from './hub-core';
 import type { JoinStatus } from '../vault/page-devices';
@@ -82,8 +83,10 @@ export async function lookupDevice(core: HubCore, code: string): Promise<DeviceP
   let map = lookups.get(core);
   if (!map) lookups.set(core, (map = new Map()));
   map.set(found.pairing_id, found);
+  // Checked here so the person sees the refusal where the fingerprint is shown; approveDevice checks again.
+  const keyProblem = keyBindingProblem(client.hub, 'device', { signing_key: found.device_key, box_key: found.box_key, name: found.name, key_binding: found.key_binding });
   // Our own computation from the key we will seal to: the hub's `fingerprint` field is not what the person compares.
-  return { pairing_id: found.pairing_id, fingerprint: fingerprint(decodePublicKey(found.device_key, 'ed25519')), name: found.name, expires_at: found.expires_at };
+  return { pairing_id: found.pairing_id, fingerprint: fingerprint(decodePublicKey(found.device_key, 'ed25519')), name: found.name, expires_at: found.expires_at, keyProblem };
 }
 
 export async function approveDevice(core: HubCore, pairingId: string): Promise<{ device_key_id: string; fingerprint: string }> {

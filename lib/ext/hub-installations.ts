@@ -2,11 +2,16 @@ import { verifyClaim, type ClaimStatement } from '../protocol/approval';
 import { decodePublicKey, encodePublicKey, fingerprint } from '../protocol/keys';
 import type { InstallationView } from '../hub-client/api';
 import type { HubInstallation } from '../hub-client/client';
+import { keyBindingProblem } from '../hub-client/key-bindings';
+import type { SignedKeyBinding } from '../protocol/key-binding';
 import type { LocalInstallation } from './hub-approval';
 import type { HubCore } from './hub-core';
 
-/** The local record of an installation this device claimed, from the claim statement it signed. */
-export function localInstallationFrom(hub: string, st: ClaimStatement, name: string): LocalInstallation {
+/**
+ * The local record of an installation this device claimed, from the claim statement it signed and the agent's key
+ * binding it verified (kept, so sealing re-checks it and a later hub answer cannot swap the box key).
+ */
+export function localInstallationFrom(hub: string, st: ClaimStatement, name: string, keyBinding: SignedKeyBinding): LocalInstallation {
   return {
     hub,
     installation_id: st.installation_id,
@@ -14,6 +19,7 @@ export function localInstallationFrom(hub: string, st: ClaimStatement, name: str
     name,
     signing_key: st.agent_signing_key,
     box_key: st.agent_box_key,
+    key_binding: keyBinding,
     granted_scopes: st.granted_scopes,
     policy: st.policy,
     claimed_at: st.time,
@@ -22,7 +28,9 @@ export function localInstallationFrom(hub: string, st: ClaimStatement, name: str
 
 /**
  * Adopts an installation the hub lists with a claim statement this device signed (e.g. claimed before the extension
- * was reinstalled): the signature over our own device key is what makes its keys trustworthy, not the hub.
+ * was reinstalled): the signature over our own device key is what makes its keys trustworthy, not the hub. The agent's
+ * key binding must verify too (its signing key signed that box key for this hub): a claim signed before bindings
+ * existed may name a box key the hub chose.
  */
 async function adoptVerified(core: HubCore, list: HubInstallation[], deviceKey: Uint8Array): Promise<void> {
   let added = false;
@@ -34,7 +42,10 @@ async function adoptVerified(core: HubCore, list: HubInstallation[], deviceKey: 
     } catch {
       continue;
     }
-    core.localInstallations.push(localInstallationFrom(core.hub, st, h.name ?? h.agent_name ?? st.agent_id));
+    const bound = h.key_binding as SignedKeyBinding | null | undefined;
+    const name = typeof bound?.statement?.name === 'string' ? bound.statement.name : null;
+    if (keyBindingProblem(core.hub, 'agent', { signing_key: st.agent_signing_key, box_key: st.agent_box_key, name, key_binding: bound }) !== null) continue;
+    core.localInstallations.push(localInstallationFrom(core.hub, st, name ?? st.agent_id, bound!));
     added = true;
   }
   if (added) await core.saveInstallations();

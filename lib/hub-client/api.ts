@@ -110,6 +110,11 @@ export interface DevicePreview {
   fingerprint: string;
   name: string | null;
   expires_at: number;
+  /**
+   * Null when the new device's key binding verified (its device key signed the box key the vault key would be sealed
+   * to); else what to tell the person, e.g. "The hub changed this device's key — do not approve." Approve is refused.
+   */
+  keyProblem: string | null;
 }
 
 /** A device of the account, verified against the chain of signed device-add statements. */
@@ -134,6 +139,12 @@ export interface ClaimPreview {
   requested_scopes: string[];
   policy: Policy;
   expires_at: number;
+  /**
+   * Null when the agent's key binding verified (its signing key, the fingerprint above, signed the box key secrets
+   * would be sealed to, for this hub and name); else what to tell the person, e.g. "The hub changed this agent's key
+   * — do not claim." The claim is then refused: nothing is signed or sealed.
+   */
+  keyProblem: string | null;
 }
 
 export interface HubApi {

@@ -57,6 +57,8 @@ export const HubInstallationSchema = v.object({
   granted_scopes: v.optional(v.array(v.string())),
   created_at: v.optional(v.number()),
   last_activity: v.optional(v.nullable(v.number())),
+  /** The agent's CKKB key binding (issue 13 item 2): adopting a listed installation requires it to verify. */
+  key_binding: v.optional(v.nullable(v.unknown())),
   last_activity_at: v.optional(v.nullable(v.number())),
   claim: v.optional(v.unknown()),
 });

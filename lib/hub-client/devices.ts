@@ -18,6 +18,8 @@ import type {
 } from '../protocol/device-pairing-wire';
 import { decodePublicKey, deviceKeyId, encodePublicKey, fingerprint } from '../protocol/keys';
 import { generateDeviceKey, type DeviceSigner } from '../identity/device-key';
+import { makeKeyBinding } from '../protocol/key-binding';
+import { assertKeyBinding } from './key-bindings';
 import { HubClient, type HubSigner } from './client';
 import type { DeviceInfo } from './api';
 import { HubClientError } from './errors';
@@ -30,7 +32,11 @@ import { HubClientError } from './errors';
 const Key = v.pipe(v.string(), v.length(43));
 const Epoch = v.pipe(v.number(), v.integer(), v.minValue(0));
 const CreateSchema = v.object({ pairing_id: v.string(), code: v.string(), fingerprint: v.string(), expires_at: Epoch });
-const LookupSchema = v.object({ pairing_id: v.string(), device_key: Key, box_key: Key, fingerprint: v.string(), name: v.nullable(v.string()), expires_at: Epoch });
+const LookupSchema = v.object({
+  pairing_id: v.string(), device_key: Key, box_key: Key, fingerprint: v.string(), name: v.nullable(v.string()), expires_at: Epoch,
+  // Checked by assertKeyBinding before anything is sealed; an older hub sends none, and the approval is refused.
+  key_binding: v.optional(v.nullable(v.unknown()), null),
+});
 const StatusSchema = v.object({
   pairing_id: v.string(),
   status: v.picklist(['pending', 'approved', 'denied', 'expired']),
@@ -63,8 +69,8 @@ async function json<S extends v.GenericSchema>(client: HubClient, schema: S, wha
   return parsed.output;
 }
 
-export const lookupPairing = (client: HubClient, code: string): Promise<PairingLookupResponse> =>
-  json(client, LookupSchema, 'pairing lookup', 'POST', '/v1/pairings/lookup', { code });
+export const lookupPairing = async (client: HubClient, code: string): Promise<PairingLookupResponse> =>
+  (await json(client, LookupSchema, 'pairing lookup', 'POST', '/v1/pairings/lookup', { code })) as PairingLookupResponse;
 
 /** A device as this device shows it (verified against the chain of device-add statements): the pages' DeviceInfo. */
 export type DeviceView = DeviceInfo;
@@ -100,6 +106,11 @@ export const removeDevice = (client: HubClient, deviceKeyId: string): Promise<De
  * The approving device's one click: signs the CKDA statement for the device the lookup showed (the person compared
  * its fingerprint with the new device's screen) and sends the vault key sealed to its box key. `seal` runs where
  * the vault key lives (VaultService.sealVaultKeyForPairing), so only ciphertext passes through here.
+ *
+ * The box key comes from the hub's answer; before anything is sealed, the new device's CKKB binding must show that
+ * the key whose fingerprint the person compared signed exactly this box key and name for this hub (issue 13 item 1).
+ * @throws HubClientError `key_binding_invalid` ("The hub changed this device's key — do not approve.") with nothing
+ * sealed or sent.
  */
 export async function approveDevice(input: {
   client: HubClient;
@@ -110,6 +121,7 @@ export async function approveDevice(input: {
   now: number;
 }): Promise<PairingApproveResponse> {
   const { client, lookup } = input;
+  assertKeyBinding(client.hub, 'device', { signing_key: lookup.device_key, box_key: lookup.box_key, name: lookup.name, key_binding: lookup.key_binding });
   const approval = await buildPairingApproval({
     hub: client.hub,
     accountId: input.accountId,
@@ -168,10 +180,18 @@ export class JoinSession {
     try {
       const hubSigner: HubSigner = { role: 'human', keyId: deviceKeyId(signer.publicKey), sign: (m) => signer.sign(m) };
       const client = new HubClient({ hub: options.hub, signer: hubSigner, fetch: options.fetch, now: options.now });
+      const boxKey = x25519.getPublicKey(boxPrivate);
+      // The device key vouches for the box key: the approving device seals the vault key only to a box key this
+      // device signed for this hub (issue 13 item 1), so a hub that swaps it gets nothing sealed.
+      const key_binding = await makeKeyBinding(
+        { hub: client.hub, role: 'device', name: options.name, time: (options.now ?? Date.now)(), signingKey: signer.publicKey, boxKey },
+        (m) => signer.sign(m),
+      );
       const pairing = await json(client, CreateSchema, 'pairing', 'POST', '/v1/pairings', {
         device_key: encodePublicKey(signer.publicKey),
-        box_key: encodePublicKey(x25519.getPublicKey(boxPrivate)),
+        box_key: encodePublicKey(boxKey),
         name: options.name,
+        key_binding,
       });
       return new JoinSession(client, pairing, signer, pkcs8, boxPrivate);
     } catch (err) {

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { DeviceListEntry, PairingApproval } from './device-pairing';
+import type { SignedKeyBinding } from './key-binding';
 import { BoxKeySchema, SigningKeySchema } from './wire';
 
 /**
@@ -9,7 +10,13 @@ import { BoxKeySchema, SigningKeySchema } from './wire';
 const NameSchema = v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.check((s) => !/[\u0000-\u001f\u007f]/.test(s), 'control character')));
 
 /** POST /v1/pairings (signed by the new device's own key, which is not on the hub yet). */
-export const PairingCreateRequestSchema = v.strictObject({ device_key: SigningKeySchema, box_key: BoxKeySchema, name: NameSchema });
+export const PairingCreateRequestSchema = v.strictObject({
+  device_key: SigningKeySchema,
+  box_key: BoxKeySchema,
+  name: NameSchema,
+  /** CKKB signed by device_key over {hub, role: device, signing_key, box_key, name, time}; checked by verifyKeyBinding. */
+  key_binding: v.optional(v.unknown()),
+});
 export interface PairingCreateResponse {
   pairing_id: string;
   /** Display form `XXXX-XXXX`: shown on the new device, typed on the approving one. Only its hash is stored. */
@@ -27,6 +34,8 @@ export interface PairingLookupResponse {
   fingerprint: string;
   name: string | null;
   expires_at: number;
+  /** The new device's CKKB key binding (null for a pairing made before bindings): the approver verifies it. */
+  key_binding: SignedKeyBinding | null;
 }
 
 /** POST /v1/pairings/:id/approve (a device of the account). */

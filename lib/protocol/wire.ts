@@ -110,6 +110,11 @@ export const RegisterAgentRequestSchema = v.strictObject({
   box_key: BoxKeySchema,
   manifest: ManifestSchema,
   requested_scopes: ScopeListSchema,
+  /**
+   * The CKKB key binding signed by signing_key over {hub, role: agent, signing_key, box_key, name, time}. Checked by
+   * verifyKeyBinding (not the schema), so a bad or missing one answers `key_binding_invalid`.
+   */
+  key_binding: v.optional(v.unknown()),
 });
 export const RegisterAgentResponseSchema = v.object({
   agent_id: IdSchema,
@@ -140,6 +145,8 @@ export const ClaimLookupResponseSchema = v.object({
   fingerprint: v.pipe(v.string(), v.regex(/^[0-9a-f]{8}(-[0-9a-f]{8}){3}$/)),
   signing_key: SigningKeySchema,
   box_key: BoxKeySchema,
+  /** The agent's CKKB key binding as it registered it; null for an agent registered before bindings existed. */
+  key_binding: v.optional(v.nullable(v.unknown()), null),
   manifest: v.object({
     markdown: v.pipe(v.string(), v.maxBytes(MANIFEST_MAX_BYTES)),
     /** hex SHA-256 of the UTF-8 markdown, so the human can pin what they read. */
@@ -168,6 +175,10 @@ export const InstallationSchema = v.object({
   agent_name: v.string(),
   /** fingerprint(agent signing key), as the claim screen showed it. */
   fingerprint: v.string(),
+  /** The agent's keys and its CKKB key binding (null for an agent registered before bindings): clients verify it. */
+  agent_signing_key: v.optional(v.string()),
+  agent_box_key: v.optional(v.string()),
+  key_binding: v.optional(v.nullable(v.unknown()), null),
   granted_scopes: ScopeListSchema,
   /** The signed claim's policy; daily_limit is absent only from an older hub. */
   policy: v.object({ approval_required: v.array(v.string()), daily_limit: v.optional(v.nullable(v.pipe(v.number(), v.safeInteger(), v.minValue(1)))) }),

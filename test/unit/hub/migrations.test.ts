@@ -14,6 +14,7 @@ const SHIPPED_SHA256: Record<number, string> = {
   2: 'd946aa671b359fe94ab8b4aeed224ab7aaa55e5b9a6ff95dc68d7fb88b8eefa3',
   3: 'e94875eac3bcb56603d90174b3c9ba330d5087eddbe863f9f194a2fc4f4da717',
   4: '8d93515ba28aa3e6d0618d1033ef679448d484fa4d1de603538a384086241c52',
+  5: '90666df1775ca18502df5097d08cacb56102df5d88b5c0c18ed9d82ca4c8982e',
 };
 
 const tables = (db: Database.Database) =>
