@@ -92,13 +92,13 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
       const deviceKey = decodePublicKey(peek.device_key, 'ed25519');
       const keyId = deviceKeyId(deviceKey);
       await authenticateEnrolling(c, deps, keyId, deviceKey);
+      if (deps.store.accounts.get(keyId) || deps.store.devices.get(keyId)) {
+        throw new HubError('device_already_enrolled', 'This device key already belongs to an account here.');
+      }
       // The device key vouches for the box key the vault key will be sealed to (issue 13 item 1); the approving
       // device checks it again, since it cannot trust this hub to have.
       const binding = verifyKeyBinding(peek.key_binding, { hub: deps.origin, role: 'device', signing_key: peek.device_key, box_key: peek.box_key, name: peek.name });
       const keyBinding = { statement: binding, signature: (peek.key_binding as { signature: string }).signature } as unknown as JsonValue;
-      if (deps.store.accounts.get(keyId) || deps.store.devices.get(keyId)) {
-        throw new HubError('device_already_enrolled', 'This device key already belongs to an account here.');
-      }
       const now = deps.now();
       const pairingId = `pair_${toBase64Url(randomBytes(16))}`;
       let code = '';

@@ -5,7 +5,7 @@ import { AgentClient, parseAgentState, type AgentState, type FetchLike } from '.
 import { fromBase64UrlFixed } from '../../../lib/protocol/base64url';
 import { encodeConfigPayload, type AgentConfigPayload } from '../../../lib/protocol/config-payload';
 import { buildConfigDelivery } from '../../../lib/protocol/sealed-config';
-import { hubFixture, ORIGIN } from '../hub/flow';
+import { hubFixture, ORIGIN, pairingRequest } from '../hub/flow';
 import { expectCode } from '../protocol/helpers';
 
 type Hub = ReturnType<typeof hubFixture>;
@@ -118,7 +118,7 @@ describe('AgentClient.config from another device of the account', () => {
     const { encodePublicKey } = await import('../../../lib/protocol/keys');
     const second = hub.newDevice();
     const boxKey = x25519.getPublicKey(x25519.utils.randomSecretKey());
-    const created = await second.send('POST', '/v1/pairings', { device_key: encodePublicKey(second.publicKey), box_key: encodePublicKey(boxKey), name: null });
+    const created = await second.send('POST', '/v1/pairings', pairingRequest(second, boxKey, null));
     const lookup = (await device.send('POST', '/v1/pairings/lookup', { code: created.json.code })).json;
     const approval = await buildPairingApproval({
       hub: ORIGIN, accountId: device.keyId, pairingId: lookup.pairing_id, deviceKey: second.publicKey, boxKey,

@@ -7,7 +7,7 @@ import { fromBase64Url, fromBase64UrlFixed, toBase64Url } from '../../../lib/pro
 import { encodePublicKey } from '../../../lib/protocol/keys';
 import { sealSecret } from '../../../lib/protocol/sealed-secret';
 import type { Intent } from '../../../lib/protocol/wire';
-import { hubFixture, ORIGIN } from '../hub/flow';
+import { hubFixture, ORIGIN, pairingRequest } from '../hub/flow';
 
 type Hub = ReturnType<typeof hubFixture>;
 
@@ -264,7 +264,7 @@ describe('AgentClient: approvals from another device of the account', () => {
     const { buildPairingApproval, sealPairedKey } = await import('../../../lib/protocol/device-pairing');
     const device = hub.newDevice();
     const boxKey = x25519.getPublicKey(x25519.utils.randomSecretKey());
-    const created = await device.send('POST', '/v1/pairings', { device_key: encodePublicKey(device.publicKey), box_key: encodePublicKey(boxKey), name: null });
+    const created = await device.send('POST', '/v1/pairings', pairingRequest(device, boxKey, null));
     const lookup = (await approver.send('POST', '/v1/pairings/lookup', { code: created.json.code })).json;
     const approval = await buildPairingApproval({
       hub: ORIGIN, accountId: approver.keyId, pairingId: lookup.pairing_id, deviceKey: device.publicKey, boxKey,

@@ -7,6 +7,7 @@ import { SseParser, type SseEvent } from '../../../lib/hub-client/sse';
 import { displayRisk, formatAmount, summarizeIntent } from '../../../lib/hub-client/summary';
 import { badgeText, BADGE_COLOR, showPendingCount } from '../../../lib/ext/hub-badge';
 import { buildDecision, type LocalInstallation } from '../../../lib/ext/hub-approval';
+import { signKeyBinding } from '../../../lib/protocol/key-binding';
 import { verifyApproval } from '../../../lib/protocol/approval';
 import { fromBase64Url } from '../../../lib/protocol/base64url';
 import { payloadHash } from '../../../lib/protocol/intent-hash';
@@ -175,10 +176,14 @@ describe('payload summaries', () => {
 
 describe('approval builder', () => {
   const agentBox = x25519.utils.randomSecretKey();
-  const agentSigning = ed25519.getPublicKey(ed25519.utils.randomSecretKey());
+  const agentSeed = ed25519.utils.randomSecretKey();
+  const agentSigning = ed25519.getPublicKey(agentSeed);
+  const boxKeyText = encodePublicKey(x25519.getPublicKey(agentBox));
   const installation: LocalInstallation = {
     hub: HUB, installation_id: 'ins_1', agent_id: 'agt_1', name: 'research-bot', signing_key: encodePublicKey(agentSigning),
-    box_key: encodePublicKey(x25519.getPublicKey(agentBox)), granted_scopes: ['secret:read:arxiv-key'], policy: { approval_required: ['secret.request'], daily_limit: null }, claimed_at: 1,
+    box_key: boxKeyText,
+    key_binding: signKeyBinding(agentSeed, { hub: HUB, role: 'agent', signing_key: encodePublicKey(agentSigning), box_key: boxKeyText, name: 'research-bot', time: 1 }),
+    granted_scopes: ['secret:read:arxiv-key'], policy: { approval_required: ['secret.request'], daily_limit: null }, claimed_at: 1,
   };
   const payload = { item: 'arxiv-key', reason: 'fetch papers' };
   const intent: Intent = {

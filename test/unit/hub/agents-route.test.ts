@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../../../lib/bytes';
 import { claimCodeHash } from '../../../lib/protocol/claim-code';
 import { encodePublicKey } from '../../../lib/protocol/keys';
+import { signKeyBinding, type KeyBindingStatement } from '../../../lib/protocol/key-binding';
 import { createHubApp } from '../../../hub/app';
 import { verifyAudit } from '../../../hub/audit';
 import { jsonLinesLogger } from '../../../hub/logger';
@@ -19,13 +20,20 @@ function setup() {
   return { app, store, lines };
 }
 
-function registration(name = 'research-bot') {
+const ORIGIN = 'http://127.0.0.1:8787';
+
+/** A registration body with the CKKB binding a real agent signs; `binding` overrides the signed fields (attacks). */
+function registration(name = 'research-bot', binding: Partial<KeyBindingStatement> = {}) {
+  const seed = ed25519.utils.randomSecretKey();
+  const signing_key = encodePublicKey(ed25519.getPublicKey(seed));
+  const box_key = encodePublicKey(x25519.getPublicKey(x25519.utils.randomSecretKey()));
   return {
     name,
-    signing_key: encodePublicKey(ed25519.getPublicKey(ed25519.utils.randomSecretKey())),
-    box_key: encodePublicKey(x25519.getPublicKey(x25519.utils.randomSecretKey())),
+    signing_key,
+    box_key,
     manifest: { markdown: '# Research bot\nReads papers; asks for the arXiv key.' },
     requested_scopes: ['secret:read:arxiv-key'],
+    key_binding: signKeyBinding(seed, { hub: ORIGIN, role: 'agent', signing_key, box_key, name, time: NOW, ...binding }) as unknown,
   };
 }
 
@@ -47,6 +55,37 @@ describe('POST /v1/agents', () => {
     expect(agent.manifestSnapshot).toContain('Research bot');
     expect(verifyAudit(store)).toMatchObject({ ok: true, count: 1 });
     expect([...store.audit.scan()][0]).toMatchObject({ action: 'agent.register', agent: body.agent_id });
+  });
+
+  it('stores the key binding and hands it out with the claim lookup keys', async () => {
+    const { app, store } = setup();
+    const reg = registration();
+    const res = await post(app, reg);
+    const { agent_id } = (await res.json()) as { agent_id: string };
+    expect(store.agents.get(agent_id)!.keyBinding).toEqual(reg.key_binding);
+  });
+
+  it('refuses a key binding that is missing, for another hub, box key, name or role, or badly signed: key_binding_invalid, nothing stored', async () => {
+    const { app, store } = setup();
+    const otherBox = encodePublicKey(x25519.getPublicKey(x25519.utils.randomSecretKey()));
+    const good = registration();
+    const signed = good.key_binding as { statement: KeyBindingStatement; signature: string };
+    const { key_binding: _omit, ...missing } = good;
+    const cases: [string, unknown][] = [
+      ['missing', missing],
+      ['null', { ...good, key_binding: null }],
+      ['another hub', registration('research-bot', { hub: 'https://other.example' })],
+      ['another name', registration('research-bot', { name: 'other-bot' })],
+      ['role device', registration('research-bot', { role: 'device' })],
+      ['box key swapped in body', { ...good, box_key: otherBox }],
+      ['box key swapped in body and statement', { ...good, box_key: otherBox, key_binding: { ...signed, statement: { ...signed.statement, box_key: otherBox } } }],
+      ['signature of another agent', { ...good, key_binding: { ...signed, signature: (registration().key_binding as { signature: string }).signature } }],
+    ];
+    for (const [what, body] of cases) {
+      const res = await post(app, body);
+      expect([what, res.status, ((await res.json()) as { error: { code: string } }).error.code]).toEqual([what, 400, 'key_binding_invalid']);
+    }
+    expect(store.audit.count()).toBe(0);
   });
 
   it('rejects malformed bodies with protocol_invalid and writes nothing', async () => {

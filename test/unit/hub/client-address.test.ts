@@ -3,17 +3,22 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodePublicKey } from '../../../lib/protocol/keys';
+import { signKeyBinding } from '../../../lib/protocol/key-binding';
 import { startHub } from '../../../hub/server';
 import { jsonLinesLogger } from '../../../hub/logger';
 import { tempDir } from './helpers';
 
 function register(url: string, localAddress: string): Promise<number> {
+  const seed = ed25519.utils.randomSecretKey();
+  const signing_key = encodePublicKey(ed25519.getPublicKey(seed));
+  const box_key = encodePublicKey(x25519.getPublicKey(x25519.utils.randomSecretKey()));
   const body = JSON.stringify({
     name: 'bot',
-    signing_key: encodePublicKey(ed25519.getPublicKey(ed25519.utils.randomSecretKey())),
-    box_key: encodePublicKey(x25519.getPublicKey(x25519.utils.randomSecretKey())),
+    signing_key,
+    box_key,
     manifest: { markdown: '# bot' },
     requested_scopes: [],
+    key_binding: signKeyBinding(seed, { hub: url, role: 'agent', signing_key, box_key, name: 'bot', time: Date.now() }),
   });
   return new Promise((resolve, reject) => {
     const req = http.request(`${url}/v1/agents`, { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } }, (res) => {

@@ -14,6 +14,7 @@ import {
 import { encodePublicKey } from '../../../lib/protocol/keys';
 import { verifyAudit } from '../../../hub/audit';
 import { PAIRING_TTL_MS } from '../../../hub/routes/devices';
+import { signKeyBinding } from '../../../lib/protocol/key-binding';
 import { hubFixture, ORIGIN } from './flow';
 
 type Hub = ReturnType<typeof hubFixture>;
@@ -24,7 +25,9 @@ async function startPairing(hub: Hub, name: string | null = 'Laptop') {
   const device = hub.newDevice();
   const boxPrivate = x25519.utils.randomSecretKey();
   const boxKey = x25519.getPublicKey(boxPrivate);
-  const res = await device.send('POST', '/v1/pairings', { device_key: encodePublicKey(device.publicKey), box_key: encodePublicKey(boxKey), name });
+  const keys = { device_key: encodePublicKey(device.publicKey), box_key: encodePublicKey(boxKey) };
+  const key_binding = signKeyBinding(device.privateKey, { hub: ORIGIN, role: 'device', signing_key: keys.device_key, box_key: keys.box_key, name, time: hub.clock.now });
+  const res = await device.send('POST', '/v1/pairings', { ...keys, name, key_binding });
   return { device, boxPrivate, boxKey, res };
 }
 
@@ -226,6 +229,28 @@ describe('device pairing', () => {
     expect((await a.send('POST', '/v1/pairings/lookup', { code: b.res.json.code })).json.error.code).toBe('pairing_code_invalid');
     expect((await a.send('POST', `/v1/pairings/${lookup.pairing_id}/approve`, approval)).json.error.code).toBe('pairing_not_pending');
     expect((await b.device.send('GET', `/v1/pairings/${b.res.json.pairing_id}`)).json.status).toBe('expired');
+  });
+
+  it('stores the new device key binding and returns it in the lookup; refuses a missing or mismatched one with key_binding_invalid', async () => {
+    const hub = hubFixture();
+    const a = await hub.enrolledDevice();
+    const b = await startPairing(hub, 'Laptop');
+    const lookup = (await a.send('POST', '/v1/pairings/lookup', { code: b.res.json.code })).json;
+    expect(lookup.key_binding.statement).toMatchObject({ hub: ORIGIN, role: 'device', signing_key: lookup.device_key, box_key: lookup.box_key, name: 'Laptop' });
+    const c = hub.newDevice();
+    const keys = { device_key: encodePublicKey(c.publicKey), box_key: encodePublicKey(x25519.getPublicKey(x25519.utils.randomSecretKey())) };
+    const bind = (over: Record<string, unknown>) => signKeyBinding(c.privateKey, { hub: ORIGIN, role: 'device', signing_key: keys.device_key, box_key: keys.box_key, name: 'Phone', time: hub.clock.now, ...over });
+    const otherBox = encodePublicKey(x25519.getPublicKey(x25519.utils.randomSecretKey()));
+    for (const [what, body] of [
+      ['missing', { ...keys, name: 'Phone' }],
+      ['another hub', { ...keys, name: 'Phone', key_binding: bind({ hub: 'https://other.example' }) }],
+      // (name and role mismatches: test/unit/hub/agents-route.test.ts; pairing creation is rate-limited at 5 here)
+      ['another box key', { ...keys, box_key: otherBox, name: 'Phone', key_binding: bind({}) }],
+    ] as const) {
+      const res = await c.send('POST', '/v1/pairings', body);
+      expect([what, res.status, res.json.error?.code]).toEqual([what, 400, 'key_binding_invalid']);
+    }
+    expect((await c.send('POST', '/v1/pairings', { ...keys, name: 'Phone', key_binding: bind({}) })).status).toBe(201);
   });
 
   it('pairing creation needs proof of possession of the device key, and a key already on the hub cannot pair', async () => {

@@ -3,6 +3,7 @@ import { utf8Encode } from '../../../lib/bytes';
 import { claimBytes, signApproval, type ApprovalStatement, type ClaimStatement } from '../../../lib/protocol/approval';
 import { claimCodeHash } from '../../../lib/protocol/claim-code';
 import { deviceKeyId, encodePublicKey } from '../../../lib/protocol/keys';
+import { signKeyBinding } from '../../../lib/protocol/key-binding';
 import { signRequest, type Role } from '../../../lib/protocol/request-signing';
 import { toBase64Url } from '../../../lib/protocol/base64url';
 import { createHubApp } from '../../../hub/app';
@@ -11,6 +12,13 @@ import { jsonLinesLogger } from '../../../hub/logger';
 import { openSqliteStore } from '../../../hub/store/sqlite';
 
 export const ORIGIN = 'http://127.0.0.1:8787';
+
+/** The POST /v1/pairings body a real new device sends: its keys, name and the CKKB binding its device key signs. */
+export function pairingRequest(device: { publicKey: Uint8Array; privateKey: Uint8Array }, boxKey: Uint8Array, name: string | null, time = Date.now()) {
+  const device_key = encodePublicKey(device.publicKey);
+  const box_key = encodePublicKey(boxKey);
+  return { device_key, box_key, name, key_binding: signKeyBinding(device.privateKey, { hub: ORIGIN, role: 'device', signing_key: device_key, box_key, name, time }) };
+}
 
 /** A hub over an in-memory store with a movable clock, plus real signed clients for a device and agents. */
 export function hubFixture(start = Date.parse('2026-11-23T12:00:00Z')) {
@@ -57,12 +65,15 @@ export function hubFixture(start = Date.parse('2026-11-23T12:00:00Z')) {
   async function registeredAgent(name = 'research-bot', scopes = ['secret:read:arxiv-key', 'action:action.approve']) {
     const privateKey = ed25519.utils.randomSecretKey();
     const boxPrivate = x25519.utils.randomSecretKey();
+    const signing_key = encodePublicKey(ed25519.getPublicKey(privateKey));
+    const box_key = encodePublicKey(x25519.getPublicKey(boxPrivate));
     const res = await send(null, 'POST', '/v1/agents', {
       name,
-      signing_key: encodePublicKey(ed25519.getPublicKey(privateKey)),
-      box_key: encodePublicKey(x25519.getPublicKey(boxPrivate)),
+      signing_key,
+      box_key,
       manifest: { markdown: `# ${name}` },
       requested_scopes: scopes,
+      key_binding: signKeyBinding(privateKey, { hub: ORIGIN, role: 'agent', signing_key, box_key, name, time: clock.now }),
     });
     if (res.status !== 201) throw new Error(`register failed: ${JSON.stringify(res.json)}`);
     const signer: Signer = { role: 'agent', keyId: res.json.agent_id, privateKey };

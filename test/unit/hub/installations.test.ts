@@ -1,8 +1,8 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { fingerprint } from '../../../lib/protocol/keys';
+import { encodePublicKey, fingerprint } from '../../../lib/protocol/keys';
 import { verifyAudit } from '../../../hub/audit';
-import { hubFixture } from './flow';
+import { hubFixture, ORIGIN } from './flow';
 
 const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Step ${n}`, risk: 'high' }, idempotency_key: `act-${n}` });
 
@@ -25,6 +25,9 @@ describe('installations', () => {
         agent_id: agent.agentId,
         agent_name: 'research-bot',
         fingerprint: fingerprint(agent.signingKey),
+        agent_signing_key: encodePublicKey(agent.signingKey),
+        agent_box_key: encodePublicKey(agent.boxKey),
+        key_binding: { statement: { hub: ORIGIN, role: 'agent', signing_key: encodePublicKey(agent.signingKey), box_key: encodePublicKey(agent.boxKey), name: 'research-bot', time: expect.any(Number) }, signature: expect.any(String) },
         granted_scopes: ['action:action.approve', 'secret:read:arxiv-key'],
         policy: { approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'], daily_limit: null },
         status: 'active',

@@ -7,6 +7,7 @@ import { signClaim } from '../../../lib/protocol/approval';
 import { toBase64Url } from '../../../lib/protocol/base64url';
 import { claimCodeHash } from '../../../lib/protocol/claim-code';
 import { deviceKeyId, encodePublicKey } from '../../../lib/protocol/keys';
+import { signKeyBinding } from '../../../lib/protocol/key-binding';
 import { signRequest, type Role } from '../../../lib/protocol/request-signing';
 import { tempDir } from './helpers';
 import { startHubProcess } from './hub-process';
@@ -33,12 +34,13 @@ describe('intents over real HTTP', () => {
 
     const agentPrivate = ed25519.utils.randomSecretKey();
     const boxPrivate = x25519.utils.randomSecretKey();
+    const keys = { signing_key: encodePublicKey(ed25519.getPublicKey(agentPrivate)), box_key: encodePublicKey(x25519.getPublicKey(boxPrivate)) };
     const registered = await call(first.url, null, 'POST', '/v1/agents', {
       name: 'durable-bot',
-      signing_key: encodePublicKey(ed25519.getPublicKey(agentPrivate)),
-      box_key: encodePublicKey(x25519.getPublicKey(boxPrivate)),
+      ...keys,
       manifest: { markdown: '# durable-bot' },
       requested_scopes: ['action:action.approve'],
+      key_binding: signKeyBinding(agentPrivate, { hub: first.url, role: 'agent', ...keys, name: 'durable-bot', time: Date.now() }),
     });
     expect(registered.status).toBe(201);
     const agent = { role: 'agent' as const, keyId: registered.json.agent_id as string, privateKey: agentPrivate };
