@@ -21,9 +21,11 @@ export function memoryStorage() {
 }
 
 /** A vault holding `drafts` (passphrase "pw"), its HubService enrolled at a fresh in-process hub. */
-export async function realHubService(drafts: ItemDraft[] = []) {
+export async function realHubService(drafts: ItemDraft[] = [], options: { serviceFetch?: (hub: ReturnType<typeof hubFixture>) => FetchLike } = {}) {
   const hub = hubFixture();
   const fetchApp: FetchLike = async (url, init) => hub.app.request(url, init);
+  // The extension's own view of the hub (e.g. a MaliciousHub in front of it); agents keep talking to the real one.
+  const serviceFetch = options.serviceFetch?.(hub) ?? fetchApp;
   const service = new VaultService(new VaultDb(uniqueDbName()));
   const salt = randomBytes(16);
   await service.create({ kdf: FAST_KDF, salt, kek: await kekFor('pw', salt) });
@@ -41,7 +43,7 @@ export async function realHubService(drafts: ItemDraft[] = []) {
   const session = memoryStorage();
   const svc = new HubService(vault, {
     local, session, badge: () => {}, changed: () => {},
-    fetch: fetchApp as typeof fetch, now: () => hub.clock.now,
+    fetch: serviceFetch as typeof fetch, now: () => hub.clock.now,
     newIntents: (n) => void notices.push(...n),
   });
   await svc.enroll(hub.enrollmentCode);
