@@ -27,7 +27,9 @@ test('enrol, claim an agent, approve its secret request from the popup: the agen
     await expect(preview.getByText(reg.fingerprint)).toBeVisible();
     await expect(preview.getByLabel('Manifest')).toHaveText(MANIFEST);
     await expect(preview.locator('img')).toHaveCount(0);
-    await expect(preview.getByRole('checkbox', { name: 'secret:read:arxiv-key' })).toBeChecked();
+    // Least privilege: a requested scope starts unchecked; the person grants it deliberately.
+    await expect(preview.getByRole('checkbox', { name: 'secret:read:arxiv-key' })).not.toBeChecked();
+    await preview.getByRole('checkbox', { name: 'secret:read:arxiv-key' }).check();
     await vault.getByRole('button', { name: 'Claim agent' }).click();
     await expect(vault.getByRole('region', { name: 'Claim an agent' }).getByRole('status')).toContainText('Claimed research-bot');
     await expect(vault.getByRole('list', { name: 'Claimed agents' })).toContainText(reg.fingerprint);

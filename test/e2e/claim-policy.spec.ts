@@ -23,6 +23,7 @@ test('the human picks the policy when claiming: an unchecked kind runs without a
   }
   await preview.getByRole('checkbox', { name: 'Ask me before: action.approve' }).uncheck();
   await preview.getByLabel('Daily limit (requests per day)').fill('2');
+  for (const s of SCOPES) await preview.getByRole('checkbox', { name: s }).check();
   await vault.getByRole('button', { name: 'Claim agent' }).click();
   await expect(vault.getByRole('region', { name: 'Claim an agent' }).getByRole('status')).toContainText('Claimed research-bot');
 

@@ -196,14 +196,20 @@ export async function setUpVaultAndEnroll(vault: Page, hub: Hub, secrets: Secret
   return (await vault.getByText('Approving as').locator('code').textContent())!.trim();
 }
 
-/** Claims a registered agent in the Agents tab with every requested scope, checking the preview by its labels. */
+/**
+ * Claims a registered agent in the Agents tab, checking the preview by its labels: one look (the fingerprint) and one
+ * click on Claim after checking each scope to grant (they start unchecked: nothing is granted by default).
+ */
 export async function claimAgent(vault: Page, agent: RegisteredAgent, scopes: string[]): Promise<void> {
   await vault.getByLabel('Claim code').fill(agent.claim_code);
   await vault.getByRole('button', { name: 'Look up' }).click();
   const preview = vault.getByRole('group', { name: 'Agent to claim' });
   await expect(preview.getByText(agent.fingerprint)).toBeVisible();
   await expect(preview.getByText(agent.name, { exact: true })).toBeVisible();
-  for (const s of scopes) await expect(preview.getByRole('checkbox', { name: s })).toBeChecked();
+  for (const s of scopes) {
+    await expect(preview.getByRole('checkbox', { name: s })).not.toBeChecked();
+    await preview.getByRole('checkbox', { name: s }).check();
+  }
   await vault.getByRole('button', { name: 'Claim agent' }).click();
   await expect(vault.getByRole('region', { name: 'Claim an agent' }).getByRole('status')).toContainText(`Claimed ${agent.name}`);
   await expect(vault.getByRole('list', { name: 'Claimed agents' })).toContainText(agent.fingerprint);
