@@ -31,6 +31,8 @@ export interface Hub {
   child: ChildProcess;
   /** Pages (the web vault) the hub answers CORS for. */
   allowOrigins: string[];
+  /** `--public-origin`: the origin clients use when a proxy (e.g. a MaliciousHub) stands in front of the hub. */
+  publicOrigin?: string;
   /** The raw output chunks behind log() (kept across a restart). */
   output: Buffer[];
   /** Everything the hub wrote so far, stdout and stderr interleaved in arrival order. */
@@ -41,7 +43,8 @@ export interface Hub {
 async function spawnHub(hub: Hub, port: string): Promise<void> {
   const chunks = hub.output;
   const cors = hub.allowOrigins.length ? ['--allow-origin', hub.allowOrigins.join(',')] : [];
-  const child = spawn(process.execPath, [CLAWKEEP, 'hub', '--port', port, '--data', hub.dataDir, ...cors], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const publicOrigin = hub.publicOrigin ? ['--public-origin', hub.publicOrigin] : [];
+  const child = spawn(process.execPath, [CLAWKEEP, 'hub', '--port', port, '--data', hub.dataDir, ...cors, ...publicOrigin], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   hub.child = child;
   const from = Buffer.concat(chunks).length;
   const fresh = () => Buffer.concat(chunks).subarray(from).toString('utf8');
@@ -68,11 +71,11 @@ async function spawnHub(hub: Hub, port: string): Promise<void> {
  * A real `clawkeep hub` child on a free loopback port, with a fresh data directory; its whole output is kept.
  * `allowOrigins`: pages (the web vault) the hub answers CORS for.
  */
-export async function startHub(allowOrigins: string[] = []): Promise<Hub> {
+export async function startHub(allowOrigins: string[] = [], options: { publicOrigin?: string } = {}): Promise<Hub> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'clawkeep-hub-e2e-'));
   const output: Buffer[] = [];
   const log = () => Buffer.concat(output).toString('utf8');
-  const hub: Hub = { url: '', enrollmentCode: '', dataDir, child: null as unknown as ChildProcess, allowOrigins, output, log };
+  const hub: Hub = { url: '', enrollmentCode: '', dataDir, child: null as unknown as ChildProcess, allowOrigins, publicOrigin: options.publicOrigin, output, log };
   try {
     await spawnHub(hub, '0');
   } catch (err) {
