@@ -180,12 +180,24 @@ CREATE TABLE vault_heads (
 ) STRICT;
 `;
 
+// Zero-trust decisions (issue 13 items 6 and 9). intents.agent_nonce: the agent's own per-request nonce, relayed to
+// the device, which signs it into the approval (CKAP v2), so an old approval cannot answer a new request.
+// account_devices.removal_statement: the CKDR statement a device of the account signed to remove this device, and
+// installations.revocation_statement: the CKIR statement the claiming device signed to revoke the installation;
+// both served verbatim, so clients check the removal or revocation themselves instead of taking the hub's word.
+const AGENT_NONCE_SQL = `
+ALTER TABLE intents ADD COLUMN agent_nonce TEXT;
+ALTER TABLE account_devices ADD COLUMN removal_statement TEXT CHECK (removal_statement IS NULL OR json_valid(removal_statement));
+ALTER TABLE installations ADD COLUMN revocation_statement TEXT CHECK (revocation_statement IS NULL OR json_valid(revocation_statement));
+`;
+
 /** Shipped migrations, in order. Append only. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: V1_SQL },
   { version: 2, name: 'intents by installation and creation time', sql: V2_SQL },
   { version: 3, name: 'agent configs', sql: V3_SQL },
   { version: 4, name: 'devices, pairing and vault sync', sql: V4_SQL },
+  { version: 5, name: 'agent nonces, signed device removal and installation revocation', sql: AGENT_NONCE_SQL },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

@@ -134,7 +134,7 @@ async function claimed(hub: Hub, rewrite?: { fn?: (path: string, json: any) => a
 /** What the human's device does: sign the decision for the hub's intent and, for a secret, seal it to the agent. */
 async function decide(hub: Hub, device: Device, intent: Intent, decision: 'approve' | 'deny', options: { secret?: string; boxKey?: Uint8Array; sealFor?: Partial<{ intent_id: string; payload_hash: string; agent_id: string }> } = {}) {
   const approval = signApproval(device.privateKey, {
-    hub: ORIGIN, intent_id: intent.intent_id, payload_hash: intent.payload_hash, decision, installation_id: intent.installation_id, time: hub.clock.now,
+    hub: ORIGIN, intent_id: intent.intent_id, payload_hash: intent.payload_hash, decision, installation_id: intent.installation_id, agent_nonce: intent.agent_nonce!, time: hub.clock.now,
   });
   const body: Record<string, unknown> = { approval };
   if (options.secret !== undefined) {
