@@ -172,7 +172,8 @@ describe('AgentClient: intents, decisions, execute', () => {
     expect(done.intent.status).toBe('executed');
     expect(done.approval).toMatchObject({ decision: 'approve', intent_id: intent.intent_id });
     expect(done.secret).toBeUndefined();
-    expect((await client.execute(intent.intent_id).catch((e) => e)).code).toBe('intent_already_executed');
+    // A second execute is refused by the agent itself (it remembers what it executed), before asking the hub.
+    expect((await client.execute(intent.intent_id).catch((e) => e)).code).toBe('approval_replayed');
   });
 
   it('secret.request: the sealed secret opens only for this intent', async () => {
