@@ -70,12 +70,16 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
       expireDueIntents(deps.store, deps.now(), c.get('requestId'));
       const { intent, installation } = humanIntent(deps, account, c.req.param('id'));
       assertDecidable(intent, installation, deps.now());
-      // Bound to the hash the hub stored at creation: an approval for any other payload is refused.
+      // An intent from before CKAP v2 has no agent nonce to sign: it can only expire.
+      if (intent.agentNonce === null) throw new HubError('approval_invalid', 'This intent predates agent nonces (CKAP v2) and cannot be decided.');
+      // Bound to the hash the hub stored at creation and to the agent's nonce: an approval for any other payload or
+      // request is refused (the agent checks the nonce again itself).
       const statement = verifyApproval(device.publicKey, req.approval, {
         hub: deps.origin,
         intent_id: intent.intentId,
         payload_hash: toHex(intent.payloadHash),
         installation_id: installation.installationId,
+        agent_nonce: intent.agentNonce,
       });
       const approve = statement.decision === 'approve';
       const needsSecret = approve && intent.kind === 'secret.request';

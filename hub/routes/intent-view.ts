@@ -42,6 +42,7 @@ export function toWireIntent(intent: Intent, installation: Installation, now: nu
     created_at: intent.createdAt,
     expires_at: intent.expiresAt,
   };
+  if (intent.agentNonce !== null) out.agent_nonce = intent.agentNonce;
   if (intent.decidedAt !== null) out.decided_at = intent.decidedAt;
   if (intent.executedAt !== null) out.executed_at = intent.executedAt;
   if (intent.decisionStatement !== null) out.approval = intent.decisionStatement as unknown as WireIntent['approval'];

@@ -102,6 +102,8 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
           risk: intentRisk(req.kind, req.payload),
           createdAt: now,
           expiresAt: now + INTENT_TTL_MS,
+          // Relayed to the device, which signs it into the approval (CKAP v2): the agent checks it is its own.
+          agentNonce: req.agent_nonce,
         });
         appendAudit(deps.store, { ...audit, resource: `intent:${intentId}`, action: 'intent.create' });
         if (!approvalRequired(installation, req.kind)) {

@@ -188,6 +188,16 @@ ALTER TABLE agents ADD COLUMN key_binding TEXT CHECK (key_binding IS NULL OR jso
 ALTER TABLE pairings ADD COLUMN key_binding TEXT CHECK (key_binding IS NULL OR json_valid(key_binding));
 `;
 
+// Zero-trust decisions (issue 13 items 6 and 9). intents.agent_nonce: the agent's own per-request nonce, relayed to
+// the device, which signs it into the approval (CKAP v2), so an old approval cannot answer a new request.
+// account_devices.removal_statement and installations.revocation_statement are reserved for the device-signed
+// removal and revocation statements (item 9, not yet written: both stay NULL until then).
+const AGENT_NONCE_SQL = `
+ALTER TABLE intents ADD COLUMN agent_nonce TEXT;
+ALTER TABLE account_devices ADD COLUMN removal_statement TEXT CHECK (removal_statement IS NULL OR json_valid(removal_statement));
+ALTER TABLE installations ADD COLUMN revocation_statement TEXT CHECK (revocation_statement IS NULL OR json_valid(revocation_statement));
+`;
+
 /** Shipped migrations, in order. Append only. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: V1_SQL },
@@ -195,6 +205,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'agent configs', sql: V3_SQL },
   { version: 4, name: 'devices, pairing and vault sync', sql: V4_SQL },
   { version: 5, name: 'key bindings of agents and pairing devices', sql: KEY_BINDING_SQL },
+  { version: 6, name: 'agent nonces, signed device removal and installation revocation', sql: AGENT_NONCE_SQL },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

@@ -85,6 +85,8 @@ export interface Intent {
   risk: string;
   createdAt: number;
   expiresAt: number;
+  /** The agent's per-request nonce (base64url), relayed to the device; null on intents from before migration 5. */
+  agentNonce: string | null;
   decidedAt: number | null;
   /** The human's signed approval or denial, verbatim. */
   decisionStatement: JsonValue | null;

@@ -13,6 +13,7 @@ interface IntentRow {
   risk: string;
   created_at: number;
   expires_at: number;
+  agent_nonce: string | null;
   decided_at: number | null;
   decision_statement: string | null;
   executed_at: number | null;
@@ -29,6 +30,7 @@ const toIntent = (r: IntentRow): Intent => ({
   risk: r.risk,
   createdAt: r.created_at,
   expiresAt: r.expires_at,
+  agentNonce: r.agent_nonce,
   decidedAt: r.decided_at,
   decisionStatement: r.decision_statement === null ? null : jsonValue(r.decision_statement),
   executedAt: r.executed_at,
@@ -42,7 +44,7 @@ export class SqliteIntents implements IntentRepo {
     this.sql.run(
       'create intent',
       `INSERT INTO intents (intent_id, installation_id, kind, payload, payload_hash, idempotency_key, risk, created_at,
-         expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         expires_at, agent_nonce) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       i.intentId,
       i.installationId,
       i.kind,
@@ -52,6 +54,7 @@ export class SqliteIntents implements IntentRepo {
       i.risk,
       i.createdAt,
       i.expiresAt,
+      i.agentNonce,
     );
     return this.get(i.intentId)!;
   }

@@ -1,5 +1,5 @@
 import { randomBytes, utf8Encode } from '../bytes';
-import { verifyApproval, verifyClaim, type ApprovalStatement } from '../protocol/approval';
+import { AGENT_NONCE_BYTES, verifyApproval, verifyClaim, type ApprovalStatement } from '../protocol/approval';
 import { devicesVouchedBy } from '../protocol/device-pairing';
 import { isApiErrorCode } from '../protocol/api-errors';
 import { fromBase64Url, toBase64Url } from '../protocol/base64url';
@@ -28,6 +28,10 @@ import { acceptConfig, type AcceptedConfig } from './config';
 import { AgentError } from './errors';
 import { agentPublicKeys, generateAgentKeys, type AgentKeys } from './keys';
 import { encodePrivateKey, parseAgentState, stateKeys, type AgentState } from './state';
+import {
+  APPROVAL_CLOCK_SKEW_MS, checkApprovalTime, findRequest, INTENT_LIFETIME_MS, requestToExecute, withExecuted, withRequest,
+  type OpenRequest,
+} from './replay-guard';
 
 /** The part of WHATWG `fetch` the client uses; inject `globalThis.fetch` or an in-process app. */
 export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<Response>;
@@ -301,17 +305,40 @@ export class AgentClient {
 
   /**
    * POST /v1/intents. The kind and payload are remembered, so execute() can check the approval against the hash of
-   * what was sent here. A retry with the same idempotency key returns the same intent.
+   * what was sent here. A retry with the same idempotency key returns the same intent. Each call sends a fresh
+   * `agent_nonce` the device signs into its approval; the request (intent id, payload hash, nonce, time, expiry) is
+   * saved in the state before this returns, so an approval is accepted only for this request, also after a restart.
+   * @throws AgentError `approval_replayed` when the hub answers with an intent of another request.
    */
   async createIntent(input: { kind: string; payload: Record<string, unknown>; idempotencyKey?: string }): Promise<Intent> {
     const state = this.#requireState();
     const idempotency_key = input.idempotencyKey ?? `ik_${toBase64Url(randomBytes(16))}`;
-    const body = local(() => parseWire(CreateIntentRequestSchema, { kind: input.kind, payload: input.payload, idempotency_key }));
+    const agent_nonce = toBase64Url(randomBytes(AGENT_NONCE_BYTES));
+    const body = local(() => parseWire(CreateIntentRequestSchema, { kind: input.kind, payload: input.payload, idempotency_key, agent_nonce }));
     const sent: SentIntent = { kind: input.kind, payload: structuredClone(input.payload) };
-    local(() => payloadHash(sent.kind, sent.payload));
+    const hash = local(() => payloadHash(sent.kind, sent.payload));
+    const requestedAt = this.#now();
     const intent = this.#checkIntent(this.#parse(IntentSchema, await this.#call(state.hub, 'POST', '/v1/intents', body, true)), undefined, sent);
+    await this.#rememberRequest(intent, { kind: sent.kind, payload_hash: hash, agent_nonce, requested_at: requestedAt });
     this.#sent.set(intent.intent_id, sent);
     return intent;
+  }
+
+  /**
+   * Saves the request behind `intent` (replay-guard.ts). A retry that the hub answered with the intent of our earlier
+   * call (same idempotency key) carries that call's nonce, which we hold already; any other nonce is refused.
+   */
+  async #rememberRequest(intent: Intent, mine: Omit<OpenRequest, 'intent_id' | 'expires_at'>): Promise<void> {
+    const current = this.#requireState();
+    if (intent.agent_nonce !== mine.agent_nonce) {
+      const earlier = findRequest(current, intent.intent_id);
+      if (earlier && earlier.agent_nonce === intent.agent_nonce && earlier.payload_hash === mine.payload_hash) return;
+      throw new AgentError('approval_replayed', 'The hub answered this request with an intent made for another request (its agent nonce is not ours).');
+    }
+    // The hub's expiry, but never longer than the protocol's lifetime from our own clock.
+    const expires_at = Math.min(intent.expires_at, mine.requested_at + INTENT_LIFETIME_MS + APPROVAL_CLOCK_SKEW_MS);
+    const records = withRequest(current, { intent_id: intent.intent_id, ...mine, expires_at }, this.#now());
+    await this.#setState({ ...this.#requireState(), ...records });
   }
 
   /** GET /v1/intents/:id (our own intents only). */
@@ -360,19 +387,27 @@ export class AgentClient {
   }
 
   /**
-   * POST /v1/intents/:id/execute, once per approved intent. Verifies the device's approval under the pinned device
-   * key, for our hub, this intent, our installation and the payload hash recomputed from what we sent (the hub's
-   * hash is not used), and for secret.request opens the sealed secret for exactly this intent.
-   * @param sent the kind and payload sent, if this client did not create the intent itself.
-   * @throws AgentError `approval_untrusted`, `sealed_untrusted`, `state_invalid`, `intent_mismatch`, or hub codes
+   * POST /v1/intents/:id/execute, once per approved intent. Only for a request this agent made (its saved record),
+   * never twice. Verifies the device's approval under the pinned device key, for our hub, this intent, our
+   * installation, the payload hash recomputed from what we sent (the hub's hash is not used) and the nonce we sent,
+   * signed between our request and the intent's expiry; for secret.request opens the sealed secret for this intent.
+   * @param sent the kind and payload sent (optional: checked against the saved request).
+   * @throws AgentError `approval_untrusted`, `approval_replayed`, `sealed_untrusted`, `state_invalid`, `intent_mismatch`, or hub codes
    *   (intent_required, intent_already_executed, intent_expired, …).
    */
   async execute(id: string, sent?: SentIntent): Promise<ExecuteResult> {
     let state = this.#requireState();
     if (!isId(id)) throw new AgentError('protocol_invalid', 'Intent id is malformed.');
     const expected = sent ?? this.#sent.get(id);
-    if (!expected) throw new AgentError('state_invalid', 'Unknown intent: pass the kind and payload that were sent for it.');
-    const localHash = local(() => payloadHash(expected.kind, expected.payload));
+    // Only a request this agent made, not executed yet and not expired (replay-guard.ts): checked before asking the hub.
+    const request = requestToExecute(state, id, this.#now());
+    if (expected) {
+      const hash = local(() => payloadHash(expected.kind, expected.payload));
+      if (expected.kind !== request.kind || hash !== request.payload_hash) {
+        throw new AgentError('intent_mismatch', 'The kind and payload given are not the ones this agent sent for that intent.');
+      }
+    }
+    const localHash = request.payload_hash;
     if (!state.device_key) {
       await this.status();
       state = this.#requireState();
@@ -380,12 +415,14 @@ export class AgentClient {
     }
     const deviceKey = decodePublicKey(state.device_key!, 'ed25519');
     const res = this.#parse(ExecuteResponseSchema, await this.#call(state.hub, 'POST', `/v1/intents/${id}/execute`, undefined, true));
-    if (res.intent.intent_id !== id || res.intent.agent_id !== state.agent_id || res.intent.kind !== expected.kind) {
+    // The hub answered execute: whatever follows, this intent is used up here, also after a restart.
+    await this.#setState({ ...this.#requireState(), ...withExecuted(this.#requireState(), request, this.#now()) });
+    if (res.intent.intent_id !== id || res.intent.agent_id !== state.agent_id || res.intent.kind !== request.kind) {
       throw new AgentError('intent_mismatch', 'The hub executed an intent other than the one asked for.');
     }
     let approval: ApprovalStatement | undefined;
     if (res.approval) {
-      const want = { hub: state.hub, intent_id: id, payload_hash: localHash, installation_id: state.installation_id! };
+      const want = { hub: state.hub, intent_id: id, payload_hash: localHash, installation_id: state.installation_id!, agent_nonce: request.agent_nonce };
       // The pinned device first; then the devices it added to the account (and they added), by their signed
       // device-add statements: the hub cannot make a key one of those without the pinned device's signature.
       const signers = [deviceKey, ...(res.devices ? devicesVouchedBy(deviceKey, res.devices, state.hub).slice(1) : [])];
@@ -396,13 +433,17 @@ export class AgentClient {
           return undefined;
         }
       }).find((a) => a !== undefined);
+      if (!approval && res.approval.statement.agent_nonce !== request.agent_nonce) {
+        throw new AgentError('approval_replayed', 'The approval was made for another request of this agent (not the nonce it sent with this one).');
+      }
       if (!approval) throw new AgentError('approval_untrusted', 'The approval is not signed by the pinned device (or a device it added) for this hub, intent, installation and payload.');
       if (approval.decision !== 'approve') throw new AgentError('approval_untrusted', 'The device-signed statement is a denial, not an approval.');
-    } else if (expected.kind === 'secret.request' || (state.approval_required ?? []).includes(expected.kind)) {
-      throw new AgentError('approval_untrusted', `The hub executed a ${expected.kind} without the device's signed approval, which the signed policy requires.`);
+      checkApprovalTime(approval, request);
+    } else if (request.kind === 'secret.request' || (state.approval_required ?? []).includes(request.kind)) {
+      throw new AgentError('approval_untrusted', `The hub executed a ${request.kind} without the device's signed approval, which the signed policy requires.`);
     }
     const result: ExecuteResult = { intent: res.intent, ...(approval ? { approval } : {}) };
-    if (expected.kind === 'secret.request') {
+    if (request.kind === 'secret.request') {
       if (!res.sealed_secret) throw new AgentError('sealed_untrusted', 'The hub sent no sealed secret.');
       result.secret = local(() => openSealedSecret(this.#keys.boxPrivate, fromBase64Url(res.sealed_secret!, 'sealed_secret'), {
         intent_id: id, payload_hash: localHash, agent_id: state.agent_id,

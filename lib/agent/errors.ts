@@ -15,6 +15,8 @@ import type { ApiErrorCode } from '../protocol/api-errors';
  *   installation, does not open for our box key and its signed context, or is not a well-formed config.
  * - `config_rollback`: the config is older than one this agent accepted before (a lower revision of the same
  *   config, or an earlier signed time): the hub may be replaying it.
+ * - `approval_replayed`: the hub answered with an intent or approval of another request (not the nonce this agent
+ *   generated for it), one this agent executed already, or one signed before the request or after its expiry.
  * - `intent_mismatch`: the hub's intent is not the one we asked for (other agent, kind, payload or hash).
  * - `response_invalid`: a hub response does not match the v1 schema.
  * - `hub_unreachable`: the network request failed.
@@ -24,6 +26,7 @@ export type AgentLocalErrorCode =
   | 'state_invalid'
   | 'claim_untrusted'
   | 'approval_untrusted'
+  | 'approval_replayed'
   | 'sealed_untrusted'
   | 'config_untrusted'
   | 'config_rollback'

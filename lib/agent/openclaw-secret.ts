@@ -166,7 +166,7 @@ function codeFor(err: unknown): OpenClawSecretErrorCode {
   if (c === 'intent_expired') return 'EXPIRED';
   if (c === 'wait_timeout') return 'PENDING';
   if (c === 'protocol_invalid') return 'INVALID_REQUEST';
-  if (c === 'approval_untrusted' || c === 'sealed_untrusted' || c === 'intent_mismatch' || c === 'claim_untrusted' || c === 'response_invalid') return 'UNTRUSTED';
+  if (c === 'approval_untrusted' || c === 'approval_replayed' || c === 'sealed_untrusted' || c === 'intent_mismatch' || c === 'claim_untrusted' || c === 'response_invalid') return 'UNTRUSTED';
   return 'UNAVAILABLE';
 }
 

@@ -5,6 +5,7 @@ import { isRevision } from '../protocol/sealed-config';
 import { KIND_PATTERN } from '../protocol/intent-hash';
 import { isScope } from '../protocol/scopes';
 import { AgentError } from './errors';
+import { copyReplayRecords, replayRecordsProblem, type ExecutedIntent, type OpenRequest } from './replay-guard';
 import type { AgentKeys } from './keys';
 
 /**
@@ -35,6 +36,10 @@ export interface AgentState {
    * delivery of the same config must not have a lower revision, and no delivery may be older than this one.
    */
   config_seen?: ConfigSeen;
+  /** Requests made and not executed yet: their nonce, time and expiry (lib/agent/replay-guard.ts). Bounded. */
+  requests?: OpenRequest[];
+  /** Intents executed (until their expiry): never executed again. Bounded. */
+  executed?: ExecutedIntent[];
 }
 
 export interface ConfigSeen {
@@ -77,6 +82,8 @@ export function parseAgentState(value: unknown): AgentState {
     const c = v.config_seen as Partial<ConfigSeen> | null;
     if (!c || typeof c !== 'object' || !isId(c.config_id) || !isRevision(c.revision) || !isEpoch(c.time)) throw bad('config_seen');
   }
+  const replayProblem = replayRecordsProblem(v);
+  if (replayProblem) throw bad(replayProblem);
   const state: AgentState = {
     version: 1,
     hub: v.hub,
@@ -96,6 +103,7 @@ export function parseAgentState(value: unknown): AgentState {
     const c = v.config_seen as ConfigSeen;
     state.config_seen = { config_id: c.config_id, revision: c.revision, time: c.time };
   }
+  Object.assign(state, copyReplayRecords(v as Pick<AgentState, 'requests' | 'executed'>));
   return state;
 }
 

@@ -84,6 +84,8 @@ export async function buildDecision(input: BuildDecisionInput): Promise<Decision
   if (installation && (installation.installation_id !== intent.installation_id || installation.agent_id !== intent.agent_id)) {
     throw refuse('installation_unknown', 'The request names an installation or agent this device did not claim. Nothing was signed.');
   }
+  // CKAP v2 signs the agent's own nonce for this request; an intent without one cannot be answered by the agent.
+  if (intent.agent_nonce === undefined) throw refuse('payload_invalid', 'The request carries no agent nonce (an older hub or agent). Nothing was signed.');
   let sealed: string | undefined;
   if (decision === 'approve') {
     if (!installation) throw refuse('installation_unknown', 'This device did not claim the agent behind this request: only Deny is possible.');
@@ -116,6 +118,7 @@ export async function buildDecision(input: BuildDecisionInput): Promise<Decision
     payload_hash: local,
     decision,
     installation_id: intent.installation_id,
+    agent_nonce: intent.agent_nonce,
     time: input.now,
   };
   const signature = toBase64Url(await input.sign(approvalBytes(statement)));

@@ -53,6 +53,8 @@ async function deliver(core: HubCore, client: HubClient, signer: DeviceSigner, i
 }
 
 function claimedInstallation(core: HubCore, installationId: string): LocalInstallation {
+  // Revoked on this device: refused whatever the hub lists (hub-revocations.ts).
+  if (core.revoked.has(core.hub, installationId)) throw new HubClientError('forbidden', 'That agent was revoked.');
   const installation = core.installationFor(installationId);
   if (!installation) throw new HubClientError('installation_unknown', 'This device did not claim that agent: it has no key to seal a config to.');
   const status = core.hubInstallations?.find((h) => h.installation_id === installationId)?.status;

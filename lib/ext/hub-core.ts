@@ -8,6 +8,7 @@ import { HubClientError } from '../hub-client/errors';
 import type { VaultService } from '../vault/vault-service';
 import type { LocalInstallation } from './hub-approval';
 import { ConfigAssignmentStore } from './hub-config-assignments';
+import { RevokedInstallations } from './hub-revocations';
 import { StandingApprovalStore } from './hub-standing-approvals';
 
 export const DEFAULT_HUB_URL = 'http://127.0.0.1:8787';
@@ -94,13 +95,17 @@ export class HubCore {
   readonly configs = new ConfigAssignmentStore();
   /** Intent ids a standing approval is approving right now (a second list update must not approve them again). */
   readonly autoApproving = new Set<string>();
+  /** Installations revoked on this device: never signed for again, whatever the hub lists (hub-revocations.ts). */
+  readonly revoked: RevokedInstallations;
   /** Set once by HubService: settings and installations loaded, pending list restored. */
   ready: Promise<void> = Promise.resolve();
 
   constructor(
     readonly vault: HubVault,
     readonly ports: HubServicePorts,
-  ) {}
+  ) {
+    this.revoked = new RevokedInstallations(ports.local);
+  }
 
   get hub(): string {
     return this.settings!.hubUrl;
@@ -153,7 +158,9 @@ export class HubCore {
     await this.ports.local.set({ [HUB_INSTALLATIONS_KEY]: this.localInstallations });
   }
 
+  /** The claimed installation to sign for; null when unknown or revoked on this device (then only Deny is possible). */
   installationFor(installationId: string): LocalInstallation | null {
+    if (this.revoked.has(this.hub, installationId)) return null;
     return this.localInstallations.find((i) => i.hub === this.hub && i.installation_id === installationId) ?? null;
   }
 

@@ -35,7 +35,7 @@ export function localInstallationFrom(hub: string, st: ClaimStatement, name: str
 async function adoptVerified(core: HubCore, list: HubInstallation[], deviceKey: Uint8Array): Promise<void> {
   let added = false;
   for (const h of list) {
-    if (!h.claim || core.installationFor(h.installation_id)) continue;
+    if (!h.claim || core.installationFor(h.installation_id) || core.revoked.has(core.hub, h.installation_id)) continue;
     let st: ClaimStatement;
     try {
       st = verifyClaim(h.claim, { hub: core.hub, agent_id: h.agent_id ?? '', installation_id: h.installation_id, device_key: encodePublicKey(deviceKey) });
@@ -57,6 +57,7 @@ export async function refreshInstallations(core: HubCore): Promise<void> {
   const signer = await core.signer(false);
   try {
     core.hubInstallations = await client.listInstallations();
+    await core.revoked.adoptFrom(core.hub, core.hubInstallations, core.ports.now());
     await adoptVerified(core, core.hubInstallations, signer.publicKey);
   } catch (err) {
     // Older hub without the route: the local records still work.
@@ -100,5 +101,6 @@ export function installationViews(core: HubCore): InstallationView[] {
       });
     }
   }
-  return [...views.values()];
+  // Revoked on this device stays revoked, whatever status the hub reports.
+  return [...views.values()].map((v) => (core.revoked.has(core.hub, v.installation_id) ? { ...v, status: 'revoked' } : v));
 }

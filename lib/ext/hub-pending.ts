@@ -23,7 +23,8 @@ export async function restorePending(core: HubCore): Promise<void> {
 
 export async function setPending(core: HubCore, intents: Intent[]): Promise<void> {
   if (!core.vault.isUnlocked) return;
-  let pending = intents.filter((i) => i.status === 'pending');
+  // Requests of an installation revoked on this device are not shown, whatever the hub lists (hub-revocations.ts).
+  let pending = intents.filter((i) => i.status === 'pending' && !core.revoked.has(core.hub, i.installation_id));
   // What a standing approval covers is approved here, before anyone is shown or notified of it.
   const approved = await approveStanding(core, pending.filter((i) => !core.seen.has(i.intent_id)));
   if (approved.size > 0) pending = pending.filter((i) => !approved.has(i.intent_id));

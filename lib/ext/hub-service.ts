@@ -4,6 +4,7 @@ import type { Decision, Policy } from '../protocol/approval';
 import { describeAuditEntry, type ActivityPage } from '../hub-client/activity';
 import type { ClaimPreview, DeviceInfo, DevicePreview, HubPrefs, HubState } from '../hub-client/api';
 import { normalizeHubUrl } from '../hub-client/client';
+import { HubClientError } from '../hub-client/errors';
 import * as claims from './hub-claim';
 import * as pairing from './hub-devices';
 import type { JoinStatus } from '../vault/page-devices';
@@ -50,6 +51,7 @@ export class HubService {
     core.settings = s && s.v === 1 && typeof s.hubUrl === 'string' ? s : { v: 1, hubUrl: DEFAULT_HUB_URL, enrolled: {} };
     const ins = await readKey(core.ports.local, HUB_INSTALLATIONS_KEY);
     core.localInstallations = Array.isArray(ins) ? (ins as LocalInstallation[]) : [];
+    await core.revoked.load();
     await core.vault.whenReady();
     await restorePending(core);
   }
@@ -208,6 +210,8 @@ export class HubService {
   async revoke(installationId: string): Promise<HubState> {
     await this.core.ready;
     const client = await this.core.requireEnrolledClient(true);
+    // Remembered first, so this device stops signing for it even if the hub never carries the revocation out.
+    await this.core.revoked.add(this.core.hub, installationId, this.core.ports.now());
     await client.revokeInstallation(installationId);
     // Nothing is approved for a revoked agent any more, not even by a standing approval.
     await forgetStandingApprovals(this.core, installationId);
@@ -220,6 +224,8 @@ export class HubService {
   async enableInstallation(installationId: string): Promise<HubState> {
     await this.core.ready;
     const client = await this.core.requireEnrolledClient(true);
+    // Revocation is final on this device (hub-revocations.ts): a revoked agent comes back only through a new claim.
+    if (this.core.revoked.has(this.core.hub, installationId)) throw new HubClientError('forbidden', 'That agent was revoked on this device; claim it again to use it.');
     await client.enableInstallation(installationId);
     await this.refreshInstallations().catch(() => {});
     return this.state();

@@ -14,12 +14,13 @@ export async function hubSyncConnection(core: HubCore, service: VaultService): P
   if (!core.isEnrolled(signer)) return null;
   const client = await core.client(false);
   const own = { keyId: deviceKeyId(signer.publicKey), publicKey: signer.publicKey };
-  const { accountId, keys } = await trustedHeadSigners(client, own, null);
+  const { accountId, keys, removed } = await trustedHeadSigners(client, own, null);
   return {
     hub: core.hub,
     accountId,
     remote: { pull: (since) => client.pullVault(since), push: (body) => client.pushVault(body) },
     device: { publicKey: signer.publicKey, sign: (m) => signer.sign(m) },
     trustedDeviceKeys: async () => keys,
+    removedDeviceKeys: async () => removed,
   };
 }

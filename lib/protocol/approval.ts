@@ -1,3 +1,4 @@
+import { fromBase64UrlFixed } from './base64url';
 import { ProtocolError } from './errors';
 import { check, isEpoch, isId, isOrigin, isSha256Hex } from './fields';
 import { KIND_PATTERN } from './intent-hash';
@@ -11,18 +12,36 @@ export type { SignedStatement } from './signed-statement';
 /**
  * Statements the human's device key signs (docs/protocol.md §3), Ed25519 over
  *
- *   approval: "CKAP" | 0x01 | canonicalBytes({hub, intent_id, payload_hash, decision, installation_id, time})
+ *   approval: "CKAP" | 0x02 | canonicalBytes({hub, intent_id, payload_hash, decision, installation_id, agent_nonce, time})
  *   claim:    "CKCL" | 0x01 | canonicalBytes({hub, agent_id, agent_signing_key, agent_box_key, claim_code_hash,
  *                                             granted_scopes, policy, installation_id, device_key, time})
  *
  * An approval binds the decision to one exact payload (payload_hash), one intent, one installation and one hub,
- * so the hub cannot reuse it for anything else (what you see is what you sign). A claim lets the agent check who
+ * so the hub cannot reuse it for anything else (what you see is what you sign), and to the agent's own `agent_nonce`
+ * (16 random bytes the agent sent with POST /v1/intents), so the hub cannot answer a new request of the agent with
+ * an old intent and its old approval (issue 13 item 6). CKAP v1 (no agent_nonce) is retired: never signed or
+ * accepted (a v1 signature does not verify over v2 bytes). A claim lets the agent check who
  * claimed it, with which grants and policy, without trusting the hub: it carries the device key that signed it.
  * `time` is epoch milliseconds on the device's clock; the hub records it but freshness comes from intent expiry.
  */
 export const APPROVAL_TAG = 'CKAP';
 export const CLAIM_TAG = 'CKCL';
 export const STATEMENT_VERSION = 1;
+/** CKAP version: 2 adds `agent_nonce` (v1 is retired, docs/protocol.md §0). */
+export const APPROVAL_VERSION = 2;
+/** Bytes of the agent's per-request nonce (base64url, 22 characters). */
+export const AGENT_NONCE_BYTES = 16;
+
+/** An agent nonce: exactly 16 bytes as strict, unpadded base64url (one encoding per value). */
+export function isAgentNonce(v: unknown): v is string {
+  if (typeof v !== 'string' || v.length !== 22) return false;
+  try {
+    fromBase64UrlFixed(v, AGENT_NONCE_BYTES, 'agent_nonce');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type Decision = 'approve' | 'deny';
 
@@ -32,6 +51,8 @@ export interface ApprovalStatement {
   payload_hash: string;
   decision: Decision;
   installation_id: string;
+  /** The nonce the agent sent when it created the intent: binds the approval to that one request of the agent. */
+  agent_nonce: string;
   time: number;
 }
 
@@ -103,11 +124,11 @@ function isSortedUniqueKinds(v: unknown): v is string[] {
   return Array.isArray(v) && v.length <= 64 && v.every((k, i) => typeof k === 'string' && KIND_PATTERN.test(k) && (i === 0 || v[i - 1] < k));
 }
 
-const APPROVAL_KEYS = ['hub', 'intent_id', 'payload_hash', 'decision', 'installation_id', 'time'] as const;
+const APPROVAL_KEYS = ['hub', 'intent_id', 'payload_hash', 'decision', 'installation_id', 'agent_nonce', 'time'] as const;
 
 export const APPROVAL_FORMAT: StatementFormat<ApprovalStatement> = {
   tag: APPROVAL_TAG,
-  version: STATEMENT_VERSION,
+  version: APPROVAL_VERSION,
   code: 'approval_invalid',
   what: 'Approval',
   validate(value) {
@@ -117,10 +138,11 @@ export const APPROVAL_FORMAT: StatementFormat<ApprovalStatement> = {
     check(isSha256Hex(v.payload_hash), 'approval.payload_hash');
     check(v.decision === 'approve' || v.decision === 'deny', 'approval.decision');
     check(isId(v.installation_id), 'approval.installation_id');
+    check(isAgentNonce(v.agent_nonce), 'approval.agent_nonce');
     check(isEpoch(v.time), 'approval.time');
     return {
       hub: v.hub as string, intent_id: v.intent_id as string, payload_hash: v.payload_hash as string,
-      decision: v.decision as Decision, installation_id: v.installation_id as string, time: v.time as number,
+      decision: v.decision as Decision, installation_id: v.installation_id as string, agent_nonce: v.agent_nonce as string, time: v.time as number,
     };
   },
 };
@@ -158,7 +180,7 @@ export const CLAIM_FORMAT: StatementFormat<ClaimStatement> = {
   },
 };
 
-/** The exact bytes an approval signature covers ("CKAP" | 0x01 | canonical statement). */
+/** The exact bytes an approval signature covers ("CKAP" | 0x02 | canonical statement). */
 export const approvalBytes = (statement: ApprovalStatement): Uint8Array => statementBytes(APPROVAL_FORMAT, APPROVAL_FORMAT.validate(statement));
 /** The exact bytes a claim signature covers ("CKCL" | 0x01 | canonical statement). */
 export const claimBytes = (statement: ClaimStatement): Uint8Array => statementBytes(CLAIM_FORMAT, CLAIM_FORMAT.validate(statement));
@@ -176,19 +198,21 @@ export interface ExpectedApproval {
   intent_id: string;
   payload_hash: string;
   installation_id: string;
+  /** The nonce the agent sent with this request (the hub passes the one it stored). */
+  agent_nonce: string;
 }
 
 /**
  * Verifies the signature under `publicKey` (the device key bound to the installation) and that hub, intent,
- * payload hash and installation are exactly the expected ones. The decision is returned, not assumed.
+ * payload hash, installation and agent nonce are exactly the expected ones. The decision is returned, not assumed.
  * @throws ProtocolError `approval_invalid` for any failure.
  */
 export function verifyApproval(publicKey: Uint8Array, signed: unknown, expected: ExpectedApproval): ApprovalStatement {
-  const { hub, intent_id, payload_hash, installation_id } = expected;
-  for (const [k, v] of Object.entries({ hub, intent_id, payload_hash, installation_id })) {
+  const { hub, intent_id, payload_hash, installation_id, agent_nonce } = expected;
+  for (const [k, v] of Object.entries({ hub, intent_id, payload_hash, installation_id, agent_nonce })) {
     if (typeof v !== 'string') throw new TypeError(`expected.${k} must be a string`);
   }
-  return verifyStatement(APPROVAL_FORMAT, publicKey, signed, { hub, intent_id, payload_hash, installation_id });
+  return verifyStatement(APPROVAL_FORMAT, publicKey, signed, { hub, intent_id, payload_hash, installation_id, agent_nonce });
 }
 
 /**

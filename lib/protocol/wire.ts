@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { APPROVAL_FORMAT, CLAIM_FORMAT, type ApprovalStatement, type ClaimStatement } from './approval';
+import { APPROVAL_FORMAT, CLAIM_FORMAT, isAgentNonce, type ApprovalStatement, type ClaimStatement } from './approval';
 import { fromBase64Url } from './base64url';
 import { invalid } from './errors';
 import { isEpoch, isId, isOrigin, isSha256Hex } from './fields';
@@ -225,10 +225,17 @@ export const MessageSendPayloadSchema = v.strictObject({
   body: prose(16384),
 });
 
-const intentVariant = <K extends string, P extends v.GenericSchema>(kind: K, payload: P) =>
-  v.strictObject({ kind: v.literal(kind), payload, idempotency_key: IdSchema });
+/** 16 random bytes of the agent, base64url: the device signs it into the approval (CKAP v2). */
+export const AgentNonceSchema = v.pipe(v.string(), v.check((x) => isAgentNonce(x), 'invalid agent_nonce'));
 
-/** POST /v1/intents (agent). Same idempotency_key + same kind and payload returns the same intent. */
+const intentVariant = <K extends string, P extends v.GenericSchema>(kind: K, payload: P) =>
+  v.strictObject({ kind: v.literal(kind), payload, idempotency_key: IdSchema, agent_nonce: AgentNonceSchema });
+
+/**
+ * POST /v1/intents (agent). Same idempotency_key + same kind and payload returns the same intent (with the nonce
+ * of its first creation). `agent_nonce` is fresh per request: the device's approval signs it, so the agent can
+ * refuse an approval made for another of its requests.
+ */
 export const CreateIntentRequestSchema = v.variant('kind', [
   intentVariant('secret.request', SecretRequestPayloadSchema),
   intentVariant('action.approve', ActionApprovePayloadSchema),
@@ -249,6 +256,8 @@ export const IntentSchema = v.object({
   risk: RiskSchema,
   created_at: EpochMsSchema,
   expires_at: EpochMsSchema,
+  /** The agent's nonce for this request (absent only on intents created before CKAP v2: they cannot be approved). */
+  agent_nonce: v.optional(AgentNonceSchema),
   decided_at: v.optional(EpochMsSchema),
   executed_at: v.optional(EpochMsSchema),
   /** Present once decided: the device's signed statement, so the agent can verify it without trusting the hub. */

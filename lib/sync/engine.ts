@@ -36,6 +36,12 @@ export interface SyncState {
   synced: Record<string, SyncedEntry>;
   conflicts: Record<string, RemoteVersion>;
   lastSyncedAt: number | null;
+  /**
+   * Devices this device learned were removed from the account (base64url key → the newest head counter it had seen
+   * then). Kept for good: a hub that later lists the device as active again does not make it trusted again. A head
+   * such a device signs with a higher counter is refused (it was signed after its removal as far as we know).
+   */
+  removed?: Record<string, number>;
 }
 
 export interface SyncStore {
@@ -62,6 +68,8 @@ export interface SyncPorts {
   device: { publicKey: Uint8Array; sign(message: Uint8Array): Promise<Uint8Array> };
   /** The account's device keys this device trusts to sign heads. */
   trustedDeviceKeys(): Promise<Uint8Array[]>;
+  /** Keys (base64url) of devices the hub lists as removed from the account; remembered in the sync state. */
+  removedDeviceKeys?(): Promise<string[]>;
   now(): number;
 }
 
@@ -158,13 +166,31 @@ export class SyncEngine {
     throw new SyncError('sync_refused', 'The vault kept changing on the hub while syncing; try again.');
   }
 
+  /**
+   * Adds the devices the hub now lists as removed to the state's memory (saved at once), each with the newest head
+   * counter this device had seen: its heads up to there are history, later ones are refused.
+   */
+  private async rememberRemoved(state: SyncState): Promise<SyncState> {
+    const listed = (await this.ports.removedDeviceKeys?.()) ?? [];
+    const fresh = listed.filter((k) => !(state.removed && k in state.removed));
+    if (fresh.length === 0) return state;
+    const limit = Math.max(state.seenHead?.counter ?? 0, state.counter);
+    const next = { ...state, removed: { ...state.removed, ...Object.fromEntries(fresh.map((k) => [k, limit])) } };
+    await this.ports.store.saveState(next);
+    return next;
+  }
+
   private async pull(result: SyncResult): Promise<SyncState> {
-    const state = await this.state();
+    const state = await this.rememberRemoved(await this.state());
     const page = await this.call(() => this.ports.remote.pull(state.counter));
     let head: VaultHead | null = null;
     if (page.head) {
       head = verifyVaultHead(page.head, { hub: this.ports.hub, accountId: this.ports.accountId, deviceKeys: await this.ports.trustedDeviceKeys() });
       if (head.counter !== page.counter) throw new SyncError('sync_head_invalid', 'The hub sent a head for another counter.');
+      const removedAt = state.removed?.[head.device_key];
+      if (removedAt !== undefined && head.counter > removedAt) {
+        throw new SyncError('sync_head_invalid', 'The vault head is signed by a device that was removed from the account, after its removal. Nothing was synced.');
+      }
     } else if (page.counter !== 0) {
       throw new SyncError('sync_head_invalid', 'The hub sent changes without a signed head.');
     }

@@ -23,13 +23,14 @@ export function createPageSync(deps: {
     if (!j) return null;
     const signer = await service.deviceSigner();
     const client = new HubClient({ hub: j.hubUrl, signer: { role: 'human', keyId: deviceKeyId(signer.publicKey), sign: (m) => signer.sign(m) }, fetch: deps.fetch });
-    const { keys } = await trustedHeadSigners(client, { keyId: deviceKeyId(signer.publicKey), publicKey: signer.publicKey }, j.accountId);
+    const { keys, removed } = await trustedHeadSigners(client, { keyId: deviceKeyId(signer.publicKey), publicKey: signer.publicKey }, j.accountId);
     return {
       hub: client.hub,
       accountId: j.accountId,
       remote: { pull: (since) => client.pullVault(since), push: (body) => client.pushVault(body) },
       device: { publicKey: signer.publicKey, sign: (m) => signer.sign(m) },
       trustedDeviceKeys: async () => keys,
+      removedDeviceKeys: async () => removed,
     };
   };
   const sync = new SyncService({

@@ -38,6 +38,8 @@ export interface SyncConnection {
   remote: SyncRemote;
   device: { publicKey: Uint8Array; sign(message: Uint8Array): Promise<Uint8Array> };
   trustedDeviceKeys(): Promise<Uint8Array[]>;
+  /** Keys of devices the hub lists as removed (remembered by the engine; their later heads are refused). */
+  removedDeviceKeys?(): Promise<string[]>;
 }
 
 export interface SyncServiceDeps {

@@ -12,7 +12,9 @@ const DeviceListSchema = v.object({
 /**
  * The device keys trusted to sign vault heads: the hub's device list, accepted only as far as the device-add chain
  * verifies back to the account's first device (a hub cannot slip in a key of its own), and only if it lists this
- * device. Devices removed later stay trusted for heads they signed before (history); the hub refuses their requests.
+ * device. Devices removed later stay trusted for heads they signed before (history), not for later ones: `removed`
+ * lists them, and the sync engine remembers each with the newest counter it had seen (so a hub that un-lists the
+ * removal does not bring them back).
  * `accountId`: the account this device joined (null = learn it from the list, for the enrolling device).
  * @throws SyncError `sync_head_invalid`
  */
@@ -20,7 +22,7 @@ export async function trustedHeadSigners(
   client: HubClient,
   own: { keyId: string; publicKey: Uint8Array },
   accountId: string | null,
-): Promise<{ accountId: string; keys: Uint8Array[] }> {
+): Promise<{ accountId: string; keys: Uint8Array[]; removed: string[] }> {
   const res = await client.send('GET', '/v1/devices');
   const parsed = v.safeParse(DeviceListSchema, await res.json().catch(() => null));
   if (!parsed.success) throw new SyncError('sync_head_invalid', "The hub's device list is malformed.");
@@ -33,5 +35,7 @@ export async function trustedHeadSigners(
     throw new SyncError('sync_head_invalid', "The hub's device list does not verify back to the account's first device.", { cause: err });
   }
   if (verified.get(own.keyId) !== encodePublicKey(own.publicKey)) throw new SyncError('sync_head_invalid', 'This device is not on the account the hub names.');
-  return { accountId: account, keys: [...verified.values()].map((k) => decodePublicKey(k, 'ed25519')) };
+  // Removed devices: the sync engine remembers them and refuses their later heads (engine.ts rememberRemoved).
+  const removed = parsed.output.devices.filter((d) => d.revoked_at !== null && verified.has(d.device_key_id)).map((d) => d.device_key);
+  return { accountId: account, keys: [...verified.values()].map((k) => decodePublicKey(k, 'ed25519')), removed };
 }

@@ -100,8 +100,8 @@ const intentId = 'in_7Hq2xK9dLmP4vR8s';
 const installationId = 'inst_Qm3vT8wZ1aB5cD7e';
 const agentId = 'ag_N4kP7rS2uW6yA9bC';
 const approvals: ApprovalStatement[] = [
-  { hub, intent_id: intentId, payload_hash: payloadHash(intents[0]!.kind, intents[0]!.payload), decision: 'approve', installation_id: installationId, time: 1795000000123 },
-  { hub, intent_id: 'in_Z8y7X6w5V4u3T2s1', payload_hash: payloadHash(intents[3]!.kind, intents[3]!.payload), decision: 'deny', installation_id: installationId, time: 1795000060000 },
+  { hub, intent_id: intentId, payload_hash: payloadHash(intents[0]!.kind, intents[0]!.payload), decision: 'approve', installation_id: installationId, agent_nonce: 'AAECAwQFBgcICQoLDA0ODw', time: 1795000000123 },
+  { hub, intent_id: 'in_Z8y7X6w5V4u3T2s1', payload_hash: payloadHash(intents[3]!.kind, intents[3]!.payload), decision: 'deny', installation_id: installationId, agent_nonce: '8PHy8_T19vf4-fr7_P3-_w', time: 1795000060000 },
 ];
 const claimCode = 'BCDF-GHJK';
 const claims: ClaimStatement[] = [{
@@ -115,7 +115,7 @@ const claims: ClaimStatement[] = [{
   installation_id: 'inst_P2olicyD4ily5Lim', device_key: keys.device.public, time: 1794999500000,
 }];
 write('protocol-statements.json', {
-  description: 'Ed25519 statements signed by the device key: approval = "CKAP"|0x01|canonical, claim = "CKCL"|0x01|canonical. Signatures are unpadded base64url.',
+  description: 'Ed25519 statements signed by the device key: approval = "CKAP"|0x02|canonical (v2: with the agent nonce; v1 is retired), claim = "CKCL"|0x01|canonical. Signatures are unpadded base64url.',
   keys,
   claimCode,
   approvals: approvals.map((s) => ({ statement: s, bytes: toHex(approvalBytes(s)), signature: signApproval(deviceSeed, s).signature })),

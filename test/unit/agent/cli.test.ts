@@ -82,7 +82,7 @@ async function enrolledDevice(hub: { url: string; enrollmentCode: string }) {
         const { intents } = (await send('GET', '/v1/intents?status=pending')).json;
         if (intents.length) {
           const intent = intents[0];
-          const approval = signApproval(privateKey, { hub: hub.url, intent_id: intent.intent_id, payload_hash: intent.payload_hash, decision, installation_id: intent.installation_id, time: Date.now() });
+          const approval = signApproval(privateKey, { hub: hub.url, intent_id: intent.intent_id, payload_hash: intent.payload_hash, decision, installation_id: intent.installation_id, agent_nonce: intent.agent_nonce, time: Date.now() });
           const body: Record<string, unknown> = { approval };
           if (secret !== undefined) {
             body.sealed_secret = toBase64Url(sealSecret(fromBase64UrlFixed(boxKey!, 32, 'box'), utf8Encode(secret), { intent_id: intent.intent_id, payload_hash: intent.payload_hash, agent_id: intent.agent_id }));

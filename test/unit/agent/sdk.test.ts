@@ -134,7 +134,7 @@ async function claimed(hub: Hub, rewrite?: { fn?: (path: string, json: any) => a
 /** What the human's device does: sign the decision for the hub's intent and, for a secret, seal it to the agent. */
 async function decide(hub: Hub, device: Device, intent: Intent, decision: 'approve' | 'deny', options: { secret?: string; boxKey?: Uint8Array; sealFor?: Partial<{ intent_id: string; payload_hash: string; agent_id: string }> } = {}) {
   const approval = signApproval(device.privateKey, {
-    hub: ORIGIN, intent_id: intent.intent_id, payload_hash: intent.payload_hash, decision, installation_id: intent.installation_id, time: hub.clock.now,
+    hub: ORIGIN, intent_id: intent.intent_id, payload_hash: intent.payload_hash, decision, installation_id: intent.installation_id, agent_nonce: intent.agent_nonce!, time: hub.clock.now,
   });
   const body: Record<string, unknown> = { approval };
   if (options.secret !== undefined) {
@@ -172,7 +172,8 @@ describe('AgentClient: intents, decisions, execute', () => {
     expect(done.intent.status).toBe('executed');
     expect(done.approval).toMatchObject({ decision: 'approve', intent_id: intent.intent_id });
     expect(done.secret).toBeUndefined();
-    expect((await client.execute(intent.intent_id).catch((e) => e)).code).toBe('intent_already_executed');
+    // A second execute is refused by the agent itself (it remembers what it executed), before asking the hub.
+    expect((await client.execute(intent.intent_id).catch((e) => e)).code).toBe('approval_replayed');
   });
 
   it('secret.request: the sealed secret opens only for this intent', async () => {

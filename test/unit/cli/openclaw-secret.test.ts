@@ -52,7 +52,7 @@ async function answerPending(hub: Hub, device: Device, client: AgentClient, deci
     if (answer === undefined) continue;
     const decision = answer === 'deny' ? 'deny' : 'approve';
     const approval = signApproval(device.privateKey, {
-      hub: ORIGIN, intent_id: intent.intent_id, payload_hash: intent.payload_hash, decision, installation_id: intent.installation_id, time: hub.clock.now,
+      hub: ORIGIN, intent_id: intent.intent_id, payload_hash: intent.payload_hash, decision, installation_id: intent.installation_id, agent_nonce: intent.agent_nonce!, time: hub.clock.now,
     });
     const body: Record<string, unknown> = { approval };
     if (decision === 'approve') {

@@ -188,13 +188,13 @@ describe('approval builder', () => {
   const payload = { item: 'arxiv-key', reason: 'fetch papers' };
   const intent: Intent = {
     intent_id: 'int_1', agent_id: 'agt_1', installation_id: 'ins_1', kind: 'secret.request', payload, payload_hash: payloadHash('secret.request', payload),
-    status: 'pending', risk: 'medium', created_at: 1, expires_at: 2,
+    status: 'pending', risk: 'medium', created_at: 1, expires_at: 2, agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
   };
 
   it('signs the approval over the locally computed hash and seals the secret to the claimed box key', async () => {
     const d = device();
     const body = await buildDecision({ hub: HUB, intent, decision: 'approve', installation, sign: d.sign, now: 42, readSecret: async (n) => (n === 'arxiv-key' ? 'sekret' : null) });
-    const st = verifyApproval(d.publicKey, body.approval, { hub: HUB, intent_id: 'int_1', payload_hash: intent.payload_hash, installation_id: 'ins_1' });
+    const st = verifyApproval(d.publicKey, body.approval, { hub: HUB, intent_id: 'int_1', payload_hash: intent.payload_hash, installation_id: 'ins_1', agent_nonce: 'AAECAwQFBgcICQoLDA0ODw' });
     expect(st).toMatchObject({ decision: 'approve', time: 42 });
     const opened = openSealedSecret(agentBox, fromBase64Url(body.sealed_secret!), { intent_id: 'int_1', payload_hash: intent.payload_hash, agent_id: 'agt_1' });
     expect(new TextDecoder().decode(opened)).toBe('sekret');

@@ -110,7 +110,7 @@ describe('device pairing', () => {
     const a = await hub.enrolledDevice();
     const b = await pairedDevice(hub, a, a.keyId);
     const agent = await hub.claimedAgent(b.device);
-    const intent = await agent.send('POST', '/v1/intents', { kind: 'action.approve', payload: { summary: 'Deploy', risk: 'low' }, idempotency_key: 'k1' });
+    const intent = await agent.send('POST', '/v1/intents', { kind: 'action.approve', payload: { summary: 'Deploy', risk: 'low' }, idempotency_key: 'k1', agent_nonce: 'AAECAwQFBgcICQoLDA0ODw' });
     expect(intent.status).toBe(201);
     // A sees the installation and the pending intent too: one account, two devices.
     expect((await a.send('GET', '/v1/installations')).json.installations).toHaveLength(1);

@@ -4,7 +4,7 @@ import { intentEvents } from '../../../hub/events';
 import { EVENTS_PING_MS } from '../../../hub/routes/events';
 import { hubFixture } from './flow';
 
-const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Step ${n}`, risk: 'low' }, idempotency_key: `act-${n}` });
+const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Step ${n}`, risk: 'low' }, idempotency_key: `act-${n}`, agent_nonce: 'AAECAwQFBgcICQoLDA0ODw' });
 
 /** Reads server-sent events from a response body, one parsed `{event, data}` (or `{comment}`) at a time. */
 function sseReader(body: ReadableStream<Uint8Array>) {

@@ -135,12 +135,12 @@ export function hubFixture(start = Date.parse('2026-11-23T12:00:00Z')) {
   /** The device's signed decision on `intent` (overrides for negative tests). */
   function approvalFor(
     device: Device,
-    intent: { intent_id: string; payload_hash: string; installation_id: string } | Record<string, any>,
+    intent: { intent_id: string; payload_hash: string; installation_id: string; agent_nonce?: string } | Record<string, any>,
     decision: 'approve' | 'deny' = 'approve',
     overrides: Partial<ApprovalStatement> = {},
   ) {
-    const { intent_id, payload_hash, installation_id } = intent;
-    return signApproval(device.privateKey, { hub: ORIGIN, intent_id, payload_hash, decision, installation_id, time: clock.now, ...overrides });
+    const { intent_id, payload_hash, installation_id, agent_nonce } = intent;
+    return signApproval(device.privateKey, { hub: ORIGIN, intent_id, payload_hash, decision, installation_id, agent_nonce, time: clock.now, ...overrides });
   }
 
   return {

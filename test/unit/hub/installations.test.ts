@@ -4,7 +4,7 @@ import { encodePublicKey, fingerprint } from '../../../lib/protocol/keys';
 import { verifyAudit } from '../../../hub/audit';
 import { hubFixture, ORIGIN } from './flow';
 
-const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Step ${n}`, risk: 'high' }, idempotency_key: `act-${n}` });
+const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Step ${n}`, risk: 'high' }, idempotency_key: `act-${n}`, agent_nonce: 'AAECAwQFBgcICQoLDA0ODw' });
 
 async function setup() {
   const hub = hubFixture();

@@ -60,7 +60,7 @@ describe('intents over real HTTP', () => {
     expect((await call(first.url, device, 'POST', '/v1/claims', { claim })).status).toBe(201);
 
     const created = await call(first.url, agent, 'POST', '/v1/intents', {
-      kind: 'action.approve', payload: { summary: 'Deploy to production', risk: 'high' }, idempotency_key: 'deploy-1',
+      kind: 'action.approve', payload: { summary: 'Deploy to production', risk: 'high' }, idempotency_key: 'deploy-1', agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
     });
     expect(created.status).toBe(201);
     first.child.kill('SIGKILL');
@@ -73,7 +73,7 @@ describe('intents over real HTTP', () => {
     expect(pending.json.intents).toEqual([created.json]);
     // The agent's retry after the crash finds the same intent.
     const retried = await call(second.url, agent, 'POST', '/v1/intents', {
-      kind: 'action.approve', payload: { summary: 'Deploy to production', risk: 'high' }, idempotency_key: 'deploy-1',
+      kind: 'action.approve', payload: { summary: 'Deploy to production', risk: 'high' }, idempotency_key: 'deploy-1', agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
     });
     expect([retried.status, retried.json.intent_id]).toEqual([200, created.json.intent_id]);
     second.child.kill('SIGTERM');

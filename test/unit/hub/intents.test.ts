@@ -9,8 +9,8 @@ import { openSealedSecret, sealSecret } from '../../../lib/protocol/sealed-secre
 import { verifyAudit } from '../../../hub/audit';
 import { hubFixture, ORIGIN } from './flow';
 
-const SECRET_INTENT = { kind: 'secret.request', payload: { item: 'arxiv-key', reason: 'Fetch new papers' }, idempotency_key: 'req-1' };
-const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Step ${n}`, risk: 'low' }, idempotency_key: `act-${n}` });
+const SECRET_INTENT = { kind: 'secret.request', payload: { item: 'arxiv-key', reason: 'Fetch new papers' }, idempotency_key: 'req-1', agent_nonce: 'AAECAwQFBgcICQoLDA0ODw' };
+const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Step ${n}`, risk: 'low' }, idempotency_key: `act-${n}`, agent_nonce: 'AAECAwQFBgcICQoLDA0ODw' });
 
 async function setup() {
   const hub = hubFixture();
@@ -67,6 +67,7 @@ describe('intent lifecycle', () => {
       intent_id: intent.intent_id,
       payload_hash: payloadHash(SECRET_INTENT.kind, SECRET_INTENT.payload),
       installation_id: agent.installationId,
+      agent_nonce: intent.agent_nonce,
     });
     expect(statement.decision).toBe('approve');
     const plaintext = openSealedSecret(agent.boxPrivate, fromBase64Url(executed.json.sealed_secret), context);
@@ -140,7 +141,7 @@ describe('creating intents', () => {
     const wrongItem = await agent.send('POST', '/v1/intents', { ...SECRET_INTENT, payload: { item: 'bank-password', reason: 'x' } });
     expect([wrongItem.status, wrongItem.json.error.code]).toEqual([403, 'scope_not_granted']);
     const wrongKind = await agent.send('POST', '/v1/intents', {
-      kind: 'payment.send', payload: { summary: 'Pay', amount_minor: 100, currency: 'EUR', payee: 'ACME' }, idempotency_key: 'p1',
+      kind: 'payment.send', payload: { summary: 'Pay', amount_minor: 100, currency: 'EUR', payee: 'ACME' }, idempotency_key: 'p1', agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
     });
     expect(wrongKind.json.error.code).toBe('scope_not_granted');
     const unclaimed = await hub.registeredAgent('loose-bot');
@@ -156,7 +157,7 @@ describe('creating intents', () => {
     const b = await agent.send('POST', '/v1/intents', ACTION(1));
     expect([a.status, b.status]).toEqual([201, 200]);
     expect(b.json.intent_id).toBe(a.json.intent_id);
-    const conflict = await agent.send('POST', '/v1/intents', { ...ACTION(2), idempotency_key: 'act-1' });
+    const conflict = await agent.send('POST', '/v1/intents', { ...ACTION(2), idempotency_key: 'act-1', agent_nonce: 'AAECAwQFBgcICQoLDA0ODw' });
     expect([conflict.status, conflict.json.error.code]).toEqual([409, 'idempotency_conflict']);
   });
 

@@ -15,6 +15,7 @@ const SHIPPED_SHA256: Record<number, string> = {
   3: 'e94875eac3bcb56603d90174b3c9ba330d5087eddbe863f9f194a2fc4f4da717',
   4: '8d93515ba28aa3e6d0618d1033ef679448d484fa4d1de603538a384086241c52',
   5: '90666df1775ca18502df5097d08cacb56102df5d88b5c0c18ed9d82ca4c8982e',
+  6: 'a6e06e37b3c7134f4bf72dd29641763c2bd14995b8111f38ef0c5156619607d3',
 };
 
 const tables = (db: Database.Database) =>

@@ -6,8 +6,8 @@ import { toBase64Url } from '../../../lib/protocol/base64url';
 import { canonicalBytes } from '../../../lib/protocol/canonical';
 import { hubFixture } from './flow';
 
-const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Step ${n}`, risk: 'low' }, idempotency_key: `act-${n}` });
-const SECRET = (n: number) => ({ kind: 'secret.request', payload: { item: 'arxiv-key', reason: `run ${n}` }, idempotency_key: `sec-${n}` });
+const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Step ${n}`, risk: 'low' }, idempotency_key: `act-${n}`, agent_nonce: 'AAECAwQFBgcICQoLDA0ODw' });
+const SECRET = (n: number) => ({ kind: 'secret.request', payload: { item: 'arxiv-key', reason: `run ${n}` }, idempotency_key: `sec-${n}`, agent_nonce: 'AAECAwQFBgcICQoLDA0ODw' });
 const HOUR = 3600_000;
 
 describe('claim policy', () => {

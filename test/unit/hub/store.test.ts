@@ -44,6 +44,7 @@ function seeded(): HubStore {
 }
 
 const intent = (over: Partial<NewIntent> = {}): NewIntent => ({
+  agentNonce: null,
   intentId: 'int-1',
   installationId: 'inst-1',
   kind: 'email.send',

@@ -7,6 +7,7 @@ import {
   approvalBytes, claimBytes, defaultPolicy, makePolicy, signApproval, signClaim, verifyApproval, verifyClaim, type ApprovalStatement, type ClaimStatement,
 } from '../../../lib/protocol/approval';
 import { fromBase64Url, toBase64Url } from '../../../lib/protocol/base64url';
+import { canonicalize } from '../../../lib/protocol/canonical';
 import { claimCodeHash } from '../../../lib/protocol/claim-code';
 import { decodePublicKey } from '../../../lib/protocol/keys';
 import vectors from '../../vectors/protocol-statements.json';
@@ -20,12 +21,12 @@ const nodePrivate = createPrivateKey({
 });
 const approvals = vectors.approvals as { statement: ApprovalStatement; bytes: string; signature: string }[];
 const claims = vectors.claims as { statement: ClaimStatement; bytes: string; signature: string }[];
-const expectedOf = (s: ApprovalStatement) => ({ hub: s.hub, intent_id: s.intent_id, payload_hash: s.payload_hash, installation_id: s.installation_id });
+const expectedOf = (s: ApprovalStatement) => ({ hub: s.hub, intent_id: s.intent_id, payload_hash: s.payload_hash, installation_id: s.installation_id, agent_nonce: s.agent_nonce });
 
 describe('CKAP approval statements', () => {
   it.each(approvals)('fixed statement -> fixed bytes and signature ($statement.decision), checked by node:crypto', (v) => {
     expect(toHex(approvalBytes(v.statement))).toBe(v.bytes);
-    expect(v.bytes.startsWith('434b415001')).toBe(true); // "CKAP" | 0x01
+    expect(v.bytes.startsWith('434b415002')).toBe(true); // "CKAP" | 0x02
     expect(signApproval(deviceSeed, v.statement)).toEqual({ statement: v.statement, signature: v.signature });
     expect(nodeVerify(null, fromHex(v.bytes), nodePublic, fromBase64Url(v.signature))).toBe(true);
     expect(toBase64Url(nodeSign(null, fromHex(v.bytes), nodePrivate))).toBe(v.signature);
@@ -36,9 +37,9 @@ describe('CKAP approval statements', () => {
   const signed = { statement: v.statement, signature: v.signature };
   const expected = expectedOf(v.statement);
 
-  it('refuses a statement for another hub, intent, payload or installation', async () => {
+  it('refuses a statement for another hub, intent, payload, installation or agent nonce', async () => {
     for (const [k, other] of Object.entries({
-      hub: 'https://evil.example', intent_id: 'in_other', payload_hash: 'ab'.repeat(32), installation_id: 'inst_other',
+      hub: 'https://evil.example', intent_id: 'in_other', payload_hash: 'ab'.repeat(32), installation_id: 'inst_other', agent_nonce: 'AAAAAAAAAAAAAAAAAAAAAA',
     })) {
       await expectCode(() => verifyApproval(devicePublic, signed, { ...expected, [k]: other }), 'approval_invalid');
     }
@@ -64,11 +65,25 @@ describe('CKAP approval statements', () => {
       { ...signed, statement: { ...v.statement, payload_hash: v.statement.payload_hash.toUpperCase() } },
       { ...signed, statement: { ...v.statement, time: 1.5 } },
       { ...signed, statement: { ...v.statement, intent_id: 'has space' } },
+      // agent_nonce: missing (the v1 shape), not 16 bytes, not canonical base64url (non-zero trailing bits), padded.
+      { ...signed, statement: (({ agent_nonce: _n, ...rest }) => rest)(v.statement) },
+      { ...signed, statement: { ...v.statement, agent_nonce: 'AAECAwQFBgcICQoLDA0O' } },
+      { ...signed, statement: { ...v.statement, agent_nonce: 'AAECAwQFBgcICQoLDA0ODx' } },
+      { ...signed, statement: { ...v.statement, agent_nonce: 'AAECAwQFBgcICQoLDA0ODw==' } },
+      { ...signed, statement: { ...v.statement, agent_nonce: 7 } },
     ];
     for (const s of bad) await expectCode(() => verifyApproval(devicePublic, s, expected), 'approval_invalid');
     await expectCode(() => signApproval(deviceSeed, { ...v.statement, decision: 'maybe' as 'deny' }), 'approval_invalid');
     await expectCode(() => verifyApproval(new Uint8Array(32), signed, expected), 'approval_invalid'); // small-order key
     expect(() => signApproval(new Uint8Array(31), v.statement)).toThrow(RangeError);
+  });
+
+  it('refuses the retired CKAP v1: a v1 statement, and v2 fields signed under the 0x01 version byte', async () => {
+    const { agent_nonce: _n, ...v1 } = v.statement;
+    const v1Bytes = new Uint8Array([...fromHex('434b415001'), ...new TextEncoder().encode(canonicalize(v1))]);
+    await expectCode(() => verifyApproval(devicePublic, { statement: v1, signature: toBase64Url(ed25519.sign(v1Bytes, deviceSeed)) }, expected), 'approval_invalid');
+    const v2Under1 = new Uint8Array([...fromHex('434b415001'), ...fromHex(v.bytes).subarray(5)]);
+    await expectCode(() => verifyApproval(devicePublic, { statement: v.statement, signature: toBase64Url(ed25519.sign(v2Under1, deviceSeed)) }, expected), 'approval_invalid');
   });
 });
 

@@ -34,17 +34,22 @@ describe('v1 wire schemas', () => {
   });
 
   it('intents: each kind vector is a valid request; payloads are checked per kind', async () => {
+    const N = 'AAECAwQFBgcICQoLDA0ODw';
     for (const v of intentVectors.vectors) {
-      expect(parseWire(CreateIntentRequestSchema, { kind: v.kind, payload: v.payload, idempotency_key: 'k1' })).toMatchObject({ kind: v.kind });
+      expect(parseWire(CreateIntentRequestSchema, { kind: v.kind, payload: v.payload, idempotency_key: 'k1', agent_nonce: N })).toMatchObject({ kind: v.kind });
     }
     const bad = [
-      { kind: 'secret.request', payload: { item: 'x' }, idempotency_key: 'k1' },
-      { kind: 'secret.request', payload: { item: 'x', reason: 'r', extra: 1 }, idempotency_key: 'k1' },
-      { kind: 'action.approve', payload: { summary: 's', risk: 'extreme' }, idempotency_key: 'k1' },
-      { kind: 'payment.send', payload: { summary: 's', amount_minor: 19.99, currency: 'EUR', payee: 'p' }, idempotency_key: 'k1' },
-      { kind: 'payment.send', payload: { summary: 's', amount_minor: 1999, currency: 'eur', payee: 'p' }, idempotency_key: 'k1' },
-      { kind: 'unknown.kind', payload: {}, idempotency_key: 'k1' },
-      { kind: 'shell.exec', payload: { summary: 's', command: 'ls' }, idempotency_key: 'bad key' },
+      // agent_nonce: missing (an agent from before CKAP v2), too short, not canonical base64url.
+      { kind: 'shell.exec', payload: { summary: 's', command: 'ls' }, idempotency_key: 'k1' },
+      { kind: 'shell.exec', payload: { summary: 's', command: 'ls' }, idempotency_key: 'k1', agent_nonce: 'AAECAwQFBgcICQoLDA0O' },
+      { kind: 'shell.exec', payload: { summary: 's', command: 'ls' }, idempotency_key: 'k1', agent_nonce: 'AAECAwQFBgcICQoLDA0ODx' },
+      { kind: 'secret.request', payload: { item: 'x' }, idempotency_key: 'k1', agent_nonce: N },
+      { kind: 'secret.request', payload: { item: 'x', reason: 'r', extra: 1 }, idempotency_key: 'k1', agent_nonce: N },
+      { kind: 'action.approve', payload: { summary: 's', risk: 'extreme' }, idempotency_key: 'k1', agent_nonce: N },
+      { kind: 'payment.send', payload: { summary: 's', amount_minor: 19.99, currency: 'EUR', payee: 'p' }, idempotency_key: 'k1', agent_nonce: N },
+      { kind: 'payment.send', payload: { summary: 's', amount_minor: 1999, currency: 'eur', payee: 'p' }, idempotency_key: 'k1', agent_nonce: N },
+      { kind: 'unknown.kind', payload: {}, idempotency_key: 'k1', agent_nonce: N },
+      { kind: 'shell.exec', payload: { summary: 's', command: 'ls' }, idempotency_key: 'bad key', agent_nonce: N },
     ];
     for (const body of bad) await expectCode(() => parseWire(CreateIntentRequestSchema, body), 'protocol_invalid');
   });
