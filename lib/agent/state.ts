@@ -35,6 +35,11 @@ export interface AgentState {
    * delivery of the same config must not have a lower revision, and no delivery may be older than this one.
    */
   config_seen?: ConfigSeen;
+  /**
+   * The hub's identity key (base64url), pinned at registration: every later session must be with a hub that signs a
+   * fresh challenge with it (docs/protocol.md §11). Absent in states from before pinning: pinned on first proof.
+   */
+  hub_key?: string;
 }
 
 export interface ConfigSeen {
@@ -77,6 +82,13 @@ export function parseAgentState(value: unknown): AgentState {
     const c = v.config_seen as Partial<ConfigSeen> | null;
     if (!c || typeof c !== 'object' || !isId(c.config_id) || !isRevision(c.revision) || !isEpoch(c.time)) throw bad('config_seen');
   }
+  if (v.hub_key !== undefined) {
+    try {
+      decodePublicKey(v.hub_key as string, 'ed25519', 'hub_key');
+    } catch {
+      throw bad('hub_key');
+    }
+  }
   const state: AgentState = {
     version: 1,
     hub: v.hub,
@@ -86,6 +98,7 @@ export function parseAgentState(value: unknown): AgentState {
     claim_code_hash: v.claim_code_hash,
   };
   if (v.name !== undefined) state.name = v.name as string;
+  if (v.hub_key !== undefined) state.hub_key = v.hub_key as string;
   if (v.device_key !== undefined) {
     state.device_key = v.device_key as string;
     state.installation_id = v.installation_id as string;

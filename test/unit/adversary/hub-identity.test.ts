@@ -2,6 +2,7 @@
 // Issue 13 item 15: the extension remembers the hub's identity key from enrolment and refuses a hub at the same URL
 // that cannot prove it (a second hub started on the port, or a squatter that copied the public key).
 import { describe, expect, it } from 'vitest';
+import { AgentClient, isAgentError } from '../../../lib/agent';
 import { HUB_SETTINGS_KEY, type HubSettings } from '../../../lib/ext/hub-core';
 import { MaliciousHub } from '../../adversary/malicious-hub';
 import { hubFixture, ORIGIN } from '../hub/flow';
@@ -59,3 +60,32 @@ describe('a hub at the enrolled URL must prove the pinned identity key', () => {
     expect((await svc.state()).lastError).toBeNull();
   });
 });
+
+describe('the agent SDK pins the hub key at registration', () => {
+  it('a second hub at the registered URL gets no signed request; the same hub restarted does', async () => {
+    const real = hubFixture();
+    let target = real;
+    const signed: string[] = [];
+    const agent = new AgentClient({
+      fetch: async (url, init) => {
+        if (init?.headers && 'ck-signature' in (init.headers as Record<string, string>)) signed.push(url);
+        return target.app.request(url, init as RequestInit);
+      },
+      now: () => target.clock.now,
+    });
+    await agent.register({ hub: ORIGIN, name: 'bot', manifest: { markdown: '# bot' }, requestedScopes: ['secret:read:x'] });
+    expect(agent.state?.hub_key).toBe(real.identity.hubKey);
+    await agent.status();
+
+    target = hubFixture(real.clock.now + 60_000);
+    signed.length = 0;
+    const refused = await agent.status().catch((e) => e);
+    expect(isAgentError(refused, 'hub_identity_invalid')).toBe(true);
+    expect(refused.message).toMatch(/not the hub this agent registered with/);
+    expect(signed).toEqual([]);
+
+    target = hubFixture(real.clock.now + 120_000, { identity: real.identity, store: real.store });
+    expect((await agent.status()).status).toBe('unclaimed');
+  });
+});
+
