@@ -111,7 +111,7 @@ export function HubActivity({ hub }: { hub: HubApi }) {
         </div>
       ) : null}
       {page ? (
-        <p class="muted small-text" aria-label="Audit chain head">
+        <p class="muted small-text" aria-label="Audit chain head" style={{ overflowWrap: 'anywhere' }}>
           Audit chain head #{page.head.seq}: <code class="mono">{page.head.entry_hash}</code>
         </p>
       ) : null}
