@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import { HubError } from './errors';
+import { generateHubIdentity, type HubIdentity } from './identity';
 import type { HubLogger } from './logger';
 import { accessLog, errorHandler, errorResponse, limitBody, responseHeaders, type HubEnv } from './middleware';
 import { cors } from './cors';
@@ -17,6 +18,8 @@ export interface HubDeps {
   /** This hub's origin (`http://127.0.0.1:8787`): approval statements name it so they cannot be replayed elsewhere. */
   origin: string;
   version: string;
+  /** The hub's Ed25519 identity key (hub/identity.ts): proves the hub to pinned clients, signs the audit head. */
+  identity: HubIdentity;
 }
 
 export interface HubAppOptions {
@@ -26,6 +29,8 @@ export interface HubAppOptions {
   origin: string;
   /** Page origins whose requests get CORS headers (the web vault); none by default. */
   allowOrigins?: readonly string[];
+  /** The hub's identity key; startHub loads it from the data directory. Absent: a fresh random one (in-memory hubs). */
+  identity?: HubIdentity;
 }
 
 /**
@@ -41,6 +46,7 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
     logger: options.logger,
     origin,
     version: HUB_VERSION,
+    identity: options.identity ?? generateHubIdentity(),
   };
 
   const app = new Hono<HubEnv>();

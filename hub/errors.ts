@@ -1,6 +1,6 @@
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { API_ERRORS, type ApiErrorCode } from '../lib/protocol/api-errors';
+import { API_ERRORS, isApiErrorCode, type ApiErrorCode } from '../lib/protocol/api-errors';
 import { ProtocolError } from '../lib/protocol/errors';
 import { StoreError } from './store/errors';
 
@@ -57,7 +57,8 @@ const BY_STATUS: Partial<Record<number, HubErrorCode>> = {
  */
 export function toHubError(err: unknown): HubError {
   if (err instanceof HubError) return err;
-  if (err instanceof ProtocolError) return new HubError(err.code, err.message, { cause: err });
+  // Client-side codes (hub_identity_invalid, audit_head_invalid) are never the hub's to answer with.
+  if (err instanceof ProtocolError) return isApiErrorCode(err.code) ? new HubError(err.code, err.message, { cause: err }) : new HubError('internal', undefined, { cause: err });
   if (err instanceof StoreError && err.code === 'not_found') return new HubError('not_found', err.message, { cause: err });
   if (err instanceof HTTPException) return new HubError(BY_STATUS[err.status] ?? 'internal', undefined, { cause: err });
   // c.req.json() on a malformed body.

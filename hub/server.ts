@@ -4,6 +4,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { createHubApp } from './app';
 import { issueFirstEnrollmentCode } from './enrollment';
 import { intentEvents } from './events';
+import { loadOrCreateHubIdentity, type HubIdentity } from './identity';
 import { expireDueIntents } from './intent-expiry';
 import { jsonLinesLogger, type HubLogger } from './logger';
 import type { HubStore } from './store/port';
@@ -33,6 +34,8 @@ export interface RunningHub {
   /** Display form `XXXX-XXXX` on the very first start of an empty hub, else null. Show it once. */
   enrollmentCode: string | null;
   store: HubStore;
+  /** The hub's identity (public key and fingerprint to print; the private key stays in the process). */
+  identity: HubIdentity;
   /** Stops accepting, lets in-flight requests finish (up to 5 s), then closes the database. */
   close(): Promise<void>;
 }
@@ -55,6 +58,14 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`startHub: bad port ${port}`);
 
   const store = openSqliteStore({ file: dbFileIn(dataDir) });
+  let identity: HubIdentity;
+  try {
+    // Next to hub.sqlite, never inside it (hub/identity.ts says why).
+    identity = loadOrCreateHubIdentity(dataDir);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
   let server: Server | undefined;
   try {
     // The app needs its origin, which includes the port the OS picks for port 0: bind first, build the app in the
@@ -76,7 +87,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     // Only after the port is ours: a code issued before a failed bind would be stored but never shown.
     const enrollmentCode = issueFirstEnrollmentCode(store, now());
     const url = options.publicOrigin ?? `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
-    const app = createHubApp({ store, now, logger, origin: url, allowOrigins: options.allowOrigins });
+    const app = createHubApp({ store, now, logger, origin: url, allowOrigins: options.allowOrigins, identity });
     fetchApp = (req, env) => app.fetch(req, env as never);
 
     const pruner = setInterval(() => {
@@ -115,7 +126,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
         setImmediate(() => s.closeIdleConnections());
       }));
 
-    return { url, port: bound.port, enrollmentCode, store, close };
+    return { url, port: bound.port, enrollmentCode, store, identity, close };
   } catch (err) {
     server?.close();
     store.close();

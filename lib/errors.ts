@@ -38,7 +38,10 @@ export type ClawkeepErrorCode =
   | 'auth_bad_signature'
   | 'auth_unknown_key'
   | 'device_statement_invalid'
-  | 'key_binding_invalid';
+  | 'key_binding_invalid'
+  // The hub's identity key and its signed audit head (hub-identity.ts, audit-head.ts).
+  | 'hub_identity_invalid'
+  | 'audit_head_invalid';
 
 export class ClawkeepError extends Error {
   readonly code: ClawkeepErrorCode;

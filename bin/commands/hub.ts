@@ -40,6 +40,8 @@ export const hubCommand: Command = {
     }
     // The code before the URL: `npm start` reads everything up to "listening on" to show both.
     if (hub.enrollmentCode) console.log(`Enrollment code: ${hub.enrollmentCode} (shown once)`);
+    // Public: what a person can compare with what the extension pinned ("Hub identity" in the Agents tab).
+    console.log(`Hub identity: ${hub.identity.fingerprint}`);
     console.log(`listening on ${hub.url}`);
     // A signal during startup resolves this at once: the hub then closes right after starting, cleanly.
     await signal.received;

@@ -36,7 +36,8 @@ export function accountRoutes(deps: HubDeps, limiter = new RateLimiter({ burst: 
       if (err instanceof StoreError && err.code === 'not_found') throw new HubError('enrollment_code_invalid', 'Unknown or already used enrollment code.');
       throw err;
     }
-    const response: EnrollResponse = { account_id: accountId, fingerprint: fingerprint(deviceKey) };
+    // hub_key: the device pins it with this URL and refuses another key here later (docs/protocol.md §11).
+    const response: EnrollResponse = { account_id: accountId, fingerprint: fingerprint(deviceKey), hub_key: deps.identity.hubKey };
     return c.json(response, 201);
   });
 }

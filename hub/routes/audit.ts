@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, type AuditEntry, type AuditListResponse } from '../../lib/protocol/wire';
 import type { HubDeps } from '../app';
+import { signedAuditHead } from '../audit/head';
 import { authenticateHuman } from '../auth';
 import { HubError } from '../errors';
 import type { HubEnv } from '../middleware';
@@ -13,8 +14,9 @@ function parsePositive(name: string, raw: string, max: number): number {
 }
 
 /**
- * `GET /v1/audit?limit=N&before=SEQ` (human): the audit entries about the caller's account, newest first, and the
- * head of the whole chain. Entries about one of the caller's intents carry its kind and payload so the device can
+ * `GET /v1/audit?limit=N&before=SEQ&since=SEQ` (human): the audit entries about the caller's account, newest first,
+ * the head of the whole chain, and that head signed by the hub's identity key (CKAH). With `since` (the seq of the
+ * last signed head the device kept) also the consistency proof from that tree to this one (docs/protocol.md §11). Entries about one of the caller's intents carry its kind and payload so the device can
  * say what was asked (the caller may read those intents anyway); nothing of another account is ever included.
  */
 export function auditRoutes(deps: HubDeps): Hono<HubEnv> {
@@ -22,22 +24,28 @@ export function auditRoutes(deps: HubDeps): Hono<HubEnv> {
     const { account } = await authenticateHuman(c, deps);
     const query = c.req.queries();
     for (const [name, values] of Object.entries(query)) {
-      if ((name !== 'limit' && name !== 'before') || values.length !== 1) {
-        throw new HubError('protocol_invalid', 'GET /v1/audit takes only limit and before, once each.');
+      if ((name !== 'limit' && name !== 'before' && name !== 'since') || values.length !== 1) {
+        throw new HubError('protocol_invalid', 'GET /v1/audit takes only limit, before and since, once each.');
       }
     }
     const limit = query.limit ? parsePositive('limit', query.limit[0]!, AUDIT_PAGE_MAX) : AUDIT_PAGE_DEFAULT;
     const before = query.before ? parsePositive('before', query.before[0]!, Number.MAX_SAFE_INTEGER) : undefined;
+    const since = query.since ? parsePositive('since', query.since[0]!, Number.MAX_SAFE_INTEGER) : undefined;
     const rows = deps.store.audit.listForAccount(account.accountId, { ...(before !== undefined ? { beforeSeq: before } : {}), limit: limit + 1 });
     const page = rows.slice(0, limit);
     const head = deps.store.audit.head();
     // The caller is enrolled, so its account.enroll entry exists: the chain is never empty here.
     if (!head) throw new HubError('internal', 'The audit log is empty.');
+    // A device that kept a head larger than this log asks for the impossible: it will see the rollback itself.
+    const signed = signedAuditHead(deps.store, deps.identity, deps.origin, deps.now(), since !== undefined && since <= head.seq ? since : undefined);
+    if (!signed) throw new HubError('internal', 'The audit log is empty.');
     const entries = page.map((r) => toWireEntry(deps, account.accountId, r));
     const response: AuditListResponse = {
       entries,
       next_before: rows.length > limit ? page[page.length - 1]!.seq : null,
       head: { seq: head.seq, entry_hash: head.entryHash },
+      signed_head: signed.signed,
+      consistency: signed.consistency,
     };
     return c.json(response);
   });

@@ -10,6 +10,7 @@ import { isId, isOrigin } from '../protocol/fields';
 import { payloadHash } from '../protocol/intent-hash';
 import { signKeyBinding } from '../protocol/key-binding';
 import { decodePublicKey, fingerprint } from '../protocol/keys';
+import { newHubChallenge, verifyHubChallenge } from '../protocol/hub-identity';
 import { signRequest } from '../protocol/request-signing';
 import { openSealedSecret } from '../protocol/sealed-secret';
 import {
@@ -25,7 +26,7 @@ import {
   type Manifest,
 } from '../protocol/wire';
 import { acceptConfig, type AcceptedConfig } from './config';
-import { AgentError } from './errors';
+import { AgentError, isAgentError } from './errors';
 import { agentPublicKeys, generateAgentKeys, type AgentKeys } from './keys';
 import { encodePrivateKey, parseAgentState, stateKeys, type AgentState } from './state';
 import {
@@ -87,6 +88,10 @@ export interface SentIntent {
 
 /** Longest the hub holds GET /v1/intents/:id?wait=N (hub/routes/intents.ts MAX_WAIT_SECONDS). */
 const LONG_POLL_SECONDS = 25;
+/** How long a proof of the hub's identity is reused by later signed requests. */
+const HUB_PROOF_REUSE_MS = 10_000;
+const notOurHub = (hub: string) =>
+  `This is not the hub this agent registered with: the server at ${hub} cannot prove the hub identity key pinned at registration. Nothing was sent to it.`;
 
 export type Decision = 'approved' | 'denied' | 'expired';
 
@@ -150,6 +155,8 @@ export class AgentClient {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #onStateChange?: (state: AgentState) => void | Promise<void>;
   readonly #sent = new Map<string, SentIntent>();
+  /** When the hub last proved the pinned identity key (0: prove before the next signed request). */
+  #hubProvedAt = 0;
 
   constructor(options: AgentClientOptions) {
     this.#fetch = options.fetch;
@@ -184,7 +191,38 @@ export class AgentClient {
     await this.#onStateChange?.(structuredClone(next));
   }
 
+  /**
+   * Proves the hub at `hub` holds the identity key pinned at registration (CKHI over a fresh challenge) and returns
+   * that key; with no pin yet, the key the hub names (trust on first use, then pinned). A hub that cannot is refused
+   * before anything signed reaches it (issue 13 item 15).
+   * @throws AgentError `hub_identity_invalid`
+   */
+  async #proveHub(hub: string, pinned: string | undefined): Promise<string> {
+    const challenge = newHubChallenge();
+    const answer = (await this.#call(hub, 'GET', `/v1/hub-key?challenge=${challenge}`, undefined, false).catch((err) => {
+      if (pinned && isAgentError(err) && err.code !== 'hub_unreachable') throw new AgentError('hub_identity_invalid', notOurHub(hub), { cause: err });
+      throw err;
+    })) as { hub_key?: unknown; proof?: unknown };
+    const key = pinned ?? (typeof answer?.hub_key === 'string' ? answer.hub_key : '');
+    try {
+      verifyHubChallenge(answer?.proof, { hub, challenge, pinnedKey: key });
+    } catch (err) {
+      throw new AgentError('hub_identity_invalid', notOurHub(hub), { cause: err });
+    }
+    return key;
+  }
+
+  /** Before a signed request: re-prove the hub's identity if the last proof is older than 10 s. */
+  async #ensureHub(state: AgentState): Promise<void> {
+    const now = this.#now();
+    if (state.hub_key && now - this.#hubProvedAt < HUB_PROOF_REUSE_MS && now >= this.#hubProvedAt) return;
+    const key = await this.#proveHub(state.hub, state.hub_key);
+    this.#hubProvedAt = now;
+    if (!state.hub_key) await this.#setState({ ...state, hub_key: key });
+  }
+
   async #call(hub: string, method: string, path: string, body: unknown, signed: boolean): Promise<unknown> {
+    if (signed) await this.#ensureHub(this.#requireState());
     const text = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (text !== undefined) headers['content-type'] = 'application/json';
@@ -199,6 +237,8 @@ export class AgentClient {
     try {
       res = await this.#fetch(hub + path, { method, headers, ...(text === undefined ? {} : { body: text }) });
     } catch (err) {
+      // The hub may have stopped and something else may take its address: prove it again next time.
+      this.#hubProvedAt = 0;
       throw new AgentError('hub_unreachable', `Cannot reach the hub at ${hub}.`, { cause: err });
     }
     let json: unknown;
@@ -239,9 +279,12 @@ export class AgentClient {
       hub, role: 'agent', signing_key: pub.signing_key, box_key: pub.box_key, name: fields.name, time: this.#now(),
     }));
     const body = { ...fields, key_binding };
+    // Learn and pin the hub's identity first: this is the hub the claim code and every later request belong to.
+    const hubKey = await this.#proveHub(hub, undefined);
     const res = this.#parse(RegisterAgentResponseSchema, await this.#call(hub, 'POST', '/v1/agents', body, false));
+    this.#hubProvedAt = this.#now();
     await this.#setState({
-      version: 1, hub, agent_id: res.agent_id, name: input.name,
+      version: 1, hub, agent_id: res.agent_id, name: input.name, hub_key: hubKey,
       signing_private: encodePrivateKey(this.#keys.signingPrivate), box_private: encodePrivateKey(this.#keys.boxPrivate),
       claim_code_hash: local(() => claimCodeHash(res.claim_code), 'response_invalid', 'The hub sent a malformed claim code.'),
     });

@@ -21,6 +21,9 @@ import type { ApiErrorCode } from '../protocol/api-errors';
  * - `response_invalid`: a hub response does not match the v1 schema.
  * - `hub_unreachable`: the network request failed.
  * - `wait_timeout`: no decision within the time we were willing to wait.
+ * - `hub_identity_invalid`: the hub at our URL does not prove it holds the identity key pinned at registration (a
+ *   different hub, or a squatter on the port): nothing is sent to it.
+ * - `audit_head_invalid`: a signed audit head (CKAH) is malformed or does not verify.
  */
 export type AgentLocalErrorCode =
   | 'state_invalid'
@@ -33,7 +36,9 @@ export type AgentLocalErrorCode =
   | 'intent_mismatch'
   | 'response_invalid'
   | 'hub_unreachable'
-  | 'wait_timeout';
+  | 'wait_timeout'
+  | 'hub_identity_invalid'
+  | 'audit_head_invalid';
 
 export type AgentErrorCode = ApiErrorCode | AgentLocalErrorCode;
 

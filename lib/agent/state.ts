@@ -40,6 +40,11 @@ export interface AgentState {
   requests?: OpenRequest[];
   /** Intents executed (until their expiry): never executed again. Bounded. */
   executed?: ExecutedIntent[];
+  /**
+   * The hub's identity key (base64url), pinned at registration: every later session must be with a hub that signs a
+   * fresh challenge with it (docs/protocol.md §11). Absent in states from before pinning: pinned on first proof.
+   */
+  hub_key?: string;
 }
 
 export interface ConfigSeen {
@@ -84,6 +89,13 @@ export function parseAgentState(value: unknown): AgentState {
   }
   const replayProblem = replayRecordsProblem(v);
   if (replayProblem) throw bad(replayProblem);
+  if (v.hub_key !== undefined) {
+    try {
+      decodePublicKey(v.hub_key as string, 'ed25519', 'hub_key');
+    } catch {
+      throw bad('hub_key');
+    }
+  }
   const state: AgentState = {
     version: 1,
     hub: v.hub,
@@ -93,6 +105,7 @@ export function parseAgentState(value: unknown): AgentState {
     claim_code_hash: v.claim_code_hash,
   };
   if (v.name !== undefined) state.name = v.name as string;
+  if (v.hub_key !== undefined) state.hub_key = v.hub_key as string;
   if (v.device_key !== undefined) {
     state.device_key = v.device_key as string;
     state.installation_id = v.installation_id as string;

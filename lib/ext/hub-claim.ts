@@ -11,6 +11,7 @@ import { assertKeyBinding, keyBindingProblem } from '../hub-client/key-bindings'
 import type { SignedKeyBinding } from '../protocol/key-binding';
 import type { ClaimLookupResponse } from '../protocol/wire';
 import { HubClientError } from '../hub-client/errors';
+import { pinAtEnrolment } from './hub-identity';
 import type { HubCore } from './hub-core';
 import { localInstallationFrom, refreshInstallations } from './hub-installations';
 import { ensureRunning } from './hub-subscription';
@@ -25,12 +26,15 @@ export async function enroll(core: HubCore, enrollmentCode: string): Promise<voi
   const signer = await core.signer(true);
   const client = await core.client(true);
   const keyId = deviceKeyId(signer.publicKey);
+  let announced: string | null = null;
   try {
-    await client.enroll(code, signer.publicKey);
+    announced = (await client.enroll(code, signer.publicKey)).hub_key;
   } catch (err) {
     // Signed by this very key, so "already enrolled" means this device is known there.
     if (!(err instanceof HubClientError && err.code === 'device_already_enrolled')) throw err;
   }
+  // Remember which hub this is: from now on a hub at this URL must prove this key (issue 13 item 15).
+  await pinAtEnrolment(core, core.hub, announced);
   const list = new Set(core.settings!.enrolled[core.hub] ?? []);
   list.add(keyId);
   core.settings!.enrolled[core.hub] = [...list];

@@ -1,5 +1,6 @@
 import { ClawkeepError } from '../errors';
 import type { DeviceSigner } from '../identity/device-key';
+import type { SignedAuditHead } from '../protocol/audit-head';
 import { deviceKeyId } from '../protocol/keys';
 import type { ClaimLookupResponse, Intent } from '../protocol/wire';
 import { DEFAULT_HUB_PREFS, type HubConnection, type HubPrefs } from '../hub-client/api';
@@ -9,6 +10,7 @@ import type { VaultService } from '../vault/vault-service';
 import type { LocalInstallation } from './hub-approval';
 import { ConfigAssignmentStore } from './hub-config-assignments';
 import { RevokedInstallations } from './hub-revocations';
+import { ensureHubIdentity, HubIdentityCheck } from './hub-identity';
 import { StandingApprovalStore } from './hub-standing-approvals';
 
 export const DEFAULT_HUB_URL = 'http://127.0.0.1:8787';
@@ -26,6 +28,13 @@ export interface HubSettings {
   prefs?: Partial<HubPrefs>;
   /** hub origin → the account this device joined by pairing (absent: the device enrolled, key id = account id). */
   accounts?: Record<string, string>;
+  /**
+   * hub origin → the hub's identity key (base64url) pinned at enrolment or join (hub-identity.ts). A hub at that
+   * origin that cannot prove this key gets nothing signed, sealed or synced.
+   */
+  hubKeys?: Record<string, string>;
+  /** hub origin → the last hub-signed audit head (CKAH) this device accepted (hub-audit.ts). */
+  auditHeads?: Record<string, SignedAuditHead>;
 }
 
 /** A request seen for the first time: what the approval window and a notification may use (no payload). */
@@ -97,6 +106,8 @@ export class HubCore {
   readonly autoApproving = new Set<string>();
   /** Installations revoked on this device: never signed for again, whatever the hub lists (hub-revocations.ts). */
   readonly revoked: RevokedInstallations;
+  /** When the hub at the current URL last proved its pinned identity (hub-identity.ts). */
+  readonly identity = new HubIdentityCheck();
   /** Set once by HubService: settings and installations loaded, pending list restored. */
   ready: Promise<void> = Promise.resolve();
 
@@ -121,6 +132,8 @@ export class HubCore {
 
   setConnection(c: HubConnection): void {
     if (this.connection === c) return;
+    // A stream that ended may mean the hub stopped and something else took its address: prove it again.
+    if (c !== 'stream') this.identity.forget();
     this.connection = c;
     this.ports.changed();
   }
@@ -133,8 +146,14 @@ export class HubCore {
     return this.vault.withUnlocked((service) => service.deviceSigner(), { activity });
   }
 
+  /**
+   * A client signed by the device key, for a hub that proved its pinned identity: nothing is signed for, sealed to
+   * or synced with a hub at this URL that cannot (hub-identity.ts). A person's action (`activity`) always proves it
+   * afresh; background calls reuse a proof for a few seconds.
+   */
   async client(activity: boolean): Promise<HubClient> {
     await this.ready;
+    await ensureHubIdentity(this, activity);
     const signer = await this.signer(activity);
     return new HubClient({
       hub: this.hub,

@@ -5,6 +5,7 @@ import { approveDevice as sendApproval, denyPairing, JoinSession, listDevices, l
 import { normalizeHubUrl } from '../hub-client/client';
 import { HubClientError } from '../hub-client/errors';
 import { keyBindingProblem } from '../hub-client/key-bindings';
+import { proveHubIdentity } from '../hub-client/hub-identity';
 import { normalizePairingCode } from '../protocol/device-pairing';
 import type { HubCore } from './hub-core';
 import type { JoinStatus } from '../vault/page-devices';
@@ -29,6 +30,8 @@ async function accountId(core: HubCore): Promise<string> {
  * stored. A worker restart loses it (the page then says to start again), which is the safe side.
  */
 const joins = new WeakMap<HubCore, JoinSession>();
+/** The identity key the hub proved when the join started. */
+const joinKeys = new WeakMap<HubCore, string>();
 
 function session(core: HubCore): JoinSession {
   const s = joins.get(core);
@@ -39,8 +42,12 @@ function session(core: HubCore): JoinSession {
 export async function startJoin(core: HubCore, hubUrl: string, name: string): Promise<{ code: string; fingerprint: string; expiresAt: number }> {
   await core.ready;
   cancelJoin(core);
-  const s = await JoinSession.start({ hub: normalizeHubUrl(hubUrl), name: name.trim() || null, fetch: core.ports.fetch, now: core.ports.now });
+  const hub = normalizeHubUrl(hubUrl);
+  // Learn the hub's identity before asking it for anything, and hold on to it for finishJoin to pin (item 15).
+  const key = await proveHubIdentity(core.ports.fetch, hub, null);
+  const s = await JoinSession.start({ hub, name: name.trim() || null, fetch: core.ports.fetch, now: core.ports.now });
   joins.set(core, s);
+  joinKeys.set(core, key);
   return { code: s.pairing.code, fingerprint: s.fingerprint, expiresAt: s.pairing.expires_at };
 }
 
@@ -52,6 +59,7 @@ export async function pollJoin(core: HubCore): Promise<JoinStatus> {
 export function cancelJoin(core: HubCore): void {
   joins.get(core)?.dispose();
   joins.delete(core);
+  joinKeys.delete(core);
 }
 
 /**
@@ -69,6 +77,9 @@ export async function finishJoin(core: HubCore, protection: { kdf: unknown; salt
     settings.hubUrl = s.client.hub;
     settings.enrolled[s.client.hub] = [...new Set([...(settings.enrolled[s.client.hub] ?? []), s.deviceKeyId])];
     settings.accounts = { ...settings.accounts, [s.client.hub]: joined };
+    // The hub proved this key when the join started (startJoin); pin it now that this device belongs there.
+    const key = joinKeys.get(core);
+    if (key) settings.hubKeys = { ...settings.hubKeys, [s.client.hub]: key };
     await core.saveSettings();
   } finally {
     joins.delete(core);

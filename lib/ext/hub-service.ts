@@ -1,7 +1,8 @@
 import { ClawkeepError } from '../errors';
 import { fingerprint } from '../protocol/keys';
 import type { Decision, Policy } from '../protocol/approval';
-import { describeAuditEntry, type ActivityPage } from '../hub-client/activity';
+import type { ActivityPage } from '../hub-client/activity';
+import { activity } from './hub-audit';
 import type { ClaimPreview, DeviceInfo, DevicePreview, HubPrefs, HubState } from '../hub-client/api';
 import { normalizeHubUrl } from '../hub-client/client';
 import { HubClientError } from '../hub-client/errors';
@@ -23,7 +24,7 @@ import type { VaultService } from '../vault/vault-service';
 export { DEFAULT_HUB_URL, HUB_INSTALLATIONS_KEY, HUB_PENDING_KEY, HUB_SETTINGS_KEY, type HubServicePorts, type HubVault, type NewIntentNotice } from './hub-core';
 export { BACKOFF_MAX_MS, BACKOFF_MIN_MS, POLL_INTERVAL_MS } from './hub-subscription';
 
-export const ACTIVITY_PAGE = 20;
+export { ACTIVITY_PAGE } from './hub-audit';
 
 /**
  * The background's side of one-click approvals. It talks to the hub with the device key (which never leaves the
@@ -253,26 +254,9 @@ export class HubService {
     return this.state();
   }
 
-  /** One page of the hub's audit entries about this account, in plain words (signed by the device). */
-  async activity(before?: number): Promise<ActivityPage> {
-    const core = this.core;
-    await core.ready;
-    const client = await core.requireEnrolledClient(true);
-    const page = await client.audit({ limit: ACTIVITY_PAGE, ...(before !== undefined ? { before } : {}) });
-    const names = new Map<string, string>();
-    for (const h of core.hubInstallations ?? []) if (h.agent_id) names.set(h.agent_id, h.name ?? h.agent_name ?? h.agent_id);
-    for (const l of core.localInstallations.filter((i) => i.hub === core.hub)) names.set(l.agent_id, l.name);
-    return {
-      entries: page.entries.map((e) => ({
-        seq: e.seq,
-        time: e.time,
-        action: e.action,
-        entry_hash: e.entry_hash,
-        text: describeAuditEntry(e, { agentName: (id) => names.get(id) ?? null }),
-      })),
-      nextBefore: page.next_before,
-      head: page.head,
-    };
+  /** One page of the hub's audit entries about this account, in plain words, with the check of its signed head. */
+  activity(before?: number): Promise<ActivityPage> {
+    return activity(this.core, before);
   }
 
   async assignConfig(configId: string, installationId: string): Promise<HubState> {

@@ -1,4 +1,5 @@
 import { INTENT_KINDS, isIntentKind } from '../protocol/intent-kinds';
+import type { SignedAuditHead } from '../protocol/audit-head';
 import type { AuditEntry } from '../protocol/wire';
 import { summarizeIntent } from './summary';
 
@@ -19,6 +20,24 @@ export interface ActivityPage {
   nextBefore: number | null;
   /** The newest entry of the hub's whole chain. */
   head: { seq: number; entry_hash: string };
+  /** Whether the hub's signed head extends the one this device kept (first page only; see AuditIntegrity). */
+  integrity?: AuditIntegrity;
+}
+
+/**
+ * What the device concluded about the hub's signed audit head (CKAH, docs/protocol.md §11):
+ * - `verified`: signed by the pinned hub key and extends the head this device kept before (or the same head);
+ * - `first`: the first signed head this device saw (kept from now on);
+ * - `rewritten`: the hub showed a head that does not extend the kept one (rollback, rewritten history, fork, wrong
+ *   key or no proof): `since` is the time of the last head that was good, `reason` says what failed, and `kept` is
+ *   still that last good head (never replaced by the bad one).
+ */
+export interface AuditIntegrity {
+  status: 'verified' | 'first' | 'rewritten';
+  /** The signed head this device keeps, to export for `clawkeep audit verify --head` (null if none yet). */
+  kept: SignedAuditHead | null;
+  since?: number;
+  reason?: string;
 }
 
 export interface ActivityNames {

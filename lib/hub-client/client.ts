@@ -206,11 +206,15 @@ export class HubClient {
     return this.json(VaultPushResponseSchema, 'vault push answer', 'POST', '/v1/vault', push);
   }
 
-  /** GET /v1/audit: the audit entries about this account, newest first, older than `before` (a seq) if given. */
-  audit(options: { limit?: number; before?: number } = {}): Promise<AuditListResponse> {
+  /**
+   * GET /v1/audit: the audit entries about this account, newest first, older than `before` (a seq) if given, and the
+   * hub-signed head; with `since` (the seq of the head this device kept) also the consistency proof from it.
+   */
+  audit(options: { limit?: number; before?: number; since?: number } = {}): Promise<AuditListResponse> {
     const query = new URLSearchParams();
     if (options.limit !== undefined) query.set('limit', String(options.limit));
     if (options.before !== undefined) query.set('before', String(options.before));
+    if (options.since !== undefined) query.set('since', String(options.since));
     const qs = query.toString();
     return this.json(AuditListResponseSchema, 'audit list', 'GET', `/v1/audit${qs ? `?${qs}` : ''}`);
   }

@@ -12,7 +12,10 @@ export type ProtocolErrorCode =
   | 'auth_bad_signature'
   | 'auth_unknown_key'
   | 'device_statement_invalid'
-  | 'key_binding_invalid';
+  | 'key_binding_invalid'
+  // The hub's identity key and its signed audit head (hub-identity.ts, audit-head.ts).
+  | 'hub_identity_invalid'
+  | 'audit_head_invalid';
 
 /**
  * A protocol value that is malformed, not canonical, or does not verify. Messages name the field that failed

@@ -90,7 +90,8 @@ export const EnrollRequestSchema = v.strictObject({
   enrollment_code: v.pipe(v.string(), v.maxLength(32)),
   device_key: SigningKeySchema,
 });
-export const EnrollResponseSchema = v.object({ account_id: IdSchema, fingerprint: v.string() });
+/** `hub_key`: the hub's identity key (docs/protocol.md §11), which the device pins with the hub URL. */
+export const EnrollResponseSchema = v.object({ account_id: IdSchema, fingerprint: v.string(), hub_key: SigningKeySchema });
 export type EnrollRequest = v.InferOutput<typeof EnrollRequestSchema>;
 export type EnrollResponse = v.InferOutput<typeof EnrollResponseSchema>;
 
@@ -287,6 +288,9 @@ export const ExecuteResponseSchema = v.object({
   devices: v.optional(v.array(v.unknown())),
 });
 
+/** A statement as it travels: `{statement, signature}`; the statement's own format checks the rest. */
+const SignedAnySchema = v.object({ statement: v.unknown(), signature: v.string() });
+
 // ---- Audit --------------------------------------------------------------------------------------------------
 
 /** Page size of GET /v1/audit: `limit` defaults to 50 and is at most 200. */
@@ -320,7 +324,19 @@ export const AuditListResponseSchema = v.object({
   entries: v.array(AuditEntrySchema),
   next_before: v.nullable(SeqSchema),
   head: v.object({ seq: SeqSchema, entry_hash: Sha256HexSchema }),
+  /** CKAH signed by the hub's identity key (docs/protocol.md §11). */
+  signed_head: v.optional(SignedAnySchema),
+  /** With `since=SEQ`: hex hashes proving the tree of the first SEQ entries is a prefix of the signed one. */
+  consistency: v.optional(v.nullable(v.pipe(v.array(Sha256HexSchema), v.maxLength(128)))),
 });
+
+/** GET /v1/hub-key?challenge=C: the hub's identity key and, for a challenge, its signed CKHI proof. */
+export const HubKeyResponseSchema = v.object({
+  hub_key: SigningKeySchema,
+  fingerprint: v.string(),
+  proof: v.nullable(SignedAnySchema),
+});
+export type HubKeyResponse = { hub_key: string; fingerprint: string; proof: { statement: unknown; signature: string } | null };
 
 /** Every non-2xx response. */
 export const ErrorBodySchema = v.object({

@@ -4,6 +4,7 @@ import type { KdfRunner } from '../crypto/kdf-runner';
 import { ClawkeepError } from '../errors';
 import type { DeviceInfo } from '../hub-client/api';
 import { HubClient, normalizeHubUrl } from '../hub-client/client';
+import { proveHubIdentity } from '../hub-client/hub-identity';
 import { JoinSession, listDevices, type JoinTarget } from '../hub-client/devices';
 import { deviceKeyId } from '../protocol/keys';
 import type { VaultService } from './vault-service';
@@ -14,6 +15,8 @@ export const WEB_DEVICE_KEY = 'clawkeep.web.device';
 export interface JoinedDevice {
   hubUrl: string;
   accountId: string;
+  /** The hub's identity key, pinned when the join started (docs/protocol.md §11); absent in older records. */
+  hubKey?: string;
 }
 
 /** Where the joined hub and account are remembered (localStorage in the page; a map in tests). */
@@ -63,10 +66,12 @@ export function createPageDeviceApi(deps: {
   fetch?: typeof fetch;
 }): PageDeviceApi {
   let session: JoinSession | null = null;
+  let sessionHubKey: string | null = null;
+  const fetchImpl: typeof fetch = deps.fetch ?? ((input, init) => fetch(input, init));
   const joined = (): JoinedDevice | null => {
     try {
       const v = JSON.parse(deps.store.getItem(WEB_DEVICE_KEY) ?? 'null') as JoinedDevice | null;
-      return v && typeof v.hubUrl === 'string' && typeof v.accountId === 'string' ? v : null;
+      return v && typeof v.hubUrl === 'string' && typeof v.accountId === 'string' && (v.hubKey === undefined || typeof v.hubKey === 'string') ? v : null;
     } catch {
       return null;
     }
@@ -74,6 +79,9 @@ export function createPageDeviceApi(deps: {
   async function hubClient() {
     const j = joined();
     if (!j) return null;
+    // Only a hub that proves the key pinned at join gets anything signed by this vault's device key (item 15).
+    const hubKey = await proveHubIdentity(fetchImpl, j.hubUrl, j.hubKey ?? null);
+    if (!j.hubKey) deps.store.setItem(WEB_DEVICE_KEY, JSON.stringify({ ...j, hubKey } satisfies JoinedDevice));
     const signer = await deps.service.deviceSigner();
     const keyId = deviceKeyId(signer.publicKey);
     const client = new HubClient({ hub: j.hubUrl, signer: { role: 'human', keyId, sign: (m) => signer.sign(m) }, fetch: deps.fetch });
@@ -83,7 +91,9 @@ export function createPageDeviceApi(deps: {
     async startJoin(hubUrl, name) {
       session?.dispose();
       session = null;
-      const s = await JoinSession.start({ hub: normalizeHubUrl(hubUrl), name: name.trim() || null, fetch: deps.fetch });
+      const hub = normalizeHubUrl(hubUrl);
+      sessionHubKey = await proveHubIdentity(fetchImpl, hub, null);
+      const s = await JoinSession.start({ hub, name: name.trim() || null, fetch: deps.fetch });
       session = s;
       return { code: s.pairing.code, fingerprint: s.fingerprint, expiresAt: s.pairing.expires_at };
     },
@@ -107,7 +117,7 @@ export function createPageDeviceApi(deps: {
       }
       const { accountId } = await s.finish({ join: deps.join }, { kdf, salt, kek });
       session = null;
-      deps.store.setItem(WEB_DEVICE_KEY, JSON.stringify({ hubUrl: s.client.hub, accountId } satisfies JoinedDevice));
+      deps.store.setItem(WEB_DEVICE_KEY, JSON.stringify({ hubUrl: s.client.hub, accountId, ...(sessionHubKey ? { hubKey: sessionHubKey } : {}) } satisfies JoinedDevice));
     },
     cancelJoin() {
       session?.dispose();

@@ -28,11 +28,11 @@ function expectSecurityHeaders(res: Response) {
 }
 
 describe('hub app', () => {
-  it('GET /v1/health answers {ok, version} with the security headers and a request id', async () => {
+  it('GET /v1/health answers {ok, version, hub_key} with the security headers and a request id', async () => {
     const { app } = setup();
     const res = await app.request('/v1/health');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true, version: HUB_VERSION });
+    expect(await res.json()).toEqual({ ok: true, version: HUB_VERSION, hub_key: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
     expectSecurityHeaders(res);
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });

@@ -1,7 +1,12 @@
 // @vitest-environment node
 import type { ChildProcess } from 'node:child_process';
+import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { appendAudit, auditEntryHash, GENESIS_HASH } from '../../../hub/audit';
+import { signedAuditHead } from '../../../hub/audit/head';
+import { generateHubIdentity, IDENTITY_FILE, loadOrCreateHubIdentity } from '../../../hub/identity';
+import { dbFileIn, openSqliteStore } from '../../../hub/store/sqlite';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './helpers';
 import { runClawkeep as clawkeep } from '../cli/run-clawkeep';
@@ -21,7 +26,13 @@ describe('clawkeep hub / audit verify', () => {
     expect(first.out).toMatch(/^Enrollment code: [BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4} \(shown once\)$/m);
     const res = await fetch(`${first.url}/v1/health`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ ok: true });
+    const health = await res.json();
+    expect(health).toMatchObject({ ok: true });
+    // The identity key: created on first start, owner-only, next to hub.sqlite; only its fingerprint is printed.
+    expect(statSync(path.join(data, IDENTITY_FILE)).mode & 0o777).toBe(0o600);
+    const identity = loadOrCreateHubIdentity(data);
+    expect(health.hub_key).toBe(identity.hubKey);
+    expect(first.out).toContain(`Hub identity: ${identity.fingerprint}`);
     expect(await stop(first.child)).toBe(0);
 
     const second = await startHubProcess(data);
@@ -57,4 +68,51 @@ describe('clawkeep hub / audit verify', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no hub database');
   }, 30_000);
+
+  it('audit verify --head: 0 when the exported head is in the chain, 1 when history was cut and recomputed, 2 for a bad file', async () => {
+    const data = path.join(tempDir(), 'hub');
+    const store = openSqliteStore({ file: dbFileIn(data) });
+    const identity = loadOrCreateHubIdentity(data);
+    for (let i = 0; i < 5; i++) appendAudit(store, { time: 1_700_000_000_000 + i, actor: 'hub', action: `test.${i}` });
+    const head = signedAuditHead(store, identity, 'http://127.0.0.1:8787', 1_700_000_001_000)!.signed;
+    appendAudit(store, { time: 1_700_000_002_000, actor: 'hub', action: 'test.later' });
+    store.close();
+    const headFile = path.join(tempDir(), 'head.json');
+    writeFileSync(headFile, JSON.stringify(head));
+    const ok = await clawkeep(['audit', 'verify', '--data', data, '--head', headFile]);
+    expect(ok).toMatchObject({ code: 0, stdout: 'audit log intact: 6 entries; it contains the exported head (entry 5)\n' });
+
+    // A head signed by another key (not this hub's identity file) is not evidence about this log.
+    const otherFile = path.join(tempDir(), 'other.json');
+    const other = openSqliteStore({ file: ':memory:' });
+    for (let i = 0; i < 5; i++) appendAudit(other, { time: 1_700_000_000_000 + i, actor: 'hub', action: `test.${i}` });
+    writeFileSync(otherFile, JSON.stringify(signedAuditHead(other, generateHubIdentity(), 'http://127.0.0.1:8787', 1)!.signed));
+    const foreign = await clawkeep(['audit', 'verify', '--data', data, '--head', otherFile]);
+    expect(foreign.code).toBe(1);
+    expect(foreign.stderr).toContain('signed by another hub key');
+
+    // The operator deletes entry 3 and recomputes the chain: the chain alone is intact, the head proves otherwise.
+    const db = new Database(path.join(data, 'hub.sqlite'));
+    const rows = db.prepare('SELECT * FROM audit ORDER BY seq').all() as Record<string, any>[];
+    db.exec('DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; DELETE FROM audit');
+    let prev = GENESIS_HASH;
+    let seq = 1;
+    for (const r of rows.filter((r) => r.seq !== 3)) {
+      const hash = auditEntryHash(prev, { seq, time: r.time, actor: r.actor, agent: r.agent, resource: r.resource, action: r.action, requestId: r.request_id, idempotencyKey: r.idempotency_key });
+      db.prepare('INSERT INTO audit (seq, time, actor, agent, resource, action, request_id, idempotency_key, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(seq, r.time, r.actor, r.agent, r.resource, r.action, r.request_id, r.idempotency_key, prev, hash);
+      prev = hash;
+      seq++;
+    }
+    db.close();
+    expect((await clawkeep(['audit', 'verify', '--data', data])).code).toBe(0);
+    const rewritten = await clawkeep(['audit', 'verify', '--data', data, '--head', headFile]);
+    expect(rewritten.code).toBe(1);
+    expect(rewritten.stderr).toMatch(/^the exported head \(entry 5, signed .*\) is not in this audit log: entry 5 is not the one the device saw/);
+
+    writeFileSync(headFile, JSON.stringify({ ...head, statement: { ...head.statement, seq: 4 } }));
+    const tampered = await clawkeep(['audit', 'verify', '--data', data, '--head', headFile]);
+    expect(tampered.code).toBe(2);
+    expect(tampered.stderr).toContain('signature does not verify');
+  }, 60_000);
 });

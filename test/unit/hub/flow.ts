@@ -7,6 +7,8 @@ import { signKeyBinding } from '../../../lib/protocol/key-binding';
 import { signRequest, type Role } from '../../../lib/protocol/request-signing';
 import { toBase64Url } from '../../../lib/protocol/base64url';
 import { createHubApp } from '../../../hub/app';
+import { generateHubIdentity, type HubIdentity } from '../../../hub/identity';
+import type { HubStore } from '../../../hub/store/port';
 import { enrollmentCodeHash, generateEnrollmentCode, issueFirstEnrollmentCode } from '../../../hub/enrollment';
 import { jsonLinesLogger } from '../../../hub/logger';
 import { openSqliteStore } from '../../../hub/store/sqlite';
@@ -21,11 +23,13 @@ export function pairingRequest(device: { publicKey: Uint8Array; privateKey: Uint
 }
 
 /** A hub over an in-memory store with a movable clock, plus real signed clients for a device and agents. */
-export function hubFixture(start = Date.parse('2026-11-23T12:00:00Z')) {
+export function hubFixture(start = Date.parse('2026-11-23T12:00:00Z'), options: { identity?: HubIdentity; store?: HubStore } = {}) {
   const clock = { now: start };
-  const store = openSqliteStore({ file: ':memory:' });
+  const store = options.store ?? openSqliteStore({ file: ':memory:' });
   const logLines: string[] = [];
-  const app = createHubApp({ store, now: () => clock.now, logger: jsonLinesLogger((l) => logLines.push(l)), origin: ORIGIN });
+  // The hub's identity key: injected (a restart of the same hub, a second hub) or a fresh one.
+  const identity = options.identity ?? generateHubIdentity();
+  const app = createHubApp({ store, now: () => clock.now, logger: jsonLinesLogger((l) => logLines.push(l)), origin: ORIGIN, identity });
   const enrollmentCode = issueFirstEnrollmentCode(store, clock.now)!;
 
   interface Signer {
@@ -144,7 +148,7 @@ export function hubFixture(start = Date.parse('2026-11-23T12:00:00Z')) {
   }
 
   return {
-    app, store, clock, logLines, enrollmentCode, send, newDevice, enrolledDevice, registeredAgent, claimFor,
+    app, store, clock, logLines, enrollmentCode, identity, send, newDevice, enrolledDevice, registeredAgent, claimFor,
     signedHeaders, extraEnrollmentCode, claimedAgent, approvalFor,
   };
 }

@@ -112,11 +112,15 @@ describe('device pairing: a new vault joins through one approval', () => {
     expect(await api.pollJoin()).toEqual({ status: 'approved', approvedBy: fingerprint(s.signerA.publicKey) });
     await api.finishJoin('passphrase of the web vault', FAST_KDF);
     expect(service.isUnlocked).toBe(true);
-    expect(api.joined()).toEqual({ hubUrl: 'http://127.0.0.1:8787', accountId: s.accountId });
+    expect(api.joined()).toEqual({ hubUrl: 'http://127.0.0.1:8787', accountId: s.accountId, hubKey: s.hub.identity.hubKey });
     // What is remembered in the clear is only where and which account: no key material.
     expect([...data.values()].join()).not.toMatch(/passphrase|pkcs8|vault_key/i);
     const listed = await api.devices();
     expect(listed.find((d) => d.isThisDevice)?.fingerprint).toBe(shown.fingerprint);
+    // Another hub at the same URL (the real one stopped, a squatter took the port): refused before anything is signed.
+    const squatter = hubFixture(s.hub.clock.now);
+    const squatterApi = createPageDeviceApi({ service, join: () => Promise.reject(new Error('unused')), kdf: inProcessKdf, store, fetch: (async (url: string, init?: RequestInit) => squatter.app.request(url, init)) as typeof fetch });
+    await expect(squatterApi.devices()).rejects.toMatchObject({ code: 'hub_identity_mismatch', message: expect.stringMatching(/This is not the hub you enrolled with/) });
     const conn = (await api.hubClient())!;
     await removeDevice(s.clientA, conn.deviceKeyId);
     await expect(api.devices()).rejects.toMatchObject({ code: 'device_revoked' });
