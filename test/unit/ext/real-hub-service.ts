@@ -24,7 +24,8 @@ export function memoryStorage() {
 export async function realHubService(drafts: ItemDraft[] = []) {
   const hub = hubFixture();
   const fetchApp: FetchLike = async (url, init) => hub.app.request(url, init);
-  const service = new VaultService(new VaultDb(uniqueDbName()));
+  const db = new VaultDb(uniqueDbName());
+  const service = new VaultService(db);
   const salt = randomBytes(16);
   await service.create({ kdf: FAST_KDF, salt, kek: await kekFor('pw', salt) });
   const items: VaultItem[] = [];
@@ -56,5 +57,5 @@ export async function realHubService(drafts: ItemDraft[] = []) {
     await agent.status();
     return { agent, reg, installation_id, saved: () => saved! };
   };
-  return { hub, fetchApp, service, salt, svc, items, local, session, notices, claimAgent };
+  return { hub, fetchApp, service, db, vault, salt, svc, items, local, session, notices, claimAgent };
 }
