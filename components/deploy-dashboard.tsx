@@ -11,6 +11,7 @@ import { useVaultClient } from './client-context';
 import { choicesToSources, EnvFields, initialChoices, type EnvChoices } from './deploy-env-fields';
 import { DeployProgress } from './deploy-progress';
 import { DeployTrustReport } from './deploy-trust-report';
+import { isUnboundQuoteRefusal, UNBOUND_QUOTE_WARNING } from '../lib/seal/trust-gate';
 import { deployDeps, phalaClientFor, type RequestHostAccess } from './deploy-wiring';
 import { TeeCertificateView } from './tee-certificate-view';
 import { useAction } from './use-action';
@@ -46,6 +47,8 @@ export function DeployDashboard({ itemId, record, trust, checker, initialVerdict
   const [verdict, setVerdict] = useState<CvmVerdict | null>(initialVerdict ?? null);
   const [logs, setLogs] = useState<string[] | null>(null);
   const [updating, setUpdating] = useState<{ candidates: EnvCandidate[]; choices: EnvChoices } | null>(null);
+  /** The deliberate override of a provider-served quote (only offered when that is the one refusal). */
+  const [override, setOverride] = useState(false);
   const [updateSteps, setUpdateSteps] = useState<StepStatus[] | null>(null);
   const [confirmDestroy, setConfirmDestroy] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
@@ -114,7 +117,7 @@ export function DeployDashboard({ itemId, record, trust, checker, initialVerdict
     const result = await action.run(async () => {
       const env = await resolveEnv(vault, sources);
       try {
-        return await (await ops()).updateSecrets(env, setUpdateSteps);
+        return await (await ops()).updateSecrets(env, setUpdateSteps, { acceptUnboundQuote: overridable && override });
       } catch (err) {
         // Re-verification refused: the dashboard's verdict must say so too.
         void reverify();
@@ -130,10 +133,13 @@ export function DeployDashboard({ itemId, record, trust, checker, initialVerdict
       appCompose: result.value.appCompose,
       lastVerifiedAt: new Date(result.value.verifiedAt).toISOString(),
       lastVerdict: { trusted: true },
+      // Kept for good: which CVM, which quote, when, and the warning the person accepted.
+      ...(result.value.override ? { quoteOverrides: [...(rest.quoteOverrides ?? []), result.value.override] } : {}),
     };
     await saveDeployment(vault, next, itemId);
     onRecordChanged(next);
     setUpdating(null);
+    setOverride(false);
     setNotice('Secrets updated: re-verified, re-sealed and sent.');
     await refresh();
   };
@@ -148,6 +154,7 @@ export function DeployDashboard({ itemId, record, trust, checker, initialVerdict
 
   const lastVerified = record.lastVerifiedAt ?? null;
   const verdictReport = verdict?.report ?? null;
+  const overridable = verdictReport ? isUnboundQuoteRefusal(verdictReport) : false;
   const statusWord = status?.status ?? '…';
   const headingId = useMemo(() => `deploy-dash-${itemId}`, [itemId]);
 
@@ -179,6 +186,19 @@ export function DeployDashboard({ itemId, record, trust, checker, initialVerdict
           This CVM failed verification when it was deployed, so no secret was sent to it. It runs without secrets: destroy it,
           or re-verify and update secrets if the cause is fixed.
         </p>
+      ) : null}
+      {record.quoteOverrides?.length ? (
+        <div class="alert stack" data-testid="deploy-overrides" aria-label="Recorded overrides">
+          <strong>Sealed by your override (quote not challenge-bound)</strong>
+          <ul class="small-text">
+            {record.quoteOverrides.map((o) => (
+              <li key={`${o.at}-${o.quoteSha256}`}>
+                {o.at.replace('T', ' ').slice(0, 19)} UTC · CVM <code>{o.cvmId}</code> · quote SHA-256 <code>{o.quoteSha256.slice(0, 16)}…</code>
+                <span class="muted"> {o.warning}</span>
+              </li>
+            ))}
+          </ul>
+        </div>
       ) : null}
       <ErrorAlert message={statusAction.error} />
       <div class="actions">
@@ -220,6 +240,16 @@ export function DeployDashboard({ itemId, record, trust, checker, initialVerdict
           <h3>Update secrets</h3>
           <p class="muted small-text">The CVM is verified again first; the whole env set is then sealed to it and replaces the old one.</p>
           <EnvFields spec={record.envSpec} candidates={updating.candidates} choices={updating.choices} onChange={(choices) => setUpdating({ ...updating, choices })} disabled={action.busy} />
+          {overridable ? (
+            <div class="alert alert-error stack" role="group" aria-label="Quote not challenge-bound" data-testid="deploy-override">
+              <strong>The CVM could not answer a fresh challenge.</strong>
+              <span>{UNBOUND_QUOTE_WARNING}</span>
+              <label>
+                <input type="checkbox" checked={override} onChange={(e) => setOverride(e.currentTarget.checked)} disabled={action.busy} /> Seal to this
+                CVM anyway. I accept the risk; this override is recorded with the quote’s hash.
+              </label>
+            </div>
+          ) : null}
           {updateSteps ? <DeployProgress steps={updateSteps} label="Update progress" /> : null}
           <div class="actions">
             <button type="button" onClick={() => setUpdating(null)} disabled={action.busy}>

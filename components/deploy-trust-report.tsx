@@ -1,4 +1,4 @@
-import { NOT_CHALLENGE_BOUND, type TrustReport } from '../lib/seal/trust-gate';
+import { NOT_CHALLENGE_BOUND, UNBOUND_QUOTE_WARNING, type TrustReport } from '../lib/seal/trust-gate';
 
 /** The trust gate's verdict and every check it made, failed ones marked and named by id. */
 export function DeployTrustReport({ report, verifiedAt }: { report: TrustReport; verifiedAt?: string | number | null }) {
@@ -13,8 +13,7 @@ export function DeployTrustReport({ report, verifiedAt }: { report: TrustReport;
       {!report.trusted && report.failed ? <p class="small-text">{report.failed.message}</p> : null}
       {report.challengeBound === false ? (
         <p class="small-text deploy-freshness" data-testid="deploy-freshness">
-          Freshness: {NOT_CHALLENGE_BOUND}. The CVM could not be challenged with a one-time nonce, so nothing proves this quote is
-          recent; it was tied to the CVM’s instance id instead.
+          Freshness: {NOT_CHALLENGE_BOUND}. {report.overridden ? `Sealed only by your recorded override: ${report.overridden.warning}` : UNBOUND_QUOTE_WARNING}
         </p>
       ) : report.challengeBound ? (
         <p class="small-text muted deploy-freshness" data-testid="deploy-freshness">

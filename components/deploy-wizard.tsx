@@ -14,6 +14,7 @@ import { ErrorAlert, Notice } from './alert';
 import { useVaultClient } from './client-context';
 import { choicesToSources, EnvFields, initialChoices, type EnvChoices } from './deploy-env-fields';
 import { DeployProgress } from './deploy-progress';
+import { isUnboundQuoteRefusal } from '../lib/seal/trust-gate';
 import { DeployTrustReport } from './deploy-trust-report';
 import { DeployTrustSettings } from './deploy-trust-settings';
 import { deployDeps, phalaClientFor, type RequestHostAccess } from './deploy-wiring';
@@ -407,6 +408,12 @@ function DeployStep({
                 The CVM <code>{leftover.cvmId}</code> was created without any secret and is still at the provider. It is saved as an
                 untrusted deployment; destroy it now, or later from its dashboard.
               </p>
+              {failed.report && isUnboundQuoteRefusal(failed.report) ? (
+                <p class="small-text" data-testid="deploy-override-hint">
+                  Only the quote’s freshness is unproven. If you accept that risk, open this deployment’s dashboard, choose “Update
+                  secrets” and tick the override there: it is recorded with the quote’s hash.
+                </p>
+              ) : null}
               <div class="actions">
                 <button type="button" class="danger-outline" onClick={() => void destroyLeftover()} disabled={action.busy}>
                   Destroy

@@ -13,12 +13,15 @@ export function OpenClawSettings({ api }: { api: OpenClawApi }) {
   const { state, setState, error: loadError } = useOpenClawState(api);
   const [url, setUrl] = useState(DEFAULT_GATEWAY_URL);
   const [token, setToken] = useState('');
+  const [allAgents, setAllAgents] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const storedUrl = state?.url ?? null;
+  const storedAllAgents = state?.allAgents === true;
   useEffect(() => {
     if (storedUrl) setUrl(storedUrl);
   }, [storedUrl]);
+  useEffect(() => setAllAgents(storedAllAgents), [storedAllAgents]);
 
   const run = async (fn: () => Promise<OpenClawState>) => {
     setBusy(true);
@@ -37,14 +40,14 @@ export function OpenClawSettings({ api }: { api: OpenClawApi }) {
     <section class="card stack" aria-label="OpenClaw gateway">
       <h2>OpenClaw gateway</h2>
       <p class="muted small-text">
-        Clawkeep connects as an operator to approve your agents' commands. It asks for operator.admin, which can run commands on the
-        gateway host: connect only to your own gateway.
+        Clawkeep connects as an operator to approve your agents' commands. It asks only for operator.approvals unless you let it
+        approve every agent below. Use wss:// for a gateway on another machine; plain ws:// is accepted only for this computer.
       </p>
       <form
         class="stack"
         onSubmit={(e) => {
           e.preventDefault();
-          void run(() => api.save(url, token));
+          void run(() => api.save(url, token, allAgents));
         }}
       >
         <Field label="Gateway address" value={url} onInput={setUrl} placeholder={DEFAULT_GATEWAY_URL} />
@@ -56,6 +59,15 @@ export function OpenClawSettings({ api }: { api: OpenClawApi }) {
           autoComplete="off"
           hint={state?.configured ? 'Stored encrypted in the vault. Leave empty to keep it.' : 'gateway.auth.token on the gateway host. Stored encrypted in the vault.'}
         />
+        <label>
+          <input type="checkbox" checked={allAgents} onChange={(e) => setAllAgents(e.currentTarget.checked)} /> Approve every agent's commands
+          (asks for <code class="mono">operator.admin</code>)
+          <span class="hint">
+            {' '}
+            Without it the gateway shows Clawkeep only the runs this device started. operator.admin can also run commands and change the
+            gateway's settings: allow it only on your own gateway.
+          </span>
+        </label>
         <div class="actions">
           <button type="submit" class="primary" disabled={busy}>
             {state?.configured ? 'Save and connect' : 'Connect'}

@@ -26,6 +26,9 @@ function toWireInstallation(deps: HubDeps, i: Installation): WireInstallation {
     consecutive_denials: i.consecutiveDenials,
     created_at: i.createdAt,
     last_activity: i.lastActivity,
+    // The device's signed claim, verbatim: a device re-learns its own installations from it (never from the hub's
+    // word), e.g. when moving records out of plaintext storage (lib/ext/hub-installations.ts).
+    claim: i.claimStatement as unknown as WireInstallation['claim'],
   };
 }
 

@@ -15,6 +15,8 @@ export interface DeployDeps {
   now?: () => number;
   nonce?: () => Uint8Array;
   poll?: PollOptions;
+  /** The person's override of a provider-served quote (see VerifyDeps.acceptUnboundQuote); never the default. */
+  acceptUnboundQuote?: boolean;
 }
 
 export interface DeployRequest {
@@ -80,7 +82,9 @@ export async function verifySealAndSend(
       ...(verdict.report.failed ? { check: verdict.report.failed.id } : {}),
     });
   }
-  const fresh = verdict.report.challengeBound === false ? ' (quote served by the provider: not challenge-bound)' : ' (fresh quote, our challenge)';
+  const fresh = verdict.override
+    ? ' (quote served by the provider, NOT challenge-bound: sealed only because you overrode the refusal; recorded)'
+    : ' (fresh quote, our challenge)';
   steps.done('verify', `All ${verdict.report.checks.length} checks passed${fresh}.`);
 
   steps.start('seal');

@@ -22,7 +22,7 @@ export interface DeploymentOperations {
    * Re-verify, then re-seal the whole env set (dstack replaces it, there is no per-key update). Throws
    * DeployError('untrusted_cvm') with nothing sent when the CVM no longer passes.
    */
-  updateSecrets(env: EnvEntry[], onProgress?: (steps: StepStatus[]) => void): Promise<CvmVerdict>;
+  updateSecrets(env: EnvEntry[], onProgress?: (steps: StepStatus[]) => void, options?: { acceptUnboundQuote?: boolean }): Promise<CvmVerdict>;
   destroy(): Promise<void>;
 }
 
@@ -55,14 +55,16 @@ export function deploymentOperations(record: DeploymentRecord, trust: TrustPins,
     async restart() {
       await cloud.restart(record.cvmId);
     },
-    async updateSecrets(env, onProgress) {
+    async updateSecrets(env, onProgress, options) {
       const allowed = new Set(record.allowedEnvs);
       const outside = env.filter((e) => !allowed.has(e.key)).map((e) => e.key);
       if (outside.length) throw new DeployError('invalid_request', `Not in the app’s allowed envs: ${outside.join(', ')}.`);
       const steps = new StepTracker(['verify', 'seal', 'health'], onProgress);
       try {
         // PATCH envs replaces the whole set and restarts the app by itself (spec §3).
-        const { verdict } = await verifySealAndSend(targetOf(record, env.map((e) => e.key)), env, trust, deps, steps);
+        // The person's override of a provider-served quote (dashboard control; recorded from verdict.override).
+        const flowDeps = options?.acceptUnboundQuote ? { ...deps, acceptUnboundQuote: true } : deps;
+        const { verdict } = await verifySealAndSend(targetOf(record, env.map((e) => e.key)), env, trust, flowDeps, steps);
         return verdict;
       } catch (err) {
         const running = steps.snapshot().find((s) => s.state === 'running');

@@ -106,6 +106,11 @@ export interface DeploymentRecord {
   createdAt: string;
   lastVerifiedAt?: string;
   lastVerdict?: { trusted: boolean; failedCheck?: string; message?: string };
+  /**
+   * Every time the person overrode the refusal of a quote that was not challenge-bound (issue 13 item 10): which
+   * CVM, which quote (SHA-256), when, and the warning they accepted. Shown on the dashboard; never removed.
+   */
+  quoteOverrides?: Array<{ cvmId: string; quoteSha256: string; at: string; warning: string }>;
 }
 
 /** One env var a manifest asks for (lib/providers openclaw-tee.json `env` entry). */

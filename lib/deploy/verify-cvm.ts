@@ -1,3 +1,4 @@
+import { sha256 } from '@noble/hashes/sha2.js';
 import { fromHex, toHex } from '../bytes';
 import { clawkeepReportData, randomNonce } from '../attest/dstack/report-data';
 import { AppComposeError, checkAppCompose, type ExpectedAppCompose } from '../providers/phala/app-compose';
@@ -37,6 +38,20 @@ export interface VerifyDeps {
   nonce?: () => Uint8Array;
   /** How to wait for a CVM that is (re)starting: only a running TD can be attested. */
   poll?: PollOptions;
+  /**
+   * The person overrode the refusal of a provider-served (not challenge-bound) quote after reading
+   * UNBOUND_QUOTE_WARNING. The verdict then carries the override record the caller must persist.
+   */
+  acceptUnboundQuote?: boolean;
+}
+
+/** A recorded override of the freshness refusal: which CVM, which quote, when, and the warning the person accepted. */
+export interface QuoteOverrideRecord {
+  cvmId: string;
+  quoteSha256: string;
+  /** ISO time. */
+  at: string;
+  warning: string;
 }
 
 /** Where the quote came from: the CVM answering our challenge, or the provider's stored copy. */
@@ -50,6 +65,8 @@ export interface CvmVerdict {
   source: EvidenceSource;
   /** The exact app-compose.json text the gate checked against the CVM's measured compose hash. */
   appCompose: string;
+  /** Present when the report passed only by the person's override of an unbound quote: persist it. */
+  override?: QuoteOverrideRecord;
 }
 
 const ENV_KEY = /^[0-9a-f]{64}$/i;
@@ -160,6 +177,7 @@ export async function verifyCvm(target: CvmTarget, deps: VerifyDeps): Promise<Cv
     envKeys: target.envKeys,
     allowedEnvs: target.allowedEnvs,
     ...(evidence.reportData ? { reportData: evidence.reportData } : cvm.instanceId ? { instanceId: cvm.instanceId } : {}),
+    ...(!evidence.reportData && deps.acceptUnboundQuote ? { acceptUnboundQuote: true } : {}),
     now,
     ...(trust.policy ? { policy: trust.policy } : {}),
     ...(trust.testRootDerHex ? { testTrustAnchor: { rootCertDer: fromHex(trust.testRootDerHex) } } : {}),
@@ -169,7 +187,11 @@ export async function verifyCvm(target: CvmTarget, deps: VerifyDeps): Promise<Cv
     collateral: { pccsUrl: trust.pccsUrl },
     expectations,
   });
-  return { report, envPublicKey, verifiedAt: now, source: evidence.source, appCompose };
+  const override: QuoteOverrideRecord | undefined =
+    report.trusted && report.overridden
+      ? { cvmId: target.cvmId, quoteSha256: report.quoteSha256 ?? toHex(sha256(fromHex(evidence.quote))), at: new Date(now).toISOString(), warning: report.overridden.warning }
+      : undefined;
+  return { report, envPublicKey, verifiedAt: now, source: evidence.source, appCompose, ...(override ? { override } : {}) };
 }
 
 /** "Failed check “os-image” (label): message" — what the user reads when the gate refuses. */

@@ -80,6 +80,7 @@ const bindingInput = (found: ClaimLookupResponse) => ({ signing_key: found.signi
 
 export async function claim(core: HubCore, claimCode: string, grantedScopes: string[], picked?: Policy | null): Promise<{ installation_id: string }> {
   await core.ready;
+  await core.ensureInstallations(); // the records it is added to must be readable before the hub is told
   const policy = claimPolicy(picked);
   const hash = hashClaimCode(claimCode);
   const found = core.lookups.get(hash);

@@ -65,6 +65,7 @@ function claimedInstallation(core: HubCore, installationId: string): LocalInstal
 /** Assigns the vault's agent config `configId` to one claimed agent (replacing its previous config). */
 export async function assignConfig(core: HubCore, configId: string, installationId: string): Promise<void> {
   await core.ready;
+  await core.ensureInstallations();
   const client = await core.requireEnrolledClient(true);
   const installation = claimedInstallation(core, installationId);
   await core.vault.withUnlocked(async (service) => {
@@ -105,6 +106,7 @@ export async function forgetConfigAssignment(core: HubCore, installationId: stri
 export async function syncConfigs(core: HubCore): Promise<number> {
   await core.ready;
   if (!core.vault.isUnlocked) return 0;
+  await core.ensureInstallations();
   let changed = 0;
   try {
     await core.vault.withUnlocked(async (service) => {

@@ -11,11 +11,13 @@ import type { LocalInstallation } from './hub-approval';
 import { ConfigAssignmentStore } from './hub-config-assignments';
 import { RevokedInstallations } from './hub-revocations';
 import { ensureHubIdentity, HubIdentityCheck } from './hub-identity';
+import { InstallationStore, LEGACY_INSTALLATIONS_KEY } from './hub-installation-store';
 import { StandingApprovalStore } from './hub-standing-approvals';
 
 export const DEFAULT_HUB_URL = 'http://127.0.0.1:8787';
 export const HUB_SETTINGS_KEY = 'clawkeep.hub.settings';
-export const HUB_INSTALLATIONS_KEY = 'clawkeep.hub.installations';
+/** Where versions before issue 13 kept installation records in plaintext; now only read once to migrate them. */
+export const HUB_INSTALLATIONS_KEY = LEGACY_INSTALLATIONS_KEY;
 export const HUB_PENDING_KEY = 'clawkeep.hub.pending';
 
 /** Not secret: where the hub is and which device keys this browser enrolled there. */
@@ -60,7 +62,7 @@ export interface HubVault {
 }
 
 export interface HubServicePorts {
-  /** chrome.storage.local: settings and claimed installations (public data). */
+  /** chrome.storage.local: settings (public data). Installation records live in the vault (hub-installation-store.ts). */
   local: StoragePort;
   /** chrome.storage.session: the pending list, so a restarted worker shows the badge at once. */
   session: StoragePort;
@@ -89,7 +91,15 @@ export async function readKey(port: StoragePort, key: string): Promise<unknown> 
  */
 export class HubCore {
   settings: HubSettings | null = null;
+  /**
+   * The installations this device claimed, as read from the vault (hub-installation-store.ts): filled while the
+   * vault is unlocked (`ensureInstallations`), emptied on lock. Change it, then `saveInstallations()`.
+   */
   localInstallations: LocalInstallation[] = [];
+  /** Whether `localInstallations` holds what the vault stores (false while locked and before the first load). */
+  installationsLoaded = false;
+  /** The vault item the installation records live in. */
+  readonly installations = new InstallationStore();
   hubInstallations: HubInstallation[] | null = null;
   pending: Intent[] = [];
   /** Intent ids already announced through ports.newIntents: a refresh of the same list announces nothing. */
@@ -173,8 +183,32 @@ export class HubCore {
     await this.ports.local.set({ [HUB_SETTINGS_KEY]: this.settings });
   }
 
+  /**
+   * Reads the installation records from the vault unless they are loaded. Records added in memory before the load
+   * are kept. While locked it does nothing.
+   * @throws what the vault throws: `decrypt_failed` when the stored record was edited outside the extension.
+   */
+  async ensureInstallations(): Promise<void> {
+    if (this.installationsLoaded || !this.vault.isUnlocked) return;
+    const stored = await this.vault.withUnlocked((service) => this.installations.load(service), { activity: false });
+    // A record pushed while the load ran (a claim) stays: it is written by the next saveInstallations().
+    const keys = new Set(stored.map((i) => `${i.hub}\n${i.installation_id}`));
+    this.localInstallations = [...stored, ...this.localInstallations.filter((i) => !keys.has(`${i.hub}\n${i.installation_id}`))];
+    this.installationsLoaded = true;
+  }
+
+  /** Writes the in-memory records into the vault item (merged with what it holds, e.g. another device's claims). */
   async saveInstallations(): Promise<void> {
-    await this.ports.local.set({ [HUB_INSTALLATIONS_KEY]: this.localInstallations });
+    await this.ensureInstallations();
+    const mine = [...this.localInstallations];
+    this.localInstallations = await this.vault.withUnlocked((service) => this.installations.save(service, mine), { activity: false });
+    this.installationsLoaded = true;
+  }
+
+  /** Lock: the records are vault data and are not kept in memory without it. */
+  forgetInstallations(): void {
+    this.localInstallations = [];
+    this.installationsLoaded = false;
   }
 
   /** The claimed installation to sign for; null when unknown or revoked on this device (then only Deny is possible). */

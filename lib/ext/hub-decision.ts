@@ -82,6 +82,8 @@ async function readSecret(service: VaultService, item: string): Promise<string |
 
 /** Signs a decision on `intent` with the device key (sealing the secret for an approved secret.request) and sends it. */
 async function signAndSend(core: HubCore, intent: Intent, decision: Decision, activity: boolean): Promise<void> {
+  // The box key a secret is sealed to comes only from the vault's authenticated record (decrypt_failed if edited).
+  await core.ensureInstallations();
   const client = await core.requireEnrolledClient(activity);
   const body = await core.vault.withUnlocked(async (service) => {
     const signer = await service.deviceSigner();
@@ -140,6 +142,7 @@ export async function approveStanding(core: HubCore, pending: Intent[]): Promise
   let approvals: StandingApproval[];
   let secrets: Map<string, number>;
   try {
+    await core.ensureInstallations();
     ({ approvals, secrets } = await core.vault.withUnlocked(async (service) => ({
       approvals: await core.standing.update(service, (list) => ({ next: null, value: list })),
       secrets: await secretNames(service),

@@ -5,7 +5,7 @@ import type { HubInstallation } from '../hub-client/client';
 import { keyBindingProblem } from '../hub-client/key-bindings';
 import type { SignedKeyBinding } from '../protocol/key-binding';
 import type { LocalInstallation } from './hub-approval';
-import type { HubCore } from './hub-core';
+import { HUB_INSTALLATIONS_KEY, readKey, type HubCore } from './hub-core';
 
 /**
  * The local record of an installation this device claimed, from the claim statement it signed and the agent's key
@@ -66,6 +66,22 @@ export async function refreshInstallations(core: HubCore): Promise<void> {
   } finally {
     core.ports.changed();
   }
+}
+
+/**
+ * Versions before issue 13 kept installation records in plaintext `chrome.storage.local`, where any local process
+ * could have swapped a box key or added an installation. So they are not copied: every installation this device
+ * claimed is learnt again from the claim statement it signed (refreshInstallations → adoptVerified, verified against
+ * this device's key, stored in the vault), and only once the vault holds them is the plaintext copy deleted. While
+ * the hub cannot be reached the copy stays, unused, for the next try. Records of other hubs go with it.
+ */
+export async function migrateLegacyInstallations(core: HubCore): Promise<void> {
+  if (!core.vault.isUnlocked) return;
+  if ((await readKey(core.ports.local, HUB_INSTALLATIONS_KEY)) === undefined) return;
+  await refreshInstallations(core);
+  // Another refresh may have adopted them a moment earlier and still be writing: the vault must hold them first.
+  await core.saveInstallations();
+  await core.ports.local.remove(HUB_INSTALLATIONS_KEY);
 }
 
 /** The Agents tab: local records (verified) merged with what the hub lists (status, last activity). */

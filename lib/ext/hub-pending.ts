@@ -52,6 +52,7 @@ export async function forgetPending(core: HubCore): Promise<void> {
   core.pending = [];
   core.seen.clear();
   core.hubInstallations = null;
+  core.forgetInstallations();
   core.lookups.clear();
   core.lastError = null;
   await core.ports.session.remove(HUB_PENDING_KEY).catch(() => {});

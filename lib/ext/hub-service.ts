@@ -9,10 +9,9 @@ import { HubClientError } from '../hub-client/errors';
 import * as claims from './hub-claim';
 import * as pairing from './hub-devices';
 import type { JoinStatus } from '../vault/page-devices';
-import { DEFAULT_HUB_URL, HUB_INSTALLATIONS_KEY, HUB_SETTINGS_KEY, HubCore, readKey, type HubServicePorts, type HubSettings, type HubVault } from './hub-core';
+import { DEFAULT_HUB_URL, HUB_SETTINGS_KEY, HubCore, errorMessage, readKey, type HubServicePorts, type HubSettings, type HubVault } from './hub-core';
 import * as decisions from './hub-decision';
 import { assignConfig, configViews, forgetConfigAssignment, syncConfigs, unassignConfig } from './hub-configs';
-import type { LocalInstallation } from './hub-approval';
 import { installationViews, refreshInstallations } from './hub-installations';
 import { restorePending } from './hub-pending';
 import { forgetStandingApprovals, revokeStandingApproval, standingApprovalViews } from './hub-standing-views';
@@ -50,10 +49,10 @@ export class HubService {
     const core = this.core;
     const s = (await readKey(core.ports.local, HUB_SETTINGS_KEY)) as HubSettings | undefined;
     core.settings = s && s.v === 1 && typeof s.hubUrl === 'string' ? s : { v: 1, hubUrl: DEFAULT_HUB_URL, enrolled: {} };
-    const ins = await readKey(core.ports.local, HUB_INSTALLATIONS_KEY);
-    core.localInstallations = Array.isArray(ins) ? (ins as LocalInstallation[]) : [];
     await core.revoked.load();
     await core.vault.whenReady();
+    // Installation records are vault data: read (and migrated out of chrome.storage.local) once unlocked.
+    await core.ensureInstallations().catch((err) => void (core.lastError = errorMessage(err)));
     await restorePending(core);
   }
 
@@ -117,6 +116,7 @@ export class HubService {
     };
     if (!core.vault.isUnlocked) return base;
     try {
+      await core.ensureInstallations();
       return await core.vault.withUnlocked(async (service) => {
         const signer = await service.deviceSigner();
         const secrets = await decisions.secretNames(service);

@@ -1,7 +1,7 @@
 import { ClawkeepError } from '../errors';
 import { parseIntentsEvent } from '../hub-client/client';
 import { errorMessage, type HubCore } from './hub-core';
-import { refreshInstallations } from './hub-installations';
+import { migrateLegacyInstallations, refreshInstallations } from './hub-installations';
 import { forgetPending, setPending } from './hub-pending';
 
 export const POLL_INTERVAL_MS = 5_000;
@@ -31,6 +31,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export async function ensureRunning(core: HubCore): Promise<void> {
   await core.ready;
   if (core.loop || !core.vault.isUnlocked) return;
+  // Unlock: the installation records come out of the vault (an unreadable record is reported, never trusted).
+  await core.ensureInstallations().catch((err) => void (core.lastError = errorMessage(err)));
   let enrolled = false;
   try {
     enrolled = await core.vault.withUnlocked(async (service) => core.isEnrolled(await service.deviceSigner()), { activity: false });
@@ -38,6 +40,7 @@ export async function ensureRunning(core: HubCore): Promise<void> {
     return;
   }
   if (!enrolled || core.loop) return;
+  void migrateLegacyInstallations(core).catch(() => {}); // plaintext records of older versions (hub-installations.ts)
   const controller = new AbortController();
   core.loop = controller;
   void run(core, controller.signal).finally(() => {

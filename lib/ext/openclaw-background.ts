@@ -40,7 +40,7 @@ export async function runOpenClawMethod(service: OpenClawService, method: OpenCl
     let value: unknown;
     switch (method) {
       case 'state': value = service.state(); break;
-      case 'save': value = await service.save(str('url'), str('token')); break;
+      case 'save': value = await service.save(str('url'), str('token'), a.allAgents === true); break;
       case 'connect': value = await service.connect(); break;
       case 'disconnect': value = await service.disconnect(); break;
       case 'forget': value = await service.forget(); break;

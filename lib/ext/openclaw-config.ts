@@ -1,5 +1,6 @@
 import type { ItemDraft, ItemSummary, VaultItem } from '../vault/types';
 import { OpenClawError } from '../openclaw/errors';
+import { checkGatewayUrl } from '../openclaw/gateway-url';
 
 /**
  * The OpenClaw gateway settings live in the vault as one secret item (encrypted like every other item; nothing in
@@ -16,6 +17,11 @@ export interface OpenClawConfig {
   token: string;
   /** Issued in hello-ok after pairing; reconnects use it instead of the shared token. */
   deviceToken: string | null;
+  /**
+   * The person opted in to approving every agent's commands, which needs `operator.admin` (lib/openclaw/connect.ts
+   * ALL_AGENTS_SCOPE). Absent = `operator.approvals` only.
+   */
+  allAgents?: boolean;
 }
 
 /** The vault as this module needs it (the VaultClient shape; the background adapts VaultService to it). */
@@ -26,16 +32,12 @@ export interface ItemStore {
   remove(id: string): Promise<void>;
 }
 
-/** Checks and normalises a gateway URL: ws:// or wss://, no credentials, no fragment. Throws `config_invalid`. */
+/**
+ * Checks and normalises a gateway URL: ws:// (loopback only) or wss://, no credentials, no fragment. Throws
+ * `config_invalid`, or `gateway_insecure` for plain ws:// to another machine (lib/openclaw/gateway-url.ts).
+ */
 export function normalizeGatewayUrl(input: string): string {
-  const text = input.trim() || DEFAULT_GATEWAY_URL;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new OpenClawError('config_invalid', 'The gateway address is not a URL (e.g. ws://127.0.0.1:18789).');
-  }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new OpenClawError('config_invalid', 'The gateway address must start with ws:// or wss://.');
+  const url = checkGatewayUrl(input.trim() || DEFAULT_GATEWAY_URL);
   if (url.username || url.password) throw new OpenClawError('config_invalid', 'Put the token in the token field, not in the address.');
   if (url.search || url.hash) throw new OpenClawError('config_invalid', 'The gateway address takes no query or fragment.');
   return url.href.replace(/\/$/, '');
@@ -51,7 +53,7 @@ export function parseOpenClawConfig(text: string): OpenClawConfig | null {
   const c = v as Partial<OpenClawConfig> | null;
   if (!c || c.v !== 1 || typeof c.url !== 'string' || typeof c.token !== 'string') return null;
   if (c.deviceToken !== null && c.deviceToken !== undefined && typeof c.deviceToken !== 'string') return null;
-  return { v: 1, url: c.url, token: c.token, deviceToken: c.deviceToken || null };
+  return { v: 1, url: c.url, token: c.token, deviceToken: c.deviceToken || null, ...(c.allAgents === true ? { allAgents: true } : {}) };
 }
 
 export async function loadOpenClawConfig(store: ItemStore): Promise<{ itemId: string; config: OpenClawConfig } | null> {

@@ -8,7 +8,7 @@ const call = channelCaller<OpenClawMethod>(OPENCLAW_RPC_CHANNEL, (code, message,
 export function createExtensionOpenClawApi(): OpenClawApi {
   return {
     state: () => call('state'),
-    save: (url, token) => call('save', { url, token }),
+    save: (url, token, allAgents) => call('save', { url, token, allAgents: allAgents === true }),
     connect: () => call('connect'),
     disconnect: () => call('disconnect'),
     forget: () => call('forget'),

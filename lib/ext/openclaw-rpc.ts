@@ -16,6 +16,8 @@ export interface OpenClawState {
   url: string | null;
   /** A device token from an earlier pairing is kept. */
   paired: boolean;
+  /** The person opted in to operator.admin (every agent's approvals); false = operator.approvals only. */
+  allAgents: boolean;
   /** 'off' = not configured, locked, or disconnected by the user. */
   status: OperatorStatus | 'off';
   /** What went wrong last, with the one step the person takes (pairing command, allowlist command…). */
@@ -28,8 +30,11 @@ export interface OpenClawState {
 
 export interface OpenClawApi {
   state(): Promise<OpenClawState>;
-  /** Stores URL + token encrypted in the vault and (re)connects. An empty token keeps the stored one. */
-  save(url: string, token: string): Promise<OpenClawState>;
+  /**
+   * Stores URL + token encrypted in the vault and (re)connects. An empty token keeps the stored one. `allAgents`
+   * asks the gateway for operator.admin too, to approve every agent's commands (default: operator.approvals only).
+   */
+  save(url: string, token: string, allAgents?: boolean): Promise<OpenClawState>;
   connect(): Promise<OpenClawState>;
   disconnect(): Promise<OpenClawState>;
   /** Removes the gateway settings from the vault. */

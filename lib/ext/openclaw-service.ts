@@ -62,6 +62,7 @@ export class OpenClawService {
   private configured = false;
   private url: string | null = null;
   private paired = false;
+  private allAgents = false;
   private deviceId: string | null = null;
   private userStopped = false;
   private starting: Promise<void> | null = null;
@@ -84,6 +85,7 @@ export class OpenClawService {
       configured: this.configured,
       url: this.url,
       paired: this.paired,
+      allAgents: this.allAgents,
       status: this.ports.vault.isUnlocked ? status : 'off',
       problem: explained && err ? { code: err.code, title: explained.title, action: explained.action } : null,
       origin: this.ports.origin,
@@ -134,6 +136,7 @@ export class OpenClawService {
     this.configured = !!loaded;
     this.url = loaded?.config.url ?? null;
     this.paired = !!loaded?.config.deviceToken;
+    this.allAgents = loaded?.config.allAgents === true;
     if (!loaded) {
       this.setApprovals([]);
       this.ports.changed();
@@ -144,13 +147,23 @@ export class OpenClawService {
     this.deviceId = identity.deviceId;
     if (epoch !== this.epoch || this.userStopped || !this.ports.vault.isUnlocked) return; // stopped or locked meanwhile
     const auth: OperatorAuth = config.deviceToken ? { deviceToken: config.deviceToken } : { token: config.token };
-    const op = new OpenClawOperator(config.url, auth, identity, {
-      WebSocketImpl: this.ports.WebSocketImpl,
-      origin: this.ports.origin,
-      clientVersion: this.ports.clientVersion,
-      platform: this.ports.platform,
-      onDeviceToken: (deviceToken) => this.keepDeviceToken(deviceToken),
-    });
+    let op: OpenClawOperator;
+    try {
+      op = new OpenClawOperator(config.url, auth, identity, {
+        WebSocketImpl: this.ports.WebSocketImpl,
+        origin: this.ports.origin,
+        clientVersion: this.ports.clientVersion,
+        platform: this.ports.platform,
+        allAgents: config.allAgents === true,
+        onDeviceToken: (deviceToken) => this.keepDeviceToken(deviceToken),
+      });
+    } catch (err) {
+      // A stored address the client refuses (e.g. plain ws:// to another machine, saved by an older version):
+      // nothing is opened, the settings show why.
+      this.problem = err instanceof OpenClawError ? err : new OpenClawError('config_invalid', 'The gateway address is not usable.');
+      this.ports.changed();
+      return;
+    }
     this.op = op;
     op.onStatus(() => this.ports.changed());
     op.onApprovals((list) => {
@@ -272,7 +285,7 @@ export class OpenClawService {
   }
 
   /** Stores the gateway URL and token (encrypted, in the vault), then reconnects. Empty token = keep the stored one. */
-  async save(urlInput: string, tokenInput: string): Promise<OpenClawState> {
+  async save(urlInput: string, tokenInput: string, allAgents = false): Promise<OpenClawState> {
     const url = normalizeGatewayUrl(urlInput);
     const token = tokenInput.trim();
     await this.ports.vault.withItems(async (store) => {
@@ -286,6 +299,7 @@ export class OpenClawService {
         token: token || (sameGateway ? (old?.token ?? '') : ''),
         // A device token belongs to one gateway; a new shared token means pairing with it again.
         deviceToken: sameGateway && !token ? (old?.deviceToken ?? null) : null,
+        ...(allAgents ? { allAgents: true } : {}),
       };
       if (!next.token && !next.deviceToken) throw new OpenClawError('config_invalid', 'Enter the token of this gateway.');
       await saveOpenClawConfig(store, next, loaded?.itemId);

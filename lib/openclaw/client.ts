@@ -12,6 +12,7 @@ import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from './backoff';
 import { type HelloOk, type OperatorAuth, buildConnectParams, explainConnectError, parseChallenge, parseHelloOk, proofToken } from './connect';
 import type { DeviceIdentity } from './device-identity';
 import { OpenClawError, scrubSecrets } from './errors';
+import { checkGatewayUrl } from './gateway-url';
 import { type EventFrame, PRE_AUTH_MAX_BYTES, decodeServerFrame, encodeRequest, gatewayError } from './frames';
 
 /** The part of the WHATWG WebSocket this client uses (browsers, Node ≥ 22, and the `ws` package all fit). */
@@ -40,6 +41,11 @@ export interface OperatorOptions {
   handshakeTimeoutMs?: number;
   /** False disables reconnecting. */
   reconnect?: Partial<BackoffOptions> | false;
+  /**
+   * Also request `operator.admin`, to see and approve every agent's commands, not only runs this device started
+   * (connect.ts ALL_AGENTS_SCOPE). Default false: the connect frame asks for `operator.approvals` only.
+   */
+  allAgents?: boolean;
   /** Called with the device token from hello-ok; persist it (encrypted) and reconnect with `{ deviceToken }`. */
   onDeviceToken?: (deviceToken: string) => void | Promise<void>;
   random?: () => number;
@@ -85,6 +91,9 @@ export class OpenClawOperator {
     private readonly identity: DeviceIdentity,
     private readonly opts: OperatorOptions,
   ) {
+    // Refused before any socket opens, whatever the caller checked: the token and decisions never cross plain
+    // ws:// off this machine (throws OpenClawError gateway_insecure | config_invalid).
+    checkGatewayUrl(url);
     this.now = opts.now ?? Date.now;
     this.book = new ApprovalBook(this.now);
     this.backoff = opts.reconnect === false ? null : { ...DEFAULT_BACKOFF, ...(opts.reconnect ?? {}) };
@@ -361,6 +370,7 @@ export class OpenClawOperator {
       challenge,
       clientVersion: this.opts.clientVersion ?? '0.1.0',
       platform: this.opts.platform ?? 'web',
+      allAgents: this.opts.allAgents === true,
     });
     const payload = await this.send(ws, 'connect', params as unknown as Record<string, unknown>, this.opts.handshakeTimeoutMs ?? 15_000);
     return parseHelloOk(payload);

@@ -10,8 +10,24 @@ export const CLIENT_ID = 'webchat-ui';
 export const CLIENT_MODE = 'ui';
 export const CLIENT_DISPLAY_NAME = 'Clawkeep';
 export const OPERATOR_ROLE = 'operator';
-/** `operator.admin` is needed to see and approve every agent's commands (spec §2 "Who receives the event"). */
-export const OPERATOR_SCOPES = ['operator.read', 'operator.approvals', 'operator.admin'] as const;
+/**
+ * The scopes the operator client uses (spec §2 "Exec approvals over the protocol"): `exec.approval.list|resolve`,
+ * `plugin.approval.list|resolve` and the `*.approval.requested|resolved` events all need `operator.approvals`, and
+ * nothing else: no `operator.read` method is called. Least privilege (issue 13 item 14): this is the default.
+ */
+export const OPERATOR_SCOPES = ['operator.approvals'] as const;
+/**
+ * Only when the person opts in to approving every agent's commands: a connection without `operator.admin` sees
+ * only approvals of runs its own device started or reviews (openclaw `isApprovalRecordVisibleToClient`,
+ * spec §2 "Who receives the event" — tested: a non-admin approver got nothing for another device's run). No
+ * narrower scope grants that visibility; admin is remote-execution-grade authority, so it is never the default.
+ */
+export const ALL_AGENTS_SCOPE = 'operator.admin';
+
+/** The exact scopes a connect frame requests: `operator.approvals`, plus `operator.admin` only when opted in. */
+export function operatorScopes(opts: { allAgents?: boolean } = {}): string[] {
+  return opts.allAgents ? [...OPERATOR_SCOPES, ALL_AGENTS_SCOPE] : [...OPERATOR_SCOPES];
+}
 export const OPERATOR_CAPS = ['approvals', 'exec-approvals', 'plugin-approvals'] as const;
 
 /** Either the gateway's shared token (first pairing) or the device token it issued at pairing. */
@@ -71,10 +87,12 @@ export async function buildConnectParams(opts: {
   challenge: ConnectChallenge;
   clientVersion: string;
   platform: string;
+  /** Also request `operator.admin` to see every agent's approvals (see ALL_AGENTS_SCOPE). Default false. */
+  allAgents?: boolean;
 }): Promise<ConnectParams> {
   const { identity, challenge } = opts;
   const platform = opts.platform.trim() || 'web';
-  const scopes = [...OPERATOR_SCOPES];
+  const scopes = operatorScopes({ allAgents: opts.allAgents === true });
   const signature = await signConnectProof(identity, {
     deviceId: identity.deviceId,
     clientId: CLIENT_ID,
@@ -189,7 +207,8 @@ export function explainConnectError(err: OpenClawError, origin?: string): Connec
   if (code === 'AUTH_SCOPE_MISMATCH') {
     return {
       title: 'The gateway did not grant the access Clawkeep needs',
-      action: 'Clawkeep needs operator.read, operator.approvals and operator.admin. Approve the scope upgrade with `openclaw devices list` and `openclaw devices approve <requestId>`.',
+      action:
+        'Clawkeep needs operator.approvals (and operator.admin when it approves every agent’s commands). Approve the scope upgrade with `openclaw devices list` and `openclaw devices approve <requestId>`.',
       retry: false,
     };
   }
@@ -210,6 +229,9 @@ export function explainConnectError(err: OpenClawError, origin?: string): Connec
   }
   if (code === 'PROTOCOL_MISMATCH' || code === 'CLIENT_VERSION_MISMATCH' || code === 'handshake_invalid') {
     return { title: 'This gateway speaks another protocol version', action: 'Clawkeep needs an OpenClaw gateway with protocol v4. Update OpenClaw or Clawkeep.', retry: false };
+  }
+  if (code === 'gateway_insecure' || code === 'config_invalid') {
+    return { title: 'This gateway address is refused', action: err.message, retry: false };
   }
   if (code === 'closed' || code === 'timeout' || code === 'UNAVAILABLE') {
     return { title: 'The gateway could not be reached', action: 'Check that `openclaw gateway` is running and the address is right (default ws://127.0.0.1:18789).', retry: true };

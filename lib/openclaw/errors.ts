@@ -24,7 +24,11 @@ export type OpenClawOwnCode =
   /** No pending approval with that id. */
   | 'approval_unknown'
   /** A stored device identity could not be loaded. */
-  | 'identity_invalid';
+  | 'identity_invalid'
+  /** The gateway settings are not usable (address, token). */
+  | 'config_invalid'
+  /** A plain ws:// address to a host that is not loopback: refused, wss:// is required (gateway-url.ts). */
+  | 'gateway_insecure';
 
 export class OpenClawError extends Error {
   /** Gateway detail code, gateway error code, or an `OpenClawOwnCode`. */

@@ -17,3 +17,4 @@ export * from './connect';
 export * from './approvals';
 export * from './backoff';
 export * from './client';
+export * from './gateway-url';

@@ -187,6 +187,8 @@ export const InstallationSchema = v.object({
   consecutive_denials: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
   created_at: EpochMsSchema,
   last_activity: v.nullable(EpochMsSchema),
+  /** The signed claim statement the owner's device sent (CKCL), verbatim; the device verifies it itself. */
+  claim: v.optional(v.unknown()),
 });
 /** GET /v1/installations (human): the caller's installations, oldest first. */
 export const InstallationListResponseSchema = v.object({ installations: v.array(InstallationSchema) });

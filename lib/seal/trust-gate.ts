@@ -49,9 +49,16 @@ export interface SealExpectations {
   /**
    * 128 hex we asked for (clawkeepReportData(nonce, envPublicKey)): the quote must carry exactly this (fresh,
    * challenge-bound). Absent when the quote was served by the provider (GET /cvms/{id}/attestation), which we
-   * cannot challenge: the 'report-data' check then only ties the quote to `instanceId`, and says it is not fresh.
+   * cannot challenge: the 'report-data' check then FAILS (issue 13 item 10: a provider can replay an old genuine
+   * quote, and the instance id it reports is its own word), unless `acceptUnboundQuote` is set.
    */
   reportData?: string;
+  /**
+   * The person explicitly overrode the refusal of a quote that is not challenge-bound, after seeing
+   * UNBOUND_QUOTE_WARNING; the caller records it (which CVM, which quote, when, the warning). The instance-id tie
+   * is still checked. Never set by default.
+   */
+  acceptUnboundQuote?: boolean;
   /** The CVM's instance id as the provider reports it (40 hex); checked against the quote's instance-id event. */
   instanceId?: string;
   now?: Date | number;
@@ -82,7 +89,7 @@ export const TRUST_CHECK_LABELS: Record<TrustCheckId, string> = {
   'key-provider': 'Its keys come from the trusted KMS',
   'env-key-signature': 'The env encryption key is signed by the trusted KMS',
   'allowed-envs': 'Every secret we send is in the app’s allowed envs',
-  'report-data': 'The quote answers our fresh challenge (or, served by the provider, names this CVM’s instance)',
+  'report-data': 'The quote answers our fresh challenge (a provider-served quote is refused unless you override it)',
 };
 
 export interface TrustCheck {
@@ -106,10 +113,32 @@ export interface TrustReport {
    * only tied to the CVM's instance id — then nothing proves it is recent.
    */
   challengeBound?: boolean;
+  /** SHA-256 (hex) of the quote bytes the report is about (checkCvmTrust sets it): what an override record names. */
+  quoteSha256?: string;
+  /** Set when the 'report-data' check passed only because the person overrode an unbound quote. */
+  overridden?: { warning: string };
 }
 
 /** The 'report-data' detail of a passed check on a quote we could not challenge (the UI shows it as a freshness note). */
 export const NOT_CHALLENGE_BOUND = 'not challenge-bound: quote served by the provider';
+
+/** What the person reads (and what is recorded) before overriding the refusal of a quote the CVM did not answer for us. */
+export const UNBOUND_QUOTE_WARNING =
+  'This quote was served by the provider, not produced by the CVM for our one-time challenge. A provider can replay an ' +
+  'old genuine quote (of an earlier instance, or of a compose it has since changed), so nothing proves it describes the ' +
+  'CVM that would receive your secrets now. Seal only if you trust the provider not to do that.';
+
+/** The 'report-data' failure message of a provider-served quote (the override control looks for this check). */
+export const UNBOUND_QUOTE_REFUSED = `Not challenge-bound: the quote was served by the provider, not produced for our fresh challenge, so it may be an old quote replayed. Refused unless you override it.`;
+
+/**
+ * True when the gate refused only because the quote is not challenge-bound (every other check passed, the env key
+ * is well formed): the one refusal a person may override, with UNBOUND_QUOTE_WARNING recorded.
+ */
+export function isUnboundQuoteRefusal(report: TrustReport): boolean {
+  if (report.trusted || report.challengeBound !== false || report.failed?.id !== 'report-data' || !report.envPublicKey) return false;
+  return report.checks.every((c) => c.ok || c.id === 'report-data') && report.failed.message === UNBOUND_QUOTE_REFUSED;
+}
 
 /** Runs the TDX verifier on the CVM's quote, with its event log and the report data we asked for. */
 export function verifyEvidenceQuote(evidence: CvmEvidence, expectations: SealExpectations): Promise<QuoteVerification> {
@@ -251,7 +280,14 @@ function checkAllowedEnvs(x: SealExpectations): Outcome {
 
 function checkReportData(v: QuoteVerification, x: SealExpectations): Outcome {
   const reportData = x.reportData;
-  if (reportData === undefined) return checkProviderQuoteInstance(v, x.instanceId);
+  if (reportData === undefined) {
+    const tie = checkProviderQuoteInstance(v, x.instanceId);
+    if (!tie.ok) return tie;
+    // Fail closed (issue 13 item 10): a quote carries no time, and the provider that serves it also reports the
+    // instance id it is compared with; only our own nonce in REPORTDATA proves it is this CVM, now.
+    if (!x.acceptUnboundQuote) return fail(UNBOUND_QUOTE_REFUSED);
+    return pass(`OVERRIDDEN by you: ${tie.detail}`);
+  }
   if (!/^[0-9a-fA-F]{128}$/.test(reportData)) return fail('Report data check impossible: the challenge we asked for is not 64 bytes of hex.');
   if (v.reportData === null) return fail('Report data not readable from the quote.');
   if (sameHexBytes(v.reportData, reportData)) return pass(shortHex(reportData));
@@ -318,13 +354,14 @@ export function checkIdentity(
     ...(envPublicKey ? { envPublicKey } : {}),
     envKeys: [...expectations.envKeys],
     challengeBound: expectations.reportData !== undefined,
+    ...(expectations.reportData === undefined && expectations.acceptUnboundQuote && outcomes['report-data'].ok ? { overridden: { warning: UNBOUND_QUOTE_WARNING } } : {}),
   };
 }
 
 /** The full gate on fresh evidence. Never rejects: a failure is `trusted: false` with the failed check named. */
 export async function checkCvmTrust(evidence: CvmEvidence, expectations: SealExpectations): Promise<TrustReport> {
   const verification = await verifyEvidenceQuote(evidence, expectations);
-  return checkIdentity(verification, evidence, expectations);
+  return { ...checkIdentity(verification, evidence, expectations), quoteSha256: toHex(sha256(evidence.quote)) };
 }
 
 /**

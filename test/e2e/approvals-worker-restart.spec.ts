@@ -10,6 +10,9 @@ test('the live subscription survives an MV3 worker stop: a request made afterwar
   await setUpVaultAndEnroll(vault, hub, [SECRET]);
   const agent = await registerAgent(hub, scratch, 'restart-bot', [SCOPE]);
   await claimAgent(vault, agent, [SCOPE]);
+  // The installation record is vault data: the real chrome.storage.local names no agent, scope or item.
+  const local = JSON.stringify(await serviceWorker.evaluate(() => (globalThis as unknown as { chrome: { storage: { local: { get(k: null): Promise<object> } } } }).chrome.storage.local.get(null)));
+  for (const leak of ['restart-bot', SCOPE, SECRET.name]) expect(local).not.toContain(leak);
 
   // Stop the worker the way Chrome does when idle; module memory (and its open event stream) is gone.
   await serviceWorker.evaluate(() => ((globalThis as { e2eMarker?: number }).e2eMarker = 1));

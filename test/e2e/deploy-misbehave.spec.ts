@@ -21,6 +21,7 @@ const EXPECTED_CHECK: Record<Misbehaviour, TrustCheckId> = {
   'bad-kms-signature': 'env-key-signature',
   'debug-td': 'quote',
   'stale-collateral': 'quote',
+  'replayed-quote': 'report-data',
 };
 // …and what the message says went wrong, so two switches tripping the same check are still told apart.
 const EXPECTED_WHY: Record<Misbehaviour, RegExp> = {
@@ -31,6 +32,7 @@ const EXPECTED_WHY: Record<Misbehaviour, RegExp> = {
   'bad-kms-signature': /KMS signature|not signed by the trusted KMS/,
   'debug-td': /debug mode/,
   'stale-collateral': /expired/,
+  'replayed-quote': /Report data mismatch/,
 };
 // stale-collateral first: any other attempt caches current collateral in the page's IndexedDB, which a client
 // rightly prefers to the PCCS's expired copy.

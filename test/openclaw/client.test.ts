@@ -54,15 +54,18 @@ afterAll(async () => {
 test('connects, gets hello-ok, backfills approvals, resolves a real agent exec approval', async () => {
   const identity = await createDeviceIdentity();
   const deviceTokens: string[] = [];
+  // The run below is started by another device (the sender): only operator.admin sees its approval, so this
+  // operator opts in to every agent (the person's "Approve every agent's commands" setting).
   const op = await OpenClawOperator.connect(oc.gatewayUrl, { token: oc.token }, identity, {
     WebSocketImpl: LoopbackPage,
     platform: 'linux',
+    allAgents: true,
     onDeviceToken: (t) => void deviceTokens.push(t),
   });
   ops.push(op);
   expect(op.status).toBe('connected');
   expect(op.helloOk?.protocol).toBe(4);
-  expect(op.helloOk?.scopes).toEqual(expect.arrayContaining(['operator.read', 'operator.approvals', 'operator.admin']));
+  expect([...(op.helloOk?.scopes ?? [])].sort()).toEqual(['operator.admin', 'operator.approvals']);
   expect(op.helloOk?.methods).toEqual(expect.arrayContaining(['exec.approval.list', 'exec.approval.resolve']));
   expect(op.lastError).toBeNull(); // the backfill worked
   expect(op.approvals).toEqual([]);
@@ -98,7 +101,7 @@ test('connects, gets hello-ok, backfills approvals, resolves a real agent exec a
   expect(await toolResult()).toContain('hello-from-clawkeep');
 
   // Reconnect with the device token alone.
-  const again = await OpenClawOperator.connect(oc.gatewayUrl, { deviceToken: deviceTokens[0]! }, identity, { WebSocketImpl: LoopbackPage, platform: 'linux' });
+  const again = await OpenClawOperator.connect(oc.gatewayUrl, { deviceToken: deviceTokens[0]! }, identity, { WebSocketImpl: LoopbackPage, platform: 'linux', allAgents: true });
   ops.push(again);
   expect(again.status).toBe('connected');
   expect(again.helloOk?.scopes).toEqual(expect.arrayContaining(['operator.admin']));
@@ -136,5 +139,7 @@ test('extension origin: refused until allowlisted, then pairing via `openclaw de
   expect(deviceTokens).toHaveLength(1);
   const byDeviceToken = await OpenClawOperator.connect(oc.gatewayUrl, { deviceToken: deviceTokens[0]! }, identity, opts);
   ops.push(byDeviceToken);
-  expect(byDeviceToken.helloOk?.scopes).toEqual(expect.arrayContaining(['operator.approvals', 'operator.admin']));
+  // Least privilege by default: the gateway granted exactly operator.approvals, no admin.
+  expect(byDeviceToken.helloOk?.scopes).toEqual(['operator.approvals']);
+  expect(byDeviceToken.lastError).toBeNull(); // exec.approval.list / plugin.approval.list backfill worked with it
 });

@@ -107,6 +107,8 @@ test('Settings → the origin refusal and the pairing request each name the comm
   await vault.getByRole('tab', { name: 'Settings' }).click({ timeout: 60_000 });
   await vault.getByLabel('Gateway address').fill(oc.gatewayUrl);
   await vault.getByLabel('Gateway token').fill(oc.token);
+  // The agent runs below are started by another device: seeing them needs operator.admin, which is opt-in.
+  await vault.getByLabel(/Approve every agent/).check();
   await vault.getByRole('button', { name: 'Connect', exact: true }).click();
   const status = vault.getByRole('status', { name: 'OpenClaw status' });
   const statusText = async () => (await status.textContent()) ?? '';

@@ -11,6 +11,9 @@
  * - `bad-kms-signature`  the KMS signatures over the (right) env key have one byte flipped
  * - `debug-td`           the TD attributes have the DEBUG bit set (quote still correctly signed)
  * - `stale-collateral`   the PCCS serves collateral whose nextUpdate is already in the past
+ * - `replayed-quote`     the provider replays an old genuine quote: every quote it serves (its attestation and the
+ *                        guest agent's GetQuote alike) is one recorded from an earlier instance of the app (report
+ *                        data zero, whatever was asked), and the CVM object names no instance id
  */
 export const MISBEHAVIOURS = [
   'wrong-measurement',
@@ -20,6 +23,7 @@ export const MISBEHAVIOURS = [
   'bad-kms-signature',
   'debug-td',
   'stale-collateral',
+  'replayed-quote',
 ] as const;
 
 export type Misbehaviour = (typeof MISBEHAVIOURS)[number];

@@ -79,7 +79,8 @@ export function cloudRoutes(state: SimState, options: CloudRouteOptions): Hono {
       encrypted_env_pubkey: state.envPublicKey(cvm.appId),
     },
     public_urls: [{ app: `${options.origin()}/app/${cvm.appId}`, instance: `${options.origin()}/app/${cvm.appId}` }],
-    instance_id: cvm.instanceId,
+    // replayed-quote: the provider names no instance (nothing to tie its replayed quote to).
+    ...(state.misbehave === 'replayed-quote' ? {} : { instance_id: cvm.instanceId }),
     // SIMULATOR EXTENSION, not a Phala field: stands for "the app exposes dstack's GetQuote" (a client can then
     // challenge the CVM with its own report data). Only once the CVM runs, and only while the switch allows it.
     ...(options.guestAgentExposed() && cvm.status === 'running' ? { guest_agent_url: guestUrl(cvm.appId) } : {}),

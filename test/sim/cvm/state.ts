@@ -296,8 +296,20 @@ export class SimState {
 
   // ---- evidence ----------------------------------------------------------------------------------------------
 
+  /** Per app: the genuine quote of an earlier instance that `replayed-quote` serves again and again. */
+  private readonly replayed = new Map<string, TdEvidence>();
+
   /** What the CVM's TD measured and quotes, under the current misbehaviour. */
   async evidence(cvm: SimCvm, reportData: string): Promise<TdEvidence> {
+    if (this.misbehave === 'replayed-quote') {
+      const old = this.replayed.get(cvm.appId) ?? (await this.measure({ ...cvm, instanceId: randomHex(20) }, '00'.repeat(64)));
+      this.replayed.set(cvm.appId, old);
+      return old;
+    }
+    return this.measure(cvm, reportData);
+  }
+
+  private async measure(cvm: SimCvm, reportData: string): Promise<TdEvidence> {
     const app = this.app(cvm.appId);
     const identity: CvmBootIdentity = {
       appId: app.appId,

@@ -9,7 +9,7 @@ import type { StepStatus } from '../../../lib/deploy/steps';
 import type { DeploymentRecord, TrustPins } from '../../../lib/deploy/types';
 import { buildAppCompose, parseManifest } from '../../../lib/providers/manifest';
 import { createPhalaClient } from '../../../lib/providers/phala/client';
-import { NOT_CHALLENGE_BOUND, type TrustCheckId } from '../../../lib/seal/trust-gate';
+import { NOT_CHALLENGE_BOUND, type TrustCheckId, UNBOUND_QUOTE_WARNING, isUnboundQuoteRefusal } from '../../../lib/seal/trust-gate';
 import { attestWorkerApi } from '../../../workers/attest.worker';
 import { MISBEHAVIOURS, startCvmSimulator, type CvmSimulator, type Misbehaviour } from '../../sim/cvm';
 
@@ -113,6 +113,7 @@ describe('runDeploy against the CVM simulator', () => {
     'bad-kms-signature': 'env-key-signature',
     'debug-td': 'quote',
     'stale-collateral': 'quote',
+    'replayed-quote': 'report-data',
   };
   const expectedWhy: Record<Misbehaviour, RegExp> = {
     'wrong-measurement': /OS image not allowed/,
@@ -122,6 +123,7 @@ describe('runDeploy against the CVM simulator', () => {
     'bad-kms-signature': /KMS signature|not signed by the trusted KMS/,
     'debug-td': /debug mode/,
     'stale-collateral': /expired/,
+    'replayed-quote': /Report data mismatch/,
   };
   for (const mode of MISBEHAVIOURS) {
     it(`${mode}: stops at "Verify attestation" naming the ${expectedCheck[mode]} check, and nothing carrying env is sent`, async () => {
@@ -148,10 +150,22 @@ describe('runDeploy against the CVM simulator', () => {
     });
   }
 
-  it('without a guest agent URL (like real Phala Cloud) it verifies the provider’s attestation, tied to the instance id, and says it is not challenge-bound', async () => {
+  it('without a guest agent URL (like real Phala Cloud) the provider’s quote is refused (not challenge-bound), nothing sent', async () => {
     sim.setGuestAgentExposed(false);
     const since = sim.received().length;
     const outcome = await runDeploy(request(), deps());
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.error.check).toBe('report-data');
+    expect(outcome.error.message).toContain('Not challenge-bound');
+    expect(outcome.report && isUnboundQuoteRefusal(outcome.report)).toBe(true);
+    expect(envBearing(since)).toEqual([]);
+  });
+
+  it('with the person’s explicit override it verifies the provider’s attestation, tied to the instance id, and returns the record to keep', async () => {
+    sim.setGuestAgentExposed(false);
+    const since = sim.received().length;
+    const outcome = await runDeploy(request(), { ...deps(), acceptUnboundQuote: true });
     expect(outcome.ok, outcome.ok ? '' : outcome.error.message).toBe(true);
     if (!outcome.ok) return;
     expect(outcome.verdict.source).toBe('provider');
@@ -161,6 +175,8 @@ describe('runDeploy against the CVM simulator', () => {
     expect(reportData.ok).toBe(true);
     expect(reportData.detail).toContain(NOT_CHALLENGE_BOUND);
     expect(reportData.detail).toContain(outcome.cvm.instanceId!);
+    expect(outcome.verdict.override).toMatchObject({ cvmId: outcome.cvm.id, warning: UNBOUND_QUOTE_WARNING });
+    expect(outcome.verdict.override!.quoteSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(sim.envOf(outcome.provision.appId)).toEqual(ENV);
     const received = sim.received().slice(since);
     expect(received.some((r) => r.path.includes('/guest/'))).toBe(false);

@@ -1,7 +1,9 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import { createDeviceIdentity, type DeviceIdentity } from '../../../lib/openclaw/device-identity';
-import { OPENCLAW_GATEWAY_TAG, loadOpenClawConfig, normalizeGatewayUrl, parseOpenClawConfig, type ItemStore } from '../../../lib/ext/openclaw-config';
+import { OPENCLAW_GATEWAY_TAG, loadOpenClawConfig, normalizeGatewayUrl, parseOpenClawConfig, saveOpenClawConfig, type ItemStore } from '../../../lib/ext/openclaw-config';
+import { OpenClawError } from '../../../lib/openclaw/errors';
+import { isLoopbackHost } from '../../../lib/openclaw/gateway-url';
 import { OPENCLAW_PENDING_KEY, OpenClawService } from '../../../lib/ext/openclaw-service';
 import type { ItemDraft, ItemSummary, VaultItem } from '../../../lib/vault/types';
 import { FakeGateway, execApproval } from '../openclaw/fake-gateway';
@@ -91,9 +93,57 @@ describe('openclaw-config', () => {
     expect(parseOpenClawConfig('{"v":2}')).toBeNull();
     expect(parseOpenClawConfig('nope')).toBeNull();
   });
+
+  it('refuses plain ws:// to a gateway that is not loopback with a typed error; wss:// and loopback ws:// pass', () => {
+    for (const ok of ['ws://127.0.0.1:18789', 'ws://127.8.9.10:1', 'ws://localhost:18789', 'ws://LOCALHOST:1', 'ws://[::1]:18789', 'ws://127.1:5', 'wss://192.168.1.20:18789', 'wss://gw.example']) {
+      expect(() => normalizeGatewayUrl(ok), ok).not.toThrow();
+    }
+    for (const bad of ['ws://192.168.1.20:18789', 'ws://10.0.0.1', 'ws://gw.example:18789', 'ws://[::ffff:127.0.0.1]:1', 'ws://[fe80::1]:1', 'ws://localhost.evil.example', 'ws://128.0.0.1', 'ws://0.0.0.0:18789']) {
+      let err: unknown;
+      try {
+        normalizeGatewayUrl(bad);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, bad).toBeInstanceOf(OpenClawError);
+      expect((err as OpenClawError).code, bad).toBe('gateway_insecure');
+      expect((err as OpenClawError).message).toMatch(/use wss:\/\//);
+    }
+    expect(isLoopbackHost('127.0.0.1')).toBe(true);
+    expect(isLoopbackHost('127.0.0.256')).toBe(false);
+  });
 });
 
 describe('OpenClawService', () => {
+  it('the connect frame asks for operator.approvals only, and operator.admin only after the person opted in', async () => {
+    const { gw, service, items } = await setup();
+    await service.save('ws://127.0.0.1:18789', gw.token);
+    const connects = () => gw.received.filter((f) => f.method === 'connect');
+    expect(connects().at(-1)?.params.scopes).toEqual(['operator.approvals']);
+    expect(service.state().allAgents).toBe(false);
+    await service.save('ws://127.0.0.1:18789', gw.token, true);
+    expect(connects().at(-1)?.params.scopes).toEqual(['operator.approvals', 'operator.admin']);
+    expect((await loadOpenClawConfig(items))?.config.allAgents).toBe(true);
+    expect(service.state().allAgents).toBe(true);
+    await service.stop(true);
+  });
+
+  it('a stored plain ws:// address of another machine is never opened: no socket, the typed reason is shown', async () => {
+    const { gw, service, items } = await setup();
+    // Saved before this check existed (or edited): the client refuses it anyway.
+    await saveOpenClawConfig(items, { v: 1, url: 'ws://192.168.1.20:18789', token: gw.token, deviceToken: null });
+    await service.ensureRunning();
+    expect(gw.sockets.length).toBe(0);
+    const st = service.state();
+    expect(st.status).toBe('failed');
+    expect(st.problem?.code).toBe('gateway_insecure');
+    expect(st.problem?.action).toMatch(/wss:\/\//);
+    await expect(service.save('ws://192.168.1.20:18789', gw.token)).rejects.toMatchObject({ code: 'gateway_insecure' });
+    expect(gw.sockets.length).toBe(0);
+    expect(OpenClawError).toBeDefined();
+    await service.stop(true);
+  });
+
   it('stores URL + token as a tagged vault secret, connects, keeps the device token, shows approvals and resolves them', async () => {
     const { gw, items, service, badges, session } = await setup();
     gw.execApprovals.set('a1', execApproval('a1'));

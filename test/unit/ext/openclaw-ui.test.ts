@@ -24,7 +24,7 @@ const exec = (id: string, allowed: PendingApproval['allowedDecisions']): Pending
 
 function fakeApi(initial: Partial<OpenClawState>) {
   let state: OpenClawState = {
-    unlocked: true, configured: true, url: 'ws://127.0.0.1:18789', paired: true, status: 'connected', problem: null,
+    unlocked: true, configured: true, url: 'ws://127.0.0.1:18789', paired: true, allAgents: false, status: 'connected', problem: null,
     origin: 'chrome-extension://abc', deviceId: 'ab'.repeat(32), approvals: [], ...initial,
   };
   const calls: unknown[][] = [];

@@ -26,7 +26,8 @@ export async function realHubService(drafts: ItemDraft[] = [], options: { servic
   const fetchApp: FetchLike = async (url, init) => hub.app.request(url, init);
   // The extension's own view of the hub (e.g. a MaliciousHub in front of it); agents keep talking to the real one.
   const serviceFetch = options.serviceFetch?.(hub) ?? fetchApp;
-  const service = new VaultService(new VaultDb(uniqueDbName()));
+  const db = new VaultDb(uniqueDbName());
+  const service = new VaultService(db);
   const salt = randomBytes(16);
   await service.create({ kdf: FAST_KDF, salt, kek: await kekFor('pw', salt) });
   const items: VaultItem[] = [];
@@ -58,5 +59,5 @@ export async function realHubService(drafts: ItemDraft[] = [], options: { servic
     await agent.status();
     return { agent, reg, installation_id, saved: () => saved! };
   };
-  return { hub, fetchApp, service, salt, svc, items, local, session, notices, claimAgent };
+  return { hub, fetchApp, service, db, vault, salt, svc, items, local, session, notices, claimAgent };
 }

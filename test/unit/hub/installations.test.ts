@@ -34,6 +34,8 @@ describe('installations', () => {
         consecutive_denials: 0,
         created_at: hub.clock.now,
         last_activity: hub.clock.now,
+        // The owner's signed claim, verbatim (the device re-learns its own installations from it).
+        claim: expect.objectContaining({ statement: expect.objectContaining({ installation_id: agent.installationId }), signature: expect.any(String) }),
       },
     ]);
     const stranger = await hub.enrolledDevice(hub.extraEnrollmentCode());

@@ -29,6 +29,15 @@ const setup = async (over: Partial<OperatorOptions> = {}) => {
 };
 
 describe('OpenClawOperator against a scripted gateway', () => {
+  it('refuses plain ws:// to a gateway off this machine before any socket opens (token and decisions stay off the wire)', async () => {
+    const { gw, identity, opts } = await setup();
+    for (const url of ['ws://gw.example:18789', 'ws://192.168.1.20:18789']) {
+      expect(() => new OpenClawOperator(url, { token: gw.token }, identity, opts)).toThrow(expect.objectContaining({ code: 'gateway_insecure' }));
+    }
+    expect(gw.sockets).toHaveLength(0);
+    expect(gw.received).toHaveLength(0);
+  });
+
   it('handshakes, backfills, merges live approvals and resolves within allowedDecisions', async () => {
     const { gw, identity, tokens, opts } = await setup();
     gw.execApprovals.set('before', execApproval('before'));
@@ -65,8 +74,8 @@ describe('OpenClawOperator against a scripted gateway', () => {
 
   it('reconnects with the device token alone', async () => {
     const { gw, identity, tokens, opts } = await setup();
-    (await OpenClawOperator.connect('ws://gw', { token: gw.token }, identity, opts)).close();
-    const op = await OpenClawOperator.connect('ws://gw', { deviceToken: tokens[0]! }, identity, opts);
+    (await OpenClawOperator.connect('ws://127.0.0.1:18789', { token: gw.token }, identity, opts)).close();
+    const op = await OpenClawOperator.connect('ws://127.0.0.1:18789', { deviceToken: tokens[0]! }, identity, opts);
     expect(gw.received.filter((f) => f.method === 'connect').at(-1)?.params.auth).toEqual({ deviceToken: tokens[0] });
     op.close();
   });
@@ -74,7 +83,7 @@ describe('OpenClawOperator against a scripted gateway', () => {
   it('reports pairing with the approve command and does not retry', async () => {
     const { gw, identity, opts } = await setup();
     gw.pairingRequired = true;
-    const op = new OpenClawOperator('ws://gw', { token: gw.token }, identity, opts);
+    const op = new OpenClawOperator('ws://127.0.0.1:18789', { token: gw.token }, identity, opts);
     await expect(op.connect()).rejects.toMatchObject({ code: 'PAIRING_REQUIRED', requestId: 'req-7f3a' });
     expect(op.status).toBe('failed');
     expect(op.explain().action).toContain('openclaw devices approve req-7f3a');
@@ -83,7 +92,7 @@ describe('OpenClawOperator against a scripted gateway', () => {
 
   it('never puts the token in an error', async () => {
     const { gw, identity, opts } = await setup();
-    const op = new OpenClawOperator('ws://gw', { token: 'wrong-token-value-xyz' }, identity, opts);
+    const op = new OpenClawOperator('ws://127.0.0.1:18789', { token: 'wrong-token-value-xyz' }, identity, opts);
     const err = await op.connect().catch((e) => e);
     expect(err.code).toBe('AUTH_TOKEN_MISMATCH');
     expect(JSON.stringify([err.message, err.toJSON(), op.explain()])).not.toContain('wrong-token-value-xyz');
@@ -93,7 +102,7 @@ describe('OpenClawOperator against a scripted gateway', () => {
   it('times out unanswered requests, and adds an idempotency key on request', async () => {
     const { gw, identity, opts } = await setup({ requestTimeoutMs: 50 });
     gw.silent.add('health');
-    const op = await OpenClawOperator.connect('ws://gw', { token: gw.token }, identity, opts);
+    const op = await OpenClawOperator.connect('ws://127.0.0.1:18789', { token: gw.token }, identity, opts);
     await expect(op.request('health')).rejects.toMatchObject({ code: 'timeout' });
     await expect(op.request('chat.send', { message: 'hi' }, { idempotencyKey: true })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
     expect(gw.received.at(-1)?.params).toEqual({ message: 'hi', idempotencyKey: expect.stringMatching(/^[0-9a-f-]{36}$/) });
@@ -102,7 +111,7 @@ describe('OpenClawOperator against a scripted gateway', () => {
 
   it('reconnects after a drop and re-reads the pending list', async () => {
     const { gw, identity, opts } = await setup();
-    const op = await OpenClawOperator.connect('ws://gw', { token: gw.token }, identity, opts);
+    const op = await OpenClawOperator.connect('ws://127.0.0.1:18789', { token: gw.token }, identity, opts);
     const statuses: string[] = [];
     op.onStatus((s) => statuses.push(s));
     gw.execApprovals.set('while-away', execApproval('while-away'));
@@ -116,7 +125,7 @@ describe('OpenClawOperator against a scripted gateway', () => {
   it('closes with 4000 after two tick intervals of silence, then reconnects', async () => {
     const { gw, identity, opts } = await setup();
     gw.tickIntervalMs = 20;
-    const op = await OpenClawOperator.connect('ws://gw', { token: gw.token }, identity, opts);
+    const op = await OpenClawOperator.connect('ws://127.0.0.1:18789', { token: gw.token }, identity, opts);
     await until(() => gw.sockets[0]!.closeCode === 4000, 1000);
     await until(() => gw.sockets.length >= 2 && op.status === 'connected', 1000);
     op.close();
@@ -124,7 +133,7 @@ describe('OpenClawOperator against a scripted gateway', () => {
 
   it('keeps retrying while the gateway is unreachable, with backoff', async () => {
     const { gw, identity, opts } = await setup();
-    const op = await OpenClawOperator.connect('ws://gw', { token: gw.token }, identity, opts);
+    const op = await OpenClawOperator.connect('ws://127.0.0.1:18789', { token: gw.token }, identity, opts);
     gw.refuseConnections = true;
     gw.live[0]!.serverClose(1006, '');
     await until(() => gw.sockets.length >= 4, 2000);

@@ -26,7 +26,7 @@ describe('openclaw connect', () => {
       maxProtocol: 4,
       client: { id: 'webchat-ui', version: '0.1.0', platform: 'Chrome', mode: 'ui', displayName: 'Clawkeep' },
       role: 'operator',
-      scopes: ['operator.read', 'operator.approvals', 'operator.admin'],
+      scopes: ['operator.approvals'],
       caps: ['approvals', 'exec-approvals', 'plugin-approvals'],
       auth: { token: 'gw-token' },
     });
@@ -50,6 +50,20 @@ describe('openclaw connect', () => {
 
     const withDeviceToken = await buildConnectParams({ identity, auth: { deviceToken: 'dt' }, challenge, clientVersion: '0.1.0', platform: 'web' });
     expect(withDeviceToken.auth).toEqual({ deviceToken: 'dt' });
+  });
+
+  it('requests exactly operator.approvals by default, and operator.admin only when the person opted in to every agent', async () => {
+    const identity = await createDeviceIdentity();
+    const challenge = { nonce: 'n-2', ts: 1_790_000_000_000 };
+    const base = { identity, auth: { token: 'gw-token' }, challenge, clientVersion: '0.1.0', platform: 'web' };
+    expect((await buildConnectParams(base)).scopes).toEqual(['operator.approvals']);
+    expect((await buildConnectParams({ ...base, allAgents: false })).scopes).toEqual(['operator.approvals']);
+    const all = await buildConnectParams({ ...base, allAgents: true });
+    expect(all.scopes).toEqual(['operator.approvals', 'operator.admin']);
+    // The scopes are signed into the device proof: the gateway checks the proof against exactly what is requested.
+    const payload = connectProofPayload({ deviceId: identity.deviceId, clientId: 'webchat-ui', clientMode: 'ui', role: 'operator', scopes: all.scopes, signedAt: challenge.ts, token: 'gw-token', nonce: 'n-2', platform: 'web' });
+    const pub = await crypto.subtle.importKey('raw', identity.publicKeyRaw as BufferSource, { name: 'Ed25519' }, true, ['verify']);
+    expect(await crypto.subtle.verify({ name: 'Ed25519' }, pub, base64UrlDecode(all.device.signature) as BufferSource, new TextEncoder().encode(payload))).toBe(true);
   });
 
   it('parses the challenge and hello-ok strictly', () => {

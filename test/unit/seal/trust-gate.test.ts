@@ -12,7 +12,7 @@ import type { SealError } from '../../../lib/seal/errors';
 import { envKeySignatureMessage } from '../../../lib/seal/kms-signature';
 import {
   checkComposeHash, checkCvmTrust, checkIdentity, NOT_CHALLENGE_BOUND, sealEnvForCvm, verifyEvidenceQuote, TRUST_CHECK_IDS,
-  type CvmEvidence, type SealExpectations, type TrustCheckId, type TrustReport,
+  type CvmEvidence, type SealExpectations, type TrustCheckId, type TrustReport, UNBOUND_QUOTE_REFUSED, UNBOUND_QUOTE_WARNING,
 } from '../../../lib/seal/trust-gate';
 
 // The gate's identity checks are tested on what the real verifier answers for the real dstack simulator quotes
@@ -256,22 +256,30 @@ describe('checkIdentity', () => {
     expect(verdicts(malformed)['report-data']).toBe(false);
   });
 
-  it('report-data without a challenge (provider-served quote): tied to the instance id the API reports, and says it is not fresh', () => {
+  it('report-data without a challenge (provider-served quote): refused unless overridden; the override still ties it to the instance id', () => {
     const v = verificationOf(SIM2025);
     const measured = v.dstack!.instanceId!;
     expect(measured).toMatch(/^[0-9a-f]{40}$/);
     const { reportData: _dropped, ...withoutChallenge } = expectationsFor(SIM2025);
-    const bound = checkIdentity(v, evidenceFor(SIM2025), { ...withoutChallenge, instanceId: measured.toUpperCase() });
+    // Fail closed: even tied to the instance id the provider reports (its own word), a served quote is refused.
+    const refused = checkIdentity(v, evidenceFor(SIM2025), { ...withoutChallenge, instanceId: measured.toUpperCase() });
+    expect(verdicts(refused)['report-data']).toBe(false);
+    expect(detailOf(refused, 'report-data')).toBe(UNBOUND_QUOTE_REFUSED);
+    expect(refused.challengeBound).toBe(false);
+    expect(refused.overridden).toBeUndefined();
+    expect(verdicts(checkIdentity(v, evidenceFor(SIM2025), withoutChallenge))['report-data']).toBe(false);
+    // The person's explicit override: passes, says so, carries the warning to record.
+    const bound = checkIdentity(v, evidenceFor(SIM2025), { ...withoutChallenge, instanceId: measured.toUpperCase(), acceptUnboundQuote: true });
     expect(verdicts(bound)['report-data']).toBe(true);
-    expect(detailOf(bound, 'report-data')).toBe(`${NOT_CHALLENGE_BOUND}; instance ${measured}`);
-    expect(bound.challengeBound).toBe(false);
-    // Without an instance id from the API there is nothing to tie it to, but the note still says it is not fresh.
-    const unbound = checkIdentity(v, evidenceFor(SIM2025), withoutChallenge);
+    expect(detailOf(bound, 'report-data')).toBe(`OVERRIDDEN by you: ${NOT_CHALLENGE_BOUND}; instance ${measured}`);
+    expect(bound.overridden).toEqual({ warning: UNBOUND_QUOTE_WARNING });
+    // Without an instance id from the API there is nothing to tie it to; the override alone lets it pass.
+    const unbound = checkIdentity(v, evidenceFor(SIM2025), { ...withoutChallenge, acceptUnboundQuote: true });
     expect(verdicts(unbound)['report-data']).toBe(true);
-    expect(detailOf(unbound, 'report-data')).toBe(NOT_CHALLENGE_BOUND);
-    // Another CVM's quote: the instance id differs.
+    expect(detailOf(unbound, 'report-data')).toBe(`OVERRIDDEN by you: ${NOT_CHALLENGE_BOUND}`);
+    // Another CVM's quote: the instance id differs — refused even with the override.
     const other = 'ab'.repeat(20);
-    const foreign = checkIdentity(v, evidenceFor(SIM2025), { ...withoutChallenge, instanceId: other });
+    const foreign = checkIdentity(v, evidenceFor(SIM2025), { ...withoutChallenge, instanceId: other, acceptUnboundQuote: true });
     expect(verdicts(foreign)['report-data']).toBe(false);
     expect(detailOf(foreign, 'report-data')).toMatch(/^Instance id mismatch: the quote is from instance [0-9a-f]{8}…, the provider reports instance abababab…/);
     expect(verdicts(checkIdentity(v, evidenceFor(SIM2025), { ...withoutChallenge, instanceId: 'zz' }))['report-data']).toBe(false);

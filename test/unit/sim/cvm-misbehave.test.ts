@@ -73,6 +73,7 @@ const EXPECTED: Record<Misbehaviour, { check: TrustCheckId; message: RegExp }> =
   'bad-kms-signature': { check: 'env-key-signature', message: /signature|signed/i },
   'debug-td': { check: 'quote', message: /debug/i },
   'stale-collateral': { check: 'quote', message: /expired/i },
+  'replayed-quote': { check: 'report-data', message: /Report data mismatch/ },
 };
 
 describe('CVM simulator misbehaviour', () => {
