@@ -12,12 +12,23 @@ import { openSqliteStore } from '../../../hub/store/sqlite';
 
 export const ORIGIN = 'http://127.0.0.1:8787';
 
+/**
+ * `app.request('/v1/...')` alone builds `http://localhost/v1/...`, a host the hub refuses (hub/request-guard.ts):
+ * a bare path is sent to ORIGIN, as a client configured with the hub's URL would send it. Full URLs pass as given.
+ */
+export function atOrigin<A extends { request: (input: any, ...rest: any[]) => any }>(app: A, origin = ORIGIN): A {
+  const request = app.request;
+  app.request = ((input: unknown, ...rest: unknown[]) =>
+    request(typeof input === 'string' && input.startsWith('/') ? origin + input : input, ...rest)) as A['request'];
+  return app;
+}
+
 /** A hub over an in-memory store with a movable clock, plus real signed clients for a device and agents. */
 export function hubFixture(start = Date.parse('2026-11-23T12:00:00Z')) {
   const clock = { now: start };
   const store = openSqliteStore({ file: ':memory:' });
   const logLines: string[] = [];
-  const app = createHubApp({ store, now: () => clock.now, logger: jsonLinesLogger((l) => logLines.push(l)), origin: ORIGIN });
+  const app = atOrigin(createHubApp({ store, now: () => clock.now, logger: jsonLinesLogger((l) => logLines.push(l)), origin: ORIGIN }));
   const enrollmentCode = issueFirstEnrollmentCode(store, clock.now)!;
 
   interface Signer {
