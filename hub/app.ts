@@ -5,6 +5,7 @@ import { generateHubIdentity, type HubIdentity } from './identity';
 import type { HubLogger } from './logger';
 import { accessLog, errorHandler, errorResponse, limitBody, responseHeaders, type HubEnv } from './middleware';
 import { cors } from './cors';
+import { requestGuard } from './request-guard';
 import { mountRoutes } from './routes';
 import type { HubStore } from './store/port';
 import { HUB_VERSION } from './version';
@@ -31,11 +32,17 @@ export interface HubAppOptions {
   allowOrigins?: readonly string[];
   /** The hub's identity key; startHub loads it from the data directory. Absent: a fresh random one (in-memory hubs). */
   identity?: HubIdentity;
+  /**
+   * `host[:port]` values answered to besides `origin`'s host: the listening address when `origin` is a reverse
+   * proxy's public origin (see request-guard.ts).
+   */
+  extraHosts?: readonly string[];
 }
 
 /**
  * Builds the hub's HTTP app (no listening: see server.ts). Middleware order matters: the request id comes first
- * so everything after can name it; headers and the access log wrap everything so 404s, 413s and errors get them.
+ * so everything after can name it; headers and the access log wrap everything so 404s, 413s and errors get them;
+ * the request guard (Host, Origin, Content-Type) runs before CORS and every route.
  */
 export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
   const origin = new URL(options.origin).origin;
@@ -54,8 +61,10 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
   // inject into a log line. 64 characters is plenty for a UUID or similar.
   app.use(requestId({ limitLength: 64 }));
   app.use(responseHeaders());
-  if (options.allowOrigins?.length) app.use(cors(options.allowOrigins));
   app.use(accessLog(deps.logger));
+  // Before CORS: a preflight from a foreign origin is refused like any other request of that page.
+  app.use(requestGuard({ origin, extraHosts: options.extraHosts, allowOrigins: options.allowOrigins }));
+  if (options.allowOrigins?.length) app.use(cors(options.allowOrigins));
   app.use(limitBody());
 
   mountRoutes(app, deps);

@@ -87,7 +87,12 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     // Only after the port is ours: a code issued before a failed bind would be stored but never shown.
     const enrollmentCode = issueFirstEnrollmentCode(store, now());
     const url = options.publicOrigin ?? `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
-    const app = createHubApp({ store, now, logger, origin: url, allowOrigins: options.allowOrigins, identity });
+    const listening = `${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
+    const app = createHubApp({
+      store, now, logger, origin: url, allowOrigins: options.allowOrigins, identity,
+      // Behind a proxy that rewrites Host to its upstream, requests name the listening address (request-guard.ts).
+      extraHosts: options.publicOrigin ? [listening] : [],
+    });
     fetchApp = (req, env) => app.fetch(req, env as never);
 
     const pruner = setInterval(() => {

@@ -23,6 +23,7 @@ import type { HubDeps } from '../app';
 import { appendAudit } from '../audit';
 import { authenticateEnrolling, authenticateHuman, jsonBody } from '../auth';
 import { HubError } from '../errors';
+import { intentEvents } from '../events';
 import type { HubEnv } from '../middleware';
 import { RateLimiter } from '../rate-limit';
 import { StoreError } from '../store/errors';
@@ -235,6 +236,8 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
         appendAudit(deps.store, { time: now, actor: `account:${account.accountId}`, resource: `device:${id}`, action: 'device.remove', requestId: c.get('requestId') });
         return r;
       });
+      // Its open event streams and held polls end now, not at their next timeout (issue 13 item 5).
+      intentEvents(deps.store).closeHolder(`device:${id}`);
       const response: DeviceRemoveResponse = { device_key_id: id, revoked_at: revoked.revokedAt! };
       return c.json(response);
     });

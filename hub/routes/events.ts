@@ -9,6 +9,11 @@ import { pendingList } from './intent-view';
 
 /** A comment line this often keeps proxies and idle timers from closing a quiet stream. */
 export const EVENTS_PING_MS = 15_000;
+/** A stream ends after this long; the client reconnects and signs again (lib/ext reconnects with backoff). */
+export const EVENTS_MAX_LIFETIME_MS = 15 * 60_000;
+
+/** A device removed since the stream opened gets nothing more (defence in depth behind closeHolder). */
+const isRevoked = (deps: HubDeps, keyId: string): boolean => deps.store.devices.get(keyId)?.revokedAt != null;
 
 /**
  * `GET /v1/events` (human): a text/event-stream of the caller's pending intents. On connect it sends
@@ -20,20 +25,32 @@ export const EVENTS_PING_MS = 15_000;
 export function eventRoutes(deps: HubDeps): Hono<HubEnv> {
   const events = intentEvents(deps.store);
   return new Hono<HubEnv>().get('/events', async (c) => {
-    const { account } = await authenticateHuman(c, deps);
+    const { account, device } = await authenticateHuman(c, deps);
     expireDueIntents(deps.store, deps.now(), c.get('requestId'));
     return streamSSE(c, async (stream) => {
       let dirty = true;
       let closing = false;
       let wake: (() => void) | null = null;
-      const unsubscribe = events.subscribe(account.accountId, (event) => {
-        if (event === 'closing') closing = true;
-        else dirty = true;
+      const unsubscribe = events.subscribe(
+        account.accountId,
+        (event) => {
+          if (event === 'closing') closing = true;
+          else dirty = true;
+          wake?.();
+        },
+        // Removing the device closes this stream at once (routes/devices.ts); more than MAX_STREAMS_PER_KEY of its
+        // streams close the oldest.
+        { kind: 'stream', key: `device:${device.keyId}` },
+      );
+      // A bounded lifetime: the client reconnects with a freshly signed request, so authority is re-checked.
+      const lifetime = setTimeout(() => {
+        closing = true;
         wake?.();
-      });
+      }, EVENTS_MAX_LIFETIME_MS);
       stream.onAbort(() => wake?.());
       try {
         while (!stream.aborted && !stream.closed && !closing) {
+          if (isRevoked(deps, device.keyId)) break;
           if (dirty) {
             dirty = false;
             await stream.writeSSE({ event: 'intents', data: JSON.stringify(pendingList(deps, account.accountId)) });
@@ -49,6 +66,7 @@ export function eventRoutes(deps: HubDeps): Hono<HubEnv> {
           if (!woken && !stream.aborted && !closing) await stream.write(': ping\n\n');
         }
       } finally {
+        clearTimeout(lifetime);
         unsubscribe();
       }
     });

@@ -76,7 +76,11 @@ export function installationRoutes(deps: HubDeps): Hono<HubEnv> {
         }
         return { installation, changed: true };
       });
-      if (revoked.changed) events.publish(account.accountId);
+      if (revoked.changed) {
+        events.publish(account.accountId);
+        // The agent's held polls end at once (they would answer agent_revoked on waking anyway).
+        events.closeHolder(`agent:${revoked.installation.agentId}`);
+      }
       const response: RevokeResponse = { installation_id: id, revoked_at: revoked.installation.lastActivity ?? now };
       return c.json(response);
     })

@@ -93,7 +93,19 @@ export function humanIntent(deps: HubDeps, account: Account, intentId: string): 
  * For endpoints both roles may call: dispatches on `ck-role`, which the signature covers, so a caller cannot claim
  * one role and be verified as the other.
  */
-export async function authenticateEither(c: Context<HubEnv>, deps: HubDeps): Promise<{ agent: Agent } | { account: Account }> {
+export async function authenticateEither(c: Context<HubEnv>, deps: HubDeps): Promise<{ agent: Agent } | { account: Account; deviceKeyId: string }> {
   if (c.req.header(HEADER_ROLE) === 'agent') return { agent: (await authenticateAgent(c, deps)).agent };
-  return { account: (await authenticateHuman(c, deps)).account };
+  const { account, device } = await authenticateHuman(c, deps);
+  return { account, deviceKeyId: device.keyId };
+}
+
+/**
+ * For responses that outlive the request's authentication (event streams, held polls): throws `device_revoked`
+ * once the device was removed, so nothing more is sent to it. The enrolling device (key id = account id) cannot
+ * be removed.
+ */
+export function assertDeviceActive(deps: HubDeps, deviceKeyId: string): void {
+  if (deps.store.devices.get(deviceKeyId)?.revokedAt != null) {
+    throw new HubError('device_revoked', 'This device was removed from its account. Pair it again to use it.');
+  }
 }

@@ -15,7 +15,7 @@ import type { HubEnv } from '../middleware';
 import { RateLimiter } from '../rate-limit';
 import type { Installation } from '../store/port';
 import { enforceLimit } from './client-address';
-import { agentInstallation, agentIntent, authenticateEither, humanIntent, INTENT_TTL_MS, pendingList, toWireIntent } from './intent-view';
+import { agentInstallation, agentIntent, assertDeviceActive, authenticateEither, humanIntent, INTENT_TTL_MS, pendingList, toWireIntent } from './intent-view';
 
 export interface IntentRouteOptions {
   /** Intent creations per installation. */
@@ -131,8 +131,10 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
       const waitSeconds = parseWait(c.req.query('wait'));
       const id = c.req.param('id');
       const read = () => {
-        // Checked on every read, so a revocation during a held long poll answers agent_revoked like any next request.
+        // Checked on every read, so a revocation during a held long poll answers agent_revoked like any next request,
+        // and a device removed while it waited gets device_revoked, not the intent (issue 13 item 5).
         if ('agent' in who) agentInstallation(deps, who.agent.agentId);
+        else assertDeviceActive(deps, who.deviceKeyId);
         expireDueIntents(deps.store, deps.now(), c.get('requestId'));
         const found = 'agent' in who ? agentIntent(deps, who.agent, id) : humanIntent(deps, who.account, id);
         return { ...found, wire: toWireIntent(found.intent, found.installation, deps.now()) };
@@ -147,7 +149,8 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
             clearTimeout(timer);
             resolve();
           };
-          const unsubscribe = bus.subscribe(current.installation.accountId, done);
+          const holder = { kind: 'poll' as const, key: 'agent' in who ? `agent:${who.agent.agentId}` : `device:${who.deviceKeyId}` };
+          const unsubscribe = bus.subscribe(current.installation.accountId, done, holder);
           const timer = setTimeout(done, Math.min(waitSeconds * 1000, current.wire.expires_at - deps.now() + 50));
           c.req.raw.signal?.addEventListener('abort', done, { once: true });
         });

@@ -256,7 +256,7 @@ export interface VaultRepo {
 export interface NonceRepo {
   /**
    * Remembers the nonce and returns true, or returns false when the same (keyId, nonce) is already remembered and
-   * unexpired at `now` (a replay). An expired leftover is replaced.
+   * unexpired at `now` (a replay). An entry is unexpired while `now < expiresAt`; an expired leftover is replaced.
    */
   remember(keyId: string, nonce: string, expiresAt: number, now: number): boolean;
   /** Deletes entries expired at `now`; returns how many. */

@@ -39,6 +39,10 @@ export const API_ERRORS = {
   intent_expired: { status: 410, meaning: 'The intent expired before it was decided or executed.' },
   payload_too_large: { status: 413, meaning: "Body over the hub's limit (POST /v1/agents must leave room for a 64 KiB manifest plus JSON escaping)." },
   rate_limited: { status: 429, meaning: 'Too many requests; see Retry-After.' },
+  // Request guard (hub/request-guard.ts): a browser used against the hub by a page, and per-key stream caps.
+  host_invalid: { status: 421, meaning: "The Host header is not the hub's own origin's host (DNS rebinding, or a wrong hub URL)." },
+  origin_forbidden: { status: 403, meaning: 'The request carries an Origin that is not this hub, an allowed page (--allow-origin) or a browser extension.' },
+  content_type_unsupported: { status: 415, meaning: 'The request has a body that is not application/json.' },
   internal: { status: 500, meaning: 'Unexpected hub failure; request_id identifies it in the hub log.' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 

@@ -166,10 +166,17 @@ export interface VerifyRequestInput {
   /**
    * Replay cache: records (role, keyId, nonce) until `expiresAt` (epoch ms) and returns true if it was already
    * there. Must be atomic (check-and-set). Called only after the signature verified, so unsigned junk cannot
-   * fill it. Entries may be dropped after `expiresAt`: by then the timestamp check refuses the request anyway.
+   * fill it. An entry is alive while `now < expiresAt` and may be dropped once `expiresAt <= now`: by then the
+   * timestamp check refuses the request anyway (expiresAt is one millisecond past the last accepted instant).
    */
   seenNonce(keyId: string, nonce: string, expiresAt: number, role: Role): Awaitable<boolean>;
 }
+
+/**
+ * When a nonce seen with `timestamp` (epoch s) may be forgotten (epoch ms): the first instant at which the skew
+ * check refuses that timestamp, one millisecond after the last instant it accepts it.
+ */
+export const nonceExpiresAt = (timestamp: number, maxSkewSeconds = DEFAULT_MAX_SKEW_SECONDS): number => (timestamp + maxSkewSeconds) * 1000 + 1;
 
 const fail = (code: ProtocolError['code'], message: string) => new ProtocolError(code, message);
 
@@ -220,8 +227,11 @@ export async function verifyRequest(input: VerifyRequestInput): Promise<{ role: 
     ok = false;
   }
   if (!ok) throw fail('auth_bad_signature', 'Request signature does not verify.');
-  // A nonce must be remembered until its timestamp leaves the window; after that the skew check refuses it.
-  const expiresAt = (timestamp + maxSkew) * 1000;
+  // A nonce must be remembered for as long as the skew check could accept its timestamp. The last accepted instant
+  // is exactly (timestamp + maxSkew) s (the check is `> maxSkew`), so the entry must still be alive then: it expires
+  // 1 ms later. Stores treat an entry as gone once `expiresAt <= now` (issue 13 item 11: at exactly ts+60 s the
+  // entry used to be gone while the timestamp still passed, so a captured request was accepted again).
+  const expiresAt = nonceExpiresAt(timestamp, maxSkew);
   if (await input.seenNonce(keyId, nonce, expiresAt, role)) throw fail('auth_replayed', 'Request was already received (replayed nonce).');
   return { role, keyId };
 }

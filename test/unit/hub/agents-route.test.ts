@@ -6,6 +6,7 @@ import { claimCodeHash } from '../../../lib/protocol/claim-code';
 import { encodePublicKey } from '../../../lib/protocol/keys';
 import { signKeyBinding, type KeyBindingStatement } from '../../../lib/protocol/key-binding';
 import { createHubApp } from '../../../hub/app';
+import { atOrigin } from './flow';
 import { verifyAudit } from '../../../hub/audit';
 import { jsonLinesLogger } from '../../../hub/logger';
 import { openSqliteStore } from '../../../hub/store/sqlite';
@@ -16,7 +17,7 @@ const NOW = 1_700_000_000_000;
 function setup() {
   const store = openSqliteStore({ file: ':memory:' });
   const lines: string[] = [];
-  const app = createHubApp({ store, now: () => NOW, logger: jsonLinesLogger((l) => lines.push(l)), origin: 'http://127.0.0.1:8787' });
+  const app = atOrigin(createHubApp({ store, now: () => NOW, logger: jsonLinesLogger((l) => lines.push(l)), origin: 'http://127.0.0.1:8787' }));
   return { app, store, lines };
 }
 

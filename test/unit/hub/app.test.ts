@@ -1,6 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import { createHubApp } from '../../../hub/app';
+import { atOrigin } from './flow';
 import { HubError } from '../../../hub/errors';
 import { jsonLinesLogger } from '../../../hub/logger';
 import { MAX_BODY_BYTES, SECURITY_HEADERS, bodyLimitFor } from '../../../hub/middleware';
@@ -15,7 +16,7 @@ const ORIGIN = 'http://127.0.0.1:8787';
 function setup() {
   const lines: string[] = [];
   const store = openSqliteStore({ file: ':memory:' });
-  const app = createHubApp({ store, now: () => 1_700_000_000_000, logger: jsonLinesLogger((l) => lines.push(l)), origin: ORIGIN });
+  const app = atOrigin(createHubApp({ store, now: () => 1_700_000_000_000, logger: jsonLinesLogger((l) => lines.push(l)), origin: ORIGIN }));
   return { app, lines, store };
 }
 
@@ -62,15 +63,16 @@ describe('hub app', () => {
     const declared = await app.request('/v1/health', {
       method: 'POST',
       body: big,
-      headers: { 'content-length': String(big.length) },
+      headers: { 'content-length': String(big.length), 'content-type': 'application/json' },
     });
     expect(declared.status).toBe(413);
     expect((await errorBody(declared)).error.code).toBe('payload_too_large');
     expectSecurityHeaders(declared);
-    const streamed = await app.request('/v1/test-echo', { method: 'POST', body: big });
+    const json = { 'content-type': 'application/json' };
+    const streamed = await app.request('/v1/test-echo', { method: 'POST', body: big, headers: json });
     expect(streamed.status).toBe(413);
     expect((await errorBody(streamed)).error.code).toBe('payload_too_large');
-    const fits = await app.request('/v1/test-echo', { method: 'POST', body: 'x'.repeat(64 * 1024) });
+    const fits = await app.request('/v1/test-echo', { method: 'POST', body: 'x'.repeat(64 * 1024), headers: json });
     expect(await fits.json()).toEqual({ n: 64 * 1024 });
   });
 
@@ -169,11 +171,12 @@ describe('hub app', () => {
     }
   });
 
-  it('logs 404 and 413 responses too', async () => {
+  it('logs 404, 413 and request-guard refusals too', async () => {
     const { app, lines } = setup();
     await app.request('/v1/missing');
-    await app.request('/v1/health', { method: 'POST', body: 'x', headers: { 'content-length': String(1 << 20) } });
-    expect(lines.map((l) => JSON.parse(l).status)).toEqual([404, 413]);
+    await app.request('/v1/health', { method: 'POST', body: 'x', headers: { 'content-length': String(1 << 20), 'content-type': 'application/json' } });
+    await app.request('http://evil.example:8787/v1/health');
+    expect(lines.map((l) => JSON.parse(l).status)).toEqual([404, 413, 421]);
   });
 
   it('refuses an origin that is not a bare origin', () => {

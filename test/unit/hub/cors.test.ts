@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { createHubApp } from '../../../hub/app';
 import { jsonLinesLogger } from '../../../hub/logger';
 import { openSqliteStore } from '../../../hub/store/sqlite';
+import { atOrigin } from './flow';
 
 const WEB = 'http://127.0.0.1:5178';
 const app = (allowOrigins?: string[]) =>
-  createHubApp({ store: openSqliteStore({ file: ':memory:' }), logger: jsonLinesLogger(() => {}), origin: 'http://127.0.0.1:8787', allowOrigins });
+  atOrigin(createHubApp({ store: openSqliteStore({ file: ':memory:' }), logger: jsonLinesLogger(() => {}), origin: 'http://127.0.0.1:8787', allowOrigins }));
 const preflight = (origin: string) => ({
   method: 'OPTIONS',
   headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, ck-signature' },
@@ -30,9 +31,12 @@ describe('hub CORS allow-list', () => {
 
   it('gives other origins nothing, and no origin at all by default; never *', async () => {
     for (const hub of [app([WEB]), app()]) {
+      // Not just unreadable: refused (hub/request-guard.ts), preflight included.
       const pre = await hub.request('/v1/pairings', preflight('http://127.0.0.1:6666'));
+      expect(pre.status).toBe(403);
       expect(pre.headers.get('access-control-allow-origin')).toBeNull();
       const res = await hub.request('/v1/health', { headers: { origin: 'https://evil.example' } });
+      expect(res.status).toBe(403);
       expect(res.headers.get('access-control-allow-origin')).toBeNull();
     }
     expect((await app().request('/v1/health', { headers: { origin: WEB } })).headers.get('access-control-allow-origin')).toBeNull();

@@ -22,6 +22,17 @@ export function pairingRequest(device: { publicKey: Uint8Array; privateKey: Uint
   return { device_key, box_key, name, key_binding: signKeyBinding(device.privateKey, { hub: ORIGIN, role: 'device', signing_key: device_key, box_key, name, time }) };
 }
 
+/**
+ * `app.request('/v1/...')` alone builds `http://localhost/v1/...`, a host the hub refuses (hub/request-guard.ts):
+ * a bare path is sent to ORIGIN, as a client configured with the hub's URL would send it. Full URLs pass as given.
+ */
+export function atOrigin<A extends { request: (input: any, ...rest: any[]) => any }>(app: A, origin = ORIGIN): A {
+  const request = app.request;
+  app.request = ((input: unknown, ...rest: unknown[]) =>
+    request(typeof input === 'string' && input.startsWith('/') ? origin + input : input, ...rest)) as A['request'];
+  return app;
+}
+
 /** A hub over an in-memory store with a movable clock, plus real signed clients for a device and agents. */
 export function hubFixture(start = Date.parse('2026-11-23T12:00:00Z'), options: { identity?: HubIdentity; store?: HubStore } = {}) {
   const clock = { now: start };
@@ -29,7 +40,7 @@ export function hubFixture(start = Date.parse('2026-11-23T12:00:00Z'), options: 
   const logLines: string[] = [];
   // The hub's identity key: injected (a restart of the same hub, a second hub) or a fresh one.
   const identity = options.identity ?? generateHubIdentity();
-  const app = createHubApp({ store, now: () => clock.now, logger: jsonLinesLogger((l) => logLines.push(l)), origin: ORIGIN, identity });
+  const app = atOrigin(createHubApp({ store, now: () => clock.now, logger: jsonLinesLogger((l) => logLines.push(l)), origin: ORIGIN, identity }));
   const enrollmentCode = issueFirstEnrollmentCode(store, clock.now)!;
 
   interface Signer {
