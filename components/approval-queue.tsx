@@ -2,7 +2,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { canonicalize } from '../lib/protocol/canonical';
 import type { Decision } from '../lib/protocol/approval';
 import type { HubApi, HubState, PendingIntentView } from '../lib/hub-client/api';
+import { valueShape } from '../lib/hub-client/summary';
 import { ErrorAlert } from './alert';
+import { useArmedActions } from './use-armed-action';
 import { useNow } from './use-now';
 import { errorText, useHubState } from './hub-use-state';
 
@@ -22,6 +24,41 @@ function rawJson(view: PendingIntentView): string {
   } catch {
     return JSON.stringify({ kind: view.intent.kind, payload: view.intent.payload }, null, 2);
   }
+}
+
+/**
+ * One signed value as the card shows it: long or many-line values are cut after a few lines with a visible
+ * "continues" marker and their full length, and the whole value is one click away (issue 13 item 7: 60 newlines
+ * must not push a command's tail out of view unannounced).
+ */
+function SignedValue({ value, mono, label }: { value: string; mono: boolean; label: string }) {
+  const [open, setOpen] = useState(false);
+  useEffect(() => setOpen(false), [value]);
+  const shape = valueShape(value);
+  const long = shape.truncated || shape.lines > 1;
+  return (
+    <div class="signed-value">
+      <span class={mono ? 'notes mono' : 'notes'}>{open ? value : shape.head}</span>
+      {shape.truncated && !open ? (
+        <span class="continues" role="note">
+          … continues
+        </span>
+      ) : null}
+      {long ? (
+        <span class="value-length muted small-text">
+          {shape.lines} {shape.lines === 1 ? 'line' : 'lines'} · {shape.chars} characters
+          {shape.truncated ? (
+            <>
+              {' '}
+              <button type="button" class="link" aria-expanded={open} aria-label={`${open ? 'Show less of' : 'Show all of'} ${label}`} onClick={() => setOpen(!open)}>
+                {open ? 'Show less' : 'Show all'}
+              </button>
+            </>
+          ) : null}
+        </span>
+      ) : null}
+    </div>
+  );
 }
 
 interface CardProps {
@@ -48,27 +85,9 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
   const highRisk = view.risk === 'high';
   const canApprove = !busy && !expired && view.blocked === null && (!highRisk || ack);
 
-  // Keyboard: A approves, D denies (not while typing, never bypassing the risk checkbox).
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.ctrlKey || e.metaKey || e.altKey) return;
-      const t = e.target as HTMLElement | null;
-      if (t && (t.tagName === 'INPUT' && (t as HTMLInputElement).type !== 'checkbox' || t.tagName === 'TEXTAREA')) return;
-      if (e.key === 'a' || e.key === 'A') {
-        if (canApprove) {
-          e.preventDefault();
-          onDecide('approve');
-        }
-      } else if (e.key === 'd' || e.key === 'D') {
-        if (!busy) {
-          e.preventDefault();
-          onDecide('deny');
-        }
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [canApprove, busy, onDecide]);
+  // No single-key shortcuts: a keystroke typed for another window must never decide (issue 13 item 3). Approving
+  // controls are armed: they take a click or Enter/Space only when the gesture began after the card was visible.
+  const armed = useArmedActions(intent.intent_id);
 
   const granted = view.requiredScope !== null && view.grantedScopes.includes(view.requiredScope);
   return (
@@ -103,9 +122,11 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
         </dd>
         {summary.details.map((d) => (
           <>
-            <dt key={`${d.label}-t`}>{d.label}</dt>
-            <dd key={`${d.label}-d`} class="notes">
-              {d.value}
+            <dt key={`${d.field}-t`} class={d.field.startsWith('details') ? 'mono small-text' : undefined}>
+              {d.label}
+            </dt>
+            <dd key={`${d.field}-d`}>
+              <SignedValue value={d.value} mono={d.mono === true} label={d.label} />
             </dd>
           </>
         ))}
@@ -145,10 +166,10 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
         Approving as <code class="mono">{deviceFingerprint ?? 'unknown device'}</code>
       </p>
       <div class="actions">
-        <button type="button" class="primary" disabled={!canApprove} aria-keyshortcuts="A" onClick={() => onDecide('approve')}>
+        <button type="button" class="primary" disabled={!canApprove} {...armed.bind('approve', () => onDecide('approve'))}>
           Approve
         </button>
-        <button type="button" class="danger-outline" disabled={busy} aria-keyshortcuts="D" onClick={() => onDecide('deny')}>
+        <button type="button" class="danger-outline" disabled={busy} onClick={() => onDecide('deny')}>
           Deny
         </button>
       </div>
@@ -158,7 +179,7 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
             Don't ask again approves this request now, and this exact request from this agent whenever it asks again, until you revoke it in the
             Agents tab.
           </p>
-          <button type="button" disabled={!canApprove} aria-describedby="dont-ask-again-hint" onClick={() => onDecide('approve', true)}>
+          <button type="button" disabled={!canApprove} aria-describedby="dont-ask-again-hint" {...armed.bind('always', () => onDecide('approve', true))}>
             Don't ask again
           </button>
         </div>

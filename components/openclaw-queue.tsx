@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { ApprovalDecision, PendingApproval } from '../lib/openclaw/approvals';
 import type { OpenClawApi } from '../lib/ext/openclaw-rpc';
 import { ErrorAlert } from './alert';
+import { useArmedActions } from './use-armed-action';
 import { useNow } from './use-now';
 import { countdown } from './approval-queue';
 import { useOpenClawState } from './openclaw-use-state';
@@ -13,6 +14,8 @@ const ORDER: ApprovalDecision[] = ['allow-once', 'allow-always', 'deny'];
 function ApprovalCard({ a, busy, onDecide }: { a: PendingApproval; busy: boolean; onDecide: (d: ApprovalDecision) => void }) {
   const now = useNow();
   const expired = a.expiresAtMs <= now;
+  // Allowing is armed like Approve on hub requests (input-arming.ts); Deny is always available.
+  const armed = useArmedActions(`${a.kind}:${a.id}`);
   return (
     <section class="card stack" aria-label={a.kind === 'exec' ? 'OpenClaw command approval' : 'OpenClaw plugin approval'}>
       <p class="muted small-text">OpenClaw {a.kind === 'exec' ? 'wants to run a command' : 'plugin asks for approval'}</p>
@@ -82,7 +85,13 @@ function ApprovalCard({ a, busy, onDecide }: { a: PendingApproval; busy: boolean
       </dl>
       <div class="actions">
         {ORDER.filter((d) => a.allowedDecisions.includes(d)).map((d) => (
-          <button key={d} type="button" class={d === 'deny' ? 'danger-outline' : d === 'allow-once' ? 'primary' : undefined} disabled={busy || (expired && d !== 'deny')} onClick={() => onDecide(d)}>
+          <button
+            key={d}
+            type="button"
+            class={d === 'deny' ? 'danger-outline' : d === 'allow-once' ? 'primary' : undefined}
+            disabled={busy || (expired && d !== 'deny')}
+            {...(d === 'deny' ? { onClick: () => onDecide(d) } : armed.bind(d, () => onDecide(d)))}
+          >
             {LABELS[d]}
           </button>
         ))}

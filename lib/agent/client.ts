@@ -1,7 +1,7 @@
 import { randomBytes, utf8Encode } from '../bytes';
 import { AGENT_NONCE_BYTES, verifyApproval, verifyClaim, type ApprovalStatement } from '../protocol/approval';
 import { devicesVouchedBy } from '../protocol/device-pairing';
-import { isApiErrorCode } from '../protocol/api-errors';
+import { hubErrorText, isApiErrorCode } from '../protocol/api-errors';
 import { fromBase64Url, toBase64Url } from '../protocol/base64url';
 import { canonicalize } from '../protocol/canonical';
 import { claimCodeHash } from '../protocol/claim-code';
@@ -250,7 +250,8 @@ export class AgentClient {
     if (!res.ok) {
       const error = (json as { error?: { code?: unknown; message?: unknown; request_id?: unknown } } | undefined)?.error;
       const code = isApiErrorCode(error?.code) ? error.code : res.status === 429 ? 'rate_limited' : 'internal';
-      const message = typeof error?.message === 'string' ? error.message : `The hub answered HTTP ${res.status}.`;
+      // Our own words for the code, never the hub's message (issue 13 item 16).
+      const message = typeof error?.code === 'string' ? hubErrorText(error.code) : `The hub answered HTTP ${res.status}.`;
       throw new AgentError(code, message, { status: res.status, ...(typeof error?.request_id === 'string' ? { requestId: error.request_id } : {}) });
     }
     if (json === undefined) throw new AgentError('response_invalid', 'The hub sent a response that is not JSON.');

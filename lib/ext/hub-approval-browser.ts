@@ -43,9 +43,22 @@ export function browserApprovalWindowPorts(): ApprovalWindowPorts {
       const w = await browser.windows.getLastFocused();
       return { left: w.left, top: w.top, width: w.width, height: w.height };
     },
-    create: async (details) => (await browser.windows.create(details))?.id ?? null,
+    create: async (details) => {
+      try {
+        return (await browser.windows.create(details))?.id ?? null;
+      } catch (err) {
+        // A browser that rejects `focused: false` (older Firefox) opens it focused: the card's input arming
+        // (components/input-arming.ts) still ignores typing that began before it appeared.
+        if (details.focused) throw err;
+        const { focused: _focused, ...rest } = details;
+        return (await browser.windows.create(rest))?.id ?? null;
+      }
+    },
     focus: async (id) => {
       await browser.windows.update(id, { focused: true });
+    },
+    attention: async (id) => {
+      await browser.windows.update(id, { drawAttention: true });
     },
     load: async () => {
       const v = (await browser.storage.session.get(APPROVAL_WINDOW_KEY))[APPROVAL_WINDOW_KEY];

@@ -1,7 +1,12 @@
 /**
  * The approval window, like MetaMask's notification window: a 360 x 620 popup-type window at the top right of the
  * last focused browser window, opened when a new request arrives and no Clawkeep popup shows the queue already, and
- * focused instead of opened again while it exists. Framework-free: the browser is reached through injected ports.
+ * reused (never opened twice) while it exists. Framework-free: the browser is reached through injected ports.
+ *
+ * A new request never takes keyboard focus (issue 13 item 3): the window opens unfocused and an open one only asks
+ * for attention (taskbar flash), because an agent that times a request could otherwise steal the focus while the
+ * person types elsewhere. Only the person's own action (a notification click) focuses it. Where a platform focuses a
+ * new window anyway, the card's input arming (components/input-arming.ts) still ignores the typing.
  */
 export const APPROVAL_PAGE = 'approval.html';
 export const POPUP_PAGE = 'popup.html';
@@ -32,15 +37,26 @@ export interface ApprovalWindowPorts {
   /** True if a window with this id still exists. */
   windowExists(id: number): Promise<boolean>;
   lastFocused(): Promise<WindowBounds | null>;
-  create(details: { url: string; type: 'popup'; width: number; height: number; left?: number; top?: number }): Promise<number | null>;
+  /** Opens a window; `focused: false` asks the browser to leave the focus where it is. */
+  create(details: { url: string; type: 'popup'; focused: boolean; width: number; height: number; left?: number; top?: number }): Promise<number | null>;
+  /** Raises and focuses a window: only for the person's own action (e.g. a notification click). */
   focus(id: number): Promise<void>;
+  /** Asks for attention without taking focus (flashes the window in the taskbar). */
+  attention(id: number): Promise<void>;
   /** The tracked window id (survives a worker restart through storage.session). */
   load(): Promise<number | null>;
   save(id: number | null): Promise<void>;
   url(page: string): string;
 }
 
-export type WindowDecision = { action: 'none'; reason: 'no-new-intents' | 'locked' | 'disabled' | 'popup-open' } | { action: 'focus'; windowId: number } | { action: 'open' };
+export type WindowDecision =
+  | { action: 'none'; reason: 'no-new-intents' | 'locked' | 'disabled' | 'popup-open' }
+  /** The window is open: ask for attention, never take focus. */
+  | { action: 'attention'; windowId: number }
+  /** The person asked to see it (notification click): raise and focus it. */
+  | { action: 'focus'; windowId: number }
+  /** Open it; `focused` is true only when the person asked for it. */
+  | { action: 'open'; focused: boolean };
 
 export interface WindowSituation {
   newIntents: number;
@@ -52,14 +68,14 @@ export interface WindowSituation {
   popupOpen: boolean;
 }
 
-/** What to do when the pending list changed: only new requests, while unlocked and enabled, ever open or focus. */
+/** What to do when the pending list changed: only new requests, while unlocked and enabled, ever open a window or ask for attention; nothing here takes focus. */
 export function decideApprovalWindow(s: WindowSituation): WindowDecision {
   if (s.newIntents <= 0) return { action: 'none', reason: 'no-new-intents' };
   if (!s.unlocked) return { action: 'none', reason: 'locked' };
   if (!s.enabled) return { action: 'none', reason: 'disabled' };
-  if (s.approvalWindowId !== null) return { action: 'focus', windowId: s.approvalWindowId };
+  if (s.approvalWindowId !== null) return { action: 'attention', windowId: s.approvalWindowId };
   if (s.popupOpen) return { action: 'none', reason: 'popup-open' };
-  return { action: 'open' };
+  return { action: 'open', focused: false };
 }
 
 /** Top right of the last focused window (MetaMask's placement); no position when it is unknown. */
@@ -100,7 +116,7 @@ export class ApprovalWindow {
     return null;
   }
 
-  /** New requests arrived: opens or focuses the window as decideApprovalWindow says. Serialized, never throws. */
+  /** New requests arrived: opens the window or asks for attention, as decideApprovalWindow says. Serialized, never throws. */
   onNewIntents(newIntents: number, unlocked: boolean, enabled: boolean): Promise<WindowDecision> {
     const run = async (): Promise<WindowDecision> => {
       // Cheap exits first: no browser calls for a refresh without news.
@@ -122,7 +138,7 @@ export class ApprovalWindow {
   show(): Promise<void> {
     const run = async () => {
       const id = await this.current(await this.ports.openPages().catch(() => null));
-      await this.apply(id !== null ? { action: 'focus', windowId: id } : { action: 'open' });
+      await this.apply(id !== null ? { action: 'focus', windowId: id } : { action: 'open', focused: true });
     };
     const next = this.busy.then(run, run).catch(() => {});
     this.busy = next;
@@ -132,11 +148,13 @@ export class ApprovalWindow {
   private async apply(decision: WindowDecision): Promise<void> {
     if (decision.action === 'focus') {
       await this.ports.focus(decision.windowId);
+    } else if (decision.action === 'attention') {
+      await this.ports.attention(decision.windowId).catch(() => {});
     } else if (decision.action === 'open') {
       const bounds = approvalWindowBounds(await this.ports.lastFocused().catch(() => null));
-      const details = { url: this.ports.url(APPROVAL_PAGE), type: 'popup' as const, ...bounds };
+      const details = { url: this.ports.url(APPROVAL_PAGE), type: 'popup' as const, focused: decision.focused, ...bounds };
       // Chromium refuses bounds mostly off screen (the last window may span monitors): then let it place the window.
-      const id = await this.ports.create(details).catch(() => this.ports.create({ url: details.url, type: 'popup', width: bounds.width, height: bounds.height }));
+      const id = await this.ports.create(details).catch(() => this.ports.create({ url: details.url, type: 'popup', focused: decision.focused, width: bounds.width, height: bounds.height }));
       await this.ports.save(id).catch(() => {});
     }
   }

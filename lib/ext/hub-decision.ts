@@ -1,5 +1,6 @@
 import { decodePublicKey, fingerprint } from '../protocol/keys';
 import type { Decision } from '../protocol/approval';
+import { isDisplaySafe } from '../protocol/display-text';
 import { payloadHash } from '../protocol/intent-hash';
 import { requiredScope, type Scope } from '../protocol/scopes';
 import type { Intent } from '../protocol/wire';
@@ -29,6 +30,9 @@ export async function secretNames(service: VaultService): Promise<Map<string, nu
   return counts;
 }
 
+/** A name from the hub or a claim lookup, unless it hides characters (display-text.ts): then it is not shown. */
+const safeName = (name: string): string => (isDisplaySafe(name) ? name : 'Agent name withheld (it holds invisible characters)');
+
 function payloadHashOf(intent: Intent): string {
   return payloadHash(intent.kind, intent.payload);
 }
@@ -51,7 +55,7 @@ export function pendingView(core: HubCore, intent: Intent, secrets: Map<string, 
   let blocked: string | null = null;
   if (!hashOk) blocked = "The hub's payload hash does not match this request. Do not trust this hub.";
   else if (!local || local.agent_id !== intent.agent_id) blocked = 'This device did not claim the agent behind this request.';
-  else if (!summary.valid) blocked = 'The request is malformed.';
+  else if (!summary.valid) blocked = `The request is malformed${summary.problem ? `: ${summary.problem}` : '.'}`;
   else if (!required || !local.granted_scopes.includes(required)) blocked = `The agent was not granted ${required ?? 'this'}.`;
   else if (intent.kind === 'secret.request') {
     const item = (intent.payload as { item: string }).item;
@@ -63,7 +67,7 @@ export function pendingView(core: HubCore, intent: Intent, secrets: Map<string, 
     intent,
     summary,
     risk: displayRisk(summary.risk, intent.risk),
-    agentName: core.agentName(intent.installation_id),
+    agentName: safeName(core.agentName(intent.installation_id)),
     agentFingerprint: local ? fingerprint(decodePublicKey(local.signing_key, 'ed25519')) : null,
     grantedScopes: local?.granted_scopes ?? [],
     requiredScope: required,

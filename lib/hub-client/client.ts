@@ -27,6 +27,7 @@ import {
   type Intent,
   type RevokeResponse,
 } from '../protocol/wire';
+import { hubErrorText } from '../protocol/api-errors';
 import { HubClientError } from './errors';
 import { readSse, type SseEvent } from './sse';
 
@@ -140,7 +141,8 @@ export class HubClient {
       const parsed = v.safeParse(ErrorBodySchema, await res.json());
       if (parsed.success) {
         code = parsed.output.error.code;
-        message = parsed.output.error.message.slice(0, 300);
+        // Never the hub's own message: a hub can write anything there (issue 13 item 16).
+        message = hubErrorText(code);
         requestId = parsed.output.error.request_id;
       }
     } catch {

@@ -53,3 +53,54 @@ export const isApiErrorCode = (v: unknown): v is ApiErrorCode =>
 
 /** HTTP status for a code. */
 export const apiErrorStatus = (code: ApiErrorCode): number => API_ERRORS[code].status;
+
+/**
+ * What the person reads for a hub error code: our own words, never the hub's message (a hub could write "call
+ * support at …" there: issue 13 item 16). Unknown codes show only the code.
+ */
+const API_ERROR_TEXT: Record<ApiErrorCode, string> = {
+  protocol_invalid: 'The hub refused the request as malformed.',
+  approval_invalid: 'The hub refused the signed approval.',
+  claim_invalid: 'The hub refused the signed claim.',
+  sealed_invalid: 'The hub refused the sealed data.',
+  device_statement_invalid: 'The hub refused the signed device statement.',
+  auth_missing: 'The hub says the request was not signed.',
+  auth_stale: "The hub refused the request: this device's clock differs from the hub's by more than a minute.",
+  auth_replayed: 'The hub refused a repeated request. Try again.',
+  auth_bad_signature: "The hub could not verify this device's signature.",
+  auth_unknown_key: 'The hub does not know this device. Enrol it again.',
+  device_revoked: 'This device was removed from the account.',
+  intent_required: 'The request has not been approved.',
+  forbidden: 'The hub refused: not allowed.',
+  scope_not_granted: 'The agent was not granted this.',
+  agent_not_claimed: 'The agent has not been claimed yet.',
+  agent_revoked: 'The agent was revoked.',
+  config_not_assigned: 'No agent config is assigned to this agent.',
+  not_found: 'The hub does not know this agent, request or installation.',
+  claim_code_invalid: 'Unknown or expired claim code.',
+  pairing_code_invalid: 'Unknown, expired or already used pairing code.',
+  enrollment_code_invalid: 'Unknown or already used enrollment code.',
+  device_already_enrolled: 'This device is already enrolled with this hub.',
+  agent_already_claimed: 'The agent was claimed already.',
+  config_stale: 'The hub holds a newer revision of this config.',
+  vault_stale: 'The vault changed on the hub: sync again.',
+  vault_conflict: 'An item was changed on the hub meanwhile: sync again.',
+  vault_head_invalid: 'The hub refused the vault head.',
+  intent_not_pending: 'This request is no longer pending.',
+  pairing_not_pending: 'This pairing is no longer pending.',
+  intent_already_executed: 'This request was carried out already.',
+  idempotency_conflict: 'The hub refused a reused request key.',
+  intent_expired: 'This request expired.',
+  payload_too_large: 'The request is too large for the hub.',
+  rate_limited: 'The hub is busy (too many requests). Try again shortly.',
+  internal: 'The hub failed unexpectedly.',
+};
+
+/** Characters a code may show as: the hub picks it, so it is shown only if it is a plain identifier. */
+const SHOWABLE_CODE = /^[a-z0-9_.-]{1,64}$/;
+
+/** Our own text for a hub error code; "The hub refused (code: xyz)." for a code we do not know. */
+export function hubErrorText(code: string): string {
+  if (isApiErrorCode(code)) return API_ERROR_TEXT[code];
+  return SHOWABLE_CODE.test(code) ? `The hub refused (code: ${code}).` : 'The hub refused (code not shown: it is not a plain identifier).';
+}

@@ -7,8 +7,11 @@ export type Risk = 'low' | 'medium' | 'high';
 export const RISKS = ['low', 'medium', 'high'] as const;
 
 export interface IntentKindInfo {
-  /** Risk shown to the human; `action.approve` carries its own `risk` in the payload instead. */
-  readonly defaultRisk: Risk;
+  /**
+   * The lowest risk the device ever shows for this kind, decided here and not by the agent: `action.approve` carries
+   * the agent's own `risk` claim, which can raise it but never lower it (issue 13 item 7).
+   */
+  readonly riskFloor: Risk;
   /** Whether a fresh installation's policy requires a human decision before the intent may run. */
   readonly approvalRequiredByDefault: boolean;
   /** One line for the approval UI. */
@@ -18,11 +21,11 @@ export interface IntentKindInfo {
 export const INTENT_KINDS = {
   // Releasing a secret always needs the human's device: only it can open the vault and seal the secret to the
   // agent, so there is nothing the hub could auto-approve.
-  'secret.request': { defaultRisk: 'medium', approvalRequiredByDefault: true, description: 'Read one vault secret' },
-  'action.approve': { defaultRisk: 'medium', approvalRequiredByDefault: true, description: 'Approve an action the agent describes' },
-  'payment.send': { defaultRisk: 'high', approvalRequiredByDefault: true, description: 'Send a payment' },
-  'shell.exec': { defaultRisk: 'high', approvalRequiredByDefault: true, description: 'Run a shell command' },
-  'message.send': { defaultRisk: 'high', approvalRequiredByDefault: true, description: 'Send a message on your behalf' },
+  'secret.request': { riskFloor: 'medium', approvalRequiredByDefault: true, description: 'Read one vault secret' },
+  'action.approve': { riskFloor: 'medium', approvalRequiredByDefault: true, description: 'Approve an action the agent describes' },
+  'payment.send': { riskFloor: 'high', approvalRequiredByDefault: true, description: 'Send a payment' },
+  'shell.exec': { riskFloor: 'high', approvalRequiredByDefault: true, description: 'Run a shell command' },
+  'message.send': { riskFloor: 'high', approvalRequiredByDefault: true, description: 'Send a message on your behalf' },
 } as const satisfies Record<string, IntentKindInfo>;
 
 export type IntentKind = keyof typeof INTENT_KINDS;
@@ -36,11 +39,20 @@ export function defaultApprovalRequired(): IntentKind[] {
   return INTENT_KIND_NAMES.filter((k) => INTENT_KINDS[k].approvalRequiredByDefault).sort();
 }
 
-/** Risk shown for an intent: the payload's own `risk` for `action.approve`, else the kind's default. */
+const RANK: Record<Risk, number> = { low: 0, medium: 1, high: 2 };
+
+/** The higher of two risks. */
+export const maxRisk = (a: Risk, b: Risk): Risk => (RANK[b] > RANK[a] ? b : a);
+
+/**
+ * Risk shown for an intent: the kind's floor, raised (never lowered) by the agent's own claim where the kind has one
+ * (`action.approve`'s payload `risk`). Everything that depends on risk (the high-risk confirmation, styling) uses it.
+ */
 export function intentRisk(kind: IntentKind, payload: unknown): Risk {
+  const floor = INTENT_KINDS[kind].riskFloor;
   if (kind === 'action.approve' && payload && typeof payload === 'object') {
-    const risk = (payload as { risk?: unknown }).risk;
-    if (typeof risk === 'string' && (RISKS as readonly string[]).includes(risk)) return risk as Risk;
+    const claimed = (payload as { risk?: unknown }).risk;
+    if (typeof claimed === 'string' && (RISKS as readonly string[]).includes(claimed)) return maxRisk(floor, claimed as Risk);
   }
-  return INTENT_KINDS[kind].defaultRisk;
+  return floor;
 }

@@ -1,4 +1,5 @@
 import { KIND_PATTERN } from './intent-hash';
+import { HIDDEN_CHARACTER } from './display-text';
 import { invalid } from './errors';
 
 /**
@@ -8,7 +9,8 @@ import { invalid } from './errors';
  *   secret-scope = "secret:read:" item-name
  *   action-scope = "action:" kind
  *   item-name    = 1*128 item-char        ; the vault item's name, taken literally to the end of the scope
- *   item-char    = any Unicode scalar value except controls (Cc)
+ *   item-char    = any Unicode scalar value except controls and invisible characters (display-text.ts: Cc, Cf, Cs,
+ *                  Co, Zl, Zp and invisible fillers)
  *   kind         = segment 1*("." segment) ; see KIND_PATTERN, at most 64 characters
  *   segment      = %x61-7A *(%x61-7A / DIGIT / "_")
  *
@@ -25,8 +27,9 @@ export type ParsedScope = { type: 'secret'; item: string } | { type: 'action'; k
 
 const SECRET_PREFIX = 'secret:read:';
 const ACTION_PREFIX = 'action:';
-// Controls would let a scope render differently from what it is; lone surrogates have no UTF-8 form.
-const BAD_ITEM_CHAR = /[\p{Cc}\p{Cs}]/u;
+// Controls, bidi and zero-width characters would let a scope render differently from what it is (display-text.ts);
+// lone surrogates have no UTF-8 form.
+const BAD_ITEM_CHAR = HIDDEN_CHARACTER;
 
 export function isItemName(v: unknown): v is string {
   return typeof v === 'string' && v.length >= 1 && v.length <= MAX_ITEM_NAME_LENGTH && !BAD_ITEM_CHAR.test(v);

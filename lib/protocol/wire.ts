@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { APPROVAL_FORMAT, CLAIM_FORMAT, isAgentNonce, type ApprovalStatement, type ClaimStatement } from './approval';
 import { fromBase64Url } from './base64url';
+import { HIDDEN_TEXT_MESSAGE, isDisplaySafe } from './display-text';
 import { invalid } from './errors';
 import { isEpoch, isId, isOrigin, isSha256Hex } from './fields';
 import { RISKS } from './intent-kinds';
@@ -24,11 +25,23 @@ const safe = <T>(fn: (x: T) => unknown) => (x: T): boolean => {
     return false;
   }
 };
-// Controls make a name render differently from what it is; lone surrogates cannot be stored as UTF-8.
-const noControls = (s: string) => !/[\p{Cc}\p{Cs}]/u.test(s);
-const text = (max: number, min = 0) => v.pipe(v.string(), v.minLength(min), v.maxLength(max), v.check(noControls, 'control characters are not allowed'));
-// Free text a person reads (reasons, message bodies): newlines and tabs allowed, other controls not.
-const prose = (max: number) => v.pipe(v.string(), v.maxLength(max), v.check((s) => noControls(s.replace(/[\n\t]/g, '')), 'control characters are not allowed'));
+// Text a person reads before deciding must show what it is: no controls, bidi, zero-width or other invisible
+// characters (display-text.ts; issue 13 item 7). The hub refuses them at the door and the device again on display.
+const text = (max: number, min = 0) => v.pipe(v.string(), v.minLength(min), v.maxLength(max), v.check((s) => isDisplaySafe(s), HIDDEN_TEXT_MESSAGE));
+// Free text a person reads (reasons, commands, message bodies): newlines and tabs allowed, nothing invisible.
+const prose = (max: number) => v.pipe(v.string(), v.maxLength(max), v.check((s) => isDisplaySafe(s, true), HIDDEN_TEXT_MESSAGE));
+
+/**
+ * Every key and string value of a JSON value is display-safe (keys single-line, string values may span lines), and
+ * it nests at most `depth` levels: action details are shown row by row and signed as they are.
+ */
+export function isDisplaySafeJson(value: unknown, depth = 16): boolean {
+  if (typeof value === 'string') return isDisplaySafe(value, true);
+  if (value === null || typeof value !== 'object') return true;
+  if (depth <= 0) return false;
+  if (Array.isArray(value)) return value.every((x) => isDisplaySafeJson(x, depth - 1));
+  return Object.entries(value).every(([k, x]) => isDisplaySafe(k) && isDisplaySafeJson(x, depth - 1));
+}
 
 export const IdSchema = v.pipe(v.string(), v.check((x) => isId(x), 'invalid id'));
 export const Sha256HexSchema = v.pipe(v.string(), v.check((x) => isSha256Hex(x), 'invalid sha256 hex'));
@@ -204,9 +217,10 @@ export const SecretRequestPayloadSchema = v.strictObject({
 });
 export const ActionApprovePayloadSchema = v.strictObject({
   summary: text(500, 1),
+  /** The agent's own risk claim: it can raise the risk shown, never lower it below the kind's floor (intent-kinds.ts). */
   risk: RiskSchema,
-  /** Free-form canonical JSON the human sees verbatim. */
-  details: v.optional(plainObject),
+  /** Free-form canonical JSON the human sees field by field on the card; nothing in it may be invisible. */
+  details: v.optional(v.pipe(plainObject, v.check((o) => isDisplaySafeJson(o), `details: ${HIDDEN_TEXT_MESSAGE}, nested at most 16 levels`))),
 });
 export const PaymentSendPayloadSchema = v.strictObject({
   summary: text(500, 1),

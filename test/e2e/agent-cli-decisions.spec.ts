@@ -60,7 +60,7 @@ test('Deny: `agent secret` exits 3; revoking the installation ends its pending r
   expect(after.stdout).not.toContain(SECRET.value);
 });
 
-test('keyboard: with the popup focused, D denies and A approves', async ({ openVault, openPopup, hub, scratch }) => {
+test('keyboard: bare A and D decide nothing; Enter on the focused Deny / Approve button decides', async ({ openVault, openPopup, hub, scratch }) => {
   const vault = await openVault();
   const agent = await claimedAgent(vault, hub, scratch, [SECRET_SCOPE]);
 
@@ -73,14 +73,26 @@ test('keyboard: with the popup focused, D denies and A approves', async ({ openV
   await popup.bringToFront();
   await expect(queue(popup).getByText('1 of 2')).toBeVisible();
   await expect(queue(popup).getByText('first: deny by keyboard')).toBeVisible();
+  // No single-key shortcuts any more (issue 13 item 3): a stray "a" or "d" decides nothing.
+  await popup.keyboard.press('a');
   await popup.keyboard.press('d');
+  await popup.waitForTimeout(500);
+  expect(first.child.exitCode).toBeNull();
+  await expect(queue(popup).getByText('1 of 2')).toBeVisible();
+
+  await queue(popup).getByRole('button', { name: 'Deny', exact: true }).focus();
+  await popup.keyboard.press('Enter');
   const d = await first.result;
   expect(d.code, d.stderr).toBe(3);
   expect(d.stdout).toBe('');
 
   await expect(queue(popup).getByText('1 of 1')).toBeVisible();
   await expect(queue(popup).getByText('second: approve by keyboard')).toBeVisible();
-  await popup.keyboard.press('a');
+  // Approve is armed: Enter on it counts once the card has been visible for a moment.
+  const approve = queue(popup).getByRole('button', { name: 'Approve' });
+  await expect(approve).toBeEnabled();
+  await approve.focus();
+  await popup.keyboard.press('Enter');
   const a = await second.result;
   expect(a.code, a.stderr).toBe(0);
   expect(a.stdout).toBe(SECRET.value);
@@ -104,7 +116,7 @@ test('high risk (shell.exec): Approve stays disabled until "I understand the ris
   await expect(ack).not.toBeChecked();
   await expect(approve).toBeDisabled();
 
-  // The A shortcut does not bypass the checkbox either: the request stays.
+  // A stray "a" does nothing either: the request stays.
   await popup.keyboard.press('a');
 
   await expect(card.getByLabel('Raw request')).toHaveCount(0);

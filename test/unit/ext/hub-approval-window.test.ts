@@ -21,6 +21,7 @@ function fakeBrowser(init: { pages?: OpenPage[] | null; windows?: number[]; trac
   let nextId = 100;
   const created: Parameters<ApprovalWindowPorts['create']>[0][] = [];
   const focused: number[] = [];
+  const attention: number[] = [];
   const state = { pages: init.pages === undefined ? ([] as OpenPage[] | null) : init.pages };
   const ports: ApprovalWindowPorts = {
     openPages: async () => state.pages,
@@ -33,17 +34,18 @@ function fakeBrowser(init: { pages?: OpenPage[] | null; windows?: number[]; trac
       return id;
     },
     focus: async (id) => void focused.push(id),
+    attention: async (id) => void attention.push(id),
     load: async () => tracked,
     save: async (id) => void (tracked = id),
     url: (page) => BASE + page,
   };
-  return { ports, created, focused, windows, state, tracked: () => tracked };
+  return { ports, created, focused, attention, windows, state, tracked: () => tracked };
 }
 
 describe('decideApprovalWindow', () => {
   const base = { newIntents: 1, unlocked: true, enabled: true, approvalWindowId: null, popupOpen: false };
   it('opens for a new intent when nothing of ours is open', () => {
-    expect(decideApprovalWindow(base)).toEqual({ action: 'open' });
+    expect(decideApprovalWindow(base)).toEqual({ action: 'open', focused: false });
   });
   it('does nothing without new intents (a refresh of the same list)', () => {
     expect(decideApprovalWindow({ ...base, newIntents: 0 })).toEqual({ action: 'none', reason: 'no-new-intents' });
@@ -52,9 +54,9 @@ describe('decideApprovalWindow', () => {
     expect(decideApprovalWindow({ ...base, unlocked: false })).toEqual({ action: 'none', reason: 'locked' });
     expect(decideApprovalWindow({ ...base, enabled: false, approvalWindowId: 7 })).toEqual({ action: 'none', reason: 'disabled' });
   });
-  it('focuses an open approval window instead of opening another, even with the popup open', () => {
-    expect(decideApprovalWindow({ ...base, approvalWindowId: 7 })).toEqual({ action: 'focus', windowId: 7 });
-    expect(decideApprovalWindow({ ...base, approvalWindowId: 7, popupOpen: true })).toEqual({ action: 'focus', windowId: 7 });
+  it('asks for attention on an open approval window (never focuses it) instead of opening another, even with the popup open', () => {
+    expect(decideApprovalWindow({ ...base, approvalWindowId: 7 })).toEqual({ action: 'attention', windowId: 7 });
+    expect(decideApprovalWindow({ ...base, approvalWindowId: 7, popupOpen: true })).toEqual({ action: 'attention', windowId: 7 });
   });
   it('leaves it to the popup when the popup shows the queue already', () => {
     expect(decideApprovalWindow({ ...base, popupOpen: true })).toEqual({ action: 'none', reason: 'popup-open' });
@@ -95,23 +97,24 @@ describe('approval window helpers', () => {
 });
 
 describe('ApprovalWindow with injected ports', () => {
-  it('opens approval.html as a popup window and tracks its id; a second intent focuses it', async () => {
+  it('a new request opens approval.html unfocused and tracks its id; a second one only asks for attention, never takes focus', async () => {
     const b = fakeBrowser({ last: { left: 0, top: 10, width: 1000 } });
-    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'open' });
-    expect(b.created).toEqual([{ url: `${BASE}approval.html`, type: 'popup', width: 360, height: 620, left: 640, top: 10 }]);
+    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'open', focused: false });
+    expect(b.created).toEqual([{ url: `${BASE}approval.html`, type: 'popup', focused: false, width: 360, height: 620, left: 640, top: 10 }]);
     expect(b.tracked()).toBe(100);
     // A fresh instance (worker restart) still finds it through the tracked id while its page loads.
-    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'focus', windowId: 100 });
-    expect(b.focused).toEqual([100]);
+    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'attention', windowId: 100 });
+    expect(b.attention).toEqual([100]);
+    expect(b.focused).toEqual([]);
     expect(b.created).toHaveLength(1);
   });
   it('finds an approval window from the open pages', async () => {
     const b = fakeBrowser({ pages: [{ page: 'approval.html', windowId: 9 }], windows: [9] });
-    expect(await new ApprovalWindow(b.ports).onNewIntents(2, true, true)).toEqual({ action: 'focus', windowId: 9 });
+    expect(await new ApprovalWindow(b.ports).onNewIntents(2, true, true)).toEqual({ action: 'attention', windowId: 9 });
   });
   it('opens a new one when the tracked window was closed', async () => {
     const b = fakeBrowser({ tracked: 5 });
-    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'open' });
+    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'open', focused: false });
     expect(b.tracked()).toBe(100);
   });
   it('does not open while the popup is open, locked, disabled, or without news', async () => {
@@ -126,25 +129,27 @@ describe('ApprovalWindow with injected ports', () => {
   });
   it('a vault tab does not count as a popup', async () => {
     const b = fakeBrowser({ pages: [{ page: 'vault.html', windowId: 1 }] });
-    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'open' });
+    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'open', focused: false });
   });
   it('two intents at once open one window (calls are serialized)', async () => {
     const b = fakeBrowser();
     const w = new ApprovalWindow(b.ports);
     await Promise.all([w.onNewIntents(1, true, true), w.onNewIntents(1, true, true)]);
     expect(b.created).toHaveLength(1);
-    expect(b.focused).toEqual([100]);
+    expect(b.attention).toEqual([100]);
+    expect(b.focused).toEqual([]);
   });
   it('without any page list, only the tracked id counts', async () => {
     const b = fakeBrowser({ pages: null, tracked: 4, windows: [4] });
-    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'focus', windowId: 4 });
+    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'attention', windowId: 4 });
   });
-  it('show() opens or focuses regardless of the popup (notification click)', async () => {
+  it('show() opens (focused) or focuses regardless of the popup: the person clicked the notification', async () => {
     const b = fakeBrowser({ pages: [{ page: 'popup.html', windowId: 1 }] });
     const w = new ApprovalWindow(b.ports);
     await w.show();
     await w.show();
     expect(b.created).toHaveLength(1);
+    expect(b.created[0]!.focused).toBe(true);
     expect(b.focused).toEqual([100]);
   });
 });
@@ -162,14 +167,15 @@ describe('ApprovalWindow placement fallback', () => {
         return 1;
       },
       focus: async () => {},
+      attention: async () => {},
       load: async () => null,
       save: async () => {},
       url: (page) => BASE + page,
     };
-    expect(await new ApprovalWindow(ports).onNewIntents(1, true, true)).toEqual({ action: 'open' });
+    expect(await new ApprovalWindow(ports).onNewIntents(1, true, true)).toEqual({ action: 'open', focused: false });
     expect(calls).toEqual([
-      { url: `${BASE}approval.html`, type: 'popup', width: 360, height: 620, left: 5640, top: 0 },
-      { url: `${BASE}approval.html`, type: 'popup', width: 360, height: 620 },
+      { url: `${BASE}approval.html`, type: 'popup', focused: false, width: 360, height: 620, left: 5640, top: 0 },
+      { url: `${BASE}approval.html`, type: 'popup', focused: false, width: 360, height: 620 },
     ]);
   });
 });

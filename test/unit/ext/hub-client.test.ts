@@ -147,14 +147,15 @@ describe('badge', () => {
 describe('payload summaries', () => {
   it('says what each kind asks for, from the payload alone', () => {
     expect(summarizeIntent('secret.request', { item: 'arxiv-key', reason: 'fetch papers' })).toEqual({
-      asks: 'Read one vault secret', headline: 'the secret arxiv-key', details: [{ label: 'Reason', value: 'fetch papers' }], risk: 'medium', valid: true,
+      asks: 'Read one vault secret', headline: 'the secret arxiv-key', details: [{ field: 'reason', label: 'Reason', value: 'fetch papers' }],
+      fields: ['item', 'reason'], risk: 'medium', valid: true, problem: null,
     });
     expect(summarizeIntent('action.approve', { summary: 'Merge PR 12', risk: 'high' })).toMatchObject({ headline: 'Merge PR 12', risk: 'high', valid: true });
     expect(summarizeIntent('payment.send', { summary: 'Pay invoice', amount_minor: 123456, currency: 'EUR', payee: 'ACME' }).details).toEqual([
-      { label: 'Amount', value: 'EUR 1,234.56' }, { label: 'Payee', value: 'ACME' },
+      { field: 'amount_minor', label: 'Amount', value: 'EUR 1,234.56' }, { field: 'currency', label: 'Currency', value: 'EUR' }, { field: 'payee', label: 'Payee', value: 'ACME' },
     ]);
     expect(summarizeIntent('shell.exec', { summary: 'List files', command: 'ls -la', cwd: '/tmp' })).toMatchObject({
-      risk: 'high', details: [{ label: 'Command', value: 'ls -la' }, { label: 'Working directory', value: '/tmp' }],
+      risk: 'high', details: [{ label: 'Command', value: 'ls -la', mono: true }, { label: 'Working directory', value: '/tmp', mono: true }],
     });
     expect(summarizeIntent('message.send', { summary: 'Reply', channel: 'email', to: 'a@b.c', body: 'hi' }).details.map((d) => d.label)).toEqual(['Channel', 'To', 'Message']);
   });

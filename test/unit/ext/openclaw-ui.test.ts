@@ -4,6 +4,7 @@ import { OpenClawQueue } from '../../../components/openclaw-queue';
 import { OpenClawSettings } from '../../../components/openclaw-settings';
 import type { OpenClawApi, OpenClawState } from '../../../lib/ext/openclaw-rpc';
 import type { PendingApproval } from '../../../lib/openclaw/approvals';
+import { armedClick, pointerClick } from '../components/armed-click';
 import { waitFor as waitForIn } from '../components/wait-for';
 
 let root: HTMLElement;
@@ -89,7 +90,12 @@ describe('OpenClawQueue', () => {
     await waitFor(() => root.textContent?.includes('Send an email'), 'the plugin card');
     for (const t of ['to boss@example.com', 'mail.send', 'critical']) expect(root.textContent).toContain(t);
     expect(buttons()).toEqual(['Allow once', 'Deny']);
+    // A click the moment the card appears (typing or clicking meant for something else) allows nothing.
+    pointerClick(button('Allow once'));
     button('Allow once').click();
+    await settle();
+    expect(calls).toEqual([]);
+    await armedClick(button('Allow once'));
     await waitFor(() => calls.length === 1, 'the resolve');
     expect(calls[0]).toEqual(['resolve', 'plugin', 'p1', 'allow-once']);
   });

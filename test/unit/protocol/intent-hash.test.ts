@@ -39,17 +39,25 @@ describe('intent kinds registry', () => {
   it('lists the five v1 kinds; the high-risk ones need approval by default', () => {
     expect(Object.keys(INTENT_KINDS).sort()).toEqual(['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec']);
     for (const k of ['payment.send', 'shell.exec', 'message.send'] as const) {
-      expect(INTENT_KINDS[k]).toMatchObject({ defaultRisk: 'high', approvalRequiredByDefault: true });
+      expect(INTENT_KINDS[k]).toMatchObject({ riskFloor: 'high', approvalRequiredByDefault: true });
     }
     expect(defaultApprovalRequired()).toEqual([...defaultApprovalRequired()].sort());
     expect(isIntentKind('secret.request')).toBe(true);
     expect(isIntentKind('toString')).toBe(false);
   });
 
-  it('takes action.approve risk from its payload, else the default', () => {
+  it("an agent's risk claim raises the kind's floor, never lowers it", () => {
     expect(intentRisk('action.approve', { summary: 's', risk: 'high' })).toBe('high');
     expect(intentRisk('action.approve', { summary: 's', risk: 'extreme' })).toBe('medium');
+    expect(intentRisk('action.approve', { summary: 's', risk: 'low' })).toBe('medium');
+    expect(INTENT_KINDS['action.approve'].riskFloor).toBe('medium');
     expect(intentRisk('shell.exec', { risk: 'low' })).toBe('high');
+    for (const k of Object.keys(INTENT_KINDS) as (keyof typeof INTENT_KINDS)[]) {
+      for (const claimed of ['low', 'medium', 'high']) {
+        const shown = intentRisk(k, { risk: claimed });
+        expect(['low', 'medium', 'high'].indexOf(shown)).toBeGreaterThanOrEqual(['low', 'medium', 'high'].indexOf(INTENT_KINDS[k].riskFloor));
+      }
+    }
   });
 });
 
