@@ -93,6 +93,10 @@ const API_ERROR_TEXT: Record<ApiErrorCode, string> = {
   intent_expired: 'This request expired.',
   payload_too_large: 'The request is too large for the hub.',
   rate_limited: 'The hub is busy (too many requests). Try again shortly.',
+  key_binding_invalid: "The hub sent a key that the agent or device did not sign for this hub. Do not trust it.",
+  host_invalid: 'The hub refused the address it was reached at. Check the hub URL.',
+  origin_forbidden: 'The hub refused a request from this page.',
+  content_type_unsupported: 'The hub refused the request format.',
   internal: 'The hub failed unexpectedly.',
 };
 
