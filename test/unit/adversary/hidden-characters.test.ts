@@ -60,7 +60,8 @@ const KINDS = {
 } as const;
 
 type Kind = keyof typeof KINDS;
-const request = (kind: Kind, payload: object) => ({ kind, payload, idempotency_key: 'idem-1' });
+// agent_nonce: the agent's own per-request nonce (CKAP v2), 16 bytes base64url.
+const request = (kind: Kind, payload: object) => ({ kind, payload, idempotency_key: 'idem-1', agent_nonce: 'AAAAAAAAAAAAAAAAAAAAAA' });
 
 /** The hub's validation (parseWire on the request) and the device's (summarizeIntent) both refuse. */
 function expectRefusedEverywhere(kind: Kind, payload: object, field: string, ch: string) {

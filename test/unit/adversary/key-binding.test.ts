@@ -4,7 +4,6 @@
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from '../../../lib/bytes';
-import { HUB_INSTALLATIONS_KEY } from '../../../lib/ext/hub-core';
 import type { LocalInstallation } from '../../../lib/ext/hub-approval';
 import { HubClient } from '../../../lib/hub-client/client';
 import { approveDevice, lookupPairing } from '../../../lib/hub-client/devices';
@@ -124,7 +123,8 @@ describe('a malicious hub swapping the agent box key at claim', () => {
   it('the honest hub: claim works and the installation record keeps the verified binding', async () => {
     const t = await claimSetup();
     const { installation_id, reg } = await t.claimAgent('research-bot', ['secret:read:arxiv-key']);
-    const records = (await t.local.get(HUB_INSTALLATIONS_KEY))[HUB_INSTALLATIONS_KEY] as LocalInstallation[];
+    // Installation records are vault data (hub-installation-store.ts): read what the running service loaded from it.
+    const records = (t.svc as unknown as { core: { localInstallations: LocalInstallation[] } }).core.localInstallations;
     const mine = records.find((i) => i.installation_id === installation_id)!;
     expect(mine.key_binding?.statement).toMatchObject({ hub: ORIGIN, role: 'agent', name: 'research-bot', box_key: mine.box_key, signing_key: mine.signing_key });
     expect(reg.fingerprint).toBeTruthy();
@@ -156,13 +156,10 @@ describe('a malicious hub swapping the agent box key after the claim', () => {
   it('an installation record whose box key is not vouched for by the agent (claimed before bindings, or swapped) gets no secret and no config sealed', async () => {
     const t = await claimSetup();
     const { agent, installation_id } = await t.claimAgent('research-bot', ['secret:read:arxiv-key']);
-    // What an older extension stored after a hub swapped the key at claim: the hub's box key, no binding it could check.
-    const records = (await t.local.get(HUB_INSTALLATIONS_KEY))[HUB_INSTALLATIONS_KEY] as LocalInstallation[];
-    const legacy = records.map((i) => (i.installation_id === installation_id ? { ...i, box_key: hubBoxKey(), key_binding: undefined } : i));
-    await t.local.set({ [HUB_INSTALLATIONS_KEY]: legacy });
-    // The running service reads its records from the same object: replace them in place.
+    // What an older extension kept after a hub swapped the key at claim: the hub's box key, no binding it could check.
+    // The running service holds its records (loaded from the vault) in memory: replace them there.
     const core = (t.svc as unknown as { core: { localInstallations: LocalInstallation[] } }).core;
-    core.localInstallations = legacy;
+    core.localInstallations = core.localInstallations.map((i) => (i.installation_id === installation_id ? { ...i, box_key: hubBoxKey(), key_binding: undefined } : i));
     const intent = await agent.createIntent({ kind: 'secret.request', payload: { item: 'arxiv-key', reason: 'papers' } });
     await t.svc.pollOnce();
     await expect(t.svc.decide(intent.intent_id, intent.payload_hash, 'approve')).rejects.toMatchObject({ code: 'key_binding_invalid' });
