@@ -8,7 +8,7 @@ import { hubFixture } from '../hub/flow';
 
 type Hub = ReturnType<typeof hubFixture>;
 
-const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Secret plan ${n}`, risk: 'low' }, idempotency_key: `act-${n}` });
+const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Secret plan ${n}`, risk: 'low' }, idempotency_key: `act-${n}`, agent_nonce: `nonce-${n}`.padEnd(22, 'A') });
 
 /** A second device of the account (stored directly: this test is about streams, not the pairing ceremony). */
 async function secondDevice(hub: Hub, owner: { keyId: string }) {
