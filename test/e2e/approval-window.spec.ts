@@ -91,7 +91,8 @@ test('five denials lock the installation; "Re-enable" in the Agents tab lets the
     await card.getByRole('button', { name: 'Deny', exact: true }).click();
     await expect(card).toHaveCount(0);
   }
-  await expect(agent.createIntent(step('Step 6'))).rejects.toThrow(/locked/i);
+  // The hub's own words are never shown (issue 13 item 16): the code, and our text for it.
+  await expect(agent.createIntent(step('Step 6'))).rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/locked/i) });
   expect(approvalPages(context)).toHaveLength(0);
 
   const installations = vault.getByRole('region', { name: 'Installations' });

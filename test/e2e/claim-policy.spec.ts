@@ -1,3 +1,4 @@
+import { hubErrorText } from '../../lib/protocol/api-errors';
 import { badgeText, registerAgent, runCli, setUpVaultAndEnroll, spawnCli, stopProcess, test, expect, waitUntilWaiting } from './hub';
 
 const SECRET = { name: 'arxiv-key', value: `arxiv-policy-${crypto.randomUUID()}`, notes: '', tags: '' };
@@ -56,7 +57,8 @@ test('the human picks the policy when claiming: an unchecked kind runs without a
   // Request 3 within the day: refused by the daily limit (rate_limited is exit 1).
   const third = await runCli(['agent', 'request', ...ACTION, '--state', agent.state, '--timeout', '30', '--json']);
   expect(third.code, third.stderr).toBe(1);
-  expect(JSON.parse(third.stdout).error).toEqual({ code: 'rate_limited', message: 'daily limit of 2 requests reached' });
+  // Our own words for the code, never the hub's (issue 13 item 16).
+  expect(JSON.parse(third.stdout).error).toEqual({ code: 'rate_limited', message: hubErrorText('rate_limited') });
 
   // Activity: the claim, the requests and the approvals, in plain words, newest first; the chain head below.
   await vault.getByRole('tab', { name: 'Activity' }).click();
