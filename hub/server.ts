@@ -29,7 +29,10 @@ export interface StartHubOptions {
 }
 
 export interface RunningHub {
+  /** The origin clients use: `publicOrigin` when given, else the listening address. */
   url: string;
+  /** Where it listens (`http://127.0.0.1:PORT`); differs from `url` behind a reverse proxy. */
+  listenUrl: string;
   port: number;
   /** Display form `XXXX-XXXX` on the very first start of an empty hub, else null. Show it once. */
   enrollmentCode: string | null;
@@ -86,7 +89,8 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     });
     // Only after the port is ours: a code issued before a failed bind would be stored but never shown.
     const enrollmentCode = issueFirstEnrollmentCode(store, now());
-    const url = options.publicOrigin ?? `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
+    const listenUrl = `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
+    const url = options.publicOrigin ?? listenUrl;
     const listening = `${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
     const app = createHubApp({
       store, now, logger, origin: url, allowOrigins: options.allowOrigins, identity,
@@ -131,7 +135,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
         setImmediate(() => s.closeIdleConnections());
       }));
 
-    return { url, port: bound.port, enrollmentCode, store, identity, close };
+    return { url, listenUrl, port: bound.port, enrollmentCode, store, identity, close };
   } catch (err) {
     server?.close();
     store.close();

@@ -42,7 +42,8 @@ export const hubCommand: Command = {
     if (hub.enrollmentCode) console.log(`Enrollment code: ${hub.enrollmentCode} (shown once)`);
     // Public: what a person can compare with what the extension pinned ("Hub identity" in the Agents tab).
     console.log(`Hub identity: ${hub.identity.fingerprint}`);
-    console.log(`listening on ${hub.url}`);
+    if (hub.url !== hub.listenUrl) console.log(`public origin: ${hub.url} (clients must use this URL)`);
+    console.log(`listening on ${hub.listenUrl}`);
     // A signal during startup resolves this at once: the hub then closes right after starting, cleanly.
     await signal.received;
     await hub.close();

@@ -92,7 +92,7 @@ test('the web vault joins the extension\'s vault with a code and one click, decr
     await expect(devices.getByRole('status')).toContainText('Device removed');
     await b.bringToFront();
     await b.getByRole('button', { name: 'Refresh' }).click();
-    await expect(b.getByRole('region', { name: 'Devices' }).getByRole('alert')).toContainText('This device was removed from its account');
+    await expect(b.getByRole('region', { name: 'Devices' }).getByRole('alert')).toContainText('This device was removed from the account');
 
     // Nothing secret reached the hub or B's storage in the clear.
     const { text } = await dumpIndexedDb(b);
@@ -138,7 +138,7 @@ test('a second extension profile joins the same account: one-click approval, its
     await b.bringToFront();
     await bDevices.getByLabel('Pairing code').fill('BCDF-GHJK');
     await bDevices.getByRole('button', { name: 'Add a device' }).click();
-    await expect(bDevices.getByRole('alert')).toContainText('This device was removed from its account');
+    await expect(bDevices.getByRole('alert')).toContainText('This device was removed from the account');
   } finally {
     await second.context.close();
     rmSync(second.profileDir, { recursive: true, force: true });
