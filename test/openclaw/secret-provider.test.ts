@@ -151,7 +151,8 @@ test('the agent\'s model request carries the key served from the vault after one
   const { claim_code } = JSON.parse(reg.stdout);
   await vault.getByLabel('Claim code').fill(claim_code);
   await vault.getByRole('button', { name: 'Look up' }).click();
-  await vault.getByRole('group', { name: 'Agent to claim' }).getByRole('checkbox', { name: `secret:read:${ITEM}` }).waitFor();
+  // Requested scopes start unchecked (issue 13 item 14): the person grants each one.
+  await vault.getByRole('group', { name: 'Agent to claim' }).getByRole('checkbox', { name: `secret:read:${ITEM}` }).check();
   await vault.getByRole('button', { name: 'Claim agent' }).click();
   await until(async () => (await textOf(vault.getByRole('list', { name: 'Claimed agents' }))).includes('openclaw-gateway'), 20_000, 'claimed');
   expect((await run(SYSTEM_NODE, [CLAWKEEP, 'agent', 'status', '--state', stateFile])).code).toBe(0);
