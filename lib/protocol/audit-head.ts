@@ -1,6 +1,6 @@
 import { fromHex, toHex } from '../bytes';
 import { verifyAuditConsistency } from './audit-tree';
-import { isEpoch, isOrigin, isSha256Hex } from './fields';
+import { exactFields, isEpoch, isOrigin, isSha256Hex } from './fields';
 import { ProtocolError } from './errors';
 import { decodePublicKey } from './keys';
 import { signStatement, verifyStatement, type SignedStatement, type StatementFormat } from './signed-statement';
@@ -27,7 +27,7 @@ export interface AuditHead {
 
 export type SignedAuditHead = SignedStatement<AuditHead>;
 
-const KEYS = 'head_hash,hub,hub_key,seq,time,tree_root';
+const KEYS = ['head_hash', 'hub', 'hub_key', 'seq', 'time', 'tree_root'];
 
 export const AUDIT_HEAD_FORMAT: StatementFormat<AuditHead> = {
   tag: 'CKAH',
@@ -35,9 +35,7 @@ export const AUDIT_HEAD_FORMAT: StatementFormat<AuditHead> = {
   code: 'audit_head_invalid',
   what: 'audit head',
   validate(value: unknown): AuditHead {
-    const v = value as Record<string, unknown>;
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-    if (Object.keys(v).sort().join(',') !== KEYS) throw new Error('unexpected fields');
+    const v = exactFields(value, KEYS, 'head');
     if (!isOrigin(v.hub)) throw new Error('hub');
     decodePublicKey(v.hub_key as string, 'ed25519', 'hub_key');
     if (!Number.isSafeInteger(v.seq) || (v.seq as number) < 1) throw new Error('seq');

@@ -7,7 +7,7 @@ import { deriveBoxKey } from './box-kdf';
 import { canonicalBytes } from './canonical';
 import { CLAIM_CODE_ALPHABET, CLAIM_CODE_LENGTH } from './claim-code';
 import { ProtocolError } from './errors';
-import { check, isEpoch, isId, isOrigin, isSha256Hex } from './fields';
+import { check, exactFields, isEpoch, isId, isOrigin, isSha256Hex } from './fields';
 import { decodePublicKey, deviceKeyId, encodePublicKey } from './keys';
 import { statementBytes, verifyStatement, type SignedStatement, type StatementFormat } from './signed-statement';
 
@@ -190,11 +190,7 @@ export const DEVICE_ADD_FORMAT: StatementFormat<DeviceAddStatement> = {
   code: 'device_statement_invalid',
   what: 'Device-add statement',
   validate(value) {
-    check(value !== null && typeof value === 'object' && !Array.isArray(value), 'device');
-    const v = value as Record<string, unknown>;
-    const keys = Object.keys(v).sort();
-    // An extra field would be signed but never checked.
-    check(keys.length === STATEMENT_KEYS.length && STATEMENT_KEYS.every((k, i) => k === keys[i]), 'device fields');
+    const v = exactFields(value, STATEMENT_KEYS, 'device');
     check(isOrigin(v.hub), 'device.hub');
     check(isId(v.account_id), 'device.account_id');
     decodePublicKey(v.device_key as string, 'ed25519', 'device.device_key');

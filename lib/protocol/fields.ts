@@ -38,3 +38,15 @@ export function isOrigin(v: unknown): v is string {
 export function check(ok: boolean, what: string): void {
   if (!ok) throw invalid(`${what} is invalid.`);
 }
+
+/**
+ * `value` as a plain object with exactly `keys` (any order), else `protocol_invalid` naming `what`. Every signed
+ * statement's validator starts here: an extra field would be signed but never checked, a missing one read as undefined.
+ */
+export function exactFields(value: unknown, keys: readonly string[], what: string): Record<string, unknown> {
+  check(value !== null && typeof value === 'object' && !Array.isArray(value), what);
+  const got = Object.keys(value as object).sort();
+  const want = [...keys].sort();
+  check(got.length === want.length && want.every((k, i) => k === got[i]), `${what} fields`);
+  return value as Record<string, unknown>;
+}

@@ -1,6 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromBase64UrlFixed, toBase64Url } from './base64url';
-import { isOrigin } from './fields';
+import { exactFields, isOrigin } from './fields';
 import { ProtocolError } from './errors';
 import { decodePublicKey, encodePublicKey } from './keys';
 import { signStatement, verifyStatement, type SignedStatement, type StatementFormat } from './signed-statement';
@@ -24,7 +24,7 @@ export interface HubChallengeProof {
 
 export const CHALLENGE_LENGTH = 32;
 
-const KEYS = 'challenge,hub,hub_key';
+const KEYS = ['challenge', 'hub', 'hub_key'];
 
 export const HUB_CHALLENGE_FORMAT: StatementFormat<HubChallengeProof> = {
   tag: 'CKHI',
@@ -32,9 +32,7 @@ export const HUB_CHALLENGE_FORMAT: StatementFormat<HubChallengeProof> = {
   code: 'hub_identity_invalid',
   what: 'hub identity proof',
   validate(value: unknown): HubChallengeProof {
-    const v = value as Record<string, unknown>;
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-    if (Object.keys(v).sort().join(',') !== KEYS) throw new Error('unexpected fields');
+    const v = exactFields(value, KEYS, 'proof');
     if (!isOrigin(v.hub)) throw new Error('hub');
     decodePublicKey(v.hub_key as string, 'ed25519', 'hub_key');
     fromBase64UrlFixed(v.challenge as string, CHALLENGE_LENGTH, 'challenge');

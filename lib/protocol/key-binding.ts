@@ -1,6 +1,6 @@
 import { toBase64Url } from './base64url';
 import { ProtocolError } from './errors';
-import { check, isEpoch, isOrigin } from './fields';
+import { check, exactFields, isEpoch, isOrigin } from './fields';
 import { decodePublicKey, encodePublicKey } from './keys';
 import { signStatement, statementBytes, verifyStatement, type SignedStatement, type StatementFormat } from './signed-statement';
 
@@ -50,11 +50,7 @@ export const KEY_BINDING_FORMAT: StatementFormat<KeyBindingStatement> = {
   code: 'key_binding_invalid',
   what: 'Key binding',
   validate(value) {
-    check(value !== null && typeof value === 'object' && !Array.isArray(value), 'binding');
-    const v = value as Record<string, unknown>;
-    const keys = Object.keys(v).sort();
-    // An extra field would be signed but never checked.
-    check(keys.length === KEYS.length && KEYS.every((k, i) => k === keys[i]), 'binding fields');
+    const v = exactFields(value, KEYS, 'binding');
     check(isOrigin(v.hub), 'binding.hub');
     check(v.role === 'agent' || v.role === 'device', 'binding.role');
     decodePublicKey(v.signing_key as string, 'ed25519', 'binding.signing_key');

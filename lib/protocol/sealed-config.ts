@@ -6,7 +6,7 @@ import { fromBase64Url, toBase64Url } from './base64url';
 import { deriveBoxKey } from './box-kdf';
 import { canonicalBytes } from './canonical';
 import { ProtocolError } from './errors';
-import { check, isEpoch, isId, isOrigin, isSha256Hex } from './fields';
+import { check, exactFields, isEpoch, isId, isOrigin, isSha256Hex } from './fields';
 import { statementBytes, verifyStatement, type SignedStatement, type StatementFormat } from './signed-statement';
 
 /**
@@ -145,11 +145,7 @@ export const CONFIG_STATEMENT_FORMAT: StatementFormat<ConfigStatement> = {
   code: 'sealed_invalid',
   what: 'Config delivery',
   validate(value) {
-    check(value !== null && typeof value === 'object' && !Array.isArray(value), 'config');
-    const v = value as Record<string, unknown>;
-    const keys = Object.keys(v).sort();
-    // An extra field would be signed but never checked.
-    check(keys.length === STATEMENT_KEYS.length && [...STATEMENT_KEYS].sort().every((k, i) => k === keys[i]), 'config fields');
+    const v = exactFields(value, STATEMENT_KEYS, 'config');
     check(isOrigin(v.hub), 'config.hub');
     check(isId(v.agent_id), 'config.agent_id');
     check(isId(v.installation_id), 'config.installation_id');

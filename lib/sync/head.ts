@@ -1,6 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromBase64UrlFixed, toBase64Url } from '../protocol/base64url';
-import { isEpoch, isSha256Hex } from '../protocol/fields';
+import { exactFields, isEpoch, isSha256Hex } from '../protocol/fields';
 import { decodePublicKey, encodePublicKey, SIGNATURE_LENGTH } from '../protocol/keys';
 import { statementBytes, type SignedStatement, type StatementFormat } from '../protocol/signed-statement';
 import { SyncError } from './errors';
@@ -26,10 +26,7 @@ export const VAULT_HEAD_FORMAT: StatementFormat<VaultHead> = {
   code: 'protocol_invalid',
   what: 'vault head',
   validate(value: unknown): VaultHead {
-    const v = value as Record<string, unknown>;
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-    const keys = Object.keys(v).sort().join(',');
-    if (keys !== 'account_id,counter,device_key,hub,items_hash,time') throw new Error('unexpected fields');
+    const v = exactFields(value, ['account_id', 'counter', 'device_key', 'hub', 'items_hash', 'time'], 'head');
     if (typeof v.hub !== 'string' || typeof v.account_id !== 'string' || !v.account_id) throw new Error('hub / account');
     if (!Number.isSafeInteger(v.counter) || (v.counter as number) < 1) throw new Error('counter');
     if (!isSha256Hex(v.items_hash) || !isEpoch(v.time)) throw new Error('hash / time');
