@@ -12,9 +12,8 @@ import { fromHex, toHex } from '../../../lib/bytes';
 import { runDeploy, type DeployDeps, type DeployRequest } from '../../../lib/deploy/deploy-flow';
 import type { TrustPins } from '../../../lib/deploy/types';
 import { buildAppCompose, parseManifest } from '../../../lib/providers/manifest';
-import { createPhalaClient } from '../../../lib/providers/phala/client';
 import { isUnboundQuoteRefusal, UNBOUND_QUOTE_WARNING } from '../../../lib/seal/trust-gate';
-import { attestWorkerApi } from '../../../workers/attest.worker';
+import { simDeployDeps, simTrustPins } from '../deploy/sim-deploy';
 import { startCvmSimulator, type CvmSimulator } from '../../sim/cvm';
 
 const manifest = parseManifest(readFileSync(new URL('../../../examples/openclaw-tee.json', import.meta.url), 'utf8'));
@@ -33,23 +32,8 @@ beforeEach(() => {
   sim.setGuestAgentExposed(false); // like real Phala Cloud: only GET /cvms/{id}/attestation
 });
 
-const pins = (): TrustPins => ({
-  kms: { id: sim.kms.id, k256Pubkey: sim.kms.k256Pubkey, caPubkey: sim.kms.caPubkey },
-  osImages: [{ name: sim.osImage.name, ...sim.osImage.measurement }],
-  pccsUrl: sim.pccsUrl,
-  testRootDerHex: toHex(sim.testRootDer),
-});
-const deps = (over: Partial<DeployDeps> = {}): DeployDeps => ({
-  cloud: createPhalaClient({ apiKey: sim.apiKey, baseUrl: sim.apiUrl }),
-  checkTrust: (request) => attestWorkerApi.checkCvm(request),
-  seal: async (report, envPublicKey, env) => {
-    const result = await attestWorkerApi.sealEnv({ report, envPublicKey, env });
-    if (!result.ok) throw Object.assign(new Error(result.error.message), { code: result.error.code });
-    return result.sealedEnv;
-  },
-  poll: { intervalMs: 20, timeoutMs: 10_000 },
-  ...over,
-});
+const pins = (): TrustPins => simTrustPins(sim);
+const deps = (over: Partial<DeployDeps> = {}): DeployDeps => simDeployDeps(sim, over);
 let n = 0;
 const request = (): DeployRequest => ({ provision: buildAppCompose(manifest, { name: `stale-${++n}` }).provisionRequest, env: ENV, trust: pins() });
 const envBearing = (since: number) =>

@@ -2,15 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultCollateralCache } from '../../../lib/attest/collateral-cache';
-import { toHex } from '../../../lib/bytes';
 import { expectedComposeOf, runDeploy, type DeployDeps, type DeployRequest } from '../../../lib/deploy/deploy-flow';
 import { deploymentOperations } from '../../../lib/deploy/operations';
 import type { StepStatus } from '../../../lib/deploy/steps';
 import type { DeploymentRecord, TrustPins } from '../../../lib/deploy/types';
 import { buildAppCompose, parseManifest } from '../../../lib/providers/manifest';
-import { createPhalaClient } from '../../../lib/providers/phala/client';
 import { NOT_CHALLENGE_BOUND, type TrustCheckId, UNBOUND_QUOTE_WARNING, isUnboundQuoteRefusal } from '../../../lib/seal/trust-gate';
-import { attestWorkerApi } from '../../../workers/attest.worker';
+import { simDeployDeps, simTrustPins } from './sim-deploy';
 import { MISBEHAVIOURS, startCvmSimulator, type CvmSimulator, type Misbehaviour } from '../../sim/cvm';
 
 // The deploy flow end to end in Node against the CVM simulator, with the attest worker's real API run in-thread
@@ -32,23 +30,8 @@ beforeEach(() => {
   sim.setGuestAgentExposed(true);
 });
 
-const pins = (): TrustPins => ({
-  kms: { id: sim.kms.id, k256Pubkey: sim.kms.k256Pubkey, caPubkey: sim.kms.caPubkey },
-  osImages: [{ name: sim.osImage.name, ...sim.osImage.measurement }],
-  pccsUrl: sim.pccsUrl,
-  testRootDerHex: toHex(sim.testRootDer),
-});
-
-const deps = (): DeployDeps => ({
-  cloud: createPhalaClient({ apiKey: sim.apiKey, baseUrl: sim.apiUrl }),
-  checkTrust: (request) => attestWorkerApi.checkCvm(request),
-  seal: async (report, envPublicKey, env) => {
-    const result = await attestWorkerApi.sealEnv({ report, envPublicKey, env });
-    if (!result.ok) throw Object.assign(new Error(result.error.message), { code: result.error.code });
-    return result.sealedEnv;
-  },
-  poll: { intervalMs: 20, timeoutMs: 10_000 },
-});
+const pins = (): TrustPins => simTrustPins(sim);
+const deps = (): DeployDeps => simDeployDeps(sim);
 
 let counter = 0;
 const request = (): DeployRequest => ({
