@@ -90,32 +90,30 @@ describe('a hub replaying approvals to the agent', () => {
     expect(afterRestart.secret).toBeUndefined();
   });
 
-  it('a hub relaying a device-signed approval made before the request is refused', async () => {
+  /**
+   * The hub swaps in a genuine device signature over the same intent and nonce, dated `time(intent)`: e.g. signed on
+   * a device whose clock the attacker set, or kept from a pre-signing trick. Returns what the agent's execute gave.
+   */
+  async function executeWithApprovalDated(time: (intent: Awaited<ReturnType<AgentClient['createIntent']>>) => number) {
     const t = await setUp();
     const intent = await t.agent.createIntent(SENT);
     await t.approve(intent);
-    // The hub swaps in a genuine device signature over the same intent and nonce, but dated before the request
-    // (e.g. signed on a device whose clock the attacker set back, or kept from a pre-signing trick).
-    const early = await t.deviceSigned({
+    const signed = await t.deviceSigned({
       hub: ORIGIN, intent_id: intent.intent_id, payload_hash: intent.payload_hash, decision: 'approve',
-      installation_id: intent.installation_id, agent_nonce: intent.agent_nonce!, time: intent.created_at - APPROVAL_CLOCK_SKEW_MS - 60_000,
+      installation_id: intent.installation_id, agent_nonce: intent.agent_nonce!, time: time(intent),
     });
-    t.evil.rewriteJson('POST /v1/intents/:id/execute', (json) => ({ ...json, approval: early }));
-    const got = await t.agent.execute(intent.intent_id).catch((e) => e);
+    t.evil.rewriteJson('POST /v1/intents/:id/execute', (json) => ({ ...json, approval: signed }));
+    return t.agent.execute(intent.intent_id).catch((e) => e);
+  }
+
+  it('a hub relaying a device-signed approval made before the request is refused', async () => {
+    const got = await executeWithApprovalDated((intent) => intent.created_at - APPROVAL_CLOCK_SKEW_MS - 60_000);
     expect(got.code).toBe('approval_replayed');
     expect(got.secret).toBeUndefined();
   });
 
   it('a hub relaying a device-signed approval dated after the intent expired is refused', async () => {
-    const t = await setUp();
-    const intent = await t.agent.createIntent(SENT);
-    await t.approve(intent);
-    const late = await t.deviceSigned({
-      hub: ORIGIN, intent_id: intent.intent_id, payload_hash: intent.payload_hash, decision: 'approve',
-      installation_id: intent.installation_id, agent_nonce: intent.agent_nonce!, time: intent.expires_at + APPROVAL_CLOCK_SKEW_MS + 60_000,
-    });
-    t.evil.rewriteJson('POST /v1/intents/:id/execute', (json) => ({ ...json, approval: late }));
-    const got = await t.agent.execute(intent.intent_id).catch((e) => e);
+    const got = await executeWithApprovalDated((intent) => intent.expires_at + APPROVAL_CLOCK_SKEW_MS + 60_000);
     expect(got.code).toBe('approval_replayed');
   });
 

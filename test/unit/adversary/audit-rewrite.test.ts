@@ -31,6 +31,14 @@ function deleteAndRecompute(store: HubStore, deleteSeqs: number[]): void {
   }
 }
 
+/** An enrolled device whose every hub call goes through the malicious-hub wrapper. */
+async function enrolledBehindMaliciousHub(hub: ReturnType<typeof hubFixture>) {
+  const device = await enrolledDevice(hub);
+  const proxy = MaliciousHub.inProcess(hub.app.request);
+  device.target.fetch = (url, init) => proxy.fetch(url, init as never);
+  return { ...device, proxy };
+}
+
 const kept = (local: { data: Record<string, unknown> }) => (local.data[HUB_SETTINGS_KEY] as HubSettings).auditHeads?.[ORIGIN];
 
 describe('the audit log is evident to the devices that read it', () => {
@@ -85,9 +93,7 @@ describe('the audit log is evident to the devices that read it', () => {
 
   it('a hub that replays an older signed head (rollback) is caught', async () => {
     const hub = hubFixture();
-    const { svc, local, target } = await enrolledDevice(hub);
-    const proxy = MaliciousHub.inProcess(hub.app.request);
-    target.fetch = (url, init) => proxy.fetch(url, init as never);
+    const { svc, local, proxy } = await enrolledBehindMaliciousHub(hub);
     await svc.activity();
     const old: Exchange = proxy.last('GET /v1/audit')!;
     const n = kept(local)!.statement.seq;
@@ -104,9 +110,7 @@ describe('the audit log is evident to the devices that read it', () => {
 
   it('a head that is not signed by the pinned hub key (or a withheld proof) is refused', async () => {
     const hub = hubFixture();
-    const { svc, local, target } = await enrolledDevice(hub);
-    const proxy = MaliciousHub.inProcess(hub.app.request);
-    target.fetch = (url, init) => proxy.fetch(url, init as never);
+    const { svc, local, proxy } = await enrolledBehindMaliciousHub(hub);
     await svc.activity();
     const good = structuredClone(kept(local)!);
     await hub.registeredAgent('a');
