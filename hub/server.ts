@@ -6,6 +6,7 @@ import { issueFirstEnrollmentCode } from './enrollment';
 import { intentEvents } from './events';
 import { loadOrCreateHubIdentity, type HubIdentity } from './identity';
 import { expireDueIntents } from './intent-expiry';
+import { purgeUnclaimedAgents } from './registration-purge';
 import { jsonLinesLogger, type HubLogger } from './logger';
 import type { HubStore } from './store/port';
 import { dbFileIn, openSqliteStore } from './store/sqlite';
@@ -48,7 +49,10 @@ const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1)$/;
 const CLOSE_GRACE_MS = 5000;
 /** How often expired replay-cache entries are deleted. */
 const NONCE_PRUNE_INTERVAL_MS = 60_000;
-/** How often intents past expires_at are moved to `expired` (with audit rows) when no request did it first. */
+/**
+ * How often intents past expires_at are moved to `expired` (with audit rows) when no request did it first, and
+ * registrations whose claim code expired unclaimed are deleted (hub/registration-purge.ts).
+ */
 const INTENT_EXPIRY_INTERVAL_MS = 15_000;
 
 /**
@@ -112,6 +116,11 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
         expireDueIntents(store, now());
       } catch (err) {
         logger.warn('intent_expiry_failed', { error: err instanceof Error ? err.name : 'unknown' });
+      }
+      try {
+        purgeUnclaimedAgents(store, now());
+      } catch (err) {
+        logger.warn('registration_purge_failed', { error: err instanceof Error ? err.name : 'unknown' });
       }
     }, INTENT_EXPIRY_INTERVAL_MS);
     expirer.unref();

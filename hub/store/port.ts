@@ -147,6 +147,11 @@ export interface AgentRepo {
   findByClaimCode(claimCodeHash: Uint8Array, now: number): Agent | null;
   /** Makes the claim code unusable (after a claim). @throws StoreError `not_found`. */
   clearClaimCode(agentId: string): void;
+  /**
+   * Deletes at most `limit` registrations that were never claimed and whose claim code expired at or before `now`
+   * (claimed agents have no claim code and are never touched). Returns the deleted agent ids.
+   */
+  purgeUnclaimed(now: number, limit: number): string[];
 }
 
 export interface InstallationRepo {
