@@ -45,3 +45,47 @@ describe('unclaimed registrations are purged after their claim TTL', () => {
     expect([...hub.store.audit.scan()].filter((r) => r.action === 'agent.register')).toHaveLength(5);
   });
 });
+
+describe('signed requests are limited per signing key, not per address', () => {
+  const limit = { burst: 5, sustained: 5, perSeconds: 60 };
+
+  it('one agent exhausting its budget on loopback does not starve another agent from the same address', async () => {
+    const hub = hubFixture(undefined, { signedRequestLimit: limit });
+    const device = await hub.enrolledDevice();
+    const noisy = await hub.claimedAgent(device, { name: 'noisy' });
+    const quiet = await hub.claimedAgent(device, { name: 'quiet' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await noisy.send('GET', '/v1/agents/me')).status);
+    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+    const refused = await noisy.send('GET', '/v1/agents/me');
+    expect(refused.status).toBe(429);
+    expect(refused.json.error.code).toBe('rate_limited');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Same address (in-process, like every local caller on 127.0.0.1): the other agent and the device still get through.
+    expect((await quiet.send('GET', '/v1/agents/me')).status).toBe(200);
+    expect((await device.send('GET', '/v1/intents?status=pending')).status).toBe(200);
+    // The budget refills with time.
+    hub.clock.now += 12_000;
+    expect((await noisy.send('GET', '/v1/agents/me')).status).toBe(200);
+  });
+
+  it('one key spreading its requests over many routes is still limited as one', async () => {
+    const hub = hubFixture(undefined, { signedRequestLimit: limit });
+    const device = await hub.enrolledDevice();
+    const agent = await hub.claimedAgent(device);
+    const routes = ['/v1/agents/me', '/v1/intents/int_nope', '/v1/agent/config', '/v1/agents/me', '/v1/intents/int_other'];
+    for (const path of routes) expect((await agent.send('GET', path)).status).not.toBe(429);
+    for (const path of routes) expect((await agent.send('GET', path)).json?.error?.code).toBe('rate_limited');
+  });
+
+  it('a forger naming a key id it does not hold spends none of that key\'s budget', async () => {
+    const hub = hubFixture(undefined, { signedRequestLimit: limit });
+    const device = await hub.enrolledDevice();
+    const victim = await hub.claimedAgent(device);
+    for (let i = 0; i < 10; i++) {
+      const forged = await victim.send('GET', '/v1/agents/me', undefined, (init) => void (init.headers['ck-signature'] = init.headers['ck-signature']!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'))));
+      expect(forged.status).toBe(401);
+    }
+    expect((await victim.send('GET', '/v1/agents/me')).status).toBe(200);
+  });
+});
