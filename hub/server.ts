@@ -7,6 +7,7 @@ import { intentEvents } from './events';
 import { loadOrCreateHubIdentity, type HubIdentity } from './identity';
 import { expireDueIntents } from './intent-expiry';
 import { purgeUnclaimedAgents } from './registration-purge';
+import { DEFAULT_INTENT_RETENTION_MS, purgeExpiredPayloads } from './intent-retention';
 import { jsonLinesLogger, type HubLogger } from './logger';
 import type { HubStore } from './store/port';
 import { dbFileIn, openSqliteStore } from './store/sqlite';
@@ -27,6 +28,11 @@ export interface StartHubOptions {
    * Signed requests and statements name this origin, so it must be exactly what clients were given.
    */
   publicOrigin?: string;
+  /**
+   * How long after an intent expired (decided or not) its payload and sealed secret are kept; then they are deleted
+   * and only the row's id, hash, status and times stay. 30 days by default (hub/intent-retention.ts).
+   */
+  intentRetentionMs?: number;
 }
 
 export interface RunningHub {
@@ -63,6 +69,8 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   const { port, dataDir, host = '127.0.0.1', now = Date.now, logger = jsonLinesLogger() } = options;
   if (!LOOPBACK.test(host)) throw new RangeError(`startHub: host must be a loopback address, got "${host}"`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`startHub: bad port ${port}`);
+  const retentionMs = options.intentRetentionMs ?? DEFAULT_INTENT_RETENTION_MS;
+  if (!Number.isSafeInteger(retentionMs) || retentionMs < 0) throw new RangeError(`startHub: bad intentRetentionMs ${retentionMs}`);
 
   const store = openSqliteStore({ file: dbFileIn(dataDir) });
   let identity: HubIdentity;
@@ -116,6 +124,11 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
         expireDueIntents(store, now());
       } catch (err) {
         logger.warn('intent_expiry_failed', { error: err instanceof Error ? err.name : 'unknown' });
+      }
+      try {
+        purgeExpiredPayloads(store, now(), retentionMs);
+      } catch (err) {
+        logger.warn('intent_retention_failed', { error: err instanceof Error ? err.name : 'unknown' });
       }
       try {
         purgeUnclaimedAgents(store, now());
