@@ -7,6 +7,7 @@ import { accessLog, errorHandler, errorResponse, limitBody, responseHeaders, typ
 import { cors } from './cors';
 import { requestGuard } from './request-guard';
 import { mountRoutes } from './routes';
+import { EVENTS_MAX_LIFETIME_MS } from './routes/events';
 import type { HubStore } from './store/port';
 import { HUB_VERSION } from './version';
 import { RateLimiter, type RateLimit } from './rate-limit';
@@ -31,6 +32,8 @@ export interface HubDeps {
   identity: HubIdentity;
   /** Per signing key (`human:<key id>`, `agent:<agent id>`), taken in hub/auth.ts once the signature verified. */
   signedLimiter: RateLimiter;
+  /** How long one GET /v1/events stream lives before the hub ends it (routes/events.ts EVENTS_MAX_LIFETIME_MS). */
+  eventStreamLifetimeMs: number;
 }
 
 export interface HubAppOptions {
@@ -49,6 +52,8 @@ export interface HubAppOptions {
   extraHosts?: readonly string[];
   /** Budget of signed requests per signing key; SIGNED_REQUEST_LIMIT by default. */
   signedRequestLimit?: RateLimit;
+  /** Event stream lifetime; EVENTS_MAX_LIFETIME_MS (15 minutes) by default. Tests shorten it. */
+  eventStreamLifetimeMs?: number;
 }
 
 /**
@@ -69,6 +74,7 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
     identity: options.identity ?? generateHubIdentity(),
     // Bounded memory: RateLimiter forgets the least recently seen keys beyond its cap.
     signedLimiter: new RateLimiter(options.signedRequestLimit ?? SIGNED_REQUEST_LIMIT, now),
+    eventStreamLifetimeMs: options.eventStreamLifetimeMs ?? EVENTS_MAX_LIFETIME_MS,
   };
 
   const app = new Hono<HubEnv>();
