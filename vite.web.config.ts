@@ -33,7 +33,8 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
   },
-  // Dev server (`vite -c vite.web.config.ts`): allow files outside web/ and stay on loopback.
-  server: { host: '127.0.0.1', fs: { allow: [repoRoot] } },
-  preview: { host: '127.0.0.1' },
+  // Dev server (`vite -c vite.web.config.ts`): allow files outside web/ and stay on loopback. strictPort: a taken port
+  // is an error, not a silent move to the next one (issue 13 item 15, like `npm start`).
+  server: { host: '127.0.0.1', strictPort: true, fs: { allow: [repoRoot] } },
+  preview: { host: '127.0.0.1', strictPort: true },
 });

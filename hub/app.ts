@@ -7,8 +7,17 @@ import { accessLog, errorHandler, errorResponse, limitBody, responseHeaders, typ
 import { cors } from './cors';
 import { requestGuard } from './request-guard';
 import { mountRoutes } from './routes';
+import { EVENTS_MAX_LIFETIME_MS } from './routes/events';
 import type { HubStore } from './store/port';
 import { HUB_VERSION } from './version';
+import { RateLimiter, type RateLimit } from './rate-limit';
+
+/**
+ * Every signed request's budget, per verified signing key (issue 13 item 12): 240 at once, refilled at 4 per second.
+ * Keyed on the key, not the address, because every local caller shares 127.0.0.1: one noisy agent must not use up
+ * another's budget. Routes with tighter limits of their own (intents, claims, pairing) apply them as well.
+ */
+export const SIGNED_REQUEST_LIMIT: RateLimit = { burst: 240, sustained: 240, perSeconds: 60 };
 
 /** What route modules receive. Everything with side effects is injected, so tests control time and storage. */
 export interface HubDeps {
@@ -21,6 +30,10 @@ export interface HubDeps {
   version: string;
   /** The hub's Ed25519 identity key (hub/identity.ts): proves the hub to pinned clients, signs the audit head. */
   identity: HubIdentity;
+  /** Per signing key (`human:<key id>`, `agent:<agent id>`), taken in hub/auth.ts once the signature verified. */
+  signedLimiter: RateLimiter;
+  /** How long one GET /v1/events stream lives before the hub ends it (routes/events.ts EVENTS_MAX_LIFETIME_MS). */
+  eventStreamLifetimeMs: number;
 }
 
 export interface HubAppOptions {
@@ -37,6 +50,10 @@ export interface HubAppOptions {
    * proxy's public origin (see request-guard.ts).
    */
   extraHosts?: readonly string[];
+  /** Budget of signed requests per signing key; SIGNED_REQUEST_LIMIT by default. */
+  signedRequestLimit?: RateLimit;
+  /** Event stream lifetime; EVENTS_MAX_LIFETIME_MS (15 minutes) by default. Tests shorten it. */
+  eventStreamLifetimeMs?: number;
 }
 
 /**
@@ -47,13 +64,17 @@ export interface HubAppOptions {
 export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
   const origin = new URL(options.origin).origin;
   if (origin !== options.origin) throw new TypeError(`createHubApp: origin must be a bare origin, got "${options.origin}"`);
+  const now = options.now ?? Date.now;
   const deps: HubDeps = {
     store: options.store,
-    now: options.now ?? Date.now,
+    now,
     logger: options.logger,
     origin,
     version: HUB_VERSION,
     identity: options.identity ?? generateHubIdentity(),
+    // Bounded memory: RateLimiter forgets the least recently seen keys beyond its cap.
+    signedLimiter: new RateLimiter(options.signedRequestLimit ?? SIGNED_REQUEST_LIMIT, now),
+    eventStreamLifetimeMs: options.eventStreamLifetimeMs ?? EVENTS_MAX_LIFETIME_MS,
   };
 
   const app = new Hono<HubEnv>();

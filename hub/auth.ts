@@ -5,6 +5,7 @@ import type { HubDeps } from './app';
 import { HubError } from './errors';
 import type { HubEnv } from './middleware';
 import type { Account, Agent } from './store/port';
+import { enforceLimit } from './routes/client-address';
 
 /** A verified request: who signed it and the exact body bytes the signature covered (parse JSON from these). */
 interface Verified {
@@ -44,6 +45,9 @@ async function verifySigned(c: Context<HubEnv>, deps: HubDeps, extraHumanKey?: {
     // Humans and agents share one nonce table: prefixing the role keeps their key ids apart.
     seenNonce: (id, nonce, expiresAt, r) => !deps.store.nonces.remember(`${r}:${id}`, nonce, expiresAt, now),
   });
+  // After verification, so only the key's holder spends its budget (a forger naming someone's key id cannot), and
+  // per key rather than per address (issue 13 item 12): all local callers share 127.0.0.1.
+  enforceLimit(deps.signedLimiter, `${role}:${keyId}`);
   return { role, keyId, body };
 }
 

@@ -11,7 +11,13 @@ import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-f
  */
 export class ManifestFetchError extends Error {
   constructor(
-    readonly code: 'manifest_url_invalid' | 'manifest_url_forbidden' | 'manifest_fetch_failed' | 'manifest_too_large' | 'manifest_bad_type',
+    readonly code:
+      | 'manifest_url_invalid'
+      | 'manifest_url_forbidden'
+      | 'manifest_fetch_failed'
+      | 'manifest_fetch_timeout'
+      | 'manifest_too_large'
+      | 'manifest_bad_type',
     message: string,
   ) {
     super(message);
@@ -20,6 +26,10 @@ export class ManifestFetchError extends Error {
 }
 
 export interface ManifestFetchOptions {
+  /**
+   * Total deadline for the whole fetch, redirects included (issue 13 item 12). A socket idle timeout alone would let
+   * a server dripping one byte now and then hold the registration open for as long as it likes.
+   */
   timeoutMs?: number;
   maxBytes?: number;
   maxRedirects?: number;
@@ -43,12 +53,28 @@ function checkUrl(raw: string, allowHttp: boolean): URL {
   return url;
 }
 
-function getOnce(url: URL, opts: Required<Omit<ManifestFetchOptions, 'testAllowList'>> & { allowList: string[] }) {
+const timedOut = () => new ManifestFetchError('manifest_fetch_timeout', 'The manifest URL did not answer in time.');
+
+/** One GET, over by `deadline` (ms since the epoch) whatever the server does: then it fails with `manifest_fetch_timeout`. */
+function getOnce(url: URL, opts: Required<Omit<ManifestFetchOptions, 'testAllowList' | 'timeoutMs'>> & { allowList: string[]; deadline: number }) {
   const filter = { allowIPAddressList: opts.allowList };
   const agent = url.protocol === 'https:' ? new RequestFilteringHttpsAgent(filter) : new RequestFilteringHttpAgent(filter);
   const get = url.protocol === 'https:' ? https.get : http.get;
+  const remaining = opts.deadline - Date.now();
+  if (remaining <= 0) return Promise.reject(timedOut());
   return new Promise<{ status: number; location?: string; type: string; body: Buffer }>((resolve, reject) => {
-    const req = get(url, { agent, timeout: opts.timeoutMs, headers: { accept: ALLOWED_TYPES.join(', ') } }, (res) => {
+    // The total deadline: settles first (a promise settles once), then tears the connection down.
+    const deadline = setTimeout(() => {
+      reject(timedOut());
+      req.destroy();
+    }, remaining);
+    const settle = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => {
+      clearTimeout(deadline);
+      fn(...a);
+    };
+    resolve = settle(resolve);
+    reject = settle(reject);
+    const req = get(url, { agent, timeout: remaining, headers: { accept: ALLOWED_TYPES.join(', ') } }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -61,9 +87,9 @@ function getOnce(url: URL, opts: Required<Omit<ManifestFetchOptions, 'testAllowL
       res.on('end', () =>
         resolve({ status: res.statusCode ?? 0, location: res.headers.location, type: res.headers['content-type'] ?? '', body: Buffer.concat(chunks) }),
       );
-      res.on('error', reject);
+      res.on('error', () => reject(new ManifestFetchError('manifest_fetch_failed', 'The manifest could not be fetched.')));
     });
-    req.on('timeout', () => req.destroy(new ManifestFetchError('manifest_fetch_failed', 'The manifest URL did not answer in time.')));
+    req.on('timeout', () => req.destroy(timedOut()));
     req.on('error', (err) => {
       if (err instanceof ManifestFetchError) return reject(err);
       // The filtering agent's refusal names the address; say "forbidden" without echoing internals.
@@ -77,7 +103,7 @@ function getOnce(url: URL, opts: Required<Omit<ManifestFetchOptions, 'testAllowL
 export async function fetchManifest(rawUrl: string, options: ManifestFetchOptions = {}): Promise<{ markdown: string; sha256: string; url: string }> {
   const allowHttp = !!options.testAllowList;
   const opts = {
-    timeoutMs: options.timeoutMs ?? 5000,
+    deadline: Date.now() + (options.timeoutMs ?? 5000),
     maxBytes: options.maxBytes ?? 64 * 1024,
     maxRedirects: options.maxRedirects ?? 3,
     allowList: options.testAllowList ?? [],

@@ -6,6 +6,8 @@ import { issueFirstEnrollmentCode } from './enrollment';
 import { intentEvents } from './events';
 import { loadOrCreateHubIdentity, type HubIdentity } from './identity';
 import { expireDueIntents } from './intent-expiry';
+import { purgeUnclaimedAgents } from './registration-purge';
+import { DEFAULT_INTENT_RETENTION_MS, purgeExpiredPayloads } from './intent-retention';
 import { jsonLinesLogger, type HubLogger } from './logger';
 import type { HubStore } from './store/port';
 import { dbFileIn, openSqliteStore } from './store/sqlite';
@@ -26,6 +28,11 @@ export interface StartHubOptions {
    * Signed requests and statements name this origin, so it must be exactly what clients were given.
    */
   publicOrigin?: string;
+  /**
+   * How long after an intent expired (decided or not) its payload and sealed secret are kept; then they are deleted
+   * and only the row's id, hash, status and times stay. 30 days by default (hub/intent-retention.ts).
+   */
+  intentRetentionMs?: number;
 }
 
 export interface RunningHub {
@@ -48,7 +55,10 @@ const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1)$/;
 const CLOSE_GRACE_MS = 5000;
 /** How often expired replay-cache entries are deleted. */
 const NONCE_PRUNE_INTERVAL_MS = 60_000;
-/** How often intents past expires_at are moved to `expired` (with audit rows) when no request did it first. */
+/**
+ * How often intents past expires_at are moved to `expired` (with audit rows) when no request did it first, and
+ * registrations whose claim code expired unclaimed are deleted (hub/registration-purge.ts).
+ */
 const INTENT_EXPIRY_INTERVAL_MS = 15_000;
 
 /**
@@ -59,6 +69,8 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   const { port, dataDir, host = '127.0.0.1', now = Date.now, logger = jsonLinesLogger() } = options;
   if (!LOOPBACK.test(host)) throw new RangeError(`startHub: host must be a loopback address, got "${host}"`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`startHub: bad port ${port}`);
+  const retentionMs = options.intentRetentionMs ?? DEFAULT_INTENT_RETENTION_MS;
+  if (!Number.isSafeInteger(retentionMs) || retentionMs < 0) throw new RangeError(`startHub: bad intentRetentionMs ${retentionMs}`);
 
   const store = openSqliteStore({ file: dbFileIn(dataDir) });
   let identity: HubIdentity;
@@ -112,6 +124,16 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
         expireDueIntents(store, now());
       } catch (err) {
         logger.warn('intent_expiry_failed', { error: err instanceof Error ? err.name : 'unknown' });
+      }
+      try {
+        purgeExpiredPayloads(store, now(), retentionMs);
+      } catch (err) {
+        logger.warn('intent_retention_failed', { error: err instanceof Error ? err.name : 'unknown' });
+      }
+      try {
+        purgeUnclaimedAgents(store, now());
+      } catch (err) {
+        logger.warn('registration_purge_failed', { error: err instanceof Error ? err.name : 'unknown' });
       }
     }, INTENT_EXPIRY_INTERVAL_MS);
     expirer.unref();

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, bin, ensureDeps, run } from './lib/ensure.mjs';
+import { assertPortFree, portTakenError } from './lib/ports.mjs';
 
 const DEFAULT_WEB_PORT = 5178;
 const DEFAULT_HUB_PORT = 8787;
@@ -48,16 +49,16 @@ function startListening(name, args) {
 }
 
 /**
- * Starts a service, and if its preferred port is taken, starts it again on a free one.
- * `argsFor(port)` builds the command line.
+ * Starts a service on exactly `port`. A taken port is an error naming the port, its holder and the flag to choose
+ * another (issue 13 item 15), never a silent move to a free port: a squatter on the default port would otherwise
+ * become the hub everyone was told about.
  */
-async function startWithFallback(name, port, argsFor) {
+async function startOnPort(name, service, port, flag, env, argsFor) {
   try {
     return await startListening(name, argsFor(port));
   } catch (err) {
-    if (port === 0 || !/EADDRINUSE/.test(err.stderr ?? '')) throw err;
-    console.log(`[start] port ${port} is busy: using a free port for the ${name} instead`);
-    return startListening(name, argsFor(0));
+    if (port !== 0 && /EADDRINUSE/.test(err.stderr ?? '')) throw portTakenError(service, port, flag, env);
+    throw err;
   }
 }
 
@@ -66,13 +67,13 @@ function services(webPort, hubPort, running) {
   return [
     {
       name: 'web vault',
-      start: () => startWithFallback('web', webPort, (port) => ['web', '--port', String(port)]),
+      start: () => startOnPort('web', 'web vault', webPort, '--port', 'PORT', (port) => ['web', '--port', String(port)]),
     },
     {
       name: 'hub',
       start: () =>
         // The web vault (started first) joins as a device from its page, so the hub answers CORS for its origin only.
-        startWithFallback('hub', hubPort, (port) => [
+        startOnPort('hub', 'hub', hubPort, '--hub-port', 'HUB_PORT', (port) => [
           'hub', '--port', String(port), '--data', HUB_DATA_DIR,
           '--allow-origin', new URL(running.find((s) => s.name === 'web vault').url).origin,
         ]),
@@ -98,6 +99,9 @@ function parsePorts() {
 
 async function main() {
   const { webPort, hubPort } = parsePorts();
+  // Before installing or building anything (minutes): a taken port fails now, with nothing started.
+  await assertPortFree('web vault', webPort, '--port', 'PORT');
+  await assertPortFree('hub', hubPort, '--hub-port', 'HUB_PORT');
   await ensureDeps();
   for (const b of BUILDS) {
     console.log(`\n[start] building the ${b.name}`);

@@ -12,17 +12,18 @@ export const hubCommand: Command = {
   name: 'hub',
   summary: 'run the approvals hub on 127.0.0.1',
   usage: [
-    'Usage: clawkeep hub --data DIR [--port N] [--allow-origin ORIGIN[,ORIGIN...]] [--public-origin ORIGIN]',
+    'Usage: clawkeep hub --data DIR [--port N] [--allow-origin ORIGIN[,ORIGIN...]] [--public-origin ORIGIN] [--intent-retention-days N]',
     '',
     `  --port N    port on 127.0.0.1 (default ${DEFAULT_HUB_PORT}; 0 picks a free port)`,
     '  --data DIR  directory for hub.sqlite (created if missing)',
     '  --allow-origin ORIGINS  web pages (e.g. the web vault, http://127.0.0.1:5178) that may call the hub (CORS); comma-separated, never *',
     '  --public-origin ORIGIN  the origin clients reach the hub at, when a reverse proxy stands in front (default: the listening address)',
+    '  --intent-retention-days N  days after a decided or expired request expired before its payload is deleted (default 30; the id, hash, status and times stay)',
     '',
     'On the first start of an empty hub it prints a one-time enrollment code. It is shown once only.',
   ].join('\n'),
   async run(argv) {
-    const values = parseCommandOptions(this, argv, { port: { type: 'string' }, data: { type: 'string' }, 'allow-origin': { type: 'string' }, 'public-origin': { type: 'string' } });
+    const values = parseCommandOptions(this, argv, { port: { type: 'string' }, data: { type: 'string' }, 'allow-origin': { type: 'string' }, 'public-origin': { type: 'string' }, 'intent-retention-days': { type: 'string' } });
     if (!values) return 0;
     if (!values.data) throw new UsageError('--data DIR is required');
     const port = values.port === undefined ? DEFAULT_HUB_PORT : parsePort(values.port);
@@ -30,10 +31,13 @@ export const hubCommand: Command = {
     if (allowOrigins.some((o) => !isOrigin(o))) throw new UsageError('--allow-origin takes origins like http://127.0.0.1:5178 (https, or http on loopback), comma-separated');
     const publicOrigin = values['public-origin'];
     if (publicOrigin !== undefined && !isOrigin(publicOrigin)) throw new UsageError('--public-origin takes an origin like https://hub.example.com (https, or http on loopback)');
+    const days = values['intent-retention-days'];
+    if (days !== undefined && !/^\d{1,5}$/.test(days)) throw new UsageError('--intent-retention-days takes a whole number of days (0-99999)');
+    const intentRetentionMs = days === undefined ? undefined : Number(days) * 24 * 60 * 60 * 1000;
     const signal = catchSignal();
     let hub;
     try {
-      hub = await startHub({ port, dataDir: path.resolve(values.data), allowOrigins, publicOrigin });
+      hub = await startHub({ port, dataDir: path.resolve(values.data), allowOrigins, publicOrigin, intentRetentionMs });
     } catch (err) {
       signal.dispose();
       throw err;

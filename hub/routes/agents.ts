@@ -13,6 +13,7 @@ import type { JsonValue } from '../store/port';
 import { fetchManifest, ManifestFetchError, type ManifestFetchOptions } from '../manifest-fetch';
 import type { HubEnv } from '../middleware';
 import { RateLimiter } from '../rate-limit';
+import { purgeUnclaimedAgents } from '../registration-purge';
 import { clientAddress, enforceLimit } from './client-address';
 
 /** RFC 8628-style: a claim code is short-lived and single use. */
@@ -57,6 +58,8 @@ export function agentRoutes(deps: HubDeps, options: AgentRouteOptions = {}): Hon
     const claimCode = generateClaimCode();
     const agentId = `agt_${toBase64Url(randomBytes(16))}`;
     const expiresAt = now + CLAIM_TTL_MS;
+    // Expired registrations go before a new one comes in: a registration flood cannot outgrow the sweep.
+    purgeUnclaimedAgents(deps.store, now);
     deps.store.transaction(() => {
       deps.store.agents.create({
         agentId,

@@ -66,7 +66,8 @@ function toWireEntry(deps: HubDeps, accountId: string, r: AuditRow): AuditEntry 
   if (r.resource?.startsWith('intent:')) {
     const intent = deps.store.intents.get(r.resource.slice('intent:'.length));
     const installation = intent && deps.store.installations.get(intent.installationId);
-    if (intent && installation?.accountId === accountId) entry.intent = { kind: intent.kind, payload: JSON.parse(intent.payload) as Record<string, unknown> };
+    // A purged intent (retention) has no payload left to show: the entry stands alone.
+    if (intent && intent.payload !== '' && installation?.accountId === accountId) entry.intent = { kind: intent.kind, payload: JSON.parse(intent.payload) as Record<string, unknown> };
   }
   return entry;
 }

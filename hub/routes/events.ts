@@ -46,7 +46,7 @@ export function eventRoutes(deps: HubDeps): Hono<HubEnv> {
       const lifetime = setTimeout(() => {
         closing = true;
         wake?.();
-      }, EVENTS_MAX_LIFETIME_MS);
+      }, deps.eventStreamLifetimeMs);
       stream.onAbort(() => wake?.());
       try {
         while (!stream.aborted && !stream.closed && !closing) {

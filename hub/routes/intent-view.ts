@@ -28,8 +28,17 @@ export function wireStatus(intent: Intent, installation: Installation, now: numb
   return intent.status;
 }
 
-/** The wire form of a stored intent (docs/protocol.md §8). */
+/** The payload of an intent the retention sweep purged (hub/intent-retention.ts). */
+export const INTENT_PURGED = '';
+
+/**
+ * The wire form of a stored intent (docs/protocol.md §8).
+ * @throws HubError `intent_purged` when the retention sweep deleted its payload.
+ */
 export function toWireIntent(intent: Intent, installation: Installation, now: number): WireIntent {
+  if (intent.payload === INTENT_PURGED) {
+    throw new HubError('intent_purged', 'This intent is older than the hub keeps intents; its payload was deleted.');
+  }
   const out: WireIntent = {
     intent_id: intent.intentId,
     agent_id: installation.agentId,

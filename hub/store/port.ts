@@ -76,7 +76,7 @@ export interface Intent {
   intentId: string;
   installationId: string;
   kind: string;
-  /** Canonical payload text: the bytes the payload_hash was computed over. */
+  /** Canonical payload text: the bytes the payload_hash was computed over; '' once purged (INTENT_PURGED). */
   payload: string;
   payloadHash: Uint8Array;
   /** Unique per installation: a retried POST finds the intent it already created. */
@@ -147,6 +147,11 @@ export interface AgentRepo {
   findByClaimCode(claimCodeHash: Uint8Array, now: number): Agent | null;
   /** Makes the claim code unusable (after a claim). @throws StoreError `not_found`. */
   clearClaimCode(agentId: string): void;
+  /**
+   * Deletes at most `limit` registrations that were never claimed and whose claim code expired at or before `now`
+   * (claimed agents have no claim code and are never touched). Returns the deleted agent ids.
+   */
+  purgeUnclaimed(now: number, limit: number): string[];
 }
 
 export interface InstallationRepo {
@@ -198,6 +203,13 @@ export interface IntentRepo {
   expireForInstallation(installationId: string): string[];
   /** Once only, and only for an approved intent. @throws StoreError `not_found`, `invalid_state`. */
   markExecuted(intentId: string, at: number): Intent;
+  /**
+   * Retention (issue 13 item 13): for at most `limit` intents that are not pending and expired at or before
+   * `cutoff`, blanks the payload (to '', which no stored payload can be: they are canonical JSON objects) and
+   * deletes their sealed secret. The row keeps id, payload hash, status, times and the signed decision. Never
+   * touches a pending intent. Returns the purged ids.
+   */
+  purgePayloads(cutoff: number, limit: number): string[];
 }
 
 export interface SealedSecretRepo {
@@ -361,5 +373,10 @@ export interface HubStore {
   transaction<T>(fn: () => T): T;
   /** The schema version (PRAGMA user_version). */
   schemaVersion(): number;
+  /**
+   * After deleting content (retention): moves the write-ahead log into the database file and truncates it, so the
+   * deleted bytes (zeroed by secure_delete) leave no older copy in the WAL. Best effort: a busy reader may delay it.
+   */
+  compact(): void;
   close(): void;
 }

@@ -117,6 +117,22 @@ export class SqliteAgents implements AgentRepo {
     );
     if (changed !== 1) throw new StoreError('not_found', 'clear claim code: no such agent');
   }
+
+  purgeUnclaimed(now: number, limit: number): string[] {
+    // NOT EXISTS: belt and braces, a claim clears the code in the same transaction that creates the installation.
+    return this.sql
+      .all<{ agent_id: string }>(
+        'purge unclaimed agents',
+        `DELETE FROM agents WHERE agent_id IN (
+           SELECT a.agent_id FROM agents a WHERE a.claim_code_hash IS NOT NULL AND a.claim_expires_at <= ?
+             AND NOT EXISTS (SELECT 1 FROM installations i WHERE i.agent_id = a.agent_id)
+           ORDER BY a.claim_expires_at LIMIT ?)
+         RETURNING agent_id`,
+        now,
+        limit,
+      )
+      .map((r) => r.agent_id);
+  }
 }
 
 /** Installations (agent claimed by an account) in SQLite. */

@@ -143,6 +143,24 @@ export class SqliteIntents implements IntentRepo {
     return this.afterGuardedUpdate('mark intent executed', intentId, changed, 'is not approved or already executed');
   }
 
+  purgePayloads(cutoff: number, limit: number): string[] {
+    // Sealed secrets first (they reference the intent); the status guard keeps pending intents out whatever `cutoff`.
+    const ids = this.sql
+      .all<{ intent_id: string }>(
+        'find intents past retention',
+        `SELECT intent_id FROM intents WHERE status <> 'pending' AND expires_at <= ? AND payload <> ''
+         ORDER BY expires_at LIMIT ?`,
+        cutoff,
+        limit,
+      )
+      .map((r) => r.intent_id);
+    for (const id of ids) {
+      this.sql.run('drop sealed secret past retention', 'DELETE FROM sealed_secrets WHERE intent_id = ?', id);
+      this.sql.run('blank payload past retention', `UPDATE intents SET payload = '' WHERE intent_id = ? AND status <> 'pending'`, id);
+    }
+    return ids;
+  }
+
   /** After a guarded UPDATE: the new row, or tell "no such intent" apart from "wrong state". */
   private afterGuardedUpdate(what: string, intentId: string, changed: number, stateProblem: string): Intent {
     const intent = this.get(intentId);

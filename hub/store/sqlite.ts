@@ -45,6 +45,7 @@ export function dbFileIn(dataDir: string): string {
  * - synchronous=FULL: in WAL mode NORMAL may lose the last commits on power loss; FULL fsyncs the WAL on every
  *   commit, so a write the hub has acknowledged to a client survives a crash. Measured cost: see the report.
  * - foreign_keys=ON: SQLite leaves them off by default, per connection.
+ * - secure_delete=ON: deleted content is zeroed, so a purged payload is gone from the file (issue 13 item 13).
  * - busy_timeout: a second process (audit verify, a CLI) waits for the lock instead of failing at once.
  *
  * @throws StoreError `schema_too_new`, `migration_failed`, `storage_failed`.
@@ -76,6 +77,8 @@ export function openSqliteStore(options: SqliteStoreOptions): HubStore {
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (file !== ':memory:' && mode !== 'wal') throw new StoreError('storage_failed', `could not enable WAL (got ${String(mode)})`);
       db.pragma('synchronous = FULL');
+      // Deleted content (purged intent payloads, sealed secrets) is overwritten with zeros, not left in free pages.
+      db.pragma('secure_delete = ON');
       migrate(db, migrations);
     }
   } catch (err) {
@@ -136,6 +139,14 @@ class SqliteStore implements HubStore {
 
   schemaVersion(): number {
     return schemaVersion(this.db);
+  }
+
+  compact(): void {
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (err) {
+      throw toStoreError(err, 'checkpoint');
+    }
   }
 
   close(): void {

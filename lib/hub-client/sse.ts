@@ -10,12 +10,24 @@ export interface SseEvent {
   id: string;
 }
 
-/** A hub that never sends a line break must not grow our memory without bound. */
-export const SSE_MAX_LINE = 1024 * 1024;
+import { HubClientError } from './errors';
+
+/**
+ * Most characters one event may hold: its unfinished line plus the `data:` lines gathered before the blank line
+ * that dispatches it. A hub that never sends a line break, or sends `data:` lines forever without a blank line,
+ * must not grow our memory without bound (issue 13 item 12): past this the stream is refused and closed. The
+ * largest honest event is the pending list (each intent body is at most 64 KiB on the hub), far below this.
+ */
+export const SSE_MAX_EVENT = 8 * 1024 * 1024;
+
+const tooLarge = () =>
+  new HubClientError('hub_bad_response', `The hub sent an event larger than ${SSE_MAX_EVENT / (1024 * 1024)} MiB; the stream was closed.`);
 
 export class SseParser {
   private buffer = '';
   private data: string[] = [];
+  /** Characters in `data` (with the line feeds joining them). */
+  private dataSize = 0;
   private eventType = '';
   private lastId = '';
   private started = false;
@@ -40,9 +52,11 @@ export class SseParser {
       this.buffer = this.buffer.slice(m.index + m[0].length);
       this.line(line);
     }
-    if (this.buffer.length > SSE_MAX_LINE) {
+    if (this.buffer.length + this.dataSize > SSE_MAX_EVENT) {
       this.buffer = '';
-      throw new RangeError('event stream line too long');
+      this.data = [];
+      this.dataSize = 0;
+      throw tooLarge();
     }
   }
 
@@ -51,6 +65,7 @@ export class SseParser {
     if (this.buffer.endsWith('\r')) this.line(this.buffer.slice(0, -1));
     this.buffer = '';
     this.data = [];
+    this.dataSize = 0;
     this.eventType = '';
   }
 
@@ -69,6 +84,13 @@ export class SseParser {
         this.eventType = value;
         break;
       case 'data':
+        // Checked per line too: many short lines arriving in one chunk never leave much in `buffer`.
+        this.dataSize += value.length + 1;
+        if (this.dataSize > SSE_MAX_EVENT) {
+          this.data = [];
+          this.dataSize = 0;
+          throw tooLarge();
+        }
         this.data.push(value);
         break;
       case 'id':
@@ -86,12 +108,17 @@ export class SseParser {
     const hadData = this.data.length > 0;
     const event: SseEvent = { event: this.eventType || 'message', data: this.data.join('\n'), id: this.lastId };
     this.data = [];
+    this.dataSize = 0;
     this.eventType = '';
     if (hadData) this.onEvent(event);
   }
 }
 
-/** Reads a byte stream to its end, feeding an SseParser. Resolves when the stream closes; rejects on errors. */
+/**
+ * Reads a byte stream to its end, feeding an SseParser. Resolves when the stream closes; rejects on errors, and then
+ * cancels the stream so the connection to a hostile hub is closed, not left open and unread.
+ * @throws HubClientError `hub_bad_response` for an event over SSE_MAX_EVENT.
+ */
 export async function readSse(body: ReadableStream<Uint8Array>, onEvent: (event: SseEvent) => void): Promise<SseParser> {
   const parser = new SseParser(onEvent);
   const decoder = new TextDecoder();
@@ -105,6 +132,9 @@ export async function readSse(body: ReadableStream<Uint8Array>, onEvent: (event:
     parser.push(decoder.decode());
     parser.end();
     return parser;
+  } catch (err) {
+    await reader.cancel().catch(() => {});
+    throw err;
   } finally {
     reader.releaseLock();
   }

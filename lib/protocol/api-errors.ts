@@ -37,6 +37,7 @@ export const API_ERRORS = {
   intent_already_executed: { status: 409, meaning: 'Execute was already called once for this intent.' },
   idempotency_conflict: { status: 409, meaning: 'idempotency_key reused with a different kind or payload.' },
   intent_expired: { status: 410, meaning: 'The intent expired before it was decided or executed.' },
+  intent_purged: { status: 410, meaning: "The intent was decided or expired longer ago than the hub's retention period: its payload was deleted (id, hash, status and times remain)." },
   payload_too_large: { status: 413, meaning: "Body over the hub's limit (POST /v1/agents must leave room for a 64 KiB manifest plus JSON escaping)." },
   rate_limited: { status: 429, meaning: 'Too many requests; see Retry-After.' },
   // Request guard (hub/request-guard.ts): a browser used against the hub by a page, and per-key stream caps.
@@ -91,6 +92,7 @@ const API_ERROR_TEXT: Record<ApiErrorCode, string> = {
   intent_already_executed: 'This request was carried out already.',
   idempotency_conflict: 'The hub refused a reused request key.',
   intent_expired: 'This request expired.',
+  intent_purged: "This request is older than the hub keeps requests: only its record (status and times) remains.",
   payload_too_large: 'The request is too large for the hub.',
   rate_limited: "The hub refused: too many requests (a rate limit, or the agent's daily limit). Try again later.",
   key_binding_invalid: "The hub sent a key that the agent or device did not sign for this hub. Do not trust it.",

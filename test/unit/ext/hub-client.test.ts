@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { utf8Encode } from '../../../lib/bytes';
 import { HubClient, normalizeHubUrl, parseIntentsEvent } from '../../../lib/hub-client/client';
 import { HubClientError } from '../../../lib/hub-client/errors';
-import { SseParser, type SseEvent } from '../../../lib/hub-client/sse';
+import { SSE_MAX_EVENT, SseParser, type SseEvent } from '../../../lib/hub-client/sse';
 import { displayRisk, formatAmount, summarizeIntent } from '../../../lib/hub-client/summary';
 import { badgeText, BADGE_COLOR, showPendingCount } from '../../../lib/ext/hub-badge';
 import { buildDecision, type LocalInstallation } from '../../../lib/ext/hub-approval';
@@ -117,7 +117,7 @@ describe('SSE parser', () => {
   it('drops an unterminated last event and refuses an endless line', () => {
     expect(collect(['data: partial']).events).toEqual([]);
     const p = new SseParser(() => {});
-    expect(() => p.push('x'.repeat(1024 * 1024 + 1))).toThrow(RangeError);
+    expect(() => p.push('x'.repeat(SSE_MAX_EVENT + 1))).toThrow(HubClientError);
   });
 
   it('reads the intents event as the pending list (object or bare array), refusing junk', () => {

@@ -21,8 +21,10 @@ export function memoryStorage() {
 }
 
 /** A vault holding `drafts` (passphrase "pw"), its HubService enrolled at a fresh in-process hub. */
-export async function realHubService(drafts: ItemDraft[] = [], options: { serviceFetch?: (hub: ReturnType<typeof hubFixture>) => FetchLike } = {}) {
-  const hub = hubFixture();
+export async function realHubService(drafts: ItemDraft[] = [], options: { serviceFetch?: (hub: ReturnType<typeof hubFixture>) => FetchLike; hub?: Parameters<typeof hubFixture>[1]; realTime?: boolean } = {}) {
+  const hub = hubFixture(undefined, options.hub);
+  // Subscription loops time their backoff with the injected clock: let it run with real time when they must.
+  if (options.realTime) Object.defineProperty(hub.clock, 'now', { get: () => Date.now(), set: () => {} });
   const fetchApp: FetchLike = async (url, init) => hub.app.request(url, init);
   // The extension's own view of the hub (e.g. a MaliciousHub in front of it); agents keep talking to the real one.
   const serviceFetch = options.serviceFetch?.(hub) ?? fetchApp;

@@ -45,7 +45,10 @@ describe('clawkeep hub / audit verify', () => {
     const bad = await clawkeep(['hub', '--port', '70000', '--data', tempDir()]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--port must be 0-65535');
-  });
+    const retention = await clawkeep(['hub', '--port', '0', '--data', tempDir(), '--intent-retention-days', '30.5']);
+    expect(retention.code).toBe(2);
+    expect(retention.stderr).toContain('--intent-retention-days takes a whole number of days');
+  }, 20_000);
 
   it('audit verify: 0 when intact (also while the hub runs), 1 naming the entry when tampered, 2 on usage errors', async () => {
     const data = path.join(tempDir(), 'hub');

@@ -12,6 +12,7 @@ import type { HubStore } from '../../../hub/store/port';
 import { enrollmentCodeHash, generateEnrollmentCode, issueFirstEnrollmentCode } from '../../../hub/enrollment';
 import { jsonLinesLogger } from '../../../hub/logger';
 import { openSqliteStore } from '../../../hub/store/sqlite';
+import type { RateLimit } from '../../../hub/rate-limit';
 
 export const ORIGIN = 'http://127.0.0.1:8787';
 
@@ -34,13 +35,13 @@ export function atOrigin<A extends { request: (input: any, ...rest: any[]) => an
 }
 
 /** A hub over an in-memory store with a movable clock, plus real signed clients for a device and agents. */
-export function hubFixture(start = Date.parse('2026-11-23T12:00:00Z'), options: { identity?: HubIdentity; store?: HubStore } = {}) {
+export function hubFixture(start = Date.parse('2026-11-23T12:00:00Z'), options: { identity?: HubIdentity; store?: HubStore; signedRequestLimit?: RateLimit; eventStreamLifetimeMs?: number } = {}) {
   const clock = { now: start };
   const store = options.store ?? openSqliteStore({ file: ':memory:' });
   const logLines: string[] = [];
   // The hub's identity key: injected (a restart of the same hub, a second hub) or a fresh one.
   const identity = options.identity ?? generateHubIdentity();
-  const app = atOrigin(createHubApp({ store, now: () => clock.now, logger: jsonLinesLogger((l) => logLines.push(l)), origin: ORIGIN, identity }));
+  const app = atOrigin(createHubApp({ store, now: () => clock.now, logger: jsonLinesLogger((l) => logLines.push(l)), origin: ORIGIN, identity, signedRequestLimit: options.signedRequestLimit, eventStreamLifetimeMs: options.eventStreamLifetimeMs }));
   const enrollmentCode = issueFirstEnrollmentCode(store, clock.now)!;
 
   interface Signer {

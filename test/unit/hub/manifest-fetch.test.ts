@@ -16,6 +16,20 @@ beforeAll(async () => {
     if (req.url === '/to-metadata') return res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data' }).end();
     if (req.url === '/to-ok') return res.writeHead(302, { location: '/manifest.md' }).end();
     if (req.url === '/html') return res.writeHead(200, { 'content-type': 'text/html' }).end('<script>');
+    if (req.url === '/drip') {
+      // A hostile manifest host: valid headers at once, then one byte every 250 ms for 10 s. Each byte resets an
+      // idle timer, so only a total deadline ends this early.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      let sent = 0;
+      const drip = setInterval(() => {
+        if (++sent > 40) {
+          clearInterval(drip);
+          res.end();
+        } else res.write('x');
+      }, 250);
+      res.on('close', () => clearInterval(drip));
+      return;
+    }
     if (req.url === '/big') return res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(70_000));
     res.writeHead(404).end();
   });
@@ -60,4 +74,11 @@ describe('fetchManifest (SSRF protection)', () => {
     await expect(fetchManifest(`${base}/html`, test)).rejects.toMatchObject({ code: 'manifest_bad_type' });
     await expect(fetchManifest(`${base}/big`, test)).rejects.toMatchObject({ code: 'manifest_too_large' });
   });
+
+  it('a server dripping bytes slowly is cut off at the total deadline, not kept alive by each byte', async () => {
+    const started = Date.now();
+    await expect(fetchManifest(`${base}/drip`, { ...test, timeoutMs: 1000 })).rejects.toMatchObject({ code: 'manifest_fetch_timeout' });
+    // Generous bound: an idle timeout would only fail after the whole 10 s drip (and then the fetch would succeed).
+    expect(Date.now() - started).toBeLessThan(5000);
+  }, 15_000);
 });
