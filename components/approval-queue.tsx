@@ -61,6 +61,12 @@ function SignedValue({ value, mono, label }: { value: string; mono: boolean; lab
   );
 }
 
+/** A field path ("details.pr.number") with line-break opportunities before each "." and "[": a narrow card wraps it
+ * between its parts, not in the middle of a name. */
+function fieldLabel(label: string) {
+  return label.split(/(?=[.[])/).map((part, i) => (i === 0 ? part : <><wbr />{part}</>));
+}
+
 interface CardProps {
   view: PendingIntentView;
   index: number;
@@ -107,7 +113,7 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
           </span>
         ) : null}
       </div>
-      <dl class="details">
+      <dl class="details approval-fields">
         <dt>Agent</dt>
         <dd>
           <strong>{view.agentName}</strong>
@@ -123,7 +129,7 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
         {summary.details.map((d) => (
           <>
             <dt key={`${d.field}-t`} class={d.field.startsWith('details') ? 'mono small-text' : undefined}>
-              {d.label}
+              {fieldLabel(d.label)}
             </dt>
             <dd key={`${d.field}-d`}>
               <SignedValue value={d.value} mono={d.mono === true} label={d.label} />

@@ -67,6 +67,13 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
           </div>
         </form>
       )}
+      {state.hubFingerprint ? (
+        <p class="small-text" id="hub-key-fingerprint">
+          Hub key fingerprint: <code class="mono">{state.hubFingerprint}</code>
+          <br />
+          <span class="muted">Pinned when this device enrolled. It must match the “Hub identity” line that clawkeep hub prints.</span>
+        </p>
+      ) : null}
       <p class="muted small-text">
         Connection: {state.connection}
         {state.lastError ? ` — ${state.lastError}` : ''}

@@ -44,7 +44,7 @@ export const hubCommand: Command = {
     }
     // The code before the URL: `npm start` reads everything up to "listening on" to show both.
     if (hub.enrollmentCode) console.log(`Enrollment code: ${hub.enrollmentCode} (shown once)`);
-    // Public: what a person can compare with what the extension pinned ("Hub identity" in the Agents tab).
+    // Public: what a person can compare with what the extension pinned ("Hub key fingerprint" in the Agents tab).
     console.log(`Hub identity: ${hub.identity.fingerprint}`);
     if (hub.url !== hub.listenUrl) console.log(`public origin: ${hub.url} (clients must use this URL)`);
     console.log(`listening on ${hub.listenUrl}`);

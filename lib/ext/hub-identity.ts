@@ -1,5 +1,6 @@
 import { HubClientError } from '../hub-client/errors';
 import { HUB_IDENTITY_MISMATCH, notYourHubMessage, proveHubIdentity } from '../hub-client/hub-identity';
+import { decodePublicKey, fingerprint } from '../protocol/keys';
 import type { HubCore } from './hub-core';
 
 /**
@@ -88,4 +89,18 @@ async function pinHubKey(core: HubCore, hub: string, key: string): Promise<void>
   }
   settings.hubKeys = { ...settings.hubKeys, [hub]: key };
   await core.saveSettings();
+}
+
+/**
+ * The fingerprint of the hub key pinned for a URL, as the Agents tab shows it ("Hub key fingerprint"): the same
+ * fingerprint() the hub prints at start (`Hub identity: …`), so the person can compare the two. Null when nothing is
+ * pinned (not enrolled yet) or the stored key does not parse.
+ */
+export function pinnedHubFingerprint(key: string | undefined | null): string | null {
+  if (!key) return null;
+  try {
+    return fingerprint(decodePublicKey(key, 'ed25519', 'pinned hub key'));
+  } catch {
+    return null;
+  }
 }

@@ -16,6 +16,7 @@ import { installationViews, refreshInstallations } from './hub-installations';
 import { restorePending } from './hub-pending';
 import { forgetStandingApprovals, revokeStandingApproval, standingApprovalViews } from './hub-standing-views';
 import * as subscription from './hub-subscription';
+import { pinnedHubFingerprint } from './hub-identity';
 import { hubSyncConnection } from './hub-sync';
 import type { SyncConnection } from '../sync/sync-service';
 import type { VaultService } from '../vault/vault-service';
@@ -105,6 +106,7 @@ export class HubService {
       hubUrl: core.hub,
       enrolled: false,
       deviceFingerprint: null,
+      hubFingerprint: pinnedHubFingerprint(core.settings?.hubKeys?.[core.hub]),
       connection: core.connection,
       lastError: core.lastError,
       pending: [],

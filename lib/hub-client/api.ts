@@ -92,6 +92,11 @@ export interface HubState {
   enrolled: boolean;
   /** fingerprint(device public key), only while unlocked. */
   deviceFingerprint: string | null;
+  /**
+   * fingerprint(hub identity key) pinned for hubUrl at enrolment or join (issue 13 items 8, 15), formatted like the
+   * `Hub identity: …` line `clawkeep hub` prints, so the person can compare them; null while none is pinned.
+   */
+  hubFingerprint: string | null;
   connection: HubConnection;
   lastError: string | null;
   pending: PendingIntentView[];

@@ -134,7 +134,7 @@ test('dashboard: re-verify, logs, restart, update secrets (re-verified, re-seale
   expect(cvmGone.status).toBe(404);
 });
 
-test('without a guest agent (like real Phala Cloud): the provider’s quote is refused as not challenge-bound, the warning is shown, nothing is sent', async ({ openVault }) => {
+test('without a guest agent (like real Phala Cloud): the provider’s quote is refused as not challenge-bound, nothing is sent until the person ticks the override on the dashboard, which is recorded', async ({ openVault }) => {
   test.setTimeout(120_000);
   const values = freshValues();
   const page = await openVault();
@@ -162,6 +162,62 @@ test('without a guest agent (like real Phala Cloud): the provider’s quote is r
     expect(envBearing(received)).toEqual([]);
     expect(received.some((r) => r.path.includes('/guest/'))).toBe(false);
     expect(received.some((r) => r.path.endsWith('/attestation'))).toBe(true);
+
+    // The leftover CVM's dashboard (read back from the vault): sealing stays blocked until the person ticks the
+    // override, which is then kept in the deployment record with the quote's hash and shown on the dashboard.
+    await page.getByRole('tab', { name: 'Items' }).click();
+    await page.getByRole('tab', { name: 'Deploy' }).click();
+    const dashboard = page.locator('.deploy-dashboard');
+    await expect(dashboard.getByTestId('deploy-untrusted')).toBeVisible();
+    const appId = (await dashboard.locator('dt:text-is("App id") + dd').textContent())!.trim();
+    const cvmId = (await dashboard.locator('dt:text-is("CVM") + dd').textContent())!.trim();
+    await expect(dashboard.getByTestId('deploy-overrides')).toHaveCount(0);
+    const beforeUpdate = (await simReceived(sim)).length;
+    await dashboard.getByRole('button', { name: 'Update secrets' }).click();
+    await expect(dashboard.getByTestId('deploy-override')).toHaveCount(0);
+    await dashboard.getByRole('button', { name: 'Re-verify and update secrets' }).click();
+    // Refused in plain words, nothing sent; the override is offered, unticked.
+    await expect(dashboard.getByRole('alert').filter({ hasText: 'Not challenge-bound' }).first()).toBeVisible({ timeout: 30_000 });
+    const override = dashboard.getByRole('group', { name: 'Quote not challenge-bound' });
+    await expect(override).toContainText('The CVM could not answer a fresh challenge.');
+    await expect(override).toContainText('A provider can replay an old genuine quote');
+    const tick = override.getByRole('checkbox', { name: /Seal to this CVM anyway/ });
+    await expect(tick).not.toBeChecked();
+    expect(envBearing((await simReceived(sim)).slice(beforeUpdate))).toEqual([]);
+    expect(await simEnv(sim, appId)).toEqual(null);
+    // Submitting again without the tick is still refused: nothing is sealed or sent.
+    await dashboard.getByRole('button', { name: 'Re-verify and update secrets' }).click();
+    await expect(dashboard.getByText('Not trusted: failed check “report-data”').first()).toBeVisible({ timeout: 30_000 });
+    await page.waitForTimeout(500);
+    expect(envBearing((await simReceived(sim)).slice(beforeUpdate))).toEqual([]);
+    if (shots) {
+      for (const width of [360, 1280]) {
+        await page.setViewportSize({ width, height: 900 });
+        await override.scrollIntoViewIfNeeded();
+        await page.screenshot({ path: `${shots}/unbound-quote-override-${width}.png`, fullPage: false });
+      }
+    }
+    // The deliberate override: sealed and sent, and recorded (CVM, quote SHA-256, time, warning).
+    await tick.check();
+    await dashboard.getByRole('button', { name: 'Re-verify and update secrets' }).click();
+    await expect(dashboard.getByText('Secrets updated: re-verified, re-sealed and sent.')).toBeVisible({ timeout: 30_000 });
+    await expect.poll(async () => (await simEnv(sim, appId))?.map((e) => e.key)).toEqual(['ANTHROPIC_API_KEY', 'OPENCLAW_GATEWAY_TOKEN', 'OPENCLAW_MODEL']);
+    const recorded = dashboard.getByTestId('deploy-overrides');
+    await expect(recorded).toContainText('Sealed by your override (quote not challenge-bound)');
+    await expect(recorded).toContainText(`CVM ${cvmId}`);
+    await expect(recorded).toContainText(/quote SHA-256 [0-9a-f]{16}…/);
+    await expect(recorded).toContainText('A provider can replay an old genuine quote');
+    // Kept in the vault: still listed when the dashboard is read back.
+    await page.getByRole('tab', { name: 'Items' }).click();
+    await page.getByRole('tab', { name: 'Deploy' }).click();
+    await expect(page.locator('.deploy-dashboard').getByTestId('deploy-overrides').locator('li')).toHaveCount(1);
+    if (shots) {
+      for (const width of [360, 1280]) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.locator('.deploy-dashboard').getByTestId('deploy-overrides').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: `${shots}/unbound-quote-override-recorded-${width}.png`, fullPage: false });
+      }
+    }
   } finally {
     await setGuestAgentExposed(sim, true);
   }
