@@ -79,6 +79,11 @@ export interface AgentStatus {
   device_fingerprint?: string;
   /** True when this call verified the first claim and pinned its device key. */
   pinned_now: boolean;
+  /**
+   * With status `revoked`: `signed` when a device of the human signed the revocation (CKIR) and the agent verified it
+   * (then final: every other call throws `installation_revoked`); `unverified` when only the hub says so.
+   */
+  revocation?: 'signed' | 'unverified';
 }
 
 export interface SentIntent {
@@ -304,6 +309,8 @@ export class AgentClient {
    */
   async status(): Promise<AgentStatus> {
     const state = this.#requireState();
+    // Revoked by a signed CKIR this agent verified before: final, whatever the hub says now; nothing is asked of it.
+    if (state.revoked) return { agent_id: state.agent_id, status: 'revoked', installation_id: state.revoked.installation_id, pinned_now: false, revocation: 'signed' };
     const me = this.#parse(AgentMeResponseSchema, await this.#call(state.hub, 'GET', '/v1/agents/me', undefined, true));
     if (me.agent_id !== state.agent_id) throw new AgentError('response_invalid', 'The hub answered for another agent.');
     if (!me.installation) {
@@ -339,13 +346,14 @@ export class AgentClient {
       const revocation = verifiedRevocation(current, signers, me.installation.revocation, pub.signing_key);
       if (revocation) {
         await this.#setState({ ...withRemoved(current, learned), revoked: { installation_id: revocation.installation_id, time: revocation.time } });
-        throw new AgentError('installation_revoked', `Installation ${revocation.installation_id} was revoked by the human's device (a signed revocation). Register and claim this agent again to use it.`);
+        return { agent_id: me.agent_id, status: 'revoked', installation_id: revocation.installation_id, pinned_now: pinnedNow, revocation: 'signed' };
       }
     }
     return {
       agent_id: me.agent_id, status: me.status, installation_id: claim.installation_id, granted_scopes: claim.granted_scopes,
       approval_required: claim.policy.approval_required, device_key: claim.device_key,
       device_fingerprint: fingerprint(decodePublicKey(claim.device_key, 'ed25519')), pinned_now: pinnedNow,
+      ...(me.status === 'revoked' ? { revocation: 'unverified' as const } : {}),
     };
   }
 
