@@ -119,7 +119,7 @@ export function HubDevices({ hub }: { hub: HubApi }) {
                   not trust that: treat this device as still on the account.
                 </p>
               ) : null}
-              {d.revokedAt === null && !d.removalUnverified && !d.isThisDevice && d.deviceKeyId !== list[0]?.deviceKeyId ? (
+              {d.revokedAt === null && !d.isThisDevice && d.deviceKeyId !== list[0]?.deviceKeyId ? (
                 confirming === d.deviceKeyId ? (
                   <div class="confirm" role="group" aria-label="Confirm remove">
                     <span>Remove this device? Its next request to the hub fails.</span>
