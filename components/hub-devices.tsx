@@ -113,6 +113,12 @@ export function HubDevices({ hub }: { hub: HubApi }) {
                 <span class="muted small-text"> — added {new Date(d.addedAt).toLocaleString()}</span>
                 {d.revokedAt !== null ? <span class="muted small-text"> — removed {new Date(d.revokedAt).toLocaleString()}</span> : null}
               </div>
+              {d.removalUnverified ? (
+                <p class="small-text" role="note">
+                  The hub says this device was removed, but shows no removal signed by one of your devices. Clawkeep does
+                  not trust that: treat this device as still on the account.
+                </p>
+              ) : null}
               {d.revokedAt === null && !d.isThisDevice && d.deviceKeyId !== list[0]?.deviceKeyId ? (
                 confirming === d.deviceKeyId ? (
                   <div class="confirm" role="group" aria-label="Confirm remove">

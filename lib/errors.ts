@@ -39,6 +39,7 @@ export type ClawkeepErrorCode =
   | 'auth_unknown_key'
   | 'device_statement_invalid'
   | 'key_binding_invalid'
+  | 'revocation_invalid'
   // The hub's identity key and its signed audit head (hub-identity.ts, audit-head.ts).
   | 'hub_identity_invalid'
   | 'audit_head_invalid';

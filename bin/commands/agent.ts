@@ -136,7 +136,7 @@ const when = (ms: number) => new Date(ms).toISOString();
 
 function exitFor(err: AgentError): number {
   if (err.code === 'wait_timeout' || err.code === 'intent_expired') return EXIT.expired;
-  if (err.code.startsWith('auth_') || ['forbidden', 'agent_not_claimed', 'agent_revoked', 'scope_not_granted', 'state_invalid'].includes(err.code)) {
+  if (err.code.startsWith('auth_') || ['forbidden', 'agent_not_claimed', 'agent_revoked', 'installation_revoked', 'scope_not_granted', 'state_invalid'].includes(err.code)) {
     return EXIT.usage;
   }
   return EXIT.failure;
@@ -220,6 +220,11 @@ async function status(values: Values): Promise<number> {
   }
   out(`agent ${s.agent_id} on ${hub}: ${s.status}`);
   if (s.status === 'unclaimed') out('Not claimed yet: ask your human to enter the claim code in the Clawkeep extension.');
+  if (s.revocation === 'signed') {
+    out(`installation ${s.installation_id} was revoked by your human's device (signed revocation, verified): this agent stops. Register and claim it again to use it.`);
+    return EXIT.ok;
+  }
+  if (s.revocation === 'unverified') out('The hub says this installation is revoked, but sent no revocation signed by your human\'s device.');
   if (s.installation_id) {
     out(`installation: ${s.installation_id}`);
     out(`claimed by device: ${s.device_fingerprint}${s.pinned_now ? ' (verified and pinned now)' : ' (verified, pinned)'}`);

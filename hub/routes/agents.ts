@@ -15,6 +15,7 @@ import type { HubEnv } from '../middleware';
 import { RateLimiter } from '../rate-limit';
 import { purgeUnclaimedAgents } from '../registration-purge';
 import { clientAddress, enforceLimit } from './client-address';
+import { deviceList } from './devices';
 
 /** RFC 8628-style: a claim code is short-lived and single use. */
 export const CLAIM_TTL_MS = 10 * 60 * 1000;
@@ -95,6 +96,9 @@ function agentStatus(deps: HubDeps, agentId: string): AgentMeResponse {
       installation_id: current.installationId,
       granted_scopes: current.grantedScopes as Installed['granted_scopes'],
       claim: current.claimStatement as unknown as Installed['claim'],
+      ...(current.revocationStatement !== null ? { revocation: current.revocationStatement } : {}),
     },
+    // Who signed the revocation: the agent checks it is its pinned device or one that device added.
+    ...(current.revocationStatement !== null ? { devices: deviceList(deps, deps.store.accounts.get(current.accountId)!) } : {}),
   };
 }

@@ -1,9 +1,11 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Hono, type Context } from 'hono';
+import * as v from 'valibot';
 import { randomBytes, toHex } from '../../lib/bytes';
 import { toBase64Url, fromBase64Url } from '../../lib/protocol/base64url';
 import { generatePairingCode, isPairedKeyShape, pairingCodeHash, verifyDeviceAdd, type DeviceListEntry, type SignedDeviceAdd } from '../../lib/protocol/device-pairing';
 import {
+  RemoveDeviceRequestSchema,
   PairingApproveRequestSchema,
   PairingCreateRequestSchema,
   PairingLookupRequestSchema,
@@ -18,6 +20,7 @@ import { ProtocolError } from '../../lib/protocol/errors';
 import { isId } from '../../lib/protocol/fields';
 import { verifyKeyBinding } from '../../lib/protocol/key-binding';
 import { decodePublicKey, deviceKeyId, encodePublicKey, fingerprint } from '../../lib/protocol/keys';
+import { verifyDeviceRemoval, type SignedDeviceRemoval } from '../../lib/protocol/revocation';
 import { parseWire } from '../../lib/protocol/wire';
 import type { HubDeps } from '../app';
 import { appendAudit } from '../audit';
@@ -52,6 +55,7 @@ export function deviceList(deps: HubDeps, account: Account): DeviceListEntry[] {
       added_at: d.addedAt,
       revoked_at: d.revokedAt,
       statement: d.statement as unknown as SignedDeviceAdd,
+      removal: d.removalStatement as unknown as SignedDeviceRemoval | null,
     })),
   ];
 }
@@ -223,16 +227,25 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
       return c.json(response);
     })
     .delete('/devices/:id', async (c) => {
-      const { account } = await authenticateHuman(c, deps);
+      const { account, device, body } = await authenticateHuman(c, deps);
       const id = c.req.param('id');
       // The enrolling key is the account's identity (its key id is the account id): removing it would orphan the
       // chain every other device's statement leads back to.
       if (id === account.accountId) throw new HubError('forbidden', 'The device that created the account cannot be removed.');
       const target = isId(id) ? deps.store.devices.get(id) : null;
       if (!target || target.accountId !== account.accountId || target.revokedAt !== null) throw new HubError('not_found', 'No such device on this account.');
+      // The removal is the device's signed word (CKDR), stored and served so others verify it themselves (issue 13
+      // item 9). Checking it here is hygiene: signed by the calling device (authenticated, not removed), for this
+      // hub, account and device. A DELETE without one is refused.
+      const req = v.safeParse(RemoveDeviceRequestSchema, jsonBody(body));
+      if (!req.success) throw new HubError('revocation_invalid', 'DELETE /v1/devices/:id needs {removal: signed CKDR}.');
+      const removal = verifyDeviceRemoval(req.output.removal, {
+        hub: deps.origin, account_id: account.accountId, device_key_id: id, device_key: encodePublicKey(target.publicKey), removed_by: encodePublicKey(device.publicKey),
+      });
+      const signedRemoval = { statement: removal, signature: (req.output.removal as { signature: string }).signature } as unknown as JsonValue;
       const now = deps.now();
       const revoked = deps.store.transaction(() => {
-        const r = deps.store.devices.revoke(id, now);
+        const r = deps.store.devices.revoke(id, now, signedRemoval);
         appendAudit(deps.store, { time: now, actor: `account:${account.accountId}`, resource: `device:${id}`, action: 'device.remove', requestId: c.get('requestId') });
         return r;
       });

@@ -1,13 +1,15 @@
 import { Hono } from 'hono';
+import * as v from 'valibot';
+import { verifyInstallationRevocation } from '../../lib/protocol/revocation';
 import { encodePublicKey, fingerprint } from '../../lib/protocol/keys';
-import type { Installation as WireInstallation, InstallationListResponse, RevokeResponse } from '../../lib/protocol/wire';
+import { RevokeRequestSchema, type Installation as WireInstallation, type InstallationListResponse, type RevokeResponse } from '../../lib/protocol/wire';
 import type { HubDeps } from '../app';
 import { appendAudit } from '../audit';
-import { authenticateHuman } from '../auth';
+import { authenticateHuman, jsonBody } from '../auth';
 import { HubError } from '../errors';
 import { intentEvents } from '../events';
 import type { HubEnv } from '../middleware';
-import type { Account, Installation } from '../store/port';
+import type { Account, Installation, JsonValue } from '../store/port';
 
 function toWireInstallation(deps: HubDeps, i: Installation): WireInstallation {
   const agent = deps.store.agents.get(i.agentId)!;
@@ -29,6 +31,8 @@ function toWireInstallation(deps: HubDeps, i: Installation): WireInstallation {
     // The device's signed claim, verbatim: a device re-learns its own installations from it (never from the hub's
     // word), e.g. when moving records out of plaintext storage (lib/ext/hub-installations.ts).
     claim: i.claimStatement as unknown as WireInstallation['claim'],
+    // The CKIR the revoking device signed (null before revocation, or for one from before signed revocations).
+    revocation: i.revocationStatement as unknown as WireInstallation['revocation'],
   };
 }
 
@@ -57,16 +61,26 @@ export function installationRoutes(deps: HubDeps): Hono<HubEnv> {
       return c.json(response);
     })
     .delete('/installations/:id', async (c) => {
-      const { account } = await authenticateHuman(c, deps);
+      const { account, device, body } = await authenticateHuman(c, deps);
       const id = c.req.param('id');
-      ownInstallation(deps, account, id);
+      const own = ownInstallation(deps, account, id);
+      // The revocation is the device's signed word (CKIR), stored and relayed to the agent, which verifies it itself
+      // (issue 13 item 9). Checking it here is hygiene: signed by the calling device, for this hub, installation
+      // and agent key. A DELETE without one is refused.
+      const req = v.safeParse(RevokeRequestSchema, jsonBody(body));
+      if (!req.success) throw new HubError('revocation_invalid', 'DELETE /v1/installations/:id needs {revocation: signed CKIR}.');
+      const statement = verifyInstallationRevocation(req.output.revocation, {
+        hub: deps.origin, installation_id: id, agent_signing_key: encodePublicKey(deps.store.agents.get(own.agentId)!.signingKey),
+        revoked_by: encodePublicKey(device.publicKey),
+      });
+      const signedRevocation = { statement, signature: (req.output.revocation as { signature: string }).signature } as unknown as JsonValue;
       const now = deps.now();
       const requestId = c.get('requestId');
       const revoked = deps.store.transaction(() => {
         const current = deps.store.installations.get(id)!;
         // Revoking twice answers with the first revocation: the status change stamped last_activity.
         if (current.status === 'revoked') return { installation: current, changed: false };
-        const installation = deps.store.installations.setStatus(id, 'revoked', now);
+        const installation = deps.store.installations.revoke(id, now, signedRevocation);
         const base = { time: now, agent: installation.agentId, requestId };
         appendAudit(deps.store, { ...base, actor: `account:${account.accountId}`, resource: `installation:${id}`, action: 'installation.revoke' });
         // Its open intents end with it, stored as expired in the same transaction.

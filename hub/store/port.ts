@@ -67,6 +67,8 @@ export interface Installation {
   consecutiveDenials: number;
   lastActivity: number | null;
   createdAt: number;
+  /** The CKIR revocation statement (with its signature) the revoking device sent, verbatim; null unless revoked by one. */
+  revocationStatement: JsonValue | null;
 }
 
 export type IntentStatus = 'pending' | 'approved' | 'denied' | 'expired';
@@ -94,7 +96,7 @@ export interface Intent {
 }
 
 export type NewAgent = Omit<Agent, 'keyBinding'> & { keyBinding?: JsonValue | null };
-export type NewInstallation = Omit<Installation, 'status' | 'consecutiveDenials' | 'lastActivity'>;
+export type NewInstallation = Omit<Installation, 'status' | 'consecutiveDenials' | 'lastActivity' | 'revocationStatement'>;
 export type NewIntent = Omit<Intent, 'status' | 'decidedAt' | 'decisionStatement' | 'executedAt'>;
 
 /** The fields of an audit entry that are hashed (see hub/audit/chain.ts). Absent optional fields are null. */
@@ -162,6 +164,8 @@ export interface InstallationRepo {
   listByAgent(agentId: string): Installation[];
   /** @throws StoreError `not_found`. */
   setStatus(installationId: string, status: InstallationStatus, at: number): Installation;
+  /** Sets status `revoked` with the device's signed CKIR. @throws StoreError `not_found`. */
+  revoke(installationId: string, at: number, revocationStatement: JsonValue): Installation;
   /** Replaces the grant. @throws StoreError `not_found`. */
   updateGrant(installationId: string, grant: { grantedScopes: JsonValue; policy: JsonValue }, at: number): Installation;
   /**
@@ -302,15 +306,17 @@ export interface AccountDevice {
   statement: JsonValue;
   addedAt: number;
   revokedAt: number | null;
+  /** The CKDR removal statement (with its signature) the removing device sent, verbatim; null until removed. */
+  removalStatement: JsonValue | null;
 }
 
 export interface AccountDeviceRepo {
   /** @throws StoreError `conflict` (same key id), `invalid_reference` (unknown account). */
-  create(device: Omit<AccountDevice, 'revokedAt'>): AccountDevice;
+  create(device: Omit<AccountDevice, 'revokedAt' | 'removalStatement'>): AccountDevice;
   get(deviceKeyId: string): AccountDevice | null;
   listByAccount(accountId: string): AccountDevice[];
-  /** Sets revoked_at once. @throws StoreError `not_found` (no such device, or already revoked). */
-  revoke(deviceKeyId: string, at: number): AccountDevice;
+  /** Sets revoked_at and the signed CKDR once. @throws StoreError `not_found` (no such device, or already revoked). */
+  revoke(deviceKeyId: string, at: number, removalStatement: JsonValue): AccountDevice;
 }
 
 export type PairingStatus = 'pending' | 'approved' | 'denied' | 'expired';

@@ -36,6 +36,7 @@ interface InstallationRow {
   consecutive_denials: number;
   last_activity: number | null;
   created_at: number;
+  revocation_statement: string | null;
 }
 
 const toAgent = (r: AgentRow): Agent => ({
@@ -63,6 +64,7 @@ const toInstallation = (r: InstallationRow): Installation => ({
   consecutiveDenials: r.consecutive_denials,
   lastActivity: r.last_activity,
   createdAt: r.created_at,
+  revocationStatement: r.revocation_statement === null ? null : jsonValue(r.revocation_statement),
 });
 
 /** Registered agents in SQLite. */
@@ -182,6 +184,16 @@ export class SqliteInstallations implements InstallationRepo {
         agentId,
       )
       .map(toInstallation);
+  }
+
+  revoke(installationId: string, at: number, revocationStatement: JsonValue): Installation {
+    return this.update(
+      'revoke installation',
+      installationId,
+      "UPDATE installations SET status = 'revoked', revocation_statement = ?, last_activity = ? WHERE installation_id = ?",
+      jsonText(revocationStatement),
+      at,
+    );
   }
 
   setStatus(installationId: string, status: InstallationStatus, at: number): Installation {

@@ -1,4 +1,4 @@
-import type { AccountDevice, AccountDeviceRepo, NewPairing, Pairing, PairingRepo } from './port';
+import type { AccountDevice, AccountDeviceRepo, JsonValue, NewPairing, Pairing, PairingRepo } from './port';
 import { StoreError } from './errors';
 import { bytes, bytesOrNull, jsonText, jsonValue, type Sql } from './sqlite-util';
 
@@ -10,6 +10,7 @@ interface DeviceRow {
   statement: string;
   added_at: number;
   revoked_at: number | null;
+  removal_statement: string | null;
 }
 
 interface PairingRow {
@@ -35,6 +36,7 @@ const toDevice = (r: DeviceRow): AccountDevice => ({
   statement: jsonValue(r.statement),
   addedAt: r.added_at,
   revokedAt: r.revoked_at,
+  removalStatement: r.removal_statement === null ? null : jsonValue(r.removal_statement),
 });
 
 const toPairing = (r: PairingRow): Pairing => ({
@@ -56,7 +58,7 @@ const toPairing = (r: PairingRow): Pairing => ({
 export class SqliteDevices implements AccountDeviceRepo {
   constructor(private readonly sql: Sql) {}
 
-  create(d: Omit<AccountDevice, 'revokedAt'>): AccountDevice {
+  create(d: Omit<AccountDevice, 'revokedAt' | 'removalStatement'>): AccountDevice {
     this.sql.run(
       'add device',
       'INSERT INTO account_devices (device_key_id, account_id, public_key, name, statement, added_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -81,9 +83,15 @@ export class SqliteDevices implements AccountDeviceRepo {
       .map(toDevice);
   }
 
-  revoke(deviceKeyId: string, at: number): AccountDevice {
+  revoke(deviceKeyId: string, at: number, removalStatement: JsonValue): AccountDevice {
     // `revoked_at IS NULL` keeps the first revocation time: a second DELETE is not_found, not a new time.
-    const changed = this.sql.run('revoke device', 'UPDATE account_devices SET revoked_at = ? WHERE device_key_id = ? AND revoked_at IS NULL', at, deviceKeyId);
+    const changed = this.sql.run(
+      'revoke device',
+      'UPDATE account_devices SET revoked_at = ?, removal_statement = ? WHERE device_key_id = ? AND revoked_at IS NULL',
+      at,
+      jsonText(removalStatement),
+      deviceKeyId,
+    );
     if (changed !== 1) throw new StoreError('not_found', 'revoke device: no active device with that id');
     return this.get(deviceKeyId)!;
   }

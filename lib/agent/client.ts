@@ -1,6 +1,6 @@
 import { randomBytes, utf8Encode } from '../bytes';
 import { AGENT_NONCE_BYTES, verifyApproval, verifyClaim, type ApprovalStatement } from '../protocol/approval';
-import { devicesVouchedBy } from '../protocol/device-pairing';
+import { trustedSigners, verifiedRevocation, withRemoved } from './device-trust';
 import { hubErrorText, isApiErrorCode } from '../protocol/api-errors';
 import { fromBase64Url, toBase64Url } from '../protocol/base64url';
 import { canonicalize } from '../protocol/canonical';
@@ -79,6 +79,11 @@ export interface AgentStatus {
   device_fingerprint?: string;
   /** True when this call verified the first claim and pinned its device key. */
   pinned_now: boolean;
+  /**
+   * With status `revoked`: `signed` when a device of the human signed the revocation (CKIR) and the agent verified it
+   * (then final: every other call throws `installation_revoked`); `unverified` when only the hub says so.
+   */
+  revocation?: 'signed' | 'unverified';
 }
 
 export interface SentIntent {
@@ -222,7 +227,12 @@ export class AgentClient {
   }
 
   async #call(hub: string, method: string, path: string, body: unknown, signed: boolean): Promise<unknown> {
-    if (signed) await this.#ensureHub(this.#requireState());
+    if (signed) {
+      // A revocation this agent verified once is final: nothing more is asked of, or accepted from, any hub.
+      const revoked = this.#requireState().revoked;
+      if (revoked) throw new AgentError('installation_revoked', `Installation ${revoked.installation_id} was revoked by the human's device (a signed revocation). Register and claim this agent again to use it.`);
+      await this.#ensureHub(this.#requireState());
+    }
     const text = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (text !== undefined) headers['content-type'] = 'application/json';
@@ -299,6 +309,8 @@ export class AgentClient {
    */
   async status(): Promise<AgentStatus> {
     const state = this.#requireState();
+    // Revoked by a signed CKIR this agent verified before: final, whatever the hub says now; nothing is asked of it.
+    if (state.revoked) return { agent_id: state.agent_id, status: 'revoked', installation_id: state.revoked.installation_id, pinned_now: false, revocation: 'signed' };
     const me = this.#parse(AgentMeResponseSchema, await this.#call(state.hub, 'GET', '/v1/agents/me', undefined, true));
     if (me.agent_id !== state.agent_id) throw new AgentError('response_invalid', 'The hub answered for another agent.');
     if (!me.installation) {
@@ -326,10 +338,22 @@ export class AgentClient {
       });
       pinnedNow = true;
     }
+    if (me.installation.revocation) {
+      // Only a CKIR from the pinned device (or one it added, none removed) stops the agent for good; the hub's bare
+      // status says what the hub will do, not what the human decided (issue 13 item 9).
+      const current = this.#requireState();
+      const { signers, learned } = trustedSigners(current, me.devices);
+      const revocation = verifiedRevocation(current, signers, me.installation.revocation, pub.signing_key);
+      if (revocation) {
+        await this.#setState({ ...withRemoved(current, learned), revoked: { installation_id: revocation.installation_id, time: revocation.time } });
+        return { agent_id: me.agent_id, status: 'revoked', installation_id: revocation.installation_id, pinned_now: pinnedNow, revocation: 'signed' };
+      }
+    }
     return {
       agent_id: me.agent_id, status: me.status, installation_id: claim.installation_id, granted_scopes: claim.granted_scopes,
       approval_required: claim.policy.approval_required, device_key: claim.device_key,
       device_fingerprint: fingerprint(decodePublicKey(claim.device_key, 'ed25519')), pinned_now: pinnedNow,
+      ...(me.status === 'revoked' ? { revocation: 'unverified' as const } : {}),
     };
   }
 
@@ -457,7 +481,6 @@ export class AgentClient {
       state = this.#requireState();
       if (!state.device_key) throw new AgentError('agent_not_claimed', 'This agent has not been claimed yet.');
     }
-    const deviceKey = decodePublicKey(state.device_key!, 'ed25519');
     const res = this.#parse(ExecuteResponseSchema, await this.#call(state.hub, 'POST', `/v1/intents/${id}/execute`, undefined, true));
     // The hub answered execute: whatever follows, this intent is used up here, also after a restart.
     await this.#setState({ ...this.#requireState(), ...withExecuted(this.#requireState(), request, this.#now()) });
@@ -468,8 +491,10 @@ export class AgentClient {
     if (res.approval) {
       const want = { hub: state.hub, intent_id: id, payload_hash: localHash, installation_id: state.installation_id!, agent_nonce: request.agent_nonce };
       // The pinned device first; then the devices it added to the account (and they added), by their signed
-      // device-add statements: the hub cannot make a key one of those without the pinned device's signature.
-      const signers = [deviceKey, ...(res.devices ? devicesVouchedBy(deviceKey, res.devices, state.hub).slice(1) : [])];
+      // device-add statements: the hub cannot make a key one of those without the pinned device's signature. A
+      // device removed by a verified CKDR (now or remembered from before) signs nothing the agent accepts.
+      const { signers, learned } = trustedSigners(this.#requireState(), res.devices);
+      if (learned.length > 0) await this.#setState(withRemoved(this.#requireState(), learned));
       approval = signers.map((key) => {
         try {
           return verifyApproval(key, res.approval, want);
@@ -509,10 +534,13 @@ export class AgentClient {
       if (!state.device_key) throw new AgentError('agent_not_claimed', 'This agent has not been claimed yet.');
     }
     const res = this.#parse(AgentConfigResponseSchema, await this.#call(state.hub, 'GET', '/v1/agent/config', undefined, true));
+    // Removals in the list are remembered even if the delivery then fails (e.g. signed by the removed device).
+    const { learned } = trustedSigners(state, Array.isArray(res.devices) ? res.devices : undefined);
+    if (learned.length > 0) await this.#setState((state = withRemoved(state, learned)));
     const accepted = acceptConfig(state, this.#keys.boxPrivate, res);
     const last = state.config_seen;
     if (!last || last.config_id !== accepted.seen.config_id || last.revision !== accepted.seen.revision || last.time !== accepted.seen.time) {
-      await this.#setState({ ...state, config_seen: accepted.seen });
+      await this.#setState({ ...this.#requireState(), config_seen: accepted.seen });
     }
     return accepted;
   }

@@ -1,8 +1,7 @@
 import { wipe } from '../bytes';
 import { decodeConfigPayload, type AgentConfigPayload } from '../protocol/config-payload';
-import { decodePublicKey } from '../protocol/keys';
 import { openConfigDelivery, type ConfigStatement } from '../protocol/sealed-config';
-import { devicesVouchedBy } from '../protocol/device-pairing';
+import { trustedSigners, type RemovedDevice } from './device-trust';
 import { AgentError } from './errors';
 import type { AgentState, ConfigSeen } from './state';
 
@@ -14,6 +13,8 @@ export interface AcceptedConfig {
   signed_at: number;
   /** What the state must remember now (unchanged when this revision was seen before). */
   seen: ConfigSeen;
+  /** Devices first seen removed (verified CKDR) in this delivery's device list: the state must remember them. */
+  learned: RemovedDevice[];
 }
 
 /**
@@ -28,12 +29,15 @@ export function acceptConfig(state: AgentState, boxPrivate: Uint8Array, delivery
   let statement: ConfigStatement;
   let plaintext: Uint8Array | undefined;
   let config: AgentConfigPayload;
+  let learned: RemovedDevice[] = [];
   try {
     const expected = { hub: state.hub, agent_id: state.agent_id, installation_id: state.installation_id };
-    const pinned = decodePublicKey(state.device_key, 'ed25519');
-    // The pinned device, or a device it added (by its signed device-add statements): see devicesVouchedBy.
+    // The pinned device, or a device it added (by its signed device-add statements), none removed by a verified
+    // CKDR: see device-trust.ts trustedSigners.
     const listed = (delivery as { devices?: unknown } | null)?.devices;
-    const signers = Array.isArray(listed) ? devicesVouchedBy(pinned, listed, state.hub) : [pinned];
+    const trust = trustedSigners(state, Array.isArray(listed) ? listed : undefined);
+    const signers = trust.signers;
+    learned = trust.learned;
     let opened: ReturnType<typeof openConfigDelivery> | undefined;
     let lastError: unknown;
     for (const key of signers) {
@@ -60,5 +64,6 @@ export function acceptConfig(state: AgentState, boxPrivate: Uint8Array, delivery
   return {
     config, config_id: statement.config_id, revision: statement.revision, signed_at: statement.time,
     seen: { config_id: statement.config_id, revision: statement.revision, time: statement.time },
+    learned,
   };
 }

@@ -24,6 +24,8 @@ import type { ApiErrorCode } from '../protocol/api-errors';
  * - `hub_identity_invalid`: the hub at our URL does not prove it holds the identity key pinned at registration (a
  *   different hub, or a squatter on the port): nothing is sent to it.
  * - `audit_head_invalid`: a signed audit head (CKAH) is malformed or does not verify.
+ * - `installation_revoked`: a device of the human signed a revocation (CKIR) of this agent's installation; the
+ *   agent saw it once and stops for good (whatever the hub says later). Claim it again to use it.
  */
 export type AgentLocalErrorCode =
   | 'state_invalid'
@@ -38,7 +40,8 @@ export type AgentLocalErrorCode =
   | 'hub_unreachable'
   | 'wait_timeout'
   | 'hub_identity_invalid'
-  | 'audit_head_invalid';
+  | 'audit_head_invalid'
+  | 'installation_revoked';
 
 export type AgentErrorCode = ApiErrorCode | AgentLocalErrorCode;
 

@@ -160,7 +160,7 @@ export interface ResolveOptions {
 function codeFor(err: unknown): OpenClawSecretErrorCode {
   if (!(err instanceof AgentError)) return 'UNAVAILABLE';
   const c: AgentErrorCode = err.code;
-  if (c === 'agent_revoked') return 'REVOKED';
+  if (c === 'agent_revoked' || c === 'installation_revoked') return 'REVOKED';
   if (c === 'agent_not_claimed') return 'NOT_CLAIMED';
   if (c === 'scope_not_granted' || c === 'not_found') return 'NOT_FOUND';
   if (c === 'intent_expired') return 'EXPIRED';

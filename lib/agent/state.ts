@@ -7,6 +7,7 @@ import { isScope } from '../protocol/scopes';
 import { AgentError } from './errors';
 import { copyReplayRecords, replayRecordsProblem, type ExecutedIntent, type OpenRequest } from './replay-guard';
 import type { AgentKeys } from './keys';
+import { copyTrustRecords, trustRecordsProblem, type RemovedDevice, type SeenRevocation } from './device-trust';
 
 /**
  * What an agent keeps between runs. Private keys are base64url. `device_key`, `installation_id`,
@@ -45,6 +46,10 @@ export interface AgentState {
    * fresh challenge with it (docs/protocol.md §11). Absent in states from before pinning: pinned on first proof.
    */
   hub_key?: string;
+  /** Devices removed by a verified CKDR: never trusted again, whatever the hub lists later (device-trust.ts). Bounded. */
+  removed_devices?: RemovedDevice[];
+  /** Set once a verified CKIR revoked this installation: the agent stops for good (device-trust.ts). */
+  revoked?: SeenRevocation;
 }
 
 export interface ConfigSeen {
@@ -87,6 +92,8 @@ export function parseAgentState(value: unknown): AgentState {
     const c = v.config_seen as Partial<ConfigSeen> | null;
     if (!c || typeof c !== 'object' || !isId(c.config_id) || !isRevision(c.revision) || !isEpoch(c.time)) throw bad('config_seen');
   }
+  const trustProblem = trustRecordsProblem(v);
+  if (trustProblem) throw bad(trustProblem);
   const replayProblem = replayRecordsProblem(v);
   if (replayProblem) throw bad(replayProblem);
   if (v.hub_key !== undefined) {
@@ -117,6 +124,7 @@ export function parseAgentState(value: unknown): AgentState {
     state.config_seen = { config_id: c.config_id, revision: c.revision, time: c.time };
   }
   Object.assign(state, copyReplayRecords(v as Pick<AgentState, 'requests' | 'executed'>));
+  Object.assign(state, copyTrustRecords(v as Pick<AgentState, 'removed_devices' | 'revoked'>));
   return state;
 }
 

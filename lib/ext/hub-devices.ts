@@ -136,6 +136,8 @@ export async function devices(core: HubCore): Promise<DeviceInfo[]> {
 export async function removeDevice(core: HubCore, id: string): Promise<DeviceInfo[]> {
   await core.ready;
   const client = await core.requireEnrolledClient(true);
-  await sendRemoval(client, id);
+  const signer = await core.signer(true);
+  // This device signs the removal (CKDR), so devices and agents need not take the hub's word for it.
+  await sendRemoval(client, { accountId: await accountId(core), deviceKeyId: id, signer, now: core.ports.now() });
   return devices(core);
 }

@@ -1,3 +1,4 @@
+import { makeInstallationRevocation } from '../protocol/revocation';
 import { ClawkeepError } from '../errors';
 import { fingerprint } from '../protocol/keys';
 import type { Decision, Policy } from '../protocol/approval';
@@ -215,7 +216,16 @@ export class HubService {
     const client = await this.core.requireEnrolledClient(true);
     // Remembered first, so this device stops signing for it even if the hub never carries the revocation out.
     await this.core.revoked.add(this.core.hub, installationId, this.core.ports.now());
-    await client.revokeInstallation(installationId);
+    // The revocation is a CKIR this device signs over the agent's key (from our own record; the hub's list only for
+    // an installation this device has no record of), so the agent can verify it and stop for good (issue 13 item 9).
+    const agentKey = this.core.installationFor(installationId)?.signing_key ?? this.core.hubInstallations?.find((h) => h.installation_id === installationId)?.agent_signing_key;
+    if (!agentKey) throw new HubClientError('not_found', 'This device knows no such agent.');
+    const signer = await this.core.signer(true);
+    const revocation = await makeInstallationRevocation(
+      { hub: client.hub, installationId, agentSigningKey: agentKey, revokedBy: signer.publicKey, time: this.core.ports.now() },
+      (m) => signer.sign(m),
+    );
+    await client.revokeInstallation(installationId, revocation);
     // Nothing is approved for a revoked agent any more, not even by a standing approval.
     await forgetStandingApprovals(this.core, installationId);
     await forgetConfigAssignment(this.core, installationId);

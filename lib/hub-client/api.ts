@@ -128,7 +128,10 @@ export interface DeviceInfo {
   fingerprint: string;
   name: string | null;
   addedAt: number;
+  /** When a device of the account removed it, from its signed CKDR; null if not (verifiably) removed. */
   revokedAt: number | null;
+  /** The hub says it was removed but shows no removal a device of this account signed: not trusted (issue 13 item 9). */
+  removalUnverified: boolean;
   isThisDevice: boolean;
 }
 

@@ -1,3 +1,4 @@
+import type { SignedInstallationRevocation } from '../protocol/revocation';
 import * as v from 'valibot';
 import { utf8Encode } from '../bytes';
 import { isOrigin } from '../protocol/fields';
@@ -60,6 +61,9 @@ export const HubInstallationSchema = v.object({
   last_activity: v.optional(v.nullable(v.number())),
   /** The agent's CKKB key binding (issue 13 item 2): adopting a listed installation requires it to verify. */
   key_binding: v.optional(v.nullable(v.unknown())),
+  agent_signing_key: v.optional(v.string()),
+  /** The CKIR a device signed when it revoked this installation (issue 13 item 9). */
+  revocation: v.optional(v.nullable(v.unknown())),
   last_activity_at: v.optional(v.nullable(v.number())),
   claim: v.optional(v.unknown()),
 });
@@ -179,8 +183,9 @@ export class HubClient {
     return (await this.json(InstallationListSchema, 'installation list', 'GET', '/v1/installations')).installations;
   }
 
-  revokeInstallation(installationId: string): Promise<RevokeResponse> {
-    return this.json(RevokeResponseSchema, 'revocation answer', 'DELETE', `/v1/installations/${encodeURIComponent(installationId)}`);
+  /** DELETE /v1/installations/:id with the CKIR this device signed (lib/protocol/revocation.ts). */
+  revokeInstallation(installationId: string, revocation: SignedInstallationRevocation): Promise<RevokeResponse> {
+    return this.json(RevokeResponseSchema, 'revocation answer', 'DELETE', `/v1/installations/${encodeURIComponent(installationId)}`, { revocation });
   }
 
   /** POST /v1/installations/:id/enable (empty body): re-enables an installation the hub locked after repeated denials. */

@@ -19,6 +19,8 @@ import type {
 import { decodePublicKey, deviceKeyId, encodePublicKey, fingerprint } from '../protocol/keys';
 import { generateDeviceKey, type DeviceSigner } from '../identity/device-key';
 import { makeKeyBinding } from '../protocol/key-binding';
+import { verifyDeviceList } from '../protocol/device-removals';
+import { makeDeviceRemoval } from '../protocol/revocation';
 import { assertKeyBinding } from './key-bindings';
 import { HubClient, type HubSigner } from './client';
 import type { DeviceInfo } from './api';
@@ -51,6 +53,7 @@ const DeviceSchema = v.object({
   added_at: Epoch,
   revoked_at: v.nullable(Epoch),
   statement: v.nullable(v.unknown()),
+  removal: v.optional(v.nullable(v.unknown()), null),
 });
 const ListSchema = v.object({ account_id: v.string(), devices: v.array(DeviceSchema) });
 const ApproveSchema = v.object({ device_key_id: v.string(), fingerprint: v.string(), added_at: Epoch });
@@ -82,15 +85,20 @@ export type DeviceView = DeviceInfo;
 export async function listDevices(client: HubClient, expected: { accountId: string; thisDeviceKeyId: string }): Promise<DeviceView[]> {
   const list = (await json(client, ListSchema, 'device list', 'GET', '/v1/devices')) as DeviceListResponse;
   if (list.account_id !== expected.accountId) throw new HubClientError('hub_bad_response', 'The hub listed another account.');
-  verifyDeviceChain(list.devices as DeviceListEntry[], { hub: client.hub, accountId: expected.accountId });
-  return list.devices.map((d) => ({
-    deviceKeyId: d.device_key_id,
-    fingerprint: fingerprint(decodePublicKey(d.device_key, 'ed25519')),
-    name: d.name,
-    addedAt: d.added_at,
-    revokedAt: d.revoked_at,
-    isThisDevice: d.device_key_id === expected.thisDeviceKeyId,
-  }));
+  const checked = verifyDeviceList(list.devices as DeviceListEntry[], { hub: client.hub, accountId: expected.accountId });
+  return list.devices.map((d) => {
+    // A removal shows only as the signed CKDR says (its signer's time); the hub's bare revoked_at is "unverified".
+    const removal = checked.view(d as DeviceListEntry);
+    return {
+      deviceKeyId: d.device_key_id,
+      fingerprint: fingerprint(decodePublicKey(d.device_key, 'ed25519')),
+      name: d.name,
+      addedAt: d.added_at,
+      revokedAt: removal === 'removed' ? checked.removals.get(d.device_key_id)!.time : null,
+      removalUnverified: removal === 'unverified',
+      isThisDevice: d.device_key_id === expected.thisDeviceKeyId,
+    };
+  });
 }
 
 /** POST /v1/pairings/:id/deny: the new device sees `denied` and needs a new code. */
@@ -98,9 +106,26 @@ export async function denyPairing(client: HubClient, pairingId: string): Promise
   await client.send('POST', `/v1/pairings/${encodeURIComponent(pairingId)}/deny`);
 }
 
-/** DELETE /v1/devices/:id: the hub refuses the device's next request at once. */
-export const removeDevice = (client: HubClient, deviceKeyId: string): Promise<DeviceRemoveResponse> =>
-  json(client, RemoveSchema, 'device removal', 'DELETE', `/v1/devices/${encodeURIComponent(deviceKeyId)}`);
+/**
+ * DELETE /v1/devices/:id with a CKDR this device signs (issue 13 item 9): the hub refuses the removed device's next
+ * request at once, and every other device and agent can check the removal is this device's word, not the hub's.
+ * The removed device's key comes from the verified chain, never from the hub's entry alone.
+ * @throws HubClientError `not_found` (not a device of the verified list), hub codes.
+ */
+export async function removeDevice(
+  client: HubClient,
+  input: { accountId: string; deviceKeyId: string; signer: DeviceSigner; now: number },
+): Promise<DeviceRemoveResponse> {
+  const list = (await json(client, ListSchema, 'device list', 'GET', '/v1/devices')) as DeviceListResponse;
+  if (list.account_id !== input.accountId) throw new HubClientError('hub_bad_response', 'The hub listed another account.');
+  const key = verifyDeviceChain(list.devices as DeviceListEntry[], { hub: client.hub, accountId: input.accountId }).get(input.deviceKeyId);
+  if (!key) throw new HubClientError('not_found', 'No such device on this account.');
+  const removal = await makeDeviceRemoval(
+    { hub: client.hub, accountId: input.accountId, deviceKey: decodePublicKey(key, 'ed25519'), removedBy: input.signer.publicKey, time: input.now },
+    (m) => input.signer.sign(m),
+  );
+  return json(client, RemoveSchema, 'device removal', 'DELETE', `/v1/devices/${encodeURIComponent(input.deviceKeyId)}`, { removal });
+}
 
 /**
  * The approving device's one click: signs the CKDA statement for the device the lookup showed (the person compared

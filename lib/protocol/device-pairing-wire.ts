@@ -61,6 +61,9 @@ export interface DeviceListResponse {
   devices: DeviceListEntry[];
 }
 
+/** DELETE /v1/devices/:id body: the CKDR the removing device signed (checked by verifyDeviceRemoval). */
+export const RemoveDeviceRequestSchema = v.strictObject({ removal: v.unknown() });
+
 /** DELETE /v1/devices/:id. */
 export interface DeviceRemoveResponse {
   device_key_id: string;

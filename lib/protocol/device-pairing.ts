@@ -9,6 +9,7 @@ import { CLAIM_CODE_ALPHABET, CLAIM_CODE_LENGTH } from './claim-code';
 import { ProtocolError } from './errors';
 import { check, exactFields, isEpoch, isId, isOrigin, isSha256Hex } from './fields';
 import { decodePublicKey, deviceKeyId, encodePublicKey } from './keys';
+import type { SignedDeviceRemoval } from './revocation';
 import { statementBytes, verifyStatement, type SignedStatement, type StatementFormat } from './signed-statement';
 
 /**
@@ -292,16 +293,20 @@ export interface DeviceListEntry {
   device_key: string;
   name: string | null;
   added_at: number;
+  /** The hub's word only: display, never trust (verifiedRemovals in device-removals.ts decides). */
   revoked_at: number | null;
   /** Null only for the enrolling device, whose key id is the account id. */
   statement: SignedDeviceAdd | null;
+  /** The CKDR removal statement a device of the account signed, once removed (absent from older hubs). */
+  removal?: SignedDeviceRemoval | null;
 }
 
 /**
  * Verifies the device list the hub serves: the enrolling device is the one whose key id is the account id; every
  * other device needs a statement for this hub and account, signed by a device already verified (any order in the
- * list). Returns the verified device keys (base64url) by key id; revoked devices are verified too (their statements
- * stay valid history), callers look at revoked_at. A device whose chain does not reach the enrolling key is refused.
+ * list). Returns the verified device keys (base64url) by key id; removed devices are verified too (their statements
+ * stay valid history). Whether one was removed is verifiedRemovals' answer (a CKDR signed by a device of this
+ * chain), never the hub's `revoked_at`. A device whose chain does not reach the enrolling key is refused.
  * @throws ProtocolError `device_statement_invalid` naming nothing secret.
  */
 export function verifyDeviceChain(devices: readonly DeviceListEntry[], expected: { hub: string; accountId: string }): Map<string, string> {
@@ -334,14 +339,18 @@ export function verifyDeviceChain(devices: readonly DeviceListEntry[], expected:
 
 /**
  * The devices `trusted` vouches for: itself and every device it added, directly or through devices it added, by
- * CKDA statements for `hub` (removed ones left out). What an agent uses to accept an approval from another device
- * of its human's account: only descendants of the device it pinned, because the hub could sign a statement "adding"
- * the pinned key to an account of its own, but it cannot sign as the pinned device. Entries that do not verify are
- * ignored (the hub serves the list; a broken entry must not stop the devices that do verify).
+ * CKDA statements for `hub`, leaving out the keys in `removed` (and what only they vouched for). What an agent uses
+ * to accept an approval from another device of its human's account: only descendants of the device it pinned,
+ * because the hub could sign a statement "adding" the pinned key to an account of its own, but it cannot sign as
+ * the pinned device. Entries that do not verify are ignored (the hub serves the list; a broken entry must not stop
+ * the devices that do verify). The hub's `revoked_at` is not looked at: `removed` holds the devices removed by a
+ * verified CKDR (issue 13 item 9), so a hub can neither forge a removal nor undo one with it.
+ * @param removed device keys (base64url) removed by verified CKDR statements, including ones remembered earlier.
  */
-export function devicesVouchedBy(trusted: Uint8Array, devices: readonly unknown[], hub: string): Uint8Array[] {
+export function devicesVouchedBy(trusted: Uint8Array, devices: readonly unknown[], hub: string, removed: ReadonlySet<string> = new Set()): Uint8Array[] {
+  if (removed.has(encodePublicKey(trusted))) return [];
   const accepted = new Map<string, Uint8Array>([[encodePublicKey(trusted), trusted]]);
-  const entries = devices.filter((d): d is DeviceListEntry => !!d && typeof d === 'object' && (d as DeviceListEntry).revoked_at === null);
+  const entries = devices.filter((d): d is DeviceListEntry => !!d && typeof d === 'object' && !removed.has((d as DeviceListEntry).device_key));
   let grew = true;
   while (grew) {
     grew = false;

@@ -13,6 +13,8 @@ export type ProtocolErrorCode =
   | 'auth_unknown_key'
   | 'device_statement_invalid'
   | 'key_binding_invalid'
+  // Signed device removal (CKDR) and installation revocation (CKIR), revocation.ts.
+  | 'revocation_invalid'
   // The hub's identity key and its signed audit head (hub-identity.ts, audit-head.ts).
   | 'hub_identity_invalid'
   | 'audit_head_invalid';

@@ -145,7 +145,11 @@ export const AgentMeResponseSchema = v.object({
     installation_id: IdSchema,
     granted_scopes: ScopeListSchema,
     claim: SignedClaimSchema,
+    /** The CKIR a device signed when it revoked this installation (lib/protocol/revocation.ts); the agent verifies it. */
+    revocation: v.optional(v.nullable(v.unknown())),
   })),
+  /** With a revocation: the account's devices (as GET /v1/devices), so the agent can check who signed it. */
+  devices: v.optional(v.array(v.unknown())),
 });
 
 // ---- Claims -------------------------------------------------------------------------------------------------
@@ -177,6 +181,8 @@ export const ClaimResponseSchema = v.object({ installation_id: IdSchema });
 
 /** DELETE /v1/installations/:id (human). */
 export const RevokeResponseSchema = v.object({ installation_id: IdSchema, revoked_at: EpochMsSchema });
+/** DELETE /v1/installations/:id body: the CKIR the revoking device signed (lib/protocol/revocation.ts). */
+export const RevokeRequestSchema = v.strictObject({ revocation: v.unknown() });
 
 export const InstallationStatusSchema = v.picklist(['active', 'locked', 'revoked']);
 /**
@@ -202,6 +208,8 @@ export const InstallationSchema = v.object({
   last_activity: v.nullable(EpochMsSchema),
   /** The signed claim statement the owner's device sent (CKCL), verbatim; the device verifies it itself. */
   claim: v.optional(v.unknown()),
+  /** The CKIR a device signed when it revoked this installation (lib/protocol/revocation.ts); null otherwise. */
+  revocation: v.optional(v.nullable(v.unknown())),
 });
 /** GET /v1/installations (human): the caller's installations, oldest first. */
 export const InstallationListResponseSchema = v.object({ installations: v.array(InstallationSchema) });

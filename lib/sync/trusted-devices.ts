@@ -1,12 +1,13 @@
 import * as v from 'valibot';
 import type { HubClient } from '../hub-client/client';
-import { verifyDeviceChain, type DeviceListEntry } from '../protocol/device-pairing';
+import type { DeviceListEntry } from '../protocol/device-pairing';
+import { verifyDeviceList } from '../protocol/device-removals';
 import { decodePublicKey, encodePublicKey } from '../protocol/keys';
 import { SyncError } from './errors';
 
 const DeviceListSchema = v.object({
   account_id: v.string(),
-  devices: v.array(v.object({ device_key_id: v.string(), device_key: v.string(), revoked_at: v.nullable(v.number()), statement: v.unknown() })),
+  devices: v.array(v.object({ device_key_id: v.string(), device_key: v.string(), revoked_at: v.nullable(v.number()), statement: v.unknown(), removal: v.optional(v.unknown()) })),
 });
 
 /**
@@ -28,14 +29,16 @@ export async function trustedHeadSigners(
   if (!parsed.success) throw new SyncError('sync_head_invalid', "The hub's device list is malformed.");
   const account = accountId ?? parsed.output.account_id;
   if (parsed.output.account_id !== account) throw new SyncError('sync_head_invalid', 'The hub listed another account.');
-  let verified: Map<string, string>;
+  const devices = parsed.output.devices as unknown as DeviceListEntry[];
+  let checked: ReturnType<typeof verifyDeviceList>;
   try {
-    verified = verifyDeviceChain(parsed.output.devices as unknown as DeviceListEntry[], { hub: client.hub, accountId: account });
+    checked = verifyDeviceList(devices, { hub: client.hub, accountId: account });
   } catch (err) {
     throw new SyncError('sync_head_invalid', "The hub's device list does not verify back to the account's first device.", { cause: err });
   }
+  const verified = checked.chain;
   if (verified.get(own.keyId) !== encodePublicKey(own.publicKey)) throw new SyncError('sync_head_invalid', 'This device is not on the account the hub names.');
   // Removed devices: the sync engine remembers them and refuses their later heads (engine.ts rememberRemoved).
-  const removed = parsed.output.devices.filter((d) => d.revoked_at !== null && verified.has(d.device_key_id)).map((d) => d.device_key);
+  const removed = [...checked.removals.values()].map((s) => s.device_key);
   return { accountId: account, keys: [...verified.values()].map((k) => decodePublicKey(k, 'ed25519')), removed };
 }

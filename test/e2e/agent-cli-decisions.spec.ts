@@ -52,11 +52,12 @@ test('Deny: `agent secret` exits 3; revoking the installation ends its pending r
 
   const status = await runCli(['agent', 'status', '--state', agent.state, '--json']);
   expect(status.code, status.stderr).toBe(0);
-  expect(JSON.parse(status.stdout)).toMatchObject({ agent_id: agent.agent_id, status: 'revoked' });
+  // The extension signed the revocation (CKIR): the agent verified it, so it stops for good without asking the hub.
+  expect(JSON.parse(status.stdout)).toMatchObject({ agent_id: agent.agent_id, status: 'revoked', revocation: 'signed' });
 
   const after = await runCli(secretArgs(agent, 'after revocation', '--json'));
   expect(after.code, after.stderr).toBe(2);
-  expect(JSON.parse(after.stdout).error.code).toBe('agent_revoked');
+  expect(JSON.parse(after.stdout).error.code).toBe('installation_revoked');
   expect(after.stdout).not.toContain(SECRET.value);
 });
 

@@ -21,6 +21,10 @@ import { buildConfigDelivery, configStatementBytes } from '../../lib/protocol/se
 import { buildPairingApproval, deviceAddBytes, pairedKeyAssociatedData, sealPairedKey } from '../../lib/protocol/device-pairing';
 import { deviceKeyId } from '../../lib/protocol/keys';
 import { keyBindingBytes, signKeyBinding, type KeyBindingStatement } from '../../lib/protocol/key-binding';
+import { toBase64Url } from '../../lib/protocol/base64url';
+import {
+  deviceRemovalBytes, installationRevocationBytes, type DeviceRemovalStatement, type InstallationRevocationStatement,
+} from '../../lib/protocol/revocation';
 
 const dir = new URL('.', import.meta.url);
 const write = (name: string, data: unknown) => writeFileSync(new URL(name, dir), JSON.stringify(data, null, 2) + '\n');
@@ -229,5 +233,21 @@ write('protocol-key-binding.json', {
   description: 'CKKB v1 key binding statements: "CKKB"|0x01|canonicalBytes({box_key,hub,name,role,signing_key,time}), signed with Ed25519 by signing_key itself (agent seed = keys.agent.seed in protocol-statements.json; device seed = newDevice.seed in protocol-device-pairing.json). Signatures are unpadded base64url.',
   seeds: { agent: toHex(agentSeed), device: toHex(newDeviceSeed) },
   vectors: bindings.map((s) => ({ statement: s, bytes: toHex(keyBindingBytes(s)), signature: signKeyBinding(bindingSeed(s), s).signature })),
+});
+// ---- device removal (CKDR) and installation revocation (CKIR), issue 13 item 9 ------------------------------
+const removals: DeviceRemovalStatement[] = [
+  { hub, account_id: deviceKeyId(devicePublic), device_key_id: deviceKeyId(newDevicePublic), device_key: encodePublicKey(newDevicePublic), removed_by: encodePublicKey(devicePublic), time: 1795000300000 },
+  { hub: 'http://127.0.0.1:8787', account_id: deviceKeyId(devicePublic), device_key_id: deviceKeyId(newDevicePublic), device_key: encodePublicKey(newDevicePublic), removed_by: encodePublicKey(devicePublic), time: 1795000300001 },
+];
+const revocations: InstallationRevocationStatement[] = [
+  { hub, installation_id: 'ins_7Qm2Xv9Lp4Rt8Kd1', agent_signing_key: keys.agent.public, revoked_by: encodePublicKey(devicePublic), time: 1795000400000 },
+  { hub, installation_id: 'ins_3Hn5Wc7Yb1Zs6Jf0', agent_signing_key: keys.agent.public, revoked_by: encodePublicKey(newDevicePublic), time: 1795000400001 },
+];
+const revocationSeed = (key: string) => (key === encodePublicKey(devicePublic) ? deviceSeed : newDeviceSeed);
+write('protocol-revocation.json', {
+  description: 'CKDR v1 device removal statements ("CKDR"|0x01|canonicalBytes({account_id,device_key,device_key_id,hub,removed_by,time}), signed by removed_by) and CKIR v1 installation revocation statements ("CKIR"|0x01|canonicalBytes({agent_signing_key,hub,installation_id,revoked_by,time}), signed by revoked_by), Ed25519, signatures unpadded base64url. Seeds: device = keys.device.seed in protocol-statements.json, newDevice = newDevice.seed in protocol-device-pairing.json.',
+  seeds: { device: toHex(deviceSeed), newDevice: toHex(newDeviceSeed) },
+  removals: removals.map((s) => ({ statement: s, bytes: toHex(deviceRemovalBytes(s)), signature: toBase64Url(ed25519.sign(deviceRemovalBytes(s), revocationSeed(s.removed_by))) })),
+  revocations: revocations.map((s) => ({ statement: s, bytes: toHex(installationRevocationBytes(s)), signature: toBase64Url(ed25519.sign(installationRevocationBytes(s), revocationSeed(s.revoked_by))) })),
 });
 console.log('wrote protocol-*.json');

@@ -58,7 +58,7 @@ describe('a removed device loses its streams at once', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(intentEvents(hub.store).heldCount(`device:${stolen.keyId}`, 'poll')).toBe(1);
 
-    expect((await owner.send('DELETE', `/v1/devices/${stolen.keyId}`)).status).toBe(200);
+    expect((await owner.send('DELETE', `/v1/devices/${stolen.keyId}`, hub.removalFor(owner, stolen))).status).toBe(200);
     // After the removal: a new intent (its payload must not reach the removed device).
     await agent.send('POST', '/v1/intents', ACTION(2));
 
@@ -82,7 +82,7 @@ describe('a removed device loses its streams at once', () => {
     const started = Date.now();
     const poll = agent.send('GET', `/v1/intents/${intent.intent_id}?wait=30`);
     await new Promise((r) => setTimeout(r, 50));
-    await owner.send('DELETE', `/v1/installations/${agent.installationId}`);
+    await owner.send('DELETE', `/v1/installations/${agent.installationId}`, hub.revocationFor(owner, agent));
     const res = await poll;
     expect(Date.now() - started).toBeLessThan(2000);
     expect(res.json.error.code).toBe('agent_revoked');

@@ -41,7 +41,7 @@ async function claimedAgent(hub: Hub, items: string[]) {
   const claim = hub.claimFor(device, agent, { granted_scopes: [...scopes].sort() as `secret:read:${string}`[] });
   expect((await device.send('POST', '/v1/claims', { claim })).status).toBe(201);
   await client.status();
-  return { client, device, installationId: claim.statement.installation_id, state: () => state! };
+  return { client, device, agent, installationId: claim.statement.installation_id, state: () => state! };
 }
 
 /** The human's device: answers every pending intent with `decide(intent)` (a secret value, 'deny', or undefined = leave). */
@@ -155,10 +155,10 @@ describe('openclaw-secret: resolving through the hub', () => {
 
   it('answers REVOKED once the installation is revoked in the extension', async () => {
     const hub = hubFixture();
-    const { client, device, installationId } = await claimedAgent(hub, ['mock/apiKey']);
+    const { client, device, agent, installationId } = await claimedAgent(hub, ['mock/apiKey']);
     const grants = parseGrantsDoc(undefined);
     await resolveOpenClawSecrets({ client, request: REQ(['mock/apiKey']), deadline: Date.now() + 200, grants });
-    expect((await device.send('DELETE', `/v1/installations/${installationId}`)).status).toBe(200);
+    expect((await device.send('DELETE', `/v1/installations/${installationId}`, hub.revocationFor(device, { installationId, signingKey: (agent as { signingKey: Uint8Array }).signingKey }))).status).toBe(200);
     const res = await resolveOpenClawSecrets({ client, request: REQ(['mock/apiKey']), deadline: Date.now() + 2000, grants });
     expect(res.errors).toEqual({ 'mock/apiKey': { code: 'REVOKED' } });
     expect(grants.refs['openclaw|clawkeep|mock/apiKey']!.pending_intent_id).toBeUndefined();

@@ -85,7 +85,7 @@ describe('agent config delivery routes', () => {
     expect((await agent.send('PUT', path, await deliver(1))).json.error.code).toBe('forbidden');
     expect((await device.send('GET', '/v1/agent/config')).json.error.code).toBe('forbidden');
     expect((await device.send('PUT', path, await deliver(1))).status).toBe(200);
-    await device.send('DELETE', `/v1/installations/${agent.installationId}`);
+    await device.send('DELETE', `/v1/installations/${agent.installationId}`, hub.revocationFor(device, agent));
     expect((await agent.send('GET', '/v1/agent/config')).json.error.code).toBe('agent_revoked');
     expect((await device.send('PUT', path, await deliver(2))).json.error.code).toBe('forbidden');
   });

@@ -145,8 +145,25 @@ describe('device pairing', () => {
     const a = await hub.enrolledDevice();
     const b = await pairedDevice(hub, a, a.keyId);
     expect((await b.device.send('GET', '/v1/devices')).status).toBe(200);
-    const removed = await a.send('DELETE', `/v1/devices/${b.device.keyId}`);
+    // Only with a CKDR the calling device signed for this hub, account and device (issue 13 item 9).
+    const stranger = hub.newDevice();
+    for (const body of [
+      undefined,
+      { removal: null },
+      hub.removalFor(a, b.device, a.keyId, { hub: 'https://other.example' }),
+      hub.removalFor(a, b.device, stranger.keyId),
+      hub.removalFor(a, stranger),
+      hub.removalFor(a, b.device, a.keyId, { removed_by: encodePublicKey(b.device.publicKey) }),
+      hub.removalFor(stranger, b.device, a.keyId),
+    ]) {
+      expect((await a.send('DELETE', `/v1/devices/${b.device.keyId}`, body)).json.error.code).toBe('revocation_invalid');
+    }
+    expect((await b.device.send('GET', '/v1/devices')).status).toBe(200);
+    const removed = await a.send('DELETE', `/v1/devices/${b.device.keyId}`, hub.removalFor(a, b.device));
     expect(removed.status).toBe(200);
+    // The signed removal is stored and served with the list, for other devices and agents to verify.
+    const entry = (await a.send('GET', '/v1/devices')).json.devices.find((d: DeviceListEntry) => d.device_key_id === b.device.keyId);
+    expect(entry.removal).toEqual(hub.removalFor(a, b.device).removal);
     expect(removed.json).toEqual({ device_key_id: b.device.keyId, revoked_at: hub.clock.now });
     const next = await b.device.send('GET', '/v1/devices');
     expect(next.status).toBe(403);

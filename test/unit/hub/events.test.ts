@@ -51,7 +51,7 @@ describe('GET /v1/events', () => {
 
     const second = (await agent.send('POST', '/v1/intents', ACTION(2))).json;
     expect((await events.next()).data).toEqual({ intents: [second] });
-    await device.send('DELETE', `/v1/installations/${agent.installationId}`);
+    await device.send('DELETE', `/v1/installations/${agent.installationId}`, hub.revocationFor(device, agent));
     expect((await events.next()).data).toEqual({ intents: [] });
 
     await events.cancel();

@@ -4,6 +4,9 @@ import { claimBytes, signApproval, type ApprovalStatement, type ClaimStatement }
 import { claimCodeHash } from '../../../lib/protocol/claim-code';
 import { deviceKeyId, encodePublicKey } from '../../../lib/protocol/keys';
 import { signKeyBinding } from '../../../lib/protocol/key-binding';
+import {
+  deviceRemovalBytes, installationRevocationBytes, type DeviceRemovalStatement, type InstallationRevocationStatement,
+} from '../../../lib/protocol/revocation';
 import { signRequest, type Role } from '../../../lib/protocol/request-signing';
 import { toBase64Url } from '../../../lib/protocol/base64url';
 import { createHubApp } from '../../../hub/app';
@@ -159,8 +162,29 @@ export function hubFixture(start = Date.parse('2026-11-23T12:00:00Z'), options: 
     return signApproval(device.privateKey, { hub: ORIGIN, intent_id, payload_hash, decision, installation_id, agent_nonce, time: clock.now, ...overrides });
   }
 
+  /**
+   * The DELETE /v1/devices/:id body: a CKDR `remover` signs for `removed` on `accountId` (the enrolling device's key
+   * id; defaults to the remover's own, i.e. the remover enrolled). Overrides for negative tests.
+   */
+  function removalFor(remover: Device, removed: { publicKey: Uint8Array }, accountId = remover.keyId, overrides: Partial<DeviceRemovalStatement> = {}) {
+    const statement: DeviceRemovalStatement = {
+      hub: ORIGIN, account_id: accountId, device_key_id: deviceKeyId(removed.publicKey), device_key: encodePublicKey(removed.publicKey),
+      removed_by: encodePublicKey(remover.publicKey), time: clock.now, ...overrides,
+    };
+    return { removal: { statement, signature: toBase64Url(ed25519.sign(deviceRemovalBytes(statement), remover.privateKey)) } };
+  }
+
+  /** The DELETE /v1/installations/:id body: a CKIR `device` signs for `agent`'s installation. */
+  function revocationFor(device: Device, agent: { installationId: string; signingKey: Uint8Array }, overrides: Partial<InstallationRevocationStatement> = {}) {
+    const statement: InstallationRevocationStatement = {
+      hub: ORIGIN, installation_id: agent.installationId, agent_signing_key: encodePublicKey(agent.signingKey),
+      revoked_by: encodePublicKey(device.publicKey), time: clock.now, ...overrides,
+    };
+    return { revocation: { statement, signature: toBase64Url(ed25519.sign(installationRevocationBytes(statement), device.privateKey)) } };
+  }
+
   return {
     app, store, clock, logLines, enrollmentCode, identity, send, newDevice, enrolledDevice, registeredAgent, claimFor,
-    signedHeaders, extraEnrollmentCode, claimedAgent, approvalFor,
+    signedHeaders, extraEnrollmentCode, claimedAgent, approvalFor, removalFor, revocationFor,
   };
 }

@@ -36,6 +36,7 @@ describe('installations', () => {
         last_activity: hub.clock.now,
         // The owner's signed claim, verbatim (the device re-learns its own installations from it).
         claim: expect.objectContaining({ statement: expect.objectContaining({ installation_id: agent.installationId }), signature: expect.any(String) }),
+        revocation: null,
       },
     ]);
     const stranger = await hub.enrolledDevice(hub.extraEnrollmentCode());
@@ -53,8 +54,29 @@ describe('installations', () => {
     expect((await stranger.send('DELETE', `/v1/installations/${agent.installationId}`)).json.error.code).toBe('not_found');
 
     hub.clock.now += 1000;
-    const revoked = await device.send('DELETE', `/v1/installations/${agent.installationId}`);
+    // Only with a CKIR the calling device signed for this hub, installation and agent key (issue 13 item 9).
+    const other = await hub.registeredAgent('other-bot');
+    for (const body of [
+      undefined,
+      {},
+      { revocation: null },
+      hub.revocationFor(device, agent, { hub: 'https://other.example' }),
+      hub.revocationFor(device, { installationId: agent.installationId, signingKey: other.signingKey }),
+      hub.revocationFor(device, agent, { revoked_by: encodePublicKey(stranger.publicKey) }),
+      hub.revocationFor(stranger, agent),
+    ]) {
+      const refused = await device.send('DELETE', `/v1/installations/${agent.installationId}`, body);
+      expect(refused.json.error.code).toBe('revocation_invalid');
+    }
+    expect((await agent.send('GET', '/v1/agents/me')).json.status).toBe('claimed');
+    const revoked = await device.send('DELETE', `/v1/installations/${agent.installationId}`, hub.revocationFor(device, agent));
     expect(revoked.json).toEqual({ installation_id: agent.installationId, revoked_at: hub.clock.now });
+    // Stored and served verbatim: to the owner's devices and to the agent, with the devices to check its signer.
+    const served = (await device.send('GET', '/v1/installations')).json.installations[0].revocation;
+    expect(served).toEqual(hub.revocationFor(device, agent).revocation);
+    const me = (await agent.send('GET', '/v1/agents/me')).json;
+    expect(me.installation.revocation).toEqual(served);
+    expect(me.devices.map((d: { device_key_id: string }) => d.device_key_id)).toEqual([device.keyId]);
 
     expect((await agent.send('POST', '/v1/intents', ACTION(3))).json.error.code).toBe('agent_revoked');
     expect((await agent.send('GET', `/v1/intents/${pending.intent_id}`)).json.error.code).toBe('agent_revoked');
@@ -69,7 +91,7 @@ describe('installations', () => {
 
     // Idempotent: a second revoke reports the first.
     hub.clock.now += 1000;
-    expect((await device.send('DELETE', `/v1/installations/${agent.installationId}`)).json.revoked_at).toBe(revoked.json.revoked_at);
+    expect((await device.send('DELETE', `/v1/installations/${agent.installationId}`, hub.revocationFor(device, agent))).json.revoked_at).toBe(revoked.json.revoked_at);
     expect((await device.send('POST', `/v1/installations/${agent.installationId}/enable`)).json.error.code).toBe('forbidden');
 
     // The sweep later expires the stored row without a second audit row.

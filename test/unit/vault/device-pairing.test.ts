@@ -85,7 +85,7 @@ describe('device pairing: a new vault joins through one approval', () => {
     expect(dbText).not.toContain(SECRET);
 
     // A removes C: C's very next request fails with device_revoked; B keeps working.
-    await removeDevice(s.clientA, c.session.deviceKeyId);
+    await removeDevice(s.clientA, { accountId: s.accountId, deviceKeyId: c.session.deviceKeyId, signer: s.signerA, now: s.hub.clock.now });
     await expect(listDevices(c.client, { accountId: s.accountId, thisDeviceKeyId: c.session.deviceKeyId })).rejects.toMatchObject({ code: 'device_revoked', status: 403 });
     const after = await listDevices(b.client, { accountId: s.accountId, thisDeviceKeyId: b.session.deviceKeyId });
     expect(after.find((d) => d.deviceKeyId === c.session.deviceKeyId)!.revokedAt).toBe(s.hub.clock.now);
@@ -122,7 +122,7 @@ describe('device pairing: a new vault joins through one approval', () => {
     const squatterApi = createPageDeviceApi({ service, join: () => Promise.reject(new Error('unused')), kdf: inProcessKdf, store, fetch: (async (url: string, init?: RequestInit) => squatter.app.request(url, init)) as typeof fetch });
     await expect(squatterApi.devices()).rejects.toMatchObject({ code: 'hub_identity_mismatch', message: expect.stringMatching(/This is not the hub you enrolled with/) });
     const conn = (await api.hubClient())!;
-    await removeDevice(s.clientA, conn.deviceKeyId);
+    await removeDevice(s.clientA, { accountId: s.accountId, deviceKeyId: conn.deviceKeyId, signer: s.signerA, now: s.hub.clock.now });
     await expect(api.devices()).rejects.toMatchObject({ code: 'device_revoked' });
   });
 
