@@ -1,6 +1,6 @@
 import { toBase64Url } from './base64url';
 import { ProtocolError } from './errors';
-import { check, isEpoch, isId, isOrigin } from './fields';
+import { check, exactFields, isEpoch, isId, isOrigin } from './fields';
 import { decodePublicKey, deviceKeyId, encodePublicKey } from './keys';
 import { statementBytes, verifyStatement, type SignedStatement, type StatementFormat } from './signed-statement';
 
@@ -49,14 +49,6 @@ export interface InstallationRevocationStatement {
 export type SignedDeviceRemoval = SignedStatement<DeviceRemovalStatement>;
 export type SignedInstallationRevocation = SignedStatement<InstallationRevocationStatement>;
 
-function exact(value: unknown, keys: readonly string[], what: string): Record<string, unknown> {
-  check(value !== null && typeof value === 'object' && !Array.isArray(value), what);
-  const got = Object.keys(value as object).sort();
-  // An extra field would be signed but never checked.
-  check(got.length === keys.length && keys.every((k, i) => k === got[i]), `${what} fields`);
-  return value as Record<string, unknown>;
-}
-
 const REMOVAL_KEYS = ['account_id', 'device_key', 'device_key_id', 'hub', 'removed_by', 'time'];
 const REVOCATION_KEYS = ['agent_signing_key', 'hub', 'installation_id', 'revoked_by', 'time'];
 
@@ -66,7 +58,7 @@ export const DEVICE_REMOVAL_FORMAT: StatementFormat<DeviceRemovalStatement> = {
   code: 'revocation_invalid',
   what: 'Device removal statement',
   validate(value) {
-    const v = exact(value, REMOVAL_KEYS, 'removal');
+    const v = exactFields(value, REMOVAL_KEYS, 'removal');
     check(isOrigin(v.hub), 'removal.hub');
     check(isId(v.account_id), 'removal.account_id');
     const key = decodePublicKey(v.device_key as string, 'ed25519', 'removal.device_key');
@@ -86,7 +78,7 @@ export const INSTALLATION_REVOCATION_FORMAT: StatementFormat<InstallationRevocat
   code: 'revocation_invalid',
   what: 'Installation revocation statement',
   validate(value) {
-    const v = exact(value, REVOCATION_KEYS, 'revocation');
+    const v = exactFields(value, REVOCATION_KEYS, 'revocation');
     check(isOrigin(v.hub), 'revocation.hub');
     check(isId(v.installation_id), 'revocation.installation_id');
     decodePublicKey(v.agent_signing_key as string, 'ed25519', 'revocation.agent_signing_key');
