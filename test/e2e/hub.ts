@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page, Worker } from '@playwright/test';
 import { test as base, expect } from './fixtures';
 import { addSecret, createVault, type SecretInput } from './helpers';
+import { MaliciousHub } from '../adversary/malicious-hub';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLAWKEEP = path.join(ROOT, 'bin/clawkeep.mjs');
@@ -250,3 +251,14 @@ export const test = base.extend<HubFixtures>({
 });
 
 export { expect };
+
+/** A real hub behind the MaliciousHub reverse proxy: `via` is what clients use, `evil` rewrites what they see. */
+export async function proxiedHub(allowOrigins: string[] = []) {
+  let real: Hub | undefined;
+  const evil = MaliciousHub.overHttp(() => real!.url);
+  const proxy = await evil.listen();
+  real = await startHub(allowOrigins, { publicOrigin: proxy.url });
+  // Everything the extension, the web vault and the CLI see goes through the proxy.
+  const via: Hub = { ...real, url: proxy.url };
+  return { evil, via, close: async () => { await proxy.close(); await stopHub(real!); } };
+}

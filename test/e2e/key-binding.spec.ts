@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { MaliciousHub } from '../adversary/malicious-hub';
 import { expect, test } from './fixtures';
 import { startJoin } from './devices';
-import { claimAgent, registerAgent, setUpVaultAndEnroll, startHub, stopHub, type Hub } from './hub';
+import { claimAgent, proxiedHub, registerAgent, setUpVaultAndEnroll } from './hub';
 
 // Issue 13 "Must show" 3: with the built extension behind a MaliciousHub proxy (the real hub runs with
 // --public-origin <proxy>), claiming and pairing take one look and one click while the proxy is honest, and both
@@ -10,16 +9,6 @@ import { claimAgent, registerAgent, setUpVaultAndEnroll, startHub, stopHub, type
 
 const SHOTS = '/tmp/i13-keybind-shots';
 const otherBoxKey = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
-
-async function proxiedHub(allowOrigins: string[] = []) {
-  let real: Hub | undefined;
-  const evil = MaliciousHub.overHttp(() => real!.url);
-  const proxy = await evil.listen();
-  real = await startHub(allowOrigins, { publicOrigin: proxy.url });
-  // Everything the extension, the web vault and the CLI see goes through the proxy.
-  const via: Hub = { ...real, url: proxy.url };
-  return { evil, via, close: async () => { await proxy.close(); await stopHub(real!); } };
-}
 
 test('claim through a hub proxy: one look and one click honestly; a swapped agent box key is refused, no Claim possible', async ({ openVault }, testInfo) => {
   const { evil, via, close } = await proxiedHub();

@@ -1,7 +1,6 @@
-import { MaliciousHub } from '../adversary/malicious-hub';
 import { expect, test } from './fixtures';
 import { startJoin } from './devices';
-import { setUpVaultAndEnroll, startHub, stopHub, type Hub } from './hub';
+import { proxiedHub, setUpVaultAndEnroll } from './hub';
 
 // Issue 13 item 9 with the built extension behind a MaliciousHub proxy: a device list entry the hub marks as removed
 // without a removal signed by a device of the account is shown as the hub's unverified claim (and the device can
@@ -10,11 +9,7 @@ import { setUpVaultAndEnroll, startHub, stopHub, type Hub } from './hub';
 const SHOTS = '/tmp/i13-revoke-signed-shots';
 
 test('a hub that claims a device was removed, without a signed removal, is not believed; a real removal takes one confirmation', async ({ context, openVault, webVault }) => {
-  let real: Hub | undefined;
-  const evil = MaliciousHub.overHttp(() => real!.url);
-  const proxy = await evil.listen();
-  real = await startHub([new URL(webVault.url).origin], { publicOrigin: proxy.url });
-  const via: Hub = { ...real, url: proxy.url };
+  const { evil, via, close } = await proxiedHub([new URL(webVault.url).origin]);
   try {
     const a = await openVault();
     await setUpVaultAndEnroll(a, via, []);
@@ -56,7 +51,6 @@ test('a hub that claims a device was removed, without a signed removal, is not b
       await a.getByRole('region', { name: 'Devices' }).screenshot({ path: `${SHOTS}/signed-removal-${width}.png` });
     }
   } finally {
-    await proxy.close();
-    await stopHub(real!);
+    await close();
   }
 });
