@@ -64,7 +64,7 @@ async function provisionHub(hub, accounts, lib) {
       const client = new AgentClient({ fetch, keys });
       const reg = await client.register({ hub: hub.url, name: `bench-${a}-${i}`, manifest: { markdown: '# bench' }, requestedScopes: ['action:action.approve'] });
       const pub = client.publicKeys;
-      // What the extension signs when a human claims (lib/ext/hub-service.ts claim), with the default policy.
+      // What the extension signs when a human claims (lib/ext/hub/hub-service.ts claim), with the default policy.
       await device.claim(signClaim(devicePrivate, {
         hub: hub.url, agent_id: reg.agent_id, agent_signing_key: pub.signing_key, agent_box_key: pub.box_key,
         claim_code_hash: claimCodeHash(reg.claim_code), granted_scopes: ['action:action.approve'],

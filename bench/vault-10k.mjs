@@ -18,7 +18,7 @@ import { importTs } from './lib/ts.mjs';
 export const ITEM_COUNT = 10_000;
 const VAULT_PASSPHRASE = 'bench vault: plum-anchor-quartz-71';
 const BACKUP_PASSPHRASE = 'bench backup: cobalt-lantern-88';
-const RPC_CHANNEL = 'clawkeep.vault.rpc'; // lib/ext/rpc-protocol.ts VAULT_RPC_CHANNEL
+const RPC_CHANNEL = 'clawkeep.vault.rpc'; // lib/ext/rpc/rpc-protocol.ts VAULT_RPC_CHANNEL
 const SLOW = { timeout: 180_000 }; // importing or listing 10,000 items on a slow CI box
 
 /** Small seeded PRNG (mulberry32) so every run benchmarks the same data set. */

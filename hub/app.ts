@@ -3,6 +3,7 @@ import { requestId } from 'hono/request-id';
 import { HubError } from './errors';
 import { generateHubIdentity, type HubIdentity } from './identity';
 import type { HubLogger } from './logger';
+import type { HubDeps } from './deps';
 import { accessLog, errorHandler, errorResponse, limitBody, responseHeaders, type HubEnv } from './middleware';
 import { cors } from './cors';
 import { requestGuard } from './request-guard';
@@ -18,23 +19,6 @@ import { RateLimiter, type RateLimit } from './rate-limit';
  * another's budget. Routes with tighter limits of their own (intents, claims, pairing) apply them as well.
  */
 export const SIGNED_REQUEST_LIMIT: RateLimit = { burst: 240, sustained: 240, perSeconds: 60 };
-
-/** What route modules receive. Everything with side effects is injected, so tests control time and storage. */
-export interface HubDeps {
-  store: HubStore;
-  /** Milliseconds since the epoch; all expiry and audit times come from here. */
-  now: () => number;
-  logger: HubLogger;
-  /** This hub's origin (`http://127.0.0.1:8787`): approval statements name it so they cannot be replayed elsewhere. */
-  origin: string;
-  version: string;
-  /** The hub's Ed25519 identity key (hub/identity.ts): proves the hub to pinned clients, signs the audit head. */
-  identity: HubIdentity;
-  /** Per signing key (`human:<key id>`, `agent:<agent id>`), taken in hub/auth.ts once the signature verified. */
-  signedLimiter: RateLimiter;
-  /** How long one GET /v1/events stream lives before the hub ends it (routes/events.ts EVENTS_MAX_LIFETIME_MS). */
-  eventStreamLifetimeMs: number;
-}
 
 export interface HubAppOptions {
   store: HubStore;

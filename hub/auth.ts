@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { utf8Decode } from '../lib/bytes';
 import { verifyRequest, type Role } from '../lib/protocol/request-signing';
-import type { HubDeps } from './app';
+import type { HubDeps } from './deps';
 import { HubError } from './errors';
 import type { HubEnv } from './middleware';
 import type { Account, Agent } from './store/port';

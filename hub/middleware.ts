@@ -17,7 +17,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
  */
 export const BODY_LIMIT_OVERRIDES: Readonly<Record<string, number>> = {
   'POST /v1/agents': 6 * 64 * 1024 + 16 * 1024,
-  // A vault push carries up to VAULT_PUSH_MAX_BYTES of envelopes (lib/sync/wire.ts), base64url-encoded.
+  // A vault push carries up to VAULT_PUSH_MAX_BYTES of envelopes (lib/protocol/vault-sync-wire.ts), base64url-encoded.
   'POST /v1/vault': 4 * 1024 * 1024,
 };
 

@@ -1,7 +1,7 @@
 import { render } from 'preact';
-import { VaultApp } from '../components/vault-app';
-import '../components/styles.css';
-import { createLocalVault } from '../lib/vault/local-client';
+import { VaultApp } from '../components/app/vault-app';
+import '../components/app/styles.css';
+import { createLocalVault } from '../lib/web-vault/local-client';
 import { createWorkerKdfRunner } from '../workers/kdf-runner';
 
 // The key lives in this page's memory only: reloading or closing the tab locks the vault.

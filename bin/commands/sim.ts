@@ -1,7 +1,7 @@
 import { parseCommandOptions, UsageError, type Command } from '../command';
 import { catchSignal } from '../signals';
 import { toHex } from '../../lib/bytes';
-import { MISBEHAVIOURS, parseMisbehaveMode, startCvmSimulator } from '../../test/sim/cvm';
+import { MISBEHAVIOURS, parseMisbehaveMode, startCvmSimulator } from '../../sim/cvm';
 import { parsePort } from './web';
 
 /** Default port of `clawkeep sim`: a fixed one, so a wizard pointed at it keeps working across restarts. */

@@ -1,9 +1,9 @@
 import { render } from 'preact';
-import { ApprovalWindowApp } from '../../components/approval-window-app';
-import '../../components/styles.css';
-import { createExtensionVaultClient } from '../../lib/ext/extension-vault-client';
-import { createExtensionHubApi } from '../../lib/ext/hub-page-client';
-import { createExtensionOpenClawApi } from '../../lib/ext/openclaw-page-client';
+import { ApprovalWindowApp } from '../../components/approvals/approval-window-app';
+import '../../components/app/styles.css';
+import { createExtensionVaultClient } from '../../lib/ext/vault/extension-vault-client';
+import { createExtensionHubApi } from '../../lib/ext/hub/hub-page-client';
+import { createExtensionOpenClawApi } from '../../lib/ext/openclaw/openclaw-page-client';
 import { createWorkerKdfRunner } from '../../workers/kdf-runner';
 
 // Unlisted page: the background opens it as a 360 x 620 popup window when a new request arrives.

@@ -1,6 +1,6 @@
 import { defineBackground } from 'wxt/utils/define-background';
-import { isTrustedSender, startBackgroundVault } from '../../lib/ext/background-vault';
-import { startOpenClawBackground } from '../../lib/ext/openclaw-background';
+import { isTrustedSender, startBackgroundVault } from '../../lib/ext/vault/background-vault';
+import { startOpenClawBackground } from '../../lib/ext/openclaw/openclaw-background';
 
 export default defineBackground(() => {
   const { keyholder, announce } = startBackgroundVault();

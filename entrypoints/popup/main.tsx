@@ -1,10 +1,10 @@
 import { render } from 'preact';
 import { browser } from 'wxt/browser';
-import { PopupApp } from '../../components/popup-app';
-import '../../components/styles.css';
-import { createExtensionVaultClient } from '../../lib/ext/extension-vault-client';
-import { createExtensionHubApi } from '../../lib/ext/hub-page-client';
-import { createExtensionOpenClawApi } from '../../lib/ext/openclaw-page-client';
+import { PopupApp } from '../../components/app/popup-app';
+import '../../components/app/styles.css';
+import { createExtensionVaultClient } from '../../lib/ext/vault/extension-vault-client';
+import { createExtensionHubApi } from '../../lib/ext/hub/hub-page-client';
+import { createExtensionOpenClawApi } from '../../lib/ext/openclaw/openclaw-page-client';
 import { createWorkerKdfRunner } from '../../workers/kdf-runner';
 
 const client = createExtensionVaultClient(createWorkerKdfRunner());

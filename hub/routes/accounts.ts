@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { deviceKeyId, decodePublicKey, fingerprint } from '../../lib/protocol/keys';
 import { EnrollRequestSchema, parseWire, type EnrollResponse } from '../../lib/protocol/wire';
-import type { HubDeps } from '../app';
+import type { HubDeps } from '../deps';
 import { appendAudit } from '../audit';
 import { authenticateEnrolling, jsonBody } from '../auth';
 import { enrollmentCodeHash, normalizeEnrollmentCode } from '../enrollment';

@@ -9,7 +9,7 @@ import {
   type ConfigDeleteResponse,
   type ConfigPutResponse,
 } from '../../lib/protocol/wire';
-import type { HubDeps } from '../app';
+import type { HubDeps } from '../deps';
 import { appendAudit } from '../audit';
 import { authenticateAgent, authenticateHuman, jsonBody } from '../auth';
 import { deviceList } from './devices';

@@ -5,7 +5,7 @@ import { claimCodeHash, generateClaimCode } from '../../lib/protocol/claim-code'
 import { verifyKeyBinding } from '../../lib/protocol/key-binding';
 import { decodePublicKey } from '../../lib/protocol/keys';
 import { parseWire, RegisterAgentRequestSchema, type AgentMeResponse, type RegisterAgentResponse } from '../../lib/protocol/wire';
-import type { HubDeps } from '../app';
+import type { HubDeps } from '../deps';
 import { appendAudit } from '../audit';
 import { authenticateAgent } from '../auth';
 import { HubError } from '../errors';

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, type AuditEntry, type AuditListResponse } from '../../lib/protocol/wire';
-import type { HubDeps } from '../app';
+import type { HubDeps } from '../deps';
 import { signedAuditHead } from '../audit/head';
 import { authenticateHuman } from '../auth';
 import { HubError } from '../errors';

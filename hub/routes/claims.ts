@@ -11,7 +11,7 @@ import {
   type ClaimLookupResponse,
   type ClaimResponse,
 } from '../../lib/protocol/wire';
-import type { HubDeps } from '../app';
+import type { HubDeps } from '../deps';
 import { appendAudit } from '../audit';
 import { authenticateHuman, jsonBody } from '../auth';
 import { HubError } from '../errors';

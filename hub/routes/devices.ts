@@ -22,7 +22,7 @@ import { verifyKeyBinding } from '../../lib/protocol/key-binding';
 import { decodePublicKey, deviceKeyId, encodePublicKey, fingerprint } from '../../lib/protocol/keys';
 import { verifyDeviceRemoval, type SignedDeviceRemoval } from '../../lib/protocol/revocation';
 import { parseWire } from '../../lib/protocol/wire';
-import type { HubDeps } from '../app';
+import type { HubDeps } from '../deps';
 import { appendAudit } from '../audit';
 import { authenticateEnrolling, authenticateHuman, jsonBody } from '../auth';
 import { HubError } from '../errors';

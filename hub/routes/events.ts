@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { HubDeps } from '../app';
+import type { HubDeps } from '../deps';
 import { authenticateHuman } from '../auth';
 import { intentEvents } from '../events';
 import { expireDueIntents } from '../intent-expiry';

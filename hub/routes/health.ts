@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { fromBase64UrlFixed } from '../../lib/protocol/base64url';
 import { CHALLENGE_LENGTH, signHubChallenge } from '../../lib/protocol/hub-identity';
 import type { HubKeyResponse } from '../../lib/protocol/wire';
-import type { HubDeps } from '../app';
+import type { HubDeps } from '../deps';
 import { HubError } from '../errors';
 import type { HubEnv } from '../middleware';
 

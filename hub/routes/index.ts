@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import type { HubDeps } from '../app';
+import type { HubDeps } from '../deps';
 import type { HubEnv } from '../middleware';
 import { accountRoutes } from './accounts';
 import { agentConfigRoutes } from './agent-configs';

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { verifyInstallationRevocation } from '../../lib/protocol/revocation';
 import { encodePublicKey, fingerprint } from '../../lib/protocol/keys';
 import { RevokeRequestSchema, type Installation as WireInstallation, type InstallationListResponse, type RevokeResponse } from '../../lib/protocol/wire';
-import type { HubDeps } from '../app';
+import type { HubDeps } from '../deps';
 import { appendAudit } from '../audit';
 import { authenticateHuman, jsonBody } from '../auth';
 import { HubError } from '../errors';
@@ -29,7 +29,7 @@ function toWireInstallation(deps: HubDeps, i: Installation): WireInstallation {
     created_at: i.createdAt,
     last_activity: i.lastActivity,
     // The device's signed claim, verbatim: a device re-learns its own installations from it (never from the hub's
-    // word), e.g. when moving records out of plaintext storage (lib/ext/hub-installations.ts).
+    // word), e.g. when moving records out of plaintext storage (lib/ext/hub/hub-installations.ts).
     claim: i.claimStatement as unknown as WireInstallation['claim'],
     // The CKIR the revoking device signed (null before revocation, or for one from before signed revocations).
     revocation: i.revocationStatement as unknown as WireInstallation['revocation'],

@@ -4,7 +4,7 @@ import { verifyApproval } from '../../lib/protocol/approval';
 import { fromBase64Url, toBase64Url } from '../../lib/protocol/base64url';
 import { SEALED_SECRET_MAX_PLAINTEXT } from '../../lib/protocol/sealed-secret';
 import { DecisionRequestSchema, parseWire, type ExecuteResponse } from '../../lib/protocol/wire';
-import type { HubDeps } from '../app';
+import type { HubDeps } from '../deps';
 import { appendAudit } from '../audit';
 import { authenticateAgent, authenticateHuman, jsonBody } from '../auth';
 import { deviceList } from './devices';

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { toHex } from '../../lib/bytes';
 import { HEADER_ROLE } from '../../lib/protocol/request-signing';
 import type { Intent as WireIntent, IntentListResponse, IntentStatus as WireStatus } from '../../lib/protocol/wire';
-import type { HubDeps } from '../app';
+import type { HubDeps } from '../deps';
 import { authenticateAgent, authenticateHuman } from '../auth';
 import { HubError } from '../errors';
 import type { HubEnv } from '../middleware';

@@ -5,7 +5,7 @@ import { canonicalize } from '../../lib/protocol/canonical';
 import { intentRisk, payloadHash } from '../../lib/protocol/intent-hash';
 import { requiredScope } from '../../lib/protocol/scopes';
 import { CreateIntentRequestSchema, parseWire } from '../../lib/protocol/wire';
-import type { HubDeps } from '../app';
+import type { HubDeps } from '../deps';
 import { appendAudit } from '../audit';
 import { authenticateAgent, authenticateHuman, jsonBody } from '../auth';
 import { HubError } from '../errors';

@@ -6,7 +6,7 @@ import { encodePublicKey } from '../protocol/keys';
 import type { SignedClaim } from '../protocol/approval';
 import type { ConfigDelivery } from '../protocol/sealed-config';
 import { signRequestWith, type AsyncRequestSigner, type Role } from '../protocol/request-signing';
-import { VaultPullSchema, VaultPushResponseSchema, type VaultPull, type VaultPush } from '../sync/wire';
+import { VaultPullSchema, VaultPushResponseSchema, type VaultPull, type VaultPush } from '../protocol/vault-sync-wire';
 import {
   AuditListResponseSchema,
   ClaimLookupResponseSchema,

@@ -1,9 +1,9 @@
 import { fromBase64Url, toBase64Url } from '../protocol/base64url';
 import { encodePublicKey } from '../protocol/keys';
-import { SyncError } from './errors';
-import { signVaultHead, verifyVaultHead, type VaultHead } from './head';
-import { envelopeHash, itemsHash, type SyncedEntry } from './items-hash';
-import type { VaultChange, VaultPull, VaultPush } from './wire';
+import { SyncError } from '../protocol/sync-errors';
+import { signVaultHead, verifyVaultHead, type VaultHead } from '../protocol/vault-head';
+import { envelopeHash, itemsHash, type SyncedEntry } from '../protocol/vault-items-hash';
+import type { VaultChange, VaultPull, VaultPush } from '../protocol/vault-sync-wire';
 
 /** A stored vault item as sync sees it: plaintext metadata and the CKIE envelope (never decrypted here). */
 export interface LocalRecord {

@@ -1,7 +1,7 @@
 import type { VaultService } from '../vault/vault-service';
 import type { VaultItem } from '../vault/types';
 import { countPending, SyncEngine, type RemoteVersion, type SyncRemote } from './engine';
-import { SyncError } from './errors';
+import { SyncError } from '../protocol/sync-errors';
 
 /** What pages show: the sync line and the conflicts to resolve. Never a value unless the page asks to reveal. */
 export interface SyncStatus {

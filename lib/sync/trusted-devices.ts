@@ -3,7 +3,7 @@ import type { HubClient } from '../hub-client/client';
 import type { DeviceListEntry } from '../protocol/device-pairing';
 import { verifyDeviceList } from '../protocol/device-removals';
 import { decodePublicKey, encodePublicKey } from '../protocol/keys';
-import { SyncError } from './errors';
+import { SyncError } from '../protocol/sync-errors';
 
 const DeviceListSchema = v.object({
   account_id: v.string(),

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Locator, Page } from '@playwright/test';
 import { AgentClient } from '../../lib/agent';
-import { ARM_DELAY_MS } from '../../components/input-arming';
+import { ARM_DELAY_MS } from '../../components/shared/input-arming';
 import { claimAgent, expect, setUpVaultAndEnroll, test } from './hub';
 
 // Issue 13 item 7, on the rendered card of the built extension (approval window and popup): every signed payload

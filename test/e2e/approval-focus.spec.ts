@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BrowserContext, Page, Worker } from '@playwright/test';
 import { AgentClient } from '../../lib/agent';
-import { ARM_DELAY_MS } from '../../components/input-arming';
+import { ARM_DELAY_MS } from '../../components/shared/input-arming';
 import { badgeText, claimAgent, expect, setUpVaultAndEnroll, test, type Hub } from './hub';
 
 // Issue 13 item 3 (Must show 2), in real Chromium with the built extension: a prompt-injected agent times its

@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { startCvmSimulator, type CvmSimulator } from '../sim/cvm';
+import { startCvmSimulator, type CvmSimulator } from '../../sim/cvm';
 import { expect, TEST_EXTENSION_DIR, test as base } from './fixtures';
 import { addAgentConfig, addSecret, createVault } from './helpers';
 

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { test, type BrowserContext, type Page } from '@playwright/test';
 import type { TrustCheckId } from '../../lib/seal/trust-gate';
-import { MISBEHAVIOURS, type CvmSimulator, type Misbehaviour } from '../sim/cvm';
+import { MISBEHAVIOURS, type CvmSimulator, type Misbehaviour } from '../../sim/cvm';
 import {
   apiKeyStep, creations, envBearing, expect, freshValues, provisionedAppId, seedVault, simEnv, simOrigin, simReceived, startSimulator, trustStep,
 } from './deploy-helpers';

@@ -1,4 +1,4 @@
-import type { CvmSimulator } from '../sim/cvm';
+import type { CvmSimulator } from '../../sim/cvm';
 import { apiKeyStep, envBearing, freshValues, provisionedAppId, seedVault, simEnv, simReceived, startSimulator } from './deploy-helpers';
 import { expect, test } from './fixtures';
 import { addSecret } from './helpers';

@@ -1,4 +1,4 @@
-import type { CvmSimulator } from '../sim/cvm';
+import type { CvmSimulator } from '../../sim/cvm';
 import {
   apiKeyStep, creations, encodings, envBearing, expect, freshValues, seedVault, setGuestAgentExposed, simEnv, simReceived, startSimulator, testBuild as test,
   trustStep,

@@ -1,4 +1,4 @@
-import { selfSignedRootDer } from '../sim/cvm/test-pki';
+import { selfSignedRootDer } from '../../sim/cvm/test-pki';
 
 /**
  * A fresh self-signed P-256 CA certificate (DER), valid 2020..2040 so it covers the fixtures' verification times:

@@ -3,7 +3,7 @@
 // `clawkeep audit verify` alone says intact) or replays an older head is caught by the devices that saw the log.
 import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { HUB_SETTINGS_KEY, type HubSettings } from '../../../lib/ext/hub-core';
+import { HUB_SETTINGS_KEY, type HubSettings } from '../../../lib/ext/hub/hub-core';
 import { auditEntryHash, GENESIS_HASH, verifyAudit } from '../../../hub/audit';
 import type { HubStore } from '../../../hub/store/port';
 import { MaliciousHub, type Exchange } from '../../adversary/malicious-hub';

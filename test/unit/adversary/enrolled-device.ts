@@ -2,7 +2,7 @@
 // adversary tests swap the hub behind the URL (a second hub, a squatter, a malicious proxy, a restart).
 import 'fake-indexeddb/auto';
 import { randomBytes } from '../../../lib/bytes';
-import { HubService, type HubVault } from '../../../lib/ext/hub-service';
+import { HubService, type HubVault } from '../../../lib/ext/hub/hub-service';
 import { VaultDb } from '../../../lib/vault/db';
 import { VaultService } from '../../../lib/vault/vault-service';
 import { memoryStorage } from '../ext/real-hub-service';

@@ -3,7 +3,7 @@
 // that cannot prove it (a second hub started on the port, or a squatter that copied the public key).
 import { describe, expect, it } from 'vitest';
 import { AgentClient, isAgentError } from '../../../lib/agent';
-import { HUB_SETTINGS_KEY, type HubSettings } from '../../../lib/ext/hub-core';
+import { HUB_SETTINGS_KEY, type HubSettings } from '../../../lib/ext/hub/hub-core';
 import { MaliciousHub } from '../../adversary/malicious-hub';
 import { hubFixture, ORIGIN } from '../hub/flow';
 import { enrolledDevice } from './enrolled-device';

@@ -4,7 +4,7 @@
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from '../../../lib/bytes';
-import type { LocalInstallation } from '../../../lib/ext/hub-approval';
+import type { LocalInstallation } from '../../../lib/ext/approvals/hub-approval';
 import { HubClient } from '../../../lib/hub-client/client';
 import { approveDevice, lookupPairing } from '../../../lib/hub-client/devices';
 import { DEVICE_KEY_CHANGED } from '../../../lib/hub-client/key-bindings';

@@ -7,8 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { utf8Decode } from '../../../lib/bytes';
-import { HUB_INSTALLATIONS_KEY, HubService } from '../../../lib/ext/hub-service';
-import { INSTALLATIONS_TAG, parseInstallations } from '../../../lib/ext/hub-installation-store';
+import { HUB_INSTALLATIONS_KEY, HubService } from '../../../lib/ext/hub/hub-service';
+import { INSTALLATIONS_TAG, parseInstallations } from '../../../lib/ext/hub/hub-installation-store';
 import { encodePublicKey } from '../../../lib/protocol/keys';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { memoryStorage, realHubService } from '../ext/real-hub-service';

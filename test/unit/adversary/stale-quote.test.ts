@@ -14,7 +14,7 @@ import type { TrustPins } from '../../../lib/deploy/types';
 import { buildAppCompose, parseManifest } from '../../../lib/providers/manifest';
 import { isUnboundQuoteRefusal, UNBOUND_QUOTE_WARNING } from '../../../lib/seal/trust-gate';
 import { simDeployDeps, simTrustPins } from '../deploy/sim-deploy';
-import { startCvmSimulator, type CvmSimulator } from '../../sim/cvm';
+import { startCvmSimulator, type CvmSimulator } from '../../../sim/cvm';
 
 const manifest = parseManifest(readFileSync(new URL('../../../examples/openclaw-tee.json', import.meta.url), 'utf8'));
 const ENV = [

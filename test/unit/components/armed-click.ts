@@ -8,7 +8,7 @@ export function pointerClick(el: HTMLElement): void {
   el.dispatchEvent(new win.MouseEvent('click', { bubbles: true, cancelable: true, button: 0, detail: 1 }));
 }
 
-/** Waits until an armed control (components/use-armed-action.ts) stops being aria-disabled, then clicks it. */
+/** Waits until an armed control (components/shared/use-armed-action.ts) stops being aria-disabled, then clicks it. */
 export async function armedClick(el: HTMLElement): Promise<void> {
   await waitFor(() => el.ownerDocument.body, () => el.getAttribute('aria-disabled') !== 'true', 'the control to arm', 3000);
   pointerClick(el);

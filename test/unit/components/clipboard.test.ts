@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CLIPBOARD_CLEAR_MS, copyWithAutoClear } from '../../../components/clipboard';
+import { CLIPBOARD_CLEAR_MS, copyWithAutoClear } from '../../../components/shared/clipboard';
 
 function mockClipboard(opts: { readable: boolean; current?: () => string }) {
   const writeText = vi.fn(async (_text: string) => undefined);

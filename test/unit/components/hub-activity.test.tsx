@@ -1,11 +1,11 @@
 import { render } from 'preact';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HubActivity } from '../../../components/hub-activity';
+import { HubActivity } from '../../../components/agents/hub-activity';
 import type { ActivityPage, AuditIntegrity } from '../../../lib/hub-client/activity';
 import type { HubApi } from '../../../lib/hub-client/api';
 import { waitFor as waitForIn } from './wait-for';
 
-// The Activity tab shows what the device concluded about the hub's signed audit head (lib/ext/hub-audit.ts decides;
+// The Activity tab shows what the device concluded about the hub's signed audit head (lib/ext/hub/hub-audit.ts decides;
 // test/unit/adversary/audit-rewrite.test.ts proves the decision against a real hub). Here: what the person sees.
 let root: HTMLElement;
 const waitFor = <T,>(find: () => T | null | undefined | false, what: string) => waitForIn(() => root, find, what);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ARM_DELAY_MS, FOCUS_CLICK_SLACK_MS, InputArming } from '../../../components/input-arming';
+import { ARM_DELAY_MS, FOCUS_CLICK_SLACK_MS, InputArming } from '../../../components/shared/input-arming';
 
 // The arming rule with an injected clock: nothing approves unless the whole gesture began after arming.
 const D = ARM_DELAY_MS;

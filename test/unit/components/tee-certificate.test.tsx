@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { render } from 'preact';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TeeCertificate } from '../../../components/tee-certificate';
+import { TeeCertificate } from '../../../components/tee/tee-certificate';
 import type { AttestRunner, AttestVerifyRequest } from '../../../workers/attest-api';
 import { attestWorkerApi } from '../../../workers/attest.worker';
 import { waitFor as waitForIn } from './wait-for';

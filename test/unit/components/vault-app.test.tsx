@@ -1,12 +1,12 @@
 import { render } from 'preact';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { VaultApp } from '../../../components/vault-app';
+import { VaultApp } from '../../../components/app/vault-app';
 import { deriveKey } from '../../../lib/crypto/kdf';
 import { DEFAULT_PBKDF2 } from '../../../lib/crypto/kdf-params';
 import type { KdfRunner } from '../../../lib/crypto/kdf-runner';
 import type { VaultClient } from '../../../lib/vault/client';
 import { VaultDb } from '../../../lib/vault/db';
-import { createLocalVaultClient } from '../../../lib/vault/local-client';
+import { createLocalVaultClient } from '../../../lib/web-vault/local-client';
 import { waitFor as waitForIn } from './wait-for';
 
 // The real web-vault client on fake-indexeddb; the KDF runs in-thread with the cheapest allowed parameters.

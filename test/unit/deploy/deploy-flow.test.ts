@@ -9,7 +9,7 @@ import type { DeploymentRecord, TrustPins } from '../../../lib/deploy/types';
 import { buildAppCompose, parseManifest } from '../../../lib/providers/manifest';
 import { NOT_CHALLENGE_BOUND, type TrustCheckId, UNBOUND_QUOTE_WARNING, isUnboundQuoteRefusal } from '../../../lib/seal/trust-gate';
 import { simDeployDeps, simTrustPins } from './sim-deploy';
-import { MISBEHAVIOURS, startCvmSimulator, type CvmSimulator, type Misbehaviour } from '../../sim/cvm';
+import { MISBEHAVIOURS, startCvmSimulator, type CvmSimulator, type Misbehaviour } from '../../../sim/cvm';
 
 // The deploy flow end to end in Node against the CVM simulator, with the attest worker's real API run in-thread
 // (this config defines __CLAWKEEP_TEST_ANCHORS__ true, so the simulator's test root can be trusted).

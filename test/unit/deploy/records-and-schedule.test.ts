@@ -7,7 +7,7 @@ import {
   listDeployments, loadTrustPins, resolveEnv, saveDeployment, saveTrustPins,
 } from '../../../lib/deploy/vault-records';
 import { VaultDb } from '../../../lib/vault/db';
-import { createLocalVaultClient } from '../../../lib/vault/local-client';
+import { createLocalVaultClient } from '../../../lib/web-vault/local-client';
 import type { VaultItem } from '../../../lib/vault/types';
 import { dumpDatabase, FAST_KDF, inProcessKdf, uniqueDbName } from '../vault/helpers';
 

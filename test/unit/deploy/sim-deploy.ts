@@ -3,7 +3,7 @@ import type { DeployDeps } from '../../../lib/deploy/deploy-flow';
 import type { TrustPins } from '../../../lib/deploy/types';
 import { createPhalaClient } from '../../../lib/providers/phala/client';
 import { attestWorkerApi } from '../../../workers/attest.worker';
-import type { CvmSimulator } from '../../sim/cvm';
+import type { CvmSimulator } from '../../../sim/cvm';
 
 /**
  * The deploy flow's dependencies wired to the CVM simulator, with the attest worker's real API run in-thread (the

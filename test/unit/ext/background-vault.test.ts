@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { browser } from 'wxt/browser';
-import { startBackgroundVault } from '../../../lib/ext/background-vault';
-import { decodeWire, encodeWire, VAULT_RPC_CHANNEL } from '../../../lib/ext/rpc-protocol';
+import { startBackgroundVault } from '../../../lib/ext/vault/background-vault';
+import { decodeWire, encodeWire, VAULT_RPC_CHANNEL } from '../../../lib/ext/rpc/rpc-protocol';
 
 describe('background vault messaging', () => {
   beforeEach(() => fakeBrowser.reset());

@@ -1,6 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
-import { policyFromChoice, defaultPolicyChoice } from '../../../components/claim-policy';
+import { policyFromChoice, defaultPolicyChoice } from '../../../components/agents/claim-policy';
 import { describeAuditEntry } from '../../../lib/hub-client/activity';
 import { HubClient } from '../../../lib/hub-client/client';
 import { deviceKeyId } from '../../../lib/protocol/keys';

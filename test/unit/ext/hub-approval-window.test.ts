@@ -9,8 +9,8 @@ import {
   ourPages,
   type ApprovalWindowPorts,
   type OpenPage,
-} from '../../../lib/ext/hub-approval-window';
-import { notificationText } from '../../../lib/ext/hub-approval-browser';
+} from '../../../lib/ext/approvals/hub-approval-window';
+import { notificationText } from '../../../lib/ext/approvals/hub-approval-browser';
 
 const BASE = 'chrome-extension://abc/';
 

@@ -5,8 +5,8 @@ import { HubClient, normalizeHubUrl, parseIntentsEvent } from '../../../lib/hub-
 import { HubClientError } from '../../../lib/hub-client/errors';
 import { SSE_MAX_EVENT, SseParser, type SseEvent } from '../../../lib/hub-client/sse';
 import { displayRisk, formatAmount, summarizeIntent } from '../../../lib/hub-client/summary';
-import { badgeText, BADGE_COLOR, showPendingCount } from '../../../lib/ext/hub-badge';
-import { buildDecision, type LocalInstallation } from '../../../lib/ext/hub-approval';
+import { badgeText, BADGE_COLOR, showPendingCount } from '../../../lib/ext/approvals/hub-badge';
+import { buildDecision, type LocalInstallation } from '../../../lib/ext/approvals/hub-approval';
 import { signKeyBinding } from '../../../lib/protocol/key-binding';
 import { verifyApproval } from '../../../lib/protocol/approval';
 import { fromBase64Url } from '../../../lib/protocol/base64url';

@@ -2,8 +2,8 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes } from '../../../lib/bytes';
-import { HubService, type HubVault } from '../../../lib/ext/hub-service';
-import { HUB_SETTINGS_KEY } from '../../../lib/ext/hub-core';
+import { HubService, type HubVault } from '../../../lib/ext/hub/hub-service';
+import { HUB_SETTINGS_KEY } from '../../../lib/ext/hub/hub-core';
 import { VaultDb } from '../../../lib/vault/db';
 import { VaultService } from '../../../lib/vault/vault-service';
 import { hubFixture, ORIGIN } from '../hub/flow';

@@ -1,6 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
-import { HUB_PENDING_KEY, HUB_SETTINGS_KEY, HubService, type HubVault, type NewIntentNotice } from '../../../lib/ext/hub-service';
+import { HUB_PENDING_KEY, HUB_SETTINGS_KEY, HubService, type HubVault, type NewIntentNotice } from '../../../lib/ext/hub/hub-service';
 import type { HubPrefs } from '../../../lib/hub-client/api';
 import { payloadHash } from '../../../lib/protocol/intent-hash';
 import type { Intent } from '../../../lib/protocol/wire';

@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import { utf8Decode } from '../../../lib/bytes';
-import { parseStandingApprovals, STANDING_APPROVALS_TAG } from '../../../lib/ext/hub-standing-approvals';
+import { parseStandingApprovals, STANDING_APPROVALS_TAG } from '../../../lib/ext/approvals/hub-standing-approvals';
 import { kekFor } from '../vault/helpers';
 import { realHubService } from './real-hub-service';
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { randomBytes } from '../../../lib/bytes';
-import { AUTOLOCK_ALARM, Keyholder, SESSION_KEY, type KeyholderPorts } from '../../../lib/ext/keyholder';
+import { AUTOLOCK_ALARM, Keyholder, SESSION_KEY, type KeyholderPorts } from '../../../lib/ext/vault/keyholder';
 import type { VaultEvent } from '../../../lib/vault/client';
 import { VaultDb } from '../../../lib/vault/db';
 import { VaultService } from '../../../lib/vault/vault-service';

@@ -1,10 +1,10 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import { createDeviceIdentity, type DeviceIdentity } from '../../../lib/openclaw/device-identity';
-import { OPENCLAW_GATEWAY_TAG, loadOpenClawConfig, normalizeGatewayUrl, parseOpenClawConfig, saveOpenClawConfig, type ItemStore } from '../../../lib/ext/openclaw-config';
+import { OPENCLAW_GATEWAY_TAG, loadOpenClawConfig, normalizeGatewayUrl, parseOpenClawConfig, saveOpenClawConfig, type ItemStore } from '../../../lib/ext/openclaw/openclaw-config';
 import { OpenClawError } from '../../../lib/openclaw/errors';
 import { isLoopbackHost } from '../../../lib/openclaw/gateway-url';
-import { OPENCLAW_PENDING_KEY, OpenClawService } from '../../../lib/ext/openclaw-service';
+import { OPENCLAW_PENDING_KEY, OpenClawService } from '../../../lib/ext/openclaw/openclaw-service';
 import type { ItemDraft, ItemSummary, VaultItem } from '../../../lib/vault/types';
 import { FakeGateway, execApproval } from '../openclaw/fake-gateway';
 

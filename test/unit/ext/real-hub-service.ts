@@ -3,7 +3,7 @@
 import 'fake-indexeddb/auto';
 import { AgentClient, type AgentState, type FetchLike } from '../../../lib/agent';
 import { randomBytes } from '../../../lib/bytes';
-import { HubService, type HubVault, type NewIntentNotice } from '../../../lib/ext/hub-service';
+import { HubService, type HubVault, type NewIntentNotice } from '../../../lib/ext/hub/hub-service';
 import { VaultDb } from '../../../lib/vault/db';
 import { VaultService } from '../../../lib/vault/vault-service';
 import type { ItemDraft, VaultItem } from '../../../lib/vault/types';

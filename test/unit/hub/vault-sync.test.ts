@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { randomBytes } from '../../../lib/bytes';
 import { toBase64Url } from '../../../lib/protocol/base64url';
 import { deviceKeyId, encodePublicKey } from '../../../lib/protocol/keys';
-import { signVaultHead } from '../../../lib/sync/head';
-import { envelopeHash, itemsHash, type SyncedEntry } from '../../../lib/sync/items-hash';
-import type { VaultChange } from '../../../lib/sync/wire';
+import { signVaultHead } from '../../../lib/protocol/vault-head';
+import { envelopeHash, itemsHash, type SyncedEntry } from '../../../lib/protocol/vault-items-hash';
+import type { VaultChange } from '../../../lib/protocol/vault-sync-wire';
 import { verifyAudit } from '../../../hub/audit';
 import { hubFixture, ORIGIN } from './flow';
 

@@ -6,10 +6,10 @@ import { toHex, utf8Encode } from '../../../lib/bytes';
 import { encryptEnv } from '../../../lib/seal/env-encryption';
 import { buildAppCompose, parseManifest, type BuiltAppCompose } from '../../../lib/providers/manifest';
 import { checkAppCompose, createPhalaClient, PhalaApiError, type PhalaClient, type ProvisionedCvm } from '../../../lib/providers/phala';
-import { startCvmSimulator, type CvmSimulator } from '../../sim/cvm';
+import { startCvmSimulator, type CvmSimulator } from '../../../sim/cvm';
 
 /**
- * The client against the CVM simulator (test/sim/cvm): real HTTP on loopback, the wire shapes of the design,
+ * The client against the CVM simulator (sim/cvm): real HTTP on loopback, the wire shapes of the design,
  * the simulator's own KMS and guest API. Transport behaviour (retries, timeouts, redirects, sanitising) that the
  * simulator cannot provoke is in phala-transport.test.ts.
  */

@@ -9,7 +9,7 @@ import { computeComposeHash, clawkeepReportData, randomNonce } from '../../../li
 import { verifyQuote } from '../../../lib/attest/verify';
 import { encryptEnv } from '../../../lib/seal/env-encryption';
 import { verifyEnvKeySignature } from '../../../lib/seal/kms-signature';
-import { startCvmSimulator, type CvmSimulator } from '../../sim/cvm';
+import { startCvmSimulator, type CvmSimulator } from '../../../sim/cvm';
 import { api, collateralFor, createRunning, DEMO_COMPOSE, getQuote, provision } from './sim-client';
 
 let sim: CvmSimulator;

@@ -9,7 +9,7 @@ import { fromHex, toHex } from '../../../lib/bytes';
 import { clawkeepReportData, randomNonce } from '../../../lib/attest/dstack/index';
 import { collateralNeeds } from '../../../lib/attest/collateral-needs';
 import { checkCvmTrust, sealEnvForCvm, type TrustCheckId, type TrustReport } from '../../../lib/seal/trust-gate';
-import { MISBEHAVIOURS, startCvmSimulator, type CvmSimulator, type Misbehaviour } from '../../sim/cvm';
+import { MISBEHAVIOURS, startCvmSimulator, type CvmSimulator, type Misbehaviour } from '../../../sim/cvm';
 import { api, collateralFor, createRunning, getQuote, provision } from './sim-client';
 
 let sim: CvmSimulator;

@@ -6,7 +6,7 @@
  */
 import { toHex } from '../../../lib/bytes';
 import { verifyQuote } from '../../../lib/attest/verify';
-import { startCvmSimulator } from '../../sim/cvm';
+import { startCvmSimulator } from '../../../sim/cvm';
 import { collateralFor, createRunning, getQuote, provision } from './sim-client';
 
 const sim = await startCvmSimulator({ startDelayMs: 20 });

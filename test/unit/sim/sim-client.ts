@@ -6,7 +6,7 @@ import { fromHex } from '../../../lib/bytes';
 import { collateralNeeds } from '../../../lib/attest/collateral-needs';
 import { fetchCollateral } from '../../../lib/attest/collateral-fetch';
 import type { Collateral } from '../../../lib/attest/types';
-import type { CvmSimulator } from '../../sim/cvm';
+import type { CvmSimulator } from '../../../sim/cvm';
 
 export async function api<T = Record<string, unknown>>(
   sim: CvmSimulator,

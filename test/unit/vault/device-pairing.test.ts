@@ -9,7 +9,7 @@ import { VaultDb } from '../../../lib/vault/db';
 import { VaultService } from '../../../lib/vault/vault-service';
 import { hubFixture } from '../hub/flow';
 import { dumpDatabase, FAST_KDF, inProcessKdf, kekFor, uniqueDbName } from './helpers';
-import { createPageDeviceApi } from '../../../lib/vault/page-devices';
+import { createPageDeviceApi } from '../../../lib/web-vault/page-devices';
 
 const SECRET = 'sk-pairing-test-value-7c1e';
 

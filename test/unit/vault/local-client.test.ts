@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { VaultEvent } from '../../../lib/vault/client';
 import { VaultDb } from '../../../lib/vault/db';
-import { createLocalVaultClient } from '../../../lib/vault/local-client';
+import { createLocalVaultClient } from '../../../lib/web-vault/local-client';
 import { FAST_KDF, inProcessKdf, uniqueDbName } from './helpers';
 
 describe('passphrase-level client (web vault)', () => {

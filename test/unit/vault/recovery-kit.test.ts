@@ -3,7 +3,7 @@ import { entropyToMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { fromHex, toHex } from '../../../lib/bytes';
 import { decodeRecoveryWrap, encodeRecoveryWrap, openRecoveryWrap, sealRecoveryWrap } from '../../../lib/format/recovery-wrap';
-import { createLocalVaultClient } from '../../../lib/vault/local-client';
+import { createLocalVaultClient } from '../../../lib/web-vault/local-client';
 import { generateRecoveryKit, recoveryEntropy, recoveryKek, splitRecoveryWords } from '../../../lib/vault/recovery-kit';
 import { VaultDb } from '../../../lib/vault/db';
 import vectors from '../../vectors/recovery-kit.json';

@@ -1,0 +1,121 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { utf8Encode } from '../../lib/bytes';
+import type { ActivityEntryView, ActivityPage, AuditIntegrity } from '../../lib/hub-client/activity';
+import type { HubApi } from '../../lib/hub-client/api';
+import { ErrorAlert } from '../shared/alert';
+import { downloadBytes } from '../shared/download';
+import { errorText } from './hub-use-state';
+
+const when = (ms: number) => new Date(ms).toLocaleString();
+
+/**
+ * What this device concluded about the hub's signed audit head (issue 13 item 8): a warning when the hub's log does
+ * not extend the one this device saw before, a quiet line when it does, and the kept head as a file for
+ * `clawkeep audit verify --head` on the hub's machine.
+ */
+export function AuditIntegrityNote({ integrity }: { integrity: AuditIntegrity }) {
+  const kept = integrity.kept;
+  const keptSeq = (kept?.statement as { seq?: number } | undefined)?.seq;
+  const exportHead = () => {
+    if (!kept) return;
+    downloadBytes(utf8Encode(JSON.stringify(kept, null, 2) + '\n'), `clawkeep-audit-head-${keptSeq ?? 'kept'}.json`);
+  };
+  return (
+    <div class="stack">
+      {integrity.status === 'rewritten' ? (
+        <p class="alert alert-error" role="alert" aria-label="Audit log warning">
+          The hub's activity log was rewritten since {integrity.since !== undefined ? when(integrity.since) : 'this device first looked'}: {integrity.reason}{' '}
+          {keptSeq !== undefined ? `This device keeps the last log it verified (${keptSeq} entries). ` : ''}
+          Export it and run <code class="mono">clawkeep audit verify --data DIR --head FILE</code> on the hub's machine.
+        </p>
+      ) : (
+        <p class="muted small-text" aria-label="Audit log check">
+          {integrity.status === 'first'
+            ? 'The hub signed its log; this device will check that later logs extend it.'
+            : 'The hub signed its log, and it extends the one this device saw before.'}
+        </p>
+      )}
+      {kept ? (
+        <div class="actions">
+          <button type="button" onClick={exportHead}>
+            Export signed head
+          </button>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/**
+ * The vault page's "Activity" tab: what happened with this account's agents, from the hub's hash-chained audit log
+ * (GET /v1/audit, signed by this device in the background), newest first, in plain words.
+ */
+export function HubActivity({ hub }: { hub: HubApi }) {
+  const [entries, setEntries] = useState<ActivityEntryView[] | null>(null);
+  const [page, setPage] = useState<ActivityPage | null>(null);
+  const [integrity, setIntegrity] = useState<AuditIntegrity | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(
+    async (before?: number) => {
+      setBusy(true);
+      setError(null);
+      try {
+        const next = await hub.activity(before);
+        setPage(next);
+        if (next.integrity) setIntegrity(next.integrity);
+        setEntries((shown) => (before === undefined ? next.entries : [...(shown ?? []), ...next.entries]));
+      } catch (err) {
+        setError(errorText(err));
+      } finally {
+        setBusy(false);
+      }
+    },
+    [hub],
+  );
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  return (
+    <section class="card stack" aria-label="Activity">
+      <div class="actions">
+        <h2>Activity</h2>
+        <button type="button" disabled={busy} onClick={() => void load()}>
+          Refresh
+        </button>
+      </div>
+      {integrity ? <AuditIntegrityNote integrity={integrity} /> : null}
+      {entries === null && !error ? <p class="muted">Loading…</p> : null}
+      {entries !== null && entries.length === 0 ? <p class="muted">Nothing yet.</p> : null}
+      {entries && entries.length > 0 ? (
+        <ol class="item-list" aria-label="Activity entries">
+          {entries.map((e) => (
+            <li key={e.seq} data-action={e.action}>
+              <div class="stack">
+                <span>{e.text}</span>
+                <span class="muted small-text">
+                  <time dateTime={new Date(e.time).toISOString()}>{when(e.time)}</time> · #{e.seq}
+                </span>
+              </div>
+            </li>
+          ))}
+        </ol>
+      ) : null}
+      {page?.nextBefore != null ? (
+        <div class="actions">
+          <button type="button" disabled={busy} onClick={() => void load(page.nextBefore!)}>
+            Load more
+          </button>
+        </div>
+      ) : null}
+      {page ? (
+        <p class="muted small-text" aria-label="Audit chain head" style={{ overflowWrap: 'anywhere' }}>
+          Audit chain head #{page.head.seq}: <code class="mono">{page.head.entry_hash}</code>
+        </p>
+      ) : null}
+      <ErrorAlert message={error} />
+    </section>
+  );
+}

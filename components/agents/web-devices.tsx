@@ -1,0 +1,55 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { DeviceInfo } from '../../lib/hub-client/api';
+import type { PageDeviceApi } from '../../lib/web-vault/page-devices';
+import { ErrorAlert } from '../shared/alert';
+import { errorText } from './hub-use-state';
+
+/** The web vault's "Devices" tab once it joined an account: the account's devices, checked against their chain. */
+export function WebDevices({ api }: { api: PageDeviceApi }) {
+  const [list, setList] = useState<DeviceInfo[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const joined = api.joined();
+  const load = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setList(await api.devices());
+    } catch (err) {
+      setList(null);
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  useEffect(() => {
+    if (joined) void load();
+  }, []);
+  if (!joined) return <p class="muted">This vault was created here, not joined to an account on a hub.</p>;
+  return (
+    <section class="card stack" aria-label="Devices">
+      <h2>Devices</h2>
+      <p class="muted small-text">
+        Hub {joined.hubUrl}, account <code class="mono">{joined.accountId}</code>
+      </p>
+      {list ? (
+        <ul class="stack" aria-label="Devices of this account">
+          {list.map((d) => (
+            <li key={d.deviceKeyId}>
+              <strong>{d.name ?? 'Device'}</strong> <code class="mono">{d.fingerprint}</code>
+              {d.isThisDevice ? ' (this device)' : ''}
+              {d.revokedAt !== null ? ' — removed' : ''}
+              {d.removalUnverified ? ' — the hub says removed, but no device of yours signed a removal (not trusted)' : ''}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <ErrorAlert message={error} />
+      <div class="actions">
+        <button type="button" disabled={busy} onClick={() => void load()}>
+          Refresh
+        </button>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,90 @@
+import type { KdfParams } from '../../lib/crypto/kdf-params';
+import { DEFAULT_KDF } from '../../lib/crypto/kdf-params';
+import type { HubApi } from '../../lib/hub-client/api';
+import type { OpenClawApi } from '../../lib/ext/openclaw/openclaw-rpc';
+import type { VaultClient } from '../../lib/vault/client';
+import { ApprovalQueue } from '../approvals/approval-queue';
+import { VaultClientContext } from './client-context';
+import { autoLockSummary } from '../shared/format';
+import { LockButton } from './lock-button';
+import { LockedScreens } from '../unlock/locked-screens';
+import { OpenClawQueue } from '../openclaw/openclaw-queue';
+import { useTouch } from '../shared/use-touch';
+import { useVaultStatus } from '../shared/use-vault-status';
+
+interface PopupAppProps {
+  client: VaultClient;
+  /** Where "Open vault" goes when no handler is given (rendered as a link). */
+  vaultPageUrl?: string;
+  /** Opens the vault page (e.g. in a tab, then closes the popup). Takes precedence over vaultPageUrl. */
+  onOpenVault?: () => void;
+  defaultKdf?: KdfParams;
+  /** The hub (extension only): pending approvals are shown first once the vault is unlocked. */
+  hub?: HubApi;
+  /** The OpenClaw gateway (extension only): its pending command / plugin approvals join the queue. */
+  openclaw?: OpenClawApi;
+}
+
+function OpenVault({ vaultPageUrl, onOpenVault, primary }: Pick<PopupAppProps, 'vaultPageUrl' | 'onOpenVault'> & { primary?: boolean }) {
+  const cls = primary ? 'button primary' : 'button';
+  if (onOpenVault) {
+    return (
+      <button type="button" class={primary ? 'primary' : undefined} onClick={onOpenVault}>
+        Open vault
+      </button>
+    );
+  }
+  if (!vaultPageUrl) return null;
+  return (
+    <a class={cls} href={vaultPageUrl} target="_blank" rel="noopener">
+      Open vault
+    </a>
+  );
+}
+
+function Popup({ client, vaultPageUrl, onOpenVault, defaultKdf = DEFAULT_KDF, hub, openclaw }: PopupAppProps) {
+  const { status, error, refresh } = useVaultStatus(client);
+  const unlocked = status?.state === 'unlocked';
+  useTouch(client, unlocked);
+
+  return (
+    <main class="app popup">
+      <header class="app-header">
+        <h1>Clawkeep</h1>
+        {status ? (
+          <span class={`pill ${unlocked ? 'pill-open' : 'pill-locked'}`}>{unlocked ? 'Unlocked' : status.state === 'locked' ? 'Locked' : 'No vault yet'}</span>
+        ) : null}
+      </header>
+      {hub ? <ApprovalQueue hub={hub} unlocked={unlocked} /> : null}
+      {openclaw ? <OpenClawQueue api={openclaw} unlocked={unlocked} /> : null}
+      {unlocked && status ? (
+        <section class="card stack" aria-label="Vault unlocked">
+          <p>Your vault is unlocked.</p>
+          <p class="muted">{autoLockSummary(status.settings.autoLockSeconds)}.</p>
+          <div class="actions">
+            <OpenVault vaultPageUrl={vaultPageUrl} onOpenVault={onOpenVault} primary />
+            <LockButton onLocked={() => void refresh()} />
+          </div>
+        </section>
+      ) : (
+        <>
+          <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} />
+          {status ? (
+            <footer class="popup-footer">
+              <OpenVault vaultPageUrl={vaultPageUrl} onOpenVault={onOpenVault} />
+            </footer>
+          ) : null}
+        </>
+      )}
+    </main>
+  );
+}
+
+/** The toolbar popup: create, unlock, lock and a way to the full vault page. */
+export function PopupApp(props: PopupAppProps) {
+  return (
+    <VaultClientContext.Provider value={props.client}>
+      <Popup {...props} />
+    </VaultClientContext.Provider>
+  );
+}

@@ -1,0 +1,247 @@
+import { useEffect, useState } from 'preact/hooks';
+import { canonicalize } from '../../lib/protocol/canonical';
+import type { Decision } from '../../lib/protocol/approval';
+import type { HubApi, HubState, PendingIntentView } from '../../lib/hub-client/api';
+import { valueShape } from '../../lib/hub-client/summary';
+import { ErrorAlert } from '../shared/alert';
+import { useArmedActions } from '../shared/use-armed-action';
+import { useNow } from '../shared/use-now';
+import { errorText, useHubState } from '../agents/hub-use-state';
+
+/** "4:59" until expiry, "expired" after. */
+export function countdown(expiresAt: number, now: number): string {
+  const s = Math.floor((expiresAt - now) / 1000);
+  if (s <= 0) return 'expired';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+function rawJson(view: PendingIntentView): string {
+  try {
+    return JSON.stringify(JSON.parse(canonicalize({ kind: view.intent.kind, payload: view.intent.payload })), null, 2);
+  } catch {
+    return JSON.stringify({ kind: view.intent.kind, payload: view.intent.payload }, null, 2);
+  }
+}
+
+/**
+ * One signed value as the card shows it: long or many-line values are cut after a few lines with a visible
+ * "continues" marker and their full length, and the whole value is one click away (issue 13 item 7: 60 newlines
+ * must not push a command's tail out of view unannounced).
+ */
+function SignedValue({ value, mono, label }: { value: string; mono: boolean; label: string }) {
+  const [open, setOpen] = useState(false);
+  useEffect(() => setOpen(false), [value]);
+  const shape = valueShape(value);
+  const long = shape.truncated || shape.lines > 1;
+  return (
+    <div class="signed-value">
+      <span class={mono ? 'notes mono' : 'notes'}>{open ? value : shape.head}</span>
+      {shape.truncated && !open ? (
+        <span class="continues" role="note">
+          … continues
+        </span>
+      ) : null}
+      {long ? (
+        <span class="value-length muted small-text">
+          {shape.lines} {shape.lines === 1 ? 'line' : 'lines'} · {shape.chars} characters
+          {shape.truncated ? (
+            <>
+              {' '}
+              <button type="button" class="link" aria-expanded={open} aria-label={`${open ? 'Show less of' : 'Show all of'} ${label}`} onClick={() => setOpen(!open)}>
+                {open ? 'Show less' : 'Show all'}
+              </button>
+            </>
+          ) : null}
+        </span>
+      ) : null}
+    </div>
+  );
+}
+
+/** A field path ("details.pr.number") with line-break opportunities before each "." and "[": a narrow card wraps it
+ * between its parts, not in the middle of a name. */
+function fieldLabel(label: string) {
+  return label.split(/(?=[.[])/).map((part, i) => (i === 0 ? part : <><wbr />{part}</>));
+}
+
+interface CardProps {
+  view: PendingIntentView;
+  index: number;
+  total: number;
+  deviceFingerprint: string | null;
+  busy: boolean;
+  onDecide: (decision: Decision, remember?: boolean) => void;
+  onDenyAll: () => void;
+  onMove: (delta: number) => void;
+}
+
+function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onDenyAll, onMove }: CardProps) {
+  const now = useNow();
+  const [raw, setRaw] = useState(false);
+  const [ack, setAck] = useState(false);
+  useEffect(() => {
+    setRaw(false);
+    setAck(false);
+  }, [view.intent.intent_id]);
+  const { intent, summary } = view;
+  const expired = intent.expires_at <= now;
+  const highRisk = view.risk === 'high';
+  const canApprove = !busy && !expired && view.blocked === null && (!highRisk || ack);
+
+  // No single-key shortcuts: a keystroke typed for another window must never decide (issue 13 item 3). Approving
+  // controls are armed: they take a click or Enter/Space only when the gesture began after the card was visible.
+  const armed = useArmedActions(intent.intent_id);
+
+  const granted = view.requiredScope !== null && view.grantedScopes.includes(view.requiredScope);
+  return (
+    <section class="card stack" aria-label="Approval request">
+      <div class="row">
+        <span class="muted">
+          {index + 1} of {total}
+        </span>
+        {total > 1 ? (
+          <span class="actions">
+            <button type="button" aria-label="Previous request" disabled={index === 0} onClick={() => onMove(-1)}>
+              ‹
+            </button>
+            <button type="button" aria-label="Next request" disabled={index === total - 1} onClick={() => onMove(1)}>
+              ›
+            </button>
+          </span>
+        ) : null}
+      </div>
+      <dl class="details approval-fields">
+        <dt>Agent</dt>
+        <dd>
+          <strong>{view.agentName}</strong>
+          <br />
+          <code class="mono small-text">{view.agentFingerprint ?? 'unknown key'}</code>
+        </dd>
+        <dt>Asks for</dt>
+        <dd>{summary.asks}</dd>
+        <dt>What</dt>
+        <dd>
+          <strong>{summary.headline}</strong>
+        </dd>
+        {summary.details.map((d) => (
+          <>
+            <dt key={`${d.field}-t`} class={d.field.startsWith('details') ? 'mono small-text' : undefined}>
+              {fieldLabel(d.label)}
+            </dt>
+            <dd key={`${d.field}-d`}>
+              <SignedValue value={d.value} mono={d.mono === true} label={d.label} />
+            </dd>
+          </>
+        ))}
+        <dt>Scope</dt>
+        <dd class="small-text">
+          Asks: {view.requiredScope ?? 'unknown'} · {granted ? 'granted' : 'not granted'}
+          <br />
+          Granted: {view.grantedScopes.join(', ') || 'none'}
+        </dd>
+        <dt>Risk</dt>
+        <dd>
+          <span class={view.risk === 'high' ? 'badge-bad' : view.risk === 'medium' ? 'badge-warn' : 'tag'}>{view.risk} risk</span>
+        </dd>
+        <dt>Expires</dt>
+        <dd>{expired ? 'expired' : `in ${countdown(intent.expires_at, now)}`}</dd>
+      </dl>
+      <button type="button" aria-expanded={raw} onClick={() => setRaw(!raw)}>
+        {raw ? 'Hide raw JSON' : 'Show raw JSON'}
+      </button>
+      {raw ? (
+        <pre class="json" aria-label="Raw request">
+          {rawJson(view)}
+          {`\npayload_hash: ${intent.payload_hash}`}
+        </pre>
+      ) : null}
+      {view.blocked ? (
+        <p class="alert alert-error" role="alert">
+          {view.blocked} Only Deny is possible.
+        </p>
+      ) : null}
+      {highRisk && view.blocked === null ? (
+        <label>
+          <input type="checkbox" checked={ack} onChange={(e) => setAck(e.currentTarget.checked)} /> I understand the risk
+        </label>
+      ) : null}
+      <p class="muted small-text">
+        Approving as <code class="mono">{deviceFingerprint ?? 'unknown device'}</code>
+      </p>
+      <div class="actions">
+        <button type="button" class="primary" disabled={!canApprove} {...armed.bind('approve', () => onDecide('approve'))}>
+          Approve
+        </button>
+        <button type="button" class="danger-outline" disabled={busy} onClick={() => onDecide('deny')}>
+          Deny
+        </button>
+      </div>
+      {view.canAlwaysApprove ? (
+        <div class="stack">
+          <p class="muted small-text" id="dont-ask-again-hint">
+            Don't ask again approves this request now, and this exact request from this agent whenever it asks again, until you revoke it in the
+            Agents tab.
+          </p>
+          <button type="button" disabled={!canApprove} aria-describedby="dont-ask-again-hint" {...armed.bind('always', () => onDecide('approve', true))}>
+            Don't ask again
+          </button>
+        </div>
+      ) : null}
+      <button type="button" class="danger-outline" disabled={busy} onClick={onDenyAll}>
+        Deny all from this agent
+      </button>
+    </section>
+  );
+}
+
+interface QueueProps {
+  hub: HubApi;
+  unlocked: boolean;
+  /** After each decision made here: how many requests are still pending (the approval window closes at 0). */
+  onDecided?: (remaining: number) => void;
+}
+
+/** The queue of pending requests, one at a time, "1 of N". Renders nothing when none are pending. */
+export function ApprovalQueue({ hub, unlocked, onDecided }: QueueProps) {
+  const { state, setState, error: loadError } = useHubState(hub, unlocked);
+  const [index, setIndex] = useState(0);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const pending = state?.pending ?? [];
+  const i = Math.min(index, Math.max(0, pending.length - 1));
+  const view = pending[i];
+
+  const act = async (fn: () => Promise<HubState>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const next = await fn();
+      setState(next);
+      onDecided?.(next.pending.length);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (!unlocked || !state?.unlocked) return null;
+  if (!view) return error || loadError ? <ErrorAlert message={error ?? loadError} /> : null;
+  return (
+    <div class="stack" aria-label="Pending requests" role="region">
+      <IntentCard
+        view={view}
+        index={i}
+        total={pending.length}
+        deviceFingerprint={state.deviceFingerprint}
+        busy={busy}
+        onDecide={(d, remember) => void act(() => hub.decide(view.intent.intent_id, view.intent.payload_hash, d, remember))}
+        onDenyAll={() => void act(() => hub.denyAllFromAgent(view.intent.agent_id))}
+        onMove={(delta) => setIndex(Math.max(0, Math.min(pending.length - 1, i + delta)))}
+      />
+      <ErrorAlert message={error} />
+    </div>
+  );
+}

@@ -1,0 +1,42 @@
+import type { HubApi, HubState } from '../../lib/hub-client/api';
+import { ErrorAlert } from '../shared/alert';
+import { ago } from '../agents/hub-use-state';
+import { useAction } from '../shared/use-action';
+
+/** The Agents tab's "Standing approvals": what is approved without asking, and revoking it. */
+export function StandingApprovals({ hub, state, onState }: { hub: HubApi; state: HubState; onState: (s: HubState) => void }) {
+  const { busy, error, run } = useAction();
+  const revoke = (id: string) => run(async () => onState(await hub.revokeStandingApproval(id)));
+  return (
+    <section class="card stack" aria-label="Standing approvals">
+      <h2>Standing approvals</h2>
+      <p class="muted small-text">
+        Requests approved without asking, while the vault is unlocked. Each covers one agent and one exact request (the secret's name and the
+        agent's reason). Revoke one and the next identical request asks you again.
+      </p>
+      {state.standingApprovals.length === 0 ? <p class="muted">None. Choose "Don't ask again" on a secret request to add one.</p> : null}
+      <ul class="item-list" aria-label="Standing approvals list">
+        {state.standingApprovals.map((a) => (
+          <li key={a.id}>
+            <div class="stack">
+              <span>
+                <strong>{a.agentName}</strong> may read <code class="mono">{a.item}</code>
+              </span>
+              <span class="small-text notes">Reason: {a.reason || 'none given'}</span>
+              <span class="small-text">
+                Added {ago(a.created_at)} · Used {a.uses === 1 ? 'once' : `${a.uses} times`}
+                {a.last_used_at !== null ? `, last ${ago(a.last_used_at)}` : ''}
+              </span>
+              <div class="actions">
+                <button type="button" class="danger-outline" disabled={busy} aria-label={`Revoke standing approval for ${a.item} (${a.agentName})`} onClick={() => void revoke(a.id)}>
+                  Revoke
+                </button>
+              </div>
+            </div>
+          </li>
+        ))}
+      </ul>
+      <ErrorAlert message={error} />
+    </section>
+  );
+}

@@ -1,0 +1,53 @@
+import { useId, useRef, useState } from 'preact/hooks';
+import { ErrorAlert, Notice } from '../shared/alert';
+import { useVaultClient } from '../app/client-context';
+import { Field } from '../shared/field';
+import { KdfProgressBar } from '../unlock/kdf-progress-bar';
+import { useAction } from '../shared/use-action';
+import { useKdfProgress } from '../unlock/use-kdf-progress';
+
+/** Adds the items of a backup file; all or nothing, so a wrong passphrase changes nothing. */
+export function ImportBackup() {
+  const client = useVaultClient();
+  const fileId = useId();
+  const fileInput = useRef<HTMLInputElement>(null);
+  const [passphrase, setPassphrase] = useState('');
+  const [done, setDone] = useState<string | null>(null);
+  const action = useAction();
+  const { progress, track } = useKdfProgress();
+
+  const submit = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    if (action.busy) return;
+    setDone(null);
+    const file = fileInput.current?.files?.[0];
+    if (!file) return action.setError('Choose a backup file.');
+    if (!passphrase) return action.setError('Enter the passphrase of the backup file.');
+    const result = await action.run(async () => {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      return track((onProgress) => client.importBackup(bytes, passphrase, onProgress));
+    });
+    if (!result.ok) return;
+    const n = result.value.imported;
+    setPassphrase('');
+    if (fileInput.current) fileInput.current.value = '';
+    setDone(`Imported ${n} ${n === 1 ? 'item' : 'items'}`);
+  };
+
+  return (
+    <form class="card stack" onSubmit={submit} aria-labelledby="import-title" noValidate>
+      <h2 id="import-title">Import backup</h2>
+      <div class="field">
+        <label for={fileId}>Backup file</label>
+        <input id={fileId} ref={fileInput} type="file" accept=".ckbk,application/octet-stream" disabled={action.busy} onChange={() => setDone(null)} />
+      </div>
+      <Field type="password" label="Backup passphrase" value={passphrase} onInput={setPassphrase} autoComplete="off" disabled={action.busy} />
+      <ErrorAlert message={action.error} />
+      <KdfProgressBar progress={progress} label="Decrypting backup" />
+      <Notice>{done}</Notice>
+      <button type="submit" class="primary" disabled={action.busy}>
+        Import backup
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,99 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { DeploymentRecord, TrustPins } from '../../lib/deploy/types';
+import type { CvmVerdict } from '../../lib/deploy/verify-cvm';
+import { listDeployments, loadTrustPins } from '../../lib/deploy/vault-records';
+import type { CvmTrustChecker } from '../../workers/attest-api';
+import { sharedAttestRunner } from '../../workers/attest-runner';
+import { ErrorAlert } from '../shared/alert';
+import { useVaultClient } from '../app/client-context';
+import { DeployDashboard } from './deploy-dashboard';
+import type { RequestHostAccess } from './deploy-wiring';
+import { DeployWizard } from './deploy-wizard';
+import { messageOf } from '../shared/format';
+
+interface DeployTabProps {
+  /** Runs the trust gate and the sealer; default: the page's attest worker. */
+  checker?: CvmTrustChecker;
+  /** Extension only: optional host permission for the provider's API origin. */
+  requestApiAccess?: RequestHostAccess;
+  /** Extension only: optional host permission for the PCCS origin. */
+  requestPccsAccess?: RequestHostAccess;
+}
+
+/**
+ * "Deploy" tab: the wizard, then one dashboard per deployment. Deployments and trust pins are vault items, so
+ * they are encrypted at rest, locked with the vault and carried by backups.
+ */
+export function DeployTab({ checker, requestApiAccess, requestPccsAccess }: DeployTabProps) {
+  const vault = useVaultClient();
+  const runner = checker ?? sharedAttestRunner();
+  const [deployments, setDeployments] = useState<Array<{ itemId: string; record: DeploymentRecord }> | null>(null);
+  const [trust, setTrust] = useState<{ itemId: string; pins: TrustPins } | null>(null);
+  const [wizard, setWizard] = useState(false);
+  const [fresh, setFresh] = useState<{ itemId: string; verdict: CvmVerdict } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const reload = useCallback(async () => {
+    try {
+      const [list, pins] = await Promise.all([listDeployments(vault), loadTrustPins(vault)]);
+      setDeployments(list);
+      setTrust(pins);
+      setError(null);
+    } catch (err) {
+      setError(messageOf(err));
+      setDeployments((d) => d ?? []);
+    }
+  }, [vault]);
+
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+
+  if (!deployments) return <p class="muted">Loading…</p>;
+  const showWizard = wizard || deployments.length === 0;
+
+  return (
+    <div class="stack deploy">
+      <ErrorAlert message={error} />
+      {showWizard ? (
+        <DeployWizard
+          checker={runner}
+          trust={trust}
+          onTrustSaved={setTrust}
+          onDeployed={(result) => {
+            setDeployments((list) => [...(list ?? []), { itemId: result.itemId, record: result.record }]);
+            setFresh({ itemId: result.itemId, verdict: result.verdict });
+            setWizard(false);
+          }}
+          onCancel={deployments.length ? () => setWizard(false) : undefined}
+          requestApiAccess={requestApiAccess}
+          requestPccsAccess={requestPccsAccess}
+        />
+      ) : (
+        <>
+          <div class="actions">
+            <button type="button" onClick={() => setWizard(true)}>
+              New deployment
+            </button>
+          </div>
+          {!trust ? <p class="alert alert-error">The trust settings are missing from the vault; deployments cannot be verified until they are set again (New deployment → Trust).</p> : null}
+          {trust
+            ? deployments.map(({ itemId, record }) => (
+                <DeployDashboard
+                  key={itemId}
+                  itemId={itemId}
+                  record={record}
+                  trust={trust.pins}
+                  checker={runner}
+                  initialVerdict={fresh?.itemId === itemId ? fresh.verdict : null}
+                  requestApiAccess={requestApiAccess}
+                  onRecordChanged={(next) => setDeployments((list) => (list ?? []).map((d) => (d.itemId === itemId ? { itemId, record: next } : d)))}
+                  onDestroyed={() => setDeployments((list) => (list ?? []).filter((d) => d.itemId !== itemId))}
+                />
+              ))
+            : null}
+        </>
+      )}
+    </div>
+  );
+}

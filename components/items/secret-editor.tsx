@@ -1,0 +1,59 @@
+import { useState } from 'preact/hooks';
+import type { SecretItem, VaultItem } from '../../lib/vault/types';
+import { ErrorAlert } from '../shared/alert';
+import { useVaultClient } from '../app/client-context';
+import { EditorActions } from './editor-actions';
+import { Field, TextArea } from '../shared/field';
+import { dateInputToIso, isoToDateInput, parseTags } from '../shared/format';
+import { useAction } from '../shared/use-action';
+
+interface SecretEditorProps {
+  /** Absent for a new secret. */
+  item?: SecretItem;
+  onSaved: (item: VaultItem) => void;
+  onCancel: () => void;
+  onDeleted: () => void;
+}
+
+export function SecretEditor({ item, onSaved, onCancel, onDeleted }: SecretEditorProps) {
+  const client = useVaultClient();
+  const [name, setName] = useState(item?.fields.name ?? '');
+  const [value, setValue] = useState(item?.fields.value ?? '');
+  const [notes, setNotes] = useState(item?.fields.notes ?? '');
+  const [tags, setTags] = useState(item?.fields.tags.join(', ') ?? '');
+  const [expires, setExpires] = useState(isoToDateInput(item?.fields.expiresAt ?? null));
+  const action = useAction();
+
+  const submit = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    if (action.busy) return;
+    if (!name.trim()) return action.setError('Give the secret a name.');
+    const expiresAt = expires ? dateInputToIso(expires) : null;
+    if (expires && !expiresAt) return action.setError('The expiry date is not a valid date.');
+    const result = await action.run(() =>
+      client.save({
+        ...(item ? { id: item.id } : {}),
+        kind: 'secret',
+        fields: { name: name.trim(), value, notes, tags: parseTags(tags), expiresAt },
+      }),
+    );
+    if (result.ok) onSaved(result.value);
+  };
+
+  return (
+    <form class="stack editor" onSubmit={submit} aria-labelledby="secret-editor-title" noValidate>
+      <h2 id="secret-editor-title">{item ? 'Edit secret' : 'New secret'}</h2>
+      <Field label="Name" value={name} onInput={setName} autoFocus required />
+      <TextArea label="Value" value={value} onInput={setValue} rows={2} mono />
+      <TextArea label="Notes" value={notes} onInput={setNotes} rows={3} />
+      <Field label="Tags (comma-separated)" value={tags} onInput={setTags} placeholder="prod, openai" />
+      <Field type="date" label="Expires" value={expires} onInput={setExpires} hint="Leave empty if it never expires." />
+      <ErrorAlert message={action.error} />
+      <EditorActions
+        busy={action.busy}
+        onCancel={onCancel}
+        existing={item && { name: item.fields.name, onDelete: () => client.remove(item.id).then(onDeleted) }}
+      />
+    </form>
+  );
+}

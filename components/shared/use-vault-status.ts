@@ -1,0 +1,51 @@
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { VaultClient, VaultStatus } from '../../lib/vault/client';
+import { messageOf } from './format';
+
+export interface VaultStatusState {
+  status: VaultStatus | null;
+  error: string | null;
+  refresh: () => Promise<void>;
+}
+
+/** Current vault status, kept fresh from client events; a `locked` event takes effect before any round trip. */
+export function useVaultStatus(client: VaultClient): VaultStatusState {
+  const [status, setStatus] = useState<VaultStatus | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  // Only the newest request may write: a status fetched just before a lock must not re-show the vault.
+  const generation = useRef(0);
+
+  const refresh = useCallback(async () => {
+    const mine = ++generation.current;
+    try {
+      const next = await client.status();
+      if (mine !== generation.current) return;
+      setStatus(next);
+      setError(null);
+    } catch (err) {
+      if (mine === generation.current) setError(messageOf(err));
+    }
+  }, [client]);
+
+  useEffect(() => {
+    void refresh();
+    const unsubscribe = client.subscribe((event) => {
+      if (event.type === 'locked') {
+        generation.current++;
+        setStatus((s) => (s && s.state === 'unlocked' ? { ...s, state: 'locked' } : s));
+      }
+      if (event.type !== 'items-changed') void refresh();
+    });
+    // A popup or background tab may miss events while hidden; re-check when it is shown again.
+    const onVisible = (): void => {
+      if (document.visibilityState === 'visible') void refresh();
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      unsubscribe();
+      document.removeEventListener('visibilitychange', onVisible);
+    };
+  }, [client, refresh]);
+
+  return { status, error, refresh };
+}

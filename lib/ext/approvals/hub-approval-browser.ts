@@ -1,0 +1,112 @@
+import { browser } from 'wxt/browser';
+import type { HubPrefs } from '../../hub-client/api';
+import { ApprovalWindow, APPROVAL_WINDOW_KEY, ourPages, type ApprovalWindowPorts, type OpenPage } from './hub-approval-window';
+import type { NewIntentNotice } from '../hub/hub-service';
+
+const NOTIFICATION_PREFIX = 'clawkeep.intent.';
+
+interface ContextsApi {
+  getContexts?(filter: { contextTypes: string[] }): Promise<{ documentUrl?: string; windowId?: number }[]>;
+}
+interface ViewsApi {
+  getViews?(): Window[];
+}
+
+/** Our open popup / tab pages: runtime.getContexts (Chromium MV3), else extension.getViews (Firefox MV2), else null. */
+async function openPages(): Promise<OpenPage[] | null> {
+  const base = browser.runtime.getURL('/');
+  const runtime = browser.runtime as unknown as ContextsApi;
+  if (typeof runtime.getContexts === 'function') {
+    const contexts = await runtime.getContexts({ contextTypes: ['POPUP', 'TAB'] });
+    return ourPages(contexts.map((c) => ({ url: c.documentUrl ?? '', windowId: c.windowId })), base);
+  }
+  const ext = (browser as unknown as { extension?: ViewsApi }).extension;
+  if (typeof ext?.getViews === 'function') {
+    // No window ids here: the tracked id finds the approval window.
+    return ourPages(ext.getViews().map((w) => ({ url: w.location.href, windowId: null })), base);
+  }
+  return null;
+}
+
+export function browserApprovalWindowPorts(): ApprovalWindowPorts {
+  return {
+    openPages,
+    windowExists: async (id) => {
+      try {
+        await browser.windows.get(id);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    lastFocused: async () => {
+      const w = await browser.windows.getLastFocused();
+      return { left: w.left, top: w.top, width: w.width, height: w.height };
+    },
+    create: async (details) => {
+      try {
+        return (await browser.windows.create(details))?.id ?? null;
+      } catch (err) {
+        // A browser that rejects `focused: false` (older Firefox) opens it focused: the card's input arming
+        // (components/shared/input-arming.ts) still ignores typing that began before it appeared.
+        if (details.focused) throw err;
+        const { focused: _focused, ...rest } = details;
+        return (await browser.windows.create(rest))?.id ?? null;
+      }
+    },
+    focus: async (id) => {
+      await browser.windows.update(id, { focused: true });
+    },
+    attention: async (id) => {
+      await browser.windows.update(id, { drawAttention: true });
+    },
+    load: async () => {
+      const v = (await browser.storage.session.get(APPROVAL_WINDOW_KEY))[APPROVAL_WINDOW_KEY];
+      return typeof v === 'number' ? v : null;
+    },
+    save: async (id) => {
+      if (id === null) await browser.storage.session.remove(APPROVAL_WINDOW_KEY);
+      else await browser.storage.session.set({ [APPROVAL_WINDOW_KEY]: id });
+    },
+    url: (page) => (browser.runtime.getURL as (path: string) => string)(`/${page}`),
+  };
+}
+
+/** Notification text: agent name and kind only, never the payload. */
+export function notificationText(notices: NewIntentNotice[]): { title: string; message: string } {
+  const first = notices[0]!;
+  const more = notices.length > 1 ? ` (+${notices.length - 1} more)` : '';
+  return { title: 'Clawkeep: approval requested', message: `${first.agentName} asks: ${first.kind}${more}` };
+}
+
+/**
+ * Reacts to new requests: opens / focuses the approval window and, if the person turned it on, shows a system
+ * notification whose click opens the window. Returns the handler for HubService's `newIntents` port.
+ */
+export function startApprovalUi(isUnlocked: () => boolean) {
+  const approvalWindow = new ApprovalWindow(browserApprovalWindowPorts());
+  const notifications = (browser as unknown as { notifications?: typeof browser.notifications }).notifications;
+  try {
+    notifications?.onClicked.addListener((id) => {
+      if (!id.startsWith(NOTIFICATION_PREFIX)) return;
+      void approvalWindow.show();
+      void Promise.resolve(notifications.clear(id)).catch(() => {});
+    });
+  } catch {
+    // no notifications API: the setting does nothing
+  }
+  return (notices: NewIntentNotice[], prefs: HubPrefs): void => {
+    void approvalWindow.onNewIntents(notices.length, isUnlocked(), prefs.approvalWindow);
+    if (prefs.notifications && notifications && isUnlocked()) {
+      const { title, message } = notificationText(notices);
+      void Promise.resolve(
+        notifications.create(NOTIFICATION_PREFIX + notices[0]!.intent_id, {
+          type: 'basic',
+          iconUrl: browser.runtime.getURL('/icon/128.png'),
+          title,
+          message,
+        }),
+      ).catch(() => {});
+    }
+  };
+}

@@ -1,0 +1,175 @@
+import { decodePublicKey, fingerprint } from '../../protocol/keys';
+import type { Decision } from '../../protocol/approval';
+import { isDisplaySafe } from '../../protocol/display-text';
+import { payloadHash } from '../../protocol/intent-hash';
+import { requiredScope, type Scope } from '../../protocol/scopes';
+import type { Intent } from '../../protocol/wire';
+import type { PendingIntentView } from '../../hub-client/api';
+import { HubClientError } from '../../hub-client/errors';
+import { displayRisk, summarizeIntent } from '../../hub-client/summary';
+import type { VaultService } from '../../vault/vault-service';
+import { buildDecision } from './hub-approval';
+import type { HubCore } from '../hub/hub-core';
+import { refreshInstallations } from '../hub/hub-installations';
+import { setPending } from './hub-pending';
+import { pollOnce } from './hub-subscription';
+import { matchesIntent, REMEMBERABLE_KINDS, standingApprovalFor, withApproval, type StandingApproval } from './hub-standing-approvals';
+
+/** What the person sees of each pending request (and why it may not be approved), and their signed decision. */
+
+/**
+ * Clawkeep's own records (gateway settings, deploy pins, standing approvals) are secret items tagged `clawkeep:…`:
+ * they are never released to an agent, whatever it was granted.
+ */
+const releasable = (s: { kind: string; tags: string[] }): boolean => s.kind === 'secret' && !s.tags.some((t) => t.startsWith('clawkeep:'));
+
+/** How many releasable vault secrets carry each name. */
+export async function secretNames(service: VaultService): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const s of await service.list()) if (releasable(s)) counts.set(s.name, (counts.get(s.name) ?? 0) + 1);
+  return counts;
+}
+
+/** A name from the hub or a claim lookup, unless it hides characters (display-text.ts): then it is not shown. */
+const safeName = (name: string): string => (isDisplaySafe(name) ? name : 'Agent name withheld (it holds invisible characters)');
+
+function payloadHashOf(intent: Intent): string {
+  return payloadHash(intent.kind, intent.payload);
+}
+
+export function pendingView(core: HubCore, intent: Intent, secrets: Map<string, number>): PendingIntentView {
+  const summary = summarizeIntent(intent.kind, intent.payload);
+  const local = core.installationFor(intent.installation_id);
+  let required: Scope | null = null;
+  try {
+    required = requiredScope(intent.kind, intent.payload);
+  } catch {
+    required = null;
+  }
+  let hashOk = false;
+  try {
+    hashOk = payloadHashOf(intent) === intent.payload_hash;
+  } catch {
+    hashOk = false;
+  }
+  let blocked: string | null = null;
+  if (!hashOk) blocked = "The hub's payload hash does not match this request. Do not trust this hub.";
+  else if (!local || local.agent_id !== intent.agent_id) blocked = 'This device did not claim the agent behind this request.';
+  else if (!summary.valid) blocked = `The request is malformed${summary.problem ? `: ${summary.problem}` : '.'}`;
+  else if (!required || !local.granted_scopes.includes(required)) blocked = `The agent was not granted ${required ?? 'this'}.`;
+  else if (intent.kind === 'secret.request') {
+    const item = (intent.payload as { item: string }).item;
+    const n = secrets.get(item) ?? 0;
+    if (n === 0) blocked = `Your vault has no secret named "${item}".`;
+    else if (n > 1) blocked = `Your vault has ${n} secrets named "${item}"; rename all but one.`;
+  }
+  return {
+    intent,
+    summary,
+    risk: displayRisk(summary.risk, intent.risk),
+    agentName: safeName(core.agentName(intent.installation_id)),
+    agentFingerprint: local ? fingerprint(decodePublicKey(local.signing_key, 'ed25519')) : null,
+    grantedScopes: local?.granted_scopes ?? [],
+    requiredScope: required,
+    blocked,
+    canAlwaysApprove: blocked === null && REMEMBERABLE_KINDS.includes(intent.kind),
+  };
+}
+
+/** The value of the one secret named `item`, or null if there is none or more than one. */
+async function readSecret(service: VaultService, item: string): Promise<string | null> {
+  const matches = (await service.list()).filter((s) => releasable(s) && s.name === item);
+  if (matches.length !== 1) return null;
+  const found = await service.get({ id: matches[0]!.id });
+  return found.kind === 'secret' && found.fields.name === item ? found.fields.value : null;
+}
+
+/** Signs a decision on `intent` with the device key (sealing the secret for an approved secret.request) and sends it. */
+async function signAndSend(core: HubCore, intent: Intent, decision: Decision, activity: boolean): Promise<void> {
+  // The box key a secret is sealed to comes only from the vault's authenticated record (decrypt_failed if edited).
+  await core.ensureInstallations();
+  const client = await core.requireEnrolledClient(activity);
+  const body = await core.vault.withUnlocked(async (service) => {
+    const signer = await service.deviceSigner();
+    return buildDecision({
+      hub: core.hub,
+      intent,
+      decision,
+      installation: core.installationFor(intent.installation_id),
+      sign: (m) => signer.sign(m),
+      now: core.ports.now(),
+      readSecret: (item) => readSecret(service, item),
+    });
+  }, { activity });
+  await client.decide(intent.intent_id, body);
+}
+
+/**
+ * Signs the person's decision on a pending intent and sends it. `remember` ("Don't ask again", secret requests only)
+ * also stores a standing approval for exactly this agent installation and payload hash.
+ */
+export async function decide(core: HubCore, intentId: string, shownHash: string, decision: Decision, remember = false): Promise<void> {
+  await core.ready;
+  if (decision !== 'approve' && decision !== 'deny') throw new HubClientError('protocol_invalid', 'Unknown decision.');
+  const intent = core.pending.find((i) => i.intent_id === intentId);
+  if (!intent) throw new HubClientError('intent_not_pending', 'This request is no longer pending.');
+  // What the person saw is what gets signed: the page sends back the hash it displayed.
+  if (intent.payload_hash !== shownHash) throw new HubClientError('payload_hash_mismatch', 'The request changed while you were looking at it. Look again.');
+  if (remember && (decision !== 'approve' || !REMEMBERABLE_KINDS.includes(intent.kind))) {
+    throw new HubClientError('protocol_invalid', 'Only an approved secret request can be approved always.');
+  }
+  try {
+    await signAndSend(core, intent, decision, true);
+  } finally {
+    await pollOnce(core);
+  }
+  if (remember) {
+    const approval = standingApprovalFor(core.hub, intent, core.ports.now(), globalThis.crypto.randomUUID());
+    await core.vault.withUnlocked((service) => core.standing.update(service, (list) => ({ next: withApproval(list, approval), value: null })), { activity: true });
+    core.ports.changed();
+  }
+  // A denial may have locked the installation (5 in a row): show it in the Agents tab.
+  if (decision === 'deny') await refreshInstallations(core).catch(() => {});
+  // The stream may lag behind; the decided intent is not pending any more in any case.
+  if (core.pending.some((i) => i.intent_id === intentId)) await setPending(core, core.pending.filter((i) => i.intent_id !== intentId));
+}
+
+/**
+ * Approves, without asking, each pending intent a standing approval covers (same hub, installation, agent, kind and
+ * payload hash) and that could be approved by a click right now (nothing blocks it, not expired). Returns the ids
+ * it approved; anything that fails stays pending for the person. Never extends the vault's idle timer.
+ */
+export async function approveStanding(core: HubCore, pending: Intent[]): Promise<Set<string>> {
+  const done = new Set<string>();
+  const candidates = pending.filter((i) => REMEMBERABLE_KINDS.includes(i.kind) && !core.autoApproving.has(i.intent_id) && i.expires_at > core.ports.now());
+  if (candidates.length === 0 || !core.vault.isUnlocked) return done;
+  let approvals: StandingApproval[];
+  let secrets: Map<string, number>;
+  try {
+    await core.ensureInstallations();
+    ({ approvals, secrets } = await core.vault.withUnlocked(async (service) => ({
+      approvals: await core.standing.update(service, (list) => ({ next: null, value: list })),
+      secrets: await secretNames(service),
+    }), { activity: false }));
+  } catch {
+    return done;
+  }
+  for (const intent of candidates) {
+    const approval = approvals.find((a) => matchesIntent(a, core.hub, intent));
+    if (!approval || pendingView(core, intent, secrets).blocked !== null) continue;
+    core.autoApproving.add(intent.intent_id);
+    try {
+      await signAndSend(core, intent, 'approve', false);
+      done.add(intent.intent_id);
+      await core.vault.withUnlocked((service) => core.standing.update(service, (list) => ({
+        next: list.map((a) => (a.id === approval.id ? { ...a, uses: a.uses + 1, last_used_at: core.ports.now() } : a)),
+        value: null,
+      })), { activity: false }).catch(() => {});
+    } catch {
+      // Left pending: the person sees it and decides (e.g. the hub refused, or the vault locked meanwhile).
+    } finally {
+      core.autoApproving.delete(intent.intent_id);
+    }
+  }
+  return done;
+}

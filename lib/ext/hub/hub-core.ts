@@ -1,0 +1,224 @@
+import { ClawkeepError } from '../../errors';
+import type { DeviceSigner } from '../../identity/device-key';
+import type { SignedAuditHead } from '../../protocol/audit-head';
+import { deviceKeyId } from '../../protocol/keys';
+import type { ClaimLookupResponse, Intent } from '../../protocol/wire';
+import { DEFAULT_HUB_PREFS, type HubConnection, type HubPrefs } from '../../hub-client/api';
+import { HubClient, type HubInstallation } from '../../hub-client/client';
+import { HubClientError } from '../../hub-client/errors';
+import type { VaultService } from '../../vault/vault-service';
+import type { LocalInstallation } from '../approvals/hub-approval';
+import { ConfigAssignmentStore } from './hub-config-assignments';
+import { RevokedInstallations } from './hub-revocations';
+import { ensureHubIdentity, HubIdentityCheck } from './hub-identity';
+import { InstallationStore, LEGACY_INSTALLATIONS_KEY } from './hub-installation-store';
+import { StandingApprovalStore } from '../approvals/hub-standing-approvals';
+
+export const DEFAULT_HUB_URL = 'http://127.0.0.1:8787';
+export const HUB_SETTINGS_KEY = 'clawkeep.hub.settings';
+/** Where versions before issue 13 kept installation records in plaintext; now only read once to migrate them. */
+export const HUB_INSTALLATIONS_KEY = LEGACY_INSTALLATIONS_KEY;
+export const HUB_PENDING_KEY = 'clawkeep.hub.pending';
+
+/** Not secret: where the hub is and which device keys this browser enrolled there. */
+export interface HubSettings {
+  v: 1;
+  hubUrl: string;
+  /** hub origin → device key ids enrolled there. */
+  enrolled: Record<string, string[]>;
+  /** Approval window / notification switches; missing = defaults. */
+  prefs?: Partial<HubPrefs>;
+  /** hub origin → the account this device joined by pairing (absent: the device enrolled, key id = account id). */
+  accounts?: Record<string, string>;
+  /**
+   * hub origin → the hub's identity key (base64url) pinned at enrolment or join (hub-identity.ts). A hub at that
+   * origin that cannot prove this key gets nothing signed, sealed or synced.
+   */
+  hubKeys?: Record<string, string>;
+  /** hub origin → the last hub-signed audit head (CKAH) this device accepted (hub-audit.ts). */
+  auditHeads?: Record<string, SignedAuditHead>;
+}
+
+/** A request seen for the first time: what the approval window and a notification may use (no payload). */
+export interface NewIntentNotice {
+  intent_id: string;
+  kind: string;
+  agentName: string;
+}
+
+export interface StoragePort {
+  get(key: string): Promise<Record<string, unknown>>;
+  set(items: Record<string, unknown>): Promise<void>;
+  remove(key: string): Promise<void>;
+}
+
+/** The vault as the hub service needs it: the keyholder, which applies idle checks and activity tracking. */
+export interface HubVault {
+  whenReady(): Promise<void>;
+  readonly isUnlocked: boolean;
+  withUnlocked<T>(fn: (service: VaultService) => Promise<T>, options: { activity: boolean }): Promise<T>;
+  /** Device pairing: creates the vault from a paired vault key (VaultService.join) and treats it as an unlock. */
+  join?(args: Parameters<VaultService['join']>[0]): Promise<void>;
+}
+
+export interface HubServicePorts {
+  /** chrome.storage.local: settings (public data). Installation records live in the vault (hub-installation-store.ts). */
+  local: StoragePort;
+  /** chrome.storage.session: the pending list, so a restarted worker shows the badge at once. */
+  session: StoragePort;
+  badge(count: number): void;
+  /** Tells open pages that the hub state changed. */
+  changed(): void;
+  fetch: typeof fetch;
+  now(): number;
+  /** Requests this worker had not seen yet arrived (only while unlocked). */
+  newIntents?(notices: NewIntentNotice[], prefs: HubPrefs): void;
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof HubClientError || err instanceof ClawkeepError) return err.message;
+  return 'Unexpected failure.';
+}
+
+/** Reads one key from a storage area; a failing read counts as empty. */
+export async function readKey(port: StoragePort, key: string): Promise<unknown> {
+  return (await port.get(key).catch(() => ({}) as Record<string, unknown>))[key];
+}
+
+/**
+ * The state the hub service's parts share (settings, installations, pending list, connection) and the helpers they
+ * all use: the hub URL, the device signer and a signed client, enrolment, installation and agent-name lookups.
+ */
+export class HubCore {
+  settings: HubSettings | null = null;
+  /**
+   * The installations this device claimed, as read from the vault (hub-installation-store.ts): filled while the
+   * vault is unlocked (`ensureInstallations`), emptied on lock. Change it, then `saveInstallations()`.
+   */
+  localInstallations: LocalInstallation[] = [];
+  /** Whether `localInstallations` holds what the vault stores (false while locked and before the first load). */
+  installationsLoaded = false;
+  /** The vault item the installation records live in. */
+  readonly installations = new InstallationStore();
+  hubInstallations: HubInstallation[] | null = null;
+  pending: Intent[] = [];
+  /** Intent ids already announced through ports.newIntents: a refresh of the same list announces nothing. */
+  seen = new Set<string>();
+  connection: HubConnection = 'off';
+  lastError: string | null = null;
+  loop: AbortController | null = null;
+  lookups = new Map<string, ClaimLookupResponse>();
+  /** The standing approvals in the vault, written one change at a time. */
+  readonly standing = new StandingApprovalStore();
+  /** Agent config assignments in the vault, changed one delivery at a time. */
+  readonly configs = new ConfigAssignmentStore();
+  /** Intent ids a standing approval is approving right now (a second list update must not approve them again). */
+  readonly autoApproving = new Set<string>();
+  /** Installations revoked on this device: never signed for again, whatever the hub lists (hub-revocations.ts). */
+  readonly revoked: RevokedInstallations;
+  /** When the hub at the current URL last proved its pinned identity (hub-identity.ts). */
+  readonly identity = new HubIdentityCheck();
+  /** Set once by HubService: settings and installations loaded, pending list restored. */
+  ready: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly vault: HubVault,
+    readonly ports: HubServicePorts,
+  ) {
+    this.revoked = new RevokedInstallations(ports.local);
+  }
+
+  get hub(): string {
+    return this.settings!.hubUrl;
+  }
+
+  prefs(): HubPrefs {
+    const p = this.settings?.prefs ?? {};
+    return {
+      approvalWindow: typeof p.approvalWindow === 'boolean' ? p.approvalWindow : DEFAULT_HUB_PREFS.approvalWindow,
+      notifications: typeof p.notifications === 'boolean' ? p.notifications : DEFAULT_HUB_PREFS.notifications,
+    };
+  }
+
+  setConnection(c: HubConnection): void {
+    if (this.connection === c) return;
+    // A stream that ended may mean the hub stopped and something else took its address: prove it again.
+    if (c !== 'stream') this.identity.forget();
+    this.connection = c;
+    this.ports.changed();
+  }
+
+  isEnrolled(signer: DeviceSigner): boolean {
+    return (this.settings!.enrolled[this.hub] ?? []).includes(deviceKeyId(signer.publicKey));
+  }
+
+  signer(activity: boolean): Promise<DeviceSigner> {
+    return this.vault.withUnlocked((service) => service.deviceSigner(), { activity });
+  }
+
+  /**
+   * A client signed by the device key, for a hub that proved its pinned identity: nothing is signed for, sealed to
+   * or synced with a hub at this URL that cannot (hub-identity.ts). A person's action (`activity`) always proves it
+   * afresh; background calls reuse a proof for a few seconds.
+   */
+  async client(activity: boolean): Promise<HubClient> {
+    await this.ready;
+    await ensureHubIdentity(this, activity);
+    const signer = await this.signer(activity);
+    return new HubClient({
+      hub: this.hub,
+      signer: { role: 'human', keyId: deviceKeyId(signer.publicKey), sign: (m) => signer.sign(m) },
+      fetch: this.ports.fetch,
+      now: this.ports.now,
+    });
+  }
+
+  async requireEnrolledClient(activity: boolean): Promise<HubClient> {
+    const signer = await this.signer(activity);
+    if (!this.isEnrolled(signer)) throw new HubClientError('not_enrolled', 'Enroll this device with the hub first.');
+    return this.client(activity);
+  }
+
+  async saveSettings(): Promise<void> {
+    await this.ports.local.set({ [HUB_SETTINGS_KEY]: this.settings });
+  }
+
+  /**
+   * Reads the installation records from the vault unless they are loaded. Records added in memory before the load
+   * are kept. While locked it does nothing.
+   * @throws what the vault throws: `decrypt_failed` when the stored record was edited outside the extension.
+   */
+  async ensureInstallations(): Promise<void> {
+    if (this.installationsLoaded || !this.vault.isUnlocked) return;
+    const stored = await this.vault.withUnlocked((service) => this.installations.load(service), { activity: false });
+    // A record pushed while the load ran (a claim) stays: it is written by the next saveInstallations().
+    const keys = new Set(stored.map((i) => `${i.hub}\n${i.installation_id}`));
+    this.localInstallations = [...stored, ...this.localInstallations.filter((i) => !keys.has(`${i.hub}\n${i.installation_id}`))];
+    this.installationsLoaded = true;
+  }
+
+  /** Writes the in-memory records into the vault item (merged with what it holds, e.g. another device's claims). */
+  async saveInstallations(): Promise<void> {
+    await this.ensureInstallations();
+    const mine = [...this.localInstallations];
+    this.localInstallations = await this.vault.withUnlocked((service) => this.installations.save(service, mine), { activity: false });
+    this.installationsLoaded = true;
+  }
+
+  /** Lock: the records are vault data and are not kept in memory without it. */
+  forgetInstallations(): void {
+    this.localInstallations = [];
+    this.installationsLoaded = false;
+  }
+
+  /** The claimed installation to sign for; null when unknown or revoked on this device (then only Deny is possible). */
+  installationFor(installationId: string): LocalInstallation | null {
+    if (this.revoked.has(this.hub, installationId)) return null;
+    return this.localInstallations.find((i) => i.hub === this.hub && i.installation_id === installationId) ?? null;
+  }
+
+  agentName(installationId: string): string {
+    const hubView = this.hubInstallations?.find((h) => h.installation_id === installationId);
+    return this.installationFor(installationId)?.name ?? hubView?.name ?? hubView?.agent_name ?? 'Unknown agent';
+  }
+}

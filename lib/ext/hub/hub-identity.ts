@@ -1,0 +1,106 @@
+import { HubClientError } from '../../hub-client/errors';
+import { HUB_IDENTITY_MISMATCH, notYourHubMessage, proveHubIdentity } from '../../hub-client/hub-identity';
+import { decodePublicKey, fingerprint } from '../../protocol/keys';
+import type { HubCore } from './hub-core';
+
+/**
+ * The extension remembers which hub it enrolled with (issue 13 item 15): the hub's identity key is pinned with the
+ * hub URL at enrolment or join (HubSettings.hubKeys), and before anything is signed for, sealed to or synced with the
+ * hub at that URL, the hub must sign a fresh challenge with that key (lib/hub-client/hub-identity.ts). A second hub
+ * on the same port, or a squatter that copied the public key, is refused with "This is not the hub you enrolled
+ * with …" (shown in the Agents tab as the connection error).
+ */
+
+/** How long a background call may reuse the last proof (a person's action always proves afresh). */
+export const IDENTITY_REUSE_MS = 10_000;
+
+/** When the hub at which URL last proved its identity; forgotten whenever the connection drops. */
+export class HubIdentityCheck {
+  private hub: string | null = null;
+  private at = 0;
+
+  fresh(hub: string, now: number): boolean {
+    return this.hub === hub && now - this.at < IDENTITY_REUSE_MS && now >= this.at;
+  }
+
+  proved(hub: string, now: number): void {
+    this.hub = hub;
+    this.at = now;
+  }
+
+  forget(): void {
+    this.hub = null;
+    this.at = 0;
+  }
+}
+
+/** Whether this browser has a device enrolled or joined at the current hub URL. */
+function enrolledHere(core: HubCore): boolean {
+  return (core.settings!.enrolled[core.hub]?.length ?? 0) > 0;
+}
+
+/**
+ * Proves the hub at the current URL is the pinned one, or throws `hub_identity_mismatch` (also kept as the
+ * connection error the Agents tab shows). Before enrolment there is nothing to pin yet: enrolment pins. A device
+ * enrolled before pinning existed pins on its first proof (trust on first use, stated in the README).
+ */
+export async function ensureHubIdentity(core: HubCore, activity: boolean): Promise<void> {
+  const hub = core.hub;
+  const pinned = core.settings!.hubKeys?.[hub] ?? null;
+  if (!pinned && !enrolledHere(core)) return;
+  const now = core.ports.now();
+  if (!activity && core.identity.fresh(hub, now)) return;
+  let key: string;
+  try {
+    key = await proveHubIdentity(core.ports.fetch, hub, pinned);
+  } catch (err) {
+    core.identity.forget();
+    if (err instanceof HubClientError && err.code === HUB_IDENTITY_MISMATCH) {
+      core.lastError = err.message;
+      core.ports.changed();
+    }
+    throw err;
+  }
+  if (!pinned) await pinHubKey(core, hub, key);
+  core.identity.proved(hub, now);
+}
+
+/**
+ * Enrolment or join: proves the hub holds `announced` (the key its answer named) and pins it for `hub`. If this
+ * device already has another key pinned for `hub` and is still enrolled there, that is refused: the device would
+ * otherwise move its trust to whatever now answers at the URL.
+ */
+export async function pinAtEnrolment(core: HubCore, hub: string, announced: string | null): Promise<void> {
+  const existing = core.settings!.hubKeys?.[hub] ?? null;
+  if (existing && announced && existing !== announced && enrolledHere(core)) {
+    throw new HubClientError(HUB_IDENTITY_MISMATCH, notYourHubMessage(hub, existing));
+  }
+  const key = await proveHubIdentity(core.ports.fetch, hub, announced ?? (enrolledHere(core) ? existing : null));
+  await pinHubKey(core, hub, key);
+  core.identity.proved(hub, core.ports.now());
+}
+
+async function pinHubKey(core: HubCore, hub: string, key: string): Promise<void> {
+  const settings = core.settings!;
+  // A new hub (re-enrolment) starts a new audit history: the head kept for the old one proves nothing about it.
+  if (settings.hubKeys?.[hub] !== key && settings.auditHeads?.[hub]) {
+    const { [hub]: _dropped, ...rest } = settings.auditHeads;
+    settings.auditHeads = rest;
+  }
+  settings.hubKeys = { ...settings.hubKeys, [hub]: key };
+  await core.saveSettings();
+}
+
+/**
+ * The fingerprint of the hub key pinned for a URL, as the Agents tab shows it ("Hub key fingerprint"): the same
+ * fingerprint() the hub prints at start (`Hub identity: …`), so the person can compare the two. Null when nothing is
+ * pinned (not enrolled yet) or the stored key does not parse.
+ */
+export function pinnedHubFingerprint(key: string | undefined | null): string | null {
+  if (!key) return null;
+  try {
+    return fingerprint(decodePublicKey(key, 'ed25519', 'pinned hub key'));
+  } catch {
+    return null;
+  }
+}

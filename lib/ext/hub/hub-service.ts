@@ -1,0 +1,303 @@
+import { makeInstallationRevocation } from '../../protocol/revocation';
+import { ClawkeepError } from '../../errors';
+import { fingerprint } from '../../protocol/keys';
+import type { Decision, Policy } from '../../protocol/approval';
+import type { ActivityPage } from '../../hub-client/activity';
+import { activity } from './hub-audit';
+import type { ClaimPreview, DeviceInfo, DevicePreview, HubPrefs, HubState } from '../../hub-client/api';
+import { normalizeHubUrl } from '../../hub-client/client';
+import { HubClientError } from '../../hub-client/errors';
+import * as claims from './hub-claim';
+import * as pairing from './hub-devices';
+import type { JoinStatus } from '../../web-vault/page-devices';
+import { DEFAULT_HUB_URL, HUB_SETTINGS_KEY, HubCore, errorMessage, readKey, type HubServicePorts, type HubSettings, type HubVault } from './hub-core';
+import * as decisions from '../approvals/hub-decision';
+import { assignConfig, configViews, forgetConfigAssignment, syncConfigs, unassignConfig } from './hub-configs';
+import { installationViews, refreshInstallations } from './hub-installations';
+import { restorePending } from '../approvals/hub-pending';
+import { forgetStandingApprovals, revokeStandingApproval, standingApprovalViews } from '../approvals/hub-standing-views';
+import * as subscription from '../approvals/hub-subscription';
+import { pinnedHubFingerprint } from './hub-identity';
+import { hubSyncConnection } from './hub-sync';
+import type { SyncConnection } from '../../sync/sync-service';
+import type { VaultService } from '../../vault/vault-service';
+
+export { DEFAULT_HUB_URL, HUB_INSTALLATIONS_KEY, HUB_PENDING_KEY, HUB_SETTINGS_KEY, type HubServicePorts, type HubVault, type NewIntentNotice } from './hub-core';
+export { BACKOFF_MAX_MS, BACKOFF_MIN_MS, POLL_INTERVAL_MS } from '../approvals/hub-subscription';
+
+export { ACTIVITY_PAGE } from './hub-audit';
+
+/**
+ * The background's side of one-click approvals. It talks to the hub with the device key (which never leaves the
+ * keyholder), keeps the pending intents (memory + storage.session) and the badge up to date while the vault is
+ * unlocked and the device enrolled, and turns a person's decision into a signed statement (and a sealed secret).
+ * Live updates come from GET /v1/events read with fetch (no EventSource in a service worker); when the stream
+ * fails it reconnects with exponential backoff (1 s → 30 s) and polls GET /v1/intents?status=pending every 5 s
+ * in between.
+ *
+ * This class is the public face; the parts live in hub-core (shared state and helpers), hub-subscription (stream
+ * and polling), hub-pending (pending list and badge), hub-installations, hub-claim (enrolment and claims) and
+ * hub-decision (pending views and signed decisions).
+ */
+export class HubService {
+  private readonly core: HubCore;
+
+  constructor(vault: HubVault, ports: HubServicePorts) {
+    this.core = new HubCore(vault, ports);
+    this.core.ready = this.init();
+  }
+
+  private async init(): Promise<void> {
+    const core = this.core;
+    const s = (await readKey(core.ports.local, HUB_SETTINGS_KEY)) as HubSettings | undefined;
+    core.settings = s && s.v === 1 && typeof s.hubUrl === 'string' ? s : { v: 1, hubUrl: DEFAULT_HUB_URL, enrolled: {} };
+    await core.revoked.load();
+    await core.vault.whenReady();
+    // Installation records are vault data: read (and migrated out of chrome.storage.local) once unlocked.
+    await core.ensureInstallations().catch((err) => void (core.lastError = errorMessage(err)));
+    await restorePending(core);
+  }
+
+  whenReady(): Promise<void> {
+    return this.core.ready;
+  }
+
+  /** Where the unlocked vault syncs to (this device's hub and account), or null while not enrolled. */
+  syncConnection(service: VaultService): Promise<SyncConnection | null> {
+    return hubSyncConnection(this.core, service);
+  }
+
+  /** Vault items changed: whether a requested secret exists may have changed too. */
+  viewChanged(): void {
+    this.core.ports.changed();
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------------------
+
+  /** Starts the live subscription if the vault is unlocked and this device is enrolled (worker wake, alarm, unlock). */
+  ensureRunning(): Promise<void> {
+    return subscription.ensureRunning(this.core);
+  }
+
+  /** Stops the subscription; on lock also forgets the pending list and clears the badge. */
+  stop(forget: boolean): Promise<void> {
+    return subscription.stop(this.core, forget);
+  }
+
+  /** One GET /v1/intents?status=pending; errors are kept for display, never thrown. */
+  pollOnce(): Promise<void> {
+    return subscription.pollOnce(this.core);
+  }
+
+  prefs(): HubPrefs {
+    return this.core.prefs();
+  }
+
+  refreshInstallations(): Promise<void> {
+    return refreshInstallations(this.core);
+  }
+
+  // ---- what pages may call ------------------------------------------------------------------------------------
+
+  async state(): Promise<HubState> {
+    const core = this.core;
+    await core.ready;
+    const base: HubState = {
+      unlocked: core.vault.isUnlocked,
+      hubUrl: core.hub,
+      enrolled: false,
+      deviceFingerprint: null,
+      hubFingerprint: pinnedHubFingerprint(core.settings?.hubKeys?.[core.hub]),
+      connection: core.connection,
+      lastError: core.lastError,
+      pending: [],
+      installations: [],
+      standingApprovals: [],
+      agentConfigs: [],
+      configAssignments: [],
+      prefs: core.prefs(),
+    };
+    if (!core.vault.isUnlocked) return base;
+    try {
+      await core.ensureInstallations();
+      return await core.vault.withUnlocked(async (service) => {
+        const signer = await service.deviceSigner();
+        const secrets = await decisions.secretNames(service);
+        return {
+          ...base,
+          enrolled: core.isEnrolled(signer),
+          deviceFingerprint: fingerprint(signer.publicKey),
+          pending: core.pending.map((i) => decisions.pendingView(core, i, secrets)),
+          installations: installationViews(core),
+          standingApprovals: await standingApprovalViews(core, service),
+          ...(await configViews(core, service)),
+        };
+      }, { activity: false });
+    } catch (err) {
+      if (err instanceof ClawkeepError && err.code === 'vault_locked') return { ...base, unlocked: false };
+      throw err;
+    }
+  }
+
+  async setHubUrl(input: string): Promise<HubState> {
+    await this.core.ready;
+    const hubUrl = normalizeHubUrl(input);
+    if (hubUrl !== this.core.hub) {
+      await this.stop(true);
+      this.core.settings!.hubUrl = hubUrl;
+      await this.core.saveSettings();
+      void this.ensureRunning();
+    }
+    return this.state();
+  }
+
+  async enroll(enrollmentCode: string): Promise<HubState> {
+    await claims.enroll(this.core, enrollmentCode);
+    return this.state();
+  }
+
+  startJoin(hubUrl: string, name: string): Promise<{ code: string; fingerprint: string; expiresAt: number }> {
+    return pairing.startJoin(this.core, hubUrl, name);
+  }
+
+  pollJoin(): Promise<JoinStatus> {
+    return pairing.pollJoin(this.core);
+  }
+
+  cancelJoin(): void {
+    pairing.cancelJoin(this.core);
+  }
+
+  async finishJoin(protection: { kdf: unknown; salt: Uint8Array; kek: Uint8Array }): Promise<void> {
+    await pairing.finishJoin(this.core, protection);
+    void this.ensureRunning();
+  }
+
+  lookupDevice(code: string): Promise<DevicePreview> {
+    return pairing.lookupDevice(this.core, code);
+  }
+
+  approveDevice(pairingId: string): Promise<{ device_key_id: string; fingerprint: string }> {
+    return pairing.approveDevice(this.core, pairingId);
+  }
+
+  denyDevice(pairingId: string): Promise<void> {
+    return pairing.denyDevice(this.core, pairingId);
+  }
+
+  devices(): Promise<DeviceInfo[]> {
+    return pairing.devices(this.core);
+  }
+
+  removeDevice(deviceKeyId: string): Promise<DeviceInfo[]> {
+    return pairing.removeDevice(this.core, deviceKeyId);
+  }
+
+  lookupClaim(claimCode: string): Promise<ClaimPreview> {
+    return claims.lookupClaim(this.core, claimCode);
+  }
+
+  claim(claimCode: string, grantedScopes: string[], picked?: Policy | null): Promise<{ installation_id: string }> {
+    return claims.claim(this.core, claimCode, grantedScopes, picked);
+  }
+
+  async refresh(): Promise<HubState> {
+    await this.core.ready;
+    if (this.core.vault.isUnlocked) {
+      await this.pollOnce();
+      await this.refreshInstallations().catch(() => {});
+      void this.ensureRunning();
+    }
+    return this.state();
+  }
+
+  async revoke(installationId: string): Promise<HubState> {
+    await this.core.ready;
+    const client = await this.core.requireEnrolledClient(true);
+    // Remembered first, so this device stops signing for it even if the hub never carries the revocation out.
+    await this.core.revoked.add(this.core.hub, installationId, this.core.ports.now());
+    // The revocation is a CKIR this device signs over the agent's key (from our own record; the hub's list only for
+    // an installation this device has no record of), so the agent can verify it and stop for good (issue 13 item 9).
+    const agentKey = this.core.installationFor(installationId)?.signing_key ?? this.core.hubInstallations?.find((h) => h.installation_id === installationId)?.agent_signing_key;
+    if (!agentKey) throw new HubClientError('not_found', 'This device knows no such agent.');
+    const signer = await this.core.signer(true);
+    const revocation = await makeInstallationRevocation(
+      { hub: client.hub, installationId, agentSigningKey: agentKey, revokedBy: signer.publicKey, time: this.core.ports.now() },
+      (m) => signer.sign(m),
+    );
+    await client.revokeInstallation(installationId, revocation);
+    // Nothing is approved for a revoked agent any more, not even by a standing approval.
+    await forgetStandingApprovals(this.core, installationId);
+    await forgetConfigAssignment(this.core, installationId);
+    await this.refreshInstallations().catch(() => {});
+    await this.pollOnce();
+    return this.state();
+  }
+
+  async enableInstallation(installationId: string): Promise<HubState> {
+    await this.core.ready;
+    const client = await this.core.requireEnrolledClient(true);
+    // Revocation is final on this device (hub-revocations.ts): a revoked agent comes back only through a new claim.
+    if (this.core.revoked.has(this.core.hub, installationId)) throw new HubClientError('forbidden', 'That agent was revoked on this device; claim it again to use it.');
+    await client.enableInstallation(installationId);
+    await this.refreshInstallations().catch(() => {});
+    return this.state();
+  }
+
+  /** Saves the approval window / notification switches (booleans only; anything else is ignored). */
+  async setPrefs(prefs: Partial<HubPrefs>): Promise<HubState> {
+    await this.core.ready;
+    const next = this.core.prefs();
+    if (typeof prefs?.approvalWindow === 'boolean') next.approvalWindow = prefs.approvalWindow;
+    if (typeof prefs?.notifications === 'boolean') next.notifications = prefs.notifications;
+    this.core.settings!.prefs = next;
+    await this.core.saveSettings();
+    this.core.ports.changed();
+    return this.state();
+  }
+
+  async decide(intentId: string, shownHash: string, decision: Decision, remember = false): Promise<HubState> {
+    await decisions.decide(this.core, intentId, shownHash, decision, remember);
+    return this.state();
+  }
+
+  async revokeStandingApproval(id: string): Promise<HubState> {
+    await revokeStandingApproval(this.core, id);
+    return this.state();
+  }
+
+  /** One page of the hub's audit entries about this account, in plain words, with the check of its signed head. */
+  activity(before?: number): Promise<ActivityPage> {
+    return activity(this.core, before);
+  }
+
+  async assignConfig(configId: string, installationId: string): Promise<HubState> {
+    await assignConfig(this.core, configId, installationId);
+    return this.state();
+  }
+
+  async unassignConfig(installationId: string): Promise<HubState> {
+    await unassignConfig(this.core, installationId);
+    return this.state();
+  }
+
+  /** Delivers edited agent configs again (vault items changed, unlock, alarm); failures wait for the next sync. */
+  syncConfigs(): Promise<number> {
+    return syncConfigs(this.core);
+  }
+
+  async denyAllFromAgent(agentId: string): Promise<HubState> {
+    await this.core.ready;
+    const targets = this.core.pending.filter((i) => i.agent_id === agentId);
+    let firstError: unknown = null;
+    for (const intent of targets) {
+      try {
+        await this.decide(intent.intent_id, intent.payload_hash, 'deny');
+      } catch (err) {
+        firstError ??= err;
+      }
+    }
+    if (firstError) throw firstError;
+    return this.state();
+  }
+}
