@@ -27,12 +27,17 @@ export function runs(numRuns: number): { numRuns: number; seed: number } {
 
 /** Asserts a synchronous property with `numRuns` runs. */
 export function check<T>(arb: fc.Arbitrary<T>, predicate: (value: T) => void, numRuns: number): void {
-  fc.assert(fc.property(arb, predicate), runs(numRuns));
+  // The predicate's return value is ignored (an `expect(...)` chain may return a falsy value): failing means throwing.
+  fc.assert(fc.property(arb, (v) => {
+    predicate(v);
+  }), runs(numRuns));
 }
 
 /** Asserts an asynchronous property with `numRuns` runs. */
 export async function checkAsync<T>(arb: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>, numRuns: number): Promise<void> {
-  await fc.assert(fc.asyncProperty(arb, predicate), runs(numRuns));
+  await fc.assert(fc.asyncProperty(arb, async (v) => {
+    await predicate(v);
+  }), runs(numRuns));
 }
 
 /** An error class with a `code`: the family a parser may throw (ClawkeepError, AttestError, SealError, ...). */
