@@ -20,7 +20,7 @@ import { decodeRecoveryWrap, encodeRecoveryWrap, openRecoveryWrap, RECOVERY_WRAP
 import { decodeVaultHeader, encodeVaultHeader, openVaultHeader, sealVaultHeader, VAULT_HEADER_TAG } from '../../../lib/format/vault-header';
 import { exportItemsToBackup, readItemsFromBackup } from '../../../lib/vault/backup';
 import type { VaultItem } from '../../../lib/vault/types';
-import { bytes, check, mutations, mutate, typedOnly, unchanged, unicodeString } from './arbitraries';
+import { bytes, check, expectBytes, mutations, mutate, typedOnly, unchanged, unicodeString } from './arbitraries';
 
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const u32be = (v: number) => Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
@@ -192,8 +192,8 @@ describe('CKIE item envelope (lib/format/item-envelope.ts)', () => {
       const { nonce, ciphertext } = decodeItemEnvelope(b);
       expect(nonce).toEqual(a.nonce);
       expect(ciphertext.length).toBe(a.plaintext.length + TAG_LENGTH);
-      expect(concatBytes(ascii(ITEM_ENVELOPE_TAG), Uint8Array.of(1), nonce, ciphertext)).toEqual(b);
-      expect(openItem(a.key, a.ctx, b)).toEqual(a.plaintext);
+      expectBytes(concatBytes(ascii(ITEM_ENVELOPE_TAG), Uint8Array.of(1), nonce, ciphertext), b);
+      expectBytes(openItem(a.key, a.ctx, b), a.plaintext);
     }, 200);
   });
 
@@ -258,10 +258,10 @@ describe('CKBK backup file (lib/format/backup-file.ts)', () => {
       const file = decodeBackupFile(b);
       expect(file.prefix).toEqual(concatBytes(ascii(BACKUP_TAG), Uint8Array.of(1), kdfBlockBytes(a.kdf, a.salt)));
       expect({ kdf: file.kdf, salt: file.salt, nonce: file.nonce }).toEqual({ kdf: a.kdf, salt: a.salt, nonce: a.nonce });
-      expect(concatBytes(file.prefix, file.nonce, file.ciphertext)).toEqual(b);
-      expect(openBackupFile(file, a.kek)).toEqual(a.plaintext);
+      expectBytes(concatBytes(file.prefix, file.nonce, file.ciphertext), b);
+      expectBytes(openBackupFile(file, a.kek), a.plaintext);
       // The AEAD is over exactly the prefix: an independent seal of the same inputs gives the same bytes.
-      expect(concatBytes(file.prefix, a.nonce, aeadEncrypt(a.kek, a.plaintext, file.prefix, a.nonce).ciphertext)).toEqual(b);
+      expectBytes(concatBytes(file.prefix, a.nonce, aeadEncrypt(a.kek, a.plaintext, file.prefix, a.nonce).ciphertext), b);
     }, 200);
   });
 
