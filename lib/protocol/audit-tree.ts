@@ -83,12 +83,17 @@ export function verifyAuditConsistency(oldSize: number, newSize: number, oldRoot
   if (oldSize === newSize) return proof.length === 0 && equal(oldRoot, newRoot);
   // A proof is at most about 2·log2(n) hashes; anything longer is not one.
   if (proof.length === 0 || proof.length > 128) return false;
-  const path = (oldSize & (oldSize - 1)) === 0 ? [oldRoot, ...proof] : [...proof];
-  // Bit arithmetic on sizes up to 2^53 would overflow 32-bit operators: use division instead of shifts.
-  let fn = oldSize - 1;
-  let sn = newSize - 1;
+  // Bit arithmetic on sizes up to 2^53 would overflow 32-bit operators: use division instead of shifts (and instead
+  // of `m & (m - 1)` for the power-of-two test, which wrapped above 2^32 and refused honest proofs there).
   const odd = (x: number) => x % 2 === 1;
   const half = (x: number) => Math.floor(x / 2);
+  const isPowerOfTwo = (x: number) => {
+    while (!odd(x)) x = half(x);
+    return x === 1;
+  };
+  const path = isPowerOfTwo(oldSize) ? [oldRoot, ...proof] : [...proof];
+  let fn = oldSize - 1;
+  let sn = newSize - 1;
   while (odd(fn)) {
     fn = half(fn);
     sn = half(sn);

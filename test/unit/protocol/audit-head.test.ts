@@ -79,6 +79,19 @@ describe('hub identity known answers (CKHI, CKAH, audit tree)', () => {
     expect(verifyAuditConsistency(2, 1, leaves[0]!, leaves[0]!, [])).toBe(false);
     expect(verifyAuditConsistency(0, 1, leaves[0]!, leaves[0]!, [])).toBe(false);
   });
+
+  it('regression: an honest proof from 2^32 + 1 to 2^32 + 2 entries verifies (found by test/unit/property/hashes)', () => {
+    // The old power-of-two test `m & (m - 1)` wrapped at 32 bits and took 2^32 + 1 for a power of two, so honest
+    // extensions of logs past 2^32 entries were refused as forks. Leaves all equal L, so with Pk = MTH(2^k leaves):
+    // MTH(2^32 + 1) = node(P32, L), MTH(2^32 + 2) = node(P32, node(L, L)), PROOF = [L, L, P32] (RFC 9162 §2.1.4.1).
+    const node = (l: Uint8Array, r: Uint8Array) => new Uint8Array(createHash('sha256').update(Buffer.from([1])).update(l).update(r).digest());
+    const L = new Uint8Array(32);
+    let p = L;
+    for (let k = 0; k < 32; k++) p = node(p, p);
+    const m = 2 ** 32 + 1;
+    expect(verifyAuditConsistency(m, m + 1, node(p, L), node(p, node(L, L)), [L, L, p])).toBe(true);
+    expect(verifyAuditConsistency(m, m + 1, node(p, L), node(p, node(L, L)), [L, node(L, L), p])).toBe(false);
+  });
 });
 
 describe('CKAH and CKHI negative cases', () => {
