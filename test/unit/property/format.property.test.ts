@@ -136,7 +136,7 @@ describe('KDF block (lib/format/kdf-block.ts)', () => {
       const code = typedOnly(() => readKdfBlock(new ByteReader(kdfBlockBytes(kdf, salt), 'kdf'), 'kdf'), KdfParamsError, ['kdf_params_out_of_range']);
       const l = KDF_LIMITS;
       const inside = kdf.algorithm === 'argon2id'
-        ? [['memoryKiB', kdf.memoryKiB], ['iterations', kdf.iterations], ['parallelism', kdf.parallelism]].every(([k, v]) => v! >= l.argon2id[k as 'iterations'].min && v! <= l.argon2id[k as 'iterations'].max)
+        ? (['memoryKiB', 'iterations', 'parallelism'] as const).every((k) => kdf[k] >= l.argon2id[k].min && kdf[k] <= l.argon2id[k].max)
         : kdf.iterations >= l['pbkdf2-sha256'].iterations.min && kdf.iterations <= l['pbkdf2-sha256'].iterations.max;
       expect(code === 'ok').toBe(inside);
     }, 400);

@@ -103,9 +103,9 @@ describe('audit tree (audit-tree.ts, RFC 9162 §2.1)', () => {
       const proof = auditConsistencyProof(m, ls).map((p) => p.slice());
       const oldRoot = auditTreeRoot(ls.slice(0, m)).slice();
       const newRoot = auditTreeRoot(ls).slice();
-      if (b.what === 'proof') proof[b.at % proof.length]![b.byte % 32] ^= 1;
-      if (b.what === 'old') oldRoot[b.byte % 32] ^= 1;
-      if (b.what === 'new') newRoot[b.byte % 32] ^= 1;
+      if (b.what === 'proof') proof[b.at % proof.length]![b.byte % 32]! ^= 1;
+      if (b.what === 'old') oldRoot[b.byte % 32]! ^= 1;
+      if (b.what === 'new') newRoot[b.byte % 32]! ^= 1;
       if (b.what === 'drop') proof.splice(b.at % proof.length, 1);
       if (b.what === 'extra') proof.splice(b.at % (proof.length + 1), 0, sha256(Uint8Array.of(b.byte)));
       expect(verifyAuditConsistency(m, n, oldRoot, newRoot, proof)).toBe(false);
