@@ -160,13 +160,13 @@ describe.each(rows.map((r) => [r.name, r] as const))('%s', (_name, row) => {
       // Key order of the input does not matter: the signed bytes are canonical.
       const reversed = Object.fromEntries(Object.entries(statement).reverse());
       expect(statementBytes(row.format, row.format.validate(reversed))).toEqual(b);
-    }, 150);
+    }, 100);
   });
 
   it('sign then verify gives the statement back', () => {
     check(row.arb, ({ statement, by }) => {
       expect(row.verify(sign(row.format, statement, by), statement, by)).toEqual(statement);
-    }, 50);
+    }, 40);
   });
 
   it('a bent statement under the original signature: the format\'s typed error only, never accepted', () => {
@@ -175,7 +175,7 @@ describe.each(rows.map((r) => [r.name, r] as const))('%s', (_name, row) => {
       const signed = sign(row.format, statement, by);
       const code = typedOnly(() => row.verify({ statement: b, signature: signed.signature }, statement, by), row.family, [row.code]);
       if (code === 'ok') expect(canonicalize(b)).toBe(canonicalize(statement));
-    }, 100);
+    }, 80);
   });
 
   it('junk where the signed statement or its signature should be: the format\'s typed error only', () => {
@@ -187,6 +187,6 @@ describe.each(rows.map((r) => [r.name, r] as const))('%s', (_name, row) => {
       ).map((signed) => ({ statement, by, signed })));
     check(junk, ({ statement, by, signed }) => {
       expect(typedOnly(() => row.verify(signed, statement, by), row.family, [row.code])).not.toBe('ok');
-    }, 100);
+    }, 80);
   });
 });
