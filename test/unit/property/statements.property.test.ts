@@ -17,7 +17,9 @@ import {
   APPROVAL_FORMAT, approvalBytes, CLAIM_FORMAT, claimBytes, verifyApproval, verifyClaim, type ApprovalStatement, type ClaimStatement,
 } from '../../../lib/protocol/approval';
 import { AUDIT_HEAD_FORMAT, verifyAuditHead, type AuditHead } from '../../../lib/protocol/audit-head';
-import { DEVICE_ADD_FORMAT, deviceAddBytes, verifyDeviceAdd, type DeviceAddStatement } from '../../../lib/protocol/device-pairing';
+import {
+  DEVICE_ADD_FORMAT, deviceAddBytes, devicesVouchedBy, verifyDeviceAdd, verifyDeviceChain, type DeviceAddStatement, type DeviceListEntry,
+} from '../../../lib/protocol/device-pairing';
 import { HUB_CHALLENGE_FORMAT, verifyHubChallenge, type HubChallengeProof } from '../../../lib/protocol/hub-identity';
 import { KEY_BINDING_FORMAT, keyBindingBytes, verifyKeyBinding, type KeyBindingStatement } from '../../../lib/protocol/key-binding';
 import { deviceKeyId } from '../../../lib/protocol/keys';
@@ -30,7 +32,7 @@ import { statementBytes, verifyStatement, type StatementFormat } from '../../../
 import { SyncError } from '../../../lib/protocol/sync-errors';
 import { VAULT_HEAD_FORMAT, verifyVaultHead, type VaultHead } from '../../../lib/protocol/vault-head';
 import {
-  bentObject, bytes, check, ed25519PublicKey, ed25519PublicKeyText, epoch, id, kind, nonce16, origin, scopeList, sha256Hex, signer,
+  bentObject, bytes, check, ed25519PublicKey, ed25519PublicKeyText, epoch, id, kind, nonce16, origin, scopeList, sha256Hex, signer, SIGNERS,
   typedOnly, unicodeString, x25519PublicKeyText, type ErrorFamily, type SigningPair,
 } from './arbitraries';
 
@@ -187,6 +189,53 @@ describe.each(rows.map((r) => [r.name, r] as const))('%s', (_name, row) => {
       ).map((signed) => ({ statement, by, signed })));
     check(junk, ({ statement, by, signed }) => {
       expect(typedOnly(() => row.verify(signed, statement, by), row.family, [row.code])).not.toBe('ok');
+    }, 80);
+  });
+});
+
+// ---- chains of CKDA statements (device-pairing.ts verifyDeviceChain, devicesVouchedBy) -----------------------------
+
+describe('CKDA chains: the device list a hub serves', () => {
+  /** An account of 1..6 pool keys: the first enrols, each later one is added by a device before it. */
+  const account = fc
+    .tuple(fc.shuffledSubarray([...SIGNERS], { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { minLength: 6, maxLength: 6 }), origin, epoch, fc.array(fc.nat(), { minLength: 6, maxLength: 6 }))
+    .map(([keys, parents, hub, time, order]) => {
+      const accountId = deviceKeyId(keys[0]!.pub);
+      const entries: DeviceListEntry[] = keys.map((k, i) => {
+        const base = { device_key_id: deviceKeyId(k.pub), device_key: k.text, name: null, added_at: time, revoked_at: null };
+        if (i === 0) return { ...base, statement: null };
+        const by = keys[parents[i]! % i]!;
+        const statement: DeviceAddStatement = {
+          hub, account_id: accountId, device_key: k.text, box_key: toBase64Url(new Uint8Array(32).fill(i)), added_by: by.text,
+          pairing_id: `p${i}`, sealed_sha256: '0'.repeat(64), time,
+        };
+        return { ...base, statement: sign(DEVICE_ADD_FORMAT, statement, by) as DeviceListEntry['statement'] };
+      });
+      // The hub may list devices in any order.
+      const listed = entries.map((e, i) => [order[i]!, e] as const).sort((a, b) => a[0] - b[0]).map(([, e]) => e);
+      return { hub, accountId, keys, listed };
+    });
+
+  it('an honest chain in any order verifies to exactly its devices; every device vouches for its descendants', () => {
+    check(account, ({ hub, accountId, keys, listed }) => {
+      const chain = verifyDeviceChain(listed, { hub, accountId });
+      expect(new Map([...chain].sort())).toEqual(new Map(keys.map((k) => [deviceKeyId(k.pub), k.text] as [string, string]).sort()));
+      const vouched = devicesVouchedBy(keys[0]!.pub, listed, hub).map(toBase64Url).sort();
+      expect(vouched).toEqual(keys.map((k) => k.text).sort());
+    }, 40);
+  });
+
+  it('a bent entry or statement: device_statement_invalid only; devicesVouchedBy never throws', () => {
+    const bent = account.chain((a) => fc.tuple(fc.constant(a), fc.nat(), bentObject(fc.constant({ x: 1 })), fc.constantFrom('statement', 'inner', 'entry')));
+    check(bent, ([{ hub, accountId, keys, listed }, at, junk, where]) => {
+      const list = listed.map((e) => ({ ...e }));
+      const i = at % list.length;
+      const e = list[i]! as unknown as Record<string, unknown>;
+      if (where === 'statement') e.statement = junk;
+      else if (where === 'inner' && e.statement) e.statement = { ...(e.statement as object), statement: junk };
+      else e[['device_key', 'device_key_id', 'statement'][at % 3]!] = junk;
+      typedOnly(() => verifyDeviceChain(list, { hub, accountId }), ProtocolError, ['device_statement_invalid', 'protocol_invalid']);
+      devicesVouchedBy(keys[0]!.pub, list, hub);
     }, 80);
   });
 });
