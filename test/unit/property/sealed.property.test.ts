@@ -81,7 +81,7 @@ describe('CKSS sealed secret (sealed-secret.ts)', () => {
     }, 100);
     check(fc.tuple(x25519KeyPair, fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 200 }).map((t) => concatBytes(ascii('CKSS'), Uint8Array.of(1), t))), ctx), ([r, b, c]) => {
       expect(typedOnly(() => openSealedSecret(r.priv, b, c), ProtocolError, SEALED)).toBe('sealed_invalid');
-    }, 200);
+    }, 120);
   });
 });
 
@@ -124,10 +124,10 @@ describe('CKSC sealed config and its CKCD delivery (sealed-config.ts)', () => {
   it('random bytes and any value as a delivery: sealed_invalid only', () => {
     check(fc.tuple(x25519KeyPair, fc.uint8Array({ maxLength: 200 }).map((t) => concatBytes(ascii('CKSC'), Uint8Array.of(1), t)), ctx), ([r, b, c]) => {
       expect(typedOnly(() => openSealedConfig(r.priv, b, c), ProtocolError, SEALED)).toBe('sealed_invalid');
-    }, 200);
+    }, 120);
     check(fc.tuple(x25519KeyPair, signer, fc.oneof(fc.anything(), fc.record({ config: fc.anything(), sealed_config: fc.oneof(fc.string(), bytes(120).map(toBase64Url)) }))), ([r, by, d]) => {
       expect(typedOnly(() => openConfigDelivery(by.pub, r.priv, d, { hub: 'https://hub.example', agent_id: 'a', installation_id: 'i' }), ProtocolError, SEALED)).not.toBe('ok');
-    }, 200);
+    }, 120);
   });
 });
 
@@ -171,7 +171,7 @@ describe('CKPV paired vault key and the pairing approval (device-pairing.ts)', (
   it('random bytes: sealed_invalid only', () => {
     check(fc.tuple(x25519KeyPair, fc.uint8Array({ maxLength: 140 }).map((t) => concatBytes(ascii('CKPV'), Uint8Array.of(1), t)), ctx(ed25519PublicKeyText)), ([r, b, c]) => {
       expect(typedOnly(() => openPairedKey(r.priv, b, c), ProtocolError, SEALED)).toBe('sealed_invalid');
-    }, 150);
+    }, 100);
   });
 });
 
