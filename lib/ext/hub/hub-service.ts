@@ -21,6 +21,8 @@ import { pinnedHubFingerprint } from './hub-identity';
 import { hubSyncConnection } from './hub-sync';
 import type { SyncConnection } from '../../sync/sync-service';
 import type { VaultService } from '../../vault/vault-service';
+import type { ServiceImpl } from '../rpc/service';
+import type { HUB_SERVICE } from './hub-api';
 
 export { DEFAULT_HUB_URL, HUB_INSTALLATIONS_KEY, HUB_PENDING_KEY, HUB_SETTINGS_KEY, type HubServicePorts, type HubVault, type NewIntentNotice } from './hub-core';
 export { BACKOFF_MAX_MS, BACKOFF_MIN_MS, POLL_INTERVAL_MS } from '../approvals/hub-subscription';
@@ -39,7 +41,7 @@ export { ACTIVITY_PAGE } from './hub-audit';
  * and polling), hub-pending (pending list and badge), hub-installations, hub-claim (enrolment and claims) and
  * hub-decision (pending views and signed decisions).
  */
-export class HubService {
+export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
   private readonly core: HubCore;
 
   constructor(vault: HubVault, ports: HubServicePorts) {

@@ -35,7 +35,8 @@ function argsSchema(declaration: ServiceDeclaration, method: string): v.GenericS
 function describeIssue(declaration: ServiceDeclaration, method: string, issue: v.BaseIssue<unknown>): string {
   const keys = (issue.path ?? []).map((item) => String(item.key));
   const where = keys.length === 0 ? 'the arguments' : `argument ${Number(keys[0]) + 1}${keys.length > 1 ? ` (${keys.slice(1).join('.')})` : ''}`;
-  const what = issue.type === 'strict_tuple' ? 'is one too many' : `must be ${issue.expected ?? 'valid'}`;
+  // A `v.custom` check carries the message its declaration wrote (service-args.ts); valibot's own messages are not used.
+  const what = issue.type === 'strict_tuple' ? 'is one too many' : issue.type === 'custom' ? `must be ${issue.message}` : `must be ${issue.expected ?? 'valid'}`;
   return `Invalid request to ${declaration.name} (${method}): ${where} ${what}.`;
 }
 
@@ -84,11 +85,18 @@ export function serveService<D extends ServiceDeclaration>(
     void dispatch(declaration, impl, request.method, request.args).then(sendResponse);
     return true;
   });
-  return {
-    broadcast(event) {
-      if (!declaration.events) return;
-      const message: ServiceEventMessage<EventOf<D>> = { channel: declaration.events.channel, event };
-      Promise.resolve(browser.runtime.sendMessage(message)).catch(() => {});
-    },
+  return { broadcast: broadcaster(declaration) };
+}
+
+/**
+ * Tells every open page (the proxy's `subscribe`) about a change of a declared service: `{channel, event}` on the
+ * declaration's event channel. No page being open is normal: nobody to tell.
+ */
+export function broadcaster<D extends ServiceDeclaration>(declaration: D): (event: EventOf<D>) => void {
+  return (event) => {
+    if (!declaration.events) return;
+    // `event: null` for a bare "changed" (JSON would drop an undefined field).
+    const message: ServiceEventMessage<EventOf<D> | null> = { channel: declaration.events.channel, event: event ?? null };
+    Promise.resolve(browser.runtime.sendMessage(message)).catch(() => {});
   };
 }

@@ -53,8 +53,11 @@ export function method<const A extends readonly ArgSchema[]>(...args: A) {
   };
 }
 
-/** Declares that the service announces changes on `channel` with events of type `E`. */
-export function events<E = { type: 'changed' }>(channel: string): EventSpec<E> {
+/**
+ * Declares that the service announces changes on `channel`, with events of type `E`; without `E` an event only
+ * says "something changed, ask again" and listeners take no argument.
+ */
+export function events<E = void>(channel: string): EventSpec<E> {
   return { channel };
 }
 
@@ -94,7 +97,11 @@ export type ServiceImpl<D> = {
 /** What pages call: every declared method (always async), plus `subscribe` when the service announces changes. */
 export type ServiceApi<D> = {
   [K in keyof MethodsOf<D>]: (...args: ArgsOf<MethodsOf<D>[K]>) => Promise<ResultOf<MethodsOf<D>[K]>>;
-} & ([EventOf<D>] extends [never] ? unknown : { subscribe(listener: (event: EventOf<D>) => void): () => void });
+} & ([EventOf<D>] extends [never]
+  ? unknown
+  : [EventOf<D>] extends [void]
+    ? { subscribe(listener: () => void): () => void }
+    : { subscribe(listener: (event: EventOf<D>) => void): () => void });
 
 /** The method names of a declaration. */
 export type MethodName<D> = keyof MethodsOf<D> & string;
