@@ -32,7 +32,7 @@ export function createServiceProxy<D extends ServiceDeclaration>(declaration: D)
     api.subscribe = (listener: (event: unknown) => void) => {
       const onMessage = (message: unknown) => {
         const m = message as Partial<ServiceEventMessage> | null;
-        if (m && typeof m === 'object' && m.channel === events.channel) listener(m.event);
+        if (m && typeof m === 'object' && m.channel === events.channel && 'event' in m) listener(m.event);
       };
       browser.runtime.onMessage.addListener(onMessage);
       return () => browser.runtime.onMessage.removeListener(onMessage);

@@ -12,6 +12,14 @@ import { errorFromWire, errorToWire } from '../../../lib/ext/rpc/wire';
 import { HubClientError } from '../../../lib/hub-client/errors';
 import { OpenClawError } from '../../../lib/openclaw/errors';
 import { SyncError } from '../../../lib/protocol/sync-errors';
+import { randomBytes } from '../../../lib/bytes';
+import { implementByDispatch } from '../../../lib/ext/rpc/service';
+import { decodeWire, encodeWire } from '../../../lib/ext/rpc/wire';
+import { Keyholder } from '../../../lib/ext/vault/keyholder';
+import { VAULT_SERVICE } from '../../../lib/ext/vault/vault-api';
+import { VaultDb } from '../../../lib/vault/db';
+import { VaultService } from '../../../lib/vault/vault-service';
+import { FAST_KDF, kekFor, uniqueDbName } from '../vault/helpers';
 
 const ECHO = defineService({
   channel: 'test.echo.rpc',
@@ -195,5 +203,47 @@ describe('service boundary: declaration → proxy → server', () => {
     server.broadcast({ n: 2 });
     await new Promise((r) => setTimeout(r, 10));
     expect(seen).toEqual([1]);
+  });
+});
+
+describe('service boundary: the real vault declaration over the real keyholder', () => {
+  /** What background-vault.ts serves, called the way a page's proxy calls it (arguments and results JSON-encoded). */
+  async function vaultCall(keyholder: Keyholder, method: string, ...args: unknown[]) {
+    const impl = implementByDispatch(VAULT_SERVICE, (m, a) => keyholder.handle(m, a[0] ?? null));
+    const request = JSON.parse(JSON.stringify(encodeWire(args)));
+    const response = JSON.parse(JSON.stringify(await dispatch(VAULT_SERVICE, impl, method, request)));
+    if (!response.ok) throw errorFromWire(response.error);
+    return decodeWire(response.value);
+  }
+
+  it('creates and unlocks with bytes, refuses a KEK that is not bytes, and revives a wrong passphrase as its class', async () => {
+    const session = new Map<string, unknown>();
+    const keyholder = new Keyholder(new VaultService(new VaultDb(uniqueDbName())), {
+      session: {
+        get: async (key) => (session.has(key) ? { [key]: session.get(key) } : {}),
+        set: async (items) => void Object.entries(items).forEach(([k, v]) => session.set(k, v)),
+        remove: async (key) => void session.delete(key),
+      },
+      alarms: { create: () => {}, clear: () => {} },
+      broadcast: () => {},
+      now: () => Date.now(),
+    });
+    const salt = randomBytes(16);
+    const kek = await kekFor('pw', salt);
+    await vaultCall(keyholder, 'create', { kdf: FAST_KDF, salt, kek });
+    await vaultCall(keyholder, 'lock');
+    const status = (await vaultCall(keyholder, 'status')) as { state: string; header: { salt: Uint8Array } };
+    expect(status.state).toBe('locked');
+    expect(status.header.salt).toBeInstanceOf(Uint8Array);
+    expect(status.header.salt).toEqual(salt);
+
+    await expect(vaultCall(keyholder, 'unlock', { kek: 'not bytes' })).rejects.toMatchObject({
+      code: 'rpc_invalid_args',
+      message: 'Invalid request to the vault (unlock): argument 1 (kek) must be Uint8Array.',
+    });
+    await expect(vaultCall(keyholder, 'unlock', { kek: await kekFor('other', salt) })).rejects.toBeInstanceOf(WrongPassphraseError);
+    expect(keyholder.isUnlocked).toBe(false);
+    await vaultCall(keyholder, 'unlock', { kek });
+    expect(keyholder.isUnlocked).toBe(true);
   });
 });
