@@ -23,6 +23,11 @@ export type ClawkeepErrorCode =
   | 'settings_invalid'
   | 'rpc_failed'
   | 'forbidden'
+  // The page ↔ background service boundary (lib/ext/rpc/service.ts): arguments that fail the method's declared
+  // schema, a method the service does not declare, and a failure that is none of ours (its text is not passed on).
+  | 'rpc_invalid_args'
+  | 'rpc_unknown_method'
+  | 'internal'
   // Recovery kit (lib/vault/recovery-kit.ts).
   | 'recovery_words_invalid'
   | 'recovery_words_wrong'

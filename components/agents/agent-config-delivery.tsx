@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
-import type { HubApi, HubState } from '../../lib/hub-client/api';
+import type { HubState } from '../../lib/hub-client/api';
+import type { HubApi } from '../../lib/ext/hub/hub-api';
 import { ErrorAlert, Notice } from '../shared/alert';
 import { ago } from './hub-use-state';
 import { useAction } from '../shared/use-action';

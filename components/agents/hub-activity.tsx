@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { utf8Encode } from '../../lib/bytes';
 import type { ActivityEntryView, ActivityPage, AuditIntegrity } from '../../lib/hub-client/activity';
-import type { HubApi } from '../../lib/hub-client/api';
+import type { HubApi } from '../../lib/ext/hub/hub-api';
 import { ErrorAlert } from '../shared/alert';
 import { downloadBytes } from '../shared/download';
 import { errorText } from './hub-use-state';

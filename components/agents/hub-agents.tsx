@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
-import type { ClaimPreview, HubApi, HubState } from '../../lib/hub-client/api';
+import type { ClaimPreview, HubState } from '../../lib/hub-client/api';
+import type { HubApi } from '../../lib/ext/hub/hub-api';
 import { ErrorAlert, Notice } from '../shared/alert';
 import { ClaimPolicyFields, defaultPolicyChoice, policyFromChoice, type PolicyChoice } from './claim-policy';
 import { Field } from '../shared/field';

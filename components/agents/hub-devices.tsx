@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { DeviceInfo, DevicePreview, HubApi } from '../../lib/hub-client/api';
+import type { DeviceInfo, DevicePreview } from '../../lib/hub-client/api';
+import type { HubApi } from '../../lib/ext/hub/hub-api';
 import { ErrorAlert, Notice } from '../shared/alert';
 import { Field } from '../shared/field';
 import { errorText } from './hub-use-state';

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import type { HubApi, HubState } from '../../lib/hub-client/api';
+import type { HubState } from '../../lib/hub-client/api';
+import type { HubApi } from '../../lib/ext/hub/hub-api';
 
 /** The background's hub state, re-read whenever the background says it changed (or `key` changes). */
 export function useHubState(hub: HubApi, key?: unknown) {

@@ -1,7 +1,7 @@
 import type { KdfParams } from '../../lib/crypto/kdf-params';
 import { DEFAULT_KDF } from '../../lib/crypto/kdf-params';
-import type { HubApi } from '../../lib/hub-client/api';
-import type { OpenClawApi } from '../../lib/ext/openclaw/openclaw-rpc';
+import type { HubApi } from '../../lib/ext/hub/hub-api';
+import type { OpenClawApi } from '../../lib/ext/openclaw/openclaw-api';
 import type { VaultClient } from '../../lib/vault/client';
 import { ApprovalQueue } from '../approvals/approval-queue';
 import { VaultClientContext } from './client-context';

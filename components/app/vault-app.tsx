@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { DEFAULT_KDF, type KdfParams } from '../../lib/crypto/kdf-params';
-import type { HubApi } from '../../lib/hub-client/api';
-import type { OpenClawApi } from '../../lib/ext/openclaw/openclaw-rpc';
+import type { HubApi } from '../../lib/ext/hub/hub-api';
+import type { OpenClawApi } from '../../lib/ext/openclaw/openclaw-api';
 import type { VaultClient, VaultStatus } from '../../lib/vault/client';
 import type { AttestRunner } from '../../workers/attest-api';
 import { AutoLockSettings } from '../settings/auto-lock-settings';

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { canonicalize } from '../../lib/protocol/canonical';
 import type { Decision } from '../../lib/protocol/approval';
-import type { HubApi, HubState, PendingIntentView } from '../../lib/hub-client/api';
+import type { HubState, PendingIntentView } from '../../lib/hub-client/api';
+import type { HubApi } from '../../lib/ext/hub/hub-api';
 import { valueShape } from '../../lib/hub-client/summary';
 import { ErrorAlert } from '../shared/alert';
 import { useArmedActions } from '../shared/use-armed-action';

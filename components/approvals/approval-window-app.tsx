@@ -1,8 +1,8 @@
 import type { KdfParams } from '../../lib/crypto/kdf-params';
 import { DEFAULT_KDF } from '../../lib/crypto/kdf-params';
 import { useState } from 'preact/hooks';
-import type { HubApi } from '../../lib/hub-client/api';
-import type { OpenClawApi } from '../../lib/ext/openclaw/openclaw-rpc';
+import type { HubApi } from '../../lib/ext/hub/hub-api';
+import type { OpenClawApi } from '../../lib/ext/openclaw/openclaw-api';
 import type { VaultClient } from '../../lib/vault/client';
 import { ApprovalQueue } from './approval-queue';
 import { VaultClientContext } from '../app/client-context';

@@ -1,4 +1,5 @@
-import type { HubApi, HubState } from '../../lib/hub-client/api';
+import type { HubState } from '../../lib/hub-client/api';
+import type { HubApi } from '../../lib/ext/hub/hub-api';
 import { ErrorAlert } from '../shared/alert';
 import { ago } from '../agents/hub-use-state';
 import { useAction } from '../shared/use-action';

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ApprovalDecision, PendingApproval } from '../../lib/openclaw/approvals';
-import type { OpenClawApi } from '../../lib/ext/openclaw/openclaw-rpc';
+import type { OpenClawApi } from '../../lib/ext/openclaw/openclaw-api';
 import { ErrorAlert } from '../shared/alert';
 import { useArmedActions } from '../shared/use-armed-action';
 import { useNow } from '../shared/use-now';

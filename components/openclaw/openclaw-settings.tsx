@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { DEFAULT_GATEWAY_URL } from '../../lib/ext/openclaw/openclaw-config';
-import type { OpenClawApi, OpenClawState } from '../../lib/ext/openclaw/openclaw-rpc';
+import type { OpenClawApi, OpenClawState } from '../../lib/ext/openclaw/openclaw-api';
 import { ErrorAlert } from '../shared/alert';
 import { Field } from '../shared/field';
 import { statusLine, useOpenClawState } from './openclaw-use-state';

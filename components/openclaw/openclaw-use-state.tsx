@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import type { OpenClawApi, OpenClawState } from '../../lib/ext/openclaw/openclaw-rpc';
+import type { OpenClawApi, OpenClawState } from '../../lib/ext/openclaw/openclaw-api';
 
 /** The background's OpenClaw state, re-read whenever the background says it changed (or `key` changes). */
 export function useOpenClawState(api: OpenClawApi, key?: unknown) {

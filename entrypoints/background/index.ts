@@ -1,8 +1,8 @@
 import { defineBackground } from 'wxt/utils/define-background';
-import { isTrustedSender, startBackgroundVault } from '../../lib/ext/vault/background-vault';
+import { startBackgroundVault } from '../../lib/ext/vault/background-vault';
 import { startOpenClawBackground } from '../../lib/ext/openclaw/openclaw-background';
 
 export default defineBackground(() => {
   const { keyholder, announce } = startBackgroundVault();
-  startOpenClawBackground(keyholder, isTrustedSender, announce);
+  startOpenClawBackground(keyholder, announce);
 });

@@ -3,8 +3,9 @@ import { browser } from 'wxt/browser';
 import { PopupApp } from '../../components/app/popup-app';
 import '../../components/app/styles.css';
 import { createExtensionVaultClient } from '../../lib/ext/vault/extension-vault-client';
-import { createExtensionHubApi } from '../../lib/ext/hub/hub-page-client';
-import { createExtensionOpenClawApi } from '../../lib/ext/openclaw/openclaw-page-client';
+import { createServiceProxy } from '../../lib/ext/rpc/service-proxy';
+import { HUB_SERVICE } from '../../lib/ext/hub/hub-api';
+import { OPENCLAW_SERVICE } from '../../lib/ext/openclaw/openclaw-api';
 import { createWorkerKdfRunner } from '../../workers/kdf-runner';
 
 const client = createExtensionVaultClient(createWorkerKdfRunner());
@@ -25,4 +26,4 @@ async function openVault(): Promise<void> {
 }
 
 const root = document.getElementById('app');
-if (root) render(<PopupApp client={client} vaultPageUrl={vaultPageUrl} onOpenVault={() => void openVault()} hub={createExtensionHubApi()} openclaw={createExtensionOpenClawApi()} />, root);
+if (root) render(<PopupApp client={client} vaultPageUrl={vaultPageUrl} onOpenVault={() => void openVault()} hub={createServiceProxy(HUB_SERVICE)} openclaw={createServiceProxy(OPENCLAW_SERVICE)} />, root);

@@ -1,12 +1,11 @@
-import type { Decision, Policy } from '../protocol/approval';
+import type { Policy } from '../protocol/approval';
 import type { Risk } from '../protocol/intent-kinds';
 import type { Intent } from '../protocol/wire';
-import type { ActivityPage } from './activity';
 import type { IntentSummary } from './summary';
 
 /**
- * What extension pages may ask of the background about the hub. The background holds the device key and the vault;
- * pages get views computed on the device and send decisions by intent id (plus the payload hash they showed).
+ * The views extension pages get from the background about the hub (the API itself is declared once in
+ * lib/ext/hub/hub-api.ts). The background holds the device key and the vault; pages get views computed on the device.
  */
 export type HubConnection = 'off' | 'connecting' | 'stream' | 'polling';
 
@@ -153,50 +152,4 @@ export interface ClaimPreview {
    * — do not claim." The claim is then refused: nothing is signed or sealed.
    */
   keyProblem: string | null;
-}
-
-export interface HubApi {
-  state(): Promise<HubState>;
-  setHubUrl(hubUrl: string): Promise<HubState>;
-  enroll(enrollmentCode: string): Promise<HubState>;
-  lookupClaim(claimCode: string): Promise<ClaimPreview>;
-  /**
-   * Signs and sends the claim. `policy` is what the person picked (kinds that need a click, daily limit); the
-   * background adds `secret.request` and checks the limit. Omitted: the default policy.
-   */
-  claim(claimCode: string, grantedScopes: string[], policy?: Policy): Promise<{ installation_id: string }>;
-  /** The hub's audit entries about this account, newest first, in plain words (`before`: a seq, for older ones). */
-  activity(before?: number): Promise<ActivityPage>;
-  refresh(): Promise<HubState>;
-  revoke(installationId: string): Promise<HubState>;
-  /** Re-enables an installation the hub locked after repeated denials. */
-  enableInstallation(installationId: string): Promise<HubState>;
-  setPrefs(prefs: Partial<HubPrefs>): Promise<HubState>;
-  /**
-   * `payloadHash` is the hash the page displayed: the background refuses if its intent differs. `remember`
-   * ("Don't ask again", secret requests only) also approves this exact request from this agent from now on.
-   */
-  decide(intentId: string, payloadHash: string, decision: Decision, remember?: boolean): Promise<HubState>;
-  /** Stops a standing approval: the next identical request asks again. */
-  revokeStandingApproval(id: string): Promise<HubState>;
-  denyAllFromAgent(agentId: string): Promise<HubState>;
-  /**
-   * Seals the vault's agent config `configId` to the claimed agent's key, signs it with the device key and uploads
-   * it; from then on every edit of the config is delivered again as a new revision. Replaces the agent's previous
-   * config, if any.
-   */
-  assignConfig(configId: string, installationId: string): Promise<HubState>;
-  /** Deletes the agent's config from the hub and stops delivering it. */
-  unassignConfig(installationId: string): Promise<HubState>;
-  /** Devices and pairing (README "Devices and pairing"): what the code the new device shows belongs to. */
-  lookupDevice(code: string): Promise<DevicePreview>;
-  /** One click: signs the device-add statement and sends the vault key sealed to the looked-up device. */
-  approveDevice(pairingId: string): Promise<{ device_key_id: string; fingerprint: string }>;
-  /** Refuses the looked-up device: it sees "refused" and needs a new code. */
-  denyDevice(pairingId: string): Promise<void>;
-  devices(): Promise<DeviceInfo[]>;
-  /** Revokes the device on the hub at once; returns the new list. */
-  removeDevice(deviceKeyId: string): Promise<DeviceInfo[]>;
-  /** Called whenever the background's hub state changes; returns an unsubscribe function. */
-  subscribe(listener: () => void): () => void;
 }

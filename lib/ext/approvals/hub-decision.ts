@@ -10,10 +10,7 @@ import { displayRisk, summarizeIntent } from '../../hub-client/summary';
 import type { VaultService } from '../../vault/vault-service';
 import { buildDecision } from './hub-approval';
 import type { HubCore } from '../hub/hub-core';
-import { refreshInstallations } from '../hub/hub-installations';
-import { setPending } from './hub-pending';
-import { pollOnce } from './hub-subscription';
-import { matchesIntent, REMEMBERABLE_KINDS, standingApprovalFor, withApproval, type StandingApproval } from './hub-standing-approvals';
+import { matchesIntent, REMEMBERABLE_KINDS, type StandingApproval } from './hub-standing-approvals';
 
 /** What the person sees of each pending request (and why it may not be approved), and their signed decision. */
 
@@ -85,7 +82,7 @@ async function readSecret(service: VaultService, item: string): Promise<string |
 }
 
 /** Signs a decision on `intent` with the device key (sealing the secret for an approved secret.request) and sends it. */
-async function signAndSend(core: HubCore, intent: Intent, decision: Decision, activity: boolean): Promise<void> {
+export async function signAndSend(core: HubCore, intent: Intent, decision: Decision, activity: boolean): Promise<void> {
   // The box key a secret is sealed to comes only from the vault's authenticated record (decrypt_failed if edited).
   await core.ensureInstallations();
   const client = await core.requireEnrolledClient(activity);
@@ -105,71 +102,58 @@ async function signAndSend(core: HubCore, intent: Intent, decision: Decision, ac
 }
 
 /**
- * Signs the person's decision on a pending intent and sends it. `remember` ("Don't ask again", secret requests only)
- * also stores a standing approval for exactly this agent installation and payload hash.
+ * Standing approvals ("Don't ask again") at work: owns which intents are being approved right now, so a second
+ * update of the pending list never approves the same intent twice.
  */
-export async function decide(core: HubCore, intentId: string, shownHash: string, decision: Decision, remember = false): Promise<void> {
-  await core.ready;
-  if (decision !== 'approve' && decision !== 'deny') throw new HubClientError('protocol_invalid', 'Unknown decision.');
-  const intent = core.pending.find((i) => i.intent_id === intentId);
-  if (!intent) throw new HubClientError('intent_not_pending', 'This request is no longer pending.');
-  // What the person saw is what gets signed: the page sends back the hash it displayed.
-  if (intent.payload_hash !== shownHash) throw new HubClientError('payload_hash_mismatch', 'The request changed while you were looking at it. Look again.');
-  if (remember && (decision !== 'approve' || !REMEMBERABLE_KINDS.includes(intent.kind))) {
-    throw new HubClientError('protocol_invalid', 'Only an approved secret request can be approved always.');
-  }
-  try {
-    await signAndSend(core, intent, decision, true);
-  } finally {
-    await pollOnce(core);
-  }
-  if (remember) {
-    const approval = standingApprovalFor(core.hub, intent, core.ports.now(), globalThis.crypto.randomUUID());
-    await core.vault.withUnlocked((service) => core.standing.update(service, (list) => ({ next: withApproval(list, approval), value: null })), { activity: true });
-    core.ports.changed();
-  }
-  // A denial may have locked the installation (5 in a row): show it in the Agents tab.
-  if (decision === 'deny') await refreshInstallations(core).catch(() => {});
-  // The stream may lag behind; the decided intent is not pending any more in any case.
-  if (core.pending.some((i) => i.intent_id === intentId)) await setPending(core, core.pending.filter((i) => i.intent_id !== intentId));
-}
+export class StandingApprover {
+  /** Intent ids a standing approval is approving right now. */
+  private readonly approving = new Set<string>();
 
-/**
- * Approves, without asking, each pending intent a standing approval covers (same hub, installation, agent, kind and
- * payload hash) and that could be approved by a click right now (nothing blocks it, not expired). Returns the ids
- * it approved; anything that fails stays pending for the person. Never extends the vault's idle timer.
- */
-export async function approveStanding(core: HubCore, pending: Intent[]): Promise<Set<string>> {
-  const done = new Set<string>();
-  const candidates = pending.filter((i) => REMEMBERABLE_KINDS.includes(i.kind) && !core.autoApproving.has(i.intent_id) && i.expires_at > core.ports.now());
-  if (candidates.length === 0 || !core.vault.isUnlocked) return done;
-  let approvals: StandingApproval[];
-  let secrets: Map<string, number>;
-  try {
-    await core.ensureInstallations();
-    ({ approvals, secrets } = await core.vault.withUnlocked(async (service) => ({
-      approvals: await core.standing.update(service, (list) => ({ next: null, value: list })),
-      secrets: await secretNames(service),
-    }), { activity: false }));
-  } catch {
+  constructor(private readonly core: HubCore) {}
+
+  /** Whether a standing approval is approving this intent right now (it is then not shown as pending either). */
+  isApproving(intentId: string): boolean {
+    return this.approving.has(intentId);
+  }
+
+  /**
+   * Approves, without asking, each pending intent a standing approval covers (same hub, installation, agent, kind and
+   * payload hash) and that could be approved by a click right now (nothing blocks it, not expired). Returns the ids
+   * it approved; anything that fails stays pending for the person. Never extends the vault's idle timer.
+   */
+  async approve(pending: Intent[]): Promise<Set<string>> {
+    const core = this.core;
+    const done = new Set<string>();
+    const candidates = pending.filter((i) => REMEMBERABLE_KINDS.includes(i.kind) && !this.approving.has(i.intent_id) && i.expires_at > core.ports.now());
+    if (candidates.length === 0 || !core.vault.isUnlocked) return done;
+    let approvals: StandingApproval[];
+    let secrets: Map<string, number>;
+    try {
+      await core.ensureInstallations();
+      ({ approvals, secrets } = await core.vault.withUnlocked(async (service) => ({
+        approvals: await core.standing.update(service, (list) => ({ next: null, value: list })),
+        secrets: await secretNames(service),
+      }), { activity: false }));
+    } catch {
+      return done;
+    }
+    for (const intent of candidates) {
+      const approval = approvals.find((a) => matchesIntent(a, core.hub, intent));
+      if (!approval || pendingView(core, intent, secrets).blocked !== null) continue;
+      this.approving.add(intent.intent_id);
+      try {
+        await signAndSend(core, intent, 'approve', false);
+        done.add(intent.intent_id);
+        await core.vault.withUnlocked((service) => core.standing.update(service, (list) => ({
+          next: list.map((a) => (a.id === approval.id ? { ...a, uses: a.uses + 1, last_used_at: core.ports.now() } : a)),
+          value: null,
+        })), { activity: false }).catch(() => {});
+      } catch {
+        // Left pending: the person sees it and decides (e.g. the hub refused, or the vault locked meanwhile).
+      } finally {
+        this.approving.delete(intent.intent_id);
+      }
+    }
     return done;
   }
-  for (const intent of candidates) {
-    const approval = approvals.find((a) => matchesIntent(a, core.hub, intent));
-    if (!approval || pendingView(core, intent, secrets).blocked !== null) continue;
-    core.autoApproving.add(intent.intent_id);
-    try {
-      await signAndSend(core, intent, 'approve', false);
-      done.add(intent.intent_id);
-      await core.vault.withUnlocked((service) => core.standing.update(service, (list) => ({
-        next: list.map((a) => (a.id === approval.id ? { ...a, uses: a.uses + 1, last_used_at: core.ports.now() } : a)),
-        value: null,
-      })), { activity: false }).catch(() => {});
-    } catch {
-      // Left pending: the person sees it and decides (e.g. the hub refused, or the vault locked meanwhile).
-    } finally {
-      core.autoApproving.delete(intent.intent_id);
-    }
-  }
-  return done;
 }

@@ -1,60 +1,75 @@
 import type { Intent } from '../../protocol/wire';
 import { HUB_PENDING_KEY, readKey, type HubCore } from '../hub/hub-core';
-import { approveStanding } from './hub-decision';
 import { refreshInstallations } from '../hub/hub-installations';
+import type { StandingApprover } from './hub-decision';
 
 /**
  * The pending intents: kept in memory and in storage.session (so a restarted worker shows the badge at once),
- * mirrored on the badge, and announced once each through ports.newIntents.
+ * mirrored on the badge, and announced once each through ports.newIntents. The one owner of the list: the
+ * subscription feeds it, decisions read it, the hub service shows it.
  */
+export class PendingIntents {
+  private intents: Intent[] = [];
+  /** Intent ids already announced through ports.newIntents: a refresh of the same list announces nothing. */
+  private seen = new Set<string>();
 
-/** Worker start: restores the stored list while unlocked (not announced again), else clears the badge. */
-export async function restorePending(core: HubCore): Promise<void> {
-  if (core.vault.isUnlocked) {
-    const stored = (await readKey(core.ports.session, HUB_PENDING_KEY)) as { hub: string; intents: Intent[] } | undefined;
-    if (stored?.hub === core.settings!.hubUrl && Array.isArray(stored.intents)) core.pending = stored.intents;
-    // Announced before the worker restarted: not new.
-    core.seen = new Set(core.pending.map((i) => i.intent_id));
-    core.ports.badge(core.pending.length);
-  } else {
-    core.ports.badge(0);
-  }
-}
+  constructor(
+    private readonly core: HubCore,
+    private readonly approver: StandingApprover,
+  ) {}
 
-export async function setPending(core: HubCore, intents: Intent[]): Promise<void> {
-  if (!core.vault.isUnlocked) return;
-  // Requests of an installation revoked on this device are not shown, whatever the hub lists (hub-revocations.ts).
-  let pending = intents.filter((i) => i.status === 'pending' && !core.revoked.has(core.hub, i.installation_id));
-  // What a standing approval covers is approved here, before anyone is shown or notified of it.
-  const approved = await approveStanding(core, pending.filter((i) => !core.seen.has(i.intent_id)));
-  if (approved.size > 0) pending = pending.filter((i) => !approved.has(i.intent_id));
-  // Still being approved by an earlier update: not shown either.
-  pending = pending.filter((i) => !core.autoApproving.has(i.intent_id));
-  core.pending = pending;
-  const fresh = pending.filter((i) => !core.seen.has(i.intent_id));
-  core.seen = new Set(pending.map((i) => i.intent_id));
-  core.ports.badge(pending.length);
-  if (pending.some((i) => !core.installationFor(i.installation_id)) && core.hubInstallations !== null) {
-    void refreshInstallations(core).catch(() => {});
+  /** The intents waiting for the person, as last set. */
+  get all(): readonly Intent[] {
+    return this.intents;
   }
-  await core.ports.session.set({ [HUB_PENDING_KEY]: { hub: core.hub, intents: pending } }).catch(() => {});
-  core.ports.changed();
-  if (fresh.length > 0 && core.ports.newIntents) {
-    core.ports.newIntents(
-      fresh.map((i) => ({ intent_id: i.intent_id, kind: i.kind, agentName: core.agentName(i.installation_id) })),
-      core.prefs(),
-    );
-  }
-}
 
-/** Lock: forgets the pending list (and what the hub told us), and clears the badge. */
-export async function forgetPending(core: HubCore): Promise<void> {
-  core.pending = [];
-  core.seen.clear();
-  core.hubInstallations = null;
-  core.forgetInstallations();
-  core.lookups.clear();
-  core.lastError = null;
-  await core.ports.session.remove(HUB_PENDING_KEY).catch(() => {});
-  core.ports.badge(0);
+  /** Worker start: restores the stored list while unlocked (not announced again), else clears the badge. */
+  async restore(): Promise<void> {
+    const core = this.core;
+    if (core.vault.isUnlocked) {
+      const stored = (await readKey(core.ports.session, HUB_PENDING_KEY)) as { hub: string; intents: Intent[] } | undefined;
+      if (stored?.hub === core.settings!.hubUrl && Array.isArray(stored.intents)) this.intents = stored.intents;
+      // Announced before the worker restarted: not new.
+      this.seen = new Set(this.intents.map((i) => i.intent_id));
+      core.ports.badge(this.intents.length);
+    } else {
+      core.ports.badge(0);
+    }
+  }
+
+  /** The hub's current list (stream, poll or after a decision): approves what standing approvals cover, shows the rest. */
+  async set(intents: Intent[]): Promise<void> {
+    const core = this.core;
+    if (!core.vault.isUnlocked) return;
+    // Requests of an installation revoked on this device are not shown, whatever the hub lists (hub-revocations.ts).
+    let pending = intents.filter((i) => i.status === 'pending' && !core.revoked.has(core.hub, i.installation_id));
+    // What a standing approval covers is approved here, before anyone is shown or notified of it.
+    const approved = await this.approver.approve(pending.filter((i) => !this.seen.has(i.intent_id)));
+    if (approved.size > 0) pending = pending.filter((i) => !approved.has(i.intent_id));
+    // Still being approved by an earlier update: not shown either.
+    pending = pending.filter((i) => !this.approver.isApproving(i.intent_id));
+    this.intents = pending;
+    const fresh = pending.filter((i) => !this.seen.has(i.intent_id));
+    this.seen = new Set(pending.map((i) => i.intent_id));
+    core.ports.badge(pending.length);
+    if (pending.some((i) => !core.installationFor(i.installation_id)) && core.hubInstallations !== null) {
+      void refreshInstallations(core).catch(() => {});
+    }
+    await core.ports.session.set({ [HUB_PENDING_KEY]: { hub: core.hub, intents: pending } }).catch(() => {});
+    core.ports.changed();
+    if (fresh.length > 0 && core.ports.newIntents) {
+      core.ports.newIntents(
+        fresh.map((i) => ({ intent_id: i.intent_id, kind: i.kind, agentName: core.agentName(i.installation_id) })),
+        core.prefs(),
+      );
+    }
+  }
+
+  /** Lock: forgets the list and clears the badge. */
+  async forget(): Promise<void> {
+    this.intents = [];
+    this.seen.clear();
+    await this.core.ports.session.remove(HUB_PENDING_KEY).catch(() => {});
+    this.core.ports.badge(0);
+  }
 }

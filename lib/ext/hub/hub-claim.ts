@@ -14,11 +14,10 @@ import { HubClientError } from '../../hub-client/errors';
 import { pinAtEnrolment } from './hub-identity';
 import type { HubCore } from './hub-core';
 import { localInstallationFrom, refreshInstallations } from './hub-installations';
-import { ensureRunning } from '../approvals/hub-subscription';
 
 /** Enrolling this device with the hub, and claiming an agent: look the code up, then sign the claim statement. */
 
-/** Enrolls the device key with the enrollment code the hub printed, then starts the subscription. */
+/** Enrolls the device key with the enrollment code the hub printed (the hub service then starts the subscription). */
 export async function enroll(core: HubCore, enrollmentCode: string): Promise<void> {
   await core.ready;
   const code = String(enrollmentCode ?? '').trim();
@@ -39,7 +38,6 @@ export async function enroll(core: HubCore, enrollmentCode: string): Promise<voi
   list.add(keyId);
   core.settings!.enrolled[core.hub] = [...list];
   await core.saveSettings();
-  void ensureRunning(core);
 }
 
 /** The claim code's hash (normalizes what the person typed); a malformed code is a typed error. */

@@ -2,7 +2,7 @@ import { ClawkeepError } from '../../errors';
 import type { DeviceSigner } from '../../identity/device-key';
 import type { SignedAuditHead } from '../../protocol/audit-head';
 import { deviceKeyId } from '../../protocol/keys';
-import type { ClaimLookupResponse, Intent } from '../../protocol/wire';
+import type { ClaimLookupResponse } from '../../protocol/wire';
 import { DEFAULT_HUB_PREFS, type HubConnection, type HubPrefs } from '../../hub-client/api';
 import { HubClient, type HubInstallation } from '../../hub-client/client';
 import { HubClientError } from '../../hub-client/errors';
@@ -85,9 +85,49 @@ export async function readKey(port: StoragePort, key: string): Promise<unknown> 
   return (await port.get(key).catch(() => ({}) as Record<string, unknown>))[key];
 }
 
+/** The subscription's connection and the last problem, as the hub state shows them; one owner, changed by methods. */
+export class HubStatus {
+  private current: HubConnection = 'off';
+  private problem: string | null = null;
+
+  constructor(
+    private readonly identity: HubIdentityCheck,
+    private readonly changed: () => void,
+  ) {}
+
+  get connection(): HubConnection {
+    return this.current;
+  }
+
+  get lastError(): string | null {
+    return this.problem;
+  }
+
+  setConnection(c: HubConnection): void {
+    if (this.current === c) return;
+    // A stream that ended may mean the hub stopped and something else took its address: prove it again.
+    if (c !== 'stream') this.identity.forget();
+    this.current = c;
+    this.changed();
+  }
+
+  /** The subscription was stopped on purpose: 'off', without proving anything again. */
+  stopped(): void {
+    this.current = 'off';
+  }
+
+  /** Keeps what went wrong for display (errorMessage: never a stack or a secret). */
+  failed(err: unknown): void {
+    this.problem = errorMessage(err);
+  }
+
+  clearError(): void {
+    this.problem = null;
+  }
+}
+
 /**
- * The state the hub service's parts share (settings, installations, pending list, connection) and the helpers they
- * all use: the hub URL, the device signer and a signed client, enrolment, installation and agent-name lookups.
+ * The state the hub service's parts share (settings, installations, claim lookups) and the helpers they all use: the hub URL, the device signer and a signed client, enrolment, installation and agent-name lookups.
  */
 export class HubCore {
   settings: HubSettings | null = null;
@@ -101,23 +141,18 @@ export class HubCore {
   /** The vault item the installation records live in. */
   readonly installations = new InstallationStore();
   hubInstallations: HubInstallation[] | null = null;
-  pending: Intent[] = [];
-  /** Intent ids already announced through ports.newIntents: a refresh of the same list announces nothing. */
-  seen = new Set<string>();
-  connection: HubConnection = 'off';
-  lastError: string | null = null;
-  loop: AbortController | null = null;
-  lookups = new Map<string, ClaimLookupResponse>();
+  /** Claim lookups this device showed, by claim code hash: a claim signs only what the person saw. */
+  readonly lookups = new Map<string, ClaimLookupResponse>();
   /** The standing approvals in the vault, written one change at a time. */
   readonly standing = new StandingApprovalStore();
   /** Agent config assignments in the vault, changed one delivery at a time. */
   readonly configs = new ConfigAssignmentStore();
-  /** Intent ids a standing approval is approving right now (a second list update must not approve them again). */
-  readonly autoApproving = new Set<string>();
   /** Installations revoked on this device: never signed for again, whatever the hub lists (hub-revocations.ts). */
   readonly revoked: RevokedInstallations;
   /** When the hub at the current URL last proved its pinned identity (hub-identity.ts). */
   readonly identity = new HubIdentityCheck();
+  /** The connection and the last problem, as pages see them. */
+  readonly status: HubStatus;
   /** Set once by HubService: settings and installations loaded, pending list restored. */
   ready: Promise<void> = Promise.resolve();
 
@@ -126,6 +161,7 @@ export class HubCore {
     readonly ports: HubServicePorts,
   ) {
     this.revoked = new RevokedInstallations(ports.local);
+    this.status = new HubStatus(this.identity, () => ports.changed());
   }
 
   get hub(): string {
@@ -138,14 +174,6 @@ export class HubCore {
       approvalWindow: typeof p.approvalWindow === 'boolean' ? p.approvalWindow : DEFAULT_HUB_PREFS.approvalWindow,
       notifications: typeof p.notifications === 'boolean' ? p.notifications : DEFAULT_HUB_PREFS.notifications,
     };
-  }
-
-  setConnection(c: HubConnection): void {
-    if (this.connection === c) return;
-    // A stream that ended may mean the hub stopped and something else took its address: prove it again.
-    if (c !== 'stream') this.identity.forget();
-    this.connection = c;
-    this.ports.changed();
   }
 
   isEnrolled(signer: DeviceSigner): boolean {

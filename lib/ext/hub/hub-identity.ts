@@ -56,7 +56,7 @@ export async function ensureHubIdentity(core: HubCore, activity: boolean): Promi
   } catch (err) {
     core.identity.forget();
     if (err instanceof HubClientError && err.code === HUB_IDENTITY_MISMATCH) {
-      core.lastError = err.message;
+      core.status.failed(err);
       core.ports.changed();
     }
     throw err;

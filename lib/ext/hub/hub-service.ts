@@ -10,17 +10,20 @@ import { HubClientError } from '../../hub-client/errors';
 import * as claims from './hub-claim';
 import * as pairing from './hub-devices';
 import type { JoinStatus } from '../../web-vault/page-devices';
-import { DEFAULT_HUB_URL, HUB_SETTINGS_KEY, HubCore, errorMessage, readKey, type HubServicePorts, type HubSettings, type HubVault } from './hub-core';
-import * as decisions from '../approvals/hub-decision';
+import { DEFAULT_HUB_URL, HUB_SETTINGS_KEY, HubCore, readKey, type HubServicePorts, type HubSettings, type HubVault } from './hub-core';
+import { pendingView, secretNames, signAndSend, StandingApprover } from '../approvals/hub-decision';
+import { REMEMBERABLE_KINDS, standingApprovalFor, withApproval } from '../approvals/hub-standing-approvals';
 import { assignConfig, configViews, forgetConfigAssignment, syncConfigs, unassignConfig } from './hub-configs';
 import { installationViews, refreshInstallations } from './hub-installations';
-import { restorePending } from '../approvals/hub-pending';
+import { PendingIntents } from '../approvals/hub-pending';
 import { forgetStandingApprovals, revokeStandingApproval, standingApprovalViews } from '../approvals/hub-standing-views';
-import * as subscription from '../approvals/hub-subscription';
+import { Subscription } from '../approvals/hub-subscription';
 import { pinnedHubFingerprint } from './hub-identity';
 import { hubSyncConnection } from './hub-sync';
 import type { SyncConnection } from '../../sync/sync-service';
 import type { VaultService } from '../../vault/vault-service';
+import type { ServiceImpl } from '../rpc/service';
+import type { HUB_SERVICE } from './hub-api';
 
 export { DEFAULT_HUB_URL, HUB_INSTALLATIONS_KEY, HUB_PENDING_KEY, HUB_SETTINGS_KEY, type HubServicePorts, type HubVault, type NewIntentNotice } from './hub-core';
 export { BACKOFF_MAX_MS, BACKOFF_MIN_MS, POLL_INTERVAL_MS } from '../approvals/hub-subscription';
@@ -35,15 +38,21 @@ export { ACTIVITY_PAGE } from './hub-audit';
  * fails it reconnects with exponential backoff (1 s → 30 s) and polls GET /v1/intents?status=pending every 5 s
  * in between.
  *
- * This class is the public face; the parts live in hub-core (shared state and helpers), hub-subscription (stream
- * and polling), hub-pending (pending list and badge), hub-installations, hub-claim (enrolment and claims) and
- * hub-decision (pending views and signed decisions).
+ * This class is the public face and the owner of its parts: hub-core (settings, installation records and the helpers
+ * the parts share), hub-subscription (`Subscription`: stream and polling), hub-pending (`PendingIntents`: pending list
+ * and badge), hub-decision (pending views, signed decisions, `StandingApprover`), hub-installations, hub-claim
+ * (enrolment and claims). None of their state is reachable from outside the service.
  */
-export class HubService {
+export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
+  // The parts and their state are this service's own: nothing outside it holds them.
   private readonly core: HubCore;
+  private readonly pending: PendingIntents;
+  private readonly subscription: Subscription;
 
   constructor(vault: HubVault, ports: HubServicePorts) {
     this.core = new HubCore(vault, ports);
+    this.pending = new PendingIntents(this.core, new StandingApprover(this.core));
+    this.subscription = new Subscription(this.core, this.pending);
     this.core.ready = this.init();
   }
 
@@ -54,8 +63,8 @@ export class HubService {
     await core.revoked.load();
     await core.vault.whenReady();
     // Installation records are vault data: read (and migrated out of chrome.storage.local) once unlocked.
-    await core.ensureInstallations().catch((err) => void (core.lastError = errorMessage(err)));
-    await restorePending(core);
+    await core.ensureInstallations().catch((err) => core.status.failed(err));
+    await this.pending.restore();
   }
 
   whenReady(): Promise<void> {
@@ -76,17 +85,29 @@ export class HubService {
 
   /** Starts the live subscription if the vault is unlocked and this device is enrolled (worker wake, alarm, unlock). */
   ensureRunning(): Promise<void> {
-    return subscription.ensureRunning(this.core);
+    return this.subscription.ensureRunning();
   }
 
-  /** Stops the subscription; on lock also forgets the pending list and clears the badge. */
-  stop(forget: boolean): Promise<void> {
-    return subscription.stop(this.core, forget);
+  /**
+   * Stops the subscription; on lock also forgets what the vault being open allowed: the pending list (and the badge),
+   * what the hub told us, the installation records and claim lookups.
+   */
+  async stop(forget: boolean): Promise<void> {
+    this.subscription.halt();
+    if (forget) {
+      const core = this.core;
+      core.hubInstallations = null;
+      core.forgetInstallations();
+      core.lookups.clear();
+      core.status.clearError();
+      await this.pending.forget();
+    }
+    this.core.ports.changed();
   }
 
   /** One GET /v1/intents?status=pending; errors are kept for display, never thrown. */
   pollOnce(): Promise<void> {
-    return subscription.pollOnce(this.core);
+    return this.subscription.pollOnce();
   }
 
   prefs(): HubPrefs {
@@ -108,8 +129,8 @@ export class HubService {
       enrolled: false,
       deviceFingerprint: null,
       hubFingerprint: pinnedHubFingerprint(core.settings?.hubKeys?.[core.hub]),
-      connection: core.connection,
-      lastError: core.lastError,
+      connection: core.status.connection,
+      lastError: core.status.lastError,
       pending: [],
       installations: [],
       standingApprovals: [],
@@ -122,12 +143,12 @@ export class HubService {
       await core.ensureInstallations();
       return await core.vault.withUnlocked(async (service) => {
         const signer = await service.deviceSigner();
-        const secrets = await decisions.secretNames(service);
+        const secrets = await secretNames(service);
         return {
           ...base,
           enrolled: core.isEnrolled(signer),
           deviceFingerprint: fingerprint(signer.publicKey),
-          pending: core.pending.map((i) => decisions.pendingView(core, i, secrets)),
+          pending: this.pending.all.map((i) => pendingView(core, i, secrets)),
           installations: installationViews(core),
           standingApprovals: await standingApprovalViews(core, service),
           ...(await configViews(core, service)),
@@ -153,6 +174,7 @@ export class HubService {
 
   async enroll(enrollmentCode: string): Promise<HubState> {
     await claims.enroll(this.core, enrollmentCode);
+    void this.ensureRunning();
     return this.state();
   }
 
@@ -256,8 +278,35 @@ export class HubService {
     return this.state();
   }
 
+  /**
+   * Signs the person's decision on a pending intent and sends it. `remember` ("Don't ask again", secret requests only)
+   * also stores a standing approval for exactly this agent installation and payload hash.
+   */
   async decide(intentId: string, shownHash: string, decision: Decision, remember = false): Promise<HubState> {
-    await decisions.decide(this.core, intentId, shownHash, decision, remember);
+    const core = this.core;
+    await core.ready;
+    if (decision !== 'approve' && decision !== 'deny') throw new HubClientError('protocol_invalid', 'Unknown decision.');
+    const intent = this.pending.all.find((i) => i.intent_id === intentId);
+    if (!intent) throw new HubClientError('intent_not_pending', 'This request is no longer pending.');
+    // What the person saw is what gets signed: the page sends back the hash it displayed.
+    if (intent.payload_hash !== shownHash) throw new HubClientError('payload_hash_mismatch', 'The request changed while you were looking at it. Look again.');
+    if (remember && (decision !== 'approve' || !REMEMBERABLE_KINDS.includes(intent.kind))) {
+      throw new HubClientError('protocol_invalid', 'Only an approved secret request can be approved always.');
+    }
+    try {
+      await signAndSend(core, intent, decision, true);
+    } finally {
+      await this.pollOnce();
+    }
+    if (remember) {
+      const approval = standingApprovalFor(core.hub, intent, core.ports.now(), globalThis.crypto.randomUUID());
+      await core.vault.withUnlocked((service) => core.standing.update(service, (list) => ({ next: withApproval(list, approval), value: null })), { activity: true });
+      core.ports.changed();
+    }
+    // A denial may have locked the installation (5 in a row): show it in the Agents tab.
+    if (decision === 'deny') await this.refreshInstallations().catch(() => {});
+    // The stream may lag behind; the decided intent is not pending any more in any case.
+    if (this.pending.all.some((i) => i.intent_id === intentId)) await this.pending.set(this.pending.all.filter((i) => i.intent_id !== intentId));
     return this.state();
   }
 
@@ -288,7 +337,7 @@ export class HubService {
 
   async denyAllFromAgent(agentId: string): Promise<HubState> {
     await this.core.ready;
-    const targets = this.core.pending.filter((i) => i.agent_id === agentId);
+    const targets = this.pending.all.filter((i) => i.agent_id === agentId);
     let firstError: unknown = null;
     for (const intent of targets) {
       try {

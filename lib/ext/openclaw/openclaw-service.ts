@@ -5,7 +5,8 @@ import { explainConnectError, type OperatorAuth } from '../../openclaw/connect';
 import type { DeviceIdentity } from '../../openclaw/device-identity';
 import { OpenClawError } from '../../openclaw/errors';
 import { type ItemStore, type OpenClawConfig, loadOpenClawConfig, normalizeGatewayUrl, removeOpenClawConfig, saveOpenClawConfig } from './openclaw-config';
-import type { OpenClawState } from './openclaw-rpc';
+import type { ServiceImpl } from '../rpc/service';
+import type { OPENCLAW_SERVICE, OpenClawState } from './openclaw-api';
 
 /** storage.session key: the pending approvals, so a restarted worker shows the badge before it reconnects. */
 export const OPENCLAW_PENDING_KEY = 'clawkeep.openclaw.pending';
@@ -53,7 +54,7 @@ const PAIRING_POLL_FOR_MS = 30 * 60_000;
  * configured, keeps the pending approvals for the popup and the badge, resolves them, and stops on lock.
  * `ensureRunning` is idempotent: call it on worker start, on unlock and from an alarm.
  */
-export class OpenClawService {
+export class OpenClawService implements ServiceImpl<typeof OPENCLAW_SERVICE> {
   private op: OpenClawOperator | null = null;
   private approvals: PendingApproval[] = [];
   /** Approval ids already announced through ports.newApprovals. */

@@ -1,11 +1,9 @@
 import { browser } from 'wxt/browser';
-import { ClawkeepError } from '../../errors';
-import { SyncError } from '../../protocol/sync-errors';
 import { SyncService, type SyncConnection } from '../../sync/sync-service';
 import type { VaultEvent } from '../../vault/client';
 import type { VaultService } from '../../vault/vault-service';
-import { serveChannel, type ChannelResponse } from '../rpc/rpc-channel';
-import { SYNC_EVENT_CHANNEL, SYNC_METHODS, SYNC_RPC_CHANNEL, type SyncMethod } from './sync-rpc';
+import { broadcaster, serveService } from '../rpc/service-server';
+import { SYNC_SERVICE } from './sync-api';
 
 export const SYNC_ALARM = 'clawkeep.sync';
 
@@ -14,27 +12,6 @@ export interface SyncBackgroundDeps {
   connection(service: VaultService): Promise<SyncConnection | null>;
   /** Tells pages (and the vault's other listeners) that items changed because of a pull. */
   itemsChanged(): void;
-  isTrustedSender(sender: { id?: string; url?: string }): boolean;
-}
-
-async function runSyncMethod(sync: SyncService, method: SyncMethod, args: Record<string, unknown> | null): Promise<ChannelResponse> {
-  const a = args ?? {};
-  try {
-    let value: unknown;
-    switch (method) {
-      case 'status': value = sync.status(); break;
-      case 'syncNow': value = await sync.syncNow(); break;
-      case 'resolve': {
-        if (typeof a.id !== 'string' || (a.keep !== 'mine' && a.keep !== 'theirs')) throw new SyncError('sync_refused', 'Pick "mine" or "theirs".');
-        value = await sync.resolve(a.id, a.keep);
-        break;
-      }
-    }
-    return { ok: true, value: value ?? null };
-  } catch (err) {
-    if (err instanceof SyncError || err instanceof ClawkeepError) return { ok: false, error: { code: err.code, message: err.message } };
-    return { ok: false, error: { code: 'sync_refused', message: 'Unexpected failure.' } };
-  }
 }
 
 /**
@@ -44,10 +21,11 @@ async function runSyncMethod(sync: SyncService, method: SyncMethod, args: Record
  */
 export function startSyncBackground(deps: SyncBackgroundDeps) {
   let applyingPull = false;
+  const announce = broadcaster(SYNC_SERVICE);
   const sync = new SyncService({
     vault: deps.vault,
     connection: deps.connection,
-    changed: () => void browser.runtime.sendMessage({ channel: SYNC_EVENT_CHANNEL, type: 'sync-changed' }).catch(() => {}),
+    changed: () => announce(),
     itemsChanged: () => {
       applyingPull = true;
       try {
@@ -58,7 +36,7 @@ export function startSyncBackground(deps: SyncBackgroundDeps) {
     },
     now: () => Date.now(),
   });
-  serveChannel(SYNC_RPC_CHANNEL, SYNC_METHODS, deps.isTrustedSender, 'Only Clawkeep pages may use sync.', (method, args) => runSyncMethod(sync, method, args));
+  serveService(SYNC_SERVICE, sync);
   try {
     void Promise.resolve(browser.alarms.create(SYNC_ALARM, { periodInMinutes: 1 })).catch(() => {});
     browser.alarms.onAlarm.addListener((alarm) => {

@@ -1,31 +1,22 @@
 import { browser } from 'wxt/browser';
-import type { VaultEvent } from '../../vault/client';
 import { VaultDb } from '../../vault/db';
 import { VaultService } from '../../vault/vault-service';
+import type { VaultEvent } from '../../vault/client';
 import { startHubBackground } from '../hub/hub-background';
-import { storageArea } from '../rpc/rpc-channel';
+import { implementByDispatch } from '../rpc/service';
+import { broadcaster, serveService } from '../rpc/service-server';
+import { storageArea } from '../storage-area';
 import { startSyncBackground } from '../sync/sync-background';
 import type { NewIntentNotice } from '../hub/hub-core';
-import { AUTOLOCK_ALARM, Keyholder, runVaultMethod } from './keyholder';
-import { decodeWire, encodeWire, isVaultRpcRequest, VAULT_EVENT_CHANNEL, type VaultEventMessage } from '../rpc/rpc-protocol';
-
-/** Only our own extension pages may talk to the keyholder: no content scripts, no other extensions. */
-export function isTrustedSender(sender: { id?: string; url?: string; tab?: unknown }): boolean {
-  if (sender.id !== browser.runtime.id || !sender.url) return false;
-  return sender.url.startsWith(browser.runtime.getURL('/'));
-}
-
-function broadcast(event: VaultEvent): void {
-  const message: VaultEventMessage = { channel: VAULT_EVENT_CHANNEL, event };
-  // No page open is normal: nobody to tell.
-  browser.runtime.sendMessage(message).catch(() => {});
-}
+import { AUTOLOCK_ALARM, Keyholder } from './keyholder';
+import { VAULT_SERVICE } from './vault-api';
 
 /**
  * Wires the keyholder to the browser. Listeners are registered synchronously, as MV3 requires, so a message or
  * alarm that wakes a stopped worker is delivered.
  */
 export function startBackgroundVault(): { keyholder: Keyholder; announce: (notices: NewIntentNotice[]) => void } {
+  const broadcast = broadcaster(VAULT_SERVICE);
   // The hub service hears lock / unlock / item changes too (it stops syncing and clears the badge on lock).
   let onVaultEvent: (event: VaultEvent) => void = () => {};
   const keyholder = new Keyholder(new VaultService(new VaultDb()), {
@@ -41,24 +32,14 @@ export function startBackgroundVault(): { keyholder: Keyholder; announce: (notic
     now: () => Date.now(),
   });
 
-  browser.runtime.onMessage.addListener((message: unknown, sender, sendResponse) => {
-    if (!isVaultRpcRequest(message)) return undefined;
-    if (!isTrustedSender(sender)) {
-      sendResponse({ ok: false, error: { code: 'forbidden', message: 'Only Clawkeep pages may use the vault.' } });
-      return true;
-    }
-    // sendResponse + `return true` is the form both Chromium and WXT's fake browser honour.
-    void runVaultMethod(keyholder, message.method, decodeWire(message.args)).then((response) =>
-      sendResponse(response.ok ? { ok: true, value: encodeWire(response.value) } : response),
-    );
-    return true;
-  });
+  // Every vault method runs through the keyholder, which applies the idle check and activity tracking around it.
+  serveService(VAULT_SERVICE, implementByDispatch(VAULT_SERVICE, (method, args) => keyholder.handle(method, args[0] ?? null)));
 
   browser.alarms.onAlarm.addListener((alarm) => {
     if (alarm.name === AUTOLOCK_ALARM) void keyholder.checkIdle();
   });
 
-  const hub = startHubBackground(keyholder, isTrustedSender);
+  const hub = startHubBackground(keyholder);
   const sync = startSyncBackground({
     vault: keyholder,
     connection: (service) => hub.hub.syncConnection(service),
@@ -67,7 +48,6 @@ export function startBackgroundVault(): { keyholder: Keyholder; announce: (notic
       broadcast({ type: 'items-changed' });
       hub.onVaultEvent({ type: 'items-changed' });
     },
-    isTrustedSender,
   });
   onVaultEvent = (event) => {
     hub.onVaultEvent(event);

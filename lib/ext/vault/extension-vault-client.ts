@@ -1,48 +1,18 @@
-import { browser } from 'wxt/browser';
 import type { KdfRunner } from '../../crypto/kdf-runner';
-import { ClawkeepError, errorFromJSON } from '../../errors';
-import type { VaultBackend } from '../../vault/backend';
-import type { VaultClient, VaultEvent } from '../../vault/client';
+import type { VaultClient } from '../../vault/client';
 import { VaultEvents } from '../../vault/events';
 import { PassphraseVaultClient } from '../../vault/passphrase-client';
-import {
-  decodeWire,
-  encodeWire,
-  isVaultEventMessage,
-  VAULT_METHODS,
-  VAULT_RPC_CHANNEL,
-  type VaultMethod,
-  type VaultRpcResponse,
-} from '../rpc/rpc-protocol';
+import { createServiceProxy } from '../rpc/service-proxy';
+import { VAULT_SERVICE } from './vault-api';
 
-async function call(method: VaultMethod, args: unknown): Promise<unknown> {
-  let response: VaultRpcResponse | undefined;
-  try {
-    response = await browser.runtime.sendMessage({ channel: VAULT_RPC_CHANNEL, method, args: encodeWire(args ?? null) });
-  } catch (err) {
-    throw new ClawkeepError('rpc_failed', 'Could not reach the Clawkeep background. Reload the extension and try again.', { cause: err });
-  }
-  if (!response) throw new ClawkeepError('rpc_failed', 'The Clawkeep background did not answer.');
-  if (!response.ok) throw errorFromJSON(response.error);
-  return decodeWire(response.value);
-}
-
-/** A VaultBackend whose every method runs in the background, where the vault key lives. */
-function backgroundBackend(): VaultBackend {
-  const backend = {} as Record<VaultMethod, (args?: unknown) => Promise<unknown>>;
-  for (const method of VAULT_METHODS) backend[method] = (args?: unknown) => call(method, args);
-  return backend as unknown as VaultBackend;
-}
-
-/** Lock / unlock / change events broadcast by the background reach every open extension page. */
-function backgroundEvents(): VaultEvents {
-  const events = new VaultEvents();
-  browser.runtime.onMessage.addListener((message: unknown) => {
-    if (isVaultEventMessage(message)) events.emit(message.event as VaultEvent);
-  });
-  return events;
-}
-
+/**
+ * The vault for extension pages: every key-level method runs in the background, where the vault key lives (the
+ * generated proxy of VAULT_SERVICE); the passphrase → KEK step runs in this page's KDF worker; lock / unlock / change
+ * events broadcast by the background reach every open page.
+ */
 export function createExtensionVaultClient(kdf: KdfRunner): VaultClient {
-  return new PassphraseVaultClient(backgroundBackend(), kdf, backgroundEvents());
+  const backend = createServiceProxy(VAULT_SERVICE);
+  const events = new VaultEvents();
+  backend.subscribe((event) => events.emit(event));
+  return new PassphraseVaultClient(backend, kdf, events);
 }

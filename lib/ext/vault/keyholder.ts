@@ -1,8 +1,8 @@
 import { fromBase64, toBase64, wipe } from '../../bytes';
-import { asClawkeepError, ClawkeepError } from '../../errors';
+import { ClawkeepError } from '../../errors';
 import type { VaultEvent } from '../../vault/client';
 import type { VaultService } from '../../vault/vault-service';
-import type { VaultMethod } from '../rpc/rpc-protocol';
+import type { VaultMethod } from './vault-api';
 
 /** What the keyholder keeps in `storage.session` (memory-only, trusted contexts) to survive worker restarts. */
 interface SessionRecord {
@@ -184,14 +184,5 @@ export class Keyholder {
         return value ?? null;
       }
     }
-  }
-}
-
-/** Runs `handle` and turns any failure into a typed, message-safe error. */
-export async function runVaultMethod(keyholder: Keyholder, method: VaultMethod, args: unknown) {
-  try {
-    return { ok: true as const, value: await keyholder.handle(method, args) };
-  } catch (err) {
-    return { ok: false as const, error: asClawkeepError(err).toJSON() };
   }
 }

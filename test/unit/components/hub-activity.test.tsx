@@ -2,7 +2,7 @@ import { render } from 'preact';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HubActivity } from '../../../components/agents/hub-activity';
 import type { ActivityPage, AuditIntegrity } from '../../../lib/hub-client/activity';
-import type { HubApi } from '../../../lib/hub-client/api';
+import type { HubApi } from '../../../lib/ext/hub/hub-api';
 import { waitFor as waitForIn } from './wait-for';
 
 // The Activity tab shows what the device concluded about the hub's signed audit head (lib/ext/hub/hub-audit.ts decides;

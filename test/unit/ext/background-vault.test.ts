@@ -2,7 +2,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { browser } from 'wxt/browser';
 import { startBackgroundVault } from '../../../lib/ext/vault/background-vault';
-import { decodeWire, encodeWire, VAULT_RPC_CHANNEL } from '../../../lib/ext/rpc/rpc-protocol';
+import { decodeWire, encodeWire } from '../../../lib/ext/rpc/wire';
+import { VAULT_RPC_CHANNEL } from '../../../lib/ext/vault/vault-api';
 
 describe('background vault messaging', () => {
   beforeEach(() => fakeBrowser.reset());

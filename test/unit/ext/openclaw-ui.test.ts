@@ -2,7 +2,7 @@ import { h, render } from 'preact';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OpenClawQueue } from '../../../components/openclaw/openclaw-queue';
 import { OpenClawSettings } from '../../../components/openclaw/openclaw-settings';
-import type { OpenClawApi, OpenClawState } from '../../../lib/ext/openclaw/openclaw-rpc';
+import type { OpenClawApi, OpenClawState } from '../../../lib/ext/openclaw/openclaw-api';
 import type { PendingApproval } from '../../../lib/openclaw/approvals';
 import { armedClick, pointerClick } from '../components/armed-click';
 import { waitFor as waitForIn } from '../components/wait-for';

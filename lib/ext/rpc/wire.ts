@@ -1,0 +1,106 @@
+import { fromBase64, toBase64 } from '../../bytes';
+import { ClawkeepError, errorFromJSON } from '../../errors';
+import { HubClientError } from '../../hub-client/errors';
+import { OpenClawError } from '../../openclaw/errors';
+import { SyncError, type SyncErrorCode } from '../../protocol/sync-errors';
+
+/**
+ * What crosses between extension pages and the background (service.ts). Chrome serialises runtime messages as
+ * JSON, so bytes travel as `{$bytes: base64}` (encodeWire / decodeWire), and errors as a plain {@link WireError}
+ * (errorToWire / errorFromWire): never a stack, a cause or a secret.
+ */
+
+/** A page's call: `args` are the method's positional arguments, bytes encoded. */
+export interface ServiceRequest {
+  channel: string;
+  method: string;
+  args: unknown;
+}
+
+/**
+ * An error as it crosses the boundary: its typed `code` and a message fit for a person, plus its `family` when it
+ * is not a ClawkeepError (the hub client's, the OpenClaw client's or sync's own error class).
+ */
+export interface WireError {
+  family?: 'HubClientError' | 'OpenClawError' | 'SyncError';
+  code: string;
+  message: string;
+  /** Extra, non-secret facts some families carry (OpenClaw: retryable, retryAfterMs, requestId). */
+  [extra: string]: unknown;
+}
+
+export type ServiceResponse = { ok: true; value: unknown } | { ok: false; error: WireError };
+
+/** A change the background announces to every open page. */
+export interface ServiceEventMessage<E = unknown> {
+  channel: string;
+  event: E;
+}
+
+const BYTES_TAG = '$bytes';
+
+/** Replaces every Uint8Array by {$bytes: base64} so it survives JSON-based messaging. */
+export function encodeWire(value: unknown): unknown {
+  if (value instanceof Uint8Array) return { [BYTES_TAG]: toBase64(value) };
+  if (Array.isArray(value)) return value.map(encodeWire);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encodeWire(v)]));
+  }
+  return value;
+}
+
+/**
+ * The inverse of {@link encodeWire}.
+ * @throws ClawkeepError `rpc_invalid_args` when a `$bytes` value is not base64 (only a broken or hostile caller sends that).
+ */
+export function decodeWire(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(decodeWire);
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value);
+    if (entries.length === 1 && entries[0]![0] === BYTES_TAG && typeof entries[0]![1] === 'string') {
+      try {
+        return fromBase64(entries[0]![1]);
+      } catch {
+        throw new ClawkeepError('rpc_invalid_args', 'Bytes in the request are not valid base64.');
+      }
+    }
+    return Object.fromEntries(entries.map(([k, v]) => [k, decodeWire(v)]));
+  }
+  return value;
+}
+
+/**
+ * THE serialiser: any error thrown behind the boundary, as it may cross it. Our own error families keep their code
+ * and message (written for a person, never holding a secret); anything else is a bug and crosses as `internal` with
+ * a generic message, so its text (which might hold anything) never reaches a page.
+ */
+export function errorToWire(err: unknown): WireError {
+  if (err instanceof ClawkeepError) return err.toJSON();
+  if (err instanceof HubClientError) return { family: 'HubClientError', ...err.toJSON() };
+  if (err instanceof OpenClawError) return { family: 'OpenClawError', ...err.toJSON() };
+  if (err instanceof SyncError) return { family: 'SyncError', ...err.toJSON() };
+  return { code: 'internal', message: 'Unexpected failure.' };
+}
+
+/** THE reviver: the typed error a page's caller catches, of the family that was thrown in the background. */
+export function errorFromWire(wire: unknown): Error {
+  if (!wire || typeof wire !== 'object' || typeof (wire as WireError).code !== 'string' || typeof (wire as WireError).message !== 'string') {
+    return new ClawkeepError('rpc_failed', 'The request failed for an unknown reason.');
+  }
+  const w = wire as WireError;
+  switch (w.family) {
+    case 'HubClientError':
+      return new HubClientError(w.code, w.message);
+    case 'OpenClawError':
+      return new OpenClawError(w.code, w.message, {
+        retryable: w.retryable === true,
+        retryAfterMs: typeof w.retryAfterMs === 'number' ? w.retryAfterMs : null,
+        requestId: typeof w.requestId === 'string' ? w.requestId : null,
+      });
+    case 'SyncError':
+      return new SyncError(w.code as SyncErrorCode, w.message);
+    default:
+      // ClawkeepError and its subclasses (WrongPassphraseError, VaultLockedError… rebuilt by code).
+      return errorFromJSON({ code: w.code, message: w.message });
+  }
+}
