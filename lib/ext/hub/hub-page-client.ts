@@ -1,9 +1,10 @@
 import type { HubApi } from '../../hub-client/api';
+import { relayedCode } from '../../errors';
 import { HubClientError } from '../../hub-client/errors';
 import { HUB_RPC_CHANNEL, isHubEventMessage, type HubMethod } from './hub-rpc';
 import { channelCaller, subscribeTo } from '../rpc/rpc-channel';
 
-const call = channelCaller<HubMethod>(HUB_RPC_CHANNEL, (code, message, cause) => new HubClientError(code, message, cause === undefined ? undefined : { cause }));
+const call = channelCaller<HubMethod>(HUB_RPC_CHANNEL, (code, message, cause) => new HubClientError(relayedCode(code), message, cause === undefined ? undefined : { cause }));
 
 /** The HubApi for extension pages: every call runs in the background, which holds the device key. */
 export function createExtensionHubApi(): HubApi {

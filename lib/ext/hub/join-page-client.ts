@@ -2,12 +2,13 @@ import { randomBytes, toBase64, utf8Encode, wipe } from '../../bytes';
 import { SALT_LENGTH } from '../../crypto/kdf-params';
 import type { KdfRunner } from '../../crypto/kdf-runner';
 import { ClawkeepError } from '../../errors';
+import { relayedCode } from '../../errors';
 import { HubClientError } from '../../hub-client/errors';
 import type { JoinApi } from '../../web-vault/page-devices';
 import { HUB_RPC_CHANNEL, type HubMethod } from './hub-rpc';
 import { channelCaller } from '../rpc/rpc-channel';
 
-const call = channelCaller<HubMethod>(HUB_RPC_CHANNEL, (code, message, cause) => new HubClientError(code, message, cause === undefined ? undefined : { cause }));
+const call = channelCaller<HubMethod>(HUB_RPC_CHANNEL, (code, message, cause) => new HubClientError(relayedCode(code), message, cause === undefined ? undefined : { cause }));
 
 /**
  * "Join an existing vault" in the extension: the pairing (device key, box key, the sealed vault key) runs in the

@@ -1,8 +1,9 @@
+import { relayedCode } from '../../errors';
 import { OpenClawError } from '../../openclaw/errors';
 import { channelCaller, subscribeTo } from '../rpc/rpc-channel';
 import { isOpenClawEventMessage, OPENCLAW_RPC_CHANNEL, type OpenClawApi, type OpenClawMethod } from './openclaw-rpc';
 
-const call = channelCaller<OpenClawMethod>(OPENCLAW_RPC_CHANNEL, (code, message, cause) => new OpenClawError(code, message, cause === undefined ? undefined : { cause }));
+const call = channelCaller<OpenClawMethod>(OPENCLAW_RPC_CHANNEL, (code, message, cause) => new OpenClawError(relayedCode(code), message, cause === undefined ? undefined : { cause }));
 
 /** The OpenClawApi for extension pages: the connection lives in the background. */
 export function createExtensionOpenClawApi(): OpenClawApi {

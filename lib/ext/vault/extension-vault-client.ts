@@ -1,6 +1,6 @@
 import { browser } from 'wxt/browser';
 import type { KdfRunner } from '../../crypto/kdf-runner';
-import { ClawkeepError, errorFromJSON } from '../../errors';
+import { ClawkeepError, reviveError } from '../../errors';
 import type { VaultBackend } from '../../vault/backend';
 import type { VaultClient, VaultEvent } from '../../vault/client';
 import { VaultEvents } from '../../vault/events';
@@ -23,7 +23,7 @@ async function call(method: VaultMethod, args: unknown): Promise<unknown> {
     throw new ClawkeepError('rpc_failed', 'Could not reach the Clawkeep background. Reload the extension and try again.', { cause: err });
   }
   if (!response) throw new ClawkeepError('rpc_failed', 'The Clawkeep background did not answer.');
-  if (!response.ok) throw errorFromJSON(response.error);
+  if (!response.ok) throw reviveError(response.error);
   return decodeWire(response.value);
 }
 
