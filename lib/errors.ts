@@ -207,22 +207,22 @@ export class StorageError extends ClawkeepError {
 /** A code as it may be shown and sent: a plain identifier, never free text (a peer could put a message there). */
 const CODE_SHAPE = /^[A-Za-z0-9_.-]{1,64}$/;
 
-/** A plain `{code, message}` object (what toErrorInfo produced on the other side of a channel), not an Error. */
+/** A plain `{code, message}` object (what toErrorInfo produced on the other side of a channel). */
 function isErrorInfo(value: unknown): value is ErrorInfo {
-  if (value === null || typeof value !== 'object' || value instanceof Error) return false;
+  if (value === null || typeof value !== 'object') return false;
   const { code, message } = value as { code?: unknown; message?: unknown };
   return typeof code === 'string' && CODE_SHAPE.test(code) && typeof message === 'string';
 }
 
 /**
  * Maps anything thrown to what may cross a boundary: a ClawkeepError keeps its code and message (ours, written
- * for a person); an `{code, message}` object that already crossed one is kept; anything else becomes
- * `fallback` (default `internal`) with "Unexpected failure.", because its message is not ours to show.
+ * for a person); anything else (a foreign Error, a thrown string or object) becomes the
+ * `fallback` (a code with "Unexpected failure.", or a whole ErrorInfo; default `internal`), because its message
+ * is not ours to show. Extra fields a family's toJSON adds (step, retryable, ...) are not carried.
  */
-export function toErrorInfo(err: unknown, fallback: ClawkeepErrorCode = 'internal'): ErrorInfo {
+export function toErrorInfo(err: unknown, fallback: ClawkeepErrorCode | ErrorInfo = 'internal'): ErrorInfo {
   if (err instanceof ClawkeepError) return { code: err.code, message: err.message };
-  if (isErrorInfo(err)) return { code: err.code, message: err.message };
-  return { code: fallback, message: UNEXPECTED_MESSAGE };
+  return typeof fallback === 'string' ? { code: fallback, message: UNEXPECTED_MESSAGE } : { code: fallback.code, message: fallback.message };
 }
 
 /** The message to show a person for anything thrown (see toErrorInfo). */
@@ -248,8 +248,3 @@ export function reviveError(value: unknown): ClawkeepError {
   return new ClawkeepError(relayedCode(code), message);
 }
 
-/** Wraps anything thrown into a ClawkeepError (the original as `cause`) without showing its message if not ours. */
-export function asClawkeepError(err: unknown, fallback: ClawkeepErrorCode = 'storage_failed'): ClawkeepError {
-  if (err instanceof ClawkeepError) return err;
-  return new ClawkeepError(fallback, UNEXPECTED_MESSAGE, { cause: err });
-}

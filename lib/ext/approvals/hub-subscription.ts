@@ -1,6 +1,6 @@
-import { ClawkeepError } from '../../errors';
+import { ClawkeepError, errorMessage } from '../../errors';
 import { parseIntentsEvent } from '../../hub-client/client';
-import { errorMessage, type HubCore } from '../hub/hub-core';
+import type { HubCore } from '../hub/hub-core';
 import { migrateLegacyInstallations, refreshInstallations } from '../hub/hub-installations';
 import { forgetPending, setPending } from './hub-pending';
 

@@ -1,8 +1,7 @@
 import { browser } from 'wxt/browser';
 import { fromBase64 } from '../../bytes';
-import { ClawkeepError } from '../../errors';
+import { toErrorInfo } from '../../errors';
 import type { Policy } from '../../protocol/approval';
-import { HubClientError } from '../../hub-client/errors';
 import type { VaultEvent } from '../../vault/client';
 import { startApprovalUi } from '../approvals/hub-approval-browser';
 import { badgeAction, showPendingCount } from '../approvals/hub-badge';
@@ -47,8 +46,7 @@ export async function runHubMethod(hub: HubService, method: HubMethod, args: Rec
     }
     return { ok: true, value: value ?? null };
   } catch (err) {
-    if (err instanceof HubClientError || err instanceof ClawkeepError) return { ok: false, error: err.toJSON() };
-    return { ok: false, error: { code: 'internal', message: 'Unexpected failure.' } };
+    return { ok: false, error: toErrorInfo(err) };
   }
 }
 

@@ -3,8 +3,7 @@ import { createStore, get, set } from 'idb-keyval';
 import type { ApprovalDecision, ApprovalKind, PendingApproval } from '../../openclaw/approvals';
 import type { WebSocketConstructor } from '../../openclaw/client';
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from '../../openclaw/device-identity';
-import { OpenClawError } from '../../openclaw/errors';
-import { ClawkeepError } from '../../errors';
+import { toErrorInfo } from '../../errors';
 import type { VaultService } from '../../vault/vault-service';
 import { badgeAction, showPendingCount } from '../approvals/hub-badge';
 import type { NewIntentNotice } from '../hub/hub-core';
@@ -48,8 +47,7 @@ export async function runOpenClawMethod(service: OpenClawService, method: OpenCl
     }
     return { ok: true, value: value ?? null };
   } catch (err) {
-    if (err instanceof OpenClawError || err instanceof ClawkeepError) return { ok: false, error: { code: err.code, message: err.message } };
-    return { ok: false, error: { code: 'internal', message: 'Unexpected failure.' } };
+    return { ok: false, error: toErrorInfo(err) };
   }
 }
 

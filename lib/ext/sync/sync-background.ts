@@ -1,5 +1,5 @@
 import { browser } from 'wxt/browser';
-import { ClawkeepError } from '../../errors';
+import { toErrorInfo } from '../../errors';
 import { SyncError } from '../../protocol/sync-errors';
 import { SyncService, type SyncConnection } from '../../sync/sync-service';
 import type { VaultEvent } from '../../vault/client';
@@ -32,8 +32,7 @@ async function runSyncMethod(sync: SyncService, method: SyncMethod, args: Record
     }
     return { ok: true, value: value ?? null };
   } catch (err) {
-    if (err instanceof SyncError || err instanceof ClawkeepError) return { ok: false, error: { code: err.code, message: err.message } };
-    return { ok: false, error: { code: 'sync_refused', message: 'Unexpected failure.' } };
+    return { ok: false, error: toErrorInfo(err, 'sync_refused') };
   }
 }
 

@@ -1,5 +1,5 @@
 import { fromBase64, toBase64, wipe } from '../../bytes';
-import { asClawkeepError, ClawkeepError } from '../../errors';
+import { ClawkeepError, toErrorInfo } from '../../errors';
 import type { VaultEvent } from '../../vault/client';
 import type { VaultService } from '../../vault/vault-service';
 import type { VaultMethod } from '../rpc/rpc-protocol';
@@ -192,6 +192,6 @@ export async function runVaultMethod(keyholder: Keyholder, method: VaultMethod, 
   try {
     return { ok: true as const, value: await keyholder.handle(method, args) };
   } catch (err) {
-    return { ok: false as const, error: asClawkeepError(err).toJSON() };
+    return { ok: false as const, error: toErrorInfo(err, 'storage_failed') };
   }
 }
