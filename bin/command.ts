@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { ClawkeepError, type CliErrorCode } from '../lib/errors';
 
 /**
  * One `clawkeep` subcommand. Each lives in its own module under `bin/commands/` and is listed in `bin/main.ts`.
@@ -13,8 +14,13 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
+/** Bad arguments: the CLI exits 2 and prints the usage. */
+export class UsageError extends ClawkeepError {
+  declare readonly code: CliErrorCode;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('usage_invalid', message, options);
+    this.name = 'UsageError';
+  }
 }
 
 type StringOptions = Record<string, { type: 'string' }>;

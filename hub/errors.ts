@@ -1,5 +1,6 @@
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ClawkeepError } from '../lib/errors';
 import { API_ERRORS, isApiErrorCode, type ApiErrorCode } from '../lib/protocol/api-errors';
 import { ProtocolError } from '../lib/protocol/errors';
 import { StoreError } from './store/errors';
@@ -23,16 +24,15 @@ const GENERIC: Partial<Record<HubErrorCode, string>> = {
   internal: 'Internal error.',
 };
 
-export class HubError extends Error {
-  readonly code: HubErrorCode;
+export class HubError extends ClawkeepError {
+  declare readonly code: HubErrorCode;
   readonly status: ContentfulStatusCode;
   /** Extra response headers, e.g. Retry-After for `rate_limited`. */
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(code: HubErrorCode, message?: string, options?: { cause?: unknown; headers?: Record<string, string> }) {
-    super(message ?? GENERIC[code] ?? 'Request failed.', options);
+    super(code, message ?? GENERIC[code] ?? 'Request failed.', options);
     this.name = 'HubError';
-    this.code = code;
     this.status = API_ERRORS[code].status as ContentfulStatusCode;
     this.headers = options?.headers ?? {};
   }

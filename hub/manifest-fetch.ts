@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
+import { ClawkeepError, type ManifestFetchErrorCode } from '../lib/errors';
 
 /**
  * Fetches an agent's manifest from a URL the agent supplied, without letting that URL reach into the hub's own
@@ -9,18 +10,11 @@ import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-f
  * that resolve to loopback fail) and refuses loopback, private, link-local, metadata and reserved ranges.
  * Node's fetch ignores http.Agent, hence node:http(s) with redirects followed by hand, each hop re-checked.
  */
-export class ManifestFetchError extends Error {
-  constructor(
-    readonly code:
-      | 'manifest_url_invalid'
-      | 'manifest_url_forbidden'
-      | 'manifest_fetch_failed'
-      | 'manifest_fetch_timeout'
-      | 'manifest_too_large'
-      | 'manifest_bad_type',
-    message: string,
-  ) {
-    super(message);
+export class ManifestFetchError extends ClawkeepError {
+  declare readonly code: ManifestFetchErrorCode;
+
+  constructor(code: ManifestFetchErrorCode, message: string) {
+    super(code, message);
     this.name = 'ManifestFetchError';
   }
 }

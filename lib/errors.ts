@@ -1,10 +1,33 @@
 /**
- * Typed errors for everything Clawkeep's core throws on purpose.
+ * The one root of every error Clawkeep throws on purpose, and the one mapping used wherever an error crosses a
+ * boundary (a message channel, a worker, the CLI's output, the UI).
  *
- * Callers branch on `code`, never on the message. Messages are written for a person and never contain
- * a secret, a passphrase or a decrypted value.
+ * - Every error family (`ProtocolError`, `HubClientError`, `AttestError`, `SealError`, `DeployError`, `AgentError`,
+ *   `OpenClawError`, `SyncError`, `HubError`, ...) extends {@link ClawkeepError} and narrows `code` to its own
+ *   union; {@link ClawkeepErrorCode} is the union of them all, so tsc refuses a family code the root does not list.
+ * - Misuse by a programmer (wrong argument type, out-of-range length) stays a built-in `TypeError`/`RangeError`.
+ * - Callers branch on `code`, never on the message. Messages are written for a person and never contain a secret,
+ *   a passphrase or a decrypted value.
+ * - At a boundary use {@link toErrorInfo} (or {@link errorMessage}); on the receiving side {@link reviveError}.
+ *   Anything that is not a ClawkeepError becomes `internal` / "Unexpected failure.": a foreign message (a
+ *   `SyntaxError` quoting its input, a `fetch` error naming a URL) may carry data that must not be shown or logged.
  */
-export type ClawkeepErrorCode =
+import type { AgentLocalErrorCode } from './agent/errors';
+import type { ExecRequestErrorCode } from './agent/openclaw-secret';
+import type { AttestErrorCode } from './attest/errors';
+import type { DeployErrorCode } from './deploy/errors';
+import type { HubClientOwnCode } from './hub-client/errors';
+import type { OpenClawGatewayCode, OpenClawOwnCode } from './openclaw/errors';
+import type { ApiErrorCode } from './protocol/api-errors';
+import type { ProtocolErrorCode } from './protocol/errors';
+import type { SyncErrorCode } from './protocol/sync-errors';
+import type { ManifestErrorCode } from './providers/openclaw-manifest/errors';
+import type { AppComposeErrorCode } from './providers/phala/app-compose';
+import type { PhalaApiErrorCode } from './providers/phala/errors';
+import type { SealErrorCode } from './seal/errors';
+
+/** Codes of the vault core and the extension's own errors (the classes below). */
+export type CoreErrorCode =
   | 'wrong_passphrase'
   | 'decrypt_failed'
   | 'format_invalid'
@@ -31,24 +54,92 @@ export type ClawkeepErrorCode =
   // Recovery kit (lib/vault/recovery-kit.ts).
   | 'recovery_words_invalid'
   | 'recovery_words_wrong'
-  | 'recovery_missing'
-  // Hub wire protocol (lib/protocol, docs/protocol.md).
-  | 'protocol_invalid'
-  | 'approval_invalid'
-  | 'claim_invalid'
-  | 'sealed_invalid'
-  | 'auth_missing'
-  | 'auth_stale'
-  | 'auth_replayed'
-  | 'auth_bad_signature'
-  | 'auth_unknown_key'
-  | 'device_statement_invalid'
-  | 'key_binding_invalid'
-  | 'revocation_invalid'
-  // The hub's identity key and its signed audit head (hub-identity.ts, audit-head.ts).
-  | 'hub_identity_invalid'
-  | 'audit_head_invalid';
+  | 'recovery_missing';
 
+/**
+ * Codes of the families that live in `hub/`, `bin/` and `sim/`. They are declared here because `lib/` imports
+ * none of those folders; the classes there import these types.
+ */
+/** The hub's SQLite store (hub/store/errors.ts). */
+export type StoreErrorCode =
+  /** The row the operation needs does not exist. */
+  | 'not_found'
+  /** A unique key is taken: same id, same public key, same idempotency key... */
+  | 'conflict'
+  /** The row exists but is not in a state that allows the operation (e.g. deciding an intent twice). */
+  | 'invalid_state'
+  /** A foreign key points nowhere (installation for an unknown agent, ...). */
+  | 'invalid_reference'
+  /** A CHECK constraint refused a value (wrong key length, unknown status, invalid JSON). */
+  | 'invalid_value'
+  /** Another connection held the write lock for longer than busy_timeout. */
+  | 'busy'
+  /** The database was written by a newer hub; this one must not touch it. */
+  | 'schema_too_new'
+  /** A migration failed and was rolled back. */
+  | 'migration_failed'
+  /** Anything else SQLite reported (disk full, I/O error, corrupt file). */
+  | 'storage_failed';
+
+/** The hub's SSRF-safe manifest fetch (hub/manifest-fetch.ts). */
+export type ManifestFetchErrorCode =
+  | 'manifest_url_invalid'
+  | 'manifest_url_forbidden'
+  | 'manifest_fetch_failed'
+  | 'manifest_fetch_timeout'
+  | 'manifest_too_large'
+  | 'manifest_bad_type';
+
+/** The `clawkeep` CLI (bin/): bad arguments (exit 2 with usage) and an unusable agent state file (exit 2). */
+export type CliErrorCode = 'usage_invalid' | 'state_file_invalid';
+
+/** The CVM simulator (sim/cvm): a request it refuses, answered with an HTTP status. */
+export type SimErrorCode = 'sim_refused';
+
+declare const relayed: unique symbol;
+/**
+ * A code another party chose: the hub's answer (it may send a code this build does not know), an OpenClaw
+ * gateway's code (`PAIRING_REQUIRED`, ...), or a code read back from a message channel. Made only by
+ * {@link relayedCode}, so a code written in our source is always one of the literal unions above.
+ */
+export type RelayedErrorCode = string & { readonly [relayed]: true };
+
+/** Marks a code another party sent (see {@link RelayedErrorCode}); the value is unchanged. */
+export const relayedCode = (code: string): RelayedErrorCode => code as RelayedErrorCode;
+
+/** Every code any Clawkeep error may carry: the union of every family's codes. */
+export type ClawkeepErrorCode =
+  | CoreErrorCode
+  | ProtocolErrorCode
+  | ApiErrorCode
+  | SyncErrorCode
+  | HubClientOwnCode
+  | AgentLocalErrorCode
+  | ExecRequestErrorCode
+  | AttestErrorCode
+  | SealErrorCode
+  | DeployErrorCode
+  | OpenClawOwnCode
+  | OpenClawGatewayCode
+  | PhalaApiErrorCode
+  | AppComposeErrorCode
+  | ManifestErrorCode
+  | StoreErrorCode
+  | ManifestFetchErrorCode
+  | CliErrorCode
+  | SimErrorCode
+  | RelayedErrorCode;
+
+/** What crosses a boundary: a code to branch on and a message safe to show (no cause, no stack). */
+export interface ErrorInfo {
+  code: ClawkeepErrorCode;
+  message: string;
+}
+
+/** The message shown for anything that is not a ClawkeepError: it says nothing about what failed. */
+export const UNEXPECTED_MESSAGE = 'Unexpected failure.';
+
+/** The root of every error Clawkeep throws on purpose. Families extend it and narrow `code` with `declare`. */
 export class ClawkeepError extends Error {
   readonly code: ClawkeepErrorCode;
 
@@ -59,7 +150,7 @@ export class ClawkeepError extends Error {
   }
 
   /** A plain object safe to send across a message channel (no cause, no stack). */
-  toJSON(): { code: ClawkeepErrorCode; message: string } {
+  toJSON(): ErrorInfo {
     return { code: this.code, message: this.message };
   }
 }
@@ -113,19 +204,50 @@ export class StorageError extends ClawkeepError {
   }
 }
 
-/** Rebuilds a typed error from its JSON form after it crossed a message channel. */
-export function errorFromJSON(value: unknown): ClawkeepError {
-  if (value && typeof value === 'object' && 'code' in value && 'message' in value) {
-    const { code, message } = value as { code: ClawkeepErrorCode; message: string };
-    if (code === 'wrong_passphrase') return new WrongPassphraseError({ message: String(message) });
-    if (code === 'vault_locked') return new VaultLockedError();
-    return new ClawkeepError(code, String(message));
-  }
-  return new ClawkeepError('rpc_failed', 'The request failed for an unknown reason.');
+
+// ---- The boundary mapping -------------------------------------------------------------------------------------
+
+/** A code as it may be shown and sent: a plain identifier, never free text (a peer could put a message there). */
+const CODE_SHAPE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** A plain `{code, message}` object (what toErrorInfo produced on the other side of a channel). */
+function isErrorInfo(value: unknown): value is ErrorInfo {
+  if (value === null || typeof value !== 'object') return false;
+  const { code, message } = value as { code?: unknown; message?: unknown };
+  return typeof code === 'string' && CODE_SHAPE.test(code) && typeof message === 'string';
 }
 
-/** Wraps anything thrown into a ClawkeepError without leaking its message if it is not ours. */
-export function asClawkeepError(err: unknown, fallback: ClawkeepErrorCode = 'storage_failed'): ClawkeepError {
-  if (err instanceof ClawkeepError) return err;
-  return new ClawkeepError(fallback, 'Unexpected failure.', { cause: err });
+/**
+ * Maps anything thrown to what may cross a boundary: a ClawkeepError keeps its code and message (ours, written
+ * for a person); anything else (a foreign Error, a thrown string or object) becomes the
+ * `fallback` (a code with "Unexpected failure.", or a whole ErrorInfo; default `internal`), because its message
+ * is not ours to show. Extra fields a family's toJSON adds (step, retryable, ...) are not carried.
+ */
+export function toErrorInfo(err: unknown, fallback: ClawkeepErrorCode | ErrorInfo = 'internal'): ErrorInfo {
+  if (err instanceof ClawkeepError) return { code: err.code, message: err.message };
+  return typeof fallback === 'string' ? { code: fallback, message: UNEXPECTED_MESSAGE } : { code: fallback.code, message: fallback.message };
 }
+
+/** The message to show a person for anything thrown (see toErrorInfo). */
+export function errorMessage(err: unknown): string {
+  return toErrorInfo(err).message;
+}
+
+/** The code of anything thrown: a ClawkeepError's code, else `internal` (see toErrorInfo). */
+export function errorCode(err: unknown): ClawkeepErrorCode {
+  return toErrorInfo(err).code;
+}
+
+/**
+ * Rebuilds a typed error from the `{code, message}` a boundary sent (toErrorInfo / toJSON). The two codes the
+ * unlock screen branches on by class come back as their classes; a value that is not of that shape becomes
+ * `rpc_failed`. The code is kept as sent (our own background sent it), marked as relayed.
+ */
+export function reviveError(value: unknown): ClawkeepError {
+  if (!isErrorInfo(value)) return new ClawkeepError('rpc_failed', 'The request failed for an unknown reason.');
+  const { code, message } = value;
+  if (code === 'wrong_passphrase') return new WrongPassphraseError({ message });
+  if (code === 'vault_locked') return new VaultLockedError();
+  return new ClawkeepError(relayedCode(code), message);
+}
+

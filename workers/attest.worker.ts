@@ -1,6 +1,6 @@
 import { expose } from 'comlink';
+import { ClawkeepError, toErrorInfo, type ErrorInfo } from '../lib/errors';
 import { parseCollateralJson } from '../lib/attest/collateral';
-import { isAttestError } from '../lib/attest/errors';
 import { parseQuoteText } from '../lib/attest/quote-input';
 import type { Collateral, QuoteVerification, VerifyOptions } from '../lib/attest/types';
 import { verifyQuote } from '../lib/attest/verify';
@@ -24,10 +24,7 @@ import {
  */
 
 function asFailure(err: unknown, now: VerifyOptions['now']): QuoteVerification {
-  if (isAttestError(err)) return failedVerification(err.toJSON(), now);
-  // Not ours: a bug. Keep the details in the worker's console, give the page a stable code.
-  console.error('attest worker:', err);
-  return failedVerification({ code: 'verifier_failed', message: 'The verifier failed unexpectedly on this input.' }, now);
+  return failedVerification(failureOf(err), now);
 }
 
 async function verify(quote: Uint8Array, collateral: Collateral, options?: VerifyOptions): Promise<QuoteVerification> {
@@ -48,12 +45,10 @@ async function collateralFromPccs(quote: Uint8Array, pccsUrl: string, now: Verif
 }
 
 /** The failure as a plain {code, message}: ours keep their code, anything else is a bug reported without detail. */
-function failureOf(err: unknown): { code: string; message: string } {
-  if (isAttestError(err)) return err.toJSON();
-  const coded = err as { code?: unknown; message?: unknown } | null;
-  if (err instanceof Error && typeof coded?.code === 'string') return { code: coded.code, message: err.message };
-  console.error('attest worker:', err);
-  return { code: 'verifier_failed', message: 'The verifier failed unexpectedly on this input.' };
+function failureOf(err: unknown): ErrorInfo {
+  // Not ours: a bug. Keep the details in the worker's console, give the page a stable code.
+  if (!(err instanceof ClawkeepError)) console.error('attest worker:', err);
+  return toErrorInfo(err, { code: 'verifier_failed', message: 'The verifier failed unexpectedly on this input.' });
 }
 
 async function checkCvm(request: CvmCheckRequest): Promise<TrustReport> {

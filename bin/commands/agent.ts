@@ -5,6 +5,7 @@ import { writeFileAtomic0600 } from '../atomic-file';
 import { UsageError, type Command } from '../command';
 import { AgentClient, AgentError, parseAgentState, type AgentState, type FetchLike } from '../../lib/agent';
 import { wipe } from '../../lib/bytes';
+import { ClawkeepError, type CliErrorCode } from '../../lib/errors';
 import { configEnvLines } from '../../lib/protocol/config-payload';
 import { ProtocolError } from '../../lib/protocol/errors';
 import { fingerprint, decodePublicKey } from '../../lib/protocol/keys';
@@ -45,8 +46,12 @@ const USAGE = [
 ].join('\n');
 
 /** A problem with the state file the user must fix: exit 2 like a usage error, without the usage text. */
-class StateFileError extends Error {
-  override readonly name = 'StateFileError';
+class StateFileError extends ClawkeepError {
+  declare readonly code: CliErrorCode;
+  constructor(message: string) {
+    super('state_file_invalid', message);
+    this.name = 'StateFileError';
+  }
 }
 
 // ---- State file -----------------------------------------------------------------------------------------------

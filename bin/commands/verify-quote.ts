@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseCommandArgs, UsageError, type Command } from '../command';
-import { isAttestError } from '../../lib/attest/errors';
+import { toErrorInfo } from '../../lib/errors';
 import { INTEL_PCS_URL, PHALA_PCCS_URL, normalizePccsUrl } from '../../lib/attest/pccs-endpoints';
 import { TCB_STATUSES, type Collateral, type DstackCheckInput, type QuoteVerification, type TcbStatus } from '../../lib/attest/types';
 
@@ -130,9 +130,7 @@ function eventLogInput(text: string): DstackCheckInput['eventLog'] {
 async function inputFailure(err: unknown, now: Date): Promise<QuoteVerification> {
   const { emptyVerification } = await import('../../lib/attest/report');
   const result = emptyVerification(now);
-  result.error = isAttestError(err)
-    ? err.toJSON()
-    : { code: 'verifier_failed', message: err instanceof Error ? err.message : String(err) };
+  result.error = toErrorInfo(err, 'verifier_failed');
   return result;
 }
 

@@ -4,7 +4,7 @@ import type { ActivityEntryView, ActivityPage, AuditIntegrity } from '../../lib/
 import type { HubApi } from '../../lib/ext/hub/hub-api';
 import { ErrorAlert } from '../shared/alert';
 import { downloadBytes } from '../shared/download';
-import { errorText } from './hub-use-state';
+import { errorMessage } from '../../lib/errors';
 
 const when = (ms: number) => new Date(ms).toLocaleString();
 
@@ -67,7 +67,7 @@ export function HubActivity({ hub }: { hub: HubApi }) {
         if (next.integrity) setIntegrity(next.integrity);
         setEntries((shown) => (before === undefined ? next.entries : [...(shown ?? []), ...next.entries]));
       } catch (err) {
-        setError(errorText(err));
+        setError(errorMessage(err));
       } finally {
         setBusy(false);
       }

@@ -4,10 +4,11 @@ import type { HubApi } from '../../lib/ext/hub/hub-api';
 import { ErrorAlert, Notice } from '../shared/alert';
 import { ClaimPolicyFields, defaultPolicyChoice, policyFromChoice, type PolicyChoice } from './claim-policy';
 import { Field } from '../shared/field';
-import { ago, errorText, useHubState } from './hub-use-state';
+import { ago, useHubState } from './hub-use-state';
 import { StandingApprovals } from '../approvals/standing-approvals';
 import { AgentConfigDelivery } from './agent-config-delivery';
 import { HubDevices } from './hub-devices';
+import { errorMessage } from '../../lib/errors';
 
 function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; onState: (s: HubState) => void }) {
   const [url, setUrl] = useState(state.hubUrl);
@@ -23,7 +24,7 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
       onState(await fn());
       setNote(done);
     } catch (err) {
-      setError(errorText(err));
+      setError(errorMessage(err));
     } finally {
       setBusy(false);
     }
@@ -106,7 +107,7 @@ function ClaimAgent({ hub, onClaimed }: { hub: HubApi; onClaimed: () => void }) 
       setScopes(new Set());
       setPolicy(defaultPolicyChoice());
     } catch (err) {
-      setError(errorText(err));
+      setError(errorMessage(err));
     } finally {
       setBusy(false);
     }
@@ -124,7 +125,7 @@ function ClaimAgent({ hub, onClaimed }: { hub: HubApi; onClaimed: () => void }) 
       setCode('');
       onClaimed();
     } catch (err) {
-      setError(errorText(err));
+      setError(errorMessage(err));
     } finally {
       setBusy(false);
     }
@@ -237,7 +238,7 @@ function ApprovalPrefs({ hub, state, onState }: { hub: HubApi; state: HubState; 
     try {
       onState(await hub.setPrefs(prefs));
     } catch (err) {
-      setError(errorText(err));
+      setError(errorMessage(err));
     } finally {
       setSaving(null);
       setBusy(false);
@@ -271,7 +272,7 @@ function Installations({ hub, state, onState }: { hub: HubApi; state: HubState; 
     try {
       onState(await fn());
     } catch (err) {
-      setError(errorText(err));
+      setError(errorMessage(err));
     } finally {
       setBusy(false);
     }

@@ -3,7 +3,7 @@ import type { DeviceInfo, DevicePreview } from '../../lib/hub-client/api';
 import type { HubApi } from '../../lib/ext/hub/hub-api';
 import { ErrorAlert, Notice } from '../shared/alert';
 import { Field } from '../shared/field';
-import { errorText } from './hub-use-state';
+import { errorMessage } from '../../lib/errors';
 
 /**
  * Agents tab → "Devices": add a device with the code it shows (the lookup shows its fingerprint and name; one click
@@ -25,13 +25,13 @@ export function HubDevices({ hub }: { hub: HubApi }) {
     try {
       await fn();
     } catch (err) {
-      setError(errorText(err));
+      setError(errorMessage(err));
     } finally {
       setBusy(false);
     }
   };
   useEffect(() => {
-    hub.devices().then(setList, (err) => setError(errorText(err)));
+    hub.devices().then(setList, (err) => setError(errorMessage(err)));
   }, [hub]);
 
   return (

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { HubState } from '../../lib/hub-client/api';
 import type { HubApi } from '../../lib/ext/hub/hub-api';
+import { errorMessage } from '../../lib/errors';
 
 /** The background's hub state, re-read whenever the background says it changed (or `key` changes). */
 export function useHubState(hub: HubApi, key?: unknown) {
@@ -11,7 +12,7 @@ export function useHubState(hub: HubApi, key?: unknown) {
       setState(await hub.state());
       setError(null);
     } catch (err) {
-      setError(err instanceof Error ? err.message : 'Could not read the hub state.');
+      setError(errorMessage(err));
     }
   }, [hub]);
   useEffect(() => {
@@ -19,10 +20,6 @@ export function useHubState(hub: HubApi, key?: unknown) {
     return hub.subscribe(() => void reload());
   }, [hub, reload, key]);
   return { state, setState, error, reload };
-}
-
-export function errorText(err: unknown): string {
-  return err instanceof Error && err.message ? err.message : 'Something went wrong.';
 }
 
 /** "3 min ago" style, for last activity; absolute times stay in the title attribute. */

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { DeviceInfo } from '../../lib/hub-client/api';
 import type { PageDeviceApi } from '../../lib/web-vault/page-devices';
 import { ErrorAlert } from '../shared/alert';
-import { errorText } from './hub-use-state';
+import { errorMessage } from '../../lib/errors';
 
 /** The web vault's "Devices" tab once it joined an account: the account's devices, checked against their chain. */
 export function WebDevices({ api }: { api: PageDeviceApi }) {
@@ -17,7 +17,7 @@ export function WebDevices({ api }: { api: PageDeviceApi }) {
       setList(await api.devices());
     } catch (err) {
       setList(null);
-      setError(errorText(err));
+      setError(errorMessage(err));
     } finally {
       setBusy(false);
     }

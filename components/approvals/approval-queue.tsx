@@ -7,7 +7,8 @@ import { valueShape } from '../../lib/hub-client/summary';
 import { ErrorAlert } from '../shared/alert';
 import { useArmedActions } from '../shared/use-armed-action';
 import { useNow } from '../shared/use-now';
-import { errorText, useHubState } from '../agents/hub-use-state';
+import { useHubState } from '../agents/hub-use-state';
+import { errorMessage } from '../../lib/errors';
 
 /** "4:59" until expiry, "expired" after. */
 export function countdown(expiresAt: number, now: number): string {
@@ -223,7 +224,7 @@ export function ApprovalQueue({ hub, unlocked, onDecided }: QueueProps) {
       setState(next);
       onDecided?.(next.pending.length);
     } catch (err) {
-      setError(errorText(err));
+      setError(errorMessage(err));
     } finally {
       setBusy(false);
     }

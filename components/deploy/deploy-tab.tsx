@@ -9,7 +9,7 @@ import { useVaultClient } from '../app/client-context';
 import { DeployDashboard } from './deploy-dashboard';
 import type { RequestHostAccess } from './deploy-wiring';
 import { DeployWizard } from './deploy-wizard';
-import { messageOf } from '../shared/format';
+import { errorMessage } from '../../lib/errors';
 
 interface DeployTabProps {
   /** Runs the trust gate and the sealer; default: the page's attest worker. */
@@ -40,7 +40,7 @@ export function DeployTab({ checker, requestApiAccess, requestPccsAccess }: Depl
       setTrust(pins);
       setError(null);
     } catch (err) {
-      setError(messageOf(err));
+      setError(errorMessage(err));
       setDeployments((d) => d ?? []);
     }
   }, [vault]);

@@ -21,6 +21,7 @@ import { deployDeps, phalaClientFor, type RequestHostAccess } from './deploy-wir
 import { Field, TextArea } from '../shared/field';
 import { TeeCertificateView } from '../tee/tee-certificate-view';
 import { useAction } from '../shared/use-action';
+import { errorMessage } from '../../lib/errors';
 
 const EXAMPLE_MANIFEST = JSON.stringify(exampleManifest, null, 2);
 const DEPLOY_TAGS = [DEPLOYMENT_TAG, TRUST_PINS_TAG];
@@ -220,7 +221,7 @@ function ConfigureStep({
     try {
       return { manifest: parseManifest(text) };
     } catch (err) {
-      return { error: err instanceof Error ? err.message : 'The manifest is not valid.' };
+      return { error: errorMessage(err) };
     }
   }, [text]);
   const manifest = 'manifest' in parsed ? parsed.manifest : null;

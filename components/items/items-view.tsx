@@ -4,10 +4,10 @@ import { ErrorAlert } from '../shared/alert';
 import { AgentConfigEditor } from '../agents/agent-config-editor';
 import { useVaultClient } from '../app/client-context';
 import { Field } from '../shared/field';
-import { messageOf } from '../shared/format';
 import { ItemDetail } from './item-detail';
 import { ItemList } from './item-list';
 import { SecretEditor } from './secret-editor';
+import { errorMessage } from '../../lib/errors';
 
 type Pane =
   | { mode: 'none' }
@@ -37,7 +37,7 @@ export function ItemsView() {
         setItems(next);
         setListError(null);
       } catch (err) {
-        if (mine === generation.current) setListError(messageOf(err));
+        if (mine === generation.current) setListError(errorMessage(err));
       }
     },
     [client],
@@ -50,7 +50,7 @@ export function ItemsView() {
         setPane({ mode: 'view', item: await client.get(id) });
       } catch (err) {
         setPane({ mode: 'none' });
-        setPaneError(messageOf(err));
+        setPaneError(errorMessage(err));
       }
     },
     [client],

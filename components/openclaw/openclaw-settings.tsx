@@ -4,6 +4,7 @@ import type { OpenClawApi, OpenClawState } from '../../lib/ext/openclaw/openclaw
 import { ErrorAlert } from '../shared/alert';
 import { Field } from '../shared/field';
 import { statusLine, useOpenClawState } from './openclaw-use-state';
+import { errorMessage } from '../../lib/errors';
 
 /**
  * Settings → "OpenClaw gateway": the gateway address and token (stored encrypted in the vault), Connect /
@@ -30,7 +31,7 @@ export function OpenClawSettings({ api }: { api: OpenClawApi }) {
       setState(await fn());
       setToken('');
     } catch (err) {
-      setError(err instanceof Error && err.message ? err.message : 'Something went wrong.');
+      setError(errorMessage(err));
     } finally {
       setBusy(false);
     }

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { OpenClawApi, OpenClawState } from '../../lib/ext/openclaw/openclaw-api';
+import { errorMessage } from '../../lib/errors';
 
 /** The background's OpenClaw state, re-read whenever the background says it changed (or `key` changes). */
 export function useOpenClawState(api: OpenClawApi, key?: unknown) {
@@ -10,7 +11,7 @@ export function useOpenClawState(api: OpenClawApi, key?: unknown) {
       setState(await api.state());
       setError(null);
     } catch (err) {
-      setError(err instanceof Error ? err.message : 'Could not read the OpenClaw state.');
+      setError(errorMessage(err));
     }
   }, [api]);
   useEffect(() => {

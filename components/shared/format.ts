@@ -1,15 +1,3 @@
-import { ClawkeepError } from '../../lib/errors';
-
-/** The message to show for anything a client call threw; never echoes non-Clawkeep internals. */
-export function messageOf(err: unknown): string {
-  if (err instanceof ClawkeepError) return err.message;
-  // Errors that crossed a message channel may arrive as plain objects with a message.
-  if (err && typeof err === 'object' && 'code' in err && 'message' in err && typeof err.message === 'string') {
-    return err.message;
-  }
-  return 'Something went wrong. Please try again.';
-}
-
 /** "a, b ,, c" → ["a", "b", "c"], keeping the first spelling of duplicates. */
 export function parseTags(text: string): string[] {
   const seen = new Set<string>();

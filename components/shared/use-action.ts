@@ -1,6 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ClawkeepError } from '../../lib/errors';
-import { messageOf } from './format';
+import { ClawkeepError, errorMessage } from '../../lib/errors';
 
 export type ActionResult<T> = { ok: true; value: T } | { ok: false };
 
@@ -34,7 +33,7 @@ export function useAction(): Action {
     } catch (err) {
       // Ours carry a user-fit message; anything else is a bug worth seeing in the console.
       if (!(err instanceof ClawkeepError)) console.error(err);
-      if (mounted.current) setError(messageOf(err));
+      if (mounted.current) setError(errorMessage(err));
       return { ok: false };
     } finally {
       if (mounted.current) setBusy(false);

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { VaultClient, VaultStatus } from '../../lib/vault/client';
-import { messageOf } from './format';
+import { errorMessage } from '../../lib/errors';
 
 export interface VaultStatusState {
   status: VaultStatus | null;
@@ -23,7 +23,7 @@ export function useVaultStatus(client: VaultClient): VaultStatusState {
       setStatus(next);
       setError(null);
     } catch (err) {
-      if (mine === generation.current) setError(messageOf(err));
+      if (mine === generation.current) setError(errorMessage(err));
     }
   }, [client]);
 

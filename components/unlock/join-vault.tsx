@@ -5,6 +5,7 @@ import { ErrorAlert } from '../shared/alert';
 import { Field } from '../shared/field';
 import { PassphraseStrength } from './passphrase-strength';
 import { useAction } from '../shared/use-action';
+import { errorMessage } from '../../lib/errors';
 
 const POLL_MS = 1500;
 
@@ -28,7 +29,7 @@ export function JoinVault({ api, defaultKdf, onJoined, onCancel }: { api: JoinAp
       api.pollJoin().then((s) => {
         setApprovedBy(s.approvedBy);
         setStatus(s.status);
-      }, (err) => action.setError(err instanceof Error ? err.message : 'Could not reach the hub.'));
+      }, (err) => action.setError(errorMessage(err)));
     }, POLL_MS);
     return () => clearInterval(timer);
   }, [pairing, status]);

@@ -1,7 +1,7 @@
 import { useId } from 'preact/hooks';
 import { assertKdfParams, KDF_LIMITS, type KdfParams } from '../../lib/crypto/kdf-params';
-import { messageOf } from '../shared/format';
 import { Field } from '../shared/field';
+import { errorMessage } from '../../lib/errors';
 
 /** Form text for KDF parameters: kept as strings so a half-typed number is not rejected mid-edit. */
 export interface KdfDraft {
@@ -46,7 +46,7 @@ export function paramsFromDraft(draft: KdfDraft): { ok: true; params: KdfParams 
   try {
     return { ok: true, params: assertKdfParams(params) };
   } catch (err) {
-    return { ok: false, error: messageOf(err) };
+    return { ok: false, error: errorMessage(err) };
   }
 }
 

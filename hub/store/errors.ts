@@ -1,34 +1,18 @@
+import { ClawkeepError, type StoreErrorCode } from '../../lib/errors';
+
+export type { StoreErrorCode };
+
 /**
  * Typed errors of the hub's storage layer. Callers (routes) branch on `code`, never on the message; messages name
- * what failed but never carry a stored value (the store holds key material, hashes and ciphertext).
+ * what failed but never carry a stored value (the store holds key material, hashes and ciphertext). The codes
+ * (`StoreErrorCode`) are documented in lib/errors.ts, which lists every family's codes (lib/ may not import hub/).
  */
-export type StoreErrorCode =
-  /** The row the operation needs does not exist. */
-  | 'not_found'
-  /** A unique key is taken: same id, same public key, same idempotency key... */
-  | 'conflict'
-  /** The row exists but is not in a state that allows the operation (e.g. deciding an intent twice). */
-  | 'invalid_state'
-  /** A foreign key points nowhere (installation for an unknown agent, ...). */
-  | 'invalid_reference'
-  /** A CHECK constraint refused a value (wrong key length, unknown status, invalid JSON). */
-  | 'invalid_value'
-  /** Another connection held the write lock for longer than busy_timeout. */
-  | 'busy'
-  /** The database was written by a newer hub; this one must not touch it. */
-  | 'schema_too_new'
-  /** A migration failed and was rolled back. */
-  | 'migration_failed'
-  /** Anything else SQLite reported (disk full, I/O error, corrupt file). */
-  | 'storage_failed';
-
-export class StoreError extends Error {
-  readonly code: StoreErrorCode;
+export class StoreError extends ClawkeepError {
+  declare readonly code: StoreErrorCode;
 
   constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'StoreError';
-    this.code = code;
   }
 }
 

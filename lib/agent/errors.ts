@@ -1,3 +1,4 @@
+import { ClawkeepError } from '../errors';
 import type { ApiErrorCode } from '../protocol/api-errors';
 
 /**
@@ -46,22 +47,21 @@ export type AgentLocalErrorCode =
 export type AgentErrorCode = ApiErrorCode | AgentLocalErrorCode;
 
 /** Every error the agent SDK throws on purpose. Branch on `code`; messages never contain secrets or keys. */
-export class AgentError extends Error {
-  readonly code: AgentErrorCode;
+export class AgentError extends ClawkeepError {
+  declare readonly code: AgentErrorCode;
   /** HTTP status for errors the hub returned. */
   readonly status?: number;
   /** The hub's request id, to find the failure in the hub log. */
   readonly requestId?: string;
 
   constructor(code: AgentErrorCode, message: string, options: { cause?: unknown; status?: number; requestId?: string } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AgentError';
-    this.code = code;
     if (options.status !== undefined) this.status = options.status;
     if (options.requestId !== undefined) this.requestId = options.requestId;
   }
 
-  toJSON(): { code: AgentErrorCode; message: string; request_id?: string } {
+  override toJSON(): { code: AgentErrorCode; message: string; request_id?: string } {
     return { code: this.code, message: this.message, ...(this.requestId ? { request_id: this.requestId } : {}) };
   }
 }

@@ -1,4 +1,5 @@
 import { wipe } from '../bytes';
+import { ClawkeepError } from '../errors';
 import { isItemName } from '../protocol/scopes';
 import type { AgentClient, SentIntent } from './client';
 import { AgentError, type AgentErrorCode } from './errors';
@@ -68,12 +69,17 @@ export const isRefId = (v: unknown): v is string =>
 /** A gateway label: what the human sees as the requesting gateway (set with `--gateway`). */
 export const isGatewayLabel = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/.test(v);
 
-export class ExecRequestError extends Error {
-  override readonly name = 'ExecRequestError';
+/** Codes of ExecRequestError. */
+export type ExecRequestErrorCode = 'exec_request_invalid';
+
+/** The exec-provider request on stdin is malformed, too large or not closed in time. */
+export class ExecRequestError extends ClawkeepError {
+  declare readonly code: ExecRequestErrorCode;
   /** The ids we could read from the malformed request, to answer each with INVALID_REQUEST. */
   readonly ids: string[];
   constructor(message: string, ids: string[] = []) {
-    super(message);
+    super('exec_request_invalid', message);
+    this.name = 'ExecRequestError';
     this.ids = ids;
   }
 }

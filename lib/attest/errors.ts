@@ -3,6 +3,8 @@
  * written for a person and names the check that failed. Quotes and collateral are public data, so messages may
  * quote field values (FMSPC, dates, statuses) but never anything from the vault.
  */
+import { ClawkeepError } from '../errors';
+
 export type AttestErrorCode =
   // Input that does not parse (quote, PEM, DER, collateral JSON).
   | 'quote_malformed'
@@ -46,16 +48,15 @@ export type AttestErrorCode =
   | 'collateral_fetch_failed'
   | 'verifier_failed';
 
-export class AttestError extends Error {
-  readonly code: AttestErrorCode;
+export class AttestError extends ClawkeepError {
+  declare readonly code: AttestErrorCode;
 
   constructor(code: AttestErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'AttestError';
-    this.code = code;
   }
 
-  toJSON(): { code: AttestErrorCode; message: string } {
+  override toJSON(): { code: AttestErrorCode; message: string } {
     return { code: this.code, message: this.message };
   }
 }

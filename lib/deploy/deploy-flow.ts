@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors';
 import type { ExpectedAppCompose } from '../providers/phala/app-compose';
 import type { ProvisionCvmRequest } from '../providers/phala/client';
 import type { PhalaCvm, ProvisionedCvm } from '../providers/phala/wire';
@@ -123,8 +124,7 @@ function asStepError(err: unknown, step: DeployStepId): DeployError {
   if (isDeployError(err)) {
     return err.step ? err : new DeployError(err.code, err.message, { step, ...(err.check ? { check: err.check } : {}), cause: err });
   }
-  const coded = err instanceof Error && typeof (err as { code?: unknown }).code === 'string';
-  return new DeployError('provider_failed', coded ? (err as Error).message : 'Unexpected failure.', { step, cause: err });
+  return new DeployError('provider_failed', errorMessage(err), { step, cause: err });
 }
 
 /** The compose fields we asked for, as checkAppCompose compares them. */

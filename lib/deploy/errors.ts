@@ -1,3 +1,4 @@
+import { ClawkeepError } from '../errors';
 import type { TrustCheckId } from '../seal/trust-gate';
 import type { DeployStepId } from './steps';
 
@@ -19,22 +20,21 @@ export type DeployErrorCode =
   /** Sealing failed (bad env, bad key) after the CVM was trusted. */
   | 'seal_failed';
 
-export class DeployError extends Error {
-  readonly code: DeployErrorCode;
+export class DeployError extends ClawkeepError {
+  declare readonly code: DeployErrorCode;
   /** The step that failed, when the error comes from a flow. */
   readonly step?: DeployStepId;
   /** For `untrusted_cvm`: the trust check that failed first. */
   readonly check?: TrustCheckId;
 
   constructor(code: DeployErrorCode, message: string, options?: { step?: DeployStepId; check?: TrustCheckId; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DeployError';
-    this.code = code;
     if (options?.step) this.step = options.step;
     if (options?.check) this.check = options.check;
   }
 
-  toJSON(): { code: DeployErrorCode; message: string; step?: DeployStepId; check?: TrustCheckId } {
+  override toJSON(): { code: DeployErrorCode; message: string; step?: DeployStepId; check?: TrustCheckId } {
     return { code: this.code, message: this.message, ...(this.step ? { step: this.step } : {}), ...(this.check ? { check: this.check } : {}) };
   }
 }

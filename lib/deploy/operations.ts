@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors';
 import { DeployError } from './errors';
 import type { PhalaCvm } from '../providers/phala/wire';
 import { verifySealAndSend, type DeployDeps } from './deploy-flow';
@@ -68,7 +69,7 @@ export function deploymentOperations(record: DeploymentRecord, trust: TrustPins,
         return verdict;
       } catch (err) {
         const running = steps.snapshot().find((s) => s.state === 'running');
-        steps.fail(running?.id ?? 'verify', err instanceof Error ? err.message : 'Failed.');
+        steps.fail(running?.id ?? 'verify', errorMessage(err));
         throw err;
       }
     },

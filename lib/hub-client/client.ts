@@ -28,8 +28,9 @@ import {
   type Intent,
   type RevokeResponse,
 } from '../protocol/wire';
-import { hubErrorText } from '../protocol/api-errors';
-import { HubClientError } from './errors';
+import { relayedCode } from '../errors';
+import { hubErrorText, isApiErrorCode } from '../protocol/api-errors';
+import { HubClientError, type HubClientErrorCode } from './errors';
 import { readSse, type SseEvent } from './sse';
 
 /** Who signs: role, the key id the hub knows the key by, and a signer that never reveals the key. */
@@ -138,13 +139,15 @@ export class HubClient {
       throw new HubClientError('hub_unreachable', `Could not reach the hub at ${this.hub}.`, { cause: err });
     }
     if (res.ok) return res;
-    let code = 'hub_bad_response';
+    let code: HubClientErrorCode = 'hub_bad_response';
     let message = `The hub answered HTTP ${res.status}.`;
     let requestId: string | null = null;
     try {
       const parsed = v.safeParse(ErrorBodySchema, await res.json());
       if (parsed.success) {
-        code = parsed.output.error.code;
+        const sent = parsed.output.error.code;
+        // A code this build does not know is kept (and shown only as a plain identifier: hubErrorText).
+        code = isApiErrorCode(sent) ? sent : relayedCode(sent);
         // Never the hub's own message: a hub can write anything there (issue 13 item 16).
         message = hubErrorText(code);
         requestId = parsed.output.error.request_id;

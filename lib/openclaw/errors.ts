@@ -1,3 +1,5 @@
+import { ClawkeepError, type RelayedErrorCode } from '../errors';
+
 /**
  * Typed errors of the OpenClaw operator client. `code` is the gateway's own code when it sent one (the
  * `details.code` when present, e.g. `PAIRING_REQUIRED`, `MISSING_SCOPE`, `DEVICE_AUTH_SIGNATURE_INVALID`, else the
@@ -30,9 +32,34 @@ export type OpenClawOwnCode =
   /** A plain ws:// address to a host that is not loopback: refused, wss:// is required (gateway-url.ts). */
   | 'gateway_insecure';
 
-export class OpenClawError extends Error {
-  /** Gateway detail code, gateway error code, or an `OpenClawOwnCode`. */
-  readonly code: string;
+/**
+ * The gateway's codes this client branches on (connect.ts explains each to the person). The gateway may send
+ * others: those are kept as relayed codes.
+ */
+export type OpenClawGatewayCode =
+  | 'PAIRING_REQUIRED'
+  | 'NOT_PAIRED'
+  | 'APPROVAL_NOT_FOUND'
+  | 'AUTH_DEVICE_TOKEN_MISMATCH'
+  | 'AUTH_RATE_LIMITED'
+  | 'AUTH_SCOPE_MISMATCH'
+  | 'CLIENT_VERSION_MISMATCH'
+  | 'PROTOCOL_MISMATCH'
+  | 'CONTROL_UI_ORIGIN_NOT_ALLOWED'
+  | 'CONTROL_UI_DEVICE_IDENTITY_REQUIRED'
+  | 'DEVICE_IDENTITY_REQUIRED'
+  | 'DEVICE_AUTH_NONCE_MISMATCH'
+  | 'DEVICE_AUTH_SIGNATURE_EXPIRED'
+  | 'DEVICE_AUTH_SIGNATURE_INVALID'
+  | 'MISSING_SCOPE'
+  | 'INVALID_REQUEST'
+  | 'FORBIDDEN';
+
+/** Gateway detail code or gateway error code (the gateway picks it), or an `OpenClawOwnCode`. */
+export type OpenClawErrorCode = OpenClawOwnCode | OpenClawGatewayCode | RelayedErrorCode;
+
+export class OpenClawError extends ClawkeepError {
+  declare readonly code: OpenClawErrorCode;
   /** The gateway's top-level `error.code` when the gateway answered (e.g. `INVALID_REQUEST`); else null. */
   readonly gatewayCode: string | null;
   readonly retryable: boolean;
@@ -43,7 +70,7 @@ export class OpenClawError extends Error {
   readonly reason: string | null;
 
   constructor(
-    code: string,
+    code: OpenClawErrorCode,
     message: string,
     options: {
       gatewayCode?: string | null;
@@ -54,9 +81,8 @@ export class OpenClawError extends Error {
       cause?: unknown;
     } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'OpenClawError';
-    this.code = code;
     this.gatewayCode = options.gatewayCode ?? null;
     this.retryable = options.retryable ?? false;
     this.retryAfterMs = options.retryAfterMs ?? null;
@@ -64,7 +90,7 @@ export class OpenClawError extends Error {
     this.reason = options.reason ?? null;
   }
 
-  toJSON(): { code: string; message: string; retryable: boolean; retryAfterMs: number | null; requestId: string | null } {
+  override toJSON(): { code: OpenClawErrorCode; message: string; retryable: boolean; retryAfterMs: number | null; requestId: string | null } {
     return { code: this.code, message: this.message, retryable: this.retryable, retryAfterMs: this.retryAfterMs, requestId: this.requestId };
   }
 }

@@ -2,6 +2,7 @@
  * OpenClaw gateway wire frames (protocol v4, JSON text frames): encode requests, decode and strictly validate
  * responses and events. Spec: /work/shared/specs/openclaw-integration.md §1.
  */
+import { relayedCode } from '../errors';
 import { OpenClawError, scrubSecrets } from './errors';
 
 /** Frames before hello-ok are capped at 64 KiB; after it, `hello-ok.policy.maxPayload` applies. */
@@ -134,7 +135,7 @@ export function gatewayError(error: GatewayErrorShape, secrets: readonly (string
   const requestId = typeof d.requestId === 'string' && REQUEST_ID_PATTERN.test(d.requestId) ? d.requestId : null;
   const reason = typeof d.reason === 'string' && d.reason.length <= 64 ? d.reason : null;
   const message = scrubSecrets(error.message, secrets).slice(0, 500) || error.code;
-  return new OpenClawError(detailCode ?? error.code, message, {
+  return new OpenClawError(relayedCode(detailCode ?? error.code), message, {
     gatewayCode: error.code,
     retryable: error.retryable === true,
     retryAfterMs: error.retryAfterMs ?? null,

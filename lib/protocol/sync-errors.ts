@@ -7,19 +7,19 @@
  * - `sync_offline`: the hub could not be reached.
  * - `sync_refused`: the hub refused the push or pull (its code and message are kept).
  */
+import { ClawkeepError } from '../errors';
+
 export type SyncErrorCode = 'sync_rollback' | 'sync_fork' | 'sync_head_invalid' | 'sync_offline' | 'sync_refused' | 'sync_busy';
 
-export class SyncError extends Error {
-  override readonly name = 'SyncError';
-  constructor(
-    readonly code: SyncErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export class SyncError extends ClawkeepError {
+  declare readonly code: SyncErrorCode;
+
+  constructor(code: SyncErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'SyncError';
   }
 
-  toJSON(): { code: SyncErrorCode; message: string } {
+  override toJSON(): { code: SyncErrorCode; message: string } {
     return { code: this.code, message: this.message };
   }
 }

@@ -3,6 +3,8 @@
  * person and names what was wrong. Public data (key names, public keys, hashes) may appear in a message; an env
  * value, a private key or a shared secret never does.
  */
+import { ClawkeepError } from '../errors';
+
 export type SealErrorCode =
   // The env we were asked to seal.
   | 'env_invalid'
@@ -20,17 +22,16 @@ export type SealErrorCode =
   // Inputs to the KMS key derivation (simulator's KMS).
   | 'derivation_invalid';
 
-export class SealError extends Error {
-  readonly code: SealErrorCode;
+export class SealError extends ClawkeepError {
+  declare readonly code: SealErrorCode;
 
   constructor(code: SealErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'SealError';
-    this.code = code;
   }
 
   /** A plain object safe to send across a message channel (no cause, no stack). */
-  toJSON(): { code: SealErrorCode; message: string } {
+  override toJSON(): { code: SealErrorCode; message: string } {
     return { code: this.code, message: this.message };
   }
 }

@@ -1,5 +1,6 @@
 import { fromBase64Url, toBase64Url } from '../protocol/base64url';
 import { encodePublicKey } from '../protocol/keys';
+import { errorCode } from '../errors';
 import { SyncError } from '../protocol/sync-errors';
 import { signVaultHead, verifyVaultHead, type VaultHead } from '../protocol/vault-head';
 import { envelopeHash, itemsHash, type SyncedEntry } from '../protocol/vault-items-hash';
@@ -80,9 +81,6 @@ export interface SyncResult {
   counter: number;
 }
 
-/** True when the hub reports a code (HubClientError and friends carry one). */
-const codeOf = (err: unknown): string | undefined => (err && typeof err === 'object' && 'code' in err ? String((err as { code: unknown }).code) : undefined);
-const NETWORK_CODES = new Set(['hub_unreachable']);
 
 function localEntry(r: LocalRecord): SyncedEntry {
   return { kind: r.kind, revision: r.revision, envelopeSha256: envelopeHash(r.envelope) };
@@ -144,8 +142,7 @@ export class SyncEngine {
       return await fn();
     } catch (err) {
       if (err instanceof SyncError) throw err;
-      const code = codeOf(err);
-      if (code && NETWORK_CODES.has(code)) throw new SyncError('sync_offline', 'The hub cannot be reached; changes stay on this device until it can.', { cause: err });
+      if (errorCode(err) === 'hub_unreachable') throw new SyncError('sync_offline', 'The hub cannot be reached; changes stay on this device until it can.', { cause: err });
       if (err instanceof TypeError) throw new SyncError('sync_offline', 'The hub cannot be reached; changes stay on this device until it can.', { cause: err });
       throw err;
     }
@@ -285,10 +282,11 @@ export class SyncEngine {
     try {
       ({ counter } = await this.call(() => this.ports.remote.push({ base_counter: state.counter, changes, head })));
     } catch (err) {
-      const code = codeOf(err);
+      // A ClawkeepError's code (the hub's code for a HubClientError), else `internal` (lib/errors.ts toErrorInfo).
+      const code = errorCode(err);
       if (code === 'vault_stale' || code === 'vault_conflict') return 'stale';
       if (err instanceof SyncError) throw err;
-      throw new SyncError('sync_refused', `The hub refused the changes${code ? ` (${code})` : ''}.`, { cause: err });
+      throw new SyncError('sync_refused', `The hub refused the changes (${code}).`, { cause: err });
     }
     await this.ports.store.saveState({ ...state, counter, synced: after, seenHead: { counter, items_hash: head.statement.items_hash }, lastSyncedAt: this.ports.now() });
     return changes.length;

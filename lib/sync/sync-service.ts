@@ -1,6 +1,7 @@
 import type { VaultService } from '../vault/vault-service';
 import type { VaultItem } from '../vault/types';
 import { countPending, SyncEngine, type RemoteVersion, type SyncRemote } from './engine';
+import { errorCode, toErrorInfo } from '../errors';
 import { SyncError } from '../protocol/sync-errors';
 
 /** What pages show: the sync line and the conflicts to resolve. Never a value unless the page asks to reveal. */
@@ -110,13 +111,14 @@ export class SyncService {
         try {
           c = await this.deps.connection(service);
         } catch (err) {
-          const offline = err instanceof TypeError || (err as { code?: string })?.code === 'hub_unreachable';
-          const message = err instanceof SyncError || (err as { code?: string })?.code ? (err as Error).message : 'The hub could not be reached.';
+          const offline = err instanceof TypeError || errorCode(err) === 'hub_unreachable';
+          // Ours keep their code and words; anything else says only that the hub was not reached.
+          const refused = toErrorInfo(err, { code: 'sync_refused', message: 'The hub could not be reached.' });
           this.current = {
             ...this.current,
             pending: await countPending(service.syncStore()).catch(() => this.current.pending),
             state: offline ? 'offline' : 'error',
-            error: { code: offline ? 'sync_offline' : ((err as { code?: string })?.code ?? 'sync_refused'), message: offline ? 'The hub cannot be reached; changes stay on this device until it can.' : message },
+            error: offline ? { code: 'sync_offline', message: 'The hub cannot be reached; changes stay on this device until it can.' } : refused,
           };
           return;
         }

@@ -6,6 +6,7 @@
 import { sha256, sha384 } from '@noble/hashes/sha2.js';
 import { toHex, utf8Encode } from '../../lib/bytes';
 import type { DstackEvent } from '../../lib/attest/types';
+import { ClawkeepError, type SimErrorCode } from '../../lib/errors';
 import { decryptEnv } from '../../lib/seal/env-decryption';
 import type { EnvVar } from '../../lib/seal/env-encryption';
 import { appComposeText, composeHashOf, type ComposeFileInput } from './app-compose';
@@ -63,12 +64,15 @@ export interface TdEvidence {
   identity: CvmBootIdentity;
 }
 
-export class SimError extends Error {
+/** A request the simulator refuses: `status` is its HTTP answer, `detail` its body's `detail`. */
+export class SimError extends ClawkeepError {
+  declare readonly code: SimErrorCode;
   constructor(
     readonly status: number,
     readonly detail: string,
   ) {
-    super(detail);
+    super('sim_refused', detail);
+    this.name = 'SimError';
   }
 }
 

@@ -7,7 +7,7 @@ import { decodePublicKey } from '../../protocol/keys';
 import { requiredScope } from '../../protocol/scopes';
 import { sealSecret } from '../../protocol/sealed-secret';
 import type { DecisionRequest, Intent } from '../../protocol/wire';
-import { HubClientError } from '../../hub-client/errors';
+import { HubClientError, type HubClientErrorCode } from '../../hub-client/errors';
 import { summarizeIntent } from '../../hub-client/summary';
 
 /**
@@ -61,7 +61,7 @@ export interface BuildDecisionInput {
   readSecret?(item: string): Promise<string | null>;
 }
 
-const refuse = (code: string, message: string) => new HubClientError(code, message);
+const refuse = (code: HubClientErrorCode, message: string) => new HubClientError(code, message);
 
 /**
  * Checks an intent against what the device itself knows and builds the body of POST /v1/intents/:id/decision.

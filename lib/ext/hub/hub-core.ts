@@ -1,4 +1,4 @@
-import { ClawkeepError } from '../../errors';
+import { errorMessage } from '../../errors';
 import type { DeviceSigner } from '../../identity/device-key';
 import type { SignedAuditHead } from '../../protocol/audit-head';
 import { deviceKeyId } from '../../protocol/keys';
@@ -73,11 +73,6 @@ export interface HubServicePorts {
   now(): number;
   /** Requests this worker had not seen yet arrived (only while unlocked). */
   newIntents?(notices: NewIntentNotice[], prefs: HubPrefs): void;
-}
-
-export function errorMessage(err: unknown): string {
-  if (err instanceof HubClientError || err instanceof ClawkeepError) return err.message;
-  return 'Unexpected failure.';
 }
 
 /** Reads one key from a storage area; a failing read counts as empty. */

@@ -1,5 +1,5 @@
 import { fromBase64, toBase64 } from '../../bytes';
-import { ClawkeepError, errorFromJSON } from '../../errors';
+import { ClawkeepError, relayedCode, reviveError, toErrorInfo } from '../../errors';
 import { HubClientError } from '../../hub-client/errors';
 import { OpenClawError } from '../../openclaw/errors';
 import { SyncError, type SyncErrorCode } from '../../protocol/sync-errors';
@@ -18,8 +18,8 @@ export interface ServiceRequest {
 }
 
 /**
- * An error as it crosses the boundary: its typed `code` and a message fit for a person, plus its `family` when it
- * is not a ClawkeepError (the hub client's, the OpenClaw client's or sync's own error class).
+ * An error as it crosses the boundary: its typed `code` and a message fit for a person, plus its `family` when the
+ * page may test for that subclass of ClawkeepError (the hub client's, the OpenClaw client's or sync's).
  */
 export interface WireError {
   family?: 'HubClientError' | 'OpenClawError' | 'SyncError';
@@ -75,11 +75,12 @@ export function decodeWire(value: unknown): unknown {
  * a generic message, so its text (which might hold anything) never reaches a page.
  */
 export function errorToWire(err: unknown): WireError {
-  if (err instanceof ClawkeepError) return err.toJSON();
+  // Every family extends ClawkeepError (lib/errors.ts); the three whose class a page may test keep their family so
+  // the reviver rebuilds that class with its extra, non-secret fields. Everything else is toErrorInfo's mapping.
   if (err instanceof HubClientError) return { family: 'HubClientError', ...err.toJSON() };
   if (err instanceof OpenClawError) return { family: 'OpenClawError', ...err.toJSON() };
   if (err instanceof SyncError) return { family: 'SyncError', ...err.toJSON() };
-  return { code: 'internal', message: 'Unexpected failure.' };
+  return { ...toErrorInfo(err) };
 }
 
 /** THE reviver: the typed error a page's caller catches, of the family that was thrown in the background. */
@@ -90,9 +91,9 @@ export function errorFromWire(wire: unknown): Error {
   const w = wire as WireError;
   switch (w.family) {
     case 'HubClientError':
-      return new HubClientError(w.code, w.message);
+      return new HubClientError(relayedCode(w.code), w.message);
     case 'OpenClawError':
-      return new OpenClawError(w.code, w.message, {
+      return new OpenClawError(relayedCode(w.code), w.message, {
         retryable: w.retryable === true,
         retryAfterMs: typeof w.retryAfterMs === 'number' ? w.retryAfterMs : null,
         requestId: typeof w.requestId === 'string' ? w.requestId : null,
@@ -100,7 +101,7 @@ export function errorFromWire(wire: unknown): Error {
     case 'SyncError':
       return new SyncError(w.code as SyncErrorCode, w.message);
     default:
-      // ClawkeepError and its subclasses (WrongPassphraseError, VaultLockedError… rebuilt by code).
-      return errorFromJSON({ code: w.code, message: w.message });
+      // ClawkeepError and its subclasses (WrongPassphraseError, VaultLockedError rebuilt by code).
+      return reviveError({ code: w.code, message: w.message });
   }
 }

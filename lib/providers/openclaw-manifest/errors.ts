@@ -1,3 +1,5 @@
+import { ClawkeepError } from '../../errors';
+
 /**
  * A manifest that does not satisfy the `openclaw-tee.json` schema. `issues` lists every problem found, each
  * naming its field path (`env[2].key "1BAD" must match …`); `message` joins them for a person. A manifest is
@@ -6,19 +8,19 @@
  */
 export type ManifestErrorCode = 'manifest_invalid';
 
-export class ManifestError extends Error {
-  readonly code: ManifestErrorCode = 'manifest_invalid';
+export class ManifestError extends ClawkeepError {
+  declare readonly code: ManifestErrorCode;
   readonly issues: readonly string[];
 
   constructor(issues: readonly string[]) {
     const shown = issues.slice(0, 10).join('; ');
     const more = issues.length > 10 ? ` (and ${issues.length - 10} more)` : '';
-    super(`Invalid manifest: ${shown}${more}.`);
+    super('manifest_invalid', `Invalid manifest: ${shown}${more}.`);
     this.name = 'ManifestError';
     this.issues = issues;
   }
 
-  toJSON(): { code: ManifestErrorCode; message: string; issues: readonly string[] } {
+  override toJSON(): { code: ManifestErrorCode; message: string; issues: readonly string[] } {
     return { code: this.code, message: this.message, issues: this.issues };
   }
 }

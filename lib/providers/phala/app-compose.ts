@@ -6,17 +6,19 @@
  * it because the hashes agree. Fields the request does not set (public_sysinfo, secure_time, …) may differ.
  */
 
+import { ClawkeepError } from '../../errors';
+
 export type AppComposeErrorCode = 'app_compose_mismatch';
 
-export class AppComposeError extends Error {
-  readonly code: AppComposeErrorCode = 'app_compose_mismatch';
+export class AppComposeError extends ClawkeepError {
+  declare readonly code: AppComposeErrorCode;
 
   constructor(message: string) {
-    super(message);
+    super('app_compose_mismatch', message);
     this.name = 'AppComposeError';
   }
 
-  toJSON(): { code: AppComposeErrorCode; message: string } {
+  override toJSON(): { code: AppComposeErrorCode; message: string } {
     return { code: this.code, message: this.message };
   }
 }

@@ -4,6 +4,8 @@
  * the API key redacted, length capped) because it is shown to a person and may be logged.
  * Nothing here ever holds the API key, an env value or a request body.
  */
+import { ClawkeepError } from '../../errors';
+
 export type PhalaApiErrorCode =
   /** 401: the API key is missing, wrong or revoked. */
   | 'unauthorized'
@@ -31,8 +33,8 @@ export type PhalaApiErrorCode =
   /** Refused before sending: an id, URL or body field that does not have the documented form. */
   | 'invalid_argument';
 
-export class PhalaApiError extends Error {
-  readonly code: PhalaApiErrorCode;
+export class PhalaApiError extends ClawkeepError {
+  declare readonly code: PhalaApiErrorCode;
   /** HTTP status of the last attempt; null when no response arrived or nothing was sent. */
   readonly status: number | null;
   /** The server's `detail`, sanitised; null when it sent none. */
@@ -45,15 +47,14 @@ export class PhalaApiError extends Error {
     message: string,
     options: { status?: number | null; detail?: string | null; retryAfterS?: number | null; cause?: unknown } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PhalaApiError';
-    this.code = code;
     this.status = options.status ?? null;
     this.detail = options.detail ?? null;
     this.retryAfterS = options.retryAfterS ?? null;
   }
 
-  toJSON(): { code: PhalaApiErrorCode; message: string; status: number | null; detail: string | null } {
+  override toJSON(): { code: PhalaApiErrorCode; message: string; status: number | null; detail: string | null } {
     return { code: this.code, message: this.message, status: this.status, detail: this.detail };
   }
 }

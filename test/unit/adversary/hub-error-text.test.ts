@@ -6,11 +6,11 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { AgentClient, type FetchLike } from '../../../lib/agent';
 import { randomBytes } from '../../../lib/bytes';
-import { errorMessage } from '../../../lib/ext/hub/hub-core';
+// The background's lastError and every page's error line use the one boundary mapping (lib/errors.ts).
+import { errorMessage, errorMessage as errorText } from '../../../lib/errors';
 import { HubService, type HubVault } from '../../../lib/ext/hub/hub-service';
 import { VaultDb } from '../../../lib/vault/db';
 import { VaultService } from '../../../lib/vault/vault-service';
-import { errorText } from '../../../components/agents/hub-use-state';
 import { jsonAnswer, MaliciousHub } from '../../adversary/malicious-hub';
 import { hubFixture, ORIGIN } from '../hub/flow';
 import { memoryStorage } from '../ext/real-hub-service';
