@@ -118,7 +118,7 @@ export function decodeStored<T>(item: StoredItem<T>, raw: unknown): T | undefine
       `Cannot read the stored ${item.holds} (${item.key}): version ${found} was written by a newer Clawkeep (this one reads up to ${item.version}). Update Clawkeep; nothing was changed.`,
     );
   }
-  let value = raw;
+  let value: unknown = raw;
   for (let n = found; n < item.version; n++) {
     try {
       value = item.migrations[n]!(value);

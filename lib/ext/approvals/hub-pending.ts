@@ -1,5 +1,7 @@
 import type { Intent } from '../../protocol/wire';
-import { HUB_PENDING_KEY, readKey, type HubCore } from '../hub/hub-core';
+import { errorMessage, type HubCore } from '../hub/hub-core';
+import { HUB_PENDING } from '../../storage/persisted-keys';
+import { readStored, removeStored, writeStored } from '../../storage/stored-item';
 import { approveStanding } from './hub-decision';
 import { refreshInstallations } from '../hub/hub-installations';
 
@@ -11,8 +13,10 @@ import { refreshInstallations } from '../hub/hub-installations';
 /** Worker start: restores the stored list while unlocked (not announced again), else clears the badge. */
 export async function restorePending(core: HubCore): Promise<void> {
   if (core.vault.isUnlocked) {
-    const stored = (await readKey(core.ports.session, HUB_PENDING_KEY)) as { hub: string; intents: Intent[] } | undefined;
-    if (stored?.hub === core.settings!.hubUrl && Array.isArray(stored.intents)) core.pending = stored.intents;
+    // A cache of the hub's list: a failing storage API reads as empty; a stored list this version cannot read is
+    // shown as the hub's last error and not used (the next poll brings the list back from the hub).
+    const stored = await readStored(core.ports.session, HUB_PENDING, { apiFailure: 'absent' }).catch((err: unknown) => void (core.lastError = errorMessage(err)));
+    if (stored?.hub === core.settings!.hubUrl) core.pending = stored.intents;
     // Announced before the worker restarted: not new.
     core.seen = new Set(core.pending.map((i) => i.intent_id));
     core.ports.badge(core.pending.length);
@@ -37,7 +41,7 @@ export async function setPending(core: HubCore, intents: Intent[]): Promise<void
   if (pending.some((i) => !core.installationFor(i.installation_id)) && core.hubInstallations !== null) {
     void refreshInstallations(core).catch(() => {});
   }
-  await core.ports.session.set({ [HUB_PENDING_KEY]: { hub: core.hub, intents: pending } }).catch(() => {});
+  await writeStored(core.ports.session, HUB_PENDING, { hub: core.hub, intents: pending }).catch(() => {});
   core.ports.changed();
   if (fresh.length > 0 && core.ports.newIntents) {
     core.ports.newIntents(
@@ -55,6 +59,6 @@ export async function forgetPending(core: HubCore): Promise<void> {
   core.forgetInstallations();
   core.lookups.clear();
   core.lastError = null;
-  await core.ports.session.remove(HUB_PENDING_KEY).catch(() => {});
+  await removeStored(core.ports.session, HUB_PENDING).catch(() => {});
   core.ports.badge(0);
 }

@@ -1,4 +1,5 @@
 import { browser } from 'wxt/browser';
+import { ALARMS } from '../../storage/persisted-keys';
 import { fromBase64 } from '../../bytes';
 import { ClawkeepError } from '../../errors';
 import type { Policy } from '../../protocol/approval';
@@ -9,8 +10,6 @@ import { badgeAction, showPendingCount } from '../approvals/hub-badge';
 import { HUB_EVENT_CHANNEL, HUB_METHODS, HUB_RPC_CHANNEL, type HubEventMessage, type HubMethod, type HubRpcResponse } from './hub-rpc';
 import { serveChannel, storageArea } from '../rpc/rpc-channel';
 import { HubService, type HubVault, type NewIntentNotice } from './hub-service';
-
-export const HUB_SYNC_ALARM = 'clawkeep.hub.sync';
 
 /** Runs one hub RPC method; any failure becomes a typed, message-safe error (never a stack, never a secret). */
 export async function runHubMethod(hub: HubService, method: HubMethod, args: Record<string, unknown> | null): Promise<HubRpcResponse> {
@@ -74,9 +73,9 @@ export function startHubBackground(vault: HubVault, isTrustedSender: (sender: { 
   serveChannel(HUB_RPC_CHANNEL, HUB_METHODS, isTrustedSender, 'Only Clawkeep pages may use the hub.', (method, args) => runHubMethod(hub, method, args));
 
   try {
-    void Promise.resolve(browser.alarms.create(HUB_SYNC_ALARM, { periodInMinutes: 1 })).catch(() => {});
+    void Promise.resolve(browser.alarms.create(ALARMS.hubSync, { periodInMinutes: 1 })).catch(() => {});
     browser.alarms.onAlarm.addListener((alarm) => {
-      if (alarm.name === HUB_SYNC_ALARM) {
+      if (alarm.name === ALARMS.hubSync) {
         void hub.ensureRunning();
         void hub.syncConfigs();
       }

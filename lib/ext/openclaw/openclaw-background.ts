@@ -8,13 +8,11 @@ import { ClawkeepError } from '../../errors';
 import type { VaultService } from '../../vault/vault-service';
 import { badgeAction, showPendingCount } from '../approvals/hub-badge';
 import type { NewIntentNotice } from '../hub/hub-core';
-import { SESSION_KEY } from '../vault/keyholder';
+import { ALARMS, KEYHOLDER_SESSION, OPENCLAW_IDENTITY_DB } from '../../storage/persisted-keys';
 import type { ItemStore } from './openclaw-config';
 import { OPENCLAW_EVENT_CHANNEL, OPENCLAW_METHODS, OPENCLAW_RPC_CHANNEL, type OpenClawEventMessage, type OpenClawMethod, type OpenClawRpcResponse } from './openclaw-rpc';
 import { serveChannel, storageArea } from '../rpc/rpc-channel';
 import { OpenClawService } from './openclaw-service';
-
-export const OPENCLAW_ALARM = 'clawkeep.openclaw.sync';
 
 /** The keyholder as seen here (the same surface the hub service uses). */
 export interface OpenClawKeyholder {
@@ -56,9 +54,9 @@ export async function runOpenClawMethod(service: OpenClawService, method: OpenCl
 let identityStore: ReturnType<typeof createStore> | null = null;
 /** The device identity: a non-extractable Ed25519 key, kept as a CryptoKey in a database of its own. */
 function deviceIdentity(): Promise<DeviceIdentity> {
-  identityStore ??= createStore('clawkeep-openclaw', 'identity');
+  identityStore ??= createStore(OPENCLAW_IDENTITY_DB.name, OPENCLAW_IDENTITY_DB.stores[0]!);
   const store = identityStore;
-  return loadOrCreateDeviceIdentity({ get: (k) => get(k, store), set: (k, v) => set(k, v, store) });
+  return loadOrCreateDeviceIdentity({ get: (k) => get(k, store), set: (k, v) => set(k, v, store) }, OPENCLAW_IDENTITY_DB.key);
 }
 
 /**
@@ -107,16 +105,16 @@ export function startOpenClawBackground(
   );
 
   browser.storage.session.onChanged?.addListener((changes) => {
-    if (!(SESSION_KEY in changes)) return;
-    const c = changes[SESSION_KEY]!;
+    if (!(KEYHOLDER_SESSION.key in changes)) return;
+    const c = changes[KEYHOLDER_SESSION.key]!;
     if (c.newValue === undefined) void service.stop(true);
     else if (c.oldValue === undefined) void service.ensureRunning();
   });
 
   try {
-    void Promise.resolve(browser.alarms.create(OPENCLAW_ALARM, { periodInMinutes: 1 })).catch(() => {});
+    void Promise.resolve(browser.alarms.create(ALARMS.openclaw, { periodInMinutes: 1 })).catch(() => {});
     browser.alarms.onAlarm.addListener((alarm) => {
-      if (alarm.name === OPENCLAW_ALARM) void service.ensureRunning();
+      if (alarm.name === ALARMS.openclaw) void service.ensureRunning();
     });
   } catch {
     // no alarms API: the connection still starts on unlock and on wake

@@ -1,4 +1,5 @@
 import { browser } from 'wxt/browser';
+import { ALARMS } from '../../storage/persisted-keys';
 import { ClawkeepError } from '../../errors';
 import { SyncError } from '../../protocol/sync-errors';
 import { SyncService, type SyncConnection } from '../../sync/sync-service';
@@ -6,8 +7,6 @@ import type { VaultEvent } from '../../vault/client';
 import type { VaultService } from '../../vault/vault-service';
 import { serveChannel, type ChannelResponse } from '../rpc/rpc-channel';
 import { SYNC_EVENT_CHANNEL, SYNC_METHODS, SYNC_RPC_CHANNEL, type SyncMethod } from './sync-rpc';
-
-export const SYNC_ALARM = 'clawkeep.sync';
 
 export interface SyncBackgroundDeps {
   vault: { readonly isUnlocked: boolean; withUnlocked<T>(fn: (service: VaultService) => Promise<T>, options: { activity: boolean }): Promise<T> };
@@ -60,9 +59,9 @@ export function startSyncBackground(deps: SyncBackgroundDeps) {
   });
   serveChannel(SYNC_RPC_CHANNEL, SYNC_METHODS, deps.isTrustedSender, 'Only Clawkeep pages may use sync.', (method, args) => runSyncMethod(sync, method, args));
   try {
-    void Promise.resolve(browser.alarms.create(SYNC_ALARM, { periodInMinutes: 1 })).catch(() => {});
+    void Promise.resolve(browser.alarms.create(ALARMS.vaultSync, { periodInMinutes: 1 })).catch(() => {});
     browser.alarms.onAlarm.addListener((alarm) => {
-      if (alarm.name === SYNC_ALARM && deps.vault.isUnlocked) void sync.syncNow();
+      if (alarm.name === ALARMS.vaultSync && deps.vault.isUnlocked) void sync.syncNow();
     });
   } catch {
     // no alarms API: sync still runs on unlock, edits and demand

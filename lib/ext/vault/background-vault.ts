@@ -6,7 +6,8 @@ import { startHubBackground } from '../hub/hub-background';
 import { storageArea } from '../rpc/rpc-channel';
 import { startSyncBackground } from '../sync/sync-background';
 import type { NewIntentNotice } from '../hub/hub-core';
-import { AUTOLOCK_ALARM, Keyholder, runVaultMethod } from './keyholder';
+import { Keyholder, runVaultMethod } from './keyholder';
+import { ALARMS } from '../../storage/persisted-keys';
 import { decodeWire, encodeWire, isVaultRpcRequest, VAULT_EVENT_CHANNEL, type VaultEventMessage } from '../rpc/rpc-protocol';
 
 /** Only our own extension pages may talk to the keyholder: no content scripts, no other extensions. */
@@ -55,7 +56,7 @@ export function startBackgroundVault(): { keyholder: Keyholder; announce: (notic
   });
 
   browser.alarms.onAlarm.addListener((alarm) => {
-    if (alarm.name === AUTOLOCK_ALARM) void keyholder.checkIdle();
+    if (alarm.name === ALARMS.autolock) void keyholder.checkIdle();
   });
 
   const hub = startHubBackground(keyholder, isTrustedSender);
