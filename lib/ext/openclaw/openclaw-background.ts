@@ -56,7 +56,7 @@ let identityStore: ReturnType<typeof createStore> | null = null;
 function deviceIdentity(): Promise<DeviceIdentity> {
   identityStore ??= createStore(OPENCLAW_IDENTITY_DB.name, OPENCLAW_IDENTITY_DB.stores[0]!);
   const store = identityStore;
-  return loadOrCreateDeviceIdentity({ get: (k) => get(k, store), set: (k, v) => set(k, v, store) }, OPENCLAW_IDENTITY_DB.key);
+  return loadOrCreateDeviceIdentity({ get: (k) => get(k, store), set: (k, v) => set(k, v, store) });
 }
 
 /**
