@@ -9,7 +9,6 @@ import type { OpenClawState } from './openclaw-rpc';
 import { OPENCLAW_PENDING, OPENCLAW_STOPPED } from '../../storage/persisted-keys';
 import { readStored, removeStored, StoredValueError, writeStored, type StoredItem } from '../../storage/stored-item';
 
-
 export interface OpenClawVault {
   readonly isUnlocked: boolean;
   whenReady(): Promise<void>;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { HubService, type HubVault } from '../../../lib/ext/hub/hub-service';
 import { RevokedInstallations } from '../../../lib/ext/hub/hub-revocations';
 import { Keyholder } from '../../../lib/ext/vault/keyholder';
+import { OpenClawService } from '../../../lib/ext/openclaw/openclaw-service';
 import { payloadHash } from '../../../lib/protocol/intent-hash';
 import {
   APPROVAL_WINDOW,
@@ -104,14 +105,14 @@ function memoryStorage(init: Record<string, unknown> = {}) {
   };
 }
 
-function hubService(local: ReturnType<typeof memoryStorage>) {
+function hubService(local: ReturnType<typeof memoryStorage>, session = memoryStorage()) {
   const privateKey = ed25519.utils.randomSecretKey();
   const signer = { publicKey: ed25519.getPublicKey(privateKey), sign: async (m: Uint8Array) => ed25519.sign(m, privateKey) };
   const service = { deviceSigner: async () => signer, list: async () => [] } as unknown as VaultService;
   const vault: HubVault = { isUnlocked: true, whenReady: async () => {}, withUnlocked: async <T,>(fn: (s: VaultService) => Promise<T>) => fn(service) };
   return new HubService(vault, {
     local,
-    session: memoryStorage(),
+    session,
     badge: () => {},
     changed: () => {},
     fetch: (async () => Response.json({ intents: [] })) as unknown as typeof fetch,
@@ -179,5 +180,34 @@ describe('persisted keys at their use sites: no silent reset', () => {
     await keyholder.whenReady();
     expect(keyholder.isUnlocked).toBe(false);
     expect(session.has(KEYHOLDER_SESSION.key)).toBe(false);
+  });
+
+  it('a pending list this version cannot read (a session cache) is shown as the hub error and not used', async () => {
+    const session = memoryStorage({ [HUB_PENDING.key]: { hub: ORIGIN, intents: [{ intent_id: 'int_1' }] } });
+    const state = await hubService(memoryStorage(), session).state();
+    expect(state.pending).toEqual([]);
+    expect(state.lastError).toContain(HUB_PENDING.key);
+  });
+
+  it('OpenClaw session state this version cannot read is shown as the connection problem, naming the key', async () => {
+    const session = new Map<string, unknown>([[OPENCLAW_PENDING.key, { v: 2, approvals: [] }]]);
+    const service = new OpenClawService({
+      vault: { isUnlocked: true, whenReady: async () => {}, withItems: async (fn) => fn({ list: async () => [], get: async () => { throw new Error('none'); }, save: async () => { throw new Error('none'); }, remove: async () => {} }) },
+      WebSocketImpl: class {} as never,
+      identity: async () => { throw new Error('not needed without a gateway'); },
+      origin: 'chrome-extension://test',
+      session: {
+        get: async (k) => (session.has(k) ? { [k]: session.get(k) } : {}),
+        set: async (o) => void Object.entries(o).forEach(([k, val]) => session.set(k, val)),
+        remove: async (k) => void session.delete(k),
+      },
+      badge: () => {},
+      changed: () => {},
+    });
+    await service.ensureRunning();
+    const problem = service.state().problem;
+    expect(problem?.code).toBe('storage_version_unsupported');
+    expect(problem?.title).toBe('Clawkeep’s saved OpenClaw state could not be read');
+    expect(problem?.action).toContain(OPENCLAW_PENDING.key);
   });
 });
