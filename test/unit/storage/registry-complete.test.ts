@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ALARMS, INDEXED_DBS, PERSISTED_ITEMS } from '../../../lib/storage/persisted-keys';
+import { ALARMS, HUB_SETTINGS, INDEXED_DBS, PERSISTED_ITEMS } from '../../../lib/storage/persisted-keys';
 import { isReservedTag, RESERVED_TAG_PREFIX, RESERVED_TAGS } from '../../../lib/storage/vault-tags';
 
 /**
@@ -55,6 +55,20 @@ const literals = (code: string): string[] => [...code.matchAll(/(['"`])((?:(?!\1
 
 const hits = (test: (f: { file: string; code: string }) => string[]) => FILES.flatMap((f) => test(f).map((what) => `${f.file}: ${what}`));
 
+const DECLARED = new Set<string>([...PERSISTED_ITEMS.map((i) => i.key), ...Object.values(ALARMS)]);
+const DB_NAMES = new Set(INDEXED_DBS.flatMap((d) => [d.name, ...('key' in d ? [d.key as string] : [])]));
+
+/** Each rule: what in a file's code spells a registry entry outside the registry. */
+const RULES: Record<string, (code: string) => string[]> = {
+  reservedTag: (code) => literals(code).filter((s) => s.includes(RESERVED_TAG_PREFIX)),
+  storageKey: (code) => literals(code).filter((s) => /^clawkeep\./.test(s) && (DECLARED.has(s) || !NOT_STORAGE.has(s))),
+  indexedDbName: (code) => literals(code).filter((s) => DB_NAMES.has(s)),
+  // storage.local/.session get/set/remove with a key; rpc-channel's storageArea passes the area, not a key.
+  storageApi: (code) => [...code.matchAll(/storage\.(local|session)\.(get|set|remove)\(|\b(localStorage|store)\.(getItem|setItem|removeItem)\(/g)].map((m) => m[0]),
+  alarmName: (code) => [...code.matchAll(/alarms\.(create|clear)\(\s*(?!ALARMS\.|name\b)[^,)]*|alarm\.name === (?!ALARMS\.)\S+/g)].map((m) => m[0]),
+  prefixCheck: (code) => [...code.matchAll(/startsWith\(\s*['"`]clawkeep/g)].map((m) => m[0]),
+};
+
 describe('registry of persisted keys, alarms and reserved vault tags', () => {
   it('the source scan sees the code base (guards against a scan that silently finds nothing)', () => {
     expect(FILES.length).toBeGreaterThan(200);
@@ -80,32 +94,41 @@ describe('registry of persisted keys, alarms and reserved vault tags', () => {
   });
 
   it('no clawkeep: tag is spelled outside lib/storage/vault-tags.ts', () => {
-    expect(hits((f) => literals(f.code).filter((s) => s.includes(RESERVED_TAG_PREFIX)))).toEqual([]);
+    expect(hits((f) => RULES.reservedTag!(f.code))).toEqual([]);
   });
 
   it('no clawkeep. storage key or alarm name is spelled outside lib/storage (only message channel names are)', () => {
-    const declared = new Set<string>([...PERSISTED_ITEMS.map((i) => i.key), ...Object.values(ALARMS)]);
-    const found = hits((f) => literals(f.code).filter((s) => /^clawkeep\./.test(s) && (declared.has(s) || !NOT_STORAGE.has(s))));
-    expect(found).toEqual([]);
+    expect(hits((f) => RULES.storageKey!(f.code))).toEqual([]);
   });
 
   it('no IndexedDB name is spelled outside lib/storage/persisted-keys.ts', () => {
-    const names = new Set(INDEXED_DBS.flatMap((d) => [d.name, ...('key' in d ? [d.key as string] : [])]));
-    expect(hits((f) => literals(f.code).filter((s) => names.has(s)))).toEqual([]);
+    expect(hits((f) => RULES.indexedDbName!(f.code))).toEqual([]);
   });
 
   it('chrome.storage and localStorage are reached only through the registry helpers', () => {
-    // storage.local/.session get/set/remove with a key; rpc-channel's storageArea passes the area, not a key.
-    expect(hits((f) => [...f.code.matchAll(/storage\.(local|session)\.(get|set|remove)\(/g)].map((m) => m[0]))).toEqual([]);
-    expect(hits((f) => [...f.code.matchAll(/\b(localStorage|store)\.(getItem|setItem|removeItem)\(/g)].map((m) => m[0]))).toEqual([]);
+    expect(hits((f) => RULES.storageApi!(f.code))).toEqual([]);
   });
 
   it('alarms are created and matched by their registry names only', () => {
-    expect(hits((f) => [...f.code.matchAll(/alarms\.(create|clear)\(\s*(?!ALARMS\.|name\b)[^,)]*/g)].map((m) => m[0]))).toEqual([]);
-    expect(hits((f) => [...f.code.matchAll(/alarm\.name === (?!ALARMS\.)\S+/g)].map((m) => m[0]))).toEqual([]);
+    expect(hits((f) => RULES.alarmName!(f.code))).toEqual([]);
   });
 
   it('reserved-tag checks go through isReservedTag (no hand-written prefix test)', () => {
-    expect(hits((f) => [...f.code.matchAll(/startsWith\(\s*['"`]clawkeep/g)].map((m) => m[0]))).toEqual([]);
+    expect(hits((f) => RULES.prefixCheck!(f.code))).toEqual([]);
+  });
+
+  it('each rule flags the violation it exists for (the check can fail)', () => {
+    const bad: Record<keyof typeof RULES, string> = {
+      reservedTag: "const tags = ['clawkeep:my-new-record'];",
+      storageKey: "await port.set({ 'clawkeep.hub.brand-new': 1 });",
+      indexedDbName: "createStore('clawkeep-openclaw', 'identity');",
+      storageApi: 'await browser.storage.local.get(KEY);',
+      alarmName: "browser.alarms.create('clawkeep.tick', { periodInMinutes: 1 });",
+      prefixCheck: "tags.some((t) => t.startsWith('clawkeep:'));",
+    };
+    for (const [rule, code] of Object.entries(bad)) expect(RULES[rule]!(code), rule).not.toEqual([]);
+    // A registered key spelled again elsewhere is flagged too, a message channel name is not.
+    expect(RULES.storageKey!(`get('${HUB_SETTINGS.key}')`)).toEqual([HUB_SETTINGS.key]);
+    expect(RULES.storageKey!("const CH = 'clawkeep.hub.rpc';")).toEqual([]);
   });
 });
