@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import type { AuditHead, SignedAuditHead } from '../protocol/audit-head';
+import type { SignedAuditHead } from '../protocol/audit-head';
 import { IdSchema, IntentSchema, OriginSchema } from '../protocol/wire';
 import type { PendingApproval } from '../openclaw/approvals';
 import { defineStoredItem, type StoredItem } from './stored-item';
@@ -33,7 +33,7 @@ export const HubSettingsSchema = v.looseObject({
   auditHeads: v.optional(
     stringRecord(
       v.custom<SignedAuditHead>(
-        (x) => isObject(x) && isObject(x.statement as AuditHead | undefined) && typeof x.signature === 'string',
+        (x) => isObject(x) && isObject(x.statement) && typeof x.signature === 'string',
         'a signed audit head',
       ),
     ),
