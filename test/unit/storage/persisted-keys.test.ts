@@ -90,6 +90,23 @@ describe('persisted keys: what current users have stored keeps reading', () => {
     for (const item of PERSISTED_ITEMS) expect(item.version).toBe(1);
   });
 
+  it('any stored value either decodes or fails with a StoredValueError (never another error, never a crash)', () => {
+    const odd: unknown[] = [
+      null, 0, -1, 1.5, Number.NaN, '', 'x', true, false, [], [null], [[]], {}, { v: null }, { v: '1' }, { v: 1e308 }, { v: 0 },
+      JSON.parse('{"__proto__": {"v": 1}, "hubUrl": 1}'), { v: 1, hubUrl: {}, enrolled: [] }, { hub: 1, intents: {} }, [{ kind: 'exec' }],
+      { v: 1, vaultKey: 1 }, new Array(50).fill({ v: 1 }),
+    ];
+    for (const item of PERSISTED_ITEMS) {
+      for (const value of odd) {
+        try {
+          decodeStored(item, structuredClone(value));
+        } catch (err) {
+          expect(err, `${item.key} ${JSON.stringify(value)}`).toBeInstanceOf(StoredValueError);
+        }
+      }
+    }
+  });
+
   it.each(PERSISTED_ITEMS.map((item) => [item.key, item] as const))('%s: a value from a newer version is refused with the typed error', (_key, item) => {
     expect(() => decodeStored(item, { v: item.version + 1 })).toThrow(expect.objectContaining({ code: 'storage_version_unsupported', key: item.key }));
   });
