@@ -43,6 +43,10 @@ export type CoreErrorCode =
   | 'storage_full'
   | 'storage_conflict'
   | 'storage_failed'
+  // A persisted value this version cannot use (lib/storage/stored-item.ts): shown, never reset to defaults.
+  | 'storage_invalid'
+  | 'storage_version_unsupported'
+  | 'storage_migration_failed'
   | 'settings_invalid'
   | 'rpc_failed'
   | 'forbidden'

@@ -9,7 +9,14 @@ export function WebDevices({ api }: { api: PageDeviceApi }) {
   const [list, setList] = useState<DeviceInfo[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const joined = api.joined();
+  // A joined-device record this version cannot read (storage_invalid / storage_version_unsupported) is shown, not hidden.
+  let joined: ReturnType<PageDeviceApi['joined']> = null;
+  let damaged: string | null = null;
+  try {
+    joined = api.joined();
+  } catch (err) {
+    damaged = errorMessage(err);
+  }
   const load = async () => {
     setBusy(true);
     setError(null);
@@ -25,6 +32,7 @@ export function WebDevices({ api }: { api: PageDeviceApi }) {
   useEffect(() => {
     if (joined) void load();
   }, []);
+  if (damaged) return <ErrorAlert message={damaged} />;
   if (!joined) return <p class="muted">This vault was created here, not joined to an account on a hub.</p>;
   return (
     <section class="card stack" aria-label="Devices">

@@ -72,10 +72,19 @@ interface UnlockedVaultProps {
   devices?: PageDeviceApi;
 }
 
+/** The Devices tab shows once the vault joined an account, and also when that record cannot be read (it shows why). */
+function showsDevices(devices: PageDeviceApi | undefined): boolean {
+  try {
+    return !!devices?.joined();
+  } catch {
+    return true;
+  }
+}
+
 function UnlockedVault({ status, refresh, hub, openclaw, attest, requestHostAccess, requestApiAccess, devices }: UnlockedVaultProps) {
   const [tab, setTab] = useState<TabId>('items');
   const base = hub ? [...TABS, { id: 'agents' as const, label: 'Agents' }, { id: 'activity' as const, label: 'Activity' }] : TABS;
-  const tabs = devices?.joined() ? [...base, { id: 'devices' as const, label: 'Devices' }] : base;
+  const tabs = showsDevices(devices) ? [...base, { id: 'devices' as const, label: 'Devices' }] : base;
   return (
     <Tabs tabs={tabs} active={tab} onChange={setTab} label="Vault sections">
       {tab === 'items' ? <ItemsView /> : null}

@@ -4,7 +4,8 @@ import { deploymentOperations, scheduleReverify, type DeploymentOperations, type
 import type { StepStatus } from '../../lib/deploy/steps';
 import type { DeploymentRecord, TrustPins } from '../../lib/deploy/types';
 import type { CvmVerdict } from '../../lib/deploy/verify-cvm';
-import { DEPLOYMENT_TAG, TRUST_PINS_TAG, resolveEnv, saveDeployment } from '../../lib/deploy/vault-records';
+import { resolveEnv, saveDeployment } from '../../lib/deploy/vault-records';
+import { DEPLOYMENT_TAG, TRUST_PINS_TAG } from '../../lib/storage/vault-tags';
 import type { CvmTrustChecker } from '../../workers/attest-api';
 import { ErrorAlert, Notice } from '../shared/alert';
 import { useVaultClient } from '../app/client-context';

@@ -22,11 +22,10 @@ import { COLLATERAL_FIELDS } from './collateral';
 import { AttestError } from './errors';
 import { normalizePccsUrl } from './pccs-endpoints';
 import type { Collateral } from './types';
+import { COLLATERAL_CACHE_DB } from '../storage/persisted-keys';
 
-// A database of its own: idb-keyval's createStore only creates its object store when it creates the database,
-// so sharing a database name with another store would leave one of them missing.
-export const COLLATERAL_CACHE_DB = 'clawkeep-attest-collateral';
-export const COLLATERAL_CACHE_STORE = 'collateral';
+// A database of its own (COLLATERAL_CACHE_DB in lib/storage/persisted-keys.ts): idb-keyval's createStore only
+// creates its object store when it creates the database, so sharing a database name would leave a store missing.
 const ENTRY_VERSION = 1;
 
 
@@ -110,7 +109,7 @@ function readEntry(value: unknown, key: string, needs: CollateralNeeds): CachedC
 }
 
 export interface CollateralCacheOptions {
-  /** Database name; tests pass their own. Default COLLATERAL_CACHE_DB. */
+  /** Database name; tests pass their own. Default COLLATERAL_CACHE_DB.name. */
   dbName?: string;
 }
 
@@ -118,7 +117,7 @@ export class CollateralCache {
   private readonly store: UseStore;
 
   constructor(options: CollateralCacheOptions = {}) {
-    this.store = createStore(options.dbName ?? COLLATERAL_CACHE_DB, COLLATERAL_CACHE_STORE);
+    this.store = createStore(options.dbName ?? COLLATERAL_CACHE_DB.name, COLLATERAL_CACHE_DB.stores[0]!);
   }
 
   /**

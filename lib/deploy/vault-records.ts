@@ -1,5 +1,6 @@
 import type { VaultClient } from '../vault/client';
 import type { VaultItem } from '../vault/types';
+import { DEPLOYMENT_TAG, TRUST_PINS_TAG } from '../storage/vault-tags';
 import { DeployError } from './errors';
 import type { DeploymentRecord, EnvEntry, EnvSource, TrustPins } from './types';
 
@@ -8,8 +9,6 @@ import type { DeploymentRecord, EnvEntry, EnvSource, TrustPins } from './types';
  * IndexedDB): one item holds the trust pins, one item per deployment holds its record. The tags find them; the
  * value is JSON. Neither holds a secret value: records point at the vault items the secrets come from.
  */
-export const TRUST_PINS_TAG = 'clawkeep:deploy-trust';
-export const DEPLOYMENT_TAG = 'clawkeep:deployment';
 
 const HEX = /^[0-9a-f]+$/i;
 

@@ -233,6 +233,10 @@ export function explainConnectError(err: OpenClawError, origin?: string): Connec
   if (code === 'gateway_insecure' || code === 'config_invalid') {
     return { title: 'This gateway address is refused', action: err.message, retry: false };
   }
+  if (code.startsWith('storage_')) {
+    // lib/storage/stored-item.ts: a stored session value this version cannot read; the message names the key.
+    return { title: 'Clawkeep’s saved OpenClaw state could not be read', action: err.message, retry: false };
+  }
   if (code === 'closed' || code === 'timeout' || code === 'UNAVAILABLE') {
     return { title: 'The gateway could not be reached', action: 'Check that `openclaw gateway` is running and the address is right (default ws://127.0.0.1:18789).', retry: true };
   }

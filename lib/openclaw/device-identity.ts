@@ -10,6 +10,7 @@
  */
 import { toHex } from '../bytes';
 import { OpenClawError } from './errors';
+import { OPENCLAW_IDENTITY_DB } from '../storage/persisted-keys';
 
 const ED25519 = { name: 'Ed25519' } as const;
 
@@ -93,7 +94,7 @@ export async function fromRecord(record: unknown): Promise<DeviceIdentity> {
 }
 
 /** Loads the identity under `key`, or creates and stores a new one. A damaged record is replaced. */
-export async function loadOrCreateDeviceIdentity(store: DeviceIdentityStore, key = 'openclaw-device-identity'): Promise<DeviceIdentity> {
+export async function loadOrCreateDeviceIdentity(store: DeviceIdentityStore, key = OPENCLAW_IDENTITY_DB.key): Promise<DeviceIdentity> {
   const existing = await store.get(key);
   if (existing !== undefined && existing !== null) {
     try {

@@ -1,4 +1,5 @@
 import { ClawkeepError, type RelayedErrorCode } from '../errors';
+import type { StoredValueErrorCode } from '../storage/stored-item';
 
 /**
  * Typed errors of the OpenClaw operator client. `code` is the gateway's own code when it sent one (the
@@ -56,7 +57,8 @@ export type OpenClawGatewayCode =
   | 'FORBIDDEN';
 
 /** Gateway detail code or gateway error code (the gateway picks it), or an `OpenClawOwnCode`. */
-export type OpenClawErrorCode = OpenClawOwnCode | OpenClawGatewayCode | RelayedErrorCode;
+/** Also a stored OpenClaw session value this version cannot read (lib/storage/stored-item.ts), shown as the problem. */
+export type OpenClawErrorCode = OpenClawOwnCode | OpenClawGatewayCode | StoredValueErrorCode | RelayedErrorCode;
 
 export class OpenClawError extends ClawkeepError {
   declare readonly code: OpenClawErrorCode;

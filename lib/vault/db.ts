@@ -1,4 +1,5 @@
 import Dexie, { type Table } from 'dexie';
+import { VAULT_DB } from '../storage/persisted-keys';
 import type { ItemKind } from './types';
 
 /** One stored item: only id, kind, revision and timestamps are plaintext; the rest is the CKIE envelope. */
@@ -23,8 +24,6 @@ export type MetaRecord =
   /** Vault sync bookkeeping (lib/sync/engine.ts SyncState): hashes, revisions, counters, conflict envelopes; no plaintext. */
   | { key: 'syncState'; value: unknown };
 
-export const VAULT_DB_NAME = 'clawkeep-vault';
-
 /**
  * The vault's IndexedDB schema. A shipped version is never edited: changes add `this.version(n + 1)` with an
  * `upgrade()` below the existing ones.
@@ -33,7 +32,7 @@ export class VaultDb extends Dexie {
   items!: Table<ItemRecord, string>;
   meta!: Table<MetaRecord, string>;
 
-  constructor(name: string = VAULT_DB_NAME) {
+  constructor(name: string = VAULT_DB.name) {
     super(name);
     this.version(1).stores({ items: 'id, kind, updatedAt', meta: 'key' });
   }

@@ -8,10 +8,10 @@ import { proveHubIdentity } from '../hub-client/hub-identity';
 import { JoinSession, listDevices, type JoinTarget } from '../hub-client/devices';
 import { deviceKeyId } from '../protocol/keys';
 import type { VaultService } from '../vault/vault-service';
+import { WEB_DEVICE } from '../storage/persisted-keys';
+import { readSmallStored, writeSmallStored } from '../storage/stored-item';
 
-/** Not secret: which hub and account this page's vault joined (the device key itself is in the vault). */
-export const WEB_DEVICE_KEY = 'clawkeep.web.device';
-
+/** Not secret: which hub and account this page's vault joined (the device key itself is in the vault). Stored as WEB_DEVICE. */
 export interface JoinedDevice {
   hubUrl: string;
   accountId: string;
@@ -68,20 +68,15 @@ export function createPageDeviceApi(deps: {
   let session: JoinSession | null = null;
   let sessionHubKey: string | null = null;
   const fetchImpl: typeof fetch = deps.fetch ?? ((input, init) => fetch(input, init));
-  const joined = (): JoinedDevice | null => {
-    try {
-      const v = JSON.parse(deps.store.getItem(WEB_DEVICE_KEY) ?? 'null') as JoinedDevice | null;
-      return v && typeof v.hubUrl === 'string' && typeof v.accountId === 'string' && (v.hubKey === undefined || typeof v.hubKey === 'string') ? v : null;
-    } catch {
-      return null;
-    }
-  };
+  // A stored record this version cannot read throws its typed error (shown on the Devices tab and by sync): reading
+  // it as "not joined" would quietly stop syncing and hide the account.
+  const joined = (): JoinedDevice | null => readSmallStored(deps.store, WEB_DEVICE);
   async function hubClient() {
     const j = joined();
     if (!j) return null;
     // Only a hub that proves the key pinned at join gets anything signed by this vault's device key (item 15).
     const hubKey = await proveHubIdentity(fetchImpl, j.hubUrl, j.hubKey ?? null);
-    if (!j.hubKey) deps.store.setItem(WEB_DEVICE_KEY, JSON.stringify({ ...j, hubKey } satisfies JoinedDevice));
+    if (!j.hubKey) writeSmallStored(deps.store, WEB_DEVICE, { ...j, hubKey });
     const signer = await deps.service.deviceSigner();
     const keyId = deviceKeyId(signer.publicKey);
     const client = new HubClient({ hub: j.hubUrl, signer: { role: 'human', keyId, sign: (m) => signer.sign(m) }, fetch: deps.fetch });
@@ -117,7 +112,7 @@ export function createPageDeviceApi(deps: {
       }
       const { accountId } = await s.finish({ join: deps.join }, { kdf, salt, kek });
       session = null;
-      deps.store.setItem(WEB_DEVICE_KEY, JSON.stringify({ hubUrl: s.client.hub, accountId, ...(sessionHubKey ? { hubKey: sessionHubKey } : {}) } satisfies JoinedDevice));
+      writeSmallStored(deps.store, WEB_DEVICE, { hubUrl: s.client.hub, accountId, ...(sessionHubKey ? { hubKey: sessionHubKey } : {}) });
     },
     cancelJoin() {
       session?.dispose();

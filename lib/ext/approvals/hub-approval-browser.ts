@@ -1,6 +1,9 @@
 import { browser } from 'wxt/browser';
+import { APPROVAL_WINDOW } from '../../storage/persisted-keys';
+import { readStored, removeStored, writeStored } from '../../storage/stored-item';
+import { storageArea } from '../storage-area';
 import type { HubPrefs } from '../../hub-client/api';
-import { ApprovalWindow, APPROVAL_WINDOW_KEY, ourPages, type ApprovalWindowPorts, type OpenPage } from './hub-approval-window';
+import { ApprovalWindow, ourPages, type ApprovalWindowPorts, type OpenPage } from './hub-approval-window';
 import type { NewIntentNotice } from '../hub/hub-service';
 
 const NOTIFICATION_PREFIX = 'clawkeep.intent.';
@@ -61,12 +64,12 @@ export function browserApprovalWindowPorts(): ApprovalWindowPorts {
       await browser.windows.update(id, { drawAttention: true });
     },
     load: async () => {
-      const v = (await browser.storage.session.get(APPROVAL_WINDOW_KEY))[APPROVAL_WINDOW_KEY];
-      return typeof v === 'number' ? v : null;
+      // A damaged id throws its typed error; ApprovalWindow then opens a window instead of focusing one.
+      return (await readStored(storageArea('session'), APPROVAL_WINDOW)) ?? null;
     },
     save: async (id) => {
-      if (id === null) await browser.storage.session.remove(APPROVAL_WINDOW_KEY);
-      else await browser.storage.session.set({ [APPROVAL_WINDOW_KEY]: id });
+      if (id === null) await removeStored(storageArea('session'), APPROVAL_WINDOW);
+      else await writeStored(storageArea('session'), APPROVAL_WINDOW, id);
     },
     url: (page) => (browser.runtime.getURL as (path: string) => string)(`/${page}`),
   };

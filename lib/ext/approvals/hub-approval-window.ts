@@ -12,8 +12,6 @@ export const APPROVAL_PAGE = 'approval.html';
 export const POPUP_PAGE = 'popup.html';
 export const APPROVAL_WIDTH = 360;
 export const APPROVAL_HEIGHT = 620;
-/** storage.session key: the approval window's id, so a restarted worker still focuses instead of opening. */
-export const APPROVAL_WINDOW_KEY = 'clawkeep.hub.approvalWindow';
 
 export interface WindowBounds {
   left?: number;

@@ -1,4 +1,5 @@
 import { decodePublicKey, fingerprint } from '../../protocol/keys';
+import { isReservedTag } from '../../storage/vault-tags';
 import type { Decision } from '../../protocol/approval';
 import { isDisplaySafe } from '../../protocol/display-text';
 import { payloadHash } from '../../protocol/intent-hash';
@@ -18,7 +19,7 @@ import { matchesIntent, REMEMBERABLE_KINDS, type StandingApproval } from './hub-
  * Clawkeep's own records (gateway settings, deploy pins, standing approvals) are secret items tagged `clawkeep:…`:
  * they are never released to an agent, whatever it was granted.
  */
-const releasable = (s: { kind: string; tags: string[] }): boolean => s.kind === 'secret' && !s.tags.some((t) => t.startsWith('clawkeep:'));
+const releasable = (s: { kind: string; tags: string[] }): boolean => s.kind === 'secret' && !s.tags.some(isReservedTag);
 
 /** How many releasable vault secrets carry each name. */
 export async function secretNames(service: VaultService): Promise<Map<string, number>> {

@@ -1,5 +1,7 @@
 import type { Intent } from '../../protocol/wire';
-import { HUB_PENDING_KEY, readKey, type HubCore } from '../hub/hub-core';
+import type { HubCore } from '../hub/hub-core';
+import { HUB_PENDING } from '../../storage/persisted-keys';
+import { readStored, removeStored, writeStored } from '../../storage/stored-item';
 import { refreshInstallations } from '../hub/hub-installations';
 import type { StandingApprover } from './hub-decision';
 
@@ -27,8 +29,10 @@ export class PendingIntents {
   async restore(): Promise<void> {
     const core = this.core;
     if (core.vault.isUnlocked) {
-      const stored = (await readKey(core.ports.session, HUB_PENDING_KEY)) as { hub: string; intents: Intent[] } | undefined;
-      if (stored?.hub === core.settings!.hubUrl && Array.isArray(stored.intents)) this.intents = stored.intents;
+      // A cache of the hub's list: a failing storage API reads as empty; a stored list this version cannot read is
+      // shown as the hub's last error and not used (the next poll brings the list back from the hub).
+      const stored = await readStored(core.ports.session, HUB_PENDING, { apiFailure: 'absent' }).catch((err: unknown) => void core.status.failed(err));
+      if (stored?.hub === core.settings!.hubUrl) this.intents = stored.intents;
       // Announced before the worker restarted: not new.
       this.seen = new Set(this.intents.map((i) => i.intent_id));
       core.ports.badge(this.intents.length);
@@ -55,7 +59,7 @@ export class PendingIntents {
     if (pending.some((i) => !core.installationFor(i.installation_id)) && core.hubInstallations !== null) {
       void refreshInstallations(core).catch(() => {});
     }
-    await core.ports.session.set({ [HUB_PENDING_KEY]: { hub: core.hub, intents: pending } }).catch(() => {});
+    await writeStored(core.ports.session, HUB_PENDING, { hub: core.hub, intents: pending }).catch(() => {});
     core.ports.changed();
     if (fresh.length > 0 && core.ports.newIntents) {
       core.ports.newIntents(
@@ -69,7 +73,7 @@ export class PendingIntents {
   async forget(): Promise<void> {
     this.intents = [];
     this.seen.clear();
-    await this.core.ports.session.remove(HUB_PENDING_KEY).catch(() => {});
+    await removeStored(this.core.ports.session, HUB_PENDING).catch(() => {});
     this.core.ports.badge(0);
   }
 }

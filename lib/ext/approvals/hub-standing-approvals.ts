@@ -1,6 +1,7 @@
 import type { Intent } from '../../protocol/wire';
 import type { VaultService } from '../../vault/vault-service';
 import { HubClientError } from '../../hub-client/errors';
+import { STANDING_APPROVALS_TAG } from '../../storage/vault-tags';
 import { loadRecordList, parseRecordList, RecordListStore, type RecordListSpec } from '../vault/vault-record-list';
 
 /**
@@ -14,7 +15,6 @@ import { loadRecordList, parseRecordList, RecordListStore, type RecordListSpec }
  * about them in plaintext storage), so they are only usable while the vault is unlocked: a locked vault answers
  * nothing, and the request waits for the unlock like any other.
  */
-export const STANDING_APPROVALS_TAG = 'clawkeep:standing-approvals';
 const ITEM_NAME = 'Standing approvals (Clawkeep)';
 const ITEM_NOTES = 'Requests the extension approves for you without asking. Revoke them in the Agents tab.';
 

@@ -6,8 +6,7 @@ import { broadcaster, serveService } from '../rpc/service-server';
 import { storageArea } from '../storage-area';
 import { HUB_SERVICE } from './hub-api';
 import { HubService, type HubVault, type NewIntentNotice } from './hub-service';
-
-export const HUB_SYNC_ALARM = 'clawkeep.hub.sync';
+import { ALARMS } from '../../storage/persisted-keys';
 
 /**
  * Wires the hub service to the browser: its service channel (HUB_SERVICE, our own pages only), the badge, a
@@ -29,9 +28,9 @@ export function startHubBackground(vault: HubVault) {
   serveService(HUB_SERVICE, hub);
 
   try {
-    void Promise.resolve(browser.alarms.create(HUB_SYNC_ALARM, { periodInMinutes: 1 })).catch(() => {});
+    void Promise.resolve(browser.alarms.create(ALARMS.hubSync, { periodInMinutes: 1 })).catch(() => {});
     browser.alarms.onAlarm.addListener((alarm) => {
-      if (alarm.name === HUB_SYNC_ALARM) {
+      if (alarm.name === ALARMS.hubSync) {
         void hub.ensureRunning();
         void hub.syncConfigs();
       }

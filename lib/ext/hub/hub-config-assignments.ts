@@ -1,4 +1,5 @@
 import type { VaultService } from '../../vault/vault-service';
+import { CONFIG_ASSIGNMENTS_TAG } from '../../storage/vault-tags';
 import { loadRecordList, parseRecordList, RecordListStore, type RecordListSpec } from '../vault/vault-record-list';
 
 /**
@@ -6,7 +7,6 @@ import { loadRecordList, parseRecordList, RecordListStore, type RecordListSpec }
  * secret item tagged `clawkeep:config-assignments` (encrypted like every item), so nothing about them sits in
  * plaintext storage and they only act while the vault is unlocked.
  */
-export const CONFIG_ASSIGNMENTS_TAG = 'clawkeep:config-assignments';
 const ITEM_NAME = 'Agent config assignments (Clawkeep)';
 const ITEM_NOTES = 'Agent configs delivered to your agents. Change them in the Agents tab.';
 

@@ -11,14 +11,12 @@ import type { LocalInstallation } from '../approvals/hub-approval';
 import { ConfigAssignmentStore } from './hub-config-assignments';
 import { RevokedInstallations } from './hub-revocations';
 import { ensureHubIdentity, HubIdentityCheck } from './hub-identity';
-import { InstallationStore, LEGACY_INSTALLATIONS_KEY } from './hub-installation-store';
+import { InstallationStore } from './hub-installation-store';
+import { HUB_SETTINGS } from '../../storage/persisted-keys';
+import { writeStored } from '../../storage/stored-item';
 import { StandingApprovalStore } from '../approvals/hub-standing-approvals';
 
 export const DEFAULT_HUB_URL = 'http://127.0.0.1:8787';
-export const HUB_SETTINGS_KEY = 'clawkeep.hub.settings';
-/** Where versions before issue 13 kept installation records in plaintext; now only read once to migrate them. */
-export const HUB_INSTALLATIONS_KEY = LEGACY_INSTALLATIONS_KEY;
-export const HUB_PENDING_KEY = 'clawkeep.hub.pending';
 
 /** Not secret: where the hub is and which device keys this browser enrolled there. */
 export interface HubSettings {
@@ -73,11 +71,6 @@ export interface HubServicePorts {
   now(): number;
   /** Requests this worker had not seen yet arrived (only while unlocked). */
   newIntents?(notices: NewIntentNotice[], prefs: HubPrefs): void;
-}
-
-/** Reads one key from a storage area; a failing read counts as empty. */
-export async function readKey(port: StoragePort, key: string): Promise<unknown> {
-  return (await port.get(key).catch(() => ({}) as Record<string, unknown>))[key];
 }
 
 /** The subscription's connection and the last problem, as the hub state shows them; one owner, changed by methods. */
@@ -203,7 +196,7 @@ export class HubCore {
   }
 
   async saveSettings(): Promise<void> {
-    await this.ports.local.set({ [HUB_SETTINGS_KEY]: this.settings });
+    await writeStored(this.ports.local, HUB_SETTINGS, this.settings!);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { VaultService } from '../../vault/vault-service';
 import type { LocalInstallation } from '../approvals/hub-approval';
+import { INSTALLATIONS_TAG } from '../../storage/vault-tags';
 import { parseRecordList, RecordListStore, type RecordListSpec } from '../vault/vault-record-list';
 
 /**
@@ -13,9 +14,6 @@ import { parseRecordList, RecordListStore, type RecordListSpec } from '../vault/
  * hub-installations.ts `migrateLegacyInstallations` (they are re-learnt from the claims this device signed, never
  * copied from the plaintext, which a local process may have edited).
  */
-export const INSTALLATIONS_TAG = 'clawkeep:installations';
-/** The plaintext key older versions used (removed by the migration). */
-export const LEGACY_INSTALLATIONS_KEY = 'clawkeep.hub.installations';
 const ITEM_NAME = 'Claimed agents (Clawkeep)';
 const ITEM_NOTES = 'The agents this device claimed: their keys and granted scopes. Managed in the Agents tab.';
 

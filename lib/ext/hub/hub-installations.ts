@@ -5,7 +5,9 @@ import type { HubInstallation } from '../../hub-client/client';
 import { keyBindingProblem } from '../../hub-client/key-bindings';
 import type { SignedKeyBinding } from '../../protocol/key-binding';
 import type { LocalInstallation } from '../approvals/hub-approval';
-import { HUB_INSTALLATIONS_KEY, readKey, type HubCore } from './hub-core';
+import type { HubCore } from './hub-core';
+import { HUB_LEGACY_INSTALLATIONS } from '../../storage/persisted-keys';
+import { readStored, removeStored } from '../../storage/stored-item';
 
 /**
  * The local record of an installation this device claimed, from the claim statement it signed and the agent's key
@@ -77,11 +79,11 @@ export async function refreshInstallations(core: HubCore): Promise<void> {
  */
 export async function migrateLegacyInstallations(core: HubCore): Promise<void> {
   if (!core.vault.isUnlocked) return;
-  if ((await readKey(core.ports.local, HUB_INSTALLATIONS_KEY)) === undefined) return;
+  if ((await readStored(core.ports.local, HUB_LEGACY_INSTALLATIONS, { apiFailure: 'absent' })) === undefined) return;
   await refreshInstallations(core);
   // Another refresh may have adopted them a moment earlier and still be writing: the vault must hold them first.
   await core.saveInstallations();
-  await core.ports.local.remove(HUB_INSTALLATIONS_KEY);
+  await removeStored(core.ports.local, HUB_LEGACY_INSTALLATIONS);
 }
 
 /** The Agents tab: local records (verified) merged with what the hub lists (status, last activity). */

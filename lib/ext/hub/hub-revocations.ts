@@ -1,6 +1,7 @@
 import type { HubInstallation } from '../../hub-client/client';
-import { isId, isOrigin } from '../../protocol/fields';
 import type { StoragePort } from './hub-core';
+import { HUB_REVOKED } from '../../storage/persisted-keys';
+import { readStored, writeStored } from '../../storage/stored-item';
 
 /**
  * Installations this device revoked (or saw revoked), remembered locally for good (issue 13 item 9). The hub's
@@ -12,8 +13,6 @@ import type { StoragePort } from './hub-core';
  * A revocation the hub reports is adopted too: it only makes this device refuse more, which the hub could achieve
  * anyway by refusing service.
  */
-export const HUB_REVOKED_KEY = 'clawkeep.hub.revoked-installations';
-
 export interface RevokedInstallation {
   hub: string;
   installation_id: string;
@@ -24,20 +23,19 @@ export interface RevokedInstallation {
 /** At most this many are kept (oldest dropped last: a device claims far fewer agents than this). */
 const MAX_REVOKED = 4096;
 
-const isRecord = (r: unknown): r is RevokedInstallation => {
-  const o = r as Partial<RevokedInstallation> | null;
-  return !!o && typeof o === 'object' && isOrigin(o.hub) && isId(o.installation_id) && typeof o.revoked_at === 'number';
-};
-
 /** The revocation memory of one device: loaded once, appended to, never shrunk by anything the hub says. */
 export class RevokedInstallations {
   #list: RevokedInstallation[] = [];
 
   constructor(private readonly storage: StoragePort) {}
 
+  /**
+   * A failing storage API reads as none revoked (as before); a stored list this version cannot read throws its typed
+   * error: dropping a damaged revocation would make a revoked installation signable again.
+   * @throws StoredValueError
+   */
   async load(): Promise<void> {
-    const raw = (await this.storage.get(HUB_REVOKED_KEY).catch(() => ({}) as Record<string, unknown>))[HUB_REVOKED_KEY];
-    this.#list = Array.isArray(raw) ? raw.filter(isRecord) : [];
+    this.#list = (await readStored(this.storage, HUB_REVOKED, { apiFailure: 'absent' })) ?? [];
   }
 
   has(hub: string, installationId: string): boolean {
@@ -48,7 +46,7 @@ export class RevokedInstallations {
   async add(hub: string, installationId: string, now: number): Promise<void> {
     if (this.has(hub, installationId)) return;
     this.#list = [...this.#list, { hub, installation_id: installationId, revoked_at: now }].slice(-MAX_REVOKED);
-    await this.storage.set({ [HUB_REVOKED_KEY]: this.#list });
+    await writeStored(this.storage, HUB_REVOKED, this.#list);
   }
 
   /** Adopts every revocation the hub's list reports (never the reverse). */

@@ -10,7 +10,9 @@ import { HubClientError } from '../../hub-client/errors';
 import * as claims from './hub-claim';
 import * as pairing from './hub-devices';
 import type { JoinStatus } from '../../web-vault/page-devices';
-import { DEFAULT_HUB_URL, HUB_SETTINGS_KEY, HubCore, readKey, type HubServicePorts, type HubSettings, type HubVault } from './hub-core';
+import { DEFAULT_HUB_URL, HubCore, type HubServicePorts, type HubVault } from './hub-core';
+import { HUB_SETTINGS } from '../../storage/persisted-keys';
+import { readStored } from '../../storage/stored-item';
 import { pendingView, secretNames, signAndSend, StandingApprover } from '../approvals/hub-decision';
 import { REMEMBERABLE_KINDS, standingApprovalFor, withApproval } from '../approvals/hub-standing-approvals';
 import { assignConfig, configViews, forgetConfigAssignment, syncConfigs, unassignConfig } from './hub-configs';
@@ -25,7 +27,7 @@ import type { VaultService } from '../../vault/vault-service';
 import type { ServiceImpl } from '../rpc/service';
 import type { HUB_SERVICE } from './hub-api';
 
-export { DEFAULT_HUB_URL, HUB_INSTALLATIONS_KEY, HUB_PENDING_KEY, HUB_SETTINGS_KEY, type HubServicePorts, type HubVault, type NewIntentNotice } from './hub-core';
+export { DEFAULT_HUB_URL, type HubServicePorts, type HubVault, type NewIntentNotice } from './hub-core';
 export { BACKOFF_MAX_MS, BACKOFF_MIN_MS, POLL_INTERVAL_MS } from '../approvals/hub-subscription';
 
 export { ACTIVITY_PAGE } from './hub-audit';
@@ -58,8 +60,9 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
 
   private async init(): Promise<void> {
     const core = this.core;
-    const s = (await readKey(core.ports.local, HUB_SETTINGS_KEY)) as HubSettings | undefined;
-    core.settings = s && s.v === 1 && typeof s.hubUrl === 'string' ? s : { v: 1, hubUrl: DEFAULT_HUB_URL, enrolled: {} };
+    // A failing storage API reads as no settings (defaults); stored settings this version cannot read are a typed
+    // error (storage_invalid / storage_version_unsupported) that every call then reports, never a reset to defaults.
+    core.settings = (await readStored(core.ports.local, HUB_SETTINGS, { apiFailure: 'absent' })) ?? { v: 1, hubUrl: DEFAULT_HUB_URL, enrolled: {} };
     await core.revoked.load();
     await core.vault.whenReady();
     // Installation records are vault data: read (and migrated out of chrome.storage.local) once unlocked.

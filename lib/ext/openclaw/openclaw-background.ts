@@ -6,14 +6,12 @@ import { loadOrCreateDeviceIdentity, type DeviceIdentity } from '../../openclaw/
 import type { VaultService } from '../../vault/vault-service';
 import { badgeAction, showPendingCount } from '../approvals/hub-badge';
 import type { NewIntentNotice } from '../hub/hub-core';
-import { SESSION_KEY } from '../vault/keyholder';
+import { ALARMS, KEYHOLDER_SESSION, OPENCLAW_IDENTITY_DB } from '../../storage/persisted-keys';
 import type { ItemStore } from './openclaw-config';
 import { broadcaster, serveService } from '../rpc/service-server';
 import { storageArea } from '../storage-area';
 import { OPENCLAW_SERVICE } from './openclaw-api';
 import { OpenClawService } from './openclaw-service';
-
-export const OPENCLAW_ALARM = 'clawkeep.openclaw.sync';
 
 /** The keyholder as seen here (the same surface the hub service uses). */
 export interface OpenClawKeyholder {
@@ -34,7 +32,7 @@ export function itemStoreOf(service: VaultService): ItemStore {
 let identityStore: ReturnType<typeof createStore> | null = null;
 /** The device identity: a non-extractable Ed25519 key, kept as a CryptoKey in a database of its own. */
 function deviceIdentity(): Promise<DeviceIdentity> {
-  identityStore ??= createStore('clawkeep-openclaw', 'identity');
+  identityStore ??= createStore(OPENCLAW_IDENTITY_DB.name, OPENCLAW_IDENTITY_DB.stores[0]!);
   const store = identityStore;
   return loadOrCreateDeviceIdentity({ get: (k) => get(k, store), set: (k, v) => set(k, v, store) });
 }
@@ -77,16 +75,16 @@ export function startOpenClawBackground(keyholder: OpenClawKeyholder, announce?:
   serveService(OPENCLAW_SERVICE, service);
 
   browser.storage.session.onChanged?.addListener((changes) => {
-    if (!(SESSION_KEY in changes)) return;
-    const c = changes[SESSION_KEY]!;
+    if (!(KEYHOLDER_SESSION.key in changes)) return;
+    const c = changes[KEYHOLDER_SESSION.key]!;
     if (c.newValue === undefined) void service.stop(true);
     else if (c.oldValue === undefined) void service.ensureRunning();
   });
 
   try {
-    void Promise.resolve(browser.alarms.create(OPENCLAW_ALARM, { periodInMinutes: 1 })).catch(() => {});
+    void Promise.resolve(browser.alarms.create(ALARMS.openclaw, { periodInMinutes: 1 })).catch(() => {});
     browser.alarms.onAlarm.addListener((alarm) => {
-      if (alarm.name === OPENCLAW_ALARM) void service.ensureRunning();
+      if (alarm.name === ALARMS.openclaw) void service.ensureRunning();
     });
   } catch {
     // no alarms API: the connection still starts on unlock and on wake

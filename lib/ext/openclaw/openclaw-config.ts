@@ -1,13 +1,13 @@
 import type { ItemDraft, ItemSummary, VaultItem } from '../../vault/types';
 import { OpenClawError } from '../../openclaw/errors';
 import { checkGatewayUrl } from '../../openclaw/gateway-url';
+import { OPENCLAW_GATEWAY_TAG } from '../../storage/vault-tags';
 
 /**
  * The OpenClaw gateway settings live in the vault as one secret item (encrypted like every other item; nothing in
  * plaintext IndexedDB or chrome.storage), found by its tag. Its value is JSON: the gateway URL, the gateway's
  * shared token, and the device token the gateway issued at pairing (spec §1 "Auth", §6).
  */
-export const OPENCLAW_GATEWAY_TAG = 'clawkeep:openclaw-gateway';
 export const DEFAULT_GATEWAY_URL = 'ws://127.0.0.1:18789';
 
 export interface OpenClawConfig {

@@ -7,11 +7,8 @@ import { OpenClawError } from '../../openclaw/errors';
 import { type ItemStore, type OpenClawConfig, loadOpenClawConfig, normalizeGatewayUrl, removeOpenClawConfig, saveOpenClawConfig } from './openclaw-config';
 import type { ServiceImpl } from '../rpc/service';
 import type { OPENCLAW_SERVICE, OpenClawState } from './openclaw-api';
-
-/** storage.session key: the pending approvals, so a restarted worker shows the badge before it reconnects. */
-export const OPENCLAW_PENDING_KEY = 'clawkeep.openclaw.pending';
-/** storage.session key: set while the person chose "Disconnect", so a restarted worker does not reconnect. */
-export const OPENCLAW_STOPPED_KEY = 'clawkeep.openclaw.stopped';
+import { OPENCLAW_PENDING, OPENCLAW_STOPPED } from '../../storage/persisted-keys';
+import { readStored, removeStored, StoredValueError, writeStored, type StoredItem } from '../../storage/stored-item';
 
 export interface OpenClawVault {
   readonly isUnlocked: boolean;
@@ -117,11 +114,18 @@ export class OpenClawService implements ServiceImpl<typeof OPENCLAW_SERVICE> {
       this.ports.badge(0);
       return;
     }
-    const none = (): Record<string, unknown> => ({});
-    if ((await this.ports.session.get(OPENCLAW_STOPPED_KEY).catch(none))[OPENCLAW_STOPPED_KEY] === true) this.userStopped = true;
-    const stored = (await this.ports.session.get(OPENCLAW_PENDING_KEY).catch(none))[OPENCLAW_PENDING_KEY];
+    // Session hints: a failing storage API reads as nothing stored; a stored value this version cannot read is shown
+    // as the connection's problem and not used (the gateway sends its pending list again on connect).
+    const read = <T,>(item: StoredItem<T>): Promise<T | undefined> =>
+      readStored(this.ports.session, item, { apiFailure: 'absent' }).catch((err: unknown) => {
+        if (!(err instanceof StoredValueError)) throw err;
+        this.problem = new OpenClawError(err.code, err.message, { cause: err });
+        return undefined;
+      });
+    if ((await read(OPENCLAW_STOPPED)) === true) this.userStopped = true;
+    const stored = await read(OPENCLAW_PENDING);
     const now = Date.now();
-    if (Array.isArray(stored)) this.approvals = (stored as PendingApproval[]).filter((a) => a && typeof a.id === 'string' && a.expiresAtMs > now);
+    if (stored) this.approvals = stored.filter((a) => a.expiresAtMs > now);
     // Announced before the worker restarted: not new.
     this.seen = new Set(this.approvals.map(keyOf));
     this.ports.badge(this.approvals.length);
@@ -242,7 +246,7 @@ export class OpenClawService implements ServiceImpl<typeof OPENCLAW_SERVICE> {
     const fresh = list.filter((a) => !this.seen.has(keyOf(a)));
     this.seen = new Set(list.map(keyOf));
     this.ports.badge(list.length);
-    void this.ports.session.set({ [OPENCLAW_PENDING_KEY]: list }).catch(() => {});
+    void writeStored(this.ports.session, OPENCLAW_PENDING, list).catch(() => {});
     this.ports.changed();
     if (fresh.length > 0 && this.ports.vault.isUnlocked) this.ports.newApprovals?.(fresh);
   }
@@ -259,7 +263,7 @@ export class OpenClawService implements ServiceImpl<typeof OPENCLAW_SERVICE> {
       this.approvals = [];
       this.seen.clear();
       this.restored = true;
-      await this.ports.session.remove(OPENCLAW_PENDING_KEY).catch(() => {});
+      await removeStored(this.ports.session, OPENCLAW_PENDING).catch(() => {});
       this.ports.badge(0);
     }
     this.ports.changed();
@@ -269,7 +273,7 @@ export class OpenClawService implements ServiceImpl<typeof OPENCLAW_SERVICE> {
   async connect(): Promise<OpenClawState> {
     this.userStopped = false;
     this.pairingSince = null;
-    await this.ports.session.remove(OPENCLAW_STOPPED_KEY).catch(() => {});
+    await removeStored(this.ports.session, OPENCLAW_STOPPED).catch(() => {});
     await this.stop(false);
     this.problem = null;
     await this.ensureRunning();
@@ -278,7 +282,7 @@ export class OpenClawService implements ServiceImpl<typeof OPENCLAW_SERVICE> {
 
   async disconnect(): Promise<OpenClawState> {
     this.userStopped = true;
-    await this.ports.session.set({ [OPENCLAW_STOPPED_KEY]: true }).catch(() => {});
+    await writeStored(this.ports.session, OPENCLAW_STOPPED, true).catch(() => {});
     await this.stop(false);
     this.problem = null;
     this.setApprovals([]);

@@ -4,8 +4,7 @@ import type { VaultEvent } from '../../vault/client';
 import type { VaultService } from '../../vault/vault-service';
 import { broadcaster, serveService } from '../rpc/service-server';
 import { SYNC_SERVICE } from './sync-api';
-
-export const SYNC_ALARM = 'clawkeep.sync';
+import { ALARMS } from '../../storage/persisted-keys';
 
 export interface SyncBackgroundDeps {
   vault: { readonly isUnlocked: boolean; withUnlocked<T>(fn: (service: VaultService) => Promise<T>, options: { activity: boolean }): Promise<T> };
@@ -38,9 +37,9 @@ export function startSyncBackground(deps: SyncBackgroundDeps) {
   });
   serveService(SYNC_SERVICE, sync);
   try {
-    void Promise.resolve(browser.alarms.create(SYNC_ALARM, { periodInMinutes: 1 })).catch(() => {});
+    void Promise.resolve(browser.alarms.create(ALARMS.vaultSync, { periodInMinutes: 1 })).catch(() => {});
     browser.alarms.onAlarm.addListener((alarm) => {
-      if (alarm.name === SYNC_ALARM && deps.vault.isUnlocked) void sync.syncNow();
+      if (alarm.name === ALARMS.vaultSync && deps.vault.isUnlocked) void sync.syncNow();
     });
   } catch {
     // no alarms API: sync still runs on unlock, edits and demand

@@ -8,7 +8,8 @@ import { broadcaster, serveService } from '../rpc/service-server';
 import { storageArea } from '../storage-area';
 import { startSyncBackground } from '../sync/sync-background';
 import type { NewIntentNotice } from '../hub/hub-core';
-import { AUTOLOCK_ALARM, Keyholder } from './keyholder';
+import { Keyholder } from './keyholder';
+import { ALARMS } from '../../storage/persisted-keys';
 import { VAULT_SERVICE } from './vault-api';
 
 /**
@@ -36,7 +37,7 @@ export function startBackgroundVault(): { keyholder: Keyholder; announce: (notic
   serveService(VAULT_SERVICE, implementByDispatch(VAULT_SERVICE, (method, args) => keyholder.handle(method, args[0] ?? null)));
 
   browser.alarms.onAlarm.addListener((alarm) => {
-    if (alarm.name === AUTOLOCK_ALARM) void keyholder.checkIdle();
+    if (alarm.name === ALARMS.autolock) void keyholder.checkIdle();
   });
 
   const hub = startHubBackground(keyholder);

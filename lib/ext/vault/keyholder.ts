@@ -3,19 +3,13 @@ import { ClawkeepError } from '../../errors';
 import type { VaultEvent } from '../../vault/client';
 import type { VaultService } from '../../vault/vault-service';
 import type { VaultMethod } from './vault-api';
+import { ALARMS, KEYHOLDER_SESSION } from '../../storage/persisted-keys';
+import { readStored, removeStored, StoredValueError, writeStored } from '../../storage/stored-item';
 
-/** What the keyholder keeps in `storage.session` (memory-only, trusted contexts) to survive worker restarts. */
-interface SessionRecord {
-  /** Record layout version; anything else is dropped (the vault then starts locked). */
-  v: typeof SESSION_RECORD_VERSION;
-  vaultKey: string;
-  vaultId: string;
-  lastActivity: number;
-}
-
-export const SESSION_KEY = 'clawkeep.session';
-const SESSION_RECORD_VERSION = 1;
-export const AUTOLOCK_ALARM = 'clawkeep.autolock';
+/**
+ * What the keyholder keeps in `storage.session` (memory-only, trusted contexts) to survive worker restarts:
+ * KEYHOLDER_SESSION in lib/storage/persisted-keys.ts.
+ */
 
 /** The browser surfaces the keyholder needs, injected so tests can drive it with a fake browser and clock. */
 export interface KeyholderPorts {
@@ -58,12 +52,17 @@ export class Keyholder {
   private async restore(): Promise<void> {
     const status = await this.service.status().catch(() => null);
     this.autoLockSeconds = status?.settings.autoLockSeconds ?? null;
-    const stored = (await this.ports.session.get(SESSION_KEY))[SESSION_KEY] as SessionRecord | undefined;
-    if (!stored) return;
-    if (stored.v !== SESSION_RECORD_VERSION) {
+    let stored;
+    try {
+      stored = await readStored(this.ports.session, KEYHOLDER_SESSION);
+    } catch (err) {
+      if (!(err instanceof StoredValueError)) throw err;
+      // A session record this version cannot read (another version's, or damaged) unlocks nothing: the vault
+      // starts locked and the passphrase opens it again. Locking loses no data; it is the safe state.
       await this.lock();
       return;
     }
+    if (!stored) return;
     this.lastActivity = stored.lastActivity;
     if (this.idleExpired() || !(await this.service.resume(fromBase64(stored.vaultKey), fromBase64(stored.vaultId)))) {
       await this.lock();
@@ -80,19 +79,19 @@ export class Keyholder {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     if (this.autoLockSeconds === null || !this.service.isUnlocked) {
-      void this.ports.alarms.clear(AUTOLOCK_ALARM);
+      void this.ports.alarms.clear(ALARMS.autolock);
       return;
     }
     const due = this.lastActivity + this.autoLockSeconds * 1000;
-    void this.ports.alarms.create(AUTOLOCK_ALARM, { when: due });
+    void this.ports.alarms.create(ALARMS.autolock, { when: due });
     this.timer = setTimeout(() => void this.checkIdle(), Math.max(0, due - this.ports.now()) + 50);
   }
 
   private async persistSession(): Promise<void> {
     const { vaultKey, vaultId } = this.service.exportSessionKey();
-    const record: SessionRecord = { v: SESSION_RECORD_VERSION, vaultKey: toBase64(vaultKey), vaultId: toBase64(vaultId), lastActivity: this.lastActivity };
+    const record = { v: 1 as const, vaultKey: toBase64(vaultKey), vaultId: toBase64(vaultId), lastActivity: this.lastActivity };
     wipe(vaultKey);
-    await this.ports.session.set({ [SESSION_KEY]: record });
+    await writeStored(this.ports.session, KEYHOLDER_SESSION, record);
   }
 
   private async recordActivity(): Promise<void> {
@@ -115,8 +114,8 @@ export class Keyholder {
     await this.service.lock();
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    await this.ports.session.remove(SESSION_KEY);
-    void this.ports.alarms.clear(AUTOLOCK_ALARM);
+    await removeStored(this.ports.session, KEYHOLDER_SESSION);
+    void this.ports.alarms.clear(ALARMS.autolock);
     if (wasUnlocked) this.ports.broadcast({ type: 'locked' });
   }
 

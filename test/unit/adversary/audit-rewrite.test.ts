@@ -3,12 +3,15 @@
 // `clawkeep audit verify` alone says intact) or replays an older head is caught by the devices that saw the log.
 import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { HUB_SETTINGS_KEY, type HubSettings } from '../../../lib/ext/hub/hub-core';
+import type { HubSettings } from '../../../lib/ext/hub/hub-core';
+import { HUB_SETTINGS } from '../../../lib/storage/persisted-keys';
 import { auditEntryHash, GENESIS_HASH, verifyAudit } from '../../../hub/audit';
 import type { HubStore } from '../../../hub/store/port';
 import { MaliciousHub, type Exchange } from '../../adversary/malicious-hub';
 import { hubFixture, ORIGIN } from '../hub/flow';
 import { enrolledDevice } from './enrolled-device';
+
+const HUB_SETTINGS_KEY = HUB_SETTINGS.key;
 
 /** What an operator with the database file does: delete rows, then renumber and rehash the whole chain. */
 function deleteAndRecompute(store: HubStore, deleteSeqs: number[]): void {

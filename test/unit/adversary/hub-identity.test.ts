@@ -3,10 +3,13 @@
 // that cannot prove it (a second hub started on the port, or a squatter that copied the public key).
 import { describe, expect, it } from 'vitest';
 import { AgentClient, isAgentError } from '../../../lib/agent';
-import { HUB_SETTINGS_KEY, type HubSettings } from '../../../lib/ext/hub/hub-core';
+import type { HubSettings } from '../../../lib/ext/hub/hub-core';
+import { HUB_SETTINGS } from '../../../lib/storage/persisted-keys';
 import { MaliciousHub } from '../../adversary/malicious-hub';
 import { hubFixture, ORIGIN } from '../hub/flow';
 import { enrolledDevice } from './enrolled-device';
+
+const HUB_SETTINGS_KEY = HUB_SETTINGS.key;
 
 const MISMATCH = /This is not the hub you enrolled with/;
 
@@ -88,4 +91,3 @@ describe('the agent SDK pins the hub key at registration', () => {
     expect((await agent.status()).status).toBe('unclaimed');
   });
 });
-

@@ -7,11 +7,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { utf8Decode } from '../../../lib/bytes';
-import { HUB_INSTALLATIONS_KEY, HubService } from '../../../lib/ext/hub/hub-service';
-import { INSTALLATIONS_TAG, parseInstallations } from '../../../lib/ext/hub/hub-installation-store';
+import { HubService } from '../../../lib/ext/hub/hub-service';
+import { HUB_LEGACY_INSTALLATIONS } from '../../../lib/storage/persisted-keys';
+import { parseInstallations } from '../../../lib/ext/hub/hub-installation-store';
+import { INSTALLATIONS_TAG } from '../../../lib/storage/vault-tags';
 import { encodePublicKey } from '../../../lib/protocol/keys';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { memoryStorage, realHubService } from '../ext/real-hub-service';
+
+const HUB_INSTALLATIONS_KEY = HUB_LEGACY_INSTALLATIONS.key;
 
 const ITEM = 'prod/api-key';
 const VALUE = 'sk-local-process-must-not-get-this';

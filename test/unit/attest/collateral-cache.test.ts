@@ -2,7 +2,6 @@
 import { createStore, get, set } from 'idb-keyval';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  COLLATERAL_CACHE_STORE,
   CollateralCache,
   collateralCacheKey,
   collateralFreshUntil,
@@ -10,8 +9,11 @@ import {
   getCollateral,
 } from '../../../lib/attest/collateral-cache';
 import { AttestError } from '../../../lib/attest/errors';
+import { COLLATERAL_CACHE_DB } from '../../../lib/storage/persisted-keys';
 import type { Collateral } from '../../../lib/attest/types';
 import { PccsSimulator, loadCollateralFixtures, type CollateralFixture } from '../../sim/pccs-simulator';
+
+const COLLATERAL_CACHE_STORE = COLLATERAL_CACHE_DB.stores[0]!;
 
 let fixtures: CollateralFixture[];
 const byName = (prefix: string) => {

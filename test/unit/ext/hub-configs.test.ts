@@ -1,7 +1,8 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import { utf8Encode } from '../../../lib/bytes';
-import { CONFIG_ASSIGNMENTS_TAG, parseConfigAssignments } from '../../../lib/ext/hub/hub-config-assignments';
+import { parseConfigAssignments } from '../../../lib/ext/hub/hub-config-assignments';
+import { CONFIG_ASSIGNMENTS_TAG } from '../../../lib/storage/vault-tags';
 import type { AgentConfigFields } from '../../../lib/vault/types';
 import { realHubService } from './real-hub-service';
 

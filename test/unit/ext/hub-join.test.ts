@@ -3,13 +3,14 @@ import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes } from '../../../lib/bytes';
 import { HubService, type HubVault } from '../../../lib/ext/hub/hub-service';
-import { HUB_SETTINGS_KEY } from '../../../lib/ext/hub/hub-core';
+import { HUB_SETTINGS } from '../../../lib/storage/persisted-keys';
 import { VaultDb } from '../../../lib/vault/db';
 import { VaultService } from '../../../lib/vault/vault-service';
 import { hubFixture, ORIGIN } from '../hub/flow';
 import { FAST_KDF, kekFor, uniqueDbName } from '../vault/helpers';
 import { memoryStorage } from './real-hub-service';
 
+const HUB_SETTINGS_KEY = HUB_SETTINGS.key;
 
 const services: HubService[] = [];
 afterEach(async () => {

@@ -1,10 +1,14 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
-import { HUB_PENDING_KEY, HUB_SETTINGS_KEY, HubService, type HubVault, type NewIntentNotice } from '../../../lib/ext/hub/hub-service';
+import { HubService, type HubVault, type NewIntentNotice } from '../../../lib/ext/hub/hub-service';
+import { HUB_PENDING, HUB_SETTINGS } from '../../../lib/storage/persisted-keys';
 import type { HubPrefs } from '../../../lib/hub-client/api';
 import { payloadHash } from '../../../lib/protocol/intent-hash';
 import type { Intent } from '../../../lib/protocol/wire';
 import type { VaultService } from '../../../lib/vault/vault-service';
+
+const HUB_PENDING_KEY = HUB_PENDING.key;
+const HUB_SETTINGS_KEY = HUB_SETTINGS.key;
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
 

@@ -1,7 +1,8 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import { utf8Decode } from '../../../lib/bytes';
-import { parseStandingApprovals, STANDING_APPROVALS_TAG } from '../../../lib/ext/approvals/hub-standing-approvals';
+import { parseStandingApprovals } from '../../../lib/ext/approvals/hub-standing-approvals';
+import { STANDING_APPROVALS_TAG } from '../../../lib/storage/vault-tags';
 import { kekFor } from '../vault/helpers';
 import { realHubService } from './real-hub-service';
 

@@ -1,10 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { randomBytes } from '../../../lib/bytes';
-import { AUTOLOCK_ALARM, Keyholder, SESSION_KEY, type KeyholderPorts } from '../../../lib/ext/vault/keyholder';
+import { Keyholder, type KeyholderPorts } from '../../../lib/ext/vault/keyholder';
+import { ALARMS, KEYHOLDER_SESSION } from '../../../lib/storage/persisted-keys';
 import type { VaultEvent } from '../../../lib/vault/client';
 import { VaultDb } from '../../../lib/vault/db';
 import { VaultService } from '../../../lib/vault/vault-service';
 import { FAST_KDF, kekFor, uniqueDbName } from '../vault/helpers';
+
+const AUTOLOCK_ALARM = ALARMS.autolock;
+const SESSION_KEY = KEYHOLDER_SESSION.key;
 
 /** In-memory stand-ins for storage.session and alarms: the same contract the browser gives the keyholder. */
 function makePorts(session: Map<string, unknown>) {

@@ -1,12 +1,16 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import { createDeviceIdentity, type DeviceIdentity } from '../../../lib/openclaw/device-identity';
-import { OPENCLAW_GATEWAY_TAG, loadOpenClawConfig, normalizeGatewayUrl, parseOpenClawConfig, saveOpenClawConfig, type ItemStore } from '../../../lib/ext/openclaw/openclaw-config';
+import { OPENCLAW_GATEWAY_TAG } from '../../../lib/storage/vault-tags';
+import { loadOpenClawConfig, normalizeGatewayUrl, parseOpenClawConfig, saveOpenClawConfig, type ItemStore } from '../../../lib/ext/openclaw/openclaw-config';
 import { OpenClawError } from '../../../lib/openclaw/errors';
 import { isLoopbackHost } from '../../../lib/openclaw/gateway-url';
-import { OPENCLAW_PENDING_KEY, OpenClawService } from '../../../lib/ext/openclaw/openclaw-service';
+import { OpenClawService } from '../../../lib/ext/openclaw/openclaw-service';
+import { OPENCLAW_PENDING } from '../../../lib/storage/persisted-keys';
 import type { ItemDraft, ItemSummary, VaultItem } from '../../../lib/vault/types';
 import { FakeGateway, execApproval } from '../openclaw/fake-gateway';
+
+const OPENCLAW_PENDING_KEY = OPENCLAW_PENDING.key;
 
 const ORIGIN = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop';
 
