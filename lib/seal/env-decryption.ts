@@ -39,7 +39,7 @@ export async function decryptEnv(blobHex: string, recipientPrivateKey: Uint8Arra
     const key = await importAesGcmKey(shared, 'decrypt');
     try {
       plaintext = new Uint8Array(
-        await crypto.subtle.decrypt({ name: 'AES-GCM', iv: iv as BufferSource, tagLength: TAG_BYTES * 8 }, key, sealed as BufferSource),
+        await crypto.subtle.decrypt({ name: 'AES-GCM', iv: iv as Uint8Array<ArrayBuffer>, tagLength: TAG_BYTES * 8 }, key, sealed as Uint8Array<ArrayBuffer>),
       );
     } catch {
       throw new SealError('decrypt_failed', 'The sealed env does not open with this key (wrong key or changed bytes).');

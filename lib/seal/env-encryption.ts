@@ -124,7 +124,7 @@ export function x25519SharedSecret(privateKey: Uint8Array, publicKey: Uint8Array
 }
 
 // Our buffers are never shared memory; WebCrypto copies what it is given, so the views are passed as they are.
-const source = (bytes: Uint8Array): BufferSource => bytes as BufferSource;
+const source = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => bytes as Uint8Array<ArrayBuffer>;
 
 /** A non-extractable AES-256-GCM key; the raw bytes stay with the caller, who wipes them. */
 export function importAesGcmKey(rawKey: Uint8Array, usage: 'encrypt' | 'decrypt'): Promise<CryptoKey> {

@@ -93,8 +93,17 @@ function randomSerial(): Uint8Array {
   return serial;
 }
 
-async function newKeyPair(): Promise<CryptoKeyPair> {
-  return (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair;
+/**
+ * A WebCrypto key pair. Spelled out because `CryptoKeyPair` is a DOM lib name that Node's types (tsconfig.node.json:
+ * no DOM) do not declare globally; `CryptoKey` exists in both.
+ */
+export interface SimKeyPair {
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+}
+
+async function newKeyPair(): Promise<SimKeyPair> {
+  return (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as SimKeyPair;
 }
 
 /** ECDSA-SHA256 with P-256, DER signature value (what X.509 carries). */
@@ -116,7 +125,7 @@ function extension(extnID: string, critical: boolean, value: Uint8Array): Extens
 
 interface CertSpec {
   commonName: string;
-  keys: CryptoKeyPair;
+  keys: SimKeyPair;
   issuer: Signer | null; // null: self-signed
   notBefore: Date;
   notAfter: Date;
