@@ -19,7 +19,7 @@ import { cors } from 'hono/cors';
 import { toHex } from '../../lib/bytes';
 import type { Collateral } from '../../lib/attest/types';
 import type { EnvVar } from '../../lib/seal/env-encryption';
-import { PccsSimulator } from '../../test/sim/pccs-simulator';
+import { PccsSimulator } from '../pccs/pccs-simulator';
 import { buildCollateral, freshWindow, staleWindow } from './collateral';
 import { TestKms } from './kms';
 import { parseMisbehaveMode, type MisbehaveMode } from './misbehave';

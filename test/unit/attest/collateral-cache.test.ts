@@ -11,7 +11,8 @@ import {
 } from '../../../lib/attest/collateral-cache';
 import { AttestError } from '../../../lib/attest/errors';
 import type { Collateral } from '../../../lib/attest/types';
-import { PccsSimulator, loadCollateralFixtures, type CollateralFixture } from '../../sim/pccs-simulator';
+import { PccsSimulator } from '../../../sim/pccs/pccs-simulator';
+import { loadCollateralFixtures, type CollateralFixture } from '../../sim/collateral-fixtures';
 
 let fixtures: CollateralFixture[];
 const byName = (prefix: string) => {

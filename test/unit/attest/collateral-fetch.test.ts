@@ -10,7 +10,8 @@ import {
   type FetchCollateralOptions,
 } from '../../../lib/attest/collateral-fetch';
 import { AttestError } from '../../../lib/attest/errors';
-import { PccsSimulator, loadCollateralFixtures, type CollateralFixture } from '../../sim/pccs-simulator';
+import { PccsSimulator } from '../../../sim/pccs/pccs-simulator';
+import { loadCollateralFixtures, type CollateralFixture } from '../../sim/collateral-fixtures';
 
 const TCB_PATH = (tee: 'tdx' | 'sgx') => `/${tee}/certification/v4/tcb`;
 const QE_PATH = (tee: 'tdx' | 'sgx') => `/${tee}/certification/v4/qe/identity`;
