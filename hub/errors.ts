@@ -33,7 +33,7 @@ export class HubError extends Error {
     super(message ?? GENERIC[code] ?? 'Request failed.', options);
     this.name = 'HubError';
     this.code = code;
-    this.status = API_ERRORS[code].status as ContentfulStatusCode;
+    this.status = API_ERRORS[code].status;
     this.headers = options?.headers ?? {};
   }
 }

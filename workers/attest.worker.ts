@@ -47,7 +47,7 @@ async function collateralFromPccs(quote: Uint8Array, pccsUrl: string, now: Verif
   });
 }
 
-/** The failure as a plain {code, message}: ours keep their code, anything else is a bug reported without detail. */
+/** The failure as a plain `{code, message}`: ours keep their code, anything else is a bug reported without detail. */
 function failureOf(err: unknown): { code: string; message: string } {
   if (isAttestError(err)) return err.toJSON();
   const coded = err as { code?: unknown; message?: unknown } | null;

@@ -124,7 +124,7 @@ function asStepError(err: unknown, step: DeployStepId): DeployError {
     return err.step ? err : new DeployError(err.code, err.message, { step, ...(err.check ? { check: err.check } : {}), cause: err });
   }
   const coded = err instanceof Error && typeof (err as { code?: unknown }).code === 'string';
-  return new DeployError('provider_failed', coded ? (err as Error).message : 'Unexpected failure.', { step, cause: err });
+  return new DeployError('provider_failed', coded ? (err).message : 'Unexpected failure.', { step, cause: err });
 }
 
 /** The compose fields we asked for, as checkAppCompose compares them. */

@@ -6,11 +6,13 @@ import { SealError } from './errors';
  * dstack encrypted environment (specs/sealing-to-cvm.md §1.4; upstream dstack docs/encrypted-env-spec.md and the
  * guest's decryptor dstack-util/src/crypto.rs `dh_decrypt`):
  *
+ * ```text
  *   plaintext = UTF-8 of JSON.stringify({ env: [{ key, value }, …] })
  *   eph_sk    = 32 random bytes;  eph_pk = X25519(eph_sk, 9)
  *   K         = X25519(eph_sk, recipient_pk)   — the raw 32-byte DH output IS the AES-256 key (no KDF)
  *   iv        = 12 random bytes;  ct ‖ tag = AES-256-GCM(K, iv, plaintext), no associated data, 16-byte tag
  *   envelope  = eph_pk(32) ‖ iv(12) ‖ ct ‖ tag(16), sent as lower-case hex without 0x
+ * ```
  *
  * The recipient key is the app's env-encryption key, derived by the KMS per app id; only a CVM the KMS attested
  * receives its private half. Sealing therefore guarantees confidentiality only: anyone may seal to a public key.

@@ -81,7 +81,7 @@ export interface SyncResult {
 }
 
 /** True when the hub reports a code (HubClientError and friends carry one). */
-const codeOf = (err: unknown): string | undefined => (err && typeof err === 'object' && 'code' in err ? String((err as { code: unknown }).code) : undefined);
+const codeOf = (err: unknown): string | undefined => (err && typeof err === 'object' && 'code' in err ? String((err).code) : undefined);
 const NETWORK_CODES = new Set(['hub_unreachable']);
 
 function localEntry(r: LocalRecord): SyncedEntry {

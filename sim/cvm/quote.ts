@@ -40,7 +40,7 @@ export interface QuotingEnclave {
 }
 
 export async function createQuotingEnclave(platform: PckPlatform): Promise<QuotingEnclave> {
-  const attestationKey = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as SimKeyPair;
+  const attestationKey = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']));
   const raw = new Uint8Array(await crypto.subtle.exportKey('raw', attestationKey.publicKey));
   return {
     platform,

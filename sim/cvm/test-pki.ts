@@ -1,5 +1,5 @@
 /**
- * The CVM simulator's TEST PKI, generated fresh at every start (WebCrypto P-256, encoded with @peculiar/asn1-x509):
+ * The CVM simulator's TEST PKI, generated fresh at every start (WebCrypto P-256, encoded with `@peculiar/asn1-x509`):
  *
  *   Clawkeep CVM Simulator TEST Root CA (self-signed CA)
  *   ├── … TEST PCK Platform CA (CA) ── … TEST PCK Certificate(s) (one leaf per platform, Intel SGX extension:
@@ -103,7 +103,7 @@ export interface SimKeyPair {
 }
 
 async function newKeyPair(): Promise<SimKeyPair> {
-  return (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as SimKeyPair;
+  return (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']));
 }
 
 /** ECDSA-SHA256 with P-256, DER signature value (what X.509 carries). */
@@ -113,11 +113,11 @@ export async function signDer(key: CryptoKey, data: Uint8Array): Promise<Uint8Ar
 
 /** ECDSA-SHA256 with P-256, raw r‖s (what quotes and Intel's JSON signatures carry). */
 export async function signRaw(key: CryptoKey, data: Uint8Array): Promise<Uint8Array> {
-  const raw = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, data.slice().buffer as ArrayBuffer);
+  const raw = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, data.slice().buffer);
   return new Uint8Array(raw);
 }
 
-const ab = (b: Uint8Array): ArrayBuffer => b.slice().buffer as ArrayBuffer;
+const ab = (b: Uint8Array): ArrayBuffer => b.slice().buffer;
 
 function extension(extnID: string, critical: boolean, value: Uint8Array): Extension {
   return new Extension({ extnID, critical, extnValue: new OctetString(ab(value)) });

@@ -6,6 +6,7 @@
  * against real bytes, real headers and real failure modes without the network.
  *
  * Endpoints (GET only; anything else 405, unknown paths 404):
+ * ```text
  *   /{sgx|tdx}/certification/v4/tcb?fmspc=<12 hex>   body {"tcbInfo":<exact tcb_info>,"signature":"<hex>"},
  *                                                     header TCB-Info-Issuer-Chain (URL-encoded PEM);
  *                                                     400 for a malformed fmspc, 404 for an unknown one
@@ -15,6 +16,7 @@
  *                                                     DER (or PEM, Intel's default), header SGX-PCK-CRL-Issuer-Chain
  *   /sgx/certification/v4/rootcacrl                   a PCCS's root CA CRL: hex text (default), DER, or 404
  *   /IntelSGXRootCA.der                               the root CA CRL as DER, like Intel's distribution point
+ * ```
  * Failures can be injected per path (`failNext`): an HTTP status, a hang, a delay, a truncated body, an
  * oversize body, a replaced body or header. Requests are counted per path.
  */

@@ -15,7 +15,7 @@ export const HUB_SYNC_ALARM = 'clawkeep.hub.sync';
 /** Runs one hub RPC method; any failure becomes a typed, message-safe error (never a stack, never a secret). */
 export async function runHubMethod(hub: HubService, method: HubMethod, args: Record<string, unknown> | null): Promise<HubRpcResponse> {
   const a = args ?? {};
-  const str = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : '');
+  const str = (k: string) => (typeof a[k] === 'string' ? (a[k]) : '');
   try {
     let value: unknown;
     switch (method) {
@@ -27,7 +27,7 @@ export async function runHubMethod(hub: HubService, method: HubMethod, args: Rec
       case 'refresh': value = await hub.refresh(); break;
       case 'revoke': value = await hub.revoke(str('installationId')); break;
       case 'enableInstallation': value = await hub.enableInstallation(str('installationId')); break;
-      case 'setPrefs': value = await hub.setPrefs(a as { approvalWindow?: boolean; notifications?: boolean }); break;
+      case 'setPrefs': value = await hub.setPrefs(a); break;
       case 'decide': value = await hub.decide(str('intentId'), str('payloadHash'), str('decision') as 'approve' | 'deny', a.remember === true); break;
       case 'revokeStandingApproval': value = await hub.revokeStandingApproval(str('id')); break;
       case 'denyAllFromAgent': value = await hub.denyAllFromAgent(str('agentId')); break;

@@ -82,6 +82,7 @@ export function errorMessage(err: unknown): string {
 
 /** Reads one key from a storage area; a failing read counts as empty. */
 export async function readKey(port: StoragePort, key: string): Promise<unknown> {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- not unnecessary: without it tsc infers a narrower type and fails
   return (await port.get(key).catch(() => ({}) as Record<string, unknown>))[key];
 }
 

@@ -36,6 +36,7 @@ export class RevokedInstallations {
   constructor(private readonly storage: StoragePort) {}
 
   async load(): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- not unnecessary: without it tsc infers a narrower type and fails
     const raw = (await this.storage.get(HUB_REVOKED_KEY).catch(() => ({}) as Record<string, unknown>))[HUB_REVOKED_KEY];
     this.#list = Array.isArray(raw) ? raw.filter(isRecord) : [];
   }

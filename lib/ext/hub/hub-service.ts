@@ -297,6 +297,7 @@ export class HubService {
         firstError ??= err;
       }
     }
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows the first caught value unchanged
     if (firstError) throw firstError;
     return this.state();
   }

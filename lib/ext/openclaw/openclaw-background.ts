@@ -1,7 +1,6 @@
 import { browser } from 'wxt/browser';
 import { createStore, get, set } from 'idb-keyval';
 import type { ApprovalDecision, ApprovalKind, PendingApproval } from '../../openclaw/approvals';
-import type { WebSocketConstructor } from '../../openclaw/client';
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from '../../openclaw/device-identity';
 import { OpenClawError } from '../../openclaw/errors';
 import { ClawkeepError } from '../../errors';
@@ -35,7 +34,7 @@ export function itemStoreOf(service: VaultService): ItemStore {
 /** Runs one RPC method; failures become `{code, message}` (never a stack, never a token). */
 export async function runOpenClawMethod(service: OpenClawService, method: OpenClawMethod, args: Record<string, unknown> | null): Promise<OpenClawRpcResponse> {
   const a = args ?? {};
-  const str = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : '');
+  const str = (k: string) => (typeof a[k] === 'string' ? (a[k]) : '');
   try {
     let value: unknown;
     switch (method) {
@@ -88,7 +87,7 @@ export function startOpenClawBackground(
       },
       withItems: (fn) => keyholder.withUnlocked((s) => fn(itemStoreOf(s)), { activity: false }),
     },
-    WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
+    WebSocketImpl: WebSocket,
     identity: deviceIdentity,
     origin: new URL(browser.runtime.getURL('/')).origin,
     session: storageArea('session'),
@@ -108,7 +107,7 @@ export function startOpenClawBackground(
 
   browser.storage.session.onChanged?.addListener((changes) => {
     if (!(SESSION_KEY in changes)) return;
-    const c = changes[SESSION_KEY]!;
+    const c = changes[SESSION_KEY];
     if (c.newValue === undefined) void service.stop(true);
     else if (c.oldValue === undefined) void service.ensureRunning();
   });

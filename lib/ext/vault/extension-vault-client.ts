@@ -2,7 +2,7 @@ import { browser } from 'wxt/browser';
 import type { KdfRunner } from '../../crypto/kdf-runner';
 import { ClawkeepError, errorFromJSON } from '../../errors';
 import type { VaultBackend } from '../../vault/backend';
-import type { VaultClient, VaultEvent } from '../../vault/client';
+import type { VaultClient } from '../../vault/client';
 import { VaultEvents } from '../../vault/events';
 import { PassphraseVaultClient } from '../../vault/passphrase-client';
 import {
@@ -38,7 +38,7 @@ function backgroundBackend(): VaultBackend {
 function backgroundEvents(): VaultEvents {
   const events = new VaultEvents();
   browser.runtime.onMessage.addListener((message: unknown) => {
-    if (isVaultEventMessage(message)) events.emit(message.event as VaultEvent);
+    if (isVaultEventMessage(message)) events.emit(message.event);
   });
   return events;
 }
