@@ -30,7 +30,7 @@ export function normalizeEnrollmentCode(input: string): string | null {
 }
 
 /**
- * SHA-256("clawkeep/v1/enrollment-code\0" ‖ normalized code): what the store keeps and looks codes up by.
+ * SHA-256(`"clawkeep/v1/enrollment-code\0"` ‖ normalized code): what the store keeps and looks codes up by.
  * @throws RangeError when `input` is not a well-formed code.
  */
 export function enrollmentCodeHash(input: string): Uint8Array {

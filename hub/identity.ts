@@ -76,7 +76,7 @@ export function loadOrCreateHubIdentity(dataDir: string): HubIdentity {
     try {
       return decodeIdentityFile(new Uint8Array(readFileSync(file)));
     } catch (err) {
-      throw new Error(`${file}: ${(err as Error).message}`);
+      throw new Error(`${file}: ${(err as Error).message}`, { cause: err });
     }
   }
   const identity = generateHubIdentity();

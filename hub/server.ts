@@ -109,7 +109,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
       // Behind a proxy that rewrites Host to its upstream, requests name the listening address (request-guard.ts).
       extraHosts: options.publicOrigin ? [listening] : [],
     });
-    fetchApp = (req, env) => app.fetch(req, env as never);
+    fetchApp = (req, env) => app.fetch(req, env);
 
     const pruner = setInterval(() => {
       try {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: install if needed, typecheck, build, lint the Firefox build, unit tests, e2e tests, and the OpenClaw
-// tests against a real gateway (scripts/test-openclaw.mjs; CLAWKEEP_SKIP_OPENCLAW=1 leaves them out, reported as skipped).
+// `npm test`: install if needed, typecheck (browser, Node, all), ESLint, the import-cycle check, build, lint the
+// Firefox build, unit tests, e2e tests, and the OpenClaw tests against a real gateway (scripts/test-openclaw.mjs; CLAWKEEP_SKIP_OPENCLAW=1 leaves them out, reported as skipped).
 // Children stream their output; counts come from their JSON reports. The last line is `N passed, N failed`
 // (plus `, N skipped`), because CI reads that line and not Vitest's or Playwright's own summaries.
 // Node builtins only until ensureDeps() has installed node_modules.
@@ -119,7 +119,14 @@ async function main() {
     process.exit(1);
   }
 
-  await step('typecheck (tsc --noEmit)', check(bin('tsc'), ['--noEmit']));
+  // Three programs: browser code with DOM and no Node types, Node code with Node types and no DOM, and everything
+  // (tests, config files) with both. See tsconfig.web.json / tsconfig.node.json.
+  await step('typecheck web (tsc -p tsconfig.web.json)', check(bin('tsc'), ['-p', 'tsconfig.web.json']));
+  await step('typecheck node (tsc -p tsconfig.node.json)', check(bin('tsc'), ['-p', 'tsconfig.node.json']));
+  await step('typecheck all (tsc -p tsconfig.json)', check(bin('tsc'), ['-p', 'tsconfig.json']));
+  // Type-checked rules, unused code, TSDoc syntax and the import-boundary zones of README "Layout" (eslint.config.js).
+  await step('lint (eslint .)', check(bin('eslint'), ['.']));
+  await step('import cycles (scripts/check-cycles.mjs)', check(process.execPath, [path.join(ROOT, 'scripts', 'check-cycles.mjs')]));
   const chromeOk = await step('build chrome-mv3 (wxt build)', check(bin('wxt'), ['build']));
   // The deploy e2e tests load this build (test trust anchors on) against the CVM simulator; see wxt.config.ts.
   await step('build chrome-mv3-test (wxt build --mode test)', check(bin('wxt'), ['build', '--mode', 'test']));

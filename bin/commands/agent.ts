@@ -343,7 +343,7 @@ export const agentCommand: Command = {
     let values: Values;
     let positionals: string[];
     try {
-      ({ values, positionals } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true }) as { values: Values; positionals: string[] });
+      ({ values, positionals } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true }));
     } catch (err) {
       throw new UsageError((err as Error).message);
     }

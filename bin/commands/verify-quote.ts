@@ -113,7 +113,7 @@ function eventLogInput(text: string): DstackCheckInput['eventLog'] {
   try {
     const parsed: unknown = JSON.parse(text);
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && 'event_log' in parsed) {
-      const inner = (parsed as { event_log: unknown }).event_log;
+      const inner = (parsed).event_log;
       if (typeof inner === 'string') return inner;
       if (Array.isArray(inner)) return JSON.stringify(inner);
     }

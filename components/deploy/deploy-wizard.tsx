@@ -55,7 +55,7 @@ interface WizardProps {
 
 /** API key → Configure → Trust → Deploy. Secrets are read from the vault only for the deploy itself. */
 export function DeployWizard({ checker, trust, onTrustSaved, onDeployed, onCancel, requestApiAccess, requestPccsAccess }: WizardProps) {
-  const vault = useVaultClient();
+  useVaultClient(); // must render inside the vault client's context (throws otherwise), as before
   const [step, setStep] = useState(0);
   const [connection, setConnection] = useState<{ cloud: PhalaClient; apiKeyItemId: string; baseUrl: string; username: string } | null>(null);
   const [config, setConfig] = useState<WizardConfig | null>(null);

@@ -9,7 +9,7 @@ import type { AuditFields, AuditRow, HubStore } from '../store/port';
  *
  *   entry_hash = hex(SHA-256(0x00 ‖ prev_hash bytes ‖ canonicalBytes(fields)))
  *
- * where `fields` is the object {seq, time, actor, agent, resource, action, request_id, idempotency_key} (absent
+ * where `fields` is the object `{seq, time, actor, agent, resource, action, request_id, idempotency_key}` (absent
  * values are null) and the first entry's prev_hash is 32 zero bytes. The 0x00 prefix is the RFC 6962 leaf prefix,
  * so a later Merkle tree (interior nodes prefixed 0x01) can reuse these hashes as leaves without ambiguity.
  * `seq` is hashed too, so moving an entry to another position breaks it.

@@ -54,7 +54,7 @@ export function agentRoutes(deps: HubDeps, options: AgentRouteOptions = {}): Hon
     const keyBinding = { statement: binding, signature: (body.key_binding as { signature: string }).signature };
     // Fetched before the transaction: nothing may await inside it.
     const markdown = await manifestSnapshot(body.manifest, options.manifestFetch);
-    const manifestSha256 = new Uint8Array(await crypto.subtle.digest('SHA-256', utf8Encode(markdown) as BufferSource));
+    const manifestSha256 = new Uint8Array(await crypto.subtle.digest('SHA-256', utf8Encode(markdown) as Uint8Array<ArrayBuffer>));
     const now = deps.now();
     const claimCode = generateClaimCode();
     const agentId = `agt_${toBase64Url(randomBytes(16))}`;

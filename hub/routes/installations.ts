@@ -30,9 +30,9 @@ function toWireInstallation(deps: HubDeps, i: Installation): WireInstallation {
     last_activity: i.lastActivity,
     // The device's signed claim, verbatim: a device re-learns its own installations from it (never from the hub's
     // word), e.g. when moving records out of plaintext storage (lib/ext/hub/hub-installations.ts).
-    claim: i.claimStatement as unknown as WireInstallation['claim'],
+    claim: i.claimStatement,
     // The CKIR the revoking device signed (null before revocation, or for one from before signed revocations).
-    revocation: i.revocationStatement as unknown as WireInstallation['revocation'],
+    revocation: i.revocationStatement,
   };
 }
 

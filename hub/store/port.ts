@@ -201,7 +201,7 @@ export interface IntentRepo {
     intentId: string,
     decision: { status: 'approved' | 'denied'; decidedAt: number; decisionStatement: JsonValue },
   ): Intent;
-  /** Marks every pending intent whose expires_at <= now as `expired`; returns their ids. */
+  /** Marks every pending intent whose `expires_at <= now` as `expired`; returns their ids. */
   expireDue(now: number): string[];
   /** Marks every pending intent of one installation `expired` (its installation was revoked); returns their ids. */
   expireForInstallation(installationId: string): string[];
@@ -257,7 +257,7 @@ export interface VaultItemRow {
 }
 
 export interface VaultRepo {
-  /** Every item of the account (for the items hash), or only those with seq > `since`, in seq order. */
+  /** Every item of the account (for the items hash), or only those with `seq > since`, in seq order. */
   items(accountId: string, since?: number): VaultItemRow[];
   get(accountId: string, itemId: string): VaultItemRow | null;
   put(row: VaultItemRow): void;
@@ -288,7 +288,7 @@ export interface AuditRepo {
   /**
    * The rows that concern one account, newest first: actor `account:<id>`, or resource `account:<id>`, one of its
    * installations (`installation:<id>`), their intents (`intent:<id>`) or their agents (`agent:<id>`). Only rows
-   * with seq < `beforeSeq` when given; at most `limit` rows.
+   * with `seq < beforeSeq` when given; at most `limit` rows.
    */
   listForAccount(accountId: string, options: { beforeSeq?: number; limit: number }): AuditRow[];
   /** Every row in seq order, streamed. */
@@ -355,7 +355,7 @@ export interface PairingRepo {
   approve(pairingId: string, approval: { accountId: string; statement: JsonValue; sealed: Uint8Array }, at: number): Pairing;
   /** Refuses a pending, unexpired pairing (a person said no). @throws StoreError `not_found`, `invalid_state`. */
   deny(pairingId: string, at: number): Pairing;
-  /** Marks pending pairings whose expires_at <= now `expired`; returns how many. */
+  /** Marks pending pairings whose `expires_at <= now` `expired`; returns how many. */
   expireDue(now: number): number;
 }
 

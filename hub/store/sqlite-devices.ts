@@ -138,7 +138,7 @@ export class SqlitePairings implements PairingRepo {
       'approve pairing',
       "UPDATE pairings SET status = 'approved', account_id = ?, statement = ?, sealed = ? WHERE pairing_id = ? AND status = 'pending' AND expires_at > ?",
       a.accountId,
-      jsonText(a.statement!),
+      jsonText(a.statement),
       a.sealed,
       pairingId,
       at,

@@ -410,7 +410,7 @@ export class AgentClient {
   }
 
   /** GET /v1/intents/:id (our own intents only). */
-  /** @param waitSeconds long poll: the hub answers as soon as the intent changes, or after this many seconds. */
+  /** @param waitSeconds - long poll: the hub answers as soon as the intent changes, or after this many seconds. */
   async getIntent(id: string, waitSeconds = 0): Promise<Intent> {
     const state = this.#requireState();
     if (!isId(id)) throw new AgentError('protocol_invalid', 'Intent id is malformed.');
@@ -459,7 +459,7 @@ export class AgentClient {
    * never twice. Verifies the device's approval under the pinned device key, for our hub, this intent, our
    * installation, the payload hash recomputed from what we sent (the hub's hash is not used) and the nonce we sent,
    * signed between our request and the intent's expiry; for secret.request opens the sealed secret for this intent.
-   * @param sent the kind and payload sent (optional: checked against the saved request).
+   * @param sent - the kind and payload sent (optional: checked against the saved request).
    * @throws AgentError `approval_untrusted`, `approval_replayed`, `sealed_untrusted`, `state_invalid`, `intent_mismatch`, or hub codes
    *   (intent_required, intent_already_executed, intent_expired, …).
    */

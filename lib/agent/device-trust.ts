@@ -49,6 +49,7 @@ export function trustRecordsProblem(v: { removed_devices?: unknown; revoked?: un
     }
   }
   if (v.revoked !== undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- not unnecessary: without it tsc infers a narrower type and fails
     const r = v.revoked as Partial<SeenRevocation> | null;
     if (!r || typeof r !== 'object' || !isId(r.installation_id) || !isEpoch(r.time)) return 'revoked';
   }

@@ -89,6 +89,7 @@ export function parseAgentState(value: unknown): AgentState {
     throw bad('approval_required');
   }
   if (v.config_seen !== undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- not unnecessary: without it tsc infers a narrower type and fails
     const c = v.config_seen as Partial<ConfigSeen> | null;
     if (!c || typeof c !== 'object' || !isId(c.config_id) || !isRevision(c.revision) || !isEpoch(c.time)) throw bad('config_seen');
   }
@@ -111,11 +112,11 @@ export function parseAgentState(value: unknown): AgentState {
     box_private: v.box_private as string,
     claim_code_hash: v.claim_code_hash,
   };
-  if (v.name !== undefined) state.name = v.name as string;
+  if (v.name !== undefined) state.name = v.name;
   if (v.hub_key !== undefined) state.hub_key = v.hub_key as string;
   if (v.device_key !== undefined) {
     state.device_key = v.device_key as string;
-    state.installation_id = v.installation_id as string;
+    state.installation_id = v.installation_id;
   }
   if (v.granted_scopes !== undefined) state.granted_scopes = [...(v.granted_scopes as string[])];
   if (v.approval_required !== undefined) state.approval_required = [...(v.approval_required as string[])];

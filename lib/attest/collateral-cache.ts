@@ -176,7 +176,7 @@ export interface GetCollateralOptions extends Omit<FetchCollateralOptions, 'pccs
 }
 
 /**
- * Cache-or-fetch. Fresh cached collateral (now < earliest nextUpdate) is returned without network. Otherwise the
+ * Cache-or-fetch. Fresh cached collateral (`now < earliest nextUpdate`) is returned without network. Otherwise the
  * collateral is fetched, stored if current, and returned (even when the PCCS serves already-expired documents:
  * the verifier then rejects them with a dated error). If a stale entry exists and the refetch fails, the call
  * fails: an expired copy is never used as a fallback. IndexedDB errors degrade to fetching (the cache is optional).

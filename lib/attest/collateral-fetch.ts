@@ -5,20 +5,11 @@
  * and date; the checks here only reject a broken response early, naming the document that failed.
  */
 import { AttestError } from './errors';
-import {
-  INTEL_PCS_URL,
-  INTEL_ROOT_CA_CRL_URL,
-  PHALA_PCCS_URL,
-  checkFetchUrl,
-  normalizeFmspc,
-  normalizePccsUrl,
-  pcsEndpoints,
-  type PckCa,
-} from './pccs-endpoints';
+import { INTEL_ROOT_CA_CRL_URL, checkFetchUrl, normalizeFmspc, normalizePccsUrl, pcsEndpoints } from './pccs-endpoints';
 import { CollateralFetchError, pccsGet, type PccsHttpOptions } from './pccs-http';
 import { crlHexFromBody, parseSignedJsonBody, readIssuerChainHeader } from './pccs-response';
 import type { CollateralNeeds } from './collateral-needs';
-import type { Collateral, TeeType } from './types';
+import type { Collateral } from './types';
 
 export { CollateralFetchError } from './pccs-http';
 export { INTEL_PCS_URL, INTEL_ROOT_CA_CRL_URL, PHALA_PCCS_URL } from './pccs-endpoints';

@@ -2,7 +2,7 @@ import { AttestError, type AttestErrorCode } from './errors';
 
 /**
  * A minimal strict DER reader for the two structures the X.509 library does not model: ECDSA signature values
- * (SEQUENCE { r INTEGER, s INTEGER }) and Intel's SGX certificate extension (a tree of SEQUENCE { OID, value }).
+ * (SEQUENCE `{ r INTEGER, s INTEGER }`) and Intel's SGX certificate extension (a tree of SEQUENCE `{ OID, value }`).
  * Definite lengths only, minimal length encodings only, never reads past the buffer.
  */
 export interface DerNode {
@@ -94,7 +94,7 @@ function fixedWidthUnsigned(value: Uint8Array, size: number, code: AttestErrorCo
   return out;
 }
 
-/** DER ECDSA-Sig-Value -> raw r‖s (what WebCrypto verifies), P-256 only. */
+/** DER ECDSA-Sig-Value → raw r‖s (what WebCrypto verifies), P-256 only. */
 export function ecdsaDerToRaw(der: Uint8Array, code: AttestErrorCode): Uint8Array {
   const seq = readDerNode(der, 0, code, 'ECDSA signature');
   if (seq.tag !== DER_SEQUENCE || seq.end !== der.length) throw new AttestError(code, 'ECDSA signature is not one DER SEQUENCE.');

@@ -23,7 +23,7 @@ function cached(id: string, load: () => Promise<CryptoKey>): Promise<CryptoKey> 
   return key;
 }
 
-const buf = (b: Uint8Array): ArrayBuffer => b.slice().buffer as ArrayBuffer;
+const buf = (b: Uint8Array): ArrayBuffer => b.slice().buffer;
 
 export function importSpki(spki: Uint8Array, code: AttestErrorCode, what: string): Promise<CryptoKey> {
   return cached(`spki:${toHex(spki)}`, () => crypto.subtle.importKey('spki', buf(spki), ALG, false, ['verify'])).catch(() => {
@@ -31,7 +31,7 @@ export function importSpki(spki: Uint8Array, code: AttestErrorCode, what: string
   });
 }
 
-/** Raw X‖Y (64 bytes, as in quotes) -> key. */
+/** Raw X‖Y (64 bytes, as in quotes) → key. */
 export function importRawXY(xy: Uint8Array, code: AttestErrorCode, what: string): Promise<CryptoKey> {
   return cached(`raw:${toHex(xy)}`, () =>
     crypto.subtle.importKey('raw', buf(concatBytes(Uint8Array.of(4), xy)), ALG, false, ['verify']),

@@ -1,12 +1,12 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { BasicConstraints, Certificate, CertificateList, type Name } from '@peculiar/asn1-x509';
+import { BasicConstraints, Certificate, CertificateList, Version, type Name } from '@peculiar/asn1-x509';
 import { equalBytes, toHex } from '../bytes';
 import { readDerNode } from './der';
 import { AttestError, type AttestErrorCode } from './errors';
 import { ParseMemo } from './parse-memo';
 
 /**
- * X.509 certificates and CRLs as the DCAP verifier needs them, parsed with @peculiar/asn1-x509. The signed
+ * X.509 certificates and CRLs as the DCAP verifier needs them, parsed with `@peculiar/asn1-x509`. The signed
  * bytes (`tbs`) are the exact DER from the input (the library keeps them raw), never a re-encoding.
  */
 const OID_ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
@@ -124,7 +124,7 @@ function parseCertificateUncached(der: Uint8Array, what: string): ParsedCertific
   requireCanonical(der, cert, 'certificate_malformed', what);
   try {
     const tbs = cert.tbsCertificate;
-    if (tbs.version !== 2) throw new AttestError('certificate_malformed', `${what} is not an X.509 v3 certificate.`);
+    if (tbs.version !== Version.v3) throw new AttestError('certificate_malformed', `${what} is not an X.509 v3 certificate.`);
     requireEcdsaSha256(cert.signatureAlgorithm.algorithm, 'certificate_malformed', what);
     requireEcdsaSha256(tbs.signature.algorithm, 'certificate_malformed', what);
     const spkiAlg = tbs.subjectPublicKeyInfo.algorithm;

@@ -46,4 +46,4 @@ export function suggestCandidate(envKey: string, candidates: EnvCandidate[]): En
   return matches.find((c) => c.source.field !== 'value') ?? matches[0] ?? null;
 }
 
-export const sourceFor = (key: string, candidate: EnvCandidate): EnvSource => ({ key, ...candidate.source }) as EnvSource;
+export const sourceFor = (key: string, candidate: EnvCandidate): EnvSource => ({ key, ...candidate.source });

@@ -5,7 +5,6 @@ import {
   buildPairingApproval,
   openPairingApproval,
   verifyDeviceChain,
-  type DeviceListEntry,
   type PairingContext,
 } from '../protocol/device-pairing';
 import type {
@@ -85,10 +84,10 @@ export type DeviceView = DeviceInfo;
 export async function listDevices(client: HubClient, expected: { accountId: string; thisDeviceKeyId: string }): Promise<DeviceView[]> {
   const list = (await json(client, ListSchema, 'device list', 'GET', '/v1/devices')) as DeviceListResponse;
   if (list.account_id !== expected.accountId) throw new HubClientError('hub_bad_response', 'The hub listed another account.');
-  const checked = verifyDeviceList(list.devices as DeviceListEntry[], { hub: client.hub, accountId: expected.accountId });
+  const checked = verifyDeviceList(list.devices, { hub: client.hub, accountId: expected.accountId });
   return list.devices.map((d) => {
     // A removal shows only as the signed CKDR says (its signer's time); the hub's bare revoked_at is "unverified".
-    const removal = checked.view(d as DeviceListEntry);
+    const removal = checked.view(d);
     return {
       deviceKeyId: d.device_key_id,
       fingerprint: fingerprint(decodePublicKey(d.device_key, 'ed25519')),
@@ -118,7 +117,7 @@ export async function removeDevice(
 ): Promise<DeviceRemoveResponse> {
   const list = (await json(client, ListSchema, 'device list', 'GET', '/v1/devices')) as DeviceListResponse;
   if (list.account_id !== input.accountId) throw new HubClientError('hub_bad_response', 'The hub listed another account.');
-  const key = verifyDeviceChain(list.devices as DeviceListEntry[], { hub: client.hub, accountId: input.accountId }).get(input.deviceKeyId);
+  const key = verifyDeviceChain(list.devices, { hub: client.hub, accountId: input.accountId }).get(input.deviceKeyId);
   if (!key) throw new HubClientError('not_found', 'No such device on this account.');
   const removal = await makeDeviceRemoval(
     { hub: client.hub, accountId: input.accountId, deviceKey: decodePublicKey(key, 'ed25519'), removedBy: input.signer.publicKey, time: input.now },
@@ -261,7 +260,7 @@ export class JoinSession {
       if (opened.statement.account_id !== accountId) throw new HubClientError('hub_bad_response', 'The approval names another account.');
       // The signer must be a device of the account as its signed chain shows, not just any key the hub relays.
       const list = (await json(this.client, ListSchema, 'device list', 'GET', '/v1/devices')) as DeviceListResponse;
-      const chain = verifyDeviceChain(list.devices as DeviceListEntry[], { hub: this.client.hub, accountId });
+      const chain = verifyDeviceChain(list.devices, { hub: this.client.hub, accountId });
       if (![...chain.values()].includes(opened.statement.added_by) || chain.get(this.deviceKeyId) !== encodePublicKey(this.signer.publicKey)) {
         throw new HubClientError('hub_bad_response', 'The approving device is not a device of this account.');
       }

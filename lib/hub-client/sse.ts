@@ -36,7 +36,7 @@ export class SseParser {
 
   constructor(private readonly onEvent: (event: SseEvent) => void) {}
 
-  /** Feeds decoded text; lines may be split anywhere, including between \r and \n. */
+  /** Feeds decoded text; lines may be split anywhere, including between `\r` and `\n`. */
   push(chunk: string): void {
     if (!this.started && chunk.length > 0) {
       this.started = true;

@@ -15,7 +15,7 @@ const ED25519 = { name: 'Ed25519' } as const;
 
 /** Makes a new key pair; returns the signer plus the PKCS#8 bytes the caller must encrypt, store, then wipe. */
 export async function generateDeviceKey(): Promise<{ signer: DeviceSigner; pkcs8: Uint8Array }> {
-  const pair = (await crypto.subtle.generateKey(ED25519, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const pair = (await crypto.subtle.generateKey(ED25519, true, ['sign', 'verify']));
   const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey));
   // Re-import so the key we keep cannot be exported again from memory.
   const signer = await importDeviceKey(pkcs8, new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey)));

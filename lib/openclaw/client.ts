@@ -20,6 +20,7 @@ export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the DOM WebSocket and the ws package type their events differently
   addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (ev: any) => void): void;
 }
 export type WebSocketConstructor = new (url: string) => WebSocketLike;

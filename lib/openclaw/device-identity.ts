@@ -66,7 +66,7 @@ async function identityFrom(publicKeyRaw: Uint8Array, privateKey: CryptoKey): Pr
 
 /** Makes a new identity. The private key is non-extractable; only the public half can be exported. */
 export async function createDeviceIdentity(): Promise<DeviceIdentity> {
-  const pair = (await crypto.subtle.generateKey(ED25519, false, ['sign', 'verify'])) as CryptoKeyPair;
+  const pair = (await crypto.subtle.generateKey(ED25519, false, ['sign', 'verify']));
   const raw = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
   return identityFrom(raw, pair.privateKey);
 }
@@ -86,9 +86,9 @@ export async function fromRecord(record: unknown): Promise<DeviceIdentity> {
     r.publicKeyRaw.length === 32 &&
     typeof r.privateKey === 'object' &&
     r.privateKey !== null &&
-    (r.privateKey as CryptoKey).type === 'private' &&
-    (r.privateKey as CryptoKey).algorithm?.name === 'Ed25519' &&
-    (r.privateKey as CryptoKey).usages.includes('sign');
+    (r.privateKey).type === 'private' &&
+    (r.privateKey).algorithm?.name === 'Ed25519' &&
+    (r.privateKey).usages.includes('sign');
   if (!ok) throw new OpenClawError('identity_invalid', 'The stored OpenClaw device identity is damaged; a new one must be paired.');
   return identityFrom(r.publicKeyRaw as Uint8Array, r.privateKey as CryptoKey);
 }
@@ -149,5 +149,5 @@ export function connectProofPayload(f: ConnectProofFields): string {
 /** Signs the v3 connect proof; returns the base64url Ed25519 signature. */
 export async function signConnectProof(identity: DeviceIdentity, fields: ConnectProofFields): Promise<string> {
   const message = new TextEncoder().encode(connectProofPayload(fields));
-  return base64UrlEncode(new Uint8Array(await crypto.subtle.sign(ED25519, identity.privateKey, message as BufferSource)));
+  return base64UrlEncode(new Uint8Array(await crypto.subtle.sign(ED25519, identity.privateKey, message)));
 }

@@ -12,9 +12,11 @@ export type { SignedStatement } from './signed-statement';
 /**
  * Statements the human's device key signs (docs/protocol.md §3), Ed25519 over
  *
+ * ```text
  *   approval: "CKAP" | 0x02 | canonicalBytes({hub, intent_id, payload_hash, decision, installation_id, agent_nonce, time})
  *   claim:    "CKCL" | 0x01 | canonicalBytes({hub, agent_id, agent_signing_key, agent_box_key, claim_code_hash,
  *                                             granted_scopes, policy, installation_id, device_key, time})
+ * ```
  *
  * An approval binds the decision to one exact payload (payload_hash), one intent, one installation and one hub,
  * so the hub cannot reuse it for anything else (what you see is what you sign), and to the agent's own `agent_nonce`

@@ -8,7 +8,9 @@ import { signStatement, verifyStatement, type SignedStatement, type StatementFor
 /**
  * The hub's signed audit head, "CKAH" v1 (docs/protocol.md §11):
  *
+ * ```text
  *   signed bytes = "CKAH" | 0x01 | canonicalBytes({hub, hub_key, seq, head_hash, tree_root, time})
+ * ```
  *
  * signed with the hub's identity key. `seq` is the number of entries in the whole log, `head_hash` the entry_hash of
  * entry `seq` (what `clawkeep audit verify` prints), `tree_root` the RFC 9162 Merkle root over entries 1..seq

@@ -79,7 +79,8 @@ const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length &
 export function verifyAuditConsistency(oldSize: number, newSize: number, oldRoot: Uint8Array, newRoot: Uint8Array, proof: readonly Uint8Array[]): boolean {
   if (!Number.isSafeInteger(oldSize) || !Number.isSafeInteger(newSize) || oldSize < 1 || oldSize > newSize) return false;
   if (oldRoot.length !== HASH_LENGTH || newRoot.length !== HASH_LENGTH) return false;
-  if (!Array.isArray(proof) || proof.some((p) => !(p instanceof Uint8Array) || p.length !== HASH_LENGTH)) return false;
+  const hostile: unknown = proof; // typed for callers, but checked as untrusted input
+  if (!Array.isArray(hostile) || proof.some((p) => !(p instanceof Uint8Array) || p.length !== HASH_LENGTH)) return false;
   if (oldSize === newSize) return proof.length === 0 && equal(oldRoot, newRoot);
   // A proof is at most about 2·log2(n) hashes; anything longer is not one.
   if (proof.length === 0 || proof.length > 128) return false;

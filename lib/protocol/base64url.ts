@@ -13,7 +13,7 @@ export function toBase64Url(bytes: Uint8Array): string {
 }
 
 /**
- * @param what names the field in the error message.
+ * @param what - names the field in the error message.
  * @throws ProtocolError `protocol_invalid` for any non-canonical or malformed input.
  */
 export function fromBase64Url(text: string, what = 'base64url value'): Uint8Array {

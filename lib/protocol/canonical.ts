@@ -30,7 +30,7 @@ function encodeString(s: string, where: string): string {
 }
 
 function isPlainObject(v: object): boolean {
-  const proto = Object.getPrototypeOf(v);
+  const proto: unknown = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }
 
@@ -112,7 +112,10 @@ function encode(value: unknown): { text: string; bytes: Uint8Array } {
 /**
  * Canonical JSON text of `value` (docs/protocol.md §1).
  * @throws ProtocolError `protocol_invalid` for any value outside the subset, deeper than 32 or over 64 KiB.
- * @example canonicalize({ b: 1, a: [true, null, 'é'] }) === '{"a":[true,null,"é"],"b":1}'
+ * @example
+ * ```ts
+ * canonicalize({ b: 1, a: [true, null, 'é'] }) === '{"a":[true,null,"é"],"b":1}'
+ * ```
  */
 export function canonicalize(value: unknown): string {
   return encode(value).text;

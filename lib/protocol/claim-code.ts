@@ -37,7 +37,7 @@ export function normalizeClaimCode(input: string): string {
 }
 
 /**
- * hex(SHA-256("clawkeep/v1/claim-code\0" ‖ normalized code)): goes into the signed claim so the agent can check
+ * hex(SHA-256(`"clawkeep/v1/claim-code\0"` ‖ normalized code)): goes into the signed claim so the agent can check
  * it was claimed through the code it showed, and is what the hub stores instead of the code.
  */
 export function claimCodeHash(input: string): string {

@@ -4,7 +4,9 @@ import { ProtocolError } from './errors';
 /**
  * The plaintext inside a CKSC sealed config: canonical JSON of
  *
+ * ```text
  *   {name, model, provider_keys: [{key, value}], env: [{key, value}], json}
+ * ```
  *
  * mirroring the vault's agent config item. Canonical bytes, so a given config always seals the same plaintext
  * (the vectors depend on it) and the agent can refuse anything that is not exactly this shape.

@@ -7,6 +7,7 @@ import { BoxKeySchema, SigningKeySchema } from './wire';
  * Wire shapes of device pairing (docs/protocol.md §Devices and pairing). Statements are checked by
  * verifyDeviceAdd, not by the schema, so a bad statement answers `device_statement_invalid`, not `protocol_invalid`.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point: a device name may hold none
 const NameSchema = v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.check((s) => !/[\u0000-\u001f\u007f]/.test(s), 'control character')));
 
 /** POST /v1/pairings (signed by the new device's own key, which is not on the hub yet). */
@@ -14,7 +15,7 @@ export const PairingCreateRequestSchema = v.strictObject({
   device_key: SigningKeySchema,
   box_key: BoxKeySchema,
   name: NameSchema,
-  /** CKKB signed by device_key over {hub, role: device, signing_key, box_key, name, time}; checked by verifyKeyBinding. */
+  /** CKKB signed by device_key over `{hub, role: device, signing_key, box_key, name, time}`; checked by verifyKeyBinding. */
   key_binding: v.optional(v.unknown()),
 });
 export interface PairingCreateResponse {

@@ -16,18 +16,24 @@ import { statementBytes, verifyStatement, type SignedStatement, type StatementFo
  * Device pairing (issue 8): a new device joins an account and its vault. Three pieces:
  *
  * 1. The pairing code the new device shows (same alphabet and shape as claim codes, `XXXX-XXXX`, ~34.6 bits; the hub
+ * ```text
  *    makes it and rate-limits lookups). The hub stores SHA-256("clawkeep/v1/pairing-code\0" ‖ normalized code).
+ * ```
  *
  * 2. The sealed vault key, to the new device's X25519 box key ("CKPV" v1, same ECIES shape as CKSS/CKSC):
  *
+ * ```text
  *      bytes     = "CKPV" | 0x01 | ephemeralPublic[32] | nonce[24] | XChaCha20-Poly1305 ciphertext + tag[16]
  *      key       = HKDF-SHA256(X25519(eph, recipient), salt = ephPub ‖ recipientPub, info = "clawkeep/v1/paired-vault-key")
  *      AD        = "CKPV" | 0x01 | canonicalBytes({hub, account_id, pairing_id, device_key})
  *      plaintext = vaultId[16] | vaultKey[32]
+ * ```
  *
  * 3. The device-add statement, signed by an existing (approving) device of the account:
  *
+ * ```text
  *      signed = "CKDA" | 0x01 | canonicalBytes({hub, account_id, device_key, box_key, added_by, pairing_id, sealed_sha256, time})
+ * ```
  *
  * The hub knows the new device's box key, so it could seal a vault key of its own choosing to it; the signed
  * sealed_sha256 is what tells the new device that the approving device made this blob. The AD repeats the context so
@@ -345,7 +351,7 @@ export function verifyDeviceChain(devices: readonly DeviceListEntry[], expected:
  * the pinned device. Entries that do not verify are ignored (the hub serves the list; a broken entry must not stop
  * the devices that do verify). The hub's `revoked_at` is not looked at: `removed` holds the devices removed by a
  * verified CKDR (issue 13 item 9), so a hub can neither forge a removal nor undo one with it.
- * @param removed device keys (base64url) removed by verified CKDR statements, including ones remembered earlier.
+ * @param removed - device keys (base64url) removed by verified CKDR statements, including ones remembered earlier.
  */
 export function devicesVouchedBy(trusted: Uint8Array, devices: readonly unknown[], hub: string, removed: ReadonlySet<string> = new Set()): Uint8Array[] {
   if (removed.has(encodePublicKey(trusted))) return [];

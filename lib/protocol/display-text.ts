@@ -24,7 +24,7 @@ export interface HiddenCharacter {
 }
 
 /**
- * The first character of `s` a person could not see for what it is, or null. `multiline` allows "\n" and "\t"
+ * The first character of `s` a person could not see for what it is, or null. `multiline` allows `"\n"` and `"\t"`
  * (reasons, commands, message bodies).
  */
 export function hiddenCharacter(s: string, multiline = false): HiddenCharacter | null {

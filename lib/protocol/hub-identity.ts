@@ -10,7 +10,9 @@ import { signStatement, verifyStatement, type SignedStatement, type StatementFor
  * public half at enrolment / registration, pin it with the hub URL, and from then on talk only to a hub that proves
  * it holds the private half:
  *
+ * ```text
  *   challenge proof = "CKHI" | 0x01 | canonicalBytes({hub, hub_key, challenge})
+ * ```
  *
  * `challenge` is 32 random bytes chosen by the client for this one check (base64url), so a proof cannot be replayed
  * by a squatter that recorded an earlier one; `hub` binds it to the origin the client dialled, so a proof from a hub

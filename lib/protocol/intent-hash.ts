@@ -9,7 +9,9 @@ export type { IntentKind, IntentKindInfo, Risk } from './intent-kinds';
 /**
  * Intent payload hash (docs/protocol.md §2): what the human approves and what the agent may execute.
  *
+ * ```text
  *   payload_hash = hex(SHA-256(utf8("clawkeep/v1/intent\0") ‖ canonicalBytes({kind, payload})))
+ * ```
  *
  * The kind is inside the hash so the same payload under another kind is another intent; the NUL-terminated
  * domain string keeps this hash apart from every other SHA-256 in the protocol (EIP-712's domain idea).

@@ -7,7 +7,9 @@ import { signStatement, statementBytes, verifyStatement, type SignedStatement, t
 /**
  * Key binding statement (issue 13 items 1 and 2; docs/protocol.md §4 "Key binding"):
  *
+ * ```text
  *   signed = "CKKB" | 0x01 | canonicalBytes({hub, role, signing_key, box_key, name, time})
+ * ```
  *
  * signed by the Ed25519 `signing_key` itself. The person compares the fingerprint of the signing key only (the agent
  * prints it, the new device shows it). Without a binding, the X25519 box key a secret, a config or the vault key is

@@ -47,7 +47,7 @@ export function assertSigningKey(key: Uint8Array, what = 'ed25519 public key'): 
 }
 
 /**
- * Human-comparable key fingerprint: the first 16 bytes of SHA-256("clawkeep/v1/fingerprint\0" ‖ key), shown as
+ * Human-comparable key fingerprint: the first 16 bytes of SHA-256(`"clawkeep/v1/fingerprint\0"` ‖ key), shown as
  * four dash-separated groups of 8 lowercase hex characters. 128 bits keeps a second-preimage out of reach while
  * staying short enough to read aloud; the domain string keeps it from colliding with any other hash of the key.
  * @example fingerprint(key) === '1a2b3c4d-5e6f7a8b-9c0d1e2f-3a4b5c6d'
@@ -62,7 +62,7 @@ const DEVICE_KEY_ID_DOMAIN = utf8Encode('clawkeep/v1/device-key-id\0');
 
 /**
  * The `ck-key-id` (and hub account id) of a human's device key: `dev_` + base64url of the first 16 bytes of
- * SHA-256("clawkeep/v1/device-key-id\0" ‖ key). Derived from the key, so a device knows its id before it enrols.
+ * SHA-256(`"clawkeep/v1/device-key-id\0"` ‖ key). Derived from the key, so a device knows its id before it enrols.
  */
 export function deviceKeyId(publicKey: Uint8Array): string {
   if (publicKey.length !== PUBLIC_KEY_LENGTH) throw new RangeError('public key must be 32 bytes');

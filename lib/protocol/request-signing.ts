@@ -12,7 +12,9 @@ import { SIGNATURE_LENGTH } from './keys';
  * key; both Ed25519, so the hub holds public keys only and a database leak gives no way to call the API. The
  * idea is DPoP's (RFC 9449: a key proves each request) without the JWT:
  *
+ * ```text
  *   signed bytes = "CKRQ" | 0x01 | canonicalBytes({role, key_id, method, path, body_sha256, timestamp, nonce, hub})
+ * ```
  *
  * method is uppercase; path is the request target exactly as sent (path + "?" + query, no normalisation, since
  * re-encoding is where signers and verifiers drift apart); body_sha256 is hex SHA-256 of the exact body bytes

@@ -9,8 +9,10 @@ import { statementBytes, verifyStatement, type SignedStatement, type StatementFo
  * "Removal and revocation"). Before these, a removal was the hub's `revoked_at` alone: a hub could "un-remove" a
  * device (or claim a removal that never happened) and the people relying on it could not tell.
  *
+ * ```text
  *   removal    = "CKDR" | 0x01 | canonicalBytes({hub, account_id, device_key_id, device_key, removed_by, time})
  *   revocation = "CKIR" | 0x01 | canonicalBytes({hub, installation_id, agent_signing_key, revoked_by, time})
+ * ```
  *
  * - CKDR is signed by `removed_by`, the Ed25519 key of a device of the account (the hub checks it is the calling,
  *   not-removed device; verifiers check it is a device of the account's verified chain). `device_key_id` must be

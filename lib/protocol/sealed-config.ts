@@ -15,13 +15,17 @@ import { statementBytes, verifyStatement, type SignedStatement, type StatementFo
  *
  * 1. The sealed config, to the agent's X25519 box key (same ECIES shape as CKSS, its own HKDF info):
  *
+ * ```text
  *      bytes = "CKSC" | 0x01 | ephemeralPublic[32] | nonce[24] | XChaCha20-Poly1305 ciphertext + tag[16]
  *      key   = HKDF-SHA256(X25519(eph, recipient), salt = ephPub ‖ recipientPub, info = "clawkeep/v1/sealed-config")
  *      AD    = "CKSC" | 0x01 | canonicalBytes({agent_id, installation_id, config_id, revision, hub})
+ * ```
  *
  * 2. The delivery statement, signed with the device's Ed25519 key (the key the agent pinned at its first claim):
  *
+ * ```text
  *      signed = "CKCD" | 0x01 | canonicalBytes({hub, agent_id, installation_id, config_id, revision, sealed_sha256, time})
+ * ```
  *
  * The AEAD alone would let anyone holding the agent's public key (the hub) seal a config of its choosing; the
  * signature says the device made it. The signed revision and time let the agent refuse an older blob the hub

@@ -10,11 +10,13 @@ import { isId, isSha256Hex } from './fields';
  * A secret sealed by the human's device to one agent's X25519 box key (docs/protocol.md §5). An ECIES shape
  * (like age's X25519 recipient or HPKE base mode) with a fresh ephemeral key per secret:
  *
+ * ```text
  *   bytes = "CKSS" | 0x01 | ephemeralPublic[32] | nonce[24] | XChaCha20-Poly1305 ciphertext + tag[16]
  *   key   = HKDF-SHA256(ikm  = X25519(ephemeralPrivate, recipientPublic),      (RFC 7748 §6.1, RFC 5869)
  *                       salt = ephemeralPublic ‖ recipientPublic,
  *                       info = "clawkeep/v1/sealed-secret", L = 32)
  *   AD    = "CKSS" | 0x01 | canonicalBytes({intent_id, payload_hash, agent_id})
+ * ```
  *
  * Both public keys in the salt bind the key to this exact pair (no key-compromise games with substituted
  * keys). The AD binds the box to one approved intent of one agent: the hub cannot hand it to another intent or

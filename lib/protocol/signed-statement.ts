@@ -57,7 +57,7 @@ export function signStatement<T>(format: StatementFormat<T>, privateKey: Uint8Ar
 
 /**
  * Checks shape, then signature, then the caller's expectations. Every failure is `format.code`.
- * @param expected fields that must equal the statement's exactly (strings compared as-is).
+ * @param expected - fields that must equal the statement's exactly (strings compared as-is).
  */
 export function verifyStatement<T extends object>(
   format: StatementFormat<T>,

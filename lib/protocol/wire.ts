@@ -125,7 +125,7 @@ export const RegisterAgentRequestSchema = v.strictObject({
   manifest: ManifestSchema,
   requested_scopes: ScopeListSchema,
   /**
-   * The CKKB key binding signed by signing_key over {hub, role: agent, signing_key, box_key, name, time}. Checked by
+   * The CKKB key binding signed by signing_key over `{hub, role: agent, signing_key, box_key, name, time}`. Checked by
    * verifyKeyBinding (not the schema), so a bad or missing one answers `key_binding_invalid`.
    */
   key_binding: v.optional(v.unknown()),

@@ -10,7 +10,7 @@ import { SealError } from './errors';
  * for the CVM simulator, which stands in for the guest, and for tests. The product never decrypts an env.
  *
  * Fails closed: a blob shorter than eph_pk ‖ iv ‖ tag, a GCM failure (wrong key, changed bytes, an AAD the
- * sealer should not have used) or a plaintext that is not {"env":[{key,value},…]} is an error, never a partial env.
+ * sealer should not have used) or a plaintext that is not `{"env":[{key,value},…]}` is an error, never a partial env.
  * @throws SealError envelope_malformed | decrypt_failed | env_invalid | env_too_large
  */
 export async function decryptEnv(blobHex: string, recipientPrivateKey: Uint8Array): Promise<EnvVar[]> {
@@ -39,7 +39,7 @@ export async function decryptEnv(blobHex: string, recipientPrivateKey: Uint8Arra
     const key = await importAesGcmKey(shared, 'decrypt');
     try {
       plaintext = new Uint8Array(
-        await crypto.subtle.decrypt({ name: 'AES-GCM', iv: iv as BufferSource, tagLength: TAG_BYTES * 8 }, key, sealed as BufferSource),
+        await crypto.subtle.decrypt({ name: 'AES-GCM', iv: iv, tagLength: TAG_BYTES * 8 }, key, sealed),
       );
     } catch {
       throw new SealError('decrypt_failed', 'The sealed env does not open with this key (wrong key or changed bytes).');
@@ -53,7 +53,7 @@ export async function decryptEnv(blobHex: string, recipientPrivateKey: Uint8Arra
   }
 }
 
-/** The guest's reading of the plaintext: UTF-8 JSON {"env": [{"key": string, "value": string}, …]}. */
+/** The guest's reading of the plaintext: UTF-8 JSON `{"env": [{"key": string, "value": string}, …]}`. */
 function parseEnvPlaintext(plaintext: Uint8Array): EnvVar[] {
   let doc: unknown;
   try {

@@ -6,11 +6,13 @@ import { SealError } from './errors';
  * dstack encrypted environment (specs/sealing-to-cvm.md §1.4; upstream dstack docs/encrypted-env-spec.md and the
  * guest's decryptor dstack-util/src/crypto.rs `dh_decrypt`):
  *
+ * ```text
  *   plaintext = UTF-8 of JSON.stringify({ env: [{ key, value }, …] })
  *   eph_sk    = 32 random bytes;  eph_pk = X25519(eph_sk, 9)
  *   K         = X25519(eph_sk, recipient_pk)   — the raw 32-byte DH output IS the AES-256 key (no KDF)
  *   iv        = 12 random bytes;  ct ‖ tag = AES-256-GCM(K, iv, plaintext), no associated data, 16-byte tag
  *   envelope  = eph_pk(32) ‖ iv(12) ‖ ct ‖ tag(16), sent as lower-case hex without 0x
+ * ```
  *
  * The recipient key is the app's env-encryption key, derived by the KMS per app id; only a CVM the KMS attested
  * receives its private half. Sealing therefore guarantees confidentiality only: anyone may seal to a public key.
@@ -124,7 +126,7 @@ export function x25519SharedSecret(privateKey: Uint8Array, publicKey: Uint8Array
 }
 
 // Our buffers are never shared memory; WebCrypto copies what it is given, so the views are passed as they are.
-const source = (bytes: Uint8Array): BufferSource => bytes as BufferSource;
+const source = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => bytes as Uint8Array<ArrayBuffer>;
 
 /** A non-extractable AES-256-GCM key; the raw bytes stay with the caller, who wipes them. */
 export function importAesGcmKey(rawKey: Uint8Array, usage: 'encrypt' | 'decrypt'): Promise<CryptoKey> {

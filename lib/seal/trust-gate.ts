@@ -3,7 +3,7 @@ import { toHex, utf8Encode } from '../bytes';
 import { sameHexBytes, shortHex, shortHexPair } from '../attest/dstack/hex';
 import type { AcceptancePolicy, Collateral, QuoteVerification, TestTrustAnchor } from '../attest/types';
 import { verifyQuote } from '../attest/verify';
-import { encryptEnv, ENV_KEY_PATTERN, parseEnvPublicKey, type EnvVar } from './env-encryption';
+import { encryptEnv, ENV_KEY_PATTERN, parseEnvPublicKey } from './env-encryption';
 import { SealError } from './errors';
 import { verifyEnvKeySignature } from './kms-signature';
 
@@ -48,7 +48,7 @@ export interface SealExpectations {
   allowedEnvs: string[];
   /**
    * 128 hex we asked for (clawkeepReportData(nonce, envPublicKey)): the quote must carry exactly this (fresh,
-   * challenge-bound). Absent when the quote was served by the provider (GET /cvms/{id}/attestation), which we
+   * challenge-bound). Absent when the quote was served by the provider (`GET /cvms/{id}/attestation`), which we
    * cannot challenge: the 'report-data' check then FAILS (issue 13 item 10: a provider can replay an old genuine
    * quote, and the instance id it reports is its own word), unless `acceptUnboundQuote` is set.
    */
@@ -259,7 +259,7 @@ function composeAllowedEnvs(appCompose: string): string[] | null {
   try {
     const doc = JSON.parse(appCompose) as { allowed_envs?: unknown };
     const list = doc?.allowed_envs;
-    return Array.isArray(list) && list.every((k) => typeof k === 'string') ? (list as string[]) : null;
+    return Array.isArray(list) && list.every((k) => typeof k === 'string') ? (list) : null;
   } catch {
     return null;
   }

@@ -22,7 +22,7 @@ export interface AgentConfigFields {
   /** The agent's name; doubles as the item's display name. */
   name: string;
   model: string;
-  /** Provider API keys, e.g. { key: 'OPENAI_API_KEY', value: 'sk-…' }. */
+  /** Provider API keys, e.g. `{ key: 'OPENAI_API_KEY', value: 'sk-…' }`. */
   providerKeys: KeyValue[];
   env: KeyValue[];
   /** Free-form JSON text; validated as JSON before saving. */

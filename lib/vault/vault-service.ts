@@ -1,5 +1,5 @@
 import { randomBytes, wipe } from '../bytes';
-import { assertKdfParams } from '../crypto/kdf-params';
+import type { assertKdfParams } from '../crypto/kdf-params';
 import { ClawkeepError, VaultLockedError } from '../errors';
 import { openItem, sealItem } from '../format/item-envelope';
 import { decodeVaultHeader, encodeVaultHeader, openVaultHeader, sealVaultHeader, VAULT_ID_LENGTH } from '../format/vault-header';

@@ -1,6 +1,6 @@
 /**
- * Minimal DER encoders for the parts of the simulator's test PKI that @peculiar/asn1-x509 does not model: Intel's
- * SGX extension of a PCK certificate (a tree of SEQUENCE { OID, value }) and ECDSA signature values.
+ * Minimal DER encoders for the parts of the simulator's test PKI that `@peculiar/asn1-x509` does not model: Intel's
+ * SGX extension of a PCK certificate (a tree of SEQUENCE `{ OID, value }`) and ECDSA signature values.
  */
 import { concatBytes } from '../../lib/bytes';
 
@@ -55,7 +55,7 @@ function derIntegerFromBytes(raw: Uint8Array): Uint8Array {
   return derTlv(0x02, body[0]! & 0x80 ? concatBytes(Uint8Array.of(0), body) : body);
 }
 
-/** WebCrypto's raw r‖s → the DER SEQUENCE { r, s } that X.509 certificates and CRLs carry. */
+/** WebCrypto's raw r‖s → the DER SEQUENCE `{ r, s }` that X.509 certificates and CRLs carry. */
 export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
   return derSequence(derIntegerFromBytes(raw.subarray(0, 32)), derIntegerFromBytes(raw.subarray(32, 64)));
 }

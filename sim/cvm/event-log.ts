@@ -38,7 +38,7 @@ function runtimeEvent(name: string, payload: Uint8Array): DstackEvent {
   };
 }
 
-/** The key-provider payload dstack writes for a KMS: UTF-8 JSON {"name":"kms","id":"<hex SPKI>"}. */
+/** The key-provider payload dstack writes for a KMS: UTF-8 JSON `{"name":"kms","id":"<hex SPKI>"}`. */
 export const keyProviderPayload = (kmsCaPubkey: string): string => JSON.stringify({ name: 'kms', id: kmsCaPubkey });
 
 /** Runtime events up to and including system-ready, in dstack's order. */

@@ -37,7 +37,7 @@ export class TestKms {
   readonly k256Pubkey = toHex(secp256k1.getPublicKey(this.k256Secret, true));
   readonly rogueK256Pubkey = toHex(secp256k1.getPublicKey(this.rogueK256Secret, true));
 
-  /** @param rootScalar the KMS root CA's P-256 private scalar; random unless a test pins it to a vector's. */
+  /** @param rootScalar - the KMS root CA's P-256 private scalar; random unless a test pins it to a vector's. */
   constructor(private readonly rootScalar: Uint8Array = p256.utils.randomSecretKey()) {
     this.caPubkey = toHex(concatBytes(P256_SPKI_PREFIX, p256.getPublicKey(rootScalar, false)));
   }

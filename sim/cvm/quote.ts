@@ -8,7 +8,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, fromHex } from '../../lib/bytes';
-import { signRaw, type PckPlatform } from './test-pki';
+import { signRaw, type PckPlatform, type SimKeyPair } from './test-pki';
 import { SIM_QE, SIM_SGX_COMPONENTS, SIM_TD_ATTRIBUTES, SIM_TEE_TCB_SVN, SIM_XFAM } from './platform';
 
 export const INTEL_QE_VENDOR_ID = '939a7233f79c4ca9940a0db3957f0607';
@@ -30,7 +30,7 @@ export interface TdReportInput {
 /** The quoting side of a simulated platform: its PCK certificate and its attestation key (generated at start). */
 export interface QuotingEnclave {
   platform: PckPlatform;
-  attestationKey: CryptoKeyPair;
+  attestationKey: SimKeyPair;
   /** Raw P-256 public key X‖Y (64 bytes). */
   attestationPublicKey: Uint8Array;
   /** MRSEAM of the simulated TDX module. */
@@ -40,7 +40,7 @@ export interface QuotingEnclave {
 }
 
 export async function createQuotingEnclave(platform: PckPlatform): Promise<QuotingEnclave> {
-  const attestationKey = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair;
+  const attestationKey = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']));
   const raw = new Uint8Array(await crypto.subtle.exportKey('raw', attestationKey.publicKey));
   return {
     platform,

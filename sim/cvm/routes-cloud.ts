@@ -11,7 +11,7 @@ export interface CloudRouteOptions {
   apiKey: string;
   /** e.g. http://127.0.0.1:4321 — for guest_agent_url and public_urls. */
   origin: () => string;
-  /** Whether GET /cvms/{id} names a guest agent URL (a simulator extension; real Phala Cloud gives none). */
+  /** Whether `GET /cvms/{id}` names a guest agent URL (a simulator extension; real Phala Cloud gives none). */
   guestAgentExposed: () => boolean;
 }
 
@@ -55,8 +55,8 @@ function composeFile(value: unknown): ComposeFileInput {
     gateway_enabled: bool(v.gateway_enabled, true, 'compose_file.gateway_enabled'),
     kms_enabled: bool(v.kms_enabled, true, 'compose_file.kms_enabled'),
     public_logs: bool(v.public_logs, true, 'compose_file.public_logs'),
-    ...(v.pre_launch_script !== undefined ? { pre_launch_script: v.pre_launch_script as string } : {}),
-    ...(v.name !== undefined ? { name: v.name as string } : {}),
+    ...(v.pre_launch_script !== undefined ? { pre_launch_script: v.pre_launch_script } : {}),
+    ...(v.name !== undefined ? { name: v.name } : {}),
   };
 }
 
@@ -94,6 +94,7 @@ export function cloudRoutes(state: SimState, options: CloudRouteOptions): Hono {
 
   app.use('*', async (c, next) => {
     if (c.req.method === 'OPTIONS') return next();
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-argument -- hono types a '*' middleware's input as `any`; detail() only calls c.json
     if (c.req.header('X-API-Key') !== options.apiKey) return detail(c, 401, 'Invalid or missing API key.');
     return next();
   });

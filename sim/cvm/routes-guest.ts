@@ -1,8 +1,8 @@
 /**
- * The dstack guest API of each simulated app (spec §2.1), at /guest/<app_id>: `Info` and `GetQuote`, answered by
+ * The dstack guest API of each simulated app (spec §2.1), at `/guest/<app_id>`: `Info` and `GetQuote`, answered by
  * the app's running CVM only (404 before it is created and while it is not running: there is no TD to ask). On
- * real Phala Cloud the app itself would have to expose GetQuote; GET /cvms/{id} names this URL as a simulator
- * extension. Also /app/<app_id>: the deployed app's health.
+ * real Phala Cloud the app itself would have to expose GetQuote; `GET /cvms/{id}` names this URL as a simulator
+ * extension. Also `/app/<app_id>`: the deployed app's health.
  */
 import { Hono, type Context } from 'hono';
 import { toHex } from '../../lib/bytes';

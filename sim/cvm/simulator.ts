@@ -2,11 +2,13 @@
  * CVM SIMULATOR (test only). One local HTTP server on 127.0.0.1 that stands in for Phala Cloud and the dstack
  * CVMs it runs, which tests cannot reach:
  *
+ * ```text
  *   /api/v1/…           Phala Cloud API shapes (X-API-Key required): KMS, OS images, provision, CVMs, env updates
  *   /guest/<app_id>/…   dstack guest API of the app's running CVM: Info, GetQuote (quotes signed by a TEST PKI)
  *   /app/<app_id>       the deployed app's health
  *   /pccs/…             collateral for its quotes in the Intel PCS v4 wire format (through the PCCS simulator)
  *   /_sim/…             test controls: misbehave, guest-agent, received request bodies, decrypted env, test root
+ * ```
  *
  * Nothing it signs chains to Intel: its quotes verify only where a test passes its root explicitly as a test
  * trust anchor (lib/attest/trust-anchor.ts), and a production build refuses them.
@@ -19,7 +21,7 @@ import { cors } from 'hono/cors';
 import { toHex } from '../../lib/bytes';
 import type { Collateral } from '../../lib/attest/types';
 import type { EnvVar } from '../../lib/seal/env-encryption';
-import { PccsSimulator } from '../../test/sim/pccs-simulator';
+import { PccsSimulator } from '../pccs/pccs-simulator';
 import { buildCollateral, freshWindow, staleWindow } from './collateral';
 import { TestKms } from './kms';
 import { parseMisbehaveMode, type MisbehaveMode } from './misbehave';
@@ -42,8 +44,8 @@ export interface CvmSimulatorOptions {
   /** How long a CVM stays creating/starting before it runs. Default 1000 ms. */
   startDelayMs?: number;
   /**
-   * Whether GET /cvms/{id} names the CVM's guest agent (`guest_agent_url`, a simulator extension standing for "the
-   * app exposes dstack's GetQuote"). Default true; false = like real Phala Cloud, only GET /cvms/{id}/attestation.
+   * Whether `GET /cvms/{id}` names the CVM's guest agent (`guest_agent_url`, a simulator extension standing for "the
+   * app exposes dstack's GetQuote"). Default true; false = like real Phala Cloud, only `GET /cvms/{id}/attestation`.
    */
   guestAgentExposed?: boolean;
 }
@@ -62,7 +64,7 @@ export interface CvmSimulator {
   osImage: { name: string; version: string; osImageHash: string; measurement: OsImageMeasurement };
   misbehave(): MisbehaveMode;
   setMisbehave(mode: MisbehaveMode): void;
-  /** Hide (false) or show (true) `guest_agent_url` on GET /cvms/{id}; the guest API itself keeps answering. */
+  /** Hide (false) or show (true) `guest_agent_url` on `GET /cvms/{id}`; the guest API itself keeps answering. */
   setGuestAgentExposed(exposed: boolean): void;
   guestAgentExposed(): boolean;
   /** Every request received outside /_sim, in order, with its raw body. */

@@ -135,7 +135,7 @@ export class SimState {
     return toHex(pair.publicKey);
   }
 
-  /** What GET /kms/{id}/pubkey/{app_id} answers, per misbehaviour. */
+  /** What `GET /kms/{id}/pubkey/{app_id}` answers, per misbehaviour. */
   envKeyResponse(appId: string): { public_key: string } & Partial<EnvKeySignature> {
     const timestamp = Math.floor(this.now() / 1000);
     switch (this.misbehave) {

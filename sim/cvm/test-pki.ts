@@ -1,5 +1,5 @@
 /**
- * The CVM simulator's TEST PKI, generated fresh at every start (WebCrypto P-256, encoded with @peculiar/asn1-x509):
+ * The CVM simulator's TEST PKI, generated fresh at every start (WebCrypto P-256, encoded with `@peculiar/asn1-x509`):
  *
  *   Clawkeep CVM Simulator TEST Root CA (self-signed CA)
  *   ├── … TEST PCK Platform CA (CA) ── … TEST PCK Certificate(s) (one leaf per platform, Intel SGX extension:
@@ -93,8 +93,17 @@ function randomSerial(): Uint8Array {
   return serial;
 }
 
-async function newKeyPair(): Promise<CryptoKeyPair> {
-  return (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair;
+/**
+ * A WebCrypto key pair. Spelled out because `CryptoKeyPair` is a DOM lib name that Node's types (tsconfig.node.json:
+ * no DOM) do not declare globally; `CryptoKey` exists in both.
+ */
+export interface SimKeyPair {
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+}
+
+async function newKeyPair(): Promise<SimKeyPair> {
+  return (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']));
 }
 
 /** ECDSA-SHA256 with P-256, DER signature value (what X.509 carries). */
@@ -104,11 +113,11 @@ export async function signDer(key: CryptoKey, data: Uint8Array): Promise<Uint8Ar
 
 /** ECDSA-SHA256 with P-256, raw r‖s (what quotes and Intel's JSON signatures carry). */
 export async function signRaw(key: CryptoKey, data: Uint8Array): Promise<Uint8Array> {
-  const raw = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, data.slice().buffer as ArrayBuffer);
+  const raw = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, data.slice().buffer);
   return new Uint8Array(raw);
 }
 
-const ab = (b: Uint8Array): ArrayBuffer => b.slice().buffer as ArrayBuffer;
+const ab = (b: Uint8Array): ArrayBuffer => b.slice().buffer;
 
 function extension(extnID: string, critical: boolean, value: Uint8Array): Extension {
   return new Extension({ extnID, critical, extnValue: new OctetString(ab(value)) });
@@ -116,7 +125,7 @@ function extension(extnID: string, critical: boolean, value: Uint8Array): Extens
 
 interface CertSpec {
   commonName: string;
-  keys: CryptoKeyPair;
+  keys: SimKeyPair;
   issuer: Signer | null; // null: self-signed
   notBefore: Date;
   notAfter: Date;

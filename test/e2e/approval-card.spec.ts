@@ -66,7 +66,7 @@ async function expectNoOverflow(page: Page): Promise<void> {
   const sticking = await page.evaluate(() => {
     const card = document.querySelector('[aria-label="Approval request"]')!;
     const edge = card.getBoundingClientRect().right;
-    return [...card.querySelectorAll('dt, dd, button')].filter((el) => el.getBoundingClientRect().right > edge + 0.5 || el.scrollWidth > el.clientWidth + 1).map((el) => el.textContent!.slice(0, 40));
+    return [...card.querySelectorAll('dt, dd, button')].filter((el) => el.getBoundingClientRect().right > edge + 0.5 || el.scrollWidth > el.clientWidth + 1).map((el) => el.textContent.slice(0, 40));
   });
   expect(sticking).toEqual([]);
 }

@@ -124,7 +124,7 @@ export function encodings(value: string): string[] {
   ];
 }
 
-/** The app id the wizard shows once provisioning is done ("App <40 hex>"). */
+/** The app id the wizard shows once provisioning is done (`App <40 hex>`). */
 export async function provisionedAppId(page: Page): Promise<string> {
   const detail = await page.locator('[data-step="provision"] .deploy-step-detail').textContent();
   const m = /([0-9a-f]{40})/.exec(detail ?? '');

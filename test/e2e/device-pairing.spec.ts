@@ -65,7 +65,7 @@ test('the web vault joins the extension\'s vault with a code and one click, decr
       });
       await new Promise<void>((resolve, reject) => {
         const tx = db.transaction('items', 'readwrite');
-        for (const r of rows) tx.objectStore('items').put({ ...r, envelope: new Uint8Array(r.envelope as number[]) });
+        for (const r of rows) tx.objectStore('items').put({ ...r, envelope: new Uint8Array(r.envelope) });
         tx.oncomplete = () => resolve();
         tx.onerror = () => reject(tx.error);
       });

@@ -61,8 +61,8 @@ async function spawnHub(hub: Hub, port: string): Promise<void> {
         resolve();
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (c) => reject(new Error(`hub exited with ${c}:\n${hub.log()}`)));
     child.once('error', reject);
   });
@@ -260,5 +260,5 @@ export async function proxiedHub(allowOrigins: string[] = []) {
   real = await startHub(allowOrigins, { publicOrigin: proxy.url });
   // Everything the extension, the web vault and the CLI see goes through the proxy.
   const via: Hub = { ...real, url: proxy.url };
-  return { evil, via, close: async () => { await proxy.close(); await stopHub(real!); } };
+  return { evil, via, close: async () => { await proxy.close(); await stopHub(real); } };
 }

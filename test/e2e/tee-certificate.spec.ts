@@ -7,7 +7,8 @@ import { INTEL_SGX_ROOT_CA_DER_BASE64 } from '../../lib/attest/intel-root';
 import { EXTENSION_DIR, expect, test } from './fixtures';
 import { createVault } from './helpers';
 import { selfSignedTestRootDer } from './tee-certificate-test-root';
-import { loadCollateralFixtures, PccsSimulator } from '../sim/pccs-simulator';
+import { PccsSimulator } from '../../sim/pccs/pccs-simulator';
+import { loadCollateralFixtures } from '../sim/collateral-fixtures';
 
 // Real quotes and Intel-signed collateral (copied from ../shared/fixtures/tdx, see test/fixtures/tdx/README.md).
 const TDX = fileURLToPath(new URL('../fixtures/tdx/', import.meta.url));

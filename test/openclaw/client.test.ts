@@ -7,9 +7,9 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { OpenClawOperator, type WebSocketConstructor } from '../../lib/openclaw/client';
 import { createDeviceIdentity } from '../../lib/openclaw/device-identity';
 import type { OpenClawError } from '../../lib/openclaw/errors';
-// @ts-ignore -- plain ESM helpers without type declarations
+// @ts-expect-error -- plain ESM helpers without type declarations
 import { startOpenClaw } from './harness/index.mjs';
-// @ts-ignore -- plain ESM helpers without type declarations
+// @ts-expect-error -- plain ESM helpers without type declarations
 import { connectClient } from './harness/smoke-client.mjs';
 
 const ALLOWED_ORIGIN = 'chrome-extension://aaaabbbbccccddddeeeeffffgggghhhh';
@@ -25,7 +25,7 @@ const withOrigin = (origin: string): WebSocketConstructor =>
     constructor(url: string) {
       super(url, { origin });
     }
-  } as unknown as WebSocketConstructor;
+  };
 
 // `webchat-ui` is a browser operator UI: the gateway always checks its Origin (a missing one is refused), and a
 // loopback page origin passes without an allowlist entry — like a page at http://127.0.0.1:8123 (spec §1).

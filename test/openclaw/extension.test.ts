@@ -12,9 +12,9 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CHROMIUM_PATH, extensionServiceWorker, launchWithExtension } from '../e2e/launch-extension';
 import { badgeText, createVault, openExtensionPage, sleep, until } from './extension-helpers';
-// @ts-ignore -- plain ESM helpers without type declarations
+// @ts-expect-error -- plain ESM helpers without type declarations
 import { startOpenClaw } from './harness/index.mjs';
-// @ts-ignore -- plain ESM helpers without type declarations
+// @ts-expect-error -- plain ESM helpers without type declarations
 import { connectClient } from './harness/smoke-client.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

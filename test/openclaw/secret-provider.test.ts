@@ -13,9 +13,9 @@ import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CHROMIUM_PATH, extensionServiceWorker, launchWithExtension } from '../e2e/launch-extension';
 import { badgeText, createVault, openExtensionPage, sleep, until } from './extension-helpers';
-// @ts-ignore -- plain ESM helpers without type declarations
+// @ts-expect-error -- plain ESM helpers without type declarations
 import { startOpenClaw } from './harness/index.mjs';
-// @ts-ignore -- plain ESM helpers without type declarations
+// @ts-expect-error -- plain ESM helpers without type declarations
 import { connectClient } from './harness/smoke-client.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -60,14 +60,14 @@ async function startHub() {
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`hub did not start:\n${out}`)), 30_000);
     const on = (d: Buffer) => {
-      out += d;
+      out += d.toString();
       if (/listening on http:\/\/\S+/.test(out) && /Enrollment code: \S+/.test(out)) {
         clearTimeout(timer);
         resolve();
       }
     };
-    child.stdout!.on('data', on);
-    child.stderr!.on('data', on);
+    child.stdout.on('data', on);
+    child.stderr.on('data', on);
     child.once('exit', (c) => reject(new Error(`hub exited with ${c}:\n${out}`)));
   });
   return { url: /listening on (http:\/\/\S+)/.exec(out)![1]!, code: /Enrollment code: (\S+)/.exec(out)![1]!, child, dir: hubDir, log };

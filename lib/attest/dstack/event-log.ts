@@ -41,7 +41,7 @@ const malformed = (message: string): AttestError => new AttestError('event_log_m
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
+  const proto: unknown = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }
 
@@ -118,6 +118,7 @@ function arrayTextSize(entries: unknown[]): number {
  * @throws AttestError `event_log_malformed` for anything outside the accepted form or limits;
  *   `event_log_mismatch` when a runtime event's supplied `preimage` is not the one its fields produce.
  */
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- the union documents the accepted shapes; anything else is refused
 export function parseDstackEventLog(input: string | readonly DstackEvent[] | unknown): DstackEvent[] {
   let entries: unknown;
   if (typeof input === 'string') {

@@ -34,9 +34,9 @@ function le32(value: number): Uint8Array {
 /**
  * The exact bytes dstack hashes for a runtime event:
  * - V1: le32(0x08000001) ‖ ":" ‖ UTF-8 name ‖ ":" ‖ payload
- * - V2: UTF-8 of the JCS object {"name":<name>,"payload":"<lower-case hex>","type":134217729}
+ * - V2: UTF-8 of the JCS object `{"name":<name>,"payload":"<lower-case hex>","type":134217729}`
  *
- * For V2 the object has three fixed keys whose JCS order is name < payload < type, a hex payload that needs no
+ * For V2 the object has three fixed keys whose JCS order is `name < payload < type`, a hex payload that needs no
  * escaping and a safe-integer type, so only the name string needs canonical encoding; we let `canonicalize`
  * encode that string and assemble the object around it. (Canonicalizing the whole object would also work,
  * but its 64 KiB document ceiling would reject a legitimate event with a large payload.)

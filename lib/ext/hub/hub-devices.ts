@@ -92,7 +92,7 @@ export async function lookupDevice(core: HubCore, code: string): Promise<DeviceP
   const client = await core.requireEnrolledClient(true);
   const found = await lookupPairing(client, code);
   let map = lookups.get(core);
-  if (!map) lookups.set(core, (map = new Map()));
+  if (!map) lookups.set(core, (map = new Map<string, PairingLookupResponse>()));
   map.set(found.pairing_id, found);
   // Checked here so the person sees the refusal where the fingerprint is shown; approveDevice checks again.
   const keyProblem = keyBindingProblem(client.hub, 'device', { signing_key: found.device_key, box_key: found.box_key, name: found.name, key_binding: found.key_binding });

@@ -349,6 +349,7 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
         firstError ??= err;
       }
     }
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows the first caught value unchanged
     if (firstError) throw firstError;
     return this.state();
   }

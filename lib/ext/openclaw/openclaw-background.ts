@@ -61,7 +61,7 @@ export function startOpenClawBackground(keyholder: OpenClawKeyholder, announce?:
       },
       withItems: (fn) => keyholder.withUnlocked((s) => fn(itemStoreOf(s)), { activity: false }),
     },
-    WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
+    WebSocketImpl: WebSocket,
     identity: deviceIdentity,
     origin: new URL(browser.runtime.getURL('/')).origin,
     session: storageArea('session'),

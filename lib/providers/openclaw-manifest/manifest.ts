@@ -6,6 +6,7 @@ import { ManifestError } from './errors';
  * we deploy (./compose.ts) is derived from it deterministically.
  *
  * Wire form (snake_case JSON):
+ * ```text
  * {
  *   "name": "openclaw-gateway",            // [a-z][a-z0-9-]{1,61}[a-z0-9]: the compose service name
  *   "description": "…",
@@ -16,6 +17,7 @@ import { ManifestError } from './errors';
  *   "ports": [{ "port", "protocol"?: "http"|"tcp" (default http), "public"?: bool (default true) }],
  *   "healthcheck": { "path", "port", "interval_s"? (30), "timeout_s"? (5) }
  * }
+ * ```
  * Unknown fields are errors (a typo like "enviroment" must not silently drop the env); `$schema` is allowed.
  */
 
@@ -60,7 +62,7 @@ export const RESOURCE_BOUNDS = {
 const NAME = /^[a-z][a-z0-9-]{1,61}[a-z0-9]$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
- * A Docker image reference: [registry[:port]/]path[:tag][@sha256:digest], lower-case path components
+ * A Docker image reference: `[registry[:port]/]path[:tag][@sha256:digest]`, lower-case path components
  * (distribution/reference grammar, simplified). `$` is excluded: compose would interpolate it.
  */
 const IMAGE =

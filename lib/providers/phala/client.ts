@@ -103,18 +103,18 @@ export interface PhalaClient {
   getCvm(id: string, o?: RequestOptions): Promise<PhalaCvm>;
   getEnvPubkey(kmsId: string, appId: string, o?: RequestOptions): Promise<EnvPubkey>;
   getAttestation(id: string, o?: RequestOptions): Promise<CvmAttestation>;
-  /** PATCH /cvms/{id}/envs: replaces the whole env set. Never retried (it queues a restart). */
+  /** `PATCH /cvms/{id}/envs`: replaces the whole env set. Never retried (it queues a restart). */
   updateEnv(id: string, req: EnvUpdateRequest, o?: RequestOptions): Promise<EnvUpdate>;
   getState(id: string, o?: RequestOptions): Promise<CvmState>;
   getLogs(id: string, tail?: number, o?: RequestOptions): Promise<string[]>;
   start(id: string, o?: RequestOptions): Promise<PhalaCvm>;
   stop(id: string, o?: RequestOptions): Promise<PhalaCvm>;
   restart(id: string, o?: RequestOptions): Promise<PhalaCvm>;
-  /** DELETE /cvms/{id} → 204. Retried; a 404 after an unanswered attempt counts as deleted. */
+  /** `DELETE /cvms/{id}` → 204. Retried; a 404 after an unanswered attempt counts as deleted. */
   deleteCvm(id: string, o?: RequestOptions): Promise<void>;
-  /** GET {guestAgentUrl}/Info — no API key is sent. */
+  /** `GET {guestAgentUrl}/Info` — no API key is sent. */
   guestInfo(guestAgentUrl: string, o?: RequestOptions): Promise<GuestInfo>;
-  /** GET {guestAgentUrl}/GetQuote?report_data=<128 hex> — no API key is sent. */
+  /** `GET {guestAgentUrl}/GetQuote?report_data=<128 hex>` — no API key is sent. */
   guestGetQuote(guestAgentUrl: string, reportDataHex: string, o?: RequestOptions): Promise<GuestQuote>;
 }
 

@@ -83,6 +83,7 @@ export function sanitizeDetail(raw: unknown, secrets: readonly string[]): string
       .filter(Boolean)
       .join('; ');
   } else {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- any other JSON value, shown as JavaScript prints it
     text = String(raw);
   }
   for (const secret of secrets) {

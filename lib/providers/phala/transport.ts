@@ -174,7 +174,7 @@ function errorFromResponse(req: JsonRequest<v.GenericSchema>, status: number, he
   const code = codeForStatus(status);
   const parsed = parseJsonText(body);
   const raw = parsed.ok && parsed.value && typeof parsed.value === 'object' && 'detail' in parsed.value
-    ? (parsed.value as { detail: unknown }).detail
+    ? (parsed.value).detail
     : null;
   const detail = sanitizeDetail(raw, secrets);
   const phrase = PHRASE[code] ?? 'failed';
@@ -207,7 +207,7 @@ export async function requestJson<S extends v.GenericSchema>(req: JsonRequest<S>
         throw new PhalaApiError('aborted', `Phala Cloud: the ${req.what} request was cancelled.`);
       }
     }
-    const result = await attempt(req as JsonRequest<v.GenericSchema>, opts);
+    const result = await attempt(req, opts);
     if (result.kind === 'failure') {
       last = result.error;
       if (result.retryable) continue;
@@ -215,7 +215,7 @@ export async function requestJson<S extends v.GenericSchema>(req: JsonRequest<S>
     }
     const { status, headers, body } = result;
     if (status >= 200 && status < 300) {
-      if (req.schema === null) return undefined as v.InferOutput<S>;
+      if (req.schema === null) return undefined;
       const parsed = parseJsonText(body);
       if (!parsed.ok) throw new PhalaApiError('bad_response', `Phala Cloud: the ${req.what} answer is not JSON.`, { status });
       const checked = v.safeParse(req.schema, parsed.value);
@@ -234,9 +234,9 @@ export async function requestJson<S extends v.GenericSchema>(req: JsonRequest<S>
     // A DELETE whose earlier attempt got no answer (network error, timeout) may have succeeded: its 404 now means
     // "already gone". After an earlier *answer* (a 503) the 404 is the server's real verdict.
     if (req.method === 'DELETE' && status === 404 && n > 0 && last !== null && last.status === null) {
-      return undefined as v.InferOutput<S>;
+      return undefined;
     }
-    const error = errorFromResponse(req as JsonRequest<v.GenericSchema>, status, headers, body, opts.secrets);
+    const error = errorFromResponse(req, status, headers, body, opts.secrets);
     last = error;
     if (RETRYABLE_STATUS.has(status)) continue;
     throw error;

@@ -4,7 +4,7 @@
 // only the code for an unknown one (issue 13 item 16).
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { AgentClient, type FetchLike } from '../../../lib/agent';
+import { AgentClient } from '../../../lib/agent';
 import { randomBytes } from '../../../lib/bytes';
 // The background's lastError and every page's error line use the one boundary mapping (lib/errors.ts).
 import { errorMessage, errorMessage as errorText } from '../../../lib/errors';
@@ -85,7 +85,7 @@ describe('hub error text', () => {
     const hub = hubFixture();
     const evil = MaliciousHub.inProcess(hub.app.request);
     evil.answer('POST /v1/agents', phishing('rate_limited', 429));
-    const agent = new AgentClient({ fetch: evil.fetch as FetchLike, now: () => hub.clock.now });
+    const agent = new AgentClient({ fetch: evil.fetch, now: () => hub.clock.now });
     const err = await failure(agent.register({ hub: ORIGIN, name: 'bot', manifest: { markdown: '# bot' }, requestedScopes: [] }));
     expect(err.code).toBe('rate_limited');
     expectOurText(err.message);

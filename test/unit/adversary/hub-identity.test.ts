@@ -71,8 +71,8 @@ describe('the agent SDK pins the hub key at registration', () => {
     const signed: string[] = [];
     const agent = new AgentClient({
       fetch: async (url, init) => {
-        if (init?.headers && 'ck-signature' in (init.headers as Record<string, string>)) signed.push(url);
-        return target.app.request(url, init as RequestInit);
+        if (init?.headers && 'ck-signature' in (init.headers)) signed.push(url);
+        return target.app.request(url, init);
       },
       now: () => target.clock.now,
     });

@@ -18,7 +18,7 @@ type Rewrite = (url: URL, headers: Record<string, string>) => void;
 
 function headersOf(init: Init | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  new Headers(init?.headers as HeadersInit | undefined).forEach((v, k) => (out[k] = v));
+  new Headers(init?.headers).forEach((v, k) => (out[k] = v));
   return out;
 }
 
@@ -69,17 +69,17 @@ describe('a web page cannot reach the hub through the browser', () => {
     // The attacker's name resolves to 127.0.0.1 now; the browser still names it in Host.
     const rebound = browserFetch((_url, headers) => void (headers.host = `rebind.attacker.example:${port}`));
 
-    const agent = new AgentClient({ fetch: rebound as never });
+    const agent = new AgentClient({ fetch: rebound });
     await expect(agent.register({ hub, ...registration })).rejects.toThrow();
     const raw = await rebound(`${hub}/v1/agents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(raw.status).toBe(421);
-    expect(((await raw.json()) as any).error.code).toBe('host_invalid');
+    expect(((await raw.json())).error.code).toBe('host_invalid');
     await expect(JoinSession.start({ hub, name: 'page', fetch: rebound })).rejects.toMatchObject({ code: 'host_invalid' });
     expect(running.store.audit.count()).toBe(before);
 
     // The same requests with the hub's own Host work: the refusal above is the Host check and nothing else.
     const honest = browserFetch(() => {});
-    await expect(new AgentClient({ fetch: honest as never }).register({ hub, ...registration })).resolves.toMatchObject({ agent_id: expect.any(String) });
+    await expect(new AgentClient({ fetch: honest }).register({ hub, ...registration })).resolves.toMatchObject({ agent_id: expect.any(String) });
     await expect(JoinSession.start({ hub, name: 'page', fetch: honest })).resolves.toBeInstanceOf(JoinSession);
   });
 
@@ -106,7 +106,7 @@ describe('a web page cannot reach the hub through the browser', () => {
         if (headers['content-type']) headers['content-type'] = 'text/plain;charset=UTF-8';
         if (origin) headers.origin = origin;
       });
-      const agent = new AgentClient({ fetch: simplePost as never });
+      const agent = new AgentClient({ fetch: simplePost });
       const registering = agent.register({ hub: ORIGIN, ...registration });
       await expect(registering).rejects.toThrow();
       await expect(JoinSession.start({ hub: ORIGIN, name: 'page', fetch: simplePost })).rejects.toMatchObject({

@@ -95,7 +95,7 @@ async function claimSetup() {
     { serviceFetch: (hub) => (evil = MaliciousHub.inProcess(hub.app.request)).fetch },
   );
   const calls = (method: string, re: RegExp) => evil.exchanges.filter((e) => e.request.method === method && re.test(e.request.path.split('?')[0]!)).length;
-  return { ...r, evil: evil!, calls };
+  return { ...r, evil: evil, calls };
 }
 
 describe('a malicious hub swapping the agent box key at claim', () => {
@@ -147,7 +147,7 @@ describe('a malicious hub swapping the agent box key after the claim', () => {
     await t.svc.pollOnce();
     await t.svc.decide(intent.intent_id, intent.payload_hash, 'approve');
     const res = await agent.execute(intent.intent_id, { kind: 'secret.request', payload: { item: 'arxiv-key', reason: 'papers' } });
-    expect(new TextDecoder().decode(res.secret!)).toBe('sk-arxiv-secret-value'); // opened with the agent's own box key
+    expect(new TextDecoder().decode(res.secret)).toBe('sk-arxiv-secret-value'); // opened with the agent's own box key
     const config = t.items.find((i) => i.kind === 'agentConfig')!;
     await t.svc.assignConfig(config.id, installation_id);
     expect((await agent.config()).config.provider_keys).toEqual([{ key: 'API_KEY', value: 'sk-config-secret' }]);

@@ -65,7 +65,7 @@ describe('a removed device loses its streams at once', () => {
     const polled = await poll;
     expect(Date.now() - started).toBeLessThan(2000);
     expect(polled.status).toBe(403);
-    expect(((await polled.json()) as any).error.code).toBe('device_revoked');
+    expect(((await polled.json())).error.code).toBe('device_revoked');
 
     const { text, ended } = await reading;
     expect(ended).toBe(true);

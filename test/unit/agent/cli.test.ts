@@ -27,7 +27,7 @@ function startHub(): Promise<{ url: string; enrollmentCode: string }> {
   running.push(child);
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       out += d;
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m) resolve({ url: m[1]!, enrollmentCode: /Enrollment code: (\S+)/.exec(out)![1]! });
@@ -48,7 +48,7 @@ async function enrolledDevice(hub: { url: string; enrollmentCode: string }) {
       ...signRequest({ role: 'human', keyId, privateKey, method, path: p, body: text ? utf8Encode(text) : undefined, hub: hub.url }),
     };
     const res = await fetch(hub.url + p, { method, headers, body: text });
-    return { status: res.status, json: (await res.json()) as any };
+    return { status: res.status, json: (await res.json()) };
   }
   expect((await send('POST', '/v1/accounts', { enrollment_code: hub.enrollmentCode, device_key: encodePublicKey(publicKey) })).status).toBe(201);
 

@@ -37,7 +37,7 @@ async function claimed(hub: Hub) {
   const deliver = async (configId: string, revision: number, config: AgentConfigPayload, signer = device.privateKey) => {
     const delivery = await buildConfigDelivery({
       hub: ORIGIN, agent_id: reg.agent_id, installation_id: installationId, config_id: configId, revision,
-      boxKey: agent.boxKey as unknown as Uint8Array, plaintext: encodeConfigPayload(config), sign: async (m) => ed25519.sign(m, signer), now: hub.clock.now,
+      boxKey: agent.boxKey, plaintext: encodeConfigPayload(config), sign: async (m) => ed25519.sign(m, signer), now: hub.clock.now,
     });
     const res = await device.send('PUT', `/v1/installations/${installationId}/config`, delivery);
     expect(res.status, JSON.stringify(res.json)).toBe(200);
@@ -115,7 +115,6 @@ describe('AgentClient.config from another device of the account', () => {
     const { client, device, deliver, setReplace } = await claimed(hub);
     const { x25519 } = await import('@noble/curves/ed25519.js');
     const { buildPairingApproval, sealPairedKey } = await import('../../../lib/protocol/device-pairing');
-    const { encodePublicKey } = await import('../../../lib/protocol/keys');
     const second = hub.newDevice();
     const boxKey = x25519.getPublicKey(x25519.utils.randomSecretKey());
     const created = await second.send('POST', '/v1/pairings', pairingRequest(second, boxKey, null));

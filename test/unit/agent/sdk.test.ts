@@ -95,7 +95,7 @@ describe('AgentClient: register, claim, status', () => {
     const other = await registered(hub);
     const swapped = hub.claimFor(device, other.asFixtureAgent, { agent_box_key: encodePublicKey(new Uint8Array(32).fill(9)) });
     forge = (json) => ({ agent_id: json.agent_id, status: 'claimed', installation: { installation_id: swapped.statement.installation_id, granted_scopes: [], claim: swapped } });
-    const c2 = new AgentClient({ fetch: appFetch(hub, (path, json) => (path === '/v1/agents/me' ? forge!(json) : json)), now: () => hub.clock.now, state: other.saved[0]! });
+    const c2 = new AgentClient({ fetch: appFetch(hub, (path, json) => (path === '/v1/agents/me' ? forge(json) : json)), now: () => hub.clock.now, state: other.saved[0]! });
     expect((await c2.status().catch((e) => e)).code).toBe('claim_untrusted');
     expect(c2.state!.device_key).toBeUndefined();
   });

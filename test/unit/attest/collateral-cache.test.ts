@@ -11,7 +11,8 @@ import {
 import { AttestError } from '../../../lib/attest/errors';
 import { COLLATERAL_CACHE_DB } from '../../../lib/storage/persisted-keys';
 import type { Collateral } from '../../../lib/attest/types';
-import { PccsSimulator, loadCollateralFixtures, type CollateralFixture } from '../../sim/pccs-simulator';
+import { PccsSimulator } from '../../../sim/pccs/pccs-simulator';
+import { loadCollateralFixtures, type CollateralFixture } from '../../sim/collateral-fixtures';
 
 const COLLATERAL_CACHE_STORE = COLLATERAL_CACHE_DB.stores[0]!;
 

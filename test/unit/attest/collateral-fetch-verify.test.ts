@@ -12,7 +12,8 @@ import { collateralNeeds } from '../../../lib/attest/collateral-needs';
 import { parseQuoteText } from '../../../lib/attest/quote-input';
 import type { TcbStatus } from '../../../lib/attest/types';
 import { verifyQuote } from '../../../lib/attest/verify';
-import { PccsSimulator, loadCollateralFixtures, type CollateralFixture } from '../../sim/pccs-simulator';
+import { PccsSimulator } from '../../../sim/pccs/pccs-simulator';
+import { loadCollateralFixtures, type CollateralFixture } from '../../sim/collateral-fixtures';
 
 const FIXTURES = path.resolve(process.cwd(), 'test/fixtures/tdx');
 

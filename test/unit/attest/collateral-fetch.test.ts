@@ -10,7 +10,8 @@ import {
   type FetchCollateralOptions,
 } from '../../../lib/attest/collateral-fetch';
 import { AttestError } from '../../../lib/attest/errors';
-import { PccsSimulator, loadCollateralFixtures, type CollateralFixture } from '../../sim/pccs-simulator';
+import { PccsSimulator } from '../../../sim/pccs/pccs-simulator';
+import { loadCollateralFixtures, type CollateralFixture } from '../../sim/collateral-fixtures';
 
 const TCB_PATH = (tee: 'tdx' | 'sgx') => `/${tee}/certification/v4/tcb`;
 const QE_PATH = (tee: 'tdx' | 'sgx') => `/${tee}/certification/v4/qe/identity`;
@@ -92,7 +93,7 @@ describe('fetchCollateral round trip through the PCCS simulator', () => {
     const asked: string[] = [];
     // Route Intel's hosts to the simulator, to see which URLs the fetcher builds for PCS.
     const routed: typeof fetch = (input, init) => {
-      const url = String(input);
+      const url = input instanceof Request ? input.url : String(input);
       asked.push(url);
       return fetch(
         url
@@ -120,7 +121,7 @@ describe('fetchCollateral round trip through the PCCS simulator', () => {
     sim.publish(fixture.collateral);
     const needs = { ...fixture.needs, fmspc: fixture.needs.fmspc.toLowerCase() };
     // A PCCS that ignores encoding=der and answers PEM (Intel's default encoding) still yields the same DER.
-    const pemCrl: typeof fetch = (input, init) => fetch(String(input).replace('&encoding=der', '&encoding=pem'), init);
+    const pemCrl: typeof fetch = (input, init) => fetch((input instanceof Request ? input.url : String(input)).replace('&encoding=der', '&encoding=pem'), init);
     const fetched = await fetchCollateral(needs, opts({ pccsUrl: `${sim.url}/tdx/certification/v4/`, fetch: pemCrl }));
     expect(fetched).toEqual(fixture.collateral);
     expect(sim.requests).toContain(`${TCB_PATH('tdx')}?fmspc=${fixture.needs.fmspc.toUpperCase()}`);
@@ -314,7 +315,7 @@ describe('fetchCollateral input checks (before any request)', () => {
   it('accepts https anywhere and http on loopback', async () => {
     const seen: string[] = [];
     const recording: typeof fetch = async (input) => {
-      seen.push(new URL(String(input)).origin);
+      seen.push(new URL(input instanceof Request ? input.url : String(input)).origin);
       return new Response(null, { status: 404 });
     };
     for (const pccsUrl of [PHALA_PCCS_URL, 'http://127.0.0.1:8081', 'http://localhost:8081', 'http://[::1]:8081']) {

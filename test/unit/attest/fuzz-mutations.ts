@@ -117,7 +117,7 @@ export interface LengthField {
 }
 
 export interface QuoteLayout {
-  /** Region name -> [start, end). */
+  /** Region name → [start, end). */
   regions: Array<{ name: string; start: number; end: number }>;
   lengthFields: LengthField[];
   pemStart: number;
@@ -251,7 +251,7 @@ function withPem(base: Uint8Array, layout: QuoteLayout, pem: Uint8Array): Uint8A
   out.set(base.subarray(0, layout.pemStart));
   out.set(pem, layout.pemStart);
   out.set(base.subarray(layout.end), layout.pemStart + pem.length);
-  for (const f of layout.enclosingLengths) writeLe(out, f.offset, f.size as 4, u32(base, f.offset) - oldPemLen + pem.length);
+  for (const f of layout.enclosingLengths) writeLe(out, f.offset, f.size, u32(base, f.offset) - oldPemLen + pem.length);
   return out;
 }
 
@@ -578,6 +578,7 @@ export async function runCase(c: FuzzCase): Promise<CaseOutcome> {
     const result: QuoteVerification = await verifyQuote(quote, collateral, { now: c.nowMs, policy: PERMISSIVE });
     const ms = performance.now() - t0;
     if (typeof result !== 'object' || result === null || typeof result.verified !== 'boolean') {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- reports whatever came back, as JavaScript prints it
       return { kind: 'exception', error: `not a QuoteVerification: ${String(result)}`, ms };
     }
     // `valid` is the verdict before policy: a mutated signed region must fail that too.

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PccsSimulator, loadCollateralFixtures } from '../../sim/pccs-simulator';
+import { PccsSimulator } from '../../../sim/pccs/pccs-simulator';
+import { loadCollateralFixtures } from '../../sim/collateral-fixtures';
 import { ROOT, runClawkeep as clawkeep } from './run-clawkeep';
 
 const FIXTURES = path.resolve(ROOT, 'test/fixtures/tdx');

@@ -80,7 +80,7 @@ describe('deploy records in the vault', () => {
 
 describe('env prefill', () => {
   const item = (over: Partial<VaultItem> & Pick<VaultItem, 'kind' | 'fields'>): VaultItem =>
-    ({ id: Math.random().toString(36).slice(2), revision: 1, createdAt: 0, updatedAt: 0, ...over }) as VaultItem;
+    ({ id: Math.random().toString(36).slice(2), revision: 1, createdAt: 0, updatedAt: 0, ...over });
   const items: VaultItem[] = [
     item({ kind: 'secret', fields: { name: 'Anthropic API key', value: 'a', notes: '', tags: [], expiresAt: null } }),
     item({ kind: 'agentConfig', fields: { name: 'bot', model: '', providerKeys: [{ key: 'ANTHROPIC_API_KEY', value: 'b' }], env: [{ key: 'openclaw-gateway-token', value: 'c' }], json: '' } }),

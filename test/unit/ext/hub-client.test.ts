@@ -76,7 +76,7 @@ describe('hub client: signed fetch', () => {
     await expect(err.getIntent('int_1')).rejects.toMatchObject({ code: 'intent_expired', status: 410, requestId: 'r1' });
     const bad = new HubClient({ hub: HUB, signer, fetch: recordingFetch(() => Response.json({ intents: 'nope' })).fetchImpl });
     await expect(bad.pendingIntents()).rejects.toMatchObject({ code: 'hub_bad_response' });
-    const down = new HubClient({ hub: HUB, signer, fetch: (async () => { throw new TypeError('Failed to fetch'); }) as unknown as typeof fetch });
+    const down = new HubClient({ hub: HUB, signer, fetch: async () => { throw new TypeError('Failed to fetch'); } });
     await expect(down.pendingIntents()).rejects.toBeInstanceOf(HubClientError);
     await expect(down.pendingIntents()).rejects.toMatchObject({ code: 'hub_unreachable' });
   });

@@ -35,7 +35,7 @@ function setUp(session = memoryStorage()) {
   const privateKey = ed25519.utils.randomSecretKey();
   const signer = { publicKey: ed25519.getPublicKey(privateKey), sign: async (m: Uint8Array) => ed25519.sign(m, privateKey) };
   const service = { deviceSigner: async () => signer, list: async () => [] } as unknown as VaultService;
-  const vault: HubVault & { isUnlocked: boolean } = { isUnlocked: true as boolean, whenReady: async () => {}, withUnlocked: async <T,>(fn: (s: VaultService) => Promise<T>) => fn(service) };
+  const vault: HubVault & { isUnlocked: boolean } = { isUnlocked: true, whenReady: async () => {}, withUnlocked: async <T,>(fn: (s: VaultService) => Promise<T>) => fn(service) };
   const hub = { pending: [] as Intent[] };
   const calls: { notices: NewIntentNotice[]; prefs: HubPrefs }[] = [];
   const local = memoryStorage();
@@ -44,7 +44,7 @@ function setUp(session = memoryStorage()) {
     session,
     badge: () => {},
     changed: () => {},
-    fetch: (async () => Response.json({ intents: hub.pending })) as unknown as typeof fetch,
+    fetch: async () => Response.json({ intents: hub.pending }),
     now: () => NOW,
     newIntents: (notices, prefs) => void calls.push({ notices, prefs }),
   });

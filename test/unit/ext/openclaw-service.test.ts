@@ -40,7 +40,7 @@ class MemoryItems implements ItemStore {
   async save(draft: ItemDraft): Promise<VaultItem> {
     const id = draft.id ?? `item-${++this.n}`;
     const prev = this.items.get(id);
-    const item = { ...draft, id, revision: (prev?.revision ?? 0) + 1, createdAt: prev?.createdAt ?? 1, updatedAt: 2 } as VaultItem;
+    const item = { ...draft, id, revision: (prev?.revision ?? 0) + 1, createdAt: prev?.createdAt ?? 1, updatedAt: 2 };
     this.items.set(id, structuredClone(item));
     return item;
   }

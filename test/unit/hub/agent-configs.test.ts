@@ -93,7 +93,7 @@ describe('agent config delivery routes', () => {
   it('stores ciphertext only: the provider key appears nowhere in the database', async () => {
     const { hub, device, deliver, path } = await setup();
     await device.send('PUT', path, await deliver(1));
-    const dump = JSON.stringify(hub.store.agentConfigs.get((await hub.store.installations.listByAccount(device.keyId))[0]!.installationId), (_k, v) =>
+    const dump = JSON.stringify(hub.store.agentConfigs.get(hub.store.installations.listByAccount(device.keyId)[0]!.installationId), (_k, v) =>
       v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v);
     expect(dump).toContain('CKSC');
     expect(dump).not.toContain('sk-hub-must-not-see-0001');

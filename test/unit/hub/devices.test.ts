@@ -194,7 +194,7 @@ describe('device pairing', () => {
     const post = (device: Device, body: unknown) => device.send('POST', `/v1/pairings/${lookup.pairing_id}/approve`, body);
     const resign = (statement: Record<string, unknown>, signer: Device = a) => ({
       ...good,
-      device: { statement, signature: toBase64Url(ed25519.sign(new Uint8Array([...utf8Encode('CKDA'), 1, ...canonicalBytes(statement as never)]), signer.privateKey)) },
+      device: { statement, signature: toBase64Url(ed25519.sign(new Uint8Array([...utf8Encode('CKDA'), 1, ...canonicalBytes(statement)]), signer.privateKey)) },
     });
     const cases: [string, Device, unknown][] = [
       ['other hub', a, resign({ ...good.device.statement, hub: 'http://127.0.0.1:9999' })],

@@ -78,10 +78,10 @@ describe('GET /v1/events', () => {
     await events.cancel();
 
     const replay = await hub.app.request('/v1/events', { headers });
-    expect(((await replay.json()) as any).error.code).toBe('auth_replayed');
-    expect(((await (await hub.app.request('/v1/events')).json()) as any).error.code).toBe('auth_missing');
+    expect(((await replay.json())).error.code).toBe('auth_replayed');
+    expect(((await (await hub.app.request('/v1/events')).json())).error.code).toBe('auth_missing');
     const asAgent = await hub.app.request('/v1/events', { headers: hub.signedHeaders(agent, 'GET', '/v1/events') });
-    expect(((await asAgent.json()) as any).error.code).toBe('forbidden');
+    expect(((await asAgent.json())).error.code).toBe('forbidden');
   });
 
   it('sends a ping comment after 15 s of silence', async () => {

@@ -15,12 +15,12 @@ export function startHubProcess(dataDir: string): Promise<{ child: ChildProcess;
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
-    child.stdout!.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       out += d;
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m) resolve({ child, url: m[1]!, out });
     });
-    child.stderr!.on('data', (d) => (err += d));
+    child.stderr.on('data', (d) => (err += d));
     child.on('close', (code) => reject(new Error(`hub exited ${code} before listening: ${out}${err}`)));
   });
 }

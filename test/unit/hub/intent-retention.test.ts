@@ -3,7 +3,6 @@
 // database file (the operator, a backup, a thief) finds no payload of an intent decided or expired longer ago than
 // the retention period; the rows stay, so the audit log still verifies, and clients get a typed answer.
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../../hub/audit';
 import { DEFAULT_INTENT_RETENTION_MS, purgeExpiredPayloads } from '../../../hub/intent-retention';

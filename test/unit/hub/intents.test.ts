@@ -126,14 +126,14 @@ describe('creating intents', () => {
     const first = await agent.send('POST', '/v1/intents', ACTION(1), (init) => void (captured = { headers: { ...init.headers }, body: init.body }));
     expect(first.status).toBe(201);
     const replay = await hub.app.request('/v1/intents', { method: 'POST', headers: captured.headers, body: captured.body });
-    expect([replay.status, ((await replay.json()) as any).error.code]).toEqual([401, 'auth_replayed']);
+    expect([replay.status, ((await replay.json())).error.code]).toEqual([401, 'auth_replayed']);
 
     hub.clock.now -= 61_000;
     let stale: typeof captured = { headers: {} };
     await agent.send('POST', '/v1/intents', ACTION(2), (init) => void (stale = { headers: { ...init.headers }, body: init.body }));
     hub.clock.now += 61_000;
     const res = await hub.app.request('/v1/intents', { method: 'POST', headers: stale.headers, body: stale.body });
-    expect(((await res.json()) as any).error.code).toBe('auth_stale');
+    expect(((await res.json())).error.code).toBe('auth_stale');
   });
 
   it('refuses a scope that was not granted, an unclaimed agent, a human caller and a malformed payload', async () => {

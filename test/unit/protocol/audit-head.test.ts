@@ -17,7 +17,7 @@ const V = JSON.parse(readFileSync(new URL('../../vectors/protocol-hub-identity.j
 const identity = hubIdentityFromSeed(fromHex(V.seed));
 const HUB = 'http://127.0.0.1:8787';
 
-/** Ed25519 verification by node:crypto (an implementation independent of @noble). */
+/** Ed25519 verification by node:crypto (an implementation independent of `@noble`). */
 function nodeVerifies(publicKeyB64: string, message: Uint8Array, signatureB64: string): boolean {
   const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(fromBase64Url(publicKeyB64))]);
   return nodeVerify(null, message, createPublicKey({ key: spki, format: 'der', type: 'spki' }), Buffer.from(fromBase64Url(signatureB64)));

@@ -63,7 +63,7 @@ describe('CKSC sealed configs and CKCD delivery statements', () => {
   });
 
   const v = vectors.vectors[0]!;
-  const ctx = v.context as ConfigContext;
+  const ctx = v.context;
   const sealed = fromBase64Url(v.sealed);
 
   it('sealed_invalid: wrong agent, installation, config, revision or hub; another key', async () => {

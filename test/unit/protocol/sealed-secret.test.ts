@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { concatBytes, fromHex, toHex, utf8Decode, utf8Encode } from '../../../lib/bytes';
 import { toBase64Url } from '../../../lib/protocol/base64url';
 import { canonicalBytes } from '../../../lib/protocol/canonical';
-import { openSealedSecret, sealSecret, type SealContext } from '../../../lib/protocol/sealed-secret';
+import { openSealedSecret, sealSecret } from '../../../lib/protocol/sealed-secret';
 import vectors from '../../vectors/protocol-sealed-secret.json';
 import { bitFlips, expectCode } from './helpers';
 
@@ -43,7 +43,7 @@ describe('CKSS sealed secrets', () => {
 
   const v = vectors.vectors[0]!;
   const bytes = fromHex(v.bytes);
-  const ctx = v.context as SealContext;
+  const ctx = v.context;
 
   it('sealed_invalid: wrong context (each field), wrong key', async () => {
     for (const [k, other] of Object.entries({ intent_id: 'in_other', payload_hash: 'ff'.repeat(32), agent_id: 'ag_other' })) {

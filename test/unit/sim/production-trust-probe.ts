@@ -1,7 +1,7 @@
 /**
  * Run as a plain Node process (no vitest define), like the CLI or any unbundled Node code: starts a CVM
  * simulator, fetches a quote and its collateral over HTTP, verifies it with the simulator's root passed as a
- * test trust anchor, and prints {verified, code} as JSON. Whether the anchor is honoured is decided by
+ * test trust anchor, and prints `{verified, code}` as JSON. Whether the anchor is honoured is decided by
  * CLAWKEEP_ALLOW_TEST_ANCHOR in this process's environment only (lib/attest/trust-anchor.ts).
  */
 import { toHex } from '../../../lib/bytes';

@@ -19,7 +19,7 @@ const SECRET = 'sk-pairing-test-value-7c1e';
  */
 async function setUp() {
   const hub = hubFixture();
-  const fetchApp = (async (url: string | URL | Request, init?: RequestInit) => hub.app.request(url as string, init)) as typeof fetch;
+  const fetchApp = (async (url: string | URL | Request, init?: RequestInit) => hub.app.request(url, init)) as typeof fetch;
   const nameA = uniqueDbName();
   const a = new VaultService(new VaultDb(nameA));
   const saltA = randomBytes(16);

@@ -53,7 +53,7 @@ describe('VaultService', () => {
     const a = await service.save({ draft: secretDraft });
     expect(a.revision).toBe(1);
     now += 1000;
-    const b = await service.save({ draft: { ...secretDraft, id: a.id, fields: { ...secretDraft.fields, value: 'rotated' } } as ItemDraft });
+    const b = await service.save({ draft: { ...secretDraft, id: a.id, fields: { ...secretDraft.fields, value: 'rotated' } } });
     expect(b).toMatchObject({ id: a.id, revision: 2, createdAt: a.createdAt, updatedAt: a.updatedAt + 1000 });
     expect((await service.get({ id: a.id })).fields).toMatchObject({ value: 'rotated' });
     await service.remove({ id: a.id });
@@ -62,9 +62,9 @@ describe('VaultService', () => {
   });
 
   it('validates drafts with clear, typed errors', async () => {
-    await expect(service.save({ draft: { ...secretDraft, fields: { ...secretDraft.fields, name: '  ' } } as ItemDraft })).rejects.toMatchObject({ code: 'item_invalid', message: 'Name is required.' });
-    await expect(service.save({ draft: { ...configDraft, fields: { ...configDraft.fields, json: '{nope' } } as ItemDraft })).rejects.toMatchObject({ code: 'item_invalid' });
-    await expect(service.save({ draft: { ...configDraft, fields: { ...configDraft.fields, env: [{ key: '1BAD', value: '' }] } } as ItemDraft })).rejects.toMatchObject({ code: 'item_invalid' });
+    await expect(service.save({ draft: { ...secretDraft, fields: { ...secretDraft.fields, name: '  ' } } })).rejects.toMatchObject({ code: 'item_invalid', message: 'Name is required.' });
+    await expect(service.save({ draft: { ...configDraft, fields: { ...configDraft.fields, json: '{nope' } } })).rejects.toMatchObject({ code: 'item_invalid' });
+    await expect(service.save({ draft: { ...configDraft, fields: { ...configDraft.fields, env: [{ key: '1BAD', value: '' }] } } })).rejects.toMatchObject({ code: 'item_invalid' });
   });
 
   it('searches decrypted names and tags in memory', async () => {
@@ -80,7 +80,7 @@ describe('VaultService', () => {
   it('marks expiring and expired secrets', async () => {
     const at = (days: number) => new Date(now + days * 86_400_000).toISOString();
     for (const [name, expiresAt] of [['soon', at(2)], ['later', at(30)], ['past', at(-1)], ['never', null]] as const) {
-      await service.save({ draft: { kind: 'secret', fields: { ...secretDraft.fields, name, expiresAt } } as ItemDraft });
+      await service.save({ draft: { kind: 'secret', fields: { ...secretDraft.fields, name, expiresAt } } });
     }
     const byName = Object.fromEntries((await service.list()).map((s) => [s.name, s.expiry]));
     expect(byName).toEqual({ soon: 'expiring', later: 'valid', past: 'expired', never: 'none' });
@@ -156,7 +156,7 @@ describe('VaultService', () => {
 
   it('a ciphertext moved onto another record fails to decrypt with a typed error', async () => {
     const a = await service.save({ draft: secretDraft });
-    const b = await service.save({ draft: { ...secretDraft, fields: { ...secretDraft.fields, name: 'other' } } as ItemDraft });
+    const b = await service.save({ draft: { ...secretDraft, fields: { ...secretDraft.fields, name: 'other' } } });
     const db = new VaultDb(name);
     const recA = (await db.items.get(a.id))!;
     await db.items.update(b.id, { envelope: recA.envelope });

@@ -1,11 +1,12 @@
 /**
- * PCCS SIMULATOR (test only). A local node:http server on 127.0.0.1 (random port) that speaks the Intel PCS
+ * PCCS SIMULATOR (tests and `clawkeep sim`: the CVM simulator serves its collateral through one). A local node:http server on 127.0.0.1 (random port) that speaks the Intel PCS
  * API v4 wire format for the collateral endpoints, serving REAL Intel-signed collateral (the dcap-qvl JSON
  * fixtures) converted back into PCS responses. It is not Intel's PCS nor a PCCS: it has no upstream, no
  * database, no auth, no PCK certificate endpoints. It exists so the collateral fetcher and cache can be tested
  * against real bytes, real headers and real failure modes without the network.
  *
  * Endpoints (GET only; anything else 405, unknown paths 404):
+ * ```text
  *   /{sgx|tdx}/certification/v4/tcb?fmspc=<12 hex>   body {"tcbInfo":<exact tcb_info>,"signature":"<hex>"},
  *                                                     header TCB-Info-Issuer-Chain (URL-encoded PEM);
  *                                                     400 for a malformed fmspc, 404 for an unknown one
@@ -15,12 +16,11 @@
  *                                                     DER (or PEM, Intel's default), header SGX-PCK-CRL-Issuer-Chain
  *   /sgx/certification/v4/rootcacrl                   a PCCS's root CA CRL: hex text (default), DER, or 404
  *   /IntelSGXRootCA.der                               the root CA CRL as DER, like Intel's distribution point
+ * ```
  * Failures can be injected per path (`failNext`): an HTTP status, a hang, a delay, a truncated body, an
  * oversize body, a replaced body or header. Requests are counted per path.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificateList } from '@peculiar/asn1-x509';
 import type { Collateral } from '../../lib/attest/types';
@@ -62,7 +62,7 @@ const encoder = new TextEncoder();
 const hexToBytes = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex'));
 
 /** "platform" or "processor", from the CN of a PCK CRL's issuer ("Intel SGX PCK Platform CA" / "… Processor CA"). */
-function pckCrlCa(pckCrlHex: string): 'platform' | 'processor' {
+export function pckCrlCa(pckCrlHex: string): 'platform' | 'processor' {
   const crl = AsnConvert.parse(hexToBytes(pckCrlHex), CertificateList);
   for (const rdn of crl.tbsCertList.issuer) {
     for (const attr of rdn) {
@@ -274,35 +274,4 @@ function json(body: string, headers: Record<string, string>): Reply {
 
 function binary(body: Uint8Array, contentType: string): Reply {
   return { status: 200, headers: { 'Content-Type': contentType }, body };
-}
-
-export interface CollateralFixture {
-  /** File name, e.g. "tdx-b0c06f-2025-06-19.json". */
-  name: string;
-  /** The file's text, untouched. */
-  text: string;
-  collateral: Collateral;
-  /** What a quote verified with this collateral needs fetched (read from the documents themselves). */
-  needs: { teeType: 'TDX' | 'SGX'; fmspc: string; pckCa: 'platform' | 'processor' };
-}
-
-/** Directory of the real collateral fixtures (shared, read-only). */
-export const COLLATERAL_FIXTURE_DIR = path.resolve(process.cwd(), 'test/fixtures/tdx/collateral');
-
-/** Every collateral fixture, with the needs derived from its TCB info and PCK CRL. */
-export async function loadCollateralFixtures(dir = COLLATERAL_FIXTURE_DIR): Promise<CollateralFixture[]> {
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
-  return Promise.all(
-    names.map(async (name) => {
-      const text = await readFile(path.join(dir, name), 'utf8');
-      const collateral = JSON.parse(text) as Collateral;
-      const tcb = JSON.parse(collateral.tcb_info) as { id?: string; fmspc: string };
-      return {
-        name,
-        text,
-        collateral,
-        needs: { teeType: tcb.id === 'TDX' ? 'TDX' : 'SGX', fmspc: tcb.fmspc, pckCa: pckCrlCa(collateral.pck_crl) },
-      } satisfies CollateralFixture;
-    }),
-  );
 }
