@@ -33,7 +33,7 @@ export class HubError extends ClawkeepError {
   constructor(code: HubErrorCode, message?: string, options?: { cause?: unknown; headers?: Record<string, string> }) {
     super(code, message ?? GENERIC[code] ?? 'Request failed.', options);
     this.name = 'HubError';
-    this.status = API_ERRORS[code].status as ContentfulStatusCode;
+    this.status = API_ERRORS[code].status;
     this.headers = options?.headers ?? {};
   }
 }

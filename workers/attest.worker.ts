@@ -44,7 +44,7 @@ async function collateralFromPccs(quote: Uint8Array, pccsUrl: string, now: Verif
   });
 }
 
-/** The failure as a plain {code, message}: ours keep their code, anything else is a bug reported without detail. */
+/** The failure as a plain `{code, message}`: ours keep their code, anything else is a bug reported without detail. */
 function failureOf(err: unknown): ErrorInfo {
   // Not ours: a bug. Keep the details in the worker's console, give the page a stable code.
   if (!(err instanceof ClawkeepError)) console.error('attest worker:', err);

@@ -6,7 +6,6 @@ import { payloadHash } from '../../protocol/intent-hash';
 import { requiredScope, type Scope } from '../../protocol/scopes';
 import type { Intent } from '../../protocol/wire';
 import type { PendingIntentView } from '../../hub-client/api';
-import { HubClientError } from '../../hub-client/errors';
 import { displayRisk, summarizeIntent } from '../../hub-client/summary';
 import type { VaultService } from '../../vault/vault-service';
 import { buildDecision } from './hub-approval';

@@ -1,4 +1,4 @@
-import { ClawkeepError, errorMessage } from '../../errors';
+import { ClawkeepError } from '../../errors';
 import { parseIntentsEvent } from '../../hub-client/client';
 import type { HubCore } from '../hub/hub-core';
 import { migrateLegacyInstallations, refreshInstallations } from '../hub/hub-installations';

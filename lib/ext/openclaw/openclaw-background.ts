@@ -1,7 +1,6 @@
 import { browser } from 'wxt/browser';
 import { createStore, get, set } from 'idb-keyval';
 import type { PendingApproval } from '../../openclaw/approvals';
-import type { WebSocketConstructor } from '../../openclaw/client';
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from '../../openclaw/device-identity';
 import type { VaultService } from '../../vault/vault-service';
 import { badgeAction, showPendingCount } from '../approvals/hub-badge';

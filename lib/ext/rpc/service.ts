@@ -1,4 +1,4 @@
-import * as v from 'valibot';
+import type * as v from 'valibot';
 
 /**
  * One typed service boundary between extension pages and the background (issue 14, step 2).
@@ -115,6 +115,6 @@ export function implementByDispatch<D extends ServiceDeclaration>(
   dispatch: (method: MethodName<D>, args: unknown[]) => Promise<unknown>,
 ): ServiceImpl<D> {
   const impl: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
-  for (const name of Object.keys(declaration.methods)) impl[name] = (...args) => dispatch(name as MethodName<D>, args);
+  for (const name of Object.keys(declaration.methods)) impl[name] = (...args) => dispatch(name, args);
   return impl as ServiceImpl<D>;
 }

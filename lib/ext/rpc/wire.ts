@@ -39,7 +39,7 @@ export interface ServiceEventMessage<E = unknown> {
 
 const BYTES_TAG = '$bytes';
 
-/** Replaces every Uint8Array by {$bytes: base64} so it survives JSON-based messaging. */
+/** Replaces every Uint8Array by `{$bytes: base64}` so it survives JSON-based messaging. */
 export function encodeWire(value: unknown): unknown {
   if (value instanceof Uint8Array) return { [BYTES_TAG]: toBase64(value) };
   if (Array.isArray(value)) return value.map(encodeWire);

@@ -71,8 +71,8 @@ function reencode(q: ParsedQuote): Uint8Array {
 
 const shape: fc.Arbitrary<Shape> = fc.oneof(
   fc.constant({ version: 3, body: 'sgx' } as const),
-  fc.constantFrom('sgx', 'td10').map((body) => ({ version: 4, body }) as Shape),
-  fc.constantFrom('sgx', 'td10', 'td15').map((body) => ({ version: 5, body }) as Shape),
+  fc.constantFrom('sgx', 'td10').map((body): Shape => ({ version: 4, body })),
+  fc.constantFrom('sgx', 'td10', 'td15').map((body): Shape => ({ version: 5, body })),
 );
 // PEM text: printable ASCII and line breaks, never ending in NUL (the parser strips trailing NULs by design).
 const pem = fc.string({ unit: fc.constantFrom(...'-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\n '.split('')), maxLength: 300 });

@@ -77,7 +77,11 @@ describe('binary helpers (lib/format/binary.ts)', () => {
     );
     check(fc.array(field, { maxLength: 20 }), (fields) => {
       const w = new ByteWriter();
-      for (const f of fields) f.t === 'u8' ? w.u8(f.v) : f.t === 'u32' ? w.u32(f.v) : w.bytes(f.v);
+      for (const f of fields) {
+        if (f.t === 'u8') w.u8(f.v);
+        else if (f.t === 'u32') w.u32(f.v);
+        else w.bytes(f.v);
+      }
       const out = w.finish();
       const r = new ByteReader(out, 'test');
       for (const f of fields) {
@@ -95,7 +99,12 @@ describe('binary helpers (lib/format/binary.ts)', () => {
     check(fc.tuple(fc.uint8Array({ maxLength: 32 }), fc.array(op, { maxLength: 12 })), ([buf, ops]) => {
       const r = new ByteReader(buf, 'test');
       typedOnly(() => {
-        for (const o of ops) o === 'u8' ? r.u8() : o === 'u32' ? r.u32() : o === 'rest' ? r.rest() : r.take(o);
+        for (const o of ops) {
+          if (o === 'u8') r.u8();
+          else if (o === 'u32') r.u32();
+          else if (o === 'rest') r.rest();
+          else r.take(o);
+        }
         r.end();
       }, FormatError, ['format_invalid']);
     }, 300);

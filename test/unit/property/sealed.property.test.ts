@@ -4,7 +4,7 @@
  * CKSS sealed secret, CKSC sealed config (with its CKCD delivery), CKPV paired vault key (with its CKDA approval),
  * the config payload inside CKSC, CKRQ request signing, the intent payload hash and claim / pairing codes.
  * Sealed blobs are compared with an independent model of their construction (X25519, HKDF-SHA256 from
- * @noble/hashes, XChaCha20-Poly1305) laid out from the format comment; any change to a blob, any other context and
+ * \@noble/hashes, XChaCha20-Poly1305) laid out from the format comment; any change to a blob, any other context and
  * any random bytes give the one opaque `sealed_invalid`, never another error and never a plaintext.
  */
 import { x25519 } from '@noble/curves/ed25519.js';

@@ -232,7 +232,7 @@ describe('CKDA chains: the device list a hub serves', () => {
       const i = at % list.length;
       const e = list[i]! as unknown as Record<string, unknown>;
       if (where === 'statement') e.statement = junk;
-      else if (where === 'inner' && e.statement) e.statement = { ...(e.statement as object), statement: junk };
+      else if (where === 'inner' && e.statement) e.statement = { ...(e.statement), statement: junk };
       else e[['device_key', 'device_key_id', 'statement'][at % 3]!] = junk;
       typedOnly(() => verifyDeviceChain(list, { hub, accountId }), ProtocolError, ['device_statement_invalid', 'protocol_invalid']);
       devicesVouchedBy(keys[0]!.pub, list, hub);
