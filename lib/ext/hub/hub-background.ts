@@ -12,7 +12,7 @@ import { ALARMS } from '../../storage/persisted-keys';
  * Wires the hub service to the browser: its service channel (HUB_SERVICE, our own pages only), the badge, a
  * one-minute alarm that re-establishes the subscription after a worker restart, and the vault's lock / unlock events.
  */
-export function startHubBackground(vault: HubVault) {
+export function startHubBackground(vault: HubVault, onEnrolled: () => void = () => {}) {
   const newIntents = startApprovalUi(() => vault.isUnlocked);
   const changed = broadcaster(HUB_SERVICE);
   const hub = new HubService(vault, {
@@ -23,6 +23,7 @@ export function startHubBackground(vault: HubVault) {
     fetch: (input, init) => fetch(input, init),
     now: () => Date.now(),
     newIntents,
+    enrolled: onEnrolled,
   });
 
   serveService(HUB_SERVICE, hub);

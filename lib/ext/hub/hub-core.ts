@@ -71,6 +71,11 @@ export interface HubServicePorts {
   now(): number;
   /** Requests this worker had not seen yet arrived (only while unlocked). */
   newIntents?(notices: NewIntentNotice[], prefs: HubPrefs): void;
+  /**
+   * This device became a device of an account at the hub (enrolled, or joined an existing vault): vault sync has a
+   * connection now and should not wait for its next alarm.
+   */
+  enrolled?(): void;
 }
 
 /** The subscription's connection and the last problem, as the hub state shows them; one owner, changed by methods. */

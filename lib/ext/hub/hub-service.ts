@@ -177,6 +177,7 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
 
   async enroll(enrollmentCode: string): Promise<HubState> {
     await claims.enroll(this.core, enrollmentCode);
+    this.core.ports.enrolled?.();
     void this.ensureRunning();
     return this.state();
   }
@@ -195,6 +196,7 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
 
   async finishJoin(protection: { kdf: unknown; salt: Uint8Array; kek: Uint8Array }): Promise<void> {
     await pairing.finishJoin(this.core, protection);
+    this.core.ports.enrolled?.();
     void this.ensureRunning();
   }
 

@@ -40,7 +40,9 @@ export function startBackgroundVault(): { keyholder: Keyholder; announce: (notic
     if (alarm.name === ALARMS.autolock) void keyholder.checkIdle();
   });
 
-  const hub = startHubBackground(keyholder);
+  // Enrolling or joining gives sync its connection: sync at once rather than on the next one-minute alarm.
+  let syncNow = (): void => {};
+  const hub = startHubBackground(keyholder, () => syncNow());
   const sync = startSyncBackground({
     vault: keyholder,
     connection: (service) => hub.hub.syncConnection(service),
@@ -50,6 +52,7 @@ export function startBackgroundVault(): { keyholder: Keyholder; announce: (notic
       hub.onVaultEvent({ type: 'items-changed' });
     },
   });
+  syncNow = () => void sync.sync.syncNow();
   onVaultEvent = (event) => {
     hub.onVaultEvent(event);
     sync.onVaultEvent(event);

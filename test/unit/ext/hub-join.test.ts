@@ -29,13 +29,15 @@ function background(hub: ReturnType<typeof hubFixture>) {
     join: (args) => service.join(args),
   };
   const local = memoryStorage();
+  const enrolled = { count: 0 };
   const svc = new HubService(vault, {
     local, session: memoryStorage(), badge: () => {}, changed: () => {},
+    enrolled: () => void enrolled.count++,
     fetch: (async (url: string, init?: RequestInit) => hub.app.request(url, init)) as typeof fetch,
     now: () => hub.clock.now,
   });
   services.push(svc);
-  return { service, svc, local };
+  return { service, svc, local, enrolled };
 }
 
 describe('the extension background joins an existing vault (new-device side) and approves one (existing side)', () => {
@@ -46,6 +48,8 @@ describe('the extension background joins an existing vault (new-device side) and
     await a.service.create({ kdf: FAST_KDF, salt: saltA, kek: await kekFor('a', saltA) });
     await a.svc.setHubUrl(ORIGIN);
     await a.svc.enroll(hub.enrollmentCode);
+    // Enrolment tells the background at once (vault sync starts then, not on its next alarm).
+    expect(a.enrolled.count).toBe(1);
 
     const b = background(hub);
     const shown = await b.svc.startJoin(ORIGIN, 'Second profile');
@@ -57,7 +61,9 @@ describe('the extension background joins an existing vault (new-device side) and
 
     const saltB = randomBytes(16);
     const kekB = await kekFor('b', saltB);
+    expect(b.enrolled.count).toBe(0);
     await b.svc.finishJoin({ kdf: FAST_KDF, salt: saltB, kek: kekB });
+    expect(b.enrolled.count).toBe(1);
     expect(kekB.every((x) => x === 0)).toBe(true); // consumed
     expect(b.service.isUnlocked).toBe(true);
     // Same vault key and id: an item A saves opens in B once its record is there.
