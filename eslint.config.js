@@ -31,13 +31,21 @@ const ZONES = [
     from: ['entrypoints', 'web', 'hub', 'bin', 'sim', ...DEV_ONLY],
     message: 'components/ may import lib/ (and workers/ runners) only.',
   },
-  { target: 'entrypoints', from: ['web', 'hub', 'bin', 'sim', ...DEV_ONLY], message: 'entrypoints/ wire components/ and lib/ only.' },
+  {
+    target: 'entrypoints',
+    from: ['web', 'hub', 'bin', 'sim', ...DEV_ONLY],
+    message: 'entrypoints/ wire components/ and lib/ only.',
+  },
   {
     target: 'workers',
     from: ['entrypoints', 'components', 'web', 'hub', 'bin', 'sim', ...DEV_ONLY],
     message: 'workers/ import lib/ only.',
   },
-  { target: 'web', from: ['entrypoints', 'hub', 'bin', 'sim', ...DEV_ONLY], message: 'the web vault imports components/, lib/ and workers/ only.' },
+  {
+    target: 'web',
+    from: ['entrypoints', 'hub', 'bin', 'sim', ...DEV_ONLY],
+    message: 'the web vault imports components/, lib/ and workers/ only.',
+  },
   // The hub is a separate Node program sharing only the wire formats (lib/protocol) and two leaf modules.
   {
     target: 'hub',
@@ -45,10 +53,22 @@ const ZONES = [
     except: ['./protocol', './bytes', './bytes.ts', './errors', './errors.ts'],
     message: 'hub/ imports lib/protocol, lib/bytes and lib/errors only (README "Layout").',
   },
-  { target: 'hub', from: ['entrypoints', 'components', 'workers', 'web', 'bin', 'sim', ...DEV_ONLY], message: 'hub/ imports lib/protocol, lib/bytes and lib/errors only.' },
+  {
+    target: 'hub',
+    from: ['entrypoints', 'components', 'workers', 'web', 'bin', 'sim', ...DEV_ONLY],
+    message: 'hub/ imports lib/protocol, lib/bytes and lib/errors only.',
+  },
   // The CLI may run the hub and the simulators; it never reaches into browser code or tests.
-  { target: 'bin', from: ['entrypoints', 'components', 'workers', 'web', ...DEV_ONLY], message: 'bin/ imports lib/, hub/ and sim/ only.' },
-  { target: 'sim', from: ['entrypoints', 'components', 'workers', 'web', 'bin', ...DEV_ONLY], message: 'sim/ is shipped with the CLI: it imports lib/ only, never test code.' },
+  {
+    target: 'bin',
+    from: ['entrypoints', 'components', 'workers', 'web', ...DEV_ONLY],
+    message: 'bin/ imports lib/, hub/ and sim/ only.',
+  },
+  {
+    target: 'sim',
+    from: ['entrypoints', 'components', 'workers', 'web', 'bin', ...DEV_ONLY],
+    message: 'sim/ is shipped with the CLI: it imports lib/ only, never test code.',
+  },
 ];
 
 /** Extension APIs live in lib/ext and entrypoints; UI and the framework-free core never touch them. */
@@ -106,7 +126,10 @@ export default defineConfig(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
       ],
       // `import('x').T` stays allowed in an annotation: a one-off type that would shadow a global (Response) if imported.
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
       // `let server; const handler = () => server!.x; server = start(handler)`: a late-bound handle read by a closure.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // `import { type A } from` survives verbatimModuleSyntax as a bare `import {} from`: a runtime edge that
@@ -118,7 +141,10 @@ export default defineConfig(
       // SyncPort, CLI commands): a throw then becomes a rejection, as every caller of the interface expects.
       '@typescript-eslint/require-await': 'off',
       // Passing on a caught value or an AbortSignal's reason unchanged is the point of those rejections.
-      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingAny: true, allowThrowingUnknown: true }],
+      '@typescript-eslint/prefer-promise-reject-errors': [
+        'error',
+        { allowThrowingAny: true, allowThrowingUnknown: true },
+      ],
       // Ports and format descriptors (`ports.now`, `FORMAT.validate`, `input.seal`) are plain objects of functions
       // declared with method syntax and never use `this`; the rule cannot tell them from class methods, and making
       // it pass means rewriting those interfaces (lib/ext's belong to the service-boundary work of issue 14).
@@ -160,7 +186,10 @@ export default defineConfig(
       // Zones match resolved paths, and an import the resolver cannot resolve is skipped by the rule: so it resolves
       // what tsc and the bundlers resolve, including the root aliases WXT declares in .wxt/tsconfig.json.
       'import-x/resolver-next': [
-        createNodeResolver({ extensions: ['.ts', '.tsx', '.mjs', '.js', '.json'], alias: { '@': [root], '~': [root], '@@': [root], '~~': [root] } }),
+        createNodeResolver({
+          extensions: ['.ts', '.tsx', '.mjs', '.js', '.json'],
+          alias: { '@': [root], '~': [root], '@@': [root], '~~': [root] },
+        }),
       ],
     },
     rules: {
@@ -182,4 +211,3 @@ export default defineConfig(
     },
   },
 );
-

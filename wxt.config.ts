@@ -25,10 +25,11 @@ export default defineConfig({
     host_permissions: ['http://127.0.0.1/*', 'http://localhost/*'],
     // A PCCS for TDX collateral (Phala's, Intel's PCS, or the user's own): requested for that one origin when the
     // user chooses "Fetch from a PCCS", never at install time.
-    ...(manifestVersion === 3 ? { optional_host_permissions: ['https://*/*'] } : { optional_permissions: ['https://*/*'] }),
+    ...(manifestVersion === 3
+      ? { optional_host_permissions: ['https://*/*'] }
+      : { optional_permissions: ['https://*/*'] }),
     action: { default_title: 'Clawkeep' },
-    content_security_policy:
-      manifestVersion === 3 ? { extension_pages: EXTENSION_PAGES_CSP } : EXTENSION_PAGES_CSP,
+    content_security_policy: manifestVersion === 3 ? { extension_pages: EXTENSION_PAGES_CSP } : EXTENSION_PAGES_CSP,
     ...(browser === 'firefox' && {
       browser_specific_settings: {
         gecko: {

@@ -42,14 +42,24 @@ async function setUpVault(browser, hub) {
 /** Agent registers (SDK), the human claims it in the vault page with the requested scope, the agent pins the claim. */
 async function claimedAgent(vault, hub, AgentClient, name) {
   const agent = new AgentClient({ fetch: (url, init) => fetch(url, init) });
-  const reg = await agent.register({ hub: hub.url, name, manifest: { markdown: `# ${name}\n\nApprovals bench.` }, requestedScopes: ['action:action.approve'] });
+  const reg = await agent.register({
+    hub: hub.url,
+    name,
+    manifest: { markdown: `# ${name}\n\nApprovals bench.` },
+    requestedScopes: ['action:action.approve'],
+  });
   await vault.getByLabel('Claim code').fill(reg.claim_code);
   await vault.getByRole('button', { name: 'Look up' }).click();
   await vault.getByRole('group', { name: 'Agent to claim' }).getByText(reg.fingerprint).waitFor(WAIT);
   await vault.getByRole('button', { name: 'Claim agent' }).click();
-  await vault.getByRole('region', { name: 'Claim an agent' }).getByRole('status').getByText(`Claimed ${name}`).waitFor(WAIT);
+  await vault
+    .getByRole('region', { name: 'Claim an agent' })
+    .getByRole('status')
+    .getByText(`Claimed ${name}`)
+    .waitFor(WAIT);
   const status = await agent.status();
-  if (status.status !== 'claimed' || !status.granted_scopes.includes('action:action.approve')) throw new Error(`${name} not claimed with action:action.approve`);
+  if (status.status !== 'claimed' || !status.granted_scopes.includes('action:action.approve'))
+    throw new Error(`${name} not claimed with action:action.approve`);
   return agent;
 }
 
@@ -95,8 +105,13 @@ async function oneRequest(popup, agent, i) {
   const shownAt = await popup.evaluate(() => globalThis.__benchShown);
 
   // The agent starts waiting once the request is on screen (so its polls do not load the hub during "shown").
-  const waiting = agent.waitForDecision(intent.intent_id, { pollMs: POLL_MS, maxPollMs: POLL_MS, timeoutMs: 30_000 }).then((r) => ({ ...r, at: wallMs() }));
-  await popup.getByRole('region', { name: 'Pending requests' }).getByRole('button', { name: 'Approve', exact: true }).click();
+  const waiting = agent
+    .waitForDecision(intent.intent_id, { pollMs: POLL_MS, maxPollMs: POLL_MS, timeoutMs: 30_000 })
+    .then((r) => ({ ...r, at: wallMs() }));
+  await popup
+    .getByRole('region', { name: 'Pending requests' })
+    .getByRole('button', { name: 'Approve', exact: true })
+    .click();
   const seen = await waiting;
   if (seen.decision !== 'approved') throw new Error(`intent ${i}: agent saw ${seen.decision}`);
   const clickAt = await popup.evaluate(() => globalThis.__benchClick);
@@ -112,36 +127,59 @@ async function oneRequest(popup, agent, i) {
   return { shownMs: shownAt - t0, createMs, seenMs: seen.at - clickAt, getMs: gets };
 }
 
-export async function benchApprovalsLatency({ extensionDir, chromiumPath = '/usr/bin/chromium', n = Number(process.env.BENCH_APPROVALS ?? 30) }) {
+export async function benchApprovalsLatency({
+  extensionDir,
+  chromiumPath = '/usr/bin/chromium',
+  n = Number(process.env.BENCH_APPROVALS ?? 30),
+}) {
   const warmups = 1;
-  if (!(n >= 1 && n + warmups <= PER_ACCOUNT)) throw new Error(`BENCH_APPROVALS must be 1..${PER_ACCOUNT - warmups}: one account may create ${PER_ACCOUNT} intents before the hub rate-limits it`);
+  if (!(n >= 1 && n + warmups <= PER_ACCOUNT))
+    throw new Error(
+      `BENCH_APPROVALS must be 1..${PER_ACCOUNT - warmups}: one account may create ${PER_ACCOUNT} intents before the hub rate-limits it`,
+    );
   const [{ AgentClient }] = await importTs('lib/agent/index.ts');
   const hub = await startCliHub();
   const browser = await launchExtension({ extensionDir, chromiumPath });
   try {
     const vault = await setUpVault(browser, hub);
     const agents = [];
-    for (let a = 0; a < Math.ceil((n + warmups) / PER_AGENT); a++) agents.push(await claimedAgent(vault, hub, AgentClient, `bench-agent-${a + 1}`));
+    for (let a = 0; a < Math.ceil((n + warmups) / PER_AGENT); a++)
+      agents.push(await claimedAgent(vault, hub, AgentClient, `bench-agent-${a + 1}`));
     // Only the popup stays open: nothing else renders or talks to the background during the runs.
     await vault.close();
     const popup = await browser.openPage('popup.html');
     await popup.getByText('Unlocked', { exact: true }).waitFor(WAIT);
     const clock = await clockCheck(popup);
-    if (Math.abs(clock.offsetMs) > clock.boundMs + 1) throw new Error(`page and Node clocks differ by ${clock.offsetMs.toFixed(2)} ms`);
+    if (Math.abs(clock.offsetMs) > clock.boundMs + 1)
+      throw new Error(`page and Node clocks differ by ${clock.offsetMs.toFixed(2)} ms`);
 
     const runs = [];
     for (let i = 0; i < n + warmups; i++) runs.push(await oneRequest(popup, agents[Math.floor(i / PER_AGENT)], i));
     const measured = runs.slice(warmups);
     const pick = (k) => measured.map((r) => r[k]);
     const r = {
-      n, pollMs: POLL_MS, agents: agents.length, clock,
-      shownP50: percentile(pick('shownMs'), 50), shownP95: percentile(pick('shownMs'), 95),
+      n,
+      pollMs: POLL_MS,
+      agents: agents.length,
+      clock,
+      shownP50: percentile(pick('shownMs'), 50),
+      shownP95: percentile(pick('shownMs'), 95),
       createP50: percentile(pick('createMs'), 50),
-      seenP50: percentile(pick('seenMs'), 50), seenP95: percentile(pick('seenMs'), 95),
-      getP50: percentile(measured.flatMap((x) => x.getMs), 50),
+      seenP50: percentile(pick('seenMs'), 50),
+      seenP95: percentile(pick('seenMs'), 95),
+      getP50: percentile(
+        measured.flatMap((x) => x.getMs),
+        50,
+      ),
       runs,
     };
-    return { ...r, shownP50Ratio: r.shownP50 / r.createP50, shownP95Ratio: r.shownP95 / r.createP50, seenP50Ratio: r.seenP50 / r.getP50, seenP95Ratio: r.seenP95 / r.getP50 };
+    return {
+      ...r,
+      shownP50Ratio: r.shownP50 / r.createP50,
+      shownP95Ratio: r.shownP95 / r.createP50,
+      seenP50Ratio: r.seenP50 / r.getP50,
+      seenP95Ratio: r.seenP95 / r.getP50,
+    };
   } finally {
     await browser.close();
     await hub.stop();

@@ -29,14 +29,28 @@ export const median = (xs) => {
 /** One run of the reference CLI: `echo -n pw | argon2 salt -id -t 3 -k 65536 -p 4 -l 32 -r`. */
 function argon2Cli(argon2Path) {
   return new Promise((resolve, reject) => {
-    const args = [SALT, '-id', '-t', String(PARAMS.iterations), '-k', String(PARAMS.memoryKiB), '-p', String(PARAMS.parallelism), '-l', String(KEY_LENGTH), '-r'];
+    const args = [
+      SALT,
+      '-id',
+      '-t',
+      String(PARAMS.iterations),
+      '-k',
+      String(PARAMS.memoryKiB),
+      '-p',
+      String(PARAMS.parallelism),
+      '-l',
+      String(KEY_LENGTH),
+      '-r',
+    ];
     const t0 = performance.now();
     const child = spawn(argon2Path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    child.on('error', (e) => reject(new Error(`could not run ${argon2Path}: ${e.message} (apt-get install -y argon2)`)));
+    child.on('error', (e) =>
+      reject(new Error(`could not run ${argon2Path}: ${e.message} (apt-get install -y argon2)`)),
+    );
     child.on('close', (code) => {
       const ms = performance.now() - t0;
       if (code !== 0) return reject(new Error(`argon2 exited ${code}: ${err.trim()}`));
@@ -50,13 +64,16 @@ export function findWorkerAsset(extensionDir) {
   const assets = path.join(extensionDir, 'assets');
   const found = existsSync(assets) ? readdirSync(assets).filter((f) => /^kdf\.worker-.*\.js$/.test(f)) : [];
   if (found.length !== 1) {
-    throw new Error(`expected one assets/kdf.worker-*.js in ${extensionDir}, found ${found.length}: is the vault page built?`);
+    throw new Error(
+      `expected one assets/kdf.worker-*.js in ${extensionDir}, found ${found.length}: is the vault page built?`,
+    );
   }
   return `assets/${found[0]}`;
 }
 
 /** Source of comlink's UMD build, to evaluate in an extension page (defines globalThis.Comlink). */
-export const comlinkUmd = () => readFileSync(createRequire(import.meta.url).resolve('comlink/dist/umd/comlink.js'), 'utf8');
+export const comlinkUmd = () =>
+  readFileSync(createRequire(import.meta.url).resolve('comlink/dist/umd/comlink.js'), 'utf8');
 
 /**
  * Debian Chromium, headless, with the unpacked extension in a fresh profile. `close()` also deletes the profile.
@@ -68,8 +85,17 @@ export async function launchExtension({ extensionDir, chromiumPath }) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
     headless: true,
-    args: [`--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`, '--no-sandbox', '--disable-gpu',
-      '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+    args: [
+      `--disable-extensions-except=${extensionDir}`,
+      `--load-extension=${extensionDir}`,
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+      '--disable-quic',
+    ],
   });
   const sw = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
   const extensionId = new URL(sw.url()).host;
@@ -126,7 +152,12 @@ async function browserRuns({ extensionDir, chromiumPath, runs }) {
  * Runs both sides `runs` times (the browser gets one extra first call, reported as "cold": worker start and
  * WebAssembly compile). Returns medians, the ratio browser/native and whether all outputs are byte-identical.
  */
-export async function benchArgon2({ extensionDir, chromiumPath = '/usr/bin/chromium', argon2Path = '/usr/bin/argon2', runs = 5 }) {
+export async function benchArgon2({
+  extensionDir,
+  chromiumPath = '/usr/bin/chromium',
+  argon2Path = '/usr/bin/argon2',
+  runs = 5,
+}) {
   const native = [];
   for (let i = 0; i < runs; i++) native.push(await argon2Cli(argon2Path));
   const [cold, ...browser] = await browserRuns({ extensionDir, chromiumPath, runs });

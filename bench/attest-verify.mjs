@@ -54,7 +54,8 @@ async function timeCalls(call, check, runs) {
 }
 
 const expectStatus = (who, expected) => (status) => {
-  if (status !== expected) throw new Error(`${who} answered ${status}, expected ${expected}: the comparison would be meaningless`);
+  if (status !== expected)
+    throw new Error(`${who} answered ${status}, expected ${expected}: the comparison would be meaningless`);
 };
 
 async function nodeRuns(input, runs) {
@@ -71,8 +72,16 @@ async function nodeRuns(input, runs) {
     runs,
   );
   const refCall = (mod) => async () => mod.verify(input.quote, rawCollateral, input.nowSecs).status;
-  const refNode = await timeCalls(refCall(loadDcapQvl('node')), expectStatus('dcap-qvl (node path)', input.expectedStatus), runs);
-  const refPure = await timeCalls(refCall(loadDcapQvl('pure-js')), expectStatus('dcap-qvl (pure JS, Node)', input.expectedStatus), runs);
+  const refNode = await timeCalls(
+    refCall(loadDcapQvl('node')),
+    expectStatus('dcap-qvl (node path)', input.expectedStatus),
+    runs,
+  );
+  const refPure = await timeCalls(
+    refCall(loadDcapQvl('pure-js')),
+    expectStatus('dcap-qvl (pure JS, Node)', input.expectedStatus),
+    runs,
+  );
   return { ours, refNode, refPure };
 }
 
@@ -140,47 +149,65 @@ async function browserRuns(input, runs, chromiumPath) {
     Object.assign(server, await serveDir(dir));
 
     const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu'],
+    });
     const page = await browser.newPage();
     await page.goto(`${server.url}/`);
     const comlinkUmd = readFileSync(createRequire(import.meta.url).resolve('comlink/dist/umd/comlink.js'), 'utf8');
     await page.evaluate(comlinkUmd);
 
-    return await page.evaluate(
-      async ({ ours, ref, quote, collateralText, nowSecs, runs }) => {
-        const median = (xs) => {
-          const s = [...xs].sort((a, b) => a - b);
-          const m = s.length >> 1;
-          return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-        };
-        const bytes = new Uint8Array(quote);
-        const collateral = JSON.parse(collateralText);
-        const time = async (start, call) => {
-          // Cold: from creating the worker to the first answer.
-          let t0 = performance.now();
-          const remote = globalThis.Comlink.wrap(new Worker(start, { type: 'module' }));
-          const answers = [await call(remote)];
-          const coldMs = performance.now() - t0;
-          const ms = [];
-          for (let i = 0; i < runs; i++) {
-            t0 = performance.now();
-            answers.push(await call(remote));
-            ms.push(performance.now() - t0);
-          }
-          return { remote, coldMs, medianMs: median(ms), answers: [...new Set(answers)] };
-        };
-        const oursR = await time(`/${ours}`, async (remote) => {
-          const r = await remote.verify(bytes, collateral, { now: nowSecs * 1000 });
-          return r.verified ? r.status : `not verified (${r.error?.code}: ${r.error?.message})`;
-        });
-        const refR = await time(`/${ref}`, (remote) => remote.verify(bytes, collateral, nowSecs));
-        return {
-          ours: { coldMs: oursR.coldMs, medianMs: oursR.medianMs, answers: oursR.answers },
-          reference: { coldMs: refR.coldMs, medianMs: refR.medianMs, answers: refR.answers, pureJs: await refR.remote.isBrowser() },
-        };
-      },
-      { ours, ref, quote: Array.from(input.quote), collateralText: input.collateralText, nowSecs: input.nowSecs, runs },
-    ).then((r) => ({ ...r, bundleBytes }));
+    return await page
+      .evaluate(
+        async ({ ours, ref, quote, collateralText, nowSecs, runs }) => {
+          const median = (xs) => {
+            const s = [...xs].sort((a, b) => a - b);
+            const m = s.length >> 1;
+            return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+          };
+          const bytes = new Uint8Array(quote);
+          const collateral = JSON.parse(collateralText);
+          const time = async (start, call) => {
+            // Cold: from creating the worker to the first answer.
+            let t0 = performance.now();
+            const remote = globalThis.Comlink.wrap(new Worker(start, { type: 'module' }));
+            const answers = [await call(remote)];
+            const coldMs = performance.now() - t0;
+            const ms = [];
+            for (let i = 0; i < runs; i++) {
+              t0 = performance.now();
+              answers.push(await call(remote));
+              ms.push(performance.now() - t0);
+            }
+            return { remote, coldMs, medianMs: median(ms), answers: [...new Set(answers)] };
+          };
+          const oursR = await time(`/${ours}`, async (remote) => {
+            const r = await remote.verify(bytes, collateral, { now: nowSecs * 1000 });
+            return r.verified ? r.status : `not verified (${r.error?.code}: ${r.error?.message})`;
+          });
+          const refR = await time(`/${ref}`, (remote) => remote.verify(bytes, collateral, nowSecs));
+          return {
+            ours: { coldMs: oursR.coldMs, medianMs: oursR.medianMs, answers: oursR.answers },
+            reference: {
+              coldMs: refR.coldMs,
+              medianMs: refR.medianMs,
+              answers: refR.answers,
+              pureJs: await refR.remote.isBrowser(),
+            },
+          };
+        },
+        {
+          ours,
+          ref,
+          quote: Array.from(input.quote),
+          collateralText: input.collateralText,
+          nowSecs: input.nowSecs,
+          runs,
+        },
+      )
+      .then((r) => ({ ...r, bundleBytes }));
   } finally {
     await browser?.close();
     await server.close();
@@ -196,7 +223,10 @@ export async function benchAttestVerify({ chromiumPath = '/usr/bin/chromium', ru
   const input = loadCase();
   const node = await nodeRuns(input, runs);
   const browser = await browserRuns(input, runs, chromiumPath);
-  for (const [who, answers] of [['ours (browser worker)', browser.ours.answers], ['dcap-qvl (browser worker)', browser.reference.answers]]) {
+  for (const [who, answers] of [
+    ['ours (browser worker)', browser.ours.answers],
+    ['dcap-qvl (browser worker)', browser.reference.answers],
+  ]) {
     if (answers.length !== 1 || answers[0] !== input.expectedStatus) {
       throw new Error(`${who} answered ${answers.join(', ')}, expected ${input.expectedStatus}`);
     }

@@ -50,28 +50,54 @@ async function drive({ url, requests, concurrency, seconds }) {
 const ACCOUNTS_PER_ROUND = 3; // 3 enrolments (limit 5) and 9 registrations (limit 10) per hub start
 
 async function provisionHub(hub, accounts, lib) {
-  const [{ AgentClient, generateAgentKeys }, { HubClient }, { signClaim }, { deviceKeyId, encodePublicKey }, { claimCodeHash }, { ed25519 }] = lib;
+  const [
+    { AgentClient, generateAgentKeys },
+    { HubClient },
+    { signClaim },
+    { deviceKeyId, encodePublicKey },
+    { claimCodeHash },
+    { ed25519 },
+  ] = lib;
   const agents = [];
   for (let a = 0; a < accounts; a++) {
     if (a > 0 && a % ACCOUNTS_PER_ROUND === 0) await hub.restart();
     const fetch = fetchFrom('127.0.0.1'); // a keep-alive pool per account, closed before any restart
     const devicePrivate = ed25519.utils.randomSecretKey();
     const devicePublic = ed25519.getPublicKey(devicePrivate);
-    const device = new HubClient({ hub: hub.url, fetch, signer: { role: 'human', keyId: deviceKeyId(devicePublic), sign: async (m) => ed25519.sign(m, devicePrivate) } });
+    const device = new HubClient({
+      hub: hub.url,
+      fetch,
+      signer: { role: 'human', keyId: deviceKeyId(devicePublic), sign: async (m) => ed25519.sign(m, devicePrivate) },
+    });
     await device.enroll(a === 0 ? hub.enrollmentCode : hub.codes[a - 1], devicePublic);
     for (let i = 0; i < AGENTS_PER_ACCOUNT; i++) {
       const keys = generateAgentKeys();
       const client = new AgentClient({ fetch, keys });
-      const reg = await client.register({ hub: hub.url, name: `bench-${a}-${i}`, manifest: { markdown: '# bench' }, requestedScopes: ['action:action.approve'] });
+      const reg = await client.register({
+        hub: hub.url,
+        name: `bench-${a}-${i}`,
+        manifest: { markdown: '# bench' },
+        requestedScopes: ['action:action.approve'],
+      });
       const pub = client.publicKeys;
       // What the extension signs when a human claims (lib/ext/hub/hub-service.ts claim), with the default policy.
-      await device.claim(signClaim(devicePrivate, {
-        hub: hub.url, agent_id: reg.agent_id, agent_signing_key: pub.signing_key, agent_box_key: pub.box_key,
-        claim_code_hash: claimCodeHash(reg.claim_code), granted_scopes: ['action:action.approve'],
-        policy: { approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'], daily_limit: null },
-        installation_id: `ins_${Buffer.from(ed25519.utils.randomSecretKey().subarray(0, 16)).toString('base64url')}`,
-        device_key: encodePublicKey(devicePublic), time: Date.now(),
-      }));
+      await device.claim(
+        signClaim(devicePrivate, {
+          hub: hub.url,
+          agent_id: reg.agent_id,
+          agent_signing_key: pub.signing_key,
+          agent_box_key: pub.box_key,
+          claim_code_hash: claimCodeHash(reg.claim_code),
+          granted_scopes: ['action:action.approve'],
+          policy: {
+            approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'],
+            daily_limit: null,
+          },
+          installation_id: `ins_${Buffer.from(ed25519.utils.randomSecretKey().subarray(0, 16)).toString('base64url')}`,
+          device_key: encodePublicKey(devicePublic),
+          time: Date.now(),
+        }),
+      );
       agents.push({ agentId: reg.agent_id, signingPrivate: keys.signingPrivate });
     }
     fetch.close();
@@ -85,8 +111,20 @@ function signIntents(hub, agents, { signRequest }, { utf8Encode }) {
   const requests = [];
   for (let n = 0; n < INTENTS_PER_AGENT; n++) {
     for (const a of agents) {
-      const body = JSON.stringify({ kind: 'action.approve', payload: { summary: `bench intent ${n}`, risk: 'low' }, idempotency_key: `ik_${a.agentId}_${n}` });
-      const signed = signRequest({ role: 'agent', keyId: a.agentId, privateKey: a.signingPrivate, method: 'POST', path: '/v1/intents', body: utf8Encode(body), hub: hub.url });
+      const body = JSON.stringify({
+        kind: 'action.approve',
+        payload: { summary: `bench intent ${n}`, risk: 'low' },
+        idempotency_key: `ik_${a.agentId}_${n}`,
+      });
+      const signed = signRequest({
+        role: 'agent',
+        keyId: a.agentId,
+        privateKey: a.signingPrivate,
+        method: 'POST',
+        path: '/v1/intents',
+        body: utf8Encode(body),
+        hub: hub.url,
+      });
       requests.push({ headers: { 'content-type': 'application/json', accept: 'application/json', ...signed }, body });
     }
   }
@@ -98,16 +136,33 @@ export async function benchHubThroughput({
   concurrency = Number(process.env.BENCH_THROUGHPUT_CONCURRENCY ?? 8),
   accounts = Number(process.env.BENCH_HUB_ACCOUNTS ?? 30),
 } = {}) {
-  if (!(seconds > 0 && seconds <= 40)) throw new Error('BENCH_THROUGHPUT_SECONDS must be in (0, 40]: pre-signed requests expire after 60 s');
-  const lib = await importTs('lib/agent/index.ts', 'lib/hub-client/client.ts', 'lib/protocol/approval.ts', 'lib/protocol/keys.ts',
-    'lib/protocol/claim-code.ts', 'node_modules/@noble/curves/ed25519.js', 'lib/protocol/request-signing.ts', 'lib/bytes.ts');
+  if (!(seconds > 0 && seconds <= 40))
+    throw new Error('BENCH_THROUGHPUT_SECONDS must be in (0, 40]: pre-signed requests expire after 60 s');
+  const lib = await importTs(
+    'lib/agent/index.ts',
+    'lib/hub-client/client.ts',
+    'lib/protocol/approval.ts',
+    'lib/protocol/keys.ts',
+    'lib/protocol/claim-code.ts',
+    'node_modules/@noble/curves/ed25519.js',
+    'lib/protocol/request-signing.ts',
+    'lib/bytes.ts',
+  );
 
   // Bare endpoint first: the same requests minus the signature headers, which it would ignore anyway.
   const bare = await startBareServer();
   let bareRun;
   try {
-    const body = JSON.stringify({ kind: 'action.approve', payload: { summary: 'bench intent 0', risk: 'low' }, idempotency_key: 'ik_bench' });
-    const reqs = (n) => Array.from({ length: n }, () => ({ headers: { 'content-type': 'application/json', accept: 'application/json' }, body }));
+    const body = JSON.stringify({
+      kind: 'action.approve',
+      payload: { summary: 'bench intent 0', risk: 'low' },
+      idempotency_key: 'ik_bench',
+    });
+    const reqs = (n) =>
+      Array.from({ length: n }, () => ({
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body,
+      }));
     await drive({ url: `${bare.url}/v1/intents`, requests: reqs(2000), concurrency, seconds: 1 }); // warm-up (JIT, sockets)
     bareRun = await drive({ url: `${bare.url}/v1/intents`, requests: reqs(5_000_000), concurrency, seconds });
   } finally {
@@ -134,9 +189,22 @@ export async function benchHubThroughput({
 
   const hubCreated = hubRun.statuses[201] ?? 0;
   const r = {
-    seconds, concurrency, accounts, agents: accounts * AGENTS_PER_ACCOUNT,
-    hub: { ...hubRun, created: hubCreated, rateLimited: hubRun.statuses[429] ?? 0, perSecond: hubCreated / (hubRun.elapsedMs / 1000), warmup },
-    bare: { ...bareRun, ok: bareRun.statuses[201] ?? 0, perSecond: (bareRun.statuses[201] ?? 0) / (bareRun.elapsedMs / 1000) },
+    seconds,
+    concurrency,
+    accounts,
+    agents: accounts * AGENTS_PER_ACCOUNT,
+    hub: {
+      ...hubRun,
+      created: hubCreated,
+      rateLimited: hubRun.statuses[429] ?? 0,
+      perSecond: hubCreated / (hubRun.elapsedMs / 1000),
+      warmup,
+    },
+    bare: {
+      ...bareRun,
+      ok: bareRun.statuses[201] ?? 0,
+      perSecond: (bareRun.statuses[201] ?? 0) / (bareRun.elapsedMs / 1000),
+    },
   };
   r.ratio = r.hub.perSecond / r.bare.perSecond;
   return r;

@@ -39,13 +39,55 @@ function prng(seed) {
 
 const B62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const HEX = '0123456789abcdef';
-const SERVICES = ['GitHub', 'AWS', 'Stripe', 'OpenAI', 'Anthropic', 'Postgres', 'Slack', 'Twilio', 'SendGrid', 'Cloudflare',
-  'Datadog', 'Sentry', 'npm', 'Docker Hub', 'Google Cloud', 'Azure', 'Vercel', 'Linear', 'Notion', 'Hetzner'];
+const SERVICES = [
+  'GitHub',
+  'AWS',
+  'Stripe',
+  'OpenAI',
+  'Anthropic',
+  'Postgres',
+  'Slack',
+  'Twilio',
+  'SendGrid',
+  'Cloudflare',
+  'Datadog',
+  'Sentry',
+  'npm',
+  'Docker Hub',
+  'Google Cloud',
+  'Azure',
+  'Vercel',
+  'Linear',
+  'Notion',
+  'Hetzner',
+];
 const ENVS = ['prod', 'staging', 'dev', 'ci', 'eu', 'us-east'];
-const PROJECTS = ['billing', 'checkout', 'search', 'ingest', 'reports', 'auth', 'mobile-api', 'data-lake', 'support-bot', 'infra'];
+const PROJECTS = [
+  'billing',
+  'checkout',
+  'search',
+  'ingest',
+  'reports',
+  'auth',
+  'mobile-api',
+  'data-lake',
+  'support-bot',
+  'infra',
+];
 const TAGS = ['payments', 'infra', 'personal', 'team', 'rotate', 'read-only', 'admin', 'legacy', 'oncall', 'shared'];
-const MODELS = ['claude-sonnet-4-5', 'claude-opus-4-1', 'gpt-5', 'gpt-4.1-mini', 'gemini-2.5-pro', 'llama-4-maverick', 'mistral-large'];
-const WORDS = 'rotate quarterly owned by platform team used by the nightly export job scoped to read access do not share outside the org created for the migration expires with the contract ask security before changing'.split(' ');
+const MODELS = [
+  'claude-sonnet-4-5',
+  'claude-opus-4-1',
+  'gpt-5',
+  'gpt-4.1-mini',
+  'gemini-2.5-pro',
+  'llama-4-maverick',
+  'mistral-large',
+];
+const WORDS =
+  'rotate quarterly owned by platform team used by the nightly export job scoped to read access do not share outside the org created for the migration expires with the contract ask security before changing'.split(
+    ' ',
+  );
 
 /**
  * 10,000 items shaped like a heavy real vault: ~80 % secrets (API keys, tokens, passwords, connection strings,
@@ -54,7 +96,8 @@ const WORDS = 'rotate quarterly owned by platform team used by the nightly expor
  */
 export function makeItems(count = ITEM_COUNT, seed = 10_000) {
   const r = prng(seed);
-  const uuid = () => `${r.chars(8, HEX)}-${r.chars(4, HEX)}-4${r.chars(3, HEX)}-a${r.chars(3, HEX)}-${r.chars(12, HEX)}`;
+  const uuid = () =>
+    `${r.chars(8, HEX)}-${r.chars(4, HEX)}-4${r.chars(3, HEX)}-a${r.chars(3, HEX)}-${r.chars(12, HEX)}`;
   const sentence = (lo, hi) => Array.from({ length: r.int(lo, hi) }, () => r.pick(WORDS)).join(' ');
   const base = Date.UTC(2026, 0, 1);
   const items = [];
@@ -69,29 +112,61 @@ export function makeItems(count = ITEM_COUNT, seed = 10_000) {
         () => ['API key', `sk-${env}-${r.chars(48, B62)}`],
         () => ['token', `ghp_${r.chars(36, B62)}`],
         () => ['password', r.chars(r.int(16, 32), `${B62}!@#$%^&*-_`)],
-        () => ['connection string', `postgres://${project}_app:${r.chars(24, B62)}@db-${env}.internal:5432/${project}?sslmode=require`],
+        () => [
+          'connection string',
+          `postgres://${project}_app:${r.chars(24, B62)}@db-${env}.internal:5432/${project}?sslmode=require`,
+        ],
         () => ['webhook secret', `whsec_${r.chars(32, B62)}`],
-        () => ['SSH key', `-----BEGIN OPENSSH PRIVATE KEY-----\n${Array.from({ length: 5 }, () => r.chars(70, `${B62}+/`)).join('\n')}\n-----END OPENSSH PRIVATE KEY-----`],
+        () => [
+          'SSH key',
+          `-----BEGIN OPENSSH PRIVATE KEY-----\n${Array.from({ length: 5 }, () => r.chars(70, `${B62}+/`)).join('\n')}\n-----END OPENSSH PRIVATE KEY-----`,
+        ],
       ])();
       const expires = r.next() < 0.3 ? new Date(base + r.int(-60, 365) * 86_400_000).toISOString() : null;
-      items.push({ ...meta, kind: 'secret', fields: {
-        name: `${service} ${kind} (${project}, ${env}) #${i}`,
-        value,
-        notes: r.next() < 0.6 ? sentence(4, 40) : '',
-        tags: [...new Set(Array.from({ length: r.int(0, 3) }, () => r.pick(TAGS)))],
-        expiresAt: expires,
-      } });
+      items.push({
+        ...meta,
+        kind: 'secret',
+        fields: {
+          name: `${service} ${kind} (${project}, ${env}) #${i}`,
+          value,
+          notes: r.next() < 0.6 ? sentence(4, 40) : '',
+          tags: [...new Set(Array.from({ length: r.int(0, 3) }, () => r.pick(TAGS)))],
+          expiresAt: expires,
+        },
+      });
     } else {
       const providers = ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GOOGLE_API_KEY'].slice(0, r.int(1, 3));
-      const envVars = ['REGION', 'LOG_LEVEL', 'MAX_TOKENS', 'TOOLS', 'WORKSPACE', 'TIMEOUT_S', 'APPROVAL_MODE', 'WEBHOOK_URL'].slice(0, r.int(2, 8));
-      const config = { agent: `${project}-agent`, temperature: r.int(0, 10) / 10, tools: TAGS.slice(0, r.int(1, 6)), limits: { dailyUsd: r.int(1, 200), maxSteps: r.int(5, 80) }, instructions: sentence(10, 60) };
-      items.push({ ...meta, kind: 'agentConfig', fields: {
-        name: `${project} agent (${env}) #${i}`,
-        model: r.pick(MODELS),
-        providerKeys: providers.map((key) => ({ key, value: `sk-${r.chars(48, B62)}` })),
-        env: envVars.map((key) => ({ key, value: key === 'WEBHOOK_URL' ? `https://hooks.example.com/${r.chars(24, B62)}` : r.chars(r.int(2, 16), B62) })),
-        json: JSON.stringify(config, null, 2),
-      } });
+      const envVars = [
+        'REGION',
+        'LOG_LEVEL',
+        'MAX_TOKENS',
+        'TOOLS',
+        'WORKSPACE',
+        'TIMEOUT_S',
+        'APPROVAL_MODE',
+        'WEBHOOK_URL',
+      ].slice(0, r.int(2, 8));
+      const config = {
+        agent: `${project}-agent`,
+        temperature: r.int(0, 10) / 10,
+        tools: TAGS.slice(0, r.int(1, 6)),
+        limits: { dailyUsd: r.int(1, 200), maxSteps: r.int(5, 80) },
+        instructions: sentence(10, 60),
+      };
+      items.push({
+        ...meta,
+        kind: 'agentConfig',
+        fields: {
+          name: `${project} agent (${env}) #${i}`,
+          model: r.pick(MODELS),
+          providerKeys: providers.map((key) => ({ key, value: `sk-${r.chars(48, B62)}` })),
+          env: envVars.map((key) => ({
+            key,
+            value: key === 'WEBHOOK_URL' ? `https://hooks.example.com/${r.chars(24, B62)}` : r.chars(r.int(2, 16), B62),
+          })),
+          json: JSON.stringify(config, null, 2),
+        },
+      });
     }
   }
   return items;
@@ -99,11 +174,14 @@ export function makeItems(count = ITEM_COUNT, seed = 10_000) {
 
 /** The CKBK file a user would import: the items sealed under a KEK from the default Argon2id KDF. */
 async function makeBackup(items) {
-  const [{ exportItemsToBackup }, { deriveKey }, { DEFAULT_KDF, SALT_LENGTH }, { randomBytes, utf8Encode }] = await importTs(
-    'lib/vault/backup.ts', 'lib/crypto/kdf.ts', 'lib/crypto/kdf-params.ts', 'lib/bytes.ts');
+  const [{ exportItemsToBackup }, { deriveKey }, { DEFAULT_KDF, SALT_LENGTH }, { randomBytes, utf8Encode }] =
+    await importTs('lib/vault/backup.ts', 'lib/crypto/kdf.ts', 'lib/crypto/kdf-params.ts', 'lib/bytes.ts');
   const salt = randomBytes(SALT_LENGTH);
   const kek = await deriveKey(utf8Encode(BACKUP_PASSPHRASE.normalize('NFKC')), salt, DEFAULT_KDF);
-  return { file: exportItemsToBackup(items, { kdf: DEFAULT_KDF, salt, kek, exportedAt: Date.now() }), kdf: DEFAULT_KDF };
+  return {
+    file: exportItemsToBackup(items, { kdf: DEFAULT_KDF, salt, kek, exportedAt: Date.now() }),
+    kdf: DEFAULT_KDF,
+  };
 }
 
 /** Popup: create the vault (default KDF). Vault page: import the backup, then lock. */
@@ -116,7 +194,9 @@ async function setUpVault(browser, file) {
 
   const vault = await browser.openPage('vault.html');
   await vault.getByRole('tab', { name: 'Backup' }).click();
-  await vault.getByLabel('Backup file').setInputFiles({ name: 'bench-10k.ckbk', mimeType: 'application/octet-stream', buffer: Buffer.from(file) });
+  await vault
+    .getByLabel('Backup file')
+    .setInputFiles({ name: 'bench-10k.ckbk', mimeType: 'application/octet-stream', buffer: Buffer.from(file) });
   await vault.getByLabel('Backup passphrase', { exact: true }).fill(BACKUP_PASSPHRASE);
   const t0 = performance.now();
   await vault.getByRole('button', { name: 'Import backup' }).click();
@@ -216,7 +296,9 @@ async function uiRun(vault) {
   await vault.evaluate((count) => {
     globalThis.__clawkeepBenchUi = new Promise((resolve) => {
       let t0 = null;
-      const onKey = (e) => { if (e.key === 'Enter' && t0 === null) t0 = performance.now(); };
+      const onKey = (e) => {
+        if (e.key === 'Enter' && t0 === null) t0 = performance.now();
+      };
       addEventListener('keydown', onKey, { capture: true });
       const observer = new MutationObserver(() => {
         const alert = document.querySelector('[role="alert"]');
@@ -251,7 +333,10 @@ export async function benchVault10k({ extensionDir, chromiumPath = '/usr/bin/chr
 
     const api = await apiRuns(popup, { workerAsset, runs });
     // Correctness: the decrypted names are exactly the ones we put in (compared as sorted sets).
-    const want = items.map((i) => i.fields.name).sort().join('\n');
+    const want = items
+      .map((i) => i.fields.name)
+      .sort()
+      .join('\n');
     if ([...api.names].sort().join('\n') !== want) throw new Error('listed names differ from the imported items');
     await popup.close();
 
@@ -264,10 +349,20 @@ export async function benchVault10k({ extensionDir, chromiumPath = '/usr/bin/chr
     const [uiWarm, ...u] = ui;
     const m = (xs, k) => median(xs.map((x) => x[k]));
     const r = {
-      items: ITEM_COUNT, runs, kdf, backupBytes: file.length, backupMs, importMs,
-      kdfMs: m(a, 'kdfMs'), rawReadMs: m(a, 'rawMs'),
-      apiMs: m(a, 'apiMs'), deriveMs: m(a, 'deriveMs'), unlockMs: m(a, 'unlockMs'), listMs: m(a, 'listMs'),
-      uiMs: m(u, 'shownMs'), uiDomMs: m(u, 'domMs'),
+      items: ITEM_COUNT,
+      runs,
+      kdf,
+      backupBytes: file.length,
+      backupMs,
+      importMs,
+      kdfMs: m(a, 'kdfMs'),
+      rawReadMs: m(a, 'rawMs'),
+      apiMs: m(a, 'apiMs'),
+      deriveMs: m(a, 'deriveMs'),
+      unlockMs: m(a, 'unlockMs'),
+      listMs: m(a, 'listMs'),
+      uiMs: m(u, 'shownMs'),
+      uiDomMs: m(u, 'domMs'),
       warmup: { api: apiWarm, ui: uiWarm },
     };
     r.apiVsKdf = r.apiMs / r.kdfMs;

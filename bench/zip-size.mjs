@@ -38,7 +38,13 @@ export async function benchZipSizes({ root, run, wxt }) {
     const zip = newestZip(outputDir, t.suffix, since);
     const zipBytes = statSync(zip).size;
     const unpackedBytes = dirBytes(path.join(outputDir, t.name));
-    rows.push({ target: t.name, zip: path.relative(root, zip), zipBytes, unpackedBytes, ratio: zipBytes / unpackedBytes });
+    rows.push({
+      target: t.name,
+      zip: path.relative(root, zip),
+      zipBytes,
+      unpackedBytes,
+      ratio: zipBytes / unpackedBytes,
+    });
   }
   return rows;
 }

@@ -10,7 +10,16 @@ import { verifyQuoteCommand } from './commands/verify-quote';
 import { webCommand } from './commands/web';
 
 /** Add later subcommands (agent, verify-quote, seal) here, one module each under `bin/commands/`. */
-export const COMMANDS: readonly Command[] = [webCommand, hubCommand, auditCommand, agentCommand, openclawSecretCommand, verifyQuoteCommand, sealCommand, simCommand];
+export const COMMANDS: readonly Command[] = [
+  webCommand,
+  hubCommand,
+  auditCommand,
+  agentCommand,
+  openclawSecretCommand,
+  verifyQuoteCommand,
+  sealCommand,
+  simCommand,
+];
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

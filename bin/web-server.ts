@@ -139,7 +139,9 @@ export async function startWebServer(options: { dir: string; port?: number }): P
     root = await realpath(path.resolve(options.dir));
     await stat(path.join(root, 'index.html'));
   } catch {
-    throw new Error(`no built web vault in ${path.resolve(options.dir)} (index.html missing): run \`npm run build:web\` first`);
+    throw new Error(
+      `no built web vault in ${path.resolve(options.dir)} (index.html missing): run \`npm run build:web\` first`,
+    );
   }
   const server = http.createServer(createStaticHandler(root));
   await new Promise<void>((resolve, reject) => {

@@ -47,7 +47,8 @@ export interface HubAppOptions {
  */
 export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
   const origin = new URL(options.origin).origin;
-  if (origin !== options.origin) throw new TypeError(`createHubApp: origin must be a bare origin, got "${options.origin}"`);
+  if (origin !== options.origin)
+    throw new TypeError(`createHubApp: origin must be a bare origin, got "${options.origin}"`);
   const now = options.now ?? Date.now;
   const deps: HubDeps = {
     store: options.store,

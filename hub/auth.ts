@@ -24,7 +24,11 @@ function requestTarget(c: Context<HubEnv>): string {
  * Verifies a signed request: Ed25519 over method, target, body hash, timestamp, nonce and this hub's origin, ±60 s,
  * nonce replay cache in the store. `extraHumanKey` lets enrolment prove possession of a key the hub does not know yet.
  */
-async function verifySigned(c: Context<HubEnv>, deps: HubDeps, extraHumanKey?: { keyId: string; key: Uint8Array }): Promise<Verified> {
+async function verifySigned(
+  c: Context<HubEnv>,
+  deps: HubDeps,
+  extraHumanKey?: { keyId: string; key: Uint8Array },
+): Promise<Verified> {
   const body = new Uint8Array(await c.req.arrayBuffer());
   const now = deps.now();
   const { role, keyId } = await verifyRequest({
@@ -52,7 +56,10 @@ async function verifySigned(c: Context<HubEnv>, deps: HubDeps, extraHumanKey?: {
 }
 
 function wrongRole(expected: Role): HubError {
-  return new HubError('forbidden', expected === 'human' ? 'Only a human device may call this.' : 'Only an agent may call this.');
+  return new HubError(
+    'forbidden',
+    expected === 'human' ? 'Only a human device may call this.' : 'Only an agent may call this.',
+  );
 }
 
 /** The calling device: the enrolling key (key id = account id) or a paired device of the account. */
@@ -65,27 +72,44 @@ export interface CallerDevice {
  * A signed request from a human device: the account's enrolling device or a paired device that was not removed.
  * @throws HubError `device_revoked` for a removed device (after its signature verified).
  */
-export async function authenticateHuman(c: Context<HubEnv>, deps: HubDeps): Promise<{ account: Account; device: CallerDevice; body: Uint8Array }> {
+export async function authenticateHuman(
+  c: Context<HubEnv>,
+  deps: HubDeps,
+): Promise<{ account: Account; device: CallerDevice; body: Uint8Array }> {
   const v = await verifySigned(c, deps);
   if (v.role !== 'human') throw wrongRole('human');
   const own = deps.store.accounts.get(v.keyId);
   if (own) return { account: own, device: { keyId: v.keyId, publicKey: own.devicePublicKey }, body: v.body };
   const device = deps.store.devices.get(v.keyId)!;
-  if (device.revokedAt !== null) throw new HubError('device_revoked', 'This device was removed from its account. Pair it again to use it.');
-  return { account: deps.store.accounts.get(device.accountId)!, device: { keyId: v.keyId, publicKey: device.publicKey }, body: v.body };
+  if (device.revokedAt !== null)
+    throw new HubError('device_revoked', 'This device was removed from its account. Pair it again to use it.');
+  return {
+    account: deps.store.accounts.get(device.accountId)!,
+    device: { keyId: v.keyId, publicKey: device.publicKey },
+    body: v.body,
+  };
 }
 
 /** A signed request from a registered agent. */
-export async function authenticateAgent(c: Context<HubEnv>, deps: HubDeps): Promise<{ agent: Agent; body: Uint8Array }> {
+export async function authenticateAgent(
+  c: Context<HubEnv>,
+  deps: HubDeps,
+): Promise<{ agent: Agent; body: Uint8Array }> {
   const v = await verifySigned(c, deps);
   if (v.role !== 'agent') throw wrongRole('agent');
   return { agent: deps.store.agents.get(v.keyId)!, body: v.body };
 }
 
 /** A request signed by a device key that is not enrolled yet: proof of possession for POST /v1/accounts. */
-export async function authenticateEnrolling(c: Context<HubEnv>, deps: HubDeps, keyId: string, key: Uint8Array): Promise<Uint8Array> {
+export async function authenticateEnrolling(
+  c: Context<HubEnv>,
+  deps: HubDeps,
+  keyId: string,
+  key: Uint8Array,
+): Promise<Uint8Array> {
   const v = await verifySigned(c, deps, { keyId, key });
-  if (v.role !== 'human' || v.keyId !== keyId) throw new HubError('forbidden', 'Sign the enrolment with the device key being enrolled.');
+  if (v.role !== 'human' || v.keyId !== keyId)
+    throw new HubError('forbidden', 'Sign the enrolment with the device key being enrolled.');
   return v.body;
 }
 

@@ -13,7 +13,8 @@ const ALLOW_METHODS = 'GET, POST, PUT, DELETE';
  * credentials are ever allowed: the hub uses no cookies.
  */
 export function cors(allowOrigins: readonly string[]): MiddlewareHandler<HubEnv> {
-  for (const o of allowOrigins) if (!isOrigin(o)) throw new TypeError(`cors: "${String(o)}" is not an https origin (or http on loopback)`);
+  for (const o of allowOrigins)
+    if (!isOrigin(o)) throw new TypeError(`cors: "${String(o)}" is not an https origin (or http on loopback)`);
   const allowed = new Set(allowOrigins);
   return async (c, next) => {
     const origin = c.req.header('origin');

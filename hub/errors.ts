@@ -58,10 +58,15 @@ const BY_STATUS: Partial<Record<number, HubErrorCode>> = {
 export function toHubError(err: unknown): HubError {
   if (err instanceof HubError) return err;
   // Client-side codes (hub_identity_invalid, audit_head_invalid) are never the hub's to answer with.
-  if (err instanceof ProtocolError) return isApiErrorCode(err.code) ? new HubError(err.code, err.message, { cause: err }) : new HubError('internal', undefined, { cause: err });
-  if (err instanceof StoreError && err.code === 'not_found') return new HubError('not_found', err.message, { cause: err });
+  if (err instanceof ProtocolError)
+    return isApiErrorCode(err.code)
+      ? new HubError(err.code, err.message, { cause: err })
+      : new HubError('internal', undefined, { cause: err });
+  if (err instanceof StoreError && err.code === 'not_found')
+    return new HubError('not_found', err.message, { cause: err });
   if (err instanceof HTTPException) return new HubError(BY_STATUS[err.status] ?? 'internal', undefined, { cause: err });
   // c.req.json() on a malformed body.
-  if (err instanceof SyntaxError) return new HubError('protocol_invalid', 'The request body is not valid JSON.', { cause: err });
+  if (err instanceof SyntaxError)
+    return new HubError('protocol_invalid', 'The request body is not valid JSON.', { cause: err });
   return new HubError('internal', undefined, { cause: err });
 }

@@ -1,4 +1,14 @@
-import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { encodePublicKey, fingerprint } from '../lib/protocol/keys';
@@ -33,7 +43,8 @@ const FILE_LENGTH = 5 + 32;
 
 /** The identity of a known seed (tests inject fixed keys through this). */
 export function hubIdentityFromSeed(seed: Uint8Array): HubIdentity {
-  if (!(seed instanceof Uint8Array) || seed.length !== 32) throw new RangeError('hub identity: the seed must be 32 bytes');
+  if (!(seed instanceof Uint8Array) || seed.length !== 32)
+    throw new RangeError('hub identity: the seed must be 32 bytes');
   const privateKey = Uint8Array.from(seed);
   const publicKey = ed25519.getPublicKey(privateKey);
   return { privateKey, publicKey, hubKey: encodePublicKey(publicKey), fingerprint: fingerprint(publicKey) };
@@ -72,7 +83,8 @@ export function loadOrCreateHubIdentity(dataDir: string): HubIdentity {
   if (existsSync(file)) {
     const stat = lstatSync(file);
     if (!stat.isFile()) throw new Error(`${file} is not a regular file`);
-    if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) throw new Error(`${file} must be readable by its owner only (chmod 600)`);
+    if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0)
+      throw new Error(`${file} must be readable by its owner only (chmod 600)`);
     try {
       return decodeIdentityFile(new Uint8Array(readFileSync(file)));
     } catch (err) {

@@ -13,7 +13,12 @@ export const RETENTION_BATCH = 200;
  * so counting from expires_at is at least `retentionMs` after the decision. Pending intents are never touched.
  * Runs in one transaction; `store.compact()` afterwards pushes the freed pages out of the WAL.
  */
-export function purgeExpiredPayloads(store: HubStore, now: number, retentionMs = DEFAULT_INTENT_RETENTION_MS, limit = RETENTION_BATCH): string[] {
+export function purgeExpiredPayloads(
+  store: HubStore,
+  now: number,
+  retentionMs = DEFAULT_INTENT_RETENTION_MS,
+  limit = RETENTION_BATCH,
+): string[] {
   const purged = store.transaction(() => store.intents.purgePayloads(now - retentionMs, limit));
   if (purged.length > 0) store.compact();
   return purged;

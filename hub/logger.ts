@@ -12,7 +12,9 @@ export interface HubLogger {
 }
 
 /** One JSON object per line: `{"time":"...","level":"info","event":"request",...}`. */
-export function jsonLinesLogger(write: (line: string) => void = (line) => process.stdout.write(line + '\n')): HubLogger {
+export function jsonLinesLogger(
+  write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
+): HubLogger {
   const emit = (level: string) => (event: string, fields: LogFields) =>
     write(JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }));
   return { info: emit('info'), warn: emit('warn'), error: emit('error') };

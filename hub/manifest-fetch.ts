@@ -43,16 +43,21 @@ function checkUrl(raw: string, allowHttp: boolean): URL {
   if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) {
     throw new ManifestFetchError('manifest_url_invalid', 'The manifest URL must use https.');
   }
-  if (url.username || url.password) throw new ManifestFetchError('manifest_url_invalid', 'The manifest URL must not carry credentials.');
+  if (url.username || url.password)
+    throw new ManifestFetchError('manifest_url_invalid', 'The manifest URL must not carry credentials.');
   return url;
 }
 
 const timedOut = () => new ManifestFetchError('manifest_fetch_timeout', 'The manifest URL did not answer in time.');
 
 /** One GET, over by `deadline` (ms since the epoch) whatever the server does: then it fails with `manifest_fetch_timeout`. */
-function getOnce(url: URL, opts: Required<Omit<ManifestFetchOptions, 'testAllowList' | 'timeoutMs'>> & { allowList: string[]; deadline: number }) {
+function getOnce(
+  url: URL,
+  opts: Required<Omit<ManifestFetchOptions, 'testAllowList' | 'timeoutMs'>> & { allowList: string[]; deadline: number },
+) {
   const filter = { allowIPAddressList: opts.allowList };
-  const agent = url.protocol === 'https:' ? new RequestFilteringHttpsAgent(filter) : new RequestFilteringHttpAgent(filter);
+  const agent =
+    url.protocol === 'https:' ? new RequestFilteringHttpsAgent(filter) : new RequestFilteringHttpAgent(filter);
   const get = url.protocol === 'https:' ? https.get : http.get;
   const remaining = opts.deadline - Date.now();
   if (remaining <= 0) return Promise.reject(timedOut());
@@ -62,10 +67,12 @@ function getOnce(url: URL, opts: Required<Omit<ManifestFetchOptions, 'testAllowL
       reject(timedOut());
       req.destroy();
     }, remaining);
-    const settle = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => {
-      clearTimeout(deadline);
-      fn(...a);
-    };
+    const settle =
+      <A extends unknown[]>(fn: (...a: A) => void) =>
+      (...a: A) => {
+        clearTimeout(deadline);
+        fn(...a);
+      };
     resolve = settle(resolve);
     reject = settle(reject);
     const req = get(url, { agent, timeout: remaining, headers: { accept: ALLOWED_TYPES.join(', ') } }, (res) => {
@@ -79,22 +86,35 @@ function getOnce(url: URL, opts: Required<Omit<ManifestFetchOptions, 'testAllowL
         } else chunks.push(chunk);
       });
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, location: res.headers.location, type: res.headers['content-type'] ?? '', body: Buffer.concat(chunks) }),
+        resolve({
+          status: res.statusCode ?? 0,
+          location: res.headers.location,
+          type: res.headers['content-type'] ?? '',
+          body: Buffer.concat(chunks),
+        }),
       );
-      res.on('error', () => reject(new ManifestFetchError('manifest_fetch_failed', 'The manifest could not be fetched.')));
+      res.on('error', () =>
+        reject(new ManifestFetchError('manifest_fetch_failed', 'The manifest could not be fetched.')),
+      );
     });
     req.on('timeout', () => req.destroy(timedOut()));
     req.on('error', (err) => {
       if (err instanceof ManifestFetchError) return reject(err);
       // The filtering agent's refusal names the address; say "forbidden" without echoing internals.
-      if (/not allowed/i.test(err.message)) return reject(new ManifestFetchError('manifest_url_forbidden', 'The manifest URL points to a private or reserved address.'));
+      if (/not allowed/i.test(err.message))
+        return reject(
+          new ManifestFetchError('manifest_url_forbidden', 'The manifest URL points to a private or reserved address.'),
+        );
       reject(new ManifestFetchError('manifest_fetch_failed', 'The manifest could not be fetched.'));
     });
   });
 }
 
 /** Returns the manifest text and its SHA-256 (hex): the hub stores both as an immutable snapshot. */
-export async function fetchManifest(rawUrl: string, options: ManifestFetchOptions = {}): Promise<{ markdown: string; sha256: string; url: string }> {
+export async function fetchManifest(
+  rawUrl: string,
+  options: ManifestFetchOptions = {},
+): Promise<{ markdown: string; sha256: string; url: string }> {
   const allowHttp = !!options.testAllowList;
   const opts = {
     deadline: Date.now() + (options.timeoutMs ?? 5000),
@@ -106,13 +126,16 @@ export async function fetchManifest(rawUrl: string, options: ManifestFetchOption
   for (let hop = 0; ; hop++) {
     const res = await getOnce(url, opts);
     if (res.status >= 300 && res.status < 400 && res.location) {
-      if (hop >= opts.maxRedirects) throw new ManifestFetchError('manifest_fetch_failed', 'The manifest URL redirects too often.');
+      if (hop >= opts.maxRedirects)
+        throw new ManifestFetchError('manifest_fetch_failed', 'The manifest URL redirects too often.');
       url = checkUrl(new URL(res.location, url).toString(), allowHttp);
       continue;
     }
-    if (res.status !== 200) throw new ManifestFetchError('manifest_fetch_failed', `The manifest URL answered HTTP ${res.status}.`);
+    if (res.status !== 200)
+      throw new ManifestFetchError('manifest_fetch_failed', `The manifest URL answered HTTP ${res.status}.`);
     const type = res.type.split(';')[0]!.trim().toLowerCase();
-    if (!ALLOWED_TYPES.includes(type)) throw new ManifestFetchError('manifest_bad_type', 'The manifest must be served as text/markdown or text/plain.');
+    if (!ALLOWED_TYPES.includes(type))
+      throw new ManifestFetchError('manifest_bad_type', 'The manifest must be served as text/markdown or text/plain.');
     let markdown: string;
     try {
       markdown = new TextDecoder('utf-8', { fatal: true }).decode(res.body);

@@ -89,7 +89,10 @@ export function limitBody(): MiddlewareHandler<HubEnv> {
 /** The JSON error body every failure gets. */
 export function errorResponse(c: Context<HubEnv>, err: HubError): Response {
   for (const [name, value] of Object.entries(err.headers)) c.header(name, value);
-  return c.json({ error: { code: err.code, message: err.message, request_id: c.get('requestId') ?? null } }, err.status);
+  return c.json(
+    { error: { code: err.code, message: err.message, request_id: c.get('requestId') ?? null } },
+    err.status,
+  );
 }
 
 /**

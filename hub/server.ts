@@ -70,7 +70,8 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   if (!LOOPBACK.test(host)) throw new RangeError(`startHub: host must be a loopback address, got "${host}"`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`startHub: bad port ${port}`);
   const retentionMs = options.intentRetentionMs ?? DEFAULT_INTENT_RETENTION_MS;
-  if (!Number.isSafeInteger(retentionMs) || retentionMs < 0) throw new RangeError(`startHub: bad intentRetentionMs ${retentionMs}`);
+  if (!Number.isSafeInteger(retentionMs) || retentionMs < 0)
+    throw new RangeError(`startHub: bad intentRetentionMs ${retentionMs}`);
 
   const store = openSqliteStore({ file: dbFileIn(dataDir) });
   let identity: HubIdentity;
@@ -105,7 +106,12 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     const url = options.publicOrigin ?? listenUrl;
     const listening = `${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
     const app = createHubApp({
-      store, now, logger, origin: url, allowOrigins: options.allowOrigins, identity,
+      store,
+      now,
+      logger,
+      origin: url,
+      allowOrigins: options.allowOrigins,
+      identity,
       // Behind a proxy that rewrites Host to its upstream, requests name the listening address (request-guard.ts).
       extraHosts: options.publicOrigin ? [listening] : [],
     });

@@ -169,7 +169,10 @@ export class WrongPassphraseError extends ClawkeepError {
 
 /** Ciphertext failed authentication: tampered, swapped between items, or a wrong key. */
 export class DecryptError extends ClawkeepError {
-  constructor(message = 'Could not decrypt: the data was changed or belongs elsewhere.', options?: { cause?: unknown }) {
+  constructor(
+    message = 'Could not decrypt: the data was changed or belongs elsewhere.',
+    options?: { cause?: unknown },
+  ) {
     super('decrypt_failed', message, options);
     this.name = 'DecryptError';
   }
@@ -202,12 +205,15 @@ export class VaultLockedError extends ClawkeepError {
 }
 
 export class StorageError extends ClawkeepError {
-  constructor(code: 'storage_full' | 'storage_conflict' | 'storage_failed', message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: 'storage_full' | 'storage_conflict' | 'storage_failed',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, options);
     this.name = 'StorageError';
   }
 }
-
 
 // ---- The boundary mapping -------------------------------------------------------------------------------------
 
@@ -229,7 +235,9 @@ function isErrorInfo(value: unknown): value is ErrorInfo {
  */
 export function toErrorInfo(err: unknown, fallback: ClawkeepErrorCode | ErrorInfo = 'internal'): ErrorInfo {
   if (err instanceof ClawkeepError) return { code: err.code, message: err.message };
-  return typeof fallback === 'string' ? { code: fallback, message: UNEXPECTED_MESSAGE } : { code: fallback.code, message: fallback.message };
+  return typeof fallback === 'string'
+    ? { code: fallback, message: UNEXPECTED_MESSAGE }
+    : { code: fallback.code, message: fallback.message };
 }
 
 /** The message to show a person for anything thrown (see toErrorInfo). */
@@ -254,4 +262,3 @@ export function reviveError(value: unknown): ClawkeepError {
   if (code === 'vault_locked') return new VaultLockedError();
   return new ClawkeepError(relayedCode(code), message);
 }
-

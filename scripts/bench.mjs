@@ -38,7 +38,9 @@ await section('Argon2id m=64MiB t=3 p=4', async () => {
   const { benchArgon2 } = await import('../bench/argon2.mjs');
   const r = await benchArgon2({ extensionDir: path.join(ROOT, '.output', 'chrome-mv3'), chromiumPath, runs: RUNS });
   results.argon2id = r;
-  console.log(`native argon2 CLI median ${fmtMs(r.nativeMs)}; Chromium worker median ${fmtMs(r.browserMs)} (first call ${fmtMs(r.browserColdMs)}); ratio ${r.ratio.toFixed(2)}x`);
+  console.log(
+    `native argon2 CLI median ${fmtMs(r.nativeMs)}; Chromium worker median ${fmtMs(r.browserMs)} (first call ${fmtMs(r.browserColdMs)}); ratio ${r.ratio.toFixed(2)}x`,
+  );
   // Derived bytes are never printed, even from the public bench passphrase: only whether both sides agree.
   console.log(`outputs ${r.identical ? 'byte-identical' : 'DIFFER'}`);
   if (!r.identical) problems++;
@@ -58,7 +60,13 @@ await section('zip sizes', async () => {
   results.zips = zips;
   for (const z of zips) {
     console.log(`${z.zip}: ${z.zipBytes} bytes zipped, ${z.unpackedBytes} bytes unpacked, ratio ${z.ratio.toFixed(3)}`);
-    rows.push({ bench: `zip ${z.target}`, value: fmtBytes(z.zipBytes), reference: `${fmtBytes(z.unpackedBytes)} unpacked`, ratio: z.ratio.toFixed(3), note: z.zip });
+    rows.push({
+      bench: `zip ${z.target}`,
+      value: fmtBytes(z.zipBytes),
+      reference: `${fmtBytes(z.unpackedBytes)} unpacked`,
+      ratio: z.ratio.toFixed(3),
+      note: z.zip,
+    });
   }
 });
 
@@ -68,16 +76,44 @@ await section('unlock + list 10,000-item vault', async () => {
   const { benchVault10k } = await import('../bench/vault-10k.mjs');
   const r = await benchVault10k({ extensionDir: path.join(ROOT, '.output', 'chrome-mv3'), chromiumPath, runs: RUNS });
   results.vault10k = r;
-  console.log(`backup ${fmtBytes(r.backupBytes)} built in ${fmtMs(r.backupMs)}; imported through the vault page in ${fmtMs(r.importMs)}`);
-  console.log(`API unlock+list median ${fmtMs(r.apiMs)} (derive ${fmtMs(r.deriveMs)}, unlock RPC ${fmtMs(r.unlockMs)}, list RPC ${fmtMs(r.listMs)})`);
-  console.log(`  vs KDF alone ${fmtMs(r.kdfMs)}: ${r.apiVsKdf.toFixed(2)}x; vs raw IndexedDB getAll ${fmtMs(r.rawReadMs)}: ${r.apiVsRawRead.toFixed(2)}x`);
-  console.log(`UI Enter -> 10,000 rows painted median ${fmtMs(r.uiMs)} (in the DOM at ${fmtMs(r.uiDomMs)}); vs API ${r.uiVsApi.toFixed(2)}x`);
-  console.log(`list: ${r.listUsPerItem.toFixed(1)} µs per item (list RPC / ${r.items}; decrypt + summarise + read + messaging)`);
+  console.log(
+    `backup ${fmtBytes(r.backupBytes)} built in ${fmtMs(r.backupMs)}; imported through the vault page in ${fmtMs(r.importMs)}`,
+  );
+  console.log(
+    `API unlock+list median ${fmtMs(r.apiMs)} (derive ${fmtMs(r.deriveMs)}, unlock RPC ${fmtMs(r.unlockMs)}, list RPC ${fmtMs(r.listMs)})`,
+  );
+  console.log(
+    `  vs KDF alone ${fmtMs(r.kdfMs)}: ${r.apiVsKdf.toFixed(2)}x; vs raw IndexedDB getAll ${fmtMs(r.rawReadMs)}: ${r.apiVsRawRead.toFixed(2)}x`,
+  );
+  console.log(
+    `UI Enter -> 10,000 rows painted median ${fmtMs(r.uiMs)} (in the DOM at ${fmtMs(r.uiDomMs)}); vs API ${r.uiVsApi.toFixed(2)}x`,
+  );
+  console.log(
+    `list: ${r.listUsPerItem.toFixed(1)} µs per item (list RPC / ${r.items}; decrypt + summarise + read + messaging)`,
+  );
   const runs = `median of ${r.runs}`;
   rows.push(
-    { bench: `unlock + list 10k items, API, ${runs}`, value: fmtMs(r.apiMs), reference: `${fmtMs(r.kdfMs)} KDF alone`, ratio: `${r.apiVsKdf.toFixed(2)}x`, note: `list ${r.listUsPerItem.toFixed(1)} µs/item` },
-    { bench: `unlock + list 10k items, API, ${runs}`, value: fmtMs(r.apiMs), reference: `${fmtMs(r.rawReadMs)} raw IDB getAll`, ratio: `${r.apiVsRawRead.toFixed(2)}x`, note: 'same 10,000 records, no decryption' },
-    { bench: `unlock + list 10k items, UI, ${runs}`, value: fmtMs(r.uiMs), reference: `${fmtMs(r.apiMs)} API unlock+list`, ratio: `${r.uiVsApi.toFixed(2)}x`, note: 'Enter -> 10,000 rows painted' },
+    {
+      bench: `unlock + list 10k items, API, ${runs}`,
+      value: fmtMs(r.apiMs),
+      reference: `${fmtMs(r.kdfMs)} KDF alone`,
+      ratio: `${r.apiVsKdf.toFixed(2)}x`,
+      note: `list ${r.listUsPerItem.toFixed(1)} µs/item`,
+    },
+    {
+      bench: `unlock + list 10k items, API, ${runs}`,
+      value: fmtMs(r.apiMs),
+      reference: `${fmtMs(r.rawReadMs)} raw IDB getAll`,
+      ratio: `${r.apiVsRawRead.toFixed(2)}x`,
+      note: 'same 10,000 records, no decryption',
+    },
+    {
+      bench: `unlock + list 10k items, UI, ${runs}`,
+      value: fmtMs(r.uiMs),
+      reference: `${fmtMs(r.apiMs)} API unlock+list`,
+      ratio: `${r.uiVsApi.toFixed(2)}x`,
+      note: 'Enter -> 10,000 rows painted',
+    },
   );
 });
 
@@ -87,15 +123,45 @@ await section('approvals: agent -> popup -> agent', async () => {
   const r = await benchApprovalsLatency({ extensionDir: path.join(ROOT, '.output', 'chrome-mv3'), chromiumPath });
   results.approvalsLatency = r;
   const ms = (x) => `${x.toFixed(1)} ms`;
-  console.log(`${r.n} action.approve intents over ${r.agents} claimed agent(s); page vs Node clock offset ${ms(r.clock.offsetMs)} (within ±${ms(r.clock.boundMs)})`);
-  console.log(`created -> shown in popup: p50 ${ms(r.shownP50)}, p95 ${ms(r.shownP95)}; agent POST /v1/intents round trip p50 ${ms(r.createP50)}`);
-  console.log(`Approve click -> agent sees approved (SDK polls every ${r.pollMs} ms; no agent event stream): p50 ${ms(r.seenP50)}, p95 ${ms(r.seenP95)}; agent GET /v1/intents/:id p50 ${ms(r.getP50)}`);
+  console.log(
+    `${r.n} action.approve intents over ${r.agents} claimed agent(s); page vs Node clock offset ${ms(r.clock.offsetMs)} (within ±${ms(r.clock.boundMs)})`,
+  );
+  console.log(
+    `created -> shown in popup: p50 ${ms(r.shownP50)}, p95 ${ms(r.shownP95)}; agent POST /v1/intents round trip p50 ${ms(r.createP50)}`,
+  );
+  console.log(
+    `Approve click -> agent sees approved (SDK polls every ${r.pollMs} ms; no agent event stream): p50 ${ms(r.seenP50)}, p95 ${ms(r.seenP95)}; agent GET /v1/intents/:id p50 ${ms(r.getP50)}`,
+  );
   const of = `of ${r.n}`;
   rows.push(
-    { bench: `approval created -> shown, p50 ${of}`, value: ms(r.shownP50), reference: `${ms(r.createP50)} POST /v1/intents p50`, ratio: `${r.shownP50Ratio.toFixed(2)}x`, note: 'hub -> SSE -> background -> popup' },
-    { bench: `approval created -> shown, p95 ${of}`, value: ms(r.shownP95), reference: `${ms(r.createP50)} POST /v1/intents p50`, ratio: `${r.shownP95Ratio.toFixed(2)}x`, note: '' },
-    { bench: `Approve click -> agent sees it, p50 ${of}`, value: ms(r.seenP50), reference: `${ms(r.getP50)} GET /v1/intents/:id p50`, ratio: `${r.seenP50Ratio.toFixed(2)}x`, note: `agent polls every ${r.pollMs} ms` },
-    { bench: `Approve click -> agent sees it, p95 ${of}`, value: ms(r.seenP95), reference: `${ms(r.getP50)} GET /v1/intents/:id p50`, ratio: `${r.seenP95Ratio.toFixed(2)}x`, note: `agent polls every ${r.pollMs} ms` },
+    {
+      bench: `approval created -> shown, p50 ${of}`,
+      value: ms(r.shownP50),
+      reference: `${ms(r.createP50)} POST /v1/intents p50`,
+      ratio: `${r.shownP50Ratio.toFixed(2)}x`,
+      note: 'hub -> SSE -> background -> popup',
+    },
+    {
+      bench: `approval created -> shown, p95 ${of}`,
+      value: ms(r.shownP95),
+      reference: `${ms(r.createP50)} POST /v1/intents p50`,
+      ratio: `${r.shownP95Ratio.toFixed(2)}x`,
+      note: '',
+    },
+    {
+      bench: `Approve click -> agent sees it, p50 ${of}`,
+      value: ms(r.seenP50),
+      reference: `${ms(r.getP50)} GET /v1/intents/:id p50`,
+      ratio: `${r.seenP50Ratio.toFixed(2)}x`,
+      note: `agent polls every ${r.pollMs} ms`,
+    },
+    {
+      bench: `Approve click -> agent sees it, p95 ${of}`,
+      value: ms(r.seenP95),
+      reference: `${ms(r.getP50)} GET /v1/intents/:id p50`,
+      ratio: `${r.seenP95Ratio.toFixed(2)}x`,
+      note: `agent polls every ${r.pollMs} ms`,
+    },
   );
 });
 
@@ -106,9 +172,15 @@ await section('hub throughput: POST /v1/intents', async () => {
   results.hubThroughput = r;
   const h = r.hub;
   console.log(`${r.concurrency} concurrent keep-alive clients, up to ${r.seconds} s each side`);
-  console.log(`hub: ${h.created} intents created in ${(h.elapsedMs / 1000).toFixed(2)} s = ${h.perSecond.toFixed(0)} intents/s; ${h.rateLimited} rate-limited; other statuses ${JSON.stringify(h.statuses)}`);
-  console.log(`  ${r.agents} claimed agents in ${r.accounts} accounts, budget ${h.budget} intents within the burst limits${h.exhausted ? ' (budget used up before the duration: BENCH_HUB_ACCOUNTS raises it)' : ''}`);
-  console.log(`bare Hono endpoint: ${r.bare.ok} requests in ${(r.bare.elapsedMs / 1000).toFixed(2)} s = ${r.bare.perSecond.toFixed(0)} req/s`);
+  console.log(
+    `hub: ${h.created} intents created in ${(h.elapsedMs / 1000).toFixed(2)} s = ${h.perSecond.toFixed(0)} intents/s; ${h.rateLimited} rate-limited; other statuses ${JSON.stringify(h.statuses)}`,
+  );
+  console.log(
+    `  ${r.agents} claimed agents in ${r.accounts} accounts, budget ${h.budget} intents within the burst limits${h.exhausted ? ' (budget used up before the duration: BENCH_HUB_ACCOUNTS raises it)' : ''}`,
+  );
+  console.log(
+    `bare Hono endpoint: ${r.bare.ok} requests in ${(r.bare.elapsedMs / 1000).toFixed(2)} s = ${r.bare.perSecond.toFixed(0)} req/s`,
+  );
   console.log(`ratio hub / bare ${r.ratio.toFixed(3)}`);
   rows.push({
     bench: `hub POST /v1/intents, ${r.concurrency} concurrent`,
@@ -129,29 +201,72 @@ await section('TDX quote verification', async () => {
   const x = (v) => `${v.toFixed(2)}x`;
   const { node, browser, ratios } = r;
   console.log(`case ${r.case}, medians of ${r.runs} warm verifications (each side answered UpToDate)`);
-  console.log(`Node: ours ${ms(node.oursMs)} (first call ${ms(node.oursFirstMs)}); dcap-qvl node path ${ms(node.refNodeMs)}, pure JS ${ms(node.refPureJsMs)}`);
-  console.log(`  ours/dcap-qvl(node) = ${x(ratios.oursNodeVsRefNode)}; ours/dcap-qvl(pure JS, Node) = ${x(ratios.oursNodeVsRefPureJsNode)}`);
-  console.log(`Chromium worker: ours ${ms(browser.oursMs)} (first call incl. worker start ${ms(browser.oursColdMs)}); dcap-qvl pure JS ${ms(browser.refPureJsMs)} (first call ${ms(browser.refColdMs)})`);
-  console.log(`  ours/dcap-qvl(pure JS) = ${x(ratios.oursWorkerVsRefWorker)}; first call ${x(ratios.oursWorkerColdVsRefWorkerCold)}; ours worker/ours Node = ${x(ratios.oursWorkerVsOursNode)}`);
-  console.log(`worker bundles: ours ${fmtBytes(r.bundleBytes.ours)}, dcap-qvl ${fmtBytes(r.bundleBytes.reference)} (minified)`);
+  console.log(
+    `Node: ours ${ms(node.oursMs)} (first call ${ms(node.oursFirstMs)}); dcap-qvl node path ${ms(node.refNodeMs)}, pure JS ${ms(node.refPureJsMs)}`,
+  );
+  console.log(
+    `  ours/dcap-qvl(node) = ${x(ratios.oursNodeVsRefNode)}; ours/dcap-qvl(pure JS, Node) = ${x(ratios.oursNodeVsRefPureJsNode)}`,
+  );
+  console.log(
+    `Chromium worker: ours ${ms(browser.oursMs)} (first call incl. worker start ${ms(browser.oursColdMs)}); dcap-qvl pure JS ${ms(browser.refPureJsMs)} (first call ${ms(browser.refColdMs)})`,
+  );
+  console.log(
+    `  ours/dcap-qvl(pure JS) = ${x(ratios.oursWorkerVsRefWorker)}; first call ${x(ratios.oursWorkerColdVsRefWorkerCold)}; ours worker/ours Node = ${x(ratios.oursWorkerVsOursNode)}`,
+  );
+  console.log(
+    `worker bundles: ours ${fmtBytes(r.bundleBytes.ours)}, dcap-qvl ${fmtBytes(r.bundleBytes.reference)} (minified)`,
+  );
   const runs = `median of ${r.runs}`;
   rows.push(
-    { bench: `TDX verify, Node, ${runs}`, value: `${ms(node.oursMs)} ours`, reference: `${ms(node.refNodeMs)} dcap-qvl node path`, ratio: x(ratios.oursNodeVsRefNode), note: r.case },
-    { bench: `TDX verify, Node, ${runs}`, value: `${ms(node.oursMs)} ours`, reference: `${ms(node.refPureJsMs)} dcap-qvl pure JS`, ratio: x(ratios.oursNodeVsRefPureJsNode), note: 'its browser path, forced in Node' },
-    { bench: `TDX verify, Chromium worker, ${runs}`, value: `${ms(browser.oursMs)} ours`, reference: `${ms(browser.refPureJsMs)} dcap-qvl pure JS`, ratio: x(ratios.oursWorkerVsRefWorker), note: 'both as worker bundles, via comlink' },
-    { bench: 'TDX verify, Chromium worker, first call', value: `${ms(browser.oursColdMs)} ours`, reference: `${ms(browser.refColdMs)} dcap-qvl pure JS`, ratio: x(ratios.oursWorkerColdVsRefWorkerCold), note: 'incl. worker start + module load' },
+    {
+      bench: `TDX verify, Node, ${runs}`,
+      value: `${ms(node.oursMs)} ours`,
+      reference: `${ms(node.refNodeMs)} dcap-qvl node path`,
+      ratio: x(ratios.oursNodeVsRefNode),
+      note: r.case,
+    },
+    {
+      bench: `TDX verify, Node, ${runs}`,
+      value: `${ms(node.oursMs)} ours`,
+      reference: `${ms(node.refPureJsMs)} dcap-qvl pure JS`,
+      ratio: x(ratios.oursNodeVsRefPureJsNode),
+      note: 'its browser path, forced in Node',
+    },
+    {
+      bench: `TDX verify, Chromium worker, ${runs}`,
+      value: `${ms(browser.oursMs)} ours`,
+      reference: `${ms(browser.refPureJsMs)} dcap-qvl pure JS`,
+      ratio: x(ratios.oursWorkerVsRefWorker),
+      note: 'both as worker bundles, via comlink',
+    },
+    {
+      bench: 'TDX verify, Chromium worker, first call',
+      value: `${ms(browser.oursColdMs)} ours`,
+      reference: `${ms(browser.refColdMs)} dcap-qvl pure JS`,
+      ratio: x(ratios.oursWorkerColdVsRefWorkerCold),
+      note: 'incl. worker start + module load',
+    },
   );
 });
 
 const cols = ['bench', 'value', 'reference', 'ratio', 'note'];
 const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-const line = (r) => cols.map((c, i) => String(r[c]).padEnd(widths[i])).join('  ').trimEnd();
-console.log(`\n━━ results\n${line(Object.fromEntries(cols.map((c) => [c, c])))}\n${widths.map((w) => '─'.repeat(w)).join('  ')}`);
+const line = (r) =>
+  cols
+    .map((c, i) => String(r[c]).padEnd(widths[i]))
+    .join('  ')
+    .trimEnd();
+console.log(
+  `\n━━ results\n${line(Object.fromEntries(cols.map((c) => [c, c])))}\n${widths.map((w) => '─'.repeat(w)).join('  ')}`,
+);
 for (const r of rows) console.log(line(r));
 
 const dir = path.join(ROOT, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, results, rows }, null, 2) + '\n');
+writeFileSync(
+  file,
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, results, rows }, null, 2) + '\n',
+);
 console.log(`\nsaved ${path.relative(ROOT, file)}`);
 process.exit(problems ? 1 : 0);

@@ -55,7 +55,13 @@ export function runtimeImports(fileName, text) {
     } else if (ts.isExportDeclaration(st) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) {
       if (st.isTypeOnly) continue;
       const clause = st.exportClause;
-      if (clause && ts.isNamedExports(clause) && clause.elements.length > 0 && clause.elements.every((e) => e.isTypeOnly)) continue;
+      if (
+        clause &&
+        ts.isNamedExports(clause) &&
+        clause.elements.length > 0 &&
+        clause.elements.every((e) => e.isTypeOnly)
+      )
+        continue;
       out.push(st.moduleSpecifier.text);
     }
   }
@@ -203,9 +209,12 @@ function main() {
     const mark = unexpected.includes(c) ? 'CYCLE' : 'allowed (temporary, see ALLOWED_CYCLES)';
     console.log(`${mark}: ${cyclePath(graph, c).join(' → ')}`);
   }
-  for (const c of stale) console.log(`STALE allowlist entry (the cycle is gone; delete it from ALLOWED_CYCLES): ${c.join(', ')}`);
+  for (const c of stale)
+    console.log(`STALE allowlist entry (the cycle is gone; delete it from ALLOWED_CYCLES): ${c.join(', ')}`);
   const edges = [...graph.values()].reduce((n, d) => n + d.length, 0);
-  console.log(`[cycles] ${graph.size} modules, ${edges} runtime imports in ${CHECKED_DIRS.join(', ')}: ${unexpected.length} cycle(s), ${stale.length} stale allowlist entr(ies)`);
+  console.log(
+    `[cycles] ${graph.size} modules, ${edges} runtime imports in ${CHECKED_DIRS.join(', ')}: ${unexpected.length} cycle(s), ${stale.length} stale allowlist entr(ies)`,
+  );
   process.exit(unexpected.length === 0 && stale.length === 0 ? 0 : 1);
 }
 

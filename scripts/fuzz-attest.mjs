@@ -28,7 +28,13 @@ if (!isMainThread) {
   const { seed, start, count } = workerData;
   const engine = await loadEngine();
   const bases = engine.loadFuzzBases();
-  const stats = await engine.runFuzz({ bases, seed, start, count, onProgress: (done) => parentPort.postMessage({ progress: done }) });
+  const stats = await engine.runFuzz({
+    bases,
+    seed,
+    start,
+    count,
+    onProgress: (done) => parentPort.postMessage({ progress: done }),
+  });
   parentPort.postMessage({ stats });
 } else {
   const { values } = parseArgs({
@@ -37,7 +43,10 @@ if (!isMainThread) {
   });
   const total = Number(values.cases ?? 100_000);
   const seed = values.seed !== undefined ? Number(values.seed) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
-  const threads = Math.max(1, Math.min(Number(values.threads ?? Math.min(4, os.availableParallelism?.() ?? os.cpus().length)), total));
+  const threads = Math.max(
+    1,
+    Math.min(Number(values.threads ?? Math.min(4, os.availableParallelism?.() ?? os.cpus().length)), total),
+  );
   if (!Number.isInteger(total) || total < 1) {
     console.error('--cases must be a positive integer');
     process.exit(2);
@@ -89,6 +98,10 @@ if (!isMainThread) {
   if (s.exceptions) failures.push(`${s.exceptions} call(s) threw`);
   if (s.verifiedOnMutation) failures.push(`${s.verifiedOnMutation} mutated signed region(s) verified`);
   if (s.slowest.ms > HANG_BOUND_MS) failures.push(`slowest call ${s.slowest.ms.toFixed(0)} ms > ${HANG_BOUND_MS} ms`);
-  console.log(failures.length ? `\nFAIL: ${failures.join('; ')}` : '\nOK: no exception, no mutated signed region verified, every call under 1 s');
+  console.log(
+    failures.length
+      ? `\nFAIL: ${failures.join('; ')}`
+      : '\nOK: no exception, no mutated signed region verified, every call under 1 s',
+  );
   process.exit(failures.length ? 1 : 0);
 }

@@ -67,15 +67,21 @@ function services(webPort, hubPort, running) {
   return [
     {
       name: 'web vault',
-      start: () => startOnPort('web', 'web vault', webPort, '--port', 'PORT', (port) => ['web', '--port', String(port)]),
+      start: () =>
+        startOnPort('web', 'web vault', webPort, '--port', 'PORT', (port) => ['web', '--port', String(port)]),
     },
     {
       name: 'hub',
       start: () =>
         // The web vault (started first) joins as a device from its page, so the hub answers CORS for its origin only.
         startOnPort('hub', 'hub', hubPort, '--hub-port', 'HUB_PORT', (port) => [
-          'hub', '--port', String(port), '--data', HUB_DATA_DIR,
-          '--allow-origin', new URL(running.find((s) => s.name === 'web vault').url).origin,
+          'hub',
+          '--port',
+          String(port),
+          '--data',
+          HUB_DATA_DIR,
+          '--allow-origin',
+          new URL(running.find((s) => s.name === 'web vault').url).origin,
         ]),
     },
   ];
@@ -158,9 +164,7 @@ async function main() {
 Clawkeep is running.
 
   Web vault:  ${web.url}/
-  Hub:        ${hub.url}  (data: ${HUB_DATA_DIR})${
-    enrollment ? `\n  Enrollment code: ${enrollment}  (shown once)` : ''
-  }
+  Hub:        ${hub.url}  (data: ${HUB_DATA_DIR})${enrollment ? `\n  Enrollment code: ${enrollment}  (shown once)` : ''}
 
   Chrome:   chrome://extensions -> Developer mode -> Load unpacked ->
             ${path.join(ROOT, '.output', 'chrome-mv3')}

@@ -88,6 +88,7 @@ try {
   if (netns) spawnSync('ip', ['netns', 'delete', netns], { stdio: 'ignore' });
 }
 console.log(`[test:openclaw] total ${secs()} s`);
-if (process.env.CLAWKEEP_OPENCLAW_SUMMARY) writeFileSync(process.env.CLAWKEEP_OPENCLAW_SUMMARY, JSON.stringify({ passed, failed }));
+if (process.env.CLAWKEEP_OPENCLAW_SUMMARY)
+  writeFileSync(process.env.CLAWKEEP_OPENCLAW_SUMMARY, JSON.stringify({ passed, failed }));
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(code);

@@ -81,7 +81,11 @@ function dateOrNow(now: VerifyOptions['now']): Date {
  * A trust report for a check that could not run (no collateral, worker down): untrusted, with the quote check
  * failed and named, so the deploy flow stops and says why exactly like for any other failed check.
  */
-export function failedTrustReport(error: { code: string; message: string }, now?: VerifyOptions['now'], id: TrustCheckId = 'quote'): TrustReport {
+export function failedTrustReport(
+  error: { code: string; message: string },
+  now?: VerifyOptions['now'],
+  id: TrustCheckId = 'quote',
+): TrustReport {
   return {
     trusted: false,
     checks: [{ id, label: 'The CVM’s quote is genuine and current', ok: false, detail: error.message }],
@@ -91,6 +95,9 @@ export function failedTrustReport(error: { code: string; message: string }, now?
 }
 
 /** A result for a verification that stopped before the verifier could read anything. */
-export function failedVerification(error: { code: string; message: string }, now?: VerifyOptions['now']): QuoteVerification {
+export function failedVerification(
+  error: { code: string; message: string },
+  now?: VerifyOptions['now'],
+): QuoteVerification {
   return { ...emptyVerification(dateOrNow(now)), error: { code: error.code, message: error.message } };
 }

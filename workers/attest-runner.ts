@@ -67,12 +67,17 @@ export function createAttestRunner(options: AttestRunnerOptions = {}): AttestRun
    * One call into the worker with the timeout and crash handling every call shares. `fail` turns a runner error
    * into that call's answer type, so callers always get a result and never a rejection.
    */
-  const call = <T,>(invoke: (remote: Remote<AttestWorkerApi>) => Promise<T>, fail: (error: { code: string; message: string }) => T): Promise<T> => {
+  const call = <T>(
+    invoke: (remote: Remote<AttestWorkerApi>) => Promise<T>,
+    fail: (error: { code: string; message: string }) => T,
+  ): Promise<T> => {
     let entry: RunningWorker;
     try {
       entry = ensure();
     } catch {
-      return Promise.resolve(fail({ code: 'verifier_failed', message: 'The verifier could not be started in this page.' }));
+      return Promise.resolve(
+        fail({ code: 'verifier_failed', message: 'The verifier could not be started in this page.' }),
+      );
     }
     return new Promise<T>((resolve) => {
       let done = false;
@@ -101,14 +106,23 @@ export function createAttestRunner(options: AttestRunnerOptions = {}): AttestRun
   return {
     verify(request: AttestVerifyRequest): Promise<QuoteVerification> {
       const now = request.options?.now;
-      return call((remote) => remote.verifyInput(request), (error) => failedVerification(error, now));
+      return call(
+        (remote) => remote.verifyInput(request),
+        (error) => failedVerification(error, now),
+      );
     },
     checkCvm(request: CvmCheckRequest): Promise<TrustReport> {
       const now = request.expectations?.now;
-      return call((remote) => remote.checkCvm(request), (error) => failedTrustReport(error, now));
+      return call(
+        (remote) => remote.checkCvm(request),
+        (error) => failedTrustReport(error, now),
+      );
     },
     sealEnv(request: SealEnvRequest): Promise<SealEnvResult> {
-      return call<SealEnvResult>((remote) => remote.sealEnv(request), (error) => ({ ok: false, error }));
+      return call<SealEnvResult>(
+        (remote) => remote.sealEnv(request),
+        (error) => ({ ok: false, error }),
+      );
     },
     dispose(): void {
       if (running) stop(running, { code: 'verifier_failed', message: 'The verifier was stopped.' });

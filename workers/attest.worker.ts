@@ -109,4 +109,5 @@ export const attestWorkerApi: AttestWorkerApi = {
 
 // Only inside a real worker: unit tests import `attestWorkerApi` directly and must not start listening.
 const scope = globalThis as { WorkerGlobalScope?: new () => unknown };
-if (typeof scope.WorkerGlobalScope === 'function' && globalThis instanceof scope.WorkerGlobalScope) expose(attestWorkerApi);
+if (typeof scope.WorkerGlobalScope === 'function' && globalThis instanceof scope.WorkerGlobalScope)
+  expose(attestWorkerApi);

@@ -17,7 +17,8 @@ export function fetchFrom(localAddress) {
         res.on('data', (c) => chunks.push(c));
         res.on('end', () => {
           const headers = new Headers();
-          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+          for (const [k, v] of Object.entries(res.headers))
+            if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
           const body = res.statusCode === 204 || res.statusCode === 304 ? null : Buffer.concat(chunks);
           resolve(new Response(body, { status: res.statusCode, headers }));
         });
@@ -33,11 +34,15 @@ export function fetchFrom(localAddress) {
 /** POST `body` with `headers` over `agent` and resolve with the status once the response is fully read. */
 export function post(agent, url, headers, body) {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.on('data', () => {});
-      res.on('end', () => resolve(res.statusCode));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.on('data', () => {});
+        res.on('end', () => resolve(res.statusCode));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

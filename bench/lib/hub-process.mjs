@@ -6,7 +6,10 @@
 import { importTs } from './ts.mjs';
 
 const [dataDir, n] = process.argv.slice(2);
-const [{ startHub }, { enrollmentCodeHash, generateEnrollmentCode }] = await importTs('hub/server.ts', 'hub/enrollment.ts');
+const [{ startHub }, { enrollmentCodeHash, generateEnrollmentCode }] = await importTs(
+  'hub/server.ts',
+  'hub/enrollment.ts',
+);
 let hub = await startHub({ port: 0, dataDir });
 const codes = Array.from({ length: Number(n) }, () => {
   const code = generateEnrollmentCode();

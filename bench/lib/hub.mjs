@@ -21,10 +21,14 @@ async function stopChild(child) {
  */
 export async function startCliHub() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'clawkeep-bench-hub-'));
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/clawkeep.mjs'), 'hub', '--port', '0', '--data', dataDir], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'bin/clawkeep.mjs'), 'hub', '--port', '0', '--data', dataDir],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   const onData = (chunk) => (out += chunk);
   child.stdout.on('data', onData);
@@ -45,20 +49,48 @@ export async function startCliHub() {
   // The access log (JSON lines on stdout) keeps coming: keep draining it so the pipe never fills, without keeping it.
   child.stdout.off('data', onData);
   child.stdout.resume();
-  return { ...started, child, stop: async () => { await stopChild(child); rmSync(dataDir, { recursive: true, force: true }); } };
+  return {
+    ...started,
+    child,
+    stop: async () => {
+      await stopChild(child);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Forks one of the small server scripts in this folder; it reports `{ url, ... }` over IPC once listening. */
 async function forkServer(script, args, cleanup = () => {}) {
   // stdout is the hub's access log: discarded by the OS, but still written, as it is in production.
-  const child = fork(path.join(ROOT, 'bench/lib', script), args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(path.join(ROOT, 'bench/lib', script), args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   const info = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 30_000);
-    child.once('message', (m) => { clearTimeout(timer); resolve(m); });
-    child.once('exit', (c) => { clearTimeout(timer); reject(new Error(`${script} exited with ${c}`)); });
+    child.once('message', (m) => {
+      clearTimeout(timer);
+      resolve(m);
+    });
+    child.once('exit', (c) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${c}`));
+    });
   });
-  const restart = () => new Promise((resolve) => { child.once('message', resolve); child.send('restart'); });
-  return { ...info, child, restart, stop: async () => { await stopChild(child); cleanup(); } };
+  const restart = () =>
+    new Promise((resolve) => {
+      child.once('message', resolve);
+      child.send('restart');
+    });
+  return {
+    ...info,
+    child,
+    restart,
+    stop: async () => {
+      await stopChild(child);
+      cleanup();
+    },
+  };
 }
 
 /**
@@ -68,7 +100,9 @@ async function forkServer(script, args, cleanup = () => {}) {
  */
 export function startHubProcess({ codes = 0 } = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'clawkeep-bench-hub-'));
-  return forkServer('hub-process.mjs', [dataDir, String(codes)], () => rmSync(dataDir, { recursive: true, force: true }));
+  return forkServer('hub-process.mjs', [dataDir, String(codes)], () =>
+    rmSync(dataDir, { recursive: true, force: true }),
+  );
 }
 
 /** A bare Hono app on @hono/node-server with one JSON POST route (bare-server.mjs). */

@@ -8,7 +8,9 @@ export async function importTs(...relPaths) {
   const { register } = await import('tsx/esm/api');
   const tsconfig = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
   // tsconfig.json extends the generated .wxt/tsconfig.json; without it use tsx defaults (as bin/clawkeep.mjs does).
-  const unregister = register({ tsconfig: existsSync(new URL('../../.wxt/tsconfig.json', import.meta.url)) ? tsconfig : false });
+  const unregister = register({
+    tsconfig: existsSync(new URL('../../.wxt/tsconfig.json', import.meta.url)) ? tsconfig : false,
+  });
   try {
     return await Promise.all(relPaths.map((p) => import(new URL(`../../${p}`, import.meta.url).href)));
   } finally {

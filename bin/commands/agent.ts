@@ -67,14 +67,15 @@ export function readStateFile(file: string): AgentState {
   try {
     st = statSync(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StateFileError(`no state file at ${file}: run \`clawkeep agent register\` first`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new StateFileError(`no state file at ${file}: run \`clawkeep agent register\` first`);
     throw new StateFileError(`cannot read the state file ${file}: ${(err as Error).message}`);
   }
   if (!st.isFile()) throw new StateFileError(`the state file ${file} is not a regular file`);
   if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
     throw new StateFileError(
       `refusing to use the state file ${file}: it holds this agent's private keys but its mode is ` +
-      `${(st.mode & 0o777).toString(8).padStart(4, '0')} (readable or writable by group/others). Fix it with: chmod 600 ${file}`,
+        `${(st.mode & 0o777).toString(8).padStart(4, '0')} (readable or writable by group/others). Fix it with: chmod 600 ${file}`,
     );
   }
   let json: unknown;
@@ -122,7 +123,8 @@ type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extend
 
 function parseTimeout(text: string | undefined): number {
   if (text === undefined) return DEFAULT_TIMEOUT_S * 1000;
-  if (!/^\d+(\.\d+)?$/.test(text) || Number(text) <= 0 || Number(text) > 86_400) throw new UsageError('--timeout must be a number of seconds, more than 0 and at most 86400');
+  if (!/^\d+(\.\d+)?$/.test(text) || Number(text) <= 0 || Number(text) > 86_400)
+    throw new UsageError('--timeout must be a number of seconds, more than 0 and at most 86400');
   return Math.round(Number(text) * 1000);
 }
 
@@ -141,7 +143,17 @@ const when = (ms: number) => new Date(ms).toISOString();
 
 function exitFor(err: AgentError): number {
   if (err.code === 'wait_timeout' || err.code === 'intent_expired') return EXIT.expired;
-  if (err.code.startsWith('auth_') || ['forbidden', 'agent_not_claimed', 'agent_revoked', 'installation_revoked', 'scope_not_granted', 'state_invalid'].includes(err.code)) {
+  if (
+    err.code.startsWith('auth_') ||
+    [
+      'forbidden',
+      'agent_not_claimed',
+      'agent_revoked',
+      'installation_revoked',
+      'scope_not_granted',
+      'state_invalid',
+    ].includes(err.code)
+  ) {
     return EXIT.usage;
   }
   return EXIT.failure;
@@ -164,15 +176,22 @@ async function register(values: Values): Promise<number> {
   const hub = need(values, 'hub');
   const name = need(values, 'name');
   const file = path.resolve(need(values, 'state'));
-  if ((values.manifest === undefined) === (values['manifest-url'] === undefined)) throw new UsageError('give exactly one of --manifest FILE or --manifest-url URL');
-  const scopes = (values.scopes ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const s of scopes) if (!isScope(s)) throw new UsageError(`--scopes: "${s}" is not a scope (secret:read:ITEM or action:KIND)`);
+  if ((values.manifest === undefined) === (values['manifest-url'] === undefined))
+    throw new UsageError('give exactly one of --manifest FILE or --manifest-url URL');
+  const scopes = (values.scopes ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const s of scopes)
+    if (!isScope(s)) throw new UsageError(`--scopes: "${s}" is not a scope (secret:read:ITEM or action:KIND)`);
   let manifest: { markdown: string } | { url: string };
   if (values.manifest !== undefined) {
     try {
       manifest = { markdown: readFileSync(values.manifest, 'utf8') };
     } catch (err) {
-      throw new UsageError(`cannot read --manifest ${values.manifest}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new UsageError(
+        `cannot read --manifest ${values.manifest}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
   } else {
     manifest = { url: values['manifest-url']! };
@@ -184,15 +203,32 @@ async function register(values: Values): Promise<number> {
     closeSync(openSync(file, 'wx', 0o600));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new StateFileError(code === 'EEXIST' ? `the state file ${file} exists already; refusing to overwrite an agent's keys` : `cannot create the state file ${file}: ${code ?? (err as Error).message}`);
+    throw new StateFileError(
+      code === 'EEXIST'
+        ? `the state file ${file} exists already; refusing to overwrite an agent's keys`
+        : `cannot create the state file ${file}: ${code ?? (err as Error).message}`,
+    );
   }
   let saved = false;
   try {
-    const client = new AgentClient({ fetch: cliFetch, onStateChange: (state) => { writeStateFile(file, state); saved = true; } });
+    const client = new AgentClient({
+      fetch: cliFetch,
+      onStateChange: (state) => {
+        writeStateFile(file, state);
+        saved = true;
+      },
+    });
     const reg = await client.register({ hub, name, manifest, requestedScopes: scopes });
     const state = client.state!;
     if (values.json) {
-      printJson({ agent_id: reg.agent_id, claim_code: reg.claim_code, expires_at: reg.expires_at, fingerprint: reg.fingerprint, hub: state.hub, state_file: file });
+      printJson({
+        agent_id: reg.agent_id,
+        claim_code: reg.claim_code,
+        expires_at: reg.expires_at,
+        fingerprint: reg.fingerprint,
+        hub: state.hub,
+        state_file: file,
+      });
     } else {
       out(`Registered agent "${name}" (${reg.agent_id}) with ${state.hub}.`);
       out('');
@@ -224,15 +260,21 @@ async function status(values: Values): Promise<number> {
     return EXIT.ok;
   }
   out(`agent ${s.agent_id} on ${hub}: ${s.status}`);
-  if (s.status === 'unclaimed') out('Not claimed yet: ask your human to enter the claim code in the Clawkeep extension.');
+  if (s.status === 'unclaimed')
+    out('Not claimed yet: ask your human to enter the claim code in the Clawkeep extension.');
   if (s.revocation === 'signed') {
-    out(`installation ${s.installation_id} was revoked by your human's device (signed revocation, verified): this agent stops. Register and claim it again to use it.`);
+    out(
+      `installation ${s.installation_id} was revoked by your human's device (signed revocation, verified): this agent stops. Register and claim it again to use it.`,
+    );
     return EXIT.ok;
   }
-  if (s.revocation === 'unverified') out('The hub says this installation is revoked, but sent no revocation signed by your human\'s device.');
+  if (s.revocation === 'unverified')
+    out("The hub says this installation is revoked, but sent no revocation signed by your human's device.");
   if (s.installation_id) {
     out(`installation: ${s.installation_id}`);
-    out(`claimed by device: ${s.device_fingerprint}${s.pinned_now ? ' (verified and pinned now)' : ' (verified, pinned)'}`);
+    out(
+      `claimed by device: ${s.device_fingerprint}${s.pinned_now ? ' (verified and pinned now)' : ' (verified, pinned)'}`,
+    );
     out(`granted scopes: ${s.granted_scopes!.length ? s.granted_scopes!.join(', ') : '(none)'}`);
     out(`needs approval: ${s.approval_required!.join(', ') || '(nothing)'}`);
   }
@@ -240,7 +282,9 @@ async function status(values: Values): Promise<number> {
 }
 
 async function decide(client: AgentClient, intent: Intent, timeoutMs: number) {
-  progress(`Waiting for the human's decision in the Clawkeep extension (intent ${intent.intent_id}, up to ${Math.round(timeoutMs / 1000)} s)…`);
+  progress(
+    `Waiting for the human's decision in the Clawkeep extension (intent ${intent.intent_id}, up to ${Math.round(timeoutMs / 1000)} s)…`,
+  );
   return client.waitForDecision(intent.intent_id, { timeoutMs, pollMs: 1000, maxPollMs: 5000 });
 }
 
@@ -255,11 +299,16 @@ async function request(values: Values): Promise<number> {
     if (err instanceof UsageError) throw err;
     throw new UsageError('--payload must be JSON');
   }
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw new UsageError('--payload must be a JSON object');
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
+    throw new UsageError('--payload must be a JSON object');
   const timeoutMs = parseTimeout(values.timeout);
   if (values.timeout !== undefined && !values.wait) throw new UsageError('--timeout only makes sense with --wait');
   const client = clientFor(file);
-  const intent = await client.createIntent({ kind, payload: payload as Record<string, unknown>, ...(values['idempotency-key'] ? { idempotencyKey: values['idempotency-key'] } : {}) });
+  const intent = await client.createIntent({
+    kind,
+    payload: payload as Record<string, unknown>,
+    ...(values['idempotency-key'] ? { idempotencyKey: values['idempotency-key'] } : {}),
+  });
   if (!values.wait) {
     if (values.json) printJson(intent);
     else out(`${describeIntent(intent)}. The human decides in the Clawkeep extension.`);
@@ -275,7 +324,9 @@ async function request(values: Values): Promise<number> {
   if (values.json) printJson({ decision, intent: result.intent, approval: result.approval ?? null });
   else {
     const device = client.state!.device_key;
-    out(`approved: intent ${intent.intent_id} (${kind}) is executed now; the approval ${result.approval ? `is signed by device ${fingerprint(decodePublicKey(device!, 'ed25519'))} and verified` : 'was not required by the signed policy'}.`);
+    out(
+      `approved: intent ${intent.intent_id} (${kind}) is executed now; the approval ${result.approval ? `is signed by device ${fingerprint(decodePublicKey(device!, 'ed25519'))} and verified` : 'was not required by the signed policy'}.`,
+    );
   }
   return EXIT.ok;
 }
@@ -297,7 +348,9 @@ async function secret(item: string, values: Values): Promise<number> {
     if (values.json) {
       printJson({ intent_id: intent.intent_id, item, value: new TextDecoder('utf-8', { fatal: true }).decode(value) });
     } else {
-      await new Promise<void>((resolve, reject) => process.stdout.write(value, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        process.stdout.write(value, (err) => (err ? reject(err) : resolve())),
+      );
       if (process.stdout.isTTY) process.stdout.write('\n');
     }
   } finally {
@@ -325,7 +378,9 @@ async function config(values: Values): Promise<number> {
     }
     if (lines.length > 0) out(lines.join('\n'));
   } else {
-    out(`agent config "${c.name}" (${config_id}), revision ${revision}, signed by the pinned device at ${when(signed_at)}`);
+    out(
+      `agent config "${c.name}" (${config_id}), revision ${revision}, signed by the pinned device at ${when(signed_at)}`,
+    );
     out(`model: ${c.model || '(none)'}`);
     out(`provider keys: ${c.provider_keys.map((e) => e.key).join(', ') || '(none)'}`);
     out(`env: ${c.env.map((e) => e.key).join(', ') || '(none)'}`);
@@ -355,9 +410,14 @@ export const agentCommand: Command = {
     if (sub === undefined) throw new UsageError('missing subcommand: register, status, request, secret or config');
     const allowed = ALLOWED[sub];
     if (!allowed) throw new UsageError(`unknown subcommand "${sub}"`);
-    for (const [k, v] of Object.entries(values)) if (v !== undefined && !allowed.includes(k)) throw new UsageError(`--${k} does not apply to "agent ${sub}"`);
+    for (const [k, v] of Object.entries(values))
+      if (v !== undefined && !allowed.includes(k)) throw new UsageError(`--${k} does not apply to "agent ${sub}"`);
     if (sub === 'secret' ? rest.length !== 1 : rest.length !== 0) {
-      throw new UsageError(sub === 'secret' ? 'give exactly one item name: clawkeep agent secret ITEM --state FILE' : `unexpected arguments: ${rest.join(' ')}`);
+      throw new UsageError(
+        sub === 'secret'
+          ? 'give exactly one item name: clawkeep agent secret ITEM --state FILE'
+          : `unexpected arguments: ${rest.join(' ')}`,
+      );
     }
     try {
       if (sub === 'register') return await register(values);

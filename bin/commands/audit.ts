@@ -19,7 +19,7 @@ const USAGE = [
   'Checks the hash chain of the audit log. With --head, also checks that the head the device saw is in this chain',
   "(same entry at that position, same Merkle root of everything up to it) and is signed by this hub's identity key.",
   'Exit 0: intact. Exit 1: an entry was changed, removed, inserted or moved (the first bad entry is named), or the',
-  "exported head is not in the chain. Exit 2: bad arguments, no readable hub database or head file.",
+  'exported head is not in the chain. Exit 2: bad arguments, no readable hub database or head file.',
 ].join('\n');
 
 /** The exported head, checked against its own key and (when the data directory has one) the hub's identity file. */
@@ -50,7 +50,11 @@ function readHead(file: string, dataDir: string): { head: AuditHead; keyProblem:
   } catch (err) {
     throw new UsageError(`${keyFile}: ${(err as Error).message}`);
   }
-  return { head, keyProblem: hubKey === head.hub_key ? null : "the exported head was signed by another hub key than this hub's identity" };
+  return {
+    head,
+    keyProblem:
+      hubKey === head.hub_key ? null : "the exported head was signed by another hub key than this hub's identity",
+  };
 }
 
 /** Whether `head` is in the store's chain: its entry at `seq` and the Merkle root of entries 1..seq match. */
@@ -63,8 +67,10 @@ function headInChain(store: HubStore, head: AuditHead): string | null {
       return `entry ${head.seq} is not the one the device saw (its hash differs): history up to it was rewritten`;
     }
   }
-  if (leaves.length < head.seq) return `the device saw ${head.seq} entries, the database has only ${leaves.length}: entries were removed`;
-  if (toHex(auditTreeRoot(leaves)) !== head.tree_root) return `entries 1..${head.seq} are not the ones the device saw (the tree root differs)`;
+  if (leaves.length < head.seq)
+    return `the device saw ${head.seq} entries, the database has only ${leaves.length}: entries were removed`;
+  if (toHex(auditTreeRoot(leaves)) !== head.tree_root)
+    return `entries 1..${head.seq} are not the ones the device saw (the tree root differs)`;
   return null;
 }
 
@@ -77,7 +83,9 @@ export const auditCommand: Command = {
     if (!args) return 0;
     const { values, positionals } = args;
     if (positionals.length !== 1 || positionals[0] !== 'verify') {
-      throw new UsageError(positionals.length === 0 ? 'missing subcommand "verify"' : `unknown arguments: ${positionals.join(' ')}`);
+      throw new UsageError(
+        positionals.length === 0 ? 'missing subcommand "verify"' : `unknown arguments: ${positionals.join(' ')}`,
+      );
     }
     if (!values.data) throw new UsageError('--data DIR is required');
     const dataDir = path.resolve(values.data);
@@ -90,7 +98,8 @@ export const auditCommand: Command = {
       store = openSqliteStore({ file, readonly: true });
     } catch (err) {
       // Not finding or not being able to read the log is not evidence of tampering: exit 2, not 1.
-      const why = err instanceof StoreError && err.code === 'not_found' ? `no hub database at ${file}` : (err as Error).message;
+      const why =
+        err instanceof StoreError && err.code === 'not_found' ? `no hub database at ${file}` : (err as Error).message;
       throw new UsageError(why);
     }
     try {
@@ -102,10 +111,14 @@ export const auditCommand: Command = {
       if (exported) {
         const problem = exported.keyProblem ?? headInChain(store, exported.head);
         if (problem) {
-          console.error(`the exported head (entry ${exported.head.seq}, signed ${new Date(exported.head.time).toISOString()}) is not in this audit log: ${problem}`);
+          console.error(
+            `the exported head (entry ${exported.head.seq}, signed ${new Date(exported.head.time).toISOString()}) is not in this audit log: ${problem}`,
+          );
           return 1;
         }
-        console.log(`audit log intact: ${result.count} entries; it contains the exported head (entry ${exported.head.seq})`);
+        console.log(
+          `audit log intact: ${result.count} entries; it contains the exported head (entry ${exported.head.seq})`,
+        );
         return 0;
       }
       console.log(`audit log intact: ${result.count} entries`);

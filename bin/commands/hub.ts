@@ -23,16 +23,28 @@ export const hubCommand: Command = {
     'On the first start of an empty hub it prints a one-time enrollment code. It is shown once only.',
   ].join('\n'),
   async run(argv) {
-    const values = parseCommandOptions(this, argv, { port: { type: 'string' }, data: { type: 'string' }, 'allow-origin': { type: 'string' }, 'public-origin': { type: 'string' }, 'intent-retention-days': { type: 'string' } });
+    const values = parseCommandOptions(this, argv, {
+      port: { type: 'string' },
+      data: { type: 'string' },
+      'allow-origin': { type: 'string' },
+      'public-origin': { type: 'string' },
+      'intent-retention-days': { type: 'string' },
+    });
     if (!values) return 0;
     if (!values.data) throw new UsageError('--data DIR is required');
     const port = values.port === undefined ? DEFAULT_HUB_PORT : parsePort(values.port);
-    const allowOrigins = values['allow-origin'] === undefined ? [] : values['allow-origin'].split(',').map((o) => o.trim());
-    if (allowOrigins.some((o) => !isOrigin(o))) throw new UsageError('--allow-origin takes origins like http://127.0.0.1:5178 (https, or http on loopback), comma-separated');
+    const allowOrigins =
+      values['allow-origin'] === undefined ? [] : values['allow-origin'].split(',').map((o) => o.trim());
+    if (allowOrigins.some((o) => !isOrigin(o)))
+      throw new UsageError(
+        '--allow-origin takes origins like http://127.0.0.1:5178 (https, or http on loopback), comma-separated',
+      );
     const publicOrigin = values['public-origin'];
-    if (publicOrigin !== undefined && !isOrigin(publicOrigin)) throw new UsageError('--public-origin takes an origin like https://hub.example.com (https, or http on loopback)');
+    if (publicOrigin !== undefined && !isOrigin(publicOrigin))
+      throw new UsageError('--public-origin takes an origin like https://hub.example.com (https, or http on loopback)');
     const days = values['intent-retention-days'];
-    if (days !== undefined && !/^\d{1,5}$/.test(days)) throw new UsageError('--intent-retention-days takes a whole number of days (0-99999)');
+    if (days !== undefined && !/^\d{1,5}$/.test(days))
+      throw new UsageError('--intent-retention-days takes a whole number of days (0-99999)');
     const intentRetentionMs = days === undefined ? undefined : Number(days) * 24 * 60 * 60 * 1000;
     const signal = catchSignal();
     let hub;

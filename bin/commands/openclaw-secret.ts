@@ -28,7 +28,7 @@ const USAGE = [
   'Usage:',
   '  clawkeep openclaw-secret --state FILE [--timeout-ms N] [--gateway LABEL] [--grants FILE]',
   '',
-  "OpenClaw's exec SecretRef provider. Reads {\"protocolVersion\":1,\"provider\":ALIAS,\"ids\":[…]} on stdin and",
+  'OpenClaw\'s exec SecretRef provider. Reads {"protocolVersion":1,"provider":ALIAS,"ids":[…]} on stdin and',
   'writes one JSON object {"protocolVersion":1,"values":{…},"errors":{id:{"code"}}} on stdout. Each id is the',
   'name of a vault item, asked for through the hub (the human approves in the Clawkeep extension).',
   '',
@@ -50,7 +50,8 @@ export function answerDeadline(processStart: number, timeoutMs: number): number 
 
 function parseTimeoutMs(text: string | undefined): number {
   if (text === undefined) return DEFAULT_TIMEOUT_MS;
-  if (!/^\d+$/.test(text) || Number(text) < 500 || Number(text) > MAX_TIMEOUT_MS) throw new UsageError(`--timeout-ms must be a whole number from 500 to ${MAX_TIMEOUT_MS}`);
+  if (!/^\d+$/.test(text) || Number(text) < 500 || Number(text) > MAX_TIMEOUT_MS)
+    throw new UsageError(`--timeout-ms must be a whole number from 500 to ${MAX_TIMEOUT_MS}`);
   return Number(text);
 }
 
@@ -77,7 +78,10 @@ function readStdin(deadline: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const timer = setTimeout(() => done(new ExecRequestError('stdin was not closed in time')), Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(
+      () => done(new ExecRequestError('stdin was not closed in time')),
+      Math.max(0, deadline - Date.now()),
+    );
     function done(err?: Error) {
       clearTimeout(timer);
       process.stdin.removeAllListeners('data').removeAllListeners('end').removeAllListeners('error');
@@ -98,7 +102,9 @@ function readStdin(deadline: number): Promise<string> {
 const diag = (line: string) => process.stderr.write(`clawkeep openclaw-secret: ${line}\n`);
 
 function writeResponse(res: ExecProviderResponse): Promise<void> {
-  return new Promise((resolve, reject) => process.stdout.write(`${JSON.stringify(res)}\n`, (err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    process.stdout.write(`${JSON.stringify(res)}\n`, (err) => (err ? reject(err) : resolve())),
+  );
 }
 
 function allErrors(ids: string[], code: OpenClawSecretErrorCode): ExecProviderResponse {
@@ -134,7 +140,8 @@ export const openclawSecretCommand: Command = {
     if (!values.state) throw new UsageError('--state is required');
     const timeoutMs = parseTimeoutMs(values['timeout-ms']);
     const gateway = values.gateway ?? 'openclaw';
-    if (!isGatewayLabel(gateway)) throw new UsageError('--gateway must be 1-64 characters: letters, digits and . _ : @ -');
+    if (!isGatewayLabel(gateway))
+      throw new UsageError('--gateway must be 1-64 characters: letters, digits and . _ : @ -');
     const stateFile = path.resolve(values.state);
     const grantsFile = path.resolve(values.grants ?? defaultGrantsFile(stateFile));
     const deadline = answerDeadline(start, timeoutMs);
@@ -163,7 +170,10 @@ export const openclawSecretCommand: Command = {
     }
     try {
       const response = await resolveOpenClawSecrets({
-        client, request, gateway, deadline,
+        client,
+        request,
+        gateway,
+        deadline,
         grants: readGrants(grantsFile),
         saveGrants: (doc) => {
           try {

@@ -12,9 +12,9 @@ const USAGE = [
   'Encrypts env variables for a dstack / Phala Cloud CVM (X25519 + AES-256-GCM, the format the CVM decrypts) and',
   'prints the sealed hex on stdout, nothing else. Values are never printed.',
   '',
-  '  --pubkey HEX        the app\'s env encryption public key: exactly 64 hex digits (X25519)',
+  "  --pubkey HEX        the app's env encryption public key: exactly 64 hex digits (X25519)",
   '  --env KEY=VALUE     a variable (repeatable). Command lines are visible to other local users: prefer',
-  '  --env KEY           the value of KEY in this process\'s environment, or',
+  "  --env KEY           the value of KEY in this process's environment, or",
   '  --env-file FILE     KEY=VALUE lines (blank lines and # comments skipped, `export ` allowed, one pair of',
   '                      surrounding quotes removed, no other unescaping)',
   '  --app-id HEX        with --signature and --kms-pubkey: first verify that the KMS signed --pubkey for this',
@@ -40,7 +40,8 @@ function parseEnvArgument(arg: string, position: number): EnvVar {
   if (eq > 0) return { key: arg.slice(0, eq), value: arg.slice(eq + 1) };
   if (eq === 0) throw new UsageError(`--env number ${position} has no key name before "="`);
   // Not echoed unless it is a plausible name: a mistyped argument may well be the secret itself.
-  if (!ENV_KEY_PATTERN.test(arg)) throw new UsageError(`--env number ${position} is neither KEY=VALUE nor a variable name`);
+  if (!ENV_KEY_PATTERN.test(arg))
+    throw new UsageError(`--env number ${position} is neither KEY=VALUE nor a variable name`);
   const value = process.env[arg];
   if (value === undefined) throw new UsageError(`--env ${arg}: ${arg} is not set in the environment`);
   return { key: arg, value };
@@ -63,7 +64,8 @@ function parseEnvFile(path: string): EnvVar[] {
     if (eq <= 0) throw new UsageError(`--env-file ${path} line ${index + 1} is not KEY=VALUE`);
     const key = body.slice(0, eq).trim();
     let value = body.slice(eq + 1).trim();
-    if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.at(-1) === value[0]) value = value.slice(1, -1);
+    if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.at(-1) === value[0])
+      value = value.slice(1, -1);
     env.push({ key, value });
   });
   return env;
@@ -99,7 +101,10 @@ function parseSealArgs(argv: string[]): SealArgs | null {
   } catch (err) {
     // node's message quotes the offending argument; that is fine for option names, but an unexpected positional
     // may be a value, so that case gets a message of its own.
-    const message = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' ? 'unexpected argument without an option' : (err as Error).message;
+    const message =
+      (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
+        ? 'unexpected argument without an option'
+        : (err as Error).message;
     throw new UsageError(message);
   }
   const v = parsed.values;
@@ -108,20 +113,29 @@ function parseSealArgs(argv: string[]): SealArgs | null {
     return null;
   }
   if (v.pubkey === undefined) throw new UsageError('missing --pubkey');
-  const env = [...(v.env ?? []).map((a, i) => parseEnvArgument(a, i + 1)), ...(v['env-file'] ?? []).flatMap(parseEnvFile)];
+  const env = [
+    ...(v.env ?? []).map((a, i) => parseEnvArgument(a, i + 1)),
+    ...(v['env-file'] ?? []).flatMap(parseEnvFile),
+  ];
   if (env.length === 0) throw new UsageError('nothing to seal: give --env or --env-file');
 
   const signatureOptions = [v['app-id'], v.signature, v['kms-pubkey'], v.timestamp];
   let signature: SealArgs['signature'] = null;
   if (signatureOptions.some((o) => o !== undefined)) {
     const missing = (['app-id', 'signature', 'kms-pubkey'] as const).filter((name) => v[name] === undefined);
-    if (missing.length) throw new UsageError(`checking the KMS signature also needs ${missing.map((m) => `--${m}`).join(' and ')}`);
+    if (missing.length)
+      throw new UsageError(`checking the KMS signature also needs ${missing.map((m) => `--${m}`).join(' and ')}`);
     let timestamp: number | undefined;
     if (v.timestamp !== undefined) {
       if (!/^\d{1,15}$/.test(v.timestamp)) throw new UsageError('--timestamp must be whole seconds since 1970');
       timestamp = Number(v.timestamp);
     }
-    signature = { appId: v['app-id']!, signature: v.signature!, kmsPubkey: v['kms-pubkey']!, ...(timestamp !== undefined ? { timestamp } : {}) };
+    signature = {
+      appId: v['app-id']!,
+      signature: v.signature!,
+      kmsPubkey: v['kms-pubkey']!,
+      ...(timestamp !== undefined ? { timestamp } : {}),
+    };
   }
   return { pubkey: v.pubkey, env, signature, now: parseNow(v.now) };
 }

@@ -22,7 +22,11 @@ export const simCommand: Command = {
     'them; Intel-rooted (production) verification refuses them. Stops on SIGINT/SIGTERM.',
   ].join('\n'),
   async run(argv) {
-    const values = parseCommandOptions(this, argv, { port: { type: 'string' }, misbehave: { type: 'string' }, 'api-key': { type: 'string' } });
+    const values = parseCommandOptions(this, argv, {
+      port: { type: 'string' },
+      misbehave: { type: 'string' },
+      'api-key': { type: 'string' },
+    });
     if (!values) return 0;
     const port = values.port === undefined ? DEFAULT_SIM_PORT : parsePort(values.port);
     let misbehave;
@@ -37,7 +41,11 @@ export const simCommand: Command = {
     const signal = catchSignal();
     let sim;
     try {
-      sim = await startCvmSimulator({ port, misbehave, ...(values['api-key'] !== undefined ? { apiKey: values['api-key'] } : {}) });
+      sim = await startCvmSimulator({
+        port,
+        misbehave,
+        ...(values['api-key'] !== undefined ? { apiKey: values['api-key'] } : {}),
+      });
     } catch (err) {
       signal.dispose();
       throw err;

@@ -2,13 +2,19 @@ import { readFileSync } from 'node:fs';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { toErrorInfo } from '../../lib/errors';
 import { INTEL_PCS_URL, PHALA_PCCS_URL, normalizePccsUrl } from '../../lib/attest/pccs-endpoints';
-import { TCB_STATUSES, type Collateral, type DstackCheckInput, type QuoteVerification, type TcbStatus } from '../../lib/attest/types';
+import {
+  TCB_STATUSES,
+  type Collateral,
+  type DstackCheckInput,
+  type QuoteVerification,
+  type TcbStatus,
+} from '../../lib/attest/types';
 
 const USAGE = [
   'Usage: clawkeep verify-quote QUOTE_FILE [--collateral FILE | --pccs URL] [--now ISO_TIME] [--allow STATUS,...]',
   '                              [--event-log FILE] [--json]',
   '',
-  'Verifies an Intel TDX (v4/v5) or SGX (v3) DCAP quote against Intel\'s pinned SGX Root CA.',
+  "Verifies an Intel TDX (v4/v5) or SGX (v3) DCAP quote against Intel's pinned SGX Root CA.",
   '',
   '  QUOTE_FILE          the quote: raw bytes or hex text (e.g. the `quote` of dstack GetQuote)',
   '  --collateral FILE   collateral JSON (dcap-qvl QuoteCollateralV3 form: tcb_info, qe_identity, CRLs, chains)',
@@ -50,7 +56,8 @@ function parseVerifyQuoteArgs(argv: string[]): VerifyQuoteArgs | null {
   const { values, positionals } = args;
   if (positionals.length === 0) throw new UsageError('missing the quote file');
   if (positionals.length > 1) throw new UsageError(`expected one quote file, got: ${positionals.join(' ')}`);
-  if (values.collateral !== undefined && values.pccs !== undefined) throw new UsageError('give --collateral or --pccs, not both');
+  if (values.collateral !== undefined && values.pccs !== undefined)
+    throw new UsageError('give --collateral or --pccs, not both');
   return {
     quoteFile: positionals[0]!,
     collateralFile: values.collateral,
@@ -113,7 +120,7 @@ function eventLogInput(text: string): DstackCheckInput['eventLog'] {
   try {
     const parsed: unknown = JSON.parse(text);
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && 'event_log' in parsed) {
-      const inner = (parsed).event_log;
+      const inner = parsed.event_log;
       if (typeof inner === 'string') return inner;
       if (Array.isArray(inner)) return JSON.stringify(inner);
     }
@@ -144,7 +151,10 @@ export function formatSummary(r: QuoteVerification, allowed: readonly TcbStatus[
   lines.push(`${tee} quote: ${r.verified ? 'VERIFIED' : 'NOT VERIFIED'}`);
   if (!r.verified && r.error) row('Reason', `${r.error.message} [${r.error.code}]`);
   if (r.valid) {
-    row('Signed by', r.testTrustAnchor ? 'a TEST root injected by the caller, NOT Intel' : 'Intel SGX Root CA (pinned)');
+    row(
+      'Signed by',
+      r.testTrustAnchor ? 'a TEST root injected by the caller, NOT Intel' : 'Intel SGX Root CA (pinned)',
+    );
     // Genuine and current, but the status (or the dstack identity) is outside what was asked for.
     if (!r.verified) row('Genuine', 'yes: every signature, chain, CRL and TCB check passed; rejected by the policy');
   }
@@ -181,7 +191,10 @@ export function formatSummary(r: QuoteVerification, allowed: readonly TcbStatus[
   }
   if (r.collateral) {
     const c = r.collateral;
-    row('Collateral', `TCB info ${c.tcbInfoIssueDate} .. ${c.tcbInfoNextUpdate} (evaluation #${c.tcbEvaluationDataNumber})`);
+    row(
+      'Collateral',
+      `TCB info ${c.tcbInfoIssueDate} .. ${c.tcbInfoNextUpdate} (evaluation #${c.tcbEvaluationDataNumber})`,
+    );
     row('', `PCK CRL ${c.pckCrlThisUpdate} .. ${c.pckCrlNextUpdate}`);
   }
   row('Checked at', r.verifiedAt);
@@ -192,7 +205,11 @@ export function formatSummary(r: QuoteVerification, allowed: readonly TcbStatus[
  * The collateral: the --collateral file, or fetched from the PCCS for this quote's platform (FMSPC, PCK CA).
  * Throws AttestError for collateral that does not parse or cannot be fetched.
  */
-async function loadCollateral(quote: Uint8Array, collateralText: string | undefined, pccsUrl: string | undefined): Promise<Collateral> {
+async function loadCollateral(
+  quote: Uint8Array,
+  collateralText: string | undefined,
+  pccsUrl: string | undefined,
+): Promise<Collateral> {
   if (collateralText !== undefined) {
     const { parseCollateralJson } = await import('../../lib/attest/collateral');
     return parseCollateralJson(collateralText);
@@ -243,8 +260,12 @@ export const verifyQuoteCommand: Command = {
     const args = parseVerifyQuoteArgs(argv);
     if (!args) return 0;
     const quoteBytes = new Uint8Array(readUserFile(args.quoteFile, 'quote file'));
-    const collateralText = args.collateralFile ? readUserFile(args.collateralFile, 'collateral file').toString('utf8') : undefined;
-    const eventLogText = args.eventLogFile ? readUserFile(args.eventLogFile, 'event log file').toString('utf8') : undefined;
+    const collateralText = args.collateralFile
+      ? readUserFile(args.collateralFile, 'collateral file').toString('utf8')
+      : undefined;
+    const eventLogText = args.eventLogFile
+      ? readUserFile(args.eventLogFile, 'event log file').toString('utf8')
+      : undefined;
 
     const result = await verifyInputs(quoteBytes, collateralText, eventLogText, args);
     console.log(args.json ? JSON.stringify(result, null, 2) : formatSummary(result, args.allowed));

@@ -9,7 +9,15 @@ import { useAction } from '../shared/use-action';
  * The Agents tab's "Agent configs": pick a vault agent config for a claimed agent and assign it. The background
  * seals it to that agent and re-delivers each edit; this only shows what was delivered and sends the person's choice.
  */
-export function AgentConfigDelivery({ hub, state, onState }: { hub: HubApi; state: HubState; onState: (s: HubState) => void }) {
+export function AgentConfigDelivery({
+  hub,
+  state,
+  onState,
+}: {
+  hub: HubApi;
+  state: HubState;
+  onState: (s: HubState) => void;
+}) {
   const { busy, error, run } = useAction();
   const [picked, setPicked] = useState<Record<string, string>>({});
   const [note, setNote] = useState<string | null>(null);
@@ -26,12 +34,14 @@ export function AgentConfigDelivery({ hub, state, onState }: { hub: HubApi; stat
     <section class="card stack" aria-label="Agent configs">
       <h2>Agent configs</h2>
       <p class="muted small-text">
-        Give a claimed agent one of your agent configs (model, provider keys, env). It is encrypted to that agent's key and signed by this device; the
-        hub only stores ciphertext. Each edit of the config is delivered again as a new revision. The agent reads it with{' '}
-        <code class="mono">clawkeep agent config --env</code>.
+        Give a claimed agent one of your agent configs (model, provider keys, env). It is encrypted to that agent's key
+        and signed by this device; the hub only stores ciphertext. Each edit of the config is delivered again as a new
+        revision. The agent reads it with <code class="mono">clawkeep agent config --env</code>.
       </p>
       {agents.length === 0 ? <p class="muted">No claimed agents yet.</p> : null}
-      {state.agentConfigs.length === 0 ? <p class="muted">No agent configs in the vault yet: add one under Items.</p> : null}
+      {state.agentConfigs.length === 0 ? (
+        <p class="muted">No agent configs in the vault yet: add one under Items.</p>
+      ) : null}
       <ul class="item-list" aria-label="Agent config assignments">
         {agents.map((agent) => {
           const assigned = state.configAssignments.find((a) => a.installation_id === agent.installation_id);
@@ -42,7 +52,8 @@ export function AgentConfigDelivery({ hub, state, onState }: { hub: HubApi; stat
                 <strong>{agent.name}</strong>
                 {assigned ? (
                   <span class="small-text" data-testid="config-delivery-status">
-                    Delivered revision {assigned.revision} of “{assigned.configName ?? 'a deleted config'}” to {agent.name} {ago(assigned.delivered_at)}
+                    Delivered revision {assigned.revision} of “{assigned.configName ?? 'a deleted config'}” to{' '}
+                    {agent.name} {ago(assigned.delivered_at)}
                     {assigned.outdated ? ' · delivering the edited version…' : ''}
                   </span>
                 ) : (
@@ -52,7 +63,13 @@ export function AgentConfigDelivery({ hub, state, onState }: { hub: HubApi; stat
                   <div class="actions">
                     <label>
                       Config for {agent.name}{' '}
-                      <select value={choice} disabled={busy} onChange={(e) => setPicked({ ...picked, [agent.installation_id]: (e.target as HTMLSelectElement).value })}>
+                      <select
+                        value={choice}
+                        disabled={busy}
+                        onChange={(e) =>
+                          setPicked({ ...picked, [agent.installation_id]: (e.target as HTMLSelectElement).value })
+                        }
+                      >
                         {state.agentConfigs.map((c) => (
                           <option key={c.id} value={c.id}>
                             {c.name}
@@ -65,10 +82,15 @@ export function AgentConfigDelivery({ hub, state, onState }: { hub: HubApi; stat
                       class="primary"
                       disabled={busy || !choice}
                       aria-label={`Assign config to ${agent.name}`}
-                      onClick={() => void act(() => hub.assignConfig(choice, agent.installation_id), (s) => {
-                        const a = s.configAssignments.find((x) => x.installation_id === agent.installation_id);
-                        return a ? `Delivered revision ${a.revision} to ${agent.name}.` : 'Assigned.';
-                      })}
+                      onClick={() =>
+                        void act(
+                          () => hub.assignConfig(choice, agent.installation_id),
+                          (s) => {
+                            const a = s.configAssignments.find((x) => x.installation_id === agent.installation_id);
+                            return a ? `Delivered revision ${a.revision} to ${agent.name}.` : 'Assigned.';
+                          },
+                        )
+                      }
                     >
                       Assign
                     </button>
@@ -78,7 +100,12 @@ export function AgentConfigDelivery({ hub, state, onState }: { hub: HubApi; stat
                         class="danger-outline"
                         disabled={busy}
                         aria-label={`Unassign config from ${agent.name}`}
-                        onClick={() => void act(() => hub.unassignConfig(agent.installation_id), () => `${agent.name} has no config now.`)}
+                        onClick={() =>
+                          void act(
+                            () => hub.unassignConfig(agent.installation_id),
+                            () => `${agent.name} has no config now.`,
+                          )
+                        }
                       >
                         Unassign
                       </button>

@@ -42,13 +42,20 @@ export function AgentConfigEditor({ item, onSaved, onCancel, onDeleted }: AgentC
     if (problem) return action.setError(`The JSON is not valid: ${problem}`);
     const keys = compactRows(providerKeys);
     const vars = compactRows(env);
-    if ([...keys, ...vars].some((r) => !r.key)) return action.setError('Every provider key and env var needs a variable name.');
+    if ([...keys, ...vars].some((r) => !r.key))
+      return action.setError('Every provider key and env var needs a variable name.');
     const result = await action.run(() =>
       client.save({
         ...(item ? { id: item.id } : {}),
         kind: 'agentConfig',
         // An empty box means "no extra settings", which is the JSON object {}.
-        fields: { name: name.trim(), model: model.trim(), providerKeys: keys, env: vars, json: json.trim() ? json : '{}' },
+        fields: {
+          name: name.trim(),
+          model: model.trim(),
+          providerKeys: keys,
+          env: vars,
+          json: json.trim() ? json : '{}',
+        },
       }),
     );
     if (result.ok) onSaved(result.value);
@@ -67,7 +74,14 @@ export function AgentConfigEditor({ item, onSaved, onCancel, onDeleted }: AgentC
         rows={providerKeys}
         onChange={setProviderKeys}
       />
-      <KeyValueRows legend="Environment variables" rowLabel="Env var" addLabel="Add env var" keyPlaceholder="LOG_LEVEL" rows={env} onChange={setEnv} />
+      <KeyValueRows
+        legend="Environment variables"
+        rowLabel="Env var"
+        addLabel="Add env var"
+        keyPlaceholder="LOG_LEVEL"
+        rows={env}
+        onChange={setEnv}
+      />
       <TextArea
         label="JSON"
         value={json}

@@ -21,7 +21,9 @@ export function policyFromChoice(choice: PolicyChoice): { policy: Policy } | { e
   if (typed !== '') {
     const n = Number(typed);
     if (!/^\d+$/.test(typed) || n < DAILY_LIMIT_MIN || n > DAILY_LIMIT_MAX) {
-      return { error: `The daily limit must be a whole number from ${DAILY_LIMIT_MIN} to ${DAILY_LIMIT_MAX}, or empty for no limit.` };
+      return {
+        error: `The daily limit must be a whole number from ${DAILY_LIMIT_MIN} to ${DAILY_LIMIT_MAX}, or empty for no limit.`,
+      };
     }
     dailyLimit = n;
   }
@@ -30,7 +32,15 @@ export function policyFromChoice(choice: PolicyChoice): { policy: Policy } | { e
 }
 
 /** The claim screen's policy: "Ask me before: <kind>" per kind and a daily limit. Signed into the claim. */
-export function ClaimPolicyFields({ value, onChange, disabled }: { value: PolicyChoice; onChange: (next: PolicyChoice) => void; disabled?: boolean }) {
+export function ClaimPolicyFields({
+  value,
+  onChange,
+  disabled,
+}: {
+  value: PolicyChoice;
+  onChange: (next: PolicyChoice) => void;
+  disabled?: boolean;
+}) {
   return (
     <fieldset class="stack" aria-label="Policy">
       <legend>Policy</legend>
@@ -51,7 +61,11 @@ export function ClaimPolicyFields({ value, onChange, disabled }: { value: Policy
             />{' '}
             Ask me before: {kind} <span class="muted small-text">({INTENT_KINDS[kind].description.toLowerCase()})</span>
             {always ? (
-              <span class="hint"> Always asked: only this device can open your vault and seal a secret, so the hub cannot hand one out by itself.</span>
+              <span class="hint">
+                {' '}
+                Always asked: only this device can open your vault and seal a secret, so the hub cannot hand one out by
+                itself.
+              </span>
             ) : null}
           </label>
         );

@@ -24,7 +24,8 @@ export function AuditIntegrityNote({ integrity }: { integrity: AuditIntegrity })
     <div class="stack">
       {integrity.status === 'rewritten' ? (
         <p class="alert alert-error" role="alert" aria-label="Audit log warning">
-          The hub's activity log was rewritten since {integrity.since !== undefined ? when(integrity.since) : 'this device first looked'}: {integrity.reason}{' '}
+          The hub's activity log was rewritten since{' '}
+          {integrity.since !== undefined ? when(integrity.since) : 'this device first looked'}: {integrity.reason}{' '}
           {keptSeq !== undefined ? `This device keeps the last log it verified (${keptSeq} entries). ` : ''}
           Export it and run <code class="mono">clawkeep audit verify --data DIR --head FILE</code> on the hub's machine.
         </p>

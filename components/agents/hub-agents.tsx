@@ -39,7 +39,13 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
           void run(() => hub.setHubUrl(url), 'Hub URL saved.');
         }}
       >
-        <Field label="Hub URL" value={url} onInput={setUrl} required hint="The approvals hub this device talks to, e.g. http://127.0.0.1:8787." />
+        <Field
+          label="Hub URL"
+          value={url}
+          onInput={setUrl}
+          required
+          hint="The approvals hub this device talks to, e.g. http://127.0.0.1:8787."
+        />
         <div class="actions">
           <button type="submit" disabled={busy}>
             Save hub URL
@@ -59,7 +65,8 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
           }}
         >
           <p class="muted">
-            This device's key: <code class="mono">{state.deviceFingerprint}</code>. Enroll it once with the code the hub printed at its first start.
+            This device's key: <code class="mono">{state.deviceFingerprint}</code>. Enroll it once with the code the hub
+            printed at its first start.
           </p>
           <Field label="Enrollment code" value={code} onInput={setCode} required />
           <div class="actions">
@@ -73,7 +80,9 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
         <p class="small-text" id="hub-key-fingerprint">
           Hub key fingerprint: <code class="mono">{state.hubFingerprint}</code>
           <br />
-          <span class="muted">Pinned when this device enrolled. It must match the “Hub identity” line that clawkeep hub prints.</span>
+          <span class="muted">
+            Pinned when this device enrolled. It must match the “Hub identity” line that clawkeep hub prints.
+          </span>
         </p>
       ) : null}
       <p class="muted small-text">
@@ -119,7 +128,11 @@ function ClaimAgent({ hub, onClaimed }: { hub: HubApi; onClaimed: () => void }) 
     setBusy(true);
     setError(null);
     try {
-      await hub.claim(preview.claim_code, preview.requested_scopes.filter((s) => scopes.has(s)), picked.policy);
+      await hub.claim(
+        preview.claim_code,
+        preview.requested_scopes.filter((s) => scopes.has(s)),
+        picked.policy,
+      );
       setNote(`Claimed ${preview.name}.`);
       setPreview(null);
       setCode('');
@@ -140,7 +153,13 @@ function ClaimAgent({ hub, onClaimed }: { hub: HubApi; onClaimed: () => void }) 
           void lookUp();
         }}
       >
-        <Field label="Claim code" value={code} onInput={setCode} required hint="The code your agent shows, like BCDF-GHJK." />
+        <Field
+          label="Claim code"
+          value={code}
+          onInput={setCode}
+          required
+          hint="The code your agent shows, like BCDF-GHJK."
+        />
         <div class="actions">
           <button type="submit" disabled={busy}>
             Look up
@@ -167,7 +186,15 @@ function ClaimAgent({ hub, onClaimed }: { hub: HubApi; onClaimed: () => void }) 
               {preview.keyProblem}
             </p>
           ) : (
-            <ClaimChoices preview={preview} scopes={scopes} setScopes={setScopes} policy={policy} setPolicy={setPolicy} busy={busy} onClaim={() => void claim()} />
+            <ClaimChoices
+              preview={preview}
+              scopes={scopes}
+              setScopes={setScopes}
+              policy={policy}
+              setPolicy={setPolicy}
+              busy={busy}
+              onClaim={() => void claim()}
+            />
           )}
         </div>
       ) : null}
@@ -197,7 +224,11 @@ function ClaimChoices(props: {
       </pre>
       <fieldset class="stack">
         <legend>Requested scopes</legend>
-        {preview.requested_scopes.length === 0 ? <p class="muted">None.</p> : <p class="muted small-text">Check each scope you grant; nothing is granted unchecked.</p>}
+        {preview.requested_scopes.length === 0 ? (
+          <p class="muted">None.</p>
+        ) : (
+          <p class="muted small-text">Check each scope you grant; nothing is granted unchecked.</p>
+        )}
         {preview.requested_scopes.map((s) => (
           <label key={s}>
             <input
@@ -248,12 +279,22 @@ function ApprovalPrefs({ hub, state, onState }: { hub: HubApi; state: HubState; 
     <section class="card stack" aria-label="Approval requests">
       <h2>Approval requests</h2>
       <label>
-        <input type="checkbox" checked={shown.approvalWindow} disabled={busy} onChange={(e) => void save({ approvalWindow: e.currentTarget.checked })} /> Open an
-        approval window for new requests
+        <input
+          type="checkbox"
+          checked={shown.approvalWindow}
+          disabled={busy}
+          onChange={(e) => void save({ approvalWindow: e.currentTarget.checked })}
+        />{' '}
+        Open an approval window for new requests
       </label>
       <label>
-        <input type="checkbox" checked={shown.notifications} disabled={busy} onChange={(e) => void save({ notifications: e.currentTarget.checked })} /> Show a
-        system notification
+        <input
+          type="checkbox"
+          checked={shown.notifications}
+          disabled={busy}
+          onChange={(e) => void save({ notifications: e.currentTarget.checked })}
+        />{' '}
+        Show a system notification
       </label>
       <p class="muted small-text">A notification names the agent and the kind of request, never its contents.</p>
       <ErrorAlert message={error} />
@@ -299,7 +340,11 @@ function Installations({ hub, state, onState }: { hub: HubApi; state: HubState; 
                     Locked after repeated denials
                   </p>
                   <div class="actions">
-                    <button type="button" disabled={busy} onClick={() => void run(() => hub.enableInstallation(i.installation_id))}>
+                    <button
+                      type="button"
+                      disabled={busy}
+                      onClick={() => void run(() => hub.enableInstallation(i.installation_id))}
+                    >
                       Re-enable {i.name}
                     </button>
                   </div>
@@ -307,7 +352,13 @@ function Installations({ hub, state, onState }: { hub: HubApi; state: HubState; 
               ) : null}
               {i.status !== 'revoked' && confirming !== i.installation_id ? (
                 <div class="actions">
-                  <button type="button" class="danger-outline" disabled={busy} aria-label={`Revoke ${i.name}`} onClick={() => setConfirming(i.installation_id)}>
+                  <button
+                    type="button"
+                    class="danger-outline"
+                    disabled={busy}
+                    aria-label={`Revoke ${i.name}`}
+                    onClick={() => setConfirming(i.installation_id)}
+                  >
                     Revoke
                   </button>
                 </div>
@@ -315,7 +366,13 @@ function Installations({ hub, state, onState }: { hub: HubApi; state: HubState; 
               {confirming === i.installation_id ? (
                 <div class="confirm" role="group" aria-label="Confirm revoke">
                   <span>Revoke {i.name}? It loses every grant and its pending requests expire.</span>
-                  <button type="button" class="danger" disabled={busy} autoFocus onClick={() => void run(() => hub.revoke(i.installation_id))}>
+                  <button
+                    type="button"
+                    class="danger"
+                    disabled={busy}
+                    autoFocus
+                    onClick={() => void run(() => hub.revoke(i.installation_id))}
+                  >
                     Yes, revoke
                   </button>
                   <button type="button" onClick={() => setConfirming(null)}>

@@ -47,7 +47,13 @@ export function HubDevices({ hub }: { hub: HubApi }) {
           });
         }}
       >
-        <Field label="Pairing code" value={code} onInput={setCode} required hint="Add a device: enter the code the new device shows." />
+        <Field
+          label="Pairing code"
+          value={code}
+          onInput={setCode}
+          required
+          hint="Add a device: enter the code the new device shows."
+        />
         <div class="actions">
           <button type="submit" disabled={busy}>
             Add a device
@@ -68,7 +74,10 @@ export function HubDevices({ hub }: { hub: HubApi }) {
               {preview.keyProblem}
             </p>
           ) : (
-            <p class="muted">Approve only if the new device shows this same fingerprint. It gets this vault's key and can act for your account.</p>
+            <p class="muted">
+              Approve only if the new device shows this same fingerprint. It gets this vault's key and can act for your
+              account.
+            </p>
           )}
           <div class="actions">
             <button
@@ -109,15 +118,18 @@ export function HubDevices({ hub }: { hub: HubApi }) {
           {list.map((d) => (
             <li key={d.deviceKeyId} class="stack">
               <div>
-                <strong>{d.name ?? (d.isThisDevice ? 'This device' : 'Device')}</strong> <code class="mono">{d.fingerprint}</code>
+                <strong>{d.name ?? (d.isThisDevice ? 'This device' : 'Device')}</strong>{' '}
+                <code class="mono">{d.fingerprint}</code>
                 {d.isThisDevice ? ' (this device)' : ''}
                 <span class="muted small-text"> — added {new Date(d.addedAt).toLocaleString()}</span>
-                {d.revokedAt !== null ? <span class="muted small-text"> — removed {new Date(d.revokedAt).toLocaleString()}</span> : null}
+                {d.revokedAt !== null ? (
+                  <span class="muted small-text"> — removed {new Date(d.revokedAt).toLocaleString()}</span>
+                ) : null}
               </div>
               {d.removalUnverified ? (
                 <p class="small-text" role="note">
-                  The hub says this device was removed, but shows no removal signed by one of your devices. Clawkeep does
-                  not trust that: treat this device as still on the account.
+                  The hub says this device was removed, but shows no removal signed by one of your devices. Clawkeep
+                  does not trust that: treat this device as still on the account.
                 </p>
               ) : null}
               {d.revokedAt === null && !d.isThisDevice && d.deviceKeyId !== list[0]?.deviceKeyId ? (

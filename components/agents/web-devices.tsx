@@ -47,7 +47,9 @@ export function WebDevices({ api }: { api: PageDeviceApi }) {
               <strong>{d.name ?? 'Device'}</strong> <code class="mono">{d.fingerprint}</code>
               {d.isThisDevice ? ' (this device)' : ''}
               {d.revokedAt !== null ? ' — removed' : ''}
-              {d.removalUnverified ? ' — the hub says removed, but no device of yours signed a removal (not trusted)' : ''}
+              {d.removalUnverified
+                ? ' — the hub says removed, but no device of yours signed a removal (not trusted)'
+                : ''}
             </li>
           ))}
         </ul>

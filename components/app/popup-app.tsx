@@ -25,7 +25,11 @@ interface PopupAppProps {
   openclaw?: OpenClawApi;
 }
 
-function OpenVault({ vaultPageUrl, onOpenVault, primary }: Pick<PopupAppProps, 'vaultPageUrl' | 'onOpenVault'> & { primary?: boolean }) {
+function OpenVault({
+  vaultPageUrl,
+  onOpenVault,
+  primary,
+}: Pick<PopupAppProps, 'vaultPageUrl' | 'onOpenVault'> & { primary?: boolean }) {
   const cls = primary ? 'button primary' : 'button';
   if (onOpenVault) {
     return (
@@ -52,7 +56,9 @@ function Popup({ client, vaultPageUrl, onOpenVault, defaultKdf = DEFAULT_KDF, hu
       <header class="app-header">
         <h1>Clawkeep</h1>
         {status ? (
-          <span class={`pill ${unlocked ? 'pill-open' : 'pill-locked'}`}>{unlocked ? 'Unlocked' : status.state === 'locked' ? 'Locked' : 'No vault yet'}</span>
+          <span class={`pill ${unlocked ? 'pill-open' : 'pill-locked'}`}>
+            {unlocked ? 'Unlocked' : status.state === 'locked' ? 'Locked' : 'No vault yet'}
+          </span>
         ) : null}
       </header>
       {hub ? <ApprovalQueue hub={hub} unlocked={unlocked} /> : null}

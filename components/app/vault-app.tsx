@@ -81,9 +81,20 @@ function showsDevices(devices: PageDeviceApi | undefined): boolean {
   }
 }
 
-function UnlockedVault({ status, refresh, hub, openclaw, attest, requestHostAccess, requestApiAccess, devices }: UnlockedVaultProps) {
+function UnlockedVault({
+  status,
+  refresh,
+  hub,
+  openclaw,
+  attest,
+  requestHostAccess,
+  requestApiAccess,
+  devices,
+}: UnlockedVaultProps) {
   const [tab, setTab] = useState<TabId>('items');
-  const base = hub ? [...TABS, { id: 'agents' as const, label: 'Agents' }, { id: 'activity' as const, label: 'Activity' }] : TABS;
+  const base = hub
+    ? [...TABS, { id: 'agents' as const, label: 'Agents' }, { id: 'activity' as const, label: 'Activity' }]
+    : TABS;
   const tabs = showsDevices(devices) ? [...base, { id: 'devices' as const, label: 'Devices' }] : base;
   return (
     <Tabs tabs={tabs} active={tab} onChange={setTab} label="Vault sections">
@@ -104,7 +115,9 @@ function UnlockedVault({ status, refresh, hub, openclaw, attest, requestHostAcce
         </div>
       ) : null}
       {tab === 'tee' ? <TeeCertificate runner={attest} requestHostAccess={requestHostAccess} /> : null}
-      {tab === 'deploy' ? <DeployTab requestApiAccess={requestApiAccess} requestPccsAccess={requestHostAccess} /> : null}
+      {tab === 'deploy' ? (
+        <DeployTab requestApiAccess={requestApiAccess} requestPccsAccess={requestHostAccess} />
+      ) : null}
       {tab === 'agents' && hub ? <HubAgents hub={hub} /> : null}
       {tab === 'activity' && hub ? <HubActivity hub={hub} /> : null}
       {tab === 'devices' && devices ? <WebDevices api={devices} /> : null}
@@ -112,7 +125,19 @@ function UnlockedVault({ status, refresh, hub, openclaw, attest, requestHostAcce
   );
 }
 
-function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub, openclaw, attest, requestHostAccess, requestApiAccess, sync, devices, join }: VaultAppProps) {
+function Vault({
+  client,
+  title = 'Clawkeep vault',
+  defaultKdf = DEFAULT_KDF,
+  hub,
+  openclaw,
+  attest,
+  requestHostAccess,
+  requestApiAccess,
+  sync,
+  devices,
+  join,
+}: VaultAppProps) {
   const { status, error, refresh } = useVaultStatus(client);
   const unlocked = status?.state === 'unlocked';
   useTouch(client, unlocked);
@@ -159,7 +184,14 @@ function Vault({ client, title = 'Clawkeep vault', defaultKdf = DEFAULT_KDF, hub
           />
         ) : (
           <div class="narrow">
-            <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} onCreated={() => setOfferKit(true)} join={join ?? devices} />
+            <LockedScreens
+              status={status}
+              error={error}
+              defaultKdf={defaultKdf}
+              refresh={refresh}
+              onCreated={() => setOfferKit(true)}
+              join={join ?? devices}
+            />
           </div>
         )}
       </main>

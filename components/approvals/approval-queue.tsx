@@ -52,7 +52,13 @@ function SignedValue({ value, mono, label }: { value: string; mono: boolean; lab
           {shape.truncated ? (
             <>
               {' '}
-              <button type="button" class="link" aria-expanded={open} aria-label={`${open ? 'Show less of' : 'Show all of'} ${label}`} onClick={() => setOpen(!open)}>
+              <button
+                type="button"
+                class="link"
+                aria-expanded={open}
+                aria-label={`${open ? 'Show less of' : 'Show all of'} ${label}`}
+                onClick={() => setOpen(!open)}
+              >
                 {open ? 'Show less' : 'Show all'}
               </button>
             </>
@@ -66,7 +72,16 @@ function SignedValue({ value, mono, label }: { value: string; mono: boolean; lab
 /** A field path ("details.pr.number") with line-break opportunities before each "." and "[": a narrow card wraps it
  * between its parts, not in the middle of a name. */
 function fieldLabel(label: string) {
-  return label.split(/(?=[.[])/).map((part, i) => (i === 0 ? part : <><wbr />{part}</>));
+  return label.split(/(?=[.[])/).map((part, i) =>
+    i === 0 ? (
+      part
+    ) : (
+      <>
+        <wbr />
+        {part}
+      </>
+    ),
+  );
 }
 
 interface CardProps {
@@ -146,7 +161,9 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
         </dd>
         <dt>Risk</dt>
         <dd>
-          <span class={view.risk === 'high' ? 'badge-bad' : view.risk === 'medium' ? 'badge-warn' : 'tag'}>{view.risk} risk</span>
+          <span class={view.risk === 'high' ? 'badge-bad' : view.risk === 'medium' ? 'badge-warn' : 'tag'}>
+            {view.risk} risk
+          </span>
         </dd>
         <dt>Expires</dt>
         <dd>{expired ? 'expired' : `in ${countdown(intent.expires_at, now)}`}</dd>
@@ -167,14 +184,20 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
       ) : null}
       {highRisk && view.blocked === null ? (
         <label>
-          <input type="checkbox" checked={ack} onChange={(e) => setAck(e.currentTarget.checked)} /> I understand the risk
+          <input type="checkbox" checked={ack} onChange={(e) => setAck(e.currentTarget.checked)} /> I understand the
+          risk
         </label>
       ) : null}
       <p class="muted small-text">
         Approving as <code class="mono">{deviceFingerprint ?? 'unknown device'}</code>
       </p>
       <div class="actions">
-        <button type="button" class="primary" disabled={!canApprove} {...armed.bind('approve', () => onDecide('approve'))}>
+        <button
+          type="button"
+          class="primary"
+          disabled={!canApprove}
+          {...armed.bind('approve', () => onDecide('approve'))}
+        >
           Approve
         </button>
         <button type="button" class="danger-outline" disabled={busy} onClick={() => onDecide('deny')}>
@@ -184,10 +207,15 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
       {view.canAlwaysApprove ? (
         <div class="stack">
           <p class="muted small-text" id="dont-ask-again-hint">
-            Don't ask again approves this request now, and this exact request from this agent whenever it asks again, until you revoke it in the
-            Agents tab.
+            Don't ask again approves this request now, and this exact request from this agent whenever it asks again,
+            until you revoke it in the Agents tab.
           </p>
-          <button type="button" disabled={!canApprove} aria-describedby="dont-ask-again-hint" {...armed.bind('always', () => onDecide('approve', true))}>
+          <button
+            type="button"
+            disabled={!canApprove}
+            aria-describedby="dont-ask-again-hint"
+            {...armed.bind('always', () => onDecide('approve', true))}
+          >
             Don't ask again
           </button>
         </div>
@@ -239,7 +267,9 @@ export function ApprovalQueue({ hub, unlocked, onDecided }: QueueProps) {
         total={pending.length}
         deviceFingerprint={state.deviceFingerprint}
         busy={busy}
-        onDecide={(d, remember) => void act(() => hub.decide(view.intent.intent_id, view.intent.payload_hash, d, remember))}
+        onDecide={(d, remember) =>
+          void act(() => hub.decide(view.intent.intent_id, view.intent.payload_hash, d, remember))
+        }
         onDenyAll={() => void act(() => hub.denyAllFromAgent(view.intent.agent_id))}
         onMove={(delta) => setIndex(Math.max(0, Math.min(pending.length - 1, i + delta)))}
       />

@@ -38,9 +38,18 @@ function Window({ client, hub, openclaw, onDone, defaultKdf = DEFAULT_KDF }: App
       <p class="muted small-text">Closing this window decides nothing: requests stay pending until they expire.</p>
       {unlocked ? (
         <>
-          <ApprovalQueue hub={hub} unlocked={unlocked} onDecided={(remaining) => remaining === 0 && gatewayCount === 0 && onDone()} />
+          <ApprovalQueue
+            hub={hub}
+            unlocked={unlocked}
+            onDecided={(remaining) => remaining === 0 && gatewayCount === 0 && onDone()}
+          />
           {openclaw ? (
-            <OpenClawQueue api={openclaw} unlocked={unlocked} onCount={setGatewayCount} onDecided={(remaining) => remaining === 0 && hubCount === 0 && onDone()} />
+            <OpenClawQueue
+              api={openclaw}
+              unlocked={unlocked}
+              onCount={setGatewayCount}
+              onDecided={(remaining) => remaining === 0 && hubCount === 0 && onDone()}
+            />
           ) : null}
           {empty ? (
             <p class="muted" role="status">

@@ -5,17 +5,27 @@ import { ago } from '../agents/hub-use-state';
 import { useAction } from '../shared/use-action';
 
 /** The Agents tab's "Standing approvals": what is approved without asking, and revoking it. */
-export function StandingApprovals({ hub, state, onState }: { hub: HubApi; state: HubState; onState: (s: HubState) => void }) {
+export function StandingApprovals({
+  hub,
+  state,
+  onState,
+}: {
+  hub: HubApi;
+  state: HubState;
+  onState: (s: HubState) => void;
+}) {
   const { busy, error, run } = useAction();
   const revoke = (id: string) => run(async () => onState(await hub.revokeStandingApproval(id)));
   return (
     <section class="card stack" aria-label="Standing approvals">
       <h2>Standing approvals</h2>
       <p class="muted small-text">
-        Requests approved without asking, while the vault is unlocked. Each covers one agent and one exact request (the secret's name and the
-        agent's reason). Revoke one and the next identical request asks you again.
+        Requests approved without asking, while the vault is unlocked. Each covers one agent and one exact request (the
+        secret's name and the agent's reason). Revoke one and the next identical request asks you again.
       </p>
-      {state.standingApprovals.length === 0 ? <p class="muted">None. Choose "Don't ask again" on a secret request to add one.</p> : null}
+      {state.standingApprovals.length === 0 ? (
+        <p class="muted">None. Choose "Don't ask again" on a secret request to add one.</p>
+      ) : null}
       <ul class="item-list" aria-label="Standing approvals list">
         {state.standingApprovals.map((a) => (
           <li key={a.id}>
@@ -29,7 +39,13 @@ export function StandingApprovals({ hub, state, onState }: { hub: HubApi; state:
                 {a.last_used_at !== null ? `, last ${ago(a.last_used_at)}` : ''}
               </span>
               <div class="actions">
-                <button type="button" class="danger-outline" disabled={busy} aria-label={`Revoke standing approval for ${a.item} (${a.agentName})`} onClick={() => void revoke(a.id)}>
+                <button
+                  type="button"
+                  class="danger-outline"
+                  disabled={busy}
+                  aria-label={`Revoke standing approval for ${a.item} (${a.agentName})`}
+                  onClick={() => void revoke(a.id)}
+                >
                   Revoke
                 </button>
               </div>

@@ -39,9 +39,23 @@ export function ImportBackup() {
       <h2 id="import-title">Import backup</h2>
       <div class="field">
         <label for={fileId}>Backup file</label>
-        <input id={fileId} ref={fileInput} type="file" accept=".ckbk,application/octet-stream" disabled={action.busy} onChange={() => setDone(null)} />
+        <input
+          id={fileId}
+          ref={fileInput}
+          type="file"
+          accept=".ckbk,application/octet-stream"
+          disabled={action.busy}
+          onChange={() => setDone(null)}
+        />
       </div>
-      <Field type="password" label="Backup passphrase" value={passphrase} onInput={setPassphrase} autoComplete="off" disabled={action.busy} />
+      <Field
+        type="password"
+        label="Backup passphrase"
+        value={passphrase}
+        onInput={setPassphrase}
+        autoComplete="off"
+        disabled={action.busy}
+      />
       <ErrorAlert message={action.error} />
       <KdfProgressBar progress={progress} label="Decrypting backup" />
       <Notice>{done}</Notice>

@@ -75,8 +75,8 @@ export function RecoveryKitSetup({ regenerate = false, onDone, onSkip }: SetupPr
         {step.at === 'show' ? (
           <>
             <p>
-              Write these 24 words down, in order, on paper, and keep them somewhere safe. Anyone with them can open this vault; with them you can
-              open it if you forget your passphrase. They are shown only now.
+              Write these 24 words down, in order, on paper, and keep them somewhere safe. Anyone with them can open
+              this vault; with them you can open it if you forget your passphrase. They are shown only now.
             </p>
             <WordList words={step.words} />
             <div class="actions no-print">
@@ -117,10 +117,12 @@ export function RecoveryKitSetup({ regenerate = false, onDone, onSkip }: SetupPr
     <section class="card stack" aria-labelledby="kit-intro-title">
       <h2 id="kit-intro-title">{regenerate ? 'Regenerate your recovery kit' : 'Create your recovery kit'}</h2>
       <p>
-        A recovery kit is 24 words that open this vault if you forget your passphrase. They stay on paper and on this device only; the hub never
-        sees them.
+        A recovery kit is 24 words that open this vault if you forget your passphrase. They stay on paper and on this
+        device only; the hub never sees them.
       </p>
-      {regenerate ? <p class="warning">Your current recovery words stop working as soon as the new kit is made.</p> : null}
+      {regenerate ? (
+        <p class="warning">Your current recovery words stop working as soon as the new kit is made.</p>
+      ) : null}
       <ErrorAlert message={action.error} />
       <div class="actions">
         <button type="button" class="primary" disabled={action.busy} onClick={() => void create()}>
@@ -135,7 +137,8 @@ export function RecoveryKitSetup({ regenerate = false, onDone, onSkip }: SetupPr
       {onSkip && skipping ? (
         <div class="confirm stack" role="group" aria-label="Skip the recovery kit">
           <p class="warning">
-            Without a recovery kit, a forgotten passphrase means this vault and everything in it is lost. You can create one later in Settings.
+            Without a recovery kit, a forgotten passphrase means this vault and everything in it is lost. You can create
+            one later in Settings.
           </p>
           <div class="actions">
             <button type="button" class="danger" onClick={onSkip}>

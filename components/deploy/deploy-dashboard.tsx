@@ -1,6 +1,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { envCandidates, type EnvCandidate } from '../../lib/deploy/env-prefill';
-import { deploymentOperations, scheduleReverify, type DeploymentOperations, type DeploymentStatus } from '../../lib/deploy/operations';
+import {
+  deploymentOperations,
+  scheduleReverify,
+  type DeploymentOperations,
+  type DeploymentStatus,
+} from '../../lib/deploy/operations';
 import type { StepStatus } from '../../lib/deploy/steps';
 import type { DeploymentRecord, TrustPins } from '../../lib/deploy/types';
 import type { CvmVerdict } from '../../lib/deploy/verify-cvm';
@@ -42,7 +47,16 @@ function formatUptime(seconds: number | null): string {
  * hour while this page is open, and on demand), logs, restart, update secrets (re-verified, then re-sealed) and
  * destroy. Each call reads the API key from the vault; nothing secret is kept in component state.
  */
-export function DeployDashboard({ itemId, record, trust, checker, initialVerdict, requestApiAccess, onRecordChanged, onDestroyed }: DashboardProps) {
+export function DeployDashboard({
+  itemId,
+  record,
+  trust,
+  checker,
+  initialVerdict,
+  requestApiAccess,
+  onRecordChanged,
+  onDestroyed,
+}: DashboardProps) {
   const vault = useVaultClient();
   const [status, setStatus] = useState<DeploymentStatus | null>(null);
   const [verdict, setVerdict] = useState<CvmVerdict | null>(initialVerdict ?? null);
@@ -72,7 +86,12 @@ export function DeployDashboard({ itemId, record, trust, checker, initialVerdict
     const next: DeploymentRecord = {
       ...recordRef.current,
       lastVerifiedAt: new Date(v.verifiedAt).toISOString(),
-      lastVerdict: v.report.trusted ? { trusted: true } : { trusted: false, ...(v.report.failed ? { failedCheck: v.report.failed.id, message: v.report.failed.message } : {}) },
+      lastVerdict: v.report.trusted
+        ? { trusted: true }
+        : {
+            trusted: false,
+            ...(v.report.failed ? { failedCheck: v.report.failed.id, message: v.report.failed.message } : {}),
+          },
     };
     await saveDeployment(vault, next, itemId);
     onRecordChanged(next);
@@ -177,15 +196,21 @@ export function DeployDashboard({ itemId, record, trust, checker, initialVerdict
         </dd>
         <dt>Attestation</dt>
         <dd>
-          {record.lastVerdict ? (record.lastVerdict.trusted ? 'Verified' : `Not trusted (failed check “${record.lastVerdict.failedCheck ?? '?'}”)`) : 'Not verified yet'}
+          {record.lastVerdict
+            ? record.lastVerdict.trusted
+              ? 'Verified'
+              : `Not trusted (failed check “${record.lastVerdict.failedCheck ?? '?'}”)`
+            : 'Not verified yet'}
         </dd>
         <dt>Last verified at</dt>
-        <dd data-testid="deploy-last-verified">{lastVerified ? `${lastVerified.replace('T', ' ').slice(0, 19)} UTC` : 'never'}</dd>
+        <dd data-testid="deploy-last-verified">
+          {lastVerified ? `${lastVerified.replace('T', ' ').slice(0, 19)} UTC` : 'never'}
+        </dd>
       </dl>
       {record.secretsSent === false ? (
         <p class="alert alert-error" data-testid="deploy-untrusted">
-          This CVM failed verification when it was deployed, so no secret was sent to it. It runs without secrets: destroy it,
-          or re-verify and update secrets if the cause is fixed.
+          This CVM failed verification when it was deployed, so no secret was sent to it. It runs without secrets:
+          destroy it, or re-verify and update secrets if the cause is fixed.
         </p>
       ) : null}
       {record.quoteOverrides?.length ? (
@@ -194,7 +219,8 @@ export function DeployDashboard({ itemId, record, trust, checker, initialVerdict
           <ul class="small-text">
             {record.quoteOverrides.map((o) => (
               <li key={`${o.at}-${o.quoteSha256}`}>
-                {o.at.replace('T', ' ').slice(0, 19)} UTC · CVM <code>{o.cvmId}</code> · quote SHA-256 <code>{o.quoteSha256.slice(0, 16)}…</code>
+                {o.at.replace('T', ' ').slice(0, 19)} UTC · CVM <code>{o.cvmId}</code> · quote SHA-256{' '}
+                <code>{o.quoteSha256.slice(0, 16)}…</code>
                 <span class="muted"> {o.warning}</span>
               </li>
             ))}
@@ -239,15 +265,33 @@ export function DeployDashboard({ itemId, record, trust, checker, initialVerdict
       {updating ? (
         <form class="stack" onSubmit={submitUpdate} aria-label="Update secrets" noValidate>
           <h3>Update secrets</h3>
-          <p class="muted small-text">The CVM is verified again first; the whole env set is then sealed to it and replaces the old one.</p>
-          <EnvFields spec={record.envSpec} candidates={updating.candidates} choices={updating.choices} onChange={(choices) => setUpdating({ ...updating, choices })} disabled={action.busy} />
+          <p class="muted small-text">
+            The CVM is verified again first; the whole env set is then sealed to it and replaces the old one.
+          </p>
+          <EnvFields
+            spec={record.envSpec}
+            candidates={updating.candidates}
+            choices={updating.choices}
+            onChange={(choices) => setUpdating({ ...updating, choices })}
+            disabled={action.busy}
+          />
           {overridable ? (
-            <div class="alert alert-error stack" role="group" aria-label="Quote not challenge-bound" data-testid="deploy-override">
+            <div
+              class="alert alert-error stack"
+              role="group"
+              aria-label="Quote not challenge-bound"
+              data-testid="deploy-override"
+            >
               <strong>The CVM could not answer a fresh challenge.</strong>
               <span>{UNBOUND_QUOTE_WARNING}</span>
               <label>
-                <input type="checkbox" checked={override} onChange={(e) => setOverride(e.currentTarget.checked)} disabled={action.busy} /> Seal to this
-                CVM anyway. I accept the risk; this override is recorded with the quote’s hash.
+                <input
+                  type="checkbox"
+                  checked={override}
+                  onChange={(e) => setOverride(e.currentTarget.checked)}
+                  disabled={action.busy}
+                />{' '}
+                Seal to this CVM anyway. I accept the risk; this override is recorded with the quote’s hash.
               </label>
             </div>
           ) : null}

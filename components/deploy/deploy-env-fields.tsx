@@ -18,7 +18,9 @@ export function initialChoices(spec: EnvSpec[], candidates: EnvCandidate[], prev
     else if (prev && 'literal' in prev) out[entry.key] = { kind: 'typed', value: prev.literal };
     else {
       const match = suggestCandidate(entry.key, candidates);
-      out[entry.key] = match ? { kind: 'vault', candidateId: match.id } : { kind: 'typed', value: entry.sensitive ? '' : (entry.default ?? '') };
+      out[entry.key] = match
+        ? { kind: 'vault', candidateId: match.id }
+        : { kind: 'typed', value: entry.sensitive ? '' : (entry.default ?? '') };
     }
   }
   return out;
@@ -30,7 +32,11 @@ function sameSource(c: EnvCandidate, s: Exclude<EnvSource, { literal: string }>)
 }
 
 /** The sources to record, and the required vars that have none. Empty optional vars are simply not sent. */
-export function choicesToSources(spec: EnvSpec[], choices: EnvChoices, candidates: EnvCandidate[]): { sources: EnvSource[]; missing: string[] } {
+export function choicesToSources(
+  spec: EnvSpec[],
+  choices: EnvChoices,
+  candidates: EnvCandidate[],
+): { sources: EnvSource[]; missing: string[] } {
   const sources: EnvSource[] = [];
   const missing: string[] = [];
   for (const entry of spec) {
@@ -64,7 +70,8 @@ export function EnvFields({ spec, candidates, choices, onChange, disabled }: Env
         return (
           <fieldset key={entry.key} class="deploy-env-row">
             <legend>
-              <code>{entry.key}</code> {entry.required ? <span class="badge">required</span> : <span class="badge">optional</span>}{' '}
+              <code>{entry.key}</code>{' '}
+              {entry.required ? <span class="badge">required</span> : <span class="badge">optional</span>}{' '}
               {entry.sensitive ? <span class="badge badge-warn">secret</span> : null}
             </legend>
             {entry.description ? <p class="hint">{entry.description}</p> : null}
@@ -76,7 +83,11 @@ export function EnvFields({ spec, candidates, choices, onChange, disabled }: Env
                 value={choice.kind === 'vault' ? choice.candidateId : TYPED}
                 onChange={(e) => {
                   const v = e.currentTarget.value;
-                  set(v === TYPED ? { kind: 'typed', value: entry.sensitive ? '' : (entry.default ?? '') } : { kind: 'vault', candidateId: v });
+                  set(
+                    v === TYPED
+                      ? { kind: 'typed', value: entry.sensitive ? '' : (entry.default ?? '') }
+                      : { kind: 'vault', candidateId: v },
+                  );
                 }}
               >
                 {candidates.map((c) => (

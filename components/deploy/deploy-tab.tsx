@@ -76,7 +76,12 @@ export function DeployTab({ checker, requestApiAccess, requestPccsAccess }: Depl
               New deployment
             </button>
           </div>
-          {!trust ? <p class="alert alert-error">The trust settings are missing from the vault; deployments cannot be verified until they are set again (New deployment → Trust).</p> : null}
+          {!trust ? (
+            <p class="alert alert-error">
+              The trust settings are missing from the vault; deployments cannot be verified until they are set again
+              (New deployment → Trust).
+            </p>
+          ) : null}
           {trust
             ? deployments.map(({ itemId, record }) => (
                 <DeployDashboard
@@ -87,7 +92,11 @@ export function DeployTab({ checker, requestApiAccess, requestPccsAccess }: Depl
                   checker={runner}
                   initialVerdict={fresh?.itemId === itemId ? fresh.verdict : null}
                   requestApiAccess={requestApiAccess}
-                  onRecordChanged={(next) => setDeployments((list) => (list ?? []).map((d) => (d.itemId === itemId ? { itemId, record: next } : d)))}
+                  onRecordChanged={(next) =>
+                    setDeployments((list) =>
+                      (list ?? []).map((d) => (d.itemId === itemId ? { itemId, record: next } : d)),
+                    )
+                  }
                   onDestroyed={() => setDeployments((list) => (list ?? []).filter((d) => d.itemId !== itemId))}
                 />
               ))

@@ -1,7 +1,13 @@
 import { NOT_CHALLENGE_BOUND, UNBOUND_QUOTE_WARNING, type TrustReport } from '../../lib/seal/trust-gate';
 
 /** The trust gate's verdict and every check it made, failed ones marked and named by id. */
-export function DeployTrustReport({ report, verifiedAt }: { report: TrustReport; verifiedAt?: string | number | null }) {
+export function DeployTrustReport({
+  report,
+  verifiedAt,
+}: {
+  report: TrustReport;
+  verifiedAt?: string | number | null;
+}) {
   const when = verifiedAt ? new Date(verifiedAt) : null;
   return (
     <section class="stack deploy-trust" aria-label="Attestation verdict">
@@ -13,14 +19,19 @@ export function DeployTrustReport({ report, verifiedAt }: { report: TrustReport;
       {!report.trusted && report.failed ? <p class="small-text">{report.failed.message}</p> : null}
       {report.challengeBound === false ? (
         <p class="small-text deploy-freshness" data-testid="deploy-freshness">
-          Freshness: {NOT_CHALLENGE_BOUND}. {report.overridden ? `Sealed only by your recorded override: ${report.overridden.warning}` : UNBOUND_QUOTE_WARNING}
+          Freshness: {NOT_CHALLENGE_BOUND}.{' '}
+          {report.overridden
+            ? `Sealed only by your recorded override: ${report.overridden.warning}`
+            : UNBOUND_QUOTE_WARNING}
         </p>
       ) : report.challengeBound ? (
         <p class="small-text muted deploy-freshness" data-testid="deploy-freshness">
           Freshness: the quote answers our one-time challenge (nonce bound to the env key).
         </p>
       ) : null}
-      {when ? <p class="small-text muted">Last verified at {when.toISOString().replace('T', ' ').slice(0, 19)} UTC</p> : null}
+      {when ? (
+        <p class="small-text muted">Last verified at {when.toISOString().replace('T', ' ').slice(0, 19)} UTC</p>
+      ) : null}
       <ul class="tee-checks" aria-label="Trust checks">
         {report.checks.map((c) => (
           <li key={c.id} class={c.ok ? 'tee-yes' : 'tee-no'} data-check={c.id}>

@@ -11,7 +11,8 @@ import { Field, TextArea } from '../shared/field';
 import { useAction } from '../shared/use-action';
 
 const short = (hex: string | null | undefined): string => (hex ? `${hex.slice(0, 12)}…${hex.slice(-6)}` : '—');
-const samePin = (a: PinnedOsImage, b: PinnedOsImage): boolean => a.mrtd === b.mrtd && a.rtmr0 === b.rtmr0 && a.rtmr1 === b.rtmr1 && a.rtmr2 === b.rtmr2;
+const samePin = (a: PinnedOsImage, b: PinnedOsImage): boolean =>
+  a.mrtd === b.mrtd && a.rtmr0 === b.rtmr0 && a.rtmr1 === b.rtmr1 && a.rtmr2 === b.rtmr2;
 
 interface TrustSettingsProps {
   cloud: PhalaClient;
@@ -52,7 +53,12 @@ export function DeployTrustSettings({ cloud, current, onSaved, requestPccsAccess
   };
   const togglePin = (img: PhalaOsImage): void => {
     if (!img.measurement) return;
-    const pin: PinnedOsImage = { name: img.name, version: img.version, ...(img.osImageHash ? { osImageHash: img.osImageHash } : {}), ...img.measurement };
+    const pin: PinnedOsImage = {
+      name: img.name,
+      version: img.version,
+      ...(img.osImageHash ? { osImageHash: img.osImageHash } : {}),
+      ...img.measurement,
+    };
     setSaved(false);
     setOsImages((list) => (list.some((p) => samePin(p, pin)) ? list.filter((p) => !samePin(p, pin)) : [...list, pin]));
   };
@@ -68,7 +74,8 @@ export function DeployTrustSettings({ cloud, current, onSaved, requestPccsAccess
       return save.setError('The PCCS URL is not a URL.');
     }
     const root = testRoot.trim().replace(/^0x/i, '').replace(/\s+/g, '').toLowerCase();
-    if (root && !/^(?:[0-9a-f]{2})+$/.test(root)) return save.setError('The test root must be the certificate’s DER as hex.');
+    if (root && !/^(?:[0-9a-f]{2})+$/.test(root))
+      return save.setError('The test root must be the certificate’s DER as hex.');
     const pins: TrustPins = { kms, osImages, pccsUrl: url, ...(root ? { testRootDerHex: root } : {}) };
     if (requestPccsAccess && !(await requestPccsAccess(url))) {
       return save.setError(`Clawkeep needs permission to contact ${url} for the quote’s collateral.`);
@@ -105,7 +112,12 @@ export function DeployTrustSettings({ cloud, current, onSaved, requestPccsAccess
                 {pinned ? (
                   <span class="tee-yes">Pinned ✓</span>
                 ) : (
-                  <button type="button" onClick={() => pinKms(k)} disabled={!k.k256Pubkey || !k.caPubkey} aria-label={`Pin KMS ${k.name}`}>
+                  <button
+                    type="button"
+                    onClick={() => pinKms(k)}
+                    disabled={!k.k256Pubkey || !k.caPubkey}
+                    aria-label={`Pin KMS ${k.name}`}
+                  >
                     {k.k256Pubkey && k.caPubkey ? 'Pin' : 'No keys published'}
                   </button>
                 )}
@@ -125,9 +137,16 @@ export function DeployTrustSettings({ cloud, current, onSaved, requestPccsAccess
                     {img.name} {img.version}
                   </strong>
                   {img.isDev ? <span class="badge badge-bad">development image: debug access possible</span> : null}
-                  <span class="small-text">MRTD <code>{short(img.measurement?.mrtd)}</code></span>
+                  <span class="small-text">
+                    MRTD <code>{short(img.measurement?.mrtd)}</code>
+                  </span>
                 </div>
-                <button type="button" onClick={() => togglePin(img)} disabled={!img.measurement} aria-label={`${pinned ? 'Unpin' : 'Pin'} OS image ${img.name} ${img.version}`}>
+                <button
+                  type="button"
+                  onClick={() => togglePin(img)}
+                  disabled={!img.measurement}
+                  aria-label={`${pinned ? 'Unpin' : 'Pin'} OS image ${img.name} ${img.version}`}
+                >
                   {!img.measurement ? 'No measurement published' : pinned ? 'Unpin' : 'Pin'}
                 </button>
               </li>
@@ -139,14 +158,27 @@ export function DeployTrustSettings({ cloud, current, onSaved, requestPccsAccess
         <dt>Pinned KMS</dt>
         <dd>{kms ? `${kms.name ?? kms.slug ?? kms.id ?? 'KMS'} (k256 ${short(kms.k256Pubkey)})` : 'none'}</dd>
         <dt>Pinned OS images</dt>
-        <dd>{osImages.length ? osImages.map((o) => `${o.name ?? 'image'} ${o.version ?? ''}`.trim()).join(', ') : 'none'}</dd>
+        <dd>
+          {osImages.length ? osImages.map((o) => `${o.name ?? 'image'} ${o.version ?? ''}`.trim()).join(', ') : 'none'}
+        </dd>
       </dl>
-      <Field label="PCCS URL" value={pccsUrl} onInput={(v) => { setSaved(false); setPccsUrl(v); }} hint="Where the attest worker fetches Intel's collateral for the CVM's quote." />
+      <Field
+        label="PCCS URL"
+        value={pccsUrl}
+        onInput={(v) => {
+          setSaved(false);
+          setPccsUrl(v);
+        }}
+        hint="Where the attest worker fetches Intel's collateral for the CVM's quote."
+      />
       {TEST_ANCHORS_BUILD ? (
         <TextArea
           label="Test root certificate (hex DER, test builds only)"
           value={testRoot}
-          onInput={(v) => { setSaved(false); setTestRoot(v); }}
+          onInput={(v) => {
+            setSaved(false);
+            setTestRoot(v);
+          }}
           rows={2}
           mono
           hint="This build may trust a test root instead of Intel's (e.g. the CVM simulator's). Builds for users refuse it."

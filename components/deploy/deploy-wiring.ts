@@ -23,7 +23,10 @@ export async function phalaClientFor(
   requestHostAccess?: RequestHostAccess,
 ): Promise<PhalaClient> {
   if (requestHostAccess && !(await requestHostAccess(baseUrl))) {
-    throw new DeployError('invalid_request', `Clawkeep needs your permission to contact ${new URL(baseUrl).origin}. Allow it and try again.`);
+    throw new DeployError(
+      'invalid_request',
+      `Clawkeep needs your permission to contact ${new URL(baseUrl).origin}. Allow it and try again.`,
+    );
   }
   return createPhalaClient({ apiKey: await readSecretValue(vault, apiKeyItemId), baseUrl });
 }

@@ -54,17 +54,34 @@ interface WizardProps {
 }
 
 /** API key → Configure → Trust → Deploy. Secrets are read from the vault only for the deploy itself. */
-export function DeployWizard({ checker, trust, onTrustSaved, onDeployed, onCancel, requestApiAccess, requestPccsAccess }: WizardProps) {
+export function DeployWizard({
+  checker,
+  trust,
+  onTrustSaved,
+  onDeployed,
+  onCancel,
+  requestApiAccess,
+  requestPccsAccess,
+}: WizardProps) {
   useVaultClient(); // must render inside the vault client's context (throws otherwise), as before
   const [step, setStep] = useState(0);
-  const [connection, setConnection] = useState<{ cloud: PhalaClient; apiKeyItemId: string; baseUrl: string; username: string } | null>(null);
+  const [connection, setConnection] = useState<{
+    cloud: PhalaClient;
+    apiKeyItemId: string;
+    baseUrl: string;
+    username: string;
+  } | null>(null);
   const [config, setConfig] = useState<WizardConfig | null>(null);
 
   return (
     <div class="stack deploy-wizard">
       <ol class="deploy-wizard-nav" aria-label="Deploy wizard steps">
         {STEP_TITLES.map((t, i) => (
-          <li key={t} aria-current={i === step ? 'step' : undefined} class={i === step ? 'current' : i < step ? 'done' : ''}>
+          <li
+            key={t}
+            aria-current={i === step ? 'step' : undefined}
+            class={i === step ? 'current' : i < step ? 'done' : ''}
+          >
             {i + 1}. {t}
           </li>
         ))}
@@ -91,7 +108,12 @@ export function DeployWizard({ checker, trust, onTrustSaved, onDeployed, onCance
       ) : null}
       {step === 2 && connection ? (
         <div class="stack">
-          <DeployTrustSettings cloud={connection.cloud} current={trust} onSaved={onTrustSaved} requestPccsAccess={requestPccsAccess} />
+          <DeployTrustSettings
+            cloud={connection.cloud}
+            current={trust}
+            onSaved={onTrustSaved}
+            requestPccsAccess={requestPccsAccess}
+          />
           <div class="actions">
             <button type="button" onClick={() => setStep(1)}>
               Back
@@ -103,7 +125,14 @@ export function DeployWizard({ checker, trust, onTrustSaved, onDeployed, onCance
         </div>
       ) : null}
       {step === 3 && connection && config && trust ? (
-        <DeployStep connection={connection} config={config} trust={trust.pins} checker={checker} onBack={() => setStep(2)} onDeployed={onDeployed} />
+        <DeployStep
+          connection={connection}
+          config={config}
+          trust={trust.pins}
+          checker={checker}
+          onBack={() => setStep(2)}
+          onDeployed={onDeployed}
+        />
       ) : null}
     </div>
   );
@@ -139,9 +168,13 @@ function ApiKeyStep({
 
   const submit = async (e: Event): Promise<void> => {
     e.preventDefault();
-    if (choice === PASTE && !pasted.trim()) return action.setError('Paste the API key, or choose the vault secret that holds it.');
+    if (choice === PASTE && !pasted.trim())
+      return action.setError('Paste the API key, or choose the vault secret that holds it.');
     const result = await action.run(async () => {
-      const apiKeyItemId = choice === PASTE ? await saveApiKeySecret(vault, saveAs.trim() || 'Phala Cloud API key', pasted.trim()) : choice;
+      const apiKeyItemId =
+        choice === PASTE
+          ? await saveApiKeySecret(vault, saveAs.trim() || 'Phala Cloud API key', pasted.trim())
+          : choice;
       if (choice === PASTE) {
         // From here on only the item id is remembered.
         setPasted('');
@@ -234,7 +267,10 @@ function ConfigureStep({
   useEffect(() => {
     if (!manifest || !candidates) return;
     setName((n) => n || manifest.name);
-    setChoices((prev) => ({ ...initialChoices(manifest.env, candidates), ...Object.fromEntries(Object.entries(prev).filter(([k]) => manifest.env.some((e) => e.key === k))) }));
+    setChoices((prev) => ({
+      ...initialChoices(manifest.env, candidates),
+      ...Object.fromEntries(Object.entries(prev).filter(([k]) => manifest.env.some((e) => e.key === k))),
+    }));
   }, [manifest, candidates]);
 
   const loadFile = async (file: File | null): Promise<void> => {
@@ -249,7 +285,8 @@ function ConfigureStep({
     if (!manifest || !candidates) return setError('Fix the manifest first.');
     const { missing } = choicesToSources(manifest.env, choices, candidates);
     if (missing.length) return setError(`Required: ${missing.join(', ')}. Pick a vault value or type one.`);
-    if (!/^[a-z][a-z0-9-]{3,61}[a-z0-9]$/.test(name)) return setError('The CVM name must be 5–63 characters of a–z, 0–9 and "-", starting with a letter.');
+    if (!/^[a-z][a-z0-9-]{3,61}[a-z0-9]$/.test(name))
+      return setError('The CVM name must be 5–63 characters of a–z, 0–9 and "-", starting with a letter.');
     setError(null);
     onDone({ manifestText: text, manifest, name, choices, candidates });
   };
@@ -279,7 +316,11 @@ function ConfigureStep({
           </p>
           <Field label="CVM name" value={name} onInput={setName} />
           <h3>Environment</h3>
-          {candidates ? <EnvFields spec={manifest.env} candidates={candidates} choices={choices} onChange={setChoices} /> : <p class="muted">Reading the vault…</p>}
+          {candidates ? (
+            <EnvFields spec={manifest.env} candidates={candidates} choices={choices} onChange={setChoices} />
+          ) : (
+            <p class="muted">Reading the vault…</p>
+          )}
         </>
       ) : null}
       <ErrorAlert message={error} />
@@ -328,7 +369,12 @@ function DeployStep({
       const env = await resolveEnv(vault, sources);
       const built = buildAppCompose(manifest, { name, ...(trust.kms.id ? { kmsId: trust.kms.id } : {}) });
       const result = await runDeploy(
-        { provision: built.provisionRequest, env, trust, healthcheck: { path: manifest.healthcheck.path, port: manifest.healthcheck.port } },
+        {
+          provision: built.provisionRequest,
+          env,
+          trust,
+          healthcheck: { path: manifest.healthcheck.path, port: manifest.healthcheck.port },
+        },
         deployDeps(connection.cloud, checker),
         setSteps,
       );
@@ -356,7 +402,11 @@ function DeployStep({
           appCompose: '',
           secretsSent: false,
           lastVerifiedAt: new Date().toISOString(),
-          lastVerdict: { trusted: false, ...(result.error.check ? { failedCheck: result.error.check } : {}), message: result.error.message },
+          lastVerdict: {
+            trusted: false,
+            ...(result.error.check ? { failedCheck: result.error.check } : {}),
+            message: result.error.message,
+          },
         };
         setLeftover({ itemId: await saveDeployment(vault, record), cvmId: cvm.id, destroyed: false });
         return;
@@ -407,17 +457,22 @@ function DeployStep({
           {leftover && !leftover.destroyed ? (
             <div class="stack deploy-leftover" role="group" aria-label="Untrusted CVM">
               <p class="small-text">
-                The CVM <code>{leftover.cvmId}</code> was created without any secret and is still at the provider. It is saved as an
-                untrusted deployment; destroy it now, or later from its dashboard.
+                The CVM <code>{leftover.cvmId}</code> was created without any secret and is still at the provider. It is
+                saved as an untrusted deployment; destroy it now, or later from its dashboard.
               </p>
               {failed.report && isUnboundQuoteRefusal(failed.report) ? (
                 <p class="small-text" data-testid="deploy-override-hint">
-                  Only the quote’s freshness is unproven. If you accept that risk, open this deployment’s dashboard, choose “Update
-                  secrets” and tick the override there: it is recorded with the quote’s hash.
+                  Only the quote’s freshness is unproven. If you accept that risk, open this deployment’s dashboard,
+                  choose “Update secrets” and tick the override there: it is recorded with the quote’s hash.
                 </p>
               ) : null}
               <div class="actions">
-                <button type="button" class="danger-outline" onClick={() => void destroyLeftover()} disabled={action.busy}>
+                <button
+                  type="button"
+                  class="danger-outline"
+                  onClick={() => void destroyLeftover()}
+                  disabled={action.busy}
+                >
                   Destroy
                 </button>
               </div>

@@ -45,7 +45,8 @@ function SecretBody({ item }: { item: SecretItem }) {
       </dd>
       <dt>Expires</dt>
       <dd>
-        {expiresAt ? formatDate(expiresAt) : <span class="muted">Never</span>} <ExpiryBadge expiry={expiryState(expiresAt, Date.now())} />
+        {expiresAt ? formatDate(expiresAt) : <span class="muted">Never</span>}{' '}
+        <ExpiryBadge expiry={expiryState(expiresAt, Date.now())} />
       </dd>
     </dl>
   );

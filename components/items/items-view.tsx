@@ -108,11 +108,21 @@ export function ItemsView() {
       <div class="split">
         <section class="list-pane" aria-label="Item list">
           <ErrorAlert message={listError} />
-          {items ? <ItemList items={items} selectedId={selectedId} query={query} onSelect={(id) => void open(id)} /> : <p class="muted">Loading…</p>}
+          {items ? (
+            <ItemList items={items} selectedId={selectedId} query={query} onSelect={(id) => void open(id)} />
+          ) : (
+            <p class="muted">Loading…</p>
+          )}
         </section>
         <section class="item-pane card" aria-label="Item">
           <ErrorAlert message={paneError} />
-          <PaneContent pane={pane} onEdit={(item) => setPane({ mode: 'edit', item })} onSaved={saved} onDeleted={deleted} onCancel={(item) => (item ? setPane({ mode: 'view', item }) : closePane())} />
+          <PaneContent
+            pane={pane}
+            onEdit={(item) => setPane({ mode: 'edit', item })}
+            onSaved={saved}
+            onDeleted={deleted}
+            onCancel={(item) => (item ? setPane({ mode: 'view', item }) : closePane())}
+          />
         </section>
       </div>
     </div>
@@ -142,9 +152,21 @@ function PaneContent({ pane, onEdit, onSaved, onDeleted, onCancel }: PaneContent
     case 'edit': {
       const { item } = pane;
       return item.kind === 'secret' ? (
-        <SecretEditor key={`edit-${item.id}`} item={item} onSaved={onSaved} onCancel={() => onCancel(item)} onDeleted={onDeleted} />
+        <SecretEditor
+          key={`edit-${item.id}`}
+          item={item}
+          onSaved={onSaved}
+          onCancel={() => onCancel(item)}
+          onDeleted={onDeleted}
+        />
       ) : (
-        <AgentConfigEditor key={`edit-${item.id}`} item={item} onSaved={onSaved} onCancel={() => onCancel(item)} onDeleted={onDeleted} />
+        <AgentConfigEditor
+          key={`edit-${item.id}`}
+          item={item}
+          onSaved={onSaved}
+          onCancel={() => onCancel(item)}
+          onDeleted={onDeleted}
+        />
       );
     }
   }

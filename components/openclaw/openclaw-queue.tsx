@@ -7,18 +7,35 @@ import { useNow } from '../shared/use-now';
 import { countdown } from '../approvals/approval-queue';
 import { useOpenClawState } from './openclaw-use-state';
 
-const LABELS: Record<ApprovalDecision, string> = { 'allow-once': 'Allow once', 'allow-always': 'Allow always', deny: 'Deny' };
+const LABELS: Record<ApprovalDecision, string> = {
+  'allow-once': 'Allow once',
+  'allow-always': 'Allow always',
+  deny: 'Deny',
+};
 /** Buttons in a fixed order, only for the decisions the gateway allows. */
 const ORDER: ApprovalDecision[] = ['allow-once', 'allow-always', 'deny'];
 
-function ApprovalCard({ a, busy, onDecide }: { a: PendingApproval; busy: boolean; onDecide: (d: ApprovalDecision) => void }) {
+function ApprovalCard({
+  a,
+  busy,
+  onDecide,
+}: {
+  a: PendingApproval;
+  busy: boolean;
+  onDecide: (d: ApprovalDecision) => void;
+}) {
   const now = useNow();
   const expired = a.expiresAtMs <= now;
   // Allowing is armed like Approve on hub requests (input-arming.ts); Deny is always available.
   const armed = useArmedActions(`${a.kind}:${a.id}`);
   return (
-    <section class="card stack" aria-label={a.kind === 'exec' ? 'OpenClaw command approval' : 'OpenClaw plugin approval'}>
-      <p class="muted small-text">OpenClaw {a.kind === 'exec' ? 'wants to run a command' : 'plugin asks for approval'}</p>
+    <section
+      class="card stack"
+      aria-label={a.kind === 'exec' ? 'OpenClaw command approval' : 'OpenClaw plugin approval'}
+    >
+      <p class="muted small-text">
+        OpenClaw {a.kind === 'exec' ? 'wants to run a command' : 'plugin asks for approval'}
+      </p>
       <dl class="details">
         {a.kind === 'exec' ? (
           <>
@@ -57,7 +74,9 @@ function ApprovalCard({ a, busy, onDecide }: { a: PendingApproval; busy: boolean
             ) : null}
             <dt>Severity</dt>
             <dd>
-              <span class={a.severity === 'critical' ? 'badge-bad' : a.severity === 'warning' ? 'badge-warn' : 'tag'}>{a.severity}</span>
+              <span class={a.severity === 'critical' ? 'badge-bad' : a.severity === 'warning' ? 'badge-warn' : 'tag'}>
+                {a.severity}
+              </span>
             </dd>
           </>
         )}

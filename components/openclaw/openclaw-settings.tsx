@@ -41,8 +41,9 @@ export function OpenClawSettings({ api }: { api: OpenClawApi }) {
     <section class="card stack" aria-label="OpenClaw gateway">
       <h2>OpenClaw gateway</h2>
       <p class="muted small-text">
-        Clawkeep connects as an operator to approve your agents' commands. It asks only for operator.approvals unless you let it
-        approve every agent below. Use wss:// for a gateway on another machine; plain ws:// is accepted only for this computer.
+        Clawkeep connects as an operator to approve your agents' commands. It asks only for operator.approvals unless
+        you let it approve every agent below. Use wss:// for a gateway on another machine; plain ws:// is accepted only
+        for this computer.
       </p>
       <form
         class="stack"
@@ -58,15 +59,19 @@ export function OpenClawSettings({ api }: { api: OpenClawApi }) {
           value={token}
           onInput={setToken}
           autoComplete="off"
-          hint={state?.configured ? 'Stored encrypted in the vault. Leave empty to keep it.' : 'gateway.auth.token on the gateway host. Stored encrypted in the vault.'}
+          hint={
+            state?.configured
+              ? 'Stored encrypted in the vault. Leave empty to keep it.'
+              : 'gateway.auth.token on the gateway host. Stored encrypted in the vault.'
+          }
         />
         <label>
-          <input type="checkbox" checked={allAgents} onChange={(e) => setAllAgents(e.currentTarget.checked)} /> Approve every agent's commands
-          (asks for <code class="mono">operator.admin</code>)
+          <input type="checkbox" checked={allAgents} onChange={(e) => setAllAgents(e.currentTarget.checked)} /> Approve
+          every agent's commands (asks for <code class="mono">operator.admin</code>)
           <span class="hint">
             {' '}
-            Without it the gateway shows Clawkeep only the runs this device started. operator.admin can also run commands and change the
-            gateway's settings: allow it only on your own gateway.
+            Without it the gateway shows Clawkeep only the runs this device started. operator.admin can also run
+            commands and change the gateway's settings: allow it only on your own gateway.
           </span>
         </label>
         <div class="actions">
@@ -78,7 +83,11 @@ export function OpenClawSettings({ api }: { api: OpenClawApi }) {
               <button type="button" disabled={busy} onClick={() => void run(() => api.connect())}>
                 Reconnect
               </button>
-              <button type="button" disabled={busy || state.status === 'off'} onClick={() => void run(() => api.disconnect())}>
+              <button
+                type="button"
+                disabled={busy || state.status === 'off'}
+                onClick={() => void run(() => api.disconnect())}
+              >
                 Disconnect
               </button>
               <button type="button" class="danger-outline" disabled={busy} onClick={() => void run(() => api.forget())}>
@@ -95,11 +104,14 @@ export function OpenClawSettings({ api }: { api: OpenClawApi }) {
           </p>
           {state.problem && state.status !== 'connected' ? <p class="notes">{state.problem.action}</p> : null}
           {state.problem?.code === 'PAIRING_REQUIRED' && state.status !== 'connected' ? (
-            <p class="muted small-text">Clawkeep checks again every 10 seconds and connects once the device is approved.</p>
+            <p class="muted small-text">
+              Clawkeep checks again every 10 seconds and connects once the device is approved.
+            </p>
           ) : null}
           {state.deviceId ? (
             <p class="muted small-text">
-              Device <code class="mono">{state.deviceId.slice(0, 16)}…</code> · origin <code class="mono">{state.origin}</code>
+              Device <code class="mono">{state.deviceId.slice(0, 16)}…</code> · origin{' '}
+              <code class="mono">{state.origin}</code>
             </p>
           ) : null}
         </div>

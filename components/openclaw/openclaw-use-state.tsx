@@ -25,10 +25,15 @@ export function useOpenClawState(api: OpenClawApi, key?: unknown) {
 export function statusLine(state: OpenClawState): string {
   if (!state.configured) return 'No gateway configured.';
   switch (state.status) {
-    case 'connected': return `Connected to ${state.url}.`;
-    case 'connecting': return `Connecting to ${state.url}…`;
-    case 'reconnecting': return `Connection lost; reconnecting to ${state.url}…`;
-    case 'failed': return state.problem ? state.problem.title : 'Not connected.';
-    default: return state.unlocked ? 'Disconnected.' : 'Unlock the vault to connect.';
+    case 'connected':
+      return `Connected to ${state.url}.`;
+    case 'connecting':
+      return `Connecting to ${state.url}…`;
+    case 'reconnecting':
+      return `Connection lost; reconnecting to ${state.url}…`;
+    case 'failed':
+      return state.problem ? state.problem.title : 'Not connected.';
+    default:
+      return state.unlocked ? 'Disconnected.' : 'Unlock the vault to connect.';
   }
 }

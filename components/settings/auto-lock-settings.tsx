@@ -113,7 +113,15 @@ export function AutoLockSettings({ settings, onSaved }: { settings: VaultSetting
             <option value={CUSTOM}>Custom</option>
           </select>
         </div>
-        <Field type="number" label="Custom (minutes)" value={custom} onInput={onCustomInput} min={MIN_MINUTES} max={MAX_MINUTES} step="any" />
+        <Field
+          type="number"
+          label="Custom (minutes)"
+          value={custom}
+          onInput={onCustomInput}
+          min={MIN_MINUTES}
+          max={MAX_MINUTES}
+          step="any"
+        />
       </div>
       <p class="summary">{autoLockSummary(saved)}</p>
       <ErrorAlert message={action.error} />

@@ -26,7 +26,9 @@ export function ChangePassphrase({ kdf }: { kdf: KdfParams | null }) {
     if (!current) return action.setError('Enter your current passphrase.');
     if (!next) return action.setError('Enter a new passphrase.');
     if (next !== repeat) return action.setError('The new passphrases do not match.');
-    const result = await action.run(() => track((onProgress) => client.changePassphrase(current, next, kdf, onProgress)));
+    const result = await action.run(() =>
+      track((onProgress) => client.changePassphrase(current, next, kdf, onProgress)),
+    );
     if (!result.ok) return;
     setCurrent('');
     setNext('');
@@ -37,9 +39,19 @@ export function ChangePassphrase({ kdf }: { kdf: KdfParams | null }) {
   return (
     <form class="card stack" onSubmit={submit} aria-labelledby="change-pass-title" noValidate>
       <h2 id="change-pass-title">Change passphrase</h2>
-      <Field type="password" label="Current passphrase" value={current} onInput={setCurrent} autoComplete="current-password" disabled={action.busy} />
+      <Field
+        type="password"
+        label="Current passphrase"
+        value={current}
+        onInput={setCurrent}
+        autoComplete="current-password"
+        disabled={action.busy}
+      />
       <NewPassphraseFields next={next} repeat={repeat} onNext={setNext} onRepeat={setRepeat} disabled={action.busy} />
-      <p class="warning">Without a recovery kit, a forgotten passphrase cannot be recovered. Your recovery kit keeps working. Backups keep their own passphrase.</p>
+      <p class="warning">
+        Without a recovery kit, a forgotten passphrase cannot be recovered. Your recovery kit keeps working. Backups
+        keep their own passphrase.
+      </p>
       <ErrorAlert message={action.error} />
       <KdfProgressBar progress={progress} label="Changing passphrase" />
       <Notice>{done ? 'Passphrase changed.' : null}</Notice>

@@ -12,7 +12,9 @@ import { useKdfProgress } from '../unlock/use-kdf-progress';
 export function KdfSettings({ current, onSaved }: { current: KdfParams | null; onSaved: () => Promise<void> }) {
   const client = useVaultClient();
   const base = current ?? DEFAULT_ARGON2ID;
-  const [draft, setDraft] = useState(() => draftFromParams(base, base.algorithm === 'argon2id' ? DEFAULT_PBKDF2 : DEFAULT_ARGON2ID));
+  const [draft, setDraft] = useState(() =>
+    draftFromParams(base, base.algorithm === 'argon2id' ? DEFAULT_PBKDF2 : DEFAULT_ARGON2ID),
+  );
   const [passphrase, setPassphrase] = useState('');
   const [note, setNote] = useState<string | null>(null);
   const measure = useAction();
@@ -46,7 +48,9 @@ export function KdfSettings({ current, onSaved }: { current: KdfParams | null; o
     const params = parse();
     if (!params) return;
     if (!passphrase) return save.setError('Enter your current passphrase to apply the new settings.');
-    const result = await save.run(() => track((onProgress) => client.changePassphrase(passphrase, passphrase, params, onProgress)));
+    const result = await save.run(() =>
+      track((onProgress) => client.changePassphrase(passphrase, passphrase, params, onProgress)),
+    );
     if (!result.ok) return;
     setPassphrase('');
     setNote(`Saved: ${describeKdf(params)}.`);
@@ -57,8 +61,8 @@ export function KdfSettings({ current, onSaved }: { current: KdfParams | null; o
     <form class="card stack" onSubmit={submit} aria-labelledby="kdf-title" noValidate>
       <h2 id="kdf-title">Key derivation</h2>
       <p class="muted">
-        Currently: {current ? describeKdf(current) : 'unknown'}. Slower settings make guessing your passphrase harder and
-        unlocking slower.
+        Currently: {current ? describeKdf(current) : 'unknown'}. Slower settings make guessing your passphrase harder
+        and unlocking slower.
       </p>
       <KdfFields draft={draft} onChange={setDraft} disabled={busy} />
       <div class="actions">

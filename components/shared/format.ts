@@ -37,7 +37,9 @@ export function dateInputToIso(value: string): string | null {
 export function formatDate(iso: string | null): string {
   if (!iso) return '';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? '' : d.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+  return Number.isNaN(d.getTime())
+    ? ''
+    : d.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
 }
 
 /** 0.1 → "0.1 minutes", 1 → "1 minute"; trims float noise from seconds/60. */

@@ -55,7 +55,10 @@ export class InputArming {
   private lastPointerDown = -Infinity;
   private readonly gestures = new Map<string, Gesture>();
 
-  constructor(now: number, private readonly delayMs = ARM_DELAY_MS) {
+  constructor(
+    now: number,
+    private readonly delayMs = ARM_DELAY_MS,
+  ) {
     this.pointerFrom = now + delayMs;
     this.keyFrom = now + delayMs;
   }

@@ -44,7 +44,12 @@ export function KeyValueRows({ legend, rowLabel, addLabel, keyPlaceholder, rows,
             autoComplete="off"
             onInput={(e) => update(i, { value: e.currentTarget.value })}
           />
-          <button type="button" class="small" aria-label={`Remove ${rowLabel.toLowerCase()} ${i + 1}`} onClick={() => remove(i)}>
+          <button
+            type="button"
+            class="small"
+            aria-label={`Remove ${rowLabel.toLowerCase()} ${i + 1}`}
+            onClick={() => remove(i)}
+          >
             Remove
           </button>
         </div>
@@ -58,7 +63,5 @@ export function KeyValueRows({ legend, rowLabel, addLabel, keyPlaceholder, rows,
 
 /** Drops rows the user left completely empty; half-filled rows are kept so nothing typed is lost. */
 export function compactRows(rows: KeyValue[]): KeyValue[] {
-  return rows
-    .map((r) => ({ key: r.key.trim(), value: r.value }))
-    .filter((r) => r.key !== '' || r.value !== '');
+  return rows.map((r) => ({ key: r.key.trim(), value: r.value })).filter((r) => r.key !== '' || r.value !== '');
 }

@@ -47,7 +47,12 @@ export function MaskedValue({ value, name }: MaskedValueProps) {
     <div class="masked">
       <div class="masked-row">
         <code class="masked-text">{revealed ? value || '(empty)' : MASK}</code>
-        <button type="button" class="small" onClick={() => setRevealed(!revealed)} aria-label={name ? `${revealed ? 'Hide' : 'Reveal'}${suffix}` : undefined}>
+        <button
+          type="button"
+          class="small"
+          onClick={() => setRevealed(!revealed)}
+          aria-label={name ? `${revealed ? 'Hide' : 'Reveal'}${suffix}` : undefined}
+        >
           {revealed ? 'Hide' : 'Reveal'}
         </button>
         <button type="button" class="small" onClick={copy} aria-label={name ? `Copy${suffix}` : undefined}>

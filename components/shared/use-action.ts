@@ -24,7 +24,7 @@ export function useAction(): Action {
     };
   }, []);
 
-  const run = useCallback(async <T,>(fn: () => Promise<T>): Promise<ActionResult<T>> => {
+  const run = useCallback(async <T>(fn: () => Promise<T>): Promise<ActionResult<T>> => {
     setBusy(true);
     setError(null);
     try {

@@ -8,16 +8,21 @@ import { useAction } from '../shared/use-action';
 function statusLine(s: SyncStatus): string {
   const pending = s.pending > 0 ? ` · ${s.pending} change${s.pending === 1 ? '' : 's'} waiting to sync` : '';
   switch (s.state) {
-    case 'syncing': return `Syncing…${pending}`;
-    case 'offline': return `Offline: the hub cannot be reached${pending || '. Nothing is lost: edits stay here until it can.'}`;
-    case 'error': return `Sync stopped${pending}`;
-    default: return `Synced ${ago(s.lastSyncedAt)}${pending}`;
+    case 'syncing':
+      return `Syncing…${pending}`;
+    case 'offline':
+      return `Offline: the hub cannot be reached${pending || '. Nothing is lost: edits stay here until it can.'}`;
+    case 'error':
+      return `Sync stopped${pending}`;
+    default:
+      return `Synced ${ago(s.lastSyncedAt)}${pending}`;
   }
 }
 
 function describe(item: VaultItem | null, reveal: boolean): string {
   if (!item) return 'deleted';
-  if (item.kind === 'secret') return `${item.fields.name}${reveal ? `: ${item.fields.value}` : ''} (saved ${new Date(item.updatedAt || Date.now()).toLocaleString()})`;
+  if (item.kind === 'secret')
+    return `${item.fields.name}${reveal ? `: ${item.fields.value}` : ''} (saved ${new Date(item.updatedAt || Date.now()).toLocaleString()})`;
   return `${item.fields.name} (agent config, model ${item.fields.model})`;
 }
 
@@ -64,7 +69,11 @@ export function SyncPanel({ api }: { api: SyncApi }) {
         <p role="status" aria-label="Sync status">
           {statusLine(status)}
         </p>
-        <button type="button" disabled={action.busy || status.state === 'syncing'} onClick={() => void action.run(async () => setStatus(await api.syncNow()))}>
+        <button
+          type="button"
+          disabled={action.busy || status.state === 'syncing'}
+          onClick={() => void action.run(async () => setStatus(await api.syncNow()))}
+        >
           Sync now
         </button>
       </div>
@@ -74,7 +83,12 @@ export function SyncPanel({ api }: { api: SyncApi }) {
         </p>
       ) : null}
       {status.conflicts.map((c) => (
-        <Conflict key={c.id} c={c} busy={action.busy} onKeep={(keep) => void action.run(async () => setStatus(await api.resolve(c.id, keep)))} />
+        <Conflict
+          key={c.id}
+          c={c}
+          busy={action.busy}
+          onKeep={(keep) => void action.run(async () => setStatus(await api.resolve(c.id, keep)))}
+        />
       ))}
       <ErrorAlert message={action.error} />
     </section>

@@ -28,7 +28,8 @@ function SignedRow({ v }: { v: QuoteVerification }) {
   const signed = signedByIntel(v);
   if (signed === 'yes') return <span class="tee-yes">Yes</span>;
   if (signed === 'test-root') return <span class="tee-no">No: a test root was trusted instead of Intel’s</span>;
-  if (signed === 'not-checked') return <span class="tee-no">Not checked: verification stopped before the signatures</span>;
+  if (signed === 'not-checked')
+    return <span class="tee-no">Not checked: verification stopped before the signatures</span>;
   return <span class="tee-no">No</span>;
 }
 
@@ -80,7 +81,9 @@ function CodeRow({ v }: { v: QuoteVerification }) {
               </span>
             ))}
           <span class={d.replayed ? 'small-text' : 'small-text tee-no'}>
-            {d.replayed ? 'The event log replays to the quote’s RTMRs.' : 'The event log does NOT match the quote’s RTMRs.'}
+            {d.replayed
+              ? 'The event log replays to the quote’s RTMRs.'
+              : 'The event log does NOT match the quote’s RTMRs.'}
           </span>
         </>
       ) : (
@@ -92,7 +95,11 @@ function CodeRow({ v }: { v: QuoteVerification }) {
 
 function DebugRow({ v }: { v: QuoteVerification }) {
   if (v.debug === null) return <span class="muted">Unknown</span>;
-  return v.debug ? <span class="tee-no">On: the host can read this TEE’s memory</span> : <span class="tee-yes">Off</span>;
+  return v.debug ? (
+    <span class="tee-no">On: the host can read this TEE’s memory</span>
+  ) : (
+    <span class="tee-yes">Off</span>
+  );
 }
 
 function CheckedRow({ v }: { v: QuoteVerification }) {
@@ -114,27 +121,56 @@ function AllFields({ v }: { v: QuoteVerification }) {
   return (
     <dl class="details tee-fields">
       <Row label="TEE type">{v.teeType ?? '—'}</Row>
-      <Row label="Quote version">{v.version ?? '—'}{v.bodyType ? ` (${v.bodyType})` : ''}</Row>
+      <Row label="Quote version">
+        {v.version ?? '—'}
+        {v.bodyType ? ` (${v.bodyType})` : ''}
+      </Row>
       <Row label="FMSPC">{v.fmspc ?? '—'}</Row>
-      <Row label="MRTD"><Hex value={v.mrtd} /></Row>
+      <Row label="MRTD">
+        <Hex value={v.mrtd} />
+      </Row>
       {[0, 1, 2, 3].map((i) => (
         <Row key={i} label={`RTMR${i}`}>
           <Hex value={v.rtmrs?.[i]} />
         </Row>
       ))}
-      <Row label="MRCONFIGID"><Hex value={v.mrConfigId} /></Row>
-      <Row label="MROWNER"><Hex value={v.mrOwner} /></Row>
-      <Row label="MROWNERCONFIG"><Hex value={td?.mrOwnerConfig} /></Row>
-      <Row label="REPORTDATA"><Hex value={v.reportData} /></Row>
-      <Row label="TD attributes"><Hex value={td?.tdAttributes} /></Row>
-      <Row label="XFAM"><Hex value={td?.xfam} /></Row>
-      <Row label="TEE TCB SVN"><Hex value={td?.teeTcbSvn} /></Row>
-      <Row label="MRSEAM"><Hex value={td?.mrSeam} /></Row>
-      {td?.mrServiceTd !== undefined ? <Row label="MRSERVICETD"><Hex value={td.mrServiceTd} /></Row> : null}
+      <Row label="MRCONFIGID">
+        <Hex value={v.mrConfigId} />
+      </Row>
+      <Row label="MROWNER">
+        <Hex value={v.mrOwner} />
+      </Row>
+      <Row label="MROWNERCONFIG">
+        <Hex value={td?.mrOwnerConfig} />
+      </Row>
+      <Row label="REPORTDATA">
+        <Hex value={v.reportData} />
+      </Row>
+      <Row label="TD attributes">
+        <Hex value={td?.tdAttributes} />
+      </Row>
+      <Row label="XFAM">
+        <Hex value={td?.xfam} />
+      </Row>
+      <Row label="TEE TCB SVN">
+        <Hex value={td?.teeTcbSvn} />
+      </Row>
+      <Row label="MRSEAM">
+        <Hex value={td?.mrSeam} />
+      </Row>
+      {td?.mrServiceTd !== undefined ? (
+        <Row label="MRSERVICETD">
+          <Hex value={td.mrServiceTd} />
+        </Row>
+      ) : null}
       {v.enclave ? (
         <>
-          <Row label="MRENCLAVE"><Hex value={v.enclave.mrEnclave} /></Row>
-          <Row label="MRSIGNER"><Hex value={v.enclave.mrSigner} /></Row>
+          <Row label="MRENCLAVE">
+            <Hex value={v.enclave.mrEnclave} />
+          </Row>
+          <Row label="MRSIGNER">
+            <Hex value={v.enclave.mrSigner} />
+          </Row>
           <Row label="ISV prod id / SVN">{`${v.enclave.isvProdId} / ${v.enclave.isvSvn}`}</Row>
         </>
       ) : null}
@@ -151,7 +187,9 @@ function AllFields({ v }: { v: QuoteVerification }) {
       <Row label="Verification time">{utc(v.verifiedAt)}</Row>
       {d ? (
         <>
-          <Row label="Instance id"><Hex value={d.instanceId} /></Row>
+          <Row label="Instance id">
+            <Hex value={d.instanceId} />
+          </Row>
           <Row label="Key provider">
             {d.keyProvider ? (
               <>
@@ -212,11 +250,21 @@ export function TeeCertificateView({ verification: v }: { verification: QuoteVer
         <p class="small-text muted">{v.error.message}</p>
       ) : null}
       <dl class="details tee-rows">
-        <Row label="Signed by Intel's root"><SignedRow v={v} /></Row>
-        <Row label="TCB status"><StatusRow v={v} /></Row>
-        <Row label="What code runs"><CodeRow v={v} /></Row>
-        <Row label="Debug mode"><DebugRow v={v} /></Row>
-        <Row label="Checked"><CheckedRow v={v} /></Row>
+        <Row label="Signed by Intel's root">
+          <SignedRow v={v} />
+        </Row>
+        <Row label="TCB status">
+          <StatusRow v={v} />
+        </Row>
+        <Row label="What code runs">
+          <CodeRow v={v} />
+        </Row>
+        <Row label="Debug mode">
+          <DebugRow v={v} />
+        </Row>
+        <Row label="Checked">
+          <CheckedRow v={v} />
+        </Row>
       </dl>
       <details>
         <summary>Details</summary>

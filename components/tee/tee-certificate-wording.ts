@@ -74,16 +74,31 @@ export function verdictLine(v: QuoteVerification): string {
  */
 export function isUnreadableInput(v: QuoteVerification): boolean {
   if (!v.error || v.teeType !== null) return false;
-  return ['quote_malformed', 'quote_unsupported', 'collateral_malformed', 'collateral_fetch_failed', 'event_log_malformed', 'verifier_failed', 'verifier_timeout'].includes(
-    v.error.code,
-  );
+  return [
+    'quote_malformed',
+    'quote_unsupported',
+    'collateral_malformed',
+    'collateral_fetch_failed',
+    'event_log_malformed',
+    'verifier_failed',
+    'verifier_timeout',
+  ].includes(v.error.code);
 }
 
 /**
  * The verifier's check ids (lib/attest/verify.ts) that together prove the quote was signed by hardware Intel's root
  * certified: the pinned root, its CRL, the PCK chain and CRL, the QE report and the quote signature.
  */
-export const INTEL_SIGNATURE_CHECKS = ['root', 'quote-root', 'root-crl', 'pck-chain', 'pck-crl', 'qe-report', 'qe-binding', 'quote-signature'];
+export const INTEL_SIGNATURE_CHECKS = [
+  'root',
+  'quote-root',
+  'root-crl',
+  'pck-chain',
+  'pck-crl',
+  'qe-report',
+  'qe-binding',
+  'quote-signature',
+];
 
 export type IntelSignature = 'yes' | 'no' | 'not-checked' | 'test-root';
 

@@ -17,7 +17,17 @@ interface LoadedQuoteFile {
   bytes: Uint8Array;
 }
 
-function FileInput({ label, accept, onFile, disabled }: { label: string; accept?: string; onFile: (file: File | null) => void; disabled?: boolean }) {
+function FileInput({
+  label,
+  accept,
+  onFile,
+  disabled,
+}: {
+  label: string;
+  accept?: string;
+  onFile: (file: File | null) => void;
+  disabled?: boolean;
+}) {
   const id = useId();
   return (
     <div class="field">
@@ -99,7 +109,9 @@ export function TeeCertificate({ runner, requestHostAccess }: TeeCertificateProp
       const url = pccsUrl.trim();
       if (!url) return setError('Enter the PCCS URL to fetch the collateral from.');
       if (requestHostAccess && !(await requestHostAccess(url))) {
-        return setError(`Clawkeep needs permission to contact ${url} to fetch the collateral. Allow it, or paste the collateral instead.`);
+        return setError(
+          `Clawkeep needs permission to contact ${url} to fetch the collateral. Allow it, or paste the collateral instead.`,
+        );
       }
       collateralInput = { pccsUrl: url };
     } else {
@@ -120,7 +132,8 @@ export function TeeCertificate({ runner, requestHostAccess }: TeeCertificateProp
     if ((composeHash || appId) && !eventLog.trim()) {
       return setError('Checking an expected compose hash or app id needs the dstack event log.');
     }
-    if (composeHash && !/^[0-9a-fA-F]{64}$/.test(composeHash)) return setError('The expected compose hash must be 64 hex digits (SHA-256).');
+    if (composeHash && !/^[0-9a-fA-F]{64}$/.test(composeHash))
+      return setError('The expected compose hash must be 64 hex digits (SHA-256).');
     if (appId && !/^[0-9a-fA-F]{40}$/.test(appId)) return setError('The expected app id must be 40 hex digits.');
     if (eventLog.trim()) {
       options.dstack = {
@@ -131,7 +144,11 @@ export function TeeCertificate({ runner, requestHostAccess }: TeeCertificateProp
 
     setBusy(true);
     try {
-      const verification = await (runner ?? sharedAttestRunner()).verify({ quote, collateral: collateralInput, options });
+      const verification = await (runner ?? sharedAttestRunner()).verify({
+        quote,
+        collateral: collateralInput,
+        options,
+      });
       if (verification.error && isUnreadableInput(verification)) {
         setResult(null);
         setError(`Cannot verify: ${reasonInWords(verification.error)}. ${verification.error.message}`);
@@ -170,18 +187,33 @@ export function TeeCertificate({ runner, requestHostAccess }: TeeCertificateProp
         <fieldset class="stack">
           <legend>Collateral</legend>
           <label>
-            <input type="radio" name="collateral-source" checked={source === 'provided'} onChange={() => setSource('provided')} />{' '}
+            <input
+              type="radio"
+              name="collateral-source"
+              checked={source === 'provided'}
+              onChange={() => setSource('provided')}
+            />{' '}
             Paste or upload
           </label>
           <label>
-            <input type="radio" name="collateral-source" checked={source === 'pccs'} onChange={() => setSource('pccs')} />{' '}
+            <input
+              type="radio"
+              name="collateral-source"
+              checked={source === 'pccs'}
+              onChange={() => setSource('pccs')}
+            />{' '}
             Fetch from a PCCS
           </label>
         </fieldset>
         {source === 'provided' ? (
           <>
             <TextArea label="Collateral (JSON)" value={collateral} onInput={setCollateral} rows={4} mono />
-            <FileInput label="Collateral file" accept=".json,application/json" onFile={(f) => void loadCollateralFile(f)} disabled={busy} />
+            <FileInput
+              label="Collateral file"
+              accept=".json,application/json"
+              onFile={(f) => void loadCollateralFile(f)}
+              disabled={busy}
+            />
           </>
         ) : (
           <div class="field">
@@ -230,7 +262,12 @@ export function TeeCertificate({ runner, requestHostAccess }: TeeCertificateProp
           hint="Optional: dstack's event_log, to show which app and OS image run inside."
         />
         <div class="grid-2">
-          <Field label="Expected compose hash" value={expectedCompose} onInput={setExpectedCompose} hint="Optional: SHA-256 of the app-compose.json you deployed." />
+          <Field
+            label="Expected compose hash"
+            value={expectedCompose}
+            onInput={setExpectedCompose}
+            hint="Optional: SHA-256 of the app-compose.json you deployed."
+          />
           <Field label="Expected app id" value={expectedAppId} onInput={setExpectedAppId} hint="Optional." />
         </div>
         <ErrorAlert message={error} />

@@ -57,8 +57,9 @@ export function CreateVault({ defaultKdf, onCreated }: CreateVaultProps) {
         disabled={action.busy}
       />
       <p class="warning">
-        <strong>Nobody can reset this passphrase</strong> — not us, not the hub. Next you can create a recovery kit (24 words on paper)
-        that opens the vault if you forget it; without one, a forgotten passphrase means the data is lost.
+        <strong>Nobody can reset this passphrase</strong> — not us, not the hub. Next you can create a recovery kit (24
+        words on paper) that opens the vault if you forget it; without one, a forgotten passphrase means the data is
+        lost.
       </p>
       <details>
         <summary>Key derivation (advanced)</summary>

@@ -13,7 +13,17 @@ const POLL_MS = 1500;
  * First run, next to "Create your vault": join an existing vault as a new device. The hub URL → a code and this
  * device's fingerprint to compare on the other device → (after its one-click approval) a passphrase for this device.
  */
-export function JoinVault({ api, defaultKdf, onJoined, onCancel }: { api: JoinApi; defaultKdf: KdfParams; onJoined: () => void; onCancel: () => void }) {
+export function JoinVault({
+  api,
+  defaultKdf,
+  onJoined,
+  onCancel,
+}: {
+  api: JoinApi;
+  defaultKdf: KdfParams;
+  onJoined: () => void;
+  onCancel: () => void;
+}) {
   const [hubUrl, setHubUrl] = useState('http://127.0.0.1:8787');
   const [name, setName] = useState('Web vault');
   const [pairing, setPairing] = useState<{ code: string; fingerprint: string; expiresAt: number } | null>(null);
@@ -26,10 +36,13 @@ export function JoinVault({ api, defaultKdf, onJoined, onCancel }: { api: JoinAp
   useEffect(() => {
     if (!pairing || status !== 'pending') return;
     const timer = setInterval(() => {
-      api.pollJoin().then((s) => {
-        setApprovedBy(s.approvedBy);
-        setStatus(s.status);
-      }, (err) => action.setError(errorMessage(err)));
+      api.pollJoin().then(
+        (s) => {
+          setApprovedBy(s.approvedBy);
+          setStatus(s.status);
+        },
+        (err) => action.setError(errorMessage(err)),
+      );
     }, POLL_MS);
     return () => clearInterval(timer);
   }, [pairing, status]);
@@ -42,16 +55,21 @@ export function JoinVault({ api, defaultKdf, onJoined, onCancel }: { api: JoinAp
         aria-labelledby="join-title"
         onSubmit={(e) => {
           e.preventDefault();
-          void action.run(() => api.startJoin(hubUrl, name)).then((r) => {
-            if (r.ok) {
-              setStatus('pending');
-              setPairing(r.value);
-            }
-          });
+          void action
+            .run(() => api.startJoin(hubUrl, name))
+            .then((r) => {
+              if (r.ok) {
+                setStatus('pending');
+                setPairing(r.value);
+              }
+            });
         }}
       >
         <h2 id="join-title">Join an existing vault</h2>
-        <p>Use the vault you already have on another device. That device approves this one; the hub never sees the vault key.</p>
+        <p>
+          Use the vault you already have on another device. That device approves this one; the hub never sees the vault
+          key.
+        </p>
         <Field label="Hub URL" value={hubUrl} onInput={setHubUrl} required disabled={action.busy} />
         <Field label="Name of this device" value={name} onInput={setName} disabled={action.busy} />
         <ErrorAlert message={action.error} />
@@ -81,12 +99,31 @@ export function JoinVault({ api, defaultKdf, onJoined, onCancel }: { api: JoinAp
       >
         <h2 id="join-pass-title">Choose a passphrase for this device</h2>
         <p>
-          Approved by the device with fingerprint <code class="mono" data-testid="approved-by">{approvedBy}</code> (its Agents tab shows it
-          after "Approving as"). If that is not your device, close this page.
+          Approved by the device with fingerprint{' '}
+          <code class="mono" data-testid="approved-by">
+            {approvedBy}
+          </code>{' '}
+          (its Agents tab shows it after "Approving as"). If that is not your device, close this page.
         </p>
         <p>Choose the passphrase that protects the vault here; it can differ from the other device's.</p>
-        <Field type="password" label="Passphrase" value={passphrase} onInput={setPassphrase} autoComplete="new-password" autoFocus disabled={action.busy} hint={<PassphraseStrength passphrase={passphrase} />} />
-        <Field type="password" label="Repeat passphrase" value={repeat} onInput={setRepeat} autoComplete="new-password" disabled={action.busy} />
+        <Field
+          type="password"
+          label="Passphrase"
+          value={passphrase}
+          onInput={setPassphrase}
+          autoComplete="new-password"
+          autoFocus
+          disabled={action.busy}
+          hint={<PassphraseStrength passphrase={passphrase} />}
+        />
+        <Field
+          type="password"
+          label="Repeat passphrase"
+          value={repeat}
+          onInput={setRepeat}
+          autoComplete="new-password"
+          disabled={action.busy}
+        />
         <ErrorAlert message={action.error} />
         <button type="submit" class="primary" disabled={action.busy} aria-busy={action.busy}>
           Join vault
@@ -99,19 +136,27 @@ export function JoinVault({ api, defaultKdf, onJoined, onCancel }: { api: JoinAp
       <h2 id="join-code-title">Approve this device</h2>
       {status === 'pending' ? (
         <>
-          <p>On a device that already has the vault open: Agents → Devices → enter this code, check the fingerprint, approve.</p>
+          <p>
+            On a device that already has the vault open: Agents → Devices → enter this code, check the fingerprint,
+            approve.
+          </p>
           <p class="mono big" data-testid="pairing-code">
             {pairing.code}
           </p>
           <p>
-            This device's fingerprint: <code class="mono" data-testid="device-fingerprint">{pairing.fingerprint}</code>
+            This device's fingerprint:{' '}
+            <code class="mono" data-testid="device-fingerprint">
+              {pairing.fingerprint}
+            </code>
           </p>
           <p class="muted" role="status">
             Waiting for approval…
           </p>
         </>
       ) : (
-        <p role="alert">{status === 'expired' ? 'The code expired before it was approved.' : 'The pairing was refused.'}</p>
+        <p role="alert">
+          {status === 'expired' ? 'The code expired before it was approved.' : 'The pairing was refused.'}
+        </p>
       )}
       <ErrorAlert message={action.error} />
       <div class="actions">

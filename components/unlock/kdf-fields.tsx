@@ -17,7 +17,8 @@ const P = KDF_LIMITS['pbkdf2-sha256'];
 
 export function draftFromParams(params: KdfParams, fallback?: KdfParams): KdfDraft {
   const argon = params.algorithm === 'argon2id' ? params : fallback?.algorithm === 'argon2id' ? fallback : null;
-  const pbkdf2 = params.algorithm === 'pbkdf2-sha256' ? params : fallback?.algorithm === 'pbkdf2-sha256' ? fallback : null;
+  const pbkdf2 =
+    params.algorithm === 'pbkdf2-sha256' ? params : fallback?.algorithm === 'pbkdf2-sha256' ? fallback : null;
   return {
     algorithm: params.algorithm,
     memoryMiB: String((argon?.memoryKiB ?? 64 * 1024) / 1024),
@@ -80,12 +81,36 @@ export function KdfFields({ draft, onChange, disabled }: KdfFieldsProps) {
       </div>
       {draft.algorithm === 'argon2id' ? (
         <div class="row">
-          <RangeField label="Memory (MiB)" range={{ min: A.memoryKiB.min / 1024, max: A.memoryKiB.max / 1024 }} value={draft.memoryMiB} onInput={(v) => set({ memoryMiB: v })} disabled={disabled} />
-          <RangeField label="Iterations" range={A.iterations} value={draft.argonIterations} onInput={(v) => set({ argonIterations: v })} disabled={disabled} />
-          <RangeField label="Parallelism" range={A.parallelism} value={draft.parallelism} onInput={(v) => set({ parallelism: v })} disabled={disabled} />
+          <RangeField
+            label="Memory (MiB)"
+            range={{ min: A.memoryKiB.min / 1024, max: A.memoryKiB.max / 1024 }}
+            value={draft.memoryMiB}
+            onInput={(v) => set({ memoryMiB: v })}
+            disabled={disabled}
+          />
+          <RangeField
+            label="Iterations"
+            range={A.iterations}
+            value={draft.argonIterations}
+            onInput={(v) => set({ argonIterations: v })}
+            disabled={disabled}
+          />
+          <RangeField
+            label="Parallelism"
+            range={A.parallelism}
+            value={draft.parallelism}
+            onInput={(v) => set({ parallelism: v })}
+            disabled={disabled}
+          />
         </div>
       ) : (
-        <RangeField label="Iterations" range={P.iterations} value={draft.pbkdf2Iterations} onInput={(v) => set({ pbkdf2Iterations: v })} disabled={disabled} />
+        <RangeField
+          label="Iterations"
+          range={P.iterations}
+          value={draft.pbkdf2Iterations}
+          onInput={(v) => set({ pbkdf2Iterations: v })}
+          disabled={disabled}
+        />
       )}
     </div>
   );

@@ -9,7 +9,9 @@ export function KdfProgressBar({ progress, label = 'Deriving key' }: { progress:
     return (
       <div class="kdf-progress">
         <progress key="indeterminate" aria-label={label} />
-        <span class="hint">{label}… {seconds} s</span>
+        <span class="hint">
+          {label}… {seconds} s
+        </span>
       </div>
     );
   }

@@ -42,7 +42,8 @@ export function LockedScreens({ status, error, defaultKdf, refresh, onCreated, j
     );
   }
   if (status.state === 'uninitialized') {
-    if (join && joining) return <JoinVault api={join} defaultKdf={defaultKdf} onJoined={done} onCancel={() => setJoining(false)} />;
+    if (join && joining)
+      return <JoinVault api={join} defaultKdf={defaultKdf} onJoined={done} onCancel={() => setJoining(false)} />;
     return (
       <div class="stack">
         <CreateVault

@@ -8,7 +8,15 @@ import { useAction } from '../shared/use-action';
 import { useKdfProgress } from './use-kdf-progress';
 
 /** Forgotten passphrase: the recovery kit's words open the vault, which then gets a new passphrase. */
-export function RecoverVault({ hasKit, onRecovered, onCancel }: { hasKit: boolean; onRecovered: () => void; onCancel: () => void }) {
+export function RecoverVault({
+  hasKit,
+  onRecovered,
+  onCancel,
+}: {
+  hasKit: boolean;
+  onRecovered: () => void;
+  onCancel: () => void;
+}) {
   const client = useVaultClient();
   const [words, setWords] = useState('');
   const [next, setNext] = useState('');
@@ -30,12 +38,29 @@ export function RecoverVault({ hasKit, onRecovered, onCancel }: { hasKit: boolea
     <form class="card stack" onSubmit={submit} aria-labelledby="recover-title" noValidate>
       <h2 id="recover-title">Recover with your recovery kit</h2>
       {hasKit ? (
-        <p>Enter the 24 words of your newest recovery kit and choose a new passphrase. Everything in the vault stays as it is.</p>
+        <p>
+          Enter the 24 words of your newest recovery kit and choose a new passphrase. Everything in the vault stays as
+          it is.
+        </p>
       ) : (
         <p class="warning">This vault has no recovery kit. Without the passphrase it cannot be opened.</p>
       )}
-      <TextArea label="Recovery words" value={words} onInput={setWords} rows={4} mono autoFocus disabled={action.busy || !hasKit} />
-      <NewPassphraseFields next={next} repeat={repeat} onNext={setNext} onRepeat={setRepeat} disabled={action.busy || !hasKit} />
+      <TextArea
+        label="Recovery words"
+        value={words}
+        onInput={setWords}
+        rows={4}
+        mono
+        autoFocus
+        disabled={action.busy || !hasKit}
+      />
+      <NewPassphraseFields
+        next={next}
+        repeat={repeat}
+        onNext={setNext}
+        onRepeat={setRepeat}
+        disabled={action.busy || !hasKit}
+      />
       <ErrorAlert message={action.error} />
       <KdfProgressBar progress={progress} label="Recovering vault" />
       <div class="actions">

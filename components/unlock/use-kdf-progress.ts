@@ -28,7 +28,7 @@ export function useKdfProgress(): KdfProgressState {
   useEffect(() => stop, [stop]);
 
   const track = useCallback(
-    async <T,>(fn: (onProgress: (p: KdfProgress) => void) => Promise<T>): Promise<T> => {
+    async <T>(fn: (onProgress: (p: KdfProgress) => void) => Promise<T>): Promise<T> => {
       stop();
       base.current = { elapsedMs: 0, expectedMs: null, at: performance.now() };
       setProgress({ elapsedMs: 0, expectedMs: null });

@@ -11,7 +11,12 @@ import { createWorkerKdfRunner } from '../../workers/kdf-runner';
 const root = document.getElementById('app');
 if (root) {
   render(
-    <ApprovalWindowApp client={createExtensionVaultClient(createWorkerKdfRunner())} hub={createServiceProxy(HUB_SERVICE)} openclaw={createServiceProxy(OPENCLAW_SERVICE)} onDone={() => window.close()} />,
+    <ApprovalWindowApp
+      client={createExtensionVaultClient(createWorkerKdfRunner())}
+      hub={createServiceProxy(HUB_SERVICE)}
+      openclaw={createServiceProxy(OPENCLAW_SERVICE)}
+      onDone={() => window.close()}
+    />,
     root,
   );
 }

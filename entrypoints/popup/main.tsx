@@ -26,4 +26,14 @@ async function openVault(): Promise<void> {
 }
 
 const root = document.getElementById('app');
-if (root) render(<PopupApp client={client} vaultPageUrl={vaultPageUrl} onOpenVault={() => void openVault()} hub={createServiceProxy(HUB_SERVICE)} openclaw={createServiceProxy(OPENCLAW_SERVICE)} />, root);
+if (root)
+  render(
+    <PopupApp
+      client={client}
+      vaultPageUrl={vaultPageUrl}
+      onOpenVault={() => void openVault()}
+      hub={createServiceProxy(HUB_SERVICE)}
+      openclaw={createServiceProxy(OPENCLAW_SERVICE)}
+    />,
+    root,
+  );

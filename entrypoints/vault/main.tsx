@@ -15,4 +15,17 @@ const client = createExtensionVaultClient(kdf);
 const hub = createServiceProxy(HUB_SERVICE);
 
 const root = document.getElementById('app');
-if (root) render(<VaultApp client={client} title="Clawkeep vault" hub={hub} openclaw={createServiceProxy(OPENCLAW_SERVICE)} requestHostAccess={requestPccsAccess} requestApiAccess={requestApiAccess} sync={createServiceProxy(SYNC_SERVICE)} join={createExtensionJoinApi(hub, kdf)} />, root);
+if (root)
+  render(
+    <VaultApp
+      client={client}
+      title="Clawkeep vault"
+      hub={hub}
+      openclaw={createServiceProxy(OPENCLAW_SERVICE)}
+      requestHostAccess={requestPccsAccess}
+      requestApiAccess={requestApiAccess}
+      sync={createServiceProxy(SYNC_SERVICE)}
+      join={createExtensionJoinApi(hub, kdf)}
+    />,
+    root,
+  );

@@ -61,9 +61,12 @@ export function auditEntryHash(prevHash: string, fields: AuditFields): string {
  * @throws TypeError/RangeError for a malformed entry; StoreError from the store.
  */
 export function appendAudit(store: HubStore, entry: AuditEntry): AuditRow {
-  if (!Number.isSafeInteger(entry.time) || entry.time < 0) throw new RangeError('audit entry: time must be a non-negative integer (ms)');
-  if (typeof entry.actor !== 'string' || entry.actor === '') throw new TypeError('audit entry: actor must be a non-empty string');
-  if (typeof entry.action !== 'string' || entry.action === '') throw new TypeError('audit entry: action must be a non-empty string');
+  if (!Number.isSafeInteger(entry.time) || entry.time < 0)
+    throw new RangeError('audit entry: time must be a non-negative integer (ms)');
+  if (typeof entry.actor !== 'string' || entry.actor === '')
+    throw new TypeError('audit entry: actor must be a non-empty string');
+  if (typeof entry.action !== 'string' || entry.action === '')
+    throw new TypeError('audit entry: action must be a non-empty string');
   return store.transaction(() => {
     const head = store.audit.head();
     const fields: AuditFields = {
@@ -97,7 +100,11 @@ export function verifyAudit(store: HubStore): AuditVerifyResult {
     }
     if (row.prevHash !== prev) {
       const of = expected === 1 ? 'the genesis hash' : `the entry_hash of entry ${expected - 1}`;
-      return { ok: false, seq: row.seq, reason: `prev_hash does not match ${of} (entries removed, inserted or reordered)` };
+      return {
+        ok: false,
+        seq: row.seq,
+        reason: `prev_hash does not match ${of} (entries removed, inserted or reordered)`,
+      };
     }
     let actual: string;
     try {

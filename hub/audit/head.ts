@@ -22,7 +22,13 @@ export interface SignedHeadAnswer {
  * proof from the tree of the first `since` entries. Returns null when the log is empty.
  * @throws RangeError when `since` is past the end of the log
  */
-export function signedAuditHead(store: HubStore, identity: HubIdentity, hub: string, now: number, since?: number): SignedHeadAnswer | null {
+export function signedAuditHead(
+  store: HubStore,
+  identity: HubIdentity,
+  hub: string,
+  now: number,
+  since?: number,
+): SignedHeadAnswer | null {
   const leaves: Uint8Array[] = [];
   let headHash = '';
   for (const row of store.audit.scan()) {

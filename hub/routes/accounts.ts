@@ -16,28 +16,44 @@ import { clientAddress, enforceLimit } from './client-address';
  * by the very key being enrolled (proof of possession) and the code is consumed in the same transaction that creates
  * the account, so a code makes exactly one account. Attempts are rate-limited: the code has only ~34.6 bits.
  */
-export function accountRoutes(deps: HubDeps, limiter = new RateLimiter({ burst: 5, sustained: 20, perSeconds: 3600 }, deps.now)): Hono<HubEnv> {
+export function accountRoutes(
+  deps: HubDeps,
+  limiter = new RateLimiter({ burst: 5, sustained: 20, perSeconds: 3600 }, deps.now),
+): Hono<HubEnv> {
   return new Hono<HubEnv>().post('/accounts', async (c) => {
     enforceLimit(limiter, clientAddress(c));
     const peek = parseWire(EnrollRequestSchema, jsonBody(new Uint8Array(await c.req.arrayBuffer())));
     const deviceKey = decodePublicKey(peek.device_key, 'ed25519');
     const accountId = deviceKeyId(deviceKey);
     await authenticateEnrolling(c, deps, accountId, deviceKey);
-    if (normalizeEnrollmentCode(peek.enrollment_code) === null) throw new HubError('enrollment_code_invalid', 'That is not an enrollment code.');
+    if (normalizeEnrollmentCode(peek.enrollment_code) === null)
+      throw new HubError('enrollment_code_invalid', 'That is not an enrollment code.');
     const now = deps.now();
     try {
       deps.store.transaction(() => {
-        if (deps.store.accounts.get(accountId)) throw new HubError('device_already_enrolled', 'This device already has an account here.');
+        if (deps.store.accounts.get(accountId))
+          throw new HubError('device_already_enrolled', 'This device already has an account here.');
         deps.store.accounts.create({ accountId, devicePublicKey: deviceKey, createdAt: now });
         deps.store.enrollment.consume(enrollmentCodeHash(peek.enrollment_code), accountId, now);
-        appendAudit(deps.store, { time: now, actor: `account:${accountId}`, resource: `account:${accountId}`, action: 'account.enroll', requestId: c.get('requestId') });
+        appendAudit(deps.store, {
+          time: now,
+          actor: `account:${accountId}`,
+          resource: `account:${accountId}`,
+          action: 'account.enroll',
+          requestId: c.get('requestId'),
+        });
       });
     } catch (err) {
-      if (err instanceof StoreError && err.code === 'not_found') throw new HubError('enrollment_code_invalid', 'Unknown or already used enrollment code.');
+      if (err instanceof StoreError && err.code === 'not_found')
+        throw new HubError('enrollment_code_invalid', 'Unknown or already used enrollment code.');
       throw err;
     }
     // hub_key: the device pins it with this URL and refuses another key here later (docs/protocol.md §11).
-    const response: EnrollResponse = { account_id: accountId, fingerprint: fingerprint(deviceKey), hub_key: deps.identity.hubKey };
+    const response: EnrollResponse = {
+      account_id: accountId,
+      fingerprint: fingerprint(deviceKey),
+      hub_key: deps.identity.hubKey,
+    };
     return c.json(response, 201);
   });
 }

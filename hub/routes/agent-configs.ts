@@ -20,7 +20,8 @@ import { agentInstallation } from './intent-view';
 
 function ownInstallation(deps: HubDeps, account: Account, installationId: string): Installation {
   const installation = deps.store.installations.get(installationId);
-  if (!installation || installation.accountId !== account.accountId) throw new HubError('not_found', 'No such installation.');
+  if (!installation || installation.accountId !== account.accountId)
+    throw new HubError('not_found', 'No such installation.');
   return installation;
 }
 
@@ -42,9 +43,17 @@ export function agentConfigRoutes(deps: HubDeps): Hono<HubEnv> {
       const delivery = parseWire(ConfigDeliverySchema, jsonBody(body));
       let verified;
       try {
-        verified = verifyConfigDelivery(device.publicKey, delivery, { hub: deps.origin, agent_id: installation.agentId, installation_id: id });
+        verified = verifyConfigDelivery(device.publicKey, delivery, {
+          hub: deps.origin,
+          agent_id: installation.agentId,
+          installation_id: id,
+        });
       } catch (err) {
-        if (err instanceof ProtocolError) throw new HubError('sealed_invalid', 'The config is not sealed and signed by this device for this hub, agent and installation.');
+        if (err instanceof ProtocolError)
+          throw new HubError(
+            'sealed_invalid',
+            'The config is not sealed and signed by this device for this hub, agent and installation.',
+          );
         throw err;
       }
       const { statement, sealed } = verified;
@@ -52,18 +61,34 @@ export function agentConfigRoutes(deps: HubDeps): Hono<HubEnv> {
       deps.store.transaction(() => {
         const stored = deps.store.agentConfigs.get(id);
         if (stored && stored.configId === statement.config_id && statement.revision <= stored.revision) {
-          throw new HubError('config_stale', `The hub holds revision ${stored.revision} of this config already; send a newer one.`);
+          throw new HubError(
+            'config_stale',
+            `The hub holds revision ${stored.revision} of this config already; send a newer one.`,
+          );
         }
         deps.store.agentConfigs.put({
-          installationId: id, configId: statement.config_id, revision: statement.revision,
-          statement: delivery.config as unknown as JsonValue, sealed, updatedAt: now,
+          installationId: id,
+          configId: statement.config_id,
+          revision: statement.revision,
+          statement: delivery.config as unknown as JsonValue,
+          sealed,
+          updatedAt: now,
         });
         appendAudit(deps.store, {
-          time: now, actor: `account:${account.accountId}`, agent: installation.agentId, resource: `installation:${id}`,
-          action: 'config.deliver', requestId: c.get('requestId'),
+          time: now,
+          actor: `account:${account.accountId}`,
+          agent: installation.agentId,
+          resource: `installation:${id}`,
+          action: 'config.deliver',
+          requestId: c.get('requestId'),
         });
       });
-      const response: ConfigPutResponse = { installation_id: id, config_id: statement.config_id, revision: statement.revision, updated_at: now };
+      const response: ConfigPutResponse = {
+        installation_id: id,
+        config_id: statement.config_id,
+        revision: statement.revision,
+        updated_at: now,
+      };
       return c.json(response);
     })
     .delete('/installations/:id/config', async (c) => {
@@ -75,8 +100,12 @@ export function agentConfigRoutes(deps: HubDeps): Hono<HubEnv> {
         const gone = deps.store.agentConfigs.delete(id);
         if (gone) {
           appendAudit(deps.store, {
-            time: now, actor: `account:${account.accountId}`, agent: installation.agentId, resource: `installation:${id}`,
-            action: 'config.unassign', requestId: c.get('requestId'),
+            time: now,
+            actor: `account:${account.accountId}`,
+            agent: installation.agentId,
+            resource: `installation:${id}`,
+            action: 'config.unassign',
+            requestId: c.get('requestId'),
           });
         }
         return gone;

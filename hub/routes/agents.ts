@@ -4,7 +4,12 @@ import { toBase64Url } from '../../lib/protocol/base64url';
 import { claimCodeHash, generateClaimCode } from '../../lib/protocol/claim-code';
 import { verifyKeyBinding } from '../../lib/protocol/key-binding';
 import { decodePublicKey } from '../../lib/protocol/keys';
-import { parseWire, RegisterAgentRequestSchema, type AgentMeResponse, type RegisterAgentResponse } from '../../lib/protocol/wire';
+import {
+  parseWire,
+  RegisterAgentRequestSchema,
+  type AgentMeResponse,
+  type RegisterAgentResponse,
+} from '../../lib/protocol/wire';
 import type { HubDeps } from '../deps';
 import { appendAudit } from '../audit';
 import { authenticateAgent } from '../auth';
@@ -46,40 +51,55 @@ export function agentRoutes(deps: HubDeps, options: AgentRouteOptions = {}): Hon
       return c.json(agentStatus(deps, agent.agentId));
     })
     .post('/agents', async (c) => {
-    enforceLimit(limiter, clientAddress(c));
-    const body = parseWire(RegisterAgentRequestSchema, await c.req.json().catch(() => undefined));
-    // The signing key vouches for the box key, for this hub and this name (issue 13 item 2): a device seals only to a
-    // box key it can check this way, so the hub stores the binding to hand it over with the keys.
-    const binding = verifyKeyBinding(body.key_binding, { hub: deps.origin, role: 'agent', signing_key: body.signing_key, box_key: body.box_key, name: body.name });
-    const keyBinding = { statement: binding, signature: (body.key_binding as { signature: string }).signature };
-    // Fetched before the transaction: nothing may await inside it.
-    const markdown = await manifestSnapshot(body.manifest, options.manifestFetch);
-    const manifestSha256 = new Uint8Array(await crypto.subtle.digest('SHA-256', utf8Encode(markdown) as Uint8Array<ArrayBuffer>));
-    const now = deps.now();
-    const claimCode = generateClaimCode();
-    const agentId = `agt_${toBase64Url(randomBytes(16))}`;
-    const expiresAt = now + CLAIM_TTL_MS;
-    // Expired registrations go before a new one comes in: a registration flood cannot outgrow the sweep.
-    purgeUnclaimedAgents(deps.store, now);
-    deps.store.transaction(() => {
-      deps.store.agents.create({
-        agentId,
+      enforceLimit(limiter, clientAddress(c));
+      const body = parseWire(RegisterAgentRequestSchema, await c.req.json().catch(() => undefined));
+      // The signing key vouches for the box key, for this hub and this name (issue 13 item 2): a device seals only to a
+      // box key it can check this way, so the hub stores the binding to hand it over with the keys.
+      const binding = verifyKeyBinding(body.key_binding, {
+        hub: deps.origin,
+        role: 'agent',
+        signing_key: body.signing_key,
+        box_key: body.box_key,
         name: body.name,
-        signingKey: decodePublicKey(body.signing_key, 'ed25519'),
-        boxKey: decodePublicKey(body.box_key, 'x25519'),
-        manifestSnapshot: markdown,
-        manifestSha256,
-        requestedScopes: [...body.requested_scopes].sort(),
-        claimCodeHash: fromHex(claimCodeHash(claimCode)),
-        claimExpiresAt: expiresAt,
-        createdAt: now,
-        keyBinding: keyBinding as unknown as JsonValue,
       });
-      appendAudit(deps.store, { time: now, actor: `agent:${agentId}`, agent: agentId, resource: `agent:${agentId}`, action: 'agent.register', requestId: c.get('requestId') });
+      const keyBinding = { statement: binding, signature: (body.key_binding as { signature: string }).signature };
+      // Fetched before the transaction: nothing may await inside it.
+      const markdown = await manifestSnapshot(body.manifest, options.manifestFetch);
+      const manifestSha256 = new Uint8Array(
+        await crypto.subtle.digest('SHA-256', utf8Encode(markdown) as Uint8Array<ArrayBuffer>),
+      );
+      const now = deps.now();
+      const claimCode = generateClaimCode();
+      const agentId = `agt_${toBase64Url(randomBytes(16))}`;
+      const expiresAt = now + CLAIM_TTL_MS;
+      // Expired registrations go before a new one comes in: a registration flood cannot outgrow the sweep.
+      purgeUnclaimedAgents(deps.store, now);
+      deps.store.transaction(() => {
+        deps.store.agents.create({
+          agentId,
+          name: body.name,
+          signingKey: decodePublicKey(body.signing_key, 'ed25519'),
+          boxKey: decodePublicKey(body.box_key, 'x25519'),
+          manifestSnapshot: markdown,
+          manifestSha256,
+          requestedScopes: [...body.requested_scopes].sort(),
+          claimCodeHash: fromHex(claimCodeHash(claimCode)),
+          claimExpiresAt: expiresAt,
+          createdAt: now,
+          keyBinding: keyBinding as unknown as JsonValue,
+        });
+        appendAudit(deps.store, {
+          time: now,
+          actor: `agent:${agentId}`,
+          agent: agentId,
+          resource: `agent:${agentId}`,
+          action: 'agent.register',
+          requestId: c.get('requestId'),
+        });
+      });
+      const response: RegisterAgentResponse = { agent_id: agentId, claim_code: claimCode, expires_at: expiresAt };
+      return c.json(response, 201);
     });
-    const response: RegisterAgentResponse = { agent_id: agentId, claim_code: claimCode, expires_at: expiresAt };
-    return c.json(response, 201);
-  });
 }
 
 type Installed = NonNullable<AgentMeResponse['installation']>;
@@ -99,6 +119,8 @@ function agentStatus(deps: HubDeps, agentId: string): AgentMeResponse {
       ...(current.revocationStatement !== null ? { revocation: current.revocationStatement } : {}),
     },
     // Who signed the revocation: the agent checks it is its pinned device or one that device added.
-    ...(current.revocationStatement !== null ? { devices: deviceList(deps, deps.store.accounts.get(current.accountId)!) } : {}),
+    ...(current.revocationStatement !== null
+      ? { devices: deviceList(deps, deps.store.accounts.get(current.accountId)!) }
+      : {}),
   };
 }

@@ -9,7 +9,8 @@ import type { AuditRow } from '../store/port';
 
 /** A positive decimal integer without leading zeros, within `max`. */
 function parsePositive(name: string, raw: string, max: number): number {
-  if (!/^[1-9]\d{0,15}$/.test(raw) || Number(raw) > max) throw new HubError('protocol_invalid', `${name} must be an integer from 1 to ${max}.`);
+  if (!/^[1-9]\d{0,15}$/.test(raw) || Number(raw) > max)
+    throw new HubError('protocol_invalid', `${name} must be an integer from 1 to ${max}.`);
   return Number(raw);
 }
 
@@ -31,13 +32,22 @@ export function auditRoutes(deps: HubDeps): Hono<HubEnv> {
     const limit = query.limit ? parsePositive('limit', query.limit[0]!, AUDIT_PAGE_MAX) : AUDIT_PAGE_DEFAULT;
     const before = query.before ? parsePositive('before', query.before[0]!, Number.MAX_SAFE_INTEGER) : undefined;
     const since = query.since ? parsePositive('since', query.since[0]!, Number.MAX_SAFE_INTEGER) : undefined;
-    const rows = deps.store.audit.listForAccount(account.accountId, { ...(before !== undefined ? { beforeSeq: before } : {}), limit: limit + 1 });
+    const rows = deps.store.audit.listForAccount(account.accountId, {
+      ...(before !== undefined ? { beforeSeq: before } : {}),
+      limit: limit + 1,
+    });
     const page = rows.slice(0, limit);
     const head = deps.store.audit.head();
     // The caller is enrolled, so its account.enroll entry exists: the chain is never empty here.
     if (!head) throw new HubError('internal', 'The audit log is empty.');
     // A device that kept a head larger than this log asks for the impossible: it will see the rollback itself.
-    const signed = signedAuditHead(deps.store, deps.identity, deps.origin, deps.now(), since !== undefined && since <= head.seq ? since : undefined);
+    const signed = signedAuditHead(
+      deps.store,
+      deps.identity,
+      deps.origin,
+      deps.now(),
+      since !== undefined && since <= head.seq ? since : undefined,
+    );
     if (!signed) throw new HubError('internal', 'The audit log is empty.');
     const entries = page.map((r) => toWireEntry(deps, account.accountId, r));
     const response: AuditListResponse = {
@@ -67,7 +77,8 @@ function toWireEntry(deps: HubDeps, accountId: string, r: AuditRow): AuditEntry 
     const intent = deps.store.intents.get(r.resource.slice('intent:'.length));
     const installation = intent && deps.store.installations.get(intent.installationId);
     // A purged intent (retention) has no payload left to show: the entry stands alone.
-    if (intent && intent.payload !== '' && installation?.accountId === accountId) entry.intent = { kind: intent.kind, payload: JSON.parse(intent.payload) as Record<string, unknown> };
+    if (intent && intent.payload !== '' && installation?.accountId === accountId)
+      entry.intent = { kind: intent.kind, payload: JSON.parse(intent.payload) as Record<string, unknown> };
   }
   return entry;
 }

@@ -35,7 +35,10 @@ function agentForCode(deps: HubDeps, hashHex: string): Agent {
  * this agent's registered keys, the live claim code, the calling device, a subset of the requested scopes and a new
  * installation id. Lookups are rate-limited per device (RFC 8628 §5.1: short codes must not be guessable online).
  */
-export function claimRoutes(deps: HubDeps, limiter = new RateLimiter({ burst: 10, sustained: 60, perSeconds: 3600 }, deps.now)): Hono<HubEnv> {
+export function claimRoutes(
+  deps: HubDeps,
+  limiter = new RateLimiter({ burst: 10, sustained: 60, perSeconds: 3600 }, deps.now),
+): Hono<HubEnv> {
   return new Hono<HubEnv>()
     .post('/claims/lookup', async (c) => {
       const { account, body } = await authenticateHuman(c, deps);
@@ -71,7 +74,10 @@ export function claimRoutes(deps: HubDeps, limiter = new RateLimiter({ burst: 10
         try {
           CLAIM_FORMAT.validate(rawStatement);
         } catch (err) {
-          throw new HubError('claim_invalid', `The claim is malformed: ${err instanceof ProtocolError ? err.message : 'invalid statement.'}`);
+          throw new HubError(
+            'claim_invalid',
+            `The claim is malformed: ${err instanceof ProtocolError ? err.message : 'invalid statement.'}`,
+          );
         }
       }
       const { claim } = parseWire(ClaimRequestSchema, raw);
@@ -81,7 +87,8 @@ export function claimRoutes(deps: HubDeps, limiter = new RateLimiter({ burst: 10
         throw new HubError('agent_already_claimed', 'This agent was claimed already.');
       }
       const codeHash = agent.claimCodeHash && toHex(agent.claimCodeHash);
-      if (!codeHash || (agent.claimExpiresAt ?? 0) <= deps.now()) throw new HubError('claim_code_invalid', CODE_INVALID);
+      if (!codeHash || (agent.claimExpiresAt ?? 0) <= deps.now())
+        throw new HubError('claim_code_invalid', CODE_INVALID);
       const statement = verifyClaim(claim, {
         hub: deps.origin,
         agent_id: agent.agentId,
@@ -94,7 +101,8 @@ export function claimRoutes(deps: HubDeps, limiter = new RateLimiter({ burst: 10
       if (!statement.granted_scopes.every((s) => requested.has(s))) {
         throw new HubError('claim_invalid', 'The claim grants a scope the agent did not ask for.');
       }
-      if (deps.store.installations.get(statement.installation_id)) throw new HubError('claim_invalid', 'That installation id is taken.');
+      if (deps.store.installations.get(statement.installation_id))
+        throw new HubError('claim_invalid', 'That installation id is taken.');
       const now = deps.now();
       deps.store.transaction(() => {
         deps.store.installations.create({

@@ -3,7 +3,14 @@ import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
 import { randomBytes, toHex } from '../../lib/bytes';
 import { toBase64Url, fromBase64Url } from '../../lib/protocol/base64url';
-import { generatePairingCode, isPairedKeyShape, pairingCodeHash, verifyDeviceAdd, type DeviceListEntry, type SignedDeviceAdd } from '../../lib/protocol/device-pairing';
+import {
+  generatePairingCode,
+  isPairedKeyShape,
+  pairingCodeHash,
+  verifyDeviceAdd,
+  type DeviceListEntry,
+  type SignedDeviceAdd,
+} from '../../lib/protocol/device-pairing';
 import {
   RemoveDeviceRequestSchema,
   PairingApproveRequestSchema,
@@ -47,7 +54,14 @@ export interface DeviceRouteLimits {
 /** The account's devices as GET /v1/devices lists them: the enrolling device first (no statement), then the added ones. */
 export function deviceList(deps: HubDeps, account: Account): DeviceListEntry[] {
   return [
-    { device_key_id: account.accountId, device_key: encodePublicKey(account.devicePublicKey), name: null, added_at: account.createdAt, revoked_at: null, statement: null },
+    {
+      device_key_id: account.accountId,
+      device_key: encodePublicKey(account.devicePublicKey),
+      name: null,
+      added_at: account.createdAt,
+      revoked_at: null,
+      statement: null,
+    },
     ...deps.store.devices.listByAccount(account.accountId).map((d) => ({
       device_key_id: d.deviceKeyId,
       device_key: encodePublicKey(d.publicKey),
@@ -102,8 +116,17 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
       }
       // The device key vouches for the box key the vault key will be sealed to (issue 13 item 1); the approving
       // device checks it again, since it cannot trust this hub to have.
-      const binding = verifyKeyBinding(peek.key_binding, { hub: deps.origin, role: 'device', signing_key: peek.device_key, box_key: peek.box_key, name: peek.name });
-      const keyBinding = { statement: binding, signature: (peek.key_binding as { signature: string }).signature } as unknown as JsonValue;
+      const binding = verifyKeyBinding(peek.key_binding, {
+        hub: deps.origin,
+        role: 'device',
+        signing_key: peek.device_key,
+        box_key: peek.box_key,
+        name: peek.name,
+      });
+      const keyBinding = {
+        statement: binding,
+        signature: (peek.key_binding as { signature: string }).signature,
+      } as unknown as JsonValue;
       const now = deps.now();
       const pairingId = `pair_${toBase64Url(randomBytes(16))}`;
       let code = '';
@@ -115,17 +138,34 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
           code = generatePairingCode();
           try {
             deps.store.pairings.create({
-              pairingId, codeHash: pairingCodeHash(code)!, deviceKey, boxKey: decodePublicKey(peek.box_key, 'x25519'),
-              name: peek.name, createdAt: now, expiresAt: now + PAIRING_TTL_MS, keyBinding,
+              pairingId,
+              codeHash: pairingCodeHash(code)!,
+              deviceKey,
+              boxKey: decodePublicKey(peek.box_key, 'x25519'),
+              name: peek.name,
+              createdAt: now,
+              expiresAt: now + PAIRING_TTL_MS,
+              keyBinding,
             });
             break;
           } catch (err) {
             if (!(err instanceof StoreError && err.code === 'conflict') || attempt >= 3) throw err;
           }
         }
-        appendAudit(deps.store, { time: now, actor: `device:${keyId}`, resource: `pairing:${pairingId}`, action: 'pairing.create', requestId: c.get('requestId') });
+        appendAudit(deps.store, {
+          time: now,
+          actor: `device:${keyId}`,
+          resource: `pairing:${pairingId}`,
+          action: 'pairing.create',
+          requestId: c.get('requestId'),
+        });
       });
-      const response: PairingCreateResponse = { pairing_id: pairingId, code, fingerprint: fingerprint(deviceKey), expires_at: now + PAIRING_TTL_MS };
+      const response: PairingCreateResponse = {
+        pairing_id: pairingId,
+        code,
+        fingerprint: fingerprint(deviceKey),
+        expires_at: now + PAIRING_TTL_MS,
+      };
       return c.json(response, 201);
     })
     .get('/pairings/:id', async (c) => {
@@ -137,7 +177,9 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
         status,
         expires_at: pairing.expiresAt,
         account_id: pairing.accountId,
-        approval: approved ? { device: pairing.statement as unknown as SignedDeviceAdd, sealed_vault_key: toBase64Url(pairing.sealed!) } : null,
+        approval: approved
+          ? { device: pairing.statement as unknown as SignedDeviceAdd, sealed_vault_key: toBase64Url(pairing.sealed!) }
+          : null,
       };
       return c.json(response);
     })
@@ -166,7 +208,8 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
       const pairing = isId(id) ? deps.store.pairings.get(id) : null;
       if (!pairing) throw new HubError('not_found', 'No such pairing.');
       const now = deps.now();
-      if (statusOf(pairing, now) !== 'pending') throw new HubError('pairing_not_pending', 'This pairing was already decided, or it expired.');
+      if (statusOf(pairing, now) !== 'pending')
+        throw new HubError('pairing_not_pending', 'This pairing was already decided, or it expired.');
       const statement = verifyDeviceAdd(req.device, {
         hub: deps.origin,
         account_id: account.accountId,
@@ -191,15 +234,37 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
           if (deps.store.accounts.get(newId) || deps.store.devices.get(newId)) {
             throw new HubError('device_already_enrolled', 'This device key already belongs to an account here.');
           }
-          deps.store.pairings.approve(pairing.pairingId, { accountId: account.accountId, statement: signed, sealed }, now);
-          deps.store.devices.create({ deviceKeyId: newId, accountId: account.accountId, publicKey: pairing.deviceKey, name: pairing.name, statement: signed, addedAt: now });
-          appendAudit(deps.store, { time: now, actor: `account:${account.accountId}`, resource: `device:${newId}`, action: 'device.add', requestId: c.get('requestId') });
+          deps.store.pairings.approve(
+            pairing.pairingId,
+            { accountId: account.accountId, statement: signed, sealed },
+            now,
+          );
+          deps.store.devices.create({
+            deviceKeyId: newId,
+            accountId: account.accountId,
+            publicKey: pairing.deviceKey,
+            name: pairing.name,
+            statement: signed,
+            addedAt: now,
+          });
+          appendAudit(deps.store, {
+            time: now,
+            actor: `account:${account.accountId}`,
+            resource: `device:${newId}`,
+            action: 'device.add',
+            requestId: c.get('requestId'),
+          });
         });
       } catch (err) {
-        if (err instanceof StoreError && err.code === 'invalid_state') throw new HubError('pairing_not_pending', 'This pairing was already decided, or it expired.');
+        if (err instanceof StoreError && err.code === 'invalid_state')
+          throw new HubError('pairing_not_pending', 'This pairing was already decided, or it expired.');
         throw err;
       }
-      const response: PairingApproveResponse = { device_key_id: newId, fingerprint: fingerprint(pairing.deviceKey), added_at: now };
+      const response: PairingApproveResponse = {
+        device_key_id: newId,
+        fingerprint: fingerprint(pairing.deviceKey),
+        added_at: now,
+      };
       return c.json(response, 201);
     })
     .post('/pairings/:id/deny', async (c) => {
@@ -213,10 +278,17 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
       try {
         deps.store.transaction(() => {
           deps.store.pairings.deny(pairing.pairingId, now);
-          appendAudit(deps.store, { time: now, actor: `account:${account.accountId}`, resource: `pairing:${pairing.pairingId}`, action: 'pairing.deny', requestId: c.get('requestId') });
+          appendAudit(deps.store, {
+            time: now,
+            actor: `account:${account.accountId}`,
+            resource: `pairing:${pairing.pairingId}`,
+            action: 'pairing.deny',
+            requestId: c.get('requestId'),
+          });
         });
       } catch (err) {
-        if (err instanceof StoreError && err.code === 'invalid_state') throw new HubError('pairing_not_pending', 'This pairing was already decided, or it expired.');
+        if (err instanceof StoreError && err.code === 'invalid_state')
+          throw new HubError('pairing_not_pending', 'This pairing was already decided, or it expired.');
         throw err;
       }
       return c.json({ pairing_id: pairing.pairingId, status: 'denied' });
@@ -231,22 +303,38 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
       const id = c.req.param('id');
       // The enrolling key is the account's identity (its key id is the account id): removing it would orphan the
       // chain every other device's statement leads back to.
-      if (id === account.accountId) throw new HubError('forbidden', 'The device that created the account cannot be removed.');
+      if (id === account.accountId)
+        throw new HubError('forbidden', 'The device that created the account cannot be removed.');
       const target = isId(id) ? deps.store.devices.get(id) : null;
-      if (!target || target.accountId !== account.accountId || target.revokedAt !== null) throw new HubError('not_found', 'No such device on this account.');
+      if (!target || target.accountId !== account.accountId || target.revokedAt !== null)
+        throw new HubError('not_found', 'No such device on this account.');
       // The removal is the device's signed word (CKDR), stored and served so others verify it themselves (issue 13
       // item 9). Checking it here is hygiene: signed by the calling device (authenticated, not removed), for this
       // hub, account and device. A DELETE without one is refused.
       const req = v.safeParse(RemoveDeviceRequestSchema, jsonBody(body));
-      if (!req.success) throw new HubError('revocation_invalid', 'DELETE /v1/devices/:id needs {removal: signed CKDR}.');
+      if (!req.success)
+        throw new HubError('revocation_invalid', 'DELETE /v1/devices/:id needs {removal: signed CKDR}.');
       const removal = verifyDeviceRemoval(req.output.removal, {
-        hub: deps.origin, account_id: account.accountId, device_key_id: id, device_key: encodePublicKey(target.publicKey), removed_by: encodePublicKey(device.publicKey),
+        hub: deps.origin,
+        account_id: account.accountId,
+        device_key_id: id,
+        device_key: encodePublicKey(target.publicKey),
+        removed_by: encodePublicKey(device.publicKey),
       });
-      const signedRemoval = { statement: removal, signature: (req.output.removal as { signature: string }).signature } as unknown as JsonValue;
+      const signedRemoval = {
+        statement: removal,
+        signature: (req.output.removal as { signature: string }).signature,
+      } as unknown as JsonValue;
       const now = deps.now();
       const revoked = deps.store.transaction(() => {
         const r = deps.store.devices.revoke(id, now, signedRemoval);
-        appendAudit(deps.store, { time: now, actor: `account:${account.accountId}`, resource: `device:${id}`, action: 'device.remove', requestId: c.get('requestId') });
+        appendAudit(deps.store, {
+          time: now,
+          actor: `account:${account.accountId}`,
+          resource: `device:${id}`,
+          action: 'device.remove',
+          requestId: c.get('requestId'),
+        });
         return r;
       });
       // Its open event streams and held polls end now, not at their next timeout (issue 13 item 5).

@@ -18,7 +18,8 @@ export function healthRoutes(deps: HubDeps): Hono<HubEnv> {
     .get('/hub-key', (c) => {
       const query = c.req.queries();
       for (const [name, values] of Object.entries(query)) {
-        if (name !== 'challenge' || values.length !== 1) throw new HubError('protocol_invalid', 'GET /v1/hub-key takes only challenge, once.');
+        if (name !== 'challenge' || values.length !== 1)
+          throw new HubError('protocol_invalid', 'GET /v1/hub-key takes only challenge, once.');
       }
       const challenge = query.challenge?.[0];
       if (challenge !== undefined) fromBase64UrlFixed(challenge, CHALLENGE_LENGTH, 'challenge');

@@ -2,7 +2,12 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { verifyInstallationRevocation } from '../../lib/protocol/revocation';
 import { encodePublicKey, fingerprint } from '../../lib/protocol/keys';
-import { RevokeRequestSchema, type Installation as WireInstallation, type InstallationListResponse, type RevokeResponse } from '../../lib/protocol/wire';
+import {
+  RevokeRequestSchema,
+  type Installation as WireInstallation,
+  type InstallationListResponse,
+  type RevokeResponse,
+} from '../../lib/protocol/wire';
 import type { HubDeps } from '../deps';
 import { appendAudit } from '../audit';
 import { authenticateHuman, jsonBody } from '../auth';
@@ -39,7 +44,8 @@ function toWireInstallation(deps: HubDeps, i: Installation): WireInstallation {
 /** The caller's own installation, else not_found (another account's installation is invisible). */
 function ownInstallation(deps: HubDeps, account: Account, installationId: string): Installation {
   const installation = deps.store.installations.get(installationId);
-  if (!installation || installation.accountId !== account.accountId) throw new HubError('not_found', 'No such installation.');
+  if (!installation || installation.accountId !== account.accountId)
+    throw new HubError('not_found', 'No such installation.');
   return installation;
 }
 
@@ -68,12 +74,18 @@ export function installationRoutes(deps: HubDeps): Hono<HubEnv> {
       // (issue 13 item 9). Checking it here is hygiene: signed by the calling device, for this hub, installation
       // and agent key. A DELETE without one is refused.
       const req = v.safeParse(RevokeRequestSchema, jsonBody(body));
-      if (!req.success) throw new HubError('revocation_invalid', 'DELETE /v1/installations/:id needs {revocation: signed CKIR}.');
+      if (!req.success)
+        throw new HubError('revocation_invalid', 'DELETE /v1/installations/:id needs {revocation: signed CKIR}.');
       const statement = verifyInstallationRevocation(req.output.revocation, {
-        hub: deps.origin, installation_id: id, agent_signing_key: encodePublicKey(deps.store.agents.get(own.agentId)!.signingKey),
+        hub: deps.origin,
+        installation_id: id,
+        agent_signing_key: encodePublicKey(deps.store.agents.get(own.agentId)!.signingKey),
         revoked_by: encodePublicKey(device.publicKey),
       });
-      const signedRevocation = { statement, signature: (req.output.revocation as { signature: string }).signature } as unknown as JsonValue;
+      const signedRevocation = {
+        statement,
+        signature: (req.output.revocation as { signature: string }).signature,
+      } as unknown as JsonValue;
       const now = deps.now();
       const requestId = c.get('requestId');
       const revoked = deps.store.transaction(() => {
@@ -82,11 +94,22 @@ export function installationRoutes(deps: HubDeps): Hono<HubEnv> {
         if (current.status === 'revoked') return { installation: current, changed: false };
         const installation = deps.store.installations.revoke(id, now, signedRevocation);
         const base = { time: now, agent: installation.agentId, requestId };
-        appendAudit(deps.store, { ...base, actor: `account:${account.accountId}`, resource: `installation:${id}`, action: 'installation.revoke' });
+        appendAudit(deps.store, {
+          ...base,
+          actor: `account:${account.accountId}`,
+          resource: `installation:${id}`,
+          action: 'installation.revoke',
+        });
         // Its open intents end with it, stored as expired in the same transaction.
         for (const intentId of deps.store.intents.expireForInstallation(id)) {
           const intent = deps.store.intents.get(intentId)!;
-          appendAudit(deps.store, { ...base, actor: 'hub', resource: `intent:${intentId}`, action: 'intent.expire', idempotencyKey: intent.idempotencyKey });
+          appendAudit(deps.store, {
+            ...base,
+            actor: 'hub',
+            resource: `intent:${intentId}`,
+            action: 'intent.expire',
+            idempotencyKey: intent.idempotencyKey,
+          });
         }
         return { installation, changed: true };
       });
@@ -100,13 +123,15 @@ export function installationRoutes(deps: HubDeps): Hono<HubEnv> {
     })
     .post('/installations/:id/enable', async (c) => {
       const { account, body } = await authenticateHuman(c, deps);
-      if (body.length > 0) throw new HubError('protocol_invalid', 'POST /v1/installations/:id/enable takes an empty body.');
+      if (body.length > 0)
+        throw new HubError('protocol_invalid', 'POST /v1/installations/:id/enable takes an empty body.');
       const id = c.req.param('id');
       ownInstallation(deps, account, id);
       const now = deps.now();
       const installation = deps.store.transaction(() => {
         const current = deps.store.installations.get(id)!;
-        if (current.status === 'revoked') throw new HubError('forbidden', 'A revoked installation cannot be re-enabled.');
+        if (current.status === 'revoked')
+          throw new HubError('forbidden', 'A revoked installation cannot be re-enabled.');
         if (current.status === 'active') return current;
         deps.store.installations.setStatus(id, 'active', now);
         // Counting starts over: recording an approval is how the store resets the denial streak.

@@ -13,7 +13,14 @@ import { intentEvents } from '../events';
 import { expireDueIntents } from '../intent-expiry';
 import type { HubEnv } from '../middleware';
 import type { Installation, Intent } from '../store/port';
-import { agentInstallation, agentIntent, humanIntent, LOCK_AFTER_DENIALS, toWireIntent, wireStatus } from './intent-view';
+import {
+  agentInstallation,
+  agentIntent,
+  humanIntent,
+  LOCK_AFTER_DENIALS,
+  toWireIntent,
+  wireStatus,
+} from './intent-view';
 
 const CKSS_HEAD = [0x43, 0x4b, 0x53, 0x53, 0x01];
 /** "CKSS" | 0x01 | ephemeral key 32 | nonce 24, then ciphertext and a 16-byte tag (docs/protocol.md §6). */
@@ -43,7 +50,8 @@ function checkSealedShape(body: unknown): void {
 function assertDecidable(intent: Intent, installation: Installation, now: number): void {
   const status = wireStatus(intent, installation, now);
   if (status === 'expired') throw new HubError('intent_expired', 'The intent expired before it was decided.');
-  if (status !== 'pending') throw new HubError('intent_not_pending', 'A decision was already recorded for this intent.');
+  if (status !== 'pending')
+    throw new HubError('intent_not_pending', 'A decision was already recorded for this intent.');
 }
 
 /** Throws the API error for an intent that cannot be executed now. */
@@ -71,7 +79,8 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
       const { intent, installation } = humanIntent(deps, account, c.req.param('id'));
       assertDecidable(intent, installation, deps.now());
       // An intent from before CKAP v2 has no agent nonce to sign: it can only expire.
-      if (intent.agentNonce === null) throw new HubError('approval_invalid', 'This intent predates agent nonces (CKAP v2) and cannot be decided.');
+      if (intent.agentNonce === null)
+        throw new HubError('approval_invalid', 'This intent predates agent nonces (CKAP v2) and cannot be decided.');
       // Bound to the hash the hub stored at creation and to the agent's nonce: an approval for any other payload or
       // request is refused (the agent checks the nonce again itself).
       const statement = verifyApproval(device.publicKey, req.approval, {
@@ -83,25 +92,48 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
       });
       const approve = statement.decision === 'approve';
       const needsSecret = approve && intent.kind === 'secret.request';
-      if (needsSecret && req.sealed_secret === undefined) throw new HubError('protocol_invalid', 'sealed_secret: required to approve a secret.request.');
-      if (!needsSecret && req.sealed_secret !== undefined) throw new HubError('protocol_invalid', 'sealed_secret: only sent when approving a secret.request.');
+      if (needsSecret && req.sealed_secret === undefined)
+        throw new HubError('protocol_invalid', 'sealed_secret: required to approve a secret.request.');
+      if (!needsSecret && req.sealed_secret !== undefined)
+        throw new HubError('protocol_invalid', 'sealed_secret: only sent when approving a secret.request.');
       const now = deps.now();
       const requestId = c.get('requestId');
       const actor = `account:${account.accountId}`;
       const decided = deps.store.transaction(() => {
-        assertDecidable(deps.store.intents.get(intent.intentId)!, deps.store.installations.get(installation.installationId)!, now);
+        assertDecidable(
+          deps.store.intents.get(intent.intentId)!,
+          deps.store.installations.get(installation.installationId)!,
+          now,
+        );
         const decided = deps.store.intents.decide(intent.intentId, {
           status: approve ? 'approved' : 'denied',
           decidedAt: now,
-          decisionStatement: req.approval as unknown as Parameters<typeof deps.store.intents.decide>[1]['decisionStatement'],
+          decisionStatement: req.approval as unknown as Parameters<
+            typeof deps.store.intents.decide
+          >[1]['decisionStatement'],
         });
         if (needsSecret) deps.store.sealedSecrets.put(intent.intentId, fromBase64Url(req.sealed_secret!));
-        const base = { time: now, actor, agent: installation.agentId, requestId, idempotencyKey: intent.idempotencyKey };
-        appendAudit(deps.store, { ...base, resource: `intent:${intent.intentId}`, action: approve ? 'intent.approve' : 'intent.deny' });
+        const base = {
+          time: now,
+          actor,
+          agent: installation.agentId,
+          requestId,
+          idempotencyKey: intent.idempotencyKey,
+        };
+        appendAudit(deps.store, {
+          ...base,
+          resource: `intent:${intent.intentId}`,
+          action: approve ? 'intent.approve' : 'intent.deny',
+        });
         const counted = deps.store.installations.recordDecision(installation.installationId, approve, now);
         if (!approve && counted.status === 'active' && counted.consecutiveDenials >= LOCK_AFTER_DENIALS) {
           deps.store.installations.setStatus(installation.installationId, 'locked', now);
-          appendAudit(deps.store, { ...base, actor: 'hub', resource: `installation:${installation.installationId}`, action: 'installation.lock' });
+          appendAudit(deps.store, {
+            ...base,
+            actor: 'hub',
+            resource: `installation:${installation.installationId}`,
+            action: 'installation.lock',
+          });
         }
         return decided;
       });
@@ -116,7 +148,11 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
       const { intent, installation } = agentIntent(deps, agent, c.req.param('id'));
       const now = deps.now();
       const { executed, sealed } = deps.store.transaction(() => {
-        assertExecutable(deps.store.intents.get(intent.intentId)!, deps.store.installations.get(installation.installationId)!, now);
+        assertExecutable(
+          deps.store.intents.get(intent.intentId)!,
+          deps.store.installations.get(installation.installationId)!,
+          now,
+        );
         const executed = deps.store.intents.markExecuted(intent.intentId, now);
         // Handed over exactly once: the ciphertext has no reason to stay on the hub after delivery.
         const sealed = deps.store.sealedSecrets.get(intent.intentId);
@@ -135,11 +171,13 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
       });
       events.publish(installation.accountId);
       const response: ExecuteResponse = { intent: toWireIntent(executed, installation, now) };
-      if (executed.decisionStatement !== null) response.approval = executed.decisionStatement as unknown as ExecuteResponse['approval'];
+      if (executed.decisionStatement !== null)
+        response.approval = executed.decisionStatement as unknown as ExecuteResponse['approval'];
       if (sealed) response.sealed_secret = toBase64Url(sealed);
       // Another device of the account may have approved: the agent checks it descends from the device it pinned.
       const account = deps.store.accounts.get(installation.accountId)!;
-      if (executed.decisionStatement !== null && deps.store.devices.listByAccount(account.accountId).length > 0) response.devices = deviceList(deps, account);
+      if (executed.decisionStatement !== null && deps.store.devices.listByAccount(account.accountId).length > 0)
+        response.devices = deviceList(deps, account);
       return c.json(response);
     });
 }

@@ -22,7 +22,10 @@ const NOT_FOUND = 'No such intent.';
  */
 export function wireStatus(intent: Intent, installation: Installation, now: number): WireStatus {
   if (intent.executedAt !== null) return 'executed';
-  if ((intent.status === 'pending' || intent.status === 'approved') && (intent.expiresAt <= now || installation.status === 'revoked')) {
+  if (
+    (intent.status === 'pending' || intent.status === 'approved') &&
+    (intent.expiresAt <= now || installation.status === 'revoked')
+  ) {
     return 'expired';
   }
   return intent.status;
@@ -78,12 +81,17 @@ export function agentInstallation(deps: HubDeps, agentId: string): Installation 
   const all = deps.store.installations.listByAgent(agentId);
   const live = all.find((i) => i.status !== 'revoked');
   if (live) return live;
-  if (all.length > 0) throw new HubError('agent_revoked', 'This installation was revoked; only GET /v1/agents/me still answers.');
+  if (all.length > 0)
+    throw new HubError('agent_revoked', 'This installation was revoked; only GET /v1/agents/me still answers.');
   throw new HubError('agent_not_claimed', 'No human has claimed this agent yet.');
 }
 
 /** An intent of one of the agent's installations, else not_found (another agent's intent is invisible). */
-export function agentIntent(deps: HubDeps, agent: Agent, intentId: string): { intent: Intent; installation: Installation } {
+export function agentIntent(
+  deps: HubDeps,
+  agent: Agent,
+  intentId: string,
+): { intent: Intent; installation: Installation } {
   const intent = deps.store.intents.get(intentId);
   const installation = intent && deps.store.installations.get(intent.installationId);
   if (!intent || !installation || installation.agentId !== agent.agentId) throw new HubError('not_found', NOT_FOUND);
@@ -91,10 +99,15 @@ export function agentIntent(deps: HubDeps, agent: Agent, intentId: string): { in
 }
 
 /** An intent of one of the account's installations, else not_found. */
-export function humanIntent(deps: HubDeps, account: Account, intentId: string): { intent: Intent; installation: Installation } {
+export function humanIntent(
+  deps: HubDeps,
+  account: Account,
+  intentId: string,
+): { intent: Intent; installation: Installation } {
   const intent = deps.store.intents.get(intentId);
   const installation = intent && deps.store.installations.get(intent.installationId);
-  if (!intent || !installation || installation.accountId !== account.accountId) throw new HubError('not_found', NOT_FOUND);
+  if (!intent || !installation || installation.accountId !== account.accountId)
+    throw new HubError('not_found', NOT_FOUND);
   return { intent, installation };
 }
 
@@ -102,7 +115,10 @@ export function humanIntent(deps: HubDeps, account: Account, intentId: string): 
  * For endpoints both roles may call: dispatches on `ck-role`, which the signature covers, so a caller cannot claim
  * one role and be verified as the other.
  */
-export async function authenticateEither(c: Context<HubEnv>, deps: HubDeps): Promise<{ agent: Agent } | { account: Account; deviceKeyId: string }> {
+export async function authenticateEither(
+  c: Context<HubEnv>,
+  deps: HubDeps,
+): Promise<{ agent: Agent } | { account: Account; deviceKeyId: string }> {
   if (c.req.header(HEADER_ROLE) === 'agent') return { agent: (await authenticateAgent(c, deps)).agent };
   const { account, device } = await authenticateHuman(c, deps);
   return { account, deviceKeyId: device.keyId };

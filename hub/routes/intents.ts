@@ -15,7 +15,16 @@ import type { HubEnv } from '../middleware';
 import { RateLimiter } from '../rate-limit';
 import type { Installation } from '../store/port';
 import { enforceLimit } from './client-address';
-import { agentInstallation, agentIntent, assertDeviceActive, authenticateEither, humanIntent, INTENT_TTL_MS, pendingList, toWireIntent } from './intent-view';
+import {
+  agentInstallation,
+  agentIntent,
+  assertDeviceActive,
+  authenticateEither,
+  humanIntent,
+  INTENT_TTL_MS,
+  pendingList,
+  toWireIntent,
+} from './intent-view';
 
 export interface IntentRouteOptions {
   /** Intent creations per installation. */
@@ -46,7 +55,9 @@ function enforceDailyLimit(deps: HubDeps, installation: Installation, now: numbe
   const { count, oldest } = deps.store.intents.countCreatedSince(installation.installationId, now - DAY_MS + 1);
   if (count < limit) return;
   const retryAfter = Math.max(1, Math.ceil(((oldest ?? now) + DAY_MS - now) / 1000));
-  throw new HubError('rate_limited', `daily limit of ${limit} requests reached`, { headers: { 'Retry-After': String(retryAfter) } });
+  throw new HubError('rate_limited', `daily limit of ${limit} requests reached`, {
+    headers: { 'Retry-After': String(retryAfter) },
+  });
 }
 
 /**
@@ -54,8 +65,10 @@ function enforceDailyLimit(deps: HubDeps, installation: Installation, now: numbe
  * human: own installation). Decisions and execution are in intent-decisions.ts.
  */
 export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): Hono<HubEnv> {
-  const perInstallation = options.installationLimiter ?? new RateLimiter({ burst: 20, sustained: 120, perSeconds: 3600 }, deps.now);
-  const perAccount = options.accountLimiter ?? new RateLimiter({ burst: 60, sustained: 600, perSeconds: 3600 }, deps.now);
+  const perInstallation =
+    options.installationLimiter ?? new RateLimiter({ burst: 20, sustained: 120, perSeconds: 3600 }, deps.now);
+  const perAccount =
+    options.accountLimiter ?? new RateLimiter({ burst: 60, sustained: 600, perSeconds: 3600 }, deps.now);
   const events = intentEvents(deps.store);
 
   return new Hono<HubEnv>()
@@ -73,14 +86,23 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
       const req = parseWire(CreateIntentRequestSchema, jsonBody(body));
       const scope = requiredScope(req.kind, req.payload);
       if (!(installation.grantedScopes as string[]).includes(scope)) {
-        throw new HubError('scope_not_granted', `This installation was not granted ${scope.startsWith('secret:') ? 'that secret' : `"${scope}"`}.`);
+        throw new HubError(
+          'scope_not_granted',
+          `This installation was not granted ${scope.startsWith('secret:') ? 'that secret' : `"${scope}"`}.`,
+        );
       }
       // The hub hashes what it stores; an agent-supplied hash is never trusted.
       const hash = payloadHash(req.kind, req.payload);
       const payload = canonicalize(req.payload);
       const now = deps.now();
       const requestId = c.get('requestId');
-      const audit = { time: now, actor: `agent:${agent.agentId}`, agent: agent.agentId, requestId, idempotencyKey: req.idempotency_key };
+      const audit = {
+        time: now,
+        actor: `agent:${agent.agentId}`,
+        agent: agent.agentId,
+        requestId,
+        idempotencyKey: req.idempotency_key,
+      };
       const { intent, created } = deps.store.transaction(() => {
         const existing = deps.store.intents.getByIdempotencyKey(installation.installationId, req.idempotency_key);
         if (existing) {
@@ -109,7 +131,12 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
         if (!approvalRequired(installation, req.kind)) {
           // The signed policy lets this kind run without a decision: approved with no statement (§10).
           intent = deps.store.intents.decide(intentId, { status: 'approved', decidedAt: now, decisionStatement: null });
-          appendAudit(deps.store, { ...audit, actor: 'hub', resource: `intent:${intentId}`, action: 'intent.auto_approve' });
+          appendAudit(deps.store, {
+            ...audit,
+            actor: 'hub',
+            resource: `intent:${intentId}`,
+            action: 'intent.auto_approve',
+          });
         }
         deps.store.installations.touch(installation.installationId, now);
         return { intent, created: true };
@@ -149,7 +176,10 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
             clearTimeout(timer);
             resolve();
           };
-          const holder = { kind: 'poll' as const, key: 'agent' in who ? `agent:${who.agent.agentId}` : `device:${who.deviceKeyId}` };
+          const holder = {
+            kind: 'poll' as const,
+            key: 'agent' in who ? `agent:${who.agent.agentId}` : `device:${who.deviceKeyId}`,
+          };
           const unsubscribe = bus.subscribe(current.installation.accountId, done, holder);
           const timer = setTimeout(done, Math.min(waitSeconds * 1000, current.wire.expires_at - deps.now() + 50));
           c.req.raw.signal?.addEventListener('abort', done, { once: true });
@@ -164,6 +194,7 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
 export const MAX_WAIT_SECONDS = 30;
 function parseWait(raw: string | undefined): number {
   if (raw === undefined) return 0;
-  if (!/^\d{1,2}$/.test(raw) || Number(raw) > MAX_WAIT_SECONDS) throw new HubError('protocol_invalid', `wait must be 0..${MAX_WAIT_SECONDS} seconds.`);
+  if (!/^\d{1,2}$/.test(raw) || Number(raw) > MAX_WAIT_SECONDS)
+    throw new HubError('protocol_invalid', `wait must be 0..${MAX_WAIT_SECONDS} seconds.`);
   return Number(raw);
 }

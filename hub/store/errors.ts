@@ -29,7 +29,11 @@ export function toStoreError(err: unknown, what: string): StoreError {
   if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
     return new StoreError('invalid_reference', `${what}: refers to a row that does not exist`, { cause: err });
   }
-  if (code === 'SQLITE_CONSTRAINT_CHECK' || code === 'SQLITE_CONSTRAINT_NOTNULL' || code === 'SQLITE_CONSTRAINT_DATATYPE') {
+  if (
+    code === 'SQLITE_CONSTRAINT_CHECK' ||
+    code === 'SQLITE_CONSTRAINT_NOTNULL' ||
+    code === 'SQLITE_CONSTRAINT_DATATYPE'
+  ) {
     return new StoreError('invalid_value', `${what}: a value was refused by the schema`, { cause: err });
   }
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED') {

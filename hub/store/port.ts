@@ -96,7 +96,10 @@ export interface Intent {
 }
 
 export type NewAgent = Omit<Agent, 'keyBinding'> & { keyBinding?: JsonValue | null };
-export type NewInstallation = Omit<Installation, 'status' | 'consecutiveDenials' | 'lastActivity' | 'revocationStatement'>;
+export type NewInstallation = Omit<
+  Installation,
+  'status' | 'consecutiveDenials' | 'lastActivity' | 'revocationStatement'
+>;
 export type NewIntent = Omit<Intent, 'status' | 'decidedAt' | 'decisionStatement' | 'executedAt'>;
 
 /** The fields of an audit entry that are hashed (see hub/audit/chain.ts). Absent optional fields are null. */
@@ -340,7 +343,9 @@ export interface Pairing {
   keyBinding: JsonValue | null;
 }
 
-export type NewPairing = Omit<Pairing, 'accountId' | 'status' | 'statement' | 'sealed' | 'keyBinding'> & { keyBinding?: JsonValue | null };
+export type NewPairing = Omit<Pairing, 'accountId' | 'status' | 'statement' | 'sealed' | 'keyBinding'> & {
+  keyBinding?: JsonValue | null;
+};
 
 export interface PairingRepo {
   /** Creates a `pending` pairing. @throws StoreError `conflict` (same id or code hash). */
@@ -352,7 +357,11 @@ export interface PairingRepo {
    * Records the approval, only while pending and unexpired at `at`.
    * @throws StoreError `not_found`, `invalid_state`.
    */
-  approve(pairingId: string, approval: { accountId: string; statement: JsonValue; sealed: Uint8Array }, at: number): Pairing;
+  approve(
+    pairingId: string,
+    approval: { accountId: string; statement: JsonValue; sealed: Uint8Array },
+    at: number,
+  ): Pairing;
   /** Refuses a pending, unexpired pairing (a person said no). @throws StoreError `not_found`, `invalid_state`. */
   deny(pairingId: string, at: number): Pairing;
   /** Marks pending pairings whose `expires_at <= now` `expired`; returns how many. */

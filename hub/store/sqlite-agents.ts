@@ -206,7 +206,11 @@ export class SqliteInstallations implements InstallationRepo {
     );
   }
 
-  updateGrant(installationId: string, grant: { grantedScopes: JsonValue; policy: JsonValue }, at: number): Installation {
+  updateGrant(
+    installationId: string,
+    grant: { grantedScopes: JsonValue; policy: JsonValue },
+    at: number,
+  ): Installation {
     return this.update(
       'update grant',
       installationId,
@@ -229,7 +233,12 @@ export class SqliteInstallations implements InstallationRepo {
   }
 
   touch(installationId: string, at: number): void {
-    this.update('touch installation', installationId, 'UPDATE installations SET last_activity = ? WHERE installation_id = ?', at);
+    this.update(
+      'touch installation',
+      installationId,
+      'UPDATE installations SET last_activity = ? WHERE installation_id = ?',
+      at,
+    );
   }
 
   /** Runs an UPDATE whose last parameter is the installation id; returns the updated row. */

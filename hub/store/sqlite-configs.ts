@@ -30,18 +30,26 @@ export class SqliteAgentConfigs implements AgentConfigRepo {
   }
 
   get(installationId: string): AgentConfigRow | null {
-    const r = this.sql.get<Row>('get agent config', 'SELECT * FROM agent_configs WHERE installation_id = ?', installationId);
-    return r && {
-      installationId: r.installation_id,
-      configId: r.config_id,
-      revision: r.revision,
-      statement: jsonValue(r.statement),
-      sealed: bytes(r.sealed),
-      updatedAt: r.updated_at,
-    };
+    const r = this.sql.get<Row>(
+      'get agent config',
+      'SELECT * FROM agent_configs WHERE installation_id = ?',
+      installationId,
+    );
+    return (
+      r && {
+        installationId: r.installation_id,
+        configId: r.config_id,
+        revision: r.revision,
+        statement: jsonValue(r.statement),
+        sealed: bytes(r.sealed),
+        updatedAt: r.updated_at,
+      }
+    );
   }
 
   delete(installationId: string): boolean {
-    return this.sql.run('delete agent config', 'DELETE FROM agent_configs WHERE installation_id = ?', installationId) === 1;
+    return (
+      this.sql.run('delete agent config', 'DELETE FROM agent_configs WHERE installation_id = ?', installationId) === 1
+    );
   }
 }

@@ -73,13 +73,21 @@ export class SqliteDevices implements AccountDeviceRepo {
   }
 
   get(deviceKeyId: string): AccountDevice | null {
-    const r = this.sql.get<DeviceRow>('get device', 'SELECT * FROM account_devices WHERE device_key_id = ?', deviceKeyId);
+    const r = this.sql.get<DeviceRow>(
+      'get device',
+      'SELECT * FROM account_devices WHERE device_key_id = ?',
+      deviceKeyId,
+    );
     return r && toDevice(r);
   }
 
   listByAccount(accountId: string): AccountDevice[] {
     return this.sql
-      .all<DeviceRow>('list devices', 'SELECT * FROM account_devices WHERE account_id = ? ORDER BY added_at, device_key_id', accountId)
+      .all<DeviceRow>(
+        'list devices',
+        'SELECT * FROM account_devices WHERE account_id = ? ORDER BY added_at, device_key_id',
+        accountId,
+      )
       .map(toDevice);
   }
 
@@ -133,7 +141,11 @@ export class SqlitePairings implements PairingRepo {
     return r && toPairing(r);
   }
 
-  approve(pairingId: string, a: { accountId: string; statement: Pairing['statement']; sealed: Uint8Array }, at: number): Pairing {
+  approve(
+    pairingId: string,
+    a: { accountId: string; statement: Pairing['statement']; sealed: Uint8Array },
+    at: number,
+  ): Pairing {
     const changed = this.sql.run(
       'approve pairing',
       "UPDATE pairings SET status = 'approved', account_id = ?, statement = ?, sealed = ? WHERE pairing_id = ? AND status = 'pending' AND expires_at > ?",
@@ -151,7 +163,12 @@ export class SqlitePairings implements PairingRepo {
   }
 
   deny(pairingId: string, at: number): Pairing {
-    const changed = this.sql.run('deny pairing', "UPDATE pairings SET status = 'denied' WHERE pairing_id = ? AND status = 'pending' AND expires_at > ?", pairingId, at);
+    const changed = this.sql.run(
+      'deny pairing',
+      "UPDATE pairings SET status = 'denied' WHERE pairing_id = ? AND status = 'pending' AND expires_at > ?",
+      pairingId,
+      at,
+    );
     if (changed !== 1) {
       if (!this.get(pairingId)) throw new StoreError('not_found', 'deny pairing: no such pairing');
       throw new StoreError('invalid_state', 'deny pairing: not pending, or expired');
@@ -160,6 +177,10 @@ export class SqlitePairings implements PairingRepo {
   }
 
   expireDue(now: number): number {
-    return this.sql.run('expire pairings', "UPDATE pairings SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?", now);
+    return this.sql.run(
+      'expire pairings',
+      "UPDATE pairings SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?",
+      now,
+    );
   }
 }

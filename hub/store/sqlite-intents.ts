@@ -156,7 +156,11 @@ export class SqliteIntents implements IntentRepo {
       .map((r) => r.intent_id);
     for (const id of ids) {
       this.sql.run('drop sealed secret past retention', 'DELETE FROM sealed_secrets WHERE intent_id = ?', id);
-      this.sql.run('blank payload past retention', `UPDATE intents SET payload = '' WHERE intent_id = ? AND status <> 'pending'`, id);
+      this.sql.run(
+        'blank payload past retention',
+        `UPDATE intents SET payload = '' WHERE intent_id = ? AND status <> 'pending'`,
+        id,
+      );
     }
     return ids;
   }
@@ -175,7 +179,12 @@ export class SqliteSealedSecrets implements SealedSecretRepo {
   constructor(private readonly sql: Sql) {}
 
   put(intentId: string, sealed: Uint8Array): void {
-    this.sql.run('store sealed secret', 'INSERT INTO sealed_secrets (intent_id, sealed) VALUES (?, ?)', intentId, sealed);
+    this.sql.run(
+      'store sealed secret',
+      'INSERT INTO sealed_secrets (intent_id, sealed) VALUES (?, ?)',
+      intentId,
+      sealed,
+    );
   }
 
   get(intentId: string): Uint8Array | null {

@@ -97,8 +97,9 @@ export class SqliteAudit implements AuditRepo {
   }
 
   *scan(): IterableIterator<AuditRow> {
-    const rows = this.sql.guard('read audit log', () =>
-      this.sql.stmt('SELECT * FROM audit ORDER BY seq').iterate() as IterableIterator<AuditDbRow>,
+    const rows = this.sql.guard(
+      'read audit log',
+      () => this.sql.stmt('SELECT * FROM audit ORDER BY seq').iterate() as IterableIterator<AuditDbRow>,
     );
     for (const r of rows) yield toAuditRow(r);
   }

@@ -67,7 +67,12 @@ export class SqliteEnrollment implements EnrollmentRepo {
   constructor(private readonly sql: Sql) {}
 
   create(codeHash: Uint8Array, createdAt: number): void {
-    this.sql.run('create enrollment code', 'INSERT INTO enrollment (code_hash, created_at) VALUES (?, ?)', codeHash, createdAt);
+    this.sql.run(
+      'create enrollment code',
+      'INSERT INTO enrollment (code_hash, created_at) VALUES (?, ?)',
+      codeHash,
+      createdAt,
+    );
   }
 
   consume(codeHash: Uint8Array, accountId: string, usedAt: number): EnrollmentCode {
@@ -80,7 +85,11 @@ export class SqliteEnrollment implements EnrollmentRepo {
       codeHash,
     );
     if (changed !== 1) throw new StoreError('not_found', 'use enrollment code: no unused code matches');
-    const r = this.sql.get<EnrollmentRow>('get enrollment code', 'SELECT * FROM enrollment WHERE code_hash = ?', codeHash);
+    const r = this.sql.get<EnrollmentRow>(
+      'get enrollment code',
+      'SELECT * FROM enrollment WHERE code_hash = ?',
+      codeHash,
+    );
     return toEnrollment(r!);
   }
 

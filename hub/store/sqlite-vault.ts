@@ -29,12 +29,22 @@ export class SqliteVault implements VaultRepo {
 
   items(accountId: string, since = 0): VaultItemRow[] {
     return this.sql
-      .all<Row>('list vault items', 'SELECT * FROM vault_items WHERE account_id = ? AND seq > ? ORDER BY seq, item_id', accountId, since)
+      .all<Row>(
+        'list vault items',
+        'SELECT * FROM vault_items WHERE account_id = ? AND seq > ? ORDER BY seq, item_id',
+        accountId,
+        since,
+      )
       .map(toRow);
   }
 
   get(accountId: string, itemId: string): VaultItemRow | null {
-    const r = this.sql.get<Row>('get vault item', 'SELECT * FROM vault_items WHERE account_id = ? AND item_id = ?', accountId, itemId);
+    const r = this.sql.get<Row>(
+      'get vault item',
+      'SELECT * FROM vault_items WHERE account_id = ? AND item_id = ?',
+      accountId,
+      itemId,
+    );
     return r ? toRow(r) : null;
   }
 
@@ -44,12 +54,23 @@ export class SqliteVault implements VaultRepo {
       `INSERT INTO vault_items (account_id, item_id, kind, revision, envelope, seq, device_key_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (account_id, item_id) DO UPDATE SET kind = excluded.kind, revision = excluded.revision, envelope = excluded.envelope,
          seq = excluded.seq, device_key_id = excluded.device_key_id, updated_at = excluded.updated_at`,
-      r.accountId, r.itemId, r.kind, r.revision, r.envelope, r.seq, r.deviceKeyId, r.updatedAt,
+      r.accountId,
+      r.itemId,
+      r.kind,
+      r.revision,
+      r.envelope,
+      r.seq,
+      r.deviceKeyId,
+      r.updatedAt,
     );
   }
 
   head(accountId: string): { counter: number; statement: JsonValue } | null {
-    const r = this.sql.get<{ counter: number; statement: string }>('get vault head', 'SELECT counter, statement FROM vault_heads WHERE account_id = ?', accountId);
+    const r = this.sql.get<{ counter: number; statement: string }>(
+      'get vault head',
+      'SELECT counter, statement FROM vault_heads WHERE account_id = ?',
+      accountId,
+    );
     return r ? { counter: r.counter, statement: jsonValue(r.statement) } : null;
   }
 
@@ -58,14 +79,22 @@ export class SqliteVault implements VaultRepo {
       'store vault head',
       `INSERT INTO vault_heads (account_id, counter, statement) VALUES (?, ?, ?)
        ON CONFLICT (account_id) DO UPDATE SET counter = excluded.counter, statement = excluded.statement`,
-      accountId, counter, jsonText(statement),
+      accountId,
+      counter,
+      jsonText(statement),
     );
   }
 
   deviceKeys(accountId: string): Uint8Array[] {
-    const first = this.sql.get<{ device_public_key: Buffer }>('get account key', 'SELECT device_public_key FROM accounts WHERE account_id = ?', accountId);
+    const first = this.sql.get<{ device_public_key: Buffer }>(
+      'get account key',
+      'SELECT device_public_key FROM accounts WHERE account_id = ?',
+      accountId,
+    );
     const added = this.sql.all<{ public_key: Buffer }>(
-      'list account devices', 'SELECT public_key FROM account_devices WHERE account_id = ? AND revoked_at IS NULL ORDER BY added_at', accountId,
+      'list account devices',
+      'SELECT public_key FROM account_devices WHERE account_id = ? AND revoked_at IS NULL ORDER BY added_at',
+      accountId,
     );
     return [...(first ? [bytes(first.device_public_key)] : []), ...added.map((r) => bytes(r.public_key))];
   }

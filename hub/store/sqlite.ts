@@ -75,7 +75,8 @@ export function openSqliteStore(options: SqliteStoreOptions): HubStore {
     } else {
       if (file !== ':memory:') chmodSync(file, 0o600); // -wal and -shm inherit the database file's permissions
       const mode = db.pragma('journal_mode = WAL', { simple: true });
-      if (file !== ':memory:' && mode !== 'wal') throw new StoreError('storage_failed', `could not enable WAL (got ${String(mode)})`);
+      if (file !== ':memory:' && mode !== 'wal')
+        throw new StoreError('storage_failed', `could not enable WAL (got ${String(mode)})`);
       db.pragma('synchronous = FULL');
       // Deleted content (purged intent payloads, sealed secrets) is overwritten with zeros, not left in free pages.
       db.pragma('secure_delete = ON');

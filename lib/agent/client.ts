@@ -30,12 +30,21 @@ import { AgentError, isAgentError } from './errors';
 import { agentPublicKeys, generateAgentKeys, type AgentKeys } from './keys';
 import { encodePrivateKey, parseAgentState, stateKeys, type AgentState } from './state';
 import {
-  APPROVAL_CLOCK_SKEW_MS, checkApprovalTime, findRequest, INTENT_LIFETIME_MS, requestToExecute, withExecuted, withRequest,
+  APPROVAL_CLOCK_SKEW_MS,
+  checkApprovalTime,
+  findRequest,
+  INTENT_LIFETIME_MS,
+  requestToExecute,
+  withExecuted,
+  withRequest,
   type OpenRequest,
 } from './replay-guard';
 
 /** The part of WHATWG `fetch` the client uses; inject `globalThis.fetch` or an in-process app. */
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<Response>;
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string },
+) => Promise<Response>;
 
 export interface AgentClientOptions {
   fetch: FetchLike;
@@ -125,12 +134,14 @@ function normalizeHub(hub: string): string {
   let origin: string;
   try {
     const url = new URL(hub);
-    if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) throw new Error('not an origin');
+    if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password)
+      throw new Error('not an origin');
     origin = url.origin;
   } catch {
     throw new AgentError('protocol_invalid', 'The hub must be an origin such as https://hub.example.com (no path).');
   }
-  if (!isOrigin(origin)) throw new AgentError('protocol_invalid', 'The hub must be https, or http on localhost, 127.0.0.1 or [::1].');
+  if (!isOrigin(origin))
+    throw new AgentError('protocol_invalid', 'The hub must be https, or http on localhost, 127.0.0.1 or [::1].');
   return origin;
 }
 
@@ -204,10 +215,13 @@ export class AgentClient {
    */
   async #proveHub(hub: string, pinned: string | undefined): Promise<string> {
     const challenge = newHubChallenge();
-    const answer = (await this.#call(hub, 'GET', `/v1/hub-key?challenge=${challenge}`, undefined, false).catch((err) => {
-      if (pinned && isAgentError(err) && err.code !== 'hub_unreachable') throw new AgentError('hub_identity_invalid', notOurHub(hub), { cause: err });
-      throw err;
-    })) as { hub_key?: unknown; proof?: unknown };
+    const answer = (await this.#call(hub, 'GET', `/v1/hub-key?challenge=${challenge}`, undefined, false).catch(
+      (err) => {
+        if (pinned && isAgentError(err) && err.code !== 'hub_unreachable')
+          throw new AgentError('hub_identity_invalid', notOurHub(hub), { cause: err });
+        throw err;
+      },
+    )) as { hub_key?: unknown; proof?: unknown };
     const key = pinned ?? (typeof answer?.hub_key === 'string' ? answer.hub_key : '');
     try {
       verifyHubChallenge(answer?.proof, { hub, challenge, pinnedKey: key });
@@ -230,7 +244,11 @@ export class AgentClient {
     if (signed) {
       // A revocation this agent verified once is final: nothing more is asked of, or accepted from, any hub.
       const revoked = this.#requireState().revoked;
-      if (revoked) throw new AgentError('installation_revoked', `Installation ${revoked.installation_id} was revoked by the human's device (a signed revocation). Register and claim this agent again to use it.`);
+      if (revoked)
+        throw new AgentError(
+          'installation_revoked',
+          `Installation ${revoked.installation_id} was revoked by the human's device (a signed revocation). Register and claim this agent again to use it.`,
+        );
       await this.#ensureHub(this.#requireState());
     }
     const text = body === undefined ? undefined : JSON.stringify(body);
@@ -238,10 +256,19 @@ export class AgentClient {
     if (text !== undefined) headers['content-type'] = 'application/json';
     if (signed) {
       const state = this.#requireState();
-      Object.assign(headers, signRequest({
-        role: 'agent', keyId: state.agent_id, privateKey: this.#keys.signingPrivate, method, path,
-        body: text === undefined ? undefined : utf8Encode(text), hub, now: this.#now(),
-      }));
+      Object.assign(
+        headers,
+        signRequest({
+          role: 'agent',
+          keyId: state.agent_id,
+          privateKey: this.#keys.signingPrivate,
+          method,
+          path,
+          body: text === undefined ? undefined : utf8Encode(text),
+          hub,
+          now: this.#now(),
+        }),
+      );
     }
     let res: Response;
     try {
@@ -258,18 +285,27 @@ export class AgentClient {
       json = undefined;
     }
     if (!res.ok) {
-      const error = (json as { error?: { code?: unknown; message?: unknown; request_id?: unknown } } | undefined)?.error;
+      const error = (json as { error?: { code?: unknown; message?: unknown; request_id?: unknown } } | undefined)
+        ?.error;
       const code = isApiErrorCode(error?.code) ? error.code : res.status === 429 ? 'rate_limited' : 'internal';
       // Our own words for the code, never the hub's message (issue 13 item 16).
-      const message = typeof error?.code === 'string' ? hubErrorText(error.code) : `The hub answered HTTP ${res.status}.`;
-      throw new AgentError(code, message, { status: res.status, ...(typeof error?.request_id === 'string' ? { requestId: error.request_id } : {}) });
+      const message =
+        typeof error?.code === 'string' ? hubErrorText(error.code) : `The hub answered HTTP ${res.status}.`;
+      throw new AgentError(code, message, {
+        status: res.status,
+        ...(typeof error?.request_id === 'string' ? { requestId: error.request_id } : {}),
+      });
     }
     if (json === undefined) throw new AgentError('response_invalid', 'The hub sent a response that is not JSON.');
     return json;
   }
 
   #parse<S extends Parameters<typeof parseWire>[0]>(schema: S, value: unknown) {
-    return local(() => parseWire(schema, value), 'response_invalid', 'The hub sent a response that does not match protocol v1.');
+    return local(
+      () => parseWire(schema, value),
+      'response_invalid',
+      'The hub sent a response that does not match protocol v1.',
+    );
   }
 
   /**
@@ -282,24 +318,50 @@ export class AgentClient {
     if (this.#state) throw new AgentError('state_invalid', 'This agent is registered already.');
     const hub = normalizeHub(input.hub);
     const pub = agentPublicKeys(this.#keys);
-    const fields = local(() => parseWire(RegisterAgentRequestSchema, {
-      name: input.name, signing_key: pub.signing_key, box_key: pub.box_key, manifest: input.manifest,
-      requested_scopes: [...new Set(input.requestedScopes)].sort(),
-    }));
-    const key_binding = local(() => signKeyBinding(this.#keys.signingPrivate, {
-      hub, role: 'agent', signing_key: pub.signing_key, box_key: pub.box_key, name: fields.name, time: this.#now(),
-    }));
+    const fields = local(() =>
+      parseWire(RegisterAgentRequestSchema, {
+        name: input.name,
+        signing_key: pub.signing_key,
+        box_key: pub.box_key,
+        manifest: input.manifest,
+        requested_scopes: [...new Set(input.requestedScopes)].sort(),
+      }),
+    );
+    const key_binding = local(() =>
+      signKeyBinding(this.#keys.signingPrivate, {
+        hub,
+        role: 'agent',
+        signing_key: pub.signing_key,
+        box_key: pub.box_key,
+        name: fields.name,
+        time: this.#now(),
+      }),
+    );
     const body = { ...fields, key_binding };
     // Learn and pin the hub's identity first: this is the hub the claim code and every later request belong to.
     const hubKey = await this.#proveHub(hub, undefined);
     const res = this.#parse(RegisterAgentResponseSchema, await this.#call(hub, 'POST', '/v1/agents', body, false));
     this.#hubProvedAt = this.#now();
     await this.#setState({
-      version: 1, hub, agent_id: res.agent_id, name: input.name, hub_key: hubKey,
-      signing_private: encodePrivateKey(this.#keys.signingPrivate), box_private: encodePrivateKey(this.#keys.boxPrivate),
-      claim_code_hash: local(() => claimCodeHash(res.claim_code), 'response_invalid', 'The hub sent a malformed claim code.'),
+      version: 1,
+      hub,
+      agent_id: res.agent_id,
+      name: input.name,
+      hub_key: hubKey,
+      signing_private: encodePrivateKey(this.#keys.signingPrivate),
+      box_private: encodePrivateKey(this.#keys.boxPrivate),
+      claim_code_hash: local(
+        () => claimCodeHash(res.claim_code),
+        'response_invalid',
+        'The hub sent a malformed claim code.',
+      ),
     });
-    return { agent_id: res.agent_id, claim_code: res.claim_code, expires_at: res.expires_at, fingerprint: pub.fingerprint };
+    return {
+      agent_id: res.agent_id,
+      claim_code: res.claim_code,
+      expires_at: res.expires_at,
+      fingerprint: pub.fingerprint,
+    };
   }
 
   /**
@@ -310,31 +372,52 @@ export class AgentClient {
   async status(): Promise<AgentStatus> {
     const state = this.#requireState();
     // Revoked by a signed CKIR this agent verified before: final, whatever the hub says now; nothing is asked of it.
-    if (state.revoked) return { agent_id: state.agent_id, status: 'revoked', installation_id: state.revoked.installation_id, pinned_now: false, revocation: 'signed' };
+    if (state.revoked)
+      return {
+        agent_id: state.agent_id,
+        status: 'revoked',
+        installation_id: state.revoked.installation_id,
+        pinned_now: false,
+        revocation: 'signed',
+      };
     const me = this.#parse(AgentMeResponseSchema, await this.#call(state.hub, 'GET', '/v1/agents/me', undefined, true));
     if (me.agent_id !== state.agent_id) throw new AgentError('response_invalid', 'The hub answered for another agent.');
     if (!me.installation) {
       if (state.device_key) {
-        throw new AgentError('claim_untrusted', `The hub reports this agent as ${me.status}, but it was claimed before (installation ${state.installation_id}).`);
+        throw new AgentError(
+          'claim_untrusted',
+          `The hub reports this agent as ${me.status}, but it was claimed before (installation ${state.installation_id}).`,
+        );
       }
       return { agent_id: me.agent_id, status: me.status, pinned_now: false };
     }
     const pub = agentPublicKeys(this.#keys);
-    const claim = local(() => verifyClaim(me.installation!.claim, {
-      hub: state.hub, agent_id: state.agent_id, agent_signing_key: pub.signing_key, agent_box_key: pub.box_key,
-      claim_code_hash: state.claim_code_hash,
-      ...(state.device_key ? { device_key: state.device_key, installation_id: state.installation_id } : {}),
-    }), 'claim_untrusted', state.device_key
-      ? 'The claim the hub relays is not signed by the device that claimed this agent (or does not match its installation).'
-      : 'The claim the hub relays does not verify for this agent\'s hub, keys and claim code.');
+    const claim = local(
+      () =>
+        verifyClaim(me.installation!.claim, {
+          hub: state.hub,
+          agent_id: state.agent_id,
+          agent_signing_key: pub.signing_key,
+          agent_box_key: pub.box_key,
+          claim_code_hash: state.claim_code_hash,
+          ...(state.device_key ? { device_key: state.device_key, installation_id: state.installation_id } : {}),
+        }),
+      'claim_untrusted',
+      state.device_key
+        ? 'The claim the hub relays is not signed by the device that claimed this agent (or does not match its installation).'
+        : "The claim the hub relays does not verify for this agent's hub, keys and claim code.",
+    );
     if (claim.installation_id !== me.installation.installation_id) {
       throw new AgentError('claim_untrusted', 'The hub reports an installation other than the one the claim signs.');
     }
     let pinnedNow = false;
     if (!state.device_key) {
       await this.#setState({
-        ...state, device_key: claim.device_key, installation_id: claim.installation_id,
-        granted_scopes: claim.granted_scopes, approval_required: claim.policy.approval_required,
+        ...state,
+        device_key: claim.device_key,
+        installation_id: claim.installation_id,
+        granted_scopes: claim.granted_scopes,
+        approval_required: claim.policy.approval_required,
       });
       pinnedNow = true;
     }
@@ -345,14 +428,28 @@ export class AgentClient {
       const { signers, learned } = trustedSigners(current, me.devices);
       const revocation = verifiedRevocation(current, signers, me.installation.revocation, pub.signing_key);
       if (revocation) {
-        await this.#setState({ ...withRemoved(current, learned), revoked: { installation_id: revocation.installation_id, time: revocation.time } });
-        return { agent_id: me.agent_id, status: 'revoked', installation_id: revocation.installation_id, pinned_now: pinnedNow, revocation: 'signed' };
+        await this.#setState({
+          ...withRemoved(current, learned),
+          revoked: { installation_id: revocation.installation_id, time: revocation.time },
+        });
+        return {
+          agent_id: me.agent_id,
+          status: 'revoked',
+          installation_id: revocation.installation_id,
+          pinned_now: pinnedNow,
+          revocation: 'signed',
+        };
       }
     }
     return {
-      agent_id: me.agent_id, status: me.status, installation_id: claim.installation_id, granted_scopes: claim.granted_scopes,
-      approval_required: claim.policy.approval_required, device_key: claim.device_key,
-      device_fingerprint: fingerprint(decodePublicKey(claim.device_key, 'ed25519')), pinned_now: pinnedNow,
+      agent_id: me.agent_id,
+      status: me.status,
+      installation_id: claim.installation_id,
+      granted_scopes: claim.granted_scopes,
+      approval_required: claim.policy.approval_required,
+      device_key: claim.device_key,
+      device_fingerprint: fingerprint(decodePublicKey(claim.device_key, 'ed25519')),
+      pinned_now: pinnedNow,
       ...(me.status === 'revoked' ? { revocation: 'unverified' as const } : {}),
     };
   }
@@ -364,8 +461,15 @@ export class AgentClient {
     }
     if (sent) {
       const hash = payloadHash(sent.kind, sent.payload);
-      if (intent.kind !== sent.kind || intent.payload_hash !== hash || canonicalize(intent.payload) !== canonicalize(sent.payload)) {
-        throw new AgentError('intent_mismatch', 'The hub shows this intent with another kind or payload than the one sent.');
+      if (
+        intent.kind !== sent.kind ||
+        intent.payload_hash !== hash ||
+        canonicalize(intent.payload) !== canonicalize(sent.payload)
+      ) {
+        throw new AgentError(
+          'intent_mismatch',
+          'The hub shows this intent with another kind or payload than the one sent.',
+        );
       }
     }
     return intent;
@@ -378,16 +482,31 @@ export class AgentClient {
    * saved in the state before this returns, so an approval is accepted only for this request, also after a restart.
    * @throws AgentError `approval_replayed` when the hub answers with an intent of another request.
    */
-  async createIntent(input: { kind: string; payload: Record<string, unknown>; idempotencyKey?: string }): Promise<Intent> {
+  async createIntent(input: {
+    kind: string;
+    payload: Record<string, unknown>;
+    idempotencyKey?: string;
+  }): Promise<Intent> {
     const state = this.#requireState();
     const idempotency_key = input.idempotencyKey ?? `ik_${toBase64Url(randomBytes(16))}`;
     const agent_nonce = toBase64Url(randomBytes(AGENT_NONCE_BYTES));
-    const body = local(() => parseWire(CreateIntentRequestSchema, { kind: input.kind, payload: input.payload, idempotency_key, agent_nonce }));
+    const body = local(() =>
+      parseWire(CreateIntentRequestSchema, { kind: input.kind, payload: input.payload, idempotency_key, agent_nonce }),
+    );
     const sent: SentIntent = { kind: input.kind, payload: structuredClone(input.payload) };
     const hash = local(() => payloadHash(sent.kind, sent.payload));
     const requestedAt = this.#now();
-    const intent = this.#checkIntent(this.#parse(IntentSchema, await this.#call(state.hub, 'POST', '/v1/intents', body, true)), undefined, sent);
-    await this.#rememberRequest(intent, { kind: sent.kind, payload_hash: hash, agent_nonce, requested_at: requestedAt });
+    const intent = this.#checkIntent(
+      this.#parse(IntentSchema, await this.#call(state.hub, 'POST', '/v1/intents', body, true)),
+      undefined,
+      sent,
+    );
+    await this.#rememberRequest(intent, {
+      kind: sent.kind,
+      payload_hash: hash,
+      agent_nonce,
+      requested_at: requestedAt,
+    });
     this.#sent.set(intent.intent_id, sent);
     return intent;
   }
@@ -401,7 +520,10 @@ export class AgentClient {
     if (intent.agent_nonce !== mine.agent_nonce) {
       const earlier = findRequest(current, intent.intent_id);
       if (earlier && earlier.agent_nonce === intent.agent_nonce && earlier.payload_hash === mine.payload_hash) return;
-      throw new AgentError('approval_replayed', 'The hub answered this request with an intent made for another request (its agent nonce is not ours).');
+      throw new AgentError(
+        'approval_replayed',
+        'The hub answered this request with an intent made for another request (its agent nonce is not ours).',
+      );
     }
     // The hub's expiry, but never longer than the protocol's lifetime from our own clock.
     const expires_at = Math.min(intent.expires_at, mine.requested_at + INTENT_LIFETIME_MS + APPROVAL_CLOCK_SKEW_MS);
@@ -414,7 +536,10 @@ export class AgentClient {
   async getIntent(id: string, waitSeconds = 0): Promise<Intent> {
     const state = this.#requireState();
     if (!isId(id)) throw new AgentError('protocol_invalid', 'Intent id is malformed.');
-    const path = waitSeconds > 0 ? `/v1/intents/${id}?wait=${Math.min(Math.floor(waitSeconds), LONG_POLL_SECONDS)}` : `/v1/intents/${id}`;
+    const path =
+      waitSeconds > 0
+        ? `/v1/intents/${id}?wait=${Math.min(Math.floor(waitSeconds), LONG_POLL_SECONDS)}`
+        : `/v1/intents/${id}`;
     const intent = this.#parse(IntentSchema, await this.#call(state.hub, 'GET', path, undefined, true));
     return this.#checkIntent(intent, id, this.#sent.get(id));
   }
@@ -445,7 +570,8 @@ export class AgentClient {
         options.onPending?.(intent);
       }
       const left = deadline - this.#now();
-      if (left <= 0) throw new AgentError('wait_timeout', `No decision on intent ${id} within ${Math.round(timeoutMs / 1000)} s.`);
+      if (left <= 0)
+        throw new AgentError('wait_timeout', `No decision on intent ${id} within ${Math.round(timeoutMs / 1000)} s.`);
       // A held long poll that timed out can be re-issued at once; an early answer (error, old hub) gets a pause.
       const heldMs = this.#now() - asked;
       if (intent && waitSeconds > 0 && heldMs >= Math.min(waitSeconds, LONG_POLL_SECONDS) * 1000 - 100) continue;
@@ -472,7 +598,10 @@ export class AgentClient {
     if (expected) {
       const hash = local(() => payloadHash(expected.kind, expected.payload));
       if (expected.kind !== request.kind || hash !== request.payload_hash) {
-        throw new AgentError('intent_mismatch', 'The kind and payload given are not the ones this agent sent for that intent.');
+        throw new AgentError(
+          'intent_mismatch',
+          'The kind and payload given are not the ones this agent sent for that intent.',
+        );
       }
     }
     const localHash = request.payload_hash;
@@ -481,7 +610,10 @@ export class AgentClient {
       state = this.#requireState();
       if (!state.device_key) throw new AgentError('agent_not_claimed', 'This agent has not been claimed yet.');
     }
-    const res = this.#parse(ExecuteResponseSchema, await this.#call(state.hub, 'POST', `/v1/intents/${id}/execute`, undefined, true));
+    const res = this.#parse(
+      ExecuteResponseSchema,
+      await this.#call(state.hub, 'POST', `/v1/intents/${id}/execute`, undefined, true),
+    );
     // The hub answered execute: whatever follows, this intent is used up here, also after a restart.
     await this.#setState({ ...this.#requireState(), ...withExecuted(this.#requireState(), request, this.#now()) });
     if (res.intent.intent_id !== id || res.intent.agent_id !== state.agent_id || res.intent.kind !== request.kind) {
@@ -489,34 +621,60 @@ export class AgentClient {
     }
     let approval: ApprovalStatement | undefined;
     if (res.approval) {
-      const want = { hub: state.hub, intent_id: id, payload_hash: localHash, installation_id: state.installation_id!, agent_nonce: request.agent_nonce };
+      const want = {
+        hub: state.hub,
+        intent_id: id,
+        payload_hash: localHash,
+        installation_id: state.installation_id!,
+        agent_nonce: request.agent_nonce,
+      };
       // The pinned device first; then the devices it added to the account (and they added), by their signed
       // device-add statements: the hub cannot make a key one of those without the pinned device's signature. A
       // device removed by a verified CKDR (now or remembered from before) signs nothing the agent accepts.
       const { signers, learned } = trustedSigners(this.#requireState(), res.devices);
       if (learned.length > 0) await this.#setState(withRemoved(this.#requireState(), learned));
-      approval = signers.map((key) => {
-        try {
-          return verifyApproval(key, res.approval, want);
-        } catch {
-          return undefined;
-        }
-      }).find((a) => a !== undefined);
+      approval = signers
+        .map((key) => {
+          try {
+            return verifyApproval(key, res.approval, want);
+          } catch {
+            return undefined;
+          }
+        })
+        .find((a) => a !== undefined);
       if (!approval && res.approval.statement.agent_nonce !== request.agent_nonce) {
-        throw new AgentError('approval_replayed', 'The approval was made for another request of this agent (not the nonce it sent with this one).');
+        throw new AgentError(
+          'approval_replayed',
+          'The approval was made for another request of this agent (not the nonce it sent with this one).',
+        );
       }
-      if (!approval) throw new AgentError('approval_untrusted', 'The approval is not signed by the pinned device (or a device it added) for this hub, intent, installation and payload.');
-      if (approval.decision !== 'approve') throw new AgentError('approval_untrusted', 'The device-signed statement is a denial, not an approval.');
+      if (!approval)
+        throw new AgentError(
+          'approval_untrusted',
+          'The approval is not signed by the pinned device (or a device it added) for this hub, intent, installation and payload.',
+        );
+      if (approval.decision !== 'approve')
+        throw new AgentError('approval_untrusted', 'The device-signed statement is a denial, not an approval.');
       checkApprovalTime(approval, request);
     } else if (request.kind === 'secret.request' || (state.approval_required ?? []).includes(request.kind)) {
-      throw new AgentError('approval_untrusted', `The hub executed a ${request.kind} without the device's signed approval, which the signed policy requires.`);
+      throw new AgentError(
+        'approval_untrusted',
+        `The hub executed a ${request.kind} without the device's signed approval, which the signed policy requires.`,
+      );
     }
     const result: ExecuteResult = { intent: res.intent, ...(approval ? { approval } : {}) };
     if (request.kind === 'secret.request') {
       if (!res.sealed_secret) throw new AgentError('sealed_untrusted', 'The hub sent no sealed secret.');
-      result.secret = local(() => openSealedSecret(this.#keys.boxPrivate, fromBase64Url(res.sealed_secret!, 'sealed_secret'), {
-        intent_id: id, payload_hash: localHash, agent_id: state.agent_id,
-      }), 'sealed_untrusted', 'The sealed secret does not open for this agent and intent: it was changed or sealed for something else.');
+      result.secret = local(
+        () =>
+          openSealedSecret(this.#keys.boxPrivate, fromBase64Url(res.sealed_secret!, 'sealed_secret'), {
+            intent_id: id,
+            payload_hash: localHash,
+            agent_id: state.agent_id,
+          }),
+        'sealed_untrusted',
+        'The sealed secret does not open for this agent and intent: it was changed or sealed for something else.',
+      );
     }
     return result;
   }
@@ -533,13 +691,21 @@ export class AgentClient {
       state = this.#requireState();
       if (!state.device_key) throw new AgentError('agent_not_claimed', 'This agent has not been claimed yet.');
     }
-    const res = this.#parse(AgentConfigResponseSchema, await this.#call(state.hub, 'GET', '/v1/agent/config', undefined, true));
+    const res = this.#parse(
+      AgentConfigResponseSchema,
+      await this.#call(state.hub, 'GET', '/v1/agent/config', undefined, true),
+    );
     // Removals in the list are remembered even if the delivery then fails (e.g. signed by the removed device).
     const { learned } = trustedSigners(state, Array.isArray(res.devices) ? res.devices : undefined);
     if (learned.length > 0) await this.#setState((state = withRemoved(state, learned)));
     const accepted = acceptConfig(state, this.#keys.boxPrivate, res);
     const last = state.config_seen;
-    if (!last || last.config_id !== accepted.seen.config_id || last.revision !== accepted.seen.revision || last.time !== accepted.seen.time) {
+    if (
+      !last ||
+      last.config_id !== accepted.seen.config_id ||
+      last.revision !== accepted.seen.revision ||
+      last.time !== accepted.seen.time
+    ) {
       await this.#setState({ ...this.#requireState(), config_seen: accepted.seen });
     }
     return accepted;

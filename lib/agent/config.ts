@@ -25,7 +25,11 @@ export interface AcceptedConfig {
  * @throws AgentError `state_invalid` (not claimed yet), `config_untrusted`, `config_rollback`
  */
 export function acceptConfig(state: AgentState, boxPrivate: Uint8Array, delivery: unknown): AcceptedConfig {
-  if (!state.device_key || !state.installation_id) throw new AgentError('state_invalid', 'This agent has not verified its claim yet: run `clawkeep agent status` first.');
+  if (!state.device_key || !state.installation_id)
+    throw new AgentError(
+      'state_invalid',
+      'This agent has not verified its claim yet: run `clawkeep agent status` first.',
+    );
   let statement: ConfigStatement;
   let plaintext: Uint8Array | undefined;
   let config: AgentConfigPayload;
@@ -53,16 +57,29 @@ export function acceptConfig(state: AgentState, boxPrivate: Uint8Array, delivery
     plaintext = opened.plaintext;
     config = decodeConfigPayload(plaintext);
   } catch (err) {
-    throw new AgentError('config_untrusted', 'The agent config is not signed by the pinned device (or a device it added) for this hub, agent and installation, or does not open for this agent.', { cause: err });
+    throw new AgentError(
+      'config_untrusted',
+      'The agent config is not signed by the pinned device (or a device it added) for this hub, agent and installation, or does not open for this agent.',
+      { cause: err },
+    );
   } finally {
     wipe(plaintext);
   }
   const last = state.config_seen;
-  if (last && ((last.config_id === statement.config_id && statement.revision < last.revision) || statement.time < last.time)) {
-    throw new AgentError('config_rollback', `The hub sent revision ${statement.revision} of config ${statement.config_id}, older than the revision ${last.revision} of config ${last.config_id} accepted before.`);
+  if (
+    last &&
+    ((last.config_id === statement.config_id && statement.revision < last.revision) || statement.time < last.time)
+  ) {
+    throw new AgentError(
+      'config_rollback',
+      `The hub sent revision ${statement.revision} of config ${statement.config_id}, older than the revision ${last.revision} of config ${last.config_id} accepted before.`,
+    );
   }
   return {
-    config, config_id: statement.config_id, revision: statement.revision, signed_at: statement.time,
+    config,
+    config_id: statement.config_id,
+    revision: statement.revision,
+    signed_at: statement.time,
     seen: { config_id: statement.config_id, revision: statement.revision, time: statement.time },
     learned,
   };

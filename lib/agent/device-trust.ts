@@ -57,9 +57,13 @@ export function trustRecordsProblem(v: { removed_devices?: unknown; revoked?: un
 }
 
 /** Fresh copies of the records, for a parsed state. */
-export function copyTrustRecords(v: Pick<AgentState, 'removed_devices' | 'revoked'>): Pick<AgentState, 'removed_devices' | 'revoked'> {
+export function copyTrustRecords(
+  v: Pick<AgentState, 'removed_devices' | 'revoked'>,
+): Pick<AgentState, 'removed_devices' | 'revoked'> {
   return {
-    ...(v.removed_devices ? { removed_devices: v.removed_devices.map((r) => ({ device_key: r.device_key, time: r.time })) } : {}),
+    ...(v.removed_devices
+      ? { removed_devices: v.removed_devices.map((r) => ({ device_key: r.device_key, time: r.time })) }
+      : {}),
     ...(v.revoked ? { revoked: { installation_id: v.revoked.installation_id, time: v.revoked.time } } : {}),
   };
 }
@@ -69,7 +73,10 @@ export function copyTrustRecords(v: Pick<AgentState, 'removed_devices' | 'revoke
  * pinned device and the devices it added, minus every device removed by a verified CKDR (remembered or new).
  * `learned` are the removals first seen now: the caller saves them in the state before trusting anything.
  */
-export function trustedSigners(state: AgentState, devices: readonly unknown[] | undefined): { signers: Uint8Array[]; learned: RemovedDevice[] } {
+export function trustedSigners(
+  state: AgentState,
+  devices: readonly unknown[] | undefined,
+): { signers: Uint8Array[]; learned: RemovedDevice[] } {
   const pinned = state.device_key!;
   const known = new Set((state.removed_devices ?? []).map((r) => r.device_key));
   const learned: RemovedDevice[] = [];
@@ -86,7 +93,11 @@ export function trustedSigners(state: AgentState, devices: readonly unknown[] | 
     }
   }
   const removed = new Set([...known, ...learned.map((r) => r.device_key)]);
-  const signers = Array.isArray(devices) ? devicesVouchedBy(decodePublicKey(pinned, 'ed25519'), devices, state.hub, removed) : removed.has(pinned) ? [] : [decodePublicKey(pinned, 'ed25519')];
+  const signers = Array.isArray(devices)
+    ? devicesVouchedBy(decodePublicKey(pinned, 'ed25519'), devices, state.hub, removed)
+    : removed.has(pinned)
+      ? []
+      : [decodePublicKey(pinned, 'ed25519')];
   return { signers, learned };
 }
 
@@ -100,10 +111,19 @@ export function withRemoved(state: AgentState, learned: readonly RemovedDevice[]
  * A CKIR for this agent's pinned installation and signing key, signed by a device in `signers`; null when `signed`
  * is absent or does not verify so (a hub's bare "revoked" is not enough to stop the agent for good).
  */
-export function verifiedRevocation(state: AgentState, signers: readonly Uint8Array[], signed: unknown, agentSigningKey: string): InstallationRevocationStatement | null {
+export function verifiedRevocation(
+  state: AgentState,
+  signers: readonly Uint8Array[],
+  signed: unknown,
+  agentSigningKey: string,
+): InstallationRevocationStatement | null {
   if (!signed || !state.installation_id) return null;
   try {
-    const s = verifyInstallationRevocation(signed, { hub: state.hub, installation_id: state.installation_id, agent_signing_key: agentSigningKey });
+    const s = verifyInstallationRevocation(signed, {
+      hub: state.hub,
+      installation_id: state.installation_id,
+      agent_signing_key: agentSigningKey,
+    });
     const by = decodePublicKey(s.revoked_by, 'ed25519');
     return signers.some((k) => k.length === by.length && k.every((b, i) => b === by[i])) ? s : null;
   } catch {

@@ -54,7 +54,11 @@ export class AgentError extends ClawkeepError {
   /** The hub's request id, to find the failure in the hub log. */
   readonly requestId?: string;
 
-  constructor(code: AgentErrorCode, message: string, options: { cause?: unknown; status?: number; requestId?: string } = {}) {
+  constructor(
+    code: AgentErrorCode,
+    message: string,
+    options: { cause?: unknown; status?: number; requestId?: string } = {},
+  ) {
     super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AgentError';
     if (options.status !== undefined) this.status = options.status;

@@ -16,5 +16,9 @@ export function generateAgentKeys(): AgentKeys {
 /** The public halves, as they travel on the wire (43 base64url characters each). */
 export function agentPublicKeys(keys: AgentKeys): { signing_key: string; box_key: string; fingerprint: string } {
   const signing = ed25519.getPublicKey(keys.signingPrivate);
-  return { signing_key: encodePublicKey(signing), box_key: encodePublicKey(x25519.getPublicKey(keys.boxPrivate)), fingerprint: fingerprint(signing) };
+  return {
+    signing_key: encodePublicKey(signing),
+    box_key: encodePublicKey(x25519.getPublicKey(keys.boxPrivate)),
+    fingerprint: fingerprint(signing),
+  };
 }

@@ -55,7 +55,16 @@ export interface ExecProviderResponse {
  * - `NOT_TEXT`: the vault value is not UTF-8 text.
  */
 export type OpenClawSecretErrorCode =
-  | 'NOT_FOUND' | 'DENIED' | 'PENDING' | 'EXPIRED' | 'REVOKED' | 'NOT_CLAIMED' | 'UNTRUSTED' | 'UNAVAILABLE' | 'INVALID_REQUEST' | 'NOT_TEXT';
+  | 'NOT_FOUND'
+  | 'DENIED'
+  | 'PENDING'
+  | 'EXPIRED'
+  | 'REVOKED'
+  | 'NOT_CLAIMED'
+  | 'UNTRUSTED'
+  | 'UNAVAILABLE'
+  | 'INVALID_REQUEST'
+  | 'NOT_TEXT';
 
 // openclaw's own validation of exec refs (secretref-contract.md).
 const PROVIDER_ALIAS = /^[a-z][a-z0-9_-]{0,63}$/;
@@ -67,7 +76,8 @@ export const isRefId = (v: unknown): v is string =>
   typeof v === 'string' && REF_ID.test(v) && !v.split('/').some((s) => s === '.' || s === '..') && isItemName(v);
 
 /** A gateway label: what the human sees as the requesting gateway (set with `--gateway`). */
-export const isGatewayLabel = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/.test(v);
+export const isGatewayLabel = (v: unknown): v is string =>
+  typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/.test(v);
 
 /** Codes of ExecRequestError. */
 export type ExecRequestErrorCode = 'exec_request_invalid';
@@ -92,10 +102,14 @@ export function parseExecProviderRequest(text: string): ExecProviderRequest {
   } catch {
     throw new ExecRequestError('stdin is not JSON');
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ExecRequestError('stdin is not a JSON object');
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new ExecRequestError('stdin is not a JSON object');
   const v = json as Record<string, unknown>;
-  const ids = Array.isArray(v.ids) ? [...new Set(v.ids.filter((x): x is string => typeof x === 'string' && x.length <= 256))] : [];
-  if (v.protocolVersion !== OPENCLAW_EXEC_PROTOCOL_VERSION) throw new ExecRequestError('protocolVersion must be 1', ids);
+  const ids = Array.isArray(v.ids)
+    ? [...new Set(v.ids.filter((x): x is string => typeof x === 'string' && x.length <= 256))]
+    : [];
+  if (v.protocolVersion !== OPENCLAW_EXEC_PROTOCOL_VERSION)
+    throw new ExecRequestError('protocolVersion must be 1', ids);
   if (!isProviderAlias(v.provider)) throw new ExecRequestError('provider is not a valid alias', ids);
   if (!Array.isArray(v.ids) || v.ids.length === 0 || v.ids.length > MAX_IDS || ids.length !== new Set(v.ids).size) {
     throw new ExecRequestError(`ids must be 1..${MAX_IDS} strings`, ids);
@@ -129,7 +143,8 @@ export interface OpenClawRefRecord {
   installation_id?: string;
 }
 
-export const refKey = (ref: { gateway: string; provider: string; id: string }): string => `${ref.gateway}|${ref.provider}|${ref.id}`;
+export const refKey = (ref: { gateway: string; provider: string; id: string }): string =>
+  `${ref.gateway}|${ref.provider}|${ref.id}`;
 
 export function parseGrantsDoc(value: unknown): OpenClawGrantsDoc {
   const doc: OpenClawGrantsDoc = { version: 1, refs: {} };
@@ -172,7 +187,15 @@ function codeFor(err: unknown): OpenClawSecretErrorCode {
   if (c === 'intent_expired') return 'EXPIRED';
   if (c === 'wait_timeout') return 'PENDING';
   if (c === 'protocol_invalid') return 'INVALID_REQUEST';
-  if (c === 'approval_untrusted' || c === 'approval_replayed' || c === 'sealed_untrusted' || c === 'intent_mismatch' || c === 'claim_untrusted' || c === 'response_invalid') return 'UNTRUSTED';
+  if (
+    c === 'approval_untrusted' ||
+    c === 'approval_replayed' ||
+    c === 'sealed_untrusted' ||
+    c === 'intent_mismatch' ||
+    c === 'claim_untrusted' ||
+    c === 'response_invalid'
+  )
+    return 'UNTRUSTED';
   return 'UNAVAILABLE';
 }
 
@@ -213,7 +236,12 @@ export async function resolveOpenClawSecrets(options: ResolveOptions): Promise<E
         // An intent from an earlier run: use it if it is still open or approved-but-unused.
         try {
           const earlier = await client.getIntent(intentId);
-          if (earlier.kind !== 'secret.request' || earlier.status === 'denied' || earlier.status === 'expired' || earlier.status === 'executed') {
+          if (
+            earlier.kind !== 'secret.request' ||
+            earlier.status === 'denied' ||
+            earlier.status === 'expired' ||
+            earlier.status === 'executed'
+          ) {
             if (earlier.status === 'denied') {
               // Denied after the earlier run gave up: this run reports it; the next one asks again.
               forget();
@@ -225,7 +253,11 @@ export async function resolveOpenClawSecrets(options: ResolveOptions): Promise<E
           }
         } catch (err) {
           // Only an intent the hub does not know (or shows otherwise) is forgotten; anything else keeps it for next time.
-          if (!(err instanceof AgentError && (err.code === 'not_found' || err.code === 'intent_mismatch' || err.code === 'protocol_invalid'))) throw err;
+          if (!(
+            err instanceof AgentError &&
+            (err.code === 'not_found' || err.code === 'intent_mismatch' || err.code === 'protocol_invalid')
+          ))
+            throw err;
           intentId = undefined;
         }
         if (intentId === undefined) forget();
@@ -282,7 +314,9 @@ export async function resolveOpenClawSecrets(options: ResolveOptions): Promise<E
       const code = codeFor(err);
       if (code !== 'PENDING' && code !== 'UNAVAILABLE') forget();
       errors[id] = { code };
-      log(`"${id}": ${code}${err instanceof AgentError ? ` (${err.code}: ${err.message})` : err instanceof Error ? ` (${err.message})` : ''}`);
+      log(
+        `"${id}": ${code}${err instanceof AgentError ? ` (${err.code}: ${err.message})` : err instanceof Error ? ` (${err.message})` : ''}`,
+      );
     }
   }
 

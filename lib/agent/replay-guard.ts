@@ -58,8 +58,17 @@ export interface ReplayRecords {
 
 const isOpen = (r: unknown): r is OpenRequest => {
   const o = r as Partial<OpenRequest> | null;
-  return !!o && typeof o === 'object' && isId(o.intent_id) && typeof o.kind === 'string' && KIND_PATTERN.test(o.kind)
-    && isSha256Hex(o.payload_hash) && isAgentNonce(o.agent_nonce) && isEpoch(o.requested_at) && isEpoch(o.expires_at);
+  return (
+    !!o &&
+    typeof o === 'object' &&
+    isId(o.intent_id) &&
+    typeof o.kind === 'string' &&
+    KIND_PATTERN.test(o.kind) &&
+    isSha256Hex(o.payload_hash) &&
+    isAgentNonce(o.agent_nonce) &&
+    isEpoch(o.requested_at) &&
+    isEpoch(o.expires_at)
+  );
 };
 const isExecuted = (r: unknown): r is ExecutedIntent => {
   const o = r as Partial<ExecutedIntent> | null;
@@ -68,8 +77,16 @@ const isExecuted = (r: unknown): r is ExecutedIntent => {
 
 /** Validates the records of a state document. @returns null if fine, else the name of the bad field. */
 export function replayRecordsProblem(v: { requests?: unknown; executed?: unknown }): string | null {
-  if (v.requests !== undefined && !(Array.isArray(v.requests) && v.requests.length <= MAX_OPEN_REQUESTS && v.requests.every(isOpen))) return 'requests';
-  if (v.executed !== undefined && !(Array.isArray(v.executed) && v.executed.length <= MAX_EXECUTED && v.executed.every(isExecuted))) return 'executed';
+  if (
+    v.requests !== undefined &&
+    !(Array.isArray(v.requests) && v.requests.length <= MAX_OPEN_REQUESTS && v.requests.every(isOpen))
+  )
+    return 'requests';
+  if (
+    v.executed !== undefined &&
+    !(Array.isArray(v.executed) && v.executed.length <= MAX_EXECUTED && v.executed.every(isExecuted))
+  )
+    return 'executed';
   return null;
 }
 
@@ -77,7 +94,12 @@ export function replayRecordsProblem(v: { requests?: unknown; executed?: unknown
 export function copyReplayRecords(v: ReplayRecords): ReplayRecords {
   const out: ReplayRecords = {};
   if (v.requests) out.requests = v.requests.map((r) => ({ ...r }));
-  if (v.executed) out.executed = v.executed.map((e) => ({ intent_id: e.intent_id, agent_nonce: e.agent_nonce, expires_at: e.expires_at }));
+  if (v.executed)
+    out.executed = v.executed.map((e) => ({
+      intent_id: e.intent_id,
+      agent_nonce: e.agent_nonce,
+      expires_at: e.expires_at,
+    }));
   return out;
 }
 
@@ -97,21 +119,32 @@ export const wasExecuted = (records: ReplayRecords, intentId: string): boolean =
  */
 export function withRequest(records: ReplayRecords, request: OpenRequest, now: number): ReplayRecords {
   if (wasExecuted(records, request.intent_id)) {
-    throw new AgentError('approval_replayed', 'The hub answered a new request with an intent this agent already executed.');
+    throw new AgentError(
+      'approval_replayed',
+      'The hub answered a new request with an intent this agent already executed.',
+    );
   }
   const same = findRequest(records, request.intent_id);
   if (same && same.agent_nonce !== request.agent_nonce) {
     throw new AgentError('approval_replayed', 'The hub answered a new request with an intent of an earlier request.');
   }
-  const requests = [...live(records.requests, now).filter((r) => r.intent_id !== request.intent_id), request].slice(-MAX_OPEN_REQUESTS);
+  const requests = [...live(records.requests, now).filter((r) => r.intent_id !== request.intent_id), request].slice(
+    -MAX_OPEN_REQUESTS,
+  );
   return { ...records, requests, executed: live(records.executed, now) };
 }
 
 /** The records once `request` was executed: it leaves the open list and joins the executed one. */
 export function withExecuted(records: ReplayRecords, request: OpenRequest, now: number): ReplayRecords {
-  const executed = [...live(records.executed, now).filter((e) => e.intent_id !== request.intent_id),
-    { intent_id: request.intent_id, agent_nonce: request.agent_nonce, expires_at: request.expires_at }].slice(-MAX_EXECUTED);
-  return { ...records, requests: live(records.requests, now).filter((r) => r.intent_id !== request.intent_id), executed };
+  const executed = [
+    ...live(records.executed, now).filter((e) => e.intent_id !== request.intent_id),
+    { intent_id: request.intent_id, agent_nonce: request.agent_nonce, expires_at: request.expires_at },
+  ].slice(-MAX_EXECUTED);
+  return {
+    ...records,
+    requests: live(records.requests, now).filter((r) => r.intent_id !== request.intent_id),
+    executed,
+  };
 }
 
 /**
@@ -119,10 +152,16 @@ export function withExecuted(records: ReplayRecords, request: OpenRequest, now: 
  * @throws AgentError `approval_replayed` (executed already), `intent_expired`, `state_invalid` (never requested)
  */
 export function requestToExecute(records: ReplayRecords, intentId: string, now: number): OpenRequest {
-  if (wasExecuted(records, intentId)) throw new AgentError('approval_replayed', 'This agent executed this intent already: an approval is used once.');
+  if (wasExecuted(records, intentId))
+    throw new AgentError('approval_replayed', 'This agent executed this intent already: an approval is used once.');
   const request = findRequest(records, intentId);
-  if (!request) throw new AgentError('state_invalid', 'This agent has no open request with that intent id (never made, or forgotten after its expiry).');
-  if (now > request.expires_at + APPROVAL_CLOCK_SKEW_MS) throw new AgentError('intent_expired', 'The intent is past its expiry: its approval is no longer accepted.');
+  if (!request)
+    throw new AgentError(
+      'state_invalid',
+      'This agent has no open request with that intent id (never made, or forgotten after its expiry).',
+    );
+  if (now > request.expires_at + APPROVAL_CLOCK_SKEW_MS)
+    throw new AgentError('intent_expired', 'The intent is past its expiry: its approval is no longer accepted.');
   return request;
 }
 
@@ -133,7 +172,10 @@ export function requestToExecute(records: ReplayRecords, intentId: string, now: 
  */
 export function checkApprovalTime(approval: ApprovalStatement, request: OpenRequest): void {
   if (approval.time < request.requested_at - APPROVAL_CLOCK_SKEW_MS) {
-    throw new AgentError('approval_replayed', 'The approval was signed before this request was made: it answers another request.');
+    throw new AgentError(
+      'approval_replayed',
+      'The approval was signed before this request was made: it answers another request.',
+    );
   }
   if (approval.time > request.expires_at + APPROVAL_CLOCK_SKEW_MS) {
     throw new AgentError('approval_replayed', 'The approval was signed after the intent expired.');

@@ -84,14 +84,22 @@ export function parseAgentState(value: unknown): AgentState {
     }
     if (!isId(v.installation_id)) throw bad('installation_id');
   } else if (v.installation_id !== undefined) throw bad('installation_id without device_key');
-  if (v.granted_scopes !== undefined && !(Array.isArray(v.granted_scopes) && v.granted_scopes.every(isScope))) throw bad('granted_scopes');
-  if (v.approval_required !== undefined && !(Array.isArray(v.approval_required) && v.approval_required.every((k) => typeof k === 'string' && KIND_PATTERN.test(k)))) {
+  if (v.granted_scopes !== undefined && !(Array.isArray(v.granted_scopes) && v.granted_scopes.every(isScope)))
+    throw bad('granted_scopes');
+  if (
+    v.approval_required !== undefined &&
+    !(
+      Array.isArray(v.approval_required) &&
+      v.approval_required.every((k) => typeof k === 'string' && KIND_PATTERN.test(k))
+    )
+  ) {
     throw bad('approval_required');
   }
   if (v.config_seen !== undefined) {
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- not unnecessary: without it tsc infers a narrower type and fails
     const c = v.config_seen as Partial<ConfigSeen> | null;
-    if (!c || typeof c !== 'object' || !isId(c.config_id) || !isRevision(c.revision) || !isEpoch(c.time)) throw bad('config_seen');
+    if (!c || typeof c !== 'object' || !isId(c.config_id) || !isRevision(c.revision) || !isEpoch(c.time))
+      throw bad('config_seen');
   }
   const trustProblem = trustRecordsProblem(v);
   if (trustProblem) throw bad(trustProblem);

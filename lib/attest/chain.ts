@@ -18,7 +18,10 @@ const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z');
 
 export function checkValidity(cert: ParsedCertificate, now: Date, what: string): void {
   if (now < cert.notBefore) {
-    throw new AttestError('certificate_not_yet_valid', `${what} is not valid before ${iso(cert.notBefore)} (checked at ${iso(now)}).`);
+    throw new AttestError(
+      'certificate_not_yet_valid',
+      `${what} is not valid before ${iso(cert.notBefore)} (checked at ${iso(now)}).`,
+    );
   }
   if (now > cert.notAfter) {
     throw new AttestError('certificate_expired', `${what} expired at ${iso(cert.notAfter)} (checked at ${iso(now)}).`);
@@ -27,12 +30,19 @@ export function checkValidity(cert: ParsedCertificate, now: Date, what: string):
 
 export async function verifySignedBy(child: ParsedCertificate, parent: ParsedCertificate, what: string): Promise<void> {
   if (!equalBytes(child.issuer, parent.subject)) {
-    throw new AttestError('chain_invalid', `${what} was not issued by "${parent.subjectCn}" (its issuer is "${child.issuerCn}").`);
+    throw new AttestError(
+      'chain_invalid',
+      `${what} was not issued by "${parent.subjectCn}" (its issuer is "${child.issuerCn}").`,
+    );
   }
-  if (!parent.isCa) throw new AttestError('chain_invalid', `"${parent.subjectCn}" is not a CA and cannot issue ${what}.`);
+  if (!parent.isCa)
+    throw new AttestError('chain_invalid', `"${parent.subjectCn}" is not a CA and cannot issue ${what}.`);
   const key = await importSpki(parent.spki, 'chain_invalid', `"${parent.subjectCn}"`);
   if (!(await verifyDer(key, child.signature, child.tbs, 'chain_invalid'))) {
-    throw new AttestError('chain_invalid', `The signature on ${what} does not verify with the key of "${parent.subjectCn}".`);
+    throw new AttestError(
+      'chain_invalid',
+      `The signature on ${what} does not verify with the key of "${parent.subjectCn}".`,
+    );
   }
 }
 
@@ -52,10 +62,18 @@ export async function verifyCrl(crl: ParsedCrl, issuer: ParsedCertificate, now: 
   }
   const key = await importSpki(issuer.spki, 'crl_invalid', `"${issuer.subjectCn}"`);
   if (!(await verifyDer(key, crl.signature, crl.tbs, 'crl_invalid'))) {
-    throw new AttestError('crl_invalid', `The signature on ${what} does not verify with the key of "${issuer.subjectCn}".`);
+    throw new AttestError(
+      'crl_invalid',
+      `The signature on ${what} does not verify with the key of "${issuer.subjectCn}".`,
+    );
   }
-  if (now < crl.thisUpdate) throw new AttestError('crl_invalid', `${what} is not valid before ${iso(crl.thisUpdate)} (checked at ${iso(now)}).`);
-  if (now > crl.nextUpdate) throw new AttestError('crl_expired', `${what} expired at ${iso(crl.nextUpdate)} (checked at ${iso(now)}).`);
+  if (now < crl.thisUpdate)
+    throw new AttestError(
+      'crl_invalid',
+      `${what} is not valid before ${iso(crl.thisUpdate)} (checked at ${iso(now)}).`,
+    );
+  if (now > crl.nextUpdate)
+    throw new AttestError('crl_expired', `${what} expired at ${iso(crl.nextUpdate)} (checked at ${iso(now)}).`);
 }
 
 export function parseAndCheckCrlHex(hex: string, what: string): ParsedCrl {
@@ -69,7 +87,10 @@ export function parseAndCheckCrlHex(hex: string, what: string): ParsedCrl {
 
 export function requireNotRevoked(cert: ParsedCertificate, crl: ParsedCrl, what: string): void {
   if (crl.revokedSerials.has(cert.serialHex)) {
-    throw new AttestError('certificate_revoked', `${what} (serial ${cert.serialHex.toUpperCase()}) is revoked by "${crl.issuerCn}".`);
+    throw new AttestError(
+      'certificate_revoked',
+      `${what} (serial ${cert.serialHex.toUpperCase()}) is revoked by "${crl.issuerCn}".`,
+    );
   }
 }
 
@@ -95,13 +116,18 @@ export async function verifyChain(
       `${what} must hold ${expectedLength} certificate(s) below the root, it holds ${chainDers.length}${chainDers.length === ders.length ? ' and does not end at the trusted root' : ''}.`,
     );
   }
-  const certs = chainDers.map((der, i) => parseCertificate(der, i === 0 ? `The leaf of ${what}` : `Certificate ${i + 1} of ${what}`));
+  const certs = chainDers.map((der, i) =>
+    parseCertificate(der, i === 0 ? `The leaf of ${what}` : `Certificate ${i + 1} of ${what}`),
+  );
   for (let i = 0; i < certs.length; i++) {
     const cert = certs[i]!;
     const label = `"${cert.subjectCn}" in ${what}`;
     const parent = i + 1 < certs.length ? certs[i + 1]! : root.cert;
     if (i + 1 === certs.length && !equalBytes(cert.issuer, root.cert.subject)) {
-      throw new AttestError('untrusted_root', `${what} does not chain to ${root.isTest ? 'the test root' : "Intel's SGX Root CA"}.`);
+      throw new AttestError(
+        'untrusted_root',
+        `${what} does not chain to ${root.isTest ? 'the test root' : "Intel's SGX Root CA"}.`,
+      );
     }
     await verifySignedBy(cert, parent, label);
     checkValidity(cert, now, label);

@@ -28,7 +28,6 @@ import { COLLATERAL_CACHE_DB } from '../storage/persisted-keys';
 // creates its object store when it creates the database, so sharing a database name would leave a store missing.
 const ENTRY_VERSION = 1;
 
-
 const toMs = (now: Date | number): number => (typeof now === 'number' ? now : now.getTime());
 
 function jsonNextUpdate(json: string, what: string): number {
@@ -53,7 +52,8 @@ function crlNextUpdate(hex: string, what: string): number {
   }
   // nextUpdate is optional in X.509 but Intel always sets it; without it we cannot know when to refetch.
   const next = crl.tbsCertList.nextUpdate?.getTime().getTime();
-  if (next === undefined || !Number.isFinite(next)) throw new AttestError('crl_malformed', `${what} has no nextUpdate.`);
+  if (next === undefined || !Number.isFinite(next))
+    throw new AttestError('crl_malformed', `${what} has no nextUpdate.`);
   return next;
 }
 
@@ -144,7 +144,9 @@ export class CollateralCache {
       return false;
     }
     if (freshUntil <= at) return false;
-    const collateralCopy = Object.fromEntries(COLLATERAL_FIELDS.map((f) => [f, collateral[f]])) as unknown as Collateral;
+    const collateralCopy = Object.fromEntries(
+      COLLATERAL_FIELDS.map((f) => [f, collateral[f]]),
+    ) as unknown as Collateral;
     const entry: StoredEntry = { version: ENTRY_VERSION, key, fetchedAt: at, collateral: collateralCopy };
     await set(key, entry, this.store);
     return true;

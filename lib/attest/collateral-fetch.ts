@@ -67,7 +67,10 @@ function checkTcbInfoMatches(parsed: Record<string, unknown>, needs: CollateralN
   // TCB info v3 carries an id ("TDX" / "SGX"); SGX TCB info v2 has none.
   const id = parsed.id;
   if (needs.teeType === 'TDX' ? id !== 'TDX' : id !== undefined && id !== 'SGX') {
-    throw new AttestError('collateral_fetch_failed', `The PCCS returned ${String(id)} TCB info for a ${needs.teeType} quote.`);
+    throw new AttestError(
+      'collateral_fetch_failed',
+      `The PCCS returned ${String(id)} TCB info for a ${needs.teeType} quote.`,
+    );
   }
 }
 

@@ -15,11 +15,17 @@ export interface CollateralNeeds {
 
 export function collateralNeeds(quote: Uint8Array): CollateralNeeds {
   const parsed = parseQuote(quote);
-  const leaf = parseCertificate(parsePemChain(parsed.pckChainPem, 'The quote\'s PCK chain')[0]!, 'The PCK certificate');
-  if (!leaf.sgxExtension) throw new AttestError('certificate_malformed', 'The PCK certificate has no Intel SGX extension.');
+  const leaf = parseCertificate(parsePemChain(parsed.pckChainPem, "The quote's PCK chain")[0]!, 'The PCK certificate');
+  if (!leaf.sgxExtension)
+    throw new AttestError('certificate_malformed', 'The PCK certificate has no Intel SGX extension.');
   const { fmspcHex } = parsePckExtension(leaf.sgxExtension);
   // Read the CA from the leaf's issuer: npm dcap-qvl 0.3.9 guessed "processor" for Platform-CA leaves.
-  const pckCa = /\bPlatform CA$/.test(leaf.issuerCn) ? 'platform' : /\bProcessor CA$/.test(leaf.issuerCn) ? 'processor' : null;
-  if (!pckCa) throw new AttestError('chain_invalid', `The PCK certificate's issuer "${leaf.issuerCn}" is not an Intel PCK CA.`);
+  const pckCa = /\bPlatform CA$/.test(leaf.issuerCn)
+    ? 'platform'
+    : /\bProcessor CA$/.test(leaf.issuerCn)
+      ? 'processor'
+      : null;
+  if (!pckCa)
+    throw new AttestError('chain_invalid', `The PCK certificate's issuer "${leaf.issuerCn}" is not an Intel PCK CA.`);
   return { teeType: parsed.teeType, fmspc: fmspcHex, pckCa };
 }

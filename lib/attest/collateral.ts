@@ -41,7 +41,8 @@ function bytesArrayToHex(value: unknown[], field: string): string {
   if (value.length > MAX_COLLATERAL_CHARS / 2) throw bad(`The collateral field "${field}" is too large.`);
   let hex = '';
   for (const b of value) {
-    if (typeof b !== 'number' || !Number.isInteger(b) || b < 0 || b > 255) throw bad(`The collateral field "${field}" is not a byte array.`);
+    if (typeof b !== 'number' || !Number.isInteger(b) || b < 0 || b > 255)
+      throw bad(`The collateral field "${field}" is not a byte array.`);
     hex += b.toString(16).padStart(2, '0');
   }
   return hex;
@@ -135,7 +136,8 @@ function arr(v: unknown, what: string): unknown[] {
   return v;
 }
 function uint(v: unknown, max: number, what: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) throw bad(`${what} must be an integer 0..${max}.`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max)
+    throw bad(`${what} must be an integer 0..${max}.`);
   return v;
 }
 function str(v: unknown, what: string): string {
@@ -152,7 +154,8 @@ function date(v: unknown, what: string): Date {
 }
 function status(v: unknown, what: string): TcbStatus {
   const s = str(v, what);
-  if (!(TCB_STATUSES as readonly string[]).includes(s)) throw bad(`${what} "${s.slice(0, 40)}" is not a known TCB status.`);
+  if (!(TCB_STATUSES as readonly string[]).includes(s))
+    throw bad(`${what} "${s.slice(0, 40)}" is not a known TCB status.`);
   return s as TcbStatus;
 }
 function advisories(v: unknown, what: string): string[] {
@@ -261,7 +264,11 @@ export function parseQeIdentity(text: string): QeIdentity {
     levels: arr(q.tcbLevels, 'qeIdentity.tcbLevels').map((l, i) => {
       const level = obj(l, `qeIdentity.tcbLevels[${i}]`);
       return {
-        isvSvn: uint(obj(level.tcb, `qeIdentity.tcbLevels[${i}].tcb`).isvsvn, 0xffff, `qeIdentity.tcbLevels[${i}].tcb.isvsvn`),
+        isvSvn: uint(
+          obj(level.tcb, `qeIdentity.tcbLevels[${i}].tcb`).isvsvn,
+          0xffff,
+          `qeIdentity.tcbLevels[${i}].tcb.isvsvn`,
+        ),
         status: status(level.tcbStatus, `qeIdentity.tcbLevels[${i}].tcbStatus`),
         advisoryIds: advisories(level.advisoryIDs, `qeIdentity.tcbLevels[${i}].advisoryIDs`),
         tcbDate: typeof level.tcbDate === 'string' ? level.tcbDate : null,

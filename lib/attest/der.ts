@@ -62,7 +62,8 @@ export function decodeOid(value: Uint8Array): string {
     const b = value[i]!;
     if (acc === 0 && b === 0x80) throw new AttestError('certificate_malformed', 'Non-minimal object identifier.');
     acc = acc * 128 + (b & 0x7f);
-    if (acc > Number.MAX_SAFE_INTEGER / 128) throw new AttestError('certificate_malformed', 'Object identifier too large.');
+    if (acc > Number.MAX_SAFE_INTEGER / 128)
+      throw new AttestError('certificate_malformed', 'Object identifier too large.');
     if (!(b & 0x80)) {
       parts.push(acc);
       acc = 0;
@@ -97,7 +98,8 @@ function fixedWidthUnsigned(value: Uint8Array, size: number, code: AttestErrorCo
 /** DER ECDSA-Sig-Value → raw r‖s (what WebCrypto verifies), P-256 only. */
 export function ecdsaDerToRaw(der: Uint8Array, code: AttestErrorCode): Uint8Array {
   const seq = readDerNode(der, 0, code, 'ECDSA signature');
-  if (seq.tag !== DER_SEQUENCE || seq.end !== der.length) throw new AttestError(code, 'ECDSA signature is not one DER SEQUENCE.');
+  if (seq.tag !== DER_SEQUENCE || seq.end !== der.length)
+    throw new AttestError(code, 'ECDSA signature is not one DER SEQUENCE.');
   const parts = readDerChildren(seq.value, code, 'ECDSA signature');
   if (parts.length !== 2 || parts[0]!.tag !== DER_INTEGER || parts[1]!.tag !== DER_INTEGER) {
     throw new AttestError(code, 'ECDSA signature must hold exactly two integers.');

@@ -26,9 +26,11 @@ function cached(id: string, load: () => Promise<CryptoKey>): Promise<CryptoKey> 
 const buf = (b: Uint8Array): ArrayBuffer => b.slice().buffer;
 
 export function importSpki(spki: Uint8Array, code: AttestErrorCode, what: string): Promise<CryptoKey> {
-  return cached(`spki:${toHex(spki)}`, () => crypto.subtle.importKey('spki', buf(spki), ALG, false, ['verify'])).catch(() => {
-    throw new AttestError(code, `${what}: the public key is not a valid P-256 key.`);
-  });
+  return cached(`spki:${toHex(spki)}`, () => crypto.subtle.importKey('spki', buf(spki), ALG, false, ['verify'])).catch(
+    () => {
+      throw new AttestError(code, `${what}: the public key is not a valid P-256 key.`);
+    },
+  );
 }
 
 /** Raw X‖Y (64 bytes, as in quotes) → key. */
@@ -47,6 +49,11 @@ export async function verifyRaw(key: CryptoKey, rawSig: Uint8Array, data: Uint8A
 }
 
 /** Verifies a DER ECDSA-Sig-Value (X.509 / CRL signatures). */
-export async function verifyDer(key: CryptoKey, derSig: Uint8Array, data: Uint8Array, code: AttestErrorCode): Promise<boolean> {
+export async function verifyDer(
+  key: CryptoKey,
+  derSig: Uint8Array,
+  data: Uint8Array,
+  code: AttestErrorCode,
+): Promise<boolean> {
   return verifyRaw(key, ecdsaDerToRaw(derSig, code), data);
 }

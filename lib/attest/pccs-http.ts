@@ -74,7 +74,8 @@ async function attempt(url: string, opts: PccsHttpOptions): Promise<PccsResponse
     return { status: response.status, headers: response.headers, body };
   } catch (err) {
     if (opts.signal?.aborted) return { transient: false, status: null, reason: 'aborted by the caller', cause: err };
-    if (attemptAbort.timedOut()) return { transient: true, status: null, reason: `timed out after ${opts.timeoutMs} ms` };
+    if (attemptAbort.timedOut())
+      return { transient: true, status: null, reason: `timed out after ${opts.timeoutMs} ms` };
     // fetch rejects with a TypeError for DNS, connection, TLS and mid-body failures: all worth another try.
     return { transient: true, status: null, reason: 'network error', cause: err };
   } finally {

@@ -28,7 +28,8 @@ function skipWhitespace(text: string, pos: number): number {
 function endOfString(text: string, pos: number): number {
   for (let i = pos + 1; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x5c) i++; // backslash: skip the escaped character
+    if (c === 0x5c)
+      i++; // backslash: skip the escaped character
     else if (c === 0x22) return i + 1;
   }
   throw new SyntaxError('unterminated string');

@@ -21,7 +21,8 @@ export function parsePemChain(pem: string, what: string): Uint8Array[] {
     if (!LINE_BREAKS.test(text.slice(last, match.index))) {
       throw new AttestError('certificate_malformed', `${what} has text outside its certificate blocks.`);
     }
-    if (certs.length === MAX_CERTS) throw new AttestError('certificate_malformed', `${what} has too many certificates.`);
+    if (certs.length === MAX_CERTS)
+      throw new AttestError('certificate_malformed', `${what} has too many certificates.`);
     const b64 = match[1]!.replace(/\n+/g, '');
     let der: Uint8Array;
     try {
@@ -30,11 +31,13 @@ export function parsePemChain(pem: string, what: string): Uint8Array[] {
       throw new AttestError('certificate_malformed', `${what} has a certificate that is not valid base64.`);
     }
     // atob ignores the unused low bits of the last character; only the canonical encoding is accepted.
-    if (toBase64(der) !== b64) throw new AttestError('certificate_malformed', `${what} has a certificate in non-canonical base64.`);
+    if (toBase64(der) !== b64)
+      throw new AttestError('certificate_malformed', `${what} has a certificate in non-canonical base64.`);
     certs.push(der);
     last = match.index + match[0].length;
   }
-  if (!LINE_BREAKS.test(text.slice(last))) throw new AttestError('certificate_malformed', `${what} has text outside its certificate blocks.`);
+  if (!LINE_BREAKS.test(text.slice(last)))
+    throw new AttestError('certificate_malformed', `${what} has text outside its certificate blocks.`);
   if (certs.length === 0) throw new AttestError('certificate_malformed', `${what} contains no certificate.`);
   return certs;
 }

@@ -10,7 +10,8 @@ export const DEFAULT_ALLOWED_STATUSES: readonly TcbStatus[] = ['UpToDate'];
 export function applyPolicy(status: TcbStatus, advisoryIds: string[], policy: AcceptancePolicy = {}): void {
   const allowed = policy.allowedStatuses ?? DEFAULT_ALLOWED_STATUSES;
   for (const s of allowed) {
-    if (!(TCB_STATUSES as readonly string[]).includes(s)) throw new AttestError('policy_rejected', `Unknown TCB status "${s}" in the policy.`);
+    if (!(TCB_STATUSES as readonly string[]).includes(s))
+      throw new AttestError('policy_rejected', `Unknown TCB status "${s}" in the policy.`);
   }
   if (status === 'Revoked' || !allowed.includes(status)) {
     throw new AttestError(
@@ -20,7 +21,8 @@ export function applyPolicy(status: TcbStatus, advisoryIds: string[], policy: Ac
   }
   if (status !== 'UpToDate' && policy.allowedAdvisoryIds) {
     const extra = advisoryIds.filter((id) => !policy.allowedAdvisoryIds!.includes(id));
-    if (extra.length) throw new AttestError('policy_rejected', `Advisories ${extra.join(', ')} are not in the policy's allow-list.`);
+    if (extra.length)
+      throw new AttestError('policy_rejected', `Advisories ${extra.join(', ')} are not in the policy's allow-list.`);
   }
 }
 

@@ -10,7 +10,8 @@ import { MAX_QUOTE_BYTES } from './quote';
 export function parseQuoteText(input: string | Uint8Array): Uint8Array {
   if (input instanceof Uint8Array) {
     if (input.length >= 2 && input[0]! >= 3 && input[0]! <= 5 && input[1] === 0) return input;
-    if (input.length > MAX_QUOTE_BYTES * 2 + 1024) throw new AttestError('quote_malformed', 'The quote file is too large.');
+    if (input.length > MAX_QUOTE_BYTES * 2 + 1024)
+      throw new AttestError('quote_malformed', 'The quote file is too large.');
     let text: string;
     try {
       text = utf8Decode(input);
@@ -24,10 +25,12 @@ export function parseQuoteText(input: string | Uint8Array): Uint8Array {
 }
 
 function hexQuote(text: string): Uint8Array {
-  if (text.length > MAX_QUOTE_BYTES * 2 + 1024) throw new AttestError('quote_malformed', 'The quote text is too large.');
+  if (text.length > MAX_QUOTE_BYTES * 2 + 1024)
+    throw new AttestError('quote_malformed', 'The quote text is too large.');
   const compact = text.replace(/\s+/g, '').replace(/^0x/i, '');
   if (compact.length === 0) throw new AttestError('quote_malformed', 'The quote is empty.');
-  if (!/^[0-9a-fA-F]*$/.test(compact)) throw new AttestError('quote_malformed', 'The quote is not hex: it contains characters other than 0-9 and a-f.');
+  if (!/^[0-9a-fA-F]*$/.test(compact))
+    throw new AttestError('quote_malformed', 'The quote is not hex: it contains characters other than 0-9 and a-f.');
   if (compact.length % 2 !== 0) throw new AttestError('quote_malformed', 'The quote hex has an odd number of digits.');
   return fromHex(compact);
 }

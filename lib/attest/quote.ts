@@ -82,7 +82,9 @@ class Reader {
   constructor(readonly buf: Uint8Array) {}
   take(n: number, what: string): Uint8Array {
     if (n < 0 || this.pos + n > this.buf.length) {
-      throw malformed(`The quote is truncated: ${what} needs ${n} bytes at offset ${this.pos}, ${Math.max(0, this.buf.length - this.pos)} left.`);
+      throw malformed(
+        `The quote is truncated: ${what} needs ${n} bytes at offset ${this.pos}, ${Math.max(0, this.buf.length - this.pos)} left.`,
+      );
     }
     const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
@@ -140,7 +142,8 @@ function readBody(r: Reader, version: number, teeType: TeeType): { bodyType: Bod
     if (expected < 0) throw unsupported(`Unknown v5 body type ${type}.`);
     if (size !== expected) throw malformed(`v5 body type ${type} must be ${expected} bytes, the quote says ${size}.`);
     const bodyType: BodyType = type === 1 ? 'sgx' : type === 2 ? 'td10' : 'td15';
-    if ((bodyType === 'sgx') !== (teeType === 'SGX')) throw malformed(`v5 body type ${type} does not match TEE type ${teeType}.`);
+    if ((bodyType === 'sgx') !== (teeType === 'SGX'))
+      throw malformed(`v5 body type ${type} does not match TEE type ${teeType}.`);
     return { bodyType, body: r.take(size, 'report body') };
   }
   if (teeType === 'SGX') return { bodyType: 'sgx', body: r.take(ENCLAVE_REPORT_LEN, 'enclave report') };
@@ -173,7 +176,8 @@ function readQeReportSection(r: Reader) {
 
 export function parseQuote(quote: Uint8Array): ParsedQuote {
   if (!(quote instanceof Uint8Array)) throw malformed('The quote must be bytes.');
-  if (quote.length > MAX_QUOTE_BYTES) throw malformed(`The quote is ${quote.length} bytes; at most ${MAX_QUOTE_BYTES} are accepted.`);
+  if (quote.length > MAX_QUOTE_BYTES)
+    throw malformed(`The quote is ${quote.length} bytes; at most ${MAX_QUOTE_BYTES} are accepted.`);
   const r = new Reader(quote);
   const header = r.take(HEADER_LEN, 'header');
   const hr = new Reader(header);
@@ -182,7 +186,8 @@ export function parseQuote(quote: Uint8Array): ParsedQuote {
   const teeRaw = hr.u32('TEE type');
   hr.take(4, 'reserved');
   const qeVendorId = toHex(hr.take(16, 'QE vendor id'));
-  if (version !== 3 && version !== 4 && version !== 5) throw unsupported(`Unsupported quote version ${version} (3, 4 or 5 expected).`);
+  if (version !== 3 && version !== 4 && version !== 5)
+    throw unsupported(`Unsupported quote version ${version} (3, 4 or 5 expected).`);
   if (keyType !== ATTESTATION_KEY_TYPE_ECDSA_P256) {
     throw unsupported(`Unsupported attestation key type ${keyType}; only 2 (ECDSA P-256) is accepted.`);
   }
@@ -191,13 +196,15 @@ export function parseQuote(quote: Uint8Array): ParsedQuote {
   else if (teeRaw === TEE_TYPE_SGX) teeType = 'SGX';
   else throw unsupported(`Unknown TEE type 0x${teeRaw.toString(16)}.`);
   if (version === 3 && teeType !== 'SGX') throw malformed('A version 3 quote must be an SGX quote.');
-  if (qeVendorId !== INTEL_QE_VENDOR_ID) throw unsupported(`Unknown QE vendor id ${qeVendorId}; only Intel's QE is trusted.`);
+  if (qeVendorId !== INTEL_QE_VENDOR_ID)
+    throw unsupported(`Unknown QE vendor id ${qeVendorId}; only Intel's QE is trusted.`);
 
   const { bodyType, body } = readBody(r, version, teeType);
   const signedRegion = quote.subarray(0, r.pos);
   const sigDataLen = r.u32('signature data length');
   const sigEnd = r.pos + sigDataLen;
-  if (sigEnd > quote.length) throw malformed(`The signature data claims ${sigDataLen} bytes but only ${quote.length - r.pos} follow.`);
+  if (sigEnd > quote.length)
+    throw malformed(`The signature data claims ${sigDataLen} bytes but only ${quote.length - r.pos} follow.`);
   const s = new Reader(quote.subarray(0, sigEnd));
   s.pos = r.pos;
   const quoteSignature = s.take(64, 'quote signature');
@@ -207,10 +214,12 @@ export function parseQuote(quote: Uint8Array): ParsedQuote {
     section = readQeReportSection(s);
   } else {
     const outerType = s.u16('certification data type');
-    if (outerType !== CERT_TYPE_QE_REPORT) throw unsupported(`Unsupported certification data type ${outerType}; expected 6 (QE report).`);
+    if (outerType !== CERT_TYPE_QE_REPORT)
+      throw unsupported(`Unsupported certification data type ${outerType}; expected 6 (QE report).`);
     const outerSize = s.u32('certification data size');
     const outerEnd = s.pos + outerSize;
-    if (outerEnd !== sigEnd) throw malformed('The QE report certification data does not fill the signature data exactly.');
+    if (outerEnd !== sigEnd)
+      throw malformed('The QE report certification data does not fill the signature data exactly.');
     section = readQeReportSection(s);
   }
   if (s.pos !== sigEnd) throw malformed('The signature data has bytes its fields do not account for.');

@@ -64,7 +64,8 @@ export function assembleVerification(result: QuoteVerification, q: ParsedQuote):
     const e = q.enclave;
     result.enclave = {
       cpuSvn: toHex(e.cpuSvn),
-      miscSelect: (e.miscSelect[0]! | (e.miscSelect[1]! << 8) | (e.miscSelect[2]! << 16) | (e.miscSelect[3]! << 24)) >>> 0,
+      miscSelect:
+        (e.miscSelect[0]! | (e.miscSelect[1]! << 8) | (e.miscSelect[2]! << 16) | (e.miscSelect[3]! << 24)) >>> 0,
       attributes: toHex(e.attributes),
       mrEnclave: toHex(e.mrEnclave),
       mrSigner: toHex(e.mrSigner),

@@ -25,7 +25,8 @@ export function sortPlatformLevels(levels: PlatformTcbLevel[]): PlatformTcbLevel
   );
 }
 
-const byIsvSvnDesc = <T extends { isvSvn: number }>(levels: T[]): T[] => [...levels].sort((a, b) => b.isvSvn - a.isvSvn);
+const byIsvSvnDesc = <T extends { isvSvn: number }>(levels: T[]): T[] =>
+  [...levels].sort((a, b) => b.isvSvn - a.isvSvn);
 
 export function matchPlatformLevel(tcbInfo: TcbInfo, pck: PckPlatformTcb, td: TdReport | null): PlatformTcbLevel {
   // TEE_TCB_SVN[0..1] are the module's own SVN and major version, judged by the module identity instead.
@@ -71,15 +72,21 @@ export function matchTdxModule(tcbInfo: TcbInfo, td: TdReport): ModuleMatch {
     if (!identity) throw new AttestError('tdx_module_mismatch', "Intel's TCB info has no TDX module entry.");
   }
   if (!equalBytes(identity.mrSigner, td.mrSignerSeam)) {
-    throw new AttestError('tdx_module_mismatch', `The TDX module signer ${toHex(td.mrSignerSeam).slice(0, 16)}… is not the one Intel lists.`);
+    throw new AttestError(
+      'tdx_module_mismatch',
+      `The TDX module signer ${toHex(td.mrSignerSeam).slice(0, 16)}… is not the one Intel lists.`,
+    );
   }
   if (!maskedEqual(td.seamAttributes, identity.attributes, identity.attributesMask)) {
-    throw new AttestError('tdx_module_mismatch', 'The TDX module attributes do not match Intel\'s TCB info.');
+    throw new AttestError('tdx_module_mismatch', "The TDX module attributes do not match Intel's TCB info.");
   }
   if (major === 0) return { identity, level: null };
   const level = byIsvSvnDesc(identity.levels).find((l) => td.teeTcbSvn[0]! >= l.isvSvn);
   if (!level) {
-    throw new AttestError('tcb_level_not_found', `The TDX module SVN ${td.teeTcbSvn[0]} is below every level of ${identity.id}.`);
+    throw new AttestError(
+      'tcb_level_not_found',
+      `The TDX module SVN ${td.teeTcbSvn[0]} is below every level of ${identity.id}.`,
+    );
   }
   return { identity, level };
 }
@@ -87,15 +94,26 @@ export function matchTdxModule(tcbInfo: TcbInfo, td: TdReport): ModuleMatch {
 const SGX_ATTRIBUTE_DEBUG = 0x02;
 
 export function matchQeIdentity(qe: QeIdentity, report: EnclaveReport): TcbLevelStatus {
-  if (!equalBytes(report.mrSigner, qe.mrSigner)) throw new AttestError('qe_identity_mismatch', 'The quoting enclave is not signed by the signer Intel lists.');
+  if (!equalBytes(report.mrSigner, qe.mrSigner))
+    throw new AttestError('qe_identity_mismatch', 'The quoting enclave is not signed by the signer Intel lists.');
   if (report.isvProdId !== qe.isvProdId) {
-    throw new AttestError('qe_identity_mismatch', `The quoting enclave's product id ${report.isvProdId} is not ${qe.isvProdId}.`);
+    throw new AttestError(
+      'qe_identity_mismatch',
+      `The quoting enclave's product id ${report.isvProdId} is not ${qe.isvProdId}.`,
+    );
   }
-  if (!maskedEqual(report.miscSelect, qe.miscSelect, qe.miscSelectMask)) throw new AttestError('qe_identity_mismatch', "The quoting enclave's MISCSELECT does not match.");
-  if (!maskedEqual(report.attributes, qe.attributes, qe.attributesMask)) throw new AttestError('qe_identity_mismatch', "The quoting enclave's attributes do not match.");
-  if (report.attributes[0]! & SGX_ATTRIBUTE_DEBUG) throw new AttestError('qe_identity_mismatch', 'The quoting enclave runs in debug mode.');
+  if (!maskedEqual(report.miscSelect, qe.miscSelect, qe.miscSelectMask))
+    throw new AttestError('qe_identity_mismatch', "The quoting enclave's MISCSELECT does not match.");
+  if (!maskedEqual(report.attributes, qe.attributes, qe.attributesMask))
+    throw new AttestError('qe_identity_mismatch', "The quoting enclave's attributes do not match.");
+  if (report.attributes[0]! & SGX_ATTRIBUTE_DEBUG)
+    throw new AttestError('qe_identity_mismatch', 'The quoting enclave runs in debug mode.');
   const level = byIsvSvnDesc(qe.levels).find((l) => report.isvSvn >= l.isvSvn);
-  if (!level) throw new AttestError('tcb_level_not_found', `The quoting enclave's SVN ${report.isvSvn} is below every level Intel lists.`);
+  if (!level)
+    throw new AttestError(
+      'tcb_level_not_found',
+      `The quoting enclave's SVN ${report.isvSvn} is below every level Intel lists.`,
+    );
   return level;
 }
 
@@ -107,7 +125,8 @@ export function convergeStatus(platform: TcbStatus, other: TcbStatus): TcbStatus
   if (other === 'Revoked' || platform === 'Revoked') return 'Revoked';
   if (other === 'OutOfDate') {
     if (platform === 'UpToDate' || platform === 'SWHardeningNeeded') return 'OutOfDate';
-    if (platform === 'ConfigurationNeeded' || platform === 'ConfigurationAndSWHardeningNeeded') return 'OutOfDateConfigurationNeeded';
+    if (platform === 'ConfigurationNeeded' || platform === 'ConfigurationAndSWHardeningNeeded')
+      return 'OutOfDateConfigurationNeeded';
   }
   return severity(other) > severity(platform) ? other : platform;
 }

@@ -28,12 +28,16 @@ export function checkTdAttributes(td: TdReport, policy: AcceptancePolicy = {}): 
     throw new AttestError('td_attributes_invalid', 'The TD does not set SEPT_VE_DISABLE, which secure guests require.');
   }
   if (td.mrServiceTd && !policy.allowServiceTd && td.mrServiceTd.some((b) => b !== 0)) {
-    throw new AttestError('td_attributes_invalid', 'The TD is bound to a service TD (MRSERVICETD is set) and the policy does not allow it.');
+    throw new AttestError(
+      'td_attributes_invalid',
+      'The TD is bound to a service TD (MRSERVICETD is set) and the policy does not allow it.',
+    );
   }
 }
 
 const SGX_ATTRIBUTE_DEBUG = 0x02;
 
 export function checkEnclaveAttributes(enclave: EnclaveReport): void {
-  if (enclave.attributes[0]! & SGX_ATTRIBUTE_DEBUG) throw new AttestError('td_debug', 'The enclave runs in debug mode.');
+  if (enclave.attributes[0]! & SGX_ATTRIBUTE_DEBUG)
+    throw new AttestError('td_debug', 'The enclave runs in debug mode.');
 }

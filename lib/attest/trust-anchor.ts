@@ -38,7 +38,7 @@ export function resolveTrustAnchor(test?: TestTrustAnchor): ResolvedTrustAnchor 
   if (!testAnchorsAllowed()) {
     throw new AttestError(
       'test_anchor_forbidden',
-      'This build only trusts Intel\'s SGX Root CA; a test trust anchor was refused.',
+      "This build only trusts Intel's SGX Root CA; a test trust anchor was refused.",
     );
   }
   return { rootDer: test.rootCertDer, isTest: true };

@@ -1,14 +1,7 @@
 import { toHex } from '../bytes';
 import { checkCollateral, parseQeIdentity, parseTcbInfo, type QeIdentity, type TcbInfo } from './collateral';
 import { assembleVerification, emptyVerification } from './report';
-import {
-  loadTrustRoot,
-  parseAndCheckCrlHex,
-  requireNotRevoked,
-  verifyChain,
-  verifyCrl,
-  type TrustRoot,
-} from './chain';
+import { loadTrustRoot, parseAndCheckCrlHex, requireNotRevoked, verifyChain, verifyCrl, type TrustRoot } from './chain';
 import { evaluateDstack } from './dstack/index';
 import { importRawXY, importSpki, verifyRaw } from './ecdsa';
 import { AttestError } from './errors';
@@ -27,13 +20,18 @@ import { parsePemChain } from './pem';
  * Verifies an Intel DCAP quote (TDX v4/v5, SGX v3/v4) against collateral at time `now`, then applies our
  * acceptance policy. Never throws for bad input: the answer says what failed. specs/tdx-verification.md §3.
  */
-export async function verifyQuote(quote: Uint8Array, collateral: Collateral, options: VerifyOptions = {}): Promise<QuoteVerification> {
+export async function verifyQuote(
+  quote: Uint8Array,
+  collateral: Collateral,
+  options: VerifyOptions = {},
+): Promise<QuoteVerification> {
   const now = options.now === undefined ? new Date() : new Date(options.now);
   const checks = new CheckLog();
   let parsed: ParsedQuote | null = null;
   const result = emptyVerification(Number.isNaN(now.getTime()) ? new Date(0) : now);
   try {
-    if (Number.isNaN(now.getTime())) throw new AttestError('verifier_failed', 'The verification time is not a valid date.');
+    if (Number.isNaN(now.getTime()))
+      throw new AttestError('verifier_failed', 'The verification time is not a valid date.');
     parsed = await checks.run('quote', 'Quote parsed (format, version, Intel QE)', () => parseQuote(quote));
     assembleVerification(result, parsed);
     result.fmspc = readFmspc(parsed);
@@ -93,12 +91,16 @@ async function verifyParsed(
   const collateral = await checks.run('collateral', 'Collateral readable', () => checkCollateral(collateralInput));
   const anchor = resolveTrustAnchor(options.testTrustAnchor);
   result.testTrustAnchor = anchor.isTest;
-  const root = await checks.run('root', anchor.isTest ? 'Test root loaded (NOT Intel)' : "Intel SGX Root CA pinned", () =>
-    loadTrustRoot(anchor.rootDer, anchor.isTest, now),
+  const root = await checks.run(
+    'root',
+    anchor.isTest ? 'Test root loaded (NOT Intel)' : 'Intel SGX Root CA pinned',
+    () => loadTrustRoot(anchor.rootDer, anchor.isTest, now),
   );
 
-  await checks.run('quote-root', anchor.isTest ? 'Quote chains to the test root' : "Quote chains to Intel's SGX Root CA", () =>
-    requireQuoteAnchoredAt(quote, root),
+  await checks.run(
+    'quote-root',
+    anchor.isTest ? 'Quote chains to the test root' : "Quote chains to Intel's SGX Root CA",
+    () => requireQuoteAnchoredAt(quote, root),
   );
 
   const rootCrl = await checks.run('root-crl', 'Root CA CRL signed by the root and current', async () => {
@@ -137,21 +139,29 @@ async function verifyParsed(
   result.collateral.pckCrlThisUpdate = pckCrl.thisUpdate.toISOString();
   result.collateral.pckCrlNextUpdate = pckCrl.nextUpdate.toISOString();
 
-  if (!leaf.sgxExtension) throw new AttestError('certificate_malformed', 'The PCK certificate has no Intel SGX extension.');
+  if (!leaf.sgxExtension)
+    throw new AttestError('certificate_malformed', 'The PCK certificate has no Intel SGX extension.');
   const platform = parsePckExtension(leaf.sgxExtension);
   result.fmspc = platform.fmspcHex;
 
   await checks.run('qe-report', 'Quoting enclave report signed by the PCK key', async () => {
     const key = await importSpki(leaf.spki, 'qe_report_signature_invalid', 'The PCK certificate');
     if (!(await verifyRaw(key, quote.qeReportSignature, quote.qeReport.raw))) {
-      throw new AttestError('qe_report_signature_invalid', "The quoting enclave's report is not signed by the PCK certificate's key.");
+      throw new AttestError(
+        'qe_report_signature_invalid',
+        "The quoting enclave's report is not signed by the PCK certificate's key.",
+      );
     }
   });
   await checks.run('qe-binding', 'Attestation key bound to the quoting enclave', async () => {
     const digest = await sha256(quote.attestationKey, quote.qeAuthData);
     const reportData = quote.qeReport.reportData;
     const ok = digest.every((b, i) => reportData[i] === b) && reportData.subarray(32).every((b) => b === 0);
-    if (!ok) throw new AttestError('qe_report_binding_invalid', "The attestation key is not the one the quoting enclave vouched for.");
+    if (!ok)
+      throw new AttestError(
+        'qe_report_binding_invalid',
+        'The attestation key is not the one the quoting enclave vouched for.',
+      );
   });
   const qeLevel = await checks.run(
     'qe-tcb',
@@ -162,16 +172,25 @@ async function verifyParsed(
   await checks.run('quote-signature', 'Quote signed by the attestation key', async () => {
     const key = await importRawXY(quote.attestationKey, 'quote_signature_invalid', 'The attestation key');
     if (!(await verifyRaw(key, quote.quoteSignature, quote.signedRegion))) {
-      throw new AttestError('quote_signature_invalid', 'The quote signature does not verify: the report or header was changed.');
+      throw new AttestError(
+        'quote_signature_invalid',
+        'The quote signature does not verify: the report or header was changed.',
+      );
     }
   });
 
   await checks.run('fmspc', 'Platform (FMSPC, PCE id) matches the TCB info', () => {
     if (!platform.fmspc.every((b, i) => b === tcbInfo.fmspc[i])) {
-      throw new AttestError('fmspc_mismatch', `The platform FMSPC ${platform.fmspcHex} does not match the TCB info's ${toHex(tcbInfo.fmspc).toUpperCase()}.`);
+      throw new AttestError(
+        'fmspc_mismatch',
+        `The platform FMSPC ${platform.fmspcHex} does not match the TCB info's ${toHex(tcbInfo.fmspc).toUpperCase()}.`,
+      );
     }
     if (!platform.pceId.every((b, i) => b === tcbInfo.pceId[i])) {
-      throw new AttestError('pceid_mismatch', `The PCE id ${toHex(platform.pceId)} does not match the TCB info's ${toHex(tcbInfo.pceId)}.`);
+      throw new AttestError(
+        'pceid_mismatch',
+        `The PCE id ${toHex(platform.pceId)} does not match the TCB info's ${toHex(tcbInfo.pceId)}.`,
+      );
     }
   });
   const platformLevel = await checks.run(
@@ -201,8 +220,10 @@ async function verifyParsed(
   result.advisoryIds = unionAdvisories(...advisoryLists);
   if (status === 'Revoked') throw new AttestError('tcb_revoked', "Intel lists this platform's TCB as revoked.");
 
-  await checks.run('attributes', quote.td ? 'TD is not in debug mode; attributes allowed' : 'Enclave is not in debug mode', () =>
-    quote.td ? checkTdAttributes(quote.td, options.policy) : checkEnclaveAttributes(quote.enclave!),
+  await checks.run(
+    'attributes',
+    quote.td ? 'TD is not in debug mode; attributes allowed' : 'Enclave is not in debug mode',
+    () => (quote.td ? checkTdAttributes(quote.td, options.policy) : checkEnclaveAttributes(quote.enclave!)),
   );
   result.valid = true;
   await checks.run('policy', 'Acceptance policy', () => applyPolicy(status, result.advisoryIds, options.policy));
@@ -224,15 +245,22 @@ async function verifyParsed(
  * The dstack identity of the TD report. After a failed verification of a signed quote it is still read for
  * display (the UI marks it unverified); it never turns a failed quote into a verified one.
  */
-async function readDstackIdentity(result: QuoteVerification, options: VerifyOptions): Promise<{ error: AttestError | null }> {
+async function readDstackIdentity(
+  result: QuoteVerification,
+  options: VerifyOptions,
+): Promise<{ error: AttestError | null }> {
   if (!options.dstack) return { error: null };
-  if (!result.td) return { error: new AttestError('event_log_malformed', 'A dstack event log applies to TDX quotes only.') };
+  if (!result.td)
+    return { error: new AttestError('event_log_malformed', 'A dstack event log applies to TDX quotes only.') };
   try {
     const outcome = await evaluateDstack(result.td, options.dstack);
     result.dstack = outcome.identity;
     return { error: outcome.error };
   } catch (err) {
-    return { error: err instanceof AttestError ? err : new AttestError('event_log_malformed', 'The event log could not be read.') };
+    return {
+      error:
+        err instanceof AttestError ? err : new AttestError('event_log_malformed', 'The event log could not be read.'),
+    };
   }
 }
 
@@ -267,21 +295,38 @@ async function verifySignedJson(
   const key = await importSpki(signer!.spki, 'collateral_signature_invalid', `The ${what} signer`);
   // The signature covers the exact bytes Intel served; re-serialized JSON would not verify.
   if (!(await verifyRaw(key, signature, new TextEncoder().encode(text)))) {
-    throw new AttestError('collateral_signature_invalid', `The ${what} signature does not verify: the document was changed.`);
+    throw new AttestError(
+      'collateral_signature_invalid',
+      `The ${what} signature does not verify: the document was changed.`,
+    );
   }
 }
 
 function checkDocumentDates(issue: Date, next: Date, now: Date, what: string): void {
   const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z');
-  if (now < issue) throw new AttestError('collateral_not_yet_valid', `The ${what} is issued ${iso(issue)}, after the verification time ${iso(now)}.`);
-  if (now > next) throw new AttestError('collateral_expired', `The ${what} expired at ${iso(next)} (checked at ${iso(now)}).`);
+  if (now < issue)
+    throw new AttestError(
+      'collateral_not_yet_valid',
+      `The ${what} is issued ${iso(issue)}, after the verification time ${iso(now)}.`,
+    );
+  if (now > next)
+    throw new AttestError('collateral_expired', `The ${what} expired at ${iso(next)} (checked at ${iso(now)}).`);
 }
 
-async function verifyTcbInfo(c: Collateral, root: TrustRoot, rootCrl: ParsedCrl, now: Date, teeType: 'TDX' | 'SGX'): Promise<TcbInfo> {
+async function verifyTcbInfo(
+  c: Collateral,
+  root: TrustRoot,
+  rootCrl: ParsedCrl,
+  now: Date,
+  teeType: 'TDX' | 'SGX',
+): Promise<TcbInfo> {
   await verifySignedJson(c.tcb_info, c.tcb_info_signature, c.tcb_info_issuer_chain, root, rootCrl, now, 'TCB info');
   const info = parseTcbInfo(c.tcb_info);
   if (info.id !== teeType) {
-    throw new AttestError('collateral_mismatch', `The TCB info is for ${info.id} but the quote is ${teeType}: wrong collateral type.`);
+    throw new AttestError(
+      'collateral_mismatch',
+      `The TCB info is for ${info.id} but the quote is ${teeType}: wrong collateral type.`,
+    );
   }
   if (teeType === 'TDX' ? info.version < 3 : info.version < 2) {
     throw new AttestError('collateral_mismatch', `TCB info version ${info.version} is too old for a ${teeType} quote.`);
@@ -290,14 +335,32 @@ async function verifyTcbInfo(c: Collateral, root: TrustRoot, rootCrl: ParsedCrl,
   return info;
 }
 
-async function verifyQeIdentity(c: Collateral, root: TrustRoot, rootCrl: ParsedCrl, now: Date, teeType: 'TDX' | 'SGX'): Promise<QeIdentity> {
-  await verifySignedJson(c.qe_identity, c.qe_identity_signature, c.qe_identity_issuer_chain, root, rootCrl, now, 'QE identity');
+async function verifyQeIdentity(
+  c: Collateral,
+  root: TrustRoot,
+  rootCrl: ParsedCrl,
+  now: Date,
+  teeType: 'TDX' | 'SGX',
+): Promise<QeIdentity> {
+  await verifySignedJson(
+    c.qe_identity,
+    c.qe_identity_signature,
+    c.qe_identity_issuer_chain,
+    root,
+    rootCrl,
+    now,
+    'QE identity',
+  );
   const identity = parseQeIdentity(c.qe_identity);
   const expected = teeType === 'TDX' ? 'TD_QE' : 'QE';
   if (identity.id !== expected) {
-    throw new AttestError('collateral_mismatch', `The QE identity is "${identity.id}" but a ${teeType} quote needs "${expected}": wrong collateral type.`);
+    throw new AttestError(
+      'collateral_mismatch',
+      `The QE identity is "${identity.id}" but a ${teeType} quote needs "${expected}": wrong collateral type.`,
+    );
   }
-  if (identity.version < 2) throw new AttestError('collateral_mismatch', `QE identity version ${identity.version} is not supported.`);
+  if (identity.version < 2)
+    throw new AttestError('collateral_mismatch', `QE identity version ${identity.version} is not supported.`);
   checkDocumentDates(identity.issueDate, identity.nextUpdate, now, 'QE identity');
   return identity;
 }
@@ -315,7 +378,10 @@ async function verifyPckCrl(
   await verifyCrl(crl, pckCa, now, 'The PCK CRL');
   const [crlIssuer] = await verifyChain(c.pck_crl_issuer_chain, root, rootCrl, now, 'the PCK CRL issuer chain', 1);
   if (!crlIssuer!.spki.every((b, i) => b === pckCa.spki[i]) || crlIssuer!.spki.length !== pckCa.spki.length) {
-    throw new AttestError('crl_invalid', "The PCK CRL issuer chain does not name the CA that issued the quote's PCK certificate.");
+    throw new AttestError(
+      'crl_invalid',
+      "The PCK CRL issuer chain does not name the CA that issued the quote's PCK certificate.",
+    );
   }
   requireNotRevoked(leaf, crl, 'The PCK certificate');
   return crl;

@@ -56,7 +56,11 @@ export interface ParsedCrl {
 }
 
 const bytes = (b: ArrayBuffer | ArrayBufferView): Uint8Array =>
-  b instanceof Uint8Array ? b : ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : new Uint8Array(b);
+  b instanceof Uint8Array
+    ? b
+    : ArrayBuffer.isView(b)
+      ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+      : new Uint8Array(b);
 
 export function normalizeSerial(serial: Uint8Array): Uint8Array {
   let s = serial;
@@ -124,7 +128,8 @@ function parseCertificateUncached(der: Uint8Array, what: string): ParsedCertific
   requireCanonical(der, cert, 'certificate_malformed', what);
   try {
     const tbs = cert.tbsCertificate;
-    if (tbs.version !== Version.v3) throw new AttestError('certificate_malformed', `${what} is not an X.509 v3 certificate.`);
+    if (tbs.version !== Version.v3)
+      throw new AttestError('certificate_malformed', `${what} is not an X.509 v3 certificate.`);
     requireEcdsaSha256(cert.signatureAlgorithm.algorithm, 'certificate_malformed', what);
     requireEcdsaSha256(tbs.signature.algorithm, 'certificate_malformed', what);
     const spkiAlg = tbs.subjectPublicKeyInfo.algorithm;
@@ -132,13 +137,17 @@ function parseCertificateUncached(der: Uint8Array, what: string): ParsedCertific
     // parameters is the DER of namedCurve: OID 1.2.840.10045.3.1.7
     const P256_PARAM = Uint8Array.of(0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07);
     if (spkiAlg.algorithm !== OID_EC_PUBLIC_KEY || !equalBytes(curve, P256_PARAM)) {
-      throw new AttestError('certificate_malformed', `${what} does not hold a P-256 public key (${OID_PRIME256V1} expected).`);
+      throw new AttestError(
+        'certificate_malformed',
+        `${what} does not hold a P-256 public key (${OID_PRIME256V1} expected).`,
+      );
     }
     let isCa = false;
     let sgxExtension: Uint8Array | null = null;
     const seen = new Set<string>();
     for (const ext of tbs.extensions ?? []) {
-      if (seen.has(ext.extnID)) throw new AttestError('certificate_malformed', `${what} repeats extension ${ext.extnID}.`);
+      if (seen.has(ext.extnID))
+        throw new AttestError('certificate_malformed', `${what} repeats extension ${ext.extnID}.`);
       seen.add(ext.extnID);
       const value = bytes(ext.extnValue.buffer);
       if (ext.extnID === OID_BASIC_CONSTRAINTS) isCa = AsnConvert.parse(value, BasicConstraints).cA;

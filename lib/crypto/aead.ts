@@ -7,7 +7,12 @@ export const NONCE_LENGTH = 24;
 export const TAG_LENGTH = 16;
 export const AEAD_KEY_LENGTH = 32;
 
-export function aeadEncrypt(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, nonce = randomBytes(NONCE_LENGTH)) {
+export function aeadEncrypt(
+  key: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+  nonce = randomBytes(NONCE_LENGTH),
+) {
   if (key.length !== AEAD_KEY_LENGTH) throw new RangeError('key must be 32 bytes');
   if (nonce.length !== NONCE_LENGTH) throw new RangeError('nonce must be 24 bytes');
   const ciphertext = xchacha20poly1305(key, nonce, aad).encrypt(plaintext);

@@ -12,7 +12,12 @@ export type KdfParams =
 export const KDF_ALGORITHM_IDS = { argon2id: 1, 'pbkdf2-sha256': 2 } as const;
 
 /** Bitwarden's Argon2id defaults: 64 MiB, 3 passes, 4 lanes. */
-export const DEFAULT_ARGON2ID: KdfParams = { algorithm: 'argon2id', memoryKiB: 64 * 1024, iterations: 3, parallelism: 4 };
+export const DEFAULT_ARGON2ID: KdfParams = {
+  algorithm: 'argon2id',
+  memoryKiB: 64 * 1024,
+  iterations: 3,
+  parallelism: 4,
+};
 /** OWASP / Bitwarden PBKDF2-SHA256 default. */
 export const DEFAULT_PBKDF2: KdfParams = { algorithm: 'pbkdf2-sha256', iterations: 600_000 };
 export const DEFAULT_KDF: KdfParams = DEFAULT_ARGON2ID;
@@ -36,10 +41,14 @@ export const KEY_LENGTH = 32;
 function checkRange(label: string, value: number, range: { min: number; max: number }): void {
   if (!Number.isInteger(value)) throw new KdfParamsError(`${label} must be a whole number.`);
   if (value < range.min) {
-    throw new KdfParamsError(`${label} ${value} is below the minimum ${range.min}: refusing a weakened key derivation.`);
+    throw new KdfParamsError(
+      `${label} ${value} is below the minimum ${range.min}: refusing a weakened key derivation.`,
+    );
   }
   if (value > range.max) {
-    throw new KdfParamsError(`${label} ${value} is above the maximum ${range.max}: refusing an unbounded key derivation.`);
+    throw new KdfParamsError(
+      `${label} ${value} is above the maximum ${range.max}: refusing an unbounded key derivation.`,
+    );
   }
 }
 

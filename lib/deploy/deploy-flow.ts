@@ -50,7 +50,8 @@ export type DeployOutcome =
 
 /** What the user reads about the app's health: the provider's status, and honestly what was not checked. */
 function healthDetail(cvm: PhalaCvm, healthcheck: DeployRequest['healthcheck']): string {
-  const running = cvm.uptimeSeconds === null ? 'Provider reports running.' : `Provider reports running (up ${cvm.uptimeSeconds} s).`;
+  const running =
+    cvm.uptimeSeconds === null ? 'Provider reports running.' : `Provider reports running (up ${cvm.uptimeSeconds} s).`;
   if (!healthcheck) return running;
   return `${running} The app’s healthcheck (${healthcheck.path} on port ${healthcheck.port}) was not called: it is reachable only through the provider’s gateway, which this page does not contact.`;
 }
@@ -73,7 +74,10 @@ export async function verifySealAndSend(
     verdict = await verifyCvm(target, { ...deps, trust });
   } catch (err) {
     if (isDeployError(err) && err.code === 'untrusted_cvm') {
-      throw new DeployError('untrusted_cvm', `${err.message} No secret was sealed or sent.`, { step: 'verify', ...(err.check ? { check: err.check } : {}) });
+      throw new DeployError('untrusted_cvm', `${err.message} No secret was sealed or sent.`, {
+        step: 'verify',
+        ...(err.check ? { check: err.check } : {}),
+      });
     }
     throw err;
   }
@@ -98,7 +102,10 @@ export async function verifySealAndSend(
   }
   // dstack replaces the whole env set and restarts the app with it.
   await deps.cloud.updateEnv(target.cvmId, { encryptedEnv: sealed, envKeys: env.map((e) => e.key) });
-  steps.done('seal', `${env.length} env var${env.length === 1 ? '' : 's'} encrypted to the CVM’s attested key and sent.`);
+  steps.done(
+    'seal',
+    `${env.length} env var${env.length === 1 ? '' : 's'} encrypted to the CVM’s attested key and sent.`,
+  );
 
   steps.start('health', 'Waiting for the CVM to apply the env…');
   const cvm = await waitForCvm(deps.cloud, target.cvmId, isRunning, deps.poll);
@@ -111,18 +118,23 @@ export function checkDeployRequest(request: DeployRequest): void {
   const allowed = new Set(request.provision.composeFile.allowedEnvs);
   const keys = new Set<string>();
   for (const { key } of request.env) {
-    if (!allowed.has(key)) throw new DeployError('invalid_request', `${key} is not in the app’s allowed envs; the CVM would drop it.`);
+    if (!allowed.has(key))
+      throw new DeployError('invalid_request', `${key} is not in the app’s allowed envs; the CVM would drop it.`);
     if (keys.has(key)) throw new DeployError('invalid_request', `${key} is set twice.`);
     keys.add(key);
   }
-  if (!request.trust.kms.k256Pubkey || !request.trust.kms.caPubkey) throw new DeployError('invalid_request', 'Pin a trusted KMS first (Trust step).');
-  if (request.trust.osImages.length === 0) throw new DeployError('invalid_request', 'Pin at least one OS image first (Trust step).');
+  if (!request.trust.kms.k256Pubkey || !request.trust.kms.caPubkey)
+    throw new DeployError('invalid_request', 'Pin a trusted KMS first (Trust step).');
+  if (request.trust.osImages.length === 0)
+    throw new DeployError('invalid_request', 'Pin at least one OS image first (Trust step).');
 }
 
 /** Any failure as a DeployError that names its step; provider and seal errors keep their own messages. */
 function asStepError(err: unknown, step: DeployStepId): DeployError {
   if (isDeployError(err)) {
-    return err.step ? err : new DeployError(err.code, err.message, { step, ...(err.check ? { check: err.check } : {}), cause: err });
+    return err.step
+      ? err
+      : new DeployError(err.code, err.message, { step, ...(err.check ? { check: err.check } : {}), cause: err });
   }
   return new DeployError('provider_failed', errorMessage(err), { step, cause: err });
 }
@@ -145,7 +157,11 @@ export function expectedComposeOf(request: ProvisionCvmRequest): ExpectedAppComp
  * and given its sealed env (PATCH envs) only after every trust check passed. A failed check stops the flow with
  * nothing sent and names the check; the secret-less CVM is then reported in the outcome so it can be destroyed.
  */
-export async function runDeploy(request: DeployRequest, deps: DeployDeps, onProgress: (steps: StepStatus[]) => void = () => {}): Promise<DeployOutcome> {
+export async function runDeploy(
+  request: DeployRequest,
+  deps: DeployDeps,
+  onProgress: (steps: StepStatus[]) => void = () => {},
+): Promise<DeployOutcome> {
   let current: DeployStepId = 'provision';
   let provision: ProvisionedCvm | undefined;
   let created: PhalaCvm | undefined;
@@ -184,11 +200,24 @@ export async function runDeploy(request: DeployRequest, deps: DeployDeps, onProg
       knownAppCompose: provision.appCompose,
       provisionedEnvPublicKey: provision.appEnvEncryptPubkey,
     };
-    const { verdict, cvm } = await verifySealAndSend(target, request.env, request.trust, trackedDeps, steps, request.healthcheck);
+    const { verdict, cvm } = await verifySealAndSend(
+      target,
+      request.env,
+      request.trust,
+      trackedDeps,
+      steps,
+      request.healthcheck,
+    );
     return { ok: true, provision, cvm, verdict };
   } catch (err) {
     const error = asStepError(err, current);
     steps.fail(error.step ?? current, error.message);
-    return { ok: false, error, ...(provision ? { provision } : {}), ...(created ? { cvm: created } : {}), ...(report ? { report } : {}) };
+    return {
+      ok: false,
+      error,
+      ...(provision ? { provision } : {}),
+      ...(created ? { cvm: created } : {}),
+      ...(report ? { report } : {}),
+    };
   }
 }

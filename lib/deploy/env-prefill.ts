@@ -9,11 +9,17 @@ export interface EnvCandidate {
   label: string;
   /** The name this candidate answers to, for matching against env var names. */
   matchName: string;
-  source: Omit<Extract<EnvSource, { itemId: string; field: 'value' }>, 'key'> | Omit<Extract<EnvSource, { field: 'providerKeys' | 'env' }>, 'key'>;
+  source:
+    | Omit<Extract<EnvSource, { itemId: string; field: 'value' }>, 'key'>
+    | Omit<Extract<EnvSource, { field: 'providerKeys' | 'env' }>, 'key'>;
 }
 
 /** Case and separators do not matter: "openai-api-key", "OpenAI API Key" and OPENAI_API_KEY match. */
-export const normalizeEnvName = (name: string): string => name.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+export const normalizeEnvName = (name: string): string =>
+  name
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
 
 /** Every secret and every agent-config key/value of the vault, as candidates. Deploy's own records are skipped. */
 export function envCandidates(items: VaultItem[], skipTags: string[] = []): EnvCandidate[] {
@@ -21,7 +27,12 @@ export function envCandidates(items: VaultItem[], skipTags: string[] = []): EnvC
   for (const item of items) {
     if (item.kind === 'secret') {
       if (item.fields.tags.some((t) => skipTags.includes(t))) continue;
-      out.push({ id: `${item.id}:value`, label: `${item.fields.name} (secret)`, matchName: item.fields.name, source: { itemId: item.id, field: 'value' } });
+      out.push({
+        id: `${item.id}:value`,
+        label: `${item.fields.name} (secret)`,
+        matchName: item.fields.name,
+        source: { itemId: item.id, field: 'value' },
+      });
     } else {
       for (const field of ['providerKeys', 'env'] as const) {
         for (const kv of item.fields[field]) {

@@ -27,7 +27,11 @@ export class DeployError extends ClawkeepError {
   /** For `untrusted_cvm`: the trust check that failed first. */
   readonly check?: TrustCheckId;
 
-  constructor(code: DeployErrorCode, message: string, options?: { step?: DeployStepId; check?: TrustCheckId; cause?: unknown }) {
+  constructor(
+    code: DeployErrorCode,
+    message: string,
+    options?: { step?: DeployStepId; check?: TrustCheckId; cause?: unknown },
+  ) {
     super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DeployError';
     if (options?.step) this.step = options.step;
@@ -35,7 +39,12 @@ export class DeployError extends ClawkeepError {
   }
 
   override toJSON(): { code: DeployErrorCode; message: string; step?: DeployStepId; check?: TrustCheckId } {
-    return { code: this.code, message: this.message, ...(this.step ? { step: this.step } : {}), ...(this.check ? { check: this.check } : {}) };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.step ? { step: this.step } : {}),
+      ...(this.check ? { check: this.check } : {}),
+    };
   }
 }
 

@@ -23,7 +23,11 @@ export interface DeploymentOperations {
    * Re-verify, then re-seal the whole env set (dstack replaces it, there is no per-key update). Throws
    * DeployError('untrusted_cvm') with nothing sent when the CVM no longer passes.
    */
-  updateSecrets(env: EnvEntry[], onProgress?: (steps: StepStatus[]) => void, options?: { acceptUnboundQuote?: boolean }): Promise<CvmVerdict>;
+  updateSecrets(
+    env: EnvEntry[],
+    onProgress?: (steps: StepStatus[]) => void,
+    options?: { acceptUnboundQuote?: boolean },
+  ): Promise<CvmVerdict>;
   destroy(): Promise<void>;
 }
 
@@ -38,7 +42,11 @@ const targetOf = (record: DeploymentRecord, envKeys: string[]): CvmTarget => ({
 });
 
 /** Dashboard operations on one deployment; every call goes to the provider or the CVM, nothing is cached here. */
-export function deploymentOperations(record: DeploymentRecord, trust: TrustPins, deps: DeployDeps): DeploymentOperations {
+export function deploymentOperations(
+  record: DeploymentRecord,
+  trust: TrustPins,
+  deps: DeployDeps,
+): DeploymentOperations {
   const { cloud } = deps;
   const envKeys = record.envSources.map((s) => s.key);
   return {
@@ -59,13 +67,23 @@ export function deploymentOperations(record: DeploymentRecord, trust: TrustPins,
     async updateSecrets(env, onProgress, options) {
       const allowed = new Set(record.allowedEnvs);
       const outside = env.filter((e) => !allowed.has(e.key)).map((e) => e.key);
-      if (outside.length) throw new DeployError('invalid_request', `Not in the app’s allowed envs: ${outside.join(', ')}.`);
+      if (outside.length)
+        throw new DeployError('invalid_request', `Not in the app’s allowed envs: ${outside.join(', ')}.`);
       const steps = new StepTracker(['verify', 'seal', 'health'], onProgress);
       try {
         // PATCH envs replaces the whole set and restarts the app by itself (spec §3).
         // The person's override of a provider-served quote (dashboard control; recorded from verdict.override).
         const flowDeps = options?.acceptUnboundQuote ? { ...deps, acceptUnboundQuote: true } : deps;
-        const { verdict } = await verifySealAndSend(targetOf(record, env.map((e) => e.key)), env, trust, flowDeps, steps);
+        const { verdict } = await verifySealAndSend(
+          targetOf(
+            record,
+            env.map((e) => e.key),
+          ),
+          env,
+          trust,
+          flowDeps,
+          steps,
+        );
         return verdict;
       } catch (err) {
         const running = steps.snapshot().find((s) => s.state === 'running');
@@ -101,12 +119,15 @@ export function scheduleReverify(run: () => Promise<unknown>, options: ReverifyS
   let handle: unknown = null;
   const arm = (delay: number): void => {
     if (stopped) return;
-    handle = setTimer(() => {
-      handle = null;
-      void run()
-        .catch(() => undefined)
-        .finally(() => arm(interval));
-    }, Math.max(0, delay));
+    handle = setTimer(
+      () => {
+        handle = null;
+        void run()
+          .catch(() => undefined)
+          .finally(() => arm(interval));
+      },
+      Math.max(0, delay),
+    );
   };
   const last = options.lastVerifiedAt;
   arm(last === null || last === undefined ? interval : last + interval - now());

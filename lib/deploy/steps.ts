@@ -30,7 +30,11 @@ export class StepTracker {
     ids: readonly DeployStepId[],
     private readonly onChange: (steps: StepStatus[]) => void = () => {},
   ) {
-    this.steps = DEPLOY_STEPS.filter((s) => ids.includes(s.id)).map((s) => ({ id: s.id, label: s.label, state: 'pending' }));
+    this.steps = DEPLOY_STEPS.filter((s) => ids.includes(s.id)).map((s) => ({
+      id: s.id,
+      label: s.label,
+      state: 'pending',
+    }));
     this.onChange(this.snapshot());
   }
 
@@ -49,7 +53,11 @@ export class StepTracker {
   /** Marks `id` failed and every step still pending as skipped. */
   fail(id: DeployStepId, detail: string): void {
     this.steps = this.steps.map((s) =>
-      s.id === id ? { ...s, state: 'failed', detail } : s.state === 'pending' ? { ...s, state: 'skipped', detail: undefined } : s,
+      s.id === id
+        ? { ...s, state: 'failed', detail }
+        : s.state === 'pending'
+          ? { ...s, state: 'skipped', detail: undefined }
+          : s,
     );
     this.onChange(this.snapshot());
   }

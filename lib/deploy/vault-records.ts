@@ -23,13 +23,22 @@ function parseJson(text: string, what: string): unknown {
 export function parseTrustPins(value: unknown): TrustPins {
   const p = value as Partial<TrustPins> | null;
   const kms = p?.kms;
-  const okHex = (s: unknown, len?: number): s is string => typeof s === 'string' && HEX.test(s) && (len === undefined || s.length === len);
-  if (!kms || !okHex(kms.k256Pubkey, 66) || !okHex(kms.caPubkey)) throw new DeployError('invalid_request', 'The stored trust pins have no valid KMS keys.');
-  if (!Array.isArray(p?.osImages) || !p.osImages.every((o) => ['mrtd', 'rtmr0', 'rtmr1', 'rtmr2'].every((f) => okHex((o as unknown as Record<string, unknown>)[f], 96)))) {
+  const okHex = (s: unknown, len?: number): s is string =>
+    typeof s === 'string' && HEX.test(s) && (len === undefined || s.length === len);
+  if (!kms || !okHex(kms.k256Pubkey, 66) || !okHex(kms.caPubkey))
+    throw new DeployError('invalid_request', 'The stored trust pins have no valid KMS keys.');
+  if (
+    !Array.isArray(p?.osImages) ||
+    !p.osImages.every((o) =>
+      ['mrtd', 'rtmr0', 'rtmr1', 'rtmr2'].every((f) => okHex((o as unknown as Record<string, unknown>)[f], 96)),
+    )
+  ) {
     throw new DeployError('invalid_request', 'The stored trust pins have an OS image without valid measurements.');
   }
-  if (typeof p.pccsUrl !== 'string' || !p.pccsUrl) throw new DeployError('invalid_request', 'The stored trust pins have no PCCS URL.');
-  if (p.testRootDerHex !== undefined && !okHex(p.testRootDerHex)) throw new DeployError('invalid_request', 'The stored test root is not hex.');
+  if (typeof p.pccsUrl !== 'string' || !p.pccsUrl)
+    throw new DeployError('invalid_request', 'The stored trust pins have no PCCS URL.');
+  if (p.testRootDerHex !== undefined && !okHex(p.testRootDerHex))
+    throw new DeployError('invalid_request', 'The stored test root is not hex.');
   return p as TrustPins;
 }
 
@@ -61,14 +70,31 @@ export async function saveTrustPins(client: VaultClient, pins: TrustPins, itemId
 
 export function parseDeploymentRecord(value: unknown): DeploymentRecord {
   const r = value as Partial<DeploymentRecord> | null;
-  const strings: Array<keyof DeploymentRecord> = ['name', 'cvmId', 'appId', 'kmsId', 'apiBaseUrl', 'apiKeyItemId', 'appCompose', 'createdAt'];
-  if (r?.version !== 1 || !strings.every((k) => typeof r[k] === 'string') || !Array.isArray(r.allowedEnvs) || !Array.isArray(r.envSources) || !Array.isArray(r.envSpec)) {
+  const strings: Array<keyof DeploymentRecord> = [
+    'name',
+    'cvmId',
+    'appId',
+    'kmsId',
+    'apiBaseUrl',
+    'apiKeyItemId',
+    'appCompose',
+    'createdAt',
+  ];
+  if (
+    r?.version !== 1 ||
+    !strings.every((k) => typeof r[k] === 'string') ||
+    !Array.isArray(r.allowedEnvs) ||
+    !Array.isArray(r.envSources) ||
+    !Array.isArray(r.envSpec)
+  ) {
     throw new DeployError('invalid_request', 'A stored deployment record is damaged or from another version.');
   }
   return r as DeploymentRecord;
 }
 
-export async function listDeployments(client: VaultClient): Promise<Array<{ itemId: string; record: DeploymentRecord }>> {
+export async function listDeployments(
+  client: VaultClient,
+): Promise<Array<{ itemId: string; record: DeploymentRecord }>> {
   const items = await itemsTagged(client, DEPLOYMENT_TAG);
   const out: Array<{ itemId: string; record: DeploymentRecord }> = [];
   for (const item of items) {
@@ -99,7 +125,10 @@ export async function saveDeployment(client: VaultClient, record: DeploymentReco
 
 /** Saves a pasted API key as a new vault secret; only its item id is remembered elsewhere. */
 export async function saveApiKeySecret(client: VaultClient, name: string, apiKey: string): Promise<string> {
-  const saved = await client.save({ kind: 'secret', fields: { name, value: apiKey, notes: 'Phala Cloud API key', tags: ['phala'], expiresAt: null } });
+  const saved = await client.save({
+    kind: 'secret',
+    fields: { name, value: apiKey, notes: 'Phala Cloud API key', tags: ['phala'], expiresAt: null },
+  });
   return saved.id;
 }
 
@@ -114,12 +143,15 @@ export async function resolveEnvSource(client: VaultClient, source: EnvSource): 
   if ('literal' in source) return source.literal;
   const item = await client.get(source.itemId);
   if (source.field === 'value') {
-    if (item.kind !== 'secret') throw new DeployError('invalid_request', `${source.key}: the vault item is no longer a secret.`);
+    if (item.kind !== 'secret')
+      throw new DeployError('invalid_request', `${source.key}: the vault item is no longer a secret.`);
     return item.fields.value;
   }
-  if (item.kind !== 'agentConfig') throw new DeployError('invalid_request', `${source.key}: the vault item is no longer an agent config.`);
+  if (item.kind !== 'agentConfig')
+    throw new DeployError('invalid_request', `${source.key}: the vault item is no longer an agent config.`);
   const entry = item.fields[source.field].find((kv) => kv.key === source.name);
-  if (!entry) throw new DeployError('invalid_request', `${source.key}: “${item.fields.name}” no longer has ${source.name}.`);
+  if (!entry)
+    throw new DeployError('invalid_request', `${source.key}: “${item.fields.name}” no longer has ${source.name}.`);
   return entry.value;
 }
 

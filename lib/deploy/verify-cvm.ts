@@ -74,7 +74,8 @@ const normalizeKey = (key: string): string => key.replace(/^0x/i, '').toLowerCas
 
 /** The timestamped v1 signature when the KMS gave one (freshness is then checked too), else the legacy one. */
 function envKeySignatureOf(key: EnvPubkey): { envKeySignature?: { signature: string; timestamp?: number } } {
-  if (key.signatureV1 && key.timestamp !== null) return { envKeySignature: { signature: key.signatureV1, timestamp: key.timestamp } };
+  if (key.signatureV1 && key.timestamp !== null)
+    return { envKeySignature: { signature: key.signatureV1, timestamp: key.timestamp } };
   if (key.signature) return { envKeySignature: { signature: key.signature } };
   return {};
 }
@@ -106,18 +107,40 @@ interface Evidence {
  * Fresh evidence when the CVM can be challenged (a guest agent URL on the CVM object: GetQuote with our report
  * data, Info for the compose text); otherwise the provider's attestation, whose report data is not ours.
  */
-async function collectEvidence(cloud: CloudPort, cvm: PhalaCvm, envPublicKey: string, nonce: () => Uint8Array): Promise<Evidence> {
+async function collectEvidence(
+  cloud: CloudPort,
+  cvm: PhalaCvm,
+  envPublicKey: string,
+  nonce: () => Uint8Array,
+): Promise<Evidence> {
   if (cvm.guestAgentUrl) {
     const reportData = toHex(clawkeepReportData(nonce(), fromHex(envPublicKey)));
-    const [quote, info] = await Promise.all([cloud.guestGetQuote(cvm.guestAgentUrl, reportData), cloud.guestInfo(cvm.guestAgentUrl)]);
-    return { quote: quote.quote, eventLog: quote.eventLog, appCompose: info.tcbInfo.appCompose, reportData, source: 'guest-agent' };
+    const [quote, info] = await Promise.all([
+      cloud.guestGetQuote(cvm.guestAgentUrl, reportData),
+      cloud.guestInfo(cvm.guestAgentUrl),
+    ]);
+    return {
+      quote: quote.quote,
+      eventLog: quote.eventLog,
+      appCompose: info.tcbInfo.appCompose,
+      reportData,
+      source: 'guest-agent',
+    };
   }
   const attestation = await cloud.getAttestation(cvm.id);
   const quote = attestation.quotes[0];
   if (!attestation.tcbInfo || !quote) {
-    throw new DeployError('provider_failed', 'The provider returned no quote and event log for this CVM (is it running?), so it cannot be attested.');
+    throw new DeployError(
+      'provider_failed',
+      'The provider returned no quote and event log for this CVM (is it running?), so it cannot be attested.',
+    );
   }
-  return { quote, eventLog: attestation.tcbInfo.eventLog, appCompose: attestation.tcbInfo.appCompose, source: 'provider' };
+  return {
+    quote,
+    eventLog: attestation.tcbInfo.eventLog,
+    appCompose: attestation.tcbInfo.appCompose,
+    source: 'provider',
+  };
 }
 
 /**
@@ -128,14 +151,19 @@ async function collectEvidence(cloud: CloudPort, cvm: PhalaCvm, envPublicKey: st
  */
 function composeToCheck(target: CvmTarget, reported: string | null): string {
   if (!target.expectedCompose) {
-    if (!target.knownAppCompose) throw new DeployError('invalid_request', 'This deployment has no verified app compose to check the CVM against.');
+    if (!target.knownAppCompose)
+      throw new DeployError('invalid_request', 'This deployment has no verified app compose to check the CVM against.');
     return target.knownAppCompose;
   }
   const text = reported ?? target.knownAppCompose ?? null;
   if (text === null) {
-    throw new DeployError('untrusted_cvm', 'Failed check “compose-hash”: the provider shows no app compose for this CVM, so what it runs cannot be compared with ours.', {
-      check: 'compose-hash',
-    });
+    throw new DeployError(
+      'untrusted_cvm',
+      'Failed check “compose-hash”: the provider shows no app compose for this CVM, so what it runs cannot be compared with ours.',
+      {
+        check: 'compose-hash',
+      },
+    );
   }
   try {
     checkAppCompose(text, target.expectedCompose);
@@ -160,9 +188,13 @@ export async function verifyCvm(target: CvmTarget, deps: VerifyDeps): Promise<Cv
   const cvm = isRunning(seen) ? seen : await waitForCvm(deps.cloud, target.cvmId, isRunning, deps.poll);
   const key = await envKeyOf(deps.cloud, target, cvm);
   const envPublicKey = normalizeKey(key.publicKey);
-  if (!ENV_KEY.test(envPublicKey)) throw new DeployError('provider_failed', 'The provider’s env public key is not 32 bytes of hex.');
+  if (!ENV_KEY.test(envPublicKey))
+    throw new DeployError('provider_failed', 'The provider’s env public key is not 32 bytes of hex.');
   if (target.provisionedEnvPublicKey && normalizeKey(target.provisionedEnvPublicKey) !== envPublicKey) {
-    throw new DeployError('provider_failed', 'The provider handed out two different env keys for this app; nothing is sealed to either.');
+    throw new DeployError(
+      'provider_failed',
+      'The provider handed out two different env keys for this app; nothing is sealed to either.',
+    );
   }
 
   const evidence = await collectEvidence(deps.cloud, cvm, envPublicKey, deps.nonce ?? randomNonce);
@@ -173,10 +205,20 @@ export async function verifyCvm(target: CvmTarget, deps: VerifyDeps): Promise<Cv
     appCompose,
     appId: target.appId,
     trustedKms: { k256Pubkey: trust.kms.k256Pubkey, caPubkey: trust.kms.caPubkey },
-    allowedOsImages: trust.osImages.map((o) => ({ ...(o.name ? { name: o.name } : {}), mrtd: o.mrtd, rtmr0: o.rtmr0, rtmr1: o.rtmr1, rtmr2: o.rtmr2 })),
+    allowedOsImages: trust.osImages.map((o) => ({
+      ...(o.name ? { name: o.name } : {}),
+      mrtd: o.mrtd,
+      rtmr0: o.rtmr0,
+      rtmr1: o.rtmr1,
+      rtmr2: o.rtmr2,
+    })),
     envKeys: target.envKeys,
     allowedEnvs: target.allowedEnvs,
-    ...(evidence.reportData ? { reportData: evidence.reportData } : cvm.instanceId ? { instanceId: cvm.instanceId } : {}),
+    ...(evidence.reportData
+      ? { reportData: evidence.reportData }
+      : cvm.instanceId
+        ? { instanceId: cvm.instanceId }
+        : {}),
     ...(!evidence.reportData && deps.acceptUnboundQuote ? { acceptUnboundQuote: true } : {}),
     now,
     ...(trust.policy ? { policy: trust.policy } : {}),
@@ -189,9 +231,21 @@ export async function verifyCvm(target: CvmTarget, deps: VerifyDeps): Promise<Cv
   });
   const override: QuoteOverrideRecord | undefined =
     report.trusted && report.overridden
-      ? { cvmId: target.cvmId, quoteSha256: report.quoteSha256 ?? toHex(sha256(fromHex(evidence.quote))), at: new Date(now).toISOString(), warning: report.overridden.warning }
+      ? {
+          cvmId: target.cvmId,
+          quoteSha256: report.quoteSha256 ?? toHex(sha256(fromHex(evidence.quote))),
+          at: new Date(now).toISOString(),
+          warning: report.overridden.warning,
+        }
       : undefined;
-  return { report, envPublicKey, verifiedAt: now, source: evidence.source, appCompose, ...(override ? { override } : {}) };
+  return {
+    report,
+    envPublicKey,
+    verifiedAt: now,
+    source: evidence.source,
+    appCompose,
+    ...(override ? { override } : {}),
+  };
 }
 
 /** "Failed check “os-image” (label): message" — what the user reads when the gate refuses. */

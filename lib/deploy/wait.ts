@@ -16,7 +16,12 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => set
  * Polls the CVM until `ready` holds. A CVM that is being deleted or in error will not get there: fail at once
  * instead of waiting out the timeout.
  */
-export async function waitForCvm(cloud: CloudPort, id: string, ready: (cvm: PhalaCvm) => boolean, options: PollOptions = {}): Promise<PhalaCvm> {
+export async function waitForCvm(
+  cloud: CloudPort,
+  id: string,
+  ready: (cvm: PhalaCvm) => boolean,
+  options: PollOptions = {},
+): Promise<PhalaCvm> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? defaultSleep;
   const deadline = now() + (options.timeoutMs ?? 300_000);
@@ -25,9 +30,13 @@ export async function waitForCvm(cloud: CloudPort, id: string, ready: (cvm: Phal
     const cvm = await cloud.getCvm(id);
     if (ready(cvm)) return cvm;
     if (cvm.status === 'deleting' || cvm.status === 'error') {
-      throw new DeployError('unhealthy', `The CVM is ${cvm.status === 'error' ? 'in an error state' : 'being deleted'}.`);
+      throw new DeployError(
+        'unhealthy',
+        `The CVM is ${cvm.status === 'error' ? 'in an error state' : 'being deleted'}.`,
+      );
     }
-    if (now() >= deadline) throw new DeployError('unhealthy', `The CVM did not become ready in time (last status: ${cvm.rawStatus}).`);
+    if (now() >= deadline)
+      throw new DeployError('unhealthy', `The CVM did not become ready in time (last status: ${cvm.rawStatus}).`);
     await sleep(interval);
   }
 }

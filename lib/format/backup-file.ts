@@ -61,7 +61,11 @@ export function openBackupFile(file: BackupFile, kek: Uint8Array): Uint8Array {
   try {
     return aeadDecrypt(kek, file.nonce, file.ciphertext, file.prefix);
   } catch (err) {
-    if (err instanceof DecryptError) throw new WrongPassphraseError({ cause: err, message: 'Wrong backup passphrase, or the backup file was changed. Nothing was imported.' });
+    if (err instanceof DecryptError)
+      throw new WrongPassphraseError({
+        cause: err,
+        message: 'Wrong backup passphrase, or the backup file was changed. Nothing was imported.',
+      });
     throw err;
   }
 }

@@ -4,7 +4,10 @@ import { FormatError } from '../errors';
 /** Strict big-endian reader: every read is bounds-checked and `end()` insists on no trailing bytes. */
 export class ByteReader {
   private offset = 0;
-  constructor(private readonly bytes: Uint8Array, private readonly what: string) {}
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly what: string,
+  ) {}
 
   get position(): number {
     return this.offset;
@@ -73,7 +76,10 @@ export function readTagAndVersion(reader: ByteReader, tag: string, supportedVers
   }
   const version = reader.u8();
   if (version !== supportedVersion) {
-    throw new FormatError(`${what} version ${version} is not supported by this version of Clawkeep.`, 'format_unsupported_version');
+    throw new FormatError(
+      `${what} version ${version} is not supported by this version of Clawkeep.`,
+      'format_unsupported_version',
+    );
   }
 }
 

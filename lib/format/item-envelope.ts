@@ -34,7 +34,12 @@ export function itemAssociatedData(ctx: ItemEnvelopeContext): Uint8Array {
   return writer.bytes(ctx.vaultId).u8(ITEM_KIND_IDS[ctx.kind]).u8(id.length).bytes(id).finish();
 }
 
-export function sealItem(vaultKey: Uint8Array, ctx: ItemEnvelopeContext, plaintext: Uint8Array, nonce?: Uint8Array): Uint8Array {
+export function sealItem(
+  vaultKey: Uint8Array,
+  ctx: ItemEnvelopeContext,
+  plaintext: Uint8Array,
+  nonce?: Uint8Array,
+): Uint8Array {
   const sealed = aeadEncrypt(vaultKey, plaintext, itemAssociatedData(ctx), nonce);
   const writer = new ByteWriter();
   writeTagAndVersion(writer, ITEM_ENVELOPE_TAG, ITEM_ENVELOPE_VERSION);

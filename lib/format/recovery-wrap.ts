@@ -26,7 +26,11 @@ export interface RecoveryWrap {
 }
 
 function encodePrefix(w: Pick<RecoveryWrap, 'vaultId' | 'kitId' | 'createdAt' | 'salt'>): Uint8Array {
-  if (w.vaultId.length !== VAULT_ID_LENGTH || w.kitId.length !== KIT_ID_LENGTH || w.salt.length !== RECOVERY_SALT_LENGTH) {
+  if (
+    w.vaultId.length !== VAULT_ID_LENGTH ||
+    w.kitId.length !== KIT_ID_LENGTH ||
+    w.salt.length !== RECOVERY_SALT_LENGTH
+  ) {
     throw new RangeError('invalid recovery wrap field length');
   }
   if (!Number.isSafeInteger(w.createdAt) || w.createdAt < 0) throw new RangeError('invalid createdAt');
@@ -38,7 +42,8 @@ function encodePrefix(w: Pick<RecoveryWrap, 'vaultId' | 'kitId' | 'createdAt' | 
 }
 
 export function encodeRecoveryWrap(w: RecoveryWrap): Uint8Array {
-  if (w.nonce.length !== NONCE_LENGTH || w.wrappedKey.length !== WRAPPED_KEY_LENGTH) throw new RangeError('invalid nonce or wrapped key length');
+  if (w.nonce.length !== NONCE_LENGTH || w.wrappedKey.length !== WRAPPED_KEY_LENGTH)
+    throw new RangeError('invalid nonce or wrapped key length');
   return new ByteWriter().bytes(encodePrefix(w)).bytes(w.nonce).bytes(w.wrappedKey).finish();
 }
 
@@ -50,7 +55,8 @@ export function decodeRecoveryWrap(bytes: Uint8Array): RecoveryWrap {
   const kitId = reader.take(KIT_ID_LENGTH).slice();
   const time = reader.take(8);
   const createdAt64 = new DataView(time.buffer, time.byteOffset, 8).getBigUint64(0);
-  if (createdAt64 > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError('Recovery wrap: the creation time is out of range.');
+  if (createdAt64 > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new FormatError('Recovery wrap: the creation time is out of range.');
   const createdAt = Number(createdAt64);
   const salt = reader.take(RECOVERY_SALT_LENGTH).slice();
   const nonce = reader.take(NONCE_LENGTH).slice();
@@ -70,7 +76,14 @@ export function sealRecoveryWrap(args: {
 }): RecoveryWrap {
   const aad = encodePrefix(args);
   const { nonce, ciphertext } = aeadEncrypt(args.kek, args.vaultKey, aad, args.nonce);
-  return { vaultId: args.vaultId.slice(), kitId: args.kitId.slice(), createdAt: args.createdAt, salt: args.salt.slice(), nonce, wrappedKey: ciphertext };
+  return {
+    vaultId: args.vaultId.slice(),
+    kitId: args.kitId.slice(),
+    createdAt: args.createdAt,
+    salt: args.salt.slice(),
+    nonce,
+    wrappedKey: ciphertext,
+  };
 }
 
 /** @throws ClawkeepError `recovery_words_wrong` when the key does not open the wrap (other words, an older kit). */
@@ -79,7 +92,11 @@ export function openRecoveryWrap(w: RecoveryWrap, kek: Uint8Array): Uint8Array {
     return aeadDecrypt(kek, w.nonce, w.wrappedKey, encodePrefix(w));
   } catch (err) {
     if (err instanceof DecryptError) {
-      throw new ClawkeepError('recovery_words_wrong', 'These recovery words do not open this vault. They may belong to an older kit or another vault.', { cause: err });
+      throw new ClawkeepError(
+        'recovery_words_wrong',
+        'These recovery words do not open this vault. They may belong to an older kit or another vault.',
+        { cause: err },
+      );
     }
     throw err;
   }

@@ -83,10 +83,14 @@ export function normalizeHubUrl(input: string): string {
     throw new HubClientError('hub_url_invalid', 'That is not a URL.');
   }
   if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-    throw new HubClientError('hub_url_invalid', 'Give only the hub origin, e.g. http://127.0.0.1:8787 (no path, query or credentials).');
+    throw new HubClientError(
+      'hub_url_invalid',
+      'Give only the hub origin, e.g. http://127.0.0.1:8787 (no path, query or credentials).',
+    );
   }
   const origin = url.origin;
-  if (!isOrigin(origin)) throw new HubClientError('hub_url_invalid', 'Use https, or http only for localhost / 127.0.0.1.');
+  if (!isOrigin(origin))
+    throw new HubClientError('hub_url_invalid', 'Use https, or http only for localhost / 127.0.0.1.');
   return origin;
 }
 
@@ -115,13 +119,27 @@ export class HubClient {
   }
 
   /** Sends one signed request; resolves with the raw Response on 2xx, throws HubClientError otherwise. */
-  async send(method: string, path: string, body?: unknown, init: { signal?: AbortSignal; accept?: string } = {}): Promise<Response> {
+  async send(
+    method: string,
+    path: string,
+    body?: unknown,
+    init: { signal?: AbortSignal; accept?: string } = {},
+  ): Promise<Response> {
     const text = body === undefined ? undefined : JSON.stringify(body);
     const bytes = text === undefined ? undefined : utf8Encode(text);
     const headers: Record<string, string> = {
       accept: init.accept ?? 'application/json',
       ...(bytes ? { 'content-type': 'application/json' } : {}),
-      ...(await signRequestWith({ role: this.signer.role, keyId: this.signer.keyId, signer: this.signer, method, path, body: bytes, hub: this.hub, now: this.now() })),
+      ...(await signRequestWith({
+        role: this.signer.role,
+        keyId: this.signer.keyId,
+        signer: this.signer,
+        method,
+        path,
+        body: bytes,
+        hub: this.hub,
+        now: this.now(),
+      })),
     };
     let res: Response;
     try {
@@ -158,7 +176,13 @@ export class HubClient {
     throw new HubClientError(code, message, { status: res.status, requestId });
   }
 
-  private async json<S extends v.GenericSchema>(schema: S, what: string, method: string, path: string, body?: unknown): Promise<v.InferOutput<S>> {
+  private async json<S extends v.GenericSchema>(
+    schema: S,
+    what: string,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<v.InferOutput<S>> {
     const res = await this.send(method, path, body);
     let value: unknown;
     try {
@@ -171,7 +195,10 @@ export class HubClient {
 
   /** POST /v1/accounts: the signer's key id must be deviceKeyId(deviceKey). */
   enroll(enrollmentCode: string, deviceKey: Uint8Array): Promise<EnrollResponse> {
-    return this.json(EnrollResponseSchema, 'enrolment answer', 'POST', '/v1/accounts', { enrollment_code: enrollmentCode, device_key: encodePublicKey(deviceKey) });
+    return this.json(EnrollResponseSchema, 'enrolment answer', 'POST', '/v1/accounts', {
+      enrollment_code: enrollmentCode,
+      device_key: encodePublicKey(deviceKey),
+    });
   }
 
   lookupClaim(claimCode: string): Promise<ClaimLookupResponse> {
@@ -188,22 +215,44 @@ export class HubClient {
 
   /** DELETE /v1/installations/:id with the CKIR this device signed (lib/protocol/revocation.ts). */
   revokeInstallation(installationId: string, revocation: SignedInstallationRevocation): Promise<RevokeResponse> {
-    return this.json(RevokeResponseSchema, 'revocation answer', 'DELETE', `/v1/installations/${encodeURIComponent(installationId)}`, { revocation });
+    return this.json(
+      RevokeResponseSchema,
+      'revocation answer',
+      'DELETE',
+      `/v1/installations/${encodeURIComponent(installationId)}`,
+      { revocation },
+    );
   }
 
   /** POST /v1/installations/:id/enable (empty body): re-enables an installation the hub locked after repeated denials. */
   enableInstallation(installationId: string): Promise<HubInstallation> {
-    return this.json(HubInstallationSchema, 'installation', 'POST', `/v1/installations/${encodeURIComponent(installationId)}/enable`);
+    return this.json(
+      HubInstallationSchema,
+      'installation',
+      'POST',
+      `/v1/installations/${encodeURIComponent(installationId)}/enable`,
+    );
   }
 
   /** PUT /v1/installations/:id/config: one sealed, device-signed revision of an agent config (409 config_stale if not newer). */
   putConfig(installationId: string, delivery: ConfigDelivery): Promise<ConfigPutResponse> {
-    return this.json(ConfigPutResponseSchema, 'config answer', 'PUT', `/v1/installations/${encodeURIComponent(installationId)}/config`, delivery);
+    return this.json(
+      ConfigPutResponseSchema,
+      'config answer',
+      'PUT',
+      `/v1/installations/${encodeURIComponent(installationId)}/config`,
+      delivery,
+    );
   }
 
   /** DELETE /v1/installations/:id/config: unassigns the agent's config. */
   deleteConfig(installationId: string): Promise<ConfigDeleteResponse> {
-    return this.json(ConfigDeleteResponseSchema, 'config answer', 'DELETE', `/v1/installations/${encodeURIComponent(installationId)}/config`);
+    return this.json(
+      ConfigDeleteResponseSchema,
+      'config answer',
+      'DELETE',
+      `/v1/installations/${encodeURIComponent(installationId)}/config`,
+    );
   }
 
   /** GET /v1/vault?since=N: the vault items changed after counter N, the counter and the newest signed head. */
@@ -245,11 +294,19 @@ export class HubClient {
    * GET /v1/events as a stream (signed like any GET). Calls `onEvent` per event until the stream ends (resolves),
    * fails or `signal` aborts (rejects). `onOpen` runs once the hub accepted the subscription.
    */
-  async events(onEvent: (event: SseEvent) => void, options: { signal?: AbortSignal; onOpen?: () => void } = {}): Promise<void> {
-    const res = await this.send('GET', '/v1/events', undefined, { signal: options.signal, accept: 'text/event-stream' });
+  async events(
+    onEvent: (event: SseEvent) => void,
+    options: { signal?: AbortSignal; onOpen?: () => void } = {},
+  ): Promise<void> {
+    const res = await this.send('GET', '/v1/events', undefined, {
+      signal: options.signal,
+      accept: 'text/event-stream',
+    });
     if (!res.headers.get('content-type')?.startsWith('text/event-stream') || !res.body) {
       await res.body?.cancel().catch(() => {});
-      throw new HubClientError('hub_bad_response', 'The hub did not answer with an event stream.', { status: res.status });
+      throw new HubClientError('hub_bad_response', 'The hub did not answer with an event stream.', {
+        status: res.status,
+      });
     }
     options.onOpen?.();
     await readSse(res.body, onEvent);

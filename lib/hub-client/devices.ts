@@ -34,7 +34,12 @@ const Key = v.pipe(v.string(), v.length(43));
 const Epoch = v.pipe(v.number(), v.integer(), v.minValue(0));
 const CreateSchema = v.object({ pairing_id: v.string(), code: v.string(), fingerprint: v.string(), expires_at: Epoch });
 const LookupSchema = v.object({
-  pairing_id: v.string(), device_key: Key, box_key: Key, fingerprint: v.string(), name: v.nullable(v.string()), expires_at: Epoch,
+  pairing_id: v.string(),
+  device_key: Key,
+  box_key: Key,
+  fingerprint: v.string(),
+  name: v.nullable(v.string()),
+  expires_at: Epoch,
   // Checked by assertKeyBinding before anything is sealed; an older hub sends none, and the approval is refused.
   key_binding: v.optional(v.nullable(v.unknown()), null),
 });
@@ -58,7 +63,14 @@ const ListSchema = v.object({ account_id: v.string(), devices: v.array(DeviceSch
 const ApproveSchema = v.object({ device_key_id: v.string(), fingerprint: v.string(), added_at: Epoch });
 const RemoveSchema = v.object({ device_key_id: v.string(), revoked_at: Epoch });
 
-async function json<S extends v.GenericSchema>(client: HubClient, schema: S, what: string, method: string, path: string, body?: unknown): Promise<v.InferOutput<S>> {
+async function json<S extends v.GenericSchema>(
+  client: HubClient,
+  schema: S,
+  what: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<v.InferOutput<S>> {
   const res = await client.send(method, path, body);
   let value: unknown;
   try {
@@ -72,7 +84,9 @@ async function json<S extends v.GenericSchema>(client: HubClient, schema: S, wha
 }
 
 export const lookupPairing = async (client: HubClient, code: string): Promise<PairingLookupResponse> =>
-  (await json(client, LookupSchema, 'pairing lookup', 'POST', '/v1/pairings/lookup', { code })) as PairingLookupResponse;
+  (await json(client, LookupSchema, 'pairing lookup', 'POST', '/v1/pairings/lookup', {
+    code,
+  })) as PairingLookupResponse;
 
 /** A device as this device shows it (verified against the chain of device-add statements): the pages' DeviceInfo. */
 export type DeviceView = DeviceInfo;
@@ -81,9 +95,13 @@ export type DeviceView = DeviceInfo;
  * GET /v1/devices, verified: every listed device must chain back to the enrolling key by signed device-add
  * statements (the hub cannot slip a device of its own into the list shown). @throws HubClientError, ProtocolError.
  */
-export async function listDevices(client: HubClient, expected: { accountId: string; thisDeviceKeyId: string }): Promise<DeviceView[]> {
+export async function listDevices(
+  client: HubClient,
+  expected: { accountId: string; thisDeviceKeyId: string },
+): Promise<DeviceView[]> {
   const list = (await json(client, ListSchema, 'device list', 'GET', '/v1/devices')) as DeviceListResponse;
-  if (list.account_id !== expected.accountId) throw new HubClientError('hub_bad_response', 'The hub listed another account.');
+  if (list.account_id !== expected.accountId)
+    throw new HubClientError('hub_bad_response', 'The hub listed another account.');
   const checked = verifyDeviceList(list.devices, { hub: client.hub, accountId: expected.accountId });
   return list.devices.map((d) => {
     // A removal shows only as the signed CKDR says (its signer's time); the hub's bare revoked_at is "unverified".
@@ -116,14 +134,28 @@ export async function removeDevice(
   input: { accountId: string; deviceKeyId: string; signer: DeviceSigner; now: number },
 ): Promise<DeviceRemoveResponse> {
   const list = (await json(client, ListSchema, 'device list', 'GET', '/v1/devices')) as DeviceListResponse;
-  if (list.account_id !== input.accountId) throw new HubClientError('hub_bad_response', 'The hub listed another account.');
+  if (list.account_id !== input.accountId)
+    throw new HubClientError('hub_bad_response', 'The hub listed another account.');
   const key = verifyDeviceChain(list.devices, { hub: client.hub, accountId: input.accountId }).get(input.deviceKeyId);
   if (!key) throw new HubClientError('not_found', 'No such device on this account.');
   const removal = await makeDeviceRemoval(
-    { hub: client.hub, accountId: input.accountId, deviceKey: decodePublicKey(key, 'ed25519'), removedBy: input.signer.publicKey, time: input.now },
+    {
+      hub: client.hub,
+      accountId: input.accountId,
+      deviceKey: decodePublicKey(key, 'ed25519'),
+      removedBy: input.signer.publicKey,
+      time: input.now,
+    },
     (m) => input.signer.sign(m),
   );
-  return json(client, RemoveSchema, 'device removal', 'DELETE', `/v1/devices/${encodeURIComponent(input.deviceKeyId)}`, { removal });
+  return json(
+    client,
+    RemoveSchema,
+    'device removal',
+    'DELETE',
+    `/v1/devices/${encodeURIComponent(input.deviceKeyId)}`,
+    { removal },
+  );
 }
 
 /**
@@ -145,7 +177,12 @@ export async function approveDevice(input: {
   now: number;
 }): Promise<PairingApproveResponse> {
   const { client, lookup } = input;
-  assertKeyBinding(client.hub, 'device', { signing_key: lookup.device_key, box_key: lookup.box_key, name: lookup.name, key_binding: lookup.key_binding });
+  assertKeyBinding(client.hub, 'device', {
+    signing_key: lookup.device_key,
+    box_key: lookup.box_key,
+    name: lookup.name,
+    key_binding: lookup.key_binding,
+  });
   const approval = await buildPairingApproval({
     hub: client.hub,
     accountId: input.accountId,
@@ -156,7 +193,14 @@ export async function approveDevice(input: {
     seal: input.seal,
     now: input.now,
   });
-  return json(client, ApproveSchema, 'pairing approval', 'POST', `/v1/pairings/${encodeURIComponent(lookup.pairing_id)}/approve`, approval);
+  return json(
+    client,
+    ApproveSchema,
+    'pairing approval',
+    'POST',
+    `/v1/pairings/${encodeURIComponent(lookup.pairing_id)}/approve`,
+    approval,
+  );
 }
 
 /** What join() needs from the local vault: VaultService.join (or its keyholder RPC). */
@@ -172,7 +216,11 @@ export interface JoinTarget {
 }
 
 /** `approvedBy`: the fingerprint of the device that signed the approval, for the person to compare (checked in finish()). */
-export type JoinPoll = { status: 'pending' } | { status: 'expired' } | { status: 'denied' } | { status: 'approved'; accountId: string; approvedBy: string };
+export type JoinPoll =
+  | { status: 'pending' }
+  | { status: 'expired' }
+  | { status: 'denied' }
+  | { status: 'approved'; accountId: string; approvedBy: string };
 
 /**
  * The new device's side. start() makes its Ed25519 device key and X25519 box key (both in memory only until the
@@ -198,7 +246,12 @@ export class JoinSession {
     return deviceKeyId(this.signer.publicKey);
   }
 
-  static async start(options: { hub: string; name: string | null; fetch?: typeof fetch; now?: () => number }): Promise<JoinSession> {
+  static async start(options: {
+    hub: string;
+    name: string | null;
+    fetch?: typeof fetch;
+    now?: () => number;
+  }): Promise<JoinSession> {
     const { signer, pkcs8 } = await generateDeviceKey();
     const boxPrivate = x25519.utils.randomSecretKey();
     try {
@@ -208,7 +261,14 @@ export class JoinSession {
       // The device key vouches for the box key: the approving device seals the vault key only to a box key this
       // device signed for this hub (issue 13 item 1), so a hub that swaps it gets nothing sealed.
       const key_binding = await makeKeyBinding(
-        { hub: client.hub, role: 'device', name: options.name, time: (options.now ?? Date.now)(), signingKey: signer.publicKey, boxKey },
+        {
+          hub: client.hub,
+          role: 'device',
+          name: options.name,
+          time: (options.now ?? Date.now)(),
+          signingKey: signer.publicKey,
+          boxKey,
+        },
         (m) => signer.sign(m),
       );
       const pairing = await json(client, CreateSchema, 'pairing', 'POST', '/v1/pairings', {
@@ -230,14 +290,28 @@ export class JoinSession {
   }
 
   async poll(): Promise<JoinPoll> {
-    const s = (await json(this.client, StatusSchema, 'pairing status', 'GET', `/v1/pairings/${encodeURIComponent(this.pairing.pairing_id)}`)) as PairingStatusResponse;
+    const s = (await json(
+      this.client,
+      StatusSchema,
+      'pairing status',
+      'GET',
+      `/v1/pairings/${encodeURIComponent(this.pairing.pairing_id)}`,
+    )) as PairingStatusResponse;
     if (s.status !== 'approved') return { status: s.status };
-    if (!s.approval || !s.account_id) throw new HubClientError('hub_bad_response', 'The hub sent an approval without its statement.');
+    if (!s.approval || !s.account_id)
+      throw new HubClientError('hub_bad_response', 'The hub sent an approval without its statement.');
     let approvedBy: string;
     try {
-      approvedBy = fingerprint(decodePublicKey((s.approval.device as { statement?: { added_by?: string } })?.statement?.added_by as string, 'ed25519'));
+      approvedBy = fingerprint(
+        decodePublicKey(
+          (s.approval.device as { statement?: { added_by?: string } })?.statement?.added_by as string,
+          'ed25519',
+        ),
+      );
     } catch (err) {
-      throw new HubClientError('hub_bad_response', 'The hub sent an approval without a valid approving device.', { cause: err });
+      throw new HubClientError('hub_bad_response', 'The hub sent an approval without a valid approving device.', {
+        cause: err,
+      });
     }
     this.approval = s.approval;
     this.accountId = s.account_id;
@@ -248,24 +322,44 @@ export class JoinSession {
    * Creates the local vault from the approval (call after poll() said approved), protected by this device's own
    * passphrase (kek, kdf, salt). Returns the account id. Wipes the box private key and the PKCS#8 either way.
    */
-  async finish(target: JoinTarget, protection: { kdf: unknown; salt: Uint8Array; kek: Uint8Array }): Promise<{ accountId: string; vaultId: Uint8Array }> {
+  async finish(
+    target: JoinTarget,
+    protection: { kdf: unknown; salt: Uint8Array; kek: Uint8Array },
+  ): Promise<{ accountId: string; vaultId: Uint8Array }> {
     if (this.disposed) throw new HubClientError('pairing_closed', 'This pairing was closed; start again.');
     const approval = this.approval;
     const accountId = this.accountId;
-    if (!approval || !accountId) throw new HubClientError('pairing_pending', 'The other device has not approved this one yet.');
+    if (!approval || !accountId)
+      throw new HubClientError('pairing_pending', 'The other device has not approved this one yet.');
     let vaultKey: Uint8Array | undefined;
     try {
-      const opened = openPairingApproval(approval, { hub: this.client.hub, pairingId: this.pairing.pairing_id, deviceKey: this.signer.publicKey, boxPrivate: this.boxPrivate });
+      const opened = openPairingApproval(approval, {
+        hub: this.client.hub,
+        pairingId: this.pairing.pairing_id,
+        deviceKey: this.signer.publicKey,
+        boxPrivate: this.boxPrivate,
+      });
       vaultKey = opened.vaultKey;
-      if (opened.statement.account_id !== accountId) throw new HubClientError('hub_bad_response', 'The approval names another account.');
+      if (opened.statement.account_id !== accountId)
+        throw new HubClientError('hub_bad_response', 'The approval names another account.');
       // The signer must be a device of the account as its signed chain shows, not just any key the hub relays.
       const list = (await json(this.client, ListSchema, 'device list', 'GET', '/v1/devices')) as DeviceListResponse;
       const chain = verifyDeviceChain(list.devices, { hub: this.client.hub, accountId });
-      if (![...chain.values()].includes(opened.statement.added_by) || chain.get(this.deviceKeyId) !== encodePublicKey(this.signer.publicKey)) {
+      if (
+        ![...chain.values()].includes(opened.statement.added_by) ||
+        chain.get(this.deviceKeyId) !== encodePublicKey(this.signer.publicKey)
+      ) {
         throw new HubClientError('hub_bad_response', 'The approving device is not a device of this account.');
       }
       const vaultId = opened.vaultId;
-      await target.join({ vaultId, vaultKey, kdf: protection.kdf, salt: protection.salt, kek: protection.kek, deviceKey: { publicKey: this.signer.publicKey, pkcs8: this.pkcs8 } });
+      await target.join({
+        vaultId,
+        vaultKey,
+        kdf: protection.kdf,
+        salt: protection.salt,
+        kek: protection.kek,
+        deviceKey: { publicKey: this.signer.publicKey, pkcs8: this.pkcs8 },
+      });
       vaultKey = undefined; // owned by the vault now
       return { accountId, vaultId };
     } finally {

@@ -46,7 +46,11 @@ export class HubClientError extends ClawkeepError {
   readonly status: number;
   readonly requestId: string | null;
 
-  constructor(code: HubClientErrorCode, message: string, options: { status?: number; requestId?: string | null; cause?: unknown } = {}) {
+  constructor(
+    code: HubClientErrorCode,
+    message: string,
+    options: { status?: number; requestId?: string | null; cause?: unknown } = {},
+  ) {
     super(code, message, { cause: options.cause });
     this.name = 'HubClientError';
     this.status = options.status ?? 0;

@@ -30,11 +30,21 @@ export function notYourHubMessage(hub: string, pinnedKey: string): string {
  * @returns the verified hub key (base64url)
  * @throws HubClientError `hub_identity_mismatch` (different or unproven key), `hub_unreachable`, `hub_bad_response`
  */
-export async function proveHubIdentity(fetchImpl: typeof fetch, hub: string, pinnedKey: string | null): Promise<string> {
+export async function proveHubIdentity(
+  fetchImpl: typeof fetch,
+  hub: string,
+  pinnedKey: string | null,
+): Promise<string> {
   const challenge = newHubChallenge();
   let res: Response;
   try {
-    res = await fetchImpl(`${hub}/v1/hub-key?challenge=${challenge}`, { method: 'GET', headers: { accept: 'application/json' }, redirect: 'error', credentials: 'omit', cache: 'no-store' });
+    res = await fetchImpl(`${hub}/v1/hub-key?challenge=${challenge}`, {
+      method: 'GET',
+      headers: { accept: 'application/json' },
+      redirect: 'error',
+      credentials: 'omit',
+      cache: 'no-store',
+    });
   } catch (err) {
     throw new HubClientError('hub_unreachable', `Could not reach the hub at ${hub}.`, { cause: err });
   }
@@ -47,7 +57,8 @@ export async function proveHubIdentity(fetchImpl: typeof fetch, hub: string, pin
   const parsed = res.ok ? v.safeParse(HubKeyResponseSchema, body) : null;
   if (!parsed?.success) {
     // A pinned device treats a server that cannot even answer the identity check as not its hub.
-    if (pinnedKey) throw new HubClientError(HUB_IDENTITY_MISMATCH, notYourHubMessage(hub, pinnedKey), { status: res.status });
+    if (pinnedKey)
+      throw new HubClientError(HUB_IDENTITY_MISMATCH, notYourHubMessage(hub, pinnedKey), { status: res.status });
     throw new HubClientError('hub_bad_response', 'The hub did not answer the identity check.', { status: res.status });
   }
   const expected = pinnedKey ?? parsed.output.hub_key;

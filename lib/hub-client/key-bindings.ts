@@ -10,8 +10,10 @@ import { HubClientError } from './errors';
  */
 export const DEVICE_KEY_CHANGED = "The hub changed this device's key — do not approve.";
 export const AGENT_KEY_CHANGED = "The hub changed this agent's key — do not claim.";
-const DEVICE_UNBOUND = 'The hub sent no key binding for this device, so the key the vault key would be sealed to cannot be checked — do not approve. Start pairing again on the new device.';
-const AGENT_UNBOUND = 'The hub sent no key binding for this agent, so the key its secrets would be sealed to cannot be checked — do not claim. Ask the agent to register again (clawkeep agent register).';
+const DEVICE_UNBOUND =
+  'The hub sent no key binding for this device, so the key the vault key would be sealed to cannot be checked — do not approve. Start pairing again on the new device.';
+const AGENT_UNBOUND =
+  'The hub sent no key binding for this agent, so the key its secrets would be sealed to cannot be checked — do not claim. Ask the agent to register again (clawkeep agent register).';
 const AGENT_CHANGED_DETAIL = `${AGENT_KEY_CHANGED} Its secrets would be sealed to a key the agent never vouched for. Check the hub, then ask the agent to register again.`;
 
 /** What the device knows about the keys it is about to seal to (all base64url, as the lookup named them). */
@@ -27,9 +29,16 @@ export interface BoundKeys {
  * sentence to show the person (where the fingerprint is shown). Never throws.
  */
 export function keyBindingProblem(hub: string, role: KeyBindingRole, keys: BoundKeys): string | null {
-  if (keys.key_binding === null || keys.key_binding === undefined) return role === 'device' ? DEVICE_UNBOUND : AGENT_UNBOUND;
+  if (keys.key_binding === null || keys.key_binding === undefined)
+    return role === 'device' ? DEVICE_UNBOUND : AGENT_UNBOUND;
   try {
-    verifyKeyBinding(keys.key_binding, { hub, role, signing_key: keys.signing_key, box_key: keys.box_key, name: keys.name });
+    verifyKeyBinding(keys.key_binding, {
+      hub,
+      role,
+      signing_key: keys.signing_key,
+      box_key: keys.box_key,
+      name: keys.name,
+    });
     return null;
   } catch {
     // Any failure (bad signature, other hub, other key or name, malformed) is the same to the person: do not seal.

@@ -21,7 +21,10 @@ import { HubClientError } from './errors';
 export const SSE_MAX_EVENT = 8 * 1024 * 1024;
 
 const tooLarge = () =>
-  new HubClientError('hub_bad_response', `The hub sent an event larger than ${SSE_MAX_EVENT / (1024 * 1024)} MiB; the stream was closed.`);
+  new HubClientError(
+    'hub_bad_response',
+    `The hub sent an event larger than ${SSE_MAX_EVENT / (1024 * 1024)} MiB; the stream was closed.`,
+  );
 
 export class SseParser {
   private buffer = '';
@@ -119,7 +122,10 @@ export class SseParser {
  * cancels the stream so the connection to a hostile hub is closed, not left open and unread.
  * @throws HubClientError `hub_bad_response` for an event over SSE_MAX_EVENT.
  */
-export async function readSse(body: ReadableStream<Uint8Array>, onEvent: (event: SseEvent) => void): Promise<SseParser> {
+export async function readSse(
+  body: ReadableStream<Uint8Array>,
+  onEvent: (event: SseEvent) => void,
+): Promise<SseParser> {
   const parser = new SseParser(onEvent);
   const decoder = new TextDecoder();
   const reader = body.getReader();

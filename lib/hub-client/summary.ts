@@ -73,12 +73,19 @@ export function jsonRows(value: unknown, path: string, out: SummaryRow[] = []): 
   if (value !== null && typeof value === 'object') {
     const entries: [string, unknown][] = Array.isArray(value)
       ? value.map((x, i) => [`${path}[${i}]`, x])
-      : Object.entries(value).map(([k, x]) => [PLAIN_KEY.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`, x]);
+      : Object.entries(value).map(([k, x]) => [
+          PLAIN_KEY.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`,
+          x,
+        ]);
     if (entries.length === 0) out.push({ field: path, label: path, value: Array.isArray(value) ? '[]' : '{}' });
     for (const [p, x] of entries) jsonRows(x, p, out);
     return out;
   }
-  out.push({ field: path, label: path, value: typeof value === 'string' ? value : JSON.stringify(value) ?? String(value) });
+  out.push({
+    field: path,
+    label: path,
+    value: typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)),
+  });
   return out;
 }
 
@@ -110,7 +117,9 @@ function hiddenProblem(payload: unknown): string | null {
   const walk = (value: unknown, path: string): string | null => {
     if (typeof value === 'string') {
       const found = hiddenCharacter(value, true);
-      return found ? `${path} holds an invisible or direction-changing character (${found.codePoint} at position ${found.index + 1}).` : null;
+      return found
+        ? `${path} holds an invisible or direction-changing character (${found.codePoint} at position ${found.index + 1}).`
+        : null;
     }
     if (value === null || typeof value !== 'object') return null;
     for (const [k, x] of Object.entries(value)) {
@@ -131,15 +140,26 @@ function invalidSummary(asks: string, headline: string, problem: string): Intent
 export function summarizeIntent(kind: string, payload: unknown): IntentSummary {
   if (!isIntentKind(kind)) {
     const summary = (payload as { summary?: unknown } | null)?.summary;
-    const headline = typeof summary === 'string' && isDisplaySafe(summary) ? summary : 'This Clawkeep version does not know this kind of request.';
-    return invalidSummary(`Unknown request kind "${isDisplaySafe(kind) ? kind : '(hidden characters)'}"`, headline, 'Unknown request kind.');
+    const headline =
+      typeof summary === 'string' && isDisplaySafe(summary)
+        ? summary
+        : 'This Clawkeep version does not know this kind of request.';
+    return invalidSummary(
+      `Unknown request kind "${isDisplaySafe(kind) ? kind : '(hidden characters)'}"`,
+      headline,
+      'Unknown request kind.',
+    );
   }
   const risk = intentRisk(kind, payload);
   const asks = INTENT_KINDS[kind].description;
   const parsed = v.safeParse(SCHEMAS[kind], payload);
   if (!parsed.success) {
     // Never trust the hub's validation: the device checks every field it shows with the same schemas.
-    return invalidSummary(asks, 'The request is malformed.', hiddenProblem(payload) ?? 'The request does not match its kind.');
+    return invalidSummary(
+      asks,
+      'The request is malformed.',
+      hiddenProblem(payload) ?? 'The request does not match its kind.',
+    );
   }
   const done = (headline: string, headlineField: string, details: SummaryRow[]): IntentSummary => ({
     asks,

@@ -15,7 +15,7 @@ const ED25519 = { name: 'Ed25519' } as const;
 
 /** Makes a new key pair; returns the signer plus the PKCS#8 bytes the caller must encrypt, store, then wipe. */
 export async function generateDeviceKey(): Promise<{ signer: DeviceSigner; pkcs8: Uint8Array }> {
-  const pair = (await crypto.subtle.generateKey(ED25519, true, ['sign', 'verify']));
+  const pair = await crypto.subtle.generateKey(ED25519, true, ['sign', 'verify']);
   const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey));
   // Re-import so the key we keep cannot be exported again from memory.
   const signer = await importDeviceKey(pkcs8, new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey)));
@@ -48,6 +48,7 @@ export function encodeDeviceKeyRecord(publicKey: Uint8Array, pkcs8: Uint8Array):
 }
 
 export function decodeDeviceKeyRecord(bytes: Uint8Array): { publicKey: Uint8Array; pkcs8: Uint8Array } {
-  if (bytes[0] !== 1 || bytes.length < 33 + 16) throw new ClawkeepError('item_invalid', 'The stored device key is damaged.');
+  if (bytes[0] !== 1 || bytes.length < 33 + 16)
+    throw new ClawkeepError('item_invalid', 'The stored device key is damaged.');
   return { publicKey: bytes.slice(1, 33), pkcs8: bytes.slice(33) };
 }

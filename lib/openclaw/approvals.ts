@@ -51,12 +51,20 @@ export type PendingApproval = PendingExecApproval | PendingPluginApproval;
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown, max = 4096): string | null => (typeof v === 'string' && v.length > 0 ? v.slice(0, max) : null);
 const strList = (v: unknown, maxItems = 64): string[] =>
-  Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string' && s.length > 0).slice(0, maxItems).map((s) => s.slice(0, 2000)) : [];
+  Array.isArray(v)
+    ? v
+        .filter((s): s is string => typeof s === 'string' && s.length > 0)
+        .slice(0, maxItems)
+        .map((s) => s.slice(0, 2000))
+    : [];
 const time = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null);
 
 function decisions(v: unknown, fallback: readonly ApprovalDecision[]): ApprovalDecision[] {
   const out: ApprovalDecision[] = [];
-  if (Array.isArray(v)) for (const d of v) if (DECISIONS.includes(d as ApprovalDecision) && !out.includes(d as ApprovalDecision)) out.push(d as ApprovalDecision);
+  if (Array.isArray(v))
+    for (const d of v)
+      if (DECISIONS.includes(d as ApprovalDecision) && !out.includes(d as ApprovalDecision))
+        out.push(d as ApprovalDecision);
   return Array.isArray(v) ? out : [...fallback];
 }
 
@@ -73,9 +81,17 @@ export function normalizeApproval(record: unknown, kind: ApprovalKind): PendingA
   const request = record.request;
   if (!id || createdAtMs === null || expiresAtMs === null || !isRecord(request)) return null;
   if (typeof record.approvalKind === 'string' && record.approvalKind !== kind) return null;
-  const base = { id, createdAtMs, expiresAtMs, agentId: str(request.agentId, 256), sessionKey: str(request.sessionKey, 512) };
+  const base = {
+    id,
+    createdAtMs,
+    expiresAtMs,
+    agentId: str(request.agentId, 256),
+    sessionKey: str(request.sessionKey, 512),
+  };
   if (kind === 'exec') {
-    const command = str(request.command, 16384) ?? (Array.isArray(request.commandArgv) ? strList(request.commandArgv, 256).join(' ') || null : null);
+    const command =
+      str(request.command, 16384) ??
+      (Array.isArray(request.commandArgv) ? strList(request.commandArgv, 256).join(' ') || null : null);
     if (!command) return null;
     const analysis = isRecord(request.commandAnalysis) ? request.commandAnalysis : {};
     const warnings = strList(analysis.warningLines);
@@ -157,7 +173,9 @@ export class ApprovalBook {
   /** Live items, oldest first. */
   list(): PendingApproval[] {
     const t = this.now();
-    return [...this.items.values()].filter((a) => a.expiresAtMs > t).sort((a, b) => a.createdAtMs - b.createdAtMs || a.id.localeCompare(b.id));
+    return [...this.items.values()]
+      .filter((a) => a.expiresAtMs > t)
+      .sort((a, b) => a.createdAtMs - b.createdAtMs || a.id.localeCompare(b.id));
   }
 
   /** The earliest expiry among live items, for scheduling the next prune. */
@@ -174,9 +192,16 @@ export class ApprovalBook {
   /** Throws unless `id` is pending and `decision` is in its `allowedDecisions`. */
   assertDecision(kind: ApprovalKind, id: string, decision: string): PendingApproval {
     const a = this.get(kind, id);
-    if (!a) throw new OpenClawError('approval_unknown', 'That approval is no longer pending (answered elsewhere, or expired).');
+    if (!a)
+      throw new OpenClawError(
+        'approval_unknown',
+        'That approval is no longer pending (answered elsewhere, or expired).',
+      );
     if (!a.allowedDecisions.includes(decision as ApprovalDecision)) {
-      throw new OpenClawError('decision_not_allowed', `This request does not allow "${decision}". Allowed: ${a.allowedDecisions.join(', ')}.`);
+      throw new OpenClawError(
+        'decision_not_allowed',
+        `This request does not allow "${decision}". Allowed: ${a.allowedDecisions.join(', ')}.`,
+      );
     }
     return a;
   }

@@ -13,7 +13,11 @@ export interface BackoffOptions {
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 1000, maxMs: 30_000, factor: 2, jitter: 0.2 };
 
 /** Delay before reconnect attempt `attempt` (0-based). `random` returns [0, 1). */
-export function backoffDelay(attempt: number, opts: BackoffOptions = DEFAULT_BACKOFF, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  opts: BackoffOptions = DEFAULT_BACKOFF,
+  random: () => number = Math.random,
+): number {
   const n = Math.max(0, Math.floor(attempt));
   const raw = Math.min(opts.maxMs, opts.baseMs * Math.pow(opts.factor, Math.min(n, 64)));
   const j = Math.min(1, Math.max(0, opts.jitter));

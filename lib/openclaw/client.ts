@@ -7,9 +7,24 @@
  * intervals closes the socket (4000) and, like any unexpected close, reconnects with capped, jittered backoff —
  * unless the gateway refused us for a reason only a person can fix (pairing, origin, token), which stops the loop.
  */
-import { ApprovalBook, type ApprovalDecision, type ApprovalKind, type PendingApproval, normalizeApproval, resolvedId } from './approvals';
+import {
+  ApprovalBook,
+  type ApprovalDecision,
+  type ApprovalKind,
+  type PendingApproval,
+  normalizeApproval,
+  resolvedId,
+} from './approvals';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from './backoff';
-import { type HelloOk, type OperatorAuth, buildConnectParams, explainConnectError, parseChallenge, parseHelloOk, proofToken } from './connect';
+import {
+  type HelloOk,
+  type OperatorAuth,
+  buildConnectParams,
+  explainConnectError,
+  parseChallenge,
+  parseHelloOk,
+  proofToken,
+} from './connect';
 import type { DeviceIdentity } from './device-identity';
 import { OpenClawError, scrubSecrets } from './errors';
 import { checkGatewayUrl } from './gateway-url';
@@ -101,7 +116,12 @@ export class OpenClawOperator {
   }
 
   /** Creates an operator and connects it; rejects with the first connect failure (see `explain`). */
-  static async connect(url: string, auth: OperatorAuth, identity: DeviceIdentity, opts: OperatorOptions): Promise<OpenClawOperator> {
+  static async connect(
+    url: string,
+    auth: OperatorAuth,
+    identity: DeviceIdentity,
+    opts: OperatorOptions,
+  ): Promise<OpenClawOperator> {
     const op = new OpenClawOperator(url, auth, identity, opts);
     await op.connect();
     return op;
@@ -171,10 +191,16 @@ export class OpenClawOperator {
    * Sends a request and waits for its response. `idempotencyKey: true` adds a fresh key to `params` (only for
    * methods whose schema has one, e.g. `chat.send`; the approval resolve methods have none).
    */
-  async request<T = unknown>(method: string, params?: Record<string, unknown>, o: { timeoutMs?: number; idempotencyKey?: boolean | string } = {}): Promise<T> {
-    if (!this.hello || !this.ws || this.ws.readyState !== OPEN) throw new OpenClawError('not_connected', 'Not connected to the OpenClaw gateway.');
+  async request<T = unknown>(
+    method: string,
+    params?: Record<string, unknown>,
+    o: { timeoutMs?: number; idempotencyKey?: boolean | string } = {},
+  ): Promise<T> {
+    if (!this.hello || !this.ws || this.ws.readyState !== OPEN)
+      throw new OpenClawError('not_connected', 'Not connected to the OpenClaw gateway.');
     let p = params;
-    if (o.idempotencyKey) p = { ...(params ?? {}), idempotencyKey: o.idempotencyKey === true ? uuid() : o.idempotencyKey };
+    if (o.idempotencyKey)
+      p = { ...(params ?? {}), idempotencyKey: o.idempotencyKey === true ? uuid() : o.idempotencyKey };
     return (await this.send(this.ws, method, p, o.timeoutMs ?? this.opts.requestTimeoutMs ?? 30_000)) as T;
   }
 
@@ -241,7 +267,9 @@ export class OpenClawOperator {
   private asError(err: unknown): OpenClawError {
     if (err instanceof OpenClawError) return err;
     const msg = err instanceof Error ? err.message : String(err);
-    return new OpenClawError('closed', scrubSecrets(`Could not connect to the gateway: ${msg}`, this.secrets()), { cause: err });
+    return new OpenClawError('closed', scrubSecrets(`Could not connect to the gateway: ${msg}`, this.secrets()), {
+      cause: err,
+    });
   }
 
   private setStatus(s: OperatorStatus): void {
@@ -269,7 +297,10 @@ export class OpenClawOperator {
         reject(err);
       };
       const handshakeTimer = setTimeout(
-        () => fail(new OpenClawError('timeout', 'The gateway did not complete the handshake in time.', { retryable: true })),
+        () =>
+          fail(
+            new OpenClawError('timeout', 'The gateway did not complete the handshake in time.', { retryable: true }),
+          ),
         this.opts.handshakeTimeoutMs ?? 15_000,
       );
       try {
@@ -347,7 +378,11 @@ export class OpenClawOperator {
         if (gen !== this.generation) return;
         const code = ev?.code ?? 1006;
         const reason = scrubSecrets(String(ev?.reason ?? ''), this.secrets()).slice(0, 200);
-        const err = new OpenClawError('closed', `The gateway closed the connection (${code}${reason ? `: ${reason}` : ''}).`, { retryable: true });
+        const err = new OpenClawError(
+          'closed',
+          `The gateway closed the connection (${code}${reason ? `: ${reason}` : ''}).`,
+          { retryable: true },
+        );
         this.rejectPending(err);
         this.stopTimers();
         this.ws = null;
@@ -373,11 +408,21 @@ export class OpenClawOperator {
       platform: this.opts.platform ?? 'web',
       allAgents: this.opts.allAgents === true,
     });
-    const payload = await this.send(ws, 'connect', params as unknown as Record<string, unknown>, this.opts.handshakeTimeoutMs ?? 15_000);
+    const payload = await this.send(
+      ws,
+      'connect',
+      params as unknown as Record<string, unknown>,
+      this.opts.handshakeTimeoutMs ?? 15_000,
+    );
     return parseHelloOk(payload);
   }
 
-  private send(ws: WebSocketLike, method: string, params: Record<string, unknown> | undefined, timeoutMs: number): Promise<unknown> {
+  private send(
+    ws: WebSocketLike,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    timeoutMs: number,
+  ): Promise<unknown> {
     const id = uuid();
     const text = encodeRequest({ type: 'req', id, method, params }, this.maxBytes);
     return new Promise((resolve, reject) => {
@@ -398,7 +443,11 @@ export class OpenClawOperator {
 
   private dispatchEvent(frame: EventFrame): void {
     const name = frame.event;
-    const kind: ApprovalKind | null = name.startsWith('exec.approval.') ? 'exec' : name.startsWith('plugin.approval.') ? 'plugin' : null;
+    const kind: ApprovalKind | null = name.startsWith('exec.approval.')
+      ? 'exec'
+      : name.startsWith('plugin.approval.')
+        ? 'plugin'
+        : null;
     if (kind && name.endsWith('.requested')) {
       const a = normalizeApproval(frame.payload, kind);
       if (a) {

@@ -67,7 +67,12 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /** Parses the `connect.challenge` event payload. */
 export function parseChallenge(payload: unknown): ConnectChallenge {
-  if (!isRecord(payload) || typeof payload.nonce !== 'string' || payload.nonce.length === 0 || payload.nonce.length > 512) {
+  if (
+    !isRecord(payload) ||
+    typeof payload.nonce !== 'string' ||
+    payload.nonce.length === 0 ||
+    payload.nonce.length > 512
+  ) {
     throw new OpenClawError('handshake_invalid', 'The gateway sent a connect challenge without a nonce.');
   }
   if (typeof payload.ts !== 'number' || !Number.isSafeInteger(payload.ts) || payload.ts < 0) {
@@ -107,12 +112,24 @@ export async function buildConnectParams(opts: {
   return {
     minProtocol: PROTOCOL_VERSION,
     maxProtocol: PROTOCOL_VERSION,
-    client: { id: CLIENT_ID, version: opts.clientVersion, platform, mode: CLIENT_MODE, displayName: CLIENT_DISPLAY_NAME },
+    client: {
+      id: CLIENT_ID,
+      version: opts.clientVersion,
+      platform,
+      mode: CLIENT_MODE,
+      displayName: CLIENT_DISPLAY_NAME,
+    },
     role: OPERATOR_ROLE,
     scopes,
     caps: [...OPERATOR_CAPS],
     auth: 'token' in opts.auth ? { token: opts.auth.token } : { deviceToken: opts.auth.deviceToken },
-    device: { id: identity.deviceId, publicKey: identity.publicKeyBase64Url, signature, signedAt: challenge.ts, nonce: challenge.nonce },
+    device: {
+      id: identity.deviceId,
+      publicKey: identity.publicKeyBase64Url,
+      signature,
+      signedAt: challenge.ts,
+      nonce: challenge.nonce,
+    },
   };
 }
 
@@ -121,15 +138,23 @@ const positiveInt = (v: unknown): v is number => typeof v === 'number' && Number
 
 /** Validates the `connect` response payload; throws `handshake_invalid`. */
 export function parseHelloOk(payload: unknown): HelloOk {
-  const bad = (what: string) => new OpenClawError('handshake_invalid', `The gateway's hello was not understood: ${what}.`);
+  const bad = (what: string) =>
+    new OpenClawError('handshake_invalid', `The gateway's hello was not understood: ${what}.`);
   if (!isRecord(payload) || payload.type !== 'hello-ok') throw bad('not hello-ok');
-  if (payload.protocol !== PROTOCOL_VERSION) throw bad(`protocol ${String(payload.protocol)}, this client speaks ${PROTOCOL_VERSION}`);
+  if (payload.protocol !== PROTOCOL_VERSION)
+    throw bad(`protocol ${String(payload.protocol)}, this client speaks ${PROTOCOL_VERSION}`);
   const { server, features, auth, policy } = payload;
   if (!isRecord(server) || typeof server.version !== 'string' || typeof server.connId !== 'string') throw bad('server');
   if (!isRecord(features) || !strings(features.methods) || !strings(features.events)) throw bad('features');
   if (!isRecord(auth) || typeof auth.role !== 'string' || !strings(auth.scopes)) throw bad('auth');
-  if (auth.deviceToken !== undefined && (typeof auth.deviceToken !== 'string' || auth.deviceToken.length === 0)) throw bad('device token');
-  if (!isRecord(policy) || !positiveInt(policy.maxPayload) || !positiveInt(policy.maxBufferedBytes) || !positiveInt(policy.tickIntervalMs)) {
+  if (auth.deviceToken !== undefined && (typeof auth.deviceToken !== 'string' || auth.deviceToken.length === 0))
+    throw bad('device token');
+  if (
+    !isRecord(policy) ||
+    !positiveInt(policy.maxPayload) ||
+    !positiveInt(policy.maxBufferedBytes) ||
+    !positiveInt(policy.tickIntervalMs)
+  ) {
     throw bad('policy');
   }
   return {
@@ -167,7 +192,9 @@ export function explainConnectError(err: OpenClawError, origin?: string): Connec
   if (code === 'PAIRING_REQUIRED' || code === 'NOT_PAIRED') {
     const upgrade = err.reason === 'scope-upgrade' || err.reason === 'role-upgrade';
     return {
-      title: upgrade ? 'The gateway must approve the wider access Clawkeep asks for' : 'The gateway must approve this device once',
+      title: upgrade
+        ? 'The gateway must approve the wider access Clawkeep asks for'
+        : 'The gateway must approve this device once',
       action: err.requestId
         ? `Run \`openclaw devices approve ${err.requestId}\` on the gateway host, then reconnect.`
         : 'Run `openclaw devices list` on the gateway host, then `openclaw devices approve <requestId>` for Clawkeep, then reconnect.',
@@ -177,7 +204,8 @@ export function explainConnectError(err: OpenClawError, origin?: string): Connec
   if (code === 'CONTROL_UI_ORIGIN_NOT_ALLOWED' && (err.reason === 'origin missing or invalid' || !origin)) {
     return {
       title: 'The gateway needs to know where Clawkeep connects from',
-      action: 'The connection carried no usable Origin. Connect from the extension (its chrome-extension:// origin), then add that origin to gateway.controlUi.allowedOrigins.',
+      action:
+        'The connection carried no usable Origin. Connect from the extension (its chrome-extension:// origin), then add that origin to gateway.controlUi.allowedOrigins.',
       retry: false,
     };
   }
@@ -195,12 +223,17 @@ export function explainConnectError(err: OpenClawError, origin?: string): Connec
   }
   if (code === 'AUTH_RATE_LIMITED') {
     const wait = err.retryAfterMs ? ` Wait ${Math.ceil(err.retryAfterMs / 1000)} s.` : '';
-    return { title: 'Too many failed sign-ins', action: `The gateway is rate-limiting this origin.${wait} Then check the token and reconnect.`, retry: true };
+    return {
+      title: 'Too many failed sign-ins',
+      action: `The gateway is rate-limiting this origin.${wait} Then check the token and reconnect.`,
+      retry: true,
+    };
   }
   if (code === 'AUTH_DEVICE_TOKEN_MISMATCH') {
     return {
       title: 'The saved device token was not accepted',
-      action: 'The pairing was revoked or rotated. Reconnect with the gateway token (gateway.auth.token) to pair again.',
+      action:
+        'The pairing was revoked or rotated. Reconnect with the gateway token (gateway.auth.token) to pair again.',
       retry: false,
     };
   }
@@ -215,12 +248,20 @@ export function explainConnectError(err: OpenClawError, origin?: string): Connec
   if (code.startsWith('AUTH_')) {
     return {
       title: 'The gateway refused the token',
-      action: 'Check the gateway token (gateway.auth.token on the gateway host, or `openclaw config get gateway.auth.token`) and reconnect.',
+      action:
+        'Check the gateway token (gateway.auth.token on the gateway host, or `openclaw config get gateway.auth.token`) and reconnect.',
       retry: false,
     };
   }
-  if (code.startsWith('DEVICE_AUTH_') || code === 'DEVICE_IDENTITY_REQUIRED' || code === 'CONTROL_UI_DEVICE_IDENTITY_REQUIRED') {
-    const clock = code === 'DEVICE_AUTH_SIGNATURE_EXPIRED' ? ' Check that this computer’s clock is within two minutes of the gateway host’s.' : '';
+  if (
+    code.startsWith('DEVICE_AUTH_') ||
+    code === 'DEVICE_IDENTITY_REQUIRED' ||
+    code === 'CONTROL_UI_DEVICE_IDENTITY_REQUIRED'
+  ) {
+    const clock =
+      code === 'DEVICE_AUTH_SIGNATURE_EXPIRED'
+        ? ' Check that this computer’s clock is within two minutes of the gateway host’s.'
+        : '';
     return {
       title: 'The gateway rejected this device’s proof',
       action: `The device signature was not accepted (${code}).${clock} Reconnect; if it persists, reset Clawkeep’s OpenClaw device identity and pair again.`,
@@ -228,7 +269,11 @@ export function explainConnectError(err: OpenClawError, origin?: string): Connec
     };
   }
   if (code === 'PROTOCOL_MISMATCH' || code === 'CLIENT_VERSION_MISMATCH' || code === 'handshake_invalid') {
-    return { title: 'This gateway speaks another protocol version', action: 'Clawkeep needs an OpenClaw gateway with protocol v4. Update OpenClaw or Clawkeep.', retry: false };
+    return {
+      title: 'This gateway speaks another protocol version',
+      action: 'Clawkeep needs an OpenClaw gateway with protocol v4. Update OpenClaw or Clawkeep.',
+      retry: false,
+    };
   }
   if (code === 'gateway_insecure' || code === 'config_invalid') {
     return { title: 'This gateway address is refused', action: err.message, retry: false };
@@ -238,7 +283,11 @@ export function explainConnectError(err: OpenClawError, origin?: string): Connec
     return { title: 'Clawkeep’s saved OpenClaw state could not be read', action: err.message, retry: false };
   }
   if (code === 'closed' || code === 'timeout' || code === 'UNAVAILABLE') {
-    return { title: 'The gateway could not be reached', action: 'Check that `openclaw gateway` is running and the address is right (default ws://127.0.0.1:18789).', retry: true };
+    return {
+      title: 'The gateway could not be reached',
+      action: 'Check that `openclaw gateway` is running and the address is right (default ws://127.0.0.1:18789).',
+      retry: true,
+    };
   }
   return { title: 'The gateway refused the connection', action: `${err.message} (${code})`, retry: err.retryable };
 }

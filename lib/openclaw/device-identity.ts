@@ -66,7 +66,7 @@ async function identityFrom(publicKeyRaw: Uint8Array, privateKey: CryptoKey): Pr
 
 /** Makes a new identity. The private key is non-extractable; only the public half can be exported. */
 export async function createDeviceIdentity(): Promise<DeviceIdentity> {
-  const pair = (await crypto.subtle.generateKey(ED25519, false, ['sign', 'verify']));
+  const pair = await crypto.subtle.generateKey(ED25519, false, ['sign', 'verify']);
   const raw = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
   return identityFrom(raw, pair.privateKey);
 }
@@ -86,15 +86,22 @@ export async function fromRecord(record: unknown): Promise<DeviceIdentity> {
     r.publicKeyRaw.length === 32 &&
     typeof r.privateKey === 'object' &&
     r.privateKey !== null &&
-    (r.privateKey).type === 'private' &&
-    (r.privateKey).algorithm?.name === 'Ed25519' &&
-    (r.privateKey).usages.includes('sign');
-  if (!ok) throw new OpenClawError('identity_invalid', 'The stored OpenClaw device identity is damaged; a new one must be paired.');
+    r.privateKey.type === 'private' &&
+    r.privateKey.algorithm?.name === 'Ed25519' &&
+    r.privateKey.usages.includes('sign');
+  if (!ok)
+    throw new OpenClawError(
+      'identity_invalid',
+      'The stored OpenClaw device identity is damaged; a new one must be paired.',
+    );
   return identityFrom(r.publicKeyRaw as Uint8Array, r.privateKey as CryptoKey);
 }
 
 /** Loads the identity under `key`, or creates and stores a new one. A damaged record is replaced. */
-export async function loadOrCreateDeviceIdentity(store: DeviceIdentityStore, key = OPENCLAW_IDENTITY_DB.key): Promise<DeviceIdentity> {
+export async function loadOrCreateDeviceIdentity(
+  store: DeviceIdentityStore,
+  key = OPENCLAW_IDENTITY_DB.key,
+): Promise<DeviceIdentity> {
   const existing = await store.get(key);
   if (existing !== undefined && existing !== null) {
     try {

@@ -92,8 +92,20 @@ export class OpenClawError extends ClawkeepError {
     this.reason = options.reason ?? null;
   }
 
-  override toJSON(): { code: OpenClawErrorCode; message: string; retryable: boolean; retryAfterMs: number | null; requestId: string | null } {
-    return { code: this.code, message: this.message, retryable: this.retryable, retryAfterMs: this.retryAfterMs, requestId: this.requestId };
+  override toJSON(): {
+    code: OpenClawErrorCode;
+    message: string;
+    retryable: boolean;
+    retryAfterMs: number | null;
+    requestId: string | null;
+  } {
+    return {
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      retryAfterMs: this.retryAfterMs,
+      requestId: this.requestId,
+    };
   }
 }
 

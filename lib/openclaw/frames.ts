@@ -49,7 +49,8 @@ function utf8LengthUpTo(text: string, limit: number): number {
   return encoder.encode(text).length;
 }
 
-const invalid = (what: string): OpenClawError => new OpenClawError('frame_invalid', `The gateway sent an invalid frame: ${what}.`);
+const invalid = (what: string): OpenClawError =>
+  new OpenClawError('frame_invalid', `The gateway sent an invalid frame: ${what}.`);
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -57,13 +58,18 @@ const isName = (v: unknown, max: number): v is string => typeof v === 'string' &
 
 /** Serialises a request frame; throws `frame_too_large` above `maxBytes`. */
 export function encodeRequest(frame: RequestFrame, maxBytes: number): string {
-  if (!isName(frame.id, MAX_ID_LENGTH)) throw new OpenClawError('frame_invalid', 'Request id must be a non-empty string.');
-  if (!isName(frame.method, MAX_NAME_LENGTH)) throw new OpenClawError('frame_invalid', 'Request method must be a non-empty string.');
+  if (!isName(frame.id, MAX_ID_LENGTH))
+    throw new OpenClawError('frame_invalid', 'Request id must be a non-empty string.');
+  if (!isName(frame.method, MAX_NAME_LENGTH))
+    throw new OpenClawError('frame_invalid', 'Request method must be a non-empty string.');
   const out: RequestFrame = { type: 'req', id: frame.id, method: frame.method };
   if (frame.params !== undefined) out.params = frame.params;
   const text = JSON.stringify(out);
   if (utf8LengthUpTo(text, maxBytes) > maxBytes) {
-    throw new OpenClawError('frame_too_large', `The request ${frame.method} is larger than the gateway accepts (${maxBytes} bytes).`);
+    throw new OpenClawError(
+      'frame_too_large',
+      `The request ${frame.method} is larger than the gateway accepts (${maxBytes} bytes).`,
+    );
   }
   return text;
 }
@@ -105,7 +111,8 @@ function decodeResponse(v: Record<string, unknown>): ResponseFrame {
     error.retryable = e.retryable;
   }
   if (e.retryAfterMs !== undefined) {
-    if (typeof e.retryAfterMs !== 'number' || !Number.isFinite(e.retryAfterMs) || e.retryAfterMs < 0) throw invalid('error retryAfterMs not a duration');
+    if (typeof e.retryAfterMs !== 'number' || !Number.isFinite(e.retryAfterMs) || e.retryAfterMs < 0)
+      throw invalid('error retryAfterMs not a duration');
     error.retryAfterMs = e.retryAfterMs;
   }
   return { type: 'res', id: v.id, ok: false, error };
@@ -115,7 +122,8 @@ function decodeEvent(v: Record<string, unknown>): EventFrame {
   if (!isName(v.event, MAX_NAME_LENGTH)) throw invalid('event without a name');
   const frame: EventFrame = { type: 'event', event: v.event, payload: v.payload };
   if (v.seq !== undefined) {
-    if (typeof v.seq !== 'number' || !Number.isSafeInteger(v.seq) || v.seq < 0) throw invalid('event seq not a counter');
+    if (typeof v.seq !== 'number' || !Number.isSafeInteger(v.seq) || v.seq < 0)
+      throw invalid('event seq not a counter');
     frame.seq = v.seq;
   }
   if (v.stateVersion !== undefined) frame.stateVersion = v.stateVersion;
@@ -129,7 +137,10 @@ const DETAIL_CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
  * Turns a gateway error into an `OpenClawError`: code = `details.code` when it is one, else `error.code`. The
  * message is scrubbed of every secret in `secrets` (the client passes its token, device token and signature).
  */
-export function gatewayError(error: GatewayErrorShape, secrets: readonly (string | null | undefined)[] = []): OpenClawError {
+export function gatewayError(
+  error: GatewayErrorShape,
+  secrets: readonly (string | null | undefined)[] = [],
+): OpenClawError {
   const d = error.details ?? {};
   const detailCode = typeof d.code === 'string' && DETAIL_CODE_PATTERN.test(d.code) ? d.code : null;
   const requestId = typeof d.requestId === 'string' && REQUEST_ID_PATTERN.test(d.requestId) ? d.requestId : null;

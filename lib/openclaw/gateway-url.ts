@@ -26,7 +26,8 @@ export function checkGatewayUrl(text: string): URL {
   } catch {
     throw new OpenClawError('config_invalid', 'The gateway address is not a URL (e.g. ws://127.0.0.1:18789).');
   }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new OpenClawError('config_invalid', 'The gateway address must start with ws:// or wss://.');
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
+    throw new OpenClawError('config_invalid', 'The gateway address must start with ws:// or wss://.');
   if (url.protocol === 'ws:' && !isLoopbackHost(url.hostname)) {
     throw new OpenClawError(
       'gateway_insecure',

@@ -4,20 +4,48 @@
  * never renamed or reused; a new condition gets a new code.
  */
 export const API_ERRORS = {
-  protocol_invalid: { status: 400, meaning: 'Body, query or path parameter does not match the schema, or is not canonical.' },
-  approval_invalid: { status: 400, meaning: 'Signed approval malformed, bad signature, or for another hub/intent/payload/installation.' },
-  claim_invalid: { status: 400, meaning: 'Signed claim malformed, bad signature, or does not match the agent/code/device.' },
-  sealed_invalid: { status: 400, meaning: 'sealed_secret is not a well-formed CKSS v1 blob, or a config delivery is not a CKSC v1 blob with a valid device signature for this hub, agent and installation.' },
-  device_statement_invalid: { status: 400, meaning: 'Signed device-add statement malformed, bad signature, or not for this hub, account, pairing, device keys or sealed vault key (or the sealed key is not a CKPV v1 blob).' },
-  key_binding_invalid: { status: 400, meaning: 'The CKKB key binding is missing, malformed, has a bad signature, or does not name this hub, role, signing key, box key and name.' },
-  revocation_invalid: { status: 400, meaning: 'DELETE /v1/devices/:id or /v1/installations/:id without a signed CKDR / CKIR statement by the calling device for this hub, account and device or installation (or with a malformed one, or a bad signature).' },
+  protocol_invalid: {
+    status: 400,
+    meaning: 'Body, query or path parameter does not match the schema, or is not canonical.',
+  },
+  approval_invalid: {
+    status: 400,
+    meaning: 'Signed approval malformed, bad signature, or for another hub/intent/payload/installation.',
+  },
+  claim_invalid: {
+    status: 400,
+    meaning: 'Signed claim malformed, bad signature, or does not match the agent/code/device.',
+  },
+  sealed_invalid: {
+    status: 400,
+    meaning:
+      'sealed_secret is not a well-formed CKSS v1 blob, or a config delivery is not a CKSC v1 blob with a valid device signature for this hub, agent and installation.',
+  },
+  device_statement_invalid: {
+    status: 400,
+    meaning:
+      'Signed device-add statement malformed, bad signature, or not for this hub, account, pairing, device keys or sealed vault key (or the sealed key is not a CKPV v1 blob).',
+  },
+  key_binding_invalid: {
+    status: 400,
+    meaning:
+      'The CKKB key binding is missing, malformed, has a bad signature, or does not name this hub, role, signing key, box key and name.',
+  },
+  revocation_invalid: {
+    status: 400,
+    meaning:
+      'DELETE /v1/devices/:id or /v1/installations/:id without a signed CKDR / CKIR statement by the calling device for this hub, account and device or installation (or with a malformed one, or a bad signature).',
+  },
   auth_missing: { status: 401, meaning: 'A ck-* header is missing or malformed.' },
   auth_stale: { status: 401, meaning: 'ck-timestamp is more than 60 s from the hub clock.' },
   auth_replayed: { status: 401, meaning: 'ck-nonce was already used by this key.' },
   auth_bad_signature: { status: 401, meaning: 'ck-signature does not verify over the request.' },
   auth_unknown_key: { status: 401, meaning: 'No active key with this ck-key-id for this ck-role.' },
   device_revoked: { status: 403, meaning: 'The request is signed by a device that was removed from its account.' },
-  intent_required: { status: 403, meaning: 'The action needs an intent the human approved; this one is pending, denied or expired.' },
+  intent_required: {
+    status: 403,
+    meaning: 'The action needs an intent the human approved; this one is pending, denied or expired.',
+  },
   forbidden: { status: 403, meaning: 'This role may not call this endpoint, or the resource belongs to someone else.' },
   scope_not_granted: { status: 403, meaning: 'The installation was not granted the scope this intent needs.' },
   agent_not_claimed: { status: 403, meaning: 'The agent has no active installation yet.' },
@@ -29,21 +57,48 @@ export const API_ERRORS = {
   enrollment_code_invalid: { status: 404, meaning: 'Unknown or already used enrollment code.' },
   device_already_enrolled: { status: 409, meaning: 'This device key already has an account on this hub.' },
   agent_already_claimed: { status: 409, meaning: 'The agent was claimed already.' },
-  config_stale: { status: 409, meaning: 'The config revision is not newer than the one the hub holds for this config.' },
-  vault_stale: { status: 409, meaning: 'The vault changed on the hub since the base counter of this push: pull, then push again.' },
-  vault_conflict: { status: 409, meaning: 'An item in this push was changed on the hub since the revision it is based on.' },
-  vault_head_invalid: { status: 400, meaning: 'The vault head is malformed, not signed by a device of this account, not the next counter, or does not match the items.' },
+  config_stale: {
+    status: 409,
+    meaning: 'The config revision is not newer than the one the hub holds for this config.',
+  },
+  vault_stale: {
+    status: 409,
+    meaning: 'The vault changed on the hub since the base counter of this push: pull, then push again.',
+  },
+  vault_conflict: {
+    status: 409,
+    meaning: 'An item in this push was changed on the hub since the revision it is based on.',
+  },
+  vault_head_invalid: {
+    status: 400,
+    meaning:
+      'The vault head is malformed, not signed by a device of this account, not the next counter, or does not match the items.',
+  },
   intent_not_pending: { status: 409, meaning: 'A decision was already recorded, or the intent expired.' },
   pairing_not_pending: { status: 409, meaning: 'The pairing was already approved or denied, or it expired.' },
   intent_already_executed: { status: 409, meaning: 'Execute was already called once for this intent.' },
   idempotency_conflict: { status: 409, meaning: 'idempotency_key reused with a different kind or payload.' },
   intent_expired: { status: 410, meaning: 'The intent expired before it was decided or executed.' },
-  intent_purged: { status: 410, meaning: "The intent was decided or expired longer ago than the hub's retention period: its payload was deleted (id, hash, status and times remain)." },
-  payload_too_large: { status: 413, meaning: "Body over the hub's limit (POST /v1/agents must leave room for a 64 KiB manifest plus JSON escaping)." },
+  intent_purged: {
+    status: 410,
+    meaning:
+      "The intent was decided or expired longer ago than the hub's retention period: its payload was deleted (id, hash, status and times remain).",
+  },
+  payload_too_large: {
+    status: 413,
+    meaning: "Body over the hub's limit (POST /v1/agents must leave room for a 64 KiB manifest plus JSON escaping).",
+  },
   rate_limited: { status: 429, meaning: 'Too many requests; see Retry-After.' },
   // Request guard (hub/request-guard.ts): a browser used against the hub by a page, and per-key stream caps.
-  host_invalid: { status: 421, meaning: "The Host header is not the hub's own origin's host (DNS rebinding, or a wrong hub URL)." },
-  origin_forbidden: { status: 403, meaning: 'The request carries an Origin that is not this hub, an allowed page (--allow-origin) or a browser extension.' },
+  host_invalid: {
+    status: 421,
+    meaning: "The Host header is not the hub's own origin's host (DNS rebinding, or a wrong hub URL).",
+  },
+  origin_forbidden: {
+    status: 403,
+    meaning:
+      'The request carries an Origin that is not this hub, an allowed page (--allow-origin) or a browser extension.',
+  },
   content_type_unsupported: { status: 415, meaning: 'The request has a body that is not application/json.' },
   internal: { status: 500, meaning: 'Unexpected hub failure; request_id identifies it in the hub log.' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
@@ -74,7 +129,8 @@ const API_ERROR_TEXT: Record<ApiErrorCode, string> = {
   auth_unknown_key: 'The hub does not know this device. Enrol it again.',
   device_revoked: 'This device was removed from the account.',
   intent_required: 'The request has not been approved.',
-  forbidden: 'The hub refused: not allowed (for example, the installation is locked after repeated denials, or revoked).',
+  forbidden:
+    'The hub refused: not allowed (for example, the installation is locked after repeated denials, or revoked).',
   scope_not_granted: 'The agent was not granted this.',
   agent_not_claimed: 'The agent has not been claimed yet.',
   agent_revoked: 'The agent was revoked.',
@@ -94,10 +150,10 @@ const API_ERROR_TEXT: Record<ApiErrorCode, string> = {
   intent_already_executed: 'This request was carried out already.',
   idempotency_conflict: 'The hub refused a reused request key.',
   intent_expired: 'This request expired.',
-  intent_purged: "This request is older than the hub keeps requests: only its record (status and times) remains.",
+  intent_purged: 'This request is older than the hub keeps requests: only its record (status and times) remains.',
   payload_too_large: 'The request is too large for the hub.',
   rate_limited: "The hub refused: too many requests (a rate limit, or the agent's daily limit). Try again later.",
-  key_binding_invalid: "The hub sent a key that the agent or device did not sign for this hub. Do not trust it.",
+  key_binding_invalid: 'The hub sent a key that the agent or device did not sign for this hub. Do not trust it.',
   host_invalid: 'The hub refused the address it was reached at. Check the hub URL.',
   origin_forbidden: 'The hub refused a request from this page.',
   content_type_unsupported: 'The hub refused the request format.',
@@ -110,5 +166,7 @@ const SHOWABLE_CODE = /^[a-z0-9_.-]{1,64}$/;
 /** Our own text for a hub error code; "The hub refused (code: xyz)." for a code we do not know. */
 export function hubErrorText(code: string): string {
   if (isApiErrorCode(code)) return API_ERROR_TEXT[code];
-  return SHOWABLE_CODE.test(code) ? `The hub refused (code: ${code}).` : 'The hub refused (code not shown: it is not a plain identifier).';
+  return SHOWABLE_CODE.test(code)
+    ? `The hub refused (code: ${code}).`
+    : 'The hub refused (code not shown: it is not a plain identifier).';
 }

@@ -5,7 +5,13 @@ import { KIND_PATTERN } from './intent-hash';
 import { defaultApprovalRequired } from './intent-kinds';
 import { decodePublicKey } from './keys';
 import { isCanonicalScopeList, type Scope } from './scopes';
-import { signStatement, statementBytes, verifyStatement, type SignedStatement, type StatementFormat } from './signed-statement';
+import {
+  signStatement,
+  statementBytes,
+  verifyStatement,
+  type SignedStatement,
+  type StatementFormat,
+} from './signed-statement';
 
 export type { SignedStatement } from './signed-statement';
 
@@ -93,7 +99,10 @@ export function makePolicy(approvalRequired: readonly string[], dailyLimit: numb
     throw new ProtocolError('claim_invalid', 'The policy names a malformed intent kind.');
   }
   if (!isDailyLimit(dailyLimit)) {
-    throw new ProtocolError('claim_invalid', `The daily limit must be a whole number from ${DAILY_LIMIT_MIN} to ${DAILY_LIMIT_MAX}, or none.`);
+    throw new ProtocolError(
+      'claim_invalid',
+      `The daily limit must be a whole number from ${DAILY_LIMIT_MIN} to ${DAILY_LIMIT_MAX}, or none.`,
+    );
   }
   return { approval_required: kinds, daily_limit: dailyLimit };
 }
@@ -123,10 +132,22 @@ function exactKeys(value: unknown, keys: readonly string[], what: string): Recor
 }
 
 function isSortedUniqueKinds(v: unknown): v is string[] {
-  return Array.isArray(v) && v.length <= 64 && v.every((k, i) => typeof k === 'string' && KIND_PATTERN.test(k) && (i === 0 || v[i - 1] < k));
+  return (
+    Array.isArray(v) &&
+    v.length <= 64 &&
+    v.every((k, i) => typeof k === 'string' && KIND_PATTERN.test(k) && (i === 0 || v[i - 1] < k))
+  );
 }
 
-const APPROVAL_KEYS = ['hub', 'intent_id', 'payload_hash', 'decision', 'installation_id', 'agent_nonce', 'time'] as const;
+const APPROVAL_KEYS = [
+  'hub',
+  'intent_id',
+  'payload_hash',
+  'decision',
+  'installation_id',
+  'agent_nonce',
+  'time',
+] as const;
 
 export const APPROVAL_FORMAT: StatementFormat<ApprovalStatement> = {
   tag: APPROVAL_TAG,
@@ -143,14 +164,28 @@ export const APPROVAL_FORMAT: StatementFormat<ApprovalStatement> = {
     check(isAgentNonce(v.agent_nonce), 'approval.agent_nonce');
     check(isEpoch(v.time), 'approval.time');
     return {
-      hub: v.hub as string, intent_id: v.intent_id as string, payload_hash: v.payload_hash as string,
-      decision: v.decision as Decision, installation_id: v.installation_id as string, agent_nonce: v.agent_nonce as string, time: v.time as number,
+      hub: v.hub as string,
+      intent_id: v.intent_id as string,
+      payload_hash: v.payload_hash as string,
+      decision: v.decision as Decision,
+      installation_id: v.installation_id as string,
+      agent_nonce: v.agent_nonce as string,
+      time: v.time as number,
     };
   },
 };
 
 const CLAIM_KEYS = [
-  'hub', 'agent_id', 'agent_signing_key', 'agent_box_key', 'claim_code_hash', 'granted_scopes', 'policy', 'installation_id', 'device_key', 'time',
+  'hub',
+  'agent_id',
+  'agent_signing_key',
+  'agent_box_key',
+  'claim_code_hash',
+  'granted_scopes',
+  'policy',
+  'installation_id',
+  'device_key',
+  'time',
 ] as const;
 
 export const CLAIM_FORMAT: StatementFormat<ClaimStatement> = {
@@ -169,23 +204,37 @@ export const CLAIM_FORMAT: StatementFormat<ClaimStatement> = {
     check(isCanonicalScopeList(v.granted_scopes), 'claim.granted_scopes (valid, sorted, unique)');
     const policy = exactKeys(v.policy, ['approval_required', 'daily_limit'], 'claim.policy');
     check(isSortedUniqueKinds(policy.approval_required), 'claim.policy.approval_required (sorted, unique kinds)');
-    check((policy.approval_required as string[]).includes(ALWAYS_APPROVED_KIND), 'claim.policy.approval_required (must contain secret.request)');
+    check(
+      (policy.approval_required as string[]).includes(ALWAYS_APPROVED_KIND),
+      'claim.policy.approval_required (must contain secret.request)',
+    );
     check(isDailyLimit(policy.daily_limit), 'claim.policy.daily_limit (integer 1..10000 or null)');
     check(isId(v.installation_id), 'claim.installation_id');
     check(isEpoch(v.time), 'claim.time');
     return {
-      hub: v.hub as string, agent_id: v.agent_id as string, agent_signing_key: v.agent_signing_key as string,
-      agent_box_key: v.agent_box_key as string, claim_code_hash: v.claim_code_hash as string,
-      granted_scopes: [...(v.granted_scopes as Scope[])], policy: { approval_required: [...(policy.approval_required as string[])], daily_limit: policy.daily_limit as number | null },
-      installation_id: v.installation_id as string, device_key: v.device_key as string, time: v.time as number,
+      hub: v.hub as string,
+      agent_id: v.agent_id as string,
+      agent_signing_key: v.agent_signing_key as string,
+      agent_box_key: v.agent_box_key as string,
+      claim_code_hash: v.claim_code_hash as string,
+      granted_scopes: [...(v.granted_scopes as Scope[])],
+      policy: {
+        approval_required: [...(policy.approval_required as string[])],
+        daily_limit: policy.daily_limit as number | null,
+      },
+      installation_id: v.installation_id as string,
+      device_key: v.device_key as string,
+      time: v.time as number,
     };
   },
 };
 
 /** The exact bytes an approval signature covers ("CKAP" | 0x02 | canonical statement). */
-export const approvalBytes = (statement: ApprovalStatement): Uint8Array => statementBytes(APPROVAL_FORMAT, APPROVAL_FORMAT.validate(statement));
+export const approvalBytes = (statement: ApprovalStatement): Uint8Array =>
+  statementBytes(APPROVAL_FORMAT, APPROVAL_FORMAT.validate(statement));
 /** The exact bytes a claim signature covers ("CKCL" | 0x01 | canonical statement). */
-export const claimBytes = (statement: ClaimStatement): Uint8Array => statementBytes(CLAIM_FORMAT, CLAIM_FORMAT.validate(statement));
+export const claimBytes = (statement: ClaimStatement): Uint8Array =>
+  statementBytes(CLAIM_FORMAT, CLAIM_FORMAT.validate(statement));
 
 /**
  * Signs an approval or denial with the device's Ed25519 private key (32-byte seed).
@@ -214,7 +263,13 @@ export function verifyApproval(publicKey: Uint8Array, signed: unknown, expected:
   for (const [k, v] of Object.entries({ hub, intent_id, payload_hash, installation_id, agent_nonce })) {
     if (typeof v !== 'string') throw new TypeError(`expected.${k} must be a string`);
   }
-  return verifyStatement(APPROVAL_FORMAT, publicKey, signed, { hub, intent_id, payload_hash, installation_id, agent_nonce });
+  return verifyStatement(APPROVAL_FORMAT, publicKey, signed, {
+    hub,
+    intent_id,
+    payload_hash,
+    installation_id,
+    agent_nonce,
+  });
 }
 
 /**
@@ -247,7 +302,8 @@ export interface ExpectedClaim {
  * @throws ProtocolError `claim_invalid`
  */
 export function verifyClaim(signed: unknown, expected: ExpectedClaim): ClaimStatement {
-  if (typeof expected?.hub !== 'string' || typeof expected.agent_id !== 'string') throw new TypeError('expected.hub and expected.agent_id are required');
+  if (typeof expected?.hub !== 'string' || typeof expected.agent_id !== 'string')
+    throw new TypeError('expected.hub and expected.agent_id are required');
   const statement = (signed as { statement?: { device_key?: unknown } } | null)?.statement;
   let deviceKey: Uint8Array;
   try {

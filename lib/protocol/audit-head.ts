@@ -42,7 +42,14 @@ export const AUDIT_HEAD_FORMAT: StatementFormat<AuditHead> = {
     decodePublicKey(v.hub_key as string, 'ed25519', 'hub_key');
     if (!Number.isSafeInteger(v.seq) || (v.seq as number) < 1) throw new Error('seq');
     if (!isSha256Hex(v.head_hash) || !isSha256Hex(v.tree_root) || !isEpoch(v.time)) throw new Error('hash / time');
-    return { hub: v.hub, hub_key: v.hub_key as string, seq: v.seq as number, head_hash: v.head_hash, tree_root: v.tree_root, time: v.time };
+    return {
+      hub: v.hub,
+      hub_key: v.hub_key as string,
+      seq: v.seq as number,
+      head_hash: v.head_hash,
+      tree_root: v.tree_root,
+      time: v.time,
+    };
   },
 };
 
@@ -70,26 +77,58 @@ export type AuditHeadCheck = { ok: true; head: AuditHead } | { ok: false; proble
  * last head this device accepted, or null on first sight): same size and same roots, or larger with a valid
  * consistency proof (`proof`: hex hashes, as GET /v1/audit?since=kept.seq returns them). Never throws.
  */
-export function checkAuditHead(kept: AuditHead | null, signed: unknown, proof: readonly string[] | null | undefined, expect: { hub: string; hubKey: string }): AuditHeadCheck {
+export function checkAuditHead(
+  kept: AuditHead | null,
+  signed: unknown,
+  proof: readonly string[] | null | undefined,
+  expect: { hub: string; hubKey: string },
+): AuditHeadCheck {
   let head: AuditHead;
   try {
     head = verifyAuditHead(signed, expect);
   } catch (err) {
-    return { ok: false, problem: 'signature', message: err instanceof ProtocolError ? err.message : 'The audit head does not verify.' };
+    return {
+      ok: false,
+      problem: 'signature',
+      message: err instanceof ProtocolError ? err.message : 'The audit head does not verify.',
+    };
   }
   if (!kept) return { ok: true, head };
   if (head.seq < kept.seq) {
-    return { ok: false, problem: 'rollback', message: `The hub now shows ${head.seq} entries where it showed ${kept.seq} before: entries were removed.` };
+    return {
+      ok: false,
+      problem: 'rollback',
+      message: `The hub now shows ${head.seq} entries where it showed ${kept.seq} before: entries were removed.`,
+    };
   }
   if (head.seq === kept.seq) {
     if (head.tree_root === kept.tree_root && head.head_hash === kept.head_hash) return { ok: true, head };
-    return { ok: false, problem: 'fork', message: `The hub shows a different history of the same ${head.seq} entries.` };
+    return {
+      ok: false,
+      problem: 'fork',
+      message: `The hub shows a different history of the same ${head.seq} entries.`,
+    };
   }
   if (!Array.isArray(proof) || proof.length === 0 || !proof.every(isSha256Hex)) {
-    return { ok: false, problem: 'no_proof', message: 'The hub did not prove that its new log extends the one seen before.' };
+    return {
+      ok: false,
+      problem: 'no_proof',
+      message: 'The hub did not prove that its new log extends the one seen before.',
+    };
   }
-  const ok = verifyAuditConsistency(kept.seq, head.seq, fromHex(kept.tree_root), fromHex(head.tree_root), proof.map((p) => fromHex(p)));
-  if (!ok) return { ok: false, problem: 'fork', message: `The hub's log of ${head.seq} entries does not contain the ${kept.seq} entries seen before unchanged.` };
+  const ok = verifyAuditConsistency(
+    kept.seq,
+    head.seq,
+    fromHex(kept.tree_root),
+    fromHex(head.tree_root),
+    proof.map((p) => fromHex(p)),
+  );
+  if (!ok)
+    return {
+      ok: false,
+      problem: 'fork',
+      message: `The hub's log of ${head.seq} entries does not contain the ${kept.seq} entries seen before unchanged.`,
+    };
   return { ok: true, head };
 }
 

@@ -33,7 +33,9 @@ function rangeRoot(leaves: readonly Uint8Array[], lo: number, hi: number): Uint8
 
 function assertLeaves(leaves: readonly Uint8Array[]): void {
   if (leaves.length === 0) throw new RangeError('audit tree: no leaves');
-  for (const l of leaves) if (!(l instanceof Uint8Array) || l.length !== HASH_LENGTH) throw new RangeError('audit tree: a leaf is not 32 bytes');
+  for (const l of leaves)
+    if (!(l instanceof Uint8Array) || l.length !== HASH_LENGTH)
+      throw new RangeError('audit tree: a leaf is not 32 bytes');
 }
 
 /** The tree head (MTH) of `leaves` (entry hashes, seq 1..n in order). @throws RangeError on no leaves or a bad leaf */
@@ -76,11 +78,19 @@ const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length &
  * Verifies a consistency proof (RFC 9162 §2.1.4.2): true only if the tree of size `oldSize` with root `oldRoot` is
  * a prefix of the tree of size `newSize` with root `newRoot`. Never throws on hostile input; returns false.
  */
-export function verifyAuditConsistency(oldSize: number, newSize: number, oldRoot: Uint8Array, newRoot: Uint8Array, proof: readonly Uint8Array[]): boolean {
-  if (!Number.isSafeInteger(oldSize) || !Number.isSafeInteger(newSize) || oldSize < 1 || oldSize > newSize) return false;
+export function verifyAuditConsistency(
+  oldSize: number,
+  newSize: number,
+  oldRoot: Uint8Array,
+  newRoot: Uint8Array,
+  proof: readonly Uint8Array[],
+): boolean {
+  if (!Number.isSafeInteger(oldSize) || !Number.isSafeInteger(newSize) || oldSize < 1 || oldSize > newSize)
+    return false;
   if (oldRoot.length !== HASH_LENGTH || newRoot.length !== HASH_LENGTH) return false;
   const hostile: unknown = proof; // typed for callers, but checked as untrusted input
-  if (!Array.isArray(hostile) || proof.some((p) => !(p instanceof Uint8Array) || p.length !== HASH_LENGTH)) return false;
+  if (!Array.isArray(hostile) || proof.some((p) => !(p instanceof Uint8Array) || p.length !== HASH_LENGTH))
+    return false;
   if (oldSize === newSize) return proof.length === 0 && equal(oldRoot, newRoot);
   // A proof is at most about 2·log2(n) hashes; anything longer is not one.
   if (proof.length === 0 || proof.length > 128) return false;

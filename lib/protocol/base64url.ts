@@ -18,7 +18,8 @@ export function toBase64Url(bytes: Uint8Array): string {
  */
 export function fromBase64Url(text: string, what = 'base64url value'): Uint8Array {
   // A length of 1 mod 4 cannot come from any byte string.
-  if (typeof text !== 'string' || !ALPHABET.test(text) || text.length % 4 === 1) throw invalid(`${what} is not base64url.`);
+  if (typeof text !== 'string' || !ALPHABET.test(text) || text.length % 4 === 1)
+    throw invalid(`${what} is not base64url.`);
   const padded = text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4);
   const bytes = fromBase64(padded);
   // Round trip: catches non-zero trailing bits ("AB" and "AA" would otherwise both decode to 0x00).

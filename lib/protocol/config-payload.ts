@@ -31,7 +31,14 @@ function entries(v: unknown, what: string): KeyValueEntry[] {
   if (!Array.isArray(v) || v.length > 256) throw bad(what);
   return v.map((e) => {
     const o = e as Record<string, unknown> | null;
-    if (!o || typeof o !== 'object' || Object.keys(o).length !== 2 || typeof o.key !== 'string' || typeof o.value !== 'string') throw bad(what);
+    if (
+      !o ||
+      typeof o !== 'object' ||
+      Object.keys(o).length !== 2 ||
+      typeof o.key !== 'string' ||
+      typeof o.value !== 'string'
+    )
+      throw bad(what);
     return { key: o.key, value: o.value };
   });
 }

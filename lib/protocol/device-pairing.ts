@@ -88,7 +88,11 @@ export interface PairingContext {
 }
 
 const sealedInvalid = (cause?: unknown) =>
-  new ProtocolError('sealed_invalid', 'The sealed vault key does not open: it was changed, or is for another device or pairing.', cause === undefined ? undefined : { cause });
+  new ProtocolError(
+    'sealed_invalid',
+    'The sealed vault key does not open: it was changed, or is for another device or pairing.',
+    cause === undefined ? undefined : { cause },
+  );
 
 function assertContext(context: PairingContext): PairingContext {
   let ok = !!context && isOrigin(context.hub) && isId(context.account_id) && isId(context.pairing_id);
@@ -127,8 +131,10 @@ export function sealPairedKey(
   options: SealPairedKeyOptions = {},
 ): Uint8Array {
   if (!(boxKey instanceof Uint8Array) || boxKey.length !== 32) throw new RangeError('boxKey must be 32 bytes');
-  if (vault.vaultId.length !== PAIRED_VAULT_ID_LENGTH || vault.vaultKey.length !== 32) throw new RangeError('vault id must be 16 bytes and vault key 32 bytes');
-  if (options.ephemeralPrivate && options.ephemeralPrivate.length !== 32) throw new RangeError('ephemeralPrivate must be 32 bytes');
+  if (vault.vaultId.length !== PAIRED_VAULT_ID_LENGTH || vault.vaultKey.length !== 32)
+    throw new RangeError('vault id must be 16 bytes and vault key 32 bytes');
+  if (options.ephemeralPrivate && options.ephemeralPrivate.length !== 32)
+    throw new RangeError('ephemeralPrivate must be 32 bytes');
   const ad = pairedKeyAssociatedData(context);
   const ephemeralPrivate = options.ephemeralPrivate ? options.ephemeralPrivate.slice() : randomBytes(32);
   const plaintext = concatBytes(vault.vaultId, vault.vaultKey);
@@ -152,8 +158,13 @@ export function isPairedKeyShape(bytes: Uint8Array): boolean {
  * Opens a CKPV blob with the new device's box private key, for the context it expects. Every failure is one
  * `sealed_invalid`. The caller wipes the returned vault key.
  */
-export function openPairedKey(boxPrivate: Uint8Array, bytes: Uint8Array, context: PairingContext): { vaultId: Uint8Array; vaultKey: Uint8Array } {
-  if (!(boxPrivate instanceof Uint8Array) || boxPrivate.length !== 32) throw new RangeError('boxPrivate must be 32 bytes');
+export function openPairedKey(
+  boxPrivate: Uint8Array,
+  bytes: Uint8Array,
+  context: PairingContext,
+): { vaultId: Uint8Array; vaultKey: Uint8Array } {
+  if (!(boxPrivate instanceof Uint8Array) || boxPrivate.length !== 32)
+    throw new RangeError('boxPrivate must be 32 bytes');
   const ad = pairedKeyAssociatedData(context);
   if (!(bytes instanceof Uint8Array) || !isPairedKeyShape(bytes)) throw sealedInvalid();
   const ephemeralPublic = bytes.subarray(5, 37);
@@ -189,7 +200,16 @@ export interface DeviceAddStatement {
 
 export type SignedDeviceAdd = SignedStatement<DeviceAddStatement>;
 
-const STATEMENT_KEYS = ['account_id', 'added_by', 'box_key', 'device_key', 'hub', 'pairing_id', 'sealed_sha256', 'time'];
+const STATEMENT_KEYS = [
+  'account_id',
+  'added_by',
+  'box_key',
+  'device_key',
+  'hub',
+  'pairing_id',
+  'sealed_sha256',
+  'time',
+];
 
 export const DEVICE_ADD_FORMAT: StatementFormat<DeviceAddStatement> = {
   tag: DEVICE_ADD_TAG,
@@ -208,14 +228,21 @@ export const DEVICE_ADD_FORMAT: StatementFormat<DeviceAddStatement> = {
     check(isSha256Hex(v.sealed_sha256), 'device.sealed_sha256');
     check(isEpoch(v.time), 'device.time');
     return {
-      hub: v.hub as string, account_id: v.account_id as string, device_key: v.device_key as string, box_key: v.box_key as string,
-      added_by: v.added_by as string, pairing_id: v.pairing_id as string, sealed_sha256: v.sealed_sha256 as string, time: v.time as number,
+      hub: v.hub as string,
+      account_id: v.account_id as string,
+      device_key: v.device_key as string,
+      box_key: v.box_key as string,
+      added_by: v.added_by as string,
+      pairing_id: v.pairing_id as string,
+      sealed_sha256: v.sealed_sha256 as string,
+      time: v.time as number,
     };
   },
 };
 
 /** The exact bytes a device-add signature covers ("CKDA" | 0x01 | canonical statement). */
-export const deviceAddBytes = (statement: DeviceAddStatement): Uint8Array => statementBytes(DEVICE_ADD_FORMAT, DEVICE_ADD_FORMAT.validate(statement));
+export const deviceAddBytes = (statement: DeviceAddStatement): Uint8Array =>
+  statementBytes(DEVICE_ADD_FORMAT, DEVICE_ADD_FORMAT.validate(statement));
 
 /** Checks shape and signature (by `added_by`) and that it names `expected`. @throws ProtocolError `device_statement_invalid`. */
 export function verifyDeviceAdd(signed: unknown, expected: Partial<DeviceAddStatement>): DeviceAddStatement {
@@ -251,7 +278,12 @@ export interface BuildPairingApprovalInput {
 }
 
 export async function buildPairingApproval(input: BuildPairingApprovalInput): Promise<PairingApproval> {
-  const context = assertContext({ hub: input.hub, account_id: input.accountId, pairing_id: input.pairingId, device_key: encodePublicKey(input.deviceKey) });
+  const context = assertContext({
+    hub: input.hub,
+    account_id: input.accountId,
+    pairing_id: input.pairingId,
+    device_key: encodePublicKey(input.deviceKey),
+  });
   const sealed = await input.seal(input.boxKey, context);
   const statement: DeviceAddStatement = {
     ...context,
@@ -261,7 +293,10 @@ export async function buildPairingApproval(input: BuildPairingApprovalInput): Pr
     time: input.now,
   };
   const signature = toBase64Url(await input.signer.sign(deviceAddBytes(statement)));
-  return { device: { statement: DEVICE_ADD_FORMAT.validate(statement), signature }, sealed_vault_key: toBase64Url(sealed) };
+  return {
+    device: { statement: DEVICE_ADD_FORMAT.validate(statement), signature },
+    sealed_vault_key: toBase64Url(sealed),
+  };
 }
 
 /**
@@ -315,12 +350,17 @@ export interface DeviceListEntry {
  * chain), never the hub's `revoked_at`. A device whose chain does not reach the enrolling key is refused.
  * @throws ProtocolError `device_statement_invalid` naming nothing secret.
  */
-export function verifyDeviceChain(devices: readonly DeviceListEntry[], expected: { hub: string; accountId: string }): Map<string, string> {
+export function verifyDeviceChain(
+  devices: readonly DeviceListEntry[],
+  expected: { hub: string; accountId: string },
+): Map<string, string> {
   const verified = new Map<string, string>();
   const root = devices.find((d) => d.device_key_id === expected.accountId);
-  if (!root || root.statement !== null) throw new ProtocolError('device_statement_invalid', 'The device list has no enrolling device.');
+  if (!root || root.statement !== null)
+    throw new ProtocolError('device_statement_invalid', 'The device list has no enrolling device.');
   const rootKey = decodePublicKey(root.device_key, 'ed25519');
-  if (deviceKeyId(rootKey) !== expected.accountId) throw new ProtocolError('device_statement_invalid', 'The enrolling device does not match the account.');
+  if (deviceKeyId(rootKey) !== expected.accountId)
+    throw new ProtocolError('device_statement_invalid', 'The enrolling device does not match the account.');
   verified.set(root.device_key_id, root.device_key);
   let pending = devices.filter((d) => d !== root);
   // Each pass verifies every device whose signer is already verified; a pass that adds nothing ends the walk.
@@ -332,12 +372,18 @@ export function verifyDeviceChain(devices: readonly DeviceListEntry[], expected:
         next.push(d);
         continue;
       }
-      const s = verifyDeviceAdd(d.statement, { hub: expected.hub, account_id: expected.accountId, device_key: d.device_key });
+      const s = verifyDeviceAdd(d.statement, {
+        hub: expected.hub,
+        account_id: expected.accountId,
+        device_key: d.device_key,
+      });
       const key = decodePublicKey(s.device_key, 'ed25519');
-      if (deviceKeyId(key) !== d.device_key_id) throw new ProtocolError('device_statement_invalid', 'A device key id does not match its key.');
+      if (deviceKeyId(key) !== d.device_key_id)
+        throw new ProtocolError('device_statement_invalid', 'A device key id does not match its key.');
       verified.set(d.device_key_id, d.device_key);
     }
-    if (next.length === pending.length) throw new ProtocolError('device_statement_invalid', 'A device was not added by a device of this account.');
+    if (next.length === pending.length)
+      throw new ProtocolError('device_statement_invalid', 'A device was not added by a device of this account.');
     pending = next;
   }
   return verified;
@@ -353,10 +399,17 @@ export function verifyDeviceChain(devices: readonly DeviceListEntry[], expected:
  * verified CKDR (issue 13 item 9), so a hub can neither forge a removal nor undo one with it.
  * @param removed - device keys (base64url) removed by verified CKDR statements, including ones remembered earlier.
  */
-export function devicesVouchedBy(trusted: Uint8Array, devices: readonly unknown[], hub: string, removed: ReadonlySet<string> = new Set()): Uint8Array[] {
+export function devicesVouchedBy(
+  trusted: Uint8Array,
+  devices: readonly unknown[],
+  hub: string,
+  removed: ReadonlySet<string> = new Set(),
+): Uint8Array[] {
   if (removed.has(encodePublicKey(trusted))) return [];
   const accepted = new Map<string, Uint8Array>([[encodePublicKey(trusted), trusted]]);
-  const entries = devices.filter((d): d is DeviceListEntry => !!d && typeof d === 'object' && !removed.has((d as DeviceListEntry).device_key));
+  const entries = devices.filter(
+    (d): d is DeviceListEntry => !!d && typeof d === 'object' && !removed.has((d as DeviceListEntry).device_key),
+  );
   let grew = true;
   while (grew) {
     grew = false;

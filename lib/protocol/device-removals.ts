@@ -24,7 +24,12 @@ export function verifiedRemovals(
   for (const d of devices) {
     if (!d.removal || chain.get(d.device_key_id) !== d.device_key) continue;
     try {
-      const s = verifyDeviceRemoval(d.removal, { hub: expected.hub, account_id: expected.accountId, device_key_id: d.device_key_id, device_key: d.device_key });
+      const s = verifyDeviceRemoval(d.removal, {
+        hub: expected.hub,
+        account_id: expected.accountId,
+        device_key_id: d.device_key_id,
+        device_key: d.device_key,
+      });
       if (members.has(s.removed_by) && !knownRemoved.has(s.removed_by)) removed.set(d.device_key_id, s);
     } catch {
       // A statement that does not verify removes nothing (the hub serves it; it is shown as unverified).
@@ -46,13 +51,22 @@ export function verifyDeviceList(
   devices: readonly DeviceListEntry[],
   expected: { hub: string; accountId: string },
   knownRemoved: ReadonlySet<string> = new Set(),
-): { chain: Map<string, string>; removals: Map<string, DeviceRemovalStatement>; view(d: DeviceListEntry): RemovalView } {
+): {
+  chain: Map<string, string>;
+  removals: Map<string, DeviceRemovalStatement>;
+  view(d: DeviceListEntry): RemovalView;
+} {
   const chain = verifyDeviceChain(devices, expected);
   const removals = verifiedRemovals(devices, expected, chain, knownRemoved);
   return {
     chain,
     removals,
-    view: (d) => (removals.has(d.device_key_id) || knownRemoved.has(d.device_key) ? 'removed' : d.revoked_at !== null || d.removal ? 'unverified' : null),
+    view: (d) =>
+      removals.has(d.device_key_id) || knownRemoved.has(d.device_key)
+        ? 'removed'
+        : d.revoked_at !== null || d.removal
+          ? 'unverified'
+          : null,
   };
 }
 

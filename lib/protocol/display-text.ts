@@ -43,4 +43,5 @@ export const isDisplaySafe = (s: string, multiline = false): boolean => hiddenCh
 export const HIDDEN_CHARACTER = HIDDEN;
 
 /** The message every validator uses, so the refusal reads the same on the hub and on the device. */
-export const HIDDEN_TEXT_MESSAGE = 'invisible or direction-changing characters (bidi, zero-width, format or control characters) are not allowed';
+export const HIDDEN_TEXT_MESSAGE =
+  'invisible or direction-changing characters (bidi, zero-width, format or control characters) are not allowed';

@@ -59,11 +59,18 @@ export function signHubChallenge(privateKey: Uint8Array, hub: string, challenge:
  * The client's side: the proof must be for `hub` and `challenge`, name `pinnedKey` and verify under it.
  * @throws ProtocolError `hub_identity_invalid` for any failure (a different key says so).
  */
-export function verifyHubChallenge(signed: unknown, expect: { hub: string; challenge: string; pinnedKey: string }): HubChallengeProof {
+export function verifyHubChallenge(
+  signed: unknown,
+  expect: { hub: string; challenge: string; pinnedKey: string },
+): HubChallengeProof {
   const named = (signed as SignedHubChallenge | null)?.statement?.hub_key;
   if (typeof named === 'string' && named !== expect.pinnedKey) {
     throw new ProtocolError('hub_identity_invalid', 'The hub presents a different identity key than the one pinned.');
   }
   const key = decodePublicKey(expect.pinnedKey, 'ed25519', 'pinned hub key');
-  return verifyStatement(HUB_CHALLENGE_FORMAT, key, signed, { hub: expect.hub, challenge: expect.challenge, hub_key: expect.pinnedKey });
+  return verifyStatement(HUB_CHALLENGE_FORMAT, key, signed, {
+    hub: expect.hub,
+    challenge: expect.challenge,
+    hub_key: expect.pinnedKey,
+  });
 }

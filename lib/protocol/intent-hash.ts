@@ -25,7 +25,8 @@ export const KIND_PATTERN = /^(?=.{1,64}$)[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 /** The exact bytes that get hashed, exposed for vectors and independent checks. */
 export function intentHashInput(kind: string, payload: unknown): Uint8Array {
   if (typeof kind !== 'string' || !KIND_PATTERN.test(kind)) throw invalid('Intent kind is invalid.');
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw invalid('Intent payload must be a JSON object.');
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
+    throw invalid('Intent payload must be a JSON object.');
   return concatBytes(DOMAIN_BYTES, canonicalBytes({ kind, payload }));
 }
 

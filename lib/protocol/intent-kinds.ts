@@ -22,7 +22,11 @@ export const INTENT_KINDS = {
   // Releasing a secret always needs the human's device: only it can open the vault and seal the secret to the
   // agent, so there is nothing the hub could auto-approve.
   'secret.request': { riskFloor: 'medium', approvalRequiredByDefault: true, description: 'Read one vault secret' },
-  'action.approve': { riskFloor: 'medium', approvalRequiredByDefault: true, description: 'Approve an action the agent describes' },
+  'action.approve': {
+    riskFloor: 'medium',
+    approvalRequiredByDefault: true,
+    description: 'Approve an action the agent describes',
+  },
   'payment.send': { riskFloor: 'high', approvalRequiredByDefault: true, description: 'Send a payment' },
   'shell.exec': { riskFloor: 'high', approvalRequiredByDefault: true, description: 'Run a shell command' },
   'message.send': { riskFloor: 'high', approvalRequiredByDefault: true, description: 'Send a message on your behalf' },
@@ -52,7 +56,8 @@ export function intentRisk(kind: IntentKind, payload: unknown): Risk {
   const floor = INTENT_KINDS[kind].riskFloor;
   if (kind === 'action.approve' && payload && typeof payload === 'object') {
     const claimed = (payload as { risk?: unknown }).risk;
-    if (typeof claimed === 'string' && (RISKS as readonly string[]).includes(claimed)) return maxRisk(floor, claimed as Risk);
+    if (typeof claimed === 'string' && (RISKS as readonly string[]).includes(claimed))
+      return maxRisk(floor, claimed as Risk);
   }
   return floor;
 }

@@ -2,7 +2,13 @@ import { toBase64Url } from './base64url';
 import { ProtocolError } from './errors';
 import { check, exactFields, isEpoch, isOrigin } from './fields';
 import { decodePublicKey, encodePublicKey } from './keys';
-import { signStatement, statementBytes, verifyStatement, type SignedStatement, type StatementFormat } from './signed-statement';
+import {
+  signStatement,
+  statementBytes,
+  verifyStatement,
+  type SignedStatement,
+  type StatementFormat,
+} from './signed-statement';
 
 /**
  * Key binding statement (issue 13 items 1 and 2; docs/protocol.md §4 "Key binding"):
@@ -44,7 +50,8 @@ export type SignedKeyBinding = SignedStatement<KeyBindingStatement>;
 const KEYS = ['box_key', 'hub', 'name', 'role', 'signing_key', 'time'];
 // Controls make a name render differently from what it is; lone surrogates have no UTF-8 form.
 const isName = (v: unknown): v is string | null =>
-  v === null || (typeof v === 'string' && v.length >= 1 && v.length <= KEY_BINDING_NAME_MAX && !/[\p{Cc}\p{Cs}]/u.test(v));
+  v === null ||
+  (typeof v === 'string' && v.length >= 1 && v.length <= KEY_BINDING_NAME_MAX && !/[\p{Cc}\p{Cs}]/u.test(v));
 
 export const KEY_BINDING_FORMAT: StatementFormat<KeyBindingStatement> = {
   tag: KEY_BINDING_TAG,
@@ -60,14 +67,19 @@ export const KEY_BINDING_FORMAT: StatementFormat<KeyBindingStatement> = {
     check(isName(v.name), 'binding.name');
     check(isEpoch(v.time), 'binding.time');
     return {
-      hub: v.hub as string, role: v.role as KeyBindingRole, signing_key: v.signing_key as string, box_key: v.box_key as string,
-      name: v.name as string | null, time: v.time as number,
+      hub: v.hub as string,
+      role: v.role as KeyBindingRole,
+      signing_key: v.signing_key as string,
+      box_key: v.box_key as string,
+      name: v.name as string | null,
+      time: v.time as number,
     };
   },
 };
 
 /** The exact bytes a key binding signature covers ("CKKB" | 0x01 | canonical statement). */
-export const keyBindingBytes = (statement: KeyBindingStatement): Uint8Array => statementBytes(KEY_BINDING_FORMAT, KEY_BINDING_FORMAT.validate(statement));
+export const keyBindingBytes = (statement: KeyBindingStatement): Uint8Array =>
+  statementBytes(KEY_BINDING_FORMAT, KEY_BINDING_FORMAT.validate(statement));
 
 /**
  * Signs a binding with the signing key's private half (32-byte seed). `statement.signing_key` must be its public
@@ -76,7 +88,13 @@ export const keyBindingBytes = (statement: KeyBindingStatement): Uint8Array => s
  */
 export function signKeyBinding(privateKey: Uint8Array, statement: KeyBindingStatement): SignedKeyBinding {
   const signed = signStatement(KEY_BINDING_FORMAT, privateKey, statement);
-  verifyKeyBinding(signed, { hub: statement.hub, role: statement.role, signing_key: statement.signing_key, box_key: statement.box_key, name: statement.name });
+  verifyKeyBinding(signed, {
+    hub: statement.hub,
+    role: statement.role,
+    signing_key: statement.signing_key,
+    box_key: statement.box_key,
+    name: statement.name,
+  });
   return signed;
 }
 
@@ -86,8 +104,12 @@ export async function makeKeyBinding(
   sign: (message: Uint8Array) => Promise<Uint8Array> | Uint8Array,
 ): Promise<SignedKeyBinding> {
   const clean = KEY_BINDING_FORMAT.validate({
-    hub: statement.hub, role: statement.role, signing_key: encodePublicKey(statement.signingKey), box_key: encodePublicKey(statement.boxKey),
-    name: statement.name, time: statement.time,
+    hub: statement.hub,
+    role: statement.role,
+    signing_key: encodePublicKey(statement.signingKey),
+    box_key: encodePublicKey(statement.boxKey),
+    name: statement.name,
+    time: statement.time,
   });
   const signature = toBase64Url(await sign(keyBindingBytes(clean)));
   return { statement: clean, signature };
@@ -113,8 +135,10 @@ export function verifyKeyBinding(signed: unknown, expected: ExpectedKeyBinding):
   for (const k of ['hub', 'role', 'signing_key', 'box_key'] as const) {
     if (typeof expected?.[k] !== 'string') throw new TypeError(`expected.${k} must be a string`);
   }
-  if (expected.name !== null && typeof expected.name !== 'string') throw new TypeError('expected.name must be a string or null');
-  if (signed === null || signed === undefined) throw new ProtocolError('key_binding_invalid', 'There is no key binding.');
+  if (expected.name !== null && typeof expected.name !== 'string')
+    throw new TypeError('expected.name must be a string or null');
+  if (signed === null || signed === undefined)
+    throw new ProtocolError('key_binding_invalid', 'There is no key binding.');
   let signer: Uint8Array;
   try {
     signer = decodePublicKey(expected.signing_key, 'ed25519');

@@ -27,7 +27,8 @@ export function encodePublicKey(key: Uint8Array): string {
  * @throws ProtocolError `protocol_invalid`
  */
 export function decodePublicKey(text: string, type: KeyType, what = `${type} public key`): Uint8Array {
-  if (typeof text !== 'string' || text.length !== ENCODED_PUBLIC_KEY_LENGTH) throw invalid(`${what} must be 43 base64url characters.`);
+  if (typeof text !== 'string' || text.length !== ENCODED_PUBLIC_KEY_LENGTH)
+    throw invalid(`${what} must be 43 base64url characters.`);
   const key = fromBase64UrlFixed(text, PUBLIC_KEY_LENGTH, what);
   if (type === 'ed25519') assertSigningKey(key, what);
   return key;

@@ -66,9 +66,17 @@ const bodyBytes = (body: Uint8Array | string | undefined | null): Uint8Array =>
 export const bodySha256 = (body: Uint8Array | string | undefined | null): string => toHex(sha256(bodyBytes(body)));
 
 function fieldsValid(f: RequestFields): boolean {
-  return (f.role === 'human' || f.role === 'agent') && isId(f.key_id) && METHOD.test(f.method) && PATH.test(f.path) &&
-    /^[0-9a-f]{64}$/.test(f.body_sha256) && Number.isSafeInteger(f.timestamp) && f.timestamp >= 0 &&
-    /^[A-Za-z0-9_-]{22}$/.test(f.nonce) && isOrigin(f.hub);
+  return (
+    (f.role === 'human' || f.role === 'agent') &&
+    isId(f.key_id) &&
+    METHOD.test(f.method) &&
+    PATH.test(f.path) &&
+    /^[0-9a-f]{64}$/.test(f.body_sha256) &&
+    Number.isSafeInteger(f.timestamp) &&
+    f.timestamp >= 0 &&
+    /^[A-Za-z0-9_-]{22}$/.test(f.nonce) &&
+    isOrigin(f.hub)
+  );
 }
 
 /** The exact bytes a request signature covers. @throws ProtocolError `protocol_invalid` for malformed fields. */
@@ -100,7 +108,8 @@ export interface SignRequestInput {
  * @throws ProtocolError `protocol_invalid` for a malformed method, path, key id or hub; RangeError for bad key or nonce lengths.
  */
 export function signRequest(input: SignRequestInput): SignedRequestHeaders {
-  if (!(input.privateKey instanceof Uint8Array) || input.privateKey.length !== 32) throw new RangeError('privateKey must be 32 bytes');
+  if (!(input.privateKey instanceof Uint8Array) || input.privateKey.length !== 32)
+    throw new RangeError('privateKey must be 32 bytes');
   const fields = fieldsToSign(input);
   return headersFor(fields, ed25519.sign(requestSigningBytes(fields), input.privateKey));
 }
@@ -120,7 +129,8 @@ export type SignRequestWithInput = Omit<SignRequestInput, 'privateKey'> & { sign
 export async function signRequestWith(input: SignRequestWithInput): Promise<SignedRequestHeaders> {
   const fields = fieldsToSign(input);
   const signature = await input.signer.sign(requestSigningBytes(fields));
-  if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_LENGTH) throw new RangeError('signature must be 64 bytes');
+  if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_LENGTH)
+    throw new RangeError('signature must be 64 bytes');
   return headersFor(fields, signature);
 }
 
@@ -178,12 +188,16 @@ export interface VerifyRequestInput {
  * When a nonce seen with `timestamp` (epoch s) may be forgotten (epoch ms): the first instant at which the skew
  * check refuses that timestamp, one millisecond after the last instant it accepts it.
  */
-export const nonceExpiresAt = (timestamp: number, maxSkewSeconds = DEFAULT_MAX_SKEW_SECONDS): number => (timestamp + maxSkewSeconds) * 1000 + 1;
+export const nonceExpiresAt = (timestamp: number, maxSkewSeconds = DEFAULT_MAX_SKEW_SECONDS): number =>
+  (timestamp + maxSkewSeconds) * 1000 + 1;
 
 const fail = (code: ProtocolError['code'], message: string) => new ProtocolError(code, message);
 
 function header(headers: VerifyRequestInput['headers'], name: string): string | undefined {
-  const v = typeof (headers as Headers).get === 'function' ? (headers as Headers).get(name) : (headers as Record<string, string | undefined>)[name];
+  const v =
+    typeof (headers as Headers).get === 'function'
+      ? (headers as Headers).get(name)
+      : (headers as Record<string, string | undefined>)[name];
   return v == null ? undefined : v;
 }
 
@@ -203,7 +217,12 @@ export async function verifyRequest(input: VerifyRequestInput): Promise<{ role: 
   if (keyId === undefined || role === undefined || ts === undefined || nonce === undefined || signature === undefined) {
     throw fail('auth_missing', 'Request is not signed: a ck-* header is missing.');
   }
-  if ((role !== 'human' && role !== 'agent') || !isId(keyId) || !TIMESTAMP.test(ts) || !/^[A-Za-z0-9_-]{22}$/.test(nonce)) {
+  if (
+    (role !== 'human' && role !== 'agent') ||
+    !isId(keyId) ||
+    !TIMESTAMP.test(ts) ||
+    !/^[A-Za-z0-9_-]{22}$/.test(nonce)
+  ) {
     throw fail('auth_missing', 'Request signature headers are malformed.');
   }
   try {
@@ -213,14 +232,21 @@ export async function verifyRequest(input: VerifyRequestInput): Promise<{ role: 
   }
   const timestamp = Number(ts);
   const maxSkew = input.maxSkewSeconds ?? DEFAULT_MAX_SKEW_SECONDS;
-  if (Math.abs(input.now / 1000 - timestamp) > maxSkew) throw fail('auth_stale', `Request timestamp is more than ${maxSkew} s from the hub's clock.`);
+  if (Math.abs(input.now / 1000 - timestamp) > maxSkew)
+    throw fail('auth_stale', `Request timestamp is more than ${maxSkew} s from the hub's clock.`);
   const publicKey = await input.publicKeyFor(role, keyId);
   if (!publicKey) throw fail('auth_unknown_key', 'Request is signed by an unknown key.');
   let ok = false;
   try {
     const fields: RequestFields = {
-      role, key_id: keyId, method: String(input.method).toUpperCase(), path: input.path,
-      body_sha256: bodySha256(input.body), timestamp, nonce, hub: input.hub,
+      role,
+      key_id: keyId,
+      method: String(input.method).toUpperCase(),
+      path: input.path,
+      body_sha256: bodySha256(input.body),
+      timestamp,
+      nonce,
+      hub: input.hub,
     };
     const sig = fromBase64UrlFixed(signature, SIGNATURE_LENGTH, 'ck-signature');
     // zip215=false: strict RFC 8032 §5.1.7, the same answer every Ed25519 library gives.
@@ -234,6 +260,7 @@ export async function verifyRequest(input: VerifyRequestInput): Promise<{ role: 
   // 1 ms later. Stores treat an entry as gone once `expiresAt <= now` (issue 13 item 11: at exactly ts+60 s the
   // entry used to be gone while the timestamp still passed, so a captured request was accepted again).
   const expiresAt = nonceExpiresAt(timestamp, maxSkew);
-  if (await input.seenNonce(keyId, nonce, expiresAt, role)) throw fail('auth_replayed', 'Request was already received (replayed nonce).');
+  if (await input.seenNonce(keyId, nonce, expiresAt, role))
+    throw fail('auth_replayed', 'Request was already received (replayed nonce).');
   return { role, keyId };
 }

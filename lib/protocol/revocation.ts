@@ -68,8 +68,12 @@ export const DEVICE_REMOVAL_FORMAT: StatementFormat<DeviceRemovalStatement> = {
     decodePublicKey(v.removed_by as string, 'ed25519', 'removal.removed_by');
     check(isEpoch(v.time), 'removal.time');
     return {
-      hub: v.hub as string, account_id: v.account_id as string, device_key_id: v.device_key_id as string, device_key: v.device_key as string,
-      removed_by: v.removed_by as string, time: v.time as number,
+      hub: v.hub as string,
+      account_id: v.account_id as string,
+      device_key_id: v.device_key_id as string,
+      device_key: v.device_key as string,
+      removed_by: v.removed_by as string,
+      time: v.time as number,
     };
   },
 };
@@ -88,14 +92,18 @@ export const INSTALLATION_REVOCATION_FORMAT: StatementFormat<InstallationRevocat
     check(v.revoked_by !== v.agent_signing_key, 'revocation.revoked_by');
     check(isEpoch(v.time), 'revocation.time');
     return {
-      hub: v.hub as string, installation_id: v.installation_id as string, agent_signing_key: v.agent_signing_key as string,
-      revoked_by: v.revoked_by as string, time: v.time as number,
+      hub: v.hub as string,
+      installation_id: v.installation_id as string,
+      agent_signing_key: v.agent_signing_key as string,
+      revoked_by: v.revoked_by as string,
+      time: v.time as number,
     };
   },
 };
 
 /** The exact bytes a removal signature covers ("CKDR" | 0x01 | canonical statement). */
-export const deviceRemovalBytes = (s: DeviceRemovalStatement): Uint8Array => statementBytes(DEVICE_REMOVAL_FORMAT, DEVICE_REMOVAL_FORMAT.validate(s));
+export const deviceRemovalBytes = (s: DeviceRemovalStatement): Uint8Array =>
+  statementBytes(DEVICE_REMOVAL_FORMAT, DEVICE_REMOVAL_FORMAT.validate(s));
 /** The exact bytes a revocation signature covers ("CKIR" | 0x01 | canonical statement). */
 export const installationRevocationBytes = (s: InstallationRevocationStatement): Uint8Array =>
   statementBytes(INSTALLATION_REVOCATION_FORMAT, INSTALLATION_REVOCATION_FORMAT.validate(s));
@@ -108,8 +116,12 @@ export async function makeDeviceRemoval(
   sign: Sign,
 ): Promise<SignedDeviceRemoval> {
   const statement = DEVICE_REMOVAL_FORMAT.validate({
-    hub: input.hub, account_id: input.accountId, device_key_id: deviceKeyId(input.deviceKey), device_key: encodePublicKey(input.deviceKey),
-    removed_by: encodePublicKey(input.removedBy), time: input.time,
+    hub: input.hub,
+    account_id: input.accountId,
+    device_key_id: deviceKeyId(input.deviceKey),
+    device_key: encodePublicKey(input.deviceKey),
+    removed_by: encodePublicKey(input.removedBy),
+    time: input.time,
   });
   return { statement, signature: toBase64Url(await sign(deviceRemovalBytes(statement))) };
 }
@@ -120,8 +132,11 @@ export async function makeInstallationRevocation(
   sign: Sign,
 ): Promise<SignedInstallationRevocation> {
   const statement = INSTALLATION_REVOCATION_FORMAT.validate({
-    hub: input.hub, installation_id: input.installationId, agent_signing_key: input.agentSigningKey,
-    revoked_by: encodePublicKey(input.revokedBy), time: input.time,
+    hub: input.hub,
+    installation_id: input.installationId,
+    agent_signing_key: input.agentSigningKey,
+    revoked_by: encodePublicKey(input.revokedBy),
+    time: input.time,
   });
   return { statement, signature: toBase64Url(await sign(installationRevocationBytes(statement))) };
 }
@@ -141,9 +156,18 @@ function namedSigner(signed: unknown, field: 'removed_by' | 'revoked_by', what: 
  * `removed_by` is a device of the account is the caller's check (it knows the verified chain).
  * @throws ProtocolError `revocation_invalid`
  */
-export function verifyDeviceRemoval(signed: unknown, expected: Partial<DeviceRemovalStatement>): DeviceRemovalStatement {
-  if (signed === null || signed === undefined) throw new ProtocolError('revocation_invalid', 'There is no device removal statement.');
-  return verifyStatement(DEVICE_REMOVAL_FORMAT, namedSigner(signed, 'removed_by', 'Device removal statement'), signed, expected);
+export function verifyDeviceRemoval(
+  signed: unknown,
+  expected: Partial<DeviceRemovalStatement>,
+): DeviceRemovalStatement {
+  if (signed === null || signed === undefined)
+    throw new ProtocolError('revocation_invalid', 'There is no device removal statement.');
+  return verifyStatement(
+    DEVICE_REMOVAL_FORMAT,
+    namedSigner(signed, 'removed_by', 'Device removal statement'),
+    signed,
+    expected,
+  );
 }
 
 /**
@@ -151,7 +175,16 @@ export function verifyDeviceRemoval(signed: unknown, expected: Partial<DeviceRem
  * checks `revoked_by` is a device it trusts.
  * @throws ProtocolError `revocation_invalid`
  */
-export function verifyInstallationRevocation(signed: unknown, expected: Partial<InstallationRevocationStatement>): InstallationRevocationStatement {
-  if (signed === null || signed === undefined) throw new ProtocolError('revocation_invalid', 'There is no installation revocation statement.');
-  return verifyStatement(INSTALLATION_REVOCATION_FORMAT, namedSigner(signed, 'revoked_by', 'Installation revocation statement'), signed, expected);
+export function verifyInstallationRevocation(
+  signed: unknown,
+  expected: Partial<InstallationRevocationStatement>,
+): InstallationRevocationStatement {
+  if (signed === null || signed === undefined)
+    throw new ProtocolError('revocation_invalid', 'There is no installation revocation statement.');
+  return verifyStatement(
+    INSTALLATION_REVOCATION_FORMAT,
+    namedSigner(signed, 'revoked_by', 'Installation revocation statement'),
+    signed,
+    expected,
+  );
 }

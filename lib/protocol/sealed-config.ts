@@ -72,10 +72,21 @@ export interface ConfigDelivery {
 }
 
 const sealedInvalid = (cause?: unknown) =>
-  new ProtocolError('sealed_invalid', 'Sealed config does not open: it was changed, or is for another key, agent or revision.', cause === undefined ? undefined : { cause });
+  new ProtocolError(
+    'sealed_invalid',
+    'Sealed config does not open: it was changed, or is for another key, agent or revision.',
+    cause === undefined ? undefined : { cause },
+  );
 
 function assertContext(context: ConfigContext): ConfigContext {
-  if (!context || !isOrigin(context.hub) || !isId(context.agent_id) || !isId(context.installation_id) || !isId(context.config_id) || !isRevision(context.revision)) {
+  if (
+    !context ||
+    !isOrigin(context.hub) ||
+    !isId(context.agent_id) ||
+    !isId(context.installation_id) ||
+    !isId(context.config_id) ||
+    !isRevision(context.revision)
+  ) {
     throw new ProtocolError('sealed_invalid', 'Sealed config context is malformed.');
   }
   const { hub, agent_id, installation_id, config_id, revision } = context;
@@ -98,10 +109,18 @@ export interface SealConfigOptions {
  * Seals a config to the agent's X25519 public key for one agent, installation, config and revision.
  * @throws ProtocolError `sealed_invalid` (malformed context, low-order key); RangeError for bad lengths.
  */
-export function sealConfig(recipientPublic: Uint8Array, plaintext: Uint8Array, context: ConfigContext, options: SealConfigOptions = {}): Uint8Array {
-  if (!(recipientPublic instanceof Uint8Array) || recipientPublic.length !== 32) throw new RangeError('recipientPublic must be 32 bytes');
-  if (!(plaintext instanceof Uint8Array) || plaintext.length > SEALED_CONFIG_MAX_PLAINTEXT) throw new RangeError('plaintext must be at most 32 KiB');
-  if (options.ephemeralPrivate && options.ephemeralPrivate.length !== 32) throw new RangeError('ephemeralPrivate must be 32 bytes');
+export function sealConfig(
+  recipientPublic: Uint8Array,
+  plaintext: Uint8Array,
+  context: ConfigContext,
+  options: SealConfigOptions = {},
+): Uint8Array {
+  if (!(recipientPublic instanceof Uint8Array) || recipientPublic.length !== 32)
+    throw new RangeError('recipientPublic must be 32 bytes');
+  if (!(plaintext instanceof Uint8Array) || plaintext.length > SEALED_CONFIG_MAX_PLAINTEXT)
+    throw new RangeError('plaintext must be at most 32 KiB');
+  if (options.ephemeralPrivate && options.ephemeralPrivate.length !== 32)
+    throw new RangeError('ephemeralPrivate must be 32 bytes');
   const ad = sealedConfigAssociatedData(context);
   const ephemeralPrivate = options.ephemeralPrivate ? options.ephemeralPrivate.slice() : randomBytes(32);
   let key: Uint8Array | undefined;
@@ -117,7 +136,11 @@ export function sealConfig(recipientPublic: Uint8Array, plaintext: Uint8Array, c
 
 /** Whether `bytes` has the CKSC v1 shape (all the hub can check). */
 export function isSealedConfigShape(bytes: Uint8Array): boolean {
-  return bytes.length >= SEALED_CONFIG_MIN_LENGTH && bytes.length <= SEALED_CONFIG_MAX_LENGTH && HEAD.every((b, i) => bytes[i] === b);
+  return (
+    bytes.length >= SEALED_CONFIG_MIN_LENGTH &&
+    bytes.length <= SEALED_CONFIG_MAX_LENGTH &&
+    HEAD.every((b, i) => bytes[i] === b)
+  );
 }
 
 /**
@@ -125,7 +148,8 @@ export function isSealedConfigShape(bytes: Uint8Array): boolean {
  * one `sealed_invalid`. The caller wipes the plaintext.
  */
 export function openSealedConfig(recipientPrivate: Uint8Array, bytes: Uint8Array, context: ConfigContext): Uint8Array {
-  if (!(recipientPrivate instanceof Uint8Array) || recipientPrivate.length !== 32) throw new RangeError('recipientPrivate must be 32 bytes');
+  if (!(recipientPrivate instanceof Uint8Array) || recipientPrivate.length !== 32)
+    throw new RangeError('recipientPrivate must be 32 bytes');
   const ad = sealedConfigAssociatedData(context);
   if (!(bytes instanceof Uint8Array) || !isSealedConfigShape(bytes)) throw sealedInvalid();
   const ephemeralPublic = bytes.subarray(5, 37);
@@ -158,8 +182,13 @@ export const CONFIG_STATEMENT_FORMAT: StatementFormat<ConfigStatement> = {
     check(isSha256Hex(v.sealed_sha256), 'config.sealed_sha256');
     check(isEpoch(v.time), 'config.time');
     return {
-      hub: v.hub as string, agent_id: v.agent_id as string, installation_id: v.installation_id as string, config_id: v.config_id as string,
-      revision: v.revision as number, sealed_sha256: v.sealed_sha256 as string, time: v.time as number,
+      hub: v.hub as string,
+      agent_id: v.agent_id as string,
+      installation_id: v.installation_id as string,
+      config_id: v.config_id as string,
+      revision: v.revision as number,
+      sealed_sha256: v.sealed_sha256 as string,
+      time: v.time as number,
     };
   },
 };
@@ -225,5 +254,8 @@ export function openConfigDelivery(
 ): { statement: ConfigStatement; plaintext: Uint8Array } {
   const { statement, sealed } = verifyConfigDelivery(deviceKey, delivery, expected);
   const { hub, agent_id, installation_id, config_id, revision } = statement;
-  return { statement, plaintext: openSealedConfig(recipientPrivate, sealed, { hub, agent_id, installation_id, config_id, revision }) };
+  return {
+    statement,
+    plaintext: openSealedConfig(recipientPrivate, sealed, { hub, agent_id, installation_id, config_id, revision }),
+  };
 }

@@ -38,7 +38,11 @@ export interface SealContext {
 }
 
 const sealedInvalid = (cause?: unknown) =>
-  new ProtocolError('sealed_invalid', 'Sealed secret does not open: it was changed, or is for another key or intent.', cause === undefined ? undefined : { cause });
+  new ProtocolError(
+    'sealed_invalid',
+    'Sealed secret does not open: it was changed, or is for another key or intent.',
+    cause === undefined ? undefined : { cause },
+  );
 
 /** Associated data for one context. @throws ProtocolError `sealed_invalid` for a malformed context. */
 export function sealedSecretAssociatedData(context: SealContext): Uint8Array {
@@ -49,7 +53,12 @@ export function sealedSecretAssociatedData(context: SealContext): Uint8Array {
   return concatBytes(HEAD, canonicalBytes({ intent_id, payload_hash, agent_id }));
 }
 
-function deriveKey(privateKey: Uint8Array, peerPublic: Uint8Array, ephemeralPublic: Uint8Array, recipientPublic: Uint8Array): Uint8Array {
+function deriveKey(
+  privateKey: Uint8Array,
+  peerPublic: Uint8Array,
+  ephemeralPublic: Uint8Array,
+  recipientPublic: Uint8Array,
+): Uint8Array {
   return deriveBoxKey(privateKey, peerPublic, ephemeralPublic, recipientPublic, INFO, sealedInvalid);
 }
 
@@ -64,10 +73,18 @@ export interface SealOptions {
  * Seals `plaintext` to the agent's X25519 public key for one intent.
  * @throws ProtocolError `sealed_invalid` for a malformed context or a low-order recipient key; RangeError for bad lengths.
  */
-export function sealSecret(recipientPublic: Uint8Array, plaintext: Uint8Array, context: SealContext, options: SealOptions = {}): Uint8Array {
-  if (!(recipientPublic instanceof Uint8Array) || recipientPublic.length !== 32) throw new RangeError('recipientPublic must be 32 bytes');
-  if (!(plaintext instanceof Uint8Array) || plaintext.length > SEALED_SECRET_MAX_PLAINTEXT) throw new RangeError('plaintext must be at most 64 KiB');
-  if (options.ephemeralPrivate && options.ephemeralPrivate.length !== 32) throw new RangeError('ephemeralPrivate must be 32 bytes');
+export function sealSecret(
+  recipientPublic: Uint8Array,
+  plaintext: Uint8Array,
+  context: SealContext,
+  options: SealOptions = {},
+): Uint8Array {
+  if (!(recipientPublic instanceof Uint8Array) || recipientPublic.length !== 32)
+    throw new RangeError('recipientPublic must be 32 bytes');
+  if (!(plaintext instanceof Uint8Array) || plaintext.length > SEALED_SECRET_MAX_PLAINTEXT)
+    throw new RangeError('plaintext must be at most 64 KiB');
+  if (options.ephemeralPrivate && options.ephemeralPrivate.length !== 32)
+    throw new RangeError('ephemeralPrivate must be 32 bytes');
   const ad = sealedSecretAssociatedData(context);
   const ephemeralPrivate = options.ephemeralPrivate ? options.ephemeralPrivate.slice() : randomBytes(32);
   let key: Uint8Array | undefined;
@@ -87,9 +104,14 @@ export function sealSecret(recipientPublic: Uint8Array, plaintext: Uint8Array, c
  * `sealed_invalid`, so a caller learns nothing about which check failed. The caller wipes the plaintext.
  */
 export function openSealedSecret(recipientPrivate: Uint8Array, bytes: Uint8Array, context: SealContext): Uint8Array {
-  if (!(recipientPrivate instanceof Uint8Array) || recipientPrivate.length !== 32) throw new RangeError('recipientPrivate must be 32 bytes');
+  if (!(recipientPrivate instanceof Uint8Array) || recipientPrivate.length !== 32)
+    throw new RangeError('recipientPrivate must be 32 bytes');
   const ad = sealedSecretAssociatedData(context);
-  if (!(bytes instanceof Uint8Array) || bytes.length < HEADER_LENGTH + TAG_LENGTH || bytes.length > HEADER_LENGTH + TAG_LENGTH + SEALED_SECRET_MAX_PLAINTEXT) {
+  if (
+    !(bytes instanceof Uint8Array) ||
+    bytes.length < HEADER_LENGTH + TAG_LENGTH ||
+    bytes.length > HEADER_LENGTH + TAG_LENGTH + SEALED_SECRET_MAX_PLAINTEXT
+  ) {
     throw sealedInvalid();
   }
   for (let i = 0; i < HEAD.length; i++) if (bytes[i] !== HEAD[i]) throw sealedInvalid();

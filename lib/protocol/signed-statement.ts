@@ -49,7 +49,8 @@ function validated<T>(format: StatementFormat<T>, value: unknown): T {
 }
 
 export function signStatement<T>(format: StatementFormat<T>, privateKey: Uint8Array, statement: T): SignedStatement<T> {
-  if (!(privateKey instanceof Uint8Array) || privateKey.length !== 32) throw new RangeError('privateKey must be 32 bytes');
+  if (!(privateKey instanceof Uint8Array) || privateKey.length !== 32)
+    throw new RangeError('privateKey must be 32 bytes');
   const clean = validated(format, statement);
   const signature = ed25519.sign(statementBytes(format, clean), privateKey);
   return { statement: clean, signature: toBase64Url(signature) };

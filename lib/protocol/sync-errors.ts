@@ -9,7 +9,8 @@
  */
 import { ClawkeepError } from '../errors';
 
-export type SyncErrorCode = 'sync_rollback' | 'sync_fork' | 'sync_head_invalid' | 'sync_offline' | 'sync_refused' | 'sync_busy';
+export type SyncErrorCode =
+  'sync_rollback' | 'sync_fork' | 'sync_head_invalid' | 'sync_offline' | 'sync_refused' | 'sync_busy';
 
 export class SyncError extends ClawkeepError {
   declare readonly code: SyncErrorCode;

@@ -27,18 +27,29 @@ export const VAULT_HEAD_FORMAT: StatementFormat<VaultHead> = {
   what: 'vault head',
   validate(value: unknown): VaultHead {
     const v = exactFields(value, ['account_id', 'counter', 'device_key', 'hub', 'items_hash', 'time'], 'head');
-    if (typeof v.hub !== 'string' || typeof v.account_id !== 'string' || !v.account_id) throw new Error('hub / account');
+    if (typeof v.hub !== 'string' || typeof v.account_id !== 'string' || !v.account_id)
+      throw new Error('hub / account');
     if (!Number.isSafeInteger(v.counter) || (v.counter as number) < 1) throw new Error('counter');
     if (!isSha256Hex(v.items_hash) || !isEpoch(v.time)) throw new Error('hash / time');
     decodePublicKey(v.device_key as string, 'ed25519');
-    return { hub: v.hub, account_id: v.account_id, counter: v.counter as number, items_hash: v.items_hash, device_key: v.device_key as string, time: v.time };
+    return {
+      hub: v.hub,
+      account_id: v.account_id,
+      counter: v.counter as number,
+      items_hash: v.items_hash,
+      device_key: v.device_key as string,
+      time: v.time,
+    };
   },
 };
 
 export type SignedVaultHead = SignedStatement<VaultHead>;
 
 /** Signs with a device signer (a non-extractable WebCrypto key in the extension). */
-export async function signVaultHead(head: VaultHead, sign: (message: Uint8Array) => Promise<Uint8Array>): Promise<SignedVaultHead> {
+export async function signVaultHead(
+  head: VaultHead,
+  sign: (message: Uint8Array) => Promise<Uint8Array>,
+): Promise<SignedVaultHead> {
   const clean = VAULT_HEAD_FORMAT.validate(head);
   return { statement: clean, signature: toBase64Url(await sign(statementBytes(VAULT_HEAD_FORMAT, clean))) };
 }
@@ -48,7 +59,10 @@ export async function signVaultHead(head: VaultHead, sign: (message: Uint8Array)
  * them) and the head is for `hub` / `accountId`.
  * @throws SyncError `sync_head_invalid`
  */
-export function verifyVaultHead(signed: unknown, expect: { hub: string; accountId: string; deviceKeys: Uint8Array[] }): VaultHead {
+export function verifyVaultHead(
+  signed: unknown,
+  expect: { hub: string; accountId: string; deviceKeys: Uint8Array[] },
+): VaultHead {
   let head: VaultHead;
   let signature: Uint8Array;
   try {

@@ -13,7 +13,9 @@ export const VAULT_ENVELOPE_MAX_BYTES = 256 * 1024;
 
 const ItemId = v.pipe(v.string(), v.regex(VAULT_ITEM_ID));
 const Revision = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
-const Envelope = v.nullable(v.pipe(v.string(), v.maxLength(Math.ceil((VAULT_ENVELOPE_MAX_BYTES * 4) / 3) + 4), v.regex(/^[A-Za-z0-9_-]*$/)));
+const Envelope = v.nullable(
+  v.pipe(v.string(), v.maxLength(Math.ceil((VAULT_ENVELOPE_MAX_BYTES * 4) / 3) + 4), v.regex(/^[A-Za-z0-9_-]*$/)),
+);
 const SignedHead = v.object({ statement: v.unknown(), signature: v.string() });
 
 export const VaultChangeSchema = v.strictObject({
@@ -35,7 +37,13 @@ export type VaultPush = v.InferOutput<typeof VaultPushSchema>;
 
 export const VaultPushResponseSchema = v.object({ counter: v.pipe(v.number(), v.safeInteger(), v.minValue(1)) });
 
-export const VaultItemSchema = v.object({ id: ItemId, kind: v.picklist(VAULT_KINDS), revision: Revision, envelope: Envelope, seq: v.pipe(v.number(), v.safeInteger(), v.minValue(1)) });
+export const VaultItemSchema = v.object({
+  id: ItemId,
+  kind: v.picklist(VAULT_KINDS),
+  revision: Revision,
+  envelope: Envelope,
+  seq: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+});
 export type VaultItemWire = v.InferOutput<typeof VaultItemSchema>;
 
 export const VaultPullSchema = v.object({

@@ -17,19 +17,32 @@ import { SEALED_SECRET_MAX_PLAINTEXT } from './sealed-secret';
  * Times are epoch milliseconds; keys are unpadded base64url; hashes are lowercase hex.
  */
 
-const safe = <T>(fn: (x: T) => unknown) => (x: T): boolean => {
-  try {
-    fn(x);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const safe =
+  <T>(fn: (x: T) => unknown) =>
+  (x: T): boolean => {
+    try {
+      fn(x);
+      return true;
+    } catch {
+      return false;
+    }
+  };
 // Text a person reads before deciding must show what it is: no controls, bidi, zero-width or other invisible
 // characters (display-text.ts; issue 13 item 7). The hub refuses them at the door and the device again on display.
-const text = (max: number, min = 0) => v.pipe(v.string(), v.minLength(min), v.maxLength(max), v.check((s) => isDisplaySafe(s), HIDDEN_TEXT_MESSAGE));
+const text = (max: number, min = 0) =>
+  v.pipe(
+    v.string(),
+    v.minLength(min),
+    v.maxLength(max),
+    v.check((s) => isDisplaySafe(s), HIDDEN_TEXT_MESSAGE),
+  );
 // Free text a person reads (reasons, commands, message bodies): newlines and tabs allowed, nothing invisible.
-const prose = (max: number) => v.pipe(v.string(), v.maxLength(max), v.check((s) => isDisplaySafe(s, true), HIDDEN_TEXT_MESSAGE));
+const prose = (max: number) =>
+  v.pipe(
+    v.string(),
+    v.maxLength(max),
+    v.check((s) => isDisplaySafe(s, true), HIDDEN_TEXT_MESSAGE),
+  );
 
 /**
  * Every key and string value of a JSON value is display-safe (keys single-line, string values may span lines), and
@@ -43,14 +56,45 @@ export function isDisplaySafeJson(value: unknown, depth = 16): boolean {
   return Object.entries(value).every(([k, x]) => isDisplaySafe(k) && isDisplaySafeJson(x, depth - 1));
 }
 
-export const IdSchema = v.pipe(v.string(), v.check((x) => isId(x), 'invalid id'));
-export const Sha256HexSchema = v.pipe(v.string(), v.check((x) => isSha256Hex(x), 'invalid sha256 hex'));
-export const EpochMsSchema = v.pipe(v.number(), v.check((x) => isEpoch(x), 'invalid epoch milliseconds'));
-export const OriginSchema = v.pipe(v.string(), v.check((x) => isOrigin(x), 'invalid origin'));
-export const SigningKeySchema = v.pipe(v.string(), v.check(safe((s: string) => decodePublicKey(s, 'ed25519')), 'invalid Ed25519 public key'));
-export const BoxKeySchema = v.pipe(v.string(), v.check(safe((s: string) => decodePublicKey(s, 'x25519')), 'invalid X25519 public key'));
-export const ScopeSchema = v.pipe(v.string(), v.check((x) => isScope(x), 'invalid scope')) as v.GenericSchema<string, Scope>;
-export const ScopeListSchema = v.pipe(v.array(ScopeSchema), v.maxLength(64), v.check((a) => new Set(a).size === a.length, 'duplicate scope'));
+export const IdSchema = v.pipe(
+  v.string(),
+  v.check((x) => isId(x), 'invalid id'),
+);
+export const Sha256HexSchema = v.pipe(
+  v.string(),
+  v.check((x) => isSha256Hex(x), 'invalid sha256 hex'),
+);
+export const EpochMsSchema = v.pipe(
+  v.number(),
+  v.check((x) => isEpoch(x), 'invalid epoch milliseconds'),
+);
+export const OriginSchema = v.pipe(
+  v.string(),
+  v.check((x) => isOrigin(x), 'invalid origin'),
+);
+export const SigningKeySchema = v.pipe(
+  v.string(),
+  v.check(
+    safe((s: string) => decodePublicKey(s, 'ed25519')),
+    'invalid Ed25519 public key',
+  ),
+);
+export const BoxKeySchema = v.pipe(
+  v.string(),
+  v.check(
+    safe((s: string) => decodePublicKey(s, 'x25519')),
+    'invalid X25519 public key',
+  ),
+);
+export const ScopeSchema = v.pipe(
+  v.string(),
+  v.check((x) => isScope(x), 'invalid scope'),
+) as v.GenericSchema<string, Scope>;
+export const ScopeListSchema = v.pipe(
+  v.array(ScopeSchema),
+  v.maxLength(64),
+  v.check((a) => new Set(a).size === a.length, 'duplicate scope'),
+);
 export const RiskSchema = v.picklist(RISKS);
 export const IntentStatusSchema = v.picklist(['pending', 'approved', 'denied', 'expired', 'executed']);
 export const AgentStatusSchema = v.picklist(['unclaimed', 'claimed', 'revoked']);
@@ -58,11 +102,20 @@ export const AgentStatusSchema = v.picklist(['unclaimed', 'claimed', 'revoked'])
 export const SealedSecretSchema = v.pipe(
   v.string(),
   v.maxLength(Math.ceil(((61 + 16 + SEALED_SECRET_MAX_PLAINTEXT) * 4) / 3)),
-  v.check(safe((s: string) => { if (fromBase64Url(s).length < 77) throw invalid('short'); }), 'invalid sealed secret'),
+  v.check(
+    safe((s: string) => {
+      if (fromBase64Url(s).length < 77) throw invalid('short');
+    }),
+    'invalid sealed secret',
+  ),
 );
 
 const statementSchema = <T>(validate: (x: unknown) => T) =>
-  v.pipe(v.unknown(), v.check(safe(validate), 'invalid statement'), v.transform((x) => validate(x)));
+  v.pipe(
+    v.unknown(),
+    v.check(safe(validate), 'invalid statement'),
+    v.transform((x) => validate(x)),
+  );
 export const SignedApprovalSchema = v.strictObject({
   statement: statementSchema<ApprovalStatement>(APPROVAL_FORMAT.validate),
   signature: v.pipe(v.string(), v.length(86)),
@@ -83,7 +136,12 @@ export const ConfigDeliverySchema = v.strictObject({
   config: SignedConfigSchema,
   sealed_config: v.pipe(v.string(), v.maxLength(Math.ceil((SEALED_CONFIG_MAX_LENGTH * 4) / 3))),
 });
-export const ConfigPutResponseSchema = v.object({ installation_id: IdSchema, config_id: IdSchema, revision: v.number(), updated_at: EpochMsSchema });
+export const ConfigPutResponseSchema = v.object({
+  installation_id: IdSchema,
+  config_id: IdSchema,
+  revision: v.number(),
+  updated_at: EpochMsSchema,
+});
 export const ConfigDeleteResponseSchema = v.object({ installation_id: IdSchema, deleted: v.boolean() });
 /** GET /v1/agent/config (agent): the newest delivery for its installation, exactly as the device sent it. */
 export const AgentConfigResponseSchema = v.object({
@@ -104,7 +162,11 @@ export const EnrollRequestSchema = v.strictObject({
   device_key: SigningKeySchema,
 });
 /** `hub_key`: the hub's identity key (docs/protocol.md §11), which the device pins with the hub URL. */
-export const EnrollResponseSchema = v.object({ account_id: IdSchema, fingerprint: v.string(), hub_key: SigningKeySchema });
+export const EnrollResponseSchema = v.object({
+  account_id: IdSchema,
+  fingerprint: v.string(),
+  hub_key: SigningKeySchema,
+});
 export type EnrollRequest = v.InferOutput<typeof EnrollRequestSchema>;
 export type EnrollResponse = v.InferOutput<typeof EnrollResponseSchema>;
 
@@ -114,7 +176,14 @@ export const MANIFEST_MAX_BYTES = 64 * 1024;
 export const ManifestSchema = v.union([
   v.strictObject({ markdown: v.pipe(v.string(), v.minLength(1), v.maxBytes(MANIFEST_MAX_BYTES)) }),
   // The hub fetches it once at registration (SSRF-filtered) and stores a snapshot; https only, no credentials.
-  v.strictObject({ url: v.pipe(v.string(), v.maxLength(2048), v.url(), v.check((u) => /^https:\/\/[^@/?#]+(\/|$)/.test(u), 'https URL without userinfo')) }),
+  v.strictObject({
+    url: v.pipe(
+      v.string(),
+      v.maxLength(2048),
+      v.url(),
+      v.check((u) => /^https:\/\/[^@/?#]+(\/|$)/.test(u), 'https URL without userinfo'),
+    ),
+  }),
 ]);
 
 /** POST /v1/agents (no auth; rate-limited per IP). */
@@ -141,13 +210,15 @@ export const RegisterAgentResponseSchema = v.object({
 export const AgentMeResponseSchema = v.object({
   agent_id: IdSchema,
   status: AgentStatusSchema,
-  installation: v.optional(v.object({
-    installation_id: IdSchema,
-    granted_scopes: ScopeListSchema,
-    claim: SignedClaimSchema,
-    /** The CKIR a device signed when it revoked this installation (lib/protocol/revocation.ts); the agent verifies it. */
-    revocation: v.optional(v.nullable(v.unknown())),
-  })),
+  installation: v.optional(
+    v.object({
+      installation_id: IdSchema,
+      granted_scopes: ScopeListSchema,
+      claim: SignedClaimSchema,
+      /** The CKIR a device signed when it revoked this installation (lib/protocol/revocation.ts); the agent verifies it. */
+      revocation: v.optional(v.nullable(v.unknown())),
+    }),
+  ),
   /** With a revocation: the account's devices (as GET /v1/devices), so the agent can check who signed it. */
   devices: v.optional(v.array(v.unknown())),
 });
@@ -201,7 +272,10 @@ export const InstallationSchema = v.object({
   key_binding: v.optional(v.nullable(v.unknown()), null),
   granted_scopes: ScopeListSchema,
   /** The signed claim's policy; daily_limit is absent only from an older hub. */
-  policy: v.object({ approval_required: v.array(v.string()), daily_limit: v.optional(v.nullable(v.pipe(v.number(), v.safeInteger(), v.minValue(1)))) }),
+  policy: v.object({
+    approval_required: v.array(v.string()),
+    daily_limit: v.optional(v.nullable(v.pipe(v.number(), v.safeInteger(), v.minValue(1)))),
+  }),
   status: InstallationStatusSchema,
   consecutive_denials: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
   created_at: EpochMsSchema,
@@ -216,11 +290,17 @@ export const InstallationListResponseSchema = v.object({ installations: v.array(
 
 // ---- Intents ------------------------------------------------------------------------------------------------
 
-const plainObject = v.pipe(v.record(v.string(), v.unknown()), v.check((o) => Object.getPrototypeOf(o) === Object.prototype, 'plain object'));
+const plainObject = v.pipe(
+  v.record(v.string(), v.unknown()),
+  v.check((o) => Object.getPrototypeOf(o) === Object.prototype, 'plain object'),
+);
 
 export const SecretRequestPayloadSchema = v.strictObject({
   /** Vault item name, matched exactly against `secret:read:<item>` grants. */
-  item: v.pipe(v.string(), v.check((x) => isItemName(x), 'invalid item name')),
+  item: v.pipe(
+    v.string(),
+    v.check((x) => isItemName(x), 'invalid item name'),
+  ),
   reason: prose(1000),
 });
 export const ActionApprovePayloadSchema = v.strictObject({
@@ -228,7 +308,12 @@ export const ActionApprovePayloadSchema = v.strictObject({
   /** The agent's own risk claim: it can raise the risk shown, never lower it below the kind's floor (intent-kinds.ts). */
   risk: RiskSchema,
   /** Free-form canonical JSON the human sees field by field on the card; nothing in it may be invisible. */
-  details: v.optional(v.pipe(plainObject, v.check((o) => isDisplaySafeJson(o), `details: ${HIDDEN_TEXT_MESSAGE}, nested at most 16 levels`))),
+  details: v.optional(
+    v.pipe(
+      plainObject,
+      v.check((o) => isDisplaySafeJson(o), `details: ${HIDDEN_TEXT_MESSAGE}, nested at most 16 levels`),
+    ),
+  ),
 });
 export const PaymentSendPayloadSchema = v.strictObject({
   summary: text(500, 1),
@@ -251,7 +336,10 @@ export const MessageSendPayloadSchema = v.strictObject({
 });
 
 /** 16 random bytes of the agent, base64url: the device signs it into the approval (CKAP v2). */
-export const AgentNonceSchema = v.pipe(v.string(), v.check((x) => isAgentNonce(x), 'invalid agent_nonce'));
+export const AgentNonceSchema = v.pipe(
+  v.string(),
+  v.check((x) => isAgentNonce(x), 'invalid agent_nonce'),
+);
 
 const intentVariant = <K extends string, P extends v.GenericSchema>(kind: K, payload: P) =>
   v.strictObject({ kind: v.literal(kind), payload, idempotency_key: IdSchema, agent_nonce: AgentNonceSchema });
@@ -360,7 +448,11 @@ export const HubKeyResponseSchema = v.object({
   fingerprint: v.string(),
   proof: v.nullable(SignedAnySchema),
 });
-export type HubKeyResponse = { hub_key: string; fingerprint: string; proof: { statement: unknown; signature: string } | null };
+export type HubKeyResponse = {
+  hub_key: string;
+  fingerprint: string;
+  proof: { statement: unknown; signature: string } | null;
+};
 
 /** Every non-2xx response. */
 export const ErrorBodySchema = v.object({

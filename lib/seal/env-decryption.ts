@@ -1,7 +1,14 @@
 import { utf8Decode, wipe } from '../bytes';
 import {
-  importAesGcmKey, validateEnv, x25519SharedSecret, ENVELOPE_OVERHEAD_BYTES, IV_BYTES, MAX_ENVELOPE_BYTES, TAG_BYTES,
-  X25519_KEY_BYTES, type EnvVar,
+  importAesGcmKey,
+  validateEnv,
+  x25519SharedSecret,
+  ENVELOPE_OVERHEAD_BYTES,
+  IV_BYTES,
+  MAX_ENVELOPE_BYTES,
+  TAG_BYTES,
+  X25519_KEY_BYTES,
+  type EnvVar,
 } from './env-encryption';
 import { SealError } from './errors';
 
@@ -19,12 +26,19 @@ export async function decryptEnv(blobHex: string, recipientPrivateKey: Uint8Arra
   }
   const size = blobHex.length / 2;
   if (size < ENVELOPE_OVERHEAD_BYTES) {
-    throw new SealError('envelope_malformed', `The sealed env is ${size} bytes, shorter than the ${ENVELOPE_OVERHEAD_BYTES}-byte key, IV and tag.`);
+    throw new SealError(
+      'envelope_malformed',
+      `The sealed env is ${size} bytes, shorter than the ${ENVELOPE_OVERHEAD_BYTES}-byte key, IV and tag.`,
+    );
   }
   if (size > MAX_ENVELOPE_BYTES) {
-    throw new SealError('env_too_large', `The sealed env is ${size} bytes; a dstack CVM refuses more than ${MAX_ENVELOPE_BYTES / 1024} KiB.`);
+    throw new SealError(
+      'env_too_large',
+      `The sealed env is ${size} bytes; a dstack CVM refuses more than ${MAX_ENVELOPE_BYTES / 1024} KiB.`,
+    );
   }
-  if (recipientPrivateKey.length !== X25519_KEY_BYTES) throw new RangeError('the recipient private key must be 32 bytes');
+  if (recipientPrivateKey.length !== X25519_KEY_BYTES)
+    throw new RangeError('the recipient private key must be 32 bytes');
   const blob = new Uint8Array(size);
   for (let i = 0; i < size; i++) blob[i] = parseInt(blobHex.slice(i * 2, i * 2 + 2), 16);
 
@@ -62,7 +76,8 @@ function parseEnvPlaintext(plaintext: Uint8Array): EnvVar[] {
     throw new SealError('env_invalid', 'The sealed env is not UTF-8 JSON.');
   }
   const list = typeof doc === 'object' && doc !== null ? (doc as { env?: unknown }).env : undefined;
-  if (!Array.isArray(list)) throw new SealError('env_invalid', 'The sealed env has no "env" array of {key, value} entries.');
+  if (!Array.isArray(list))
+    throw new SealError('env_invalid', 'The sealed env has no "env" array of {key, value} entries.');
   const env = list.map((entry: unknown, index): EnvVar => {
     const { key, value } = (typeof entry === 'object' && entry !== null ? entry : {}) as Partial<EnvVar>;
     if (typeof key !== 'string' || typeof value !== 'string') {

@@ -49,7 +49,10 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export function validateEnv(env: readonly EnvVar[]): void {
   if (!Array.isArray(env)) throw new SealError('env_invalid', 'The env must be a list of {key, value} entries.');
   if (env.length > MAX_ENV_VARS) {
-    throw new SealError('env_too_large', `The env has ${env.length} variables; a dstack CVM accepts at most ${MAX_ENV_VARS}.`);
+    throw new SealError(
+      'env_too_large',
+      `The env has ${env.length} variables; a dstack CVM accepts at most ${MAX_ENV_VARS}.`,
+    );
   }
   const seen = new Set<string>();
   env.forEach((entry, index) => {
@@ -57,9 +60,13 @@ export function validateEnv(env: readonly EnvVar[]): void {
       throw new SealError('env_invalid', `Env entry ${index + 1} is not a {key, value} object.`);
     }
     const { key, value } = entry as Partial<EnvVar>;
-    if (typeof key !== 'string' || key.length === 0) throw new SealError('env_invalid', `Env entry ${index + 1} has no key name.`);
+    if (typeof key !== 'string' || key.length === 0)
+      throw new SealError('env_invalid', `Env entry ${index + 1} has no key name.`);
     if (key.length > MAX_ENV_KEY_CHARS) {
-      throw new SealError('env_invalid', `The env key name starting "${key.slice(0, 32)}" is longer than ${MAX_ENV_KEY_CHARS} characters.`);
+      throw new SealError(
+        'env_invalid',
+        `The env key name starting "${key.slice(0, 32)}" is longer than ${MAX_ENV_KEY_CHARS} characters.`,
+      );
     }
     if (!ENV_KEY_PATTERN.test(key)) {
       throw new SealError(
@@ -70,8 +77,13 @@ export function validateEnv(env: readonly EnvVar[]): void {
     if (seen.has(key)) throw new SealError('env_invalid', `The env key ${key} is given twice.`);
     seen.add(key);
     if (typeof value !== 'string') throw new SealError('env_invalid', `The value of ${key} is not a string.`);
-    if (value.includes('\0')) throw new SealError('env_invalid', `The value of ${key} contains a NUL character, which no environment variable can hold.`);
-    if (LONE_SURROGATE.test(value)) throw new SealError('env_invalid', `The value of ${key} is not valid Unicode text.`);
+    if (value.includes('\0'))
+      throw new SealError(
+        'env_invalid',
+        `The value of ${key} contains a NUL character, which no environment variable can hold.`,
+      );
+    if (LONE_SURROGATE.test(value))
+      throw new SealError('env_invalid', `The value of ${key} is not valid Unicode text.`);
     if (utf8Encode(value).length > MAX_ENV_VALUE_BYTES) {
       throw new SealError('env_too_large', `The value of ${key} is larger than ${MAX_ENV_VALUE_BYTES / 1024} KiB.`);
     }
@@ -116,7 +128,10 @@ export function x25519SharedSecret(privateKey: Uint8Array, publicKey: Uint8Array
   try {
     shared = x25519.getSharedSecret(privateKey, publicKey);
   } catch {
-    throw new SealError('pubkey_invalid', 'The env encryption public key is not a usable X25519 key (low-order point).');
+    throw new SealError(
+      'pubkey_invalid',
+      'The env encryption public key is not a usable X25519 key (low-order point).',
+    );
   }
   if (shared.every((b) => b === 0)) {
     wipe(shared);
@@ -157,7 +172,9 @@ export async function encryptEnv(
 
   const plaintext = envPlaintext(env);
   // Our own copy of the ephemeral key, so wiping it never touches a caller's buffer.
-  const ephemeralPrivateKey = fixed?.ephemeralPrivateKey ? fixed.ephemeralPrivateKey.slice() : randomBytes(X25519_KEY_BYTES);
+  const ephemeralPrivateKey = fixed?.ephemeralPrivateKey
+    ? fixed.ephemeralPrivateKey.slice()
+    : randomBytes(X25519_KEY_BYTES);
   let shared: Uint8Array | undefined;
   try {
     const ephemeralPublicKey = x25519.getPublicKey(ephemeralPrivateKey);
@@ -165,7 +182,11 @@ export async function encryptEnv(
     const iv = fixed?.iv ? fixed.iv.slice() : randomBytes(IV_BYTES);
     const key = await importAesGcmKey(shared, 'encrypt');
     const sealed = new Uint8Array(
-      await crypto.subtle.encrypt({ name: 'AES-GCM', iv: source(iv), tagLength: TAG_BYTES * 8 }, key, source(plaintext)),
+      await crypto.subtle.encrypt(
+        { name: 'AES-GCM', iv: source(iv), tagLength: TAG_BYTES * 8 },
+        key,
+        source(plaintext),
+      ),
     );
     return toHex(concatBytes(ephemeralPublicKey, iv, sealed));
   } finally {

@@ -67,7 +67,8 @@ export interface EnvKeyPair {
 export function deriveEnvKeyPair(rootScalar: Uint8Array, appId: Uint8Array | string): EnvKeyPair {
   let id: Uint8Array;
   if (typeof appId === 'string') {
-    if (!/^[0-9a-fA-F]{40}$/.test(appId)) throw new SealError('derivation_invalid', 'The app id must be 40 hex digits.');
+    if (!/^[0-9a-fA-F]{40}$/.test(appId))
+      throw new SealError('derivation_invalid', 'The app id must be 40 hex digits.');
     id = fromHex(appId);
   } else {
     id = appId;

@@ -24,7 +24,12 @@ export const APP_ID_BYTES = 20;
 export const ENV_PUBLIC_KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 65;
 
-function strictHex(hex: unknown, bytes: number, what: string, code: 'signature_invalid' | 'pubkey_invalid'): Uint8Array {
+function strictHex(
+  hex: unknown,
+  bytes: number,
+  what: string,
+  code: 'signature_invalid' | 'pubkey_invalid',
+): Uint8Array {
   if (typeof hex !== 'string' || hex.length !== bytes * 2 || !/^[0-9a-fA-F]*$/.test(hex)) {
     throw new SealError(code, `${what} must be exactly ${bytes * 2} hex digits (${bytes} bytes).`);
   }
@@ -74,7 +79,8 @@ export function recoverEnvKeySigner(input: EnvKeySignatureInput): Uint8Array {
   const signature = strictHex(input.signature, SIGNATURE_BYTES, 'The KMS signature', 'signature_invalid');
   const recovery = signature[64]!;
   // dstack's k256 signer only ever produces 0 or 1 (2/3 need r ≥ n, which does not happen in practice).
-  if (recovery !== 0 && recovery !== 1) throw new SealError('signature_invalid', 'The KMS signature has a recovery id other than 0 or 1.');
+  if (recovery !== 0 && recovery !== 1)
+    throw new SealError('signature_invalid', 'The KMS signature has a recovery id other than 0 or 1.');
   const digest = keccak_256(envKeySignatureMessage(appId, publicKey, input.timestamp));
   try {
     const sig = secp256k1.Signature.fromBytes(signature.subarray(0, 64), 'compact');
@@ -90,7 +96,10 @@ export function recoverEnvKeySigner(input: EnvKeySignatureInput): Uint8Array {
 /** A trusted KMS key in SEC1 form (33-byte compressed or 65-byte uncompressed hex), returned compressed. */
 export function parseK256PublicKey(hex: string): Uint8Array {
   if (typeof hex !== 'string' || !/^(?:[0-9a-fA-F]{66}|[0-9a-fA-F]{130})$/.test(hex)) {
-    throw new SealError('signature_invalid', 'The trusted KMS key must be a secp256k1 public key in hex (33 or 65 bytes).');
+    throw new SealError(
+      'signature_invalid',
+      'The trusted KMS key must be a secp256k1 public key in hex (33 or 65 bytes).',
+    );
   }
   try {
     return secp256k1.Point.fromBytes(fromHex(hex)).toBytes(true);

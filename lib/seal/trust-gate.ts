@@ -136,7 +136,8 @@ export const UNBOUND_QUOTE_REFUSED = `Not challenge-bound: the quote was served 
  * is well formed): the one refusal a person may override, with UNBOUND_QUOTE_WARNING recorded.
  */
 export function isUnboundQuoteRefusal(report: TrustReport): boolean {
-  if (report.trusted || report.challengeBound !== false || report.failed?.id !== 'report-data' || !report.envPublicKey) return false;
+  if (report.trusted || report.challengeBound !== false || report.failed?.id !== 'report-data' || !report.envPublicKey)
+    return false;
   return report.checks.every((c) => c.ok || c.id === 'report-data') && report.failed.message === UNBOUND_QUOTE_REFUSED;
 }
 
@@ -146,7 +147,10 @@ export function verifyEvidenceQuote(evidence: CvmEvidence, expectations: SealExp
     ...(expectations.now !== undefined ? { now: expectations.now } : {}),
     ...(expectations.policy ? { policy: expectations.policy } : {}),
     ...(expectations.testTrustAnchor ? { testTrustAnchor: expectations.testTrustAnchor } : {}),
-    dstack: { eventLog: evidence.eventLog, policy: expectations.reportData === undefined ? {} : { reportData: expectations.reportData } },
+    dstack: {
+      eventLog: evidence.eventLog,
+      policy: expectations.reportData === undefined ? {} : { reportData: expectations.reportData },
+    },
   });
 }
 
@@ -180,16 +184,23 @@ function checkQuote(v: QuoteVerification): Outcome {
     return fail(`The CVM’s quote did not verify: ${why}`);
   }
   const anchor = v.testTrustAnchor ? ' (chains to a TEST root, not Intel)' : '';
-  return pass(`${v.status ?? 'verified'}${v.advisoryIds.length ? `, advisories ${v.advisoryIds.join(', ')}` : ''}${anchor}`);
+  return pass(
+    `${v.status ?? 'verified'}${v.advisoryIds.length ? `, advisories ${v.advisoryIds.join(', ')}` : ''}${anchor}`,
+  );
 }
 
 function checkOsImage(v: QuoteVerification, images: SealExpectations['allowedOsImages']): Outcome {
   const td = v.td;
   if (!td) return fail('OS image not measured: the quote has no TD report to read MRTD and RTMR0–2 from.');
   const index = images.findIndex(
-    (i) => sameHexBytes(i.mrtd, td.mrTd) && sameHexBytes(i.rtmr0, td.rtmrs[0]) && sameHexBytes(i.rtmr1, td.rtmrs[1]) && sameHexBytes(i.rtmr2, td.rtmrs[2]),
+    (i) =>
+      sameHexBytes(i.mrtd, td.mrTd) &&
+      sameHexBytes(i.rtmr0, td.rtmrs[0]) &&
+      sameHexBytes(i.rtmr1, td.rtmrs[1]) &&
+      sameHexBytes(i.rtmr2, td.rtmrs[2]),
   );
-  if (index >= 0) return pass(images[index]!.name ? `matches ${images[index]!.name}` : `matches allowed image ${index + 1}`);
+  if (index >= 0)
+    return pass(images[index]!.name ? `matches ${images[index]!.name}` : `matches allowed image ${index + 1}`);
   return fail(
     `OS image not allowed: MRTD ${shortHex(td.mrTd)}, RTMR0 ${shortHex(td.rtmrs[0])}, RTMR1 ${shortHex(td.rtmrs[1])}, ` +
       `RTMR2 ${shortHex(td.rtmrs[2])} match none of the ${images.length} allowed OS image${images.length === 1 ? '' : 's'}.`,
@@ -208,15 +219,18 @@ function checkReplay(v: QuoteVerification): Outcome {
 /** The compose check on its own: SHA-256 of the exact compose text we deploy against the measured compose-hash. */
 export function checkComposeHash(measured: string | null, appCompose: string): Outcome {
   const ours = toHex(sha256(utf8Encode(appCompose)));
-  if (measured === null) return fail(`Compose hash not measured: the CVM’s event log has no compose-hash (we deploy ${shortHex(ours)}).`);
+  if (measured === null)
+    return fail(`Compose hash not measured: the CVM’s event log has no compose-hash (we deploy ${shortHex(ours)}).`);
   if (sameHexBytes(measured, ours)) return pass(ours);
   const [theirs, mine] = distinguish(measured, ours);
   return fail(`Compose hash mismatch: the CVM runs ${theirs}, we deploy ${mine}.`);
 }
 
 function checkAppId(measured: string | null, appId: string): Outcome {
-  if (!/^[0-9a-fA-F]{40}$/.test(appId)) return fail('App id check impossible: the expected app id is not 40 hex digits.');
-  if (measured === null) return fail(`App id not measured: the CVM’s event log has no app-id (we deploy app ${shortHex(appId)}).`);
+  if (!/^[0-9a-fA-F]{40}$/.test(appId))
+    return fail('App id check impossible: the expected app id is not 40 hex digits.');
+  if (measured === null)
+    return fail(`App id not measured: the CVM’s event log has no app-id (we deploy app ${shortHex(appId)}).`);
   if (sameHexBytes(measured, appId)) return pass(measured.toLowerCase());
   const [theirs, ours] = distinguish(measured, appId);
   return fail(`App id mismatch: the CVM is app ${theirs}, we deploy app ${ours}.`);
@@ -226,15 +240,23 @@ function checkKeyProvider(v: QuoteVerification, caPubkey: string): Outcome {
   const provider = v.dstack?.keyProvider ?? null;
   if (!provider) {
     const raw = v.dstack?.keyProviderRaw;
-    return fail(raw ? 'Key provider unreadable: the key-provider event is not the {"name","id"} JSON a KMS writes.' : 'Key provider not measured: the CVM’s event log has no key-provider event.');
+    return fail(
+      raw
+        ? 'Key provider unreadable: the key-provider event is not the {"name","id"} JSON a KMS writes.'
+        : 'Key provider not measured: the CVM’s event log has no key-provider event.',
+    );
   }
-  if (provider.name !== 'kms') return fail(`Key provider is "${provider.name}", not a KMS: the CVM’s keys are not from the trusted KMS.`);
+  if (provider.name !== 'kms')
+    return fail(`Key provider is "${provider.name}", not a KMS: the CVM’s keys are not from the trusted KMS.`);
   if (sameHexBytes(provider.id, caPubkey)) return pass(`KMS …${provider.id.toLowerCase().slice(-12)}`);
   const [theirs, ours] = distinguish(provider.id, caPubkey);
   return fail(`Key provider mismatch: the CVM gets its keys from KMS ${theirs}, we trust KMS ${ours}.`);
 }
 
-function checkEnvKeySignature(evidence: Pick<CvmEvidence, 'envPublicKey' | 'envKeySignature'>, x: SealExpectations): Outcome {
+function checkEnvKeySignature(
+  evidence: Pick<CvmEvidence, 'envPublicKey' | 'envKeySignature'>,
+  x: SealExpectations,
+): Outcome {
   if (!evidence.envKeySignature) {
     return fail('The env key is not signed by the KMS: no signature came with it, so it could be anyone’s key.');
   }
@@ -251,7 +273,9 @@ function checkEnvKeySignature(evidence: Pick<CvmEvidence, 'envPublicKey' | 'envK
     if (err instanceof SealError) return fail(err.message);
     return fail('The env key signature could not be checked.');
   }
-  return pass(evidence.envKeySignature.timestamp === undefined ? 'legacy signature' : 'timestamped (v1) signature, fresh');
+  return pass(
+    evidence.envKeySignature.timestamp === undefined ? 'legacy signature' : 'timestamped (v1) signature, fresh',
+  );
 }
 
 /** allowed_envs of the exact compose we deploy (measured, via the compose hash), or null if it has none. */
@@ -259,7 +283,7 @@ function composeAllowedEnvs(appCompose: string): string[] | null {
   try {
     const doc = JSON.parse(appCompose) as { allowed_envs?: unknown };
     const list = doc?.allowed_envs;
-    return Array.isArray(list) && list.every((k) => typeof k === 'string') ? (list) : null;
+    return Array.isArray(list) && list.every((k) => typeof k === 'string') ? list : null;
   } catch {
     return null;
   }
@@ -267,7 +291,8 @@ function composeAllowedEnvs(appCompose: string): string[] | null {
 
 function checkAllowedEnvs(x: SealExpectations): Outcome {
   const badNames = x.envKeys.filter((k) => typeof k !== 'string' || !ENV_KEY_PATTERN.test(k));
-  if (badNames.length) return fail(`Env key names not allowed by dstack: ${badNames.map((k) => JSON.stringify(k)).join(', ')}.`);
+  if (badNames.length)
+    return fail(`Env key names not allowed by dstack: ${badNames.map((k) => JSON.stringify(k)).join(', ')}.`);
   const measured = composeAllowedEnvs(x.appCompose);
   // A name must be in the allow-list we were given and, when the compose states one, in the attested one: the
   // guest silently drops any other name, so the agent would start without that secret.
@@ -288,7 +313,8 @@ function checkReportData(v: QuoteVerification, x: SealExpectations): Outcome {
     if (!x.acceptUnboundQuote) return fail(UNBOUND_QUOTE_REFUSED);
     return pass(`OVERRIDDEN by you: ${tie.detail}`);
   }
-  if (!/^[0-9a-fA-F]{128}$/.test(reportData)) return fail('Report data check impossible: the challenge we asked for is not 64 bytes of hex.');
+  if (!/^[0-9a-fA-F]{128}$/.test(reportData))
+    return fail('Report data check impossible: the challenge we asked for is not 64 bytes of hex.');
   if (v.reportData === null) return fail('Report data not readable from the quote.');
   if (sameHexBytes(v.reportData, reportData)) return pass(shortHex(reportData));
   const [theirs, ours] = distinguish(v.reportData, reportData);
@@ -302,12 +328,18 @@ function checkReportData(v: QuoteVerification, x: SealExpectations): Outcome {
  */
 function checkProviderQuoteInstance(v: QuoteVerification, instanceId: string | undefined): Outcome {
   if (instanceId === undefined) return pass(NOT_CHALLENGE_BOUND);
-  if (!/^[0-9a-fA-F]{40}$/.test(instanceId)) return fail('Instance id check impossible: the provider’s instance id is not 40 hex digits.');
+  if (!/^[0-9a-fA-F]{40}$/.test(instanceId))
+    return fail('Instance id check impossible: the provider’s instance id is not 40 hex digits.');
   const measured = v.dstack?.replayed ? v.dstack.instanceId : null;
-  if (!measured) return fail(`Instance id not measured: the quote’s event log has no instance-id, so it cannot be tied to CVM instance ${shortHex(instanceId)}.`);
+  if (!measured)
+    return fail(
+      `Instance id not measured: the quote’s event log has no instance-id, so it cannot be tied to CVM instance ${shortHex(instanceId)}.`,
+    );
   if (!sameHexBytes(measured, instanceId)) {
     const [theirs, ours] = distinguish(measured, instanceId);
-    return fail(`Instance id mismatch: the quote is from instance ${theirs}, the provider reports instance ${ours} (another CVM’s quote).`);
+    return fail(
+      `Instance id mismatch: the quote is from instance ${theirs}, the provider reports instance ${ours} (another CVM’s quote).`,
+    );
   }
   return pass(`${NOT_CHALLENGE_BOUND}; instance ${measured.toLowerCase()}`);
 }
@@ -329,7 +361,9 @@ export function checkIdentity(
     'rtmr3-replay': checkReplay(verification),
     'compose-hash': checkComposeHash(identity?.composeHash ?? null, expectations.appCompose),
     'app-id': checkAppId(identity?.appId ?? null, expectations.appId),
-    'key-provider': identity ? checkKeyProvider(verification, expectations.trustedKms.caPubkey) : fail('Key provider not measured: no replayed event log.'),
+    'key-provider': identity
+      ? checkKeyProvider(verification, expectations.trustedKms.caPubkey)
+      : fail('Key provider not measured: no replayed event log.'),
     'env-key-signature': checkEnvKeySignature(evidence, expectations),
     'allowed-envs': checkAllowedEnvs(expectations),
     'report-data': checkReportData(verification, expectations),
@@ -338,7 +372,12 @@ export function checkIdentity(
   if (TRUST_CHECK_IDS.every((id) => outcomes[id].ok) && !verification.verified) {
     outcomes.quote = fail(`The CVM’s quote did not verify: ${verification.error?.message ?? 'no verdict'}`);
   }
-  const checks: TrustCheck[] = TRUST_CHECK_IDS.map((id) => ({ id, label: TRUST_CHECK_LABELS[id], ok: outcomes[id].ok, detail: outcomes[id].detail }));
+  const checks: TrustCheck[] = TRUST_CHECK_IDS.map((id) => ({
+    id,
+    label: TRUST_CHECK_LABELS[id],
+    ok: outcomes[id].ok,
+    detail: outcomes[id].detail,
+  }));
   const first = checks.find((c) => !c.ok);
   let envPublicKey: string | undefined;
   try {
@@ -349,12 +388,18 @@ export function checkIdentity(
   return {
     trusted: first === undefined && envPublicKey !== undefined,
     checks,
-    failed: first ? { id: first.id, message: first.detail! } : envPublicKey ? null : { id: 'env-key-signature', message: 'The env encryption public key is not 64 hex digits.' },
+    failed: first
+      ? { id: first.id, message: first.detail! }
+      : envPublicKey
+        ? null
+        : { id: 'env-key-signature', message: 'The env encryption public key is not 64 hex digits.' },
     verification,
     ...(envPublicKey ? { envPublicKey } : {}),
     envKeys: [...expectations.envKeys],
     challengeBound: expectations.reportData !== undefined,
-    ...(expectations.reportData === undefined && expectations.acceptUnboundQuote && outcomes['report-data'].ok ? { overridden: { warning: UNBOUND_QUOTE_WARNING } } : {}),
+    ...(expectations.reportData === undefined && expectations.acceptUnboundQuote && outcomes['report-data'].ok
+      ? { overridden: { warning: UNBOUND_QUOTE_WARNING } }
+      : {}),
   };
 }
 
@@ -368,7 +413,11 @@ export async function checkCvmTrust(evidence: CvmEvidence, expectations: SealExp
  * Seals only with a trusted report for exactly this public key, and only env names the report checked.
  * @throws SealError untrusted_cvm (plus encryptEnv's env_invalid | env_too_large | pubkey_invalid)
  */
-export async function sealEnvForCvm(report: TrustReport, envPublicKey: string, env: Array<{ key: string; value: string }>): Promise<string> {
+export async function sealEnvForCvm(
+  report: TrustReport,
+  envPublicKey: string,
+  env: Array<{ key: string; value: string }>,
+): Promise<string> {
   if (!report?.trusted || report.failed) {
     const why = report?.failed ? report.failed.message : 'the CVM was not checked';
     throw new SealError('untrusted_cvm', `Refusing to seal: ${why}`);
@@ -376,15 +425,24 @@ export async function sealEnvForCvm(report: TrustReport, envPublicKey: string, e
   // A report that passed must carry every check, each passed, and the verifier's verdict — not just `trusted: true`.
   const missing = TRUST_CHECK_IDS.find((id) => !report.checks?.some((c) => c.id === id && c.ok));
   if (missing || report.verification?.verified !== true) {
-    throw new SealError('untrusted_cvm', `Refusing to seal: the trust report does not show the ${missing ?? 'quote'} check passed.`);
+    throw new SealError(
+      'untrusted_cvm',
+      `Refusing to seal: the trust report does not show the ${missing ?? 'quote'} check passed.`,
+    );
   }
   const key = parseEnvPublicKey(envPublicKey);
   if (!report.envPublicKey || !sameHexBytes(report.envPublicKey, toHex(key))) {
-    throw new SealError('untrusted_cvm', 'Refusing to seal: this is not the env encryption key the CVM check verified.');
+    throw new SealError(
+      'untrusted_cvm',
+      'Refusing to seal: this is not the env encryption key the CVM check verified.',
+    );
   }
   const unchecked = env.filter((e) => !report.envKeys?.includes(e?.key)).map((e) => e?.key);
   if (unchecked.length) {
-    throw new SealError('untrusted_cvm', `Refusing to seal: env keys not covered by the CVM check: ${unchecked.join(', ')}.`);
+    throw new SealError(
+      'untrusted_cvm',
+      `Refusing to seal: env keys not covered by the CVM check: ${unchecked.join(', ')}.`,
+    );
   }
   return encryptEnv(env, envPublicKey);
 }

@@ -107,7 +107,11 @@ export const APPROVAL_WINDOW = defineStoredItem({
 });
 
 const PendingApprovalSchema = v.custom<PendingApproval>(
-  (a) => isObject(a) && (a.kind === 'exec' || a.kind === 'plugin') && typeof a.id === 'string' && typeof a.expiresAtMs === 'number',
+  (a) =>
+    isObject(a) &&
+    (a.kind === 'exec' || a.kind === 'plugin') &&
+    typeof a.id === 'string' &&
+    typeof a.expiresAtMs === 'number',
   'a pending OpenClaw approval',
 );
 

@@ -74,15 +74,18 @@ export function defineStoredItem<T>(spec: {
   migrations?: Record<number, Migration>;
   retired?: boolean;
 }): StoredItem<T> {
-  if (!Number.isSafeInteger(spec.version) || spec.version < 1) throw new RangeError(`${spec.key}: version must be a positive integer`);
+  if (!Number.isSafeInteger(spec.version) || spec.version < 1)
+    throw new RangeError(`${spec.key}: version must be a positive integer`);
   const migrations = spec.migrations ?? {};
   for (let n = 1; n < spec.version; n++) {
-    if (typeof migrations[n] !== 'function') throw new RangeError(`${spec.key}: no migration from version ${n} to ${n + 1}`);
+    if (typeof migrations[n] !== 'function')
+      throw new RangeError(`${spec.key}: no migration from version ${n} to ${n + 1}`);
   }
   return Object.freeze({ ...spec, migrations: Object.freeze({ ...migrations }), retired: spec.retired ?? false });
 }
 
-const isPlainObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isPlainObject = (x: unknown): x is Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /**
  * The version a stored value carries: its `v` field when it is an object with one, else 1.
@@ -92,7 +95,12 @@ export function storedVersion(item: StoredItem<unknown>, raw: unknown): number {
   if (!isPlainObject(raw) || !('v' in raw)) return 1;
   const version = raw.v;
   if (typeof version === 'number' && Number.isSafeInteger(version) && version >= 1) return version;
-  throw new StoredValueError('storage_invalid', item.key, null, `Cannot read the stored ${item.holds} (${item.key}): no valid version number; nothing was changed.`);
+  throw new StoredValueError(
+    'storage_invalid',
+    item.key,
+    null,
+    `Cannot read the stored ${item.holds} (${item.key}): no valid version number; nothing was changed.`,
+  );
 }
 
 /** Where a value fails its schema, without the value itself (it may be a key or a token). */
@@ -124,12 +132,23 @@ export function decodeStored<T>(item: StoredItem<T>, raw: unknown): T | undefine
     try {
       value = item.migrations[n]!(value);
     } catch (err) {
-      throw new StoredValueError('storage_migration_failed', item.key, found, `Cannot read the stored ${item.holds} (${item.key}): the migration from version ${n} to ${n + 1} failed; nothing was changed.`, { cause: err });
+      throw new StoredValueError(
+        'storage_migration_failed',
+        item.key,
+        found,
+        `Cannot read the stored ${item.holds} (${item.key}): the migration from version ${n} to ${n + 1} failed; nothing was changed.`,
+        { cause: err },
+      );
     }
   }
   const parsed = v.safeParse(item.schema, value);
   if (!parsed.success) {
-    throw new StoredValueError('storage_invalid', item.key, found, `Cannot read the stored ${item.holds} (${item.key}): damaged, ${describeIssues(parsed.issues)}; nothing was changed.`);
+    throw new StoredValueError(
+      'storage_invalid',
+      item.key,
+      found,
+      `Cannot read the stored ${item.holds} (${item.key}): damaged, ${describeIssues(parsed.issues)}; nothing was changed.`,
+    );
   }
   return parsed.output;
 }
@@ -141,7 +160,13 @@ export function decodeStored<T>(item: StoredItem<T>, raw: unknown): T | undefine
 export function encodeStored<T>(item: StoredItem<T>, value: T): T {
   if (item.retired) throw new TypeError(`${item.key} is retired: it is only read to migrate it`);
   const parsed = v.safeParse(item.schema, value);
-  if (!parsed.success) throw new StoredValueError('storage_invalid', item.key, item.version, `Refusing to store invalid ${item.holds} (${describeIssues(parsed.issues)}).`);
+  if (!parsed.success)
+    throw new StoredValueError(
+      'storage_invalid',
+      item.key,
+      item.version,
+      `Refusing to store invalid ${item.holds} (${describeIssues(parsed.issues)}).`,
+    );
   return value;
 }
 
@@ -164,7 +189,11 @@ export interface ReadOptions {
  * Reads and decodes one item from a chrome.storage area.
  * @throws StoredValueError (see decodeStored); the storage API's own error unless `apiFailure: 'absent'`
  */
-export async function readStored<T>(port: StoragePort, item: StoredItem<T>, options: ReadOptions = {}): Promise<T | undefined> {
+export async function readStored<T>(
+  port: StoragePort,
+  item: StoredItem<T>,
+  options: ReadOptions = {},
+): Promise<T | undefined> {
   let stored: Record<string, unknown>;
   try {
     stored = await port.get(item.key);
@@ -202,7 +231,12 @@ export function readSmallStored<T>(store: SmallStringStore, item: StoredItem<T>)
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new StoredValueError('storage_invalid', item.key, null, `Cannot read the stored ${item.holds} (${item.key}): not valid JSON; nothing was changed.`);
+    throw new StoredValueError(
+      'storage_invalid',
+      item.key,
+      null,
+      `Cannot read the stored ${item.holds} (${item.key}): not valid JSON; nothing was changed.`,
+    );
   }
   return decodeStored(item, raw) ?? null;
 }

@@ -24,12 +24,28 @@ export interface ReservedTag {
 }
 
 export const RESERVED_TAGS: readonly ReservedTag[] = [
-  { tag: TRUST_PINS_TAG, holds: 'deploy trust pins (KMS keys, OS image measurements)', owner: 'lib/deploy/vault-records.ts' },
-  { tag: DEPLOYMENT_TAG, holds: 'one deployment record per CVM (no secret values)', owner: 'lib/deploy/vault-records.ts' },
+  {
+    tag: TRUST_PINS_TAG,
+    holds: 'deploy trust pins (KMS keys, OS image measurements)',
+    owner: 'lib/deploy/vault-records.ts',
+  },
+  {
+    tag: DEPLOYMENT_TAG,
+    holds: 'one deployment record per CVM (no secret values)',
+    owner: 'lib/deploy/vault-records.ts',
+  },
   { tag: CONFIG_ASSIGNMENTS_TAG, holds: 'agent config assignments', owner: 'lib/ext/hub/hub-config-assignments.ts' },
-  { tag: INSTALLATIONS_TAG, holds: 'the installations this device claimed (keys, scopes)', owner: 'lib/ext/hub/hub-installation-store.ts' },
+  {
+    tag: INSTALLATIONS_TAG,
+    holds: 'the installations this device claimed (keys, scopes)',
+    owner: 'lib/ext/hub/hub-installation-store.ts',
+  },
   { tag: STANDING_APPROVALS_TAG, holds: 'standing approvals', owner: 'lib/ext/approvals/hub-standing-approvals.ts' },
-  { tag: OPENCLAW_GATEWAY_TAG, holds: 'OpenClaw gateway URL, token and device token', owner: 'lib/ext/openclaw/openclaw-config.ts' },
+  {
+    tag: OPENCLAW_GATEWAY_TAG,
+    holds: 'OpenClaw gateway URL, token and device token',
+    owner: 'lib/ext/openclaw/openclaw-config.ts',
+  },
 ];
 
 /** True for any tag in Clawkeep's reserved namespace: such an item is Clawkeep's own record, never an agent's secret. */

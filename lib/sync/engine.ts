@@ -81,7 +81,6 @@ export interface SyncResult {
   counter: number;
 }
 
-
 function localEntry(r: LocalRecord): SyncedEntry {
   return { kind: r.kind, revision: r.revision, envelopeSha256: envelopeHash(r.envelope) };
 }
@@ -116,7 +115,16 @@ export class SyncEngine {
   constructor(private readonly ports: SyncPorts) {}
 
   private fresh(): SyncState {
-    return { v: 1, hub: this.ports.hub, accountId: this.ports.accountId, counter: 0, seenHead: null, synced: {}, conflicts: {}, lastSyncedAt: null };
+    return {
+      v: 1,
+      hub: this.ports.hub,
+      accountId: this.ports.accountId,
+      counter: 0,
+      seenHead: null,
+      synced: {},
+      conflicts: {},
+      lastSyncedAt: null,
+    };
   }
 
   async state(): Promise<SyncState> {
@@ -142,8 +150,14 @@ export class SyncEngine {
       return await fn();
     } catch (err) {
       if (err instanceof SyncError) throw err;
-      if (errorCode(err) === 'hub_unreachable') throw new SyncError('sync_offline', 'The hub cannot be reached; changes stay on this device until it can.', { cause: err });
-      if (err instanceof TypeError) throw new SyncError('sync_offline', 'The hub cannot be reached; changes stay on this device until it can.', { cause: err });
+      if (errorCode(err) === 'hub_unreachable')
+        throw new SyncError('sync_offline', 'The hub cannot be reached; changes stay on this device until it can.', {
+          cause: err,
+        });
+      if (err instanceof TypeError)
+        throw new SyncError('sync_offline', 'The hub cannot be reached; changes stay on this device until it can.', {
+          cause: err,
+        });
       throw err;
     }
   }
@@ -182,24 +196,41 @@ export class SyncEngine {
     const page = await this.call(() => this.ports.remote.pull(state.counter));
     let head: VaultHead | null = null;
     if (page.head) {
-      head = verifyVaultHead(page.head, { hub: this.ports.hub, accountId: this.ports.accountId, deviceKeys: await this.ports.trustedDeviceKeys() });
-      if (head.counter !== page.counter) throw new SyncError('sync_head_invalid', 'The hub sent a head for another counter.');
+      head = verifyVaultHead(page.head, {
+        hub: this.ports.hub,
+        accountId: this.ports.accountId,
+        deviceKeys: await this.ports.trustedDeviceKeys(),
+      });
+      if (head.counter !== page.counter)
+        throw new SyncError('sync_head_invalid', 'The hub sent a head for another counter.');
       const removedAt = state.removed?.[head.device_key];
       if (removedAt !== undefined && head.counter > removedAt) {
-        throw new SyncError('sync_head_invalid', 'The vault head is signed by a device that was removed from the account, after its removal. Nothing was synced.');
+        throw new SyncError(
+          'sync_head_invalid',
+          'The vault head is signed by a device that was removed from the account, after its removal. Nothing was synced.',
+        );
       }
     } else if (page.counter !== 0) {
       throw new SyncError('sync_head_invalid', 'The hub sent changes without a signed head.');
     }
     const seen = state.seenHead;
     if (seen && page.counter < seen.counter) {
-      throw new SyncError('sync_rollback', `The hub serves an older vault (counter ${page.counter}) than this device already saw (counter ${seen.counter}). Nothing was synced. The hub may have been restored from an old backup or tampered with.`);
+      throw new SyncError(
+        'sync_rollback',
+        `The hub serves an older vault (counter ${page.counter}) than this device already saw (counter ${seen.counter}). Nothing was synced. The hub may have been restored from an old backup or tampered with.`,
+      );
     }
     if (seen && head && head.counter === seen.counter && head.items_hash !== seen.items_hash) {
-      throw new SyncError('sync_fork', `The hub serves a different vault under counter ${seen.counter} than this device saw. Nothing was synced.`);
+      throw new SyncError(
+        'sync_fork',
+        `The hub serves a different vault under counter ${seen.counter} than this device saw. Nothing was synced.`,
+      );
     }
     if (page.counter < state.counter) {
-      throw new SyncError('sync_rollback', `The hub is at counter ${page.counter}, behind this device's ${state.counter}. Nothing was synced.`);
+      throw new SyncError(
+        'sync_rollback',
+        `The hub is at counter ${page.counter}, behind this device's ${state.counter}. Nothing was synced.`,
+      );
     }
 
     const records = new Map((await this.ports.store.records()).map((r) => [r.id, r]));
@@ -216,12 +247,24 @@ export class SyncEngine {
       } catch (err) {
         throw new SyncError('sync_head_invalid', 'The hub sent an item that is not base64url.', { cause: err });
       }
-      const remote: SyncedEntry = { kind: item.kind, revision: item.revision, envelopeSha256: envelope ? envelopeHash(envelope) : null };
+      const remote: SyncedEntry = {
+        kind: item.kind,
+        revision: item.revision,
+        envelopeSha256: envelope ? envelopeHash(envelope) : null,
+      };
       const local = records.get(item.id);
       const base = synced[item.id];
       synced[item.id] = remote;
       if (!isDirty(local, base)) {
-        if (envelope) put.push({ id: item.id, kind: item.kind, revision: item.revision, createdAt: local?.createdAt ?? now, updatedAt: now, envelope });
+        if (envelope)
+          put.push({
+            id: item.id,
+            kind: item.kind,
+            revision: item.revision,
+            createdAt: local?.createdAt ?? now,
+            updatedAt: now,
+            envelope,
+          });
         else if (local) remove.push(item.id);
         delete conflicts[item.id];
       } else if ((local ? envelopeHash(local.envelope) : null) === remote.envelopeSha256) {
@@ -234,7 +277,10 @@ export class SyncEngine {
     }
     // The head signs the hub's whole item set: what we now believe the hub holds must hash to it.
     if (head && itemsHash(synced) !== head.items_hash) {
-      throw new SyncError('sync_head_invalid', "The hub's items do not match its signed vault head. Nothing was synced.");
+      throw new SyncError(
+        'sync_head_invalid',
+        "The hub's items do not match its signed vault head. Nothing was synced.",
+      );
     }
     await this.ports.store.apply(put, remove);
     result.pulled += put.length + remove.length;
@@ -265,17 +311,36 @@ export class SyncEngine {
         revision = baseRevision + 1;
         await this.ports.store.setRevision(r.id, revision);
       }
-      changes.push({ id: r.id, kind: r.kind, revision, envelope: toBase64Url(r.envelope), base_revision: baseRevision });
+      changes.push({
+        id: r.id,
+        kind: r.kind,
+        revision,
+        envelope: toBase64Url(r.envelope),
+        base_revision: baseRevision,
+      });
       after[r.id] = { ...localEntry(r), revision };
     }
     for (const [id, base] of Object.entries(state.synced)) {
       if (byId.has(id) || base.envelopeSha256 === null || state.conflicts[id]) continue;
-      changes.push({ id, kind: base.kind as LocalRecord['kind'], revision: base.revision + 1, envelope: null, base_revision: base.revision });
+      changes.push({
+        id,
+        kind: base.kind as LocalRecord['kind'],
+        revision: base.revision + 1,
+        envelope: null,
+        base_revision: base.revision,
+      });
       after[id] = { kind: base.kind, revision: base.revision + 1, envelopeSha256: null };
     }
     if (changes.length === 0) return 0;
     const head = await signVaultHead(
-      { hub: this.ports.hub, account_id: this.ports.accountId, counter: state.counter + 1, items_hash: itemsHash(after), device_key: encodePublicKey(this.ports.device.publicKey), time: this.ports.now() },
+      {
+        hub: this.ports.hub,
+        account_id: this.ports.accountId,
+        counter: state.counter + 1,
+        items_hash: itemsHash(after),
+        device_key: encodePublicKey(this.ports.device.publicKey),
+        time: this.ports.now(),
+      },
       (m) => this.ports.device.sign(m),
     );
     let counter: number;
@@ -288,7 +353,13 @@ export class SyncEngine {
       if (err instanceof SyncError) throw err;
       throw new SyncError('sync_refused', `The hub refused the changes (${code}).`, { cause: err });
     }
-    await this.ports.store.saveState({ ...state, counter, synced: after, seenHead: { counter, items_hash: head.statement.items_hash }, lastSyncedAt: this.ports.now() });
+    await this.ports.store.saveState({
+      ...state,
+      counter,
+      synced: after,
+      seenHead: { counter, items_hash: head.statement.items_hash },
+      lastSyncedAt: this.ports.now(),
+    });
     return changes.length;
   }
 
@@ -303,7 +374,20 @@ export class SyncEngine {
     if (keep === 'theirs') {
       const local = (await this.ports.store.records()).find((r) => r.id === id);
       const now = this.ports.now();
-      if (remote.envelope) await this.ports.store.apply([{ id, kind: remote.kind, revision: remote.revision, createdAt: local?.createdAt ?? now, updatedAt: now, envelope: remote.envelope }], []);
+      if (remote.envelope)
+        await this.ports.store.apply(
+          [
+            {
+              id,
+              kind: remote.kind,
+              revision: remote.revision,
+              createdAt: local?.createdAt ?? now,
+              updatedAt: now,
+              envelope: remote.envelope,
+            },
+          ],
+          [],
+        );
       else await this.ports.store.apply([], [id]);
     }
     const conflicts = { ...state.conflicts };

@@ -106,46 +106,55 @@ export class SyncService {
   private async run(): Promise<SyncStatus> {
     if (!this.deps.vault.isUnlocked) return this.status();
     try {
-      await this.deps.vault.withUnlocked(async (service) => {
-        let c: SyncConnection | null;
-        try {
-          c = await this.deps.connection(service);
-        } catch (err) {
-          const offline = err instanceof TypeError || errorCode(err) === 'hub_unreachable';
-          // Ours keep their code and words; anything else says only that the hub was not reached.
-          const refused = toErrorInfo(err, { code: 'sync_refused', message: 'The hub could not be reached.' });
+      await this.deps.vault.withUnlocked(
+        async (service) => {
+          let c: SyncConnection | null;
+          try {
+            c = await this.deps.connection(service);
+          } catch (err) {
+            const offline = err instanceof TypeError || errorCode(err) === 'hub_unreachable';
+            // Ours keep their code and words; anything else says only that the hub was not reached.
+            const refused = toErrorInfo(err, { code: 'sync_refused', message: 'The hub could not be reached.' });
+            this.current = {
+              ...this.current,
+              pending: await countPending(service.syncStore()).catch(() => this.current.pending),
+              state: offline ? 'offline' : 'error',
+              error: offline
+                ? {
+                    code: 'sync_offline',
+                    message: 'The hub cannot be reached; changes stay on this device until it can.',
+                  }
+                : refused,
+            };
+            return;
+          }
+          if (!c) {
+            this.current = { state: 'off', lastSyncedAt: null, pending: 0, conflicts: [], error: null };
+            return;
+          }
+          this.current = { ...this.current, state: 'syncing' };
+          this.deps.changed();
+          const engine = this.engine(service, c);
+          let failure: SyncError | null = null;
+          let pulled = 0;
+          try {
+            pulled = (await engine.sync()).pulled;
+          } catch (err) {
+            failure =
+              err instanceof SyncError ? err : new SyncError('sync_refused', 'The sync failed.', { cause: err });
+          }
+          const state = await engine.state();
           this.current = {
-            ...this.current,
-            pending: await countPending(service.syncStore()).catch(() => this.current.pending),
-            state: offline ? 'offline' : 'error',
-            error: offline ? { code: 'sync_offline', message: 'The hub cannot be reached; changes stay on this device until it can.' } : refused,
+            state: failure ? (failure.code === 'sync_offline' ? 'offline' : 'error') : 'idle',
+            lastSyncedAt: state.lastSyncedAt,
+            pending: await engine.pending(),
+            conflicts: await this.conflictViews(service, state.conflicts),
+            error: failure ? { code: failure.code, message: failure.message } : null,
           };
-          return;
-        }
-        if (!c) {
-          this.current = { state: 'off', lastSyncedAt: null, pending: 0, conflicts: [], error: null };
-          return;
-        }
-        this.current = { ...this.current, state: 'syncing' };
-        this.deps.changed();
-        const engine = this.engine(service, c);
-        let failure: SyncError | null = null;
-        let pulled = 0;
-        try {
-          pulled = (await engine.sync()).pulled;
-        } catch (err) {
-          failure = err instanceof SyncError ? err : new SyncError('sync_refused', 'The sync failed.', { cause: err });
-        }
-        const state = await engine.state();
-        this.current = {
-          state: failure ? (failure.code === 'sync_offline' ? 'offline' : 'error') : 'idle',
-          lastSyncedAt: state.lastSyncedAt,
-          pending: await engine.pending(),
-          conflicts: await this.conflictViews(service, state.conflicts),
-          error: failure ? { code: failure.code, message: failure.message } : null,
-        };
-        if (pulled > 0) this.deps.itemsChanged();
-      }, { activity: false });
+          if (pulled > 0) this.deps.itemsChanged();
+        },
+        { activity: false },
+      );
     } catch {
       // Locked meanwhile: nothing to report.
     }
@@ -154,16 +163,29 @@ export class SyncService {
   }
 
   /** Both sides of each conflict, decrypted (null: deleted on that side, or not readable). */
-  private async conflictViews(service: VaultService, conflicts: Record<string, RemoteVersion>): Promise<ConflictView[]> {
+  private async conflictViews(
+    service: VaultService,
+    conflicts: Record<string, RemoteVersion>,
+  ): Promise<ConflictView[]> {
     const views: ConflictView[] = [];
     for (const [id, theirs] of Object.entries(conflicts)) {
       const mine = await service.get({ id }).catch(() => null);
-      views.push({ id, mine, theirs: theirs.envelope ? this.open(service, id, theirs.kind, theirs.revision, theirs.envelope) : null });
+      views.push({
+        id,
+        mine,
+        theirs: theirs.envelope ? this.open(service, id, theirs.kind, theirs.revision, theirs.envelope) : null,
+      });
     }
     return views;
   }
 
-  private open(service: VaultService, id: string, kind: 'secret' | 'agentConfig', revision: number, envelope: Uint8Array): VaultItem | null {
+  private open(
+    service: VaultService,
+    id: string,
+    kind: 'secret' | 'agentConfig',
+    revision: number,
+    envelope: Uint8Array,
+  ): VaultItem | null {
     try {
       return service.openEnvelope({ id, kind, revision, createdAt: 0, updatedAt: 0, envelope });
     } catch {
@@ -173,11 +195,14 @@ export class SyncService {
 
   /** The person picked a side; the next sync pushes "mine" or has already applied "theirs". */
   async resolve(id: string, keep: 'mine' | 'theirs'): Promise<SyncStatus> {
-    await this.deps.vault.withUnlocked(async (service) => {
-      const c = await this.deps.connection(service);
-      if (!c) throw new SyncError('sync_refused', 'This device does not sync with a hub.');
-      await this.engine(service, c).resolve(id, keep);
-    }, { activity: true });
+    await this.deps.vault.withUnlocked(
+      async (service) => {
+        const c = await this.deps.connection(service);
+        if (!c) throw new SyncError('sync_refused', 'This device does not sync with a hub.');
+        await this.engine(service, c).resolve(id, keep);
+      },
+      { activity: true },
+    );
     this.deps.itemsChanged();
     return this.syncNow();
   }

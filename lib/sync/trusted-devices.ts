@@ -7,7 +7,15 @@ import { SyncError } from '../protocol/sync-errors';
 
 const DeviceListSchema = v.object({
   account_id: v.string(),
-  devices: v.array(v.object({ device_key_id: v.string(), device_key: v.string(), revoked_at: v.nullable(v.number()), statement: v.unknown(), removal: v.optional(v.unknown()) })),
+  devices: v.array(
+    v.object({
+      device_key_id: v.string(),
+      device_key: v.string(),
+      revoked_at: v.nullable(v.number()),
+      statement: v.unknown(),
+      removal: v.optional(v.unknown()),
+    }),
+  ),
 });
 
 /**
@@ -34,10 +42,15 @@ export async function trustedHeadSigners(
   try {
     checked = verifyDeviceList(devices, { hub: client.hub, accountId: account });
   } catch (err) {
-    throw new SyncError('sync_head_invalid', "The hub's device list does not verify back to the account's first device.", { cause: err });
+    throw new SyncError(
+      'sync_head_invalid',
+      "The hub's device list does not verify back to the account's first device.",
+      { cause: err },
+    );
   }
   const verified = checked.chain;
-  if (verified.get(own.keyId) !== encodePublicKey(own.publicKey)) throw new SyncError('sync_head_invalid', 'This device is not on the account the hub names.');
+  if (verified.get(own.keyId) !== encodePublicKey(own.publicKey))
+    throw new SyncError('sync_head_invalid', 'This device is not on the account the hub names.');
   // Removed devices: the sync engine remembers them and refuses their later heads (engine.ts rememberRemoved).
   const removed = [...checked.removals.values()].map((s) => s.device_key);
   return { accountId: account, keys: [...verified.values()].map((k) => decodePublicKey(k, 'ed25519')), removed };

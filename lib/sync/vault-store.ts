@@ -6,7 +6,14 @@ import type { LocalRecord, SyncState, SyncStore } from './engine';
  * sync state in the meta table. `changed` tells the vault service its decrypted caches are stale.
  */
 export function vaultSyncStore(db: VaultDb, changed: () => void): SyncStore {
-  const toLocal = (r: ItemRecord): LocalRecord => ({ id: r.id, kind: r.kind, revision: r.revision, createdAt: r.createdAt, updatedAt: r.updatedAt, envelope: r.envelope });
+  const toLocal = (r: ItemRecord): LocalRecord => ({
+    id: r.id,
+    kind: r.kind,
+    revision: r.revision,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    envelope: r.envelope,
+  });
   return {
     async records() {
       return (await db.items.toArray()).map(toLocal);

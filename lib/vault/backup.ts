@@ -18,7 +18,14 @@ export function exportItemsToBackup(
     format: PAYLOAD_FORMAT,
     version: PAYLOAD_VERSION,
     exportedAt: new Date(args.exportedAt).toISOString(),
-    items: items.map(({ id, kind, revision, createdAt, updatedAt, fields }) => ({ id, kind, revision, createdAt, updatedAt, fields })),
+    items: items.map(({ id, kind, revision, createdAt, updatedAt, fields }) => ({
+      id,
+      kind,
+      revision,
+      createdAt,
+      updatedAt,
+      fields,
+    })),
   };
   const plaintext = utf8Encode(JSON.stringify(payload));
   try {
@@ -33,14 +40,16 @@ function invalid(message: string): FormatError {
 }
 
 function timestamp(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw invalid('Backup item has a bad timestamp.');
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw invalid('Backup item has a bad timestamp.');
   return value;
 }
 
 function readItem(raw: unknown): VaultItem {
   const r = raw as Record<string, unknown>;
   if (typeof r?.id !== 'string' || !ITEM_ID_PATTERN.test(r.id)) throw invalid('Backup item has a bad id.');
-  if (typeof r.revision !== 'number' || !Number.isSafeInteger(r.revision) || r.revision < 1) throw invalid('Backup item has a bad revision.');
+  if (typeof r.revision !== 'number' || !Number.isSafeInteger(r.revision) || r.revision < 1)
+    throw invalid('Backup item has a bad revision.');
   const meta = { id: r.id, revision: r.revision, createdAt: timestamp(r.createdAt), updatedAt: timestamp(r.updatedAt) };
   if (r.kind === 'secret') return { ...meta, kind: 'secret', fields: normalizeSecretFields(r.fields) };
   if (r.kind === 'agentConfig') return { ...meta, kind: 'agentConfig', fields: normalizeAgentConfigFields(r.fields) };

@@ -18,10 +18,7 @@ export interface VaultStatus {
 }
 
 export type VaultEvent =
-  | { type: 'locked' }
-  | { type: 'unlocked' }
-  | { type: 'items-changed' }
-  | { type: 'settings-changed' };
+  { type: 'locked' } | { type: 'unlocked' } | { type: 'items-changed' } | { type: 'settings-changed' };
 
 /**
  * Everything the UI may ask of a vault. Components call only this; they never touch crypto or storage.
@@ -51,7 +48,11 @@ export interface VaultClient {
   /** One versioned, passphrase-protected file holding every item. */
   exportBackup(backupPassphrase: string, onProgress?: (p: KdfProgress) => void): Promise<Uint8Array>;
   /** All-or-nothing: a wrong passphrase or a damaged file leaves the vault unchanged. */
-  importBackup(file: Uint8Array, backupPassphrase: string, onProgress?: (p: KdfProgress) => void): Promise<{ imported: number }>;
+  importBackup(
+    file: Uint8Array,
+    backupPassphrase: string,
+    onProgress?: (p: KdfProgress) => void,
+  ): Promise<{ imported: number }>;
 
   /**
    * A new recovery kit: 24 words, shown to the person once; any older kit stops working. The words and their key

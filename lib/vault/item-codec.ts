@@ -21,11 +21,13 @@ function text(value: unknown, label: string, max: number, required = false): str
 }
 
 function pairs(value: unknown, label: string): KeyValue[] {
-  if (!Array.isArray(value) || value.length > MAX_PAIRS) throw invalid(`${label} must be a list of at most ${MAX_PAIRS} entries.`);
+  if (!Array.isArray(value) || value.length > MAX_PAIRS)
+    throw invalid(`${label} must be a list of at most ${MAX_PAIRS} entries.`);
   const seen = new Set<string>();
   return value.map((entry) => {
     const key = text((entry as KeyValue)?.key, `${label} name`, MAX_NAME, true).trim();
-    if (!ENV_KEY_PATTERN.test(key)) throw invalid(`${label} name "${key}" must start with a letter or _ and use only letters, digits and _.`);
+    if (!ENV_KEY_PATTERN.test(key))
+      throw invalid(`${label} name "${key}" must start with a letter or _ and use only letters, digits and _.`);
     if (seen.has(key)) throw invalid(`${label} name "${key}" appears twice.`);
     seen.add(key);
     return { key, value: text((entry as KeyValue)?.value, `${label} value`, MAX_TEXT) };
@@ -73,7 +75,8 @@ export function normalizeAgentConfigFields(raw: unknown): AgentConfigFields {
 /** Validates and canonicalises what the user submitted; throws `item_invalid` with a message fit to show. */
 export function normalizeDraft(draft: ItemDraft): ItemDraft {
   if (draft.kind === 'secret') return { id: draft.id, kind: 'secret', fields: normalizeSecretFields(draft.fields) };
-  if (draft.kind === 'agentConfig') return { id: draft.id, kind: 'agentConfig', fields: normalizeAgentConfigFields(draft.fields) };
+  if (draft.kind === 'agentConfig')
+    return { id: draft.id, kind: 'agentConfig', fields: normalizeAgentConfigFields(draft.fields) };
   throw invalid('Unknown item kind.');
 }
 
@@ -96,7 +99,10 @@ export function normalizeSettings(raw: unknown): VaultSettings {
   const value = (raw as VaultSettings | null)?.autoLockSeconds;
   if (value === null) return { autoLockSeconds: null };
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 6 || value > 7 * 24 * 3600) {
-    throw new ClawkeepError('settings_invalid', 'Auto-lock must be between 0.1 minutes and 7 days, or only on browser close.');
+    throw new ClawkeepError(
+      'settings_invalid',
+      'Auto-lock must be between 0.1 minutes and 7 days, or only on browser close.',
+    );
   }
   return { autoLockSeconds: Math.round(value) };
 }

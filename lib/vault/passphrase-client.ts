@@ -35,7 +35,12 @@ export class PassphraseVaultClient implements VaultClient {
 
   async status(): Promise<VaultStatus> {
     const s = await this.backend.status();
-    return { state: s.state, kdf: s.header?.kdf ?? null, settings: s.settings, recoveryKitCreatedAt: s.recovery?.createdAt ?? null };
+    return {
+      state: s.state,
+      kdf: s.header?.kdf ?? null,
+      settings: s.settings,
+      recoveryKitCreatedAt: s.recovery?.createdAt ?? null,
+    };
   }
 
   private async header() {
@@ -53,7 +58,9 @@ export class PassphraseVaultClient implements VaultClient {
     onProgress?: (p: KdfProgress) => void,
   ): Promise<{ kek: Uint8Array; ms: number }> {
     const started = performance.now();
-    const tick = onProgress && setInterval(() => onProgress({ elapsedMs: performance.now() - started, expectedMs }), PROGRESS_TICK_MS);
+    const tick =
+      onProgress &&
+      setInterval(() => onProgress({ elapsedMs: performance.now() - started, expectedMs }), PROGRESS_TICK_MS);
     onProgress?.({ elapsedMs: 0, expectedMs });
     const bytes = passphraseBytes(passphrase);
     try {
@@ -104,7 +111,12 @@ export class PassphraseVaultClient implements VaultClient {
     return this.backend.remove({ id });
   }
 
-  async changePassphrase(current: string, next: string, kdf: KdfParams, onProgress?: (p: KdfProgress) => void): Promise<void> {
+  async changePassphrase(
+    current: string,
+    next: string,
+    kdf: KdfParams,
+    onProgress?: (p: KdfProgress) => void,
+  ): Promise<void> {
     if (next.length === 0) throw new ClawkeepError('item_invalid', 'Choose a new passphrase.');
     const header = await this.header();
     const { kek: currentKek } = await this.derive(current, header.salt, header.kdf, header.estimate, onProgress);

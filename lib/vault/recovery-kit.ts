@@ -41,7 +41,8 @@ export function splitRecoveryWords(text: string): string[] {
  */
 export function recoveryEntropy(text: string): Uint8Array {
   const words = splitRecoveryWords(text);
-  if (words.length !== RECOVERY_WORD_COUNT) throw invalid(`A recovery kit has ${RECOVERY_WORD_COUNT} words; you entered ${words.length}.`);
+  if (words.length !== RECOVERY_WORD_COUNT)
+    throw invalid(`A recovery kit has ${RECOVERY_WORD_COUNT} words; you entered ${words.length}.`);
   const unknown = words.findIndex((w) => !WORDS.has(w));
   if (unknown >= 0) throw invalid(`Word ${unknown + 1} is not a recovery kit word. Check its spelling.`);
   try {
@@ -53,6 +54,7 @@ export function recoveryEntropy(text: string): Uint8Array {
 
 /** The key that wraps the vault key for this kit. */
 export function recoveryKek(entropy: Uint8Array, salt: Uint8Array): Uint8Array {
-  if (entropy.length !== ENTROPY_LENGTH || salt.length !== RECOVERY_SALT_LENGTH) throw new RangeError('invalid recovery entropy or salt');
+  if (entropy.length !== ENTROPY_LENGTH || salt.length !== RECOVERY_SALT_LENGTH)
+    throw new RangeError('invalid recovery entropy or salt');
   return hkdf(sha256, entropy, salt, INFO, 32);
 }

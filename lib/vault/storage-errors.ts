@@ -6,10 +6,14 @@ export function toStorageError(err: unknown): ClawkeepError {
   const name = (err as { name?: string } | null)?.name ?? '';
   const inner = (err as { inner?: { name?: string } } | null)?.inner?.name ?? '';
   if (name === 'QuotaExceededError' || inner === 'QuotaExceededError') {
-    return new StorageError('storage_full', 'The browser has no room left for the vault. Free some disk space.', { cause: err });
+    return new StorageError('storage_full', 'The browser has no room left for the vault. Free some disk space.', {
+      cause: err,
+    });
   }
   if (name === 'ConstraintError' || inner === 'ConstraintError') {
-    return new StorageError('storage_conflict', 'The vault changed while saving. Reload and try again.', { cause: err });
+    return new StorageError('storage_conflict', 'The vault changed while saving. Reload and try again.', {
+      cause: err,
+    });
   }
   return new StorageError('storage_failed', 'The vault storage failed; nothing was changed.', { cause: err });
 }

@@ -2,8 +2,20 @@ import { randomBytes, wipe } from '../bytes';
 import type { assertKdfParams } from '../crypto/kdf-params';
 import { ClawkeepError, VaultLockedError } from '../errors';
 import { openItem, sealItem } from '../format/item-envelope';
-import { decodeVaultHeader, encodeVaultHeader, openVaultHeader, sealVaultHeader, VAULT_ID_LENGTH } from '../format/vault-header';
-import { decodeRecoveryWrap, encodeRecoveryWrap, KIT_ID_LENGTH, openRecoveryWrap, sealRecoveryWrap } from '../format/recovery-wrap';
+import {
+  decodeVaultHeader,
+  encodeVaultHeader,
+  openVaultHeader,
+  sealVaultHeader,
+  VAULT_ID_LENGTH,
+} from '../format/vault-header';
+import {
+  decodeRecoveryWrap,
+  encodeRecoveryWrap,
+  KIT_ID_LENGTH,
+  openRecoveryWrap,
+  sealRecoveryWrap,
+} from '../format/recovery-wrap';
 import type { BackendStatus, VaultBackend } from './backend';
 import { exportItemsToBackup, readItemsFromBackup } from './backup';
 import type { ItemRecord, VaultDb } from './db';
@@ -79,7 +91,15 @@ export class VaultService implements VaultBackend {
     return decodeVaultHeader(record.value);
   }
 
-  async create({ kdf, salt, kek }: { kdf: Parameters<typeof assertKdfParams>[0]; salt: Uint8Array; kek: Uint8Array }): Promise<void> {
+  async create({
+    kdf,
+    salt,
+    kek,
+  }: {
+    kdf: Parameters<typeof assertKdfParams>[0];
+    salt: Uint8Array;
+    kek: Uint8Array;
+  }): Promise<void> {
     try {
       const vaultKey = randomBytes(32);
       const vaultId = randomBytes(VAULT_ID_LENGTH);
@@ -113,7 +133,8 @@ export class VaultService implements VaultBackend {
     const { vaultId, vaultKey, kdf, salt, kek, deviceKey } = args;
     let ok = false;
     try {
-      if (vaultId.length !== VAULT_ID_LENGTH || vaultKey.length !== 32) throw new ClawkeepError('item_invalid', 'The paired vault key is malformed.');
+      if (vaultId.length !== VAULT_ID_LENGTH || vaultKey.length !== 32)
+        throw new ClawkeepError('item_invalid', 'The paired vault key is malformed.');
       const header = encodeVaultHeader(sealVaultHeader({ vaultId, kdf, salt, kek, vaultKey }));
       const record = encodeDeviceKeyRecord(deviceKey.publicKey, deviceKey.pkcs8);
       const envelope = sealItem(vaultKey, { vaultId, id: DEVICE_KEY_ID, kind: 'deviceKey' }, record);
@@ -137,7 +158,13 @@ export class VaultService implements VaultBackend {
    * Seals this vault's id and key to a new device's X25519 box key for one pairing (CKPV v1). The raw key never
    * leaves this object: callers across RPC get only the sealed bytes.
    */
-  async sealVaultKeyForPairing({ boxKey, context }: { boxKey: Uint8Array; context: PairingContext }): Promise<Uint8Array> {
+  async sealVaultKeyForPairing({
+    boxKey,
+    context,
+  }: {
+    boxKey: Uint8Array;
+    context: PairingContext;
+  }): Promise<Uint8Array> {
     const u = this.requireUnlocked();
     return sealPairedKey(boxKey, { vaultId: u.vaultId, vaultKey: u.vaultKey }, context);
   }
@@ -263,7 +290,8 @@ export class VaultService implements VaultBackend {
       this.db.transaction('rw', this.db.items, async () => {
         const existing = clean.id ? await this.db.items.get(clean.id) : undefined;
         if (clean.id && !existing) throw new ClawkeepError('item_not_found', 'That item no longer exists.');
-        if (existing && existing.kind !== clean.kind) throw new ClawkeepError('item_invalid', 'An item cannot change its kind.');
+        if (existing && existing.kind !== clean.kind)
+          throw new ClawkeepError('item_invalid', 'An item cannot change its kind.');
         const id = existing?.id ?? crypto.randomUUID();
         const plaintext = encodeFields(clean.fields);
         const record: ItemRecord = {
@@ -291,22 +319,41 @@ export class VaultService implements VaultBackend {
   }
 
   /** Passphrase or KDF change: only the wrapped vault key changes; items stay as they are. */
-  async rewrap(args: { currentKek: Uint8Array; kdf: Parameters<typeof assertKdfParams>[0]; salt: Uint8Array; newKek: Uint8Array }): Promise<void> {
+  async rewrap(args: {
+    currentKek: Uint8Array;
+    kdf: Parameters<typeof assertKdfParams>[0];
+    salt: Uint8Array;
+    newKek: Uint8Array;
+  }): Promise<void> {
     try {
       const u = this.requireUnlocked();
       const header = await this.readHeader();
       const vaultKey = openVaultHeader(header, args.currentKek);
-      const next = encodeVaultHeader(sealVaultHeader({ vaultId: header.vaultId, kdf: args.kdf, salt: args.salt, kek: args.newKek, vaultKey }));
+      const next = encodeVaultHeader(
+        sealVaultHeader({ vaultId: header.vaultId, kdf: args.kdf, salt: args.salt, kek: args.newKek, vaultKey }),
+      );
       const sameKey = vaultKey.every((b, i) => b === u.vaultKey[i]);
       wipe(vaultKey);
-      if (!sameKey) throw new ClawkeepError('vault_exists', 'The stored vault changed; unlock again before changing the passphrase.');
+      if (!sameKey)
+        throw new ClawkeepError(
+          'vault_exists',
+          'The stored vault changed; unlock again before changing the passphrase.',
+        );
       await guardStorage(() => this.db.meta.put({ key: 'header', value: next }));
     } finally {
       wipe(args.currentKek, args.newKek);
     }
   }
 
-  async exportBackup({ kdf, salt, kek }: { kdf: Parameters<typeof assertKdfParams>[0]; salt: Uint8Array; kek: Uint8Array }): Promise<Uint8Array> {
+  async exportBackup({
+    kdf,
+    salt,
+    kek,
+  }: {
+    kdf: Parameters<typeof assertKdfParams>[0];
+    salt: Uint8Array;
+    kek: Uint8Array;
+  }): Promise<Uint8Array> {
     try {
       const u = this.requireUnlocked();
       const records = await guardStorage(() => this.db.items.toArray());
@@ -347,7 +394,14 @@ export class VaultService implements VaultBackend {
     try {
       const u = this.requireUnlocked();
       const createdAt = this.now();
-      const wrap = sealRecoveryWrap({ vaultId: u.vaultId, kitId: randomBytes(KIT_ID_LENGTH), createdAt, salt, kek, vaultKey: u.vaultKey });
+      const wrap = sealRecoveryWrap({
+        vaultId: u.vaultId,
+        kitId: randomBytes(KIT_ID_LENGTH),
+        createdAt,
+        salt,
+        kek,
+        vaultKey: u.vaultKey,
+      });
       // One record: writing it replaces the previous kit, whose words then open nothing.
       await guardStorage(() => this.db.meta.put({ key: 'recovery', value: encodeRecoveryWrap(wrap) }));
       return { createdAt };
@@ -370,14 +424,21 @@ export class VaultService implements VaultBackend {
   }
 
   /** The header is replaced in one write after the new wrap is built: a failure leaves the old passphrase working. */
-  async recover(args: { recoveryKek: Uint8Array; kdf: Parameters<typeof assertKdfParams>[0]; salt: Uint8Array; newKek: Uint8Array }): Promise<void> {
+  async recover(args: {
+    recoveryKek: Uint8Array;
+    kdf: Parameters<typeof assertKdfParams>[0];
+    salt: Uint8Array;
+    newKek: Uint8Array;
+  }): Promise<void> {
     try {
       const [header, wrap] = await Promise.all([this.readHeader(), this.readRecovery()]);
       if (wrap.vaultId.length !== header.vaultId.length || wrap.vaultId.some((b, i) => b !== header.vaultId[i])) {
         throw new ClawkeepError('recovery_words_wrong', 'The stored recovery kit belongs to another vault.');
       }
       const vaultKey = openRecoveryWrap(wrap, args.recoveryKek);
-      const next = encodeVaultHeader(sealVaultHeader({ vaultId: header.vaultId, kdf: args.kdf, salt: args.salt, kek: args.newKek, vaultKey }));
+      const next = encodeVaultHeader(
+        sealVaultHeader({ vaultId: header.vaultId, kdf: args.kdf, salt: args.salt, kek: args.newKek, vaultKey }),
+      );
       await guardStorage(() => this.db.meta.put({ key: 'header', value: next }));
       this.setUnlocked({ vaultKey, vaultId: header.vaultId });
     } finally {
@@ -427,7 +488,8 @@ export class VaultService implements VaultBackend {
     await guardStorage(() =>
       this.db.transaction('rw', this.db.meta, async () => {
         // Another context may have created it first; keep that one so the identity never forks.
-        if (await this.db.meta.get('deviceKey')) throw new ClawkeepError('storage_conflict', 'The device key was created elsewhere; retry.');
+        if (await this.db.meta.get('deviceKey'))
+          throw new ClawkeepError('storage_conflict', 'The device key was created elsewhere; retry.');
         await this.db.meta.put({ key: 'deviceKey', value: envelope });
       }),
     );

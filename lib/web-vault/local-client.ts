@@ -130,7 +130,12 @@ export function createLocalVault(
   const events = new VaultEvents();
   const service = new VaultService(db);
   const backend = new PageVaultBackend(service, events);
-  const paired = createPageDeviceApi({ service, join: (args) => backend.join(args as Parameters<VaultService['join']>[0]), kdf, store });
+  const paired = createPageDeviceApi({
+    service,
+    join: (args) => backend.join(args as Parameters<VaultService['join']>[0]),
+    kdf,
+    store,
+  });
   // Once joined to an account, the page syncs its vault through that hub (ciphertext only), starting right away.
   const sync = createPageSync({ service, events, joined: () => paired.joined() });
   const devices: PageDeviceApi = {

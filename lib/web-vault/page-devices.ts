@@ -79,7 +79,11 @@ export function createPageDeviceApi(deps: {
     if (!j.hubKey) writeSmallStored(deps.store, WEB_DEVICE, { ...j, hubKey });
     const signer = await deps.service.deviceSigner();
     const keyId = deviceKeyId(signer.publicKey);
-    const client = new HubClient({ hub: j.hubUrl, signer: { role: 'human', keyId, sign: (m) => signer.sign(m) }, fetch: deps.fetch });
+    const client = new HubClient({
+      hub: j.hubUrl,
+      signer: { role: 'human', keyId, sign: (m) => signer.sign(m) },
+      fetch: deps.fetch,
+    });
     return { client, accountId: j.accountId, deviceKeyId: keyId };
   }
   return {
@@ -112,7 +116,11 @@ export function createPageDeviceApi(deps: {
       }
       const { accountId } = await s.finish({ join: deps.join }, { kdf, salt, kek });
       session = null;
-      writeSmallStored(deps.store, WEB_DEVICE, { hubUrl: s.client.hub, accountId, ...(sessionHubKey ? { hubKey: sessionHubKey } : {}) });
+      writeSmallStored(deps.store, WEB_DEVICE, {
+        hubUrl: s.client.hub,
+        accountId,
+        ...(sessionHubKey ? { hubKey: sessionHubKey } : {}),
+      });
     },
     cancelJoin() {
       session?.dispose();

@@ -22,8 +22,16 @@ export function createPageSync(deps: {
     const j = deps.joined();
     if (!j) return null;
     const signer = await service.deviceSigner();
-    const client = new HubClient({ hub: j.hubUrl, signer: { role: 'human', keyId: deviceKeyId(signer.publicKey), sign: (m) => signer.sign(m) }, fetch: deps.fetch });
-    const { keys, removed } = await trustedHeadSigners(client, { keyId: deviceKeyId(signer.publicKey), publicKey: signer.publicKey }, j.accountId);
+    const client = new HubClient({
+      hub: j.hubUrl,
+      signer: { role: 'human', keyId: deviceKeyId(signer.publicKey), sign: (m) => signer.sign(m) },
+      fetch: deps.fetch,
+    });
+    const { keys, removed } = await trustedHeadSigners(
+      client,
+      { keyId: deviceKeyId(signer.publicKey), publicKey: signer.publicKey },
+      j.accountId,
+    );
     return {
       hub: client.hub,
       accountId: j.accountId,

@@ -65,7 +65,9 @@ export async function ensureDeps() {
   if (reason) {
     console.log(`[ensure] ${reason}: running npm ci`);
     const t0 = performance.now();
-    const { code } = await run('npm', ['ci'], { env: { npm_config_loglevel: process.env.npm_config_loglevel ?? 'error' } });
+    const { code } = await run('npm', ['ci'], {
+      env: { npm_config_loglevel: process.env.npm_config_loglevel ?? 'error' },
+    });
     if (code !== 0) throw new Error(`npm ci failed with exit code ${code}`);
     console.log(`[ensure] npm ci took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
@@ -89,17 +91,22 @@ export async function ensureChromium() {
   if (existsSync(chromium)) return chromium;
   const command = 'apt-get update && apt-get install -y chromium';
   if (chromium !== DEFAULT_CHROMIUM) {
-    console.error(`[ensure] CHROMIUM_PATH=${chromium} does not exist. Unset it to use ${DEFAULT_CHROMIUM} (${command}).`);
+    console.error(
+      `[ensure] CHROMIUM_PATH=${chromium} does not exist. Unset it to use ${DEFAULT_CHROMIUM} (${command}).`,
+    );
     process.exit(2);
   }
   if (!isRoot()) {
-    console.error(`[ensure] Chromium is missing at ${chromium}. Install it as root, then rerun:\n  sudo ${command.replace('&& ', '&& sudo ')}`);
+    console.error(
+      `[ensure] Chromium is missing at ${chromium}. Install it as root, then rerun:\n  sudo ${command.replace('&& ', '&& sudo ')}`,
+    );
     process.exit(2);
   }
   console.log(`[ensure] Chromium is missing: running ${command}`);
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
   if ((await run('apt-get', ['update'], { env })).code !== 0) throw new Error('apt-get update failed');
-  if ((await run('apt-get', ['install', '-y', 'chromium'], { env })).code !== 0) throw new Error('apt-get install -y chromium failed');
+  if ((await run('apt-get', ['install', '-y', 'chromium'], { env })).code !== 0)
+    throw new Error('apt-get install -y chromium failed');
   if (!existsSync(chromium)) throw new Error(`apt-get installed chromium but ${chromium} still does not exist`);
   return chromium;
 }

@@ -24,9 +24,15 @@ export interface CollateralWindow {
 }
 
 /** Current collateral: issued an hour before `now`, next update in 30 days. */
-export const freshWindow = (now: number): CollateralWindow => ({ issuedAt: now - 3_600_000, nextUpdate: now + 30 * DAY_MS });
+export const freshWindow = (now: number): CollateralWindow => ({
+  issuedAt: now - 3_600_000,
+  nextUpdate: now + 30 * DAY_MS,
+});
 /** Stale collateral, as a PCCS that stopped refreshing serves it: every document expired a day before `now`. */
-export const staleWindow = (now: number): CollateralWindow => ({ issuedAt: now - 31 * DAY_MS, nextUpdate: now - DAY_MS });
+export const staleWindow = (now: number): CollateralWindow => ({
+  issuedAt: now - 31 * DAY_MS,
+  nextUpdate: now - DAY_MS,
+});
 
 export function tcbInfoText(window: CollateralWindow, fmspc: string): string {
   const tcbDate = '2024-03-13T00:00:00Z';

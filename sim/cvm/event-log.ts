@@ -24,7 +24,12 @@ export interface CvmBootIdentity {
 
 /** V1 runtime event digest: SHA-384(le32(0x08000001) ‖ ":" ‖ name ‖ ":" ‖ payload). */
 export function runtimeDigestV1(name: string, payload: Uint8Array): Uint8Array {
-  const type = Uint8Array.of(RUNTIME_EVENT_TYPE & 0xff, (RUNTIME_EVENT_TYPE >> 8) & 0xff, (RUNTIME_EVENT_TYPE >> 16) & 0xff, RUNTIME_EVENT_TYPE >>> 24);
+  const type = Uint8Array.of(
+    RUNTIME_EVENT_TYPE & 0xff,
+    (RUNTIME_EVENT_TYPE >> 8) & 0xff,
+    (RUNTIME_EVENT_TYPE >> 16) & 0xff,
+    RUNTIME_EVENT_TYPE >>> 24,
+  );
   return sha384(concatBytes(type, utf8Encode(':'), utf8Encode(name), utf8Encode(':'), payload));
 }
 
@@ -79,7 +84,12 @@ export function buildEventLog(image: SimOsImage, identity: CvmBootIdentity): Cvm
  */
 export function mrConfigIdFor(identity: CvmBootIdentity): string {
   const binding = keccak_256(
-    concatBytes(fromHex(identity.composeHash), fromHex(identity.appId), Uint8Array.of(2), fromHex(identity.kmsCaPubkey)),
+    concatBytes(
+      fromHex(identity.composeHash),
+      fromHex(identity.appId),
+      Uint8Array.of(2),
+      fromHex(identity.kmsCaPubkey),
+    ),
   );
   const out = new Uint8Array(48);
   out[0] = 2;

@@ -59,7 +59,12 @@ export class TestKms {
   }
 
   /** Legacy and v1 signatures over `publicKey` for `appId`, by the KMS key or (rogue) by the rogue key. */
-  signEnvKey(appId: string, publicKey: Uint8Array, timestamp: number, signer: 'kms' | 'rogue' = 'kms'): EnvKeySignature {
+  signEnvKey(
+    appId: string,
+    publicKey: Uint8Array,
+    timestamp: number,
+    signer: 'kms' | 'rogue' = 'kms',
+  ): EnvKeySignature {
     const secret = signer === 'kms' ? this.k256Secret : this.rogueK256Secret;
     return {
       signature: signRecoverable(secret, envKeyMessage(fromHex(appId), publicKey)),
@@ -78,7 +83,9 @@ function u64be(value: number): Uint8Array {
 /** "dstack-env-encrypt-pubkey" ‖ ":" ‖ app_id (20) ‖ [timestamp u64 BE] ‖ public key (32). */
 export function envKeyMessage(appId: Uint8Array, publicKey: Uint8Array, timestamp?: number): Uint8Array {
   const prefix = utf8Encode('dstack-env-encrypt-pubkey:');
-  return timestamp === undefined ? concatBytes(prefix, appId, publicKey) : concatBytes(prefix, appId, u64be(timestamp), publicKey);
+  return timestamp === undefined
+    ? concatBytes(prefix, appId, publicKey)
+    : concatBytes(prefix, appId, u64be(timestamp), publicKey);
 }
 
 /** Keccak-256 prehash, RFC 6979, low S; dstack's wire order r ‖ s ‖ recovery id (noble puts the id first). */

@@ -10,7 +10,9 @@
  */
 export function randomFmspc(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(6));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0'))
+    .join('')
+    .toUpperCase();
 }
 export const SIM_PCE_ID = '0000';
 /** SGX TCB component SVNs 1..16 of the PCK certificate (and of the UpToDate TCB level). */

@@ -40,7 +40,10 @@ export interface QuotingEnclave {
 }
 
 export async function createQuotingEnclave(platform: PckPlatform): Promise<QuotingEnclave> {
-  const attestationKey = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']));
+  const attestationKey = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
+    'sign',
+    'verify',
+  ]);
   const raw = new Uint8Array(await crypto.subtle.exportKey('raw', attestationKey.publicKey));
   return {
     platform,
@@ -55,7 +58,8 @@ const u16 = (v: number) => Uint8Array.of(v & 0xff, (v >> 8) & 0xff);
 const u32 = (v: number) => Uint8Array.of(v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff);
 
 function fixedHex(hex: string, bytes: number, what: string): Uint8Array {
-  if (!new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(hex)) throw new RangeError(`${what} must be ${bytes * 2} hex characters`);
+  if (!new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(hex))
+    throw new RangeError(`${what} must be ${bytes * 2} hex characters`);
   return fromHex(hex);
 }
 
@@ -122,6 +126,12 @@ export async function buildTdxQuote(qe: QuotingEnclave, td: TdReportInput): Prom
     u32(chain.length),
     chain,
   );
-  const signatureData = concatBytes(quoteSignature, qe.attestationPublicKey, u16(CERT_TYPE_QE_REPORT), u32(inner.length), inner);
+  const signatureData = concatBytes(
+    quoteSignature,
+    qe.attestationPublicKey,
+    u16(CERT_TYPE_QE_REPORT),
+    u32(inner.length),
+    inner,
+  );
   return concatBytes(signedRegion, u32(signatureData.length), signatureData);
 }

@@ -25,13 +25,15 @@ async function jsonBody(c: Context): Promise<Record<string, unknown>> {
   } catch {
     throw new SimError(422, 'The request body is not JSON.');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SimError(422, 'The request body must be a JSON object.');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new SimError(422, 'The request body must be a JSON object.');
   return value as Record<string, unknown>;
 }
 
 function stringList(value: unknown, what: string, optional = false): string[] {
   if (value === undefined && optional) return [];
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new SimError(422, `${what} must be a list of strings.`);
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
+    throw new SimError(422, `${what} must be a list of strings.`);
   return value as string[];
 }
 
@@ -42,13 +44,16 @@ function bool(value: unknown, fallback: boolean, what: string): boolean {
 }
 
 function composeFile(value: unknown): ComposeFileInput {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SimError(422, 'compose_file must be an object.');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new SimError(422, 'compose_file must be an object.');
   const v = value as Record<string, unknown>;
   if (typeof v.docker_compose_file !== 'string' || v.docker_compose_file.trim() === '') {
     throw new SimError(422, 'compose_file.docker_compose_file is required.');
   }
-  if (v.pre_launch_script !== undefined && typeof v.pre_launch_script !== 'string') throw new SimError(422, 'compose_file.pre_launch_script must be a string.');
-  if (v.name !== undefined && typeof v.name !== 'string') throw new SimError(422, 'compose_file.name must be a string.');
+  if (v.pre_launch_script !== undefined && typeof v.pre_launch_script !== 'string')
+    throw new SimError(422, 'compose_file.pre_launch_script must be a string.');
+  if (v.name !== undefined && typeof v.name !== 'string')
+    throw new SimError(422, 'compose_file.name must be a string.');
   return {
     docker_compose_file: v.docker_compose_file,
     allowed_envs: stringList(v.allowed_envs, 'compose_file.allowed_envs', true),
@@ -99,12 +104,25 @@ export function cloudRoutes(state: SimState, options: CloudRouteOptions): Hono {
     return next();
   });
 
-  app.get('/auth/me', (c) => c.json({ username: 'simulator', email: 'simulator@example.invalid', workspace: { name: 'CVM simulator workspace' } }));
+  app.get('/auth/me', (c) =>
+    c.json({
+      username: 'simulator',
+      email: 'simulator@example.invalid',
+      workspace: { name: 'CVM simulator workspace' },
+    }),
+  );
 
   app.get('/kms', (c) =>
     c.json({
       items: [
-        { id: state.kms.id, slug: state.kms.slug, name: state.kms.name, chain_id: null, k256_pubkey: state.kms.k256Pubkey, ca_pubkey: state.kms.caPubkey },
+        {
+          id: state.kms.id,
+          slug: state.kms.slug,
+          name: state.kms.name,
+          chain_id: null,
+          k256_pubkey: state.kms.k256Pubkey,
+          ca_pubkey: state.kms.caPubkey,
+        },
       ],
     }),
   );
@@ -120,7 +138,15 @@ export function cloudRoutes(state: SimState, options: CloudRouteOptions): Hono {
   app.get('/os-images', (c) => {
     const image = state.osImage;
     return c.json({
-      items: [{ name: image.name, version: image.version, os_image_hash: image.osImageHash, is_dev: image.isDev, measurement: { ...image.measurement } }],
+      items: [
+        {
+          name: image.name,
+          version: image.version,
+          os_image_hash: image.osImageHash,
+          is_dev: image.isDev,
+          measurement: { ...image.measurement },
+        },
+      ],
     });
   });
 
@@ -133,7 +159,13 @@ export function cloudRoutes(state: SimState, options: CloudRouteOptions): Hono {
     if (kmsId !== state.kms.id && kmsId !== state.kms.slug) throw new SimError(400, 'Unknown kms_id.');
     const instanceType = body.instance_type === undefined ? 'tdx.small' : body.instance_type;
     if (typeof instanceType !== 'string') throw new SimError(422, 'instance_type must be a string.');
-    const app = state.provision(body.name, composeFile(body.compose_file), stringList(body.env_keys, 'env_keys', true), instanceType, state.kms.id);
+    const app = state.provision(
+      body.name,
+      composeFile(body.compose_file),
+      stringList(body.env_keys, 'env_keys', true),
+      instanceType,
+      state.kms.id,
+    );
     return c.json({
       app_id: app.appId,
       app_env_encrypt_pubkey: state.envPublicKey(app.appId),
@@ -150,10 +182,14 @@ export function cloudRoutes(state: SimState, options: CloudRouteOptions): Hono {
     const body = await jsonBody(c);
     if (typeof body.app_id !== 'string') throw new SimError(422, 'app_id is required.');
     const provisioned = state.app(body.app_id);
-    if (body.compose_hash !== provisioned.composeHash) throw new SimError(400, 'compose_hash does not match the provisioned compose.');
+    if (body.compose_hash !== provisioned.composeHash)
+      throw new SimError(400, 'compose_hash does not match the provisioned compose.');
     stringList(body.env_keys, 'env_keys', true);
     // No encrypted_env: the CVM boots without secrets (a client attests it first and sends them by PATCH envs).
-    const env = body.encrypted_env === undefined || body.encrypted_env === null ? null : await state.openEnv(provisioned.appId, body.encrypted_env);
+    const env =
+      body.encrypted_env === undefined || body.encrypted_env === null
+        ? null
+        : await state.openEnv(provisioned.appId, body.encrypted_env);
     return c.json(cvmObject(state.createCvm(provisioned, env)));
   });
 
@@ -181,7 +217,15 @@ export function cloudRoutes(state: SimState, options: CloudRouteOptions): Hono {
     const [rtmr0, rtmr1, rtmr2, rtmr3] = evidence.rtmrs;
     return c.json({
       is_online: true,
-      tcb_info: { mrtd: evidence.mrtd, rtmr0, rtmr1, rtmr2, rtmr3, event_log: evidence.events, app_compose: provisioned.appCompose },
+      tcb_info: {
+        mrtd: evidence.mrtd,
+        rtmr0,
+        rtmr1,
+        rtmr2,
+        rtmr3,
+        event_log: evidence.events,
+        app_compose: provisioned.appCompose,
+      },
       app_certificates: [{ quote: toHex(evidence.quote) }],
       compose_file: provisioned.appCompose,
     });

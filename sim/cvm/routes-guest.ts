@@ -9,15 +9,25 @@ import { toHex } from '../../lib/bytes';
 import { keyProviderPayload } from './event-log';
 import { SimError, type SimState } from './state';
 
-const detail = (c: Context, status: number, message: string) => c.json({ detail: message }, status as 400 | 404 | 500 | 503);
+const detail = (c: Context, status: number, message: string) =>
+  c.json({ detail: message }, status as 400 | 404 | 500 | 503);
 
 function vmConfig(state: SimState): string {
-  return JSON.stringify({ os_image_hash: state.osImage.osImageHash, cpu_count: 2, memory_size: 4294967296, simulator: true });
+  return JSON.stringify({
+    os_image_hash: state.osImage.osImageHash,
+    cpu_count: 2,
+    memory_size: 4294967296,
+    simulator: true,
+  });
 }
 
 export function guestRoutes(state: SimState): Hono {
   const app = new Hono();
-  app.onError((err, c) => (err instanceof SimError ? detail(c, err.status, err.detail) : detail(c, 500, 'The CVM simulator failed on this request.')));
+  app.onError((err, c) =>
+    err instanceof SimError
+      ? detail(c, err.status, err.detail)
+      : detail(c, 500, 'The CVM simulator failed on this request.'),
+  );
 
   app.get('/:appId/Info', async (c) => {
     const cvm = state.runningCvmOfApp(c.req.param('appId'));
@@ -49,10 +59,16 @@ export function guestRoutes(state: SimState): Hono {
   app.get('/:appId/GetQuote', async (c) => {
     const cvm = state.runningCvmOfApp(c.req.param('appId'));
     const reportData = (c.req.query('report_data') ?? '').toLowerCase().replace(/^0x/, '');
-    if (!/^(?:[0-9a-f]{2}){0,64}$/.test(reportData)) return detail(c, 400, 'report_data must be at most 64 bytes of hex.');
+    if (!/^(?:[0-9a-f]{2}){0,64}$/.test(reportData))
+      return detail(c, 400, 'report_data must be at most 64 bytes of hex.');
     const padded = reportData.padEnd(128, '0');
     const evidence = await state.evidence(cvm, padded);
-    return c.json({ quote: toHex(evidence.quote), event_log: JSON.stringify(evidence.events), report_data: padded, vm_config: vmConfig(state) });
+    return c.json({
+      quote: toHex(evidence.quote),
+      event_log: JSON.stringify(evidence.events),
+      report_data: padded,
+      vm_config: vmConfig(state),
+    });
   });
 
   return app;

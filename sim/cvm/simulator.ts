@@ -131,7 +131,10 @@ export async function startCvmSimulator(options: CvmSimulatorOptions = {}): Prom
     return next();
   });
 
-  app.route('/api/v1', cloudRoutes(state, { apiKey, origin: () => origin, guestAgentExposed: () => guestAgentExposed }));
+  app.route(
+    '/api/v1',
+    cloudRoutes(state, { apiKey, origin: () => origin, guestAgentExposed: () => guestAgentExposed }),
+  );
   app.route('/guest', guestRoutes(state));
   app.route('/app', appHealthRoutes(state));
 
@@ -140,7 +143,8 @@ export async function startCvmSimulator(options: CvmSimulatorOptions = {}): Prom
     const upstream = await fetch(pccs.url + url.pathname.slice('/pccs'.length) + url.search);
     const headers = new Headers();
     for (const [name, value] of upstream.headers) {
-      if (!['content-length', 'connection', 'keep-alive', 'transfer-encoding', 'date'].includes(name)) headers.set(name, value);
+      if (!['content-length', 'connection', 'keep-alive', 'transfer-encoding', 'date'].includes(name))
+        headers.set(name, value);
     }
     return new Response(await upstream.arrayBuffer(), { status: upstream.status, headers });
   });
@@ -163,7 +167,8 @@ export async function startCvmSimulator(options: CvmSimulatorOptions = {}): Prom
   app.get('/_sim/guest-agent', (c) => c.json({ exposed: guestAgentExposed }));
   app.post('/_sim/guest-agent', async (c) => {
     const body = (await c.req.json().catch(() => null)) as { exposed?: unknown } | null;
-    if (typeof body?.exposed !== 'boolean') return c.json({ detail: 'Body must be JSON {"exposed": true|false}.' }, 400);
+    if (typeof body?.exposed !== 'boolean')
+      return c.json({ detail: 'Body must be JSON {"exposed": true|false}.' }, 400);
     guestAgentExposed = body.exposed;
     return c.json({ exposed: guestAgentExposed });
   });
@@ -199,7 +204,12 @@ export async function startCvmSimulator(options: CvmSimulatorOptions = {}): Prom
     apiKey,
     testRootDer: pki.root.der,
     kms: { id: kms.id, slug: kms.slug, k256Pubkey: kms.k256Pubkey, caPubkey: kms.caPubkey },
-    osImage: { name: osImage.name, version: osImage.version, osImageHash: osImage.osImageHash, measurement: { ...osImage.measurement } },
+    osImage: {
+      name: osImage.name,
+      version: osImage.version,
+      osImageHash: osImage.osImageHash,
+      measurement: { ...osImage.measurement },
+    },
     misbehave: () => mode,
     setMisbehave,
     setGuestAgentExposed: (exposed) => {

@@ -100,7 +100,13 @@ export class SimState {
 
   // ---- provisioning ------------------------------------------------------------------------------------------
 
-  provision(name: string, compose: ComposeFileInput, envKeys: string[], instanceType: string, kmsId: string): ProvisionedApp {
+  provision(
+    name: string,
+    compose: ComposeFileInput,
+    envKeys: string[],
+    instanceType: string,
+    kmsId: string,
+  ): ProvisionedApp {
     const appCompose = appComposeText(name, compose);
     const composeHash = composeHashOf(appCompose);
     // No on-chain KMS: the app id is the first 20 bytes of the compose hash (dstack's default).
@@ -148,7 +154,12 @@ export class SimState {
       case 'bad-kms-signature': {
         const key = this.kms.envKeyPair(appId).publicKey;
         const signed = this.kms.signEnvKey(appId, key, timestamp);
-        return { public_key: toHex(key), ...signed, signature: flipByte(signed.signature), signature_v1: flipByte(signed.signature_v1) };
+        return {
+          public_key: toHex(key),
+          ...signed,
+          signature: flipByte(signed.signature),
+          signature_v1: flipByte(signed.signature_v1),
+        };
       }
       default: {
         const key = this.kms.envKeyPair(appId).publicKey;
@@ -162,7 +173,8 @@ export class SimState {
    * for whoever handed out an unbound key (it can read what was sealed to it).
    */
   async openEnv(appId: string, encryptedEnv: unknown): Promise<EnvVar[]> {
-    if (typeof encryptedEnv !== 'string' || encryptedEnv.length === 0) throw new SimError(400, 'encrypted_env is required (hex).');
+    if (typeof encryptedEnv !== 'string' || encryptedEnv.length === 0)
+      throw new SimError(400, 'encrypted_env is required (hex).');
     for (const pair of [this.kms.envKeyPair(appId), this.kms.rogueEnvKeyPair(appId)]) {
       try {
         return await decryptEnv(encryptedEnv, pair.privateKey);
@@ -170,7 +182,7 @@ export class SimState {
         // try the next key; undecryptable with every key is reported below
       }
     }
-    throw new SimError(400, 'encrypted_env does not decrypt with the app\'s env key.');
+    throw new SimError(400, "encrypted_env does not decrypt with the app's env key.");
   }
 
   // ---- CVMs --------------------------------------------------------------------------------------------------
@@ -194,7 +206,10 @@ export class SimState {
     this.log(cvm, `CVM ${cvm.name} created (app ${app.appId}, instance ${cvm.instanceId})`);
     if (env) {
       this.envs.set(app.appId, env);
-      this.log(cvm, `encrypted env received: ${env.length} variable(s): ${env.map((e) => e.key).join(', ') || '(none)'}`);
+      this.log(
+        cvm,
+        `encrypted env received: ${env.length} variable(s): ${env.map((e) => e.key).join(', ') || '(none)'}`,
+      );
     } else {
       this.log(cvm, 'no encrypted env: booting with an empty env (app containers needing a variable wait for it)');
     }
@@ -270,7 +285,9 @@ export class SimState {
   }
 
   uptimeSeconds(cvm: SimCvm): number {
-    return cvm.status === 'running' && cvm.runningSince !== null ? Math.max(0, Math.floor((this.now() - cvm.runningSince) / 1000)) : 0;
+    return cvm.status === 'running' && cvm.runningSince !== null
+      ? Math.max(0, Math.floor((this.now() - cvm.runningSince) / 1000))
+      : 0;
   }
 
   close(): void {
@@ -306,7 +323,8 @@ export class SimState {
   /** What the CVM's TD measured and quotes, under the current misbehaviour. */
   async evidence(cvm: SimCvm, reportData: string): Promise<TdEvidence> {
     if (this.misbehave === 'replayed-quote') {
-      const old = this.replayed.get(cvm.appId) ?? (await this.measure({ ...cvm, instanceId: randomHex(20) }, '00'.repeat(64)));
+      const old =
+        this.replayed.get(cvm.appId) ?? (await this.measure({ ...cvm, instanceId: randomHex(20) }, '00'.repeat(64)));
       this.replayed.set(cvm.appId, old);
       return old;
     }
@@ -319,14 +337,18 @@ export class SimState {
       appId: app.appId,
       // compose-mismatch: the TD booted a compose other than the one the API shows.
       composeHash:
-        this.misbehave === 'compose-mismatch' ? toHex(sha256(utf8Encode(`${app.appCompose}\n# not what the API returned`))) : app.composeHash,
+        this.misbehave === 'compose-mismatch'
+          ? toHex(sha256(utf8Encode(`${app.appCompose}\n# not what the API returned`)))
+          : app.composeHash,
       instanceId: cvm.instanceId,
       osImageHash: this.osImage.osImageHash,
       kmsCaPubkey: this.kms.caPubkey,
     };
     const log = buildEventLog(this.osImage, identity);
     const mrtd =
-      this.misbehave === 'wrong-measurement' ? toHex(sha384(utf8Encode('clawkeep-cvm-simulator/unpublished-image/mrtd'))) : this.osImage.measurement.mrtd;
+      this.misbehave === 'wrong-measurement'
+        ? toHex(sha384(utf8Encode('clawkeep-cvm-simulator/unpublished-image/mrtd')))
+        : this.osImage.measurement.mrtd;
     const tdAttributes = this.misbehave === 'debug-td' ? setDebugBit(SIM_TD_ATTRIBUTES) : SIM_TD_ATTRIBUTES;
     const quote = await buildTdxQuote(this.misbehave === 'stale-collateral' ? this.quoting.stale : this.quoting.fresh, {
       mrTd: mrtd,

@@ -83,7 +83,9 @@ export interface TestPki {
 
 function subjectName(commonName: string): Name {
   const attr = (type: string, value: string) =>
-    new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) })]);
+    new RelativeDistinguishedName([
+      new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) }),
+    ]);
   return new Name([attr('2.5.4.3', commonName), attr('2.5.4.10', ORGANIZATION)]);
 }
 
@@ -103,7 +105,7 @@ export interface SimKeyPair {
 }
 
 async function newKeyPair(): Promise<SimKeyPair> {
-  return (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']));
+  return await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
 }
 
 /** ECDSA-SHA256 with P-256, DER signature value (what X.509 carries). */
@@ -153,7 +155,11 @@ async function issue(spec: CertSpec): Promise<IssuedCertificate> {
       extension(
         id_ce_basicConstraints,
         true,
-        new Uint8Array(AsnConvert.serialize(spec.ca ? new BasicConstraints({ cA: true, pathLenConstraint: 1 }) : new BasicConstraints({}))),
+        new Uint8Array(
+          AsnConvert.serialize(
+            spec.ca ? new BasicConstraints({ cA: true, pathLenConstraint: 1 }) : new BasicConstraints({}),
+          ),
+        ),
       ),
       extension(id_ce_keyUsage, true, new Uint8Array(AsnConvert.serialize(new KeyUsage(usage)))),
       ...(spec.extraExtensions ?? []),
@@ -225,7 +231,14 @@ export async function generateTestPki(now: number, fmspcs: string[]): Promise<Te
     });
     platforms.push({ fmspc, leaf, chainPem: pem(leaf.der) + pem(pckCa.der) + pem(root.der) });
   }
-  const tcbSigning = await issue({ commonName: SIM_NAMES.tcbSigning, keys: tcbKeys, issuer: root, notBefore, notAfter, ca: false });
+  const tcbSigning = await issue({
+    commonName: SIM_NAMES.tcbSigning,
+    keys: tcbKeys,
+    issuer: root,
+    notBefore,
+    notAfter,
+    ca: false,
+  });
   return {
     root,
     pckCa,

@@ -122,11 +122,17 @@ export class PccsSimulator {
     const tcb = JSON.parse(collateral.tcb_info) as { id?: string; fmspc: string };
     const tcbTee = tcb.id === 'TDX' ? 'tdx' : 'sgx'; // SGX TCB info v2 has no id
     const tcbBody = `{"tcbInfo":${collateral.tcb_info},"signature":"${collateral.tcb_info_signature}"}`;
-    this.tcbInfo.set(`${tcbTee}|${tcb.fmspc.toUpperCase()}`, { body: tcbBody, chain: collateral.tcb_info_issuer_chain });
+    this.tcbInfo.set(`${tcbTee}|${tcb.fmspc.toUpperCase()}`, {
+      body: tcbBody,
+      chain: collateral.tcb_info_issuer_chain,
+    });
 
     const qe = JSON.parse(collateral.qe_identity) as { id: string };
     const qeBody = `{"enclaveIdentity":${collateral.qe_identity},"signature":"${collateral.qe_identity_signature}"}`;
-    this.qeIdentity.set(qe.id === 'TD_QE' ? 'tdx' : 'sgx', { body: qeBody, chain: collateral.qe_identity_issuer_chain });
+    this.qeIdentity.set(qe.id === 'TD_QE' ? 'tdx' : 'sgx', {
+      body: qeBody,
+      chain: collateral.qe_identity_issuer_chain,
+    });
 
     this.pckCrl.set(pckCrlCa(collateral.pck_crl), {
       der: hexToBytes(collateral.pck_crl),
@@ -192,7 +198,10 @@ export class PccsSimulator {
       case 'qe/identity': {
         const doc = this.qeIdentity.get(tee);
         if (!doc) return text(404, '');
-        return json(doc.body, { 'SGX-Enclave-Identity-Issuer-Chain': encodeURIComponent(doc.chain), 'Request-ID': requestId });
+        return json(doc.body, {
+          'SGX-Enclave-Identity-Issuer-Chain': encodeURIComponent(doc.chain),
+          'Request-ID': requestId,
+        });
       }
       case 'pckcrl': {
         if (tee !== 'sgx') return text(404, '');
@@ -205,8 +214,15 @@ export class PccsSimulator {
         if (!crl) return text(404, '');
         const headers = { 'SGX-PCK-CRL-Issuer-Chain': encodeURIComponent(crl.chain), 'Request-ID': requestId };
         return encoding === 'der'
-          ? { ...binary(crl.der, 'application/pkix-crl'), headers: { ...headers, 'Content-Type': 'application/pkix-crl' } }
-          : { status: 200, headers: { ...headers, 'Content-Type': 'application/x-pem-file' }, body: encoder.encode(pem('X509 CRL', crl.der)) };
+          ? {
+              ...binary(crl.der, 'application/pkix-crl'),
+              headers: { ...headers, 'Content-Type': 'application/pkix-crl' },
+            }
+          : {
+              status: 200,
+              headers: { ...headers, 'Content-Type': 'application/x-pem-file' },
+              body: encoder.encode(pem('X509 CRL', crl.der)),
+            };
       }
       case 'rootcacrl': {
         if (tee !== 'sgx' || !this.rootCrl || this.options.rootCaCrl === 'absent') return text(404, '');
@@ -252,7 +268,10 @@ export class PccsSimulator {
         return write({ status: 200, headers: { 'Content-Type': 'application/json' }, body });
       }
       case 'body':
-        return write({ ...reply, body: typeof failure.body === 'string' ? encoder.encode(failure.body) : failure.body });
+        return write({
+          ...reply,
+          body: typeof failure.body === 'string' ? encoder.encode(failure.body) : failure.body,
+        });
       case 'header': {
         const headers = Object.fromEntries(
           Object.entries(reply.headers).filter(([name]) => name.toLowerCase() !== failure.name.toLowerCase()),

@@ -58,7 +58,10 @@ export interface Attack {
 export type Upstream = (request: HubRequest) => Promise<Response>;
 
 /** The shape the agent SDK and the extension's hub clients take. */
-export type FetchLike = (url: string, init?: { method?: string; headers?: Record<string, string> | Headers; body?: string | null }) => Promise<Response>;
+export type FetchLike = (
+  url: string,
+  init?: { method?: string; headers?: Record<string, string> | Headers; body?: string | null },
+) => Promise<Response>;
 
 const SSE = 'text/event-stream';
 
@@ -67,7 +70,12 @@ function routeMatcher(route: Route): (request: HubRequest) => boolean {
   const m = /^(\*|[A-Z]+) (\/\S*)$/.exec(route);
   if (!m) throw new TypeError(`route must look like "GET /v1/path/:param", got "${route}"`);
   const [, method, pattern] = m;
-  const re = new RegExp(`^${pattern!.split('/').map((seg) => (seg === '*' || seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}$`);
+  const re = new RegExp(
+    `^${pattern!
+      .split('/')
+      .map((seg) => (seg === '*' || seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/')}$`,
+  );
   return (request) => (method === '*' || request.method === method) && re.test(request.path.split('?')[0]!);
 }
 
@@ -120,22 +128,26 @@ export class MaliciousHub {
       (r) =>
         new Promise<Response>((resolve, reject) => {
           const target = new URL(typeof hubUrl === 'string' ? hubUrl : hubUrl());
-          const req = httpRequest({ host: target.hostname, port: target.port, method: r.method, path: r.path, headers: r.headers }, (res) => {
-            const headers = new Headers();
-            for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-            const stream = new ReadableStream<Uint8Array>({
-              start(controller) {
-                res.on('data', (chunk: Buffer) => controller.enqueue(new Uint8Array(chunk)));
-                res.on('end', () => controller.close());
-                res.on('error', (err) => controller.error(err));
-              },
-              cancel() {
-                res.destroy();
-              },
-            });
-            const nullBody = res.statusCode === 204 || res.statusCode === 304;
-            resolve(new Response(nullBody ? null : stream, { status: res.statusCode ?? 502, headers }));
-          });
+          const req = httpRequest(
+            { host: target.hostname, port: target.port, method: r.method, path: r.path, headers: r.headers },
+            (res) => {
+              const headers = new Headers();
+              for (const [k, v] of Object.entries(res.headers))
+                if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+              const stream = new ReadableStream<Uint8Array>({
+                start(controller) {
+                  res.on('data', (chunk: Buffer) => controller.enqueue(new Uint8Array(chunk)));
+                  res.on('end', () => controller.close());
+                  res.on('error', (err) => controller.error(err));
+                },
+                cancel() {
+                  res.destroy();
+                },
+              });
+              const nullBody = res.statusCode === 204 || res.statusCode === 304;
+              resolve(new Response(nullBody ? null : stream, { status: res.statusCode ?? 502, headers }));
+            },
+          );
           req.on('error', reject);
           req.end(r.body);
         }),
@@ -163,21 +175,31 @@ export class MaliciousHub {
    * a replacement. The request still reaches the hub (its side effects happen); only the answer is forged.
    */
   rewriteJson(route: Route, edit: (json: any, request: HubRequest) => unknown, times?: number): Attack {
-    return this.#arm(`rewrite ${String(route)}`, route, async (request, upstream) => {
-      const real = await upstream();
-      const json = JSON.parse(real.body);
-      const replaced = edit(json, request);
-      return { ...real, body: JSON.stringify(replaced === undefined ? json : replaced) };
-    }, times);
+    return this.#arm(
+      `rewrite ${String(route)}`,
+      route,
+      async (request, upstream) => {
+        const real = await upstream();
+        const json = JSON.parse(real.body);
+        const replaced = edit(json, request);
+        return { ...real, body: JSON.stringify(replaced === undefined ? json : replaced) };
+      },
+      times,
+    );
   }
 
   /** Edits the request before the hub sees it (e.g. swap a key the client uploads). Signed requests will then fail the hub's check unless the edit leaves the signed parts alone. */
   rewriteRequest(route: Route, edit: (request: HubRequest) => HubRequest | void, times?: number): Attack {
-    return this.#arm(`rewrite request ${String(route)}`, route, (request, upstream) => {
-      const changed = edit(request);
-      if (changed) Object.assign(request, changed);
-      return upstream();
-    }, times);
+    return this.#arm(
+      `rewrite request ${String(route)}`,
+      route,
+      (request, upstream) => {
+        const changed = edit(request);
+        if (changed) Object.assign(request, changed);
+        return upstream();
+      },
+      times,
+    );
   }
 
   /** Answers `route` with `answer` (e.g. an earlier exchange's) without asking the hub. */
@@ -196,13 +218,19 @@ export class MaliciousHub {
    * that drops a decision, a revocation or an audit entry would answer.
    */
   withhold(route: Route, status = 503, times?: number): Attack {
-    return this.#arm(`withhold ${String(route)}`, route, () => jsonAnswer({ error: { code: 'unavailable', message: 'Service unavailable.' } }, status), times);
+    return this.#arm(
+      `withhold ${String(route)}`,
+      route,
+      () => jsonAnswer({ error: { code: 'unavailable', message: 'Service unavailable.' } }, status),
+      times,
+    );
   }
 
   /** The last exchange whose request matched `route`, if any. */
   last(route: Route): Exchange | undefined {
     const matches = routeMatcher(route);
-    for (let i = this.exchanges.length - 1; i >= 0; i--) if (matches(this.exchanges[i]!.request)) return this.exchanges[i];
+    for (let i = this.exchanges.length - 1; i >= 0; i--)
+      if (matches(this.exchanges[i]!.request)) return this.exchanges[i];
     return undefined;
   }
 
@@ -219,7 +247,11 @@ export class MaliciousHub {
     if (!rule) {
       const res = await this.#upstream(request);
       if (res.headers.get('content-type')?.startsWith(SSE)) {
-        this.exchanges.push({ request, upstream: undefined, answer: { status: res.status, headers: headersObject(res.headers), body: '' } });
+        this.exchanges.push({
+          request,
+          upstream: undefined,
+          answer: { status: res.status, headers: headersObject(res.headers), body: '' },
+        });
         return res;
       }
       const answer = await toAnswer(res);
@@ -237,7 +269,12 @@ export class MaliciousHub {
   readonly fetch: FetchLike = async (url, init = {}) => {
     const u = new URL(url, 'http://hub.invalid');
     const body = init.body ?? undefined;
-    return this.handle({ method: (init.method ?? 'GET').toUpperCase(), path: u.pathname + u.search, headers: headersObject(init.headers), body: body === null ? undefined : body });
+    return this.handle({
+      method: (init.method ?? 'GET').toUpperCase(),
+      path: u.pathname + u.search,
+      headers: headersObject(init.headers),
+      body: body === null ? undefined : body,
+    });
   };
 
   /** The end-to-end face: a reverse proxy on 127.0.0.1 and a free port. */
@@ -260,7 +297,8 @@ export class MaliciousHub {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      for (const [k, v] of Object.entries(req.headers))
+        if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
       const body = chunks.length ? Buffer.concat(chunks).toString('utf8') : undefined;
       const answer = await this.handle({ method: req.method ?? 'GET', path: req.url ?? '/', headers, body });
       const outHeaders: Record<string, string> = {};

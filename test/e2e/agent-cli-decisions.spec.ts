@@ -1,27 +1,70 @@
 import type { Page } from '@playwright/test';
 import { PASSPHRASE, unlock } from './helpers';
-import { badgeText, claimAgent, registerAgent, runCli, setUpVaultAndEnroll, spawnCli, test, expect, waitUntilWaiting, type Hub, type RegisteredAgent } from './hub';
+import {
+  badgeText,
+  claimAgent,
+  registerAgent,
+  runCli,
+  setUpVaultAndEnroll,
+  spawnCli,
+  test,
+  expect,
+  waitUntilWaiting,
+  type Hub,
+  type RegisteredAgent,
+} from './hub';
 
 const SECRET = { name: 'arxiv-key', value: `arxiv-cli-${crypto.randomUUID()}`, notes: 'papers only', tags: 'research' };
 const SECRET_SCOPE = `secret:read:${SECRET.name}`;
 
 /** Vault with the secret, device enrolled, and `name` registered through the CLI and claimed with `scopes`. */
-async function claimedAgent(vault: Page, hub: Hub, scratch: string, scopes: string[], name = 'research-bot'): Promise<RegisteredAgent> {
+async function claimedAgent(
+  vault: Page,
+  hub: Hub,
+  scratch: string,
+  scopes: string[],
+  name = 'research-bot',
+): Promise<RegisteredAgent> {
   await setUpVaultAndEnroll(vault, hub, [SECRET]);
   const agent = await registerAgent(hub, scratch, name, scopes);
   await claimAgent(vault, agent, scopes);
   return agent;
 }
 
-const secretArgs = (agent: RegisteredAgent, reason: string, ...extra: string[]) =>
-  ['agent', 'secret', SECRET.name, '--state', agent.state, '--reason', reason, '--timeout', '60', ...extra];
+const secretArgs = (agent: RegisteredAgent, reason: string, ...extra: string[]) => [
+  'agent',
+  'secret',
+  SECRET.name,
+  '--state',
+  agent.state,
+  '--reason',
+  reason,
+  '--timeout',
+  '60',
+  ...extra,
+];
 
-const requestArgs = (agent: RegisteredAgent, kind: string, payload: object, ...extra: string[]) =>
-  ['agent', 'request', '--state', agent.state, '--kind', kind, '--payload', JSON.stringify(payload), '--json', ...extra];
+const requestArgs = (agent: RegisteredAgent, kind: string, payload: object, ...extra: string[]) => [
+  'agent',
+  'request',
+  '--state',
+  agent.state,
+  '--kind',
+  kind,
+  '--payload',
+  JSON.stringify(payload),
+  '--json',
+  ...extra,
+];
 
 const queue = (popup: Page) => popup.getByRole('region', { name: 'Pending requests' });
 
-test('Deny: `agent secret` exits 3; revoking the installation ends its pending request and the agent is locked out (exit 2)', async ({ openVault, openPopup, hub, scratch }) => {
+test('Deny: `agent secret` exits 3; revoking the installation ends its pending request and the agent is locked out (exit 2)', async ({
+  openVault,
+  openPopup,
+  hub,
+  scratch,
+}) => {
   const vault = await openVault();
   const agent = await claimedAgent(vault, hub, scratch, [SECRET_SCOPE]);
 
@@ -53,7 +96,11 @@ test('Deny: `agent secret` exits 3; revoking the installation ends its pending r
   const status = await runCli(['agent', 'status', '--state', agent.state, '--json']);
   expect(status.code, status.stderr).toBe(0);
   // The extension signed the revocation (CKIR): the agent verified it, so it stops for good without asking the hub.
-  expect(JSON.parse(status.stdout)).toMatchObject({ agent_id: agent.agent_id, status: 'revoked', revocation: 'signed' });
+  expect(JSON.parse(status.stdout)).toMatchObject({
+    agent_id: agent.agent_id,
+    status: 'revoked',
+    revocation: 'signed',
+  });
 
   const after = await runCli(secretArgs(agent, 'after revocation', '--json'));
   expect(after.code, after.stderr).toBe(2);
@@ -61,7 +108,12 @@ test('Deny: `agent secret` exits 3; revoking the installation ends its pending r
   expect(after.stdout).not.toContain(SECRET.value);
 });
 
-test('keyboard: bare A and D decide nothing; Enter on the focused Deny / Approve button decides', async ({ openVault, openPopup, hub, scratch }) => {
+test('keyboard: bare A and D decide nothing; Enter on the focused Deny / Approve button decides', async ({
+  openVault,
+  openPopup,
+  hub,
+  scratch,
+}) => {
   const vault = await openVault();
   const agent = await claimedAgent(vault, hub, scratch, [SECRET_SCOPE]);
 
@@ -100,7 +152,13 @@ test('keyboard: bare A and D decide nothing; Enter on the focused Deny / Approve
   await expect(queue(popup)).toHaveCount(0);
 });
 
-test('high risk (shell.exec): Approve stays disabled until "I understand the risk"; "Show raw JSON" shows the payload', async ({ openVault, openPopup, serviceWorker, hub, scratch }) => {
+test('high risk (shell.exec): Approve stays disabled until "I understand the risk"; "Show raw JSON" shows the payload', async ({
+  openVault,
+  openPopup,
+  serviceWorker,
+  hub,
+  scratch,
+}) => {
   const vault = await openVault();
   const agent = await claimedAgent(vault, hub, scratch, ['action:shell.exec']);
   const payload = { summary: 'Drop the staging database', command: 'dropdb staging' };
@@ -142,17 +200,41 @@ test('high risk (shell.exec): Approve stays disabled until "I understand the ris
   await expect(card).toHaveCount(0);
 });
 
-test('"Deny all from this agent" denies every pending request of that agent and no other', async ({ openVault, openPopup, serviceWorker, hub, scratch }) => {
+test('"Deny all from this agent" denies every pending request of that agent and no other', async ({
+  openVault,
+  openPopup,
+  serviceWorker,
+  hub,
+  scratch,
+}) => {
   const vault = await openVault();
   const agent = await claimedAgent(vault, hub, scratch, ['action:shell.exec']);
   const other = await registerAgent(hub, scratch, 'mail-bot', ['action:message.send']);
   await claimAgent(vault, other, ['action:message.send']);
 
-  const one = spawnCli(requestArgs(agent, 'shell.exec', { summary: 'List the home directory', command: 'ls ~' }, '--wait', '--timeout', '60'));
+  const one = spawnCli(
+    requestArgs(
+      agent,
+      'shell.exec',
+      { summary: 'List the home directory', command: 'ls ~' },
+      '--wait',
+      '--timeout',
+      '60',
+    ),
+  );
   await waitUntilWaiting(one);
-  const two = spawnCli(requestArgs(agent, 'shell.exec', { summary: 'Show disk usage', command: 'df -h' }, '--wait', '--timeout', '60'));
+  const two = spawnCli(
+    requestArgs(agent, 'shell.exec', { summary: 'Show disk usage', command: 'df -h' }, '--wait', '--timeout', '60'),
+  );
   await waitUntilWaiting(two);
-  const mail = await runCli(requestArgs(other, 'message.send', { summary: 'Tell Bob', channel: 'email', to: 'bob@example.com', body: 'Papers are in.' }));
+  const mail = await runCli(
+    requestArgs(other, 'message.send', {
+      summary: 'Tell Bob',
+      channel: 'email',
+      to: 'bob@example.com',
+      body: 'Papers are in.',
+    }),
+  );
   expect(mail.code, mail.stderr).toBe(0);
   const mailIntent = JSON.parse(mail.stdout);
   expect(mailIntent.status).toBe('pending');
@@ -167,7 +249,10 @@ test('"Deny all from this agent" denies every pending request of that agent and 
   for (const run of [one, two]) {
     const r = await run.result;
     expect(r.code, r.stderr).toBe(3);
-    expect(JSON.parse(r.stdout)).toMatchObject({ decision: 'denied', intent: { status: 'denied', agent_id: agent.agent_id } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      decision: 'denied',
+      intent: { status: 'denied', agent_id: agent.agent_id },
+    });
   }
   // mail-bot's request is untouched and is now the only one.
   await expect(card.getByText('1 of 1')).toBeVisible();
@@ -176,7 +261,13 @@ test('"Deny all from this agent" denies every pending request of that agent and 
   await expect.poll(() => badgeText(serviceWorker)).toBe('1');
 });
 
-test('locked vault: the popup asks for the passphrase first, then shows the request that came in meanwhile', async ({ openVault, openPopup, serviceWorker, hub, scratch }) => {
+test('locked vault: the popup asks for the passphrase first, then shows the request that came in meanwhile', async ({
+  openVault,
+  openPopup,
+  serviceWorker,
+  hub,
+  scratch,
+}) => {
   const vault = await openVault();
   const agent = await claimedAgent(vault, hub, scratch, [SECRET_SCOPE]);
   const first = await openPopup();

@@ -1,5 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { badgeText, claimAgent, hubFiles, registerAgent, setUpVaultAndEnroll, spawnCli, stopProcess, test, expect, waitUntilWaiting } from './hub';
+import {
+  badgeText,
+  claimAgent,
+  hubFiles,
+  registerAgent,
+  setUpVaultAndEnroll,
+  spawnCli,
+  stopProcess,
+  test,
+  expect,
+  waitUntilWaiting,
+} from './hub';
 
 // A value unique to this run, so a hit in any file can only come from this test.
 const SECRET = { name: 'arxiv-key', value: `arxiv-cli-${crypto.randomUUID()}`, notes: 'papers only', tags: 'research' };
@@ -8,24 +19,48 @@ const SCOPE = `secret:read:${SECRET.name}`;
 /** The secret as plaintext and in the encodings a leak would most likely take. */
 function encodings(value: string): string[] {
   const b = Buffer.from(value, 'utf8');
-  return [value, b.toString('base64'), b.toString('base64url'), b.toString('hex'), Buffer.from(value, 'utf16le').toString('latin1')];
+  return [
+    value,
+    b.toString('base64'),
+    b.toString('base64url'),
+    b.toString('hex'),
+    Buffer.from(value, 'utf16le').toString('latin1'),
+  ];
 }
 
 function expectAbsent(haystack: Buffer | string, where: string): void {
   const bytes = typeof haystack === 'string' ? Buffer.from(haystack, 'utf8') : haystack;
   for (const needle of encodings(SECRET.value)) {
-    expect(bytes.includes(Buffer.from(needle, 'latin1')), `the secret (as ${needle.slice(0, 6)}…) is in ${where}`).toBe(false);
+    expect(bytes.includes(Buffer.from(needle, 'latin1')), `the secret (as ${needle.slice(0, 6)}…) is in ${where}`).toBe(
+      false,
+    );
   }
 }
 
-test('the real agent CLI gets a secret with one click in the popup; the hub never sees the value', async ({ openVault, openPopup, serviceWorker, hub, scratch }) => {
+test('the real agent CLI gets a secret with one click in the popup; the hub never sees the value', async ({
+  openVault,
+  openPopup,
+  serviceWorker,
+  hub,
+  scratch,
+}) => {
   const vault = await openVault();
   const deviceFingerprint = await setUpVaultAndEnroll(vault, hub, [SECRET]);
   const agent = await registerAgent(hub, scratch, 'research-bot', [SCOPE]);
   await claimAgent(vault, agent, [SCOPE]);
 
   // The agent asks for the secret from the command line and blocks until the human decides.
-  const run = spawnCli(['agent', 'secret', SECRET.name, '--state', agent.state, '--reason', 'fetch papers', '--timeout', '60']);
+  const run = spawnCli([
+    'agent',
+    'secret',
+    SECRET.name,
+    '--state',
+    agent.state,
+    '--reason',
+    'fetch papers',
+    '--timeout',
+    '60',
+  ]);
   try {
     await waitUntilWaiting(run);
     await expect.poll(() => badgeText(serviceWorker), { timeout: 20_000 }).toBe('1');

@@ -53,8 +53,12 @@ const windowFocus = (sw: Worker) =>
   sw.evaluate(async () => {
     const c = (globalThis as unknown as { chrome: Chrome }).chrome;
     const all = await c.windows.getAll({ populate: true });
-    const isApproval = (w: (typeof all)[number]) => !!w.tabs?.some((t) => (t.url || t.pendingUrl || '').endsWith('approval.html'));
-    return { approval: all.some((w) => isApproval(w) && w.focused), other: all.some((w) => !isApproval(w) && w.focused) };
+    const isApproval = (w: (typeof all)[number]) =>
+      !!w.tabs?.some((t) => (t.url || t.pendingUrl || '').endsWith('approval.html'));
+    return {
+      approval: all.some((w) => isApproval(w) && w.focused),
+      other: all.some((w) => !isApproval(w) && w.focused),
+    };
   });
 
 /** What a platform that focuses a new window anyway does (and what the extension did on each new request before). */
@@ -70,12 +74,26 @@ const focusApprovalWindow = (sw: Worker) =>
 async function claimedAgent(vault: Page, hub: Hub): Promise<AgentClient> {
   await setUpVaultAndEnroll(vault, hub, [SECRET]);
   const agent = new AgentClient({ fetch: (url, init) => fetch(url, init) });
-  const reg = await agent.register({ hub: hub.url, name: 'timing-bot', manifest: { markdown: '# timing-bot\n\nAsks at the worst moment.' }, requestedScopes: [SCOPE] });
-  await claimAgent(vault, { name: 'timing-bot', state: '', agent_id: reg.agent_id, claim_code: reg.claim_code, fingerprint: reg.fingerprint }, [SCOPE]);
+  const reg = await agent.register({
+    hub: hub.url,
+    name: 'timing-bot',
+    manifest: { markdown: '# timing-bot\n\nAsks at the worst moment.' },
+    requestedScopes: [SCOPE],
+  });
+  await claimAgent(
+    vault,
+    { name: 'timing-bot', state: '', agent_id: reg.agent_id, claim_code: reg.claim_code, fingerprint: reg.fingerprint },
+    [SCOPE],
+  );
   return agent;
 }
 
-test('requests timed while the person types elsewhere take no focus and approve nothing; one click after arming approves', async ({ context, openVault, serviceWorker, hub }) => {
+test('requests timed while the person types elsewhere take no focus and approve nothing; one click after arming approves', async ({
+  context,
+  openVault,
+  serviceWorker,
+  hub,
+}) => {
   const vault = await openVault();
   const agent = await claimedAgent(vault, hub);
   const site = await typingPage();
@@ -90,8 +108,14 @@ test('requests timed while the person types elsewhere take no focus and approve 
     expect(await page.evaluate(() => document.hasFocus())).toBe(true);
 
     // The agent times its request; the approval window opens while the person types in the page.
-    const opened = context.waitForEvent('page', { predicate: (p) => p.url().endsWith('approval.html'), timeout: 20_000 });
-    const first = await agent.createIntent({ kind: 'secret.request', payload: { item: SECRET.name, reason: 'deploy now' } });
+    const opened = context.waitForEvent('page', {
+      predicate: (p) => p.url().endsWith('approval.html'),
+      timeout: 20_000,
+    });
+    const first = await agent.createIntent({
+      kind: 'secret.request',
+      payload: { item: SECRET.name, reason: 'deploy now' },
+    });
     const win = await opened;
     await realFocus(context, win);
     const card = win.getByRole('region', { name: 'Pending requests' });
@@ -106,7 +130,10 @@ test('requests timed while the person types elsewhere take no focus and approve 
     await expect(notes).toHaveValue('\n aa\n ');
 
     // A second request while the window is open: it asks for attention, it does not take the focus either.
-    const second = await agent.createIntent({ kind: 'secret.request', payload: { item: SECRET.name, reason: 'and again' } });
+    const second = await agent.createIntent({
+      kind: 'secret.request',
+      payload: { item: SECRET.name, reason: 'and again' },
+    });
     await expect(card.getByText('1 of 2')).toBeVisible();
     await win.waitForTimeout(300);
     expect(await win.evaluate(() => document.hasFocus())).toBe(false);
@@ -131,7 +158,9 @@ test('requests timed while the person types elsewhere take no focus and approve 
     // A deliberate click on the card the person can see: one click approves, once armed.
     await win.waitForTimeout(ARM_DELAY_MS);
     await approve.click();
-    expect((await agent.waitForDecision(first.intent_id, { timeoutMs: 10_000, pollMs: 200 })).decision).toBe('approved');
+    expect((await agent.waitForDecision(first.intent_id, { timeoutMs: 10_000, pollMs: 200 })).decision).toBe(
+      'approved',
+    );
     expect(new TextDecoder().decode((await agent.execute(first.intent_id)).secret)).toBe(SECRET.value);
     // The next card takes its place and re-arms; one click on it, once armed, approves it and closes the window.
     await expect(card.getByText('and again')).toBeVisible();
@@ -139,7 +168,9 @@ test('requests timed while the person types elsewhere take no focus and approve 
     await win.waitForTimeout(ARM_DELAY_MS);
     const closed = win.waitForEvent('close');
     await approve.click();
-    expect((await agent.waitForDecision(second.intent_id, { timeoutMs: 10_000, pollMs: 200 })).decision).toBe('approved');
+    expect((await agent.waitForDecision(second.intent_id, { timeoutMs: 10_000, pollMs: 200 })).decision).toBe(
+      'approved',
+    );
     await closed;
   } finally {
     site.server.closeAllConnections();

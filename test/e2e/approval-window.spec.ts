@@ -9,8 +9,17 @@ const step = (summary: string) => ({ kind: 'action.approve', payload: { summary,
 async function claimedAgent(vault: Page, hub: Hub, name: string): Promise<AgentClient> {
   await setUpVaultAndEnroll(vault, hub, []);
   const agent = new AgentClient({ fetch: (url, init) => fetch(url, init) });
-  const reg = await agent.register({ hub: hub.url, name, manifest: { markdown: `# ${name}\n\nAn end-to-end test agent.` }, requestedScopes: [SCOPE] });
-  await claimAgent(vault, { name, state: '', agent_id: reg.agent_id, claim_code: reg.claim_code, fingerprint: reg.fingerprint }, [SCOPE]);
+  const reg = await agent.register({
+    hub: hub.url,
+    name,
+    manifest: { markdown: `# ${name}\n\nAn end-to-end test agent.` },
+    requestedScopes: [SCOPE],
+  });
+  await claimAgent(
+    vault,
+    { name, state: '', agent_id: reg.agent_id, claim_code: reg.claim_code, fingerprint: reg.fingerprint },
+    [SCOPE],
+  );
   return agent;
 }
 
@@ -19,12 +28,27 @@ const approvalPages = (context: BrowserContext) => context.pages().filter((p) =>
 /** Browser windows showing approval.html, as the background sees them. */
 const approvalWindows = (sw: Worker) =>
   sw.evaluate(async () => {
-    const c = (globalThis as unknown as { chrome: { windows: { getAll(q: object): Promise<{ id: number; type: string; tabs?: { url?: string; pendingUrl?: string }[] }[]> } } }).chrome;
+    const c = (
+      globalThis as unknown as {
+        chrome: {
+          windows: {
+            getAll(q: object): Promise<{ id: number; type: string; tabs?: { url?: string; pendingUrl?: string }[] }[]>;
+          };
+        };
+      }
+    ).chrome;
     const all = await c.windows.getAll({ populate: true });
-    return all.filter((w) => w.tabs?.some((t) => (t.url || t.pendingUrl || '').endsWith('approval.html'))).map((w) => ({ id: w.id, type: w.type }));
+    return all
+      .filter((w) => w.tabs?.some((t) => (t.url || t.pendingUrl || '').endsWith('approval.html')))
+      .map((w) => ({ id: w.id, type: w.type }));
   });
 
-test('a new request opens the approval window; a second one reuses it; deciding the last closes it', async ({ context, openVault, serviceWorker, hub }) => {
+test('a new request opens the approval window; a second one reuses it; deciding the last closes it', async ({
+  context,
+  openVault,
+  serviceWorker,
+  hub,
+}) => {
   const vault = await openVault();
   const agent = await claimedAgent(vault, hub, 'window-bot');
   // Only the vault tab is open (it does not show the queue): no popup, no approval window.
@@ -37,14 +61,17 @@ test('a new request opens the approval window; a second one reuses it; deciding 
   const card = win.getByRole('region', { name: 'Pending requests' });
   await expect(card.getByText('Deploy the docs site')).toBeVisible();
   await expect(card.getByText('window-bot')).toBeVisible();
-  await expect(win.getByText('Closing this window decides nothing: requests stay pending until they expire.')).toBeVisible();
+  await expect(
+    win.getByText('Closing this window decides nothing: requests stay pending until they expire.'),
+  ).toBeVisible();
   const [w] = await approvalWindows(serviceWorker);
   // Its size is checked in the unit tests: headless Chromium does not keep window bounds.
   expect(w).toMatchObject({ type: 'popup' });
 
   // A second request: the same window shows it, no second window or page.
   let extraPages = 0;
-  const countPages = (p: Page) => void (p.url().endsWith('approval.html') || p.url() === 'about:blank' ? extraPages++ : undefined);
+  const countPages = (p: Page) =>
+    void (p.url().endsWith('approval.html') || p.url() === 'about:blank' ? extraPages++ : undefined);
   context.on('page', countPages);
   const second = await agent.createIntent(step('Rotate the staging token'));
   await expect.poll(() => badgeText(serviceWorker), { timeout: 20_000 }).toBe('2');
@@ -69,7 +96,13 @@ test('a new request opens the approval window; a second one reuses it; deciding 
   expect(await approvalWindows(serviceWorker)).toEqual([]);
 });
 
-test('five denials lock the installation; "Re-enable" in the Agents tab lets the agent ask again', async ({ context, openVault, openPopup, serviceWorker, hub }) => {
+test('five denials lock the installation; "Re-enable" in the Agents tab lets the agent ask again', async ({
+  context,
+  openVault,
+  openPopup,
+  serviceWorker,
+  hub,
+}) => {
   const vault = await openVault();
   const agent = await claimedAgent(vault, hub, 'deny-bot');
 
@@ -92,7 +125,10 @@ test('five denials lock the installation; "Re-enable" in the Agents tab lets the
     await expect(card).toHaveCount(0);
   }
   // The hub's own words are never shown (issue 13 item 16): the code, and our text for it.
-  await expect(agent.createIntent(step('Step 6'))).rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/locked/i) });
+  await expect(agent.createIntent(step('Step 6'))).rejects.toMatchObject({
+    code: 'forbidden',
+    message: expect.stringMatching(/locked/i),
+  });
   expect(approvalPages(context)).toHaveLength(0);
 
   const installations = vault.getByRole('region', { name: 'Installations' });

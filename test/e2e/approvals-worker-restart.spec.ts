@@ -1,17 +1,38 @@
-import { badgeText, claimAgent, registerAgent, setUpVaultAndEnroll, spawnCli, stopProcess, test, expect, waitUntilWaiting } from './hub';
+import {
+  badgeText,
+  claimAgent,
+  registerAgent,
+  setUpVaultAndEnroll,
+  spawnCli,
+  stopProcess,
+  test,
+  expect,
+  waitUntilWaiting,
+} from './hub';
 
 const SECRET = { name: 'restart-key', value: `restart-${crypto.randomUUID()}`, notes: 'n', tags: '' };
 const SCOPE = `secret:read:${SECRET.name}`;
 
 test('the live subscription survives an MV3 worker stop: a request made afterwards still reaches the badge and popup', async ({
-  context, openVault, openPopup, serviceWorker, hub, scratch,
+  context,
+  openVault,
+  openPopup,
+  serviceWorker,
+  hub,
+  scratch,
 }) => {
   const vault = await openVault();
   await setUpVaultAndEnroll(vault, hub, [SECRET]);
   const agent = await registerAgent(hub, scratch, 'restart-bot', [SCOPE]);
   await claimAgent(vault, agent, [SCOPE]);
   // The installation record is vault data: the real chrome.storage.local names no agent, scope or item.
-  const local = JSON.stringify(await serviceWorker.evaluate(() => (globalThis as unknown as { chrome: { storage: { local: { get(k: null): Promise<object> } } } }).chrome.storage.local.get(null)));
+  const local = JSON.stringify(
+    await serviceWorker.evaluate(() =>
+      (
+        globalThis as unknown as { chrome: { storage: { local: { get(k: null): Promise<object> } } } }
+      ).chrome.storage.local.get(null),
+    ),
+  );
   for (const leak of ['restart-bot', SCOPE, SECRET.name]) expect(local).not.toContain(leak);
 
   // Stop the worker the way Chrome does when idle; module memory (and its open event stream) is gone.
@@ -22,7 +43,17 @@ test('the live subscription survives an MV3 worker stop: a request made afterwar
   await vault.close();
 
   // The agent asks while no page is open and the worker was stopped.
-  const run = spawnCli(['agent', 'secret', SECRET.name, '--state', agent.state, '--reason', 'after restart', '--timeout', '60']);
+  const run = spawnCli([
+    'agent',
+    'secret',
+    SECRET.name,
+    '--state',
+    agent.state,
+    '--reason',
+    'after restart',
+    '--timeout',
+    '60',
+  ]);
   try {
     await waitUntilWaiting(run);
     const popup = await openPopup();

@@ -9,7 +9,11 @@ const SECRET = { name: 'arxiv-key', value: 'arxiv-e2e-secret-5d1f9c', notes: 'pa
 // A manifest with markup: the claim screen must show it as text, never render it.
 const MANIFEST = '# research-bot\n\nReads arXiv for you. <img src=x onerror="document.title=\'pwned\'">';
 
-test('enrol, claim an agent, approve its secret request from the popup: the agent opens exactly the vault value', async ({ openVault, openPopup, serviceWorker }) => {
+test('enrol, claim an agent, approve its secret request from the popup: the agent opens exactly the vault value', async ({
+  openVault,
+  openPopup,
+  serviceWorker,
+}) => {
   const hub = await startHub();
   try {
     const vault = await openVault();
@@ -18,7 +22,12 @@ test('enrol, claim an agent, approve its secret request from the popup: the agen
 
     // An agent registers over HTTP with real signed requests (lib/agent).
     const agent = new AgentClient({ fetch: (url, init) => fetch(url, init) });
-    const reg = await agent.register({ hub: hub.url, name: 'research-bot', manifest: { markdown: MANIFEST }, requestedScopes: ['secret:read:arxiv-key'] });
+    const reg = await agent.register({
+      hub: hub.url,
+      name: 'research-bot',
+      manifest: { markdown: MANIFEST },
+      requestedScopes: ['secret:read:arxiv-key'],
+    });
 
     // Claim it in the vault page.
     await vault.getByLabel('Claim code').fill(reg.claim_code);
@@ -31,7 +40,9 @@ test('enrol, claim an agent, approve its secret request from the popup: the agen
     await expect(preview.getByRole('checkbox', { name: 'secret:read:arxiv-key' })).not.toBeChecked();
     await preview.getByRole('checkbox', { name: 'secret:read:arxiv-key' }).check();
     await vault.getByRole('button', { name: 'Claim agent' }).click();
-    await expect(vault.getByRole('region', { name: 'Claim an agent' }).getByRole('status')).toContainText('Claimed research-bot');
+    await expect(vault.getByRole('region', { name: 'Claim an agent' }).getByRole('status')).toContainText(
+      'Claimed research-bot',
+    );
     await expect(vault.getByRole('list', { name: 'Claimed agents' })).toContainText(reg.fingerprint);
     expect(await vault.title()).not.toBe('pwned');
 
@@ -41,7 +52,10 @@ test('enrol, claim an agent, approve its secret request from the popup: the agen
     expect(status.granted_scopes).toEqual(['secret:read:arxiv-key']);
 
     // The agent asks for the secret; the badge counts it.
-    const intent = await agent.createIntent({ kind: 'secret.request', payload: { item: 'arxiv-key', reason: 'fetch new papers' } });
+    const intent = await agent.createIntent({
+      kind: 'secret.request',
+      payload: { item: 'arxiv-key', reason: 'fetch new papers' },
+    });
     await expect.poll(() => badgeText(serviceWorker), { timeout: 20_000 }).toBe('1');
 
     // The popup shows the queue and approves.

@@ -12,11 +12,22 @@ function deleteAndRecompute(dataDir: string, seq: number): void {
   const db = new Database(path.join(dataDir, 'hub.sqlite'));
   const rows = db.prepare('SELECT * FROM audit ORDER BY seq').all() as Record<string, any>[];
   db.exec('DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; DELETE FROM audit');
-  const insert = db.prepare('INSERT INTO audit (seq, time, actor, agent, resource, action, request_id, idempotency_key, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO audit (seq, time, actor, agent, resource, action, request_id, idempotency_key, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
   let prev = GENESIS_HASH;
   let n = 1;
   for (const r of rows.filter((r) => r.seq !== seq)) {
-    const hash = auditEntryHash(prev, { seq: n, time: r.time, actor: r.actor, agent: r.agent, resource: r.resource, action: r.action, requestId: r.request_id, idempotencyKey: r.idempotency_key });
+    const hash = auditEntryHash(prev, {
+      seq: n,
+      time: r.time,
+      actor: r.actor,
+      agent: r.agent,
+      resource: r.resource,
+      action: r.action,
+      requestId: r.request_id,
+      idempotencyKey: r.idempotency_key,
+    });
     insert.run(n, r.time, r.actor, r.agent, r.resource, r.action, r.request_id, r.idempotency_key, prev, hash);
     prev = hash;
     n++;
@@ -24,7 +35,11 @@ function deleteAndRecompute(dataDir: string, seq: number): void {
   db.close();
 }
 
-test('Activity warns when the hub rewrote its log after this device saw it; the Agents tab refuses a different hub on the same port', async ({ openVault, hub, scratch }) => {
+test('Activity warns when the hub rewrote its log after this device saw it; the Agents tab refuses a different hub on the same port', async ({
+  openVault,
+  hub,
+  scratch,
+}) => {
   mkdirSync(SHOTS, { recursive: true });
   const vault = await openVault();
   await setUpVaultAndEnroll(vault, hub, []);
@@ -67,7 +82,11 @@ test('Activity warns when the hub rewrote its log after this device saw it; the 
     await expect.poll(() => squatter.stdout(), { timeout: 30_000 }).toContain('listening on');
     await vault.setViewportSize({ width: 1280, height: 800 });
     await vault.getByRole('tab', { name: 'Agents' }).click();
-    await vault.getByRole('button', { name: 'Refresh' }).first().click().catch(() => {});
+    await vault
+      .getByRole('button', { name: 'Refresh' })
+      .first()
+      .click()
+      .catch(() => {});
     await expect(vault.getByText(/This is not the hub you enrolled with/).first()).toBeVisible({ timeout: 30_000 });
     await vault.screenshot({ path: `${SHOTS}/agents-not-your-hub-1280.png`, fullPage: true });
     await vault.setViewportSize({ width: 360, height: 800 });

@@ -1,11 +1,27 @@
 import { hubErrorText } from '../../lib/protocol/api-errors';
-import { badgeText, registerAgent, runCli, setUpVaultAndEnroll, spawnCli, stopProcess, test, expect, waitUntilWaiting } from './hub';
+import {
+  badgeText,
+  registerAgent,
+  runCli,
+  setUpVaultAndEnroll,
+  spawnCli,
+  stopProcess,
+  test,
+  expect,
+  waitUntilWaiting,
+} from './hub';
 
 const SECRET = { name: 'arxiv-key', value: `arxiv-policy-${crypto.randomUUID()}`, notes: '', tags: '' };
 const SCOPES = ['action:action.approve', `secret:read:${SECRET.name}`];
 const ACTION = ['--kind', 'action.approve', '--payload', '{"summary":"x","risk":"low"}', '--wait'];
 
-test('the human picks the policy when claiming: an unchecked kind runs without a click, the daily limit refuses the next; Activity shows it all', async ({ openVault, openPopup, serviceWorker, hub, scratch }) => {
+test('the human picks the policy when claiming: an unchecked kind runs without a click, the daily limit refuses the next; Activity shows it all', async ({
+  openVault,
+  openPopup,
+  serviceWorker,
+  hub,
+  scratch,
+}) => {
   const vault = await openVault();
   await setUpVaultAndEnroll(vault, hub, [SECRET]);
   const agent = await registerAgent(hub, scratch, 'research-bot', SCOPES);
@@ -26,12 +42,19 @@ test('the human picks the policy when claiming: an unchecked kind runs without a
   await preview.getByLabel('Daily limit (requests per day)').fill('2');
   for (const s of SCOPES) await preview.getByRole('checkbox', { name: s }).check();
   await vault.getByRole('button', { name: 'Claim agent' }).click();
-  await expect(vault.getByRole('region', { name: 'Claim an agent' }).getByRole('status')).toContainText('Claimed research-bot');
+  await expect(vault.getByRole('region', { name: 'Claim an agent' }).getByRole('status')).toContainText(
+    'Claimed research-bot',
+  );
 
   // The agent verifies the signed claim: action.approve is not in approval_required any more.
   const status = await runCli(['agent', 'status', '--state', agent.state, '--json']);
   expect(status.code, status.stderr).toBe(0);
-  expect(JSON.parse(status.stdout).approval_required).toEqual(['message.send', 'payment.send', 'secret.request', 'shell.exec']);
+  expect(JSON.parse(status.stdout).approval_required).toEqual([
+    'message.send',
+    'payment.send',
+    'secret.request',
+    'shell.exec',
+  ]);
 
   // Request 1: approved by the signed policy, no click.
   const first = await runCli(['agent', 'request', ...ACTION, '--state', agent.state, '--timeout', '30']);
@@ -39,7 +62,17 @@ test('the human picks the policy when claiming: an unchecked kind runs without a
   expect(first.stdout).toContain('was not required by the signed policy');
 
   // Request 2: a secret still needs the click.
-  const run = spawnCli(['agent', 'secret', SECRET.name, '--state', agent.state, '--reason', 'fetch papers', '--timeout', '60']);
+  const run = spawnCli([
+    'agent',
+    'secret',
+    SECRET.name,
+    '--state',
+    agent.state,
+    '--reason',
+    'fetch papers',
+    '--timeout',
+    '60',
+  ]);
   try {
     await waitUntilWaiting(run);
     await expect.poll(() => badgeText(serviceWorker), { timeout: 20_000 }).toBe('1');

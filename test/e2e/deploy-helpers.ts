@@ -45,7 +45,12 @@ export async function seedVault(page: Page, values: SeededValues): Promise<void>
     providerKey: { key: 'ANTHROPIC_API_KEY', value: values.anthropicKey },
     env: { key: 'LOG_LEVEL', value: 'info' },
   });
-  await addSecret(page, { name: 'openclaw-gateway-token', value: values.gatewayToken, notes: 'gateway', tags: 'openclaw' });
+  await addSecret(page, {
+    name: 'openclaw-gateway-token',
+    value: values.gatewayToken,
+    notes: 'gateway',
+    tags: 'openclaw',
+  });
 }
 
 /** Step 1: paste the simulator's key (saved as a vault secret) and point the wizard at the simulator's API. */
@@ -63,7 +68,10 @@ export async function apiKeyStep(page: Page, sim: CvmSimulator): Promise<void> {
 export async function trustStep(page: Page, sim: CvmSimulator, options: { testRoot?: boolean } = {}): Promise<void> {
   await expect(page.getByRole('heading', { name: 'Trust' })).toBeVisible();
   // The simulator publishes one KMS.
-  await page.getByRole('list', { name: 'Published KMS' }).getByRole('button', { name: /^Pin KMS / }).click();
+  await page
+    .getByRole('list', { name: 'Published KMS' })
+    .getByRole('button', { name: /^Pin KMS / })
+    .click();
   await expect(page.getByRole('list', { name: 'Published KMS' })).toContainText('Pinned ✓');
   await page.getByRole('button', { name: `Pin OS image ${sim.osImage.name} ${sim.osImage.version}` }).click();
   await page.getByLabel('PCCS URL').fill(sim.pccsUrl);
@@ -101,11 +109,16 @@ export const envBearing = (requests: Received[]): Received[] =>
   requests.filter((r) => (r.method === 'PATCH' && /\/envs$/.test(r.path)) || r.body.includes('encrypted_env'));
 
 /** CVM creations (POST /cvms): the flow creates the CVM without any env, before attesting it. */
-export const creations = (requests: Received[]): Received[] => requests.filter((r) => r.method === 'POST' && /\/cvms$/.test(r.path));
+export const creations = (requests: Received[]): Received[] =>
+  requests.filter((r) => r.method === 'POST' && /\/cvms$/.test(r.path));
 
 /** Shows or hides the simulator's guest_agent_url (hidden = like real Phala Cloud: only the provider's attestation). */
 export async function setGuestAgentExposed(sim: CvmSimulator, exposed: boolean): Promise<void> {
-  const res = await fetch(`${simOrigin(sim)}/_sim/guest-agent`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ exposed }) });
+  const res = await fetch(`${simOrigin(sim)}/_sim/guest-agent`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ exposed }),
+  });
   expect(res.ok).toBe(true);
 }
 
@@ -119,7 +132,9 @@ export function encodings(value: string): string[] {
     utf8.toString('hex'),
     utf8.toString('hex').toUpperCase(),
     JSON.stringify(value).slice(1, -1),
-    JSON.stringify(value).slice(1, -1).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    JSON.stringify(value)
+      .slice(1, -1)
+      .replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
     encodeURIComponent(value),
   ];
 }

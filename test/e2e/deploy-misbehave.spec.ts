@@ -3,7 +3,18 @@ import { test, type BrowserContext, type Page } from '@playwright/test';
 import type { TrustCheckId } from '../../lib/seal/trust-gate';
 import { MISBEHAVIOURS, type CvmSimulator, type Misbehaviour } from '../../sim/cvm';
 import {
-  apiKeyStep, creations, envBearing, expect, freshValues, provisionedAppId, seedVault, simEnv, simOrigin, simReceived, startSimulator, trustStep,
+  apiKeyStep,
+  creations,
+  envBearing,
+  expect,
+  freshValues,
+  provisionedAppId,
+  seedVault,
+  simEnv,
+  simOrigin,
+  simReceived,
+  startSimulator,
+  trustStep,
 } from './deploy-helpers';
 import { extensionServiceWorker, launchWithExtension, TEST_EXTENSION_DIR } from './fixtures';
 
@@ -65,7 +76,11 @@ test.afterAll(async () => {
 });
 
 const setMode = (mode: string) =>
-  fetch(`${simOrigin(sim)}/_sim/misbehave`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode }) });
+  fetch(`${simOrigin(sim)}/_sim/misbehave`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ mode }),
+  });
 
 for (const mode of ORDER) {
   const check = EXPECTED_CHECK[mode];
@@ -84,7 +99,8 @@ for (const mode of ORDER) {
     await expect(steps.locator('[data-step="start"]')).toHaveAttribute('data-state', 'done');
     await expect(steps.locator('[data-step="start"]')).toContainText('Start (no secrets yet)');
     await expect(steps.locator('[data-step="verify"]')).toHaveAttribute('data-state', 'failed');
-    for (const later of ['seal', 'health']) await expect(steps.locator(`[data-step="${later}"]`)).toHaveAttribute('data-state', 'skipped');
+    for (const later of ['seal', 'health'])
+      await expect(steps.locator(`[data-step="${later}"]`)).toHaveAttribute('data-state', 'skipped');
     // The verdict and the failed check, as the user reads them.
     await expect(page.getByText(`Not trusted: failed check “${check}”`)).toBeVisible();
     await expect(page.locator(`.deploy-trust li[data-check="${check}"]`)).toHaveClass(/tee-no/);
@@ -97,7 +113,9 @@ for (const mode of ORDER) {
     expect(received.filter((r) => r.body.includes('encrypted_env'))).toEqual([]);
     expect(await simEnv(sim, await provisionedAppId(page))).toBeNull();
     // The CVM that exists without secrets can be destroyed from the failure view.
-    await expect(page.getByRole('group', { name: 'Untrusted CVM' }).getByRole('button', { name: 'Destroy' })).toBeVisible();
+    await expect(
+      page.getByRole('group', { name: 'Untrusted CVM' }).getByRole('button', { name: 'Destroy' }),
+    ).toBeVisible();
   });
 }
 

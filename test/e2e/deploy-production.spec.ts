@@ -1,5 +1,14 @@
 import type { CvmSimulator } from '../../sim/cvm';
-import { apiKeyStep, envBearing, freshValues, provisionedAppId, seedVault, simEnv, simReceived, startSimulator } from './deploy-helpers';
+import {
+  apiKeyStep,
+  envBearing,
+  freshValues,
+  provisionedAppId,
+  seedVault,
+  simEnv,
+  simReceived,
+  startSimulator,
+} from './deploy-helpers';
 import { expect, test } from './fixtures';
 import { addSecret } from './helpers';
 
@@ -12,7 +21,9 @@ test.beforeAll(async () => {
 });
 test.afterAll(async () => sim?.close());
 
-test('production build: the wizard stops at attestation, the simulator’s test root is refused, no env is sent', async ({ openVault }) => {
+test('production build: the wizard stops at attestation, the simulator’s test root is refused, no env is sent', async ({
+  openVault,
+}) => {
   test.setTimeout(90_000);
   const page = await openVault();
   await seedVault(page, freshValues());
@@ -24,7 +35,12 @@ test('production build: the wizard stops at attestation, the simulator’s test 
     pccsUrl: sim.pccsUrl,
     testRootDerHex: Buffer.from(sim.testRootDer).toString('hex'),
   };
-  await addSecret(page, { name: 'Deploy trust pins', value: JSON.stringify(pins), notes: '', tags: 'clawkeep:deploy-trust' });
+  await addSecret(page, {
+    name: 'Deploy trust pins',
+    value: JSON.stringify(pins),
+    notes: '',
+    tags: 'clawkeep:deploy-trust',
+  });
 
   await apiKeyStep(page, sim);
   await page.getByRole('button', { name: 'Continue' }).click();
@@ -38,9 +54,18 @@ test('production build: the wizard stops at attestation, the simulator’s test 
   const alert = page.locator('.deploy-wizard p.alert-error[role="alert"]');
   await expect(alert).toContainText('Failed check “quote”', { timeout: 30_000 });
   await expect(alert).toContainText('a test trust anchor was refused');
-  await expect(page.getByRole('list', { name: 'Deploy progress' }).locator('[data-step="start"]')).toHaveAttribute('data-state', 'done');
-  await expect(page.getByRole('list', { name: 'Deploy progress' }).locator('[data-step="verify"]')).toHaveAttribute('data-state', 'failed');
-  await expect(page.getByRole('list', { name: 'Deploy progress' }).locator('[data-step="seal"]')).toHaveAttribute('data-state', 'skipped');
+  await expect(page.getByRole('list', { name: 'Deploy progress' }).locator('[data-step="start"]')).toHaveAttribute(
+    'data-state',
+    'done',
+  );
+  await expect(page.getByRole('list', { name: 'Deploy progress' }).locator('[data-step="verify"]')).toHaveAttribute(
+    'data-state',
+    'failed',
+  );
+  await expect(page.getByRole('list', { name: 'Deploy progress' }).locator('[data-step="seal"]')).toHaveAttribute(
+    'data-state',
+    'skipped',
+  );
   expect(envBearing((await simReceived(sim)).slice(before))).toEqual([]);
   expect(await simEnv(sim, await provisionedAppId(page))).toBeNull();
 });

@@ -1,6 +1,17 @@
 import type { CvmSimulator } from '../../sim/cvm';
 import {
-  apiKeyStep, creations, encodings, envBearing, expect, freshValues, seedVault, setGuestAgentExposed, simEnv, simReceived, startSimulator, testBuild as test,
+  apiKeyStep,
+  creations,
+  encodings,
+  envBearing,
+  expect,
+  freshValues,
+  seedVault,
+  setGuestAgentExposed,
+  simEnv,
+  simReceived,
+  startSimulator,
+  testBuild as test,
   trustStep,
 } from './deploy-helpers';
 
@@ -13,7 +24,9 @@ test.beforeAll(async () => {
 });
 test.afterAll(async () => sim?.close());
 
-test('wizard: API key → configure (prefilled from the vault) → trust → deploy; the CVM holds the vault’s values, no body leaks them', async ({ openVault }) => {
+test('wizard: API key → configure (prefilled from the vault) → trust → deploy; the CVM holds the vault’s values, no body leaks them', async ({
+  openVault,
+}) => {
   test.setTimeout(120_000);
   const values = freshValues();
   const page = await openVault();
@@ -23,8 +36,12 @@ test('wizard: API key → configure (prefilled from the vault) → trust → dep
   // Configure: only what the manifest asks for, prefilled by name from the vault; secrets never shown.
   const rows = page.locator('.deploy-env-row');
   await expect(rows).toHaveCount(3);
-  await expect(page.getByLabel('Source of ANTHROPIC_API_KEY').locator('option:checked')).toHaveText('claude agent › ANTHROPIC_API_KEY (agent config)');
-  await expect(page.getByLabel('Source of OPENCLAW_GATEWAY_TOKEN').locator('option:checked')).toHaveText('openclaw-gateway-token (secret)');
+  await expect(page.getByLabel('Source of ANTHROPIC_API_KEY').locator('option:checked')).toHaveText(
+    'claude agent › ANTHROPIC_API_KEY (agent config)',
+  );
+  await expect(page.getByLabel('Source of OPENCLAW_GATEWAY_TOKEN').locator('option:checked')).toHaveText(
+    'openclaw-gateway-token (secret)',
+  );
   await expect(page.getByLabel('Value of OPENCLAW_MODEL')).toHaveValue('anthropic/claude-sonnet-4-5');
   await expect(page.getByLabel('Source of LOG_LEVEL')).toHaveCount(0);
   expect(await page.content()).not.toContain(values.anthropicKey.slice(0, 16));
@@ -48,7 +65,9 @@ test('wizard: API key → configure (prefilled from the vault) → trust → dep
   await expect(dashboard.getByTestId('deploy-freshness')).toContainText('the quote answers our one-time challenge');
   await expect(dashboard.getByTestId('deploy-last-verified')).toContainText('UTC');
   await expect(dashboard.locator('.tee-certificate')).toContainText('TEE certificate');
-  await expect(dashboard.locator('.tee-certificate .tee-rows')).toContainText('a test root was trusted instead of Intel');
+  await expect(dashboard.locator('.tee-certificate .tee-rows')).toContainText(
+    'a test root was trusted instead of Intel',
+  );
   const appId = (await dashboard.locator('dt:text-is("App id") + dd').textContent())!.trim();
 
   // What the CVM decrypted is exactly what the vault holds.
@@ -67,13 +86,16 @@ test('wizard: API key → configure (prefilled from the vault) → trust → dep
   expect(sent.map((r) => r.method)).toEqual(['PATCH']);
   const everything = received.map((r) => `${r.path}\n${r.body}`).join('\n');
   for (const secret of [values.anthropicKey, values.gatewayToken]) {
-    for (const form of encodings(secret)) expect(everything.includes(form), `secret found as ${form.slice(0, 6)}…`).toBe(false);
+    for (const form of encodings(secret))
+      expect(everything.includes(form), `secret found as ${form.slice(0, 6)}…`).toBe(false);
   }
   // The API key went only in a header: never in a body or a URL.
   for (const form of encodings(sim.apiKey)) expect(everything.includes(form)).toBe(false);
 });
 
-test('dashboard: re-verify, logs, restart, update secrets (re-verified, re-sealed), a CVM that stops passing, destroy', async ({ openVault }) => {
+test('dashboard: re-verify, logs, restart, update secrets (re-verified, re-sealed), a CVM that stops passing, destroy', async ({
+  openVault,
+}) => {
   test.setTimeout(120_000);
   const values = freshValues();
   const page = await openVault();
@@ -108,11 +130,19 @@ test('dashboard: re-verify, logs, restart, update secrets (re-verified, re-seale
   await dashboard.getByLabel('Source of OPENCLAW_GATEWAY_TOKEN').selectOption({ label: 'Type a value' });
   await dashboard.getByLabel('Value of OPENCLAW_GATEWAY_TOKEN').fill(newToken);
   await dashboard.getByRole('button', { name: 'Re-verify and update secrets' }).click();
-  await expect(dashboard.getByText('Secrets updated: re-verified, re-sealed and sent.')).toBeVisible({ timeout: 30_000 });
-  await expect.poll(async () => (await simEnv(sim, appId))?.find((e) => e.key === 'OPENCLAW_GATEWAY_TOKEN')?.value).toBe(newToken);
+  await expect(dashboard.getByText('Secrets updated: re-verified, re-sealed and sent.')).toBeVisible({
+    timeout: 30_000,
+  });
+  await expect
+    .poll(async () => (await simEnv(sim, appId))?.find((e) => e.key === 'OPENCLAW_GATEWAY_TOKEN')?.value)
+    .toBe(newToken);
 
   // The CVM now boots something else: update refused before sealing, nothing sent, verdict says which check.
-  await fetch(`${new URL(sim.apiUrl).origin}/_sim/misbehave`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'wrong-measurement' }) });
+  await fetch(`${new URL(sim.apiUrl).origin}/_sim/misbehave`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ mode: 'wrong-measurement' }),
+  });
   try {
     const before = (await simReceived(sim)).length;
     await dashboard.getByRole('button', { name: 'Update secrets' }).click();
@@ -122,7 +152,11 @@ test('dashboard: re-verify, logs, restart, update secrets (re-verified, re-seale
     expect(envBearing((await simReceived(sim)).slice(before))).toEqual([]);
     await dashboard.getByRole('button', { name: 'Cancel' }).click();
   } finally {
-    await fetch(`${new URL(sim.apiUrl).origin}/_sim/misbehave`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'none' }) });
+    await fetch(`${new URL(sim.apiUrl).origin}/_sim/misbehave`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mode: 'none' }),
+    });
   }
 
   // Destroy asks first, then deletes the CVM and the deployment record.
@@ -134,7 +168,9 @@ test('dashboard: re-verify, logs, restart, update secrets (re-verified, re-seale
   expect(cvmGone.status).toBe(404);
 });
 
-test('without a guest agent (like real Phala Cloud): the provider’s quote is refused as not challenge-bound, nothing is sent until the person ticks the override on the dashboard, which is recorded', async ({ openVault }) => {
+test('without a guest agent (like real Phala Cloud): the provider’s quote is refused as not challenge-bound, nothing is sent until the person ticks the override on the dashboard, which is recorded', async ({
+  openVault,
+}) => {
   test.setTimeout(120_000);
   const values = freshValues();
   const page = await openVault();
@@ -180,7 +216,9 @@ test('without a guest agent (like real Phala Cloud): the provider’s quote is r
     await expect(dashboard.getByTestId('deploy-override')).toHaveCount(0);
     await dashboard.getByRole('button', { name: 'Re-verify and update secrets' }).click();
     // Refused in plain words, nothing sent; the override is offered, unticked.
-    await expect(dashboard.getByRole('alert').filter({ hasText: 'Not challenge-bound' }).first()).toBeVisible({ timeout: 30_000 });
+    await expect(dashboard.getByRole('alert').filter({ hasText: 'Not challenge-bound' }).first()).toBeVisible({
+      timeout: 30_000,
+    });
     const override = dashboard.getByRole('group', { name: 'Quote not challenge-bound' });
     await expect(override).toContainText('The CVM could not answer a fresh challenge.');
     await expect(override).toContainText('A provider can replay an old genuine quote');
@@ -190,7 +228,9 @@ test('without a guest agent (like real Phala Cloud): the provider’s quote is r
     expect(await simEnv(sim, appId)).toEqual(envBefore);
     // Submitting again without the tick is still refused: nothing is sealed or sent.
     await dashboard.getByRole('button', { name: 'Re-verify and update secrets' }).click();
-    await expect(dashboard.getByText('Not trusted: failed check “report-data”').first()).toBeVisible({ timeout: 30_000 });
+    await expect(dashboard.getByText('Not trusted: failed check “report-data”').first()).toBeVisible({
+      timeout: 30_000,
+    });
     await page.waitForTimeout(500);
     expect(envBearing((await simReceived(sim)).slice(beforeUpdate))).toEqual([]);
     if (shots) {
@@ -203,8 +243,12 @@ test('without a guest agent (like real Phala Cloud): the provider’s quote is r
     // The deliberate override: sealed and sent, and recorded (CVM, quote SHA-256, time, warning).
     await tick.check();
     await dashboard.getByRole('button', { name: 'Re-verify and update secrets' }).click();
-    await expect(dashboard.getByText('Secrets updated: re-verified, re-sealed and sent.')).toBeVisible({ timeout: 30_000 });
-    await expect.poll(async () => (await simEnv(sim, appId))?.map((e) => e.key)).toEqual(['ANTHROPIC_API_KEY', 'OPENCLAW_GATEWAY_TOKEN', 'OPENCLAW_MODEL']);
+    await expect(dashboard.getByText('Secrets updated: re-verified, re-sealed and sent.')).toBeVisible({
+      timeout: 30_000,
+    });
+    await expect
+      .poll(async () => (await simEnv(sim, appId))?.map((e) => e.key))
+      .toEqual(['ANTHROPIC_API_KEY', 'OPENCLAW_GATEWAY_TOKEN', 'OPENCLAW_MODEL']);
     const recorded = dashboard.getByTestId('deploy-overrides');
     await expect(recorded).toContainText('Sealed by your override (quote not challenge-bound)');
     await expect(recorded).toContainText(`CVM ${cvmId}`);

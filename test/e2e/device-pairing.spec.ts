@@ -25,7 +25,11 @@ const readItemRecords = (page: Page) =>
     return rows.map((r) => ({ ...r, envelope: Array.from(r.envelope as Uint8Array) }));
   });
 
-test('the web vault joins the extension\'s vault with a code and one click, decrypts its records, and is refused once removed', async ({ context, openVault, webVault }) => {
+test("the web vault joins the extension's vault with a code and one click, decrypts its records, and is refused once removed", async ({
+  context,
+  openVault,
+  webVault,
+}) => {
   const hub = await startHub([new URL(webVault.url).origin]);
   try {
     // Device A: the extension, with a vault holding a secret, enrolled at the hub.
@@ -92,7 +96,9 @@ test('the web vault joins the extension\'s vault with a code and one click, decr
     await expect(devices.getByRole('status')).toContainText('Device removed');
     await b.bringToFront();
     await b.getByRole('button', { name: 'Refresh' }).click();
-    await expect(b.getByRole('region', { name: 'Devices' }).getByRole('alert')).toContainText('This device was removed from the account');
+    await expect(b.getByRole('region', { name: 'Devices' }).getByRole('alert')).toContainText(
+      'This device was removed from the account',
+    );
 
     // Nothing secret reached the hub or B's storage in the clear.
     const { text } = await dumpIndexedDb(b);
@@ -103,7 +109,9 @@ test('the web vault joins the extension\'s vault with a code and one click, decr
   }
 });
 
-test('a second extension profile joins the same account: one-click approval, its own passphrase, it decrypts the vault; removed, its next request fails', async ({ openVault }) => {
+test('a second extension profile joins the same account: one-click approval, its own passphrase, it decrypts the vault; removed, its next request fails', async ({
+  openVault,
+}) => {
   const hub = await startHub();
   const second = await launchWithExtension();
   try {
@@ -119,14 +127,18 @@ test('a second extension profile joins the same account: one-click approval, its
     await finishJoin(b, B_PASSPHRASE, fingerprintA);
 
     // B decrypts A's vault: A's item reaches B through the hub as ciphertext (vault sync) and opens under B's key copy.
-    await expect(b.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(SECRET.name) })).toBeVisible({ timeout: 30_000 });
+    await expect(
+      b.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(SECRET.name) }),
+    ).toBeVisible({ timeout: 30_000 });
     await expectSecretIntact(b, SECRET);
 
     // B is enrolled as a device of A's account: its Agents tab lists both devices.
     await b.getByRole('tab', { name: 'Agents' }).click();
     const bDevices = b.getByRole('region', { name: 'Devices' });
     await expect(bDevices.getByRole('list', { name: 'Devices of this account' })).toContainText(fingerprintA);
-    await expect(bDevices.getByRole('list', { name: 'Devices of this account' })).toContainText(`${fingerprintB} (this device)`);
+    await expect(bDevices.getByRole('list', { name: 'Devices of this account' })).toContainText(
+      `${fingerprintB} (this device)`,
+    );
 
     // A removes B: B's next signed request (a lookup) fails with the revoked error in B's UI.
     await a.bringToFront();

@@ -28,7 +28,9 @@ export async function approveDevice(a: Page, code: string, fingerprint: string):
 /** B: approved → checks the approver's fingerprint → "Choose a passphrase for this device" → the vault opens. */
 export async function finishJoin(b: Page, passphrase: string, approverFingerprint: string): Promise<void> {
   await b.bringToFront();
-  await expect(b.getByRole('heading', { name: 'Choose a passphrase for this device' })).toBeVisible({ timeout: 15_000 });
+  await expect(b.getByRole('heading', { name: 'Choose a passphrase for this device' })).toBeVisible({
+    timeout: 15_000,
+  });
   // Mutual check: B names the device that approved it.
   await expect(b.getByTestId('approved-by')).toHaveText(approverFingerprint);
   await b.getByLabel('Passphrase', { exact: true }).fill(passphrase);

@@ -12,7 +12,6 @@ export {
   launchWithExtension,
 } from './launch-extension';
 
-
 export interface ExtensionFixtures {
   /** The unpacked build to load: EXTENSION_DIR (production) unless a spec uses TEST_EXTENSION_DIR. */
   extensionDir: string;

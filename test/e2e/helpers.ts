@@ -35,7 +35,9 @@ export async function addSecret(page: Page, s: SecretInput): Promise<void> {
   await page.getByLabel('Notes').fill(s.notes);
   await page.getByLabel('Tags (comma-separated)').fill(s.tags);
   await page.getByRole('button', { name: 'Save' }).click();
-  await expect(page.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(s.name) })).toBeVisible();
+  await expect(
+    page.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(s.name) }),
+  ).toBeVisible();
 }
 
 export async function addAgentConfig(page: Page, c: AgentConfigInput): Promise<void> {
@@ -49,19 +51,27 @@ export async function addAgentConfig(page: Page, c: AgentConfigInput): Promise<v
   await page.getByLabel('Env var 1 variable').fill(c.env.key);
   await page.getByLabel('Env var 1 value').fill(c.env.value);
   await page.getByRole('button', { name: 'Save' }).click();
-  await expect(page.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(c.name) })).toBeVisible();
+  await expect(
+    page.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(c.name) }),
+  ).toBeVisible();
 }
 
 /** Opens an item from the list and reveals its values; asserts what a user would read. */
 export async function expectSecretIntact(page: Page, s: SecretInput): Promise<void> {
-  await page.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(s.name) }).click();
+  await page
+    .getByRole('list', { name: 'Items' })
+    .getByRole('button', { name: new RegExp(s.name) })
+    .click();
   await page.getByRole('button', { name: 'Reveal' }).click();
   await expect(page.getByText(s.value, { exact: true })).toBeVisible();
   await expect(page.getByText(s.notes, { exact: true })).toBeVisible();
 }
 
 export async function expectAgentConfigIntact(page: Page, c: AgentConfigInput): Promise<void> {
-  await page.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(c.name) }).click();
+  await page
+    .getByRole('list', { name: 'Items' })
+    .getByRole('button', { name: new RegExp(c.name) })
+    .click();
   await expect(page.getByText(c.model, { exact: true })).toBeVisible();
   await page.getByRole('button', { name: `Reveal ${c.providerKey.key}` }).click();
   await expect(page.getByText(c.providerKey.value, { exact: true })).toBeVisible();
@@ -113,5 +123,6 @@ export async function dumpIndexedDb(page: Page): Promise<{ databases: string[]; 
 }
 
 export function expectNoneOf(text: string, needles: string[]): void {
-  for (const needle of needles) expect(text.includes(needle), `found "${needle.slice(0, 4)}…" in raw storage`).toBe(false);
+  for (const needle of needles)
+    expect(text.includes(needle), `found "${needle.slice(0, 4)}…" in raw storage`).toBe(false);
 }

@@ -7,7 +7,10 @@ import { expect, setUpVaultAndEnroll, test } from './hub';
 
 const SHOTS = process.env.CLAWKEEP_SHOTS_DIR;
 
-test('the Agents tab shows the pinned hub key fingerprint, the same one clawkeep hub printed', async ({ openVault, hub }) => {
+test('the Agents tab shows the pinned hub key fingerprint, the same one clawkeep hub printed', async ({
+  openVault,
+  hub,
+}) => {
   const printed = /Hub identity: (\S+)/.exec(hub.log())?.[1];
   expect(printed, hub.log()).toMatch(/^[0-9a-f]{8}(-[0-9a-f]{8}){3}$/);
   const vault = await openVault();

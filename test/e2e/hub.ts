@@ -45,7 +45,11 @@ async function spawnHub(hub: Hub, port: string): Promise<void> {
   const chunks = hub.output;
   const cors = hub.allowOrigins.length ? ['--allow-origin', hub.allowOrigins.join(',')] : [];
   const publicOrigin = hub.publicOrigin ? ['--public-origin', hub.publicOrigin] : [];
-  const child = spawn(process.execPath, [CLAWKEEP, 'hub', '--port', port, '--data', hub.dataDir, ...cors, ...publicOrigin], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [CLAWKEEP, 'hub', '--port', port, '--data', hub.dataDir, ...cors, ...publicOrigin],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   hub.child = child;
   const from = Buffer.concat(chunks).length;
   const fresh = () => Buffer.concat(chunks).subarray(from).toString('utf8');
@@ -76,7 +80,16 @@ export async function startHub(allowOrigins: string[] = [], options: { publicOri
   const dataDir = mkdtempSync(path.join(tmpdir(), 'clawkeep-hub-e2e-'));
   const output: Buffer[] = [];
   const log = () => Buffer.concat(output).toString('utf8');
-  const hub: Hub = { url: '', enrollmentCode: '', dataDir, child: null as unknown as ChildProcess, allowOrigins, publicOrigin: options.publicOrigin, output, log };
+  const hub: Hub = {
+    url: '',
+    enrollmentCode: '',
+    dataDir,
+    child: null as unknown as ChildProcess,
+    allowOrigins,
+    publicOrigin: options.publicOrigin,
+    output,
+    log,
+  };
   try {
     await spawnHub(hub, '0');
   } catch (err) {
@@ -109,7 +122,11 @@ export function hubFiles(hub: Hub): Map<string, Buffer> {
 
 /** The badge text, read in the extension's service worker. */
 export const badgeText = (sw: Worker) =>
-  sw.evaluate(() => (globalThis as unknown as { chrome: { action: { getBadgeText(d: object): Promise<string> } } }).chrome.action.getBadgeText({}));
+  sw.evaluate(() =>
+    (
+      globalThis as unknown as { chrome: { action: { getBadgeText(d: object): Promise<string> } } }
+    ).chrome.action.getBadgeText({}),
+  );
 
 // ---- The agent CLI --------------------------------------------------------------------------------------------
 
@@ -134,7 +151,10 @@ const cliProcesses = new Set<ChildProcess>();
 
 /** `node bin/clawkeep.mjs ...args` in the background (with `input` on stdin), output captured. Killed by `killCliProcesses()`. */
 export function spawnCli(args: string[], input?: string): CliRun {
-  const child = spawn(process.execPath, [CLAWKEEP, ...args], { cwd: ROOT, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLAWKEEP, ...args], {
+    cwd: ROOT,
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
   if (input !== undefined) child.stdin!.end(input);
   cliProcesses.add(child);
   let stdout = '';
@@ -161,7 +181,11 @@ export async function killCliProcesses(): Promise<void> {
 
 /** Waits until `agent secret`/`agent request --wait` has created its intent and is polling for the decision. */
 export async function waitUntilWaiting(run: CliRun): Promise<void> {
-  await expect.poll(() => (run.child.exitCode === null ? run.stderr() : `exited ${run.child.exitCode}: ${run.stderr()}`), { timeout: 20_000 }).toContain('Waiting for the human');
+  await expect
+    .poll(() => (run.child.exitCode === null ? run.stderr() : `exited ${run.child.exitCode}: ${run.stderr()}`), {
+      timeout: 20_000,
+    })
+    .toContain('Waiting for the human');
 }
 
 export interface RegisteredAgent {
@@ -177,7 +201,21 @@ export async function registerAgent(hub: Hub, dir: string, name: string, scopes:
   const manifest = path.join(dir, `${name}.md`);
   writeFileSync(manifest, `# ${name}\n\nAn end-to-end test agent.\n`);
   const state = path.join(dir, `${name}.json`);
-  const r = await runCli(['agent', 'register', '--hub', hub.url, '--name', name, '--manifest', manifest, '--state', state, '--scopes', scopes.join(','), '--json']);
+  const r = await runCli([
+    'agent',
+    'register',
+    '--hub',
+    hub.url,
+    '--name',
+    name,
+    '--manifest',
+    manifest,
+    '--state',
+    state,
+    '--scopes',
+    scopes.join(','),
+    '--json',
+  ]);
   expect(r.code, r.stderr).toBe(0);
   const out = JSON.parse(r.stdout) as Omit<RegisteredAgent, 'name' | 'state'>;
   expect(out.claim_code).toMatch(/^[B-Z]{4}-[B-Z]{4}$/);
@@ -215,7 +253,9 @@ export async function claimAgent(vault: Page, agent: RegisteredAgent, scopes: st
     await preview.getByRole('checkbox', { name: s }).check();
   }
   await vault.getByRole('button', { name: 'Claim agent' }).click();
-  await expect(vault.getByRole('region', { name: 'Claim an agent' }).getByRole('status')).toContainText(`Claimed ${agent.name}`);
+  await expect(vault.getByRole('region', { name: 'Claim an agent' }).getByRole('status')).toContainText(
+    `Claimed ${agent.name}`,
+  );
   await expect(vault.getByRole('list', { name: 'Claimed agents' })).toContainText(agent.fingerprint);
 }
 
@@ -260,5 +300,12 @@ export async function proxiedHub(allowOrigins: string[] = []) {
   real = await startHub(allowOrigins, { publicOrigin: proxy.url });
   // Everything the extension, the web vault and the CLI see goes through the proxy.
   const via: Hub = { ...real, url: proxy.url };
-  return { evil, via, close: async () => { await proxy.close(); await stopHub(real); } };
+  return {
+    evil,
+    via,
+    close: async () => {
+      await proxy.close();
+      await stopHub(real);
+    },
+  };
 }

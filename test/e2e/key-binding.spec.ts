@@ -10,7 +10,9 @@ import { claimAgent, proxiedHub, registerAgent, setUpVaultAndEnroll } from './hu
 const SHOTS = '/tmp/i13-keybind-shots';
 const otherBoxKey = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
 
-test('claim through a hub proxy: one look and one click honestly; a swapped agent box key is refused, no Claim possible', async ({ openVault }, testInfo) => {
+test('claim through a hub proxy: one look and one click honestly; a swapped agent box key is refused, no Claim possible', async ({
+  openVault,
+}, testInfo) => {
   const { evil, via, close } = await proxiedHub();
   const scratch = testInfo.outputPath('scratch');
   mkdirSync(scratch, { recursive: true });
@@ -28,19 +30,27 @@ test('claim through a hub proxy: one look and one click honestly; a swapped agen
     await vault.getByRole('button', { name: 'Look up' }).click();
     const preview = vault.getByRole('group', { name: 'Agent to claim' });
     await expect(preview.getByText(agent.fingerprint)).toBeVisible();
-    await expect(preview.getByTestId('claim-key-problem')).toContainText("The hub changed this agent's key — do not claim.");
+    await expect(preview.getByTestId('claim-key-problem')).toContainText(
+      "The hub changed this agent's key — do not claim.",
+    );
     await expect(vault.getByRole('button', { name: 'Claim agent' })).toHaveCount(0);
     for (const width of [360, 1280]) {
       await vault.setViewportSize({ width, height: 900 });
       await preview.screenshot({ path: `${SHOTS}/claim-refused-${width}.png` });
     }
-    expect(evil.exchanges.filter((e) => e.request.method === 'POST' && e.request.path === '/v1/claims')).toHaveLength(1); // the honest claim only
+    expect(evil.exchanges.filter((e) => e.request.method === 'POST' && e.request.path === '/v1/claims')).toHaveLength(
+      1,
+    ); // the honest claim only
   } finally {
     await close();
   }
 });
 
-test('pairing through a hub proxy: one click honestly; a swapped box key shows "The hub changed this device\'s key — do not approve." and cannot be approved', async ({ context, openVault, webVault }) => {
+test('pairing through a hub proxy: one click honestly; a swapped box key shows "The hub changed this device\'s key — do not approve." and cannot be approved', async ({
+  context,
+  openVault,
+  webVault,
+}) => {
   const { evil, via, close } = await proxiedHub([new URL(webVault.url).origin]);
   try {
     const a = await openVault();
@@ -56,7 +66,9 @@ test('pairing through a hub proxy: one click honestly; a swapped box key shows "
     await devices.getByLabel('Pairing code').fill(code);
     await devices.getByRole('button', { name: 'Add a device' }).click();
     await expect(devices.getByTestId('pairing-fingerprint')).toHaveText(fingerprint);
-    await expect(devices.getByTestId('pairing-key-problem')).toHaveText("The hub changed this device's key — do not approve.");
+    await expect(devices.getByTestId('pairing-key-problem')).toHaveText(
+      "The hub changed this device's key — do not approve.",
+    );
     await expect(devices.getByRole('button', { name: 'Approve device' })).toBeDisabled();
     for (const width of [360, 1280]) {
       await a.setViewportSize({ width, height: 900 });

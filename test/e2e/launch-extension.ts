@@ -53,5 +53,7 @@ export async function launchWithExtension(
 /** The extension's MV3 service worker (background), waiting for it if it has not registered yet. */
 export async function extensionServiceWorker(context: BrowserContext): Promise<Worker> {
   const running = context.serviceWorkers().find((w) => w.url().startsWith('chrome-extension://'));
-  return running ?? context.waitForEvent('serviceworker', { predicate: (w) => w.url().startsWith('chrome-extension://') });
+  return (
+    running ?? context.waitForEvent('serviceworker', { predicate: (w) => w.url().startsWith('chrome-extension://') })
+  );
 }

@@ -15,7 +15,9 @@ async function makeKit(vault: Page, button: 'Create recovery kit' | 'Regenerate 
   expect(new Set(words).size).toBeGreaterThan(12);
   await vault.getByRole('button', { name: 'I wrote them down' }).click();
   // A wrong word is caught (checksum / word list), and nothing is verified.
-  await vault.getByLabel('Recovery words').fill([...words.slice(0, 23), words[23] === 'zoo' ? 'abandon' : 'zoo'].join(' '));
+  await vault
+    .getByLabel('Recovery words')
+    .fill([...words.slice(0, 23), words[23] === 'zoo' ? 'abandon' : 'zoo'].join(' '));
   await vault.getByRole('button', { name: 'Verify recovery kit' }).click();
   await expect(vault.getByRole('alert')).toContainText(/do not add up|do not open/);
   await vault.getByLabel('Recovery words').fill(words.map((w, i) => `${i + 1}. ${w}`).join('\n'));
@@ -33,7 +35,9 @@ async function recover(vault: Page, words: string[], passphrase: string): Promis
   await vault.getByRole('button', { name: 'Recover vault' }).click();
 }
 
-test('recovery kit: made at creation and verified; opens the vault after a forgotten passphrase and sets a new one; a regenerated kit retires the old words', async ({ openVault }) => {
+test('recovery kit: made at creation and verified; opens the vault after a forgotten passphrase and sets a new one; a regenerated kit retires the old words', async ({
+  openVault,
+}) => {
   const vault = await openVault();
   await vault.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
   await vault.getByLabel('Repeat passphrase').fill(PASSPHRASE);
@@ -52,7 +56,10 @@ test('recovery kit: made at creation and verified; opens the vault after a forgo
   await vault.getByRole('button', { name: 'Lock now' }).click();
   await recover(vault, words, NEW_PASSPHRASE);
   await expect(vault.getByRole('button', { name: 'Lock now' })).toBeVisible();
-  await vault.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(SECRET.name) }).click();
+  await vault
+    .getByRole('list', { name: 'Items' })
+    .getByRole('button', { name: new RegExp(SECRET.name) })
+    .click();
   await vault.getByRole('button', { name: 'Reveal' }).click();
   await expect(vault.getByText(SECRET.value, { exact: true })).toBeVisible();
 
@@ -86,20 +93,26 @@ test('recovery kit: made at creation and verified; opens the vault after a forgo
   await expect(vault.getByRole('button', { name: 'Lock now' })).toBeVisible();
 });
 
-test('skipping the recovery kit warns first; Settings and "Forgot your passphrase?" then say there is none', async ({ openVault }) => {
+test('skipping the recovery kit warns first; Settings and "Forgot your passphrase?" then say there is none', async ({
+  openVault,
+}) => {
   const vault = await openVault();
   await vault.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
   await vault.getByLabel('Repeat passphrase').fill(PASSPHRASE);
   await vault.getByLabel('Repeat passphrase').press('Enter');
   await vault.getByRole('button', { name: 'Skip for now' }).click();
-  await expect(vault.getByRole('group', { name: 'Skip the recovery kit' })).toContainText('a forgotten passphrase means this vault and everything in it is lost');
+  await expect(vault.getByRole('group', { name: 'Skip the recovery kit' })).toContainText(
+    'a forgotten passphrase means this vault and everything in it is lost',
+  );
   await vault.getByRole('button', { name: 'Skip without a kit' }).click();
   await expect(vault.getByRole('heading', { name: 'Create your recovery kit' })).toHaveCount(0);
   await vault.getByRole('tab', { name: 'Settings' }).click();
   await expect(vault.getByRole('region', { name: 'Recovery kit' })).toContainText('This vault has no recovery kit');
   await vault.getByRole('button', { name: 'Lock now' }).click();
   await vault.getByRole('button', { name: 'Forgot your passphrase?' }).click();
-  await expect(vault.getByText('This vault has no recovery kit. Without the passphrase it cannot be opened.')).toBeVisible();
+  await expect(
+    vault.getByText('This vault has no recovery kit. Without the passphrase it cannot be opened.'),
+  ).toBeVisible();
   await expect(vault.getByRole('button', { name: 'Recover vault' })).toBeDisabled();
   await vault.getByRole('button', { name: 'Back to unlock' }).click();
   await vault.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);

@@ -8,7 +8,11 @@ import { proxiedHub, setUpVaultAndEnroll } from './hub';
 
 const SHOTS = '/tmp/i13-revoke-signed-shots';
 
-test('a hub that claims a device was removed, without a signed removal, is not believed; a real removal takes one confirmation', async ({ context, openVault, webVault }) => {
+test('a hub that claims a device was removed, without a signed removal, is not believed; a real removal takes one confirmation', async ({
+  context,
+  openVault,
+  webVault,
+}) => {
   const { evil, via, close } = await proxiedHub([new URL(webVault.url).origin]);
   try {
     const a = await openVault();
@@ -30,7 +34,9 @@ test('a hub that claims a device was removed, without a signed removal, is not b
     await a.reload();
     await a.getByRole('tab', { name: 'Agents' }).click();
     const row = a.getByRole('region', { name: 'Devices' }).getByRole('listitem').filter({ hasText: fingerprint });
-    await expect(row.getByRole('note')).toHaveText(/The hub says this device was removed, but shows no removal signed by one of your devices/);
+    await expect(row.getByRole('note')).toHaveText(
+      /The hub says this device was removed, but shows no removal signed by one of your devices/,
+    );
     await expect(row).not.toContainText('— removed');
     expect(forged.hits).toBeGreaterThan(0);
     for (const width of [360, 1280]) {
@@ -45,7 +51,10 @@ test('a hub that claims a device was removed, without a signed removal, is not b
     await expect(row).toContainText('— removed');
     await expect(row.getByRole('note')).toHaveCount(0);
     const sent = evil.last((r) => r.method === 'DELETE' && r.path.startsWith('/v1/devices/'))!;
-    expect(JSON.parse(sent.request.body!).removal.statement).toMatchObject({ hub: via.url, device_key_id: expect.any(String) });
+    expect(JSON.parse(sent.request.body!).removal.statement).toMatchObject({
+      hub: via.url,
+      device_key_id: expect.any(String),
+    });
     for (const width of [360, 1280]) {
       await a.setViewportSize({ width, height: 900 });
       await a.getByRole('region', { name: 'Devices' }).screenshot({ path: `${SHOTS}/signed-removal-${width}.png` });

@@ -8,13 +8,22 @@ const ITEM = 'mock/apiKey';
 const SECRET = { name: ITEM, value: 'sk-standing-e2e-4b8d1a', notes: '', tags: '' };
 const REQUEST = JSON.stringify({ protocolVersion: 1, provider: 'clawkeep', ids: [ITEM] });
 
-test("'Don't ask again' answers config reloads without a prompt until revoked in the Agents tab", async ({ openVault, openPopup, serviceWorker, hub, scratch }) => {
+test("'Don't ask again' answers config reloads without a prompt until revoked in the Agents tab", async ({
+  openVault,
+  openPopup,
+  serviceWorker,
+  hub,
+  scratch,
+}) => {
   const vault = await openVault();
   await setUpVaultAndEnroll(vault, hub, [SECRET]);
   const agent = await registerAgent(hub, scratch, 'openclaw-gateway', [`secret:read:${ITEM}`]);
   await claimAgent(vault, agent, [`secret:read:${ITEM}`]);
   const provider = (timeoutMs: number) =>
-    spawnCli(['openclaw-secret', '--state', agent.state, '--timeout-ms', String(timeoutMs), '--gateway', 'home'], REQUEST);
+    spawnCli(
+      ['openclaw-secret', '--state', agent.state, '--timeout-ms', String(timeoutMs), '--gateway', 'home'],
+      REQUEST,
+    );
 
   // First load: the person is asked, and chooses "Don't ask again".
   const first = provider(60_000);
@@ -47,7 +56,11 @@ test("'Don't ask again' answers config reloads without a prompt until revoked in
 
   const afterRevoke = await provider(3_000).result;
   expect(afterRevoke.code, afterRevoke.stderr).toBe(0);
-  expect(JSON.parse(afterRevoke.stdout)).toEqual({ protocolVersion: 1, values: {}, errors: { [ITEM]: { code: 'PENDING' } } });
+  expect(JSON.parse(afterRevoke.stdout)).toEqual({
+    protocolVersion: 1,
+    values: {},
+    errors: { [ITEM]: { code: 'PENDING' } },
+  });
   await expect(card.getByRole('button', { name: "Don't ask again" })).toBeVisible({ timeout: 20_000 });
   await expect.poll(() => badgeText(serviceWorker), { timeout: 20_000 }).toBe('1');
   // The value never reaches the provider's diagnostics.

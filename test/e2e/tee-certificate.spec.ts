@@ -41,7 +41,8 @@ function vaultPageScripts(): string[] {
     if (seen.has(file)) continue;
     seen.add(file);
     const code = readFileSync(file, 'utf8');
-    for (const m of code.matchAll(/(?:from\s*|import\(\s*)["'`](\.{1,2}\/[^"'`]+\.js)["'`]/g)) queue.push(path.resolve(path.dirname(file), m[1]!));
+    for (const m of code.matchAll(/(?:from\s*|import\(\s*)["'`](\.{1,2}\/[^"'`]+\.js)["'`]/g))
+      queue.push(path.resolve(path.dirname(file), m[1]!));
   }
   return [...seen];
 }
@@ -62,9 +63,12 @@ async function openTeeTab(openVault: () => Promise<Page>): Promise<Page> {
 
 const attestWorkers = (page: Page) => page.workers().filter((w) => /attest\.worker/.test(w.url()));
 const verdict = (page: Page) => page.locator('.tee-certificate').getByRole('status');
-const row = (page: Page, label: string) => page.locator('.tee-rows dt', { hasText: label }).locator('xpath=following-sibling::dd[1]');
+const row = (page: Page, label: string) =>
+  page.locator('.tee-rows dt', { hasText: label }).locator('xpath=following-sibling::dd[1]');
 
-test('pasted up-to-date quote + collateral: "Verified: genuine Intel TDX", UpToDate, computed in the attest worker', async ({ openVault }) => {
+test('pasted up-to-date quote + collateral: "Verified: genuine Intel TDX", UpToDate, computed in the attest worker', async ({
+  openVault,
+}) => {
   const page = await openTeeTab(openVault);
   await page.getByLabel('Quote (hex)').fill(hexOf(UPTODATE_QUOTE));
   await page.getByLabel('Collateral (JSON)').fill(readFileSync(COLLATERAL_2025, 'utf8'));
@@ -113,7 +117,8 @@ test('pasted up-to-date quote + collateral: "Verified: genuine Intel TDX", UpToD
   const pageCode = vaultPageScripts();
   expect(pageCode.length).toBeGreaterThan(1);
   expect(pageCode).not.toContain(chunk);
-  for (const file of pageCode) expect(readFileSync(file, 'utf8').includes(ROOT_MARKER), `${path.basename(file)} carries the root`).toBe(false);
+  for (const file of pageCode)
+    expect(readFileSync(file, 'utf8').includes(ROOT_MARKER), `${path.basename(file)} carries the root`).toBe(false);
 
   // A second verification reuses the same worker.
   await page.getByLabel('Verification time').fill('2025-07-02T12:00');
@@ -124,7 +129,18 @@ test('pasted up-to-date quote + collateral: "Verified: genuine Intel TDX", UpToD
   // Details: every field and every check, and the full JSON.
   await page.getByText('Details', { exact: true }).click();
   const details = page.locator('.tee-fields');
-  for (const label of ['MRTD', 'RTMR0', 'RTMR3', 'MRCONFIGID', 'MROWNER', 'REPORTDATA', 'TD attributes', 'FMSPC', 'PCK CRL', 'Checks']) {
+  for (const label of [
+    'MRTD',
+    'RTMR0',
+    'RTMR3',
+    'MRCONFIGID',
+    'MROWNER',
+    'REPORTDATA',
+    'TD attributes',
+    'FMSPC',
+    'PCK CRL',
+    'Checks',
+  ]) {
     await expect(details.locator('dt', { hasText: label }).first()).toBeVisible();
   }
   await expect(details).toContainText('B0C06F000000');
@@ -132,12 +148,20 @@ test('pasted up-to-date quote + collateral: "Verified: genuine Intel TDX", UpToD
   await expect(page.locator('.tee-checks li').first()).toBeVisible();
   await expect(page.locator('.tee-checks li.tee-no')).toHaveCount(0);
   const json = JSON.parse((await page.locator('.tee-json').textContent()) ?? '');
-  expect(json).toMatchObject({ verified: true, status: 'UpToDate', teeType: 'TDX', fmspc: 'B0C06F000000', verifiedAt: '2025-07-02T12:00:00.000Z' });
+  expect(json).toMatchObject({
+    verified: true,
+    status: 'UpToDate',
+    teeType: 'TDX',
+    fmspc: 'B0C06F000000',
+    verifiedAt: '2025-07-02T12:00:00.000Z',
+  });
   await page.getByRole('button', { name: 'Copy JSON' }).click();
   await expect(page.getByRole('button', { name: /Copied JSON|Copy failed/ })).toBeVisible();
 });
 
-test('uploaded files: a binary quote matching no TCB level is "Not verified: no TCB level …", yet signed by Intel', async ({ openVault }) => {
+test('uploaded files: a binary quote matching no TCB level is "Not verified: no TCB level …", yet signed by Intel', async ({
+  openVault,
+}) => {
   const page = await openTeeTab(openVault);
   await page.getByLabel('Quote file').setInputFiles(TAPPD_QUOTE);
   await expect(page.getByText(/Using tdx-v4-b0c06f-tappd-2024\.bin \(\d+ bytes\)/)).toBeVisible();
@@ -159,7 +183,9 @@ test('uploaded files: a binary quote matching no TCB level is "Not verified: no 
   await expect(verdict(page)).toHaveText('Verified: genuine Intel TDX');
 });
 
-test('dstack sim-2025: hex quote file + event log shows compose hash, app id and key provider', async ({ openVault }) => {
+test('dstack sim-2025: hex quote file + event log shows compose hash, app id and key provider', async ({
+  openVault,
+}) => {
   const page = await openTeeTab(openVault);
   await page.getByLabel('Quote file').setInputFiles(SIM_2025_QUOTE_HEX);
   await page.getByLabel('Collateral (JSON)').fill(readFileSync(COLLATERAL_2025, 'utf8'));
@@ -178,14 +204,18 @@ test('dstack sim-2025: hex quote file + event log shows compose hash, app id and
   await expect(page.locator('.tee-fields')).toContainText('kms');
 
   // Expected values: the compose file shipped next to the simulator is NOT what it measured (README), the app id is.
-  const notMeasured = createHash('sha256').update(readFileSync(fixture('dstack/sim-2025/app-compose.NOT-MEASURED.json'))).digest('hex');
+  const notMeasured = createHash('sha256')
+    .update(readFileSync(fixture('dstack/sim-2025/app-compose.NOT-MEASURED.json')))
+    .digest('hex');
   await page.getByLabel('Expected compose hash').fill(notMeasured);
   await page.getByLabel('Expected app id').fill('ea549f02e1a25fabd1cb788380e033ec5461b2ff');
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(code).toContainText('✗ Compose hash is not the one you expected');
   await expect(code).toContainText(`expected ${notMeasured.slice(0, 8)}`);
   await expect(code).toContainText('✓ App id is the one you expected.');
-  await page.getByLabel('Expected compose hash').fill('ea549f02e1a25fabd1cb788380e033ec5461b2ffe4328d753642cf035452e48b');
+  await page
+    .getByLabel('Expected compose hash')
+    .fill('ea549f02e1a25fabd1cb788380e033ec5461b2ffe4328d753642cf035452e48b');
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(code).toContainText('✓ Compose hash is the one you expected.');
   // Still not verified: an identity read from a rejected quote is shown, never trusted.
@@ -248,7 +278,10 @@ test('web vault: the same tab verifies in its own attest worker', async ({ conte
 test('the production extension build refuses a test trust anchor (test_anchor_forbidden)', async ({ openVault }) => {
   const page = await openVault();
   const workerUrl = `/${path.relative(EXTENSION_DIR, attestWorkerChunk()).split(path.sep).join('/')}`;
-  const anchors = { foreign: [...(await selfSignedTestRootDer())], intel: [...Buffer.from(INTEL_SGX_ROOT_CA_DER_BASE64, 'base64')] };
+  const anchors = {
+    foreign: [...(await selfSignedTestRootDer())],
+    intel: [...Buffer.from(INTEL_SGX_ROOT_CA_DER_BASE64, 'base64')],
+  };
 
   // The built worker chunk, started by hand in the extension page and called over comlink's wire protocol:
   // no hook exists in the product for this, and none is needed.
@@ -257,23 +290,25 @@ test('the production extension build refuses a test trust anchor (test_anchor_fo
       const worker = new Worker(workerUrl, { type: 'module' });
       let next = 0;
       const call = (options: object) =>
-        new Promise<{ verified: boolean; testTrustAnchor: boolean; error: { code: string } | null }>((resolve, reject) => {
-          const id = `e2e-${next++}`;
-          const onMessage = (e: MessageEvent) => {
-            if (e.data?.id !== id) return;
-            worker.removeEventListener('message', onMessage);
-            if (e.data.type === 'RAW') resolve(e.data.value);
-            else reject(new Error(`unexpected reply ${JSON.stringify(e.data)}`));
-          };
-          worker.addEventListener('message', onMessage);
-          const raw = (value: unknown) => ({ type: 'RAW', value });
-          worker.postMessage({
-            id,
-            type: 'APPLY',
-            path: ['verify'],
-            argumentList: [raw(new Uint8Array(quote)), raw(collateral), raw(options)],
-          });
-        });
+        new Promise<{ verified: boolean; testTrustAnchor: boolean; error: { code: string } | null }>(
+          (resolve, reject) => {
+            const id = `e2e-${next++}`;
+            const onMessage = (e: MessageEvent) => {
+              if (e.data?.id !== id) return;
+              worker.removeEventListener('message', onMessage);
+              if (e.data.type === 'RAW') resolve(e.data.value);
+              else reject(new Error(`unexpected reply ${JSON.stringify(e.data)}`));
+            };
+            worker.addEventListener('message', onMessage);
+            const raw = (value: unknown) => ({ type: 'RAW', value });
+            worker.postMessage({
+              id,
+              type: 'APPLY',
+              path: ['verify'],
+              argumentList: [raw(new Uint8Array(quote)), raw(collateral), raw(options)],
+            });
+          },
+        );
       const now = new Date('2025-07-01T00:00:00Z');
       const out = {
         plain: await call({ now }),
@@ -283,7 +318,12 @@ test('the production extension build refuses a test trust anchor (test_anchor_fo
       worker.terminate();
       return out;
     },
-    { workerUrl, quote: [...readFileSync(UPTODATE_QUOTE)], collateral: JSON.parse(readFileSync(COLLATERAL_2025, 'utf8')), anchors },
+    {
+      workerUrl,
+      quote: [...readFileSync(UPTODATE_QUOTE)],
+      collateral: JSON.parse(readFileSync(COLLATERAL_2025, 'utf8')),
+      anchors,
+    },
   );
 
   // The hand-made call reaches the real verifier: without an anchor the same quote verifies.
@@ -296,7 +336,9 @@ test('the production extension build refuses a test trust anchor (test_anchor_fo
   }
 });
 
-test('"Fetch from a PCCS": the worker fetches the collateral from a PCCS (simulator), verifies, and reuses it from its cache', async ({ openVault }) => {
+test('"Fetch from a PCCS": the worker fetches the collateral from a PCCS (simulator), verifies, and reuses it from its cache', async ({
+  openVault,
+}) => {
   const sim = await PccsSimulator.start();
   try {
     const fixtures = await loadCollateralFixtures();

@@ -68,7 +68,10 @@ test('KDF settings: measure, switch to PBKDF2, unlock with it; change passphrase
   await unlock(vault, PASSPHRASE);
   await expect(vault.getByRole('alert')).toContainText('Wrong passphrase');
   await unlock(vault, 'brand-new-passphrase-e2e');
-  await vault.getByRole('list', { name: 'Items' }).getByRole('button', { name: /Kept across changes/ }).click();
+  await vault
+    .getByRole('list', { name: 'Items' })
+    .getByRole('button', { name: /Kept across changes/ })
+    .click();
   await vault.getByRole('button', { name: 'Reveal' }).click();
   await expect(vault.getByText('kept-value-e2e', { exact: true })).toBeVisible();
 });

@@ -17,7 +17,10 @@ async function joinWebVault(a: Page, b: Page, hub: Hub, webVaultUrl: string, fin
 
 async function editValue(page: Page, name: string, value: string): Promise<void> {
   await page.getByRole('tab', { name: 'Items' }).click();
-  await page.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(name) }).click();
+  await page
+    .getByRole('list', { name: 'Items' })
+    .getByRole('button', { name: new RegExp(name) })
+    .click();
   await page.getByRole('button', { name: 'Edit' }).click();
   await page.getByLabel('Value').fill(value);
   await page.getByRole('button', { name: 'Save' }).click();
@@ -29,7 +32,11 @@ const syncNow = async (page: Page) => {
   await expect(page.getByRole('status', { name: 'Sync status' })).not.toContainText('Syncing', { timeout: 15_000 });
 };
 
-test('extension and web vault of one account: edits made while both are offline converge, a conflict is shown and resolved, a rolled-back hub is refused', async ({ context, openVault, webVault }) => {
+test('extension and web vault of one account: edits made while both are offline converge, a conflict is shown and resolved, a rolled-back hub is refused', async ({
+  context,
+  openVault,
+  webVault,
+}) => {
   const hub = await startHub([new URL(webVault.url).origin]);
   try {
     const a = await openVault();
@@ -47,13 +54,18 @@ test('extension and web vault of one account: edits made while both are offline 
     };
     b.on('response', keep);
     await syncNow(b);
-    await expect(b.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(FIRST.name) })).toBeVisible({ timeout: 15_000 });
+    await expect(
+      b.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(FIRST.name) }),
+    ).toBeVisible({ timeout: 15_000 });
     await expect.poll(() => recorded !== null).toBe(true);
     b.off('response', keep);
 
     // The hub goes down: both devices are offline and each adds an item; both say what waits.
     await pauseHub(hub);
-    for (const [page, name, value] of [[a, 'Made on A', 'value-from-a-7e2'], [b, 'Made on B', 'value-from-b-3c9']] as const) {
+    for (const [page, name, value] of [
+      [a, 'Made on A', 'value-from-a-7e2'],
+      [b, 'Made on B', 'value-from-b-3c9'],
+    ] as const) {
       await page.bringToFront();
       await page.getByRole('tab', { name: 'Items' }).click();
       await addSecret(page, { name, value, notes: '', tags: '' });
@@ -103,13 +115,20 @@ test('extension and web vault of one account: edits made while both are offline 
     await a.bringToFront();
     await syncNow(a);
     await a.getByRole('tab', { name: 'Items' }).click();
-    await a.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(FIRST.name) }).click();
+    await a
+      .getByRole('list', { name: 'Items' })
+      .getByRole('button', { name: new RegExp(FIRST.name) })
+      .click();
     await a.getByRole('button', { name: 'Reveal' }).click();
     await expect(a.getByText('edited-on-b-9f', { exact: true })).toBeVisible({ timeout: 15_000 });
 
     // A hub that serves the old vault (counter 1) after B saw a newer head: B refuses and says why.
     await b.bringToFront();
-    await b.route(isPull, (route) => (route.request().method() === 'GET' ? route.fulfill({ status: 200, contentType: 'application/json', body: recorded! }) : route.fallback()));
+    await b.route(isPull, (route) =>
+      route.request().method() === 'GET'
+        ? route.fulfill({ status: 200, contentType: 'application/json', body: recorded! })
+        : route.fallback(),
+    );
     await b.getByRole('button', { name: 'Sync now' }).click();
     await expect(b.getByRole('alert').filter({ hasText: 'older vault' })).toBeVisible({ timeout: 15_000 });
     await expect(b.getByRole('status', { name: 'Sync status' })).toContainText('Sync stopped');
@@ -117,7 +136,16 @@ test('extension and web vault of one account: edits made while both are offline 
 
     // The hub's files: ciphertext only.
     const text = [...hubFiles(hub).values()].map((f) => f.toString('latin1')).join('\n');
-    expectNoneOf(text, [FIRST.value, 'value-from-a-7e2', 'value-from-b-3c9', 'edited-on-a-4d', 'edited-on-b-9f', 'Made on A', 'Made on B', B_PASSPHRASE]);
+    expectNoneOf(text, [
+      FIRST.value,
+      'value-from-a-7e2',
+      'value-from-b-3c9',
+      'edited-on-a-4d',
+      'edited-on-b-9f',
+      'Made on A',
+      'Made on B',
+      B_PASSPHRASE,
+    ]);
   } finally {
     await stopHub(hub);
   }

@@ -26,9 +26,23 @@ const AGENT: AgentConfigInput = {
   providerKey: { key: 'ANTHROPIC_API_KEY', value: 'sk-ant-e2e-provider-91b2' },
   env: { key: 'REGION', value: 'eu-west-e2e-region' },
 };
-const KNOWN = [SECRET.name, SECRET.value, SECRET.notes, 'payments', AGENT.name, AGENT.model, AGENT.providerKey.key, AGENT.providerKey.value, AGENT.env.value, PASSPHRASE];
+const KNOWN = [
+  SECRET.name,
+  SECRET.value,
+  SECRET.notes,
+  'payments',
+  AGENT.name,
+  AGENT.model,
+  AGENT.providerKey.key,
+  AGENT.providerKey.value,
+  AGENT.env.value,
+  PASSPHRASE,
+];
 
-test('create, add a secret and an agent config, lock, wrong passphrase, unlock: values intact', async ({ openPopup, openVault }) => {
+test('create, add a secret and an agent config, lock, wrong passphrase, unlock: values intact', async ({
+  openPopup,
+  openVault,
+}) => {
   const popup = await openPopup();
   await createVault(popup);
   await expect(popup.getByText('Unlocked', { exact: true })).toBeVisible();
@@ -67,7 +81,12 @@ test('raw IndexedDB of the extension holds no name, value or passphrase', async 
   expectNoneOf(dump.text, KNOWN);
 });
 
-test('stays unlocked when the service worker is stopped; auto-locks after the idle time', async ({ context, openPopup, openVault, serviceWorker }) => {
+test('stays unlocked when the service worker is stopped; auto-locks after the idle time', async ({
+  context,
+  openPopup,
+  openVault,
+  serviceWorker,
+}) => {
   const vault = await openVault();
   await createVault(vault);
   await addSecret(vault, SECRET);
@@ -96,13 +115,16 @@ test('stays unlocked when the service worker is stopped; auto-locks after the id
   await expect(vault.getByRole('heading', { name: 'Vault locked' })).toBeVisible();
   // Locking wiped the key from session storage too.
   const sessionStore = await serviceWorker.evaluate(() => {
-    const api = (globalThis as unknown as { chrome: { storage: { session: { get(k: null): Promise<object> } } } }).chrome;
+    const api = (globalThis as unknown as { chrome: { storage: { session: { get(k: null): Promise<object> } } } })
+      .chrome;
     return api.storage.session.get(null);
   });
   expect(sessionStore).toEqual({});
 });
 
-test('export -> wipe -> import restores identical items; a wrong backup passphrase changes nothing', async ({ openVault }) => {
+test('export -> wipe -> import restores identical items; a wrong backup passphrase changes nothing', async ({
+  openVault,
+}) => {
   const vault = await openVault();
   await createVault(vault);
   await addSecret(vault, SECRET);
@@ -123,7 +145,10 @@ test('export -> wipe -> import restores identical items; a wrong backup passphra
   // Wipe: delete every item.
   await vault.getByRole('tab', { name: 'Items' }).click();
   for (const name of [SECRET.name, AGENT.name]) {
-    await vault.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(name) }).click();
+    await vault
+      .getByRole('list', { name: 'Items' })
+      .getByRole('button', { name: new RegExp(name) })
+      .click();
     await vault.getByRole('button', { name: 'Delete' }).click();
     await vault.getByRole('button', { name: 'Yes, delete' }).click();
   }
@@ -147,7 +172,10 @@ test('export -> wipe -> import restores identical items; a wrong backup passphra
   await expectAgentConfigIntact(vault, AGENT);
 });
 
-test('web vault: key in page memory only, data in its origin IndexedDB as ciphertext', async ({ context, webVault }) => {
+test('web vault: key in page memory only, data in its origin IndexedDB as ciphertext', async ({
+  context,
+  webVault,
+}) => {
   const page = await context.newPage();
   await page.goto(webVault.url);
   await expect(page).toHaveTitle(/Clawkeep web vault/);

@@ -42,7 +42,11 @@ const until = async (cond: () => boolean, ms: number, what: string): Promise<voi
 beforeAll(async () => {
   oc = await startOpenClaw({ allowedOrigins: [ALLOWED_ORIGIN] });
   // The agent run carries the sender's scopes: registering its exec approval needs operator.approvals.
-  sender = await connectClient({ url: oc.gatewayUrl, token: oc.token, scopes: ['operator.read', 'operator.write', 'operator.approvals'] });
+  sender = await connectClient({
+    url: oc.gatewayUrl,
+    token: oc.token,
+    scopes: ['operator.read', 'operator.write', 'operator.approvals'],
+  });
 });
 
 afterAll(async () => {
@@ -72,9 +76,17 @@ test('connects, gets hello-ok, backfills approvals, resolves a real agent exec a
   expect(deviceTokens).toHaveLength(1); // loopback: auto-paired
 
   const command = 'echo hello-from-clawkeep';
-  const sent = await sender.request('chat.send', { sessionKey: 'agent:main:clawkeep-allow', message: `[clawkeep-allow] RUN: ${command}`, idempotencyKey: `allow-${Date.now()}` });
+  const sent = await sender.request('chat.send', {
+    sessionKey: 'agent:main:clawkeep-allow',
+    message: `[clawkeep-allow] RUN: ${command}`,
+    idempotencyKey: `allow-${Date.now()}`,
+  });
   expect(sent.ok).toBe(true);
-  await until(() => op.approvals.some((a) => a.kind === 'exec' && a.command === command), 60_000, 'exec.approval.requested');
+  await until(
+    () => op.approvals.some((a) => a.kind === 'exec' && a.command === command),
+    60_000,
+    'exec.approval.requested',
+  );
   const pending = op.approvals.find((a) => a.kind === 'exec' && a.command === command)!;
   expect(pending).toMatchObject({ kind: 'exec', host: 'gateway', agentId: 'main' });
   expect(pending.kind === 'exec' && pending.resolvedPath).toMatch(/echo$/);
@@ -101,7 +113,11 @@ test('connects, gets hello-ok, backfills approvals, resolves a real agent exec a
   expect(await toolResult()).toContain('hello-from-clawkeep');
 
   // Reconnect with the device token alone.
-  const again = await OpenClawOperator.connect(oc.gatewayUrl, { deviceToken: deviceTokens[0]! }, identity, { WebSocketImpl: LoopbackPage, platform: 'linux', allAgents: true });
+  const again = await OpenClawOperator.connect(oc.gatewayUrl, { deviceToken: deviceTokens[0]! }, identity, {
+    WebSocketImpl: LoopbackPage,
+    platform: 'linux',
+    allAgents: true,
+  });
   ops.push(again);
   expect(again.status).toBe('connected');
   expect(again.helloOk?.scopes).toEqual(expect.arrayContaining(['operator.admin']));
@@ -109,14 +125,24 @@ test('connects, gets hello-ok, backfills approvals, resolves a real agent exec a
 
 test('extension origin: refused until allowlisted, then pairing via `openclaw devices approve`', async () => {
   const identity = await createDeviceIdentity();
-  const refused = new OpenClawOperator(oc.gatewayUrl, { token: oc.token }, identity, { WebSocketImpl: withOrigin(OTHER_ORIGIN), origin: OTHER_ORIGIN, reconnect: false });
+  const refused = new OpenClawOperator(oc.gatewayUrl, { token: oc.token }, identity, {
+    WebSocketImpl: withOrigin(OTHER_ORIGIN),
+    origin: OTHER_ORIGIN,
+    reconnect: false,
+  });
   const e1 = (await refused.connect().catch((e) => e)) as OpenClawError;
   expect(e1.code).toBe('CONTROL_UI_ORIGIN_NOT_ALLOWED');
   expect(refused.explain().action).toContain(`gateway.controlUi.allowedOrigins '["${OTHER_ORIGIN}"]'`);
   expect(JSON.stringify([e1.message, refused.explain()])).not.toContain(oc.token);
 
   const deviceTokens: string[] = [];
-  const opts = { WebSocketImpl: withOrigin(ALLOWED_ORIGIN), origin: ALLOWED_ORIGIN, reconnect: false as const, platform: 'linux', onDeviceToken: (t: string) => void deviceTokens.push(t) };
+  const opts = {
+    WebSocketImpl: withOrigin(ALLOWED_ORIGIN),
+    origin: ALLOWED_ORIGIN,
+    reconnect: false as const,
+    platform: 'linux',
+    onDeviceToken: (t: string) => void deviceTokens.push(t),
+  };
   const first = new OpenClawOperator(oc.gatewayUrl, { token: oc.token }, identity, opts);
   const outcome = await first.connect().then(
     () => null,
@@ -137,7 +163,12 @@ test('extension origin: refused until allowlisted, then pairing via `openclaw de
     expect(op.status).toBe('connected');
   }
   expect(deviceTokens).toHaveLength(1);
-  const byDeviceToken = await OpenClawOperator.connect(oc.gatewayUrl, { deviceToken: deviceTokens[0]! }, identity, opts);
+  const byDeviceToken = await OpenClawOperator.connect(
+    oc.gatewayUrl,
+    { deviceToken: deviceTokens[0]! },
+    identity,
+    opts,
+  );
   ops.push(byDeviceToken);
   // Least privilege by default: the gateway granted exactly operator.approvals, no admin.
   expect(byDeviceToken.helloOk?.scopes).toEqual(['operator.approvals']);

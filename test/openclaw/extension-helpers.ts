@@ -31,5 +31,7 @@ export async function createVault(vault: Page): Promise<void> {
 
 /** The toolbar badge text, read in the background worker. */
 export async function badgeText(context: BrowserContext): Promise<string> {
-  return (await extensionServiceWorker(context)).evaluate(() => (globalThis as any).chrome.action.getBadgeText({}) as Promise<string>);
+  return (await extensionServiceWorker(context)).evaluate(
+    () => (globalThis as any).chrome.action.getBadgeText({}) as Promise<string>,
+  );
 }

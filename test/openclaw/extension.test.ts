@@ -45,21 +45,36 @@ async function toolResult(marker: string): Promise<string> {
 }
 
 async function runAgent(marker: string, command: string): Promise<void> {
-  const sent = await sender.request('chat.send', { sessionKey: `agent:main:${marker}`, message: `[${marker}] RUN: ${command}`, idempotencyKey: `${marker}-${Date.now()}` });
+  const sent = await sender.request('chat.send', {
+    sessionKey: `agent:main:${marker}`,
+    message: `[${marker}] RUN: ${command}`,
+    idempotencyKey: `${marker}-${Date.now()}`,
+  });
   expect(sent.ok).toBe(true);
 }
 
 beforeAll(async () => {
-  if (!existsSync(path.join(EXTENSION_DIR, 'manifest.json'))) throw new Error(`no built extension in ${EXTENSION_DIR}: run \`npx wxt build\` first`);
+  if (!existsSync(path.join(EXTENSION_DIR, 'manifest.json')))
+    throw new Error(`no built extension in ${EXTENSION_DIR}: run \`npx wxt build\` first`);
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}`);
   // No origin allowlisted yet: the extension must explain the one config command, and the test runs exactly that.
   oc = await startOpenClaw();
   // The test's own clients pair silently first (the chat sender; the CLI through `devices list`); then local devices
   // stop being paired silently (hot reload), so the extension must go through PAIRING_REQUIRED → `devices approve`.
-  sender = await connectClient({ url: oc.gatewayUrl, token: oc.token, scopes: ['operator.read', 'operator.write', 'operator.approvals'] });
+  sender = await connectClient({
+    url: oc.gatewayUrl,
+    token: oc.token,
+    scopes: ['operator.read', 'operator.write', 'operator.approvals'],
+  });
   const listed = await oc.openclaw(['devices', 'list']);
   expect(listed.code, `${listed.stdout}${listed.stderr}`.replaceAll(oc.token, '<token>')).toBe(0);
-  const strict = await oc.openclaw(['config', 'set', 'gateway.nodes.pairing.autoApproveLocal', 'false', '--strict-json']);
+  const strict = await oc.openclaw([
+    'config',
+    'set',
+    'gateway.nodes.pairing.autoApproveLocal',
+    'false',
+    '--strict-json',
+  ]);
   expect(strict.code, `${strict.stdout}${strict.stderr}`.replaceAll(oc.token, '<token>')).toBe(0);
   ({ context, profileDir } = await launchWithExtension(undefined, EXTENSION_DIR));
   extensionId = new URL((await serviceWorker(context)).url()).host;
@@ -81,7 +96,10 @@ async function rawStorage(p: Page): Promise<{ records: number; text: string }> {
       for (const b of v instanceof Uint8Array ? v : new Uint8Array(v)) latin1 += String.fromCharCode(b);
       return latin1;
     };
-    const req = <T>(r: IDBRequest<T>) => new Promise<T>((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))));
+    const req = <T>(r: IDBRequest<T>) =>
+      new Promise<T>(
+        (resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))),
+      );
     const parts: string[] = [];
     let records = 0;
     for (const info of await indexedDB.databases()) {
@@ -94,7 +112,10 @@ async function rawStorage(p: Page): Promise<{ records: number; text: string }> {
       db.close();
     }
     const chromeStorage = (globalThis as any).chrome.storage;
-    parts.push(JSON.stringify(await chromeStorage.local.get(null)), JSON.stringify(await chromeStorage.session.get(null)));
+    parts.push(
+      JSON.stringify(await chromeStorage.local.get(null)),
+      JSON.stringify(await chromeStorage.session.get(null)),
+    );
     return { records, text: parts.join('\n') };
   });
 }
@@ -123,11 +144,15 @@ test('Settings → the origin refusal and the pairing request each name the comm
   const allowed = await oc.openclaw(['config', 'set', 'gateway.controlUi.allowedOrigins', allow![1], '--strict-json']);
   expect(allowed.code, `${allowed.stdout}${allowed.stderr}`.replaceAll(oc.token, '<token>')).toBe(0);
   // The gateway hot-reloads its config; until then a reconnect is still refused.
-  await until(async () => {
-    await vault.getByRole('button', { name: 'Reconnect' }).click();
-    await sleep(1500);
-    return !(await statusText()).includes('allowedOrigins');
-  }, 60_000, 'the origin to be accepted');
+  await until(
+    async () => {
+      await vault.getByRole('button', { name: 'Reconnect' }).click();
+      await sleep(1500);
+      return !(await statusText()).includes('allowedOrigins');
+    },
+    60_000,
+    'the origin to be accepted',
+  );
 
   await until(async () => /Connected to|approve/.test(await statusText()), 30_000, 'connected or pairing required');
   const text = await statusText();
@@ -146,7 +171,10 @@ test('Settings → the origin refusal and the pairing request each name the comm
 
   // No popup open: the request opens the approval window. Allow once → the command runs and its output reaches the
   // model, and the window closes itself.
-  const opened = context!.waitForEvent('page', { predicate: (p) => p.url().endsWith('/approval.html'), timeout: 60_000 });
+  const opened = context!.waitForEvent('page', {
+    predicate: (p) => p.url().endsWith('/approval.html'),
+    timeout: 60_000,
+  });
   await runAgent('ext-allow', 'echo hello-from-extension');
   const approvalWindow = await opened;
   const queue = approvalWindow.getByRole('region', { name: 'OpenClaw approvals' });

@@ -26,8 +26,11 @@ const VALUE_2 = 'sk-rotated-in-the-vault-91c2';
 const VALUE_3 = 'sk-after-revocation-0d4e';
 const ITEM = 'mock/apiKey';
 // The runner puts Node 24 first on PATH for openclaw; the hub's better-sqlite3 is built for the project's Node.
-const SYSTEM_NODE = (process.env.PATH ?? '').split(':').map((d) => path.join(d, 'node'))
-  .find((f) => path.dirname(f) !== path.dirname(process.execPath) && existsSync(f)) ?? process.execPath;
+const SYSTEM_NODE =
+  (process.env.PATH ?? '')
+    .split(':')
+    .map((d) => path.join(d, 'node'))
+    .find((f) => path.dirname(f) !== path.dirname(process.execPath) && existsSync(f)) ?? process.execPath;
 
 let hub: { url: string; code: string; child: ChildProcess; dir: string; log: () => string };
 let oc: any;
@@ -39,7 +42,11 @@ let extensionId = '';
 
 const textOf = async (l: Locator) => (await l.textContent().catch(() => null)) ?? '';
 
-function run(cmd: string, args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: ROOT });
     let stdout = '';
@@ -54,7 +61,10 @@ function run(cmd: string, args: string[], input?: string): Promise<{ code: numbe
 
 async function startHub() {
   const hubDir = mkdtempSync(path.join(tmpdir(), 'clawkeep-hub-oc-'));
-  const child = spawn(SYSTEM_NODE, [CLAWKEEP, 'hub', '--port', '0', '--data', hubDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(SYSTEM_NODE, [CLAWKEEP, 'hub', '--port', '0', '--data', hubDir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const log = () => out;
   await new Promise<void>((resolve, reject) => {
@@ -70,7 +80,13 @@ async function startHub() {
     child.stderr.on('data', on);
     child.once('exit', (c) => reject(new Error(`hub exited with ${c}:\n${out}`)));
   });
-  return { url: /listening on (http:\/\/\S+)/.exec(out)![1]!, code: /Enrollment code: (\S+)/.exec(out)![1]!, child, dir: hubDir, log };
+  return {
+    url: /listening on (http:\/\/\S+)/.exec(out)![1]!,
+    code: /Enrollment code: (\S+)/.exec(out)![1]!,
+    child,
+    dir: hubDir,
+    log,
+  };
 }
 
 const page = (name: string): Promise<Page> => openExtensionPage(context!, extensionId, name);
@@ -79,10 +95,18 @@ const badge = (): Promise<string> => badgeText(context!);
 
 /** The bearer token of the first model request after sending a chat message. */
 async function chatKey(session: string): Promise<string | undefined> {
-  const sender = await connectClient({ url: oc.gatewayUrl, token: oc.token, scopes: ['operator.read', 'operator.write', 'operator.approvals'] });
+  const sender = await connectClient({
+    url: oc.gatewayUrl,
+    token: oc.token,
+    scopes: ['operator.read', 'operator.write', 'operator.approvals'],
+  });
   try {
     const before = oc.mock.requests().length;
-    const sent = await sender.request('chat.send', { sessionKey: `agent:main:${session}`, message: `[${session}] hello`, idempotencyKey: `${session}-${Date.now()}` });
+    const sent = await sender.request('chat.send', {
+      sessionKey: `agent:main:${session}`,
+      message: `[${session}] hello`,
+      idempotencyKey: `${session}-${Date.now()}`,
+    });
     expect(sent.ok).toBe(true);
     for (let i = 0; i < 300; i++) {
       const reqs = oc.mock.requests().slice(before);
@@ -98,7 +122,10 @@ async function chatKey(session: string): Promise<string | undefined> {
 /** Changes the secret's value in the vault page (Items → the item → Edit → Value → Save). */
 async function setVaultValue(vault: Page, value: string): Promise<void> {
   await vault.getByRole('tab', { name: 'Items' }).click();
-  await vault.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(ITEM) }).click();
+  await vault
+    .getByRole('list', { name: 'Items' })
+    .getByRole('button', { name: new RegExp(ITEM) })
+    .click();
   await vault.getByRole('button', { name: 'Edit' }).click();
   await vault.getByLabel('Value').fill(value);
   await vault.getByRole('button', { name: 'Save' }).click();
@@ -106,7 +133,8 @@ async function setVaultValue(vault: Page, value: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(path.join(EXTENSION_DIR, 'manifest.json'))) throw new Error(`no built extension in ${EXTENSION_DIR}: run \`npx wxt build\` first`);
+  if (!existsSync(path.join(EXTENSION_DIR, 'manifest.json')))
+    throw new Error(`no built extension in ${EXTENSION_DIR}: run \`npx wxt build\` first`);
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}`);
   dir = mkdtempSync(path.join(tmpdir(), 'clawkeep-ocs-'));
   stateFile = path.join(dir, 'agent.json');
@@ -127,7 +155,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('the agent\'s model request carries the key served from the vault after one click; reloads follow the vault until revoked', async () => {
+test("the agent's model request carries the key served from the vault after one click; reloads follow the vault until revoked", async () => {
   // The person: a vault with the key, this device enrolled with the hub.
   const vault = await page('vault.html');
   await createVault(vault);
@@ -135,7 +163,10 @@ test('the agent\'s model request carries the key served from the vault after one
   await vault.getByLabel('Name').fill(ITEM);
   await vault.getByLabel('Value').fill(VALUE);
   await vault.getByRole('button', { name: 'Save' }).click();
-  await vault.getByRole('list', { name: 'Items' }).getByRole('button', { name: new RegExp(ITEM) }).waitFor();
+  await vault
+    .getByRole('list', { name: 'Items' })
+    .getByRole('button', { name: new RegExp(ITEM) })
+    .waitFor();
   await vault.getByRole('tab', { name: 'Agents' }).click();
   await vault.getByLabel('Hub URL').fill(hub.url);
   await vault.getByRole('button', { name: 'Save hub URL' }).click();
@@ -146,27 +177,64 @@ test('the agent\'s model request carries the key served from the vault after one
 
   // The gateway's provider registers as an agent; the person claims it with the one scope it asks for.
   writeFileSync(path.join(dir, 'manifest.md'), '# OpenClaw gateway\nLoads its model API key from the vault.\n');
-  const reg = await run(SYSTEM_NODE, [CLAWKEEP, 'agent', 'register', '--hub', hub.url, '--name', 'openclaw-gateway', '--manifest', path.join(dir, 'manifest.md'), '--state', stateFile, '--scopes', `secret:read:${ITEM}`, '--json']);
+  const reg = await run(SYSTEM_NODE, [
+    CLAWKEEP,
+    'agent',
+    'register',
+    '--hub',
+    hub.url,
+    '--name',
+    'openclaw-gateway',
+    '--manifest',
+    path.join(dir, 'manifest.md'),
+    '--state',
+    stateFile,
+    '--scopes',
+    `secret:read:${ITEM}`,
+    '--json',
+  ]);
   expect(reg.code, reg.stderr).toBe(0);
   const { claim_code } = JSON.parse(reg.stdout);
   await vault.getByLabel('Claim code').fill(claim_code);
   await vault.getByRole('button', { name: 'Look up' }).click();
   // Requested scopes start unchecked (issue 13 item 14): the person grants each one.
-  await vault.getByRole('group', { name: 'Agent to claim' }).getByRole('checkbox', { name: `secret:read:${ITEM}` }).check();
+  await vault
+    .getByRole('group', { name: 'Agent to claim' })
+    .getByRole('checkbox', { name: `secret:read:${ITEM}` })
+    .check();
   await vault.getByRole('button', { name: 'Claim agent' }).click();
-  await until(async () => (await textOf(vault.getByRole('list', { name: 'Claimed agents' }))).includes('openclaw-gateway'), 20_000, 'claimed');
+  await until(
+    async () => (await textOf(vault.getByRole('list', { name: 'Claimed agents' }))).includes('openclaw-gateway'),
+    20_000,
+    'claimed',
+  );
   expect((await run(SYSTEM_NODE, [CLAWKEEP, 'agent', 'status', '--state', stateFile])).code).toBe(0);
 
   // OpenClaw: the provider and the SecretRef (the config edit hot-reloads the gateway, which runs the provider).
   const provider = {
-    source: 'exec', command: CLAWKEEP,
+    source: 'exec',
+    command: CLAWKEEP,
     args: ['openclaw-secret', '--state', stateFile, '--timeout-ms', '30000', '--gateway', 'test'],
     // OpenClaw starts it with an empty environment: the shebang (`env node`) needs PATH.
-    env: { PATH: `${path.dirname(SYSTEM_NODE)}:/usr/bin:/bin` }, timeoutMs: 30000, jsonOnly: true,
+    env: { PATH: `${path.dirname(SYSTEM_NODE)}:/usr/bin:/bin` },
+    timeoutMs: 30000,
+    jsonOnly: true,
   };
-  const set1 = await oc.openclaw(['config', 'set', 'secrets.providers.clawkeep', JSON.stringify(provider), '--strict-json']);
+  const set1 = await oc.openclaw([
+    'config',
+    'set',
+    'secrets.providers.clawkeep',
+    JSON.stringify(provider),
+    '--strict-json',
+  ]);
   expect(set1.code, set1.stderr + set1.stdout).toBe(0);
-  const set2 = await oc.openclaw(['config', 'set', 'models.providers.mock.apiKey', JSON.stringify({ source: 'exec', provider: 'clawkeep', id: ITEM }), '--strict-json']);
+  const set2 = await oc.openclaw([
+    'config',
+    'set',
+    'models.providers.mock.apiKey',
+    JSON.stringify({ source: 'exec', provider: 'clawkeep', id: ITEM }),
+    '--strict-json',
+  ]);
   expect(set2.code, set2.stderr + set2.stdout).toBe(0);
 
   // One click in the popup: what it shows, then "Don't ask again".
@@ -201,7 +269,7 @@ test('the agent\'s model request carries the key served from the vault after one
   expect(await card.count()).toBe(0);
   await vault.getByRole('tab', { name: 'Agents' }).click();
   const list = vault.getByRole('list', { name: 'Standing approvals list' });
-  await until(async () => /Used (once|[1-9]\d* times)/.test(await textOf(list)), 20_000, "the automatic use to show");
+  await until(async () => /Used (once|[1-9]\d* times)/.test(await textOf(list)), 20_000, 'the automatic use to show');
 
   // Revoke the standing approval: the next reload waits for the person; OpenClaw keeps its last good value.
   await list.getByRole('button', { name: `Revoke standing approval for ${ITEM} (openclaw-gateway)` }).click();
@@ -218,8 +286,16 @@ test('the agent\'s model request carries the key served from the vault after one
   await vault.getByRole('tab', { name: 'Agents' }).click();
   await vault.getByRole('button', { name: 'Revoke openclaw-gateway' }).click();
   await vault.getByRole('button', { name: 'Yes, revoke' }).click();
-  await until(async () => (await textOf(vault.getByRole('list', { name: 'Claimed agents' }))).includes('revoked'), 20_000, 'revoked');
-  const r = await run(SYSTEM_NODE, [CLAWKEEP, 'openclaw-secret', '--state', stateFile, '--timeout-ms', '5000'], JSON.stringify({ protocolVersion: 1, provider: 'clawkeep', ids: [ITEM] }));
+  await until(
+    async () => (await textOf(vault.getByRole('list', { name: 'Claimed agents' }))).includes('revoked'),
+    20_000,
+    'revoked',
+  );
+  const r = await run(
+    SYSTEM_NODE,
+    [CLAWKEEP, 'openclaw-secret', '--state', stateFile, '--timeout-ms', '5000'],
+    JSON.stringify({ protocolVersion: 1, provider: 'clawkeep', ids: [ITEM] }),
+  );
   expect(r.code).toBe(0);
   expect(JSON.parse(r.stdout)).toEqual({ protocolVersion: 1, values: {}, errors: { [ITEM]: { code: 'REVOKED' } } });
 
@@ -227,6 +303,7 @@ test('the agent\'s model request carries the key served from the vault after one
   for (const v of [VALUE, VALUE_2, VALUE_3]) {
     expect(oc.logs().includes(v), 'value in the gateway logs').toBe(false);
     expect(hub.log().includes(v), 'value in the hub log').toBe(false);
-    for (const f of readdirSync(hub.dir)) expect(readFileSync(path.join(hub.dir, f)).includes(v), `value in hub file ${f}`).toBe(false);
+    for (const f of readdirSync(hub.dir))
+      expect(readFileSync(path.join(hub.dir, f)).includes(v), `value in hub file ${f}`).toBe(false);
   }
 });

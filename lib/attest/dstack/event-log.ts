@@ -2,7 +2,10 @@ import { toHex } from '../../bytes';
 import { AttestError } from '../errors';
 import type { DstackEvent } from '../types';
 import {
-  DSTACK_RUNTIME_EVENT_TYPE, DSTACK_RUNTIME_IMR, runtimeEventFromJson, runtimeEventPreimage,
+  DSTACK_RUNTIME_EVENT_TYPE,
+  DSTACK_RUNTIME_IMR,
+  runtimeEventFromJson,
+  runtimeEventPreimage,
 } from './runtime-event';
 
 /**
@@ -71,7 +74,8 @@ function parseEntry(entry: unknown, index: number): DstackEvent & { preimage?: s
     throw malformed(`${where}: "event_type" must be an unsigned 32-bit integer.`);
   }
   if (typeof name !== 'string') throw malformed(`${where}: "event" must be a string.`);
-  if (name.length > MAX_EVENT_NAME_CHARS) throw malformed(`${where}: "event" is longer than ${MAX_EVENT_NAME_CHARS} characters.`);
+  if (name.length > MAX_EVENT_NAME_CHARS)
+    throw malformed(`${where}: "event" is longer than ${MAX_EVENT_NAME_CHARS} characters.`);
   if (LONE_SURROGATE.test(name)) throw malformed(`${where}: "event" is not valid Unicode.`);
   if (typeof payload !== 'string' || !HEX.test(payload)) throw malformed(`${where}: "event_payload" must be hex.`);
   if (version !== undefined && version !== 1 && version !== 2) {
@@ -122,7 +126,8 @@ function arrayTextSize(entries: unknown[]): number {
 export function parseDstackEventLog(input: string | readonly DstackEvent[] | unknown): DstackEvent[] {
   let entries: unknown;
   if (typeof input === 'string') {
-    if (input.length > MAX_EVENT_LOG_CHARS) throw malformed(`The event log is larger than ${MAX_EVENT_LOG_CHARS} characters.`);
+    if (input.length > MAX_EVENT_LOG_CHARS)
+      throw malformed(`The event log is larger than ${MAX_EVENT_LOG_CHARS} characters.`);
     try {
       entries = JSON.parse(input);
     } catch {

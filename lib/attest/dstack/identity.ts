@@ -86,7 +86,9 @@ export function extractBootIdentity(events: readonly DstackEvent[]): BootIdentit
     }
     if (!Object.hasOwn(IDENTITY_EVENTS, event.event)) continue;
     if (seen.has(event.event)) {
-      throw malformed(`The event log has a second "${event.event}" event before system-ready; a boot measures it once.`);
+      throw malformed(
+        `The event log has a second "${event.event}" event before system-ready; a boot measures it once.`,
+      );
     }
     seen.add(event.event);
     const payload = fromHex(event.event_payload);

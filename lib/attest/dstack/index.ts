@@ -19,9 +19,18 @@ export { parseDstackEventLog, MAX_EVENT_LOG_CHARS, MAX_EVENT_LOG_EVENTS } from '
 export { replayRtmrs, checkReplay, type Rtmrs } from './replay';
 export { extractBootIdentity, type BootIdentity } from './identity';
 export { checkMrConfigId, mrConfigIdForm, keccakBinding, type MrConfigIdForm } from './mr-config-id';
-export { DSTACK_RUNTIME_EVENT_TYPE, runtimeEventDigest, runtimeEventPreimage, type RuntimeEventContent } from './runtime-event';
 export {
-  clawkeepReportData, dstackTaggedReportData, randomNonce, CLAWKEEP_REPORT_DATA_TAG, MIN_NONCE_BYTES,
+  DSTACK_RUNTIME_EVENT_TYPE,
+  runtimeEventDigest,
+  runtimeEventPreimage,
+  type RuntimeEventContent,
+} from './runtime-event';
+export {
+  clawkeepReportData,
+  dstackTaggedReportData,
+  randomNonce,
+  CLAWKEEP_REPORT_DATA_TAG,
+  MIN_NONCE_BYTES,
 } from './report-data';
 
 /** SHA-256 of the exact app-compose.json bytes (what dstack measures as `compose-hash`), lower-case hex. */
@@ -29,7 +38,12 @@ export function computeComposeHash(appComposeBytes: Uint8Array): string {
   return toHex(sha256(appComposeBytes));
 }
 
-function identityFrom(boot: BootIdentity | null, replayed: boolean, form: string, checks: VerificationCheck[]): DstackIdentity {
+function identityFrom(
+  boot: BootIdentity | null,
+  replayed: boolean,
+  form: string,
+  checks: VerificationCheck[],
+): DstackIdentity {
   const hex = (b: Uint8Array | null | undefined): string | null => (b ? toHex(b) : null);
   return {
     replayed,
@@ -78,7 +92,12 @@ export async function evaluateDstack(
   let events: DstackEvent[] | null = null;
   try {
     events = parseDstackEventLog(input.eventLog);
-    checks.push({ id: 'dstack.event-log', label: 'Event log is well-formed', ok: true, detail: `${events.length} events` });
+    checks.push({
+      id: 'dstack.event-log',
+      label: 'Event log is well-formed',
+      ok: true,
+      detail: `${events.length} events`,
+    });
   } catch (err) {
     fail('dstack.event-log', 'Event log is well-formed', err);
   }
@@ -103,9 +122,17 @@ export async function evaluateDstack(
         );
       }
       if (!boot.composeHash || !boot.appId) {
-        throw new AttestError('identity_mismatch', 'The event log measured no compose-hash or no app-id before system-ready.');
+        throw new AttestError(
+          'identity_mismatch',
+          'The event log measured no compose-hash or no app-id before system-ready.',
+        );
       }
-      checks.push({ id: 'dstack.boot-identity', label: 'Boot identity is complete', ok: true, detail: boot.bootEvents.join(', ') });
+      checks.push({
+        id: 'dstack.boot-identity',
+        label: 'Boot identity is complete',
+        ok: true,
+        detail: boot.bootEvents.join(', '),
+      });
     } catch (err) {
       fail('dstack.boot-identity', 'Boot identity is complete', err);
     }
@@ -115,8 +142,14 @@ export async function evaluateDstack(
     try {
       if (!mrConfigId) throw new AttestError('identity_mismatch', 'MRCONFIGID is not 48 bytes of hex.');
       const checked = checkMrConfigId(mrConfigId, boot);
-      const detail = checked === 'document' ? 'form 3 (mr_config document); not recomputable without the document' : checked;
-      checks.push({ id: 'dstack.mr-config-id', label: 'MRCONFIGID is consistent with the event log', ok: true, detail });
+      const detail =
+        checked === 'document' ? 'form 3 (mr_config document); not recomputable without the document' : checked;
+      checks.push({
+        id: 'dstack.mr-config-id',
+        label: 'MRCONFIGID is consistent with the event log',
+        ok: true,
+        detail,
+      });
     } catch (err) {
       fail('dstack.mr-config-id', 'MRCONFIGID is consistent with the event log', err);
     }

@@ -70,7 +70,8 @@ export function checkMrConfigId(mrConfigId: Uint8Array, identity: BootIdentity):
   }
   const bound = mrConfigId.subarray(1, 33);
   if (form === 'compose-hash') {
-    if (!identity.composeHash) throw mismatch('MRCONFIGID binds a compose hash, but the event log has no compose-hash.');
+    if (!identity.composeHash)
+      throw mismatch('MRCONFIGID binds a compose hash, but the event log has no compose-hash.');
     if (!equalBytes(bound, identity.composeHash)) {
       const [inConfig, inLog] = shortHexPair(toHex(bound), toHex(identity.composeHash));
       throw mismatch(`MRCONFIGID binds compose hash ${inConfig}, but the event log measured ${inLog}.`);

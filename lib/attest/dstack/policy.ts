@@ -25,7 +25,10 @@ interface FieldCheck {
   code: AttestErrorCode;
 }
 
-function matchOsImage(td: TdReportFields, policy: DstackPolicy): { check: VerificationCheck; error: AttestError | null } {
+function matchOsImage(
+  td: TdReportFields,
+  policy: DstackPolicy,
+): { check: VerificationCheck; error: AttestError | null } {
   const images = policy.allowedOsImages ?? [];
   const index = images.findIndex(
     (image) =>
@@ -38,7 +41,12 @@ function matchOsImage(td: TdReportFields, policy: DstackPolicy): { check: Verifi
   if (index >= 0) {
     const name = images[index]!.name;
     return {
-      check: { id: 'dstack.policy.os-image', label, ok: true, detail: name ? `matches ${name}` : `matches allowed image ${index + 1}` },
+      check: {
+        id: 'dstack.policy.os-image',
+        label,
+        ok: true,
+        detail: name ? `matches ${name}` : `matches allowed image ${index + 1}`,
+      },
       error: null,
     };
   }
@@ -90,12 +98,48 @@ export function evaluatePolicy(
 
   if (policy.allowedOsImages !== undefined) record(matchOsImage(td, policy));
   const fields: FieldCheck[] = [
-    { id: 'dstack.policy.compose-hash', noun: 'compose hash', expected: policy.composeHash, actual: hexOrNull(identity?.composeHash ?? null), code: 'identity_mismatch' },
-    { id: 'dstack.policy.app-id', noun: 'app id', expected: policy.appId, actual: hexOrNull(identity?.appId ?? null), code: 'identity_mismatch' },
-    { id: 'dstack.policy.instance-id', noun: 'instance id', expected: policy.instanceId, actual: hexOrNull(identity?.instanceId ?? null), code: 'identity_mismatch' },
-    { id: 'dstack.policy.os-image-hash', noun: 'OS image hash', expected: policy.osImageHash, actual: hexOrNull(identity?.osImageHash ?? null), code: 'identity_mismatch' },
-    { id: 'dstack.policy.key-provider-id', noun: 'key provider id', expected: policy.keyProviderId, actual: identity?.keyProvider?.id ?? null, code: 'identity_mismatch' },
-    { id: 'dstack.policy.report-data', noun: 'report data', expected: policy.reportData, actual: td.reportData, code: 'report_data_mismatch' },
+    {
+      id: 'dstack.policy.compose-hash',
+      noun: 'compose hash',
+      expected: policy.composeHash,
+      actual: hexOrNull(identity?.composeHash ?? null),
+      code: 'identity_mismatch',
+    },
+    {
+      id: 'dstack.policy.app-id',
+      noun: 'app id',
+      expected: policy.appId,
+      actual: hexOrNull(identity?.appId ?? null),
+      code: 'identity_mismatch',
+    },
+    {
+      id: 'dstack.policy.instance-id',
+      noun: 'instance id',
+      expected: policy.instanceId,
+      actual: hexOrNull(identity?.instanceId ?? null),
+      code: 'identity_mismatch',
+    },
+    {
+      id: 'dstack.policy.os-image-hash',
+      noun: 'OS image hash',
+      expected: policy.osImageHash,
+      actual: hexOrNull(identity?.osImageHash ?? null),
+      code: 'identity_mismatch',
+    },
+    {
+      id: 'dstack.policy.key-provider-id',
+      noun: 'key provider id',
+      expected: policy.keyProviderId,
+      actual: identity?.keyProvider?.id ?? null,
+      code: 'identity_mismatch',
+    },
+    {
+      id: 'dstack.policy.report-data',
+      noun: 'report data',
+      expected: policy.reportData,
+      actual: td.reportData,
+      code: 'report_data_mismatch',
+    },
   ];
   for (const field of fields) record(matchField(field));
   return { checks, error };

@@ -63,6 +63,10 @@ export function runtimeEventDigest(event: RuntimeEventContent): Uint8Array {
 }
 
 /** Convenience for callers holding the JSON form's hex payload. */
-export function runtimeEventFromJson(name: string, payloadHex: string, version: number | undefined): RuntimeEventContent {
+export function runtimeEventFromJson(
+  name: string,
+  payloadHex: string,
+  version: number | undefined,
+): RuntimeEventContent {
   return { name, payload: fromHex(payloadHex), version: version === 2 ? 2 : 1 };
 }

@@ -21,12 +21,18 @@ async function openPages(): Promise<OpenPage[] | null> {
   const runtime = browser.runtime as unknown as ContextsApi;
   if (typeof runtime.getContexts === 'function') {
     const contexts = await runtime.getContexts({ contextTypes: ['POPUP', 'TAB'] });
-    return ourPages(contexts.map((c) => ({ url: c.documentUrl ?? '', windowId: c.windowId })), base);
+    return ourPages(
+      contexts.map((c) => ({ url: c.documentUrl ?? '', windowId: c.windowId })),
+      base,
+    );
   }
   const ext = (browser as unknown as { extension?: ViewsApi }).extension;
   if (typeof ext?.getViews === 'function') {
     // No window ids here: the tracked id finds the approval window.
-    return ourPages(ext.getViews().map((w) => ({ url: w.location.href, windowId: null })), base);
+    return ourPages(
+      ext.getViews().map((w) => ({ url: w.location.href, windowId: null })),
+      base,
+    );
   }
   return null;
 }

@@ -36,7 +36,15 @@ export interface ApprovalWindowPorts {
   windowExists(id: number): Promise<boolean>;
   lastFocused(): Promise<WindowBounds | null>;
   /** Opens a window; `focused: false` asks the browser to leave the focus where it is. */
-  create(details: { url: string; type: 'popup'; focused: boolean; width: number; height: number; left?: number; top?: number }): Promise<number | null>;
+  create(details: {
+    url: string;
+    type: 'popup';
+    focused: boolean;
+    width: number;
+    height: number;
+    left?: number;
+    top?: number;
+  }): Promise<number | null>;
   /** Raises and focuses a window: only for the person's own action (e.g. a notification click). */
   focus(id: number): Promise<void>;
   /** Asks for attention without taking focus (flashes the window in the taskbar). */
@@ -77,9 +85,15 @@ export function decideApprovalWindow(s: WindowSituation): WindowDecision {
 }
 
 /** Top right of the last focused window (MetaMask's placement); no position when it is unknown. */
-export function approvalWindowBounds(last: WindowBounds | null): { width: number; height: number; left?: number; top?: number } {
+export function approvalWindowBounds(last: WindowBounds | null): {
+  width: number;
+  height: number;
+  left?: number;
+  top?: number;
+} {
   const size = { width: APPROVAL_WIDTH, height: APPROVAL_HEIGHT };
-  if (!last || typeof last.left !== 'number' || typeof last.top !== 'number' || typeof last.width !== 'number') return size;
+  if (!last || typeof last.left !== 'number' || typeof last.top !== 'number' || typeof last.width !== 'number')
+    return size;
   return { ...size, left: Math.max(0, last.left + last.width - APPROVAL_WIDTH), top: Math.max(0, last.top) };
 }
 
@@ -94,7 +108,12 @@ function pageOf(url: string, base: string): string {
 
 /** Turns context / view URLs into OpenPage rows for our own pages. */
 export function ourPages(rows: { url: string; windowId?: number | null }[], base: string): OpenPage[] {
-  return rows.map((r) => ({ page: pageOf(r.url, base), windowId: typeof r.windowId === 'number' && r.windowId >= 0 ? r.windowId : null })).filter((p) => p.page !== '');
+  return rows
+    .map((r) => ({
+      page: pageOf(r.url, base),
+      windowId: typeof r.windowId === 'number' && r.windowId >= 0 ? r.windowId : null,
+    }))
+    .filter((p) => p.page !== '');
 }
 
 export class ApprovalWindow {
@@ -150,9 +169,22 @@ export class ApprovalWindow {
       await this.ports.attention(decision.windowId).catch(() => {});
     } else if (decision.action === 'open') {
       const bounds = approvalWindowBounds(await this.ports.lastFocused().catch(() => null));
-      const details = { url: this.ports.url(APPROVAL_PAGE), type: 'popup' as const, focused: decision.focused, ...bounds };
+      const details = {
+        url: this.ports.url(APPROVAL_PAGE),
+        type: 'popup' as const,
+        focused: decision.focused,
+        ...bounds,
+      };
       // Chromium refuses bounds mostly off screen (the last window may span monitors): then let it place the window.
-      const id = await this.ports.create(details).catch(() => this.ports.create({ url: details.url, type: 'popup', focused: decision.focused, width: bounds.width, height: bounds.height }));
+      const id = await this.ports.create(details).catch(() =>
+        this.ports.create({
+          url: details.url,
+          type: 'popup',
+          focused: decision.focused,
+          width: bounds.width,
+          height: bounds.height,
+        }),
+      );
       await this.ports.save(id).catch(() => {});
     }
   }

@@ -31,7 +31,8 @@ export interface LocalInstallation {
   claimed_at: number;
 }
 
-const UNBOUND = "This agent's key is not vouched for by its signing key (it was claimed before key bindings, or the record changed): nothing is sealed to it. Ask the agent to register again and claim it anew.";
+const UNBOUND =
+  "This agent's key is not vouched for by its signing key (it was claimed before key bindings, or the record changed): nothing is sealed to it. Ask the agent to register again and claim it anew.";
 
 /**
  * The box key to seal to for this installation, only if the record's key binding verifies: signed by the agent's
@@ -41,7 +42,11 @@ const UNBOUND = "This agent's key is not vouched for by its signing key (it was 
 export function verifiedBoxKey(hub: string, installation: LocalInstallation): Uint8Array {
   try {
     verifyKeyBinding(installation.key_binding, {
-      hub, role: 'agent', signing_key: installation.signing_key, box_key: installation.box_key, name: installation.key_binding?.statement?.name ?? null,
+      hub,
+      role: 'agent',
+      signing_key: installation.signing_key,
+      box_key: installation.box_key,
+      name: installation.key_binding?.statement?.name ?? null,
     });
     return decodePublicKey(installation.box_key, 'x25519');
   } catch (err) {
@@ -79,25 +84,42 @@ export async function buildDecision(input: BuildDecisionInput): Promise<Decision
     throw refuse('payload_invalid', 'The request cannot be hashed: it is malformed. Nothing was signed.');
   }
   if (local !== intent.payload_hash) {
-    throw refuse('payload_hash_mismatch', "The hub's payload hash does not match the request shown. Nothing was signed.");
+    throw refuse(
+      'payload_hash_mismatch',
+      "The hub's payload hash does not match the request shown. Nothing was signed.",
+    );
   }
-  if (installation && (installation.installation_id !== intent.installation_id || installation.agent_id !== intent.agent_id)) {
-    throw refuse('installation_unknown', 'The request names an installation or agent this device did not claim. Nothing was signed.');
+  if (
+    installation &&
+    (installation.installation_id !== intent.installation_id || installation.agent_id !== intent.agent_id)
+  ) {
+    throw refuse(
+      'installation_unknown',
+      'The request names an installation or agent this device did not claim. Nothing was signed.',
+    );
   }
   // CKAP v2 signs the agent's own nonce for this request; an intent without one cannot be answered by the agent.
-  if (intent.agent_nonce === undefined) throw refuse('payload_invalid', 'The request carries no agent nonce (an older hub or agent). Nothing was signed.');
+  if (intent.agent_nonce === undefined)
+    throw refuse('payload_invalid', 'The request carries no agent nonce (an older hub or agent). Nothing was signed.');
   let sealed: string | undefined;
   if (decision === 'approve') {
-    if (!installation) throw refuse('installation_unknown', 'This device did not claim the agent behind this request: only Deny is possible.');
-    if (!summarizeIntent(intent.kind, intent.payload).valid) throw refuse('payload_invalid', 'The request is malformed: only Deny is possible.');
+    if (!installation)
+      throw refuse(
+        'installation_unknown',
+        'This device did not claim the agent behind this request: only Deny is possible.',
+      );
+    if (!summarizeIntent(intent.kind, intent.payload).valid)
+      throw refuse('payload_invalid', 'The request is malformed: only Deny is possible.');
     const scope = requiredScope(intent.kind, intent.payload);
-    if (!installation.granted_scopes.includes(scope)) throw refuse('scope_not_granted', `The agent was not granted ${scope}: only Deny is possible.`);
+    if (!installation.granted_scopes.includes(scope))
+      throw refuse('scope_not_granted', `The agent was not granted ${scope}: only Deny is possible.`);
     if (intent.kind === 'secret.request') {
       const item = (intent.payload as { item: string }).item;
       // Checked before the secret is read: a box key the agent did not vouch for gets nothing.
       const boxKey = verifiedBoxKey(input.hub, installation);
       const value = input.readSecret ? await input.readSecret(item) : null;
-      if (value === null) throw refuse('secret_missing', `Your vault has no secret named "${item}": only Deny is possible.`);
+      if (value === null)
+        throw refuse('secret_missing', `Your vault has no secret named "${item}": only Deny is possible.`);
       const plaintext = utf8Encode(value);
       try {
         sealed = toBase64Url(
@@ -122,5 +144,7 @@ export async function buildDecision(input: BuildDecisionInput): Promise<Decision
     time: input.now,
   };
   const signature = toBase64Url(await input.sign(approvalBytes(statement)));
-  return sealed === undefined ? { approval: { statement, signature } } : { approval: { statement, signature }, sealed_secret: sealed };
+  return sealed === undefined
+    ? { approval: { statement, signature } }
+    : { approval: { statement, signature }, sealed_secret: sealed };
 }

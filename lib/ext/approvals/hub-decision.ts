@@ -28,7 +28,8 @@ export async function secretNames(service: VaultService): Promise<Map<string, nu
 }
 
 /** A name from the hub or a claim lookup, unless it hides characters (display-text.ts): then it is not shown. */
-const safeName = (name: string): string => (isDisplaySafe(name) ? name : 'Agent name withheld (it holds invisible characters)');
+const safeName = (name: string): string =>
+  isDisplaySafe(name) ? name : 'Agent name withheld (it holds invisible characters)';
 
 function payloadHashOf(intent: Intent): string {
   return payloadHash(intent.kind, intent.payload);
@@ -51,9 +52,11 @@ export function pendingView(core: HubCore, intent: Intent, secrets: Map<string, 
   }
   let blocked: string | null = null;
   if (!hashOk) blocked = "The hub's payload hash does not match this request. Do not trust this hub.";
-  else if (!local || local.agent_id !== intent.agent_id) blocked = 'This device did not claim the agent behind this request.';
+  else if (!local || local.agent_id !== intent.agent_id)
+    blocked = 'This device did not claim the agent behind this request.';
   else if (!summary.valid) blocked = `The request is malformed${summary.problem ? `: ${summary.problem}` : '.'}`;
-  else if (!required || !local.granted_scopes.includes(required)) blocked = `The agent was not granted ${required ?? 'this'}.`;
+  else if (!required || !local.granted_scopes.includes(required))
+    blocked = `The agent was not granted ${required ?? 'this'}.`;
   else if (intent.kind === 'secret.request') {
     const item = (intent.payload as { item: string }).item;
     const n = secrets.get(item) ?? 0;
@@ -86,18 +89,21 @@ export async function signAndSend(core: HubCore, intent: Intent, decision: Decis
   // The box key a secret is sealed to comes only from the vault's authenticated record (decrypt_failed if edited).
   await core.ensureInstallations();
   const client = await core.requireEnrolledClient(activity);
-  const body = await core.vault.withUnlocked(async (service) => {
-    const signer = await service.deviceSigner();
-    return buildDecision({
-      hub: core.hub,
-      intent,
-      decision,
-      installation: core.installationFor(intent.installation_id),
-      sign: (m) => signer.sign(m),
-      now: core.ports.now(),
-      readSecret: (item) => readSecret(service, item),
-    });
-  }, { activity });
+  const body = await core.vault.withUnlocked(
+    async (service) => {
+      const signer = await service.deviceSigner();
+      return buildDecision({
+        hub: core.hub,
+        intent,
+        decision,
+        installation: core.installationFor(intent.installation_id),
+        sign: (m) => signer.sign(m),
+        now: core.ports.now(),
+        readSecret: (item) => readSecret(service, item),
+      });
+    },
+    { activity },
+  );
   await client.decide(intent.intent_id, body);
 }
 
@@ -124,16 +130,21 @@ export class StandingApprover {
   async approve(pending: Intent[]): Promise<Set<string>> {
     const core = this.core;
     const done = new Set<string>();
-    const candidates = pending.filter((i) => REMEMBERABLE_KINDS.includes(i.kind) && !this.approving.has(i.intent_id) && i.expires_at > core.ports.now());
+    const candidates = pending.filter(
+      (i) => REMEMBERABLE_KINDS.includes(i.kind) && !this.approving.has(i.intent_id) && i.expires_at > core.ports.now(),
+    );
     if (candidates.length === 0 || !core.vault.isUnlocked) return done;
     let approvals: StandingApproval[];
     let secrets: Map<string, number>;
     try {
       await core.ensureInstallations();
-      ({ approvals, secrets } = await core.vault.withUnlocked(async (service) => ({
-        approvals: await core.standing.update(service, (list) => ({ next: null, value: list })),
-        secrets: await secretNames(service),
-      }), { activity: false }));
+      ({ approvals, secrets } = await core.vault.withUnlocked(
+        async (service) => ({
+          approvals: await core.standing.update(service, (list) => ({ next: null, value: list })),
+          secrets: await secretNames(service),
+        }),
+        { activity: false },
+      ));
     } catch {
       return done;
     }
@@ -144,10 +155,18 @@ export class StandingApprover {
       try {
         await signAndSend(core, intent, 'approve', false);
         done.add(intent.intent_id);
-        await core.vault.withUnlocked((service) => core.standing.update(service, (list) => ({
-          next: list.map((a) => (a.id === approval.id ? { ...a, uses: a.uses + 1, last_used_at: core.ports.now() } : a)),
-          value: null,
-        })), { activity: false }).catch(() => {});
+        await core.vault
+          .withUnlocked(
+            (service) =>
+              core.standing.update(service, (list) => ({
+                next: list.map((a) =>
+                  a.id === approval.id ? { ...a, uses: a.uses + 1, last_used_at: core.ports.now() } : a,
+                ),
+                value: null,
+              })),
+            { activity: false },
+          )
+          .catch(() => {});
       } catch {
         // Left pending: the person sees it and decides (e.g. the hub refused, or the vault locked meanwhile).
       } finally {

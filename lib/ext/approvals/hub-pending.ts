@@ -31,7 +31,9 @@ export class PendingIntents {
     if (core.vault.isUnlocked) {
       // A cache of the hub's list: a failing storage API reads as empty; a stored list this version cannot read is
       // shown as the hub's last error and not used (the next poll brings the list back from the hub).
-      const stored = await readStored(core.ports.session, HUB_PENDING, { apiFailure: 'absent' }).catch((err: unknown) => void core.status.failed(err));
+      const stored = await readStored(core.ports.session, HUB_PENDING, { apiFailure: 'absent' }).catch(
+        (err: unknown) => void core.status.failed(err),
+      );
       if (stored?.hub === core.settings!.hubUrl) this.intents = stored.intents;
       // Announced before the worker restarted: not new.
       this.seen = new Set(this.intents.map((i) => i.intent_id));

@@ -41,12 +41,32 @@ const isString = (v: unknown): v is string => typeof v === 'string' && v.length 
 function parseApproval(v: unknown): StandingApproval | null {
   const a = v as Partial<StandingApproval> | null;
   if (!a || typeof a !== 'object') return null;
-  if (!isString(a.id) || !isString(a.hub) || !isString(a.installation_id) || !isString(a.agent_id) || !isString(a.payload_hash)) return null;
-  if (!isString(a.kind) || !REMEMBERABLE_KINDS.includes(a.kind) || typeof a.item !== 'string' || typeof a.reason !== 'string') return null;
+  if (
+    !isString(a.id) ||
+    !isString(a.hub) ||
+    !isString(a.installation_id) ||
+    !isString(a.agent_id) ||
+    !isString(a.payload_hash)
+  )
+    return null;
+  if (
+    !isString(a.kind) ||
+    !REMEMBERABLE_KINDS.includes(a.kind) ||
+    typeof a.item !== 'string' ||
+    typeof a.reason !== 'string'
+  )
+    return null;
   if (typeof a.created_at !== 'number') return null;
   return {
-    id: a.id, hub: a.hub, installation_id: a.installation_id, agent_id: a.agent_id, kind: a.kind, payload_hash: a.payload_hash,
-    item: a.item, reason: a.reason, created_at: a.created_at,
+    id: a.id,
+    hub: a.hub,
+    installation_id: a.installation_id,
+    agent_id: a.agent_id,
+    kind: a.kind,
+    payload_hash: a.payload_hash,
+    item: a.item,
+    reason: a.reason,
+    created_at: a.created_at,
     last_used_at: typeof a.last_used_at === 'number' ? a.last_used_at : null,
     uses: typeof a.uses === 'number' && a.uses >= 0 ? a.uses : 0,
   };
@@ -63,7 +83,8 @@ export const STANDING_APPROVALS: RecordListSpec<StandingApproval> = {
 /** Reads the stored doc; a damaged entry is dropped (it then simply approves nothing). */
 export const parseStandingApprovals = (text: string): StandingApproval[] => parseRecordList(STANDING_APPROVALS, text);
 
-export const loadStandingApprovals = (service: VaultService): Promise<StandingApproval[]> => loadRecordList(service, STANDING_APPROVALS);
+export const loadStandingApprovals = (service: VaultService): Promise<StandingApproval[]> =>
+  loadRecordList(service, STANDING_APPROVALS);
 
 /** Standing approvals change one at a time (see RecordListStore). */
 export class StandingApprovalStore extends RecordListStore<StandingApproval> {
@@ -73,7 +94,13 @@ export class StandingApprovalStore extends RecordListStore<StandingApproval> {
 }
 
 export function matchesIntent(a: StandingApproval, hub: string, intent: Intent): boolean {
-  return a.hub === hub && a.installation_id === intent.installation_id && a.agent_id === intent.agent_id && a.kind === intent.kind && a.payload_hash === intent.payload_hash;
+  return (
+    a.hub === hub &&
+    a.installation_id === intent.installation_id &&
+    a.agent_id === intent.agent_id &&
+    a.kind === intent.kind &&
+    a.payload_hash === intent.payload_hash
+  );
 }
 
 /** The new standing approval for a request the person just approved with "Don't ask again". */
@@ -83,14 +110,24 @@ export function standingApprovalFor(hub: string, intent: Intent, now: number, id
   }
   const payload = intent.payload as { item?: unknown; reason?: unknown };
   return {
-    id, hub, installation_id: intent.installation_id, agent_id: intent.agent_id, kind: intent.kind, payload_hash: intent.payload_hash,
-    item: typeof payload.item === 'string' ? payload.item : '', reason: typeof payload.reason === 'string' ? payload.reason : '',
-    created_at: now, last_used_at: null, uses: 0,
+    id,
+    hub,
+    installation_id: intent.installation_id,
+    agent_id: intent.agent_id,
+    kind: intent.kind,
+    payload_hash: intent.payload_hash,
+    item: typeof payload.item === 'string' ? payload.item : '',
+    reason: typeof payload.reason === 'string' ? payload.reason : '',
+    created_at: now,
+    last_used_at: null,
+    uses: 0,
   };
 }
 
 /** Adds `a` unless the same hub/installation/payload is already covered. */
 export function withApproval(list: StandingApproval[], a: StandingApproval): StandingApproval[] {
-  const exists = list.some((x) => x.hub === a.hub && x.installation_id === a.installation_id && x.payload_hash === a.payload_hash);
+  const exists = list.some(
+    (x) => x.hub === a.hub && x.installation_id === a.installation_id && x.payload_hash === a.payload_hash,
+  );
   return exists ? list : [...list, a];
 }

@@ -43,7 +43,9 @@ export class Subscription {
     await core.ensureInstallations().catch((err) => core.status.failed(err));
     let enrolled = false;
     try {
-      enrolled = await core.vault.withUnlocked(async (service) => core.isEnrolled(await service.deviceSigner()), { activity: false });
+      enrolled = await core.vault.withUnlocked(async (service) => core.isEnrolled(await service.deviceSigner()), {
+        activity: false,
+      });
     } catch {
       return;
     }

@@ -11,7 +11,10 @@ import type { HubApi } from './hub-api';
  * passphrase in its KDF worker, exactly as "Create vault" does, and hands the KEK over (the background wipes it
  * after use).
  */
-export function createExtensionJoinApi(hub: Pick<HubApi, 'startJoin' | 'pollJoin' | 'cancelJoin' | 'finishJoin'>, kdf: KdfRunner): JoinApi {
+export function createExtensionJoinApi(
+  hub: Pick<HubApi, 'startJoin' | 'pollJoin' | 'cancelJoin' | 'finishJoin'>,
+  kdf: KdfRunner,
+): JoinApi {
   return {
     startJoin: (hubUrl, name) => hub.startJoin(hubUrl, name),
     pollJoin: () => hub.pollJoin(),

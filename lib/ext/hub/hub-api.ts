@@ -33,12 +33,19 @@ export const HUB_SERVICE = defineService({
     revoke: method(v.string()).returns<HubState>(),
     /** Re-enables an installation the hub locked after repeated denials. */
     enableInstallation: method(v.string()).returns<HubState>(),
-    setPrefs: method(v.object({ approvalWindow: v.optional(v.boolean()), notifications: v.optional(v.boolean()) })).returns<HubState>(),
+    setPrefs: method(
+      v.object({ approvalWindow: v.optional(v.boolean()), notifications: v.optional(v.boolean()) }),
+    ).returns<HubState>(),
     /**
      * `payloadHash` is the hash the page displayed: the background refuses if its intent differs. `remember`
      * ("Don't ask again", secret requests only) also approves this exact request from this agent from now on.
      */
-    decide: method(v.string(), v.string(), v.picklist(['approve', 'deny']), v.optional(v.boolean())).returns<HubState>(),
+    decide: method(
+      v.string(),
+      v.string(),
+      v.picklist(['approve', 'deny']),
+      v.optional(v.boolean()),
+    ).returns<HubState>(),
     /** Stops a standing approval: the next identical request asks again. */
     revokeStandingApproval: method(v.string()).returns<HubState>(),
     denyAllFromAgent: method(v.string()).returns<HubState>(),

@@ -26,7 +26,8 @@ export async function activity(core: HubCore, before?: number): Promise<Activity
   });
   const integrity = first ? await checkAndKeep(core, hub, kept, page) : undefined;
   const names = new Map<string, string>();
-  for (const h of core.hubInstallations ?? []) if (h.agent_id) names.set(h.agent_id, h.name ?? h.agent_name ?? h.agent_id);
+  for (const h of core.hubInstallations ?? [])
+    if (h.agent_id) names.set(h.agent_id, h.name ?? h.agent_name ?? h.agent_id);
   for (const l of core.localInstallations.filter((i) => i.hub === hub)) names.set(l.agent_id, l.name);
   return {
     entries: page.entries.map((e) => ({
@@ -53,16 +54,35 @@ function keptHead(core: HubCore, hub: string): { signed: SignedAuditHead; head: 
   }
 }
 
-async function checkAndKeep(core: HubCore, hub: string, kept: { signed: SignedAuditHead; head: AuditHead } | null, page: AuditListResponse): Promise<AuditIntegrity> {
+async function checkAndKeep(
+  core: HubCore,
+  hub: string,
+  kept: { signed: SignedAuditHead; head: AuditHead } | null,
+  page: AuditListResponse,
+): Promise<AuditIntegrity> {
   const hubKey = core.settings!.hubKeys?.[hub];
-  if (!hubKey) return { status: 'rewritten', kept: kept?.signed ?? null, since: kept?.head.time, reason: 'No hub identity is pinned for this hub, so its log cannot be checked.' };
+  if (!hubKey)
+    return {
+      status: 'rewritten',
+      kept: kept?.signed ?? null,
+      since: kept?.head.time,
+      reason: 'No hub identity is pinned for this hub, so its log cannot be checked.',
+    };
   const result = checkAuditHead(kept?.head ?? null, page.signed_head, page.consistency, { hub, hubKey });
   if (!result.ok) {
-    return { status: 'rewritten', kept: kept?.signed ?? null, ...(kept ? { since: kept.head.time } : {}), reason: result.message };
+    return {
+      status: 'rewritten',
+      kept: kept?.signed ?? null,
+      ...(kept ? { since: kept.head.time } : {}),
+      reason: result.message,
+    };
   }
   // Keep the newer head (the same seq keeps the older one: its time is the earliest evidence).
   if (!kept || result.head.seq > kept.head.seq) {
-    const signed: SignedAuditHead = { statement: result.head, signature: (page.signed_head as { signature: string }).signature };
+    const signed: SignedAuditHead = {
+      statement: result.head,
+      signature: (page.signed_head as { signature: string }).signature,
+    };
     core.settings!.auditHeads = { ...core.settings!.auditHeads, [hub]: signed };
     await core.saveSettings();
     return { status: kept ? 'verified' : 'first', kept: signed };

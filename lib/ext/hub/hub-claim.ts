@@ -74,9 +74,19 @@ export async function lookupClaim(core: HubCore, claimCode: string): Promise<Cla
   };
 }
 
-const bindingInput = (found: ClaimLookupResponse) => ({ signing_key: found.signing_key, box_key: found.box_key, name: found.name, key_binding: found.key_binding });
+const bindingInput = (found: ClaimLookupResponse) => ({
+  signing_key: found.signing_key,
+  box_key: found.box_key,
+  name: found.name,
+  key_binding: found.key_binding,
+});
 
-export async function claim(core: HubCore, claimCode: string, grantedScopes: string[], picked?: Policy | null): Promise<{ installation_id: string }> {
+export async function claim(
+  core: HubCore,
+  claimCode: string,
+  grantedScopes: string[],
+  picked?: Policy | null,
+): Promise<{ installation_id: string }> {
   await core.ready;
   await core.ensureInstallations(); // the records it is added to must be readable before the hub is told
   const policy = claimPolicy(picked);
@@ -106,9 +116,12 @@ export async function claim(core: HubCore, claimCode: string, grantedScopes: str
   };
   const signature = toBase64Url(await signer.sign(claimBytes(statement)));
   const res = await client.claim({ statement, signature });
-  if (res.installation_id !== statement.installation_id) throw new HubClientError('hub_bad_response', 'The hub answered with another installation id.');
+  if (res.installation_id !== statement.installation_id)
+    throw new HubClientError('hub_bad_response', 'The hub answered with another installation id.');
   core.lookups.delete(hash);
-  core.localInstallations.push(localInstallationFrom(core.hub, statement, found.name, found.key_binding as SignedKeyBinding));
+  core.localInstallations.push(
+    localInstallationFrom(core.hub, statement, found.name, found.key_binding as SignedKeyBinding),
+  );
   await core.saveInstallations();
   await refreshInstallations(core).catch(() => {});
   core.ports.changed();
@@ -123,10 +136,14 @@ function claimPolicy(picked: Policy | null | undefined): Policy {
   if (picked == null) return defaultPolicy();
   const kinds = (picked as { approval_required?: unknown }).approval_required;
   const limit = (picked as { daily_limit?: unknown }).daily_limit ?? null;
-  if (!Array.isArray(kinds) || !kinds.every((k) => isIntentKind(k))) throw new HubClientError('claim_invalid', 'The policy names an unknown kind of request.');
+  if (!Array.isArray(kinds) || !kinds.every((k) => isIntentKind(k)))
+    throw new HubClientError('claim_invalid', 'The policy names an unknown kind of request.');
   try {
     return makePolicy(kinds, limit as number | null);
   } catch {
-    throw new HubClientError('claim_invalid', 'The daily limit must be a whole number from 1 to 10000, or empty for no limit.');
+    throw new HubClientError(
+      'claim_invalid',
+      'The daily limit must be a whole number from 1 to 10000, or empty for no limit.',
+    );
   }
 }

@@ -24,9 +24,24 @@ const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 
 
 function parseAssignment(v: unknown): ConfigAssignment | null {
   const a = v as Partial<ConfigAssignment> | null;
-  if (!a || typeof a !== 'object' || !isText(a.hub) || !isText(a.installation_id) || !isText(a.agent_id) || !isText(a.config_id)) return null;
+  if (
+    !a ||
+    typeof a !== 'object' ||
+    !isText(a.hub) ||
+    !isText(a.installation_id) ||
+    !isText(a.agent_id) ||
+    !isText(a.config_id)
+  )
+    return null;
   if (typeof a.revision !== 'number' || typeof a.delivered_at !== 'number') return null;
-  return { hub: a.hub, installation_id: a.installation_id, agent_id: a.agent_id, config_id: a.config_id, revision: a.revision, delivered_at: a.delivered_at };
+  return {
+    hub: a.hub,
+    installation_id: a.installation_id,
+    agent_id: a.agent_id,
+    config_id: a.config_id,
+    revision: a.revision,
+    delivered_at: a.delivered_at,
+  };
 }
 
 export const CONFIG_ASSIGNMENTS: RecordListSpec<ConfigAssignment> = {
@@ -41,7 +56,8 @@ export const CONFIG_ASSIGNMENTS: RecordListSpec<ConfigAssignment> = {
 export const parseConfigAssignments = (text: string): ConfigAssignment[] => parseRecordList(CONFIG_ASSIGNMENTS, text);
 
 /** The stored assignments, read without waiting for a delivery in progress (for views). */
-export const loadConfigAssignments = (service: VaultService): Promise<ConfigAssignment[]> => loadRecordList(service, CONFIG_ASSIGNMENTS);
+export const loadConfigAssignments = (service: VaultService): Promise<ConfigAssignment[]> =>
+  loadRecordList(service, CONFIG_ASSIGNMENTS);
 
 /**
  * One delivery at a time: an edit, an assign and an unassign may race (items-changed fires while a person clicks),
@@ -53,7 +69,10 @@ export class ConfigAssignmentStore extends RecordListStore<ConfigAssignment> {
     super(CONFIG_ASSIGNMENTS);
   }
 
-  run<T>(service: VaultService, fn: (list: ConfigAssignment[]) => Promise<{ next: ConfigAssignment[] | null; value: T }>): Promise<T> {
+  run<T>(
+    service: VaultService,
+    fn: (list: ConfigAssignment[]) => Promise<{ next: ConfigAssignment[] | null; value: T }>,
+  ): Promise<T> {
     return this.update(service, fn);
   }
 }

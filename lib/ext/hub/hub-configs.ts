@@ -30,15 +30,28 @@ async function agentConfigItem(service: VaultService, configId: string): Promise
 }
 
 /** Seals, signs and PUTs the item's current revision. A `config_stale` answer means the hub holds it already. */
-async function deliver(core: HubCore, client: HubClient, signer: DeviceSigner, item: AgentConfigItem, installation: LocalInstallation): Promise<ConfigAssignment> {
+async function deliver(
+  core: HubCore,
+  client: HubClient,
+  signer: DeviceSigner,
+  item: AgentConfigItem,
+  installation: LocalInstallation,
+): Promise<ConfigAssignment> {
   // Before the config is even encoded: no config is sealed to a box key the agent did not vouch for (issue 13 item 2).
   const boxKey = verifiedBoxKey(core.hub, installation);
   const { name, model, providerKeys, env, json } = item.fields;
   const plaintext = encodeConfigPayload({ name, model, provider_keys: providerKeys, env, json });
   try {
     const delivery = await buildConfigDelivery({
-      hub: core.hub, agent_id: installation.agent_id, installation_id: installation.installation_id, config_id: item.id, revision: item.revision,
-      boxKey, plaintext, sign: (m) => signer.sign(m), now: core.ports.now(),
+      hub: core.hub,
+      agent_id: installation.agent_id,
+      installation_id: installation.installation_id,
+      config_id: item.id,
+      revision: item.revision,
+      boxKey,
+      plaintext,
+      sign: (m) => signer.sign(m),
+      now: core.ports.now(),
     });
     await client.putConfig(installation.installation_id, delivery);
   } catch (err) {
@@ -47,8 +60,12 @@ async function deliver(core: HubCore, client: HubClient, signer: DeviceSigner, i
     wipe(plaintext);
   }
   return {
-    hub: core.hub, installation_id: installation.installation_id, agent_id: installation.agent_id, config_id: item.id,
-    revision: item.revision, delivered_at: core.ports.now(),
+    hub: core.hub,
+    installation_id: installation.installation_id,
+    agent_id: installation.agent_id,
+    config_id: item.id,
+    revision: item.revision,
+    delivered_at: core.ports.now(),
   };
 }
 
@@ -56,7 +73,11 @@ function claimedInstallation(core: HubCore, installationId: string): LocalInstal
   // Revoked on this device: refused whatever the hub lists (hub-revocations.ts).
   if (core.revoked.has(core.hub, installationId)) throw new HubClientError('forbidden', 'That agent was revoked.');
   const installation = core.installationFor(installationId);
-  if (!installation) throw new HubClientError('installation_unknown', 'This device did not claim that agent: it has no key to seal a config to.');
+  if (!installation)
+    throw new HubClientError(
+      'installation_unknown',
+      'This device did not claim that agent: it has no key to seal a config to.',
+    );
   const status = core.hubInstallations?.find((h) => h.installation_id === installationId)?.status;
   if (status === 'revoked') throw new HubClientError('forbidden', 'That agent was revoked.');
   return installation;
@@ -68,16 +89,19 @@ export async function assignConfig(core: HubCore, configId: string, installation
   await core.ensureInstallations();
   const client = await core.requireEnrolledClient(true);
   const installation = claimedInstallation(core, installationId);
-  await core.vault.withUnlocked(async (service) => {
-    const item = await agentConfigItem(service, configId);
-    if (!item) throw new HubClientError('item_not_found', 'That agent config is not in the vault.');
-    const signer = await service.deviceSigner();
-    await core.configs.run(service, async (list) => {
-      const sent = await deliver(core, client, signer, item, installation);
-      const others = list.filter((a) => !(a.hub === core.hub && a.installation_id === installationId));
-      return { next: [...others, sent], value: null };
-    });
-  }, { activity: true });
+  await core.vault.withUnlocked(
+    async (service) => {
+      const item = await agentConfigItem(service, configId);
+      if (!item) throw new HubClientError('item_not_found', 'That agent config is not in the vault.');
+      const signer = await service.deviceSigner();
+      await core.configs.run(service, async (list) => {
+        const sent = await deliver(core, client, signer, item, installation);
+        const others = list.filter((a) => !(a.hub === core.hub && a.installation_id === installationId));
+        return { next: [...others, sent], value: null };
+      });
+    },
+    { activity: true },
+  );
   core.ports.changed();
 }
 
@@ -92,10 +116,14 @@ export async function unassignConfig(core: HubCore, installationId: string): Pro
 
 /** Drops the assignment of one installation from the vault record (unassigned, or the agent was revoked). */
 export async function forgetConfigAssignment(core: HubCore, installationId: string): Promise<void> {
-  await core.vault.withUnlocked((service) => core.configs.run(service, async (list) => {
-    const next = list.filter((a) => !(a.hub === core.hub && a.installation_id === installationId));
-    return { next: next.length === list.length ? null : next, value: null };
-  }), { activity: true });
+  await core.vault.withUnlocked(
+    (service) =>
+      core.configs.run(service, async (list) => {
+        const next = list.filter((a) => !(a.hub === core.hub && a.installation_id === installationId));
+        return { next: next.length === list.length ? null : next, value: null };
+      }),
+    { activity: true },
+  );
 }
 
 /**
@@ -109,39 +137,42 @@ export async function syncConfigs(core: HubCore): Promise<number> {
   await core.ensureInstallations();
   let changed = 0;
   try {
-    await core.vault.withUnlocked(async (service) => {
-      const signer = await service.deviceSigner();
-      if (!core.isEnrolled(signer)) return;
-      await core.configs.run(service, async (list) => {
-        if (!list.some((a) => a.hub === core.hub)) return { next: null, value: null };
-        const client = await core.client(false);
-        const next: ConfigAssignment[] = [];
-        for (const a of list) {
-          if (a.hub !== core.hub) {
+    await core.vault.withUnlocked(
+      async (service) => {
+        const signer = await service.deviceSigner();
+        if (!core.isEnrolled(signer)) return;
+        await core.configs.run(service, async (list) => {
+          if (!list.some((a) => a.hub === core.hub)) return { next: null, value: null };
+          const client = await core.client(false);
+          const next: ConfigAssignment[] = [];
+          for (const a of list) {
+            if (a.hub !== core.hub) {
+              next.push(a);
+              continue;
+            }
+            try {
+              const item = await agentConfigItem(service, a.config_id);
+              if (!item) {
+                await client.deleteConfig(a.installation_id);
+                changed++;
+                continue;
+              }
+              const installation = core.installationFor(a.installation_id);
+              if (item.revision > a.revision && installation) {
+                next.push(await deliver(core, client, signer, item, installation));
+                changed++;
+                continue;
+              }
+            } catch {
+              // Kept as it was: the next sync tries again.
+            }
             next.push(a);
-            continue;
           }
-          try {
-            const item = await agentConfigItem(service, a.config_id);
-            if (!item) {
-              await client.deleteConfig(a.installation_id);
-              changed++;
-              continue;
-            }
-            const installation = core.installationFor(a.installation_id);
-            if (item.revision > a.revision && installation) {
-              next.push(await deliver(core, client, signer, item, installation));
-              changed++;
-              continue;
-            }
-          } catch {
-            // Kept as it was: the next sync tries again.
-          }
-          next.push(a);
-        }
-        return { next: changed > 0 ? next : null, value: null };
-      });
-    }, { activity: false });
+          return { next: changed > 0 ? next : null, value: null };
+        });
+      },
+      { activity: false },
+    );
   } catch {
     return changed;
   }
@@ -150,18 +181,30 @@ export async function syncConfigs(core: HubCore): Promise<number> {
 }
 
 /** The Agents tab's lists: the vault's agent configs (names only) and what is delivered to whom. */
-export async function configViews(core: HubCore, service: VaultService): Promise<{ agentConfigs: AgentConfigOption[]; configAssignments: ConfigAssignmentView[] }> {
+export async function configViews(
+  core: HubCore,
+  service: VaultService,
+): Promise<{ agentConfigs: AgentConfigOption[]; configAssignments: ConfigAssignmentView[] }> {
   const summaries = (await service.list()).filter((s) => s.kind === 'agentConfig');
   const byId = new Map(summaries.map((s) => [s.id, s]));
   const list = await loadConfigAssignments(service);
   return {
-    agentConfigs: summaries.map((s) => ({ id: s.id, name: s.name, revision: s.revision })).sort((a, b) => a.name.localeCompare(b.name)),
-    configAssignments: list.filter((a) => a.hub === core.hub).map((a) => {
-      const item = byId.get(a.config_id);
-      return {
-        installation_id: a.installation_id, agentName: core.agentName(a.installation_id), config_id: a.config_id,
-        configName: item?.name ?? null, revision: a.revision, delivered_at: a.delivered_at, outdated: !!item && item.revision > a.revision,
-      };
-    }),
+    agentConfigs: summaries
+      .map((s) => ({ id: s.id, name: s.name, revision: s.revision }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+    configAssignments: list
+      .filter((a) => a.hub === core.hub)
+      .map((a) => {
+        const item = byId.get(a.config_id);
+        return {
+          installation_id: a.installation_id,
+          agentName: core.agentName(a.installation_id),
+          config_id: a.config_id,
+          configName: item?.name ?? null,
+          revision: a.revision,
+          delivered_at: a.delivered_at,
+          outdated: !!item && item.revision > a.revision,
+        };
+      }),
   };
 }

@@ -214,7 +214,10 @@ export class HubCore {
     const stored = await this.vault.withUnlocked((service) => this.installations.load(service), { activity: false });
     // A record pushed while the load ran (a claim) stays: it is written by the next saveInstallations().
     const keys = new Set(stored.map((i) => `${i.hub}\n${i.installation_id}`));
-    this.localInstallations = [...stored, ...this.localInstallations.filter((i) => !keys.has(`${i.hub}\n${i.installation_id}`))];
+    this.localInstallations = [
+      ...stored,
+      ...this.localInstallations.filter((i) => !keys.has(`${i.hub}\n${i.installation_id}`)),
+    ];
     this.installationsLoaded = true;
   }
 
@@ -222,7 +225,9 @@ export class HubCore {
   async saveInstallations(): Promise<void> {
     await this.ensureInstallations();
     const mine = [...this.localInstallations];
-    this.localInstallations = await this.vault.withUnlocked((service) => this.installations.save(service, mine), { activity: false });
+    this.localInstallations = await this.vault.withUnlocked((service) => this.installations.save(service, mine), {
+      activity: false,
+    });
     this.installationsLoaded = true;
   }
 

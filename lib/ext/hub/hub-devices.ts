@@ -1,7 +1,14 @@
 import { decodePublicKey, deviceKeyId, fingerprint } from '../../protocol/keys';
 import type { PairingLookupResponse } from '../../protocol/device-pairing-wire';
 import type { DeviceInfo, DevicePreview } from '../../hub-client/api';
-import { approveDevice as sendApproval, denyPairing, JoinSession, listDevices, lookupPairing, removeDevice as sendRemoval } from '../../hub-client/devices';
+import {
+  approveDevice as sendApproval,
+  denyPairing,
+  JoinSession,
+  listDevices,
+  lookupPairing,
+  removeDevice as sendRemoval,
+} from '../../hub-client/devices';
 import { normalizeHubUrl } from '../../hub-client/client';
 import { HubClientError } from '../../hub-client/errors';
 import { keyBindingProblem } from '../../hub-client/key-bindings';
@@ -39,7 +46,11 @@ function session(core: HubCore): JoinSession {
   return s;
 }
 
-export async function startJoin(core: HubCore, hubUrl: string, name: string): Promise<{ code: string; fingerprint: string; expiresAt: number }> {
+export async function startJoin(
+  core: HubCore,
+  hubUrl: string,
+  name: string,
+): Promise<{ code: string; fingerprint: string; expiresAt: number }> {
   await core.ready;
   cancelJoin(core);
   const hub = normalizeHubUrl(hubUrl);
@@ -66,13 +77,19 @@ export function cancelJoin(core: HubCore): void {
  * Creates this browser's vault from the approval with the KEK the page derived from "a passphrase for this device",
  * then records the hub, this device and the account it joined, so the hub features run as for an enrolled device.
  */
-export async function finishJoin(core: HubCore, protection: { kdf: unknown; salt: Uint8Array; kek: Uint8Array }): Promise<void> {
+export async function finishJoin(
+  core: HubCore,
+  protection: { kdf: unknown; salt: Uint8Array; kek: Uint8Array },
+): Promise<void> {
   await core.ready;
   const s = session(core);
   const join = core.vault.join?.bind(core.vault);
   if (!join) throw new HubClientError('pairing_closed', 'This browser cannot join a vault here.');
   try {
-    const { accountId: joined } = await s.finish({ join: (args) => join(args as Parameters<typeof join>[0]) }, protection);
+    const { accountId: joined } = await s.finish(
+      { join: (args) => join(args as Parameters<typeof join>[0]) },
+      protection,
+    );
     const settings = core.settings!;
     settings.hubUrl = s.client.hub;
     settings.enrolled[s.client.hub] = [...new Set([...(settings.enrolled[s.client.hub] ?? []), s.deviceKeyId])];
@@ -88,19 +105,34 @@ export async function finishJoin(core: HubCore, protection: { kdf: unknown; salt
 
 export async function lookupDevice(core: HubCore, code: string): Promise<DevicePreview> {
   await core.ready;
-  if (normalizePairingCode(code) === null) throw new HubClientError('pairing_code_invalid', 'A pairing code has 8 letters, like BCDF-GHJK.');
+  if (normalizePairingCode(code) === null)
+    throw new HubClientError('pairing_code_invalid', 'A pairing code has 8 letters, like BCDF-GHJK.');
   const client = await core.requireEnrolledClient(true);
   const found = await lookupPairing(client, code);
   let map = lookups.get(core);
   if (!map) lookups.set(core, (map = new Map<string, PairingLookupResponse>()));
   map.set(found.pairing_id, found);
   // Checked here so the person sees the refusal where the fingerprint is shown; approveDevice checks again.
-  const keyProblem = keyBindingProblem(client.hub, 'device', { signing_key: found.device_key, box_key: found.box_key, name: found.name, key_binding: found.key_binding });
+  const keyProblem = keyBindingProblem(client.hub, 'device', {
+    signing_key: found.device_key,
+    box_key: found.box_key,
+    name: found.name,
+    key_binding: found.key_binding,
+  });
   // Our own computation from the key we will seal to: the hub's `fingerprint` field is not what the person compares.
-  return { pairing_id: found.pairing_id, fingerprint: fingerprint(decodePublicKey(found.device_key, 'ed25519')), name: found.name, expires_at: found.expires_at, keyProblem };
+  return {
+    pairing_id: found.pairing_id,
+    fingerprint: fingerprint(decodePublicKey(found.device_key, 'ed25519')),
+    name: found.name,
+    expires_at: found.expires_at,
+    keyProblem,
+  };
 }
 
-export async function approveDevice(core: HubCore, pairingId: string): Promise<{ device_key_id: string; fingerprint: string }> {
+export async function approveDevice(
+  core: HubCore,
+  pairingId: string,
+): Promise<{ device_key_id: string; fingerprint: string }> {
   await core.ready;
   const lookup = lookups.get(core)?.get(pairingId);
   if (!lookup) throw new HubClientError('pairing_code_invalid', 'Look the pairing code up first.');
@@ -112,7 +144,8 @@ export async function approveDevice(core: HubCore, pairingId: string): Promise<{
     lookup,
     signer,
     // The vault key is sealed inside the vault service; only the CKPV bytes come back here.
-    seal: (boxKey, context) => core.vault.withUnlocked((service) => service.sealVaultKeyForPairing({ boxKey, context }), { activity: true }),
+    seal: (boxKey, context) =>
+      core.vault.withUnlocked((service) => service.sealVaultKeyForPairing({ boxKey, context }), { activity: true }),
     now: core.ports.now(),
   });
   lookups.get(core)?.delete(pairingId);
@@ -121,7 +154,8 @@ export async function approveDevice(core: HubCore, pairingId: string): Promise<{
 
 export async function denyDevice(core: HubCore, pairingId: string): Promise<void> {
   await core.ready;
-  if (!lookups.get(core)?.has(pairingId)) throw new HubClientError('pairing_code_invalid', 'Look the pairing code up first.');
+  if (!lookups.get(core)?.has(pairingId))
+    throw new HubClientError('pairing_code_invalid', 'Look the pairing code up first.');
   await denyPairing(await core.requireEnrolledClient(true), pairingId);
   lookups.get(core)?.delete(pairingId);
 }

@@ -26,7 +26,8 @@ const isString = (v: unknown): v is string => typeof v === 'string' && v.length 
 function parseInstallation(v: unknown): LocalInstallation | null {
   const r = v as Partial<LocalInstallation> | null;
   if (!r || typeof r !== 'object' || Array.isArray(r)) return null;
-  if (!isString(r.hub) || !isString(r.installation_id) || !isString(r.agent_id) || typeof r.name !== 'string') return null;
+  if (!isString(r.hub) || !isString(r.installation_id) || !isString(r.agent_id) || typeof r.name !== 'string')
+    return null;
   if (!isString(r.signing_key) || !isString(r.box_key) || typeof r.claimed_at !== 'number') return null;
   if (!Array.isArray(r.granted_scopes) || !r.granted_scopes.every((s) => typeof s === 'string')) return null;
   if (!r.policy || typeof r.policy !== 'object') return null;
@@ -50,7 +51,10 @@ const keyOf = (i: LocalInstallation): string => `${i.hub}\n${i.installation_id}`
  * never dropped by a merge: the vault item is synced between devices, and a write from a stale copy must not lose
  * another device's claim.
  */
-export function mergeInstallations(base: readonly LocalInstallation[], over: readonly LocalInstallation[]): LocalInstallation[] {
+export function mergeInstallations(
+  base: readonly LocalInstallation[],
+  over: readonly LocalInstallation[],
+): LocalInstallation[] {
   const byKey = new Map<string, LocalInstallation>();
   for (const i of base) byKey.set(keyOf(i), i);
   for (const i of over) byKey.set(keyOf(i), i);

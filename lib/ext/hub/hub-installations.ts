@@ -13,7 +13,12 @@ import { readStored, removeStored } from '../../storage/stored-item';
  * The local record of an installation this device claimed, from the claim statement it signed and the agent's key
  * binding it verified (kept, so sealing re-checks it and a later hub answer cannot swap the box key).
  */
-export function localInstallationFrom(hub: string, st: ClaimStatement, name: string, keyBinding: SignedKeyBinding): LocalInstallation {
+export function localInstallationFrom(
+  hub: string,
+  st: ClaimStatement,
+  name: string,
+  keyBinding: SignedKeyBinding,
+): LocalInstallation {
   return {
     hub,
     installation_id: st.installation_id,
@@ -40,13 +45,26 @@ async function adoptVerified(core: HubCore, list: HubInstallation[], deviceKey: 
     if (!h.claim || core.installationFor(h.installation_id) || core.revoked.has(core.hub, h.installation_id)) continue;
     let st: ClaimStatement;
     try {
-      st = verifyClaim(h.claim, { hub: core.hub, agent_id: h.agent_id ?? '', installation_id: h.installation_id, device_key: encodePublicKey(deviceKey) });
+      st = verifyClaim(h.claim, {
+        hub: core.hub,
+        agent_id: h.agent_id ?? '',
+        installation_id: h.installation_id,
+        device_key: encodePublicKey(deviceKey),
+      });
     } catch {
       continue;
     }
     const bound = h.key_binding as SignedKeyBinding | null | undefined;
     const name = typeof bound?.statement?.name === 'string' ? bound.statement.name : null;
-    if (keyBindingProblem(core.hub, 'agent', { signing_key: st.agent_signing_key, box_key: st.agent_box_key, name, key_binding: bound }) !== null) continue;
+    if (
+      keyBindingProblem(core.hub, 'agent', {
+        signing_key: st.agent_signing_key,
+        box_key: st.agent_box_key,
+        name,
+        key_binding: bound,
+      }) !== null
+    )
+      continue;
     core.localInstallations.push(localInstallationFrom(core.hub, st, name ?? st.agent_id, bound!));
     added = true;
   }
@@ -105,7 +123,12 @@ export function installationViews(core: HubCore): InstallationView[] {
     const known = views.get(h.installation_id);
     const lastActivity = h.last_activity ?? h.last_activity_at ?? null;
     if (known) {
-      views.set(h.installation_id, { ...known, status: h.status ?? known.status, last_activity: lastActivity, granted_scopes: known.granted_scopes });
+      views.set(h.installation_id, {
+        ...known,
+        status: h.status ?? known.status,
+        last_activity: lastActivity,
+        granted_scopes: known.granted_scopes,
+      });
     } else {
       views.set(h.installation_id, {
         installation_id: h.installation_id,
@@ -120,5 +143,7 @@ export function installationViews(core: HubCore): InstallationView[] {
     }
   }
   // Revoked on this device stays revoked, whatever status the hub reports.
-  return [...views.values()].map((v) => (core.revoked.has(core.hub, v.installation_id) ? { ...v, status: 'revoked' } : v));
+  return [...views.values()].map((v) =>
+    core.revoked.has(core.hub, v.installation_id) ? { ...v, status: 'revoked' } : v,
+  );
 }

@@ -18,7 +18,11 @@ import { REMEMBERABLE_KINDS, standingApprovalFor, withApproval } from '../approv
 import { assignConfig, configViews, forgetConfigAssignment, syncConfigs, unassignConfig } from './hub-configs';
 import { installationViews, refreshInstallations } from './hub-installations';
 import { PendingIntents } from '../approvals/hub-pending';
-import { forgetStandingApprovals, revokeStandingApproval, standingApprovalViews } from '../approvals/hub-standing-views';
+import {
+  forgetStandingApprovals,
+  revokeStandingApproval,
+  standingApprovalViews,
+} from '../approvals/hub-standing-views';
 import { Subscription } from '../approvals/hub-subscription';
 import { pinnedHubFingerprint } from './hub-identity';
 import { hubSyncConnection } from './hub-sync';
@@ -62,7 +66,11 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
     const core = this.core;
     // A failing storage API reads as no settings (defaults); stored settings this version cannot read are a typed
     // error (storage_invalid / storage_version_unsupported) that every call then reports, never a reset to defaults.
-    core.settings = (await readStored(core.ports.local, HUB_SETTINGS, { apiFailure: 'absent' })) ?? { v: 1, hubUrl: DEFAULT_HUB_URL, enrolled: {} };
+    core.settings = (await readStored(core.ports.local, HUB_SETTINGS, { apiFailure: 'absent' })) ?? {
+      v: 1,
+      hubUrl: DEFAULT_HUB_URL,
+      enrolled: {},
+    };
     await core.revoked.load();
     await core.vault.whenReady();
     // Installation records are vault data: read (and migrated out of chrome.storage.local) once unlocked.
@@ -144,19 +152,22 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
     if (!core.vault.isUnlocked) return base;
     try {
       await core.ensureInstallations();
-      return await core.vault.withUnlocked(async (service) => {
-        const signer = await service.deviceSigner();
-        const secrets = await secretNames(service);
-        return {
-          ...base,
-          enrolled: core.isEnrolled(signer),
-          deviceFingerprint: fingerprint(signer.publicKey),
-          pending: this.pending.all.map((i) => pendingView(core, i, secrets)),
-          installations: installationViews(core),
-          standingApprovals: await standingApprovalViews(core, service),
-          ...(await configViews(core, service)),
-        };
-      }, { activity: false });
+      return await core.vault.withUnlocked(
+        async (service) => {
+          const signer = await service.deviceSigner();
+          const secrets = await secretNames(service);
+          return {
+            ...base,
+            enrolled: core.isEnrolled(signer),
+            deviceFingerprint: fingerprint(signer.publicKey),
+            pending: this.pending.all.map((i) => pendingView(core, i, secrets)),
+            installations: installationViews(core),
+            standingApprovals: await standingApprovalViews(core, service),
+            ...(await configViews(core, service)),
+          };
+        },
+        { activity: false },
+      );
     } catch (err) {
       if (err instanceof ClawkeepError && err.code === 'vault_locked') return { ...base, unlocked: false };
       throw err;
@@ -245,11 +256,19 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
     await this.core.revoked.add(this.core.hub, installationId, this.core.ports.now());
     // The revocation is a CKIR this device signs over the agent's key (from our own record; the hub's list only for
     // an installation this device has no record of), so the agent can verify it and stop for good (issue 13 item 9).
-    const agentKey = this.core.installationFor(installationId)?.signing_key ?? this.core.hubInstallations?.find((h) => h.installation_id === installationId)?.agent_signing_key;
+    const agentKey =
+      this.core.installationFor(installationId)?.signing_key ??
+      this.core.hubInstallations?.find((h) => h.installation_id === installationId)?.agent_signing_key;
     if (!agentKey) throw new HubClientError('not_found', 'This device knows no such agent.');
     const signer = await this.core.signer(true);
     const revocation = await makeInstallationRevocation(
-      { hub: client.hub, installationId, agentSigningKey: agentKey, revokedBy: signer.publicKey, time: this.core.ports.now() },
+      {
+        hub: client.hub,
+        installationId,
+        agentSigningKey: agentKey,
+        revokedBy: signer.publicKey,
+        time: this.core.ports.now(),
+      },
       (m) => signer.sign(m),
     );
     await client.revokeInstallation(installationId, revocation);
@@ -265,7 +284,8 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
     await this.core.ready;
     const client = await this.core.requireEnrolledClient(true);
     // Revocation is final on this device (hub-revocations.ts): a revoked agent comes back only through a new claim.
-    if (this.core.revoked.has(this.core.hub, installationId)) throw new HubClientError('forbidden', 'That agent was revoked on this device; claim it again to use it.');
+    if (this.core.revoked.has(this.core.hub, installationId))
+      throw new HubClientError('forbidden', 'That agent was revoked on this device; claim it again to use it.');
     await client.enableInstallation(installationId);
     await this.refreshInstallations().catch(() => {});
     return this.state();
@@ -290,11 +310,16 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
   async decide(intentId: string, shownHash: string, decision: Decision, remember = false): Promise<HubState> {
     const core = this.core;
     await core.ready;
-    if (decision !== 'approve' && decision !== 'deny') throw new HubClientError('protocol_invalid', 'Unknown decision.');
+    if (decision !== 'approve' && decision !== 'deny')
+      throw new HubClientError('protocol_invalid', 'Unknown decision.');
     const intent = this.pending.all.find((i) => i.intent_id === intentId);
     if (!intent) throw new HubClientError('intent_not_pending', 'This request is no longer pending.');
     // What the person saw is what gets signed: the page sends back the hash it displayed.
-    if (intent.payload_hash !== shownHash) throw new HubClientError('payload_hash_mismatch', 'The request changed while you were looking at it. Look again.');
+    if (intent.payload_hash !== shownHash)
+      throw new HubClientError(
+        'payload_hash_mismatch',
+        'The request changed while you were looking at it. Look again.',
+      );
     if (remember && (decision !== 'approve' || !REMEMBERABLE_KINDS.includes(intent.kind))) {
       throw new HubClientError('protocol_invalid', 'Only an approved secret request can be approved always.');
     }
@@ -305,13 +330,17 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
     }
     if (remember) {
       const approval = standingApprovalFor(core.hub, intent, core.ports.now(), globalThis.crypto.randomUUID());
-      await core.vault.withUnlocked((service) => core.standing.update(service, (list) => ({ next: withApproval(list, approval), value: null })), { activity: true });
+      await core.vault.withUnlocked(
+        (service) => core.standing.update(service, (list) => ({ next: withApproval(list, approval), value: null })),
+        { activity: true },
+      );
       core.ports.changed();
     }
     // A denial may have locked the installation (5 in a row): show it in the Agents tab.
     if (decision === 'deny') await this.refreshInstallations().catch(() => {});
     // The stream may lag behind; the decided intent is not pending any more in any case.
-    if (this.pending.all.some((i) => i.intent_id === intentId)) await this.pending.set(this.pending.all.filter((i) => i.intent_id !== intentId));
+    if (this.pending.all.some((i) => i.intent_id === intentId))
+      await this.pending.set(this.pending.all.filter((i) => i.intent_id !== intentId));
     return this.state();
   }
 

@@ -41,7 +41,11 @@ export const OPENCLAW_SERVICE = defineService({
     disconnect: method().returns<OpenClawState>(),
     /** Removes the gateway settings from the vault. */
     forget: method().returns<OpenClawState>(),
-    resolve: method(v.picklist(['exec', 'plugin']), v.string(), v.picklist(['allow-once', 'allow-always', 'deny'])).returns<OpenClawState>(),
+    resolve: method(
+      v.picklist(['exec', 'plugin']),
+      v.string(),
+      v.picklist(['allow-once', 'allow-always', 'deny']),
+    ).returns<OpenClawState>(),
   },
 });
 

@@ -50,7 +50,10 @@ export function approvalNotices(fresh: PendingApproval[]): NewIntentNotice[] {
  * (added to the hub's count), an alarm that reconnects after a worker restart, and lock / unlock, seen as the
  * keyholder's storage.session record appearing or going away (the worker's own broadcasts do not reach it).
  */
-export function startOpenClawBackground(keyholder: OpenClawKeyholder, announce?: (notices: NewIntentNotice[]) => void): OpenClawService {
+export function startOpenClawBackground(
+  keyholder: OpenClawKeyholder,
+  announce?: (notices: NewIntentNotice[]) => void,
+): OpenClawService {
   const changed = broadcaster(OPENCLAW_SERVICE);
   const service = new OpenClawService({
     vault: {

@@ -38,8 +38,10 @@ export interface ItemStore {
  */
 export function normalizeGatewayUrl(input: string): string {
   const url = checkGatewayUrl(input.trim() || DEFAULT_GATEWAY_URL);
-  if (url.username || url.password) throw new OpenClawError('config_invalid', 'Put the token in the token field, not in the address.');
-  if (url.search || url.hash) throw new OpenClawError('config_invalid', 'The gateway address takes no query or fragment.');
+  if (url.username || url.password)
+    throw new OpenClawError('config_invalid', 'Put the token in the token field, not in the address.');
+  if (url.search || url.hash)
+    throw new OpenClawError('config_invalid', 'The gateway address takes no query or fragment.');
   return url.href.replace(/\/$/, '');
 }
 
@@ -53,7 +55,13 @@ export function parseOpenClawConfig(text: string): OpenClawConfig | null {
   const c = v as Partial<OpenClawConfig> | null;
   if (!c || c.v !== 1 || typeof c.url !== 'string' || typeof c.token !== 'string') return null;
   if (c.deviceToken !== null && c.deviceToken !== undefined && typeof c.deviceToken !== 'string') return null;
-  return { v: 1, url: c.url, token: c.token, deviceToken: c.deviceToken || null, ...(c.allAgents === true ? { allAgents: true } : {}) };
+  return {
+    v: 1,
+    url: c.url,
+    token: c.token,
+    deviceToken: c.deviceToken || null,
+    ...(c.allAgents === true ? { allAgents: true } : {}),
+  };
 }
 
 export async function loadOpenClawConfig(store: ItemStore): Promise<{ itemId: string; config: OpenClawConfig } | null> {

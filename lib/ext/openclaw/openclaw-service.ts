@@ -4,7 +4,14 @@ import { OpenClawOperator, type OperatorStatus, type WebSocketConstructor } from
 import { explainConnectError, type OperatorAuth } from '../../openclaw/connect';
 import type { DeviceIdentity } from '../../openclaw/device-identity';
 import { OpenClawError } from '../../openclaw/errors';
-import { type ItemStore, type OpenClawConfig, loadOpenClawConfig, normalizeGatewayUrl, removeOpenClawConfig, saveOpenClawConfig } from './openclaw-config';
+import {
+  type ItemStore,
+  type OpenClawConfig,
+  loadOpenClawConfig,
+  normalizeGatewayUrl,
+  removeOpenClawConfig,
+  saveOpenClawConfig,
+} from './openclaw-config';
 import type { ServiceImpl } from '../rpc/service';
 import type { OPENCLAW_SERVICE, OpenClawState } from './openclaw-api';
 import { OPENCLAW_PENDING, OPENCLAW_STOPPED } from '../../storage/persisted-keys';
@@ -116,7 +123,7 @@ export class OpenClawService implements ServiceImpl<typeof OPENCLAW_SERVICE> {
     }
     // Session hints: a failing storage API reads as nothing stored; a stored value this version cannot read is shown
     // as the connection's problem and not used (the gateway sends its pending list again on connect).
-    const read = <T,>(item: StoredItem<T>): Promise<T | undefined> =>
+    const read = <T>(item: StoredItem<T>): Promise<T | undefined> =>
       readStored(this.ports.session, item, { apiFailure: 'absent' }).catch((err: unknown) => {
         if (!(err instanceof StoredValueError)) throw err;
         this.problem = new OpenClawError(err.code, err.message, { cause: err });
@@ -165,7 +172,8 @@ export class OpenClawService implements ServiceImpl<typeof OPENCLAW_SERVICE> {
     } catch (err) {
       // A stored address the client refuses (e.g. plain ws:// to another machine, saved by an older version):
       // nothing is opened, the settings show why.
-      this.problem = err instanceof OpenClawError ? err : new OpenClawError('config_invalid', 'The gateway address is not usable.');
+      this.problem =
+        err instanceof OpenClawError ? err : new OpenClawError('config_invalid', 'The gateway address is not usable.');
       this.ports.changed();
       return;
     }
@@ -296,7 +304,8 @@ export class OpenClawService implements ServiceImpl<typeof OPENCLAW_SERVICE> {
     await this.ports.vault.withItems(async (store) => {
       const loaded = await loadOpenClawConfig(store);
       const old = loaded?.config;
-      if (!token && !old?.token && !old?.deviceToken) throw new OpenClawError('config_invalid', 'Enter the gateway token (gateway.auth.token on the gateway host).');
+      if (!token && !old?.token && !old?.deviceToken)
+        throw new OpenClawError('config_invalid', 'Enter the gateway token (gateway.auth.token on the gateway host).');
       const sameGateway = old?.url === url;
       const next: OpenClawConfig = {
         v: 1,
@@ -306,7 +315,8 @@ export class OpenClawService implements ServiceImpl<typeof OPENCLAW_SERVICE> {
         deviceToken: sameGateway && !token ? (old?.deviceToken ?? null) : null,
         ...(allAgents ? { allAgents: true } : {}),
       };
-      if (!next.token && !next.deviceToken) throw new OpenClawError('config_invalid', 'Enter the token of this gateway.');
+      if (!next.token && !next.deviceToken)
+        throw new OpenClawError('config_invalid', 'Enter the token of this gateway.');
       await saveOpenClawConfig(store, next, loaded?.itemId);
     });
     return this.connect();

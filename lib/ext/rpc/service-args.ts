@@ -12,7 +12,12 @@ export const bytesArg: v.GenericSchema<Uint8Array, Uint8Array> = v.instance(Uint
 
 /** KDF parameters, shape only (assertKdfParams applies the floors and ceilings, lib/crypto/kdf-params.ts). */
 export const kdfParamsArg: v.GenericSchema<unknown, KdfParams> = v.variant('algorithm', [
-  v.object({ algorithm: v.literal('argon2id'), memoryKiB: v.number(), iterations: v.number(), parallelism: v.number() }),
+  v.object({
+    algorithm: v.literal('argon2id'),
+    memoryKiB: v.number(),
+    iterations: v.number(),
+    parallelism: v.number(),
+  }),
   v.object({ algorithm: v.literal('pbkdf2-sha256'), iterations: v.number() }),
 ]);
 

@@ -1,7 +1,14 @@
 import { browser } from 'wxt/browser';
 import { ClawkeepError } from '../../errors';
 import type { ServiceApi, ServiceDeclaration } from './service';
-import { decodeWire, encodeWire, errorFromWire, type ServiceEventMessage, type ServiceRequest, type ServiceResponse } from './wire';
+import {
+  decodeWire,
+  encodeWire,
+  errorFromWire,
+  type ServiceEventMessage,
+  type ServiceRequest,
+  type ServiceResponse,
+} from './wire';
 
 /** Sends one request and returns its value, or throws the revived typed error (wire.ts). */
 async function call(declaration: ServiceDeclaration, method: string, args: unknown[]): Promise<unknown> {
@@ -13,7 +20,11 @@ async function call(declaration: ServiceDeclaration, method: string, args: unkno
   try {
     response = await browser.runtime.sendMessage(request);
   } catch (err) {
-    throw new ClawkeepError('rpc_failed', 'Could not reach the Clawkeep background. Reload the extension and try again.', { cause: err });
+    throw new ClawkeepError(
+      'rpc_failed',
+      'Could not reach the Clawkeep background. Reload the extension and try again.',
+      { cause: err },
+    );
   }
   if (!response) throw new ClawkeepError('rpc_failed', 'The Clawkeep background did not answer.');
   if (!response.ok) throw errorFromWire(response.error);
@@ -26,7 +37,8 @@ async function call(declaration: ServiceDeclaration, method: string, args: unkno
  */
 export function createServiceProxy<D extends ServiceDeclaration>(declaration: D): ServiceApi<D> {
   const api: Record<string, unknown> = {};
-  for (const method of Object.keys(declaration.methods)) api[method] = (...args: unknown[]) => call(declaration, method, args);
+  for (const method of Object.keys(declaration.methods))
+    api[method] = (...args: unknown[]) => call(declaration, method, args);
   const events = declaration.events;
   if (events) {
     api.subscribe = (listener: (event: unknown) => void) => {

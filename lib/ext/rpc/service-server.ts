@@ -2,7 +2,14 @@ import * as v from 'valibot';
 import { browser } from 'wxt/browser';
 import { ClawkeepError } from '../../errors';
 import type { EventOf, ServiceDeclaration, ServiceImpl } from './service';
-import { decodeWire, encodeWire, errorToWire, type ServiceEventMessage, type ServiceRequest, type ServiceResponse } from './wire';
+import {
+  decodeWire,
+  encodeWire,
+  errorToWire,
+  type ServiceEventMessage,
+  type ServiceRequest,
+  type ServiceResponse,
+} from './wire';
 
 /** Who sent a runtime message, as the browser reports it. */
 export interface MessageSender {
@@ -34,9 +41,17 @@ function argsSchema(declaration: ServiceDeclaration, method: string): v.GenericS
  */
 function describeIssue(declaration: ServiceDeclaration, method: string, issue: v.BaseIssue<unknown>): string {
   const keys = (issue.path ?? []).map((item) => String(item.key));
-  const where = keys.length === 0 ? 'the arguments' : `argument ${Number(keys[0]) + 1}${keys.length > 1 ? ` (${keys.slice(1).join('.')})` : ''}`;
+  const where =
+    keys.length === 0
+      ? 'the arguments'
+      : `argument ${Number(keys[0]) + 1}${keys.length > 1 ? ` (${keys.slice(1).join('.')})` : ''}`;
   // A `v.custom` check carries the message its declaration wrote (service-args.ts); valibot's own messages are not used.
-  const what = issue.type === 'strict_tuple' ? 'is one too many' : issue.type === 'custom' ? `must be ${issue.message}` : `must be ${issue.expected ?? 'valid'}`;
+  const what =
+    issue.type === 'strict_tuple'
+      ? 'is one too many'
+      : issue.type === 'custom'
+        ? `must be ${issue.message}`
+        : `must be ${issue.expected ?? 'valid'}`;
   return `Invalid request to ${declaration.name} (${method}): ${where} ${what}.`;
 }
 
@@ -46,14 +61,20 @@ const METHOD_NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
  * Runs one request against the service: the method must be declared (own property, never a prototype's), the
  * arguments must pass its schemas, and whatever happens the answer is a {@link ServiceResponse} (never a throw).
  */
-export async function dispatch<D extends ServiceDeclaration>(declaration: D, impl: ServiceImpl<D>, method: unknown, args: unknown): Promise<ServiceResponse> {
+export async function dispatch<D extends ServiceDeclaration>(
+  declaration: D,
+  impl: ServiceImpl<D>,
+  method: unknown,
+  args: unknown,
+): Promise<ServiceResponse> {
   try {
     if (typeof method !== 'string' || !Object.hasOwn(declaration.methods, method)) {
       const named = typeof method === 'string' && METHOD_NAME.test(method) ? ` "${method}"` : '';
       throw new ClawkeepError('rpc_unknown_method', `${declaration.name} has no method${named}.`);
     }
     const parsed = v.safeParse(argsSchema(declaration, method), decodeWire(args ?? []));
-    if (!parsed.success) throw new ClawkeepError('rpc_invalid_args', describeIssue(declaration, method, parsed.issues[0]));
+    if (!parsed.success)
+      throw new ClawkeepError('rpc_invalid_args', describeIssue(declaration, method, parsed.issues[0]));
     const fn = (impl as Record<string, (...a: unknown[]) => unknown>)[method]!;
     const value = await fn.apply(impl, parsed.output);
     return { ok: true, value: encodeWire(value ?? null) };
@@ -78,7 +99,10 @@ export function serveService<D extends ServiceDeclaration>(
     const request = message as Partial<ServiceRequest> | null;
     if (!request || typeof request !== 'object' || request.channel !== declaration.channel) return undefined;
     if (!trusted(sender)) {
-      sendResponse({ ok: false, error: errorToWire(new ClawkeepError('forbidden', `Only Clawkeep pages may use ${declaration.name}.`)) } satisfies ServiceResponse);
+      sendResponse({
+        ok: false,
+        error: errorToWire(new ClawkeepError('forbidden', `Only Clawkeep pages may use ${declaration.name}.`)),
+      } satisfies ServiceResponse);
       return true;
     }
     // sendResponse + `return true` is the form both Chromium and WXT's fake browser honour.
@@ -96,7 +120,10 @@ export function broadcaster<D extends ServiceDeclaration>(declaration: D): (even
   return (event) => {
     if (!declaration.events) return;
     // `event: null` for a bare "changed" (JSON would drop an undefined field).
-    const message: ServiceEventMessage<EventOf<D> | null> = { channel: declaration.events.channel, event: event ?? null };
+    const message: ServiceEventMessage<EventOf<D> | null> = {
+      channel: declaration.events.channel,
+      event: event ?? null,
+    };
     Promise.resolve(browser.runtime.sendMessage(message)).catch(() => {});
   };
 }

@@ -31,7 +31,10 @@ export interface EventSpec<E = unknown> {
   readonly event?: E;
 }
 
-export interface ServiceDeclaration<M extends Record<string, MethodSpec> = Record<string, MethodSpec>, E extends EventSpec | undefined = EventSpec | undefined> {
+export interface ServiceDeclaration<
+  M extends Record<string, MethodSpec> = Record<string, MethodSpec>,
+  E extends EventSpec | undefined = EventSpec | undefined,
+> {
   /** The request channel on the wire (`{channel, method, args}`). */
   readonly channel: string;
   /** Who the feature is, for messages: "Only Clawkeep pages may use <name>." */
@@ -62,13 +65,15 @@ export function events<E = void>(channel: string): EventSpec<E> {
 }
 
 /** Declares a service. The declaration is frozen: it is the one source of the proxy, the server and the types. */
-export function defineService<const M extends Record<string, MethodSpec>, E extends EventSpec | undefined = undefined>(declaration: {
-  channel: string;
-  name: string;
-  methods: M;
-  events?: E;
-}): ServiceDeclaration<M, E> {
-  return Object.freeze({ ...declaration, methods: Object.freeze({ ...declaration.methods }), events: declaration.events as E });
+export function defineService<
+  const M extends Record<string, MethodSpec>,
+  E extends EventSpec | undefined = undefined,
+>(declaration: { channel: string; name: string; methods: M; events?: E }): ServiceDeclaration<M, E> {
+  return Object.freeze({
+    ...declaration,
+    methods: Object.freeze({ ...declaration.methods }),
+    events: declaration.events as E,
+  });
 }
 
 /** `[a, b | undefined]` → `[a, b?]`: trailing arguments that may be undefined may be left out. */
@@ -85,13 +90,20 @@ export type ArgsOf<S> = S extends MethodSpec<infer A, unknown> ? OptionalTail<Ou
 /** The result of a declared method. */
 export type ResultOf<S> = S extends MethodSpec<readonly ArgSchema[], infer R> ? R : never;
 /** The event type of a declaration (never when it announces nothing). */
-export type EventOf<D> = D extends ServiceDeclaration<Record<string, MethodSpec>, infer E> ? (E extends EventSpec<infer T> ? T : never) : never;
+export type EventOf<D> =
+  D extends ServiceDeclaration<Record<string, MethodSpec>, infer E>
+    ? E extends EventSpec<infer T>
+      ? T
+      : never
+    : never;
 
 type MethodsOf<D> = D extends ServiceDeclaration<infer M, EventSpec | undefined> ? M : never;
 
 /** What the service class `implements`: every declared method, sync or async. */
 export type ServiceImpl<D> = {
-  [K in keyof MethodsOf<D>]: (...args: ArgsOf<MethodsOf<D>[K]>) => ResultOf<MethodsOf<D>[K]> | Promise<ResultOf<MethodsOf<D>[K]>>;
+  [K in keyof MethodsOf<D>]: (
+    ...args: ArgsOf<MethodsOf<D>[K]>
+  ) => ResultOf<MethodsOf<D>[K]> | Promise<ResultOf<MethodsOf<D>[K]>>;
 };
 
 /** What pages call: every declared method (always async), plus `subscribe` when the service announces changes. */

@@ -85,7 +85,12 @@ export function errorToWire(err: unknown): WireError {
 
 /** THE reviver: the typed error a page's caller catches, of the family that was thrown in the background. */
 export function errorFromWire(wire: unknown): Error {
-  if (!wire || typeof wire !== 'object' || typeof (wire as WireError).code !== 'string' || typeof (wire as WireError).message !== 'string') {
+  if (
+    !wire ||
+    typeof wire !== 'object' ||
+    typeof (wire as WireError).code !== 'string' ||
+    typeof (wire as WireError).message !== 'string'
+  ) {
     return new ClawkeepError('rpc_failed', 'The request failed for an unknown reason.');
   }
   const w = wire as WireError;

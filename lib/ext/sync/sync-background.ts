@@ -7,7 +7,10 @@ import { SYNC_SERVICE } from './sync-api';
 import { ALARMS } from '../../storage/persisted-keys';
 
 export interface SyncBackgroundDeps {
-  vault: { readonly isUnlocked: boolean; withUnlocked<T>(fn: (service: VaultService) => Promise<T>, options: { activity: boolean }): Promise<T> };
+  vault: {
+    readonly isUnlocked: boolean;
+    withUnlocked<T>(fn: (service: VaultService) => Promise<T>, options: { activity: boolean }): Promise<T>;
+  };
   connection(service: VaultService): Promise<SyncConnection | null>;
   /** Tells pages (and the vault's other listeners) that items changed because of a pull. */
   itemsChanged(): void;

@@ -34,7 +34,10 @@ export function startBackgroundVault(): { keyholder: Keyholder; announce: (notic
   });
 
   // Every vault method runs through the keyholder, which applies the idle check and activity tracking around it.
-  serveService(VAULT_SERVICE, implementByDispatch(VAULT_SERVICE, (method, args) => keyholder.handle(method, args[0] ?? null)));
+  serveService(
+    VAULT_SERVICE,
+    implementByDispatch(VAULT_SERVICE, (method, args) => keyholder.handle(method, args[0] ?? null)),
+  );
 
   browser.alarms.onAlarm.addListener((alarm) => {
     if (alarm.name === ALARMS.autolock) void keyholder.checkIdle();

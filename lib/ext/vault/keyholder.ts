@@ -89,7 +89,12 @@ export class Keyholder {
 
   private async persistSession(): Promise<void> {
     const { vaultKey, vaultId } = this.service.exportSessionKey();
-    const record = { v: 1 as const, vaultKey: toBase64(vaultKey), vaultId: toBase64(vaultId), lastActivity: this.lastActivity };
+    const record = {
+      v: 1 as const,
+      vaultKey: toBase64(vaultKey),
+      vaultId: toBase64(vaultId),
+      lastActivity: this.lastActivity,
+    };
     wipe(vaultKey);
     await writeStored(this.ports.session, KEYHOLDER_SESSION, record);
   }

@@ -50,4 +50,7 @@ export type VaultMethod = keyof VaultBackend;
  * it stays a hand-written interface; tsc checks here that the declaration says exactly the same, both ways.
  */
 type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-export const VAULT_SERVICE_MATCHES_BACKEND: Agree<Omit<ServiceApi<typeof VAULT_SERVICE>, 'subscribe'>, VaultBackend> = true;
+export const VAULT_SERVICE_MATCHES_BACKEND: Agree<
+  Omit<ServiceApi<typeof VAULT_SERVICE>, 'subscribe'>,
+  VaultBackend
+> = true;

@@ -51,7 +51,13 @@ async function saveRecordList<T>(service: VaultService, spec: RecordListSpec<T>,
     draft: {
       ...(item ? { id: item.id } : {}),
       kind: 'secret',
-      fields: { name: spec.name, value: JSON.stringify({ version: 1, [spec.field]: list }), notes: spec.notes, tags: [spec.tag], expiresAt: null },
+      fields: {
+        name: spec.name,
+        value: JSON.stringify({ version: 1, [spec.field]: list }),
+        notes: spec.notes,
+        tags: [spec.tag],
+        expiresAt: null,
+      },
     },
   });
 }
@@ -65,7 +71,10 @@ export class RecordListStore<T> {
 
   constructor(private readonly spec: RecordListSpec<T>) {}
 
-  update<R>(service: VaultService, change: (list: T[]) => Promise<{ next: T[] | null; value: R }> | { next: T[] | null; value: R }): Promise<R> {
+  update<R>(
+    service: VaultService,
+    change: (list: T[]) => Promise<{ next: T[] | null; value: R }> | { next: T[] | null; value: R },
+  ): Promise<R> {
     const task = this.queue.then(async () => {
       const { next, value } = await change(await loadRecordList(service, this.spec));
       if (next) await saveRecordList(service, this.spec, next);

@@ -47,7 +47,10 @@ export const PHALA_INSTANCE_TYPES: ReadonlyArray<{ name: string; vcpu: number; m
 /** The smallest instance type with at least the manifest's vCPUs and memory. @throws ManifestError */
 export function instanceTypeFor(resources: Manifest['resources']): string {
   const fit = PHALA_INSTANCE_TYPES.find((t) => t.vcpu >= resources.vcpu && t.memoryMb >= resources.memoryMb);
-  if (!fit) throw new ManifestError([`resources (${resources.vcpu} vCPU, ${resources.memoryMb} MB) exceed the largest instance type`]);
+  if (!fit)
+    throw new ManifestError([
+      `resources (${resources.vcpu} vCPU, ${resources.memoryMb} MB) exceed the largest instance type`,
+    ]);
   return fit.name;
 }
 
@@ -65,7 +68,12 @@ export function composeYaml(manifest: Manifest): string {
   if (manifest.env.length > 0) {
     lines.push('    environment:');
     for (const e of manifest.env) {
-      const value = e.default !== undefined ? `\${${e.key}:-${e.default}}` : e.required ? `\${${e.key}:?${e.key} is required}` : `\${${e.key}:-}`;
+      const value =
+        e.default !== undefined
+          ? `\${${e.key}:-${e.default}}`
+          : e.required
+            ? `\${${e.key}:?${e.key} is required}`
+            : `\${${e.key}:-}`;
       lines.push(`      ${e.key}: ${q(value)}`);
     }
   }
@@ -86,7 +94,9 @@ export function composeYaml(manifest: Manifest): string {
 /** Compose text, allowed envs and the provision request for `manifest` deployed as CVM `options.name`. */
 export function buildAppCompose(manifest: Manifest, options: BuildAppComposeOptions): BuiltAppCompose {
   if (typeof options.name !== 'string' || !CVM_NAME.test(options.name)) {
-    throw new ManifestError([`CVM name ${JSON.stringify(String(options.name).slice(0, 40))} must be 5–63 characters of [a-z0-9-], start with a letter and not end with "-"`]);
+    throw new ManifestError([
+      `CVM name ${JSON.stringify(String(options.name).slice(0, 40))} must be 5–63 characters of [a-z0-9-], start with a letter and not end with "-"`,
+    ]);
   }
   const dockerComposeFile = composeYaml(manifest);
   const allowedEnvs = manifest.env.map((e) => e.key);

@@ -81,7 +81,7 @@ const PORT_KEYS = ['port', 'protocol', 'public'];
 const HEALTH_KEYS = ['path', 'port', 'interval_s', 'timeout_s'];
 
 const show = (value: unknown): string => {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 };
 
@@ -102,18 +102,29 @@ class Checker {
       return null;
     }
     for (const key of Object.keys(value)) {
-      if (!allowed.includes(key)) this.fail(`${path === '' ? '' : `${path}.`}${key} is not a known field (known: ${allowed.filter((k) => k !== '$schema').join(', ')})`);
+      if (!allowed.includes(key))
+        this.fail(
+          `${path === '' ? '' : `${path}.`}${key} is not a known field (known: ${allowed.filter((k) => k !== '$schema').join(', ')})`,
+        );
     }
     return value;
   }
 
-  text(path: string, value: unknown, opts: { min?: number; max: number; pattern?: RegExp; patternText?: string }): string | null {
+  text(
+    path: string,
+    value: unknown,
+    opts: { min?: number; max: number; pattern?: RegExp; patternText?: string },
+  ): string | null {
     if (typeof value !== 'string') {
       this.fail(`${path} must be a string`);
       return null;
     }
     if (value.length < (opts.min ?? 1)) {
-      this.fail(opts.min === undefined || opts.min === 1 ? `${path} must not be empty` : `${path} must be at least ${opts.min} characters`);
+      this.fail(
+        opts.min === undefined || opts.min === 1
+          ? `${path} must not be empty`
+          : `${path} must be at least ${opts.min} characters`,
+      );
       return null;
     }
     if (value.length > opts.max) {
@@ -163,7 +174,9 @@ function checkEnvEntry(c: Checker, path: string, raw: unknown): ManifestEnvEntry
   if (o.default !== undefined) {
     if (sensitive === true) {
       // Never echo it: a default on a secret is most likely a real secret pasted by mistake.
-      c.fail(`${path}.default is not allowed: ${key ?? 'this entry'} is sensitive, so its value must come from the vault`);
+      c.fail(
+        `${path}.default is not allowed: ${key ?? 'this entry'} is sensitive, so its value must come from the vault`,
+      );
     } else if (typeof o.default !== 'string') {
       c.fail(`${path}.default must be a string`);
     } else if (o.default.length > 4096) {
@@ -202,9 +215,17 @@ export function validateManifest(raw: unknown): Manifest {
   const o = c.object('', raw, TOP_KEYS);
   if (!o) throw new ManifestError(c.issues);
 
-  const name = c.text('name', o.name, { max: 63, pattern: NAME, patternText: '[a-z][a-z0-9-]*[a-z0-9] (3–63 characters)' });
+  const name = c.text('name', o.name, {
+    max: 63,
+    pattern: NAME,
+    patternText: '[a-z][a-z0-9-]*[a-z0-9] (3–63 characters)',
+  });
   const description = c.text('description', o.description, { max: 1000 });
-  const image = c.text('image', o.image, { max: 512, pattern: IMAGE, patternText: 'a Docker image reference like registry/name:tag' });
+  const image = c.text('image', o.image, {
+    max: 512,
+    pattern: IMAGE,
+    patternText: 'a Docker image reference like registry/name:tag',
+  });
 
   let command: string[] | undefined;
   if (o.command !== undefined) {
@@ -234,7 +255,10 @@ export function validateManifest(raw: unknown): Manifest {
   }
 
   let resources: Manifest['resources'] | null = null;
-  const r = o.resources === undefined ? (c.fail('resources is required'), null) : c.object('resources', o.resources, RESOURCE_KEYS);
+  const r =
+    o.resources === undefined
+      ? (c.fail('resources is required'), null)
+      : c.object('resources', o.resources, RESOURCE_KEYS);
   if (r) {
     const b = RESOURCE_BOUNDS;
     const vcpu = c.integer('resources.vcpu', r.vcpu, b.vcpu.min, b.vcpu.max);
@@ -261,9 +285,16 @@ export function validateManifest(raw: unknown): Manifest {
   }
 
   let healthcheck: Manifest['healthcheck'] | null = null;
-  const h = o.healthcheck === undefined ? (c.fail('healthcheck is required'), null) : c.object('healthcheck', o.healthcheck, HEALTH_KEYS);
+  const h =
+    o.healthcheck === undefined
+      ? (c.fail('healthcheck is required'), null)
+      : c.object('healthcheck', o.healthcheck, HEALTH_KEYS);
   if (h) {
-    const path = c.text('healthcheck.path', h.path, { max: 256, pattern: HEALTH_PATH, patternText: 'an absolute URL path like /healthz' });
+    const path = c.text('healthcheck.path', h.path, {
+      max: 256,
+      pattern: HEALTH_PATH,
+      patternText: 'an absolute URL path like /healthz',
+    });
     const port = c.integer('healthcheck.port', h.port, 1, 65_535);
     const intervalS = h.interval_s === undefined ? 30 : c.integer('healthcheck.interval_s', h.interval_s, 1, 3600);
     const timeoutS = h.timeout_s === undefined ? 5 : c.integer('healthcheck.timeout_s', h.timeout_s, 1, 300);
@@ -273,17 +304,20 @@ export function validateManifest(raw: unknown): Manifest {
     if (intervalS !== null && timeoutS !== null && timeoutS > intervalS) {
       c.fail(`healthcheck.timeout_s ${timeoutS} must not exceed healthcheck.interval_s ${intervalS}`);
     }
-    if (path !== null && port !== null && intervalS !== null && timeoutS !== null) healthcheck = { path, port, intervalS, timeoutS };
+    if (path !== null && port !== null && intervalS !== null && timeoutS !== null)
+      healthcheck = { path, port, intervalS, timeoutS };
   }
 
-  if (c.issues.length > 0 || !name || !description || !image || !resources || !healthcheck) throw new ManifestError(c.issues);
+  if (c.issues.length > 0 || !name || !description || !image || !resources || !healthcheck)
+    throw new ManifestError(c.issues);
   return { name, description, image, ...(command ? { command } : {}), env, resources, ports, healthcheck };
 }
 
 /** Parses and validates `openclaw-tee.json` text. @throws ManifestError `manifest_invalid` */
 export function parseManifest(text: string): Manifest {
   if (typeof text !== 'string') throw new ManifestError(['the manifest must be JSON text']);
-  if (text.length > MAX_MANIFEST_CHARS) throw new ManifestError([`the manifest is larger than ${MAX_MANIFEST_CHARS} characters`]);
+  if (text.length > MAX_MANIFEST_CHARS)
+    throw new ManifestError([`the manifest is larger than ${MAX_MANIFEST_CHARS} characters`]);
   let raw: unknown;
   try {
     raw = JSON.parse(text);

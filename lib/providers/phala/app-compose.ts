@@ -43,7 +43,8 @@ export function checkAppCompose(appCompose: string, expected: ExpectedAppCompose
   } catch {
     throw new AppComposeError('The provider returned an app compose that is not JSON.');
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new AppComposeError('The provider returned an app compose that is not a JSON object.');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new AppComposeError('The provider returned an app compose that is not a JSON object.');
   const d = doc as Record<string, unknown>;
   const differ = (field: string, why: string): never => {
     throw new AppComposeError(`The provider's app compose differs from ours: ${field} ${why}.`);
@@ -51,20 +52,25 @@ export function checkAppCompose(appCompose: string, expected: ExpectedAppCompose
 
   if (d.runner !== undefined && d.runner !== 'docker-compose') differ('runner', 'is not "docker-compose"');
   if (d.docker_compose_file !== expected.dockerComposeFile) differ('docker_compose_file', 'is not the compose we sent');
-  if (!Array.isArray(d.allowed_envs) || d.allowed_envs.some((k) => typeof k !== 'string')) differ('allowed_envs', 'is missing');
+  if (!Array.isArray(d.allowed_envs) || d.allowed_envs.some((k) => typeof k !== 'string'))
+    differ('allowed_envs', 'is missing');
   const got = new Set(d.allowed_envs as string[]);
   const want = new Set(expected.allowedEnvs);
   if (got.size !== (d.allowed_envs as string[]).length) differ('allowed_envs', 'lists a name twice');
-  for (const key of got) if (!want.has(key)) differ('allowed_envs', `admits ${JSON.stringify(key)}, which we did not ask for`);
+  for (const key of got)
+    if (!want.has(key)) differ('allowed_envs', `admits ${JSON.stringify(key)}, which we did not ask for`);
   for (const key of want) if (!got.has(key)) differ('allowed_envs', `lacks ${JSON.stringify(key)}`);
   if (d.kms_enabled !== true) differ('kms_enabled', 'is not true (the env key would not come from the KMS)');
-  if (d.local_key_provider_enabled === true) differ('local_key_provider_enabled', 'is true (keys would not come from the KMS)');
+  if (d.local_key_provider_enabled === true)
+    differ('local_key_provider_enabled', 'is true (keys would not come from the KMS)');
   if (d.key_provider !== undefined && d.key_provider !== 'kms') differ('key_provider', 'is not "kms"');
-  if (d.gateway_enabled !== undefined && d.gateway_enabled !== expected.gatewayEnabled) differ('gateway_enabled', 'is not what we asked for');
+  if (d.gateway_enabled !== undefined && d.gateway_enabled !== expected.gatewayEnabled)
+    differ('gateway_enabled', 'is not what we asked for');
   if (d.public_logs !== expected.publicLogs) differ('public_logs', 'is not what we asked for');
   const script = d.pre_launch_script;
   if (expected.preLaunchScript === undefined) {
-    if (script !== undefined && script !== null && script !== '') differ('pre_launch_script', 'is present (it would run inside the CVM before our app)');
+    if (script !== undefined && script !== null && script !== '')
+      differ('pre_launch_script', 'is present (it would run inside the CVM before our app)');
   } else if (script !== expected.preLaunchScript) {
     differ('pre_launch_script', 'is not the script we sent');
   }

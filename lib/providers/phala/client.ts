@@ -3,10 +3,29 @@ import { PhalaApiError } from './errors';
 import { appIdSegment, cvmIdSegment, kmsIdSegment, requireHex } from './ids';
 import { DEFAULT_RETRY, requestJson, type RetryOptions, type TransportOptions } from './transport';
 import {
-  AttestationSchema, CvmSchema, EnvPubkeySchema, EnvUpdateSchema, GuestInfoSchema, GuestQuoteSchema, KmsListSchema,
-  LogsSchema, OsImageListSchema, ProvisionResponseSchema, StateSchema, UserSchema,
-  type CvmAttestation, type CvmState, type EnvPubkey, type EnvUpdate, type GuestInfo, type GuestQuote, type PhalaCvm,
-  type PhalaKms, type PhalaOsImage, type PhalaUser, type ProvisionedCvm,
+  AttestationSchema,
+  CvmSchema,
+  EnvPubkeySchema,
+  EnvUpdateSchema,
+  GuestInfoSchema,
+  GuestQuoteSchema,
+  KmsListSchema,
+  LogsSchema,
+  OsImageListSchema,
+  ProvisionResponseSchema,
+  StateSchema,
+  UserSchema,
+  type CvmAttestation,
+  type CvmState,
+  type EnvPubkey,
+  type EnvUpdate,
+  type GuestInfo,
+  type GuestQuote,
+  type PhalaCvm,
+  type PhalaKms,
+  type PhalaOsImage,
+  type PhalaUser,
+  type ProvisionedCvm,
 } from './wire';
 
 /**
@@ -148,7 +167,10 @@ function requireEnvKeys(what: string, keys: unknown): string[] {
   const seen = new Set<string>();
   for (const [i, key] of keys.entries()) {
     if (typeof key !== 'string' || key.length > 255 || !ENV_KEY.test(key)) {
-      throw new PhalaApiError('invalid_argument', `${what}[${i}] must match [A-Za-z_][A-Za-z0-9_]* (at most 255 characters).`);
+      throw new PhalaApiError(
+        'invalid_argument',
+        `${what}[${i}] must match [A-Za-z_][A-Za-z0-9_]* (at most 255 characters).`,
+      );
     }
     if (seen.has(key)) throw new PhalaApiError('invalid_argument', `${what}[${i}] "${key}" appears twice.`);
     seen.add(key);
@@ -158,8 +180,17 @@ function requireEnvKeys(what: string, keys: unknown): string[] {
 
 function requireEncryptedEnv(value: unknown): string {
   // At least an X25519 key, an IV and a GCM tag (32 + 12 + 16 bytes).
-  if (typeof value !== 'string' || value.length < 120 || value.length % 2 !== 0 || value.length > MAX_ENCRYPTED_ENV_HEX || !/^[0-9a-f]+$/.test(value)) {
-    throw new PhalaApiError('invalid_argument', 'The encrypted env must be lower-case hex of a sealed env (60 bytes to 256 KiB).');
+  if (
+    typeof value !== 'string' ||
+    value.length < 120 ||
+    value.length % 2 !== 0 ||
+    value.length > MAX_ENCRYPTED_ENV_HEX ||
+    !/^[0-9a-f]+$/.test(value)
+  ) {
+    throw new PhalaApiError(
+      'invalid_argument',
+      'The encrypted env must be lower-case hex of a sealed env (60 bytes to 256 KiB).',
+    );
   }
   return value;
 }
@@ -167,23 +198,31 @@ function requireEncryptedEnv(value: unknown): string {
 /** The env part of a create: both fields or neither (a CVM created without env gets it later by updateEnv). */
 function createEnvFields(req: CreateCvmRequest): Record<string, unknown> {
   if (req.encryptedEnv === undefined) {
-    if (req.envKeys !== undefined && req.envKeys.length > 0) throw new PhalaApiError('invalid_argument', 'envKeys were given without an encrypted env.');
+    if (req.envKeys !== undefined && req.envKeys.length > 0)
+      throw new PhalaApiError('invalid_argument', 'envKeys were given without an encrypted env.');
     return {};
   }
-  return { encrypted_env: requireEncryptedEnv(req.encryptedEnv), env_keys: requireEnvKeys('envKeys', req.envKeys ?? []) };
+  return {
+    encrypted_env: requireEncryptedEnv(req.encryptedEnv),
+    env_keys: requireEnvKeys('envKeys', req.envKeys ?? []),
+  };
 }
 
 const CVM_NAME = /^[a-z][a-z0-9-]{3,61}[a-z0-9]$/;
 
 function provisionBody(req: ProvisionCvmRequest): Record<string, unknown> {
   if (typeof req.name !== 'string' || !CVM_NAME.test(req.name)) {
-    throw new PhalaApiError('invalid_argument', 'The CVM name must be 5–63 characters of [a-z0-9-], start with a letter and not end with "-".');
+    throw new PhalaApiError(
+      'invalid_argument',
+      'The CVM name must be 5–63 characters of [a-z0-9-], start with a letter and not end with "-".',
+    );
   }
   const c = req.composeFile;
   if (!c || typeof c.dockerComposeFile !== 'string' || c.dockerComposeFile.length === 0) {
     throw new PhalaApiError('invalid_argument', 'The compose file is empty.');
   }
-  if (c.kmsEnabled !== true) throw new PhalaApiError('invalid_argument', 'kmsEnabled must be true: the env key comes from the KMS.');
+  if (c.kmsEnabled !== true)
+    throw new PhalaApiError('invalid_argument', 'kmsEnabled must be true: the env key comes from the KMS.');
   const compose: Record<string, unknown> = {
     docker_compose_file: c.dockerComposeFile,
     allowed_envs: requireEnvKeys('allowedEnvs', c.allowedEnvs),
@@ -193,7 +232,11 @@ function provisionBody(req: ProvisionCvmRequest): Record<string, unknown> {
   };
   if (c.preLaunchScript !== undefined) compose.pre_launch_script = c.preLaunchScript;
   if (c.name !== undefined) compose.name = c.name;
-  const body: Record<string, unknown> = { name: req.name, compose_file: compose, env_keys: requireEnvKeys('envKeys', req.envKeys) };
+  const body: Record<string, unknown> = {
+    name: req.name,
+    compose_file: compose,
+    env_keys: requireEnvKeys('envKeys', req.envKeys),
+  };
   if (req.instanceType !== undefined) body.instance_type = req.instanceType;
   if (req.diskSizeGb !== undefined) body.disk_size = req.diskSizeGb;
   if (req.kmsId !== undefined) {
@@ -208,7 +251,10 @@ export function createPhalaClient(options: PhalaClientOptions): PhalaClient {
   const apiKey = options.apiKey;
   // Header values cannot carry control characters; a key with whitespace is a paste error, not a key.
   if (typeof apiKey !== 'string' || apiKey.length === 0 || apiKey.length > 512 || !/^[\x21-\x7e]+$/.test(apiKey)) {
-    throw new PhalaApiError('invalid_argument', 'The Phala Cloud API key is empty or contains spaces or control characters.');
+    throw new PhalaApiError(
+      'invalid_argument',
+      'The Phala Cloud API key is empty or contains spaces or control characters.',
+    );
   }
   const baseUrl = normalizeBaseUrl(options.baseUrl ?? PHALA_CLOUD_API_URL);
   const apiVersion = options.apiVersion ?? PHALA_API_VERSION;
@@ -250,7 +296,13 @@ export function createPhalaClient(options: PhalaClientOptions): PhalaClient {
     );
 
   // The guest agent is the CVM's own origin: no API key, no Phala version header.
-  const guest = <S extends v.GenericSchema>(guestAgentUrl: string, path: string, what: string, schema: S, o?: RequestOptions) =>
+  const guest = <S extends v.GenericSchema>(
+    guestAgentUrl: string,
+    path: string,
+    what: string,
+    schema: S,
+    o?: RequestOptions,
+  ) =>
     requestJson(
       {
         method: 'GET',
@@ -279,7 +331,8 @@ export function createPhalaClient(options: PhalaClientOptions): PhalaClient {
     whoami: (o) => api('GET', '/auth/me', 'account check', UserSchema, o),
     listKms: (o) => api('GET', '/kms', 'KMS list', KmsListSchema, o),
     listOsImages: (o) => api('GET', '/os-images', 'OS image list', OsImageListSchema, o),
-    provisionCvm: (req, o) => run(() => api('POST', '/cvms/provision', 'provision', ProvisionResponseSchema, o, provisionBody(req))),
+    provisionCvm: (req, o) =>
+      run(() => api('POST', '/cvms/provision', 'provision', ProvisionResponseSchema, o, provisionBody(req))),
     createCvm: (req, o) =>
       run(() =>
         api('POST', '/cvms', 'CVM creation', CvmSchema, o, {
@@ -290,7 +343,9 @@ export function createPhalaClient(options: PhalaClientOptions): PhalaClient {
       ),
     getCvm: (id, o) => run(() => api('GET', cvmPath(id), 'CVM details', CvmSchema, o)),
     getEnvPubkey: (kmsId, appId, o) =>
-      run(() => api('GET', `/kms/${kmsIdSegment(kmsId)}/pubkey/${appIdSegment(appId)}`, 'env public key', EnvPubkeySchema, o)),
+      run(() =>
+        api('GET', `/kms/${kmsIdSegment(kmsId)}/pubkey/${appIdSegment(appId)}`, 'env public key', EnvPubkeySchema, o),
+      ),
     getAttestation: (id, o) => run(() => api('GET', cvmPath(id, '/attestation'), 'attestation', AttestationSchema, o)),
     updateEnv: (id, req, o) =>
       run(() =>
@@ -313,6 +368,14 @@ export function createPhalaClient(options: PhalaClientOptions): PhalaClient {
     deleteCvm: (id, o) => run(() => api('DELETE', cvmPath(id), 'deletion', null, o)) as Promise<void>,
     guestInfo: (url, o) => run(() => guest(url, '/Info', 'guest info', GuestInfoSchema, o)),
     guestGetQuote: (url, reportDataHex, o) =>
-      run(() => guest(url, `/GetQuote?report_data=${requireHex('Report data', reportDataHex, 64)}`, 'quote', GuestQuoteSchema, o)),
+      run(() =>
+        guest(
+          url,
+          `/GetQuote?report_data=${requireHex('Report data', reportDataHex, 64)}`,
+          'quote',
+          GuestQuoteSchema,
+          o,
+        ),
+      ),
   };
 }

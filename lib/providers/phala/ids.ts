@@ -40,7 +40,8 @@ export function appIdSegment(appId: unknown): string {
 
 /** @throws PhalaApiError `invalid_argument` */
 export function kmsIdSegment(kmsId: unknown): string {
-  if (typeof kmsId !== 'string' || !KMS_ID.test(kmsId)) throw invalid('KMS id', kmsId, 'a KMS id or slug of [A-Za-z0-9_-]');
+  if (typeof kmsId !== 'string' || !KMS_ID.test(kmsId))
+    throw invalid('KMS id', kmsId, 'a KMS id or slug of [A-Za-z0-9_-]');
   return encodeURIComponent(kmsId);
 }
 

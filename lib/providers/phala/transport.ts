@@ -141,21 +141,32 @@ async function attempt(req: JsonRequest<v.GenericSchema>, opts: TransportOptions
       return {
         kind: 'failure',
         retryable: false,
-        error: new PhalaApiError('bad_response', `Phala Cloud: the ${req.what} answer is larger than ${opts.maxResponseBytes} bytes.`, {
-          status: response.status,
-        }),
+        error: new PhalaApiError(
+          'bad_response',
+          `Phala Cloud: the ${req.what} answer is larger than ${opts.maxResponseBytes} bytes.`,
+          {
+            status: response.status,
+          },
+        ),
       };
     }
     return { kind: 'response', status: response.status, headers: response.headers, body };
   } catch (err) {
     if (req.signal?.aborted) {
-      return { kind: 'failure', retryable: false, error: new PhalaApiError('aborted', `Phala Cloud: the ${req.what} request was cancelled.`) };
+      return {
+        kind: 'failure',
+        retryable: false,
+        error: new PhalaApiError('aborted', `Phala Cloud: the ${req.what} request was cancelled.`),
+      };
     }
     if (attemptAbort.timedOut()) {
       return {
         kind: 'failure',
         retryable: true,
-        error: new PhalaApiError('timeout', `Phala Cloud: the ${req.what} request timed out after ${opts.timeoutMs} ms.`),
+        error: new PhalaApiError(
+          'timeout',
+          `Phala Cloud: the ${req.what} request timed out after ${opts.timeoutMs} ms.`,
+        ),
       };
     }
     // fetch rejects with a TypeError for DNS, connection, TLS, refused redirects and broken bodies. Its message
@@ -163,19 +174,28 @@ async function attempt(req: JsonRequest<v.GenericSchema>, opts: TransportOptions
     return {
       kind: 'failure',
       retryable: true,
-      error: new PhalaApiError('network', `Phala Cloud: could not complete the ${req.what} request (network error).`, { cause: err }),
+      error: new PhalaApiError('network', `Phala Cloud: could not complete the ${req.what} request (network error).`, {
+        cause: err,
+      }),
     };
   } finally {
     attemptAbort.dispose();
   }
 }
 
-function errorFromResponse(req: JsonRequest<v.GenericSchema>, status: number, headers: Headers, body: Uint8Array, secrets: readonly string[]): PhalaApiError {
+function errorFromResponse(
+  req: JsonRequest<v.GenericSchema>,
+  status: number,
+  headers: Headers,
+  body: Uint8Array,
+  secrets: readonly string[],
+): PhalaApiError {
   const code = codeForStatus(status);
   const parsed = parseJsonText(body);
-  const raw = parsed.ok && parsed.value && typeof parsed.value === 'object' && 'detail' in parsed.value
-    ? (parsed.value).detail
-    : null;
+  const raw =
+    parsed.ok && parsed.value && typeof parsed.value === 'object' && 'detail' in parsed.value
+      ? parsed.value.detail
+      : null;
   const detail = sanitizeDetail(raw, secrets);
   const phrase = PHRASE[code] ?? 'failed';
   const message = `Phala Cloud: ${req.what} — ${phrase} (HTTP ${status})${detail ? `: ${detail}` : '.'}`;
@@ -186,7 +206,10 @@ function errorFromResponse(req: JsonRequest<v.GenericSchema>, status: number, he
  * Sends `req`, retrying only where safe, and returns the parsed, validated response (undefined for schema null).
  * @throws PhalaApiError
  */
-export async function requestJson<S extends v.GenericSchema>(req: JsonRequest<S>, opts: TransportOptions): Promise<v.InferOutput<S>> {
+export async function requestJson<S extends v.GenericSchema>(
+  req: JsonRequest<S>,
+  opts: TransportOptions,
+): Promise<v.InferOutput<S>> {
   const sleep = opts.sleep ?? defaultSleep;
   const random = opts.random ?? Math.random;
   const maxAttempts = req.idempotent ? 1 + Math.max(0, opts.retry.retries) : 1;
@@ -217,7 +240,8 @@ export async function requestJson<S extends v.GenericSchema>(req: JsonRequest<S>
     if (status >= 200 && status < 300) {
       if (req.schema === null) return undefined;
       const parsed = parseJsonText(body);
-      if (!parsed.ok) throw new PhalaApiError('bad_response', `Phala Cloud: the ${req.what} answer is not JSON.`, { status });
+      if (!parsed.ok)
+        throw new PhalaApiError('bad_response', `Phala Cloud: the ${req.what} answer is not JSON.`, { status });
       const checked = v.safeParse(req.schema, parsed.value);
       if (!checked.success) {
         const issue = checked.issues[0];

@@ -94,7 +94,14 @@ const KmsWire = v.object({
 export const KmsListSchema = v.pipe(
   v.object({ items: v.array(KmsWire) }),
   v.transform((w): PhalaKms[] =>
-    w.items.map((k) => ({ id: k.id, slug: k.slug, name: k.name, chainId: k.chain_id, k256Pubkey: k.k256_pubkey, caPubkey: k.ca_pubkey })),
+    w.items.map((k) => ({
+      id: k.id,
+      slug: k.slug,
+      name: k.name,
+      chainId: k.chain_id,
+      k256Pubkey: k.k256_pubkey,
+      caPubkey: k.ca_pubkey,
+    })),
   ),
 );
 
@@ -120,7 +127,10 @@ const OsImageWire = v.object({
   name: shortText(),
   // Phala's newer endpoints send [major, minor, patch(, build)].
   version: v.pipe(
-    v.union([shortText(64), v.pipe(v.array(v.pipe(v.number(), v.integer(), v.minValue(0))), v.minLength(1), v.maxLength(4))]),
+    v.union([
+      shortText(64),
+      v.pipe(v.array(v.pipe(v.number(), v.integer(), v.minValue(0))), v.minLength(1), v.maxLength(4)),
+    ]),
     v.transform((ver) => (typeof ver === 'string' ? ver : ver.join('.'))),
   ),
   os_image_hash: v.nullish(hexBytes(32), null),
@@ -131,7 +141,13 @@ const OsImageWire = v.object({
 export const OsImageListSchema = v.pipe(
   v.object({ items: v.array(OsImageWire) }),
   v.transform((w): PhalaOsImage[] =>
-    w.items.map((i) => ({ name: i.name, version: i.version, osImageHash: i.os_image_hash, isDev: i.is_dev, measurement: i.measurement })),
+    w.items.map((i) => ({
+      name: i.name,
+      version: i.version,
+      osImageHash: i.os_image_hash,
+      isDev: i.is_dev,
+      measurement: i.measurement,
+    })),
   ),
 );
 
@@ -175,7 +191,16 @@ export const ProvisionResponseSchema = v.pipe(
 );
 
 /** Statuses the dashboard knows; anything else the API invents arrives as 'unknown' (with `rawStatus`). */
-export const CVM_STATUSES = ['creating', 'starting', 'running', 'stopping', 'stopped', 'restarting', 'deleting', 'error'] as const;
+export const CVM_STATUSES = [
+  'creating',
+  'starting',
+  'running',
+  'stopping',
+  'stopped',
+  'restarting',
+  'deleting',
+  'error',
+] as const;
 export type CvmStatus = (typeof CVM_STATUSES)[number] | 'unknown';
 
 const statusField = v.pipe(
@@ -208,7 +233,11 @@ export interface PhalaCvm {
 
 const CvmWire = v.object({
   id: v.pipe(v.union([v.string(), v.number()]), v.transform(String), shortText(128)),
-  app_id: v.pipe(v.string(), v.transform((s) => (s.startsWith('app_') ? s.slice(4) : s)), hexBytes(20)),
+  app_id: v.pipe(
+    v.string(),
+    v.transform((s) => (s.startsWith('app_') ? s.slice(4) : s)),
+    hexBytes(20),
+  ),
   name: shortText(),
   status: statusField,
   uptime_seconds: v.nullish(nonNegative, null),
@@ -225,7 +254,13 @@ const CvmWire = v.object({
   ),
   public_urls: v.nullish(v.array(v.object({ app: v.string(), instance: v.string() })), []),
   guest_agent_url: v.nullish(shortText(2048), null),
-  instance_id: v.nullish(v.pipe(v.union([v.literal(''), hexBytes(20)]), v.transform((s) => s || null)), null),
+  instance_id: v.nullish(
+    v.pipe(
+      v.union([v.literal(''), hexBytes(20)]),
+      v.transform((s) => s || null),
+    ),
+    null,
+  ),
 });
 
 export const CvmSchema = v.pipe(
@@ -240,7 +275,12 @@ export const CvmSchema = v.pipe(
     createdAt: w.created_at,
     instanceType: w.instance_type,
     kmsInfo: w.kms_info
-      ? { id: w.kms_info.id, slug: w.kms_info.slug, k256Pubkey: w.kms_info.k256_pubkey, encryptedEnvPubkey: w.kms_info.encrypted_env_pubkey }
+      ? {
+          id: w.kms_info.id,
+          slug: w.kms_info.slug,
+          k256Pubkey: w.kms_info.k256_pubkey,
+          encryptedEnvPubkey: w.kms_info.encrypted_env_pubkey,
+        }
       : null,
     publicUrls: w.public_urls,
     guestAgentUrl: w.guest_agent_url,
@@ -259,11 +299,30 @@ export interface EnvPubkey {
 export const EnvPubkeySchema = v.pipe(
   v.object({
     public_key: hexBytes(32),
-    signature: v.nullish(v.pipe(v.string(), v.transform((s) => s || null), v.nullable(hexBytes(65))), null),
+    signature: v.nullish(
+      v.pipe(
+        v.string(),
+        v.transform((s) => s || null),
+        v.nullable(hexBytes(65)),
+      ),
+      null,
+    ),
     timestamp: v.nullish(v.pipe(v.number(), v.integer(), v.minValue(0)), null),
-    signature_v1: v.nullish(v.pipe(v.string(), v.transform((s) => s || null), v.nullable(hexBytes(65))), null),
+    signature_v1: v.nullish(
+      v.pipe(
+        v.string(),
+        v.transform((s) => s || null),
+        v.nullable(hexBytes(65)),
+      ),
+      null,
+    ),
   }),
-  v.transform((w): EnvPubkey => ({ publicKey: w.public_key, signature: w.signature, timestamp: w.timestamp, signatureV1: w.signature_v1 })),
+  v.transform((w): EnvPubkey => ({
+    publicKey: w.public_key,
+    signature: w.signature,
+    timestamp: w.timestamp,
+    signatureV1: w.signature_v1,
+  })),
 );
 
 export interface TcbInfo extends OsMeasurement {
@@ -284,7 +343,13 @@ const TcbInfoWire = v.object({
 });
 
 const tcbInfoOut = (t: v.InferOutput<typeof TcbInfoWire>): TcbInfo => ({
-  mrtd: t.mrtd, rtmr0: t.rtmr0, rtmr1: t.rtmr1, rtmr2: t.rtmr2, rtmr3: t.rtmr3, eventLog: t.event_log, appCompose: t.app_compose,
+  mrtd: t.mrtd,
+  rtmr0: t.rtmr0,
+  rtmr1: t.rtmr1,
+  rtmr2: t.rtmr2,
+  rtmr3: t.rtmr3,
+  eventLog: t.event_log,
+  appCompose: t.app_compose,
 });
 
 export interface CvmAttestation {
@@ -298,7 +363,10 @@ export const AttestationSchema = v.pipe(
   v.object({
     is_online: v.boolean(),
     tcb_info: v.nullish(TcbInfoWire, null),
-    app_certificates: v.nullish(v.array(v.object({ quote: v.nullish(v.union([v.literal(''), hexUpTo(MAX_QUOTE_BYTES)]), null) })), []),
+    app_certificates: v.nullish(
+      v.array(v.object({ quote: v.nullish(v.union([v.literal(''), hexUpTo(MAX_QUOTE_BYTES)]), null) })),
+      [],
+    ),
   }),
   v.transform((w): CvmAttestation => ({
     isOnline: w.is_online,
@@ -315,7 +383,11 @@ export interface EnvUpdate {
 
 export const EnvUpdateSchema = v.pipe(
   v.object({ status: v.literal('in_progress'), correlation_id: shortText(), allowed_envs_changed: v.boolean() }),
-  v.transform((w): EnvUpdate => ({ status: w.status, correlationId: w.correlation_id, allowedEnvsChanged: w.allowed_envs_changed })),
+  v.transform((w): EnvUpdate => ({
+    status: w.status,
+    correlationId: w.correlation_id,
+    allowedEnvsChanged: w.allowed_envs_changed,
+  })),
 );
 
 export interface CvmState {
@@ -326,7 +398,11 @@ export interface CvmState {
 
 export const StateSchema = v.pipe(
   v.object({ status: statusField, uptime_seconds: v.nullish(nonNegative, null) }),
-  v.transform((w): CvmState => ({ status: w.status.status, rawStatus: w.status.rawStatus, uptimeSeconds: w.uptime_seconds })),
+  v.transform((w): CvmState => ({
+    status: w.status.status,
+    rawStatus: w.status.rawStatus,
+    uptimeSeconds: w.uptime_seconds,
+  })),
 );
 
 export const LogsSchema = v.pipe(
@@ -347,7 +423,11 @@ export interface GuestInfo {
 
 export const GuestInfoSchema = v.pipe(
   v.object({
-    app_id: v.pipe(v.string(), v.transform((s) => (s.startsWith('app_') ? s.slice(4) : s)), hexBytes(20)),
+    app_id: v.pipe(
+      v.string(),
+      v.transform((s) => (s.startsWith('app_') ? s.slice(4) : s)),
+      hexBytes(20),
+    ),
     instance_id: v.nullish(v.union([v.literal(''), hexBytes(20)]), null),
     app_name: nullableText(),
     tcb_info: jsonObjectOrText(
@@ -363,7 +443,11 @@ export const GuestInfoSchema = v.pipe(
     appId: w.app_id,
     instanceId: w.instance_id || null,
     appName: w.app_name,
-    tcbInfo: { ...tcbInfoOut(w.tcb_info), osImageHash: w.tcb_info.os_image_hash || null, composeHash: w.tcb_info.compose_hash },
+    tcbInfo: {
+      ...tcbInfoOut(w.tcb_info),
+      osImageHash: w.tcb_info.os_image_hash || null,
+      composeHash: w.tcb_info.compose_hash,
+    },
     keyProviderInfo: w.key_provider_info,
   })),
 );
@@ -384,5 +468,10 @@ export const GuestQuoteSchema = v.pipe(
     report_data: hexBytes(64),
     vm_config: v.nullish(v.unknown(), null),
   }),
-  v.transform((w): GuestQuote => ({ quote: w.quote, eventLog: w.event_log, reportData: w.report_data, vmConfig: w.vm_config })),
+  v.transform((w): GuestQuote => ({
+    quote: w.quote,
+    eventLog: w.event_log,
+    reportData: w.report_data,
+    vmConfig: w.vm_config,
+  })),
 );

@@ -203,7 +203,8 @@ export async function startOpenClaw(opts = {}) {
     while (!(await canConnect(port))) {
       if (gw.exitCode !== null || gw.signalCode !== null)
         throw new Error(`gateway exited (${gw.exitCode ?? gw.signalCode}):\n${redact(output, token)}`);
-      if (Date.now() > deadline) throw new Error(`gateway did not listen within the timeout:\n${redact(output, token)}`);
+      if (Date.now() > deadline)
+        throw new Error(`gateway did not listen within the timeout:\n${redact(output, token)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const listenMs = Date.now() - t0;

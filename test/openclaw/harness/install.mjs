@@ -108,15 +108,11 @@ export function ensureInstall({ log = (s) => process.stderr.write(`${s}\n`) } = 
     rmSync(p.prefix, { recursive: true, force: true });
     mkdirSync(p.prefix, { recursive: true });
     execFileSync('npm', ['init', '-y'], { cwd: p.prefix, stdio: 'ignore' });
-    execFileSync(
-      'npm',
-      ['install', '--no-audit', '--no-fund', '--loglevel=error', `openclaw@${OPENCLAW_VERSION}`],
-      {
-        cwd: p.prefix,
-        stdio: ['ignore', 'inherit', 'inherit'],
-        env: { ...process.env, PATH: `${nodeBinDir}:${process.env.PATH}` },
-      },
-    );
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', `openclaw@${OPENCLAW_VERSION}`], {
+      cwd: p.prefix,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, PATH: `${nodeBinDir}:${process.env.PATH}` },
+    });
     timings.installMs = Date.now() - t0;
     log(
       `[openclaw] openclaw@${OPENCLAW_VERSION} installed in ${(timings.installMs / 1000).toFixed(1)} s ` +

@@ -23,7 +23,12 @@ export async function startMockModel(opts = {}) {
       try {
         json = body ? JSON.parse(body) : null;
       } catch {}
-      requests.push({ method: req.method, path: req.url, authorization: req.headers.authorization ?? null, body: json });
+      requests.push({
+        method: req.method,
+        path: req.url,
+        authorization: req.headers.authorization ?? null,
+        body: json,
+      });
       if (req.method === 'GET' && req.url?.startsWith('/v1/models')) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ object: 'list', data: [{ id: 'mock', object: 'model', owned_by: 'mock' }] }));
@@ -44,7 +49,10 @@ export async function startMockModel(opts = {}) {
     // OpenClaw appends its own user message (internal context) after tool results: the turn starts at the last
     // user message that is not one of those.
     for (let i = messages.length - 1; i >= 0; i--) {
-      if (messages[i]?.role === 'user' && !textOf(messages[i].content).includes('<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>')) {
+      if (
+        messages[i]?.role === 'user' &&
+        !textOf(messages[i].content).includes('<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>')
+      ) {
         lastUser = i;
         break;
       }
@@ -82,9 +90,15 @@ export async function startMockModel(opts = {}) {
     }
     const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
     if (json.stream) {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      });
       const chunk = (choices, extra = {}) =>
-        res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: 'mock', choices, ...extra })}\n\n`);
+        res.write(
+          `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: 'mock', choices, ...extra })}\n\n`,
+        );
       chunk([{ index: 0, delta, finish_reason: null }]);
       chunk([{ index: 0, delta: {}, finish_reason: finish }]);
       chunk([], { usage });
@@ -94,7 +108,14 @@ export async function startMockModel(opts = {}) {
       if (delta.tool_calls) message.tool_calls = delta.tool_calls.map(({ index: _i, ...t }) => t);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
-        JSON.stringify({ id, object: 'chat.completion', created, model: 'mock', choices: [{ index: 0, message, finish_reason: finish }], usage }),
+        JSON.stringify({
+          id,
+          object: 'chat.completion',
+          created,
+          model: 'mock',
+          choices: [{ index: 0, message, finish_reason: finish }],
+          usage,
+        }),
       );
     }
   }
@@ -121,7 +142,7 @@ export async function startMockModel(opts = {}) {
 
 function textOf(content) {
   if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((p) => (typeof p === 'string' ? p : p?.text ?? '')).join('');
+  if (Array.isArray(content)) return content.map((p) => (typeof p === 'string' ? p : (p?.text ?? ''))).join('');
   return '';
 }
 

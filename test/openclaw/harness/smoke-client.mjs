@@ -96,8 +96,19 @@ export async function connectClient(o) {
   const role = 'operator';
   const platform = 'linux';
   const signedAt = ch.ts;
-  const payload = ['v3', device.id, clientId, mode, role, o.scopes.join(','), signedAt, o.token, ch.nonce, platform, '']
-    .join('|');
+  const payload = [
+    'v3',
+    device.id,
+    clientId,
+    mode,
+    role,
+    o.scopes.join(','),
+    signedAt,
+    o.token,
+    ch.nonce,
+    platform,
+    '',
+  ].join('|');
   const res = await request('connect', {
     minProtocol: 4,
     maxProtocol: 4,

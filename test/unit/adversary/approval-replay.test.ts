@@ -18,13 +18,20 @@ const VALUE = 'sk-replay-target-value';
 const SENT = { kind: 'secret.request', payload: { item: ITEM, reason: 'Deploy the release' } };
 
 async function setUp() {
-  const r = await realHubService([{ kind: 'secret', fields: { name: ITEM, value: VALUE, notes: '', tags: [], expiresAt: null } }]);
+  const r = await realHubService([
+    { kind: 'secret', fields: { name: ITEM, value: VALUE, notes: '', tags: [], expiresAt: null } },
+  ]);
   const evil = MaliciousHub.inProcess(r.hub.app.request);
   let saved: AgentState | undefined;
   const clock = { offset: 0 };
   const agentNow = () => r.hub.clock.now + clock.offset;
   const agent = new AgentClient({ fetch: evil.fetch, now: agentNow, onStateChange: (s) => void (saved = s) });
-  const reg = await agent.register({ hub: ORIGIN, name: 'replay-target', manifest: { markdown: '# replay target' }, requestedScopes: [`secret:read:${ITEM}`] });
+  const reg = await agent.register({
+    hub: ORIGIN,
+    name: 'replay-target',
+    manifest: { markdown: '# replay target' },
+    requestedScopes: [`secret:read:${ITEM}`],
+  });
   await r.svc.lookupClaim(reg.claim_code);
   await r.svc.claim(reg.claim_code, [`secret:read:${ITEM}`]);
   await agent.status();
@@ -57,10 +64,19 @@ describe('a hub replaying approvals to the agent', () => {
     const old = await executedOnce(t);
     // The next identical request: the hub answers with the old intent (pending again, and with the nonce the agent
     // just sent copied in, as a hub reading the request body can), then claims it approved and replays its execute.
-    t.evil.rewriteJson('POST /v1/intents', (_json, req) => ({ ...old.intent, status: 'pending', agent_nonce: JSON.parse(req.body!).agent_nonce }), 1);
-    t.evil.rewriteJson('GET /v1/intents/:id', (json) => (json.intent_id === old.intent.intent_id ? { ...old.intent, status: 'approved' } : json));
+    t.evil.rewriteJson(
+      'POST /v1/intents',
+      (_json, req) => ({ ...old.intent, status: 'pending', agent_nonce: JSON.parse(req.body!).agent_nonce }),
+      1,
+    );
+    t.evil.rewriteJson('GET /v1/intents/:id', (json) =>
+      json.intent_id === old.intent.intent_id ? { ...old.intent, status: 'approved' } : json,
+    );
     t.evil.replay('POST /v1/intents/:id/execute', old.execute);
-    const got = await t.agent.createIntent(SENT).then(async (i) => t.agent.execute(i.intent_id), (e) => e);
+    const got = await t.agent.createIntent(SENT).then(
+      async (i) => t.agent.execute(i.intent_id),
+      (e) => e,
+    );
     expect(got.code).toBe('approval_replayed');
     expect(got.secret).toBeUndefined();
   });
@@ -72,7 +88,11 @@ describe('a hub replaying approvals to the agent', () => {
     await t.approve(first);
     // A fresh agent process with only its saved state, asking again: the hub reuses the first intent id.
     const restarted = new AgentClient({ fetch: t.evil.fetch, state: t.saved(), now: t.agentNow });
-    t.evil.rewriteJson('POST /v1/intents', (_json, req) => ({ ...first, agent_nonce: JSON.parse(req.body!).agent_nonce }), 1);
+    t.evil.rewriteJson(
+      'POST /v1/intents',
+      (_json, req) => ({ ...first, agent_nonce: JSON.parse(req.body!).agent_nonce }),
+      1,
+    );
     const got = await restarted.createIntent(SENT).catch((e) => e);
     expect(got.code).toBe('approval_replayed');
   });
@@ -99,8 +119,13 @@ describe('a hub replaying approvals to the agent', () => {
     const intent = await t.agent.createIntent(SENT);
     await t.approve(intent);
     const signed = await t.deviceSigned({
-      hub: ORIGIN, intent_id: intent.intent_id, payload_hash: intent.payload_hash, decision: 'approve',
-      installation_id: intent.installation_id, agent_nonce: intent.agent_nonce!, time: time(intent),
+      hub: ORIGIN,
+      intent_id: intent.intent_id,
+      payload_hash: intent.payload_hash,
+      decision: 'approve',
+      installation_id: intent.installation_id,
+      agent_nonce: intent.agent_nonce!,
+      time: time(intent),
     });
     t.evil.rewriteJson('POST /v1/intents/:id/execute', (json) => ({ ...json, approval: signed }));
     return t.agent.execute(intent.intent_id).catch((e) => e);
@@ -132,12 +157,23 @@ describe('a hub replaying approvals to the agent', () => {
     const t = await setUp();
     const intent = await t.agent.createIntent(SENT);
     await t.approve(intent);
-    const otherNonce = intent.agent_nonce!.startsWith('A') ? `B${intent.agent_nonce!.slice(1)}` : `A${intent.agent_nonce!.slice(1)}`;
+    const otherNonce = intent.agent_nonce!.startsWith('A')
+      ? `B${intent.agent_nonce!.slice(1)}`
+      : `A${intent.agent_nonce!.slice(1)}`;
     const forOther = await t.deviceSigned({
-      hub: ORIGIN, intent_id: intent.intent_id, payload_hash: intent.payload_hash, decision: 'approve',
-      installation_id: intent.installation_id, agent_nonce: otherNonce, time: t.hub.clock.now,
+      hub: ORIGIN,
+      intent_id: intent.intent_id,
+      payload_hash: intent.payload_hash,
+      decision: 'approve',
+      installation_id: intent.installation_id,
+      agent_nonce: otherNonce,
+      time: t.hub.clock.now,
     });
-    t.evil.rewriteJson('POST /v1/intents/:id/execute', (json) => ({ ...json, approval: forOther, intent: { ...json.intent, agent_nonce: otherNonce } }));
+    t.evil.rewriteJson('POST /v1/intents/:id/execute', (json) => ({
+      ...json,
+      approval: forOther,
+      intent: { ...json.intent, agent_nonce: otherNonce },
+    }));
     const got = await t.agent.execute(intent.intent_id).catch((e) => e);
     expect(got.code).toBe('approval_replayed');
     expect(got.secret).toBeUndefined();

@@ -26,7 +26,16 @@ function deleteAndRecompute(store: HubStore, deleteSeqs: number[]): void {
   let prev = GENESIS_HASH;
   let seq = 1;
   for (const r of rows.filter((r) => !deleteSeqs.includes(r.seq))) {
-    const fields = { seq, time: r.time, actor: r.actor, agent: r.agent, resource: r.resource, action: r.action, requestId: r.request_id, idempotencyKey: r.idempotency_key };
+    const fields = {
+      seq,
+      time: r.time,
+      actor: r.actor,
+      agent: r.agent,
+      resource: r.resource,
+      action: r.action,
+      requestId: r.request_id,
+      idempotencyKey: r.idempotency_key,
+    };
     const hash = auditEntryHash(prev, fields);
     insert.run(seq, r.time, r.actor, r.agent, r.resource, r.action, r.request_id, r.idempotency_key, prev, hash);
     prev = hash;
@@ -42,7 +51,8 @@ async function enrolledBehindMaliciousHub(hub: ReturnType<typeof hubFixture>) {
   return { ...device, proxy };
 }
 
-const kept = (local: { data: Record<string, unknown> }) => (local.data[HUB_SETTINGS_KEY] as HubSettings).auditHeads?.[ORIGIN];
+const kept = (local: { data: Record<string, unknown> }) =>
+  (local.data[HUB_SETTINGS_KEY] as HubSettings).auditHeads?.[ORIGIN];
 
 describe('the audit log is evident to the devices that read it', () => {
   it('honest growth is verified and the kept head moves forward', async () => {
@@ -117,7 +127,14 @@ describe('the audit log is evident to the devices that read it', () => {
     await svc.activity();
     const good = structuredClone(kept(local)!);
     await hub.registeredAgent('a');
-    proxy.rewriteJson('GET /v1/audit', (json) => ({ ...json, signed_head: { ...json.signed_head, statement: { ...json.signed_head.statement, seq: 9 } } }), 1);
+    proxy.rewriteJson(
+      'GET /v1/audit',
+      (json) => ({
+        ...json,
+        signed_head: { ...json.signed_head, statement: { ...json.signed_head.statement, seq: 9 } },
+      }),
+      1,
+    );
     const forged = await svc.activity();
     expect(forged.integrity?.status).toBe('rewritten');
     expect(forged.integrity?.reason).toMatch(/signature is invalid/);

@@ -25,11 +25,23 @@ export async function enrolledDevice(first: Fixture) {
   const service = new VaultService(new VaultDb(uniqueDbName()));
   const salt = randomBytes(16);
   await service.create({ kdf: FAST_KDF, salt, kek: await kekFor('pw', salt) });
-  const vault: HubVault = { get isUnlocked() { return service.isUnlocked; }, whenReady: async () => {}, withUnlocked: async (fn) => fn(service) };
+  const vault: HubVault = {
+    get isUnlocked() {
+      return service.isUnlocked;
+    },
+    whenReady: async () => {},
+    withUnlocked: async (fn) => fn(service),
+  };
   const local = memoryStorage();
-  const svc = new HubService(vault, { local, session: memoryStorage(), badge: () => {}, changed: () => {}, fetch: fetchImpl, now: () => target.clock.now });
+  const svc = new HubService(vault, {
+    local,
+    session: memoryStorage(),
+    badge: () => {},
+    changed: () => {},
+    fetch: fetchImpl,
+    now: () => target.clock.now,
+  });
   await svc.enroll(first.enrollmentCode);
   await svc.stop(false);
   return { svc, local, target, signedTo };
 }
-

@@ -61,7 +61,10 @@ async function floodingHub(prefix: string, chunk: string): Promise<Flood> {
 function client(hub: string): HubClient {
   const privateKey = ed25519.utils.randomSecretKey();
   const publicKey = ed25519.getPublicKey(privateKey);
-  return new HubClient({ hub, signer: { role: 'human', keyId: deviceKeyId(publicKey), sign: async (m) => ed25519.sign(m, privateKey) } });
+  return new HubClient({
+    hub,
+    signer: { role: 'human', keyId: deviceKeyId(publicKey), sign: async (m) => ed25519.sign(m, privateKey) },
+  });
 }
 
 let hub: Flood | undefined;
@@ -73,22 +76,30 @@ afterEach(async () => {
 describe('a hub flooding the event stream', () => {
   it.each([
     ['one endless data: line', 'event: intents\ndata: ', 'x'],
-    ['data: lines forever without the blank line that ends an event', 'event: intents\n', 'data: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n'],
-  ])('%s gets a typed error and the stream closed, after a bounded read', async (_name, prefix, chunk) => {
-    hub = await floodingHub(prefix, chunk);
-    const events: unknown[] = [];
-    const err = await client(hub.url)
-      .events((e) => events.push(e))
-      .then(
-        () => null,
-        (e: unknown) => e,
-      );
-    expect(err).toBeInstanceOf(HubClientError);
-    expect((err as HubClientError).code).toBe('hub_bad_response');
-    expect(events).toEqual([]);
-    // The client hung up: the hub's side of the connection closes (it would otherwise pump forever).
-    await hub.closed;
-    // Bounded: the cap in characters, plus what was in flight in socket buffers and fetch's queue.
-    expect(hub.sent()).toBeLessThan(SSE_MAX_EVENT + 16 * 1024 * 1024);
-  }, 20_000);
+    [
+      'data: lines forever without the blank line that ends an event',
+      'event: intents\n',
+      'data: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n',
+    ],
+  ])(
+    '%s gets a typed error and the stream closed, after a bounded read',
+    async (_name, prefix, chunk) => {
+      hub = await floodingHub(prefix, chunk);
+      const events: unknown[] = [];
+      const err = await client(hub.url)
+        .events((e) => events.push(e))
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      expect(err).toBeInstanceOf(HubClientError);
+      expect((err as HubClientError).code).toBe('hub_bad_response');
+      expect(events).toEqual([]);
+      // The client hung up: the hub's side of the connection closes (it would otherwise pump forever).
+      await hub.closed;
+      // Bounded: the cap in characters, plus what was in flight in socket buffers and fetch's queue.
+      expect(hub.sent()).toBeLessThan(SSE_MAX_EVENT + 16 * 1024 * 1024);
+    },
+    20_000,
+  );
 });

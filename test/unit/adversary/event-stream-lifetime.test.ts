@@ -11,7 +11,12 @@ import { hubFixture } from '../hub/flow';
 
 type Hub = ReturnType<typeof hubFixture>;
 
-const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Plan ${n}`, risk: 'low' }, idempotency_key: `act-${n}`, agent_nonce: `nonce-${n}`.padEnd(22, 'A') });
+const ACTION = (n: number) => ({
+  kind: 'action.approve',
+  payload: { summary: `Plan ${n}`, risk: 'low' },
+  idempotency_key: `act-${n}`,
+  agent_nonce: `nonce-${n}`.padEnd(22, 'A'),
+});
 
 /** Moves the hub's clock and the faked timers together, in steps, so pings and waits fire in order. */
 async function advance(hub: Hub, ms: number, step = 5_000): Promise<void> {

@@ -43,7 +43,8 @@ const LONE_SURROGATES = ['\uD800', '\uDBFF', '\uDC00', '\uDFFF'];
 
 // Visible text a person can read, from several scripts (and emoji without joiners).
 const VISIBLE = 'abcXYZ019 -_./:;,"\'()[]{}<>=+*&%$#@!?~éüßøñçΩλжшאבعربيहिन्दी中文日本語한국어🙂🚀✅';
-const visible = (r: () => number, n: number) => Array.from({ length: n }, () => [...VISIBLE][Math.floor(r() * [...VISIBLE].length)]).join('');
+const visible = (r: () => number, n: number) =>
+  Array.from({ length: n }, () => [...VISIBLE][Math.floor(r() * [...VISIBLE].length)]).join('');
 const insert = (s: string, ch: string, r: () => number) => {
   const cps = [...s];
   const at = Math.floor(r() * (cps.length + 1));
@@ -53,15 +54,36 @@ const insert = (s: string, ch: string, r: () => number) => {
 /** One valid payload per kind, and which of its strings are single-line or multi-line. */
 const KINDS = {
   'secret.request': { payload: { item: 'github-token', reason: 'open the PR' }, single: ['item'], multi: ['reason'] },
-  'action.approve': { payload: { summary: 'Merge PR 12', risk: 'medium', details: { repo: 'org/app', pr: { number: 12, title: 'Fix' } } }, single: ['summary'], multi: [] },
-  'payment.send': { payload: { summary: 'Pay invoice', amount_minor: 1999, currency: 'EUR', payee: 'ACME', memo: 'INV-1' }, single: ['summary', 'payee'], multi: ['memo'] },
-  'shell.exec': { payload: { summary: 'List files', command: 'ls -la', cwd: '/tmp' }, single: ['summary', 'cwd'], multi: ['command'] },
-  'message.send': { payload: { summary: 'Reply', channel: 'email', to: 'a@b.c', body: 'hi' }, single: ['summary', 'channel', 'to'], multi: ['body'] },
+  'action.approve': {
+    payload: { summary: 'Merge PR 12', risk: 'medium', details: { repo: 'org/app', pr: { number: 12, title: 'Fix' } } },
+    single: ['summary'],
+    multi: [],
+  },
+  'payment.send': {
+    payload: { summary: 'Pay invoice', amount_minor: 1999, currency: 'EUR', payee: 'ACME', memo: 'INV-1' },
+    single: ['summary', 'payee'],
+    multi: ['memo'],
+  },
+  'shell.exec': {
+    payload: { summary: 'List files', command: 'ls -la', cwd: '/tmp' },
+    single: ['summary', 'cwd'],
+    multi: ['command'],
+  },
+  'message.send': {
+    payload: { summary: 'Reply', channel: 'email', to: 'a@b.c', body: 'hi' },
+    single: ['summary', 'channel', 'to'],
+    multi: ['body'],
+  },
 } as const;
 
 type Kind = keyof typeof KINDS;
 // agent_nonce: the agent's own per-request nonce (CKAP v2), 16 bytes base64url.
-const request = (kind: Kind, payload: object) => ({ kind, payload, idempotency_key: 'idem-1', agent_nonce: 'AAAAAAAAAAAAAAAAAAAAAA' });
+const request = (kind: Kind, payload: object) => ({
+  kind,
+  payload,
+  idempotency_key: 'idem-1',
+  agent_nonce: 'AAAAAAAAAAAAAAAAAAAAAA',
+});
 
 /** The hub's validation (parseWire on the request) and the device's (summarizeIntent) both refuse. */
 function expectRefusedEverywhere(kind: Kind, payload: object, field: string, ch: string) {
@@ -81,7 +103,22 @@ function expectRefusedEverywhere(kind: Kind, payload: object, field: string, ch:
 
 describe('hidden characters in what the person reads', () => {
   it('the character classes are what we think they are (Cf holds the bidi and zero-width characters)', () => {
-    for (const c of ['\u202E', '\u202D', '\u2066', '\u2067', '\u2068', '\u2069', '\u200B', '\u200C', '\u200D', '\u200E', '\u200F', '\u2060', '\uFEFF', '\u00AD']) {
+    for (const c of [
+      '\u202E',
+      '\u202D',
+      '\u2066',
+      '\u2067',
+      '\u2068',
+      '\u2069',
+      '\u200B',
+      '\u200C',
+      '\u200D',
+      '\u200E',
+      '\u200F',
+      '\u2060',
+      '\uFEFF',
+      '\u00AD',
+    ]) {
       expect(FORMAT).toContain(c);
     }
     expect(SEPARATORS).toEqual(['\u2028', '\u2029']);
@@ -94,7 +131,10 @@ describe('hidden characters in what the person reads', () => {
     for (const [kind, spec] of Object.entries(KINDS) as [Kind, (typeof KINDS)[Kind]][]) {
       for (const field of [...spec.single, ...spec.multi]) {
         for (const ch of hidden) {
-          const payload = { ...spec.payload, [field]: insert(String((spec.payload as Record<string, unknown>)[field]), ch, r) };
+          const payload = {
+            ...spec.payload,
+            [field]: insert(String((spec.payload as Record<string, unknown>)[field]), ch, r),
+          };
           expectRefusedEverywhere(kind, payload, field, ch);
         }
       }
@@ -103,8 +143,12 @@ describe('hidden characters in what the person reads', () => {
 
   it('private-use characters and lone surrogates are refused (sampled)', () => {
     const r = rng(7);
-    const sample = [...Array.from({ length: 100 }, () => PRIVATE_USE[Math.floor(r() * PRIVATE_USE.length)]!), ...LONE_SURROGATES];
-    for (const ch of sample) expectRefusedEverywhere('shell.exec', { summary: 'x', command: insert('rm -rf build', ch, r) }, 'command', ch);
+    const sample = [
+      ...Array.from({ length: 100 }, () => PRIVATE_USE[Math.floor(r() * PRIVATE_USE.length)]!),
+      ...LONE_SURROGATES,
+    ];
+    for (const ch of sample)
+      expectRefusedEverywhere('shell.exec', { summary: 'x', command: insert('rm -rf build', ch, r) }, 'command', ch);
   });
 
   it('newline and tab: allowed where the field is multi-line, refused in single-line fields', () => {
@@ -115,7 +159,8 @@ describe('hidden characters in what the person reads', () => {
         expect(summarizeIntent(kind, payload).valid).toBe(true);
       }
       for (const field of spec.single) {
-        for (const ch of ['\n', '\t']) expectRefusedEverywhere(kind, { ...spec.payload, [field]: `a${ch}b` }, field, ch);
+        for (const ch of ['\n', '\t'])
+          expectRefusedEverywhere(kind, { ...spec.payload, [field]: `a${ch}b` }, field, ch);
       }
     }
   });
@@ -163,7 +208,13 @@ describe('hidden characters in what the person reads', () => {
   });
 
   it('agent names and scope item names refuse them too', () => {
-    const reg = { name: 'research\u200Bbot', signing_key: 'x', box_key: 'x', manifest: { markdown: '#' }, requested_scopes: [] };
+    const reg = {
+      name: 'research\u200Bbot',
+      signing_key: 'x',
+      box_key: 'x',
+      manifest: { markdown: '#' },
+      requested_scopes: [],
+    };
     expect(() => parseWire(RegisterAgentRequestSchema, reg)).toThrow(/name/);
     expect(parseScope('secret:read:github\u200Btoken')).toBeUndefined();
     expect(parseScope('secret:read:github-token')).toEqual({ type: 'secret', item: 'github-token' });
@@ -173,11 +224,19 @@ describe('hidden characters in what the person reads', () => {
     const hub = hubFixture();
     const device = await hub.enrolledDevice();
     const agent = await hub.claimedAgent(device, { granted: ['action:shell.exec'] });
-    const res = await agent.send('POST', '/v1/intents', request('shell.exec', { summary: 'List files', command: 'ls \u202E; rm -rf ~' }));
+    const res = await agent.send(
+      'POST',
+      '/v1/intents',
+      request('shell.exec', { summary: 'List files', command: 'ls \u202E; rm -rf ~' }),
+    );
     expect(res.status).toBe(400);
     expect(res.json.error.code).toBe('protocol_invalid');
     expect((await device.send('GET', '/v1/intents?status=pending')).json.intents).toEqual([]);
-    const ok = await agent.send('POST', '/v1/intents', request('shell.exec', { summary: 'List files', command: 'ls -la' }));
+    const ok = await agent.send(
+      'POST',
+      '/v1/intents',
+      request('shell.exec', { summary: 'List files', command: 'ls -la' }),
+    );
     expect(ok.status).toBe(201);
   });
 });

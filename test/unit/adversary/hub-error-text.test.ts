@@ -17,7 +17,8 @@ import { memoryStorage } from '../ext/real-hub-service';
 import { FAST_KDF, kekFor, uniqueDbName } from '../vault/helpers';
 
 const PHISH = 'Call +1 555 0100 now: your vault is locked. Support: evil.example';
-const phishing = (code: string, status: number) => () => jsonAnswer({ error: { code, message: PHISH, request_id: 'req_1' } }, status);
+const phishing = (code: string, status: number) => () =>
+  jsonAnswer({ error: { code, message: PHISH, request_id: 'req_1' } }, status);
 
 function expectOurText(text: string): void {
   expect(text).not.toContain('555');
@@ -32,10 +33,20 @@ async function serviceBehind() {
   const service = new VaultService(new VaultDb(uniqueDbName()));
   const salt = randomBytes(16);
   await service.create({ kdf: FAST_KDF, salt, kek: await kekFor('pw', salt) });
-  const vault: HubVault = { get isUnlocked() { return service.isUnlocked; }, whenReady: async () => {}, withUnlocked: async (fn) => fn(service) };
+  const vault: HubVault = {
+    get isUnlocked() {
+      return service.isUnlocked;
+    },
+    whenReady: async () => {},
+    withUnlocked: async (fn) => fn(service),
+  };
   const svc = new HubService(vault, {
-    local: memoryStorage(), session: memoryStorage(), badge: () => {}, changed: () => {},
-    fetch: evil.fetch as unknown as typeof fetch, now: () => hub.clock.now,
+    local: memoryStorage(),
+    session: memoryStorage(),
+    badge: () => {},
+    changed: () => {},
+    fetch: evil.fetch as unknown as typeof fetch,
+    now: () => hub.clock.now,
   });
   return { hub, evil, svc };
 }
@@ -56,7 +67,14 @@ describe('hub error text', () => {
     const err = await failure(svc.enroll(hub.enrollmentCode));
     expect(err.code).toBe('enrollment_code_invalid');
     expect(err.message).toBe('Unknown or already used enrollment code.');
-    for (const shown of [err.message, errorMessage(err), errorText(err), JSON.stringify(err), (await svc.state()).lastError ?? '']) expectOurText(shown);
+    for (const shown of [
+      err.message,
+      errorMessage(err),
+      errorText(err),
+      JSON.stringify(err),
+      (await svc.state()).lastError ?? '',
+    ])
+      expectOurText(shown);
   });
 
   it('a hub that invents an error code gets only the code shown', async () => {
@@ -86,7 +104,9 @@ describe('hub error text', () => {
     const evil = MaliciousHub.inProcess(hub.app.request);
     evil.answer('POST /v1/agents', phishing('rate_limited', 429));
     const agent = new AgentClient({ fetch: evil.fetch, now: () => hub.clock.now });
-    const err = await failure(agent.register({ hub: ORIGIN, name: 'bot', manifest: { markdown: '# bot' }, requestedScopes: [] }));
+    const err = await failure(
+      agent.register({ hub: ORIGIN, name: 'bot', manifest: { markdown: '# bot' }, requestedScopes: [] }),
+    );
     expect(err.code).toBe('rate_limited');
     expectOurText(err.message);
     expectOurText(JSON.stringify(err));

@@ -41,7 +41,12 @@ describe('a hub at the enrolled URL must prove the pinned identity key', () => {
     const proxy = MaliciousHub.inProcess(squatter.app.request);
     // Present the real hub's key everywhere it is named, and the real hub's old proof as its own.
     const realProof = await (await real.app.request(`/v1/hub-key?challenge=${'A'.repeat(43)}`)).json();
-    proxy.rewriteJson('GET /v1/hub-key', (json) => ({ ...json, hub_key: real.identity.hubKey, fingerprint: real.identity.fingerprint, proof: realProof.proof }));
+    proxy.rewriteJson('GET /v1/hub-key', (json) => ({
+      ...json,
+      hub_key: real.identity.hubKey,
+      fingerprint: real.identity.fingerprint,
+      proof: realProof.proof,
+    }));
     proxy.rewriteJson('GET /v1/health', (json) => ({ ...json, hub_key: real.identity.hubKey }));
     target.fetch = (url, init) => proxy.fetch(url, init as never);
     signedTo.length = 0;
@@ -71,12 +76,17 @@ describe('the agent SDK pins the hub key at registration', () => {
     const signed: string[] = [];
     const agent = new AgentClient({
       fetch: async (url, init) => {
-        if (init?.headers && 'ck-signature' in (init.headers)) signed.push(url);
+        if (init?.headers && 'ck-signature' in init.headers) signed.push(url);
         return target.app.request(url, init);
       },
       now: () => target.clock.now,
     });
-    await agent.register({ hub: ORIGIN, name: 'bot', manifest: { markdown: '# bot' }, requestedScopes: ['secret:read:x'] });
+    await agent.register({
+      hub: ORIGIN,
+      name: 'bot',
+      manifest: { markdown: '# bot' },
+      requestedScopes: ['secret:read:x'],
+    });
     expect(agent.state?.hub_key).toBe(real.identity.hubKey);
     await agent.status();
 

@@ -73,17 +73,31 @@ describe('signed requests are limited per signing key, not per address', () => {
     const hub = hubFixture(undefined, { signedRequestLimit: limit });
     const device = await hub.enrolledDevice();
     const agent = await hub.claimedAgent(device);
-    const routes = ['/v1/agents/me', '/v1/intents/int_nope', '/v1/agent/config', '/v1/agents/me', '/v1/intents/int_other'];
+    const routes = [
+      '/v1/agents/me',
+      '/v1/intents/int_nope',
+      '/v1/agent/config',
+      '/v1/agents/me',
+      '/v1/intents/int_other',
+    ];
     for (const path of routes) expect((await agent.send('GET', path)).status).not.toBe(429);
     for (const path of routes) expect((await agent.send('GET', path)).json?.error?.code).toBe('rate_limited');
   });
 
-  it('a forger naming a key id it does not hold spends none of that key\'s budget', async () => {
+  it("a forger naming a key id it does not hold spends none of that key's budget", async () => {
     const hub = hubFixture(undefined, { signedRequestLimit: limit });
     const device = await hub.enrolledDevice();
     const victim = await hub.claimedAgent(device);
     for (let i = 0; i < 10; i++) {
-      const forged = await victim.send('GET', '/v1/agents/me', undefined, (init) => void (init.headers['ck-signature'] = init.headers['ck-signature']!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'))));
+      const forged = await victim.send(
+        'GET',
+        '/v1/agents/me',
+        undefined,
+        (init) =>
+          void (init.headers['ck-signature'] = init.headers['ck-signature']!.replace(/^./, (c) =>
+            c === 'A' ? 'B' : 'A',
+          )),
+      );
       expect(forged.status).toBe(401);
     }
     expect((await victim.send('GET', '/v1/agents/me')).status).toBe(200);

@@ -28,14 +28,25 @@ function browserFetch(rewrite: Rewrite): typeof fetch {
     const url = new URL(String(input));
     const headers = headersOf(init);
     rewrite(url, headers);
-    const body = init?.body === undefined || init.body === null ? undefined : Buffer.from(init.body as string | Uint8Array);
+    const body =
+      init?.body === undefined || init.body === null ? undefined : Buffer.from(init.body as string | Uint8Array);
     if (body) headers['content-length'] = String(body.length);
     return new Promise<Response>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: url.port, method: init?.method ?? 'GET', path: url.pathname + url.search, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 0, headers: res.headers as Record<string, string> })));
-      });
+      const req = httpRequest(
+        { host: '127.0.0.1', port: url.port, method: init?.method ?? 'GET', path: url.pathname + url.search, headers },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve(
+              new Response(Buffer.concat(chunks), {
+                status: res.statusCode ?? 0,
+                headers: res.headers as Record<string, string>,
+              }),
+            ),
+          );
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -61,7 +72,7 @@ afterEach(async () => {
 });
 
 describe('a web page cannot reach the hub through the browser', () => {
-  it('a DNS-rebinding page (Host: the attacker\'s name) can neither register an agent nor open a pairing', async () => {
+  it("a DNS-rebinding page (Host: the attacker's name) can neither register an agent nor open a pairing", async () => {
     running = await startHub({ port: 0, dataDir: tempDir(), logger: jsonLinesLogger(() => {}) });
     const hub = running.url;
     const port = new URL(hub).port;
@@ -71,15 +82,23 @@ describe('a web page cannot reach the hub through the browser', () => {
 
     const agent = new AgentClient({ fetch: rebound });
     await expect(agent.register({ hub, ...registration })).rejects.toThrow();
-    const raw = await rebound(`${hub}/v1/agents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const raw = await rebound(`${hub}/v1/agents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(raw.status).toBe(421);
-    expect(((await raw.json())).error.code).toBe('host_invalid');
-    await expect(JoinSession.start({ hub, name: 'page', fetch: rebound })).rejects.toMatchObject({ code: 'host_invalid' });
+    expect((await raw.json()).error.code).toBe('host_invalid');
+    await expect(JoinSession.start({ hub, name: 'page', fetch: rebound })).rejects.toMatchObject({
+      code: 'host_invalid',
+    });
     expect(running.store.audit.count()).toBe(before);
 
     // The same requests with the hub's own Host work: the refusal above is the Host check and nothing else.
     const honest = browserFetch(() => {});
-    await expect(new AgentClient({ fetch: honest }).register({ hub, ...registration })).resolves.toMatchObject({ agent_id: expect.any(String) });
+    await expect(new AgentClient({ fetch: honest }).register({ hub, ...registration })).resolves.toMatchObject({
+      agent_id: expect.any(String),
+    });
     await expect(JoinSession.start({ hub, name: 'page', fetch: honest })).resolves.toBeInstanceOf(JoinSession);
   });
 
@@ -87,10 +106,18 @@ describe('a web page cannot reach the hub through the browser', () => {
     running = await startHub({ port: 0, dataDir: tempDir(), logger: jsonLinesLogger(() => {}) });
     const { port } = new URL(running.url);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: `${running!.url}/v1/health`, headers: { host: `rebind.attacker.example:${port}` } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: `${running!.url}/v1/health`,
+          headers: { host: `rebind.attacker.example:${port}` },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -112,7 +139,11 @@ describe('a web page cannot reach the hub through the browser', () => {
       await expect(JoinSession.start({ hub: ORIGIN, name: 'page', fetch: simplePost })).rejects.toMatchObject({
         code: origin ? 'origin_forbidden' : 'content_type_unsupported',
       });
-      const raw = await simplePost(`${ORIGIN}/v1/agents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const raw = await simplePost(`${ORIGIN}/v1/agents`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       expect(raw.status).toBe(origin ? 403 : 415);
       expect(hub.store.audit.count()).toBe(before);
     });
@@ -130,8 +161,18 @@ describe('a web page cannot reach the hub through the browser', () => {
     };
     await refused(await hub.app.request('/v1/health', { headers: evil }));
     await refused(await device.send('GET', '/v1/devices', undefined, (init) => Object.assign(init.headers, evil)));
-    await refused(await hub.app.request('/v1/pairings', { method: 'OPTIONS', headers: { ...evil, 'access-control-request-method': 'POST' } }));
-    for (const origin of ['null', 'http://127.0.0.1:5178', 'chrome-extension://not-an-extension-id', 'http://127.0.0.1:8787.evil.example']) {
+    await refused(
+      await hub.app.request('/v1/pairings', {
+        method: 'OPTIONS',
+        headers: { ...evil, 'access-control-request-method': 'POST' },
+      }),
+    );
+    for (const origin of [
+      'null',
+      'http://127.0.0.1:5178',
+      'chrome-extension://not-an-extension-id',
+      'http://127.0.0.1:8787.evil.example',
+    ]) {
       await refused(await hub.app.request('/v1/health', { headers: { origin } }));
     }
   });
@@ -147,7 +188,12 @@ describe('a web page cannot reach the hub through the browser', () => {
       expect((await hub.app.request('/v1/health', { headers })).status).toBe(200);
     }
     const device = await hub.enrolledDevice();
-    const fromExtension = await device.send('GET', '/v1/devices', undefined, (init) => void (init.headers.origin = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop'));
+    const fromExtension = await device.send(
+      'GET',
+      '/v1/devices',
+      undefined,
+      (init) => void (init.headers.origin = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop'),
+    );
     expect(fromExtension.status).toBe(200);
   });
 });

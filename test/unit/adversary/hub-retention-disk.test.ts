@@ -49,7 +49,13 @@ describe('a reader of the hub database after the retention period', () => {
       })
     ).json;
     expect(message.status).toBe('pending');
-    expect((await device.send('POST', `/v1/intents/${message.intent_id}/decision`, { approval: hub.approvalFor(device, message, 'deny') })).json.status).toBe('denied');
+    expect(
+      (
+        await device.send('POST', `/v1/intents/${message.intent_id}/decision`, {
+          approval: hub.approvalFor(device, message, 'deny'),
+        })
+      ).json.status,
+    ).toBe('denied');
 
     const secret = (
       await agent.send('POST', '/v1/intents', {
@@ -59,8 +65,15 @@ describe('a reader of the hub database after the retention period', () => {
         agent_nonce: 'AQECAwQFBgcICQoLDA0ODw',
       })
     ).json;
-    const sealed = sealSecret(agent.boxKey, utf8Encode('correct horse battery staple'), { intent_id: secret.intent_id, payload_hash: secret.payload_hash, agent_id: agent.agentId });
-    const decided = await device.send('POST', `/v1/intents/${secret.intent_id}/decision`, { approval: hub.approvalFor(device, secret), sealed_secret: toBase64Url(sealed) });
+    const sealed = sealSecret(agent.boxKey, utf8Encode('correct horse battery staple'), {
+      intent_id: secret.intent_id,
+      payload_hash: secret.payload_hash,
+      agent_id: agent.agentId,
+    });
+    const decided = await device.send('POST', `/v1/intents/${secret.intent_id}/decision`, {
+      approval: hub.approvalFor(device, secret),
+      sealed_secret: toBase64Url(sealed),
+    });
     expect(decided.json.status).toBe('approved');
     // The agent never executes: the ciphertext would stay on the hub for good.
 
@@ -70,12 +83,15 @@ describe('a reader of the hub database after the retention period', () => {
     expect(before.includes('LONG-699-BODY')).toBe(true);
     expect(before.includes(Buffer.from(sealed))).toBe(true);
 
-    expect(purgeExpiredPayloads(store, hub.clock.now, RETENTION).sort()).toEqual([message.intent_id, secret.intent_id].sort());
+    expect(purgeExpiredPayloads(store, hub.clock.now, RETENTION).sort()).toEqual(
+      [message.intent_id, secret.intent_id].sort(),
+    );
 
     const after = diskBytes(file);
     expect(after.includes('-BODY')).toBe(false);
     // Not even a 16-byte run of the sealed blob is left anywhere in the file.
-    for (let i = 0; i + 16 <= sealed.length; i += 16) expect(after.includes(Buffer.from(sealed.subarray(i, i + 16)))).toBe(false);
+    for (let i = 0; i + 16 <= sealed.length; i += 16)
+      expect(after.includes(Buffer.from(sealed.subarray(i, i + 16)))).toBe(false);
     expect(store.sealedSecrets.get(secret.intent_id)).toBeNull();
     // The agent coming back late gets a typed refusal, not the secret.
     const late = await agent.send('POST', `/v1/intents/${secret.intent_id}/execute`);

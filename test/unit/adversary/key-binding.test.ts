@@ -20,20 +20,34 @@ const hubBoxKey = () => encodePublicKey(x25519.getPublicKey(x25519.utils.randomS
 // ---- pairing -------------------------------------------------------------------------------------------------
 
 /** An approving device A talking through a MaliciousHub, and a new device B that asked to pair (honestly). */
-async function pairingSetup(body?: (b: { publicKey: Uint8Array; privateKey: Uint8Array }, boxKey: Uint8Array) => unknown) {
+async function pairingSetup(
+  body?: (b: { publicKey: Uint8Array; privateKey: Uint8Array }, boxKey: Uint8Array) => unknown,
+) {
   const hub = hubFixture();
   const a = await hub.enrolledDevice();
   const evil = MaliciousHub.inProcess(hub.app.request);
-  const client = new HubClient({ hub: ORIGIN, signer: { role: 'human', keyId: a.keyId, sign: async (m) => ed25519.sign(m, a.privateKey) }, fetch: evil.fetch as typeof fetch, now: () => hub.clock.now });
+  const client = new HubClient({
+    hub: ORIGIN,
+    signer: { role: 'human', keyId: a.keyId, sign: async (m) => ed25519.sign(m, a.privateKey) },
+    fetch: evil.fetch as typeof fetch,
+    now: () => hub.clock.now,
+  });
   const b = hub.newDevice();
   const boxKey = x25519.getPublicKey(x25519.utils.randomSecretKey());
-  const created = await b.send('POST', '/v1/pairings', body ? body(b, boxKey) : pairingRequest(b, boxKey, 'Laptop', hub.clock.now));
+  const created = await b.send(
+    'POST',
+    '/v1/pairings',
+    body ? body(b, boxKey) : pairingRequest(b, boxKey, 'Laptop', hub.clock.now),
+  );
   expect(created.status).toBe(201);
   let sealed = 0;
   const approve = async () => {
     const lookup = await lookupPairing(client, created.json.code);
     return approveDevice({
-      client, accountId: a.keyId, lookup, now: hub.clock.now,
+      client,
+      accountId: a.keyId,
+      lookup,
+      now: hub.clock.now,
       signer: { publicKey: a.publicKey, sign: async (m) => ed25519.sign(m, a.privateKey) },
       seal: async (key, context) => {
         sealed++;
@@ -41,7 +55,8 @@ async function pairingSetup(body?: (b: { publicKey: Uint8Array; privateKey: Uint
       },
     });
   };
-  const approveCalls = () => evil.exchanges.filter((e) => /^\/v1\/pairings\/[^/]+\/approve$/.test(e.request.path.split('?')[0]!)).length;
+  const approveCalls = () =>
+    evil.exchanges.filter((e) => /^\/v1\/pairings\/[^/]+\/approve$/.test(e.request.path.split('?')[0]!)).length;
   return { hub, evil, approve, sealed: () => sealed, approveCalls, b, boxKey };
 }
 
@@ -53,15 +68,27 @@ describe('a malicious hub swapping the new device box key in pairing', () => {
   });
 
   const attacks: [string, (json: any) => void][] = [
-    ['a hub that swaps the box key in the pairing lookup gets nothing sealed', (json) => void (json.box_key = hubBoxKey())],
-    ['a hub that swaps the box key and the binding statement with it gets nothing sealed', (json) => {
-      json.box_key = hubBoxKey();
-      json.key_binding.statement.box_key = json.box_key;
-    }],
-    ['a hub that swaps the binding signature gets nothing sealed', (json) => {
-      const other = ed25519.utils.randomSecretKey();
-      json.key_binding.signature = signKeyBinding(other, { ...json.key_binding.statement, signing_key: encodePublicKey(ed25519.getPublicKey(other)) }).signature;
-    }],
+    [
+      'a hub that swaps the box key in the pairing lookup gets nothing sealed',
+      (json) => void (json.box_key = hubBoxKey()),
+    ],
+    [
+      'a hub that swaps the box key and the binding statement with it gets nothing sealed',
+      (json) => {
+        json.box_key = hubBoxKey();
+        json.key_binding.statement.box_key = json.box_key;
+      },
+    ],
+    [
+      'a hub that swaps the binding signature gets nothing sealed',
+      (json) => {
+        const other = ed25519.utils.randomSecretKey();
+        json.key_binding.signature = signKeyBinding(other, {
+          ...json.key_binding.statement,
+          signing_key: encodePublicKey(ed25519.getPublicKey(other)),
+        }).signature;
+      },
+    ],
     ['a hub that renames the device gets nothing sealed', (json) => void (json.name = 'Your work laptop')],
     ['a hub that drops the binding gets nothing sealed', (json) => void (json.key_binding = null)],
   ];
@@ -75,7 +102,10 @@ describe('a malicious hub swapping the new device box key in pairing', () => {
   it('a binding the device made for another hub, replayed by this one, gets nothing sealed', async () => {
     const t = await pairingSetup();
     const other = pairingRequest(t.b, t.boxKey, 'Laptop');
-    const foreign = signKeyBinding(t.b.privateKey, { ...other.key_binding.statement, hub: 'https://other-hub.example' });
+    const foreign = signKeyBinding(t.b.privateKey, {
+      ...other.key_binding.statement,
+      hub: 'https://other-hub.example',
+    });
     t.evil.rewriteJson('POST /v1/pairings/lookup', (json) => void (json.key_binding = foreign));
     await expect(t.approve()).rejects.toMatchObject({ code: 'key_binding_invalid', message: DEVICE_KEY_CHANGED });
     expect([t.sealed(), t.approveCalls()]).toEqual([0, 0]);
@@ -89,33 +119,59 @@ async function claimSetup() {
   let evil!: MaliciousHub;
   const r = await realHubService(
     [
-      { kind: 'secret', fields: { name: 'arxiv-key', value: 'sk-arxiv-secret-value', notes: '', tags: [], expiresAt: null } },
-      { kind: 'agentConfig', fields: { name: 'cfg', model: 'm', providerKeys: [{ key: 'API_KEY', value: 'sk-config-secret' }], env: [], json: '{}' } },
+      {
+        kind: 'secret',
+        fields: { name: 'arxiv-key', value: 'sk-arxiv-secret-value', notes: '', tags: [], expiresAt: null },
+      },
+      {
+        kind: 'agentConfig',
+        fields: {
+          name: 'cfg',
+          model: 'm',
+          providerKeys: [{ key: 'API_KEY', value: 'sk-config-secret' }],
+          env: [],
+          json: '{}',
+        },
+      },
     ],
     { serviceFetch: (hub) => (evil = MaliciousHub.inProcess(hub.app.request)).fetch },
   );
-  const calls = (method: string, re: RegExp) => evil.exchanges.filter((e) => e.request.method === method && re.test(e.request.path.split('?')[0]!)).length;
+  const calls = (method: string, re: RegExp) =>
+    evil.exchanges.filter((e) => e.request.method === method && re.test(e.request.path.split('?')[0]!)).length;
   return { ...r, evil: evil, calls };
 }
 
 describe('a malicious hub swapping the agent box key at claim', () => {
   const attacks: [string, (json: any) => void][] = [
-    ['a hub that swaps the agent box key in claim lookup gets no claim signed', (json) => void (json.box_key = hubBoxKey())],
-    ['a hub that swaps the agent box key and its binding in claim lookup gets no claim signed', (json) => {
-      json.box_key = hubBoxKey();
-      json.key_binding.statement.box_key = json.box_key;
-    }],
+    [
+      'a hub that swaps the agent box key in claim lookup gets no claim signed',
+      (json) => void (json.box_key = hubBoxKey()),
+    ],
+    [
+      'a hub that swaps the agent box key and its binding in claim lookup gets no claim signed',
+      (json) => {
+        json.box_key = hubBoxKey();
+        json.key_binding.statement.box_key = json.box_key;
+      },
+    ],
     ['a hub that drops the agent key binding gets no claim signed', (json) => void (json.key_binding = null)],
   ];
   it.each(attacks)('%s', async (_what, edit) => {
     const t = await claimSetup();
     const { AgentClient } = await import('../../../lib/agent');
     const agent = new AgentClient({ fetch: t.fetchApp, now: () => t.hub.clock.now });
-    const reg = await agent.register({ hub: ORIGIN, name: 'research-bot', manifest: { markdown: '# research-bot' }, requestedScopes: ['secret:read:arxiv-key'] });
+    const reg = await agent.register({
+      hub: ORIGIN,
+      name: 'research-bot',
+      manifest: { markdown: '# research-bot' },
+      requestedScopes: ['secret:read:arxiv-key'],
+    });
     t.evil.rewriteJson('POST /v1/claims/lookup', (json) => edit(json));
     const preview = await t.svc.lookupClaim(reg.claim_code);
     expect(preview.keyProblem).toMatch(/The hub (changed this agent's key — do not claim|sent no key binding)/);
-    await expect(t.svc.claim(reg.claim_code, ['secret:read:arxiv-key'])).rejects.toMatchObject({ code: 'key_binding_invalid' });
+    await expect(t.svc.claim(reg.claim_code, ['secret:read:arxiv-key'])).rejects.toMatchObject({
+      code: 'key_binding_invalid',
+    });
     expect(t.calls('POST', /^\/v1\/claims$/)).toBe(0);
     expect((await agent.status()).status).toBe('unclaimed');
   });
@@ -126,7 +182,13 @@ describe('a malicious hub swapping the agent box key at claim', () => {
     // Installation records are vault data (hub-installation-store.ts): read what the running service loaded from it.
     const records = (t.svc as unknown as { core: { localInstallations: LocalInstallation[] } }).core.localInstallations;
     const mine = records.find((i) => i.installation_id === installation_id)!;
-    expect(mine.key_binding?.statement).toMatchObject({ hub: ORIGIN, role: 'agent', name: 'research-bot', box_key: mine.box_key, signing_key: mine.signing_key });
+    expect(mine.key_binding?.statement).toMatchObject({
+      hub: ORIGIN,
+      role: 'agent',
+      name: 'research-bot',
+      box_key: mine.box_key,
+      signing_key: mine.signing_key,
+    });
     expect(reg.fingerprint).toBeTruthy();
   });
 });
@@ -143,10 +205,16 @@ describe('a malicious hub swapping the agent box key after the claim', () => {
       }
     });
     await t.svc.refresh();
-    const intent = await agent.createIntent({ kind: 'secret.request', payload: { item: 'arxiv-key', reason: 'papers' } });
+    const intent = await agent.createIntent({
+      kind: 'secret.request',
+      payload: { item: 'arxiv-key', reason: 'papers' },
+    });
     await t.svc.pollOnce();
     await t.svc.decide(intent.intent_id, intent.payload_hash, 'approve');
-    const res = await agent.execute(intent.intent_id, { kind: 'secret.request', payload: { item: 'arxiv-key', reason: 'papers' } });
+    const res = await agent.execute(intent.intent_id, {
+      kind: 'secret.request',
+      payload: { item: 'arxiv-key', reason: 'papers' },
+    });
     expect(new TextDecoder().decode(res.secret)).toBe('sk-arxiv-secret-value'); // opened with the agent's own box key
     const config = t.items.find((i) => i.kind === 'agentConfig')!;
     await t.svc.assignConfig(config.id, installation_id);
@@ -159,10 +227,17 @@ describe('a malicious hub swapping the agent box key after the claim', () => {
     // What an older extension kept after a hub swapped the key at claim: the hub's box key, no binding it could check.
     // The running service holds its records (loaded from the vault) in memory: replace them there.
     const core = (t.svc as unknown as { core: { localInstallations: LocalInstallation[] } }).core;
-    core.localInstallations = core.localInstallations.map((i) => (i.installation_id === installation_id ? { ...i, box_key: hubBoxKey(), key_binding: undefined } : i));
-    const intent = await agent.createIntent({ kind: 'secret.request', payload: { item: 'arxiv-key', reason: 'papers' } });
+    core.localInstallations = core.localInstallations.map((i) =>
+      i.installation_id === installation_id ? { ...i, box_key: hubBoxKey(), key_binding: undefined } : i,
+    );
+    const intent = await agent.createIntent({
+      kind: 'secret.request',
+      payload: { item: 'arxiv-key', reason: 'papers' },
+    });
     await t.svc.pollOnce();
-    await expect(t.svc.decide(intent.intent_id, intent.payload_hash, 'approve')).rejects.toMatchObject({ code: 'key_binding_invalid' });
+    await expect(t.svc.decide(intent.intent_id, intent.payload_hash, 'approve')).rejects.toMatchObject({
+      code: 'key_binding_invalid',
+    });
     expect(t.calls('POST', /^\/v1\/intents\/[^/]+\/decision$/)).toBe(0);
     const config = t.items.find((i) => i.kind === 'agentConfig')!;
     await expect(t.svc.assignConfig(config.id, installation_id)).rejects.toMatchObject({ code: 'key_binding_invalid' });

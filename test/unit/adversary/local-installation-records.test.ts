@@ -22,7 +22,9 @@ const VALUE = 'sk-local-process-must-not-get-this';
 const AGENT_NAME = 'agent-with-a-telling-name';
 
 async function setUp() {
-  const r = await realHubService([{ kind: 'secret', fields: { name: ITEM, value: VALUE, notes: '', tags: [], expiresAt: null } }]);
+  const r = await realHubService([
+    { kind: 'secret', fields: { name: ITEM, value: VALUE, notes: '', tags: [], expiresAt: null } },
+  ]);
   const claimed = await r.claimAgent(AGENT_NAME, [`secret:read:${ITEM}`]);
   await r.svc.stop(true); // no live subscription racing the test's pollOnce
   return { ...r, ...claimed };
@@ -30,7 +32,14 @@ async function setUp() {
 
 /** A worker restart of the new version over the same vault and browser storage. */
 function restartedService(t: Awaited<ReturnType<typeof setUp>>, local = t.local) {
-  return new HubService(t.vault, { local, session: memoryStorage(), badge: () => {}, changed: () => {}, fetch: t.fetchApp as typeof fetch, now: () => t.hub.clock.now });
+  return new HubService(t.vault, {
+    local,
+    session: memoryStorage(),
+    badge: () => {},
+    changed: () => {},
+    fetch: t.fetchApp as typeof fetch,
+    now: () => t.hub.clock.now,
+  });
 }
 
 async function installationRecord(t: Awaited<ReturnType<typeof setUp>>) {
@@ -47,7 +56,8 @@ describe('a local process and the installation records', () => {
     expect(records).toHaveLength(1);
     const boxKey = records[0]!.box_key;
     const plain = JSON.stringify([t.local.data, t.session.data]);
-    for (const secretish of [AGENT_NAME, ITEM, `secret:read:${ITEM}`, boxKey, t.installation_id]) expect(plain).not.toContain(secretish);
+    for (const secretish of [AGENT_NAME, ITEM, `secret:read:${ITEM}`, boxKey, t.installation_id])
+      expect(plain).not.toContain(secretish);
     expect(t.local.data[HUB_INSTALLATIONS_KEY]).toBeUndefined();
   });
 
@@ -65,7 +75,9 @@ describe('a local process and the installation records', () => {
     await svc.whenReady();
     const intent = await t.agent.createIntent({ kind: 'secret.request', payload: { item: ITEM, reason: 'deploy' } });
     await svc.pollOnce();
-    await expect(svc.decide(intent.intent_id, intent.payload_hash, 'approve')).rejects.toMatchObject({ code: 'decrypt_failed' });
+    await expect(svc.decide(intent.intent_id, intent.payload_hash, 'approve')).rejects.toMatchObject({
+      code: 'decrypt_failed',
+    });
     expect((await t.agent.getIntent(intent.intent_id)).status).toBe('pending');
   });
 
@@ -77,14 +89,22 @@ describe('a local process and the installation records', () => {
     await t.service.remove({ id });
     // … edited by the local process: its own box key on the real installation, and one invented installation.
     const attackerBox = encodePublicKey(x25519.getPublicKey(x25519.utils.randomSecretKey()));
-    const invented = { ...real, installation_id: 'ins_invented_by_a_local_process', box_key: attackerBox, name: 'planted' };
+    const invented = {
+      ...real,
+      installation_id: 'ins_invented_by_a_local_process',
+      box_key: attackerBox,
+      name: 'planted',
+    };
     const local = memoryStorage();
-    Object.assign(local.data, structuredClone(t.local.data), { [HUB_INSTALLATIONS_KEY]: [{ ...real, box_key: attackerBox }, invented] });
+    Object.assign(local.data, structuredClone(t.local.data), {
+      [HUB_INSTALLATIONS_KEY]: [{ ...real, box_key: attackerBox }, invented],
+    });
 
     const svc = restartedService(t, local);
     await svc.whenReady();
     await svc.ensureRunning(); // unlock / wake: migrates
-    for (let i = 0; i < 100 && local.data[HUB_INSTALLATIONS_KEY] !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && local.data[HUB_INSTALLATIONS_KEY] !== undefined; i++)
+      await new Promise((r) => setTimeout(r, 20));
     await svc.stop(false);
 
     // The plaintext copy is gone; the vault holds the installation as this device signed it, nothing planted.
@@ -97,7 +117,10 @@ describe('a local process and the installation records', () => {
     const intent = await t.agent.createIntent({ kind: 'secret.request', payload: { item: ITEM, reason: 'deploy' } });
     await svc.pollOnce();
     await svc.decide(intent.intent_id, intent.payload_hash, 'approve');
-    const res = await t.agent.execute(intent.intent_id, { kind: 'secret.request', payload: { item: ITEM, reason: 'deploy' } });
+    const res = await t.agent.execute(intent.intent_id, {
+      kind: 'secret.request',
+      payload: { item: ITEM, reason: 'deploy' },
+    });
     expect(utf8Decode(res.secret!)).toBe(VALUE);
   });
 });

@@ -73,15 +73,33 @@ describe('MaliciousHub as an HTTP reverse proxy', () => {
     const evil = MaliciousHub.overHttp(() => hubUrl);
     const proxy = await evil.listen();
     close = proxy.close;
-    running = await startHub({ port: 0, dataDir: tempDir(), publicOrigin: proxy.url, logger: jsonLinesLogger(() => {}) });
+    running = await startHub({
+      port: 0,
+      dataDir: tempDir(),
+      publicOrigin: proxy.url,
+      logger: jsonLinesLogger(() => {}),
+    });
     hubUrl = `http://127.0.0.1:${running.port}`;
     expect(running.url).toBe(proxy.url);
 
     const privateKey = ed25519.utils.randomSecretKey();
     const publicKey = ed25519.getPublicKey(privateKey);
     const body = JSON.stringify({ enrollment_code: running.enrollmentCode, device_key: encodePublicKey(publicKey) });
-    const headers = signRequest({ role: 'human', keyId: deviceKeyId(publicKey), privateKey, method: 'POST', path: '/v1/accounts', body: utf8Encode(body), hub: proxy.url, now: Date.now() });
-    const enrolled = await fetch(`${proxy.url}/v1/accounts`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+    const headers = signRequest({
+      role: 'human',
+      keyId: deviceKeyId(publicKey),
+      privateKey,
+      method: 'POST',
+      path: '/v1/accounts',
+      body: utf8Encode(body),
+      hub: proxy.url,
+      now: Date.now(),
+    });
+    const enrolled = await fetch(`${proxy.url}/v1/accounts`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body,
+    });
     expect(enrolled.status).toBe(201);
 
     evil.rewriteJson('GET /v1/health', (json) => void (json.version = 'forged'));

@@ -11,7 +11,15 @@ async function replayAt(signedAt: number, sentAt: number, replayAt: number, prun
   const hub = hubFixture();
   const agent = await hub.registeredAgent();
   const base = hub.clock.now;
-  const headers = signRequest({ role: 'agent', keyId: agent.keyId, privateKey: agent.privateKey, method: 'GET', path: '/v1/agents/me', hub: ORIGIN, now: base + signedAt });
+  const headers = signRequest({
+    role: 'agent',
+    keyId: agent.keyId,
+    privateKey: agent.privateKey,
+    method: 'GET',
+    path: '/v1/agents/me',
+    hub: ORIGIN,
+    now: base + signedAt,
+  });
   const req = () => hub.app.request('/v1/agents/me', { headers: { ...headers } });
   hub.clock.now = base + sentAt;
   expect((await req()).status).toBe(200);

@@ -8,12 +8,24 @@ import { hubFixture } from '../hub/flow';
 
 type Hub = ReturnType<typeof hubFixture>;
 
-const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Secret plan ${n}`, risk: 'low' }, idempotency_key: `act-${n}`, agent_nonce: `nonce-${n}`.padEnd(22, 'A') });
+const ACTION = (n: number) => ({
+  kind: 'action.approve',
+  payload: { summary: `Secret plan ${n}`, risk: 'low' },
+  idempotency_key: `act-${n}`,
+  agent_nonce: `nonce-${n}`.padEnd(22, 'A'),
+});
 
 /** A second device of the account (stored directly: this test is about streams, not the pairing ceremony). */
 async function secondDevice(hub: Hub, owner: { keyId: string }) {
   const device = hub.newDevice();
-  hub.store.devices.create({ deviceKeyId: device.keyId, accountId: owner.keyId, publicKey: device.publicKey, name: 'Old phone', statement: {}, addedAt: hub.clock.now });
+  hub.store.devices.create({
+    deviceKeyId: device.keyId,
+    accountId: owner.keyId,
+    publicKey: device.publicKey,
+    name: 'Old phone',
+    statement: {},
+    addedAt: hub.clock.now,
+  });
   return device;
 }
 
@@ -65,7 +77,7 @@ describe('a removed device loses its streams at once', () => {
     const polled = await poll;
     expect(Date.now() - started).toBeLessThan(2000);
     expect(polled.status).toBe(403);
-    expect(((await polled.json())).error.code).toBe('device_revoked');
+    expect((await polled.json()).error.code).toBe('device_revoked');
 
     const { text, ended } = await reading;
     expect(ended).toBe(true);
@@ -74,7 +86,7 @@ describe('a removed device loses its streams at once', () => {
     expect(intentEvents(hub.store).heldCount(`device:${stolen.keyId}`, 'stream')).toBe(0);
   });
 
-  it('revoking an installation ends the agent\'s held poll at once', async () => {
+  it("revoking an installation ends the agent's held poll at once", async () => {
     const hub = hubFixture();
     const owner = await hub.enrolledDevice();
     const agent = await hub.claimedAgent(owner);

@@ -22,11 +22,20 @@ import type { AgentConfigFields } from '../../../lib/vault/types';
 import { realHubService } from '../ext/real-hub-service';
 
 const ITEM = 'deploy/token';
-const CONFIG: AgentConfigFields = { name: 'bot config', model: 'anthropic/claude-sonnet-4', providerKeys: [{ key: 'ANTHROPIC_API_KEY', value: 'sk-config-value' }], env: [], json: '{}' };
+const CONFIG: AgentConfigFields = {
+  name: 'bot config',
+  model: 'anthropic/claude-sonnet-4',
+  providerKeys: [{ key: 'ANTHROPIC_API_KEY', value: 'sk-config-value' }],
+  env: [],
+  json: '{}',
+};
 
 async function setUp() {
   const r = await realHubService([
-    { kind: 'secret', fields: { name: ITEM, value: 'sk-revoked-agent-must-not-get-this', notes: '', tags: [], expiresAt: null } },
+    {
+      kind: 'secret',
+      fields: { name: ITEM, value: 'sk-revoked-agent-must-not-get-this', notes: '', tags: [], expiresAt: null },
+    },
     { kind: 'agentConfig', fields: CONFIG },
   ]);
   const claimed = await r.claimAgent('revoked-bot', [`secret:read:${ITEM}`]);
@@ -40,7 +49,10 @@ async function setUp() {
 describe('a hub that re-lists a revoked installation as active', () => {
   it('gets no approval signed and no secret sealed for it by the extension', async () => {
     const t = await setUp();
-    const intent = await t.agent.createIntent({ kind: 'secret.request', payload: { item: ITEM, reason: 'after revocation' } });
+    const intent = await t.agent.createIntent({
+      kind: 'secret.request',
+      payload: { item: ITEM, reason: 'after revocation' },
+    });
     await t.svc.refreshInstallations().catch(() => {});
     await t.svc.pollOnce();
     const state = await t.svc.state();
@@ -61,12 +73,23 @@ describe('a hub that re-lists a revoked installation as active', () => {
     await expect(t.svc.enableInstallation(t.installation_id)).rejects.toMatchObject({ code: 'forbidden' });
 
     // A restarted background (same chrome.storage.local) remembers the revocation.
-    const restarted = new HubService({ isUnlocked: true, whenReady: async () => {}, withUnlocked: async (fn) => fn(t.service) }, {
-      local: t.local, session: t.session, badge: () => {}, changed: () => {}, fetch: t.fetchApp as typeof fetch, now: () => t.hub.clock.now,
-    });
+    const restarted = new HubService(
+      { isUnlocked: true, whenReady: async () => {}, withUnlocked: async (fn) => fn(t.service) },
+      {
+        local: t.local,
+        session: t.session,
+        badge: () => {},
+        changed: () => {},
+        fetch: t.fetchApp as typeof fetch,
+        now: () => t.hub.clock.now,
+      },
+    );
     await restarted.whenReady();
     await restarted.refreshInstallations().catch(() => {});
-    const intent = await t.agent.createIntent({ kind: 'secret.request', payload: { item: ITEM, reason: 'after restart' } });
+    const intent = await t.agent.createIntent({
+      kind: 'secret.request',
+      payload: { item: ITEM, reason: 'after restart' },
+    });
     await restarted.pollOnce();
     expect((await restarted.state()).pending.map((p) => p.intent.intent_id)).not.toContain(intent.intent_id);
     await expect(restarted.decide(intent.intent_id, intent.payload_hash, 'approve')).rejects.toBeTruthy();
@@ -92,33 +115,54 @@ async function syncSetUp() {
   await service.create({ kdf: FAST_KDF, salt, kek: await kekFor('pw', salt) });
   const device = { publicKey: account.publicKey, sign: async (m: Uint8Array) => ed25519.sign(m, account.privateKey) };
   const client = new HubClient({
-    hub: ORIGIN, signer: { role: 'human', keyId: accountId, sign: device.sign }, now: () => hub.clock.now,
+    hub: ORIGIN,
+    signer: { role: 'human', keyId: accountId, sign: device.sign },
+    now: () => hub.clock.now,
     fetch: (async (url: string, init: RequestInit) => hub.app.request(url, init)) as unknown as typeof fetch,
   });
-  const attack: { pull?: (since: number) => Promise<Awaited<ReturnType<HubClient['pullVault']>>>; listsRemoval: boolean } = { listsRemoval: true };
-  const engine = () => new SyncEngine({
-    hub: ORIGIN, accountId, device, now: () => hub.clock.now,
-    remote: { pull: (since) => (attack.pull ?? ((n) => client.pullVault(n)))(since), push: (body) => client.pushVault(body) },
-    store: vaultSyncStore(db, () => service.invalidateCache()),
-    // Both keys verify through the device-add chain (R was added by the account's device); R is listed as removed.
-    trustedDeviceKeys: async () => [account.publicKey, removedKey],
-    removedDeviceKeys: async () => (attack.listsRemoval ? [encodePublicKey(removedKey)] : []),
-  });
+  const attack: {
+    pull?: (since: number) => Promise<Awaited<ReturnType<HubClient['pullVault']>>>;
+    listsRemoval: boolean;
+  } = { listsRemoval: true };
+  const engine = () =>
+    new SyncEngine({
+      hub: ORIGIN,
+      accountId,
+      device,
+      now: () => hub.clock.now,
+      remote: {
+        pull: (since) => (attack.pull ?? ((n) => client.pullVault(n)))(since),
+        push: (body) => client.pushVault(body),
+      },
+      store: vaultSyncStore(db, () => service.invalidateCache()),
+      // Both keys verify through the device-add chain (R was added by the account's device); R is listed as removed.
+      trustedDeviceKeys: async () => [account.publicKey, removedKey],
+      removedDeviceKeys: async () => (attack.listsRemoval ? [encodePublicKey(removedKey)] : []),
+    });
   return { hub, service, client, attack, engine, accountId, removedDevice, removedKey };
 }
 
 describe('a hub serving vault heads of a removed device', () => {
   it('a head the removed device signed after its removal is refused, also once the hub stops listing the removal', async () => {
     const t = await syncSetUp();
-    await t.service.save({ draft: { kind: 'secret', fields: { name: 'Before', value: 'v1', notes: '', tags: [], expiresAt: null } } });
+    await t.service.save({
+      draft: { kind: 'secret', fields: { name: 'Before', value: 'v1', notes: '', tags: [], expiresAt: null } },
+    });
     expect((await t.engine().sync()).pushed).toBe(1);
     const honest = await t.client.pullVault(0);
 
     // The hub forgets the removal (lists R as active again) and serves a newer head R signed: one counter on, over
     // the same items (R, a stolen device colluding with the hub, could sign any item set).
     t.attack.listsRemoval = false;
-    const forged = await signVaultHead({ ...(honest.head!.statement as VaultHead), counter: honest.counter + 1, device_key: encodePublicKey(t.removedKey), time: t.hub.clock.now },
-      async (m) => ed25519.sign(m, t.removedDevice));
+    const forged = await signVaultHead(
+      {
+        ...(honest.head!.statement as VaultHead),
+        counter: honest.counter + 1,
+        device_key: encodePublicKey(t.removedKey),
+        time: t.hub.clock.now,
+      },
+      async (m) => ed25519.sign(m, t.removedDevice),
+    );
     t.attack.pull = async () => ({ counter: honest.counter + 1, head: forged, items: [] });
     await expect(t.engine().sync()).rejects.toMatchObject({ code: 'sync_head_invalid' });
   });

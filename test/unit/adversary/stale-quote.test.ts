@@ -35,9 +35,16 @@ beforeEach(() => {
 const pins = (): TrustPins => simTrustPins(sim);
 const deps = (over: Partial<DeployDeps> = {}): DeployDeps => simDeployDeps(sim, over);
 let n = 0;
-const request = (): DeployRequest => ({ provision: buildAppCompose(manifest, { name: `stale-${++n}` }).provisionRequest, env: ENV, trust: pins() });
+const request = (): DeployRequest => ({
+  provision: buildAppCompose(manifest, { name: `stale-${++n}` }).provisionRequest,
+  env: ENV,
+  trust: pins(),
+});
 const envBearing = (since: number) =>
-  sim.received().slice(since).filter((r) => r.body.includes('encrypted_env') || (r.method === 'PATCH' && /\/envs$/.test(r.path)));
+  sim
+    .received()
+    .slice(since)
+    .filter((r) => r.body.includes('encrypted_env') || (r.method === 'PATCH' && /\/envs$/.test(r.path)));
 
 describe('a provider that replays an old genuine quote', () => {
   it('through its attestation endpoint, naming no instance, gets nothing sealed (refused as not challenge-bound)', async () => {
@@ -72,11 +79,21 @@ describe('a provider that replays an old genuine quote', () => {
     const outcome = await runDeploy(request(), deps({ acceptUnboundQuote: true }));
     expect(outcome.ok, outcome.ok ? '' : outcome.error.message).toBe(true);
     if (!outcome.ok) return;
-    const attestation = sim.received().slice(since).filter((r) => r.path.endsWith('/attestation'));
+    const attestation = sim
+      .received()
+      .slice(since)
+      .filter((r) => r.path.endsWith('/attestation'));
     expect(attestation.length).toBeGreaterThan(0);
-    const served = await (await fetch(`${sim.apiUrl}/cvms/${outcome.cvm.id}/attestation`, { headers: { 'x-api-key': sim.apiKey } })).json();
+    const served = await (
+      await fetch(`${sim.apiUrl}/cvms/${outcome.cvm.id}/attestation`, { headers: { 'x-api-key': sim.apiKey } })
+    ).json();
     const quoteHash = toHex(sha256(fromHex(served.app_certificates[0].quote)));
-    expect(outcome.verdict.override).toEqual({ cvmId: outcome.cvm.id, quoteSha256: quoteHash, at: expect.any(String), warning: UNBOUND_QUOTE_WARNING });
+    expect(outcome.verdict.override).toEqual({
+      cvmId: outcome.cvm.id,
+      quoteSha256: quoteHash,
+      at: expect.any(String),
+      warning: UNBOUND_QUOTE_WARNING,
+    });
     expect(Date.parse(outcome.verdict.override!.at)).toBeGreaterThanOrEqual(before - 1000);
     expect(outcome.verdict.report.checks.find((c) => c.id === 'report-data')!.detail).toMatch(/^OVERRIDDEN by you/);
     expect(sim.envOf(outcome.provision.appId)).toEqual(ENV);

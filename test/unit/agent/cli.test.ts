@@ -23,7 +23,9 @@ afterEach(() => {
 
 /** Starts a real `clawkeep hub --port 0` and resolves with its URL and first enrollment code. */
 function startHub(): Promise<{ url: string; enrollmentCode: string }> {
-  const child = spawn(process.execPath, [BIN, 'hub', '--port', '0', '--data', path.join(tempDir(), 'hub')], { cwd: ROOT });
+  const child = spawn(process.execPath, [BIN, 'hub', '--port', '0', '--data', path.join(tempDir(), 'hub')], {
+    cwd: ROOT,
+  });
   running.push(child);
   return new Promise((resolve, reject) => {
     let out = '';
@@ -45,12 +47,27 @@ async function enrolledDevice(hub: { url: string; enrollmentCode: string }) {
     const text = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = {
       ...(text ? { 'content-type': 'application/json' } : {}),
-      ...signRequest({ role: 'human', keyId, privateKey, method, path: p, body: text ? utf8Encode(text) : undefined, hub: hub.url }),
+      ...signRequest({
+        role: 'human',
+        keyId,
+        privateKey,
+        method,
+        path: p,
+        body: text ? utf8Encode(text) : undefined,
+        hub: hub.url,
+      }),
     };
     const res = await fetch(hub.url + p, { method, headers, body: text });
-    return { status: res.status, json: (await res.json()) };
+    return { status: res.status, json: await res.json() };
   }
-  expect((await send('POST', '/v1/accounts', { enrollment_code: hub.enrollmentCode, device_key: encodePublicKey(publicKey) })).status).toBe(201);
+  expect(
+    (
+      await send('POST', '/v1/accounts', {
+        enrollment_code: hub.enrollmentCode,
+        device_key: encodePublicKey(publicKey),
+      })
+    ).status,
+  ).toBe(201);
 
   return {
     send,
@@ -58,21 +75,44 @@ async function enrolledDevice(hub: { url: string; enrollmentCode: string }) {
     async claim(code: string, granted: string[]) {
       const lookup = (await send('POST', '/v1/claims/lookup', { claim_code: code })).json;
       const statement: ClaimStatement = {
-        hub: hub.url, agent_id: lookup.agent_id, agent_signing_key: lookup.signing_key, agent_box_key: lookup.box_key,
-        claim_code_hash: claimCodeHash(code), granted_scopes: [...granted].sort() as ClaimStatement['granted_scopes'],
-        policy: { approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'], daily_limit: null },
+        hub: hub.url,
+        agent_id: lookup.agent_id,
+        agent_signing_key: lookup.signing_key,
+        agent_box_key: lookup.box_key,
+        claim_code_hash: claimCodeHash(code),
+        granted_scopes: [...granted].sort() as ClaimStatement['granted_scopes'],
+        policy: {
+          approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'],
+          daily_limit: null,
+        },
         installation_id: `ins_${toBase64Url(ed25519.utils.randomSecretKey().subarray(0, 12))}`,
-        device_key: encodePublicKey(publicKey), time: Date.now(),
+        device_key: encodePublicKey(publicKey),
+        time: Date.now(),
       };
       const claim = { statement, signature: toBase64Url(ed25519.sign(claimBytes(statement), privateKey)) };
       expect((await send('POST', '/v1/claims', { claim })).status).toBe(201);
-      return { ...lookup, installation_id: statement.installation_id } as { box_key: string; agent_id: string; installation_id: string };
+      return { ...lookup, installation_id: statement.installation_id } as {
+        box_key: string;
+        agent_id: string;
+        installation_id: string;
+      };
     },
     /** Seals and signs one revision of an agent config and PUTs it, as the extension does. */
-    async deliverConfig(claimed: { box_key: string; agent_id: string; installation_id: string }, revision: number, config: AgentConfigPayload) {
+    async deliverConfig(
+      claimed: { box_key: string; agent_id: string; installation_id: string },
+      revision: number,
+      config: AgentConfigPayload,
+    ) {
       const delivery = await buildConfigDelivery({
-        hub: hub.url, agent_id: claimed.agent_id, installation_id: claimed.installation_id, config_id: 'cfg-cli', revision,
-        boxKey: fromBase64UrlFixed(claimed.box_key, 32, 'box'), plaintext: encodeConfigPayload(config), sign: async (m) => ed25519.sign(m, privateKey), now: Date.now(),
+        hub: hub.url,
+        agent_id: claimed.agent_id,
+        installation_id: claimed.installation_id,
+        config_id: 'cfg-cli',
+        revision,
+        boxKey: fromBase64UrlFixed(claimed.box_key, 32, 'box'),
+        plaintext: encodeConfigPayload(config),
+        sign: async (m) => ed25519.sign(m, privateKey),
+        now: Date.now(),
       });
       return send('PUT', `/v1/installations/${claimed.installation_id}/config`, delivery);
     },
@@ -82,10 +122,24 @@ async function enrolledDevice(hub: { url: string; enrollmentCode: string }) {
         const { intents } = (await send('GET', '/v1/intents?status=pending')).json;
         if (intents.length) {
           const intent = intents[0];
-          const approval = signApproval(privateKey, { hub: hub.url, intent_id: intent.intent_id, payload_hash: intent.payload_hash, decision, installation_id: intent.installation_id, agent_nonce: intent.agent_nonce, time: Date.now() });
+          const approval = signApproval(privateKey, {
+            hub: hub.url,
+            intent_id: intent.intent_id,
+            payload_hash: intent.payload_hash,
+            decision,
+            installation_id: intent.installation_id,
+            agent_nonce: intent.agent_nonce,
+            time: Date.now(),
+          });
           const body: Record<string, unknown> = { approval };
           if (secret !== undefined) {
-            body.sealed_secret = toBase64Url(sealSecret(fromBase64UrlFixed(boxKey!, 32, 'box'), utf8Encode(secret), { intent_id: intent.intent_id, payload_hash: intent.payload_hash, agent_id: intent.agent_id }));
+            body.sealed_secret = toBase64Url(
+              sealSecret(fromBase64UrlFixed(boxKey!, 32, 'box'), utf8Encode(secret), {
+                intent_id: intent.intent_id,
+                payload_hash: intent.payload_hash,
+                agent_id: intent.agent_id,
+              }),
+            );
           }
           const res = await send('POST', `/v1/intents/${intent.intent_id}/decision`, body);
           expect(res.status, JSON.stringify(res.json)).toBe(200);
@@ -98,11 +152,29 @@ async function enrolledDevice(hub: { url: string; enrollmentCode: string }) {
   };
 }
 
-async function registerAgent(hub: { url: string }, dir: string, scopes = 'secret:read:GitHub token,action:action.approve') {
+async function registerAgent(
+  hub: { url: string },
+  dir: string,
+  scopes = 'secret:read:GitHub token,action:action.approve',
+) {
   const manifest = path.join(dir, 'manifest.md');
   writeFileSync(manifest, '# test-bot\nOpens pull requests.\n');
   const state = path.join(dir, 'agent.json');
-  const res = await clawkeep(['agent', 'register', '--hub', hub.url, '--name', 'test-bot', '--manifest', manifest, '--state', state, '--scopes', scopes, '--json']);
+  const res = await clawkeep([
+    'agent',
+    'register',
+    '--hub',
+    hub.url,
+    '--name',
+    'test-bot',
+    '--manifest',
+    manifest,
+    '--state',
+    state,
+    '--scopes',
+    scopes,
+    '--json',
+  ]);
   return { res, state };
 }
 
@@ -113,7 +185,11 @@ describe('clawkeep agent (against a real hub)', () => {
     const { res, state } = await registerAgent(hub, dir);
     expect(res.code, res.stderr).toBe(0);
     const out = JSON.parse(res.stdout);
-    expect(out).toMatchObject({ agent_id: expect.stringMatching(/^agt_/), claim_code: expect.stringMatching(/^[A-Z]{4}-[A-Z]{4}$/), expires_at: expect.any(Number) });
+    expect(out).toMatchObject({
+      agent_id: expect.stringMatching(/^agt_/),
+      claim_code: expect.stringMatching(/^[A-Z]{4}-[A-Z]{4}$/),
+      expires_at: expect.any(Number),
+    });
     const saved = JSON.parse(readFileSync(state, 'utf8'));
     expect(saved).toMatchObject({ version: 1, hub: hub.url, agent_id: out.agent_id });
     for (const secret of [saved.signing_private, saved.box_private]) {
@@ -124,7 +200,18 @@ describe('clawkeep agent (against a real hub)', () => {
     if (process.platform !== 'win32') expect(statSync(state).mode & 0o777).toBe(0o600);
 
     // Human text mentions the code and the extension.
-    const human = await clawkeep(['agent', 'register', '--hub', hub.url, '--name', 'b', '--manifest', path.join(dir, 'manifest.md'), '--state', path.join(dir, 'b.json')]);
+    const human = await clawkeep([
+      'agent',
+      'register',
+      '--hub',
+      hub.url,
+      '--name',
+      'b',
+      '--manifest',
+      path.join(dir, 'manifest.md'),
+      '--state',
+      path.join(dir, 'b.json'),
+    ]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/Clawkeep extension and enter this claim code: [A-Z]{4}-[A-Z]{4}/);
 
@@ -168,8 +255,34 @@ describe('clawkeep agent (against a real hub)', () => {
       ['agent', 'status'],
       ['agent', 'status', '--state', state, '--kind', 'x.y'],
       ['agent', 'register', '--hub', 'http://127.0.0.1:1', '--name', 'x', '--state', path.join(dir, 'n.json')],
-      ['agent', 'register', '--hub', 'http://127.0.0.1:1', '--name', 'x', '--manifest', 'a', '--manifest-url', 'https://x', '--state', path.join(dir, 'n.json')],
-      ['agent', 'register', '--hub', 'http://127.0.0.1:1', '--name', 'x', '--manifest-url', 'https://x', '--state', path.join(dir, 'n.json'), '--scopes', 'bad scope'],
+      [
+        'agent',
+        'register',
+        '--hub',
+        'http://127.0.0.1:1',
+        '--name',
+        'x',
+        '--manifest',
+        'a',
+        '--manifest-url',
+        'https://x',
+        '--state',
+        path.join(dir, 'n.json'),
+      ],
+      [
+        'agent',
+        'register',
+        '--hub',
+        'http://127.0.0.1:1',
+        '--name',
+        'x',
+        '--manifest-url',
+        'https://x',
+        '--state',
+        path.join(dir, 'n.json'),
+        '--scopes',
+        'bad scope',
+      ],
       ['agent', 'request', '--state', state, '--kind', 'action.approve', '--payload', 'not json'],
       ['agent', 'request', '--state', state, '--kind', 'action.approve', '--payload', '[1]'],
       ['agent', 'request', '--state', state, '--kind', 'secret.request', '--payload', '{}'],
@@ -215,13 +328,38 @@ describe('clawkeep agent (against a real hub)', () => {
     // Leave no pending intent behind for the next step.
     await device.decideNext('deny');
 
-    const waiting = clawkeep(['agent', 'request', '--state', state, '--kind', 'action.approve', '--payload', '{"summary":"Merge PR 7","risk":"medium"}', '--wait', '--json']);
+    const waiting = clawkeep([
+      'agent',
+      'request',
+      '--state',
+      state,
+      '--kind',
+      'action.approve',
+      '--payload',
+      '{"summary":"Merge PR 7","risk":"medium"}',
+      '--wait',
+      '--json',
+    ]);
     await device.decideNext('approve');
     const approved = await waiting;
     expect(approved.code, approved.stderr).toBe(0);
-    expect(JSON.parse(approved.stdout)).toMatchObject({ decision: 'approved', intent: { status: 'executed', kind: 'action.approve' }, approval: { decision: 'approve' } });
+    expect(JSON.parse(approved.stdout)).toMatchObject({
+      decision: 'approved',
+      intent: { status: 'executed', kind: 'action.approve' },
+      approval: { decision: 'approve' },
+    });
 
-    const created = await clawkeep(['agent', 'request', '--state', state, '--kind', 'action.approve', '--payload', '{"summary":"later","risk":"low"}', '--json']);
+    const created = await clawkeep([
+      'agent',
+      'request',
+      '--state',
+      state,
+      '--kind',
+      'action.approve',
+      '--payload',
+      '{"summary":"later","risk":"low"}',
+      '--json',
+    ]);
     expect(created.code).toBe(0);
     expect(JSON.parse(created.stdout)).toMatchObject({ status: 'pending', kind: 'action.approve' });
 
@@ -241,7 +379,13 @@ describe('clawkeep agent (against a real hub)', () => {
     expect(none.code).toBe(1);
     expect(JSON.parse(none.stdout)).toMatchObject({ error: { code: 'config_not_assigned' } });
 
-    const v1 = { name: 'test-bot', model: 'm-1', provider_keys: [{ key: 'OPENAI_API_KEY', value: 'sk-cli-one' }], env: [{ key: 'MODE', value: 'a b' }], json: '' };
+    const v1 = {
+      name: 'test-bot',
+      model: 'm-1',
+      provider_keys: [{ key: 'OPENAI_API_KEY', value: 'sk-cli-one' }],
+      env: [{ key: 'MODE', value: 'a b' }],
+      json: '',
+    };
     expect((await device.deliverConfig(claimed, 4, v1)).status).toBe(200);
     const env = await clawkeep(['agent', 'config', '--state', state, '--env']);
     expect(env.code, env.stderr).toBe(0);
@@ -253,10 +397,21 @@ describe('clawkeep agent (against a real hub)', () => {
     expect(summary.stdout).toContain('OPENAI_API_KEY');
     expect(summary.stdout).not.toContain('sk-cli-one');
 
-    expect((await device.deliverConfig(claimed, 5, { ...v1, provider_keys: [{ key: 'OPENAI_API_KEY', value: 'sk-cli-two' }] })).status).toBe(200);
+    expect(
+      (
+        await device.deliverConfig(claimed, 5, {
+          ...v1,
+          provider_keys: [{ key: 'OPENAI_API_KEY', value: 'sk-cli-two' }],
+        })
+      ).status,
+    ).toBe(200);
     const json = await clawkeep(['agent', 'config', '--state', state, '--json']);
     expect(json.code, json.stderr).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ config_id: 'cfg-cli', revision: 5, config: { provider_keys: [{ key: 'OPENAI_API_KEY', value: 'sk-cli-two' }] } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      config_id: 'cfg-cli',
+      revision: 5,
+      config: { provider_keys: [{ key: 'OPENAI_API_KEY', value: 'sk-cli-two' }] },
+    });
     expect(JSON.parse(readFileSync(state, 'utf8')).config_seen).toMatchObject({ config_id: 'cfg-cli', revision: 5 });
 
     expect((await clawkeep(['agent', 'config', '--state', state, '--json', '--env'])).code).toBe(2);

@@ -11,7 +11,11 @@ import { expectCode } from '../protocol/helpers';
 type Hub = ReturnType<typeof hubFixture>;
 
 const CONFIG = (model: string, key: string): AgentConfigPayload => ({
-  name: 'sdk-bot', model, provider_keys: [{ key: 'OPENAI_API_KEY', value: key }], env: [{ key: 'MODE', value: 'fast' }], json: '{}',
+  name: 'sdk-bot',
+  model,
+  provider_keys: [{ key: 'OPENAI_API_KEY', value: key }],
+  env: [{ key: 'MODE', value: 'fast' }],
+  json: '{}',
 });
 
 /** An agent registered through the SDK and claimed by a device; `replace` lets the test play a lying hub. */
@@ -23,27 +27,57 @@ async function claimed(hub: Hub) {
     const res = await hub.app.request(url, init);
     if (!replace) return res;
     const json = replace(new URL(url).pathname, await res.json());
-    return new Response(JSON.stringify(json), { status: json.error ? res.status : 200, headers: { 'content-type': 'application/json' } });
+    return new Response(JSON.stringify(json), {
+      status: json.error ? res.status : 200,
+      headers: { 'content-type': 'application/json' },
+    });
   };
   const client = new AgentClient({ fetch, now: () => hub.clock.now, onStateChange: (s) => void saved.push(s) });
-  const reg = await client.register({ hub: ORIGIN, name: 'sdk-bot', manifest: { markdown: '# sdk-bot' }, requestedScopes: [] });
+  const reg = await client.register({
+    hub: ORIGIN,
+    name: 'sdk-bot',
+    manifest: { markdown: '# sdk-bot' },
+    requestedScopes: [],
+  });
   const agent = {
-    agentId: reg.agent_id, claimCode: reg.claim_code,
-    signingKey: fromBase64UrlFixed(client.publicKeys.signing_key, 32, 'k'), boxKey: fromBase64UrlFixed(client.publicKeys.box_key, 32, 'k'),
+    agentId: reg.agent_id,
+    claimCode: reg.claim_code,
+    signingKey: fromBase64UrlFixed(client.publicKeys.signing_key, 32, 'k'),
+    boxKey: fromBase64UrlFixed(client.publicKeys.box_key, 32, 'k'),
   } as unknown as Parameters<Hub['claimFor']>[1];
   const claim = hub.claimFor(device, agent, { granted_scopes: [] });
   expect((await device.send('POST', '/v1/claims', { claim })).status).toBe(201);
   const installationId = claim.statement.installation_id;
-  const deliver = async (configId: string, revision: number, config: AgentConfigPayload, signer = device.privateKey) => {
+  const deliver = async (
+    configId: string,
+    revision: number,
+    config: AgentConfigPayload,
+    signer = device.privateKey,
+  ) => {
     const delivery = await buildConfigDelivery({
-      hub: ORIGIN, agent_id: reg.agent_id, installation_id: installationId, config_id: configId, revision,
-      boxKey: agent.boxKey, plaintext: encodeConfigPayload(config), sign: async (m) => ed25519.sign(m, signer), now: hub.clock.now,
+      hub: ORIGIN,
+      agent_id: reg.agent_id,
+      installation_id: installationId,
+      config_id: configId,
+      revision,
+      boxKey: agent.boxKey,
+      plaintext: encodeConfigPayload(config),
+      sign: async (m) => ed25519.sign(m, signer),
+      now: hub.clock.now,
     });
     const res = await device.send('PUT', `/v1/installations/${installationId}/config`, delivery);
     expect(res.status, JSON.stringify(res.json)).toBe(200);
     return delivery;
   };
-  return { device, client, saved, deliver, setReplace: (fn: typeof replace) => { replace = fn; } };
+  return {
+    device,
+    client,
+    saved,
+    deliver,
+    setReplace: (fn: typeof replace) => {
+      replace = fn;
+    },
+  };
 }
 
 describe('AgentClient.config', () => {
@@ -85,10 +119,21 @@ describe('AgentClient.config', () => {
     setReplace((path, json) => (path === '/v1/agent/config' ? { ...json, ...otherOld } : json));
     await expectCode(() => client.config(), 'config_rollback');
     // It claims the old blob is revision 9: the signature no longer covers the statement.
-    setReplace((path, json) => (path === '/v1/agent/config' ? { ...json, config: { ...old.config, statement: { ...old.config.statement, revision: 9 } } } : json));
+    setReplace((path, json) =>
+      path === '/v1/agent/config'
+        ? { ...json, config: { ...old.config, statement: { ...old.config.statement, revision: 9 } } }
+        : json,
+    );
     await expectCode(() => client.config(), 'config_untrusted');
     // Bytes changed after signing.
-    setReplace((path, json) => (path === '/v1/agent/config' ? { ...json, sealed_config: `${json.sealed_config.slice(0, 80)}${json.sealed_config[80] === 'A' ? 'B' : 'A'}${json.sealed_config.slice(81)}` } : json));
+    setReplace((path, json) =>
+      path === '/v1/agent/config'
+        ? {
+            ...json,
+            sealed_config: `${json.sealed_config.slice(0, 80)}${json.sealed_config[80] === 'A' ? 'B' : 'A'}${json.sealed_config.slice(81)}`,
+          }
+        : json,
+    );
     await expectCode(() => client.config(), 'config_untrusted');
     setReplace(null);
     expect((await client.config()).revision).toBe(2);
@@ -101,8 +146,12 @@ describe('AgentClient.config', () => {
     expect((await client.config()).revision).toBe(1);
     const stranger = ed25519.utils.randomSecretKey();
     const forged = await buildConfigDelivery({
-      ...good.config.statement, revision: 2, boxKey: fromBase64UrlFixed(client.publicKeys.box_key, 32, 'k'),
-      plaintext: encodeConfigPayload(CONFIG('evil', 'sk-evil')), sign: async (m) => ed25519.sign(m, stranger), now: hub.clock.now + 1,
+      ...good.config.statement,
+      revision: 2,
+      boxKey: fromBase64UrlFixed(client.publicKeys.box_key, 32, 'k'),
+      plaintext: encodeConfigPayload(CONFIG('evil', 'sk-evil')),
+      sign: async (m) => ed25519.sign(m, stranger),
+      now: hub.clock.now + 1,
     });
     setReplace((path, json) => (path === '/v1/agent/config' ? { ...json, ...forged } : json));
     await expectCode(() => client.config(), 'config_untrusted');
@@ -120,9 +169,14 @@ describe('AgentClient.config from another device of the account', () => {
     const created = await second.send('POST', '/v1/pairings', pairingRequest(second, boxKey, null));
     const lookup = (await device.send('POST', '/v1/pairings/lookup', { code: created.json.code })).json;
     const approval = await buildPairingApproval({
-      hub: ORIGIN, accountId: device.keyId, pairingId: lookup.pairing_id, deviceKey: second.publicKey, boxKey,
+      hub: ORIGIN,
+      accountId: device.keyId,
+      pairingId: lookup.pairing_id,
+      deviceKey: second.publicKey,
+      boxKey,
       signer: { publicKey: device.publicKey, sign: async (m) => ed25519.sign(m, device.privateKey) },
-      seal: async (key, context) => sealPairedKey(key, { vaultId: new Uint8Array(16), vaultKey: new Uint8Array(32).fill(2) }, context),
+      seal: async (key, context) =>
+        sealPairedKey(key, { vaultId: new Uint8Array(16), vaultKey: new Uint8Array(32).fill(2) }, context),
       now: hub.clock.now,
     });
     expect((await device.send('POST', `/v1/pairings/${lookup.pairing_id}/approve`, approval)).status).toBe(201);
@@ -133,9 +187,15 @@ describe('AgentClient.config from another device of the account', () => {
     hub.clock.now += 1000;
     const state = (client as unknown as { state: AgentState }).state;
     const delivery = await buildConfigDelivery({
-      hub: ORIGIN, agent_id: state.agent_id, installation_id: state.installation_id!, config_id: 'cfg-1', revision: 2,
-      boxKey: fromBase64UrlFixed(client.publicKeys.box_key, 32, 'k'), plaintext: encodeConfigPayload(CONFIG('m-2', 'sk-two')),
-      sign: async (m) => ed25519.sign(m, second.privateKey), now: hub.clock.now,
+      hub: ORIGIN,
+      agent_id: state.agent_id,
+      installation_id: state.installation_id!,
+      config_id: 'cfg-1',
+      revision: 2,
+      boxKey: fromBase64UrlFixed(client.publicKeys.box_key, 32, 'k'),
+      plaintext: encodeConfigPayload(CONFIG('m-2', 'sk-two')),
+      sign: async (m) => ed25519.sign(m, second.privateKey),
+      now: hub.clock.now,
     });
     expect((await second.send('PUT', `/v1/installations/${state.installation_id}/config`, delivery)).status).toBe(200);
     expect(await client.config()).toMatchObject({ revision: 2, config: CONFIG('m-2', 'sk-two') });
@@ -145,9 +205,15 @@ describe('AgentClient.config from another device of the account', () => {
     const stranger = hub.newDevice();
     hub.clock.now += 1000;
     const forged = await buildConfigDelivery({
-      hub: ORIGIN, agent_id: state.agent_id, installation_id: state.installation_id!, config_id: 'cfg-1', revision: 3,
-      boxKey: fromBase64UrlFixed(client.publicKeys.box_key, 32, 'k'), plaintext: encodeConfigPayload(CONFIG('m-3', 'sk-evil')),
-      sign: async (m) => ed25519.sign(m, stranger.privateKey), now: hub.clock.now,
+      hub: ORIGIN,
+      agent_id: state.agent_id,
+      installation_id: state.installation_id!,
+      config_id: 'cfg-1',
+      revision: 3,
+      boxKey: fromBase64UrlFixed(client.publicKeys.box_key, 32, 'k'),
+      plaintext: encodeConfigPayload(CONFIG('m-3', 'sk-evil')),
+      sign: async (m) => ed25519.sign(m, stranger.privateKey),
+      now: hub.clock.now,
     });
     setReplace((path, json) => (path === '/v1/agent/config' ? { ...json, ...forged } : json));
     await expectCode(() => client.config(), 'config_untrusted');

@@ -18,15 +18,24 @@ function appFetch(hub: Hub, rewrite?: (path: string, json: any) => any): FetchLi
     if (!rewrite) return res;
     const path = new URL(url).pathname;
     const json = await res.json();
-    return new Response(JSON.stringify(rewrite(path, json)), { status: res.status, headers: { 'content-type': 'application/json' } });
+    return new Response(JSON.stringify(rewrite(path, json)), {
+      status: res.status,
+      headers: { 'content-type': 'application/json' },
+    });
   };
 }
 
 async function registered(hub: Hub, options: { rewrite?: (path: string, json: any) => any; scopes?: string[] } = {}) {
   const saved: AgentState[] = [];
-  const client = new AgentClient({ fetch: appFetch(hub, options.rewrite), now: () => hub.clock.now, onStateChange: (s) => void saved.push(s) });
+  const client = new AgentClient({
+    fetch: appFetch(hub, options.rewrite),
+    now: () => hub.clock.now,
+    onStateChange: (s) => void saved.push(s),
+  });
   const reg = await client.register({
-    hub: `${ORIGIN}/`, name: 'sdk-bot', manifest: { markdown: '# sdk-bot\nReads papers.' },
+    hub: `${ORIGIN}/`,
+    name: 'sdk-bot',
+    manifest: { markdown: '# sdk-bot\nReads papers.' },
     requestedScopes: options.scopes ?? ['secret:read:arxiv-key', 'action:action.approve'],
   });
   const keys = client.state!;
@@ -54,27 +63,41 @@ describe('AgentClient: register, claim, status', () => {
 
     expect(await client.status()).toMatchObject({ status: 'unclaimed', pinned_now: false });
 
-    const claim = hub.claimFor(device, asFixtureAgent, { granted_scopes: ['action:action.approve', 'secret:read:arxiv-key'] });
+    const claim = hub.claimFor(device, asFixtureAgent, {
+      granted_scopes: ['action:action.approve', 'secret:read:arxiv-key'],
+    });
     expect((await device.send('POST', '/v1/claims', { claim })).status).toBe(201);
 
     const first = await client.status();
     expect(first).toMatchObject({
-      status: 'claimed', pinned_now: true, installation_id: claim.statement.installation_id,
-      device_key: encodePublicKey(device.publicKey), granted_scopes: ['action:action.approve', 'secret:read:arxiv-key'],
+      status: 'claimed',
+      pinned_now: true,
+      installation_id: claim.statement.installation_id,
+      device_key: encodePublicKey(device.publicKey),
+      granted_scopes: ['action:action.approve', 'secret:read:arxiv-key'],
     });
-    expect(saved.at(-1)).toMatchObject({ device_key: encodePublicKey(device.publicKey), installation_id: claim.statement.installation_id });
+    expect(saved.at(-1)).toMatchObject({
+      device_key: encodePublicKey(device.publicKey),
+      installation_id: claim.statement.installation_id,
+    });
     expect((await client.status()).pinned_now).toBe(false);
 
     // A fresh client from the saved state keeps the pin.
     const reloaded = new AgentClient({ fetch: appFetch(hub), now: () => hub.clock.now, state: saved.at(-1)! });
-    expect(await reloaded.status()).toMatchObject({ status: 'claimed', pinned_now: false, device_key: encodePublicKey(device.publicKey) });
+    expect(await reloaded.status()).toMatchObject({
+      status: 'claimed',
+      pinned_now: false,
+      device_key: encodePublicKey(device.publicKey),
+    });
   });
 
   it('refuses a claim signed by another device once one is pinned, and a first claim for other keys', async () => {
     const hub = hubFixture();
     const device = await hub.enrolledDevice();
     let forge: ((json: any) => any) | undefined;
-    const { client, asFixtureAgent } = await registered(hub, { rewrite: (path, json) => (path === '/v1/agents/me' && forge ? forge(json) : json) });
+    const { client, asFixtureAgent } = await registered(hub, {
+      rewrite: (path, json) => (path === '/v1/agents/me' && forge ? forge(json) : json),
+    });
     const claim = hub.claimFor(device, asFixtureAgent);
     await device.send('POST', '/v1/claims', { claim });
     await client.status();
@@ -93,9 +116,19 @@ describe('AgentClient: register, claim, status', () => {
 
     // A fresh agent whose first claim names another agent's box key is refused before anything is pinned.
     const other = await registered(hub);
-    const swapped = hub.claimFor(device, other.asFixtureAgent, { agent_box_key: encodePublicKey(new Uint8Array(32).fill(9)) });
-    forge = (json) => ({ agent_id: json.agent_id, status: 'claimed', installation: { installation_id: swapped.statement.installation_id, granted_scopes: [], claim: swapped } });
-    const c2 = new AgentClient({ fetch: appFetch(hub, (path, json) => (path === '/v1/agents/me' ? forge(json) : json)), now: () => hub.clock.now, state: other.saved[0]! });
+    const swapped = hub.claimFor(device, other.asFixtureAgent, {
+      agent_box_key: encodePublicKey(new Uint8Array(32).fill(9)),
+    });
+    forge = (json) => ({
+      agent_id: json.agent_id,
+      status: 'claimed',
+      installation: { installation_id: swapped.statement.installation_id, granted_scopes: [], claim: swapped },
+    });
+    const c2 = new AgentClient({
+      fetch: appFetch(hub, (path, json) => (path === '/v1/agents/me' ? forge(json) : json)),
+      now: () => hub.clock.now,
+      state: other.saved[0]!,
+    });
     expect((await c2.status().catch((e) => e)).code).toBe('claim_untrusted');
     expect(c2.state!.device_key).toBeUndefined();
   });
@@ -104,15 +137,29 @@ describe('AgentClient: register, claim, status', () => {
     const hub = hubFixture();
     const { client } = await registered(hub);
     // Not claimed: the hub refuses to create intents.
-    const notClaimed = await client.createIntent({ kind: 'action.approve', payload: { summary: 'x', risk: 'low' } }).catch((e) => e);
+    const notClaimed = await client
+      .createIntent({ kind: 'action.approve', payload: { summary: 'x', risk: 'low' } })
+      .catch((e) => e);
     expect(notClaimed).toBeInstanceOf(AgentError);
     expect(notClaimed.code).toBe('agent_not_claimed');
     // Bad payload never reaches the hub.
-    expect((await client.createIntent({ kind: 'payment.send', payload: { summary: 'x', amount_minor: 1.5 } }).catch((e) => e)).code).toBe('protocol_invalid');
+    expect(
+      (
+        await client
+          .createIntent({ kind: 'payment.send', payload: { summary: 'x', amount_minor: 1.5 } })
+          .catch((e) => e)
+      ).code,
+    ).toBe('protocol_invalid');
     expect((await client.execute('int_unknown').catch((e) => e)).code).toBe('state_invalid');
     const unregistered = new AgentClient({ fetch: appFetch(hub) });
     expect((await unregistered.status().catch((e) => e)).code).toBe('state_invalid');
-    expect((await unregistered.register({ hub: 'http://example.com', name: 'x', manifest: { markdown: 'x' }, requestedScopes: [] }).catch((e) => e)).code).toBe('protocol_invalid');
+    expect(
+      (
+        await unregistered
+          .register({ hub: 'http://example.com', name: 'x', manifest: { markdown: 'x' }, requestedScopes: [] })
+          .catch((e) => e)
+      ).code,
+    ).toBe('protocol_invalid');
     // A wrong clock is a hub auth error, passed through.
     const skewed = new AgentClient({ fetch: appFetch(hub), now: () => hub.clock.now - 120_000, state: client.state! });
     expect((await skewed.status().catch((e) => e)).code).toBe('auth_stale');
@@ -125,20 +172,43 @@ type Device = Awaited<ReturnType<Hub['enrolledDevice']>>;
 async function claimed(hub: Hub, rewrite?: { fn?: (path: string, json: any) => any }) {
   const device = await hub.enrolledDevice();
   const r = await registered(hub, { rewrite: (path, json) => (rewrite?.fn ? rewrite.fn(path, json) : json) });
-  const claim = hub.claimFor(device, r.asFixtureAgent, { granted_scopes: ['action:action.approve', 'secret:read:arxiv-key'] });
+  const claim = hub.claimFor(device, r.asFixtureAgent, {
+    granted_scopes: ['action:action.approve', 'secret:read:arxiv-key'],
+  });
   expect((await device.send('POST', '/v1/claims', { claim })).status).toBe(201);
   expect((await r.client.status()).pinned_now).toBe(true);
   return { ...r, device, installationId: claim.statement.installation_id };
 }
 
 /** What the human's device does: sign the decision for the hub's intent and, for a secret, seal it to the agent. */
-async function decide(hub: Hub, device: Device, intent: Intent, decision: 'approve' | 'deny', options: { secret?: string; boxKey?: Uint8Array; sealFor?: Partial<{ intent_id: string; payload_hash: string; agent_id: string }> } = {}) {
+async function decide(
+  hub: Hub,
+  device: Device,
+  intent: Intent,
+  decision: 'approve' | 'deny',
+  options: {
+    secret?: string;
+    boxKey?: Uint8Array;
+    sealFor?: Partial<{ intent_id: string; payload_hash: string; agent_id: string }>;
+  } = {},
+) {
   const approval = signApproval(device.privateKey, {
-    hub: ORIGIN, intent_id: intent.intent_id, payload_hash: intent.payload_hash, decision, installation_id: intent.installation_id, agent_nonce: intent.agent_nonce!, time: hub.clock.now,
+    hub: ORIGIN,
+    intent_id: intent.intent_id,
+    payload_hash: intent.payload_hash,
+    decision,
+    installation_id: intent.installation_id,
+    agent_nonce: intent.agent_nonce!,
+    time: hub.clock.now,
   });
   const body: Record<string, unknown> = { approval };
   if (options.secret !== undefined) {
-    const context = { intent_id: intent.intent_id, payload_hash: intent.payload_hash, agent_id: intent.agent_id, ...options.sealFor };
+    const context = {
+      intent_id: intent.intent_id,
+      payload_hash: intent.payload_hash,
+      agent_id: intent.agent_id,
+      ...options.sealFor,
+    };
     body.sealed_secret = toBase64Url(sealSecret(options.boxKey!, utf8Encode(options.secret), context));
   }
   const res = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, body);
@@ -156,7 +226,17 @@ describe('AgentClient: intents, decisions, execute', () => {
     expect(intent).toMatchObject({ kind: 'action.approve', status: 'pending' });
     // Same key, same intent.
     expect((await client.createIntent({ ...ACTION, idempotencyKey: 'archive-1' })).intent_id).toBe(intent.intent_id);
-    expect((await client.createIntent({ kind: 'action.approve', payload: { summary: 'other', risk: 'low' }, idempotencyKey: 'archive-1' }).catch((e) => e)).code).toBe('idempotency_conflict');
+    expect(
+      (
+        await client
+          .createIntent({
+            kind: 'action.approve',
+            payload: { summary: 'other', risk: 'low' },
+            idempotencyKey: 'archive-1',
+          })
+          .catch((e) => e)
+      ).code,
+    ).toBe('idempotency_conflict');
 
     // The decision arrives while the client's long poll is held by the hub: the hub answers at once. (Vitest's
     // 5 s test timeout fails this if the wait only ended with the hub's 25 s hold.)
@@ -179,15 +259,25 @@ describe('AgentClient: intents, decisions, execute', () => {
   it('secret.request: the sealed secret opens only for this intent', async () => {
     const hub = hubFixture();
     const { client, device } = await claimed(hub);
-    const intent = await client.createIntent({ kind: 'secret.request', payload: { item: 'arxiv-key', reason: 'download papers' } });
+    const intent = await client.createIntent({
+      kind: 'secret.request',
+      payload: { item: 'arxiv-key', reason: 'download papers' },
+    });
     await decide(hub, device, intent, 'approve', { secret: 'ak_live_123', boxKey: boxKeyOf(client) });
     expect((await client.waitForDecision(intent.intent_id)).decision).toBe('approved');
     const done = await client.execute(intent.intent_id);
     expect(utf8Decode(done.secret!)).toBe('ak_live_123');
 
     // Sealed for another intent (the hub checks only the shape): refused.
-    const second = await client.createIntent({ kind: 'secret.request', payload: { item: 'arxiv-key', reason: 'again' } });
-    await decide(hub, device, second, 'approve', { secret: 'ak_live_123', boxKey: boxKeyOf(client), sealFor: { intent_id: intent.intent_id, payload_hash: intent.payload_hash } });
+    const second = await client.createIntent({
+      kind: 'secret.request',
+      payload: { item: 'arxiv-key', reason: 'again' },
+    });
+    await decide(hub, device, second, 'approve', {
+      secret: 'ak_live_123',
+      boxKey: boxKeyOf(client),
+      sealFor: { intent_id: intent.intent_id, payload_hash: intent.payload_hash },
+    });
     const err = await client.execute(second.intent_id).catch((e) => e);
     expect(err).toBeInstanceOf(AgentError);
     expect(err.code).toBe('sealed_untrusted');
@@ -202,9 +292,16 @@ describe('AgentClient: intents, decisions, execute', () => {
     expect((await client.execute(denied.intent_id).catch((e) => e)).code).toBe('intent_required');
 
     const slow = await client.createIntent({ kind: 'action.approve', payload: { summary: 'slow', risk: 'low' } });
-    const sleeper = new AgentClient({ fetch: appFetch(hub), now: () => hub.clock.now, sleep: async (ms) => void (hub.clock.now += ms), state: client.state! });
+    const sleeper = new AgentClient({
+      fetch: appFetch(hub),
+      now: () => hub.clock.now,
+      sleep: async (ms) => void (hub.clock.now += ms),
+      state: client.state!,
+    });
     // Under a second left: no long poll, plain polling on the injected clock.
-    expect((await sleeper.waitForDecision(slow.intent_id, { timeoutMs: 900, pollMs: 300 }).catch((e) => e)).code).toBe('wait_timeout');
+    expect((await sleeper.waitForDecision(slow.intent_id, { timeoutMs: 900, pollMs: 300 }).catch((e) => e)).code).toBe(
+      'wait_timeout',
+    );
     hub.clock.now += 11 * 60 * 1000;
     expect((await client.waitForDecision(slow.intent_id)).decision).toBe('expired');
   });
@@ -230,7 +327,10 @@ describe('AgentClient: intents, decisions, execute', () => {
     // A genuine device approval, but for another payload hash.
     const a1 = await client.createIntent(ACTION);
     await decide(hub, device, a1, 'approve');
-    onExecute((json) => ({ ...json, approval: signApproval(device.privateKey, { ...json.approval.statement, payload_hash: 'ab'.repeat(32) }) }));
+    onExecute((json) => ({
+      ...json,
+      approval: signApproval(device.privateKey, { ...json.approval.statement, payload_hash: 'ab'.repeat(32) }),
+    }));
     expect((await client.execute(a1.intent_id).catch((e) => e)).code).toBe('approval_untrusted');
 
     // A well-formed approval signed by a device other than the pinned one.
@@ -249,12 +349,19 @@ describe('AgentClient: intents, decisions, execute', () => {
     // A denial presented as an approval.
     const a4 = await client.createIntent({ kind: 'action.approve', payload: { summary: 'four', risk: 'low' } });
     await decide(hub, device, a4, 'approve');
-    onExecute((json) => ({ ...json, approval: signApproval(device.privateKey, { ...json.approval.statement, decision: 'deny' }) }));
+    onExecute((json) => ({
+      ...json,
+      approval: signApproval(device.privateKey, { ...json.approval.statement, decision: 'deny' }),
+    }));
     expect((await client.execute(a4.intent_id).catch((e) => e)).code).toBe('approval_untrusted');
 
     // The hub shows a different payload than the one sent.
-    rewrite.fn = (path, json) => (path === '/v1/intents' ? { ...json, payload: { summary: 'Delete everything', risk: 'low' } } : json);
-    expect((await client.createIntent({ kind: 'action.approve', payload: { summary: 'five', risk: 'low' } }).catch((e) => e)).code).toBe('intent_mismatch');
+    rewrite.fn = (path, json) =>
+      path === '/v1/intents' ? { ...json, payload: { summary: 'Delete everything', risk: 'low' } } : json;
+    expect(
+      (await client.createIntent({ kind: 'action.approve', payload: { summary: 'five', risk: 'low' } }).catch((e) => e))
+        .code,
+    ).toBe('intent_mismatch');
   });
 });
 
@@ -268,9 +375,14 @@ describe('AgentClient: approvals from another device of the account', () => {
     const created = await device.send('POST', '/v1/pairings', pairingRequest(device, boxKey, null));
     const lookup = (await approver.send('POST', '/v1/pairings/lookup', { code: created.json.code })).json;
     const approval = await buildPairingApproval({
-      hub: ORIGIN, accountId: approver.keyId, pairingId: lookup.pairing_id, deviceKey: device.publicKey, boxKey,
+      hub: ORIGIN,
+      accountId: approver.keyId,
+      pairingId: lookup.pairing_id,
+      deviceKey: device.publicKey,
+      boxKey,
       signer: { publicKey: approver.publicKey, sign: async (m) => ed25519.sign(m, approver.privateKey) },
-      seal: async (key, context) => sealPairedKey(key, { vaultId: new Uint8Array(16), vaultKey: new Uint8Array(32).fill(1) }, context),
+      seal: async (key, context) =>
+        sealPairedKey(key, { vaultId: new Uint8Array(16), vaultKey: new Uint8Array(32).fill(1) }, context),
       now: hub.clock.now,
     });
     expect((await approver.send('POST', `/v1/pairings/${lookup.pairing_id}/approve`, approval)).status).toBe(201);
@@ -280,7 +392,9 @@ describe('AgentClient: approvals from another device of the account', () => {
   it('accepts an approval signed by a device the pinned device added; refuses one the hub vouches for itself', async () => {
     const hub = hubFixture();
     let lie: ((json: any) => any) | null = null;
-    const { client, device } = await claimed(hub, { fn: (path, json) => (lie && path.endsWith('/execute') ? lie(json) : json) });
+    const { client, device } = await claimed(hub, {
+      fn: (path, json) => (lie && path.endsWith('/execute') ? lie(json) : json),
+    });
     const second = await pairInto(hub, device);
     const intent = await client.createIntent({ ...ACTION, idempotencyKey: 'multi-1' });
     await decide(hub, second, intent, 'approve');
@@ -296,15 +410,39 @@ describe('AgentClient: approvals from another device of the account', () => {
     const intent2 = await client.createIntent({ ...ACTION, idempotencyKey: 'multi-2' });
     await decide(hub, second, intent2, 'approve');
     lie = (json) => {
-      const statement = { ...json.devices[1].statement.statement, device_key: encodePublicKey(forged.publicKey), added_by: encodePublicKey(ed25519.getPublicKey(hubKey)) };
+      const statement = {
+        ...json.devices[1].statement.statement,
+        device_key: encodePublicKey(forged.publicKey),
+        added_by: encodePublicKey(ed25519.getPublicKey(hubKey)),
+      };
       const signedByHub = signStatement(DEVICE_ADD_FORMAT, hubKey, statement);
       // Also a statement that claims the pinned device added the forged key, signed by the hub's key.
-      const claimingPinned = { statement: { ...statement, added_by: encodePublicKey(device.publicKey) }, signature: signedByHub.signature };
+      const claimingPinned = {
+        statement: { ...statement, added_by: encodePublicKey(device.publicKey) },
+        signature: signedByHub.signature,
+      };
       return {
         ...json,
         approval: signApproval(forged.privateKey, { ...json.approval.statement }),
-        devices: [...json.devices, { device_key_id: forged.keyId, device_key: encodePublicKey(forged.publicKey), name: null, added_at: 0, revoked_at: null, statement: signedByHub },
-          { device_key_id: forged.keyId, device_key: encodePublicKey(forged.publicKey), name: null, added_at: 0, revoked_at: null, statement: claimingPinned }],
+        devices: [
+          ...json.devices,
+          {
+            device_key_id: forged.keyId,
+            device_key: encodePublicKey(forged.publicKey),
+            name: null,
+            added_at: 0,
+            revoked_at: null,
+            statement: signedByHub,
+          },
+          {
+            device_key_id: forged.keyId,
+            device_key: encodePublicKey(forged.publicKey),
+            name: null,
+            added_at: 0,
+            revoked_at: null,
+            statement: claimingPinned,
+          },
+        ],
       };
     };
     expect((await client.execute(intent2.intent_id).catch((e) => e)).code).toBe('approval_untrusted');
@@ -313,13 +451,30 @@ describe('AgentClient: approvals from another device of the account', () => {
     const intent3 = await client.createIntent({ ...ACTION, idempotencyKey: 'multi-3' });
     await decide(hub, second, intent3, 'approve');
     lie = (json) => {
-      const statement = { ...json.devices[1].statement.statement, device_key: encodePublicKey(forged.publicKey), added_by: encodePublicKey(device.publicKey) };
+      const statement = {
+        ...json.devices[1].statement.statement,
+        device_key: encodePublicKey(forged.publicKey),
+        added_by: encodePublicKey(device.publicKey),
+      };
       return {
         ...json,
         approval: signApproval(forged.privateKey, { ...json.approval.statement }),
-        devices: [...json.devices, { device_key_id: forged.keyId, device_key: encodePublicKey(forged.publicKey), name: null, added_at: 0, revoked_at: null, statement: signStatement(DEVICE_ADD_FORMAT, device.privateKey, statement) }],
+        devices: [
+          ...json.devices,
+          {
+            device_key_id: forged.keyId,
+            device_key: encodePublicKey(forged.publicKey),
+            name: null,
+            added_at: 0,
+            revoked_at: null,
+            statement: signStatement(DEVICE_ADD_FORMAT, device.privateKey, statement),
+          },
+        ],
       };
     };
-    expect((await client.execute(intent3.intent_id)).approval).toMatchObject({ decision: 'approve', intent_id: intent3.intent_id });
+    expect((await client.execute(intent3.intent_id)).approval).toMatchObject({
+      decision: 'approve',
+      intent_id: intent3.intent_id,
+    });
   });
 });

@@ -39,9 +39,10 @@ describe('collateralFreshUntil', () => {
 
   it('is the earliest nextUpdate of the four dated documents, for every fixture', () => {
     expect(fixtures.map((f) => f.name).sort()).toEqual(Object.keys(expected).sort());
-    for (const f of fixtures) expect(new Date(collateralFreshUntil(f.collateral)).toISOString(), f.name).toBe(
-      new Date(expected[f.name]!).toISOString(),
-    );
+    for (const f of fixtures)
+      expect(new Date(collateralFreshUntil(f.collateral)).toISOString(), f.name).toBe(
+        new Date(expected[f.name]!).toISOString(),
+      );
   });
 
   it('takes the root CA CRL into account when it is the earliest', () => {
@@ -217,12 +218,12 @@ describe('getCollateral with the IndexedDB cache', () => {
   });
 
   it('rejects bad needs or URLs before reading the cache', async () => {
-    await expect(
-      getCollateral({ ...fixture.needs, fmspc: 'nothex' }, opts(NOW)),
-    ).rejects.toMatchObject({ code: 'collateral_fetch_failed' });
-    await expect(
-      getCollateral(fixture.needs, opts(NOW, { pccsUrl: 'http://pccs.example.com' })),
-    ).rejects.toMatchObject({ code: 'collateral_fetch_failed' });
+    await expect(getCollateral({ ...fixture.needs, fmspc: 'nothex' }, opts(NOW))).rejects.toMatchObject({
+      code: 'collateral_fetch_failed',
+    });
+    await expect(getCollateral(fixture.needs, opts(NOW, { pccsUrl: 'http://pccs.example.com' }))).rejects.toMatchObject(
+      { code: 'collateral_fetch_failed' },
+    );
     expect(sim.requestCount()).toBe(0);
   });
 });

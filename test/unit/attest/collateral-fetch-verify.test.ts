@@ -80,7 +80,12 @@ describe('fetched collateral verifies like the fixture collateral', () => {
 
       // Second time from the cache: no network, same verdict.
       const before = sim.requestCount();
-      const cached = await getCollateral(needs, { pccsUrl: sim.url, now, cache, fetch: () => Promise.reject(new TypeError('offline')) });
+      const cached = await getCollateral(needs, {
+        pccsUrl: sim.url,
+        now,
+        cache,
+        fetch: () => Promise.reject(new TypeError('offline')),
+      });
       expect(sim.requestCount()).toBe(before);
       expect((await verifyQuote(quote, cached, { now, policy })).verified).toBe(c.expected.accept);
     });

@@ -95,12 +95,7 @@ describe('fetchCollateral round trip through the PCCS simulator', () => {
     const routed: typeof fetch = (input, init) => {
       const url = input instanceof Request ? input.url : String(input);
       asked.push(url);
-      return fetch(
-        url
-          .replace(INTEL_PCS_URL, sim.url)
-          .replace(new URL(INTEL_ROOT_CA_CRL_URL).origin, sim.url),
-        init,
-      );
+      return fetch(url.replace(INTEL_PCS_URL, sim.url).replace(new URL(INTEL_ROOT_CA_CRL_URL).origin, sim.url), init);
     };
     const fetched = await fetchCollateral(fixture.needs, opts({ pccsUrl: `${INTEL_PCS_URL}/`, fetch: routed }));
     expect(fetched).toEqual(fixture.collateral);
@@ -121,7 +116,8 @@ describe('fetchCollateral round trip through the PCCS simulator', () => {
     sim.publish(fixture.collateral);
     const needs = { ...fixture.needs, fmspc: fixture.needs.fmspc.toLowerCase() };
     // A PCCS that ignores encoding=der and answers PEM (Intel's default encoding) still yields the same DER.
-    const pemCrl: typeof fetch = (input, init) => fetch((input instanceof Request ? input.url : String(input)).replace('&encoding=der', '&encoding=pem'), init);
+    const pemCrl: typeof fetch = (input, init) =>
+      fetch((input instanceof Request ? input.url : String(input)).replace('&encoding=der', '&encoding=pem'), init);
     const fetched = await fetchCollateral(needs, opts({ pccsUrl: `${sim.url}/tdx/certification/v4/`, fetch: pemCrl }));
     expect(fetched).toEqual(fixture.collateral);
     expect(sim.requests).toContain(`${TCB_PATH('tdx')}?fmspc=${fixture.needs.fmspc.toUpperCase()}`);
@@ -210,10 +206,19 @@ describe('fetchCollateral failures', () => {
     const header = 'TCB-Info-Issuer-Chain';
     const cases: Array<[string | null, string]> = [
       [null, 'no TCB-Info-Issuer-Chain'],
-      [encodeURIComponent('-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n'), 'not a PEM certificate chain'],
-      [encodeURIComponent('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'), 'not a PEM certificate chain'],
+      [
+        encodeURIComponent('-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n'),
+        'not a PEM certificate chain',
+      ],
+      [
+        encodeURIComponent('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'),
+        'not a PEM certificate chain',
+      ],
       ['%E0%A4%A', 'not valid URL encoding'],
-      [encodeURIComponent(`${fixture.collateral.tcb_info_issuer_chain}trailing garbage`), 'not a PEM certificate chain'],
+      [
+        encodeURIComponent(`${fixture.collateral.tcb_info_issuer_chain}trailing garbage`),
+        'not a PEM certificate chain',
+      ],
     ];
     for (const [value, why] of cases) {
       sim.failNext(TCB_PATH('tdx'), { kind: 'header', name: header, value }, 1);
@@ -309,7 +314,13 @@ describe('fetchCollateral input checks (before any request)', () => {
     ]) {
       await rejection(fetchCollateral(needs, { pccsUrl, fetch: neverCalled }));
     }
-    await rejection(fetchCollateral(needs, { pccsUrl: PHALA_PCCS_URL, rootCaCrlUrl: 'http://crl.example.com/x.der', fetch: neverCalled }));
+    await rejection(
+      fetchCollateral(needs, {
+        pccsUrl: PHALA_PCCS_URL,
+        rootCaCrlUrl: 'http://crl.example.com/x.der',
+        fetch: neverCalled,
+      }),
+    );
   });
 
   it('accepts https anywhere and http on loopback', async () => {
@@ -332,7 +343,9 @@ describe('fetchCollateral input checks (before any request)', () => {
 
   it('refuses an FMSPC that is not 12 hex digits, and unknown TEE types / CAs', async () => {
     for (const fmspc of ['B0C06F00000', 'B0C06F0000000', 'B0C06F00000G', '', 'B0C06F00000/', '../../../x']) {
-      const err = await rejection(fetchCollateral({ ...needs, fmspc }, { pccsUrl: PHALA_PCCS_URL, fetch: neverCalled }));
+      const err = await rejection(
+        fetchCollateral({ ...needs, fmspc }, { pccsUrl: PHALA_PCCS_URL, fetch: neverCalled }),
+      );
       expect(err.message).toContain('FMSPC');
     }
     await rejection(

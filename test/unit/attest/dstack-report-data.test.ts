@@ -3,7 +3,11 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../../lib/bytes';
 import {
-  clawkeepReportData, dstackTaggedReportData, evaluateDstack, randomNonce, CLAWKEEP_REPORT_DATA_TAG,
+  clawkeepReportData,
+  dstackTaggedReportData,
+  evaluateDstack,
+  randomNonce,
+  CLAWKEEP_REPORT_DATA_TAG,
 } from '../../../lib/attest/dstack';
 
 const sha512 = (...parts: (Uint8Array | string)[]): string => {
@@ -38,7 +42,9 @@ describe('clawkeepReportData', () => {
     expect(toHex(clawkeepReportData(nonce, key))).toBe(expected);
     expect(CLAWKEEP_REPORT_DATA_TAG).toBe('clawkeep-attest-v1');
     // The same value through dstack's tag hashing, which a CVM can use.
-    expect(toHex(dstackTaggedReportData(CLAWKEEP_REPORT_DATA_TAG, Buffer.concat([u32be(32), nonce, u32be(65), key])))).toBe(expected);
+    expect(
+      toHex(dstackTaggedReportData(CLAWKEEP_REPORT_DATA_TAG, Buffer.concat([u32be(32), nonce, u32be(65), key]))),
+    ).toBe(expected);
   });
 
   it('changes with every input bit and cannot shift bytes between nonce and key', () => {
@@ -75,15 +81,29 @@ describe('clawkeepReportData', () => {
     const key = bytes(32, 0x42);
     const reportData = toHex(clawkeepReportData(nonce, key));
     const td = {
-      teeTcbSvn: '', mrSeam: '', mrSignerSeam: '', seamAttributes: '', tdAttributes: '', xfam: '',
-      mrTd: '00'.repeat(48), mrConfigId: '00'.repeat(48), mrOwner: '', mrOwnerConfig: '',
+      teeTcbSvn: '',
+      mrSeam: '',
+      mrSignerSeam: '',
+      seamAttributes: '',
+      tdAttributes: '',
+      xfam: '',
+      mrTd: '00'.repeat(48),
+      mrConfigId: '00'.repeat(48),
+      mrOwner: '',
+      mrOwnerConfig: '',
       rtmrs: ['00'.repeat(48), '00'.repeat(48), '00'.repeat(48), '00'.repeat(48)] as [string, string, string, string],
       reportData,
     };
     // An empty log replays to all-zero RTMRs; this TD only stands in for the REPORTDATA comparison.
-    const ok = await evaluateDstack(td, { eventLog: '[]', policy: { reportData: toHex(clawkeepReportData(nonce, key)) } });
+    const ok = await evaluateDstack(td, {
+      eventLog: '[]',
+      policy: { reportData: toHex(clawkeepReportData(nonce, key)) },
+    });
     expect(ok.identity.policyChecks.find((c) => c.id === 'dstack.policy.report-data')?.ok).toBe(true);
-    const other = await evaluateDstack(td, { eventLog: '[]', policy: { reportData: toHex(clawkeepReportData(randomNonce(), key)) } });
+    const other = await evaluateDstack(td, {
+      eventLog: '[]',
+      policy: { reportData: toHex(clawkeepReportData(randomNonce(), key)) },
+    });
     expect(other.identity.policyChecks.find((c) => c.id === 'dstack.policy.report-data')?.ok).toBe(false);
   });
 });

@@ -6,8 +6,15 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../../lib/bytes';
 import {
-  checkMrConfigId, computeComposeHash, evaluateDstack, extractBootIdentity, parseDstackEventLog, replayRtmrs,
-  runtimeEventPreimage, MAX_EVENT_LOG_CHARS, MAX_EVENT_LOG_EVENTS,
+  checkMrConfigId,
+  computeComposeHash,
+  evaluateDstack,
+  extractBootIdentity,
+  parseDstackEventLog,
+  replayRtmrs,
+  runtimeEventPreimage,
+  MAX_EVENT_LOG_CHARS,
+  MAX_EVENT_LOG_EVENTS,
 } from '../../../lib/attest/dstack';
 import { canonicalize } from '../../../lib/protocol/canonical';
 import type { DstackEvent, DstackPolicy, TdReportFields } from '../../../lib/attest/types';
@@ -55,7 +62,8 @@ const expectedCases = JSON.parse(fixture('expected.json').toString('utf8')) as A
   id: string;
   quote_summary: { td_report: Record<string, string> };
 }>;
-const expectedTd = (id: string): Record<string, string> => expectedCases.find((c) => c.id === id)!.quote_summary.td_report;
+const expectedTd = (id: string): Record<string, string> =>
+  expectedCases.find((c) => c.id === id)!.quote_summary.td_report;
 
 const SIM2025 = {
   appId: 'ea549f02e1a25fabd1cb788380e033ec5461b2ff',
@@ -95,11 +103,16 @@ function referenceRtmr(events: DstackEvent[], imr: number): string {
   return toHex(mr);
 }
 const runtimeEvent = (name: string, payloadHex: string): DstackEvent => ({
-  imr: 3, event_type: RUNTIME, digest: v1Digest(name, payloadHex), event: name, event_payload: payloadHex,
+  imr: 3,
+  event_type: RUNTIME,
+  digest: v1Digest(name, payloadHex),
+  event: name,
+  event_payload: payloadHex,
 });
 /** TD fields as if the TD had measured `events` into RTMR3 (RTMR0–2 unchanged). */
 const withRtmr3 = (td: TdReportFields, events: DstackEvent[]): TdReportFields => ({
-  ...td, rtmrs: [td.rtmrs[0], td.rtmrs[1], td.rtmrs[2], referenceRtmr(events, 3)],
+  ...td,
+  rtmrs: [td.rtmrs[0], td.rtmrs[1], td.rtmrs[2], referenceRtmr(events, 3)],
 });
 const clone = (events: DstackEvent[]): DstackEvent[] => events.map((e) => ({ ...e }));
 const indexOf = (events: DstackEvent[], name: string): number => events.findIndex((e) => e.event === name);
@@ -116,7 +129,13 @@ async function expectCode(fn: () => unknown, code: string, message?: RegExp): Pr
   throw new Error(`expected a ${code} error`);
 }
 
-async function expectEvaluateError(td: TdReportFields, eventLog: string | DstackEvent[], code: string, message?: RegExp, policy?: DstackPolicy) {
+async function expectEvaluateError(
+  td: TdReportFields,
+  eventLog: string | DstackEvent[],
+  code: string,
+  message?: RegExp,
+  policy?: DstackPolicy,
+) {
   const { error, identity } = await evaluateDstack(td, { eventLog, policy });
   expect(error?.code, error?.message).toBe(code);
   if (message) expect(error!.message).toMatch(message);
@@ -127,7 +146,10 @@ async function expectEvaluateError(td: TdReportFields, eventLog: string | Dstack
 
 describe('fixture TD reports', () => {
   it('match expected.json (so the replay below compares against the real quotes)', () => {
-    for (const [td, id] of [[sim2025Td, 'dstack-sim-2025-no-tcb-level'], [sim2026Td, 'dstack-sim-2026-fmspc-mismatch']] as const) {
+    for (const [td, id] of [
+      [sim2025Td, 'dstack-sim-2025-no-tcb-level'],
+      [sim2026Td, 'dstack-sim-2026-fmspc-mismatch'],
+    ] as const) {
       const want = expectedTd(id);
       expect(td.rtmrs).toEqual([want.rtmr0, want.rtmr1, want.rtmr2, want.rtmr3]);
       expect(td.mrTd).toBe(want.mr_td);
@@ -164,7 +186,13 @@ describe('parseDstackEventLog', () => {
   });
 
   const good = (): Record<string, unknown> => ({ ...runtimeEvent('app-id', '11'.repeat(20)) });
-  const firmware = (): Record<string, unknown> => ({ imr: 1, event_type: 0x80000001, digest: 'ab'.repeat(48), event: '', event_payload: '' });
+  const firmware = (): Record<string, unknown> => ({
+    imr: 1,
+    event_type: 0x80000001,
+    digest: 'ab'.repeat(48),
+    event: '',
+    event_payload: '',
+  });
   it.each([
     ['imr 4', { ...good(), imr: 4 }],
     ['imr -1', { ...good(), imr: -1 }],
@@ -211,7 +239,11 @@ describe('parseDstackEventLog', () => {
   it('bounds the number of events and the size of the text', async () => {
     const one = firmware();
     expect(parseDstackEventLog(Array(MAX_EVENT_LOG_EVENTS).fill(one))).toHaveLength(MAX_EVENT_LOG_EVENTS);
-    await expectCode(() => parseDstackEventLog(Array(MAX_EVENT_LOG_EVENTS + 1).fill(one)), 'event_log_malformed', /at most 4096/);
+    await expectCode(
+      () => parseDstackEventLog(Array(MAX_EVENT_LOG_EVENTS + 1).fill(one)),
+      'event_log_malformed',
+      /at most 4096/,
+    );
     const hugeText = JSON.stringify([{ ...good(), event_payload: 'ab'.repeat(MAX_EVENT_LOG_CHARS / 2) }]);
     await expectCode(() => parseDstackEventLog(hugeText), 'event_log_malformed', /larger than/);
     const hugeArray = [{ ...good(), event_payload: 'ab'.repeat(MAX_EVENT_LOG_CHARS / 2 + 1) }];
@@ -282,14 +314,22 @@ describe('RTMR replay', () => {
     events[i]!.digest = (events[i]!.digest[0] === '0' ? '1' : '0') + events[i]!.digest.slice(1);
     await expectEvaluateError(sim2025Td, events, 'event_log_mismatch', /^RTMR1 /);
     const withoutFirstImr2 = sim2025Events();
-    withoutFirstImr2.splice(withoutFirstImr2.findIndex((e) => e.imr === 2), 1);
+    withoutFirstImr2.splice(
+      withoutFirstImr2.findIndex((e) => e.imr === 2),
+      1,
+    );
     await expectEvaluateError(sim2025Td, withoutFirstImr2, 'event_log_mismatch', /^RTMR2 /);
   });
 
   it('a quote RTMR that differs from the log is reported with both values', async () => {
     const td = { ...sim2025Td, rtmrs: [...sim2025Td.rtmrs] as TdReportFields['rtmrs'] };
     td.rtmrs[0] = '00' + td.rtmrs[0].slice(2);
-    await expectEvaluateError(td, sim2025Log, 'event_log_mismatch', /^RTMR0 replayed from the event log is 85e0855a…, but the quote says 00e0855a…/);
+    await expectEvaluateError(
+      td,
+      sim2025Log,
+      'event_log_mismatch',
+      /^RTMR0 replayed from the event log is 85e0855a…, but the quote says 00e0855a…/,
+    );
   });
 
   it('an empty log cannot replay a measured TD', async () => {
@@ -302,12 +342,18 @@ describe('version 2 runtime digests (JCS)', () => {
     const text = (name: string, payload: number[]) =>
       new TextDecoder().decode(runtimeEventPreimage({ name, payload: Uint8Array.from(payload), version: 2 }));
     expect(text('compose-hash', [0xab, 0xcd])).toBe('{"name":"compose-hash","payload":"abcd","type":134217729}');
-    expect(text('event"with\\special\nchars', [0xff])).toBe('{"name":"event\\"with\\\\special\\nchars","payload":"ff","type":134217729}');
+    expect(text('event"with\\special\nchars', [0xff])).toBe(
+      '{"name":"event\\"with\\\\special\\nchars","payload":"ff","type":134217729}',
+    );
     expect(text('', [])).toBe('{"name":"","payload":"","type":134217729}');
     expect(text('测试-emoji-🦀', [])).toContain('测试-emoji-🦀');
     expect(text('\x08\x0c\n\r\t\x01', [])).toContain('"name":"\\b\\f\\n\\r\\t\\u0001"');
     // Same bytes as canonicalizing the whole object.
-    for (const [name, payload] of [['app-id', '5bb4ff9a'], ['x"\\\u2028', ''], ['é', 'ff00']] as const) {
+    for (const [name, payload] of [
+      ['app-id', '5bb4ff9a'],
+      ['x"\\\u2028', ''],
+      ['é', 'ff00'],
+    ] as const) {
       expect(text(name, [...fromHex(payload)])).toBe(canonicalize({ name, payload, type: 134217729 }));
     }
     // V1 stays the binary form.
@@ -319,7 +365,9 @@ describe('version 2 runtime digests (JCS)', () => {
   function v2Log(withPreimage: boolean): { events: DstackEvent[]; td: TdReportFields } {
     const events = clone(sim2026Log).map((e) => {
       if (e.event_type !== RUNTIME) return e;
-      const v2 = { ...e, version: 2, digest: v2Digest(e.event, e.event_payload) } as DstackEvent & { preimage?: string };
+      const v2 = { ...e, version: 2, digest: v2Digest(e.event, e.event_payload) } as DstackEvent & {
+        preimage?: string;
+      };
       if (withPreimage) v2.preimage = toHex(new TextEncoder().encode(v2Json(e.event, e.event_payload)));
       return v2;
     });
@@ -351,8 +399,19 @@ describe('version 2 runtime digests (JCS)', () => {
 
   it('hashes a large v2 payload (beyond the 64 KiB canonical document ceiling)', () => {
     const payload = 'ab'.repeat(100_000);
-    const [event] = parseDstackEventLog([{ imr: 3, event_type: RUNTIME, digest: v2Digest('blob', payload), event: 'blob', event_payload: payload, version: 2 }]);
-    expect(replayRtmrs([event!]).map(toHex)[3]).toBe(referenceRtmr([{ ...event!, digest: v2Digest('blob', payload) }], 3));
+    const [event] = parseDstackEventLog([
+      {
+        imr: 3,
+        event_type: RUNTIME,
+        digest: v2Digest('blob', payload),
+        event: 'blob',
+        event_payload: payload,
+        version: 2,
+      },
+    ]);
+    expect(replayRtmrs([event!]).map(toHex)[3]).toBe(
+      referenceRtmr([{ ...event!, digest: v2Digest('blob', payload) }], 3),
+    );
   });
 });
 
@@ -367,12 +426,23 @@ describe('boot identity', () => {
       keyProvider: { name: 'kms', id: KMS_ID },
       keyProviderRaw: null,
       mrConfigIdForm: 'unset',
-      bootEvents: ['system-preparing', 'app-id', 'compose-hash', 'instance-id', 'boot-mr-done', 'key-provider', 'system-ready'],
+      bootEvents: [
+        'system-preparing',
+        'app-id',
+        'compose-hash',
+        'instance-id',
+        'boot-mr-done',
+        'key-provider',
+        'system-ready',
+      ],
     });
     // app-id is the first 20 bytes of the compose hash when no KMS assigns one.
     expect(SIM2025.composeHash.startsWith(identity.appId!)).toBe(true);
     expect(identity.policyChecks.map((c) => [c.id, c.ok])).toEqual([
-      ['dstack.event-log', true], ['dstack.replay', true], ['dstack.boot-identity', true], ['dstack.mr-config-id', true],
+      ['dstack.event-log', true],
+      ['dstack.replay', true],
+      ['dstack.boot-identity', true],
+      ['dstack.mr-config-id', true],
     ]);
   });
 
@@ -384,16 +454,33 @@ describe('boot identity', () => {
       ...SIM2026,
       keyProvider: { name: 'kms', id: KMS_ID },
       mrConfigIdForm: 'compose-hash',
-      bootEvents: ['system-preparing', 'app-id', 'compose-hash', 'instance-id', 'boot-mr-done', 'os-image-hash', 'key-provider', 'storage-fs', 'system-ready'],
+      bootEvents: [
+        'system-preparing',
+        'app-id',
+        'compose-hash',
+        'instance-id',
+        'boot-mr-done',
+        'os-image-hash',
+        'key-provider',
+        'storage-fs',
+        'system-ready',
+      ],
     });
     expect(SIM2026.composeHash.startsWith(SIM2026.appId)).toBe(false);
   });
 
   it('ignores a compose-hash the app extends after system-ready', async () => {
-    const events = [...sim2025Events(), runtimeEvent('compose-hash', 'a88c6d12'.padEnd(64, '0')), runtimeEvent('app-id', '00'.repeat(20))];
+    const events = [
+      ...sim2025Events(),
+      runtimeEvent('compose-hash', 'a88c6d12'.padEnd(64, '0')),
+      runtimeEvent('app-id', '00'.repeat(20)),
+    ];
     const td = withRtmr3(sim2025Td, events);
     expect(td.rtmrs[3]).not.toBe(sim2025Td.rtmrs[3]);
-    const { identity, error } = await evaluateDstack(td, { eventLog: events, policy: { composeHash: SIM2025.composeHash } });
+    const { identity, error } = await evaluateDstack(td, {
+      eventLog: events,
+      policy: { composeHash: SIM2025.composeHash },
+    });
     expect(error).toBeNull();
     expect(identity.composeHash).toBe(SIM2025.composeHash);
     expect(identity.appId).toBe(SIM2025.appId);
@@ -403,7 +490,12 @@ describe('boot identity', () => {
   it('rejects a second compose-hash before system-ready, even one that replays', async () => {
     const events = sim2025Events();
     events.splice(indexOf(events, 'compose-hash') + 1, 0, runtimeEvent('compose-hash', 'a88c6d12'.padEnd(64, '0')));
-    const identity = await expectEvaluateError(withRtmr3(sim2025Td, events), events, 'event_log_malformed', /second "compose-hash"/);
+    const identity = await expectEvaluateError(
+      withRtmr3(sim2025Td, events),
+      events,
+      'event_log_malformed',
+      /second "compose-hash"/,
+    );
     expect(identity.replayed).toBe(true);
     expect(identity.composeHash).toBeNull();
   });
@@ -412,7 +504,12 @@ describe('boot identity', () => {
     const events = sim2025Events();
     const i = indexOf(events, name);
     events.splice(i, 0, { ...events[i]! });
-    await expectEvaluateError(withRtmr3(sim2025Td, events), events, 'event_log_malformed', new RegExp(`second "${name}"`));
+    await expectEvaluateError(
+      withRtmr3(sim2025Td, events),
+      events,
+      'event_log_malformed',
+      new RegExp(`second "${name}"`),
+    );
   });
 
   it.each([
@@ -439,14 +536,24 @@ describe('boot identity', () => {
 
   it('requires system-ready: a log of a CVM still booting has no final identity', async () => {
     const events = sim2025Events().filter((e) => e.event !== 'system-ready');
-    const identity = await expectEvaluateError(withRtmr3(sim2025Td, events), events, 'event_log_malformed', /system-ready/);
+    const identity = await expectEvaluateError(
+      withRtmr3(sim2025Td, events),
+      events,
+      'event_log_malformed',
+      /system-ready/,
+    );
     expect(identity.composeHash).toBe(SIM2025.composeHash);
   });
 
   it('requires compose-hash and app-id before system-ready', async () => {
     for (const name of ['compose-hash', 'app-id']) {
       const events = sim2025Events().filter((e) => e.event !== name);
-      await expectEvaluateError(withRtmr3(sim2025Td, events), events, 'identity_mismatch', /no compose-hash or no app-id/);
+      await expectEvaluateError(
+        withRtmr3(sim2025Td, events),
+        events,
+        'identity_mismatch',
+        /no compose-hash or no app-id/,
+      );
     }
   });
 
@@ -460,7 +567,13 @@ describe('boot identity', () => {
 
   it('ignores runtime-looking names on firmware event types', () => {
     const events = sim2025Events();
-    events.unshift({ imr: 0, event_type: 0x80000001, digest: 'ab'.repeat(48), event: 'compose-hash', event_payload: '00'.repeat(32) });
+    events.unshift({
+      imr: 0,
+      event_type: 0x80000001,
+      digest: 'ab'.repeat(48),
+      event: 'compose-hash',
+      event_payload: '00'.repeat(32),
+    });
     expect(toHex(extractBootIdentity(parseDstackEventLog(events)).composeHash!)).toBe(SIM2025.composeHash);
   });
 });
@@ -468,13 +581,18 @@ describe('boot identity', () => {
 describe('compose hash', () => {
   it('computeComposeHash is SHA-256 of the exact bytes', () => {
     expect(computeComposeHash(notMeasuredCompose)).toBe(createHash('sha256').update(notMeasuredCompose).digest('hex'));
-    expect(computeComposeHash(new Uint8Array())).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(computeComposeHash(new Uint8Array())).toBe(
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    );
   });
 
   it('the NOT-MEASURED compose file is not what sim-2025 measured', async () => {
     const shown = computeComposeHash(notMeasuredCompose);
     expect(shown.startsWith('a88c6d12')).toBe(true);
-    const { error, identity } = await evaluateDstack(sim2025Td, { eventLog: sim2025Log, policy: { composeHash: shown } });
+    const { error, identity } = await evaluateDstack(sim2025Td, {
+      eventLog: sim2025Log,
+      policy: { composeHash: shown },
+    });
     expect(error?.code).toBe('identity_mismatch');
     expect(error?.message).toBe('The compose hash is ea549f02…, expected a88c6d12….');
     expect(identity.composeHash).toBe(SIM2025.composeHash);
@@ -496,15 +614,30 @@ describe('MRCONFIGID', () => {
   });
 
   it.each([1, 16, 32])('a flipped compose-hash byte %i fails', async (byte) => {
-    await expectEvaluateError(withConfigId(flip(sim2026Td.mrConfigId, byte)), sim2026Log, 'identity_mismatch', /MRCONFIGID binds compose hash/);
+    await expectEvaluateError(
+      withConfigId(flip(sim2026Td.mrConfigId, byte)),
+      sim2026Log,
+      'identity_mismatch',
+      /MRCONFIGID binds compose hash/,
+    );
   });
 
   it('non-zero padding after the 33-byte value fails', async () => {
-    await expectEvaluateError(withConfigId(flip(sim2026Td.mrConfigId, 40)), sim2026Log, 'identity_mismatch', /non-zero bytes/);
+    await expectEvaluateError(
+      withConfigId(flip(sim2026Td.mrConfigId, 40)),
+      sim2026Log,
+      'identity_mismatch',
+      /non-zero bytes/,
+    );
   });
 
   it('an unknown form fails', async () => {
-    const identity = await expectEvaluateError(withConfigId(`09${sim2026Td.mrConfigId.slice(2)}`), sim2026Log, 'identity_mismatch', /unknown form 9/);
+    const identity = await expectEvaluateError(
+      withConfigId(`09${sim2026Td.mrConfigId.slice(2)}`),
+      sim2026Log,
+      'identity_mismatch',
+      /unknown form 9/,
+    );
     expect(identity.mrConfigIdForm).toBe('unknown');
   });
 
@@ -541,8 +674,16 @@ describe('MRCONFIGID', () => {
 
   it('form 2 cannot be checked without a recognised key provider', async () => {
     const events = clone(sim2026Log);
-    events[indexOf(events, 'key-provider')] = runtimeEvent('key-provider', toHex(new TextEncoder().encode('{"name":"other","id":""}')));
-    await expectEvaluateError(withRtmr3(withConfigId(keccakConfigId(2, '')), events), events, 'identity_mismatch', /"other" has no MRCONFIGID kind/);
+    events[indexOf(events, 'key-provider')] = runtimeEvent(
+      'key-provider',
+      toHex(new TextEncoder().encode('{"name":"other","id":""}')),
+    );
+    await expectEvaluateError(
+      withRtmr3(withConfigId(keccakConfigId(2, '')), events),
+      events,
+      'identity_mismatch',
+      /"other" has no MRCONFIGID kind/,
+    );
   });
 
   it('a non-zero MRCONFIGID is not checked against an unproven log', async () => {
@@ -556,8 +697,20 @@ describe('MRCONFIGID', () => {
 describe('policy', () => {
   const fullPolicy = (): DstackPolicy => ({
     allowedOsImages: [
-      { name: 'other image', mrtd: '00'.repeat(48), rtmr0: sim2026Td.rtmrs[0], rtmr1: sim2026Td.rtmrs[1], rtmr2: sim2026Td.rtmrs[2] },
-      { name: 'dstack-0.6.0 sim', mrtd: sim2026Td.mrTd.toUpperCase(), rtmr0: sim2026Td.rtmrs[0], rtmr1: sim2026Td.rtmrs[1], rtmr2: sim2026Td.rtmrs[2] },
+      {
+        name: 'other image',
+        mrtd: '00'.repeat(48),
+        rtmr0: sim2026Td.rtmrs[0],
+        rtmr1: sim2026Td.rtmrs[1],
+        rtmr2: sim2026Td.rtmrs[2],
+      },
+      {
+        name: 'dstack-0.6.0 sim',
+        mrtd: sim2026Td.mrTd.toUpperCase(),
+        rtmr0: sim2026Td.rtmrs[0],
+        rtmr1: sim2026Td.rtmrs[1],
+        rtmr2: sim2026Td.rtmrs[2],
+      },
     ],
     composeHash: SIM2026.composeHash.toUpperCase(),
     appId: SIM2026.appId,
@@ -572,8 +725,13 @@ describe('policy', () => {
     expect(error).toBeNull();
     const policyChecks = identity.policyChecks.filter((c) => c.id.startsWith('dstack.policy.'));
     expect(policyChecks.map((c) => c.id)).toEqual([
-      'dstack.policy.os-image', 'dstack.policy.compose-hash', 'dstack.policy.app-id', 'dstack.policy.instance-id',
-      'dstack.policy.os-image-hash', 'dstack.policy.key-provider-id', 'dstack.policy.report-data',
+      'dstack.policy.os-image',
+      'dstack.policy.compose-hash',
+      'dstack.policy.app-id',
+      'dstack.policy.instance-id',
+      'dstack.policy.os-image-hash',
+      'dstack.policy.key-provider-id',
+      'dstack.policy.report-data',
     ]);
     expect(policyChecks.every((c) => c.ok)).toBe(true);
     expect(policyChecks[0]!.detail).toBe('matches dstack-0.6.0 sim');
@@ -601,35 +759,58 @@ describe('policy', () => {
 
   it('an OS image not in the allow-list fails; so does an empty allow-list', async () => {
     for (const allowedOsImages of [fullPolicy().allowedOsImages!.slice(0, 1), []]) {
-      await expectEvaluateError(sim2026Td, sim2026Log, 'identity_mismatch', /OS image is not allowed: MRTD e53236d4…/, { allowedOsImages });
+      await expectEvaluateError(sim2026Td, sim2026Log, 'identity_mismatch', /OS image is not allowed: MRTD e53236d4…/, {
+        allowedOsImages,
+      });
     }
     const wrongRtmr2 = fullPolicy().allowedOsImages!.map((img) => ({ ...img, rtmr2: sim2025Td.rtmrs[2] }));
     await expectEvaluateError(sim2026Td, sim2026Log, 'identity_mismatch', /OS image/, { allowedOsImages: wrongRtmr2 });
   });
 
   it('a field the log did not measure fails as not measured', async () => {
-    await expectEvaluateError(sim2025Td, sim2025Log, 'identity_mismatch', /OS image hash was not measured/, { osImageHash: SIM2026.osImageHash });
+    await expectEvaluateError(sim2025Td, sim2025Log, 'identity_mismatch', /OS image hash was not measured/, {
+      osImageHash: SIM2026.osImageHash,
+    });
   });
 
   it('a key provider id is not matched against a raw (non-JSON) key-provider payload', async () => {
     const events = sim2025Events();
     events[indexOf(events, 'key-provider')] = runtimeEvent('key-provider', KMS_ID);
-    await expectEvaluateError(withRtmr3(sim2025Td, events), events, 'identity_mismatch', /key provider id was not measured/, { keyProviderId: KMS_ID });
+    await expectEvaluateError(
+      withRtmr3(sim2025Td, events),
+      events,
+      'identity_mismatch',
+      /key provider id was not measured/,
+      { keyProviderId: KMS_ID },
+    );
   });
 
   it('a policy value that is not hex never matches', async () => {
     await expectEvaluateError(sim2026Td, sim2026Log, 'identity_mismatch', /app id/, { appId: `${SIM2026.appId}zz` });
-    await expectEvaluateError(sim2026Td, sim2026Log, 'report_data_mismatch', undefined, { reportData: '00'.repeat(63) });
+    await expectEvaluateError(sim2026Td, sim2026Log, 'report_data_mismatch', undefined, {
+      reportData: '00'.repeat(63),
+    });
   });
 
   it('reports data mismatch as report_data_mismatch even when identity fields match', async () => {
     const td = { ...sim2026Td, reportData: 'ab'.repeat(64) };
-    await expectEvaluateError(td, sim2026Log, 'report_data_mismatch', /^The report data is abababab…, expected 00000000…\.$/, { reportData: '00'.repeat(64), composeHash: SIM2026.composeHash });
+    await expectEvaluateError(
+      td,
+      sim2026Log,
+      'report_data_mismatch',
+      /^The report data is abababab…, expected 00000000…\.$/,
+      { reportData: '00'.repeat(64), composeHash: SIM2026.composeHash },
+    );
   });
 
   it('the first failure is the error: a broken log wins over policy mismatches', async () => {
     const events = sim2026Log.filter((e) => e.event !== 'boot-mr-done');
-    const identity = await expectEvaluateError(sim2026Td, events, 'event_log_mismatch', undefined, { composeHash: SIM2026.composeHash });
-    expect(identity.policyChecks.find((c) => c.id === 'dstack.policy.compose-hash')).toMatchObject({ ok: false, detail: expect.stringMatching(/not measured/) });
+    const identity = await expectEvaluateError(sim2026Td, events, 'event_log_mismatch', undefined, {
+      composeHash: SIM2026.composeHash,
+    });
+    expect(identity.policyChecks.find((c) => c.id === 'dstack.policy.compose-hash')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/not measured/),
+    });
   });
 });

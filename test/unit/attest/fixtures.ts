@@ -26,6 +26,8 @@ export interface ExpectedCase {
 
 export const readFixture = (path: string): Uint8Array => new Uint8Array(readFileSync(resolve(TDX_FIXTURES, path)));
 export const readQuote = (path: string): Uint8Array => parseQuoteText(readFixture(path));
-export const readCollateral = (path: string): Collateral => parseCollateralJson(readFileSync(resolve(TDX_FIXTURES, path), 'utf8'));
-export const expectedCases = (): ExpectedCase[] => JSON.parse(readFileSync(resolve(TDX_FIXTURES, 'expected.json'), 'utf8'));
+export const readCollateral = (path: string): Collateral =>
+  parseCollateralJson(readFileSync(resolve(TDX_FIXTURES, path), 'utf8'));
+export const expectedCases = (): ExpectedCase[] =>
+  JSON.parse(readFileSync(resolve(TDX_FIXTURES, 'expected.json'), 'utf8'));
 export const mutationRecipes = () => JSON.parse(readFileSync(resolve(TDX_FIXTURES, 'mutations.json'), 'utf8'));

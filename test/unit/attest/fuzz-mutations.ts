@@ -155,7 +155,10 @@ export function quoteLayout(q: Uint8Array): QuoteLayout {
   let p = sigStart + 128;
   const enclosing: LengthField[] = [lengthFields.at(-1)!];
   if (version !== 3) {
-    lengthFields.push({ name: 'certification data type', offset: p, size: 2 }, { name: 'certification data size', offset: p + 2, size: 4 });
+    lengthFields.push(
+      { name: 'certification data type', offset: p, size: 2 },
+      { name: 'certification data size', offset: p + 2, size: 4 },
+    );
     enclosing.push(lengthFields.at(-1)!);
     regions.push({ name: 'certification data header', start: p, end: p + 6 });
     p += 6;
@@ -173,7 +176,8 @@ export function quoteLayout(q: Uint8Array): QuoteLayout {
   const pemStart = p + 6;
   const pemEnd = pemStart + u32(q, p + 2);
   regions.push({ name: 'PCK chain PEM', start: pemStart, end: pemEnd });
-  if (pemEnd !== end || end > q.length) throw new Error(`fixture layout does not add up (${pemEnd} vs ${end}, length ${q.length})`);
+  if (pemEnd !== end || end > q.length)
+    throw new Error(`fixture layout does not add up (${pemEnd} vs ${end}, length ${q.length})`);
   if (end < q.length) regions.push({ name: 'trailing padding', start: end, end: q.length });
   return { regions, lengthFields, pemStart, end, enclosingLengths: enclosing };
 }
@@ -299,7 +303,10 @@ const QUOTE_MUTATORS: Array<(rng: Prng, q: Uint8Array, layout: QuoteLayout) => Q
   },
   function truncate(rng, q, layout) {
     const len = rng.chance(0.6)
-      ? Math.max(0, Math.min(q.length - 1, rng.pick(layout.regions)[rng.chance(0.5) ? 'start' : 'end'] + rng.range(-2, 2)))
+      ? Math.max(
+          0,
+          Math.min(q.length - 1, rng.pick(layout.regions)[rng.chance(0.5) ? 'start' : 'end'] + rng.range(-2, 2)),
+        )
       : rng.int(q.length);
     return { quote: q.slice(0, len), what: `truncate to ${len}` };
   },
@@ -318,7 +325,12 @@ const QUOTE_MUTATORS: Array<(rng: Prng, q: Uint8Array, layout: QuoteLayout) => Q
     const { der, at } = flipTbs(rng, ders[which]!);
     ders[which] = der;
     const pem = fromLatin1(`${ders.map(derToPem).join('')}\0`);
-    return { quote: withPem(q, layout, pem), what: `PCK chain cert ${which} TBS bit flip @${at}`, signed: true, rebuilt: true };
+    return {
+      quote: withPem(q, layout, pem),
+      what: `PCK chain cert ${which} TBS bit flip @${at}`,
+      signed: true,
+      rebuilt: true,
+    };
   },
   function pemText(rng, q, layout) {
     // Robustness only: edits of the PEM text whose decoded certificates may or may not change.
@@ -336,7 +348,11 @@ const QUOTE_MUTATORS: Array<(rng: Prng, q: Uint8Array, layout: QuoteLayout) => Q
       what = 'PEM chain reversed';
     } else if (kind === 2) {
       const drop = rng.int(ders.length);
-      pem = ders.filter((_, i) => i !== drop).map(derToPem).join('') + '\0';
+      pem =
+        ders
+          .filter((_, i) => i !== drop)
+          .map(derToPem)
+          .join('') + '\0';
       what = `PEM cert ${drop} dropped`;
     } else if (kind === 3) {
       const dup = rng.int(ders.length);
@@ -391,12 +407,22 @@ function sameMeaning(orig: Uint8Array, layout: QuoteLayout, q: Uint8Array): bool
     const r = l.regions.find((x) => x.name === name);
     return r ? Buffer.from(buf.subarray(r.start, r.end)) : null;
   };
-  for (const name of ['header', 'body descriptor', 'body', 'quote signature', 'attestation key', 'QE report', 'QE report signature', 'QE auth data']) {
+  for (const name of [
+    'header',
+    'body descriptor',
+    'body',
+    'quote signature',
+    'attestation key',
+    'QE report',
+    'QE report signature',
+    'QE auth data',
+  ]) {
     const a = bytesOf(orig, layout, name);
     const b = bytesOf(q, mutated, name);
     if ((a === null) !== (b === null) || (a && b && !a.equals(b))) return false;
   }
-  const pem = (buf: Uint8Array, l: QuoteLayout) => bytesOf(buf, l, 'PCK chain PEM')!.toString('latin1').replace(/\0+$/, '');
+  const pem = (buf: Uint8Array, l: QuoteLayout) =>
+    bytesOf(buf, l, 'PCK chain PEM')!.toString('latin1').replace(/\0+$/, '');
   return u16(q, mutated.pemStart - 6) === u16(orig, layout.pemStart - 6) && pem(orig, layout) === pem(q, mutated);
 }
 
@@ -404,8 +430,15 @@ function sameMeaning(orig: Uint8Array, layout: QuoteLayout, q: Uint8Array): bool
 
 type CollateralKey = keyof Collateral;
 const COLLATERAL_KEYS: CollateralKey[] = [
-  'pck_crl_issuer_chain', 'root_ca_crl', 'pck_crl', 'tcb_info_issuer_chain', 'tcb_info', 'tcb_info_signature',
-  'qe_identity_issuer_chain', 'qe_identity', 'qe_identity_signature',
+  'pck_crl_issuer_chain',
+  'root_ca_crl',
+  'pck_crl',
+  'tcb_info_issuer_chain',
+  'tcb_info',
+  'tcb_info_signature',
+  'qe_identity_issuer_chain',
+  'qe_identity',
+  'qe_identity_signature',
 ];
 
 interface CollateralMutation {
@@ -423,7 +456,11 @@ const COLLATERAL_MUTATORS: Array<(rng: Prng, c: Collateral) => CollateralMutatio
     const at = rng.int(text.length);
     let ch = String.fromCharCode(rng.range(0x20, 0x7e));
     if (ch === text[at]) ch = ch === 'x' ? 'y' : 'x';
-    return { collateral: { ...c, [key]: text.slice(0, at) + ch + text.slice(at + 1) }, what: `${key} char @${at} -> ${JSON.stringify(ch)}`, signed: true };
+    return {
+      collateral: { ...c, [key]: text.slice(0, at) + ch + text.slice(at + 1) },
+      what: `${key} char @${at} -> ${JSON.stringify(ch)}`,
+      signed: true,
+    };
   },
   function signatureNibble(rng, c) {
     const key = rng.pick(['tcb_info_signature', 'qe_identity_signature'] as const);
@@ -431,18 +468,30 @@ const COLLATERAL_MUTATORS: Array<(rng: Prng, c: Collateral) => CollateralMutatio
     const at = rng.int(text.length);
     const old = parseInt(text[at]!, 16);
     const nibble = HEX[(old + rng.range(1, 15)) % 16]!;
-    return { collateral: { ...c, [key]: text.slice(0, at) + nibble + text.slice(at + 1) }, what: `${key} nibble @${at}`, signed: true };
+    return {
+      collateral: { ...c, [key]: text.slice(0, at) + nibble + text.slice(at + 1) },
+      what: `${key} nibble @${at}`,
+      signed: true,
+    };
   },
   function crlTbs(rng, c) {
     const key = rng.pick(['pck_crl', 'root_ca_crl'] as const);
     const { der, at } = flipTbs(rng, new Uint8Array(Buffer.from(c[key], 'hex')));
-    return { collateral: { ...c, [key]: Buffer.from(der).toString('hex') }, what: `${key} TBS bit flip @${at}`, signed: true };
+    return {
+      collateral: { ...c, [key]: Buffer.from(der).toString('hex') },
+      what: `${key} TBS bit flip @${at}`,
+      signed: true,
+    };
   },
   function signingCertTbs(rng, c) {
     const key = rng.pick(['tcb_info_issuer_chain', 'qe_identity_issuer_chain'] as const);
     const ders = pemToDers(c[key]);
     const { der, at } = flipTbs(rng, ders[0]!);
-    return { collateral: { ...c, [key]: [der, ...ders.slice(1)].map(derToPem).join('') }, what: `${key} signing cert TBS bit flip @${at}`, signed: true };
+    return {
+      collateral: { ...c, [key]: [der, ...ders.slice(1)].map(derToPem).join('') },
+      what: `${key} signing cert TBS bit flip @${at}`,
+      signed: true,
+    };
   },
   function fieldBroken(rng, c) {
     const key = rng.pick(COLLATERAL_KEYS);
@@ -470,7 +519,9 @@ const COLLATERAL_MUTATORS: Array<(rng: Prng, c: Collateral) => CollateralMutatio
     const key = rng.pick(COLLATERAL_KEYS);
     const size = rng.pick([64 * 1024, 512 * 1024, 2 * 1024 * 1024]);
     const unit = key.endsWith('chain') ? `${c[key]}` : key === 'tcb_info' || key === 'qe_identity' ? ' ' : 'ab';
-    const value = rng.chance(0.5) ? unit.repeat(Math.ceil(size / unit.length)).slice(0, size) : c[key] + '0'.repeat(size);
+    const value = rng.chance(0.5)
+      ? unit.repeat(Math.ceil(size / unit.length)).slice(0, size)
+      : c[key] + '0'.repeat(size);
     return { collateral: { ...c, [key]: value }, what: `${key} ${size} bytes`, signed: true };
   },
   function robustnessOnly(rng, c) {
@@ -478,7 +529,9 @@ const COLLATERAL_MUTATORS: Array<(rng: Prng, c: Collateral) => CollateralMutatio
     const key = rng.pick(['pck_crl_issuer_chain', 'tcb_info_issuer_chain', 'qe_identity_issuer_chain'] as const);
     const text = c[key];
     const at = rng.int(text.length);
-    const value = rng.chance(0.5) ? text.slice(0, at) + text.slice(at + 1) : text.slice(0, at) + String.fromCharCode(rng.int(128)) + text.slice(at + 1);
+    const value = rng.chance(0.5)
+      ? text.slice(0, at) + text.slice(at + 1)
+      : text.slice(0, at) + String.fromCharCode(rng.int(128)) + text.slice(at + 1);
     return { collateral: { ...c, [key]: value }, what: `${key} PEM text edit @${at}`, signed: false };
   },
 ];
@@ -586,7 +639,8 @@ export async function runCase(c: FuzzCase): Promise<CaseOutcome> {
     // verifyQuote turns anything unexpected (a TypeError, a RangeError) into verifier_failed: that is the
     // crash a fuzzer looks for, caught and relabelled. The fuzzer never passes an invalid `now`, its only
     // expected use.
-    if (result.error?.code === 'verifier_failed') return { kind: 'exception', error: `verifier_failed: ${result.error.message}`, ms };
+    if (result.error?.code === 'verifier_failed')
+      return { kind: 'exception', error: `verifier_failed: ${result.error.message}`, ms };
     return { kind: 'rejected', code: result.error?.code ?? '(no error code)', ms };
   } catch (err) {
     const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -643,7 +697,8 @@ export async function runFuzz(opts: {
       stats.verified++;
       if (c.mustReject) {
         stats.verifiedOnMutation++;
-        if (stats.findings.length < MAX_FINDINGS) stats.findings.push(`VERIFIED a mutated signed region: ${describeCase(c)}`);
+        if (stats.findings.length < MAX_FINDINGS)
+          stats.findings.push(`VERIFIED a mutated signed region: ${describeCase(c)}`);
       }
     } else {
       stats.rejectedByCode[out.code] = (stats.rejectedByCode[out.code] ?? 0) + 1;
@@ -656,7 +711,16 @@ export async function runFuzz(opts: {
 
 /** Sums the stats of disjoint index ranges (worker threads) into one. */
 export function mergeStats(parts: FuzzStats[]): FuzzStats {
-  const out: FuzzStats = { ...parts[0]!, rejectedByCode: {}, findings: [], cases: 0, verified: 0, exceptions: 0, verifiedOnMutation: 0, totalMs: 0 };
+  const out: FuzzStats = {
+    ...parts[0]!,
+    rejectedByCode: {},
+    findings: [],
+    cases: 0,
+    verified: 0,
+    exceptions: 0,
+    verifiedOnMutation: 0,
+    totalMs: 0,
+  };
   out.start = Math.min(...parts.map((p) => p.start));
   for (const p of parts) {
     out.cases += p.cases;

@@ -23,7 +23,9 @@ describe('fuzz harness', () => {
       expect(layout.end).toBeLessThanOrEqual(b.quote.length);
       // Only zero padding after the signature data (README: 70 bytes on v4 quotes, none on v5).
       expect(b.quote.subarray(layout.end).every((x) => x === 0)).toBe(true);
-      expect(Buffer.from(b.quote.subarray(layout.pemStart, layout.pemStart + 27)).toString('latin1')).toBe('-----BEGIN CERTIFICATE-----');
+      expect(Buffer.from(b.quote.subarray(layout.pemStart, layout.pemStart + 27)).toString('latin1')).toBe(
+        '-----BEGIN CERTIFICATE-----',
+      );
     }
   });
 
@@ -53,7 +55,16 @@ describe('fuzz harness', () => {
 
   it('the unmutated fixtures behave as expected.json says (the harness can see a verification)', async () => {
     const up = bases.find((b) => b.id === 'tdx-v4-uptodate')!;
-    const c = { ...makeCase(bases, 1, 0), base: up.id, mutations: [], quote: up.quote, collateral: { ...up.collateral }, nowMs: up.nowMs, mustReject: false, viaHexText: false };
+    const c = {
+      ...makeCase(bases, 1, 0),
+      base: up.id,
+      mutations: [],
+      quote: up.quote,
+      collateral: { ...up.collateral },
+      nowMs: up.nowMs,
+      mustReject: false,
+      viaHexText: false,
+    };
     expect((await runCase(c)).kind).toBe('verified');
   });
 });

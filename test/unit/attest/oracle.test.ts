@@ -22,7 +22,11 @@ const read = (rel: string) => readFileSync(path.join(FIXTURES, rel));
 
 interface DcapQvl {
   isBrowser: boolean;
-  verify(quote: Uint8Array, collateral: unknown, nowSecs: number): { status: string; advisory_ids: string[]; report: ReferenceReport };
+  verify(
+    quote: Uint8Array,
+    collateral: unknown,
+    nowSecs: number,
+  ): { status: string; advisory_ids: string[]; report: ReferenceReport };
   Quote: { parse(quote: Uint8Array): { header: { version: number; teeType: number }; report: ReferenceReport } };
 }
 interface ReferenceReport {
@@ -47,9 +51,13 @@ const REFERENCE = { node: loadDcapQvl('node'), 'pure-JS': loadDcapQvl('pure-JS')
 type Mode = keyof typeof REFERENCE;
 const MODES = Object.keys(REFERENCE) as Mode[];
 /** expected.json / mutations.json record the reference's results under these names. */
-const RECORDED_AS: Record<Mode, 'node_crypto' | 'pure_js_browser_mode'> = { node: 'node_crypto', 'pure-JS': 'pure_js_browser_mode' };
+const RECORDED_AS: Record<Mode, 'node_crypto' | 'pure_js_browser_mode'> = {
+  node: 'node_crypto',
+  'pure-JS': 'pure_js_browser_mode',
+};
 
-type RefResult = { ok: true; status: string; advisoryIds: string[]; report: ReferenceReport } | { ok: false; error: string };
+type RefResult =
+  { ok: true; status: string; advisoryIds: string[]; report: ReferenceReport } | { ok: false; error: string };
 
 function runReference(mode: Mode, quote: Uint8Array, collateral: unknown, nowSecs: number): RefResult {
   try {
@@ -109,7 +117,11 @@ const loadCollateral = (rel: string) => JSON.parse(read(rel).toString('utf8')) a
 /** The reference's answer is right when it matches our independent expectation (README table). */
 function referenceIsRight(ref: RefResult, expected: ExpectedCase['expected']): boolean {
   if (!ref.ok) return !expected.accept;
-  return expected.accept && ref.status === expected.status && JSON.stringify(ref.advisoryIds) === JSON.stringify(expected.advisory_ids);
+  return (
+    expected.accept &&
+    ref.status === expected.status &&
+    JSON.stringify(ref.advisoryIds) === JSON.stringify(expected.advisory_ids)
+  );
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -195,7 +207,13 @@ describe('oracle: expected.json cases', () => {
 
 interface Mutation {
   id: string;
-  quote?: { xor?: [number, number][]; truncate?: number; append?: number; u16le?: [number, number][]; u32le?: [number, number][] };
+  quote?: {
+    xor?: [number, number][];
+    truncate?: number;
+    append?: number;
+    u16le?: [number, number][];
+    u32le?: [number, number][];
+  };
   coll?: { replace?: [string, string, string]; set?: [string, string]; swap?: [string, string] };
   now?: number;
   phala_dcap_qvl_0_3_9: Record<'node_crypto' | 'pure_js_browser_mode', Recorded>;
@@ -260,7 +278,10 @@ describe('oracle: mutations.json', () => {
           expect(REFERENCE_WRONGLY_ACCEPTS[m.id]).toContain(result.error?.code);
         } else {
           expect(ref.ok).toBe(false);
-          if (!ref.ok) expect([...(ourCodesFor(ref.error) ?? []), ...(OURS_STOPS_EARLIER[m.id] ?? [])]).toContain(result.error?.code);
+          if (!ref.ok)
+            expect([...(ourCodesFor(ref.error) ?? []), ...(OURS_STOPS_EARLIER[m.id] ?? [])]).toContain(
+              result.error?.code,
+            );
         }
       }
     });

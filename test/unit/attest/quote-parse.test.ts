@@ -38,8 +38,35 @@ describe('parseQuote', () => {
   it('rejects truncation at every structure boundary with a typed error', () => {
     const q = v4();
     const end = parseQuote(q).length;
-    for (const cut of [0, 1, 2, 47, 48, 100, 631, 632, 635, 636, 700, 764, 766, 770, 1154, 1218, 1219, 1220, 1252, 1254, 1258, 2000, end - 1]) {
-      expect(code(() => parseQuote(q.slice(0, cut))), `cut at ${cut}`).toBe('quote_malformed');
+    for (const cut of [
+      0,
+      1,
+      2,
+      47,
+      48,
+      100,
+      631,
+      632,
+      635,
+      636,
+      700,
+      764,
+      766,
+      770,
+      1154,
+      1218,
+      1219,
+      1220,
+      1252,
+      1254,
+      1258,
+      2000,
+      end - 1,
+    ]) {
+      expect(
+        code(() => parseQuote(q.slice(0, cut))),
+        `cut at ${cut}`,
+      ).toBe('quote_malformed');
     }
   });
 

@@ -20,7 +20,12 @@ describe('TCB level matching', () => {
     const expected = matchPlatformLevel(info, pck, quote.td);
     expect(expected.status).toBe('UpToDate');
     for (let seed = 1; seed <= 20; seed++) {
-      const shuffled = [...info.levels].sort((a, b) => ((a.pceSvn * 31 + a.sgxComponents[0]! * seed) % 7) - ((b.pceSvn * 31 + b.sgxComponents[0]! * seed) % 7)).reverse();
+      const shuffled = [...info.levels]
+        .sort(
+          (a, b) =>
+            ((a.pceSvn * 31 + a.sgxComponents[0]! * seed) % 7) - ((b.pceSvn * 31 + b.sgxComponents[0]! * seed) % 7),
+        )
+        .reverse();
       expect(matchPlatformLevel({ ...info, levels: shuffled }, pck, quote.td)).toEqual(expected);
     }
     const sorted = sortPlatformLevels([...info.levels].reverse());

@@ -10,10 +10,14 @@ const now = Date.parse('2025-07-01T00:00:00Z');
 
 describe('verifyQuote with a dstack event log', () => {
   it('reads the identity of an unverified quote for display, without verifying it', async () => {
-    const r = await verifyQuote(readQuote('dstack/sim-2025/quote.hex'), readCollateral('collateral/tdx-b0c06f-2025-06-19.json'), {
-      now,
-      dstack: { eventLog: eventLog() },
-    });
+    const r = await verifyQuote(
+      readQuote('dstack/sim-2025/quote.hex'),
+      readCollateral('collateral/tdx-b0c06f-2025-06-19.json'),
+      {
+        now,
+        dstack: { eventLog: eventLog() },
+      },
+    );
     expect(r.verified).toBe(false);
     expect(r.error?.code).toBe('tcb_level_not_found');
     expect(r.dstack?.replayed).toBe(true);
@@ -22,10 +26,14 @@ describe('verifyQuote with a dstack event log', () => {
   });
 
   it('a log of another VM does not replay against this quote', async () => {
-    const r = await verifyQuote(readQuote('quotes/tdx-v4-b0c06f-2025.bin'), readCollateral('collateral/tdx-b0c06f-2025-06-19.json'), {
-      now,
-      dstack: { eventLog: eventLog() },
-    });
+    const r = await verifyQuote(
+      readQuote('quotes/tdx-v4-b0c06f-2025.bin'),
+      readCollateral('collateral/tdx-b0c06f-2025-06-19.json'),
+      {
+        now,
+        dstack: { eventLog: eventLog() },
+      },
+    );
     expect(r.valid).toBe(true);
     expect(r.verified).toBe(false);
     expect(r.error?.code).toBe('event_log_mismatch');
@@ -33,20 +41,28 @@ describe('verifyQuote with a dstack event log', () => {
   });
 
   it('garbage in place of a log is a typed error', async () => {
-    const r = await verifyQuote(readQuote('quotes/tdx-v4-b0c06f-2025.bin'), readCollateral('collateral/tdx-b0c06f-2025-06-19.json'), {
-      now,
-      dstack: { eventLog: '{not json' },
-    });
+    const r = await verifyQuote(
+      readQuote('quotes/tdx-v4-b0c06f-2025.bin'),
+      readCollateral('collateral/tdx-b0c06f-2025-06-19.json'),
+      {
+        now,
+        dstack: { eventLog: '{not json' },
+      },
+    );
     expect(r.verified).toBe(false);
     expect(r.error?.code).toBe('event_log_malformed');
   });
 
   it('an event log with an SGX quote is refused', async () => {
-    const r = await verifyQuote(readQuote('quotes/sgx-v3-00a067110000.bin'), readCollateral('collateral/sgx-00a067110000-2025-06-19.json'), {
-      now,
-      policy: { allowedStatuses: ['ConfigurationAndSWHardeningNeeded'] },
-      dstack: { eventLog: eventLog() },
-    });
+    const r = await verifyQuote(
+      readQuote('quotes/sgx-v3-00a067110000.bin'),
+      readCollateral('collateral/sgx-00a067110000-2025-06-19.json'),
+      {
+        now,
+        policy: { allowedStatuses: ['ConfigurationAndSWHardeningNeeded'] },
+        dstack: { eventLog: eventLog() },
+      },
+    );
     expect(r.verified).toBe(false);
     expect(r.error?.code).toBe('event_log_malformed');
   });

@@ -9,8 +9,20 @@ describe('verifyQuote on every case of fixtures/tdx/expected.json', () => {
   for (const c of expectedCases()) {
     it(`${c.id}: ${c.expected.accept ? 'accepted' : 'rejected'}${c.expected.status ? ` (${c.expected.status})` : ''}`, async () => {
       const quote = readQuote(c.quote);
-      const allowAll = { allowedStatuses: ['UpToDate', 'SWHardeningNeeded', 'ConfigurationNeeded', 'ConfigurationAndSWHardeningNeeded', 'OutOfDate', 'OutOfDateConfigurationNeeded'] as const };
-      const r = await verifyQuote(quote, readCollateral(c.collateral), { now: c.now_unix * 1000, policy: { allowedStatuses: [...allowAll.allowedStatuses] } });
+      const allowAll = {
+        allowedStatuses: [
+          'UpToDate',
+          'SWHardeningNeeded',
+          'ConfigurationNeeded',
+          'ConfigurationAndSWHardeningNeeded',
+          'OutOfDate',
+          'OutOfDateConfigurationNeeded',
+        ] as const,
+      };
+      const r = await verifyQuote(quote, readCollateral(c.collateral), {
+        now: c.now_unix * 1000,
+        policy: { allowedStatuses: [...allowAll.allowedStatuses] },
+      });
       // expected.json's "accept" is Intel's verdict (genuine, current, a TCB level matched); our policy is separate.
       expect(r.valid).toBe(c.expected.accept);
       expect(r.verified).toBe(c.expected.accept);
@@ -92,13 +104,19 @@ describe('verifyQuote on every case of fixtures/tdx/expected.json', () => {
     expect(r.error?.code).toBe('policy_rejected');
     const listed = await verifyQuote(readQuote(c.quote), readCollateral(c.collateral), {
       now: c.now_unix * 1000,
-      policy: { allowedStatuses: ['UpToDate', 'ConfigurationAndSWHardeningNeeded'], allowedAdvisoryIds: ['INTEL-SA-00289'] },
+      policy: {
+        allowedStatuses: ['UpToDate', 'ConfigurationAndSWHardeningNeeded'],
+        allowedAdvisoryIds: ['INTEL-SA-00289'],
+      },
     });
     expect(listed.verified).toBe(false);
     expect(listed.error?.message).toContain('INTEL-SA-00615');
     const allowed = await verifyQuote(readQuote(c.quote), readCollateral(c.collateral), {
       now: c.now_unix * 1000,
-      policy: { allowedStatuses: ['ConfigurationAndSWHardeningNeeded'], allowedAdvisoryIds: ['INTEL-SA-00289', 'INTEL-SA-00615'] },
+      policy: {
+        allowedStatuses: ['ConfigurationAndSWHardeningNeeded'],
+        allowedAdvisoryIds: ['INTEL-SA-00289', 'INTEL-SA-00615'],
+      },
     });
     expect(allowed.verified).toBe(true);
   });
@@ -107,7 +125,22 @@ describe('verifyQuote on every case of fixtures/tdx/expected.json', () => {
     const c = expectedCases().find((x) => x.id === 'tdx-v5-td15-no-tcb-level')!;
     const r = await verifyQuote(readQuote(c.quote), readCollateral(c.collateral), { now: c.now_unix * 1000 });
     const passed = r.checks.filter((x) => x.ok).map((x) => x.id);
-    expect(passed).toEqual(['quote', 'collateral', 'root', 'quote-root', 'root-crl', 'tcb-info', 'qe-identity', 'pck-chain', 'pck-crl', 'qe-report', 'qe-binding', 'qe-tcb', 'quote-signature', 'fmspc']);
+    expect(passed).toEqual([
+      'quote',
+      'collateral',
+      'root',
+      'quote-root',
+      'root-crl',
+      'tcb-info',
+      'qe-identity',
+      'pck-chain',
+      'pck-crl',
+      'qe-report',
+      'qe-binding',
+      'qe-tcb',
+      'quote-signature',
+      'fmspc',
+    ]);
     expect(r.checks.at(-1)).toMatchObject({ id: 'tcb-level', ok: false });
   });
 

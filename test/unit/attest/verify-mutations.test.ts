@@ -9,8 +9,18 @@ interface Recipe {
   id: string;
   expect: string;
   now?: number;
-  quote?: { xor?: [number, number][]; truncate?: number; append?: number; u16le?: [number, number][]; u32le?: [number, number][] };
-  coll?: { replace?: [keyof Collateral, string, string]; set?: [keyof Collateral, string]; swap?: [keyof Collateral, keyof Collateral] };
+  quote?: {
+    xor?: [number, number][];
+    truncate?: number;
+    append?: number;
+    u16le?: [number, number][];
+    u32le?: [number, number][];
+  };
+  coll?: {
+    replace?: [keyof Collateral, string, string];
+    set?: [keyof Collateral, string];
+    swap?: [keyof Collateral, keyof Collateral];
+  };
 }
 
 function applyQuoteRecipe(base: Uint8Array, r: NonNullable<Recipe['quote']>): Uint8Array {
@@ -90,7 +100,14 @@ describe('mutations.json: every recipe is rejected', () => {
  */
 describe('every single-byte flip of a verifying quote is rejected', () => {
   const allowAll: AcceptancePolicy = {
-    allowedStatuses: ['UpToDate', 'SWHardeningNeeded', 'ConfigurationNeeded', 'ConfigurationAndSWHardeningNeeded', 'OutOfDate', 'OutOfDateConfigurationNeeded'],
+    allowedStatuses: [
+      'UpToDate',
+      'SWHardeningNeeded',
+      'ConfigurationNeeded',
+      'ConfigurationAndSWHardeningNeeded',
+      'OutOfDate',
+      'OutOfDateConfigurationNeeded',
+    ],
   };
   for (const c of expectedCases().filter((x) => x.expected.accept)) {
     for (const mask of [0x01, 0x80]) {

@@ -28,7 +28,10 @@ describe('attest worker API: test trust anchor under the vitest define', () => {
   });
 
   it('honours a foreign test root up to chain validation, which then fails (no test_anchor_forbidden)', async () => {
-    const result = await attestWorkerApi.verify(quote, collateral, { now: NOW, testTrustAnchor: { rootCertDer: await selfSignedTestRootDer() } });
+    const result = await attestWorkerApi.verify(quote, collateral, {
+      now: NOW,
+      testTrustAnchor: { rootCertDer: await selfSignedTestRootDer() },
+    });
     expect(result.verified).toBe(false);
     expect(result.testTrustAnchor).toBe(true);
     expect(result.error?.code).not.toBe('test_anchor_forbidden');
@@ -40,7 +43,10 @@ describe('attest worker API: test trust anchor under the vitest define', () => {
   });
 
   it('a test anchor with the bytes of Intel root verifies and is reported as a test anchor', async () => {
-    const result = await attestWorkerApi.verify(quote, collateral, { now: NOW, testTrustAnchor: { rootCertDer: intelRootDer() } });
+    const result = await attestWorkerApi.verify(quote, collateral, {
+      now: NOW,
+      testTrustAnchor: { rootCertDer: intelRootDer() },
+    });
     expect(result.verified).toBe(true);
     expect(result.testTrustAnchor).toBe(true);
   });
@@ -48,9 +54,17 @@ describe('attest worker API: test trust anchor under the vitest define', () => {
 
 describe('attest worker API: raw input', () => {
   it('verifies pasted hex (0x prefix, line breaks) and collateral JSON text', async () => {
-    const hex = `0x${Buffer.from(quote).toString('hex').replace(/(.{64})/g, '$1\n')}`;
+    const hex = `0x${Buffer.from(quote)
+      .toString('hex')
+      .replace(/(.{64})/g, '$1\n')}`;
     const result = await attestWorkerApi.verifyInput({ quote: hex, collateral: collateralText, options: { now: NOW } });
-    expect(result).toMatchObject({ verified: true, status: 'UpToDate', teeType: 'TDX', error: null, testTrustAnchor: false });
+    expect(result).toMatchObject({
+      verified: true,
+      status: 'UpToDate',
+      teeType: 'TDX',
+      error: null,
+      testTrustAnchor: false,
+    });
     expect(result.verifiedAt).toBe(NOW.toISOString());
   });
 
@@ -80,7 +94,10 @@ describe('attest worker API: raw input', () => {
   });
 
   it('answers bad input with typed errors and never rejects', async () => {
-    expectRejected(await attestWorkerApi.verifyInput({ quote: 'not hex at all', collateral: collateralText }), 'quote_malformed');
+    expectRejected(
+      await attestWorkerApi.verifyInput({ quote: 'not hex at all', collateral: collateralText }),
+      'quote_malformed',
+    );
     expectRejected(await attestWorkerApi.verifyInput({ quote: '', collateral: collateralText }), 'quote_malformed');
     expectRejected(await attestWorkerApi.verifyInput({ quote, collateral: '{"tcb_info": ' }), 'collateral_malformed');
     expectRejected(await attestWorkerApi.verifyInput({ quote, collateral: '[]' }), 'collateral_malformed');
@@ -99,7 +116,10 @@ describe('attest worker API: raw input', () => {
     };
     for (let i = 0; i < 60; i++) {
       const mutated = quote.slice(0, i % 2 ? rand(quote.length) : quote.length);
-      for (let k = 0; k < 3 && mutated.length; k++) { const at = rand(mutated.length); mutated[at] = mutated[at]! ^ (1 + rand(255)); }
+      for (let k = 0; k < 3 && mutated.length; k++) {
+        const at = rand(mutated.length);
+        mutated[at] = mutated[at]! ^ (1 + rand(255));
+      }
       const result = await attestWorkerApi.verify(mutated, collateral, { now: NOW });
       expect(result.verified).toBe(false);
       expect(result.error).not.toBeNull();

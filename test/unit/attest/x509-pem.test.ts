@@ -22,7 +22,11 @@ const codeOf = (fn: () => unknown): string => {
 describe('PEM chains', () => {
   it('reads the three certificates of a quote chain', () => {
     const certs = parsePemChain(pem, 'chain').map((d) => parseCertificate(d, 'cert'));
-    expect(certs.map((c) => c.subjectCn)).toEqual(['Intel SGX PCK Certificate', 'Intel SGX PCK Platform CA', 'Intel SGX Root CA']);
+    expect(certs.map((c) => c.subjectCn)).toEqual([
+      'Intel SGX PCK Certificate',
+      'Intel SGX PCK Platform CA',
+      'Intel SGX Root CA',
+    ]);
     expect(certs[0]!.isCa).toBe(false);
     expect(certs[0]!.sgxExtension).not.toBeNull();
   });
@@ -36,7 +40,9 @@ describe('PEM chains', () => {
     const c = pem[first - 1]!;
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
     const sibling = alphabet[alphabet.indexOf(c) ^ 1]!;
-    expect(codeOf(() => parsePemChain(pem.slice(0, first - 1) + sibling + pem.slice(first), 'chain'))).toBe('certificate_malformed');
+    expect(codeOf(() => parsePemChain(pem.slice(0, first - 1) + sibling + pem.slice(first), 'chain'))).toBe(
+      'certificate_malformed',
+    );
     expect(codeOf(() => parsePemChain('', 'chain'))).toBe('certificate_malformed');
   });
 });
@@ -53,7 +59,12 @@ describe('certificates and CRLs', () => {
 
   it('converts DER ECDSA signatures to raw r‖s and refuses malformed ones', () => {
     const der = fromHex('3006020101020102');
-    expect(Array.from(ecdsaDerToRaw(der, 'chain_invalid'))).toEqual([...new Array(31).fill(0), 1, ...new Array(31).fill(0), 2]);
+    expect(Array.from(ecdsaDerToRaw(der, 'chain_invalid'))).toEqual([
+      ...new Array(31).fill(0),
+      1,
+      ...new Array(31).fill(0),
+      2,
+    ]);
     expect(codeOf(() => ecdsaDerToRaw(fromHex('3006020101020102ff'), 'chain_invalid'))).toBe('chain_invalid');
     expect(codeOf(() => ecdsaDerToRaw(fromHex('3006020181020101'), 'chain_invalid'))).toBe('chain_invalid');
   });

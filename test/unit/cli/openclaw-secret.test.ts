@@ -25,18 +25,32 @@ import { BIN, ROOT } from './run-clawkeep';
 type Hub = ReturnType<typeof hubFixture>;
 type Device = Awaited<ReturnType<Hub['enrolledDevice']>>;
 
-const appFetch = (hub: Hub): FetchLike => (url, init) => Promise.resolve(hub.app.request(url, init));
+const appFetch =
+  (hub: Hub): FetchLike =>
+  (url, init) =>
+    Promise.resolve(hub.app.request(url, init));
 
 /** A registered agent, claimed by an enrolled device with `secret:read:` scopes for `items`. */
 async function claimedAgent(hub: Hub, items: string[]) {
   const device = await hub.enrolledDevice();
   let state: AgentState | undefined;
-  const client = new AgentClient({ fetch: appFetch(hub), now: () => hub.clock.now, onStateChange: (s) => void (state = s) });
+  const client = new AgentClient({
+    fetch: appFetch(hub),
+    now: () => hub.clock.now,
+    onStateChange: (s) => void (state = s),
+  });
   const scopes = items.map((i) => `secret:read:${i}`);
-  const reg = await client.register({ hub: ORIGIN, name: 'openclaw', manifest: { markdown: '# openclaw\nGateway secrets.' }, requestedScopes: scopes });
+  const reg = await client.register({
+    hub: ORIGIN,
+    name: 'openclaw',
+    manifest: { markdown: '# openclaw\nGateway secrets.' },
+    requestedScopes: scopes,
+  });
   const agent = {
-    agentId: reg.agent_id, claimCode: reg.claim_code,
-    signingKey: fromBase64UrlFixed(client.publicKeys.signing_key, 32, 'k'), boxKey: fromBase64UrlFixed(client.publicKeys.box_key, 32, 'k'),
+    agentId: reg.agent_id,
+    claimCode: reg.claim_code,
+    signingKey: fromBase64UrlFixed(client.publicKeys.signing_key, 32, 'k'),
+    boxKey: fromBase64UrlFixed(client.publicKeys.box_key, 32, 'k'),
   } as unknown as Parameters<Hub['claimFor']>[1];
   const claim = hub.claimFor(device, agent, { granted_scopes: [...scopes].sort() as `secret:read:${string}`[] });
   expect((await device.send('POST', '/v1/claims', { claim })).status).toBe(201);
@@ -45,19 +59,36 @@ async function claimedAgent(hub: Hub, items: string[]) {
 }
 
 /** The human's device: answers every pending intent with `decide(intent)` (a secret value, 'deny', or undefined = leave). */
-async function answerPending(hub: Hub, device: Device, client: AgentClient, decide: (intent: Intent) => string | 'deny' | undefined) {
+async function answerPending(
+  hub: Hub,
+  device: Device,
+  client: AgentClient,
+  decide: (intent: Intent) => string | 'deny' | undefined,
+) {
   const list = await device.send('GET', '/v1/intents?status=pending');
   for (const intent of list.json.intents as Intent[]) {
     const answer = decide(intent);
     if (answer === undefined) continue;
     const decision = answer === 'deny' ? 'deny' : 'approve';
     const approval = signApproval(device.privateKey, {
-      hub: ORIGIN, intent_id: intent.intent_id, payload_hash: intent.payload_hash, decision, installation_id: intent.installation_id, agent_nonce: intent.agent_nonce!, time: hub.clock.now,
+      hub: ORIGIN,
+      intent_id: intent.intent_id,
+      payload_hash: intent.payload_hash,
+      decision,
+      installation_id: intent.installation_id,
+      agent_nonce: intent.agent_nonce!,
+      time: hub.clock.now,
     });
     const body: Record<string, unknown> = { approval };
     if (decision === 'approve') {
       const box = fromBase64UrlFixed(client.publicKeys.box_key, 32, 'box');
-      body.sealed_secret = toBase64Url(sealSecret(box, utf8Encode(answer), { intent_id: intent.intent_id, payload_hash: intent.payload_hash, agent_id: intent.agent_id }));
+      body.sealed_secret = toBase64Url(
+        sealSecret(box, utf8Encode(answer), {
+          intent_id: intent.intent_id,
+          payload_hash: intent.payload_hash,
+          agent_id: intent.agent_id,
+        }),
+      );
     }
     expect((await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, body)).status).toBe(200);
   }
@@ -69,10 +100,18 @@ const REQ = (ids: string[], provider = 'clawkeep'): ExecProviderRequest => ({ pr
 
 describe('openclaw-secret: the exec provider request', () => {
   it('parses a valid request and refuses malformed ones, keeping the readable ids', () => {
-    expect(parseExecProviderRequest('{"protocolVersion":1,"provider":"clawkeep","ids":["mock/apiKey"]}')).toEqual(REQ(['mock/apiKey']));
+    expect(parseExecProviderRequest('{"protocolVersion":1,"provider":"clawkeep","ids":["mock/apiKey"]}')).toEqual(
+      REQ(['mock/apiKey']),
+    );
     expect(() => parseExecProviderRequest('nope')).toThrow(/not JSON/);
     expect(() => parseExecProviderRequest('[]')).toThrow(/object/);
-    const wrongVersion = (() => { try { parseExecProviderRequest('{"protocolVersion":2,"provider":"x","ids":["a"]}'); } catch (e) { return e; } })() as { ids: string[] };
+    const wrongVersion = (() => {
+      try {
+        parseExecProviderRequest('{"protocolVersion":2,"provider":"x","ids":["a"]}');
+      } catch (e) {
+        return e;
+      }
+    })() as { ids: string[] };
     expect(wrongVersion.ids).toEqual(['a']);
     expect(() => parseExecProviderRequest('{"protocolVersion":1,"provider":"Bad Alias","ids":["a"]}')).toThrow(/alias/);
     expect(() => parseExecProviderRequest('{"protocolVersion":1,"provider":"x","ids":[]}')).toThrow(/ids/);
@@ -94,20 +133,36 @@ describe('openclaw-secret: resolving through the hub', () => {
     const saved: string[] = [];
     const asked: Intent[] = [];
     const resolving = resolveOpenClawSecrets({
-      client, request: REQ(['mock/apiKey', 'other/key', 'not/granted', 'a/../b']), gateway: 'home', deadline: Date.now() + 4000, grants,
+      client,
+      request: REQ(['mock/apiKey', 'other/key', 'not/granted', 'a/../b']),
+      gateway: 'home',
+      deadline: Date.now() + 4000,
+      grants,
       saveGrants: (doc) => void saved.push(JSON.stringify(doc)),
     });
     for (let i = 0; i < 50 && asked.length < 2; i++) {
       await sleep(20);
-      asked.push(...await answerPending(hub, device, client, (it) => ((it.payload as { item: string }).item === 'mock/apiKey' ? 'sk-mock-123' : 'deny')));
+      asked.push(
+        ...(await answerPending(hub, device, client, (it) =>
+          (it.payload as { item: string }).item === 'mock/apiKey' ? 'sk-mock-123' : 'deny',
+        )),
+      );
     }
     const res = await resolving;
     expect(res).toEqual({
-      protocolVersion: 1, values: { 'mock/apiKey': 'sk-mock-123' },
-      errors: { 'other/key': { code: 'DENIED' }, 'not/granted': { code: 'NOT_FOUND' }, 'a/../b': { code: 'INVALID_REQUEST' } },
+      protocolVersion: 1,
+      values: { 'mock/apiKey': 'sk-mock-123' },
+      errors: {
+        'other/key': { code: 'DENIED' },
+        'not/granted': { code: 'NOT_FOUND' },
+        'a/../b': { code: 'INVALID_REQUEST' },
+      },
     });
     // The payload is fixed per gateway/provider/id: the device can recognise the ref.
-    expect(asked.map((i) => i.payload)).toContainEqual({ item: 'mock/apiKey', reason: openclawSecretReason({ gateway: 'home', provider: 'clawkeep', id: 'mock/apiKey' }) });
+    expect(asked.map((i) => i.payload)).toContainEqual({
+      item: 'mock/apiKey',
+      reason: openclawSecretReason({ gateway: 'home', provider: 'clawkeep', id: 'mock/apiKey' }),
+    });
     expect(saved.join('')).not.toContain('sk-mock-123');
     expect(grants.refs['home|clawkeep|mock/apiKey']).toMatchObject({ last_approved_at: expect.any(Number) });
     expect(grants.refs['home|clawkeep|mock/apiKey']!.pending_intent_id).toBeUndefined();
@@ -125,7 +180,12 @@ describe('openclaw-secret: resolving through the hub', () => {
     expect(pendingId).toMatch(/^int_/);
 
     // A reload while the prompt is open: the same intent is waited on, no new one is created.
-    const second = await resolveOpenClawSecrets({ client, request: REQ(['mock/apiKey']), deadline: Date.now() + 200, grants });
+    const second = await resolveOpenClawSecrets({
+      client,
+      request: REQ(['mock/apiKey']),
+      deadline: Date.now() + 200,
+      grants,
+    });
     expect(second.errors).toEqual({ 'mock/apiKey': { code: 'PENDING' } });
     const pending = (await device.send('GET', '/v1/intents?status=pending')).json.intents as Intent[];
     expect(pending.map((i) => i.intent_id)).toEqual([pendingId]);
@@ -133,7 +193,12 @@ describe('openclaw-secret: resolving through the hub', () => {
     // The human approves later; the next run (a fresh client, as a new process would be) gets the value at once.
     await answerPending(hub, device, client, () => 'sk-late');
     const fresh = new AgentClient({ fetch: appFetch(hub), now: () => hub.clock.now, state: client.state! });
-    const third = await resolveOpenClawSecrets({ client: fresh, request: REQ(['mock/apiKey']), deadline: Date.now() + 2000, grants });
+    const third = await resolveOpenClawSecrets({
+      client: fresh,
+      request: REQ(['mock/apiKey']),
+      deadline: Date.now() + 2000,
+      grants,
+    });
     expect(third).toEqual({ protocolVersion: 1, values: { 'mock/apiKey': 'sk-late' } });
     expect(grants.refs['openclaw|clawkeep|mock/apiKey']!.pending_intent_id).toBeUndefined();
   });
@@ -145,10 +210,20 @@ describe('openclaw-secret: resolving through the hub', () => {
     await resolveOpenClawSecrets({ client, request: REQ(['mock/apiKey']), deadline: Date.now() + 200, grants });
     const first = grants.refs['openclaw|clawkeep|mock/apiKey']!.pending_intent_id;
     await answerPending(hub, device, client, () => 'deny');
-    const denied = await resolveOpenClawSecrets({ client, request: REQ(['mock/apiKey']), deadline: Date.now() + 1000, grants });
+    const denied = await resolveOpenClawSecrets({
+      client,
+      request: REQ(['mock/apiKey']),
+      deadline: Date.now() + 1000,
+      grants,
+    });
     expect(denied.errors).toEqual({ 'mock/apiKey': { code: 'DENIED' } });
     expect(grants.refs['openclaw|clawkeep|mock/apiKey']!.pending_intent_id).toBeUndefined();
-    const again = await resolveOpenClawSecrets({ client, request: REQ(['mock/apiKey']), deadline: Date.now() + 200, grants });
+    const again = await resolveOpenClawSecrets({
+      client,
+      request: REQ(['mock/apiKey']),
+      deadline: Date.now() + 200,
+      grants,
+    });
     expect(again.errors).toEqual({ 'mock/apiKey': { code: 'PENDING' } });
     expect(grants.refs['openclaw|clawkeep|mock/apiKey']!.pending_intent_id).not.toBe(first);
   });
@@ -158,15 +233,31 @@ describe('openclaw-secret: resolving through the hub', () => {
     const { client, device, agent, installationId } = await claimedAgent(hub, ['mock/apiKey']);
     const grants = parseGrantsDoc(undefined);
     await resolveOpenClawSecrets({ client, request: REQ(['mock/apiKey']), deadline: Date.now() + 200, grants });
-    expect((await device.send('DELETE', `/v1/installations/${installationId}`, hub.revocationFor(device, { installationId, signingKey: (agent as { signingKey: Uint8Array }).signingKey }))).status).toBe(200);
-    const res = await resolveOpenClawSecrets({ client, request: REQ(['mock/apiKey']), deadline: Date.now() + 2000, grants });
+    expect(
+      (
+        await device.send(
+          'DELETE',
+          `/v1/installations/${installationId}`,
+          hub.revocationFor(device, { installationId, signingKey: (agent as { signingKey: Uint8Array }).signingKey }),
+        )
+      ).status,
+    ).toBe(200);
+    const res = await resolveOpenClawSecrets({
+      client,
+      request: REQ(['mock/apiKey']),
+      deadline: Date.now() + 2000,
+      grants,
+    });
     expect(res.errors).toEqual({ 'mock/apiKey': { code: 'REVOKED' } });
     expect(grants.refs['openclaw|clawkeep|mock/apiKey']!.pending_intent_id).toBeUndefined();
   });
 });
 
 /** Runs the real command with `stdin`. */
-function runProvider(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+function runProvider(
+  args: string[],
+  stdin: string,
+): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
     const child = spawn(process.execPath, [BIN, 'openclaw-secret', ...args], { cwd: ROOT });
@@ -184,9 +275,16 @@ describe('clawkeep openclaw-secret (the command)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ck-ocs-'));
 
   it('answers malformed stdin with one JSON object on stdout and exit 2', async () => {
-    const r = await runProvider(['--state', path.join(dir, 'missing.json')], '{"protocolVersion":2,"provider":"clawkeep","ids":["mock/apiKey"]}');
+    const r = await runProvider(
+      ['--state', path.join(dir, 'missing.json')],
+      '{"protocolVersion":2,"provider":"clawkeep","ids":["mock/apiKey"]}',
+    );
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout)).toEqual({ protocolVersion: 1, values: {}, errors: { 'mock/apiKey': { code: 'INVALID_REQUEST' } } });
+    expect(JSON.parse(r.stdout)).toEqual({
+      protocolVersion: 1,
+      values: {},
+      errors: { 'mock/apiKey': { code: 'INVALID_REQUEST' } },
+    });
     const garbage = await runProvider(['--state', path.join(dir, 'missing.json')], 'not json');
     expect(garbage.code).toBe(2);
     expect(JSON.parse(garbage.stdout)).toEqual({ protocolVersion: 1, values: {} });
@@ -201,7 +299,11 @@ describe('clawkeep openclaw-secret (the command)', () => {
     const r = await runProvider(['--state', file, '--timeout-ms', '4000'], JSON.stringify(REQ(['mock/apiKey'])));
     expect(r.stderr).not.toContain('sk-');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ protocolVersion: 1, values: {}, errors: { 'mock/apiKey': { code: 'UNAVAILABLE' } } });
+    expect(JSON.parse(r.stdout)).toEqual({
+      protocolVersion: 1,
+      values: {},
+      errors: { 'mock/apiKey': { code: 'UNAVAILABLE' } },
+    });
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     expect(r.ms).toBeLessThan(4000);
   }, 20_000);
@@ -212,6 +314,10 @@ describe('clawkeep openclaw-secret (the command)', () => {
     writeFileSync(loose, '{}', { mode: 0o644 });
     const r = await runProvider(['--state', loose], JSON.stringify(REQ(['mock/apiKey'])));
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout)).toEqual({ protocolVersion: 1, values: {}, errors: { 'mock/apiKey': { code: 'UNAVAILABLE' } } });
+    expect(JSON.parse(r.stdout)).toEqual({
+      protocolVersion: 1,
+      values: {},
+      errors: { 'mock/apiKey': { code: 'UNAVAILABLE' } },
+    });
   }, 20_000);
 });

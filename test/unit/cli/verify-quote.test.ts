@@ -63,7 +63,16 @@ interface JsonResult {
 }
 
 async function verifyJson(c: ExpectedCase, extra: string[] = []) {
-  const res = await clawkeep(['verify-quote', fixture(c.quote), '--collateral', fixture(c.collateral), '--now', c.now_iso, '--json', ...extra]);
+  const res = await clawkeep([
+    'verify-quote',
+    fixture(c.quote),
+    '--collateral',
+    fixture(c.collateral),
+    '--now',
+    c.now_iso,
+    '--json',
+    ...extra,
+  ]);
   let json: JsonResult | undefined;
   try {
     json = JSON.parse(res.stdout) as JsonResult;
@@ -140,7 +149,10 @@ describe('clawkeep verify-quote: policy', () => {
   });
 
   it('--allow never turns a failed check into a pass', async () => {
-    const res = await verifyJson(caseById('dstack-sim-2026-pck-not-yet-valid'), ['--allow', 'OutOfDate,ConfigurationAndSWHardeningNeeded']);
+    const res = await verifyJson(caseById('dstack-sim-2026-pck-not-yet-valid'), [
+      '--allow',
+      'OutOfDate,ConfigurationAndSWHardeningNeeded',
+    ]);
     expect(res.code).toBe(1);
     expect(res.json.error?.code).toBe('certificate_not_yet_valid');
   });
@@ -150,7 +162,14 @@ describe('clawkeep verify-quote: input', () => {
   const up = caseById('tdx-v4-uptodate');
 
   it('prints a certificate-style summary without --json', async () => {
-    const res = await clawkeep(['verify-quote', fixture(up.quote), '--collateral', fixture(up.collateral), '--now', up.now_iso]);
+    const res = await clawkeep([
+      'verify-quote',
+      fixture(up.quote),
+      '--collateral',
+      fixture(up.collateral),
+      '--now',
+      up.now_iso,
+    ]);
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/^Intel TDX quote: VERIFIED$/m);
     expect(res.stdout).toMatch(/TCB status\s+UpToDate/);
@@ -161,7 +180,14 @@ describe('clawkeep verify-quote: input', () => {
 
   it('the summary of a rejected quote names the reason', async () => {
     const c = caseById('dstack-sim-2026-fmspc-mismatch');
-    const res = await clawkeep(['verify-quote', fixture(c.quote), '--collateral', fixture(c.collateral), '--now', c.now_iso]);
+    const res = await clawkeep([
+      'verify-quote',
+      fixture(c.quote),
+      '--collateral',
+      fixture(c.collateral),
+      '--now',
+      c.now_iso,
+    ]);
     expect(res.code).toBe(1);
     expect(res.stdout).toMatch(/^Intel TDX quote: NOT VERIFIED$/m);
     expect(res.stdout).toMatch(/Reason\s+.*\[fmspc_mismatch\]/);
@@ -199,7 +225,15 @@ describe('clawkeep verify-quote: input', () => {
   it('collateral that is not collateral JSON is a failed verification', async () => {
     const file = path.join(tmp, 'bad-collateral.json');
     writeFileSync(file, '{"tcb_info": 1}');
-    const res = await clawkeep(['verify-quote', fixture(up.quote), '--collateral', file, '--now', up.now_iso, '--json']);
+    const res = await clawkeep([
+      'verify-quote',
+      fixture(up.quote),
+      '--collateral',
+      file,
+      '--now',
+      up.now_iso,
+      '--json',
+    ]);
     expect(res.code).toBe(1);
     expect((JSON.parse(res.stdout) as JsonResult).error?.code).toBe('collateral_malformed');
   });
@@ -212,10 +246,21 @@ describe('clawkeep verify-quote --event-log', () => {
   const INSTANCE_ID = '59df8036b824b0aac54f8998b9e1fb2a0cfc5d3a';
 
   it('replays the log and reports the identity, marked as unproven when the quote is not verified', async () => {
-    const args = ['verify-quote', fixture(c.quote), '--collateral', fixture(c.collateral), '--now', c.now_iso, '--event-log', fixture('dstack/sim-2025/eventlog.json')];
+    const args = [
+      'verify-quote',
+      fixture(c.quote),
+      '--collateral',
+      fixture(c.collateral),
+      '--now',
+      c.now_iso,
+      '--event-log',
+      fixture('dstack/sim-2025/eventlog.json'),
+    ];
     const json = await clawkeep([...args, '--json']);
     expect(json.code).toBe(1);
-    const result = JSON.parse(json.stdout) as JsonResult & { dstack: { replayed: boolean; composeHash: string; appId: string; instanceId: string } | null };
+    const result = JSON.parse(json.stdout) as JsonResult & {
+      dstack: { replayed: boolean; composeHash: string; appId: string; instanceId: string } | null;
+    };
     expect(result.error?.code).toBe('tcb_level_not_found');
     expect(result.dstack?.replayed).toBe(true);
     expect(result.dstack?.composeHash).toBe(COMPOSE_HASH);
@@ -231,19 +276,45 @@ describe('clawkeep verify-quote --event-log', () => {
     const file = path.join(tmp, 'getquote.json');
     const eventLog = readFileSync(fixture('dstack/sim-2025/eventlog.json'), 'utf8');
     writeFileSync(file, JSON.stringify({ quote: readFileSync(fixture(c.quote), 'utf8').trim(), event_log: eventLog }));
-    const res = await clawkeep(['verify-quote', fixture(c.quote), '--collateral', fixture(c.collateral), '--now', c.now_iso, '--event-log', file, '--json']);
-    expect((JSON.parse(res.stdout) as { dstack: { composeHash: string } | null }).dstack?.composeHash).toBe(COMPOSE_HASH);
+    const res = await clawkeep([
+      'verify-quote',
+      fixture(c.quote),
+      '--collateral',
+      fixture(c.collateral),
+      '--now',
+      c.now_iso,
+      '--event-log',
+      file,
+      '--json',
+    ]);
+    expect((JSON.parse(res.stdout) as { dstack: { composeHash: string } | null }).dstack?.composeHash).toBe(
+      COMPOSE_HASH,
+    );
   });
 
   it('a log that does not match the quote is reported as not replaying', async () => {
     const file = path.join(tmp, 'other-log.json');
-    const events = JSON.parse(readFileSync(fixture('dstack/sim-2025/eventlog.json'), 'utf8')) as Array<{ imr: number; digest: string }>;
+    const events = JSON.parse(readFileSync(fixture('dstack/sim-2025/eventlog.json'), 'utf8')) as Array<{
+      imr: number;
+      digest: string;
+    }>;
     const firstImr0 = events.find((e) => e.imr === 0)!;
     firstImr0.digest = firstImr0.digest.replace(/^./, (ch) => (ch === '0' ? '1' : '0'));
     writeFileSync(file, JSON.stringify(events));
-    const res = await clawkeep(['verify-quote', fixture(c.quote), '--collateral', fixture(c.collateral), '--now', c.now_iso, '--event-log', file, '--json']);
+    const res = await clawkeep([
+      'verify-quote',
+      fixture(c.quote),
+      '--collateral',
+      fixture(c.collateral),
+      '--now',
+      c.now_iso,
+      '--event-log',
+      file,
+      '--json',
+    ]);
     expect(res.code).toBe(1);
-    const dstack = (JSON.parse(res.stdout) as { dstack: { replayed: boolean; composeHash: string | null } | null }).dstack;
+    const dstack = (JSON.parse(res.stdout) as { dstack: { replayed: boolean; composeHash: string | null } | null })
+      .dstack;
     expect(dstack?.replayed).toBe(false);
     // Nothing from a log that does not replay is presented as the workload's identity.
     expect(dstack?.composeHash).toBeNull();
@@ -251,7 +322,7 @@ describe('clawkeep verify-quote --event-log', () => {
 });
 
 describe('clawkeep verify-quote --pccs (PCCS simulator on loopback)', () => {
-  it('fetches the collateral for the quote\'s FMSPC and PCK CA, then verifies', async () => {
+  it("fetches the collateral for the quote's FMSPC and PCK CA, then verifies", async () => {
     const up = caseById('tdx-v4-uptodate');
     const sim = await PccsSimulator.start();
     try {
@@ -292,17 +363,33 @@ describe('clawkeep verify-quote: usage errors exit 2', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['no quote file', ['--collateral', fixture(up.collateral)], /missing the quote file/],
     ['two quote files', [...base, fixture(up.quote)], /expected one quote file/],
-    ['an unreadable quote file', [path.join(tmp, 'missing.bin'), '--collateral', fixture(up.collateral)], /cannot read quote file .*ENOENT/],
-    ['an unreadable collateral file', [fixture(up.quote), '--collateral', path.join(tmp, 'missing.json')], /cannot read collateral file/],
+    [
+      'an unreadable quote file',
+      [path.join(tmp, 'missing.bin'), '--collateral', fixture(up.collateral)],
+      /cannot read quote file .*ENOENT/,
+    ],
+    [
+      'an unreadable collateral file',
+      [fixture(up.quote), '--collateral', path.join(tmp, 'missing.json')],
+      /cannot read collateral file/,
+    ],
     ['--collateral and --pccs', [...base, '--pccs', 'intel'], /give --collateral or --pccs, not both/],
-    ['--pccs over plain http to a remote host', [fixture(up.quote), '--pccs', 'http://pccs.example.com'], /--pccs: .*must use https/],
+    [
+      '--pccs over plain http to a remote host',
+      [fixture(up.quote), '--pccs', 'http://pccs.example.com'],
+      /--pccs: .*must use https/,
+    ],
     ['--pccs that is not a URL', [fixture(up.quote), '--pccs', 'not a url'], /--pccs: PCCS URL is not a valid URL/],
     ['an unknown option', [...base, '--frobnicate'], /Unknown option '--frobnicate'/],
     ['--now that is not an ISO time', [...base, '--now', 'yesterday'], /--now must be an ISO time/],
     ['--now that is not a date', [...base, '--now', '2025-13-45T00:00:00Z'], /--now is not a valid time/],
     ['--allow of an unknown status', [...base, '--allow', 'UpToDate,Fine'], /unknown TCB status "Fine"/],
     ['--allow Revoked', [...base, '--allow', 'OutOfDate,Revoked'], /Revoked is never accepted/],
-    ['an unreadable --event-log', [...base, '--event-log', path.join(tmp, 'missing-log.json')], /cannot read event log file/],
+    [
+      'an unreadable --event-log',
+      [...base, '--event-log', path.join(tmp, 'missing-log.json')],
+      /cannot read event log file/,
+    ],
   ];
   for (const [what, args, message] of cases) {
     it(what, async () => {

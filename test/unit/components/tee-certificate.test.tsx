@@ -51,7 +51,10 @@ async function verify(): Promise<void> {
   if (!button) throw new Error('no Verify button');
   button.click();
   await settle();
-  await waitFor(() => [...root.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Verify' && !b.disabled), 'the verification to end');
+  await waitFor(
+    () => [...root.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Verify' && !b.disabled),
+    'the verification to end',
+  );
   await settle();
 }
 
@@ -76,7 +79,14 @@ afterEach(() => {
 
 describe('TeeCertificate', () => {
   it('labels every input', () => {
-    for (const label of ['Quote (hex)', 'Quote file', 'Collateral (JSON)', 'Collateral file', 'Verification time', 'Event log (JSON)']) {
+    for (const label of [
+      'Quote (hex)',
+      'Quote file',
+      'Collateral (JSON)',
+      'Collateral file',
+      'Verification time',
+      'Event log (JSON)',
+    ]) {
       expect(byLabel(label)).toBeTruthy();
     }
   });

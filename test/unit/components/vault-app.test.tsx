@@ -28,7 +28,9 @@ function byLabel(text: string): HTMLInputElement | HTMLTextAreaElement | HTMLSel
 
 function button(name: string): HTMLButtonElement | null {
   return (
-    [...root.querySelectorAll('button')].find((b) => (b.getAttribute('aria-label') ?? b.textContent?.trim()) === name) ?? null
+    [...root.querySelectorAll('button')].find(
+      (b) => (b.getAttribute('aria-label') ?? b.textContent?.trim()) === name,
+    ) ?? null
   );
 }
 
@@ -110,7 +112,10 @@ describe('VaultApp with the local client', () => {
 
     await click('Delete');
     await click('Yes, delete');
-    await waitFor(() => (root.querySelector('.item-list') ? null : root.textContent?.includes('Nothing matches')), 'the item gone');
+    await waitFor(
+      () => (root.querySelector('.item-list') ? null : root.textContent?.includes('Nothing matches')),
+      'the item gone',
+    );
     expect(await client.list()).toHaveLength(0);
   }, 20_000);
 
@@ -130,7 +135,9 @@ describe('VaultApp with the local client', () => {
     await waitFor(() => root.querySelector('#detail-title')?.textContent === 'research-bot', 'the detail view');
     const [summary] = await client.list();
     const item = await client.get(summary!.id);
-    expect(item.kind === 'agentConfig' && item.fields.providerKeys).toEqual([{ key: 'ANTHROPIC_API_KEY', value: 'sk-ant-SECRET' }]);
+    expect(item.kind === 'agentConfig' && item.fields.providerKeys).toEqual([
+      { key: 'ANTHROPIC_API_KEY', value: 'sk-ant-SECRET' },
+    ]);
   }, 20_000);
 
   it('locks, shows the wrong-passphrase error, then unlocks', async () => {
@@ -158,7 +165,10 @@ describe('VaultApp with the local client', () => {
     await click('Settings');
     await waitFor(() => root.textContent?.includes('Locks after 15 minutes idle'), 'the default summary');
     await fill('Custom (minutes)', '0.1');
-    await waitFor(() => root.textContent?.includes('Locks after 0.1 minutes idle and whenever the browser closes'), 'the custom summary');
+    await waitFor(
+      () => root.textContent?.includes('Locks after 0.1 minutes idle and whenever the browser closes'),
+      'the custom summary',
+    );
     expect((await client.status()).settings.autoLockSeconds).toBe(6);
   }, 20_000);
 });

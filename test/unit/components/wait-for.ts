@@ -12,7 +12,8 @@ export async function waitFor<T>(
   for (;;) {
     const found = find();
     if (found) return found;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}\n${root().innerHTML.slice(0, 2000)}`);
+    if (Date.now() - start > timeoutMs)
+      throw new Error(`timed out waiting for ${what}\n${root().innerHTML.slice(0, 2000)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

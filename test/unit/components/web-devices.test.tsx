@@ -19,7 +19,10 @@ afterEach(() => {
 
 function apiWith(stored: string | null) {
   const strings = new Map<string, string>(stored === null ? [] : [[WEB_DEVICE.key, stored]]);
-  const store = { getItem: (k: string) => strings.get(k) ?? null, setItem: (k: string, val: string) => void strings.set(k, val) };
+  const store = {
+    getItem: (k: string) => strings.get(k) ?? null,
+    setItem: (k: string, val: string) => void strings.set(k, val),
+  };
   return createPageDeviceApi({ service: {} as VaultService, join: async () => {}, kdf: {} as never, store });
 }
 

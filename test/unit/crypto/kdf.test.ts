@@ -11,19 +11,49 @@ import pbkdf2Vectors from '../../vectors/pbkdf2-sha256.json';
 describe('Argon2id', () => {
   it('RFC 9106 §5.3 vector (secret + associated data) holds for the engines we build on', async () => {
     const v = argonVectors.rfc9106;
-    const opts = { t: v.iterations, m: v.memoryKiB, p: v.parallelism, dkLen: 32, key: fromHex(v.secret), personalization: fromHex(v.associatedData) };
+    const opts = {
+      t: v.iterations,
+      m: v.memoryKiB,
+      p: v.parallelism,
+      dkLen: 32,
+      key: fromHex(v.secret),
+      personalization: fromHex(v.associatedData),
+    };
     expect(toHex(nobleArgon2id(fromHex(v.password), fromHex(v.salt), opts))).toBe(v.tag);
   });
 
-  it.each(argonVectors.vectors)('deriveKey matches the reference CLI: m=$memoryKiB t=$iterations p=$parallelism', async (v) => {
-    const params = { algorithm: 'argon2id' as const, memoryKiB: v.memoryKiB, iterations: v.iterations, parallelism: v.parallelism };
-    expect(toHex(await deriveKey(fromHex(v.password), fromHex(v.salt), params))).toBe(v.tag);
-  });
+  it.each(argonVectors.vectors)(
+    'deriveKey matches the reference CLI: m=$memoryKiB t=$iterations p=$parallelism',
+    async (v) => {
+      const params = {
+        algorithm: 'argon2id' as const,
+        memoryKiB: v.memoryKiB,
+        iterations: v.iterations,
+        parallelism: v.parallelism,
+      };
+      expect(toHex(await deriveKey(fromHex(v.password), fromHex(v.salt), params))).toBe(v.tag);
+    },
+  );
 
   it('hash-wasm and noble agree on a vector (cross-implementation)', async () => {
     const v = argonVectors.vectors[0]!;
-    const wasm = await wasmArgon2id({ password: fromHex(v.password), salt: fromHex(v.salt), iterations: v.iterations, memorySize: v.memoryKiB, parallelism: v.parallelism, hashLength: 32, outputType: 'hex' });
-    const noble = toHex(nobleArgon2id(fromHex(v.password), fromHex(v.salt), { t: v.iterations, m: v.memoryKiB, p: v.parallelism, dkLen: 32 }));
+    const wasm = await wasmArgon2id({
+      password: fromHex(v.password),
+      salt: fromHex(v.salt),
+      iterations: v.iterations,
+      memorySize: v.memoryKiB,
+      parallelism: v.parallelism,
+      hashLength: 32,
+      outputType: 'hex',
+    });
+    const noble = toHex(
+      nobleArgon2id(fromHex(v.password), fromHex(v.salt), {
+        t: v.iterations,
+        m: v.memoryKiB,
+        p: v.parallelism,
+        dkLen: 32,
+      }),
+    );
     expect(wasm).toBe(noble);
   });
 });
@@ -35,7 +65,11 @@ describe('PBKDF2-HMAC-SHA256', () => {
 
   it('deriveKey uses it for the pbkdf2-sha256 algorithm', async () => {
     const v = pbkdf2Vectors.vectors[2]!;
-    expect(toHex(await deriveKey(fromHex(v.password), fromHex(v.salt), { algorithm: 'pbkdf2-sha256', iterations: v.iterations }))).toBe(v.dk);
+    expect(
+      toHex(
+        await deriveKey(fromHex(v.password), fromHex(v.salt), { algorithm: 'pbkdf2-sha256', iterations: v.iterations }),
+      ),
+    ).toBe(v.dk);
   });
 });
 

@@ -7,7 +7,12 @@ import { deploymentOperations } from '../../../lib/deploy/operations';
 import type { StepStatus } from '../../../lib/deploy/steps';
 import type { DeploymentRecord, TrustPins } from '../../../lib/deploy/types';
 import { buildAppCompose, parseManifest } from '../../../lib/providers/manifest';
-import { NOT_CHALLENGE_BOUND, type TrustCheckId, UNBOUND_QUOTE_WARNING, isUnboundQuoteRefusal } from '../../../lib/seal/trust-gate';
+import {
+  NOT_CHALLENGE_BOUND,
+  type TrustCheckId,
+  UNBOUND_QUOTE_WARNING,
+  isUnboundQuoteRefusal,
+} from '../../../lib/seal/trust-gate';
 import { simDeployDeps, simTrustPins } from './sim-deploy';
 import { MISBEHAVIOURS, startCvmSimulator, type CvmSimulator, type Misbehaviour } from '../../../sim/cvm';
 
@@ -42,14 +47,23 @@ const request = (): DeployRequest => ({
 
 /** Requests that carried an env: any body with encrypted_env, or an env update. */
 const envBearing = (since: number) =>
-  sim.received().slice(since).filter((r) => r.body.includes('encrypted_env') || (r.method === 'PATCH' && /\/envs$/.test(r.path)));
-const creates = (since: number) => sim.received().slice(since).filter((r) => r.method === 'POST' && /\/cvms$/.test(r.path));
+  sim
+    .received()
+    .slice(since)
+    .filter((r) => r.body.includes('encrypted_env') || (r.method === 'PATCH' && /\/envs$/.test(r.path)));
+const creates = (since: number) =>
+  sim
+    .received()
+    .slice(since)
+    .filter((r) => r.method === 'POST' && /\/cvms$/.test(r.path));
 
 describe('runDeploy against the CVM simulator', () => {
   it('provisions, starts without secrets, verifies with a fresh quote, seals and sends the env, reports health; no body carries it in clear', async () => {
     const since = sim.received().length;
     const progress: StepStatus[][] = [];
-    const outcome = await runDeploy({ ...request(), healthcheck: { path: '/healthz', port: 18789 } }, deps(), (s) => progress.push(s));
+    const outcome = await runDeploy({ ...request(), healthcheck: { path: '/healthz', port: 18789 } }, deps(), (s) =>
+      progress.push(s),
+    );
     expect(outcome.ok, outcome.ok ? '' : outcome.error.message).toBe(true);
     if (!outcome.ok) return;
     expect(outcome.verdict.report.trusted).toBe(true);
@@ -61,10 +75,16 @@ describe('runDeploy against the CVM simulator', () => {
     // Steps ran in order, each seen running then done.
     const last = progress.at(-1)!;
     expect(last.map((s) => [s.id, s.state])).toEqual([
-      ['provision', 'done'], ['start', 'done'], ['verify', 'done'], ['seal', 'done'], ['health', 'done'],
+      ['provision', 'done'],
+      ['start', 'done'],
+      ['verify', 'done'],
+      ['seal', 'done'],
+      ['health', 'done'],
     ]);
     expect(last.find((s) => s.id === 'start')!.label).toBe('Start (no secrets yet)');
-    expect(last.find((s) => s.id === 'health')!.detail).toMatch(/^Provider reports running.*healthcheck \(\/healthz on port 18789\) was not called/);
+    expect(last.find((s) => s.id === 'health')!.detail).toMatch(
+      /^Provider reports running.*healthcheck \(\/healthz on port 18789\) was not called/,
+    );
     const firstRunning = (id: string) => progress.findIndex((p) => p.find((s) => s.id === id)?.state === 'running');
     expect(firstRunning('provision')).toBeLessThan(firstRunning('start'));
     expect(firstRunning('start')).toBeLessThan(firstRunning('verify'));
@@ -74,14 +94,24 @@ describe('runDeploy against the CVM simulator', () => {
     expect(created).toHaveLength(1);
     expect(created[0]!.body).not.toContain('encrypted_env');
     const sent = envBearing(since);
-    expect(sent.map((r) => [r.method, r.path.replace(/\/cvms\/[^/]+\//, '/cvms/{id}/')])).toEqual([['PATCH', '/api/v1/cvms/{id}/envs']]);
+    expect(sent.map((r) => [r.method, r.path.replace(/\/cvms\/[^/]+\//, '/cvms/{id}/')])).toEqual([
+      ['PATCH', '/api/v1/cvms/{id}/envs'],
+    ]);
     const after = sim.received().slice(since);
     const quoted = after.findIndex((r) => r.path.includes('/GetQuote'));
     expect(quoted).toBeGreaterThanOrEqual(0);
     expect(quoted).toBeLessThan(after.findIndex((r) => r.method === 'PATCH'));
-    const bodies = sim.received().map((r) => r.body).join('\n');
+    const bodies = sim
+      .received()
+      .map((r) => r.body)
+      .join('\n');
     for (const { value } of ENV) {
-      for (const form of [value, JSON.stringify(value).slice(1, -1), Buffer.from(value).toString('base64'), Buffer.from(value).toString('hex')]) {
+      for (const form of [
+        value,
+        JSON.stringify(value).slice(1, -1),
+        Buffer.from(value).toString('base64'),
+        Buffer.from(value).toString('hex'),
+      ]) {
         expect(bodies.includes(form)).toBe(false);
       }
     }
@@ -209,7 +239,10 @@ describe('dashboard operations', () => {
     expect((await ops.status()).status).toBe('running');
     expect((await ops.reverify()).report.trusted).toBe(true);
 
-    const next = [...ENV.map((e) => ({ ...e, value: `${e.value}-v2` })), { key: 'OPENCLAW_MODEL', value: 'anthropic/claude-opus-4' }];
+    const next = [
+      ...ENV.map((e) => ({ ...e, value: `${e.value}-v2` })),
+      { key: 'OPENCLAW_MODEL', value: 'anthropic/claude-opus-4' },
+    ];
     await ops.updateSecrets(next);
     expect(sim.envOf(record.appId)).toEqual(next);
 

@@ -4,7 +4,11 @@ import { scheduleReverify } from '../../../lib/deploy/operations';
 import { StepTracker, type StepStatus } from '../../../lib/deploy/steps';
 import type { DeploymentRecord, TrustPins } from '../../../lib/deploy/types';
 import {
-  listDeployments, loadTrustPins, resolveEnv, saveDeployment, saveTrustPins,
+  listDeployments,
+  loadTrustPins,
+  resolveEnv,
+  saveDeployment,
+  saveTrustPins,
 } from '../../../lib/deploy/vault-records';
 import { VaultDb } from '../../../lib/vault/db';
 import { createLocalVaultClient } from '../../../lib/web-vault/local-client';
@@ -31,7 +35,13 @@ describe('deploy records in the vault', () => {
     const secret = await vault.save({ kind: 'secret', fields: secretFields });
     const agent = await vault.save({
       kind: 'agentConfig',
-      fields: { name: 'agent', model: 'm', providerKeys: [{ key: 'ANTHROPIC_API_KEY', value: 'sk-ant-unit-5a4b3c' }], env: [], json: '{}' },
+      fields: {
+        name: 'agent',
+        model: 'm',
+        providerKeys: [{ key: 'ANTHROPIC_API_KEY', value: 'sk-ant-unit-5a4b3c' }],
+        env: [],
+        json: '{}',
+      },
     });
     const record: DeploymentRecord = {
       version: 1,
@@ -63,7 +73,14 @@ describe('deploy records in the vault', () => {
     expect((await resolveEnv(vault, record.envSources))[1]).toEqual({ key: 'TOKEN', value: 'tok-unit-rotated' });
 
     const raw = await dumpDatabase(dbName);
-    for (const needle of [PINS.kms.k256Pubkey, PINS.pccsUrl, 'compose-text-unit', 'model-literal-unit', record.appId, 'clawkeep:deploy']) {
+    for (const needle of [
+      PINS.kms.k256Pubkey,
+      PINS.pccsUrl,
+      'compose-text-unit',
+      'model-literal-unit',
+      record.appId,
+      'clawkeep:deploy',
+    ]) {
       expect(raw.includes(needle), needle).toBe(false);
     }
   });
@@ -73,26 +90,59 @@ describe('deploy records in the vault', () => {
     await vault.create('pass', FAST_KDF);
     await saveTrustPins(vault, { ...PINS, osImages: [{ ...PINS.osImages[0]!, mrtd: 'zz' }] });
     await expect(loadTrustPins(vault)).rejects.toMatchObject({ code: 'invalid_request' });
-    await vault.save({ kind: 'secret', fields: { name: 'Deployment: x', value: '{"version":2}', notes: '', tags: ['clawkeep:deployment'], expiresAt: null } });
+    await vault.save({
+      kind: 'secret',
+      fields: {
+        name: 'Deployment: x',
+        value: '{"version":2}',
+        notes: '',
+        tags: ['clawkeep:deployment'],
+        expiresAt: null,
+      },
+    });
     expect(await listDeployments(vault)).toEqual([]);
   });
 });
 
 describe('env prefill', () => {
-  const item = (over: Partial<VaultItem> & Pick<VaultItem, 'kind' | 'fields'>): VaultItem =>
-    ({ id: Math.random().toString(36).slice(2), revision: 1, createdAt: 0, updatedAt: 0, ...over });
+  const item = (over: Partial<VaultItem> & Pick<VaultItem, 'kind' | 'fields'>): VaultItem => ({
+    id: Math.random().toString(36).slice(2),
+    revision: 1,
+    createdAt: 0,
+    updatedAt: 0,
+    ...over,
+  });
   const items: VaultItem[] = [
     item({ kind: 'secret', fields: { name: 'Anthropic API key', value: 'a', notes: '', tags: [], expiresAt: null } }),
-    item({ kind: 'agentConfig', fields: { name: 'bot', model: '', providerKeys: [{ key: 'ANTHROPIC_API_KEY', value: 'b' }], env: [{ key: 'openclaw-gateway-token', value: 'c' }], json: '' } }),
-    item({ kind: 'secret', fields: { name: 'pins', value: '{}', notes: '', tags: ['clawkeep:deploy-trust'], expiresAt: null } }),
+    item({
+      kind: 'agentConfig',
+      fields: {
+        name: 'bot',
+        model: '',
+        providerKeys: [{ key: 'ANTHROPIC_API_KEY', value: 'b' }],
+        env: [{ key: 'openclaw-gateway-token', value: 'c' }],
+        json: '',
+      },
+    }),
+    item({
+      kind: 'secret',
+      fields: { name: 'pins', value: '{}', notes: '', tags: ['clawkeep:deploy-trust'], expiresAt: null },
+    }),
   ];
 
   it('matches names regardless of case and separators; an agent config key wins over a secret name; deploy records are not offered', () => {
     expect(normalizeEnvName(' openclaw-gateway token ')).toBe('OPENCLAW_GATEWAY_TOKEN');
     const candidates = envCandidates(items, ['clawkeep:deploy-trust']);
-    expect(candidates.map((c) => c.label)).toEqual(['Anthropic API key (secret)', 'bot › ANTHROPIC_API_KEY (agent config)', 'bot › openclaw-gateway-token (agent config)']);
+    expect(candidates.map((c) => c.label)).toEqual([
+      'Anthropic API key (secret)',
+      'bot › ANTHROPIC_API_KEY (agent config)',
+      'bot › openclaw-gateway-token (agent config)',
+    ]);
     expect(suggestCandidate('ANTHROPIC_API_KEY', candidates)?.label).toBe('bot › ANTHROPIC_API_KEY (agent config)');
-    expect(suggestCandidate('OPENCLAW_GATEWAY_TOKEN', candidates)?.source).toMatchObject({ field: 'env', name: 'openclaw-gateway-token' });
+    expect(suggestCandidate('OPENCLAW_GATEWAY_TOKEN', candidates)?.source).toMatchObject({
+      field: 'env',
+      name: 'openclaw-gateway-token',
+    });
     expect(suggestCandidate('OPENCLAW_MODEL', candidates)).toBeNull();
     // No candidate carries a value.
     expect(JSON.stringify(candidates)).not.toMatch(/"value":"[abc]"/);
@@ -109,7 +159,12 @@ describe('steps and the re-verify schedule', () => {
     t.fail('verify', 'no');
     // Always in the flow's order, whatever order the ids were given in.
     expect(seen.at(-1)!.map((s) => s.state)).toEqual(['done', 'failed', 'skipped', 'skipped']);
-    expect(seen[0]!.map((s) => s.label)).toEqual(['Start (no secrets yet)', 'Verify attestation', 'Seal secrets', 'Health']);
+    expect(seen[0]!.map((s) => s.label)).toEqual([
+      'Start (no secrets yet)',
+      'Verify attestation',
+      'Seal secrets',
+      'Health',
+    ]);
   });
 
   it('runs one interval after the last verification (at once when overdue), never overlapping, until stopped', async () => {
@@ -134,7 +189,12 @@ describe('steps and the re-verify schedule', () => {
     };
     let runs = 0;
     const hour = 3_600_000;
-    const stop = scheduleReverify(async () => void runs++, { lastVerifiedAt: clock - 15 * 60_000, now: () => clock, setTimer, clearTimer });
+    const stop = scheduleReverify(async () => void runs++, {
+      lastVerifiedAt: clock - 15 * 60_000,
+      now: () => clock,
+      setTimer,
+      clearTimer,
+    });
     expect(timers[0]!.at - clock).toBe(45 * 60_000);
     await fire();
     expect(runs).toBe(1);
@@ -145,7 +205,12 @@ describe('steps and the re-verify schedule', () => {
     stop();
     expect(timers).toHaveLength(0);
 
-    const overdue = scheduleReverify(async () => void runs++, { lastVerifiedAt: clock - 5 * hour, now: () => clock, setTimer, clearTimer });
+    const overdue = scheduleReverify(async () => void runs++, {
+      lastVerifiedAt: clock - 5 * hour,
+      now: () => clock,
+      setTimer,
+      clearTimer,
+    });
     expect(timers[0]!.at).toBe(clock);
     overdue();
   });

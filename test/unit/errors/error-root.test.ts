@@ -51,7 +51,11 @@ const SECRET = 'sk-live-4f1c2e9a-passphrase-correct-horse';
 function families(): { family: string; err: ClawkeepError; code: string }[] {
   const cause = new Error(SECRET);
   return [
-    { family: 'ClawkeepError', err: new ClawkeepError('item_not_found', 'No such item.', { cause }), code: 'item_not_found' },
+    {
+      family: 'ClawkeepError',
+      err: new ClawkeepError('item_not_found', 'No such item.', { cause }),
+      code: 'item_not_found',
+    },
     { family: 'WrongPassphraseError', err: new WrongPassphraseError({ cause }), code: 'wrong_passphrase' },
     { family: 'DecryptError', err: new DecryptError(undefined, { cause }), code: 'decrypt_failed' },
     { family: 'FormatError', err: new FormatError('Not a backup.', 'backup_invalid'), code: 'backup_invalid' },
@@ -60,22 +64,66 @@ function families(): { family: string; err: ClawkeepError; code: string }[] {
     { family: 'StorageError', err: new StorageError('storage_full', 'No room.', { cause }), code: 'storage_full' },
     { family: 'ProtocolError', err: new ProtocolError('auth_stale', 'Stale.', { cause }), code: 'auth_stale' },
     { family: 'SyncError', err: new SyncError('sync_fork', 'Two histories.', { cause }), code: 'sync_fork' },
-    { family: 'HubClientError', err: new HubClientError('hub_unreachable', 'Could not reach the hub.', { cause, status: 0 }), code: 'hub_unreachable' },
-    { family: 'HubClientError', err: new HubClientError(relayedCode('support_required'), 'The hub refused (code: support_required).'), code: 'support_required' },
-    { family: 'AgentError', err: new AgentError('wait_timeout', 'No decision.', { cause, requestId: 'req_1' }), code: 'wait_timeout' },
+    {
+      family: 'HubClientError',
+      err: new HubClientError('hub_unreachable', 'Could not reach the hub.', { cause, status: 0 }),
+      code: 'hub_unreachable',
+    },
+    {
+      family: 'HubClientError',
+      err: new HubClientError(relayedCode('support_required'), 'The hub refused (code: support_required).'),
+      code: 'support_required',
+    },
+    {
+      family: 'AgentError',
+      err: new AgentError('wait_timeout', 'No decision.', { cause, requestId: 'req_1' }),
+      code: 'wait_timeout',
+    },
     { family: 'ExecRequestError', err: new ExecRequestError('stdin is not JSON', ['a']), code: 'exec_request_invalid' },
-    { family: 'AttestError', err: new AttestError('quote_malformed', 'Bad quote.', { cause }), code: 'quote_malformed' },
-    { family: 'AttestError', err: new CollateralFetchError('TCB info', 503, 'PCCS answered 503.', { cause }), code: 'collateral_fetch_failed' },
+    {
+      family: 'AttestError',
+      err: new AttestError('quote_malformed', 'Bad quote.', { cause }),
+      code: 'quote_malformed',
+    },
+    {
+      family: 'AttestError',
+      err: new CollateralFetchError('TCB info', 503, 'PCCS answered 503.', { cause }),
+      code: 'collateral_fetch_failed',
+    },
     { family: 'SealError', err: new SealError('env_invalid', 'Bad env.', { cause }), code: 'env_invalid' },
-    { family: 'DeployError', err: new DeployError('unhealthy', 'Not running.', { cause, step: 'health' }), code: 'unhealthy' },
-    { family: 'OpenClawError', err: new OpenClawError('timeout', 'No answer.', { cause, retryable: true }), code: 'timeout' },
-    { family: 'OpenClawError', err: new OpenClawError('PAIRING_REQUIRED', 'Pair first.', { requestId: 'r1' }), code: 'PAIRING_REQUIRED' },
-    { family: 'PhalaApiError', err: new PhalaApiError('rate_limited', 'Slow down.', { cause, status: 429 }), code: 'rate_limited' },
+    {
+      family: 'DeployError',
+      err: new DeployError('unhealthy', 'Not running.', { cause, step: 'health' }),
+      code: 'unhealthy',
+    },
+    {
+      family: 'OpenClawError',
+      err: new OpenClawError('timeout', 'No answer.', { cause, retryable: true }),
+      code: 'timeout',
+    },
+    {
+      family: 'OpenClawError',
+      err: new OpenClawError('PAIRING_REQUIRED', 'Pair first.', { requestId: 'r1' }),
+      code: 'PAIRING_REQUIRED',
+    },
+    {
+      family: 'PhalaApiError',
+      err: new PhalaApiError('rate_limited', 'Slow down.', { cause, status: 429 }),
+      code: 'rate_limited',
+    },
     { family: 'AppComposeError', err: new AppComposeError('Another image.'), code: 'app_compose_mismatch' },
     { family: 'ManifestError', err: new ManifestError(['env[0].key is missing']), code: 'manifest_invalid' },
-    { family: 'HubError', err: new HubError('rate_limited', undefined, { cause, headers: { 'retry-after': '1' } }), code: 'rate_limited' },
+    {
+      family: 'HubError',
+      err: new HubError('rate_limited', undefined, { cause, headers: { 'retry-after': '1' } }),
+      code: 'rate_limited',
+    },
     { family: 'StoreError', err: new StoreError('busy', 'intents: the database is busy', { cause }), code: 'busy' },
-    { family: 'ManifestFetchError', err: new ManifestFetchError('manifest_too_large', 'Too large.'), code: 'manifest_too_large' },
+    {
+      family: 'ManifestFetchError',
+      err: new ManifestFetchError('manifest_too_large', 'Too large.'),
+      code: 'manifest_too_large',
+    },
     { family: 'UsageError', err: new UsageError('unknown option --x', { cause }), code: 'usage_invalid' },
     { family: 'SimError', err: new SimError(409, 'CVM is starting'), code: 'sim_refused' },
   ];
@@ -107,9 +155,22 @@ describe('one error root', () => {
   });
 
   it('a family keeps its narrower toJSON fields (the shapes other tests and the CLI rely on)', () => {
-    expect(new AgentError('wait_timeout', 'm', { requestId: 'req_1' }).toJSON()).toStrictEqual({ code: 'wait_timeout', message: 'm', request_id: 'req_1' });
-    expect(new DeployError('untrusted_cvm', 'm', { step: 'verify', check: 'quote' }).toJSON()).toStrictEqual({ code: 'untrusted_cvm', message: 'm', step: 'verify', check: 'quote' });
-    expect(new ManifestError(['a']).toJSON()).toStrictEqual({ code: 'manifest_invalid', message: 'Invalid manifest: a.', issues: ['a'] });
+    expect(new AgentError('wait_timeout', 'm', { requestId: 'req_1' }).toJSON()).toStrictEqual({
+      code: 'wait_timeout',
+      message: 'm',
+      request_id: 'req_1',
+    });
+    expect(new DeployError('untrusted_cvm', 'm', { step: 'verify', check: 'quote' }).toJSON()).toStrictEqual({
+      code: 'untrusted_cvm',
+      message: 'm',
+      step: 'verify',
+      check: 'quote',
+    });
+    expect(new ManifestError(['a']).toJSON()).toStrictEqual({
+      code: 'manifest_invalid',
+      message: 'Invalid manifest: a.',
+      issues: ['a'],
+    });
   });
 
   it('HubError still takes its HTTP status from API_ERRORS, the hub code source', () => {
@@ -126,7 +187,16 @@ describe('the boundary mapping', () => {
   const foreign: [string, unknown][] = [
     ['Error', new Error(SECRET)],
     ['TypeError', new TypeError(`Failed to fetch https://hub.example/?token=${SECRET}`)],
-    ['SyntaxError quoting its input', (() => { try { JSON.parse(`{"key": ${SECRET}}`); } catch (e) { return e; } })()],
+    [
+      'SyntaxError quoting its input',
+      (() => {
+        try {
+          JSON.parse(`{"key": ${SECRET}}`);
+        } catch (e) {
+          return e;
+        }
+      })(),
+    ],
     ['RangeError (misuse stays a built-in)', new RangeError(`key must be 32 bytes, got ${SECRET}`)],
     ['Node-style error with a string code', Object.assign(new Error(`open ${SECRET}`), { code: 'ENOENT' })],
     ['DOMException', new DOMException(SECRET, 'OperationError')],
@@ -141,7 +211,10 @@ describe('the boundary mapping', () => {
     for (const [what, err] of foreign) {
       expect(toErrorInfo(err), what).toStrictEqual({ code: 'internal', message: UNEXPECTED_MESSAGE });
       expect(toErrorInfo(err, 'kdf_failed'), what).toStrictEqual({ code: 'kdf_failed', message: UNEXPECTED_MESSAGE });
-      expect(toErrorInfo(err, { code: 'sync_refused', message: 'The hub could not be reached.' }), what).toStrictEqual({ code: 'sync_refused', message: 'The hub could not be reached.' });
+      expect(toErrorInfo(err, { code: 'sync_refused', message: 'The hub could not be reached.' }), what).toStrictEqual({
+        code: 'sync_refused',
+        message: 'The hub could not be reached.',
+      });
       expect(errorMessage(err), what).toBe(UNEXPECTED_MESSAGE);
       expect(errorCode(err), what).toBe('internal');
       expect(JSON.stringify(toErrorInfo(err)), what).not.toContain(SECRET);
@@ -150,8 +223,14 @@ describe('the boundary mapping', () => {
 
   it('a ClawkeepError keeps its words whatever fallback the boundary names', () => {
     const err = new SyncError('sync_rollback', 'The hub served an older vault.');
-    expect(toErrorInfo(err, 'storage_failed')).toStrictEqual({ code: 'sync_rollback', message: 'The hub served an older vault.' });
-    expect(toErrorInfo(err, { code: 'internal', message: 'x' })).toStrictEqual({ code: 'sync_rollback', message: 'The hub served an older vault.' });
+    expect(toErrorInfo(err, 'storage_failed')).toStrictEqual({
+      code: 'sync_rollback',
+      message: 'The hub served an older vault.',
+    });
+    expect(toErrorInfo(err, { code: 'internal', message: 'x' })).toStrictEqual({
+      code: 'sync_rollback',
+      message: 'The hub served an older vault.',
+    });
   });
 
   it('reviveError(toErrorInfo(err)) across a JSON channel keeps code and message for every family', () => {
@@ -172,8 +251,21 @@ describe('the boundary mapping', () => {
   });
 
   it('a value that is not {code, message} revives as rpc_failed, never as its own text', () => {
-    const odd: unknown[] = [null, undefined, 'x', 7, [], {}, { code: 'x' }, { message: 'm' }, { code: 5, message: 'm' }, { code: 'x', message: 5 },
-      { code: `Call +1 555 0100 ${SECRET}`, message: 'm' }, { code: '', message: 'm' }, { code: 'a'.repeat(65), message: 'm' }];
+    const odd: unknown[] = [
+      null,
+      undefined,
+      'x',
+      7,
+      [],
+      {},
+      { code: 'x' },
+      { message: 'm' },
+      { code: 5, message: 'm' },
+      { code: 'x', message: 5 },
+      { code: `Call +1 555 0100 ${SECRET}`, message: 'm' },
+      { code: '', message: 'm' },
+      { code: 'a'.repeat(65), message: 'm' },
+    ];
     for (const value of odd) {
       const revived = reviveError(value);
       expect(revived.code, JSON.stringify(value)).toBe('rpc_failed');

@@ -12,7 +12,10 @@ describe('background vault messaging', () => {
     startBackgroundVault();
     // The fake browser delivers an empty sender: exactly what an untrusted context must not get through with.
     const response = await browser.runtime.sendMessage({ channel: VAULT_RPC_CHANNEL, method: 'status', args: null });
-    expect(response).toEqual({ ok: false, error: { code: 'forbidden', message: 'Only Clawkeep pages may use the vault.' } });
+    expect(response).toEqual({
+      ok: false,
+      error: { code: 'forbidden', message: 'Only Clawkeep pages may use the vault.' },
+    });
   });
 
   it('ignores messages on other channels', async () => {
@@ -21,7 +24,13 @@ describe('background vault messaging', () => {
   });
 
   it('bytes survive the JSON wire encoding, nested anywhere', () => {
-    const value = { kek: Uint8Array.of(0, 1, 255), nested: [{ salt: new Uint8Array(16).fill(7) }], n: 3, s: 'x', z: null };
+    const value = {
+      kek: Uint8Array.of(0, 1, 255),
+      nested: [{ salt: new Uint8Array(16).fill(7) }],
+      n: 3,
+      s: 'x',
+      z: null,
+    };
     const wire = JSON.parse(JSON.stringify(encodeWire(value)));
     expect(decodeWire(wire)).toEqual(value);
   });

@@ -15,7 +15,14 @@ import { notificationText } from '../../../lib/ext/approvals/hub-approval-browse
 const BASE = 'chrome-extension://abc/';
 
 /** A fake browser: windows by id, open pages, the tracked id; records what was created and focused. */
-function fakeBrowser(init: { pages?: OpenPage[] | null; windows?: number[]; tracked?: number | null; last?: { left: number; top: number; width: number } | null } = {}) {
+function fakeBrowser(
+  init: {
+    pages?: OpenPage[] | null;
+    windows?: number[];
+    tracked?: number | null;
+    last?: { left: number; top: number; width: number } | null;
+  } = {},
+) {
   const windows = new Set(init.windows ?? []);
   let tracked = init.tracked ?? null;
   let nextId = 100;
@@ -52,11 +59,17 @@ describe('decideApprovalWindow', () => {
   });
   it('does nothing while locked, or when the setting is off', () => {
     expect(decideApprovalWindow({ ...base, unlocked: false })).toEqual({ action: 'none', reason: 'locked' });
-    expect(decideApprovalWindow({ ...base, enabled: false, approvalWindowId: 7 })).toEqual({ action: 'none', reason: 'disabled' });
+    expect(decideApprovalWindow({ ...base, enabled: false, approvalWindowId: 7 })).toEqual({
+      action: 'none',
+      reason: 'disabled',
+    });
   });
   it('asks for attention on an open approval window (never focuses it) instead of opening another, even with the popup open', () => {
     expect(decideApprovalWindow({ ...base, approvalWindowId: 7 })).toEqual({ action: 'attention', windowId: 7 });
-    expect(decideApprovalWindow({ ...base, approvalWindowId: 7, popupOpen: true })).toEqual({ action: 'attention', windowId: 7 });
+    expect(decideApprovalWindow({ ...base, approvalWindowId: 7, popupOpen: true })).toEqual({
+      action: 'attention',
+      windowId: 7,
+    });
   });
   it('leaves it to the popup when the popup shows the queue already', () => {
     expect(decideApprovalWindow({ ...base, popupOpen: true })).toEqual({ action: 'none', reason: 'popup-open' });
@@ -65,7 +78,12 @@ describe('decideApprovalWindow', () => {
 
 describe('approval window helpers', () => {
   it('places 360x620 at the top right of the last focused window', () => {
-    expect(approvalWindowBounds({ left: 100, top: 50, width: 1200 })).toEqual({ width: APPROVAL_WIDTH, height: APPROVAL_HEIGHT, left: 940, top: 50 });
+    expect(approvalWindowBounds({ left: 100, top: 50, width: 1200 })).toEqual({
+      width: APPROVAL_WIDTH,
+      height: APPROVAL_HEIGHT,
+      left: 940,
+      top: 50,
+    });
     expect(approvalWindowBounds({ left: 0, top: 0, width: 200 })).toEqual({ width: 360, height: 620, left: 0, top: 0 });
     expect(approvalWindowBounds(null)).toEqual({ width: 360, height: 620 });
   });
@@ -100,10 +118,15 @@ describe('ApprovalWindow with injected ports', () => {
   it('a new request opens approval.html unfocused and tracks its id; a second one only asks for attention, never takes focus', async () => {
     const b = fakeBrowser({ last: { left: 0, top: 10, width: 1000 } });
     expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'open', focused: false });
-    expect(b.created).toEqual([{ url: `${BASE}approval.html`, type: 'popup', focused: false, width: 360, height: 620, left: 640, top: 10 }]);
+    expect(b.created).toEqual([
+      { url: `${BASE}approval.html`, type: 'popup', focused: false, width: 360, height: 620, left: 640, top: 10 },
+    ]);
     expect(b.tracked()).toBe(100);
     // A fresh instance (worker restart) still finds it through the tracked id while its page loads.
-    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'attention', windowId: 100 });
+    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({
+      action: 'attention',
+      windowId: 100,
+    });
     expect(b.attention).toEqual([100]);
     expect(b.focused).toEqual([]);
     expect(b.created).toHaveLength(1);
@@ -118,8 +141,16 @@ describe('ApprovalWindow with injected ports', () => {
     expect(b.tracked()).toBe(100);
   });
   it('does not open while the popup is open, locked, disabled, or without news', async () => {
-    const popup = fakeBrowser({ pages: [{ page: 'popup.html', windowId: 1 }, { page: 'vault.html', windowId: 1 }] });
-    expect(await new ApprovalWindow(popup.ports).onNewIntents(1, true, true)).toEqual({ action: 'none', reason: 'popup-open' });
+    const popup = fakeBrowser({
+      pages: [
+        { page: 'popup.html', windowId: 1 },
+        { page: 'vault.html', windowId: 1 },
+      ],
+    });
+    expect(await new ApprovalWindow(popup.ports).onNewIntents(1, true, true)).toEqual({
+      action: 'none',
+      reason: 'popup-open',
+    });
     const b = fakeBrowser();
     const w = new ApprovalWindow(b.ports);
     expect((await w.onNewIntents(1, false, true)).action).toBe('none');

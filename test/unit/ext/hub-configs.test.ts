@@ -7,14 +7,27 @@ import type { AgentConfigFields } from '../../../lib/vault/types';
 import { realHubService } from './real-hub-service';
 
 const FIELDS = (key: string, mode: string): AgentConfigFields => ({
-  name: 'research-bot config', model: 'anthropic/claude-sonnet-4', providerKeys: [{ key: 'ANTHROPIC_API_KEY', value: key }], env: [{ key: 'MODE', value: mode }], json: '{"t":1}',
+  name: 'research-bot config',
+  model: 'anthropic/claude-sonnet-4',
+  providerKeys: [{ key: 'ANTHROPIC_API_KEY', value: key }],
+  env: [{ key: 'MODE', value: mode }],
+  json: '{"t":1}',
 });
 
 /** The real pieces: an in-process hub, a real vault (fake-indexeddb), the extension's HubService and the agent SDK. */
 async function setUp() {
   const r = await realHubService([{ kind: 'agentConfig', fields: FIELDS('sk-ant-first-value-0001', 'fast') }]);
   const { agent, installation_id, saved } = await r.claimAgent('research-bot', []);
-  return { hub: r.hub, service: r.service, svc: r.svc, agent, item: r.items[0]!, installation_id, local: r.local, saved };
+  return {
+    hub: r.hub,
+    service: r.service,
+    svc: r.svc,
+    agent,
+    item: r.items[0]!,
+    installation_id,
+    local: r.local,
+    saved,
+  };
 }
 
 describe('agent config delivery from the extension', () => {
@@ -25,16 +38,32 @@ describe('agent config delivery from the extension', () => {
     expect(state.configAssignments).toEqual([]);
 
     state = await t.svc.assignConfig(t.item.id, t.installation_id);
-    expect(state.configAssignments).toEqual([{
-      installation_id: t.installation_id, agentName: 'research-bot', config_id: t.item.id, configName: 'research-bot config', revision: 1, delivered_at: t.hub.clock.now, outdated: false,
-    }]);
+    expect(state.configAssignments).toEqual([
+      {
+        installation_id: t.installation_id,
+        agentName: 'research-bot',
+        config_id: t.item.id,
+        configName: 'research-bot config',
+        revision: 1,
+        delivered_at: t.hub.clock.now,
+        outdated: false,
+      },
+    ]);
     const first = await t.agent.config();
     expect(first).toMatchObject({ config_id: t.item.id, revision: 1 });
-    expect(first.config).toEqual({ name: 'research-bot config', model: 'anthropic/claude-sonnet-4', provider_keys: [{ key: 'ANTHROPIC_API_KEY', value: 'sk-ant-first-value-0001' }], env: [{ key: 'MODE', value: 'fast' }], json: '{"t":1}' });
+    expect(first.config).toEqual({
+      name: 'research-bot config',
+      model: 'anthropic/claude-sonnet-4',
+      provider_keys: [{ key: 'ANTHROPIC_API_KEY', value: 'sk-ant-first-value-0001' }],
+      env: [{ key: 'MODE', value: 'fast' }],
+      json: '{"t":1}',
+    });
 
     // An edit bumps the item's revision; the sync the background runs on items-changed delivers it.
     t.hub.clock.now += 1000;
-    await t.service.save({ draft: { id: t.item.id, kind: 'agentConfig', fields: FIELDS('sk-ant-second-value-0002', 'slow') } });
+    await t.service.save({
+      draft: { id: t.item.id, kind: 'agentConfig', fields: FIELDS('sk-ant-second-value-0002', 'slow') },
+    });
     expect((await t.svc.state()).configAssignments[0]).toMatchObject({ revision: 1, outdated: true });
     expect(await t.svc.syncConfigs()).toBe(1);
     expect(await t.svc.syncConfigs()).toBe(0);
@@ -47,7 +76,9 @@ describe('agent config delivery from the extension', () => {
     // The assignment lives in the vault (encrypted item), not in chrome.storage.
     const record = (await t.service.list()).find((s) => s.tags.includes(CONFIG_ASSIGNMENTS_TAG))!;
     const doc = await t.service.get({ id: record.id });
-    expect(doc.kind === 'secret' && parseConfigAssignments(doc.fields.value)).toEqual([expect.objectContaining({ config_id: t.item.id, revision: 2 })]);
+    expect(doc.kind === 'secret' && parseConfigAssignments(doc.fields.value)).toEqual([
+      expect.objectContaining({ config_id: t.item.id, revision: 2 }),
+    ]);
     expect(JSON.stringify(t.local.data)).not.toContain(t.item.id);
     for (const value of ['sk-ant-first-value-0001', 'sk-ant-second-value-0002']) {
       expect(JSON.stringify(t.local.data)).not.toContain(value);
@@ -78,7 +109,9 @@ describe('agent config delivery from the extension', () => {
 
   it('refuses an unknown config or an agent this device did not claim', async () => {
     const t = await setUp();
-    await expect(t.svc.assignConfig('no-such-item', t.installation_id)).rejects.toMatchObject({ code: 'item_not_found' });
+    await expect(t.svc.assignConfig('no-such-item', t.installation_id)).rejects.toMatchObject({
+      code: 'item_not_found',
+    });
     await expect(t.svc.assignConfig(t.item.id, 'ins_unknown')).rejects.toMatchObject({ code: 'installation_unknown' });
   });
 });

@@ -31,7 +31,10 @@ function background(hub: ReturnType<typeof hubFixture>) {
   const local = memoryStorage();
   const enrolled = { count: 0 };
   const svc = new HubService(vault, {
-    local, session: memoryStorage(), badge: () => {}, changed: () => {},
+    local,
+    session: memoryStorage(),
+    badge: () => {},
+    changed: () => {},
     enrolled: () => void enrolled.count++,
     fetch: (async (url: string, init?: RequestInit) => hub.app.request(url, init)) as typeof fetch,
     now: () => hub.clock.now,
@@ -41,7 +44,7 @@ function background(hub: ReturnType<typeof hubFixture>) {
 }
 
 describe('the extension background joins an existing vault (new-device side) and approves one (existing side)', () => {
-  it('start → one-click approval by A → finish with B\'s own KEK: B is a device of A\'s account; removal refuses B', async () => {
+  it("start → one-click approval by A → finish with B's own KEK: B is a device of A's account; removal refuses B", async () => {
     const hub = hubFixture();
     const a = background(hub);
     const saltA = randomBytes(16);
@@ -57,7 +60,10 @@ describe('the extension background joins an existing vault (new-device side) and
     const preview = await a.svc.lookupDevice(shown.code);
     expect(preview).toMatchObject({ fingerprint: shown.fingerprint, name: 'Second profile' });
     await a.svc.approveDevice(preview.pairing_id);
-    expect(await b.svc.pollJoin()).toMatchObject({ status: 'approved', approvedBy: (await a.svc.state()).deviceFingerprint });
+    expect(await b.svc.pollJoin()).toMatchObject({
+      status: 'approved',
+      approvedBy: (await a.svc.state()).deviceFingerprint,
+    });
 
     const saltB = randomBytes(16);
     const kekB = await kekFor('b', saltB);
@@ -67,13 +73,18 @@ describe('the extension background joins an existing vault (new-device side) and
     expect(kekB.every((x) => x === 0)).toBe(true); // consumed
     expect(b.service.isUnlocked).toBe(true);
     // Same vault key and id: an item A saves opens in B once its record is there.
-    const item = await a.service.save({ draft: { kind: 'secret', fields: { name: 'token', value: 'v-123', notes: '', tags: [], expiresAt: null } } });
+    const item = await a.service.save({
+      draft: { kind: 'secret', fields: { name: 'token', value: 'v-123', notes: '', tags: [], expiresAt: null } },
+    });
     const recordA = await (a.service as unknown as { db: VaultDb }).db.items.get(item.id);
     await (b.service as unknown as { db: VaultDb }).db.items.put(recordA!);
     expect((await b.service.get({ id: item.id })).fields).toMatchObject({ value: 'v-123' });
 
     // B's settings remember the hub, this device and the account it joined (public data only).
-    const settings = b.local.data[HUB_SETTINGS_KEY] as { enrolled: Record<string, string[]>; accounts: Record<string, string> };
+    const settings = b.local.data[HUB_SETTINGS_KEY] as {
+      enrolled: Record<string, string[]>;
+      accounts: Record<string, string>;
+    };
     const accountA = (await a.svc.devices()).find((d) => d.isThisDevice)!.deviceKeyId;
     expect(settings.accounts[ORIGIN]).toBe(accountA);
     expect((await b.svc.state()).enrolled).toBe(true);
@@ -104,7 +115,9 @@ describe('the extension background joins an existing vault (new-device side) and
     await a.svc.denyDevice(preview.pairing_id);
     expect(await b.svc.pollJoin()).toEqual({ status: 'denied', approvedBy: null });
     const saltB = randomBytes(16);
-    await expect(b.svc.finishJoin({ kdf: FAST_KDF, salt: saltB, kek: await kekFor('b', saltB) })).rejects.toMatchObject({ code: 'pairing_pending' });
+    await expect(b.svc.finishJoin({ kdf: FAST_KDF, salt: saltB, kek: await kekFor('b', saltB) })).rejects.toMatchObject(
+      { code: 'pairing_pending' },
+    );
     expect(b.service.isUnlocked).toBe(false);
   });
 });

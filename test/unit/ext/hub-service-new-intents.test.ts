@@ -15,8 +15,16 @@ const NOW = Date.parse('2026-11-23T12:00:00Z');
 function intent(id: string): Intent {
   const payload = { summary: `Step ${id}`, risk: 'low' };
   return {
-    intent_id: id, agent_id: 'agt_1', installation_id: 'ins_1', kind: 'action.approve', payload,
-    payload_hash: payloadHash('action.approve', payload), status: 'pending', risk: 'low', created_at: NOW, expires_at: NOW + 300_000,
+    intent_id: id,
+    agent_id: 'agt_1',
+    installation_id: 'ins_1',
+    kind: 'action.approve',
+    payload,
+    payload_hash: payloadHash('action.approve', payload),
+    status: 'pending',
+    risk: 'low',
+    created_at: NOW,
+    expires_at: NOW + 300_000,
   };
 }
 
@@ -33,9 +41,16 @@ function memoryStorage(init: Record<string, unknown> = {}) {
 /** A HubService over an unlocked fake vault, a fake hub that lists `hubPending`, and recorded newIntents calls. */
 function setUp(session = memoryStorage()) {
   const privateKey = ed25519.utils.randomSecretKey();
-  const signer = { publicKey: ed25519.getPublicKey(privateKey), sign: async (m: Uint8Array) => ed25519.sign(m, privateKey) };
+  const signer = {
+    publicKey: ed25519.getPublicKey(privateKey),
+    sign: async (m: Uint8Array) => ed25519.sign(m, privateKey),
+  };
   const service = { deviceSigner: async () => signer, list: async () => [] } as unknown as VaultService;
-  const vault: HubVault & { isUnlocked: boolean } = { isUnlocked: true, whenReady: async () => {}, withUnlocked: async <T,>(fn: (s: VaultService) => Promise<T>) => fn(service) };
+  const vault: HubVault & { isUnlocked: boolean } = {
+    isUnlocked: true,
+    whenReady: async () => {},
+    withUnlocked: async <T>(fn: (s: VaultService) => Promise<T>) => fn(service),
+  };
   const hub = { pending: [] as Intent[] };
   const calls: { notices: NewIntentNotice[]; prefs: HubPrefs }[] = [];
   const local = memoryStorage();
@@ -57,7 +72,12 @@ describe('HubService: announcing new intents', () => {
     const t = setUp();
     t.hub.pending = [intent('int_a')];
     await t.svc.pollOnce();
-    expect(t.calls).toEqual([{ notices: [{ intent_id: 'int_a', kind: 'action.approve', agentName: 'Unknown agent' }], prefs: { approvalWindow: true, notifications: false } }]);
+    expect(t.calls).toEqual([
+      {
+        notices: [{ intent_id: 'int_a', kind: 'action.approve', agentName: 'Unknown agent' }],
+        prefs: { approvalWindow: true, notifications: false },
+      },
+    ]);
     await t.svc.pollOnce();
     t.hub.pending = [intent('int_a'), intent('int_b')];
     await t.svc.pollOnce();
@@ -91,7 +111,10 @@ describe('HubService: announcing new intents', () => {
     const t = setUp();
     const state = await t.svc.setPrefs({ approvalWindow: false, notifications: 'yes' as unknown as boolean });
     expect(state.prefs).toEqual({ approvalWindow: false, notifications: false });
-    expect((t.local.data[HUB_SETTINGS_KEY] as { prefs: HubPrefs }).prefs).toEqual({ approvalWindow: false, notifications: false });
+    expect((t.local.data[HUB_SETTINGS_KEY] as { prefs: HubPrefs }).prefs).toEqual({
+      approvalWindow: false,
+      notifications: false,
+    });
     t.hub.pending = [intent('int_a')];
     await t.svc.pollOnce();
     expect(t.calls[0]!.prefs.approvalWindow).toBe(false);

@@ -14,17 +14,25 @@ const REASON = 'OpenClaw gateway "home" loads "mock/apiKey" through its exec sec
 async function setUp() {
   const r = await realHubService([
     { kind: 'secret', fields: { name: ITEM, value: `${VALUE}-${ITEM}`, notes: '', tags: [], expiresAt: null } },
-    { kind: 'secret', fields: { name: 'other/key', value: `${VALUE}-other/key`, notes: '', tags: [], expiresAt: null } },
+    {
+      kind: 'secret',
+      fields: { name: 'other/key', value: `${VALUE}-other/key`, notes: '', tags: [], expiresAt: null },
+    },
   ]);
-  const { agent, installation_id } = await r.claimAgent('openclaw-gateway', [`secret:read:${ITEM}`, 'secret:read:other/key']);
-  const ask = (item = ITEM, reason = REASON) => agent.createIntent({ kind: 'secret.request', payload: { item, reason } });
+  const { agent, installation_id } = await r.claimAgent('openclaw-gateway', [
+    `secret:read:${ITEM}`,
+    'secret:read:other/key',
+  ]);
+  const ask = (item = ITEM, reason = REASON) =>
+    agent.createIntent({ kind: 'secret.request', payload: { item, reason } });
   const executeValue = async (id: string, item = ITEM, reason = REASON) => {
     const res = await agent.execute(id, { kind: 'secret.request', payload: { item, reason } });
     return utf8Decode(res.secret!);
   };
   /** The live subscription (started by enrolling) or pollOnce may approve it: wait for the hub to say so. */
   const statusBecomes = async (id: string, status: string) => {
-    for (let i = 0; i < 100 && (await agent.getIntent(id)).status !== status; i++) await new Promise((res) => setTimeout(res, 20));
+    for (let i = 0; i < 100 && (await agent.getIntent(id)).status !== status; i++)
+      await new Promise((res) => setTimeout(res, 20));
     return (await agent.getIntent(id)).status;
   };
   return { ...r, agent, installation_id, ask, executeValue, statusBecomes };
@@ -43,7 +51,14 @@ describe('standing approvals ("Always approve")', () => {
     state = await t.svc.decide(first.intent_id, first.payload_hash, 'approve', true);
     expect(await t.executeValue(first.intent_id)).toBe(`${VALUE}-${ITEM}`);
     expect(state.standingApprovals).toHaveLength(1);
-    expect(state.standingApprovals[0]).toMatchObject({ item: ITEM, reason: REASON, installation_id: t.installation_id, agentName: 'openclaw-gateway', uses: 0, payload_hash: first.payload_hash });
+    expect(state.standingApprovals[0]).toMatchObject({
+      item: ITEM,
+      reason: REASON,
+      installation_id: t.installation_id,
+      agentName: 'openclaw-gateway',
+      uses: 0,
+      payload_hash: first.payload_hash,
+    });
 
     // The same request again (a config reload): approved by the background, never shown or announced.
     const again = await t.ask();
@@ -64,7 +79,9 @@ describe('standing approvals ("Always approve")', () => {
     const otherItem = await t.ask('other/key', REASON);
     await t.svc.pollOnce();
     state = await t.svc.state();
-    expect(state.pending.map((p) => p.intent.intent_id).sort()).toEqual([otherReason.intent_id, otherItem.intent_id].sort());
+    expect(state.pending.map((p) => p.intent.intent_id).sort()).toEqual(
+      [otherReason.intent_id, otherItem.intent_id].sort(),
+    );
     for (const p of state.pending) await t.svc.decide(p.intent.intent_id, p.intent.payload_hash, 'deny');
 
     // Revoked: the next identical request waits for the person again.
@@ -102,7 +119,9 @@ describe('standing approvals ("Always approve")', () => {
     const t = await setUp();
     const first = await t.ask();
     await t.svc.pollOnce();
-    await expect(t.svc.decide(first.intent_id, first.payload_hash, 'deny', true)).rejects.toMatchObject({ code: 'protocol_invalid' });
+    await expect(t.svc.decide(first.intent_id, first.payload_hash, 'deny', true)).rejects.toMatchObject({
+      code: 'protocol_invalid',
+    });
     await t.svc.decide(first.intent_id, first.payload_hash, 'approve', true);
     expect((await t.svc.state()).standingApprovals).toHaveLength(1);
     const state = await t.svc.revoke(t.installation_id);
@@ -117,11 +136,16 @@ describe('standing approvals ("Always approve")', () => {
     // The standing approvals item is a `clawkeep:`-tagged secret; claim an agent that asks for it by name.
     const name = (await t.service.list()).find((s) => s.tags.includes(STANDING_APPROVALS_TAG))!.name;
     const { agent } = await t.claimAgent('curious', [`secret:read:${name}`]);
-    const sneaky = await agent.createIntent({ kind: 'secret.request', payload: { item: name, reason: 'just looking' } });
+    const sneaky = await agent.createIntent({
+      kind: 'secret.request',
+      payload: { item: name, reason: 'just looking' },
+    });
     await t.svc.pollOnce();
     const view = (await t.svc.state()).pending.find((p) => p.intent.intent_id === sneaky.intent_id)!;
     expect(view.blocked).toContain(`no secret named "${name}"`);
     expect(view.canAlwaysApprove).toBe(false);
-    await expect(t.svc.decide(sneaky.intent_id, sneaky.payload_hash, 'approve')).rejects.toMatchObject({ code: 'secret_missing' });
+    await expect(t.svc.decide(sneaky.intent_id, sneaky.payload_hash, 'approve')).rejects.toMatchObject({
+      code: 'secret_missing',
+    });
   });
 });

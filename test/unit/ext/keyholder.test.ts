@@ -48,13 +48,17 @@ describe('Keyholder', () => {
   it('keeps the key across a worker restart (session storage), and forgets it on lock', async () => {
     const first = await start();
     await first.keyholder.handle('create', { kdf: FAST_KDF, salt, kek: await kekFor('pw', salt) });
-    const item = await first.keyholder.handle('save', { draft: { kind: 'secret', fields: { name: 'n', value: 'v', notes: '', tags: [], expiresAt: null } } });
+    const item = await first.keyholder.handle('save', {
+      draft: { kind: 'secret', fields: { name: 'n', value: 'v', notes: '', tags: [], expiresAt: null } },
+    });
     expect(session.has(SESSION_KEY)).toBe(true);
 
     // A new Keyholder over the same session storage = the MV3 worker was stopped and woke up again.
     const second = await start();
     expect(await second.keyholder.handle('status', null)).toMatchObject({ state: 'unlocked' });
-    expect(await second.keyholder.handle('get', { id: (item as { id: string }).id })).toMatchObject({ fields: { value: 'v' } });
+    expect(await second.keyholder.handle('get', { id: (item as { id: string }).id })).toMatchObject({
+      fields: { value: 'v' },
+    });
 
     await second.keyholder.handle('lock', null);
     expect(session.has(SESSION_KEY)).toBe(false);
@@ -99,6 +103,8 @@ describe('Keyholder', () => {
     await keyholder.handle('create', { kdf: FAST_KDF, salt, kek: await kekFor('pw', salt) });
     await keyholder.handle('setSettings', { settings: { autoLockSeconds: null } });
     expect(alarms.has(AUTOLOCK_ALARM)).toBe(false);
-    await expect(keyholder.handle('setSettings', { settings: { autoLockSeconds: 1 } })).rejects.toMatchObject({ code: 'settings_invalid' });
+    await expect(keyholder.handle('setSettings', { settings: { autoLockSeconds: 1 } })).rejects.toMatchObject({
+      code: 'settings_invalid',
+    });
   });
 });

@@ -2,7 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { createDeviceIdentity, type DeviceIdentity } from '../../../lib/openclaw/device-identity';
 import { OPENCLAW_GATEWAY_TAG } from '../../../lib/storage/vault-tags';
-import { loadOpenClawConfig, normalizeGatewayUrl, parseOpenClawConfig, saveOpenClawConfig, type ItemStore } from '../../../lib/ext/openclaw/openclaw-config';
+import {
+  loadOpenClawConfig,
+  normalizeGatewayUrl,
+  parseOpenClawConfig,
+  saveOpenClawConfig,
+  type ItemStore,
+} from '../../../lib/ext/openclaw/openclaw-config';
 import { OpenClawError } from '../../../lib/openclaw/errors';
 import { isLoopbackHost } from '../../../lib/openclaw/gateway-url';
 import { OpenClawService } from '../../../lib/ext/openclaw/openclaw-service';
@@ -28,8 +34,15 @@ class MemoryItems implements ItemStore {
   private n = 0;
   async list(): Promise<ItemSummary[]> {
     return [...this.items.values()].map((i) => ({
-      id: i.id, kind: i.kind, name: i.fields.name, tags: i.kind === 'secret' ? i.fields.tags : [], revision: i.revision,
-      createdAt: i.createdAt, updatedAt: i.updatedAt, expiresAt: null, expiry: 'none',
+      id: i.id,
+      kind: i.kind,
+      name: i.fields.name,
+      tags: i.kind === 'secret' ? i.fields.tags : [],
+      revision: i.revision,
+      createdAt: i.createdAt,
+      updatedAt: i.updatedAt,
+      expiresAt: null,
+      expiry: 'none',
     }));
   }
   async get(id: string): Promise<VaultItem> {
@@ -49,7 +62,15 @@ class MemoryItems implements ItemStore {
   }
 }
 
-const setup = async (opts: { unlocked?: boolean; identity?: DeviceIdentity; items?: MemoryItems; gw?: FakeGateway; session?: Map<string, unknown> } = {}) => {
+const setup = async (
+  opts: {
+    unlocked?: boolean;
+    identity?: DeviceIdentity;
+    items?: MemoryItems;
+    gw?: FakeGateway;
+    session?: Map<string, unknown>;
+  } = {},
+) => {
   const gw = opts.gw ?? new FakeGateway();
   const items = opts.items ?? new MemoryItems();
   const identity = opts.identity ?? (await createDeviceIdentity());
@@ -99,10 +120,28 @@ describe('openclaw-config', () => {
   });
 
   it('refuses plain ws:// to a gateway that is not loopback with a typed error; wss:// and loopback ws:// pass', () => {
-    for (const ok of ['ws://127.0.0.1:18789', 'ws://127.8.9.10:1', 'ws://localhost:18789', 'ws://LOCALHOST:1', 'ws://[::1]:18789', 'ws://127.1:5', 'wss://192.168.1.20:18789', 'wss://gw.example']) {
+    for (const ok of [
+      'ws://127.0.0.1:18789',
+      'ws://127.8.9.10:1',
+      'ws://localhost:18789',
+      'ws://LOCALHOST:1',
+      'ws://[::1]:18789',
+      'ws://127.1:5',
+      'wss://192.168.1.20:18789',
+      'wss://gw.example',
+    ]) {
       expect(() => normalizeGatewayUrl(ok), ok).not.toThrow();
     }
-    for (const bad of ['ws://192.168.1.20:18789', 'ws://10.0.0.1', 'ws://gw.example:18789', 'ws://[::ffff:127.0.0.1]:1', 'ws://[fe80::1]:1', 'ws://localhost.evil.example', 'ws://128.0.0.1', 'ws://0.0.0.0:18789']) {
+    for (const bad of [
+      'ws://192.168.1.20:18789',
+      'ws://10.0.0.1',
+      'ws://gw.example:18789',
+      'ws://[::ffff:127.0.0.1]:1',
+      'ws://[fe80::1]:1',
+      'ws://localhost.evil.example',
+      'ws://128.0.0.1',
+      'ws://0.0.0.0:18789',
+    ]) {
       let err: unknown;
       try {
         normalizeGatewayUrl(bad);
@@ -158,7 +197,9 @@ describe('OpenClawService', () => {
     // Encrypted vault item with the tag; the device token from hello-ok was added to it.
     const [item] = [...items.items.values()];
     expect(item?.kind === 'secret' && item.fields.tags).toEqual([OPENCLAW_GATEWAY_TAG]);
-    await until(() => !!parseOpenClawConfig((item as { fields: { value: string } }).fields.value) && service.state().paired);
+    await until(
+      () => !!parseOpenClawConfig((item as { fields: { value: string } }).fields.value) && service.state().paired,
+    );
     const loaded = await loadOpenClawConfig(items);
     expect(loaded?.config.token).toBe(gw.token);
     expect(loaded?.config.deviceToken).toMatch(/^devtok-/);
@@ -174,7 +215,9 @@ describe('OpenClawService', () => {
     await until(() => service.state().approvals.length === 1);
 
     await expect(service.resolve('exec', 'a2', 'allow-always')).resolves.toMatchObject({ approvals: [] });
-    expect(gw.received.some((f) => f.method === 'exec.approval.resolve' && f.params.decision === 'allow-always')).toBe(true);
+    expect(gw.received.some((f) => f.method === 'exec.approval.resolve' && f.params.decision === 'allow-always')).toBe(
+      true,
+    );
     expect(badges.at(-1)).toBe(0);
     await service.stop(true);
   });
@@ -249,12 +292,23 @@ describe('OpenClawService', () => {
       const f = JSON.parse(text);
       if (f.method !== 'connect') return original(sock, text);
       gw.received.push(f);
-      sock.serverSend({ type: 'res', id: f.id, ok: false, error: { code: 'INVALID_REQUEST', message: 'origin not allowed', details: { code: 'CONTROL_UI_ORIGIN_NOT_ALLOWED' } } });
+      sock.serverSend({
+        type: 'res',
+        id: f.id,
+        ok: false,
+        error: {
+          code: 'INVALID_REQUEST',
+          message: 'origin not allowed',
+          details: { code: 'CONTROL_UI_ORIGIN_NOT_ALLOWED' },
+        },
+      });
       sock.serverClose(1008, 'origin not allowed');
     };
     const st = await service.save('ws://127.0.0.1:18789', gw.token);
     expect(st.problem?.code).toBe('CONTROL_UI_ORIGIN_NOT_ALLOWED');
-    expect(st.problem?.action).toContain(`openclaw config set gateway.controlUi.allowedOrigins '["${ORIGIN}"]' --strict-json`);
+    expect(st.problem?.action).toContain(
+      `openclaw config set gateway.controlUi.allowedOrigins '["${ORIGIN}"]' --strict-json`,
+    );
     await new Promise((r) => setTimeout(r, 150));
     expect(n()).toBe(1);
   });

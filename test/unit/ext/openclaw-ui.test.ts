@@ -8,7 +8,8 @@ import { armedClick, pointerClick } from '../components/armed-click';
 import { waitFor as waitForIn } from '../components/wait-for';
 
 let root: HTMLElement;
-const waitFor = <T>(find: () => T | null | undefined | false, what: string): Promise<T> => waitForIn(() => root, find, what, 3000);
+const waitFor = <T>(find: () => T | null | undefined | false, what: string): Promise<T> =>
+  waitForIn(() => root, find, what, 3000);
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 const buttons = (): string[] => [...root.querySelectorAll('button')].map((b) => b.textContent?.trim() ?? '');
 const button = (text: string): HTMLButtonElement => {
@@ -18,15 +19,35 @@ const button = (text: string): HTMLButtonElement => {
 };
 
 const exec = (id: string, allowed: PendingApproval['allowedDecisions']): PendingApproval => ({
-  kind: 'exec', id, createdAtMs: Date.now(), expiresAtMs: Date.now() + 90_000, agentId: 'main', sessionKey: 'agent:main:main',
-  allowedDecisions: allowed, command: `rm -rf /tmp/${id}`, cwd: '/home/me', host: 'gateway', nodeId: null, resolvedPath: '/usr/bin/rm',
-  warnings: ['Deletes files recursively'], riskKinds: ['destructive'],
+  kind: 'exec',
+  id,
+  createdAtMs: Date.now(),
+  expiresAtMs: Date.now() + 90_000,
+  agentId: 'main',
+  sessionKey: 'agent:main:main',
+  allowedDecisions: allowed,
+  command: `rm -rf /tmp/${id}`,
+  cwd: '/home/me',
+  host: 'gateway',
+  nodeId: null,
+  resolvedPath: '/usr/bin/rm',
+  warnings: ['Deletes files recursively'],
+  riskKinds: ['destructive'],
 });
 
 function fakeApi(initial: Partial<OpenClawState>) {
   let state: OpenClawState = {
-    unlocked: true, configured: true, url: 'ws://127.0.0.1:18789', paired: true, allAgents: false, status: 'connected', problem: null,
-    origin: 'chrome-extension://abc', deviceId: 'ab'.repeat(32), approvals: [], ...initial,
+    unlocked: true,
+    configured: true,
+    url: 'ws://127.0.0.1:18789',
+    paired: true,
+    allAgents: false,
+    status: 'connected',
+    problem: null,
+    origin: 'chrome-extension://abc',
+    deviceId: 'ab'.repeat(32),
+    approvals: [],
+    ...initial,
   };
   const calls: unknown[][] = [];
   const listeners = new Set<() => void>();
@@ -65,7 +86,8 @@ describe('OpenClawQueue', () => {
     render(h(OpenClawQueue, { api, unlocked: true }), root);
     await waitFor(() => root.textContent?.includes('rm -rf /tmp/a1'), 'the card');
     const text = root.textContent ?? '';
-    for (const s of ['/home/me', 'gateway', 'main', '/usr/bin/rm', 'destructive', 'Deletes files recursively']) expect(text).toContain(s);
+    for (const s of ['/home/me', 'gateway', 'main', '/usr/bin/rm', 'destructive', 'Deletes files recursively'])
+      expect(text).toContain(s);
     expect(text).toMatch(/in 1:[23]\d/);
     expect(buttons()).toEqual(['Allow once', 'Deny']);
     button('Deny').click();
@@ -82,8 +104,18 @@ describe('OpenClawQueue', () => {
 
   it('shows a plugin approval: title, description, tool, severity; resolves it as a plugin approval', async () => {
     const plugin: PendingApproval = {
-      kind: 'plugin', id: 'p1', createdAtMs: Date.now(), expiresAtMs: Date.now() + 30_000, agentId: 'main', sessionKey: null,
-      allowedDecisions: ['allow-once', 'deny'], title: 'Send an email', description: 'to boss@example.com', severity: 'critical', toolName: 'mail.send', pluginId: 'mailer',
+      kind: 'plugin',
+      id: 'p1',
+      createdAtMs: Date.now(),
+      expiresAtMs: Date.now() + 30_000,
+      agentId: 'main',
+      sessionKey: null,
+      allowedDecisions: ['allow-once', 'deny'],
+      title: 'Send an email',
+      description: 'to boss@example.com',
+      severity: 'critical',
+      toolName: 'mail.send',
+      pluginId: 'mailer',
     };
     const { api, calls } = fakeApi({ approvals: [plugin] });
     render(h(OpenClawQueue, { api, unlocked: true }), root);
@@ -112,7 +144,11 @@ describe('OpenClawSettings', () => {
   it('shows the pairing command and the origin, and saves URL + token', async () => {
     const { api, calls } = fakeApi({
       status: 'failed',
-      problem: { code: 'PAIRING_REQUIRED', title: 'The gateway must approve this device once', action: 'Run `openclaw devices approve req-1` on the gateway host, then reconnect.' },
+      problem: {
+        code: 'PAIRING_REQUIRED',
+        title: 'The gateway must approve this device once',
+        action: 'Run `openclaw devices approve req-1` on the gateway host, then reconnect.',
+      },
     });
     render(h(OpenClawSettings, { api }), root);
     await waitFor(() => root.textContent?.includes('openclaw devices approve req-1'), 'the pairing command');

@@ -21,7 +21,14 @@ export function memoryStorage() {
 }
 
 /** A vault holding `drafts` (passphrase "pw"), its HubService enrolled at a fresh in-process hub. */
-export async function realHubService(drafts: ItemDraft[] = [], options: { serviceFetch?: (hub: ReturnType<typeof hubFixture>) => FetchLike; hub?: Parameters<typeof hubFixture>[1]; realTime?: boolean } = {}) {
+export async function realHubService(
+  drafts: ItemDraft[] = [],
+  options: {
+    serviceFetch?: (hub: ReturnType<typeof hubFixture>) => FetchLike;
+    hub?: Parameters<typeof hubFixture>[1];
+    realTime?: boolean;
+  } = {},
+) {
   const hub = hubFixture(undefined, options.hub);
   // Subscription loops time their backoff with the injected clock: let it run with real time when they must.
   if (options.realTime) Object.defineProperty(hub.clock, 'now', { get: () => Date.now(), set: () => {} });
@@ -45,8 +52,12 @@ export async function realHubService(drafts: ItemDraft[] = [], options: { servic
   const local = memoryStorage();
   const session = memoryStorage();
   const svc = new HubService(vault, {
-    local, session, badge: () => {}, changed: () => {},
-    fetch: serviceFetch as typeof fetch, now: () => hub.clock.now,
+    local,
+    session,
+    badge: () => {},
+    changed: () => {},
+    fetch: serviceFetch as typeof fetch,
+    now: () => hub.clock.now,
     newIntents: (n) => void notices.push(...n),
   });
   await svc.enroll(hub.enrollmentCode);
@@ -54,8 +65,17 @@ export async function realHubService(drafts: ItemDraft[] = [], options: { servic
   /** Registers an agent with the SDK and claims it from the extension with `scopes`. */
   const claimAgent = async (name: string, scopes: string[]) => {
     let saved: AgentState | undefined;
-    const agent = new AgentClient({ fetch: fetchApp, now: () => hub.clock.now, onStateChange: (s) => void (saved = s) });
-    const reg = await agent.register({ hub: ORIGIN, name, manifest: { markdown: `# ${name}` }, requestedScopes: scopes });
+    const agent = new AgentClient({
+      fetch: fetchApp,
+      now: () => hub.clock.now,
+      onStateChange: (s) => void (saved = s),
+    });
+    const reg = await agent.register({
+      hub: ORIGIN,
+      name,
+      manifest: { markdown: `# ${name}` },
+      requestedScopes: scopes,
+    });
     await svc.lookupClaim(reg.claim_code);
     const { installation_id } = await svc.claim(reg.claim_code, scopes);
     await agent.status();

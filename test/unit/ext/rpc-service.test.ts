@@ -27,7 +27,10 @@ const ECHO = defineService({
   events: events<{ n: number }>('test.echo.event'),
   methods: {
     greet: method(v.string(), v.optional(v.boolean())).returns<string>(),
-    measure: method(v.object({ data: v.instance(Uint8Array), label: v.string() })).returns<{ data: Uint8Array; length: number }>(),
+    measure: method(v.object({ data: v.instance(Uint8Array), label: v.string() })).returns<{
+      data: Uint8Array;
+      length: number;
+    }>(),
     fail: method(v.picklist(['clawkeep', 'wrong_passphrase', 'hub', 'openclaw', 'sync', 'bug'])).returns<never>(),
     count: method().returns<number>(),
   },
@@ -51,8 +54,14 @@ class Echo implements ServiceImpl<typeof ECHO> {
     this.calls++;
     if (kind === 'clawkeep') throw new ClawkeepError('item_not_found', 'No such item.');
     if (kind === 'wrong_passphrase') throw new WrongPassphraseError();
-    if (kind === 'hub') throw new HubClientError('not_enrolled', 'Enroll this device with the hub first.', { status: 403 });
-    if (kind === 'openclaw') throw new OpenClawError('PAIRING_REQUIRED', 'Approve this device on the gateway.', { retryable: true, retryAfterMs: 500, requestId: 'req-1' });
+    if (kind === 'hub')
+      throw new HubClientError('not_enrolled', 'Enroll this device with the hub first.', { status: 403 });
+    if (kind === 'openclaw')
+      throw new OpenClawError('PAIRING_REQUIRED', 'Approve this device on the gateway.', {
+        retryable: true,
+        retryAfterMs: 500,
+        requestId: 'req-1',
+      });
     if (kind === 'sync') throw new SyncError('sync_fork', 'Two histories.');
     throw new Error('a bug whose text mentions hunter2');
   }
@@ -79,7 +88,13 @@ describe('service boundary: declaration → proxy → server', () => {
     expectTypeOf<Parameters<Api['subscribe']>[0]>().toEqualTypeOf<(event: { n: number }) => void>();
     // A service that forgets a declared method, or takes the wrong argument type, does not compile.
     // @ts-expect-error `count` is missing
-    const missing: ServiceImpl<typeof ECHO> = { greet: () => '', measure: async () => ({ data: new Uint8Array(), length: 0 }), fail: () => { throw new Error(); } };
+    const missing: ServiceImpl<typeof ECHO> = {
+      greet: () => '',
+      measure: async () => ({ data: new Uint8Array(), length: 0 }),
+      fail: () => {
+        throw new Error();
+      },
+    };
     // @ts-expect-error greet takes a string
     const wrongArg: ServiceImpl<typeof ECHO>['greet'] = (n: number) => String(n);
     expect([missing, wrongArg]).toHaveLength(2);
@@ -105,7 +120,10 @@ describe('service boundary: declaration → proxy → server', () => {
     serveService(ECHO, echo, { isTrustedSender: trustAll });
     const api = createServiceProxy(ECHO) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
     const refused = async (...args: unknown[]) => {
-      const err = await api.greet!(...args).then(() => null, (e: unknown) => e);
+      const err = await api.greet!(...args).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(ClawkeepError);
       return err as ClawkeepError;
     };
@@ -121,7 +139,10 @@ describe('service boundary: declaration → proxy → server', () => {
     expect(secret.message).not.toContain('correct horse');
     // Nested: the field that is wrong is named.
     const nested = await api.measure!({ data: 'not bytes', label: 'k' }).catch((e: ClawkeepError) => e);
-    expect(nested).toMatchObject({ code: 'rpc_invalid_args', message: 'Invalid request to the echo service (measure): argument 1 (data) must be Uint8Array.' });
+    expect(nested).toMatchObject({
+      code: 'rpc_invalid_args',
+      message: 'Invalid request to the echo service (measure): argument 1 (data) must be Uint8Array.',
+    });
     // Bytes that are not base64 are refused the same way, not thrown.
     const raw = await dispatch(ECHO, echo, 'measure', [{ data: { $bytes: '***' }, label: 'k' }]);
     expect(raw).toMatchObject({ ok: false, error: { code: 'rpc_invalid_args' } });
@@ -149,14 +170,20 @@ describe('service boundary: declaration → proxy → server', () => {
       error: { code: 'forbidden', message: 'Only Clawkeep pages may use the echo service.' },
     });
     await expect(createServiceProxy(ECHO).greet('ada')).rejects.toMatchObject({ code: 'forbidden' });
-    await expect(browser.runtime.sendMessage({ channel: 'something-else', method: 'greet', args: ['ada'] })).resolves.toBeUndefined();
+    await expect(
+      browser.runtime.sendMessage({ channel: 'something-else', method: 'greet', args: ['ada'] }),
+    ).resolves.toBeUndefined();
     expect(echo.calls).toBe(0);
   });
 
   it('errors cross with their family, code and message; anything else crosses as internal without its text', async () => {
     serveService(ECHO, echo, { isTrustedSender: trustAll });
     const api = createServiceProxy(ECHO);
-    const caught = (kind: Parameters<typeof api.fail>[0]) => api.fail(kind).then(() => null, (e: unknown) => e);
+    const caught = (kind: Parameters<typeof api.fail>[0]) =>
+      api.fail(kind).then(
+        () => null,
+        (e: unknown) => e,
+      );
 
     const own = await caught('clawkeep');
     expect(own).toBeInstanceOf(ClawkeepError);
@@ -241,7 +268,9 @@ describe('service boundary: the real vault declaration over the real keyholder',
       code: 'rpc_invalid_args',
       message: 'Invalid request to the vault (unlock): argument 1 (kek) must be Uint8Array.',
     });
-    await expect(vaultCall(keyholder, 'unlock', { kek: await kekFor('other', salt) })).rejects.toBeInstanceOf(WrongPassphraseError);
+    await expect(vaultCall(keyholder, 'unlock', { kek: await kekFor('other', salt) })).rejects.toBeInstanceOf(
+      WrongPassphraseError,
+    );
     expect(keyholder.isUnlocked).toBe(false);
     await vaultCall(keyholder, 'unlock', { kek });
     expect(keyholder.isUnlocked).toBe(true);

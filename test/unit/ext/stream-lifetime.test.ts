@@ -36,7 +36,8 @@ describe('event stream lifetime', () => {
           const reader = mine.getReader();
           const decoder = new TextDecoder();
           text[n - 1] = '';
-          for (let r = await reader.read(); !r.done; r = await reader.read()) text[n - 1] += decoder.decode(r.value, { stream: true });
+          for (let r = await reader.read(); !r.done; r = await reader.read())
+            text[n - 1] += decoder.decode(r.value, { stream: true });
           ended[n - 1] = Date.now();
         })();
         return new Response(theirs, { status: res.status, headers: res.headers });
@@ -53,8 +54,13 @@ describe('event stream lifetime', () => {
     await until('a reconnect', async () => opened.length >= 2 && (await t.svc.state()).connection === 'stream');
 
     // The next event arrives over the new stream.
-    const intent = await agent.createIntent({ kind: 'action.approve', payload: { summary: 'after the reconnect', risk: 'low' } });
-    await until('the request on the reconnected stream', async () => (await t.svc.state()).pending.some((p) => p.intent.intent_id === intent.intent_id));
+    const intent = await agent.createIntent({
+      kind: 'action.approve',
+      payload: { summary: 'after the reconnect', risk: 'low' },
+    });
+    await until('the request on the reconnected stream', async () =>
+      (await t.svc.state()).pending.some((p) => p.intent.intent_id === intent.intent_id),
+    );
     // ...and it came over an event stream opened after the first one ended (not only through the fallback poll).
     await until('the event on a later stream', () => text.slice(1).some((s) => s.includes(intent.intent_id)));
     expect(text[0]).not.toContain(intent.intent_id);

@@ -4,7 +4,12 @@ import { fromHex, toHex, utf8Decode } from '../../../lib/bytes';
 import type { KdfParams } from '../../../lib/crypto/kdf-params';
 import { decodeBackupFile, openBackupFile, sealBackupFile } from '../../../lib/format/backup-file';
 import { openItem, sealItem } from '../../../lib/format/item-envelope';
-import { decodeVaultHeader, encodeVaultHeader, openVaultHeader, sealVaultHeader } from '../../../lib/format/vault-header';
+import {
+  decodeVaultHeader,
+  encodeVaultHeader,
+  openVaultHeader,
+  sealVaultHeader,
+} from '../../../lib/format/vault-header';
 import backupVectors from '../../vectors/backup-file.json';
 import itemVectors from '../../vectors/item-envelope.json';
 import headerVectors from '../../vectors/vault-header.json';
@@ -20,16 +25,24 @@ const expectCode = (fn: () => unknown, code: string) => {
 };
 
 describe('CKVH vault header', () => {
-  it.each(headerVectors.vectors)('encodes fixed inputs to fixed bytes and re-encodes byte-exact ($kdf.algorithm)', (v) => {
-    const sealed = sealVaultHeader({
-      vaultId: fromHex(v.vaultId), kdf: v.kdf as KdfParams, salt: fromHex(v.salt), kek: fromHex(v.kek), vaultKey: fromHex(v.vaultKey), nonce: fromHex(v.nonce),
-    });
-    expect(toHex(encodeVaultHeader(sealed))).toBe(v.bytes);
-    const parsed = decodeVaultHeader(fromHex(v.bytes));
-    expect(parsed.kdf).toEqual(v.kdf);
-    expect(toHex(encodeVaultHeader(parsed))).toBe(v.bytes);
-    expect(toHex(openVaultHeader(parsed, fromHex(v.kek)))).toBe(v.vaultKey);
-  });
+  it.each(headerVectors.vectors)(
+    'encodes fixed inputs to fixed bytes and re-encodes byte-exact ($kdf.algorithm)',
+    (v) => {
+      const sealed = sealVaultHeader({
+        vaultId: fromHex(v.vaultId),
+        kdf: v.kdf as KdfParams,
+        salt: fromHex(v.salt),
+        kek: fromHex(v.kek),
+        vaultKey: fromHex(v.vaultKey),
+        nonce: fromHex(v.nonce),
+      });
+      expect(toHex(encodeVaultHeader(sealed))).toBe(v.bytes);
+      const parsed = decodeVaultHeader(fromHex(v.bytes));
+      expect(parsed.kdf).toEqual(v.kdf);
+      expect(toHex(encodeVaultHeader(parsed))).toBe(v.bytes);
+      expect(toHex(openVaultHeader(parsed, fromHex(v.kek)))).toBe(v.vaultKey);
+    },
+  );
 
   const v = headerVectors.vectors[0]!;
   const bytes = fromHex(v.bytes);
@@ -45,7 +58,8 @@ describe('CKVH vault header', () => {
     const badVersion = bytes.slice();
     badVersion[4] = 2;
     expectCode(() => decodeVaultHeader(badVersion), 'format_unsupported_version');
-    for (const n of [0, 3, 5, 30, bytes.length - 1]) expectCode(() => decodeVaultHeader(bytes.subarray(0, n)), 'format_invalid');
+    for (const n of [0, 3, 5, 30, bytes.length - 1])
+      expectCode(() => decodeVaultHeader(bytes.subarray(0, n)), 'format_invalid');
     expectCode(() => decodeVaultHeader(Uint8Array.of(...bytes, 0)), 'format_invalid');
   });
 
@@ -73,7 +87,10 @@ describe('CKIE item envelope', () => {
     const key = fromHex(v.vaultKey);
     const blob = fromHex(v.bytes);
     const vaultId = fromHex(v.vaultId);
-    expectCode(() => openItem(key, { vaultId, id: itemVectors.vectors[1]!.id, kind: 'secret' }, blob), 'decrypt_failed');
+    expectCode(
+      () => openItem(key, { vaultId, id: itemVectors.vectors[1]!.id, kind: 'secret' }, blob),
+      'decrypt_failed',
+    );
     expectCode(() => openItem(key, { vaultId, id: v.id, kind: 'agentConfig' }, blob), 'decrypt_failed');
     expectCode(() => openItem(key, { vaultId: new Uint8Array(16), id: v.id, kind: 'secret' }, blob), 'decrypt_failed');
     const badVersion = blob.slice();
@@ -85,7 +102,13 @@ describe('CKIE item envelope', () => {
 describe('CKBK backup file', () => {
   const v = backupVectors.vectors[0]!;
   it('fixed bytes, parse, open', () => {
-    const bytes = sealBackupFile({ kdf: v.kdf as KdfParams, salt: fromHex(v.salt), kek: fromHex(v.kek), plaintext: fromHex(v.plaintext), nonce: fromHex(v.nonce) });
+    const bytes = sealBackupFile({
+      kdf: v.kdf as KdfParams,
+      salt: fromHex(v.salt),
+      kek: fromHex(v.kek),
+      plaintext: fromHex(v.plaintext),
+      nonce: fromHex(v.nonce),
+    });
     expect(toHex(bytes)).toBe(v.bytes);
     const parsed = decodeBackupFile(bytes);
     expect(parsed.kdf).toEqual(v.kdf);

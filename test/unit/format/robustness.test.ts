@@ -12,13 +12,17 @@ import headerVectors from '../../vectors/vault-header.json';
 
 /** Deterministic PRNG so a failure reproduces. */
 function prng(seed: number) {
-  return () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  return () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
 }
 
 function mutate(bytes: Uint8Array, rand: () => number): Uint8Array {
   const kind = rand();
   if (kind < 0.3) return bytes.subarray(0, Math.floor(rand() * bytes.length));
-  if (kind < 0.4) return Uint8Array.from([...bytes, ...Array.from({ length: 1 + Math.floor(rand() * 8) }, () => Math.floor(rand() * 256))]);
+  if (kind < 0.4)
+    return Uint8Array.from([
+      ...bytes,
+      ...Array.from({ length: 1 + Math.floor(rand() * 8) }, () => Math.floor(rand() * 256)),
+    ]);
   const out = bytes.slice();
   const flips = 1 + Math.floor(rand() * 4);
   for (let i = 0; i < flips; i++) out[Math.floor(rand() * out.length)] = Math.floor(rand() * 256);
@@ -54,15 +58,19 @@ describe('codecs under hostile input', () => {
     const ctx = { vaultId: fromHex(item.vaultId), id: item.id, kind: item.kind as 'secret' };
     for (let i = 0; i < 2000; i++) {
       const env = mutate(fromHex(item.bytes), rand);
-      if (onlyTypedErrors(() => openItem(fromHex(item.vaultKey), ctx, env)) === 'ok') expect(env).toEqual(fromHex(item.bytes));
+      if (onlyTypedErrors(() => openItem(fromHex(item.vaultKey), ctx, env)) === 'ok')
+        expect(env).toEqual(fromHex(item.bytes));
       const file = mutate(fromHex(backup.bytes), rand);
-      if (onlyTypedErrors(() => openBackupFile(decodeBackupFile(file), fromHex(backup.kek))) === 'ok') expect(file).toEqual(fromHex(backup.bytes));
+      if (onlyTypedErrors(() => openBackupFile(decodeBackupFile(file), fromHex(backup.kek))) === 'ok')
+        expect(file).toEqual(fromHex(backup.bytes));
     }
   });
 
   it('maps IndexedDB / Dexie failures onto our codes without their messages', () => {
     expect(toStorageError({ name: 'QuotaExceededError', message: 'raw' })).toMatchObject({ code: 'storage_full' });
-    expect(toStorageError({ name: 'AbortError', inner: { name: 'QuotaExceededError' } })).toMatchObject({ code: 'storage_full' });
+    expect(toStorageError({ name: 'AbortError', inner: { name: 'QuotaExceededError' } })).toMatchObject({
+      code: 'storage_full',
+    });
     expect(toStorageError({ name: 'ConstraintError' })).toMatchObject({ code: 'storage_conflict' });
     const other = toStorageError(new Error('disk said something with a secret in it'));
     expect(other).toMatchObject({ code: 'storage_failed' });

@@ -8,17 +8,32 @@ import { verifyAudit } from '../../../hub/audit';
 import { hubFixture, ORIGIN } from './flow';
 
 const CONFIG_ID = 'cfg-0001';
-const CONFIG = { name: 'bot', model: 'm-1', provider_keys: [{ key: 'OPENAI_API_KEY', value: 'sk-hub-must-not-see-0001' }], env: [], json: '' };
+const CONFIG = {
+  name: 'bot',
+  model: 'm-1',
+  provider_keys: [{ key: 'OPENAI_API_KEY', value: 'sk-hub-must-not-see-0001' }],
+  env: [],
+  json: '',
+};
 
 async function setup() {
   const hub = hubFixture();
   const device = await hub.enrolledDevice();
   const agent = await hub.claimedAgent(device);
-  const deliver = (revision: number, overrides: { configId?: string; signer?: Uint8Array; agentId?: string; installationId?: string; hub?: string } = {}) =>
+  const deliver = (
+    revision: number,
+    overrides: { configId?: string; signer?: Uint8Array; agentId?: string; installationId?: string; hub?: string } = {},
+  ) =>
     buildConfigDelivery({
-      hub: overrides.hub ?? ORIGIN, agent_id: overrides.agentId ?? agent.agentId, installation_id: overrides.installationId ?? agent.installationId,
-      config_id: overrides.configId ?? CONFIG_ID, revision, boxKey: agent.boxKey, plaintext: encodeConfigPayload(CONFIG),
-      sign: async (m) => ed25519.sign(m, overrides.signer ?? device.privateKey), now: hub.clock.now,
+      hub: overrides.hub ?? ORIGIN,
+      agent_id: overrides.agentId ?? agent.agentId,
+      installation_id: overrides.installationId ?? agent.installationId,
+      config_id: overrides.configId ?? CONFIG_ID,
+      revision,
+      boxKey: agent.boxKey,
+      plaintext: encodeConfigPayload(CONFIG),
+      sign: async (m) => ed25519.sign(m, overrides.signer ?? device.privateKey),
+      now: hub.clock.now,
     });
   const path = `/v1/installations/${agent.installationId}/config`;
   return { hub, device, agent, deliver, path };
@@ -31,11 +46,20 @@ describe('agent config delivery routes', () => {
     const first = await deliver(1);
     const put = await device.send('PUT', path, first);
     expect(put.status).toBe(200);
-    expect(put.json).toEqual({ installation_id: agent.installationId, config_id: CONFIG_ID, revision: 1, updated_at: hub.clock.now });
+    expect(put.json).toEqual({
+      installation_id: agent.installationId,
+      config_id: CONFIG_ID,
+      revision: 1,
+      updated_at: hub.clock.now,
+    });
     const got = await agent.send('GET', '/v1/agent/config');
     expect(got.status).toBe(200);
     expect({ config: got.json.config, sealed_config: got.json.sealed_config }).toEqual(first);
-    const opened = openConfigDelivery(device.publicKey, agent.boxPrivate, got.json, { hub: ORIGIN, agent_id: agent.agentId, installation_id: agent.installationId });
+    const opened = openConfigDelivery(device.publicKey, agent.boxPrivate, got.json, {
+      hub: ORIGIN,
+      agent_id: agent.agentId,
+      installation_id: agent.installationId,
+    });
     expect(opened.statement.revision).toBe(1);
 
     // Same or older revision of the same config: 409. A newer one replaces it.
@@ -71,7 +95,10 @@ describe('agent config delivery routes', () => {
       expect(res.json.error.code).toBe('sealed_invalid');
     }
     const good = await deliver(1);
-    const tampered = { ...good, sealed_config: good.sealed_config.slice(0, -2) + (good.sealed_config.endsWith('AA') ? 'AB' : 'AA') };
+    const tampered = {
+      ...good,
+      sealed_config: good.sealed_config.slice(0, -2) + (good.sealed_config.endsWith('AA') ? 'AB' : 'AA'),
+    };
     expect((await device.send('PUT', path, tampered)).json.error.code).toBe('sealed_invalid');
     expect((await device.send('PUT', path, { ...good, extra: 1 })).json.error.code).toBe('protocol_invalid');
     expect(hub.store.agentConfigs.get(agent.installationId)).toBeNull();
@@ -93,8 +120,10 @@ describe('agent config delivery routes', () => {
   it('stores ciphertext only: the provider key appears nowhere in the database', async () => {
     const { hub, device, deliver, path } = await setup();
     await device.send('PUT', path, await deliver(1));
-    const dump = JSON.stringify(hub.store.agentConfigs.get(hub.store.installations.listByAccount(device.keyId)[0]!.installationId), (_k, v) =>
-      v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v);
+    const dump = JSON.stringify(
+      hub.store.agentConfigs.get(hub.store.installations.listByAccount(device.keyId)[0]!.installationId),
+      (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v),
+    );
     expect(dump).toContain('CKSC');
     expect(dump).not.toContain('sk-hub-must-not-see-0001');
     expect(Buffer.from(dump, 'latin1').includes(Buffer.from(utf8Encode('sk-hub-must-not-see')))).toBe(false);

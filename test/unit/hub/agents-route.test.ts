@@ -17,7 +17,14 @@ const NOW = 1_700_000_000_000;
 function setup() {
   const store = openSqliteStore({ file: ':memory:' });
   const lines: string[] = [];
-  const app = atOrigin(createHubApp({ store, now: () => NOW, logger: jsonLinesLogger((l) => lines.push(l)), origin: 'http://127.0.0.1:8787' }));
+  const app = atOrigin(
+    createHubApp({
+      store,
+      now: () => NOW,
+      logger: jsonLinesLogger((l) => lines.push(l)),
+      origin: 'http://127.0.0.1:8787',
+    }),
+  );
   return { app, store, lines };
 }
 
@@ -34,12 +41,24 @@ function registration(name = 'research-bot', binding: Partial<KeyBindingStatemen
     box_key,
     manifest: { markdown: '# Research bot\nReads papers; asks for the arXiv key.' },
     requested_scopes: ['secret:read:arxiv-key'],
-    key_binding: signKeyBinding(seed, { hub: ORIGIN, role: 'agent', signing_key, box_key, name, time: NOW, ...binding }) as unknown,
+    key_binding: signKeyBinding(seed, {
+      hub: ORIGIN,
+      role: 'agent',
+      signing_key,
+      box_key,
+      name,
+      time: NOW,
+      ...binding,
+    }) as unknown,
   };
 }
 
 const post = (app: ReturnType<typeof setup>['app'], body: unknown) =>
-  app.request('/v1/agents', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  app.request('/v1/agents', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 describe('POST /v1/agents', () => {
   it('registers an agent: 201 with id, claim code and expiry; stores only the code hash; audits it', async () => {
@@ -79,12 +98,29 @@ describe('POST /v1/agents', () => {
       ['another name', registration('research-bot', { name: 'other-bot' })],
       ['role device', registration('research-bot', { role: 'device' })],
       ['box key swapped in body', { ...good, box_key: otherBox }],
-      ['box key swapped in body and statement', { ...good, box_key: otherBox, key_binding: { ...signed, statement: { ...signed.statement, box_key: otherBox } } }],
-      ['signature of another agent', { ...good, key_binding: { ...signed, signature: (registration().key_binding as { signature: string }).signature } }],
+      [
+        'box key swapped in body and statement',
+        {
+          ...good,
+          box_key: otherBox,
+          key_binding: { ...signed, statement: { ...signed.statement, box_key: otherBox } },
+        },
+      ],
+      [
+        'signature of another agent',
+        {
+          ...good,
+          key_binding: { ...signed, signature: (registration().key_binding as { signature: string }).signature },
+        },
+      ],
     ];
     for (const [what, body] of cases) {
       const res = await post(app, body);
-      expect([what, res.status, ((await res.json()) as { error: { code: string } }).error.code]).toEqual([what, 400, 'key_binding_invalid']);
+      expect([what, res.status, ((await res.json()) as { error: { code: string } }).error.code]).toEqual([
+        what,
+        400,
+        'key_binding_invalid',
+      ]);
     }
     expect(store.audit.count()).toBe(0);
   });
@@ -102,7 +138,11 @@ describe('POST /v1/agents', () => {
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('protocol_invalid');
     }
-    const raw = await app.request('/v1/agents', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":' });
+    const raw = await app.request('/v1/agents', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":',
+    });
     expect(raw.status).toBe(400);
     expect(store.audit.count()).toBe(0);
   });

@@ -16,7 +16,14 @@ const ORIGIN = 'http://127.0.0.1:8787';
 function setup() {
   const lines: string[] = [];
   const store = openSqliteStore({ file: ':memory:' });
-  const app = atOrigin(createHubApp({ store, now: () => 1_700_000_000_000, logger: jsonLinesLogger((l) => lines.push(l)), origin: ORIGIN }));
+  const app = atOrigin(
+    createHubApp({
+      store,
+      now: () => 1_700_000_000_000,
+      logger: jsonLinesLogger((l) => lines.push(l)),
+      origin: ORIGIN,
+    }),
+  );
   return { app, lines, store };
 }
 
@@ -33,7 +40,11 @@ describe('hub app', () => {
     const { app } = setup();
     const res = await app.request('/v1/health');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true, version: HUB_VERSION, hub_key: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(await res.json()).toEqual({
+      ok: true,
+      version: HUB_VERSION,
+      hub_key: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    });
     expectSecurityHeaders(res);
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
@@ -51,7 +62,9 @@ describe('hub app', () => {
     const res = await app.request('/v1/nope', { headers: { 'x-request-id': 'rid-404' } });
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(await errorBody(res)).toEqual({ error: { code: 'not_found', message: 'No such endpoint.', request_id: 'rid-404' } });
+    expect(await errorBody(res)).toEqual({
+      error: { code: 'not_found', message: 'No such endpoint.', request_id: 'rid-404' },
+    });
     expect(res.headers.get('x-request-id')).toBe('rid-404');
     expectSecurityHeaders(res);
   });
@@ -79,7 +92,9 @@ describe('hub app', () => {
   it('POST /v1/agents has room for a 64 KiB manifest after worst-case JSON escaping; everything else 64 KiB', () => {
     expect(bodyLimitFor('GET', '/v1/health')).toBe(MAX_BODY_BYTES);
     expect(bodyLimitFor('POST', '/v1/intents')).toBe(64 * 1024);
-    expect(bodyLimitFor('post', '/v1/agents')).toBeGreaterThanOrEqual(JSON.stringify('\u0001'.repeat(64 * 1024)).length);
+    expect(bodyLimitFor('post', '/v1/agents')).toBeGreaterThanOrEqual(
+      JSON.stringify('\u0001'.repeat(64 * 1024)).length,
+    );
     expect(bodyLimitFor('GET', '/v1/agents')).toBe(MAX_BODY_BYTES);
   });
 
@@ -90,7 +105,9 @@ describe('hub app', () => {
     });
     const res = await app.request('/v1/test-boom', { headers: { 'x-request-id': 'rid-500' } });
     expect(res.status).toBe(500);
-    expect(await errorBody(res)).toEqual({ error: { code: 'internal', message: 'Internal error.', request_id: 'rid-500' } });
+    expect(await errorBody(res)).toEqual({
+      error: { code: 'internal', message: 'Internal error.', request_id: 'rid-500' },
+    });
     expectSecurityHeaders(res);
     const log = lines.join('\n');
     expect(log).not.toContain('hunter2');
@@ -129,18 +146,27 @@ describe('hub app', () => {
 
     const missing = await app.request('/v1/test-missing');
     expect(missing.status).toBe(404);
-    expect((await errorBody(missing)).error).toMatchObject({ code: 'not_found', message: 'get intent: no such intent' });
+    expect((await errorBody(missing)).error).toMatchObject({
+      code: 'not_found',
+      message: 'get intent: no such intent',
+    });
 
     // A route must translate store conflicts into its API code (idempotency_conflict, ...); one that leaks is a bug.
     const conflict = await app.request('/v1/test-conflict');
     expect(conflict.status).toBe(500);
-    expect((await errorBody(conflict)).error).toEqual(expect.objectContaining({ code: 'internal', message: 'Internal error.' }));
+    expect((await errorBody(conflict)).error).toEqual(
+      expect.objectContaining({ code: 'internal', message: 'Internal error.' }),
+    );
 
     const storage = await app.request('/v1/test-storage');
     expect(storage.status).toBe(500);
     expect((await errorBody(storage)).error.message).toBe('Internal error.');
 
-    const json = await app.request('/v1/test-json', { method: 'POST', body: '{"secret": "s3cr3t"', headers: { 'content-type': 'application/json' } });
+    const json = await app.request('/v1/test-json', {
+      method: 'POST',
+      body: '{"secret": "s3cr3t"',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(json.status).toBe(400);
     const body = await errorBody(json);
     expect(body.error.code).toBe('protocol_invalid');
@@ -163,8 +189,23 @@ describe('hub app', () => {
     expect(res.status).toBe(200);
     expect(lines).toHaveLength(1);
     const entry = JSON.parse(lines[0]!);
-    expect(Object.keys(entry).sort()).toEqual(['duration_ms', 'event', 'level', 'method', 'path', 'request_id', 'status', 'time']);
-    expect(entry).toMatchObject({ event: 'request', method: 'POST', path: '/v1/test-echo', status: 200, request_id: 'rid-log' });
+    expect(Object.keys(entry).sort()).toEqual([
+      'duration_ms',
+      'event',
+      'level',
+      'method',
+      'path',
+      'request_id',
+      'status',
+      'time',
+    ]);
+    expect(entry).toMatchObject({
+      event: 'request',
+      method: 'POST',
+      path: '/v1/test-echo',
+      status: 200,
+      request_id: 'rid-log',
+    });
     expect(typeof entry.duration_ms).toBe('number');
     for (const secret of ['SUPERSECRET', 'Bearer', 'sig-SECRET', 'body-SECRET', 'password', 'query-secret', 'token=']) {
       expect(lines[0]).not.toContain(secret);
@@ -174,14 +215,20 @@ describe('hub app', () => {
   it('logs 404, 413 and request-guard refusals too', async () => {
     const { app, lines } = setup();
     await app.request('/v1/missing');
-    await app.request('/v1/health', { method: 'POST', body: 'x', headers: { 'content-length': String(1 << 20), 'content-type': 'application/json' } });
+    await app.request('/v1/health', {
+      method: 'POST',
+      body: 'x',
+      headers: { 'content-length': String(1 << 20), 'content-type': 'application/json' },
+    });
     await app.request('http://evil.example:8787/v1/health');
     expect(lines.map((l) => JSON.parse(l).status)).toEqual([404, 413, 421]);
   });
 
   it('refuses an origin that is not a bare origin', () => {
     const store = openSqliteStore({ file: ':memory:' });
-    expect(() => createHubApp({ store, logger: jsonLinesLogger(() => {}), origin: 'http://127.0.0.1:8787/path' })).toThrow(TypeError);
+    expect(() =>
+      createHubApp({ store, logger: jsonLinesLogger(() => {}), origin: 'http://127.0.0.1:8787/path' }),
+    ).toThrow(TypeError);
     store.close();
   });
 });

@@ -13,7 +13,13 @@ function logWith(n: number): string {
   const file = path.join(tempDir(), 'hub.sqlite');
   const store = openSqliteStore({ file });
   for (let i = 1; i <= n; i++) {
-    appendAudit(store, { time: 1000 + i, actor: 'hub', action: `test.action${i}`, resource: `r${i}`, requestId: `req-${i}` });
+    appendAudit(store, {
+      time: 1000 + i,
+      actor: 'hub',
+      action: `test.action${i}`,
+      resource: `r${i}`,
+      requestId: `req-${i}`,
+    });
   }
   store.close();
   return file;
@@ -94,7 +100,11 @@ describe('audit hash chain', () => {
   it('an edited row fails at that row', () => {
     const file = logWith(5);
     tamper(file, "UPDATE audit SET action = 'something.else' WHERE seq = 3");
-    expect(verifyFile(file)).toEqual({ ok: false, seq: 3, reason: expect.stringContaining('entry_hash does not match') });
+    expect(verifyFile(file)).toEqual({
+      ok: false,
+      seq: 3,
+      reason: expect.stringContaining('entry_hash does not match'),
+    });
   });
 
   it('an edited row with a recomputed entry_hash fails at the next row', () => {
@@ -127,13 +137,19 @@ describe('audit hash chain', () => {
 
   it('a row appended with a made-up prev_hash fails at its seq', () => {
     const file = logWith(3);
-    tamper(file, `INSERT INTO audit (seq, time, actor, action, prev_hash, entry_hash) VALUES (4, 1, 'hub', 'x', '${'ab'.repeat(32)}', '${'cd'.repeat(32)}')`);
+    tamper(
+      file,
+      `INSERT INTO audit (seq, time, actor, action, prev_hash, entry_hash) VALUES (4, 1, 'hub', 'x', '${'ab'.repeat(32)}', '${'cd'.repeat(32)}')`,
+    );
     expect(verifyFile(file)).toMatchObject({ ok: false, seq: 4, reason: expect.stringContaining('prev_hash') });
   });
 
   it('two swapped rows fail at the first of them', () => {
     const file = logWith(5);
-    tamper(file, 'UPDATE audit SET seq = 100 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 4; UPDATE audit SET seq = 4 WHERE seq = 100;');
+    tamper(
+      file,
+      'UPDATE audit SET seq = 100 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 4; UPDATE audit SET seq = 4 WHERE seq = 100;',
+    );
     expect(verifyFile(file)).toMatchObject({ ok: false, seq: 2, reason: expect.stringContaining('prev_hash') });
   });
 

@@ -83,13 +83,19 @@ describe('clawkeep hub / audit verify', () => {
     const headFile = path.join(tempDir(), 'head.json');
     writeFileSync(headFile, JSON.stringify(head));
     const ok = await clawkeep(['audit', 'verify', '--data', data, '--head', headFile]);
-    expect(ok).toMatchObject({ code: 0, stdout: 'audit log intact: 6 entries; it contains the exported head (entry 5)\n' });
+    expect(ok).toMatchObject({
+      code: 0,
+      stdout: 'audit log intact: 6 entries; it contains the exported head (entry 5)\n',
+    });
 
     // A head signed by another key (not this hub's identity file) is not evidence about this log.
     const otherFile = path.join(tempDir(), 'other.json');
     const other = openSqliteStore({ file: ':memory:' });
     for (let i = 0; i < 5; i++) appendAudit(other, { time: 1_700_000_000_000 + i, actor: 'hub', action: `test.${i}` });
-    writeFileSync(otherFile, JSON.stringify(signedAuditHead(other, generateHubIdentity(), 'http://127.0.0.1:8787', 1)!.signed));
+    writeFileSync(
+      otherFile,
+      JSON.stringify(signedAuditHead(other, generateHubIdentity(), 'http://127.0.0.1:8787', 1)!.signed),
+    );
     const foreign = await clawkeep(['audit', 'verify', '--data', data, '--head', otherFile]);
     expect(foreign.code).toBe(1);
     expect(foreign.stderr).toContain('signed by another hub key');
@@ -101,9 +107,19 @@ describe('clawkeep hub / audit verify', () => {
     let prev = GENESIS_HASH;
     let seq = 1;
     for (const r of rows.filter((r) => r.seq !== 3)) {
-      const hash = auditEntryHash(prev, { seq, time: r.time, actor: r.actor, agent: r.agent, resource: r.resource, action: r.action, requestId: r.request_id, idempotencyKey: r.idempotency_key });
-      db.prepare('INSERT INTO audit (seq, time, actor, agent, resource, action, request_id, idempotency_key, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(seq, r.time, r.actor, r.agent, r.resource, r.action, r.request_id, r.idempotency_key, prev, hash);
+      const hash = auditEntryHash(prev, {
+        seq,
+        time: r.time,
+        actor: r.actor,
+        agent: r.agent,
+        resource: r.resource,
+        action: r.action,
+        requestId: r.request_id,
+        idempotencyKey: r.idempotency_key,
+      });
+      db.prepare(
+        'INSERT INTO audit (seq, time, actor, agent, resource, action, request_id, idempotency_key, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(seq, r.time, r.actor, r.agent, r.resource, r.action, r.request_id, r.idempotency_key, prev, hash);
       prev = hash;
       seq++;
     }
@@ -111,7 +127,9 @@ describe('clawkeep hub / audit verify', () => {
     expect((await clawkeep(['audit', 'verify', '--data', data])).code).toBe(0);
     const rewritten = await clawkeep(['audit', 'verify', '--data', data, '--head', headFile]);
     expect(rewritten.code).toBe(1);
-    expect(rewritten.stderr).toMatch(/^the exported head \(entry 5, signed .*\) is not in this audit log: entry 5 is not the one the device saw/);
+    expect(rewritten.stderr).toMatch(
+      /^the exported head \(entry 5, signed .*\) is not in this audit log: entry 5 is not the one the device saw/,
+    );
 
     writeFileSync(headFile, JSON.stringify({ ...head, statement: { ...head.statement, seq: 4 } }));
     const tampered = await clawkeep(['audit', 'verify', '--data', data, '--head', headFile]);

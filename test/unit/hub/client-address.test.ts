@@ -21,10 +21,14 @@ function register(url: string, localAddress: string): Promise<number> {
     key_binding: signKeyBinding(seed, { hub: url, role: 'agent', signing_key, box_key, name: 'bot', time: Date.now() }),
   });
   return new Promise((resolve, reject) => {
-    const req = http.request(`${url}/v1/agents`, { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      `${url}/v1/agents`,
+      { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

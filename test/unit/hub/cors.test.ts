@@ -7,10 +7,21 @@ import { atOrigin } from './flow';
 
 const WEB = 'http://127.0.0.1:5178';
 const app = (allowOrigins?: string[]) =>
-  atOrigin(createHubApp({ store: openSqliteStore({ file: ':memory:' }), logger: jsonLinesLogger(() => {}), origin: 'http://127.0.0.1:8787', allowOrigins }));
+  atOrigin(
+    createHubApp({
+      store: openSqliteStore({ file: ':memory:' }),
+      logger: jsonLinesLogger(() => {}),
+      origin: 'http://127.0.0.1:8787',
+      allowOrigins,
+    }),
+  );
 const preflight = (origin: string) => ({
   method: 'OPTIONS',
-  headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, ck-signature' },
+  headers: {
+    origin,
+    'access-control-request-method': 'POST',
+    'access-control-request-headers': 'content-type, ck-signature',
+  },
 });
 
 describe('hub CORS allow-list', () => {
@@ -39,7 +50,9 @@ describe('hub CORS allow-list', () => {
       expect(res.status).toBe(403);
       expect(res.headers.get('access-control-allow-origin')).toBeNull();
     }
-    expect((await app().request('/v1/health', { headers: { origin: WEB } })).headers.get('access-control-allow-origin')).toBeNull();
+    expect(
+      (await app().request('/v1/health', { headers: { origin: WEB } })).headers.get('access-control-allow-origin'),
+    ).toBeNull();
     expect(() => app(['*'])).toThrow(TypeError);
     expect(() => app(['http://example.com'])).toThrow(TypeError);
   });

@@ -26,7 +26,14 @@ async function startPairing(hub: Hub, name: string | null = 'Laptop') {
   const boxPrivate = x25519.utils.randomSecretKey();
   const boxKey = x25519.getPublicKey(boxPrivate);
   const keys = { device_key: encodePublicKey(device.publicKey), box_key: encodePublicKey(boxKey) };
-  const key_binding = signKeyBinding(device.privateKey, { hub: ORIGIN, role: 'device', signing_key: keys.device_key, box_key: keys.box_key, name, time: hub.clock.now });
+  const key_binding = signKeyBinding(device.privateKey, {
+    hub: ORIGIN,
+    role: 'device',
+    signing_key: keys.device_key,
+    box_key: keys.box_key,
+    name,
+    time: hub.clock.now,
+  });
   const res = await device.send('POST', '/v1/pairings', { ...keys, name, key_binding });
   return { device, boxPrivate, boxKey, res };
 }
@@ -65,7 +72,9 @@ describe('device pairing', () => {
     expect(b.res.status).toBe(201);
     expect(b.res.json.code).toMatch(/^[B-Z]{4}-[B-Z]{4}$/);
     // The hub keeps only the code's hash.
-    expect(JSON.stringify(hub.store.pairings.get(b.res.json.pairing_id))).not.toContain(b.res.json.code.replace('-', ''));
+    expect(JSON.stringify(hub.store.pairings.get(b.res.json.pairing_id))).not.toContain(
+      b.res.json.code.replace('-', ''),
+    );
 
     // Before approval the new device is nobody.
     expect((await b.device.send('GET', '/v1/devices')).json.error.code).toBe('auth_unknown_key');
@@ -73,18 +82,34 @@ describe('device pairing', () => {
     expect(waiting.json).toMatchObject({ status: 'pending', approval: null });
 
     // Entry is forgiving about case and dashes, like claim codes.
-    const lookup = await a.send('POST', '/v1/pairings/lookup', { code: b.res.json.code.toLowerCase().replace('-', ' ') });
+    const lookup = await a.send('POST', '/v1/pairings/lookup', {
+      code: b.res.json.code.toLowerCase().replace('-', ' '),
+    });
     expect(lookup.status).toBe(200);
-    expect(lookup.json).toMatchObject({ pairing_id: b.res.json.pairing_id, fingerprint: b.res.json.fingerprint, name: 'Work laptop', device_key: encodePublicKey(b.device.publicKey) });
+    expect(lookup.json).toMatchObject({
+      pairing_id: b.res.json.pairing_id,
+      fingerprint: b.res.json.fingerprint,
+      name: 'Work laptop',
+      device_key: encodePublicKey(b.device.publicKey),
+    });
 
-    const approved = await a.send('POST', `/v1/pairings/${lookup.json.pairing_id}/approve`, await approvalBy(hub, a, a.keyId, lookup.json));
+    const approved = await a.send(
+      'POST',
+      `/v1/pairings/${lookup.json.pairing_id}/approve`,
+      await approvalBy(hub, a, a.keyId, lookup.json),
+    );
     expect(approved.status).toBe(201);
     expect(approved.json.device_key_id).toBe(b.device.keyId);
 
     const done = await b.device.send('GET', `/v1/pairings/${b.res.json.pairing_id}`);
     expect(done.json.status).toBe('approved');
     expect(done.json.account_id).toBe(a.keyId);
-    const opened = openPairingApproval(done.json.approval, { hub: ORIGIN, pairingId: b.res.json.pairing_id, deviceKey: b.device.publicKey, boxPrivate: b.boxPrivate });
+    const opened = openPairingApproval(done.json.approval, {
+      hub: ORIGIN,
+      pairingId: b.res.json.pairing_id,
+      deviceKey: b.device.publicKey,
+      boxPrivate: b.boxPrivate,
+    });
     expect(toHex(opened.vaultKey)).toBe(toHex(vault.vaultKey));
     expect(toHex(opened.vaultId)).toBe(toHex(vault.vaultId));
 
@@ -98,7 +123,9 @@ describe('device pairing', () => {
     const audit = await b.device.send('GET', '/v1/audit');
     expect(audit.status).toBe(200);
     expect(verifyAudit(hub.store).ok).toBe(true);
-    expect([...hub.store.audit.scan()].map((r) => r.action)).toEqual(expect.arrayContaining(['pairing.create', 'device.add']));
+    expect([...hub.store.audit.scan()].map((r) => r.action)).toEqual(
+      expect.arrayContaining(['pairing.create', 'device.add']),
+    );
 
     // The code is spent.
     const again = await a.send('POST', '/v1/pairings/lookup', { code: b.res.json.code });
@@ -110,14 +137,21 @@ describe('device pairing', () => {
     const a = await hub.enrolledDevice();
     const b = await pairedDevice(hub, a, a.keyId);
     const agent = await hub.claimedAgent(b.device);
-    const intent = await agent.send('POST', '/v1/intents', { kind: 'action.approve', payload: { summary: 'Deploy', risk: 'low' }, idempotency_key: 'k1', agent_nonce: 'AAECAwQFBgcICQoLDA0ODw' });
+    const intent = await agent.send('POST', '/v1/intents', {
+      kind: 'action.approve',
+      payload: { summary: 'Deploy', risk: 'low' },
+      idempotency_key: 'k1',
+      agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
+    });
     expect(intent.status).toBe(201);
     // A sees the installation and the pending intent too: one account, two devices.
     expect((await a.send('GET', '/v1/installations')).json.installations).toHaveLength(1);
     expect((await a.send('GET', '/v1/intents?status=pending')).json.intents).toHaveLength(1);
     // A decision is checked against the key of the device that sends it: B's statement under A's request is refused.
     const byB = hub.approvalFor(b.device, intent.json);
-    expect((await a.send('POST', `/v1/intents/${intent.json.intent_id}/decision`, { approval: byB })).json.error.code).toBe('approval_invalid');
+    expect(
+      (await a.send('POST', `/v1/intents/${intent.json.intent_id}/decision`, { approval: byB })).json.error.code,
+    ).toBe('approval_invalid');
     const ok = await b.device.send('POST', `/v1/intents/${intent.json.intent_id}/decision`, { approval: byB });
     expect(ok.status).toBe(200);
     expect(ok.json.status).toBe('approved');
@@ -134,10 +168,16 @@ describe('device pairing', () => {
     const stranger = hub.newDevice();
     const forged = structuredClone(list);
     forged[2] = { ...forged[2]!, device_key_id: stranger.keyId, device_key: encodePublicKey(stranger.publicKey) };
-    expect(() => verifyDeviceChain(forged, { hub: ORIGIN, accountId: a.keyId })).toThrow(expect.objectContaining({ code: 'device_statement_invalid' }));
+    expect(() => verifyDeviceChain(forged, { hub: ORIGIN, accountId: a.keyId })).toThrow(
+      expect.objectContaining({ code: 'device_statement_invalid' }),
+    );
     // Nor drop the enrolling device, nor claim another account.
-    expect(() => verifyDeviceChain(list.slice(1), { hub: ORIGIN, accountId: a.keyId })).toThrow(expect.objectContaining({ code: 'device_statement_invalid' }));
-    expect(() => verifyDeviceChain(list, { hub: ORIGIN, accountId: b.device.keyId })).toThrow(expect.objectContaining({ code: 'device_statement_invalid' }));
+    expect(() => verifyDeviceChain(list.slice(1), { hub: ORIGIN, accountId: a.keyId })).toThrow(
+      expect.objectContaining({ code: 'device_statement_invalid' }),
+    );
+    expect(() => verifyDeviceChain(list, { hub: ORIGIN, accountId: b.device.keyId })).toThrow(
+      expect.objectContaining({ code: 'device_statement_invalid' }),
+    );
   });
 
   it('removing a device revokes it at once: its next request fails with device_revoked; the enrolling device stays', async () => {
@@ -156,13 +196,17 @@ describe('device pairing', () => {
       hub.removalFor(a, b.device, a.keyId, { removed_by: encodePublicKey(b.device.publicKey) }),
       hub.removalFor(stranger, b.device, a.keyId),
     ]) {
-      expect((await a.send('DELETE', `/v1/devices/${b.device.keyId}`, body)).json.error.code).toBe('revocation_invalid');
+      expect((await a.send('DELETE', `/v1/devices/${b.device.keyId}`, body)).json.error.code).toBe(
+        'revocation_invalid',
+      );
     }
     expect((await b.device.send('GET', '/v1/devices')).status).toBe(200);
     const removed = await a.send('DELETE', `/v1/devices/${b.device.keyId}`, hub.removalFor(a, b.device));
     expect(removed.status).toBe(200);
     // The signed removal is stored and served with the list, for other devices and agents to verify.
-    const entry = (await a.send('GET', '/v1/devices')).json.devices.find((d: DeviceListEntry) => d.device_key_id === b.device.keyId);
+    const entry = (await a.send('GET', '/v1/devices')).json.devices.find(
+      (d: DeviceListEntry) => d.device_key_id === b.device.keyId,
+    );
     expect(entry.removal).toEqual(hub.removalFor(a, b.device).removal);
     expect(removed.json).toEqual({ device_key_id: b.device.keyId, revoked_at: hub.clock.now });
     const next = await b.device.send('GET', '/v1/devices');
@@ -170,9 +214,13 @@ describe('device pairing', () => {
     expect(next.json.error.code).toBe('device_revoked');
     // Every route, not just this one: it cannot approve a new device either.
     const p = await startPairing(hub);
-    expect((await b.device.send('POST', '/v1/pairings/lookup', { code: p.res.json.code })).json.error.code).toBe('device_revoked');
+    expect((await b.device.send('POST', '/v1/pairings/lookup', { code: p.res.json.code })).json.error.code).toBe(
+      'device_revoked',
+    );
     // A request not really signed by B learns nothing about the revocation.
-    const forged = await b.device.send('GET', '/v1/devices', undefined, (init) => { init.headers['ck-signature'] = init.headers['ck-signature']!.replace(/^./, (ch) => (ch === 'A' ? 'B' : 'A')); });
+    const forged = await b.device.send('GET', '/v1/devices', undefined, (init) => {
+      init.headers['ck-signature'] = init.headers['ck-signature']!.replace(/^./, (ch) => (ch === 'A' ? 'B' : 'A'));
+    });
     expect(forged.json.error.code).toBe('auth_bad_signature');
     // Twice is not_found; the enrolling device cannot be removed; another account's device is not ours to remove.
     expect((await a.send('DELETE', `/v1/devices/${b.device.keyId}`)).json.error.code).toBe('not_found');
@@ -181,7 +229,10 @@ describe('device pairing', () => {
     const c = await pairedDevice(hub, a, a.keyId, 'Phone');
     expect((await other.send('DELETE', `/v1/devices/${c.device.keyId}`)).json.error.code).toBe('not_found');
     expect([...hub.store.audit.scan()].map((r) => r.action)).toContain('device.remove');
-    expect((await a.send('GET', '/v1/devices')).json.devices.find((d: DeviceListEntry) => d.device_key_id === b.device.keyId).revoked_at).toBe(removed.json.revoked_at);
+    expect(
+      (await a.send('GET', '/v1/devices')).json.devices.find((d: DeviceListEntry) => d.device_key_id === b.device.keyId)
+        .revoked_at,
+    ).toBe(removed.json.revoked_at);
   });
 
   it('refuses approvals that are not exactly for this hub, account, caller, pairing, keys and sealed blob', async () => {
@@ -191,15 +242,28 @@ describe('device pairing', () => {
     const b = await startPairing(hub);
     const lookup = (await a.send('POST', '/v1/pairings/lookup', { code: b.res.json.code })).json;
     const good = await approvalBy(hub, a, a.keyId, lookup);
-    const post = (device: Device, body: unknown) => device.send('POST', `/v1/pairings/${lookup.pairing_id}/approve`, body);
+    const post = (device: Device, body: unknown) =>
+      device.send('POST', `/v1/pairings/${lookup.pairing_id}/approve`, body);
     const resign = (statement: Record<string, unknown>, signer: Device = a) => ({
       ...good,
-      device: { statement, signature: toBase64Url(ed25519.sign(new Uint8Array([...utf8Encode('CKDA'), 1, ...canonicalBytes(statement)]), signer.privateKey)) },
+      device: {
+        statement,
+        signature: toBase64Url(
+          ed25519.sign(new Uint8Array([...utf8Encode('CKDA'), 1, ...canonicalBytes(statement)]), signer.privateKey),
+        ),
+      },
     });
     const cases: [string, Device, unknown][] = [
       ['other hub', a, resign({ ...good.device.statement, hub: 'http://127.0.0.1:9999' })],
       ['other account', a, resign({ ...good.device.statement, account_id: other.keyId })],
-      ['other box key', a, resign({ ...good.device.statement, box_key: encodePublicKey(x25519.getPublicKey(x25519.utils.randomSecretKey())) })],
+      [
+        'other box key',
+        a,
+        resign({
+          ...good.device.statement,
+          box_key: encodePublicKey(x25519.getPublicKey(x25519.utils.randomSecretKey())),
+        }),
+      ],
       ['other pairing', a, resign({ ...good.device.statement, pairing_id: 'pair_other' })],
       ['sealed hash mismatch', a, resign({ ...good.device.statement, sealed_sha256: '0'.repeat(64) })],
       ['bad signature', a, { ...good, device: { ...good.device, signature: toBase64Url(new Uint8Array(64)) } }],
@@ -229,10 +293,19 @@ describe('device pairing', () => {
     const approval = await approvalBy(hub, a, a.keyId, lookup);
     const denied = await a.send('POST', `/v1/pairings/${lookup.pairing_id}/deny`);
     expect(denied.json).toEqual({ pairing_id: lookup.pairing_id, status: 'denied' });
-    expect((await b.device.send('GET', `/v1/pairings/${b.res.json.pairing_id}`)).json).toMatchObject({ status: 'denied', approval: null });
-    expect((await a.send('POST', `/v1/pairings/${lookup.pairing_id}/approve`, approval)).json.error.code).toBe('pairing_not_pending');
-    expect((await a.send('POST', `/v1/pairings/${lookup.pairing_id}/deny`)).json.error.code).toBe('pairing_not_pending');
-    expect((await a.send('POST', '/v1/pairings/lookup', { code: b.res.json.code })).json.error.code).toBe('pairing_code_invalid');
+    expect((await b.device.send('GET', `/v1/pairings/${b.res.json.pairing_id}`)).json).toMatchObject({
+      status: 'denied',
+      approval: null,
+    });
+    expect((await a.send('POST', `/v1/pairings/${lookup.pairing_id}/approve`, approval)).json.error.code).toBe(
+      'pairing_not_pending',
+    );
+    expect((await a.send('POST', `/v1/pairings/${lookup.pairing_id}/deny`)).json.error.code).toBe(
+      'pairing_not_pending',
+    );
+    expect((await a.send('POST', '/v1/pairings/lookup', { code: b.res.json.code })).json.error.code).toBe(
+      'pairing_code_invalid',
+    );
     expect(hub.store.devices.listByAccount(a.keyId)).toEqual([]);
   });
 
@@ -243,8 +316,12 @@ describe('device pairing', () => {
     const lookup = (await a.send('POST', '/v1/pairings/lookup', { code: b.res.json.code })).json;
     const approval = await approvalBy(hub, a, a.keyId, lookup);
     hub.clock.now += PAIRING_TTL_MS;
-    expect((await a.send('POST', '/v1/pairings/lookup', { code: b.res.json.code })).json.error.code).toBe('pairing_code_invalid');
-    expect((await a.send('POST', `/v1/pairings/${lookup.pairing_id}/approve`, approval)).json.error.code).toBe('pairing_not_pending');
+    expect((await a.send('POST', '/v1/pairings/lookup', { code: b.res.json.code })).json.error.code).toBe(
+      'pairing_code_invalid',
+    );
+    expect((await a.send('POST', `/v1/pairings/${lookup.pairing_id}/approve`, approval)).json.error.code).toBe(
+      'pairing_not_pending',
+    );
     expect((await b.device.send('GET', `/v1/pairings/${b.res.json.pairing_id}`)).json.status).toBe('expired');
   });
 
@@ -253,10 +330,28 @@ describe('device pairing', () => {
     const a = await hub.enrolledDevice();
     const b = await startPairing(hub, 'Laptop');
     const lookup = (await a.send('POST', '/v1/pairings/lookup', { code: b.res.json.code })).json;
-    expect(lookup.key_binding.statement).toMatchObject({ hub: ORIGIN, role: 'device', signing_key: lookup.device_key, box_key: lookup.box_key, name: 'Laptop' });
+    expect(lookup.key_binding.statement).toMatchObject({
+      hub: ORIGIN,
+      role: 'device',
+      signing_key: lookup.device_key,
+      box_key: lookup.box_key,
+      name: 'Laptop',
+    });
     const c = hub.newDevice();
-    const keys = { device_key: encodePublicKey(c.publicKey), box_key: encodePublicKey(x25519.getPublicKey(x25519.utils.randomSecretKey())) };
-    const bind = (over: Record<string, unknown>) => signKeyBinding(c.privateKey, { hub: ORIGIN, role: 'device', signing_key: keys.device_key, box_key: keys.box_key, name: 'Phone', time: hub.clock.now, ...over });
+    const keys = {
+      device_key: encodePublicKey(c.publicKey),
+      box_key: encodePublicKey(x25519.getPublicKey(x25519.utils.randomSecretKey())),
+    };
+    const bind = (over: Record<string, unknown>) =>
+      signKeyBinding(c.privateKey, {
+        hub: ORIGIN,
+        role: 'device',
+        signing_key: keys.device_key,
+        box_key: keys.box_key,
+        name: 'Phone',
+        time: hub.clock.now,
+        ...over,
+      });
     const otherBox = encodePublicKey(x25519.getPublicKey(x25519.utils.randomSecretKey()));
     for (const [what, body] of [
       ['missing', { ...keys, name: 'Phone' }],
@@ -274,9 +369,17 @@ describe('device pairing', () => {
     const hub = hubFixture();
     const a = await hub.enrolledDevice();
     const thief = hub.newDevice();
-    const res = await thief.send('POST', '/v1/pairings', { device_key: encodePublicKey(a.publicKey), box_key: encodePublicKey(x25519.getPublicKey(x25519.utils.randomSecretKey())), name: null });
+    const res = await thief.send('POST', '/v1/pairings', {
+      device_key: encodePublicKey(a.publicKey),
+      box_key: encodePublicKey(x25519.getPublicKey(x25519.utils.randomSecretKey())),
+      name: null,
+    });
     expect(res.status).toBe(401);
-    const own = await a.send('POST', '/v1/pairings', { device_key: encodePublicKey(a.publicKey), box_key: encodePublicKey(x25519.getPublicKey(x25519.utils.randomSecretKey())), name: null });
+    const own = await a.send('POST', '/v1/pairings', {
+      device_key: encodePublicKey(a.publicKey),
+      box_key: encodePublicKey(x25519.getPublicKey(x25519.utils.randomSecretKey())),
+      name: null,
+    });
     expect(own.json.error.code).toBe('device_already_enrolled');
     // Only the pairing's own device may poll it.
     const b = await startPairing(hub);

@@ -12,7 +12,10 @@ const FIXTURE = path.join(ROOT, 'test', 'unit', 'hub', 'fixtures', 'commit-then-
 describe('hub store durability', () => {
   it('a committed transaction survives SIGKILL of the process right after the commit', async () => {
     const dir = tempDir();
-    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, dir], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const signal = await new Promise<NodeJS.Signals | null>((resolve, reject) => {

@@ -17,15 +17,30 @@ describe('GET /v1/events on a real server', () => {
     const publicKey = ed25519.getPublicKey(privateKey);
     const device = { role: 'human' as const, keyId: deviceKeyId(publicKey), privateKey };
     const sign = (method: string, path: string, body?: string) =>
-      ({ ...signRequest({ ...device, method, path, body: body ? utf8Encode(body) : undefined, hub: hub.url, now: Date.now() }) }) as Record<string, string>;
+      ({
+        ...signRequest({
+          ...device,
+          method,
+          path,
+          body: body ? utf8Encode(body) : undefined,
+          hub: hub.url,
+          now: Date.now(),
+        }),
+      }) as Record<string, string>;
     const enrol = JSON.stringify({ enrollment_code: hub.enrollmentCode, device_key: encodePublicKey(publicKey) });
-    const enrolled = await fetch(`${hub.url}/v1/accounts`, { method: 'POST', headers: { ...sign('POST', '/v1/accounts', enrol), 'content-type': 'application/json' }, body: enrol });
+    const enrolled = await fetch(`${hub.url}/v1/accounts`, {
+      method: 'POST',
+      headers: { ...sign('POST', '/v1/accounts', enrol), 'content-type': 'application/json' },
+      body: enrol,
+    });
     expect(enrolled.status).toBe(201);
 
     const open = () => fetch(`${hub.url}/v1/events`, { headers: sign('GET', '/v1/events') });
     // A client that goes away: node:http, so the socket really closes (undici may park an aborted socket).
     const leaving = http.get(`${hub.url}/v1/events`, { headers: sign('GET', '/v1/events'), agent: false });
-    const first = await new Promise<string>((resolve) => leaving.on('response', (res) => res.once('data', (d: Buffer) => resolve(d.toString()))));
+    const first = await new Promise<string>((resolve) =>
+      leaving.on('response', (res) => res.once('data', (d: Buffer) => resolve(d.toString()))),
+    );
     expect(first).toBe('event: intents\ndata: {"intents":[]}\n\n');
     const kept = await open();
     await kept.body!.getReader().read();

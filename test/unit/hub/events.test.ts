@@ -4,7 +4,12 @@ import { intentEvents } from '../../../hub/events';
 import { EVENTS_PING_MS } from '../../../hub/routes/events';
 import { hubFixture } from './flow';
 
-const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Step ${n}`, risk: 'low' }, idempotency_key: `act-${n}`, agent_nonce: 'AAECAwQFBgcICQoLDA0ODw' });
+const ACTION = (n: number) => ({
+  kind: 'action.approve',
+  payload: { summary: `Step ${n}`, risk: 'low' },
+  idempotency_key: `act-${n}`,
+  agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
+});
 
 /** Reads server-sent events from a response body, one parsed `{event, data}` (or `{comment}`) at a time. */
 function sseReader(body: ReadableStream<Uint8Array>) {
@@ -20,7 +25,11 @@ function sseReader(body: ReadableStream<Uint8Array>) {
           buffer = buffer.slice(end + 2);
           if (block.startsWith(':')) return { comment: block.slice(1).trim() };
           const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+          const data = block
+            .split('\n')
+            .filter((l) => l.startsWith('data: '))
+            .map((l) => l.slice(6))
+            .join('\n');
           return { event, data: JSON.parse(data) };
         }
         const { done, value } = await reader.read();
@@ -46,7 +55,9 @@ describe('GET /v1/events', () => {
     const created = (await agent.send('POST', '/v1/intents', ACTION(1))).json;
     expect(await events.next()).toEqual({ event: 'intents', data: { intents: [created] } });
 
-    await device.send('POST', `/v1/intents/${created.intent_id}/decision`, { approval: hub.approvalFor(device, created, 'deny') });
+    await device.send('POST', `/v1/intents/${created.intent_id}/decision`, {
+      approval: hub.approvalFor(device, created, 'deny'),
+    });
     expect(await events.next()).toEqual({ event: 'intents', data: { intents: [] } });
 
     const second = (await agent.send('POST', '/v1/intents', ACTION(2))).json;
@@ -78,10 +89,10 @@ describe('GET /v1/events', () => {
     await events.cancel();
 
     const replay = await hub.app.request('/v1/events', { headers });
-    expect(((await replay.json())).error.code).toBe('auth_replayed');
-    expect(((await (await hub.app.request('/v1/events')).json())).error.code).toBe('auth_missing');
+    expect((await replay.json()).error.code).toBe('auth_replayed');
+    expect((await (await hub.app.request('/v1/events')).json()).error.code).toBe('auth_missing');
     const asAgent = await hub.app.request('/v1/events', { headers: hub.signedHeaders(agent, 'GET', '/v1/events') });
-    expect(((await asAgent.json())).error.code).toBe('forbidden');
+    expect((await asAgent.json()).error.code).toBe('forbidden');
   });
 
   it('sends a ping comment after 15 s of silence', async () => {

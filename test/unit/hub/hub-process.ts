@@ -5,7 +5,8 @@ import { BIN, ROOT } from './helpers';
 const running: ChildProcess[] = [];
 // Whatever a test started is gone after it, even when it failed half way.
 afterEach(() => {
-  for (const child of running.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of running.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
 /** Starts `clawkeep hub` on a free port and resolves with what it printed up to "listening on <url>". */

@@ -11,7 +11,10 @@ describe('enrolment: POST /v1/accounts', () => {
     const device = await hub.enrolledDevice();
     expect(hub.store.accounts.get(device.keyId)).not.toBeNull();
     const other = hub.newDevice();
-    const again = await other.send('POST', '/v1/accounts', { enrollment_code: hub.enrollmentCode, device_key: encodePublicKey(other.publicKey) });
+    const again = await other.send('POST', '/v1/accounts', {
+      enrollment_code: hub.enrollmentCode,
+      device_key: encodePublicKey(other.publicKey),
+    });
     expect(again.status).toBe(404);
     expect(again.json.error.code).toBe('enrollment_code_invalid');
     expect(hub.store.accounts.count()).toBe(1);
@@ -20,13 +23,22 @@ describe('enrolment: POST /v1/accounts', () => {
   it('refuses a wrong code, a key the signer does not hold, and an unsigned request', async () => {
     const hub = hubFixture();
     const device = hub.newDevice();
-    const wrong = await device.send('POST', '/v1/accounts', { enrollment_code: 'BCDF-GHJK', device_key: encodePublicKey(device.publicKey) });
+    const wrong = await device.send('POST', '/v1/accounts', {
+      enrollment_code: 'BCDF-GHJK',
+      device_key: encodePublicKey(device.publicKey),
+    });
     expect(wrong.json.error.code).toBe('enrollment_code_invalid');
     const stranger = hub.newDevice();
     // Signed by `device`, but claims stranger's key: no proof of possession.
-    const theft = await device.send('POST', '/v1/accounts', { enrollment_code: hub.enrollmentCode, device_key: encodePublicKey(stranger.publicKey) });
+    const theft = await device.send('POST', '/v1/accounts', {
+      enrollment_code: hub.enrollmentCode,
+      device_key: encodePublicKey(stranger.publicKey),
+    });
     expect(theft.status).toBe(401);
-    const unsigned = await hub.send(null, 'POST', '/v1/accounts', { enrollment_code: hub.enrollmentCode, device_key: encodePublicKey(device.publicKey) });
+    const unsigned = await hub.send(null, 'POST', '/v1/accounts', {
+      enrollment_code: hub.enrollmentCode,
+      device_key: encodePublicKey(device.publicKey),
+    });
     expect(unsigned.json.error.code).toBe('auth_missing');
     expect(hub.store.accounts.count()).toBe(0);
   });
@@ -36,7 +48,10 @@ describe('enrolment: POST /v1/accounts', () => {
     const device = hub.newDevice();
     const codes: string[] = [];
     for (let i = 0; i < 6; i++) {
-      const res = await device.send('POST', '/v1/accounts', { enrollment_code: 'BCDF-GHJK', device_key: encodePublicKey(device.publicKey) });
+      const res = await device.send('POST', '/v1/accounts', {
+        enrollment_code: 'BCDF-GHJK',
+        device_key: encodePublicKey(device.publicKey),
+      });
       codes.push(res.json.error.code);
     }
     expect(codes.slice(0, 5).every((c) => c === 'enrollment_code_invalid')).toBe(true);
@@ -74,10 +89,14 @@ describe('signed requests', () => {
     expect(tampered.json.error.code).toBe('auth_bad_signature');
 
     // An agent on a human endpoint, a human on an agent endpoint.
-    expect((await agent.send('POST', '/v1/claims/lookup', { claim_code: agent.claimCode })).json.error.code).toBe('forbidden');
+    expect((await agent.send('POST', '/v1/claims/lookup', { claim_code: agent.claimCode })).json.error.code).toBe(
+      'forbidden',
+    );
     expect((await device.send('GET', '/v1/agents/me')).json.error.code).toBe('forbidden');
     // A device that never enrolled.
-    expect((await hub.newDevice().send('POST', '/v1/claims/lookup', { claim_code: agent.claimCode })).json.error.code).toBe('auth_unknown_key');
+    expect(
+      (await hub.newDevice().send('POST', '/v1/claims/lookup', { claim_code: agent.claimCode })).json.error.code,
+    ).toBe('auth_unknown_key');
   });
 });
 
@@ -88,9 +107,15 @@ describe('claims', () => {
     const agent = await hub.registeredAgent();
     expect((await agent.send('GET', '/v1/agents/me')).json).toEqual({ agent_id: agent.agentId, status: 'unclaimed' });
 
-    const lookup = await device.send('POST', '/v1/claims/lookup', { claim_code: agent.claimCode.toLowerCase().replace('-', '') });
+    const lookup = await device.send('POST', '/v1/claims/lookup', {
+      claim_code: agent.claimCode.toLowerCase().replace('-', ''),
+    });
     expect(lookup.status).toBe(200);
-    expect(lookup.json).toMatchObject({ agent_id: agent.agentId, name: 'research-bot', requested_scopes: ['action:action.approve', 'secret:read:arxiv-key'] });
+    expect(lookup.json).toMatchObject({
+      agent_id: agent.agentId,
+      name: 'research-bot',
+      requested_scopes: ['action:action.approve', 'secret:read:arxiv-key'],
+    });
     expect(lookup.json.fingerprint).toMatch(/^[0-9a-f]{8}(-[0-9a-f]{8}){3}$/);
 
     const claim = hub.claimFor(device, agent);
@@ -109,8 +134,12 @@ describe('claims', () => {
     });
     expect(verified.device_key).toBe(encodePublicKey(device.publicKey));
 
-    expect((await device.send('POST', '/v1/claims/lookup', { claim_code: agent.claimCode })).json.error.code).toBe('claim_code_invalid');
-    expect((await device.send('POST', '/v1/claims', { claim: hub.claimFor(device, agent) })).json.error.code).toBe('agent_already_claimed');
+    expect((await device.send('POST', '/v1/claims/lookup', { claim_code: agent.claimCode })).json.error.code).toBe(
+      'claim_code_invalid',
+    );
+    expect((await device.send('POST', '/v1/claims', { claim: hub.claimFor(device, agent) })).json.error.code).toBe(
+      'agent_already_claimed',
+    );
     expect(verifyAudit(hub.store)).toMatchObject({ ok: true });
   });
 
@@ -125,13 +154,16 @@ describe('claims', () => {
       hub.claimFor(device, agent, { claim_code_hash: '0'.repeat(64) }),
       hub.claimFor(device, agent, { hub: 'http://127.0.0.1:9999' }),
     ];
-    for (const claim of cases) expect((await device.send('POST', '/v1/claims', { claim })).json.error.code).toBe('claim_invalid');
+    for (const claim of cases)
+      expect((await device.send('POST', '/v1/claims', { claim })).json.error.code).toBe('claim_invalid');
     // Signed by one device, sent by another.
     const second = hub.newDevice();
     const forged = hub.claimFor(second, agent);
     expect((await device.send('POST', '/v1/claims', { claim: forged })).json.error.code).toBe('claim_invalid');
     hub.clock.now += 11 * 60 * 1000;
-    expect((await device.send('POST', '/v1/claims', { claim: hub.claimFor(device, agent) })).json.error.code).toBe('claim_code_invalid');
+    expect((await device.send('POST', '/v1/claims', { claim: hub.claimFor(device, agent) })).json.error.code).toBe(
+      'claim_code_invalid',
+    );
     expect(hub.store.installations.listByAgent(agent.agentId)).toHaveLength(0);
   });
 });

@@ -4,7 +4,12 @@ import { encodePublicKey, fingerprint } from '../../../lib/protocol/keys';
 import { verifyAudit } from '../../../hub/audit';
 import { hubFixture, ORIGIN } from './flow';
 
-const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Step ${n}`, risk: 'high' }, idempotency_key: `act-${n}`, agent_nonce: 'AAECAwQFBgcICQoLDA0ODw' });
+const ACTION = (n: number) => ({
+  kind: 'action.approve',
+  payload: { summary: `Step ${n}`, risk: 'high' },
+  idempotency_key: `act-${n}`,
+  agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
+});
 
 async function setup() {
   const hub = hubFixture();
@@ -27,15 +32,31 @@ describe('installations', () => {
         fingerprint: fingerprint(agent.signingKey),
         agent_signing_key: encodePublicKey(agent.signingKey),
         agent_box_key: encodePublicKey(agent.boxKey),
-        key_binding: { statement: { hub: ORIGIN, role: 'agent', signing_key: encodePublicKey(agent.signingKey), box_key: encodePublicKey(agent.boxKey), name: 'research-bot', time: expect.any(Number) }, signature: expect.any(String) },
+        key_binding: {
+          statement: {
+            hub: ORIGIN,
+            role: 'agent',
+            signing_key: encodePublicKey(agent.signingKey),
+            box_key: encodePublicKey(agent.boxKey),
+            name: 'research-bot',
+            time: expect.any(Number),
+          },
+          signature: expect.any(String),
+        },
         granted_scopes: ['action:action.approve', 'secret:read:arxiv-key'],
-        policy: { approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'], daily_limit: null },
+        policy: {
+          approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'],
+          daily_limit: null,
+        },
         status: 'active',
         consecutive_denials: 0,
         created_at: hub.clock.now,
         last_activity: hub.clock.now,
         // The owner's signed claim, verbatim (the device re-learns its own installations from it).
-        claim: expect.objectContaining({ statement: expect.objectContaining({ installation_id: agent.installationId }), signature: expect.any(String) }),
+        claim: expect.objectContaining({
+          statement: expect.objectContaining({ installation_id: agent.installationId }),
+          signature: expect.any(String),
+        }),
         revocation: null,
       },
     ]);
@@ -48,10 +69,14 @@ describe('installations', () => {
     const { hub, device, agent } = await setup();
     const pending = (await agent.send('POST', '/v1/intents', ACTION(1))).json;
     const approved = (await agent.send('POST', '/v1/intents', ACTION(2))).json;
-    await device.send('POST', `/v1/intents/${approved.intent_id}/decision`, { approval: hub.approvalFor(device, approved) });
+    await device.send('POST', `/v1/intents/${approved.intent_id}/decision`, {
+      approval: hub.approvalFor(device, approved),
+    });
 
     const stranger = await hub.enrolledDevice(hub.extraEnrollmentCode());
-    expect((await stranger.send('DELETE', `/v1/installations/${agent.installationId}`)).json.error.code).toBe('not_found');
+    expect((await stranger.send('DELETE', `/v1/installations/${agent.installationId}`)).json.error.code).toBe(
+      'not_found',
+    );
 
     hub.clock.now += 1000;
     // Only with a CKIR the calling device signed for this hub, installation and agent key (issue 13 item 9).
@@ -69,7 +94,11 @@ describe('installations', () => {
       expect(refused.json.error.code).toBe('revocation_invalid');
     }
     expect((await agent.send('GET', '/v1/agents/me')).json.status).toBe('claimed');
-    const revoked = await device.send('DELETE', `/v1/installations/${agent.installationId}`, hub.revocationFor(device, agent));
+    const revoked = await device.send(
+      'DELETE',
+      `/v1/installations/${agent.installationId}`,
+      hub.revocationFor(device, agent),
+    );
     expect(revoked.json).toEqual({ installation_id: agent.installationId, revoked_at: hub.clock.now });
     // Stored and served verbatim: to the owner's devices and to the agent, with the devices to check its signer.
     const served = (await device.send('GET', '/v1/installations')).json.installations[0].revocation;
@@ -80,26 +109,37 @@ describe('installations', () => {
 
     expect((await agent.send('POST', '/v1/intents', ACTION(3))).json.error.code).toBe('agent_revoked');
     expect((await agent.send('GET', `/v1/intents/${pending.intent_id}`)).json.error.code).toBe('agent_revoked');
-    expect((await agent.send('POST', `/v1/intents/${approved.intent_id}/execute`)).json.error.code).toBe('agent_revoked');
+    expect((await agent.send('POST', `/v1/intents/${approved.intent_id}/execute`)).json.error.code).toBe(
+      'agent_revoked',
+    );
     expect((await agent.send('GET', '/v1/agents/me')).json.status).toBe('revoked');
 
     expect((await device.send('GET', '/v1/intents?status=pending')).json.intents).toEqual([]);
     expect((await device.send('GET', `/v1/intents/${pending.intent_id}`)).json.status).toBe('expired');
     expect((await device.send('GET', `/v1/intents/${approved.intent_id}`)).json.status).toBe('expired');
-    const late = await device.send('POST', `/v1/intents/${pending.intent_id}/decision`, { approval: hub.approvalFor(device, pending) });
+    const late = await device.send('POST', `/v1/intents/${pending.intent_id}/decision`, {
+      approval: hub.approvalFor(device, pending),
+    });
     expect(late.json.error.code).toBe('intent_expired');
 
     // Idempotent: a second revoke reports the first.
     hub.clock.now += 1000;
-    expect((await device.send('DELETE', `/v1/installations/${agent.installationId}`, hub.revocationFor(device, agent))).json.revoked_at).toBe(revoked.json.revoked_at);
-    expect((await device.send('POST', `/v1/installations/${agent.installationId}/enable`)).json.error.code).toBe('forbidden');
+    expect(
+      (await device.send('DELETE', `/v1/installations/${agent.installationId}`, hub.revocationFor(device, agent))).json
+        .revoked_at,
+    ).toBe(revoked.json.revoked_at);
+    expect((await device.send('POST', `/v1/installations/${agent.installationId}/enable`)).json.error.code).toBe(
+      'forbidden',
+    );
 
     // The sweep later expires the stored row without a second audit row.
     hub.clock.now = pending.expires_at + 1;
     await device.send('GET', '/v1/intents?status=pending');
     const rows = [...hub.store.audit.scan()];
     expect(rows.filter((r) => r.action === 'installation.revoke')).toHaveLength(1);
-    expect(rows.filter((r) => r.action === 'intent.expire').map((r) => r.resource)).toEqual([`intent:${pending.intent_id}`]);
+    expect(rows.filter((r) => r.action === 'intent.expire').map((r) => r.resource)).toEqual([
+      `intent:${pending.intent_id}`,
+    ]);
     expect(verifyAudit(hub.store)).toMatchObject({ ok: true });
   });
 
@@ -107,7 +147,9 @@ describe('installations', () => {
     const { hub, device, agent } = await setup();
     for (let i = 0; i < 5; i++) {
       const intent = (await agent.send('POST', '/v1/intents', ACTION(i))).json;
-      const res = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, { approval: hub.approvalFor(device, intent, 'deny') });
+      const res = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, {
+        approval: hub.approvalFor(device, intent, 'deny'),
+      });
       expect(res.json.status).toBe('denied');
     }
     const locked = await agent.send('POST', '/v1/intents', ACTION(5));
@@ -117,13 +159,17 @@ describe('installations', () => {
     expect((await device.send('GET', '/v1/installations')).json.installations[0].status).toBe('locked');
     expect([...hub.store.audit.scan()].some((r) => r.action === 'installation.lock')).toBe(true);
 
-    expect((await agent.send('POST', `/v1/installations/${agent.installationId}/enable`)).json.error.code).toBe('forbidden');
+    expect((await agent.send('POST', `/v1/installations/${agent.installationId}/enable`)).json.error.code).toBe(
+      'forbidden',
+    );
     const enabled = await device.send('POST', `/v1/installations/${agent.installationId}/enable`);
     expect(enabled.json).toMatchObject({ status: 'active', consecutive_denials: 0 });
     const after = await agent.send('POST', '/v1/intents', ACTION(5));
     expect(after.status).toBe(201);
     // The streak starts over: one more denial does not lock again.
-    await device.send('POST', `/v1/intents/${after.json.intent_id}/decision`, { approval: hub.approvalFor(device, after.json, 'deny') });
+    await device.send('POST', `/v1/intents/${after.json.intent_id}/decision`, {
+      approval: hub.approvalFor(device, after.json, 'deny'),
+    });
     expect((await agent.send('POST', '/v1/intents', ACTION(6))).status).toBe(201);
   });
 
@@ -131,8 +177,13 @@ describe('installations', () => {
     const { hub, device, agent } = await setup();
     for (let i = 0; i < 9; i++) {
       const intent = (await agent.send('POST', '/v1/intents', ACTION(i))).json;
-      await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, { approval: hub.approvalFor(device, intent, i === 4 ? 'approve' : 'deny') });
+      await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, {
+        approval: hub.approvalFor(device, intent, i === 4 ? 'approve' : 'deny'),
+      });
     }
-    expect((await device.send('GET', '/v1/installations')).json.installations[0]).toMatchObject({ status: 'active', consecutive_denials: 4 });
+    expect((await device.send('GET', '/v1/installations')).json.installations[0]).toMatchObject({
+      status: 'active',
+      consecutive_denials: 4,
+    });
   });
 });

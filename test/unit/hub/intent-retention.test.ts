@@ -14,11 +14,19 @@ import { tempDir } from './helpers';
 
 const DAY = 24 * 60 * 60 * 1000;
 const NONCE = 'AAECAwQFBgcICQoLDA0ODw';
-const action = (marker: string, key: string) => ({ kind: 'action.approve', payload: { summary: marker, risk: 'low' }, idempotency_key: key, agent_nonce: NONCE });
+const action = (marker: string, key: string) => ({
+  kind: 'action.approve',
+  payload: { summary: marker, risk: 'low' },
+  idempotency_key: key,
+  agent_nonce: NONCE,
+});
 
 /** Every byte the hub's database holds on disk: the file and its write-ahead log. */
 function dbBytes(file: string): string {
-  return [file, `${file}-wal`].filter(existsSync).map((f) => readFileSync(f).toString('latin1')).join('');
+  return [file, `${file}-wal`]
+    .filter(existsSync)
+    .map((f) => readFileSync(f).toString('latin1'))
+    .join('');
 }
 
 describe('intent retention', () => {
@@ -28,14 +36,28 @@ describe('intent retention', () => {
     const store = openSqliteStore({ file });
     const hub = hubFixture(undefined, { store });
     const device = await hub.enrolledDevice();
-    const agent = await hub.claimedAgent(device, { policy: { approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'], daily_limit: null } });
+    const agent = await hub.claimedAgent(device, {
+      policy: {
+        approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'],
+        daily_limit: null,
+      },
+    });
 
     const old = (await agent.send('POST', '/v1/intents', action('OLD-MARKER-7f3a', 'old'))).json;
-    expect((await device.send('POST', `/v1/intents/${old.intent_id}/decision`, { approval: hub.approvalFor(device, old) })).json.status).toBe('approved');
+    expect(
+      (await device.send('POST', `/v1/intents/${old.intent_id}/decision`, { approval: hub.approvalFor(device, old) }))
+        .json.status,
+    ).toBe('approved');
 
     hub.clock.now += 20 * DAY;
     const recent = (await agent.send('POST', '/v1/intents', action('RECENT-MARKER-4b8e', 'recent'))).json;
-    expect((await device.send('POST', `/v1/intents/${recent.intent_id}/decision`, { approval: hub.approvalFor(device, recent, 'deny') })).json.status).toBe('denied');
+    expect(
+      (
+        await device.send('POST', `/v1/intents/${recent.intent_id}/decision`, {
+          approval: hub.approvalFor(device, recent, 'deny'),
+        })
+      ).json.status,
+    ).toBe('denied');
     hub.clock.now += 11 * DAY; // `old` expired 31 days ago, `recent` 11 days ago
     const pending = (await agent.send('POST', '/v1/intents', action('PENDING-MARKER-91c2', 'pending'))).json;
     expect(store.intents.get(pending.intent_id)!.status).toBe('pending');
@@ -64,7 +86,9 @@ describe('intent retention', () => {
     }
     expect(hubErrorText('intent_purged')).toMatch(/older than the hub keeps requests/);
     // Retrying the same request (same idempotency key) gets the same answer, not a crash.
-    expect((await agent.send('POST', '/v1/intents', action('OLD-MARKER-7f3a', 'old'))).json.error.code).toBe('intent_purged');
+    expect((await agent.send('POST', '/v1/intents', action('OLD-MARKER-7f3a', 'old'))).json.error.code).toBe(
+      'intent_purged',
+    );
     expect((await agent.send('GET', `/v1/intents/${recent.intent_id}`)).json.status).toBe('denied');
 
     // The audit chain hashes no payload: it still verifies, and the Activity list still loads.
@@ -72,7 +96,9 @@ describe('intent retention', () => {
     const audit = await device.send('GET', '/v1/audit');
     expect(audit.status).toBe(200);
     const entries = audit.json.entries as { resource: string | null; intent?: unknown }[];
-    expect(entries.filter((e) => e.resource === `intent:${old.intent_id}`).every((e) => e.intent === undefined)).toBe(true);
+    expect(entries.filter((e) => e.resource === `intent:${old.intent_id}`).every((e) => e.intent === undefined)).toBe(
+      true,
+    );
     expect(entries.some((e) => e.resource === `intent:${recent.intent_id}` && e.intent !== undefined)).toBe(true);
     store.close();
   });
@@ -80,7 +106,12 @@ describe('intent retention', () => {
   it('the default retention is 30 days after expiry, and an expired undecided intent is purged too', async () => {
     const hub = hubFixture();
     const device = await hub.enrolledDevice();
-    const agent = await hub.claimedAgent(device, { policy: { approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'], daily_limit: null } });
+    const agent = await hub.claimedAgent(device, {
+      policy: {
+        approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'],
+        daily_limit: null,
+      },
+    });
     const lapsed = (await agent.send('POST', '/v1/intents', action('LAPSED', 'lapsed'))).json;
     hub.clock.now += INTENT_TTL_MS;
     hub.store.intents.expireDue(hub.clock.now);
@@ -93,7 +124,12 @@ describe('intent retention', () => {
   it('never touches a pending intent, whatever the cutoff', async () => {
     const hub = hubFixture();
     const device = await hub.enrolledDevice();
-    const agent = await hub.claimedAgent(device, { policy: { approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'], daily_limit: null } });
+    const agent = await hub.claimedAgent(device, {
+      policy: {
+        approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'],
+        daily_limit: null,
+      },
+    });
     const pending = (await agent.send('POST', '/v1/intents', action('STILL-PENDING', 'p'))).json;
     expect(hub.store.intents.purgePayloads(hub.clock.now + 1000 * DAY, 100)).toEqual([]);
     expect(hub.store.intents.get(pending.intent_id)!.payload).toContain('STILL-PENDING');

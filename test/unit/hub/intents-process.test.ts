@@ -13,10 +13,27 @@ import { tempDir } from './helpers';
 import { startHubProcess } from './hub-process';
 
 /** A signed request over real HTTP to the hub at `url` (its origin is what the signature names). */
-async function call(url: string, signer: { role: Role; keyId: string; privateKey: Uint8Array } | null, method: string, target: string, body?: unknown) {
+async function call(
+  url: string,
+  signer: { role: Role; keyId: string; privateKey: Uint8Array } | null,
+  method: string,
+  target: string,
+  body?: unknown,
+) {
   const text = body === undefined ? undefined : JSON.stringify(body);
   const headers: Record<string, string> = text ? { 'content-type': 'application/json' } : {};
-  if (signer) Object.assign(headers, signRequest({ ...signer, method, path: target, body: text ? utf8Encode(text) : undefined, hub: url, now: Date.now() }));
+  if (signer)
+    Object.assign(
+      headers,
+      signRequest({
+        ...signer,
+        method,
+        path: target,
+        body: text ? utf8Encode(text) : undefined,
+        hub: url,
+        now: Date.now(),
+      }),
+    );
   const res = await fetch(url + target, { method, headers, body: text });
   return { status: res.status, json: (await res.json()) as Record<string, any> };
 }
@@ -30,17 +47,33 @@ describe('intents over real HTTP', () => {
     const devicePrivate = ed25519.utils.randomSecretKey();
     const devicePublic = ed25519.getPublicKey(devicePrivate);
     const device = { role: 'human' as const, keyId: deviceKeyId(devicePublic), privateKey: devicePrivate };
-    expect((await call(first.url, device, 'POST', '/v1/accounts', { enrollment_code: code, device_key: encodePublicKey(devicePublic) })).status).toBe(201);
+    expect(
+      (
+        await call(first.url, device, 'POST', '/v1/accounts', {
+          enrollment_code: code,
+          device_key: encodePublicKey(devicePublic),
+        })
+      ).status,
+    ).toBe(201);
 
     const agentPrivate = ed25519.utils.randomSecretKey();
     const boxPrivate = x25519.utils.randomSecretKey();
-    const keys = { signing_key: encodePublicKey(ed25519.getPublicKey(agentPrivate)), box_key: encodePublicKey(x25519.getPublicKey(boxPrivate)) };
+    const keys = {
+      signing_key: encodePublicKey(ed25519.getPublicKey(agentPrivate)),
+      box_key: encodePublicKey(x25519.getPublicKey(boxPrivate)),
+    };
     const registered = await call(first.url, null, 'POST', '/v1/agents', {
       name: 'durable-bot',
       ...keys,
       manifest: { markdown: '# durable-bot' },
       requested_scopes: ['action:action.approve'],
-      key_binding: signKeyBinding(agentPrivate, { hub: first.url, role: 'agent', ...keys, name: 'durable-bot', time: Date.now() }),
+      key_binding: signKeyBinding(agentPrivate, {
+        hub: first.url,
+        role: 'agent',
+        ...keys,
+        name: 'durable-bot',
+        time: Date.now(),
+      }),
     });
     expect(registered.status).toBe(201);
     const agent = { role: 'agent' as const, keyId: registered.json.agent_id as string, privateKey: agentPrivate };
@@ -60,7 +93,10 @@ describe('intents over real HTTP', () => {
     expect((await call(first.url, device, 'POST', '/v1/claims', { claim })).status).toBe(201);
 
     const created = await call(first.url, agent, 'POST', '/v1/intents', {
-      kind: 'action.approve', payload: { summary: 'Deploy to production', risk: 'high' }, idempotency_key: 'deploy-1', agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
+      kind: 'action.approve',
+      payload: { summary: 'Deploy to production', risk: 'high' },
+      idempotency_key: 'deploy-1',
+      agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
     });
     expect(created.status).toBe(201);
     first.child.kill('SIGKILL');
@@ -73,7 +109,10 @@ describe('intents over real HTTP', () => {
     expect(pending.json.intents).toEqual([created.json]);
     // The agent's retry after the crash finds the same intent.
     const retried = await call(second.url, agent, 'POST', '/v1/intents', {
-      kind: 'action.approve', payload: { summary: 'Deploy to production', risk: 'high' }, idempotency_key: 'deploy-1', agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
+      kind: 'action.approve',
+      payload: { summary: 'Deploy to production', risk: 'high' },
+      idempotency_key: 'deploy-1',
+      agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
     });
     expect([retried.status, retried.json.intent_id]).toEqual([200, created.json.intent_id]);
     second.child.kill('SIGTERM');

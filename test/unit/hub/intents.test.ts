@@ -9,8 +9,18 @@ import { openSealedSecret, sealSecret } from '../../../lib/protocol/sealed-secre
 import { verifyAudit } from '../../../hub/audit';
 import { hubFixture, ORIGIN } from './flow';
 
-const SECRET_INTENT = { kind: 'secret.request', payload: { item: 'arxiv-key', reason: 'Fetch new papers' }, idempotency_key: 'req-1', agent_nonce: 'AAECAwQFBgcICQoLDA0ODw' };
-const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Step ${n}`, risk: 'low' }, idempotency_key: `act-${n}`, agent_nonce: 'AAECAwQFBgcICQoLDA0ODw' });
+const SECRET_INTENT = {
+  kind: 'secret.request',
+  payload: { item: 'arxiv-key', reason: 'Fetch new papers' },
+  idempotency_key: 'req-1',
+  agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
+};
+const ACTION = (n: number) => ({
+  kind: 'action.approve',
+  payload: { summary: `Step ${n}`, risk: 'low' },
+  idempotency_key: `act-${n}`,
+  agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
+});
 
 async function setup() {
   const hub = hubFixture();
@@ -49,7 +59,10 @@ describe('intent lifecycle', () => {
     const sealed = toBase64Url(sealSecret(agent.boxKey, utf8Encode('arxiv-secret-123'), context));
     const approval = hub.approvalFor(device, intent);
     hub.clock.now += 5_000;
-    const decided = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, { approval, sealed_secret: sealed });
+    const decided = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, {
+      approval,
+      sealed_secret: sealed,
+    });
     expect(decided.status).toBe(200);
     expect(decided.json).toMatchObject({ status: 'approved', decided_at: hub.clock.now, approval });
     expect((await device.send('GET', '/v1/intents?status=pending')).json.intents).toEqual([]);
@@ -86,22 +99,32 @@ describe('intent lifecycle', () => {
   it('a denial is final and cannot be executed', async () => {
     const { hub, device, agent } = await setup();
     const intent = (await agent.send('POST', '/v1/intents', ACTION(1))).json;
-    const denied = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, { approval: hub.approvalFor(device, intent, 'deny') });
+    const denied = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, {
+      approval: hub.approvalFor(device, intent, 'deny'),
+    });
     expect(denied.json.status).toBe('denied');
-    expect((await agent.send('POST', `/v1/intents/${intent.intent_id}/execute`)).json.error.code).toBe('intent_required');
-    const second = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, { approval: hub.approvalFor(device, intent) });
+    expect((await agent.send('POST', `/v1/intents/${intent.intent_id}/execute`)).json.error.code).toBe(
+      'intent_required',
+    );
+    const second = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, {
+      approval: hub.approvalFor(device, intent),
+    });
     expect(second.json.error.code).toBe('intent_not_pending');
   });
 
   it('GET /v1/intents/:id?wait=N holds a pending intent and answers as soon as it is decided', async () => {
     const { hub, device, agent } = await setup();
     const intent = (await agent.send('POST', '/v1/intents', ACTION(7))).json;
-    expect((await agent.send('GET', `/v1/intents/${intent.intent_id}?wait=31`)).json.error.code).toBe('protocol_invalid');
+    expect((await agent.send('GET', `/v1/intents/${intent.intent_id}?wait=31`)).json.error.code).toBe(
+      'protocol_invalid',
+    );
     let answered = false;
     const held = agent.send('GET', `/v1/intents/${intent.intent_id}?wait=30`).then((r) => ((answered = true), r));
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(answered).toBe(false);
-    await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, { approval: hub.approvalFor(device, intent) });
+    await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, {
+      approval: hub.approvalFor(device, intent),
+    });
     expect((await held).json.status).toBe('approved');
     // A decided intent is answered at once, wait or not.
     expect((await agent.send('GET', `/v1/intents/${intent.intent_id}?wait=30`)).json.status).toBe('approved');
@@ -110,7 +133,9 @@ describe('intent lifecycle', () => {
   it('a kind the signed policy does not require approval for is approved at creation, without a statement', async () => {
     const hub = hubFixture();
     const device = await hub.enrolledDevice();
-    const agent = await hub.claimedAgent(device, { policy: { approval_required: ['secret.request'], daily_limit: null } });
+    const agent = await hub.claimedAgent(device, {
+      policy: { approval_required: ['secret.request'], daily_limit: null },
+    });
     const created = await agent.send('POST', '/v1/intents', ACTION(1));
     expect(created.json).toMatchObject({ status: 'approved' });
     const executed = await agent.send('POST', `/v1/intents/${created.json.intent_id}/execute`);
@@ -123,25 +148,45 @@ describe('creating intents', () => {
   it('refuses replayed and stale signed requests', async () => {
     const { hub, agent } = await setup();
     let captured: { headers: Record<string, string>; body?: string } = { headers: {} };
-    const first = await agent.send('POST', '/v1/intents', ACTION(1), (init) => void (captured = { headers: { ...init.headers }, body: init.body }));
+    const first = await agent.send(
+      'POST',
+      '/v1/intents',
+      ACTION(1),
+      (init) => void (captured = { headers: { ...init.headers }, body: init.body }),
+    );
     expect(first.status).toBe(201);
-    const replay = await hub.app.request('/v1/intents', { method: 'POST', headers: captured.headers, body: captured.body });
-    expect([replay.status, ((await replay.json())).error.code]).toEqual([401, 'auth_replayed']);
+    const replay = await hub.app.request('/v1/intents', {
+      method: 'POST',
+      headers: captured.headers,
+      body: captured.body,
+    });
+    expect([replay.status, (await replay.json()).error.code]).toEqual([401, 'auth_replayed']);
 
     hub.clock.now -= 61_000;
     let stale: typeof captured = { headers: {} };
-    await agent.send('POST', '/v1/intents', ACTION(2), (init) => void (stale = { headers: { ...init.headers }, body: init.body }));
+    await agent.send(
+      'POST',
+      '/v1/intents',
+      ACTION(2),
+      (init) => void (stale = { headers: { ...init.headers }, body: init.body }),
+    );
     hub.clock.now += 61_000;
     const res = await hub.app.request('/v1/intents', { method: 'POST', headers: stale.headers, body: stale.body });
-    expect(((await res.json())).error.code).toBe('auth_stale');
+    expect((await res.json()).error.code).toBe('auth_stale');
   });
 
   it('refuses a scope that was not granted, an unclaimed agent, a human caller and a malformed payload', async () => {
     const { hub, device, agent } = await setup();
-    const wrongItem = await agent.send('POST', '/v1/intents', { ...SECRET_INTENT, payload: { item: 'bank-password', reason: 'x' } });
+    const wrongItem = await agent.send('POST', '/v1/intents', {
+      ...SECRET_INTENT,
+      payload: { item: 'bank-password', reason: 'x' },
+    });
     expect([wrongItem.status, wrongItem.json.error.code]).toEqual([403, 'scope_not_granted']);
     const wrongKind = await agent.send('POST', '/v1/intents', {
-      kind: 'payment.send', payload: { summary: 'Pay', amount_minor: 100, currency: 'EUR', payee: 'ACME' }, idempotency_key: 'p1', agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
+      kind: 'payment.send',
+      payload: { summary: 'Pay', amount_minor: 100, currency: 'EUR', payee: 'ACME' },
+      idempotency_key: 'p1',
+      agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
     });
     expect(wrongKind.json.error.code).toBe('scope_not_granted');
     const unclaimed = await hub.registeredAgent('loose-bot');
@@ -157,7 +202,11 @@ describe('creating intents', () => {
     const b = await agent.send('POST', '/v1/intents', ACTION(1));
     expect([a.status, b.status]).toEqual([201, 200]);
     expect(b.json.intent_id).toBe(a.json.intent_id);
-    const conflict = await agent.send('POST', '/v1/intents', { ...ACTION(2), idempotency_key: 'act-1', agent_nonce: 'AAECAwQFBgcICQoLDA0ODw' });
+    const conflict = await agent.send('POST', '/v1/intents', {
+      ...ACTION(2),
+      idempotency_key: 'act-1',
+      agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
+    });
     expect([conflict.status, conflict.json.error.code]).toEqual([409, 'idempotency_conflict']);
   });
 
@@ -178,11 +227,17 @@ describe('decisions and execution', () => {
     const strangerAgent = await hub.claimedAgent(stranger, { name: 'other-bot' });
     expect((await stranger.send('GET', `/v1/intents/${intent.intent_id}`)).json.error.code).toBe('not_found');
     expect((await stranger.send('GET', '/v1/intents?status=pending')).json.intents).toEqual([]);
-    const decide = await stranger.send('POST', `/v1/intents/${intent.intent_id}/decision`, { approval: hub.approvalFor(stranger, intent) });
+    const decide = await stranger.send('POST', `/v1/intents/${intent.intent_id}/decision`, {
+      approval: hub.approvalFor(stranger, intent),
+    });
     expect(decide.json.error.code).toBe('not_found');
     expect((await strangerAgent.send('GET', `/v1/intents/${intent.intent_id}`)).json.error.code).toBe('not_found');
-    await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, { approval: hub.approvalFor(device, intent) });
-    expect((await strangerAgent.send('POST', `/v1/intents/${intent.intent_id}/execute`)).json.error.code).toBe('not_found');
+    await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, {
+      approval: hub.approvalFor(device, intent),
+    });
+    expect((await strangerAgent.send('POST', `/v1/intents/${intent.intent_id}/execute`)).json.error.code).toBe(
+      'not_found',
+    );
     expect((await agent.send('POST', `/v1/intents/${intent.intent_id}/execute`)).status).toBe(200);
   });
 
@@ -191,12 +246,18 @@ describe('decisions and execution', () => {
     const intent = (await agent.send('POST', '/v1/intents', ACTION(1))).json;
     // What the human saw (and signed) is not what the agent submitted.
     const otherHash = payloadHash('action.approve', { summary: 'Something else', risk: 'low' });
-    const swapped = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, { approval: hub.approvalFor(device, { ...intent, payload_hash: otherHash } as Record<string, any>) });
+    const swapped = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, {
+      approval: hub.approvalFor(device, { ...intent, payload_hash: otherHash } as Record<string, any>),
+    });
     expect([swapped.status, swapped.json.error.code]).toEqual([400, 'approval_invalid']);
     const otherDevice = hub.newDevice();
-    const forged = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, { approval: hub.approvalFor(otherDevice, intent) });
+    const forged = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, {
+      approval: hub.approvalFor(otherDevice, intent),
+    });
     expect(forged.json.error.code).toBe('approval_invalid');
-    const otherHub = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, { approval: hub.approvalFor(device, intent, 'approve', { hub: 'http://127.0.0.1:9999' }) });
+    const otherHub = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, {
+      approval: hub.approvalFor(device, intent, 'approve', { hub: 'http://127.0.0.1:9999' }),
+    });
     expect(otherHub.json.error.code).toBe('approval_invalid');
     expect((await device.send('GET', `/v1/intents/${intent.intent_id}`)).json.status).toBe('pending');
   });
@@ -205,14 +266,38 @@ describe('decisions and execution', () => {
     const { hub, device, agent } = await setup();
     const secret = (await agent.send('POST', '/v1/intents', SECRET_INTENT)).json;
     const action = (await agent.send('POST', '/v1/intents', ACTION(1))).json;
-    const sealed = toBase64Url(sealSecret(agent.boxKey, utf8Encode('s'), { intent_id: secret.intent_id, payload_hash: secret.payload_hash, agent_id: agent.agentId }));
+    const sealed = toBase64Url(
+      sealSecret(agent.boxKey, utf8Encode('s'), {
+        intent_id: secret.intent_id,
+        payload_hash: secret.payload_hash,
+        agent_id: agent.agentId,
+      }),
+    );
     const path = (i: Record<string, any>) => `/v1/intents/${i.intent_id}/decision`;
-    expect((await device.send('POST', path(secret), { approval: hub.approvalFor(device, secret) })).json.error.code).toBe('protocol_invalid');
-    expect((await device.send('POST', path(action), { approval: hub.approvalFor(device, action), sealed_secret: sealed })).json.error.code).toBe('protocol_invalid');
+    expect(
+      (await device.send('POST', path(secret), { approval: hub.approvalFor(device, secret) })).json.error.code,
+    ).toBe('protocol_invalid');
+    expect(
+      (await device.send('POST', path(action), { approval: hub.approvalFor(device, action), sealed_secret: sealed }))
+        .json.error.code,
+    ).toBe('protocol_invalid');
     const garbage = toBase64Url(new Uint8Array(100).fill(7));
-    expect((await device.send('POST', path(secret), { approval: hub.approvalFor(device, secret), sealed_secret: garbage })).json.error.code).toBe('sealed_invalid');
-    expect((await device.send('POST', path(secret), { approval: hub.approvalFor(device, secret, 'deny'), sealed_secret: sealed })).json.error.code).toBe('protocol_invalid');
-    expect((await device.send('POST', path(secret), { approval: hub.approvalFor(device, secret), sealed_secret: sealed })).json.status).toBe('approved');
+    expect(
+      (await device.send('POST', path(secret), { approval: hub.approvalFor(device, secret), sealed_secret: garbage }))
+        .json.error.code,
+    ).toBe('sealed_invalid');
+    expect(
+      (
+        await device.send('POST', path(secret), {
+          approval: hub.approvalFor(device, secret, 'deny'),
+          sealed_secret: sealed,
+        })
+      ).json.error.code,
+    ).toBe('protocol_invalid');
+    expect(
+      (await device.send('POST', path(secret), { approval: hub.approvalFor(device, secret), sealed_secret: sealed }))
+        .json.status,
+    ).toBe('approved');
   });
 
   it('expiry: past expires_at an intent cannot be decided or executed, leaves the pending list, and is audited', async () => {
@@ -221,14 +306,18 @@ describe('decisions and execution', () => {
     const b = (await agent.send('POST', '/v1/intents', ACTION(2))).json;
     await device.send('POST', `/v1/intents/${b.intent_id}/decision`, { approval: hub.approvalFor(device, b) });
     hub.clock.now = a.expires_at;
-    const late = await device.send('POST', `/v1/intents/${a.intent_id}/decision`, { approval: hub.approvalFor(device, a) });
+    const late = await device.send('POST', `/v1/intents/${a.intent_id}/decision`, {
+      approval: hub.approvalFor(device, a),
+    });
     expect([late.status, late.json.error.code]).toEqual([410, 'intent_expired']);
     expect((await agent.send('POST', `/v1/intents/${b.intent_id}/execute`)).json.error.code).toBe('intent_expired');
     expect((await agent.send('GET', `/v1/intents/${a.intent_id}`)).json.status).toBe('expired');
     expect((await agent.send('GET', `/v1/intents/${b.intent_id}`)).json.status).toBe('expired');
     expect((await device.send('GET', '/v1/intents?status=pending')).json.intents).toEqual([]);
     expect(hub.store.intents.get(a.intent_id)!.status).toBe('expired');
-    expect([...hub.store.audit.scan()].filter((r) => r.action === 'intent.expire').map((r) => r.resource)).toEqual([`intent:${a.intent_id}`]);
+    expect([...hub.store.audit.scan()].filter((r) => r.action === 'intent.expire').map((r) => r.resource)).toEqual([
+      `intent:${a.intent_id}`,
+    ]);
   });
 
   it('only status=pending lists', async () => {

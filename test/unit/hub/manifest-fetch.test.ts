@@ -11,9 +11,13 @@ let base = '';
 let server: http.Server;
 beforeAll(async () => {
   server = http.createServer((req, res) => {
-    if (req.url === '/manifest.md') return res.writeHead(200, { 'content-type': 'text/markdown; charset=utf-8' }).end('# Research bot\nReads papers.');
+    if (req.url === '/manifest.md')
+      return res
+        .writeHead(200, { 'content-type': 'text/markdown; charset=utf-8' })
+        .end('# Research bot\nReads papers.');
     if (req.url === '/to-private') return res.writeHead(302, { location: 'http://10.0.0.1/manifest.md' }).end();
-    if (req.url === '/to-metadata') return res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data' }).end();
+    if (req.url === '/to-metadata')
+      return res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data' }).end();
     if (req.url === '/to-ok') return res.writeHead(302, { location: '/manifest.md' }).end();
     if (req.url === '/html') return res.writeHead(200, { 'content-type': 'text/html' }).end('<script>');
     if (req.url === '/drip') {
@@ -68,7 +72,9 @@ describe('fetchManifest (SSRF protection)', () => {
 
   it('production rules: https only, no credentials, text types only, size cap', async () => {
     await expect(fetchManifest('http://example.com/m.md')).rejects.toMatchObject({ code: 'manifest_url_invalid' });
-    await expect(fetchManifest('https://user:pw@example.com/m.md')).rejects.toMatchObject({ code: 'manifest_url_invalid' });
+    await expect(fetchManifest('https://user:pw@example.com/m.md')).rejects.toMatchObject({
+      code: 'manifest_url_invalid',
+    });
     await expect(fetchManifest('not a url')).rejects.toMatchObject({ code: 'manifest_url_invalid' });
     await expect(fetchManifest('https://127.0.0.1/m.md')).rejects.toMatchObject({ code: 'manifest_url_forbidden' });
     await expect(fetchManifest(`${base}/html`, test)).rejects.toMatchObject({ code: 'manifest_bad_type' });
@@ -77,7 +83,9 @@ describe('fetchManifest (SSRF protection)', () => {
 
   it('a server dripping bytes slowly is cut off at the total deadline, not kept alive by each byte', async () => {
     const started = Date.now();
-    await expect(fetchManifest(`${base}/drip`, { ...test, timeoutMs: 1000 })).rejects.toMatchObject({ code: 'manifest_fetch_timeout' });
+    await expect(fetchManifest(`${base}/drip`, { ...test, timeoutMs: 1000 })).rejects.toMatchObject({
+      code: 'manifest_fetch_timeout',
+    });
     // Generous bound: an idle timeout would only fail after the whole 10 s drip (and then the fetch would succeed).
     expect(Date.now() - started).toBeLessThan(5000);
   }, 15_000);

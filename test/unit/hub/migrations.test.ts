@@ -27,7 +27,9 @@ describe('hub migrations', () => {
   it('shipped migrations are numbered 1..n and unchanged', () => {
     MIGRATIONS.forEach((m, i) => expect(m.version).toBe(i + 1));
     for (const m of MIGRATIONS) {
-      expect(createHash('sha256').update(m.sql).digest('hex'), `migration ${m.version}`).toBe(SHIPPED_SHA256[m.version]);
+      expect(createHash('sha256').update(m.sql).digest('hex'), `migration ${m.version}`).toBe(
+        SHIPPED_SHA256[m.version],
+      );
     }
   });
 
@@ -89,7 +91,11 @@ describe('hub migrations', () => {
     const v1 = openSqliteStore({ file });
     v1.accounts.create({ accountId: 'acct-1', devicePublicKey: key(1), createdAt: 1 });
     v1.close();
-    const next: Migration = { version: LATEST_VERSION + 1, name: 'test column', sql: 'ALTER TABLE accounts ADD COLUMN label TEXT' };
+    const next: Migration = {
+      version: LATEST_VERSION + 1,
+      name: 'test column',
+      sql: 'ALTER TABLE accounts ADD COLUMN label TEXT',
+    };
     const store = openSqliteStore({ file, migrations: [...MIGRATIONS, next] });
     expect(store.schemaVersion()).toBe(LATEST_VERSION + 1);
     expect(store.accounts.get('acct-1')?.accountId).toBe('acct-1');
@@ -105,7 +111,16 @@ describe('hub migrations', () => {
     expect(store.schemaVersion()).toBe(LATEST_VERSION);
     expect(store.accounts.get('acct-1')?.accountId).toBe('acct-1');
     // The foreign key holds: a config for an unknown installation is refused.
-    expect(() => store.agentConfigs.put({ installationId: 'nope', configId: 'c', revision: 1, statement: {}, sealed: new Uint8Array([1]), updatedAt: 1 })).toThrow();
+    expect(() =>
+      store.agentConfigs.put({
+        installationId: 'nope',
+        configId: 'c',
+        revision: 1,
+        statement: {},
+        sealed: new Uint8Array([1]),
+        updatedAt: 1,
+      }),
+    ).toThrow();
     store.close();
   });
 
@@ -119,7 +134,9 @@ describe('hub migrations', () => {
     expect(store.accounts.get('acct-1')?.accountId).toBe('acct-1');
     store.close();
     const db = new Database(file);
-    const plan = db.prepare("EXPLAIN QUERY PLAN SELECT count(*) FROM intents WHERE installation_id = 'x' AND created_at >= 0").all() as { detail: string }[];
+    const plan = db
+      .prepare("EXPLAIN QUERY PLAN SELECT count(*) FROM intents WHERE installation_id = 'x' AND created_at >= 0")
+      .all() as { detail: string }[];
     expect(plan.map((p) => p.detail).join(' ')).toContain('intents_by_installation_created');
     db.close();
   });
@@ -127,7 +144,11 @@ describe('hub migrations', () => {
   it('a failing migration rolls back entirely and leaves the previous version', () => {
     const file = path.join(tempDir(), 'hub.sqlite');
     openSqliteStore({ file }).close();
-    const bad: Migration = { version: LATEST_VERSION + 1, name: 'bad', sql: 'CREATE TABLE half (x INTEGER); SELECT * FROM no_such_table;' };
+    const bad: Migration = {
+      version: LATEST_VERSION + 1,
+      name: 'bad',
+      sql: 'CREATE TABLE half (x INTEGER); SELECT * FROM no_such_table;',
+    };
     expect(() => openSqliteStore({ file, migrations: [...MIGRATIONS, bad] })).toThrowError(
       expect.objectContaining({ code: 'migration_failed' }),
     );

@@ -6,8 +6,18 @@ import { toBase64Url } from '../../../lib/protocol/base64url';
 import { canonicalBytes } from '../../../lib/protocol/canonical';
 import { hubFixture } from './flow';
 
-const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Step ${n}`, risk: 'low' }, idempotency_key: `act-${n}`, agent_nonce: 'AAECAwQFBgcICQoLDA0ODw' });
-const SECRET = (n: number) => ({ kind: 'secret.request', payload: { item: 'arxiv-key', reason: `run ${n}` }, idempotency_key: `sec-${n}`, agent_nonce: 'AAECAwQFBgcICQoLDA0ODw' });
+const ACTION = (n: number) => ({
+  kind: 'action.approve',
+  payload: { summary: `Step ${n}`, risk: 'low' },
+  idempotency_key: `act-${n}`,
+  agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
+});
+const SECRET = (n: number) => ({
+  kind: 'secret.request',
+  payload: { item: 'arxiv-key', reason: `run ${n}` },
+  idempotency_key: `sec-${n}`,
+  agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
+});
 const HOUR = 3600_000;
 
 describe('claim policy', () => {
@@ -23,8 +33,13 @@ describe('claim policy', () => {
     const res = await device.send('POST', '/v1/claims', { claim: { statement, signature } });
     expect([res.status, res.json.error.code]).toEqual([400, 'claim_invalid']);
     expect(res.json.error.message).toContain('secret.request');
-    for (const policy of [{ approval_required: ['secret.request'] }, { approval_required: ['secret.request'], daily_limit: 0 }]) {
-      const bad = await device.send('POST', '/v1/claims', { claim: { statement: { ...good.statement, policy }, signature: good.signature } });
+    for (const policy of [
+      { approval_required: ['secret.request'] },
+      { approval_required: ['secret.request'], daily_limit: 0 },
+    ]) {
+      const bad = await device.send('POST', '/v1/claims', {
+        claim: { statement: { ...good.statement, policy }, signature: good.signature },
+      });
       expect(bad.json.error.code).toBe('claim_invalid');
     }
     // The agent stays unclaimed; the valid claim still works.
@@ -34,7 +49,9 @@ describe('claim policy', () => {
   it('an unchecked kind is approved at creation without a statement; secret.request still waits for the device', async () => {
     const hub = hubFixture();
     const device = await hub.enrolledDevice();
-    const agent = await hub.claimedAgent(device, { policy: { approval_required: ['payment.send', 'secret.request'], daily_limit: null } });
+    const agent = await hub.claimedAgent(device, {
+      policy: { approval_required: ['payment.send', 'secret.request'], daily_limit: null },
+    });
     const action = await agent.send('POST', '/v1/intents', ACTION(1));
     expect([action.status, action.json.status]).toEqual([201, 'approved']);
     expect(action.json.approval).toBeUndefined();
@@ -51,7 +68,9 @@ describe('claim policy', () => {
   it('daily_limit: the N+1st intent in 24 hours is 429 rate_limited with Retry-After until the oldest leaves the window', async () => {
     const hub = hubFixture();
     const device = await hub.enrolledDevice();
-    const agent = await hub.claimedAgent(device, { policy: { approval_required: ['action.approve', 'secret.request'], daily_limit: 2 } });
+    const agent = await hub.claimedAgent(device, {
+      policy: { approval_required: ['action.approve', 'secret.request'], daily_limit: 2 },
+    });
     const t0 = hub.clock.now;
     expect((await agent.send('POST', '/v1/intents', ACTION(1))).status).toBe(201);
     hub.clock.now = t0 + 3 * HOUR;
@@ -74,7 +93,7 @@ describe('claim policy', () => {
     expect((await agent.send('POST', '/v1/intents', ACTION(5))).status).toBe(201);
     const again = await agent.send('POST', '/v1/intents', ACTION(6));
     expect(again.status).toBe(429);
-    expect(again.headers.get('retry-after')).toBe(String(3 * HOUR / 1000));
+    expect(again.headers.get('retry-after')).toBe(String((3 * HOUR) / 1000));
     expect(verifyAudit(hub.store)).toMatchObject({ ok: true });
   });
 
@@ -95,9 +114,13 @@ describe('GET /v1/audit', () => {
     const strangerAgent = await hub.claimedAgent(stranger, { name: 'other-bot' });
     const mine = (await agent.send('POST', '/v1/intents', SECRET(1))).json;
     hub.clock.now += 1000;
-    await device.send('POST', `/v1/intents/${mine.intent_id}/decision`, { approval: hub.approvalFor(device, mine, 'deny') });
+    await device.send('POST', `/v1/intents/${mine.intent_id}/decision`, {
+      approval: hub.approvalFor(device, mine, 'deny'),
+    });
     const theirs = (await strangerAgent.send('POST', '/v1/intents', ACTION(1))).json;
-    await stranger.send('POST', `/v1/intents/${theirs.intent_id}/decision`, { approval: hub.approvalFor(stranger, theirs) });
+    await stranger.send('POST', `/v1/intents/${theirs.intent_id}/decision`, {
+      approval: hub.approvalFor(stranger, theirs),
+    });
     return { hub, device, agent, stranger, strangerAgent, mine, theirs };
   }
 
@@ -106,28 +129,54 @@ describe('GET /v1/audit', () => {
     const res = await device.send('GET', '/v1/audit');
     expect(res.status).toBe(200);
     const { entries, head, next_before } = res.json;
-    expect(entries.map((e: any) => e.action)).toEqual(['intent.deny', 'intent.create', 'installation.claim', 'agent.register', 'account.enroll']);
+    expect(entries.map((e: any) => e.action)).toEqual([
+      'intent.deny',
+      'intent.create',
+      'installation.claim',
+      'agent.register',
+      'account.enroll',
+    ]);
     expect(next_before).toBeNull();
     const seqs = entries.map((e: any) => e.seq);
     expect([...seqs].sort((a, b) => b - a)).toEqual(seqs);
     const stored = new Map([...hub.store.audit.scan()].map((r) => [r.seq, r]));
     for (const e of entries) {
       const r = stored.get(e.seq)!;
-      expect(e).toMatchObject({ time: r.time, actor: r.actor, agent: r.agent, resource: r.resource, action: r.action, request_id: r.requestId, entry_hash: r.entryHash, prev_hash: r.prevHash });
+      expect(e).toMatchObject({
+        time: r.time,
+        actor: r.actor,
+        agent: r.agent,
+        resource: r.resource,
+        action: r.action,
+        request_id: r.requestId,
+        entry_hash: r.entryHash,
+        prev_hash: r.prevHash,
+      });
     }
-    expect(entries[0]).toMatchObject({ resource: `intent:${mine.intent_id}`, agent: agent.agentId, intent: { kind: 'secret.request', payload: SECRET(1).payload } });
+    expect(entries[0]).toMatchObject({
+      resource: `intent:${mine.intent_id}`,
+      agent: agent.agentId,
+      intent: { kind: 'secret.request', payload: SECRET(1).payload },
+    });
     expect(entries[2].intent).toBeUndefined();
     const chainHead = hub.store.audit.head()!;
     expect(head).toEqual({ seq: chainHead.seq, entry_hash: chainHead.entryHash });
     // Another account's entries never appear, by agent, resource or actor.
     const text = JSON.stringify(entries);
-    for (const other of [strangerAgent.agentId, strangerAgent.installationId, theirs.intent_id]) expect(text).not.toContain(other);
+    for (const other of [strangerAgent.agentId, strangerAgent.installationId, theirs.intent_id])
+      expect(text).not.toContain(other);
   });
 
-  it("the other account sees only its own entries; agents may not call it", async () => {
+  it('the other account sees only its own entries; agents may not call it', async () => {
     const { stranger, strangerAgent, mine, agent } = await twoAccounts();
     const res = await stranger.send('GET', '/v1/audit');
-    expect(res.json.entries.map((e: any) => e.action)).toEqual(['intent.approve', 'intent.create', 'installation.claim', 'agent.register', 'account.enroll']);
+    expect(res.json.entries.map((e: any) => e.action)).toEqual([
+      'intent.approve',
+      'intent.create',
+      'installation.claim',
+      'agent.register',
+      'account.enroll',
+    ]);
     const text = JSON.stringify(res.json.entries);
     for (const other of [agent.agentId, agent.installationId, mine.intent_id]) expect(text).not.toContain(other);
     expect(text).toContain(strangerAgent.agentId);
@@ -144,7 +193,16 @@ describe('GET /v1/audit', () => {
     const last = await device.send('GET', `/v1/audit?limit=2&before=${second.json.next_before}`);
     expect(last.json.entries.map((e: any) => e.action)).toEqual(['account.enroll']);
     expect(last.json.next_before).toBeNull();
-    for (const q of ['limit=0', 'limit=201', 'limit=x', 'before=0', 'before=-1', 'limit=1&limit=2', 'status=pending', 'before=01']) {
+    for (const q of [
+      'limit=0',
+      'limit=201',
+      'limit=x',
+      'before=0',
+      'before=-1',
+      'limit=1&limit=2',
+      'status=pending',
+      'before=01',
+    ]) {
       const res = await device.send('GET', `/v1/audit?${q}`);
       expect([q, res.status, res.json.error.code]).toEqual([q, 400, 'protocol_invalid']);
     }

@@ -51,7 +51,9 @@ describe('startHub', () => {
   });
 
   it('refuses a non-loopback host', async () => {
-    await expect(startHub({ port: 0, dataDir: tempDir(), host: '0.0.0.0', logger: silentLogger })).rejects.toThrow(RangeError);
+    await expect(startHub({ port: 0, dataDir: tempDir(), host: '0.0.0.0', logger: silentLogger })).rejects.toThrow(
+      RangeError,
+    );
   });
 
   it('a busy port rejects with EADDRINUSE and does not burn the enrollment code', async () => {

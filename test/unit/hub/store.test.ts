@@ -63,10 +63,12 @@ describe('hub store repositories', () => {
     const got = store.accounts.getByDeviceKey(key(1))!;
     expect(got.devicePublicKey).toBeInstanceOf(Uint8Array);
     expect(got.devicePublicKey.constructor).toBe(Uint8Array);
-    expect(code(() => store.accounts.create({ accountId: 'other', devicePublicKey: key(1), createdAt: 1 }))).toBe('conflict');
-    expect(code(() => store.accounts.create({ accountId: 'short', devicePublicKey: new Uint8Array(16), createdAt: 1 }))).toBe(
-      'invalid_value',
+    expect(code(() => store.accounts.create({ accountId: 'other', devicePublicKey: key(1), createdAt: 1 }))).toBe(
+      'conflict',
     );
+    expect(
+      code(() => store.accounts.create({ accountId: 'short', devicePublicKey: new Uint8Array(16), createdAt: 1 })),
+    ).toBe('invalid_value');
   });
 
   it('enrollment: consume once, and only with an existing account', () => {
@@ -92,12 +94,15 @@ describe('hub store repositories', () => {
   it('installations: foreign keys, status values, denial counter', () => {
     const store = seeded();
     const base = { grantedScopes: [], policy: {}, claimStatement: {}, createdAt: 3 };
-    expect(code(() => store.installations.create({ ...base, installationId: 'x', agentId: 'nope', accountId: 'acct' }))).toBe(
-      'invalid_reference',
-    );
+    expect(
+      code(() => store.installations.create({ ...base, installationId: 'x', agentId: 'nope', accountId: 'acct' })),
+    ).toBe('invalid_reference');
     expect(store.installations.recordDecision('inst-1', false, 5).consecutiveDenials).toBe(1);
     expect(store.installations.recordDecision('inst-1', false, 6).consecutiveDenials).toBe(2);
-    expect(store.installations.recordDecision('inst-1', true, 7)).toMatchObject({ consecutiveDenials: 0, lastActivity: 7 });
+    expect(store.installations.recordDecision('inst-1', true, 7)).toMatchObject({
+      consecutiveDenials: 0,
+      lastActivity: 7,
+    });
     expect(store.installations.setStatus('inst-1', 'locked', 8).status).toBe('locked');
     expect(code(() => store.installations.setStatus('inst-1', 'bogus' as never, 8))).toBe('invalid_value');
     expect(code(() => store.installations.touch('nope', 9))).toBe('not_found');
@@ -116,22 +121,28 @@ describe('hub store repositories', () => {
     expect(store.intents.listPendingForAccount('acct', 10).map((i) => i.intentId)).toEqual(['int-1']);
 
     expect(code(() => store.intents.markExecuted('int-1', 11))).toBe('invalid_state');
-    const approved = store.intents.decide('int-1', { status: 'approved', decidedAt: 20, decisionStatement: { sig: 'y' } });
+    const approved = store.intents.decide('int-1', {
+      status: 'approved',
+      decidedAt: 20,
+      decisionStatement: { sig: 'y' },
+    });
     expect(approved).toMatchObject({ status: 'approved', decidedAt: 20, decisionStatement: { sig: 'y' } });
     expect(code(() => store.intents.decide('int-1', { status: 'denied', decidedAt: 21, decisionStatement: {} }))).toBe(
       'invalid_state',
     );
     expect(store.intents.markExecuted('int-1', 22).executedAt).toBe(22);
     expect(code(() => store.intents.markExecuted('int-1', 23))).toBe('invalid_state');
-    expect(code(() => store.intents.decide('nope', { status: 'denied', decidedAt: 1, decisionStatement: {} }))).toBe('not_found');
+    expect(code(() => store.intents.decide('nope', { status: 'denied', decidedAt: 1, decisionStatement: {} }))).toBe(
+      'not_found',
+    );
   });
 
   it('intents: an expired intent cannot be decided and expireDue marks it', () => {
     const store = seeded();
     store.intents.create(intent({ expiresAt: 50 }));
-    expect(code(() => store.intents.decide('int-1', { status: 'approved', decidedAt: 50, decisionStatement: {} }))).toBe(
-      'invalid_state',
-    );
+    expect(
+      code(() => store.intents.decide('int-1', { status: 'approved', decidedAt: 50, decisionStatement: {} })),
+    ).toBe('invalid_state');
     expect(store.intents.listPendingForAccount('acct', 50)).toEqual([]);
     expect(store.intents.expireDue(50)).toEqual(['int-1']);
     expect(store.intents.get('int-1')!.status).toBe('expired');

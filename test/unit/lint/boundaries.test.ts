@@ -28,7 +28,10 @@ function someModuleIn(dir: string, fromFile: string): string {
   const name = readdirSync(path.join(ROOT, dir)).find((n) => /\.tsx?$/.test(n) && !n.endsWith('.d.ts'));
   if (!name) throw new Error(`no module in ${dir}`);
   const target = path.join(ROOT, dir, name.replace(/\.tsx?$/, ''));
-  const spec = path.relative(path.dirname(path.join(ROOT, fromFile)), target).split(path.sep).join('/');
+  const spec = path
+    .relative(path.dirname(path.join(ROOT, fromFile)), target)
+    .split(path.sep)
+    .join('/');
   return spec.startsWith('.') ? spec : `./${spec}`;
 }
 
@@ -39,7 +42,9 @@ async function boundaryErrors(file: string, code: string): Promise<string[]> {
   const fatal = result!.messages.filter((m) => m.fatal);
   expect(fatal, 'the source parses').toEqual([]);
   return result!.messages
-    .filter((m) => ['import-x/no-restricted-paths', 'no-restricted-imports', 'no-restricted-globals'].includes(m.ruleId ?? ''))
+    .filter((m) =>
+      ['import-x/no-restricted-paths', 'no-restricted-imports', 'no-restricted-globals'].includes(m.ruleId ?? ''),
+    )
     .map((m) => m.ruleId!);
 }
 
@@ -49,32 +54,51 @@ const importing = (spec: string) => `import * as m from '${spec}';\nexport const
 describe('import boundaries (eslint.config.js zones)', () => {
   it('components/ may not import the extension API (wxt/browser, browser)', async () => {
     const file = 'components/shared/zz-lint-probe.tsx';
-    expect(await boundaryErrors(file, "import { browser } from 'wxt/browser';\nexport const y = browser;\n")).toEqual(['no-restricted-imports']);
-    expect(await boundaryErrors(file, "import browser from 'browser';\nexport const y = browser;\n")).toEqual(['no-restricted-imports']);
-    expect(await boundaryErrors(file, 'export const y = () => browser.runtime.id;\n')).toEqual(['no-restricted-globals']);
+    expect(await boundaryErrors(file, "import { browser } from 'wxt/browser';\nexport const y = browser;\n")).toEqual([
+      'no-restricted-imports',
+    ]);
+    expect(await boundaryErrors(file, "import browser from 'browser';\nexport const y = browser;\n")).toEqual([
+      'no-restricted-imports',
+    ]);
+    expect(await boundaryErrors(file, 'export const y = () => browser.runtime.id;\n')).toEqual([
+      'no-restricted-globals',
+    ]);
   });
 
   it('lib/ext/ may import the extension API', async () => {
-    expect(await boundaryErrors('lib/ext/zz-lint-probe.ts', "import { browser } from 'wxt/browser';\nexport const y = browser;\n")).toEqual([]);
+    expect(
+      await boundaryErrors(
+        'lib/ext/zz-lint-probe.ts',
+        "import { browser } from 'wxt/browser';\nexport const y = browser;\n",
+      ),
+    ).toEqual([]);
   });
 
   it('lib/ may not import components/ (relative or through a tsconfig path alias)', async () => {
     const file = 'lib/vault/zz-lint-probe.ts';
-    expect(await boundaryErrors(file, importing(someModuleIn('components/shared', file)))).toEqual(['import-x/no-restricted-paths']);
+    expect(await boundaryErrors(file, importing(someModuleIn('components/shared', file)))).toEqual([
+      'import-x/no-restricted-paths',
+    ]);
     const alias = someModuleIn('components/shared', 'zz.ts').replace(/^\.\//, '@/');
     expect(await boundaryErrors(file, importing(alias))).toEqual(['import-x/no-restricted-paths']);
   });
 
   it('lib/ may not import sim/, hub/ or entrypoints/', async () => {
     const file = 'lib/protocol/zz-lint-probe.ts';
-    expect(await boundaryErrors(file, importing(someModuleIn('sim/cvm', file)))).toEqual(['import-x/no-restricted-paths']);
+    expect(await boundaryErrors(file, importing(someModuleIn('sim/cvm', file)))).toEqual([
+      'import-x/no-restricted-paths',
+    ]);
     expect(await boundaryErrors(file, importing(someModuleIn('hub', file)))).toEqual(['import-x/no-restricted-paths']);
-    expect(await boundaryErrors(file, importing('../../entrypoints/background'))).toEqual(['import-x/no-restricted-paths']);
+    expect(await boundaryErrors(file, importing('../../entrypoints/background'))).toEqual([
+      'import-x/no-restricted-paths',
+    ]);
   });
 
   it('bin/ may not import test/, but may import lib/, hub/ and sim/', async () => {
     const file = 'bin/commands/zz-lint-probe.ts';
-    expect(await boundaryErrors(file, importing(someModuleIn('test/sim', file)))).toEqual(['import-x/no-restricted-paths']);
+    expect(await boundaryErrors(file, importing(someModuleIn('test/sim', file)))).toEqual([
+      'import-x/no-restricted-paths',
+    ]);
     expect(await boundaryErrors(file, importing(someModuleIn('lib/attest', file)))).toEqual([]);
     expect(await boundaryErrors(file, importing(someModuleIn('hub', file)))).toEqual([]);
     expect(await boundaryErrors(file, importing('../../sim/cvm'))).toEqual([]);
@@ -82,30 +106,41 @@ describe('import boundaries (eslint.config.js zones)', () => {
 
   it('sim/ (shipped with the CLI) may not import test/', async () => {
     const file = 'sim/cvm/zz-lint-probe.ts';
-    expect(await boundaryErrors(file, importing(someModuleIn('test/sim', file)))).toEqual(['import-x/no-restricted-paths']);
+    expect(await boundaryErrors(file, importing(someModuleIn('test/sim', file)))).toEqual([
+      'import-x/no-restricted-paths',
+    ]);
   });
 
   it('hub/ may import lib/protocol, lib/bytes and lib/errors, and nothing else of lib/', async () => {
     const file = 'hub/routes/zz-lint-probe.ts';
-    expect(await boundaryErrors(file, importing(someModuleIn('lib/vault', file)))).toEqual(['import-x/no-restricted-paths']);
-    expect(await boundaryErrors(file, importing(someModuleIn('lib/sync', file)))).toEqual(['import-x/no-restricted-paths']);
+    expect(await boundaryErrors(file, importing(someModuleIn('lib/vault', file)))).toEqual([
+      'import-x/no-restricted-paths',
+    ]);
+    expect(await boundaryErrors(file, importing(someModuleIn('lib/sync', file)))).toEqual([
+      'import-x/no-restricted-paths',
+    ]);
     expect(await boundaryErrors(file, importing(someModuleIn('lib/protocol', file)))).toEqual([]);
     expect(await boundaryErrors(file, importing('../../lib/bytes'))).toEqual([]);
     expect(await boundaryErrors(file, importing('../../lib/errors'))).toEqual([]);
   });
 
   it('workers/ import lib/ only; components/ may import lib/', async () => {
-    expect(await boundaryErrors('workers/zz-lint-probe.ts', importing(someModuleIn('components/shared', 'workers/zz-lint-probe.ts')))).toEqual([
-      'import-x/no-restricted-paths',
-    ]);
+    expect(
+      await boundaryErrors(
+        'workers/zz-lint-probe.ts',
+        importing(someModuleIn('components/shared', 'workers/zz-lint-probe.ts')),
+      ),
+    ).toEqual(['import-x/no-restricted-paths']);
     const file = 'components/items/zz-lint-probe.tsx';
     expect(await boundaryErrors(file, importing(someModuleIn('lib/vault', file)))).toEqual([]);
   });
 
   it('entrypoints/ and the web vault may not import sim/ or test/', async () => {
-    expect(await boundaryErrors('entrypoints/popup/zz-lint-probe.tsx', importing('../../sim/cvm'))).toEqual(['import-x/no-restricted-paths']);
-    expect(await boundaryErrors('web/zz-lint-probe.tsx', importing(someModuleIn('test/sim', 'web/zz-lint-probe.tsx')))).toEqual([
+    expect(await boundaryErrors('entrypoints/popup/zz-lint-probe.tsx', importing('../../sim/cvm'))).toEqual([
       'import-x/no-restricted-paths',
     ]);
+    expect(
+      await boundaryErrors('web/zz-lint-probe.tsx', importing(someModuleIn('test/sim', 'web/zz-lint-probe.tsx'))),
+    ).toEqual(['import-x/no-restricted-paths']);
   });
 });

@@ -33,7 +33,9 @@ describe('runtimeImports', () => {
   });
 
   it('parses TSX', () => {
-    expect(runtimeImports('x.tsx', "import { h } from './h';\nexport const X = () => <div>{h}</div>;")).toEqual(['./h']);
+    expect(runtimeImports('x.tsx', "import { h } from './h';\nexport const X = () => <div>{h}</div>;")).toEqual([
+      './h',
+    ]);
   });
 });
 

@@ -48,9 +48,17 @@ describe('openclaw approvals', () => {
       warnings: ['Contacts the network', 'Runs outside the sandbox'],
       riskKinds: ['network'],
     });
-    expect(normalizeApproval(execRecord('a2', 1, { allowedDecisions: ['allow-once', 'bogus', 'deny', 'deny'] }), 'exec')?.allowedDecisions).toEqual(['allow-once', 'deny']);
-    expect(normalizeApproval(execRecord('a3', 1, { allowedDecisions: undefined }), 'exec')?.allowedDecisions).toEqual(['allow-once', 'deny']);
-    expect(normalizeApproval(execRecord('a4', 1, { command: undefined }), 'exec')).toMatchObject({ command: 'echo hello-from-agent' });
+    expect(
+      normalizeApproval(execRecord('a2', 1, { allowedDecisions: ['allow-once', 'bogus', 'deny', 'deny'] }), 'exec')
+        ?.allowedDecisions,
+    ).toEqual(['allow-once', 'deny']);
+    expect(normalizeApproval(execRecord('a3', 1, { allowedDecisions: undefined }), 'exec')?.allowedDecisions).toEqual([
+      'allow-once',
+      'deny',
+    ]);
+    expect(normalizeApproval(execRecord('a4', 1, { command: undefined }), 'exec')).toMatchObject({
+      command: 'echo hello-from-agent',
+    });
     expect(normalizeApproval({ ...execRecord('a5', 1), approvalKind: 'plugin' }, 'exec')).toBeNull();
     expect(normalizeApproval({ id: 'x', request: {} }, 'exec')).toBeNull();
   });
@@ -60,7 +68,14 @@ describe('openclaw approvals', () => {
       id: 'p1',
       createdAtMs: 5,
       expiresAtMs: 100,
-      request: { pluginId: 'fs-guard', title: 'Delete files?', description: 'rm in ~/Documents', severity: 'critical', toolName: 'fs.delete', agentId: 'main' },
+      request: {
+        pluginId: 'fs-guard',
+        title: 'Delete files?',
+        description: 'rm in ~/Documents',
+        severity: 'critical',
+        toolName: 'fs.delete',
+        agentId: 'main',
+      },
     };
     expect(normalizeApproval(rec, 'plugin')).toEqual({
       kind: 'plugin',
@@ -109,14 +124,22 @@ describe('openclaw approvals', () => {
     const book = new ApprovalBook(() => 0);
     book.upsert(normalizeApproval(execRecord('a', 1), 'exec')!);
     expect(book.assertDecision('exec', 'a', 'allow-once').id).toBe('a');
-    expect(() => book.assertDecision('exec', 'a', 'allow-always')).toThrow(expect.objectContaining({ code: 'decision_not_allowed' }));
-    expect(() => book.assertDecision('exec', 'zzz', 'deny')).toThrow(expect.objectContaining({ code: 'approval_unknown' }));
-    expect(() => book.assertDecision('plugin', 'a', 'deny')).toThrow(expect.objectContaining({ code: 'approval_unknown' }));
+    expect(() => book.assertDecision('exec', 'a', 'allow-always')).toThrow(
+      expect.objectContaining({ code: 'decision_not_allowed' }),
+    );
+    expect(() => book.assertDecision('exec', 'zzz', 'deny')).toThrow(
+      expect.objectContaining({ code: 'approval_unknown' }),
+    );
+    expect(() => book.assertDecision('plugin', 'a', 'deny')).toThrow(
+      expect.objectContaining({ code: 'approval_unknown' }),
+    );
   });
 
   it('backs off exponentially with bounded jitter and a cap', () => {
     const mid = () => 0.5;
-    expect([0, 1, 2, 3, 4, 5, 6, 10].map((n) => backoffDelay(n, DEFAULT_BACKOFF, mid))).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+    expect([0, 1, 2, 3, 4, 5, 6, 10].map((n) => backoffDelay(n, DEFAULT_BACKOFF, mid))).toEqual([
+      1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000,
+    ]);
     expect(backoffDelay(0, DEFAULT_BACKOFF, () => 0)).toBe(800);
     expect(backoffDelay(0, DEFAULT_BACKOFF, () => 0.999999)).toBe(1200);
     expect(backoffDelay(20, DEFAULT_BACKOFF, () => 0.999999)).toBe(30000);

@@ -32,7 +32,9 @@ describe('OpenClawOperator against a scripted gateway', () => {
   it('refuses plain ws:// to a gateway off this machine before any socket opens (token and decisions stay off the wire)', async () => {
     const { gw, identity, opts } = await setup();
     for (const url of ['ws://gw.example:18789', 'ws://192.168.1.20:18789']) {
-      expect(() => new OpenClawOperator(url, { token: gw.token }, identity, opts)).toThrow(expect.objectContaining({ code: 'gateway_insecure' }));
+      expect(() => new OpenClawOperator(url, { token: gw.token }, identity, opts)).toThrow(
+        expect.objectContaining({ code: 'gateway_insecure' }),
+      );
     }
     expect(gw.sockets).toHaveLength(0);
     expect(gw.received).toHaveLength(0);
@@ -49,10 +51,24 @@ describe('OpenClawOperator against a scripted gateway', () => {
 
     const seen: PendingApproval[][] = [];
     op.onApprovals((l) => seen.push(l));
-    gw.requestExec(execApproval('live', { allowedDecisions: ['allow-once', 'allow-always', 'deny'], commandAnalysis: { riskKinds: ['write'], warningLines: ['Writes files'] } }));
+    gw.requestExec(
+      execApproval('live', {
+        allowedDecisions: ['allow-once', 'allow-always', 'deny'],
+        commandAnalysis: { riskKinds: ['write'], warningLines: ['Writes files'] },
+      }),
+    );
     await until(() => op.approvals.length === 2);
     const live = op.approvals.find((a) => a.id === 'live');
-    expect(live).toMatchObject({ kind: 'exec', command: 'echo live', cwd: '/tmp', host: 'gateway', agentId: 'main', resolvedPath: '/usr/bin/echo', warnings: ['Writes files'], riskKinds: ['write'] });
+    expect(live).toMatchObject({
+      kind: 'exec',
+      command: 'echo live',
+      cwd: '/tmp',
+      host: 'gateway',
+      agentId: 'main',
+      resolvedPath: '/usr/bin/echo',
+      warnings: ['Writes files'],
+      riskKinds: ['write'],
+    });
 
     // A decision outside allowedDecisions is refused locally; nothing is sent.
     const sentBefore = gw.received.length;
@@ -60,7 +76,10 @@ describe('OpenClawOperator against a scripted gateway', () => {
     expect(gw.received.length).toBe(sentBefore);
 
     await op.resolveExec('before', 'allow-once');
-    expect(gw.received.at(-1)).toMatchObject({ method: 'exec.approval.resolve', params: { id: 'before', decision: 'allow-once' } });
+    expect(gw.received.at(-1)).toMatchObject({
+      method: 'exec.approval.resolve',
+      params: { id: 'before', decision: 'allow-once' },
+    });
     expect(op.approvals.map((a) => a.id)).toEqual(['live']);
 
     // Resolved elsewhere (another operator): dropped on the resolved event.
@@ -104,8 +123,13 @@ describe('OpenClawOperator against a scripted gateway', () => {
     gw.silent.add('health');
     const op = await OpenClawOperator.connect('ws://127.0.0.1:18789', { token: gw.token }, identity, opts);
     await expect(op.request('health')).rejects.toMatchObject({ code: 'timeout' });
-    await expect(op.request('chat.send', { message: 'hi' }, { idempotencyKey: true })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
-    expect(gw.received.at(-1)?.params).toEqual({ message: 'hi', idempotencyKey: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    await expect(op.request('chat.send', { message: 'hi' }, { idempotencyKey: true })).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+    });
+    expect(gw.received.at(-1)?.params).toEqual({
+      message: 'hi',
+      idempotencyKey: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
     op.close();
   });
 

@@ -19,8 +19,23 @@ describe('openclaw connect', () => {
   it('builds closed connect params with a device proof bound to the challenge', async () => {
     const identity = await createDeviceIdentity();
     const challenge = { nonce: 'n-1', ts: 1_790_000_000_000 };
-    const p = await buildConnectParams({ identity, auth: { token: 'gw-token' }, challenge, clientVersion: '0.1.0', platform: 'Chrome' });
-    expect(Object.keys(p).sort()).toEqual(['auth', 'caps', 'client', 'device', 'maxProtocol', 'minProtocol', 'role', 'scopes']);
+    const p = await buildConnectParams({
+      identity,
+      auth: { token: 'gw-token' },
+      challenge,
+      clientVersion: '0.1.0',
+      platform: 'Chrome',
+    });
+    expect(Object.keys(p).sort()).toEqual([
+      'auth',
+      'caps',
+      'client',
+      'device',
+      'maxProtocol',
+      'minProtocol',
+      'role',
+      'scopes',
+    ]);
     expect(p).toMatchObject({
       minProtocol: 4,
       maxProtocol: 4,
@@ -33,7 +48,12 @@ describe('openclaw connect', () => {
     expect(Object.keys(p.client).sort()).toEqual(['displayName', 'id', 'mode', 'platform', 'version']);
     expect(Object.keys(p.auth)).toEqual(['token']);
     expect(Object.keys(p.device).sort()).toEqual(['id', 'nonce', 'publicKey', 'signature', 'signedAt']);
-    expect(p.device).toMatchObject({ id: identity.deviceId, publicKey: identity.publicKeyBase64Url, signedAt: challenge.ts, nonce: 'n-1' });
+    expect(p.device).toMatchObject({
+      id: identity.deviceId,
+      publicKey: identity.publicKeyBase64Url,
+      signedAt: challenge.ts,
+      nonce: 'n-1',
+    });
     const payload = connectProofPayload({
       deviceId: identity.deviceId,
       clientId: 'webchat-ui',
@@ -45,10 +65,25 @@ describe('openclaw connect', () => {
       nonce: 'n-1',
       platform: 'chrome',
     });
-    const pub = await crypto.subtle.importKey('raw', identity.publicKeyRaw as BufferSource, { name: 'Ed25519' }, true, ['verify']);
-    expect(await crypto.subtle.verify({ name: 'Ed25519' }, pub, base64UrlDecode(p.device.signature) as BufferSource, new TextEncoder().encode(payload))).toBe(true);
+    const pub = await crypto.subtle.importKey('raw', identity.publicKeyRaw as BufferSource, { name: 'Ed25519' }, true, [
+      'verify',
+    ]);
+    expect(
+      await crypto.subtle.verify(
+        { name: 'Ed25519' },
+        pub,
+        base64UrlDecode(p.device.signature) as BufferSource,
+        new TextEncoder().encode(payload),
+      ),
+    ).toBe(true);
 
-    const withDeviceToken = await buildConnectParams({ identity, auth: { deviceToken: 'dt' }, challenge, clientVersion: '0.1.0', platform: 'web' });
+    const withDeviceToken = await buildConnectParams({
+      identity,
+      auth: { deviceToken: 'dt' },
+      challenge,
+      clientVersion: '0.1.0',
+      platform: 'web',
+    });
     expect(withDeviceToken.auth).toEqual({ deviceToken: 'dt' });
   });
 
@@ -61,9 +96,28 @@ describe('openclaw connect', () => {
     const all = await buildConnectParams({ ...base, allAgents: true });
     expect(all.scopes).toEqual(['operator.approvals', 'operator.admin']);
     // The scopes are signed into the device proof: the gateway checks the proof against exactly what is requested.
-    const payload = connectProofPayload({ deviceId: identity.deviceId, clientId: 'webchat-ui', clientMode: 'ui', role: 'operator', scopes: all.scopes, signedAt: challenge.ts, token: 'gw-token', nonce: 'n-2', platform: 'web' });
-    const pub = await crypto.subtle.importKey('raw', identity.publicKeyRaw as BufferSource, { name: 'Ed25519' }, true, ['verify']);
-    expect(await crypto.subtle.verify({ name: 'Ed25519' }, pub, base64UrlDecode(all.device.signature) as BufferSource, new TextEncoder().encode(payload))).toBe(true);
+    const payload = connectProofPayload({
+      deviceId: identity.deviceId,
+      clientId: 'webchat-ui',
+      clientMode: 'ui',
+      role: 'operator',
+      scopes: all.scopes,
+      signedAt: challenge.ts,
+      token: 'gw-token',
+      nonce: 'n-2',
+      platform: 'web',
+    });
+    const pub = await crypto.subtle.importKey('raw', identity.publicKeyRaw as BufferSource, { name: 'Ed25519' }, true, [
+      'verify',
+    ]);
+    expect(
+      await crypto.subtle.verify(
+        { name: 'Ed25519' },
+        pub,
+        base64UrlDecode(all.device.signature) as BufferSource,
+        new TextEncoder().encode(payload),
+      ),
+    ).toBe(true);
   });
 
   it('parses the challenge and hello-ok strictly', () => {
@@ -71,15 +125,30 @@ describe('openclaw connect', () => {
     expect(() => parseChallenge({ nonce: '', ts: 5 })).toThrow(OpenClawError);
     expect(() => parseChallenge({ nonce: 'x' })).toThrow(OpenClawError);
     const h = parseHelloOk(hello);
-    expect(h).toMatchObject({ protocol: 4, deviceToken: 'dev-token-123', maxPayload: 26214400, tickIntervalMs: 30000, role: 'operator' });
+    expect(h).toMatchObject({
+      protocol: 4,
+      deviceToken: 'dev-token-123',
+      maxPayload: 26214400,
+      tickIntervalMs: 30000,
+      role: 'operator',
+    });
     expect(parseHelloOk({ ...hello, auth: { role: 'operator', scopes: [] } }).deviceToken).toBeNull();
-    for (const bad of [{ ...hello, protocol: 3 }, { ...hello, type: 'hello' }, { ...hello, policy: { maxPayload: 0, maxBufferedBytes: 1, tickIntervalMs: 1 } }, { ...hello, features: {} }]) {
+    for (const bad of [
+      { ...hello, protocol: 3 },
+      { ...hello, type: 'hello' },
+      { ...hello, policy: { maxPayload: 0, maxBufferedBytes: 1, tickIntervalMs: 1 } },
+      { ...hello, features: {} },
+    ]) {
       expect(() => parseHelloOk(bad)).toThrow(expect.objectContaining({ code: 'handshake_invalid' }));
     }
   });
 
   it('explains pairing with the exact approve command', () => {
-    const e = gatewayError({ code: 'NOT_PAIRED', message: 'device pairing required', details: { code: 'PAIRING_REQUIRED', requestId: 'abc-123' } });
+    const e = gatewayError({
+      code: 'NOT_PAIRED',
+      message: 'device pairing required',
+      details: { code: 'PAIRING_REQUIRED', requestId: 'abc-123' },
+    });
     const x = explainConnectError(e);
     expect(x.action).toContain('`openclaw devices approve abc-123`');
     expect(x.retry).toBe(false);
@@ -87,17 +156,34 @@ describe('openclaw connect', () => {
   });
 
   it('explains a refused origin with the allowlist command for that origin', () => {
-    const e = gatewayError({ code: 'INVALID_REQUEST', message: 'origin not allowed', details: { code: 'CONTROL_UI_ORIGIN_NOT_ALLOWED' } });
+    const e = gatewayError({
+      code: 'INVALID_REQUEST',
+      message: 'origin not allowed',
+      details: { code: 'CONTROL_UI_ORIGIN_NOT_ALLOWED' },
+    });
     const x = explainConnectError(e, 'chrome-extension://abcdefghijklmnop');
-    expect(x.action).toContain(`openclaw config set gateway.controlUi.allowedOrigins '["chrome-extension://abcdefghijklmnop"]' --strict-json`);
+    expect(x.action).toContain(
+      `openclaw config set gateway.controlUi.allowedOrigins '["chrome-extension://abcdefghijklmnop"]' --strict-json`,
+    );
     expect(x.retry).toBe(false);
-    const missing = gatewayError({ code: 'INVALID_REQUEST', message: 'origin not allowed', details: { code: 'CONTROL_UI_ORIGIN_NOT_ALLOWED', reason: 'origin missing or invalid' } });
+    const missing = gatewayError({
+      code: 'INVALID_REQUEST',
+      message: 'origin not allowed',
+      details: { code: 'CONTROL_UI_ORIGIN_NOT_ALLOWED', reason: 'origin missing or invalid' },
+    });
     expect(explainConnectError(missing, 'chrome-extension://abcdefghijklmnop').action).toMatch(/no usable Origin/);
   });
 
   it('explains auth and device-proof failures without echoing secrets', () => {
     const token = 'super-secret-gateway-token';
-    const e = gatewayError({ code: 'INVALID_REQUEST', message: `unauthorized: token ${token} mismatch`, details: { code: 'AUTH_TOKEN_MISMATCH' } }, [token]);
+    const e = gatewayError(
+      {
+        code: 'INVALID_REQUEST',
+        message: `unauthorized: token ${token} mismatch`,
+        details: { code: 'AUTH_TOKEN_MISMATCH' },
+      },
+      [token],
+    );
     const x = explainConnectError(e);
     expect(x.title).toMatch(/refused the token/);
     expect(JSON.stringify([x, e.toJSON(), e.message])).not.toContain(token);

@@ -40,9 +40,9 @@ describe('openclaw device identity', () => {
       `v3|${'d'.repeat(64)}|webchat-ui|ui|operator|operator.read,operator.approvals,operator.admin|1790000000123|gateway-token|nonce-abc|macos web|`,
     );
     // Only ASCII letters are lowercased; absent fields are empty; an empty token stays empty.
-    expect(connectProofPayload({ ...fields, token: '', platform: undefined, deviceFamily: ' ÉCRAN Desktop ', scopes: [] })).toBe(
-      `v3|${'d'.repeat(64)}|webchat-ui|ui|operator||1790000000123||nonce-abc||Écran desktop`,
-    );
+    expect(
+      connectProofPayload({ ...fields, token: '', platform: undefined, deviceFamily: ' ÉCRAN Desktop ', scopes: [] }),
+    ).toBe(`v3|${'d'.repeat(64)}|webchat-ui|ui|operator||1790000000123||nonce-abc||Écran desktop`);
   });
 
   it('derives device id and base64url public key from the raw key', async () => {
@@ -54,7 +54,9 @@ describe('openclaw device identity', () => {
     expect(base64UrlDecode(id.publicKeyBase64Url)).toEqual(id.publicKeyRaw);
     expect(id.privateKey.extractable).toBe(false);
     // Known answer: SHA-256 of 32 zero bytes.
-    expect(await deviceIdOf(new Uint8Array(32))).toBe('66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925');
+    expect(await deviceIdOf(new Uint8Array(32))).toBe(
+      '66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925',
+    );
   });
 
   it('signs the v3 payload so that the public key verifies it', async () => {
@@ -62,10 +64,26 @@ describe('openclaw device identity', () => {
     const f = { ...fields, deviceId: id.deviceId };
     const sig = await signConnectProof(id, f);
     expect(sig).toMatch(/^[A-Za-z0-9_-]{86}$/);
-    const pub = await crypto.subtle.importKey('raw', id.publicKeyRaw as BufferSource, { name: 'Ed25519' }, true, ['verify']);
+    const pub = await crypto.subtle.importKey('raw', id.publicKeyRaw as BufferSource, { name: 'Ed25519' }, true, [
+      'verify',
+    ]);
     const enc = (s: string) => new TextEncoder().encode(s);
-    expect(await crypto.subtle.verify({ name: 'Ed25519' }, pub, base64UrlDecode(sig) as BufferSource, enc(connectProofPayload(f)))).toBe(true);
-    expect(await crypto.subtle.verify({ name: 'Ed25519' }, pub, base64UrlDecode(sig) as BufferSource, enc(connectProofPayload({ ...f, nonce: 'other' })))).toBe(false);
+    expect(
+      await crypto.subtle.verify(
+        { name: 'Ed25519' },
+        pub,
+        base64UrlDecode(sig) as BufferSource,
+        enc(connectProofPayload(f)),
+      ),
+    ).toBe(true);
+    expect(
+      await crypto.subtle.verify(
+        { name: 'Ed25519' },
+        pub,
+        base64UrlDecode(sig) as BufferSource,
+        enc(connectProofPayload({ ...f, nonce: 'other' })),
+      ),
+    ).toBe(false);
   });
 
   it('persists through structured clone (IndexedDB) with the private key still non-extractable', async () => {
@@ -75,9 +93,16 @@ describe('openclaw device identity', () => {
     expect(again.deviceId).toBe(first.deviceId);
     expect(again.privateKey.extractable).toBe(false);
     const sig = await signConnectProof(again, { ...fields, deviceId: again.deviceId });
-    const pub = await crypto.subtle.importKey('raw', first.publicKeyRaw as BufferSource, { name: 'Ed25519' }, true, ['verify']);
+    const pub = await crypto.subtle.importKey('raw', first.publicKeyRaw as BufferSource, { name: 'Ed25519' }, true, [
+      'verify',
+    ]);
     expect(
-      await crypto.subtle.verify({ name: 'Ed25519' }, pub, base64UrlDecode(sig) as BufferSource, new TextEncoder().encode(connectProofPayload({ ...fields, deviceId: again.deviceId }))),
+      await crypto.subtle.verify(
+        { name: 'Ed25519' },
+        pub,
+        base64UrlDecode(sig) as BufferSource,
+        new TextEncoder().encode(connectProofPayload({ ...fields, deviceId: again.deviceId })),
+      ),
     ).toBe(true);
     expect(toRecord(first).v).toBe(1);
   });

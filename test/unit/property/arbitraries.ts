@@ -33,16 +33,26 @@ export function runs(numRuns: number): { numRuns: number; seed: number } {
 /** Asserts a synchronous property with `numRuns` runs. */
 export function check<T>(arb: fc.Arbitrary<T>, predicate: (value: T) => void, numRuns: number): void {
   // The predicate's return value is ignored (an `expect(...)` chain may return a falsy value): failing means throwing.
-  fc.assert(fc.property(arb, (v) => {
-    predicate(v);
-  }), runs(numRuns));
+  fc.assert(
+    fc.property(arb, (v) => {
+      predicate(v);
+    }),
+    runs(numRuns),
+  );
 }
 
 /** Asserts an asynchronous property with `numRuns` runs. */
-export async function checkAsync<T>(arb: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>, numRuns: number): Promise<void> {
-  await fc.assert(fc.asyncProperty(arb, async (v) => {
-    await predicate(v);
-  }), runs(numRuns));
+export async function checkAsync<T>(
+  arb: fc.Arbitrary<T>,
+  predicate: (value: T) => Promise<void>,
+  numRuns: number,
+): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(arb, async (v) => {
+      await predicate(v);
+    }),
+    runs(numRuns),
+  );
 }
 
 /** An error class with a `code`: the family a parser may throw (ClawkeepError, AttestError, SealError, ...). */
@@ -50,7 +60,11 @@ export type ErrorFamily = abstract new (...args: never[]) => Error & { code: str
 
 function assertTyped(err: unknown, family: ErrorFamily, codes: readonly string[] | undefined): string {
   // TypeError / RangeError / "cannot read properties of undefined" are bugs: only the module's own family may escape.
-  if (!(err instanceof family)) throw new Error(`expected only ${family.name}, got ${String((err as Error)?.name)}: ${String((err as Error)?.message)}`, { cause: err });
+  if (!(err instanceof family))
+    throw new Error(
+      `expected only ${family.name}, got ${String((err as Error)?.name)}: ${String((err as Error)?.message)}`,
+      { cause: err },
+    );
   const code = (err as { code: string }).code;
   if (codes) expect(codes, `unexpected error code ${code}`).toContain(code);
   return code;
@@ -70,7 +84,11 @@ export function typedOnly(fn: () => unknown, family: ErrorFamily, codes?: readon
 }
 
 /** typedOnly for async parsers (WebCrypto-backed ones). */
-export async function typedOnlyAsync(fn: () => Promise<unknown>, family: ErrorFamily, codes?: readonly string[]): Promise<'ok' | string> {
+export async function typedOnlyAsync(
+  fn: () => Promise<unknown>,
+  family: ErrorFamily,
+  codes?: readonly string[],
+): Promise<'ok' | string> {
   try {
     await fn();
     return 'ok';
@@ -81,7 +99,8 @@ export async function typedOnlyAsync(fn: () => Promise<unknown>, family: ErrorFa
 
 // ---- bytes -------------------------------------------------------------------------------------------------
 
-export const bytes = (length: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: length, maxLength: length });
+export const bytes = (length: number): fc.Arbitrary<Uint8Array> =>
+  fc.uint8Array({ minLength: length, maxLength: length });
 
 /** One edit of an encoding: what a truncated download, a bit rot or a hostile peer produces. */
 export type Mutation =
@@ -107,7 +126,7 @@ export const mutations = fc.array(mutation, { minLength: 1, maxLength: 4 });
 export function mutate(input: Uint8Array, edits: readonly Mutation[]): Uint8Array {
   let b = input.slice();
   for (const m of edits) {
-    const at = b.length === 0 ? 0 : ('at' in m ? m.at % b.length : 0);
+    const at = b.length === 0 ? 0 : 'at' in m ? m.at % b.length : 0;
     switch (m.op) {
       case 'truncate':
         b = b.slice(0, at);
@@ -166,10 +185,16 @@ export const sha256Hex: fc.Arbitrary<string> = bytes(32).map(toHex);
 /** Non-negative safe integers with the edges (0 and 2^53 - 1) made likely. */
 export const epoch: fc.Arbitrary<number> = fc.oneof(fc.maxSafeNat(), fc.constantFrom(0, 1, Number.MAX_SAFE_INTEGER));
 
-const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?$/).filter((l) => !l.startsWith('xn--') && l.slice(2, 4) !== '--');
+const label = fc
+  .stringMatching(/^[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?$/)
+  .filter((l) => !l.startsWith('xn--') && l.slice(2, 4) !== '--');
 const tld = fc.stringMatching(/^[a-z]{2,10}$/);
 const hostname = fc.tuple(fc.array(label, { minLength: 1, maxLength: 4 }), tld).map(([ls, t]) => [...ls, t].join('.'));
-const port = (except: number) => fc.option(fc.integer({ min: 1, max: 65535 }).filter((p) => p !== except), { nil: undefined });
+const port = (except: number) =>
+  fc.option(
+    fc.integer({ min: 1, max: 65535 }).filter((p) => p !== except),
+    { nil: undefined },
+  );
 
 /**
  * Hub origins as WHATWG serialises them: https with a DNS name or an IPv4 address and an optional non-default port,
@@ -178,7 +203,9 @@ const port = (except: number) => fc.option(fc.integer({ min: 1, max: 65535 }).fi
 export const origin: fc.Arbitrary<string> = fc
   .oneof(
     fc.tuple(fc.oneof(hostname, fc.ipV4()), port(443)).map(([h, p]) => `https://${h}${p === undefined ? '' : `:${p}`}`),
-    fc.tuple(fc.constantFrom('localhost', '127.0.0.1', '[::1]'), port(80)).map(([h, p]) => `http://${h}${p === undefined ? '' : `:${p}`}`),
+    fc
+      .tuple(fc.constantFrom('localhost', '127.0.0.1', '[::1]'), port(80))
+      .map(([h, p]) => `http://${h}${p === undefined ? '' : `:${p}`}`),
   )
   .filter(isOrigin);
 
@@ -240,13 +267,22 @@ const visibleChar = fc
 
 /** Vault item names as scopes allow them (1..128 UTF-16 code units, nothing hidden; scopes.ts). */
 export const itemName: fc.Arbitrary<string> = fc
-  .oneof(fc.string({ unit: visibleChar, minLength: 1, maxLength: 64 }), fc.string({ unit: visibleChar, minLength: 100, maxLength: 128 }))
+  .oneof(
+    fc.string({ unit: visibleChar, minLength: 1, maxLength: 64 }),
+    fc.string({ unit: visibleChar, minLength: 100, maxLength: 128 }),
+  )
   .map((s) => s.slice(0, 128).replace(/[\uD800-\uDBFF]$/, ''))
   .filter(isItemName);
 
 /** A canonical scope list: valid, sorted by UTF-16 code units, unique, at most 64. */
 export const scopeList: fc.Arbitrary<string[]> = fc
-  .array(fc.oneof(itemName.map((n) => `secret:read:${n}`), kind.map((k) => `action:${k}`)), { maxLength: 64 })
+  .array(
+    fc.oneof(
+      itemName.map((n) => `secret:read:${n}`),
+      kind.map((k) => `action:${k}`),
+    ),
+    { maxLength: 64 },
+  )
   .map((list) => [...new Set(list)].sort());
 
 /**
@@ -265,7 +301,10 @@ export function bentObject(valid: fc.Arbitrary<Record<string, unknown>>): fc.Arb
       delete copy[keys[i % keys.length]!];
       return copy;
     }),
-    fc.tuple(valid, fc.string({ minLength: 1, maxLength: 12 }), fc.jsonValue()).filter(([o, k]) => !(k in o)).map(([o, k, v]) => ({ ...o, [k]: v })),
+    fc
+      .tuple(valid, fc.string({ minLength: 1, maxLength: 12 }), fc.jsonValue())
+      .filter(([o, k]) => !(k in o))
+      .map(([o, k, v]) => ({ ...o, [k]: v })),
     fc.jsonValue(),
     fc.constantFrom(null, undefined, 0, '', [], {}),
   );

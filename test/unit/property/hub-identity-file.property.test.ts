@@ -34,16 +34,20 @@ function decodeOrRefusal(b: Uint8Array): ReturnType<typeof decodeIdentityFile> |
 
 describe('CKHK hub identity key file (hub/identity.ts)', () => {
   it('decode(encode(x)) = x and encode(decode(b)) = b for every seed', () => {
-    check(bytes(32), (seed) => {
-      const b = encodeIdentityFile(hubIdentityFromSeed(seed));
-      expectBytes(b, concatBytes(HEAD, seed));
-      const id = decodeIdentityFile(b);
-      expectBytes(id.privateKey, seed);
-      expectBytes(id.publicKey, ed25519.getPublicKey(seed));
-      expect(id.hubKey).toBe(toBase64Url(id.publicKey));
-      expect(id.fingerprint).toBe(fingerprint(id.publicKey));
-      expectBytes(encodeIdentityFile(id), b);
-    }, 100);
+    check(
+      bytes(32),
+      (seed) => {
+        const b = encodeIdentityFile(hubIdentityFromSeed(seed));
+        expectBytes(b, concatBytes(HEAD, seed));
+        const id = decodeIdentityFile(b);
+        expectBytes(id.privateKey, seed);
+        expectBytes(id.publicKey, ed25519.getPublicKey(seed));
+        expect(id.hubKey).toBe(toBase64Url(id.publicKey));
+        expect(id.fingerprint).toBe(fingerprint(id.publicKey));
+        expectBytes(encodeIdentityFile(id), b);
+      },
+      100,
+    );
   });
 
   it('random and mutated files: refused with a message, or exactly a 37-byte CKHK v1 file', () => {
@@ -51,13 +55,17 @@ describe('CKHK hub identity key file (hub/identity.ts)', () => {
       fc.uint8Array({ maxLength: 60 }),
       fc.tuple(bytes(32), mutations).map(([seed, edits]) => mutate(concatBytes(HEAD, seed), edits)),
     );
-    check(files, (b) => {
-      const got = decodeOrRefusal(b);
-      if (got !== 'refused') {
-        expectBytes(b.subarray(0, 5), HEAD);
-        expect(b.length).toBe(37);
-        expectBytes(got.privateKey, b.subarray(5));
-      }
-    }, 300);
+    check(
+      files,
+      (b) => {
+        const got = decodeOrRefusal(b);
+        if (got !== 'refused') {
+          expectBytes(b.subarray(0, 5), HEAD);
+          expect(b.length).toBe(37);
+          expectBytes(got.privateKey, b.subarray(5));
+        }
+      },
+      300,
+    );
   });
 });

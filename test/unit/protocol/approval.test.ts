@@ -4,7 +4,16 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../../lib/bytes';
 import {
-  approvalBytes, claimBytes, defaultPolicy, makePolicy, signApproval, signClaim, verifyApproval, verifyClaim, type ApprovalStatement, type ClaimStatement,
+  approvalBytes,
+  claimBytes,
+  defaultPolicy,
+  makePolicy,
+  signApproval,
+  signClaim,
+  verifyApproval,
+  verifyClaim,
+  type ApprovalStatement,
+  type ClaimStatement,
 } from '../../../lib/protocol/approval';
 import { fromBase64Url, toBase64Url } from '../../../lib/protocol/base64url';
 import { canonicalize } from '../../../lib/protocol/canonical';
@@ -15,23 +24,38 @@ import { bitFlips, expectCode } from './helpers';
 
 const deviceSeed = fromHex(vectors.keys.device.seed);
 const devicePublic = decodePublicKey(vectors.keys.device.public, 'ed25519');
-const nodePublic = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: vectors.keys.device.public }, format: 'jwk' });
+const nodePublic = createPublicKey({
+  key: { kty: 'OKP', crv: 'Ed25519', x: vectors.keys.device.public },
+  format: 'jwk',
+});
 const nodePrivate = createPrivateKey({
-  key: { kty: 'OKP', crv: 'Ed25519', x: vectors.keys.device.public, d: toBase64Url(deviceSeed) }, format: 'jwk',
+  key: { kty: 'OKP', crv: 'Ed25519', x: vectors.keys.device.public, d: toBase64Url(deviceSeed) },
+  format: 'jwk',
 });
 const approvals = vectors.approvals as { statement: ApprovalStatement; bytes: string; signature: string }[];
 const claims = vectors.claims as { statement: ClaimStatement; bytes: string; signature: string }[];
-const expectedOf = (s: ApprovalStatement) => ({ hub: s.hub, intent_id: s.intent_id, payload_hash: s.payload_hash, installation_id: s.installation_id, agent_nonce: s.agent_nonce });
+const expectedOf = (s: ApprovalStatement) => ({
+  hub: s.hub,
+  intent_id: s.intent_id,
+  payload_hash: s.payload_hash,
+  installation_id: s.installation_id,
+  agent_nonce: s.agent_nonce,
+});
 
 describe('CKAP approval statements', () => {
-  it.each(approvals)('fixed statement -> fixed bytes and signature ($statement.decision), checked by node:crypto', (v) => {
-    expect(toHex(approvalBytes(v.statement))).toBe(v.bytes);
-    expect(v.bytes.startsWith('434b415002')).toBe(true); // "CKAP" | 0x02
-    expect(signApproval(deviceSeed, v.statement)).toEqual({ statement: v.statement, signature: v.signature });
-    expect(nodeVerify(null, fromHex(v.bytes), nodePublic, fromBase64Url(v.signature))).toBe(true);
-    expect(toBase64Url(nodeSign(null, fromHex(v.bytes), nodePrivate))).toBe(v.signature);
-    expect(verifyApproval(devicePublic, { statement: v.statement, signature: v.signature }, expectedOf(v.statement))).toEqual(v.statement);
-  });
+  it.each(approvals)(
+    'fixed statement -> fixed bytes and signature ($statement.decision), checked by node:crypto',
+    (v) => {
+      expect(toHex(approvalBytes(v.statement))).toBe(v.bytes);
+      expect(v.bytes.startsWith('434b415002')).toBe(true); // "CKAP" | 0x02
+      expect(signApproval(deviceSeed, v.statement)).toEqual({ statement: v.statement, signature: v.signature });
+      expect(nodeVerify(null, fromHex(v.bytes), nodePublic, fromBase64Url(v.signature))).toBe(true);
+      expect(toBase64Url(nodeSign(null, fromHex(v.bytes), nodePrivate))).toBe(v.signature);
+      expect(
+        verifyApproval(devicePublic, { statement: v.statement, signature: v.signature }, expectedOf(v.statement)),
+      ).toEqual(v.statement);
+    },
+  );
 
   const v = approvals[0]!;
   const signed = { statement: v.statement, signature: v.signature };
@@ -39,17 +63,35 @@ describe('CKAP approval statements', () => {
 
   it('refuses a statement for another hub, intent, payload, installation or agent nonce', async () => {
     for (const [k, other] of Object.entries({
-      hub: 'https://evil.example', intent_id: 'in_other', payload_hash: 'ab'.repeat(32), installation_id: 'inst_other', agent_nonce: 'AAAAAAAAAAAAAAAAAAAAAA',
+      hub: 'https://evil.example',
+      intent_id: 'in_other',
+      payload_hash: 'ab'.repeat(32),
+      installation_id: 'inst_other',
+      agent_nonce: 'AAAAAAAAAAAAAAAAAAAAAA',
     })) {
       await expectCode(() => verifyApproval(devicePublic, signed, { ...expected, [k]: other }), 'approval_invalid');
     }
   });
 
   it('refuses changed fields, a flipped signature bit and another key', async () => {
-    await expectCode(() => verifyApproval(devicePublic, { ...signed, statement: { ...v.statement, decision: 'deny' } }, expected), 'approval_invalid');
-    await expectCode(() => verifyApproval(devicePublic, { ...signed, statement: { ...v.statement, time: v.statement.time + 1 } }, expected), 'approval_invalid');
+    await expectCode(
+      () => verifyApproval(devicePublic, { ...signed, statement: { ...v.statement, decision: 'deny' } }, expected),
+      'approval_invalid',
+    );
+    await expectCode(
+      () =>
+        verifyApproval(
+          devicePublic,
+          { ...signed, statement: { ...v.statement, time: v.statement.time + 1 } },
+          expected,
+        ),
+      'approval_invalid',
+    );
     for (const sig of bitFlips(fromBase64Url(v.signature))) {
-      await expectCode(() => verifyApproval(devicePublic, { ...signed, signature: toBase64Url(sig) }, expected), 'approval_invalid');
+      await expectCode(
+        () => verifyApproval(devicePublic, { ...signed, signature: toBase64Url(sig) }, expected),
+        'approval_invalid',
+      );
     }
     const other = ed25519.getPublicKey(new Uint8Array(32).fill(9));
     await expectCode(() => verifyApproval(other, signed, expected), 'approval_invalid');
@@ -57,7 +99,11 @@ describe('CKAP approval statements', () => {
 
   it('refuses malformed statements and signatures', async () => {
     const bad: unknown[] = [
-      null, 'x', { statement: v.statement }, { ...signed, signature: v.signature + 'A' }, { ...signed, signature: 7 },
+      null,
+      'x',
+      { statement: v.statement },
+      { ...signed, signature: v.signature + 'A' },
+      { ...signed, signature: 7 },
       { ...signed, statement: { ...v.statement, extra: 1 } },
       { ...signed, statement: { ...v.statement, decision: 'maybe' } },
       { ...signed, statement: { ...v.statement, hub: 'http://hub.example' } },
@@ -73,7 +119,10 @@ describe('CKAP approval statements', () => {
       { ...signed, statement: { ...v.statement, agent_nonce: 7 } },
     ];
     for (const s of bad) await expectCode(() => verifyApproval(devicePublic, s, expected), 'approval_invalid');
-    await expectCode(() => signApproval(deviceSeed, { ...v.statement, decision: 'maybe' as 'deny' }), 'approval_invalid');
+    await expectCode(
+      () => signApproval(deviceSeed, { ...v.statement, decision: 'maybe' as 'deny' }),
+      'approval_invalid',
+    );
     await expectCode(() => verifyApproval(new Uint8Array(32), signed, expected), 'approval_invalid'); // small-order key
     expect(() => signApproval(new Uint8Array(31), v.statement)).toThrow(RangeError);
   });
@@ -81,9 +130,25 @@ describe('CKAP approval statements', () => {
   it('refuses the retired CKAP v1: a v1 statement, and v2 fields signed under the 0x01 version byte', async () => {
     const { agent_nonce: _n, ...v1 } = v.statement;
     const v1Bytes = new Uint8Array([...fromHex('434b415001'), ...new TextEncoder().encode(canonicalize(v1))]);
-    await expectCode(() => verifyApproval(devicePublic, { statement: v1, signature: toBase64Url(ed25519.sign(v1Bytes, deviceSeed)) }, expected), 'approval_invalid');
+    await expectCode(
+      () =>
+        verifyApproval(
+          devicePublic,
+          { statement: v1, signature: toBase64Url(ed25519.sign(v1Bytes, deviceSeed)) },
+          expected,
+        ),
+      'approval_invalid',
+    );
     const v2Under1 = new Uint8Array([...fromHex('434b415001'), ...fromHex(v.bytes).subarray(5)]);
-    await expectCode(() => verifyApproval(devicePublic, { statement: v.statement, signature: toBase64Url(ed25519.sign(v2Under1, deviceSeed)) }, expected), 'approval_invalid');
+    await expectCode(
+      () =>
+        verifyApproval(
+          devicePublic,
+          { statement: v.statement, signature: toBase64Url(ed25519.sign(v2Under1, deviceSeed)) },
+          expected,
+        ),
+      'approval_invalid',
+    );
   });
 });
 
@@ -92,18 +157,24 @@ describe('CKCL claim statements', () => {
   const signed = { statement: c.statement, signature: c.signature };
   const expected = { hub: c.statement.hub, agent_id: c.statement.agent_id };
 
-  it.each(claims)('fixed claim -> fixed bytes and signature (daily_limit $statement.policy.daily_limit), checked by node:crypto', (c) => {
-    expect(toHex(claimBytes(c.statement))).toBe(c.bytes);
-    expect(c.bytes.startsWith('434b434c01')).toBe(true); // "CKCL" | 0x01
-    expect(c.statement.claim_code_hash).toBe(claimCodeHash(vectors.claimCode));
-    expect(signClaim(deviceSeed, c.statement).signature).toBe(c.signature);
-    expect(nodeVerify(null, fromHex(c.bytes), nodePublic, fromBase64Url(c.signature))).toBe(true);
-    expect(verifyClaim({ statement: c.statement, signature: c.signature }, expected)).toEqual(c.statement);
-  });
+  it.each(claims)(
+    'fixed claim -> fixed bytes and signature (daily_limit $statement.policy.daily_limit), checked by node:crypto',
+    (c) => {
+      expect(toHex(claimBytes(c.statement))).toBe(c.bytes);
+      expect(c.bytes.startsWith('434b434c01')).toBe(true); // "CKCL" | 0x01
+      expect(c.statement.claim_code_hash).toBe(claimCodeHash(vectors.claimCode));
+      expect(signClaim(deviceSeed, c.statement).signature).toBe(c.signature);
+      expect(nodeVerify(null, fromHex(c.bytes), nodePublic, fromBase64Url(c.signature))).toBe(true);
+      expect(verifyClaim({ statement: c.statement, signature: c.signature }, expected)).toEqual(c.statement);
+    },
+  );
 
   it('the vectors cover the default policy and a picked one', () => {
     expect(claims[0]!.statement.policy).toEqual(defaultPolicy());
-    expect(claims[1]!.statement.policy).toEqual({ approval_required: ['payment.send', 'secret.request'], daily_limit: 50 });
+    expect(claims[1]!.statement.policy).toEqual({
+      approval_required: ['payment.send', 'secret.request'],
+      daily_limit: 50,
+    });
   });
 
   it('policy: sorted unique kinds that include secret.request, daily_limit an integer 1..10000 or null, nothing else', async () => {
@@ -132,7 +203,10 @@ describe('CKCL claim statements', () => {
   });
 
   it('makePolicy sorts, de-duplicates and always keeps secret.request', async () => {
-    expect(makePolicy(['shell.exec', 'action.approve', 'shell.exec'], 3)).toEqual({ approval_required: ['action.approve', 'secret.request', 'shell.exec'], daily_limit: 3 });
+    expect(makePolicy(['shell.exec', 'action.approve', 'shell.exec'], 3)).toEqual({
+      approval_required: ['action.approve', 'secret.request', 'shell.exec'],
+      daily_limit: 3,
+    });
     expect(makePolicy([], null)).toEqual({ approval_required: ['secret.request'], daily_limit: null });
     await expectCode(() => makePolicy(['Bad Kind'], null), 'claim_invalid');
     await expectCode(() => makePolicy([], 0), 'claim_invalid');
@@ -141,11 +215,21 @@ describe('CKCL claim statements', () => {
 
   it('verifies against the device key it names, plus every expected field', async () => {
     const full = {
-      ...expected, agent_signing_key: c.statement.agent_signing_key, agent_box_key: c.statement.agent_box_key,
-      claim_code_hash: c.statement.claim_code_hash, installation_id: c.statement.installation_id, device_key: c.statement.device_key,
+      ...expected,
+      agent_signing_key: c.statement.agent_signing_key,
+      agent_box_key: c.statement.agent_box_key,
+      claim_code_hash: c.statement.claim_code_hash,
+      installation_id: c.statement.installation_id,
+      device_key: c.statement.device_key,
     };
     expect(verifyClaim(signed, full)).toEqual(c.statement);
-    for (const [k, other] of Object.entries({ hub: 'https://other.example', agent_id: 'ag_other', agent_box_key: vectors.keys.agent.public, claim_code_hash: '00'.repeat(32), device_key: vectors.keys.agent.public })) {
+    for (const [k, other] of Object.entries({
+      hub: 'https://other.example',
+      agent_id: 'ag_other',
+      agent_box_key: vectors.keys.agent.public,
+      claim_code_hash: '00'.repeat(32),
+      device_key: vectors.keys.agent.public,
+    })) {
       await expectCode(() => verifyClaim(signed, { ...full, [k]: other }), 'claim_invalid');
     }
   });
@@ -159,8 +243,18 @@ describe('CKCL claim statements', () => {
     const attacker = new Uint8Array(32).fill(7);
     const attackerKey = toBase64Url(ed25519.getPublicKey(attacker));
     // Re-pointing device_key at another key breaks the signature.
-    await expectCode(() => verifyClaim({ ...signed, statement: { ...c.statement, device_key: attackerKey } }, expected), 'claim_invalid');
-    await expectCode(() => verifyClaim({ ...signed, statement: { ...c.statement, granted_scopes: ['action:action.approve', 'secret:read:Bank'] } }, expected), 'claim_invalid');
+    await expectCode(
+      () => verifyClaim({ ...signed, statement: { ...c.statement, device_key: attackerKey } }, expected),
+      'claim_invalid',
+    );
+    await expectCode(
+      () =>
+        verifyClaim(
+          { ...signed, statement: { ...c.statement, granted_scopes: ['action:action.approve', 'secret:read:Bank'] } },
+          expected,
+        ),
+      'claim_invalid',
+    );
     const malformed = [
       { ...c.statement, granted_scopes: [...c.statement.granted_scopes].reverse() },
       { ...c.statement, granted_scopes: ['bogus'] },
@@ -169,7 +263,8 @@ describe('CKCL claim statements', () => {
       { ...c.statement, agent_box_key: 'short' },
       { ...c.statement, device_key: toBase64Url(new Uint8Array(32)) },
     ];
-    for (const statement of malformed) await expectCode(() => verifyClaim({ ...signed, statement }, expected), 'claim_invalid');
+    for (const statement of malformed)
+      await expectCode(() => verifyClaim({ ...signed, statement }, expected), 'claim_invalid');
     await expectCode(() => verifyClaim(null, expected), 'claim_invalid');
     // Signing with a key that is not device_key is caught before the claim leaves the device.
     await expectCode(() => signClaim(attacker, c.statement), 'claim_invalid');

@@ -13,10 +13,13 @@ describe('canonical JSON', () => {
     expect(toHex(canonicalBytes(parseCanonical(fromHex(v.bytes))))).toBe(v.bytes);
   });
 
-  it.each(vectors.rejectedJson)('rejects %s', (json) => expectCode(() => canonicalize(JSON.parse(json)), 'protocol_invalid'));
+  it.each(vectors.rejectedJson)('rejects %s', (json) =>
+    expectCode(() => canonicalize(JSON.parse(json)), 'protocol_invalid'),
+  );
 
   it.each(vectors.notCanonicalText)('parseCanonical refuses non-canonical text %s', (text) =>
-    expectCode(() => parseCanonical(utf8Encode(text)), 'protocol_invalid'));
+    expectCode(() => parseCanonical(utf8Encode(text)), 'protocol_invalid'),
+  );
 
   it('parseCanonical refuses invalid UTF-8 and invalid JSON', async () => {
     await expectCode(() => parseCanonical(Uint8Array.of(0x5b, 0x22, 0xff, 0x22, 0x5d)), 'protocol_invalid');
@@ -25,10 +28,28 @@ describe('canonical JSON', () => {
 
   it('rejects values JSON.stringify would drop or convert', async () => {
     const bad: unknown[] = [
-      undefined, () => 1, Symbol('s'), 1n, NaN, Infinity, -Infinity, -0, 0.5, 2 ** 53,
-      new Date(0), new Map(), new Uint8Array(1), new (class Thing {})(), [undefined], { a: undefined },
+      undefined,
+      () => 1,
+      Symbol('s'),
+      1n,
+      NaN,
+      Infinity,
+      -Infinity,
+      -0,
+      0.5,
+      2 ** 53,
+      new Date(0),
+      new Map(),
+      new Uint8Array(1),
+      new (class Thing {})(),
+      [undefined],
+      { a: undefined },
       // eslint-disable-next-line no-sparse-arrays
-      [1, , 2], { [Symbol('k')]: 1 }, 'lone \ud800 high', 'lone \udc00 low', { 'key \udfff': 1 },
+      [1, , 2],
+      { [Symbol('k')]: 1 },
+      'lone \ud800 high',
+      'lone \udc00 low',
+      { 'key \udfff': 1 },
       Object.defineProperty({}, 'g', { get: () => 1, enumerable: true }),
     ];
     for (const value of bad) await expectCode(() => canonicalize(value), 'protocol_invalid');
@@ -56,7 +77,7 @@ describe('canonical JSON', () => {
     expect(canonicalize(JSON.parse('{"__proto__":1}'))).toBe('{"__proto__":1}');
   });
 
-  it('agrees with JSON.stringify on sorted input (escapes are exactly JSON.stringify\'s)', () => {
+  it("agrees with JSON.stringify on sorted input (escapes are exactly JSON.stringify's)", () => {
     const s = Array.from({ length: 0x80 }, (_, i) => String.fromCharCode(i)).join('') + '\u2028\u2029😀';
     expect(canonicalize({ s })).toBe(JSON.stringify({ s }));
   });

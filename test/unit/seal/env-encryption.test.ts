@@ -4,7 +4,13 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../../../lib/bytes';
 import {
-  encryptEnv, envPlaintext, parseEnvPublicKey, validateEnv, MAX_ENV_PLAINTEXT_BYTES, MAX_ENV_VALUE_BYTES, MAX_ENV_VARS,
+  encryptEnv,
+  envPlaintext,
+  parseEnvPublicKey,
+  validateEnv,
+  MAX_ENV_PLAINTEXT_BYTES,
+  MAX_ENV_VALUE_BYTES,
+  MAX_ENV_VARS,
   type EnvVar,
 } from '../../../lib/seal/env-encryption';
 import { decryptEnv } from '../../../lib/seal/env-decryption';
@@ -121,7 +127,10 @@ describe('decryptEnv: negative vectors', () => {
     await expectSealError(() => decryptEnv(`${v.output_hex}0`, key), 'envelope_malformed');
     await expectSealError(() => decryptEnv(`zz${v.output_hex.slice(2)}`, key), 'envelope_malformed');
     await expectSealError(() => decryptEnv('00'.repeat(256 * 1024 + 1), key), 'env_too_large');
-    await expectSealError(() => decryptEnv(v.output_hex, fromHex(vectors.vectors[1]!.recipient_x25519_private)), 'decrypt_failed');
+    await expectSealError(
+      () => decryptEnv(v.output_hex, fromHex(vectors.vectors[1]!.recipient_x25519_private)),
+      'decrypt_failed',
+    );
     // An all-zero ephemeral key (a low-order point) is refused before any AES work.
     await expectSealError(() => decryptEnv(`${'00'.repeat(32)}${v.output_hex.slice(64)}`, key), 'pubkey_invalid');
   });
@@ -140,7 +149,15 @@ describe('decryptEnv: negative vectors', () => {
     };
     const key = fromHex(recipientPrivate);
     expect(await decryptEnv(seal('{"env":[{"key":"A","value":"1"}]}'), key)).toEqual([{ key: 'A', value: '1' }]);
-    for (const bad of ['not json', '{"env":"A=1"}', '[]', 'null', '{"env":[{"key":"A"}]}', '{"env":[{"key":"1A","value":"x"}]}', '{"env":[{"key":"A","value":1}]}']) {
+    for (const bad of [
+      'not json',
+      '{"env":"A=1"}',
+      '[]',
+      'null',
+      '{"env":[{"key":"A"}]}',
+      '{"env":[{"key":"1A","value":"x"}]}',
+      '{"env":[{"key":"A","value":1}]}',
+    ]) {
       await expectSealError(() => decryptEnv(seal(bad), key), 'env_invalid');
     }
   });
@@ -150,7 +167,12 @@ describe('validateEnv and the recipient key', () => {
   const pub = vectors.vectors[0]!.recipient_x25519_public;
 
   it('accepts the guest’s key grammar and refuses everything else', async () => {
-    expect(() => validateEnv([{ key: '_a9', value: '' }, { key: 'Z', value: 'x' }])).not.toThrow();
+    expect(() =>
+      validateEnv([
+        { key: '_a9', value: '' },
+        { key: 'Z', value: 'x' },
+      ]),
+    ).not.toThrow();
     for (const key of ['', '9A', 'A-B', 'A B', 'A=B', 'ÄPI', 'A\n', 'a'.repeat(256)]) {
       await expectSealError(() => encryptEnv([{ key, value: 'v' }], pub), 'env_invalid');
     }
@@ -160,7 +182,10 @@ describe('validateEnv and the recipient key', () => {
   it('refuses duplicates, non-strings, NUL and lone surrogates; never echoes the value', async () => {
     const secret = 'sk-live-SECRET-VALUE';
     const cases: unknown[] = [
-      [{ key: 'A', value: secret }, { key: 'A', value: secret }],
+      [
+        { key: 'A', value: secret },
+        { key: 'A', value: secret },
+      ],
       [{ key: 'A', value: 1 }],
       [{ key: 'A', value: `${secret}\0` }],
       [{ key: 'A', value: `${secret}\uD800` }],
@@ -181,17 +206,41 @@ describe('validateEnv and the recipient key', () => {
     expect(() => validateEnv(many.slice(0, MAX_ENV_VARS))).not.toThrow();
 
     expect(() => validateEnv([{ key: 'A', value: 'x'.repeat(MAX_ENV_VALUE_BYTES) }])).not.toThrow();
-    await expectSealError(() => encryptEnv([{ key: 'A', value: 'x'.repeat(MAX_ENV_VALUE_BYTES + 1) }], pub), 'env_too_large');
+    await expectSealError(
+      () => encryptEnv([{ key: 'A', value: 'x'.repeat(MAX_ENV_VALUE_BYTES + 1) }], pub),
+      'env_too_large',
+    );
     // Multi-byte characters count in UTF-8 bytes, as the guest counts them.
-    await expectSealError(() => encryptEnv([{ key: 'A', value: '界'.repeat(MAX_ENV_VALUE_BYTES / 3 + 1) }], pub), 'env_too_large');
+    await expectSealError(
+      () => encryptEnv([{ key: 'A', value: '界'.repeat(MAX_ENV_VALUE_BYTES / 3 + 1) }], pub),
+      'env_too_large',
+    );
 
     // Two values each under the per-value cap but together over the envelope cap.
     const half = 'x'.repeat(MAX_ENV_VALUE_BYTES);
-    await expectSealError(() => encryptEnv([{ key: 'A', value: half }, { key: 'B', value: half }], pub), 'env_too_large');
+    await expectSealError(
+      () =>
+        encryptEnv(
+          [
+            { key: 'A', value: half },
+            { key: 'B', value: half },
+          ],
+          pub,
+        ),
+      'env_too_large',
+    );
     // Exactly at the cap: the envelope is 256 KiB.
-    const overhead = JSON.stringify({ env: [{ key: 'A', value: '' }, { key: 'B', value: '' }] }).length;
+    const overhead = JSON.stringify({
+      env: [
+        { key: 'A', value: '' },
+        { key: 'B', value: '' },
+      ],
+    }).length;
     const fill = MAX_ENV_PLAINTEXT_BYTES - overhead - MAX_ENV_VALUE_BYTES;
-    const atCap = [{ key: 'A', value: half }, { key: 'B', value: 'y'.repeat(fill) }];
+    const atCap = [
+      { key: 'A', value: half },
+      { key: 'B', value: 'y'.repeat(fill) },
+    ];
     expect(envPlaintext(atCap).length).toBe(MAX_ENV_PLAINTEXT_BYTES);
     expect((await encryptEnv(atCap, pub)).length / 2).toBe(256 * 1024);
   });

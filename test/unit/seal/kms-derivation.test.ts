@@ -4,7 +4,13 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../../lib/bytes';
-import { deriveDhSecret, deriveEnvKeyPair, deriveP256Scalar, p256Pkcs8Der, P256_PKCS8_BYTES } from '../../../lib/seal/kms-derivation';
+import {
+  deriveDhSecret,
+  deriveEnvKeyPair,
+  deriveP256Scalar,
+  p256Pkcs8Der,
+  P256_PKCS8_BYTES,
+} from '../../../lib/seal/kms-derivation';
 
 // test/fixtures/sealing/kdf.json: upstream's own vector (dstack ra-tls kdf.rs) and the env key of a synthetic app.
 interface KdfVector {
@@ -19,13 +25,22 @@ interface KdfVector {
   env_x25519_private?: string;
   env_x25519_public?: string;
 }
-const { vectors } = JSON.parse(readFileSync(resolve(process.cwd(), 'test/fixtures/sealing/kdf.json'), 'utf8')) as { vectors: KdfVector[] };
+const { vectors } = JSON.parse(readFileSync(resolve(process.cwd(), 'test/fixtures/sealing/kdf.json'), 'utf8')) as {
+  vectors: KdfVector[];
+};
 const official = vectors.find((v) => v.name === 'official-derive-dh-secret')!;
 const forApp = vectors.find((v) => v.name === 'env-encrypt-key-for-app')!;
 
 /** The root scalar read out of the root key's PKCS#8 with node:crypto (JWK "d"), independent of our template. */
 const rootScalarOf = (v: KdfVector): Uint8Array =>
-  new Uint8Array(Buffer.from(createPrivateKey({ key: Buffer.from(v.root_key_pkcs8_der, 'hex'), format: 'der', type: 'pkcs8' }).export({ format: 'jwk' }).d!, 'base64url'));
+  new Uint8Array(
+    Buffer.from(
+      createPrivateKey({ key: Buffer.from(v.root_key_pkcs8_der, 'hex'), format: 'der', type: 'pkcs8' }).export({
+        format: 'jwk',
+      }).d!,
+      'base64url',
+    ),
+  );
 
 describe('KMS env key derivation (kdf.json)', () => {
   it('reads the same root scalar as the vector states', () => {
@@ -37,7 +52,13 @@ describe('KMS env key derivation (kdf.json)', () => {
       const scalar = deriveP256Scalar(rootScalarOf(v), v.context_parts_hex.map(fromHex));
       expect(toHex(scalar)).toBe(v.derived_p256_scalar);
       // node:crypto's HKDF agrees (an independent implementation of the first step).
-      const reference = hkdfSync('sha256', rootScalarOf(v), 'RATLS', Buffer.concat(v.context_parts_hex.map((h) => Buffer.from(h, 'hex'))), 32);
+      const reference = hkdfSync(
+        'sha256',
+        rootScalarOf(v),
+        'RATLS',
+        Buffer.concat(v.context_parts_hex.map((h) => Buffer.from(h, 'hex'))),
+        32,
+      );
       expect(toHex(new Uint8Array(reference))).toBe(v.derived_p256_scalar);
       const der = p256Pkcs8Der(scalar);
       expect(der.length).toBe(P256_PKCS8_BYTES);
@@ -46,7 +67,9 @@ describe('KMS env key derivation (kdf.json)', () => {
   }
 
   it('official-derive-dh-secret: the upstream expected secret', () => {
-    expect(toHex(deriveDhSecret(rootScalarOf(official), official.context_parts_hex.map(fromHex)))).toBe(official.dh_secret);
+    expect(toHex(deriveDhSecret(rootScalarOf(official), official.context_parts_hex.map(fromHex)))).toBe(
+      official.dh_secret,
+    );
   });
 
   it('env-encrypt-key-for-app: the app’s X25519 key pair (app id as hex or bytes)', () => {
@@ -65,7 +88,9 @@ describe('KMS env key derivation (kdf.json)', () => {
       expect(() => deriveEnvKeyPair(root, appId)).toThrow(expect.objectContaining({ code: 'derivation_invalid' }));
     }
     for (const bad of [new Uint8Array(32), new Uint8Array(31).fill(1), new Uint8Array(32).fill(0xff)]) {
-      expect(() => deriveEnvKeyPair(bad, forApp.app_id!)).toThrow(expect.objectContaining({ code: 'derivation_invalid' }));
+      expect(() => deriveEnvKeyPair(bad, forApp.app_id!)).toThrow(
+        expect.objectContaining({ code: 'derivation_invalid' }),
+      );
     }
   });
 });

@@ -6,7 +6,11 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../../lib/bytes';
 import {
-  envKeySignatureMessage, recoverEnvKeySigner, verifyEnvKeySignature, MAX_SIGNATURE_AGE_SECONDS, MAX_SIGNATURE_FUTURE_SECONDS,
+  envKeySignatureMessage,
+  recoverEnvKeySigner,
+  verifyEnvKeySignature,
+  MAX_SIGNATURE_AGE_SECONDS,
+  MAX_SIGNATURE_FUTURE_SECONDS,
 } from '../../../lib/seal/kms-signature';
 
 // Vectors: test/fixtures/sealing/pubkey-signature.json (official dstack SDK vector + synthetic KMS key, see README).
@@ -59,17 +63,36 @@ describe('message layout', () => {
 
 describe('recoverEnvKeySigner', () => {
   it('recovers the official dstack SDK signer (legacy)', () => {
-    const signer = recoverEnvKeySigner({ appId: legacyOfficial.app_id, publicKey: legacyOfficial.public_key, signature: legacyOfficial.signature });
+    const signer = recoverEnvKeySigner({
+      appId: legacyOfficial.app_id,
+      publicKey: legacyOfficial.public_key,
+      signature: legacyOfficial.signature,
+    });
     expect(toHex(signer)).toBe(legacyOfficial.expected_signer_compressed);
   });
 
   it('recovers the synthetic KMS key for legacy and v1', () => {
-    expect(toHex(recoverEnvKeySigner({ appId: legacy.app_id, publicKey: legacy.public_key, signature: legacy.signature }))).toBe(KMS);
-    expect(toHex(recoverEnvKeySigner({ appId: v1.app_id, publicKey: v1.public_key, signature: v1.signature_v1, timestamp: v1.timestamp }))).toBe(KMS);
+    expect(
+      toHex(recoverEnvKeySigner({ appId: legacy.app_id, publicKey: legacy.public_key, signature: legacy.signature })),
+    ).toBe(KMS);
+    expect(
+      toHex(
+        recoverEnvKeySigner({
+          appId: v1.app_id,
+          publicKey: v1.public_key,
+          signature: v1.signature_v1,
+          timestamp: v1.timestamp,
+        }),
+      ),
+    ).toBe(KMS);
   });
 
   it('the tampered public key recovers to the recorded other key', () => {
-    const signer = recoverEnvKeySigner({ appId: tampered.app_id, publicKey: tampered.public_key, signature: tampered.signature });
+    const signer = recoverEnvKeySigner({
+      appId: tampered.app_id,
+      publicKey: tampered.public_key,
+      signature: tampered.signature,
+    });
     expect(toHex(signer)).toBe(tampered.recovered_signer_compressed);
     expect(toHex(signer)).not.toBe(tampered.must_not_equal);
   });
@@ -77,7 +100,14 @@ describe('recoverEnvKeySigner', () => {
   it('refuses malformed signatures, recovery ids other than 0/1 and high-S twins', () => {
     const base = { appId: legacy.app_id, publicKey: legacy.public_key };
     const sig = legacy.signature;
-    for (const signature of [sig.slice(0, 128), `${sig}00`, `0x${sig.slice(2)}`, sig.slice(0, 128) + '02', sig.slice(0, 128) + '1b', '00'.repeat(65)]) {
+    for (const signature of [
+      sig.slice(0, 128),
+      `${sig}00`,
+      `0x${sig.slice(2)}`,
+      sig.slice(0, 128) + '02',
+      sig.slice(0, 128) + '1b',
+      '00'.repeat(65),
+    ]) {
       expectCode(() => recoverEnvKeySigner({ ...base, signature }), 'signature_invalid');
     }
     // Same (r, n − s) with the other recovery id recovers the same key but is not what the KMS produces.
@@ -87,13 +117,27 @@ describe('recoverEnvKeySigner', () => {
     const flipped = `${toHex(highS)}${sig.endsWith('00') ? '01' : '00'}`;
     expectCode(() => recoverEnvKeySigner({ ...base, signature: flipped }), 'signature_invalid');
     expectCode(() => recoverEnvKeySigner({ ...base, appId: base.appId.slice(2), signature: sig }), 'signature_invalid');
-    expectCode(() => recoverEnvKeySigner({ ...base, publicKey: `${base.publicKey}00`, signature: sig }), 'pubkey_invalid');
+    expectCode(
+      () => recoverEnvKeySigner({ ...base, publicKey: `${base.publicKey}00`, signature: sig }),
+      'pubkey_invalid',
+    );
   });
 });
 
 describe('verifyEnvKeySignature', () => {
-  const legacyInput = { appId: legacy.app_id, publicKey: legacy.public_key, signature: legacy.signature, trustedK256Pubkey: KMS };
-  const v1Input = { appId: v1.app_id, publicKey: v1.public_key, signature: v1.signature_v1, timestamp: v1.timestamp, trustedK256Pubkey: KMS };
+  const legacyInput = {
+    appId: legacy.app_id,
+    publicKey: legacy.public_key,
+    signature: legacy.signature,
+    trustedK256Pubkey: KMS,
+  };
+  const v1Input = {
+    appId: v1.app_id,
+    publicKey: v1.public_key,
+    signature: v1.signature_v1,
+    timestamp: v1.timestamp,
+    trustedK256Pubkey: KMS,
+  };
 
   it('accepts legacy signatures from the trusted KMS (compressed or uncompressed, any case)', () => {
     expect(() => verifyEnvKeySignature(legacyInput)).not.toThrow();
@@ -102,7 +146,9 @@ describe('verifyEnvKeySignature', () => {
     expect(() => verifyEnvKeySignature({ ...legacyInput, trustedK256Pubkey: uncompressed })).not.toThrow();
     expect(() =>
       verifyEnvKeySignature({
-        appId: legacyOfficial.app_id, publicKey: legacyOfficial.public_key, signature: legacyOfficial.signature,
+        appId: legacyOfficial.app_id,
+        publicKey: legacyOfficial.public_key,
+        signature: legacyOfficial.signature,
         trustedK256Pubkey: legacyOfficial.expected_signer_compressed,
       }),
     ).not.toThrow();
@@ -111,14 +157,27 @@ describe('verifyEnvKeySignature', () => {
   it('refuses the tampered key, another app id, a v1 signature read as legacy, and another KMS', () => {
     expectCode(() => verifyEnvKeySignature({ ...legacyInput, publicKey: tampered.public_key }), 'signature_invalid');
     expectCode(() => verifyEnvKeySignature({ ...legacyInput, appId: '00'.repeat(20) }), 'signature_invalid');
-    expectCode(() => verifyEnvKeySignature({ appId: v1.app_id, publicKey: v1.public_key, signature: v1.signature_v1, trustedK256Pubkey: KMS, now: v1.accept_at_unix * 1000 }), 'signature_invalid');
+    expectCode(
+      () =>
+        verifyEnvKeySignature({
+          appId: v1.app_id,
+          publicKey: v1.public_key,
+          signature: v1.signature_v1,
+          trustedK256Pubkey: KMS,
+          now: v1.accept_at_unix * 1000,
+        }),
+      'signature_invalid',
+    );
     expectCode(() => verifyEnvKeySignature({ ...legacyInput, signature: v1.signature_v1 }), 'signature_invalid');
     const err = expectCode(
       () => verifyEnvKeySignature({ ...legacyInput, trustedK256Pubkey: legacyOfficial.expected_signer_compressed }),
       'signature_invalid',
     );
     expect(err.message).toMatch(/not signed by the trusted KMS/);
-    expectCode(() => verifyEnvKeySignature({ ...legacyInput, trustedK256Pubkey: '04'.padEnd(66, '0') }), 'signature_invalid');
+    expectCode(
+      () => verifyEnvKeySignature({ ...legacyInput, trustedK256Pubkey: '04'.padEnd(66, '0') }),
+      'signature_invalid',
+    );
   });
 
   it('v1: accepts at the vector’s accept time and refuses at its reject time', () => {
@@ -136,7 +195,10 @@ describe('verifyEnvKeySignature', () => {
   });
 
   it('v1: a changed timestamp does not verify (it is signed)', () => {
-    expectCode(() => verifyEnvKeySignature({ ...v1Input, timestamp: v1.timestamp + 1, now: v1.accept_at_unix * 1000 }), 'signature_invalid');
+    expectCode(
+      () => verifyEnvKeySignature({ ...v1Input, timestamp: v1.timestamp + 1, now: v1.accept_at_unix * 1000 }),
+      'signature_invalid',
+    );
     expectCode(() => verifyEnvKeySignature({ ...v1Input, timestamp: -1 }), 'signature_invalid');
     expectCode(() => verifyEnvKeySignature({ ...v1Input, timestamp: 1.5 }), 'signature_invalid');
   });

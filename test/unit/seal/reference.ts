@@ -8,11 +8,18 @@ export function referenceDecrypt(blobHex: string, recipientPrivateHex: string): 
   const blob = Buffer.from(blobHex, 'hex');
   const pkcs8Prefix = Buffer.from('302e020100300506032b656e04220420', 'hex');
   const spkiPrefix = Buffer.from('302a300506032b656e032100', 'hex');
-  const privateKey = createPrivateKey({ key: Buffer.concat([pkcs8Prefix, Buffer.from(recipientPrivateHex, 'hex')]), format: 'der', type: 'pkcs8' });
-  const publicKey = createPublicKey({ key: Buffer.concat([spkiPrefix, blob.subarray(0, 32)]), format: 'der', type: 'spki' });
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([pkcs8Prefix, Buffer.from(recipientPrivateHex, 'hex')]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  const publicKey = createPublicKey({
+    key: Buffer.concat([spkiPrefix, blob.subarray(0, 32)]),
+    format: 'der',
+    type: 'spki',
+  });
   const key = diffieHellman({ privateKey, publicKey });
   const decipher = createDecipheriv('aes-256-gcm', key, blob.subarray(32, 44));
   decipher.setAuthTag(blob.subarray(blob.length - 16));
   return Buffer.concat([decipher.update(blob.subarray(44, blob.length - 16)), decipher.final()]).toString('utf8');
 }
-

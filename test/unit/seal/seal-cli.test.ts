@@ -13,7 +13,16 @@ import { referenceDecrypt } from './reference';
 
 const SEALING = resolve(ROOT, 'test/fixtures/sealing');
 const sig = JSON.parse(readFileSync(join(SEALING, 'pubkey-signature.json'), 'utf8')) as {
-  vectors: Array<{ name: string; app_id: string; public_key: string; signature?: string; signature_v1?: string; timestamp?: number; kms_k256_pubkey_compressed?: string; must_not_equal?: string }>;
+  vectors: Array<{
+    name: string;
+    app_id: string;
+    public_key: string;
+    signature?: string;
+    signature_v1?: string;
+    timestamp?: number;
+    kms_k256_pubkey_compressed?: string;
+    must_not_equal?: string;
+  }>;
 };
 const enc = JSON.parse(readFileSync(join(SEALING, 'env-encryption.json'), 'utf8')) as {
   vectors: Array<{ recipient_x25519_private: string; recipient_x25519_public: string }>;
@@ -49,26 +58,59 @@ const dir = mkdtempSync(join(tmpdir(), 'clawkeep-seal-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const signedLegacy = ['--app-id', legacy.app_id, '--signature', legacy.signature!, '--kms-pubkey', KMS];
-const signedV1 = ['--app-id', v1.app_id, '--signature', v1.signature_v1!, '--timestamp', String(v1.timestamp), '--kms-pubkey', KMS];
+const signedV1 = [
+  '--app-id',
+  v1.app_id,
+  '--signature',
+  v1.signature_v1!,
+  '--timestamp',
+  String(v1.timestamp),
+  '--kms-pubkey',
+  KMS,
+];
 const iso = (unix: number) => new Date(unix * 1000).toISOString();
 
 // Each case starts a Node process with tsx (about a second on a busy 2-core machine), hence the generous timeout.
 describe('clawkeep seal', { timeout: 30_000 }, () => {
   it('seals --env pairs; the output opens with the independent reference to exactly that env', async () => {
-    const res = await seal(['--pubkey', PUB, '--env', `API_KEY=${SECRET}`, '--env', 'EMPTY=', '--env', 'URL=postgres://u:p@h/db?x=1']);
+    const res = await seal([
+      '--pubkey',
+      PUB,
+      '--env',
+      `API_KEY=${SECRET}`,
+      '--env',
+      'EMPTY=',
+      '--env',
+      'URL=postgres://u:p@h/db?x=1',
+    ]);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stderr).toBe('');
-    expect(opened(res.stdout)).toEqual({ env: [{ key: 'API_KEY', value: SECRET }, { key: 'EMPTY', value: '' }, { key: 'URL', value: 'postgres://u:p@h/db?x=1' }] });
+    expect(opened(res.stdout)).toEqual({
+      env: [
+        { key: 'API_KEY', value: SECRET },
+        { key: 'EMPTY', value: '' },
+        { key: 'URL', value: 'postgres://u:p@h/db?x=1' },
+      ],
+    });
     expect(res.stdout).not.toContain(Buffer.from(SECRET).toString('hex'));
   });
 
   it('reads --env KEY from the environment and --env-file lines', async () => {
     const file = join(dir, 'agent.env');
-    writeFileSync(file, ['# comment', '', 'export A="quoted value"', "B='x=y'", 'C = spaced ', 'UNICODE=世界'].join('\n'));
+    writeFileSync(
+      file,
+      ['# comment', '', 'export A="quoted value"', "B='x=y'", 'C = spaced ', 'UNICODE=世界'].join('\n'),
+    );
     const res = await seal(['--pubkey', PUB, '--env', 'FROM_ENV', '--env-file', file], { FROM_ENV: SECRET });
     expect(res.code, res.stderr).toBe(0);
     expect(opened(res.stdout)).toEqual({
-      env: [{ key: 'FROM_ENV', value: SECRET }, { key: 'A', value: 'quoted value' }, { key: 'B', value: 'x=y' }, { key: 'C', value: 'spaced' }, { key: 'UNICODE', value: '世界' }],
+      env: [
+        { key: 'FROM_ENV', value: SECRET },
+        { key: 'A', value: 'quoted value' },
+        { key: 'B', value: 'x=y' },
+        { key: 'C', value: 'spaced' },
+        { key: 'UNICODE', value: '世界' },
+      ],
     });
   });
 
@@ -76,18 +118,59 @@ describe('clawkeep seal', { timeout: 30_000 }, () => {
     const a = await seal(['--pubkey', PUB, '--env', `API_KEY=${SECRET}`, ...signedLegacy]);
     expect(a.code, a.stderr).toBe(0);
     expect(opened(a.stdout)).toEqual({ env: [{ key: 'API_KEY', value: SECRET }] });
-    const b = await seal(['--pubkey', PUB, '--env', `API_KEY=${SECRET}`, ...signedV1, '--now', iso(v1.timestamp! + 10)]);
+    const b = await seal([
+      '--pubkey',
+      PUB,
+      '--env',
+      `API_KEY=${SECRET}`,
+      ...signedV1,
+      '--now',
+      iso(v1.timestamp! + 10),
+    ]);
     expect(b.code, b.stderr).toBe(0);
     expect(opened(b.stdout)).toEqual({ env: [{ key: 'API_KEY', value: SECRET }] });
   });
 
   const refusals: Array<{ name: string; args: string[]; stderr: RegExp }> = [
-    { name: 'the tampered public key', args: ['--pubkey', tampered.public_key, ...signedLegacy], stderr: /not signed by the trusted KMS/ },
-    { name: 'another KMS key', args: ['--pubkey', PUB, ...signedLegacy.slice(0, 4), '--kms-pubkey', OTHER_KMS], stderr: /not signed by the trusted KMS/ },
-    { name: 'another app id', args: ['--pubkey', PUB, '--app-id', '00'.repeat(20), ...signedLegacy.slice(2)], stderr: /not signed by the trusted KMS/ },
-    { name: 'recovery id 2', args: ['--pubkey', PUB, '--app-id', legacy.app_id, '--signature', `${legacy.signature!.slice(0, 128)}02`, '--kms-pubkey', KMS], stderr: /recovery id/ },
-    { name: 'v1 301 s old', args: ['--pubkey', PUB, ...signedV1, '--now', iso(v1.timestamp! + 301)], stderr: /more than 300 s old/ },
-    { name: 'v1 61 s ahead', args: ['--pubkey', PUB, ...signedV1, '--now', iso(v1.timestamp! - 61)], stderr: /in the future/ },
+    {
+      name: 'the tampered public key',
+      args: ['--pubkey', tampered.public_key, ...signedLegacy],
+      stderr: /not signed by the trusted KMS/,
+    },
+    {
+      name: 'another KMS key',
+      args: ['--pubkey', PUB, ...signedLegacy.slice(0, 4), '--kms-pubkey', OTHER_KMS],
+      stderr: /not signed by the trusted KMS/,
+    },
+    {
+      name: 'another app id',
+      args: ['--pubkey', PUB, '--app-id', '00'.repeat(20), ...signedLegacy.slice(2)],
+      stderr: /not signed by the trusted KMS/,
+    },
+    {
+      name: 'recovery id 2',
+      args: [
+        '--pubkey',
+        PUB,
+        '--app-id',
+        legacy.app_id,
+        '--signature',
+        `${legacy.signature!.slice(0, 128)}02`,
+        '--kms-pubkey',
+        KMS,
+      ],
+      stderr: /recovery id/,
+    },
+    {
+      name: 'v1 301 s old',
+      args: ['--pubkey', PUB, ...signedV1, '--now', iso(v1.timestamp! + 301)],
+      stderr: /more than 300 s old/,
+    },
+    {
+      name: 'v1 61 s ahead',
+      args: ['--pubkey', PUB, ...signedV1, '--now', iso(v1.timestamp! - 61)],
+      stderr: /in the future/,
+    },
   ];
   for (const c of refusals) {
     it(`refuses (exit 1, empty stdout): ${c.name}`, async () => {
@@ -109,19 +192,19 @@ describe('clawkeep seal', { timeout: 30_000 }, () => {
   });
 
   const usageErrors: string[][] = [
-      ['--env', `API_KEY=${SECRET}`],
-      ['--pubkey', PUB],
-      ['--pubkey', PUB, '--env', SECRET],
-      ['--pubkey', PUB, '--env', `=${SECRET}`],
-      ['--pubkey', PUB, '--env', 'NOT_SET_ANYWHERE_42'],
-      ['--pubkey', PUB, '--env', `API_KEY=${SECRET}`, '--signature', legacy.signature!],
-      ['--pubkey', PUB, '--env', `API_KEY=${SECRET}`, ...signedLegacy, '--timestamp', 'yesterday'],
-      ['--pubkey', PUB, '--env', `API_KEY=${SECRET}`, '--now', 'soon'],
-      ['--pubkey', PUB, '--env', `API_KEY=${SECRET}`, '--bogus'],
-      ['--pubkey', PUB, '--env', `API_KEY=${SECRET}`, SECRET],
-      // Env the guest would refuse: a bad name, a duplicate.
-      ['--pubkey', PUB, '--env', `1BAD=${SECRET}`],
-      ['--pubkey', PUB, '--env', `API_KEY=${SECRET}`, '--env', `API_KEY=${SECRET}`],
+    ['--env', `API_KEY=${SECRET}`],
+    ['--pubkey', PUB],
+    ['--pubkey', PUB, '--env', SECRET],
+    ['--pubkey', PUB, '--env', `=${SECRET}`],
+    ['--pubkey', PUB, '--env', 'NOT_SET_ANYWHERE_42'],
+    ['--pubkey', PUB, '--env', `API_KEY=${SECRET}`, '--signature', legacy.signature!],
+    ['--pubkey', PUB, '--env', `API_KEY=${SECRET}`, ...signedLegacy, '--timestamp', 'yesterday'],
+    ['--pubkey', PUB, '--env', `API_KEY=${SECRET}`, '--now', 'soon'],
+    ['--pubkey', PUB, '--env', `API_KEY=${SECRET}`, '--bogus'],
+    ['--pubkey', PUB, '--env', `API_KEY=${SECRET}`, SECRET],
+    // Env the guest would refuse: a bad name, a duplicate.
+    ['--pubkey', PUB, '--env', `1BAD=${SECRET}`],
+    ['--pubkey', PUB, '--env', `API_KEY=${SECRET}`, '--env', `API_KEY=${SECRET}`],
   ];
   usageErrors.forEach((args, index) => {
     it(`usage error ${index + 1} exits 2 with nothing on stdout and no value on stderr`, async () => {

@@ -11,8 +11,19 @@ import { decryptEnv } from '../../../lib/seal/env-decryption';
 import type { SealError } from '../../../lib/seal/errors';
 import { envKeySignatureMessage } from '../../../lib/seal/kms-signature';
 import {
-  checkComposeHash, checkCvmTrust, checkIdentity, NOT_CHALLENGE_BOUND, sealEnvForCvm, verifyEvidenceQuote, TRUST_CHECK_IDS,
-  type CvmEvidence, type SealExpectations, type TrustCheckId, type TrustReport, UNBOUND_QUOTE_REFUSED, UNBOUND_QUOTE_WARNING,
+  checkComposeHash,
+  checkCvmTrust,
+  checkIdentity,
+  NOT_CHALLENGE_BOUND,
+  sealEnvForCvm,
+  verifyEvidenceQuote,
+  TRUST_CHECK_IDS,
+  type CvmEvidence,
+  type SealExpectations,
+  type TrustCheckId,
+  type TrustReport,
+  UNBOUND_QUOTE_REFUSED,
+  UNBOUND_QUOTE_WARNING,
 } from '../../../lib/seal/trust-gate';
 
 // The gate's identity checks are tested on what the real verifier answers for the real dstack simulator quotes
@@ -32,7 +43,8 @@ interface ExpectedCase {
 }
 const expectedCases = JSON.parse(read(TDX, 'expected.json').toString('utf8')) as ExpectedCase[];
 const expectedCase = (id: string): ExpectedCase => expectedCases.find((c) => c.id === id)!;
-const collateral = (name: string): Collateral => JSON.parse(read(TDX, `collateral/${name}`).toString('utf8')) as Collateral;
+const collateral = (name: string): Collateral =>
+  JSON.parse(read(TDX, `collateral/${name}`).toString('utf8')) as Collateral;
 const osImageOf = (id: string, name: string) => {
   const td = expectedCase(id).quote_summary.td_report;
   return { name, mrtd: td.mr_td!, rtmr0: td.rtmr0!, rtmr1: td.rtmr1!, rtmr2: td.rtmr2! };
@@ -49,7 +61,12 @@ const OTHER_KMS_CA =
 
 // A test KMS signing key (TEST ONLY, from pubkey-signature.json) and an env key pair (env-encryption.json).
 const signatureVectors = JSON.parse(read(SEALING, 'pubkey-signature.json').toString('utf8')) as {
-  vectors: Array<{ name: string; kms_k256_private_TEST_ONLY?: string; kms_k256_pubkey_compressed?: string; expected_signer_compressed?: string }>;
+  vectors: Array<{
+    name: string;
+    kms_k256_private_TEST_ONLY?: string;
+    kms_k256_pubkey_compressed?: string;
+    expected_signer_compressed?: string;
+  }>;
 };
 const kmsVector = signatureVectors.vectors.find((v) => v.name === 'synthetic-v1')!;
 const KMS_K256_PRIVATE = fromHex(kmsVector.kms_k256_private_TEST_ONLY!);
@@ -92,7 +109,10 @@ const SIM2025: SimFixture = {
 const SIM2026: SimFixture = {
   caseId: 'dstack-sim-2026-fmspc-mismatch',
   quote: new Uint8Array(read(TDX, 'dstack/sim-2026/quote.bin')),
-  eventLog: JSON.stringify((JSON.parse(read(TDX, 'dstack/sim-2026/attestation.decoded.json').toString('utf8')) as { tdx_event_log: unknown }).tdx_event_log),
+  eventLog: JSON.stringify(
+    (JSON.parse(read(TDX, 'dstack/sim-2026/attestation.decoded.json').toString('utf8')) as { tdx_event_log: unknown })
+      .tdx_event_log,
+  ),
   collateral: collateral('tdx-90c06f-2026-02-18.json'),
   now: new Date(expectedCase('dstack-sim-2026-fmspc-mismatch').now_iso),
   appId: '5bb4ff9a3837357f19dc176407a5709c62eb6c56',
@@ -124,18 +144,29 @@ function expectationsFor(sim: SimFixture, overrides: Partial<SealExpectations> =
     reportData: ZERO_REPORT_DATA,
     now: sim.now,
     // Permissive on statuses: these quotes fail before any status exists (no TCB level / FMSPC), whatever we allow.
-    policy: { allowedStatuses: ['UpToDate', 'SWHardeningNeeded', 'ConfigurationNeeded', 'ConfigurationAndSWHardeningNeeded', 'OutOfDate', 'OutOfDateConfigurationNeeded'] },
+    policy: {
+      allowedStatuses: [
+        'UpToDate',
+        'SWHardeningNeeded',
+        'ConfigurationNeeded',
+        'ConfigurationAndSWHardeningNeeded',
+        'OutOfDate',
+        'OutOfDateConfigurationNeeded',
+      ],
+    },
     ...overrides,
   };
 }
 
 const verdicts = (report: TrustReport): Record<TrustCheckId, boolean> =>
   Object.fromEntries(report.checks.map((c) => [c.id, c.ok])) as Record<TrustCheckId, boolean>;
-const detailOf = (report: TrustReport, id: TrustCheckId): string => report.checks.find((c) => c.id === id)!.detail ?? '';
+const detailOf = (report: TrustReport, id: TrustCheckId): string =>
+  report.checks.find((c) => c.id === id)!.detail ?? '';
 
 const verifications = new Map<SimFixture, QuoteVerification>();
 beforeAll(async () => {
-  for (const sim of [SIM2025, SIM2026]) verifications.set(sim, await verifyEvidenceQuote(evidenceFor(sim), expectationsFor(sim)));
+  for (const sim of [SIM2025, SIM2026])
+    verifications.set(sim, await verifyEvidenceQuote(evidenceFor(sim), expectationsFor(sim)));
 });
 const verificationOf = (sim: SimFixture): QuoteVerification => verifications.get(sim)!;
 
@@ -157,8 +188,15 @@ describe('checkIdentity', () => {
       const report = checkIdentity(verificationOf(sim), evidenceFor(sim), expectationsFor(sim));
       expect(report.checks.map((c) => c.id)).toEqual([...TRUST_CHECK_IDS]);
       expect(verdicts(report)).toEqual({
-        quote: false, 'os-image': true, 'rtmr3-replay': true, 'compose-hash': false, 'app-id': true,
-        'key-provider': true, 'env-key-signature': true, 'allowed-envs': true, 'report-data': true,
+        quote: false,
+        'os-image': true,
+        'rtmr3-replay': true,
+        'compose-hash': false,
+        'app-id': true,
+        'key-provider': true,
+        'env-key-signature': true,
+        'allowed-envs': true,
+        'report-data': true,
       });
       expect(report.trusted).toBe(false);
       expect(report.failed?.id).toBe('quote');
@@ -170,19 +208,35 @@ describe('checkIdentity', () => {
 
   it('names the compose hash the CVM runs and the one we deploy', () => {
     const report = checkIdentity(verificationOf(SIM2025), evidenceFor(SIM2025), expectationsFor(SIM2025));
-    expect(detailOf(report, 'compose-hash')).toBe('Compose hash mismatch: the CVM runs ea549f02…, we deploy a88c6d12….');
+    expect(detailOf(report, 'compose-hash')).toBe(
+      'Compose hash mismatch: the CVM runs ea549f02…, we deploy a88c6d12….',
+    );
   });
 
   it('os-image: a CVM on an image that is not allowed', () => {
-    const report = checkIdentity(verificationOf(SIM2025), evidenceFor(SIM2025), expectationsFor(SIM2025, { allowedOsImages: [osImageOf(SIM2026.caseId, 'x')] }));
+    const report = checkIdentity(
+      verificationOf(SIM2025),
+      evidenceFor(SIM2025),
+      expectationsFor(SIM2025, { allowedOsImages: [osImageOf(SIM2026.caseId, 'x')] }),
+    );
     expect(verdicts(report)['os-image']).toBe(false);
-    expect(detailOf(report, 'os-image')).toMatch(/^OS image not allowed: MRTD [0-9a-f]{8}…, RTMR0 .* match none of the 1 allowed OS image\.$/);
-    const empty = checkIdentity(verificationOf(SIM2025), evidenceFor(SIM2025), expectationsFor(SIM2025, { allowedOsImages: [] }));
+    expect(detailOf(report, 'os-image')).toMatch(
+      /^OS image not allowed: MRTD [0-9a-f]{8}…, RTMR0 .* match none of the 1 allowed OS image\.$/,
+    );
+    const empty = checkIdentity(
+      verificationOf(SIM2025),
+      evidenceFor(SIM2025),
+      expectationsFor(SIM2025, { allowedOsImages: [] }),
+    );
     expect(verdicts(empty)['os-image']).toBe(false);
   });
 
   it('app-id: another app', () => {
-    const report = checkIdentity(verificationOf(SIM2025), evidenceFor(SIM2025), expectationsFor(SIM2025, { appId: SIM2026.appId }));
+    const report = checkIdentity(
+      verificationOf(SIM2025),
+      evidenceFor(SIM2025),
+      expectationsFor(SIM2025, { appId: SIM2026.appId }),
+    );
     expect(verdicts(report)['app-id']).toBe(false);
     expect(detailOf(report, 'app-id')).toBe('App id mismatch: the CVM is app ea549f02…, we deploy app 5bb4ff9a….');
     // The KMS signed the key for the CVM's app, not for the one we expect: that fails too.
@@ -190,13 +244,21 @@ describe('checkIdentity', () => {
   });
 
   it('key-provider: another KMS (same SPKI prefix, told apart by the key bytes)', () => {
-    const report = checkIdentity(verificationOf(SIM2026), evidenceFor(SIM2026), expectationsFor(SIM2026, { trustedKms: { k256Pubkey: KMS_K256, caPubkey: OTHER_KMS_CA } }));
+    const report = checkIdentity(
+      verificationOf(SIM2026),
+      evidenceFor(SIM2026),
+      expectationsFor(SIM2026, { trustedKms: { k256Pubkey: KMS_K256, caPubkey: OTHER_KMS_CA } }),
+    );
     expect(verdicts(report)['key-provider']).toBe(false);
     expect(detailOf(report, 'key-provider')).toBe(
       `Key provider mismatch: the CVM gets its keys from KMS …${KMS_CA.slice(-12)}, we trust KMS …${OTHER_KMS_CA.slice(-12)}.`,
     );
     // Upper-case hex of the right key is the same bytes.
-    const upper = checkIdentity(verificationOf(SIM2026), evidenceFor(SIM2026), expectationsFor(SIM2026, { trustedKms: { k256Pubkey: KMS_K256, caPubkey: KMS_CA.toUpperCase() } }));
+    const upper = checkIdentity(
+      verificationOf(SIM2026),
+      evidenceFor(SIM2026),
+      expectationsFor(SIM2026, { trustedKms: { k256Pubkey: KMS_K256, caPubkey: KMS_CA.toUpperCase() } }),
+    );
     expect(verdicts(upper)['key-provider']).toBe(true);
   });
 
@@ -208,17 +270,27 @@ describe('checkIdentity', () => {
     expect(verdicts(unsigned)['env-key-signature']).toBe(false);
     expect(detailOf(unsigned, 'env-key-signature')).toMatch(/^The env key is not signed by the KMS/);
 
-    const wrongSigner = run({ envKeySignature: { signature: kmsSign(SIM2025.appId, ENV_PUBLIC, undefined, fromHex('11'.repeat(32))) } });
+    const wrongSigner = run({
+      envKeySignature: { signature: kmsSign(SIM2025.appId, ENV_PUBLIC, undefined, fromHex('11'.repeat(32))) },
+    });
     expect(detailOf(wrongSigner, 'env-key-signature')).toMatch(/not signed by the trusted KMS/);
-    expect(verdicts(run({}, { trustedKms: { k256Pubkey: OTHER_K256, caPubkey: KMS_CA } }))['env-key-signature']).toBe(false);
+    expect(verdicts(run({}, { trustedKms: { k256Pubkey: OTHER_K256, caPubkey: KMS_CA } }))['env-key-signature']).toBe(
+      false,
+    );
 
     // A key substituted after the KMS signed (unbound env key): the signature no longer recovers to the KMS.
     const swapped = run({ envPublicKey: OTHER_ENV_PUBLIC });
     expect(verdicts(swapped)['env-key-signature']).toBe(false);
 
     const ts = Math.floor(SIM2025.now.getTime() / 1000);
-    expect(verdicts(run({ envKeySignature: { signature: kmsSign(SIM2025.appId, ENV_PUBLIC, ts - 10), timestamp: ts - 10 } }))['env-key-signature']).toBe(true);
-    const stale = run({ envKeySignature: { signature: kmsSign(SIM2025.appId, ENV_PUBLIC, ts - 301), timestamp: ts - 301 } });
+    expect(
+      verdicts(
+        run({ envKeySignature: { signature: kmsSign(SIM2025.appId, ENV_PUBLIC, ts - 10), timestamp: ts - 10 } }),
+      )['env-key-signature'],
+    ).toBe(true);
+    const stale = run({
+      envKeySignature: { signature: kmsSign(SIM2025.appId, ENV_PUBLIC, ts - 301), timestamp: ts - 301 },
+    });
     expect(verdicts(stale)['env-key-signature']).toBe(false);
     expect(detailOf(stale, 'env-key-signature')).toMatch(/more than 300 s old/);
 
@@ -228,20 +300,44 @@ describe('checkIdentity', () => {
   });
 
   it('allowed-envs: a key the compose does not allow, and a name dstack would refuse', () => {
-    const withKeys = { envKeys: ['API_KEY', 'SECRET_X'], allowedEnvs: ['API_KEY'], appCompose: JSON.stringify({ allowed_envs: ['API_KEY'] }) };
+    const withKeys = {
+      envKeys: ['API_KEY', 'SECRET_X'],
+      allowedEnvs: ['API_KEY'],
+      appCompose: JSON.stringify({ allowed_envs: ['API_KEY'] }),
+    };
     const report = checkIdentity(verificationOf(SIM2025), evidenceFor(SIM2025), expectationsFor(SIM2025, withKeys));
     expect(verdicts(report)['allowed-envs']).toBe(false);
-    expect(detailOf(report, 'allowed-envs')).toBe('Env keys not in the app’s allowed_envs: SECRET_X (the CVM would drop them).');
+    expect(detailOf(report, 'allowed-envs')).toBe(
+      'Env keys not in the app’s allowed_envs: SECRET_X (the CVM would drop them).',
+    );
     // The fixture's compose allows no env at all, although our own list would.
-    const none = checkIdentity(verificationOf(SIM2025), evidenceFor(SIM2025), expectationsFor(SIM2025, { envKeys: ['API_KEY'], allowedEnvs: ['API_KEY'] }));
-    expect(detailOf(none, 'allowed-envs')).toBe('Env keys not in the app’s allowed_envs: API_KEY (the CVM would drop them).');
-    const badName = checkIdentity(verificationOf(SIM2025), evidenceFor(SIM2025), expectationsFor(SIM2025, { envKeys: ['1BAD'], allowedEnvs: ['1BAD'] }));
+    const none = checkIdentity(
+      verificationOf(SIM2025),
+      evidenceFor(SIM2025),
+      expectationsFor(SIM2025, { envKeys: ['API_KEY'], allowedEnvs: ['API_KEY'] }),
+    );
+    expect(detailOf(none, 'allowed-envs')).toBe(
+      'Env keys not in the app’s allowed_envs: API_KEY (the CVM would drop them).',
+    );
+    const badName = checkIdentity(
+      verificationOf(SIM2025),
+      evidenceFor(SIM2025),
+      expectationsFor(SIM2025, { envKeys: ['1BAD'], allowedEnvs: ['1BAD'] }),
+    );
     expect(verdicts(badName)['allowed-envs']).toBe(false);
     // The compose we deploy states its own allow-list (attested through the compose hash): it must agree.
     const ours = { envKeys: ['API_KEY'], allowedEnvs: ['API_KEY', 'OTHER'] };
-    const stated = checkIdentity(verificationOf(SIM2025), evidenceFor(SIM2025), expectationsFor(SIM2025, { ...ours, appCompose: JSON.stringify({ allowed_envs: ['OTHER'] }) }));
+    const stated = checkIdentity(
+      verificationOf(SIM2025),
+      evidenceFor(SIM2025),
+      expectationsFor(SIM2025, { ...ours, appCompose: JSON.stringify({ allowed_envs: ['OTHER'] }) }),
+    );
     expect(verdicts(stated)['allowed-envs']).toBe(false);
-    const agrees = checkIdentity(verificationOf(SIM2025), evidenceFor(SIM2025), expectationsFor(SIM2025, { ...ours, appCompose: JSON.stringify({ allowed_envs: ['API_KEY'] }) }));
+    const agrees = checkIdentity(
+      verificationOf(SIM2025),
+      evidenceFor(SIM2025),
+      expectationsFor(SIM2025, { ...ours, appCompose: JSON.stringify({ allowed_envs: ['API_KEY'] }) }),
+    );
     expect(verdicts(agrees)['allowed-envs']).toBe(true);
   });
 
@@ -251,8 +347,14 @@ describe('checkIdentity', () => {
     // Run the verifier again with this challenge, as the gate does.
     const report = checkIdentity(await verifyEvidenceQuote(evidenceFor(SIM2025), x), evidenceFor(SIM2025), x);
     expect(verdicts(report)['report-data']).toBe(false);
-    expect(detailOf(report, 'report-data')).toBe(`Report data mismatch: the quote answers 00000000…, we asked for ${reportData.slice(0, 8)}… (an old or foreign quote).`);
-    const malformed = checkIdentity(verificationOf(SIM2025), evidenceFor(SIM2025), expectationsFor(SIM2025, { reportData: 'zz' }));
+    expect(detailOf(report, 'report-data')).toBe(
+      `Report data mismatch: the quote answers 00000000…, we asked for ${reportData.slice(0, 8)}… (an old or foreign quote).`,
+    );
+    const malformed = checkIdentity(
+      verificationOf(SIM2025),
+      evidenceFor(SIM2025),
+      expectationsFor(SIM2025, { reportData: 'zz' }),
+    );
     expect(verdicts(malformed)['report-data']).toBe(false);
   });
 
@@ -269,7 +371,11 @@ describe('checkIdentity', () => {
     expect(refused.overridden).toBeUndefined();
     expect(verdicts(checkIdentity(v, evidenceFor(SIM2025), withoutChallenge))['report-data']).toBe(false);
     // The person's explicit override: passes, says so, carries the warning to record.
-    const bound = checkIdentity(v, evidenceFor(SIM2025), { ...withoutChallenge, instanceId: measured.toUpperCase(), acceptUnboundQuote: true });
+    const bound = checkIdentity(v, evidenceFor(SIM2025), {
+      ...withoutChallenge,
+      instanceId: measured.toUpperCase(),
+      acceptUnboundQuote: true,
+    });
     expect(verdicts(bound)['report-data']).toBe(true);
     expect(detailOf(bound, 'report-data')).toBe(`OVERRIDDEN by you: ${NOT_CHALLENGE_BOUND}; instance ${measured}`);
     expect(bound.overridden).toEqual({ warning: UNBOUND_QUOTE_WARNING });
@@ -279,10 +385,18 @@ describe('checkIdentity', () => {
     expect(detailOf(unbound, 'report-data')).toBe(`OVERRIDDEN by you: ${NOT_CHALLENGE_BOUND}`);
     // Another CVM's quote: the instance id differs — refused even with the override.
     const other = 'ab'.repeat(20);
-    const foreign = checkIdentity(v, evidenceFor(SIM2025), { ...withoutChallenge, instanceId: other, acceptUnboundQuote: true });
+    const foreign = checkIdentity(v, evidenceFor(SIM2025), {
+      ...withoutChallenge,
+      instanceId: other,
+      acceptUnboundQuote: true,
+    });
     expect(verdicts(foreign)['report-data']).toBe(false);
-    expect(detailOf(foreign, 'report-data')).toMatch(/^Instance id mismatch: the quote is from instance [0-9a-f]{8}…, the provider reports instance abababab…/);
-    expect(verdicts(checkIdentity(v, evidenceFor(SIM2025), { ...withoutChallenge, instanceId: 'zz' }))['report-data']).toBe(false);
+    expect(detailOf(foreign, 'report-data')).toMatch(
+      /^Instance id mismatch: the quote is from instance [0-9a-f]{8}…, the provider reports instance abababab…/,
+    );
+    expect(
+      verdicts(checkIdentity(v, evidenceFor(SIM2025), { ...withoutChallenge, instanceId: 'zz' }))['report-data'],
+    ).toBe(false);
     // With a challenge the quote must answer it; a challenge report says so.
     expect(checkIdentity(v, evidenceFor(SIM2025), expectationsFor(SIM2025)).challengeBound).toBe(true);
   });
@@ -294,7 +408,12 @@ describe('checkIdentity', () => {
     const evidence = evidenceFor(SIM2025, { eventLog: JSON.stringify(events) });
     const x = expectationsFor(SIM2025);
     const report = checkIdentity(await verifyEvidenceQuote(evidence, x), evidence, x);
-    expect(verdicts(report)).toMatchObject({ 'rtmr3-replay': false, 'compose-hash': false, 'app-id': false, 'key-provider': false });
+    expect(verdicts(report)).toMatchObject({
+      'rtmr3-replay': false,
+      'compose-hash': false,
+      'app-id': false,
+      'key-provider': false,
+    });
     expect(detailOf(report, 'rtmr3-replay')).toMatch(/^RTMR3 replay failed: /);
     expect(detailOf(report, 'compose-hash')).toMatch(/^Compose hash not measured/);
   });
@@ -307,16 +426,30 @@ describe('checkIdentity', () => {
     const v = await verifyEvidenceQuote(evidence, x);
     expect(v.error?.code).toBe('quote_signature_invalid');
     const report = checkIdentity(v, evidence, x);
-    expect(verdicts(report)).toMatchObject({ quote: false, 'rtmr3-replay': false, 'compose-hash': false, 'app-id': false, 'key-provider': false });
+    expect(verdicts(report)).toMatchObject({
+      quote: false,
+      'rtmr3-replay': false,
+      'compose-hash': false,
+      'app-id': false,
+      'key-provider': false,
+    });
     expect(report.failed?.message).toMatch(/quote signature does not verify/);
   });
 });
 
 describe('checkComposeHash', () => {
   it('compares SHA-256 of the exact compose text with the measured hash (as bytes)', () => {
-    expect(checkComposeHash('a88c6d12ab4d525ce49aadf63c9f5bc16b03ddabef426c8de773376504b00d1c'.toUpperCase(), NOT_MEASURED_COMPOSE).ok).toBe(true);
+    expect(
+      checkComposeHash(
+        'a88c6d12ab4d525ce49aadf63c9f5bc16b03ddabef426c8de773376504b00d1c'.toUpperCase(),
+        NOT_MEASURED_COMPOSE,
+      ).ok,
+    ).toBe(true);
     // One changed byte (a trailing newline) is another compose.
-    expect(checkComposeHash('a88c6d12ab4d525ce49aadf63c9f5bc16b03ddabef426c8de773376504b00d1c', `${NOT_MEASURED_COMPOSE}\n`).ok).toBe(false);
+    expect(
+      checkComposeHash('a88c6d12ab4d525ce49aadf63c9f5bc16b03ddabef426c8de773376504b00d1c', `${NOT_MEASURED_COMPOSE}\n`)
+        .ok,
+    ).toBe(false);
     expect(checkComposeHash(null, NOT_MEASURED_COMPOSE).detail).toMatch(/^Compose hash not measured/);
   });
 });
@@ -330,7 +463,10 @@ describe('checkCvmTrust', () => {
   });
 
   it('never rejects, even for garbage evidence', async () => {
-    const report = await checkCvmTrust(evidenceFor(SIM2025, { quote: new Uint8Array(10), eventLog: 'not json' }), expectationsFor(SIM2025));
+    const report = await checkCvmTrust(
+      evidenceFor(SIM2025, { quote: new Uint8Array(10), eventLog: 'not json' }),
+      expectationsFor(SIM2025),
+    );
     expect(report.trusted).toBe(false);
     expect(report.failed?.id).toBe('quote');
   });
@@ -341,7 +477,10 @@ describe('sealEnvForCvm', () => {
 
   it('refuses a report that is not trusted, with the failed check’s message', async () => {
     const report = checkIdentity(verificationOf(SIM2025), evidenceFor(SIM2025), expectationsFor(SIM2025));
-    await expect(sealEnvForCvm(report, ENV_PUBLIC, env)).rejects.toMatchObject({ code: 'untrusted_cvm', message: expect.stringMatching(/^Refusing to seal: The CVM’s quote did not verify/) });
+    await expect(sealEnvForCvm(report, ENV_PUBLIC, env)).rejects.toMatchObject({
+      code: 'untrusted_cvm',
+      message: expect.stringMatching(/^Refusing to seal: The CVM’s quote did not verify/),
+    });
   });
 
   /**
@@ -364,9 +503,15 @@ describe('sealEnvForCvm', () => {
   it('seals to exactly the key the report vouches for, and only the names it checked', async () => {
     const sealed = await sealEnvForCvm(passingShape(), ENV_PUBLIC.toUpperCase(), env);
     expect(await decryptEnv(sealed, fromHex(ENV_PRIVATE))).toEqual(env);
-    await expect(sealEnvForCvm(passingShape(), OTHER_ENV_PUBLIC, env)).rejects.toMatchObject({ code: 'untrusted_cvm', message: expect.stringMatching(/not the env encryption key/) });
+    await expect(sealEnvForCvm(passingShape(), OTHER_ENV_PUBLIC, env)).rejects.toMatchObject({
+      code: 'untrusted_cvm',
+      message: expect.stringMatching(/not the env encryption key/),
+    });
     const extra = [...env, { key: 'OTHER', value: 'x' }];
-    await expect(sealEnvForCvm(passingShape(), ENV_PUBLIC, extra)).rejects.toMatchObject({ code: 'untrusted_cvm', message: expect.stringMatching(/OTHER/) });
+    await expect(sealEnvForCvm(passingShape(), ENV_PUBLIC, extra)).rejects.toMatchObject({
+      code: 'untrusted_cvm',
+      message: expect.stringMatching(/OTHER/),
+    });
   });
 
   it('refuses `trusted: true` when a check is missing or failed, or the verifier did not verify', async () => {
@@ -386,9 +531,15 @@ describe('sealEnvForCvm', () => {
 
   it('never puts a value in an error message', async () => {
     const report = checkIdentity(verificationOf(SIM2025), evidenceFor(SIM2025), expectationsFor(SIM2025));
-    const err = await sealEnvForCvm(report, ENV_PUBLIC, env).then(() => null, (e: SealError) => e);
+    const err = await sealEnvForCvm(report, ENV_PUBLIC, env).then(
+      () => null,
+      (e: SealError) => e,
+    );
     expect(err?.message).not.toContain('sk-live');
-    const err2 = await sealEnvForCvm(passingShape(), ENV_PUBLIC, [{ key: 'API_KEY', value: 'sk-live\0x' }]).then(() => null, (e: SealError) => e);
+    const err2 = await sealEnvForCvm(passingShape(), ENV_PUBLIC, [{ key: 'API_KEY', value: 'sk-live\0x' }]).then(
+      () => null,
+      (e: SealError) => e,
+    );
     expect(err2?.code).toBe('env_invalid');
     expect(err2?.message).not.toContain('sk-live');
   });

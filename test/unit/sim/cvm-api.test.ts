@@ -56,10 +56,18 @@ describe('CVM simulator API auth', () => {
 describe('CVM simulator KMS and OS images', () => {
   it('lists its test KMS (k256_pubkey, ca_pubkey) and the published OS image measurement', async () => {
     const kms = await api<{ items: Array<Record<string, string>> }>(sim, 'GET', '/kms');
-    expect(kms.json.items).toEqual([expect.objectContaining({ id: sim.kms.id, k256_pubkey: sim.kms.k256Pubkey, ca_pubkey: sim.kms.caPubkey })]);
+    expect(kms.json.items).toEqual([
+      expect.objectContaining({ id: sim.kms.id, k256_pubkey: sim.kms.k256Pubkey, ca_pubkey: sim.kms.caPubkey }),
+    ]);
     const images = await api<{ items: Array<Record<string, unknown>> }>(sim, 'GET', '/os-images');
     expect(images.json.items).toEqual([
-      { name: sim.osImage.name, version: sim.osImage.version, os_image_hash: sim.osImage.osImageHash, is_dev: false, measurement: sim.osImage.measurement },
+      {
+        name: sim.osImage.name,
+        version: sim.osImage.version,
+        os_image_hash: sim.osImage.osImageHash,
+        is_dev: false,
+        measurement: sim.osImage.measurement,
+      },
     ]);
   });
 });
@@ -70,7 +78,12 @@ describe('CVM simulator provision → create → running', () => {
     expect(computeComposeHash(utf8Encode(p.app_compose))).toBe(p.compose_hash);
     expect(p.app_id).toBe(p.compose_hash.slice(0, 40));
     const compose = JSON.parse(p.app_compose) as Record<string, unknown>;
-    expect(compose).toMatchObject({ name: 'compose-check', docker_compose_file: DEMO_COMPOSE, allowed_envs: ['OPENAI_API_KEY', 'TELEGRAM_TOKEN'], kms_enabled: true });
+    expect(compose).toMatchObject({
+      name: 'compose-check',
+      docker_compose_file: DEMO_COMPOSE,
+      allowed_envs: ['OPENAI_API_KEY', 'TELEGRAM_TOKEN'],
+      kms_enabled: true,
+    });
     expect(p.app_env_encrypt_pubkey).toMatch(/^[0-9a-f]{64}$/);
     expect(p.os_image_hash).toBe(sim.osImage.osImageHash);
     expect(p.kms_id).toBe(sim.kms.id);
@@ -82,17 +95,23 @@ describe('CVM simulator provision → create → running', () => {
 
   it('creates a CVM without any env: it runs with an empty env, names its guest agent and instance once running', async () => {
     const p = await provision(sim, 'no-env');
-    const created = await api<{ id: string; status: string; instance_id: string; guest_agent_url?: string }>(sim, 'POST', '/cvms', {
-      app_id: p.app_id,
-      compose_hash: p.compose_hash,
-    });
+    const created = await api<{ id: string; status: string; instance_id: string; guest_agent_url?: string }>(
+      sim,
+      'POST',
+      '/cvms',
+      {
+        app_id: p.app_id,
+        compose_hash: p.compose_hash,
+      },
+    );
     expect(created.status).toBe(200);
     expect(created.json.status).toBe('creating');
     expect(created.json.instance_id).toMatch(/^[0-9a-f]{40}$/);
     expect(created.json.guest_agent_url).toBeUndefined();
     expect((await fetch(`${sim.guestBaseUrl}/${p.app_id}/Info`)).status).toBe(404);
     const running = await until(
-      () => api<{ status: string; guest_agent_url?: string; instance_id: string }>(sim, 'GET', `/cvms/${created.json.id}`),
+      () =>
+        api<{ status: string; guest_agent_url?: string; instance_id: string }>(sim, 'GET', `/cvms/${created.json.id}`),
       (r) => r.json.status === 'running',
     );
     expect(running.json.guest_agent_url).toBe(`${sim.guestBaseUrl}/${p.app_id}`);
@@ -111,46 +130,80 @@ describe('CVM simulator provision → create → running', () => {
     const hide = await fetch(`${base}/_sim/guest-agent`, { method: 'POST', body: JSON.stringify({ exposed: false }) });
     expect(await hide.json()).toEqual({ exposed: false });
     try {
-      expect((await api<{ guest_agent_url?: string }>(sim, 'GET', `/cvms/${created.json.id}`)).json.guest_agent_url).toBeUndefined();
+      expect(
+        (await api<{ guest_agent_url?: string }>(sim, 'GET', `/cvms/${created.json.id}`)).json.guest_agent_url,
+      ).toBeUndefined();
       expect(sim.guestAgentExposed()).toBe(false);
     } finally {
       sim.setGuestAgentExposed(true);
     }
-    expect((await fetch(`${base}/_sim/guest-agent`, { method: 'POST', body: JSON.stringify({ exposed: 'no' }) })).status).toBe(400);
+    expect(
+      (await fetch(`${base}/_sim/guest-agent`, { method: 'POST', body: JSON.stringify({ exposed: 'no' }) })).status,
+    ).toBe(400);
     expect(await (await fetch(`${base}/_sim/guest-agent`)).json()).toEqual({ exposed: true });
 
     // PATCH envs delivers the env and applies it: starting, then running again.
     const env = [{ key: 'OPENAI_API_KEY', value: 'sk-after-attestation' }];
-    const patched = await api(sim, 'PATCH', `/cvms/${created.json.id}/envs`, { encrypted_env: await encryptEnv(env, p.app_env_encrypt_pubkey), env_keys: ['OPENAI_API_KEY'] });
+    const patched = await api(sim, 'PATCH', `/cvms/${created.json.id}/envs`, {
+      encrypted_env: await encryptEnv(env, p.app_env_encrypt_pubkey),
+      env_keys: ['OPENAI_API_KEY'],
+    });
     expect(patched.status).toBe(200);
     expect(sim.envOf(p.app_id)).toEqual(env);
     expect((await api<{ status: string }>(sim, 'GET', `/cvms/${created.json.id}/state`)).json.status).toBe('starting');
-    await until(() => api<{ status: string }>(sim, 'GET', `/cvms/${created.json.id}/state`), (r) => r.json.status === 'running');
+    await until(
+      () => api<{ status: string }>(sim, 'GET', `/cvms/${created.json.id}/state`),
+      (r) => r.json.status === 'running',
+    );
   });
 
   it('rejects a provision without a compose (422) and a create for an unknown app (404)', async () => {
     expect((await api(sim, 'POST', '/cvms/provision', { name: 'x' })).status).toBe(422);
-    const res = await api(sim, 'POST', '/cvms', { app_id: 'ab'.repeat(20), compose_hash: 'cd'.repeat(32), encrypted_env: '00' });
+    const res = await api(sim, 'POST', '/cvms', {
+      app_id: 'ab'.repeat(20),
+      compose_hash: 'cd'.repeat(32),
+      encrypted_env: '00',
+    });
     expect(res.status).toBe(404);
   });
 
   it('the KMS pubkey endpoint returns the provisioned env key, signed (legacy + v1) by k256_pubkey', async () => {
     const p = await provision(sim, 'signed-key');
-    const res = await api<{ public_key: string; signature: string; timestamp: number; signature_v1: string }>(sim, 'GET', `/kms/${p.kms_id}/pubkey/${p.app_id}`);
+    const res = await api<{ public_key: string; signature: string; timestamp: number; signature_v1: string }>(
+      sim,
+      'GET',
+      `/kms/${p.kms_id}/pubkey/${p.app_id}`,
+    );
     expect(res.json.public_key).toBe(p.app_env_encrypt_pubkey);
     const base = { appId: p.app_id, publicKey: res.json.public_key, trustedK256Pubkey: sim.kms.k256Pubkey };
     expect(() => verifyEnvKeySignature({ ...base, signature: res.json.signature })).not.toThrow();
-    expect(() => verifyEnvKeySignature({ ...base, signature: res.json.signature_v1, timestamp: res.json.timestamp })).not.toThrow();
+    expect(() =>
+      verifyEnvKeySignature({ ...base, signature: res.json.signature_v1, timestamp: res.json.timestamp }),
+    ).not.toThrow();
   });
 
   it('rejects an env that does not decrypt with the app key (400) and stores nothing', async () => {
     const p = await provision(sim, 'bad-env');
     const otherKey = toHex(crypto.getRandomValues(new Uint8Array(32)));
     const sealedElsewhere = await encryptEnv([{ key: 'OPENAI_API_KEY', value: 'sk-x' }], otherKey);
-    const res = await api(sim, 'POST', '/cvms', { app_id: p.app_id, compose_hash: p.compose_hash, encrypted_env: sealedElsewhere, env_keys: ['OPENAI_API_KEY'] });
+    const res = await api(sim, 'POST', '/cvms', {
+      app_id: p.app_id,
+      compose_hash: p.compose_hash,
+      encrypted_env: sealedElsewhere,
+      env_keys: ['OPENAI_API_KEY'],
+    });
     expect(res.status).toBe(400);
     expect(sim.envOf(p.app_id)).toBeNull();
-    expect((await api(sim, 'POST', '/cvms', { app_id: p.app_id, compose_hash: p.compose_hash, encrypted_env: '', env_keys: [] })).status).toBe(400);
+    expect(
+      (
+        await api(sim, 'POST', '/cvms', {
+          app_id: p.app_id,
+          compose_hash: p.compose_hash,
+          encrypted_env: '',
+          env_keys: [],
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it('creates a CVM from a sealed env, decrypts it to what was sealed, and runs it', async () => {
@@ -170,7 +223,11 @@ describe('CVM simulator provision → create → running', () => {
     const cvm = created.json as { id: string; status: string; app_id: string; kms_info: Record<string, string> };
     expect(cvm.status).toBe('creating');
     expect(cvm.app_id).toBe(p.app_id);
-    expect(cvm.kms_info).toMatchObject({ id: sim.kms.id, k256_pubkey: sim.kms.k256Pubkey, encrypted_env_pubkey: p.app_env_encrypt_pubkey });
+    expect(cvm.kms_info).toMatchObject({
+      id: sim.kms.id,
+      k256_pubkey: sim.kms.k256Pubkey,
+      encrypted_env_pubkey: p.app_env_encrypt_pubkey,
+    });
     const notYet = await api<Record<string, unknown>>(sim, 'GET', `/cvms/${cvm.id}/attestation`);
     expect(notYet.json).toEqual({ is_online: false, tcb_info: null, app_certificates: [] });
 
@@ -193,7 +250,10 @@ describe('CVM simulator provision → create → running', () => {
     for (const e of env) expect(logs.json.lines.join('\n')).not.toContain(e.value);
 
     // The request bodies the simulator received carry only ciphertext.
-    const bodies = sim.received().map((r) => r.body).join('\n');
+    const bodies = sim
+      .received()
+      .map((r) => r.body)
+      .join('\n');
     expect(bodies).toContain(sealed);
     for (const e of env) expect(bodies).not.toContain(e.value);
 
@@ -212,14 +272,22 @@ describe('CVM simulator provision → create → running', () => {
     expect((await api<{ status: string }>(sim, 'POST', `/cvms/${cvm.id}/stop`)).json.status).toBe('stopped');
     expect((await fetch(`${sim.apiUrl.replace('/api/v1', '')}/app/${p.app_id}`)).status).toBe(503);
     expect((await api<{ status: string }>(sim, 'POST', `/cvms/${cvm.id}/start`)).json.status).toBe('starting');
-    await until(() => api<{ status: string }>(sim, 'GET', `/cvms/${cvm.id}`), (r) => r.json.status === 'running');
+    await until(
+      () => api<{ status: string }>(sim, 'GET', `/cvms/${cvm.id}`),
+      (r) => r.json.status === 'running',
+    );
     expect((await api<{ status: string }>(sim, 'POST', `/cvms/${cvm.id}/restart`)).json.status).toBe('starting');
-    await until(() => api<{ status: string }>(sim, 'GET', `/cvms/${cvm.id}`), (r) => r.json.status === 'running');
+    await until(
+      () => api<{ status: string }>(sim, 'GET', `/cvms/${cvm.id}`),
+      (r) => r.json.status === 'running',
+    );
 
     // Attestation endpoint: a quote that verifies with its event log and app_compose.
-    const att = await api<{ is_online: boolean; tcb_info: Record<string, unknown>; app_certificates: Array<{ quote: string }> }>(
-      sim, 'GET', `/cvms/${cvm.id}/attestation`,
-    );
+    const att = await api<{
+      is_online: boolean;
+      tcb_info: Record<string, unknown>;
+      app_certificates: Array<{ quote: string }>;
+    }>(sim, 'GET', `/cvms/${cvm.id}/attestation`);
     expect(att.json.is_online).toBe(true);
     expect(att.json.tcb_info.app_compose).toBe(p.app_compose);
     const quote = fromHex(att.json.app_certificates[0]!.quote);
@@ -227,7 +295,10 @@ describe('CVM simulator provision → create → running', () => {
     expect(toHex(quote.slice(568, 632))).toBe('00'.repeat(64));
     const verified = await verifyQuote(quote, await collateralFor(sim, quote), {
       testTrustAnchor: { rootCertDer: sim.testRootDer },
-      dstack: { eventLog: att.json.tcb_info.event_log as never, policy: { composeHash: p.compose_hash, appId: p.app_id } },
+      dstack: {
+        eventLog: att.json.tcb_info.event_log as never,
+        policy: { composeHash: p.compose_hash, appId: p.app_id },
+      },
     });
     expect(verified.error).toBeNull();
     expect(verified.dstack?.keyProvider).toEqual({ name: 'kms', id: sim.kms.caPubkey });
@@ -269,9 +340,16 @@ describe('CVM simulator guest API', () => {
   it('Info reports the app identity; GetQuote refuses report_data over 64 bytes; unknown apps are 404', async () => {
     const p = await provision(sim, 'guest-info');
     const { guest_agent_url: guestUrl } = await createRunning(sim, p);
-    const info = (await (await fetch(`${guestUrl}/Info`)).json()) as Record<string, unknown> & { tcb_info: Record<string, unknown> };
+    const info = (await (await fetch(`${guestUrl}/Info`)).json()) as Record<string, unknown> & {
+      tcb_info: Record<string, unknown>;
+    };
     expect(info.app_id).toBe(p.app_id);
-    expect(info.tcb_info).toMatchObject({ compose_hash: p.compose_hash, app_compose: p.app_compose, os_image_hash: sim.osImage.osImageHash, mrtd: sim.osImage.measurement.mrtd });
+    expect(info.tcb_info).toMatchObject({
+      compose_hash: p.compose_hash,
+      app_compose: p.app_compose,
+      os_image_hash: sim.osImage.osImageHash,
+      mrtd: sim.osImage.measurement.mrtd,
+    });
     expect(JSON.parse(info.key_provider_info as string)).toEqual({ name: 'kms', id: sim.kms.caPubkey });
     expect((await fetch(`${guestUrl}/GetQuote?report_data=${'00'.repeat(65)}`)).status).toBe(400);
     expect((await fetch(`${sim.guestBaseUrl}/${'12'.repeat(20)}/Info`)).status).toBe(404);

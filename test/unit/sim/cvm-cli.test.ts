@@ -24,7 +24,11 @@ const exitOf = (child: ChildProcessWithoutNullStreams) =>
 
 describe('clawkeep sim', () => {
   it('prints its base URLs and test root, serves the API, and exits 0 on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BIN, 'sim', '--port', '0', '--misbehave', 'debug-td', '--api-key', 'cli-key'], { cwd: ROOT });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'sim', '--port', '0', '--misbehave', 'debug-td', '--api-key', 'cli-key'],
+      { cwd: ROOT },
+    );
     const exited = exitOf(child);
     try {
       const out = await waitForListening(child);
@@ -75,12 +79,18 @@ describe("the simulator's test root outside test builds", () => {
       const env = { ...process.env };
       delete env.CLAWKEEP_ALLOW_TEST_ANCHOR;
       if (allow) env.CLAWKEEP_ALLOW_TEST_ANCHOR = '1';
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/unit/sim/production-trust-probe.ts')], { cwd: ROOT, env });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', path.join(ROOT, 'test/unit/sim/production-trust-probe.ts')],
+        { cwd: ROOT, env },
+      );
       let out = '';
       let err = '';
       child.stdout.on('data', (d) => (out += d));
       child.stderr.on('data', (d) => (err += d));
-      child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`probe exited ${code}: ${err}`))));
+      child.on('close', (code) =>
+        code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`probe exited ${code}: ${err}`)),
+      );
     });
 
   it('is refused by plain Node (test_anchor_forbidden) and honoured only with CLAWKEEP_ALLOW_TEST_ANCHOR=1', async () => {

@@ -13,7 +13,13 @@ import { computeComposeHash } from '../../../lib/attest/dstack/index';
 import { verifyQuote } from '../../../lib/attest/verify';
 import { verifyEnvKeySignature } from '../../../lib/seal/kms-signature';
 import { buildCollateral, freshWindow, staleWindow } from '../../../sim/cvm/collateral';
-import { buildEventLog, mrConfigIdFor, replayImr, runtimeDigestV1, type CvmBootIdentity } from '../../../sim/cvm/event-log';
+import {
+  buildEventLog,
+  mrConfigIdFor,
+  replayImr,
+  runtimeDigestV1,
+  type CvmBootIdentity,
+} from '../../../sim/cvm/event-log';
 import { TestKms } from '../../../sim/cvm/kms';
 import { simulatedOsImage } from '../../../sim/cvm/os-image';
 import { randomFmspc } from '../../../sim/cvm/platform';
@@ -95,7 +101,15 @@ describe('CVM simulator quotes', () => {
       mrConfigIdForm: 'keccak-binding',
     });
     expect(result.dstack!.bootEvents).toEqual([
-      'system-preparing', 'app-id', 'compose-hash', 'instance-id', 'boot-mr-done', 'os-image-hash', 'key-provider', 'storage-fs', 'system-ready',
+      'system-preparing',
+      'app-id',
+      'compose-hash',
+      'instance-id',
+      'boot-mr-done',
+      'os-image-hash',
+      'key-provider',
+      'storage-fs',
+      'system-ready',
     ]);
   });
 
@@ -138,7 +152,9 @@ describe('CVM simulator quotes', () => {
     const b = await quoteFor('11'.repeat(64));
     expect(toHex(a.quote)).not.toBe(toHex(b.quote));
     for (const q of [a, b]) {
-      expect((await verifyQuote(q.quote, collateral, { now: NOW, testTrustAnchor: { rootCertDer: pki.root.der } })).verified).toBe(true);
+      expect(
+        (await verifyQuote(q.quote, collateral, { now: NOW, testTrustAnchor: { rootCertDer: pki.root.der } })).verified,
+      ).toBe(true);
     }
   });
 });
@@ -149,8 +165,15 @@ describe('CVM simulator event log', () => {
       events: Array<{ event: string; event_payload: string; digest_sha384: string }>;
       expected_rtmr3: string;
     };
-    for (const e of vector.events) expect(toHex(runtimeDigestV1(e.event, fromHex(e.event_payload)))).toBe(e.digest_sha384);
-    const events = vector.events.map((e) => ({ imr: 3, event_type: 0x08000001, event: e.event, event_payload: e.event_payload, digest: e.digest_sha384 }));
+    for (const e of vector.events)
+      expect(toHex(runtimeDigestV1(e.event, fromHex(e.event_payload)))).toBe(e.digest_sha384);
+    const events = vector.events.map((e) => ({
+      imr: 3,
+      event_type: 0x08000001,
+      event: e.event,
+      event_payload: e.event_payload,
+      digest: e.digest_sha384,
+    }));
     expect(replayImr(events, 3)).toBe(vector.expected_rtmr3);
   });
 
@@ -163,8 +186,12 @@ describe('CVM simulator event log', () => {
 
 describe('CVM simulator KMS', () => {
   it('derives env keys like dstack: a KMS with the kdf.json root key gives the vector app its env key', () => {
-    const vector = (fixture('kdf.json').vectors as Array<Record<string, string>>).find((v) => v.name === 'env-encrypt-key-for-app')!;
-    const official = (fixture('kdf.json').vectors as Array<Record<string, string>>).find((v) => v.name === 'official-derive-dh-secret')!;
+    const vector = (fixture('kdf.json').vectors as Array<Record<string, string>>).find(
+      (v) => v.name === 'env-encrypt-key-for-app',
+    )!;
+    const official = (fixture('kdf.json').vectors as Array<Record<string, string>>).find(
+      (v) => v.name === 'official-derive-dh-secret',
+    )!;
     const pinned = new TestKms(fromHex(official.root_scalar!));
     expect(toHex(pinned.envKeyPair(vector.app_id!).publicKey)).toBe(vector.env_x25519_public);
     expect(toHex(pinned.envKeyPair(vector.app_id!).privateKey)).toBe(vector.env_x25519_private);
@@ -179,7 +206,9 @@ describe('CVM simulator KMS', () => {
     const signed = kms.signEnvKey(appId, key, ts);
     const base = { appId, publicKey: toHex(key), trustedK256Pubkey: kms.k256Pubkey, now: NOW };
     expect(() => verifyEnvKeySignature({ ...base, signature: signed.signature })).not.toThrow();
-    expect(() => verifyEnvKeySignature({ ...base, signature: signed.signature_v1, timestamp: signed.timestamp })).not.toThrow();
+    expect(() =>
+      verifyEnvKeySignature({ ...base, signature: signed.signature_v1, timestamp: signed.timestamp }),
+    ).not.toThrow();
     expect(kms.caPubkey).toMatch(/^3059301306072a8648ce3d020106082a8648ce3d03010703420004[0-9a-f]{128}$/);
     expect(kms.k256Pubkey).toMatch(/^0[23][0-9a-f]{64}$/);
   });
@@ -190,10 +219,20 @@ describe('CVM simulator KMS', () => {
     expect(toHex(rogue)).not.toBe(toHex(kms.envKeyPair(appId).publicKey));
     const signed = kms.signEnvKey(appId, rogue, Math.floor(NOW / 1000), 'rogue');
     expect(() =>
-      verifyEnvKeySignature({ appId, publicKey: toHex(rogue), signature: signed.signature, trustedK256Pubkey: kms.k256Pubkey }),
+      verifyEnvKeySignature({
+        appId,
+        publicKey: toHex(rogue),
+        signature: signed.signature,
+        trustedK256Pubkey: kms.k256Pubkey,
+      }),
     ).toThrow(/not signed by the trusted KMS/);
     expect(() =>
-      verifyEnvKeySignature({ appId, publicKey: toHex(rogue), signature: signed.signature, trustedK256Pubkey: kms.rogueK256Pubkey }),
+      verifyEnvKeySignature({
+        appId,
+        publicKey: toHex(rogue),
+        signature: signed.signature,
+        trustedK256Pubkey: kms.rogueK256Pubkey,
+      }),
     ).not.toThrow();
   });
 });

@@ -26,18 +26,22 @@ const ENV = [{ key: 'OPENAI_API_KEY', value: 'sk-live-never-in-plaintext' }];
  * Provision, create the CVM without env and wait until it runs, fetch the env key (+ signature), challenge the
  * guest, fetch collateral, run the trust gate.
  */
-async function gate(name: string): Promise<{ report: TrustReport; appId: string; cvmId: string; envPublicKey: string }> {
+async function gate(
+  name: string,
+): Promise<{ report: TrustReport; appId: string; cvmId: string; envPublicKey: string }> {
   const p = await provision(sim, name, ['OPENAI_API_KEY']);
   const cvm = await createRunning(sim, p);
   const key = await api<{ public_key: string; signature?: string; timestamp?: number; signature_v1?: string }>(
-    sim, 'GET', `/kms/${p.kms_id}/pubkey/${p.app_id}`,
+    sim,
+    'GET',
+    `/kms/${p.kms_id}/pubkey/${p.app_id}`,
   );
   const envPublicKey = key.json.public_key;
   const reportData = toHex(clawkeepReportData(randomNonce(), fromHex(envPublicKey)));
   const q = await getQuote(cvm.guest_agent_url, reportData);
-  const images = await api<{ items: Array<{ name: string; measurement: { mrtd: string; rtmr0: string; rtmr1: string; rtmr2: string } }> }>(
-    sim, 'GET', '/os-images',
-  );
+  const images = await api<{
+    items: Array<{ name: string; measurement: { mrtd: string; rtmr0: string; rtmr1: string; rtmr2: string } }>;
+  }>(sim, 'GET', '/os-images');
   const kms = await api<{ items: Array<{ k256_pubkey: string; ca_pubkey: string }> }>(sim, 'GET', '/kms');
   const report = await checkCvmTrust(
     {
@@ -85,7 +89,10 @@ describe('CVM simulator misbehaviour', () => {
     expect(report.checks.every((c) => c.ok)).toBe(true);
     expect(sim.envOf(appId)).toBeNull();
     const sealed = await sealEnvForCvm(report, envPublicKey, ENV);
-    const updated = await api(sim, 'PATCH', `/cvms/${cvmId}/envs`, { encrypted_env: sealed, env_keys: ['OPENAI_API_KEY'] });
+    const updated = await api(sim, 'PATCH', `/cvms/${cvmId}/envs`, {
+      encrypted_env: sealed,
+      env_keys: ['OPENAI_API_KEY'],
+    });
     expect(updated.status).toBe(200);
     expect(sim.envOf(appId)).toEqual(ENV);
   });

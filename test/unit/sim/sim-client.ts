@@ -18,7 +18,11 @@ export async function api<T = Record<string, unknown>>(
   const headers: Record<string, string> = { 'X-Phala-Version': '2026-01-21' };
   if (apiKey !== null) headers['X-API-Key'] = apiKey;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(sim.apiUrl + path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(sim.apiUrl + path, {
+    method,
+    headers,
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
   const text = await res.text();
   return { status: res.status, json: (text ? JSON.parse(text) : null) as T };
 }
@@ -43,9 +47,14 @@ export interface SimCvmObject {
   kms_info: Record<string, string>;
 }
 
-export const DEMO_COMPOSE = 'services:\n  agent:\n    image: ghcr.io/openclaw/openclaw:latest\n    environment:\n      - OPENAI_API_KEY\n';
+export const DEMO_COMPOSE =
+  'services:\n  agent:\n    image: ghcr.io/openclaw/openclaw:latest\n    environment:\n      - OPENAI_API_KEY\n';
 
-export async function provision(sim: CvmSimulator, name = 'demo-agent', allowedEnvs = ['OPENAI_API_KEY', 'TELEGRAM_TOKEN']): Promise<Provisioned> {
+export async function provision(
+  sim: CvmSimulator,
+  name = 'demo-agent',
+  allowedEnvs = ['OPENAI_API_KEY', 'TELEGRAM_TOKEN'],
+): Promise<Provisioned> {
   const res = await api<Provisioned>(sim, 'POST', '/cvms/provision', {
     name,
     instance_type: 'tdx.small',
@@ -81,12 +90,16 @@ export function collateralFor(sim: CvmSimulator, quote: Uint8Array): Promise<Col
 }
 
 /** POST /cvms without any env (the CVM boots without secrets), then waits until it runs: its guest agent answers. */
-export async function createRunning(sim: CvmSimulator, p: Provisioned): Promise<SimCvmObject & { guest_agent_url: string }> {
+export async function createRunning(
+  sim: CvmSimulator,
+  p: Provisioned,
+): Promise<SimCvmObject & { guest_agent_url: string }> {
   const created = await api<SimCvmObject>(sim, 'POST', '/cvms', { app_id: p.app_id, compose_hash: p.compose_hash });
   if (created.status !== 200) throw new Error(`create failed: ${created.status} ${JSON.stringify(created.json)}`);
   for (let i = 0; i < 400; i++) {
     const cvm = await api<SimCvmObject>(sim, 'GET', `/cvms/${created.json.id}`);
-    if (cvm.json.status === 'running' && cvm.json.guest_agent_url) return cvm.json as SimCvmObject & { guest_agent_url: string };
+    if (cvm.json.status === 'running' && cvm.json.guest_agent_url)
+      return cvm.json as SimCvmObject & { guest_agent_url: string };
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error('the CVM did not run in time');

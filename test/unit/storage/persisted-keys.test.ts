@@ -42,7 +42,17 @@ const TODAY: [StoredItem<unknown>, unknown][] = [
       accounts: { [ORIGIN]: 'dk_fedcba9876543210' },
       hubKeys: { [ORIGIN]: 'A'.repeat(43) },
       auditHeads: {
-        [ORIGIN]: { statement: { hub: ORIGIN, hub_key: 'A'.repeat(43), seq: 7, head_hash: 'ab'.repeat(32), tree_root: 'cd'.repeat(32), time: NOW }, signature: 'S'.repeat(86) },
+        [ORIGIN]: {
+          statement: {
+            hub: ORIGIN,
+            hub_key: 'A'.repeat(43),
+            seq: 7,
+            head_hash: 'ab'.repeat(32),
+            tree_root: 'cd'.repeat(32),
+            time: NOW,
+          },
+          signature: 'S'.repeat(86),
+        },
       },
     },
   ],
@@ -53,8 +63,16 @@ const TODAY: [StoredItem<unknown>, unknown][] = [
       hub: ORIGIN,
       intents: [
         {
-          intent_id: 'int_1', agent_id: 'agt_1', installation_id: 'ins_1', kind: 'action.approve', payload,
-          payload_hash: payloadHash('action.approve', payload), status: 'pending', risk: 'low', created_at: NOW, expires_at: NOW + 300_000,
+          intent_id: 'int_1',
+          agent_id: 'agt_1',
+          installation_id: 'ins_1',
+          kind: 'action.approve',
+          payload,
+          payload_hash: payloadHash('action.approve', payload),
+          status: 'pending',
+          risk: 'low',
+          created_at: NOW,
+          expires_at: NOW + 300_000,
         },
       ],
     },
@@ -66,12 +84,34 @@ const TODAY: [StoredItem<unknown>, unknown][] = [
     OPENCLAW_PENDING,
     [
       {
-        kind: 'exec', id: 'ap-1', createdAtMs: NOW, expiresAtMs: NOW + 60_000, agentId: 'main', sessionKey: null, allowedDecisions: ['allow-once', 'deny'],
-        command: 'ls', cwd: null, host: 'gateway', nodeId: null, resolvedPath: null, warnings: [], riskKinds: [],
+        kind: 'exec',
+        id: 'ap-1',
+        createdAtMs: NOW,
+        expiresAtMs: NOW + 60_000,
+        agentId: 'main',
+        sessionKey: null,
+        allowedDecisions: ['allow-once', 'deny'],
+        command: 'ls',
+        cwd: null,
+        host: 'gateway',
+        nodeId: null,
+        resolvedPath: null,
+        warnings: [],
+        riskKinds: [],
       },
       {
-        kind: 'plugin', id: 'ap-2', createdAtMs: NOW, expiresAtMs: NOW + 60_000, agentId: null, sessionKey: null, allowedDecisions: ['deny'],
-        title: 't', description: 'd', severity: 'info', toolName: null, pluginId: null,
+        kind: 'plugin',
+        id: 'ap-2',
+        createdAtMs: NOW,
+        expiresAtMs: NOW + 60_000,
+        agentId: null,
+        sessionKey: null,
+        allowedDecisions: ['deny'],
+        title: 't',
+        description: 'd',
+        severity: 'info',
+        toolName: null,
+        pluginId: null,
       },
     ],
   ],
@@ -82,9 +122,12 @@ const TODAY: [StoredItem<unknown>, unknown][] = [
 ];
 
 describe('persisted keys: what current users have stored keeps reading', () => {
-  it.each(TODAY.map(([item, value], i) => [`${item.key} #${i}`, item, value] as const))('%s reads back unchanged', (_name, item, value) => {
-    expect(decodeStored(item, structuredClone(value))).toEqual(value);
-  });
+  it.each(TODAY.map(([item, value], i) => [`${item.key} #${i}`, item, value] as const))(
+    '%s reads back unchanged',
+    (_name, item, value) => {
+      expect(decodeStored(item, structuredClone(value))).toEqual(value);
+    },
+  );
 
   it('every item is at version 1 today, so a value without `v` is the current shape (no migration runs on it)', () => {
     for (const item of PERSISTED_ITEMS) expect(item.version).toBe(1);
@@ -92,9 +135,29 @@ describe('persisted keys: what current users have stored keeps reading', () => {
 
   it('any stored value either decodes or fails with a StoredValueError (never another error, never a crash)', () => {
     const odd: unknown[] = [
-      null, 0, -1, 1.5, Number.NaN, '', 'x', true, false, [], [null], [[]], {}, { v: null }, { v: '1' }, { v: 1e308 }, { v: 0 },
-      JSON.parse('{"__proto__": {"v": 1}, "hubUrl": 1}'), { v: 1, hubUrl: {}, enrolled: [] }, { hub: 1, intents: {} }, [{ kind: 'exec' }],
-      { v: 1, vaultKey: 1 }, new Array(50).fill({ v: 1 }),
+      null,
+      0,
+      -1,
+      1.5,
+      Number.NaN,
+      '',
+      'x',
+      true,
+      false,
+      [],
+      [null],
+      [[]],
+      {},
+      { v: null },
+      { v: '1' },
+      { v: 1e308 },
+      { v: 0 },
+      JSON.parse('{"__proto__": {"v": 1}, "hubUrl": 1}'),
+      { v: 1, hubUrl: {}, enrolled: [] },
+      { hub: 1, intents: {} },
+      [{ kind: 'exec' }],
+      { v: 1, vaultKey: 1 },
+      new Array(50).fill({ v: 1 }),
     ];
     for (const item of PERSISTED_ITEMS) {
       for (const value of odd) {
@@ -107,9 +170,14 @@ describe('persisted keys: what current users have stored keeps reading', () => {
     }
   });
 
-  it.each(PERSISTED_ITEMS.map((item) => [item.key, item] as const))('%s: a value from a newer version is refused with the typed error', (_key, item) => {
-    expect(() => decodeStored(item, { v: item.version + 1 })).toThrow(expect.objectContaining({ code: 'storage_version_unsupported', key: item.key }));
-  });
+  it.each(PERSISTED_ITEMS.map((item) => [item.key, item] as const))(
+    '%s: a value from a newer version is refused with the typed error',
+    (_key, item) => {
+      expect(() => decodeStored(item, { v: item.version + 1 })).toThrow(
+        expect.objectContaining({ code: 'storage_version_unsupported', key: item.key }),
+      );
+    },
+  );
 });
 
 function memoryStorage(init: Record<string, unknown> = {}) {
@@ -124,9 +192,16 @@ function memoryStorage(init: Record<string, unknown> = {}) {
 
 function hubService(local: ReturnType<typeof memoryStorage>, session = memoryStorage()) {
   const privateKey = ed25519.utils.randomSecretKey();
-  const signer = { publicKey: ed25519.getPublicKey(privateKey), sign: async (m: Uint8Array) => ed25519.sign(m, privateKey) };
+  const signer = {
+    publicKey: ed25519.getPublicKey(privateKey),
+    sign: async (m: Uint8Array) => ed25519.sign(m, privateKey),
+  };
   const service = { deviceSigner: async () => signer, list: async () => [] } as unknown as VaultService;
-  const vault: HubVault = { isUnlocked: true, whenReady: async () => {}, withUnlocked: async <T,>(fn: (s: VaultService) => Promise<T>) => fn(service) };
+  const vault: HubVault = {
+    isUnlocked: true,
+    whenReady: async () => {},
+    withUnlocked: async <T>(fn: (s: VaultService) => Promise<T>) => fn(service),
+  };
   return new HubService(vault, {
     local,
     session,
@@ -139,7 +214,12 @@ function hubService(local: ReturnType<typeof memoryStorage>, session = memorySto
 
 describe('persisted keys at their use sites: no silent reset', () => {
   it('hub settings from a newer Clawkeep: every call reports storage_version_unsupported, the settings stay as stored', async () => {
-    const newer = { v: 2, hubUrl: 'https://hub.example', enrolled: { 'https://hub.example': ['dk_1'] }, more: 'fields' };
+    const newer = {
+      v: 2,
+      hubUrl: 'https://hub.example',
+      enrolled: { 'https://hub.example': ['dk_1'] },
+      more: 'fields',
+    };
     const local = memoryStorage({ [HUB_SETTINGS.key]: newer });
     const hub = hubService(local);
     await expect(hub.state()).rejects.toMatchObject({ code: 'storage_version_unsupported', key: HUB_SETTINGS.key });
@@ -162,7 +242,9 @@ describe('persisted keys at their use sites: no silent reset', () => {
   });
 
   it('a damaged revocation list is refused, never read as "nothing revoked"', async () => {
-    const storage = memoryStorage({ [HUB_REVOKED.key]: [{ hub: ORIGIN, installation_id: 'ins_1', revoked_at: NOW }, { hub: ORIGIN }] });
+    const storage = memoryStorage({
+      [HUB_REVOKED.key]: [{ hub: ORIGIN, installation_id: 'ins_1', revoked_at: NOW }, { hub: ORIGIN }],
+    });
     const revoked = new RevokedInstallations(storage);
     await expect(revoked.load()).rejects.toMatchObject({ code: 'storage_invalid' });
     expect((storage.data[HUB_REVOKED.key] as unknown[]).length).toBe(2);
@@ -170,7 +252,10 @@ describe('persisted keys at their use sites: no silent reset', () => {
 
   it("the web vault's joined device: today's record reads, a damaged one is a typed error left in place", () => {
     const strings = new Map<string, string>();
-    const store = { getItem: (k: string) => strings.get(k) ?? null, setItem: (k: string, val: string) => void strings.set(k, val) };
+    const store = {
+      getItem: (k: string) => strings.get(k) ?? null,
+      setItem: (k: string, val: string) => void strings.set(k, val),
+    };
     const api = createPageDeviceApi({ service: {} as VaultService, join: async () => {}, kdf: {} as never, store });
     expect(api.joined()).toBeNull();
     strings.set(WEB_DEVICE.key, JSON.stringify({ hubUrl: ORIGIN, accountId: 'dk_1' }));
@@ -183,7 +268,9 @@ describe('persisted keys at their use sites: no silent reset', () => {
   });
 
   it('the keyholder: a session record of another version unlocks nothing (the vault starts locked)', async () => {
-    const session = new Map<string, unknown>([[KEYHOLDER_SESSION.key, { v: 2, vaultKey: 'AAAA', vaultId: 'BBBB', lastActivity: Date.now() }]]);
+    const session = new Map<string, unknown>([
+      [KEYHOLDER_SESSION.key, { v: 2, vaultKey: 'AAAA', vaultId: 'BBBB', lastActivity: Date.now() }],
+    ]);
     const keyholder = new Keyholder(new VaultService(new VaultDb(uniqueDbName())), {
       session: {
         get: async (key) => (session.has(key) ? { [key]: session.get(key) } : {}),
@@ -209,9 +296,25 @@ describe('persisted keys at their use sites: no silent reset', () => {
   it('OpenClaw session state this version cannot read is shown as the connection problem, naming the key', async () => {
     const session = new Map<string, unknown>([[OPENCLAW_PENDING.key, { v: 2, approvals: [] }]]);
     const service = new OpenClawService({
-      vault: { isUnlocked: true, whenReady: async () => {}, withItems: async (fn) => fn({ list: async () => [], get: async () => { throw new Error('none'); }, save: async () => { throw new Error('none'); }, remove: async () => {} }) },
+      vault: {
+        isUnlocked: true,
+        whenReady: async () => {},
+        withItems: async (fn) =>
+          fn({
+            list: async () => [],
+            get: async () => {
+              throw new Error('none');
+            },
+            save: async () => {
+              throw new Error('none');
+            },
+            remove: async () => {},
+          }),
+      },
       WebSocketImpl: class {} as never,
-      identity: async () => { throw new Error('not needed without a gateway'); },
+      identity: async () => {
+        throw new Error('not needed without a gateway');
+      },
       origin: 'chrome-extension://test',
       session: {
         get: async (k) => (session.has(k) ? { [k]: session.get(k) } : {}),

@@ -53,7 +53,8 @@ const FILES = SHIPPED.flatMap(sources)
 /** Quoted string literals ('…', "…" or `…` without interpolation) in a file's code. */
 const literals = (code: string): string[] => [...code.matchAll(/(['"`])((?:(?!\1)[^\\\n]|\\.)*)\1/g)].map((m) => m[2]!);
 
-const hits = (test: (f: { file: string; code: string }) => string[]) => FILES.flatMap((f) => test(f).map((what) => `${f.file}: ${what}`));
+const hits = (test: (f: { file: string; code: string }) => string[]) =>
+  FILES.flatMap((f) => test(f).map((what) => `${f.file}: ${what}`));
 
 const DECLARED = new Set<string>([...PERSISTED_ITEMS.map((i) => i.key), ...Object.values(ALARMS)]);
 const DB_NAMES = new Set(INDEXED_DBS.flatMap((d) => [d.name, ...('key' in d ? [d.key as string] : [])]));
@@ -64,8 +65,16 @@ const RULES: Record<string, (code: string) => string[]> = {
   storageKey: (code) => literals(code).filter((s) => /^clawkeep\./.test(s) && (DECLARED.has(s) || !NOT_STORAGE.has(s))),
   indexedDbName: (code) => literals(code).filter((s) => DB_NAMES.has(s)),
   // storage.local/.session get/set/remove with a key; rpc-channel's storageArea passes the area, not a key.
-  storageApi: (code) => [...code.matchAll(/storage\.(local|session)\.(get|set|remove)\(|\b(localStorage|store)\.(getItem|setItem|removeItem)\(/g)].map((m) => m[0]),
-  alarmName: (code) => [...code.matchAll(/alarms\.(create|clear)\(\s*(?!ALARMS\.|name\b)[^,)]*|alarm\.name === (?!ALARMS\.)\S+/g)].map((m) => m[0]),
+  storageApi: (code) =>
+    [
+      ...code.matchAll(
+        /storage\.(local|session)\.(get|set|remove)\(|\b(localStorage|store)\.(getItem|setItem|removeItem)\(/g,
+      ),
+    ].map((m) => m[0]),
+  alarmName: (code) =>
+    [...code.matchAll(/alarms\.(create|clear)\(\s*(?!ALARMS\.|name\b)[^,)]*|alarm\.name === (?!ALARMS\.)\S+/g)].map(
+      (m) => m[0],
+    ),
   prefixCheck: (code) => [...code.matchAll(/startsWith\(\s*['"`]clawkeep/g)].map((m) => m[0]),
 };
 
@@ -84,13 +93,15 @@ describe('registry of persisted keys, alarms and reserved vault tags', () => {
     expect(new Set(dbs).size).toBe(dbs.length);
     const tags = RESERVED_TAGS.map((t) => t.tag);
     expect(new Set(tags).size).toBe(tags.length);
-    for (const owner of [...PERSISTED_ITEMS, ...INDEXED_DBS, ...RESERVED_TAGS].map((x) => x.owner)) expect(existsSync(path.join(ROOT, owner)), owner).toBe(true);
+    for (const owner of [...PERSISTED_ITEMS, ...INDEXED_DBS, ...RESERVED_TAGS].map((x) => x.owner))
+      expect(existsSync(path.join(ROOT, owner)), owner).toBe(true);
     for (const t of RESERVED_TAGS) expect(isReservedTag(t.tag)).toBe(true);
   });
 
   it('isReservedTag covers the whole namespace, nothing else', () => {
     expect(isReservedTag(`${RESERVED_TAG_PREFIX}from-a-newer-version`)).toBe(true);
-    for (const tag of ['clawkeep', 'Clawkeep:x', 'clawkeep.x', 'x:clawkeep:', '', 'prod']) expect(isReservedTag(tag)).toBe(false);
+    for (const tag of ['clawkeep', 'Clawkeep:x', 'clawkeep.x', 'x:clawkeep:', '', 'prod'])
+      expect(isReservedTag(tag)).toBe(false);
   });
 
   it('no clawkeep: tag is spelled outside lib/storage/vault-tags.ts', () => {

@@ -120,7 +120,9 @@ describe('stored items: typed failures, never a silent reset', () => {
 
   it('refuses a version field that is not a positive integer', async () => {
     for (const bad of [0, -1, 1.5, '3', null]) {
-      expect(await codeOf(readStored(memoryPort({ [ITEM.key]: { v: bad, names: [], limit: 1 } }).port, ITEM))).toBe('storage_invalid');
+      expect(await codeOf(readStored(memoryPort({ [ITEM.key]: { v: bad, names: [], limit: 1 } }).port, ITEM))).toBe(
+        'storage_invalid',
+      );
     }
   });
 
@@ -144,7 +146,9 @@ describe('stored items: typed failures, never a silent reset', () => {
         },
       },
     });
-    const err = (await readStored(memoryPort({ [item.key]: [] }).port, item).catch((e: unknown) => e)) as StoredValueError;
+    const err = (await readStored(memoryPort({ [item.key]: [] }).port, item).catch(
+      (e: unknown) => e,
+    )) as StoredValueError;
     expect(err.code).toBe('storage_migration_failed');
     expect(err.version).toBe(1);
     expect(err.cause).toBe(boom);
@@ -152,10 +156,16 @@ describe('stored items: typed failures, never a silent reset', () => {
   });
 
   it("apiFailure 'absent' covers a failing storage API only: damaged data still throws", async () => {
-    const failing: StoragePort = { get: () => Promise.reject(new Error('quota')), set: async () => {}, remove: async () => {} };
+    const failing: StoragePort = {
+      get: () => Promise.reject(new Error('quota')),
+      set: async () => {},
+      remove: async () => {},
+    };
     expect(await readStored(failing, ITEM, { apiFailure: 'absent' })).toBeUndefined();
     await expect(readStored(failing, ITEM)).rejects.toThrow('quota');
-    expect(await codeOf(readStored(memoryPort({ [ITEM.key]: { v: 9 } }).port, ITEM, { apiFailure: 'absent' }))).toBe('storage_version_unsupported');
+    expect(await codeOf(readStored(memoryPort({ [ITEM.key]: { v: 9 } }).port, ITEM, { apiFailure: 'absent' }))).toBe(
+      'storage_version_unsupported',
+    );
   });
 
   it('the errors cross a message channel as {code, message}', () => {
@@ -165,14 +175,20 @@ describe('stored items: typed failures, never a silent reset', () => {
     } catch (e) {
       err = e;
     }
-    expect(JSON.parse(JSON.stringify(err))).toEqual({ code: 'storage_version_unsupported', message: (err as Error).message });
+    expect(JSON.parse(JSON.stringify(err))).toEqual({
+      code: 'storage_version_unsupported',
+      message: (err as Error).message,
+    });
   });
 });
 
 describe('stored items: localStorage (JSON text)', () => {
   function memoryStrings(init: Record<string, string> = {}) {
     const m = new Map(Object.entries(init));
-    return { m, store: { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, val: string) => void m.set(k, val) } };
+    return {
+      m,
+      store: { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, val: string) => void m.set(k, val) },
+    };
   }
 
   it('round-trips through JSON and migrates like the other areas', () => {
@@ -198,7 +214,8 @@ describe('defineStoredItem: declarations are checked when the module loads', () 
   });
 
   it('needs a positive integer version', () => {
-    for (const version of [0, 1.5, -2, Number.NaN]) expect(() => defineStoredItem({ ...base, version })).toThrow(RangeError);
+    for (const version of [0, 1.5, -2, Number.NaN])
+      expect(() => defineStoredItem({ ...base, version })).toThrow(RangeError);
   });
 
   it('a retired item is read-only', async () => {

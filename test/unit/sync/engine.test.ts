@@ -58,7 +58,11 @@ async function setUp() {
   });
   const engineFor = (service: VaultService, db: VaultDb, remote: SyncRemote) =>
     new SyncEngine({
-      hub: ORIGIN, accountId, remote, device, now: () => hub.clock.now,
+      hub: ORIGIN,
+      accountId,
+      remote,
+      device,
+      now: () => hub.clock.now,
       store: vaultSyncStore(db, () => service.invalidateCache()),
       trustedDeviceKeys: async () => [account.publicKey],
     });
@@ -165,7 +169,12 @@ describe('vault sync between two devices of one account', () => {
     expect((await t.syncB.state()).seenHead?.counter).toBe(2);
 
     // A hub restored from a backup: it answers with the state at counter 1.
-    const rolledBack = t.engineFor(t.b, t.dbB, { pull: async () => old, push: async () => { throw new Error('must not push'); } });
+    const rolledBack = t.engineFor(t.b, t.dbB, {
+      pull: async () => old,
+      push: async () => {
+        throw new Error('must not push');
+      },
+    });
     await expect(rolledBack.sync()).rejects.toMatchObject({ code: 'sync_rollback' });
     expect(await t.values(t.b)).toEqual({ One: '1', Two: '2' });
 
@@ -175,7 +184,10 @@ describe('vault sync between two devices of one account', () => {
     const swapped = t.engineFor(t.b, t.dbB, {
       pull: async (since) => {
         const page = await t.client.pullVault(since);
-        return { ...page, items: page.items.map((i) => ({ ...i, envelope: i.envelope && `${i.envelope.slice(0, -4)}AAAA` })) };
+        return {
+          ...page,
+          items: page.items.map((i) => ({ ...i, envelope: i.envelope && `${i.envelope.slice(0, -4)}AAAA` })),
+        };
       },
       push: async (b) => t.client.pushVault(b),
     });
@@ -194,18 +206,42 @@ describe('vault sync between two devices of one account', () => {
     const seen = (await t.syncB.state()).seenHead!;
     // A hub that accepted two different pushes for the same counter shows this device the other history.
     const other = await signVaultHead(
-      { hub: ORIGIN, account_id: t.accountId, counter: seen.counter, items_hash: itemsHash({}), device_key: encodePublicKey(t.device.publicKey), time: t.hub.clock.now },
+      {
+        hub: ORIGIN,
+        account_id: t.accountId,
+        counter: seen.counter,
+        items_hash: itemsHash({}),
+        device_key: encodePublicKey(t.device.publicKey),
+        time: t.hub.clock.now,
+      },
       t.device.sign,
     );
-    const forked = t.engineFor(t.b, t.dbB, { pull: async () => ({ counter: seen.counter, head: other, items: [] }), push: async () => { throw new Error('must not push'); } });
+    const forked = t.engineFor(t.b, t.dbB, {
+      pull: async () => ({ counter: seen.counter, head: other, items: [] }),
+      push: async () => {
+        throw new Error('must not push');
+      },
+    });
     await expect(forked.sync()).rejects.toMatchObject({ code: 'sync_fork' });
     // A head signed by a key that is not a device of the account is refused too.
     const stranger = ed25519.utils.randomSecretKey();
     const foreign = await signVaultHead(
-      { hub: ORIGIN, account_id: t.accountId, counter: seen.counter + 1, items_hash: itemsHash({}), device_key: encodePublicKey(ed25519.getPublicKey(stranger)), time: t.hub.clock.now },
+      {
+        hub: ORIGIN,
+        account_id: t.accountId,
+        counter: seen.counter + 1,
+        items_hash: itemsHash({}),
+        device_key: encodePublicKey(ed25519.getPublicKey(stranger)),
+        time: t.hub.clock.now,
+      },
       async (m) => ed25519.sign(m, stranger),
     );
-    const hostile = t.engineFor(t.b, t.dbB, { pull: async () => ({ counter: seen.counter + 1, head: foreign, items: [] }), push: async () => { throw new Error('must not push'); } });
+    const hostile = t.engineFor(t.b, t.dbB, {
+      pull: async () => ({ counter: seen.counter + 1, head: foreign, items: [] }),
+      push: async () => {
+        throw new Error('must not push');
+      },
+    });
     await expect(hostile.sync()).rejects.toMatchObject({ code: 'sync_head_invalid' });
     expect(await t.values(t.b)).toEqual({ One: '1' });
   });

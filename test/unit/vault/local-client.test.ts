@@ -18,7 +18,10 @@ describe('passphrase-level client (web vault)', () => {
     expect(await client.status()).toMatchObject({ state: 'unlocked', kdf: FAST_KDF });
     await client.save({ kind: 'secret', fields: { name: 'API', value: 'v1', notes: '', tags: [], expiresAt: null } });
     await client.lock();
-    await expect(client.unlock('nope')).rejects.toMatchObject({ code: 'wrong_passphrase', message: expect.stringMatching(/Wrong passphrase/) });
+    await expect(client.unlock('nope')).rejects.toMatchObject({
+      code: 'wrong_passphrase',
+      message: expect.stringMatching(/Wrong passphrase/),
+    });
     await client.unlock('first passphrase');
     expect((await client.list()).map((s) => s.name)).toEqual(['API']);
     expect(events.map((e) => e.type)).toEqual(['unlocked', 'items-changed', 'locked', 'unlocked']);
@@ -35,7 +38,10 @@ describe('passphrase-level client (web vault)', () => {
   it('changePassphrase with a new KDF; backup export/import through passphrases; measureKdf', async () => {
     const client = createLocalVaultClient(inProcessKdf, new VaultDb(uniqueDbName()));
     await client.create('old', FAST_KDF);
-    await client.save({ kind: 'secret', fields: { name: 'k', value: 'secret-value', notes: '', tags: [], expiresAt: null } });
+    await client.save({
+      kind: 'secret',
+      fields: { name: 'k', value: 'secret-value', notes: '', tags: [], expiresAt: null },
+    });
     await expect(client.changePassphrase('wrong', 'new', FAST_KDF)).rejects.toMatchObject({ code: 'wrong_passphrase' });
     const argon = { algorithm: 'argon2id' as const, memoryKiB: 16384, iterations: 2, parallelism: 1 };
     await client.changePassphrase('old', 'new', argon);
@@ -46,7 +52,9 @@ describe('passphrase-level client (web vault)', () => {
 
     const file = await client.exportBackup('backup pass');
     await expect(client.importBackup(file, 'bad')).rejects.toMatchObject({ code: 'wrong_passphrase' });
-    await expect(client.importBackup(new Uint8Array([1, 2, 3]), 'backup pass')).rejects.toMatchObject({ code: 'format_invalid' });
+    await expect(client.importBackup(new Uint8Array([1, 2, 3]), 'backup pass')).rejects.toMatchObject({
+      code: 'format_invalid',
+    });
     expect(await client.importBackup(file, 'backup pass')).toEqual({ imported: 1 });
     expect(await client.measureKdf(FAST_KDF)).toBeGreaterThan(0);
   });

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { entropyToMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { fromHex, toHex } from '../../../lib/bytes';
-import { decodeRecoveryWrap, encodeRecoveryWrap, openRecoveryWrap, sealRecoveryWrap } from '../../../lib/format/recovery-wrap';
+import {
+  decodeRecoveryWrap,
+  encodeRecoveryWrap,
+  openRecoveryWrap,
+  sealRecoveryWrap,
+} from '../../../lib/format/recovery-wrap';
 import { createLocalVaultClient } from '../../../lib/web-vault/local-client';
 import { generateRecoveryKit, recoveryEntropy, recoveryKek, splitRecoveryWords } from '../../../lib/vault/recovery-kit';
 import { VaultDb } from '../../../lib/vault/db';
@@ -70,7 +75,15 @@ describe('recovery kit words and key', () => {
 describe('CKRW recovery wrap', () => {
   const w = vectors.wrap;
   const sealed = () =>
-    sealRecoveryWrap({ vaultId: fromHex(w.vaultId), kitId: fromHex(w.kitId), createdAt: w.createdAt, salt: fromHex(w.salt), kek: fromHex(w.kek), vaultKey: fromHex(w.vaultKey), nonce: fromHex(w.nonce) });
+    sealRecoveryWrap({
+      vaultId: fromHex(w.vaultId),
+      kitId: fromHex(w.kitId),
+      createdAt: w.createdAt,
+      salt: fromHex(w.salt),
+      kek: fromHex(w.kek),
+      vaultKey: fromHex(w.vaultKey),
+      nonce: fromHex(w.nonce),
+    });
 
   it('encodes fixed inputs to fixed bytes, decodes and re-encodes byte-exact, opens to the vault key', () => {
     expect(toHex(encodeRecoveryWrap(sealed()))).toBe(w.bytes);
@@ -89,12 +102,18 @@ describe('CKRW recovery wrap', () => {
       try {
         opened = openRecoveryWrap(decodeRecoveryWrap(bad), fromHex(w.kek)).length === 32;
       } catch (err) {
-        expect(['recovery_words_wrong', 'format_invalid', 'format_unsupported_version']).toContain((err as { code: string }).code);
+        expect(['recovery_words_wrong', 'format_invalid', 'format_unsupported_version']).toContain(
+          (err as { code: string }).code,
+        );
       }
       expect(opened, `byte ${i}`).toBe(false);
     }
-    expect(() => decodeRecoveryWrap(bytes.subarray(0, bytes.length - 1))).toThrow(expect.objectContaining({ code: 'format_invalid' }));
-    expect(() => decodeRecoveryWrap(new Uint8Array([...bytes, 0]))).toThrow(expect.objectContaining({ code: 'format_invalid' }));
+    expect(() => decodeRecoveryWrap(bytes.subarray(0, bytes.length - 1))).toThrow(
+      expect.objectContaining({ code: 'format_invalid' }),
+    );
+    expect(() => decodeRecoveryWrap(new Uint8Array([...bytes, 0]))).toThrow(
+      expect.objectContaining({ code: 'format_invalid' }),
+    );
     const v2 = bytes.slice();
     v2[4] = 2;
     expect(() => decodeRecoveryWrap(v2)).toThrow(expect.objectContaining({ code: 'format_unsupported_version' }));
@@ -106,7 +125,10 @@ describe('vault recovery (local client over IndexedDB)', () => {
     const name = uniqueDbName();
     const vault = createLocalVaultClient(inProcessKdf, new VaultDb(name));
     await vault.create('old passphrase', FAST_KDF);
-    const item = await vault.save({ kind: 'secret', fields: { name: 'Stripe', value: 'sk_live_RECOVERY-TEST', notes: '', tags: [], expiresAt: null } });
+    const item = await vault.save({
+      kind: 'secret',
+      fields: { name: 'Stripe', value: 'sk_live_RECOVERY-TEST', notes: '', tags: [], expiresAt: null },
+    });
     return { name, vault, item };
   };
 
