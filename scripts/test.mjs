@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: install if needed, typecheck (browser, Node, all), ESLint, the import-cycle check, build, lint the
+// `npm test`: install if needed, typecheck (browser, Node, all), ESLint, Prettier's check, the import-cycle check, build, lint the
 // Firefox build, unit tests, e2e tests, and the OpenClaw tests against a real gateway (scripts/test-openclaw.mjs; CLAWKEEP_SKIP_OPENCLAW=1 leaves them out, reported as skipped).
 // Children stream their output; counts come from their JSON reports. The last line is `N passed, N failed`
 // (plus `, N skipped`), because CI reads that line and not Vitest's or Playwright's own summaries.
@@ -50,12 +50,17 @@ function readJson(file, what) {
 }
 
 async function webExtLint() {
-  const { code, stdout } = await run(bin('web-ext'), ['lint', '-s', '.output/firefox-mv2', '--output', 'json', '--no-config-discovery'], {
-    capture: true,
-  });
+  const { code, stdout } = await run(
+    bin('web-ext'),
+    ['lint', '-s', '.output/firefox-mv2', '--output', 'json', '--no-config-discovery'],
+    {
+      capture: true,
+    },
+  );
   const report = JSON.parse(stdout.slice(stdout.indexOf('{')));
   for (const kind of ['errors', 'warnings', 'notices']) {
-    for (const m of report[kind] ?? []) console.log(`  ${kind.slice(0, -1)} ${m.code}: ${m.message} (${m.file ?? '-'})`);
+    for (const m of report[kind] ?? [])
+      console.log(`  ${kind.slice(0, -1)} ${m.code}: ${m.message} (${m.file ?? '-'})`);
   }
   const { errors, warnings, notices } = report.summary;
   console.log(`[test] web-ext lint: ${errors} errors, ${warnings} warnings, ${notices} notices (exit ${code})`);
@@ -64,7 +69,12 @@ async function webExtLint() {
 
 async function vitest() {
   const out = path.join(tmp, 'vitest.json');
-  const { code } = await run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
+  const { code } = await run(bin('vitest'), [
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${out}`,
+  ]);
   const r = readJson(out, 'vitest');
   // A file that fails to load (syntax error, throwing import) has no failed tests; count it as a failure too.
   const brokenFiles = (r.testResults ?? []).filter(
@@ -101,7 +111,9 @@ async function playwright() {
 /** `npm run test:openclaw`: a real OpenClaw gateway (installed once into a cache), the built extension, a real hub. */
 async function openclaw() {
   const out = path.join(tmp, 'openclaw.json');
-  const { code } = await run(process.execPath, [path.join(ROOT, 'scripts', 'test-openclaw.mjs')], { env: { CLAWKEEP_OPENCLAW_SUMMARY: out } });
+  const { code } = await run(process.execPath, [path.join(ROOT, 'scripts', 'test-openclaw.mjs')], {
+    env: { CLAWKEEP_OPENCLAW_SUMMARY: out },
+  });
   const r = readJson(out, 'test:openclaw');
   const suite = { passed: r.passed, failed: r.failed };
   if (code !== 0 && suite.failed === 0) return { ...suite, failed: 1, note: `exit ${code} with no failed test` };
@@ -126,12 +138,23 @@ async function main() {
   await step('typecheck all (tsc -p tsconfig.json)', check(bin('tsc'), ['-p', 'tsconfig.json']));
   // Type-checked rules, unused code, TSDoc syntax and the import-boundary zones of README "Layout" (eslint.config.js).
   await step('lint (eslint .)', check(bin('eslint'), ['.']));
-  await step('import cycles (scripts/check-cycles.mjs)', check(process.execPath, [path.join(ROOT, 'scripts', 'check-cycles.mjs')]));
+  // One formatter (Prettier, .prettierrc.json); Markdown and byte-exact fixtures are left alone (.prettierignore).
+  await step('format (prettier --check .)', check(bin('prettier'), ['--check', '.', '--log-level', 'warn']));
+  await step(
+    'import cycles (scripts/check-cycles.mjs)',
+    check(process.execPath, [path.join(ROOT, 'scripts', 'check-cycles.mjs')]),
+  );
   const chromeOk = await step('build chrome-mv3 (wxt build)', check(bin('wxt'), ['build']));
   // The deploy e2e tests load this build (test trust anchors on) against the CVM simulator; see wxt.config.ts.
   await step('build chrome-mv3-test (wxt build --mode test)', check(bin('wxt'), ['build', '--mode', 'test']));
-  const firefoxOk = await step('build firefox-mv2 (wxt build -b firefox)', check(bin('wxt'), ['build', '-b', 'firefox']));
-  await step('build web vault (vite build -c vite.web.config.ts)', check(bin('vite'), ['build', '-c', 'vite.web.config.ts']));
+  const firefoxOk = await step(
+    'build firefox-mv2 (wxt build -b firefox)',
+    check(bin('wxt'), ['build', '-b', 'firefox']),
+  );
+  await step(
+    'build web vault (vite build -c vite.web.config.ts)',
+    check(bin('vite'), ['build', '-c', 'vite.web.config.ts']),
+  );
   if (firefoxOk) await step('web-ext lint (firefox-mv2)', webExtLint);
   else skip('web-ext lint (firefox-mv2)', 'the Firefox build failed');
   await step('unit (vitest)', vitest);
@@ -140,7 +163,14 @@ async function main() {
   if (process.env.CLAWKEEP_SKIP_OPENCLAW === '1') {
     banner('openclaw (real gateway)');
     console.log('[test] not run: CLAWKEEP_SKIP_OPENCLAW=1');
-    suites.push({ name: 'openclaw (real gateway)', passed: 0, failed: 0, skipped: 1, note: 'CLAWKEEP_SKIP_OPENCLAW=1', seconds: 0 });
+    suites.push({
+      name: 'openclaw (real gateway)',
+      passed: 0,
+      failed: 0,
+      skipped: 1,
+      note: 'CLAWKEEP_SKIP_OPENCLAW=1',
+      seconds: 0,
+    });
   } else if (chromeOk) await step('openclaw (real gateway)', openclaw);
   else skip('openclaw (real gateway)', 'the Chrome build failed');
 
@@ -154,7 +184,9 @@ async function main() {
     total.skipped += s.skipped;
     const mark = s.failed ? 'FAIL' : 'ok  ';
     const counts = `${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ''}`;
-    console.log(`${mark} ${s.name.padEnd(width)}  ${counts}  ${s.seconds.toFixed(1)} s${s.note ? `  (${s.note})` : ''}`);
+    console.log(
+      `${mark} ${s.name.padEnd(width)}  ${counts}  ${s.seconds.toFixed(1)} s${s.note ? `  (${s.note})` : ''}`,
+    );
   }
   console.log(`total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.log(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);

@@ -7,8 +7,15 @@ import { BoxKeySchema, SigningKeySchema } from './wire';
  * Wire shapes of device pairing (docs/protocol.md §Devices and pairing). Statements are checked by
  * verifyDeviceAdd, not by the schema, so a bad statement answers `device_statement_invalid`, not `protocol_invalid`.
  */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point: a device name may hold none
-const NameSchema = v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.check((s) => !/[\u0000-\u001f\u007f]/.test(s), 'control character')));
+const NameSchema = v.nullable(
+  v.pipe(
+    v.string(),
+    v.minLength(1),
+    v.maxLength(64),
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point: a device name may hold none
+    v.check((s) => !/[\u0000-\u001f\u007f]/.test(s), 'control character'),
+  ),
+);
 
 /** POST /v1/pairings (signed by the new device's own key, which is not on the hub yet). */
 export const PairingCreateRequestSchema = v.strictObject({
@@ -40,7 +47,10 @@ export interface PairingLookupResponse {
 }
 
 /** POST /v1/pairings/:id/approve (a device of the account). */
-export const PairingApproveRequestSchema = v.strictObject({ device: v.unknown(), sealed_vault_key: v.pipe(v.string(), v.maxLength(256)) });
+export const PairingApproveRequestSchema = v.strictObject({
+  device: v.unknown(),
+  sealed_vault_key: v.pipe(v.string(), v.maxLength(256)),
+});
 export interface PairingApproveResponse {
   device_key_id: string;
   fingerprint: string;

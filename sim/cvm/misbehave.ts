@@ -33,6 +33,8 @@ export type MisbehaveMode = Misbehaviour | 'none';
 export function parseMisbehaveMode(value: unknown): MisbehaveMode {
   if (value === 'none' || value === null || value === undefined || value === '') return 'none';
   if (typeof value === 'string' && (MISBEHAVIOURS as readonly string[]).includes(value)) return value as Misbehaviour;
-  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- echoes whatever the caller sent, as JavaScript prints it
-  throw new RangeError(`unknown misbehaviour "${String(value).slice(0, 40)}"; one of: none, ${MISBEHAVIOURS.join(', ')}`);
+  throw new RangeError(
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- echoes whatever the caller sent, as JavaScript prints it
+    `unknown misbehaviour "${String(value).slice(0, 40)}"; one of: none, ${MISBEHAVIOURS.join(', ')}`,
+  );
 }

@@ -74,12 +74,20 @@ export function sanitizeDetail(raw: unknown, secrets: readonly string[]): string
   let text: string;
   if (raw === undefined || raw === null) return null;
   if (typeof raw === 'string') text = raw;
-  else if (typeof raw === 'object' && !Array.isArray(raw) && typeof (raw as { message?: unknown }).message === 'string') {
+  else if (
+    typeof raw === 'object' &&
+    !Array.isArray(raw) &&
+    typeof (raw as { message?: unknown }).message === 'string'
+  ) {
     text = (raw as { message: string }).message;
   } else if (Array.isArray(raw)) {
     // FastAPI 422: [{loc:[...], msg:"...", type:"..."}]; keep the messages only.
     text = raw
-      .map((item) => (item && typeof item === 'object' && typeof (item as { msg?: unknown }).msg === 'string' ? (item as { msg: string }).msg : ''))
+      .map((item) =>
+        item && typeof item === 'object' && typeof (item as { msg?: unknown }).msg === 'string'
+          ? (item as { msg: string }).msg
+          : '',
+      )
       .filter(Boolean)
       .join('; ');
   } else {
@@ -90,8 +98,11 @@ export function sanitizeDetail(raw: unknown, secrets: readonly string[]): string
     // Short strings would redact ordinary words; an API key is long. Redact before truncating so no prefix survives.
     if (secret.length >= 8) text = text.split(secret).join('[redacted]');
   }
-  // eslint-disable-next-line no-control-regex
-  text = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
+  text = text
+    // eslint-disable-next-line no-control-regex -- control characters are what this strips
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (!text) return null;
   return text.length > MAX_DETAIL_CHARS ? `${text.slice(0, MAX_DETAIL_CHARS - 1)}…` : text;
 }
