@@ -10,7 +10,6 @@ import type { StepStatus } from '../../lib/deploy/steps';
 import type { DeploymentRecord, TrustPins } from '../../lib/deploy/types';
 import type { CvmVerdict } from '../../lib/deploy/verify-cvm';
 import { resolveEnv, saveDeployment } from '../../lib/deploy/vault-records';
-import { DEPLOYMENT_TAG, TRUST_PINS_TAG } from '../../lib/storage/vault-tags';
 import type { CvmTrustChecker } from '../../workers/attest-api';
 import { ErrorAlert, Notice } from '../shared/alert';
 import { useVaultClient } from '../app/client-context';
@@ -124,7 +123,7 @@ export function DeployDashboard({
     action.run(async () => {
       const summaries = await vault.list();
       const items = await Promise.all(summaries.map((s) => vault.get(s.id)));
-      const candidates = envCandidates(items, [DEPLOYMENT_TAG, TRUST_PINS_TAG]);
+      const candidates = envCandidates(items);
       setUpdating({ candidates, choices: initialChoices(record.envSpec, candidates, record.envSources) });
       setUpdateSteps(null);
     });

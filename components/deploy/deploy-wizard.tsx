@@ -6,7 +6,7 @@ import type { StepStatus } from '../../lib/deploy/steps';
 import type { DeploymentRecord, TrustPins } from '../../lib/deploy/types';
 import type { CvmVerdict } from '../../lib/deploy/verify-cvm';
 import { resolveEnv, saveApiKeySecret, saveDeployment } from '../../lib/deploy/vault-records';
-import { DEPLOYMENT_TAG, TRUST_PINS_TAG } from '../../lib/storage/vault-tags';
+import { isReservedTag } from '../../lib/storage/vault-tags';
 import { buildAppCompose, parseManifest, type Manifest } from '../../lib/providers/manifest';
 import { PHALA_CLOUD_API_URL, type PhalaClient } from '../../lib/providers/phala/client';
 import type { ItemSummary, VaultItem } from '../../lib/vault/types';
@@ -25,7 +25,6 @@ import { useAction } from '../shared/use-action';
 import { errorMessage } from '../../lib/errors';
 
 const EXAMPLE_MANIFEST = JSON.stringify(exampleManifest, null, 2);
-const DEPLOY_TAGS = [DEPLOYMENT_TAG, TRUST_PINS_TAG];
 const PASTE = '__paste__';
 const STEP_TITLES = ['Phala Cloud API key', 'Configure', 'Trust', 'Deploy'] as const;
 
@@ -159,7 +158,7 @@ function ApiKeyStep({
 
   useEffect(() => {
     void vault.list().then((items) => {
-      const list = items.filter((i) => i.kind === 'secret' && !i.tags.some((t) => DEPLOY_TAGS.includes(t)));
+      const list = items.filter((i) => i.kind === 'secret' && !i.tags.some(isReservedTag));
       setSecrets(list);
       const likely = list.find((i) => /phala/i.test(i.name) || i.tags.includes('phala'));
       if (likely) setChoice(likely.id);
@@ -230,7 +229,7 @@ function ApiKeyStep({
 async function vaultCandidates(vault: ReturnType<typeof useVaultClient>): Promise<EnvCandidate[]> {
   const summaries = await vault.list();
   const items: VaultItem[] = await Promise.all(summaries.map((s) => vault.get(s.id)));
-  return envCandidates(items, DEPLOY_TAGS);
+  return envCandidates(items);
 }
 
 const MAX_MANIFEST_FILE = 64 * 1024;

@@ -1,3 +1,4 @@
+import { isReservedTag } from '../storage/vault-tags';
 import type { VaultItem } from '../vault/types';
 import type { EnvSource } from './types';
 
@@ -21,12 +22,15 @@ export const normalizeEnvName = (name: string): string =>
     .replace(/[^A-Z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '');
 
-/** Every secret and every agent-config key/value of the vault, as candidates. Deploy's own records are skipped. */
-export function envCandidates(items: VaultItem[], skipTags: string[] = []): EnvCandidate[] {
+/**
+ * Every secret and every agent-config key/value of the vault, as candidates. Clawkeep's own records (any reserved
+ * `clawkeep:` tag: deploy pins, installation keys, standing approvals, a newer version's records) are never offered.
+ */
+export function envCandidates(items: VaultItem[]): EnvCandidate[] {
   const out: EnvCandidate[] = [];
   for (const item of items) {
     if (item.kind === 'secret') {
-      if (item.fields.tags.some((t) => skipTags.includes(t))) continue;
+      if (item.fields.tags.some(isReservedTag)) continue;
       out.push({
         id: `${item.id}:value`,
         label: `${item.fields.name} (secret)`,

@@ -128,11 +128,20 @@ describe('env prefill', () => {
       kind: 'secret',
       fields: { name: 'pins', value: '{}', notes: '', tags: ['clawkeep:deploy-trust'], expiresAt: null },
     }),
+    // Clawkeep's other records, and one a newer version synced here: the whole namespace is reserved.
+    item({
+      kind: 'secret',
+      fields: { name: 'installations', value: '[]', notes: '', tags: ['clawkeep:installations'], expiresAt: null },
+    }),
+    item({
+      kind: 'secret',
+      fields: { name: 'later', value: '{}', notes: '', tags: ['team', 'clawkeep:not-yet-invented'], expiresAt: null },
+    }),
   ];
 
-  it('matches names regardless of case and separators; an agent config key wins over a secret name; deploy records are not offered', () => {
+  it('matches names regardless of case and separators; an agent config key wins over a secret name; no clawkeep: record is offered', () => {
     expect(normalizeEnvName(' openclaw-gateway token ')).toBe('OPENCLAW_GATEWAY_TOKEN');
-    const candidates = envCandidates(items, ['clawkeep:deploy-trust']);
+    const candidates = envCandidates(items);
     expect(candidates.map((c) => c.label)).toEqual([
       'Anthropic API key (secret)',
       'bot › ANTHROPIC_API_KEY (agent config)',
