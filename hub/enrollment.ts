@@ -53,3 +53,19 @@ export function issueFirstEnrollmentCode(store: HubStore, now: number): string |
     return code;
   });
 }
+
+/**
+ * Issues a new enrollment code for an existing hub whose operator lost the previous one
+ * (`clawkeep hub enrollment-code`): in one transaction every unused code is retired (it stops working at once, also for a hub
+ * process running on the same database), the new code's hash is stored and the audit log records both. Returns the
+ * code for the operator to see once.
+ */
+export function reissueEnrollmentCode(store: HubStore, now: number): { code: string; retired: number } {
+  return store.transaction(() => {
+    const retired = store.enrollment.retireUnused();
+    const code = generateEnrollmentCode();
+    store.enrollment.create(enrollmentCodeHash(code), now);
+    appendAudit(store, { time: now, actor: 'hub', action: 'enrollment_code.reissued' });
+    return { code, retired };
+  });
+}

@@ -139,6 +139,11 @@ export interface EnrollmentRepo {
    * @throws StoreError `not_found` (no such unused code), `invalid_reference` (unknown account).
    */
   consume(codeHash: Uint8Array, accountId: string, usedAt: number): EnrollmentCode;
+  /**
+   * Retires (deletes) every unused code, so it can no longer enrol anyone; used codes stay as the record of who
+   * enrolled with them. Returns how many codes were retired.
+   */
+  retireUnused(): number;
   /** All codes ever issued, used or not: an empty table means a fresh hub. */
   count(): number;
 }

@@ -93,6 +93,12 @@ export class SqliteEnrollment implements EnrollmentRepo {
     return toEnrollment(r!);
   }
 
+  retireUnused(): number {
+    // Deleted, not marked: the schema ties `used_at` to the account that used the code, and a deleted hash can match
+    // nothing. The audit log keeps the fact (enrollment_code.reissued).
+    return this.sql.run('retire unused enrollment codes', 'DELETE FROM enrollment WHERE used_at IS NULL');
+  }
+
   count(): number {
     return this.sql.get<{ n: number }>('count enrollment codes', 'SELECT count(*) AS n FROM enrollment')!.n;
   }

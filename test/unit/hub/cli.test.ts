@@ -7,7 +7,11 @@ import { appendAudit, auditEntryHash, GENESIS_HASH } from '../../../hub/audit';
 import { signedAuditHead } from '../../../hub/audit/head';
 import { generateHubIdentity, IDENTITY_FILE, loadOrCreateHubIdentity } from '../../../hub/identity';
 import { dbFileIn, openSqliteStore } from '../../../hub/store/sqlite';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
+import { utf8Encode } from '../../../lib/bytes';
+import { deviceKeyId, encodePublicKey } from '../../../lib/protocol/keys';
+import { signRequest } from '../../../lib/protocol/request-signing';
 import { tempDir } from './helpers';
 import { runClawkeep as clawkeep } from '../cli/run-clawkeep';
 import { startHubProcess } from './hub-process';
@@ -39,6 +43,61 @@ describe('clawkeep hub / audit verify', () => {
     expect(second.out).not.toContain('Enrollment code');
     expect(await stop(second.child)).toBe(0);
   }, 30_000);
+
+  it('hub enrollment-code issues a new code once while the hub runs; the lost one stops working', async () => {
+    const data = path.join(tempDir(), 'hub');
+    const hub = await startHubProcess(data);
+    const lost = /Enrollment code: (\S+)/.exec(hub.out)![1]!;
+    const issued = await clawkeep(['hub', 'enrollment-code', '--data', data]);
+    expect(issued.code).toBe(0);
+    const code = /^Enrollment code: ([BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}) \(shown once\)$/m.exec(
+      issued.stdout,
+    )![1]!;
+    expect(code).not.toBe(lost);
+    expect(issued.stdout).toContain('The previous unused code no longer works (1 retired).');
+
+    const enrol = async (enrollmentCode: string) => {
+      const privateKey = ed25519.utils.randomSecretKey();
+      const publicKey = ed25519.getPublicKey(privateKey);
+      const body = JSON.stringify({ enrollment_code: enrollmentCode, device_key: encodePublicKey(publicKey) });
+      const headers = {
+        'content-type': 'application/json',
+        ...signRequest({
+          role: 'human',
+          keyId: deviceKeyId(publicKey),
+          privateKey,
+          method: 'POST',
+          path: '/v1/accounts',
+          body: utf8Encode(body),
+          hub: hub.url,
+        }),
+      };
+      const res = await fetch(`${hub.url}/v1/accounts`, { method: 'POST', headers, body });
+      return { status: res.status, json: (await res.json()) as { error?: { code: string } } };
+    };
+    // The running process sees the retirement: the code it printed at start no longer enrols anyone.
+    const old = await enrol(lost);
+    expect(old.status).toBe(404);
+    expect(old.json.error?.code).toBe('enrollment_code_invalid');
+    expect((await enrol(code)).status).toBe(201);
+    expect((await enrol(code)).json.error?.code).toBe('enrollment_code_invalid');
+    expect(await stop(hub.child)).toBe(0);
+
+    // Both the issue and the reissue are in the audit chain, which still verifies.
+    const verified = await clawkeep(['audit', 'verify', '--data', data]);
+    expect(verified.code).toBe(0);
+    const store = openSqliteStore({ file: path.join(data, 'hub.sqlite'), readonly: true });
+    const actions = [...store.audit.scan()].map((r) => r.action);
+    store.close();
+    expect(actions).toContain('enrollment_code.reissued');
+
+    // No hub there, or an option that belongs to serving: usage errors, nothing created.
+    const none = await clawkeep(['hub', 'enrollment-code', '--data', path.join(data, 'nothing-here')]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no hub database');
+    expect((await clawkeep(['hub', 'enrollment-code', '--data', data, '--port', '1'])).code).toBe(2);
+    expect((await clawkeep(['hub', 'enrolment-code', '--data', data])).code).toBe(2);
+  }, 60_000);
 
   it('hub without --data or with a bad --port is a usage error (exit 2)', async () => {
     expect((await clawkeep(['hub', '--port', '0'])).code).toBe(2);
