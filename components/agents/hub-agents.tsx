@@ -9,6 +9,7 @@ import { StandingApprovals } from '../approvals/standing-approvals';
 import { AgentConfigDelivery } from './agent-config-delivery';
 import { HubDevices } from './hub-devices';
 import { errorMessage } from '../../lib/errors';
+import { describeScope } from './scope-words';
 
 function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; onState: (s: HubState) => void }) {
   const [url, setUrl] = useState(state.hubUrl);
@@ -168,7 +169,7 @@ function ClaimAgent({ hub, onClaimed }: { hub: HubApi; onClaimed: () => void }) 
       </form>
       {preview ? (
         <div class="stack" aria-label="Agent to claim" role="group">
-          <dl class="details">
+          <dl class="details claim-preview">
             <dt>Agent</dt>
             <dd>{preview.name}</dd>
             <dt>Key fingerprint</dt>
@@ -219,7 +220,7 @@ function ClaimChoices(props: {
     <>
       <p class="muted">Compare the fingerprint with the one your agent shows before you claim it.</p>
       {/* Plain text on purpose: a manifest is the agent's words, never markup we render. */}
-      <pre class="json" aria-label="Manifest">
+      <pre class="json manifest" aria-label="Manifest">
         {preview.manifestMarkdown}
       </pre>
       <fieldset class="stack">
@@ -230,7 +231,7 @@ function ClaimChoices(props: {
           <p class="muted small-text">Check each scope you grant; nothing is granted unchecked.</p>
         )}
         {preview.requested_scopes.map((s) => (
-          <label key={s}>
+          <label key={s} class="scope-choice">
             <input
               type="checkbox"
               checked={scopes.has(s)}
@@ -240,8 +241,10 @@ function ClaimChoices(props: {
                 else next.delete(s);
                 setScopes(next);
               }}
-            />{' '}
-            {s}
+            />
+            <span class="scope-words">
+              {describeScope(s)} <code class="mono small-text">{s}</code>
+            </span>
           </label>
         ))}
       </fieldset>
@@ -330,7 +333,9 @@ function Installations({ hub, state, onState }: { hub: HubApi; state: HubState; 
               <span class="small-text">
                 Fingerprint: <code class="mono">{i.fingerprint ?? 'unknown (not claimed from this device)'}</code>
               </span>
-              <span class="small-text">Scopes: {i.granted_scopes.join(', ') || 'none'}</span>
+              <span class="small-text scope-words">
+                Scopes: {i.granted_scopes.length === 0 ? 'none' : i.granted_scopes.map(describeScope).join('; ')}
+              </span>
               <span class="small-text">
                 Status: {i.status} · Last activity: {ago(i.last_activity)}
               </span>

@@ -38,12 +38,17 @@ test('enrol, claim an agent, approve its secret request from the popup: the agen
     await expect(preview.locator('img')).toHaveCount(0);
     // Least privilege: a requested scope starts unchecked; the person grants it deliberately.
     await expect(preview.getByRole('checkbox', { name: 'secret:read:arxiv-key' })).not.toBeChecked();
+    // The scope in words next to its id (issue 15).
+    await expect(preview.getByRole('checkbox', { name: 'Read the secret “arxiv-key”' })).toBeVisible();
     await preview.getByRole('checkbox', { name: 'secret:read:arxiv-key' }).check();
     await vault.getByRole('button', { name: 'Claim agent' }).click();
     await expect(vault.getByRole('region', { name: 'Claim an agent' }).getByRole('status')).toContainText(
       'Claimed research-bot',
     );
     await expect(vault.getByRole('list', { name: 'Claimed agents' })).toContainText(reg.fingerprint);
+    await expect(vault.getByRole('list', { name: 'Claimed agents' })).toContainText(
+      'Scopes: Read the secret “arxiv-key”',
+    );
     expect(await vault.title()).not.toBe('pwned');
 
     const status = await agent.status();
