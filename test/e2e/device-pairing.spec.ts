@@ -88,6 +88,19 @@ test("the web vault joins the extension's vault with a code and one click, decry
     await expect(bList).toContainText(fingerprintA);
     await expect(bList).toContainText(`${fingerprintB} (this device)`);
 
+    // The joined web vault (every tab it has) fits a 390 px phone: nothing pushes the page sideways (issue 15).
+    await b.setViewportSize({ width: 390, height: 844 });
+    for (const name of await b.getByRole('tab').allTextContents()) {
+      await b.getByRole('tab', { name, exact: true }).click();
+      await expect(b.getByRole('tab', { name, exact: true })).toHaveAttribute('aria-selected', 'true');
+      const { scrollWidth, clientWidth } = await b.evaluate(() => ({
+        scrollWidth: document.documentElement.scrollWidth,
+        clientWidth: document.documentElement.clientWidth,
+      }));
+      expect(scrollWidth, `the ${name} tab at 390 px`).toBeLessThanOrEqual(clientWidth);
+    }
+    await b.getByRole('tab', { name: 'Devices', exact: true }).click();
+
     // A removes B; B's next signed request fails with the hub's revoked error, shown in B's UI.
     await a.bringToFront();
     const row = devices.getByRole('listitem').filter({ hasText: fingerprintB });
