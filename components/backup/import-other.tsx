@@ -20,9 +20,7 @@ function ImportPreview({ plan, existing }: { plan: ImportPlan; existing: Readonl
   const n = plan.candidates.length;
   return (
     <section class="stack" aria-labelledby="import-preview-title">
-      <h3 id="import-preview-title">
-        {plural(n, 'item')} will be added
-      </h3>
+      <h3 id="import-preview-title">{plural(n, 'item')} will be added</h3>
       <p class="muted">
         From a {FORMAT_LABELS[plan.format]}. Nothing is written until you choose Import; values are not shown here.
       </p>
@@ -114,8 +112,8 @@ export function ImportOther() {
     <form class="card stack" onSubmit={preview} aria-labelledby="import-other-title" noValidate>
       <h2 id="import-other-title">Import from another app</h2>
       <p class="muted">
-        A Bitwarden export (unencrypted .json), a CSV with the columns name, value, notes, or a .env file. You see
-        what will be added before anything is saved.
+        A Bitwarden export (unencrypted .json), a CSV with the columns name, value, notes, or a .env file. You see what
+        will be added before anything is saved.
       </p>
       <div class="field">
         <label for={fileId}>File to import</label>

@@ -3,12 +3,14 @@
  * Shape, as Bitwarden's exporter writes it (bitwarden/clients, individual-vault-export.service.ts buildJsonExport and
  * libs/common/src/models/export/*.export.ts; provenance in test/fixtures/imports/README.md):
  *
+ * ```
  *   { encrypted: false, folders: [{id, name}], collections?: [{id, name, …}],
  *     items: [{ id, folderId, collectionIds, type, name, notes, favorite, reprompt,
  *               fields: [{name, value, type: 0 text | 1 hidden | 2 boolean | 3 linked, linkedId}],
  *               login?: {uris: [{uri, match}], username, password, totp, fido2Credentials},
  *               secureNote?: {type: 0}, card?, identity?, sshKey?: {privateKey, publicKey, keyFingerprint},
  *               creationDate, revisionDate, deletedDate, passwordHistory }] }
+ * ```
  *
  * CipherType: 1 login, 2 secure note, 3 card, 4 identity, 5 SSH key (6+ newer kinds).
  *
@@ -134,19 +136,29 @@ export function planBitwardenImport(text: string): ImportPlan {
             }),
           );
         else if (f.type !== FIELD_TEXT && f.type !== FIELD_BOOLEAN)
-          plan.skipped.push({ source: `${source}, field “${label}”`, reason: 'a linked field (it points at another field)' });
+          plan.skipped.push({
+            source: `${source}, field “${label}”`,
+            reason: 'a linked field (it points at another field)',
+          });
       }
     };
 
     if (raw.type === LOGIN) {
       const login = isObject(raw.login) ? raw.login : {};
-      const uris = Array.isArray(login.uris) ? login.uris.filter(isObject).map((u) => str(u.uri)).filter(Boolean) : [];
+      const uris = Array.isArray(login.uris)
+        ? login.uris
+            .filter(isObject)
+            .map((u) => str(u.uri))
+            .filter(Boolean)
+        : [];
       const lines = [
         ...(str(login.username) ? [`Username: ${str(login.username)}`] : []),
         ...uris.map((u) => `URL: ${u}`),
         ...fieldLines(fields),
       ];
-      add(candidate(source, 'the password', { name, value: str(login.password), notes: joinNotes(lines, notes), tags }));
+      add(
+        candidate(source, 'the password', { name, value: str(login.password), notes: joinNotes(lines, notes), tags }),
+      );
       if (str(login.totp))
         add(
           candidate(`${source}, TOTP`, 'the TOTP seed', {
@@ -167,7 +179,14 @@ export function planBitwardenImport(text: string): ImportPlan {
         ...(str(key.keyFingerprint) ? [`Fingerprint: ${str(key.keyFingerprint)}`] : []),
         ...fieldLines(fields),
       ];
-      add(candidate(source, 'the private key', { name, value: str(key.privateKey), notes: joinNotes(lines, notes), tags }));
+      add(
+        candidate(source, 'the private key', {
+          name,
+          value: str(key.privateKey),
+          notes: joinNotes(lines, notes),
+          tags,
+        }),
+      );
       extras();
     } else {
       plan.skipped.push({

@@ -26,7 +26,7 @@ interface Row {
 function readRows(text: string): Row[] {
   const rows: Row[] = [];
   let start = 0;
-  let failure: ImportError | null = null;
+  let failure = null as ImportError | null;
   Papa.parse<string[]>(text, {
     delimiter: ',',
     skipEmptyLines: true,
@@ -66,7 +66,8 @@ export function planCsvImport(input: string): ImportPlan {
     throw new ImportError(
       'import_unsupported',
       unknown.length
-        ? `Line 1 has the unknown column “${unknown[0]!.slice(0, 40)}”. ${HEADER_HELP}`
+        ? // Not quoted back: without a header, that cell may be a secret.
+          `Line 1 has an unknown column (column ${columns.indexOf(unknown[0]!) + 1}). ${HEADER_HELP}`
         : `Line 1 is not a header row. ${HEADER_HELP}`,
       { line: 1 },
     );

@@ -4,7 +4,7 @@
  *   spaces around `=` and around an unquoted value are dropped;
  * - an unquoted value ends at a ` #` inline comment;
  * - a value in single quotes or backticks is taken literally; in double quotes `\n`, `\r`, `\t`, `\"` and `\\` are
- *   expanded (dotenv expands \n and \r; the other three let any value round-trip); a quoted value may span lines;
+ *   expanded (dotenv expands the first two; the other three let any value round-trip); a quoted value may span lines;
  * - after a closing quote only spaces and a `# comment` may follow;
  * - a key set twice: the last one wins (dotenv's `parse`); `${VAR}` is not expanded (that is dotenv-expand).
  *
@@ -69,7 +69,8 @@ export function parseDotenv(input: string): DotenvEntry[] {
     if (!key) throw malformed('This line does not start with a variable name', at(i));
     i += key.length;
     skipBlanks();
-    if (text[i] !== '=') throw malformed(`“${key}” is not followed by “=”`, at(i));
+    // The would-be name is not quoted back: on a broken line it may well be a value.
+    if (text[i] !== '=') throw malformed('This line is not NAME=value: “=” is missing after the name', at(i));
     i++;
     skipBlanks();
 
