@@ -23,7 +23,7 @@ import { expiryState } from './expiry';
 import { mergeOutcome, summarizeMerge, type BackupImportReport } from './backup-merge';
 import { decodeFields, encodeFields, normalizeDraft, normalizeSecretFields, normalizeSettings } from './item-codec';
 import { IMPORT_MAX_ITEMS } from '../import/candidate';
-import { isReservedTag } from '../storage/vault-tags';
+import { isReservedTag, RESERVED_TAG_PREFIX } from '../storage/vault-tags';
 import { guardStorage } from './storage-errors';
 import type { SyncStore } from '../sync/engine';
 import { vaultSyncStore } from '../sync/vault-store';
@@ -417,7 +417,10 @@ export class VaultService implements VaultBackend {
     const clean = items.map((raw) => {
       const fields = normalizeSecretFields(raw);
       if (fields.tags.some((t) => isReservedTag(t.toLowerCase())))
-        throw new ClawkeepError('item_invalid', 'Imported items cannot carry a clawkeep: tag (reserved for Clawkeep).');
+        throw new ClawkeepError(
+          'item_invalid',
+          `Imported items cannot carry a ${RESERVED_TAG_PREFIX} tag (reserved for Clawkeep).`,
+        );
       return fields;
     });
     const now = this.now();
