@@ -109,6 +109,7 @@ test('Bitwarden JSON, CSV and .env imports are previewed, then imported on confi
   // Previewing writes nothing.
   await vault.setViewportSize({ width: 1280, height: 900 });
   await form.screenshot({ path: testInfo.outputPath('import-preview-1280.png') });
+  await vault.screenshot({ path: testInfo.outputPath('import-preview-page-1280.png'), fullPage: true });
   await vault.setViewportSize({ width: 360, height: 800 });
   await form.screenshot({ path: testInfo.outputPath('import-preview-360.png') });
   await vault.setViewportSize({ width: 1280, height: 900 });
