@@ -17,6 +17,7 @@ import type { ExecRequestErrorCode } from './agent/openclaw-secret';
 import type { AttestErrorCode } from './attest/errors';
 import type { DeployErrorCode } from './deploy/errors';
 import type { HubClientOwnCode } from './hub-client/errors';
+import type { ImportErrorCode } from './import/errors';
 import type { OpenClawGatewayCode, OpenClawOwnCode } from './openclaw/errors';
 import type { ApiErrorCode } from './protocol/api-errors';
 import type { ProtocolErrorCode } from './protocol/errors';
@@ -122,6 +123,7 @@ export type ClawkeepErrorCode =
   | ExecRequestErrorCode
   | AttestErrorCode
   | SealErrorCode
+  | ImportErrorCode
   | DeployErrorCode
   | OpenClawOwnCode
   | OpenClawGatewayCode

@@ -13,6 +13,7 @@ import { ExportBackup } from '../backup/export-backup';
 import { HubActivity } from '../agents/hub-activity';
 import { HubAgents } from '../agents/hub-agents';
 import { ImportBackup } from '../backup/import-backup';
+import { ImportOther } from '../backup/import-other';
 import { ItemsView } from '../items/items-view';
 import { KdfSettings } from '../settings/kdf-settings';
 import { LockButton } from './lock-button';
@@ -103,6 +104,7 @@ function UnlockedVault({
         <div class="grid-2">
           <ExportBackup />
           <ImportBackup />
+          <ImportOther />
         </div>
       ) : null}
       {tab === 'settings' ? (

@@ -1,18 +1,23 @@
 import { useId, useRef, useState } from 'preact/hooks';
-import { ErrorAlert, Notice } from '../shared/alert';
+import { ErrorAlert } from '../shared/alert';
 import { useVaultClient } from '../app/client-context';
 import { Field } from '../shared/field';
+import type { BackupImportReport } from '../../lib/vault/backup-merge';
 import { KdfProgressBar } from '../unlock/kdf-progress-bar';
+import { BackupImportReportView } from './backup-import-report';
 import { useAction } from '../shared/use-action';
 import { useKdfProgress } from '../unlock/use-kdf-progress';
 
-/** Adds the items of a backup file; all or nothing, so a wrong passphrase changes nothing. */
+/**
+ * Merges a backup file into the vault: items edited here since the backup keep their newer revision, and the report
+ * says per item what happened. All or nothing, so a wrong passphrase or a damaged file changes nothing.
+ */
 export function ImportBackup() {
   const client = useVaultClient();
   const fileId = useId();
   const fileInput = useRef<HTMLInputElement>(null);
   const [passphrase, setPassphrase] = useState('');
-  const [done, setDone] = useState<string | null>(null);
+  const [done, setDone] = useState<BackupImportReport | null>(null);
   const action = useAction();
   const { progress, track } = useKdfProgress();
 
@@ -28,15 +33,15 @@ export function ImportBackup() {
       return track((onProgress) => client.importBackup(bytes, passphrase, onProgress));
     });
     if (!result.ok) return;
-    const n = result.value.imported;
     setPassphrase('');
     if (fileInput.current) fileInput.current.value = '';
-    setDone(`Imported ${n} ${n === 1 ? 'item' : 'items'}`);
+    setDone(result.value);
   };
 
   return (
     <form class="card stack" onSubmit={submit} aria-labelledby="import-title" noValidate>
       <h2 id="import-title">Import backup</h2>
+      <p class="muted">Items changed here since the backup was made keep their newer version.</p>
       <div class="field">
         <label for={fileId}>Backup file</label>
         <input
@@ -58,7 +63,7 @@ export function ImportBackup() {
       />
       <ErrorAlert message={action.error} />
       <KdfProgressBar progress={progress} label="Decrypting backup" />
-      <Notice>{done}</Notice>
+      {done ? <BackupImportReportView report={done} /> : null}
       <button type="submit" class="primary" disabled={action.busy}>
         Import backup
       </button>

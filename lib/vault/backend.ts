@@ -1,5 +1,6 @@
 import type { KdfParams } from '../crypto/kdf-params';
-import type { ItemDraft, ItemSummary, VaultItem, VaultSettings, VaultState } from './types';
+import type { BackupImportReport } from './backup-merge';
+import type { ItemDraft, ItemSummary, SecretFields, VaultItem, VaultSettings, VaultState } from './types';
 
 /** The header facts a client needs before it can derive a key: never secret. */
 export interface VaultHeaderInfo {
@@ -34,7 +35,10 @@ export interface VaultBackend {
   remove(args: { id: string }): Promise<void>;
   rewrap(args: { currentKek: Uint8Array; kdf: KdfParams; salt: Uint8Array; newKek: Uint8Array }): Promise<void>;
   exportBackup(args: { kdf: KdfParams; salt: Uint8Array; kek: Uint8Array }): Promise<Uint8Array>;
-  importBackup(args: { file: Uint8Array; kek: Uint8Array }): Promise<{ imported: number }>;
+  /** Merges a backup: newer items here are kept (backup-merge.ts); all or nothing. */
+  importBackup(args: { file: Uint8Array; kek: Uint8Array }): Promise<BackupImportReport>;
+  /** Adds secrets from another tool's export (lib/import) in one write; none may carry a `clawkeep:` tag. */
+  importItems(args: { items: SecretFields[] }): Promise<{ added: number }>;
   /** Wraps the unlocked vault key under a new recovery kit's key; any older kit stops working. */
   setRecovery(args: { kek: Uint8Array; salt: Uint8Array }): Promise<{ createdAt: number }>;
   /** Checks that a recovery key opens the stored kit (and, while unlocked, yields this vault's key). */

@@ -1,5 +1,6 @@
 import type { KdfParams } from '../crypto/kdf-params';
-import type { ItemDraft, ItemSummary, VaultItem, VaultSettings, VaultState } from './types';
+import type { BackupImportReport } from './backup-merge';
+import type { ItemDraft, ItemSummary, SecretFields, VaultItem, VaultSettings, VaultState } from './types';
 
 /** Progress of a running key derivation, for a progress bar: the KDF itself reports none. */
 export interface KdfProgress {
@@ -47,12 +48,17 @@ export interface VaultClient {
 
   /** One versioned, passphrase-protected file holding every item. */
   exportBackup(backupPassphrase: string, onProgress?: (p: KdfProgress) => void): Promise<Uint8Array>;
-  /** All-or-nothing: a wrong passphrase or a damaged file leaves the vault unchanged. */
+  /**
+   * Merges a backup without replacing newer items (backup-merge.ts) and says what it did per item. All-or-nothing: a
+   * wrong passphrase or a damaged file leaves the vault unchanged.
+   */
   importBackup(
     file: Uint8Array,
     backupPassphrase: string,
     onProgress?: (p: KdfProgress) => void,
-  ): Promise<{ imported: number }>;
+  ): Promise<BackupImportReport>;
+  /** Adds the secrets of a previewed import from another tool (lib/import) in one write: all or none. */
+  importItems(items: SecretFields[]): Promise<{ added: number }>;
 
   /**
    * A new recovery kit: 24 words, shown to the person once; any older kit stops working. The words and their key

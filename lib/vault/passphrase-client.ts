@@ -6,7 +6,7 @@ import { decodeBackupFile } from '../format/backup-file';
 import { generateRecoveryKit, recoveryEntropy, recoveryKek } from './recovery-kit';
 import type { VaultBackend } from './backend';
 import type { KdfProgress, VaultClient, VaultEvent, VaultStatus } from './client';
-import type { ItemDraft, VaultSettings } from './types';
+import type { ItemDraft, SecretFields, VaultSettings } from './types';
 
 const TOUCH_THROTTLE_MS = 5_000;
 const PROGRESS_TICK_MS = 100;
@@ -150,6 +150,10 @@ export class PassphraseVaultClient implements VaultClient {
     const parsed = decodeBackupFile(file);
     const { kek } = await this.derive(backupPassphrase, parsed.salt, parsed.kdf, null, onProgress);
     return this.backend.importBackup({ file, kek });
+  }
+
+  importItems(items: SecretFields[]) {
+    return this.backend.importItems({ items });
   }
 
   async createRecoveryKit(): Promise<string[]> {

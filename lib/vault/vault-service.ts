@@ -20,11 +20,14 @@ import type { BackendStatus, VaultBackend } from './backend';
 import { exportItemsToBackup, readItemsFromBackup } from './backup';
 import type { ItemRecord, VaultDb } from './db';
 import { expiryState } from './expiry';
-import { decodeFields, encodeFields, normalizeDraft, normalizeSettings } from './item-codec';
+import { mergeOutcome, summarizeMerge, type BackupImportReport } from './backup-merge';
+import { decodeFields, encodeFields, normalizeDraft, normalizeSecretFields, normalizeSettings } from './item-codec';
+import { IMPORT_MAX_ITEMS } from '../import/candidate';
+import { isReservedTag, RESERVED_TAG_PREFIX } from '../storage/vault-tags';
 import { guardStorage } from './storage-errors';
 import type { SyncStore } from '../sync/engine';
 import { vaultSyncStore } from '../sync/vault-store';
-import type { ItemDraft, ItemSummary, VaultItem, VaultSettings } from './types';
+import type { ItemDraft, ItemSummary, SecretFields, VaultItem, VaultSettings } from './types';
 import {
   decodeDeviceKeyRecord,
   encodeDeviceKeyRecord,
@@ -364,24 +367,73 @@ export class VaultService implements VaultBackend {
     }
   }
 
-  /** All-or-nothing: every item is decrypted and validated before one transaction writes them all. */
-  async importBackup({ file, kek }: { file: Uint8Array; kek: Uint8Array }): Promise<{ imported: number }> {
+  /**
+   * Merges a backup into the vault without replacing newer data (backup-merge.ts: per item, by revision then
+   * updatedAt). All-or-nothing: the whole file is decrypted and validated first, then one transaction reads what is
+   * stored, decides each item and writes the added and replaced ones; any failure writes nothing.
+   */
+  async importBackup({ file, kek }: { file: Uint8Array; kek: Uint8Array }): Promise<BackupImportReport> {
     try {
       const u = this.requireUnlocked();
       const items = readItemsFromBackup(file, kek);
-      const records: ItemRecord[] = items.map((item) => {
-        const plaintext = encodeFields(item.fields);
-        const envelope = sealItem(u.vaultKey, { vaultId: u.vaultId, id: item.id, kind: item.kind }, plaintext);
-        wipe(plaintext);
-        const { id, kind, revision, createdAt, updatedAt } = item;
-        return { id, kind, revision, createdAt, updatedAt, envelope };
-      });
-      await guardStorage(() => this.db.transaction('rw', this.db.items, () => this.db.items.bulkPut(records)));
+      const report = await guardStorage(() =>
+        this.db.transaction('rw', this.db.items, async () => {
+          const stored = await this.db.items.bulkGet(items.map((i) => i.id));
+          const outcomes: BackupImportReport['items'] = [];
+          const writes: ItemRecord[] = [];
+          items.forEach((item, index) => {
+            const record = stored[index];
+            const local = record ? this.decryptRecord(record, u) : undefined;
+            const outcome = mergeOutcome(local, item);
+            const shown = outcome === 'kept-newer' || outcome === 'kept-conflict' ? (local ?? item) : item;
+            outcomes.push({ id: item.id, name: shown.fields.name, kind: shown.kind, outcome });
+            if (outcome !== 'added' && outcome !== 'replaced') return;
+            const plaintext = encodeFields(item.fields);
+            const envelope = sealItem(u.vaultKey, { vaultId: u.vaultId, id: item.id, kind: item.kind }, plaintext);
+            wipe(plaintext);
+            const { id, kind, revision, createdAt, updatedAt } = item;
+            writes.push({ id, kind, revision, createdAt, updatedAt, envelope });
+          });
+          if (writes.length) await this.db.items.bulkPut(writes);
+          return summarizeMerge(outcomes);
+        }),
+      );
       this.summaries = null;
-      return { imported: records.length };
+      return report;
     } finally {
       wipe(kek);
     }
+  }
+
+  /**
+   * Adds new secret items from another tool's export (lib/import), all in one transaction: each is validated like
+   * a save, and none may carry a reserved `clawkeep:` tag (those are Clawkeep's own records, vault-tags.ts), so a
+   * bad entry writes nothing at all.
+   */
+  async importItems({ items }: { items: SecretFields[] }): Promise<{ added: number }> {
+    const u = this.requireUnlocked();
+    if (!Array.isArray(items) || items.length === 0 || items.length > IMPORT_MAX_ITEMS)
+      throw new ClawkeepError('item_invalid', `An import adds between 1 and ${IMPORT_MAX_ITEMS} items.`);
+    const clean = items.map((raw) => {
+      const fields = normalizeSecretFields(raw);
+      if (fields.tags.some((t) => isReservedTag(t.toLowerCase())))
+        throw new ClawkeepError(
+          'item_invalid',
+          `Imported items cannot carry a ${RESERVED_TAG_PREFIX} tag (reserved for Clawkeep).`,
+        );
+      return fields;
+    });
+    const now = this.now();
+    const records: ItemRecord[] = clean.map((fields) => {
+      const id = crypto.randomUUID();
+      const plaintext = encodeFields(fields);
+      const envelope = sealItem(u.vaultKey, { vaultId: u.vaultId, id, kind: 'secret' }, plaintext);
+      wipe(plaintext);
+      return { id, kind: 'secret', revision: 1, createdAt: now, updatedAt: now, envelope };
+    });
+    await guardStorage(() => this.db.transaction('rw', this.db.items, () => this.db.items.bulkAdd(records)));
+    this.summaries = null;
+    return { added: records.length };
   }
 
   private async readRecovery() {

@@ -88,6 +88,11 @@ class PageVaultBackend implements VaultBackend {
     this.changed();
     return result;
   }
+  async importItems(args: Parameters<VaultBackend['importItems']>[0]) {
+    const result = await this.service.importItems(args);
+    this.changed();
+    return result;
+  }
   async setSettings(args: Parameters<VaultBackend['setSettings']>[0]) {
     await this.service.setSettings(args);
     if (this.service.isUnlocked) this.idle.configure(args.settings.autoLockSeconds);

@@ -166,7 +166,7 @@ test('export -> wipe -> import restores identical items; a wrong backup passphra
   await vault.getByLabel('Backup file').setInputFiles(file);
   await vault.getByLabel('Backup passphrase', { exact: true }).fill('backup-pass-e2e');
   await vault.getByRole('button', { name: 'Import backup' }).click();
-  await expect(vault.getByText('Imported 2 items')).toBeVisible();
+  await expect(vault.getByText('Backup imported: 2 added, 0 kept newer, 0 replaced, 0 unchanged.')).toBeVisible();
   await vault.getByRole('tab', { name: 'Items' }).click();
   await expectSecretIntact(vault, SECRET);
   await expectAgentConfigIntact(vault, AGENT);

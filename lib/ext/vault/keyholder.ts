@@ -28,7 +28,7 @@ export interface KeyholderPorts {
 
 /** Methods that are not the user doing something: they neither count as activity nor need a fresh idle check. */
 const PASSIVE_METHODS: ReadonlySet<VaultMethod> = new Set(['status', 'recordKdfEstimate']);
-const CHANGING_METHODS: ReadonlySet<VaultMethod> = new Set(['save', 'remove', 'importBackup']);
+const CHANGING_METHODS: ReadonlySet<VaultMethod> = new Set(['save', 'remove', 'importBackup', 'importItems']);
 
 /**
  * Owns the unlocked vault key in the extension background. The key sits in this worker's memory and in

@@ -1,7 +1,8 @@
 import * as v from 'valibot';
 import type { BackendStatus, VaultBackend } from '../../vault/backend';
 import type { VaultEvent } from '../../vault/client';
-import type { ItemDraft, ItemSummary, VaultItem } from '../../vault/types';
+import type { BackupImportReport } from '../../vault/backup-merge';
+import type { ItemDraft, ItemSummary, SecretFields, VaultItem } from '../../vault/types';
 import { defineService, events, method, type ServiceApi } from '../rpc/service';
 import { bytesArg, kdfParamsArg, objectArg } from '../rpc/service-args';
 
@@ -32,7 +33,11 @@ export const VAULT_SERVICE = defineService({
     remove: method(v.object({ id: v.string() })).returns<void>(),
     rewrap: method(v.object({ currentKek: bytesArg, ...wrapping, newKek: bytesArg })).returns<void>(),
     exportBackup: method(v.object({ ...wrapping, kek: bytesArg })).returns<Uint8Array>(),
-    importBackup: method(v.object({ file: bytesArg, kek: bytesArg })).returns<{ imported: number }>(),
+    importBackup: method(v.object({ file: bytesArg, kek: bytesArg })).returns<BackupImportReport>(),
+    // Each item's fields are checked by VaultService.importItems (item_invalid; no reserved clawkeep: tag).
+    importItems: method(
+      v.object({ items: v.array(objectArg<SecretFields>('the fields of a secret (an object)')) }),
+    ).returns<{ added: number }>(),
     setRecovery: method(v.object({ kek: bytesArg, salt: bytesArg })).returns<{ createdAt: number }>(),
     checkRecovery: method(v.object({ kek: bytesArg })).returns<void>(),
     recover: method(v.object({ recoveryKek: bytesArg, ...wrapping, newKek: bytesArg })).returns<void>(),

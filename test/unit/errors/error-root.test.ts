@@ -42,6 +42,7 @@ import { ManifestError, type ManifestErrorCode } from '../../../lib/providers/op
 import { AppComposeError, type AppComposeErrorCode } from '../../../lib/providers/phala/app-compose';
 import { PhalaApiError, type PhalaApiErrorCode } from '../../../lib/providers/phala/errors';
 import { SealError, type SealErrorCode } from '../../../lib/seal/errors';
+import { ImportError, type ImportErrorCode } from '../../../lib/import/errors';
 import { SimError } from '../../../sim/cvm/state';
 
 /** A value that must never reach a page, a log or an HTTP answer through an error. */
@@ -91,6 +92,11 @@ function families(): { family: string; err: ClawkeepError; code: string }[] {
       code: 'collateral_fetch_failed',
     },
     { family: 'SealError', err: new SealError('env_invalid', 'Bad env.', { cause }), code: 'env_invalid' },
+    {
+      family: 'ImportError',
+      err: new ImportError('import_malformed', 'Bad file.', { line: 2 }),
+      code: 'import_malformed',
+    },
     {
       family: 'DeployError',
       err: new DeployError('unhealthy', 'Not running.', { cause, step: 'health' }),
@@ -287,6 +293,7 @@ type FamilyCodes =
   | ExecRequestErrorCode
   | AttestErrorCode
   | SealErrorCode
+  | ImportErrorCode
   | DeployErrorCode
   | OpenClawOwnCode
   | OpenClawGatewayCode
@@ -312,6 +319,7 @@ describe('the root code union (type level)', () => {
     expectTypeOf<ExecRequestError['code']>().toExtend<ClawkeepErrorCode>();
     expectTypeOf<AttestError['code']>().toExtend<ClawkeepErrorCode>();
     expectTypeOf<SealError['code']>().toExtend<ClawkeepErrorCode>();
+    expectTypeOf<ImportError['code']>().toExtend<ClawkeepErrorCode>();
     expectTypeOf<DeployError['code']>().toExtend<ClawkeepErrorCode>();
     expectTypeOf<OpenClawError['code']>().toExtend<ClawkeepErrorCode>();
     expectTypeOf<PhalaApiError['code']>().toExtend<ClawkeepErrorCode>();

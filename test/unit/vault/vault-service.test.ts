@@ -183,7 +183,12 @@ describe('VaultService', () => {
     ).rejects.toMatchObject({ code: 'wrong_passphrase' });
     expect(await service.list()).toHaveLength(0);
 
-    expect(await service.importBackup({ file, kek: await kekFor('backup-pass', backupSalt) })).toEqual({ imported: 2 });
+    expect(await service.importBackup({ file, kek: await kekFor('backup-pass', backupSalt) })).toMatchObject({
+      added: 2,
+      replaced: 0,
+      keptNewer: 0,
+      unchanged: 0,
+    });
     const restored = await Promise.all((await service.list()).map((s) => service.get({ id: s.id })));
     expect(restored).toEqual(original);
   });
