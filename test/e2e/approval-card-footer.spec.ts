@@ -3,7 +3,8 @@ import type { Locator, Page } from '@playwright/test';
 import { AgentClient } from '../../lib/agent';
 import { utf8Decode } from '../../lib/bytes';
 import { ARM_DELAY_MS } from '../../components/shared/input-arming';
-import { badgeText, claimAgent, expect, setUpVaultAndEnroll, test } from './hub';
+import { addSecret, createVault } from './helpers';
+import { badgeText, claimAgent, expect, test, type Hub } from './hub';
 
 // Issue 15, must-show 2: Approve and Deny sit in a footer that stays inside the popup's 600 px and the approval
 // window's height whatever the payload's length (a 60-line shell command, a 4 KiB reason), the payload scrolls inside
@@ -23,6 +24,23 @@ const SENTENCE = 'The nightly build needs the staging database refreshed before 
 /** 4 KiB of reason, ending with a marker a person must be able to scroll to. */
 const REASON_END = 'END-OF-THE-REASON';
 const REASON = SENTENCE.repeat(Math.ceil(4096 / SENTENCE.length)).slice(0, 4096 - REASON_END.length) + REASON_END;
+
+/**
+ * setUpVaultAndEnroll (hub.ts) with the secret, allowing Argon2id at 64 MiB the minute it can take on a loaded
+ * 2-core machine before the vault opens.
+ */
+async function setUp(vault: Page, hub: Hub): Promise<void> {
+  await createVault(vault);
+  await expect(vault.getByRole('button', { name: 'Add secret' })).toBeVisible({ timeout: 60_000 });
+  await addSecret(vault, SECRET);
+  await vault.getByRole('tab', { name: 'Agents' }).click();
+  await vault.getByLabel('Hub URL').fill(hub.url);
+  await vault.getByRole('button', { name: 'Save hub URL' }).click();
+  await expect(vault.getByRole('status')).toContainText('Hub URL saved');
+  await vault.getByLabel('Enrollment code').fill(hub.enrollmentCode);
+  await vault.getByRole('button', { name: 'Enroll' }).click();
+  await expect(vault.getByText('Approving as')).toBeVisible();
+}
 
 /** The Approve button lies entirely inside the page's viewport (no scrolling of the page needed to reach it). */
 async function expectApproveInViewport(page: Page, card: Locator): Promise<void> {
@@ -60,7 +78,9 @@ async function expectWholeValueReachable(page: Page, card: Locator, label: strin
   await expectApproveInViewport(page, card);
 }
 
-test('Approve stays in view for a 60-line command and a 4 KiB reason in the popup and the window; confirmations; the window closes after the popup decides the last', async ({
+test.setTimeout(180_000);
+
+test('Approve stays in view for a 60-line command and a 4 KiB reason in the popup and the window; confirmations; the window closes after the popup decides the last; Activity lists a refused request', async ({
   context,
   openVault,
   openPopup,
@@ -71,7 +91,7 @@ test('Approve stays in view for a 60-line command and a 4 KiB reason in the popu
   expect(COMMAND.split('\n')).toHaveLength(60);
   expect(new TextEncoder().encode(REASON).length).toBe(4096);
   const vault = await openVault();
-  await setUpVaultAndEnroll(vault, hub, [SECRET]);
+  await setUp(vault, hub);
   const agent = new AgentClient({ fetch: (url, init) => fetch(url, init) });
   const reg = await agent.register({
     hub: hub.url,
@@ -185,4 +205,21 @@ test('Approve stays in view for a 60-line command and a 4 KiB reason in the popu
   const { decision } = await agent.waitForDecision(secret.intent_id, { timeoutMs: 10_000, pollMs: 200 });
   expect(decision).toBe('approved');
   expect(utf8Decode((await agent.execute(secret.intent_id)).secret!)).toBe(SECRET.value);
+
+  // Activity lists a refused attempt in words: research-bot asks for a secret it was never granted.
+  await expect(
+    agent.createIntent({ kind: 'secret.request', payload: { item: 'bank-password', reason: 'pay the rent' } }),
+  ).rejects.toMatchObject({ code: 'scope_not_granted' });
+  await vault.bringToFront();
+  await vault.setViewportSize({ width: 1280, height: 800 });
+  await vault.getByRole('tab', { name: 'Activity' }).click();
+  const list = vault.getByRole('list', { name: 'Activity entries' });
+  await expect(list.getByText('Refused research-bot: it asked for something it was not granted')).toBeVisible();
+  await expect(list.getByText(`You approved research-bot's request for the secret “${SECRET.name}”`)).toBeVisible();
+  await expect(list.getByText(/^You denied research-bot's request for “Run the release checklist”/)).toBeVisible();
+  // Never the raw action names, and nothing of what the refused request asked for.
+  await expect(list).not.toContainText('request.refused');
+  await expect(list).not.toContainText('intent.');
+  await expect(list).not.toContainText('bank-password');
+  await vault.screenshot({ path: `${SHOTS}/activity-1280.png` });
 });
