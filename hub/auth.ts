@@ -6,6 +6,7 @@ import { HubError } from './errors';
 import type { HubEnv } from './middleware';
 import type { Account, Agent } from './store/port';
 import { enforceLimit } from './routes/client-address';
+import { recordRefusal } from './refusal-audit';
 
 /** A verified request: who signed it and the exact body bytes the signature covered (parse JSON from these). */
 interface Verified {
@@ -81,8 +82,16 @@ export async function authenticateHuman(
   const own = deps.store.accounts.get(v.keyId);
   if (own) return { account: own, device: { keyId: v.keyId, publicKey: own.devicePublicKey }, body: v.body };
   const device = deps.store.devices.get(v.keyId)!;
-  if (device.revokedAt !== null)
+  if (device.revokedAt !== null) {
+    // Audited (issue 15: Activity lists refused attempts), once a minute at most per device.
+    recordRefusal(deps, {
+      action: 'device.refused.revoked',
+      actor: `device:${v.keyId}`,
+      resource: `account:${device.accountId}`,
+      requestId: c.get('requestId'),
+    });
     throw new HubError('device_revoked', 'This device was removed from its account. Pair it again to use it.');
+  }
   return {
     account: deps.store.accounts.get(device.accountId)!,
     device: { keyId: v.keyId, publicKey: device.publicKey },

@@ -8,6 +8,9 @@ import { errorMessage } from '../../lib/errors';
 
 const when = (ms: number) => new Date(ms).toLocaleString();
 
+/** An audit entry recording a request the hub turned away (lib/protocol/audit-actions.ts). */
+const isRefusal = (action: string) => action.includes('.refused.');
+
 /**
  * What this device concluded about the hub's signed audit head (issue 13 item 8): a warning when the hub's log does
  * not extend the one this device saw before, a quiet line when it does, and the kept head as a file for
@@ -95,7 +98,8 @@ export function HubActivity({ hub }: { hub: HubApi }) {
           {entries.map((e) => (
             <li key={e.seq} data-action={e.action}>
               <div class="stack">
-                <span>{e.text}</span>
+                {/* Refused attempts stand out from what happened (issue 15): someone was turned away. */}
+                <span class={isRefusal(e.action) ? 'activity-refused' : undefined}>{e.text}</span>
                 <span class="muted small-text">
                   <time dateTime={new Date(e.time).toISOString()}>{when(e.time)}</time> · #{e.seq}
                 </span>

@@ -9,6 +9,7 @@ import { useArmedActions } from '../shared/use-armed-action';
 import { useNow } from '../shared/use-now';
 import { useHubState } from '../agents/hub-use-state';
 import { errorMessage } from '../../lib/errors';
+import { decisionSentence, denyAllSentence, type DecidedRequest } from '../../lib/hub-client/decision-text';
 
 /** "4:59" until expiry, "expired" after. */
 export function countdown(expiresAt: number, now: number): string {
@@ -113,9 +114,12 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
   const armed = useArmedActions(intent.intent_id);
 
   const granted = view.requiredScope !== null && view.grantedScopes.includes(view.requiredScope);
+  // Issue 15: the head and the decision footer never scroll; only the body between them does, so Approve and Deny
+  // stay inside the popup's 600 px and the window's height whatever the payload's length, and every byte of the
+  // payload stays reachable by scrolling the body (focusable, so the keyboard can scroll it too).
   return (
-    <section class="card stack" aria-label="Approval request">
-      <div class="row">
+    <section class="card approval-card" aria-label="Approval request">
+      <div class="row approval-card-head">
         <span class="muted">
           {index + 1} of {total}
         </span>
@@ -130,99 +134,106 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
           </span>
         ) : null}
       </div>
-      <dl class="details approval-fields">
-        <dt>Agent</dt>
-        <dd>
-          <strong>{view.agentName}</strong>
-          <br />
-          <code class="mono small-text">{view.agentFingerprint ?? 'unknown key'}</code>
-        </dd>
-        <dt>Asks for</dt>
-        <dd>{summary.asks}</dd>
-        <dt>What</dt>
-        <dd>
-          <strong>{summary.headline}</strong>
-        </dd>
-        {summary.details.map((d) => (
-          <>
-            <dt key={`${d.field}-t`} class={d.field.startsWith('details') ? 'mono small-text' : undefined}>
-              {fieldLabel(d.label)}
-            </dt>
-            <dd key={`${d.field}-d`}>
-              <SignedValue value={d.value} mono={d.mono === true} label={d.label} />
-            </dd>
-          </>
-        ))}
-        <dt>Scope</dt>
-        <dd class="small-text">
-          Asks: {view.requiredScope ?? 'unknown'} · {granted ? 'granted' : 'not granted'}
-          <br />
-          Granted: {view.grantedScopes.join(', ') || 'none'}
-        </dd>
-        <dt>Risk</dt>
-        <dd>
-          <span class={view.risk === 'high' ? 'badge-bad' : view.risk === 'medium' ? 'badge-warn' : 'tag'}>
-            {view.risk} risk
-          </span>
-        </dd>
-        <dt>Expires</dt>
-        <dd>{expired ? 'expired' : `in ${countdown(intent.expires_at, now)}`}</dd>
-      </dl>
-      <button type="button" aria-expanded={raw} onClick={() => setRaw(!raw)}>
-        {raw ? 'Hide raw JSON' : 'Show raw JSON'}
-      </button>
-      {raw ? (
-        <pre class="json" aria-label="Raw request">
-          {rawJson(view)}
-          {`\npayload_hash: ${intent.payload_hash}`}
-        </pre>
-      ) : null}
-      {view.blocked ? (
-        <p class="alert alert-error" role="alert">
-          {view.blocked} Only Deny is possible.
+      <div class="approval-card-body stack" role="group" aria-label="Request details" tabIndex={0}>
+        <dl class="details approval-fields">
+          <dt>Agent</dt>
+          <dd>
+            <strong>{view.agentName}</strong>
+            <br />
+            <code class="mono small-text">{view.agentFingerprint ?? 'unknown key'}</code>
+          </dd>
+          <dt>Asks for</dt>
+          <dd>{summary.asks}</dd>
+          <dt>What</dt>
+          <dd>
+            <strong>{summary.headline}</strong>
+          </dd>
+          {summary.details.map((d) => (
+            <>
+              <dt key={`${d.field}-t`} class={d.field.startsWith('details') ? 'mono small-text' : undefined}>
+                {fieldLabel(d.label)}
+              </dt>
+              <dd key={`${d.field}-d`}>
+                <SignedValue value={d.value} mono={d.mono === true} label={d.label} />
+              </dd>
+            </>
+          ))}
+          <dt>Scope</dt>
+          <dd class="small-text">
+            Asks: {view.requiredScope ?? 'unknown'} · {granted ? 'granted' : 'not granted'}
+            <br />
+            Granted: {view.grantedScopes.join(', ') || 'none'}
+          </dd>
+          <dt>Risk</dt>
+          <dd>
+            <span class={view.risk === 'high' ? 'badge-bad' : view.risk === 'medium' ? 'badge-warn' : 'tag'}>
+              {view.risk} risk
+            </span>
+          </dd>
+          <dt>Expires</dt>
+          <dd>{expired ? 'expired' : `in ${countdown(intent.expires_at, now)}`}</dd>
+        </dl>
+        <button type="button" class="small" aria-expanded={raw} onClick={() => setRaw(!raw)}>
+          {raw ? 'Hide raw JSON' : 'Show raw JSON'}
+        </button>
+        {raw ? (
+          <pre class="json" aria-label="Raw request">
+            {rawJson(view)}
+            {`\npayload_hash: ${intent.payload_hash}`}
+          </pre>
+        ) : null}
+        <p class="muted small-text">
+          Approving as <code class="mono">{deviceFingerprint ?? 'unknown device'}</code>
         </p>
-      ) : null}
-      {highRisk && view.blocked === null ? (
-        <label>
-          <input type="checkbox" checked={ack} onChange={(e) => setAck(e.currentTarget.checked)} /> I understand the
-          risk
-        </label>
-      ) : null}
-      <p class="muted small-text">
-        Approving as <code class="mono">{deviceFingerprint ?? 'unknown device'}</code>
-      </p>
-      <div class="actions">
-        <button
-          type="button"
-          class="primary"
-          disabled={!canApprove}
-          {...armed.bind('approve', () => onDecide('approve'))}
-        >
-          Approve
-        </button>
-        <button type="button" class="danger-outline" disabled={busy} onClick={() => onDecide('deny')}>
-          Deny
-        </button>
-      </div>
-      {view.canAlwaysApprove ? (
-        <div class="stack">
+        {view.canAlwaysApprove ? (
           <p class="muted small-text" id="dont-ask-again-hint">
             Don't ask again approves this request now, and this exact request from this agent whenever it asks again,
             until you revoke it in the Agents tab.
           </p>
+        ) : null}
+      </div>
+      <div class="approval-card-footer">
+        {view.blocked ? (
+          <p class="alert alert-error" role="alert">
+            {view.blocked} Only Deny is possible.
+          </p>
+        ) : null}
+        {highRisk && view.blocked === null ? (
+          <label>
+            <input type="checkbox" checked={ack} onChange={(e) => setAck(e.currentTarget.checked)} /> I understand the
+            risk
+          </label>
+        ) : null}
+        <div class="actions approval-decide">
           <button
             type="button"
+            class="primary"
             disabled={!canApprove}
-            aria-describedby="dont-ask-again-hint"
-            {...armed.bind('always', () => onDecide('approve', true))}
+            {...armed.bind('approve', () => onDecide('approve'))}
           >
-            Don't ask again
+            Approve
+          </button>
+          <button type="button" class="danger-outline" disabled={busy} onClick={() => onDecide('deny')}>
+            Deny
           </button>
         </div>
-      ) : null}
-      <button type="button" class="danger-outline" disabled={busy} onClick={onDenyAll}>
-        Deny all from this agent
-      </button>
+        <div class="actions approval-secondary">
+          {view.canAlwaysApprove ? (
+            <button
+              type="button"
+              class="link"
+              disabled={!canApprove}
+              aria-describedby="dont-ask-again-hint"
+              {...armed.bind('always', () => onDecide('approve', true))}
+            >
+              Don't ask again
+            </button>
+          ) : null}
+          <button type="button" class="link link-danger" disabled={busy} onClick={onDenyAll}>
+            Deny all from this agent
+          </button>
+        </div>
+      </div>
     </section>
   );
 }
@@ -230,26 +241,40 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
 interface QueueProps {
   hub: HubApi;
   unlocked: boolean;
-  /** After each decision made here: how many requests are still pending (the approval window closes at 0). */
+  /** After each decision made here: how many requests are still pending. */
   onDecided?: (remaining: number) => void;
 }
 
-/** The queue of pending requests, one at a time, "1 of N". Renders nothing when none are pending. */
+/** What the card showed about `view`, for the confirmation sentence. */
+const shown = (view: PendingIntentView): DecidedRequest => ({
+  agentName: view.agentName,
+  kind: view.intent.kind,
+  payload: view.intent.payload,
+  valid: view.summary.valid,
+});
+
+/**
+ * The queue of pending requests, one at a time, "1 of N", and after each decision made here a short confirmation of
+ * what was sent to whom (issue 15). Renders nothing when nothing is pending and nothing was decided here.
+ */
 export function ApprovalQueue({ hub, unlocked, onDecided }: QueueProps) {
   const { state, setState, error: loadError } = useHubState(hub, unlocked);
   const [index, setIndex] = useState(0);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [confirmation, setConfirmation] = useState<string | null>(null);
   const pending = state?.pending ?? [];
   const i = Math.min(index, Math.max(0, pending.length - 1));
   const view = pending[i];
 
-  const act = async (fn: () => Promise<HubState>) => {
+  const act = async (fn: () => Promise<HubState>, sentence: string) => {
     setBusy(true);
     setError(null);
+    setConfirmation(null);
     try {
       const next = await fn();
       setState(next);
+      setConfirmation(sentence);
       onDecided?.(next.pending.length);
     } catch (err) {
       setError(errorMessage(err));
@@ -258,22 +283,43 @@ export function ApprovalQueue({ hub, unlocked, onDecided }: QueueProps) {
     }
   };
   if (!unlocked || !state?.unlocked) return null;
-  if (!view) return error || loadError ? <ErrorAlert message={error ?? loadError} /> : null;
+  const done = confirmation ? (
+    <p class="alert alert-ok" role="status" aria-label="Decision sent">
+      {confirmation}
+    </p>
+  ) : null;
+  if (!view)
+    return error || loadError || done ? (
+      <div class="stack approval-queue">
+        {done}
+        <ErrorAlert message={error ?? loadError} />
+      </div>
+    ) : null;
   return (
-    <div class="stack" aria-label="Pending requests" role="region">
-      <IntentCard
-        view={view}
-        index={i}
-        total={pending.length}
-        deviceFingerprint={state.deviceFingerprint}
-        busy={busy}
-        onDecide={(d, remember) =>
-          void act(() => hub.decide(view.intent.intent_id, view.intent.payload_hash, d, remember))
-        }
-        onDenyAll={() => void act(() => hub.denyAllFromAgent(view.intent.agent_id))}
-        onMove={(delta) => setIndex(Math.max(0, Math.min(pending.length - 1, i + delta)))}
-      />
-      <ErrorAlert message={error} />
+    <div class="stack approval-queue">
+      <div class="stack approval-queue-cards" aria-label="Pending requests" role="region">
+        <IntentCard
+          view={view}
+          index={i}
+          total={pending.length}
+          deviceFingerprint={state.deviceFingerprint}
+          busy={busy}
+          onDecide={(d, remember) =>
+            void act(
+              () => hub.decide(view.intent.intent_id, view.intent.payload_hash, d, remember),
+              decisionSentence(shown(view), d === 'deny' ? 'deny' : remember ? 'always' : 'approve'),
+            )
+          }
+          onDenyAll={() => {
+            const agentId = view.intent.agent_id;
+            const count = pending.filter((p) => p.intent.agent_id === agentId).length;
+            void act(() => hub.denyAllFromAgent(agentId), denyAllSentence(view.agentName, count));
+          }}
+          onMove={(delta) => setIndex(Math.max(0, Math.min(pending.length - 1, i + delta)))}
+        />
+        <ErrorAlert message={error} />
+      </div>
+      {done}
     </div>
   );
 }

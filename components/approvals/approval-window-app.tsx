@@ -1,6 +1,6 @@
 import type { KdfParams } from '../../lib/crypto/kdf-params';
 import { DEFAULT_KDF } from '../../lib/crypto/kdf-params';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { HubApi } from '../../lib/ext/hub/hub-api';
 import type { OpenClawApi } from '../../lib/ext/openclaw/openclaw-api';
 import type { VaultClient } from '../../lib/vault/client';
@@ -17,10 +17,16 @@ interface ApprovalWindowAppProps {
   hub: HubApi;
   /** The OpenClaw gateway's command / plugin approvals (extension only), shown after the hub's requests. */
   openclaw?: OpenClawApi;
-  /** Closes the window: called when the queue became empty after a decision made here. */
+  /** Closes the window: called once nothing is waiting (after CLOSE_DELAY_MS), whoever decided. */
   onDone: () => void;
   defaultKdf?: KdfParams;
 }
+
+/**
+ * How long the window stays once nothing is waiting: the person reads the confirmation of a decision made here, and a
+ * request arriving meanwhile cancels the close.
+ */
+export const CLOSE_DELAY_MS = 1500;
 
 function Window({ client, hub, openclaw, onDone, defaultKdf = DEFAULT_KDF }: ApprovalWindowAppProps) {
   const { status, error, refresh } = useVaultStatus(client);
@@ -29,28 +35,24 @@ function Window({ client, hub, openclaw, onDone, defaultKdf = DEFAULT_KDF }: App
   const { state } = useHubState(hub, unlocked);
   const [gatewayCount, setGatewayCount] = useState(0);
   const hubCount = state?.pending.length ?? 0;
-  const empty = unlocked && state?.unlocked && hubCount === 0 && gatewayCount === 0;
+  const empty = unlocked && state?.unlocked === true && hubCount === 0 && gatewayCount === 0;
+  // Issue 15: the window closes once nothing is waiting, whichever surface decided (this window, the popup, another
+  // device): the background's pending list is the one source, heard here through the hub service's change events.
+  useEffect(() => {
+    if (!empty) return;
+    const timer = setTimeout(onDone, CLOSE_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [empty, onDone]);
   return (
-    <main class="app popup">
+    <main class="app popup approval-window">
       <header class="app-header">
         <h1>Clawkeep approvals</h1>
       </header>
       <p class="muted small-text">Closing this window decides nothing: requests stay pending until they expire.</p>
       {unlocked ? (
         <>
-          <ApprovalQueue
-            hub={hub}
-            unlocked={unlocked}
-            onDecided={(remaining) => remaining === 0 && gatewayCount === 0 && onDone()}
-          />
-          {openclaw ? (
-            <OpenClawQueue
-              api={openclaw}
-              unlocked={unlocked}
-              onCount={setGatewayCount}
-              onDecided={(remaining) => remaining === 0 && hubCount === 0 && onDone()}
-            />
-          ) : null}
+          <ApprovalQueue hub={hub} unlocked={unlocked} />
+          {openclaw ? <OpenClawQueue api={openclaw} unlocked={unlocked} onCount={setGatewayCount} /> : null}
           {empty ? (
             <p class="muted" role="status">
               Nothing is waiting for your approval.

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { randomBytes, toHex, fromHex } from '../../lib/bytes';
 import { toBase64Url } from '../../lib/protocol/base64url';
 import { canonicalize } from '../../lib/protocol/canonical';
@@ -13,7 +13,9 @@ import { intentEvents } from '../events';
 import { expireDueIntents } from '../intent-expiry';
 import type { HubEnv } from '../middleware';
 import { RateLimiter } from '../rate-limit';
-import type { Installation } from '../store/port';
+import type { Agent, Installation } from '../store/port';
+import { AGENT_REFUSALS } from '../../lib/protocol/audit-actions';
+import { recordRefusal, type Refusal } from '../refusal-audit';
 import { enforceLimit } from './client-address';
 import {
   agentInstallation,
@@ -71,78 +73,109 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
     options.accountLimiter ?? new RateLimiter({ burst: 60, sustained: 600, perSeconds: 3600 }, deps.now);
   const events = intentEvents(deps.store);
 
+  /** Creates the intent once the agent and its live installation are known; every refusal is a HubError. */
+  const createIntent = async (c: Context<HubEnv>, agent: Agent, installation: Installation, body: Uint8Array) => {
+    if (installation.status === 'locked') {
+      throw new HubError(
+        'forbidden',
+        `This installation is locked after ${installation.consecutiveDenials} denials in a row; the human must re-enable it.`,
+      );
+    }
+    enforceLimit(perInstallation, installation.installationId);
+    enforceLimit(perAccount, installation.accountId);
+    const req = parseWire(CreateIntentRequestSchema, jsonBody(body));
+    const scope = requiredScope(req.kind, req.payload);
+    if (!(installation.grantedScopes as string[]).includes(scope)) {
+      throw new HubError(
+        'scope_not_granted',
+        `This installation was not granted ${scope.startsWith('secret:') ? 'that secret' : `"${scope}"`}.`,
+      );
+    }
+    // The hub hashes what it stores; an agent-supplied hash is never trusted.
+    const hash = payloadHash(req.kind, req.payload);
+    const payload = canonicalize(req.payload);
+    const now = deps.now();
+    const requestId = c.get('requestId');
+    const audit = {
+      time: now,
+      actor: `agent:${agent.agentId}`,
+      agent: agent.agentId,
+      requestId,
+      idempotencyKey: req.idempotency_key,
+    };
+    const { intent, created } = deps.store.transaction(() => {
+      const existing = deps.store.intents.getByIdempotencyKey(installation.installationId, req.idempotency_key);
+      if (existing) {
+        // The kind is inside the hash, so equal hashes mean the same kind and payload.
+        if (toHex(existing.payloadHash) !== hash) {
+          throw new HubError('idempotency_conflict', 'This idempotency_key was used for a different intent.');
+        }
+        return { intent: existing, created: false };
+      }
+      enforceDailyLimit(deps, installation, now);
+      const intentId = `int_${toBase64Url(randomBytes(16))}`;
+      let intent = deps.store.intents.create({
+        intentId,
+        installationId: installation.installationId,
+        kind: req.kind,
+        payload,
+        payloadHash: fromHex(hash),
+        idempotencyKey: req.idempotency_key,
+        risk: intentRisk(req.kind, req.payload),
+        createdAt: now,
+        expiresAt: now + INTENT_TTL_MS,
+        // Relayed to the device, which signs it into the approval (CKAP v2): the agent checks it is its own.
+        agentNonce: req.agent_nonce,
+      });
+      appendAudit(deps.store, { ...audit, resource: `intent:${intentId}`, action: 'intent.create' });
+      if (!approvalRequired(installation, req.kind)) {
+        // The signed policy lets this kind run without a decision: approved with no statement (§10).
+        intent = deps.store.intents.decide(intentId, { status: 'approved', decidedAt: now, decisionStatement: null });
+        appendAudit(deps.store, {
+          ...audit,
+          actor: 'hub',
+          resource: `intent:${intentId}`,
+          action: 'intent.auto_approve',
+        });
+      }
+      deps.store.installations.touch(installation.installationId, now);
+      return { intent, created: true };
+    });
+    if (created) events.publish(installation.accountId);
+    return c.json(toWireIntent(intent, installation, now), created ? 201 : 200);
+  };
+
   return new Hono<HubEnv>()
     .post('/intents', async (c) => {
       const { agent, body } = await authenticateAgent(c, deps);
-      const installation = agentInstallation(deps, agent.agentId);
-      if (installation.status === 'locked') {
-        throw new HubError(
-          'forbidden',
-          `This installation is locked after ${installation.consecutiveDenials} denials in a row; the human must re-enable it.`,
-        );
-      }
-      enforceLimit(perInstallation, installation.installationId);
-      enforceLimit(perAccount, installation.accountId);
-      const req = parseWire(CreateIntentRequestSchema, jsonBody(body));
-      const scope = requiredScope(req.kind, req.payload);
-      if (!(installation.grantedScopes as string[]).includes(scope)) {
-        throw new HubError(
-          'scope_not_granted',
-          `This installation was not granted ${scope.startsWith('secret:') ? 'that secret' : `"${scope}"`}.`,
-        );
-      }
-      // The hub hashes what it stores; an agent-supplied hash is never trusted.
-      const hash = payloadHash(req.kind, req.payload);
-      const payload = canonicalize(req.payload);
-      const now = deps.now();
-      const requestId = c.get('requestId');
-      const audit = {
-        time: now,
-        actor: `agent:${agent.agentId}`,
-        agent: agent.agentId,
-        requestId,
-        idempotencyKey: req.idempotency_key,
-      };
-      const { intent, created } = deps.store.transaction(() => {
-        const existing = deps.store.intents.getByIdempotencyKey(installation.installationId, req.idempotency_key);
-        if (existing) {
-          // The kind is inside the hash, so equal hashes mean the same kind and payload.
-          if (toHex(existing.payloadHash) !== hash) {
-            throw new HubError('idempotency_conflict', 'This idempotency_key was used for a different intent.');
-          }
-          return { intent: existing, created: false };
-        }
-        enforceDailyLimit(deps, installation, now);
-        const intentId = `int_${toBase64Url(randomBytes(16))}`;
-        let intent = deps.store.intents.create({
-          intentId,
-          installationId: installation.installationId,
-          kind: req.kind,
-          payload,
-          payloadHash: fromHex(hash),
-          idempotencyKey: req.idempotency_key,
-          risk: intentRisk(req.kind, req.payload),
-          createdAt: now,
-          expiresAt: now + INTENT_TTL_MS,
-          // Relayed to the device, which signs it into the approval (CKAP v2): the agent checks it is its own.
-          agentNonce: req.agent_nonce,
+      // Refused requests are audited too (issue 15: Activity lists them): who and why, never what was asked for.
+      const refused = (action: Refusal['action'], installationId: string) =>
+        recordRefusal(deps, {
+          action,
+          actor: `agent:${agent.agentId}`,
+          agent: agent.agentId,
+          resource: `installation:${installationId}`,
+          requestId: c.get('requestId'),
         });
-        appendAudit(deps.store, { ...audit, resource: `intent:${intentId}`, action: 'intent.create' });
-        if (!approvalRequired(installation, req.kind)) {
-          // The signed policy lets this kind run without a decision: approved with no statement (§10).
-          intent = deps.store.intents.decide(intentId, { status: 'approved', decidedAt: now, decisionStatement: null });
-          appendAudit(deps.store, {
-            ...audit,
-            actor: 'hub',
-            resource: `intent:${intentId}`,
-            action: 'intent.auto_approve',
-          });
+      let installation: Installation;
+      try {
+        installation = agentInstallation(deps, agent.agentId);
+      } catch (err) {
+        const last = deps.store.installations.listByAgent(agent.agentId).at(-1);
+        if (err instanceof HubError && err.code === 'agent_revoked' && last)
+          refused(AGENT_REFUSALS.agent_revoked, last.installationId);
+        throw err;
+      }
+      try {
+        return await createIntent(c, agent, installation, body);
+      } catch (err) {
+        if (err instanceof HubError) {
+          if (installation.status === 'locked') refused('request.refused.locked', installation.installationId);
+          else if (err.code === 'scope_not_granted' || err.code === 'rate_limited')
+            refused(AGENT_REFUSALS[err.code], installation.installationId);
         }
-        deps.store.installations.touch(installation.installationId, now);
-        return { intent, created: true };
-      });
-      if (created) events.publish(installation.accountId);
-      return c.json(toWireIntent(intent, installation, now), created ? 201 : 200);
+        throw err;
+      }
     })
     .get('/intents', async (c) => {
       const { account } = await authenticateHuman(c, deps);

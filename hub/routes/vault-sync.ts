@@ -13,6 +13,7 @@ import {
 } from '../../lib/protocol/vault-sync-wire';
 import type { HubDeps } from '../deps';
 import { appendAudit } from '../audit';
+import { vaultPushResource } from '../../lib/protocol/audit-actions';
 import { authenticateHuman, jsonBody } from '../auth';
 import { HubError } from '../errors';
 import type { HubEnv } from '../middleware';
@@ -143,7 +144,8 @@ export function vaultSyncRoutes(deps: HubDeps): Hono<HubEnv> {
         appendAudit(deps.store, {
           time: now,
           actor: `account:${account.accountId}`,
-          resource: `vault:${seq}`,
+          // The change count lets the Activity tab say "Synced 3 changes" (issue 15).
+          resource: vaultPushResource(seq, push.changes.length),
           action: 'vault.push',
           requestId: c.get('requestId'),
         });

@@ -97,10 +97,12 @@ test('the human picks the policy when claiming: an unchecked kind runs without a
   await vault.getByRole('tab', { name: 'Activity' }).click();
   const list = vault.getByRole('list', { name: 'Activity entries' });
   await expect(list.getByText('You claimed research-bot')).toBeVisible();
-  await expect(list.getByText(`research-bot asked for the secret ${SECRET.name}`)).toBeVisible();
-  await expect(list.getByText(`You approved research-bot's request for the secret ${SECRET.name}`)).toBeVisible();
+  await expect(list.getByText(`research-bot asked for the secret “${SECRET.name}”`)).toBeVisible();
+  await expect(list.getByText(`You approved research-bot's request for the secret “${SECRET.name}”`)).toBeVisible();
   await expect(list.getByText(/^research-bot asked for “x”/)).toBeVisible();
   await expect(list.getByText(/^The hub approved research-bot's request for “x”.*without asking/)).toBeVisible();
+  // The third request, refused by the daily limit, is listed too, in words (issue 15).
+  await expect(list.getByText('Refused research-bot: it asked too often (rate limit)')).toBeVisible();
   const texts = await list.locator('li').allInnerTexts();
   const at = (s: string) => texts.findIndex((t) => t.includes(s));
   expect(at('You approved')).toBeLessThan(at('You claimed'));

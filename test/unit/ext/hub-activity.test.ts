@@ -35,13 +35,13 @@ describe('Activity: audit entries in plain words', () => {
         entry({ actor: 'agent:ag_1', action: 'intent.create', resource: 'intent:i1', intent: secret }),
         names,
       ),
-    ).toBe('research-bot asked for the secret arxiv-key');
+    ).toBe('research-bot asked for the secret “arxiv-key”');
     expect(
       describeAuditEntry(
         entry({ actor: 'account:acc_1', action: 'intent.approve', resource: 'intent:i1', intent: secret }),
         names,
       ),
-    ).toBe("You approved research-bot's request for the secret arxiv-key");
+    ).toBe("You approved research-bot's request for the secret “arxiv-key”");
     const action = { kind: 'action.approve', payload: { summary: 'Deploy', risk: 'low' } };
     expect(
       describeAuditEntry(entry({ action: 'intent.auto_approve', resource: 'intent:i2', intent: action }), names),
@@ -85,7 +85,7 @@ describe('Activity: audit entries in plain words', () => {
       ),
     ).toBe('ag_9 registered with the hub');
     expect(describeAuditEntry(entry({ action: 'future.thing', resource: 'thing:1' }), names)).toBe(
-      'The hub: future.thing (thing:1)',
+      'The hub did something this version of Clawkeep cannot describe (future.thing)',
     );
   });
 });
