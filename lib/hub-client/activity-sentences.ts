@@ -46,6 +46,7 @@ const device = (p: Parts, prefix: string) => idOf(p.entry.resource, prefix) ?? '
 export const ACTIVITY_SENTENCES: Record<AuditAction, (p: Parts) => string> = {
   'account.enroll': (p) => `${p.actor} enrolled this device with the hub`,
   'enrollment_code.issued': () => 'The hub issued a new enrollment code',
+  'enrollment_code.reissued': () => 'The hub operator issued a new enrollment code; the unused one stopped working',
   'agent.register': (p) => `${p.agent} registered with the hub`,
   'installation.claim': (p) => `${p.actor} claimed ${p.agent}`,
   'installation.revoke': (p) => `${p.actor} revoked ${p.agent}`,

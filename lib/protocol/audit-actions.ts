@@ -9,6 +9,7 @@
 export const AUDIT_ACTIONS = [
   'account.enroll',
   'enrollment_code.issued',
+  'enrollment_code.reissued',
   'agent.register',
   'installation.claim',
   'installation.revoke',
