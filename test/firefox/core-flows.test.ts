@@ -17,6 +17,7 @@ import {
   launchFirefox,
   openExtensionPage,
   pageAt,
+  screenshotIfAsked,
   textOf,
   type,
   until,
@@ -61,8 +62,10 @@ test('create a vault in the vault page (Argon2id in a worker, IndexedDB in an ex
   await type(vault, { label: 'Passphrase' }, PASSPHRASE);
   await type(vault, { label: 'Repeat passphrase' }, PASSPHRASE);
   await vault.keyboard.press('Enter');
-  // The recovery-kit offer follows a new vault; this run skips it.
+  // The recovery-kit offer follows a new vault; this run skips it (confirming the warning).
   await click(vault, { role: 'button', name: 'Skip for now' });
+  await click(vault, { role: 'button', name: 'Skip without a kit' }, { role: 'group', name: 'Skip the recovery kit' });
+  await until(async () => !(await textOf(vault)).includes('Create your recovery kit'), 'the offer to go');
   await find(vault, { role: 'tab', name: 'Items' });
   await find(vault, { role: 'button', name: 'Lock now' });
 });
@@ -93,6 +96,7 @@ test('lock, refuse a wrong passphrase, unlock: the secret decrypts to its value'
   await click(vault, { role: 'button', name: 'Reveal' });
   await waitForText(vault, SECRET.value);
   await waitForText(vault, SECRET.notes);
+  await screenshotIfAsked(vault, 'vault-items');
 });
 
 test('enrol this device with a real hub on loopback', async () => {
@@ -109,6 +113,7 @@ test('enrol this device with a real hub on loopback', async () => {
         ?.textContent ?? '',
   );
   expect(deviceFingerprint).toMatch(/^[0-9a-f]{8}(-[0-9a-f]{8}){3}$/);
+  await screenshotIfAsked(vault, 'vault-agents');
 });
 
 test('claim an agent: the hub records the claim by this device with the granted scope', async () => {
@@ -154,6 +159,9 @@ test('an agent asks; the badge counts it; Approve in the popup; the agent opens 
   expect(shown).toContain('research-bot');
   expect(shown).toContain(agentFingerprint);
   expect(shown).toContain(`Approving as ${deviceFingerprint}`);
+  await screenshotIfAsked(popup, 'popup-card');
+  const window = await pageAt(ff.browser, 'approval.html');
+  if (window) await screenshotIfAsked(window, 'approval-window', [360]);
   await clickArmed(popup, { role: 'button', name: 'Approve' }, card);
   await until(async () => (await badgeText(vault)) === '', 'the badge to clear', 20_000);
 

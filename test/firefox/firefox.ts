@@ -2,7 +2,7 @@
 // puppeteer-core. Playwright cannot drive a stock Firefox (it needs its own patched build), so the Firefox runs use
 // puppeteer-core: it speaks BiDi to the stock binary, needs no geckodriver, and installs the unpacked build as a
 // temporary add-on (`Browser.installExtension` → BiDi `webExtension.install`).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,8 @@ export async function launchFirefox(): Promise<FirefoxRun> {
   // A throwaway HOME too: CI runs as root, whose HOME may be missing or shared; Firefox writes caches under it.
   const home = mkdtempSync(path.join(tmpdir(), 'clawkeep-firefox-home-'));
   const profile = mkdtempSync(path.join(tmpdir(), 'clawkeep-firefox-profile-'));
+  // CLAWKEEP_FIREFOX_DUMPIO=1: Firefox's own output and every console message (the add-on's background page too).
+  const dumpio = process.env.CLAWKEEP_FIREFOX_DUMPIO === '1';
   const browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX_PATH,
@@ -46,8 +48,10 @@ export async function launchFirefox(): Promise<FirefoxRun> {
     // WebDriver BiDi refuses to navigate a tab to a moz-extension: URL ("not allowed in this context") unless the
     // remote agent may reach privileged pages; this flag (Firefox 138+) allows it, for this test browser only.
     args: ['--remote-allow-system-access'],
+    dumpio,
     extraPrefsFirefox: {
       'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: ADDON_UUID }),
+      ...(dumpio && { 'devtools.console.stdout.content': true, 'devtools.console.stdout.chrome': true }),
     },
   });
   try {
@@ -237,6 +241,21 @@ export async function pageAt(browser: Browser, page: string): Promise<Page | nul
     if (href.startsWith(`${ORIGIN}/${page}`)) return p;
   }
   return null;
+}
+
+/**
+ * CLAWKEEP_FIREFOX_SCREENSHOTS=<dir>: saves `page` at `width` px (full page) as <dir>/<name>-<width>.png, to look at what
+ * Firefox rendered. Does nothing otherwise (the runs stay lean in CI).
+ */
+export async function screenshotIfAsked(page: Page, name: string, widths = [360, 1280]): Promise<void> {
+  const dir = process.env.CLAWKEEP_FIREFOX_SCREENSHOTS;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  for (const width of widths) {
+    await page.setViewport({ width, height: 800 });
+    await page.screenshot({ path: path.join(dir, `${name}-${width}.png`), fullPage: true });
+  }
+  await page.setViewport({ width: 1280, height: 800 });
 }
 
 /** The toolbar button's badge text (Firefox MV2: browserAction), read from one of the add-on's pages. */
