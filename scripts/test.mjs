@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: install if needed, typecheck (browser, Node, all), ESLint, Prettier's check, the import-cycle check, build, lint the
-// Firefox build, unit tests, e2e tests, and the OpenClaw tests against a real gateway (scripts/test-openclaw.mjs; CLAWKEEP_SKIP_OPENCLAW=1 leaves them out, reported as skipped).
+// Firefox build, unit tests, e2e tests (Chromium, then the core flows in Firefox ESR), and the OpenClaw tests against a real gateway (scripts/test-openclaw.mjs; CLAWKEEP_SKIP_OPENCLAW=1 leaves them out, reported as skipped).
 // Children stream their output; counts come from their JSON reports. The last line is `N passed, N failed`
 // (plus `, N skipped`), because CI reads that line and not Vitest's or Playwright's own summaries.
 // Node builtins only until ensureDeps() has installed node_modules.
@@ -108,6 +108,37 @@ async function playwright() {
   return suite;
 }
 
+/**
+ * The core flows in Firefox ESR (test/firefox, Vitest driving Debian's firefox-esr over WebDriver BiDi with
+ * puppeteer-core) against the Firefox build; builds it first if it is missing.
+ */
+async function firefoxE2e() {
+  const firefox = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
+  if (!existsSync(firefox)) throw new Error(`no Firefox at ${firefox}: apt-get install -y firefox-esr`);
+  if (!existsSync(path.join(ROOT, '.output', 'firefox-mv2', 'manifest.json'))) {
+    const { code } = await run(bin('wxt'), ['build', '-b', 'firefox']);
+    if (code !== 0) return { passed: 0, failed: 1, note: `firefox build exit ${code}` };
+  }
+  const out = path.join(tmp, 'vitest-firefox.json');
+  const { code } = await run(bin('vitest'), [
+    'run',
+    '--config',
+    'test/firefox/vitest.config.mjs',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${out}`,
+  ]);
+  const r = readJson(out, 'vitest (firefox)');
+  const suite = {
+    passed: r.numPassedTests,
+    // A failing beforeAll (Firefox did not start) fails the file with no failed test: count it once.
+    failed: r.numFailedTests || r.numFailedTestSuites,
+    skipped: r.numPendingTests + (r.numTodoTests ?? 0),
+  };
+  if (code !== 0 && suite.failed === 0) return { ...suite, failed: 1, note: `exit ${code} with no failed test` };
+  return suite;
+}
+
 /** `npm run test:openclaw`: a real OpenClaw gateway (installed once into a cache), the built extension, a real hub. */
 async function openclaw() {
   const out = path.join(tmp, 'openclaw.json');
@@ -160,6 +191,8 @@ async function main() {
   await step('unit (vitest)', vitest);
   if (chromeOk) await step('e2e (playwright, chromium)', playwright);
   else skip('e2e (playwright, chromium)', 'the Chrome build failed');
+  if (firefoxOk) await step('e2e (firefox-esr, core flows)', firefoxE2e);
+  else skip('e2e (firefox-esr, core flows)', 'the Firefox build failed');
   if (process.env.CLAWKEEP_SKIP_OPENCLAW === '1') {
     banner('openclaw (real gateway)');
     console.log('[test] not run: CLAWKEEP_SKIP_OPENCLAW=1');
