@@ -20,15 +20,19 @@ type Pane =
 interface ItemsViewProps {
   /** Opens this item once the list is shown ("Open in vault" from the popup). */
   focusItemId?: string | null;
+  /** Called once the focused item was opened (or could not be). */
+  onFocused?: () => void;
 }
 
 /** Search, list and the item pane (detail or editor). */
-export function ItemsView({ focusItemId }: ItemsViewProps = {}) {
+export function ItemsView({ focusItemId, onFocused }: ItemsViewProps = {}) {
   const client = useVaultClient();
   const [pane, setPane] = useState<Pane>({ mode: 'none' });
   const [paneError, setPaneError] = useState<string | null>(null);
   const paneRef = useRef(pane);
   paneRef.current = pane;
+  const focused = useRef(onFocused);
+  focused.current = onFocused;
   // Refresh what is on screen after a change elsewhere, but never overwrite an editor the user is typing in.
   const {
     query,
@@ -66,7 +70,7 @@ export function ItemsView({ focusItemId }: ItemsViewProps = {}) {
   );
 
   useEffect(() => {
-    if (focusItemId) void open(focusItemId);
+    if (focusItemId) void open(focusItemId).then(() => focused.current?.());
   }, [focusItemId, open]);
 
   const selectedId = pane.mode === 'view' || pane.mode === 'edit' ? pane.item.id : null;

@@ -1,5 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
-import { assessPassphrase, MIN_PASSPHRASE_LENGTH, type PassphraseAssessment } from '../../lib/crypto/passphrase-policy';
+import {
+  assessPassphrase,
+  MIN_PASSPHRASE_LENGTH,
+  preloadPassphraseEstimator,
+  type PassphraseAssessment,
+} from '../../lib/crypto/passphrase-policy';
 
 /**
  * Checks a new master passphrase before it is used; the form shows the returned sentence when it is refused.
@@ -17,6 +22,7 @@ export async function passphraseFloorError(passphrase: string): Promise<string |
 /** The estimate for what is typed now; null while none is typed or the estimator is still loading. */
 function useAssessment(passphrase: string): PassphraseAssessment | null {
   const [assessment, setAssessment] = useState<PassphraseAssessment | null>(null);
+  useEffect(preloadPassphraseEstimator, []);
   useEffect(() => {
     if (!passphrase) {
       setAssessment(null);

@@ -3,8 +3,8 @@
  *
  * - At least {@link MIN_PASSPHRASE_LENGTH} characters: 12 is what Bitwarden requires of a master password and what
  *   the form has always advised; four random words are well over it.
- * - A zxcvbn score of at least {@link MIN_PASSPHRASE_SCORE} (0–4), from @zxcvbn-ts/core with its common and English
- *   dictionaries: length alone lets "aaaaaaaaaaaa" or "password1234" through, and the vault file is open to offline
+ * - A zxcvbn score of at least {@link MIN_PASSPHRASE_SCORE} (0–4), from zxcvbn-ts (core, common and English
+ *   dictionaries): length alone lets "aaaaaaaaaaaa" or "password1234" through, and the vault file is open to offline
  *   guessing by whoever copies it. Score 3 is zxcvbn's "safely unguessable" band (≥ 10^8 guesses), each guess
  *   costing an Argon2id run here; a warning is shown below score 4.
  *
@@ -56,6 +56,11 @@ function loadEstimator(): Promise<Estimator> {
     },
   );
   return estimator;
+}
+
+/** Starts loading the estimator (a form that sets a passphrase just appeared): the check on submit is then instant. */
+export function preloadPassphraseEstimator(): void {
+  loadEstimator().catch(() => undefined);
 }
 
 const WORDS: Record<PassphraseScore, string> = {
