@@ -29,6 +29,15 @@ export default defineConfig({
       ? { optional_host_permissions: ['https://*/*'] }
       : { optional_permissions: ['https://*/*'] }),
     action: { default_title: 'Clawkeep' },
+    // A keyboard shortcut opens the popup (issue 15). Alt+Shift+K ("K" for keep): free in Chrome and Firefox by
+    // default, unlike Ctrl+Shift+K (Firefox's web console) or Ctrl+Shift+L / Y (other password managers). The
+    // person can change it; Settings shows what the browser actually assigned (lib/ext/shortcut.ts).
+    commands: {
+      [manifestVersion === 3 ? '_execute_action' : '_execute_browser_action']: {
+        suggested_key: { default: 'Alt+Shift+K' },
+        description: 'Open the Clawkeep popup',
+      },
+    },
     content_security_policy: manifestVersion === 3 ? { extension_pages: EXTENSION_PAGES_CSP } : EXTENSION_PAGES_CSP,
     ...(browser === 'firefox' && {
       browser_specific_settings: {

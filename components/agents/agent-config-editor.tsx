@@ -73,6 +73,7 @@ export function AgentConfigEditor({ item, onSaved, onCancel, onDeleted }: AgentC
         keyPlaceholder="OPENAI_API_KEY"
         rows={providerKeys}
         onChange={setProviderKeys}
+        masked
       />
       <KeyValueRows
         legend="Environment variables"
@@ -81,6 +82,7 @@ export function AgentConfigEditor({ item, onSaved, onCancel, onDeleted }: AgentC
         keyPlaceholder="LOG_LEVEL"
         rows={env}
         onChange={setEnv}
+        masked
       />
       <TextArea
         label="JSON"

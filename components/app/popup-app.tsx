@@ -1,3 +1,4 @@
+import { useEffect, useState } from 'preact/hooks';
 import type { KdfParams } from '../../lib/crypto/kdf-params';
 import { DEFAULT_KDF } from '../../lib/crypto/kdf-params';
 import type { HubApi } from '../../lib/ext/hub/hub-api';
@@ -9,6 +10,9 @@ import { autoLockSummary } from '../shared/format';
 import { LockButton } from './lock-button';
 import { LockedScreens } from '../unlock/locked-screens';
 import { OpenClawQueue } from '../openclaw/openclaw-queue';
+import { PopupItems } from '../items/popup-items';
+import { RecoveryKitSetup } from '../backup/recovery-kit';
+import { clearCopiedSecret } from '../shared/clipboard';
 import { useTouch } from '../shared/use-touch';
 import { useVaultStatus } from '../shared/use-vault-status';
 
@@ -18,6 +22,8 @@ interface PopupAppProps {
   vaultPageUrl?: string;
   /** Opens the vault page (e.g. in a tab, then closes the popup). Takes precedence over vaultPageUrl. */
   onOpenVault?: () => void;
+  /** Opens the vault page focused on one item ("Open in vault" next to a search result). */
+  onOpenItem?: (id: string) => void;
   defaultKdf?: KdfParams;
   /** The hub (extension only): pending approvals are shown first once the vault is unlocked. */
   hub?: HubApi;
@@ -46,10 +52,24 @@ function OpenVault({
   );
 }
 
-function Popup({ client, vaultPageUrl, onOpenVault, defaultKdf = DEFAULT_KDF, hub, openclaw }: PopupAppProps) {
+function Popup({
+  client,
+  vaultPageUrl,
+  onOpenVault,
+  onOpenItem,
+  defaultKdf = DEFAULT_KDF,
+  hub,
+  openclaw,
+}: PopupAppProps) {
   const { status, error, refresh } = useVaultStatus(client);
   const unlocked = status?.state === 'unlocked';
   useTouch(client, unlocked);
+  // "Create vault" promises a recovery kit next, here as on the vault page (skippable, with a warning).
+  const [offerKit, setOfferKit] = useState(false);
+  // A secret copied from the popup should not outlive the unlocked session.
+  useEffect(() => {
+    if (status && !unlocked) void clearCopiedSecret();
+  }, [status, unlocked]);
 
   return (
     <main class="app popup">
@@ -63,18 +83,36 @@ function Popup({ client, vaultPageUrl, onOpenVault, defaultKdf = DEFAULT_KDF, hu
       </header>
       {hub ? <ApprovalQueue hub={hub} unlocked={unlocked} /> : null}
       {openclaw ? <OpenClawQueue api={openclaw} unlocked={unlocked} /> : null}
+      {unlocked && status && offerKit ? (
+        <RecoveryKitSetup
+          onDone={() => {
+            setOfferKit(false);
+            void refresh();
+          }}
+          onSkip={() => setOfferKit(false)}
+        />
+      ) : null}
       {unlocked && status ? (
-        <section class="card stack" aria-label="Vault unlocked">
-          <p>Your vault is unlocked.</p>
-          <p class="muted">{autoLockSummary(status.settings.autoLockSeconds)}.</p>
-          <div class="actions">
-            <OpenVault vaultPageUrl={vaultPageUrl} onOpenVault={onOpenVault} primary />
-            <LockButton onLocked={() => void refresh()} />
+        <section class="stack" aria-label="Vault unlocked">
+          {/* The kit offer comes first; search waits until it is done or skipped. */}
+          {offerKit ? null : <PopupItems onOpenItem={onOpenItem} />}
+          <div class="popup-unlocked-footer stack">
+            <p class="muted small-text">{autoLockSummary(status.settings.autoLockSeconds)}.</p>
+            <div class="actions">
+              <OpenVault vaultPageUrl={vaultPageUrl} onOpenVault={onOpenVault} primary />
+              <LockButton onLocked={() => void refresh()} />
+            </div>
           </div>
         </section>
       ) : (
         <>
-          <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} />
+          <LockedScreens
+            status={status}
+            error={error}
+            defaultKdf={defaultKdf}
+            refresh={refresh}
+            onCreated={() => setOfferKit(true)}
+          />
           {status ? (
             <footer class="popup-footer">
               <OpenVault vaultPageUrl={vaultPageUrl} onOpenVault={onOpenVault} />
@@ -86,7 +124,7 @@ function Popup({ client, vaultPageUrl, onOpenVault, defaultKdf = DEFAULT_KDF, hu
   );
 }
 
-/** The toolbar popup: create, unlock, lock and a way to the full vault page. */
+/** The toolbar popup: create (then the recovery kit), unlock, search and copy, lock, and the way to the vault page. */
 export function PopupApp(props: PopupAppProps) {
   return (
     <VaultClientContext.Provider value={props.client}>

@@ -21,6 +21,8 @@ import { LockedScreens } from '../unlock/locked-screens';
 import { WebDevices } from '../agents/web-devices';
 import type { JoinApi, PageDeviceApi } from '../../lib/web-vault/page-devices';
 import { SyncPanel } from '../sync/sync-panel';
+import { ShortcutSettings } from '../settings/shortcut-settings';
+import type { PopupShortcut } from '../../lib/ext/shortcut';
 import type { SyncApi } from '../../lib/sync/sync-service';
 import { RecoveryKitSettings, RecoveryKitSetup } from '../backup/recovery-kit';
 import { OpenClawSettings } from '../openclaw/openclaw-settings';
@@ -60,6 +62,10 @@ interface VaultAppProps {
   devices?: PageDeviceApi;
   /** Extension: "Join an existing vault" on first run (the pairing runs in the background). */
   join?: JoinApi;
+  /** Extension: the item "Open in vault" in the popup asked for; Items opens it once unlocked. */
+  focusItemId?: string | null;
+  /** Extension: reads the keyboard shortcut that opens the popup, shown in Settings. */
+  readShortcut?: () => Promise<PopupShortcut>;
 }
 
 interface UnlockedVaultProps {
@@ -71,6 +77,8 @@ interface UnlockedVaultProps {
   requestHostAccess?: (url: string) => Promise<boolean>;
   requestApiAccess?: (url: string) => Promise<boolean>;
   devices?: PageDeviceApi;
+  focusItemId?: string | null;
+  readShortcut?: () => Promise<PopupShortcut>;
 }
 
 /** The Devices tab shows once the vault joined an account, and also when that record cannot be read (it shows why). */
@@ -91,15 +99,19 @@ function UnlockedVault({
   requestHostAccess,
   requestApiAccess,
   devices,
+  focusItemId,
+  readShortcut,
 }: UnlockedVaultProps) {
   const [tab, setTab] = useState<TabId>('items');
+  // Opened once: coming back to Items later starts from the list.
+  const [focus, setFocus] = useState(focusItemId ?? null);
   const base = hub
     ? [...TABS, { id: 'agents' as const, label: 'Agents' }, { id: 'activity' as const, label: 'Activity' }]
     : TABS;
   const tabs = showsDevices(devices) ? [...base, { id: 'devices' as const, label: 'Devices' }] : base;
   return (
     <Tabs tabs={tabs} active={tab} onChange={setTab} label="Vault sections">
-      {tab === 'items' ? <ItemsView /> : null}
+      {tab === 'items' ? <ItemsView focusItemId={focus} onFocused={() => setFocus(null)} /> : null}
       {tab === 'backup' ? (
         <div class="grid-2">
           <ExportBackup />
@@ -114,6 +126,7 @@ function UnlockedVault({
           <ChangePassphrase kdf={status.kdf} />
           <RecoveryKitSettings createdAt={status.recoveryKitCreatedAt} onChanged={() => void refresh()} />
           {openclaw ? <OpenClawSettings api={openclaw} /> : null}
+          {readShortcut ? <ShortcutSettings read={readShortcut} /> : null}
         </div>
       ) : null}
       {tab === 'tee' ? <TeeCertificate runner={attest} requestHostAccess={requestHostAccess} /> : null}
@@ -139,6 +152,8 @@ function Vault({
   sync,
   devices,
   join,
+  focusItemId,
+  readShortcut,
 }: VaultAppProps) {
   const { status, error, refresh } = useVaultStatus(client);
   const unlocked = status?.state === 'unlocked';
@@ -183,6 +198,8 @@ function Vault({
             requestHostAccess={requestHostAccess}
             requestApiAccess={requestApiAccess}
             devices={devices}
+            focusItemId={focusItemId}
+            readShortcut={readShortcut}
           />
         ) : (
           <div class="narrow">

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { ItemKind, ItemSummary, VaultItem } from '../../lib/vault/types';
+import type { ItemKind, VaultItem } from '../../lib/vault/types';
+import { isClawkeepRecord } from '../../lib/storage/vault-tags';
 import { ErrorAlert } from '../shared/alert';
 import { AgentConfigEditor } from '../agents/agent-config-editor';
 import { useVaultClient } from '../app/client-context';
@@ -7,6 +8,7 @@ import { Field } from '../shared/field';
 import { ItemDetail } from './item-detail';
 import { ItemList } from './item-list';
 import { SecretEditor } from './secret-editor';
+import { useItemSearch } from './use-item-search';
 import { errorMessage } from '../../lib/errors';
 
 type Pane =
@@ -15,39 +17,50 @@ type Pane =
   | { mode: 'edit'; item: VaultItem }
   | { mode: 'new'; kind: ItemKind };
 
+interface ItemsViewProps {
+  /** Opens this item once the list is shown ("Open in vault" from the popup). */
+  focusItemId?: string | null;
+  /** Called once the focused item was opened (or could not be). */
+  onFocused?: () => void;
+}
+
 /** Search, list and the item pane (detail or editor). */
-export function ItemsView() {
+export function ItemsView({ focusItemId, onFocused }: ItemsViewProps = {}) {
   const client = useVaultClient();
-  const [query, setQuery] = useState('');
-  const [items, setItems] = useState<ItemSummary[] | null>(null);
-  const [listError, setListError] = useState<string | null>(null);
   const [pane, setPane] = useState<Pane>({ mode: 'none' });
   const [paneError, setPaneError] = useState<string | null>(null);
-  // Typing fast fires overlapping searches; only the newest may fill the list.
-  const generation = useRef(0);
   const paneRef = useRef(pane);
   paneRef.current = pane;
-
-  const reload = useCallback(
-    async (q: string) => {
-      const mine = ++generation.current;
-      try {
-        const next = q.trim() ? await client.search(q.trim()) : await client.list();
-        if (mine !== generation.current) return;
-        setItems(next);
-        setListError(null);
-      } catch (err) {
-        if (mine === generation.current) setListError(errorMessage(err));
-      }
-    },
-    [client],
-  );
+  const focused = useRef(onFocused);
+  focused.current = onFocused;
+  // Refresh what is on screen after a change elsewhere, but never overwrite an editor the user is typing in.
+  const {
+    query,
+    setQuery,
+    items,
+    error: listError,
+    reload,
+  } = useItemSearch(() => {
+    const current = paneRef.current;
+    if (current.mode !== 'view') return;
+    client.get(current.item.id).then(
+      (item) => setPane((p) => (p.mode === 'view' && p.item.id === item.id ? { mode: 'view', item } : p)),
+      () => setPane((p) => (p.mode === 'view' && p.item.id === current.item.id ? { mode: 'none' } : p)),
+    );
+  });
 
   const open = useCallback(
     async (id: string) => {
       setPaneError(null);
       try {
-        setPane({ mode: 'view', item: await client.get(id) });
+        const item = await client.get(id);
+        // Clawkeep's own records are not editable secrets, whoever asks for them by id.
+        if (item.kind === 'secret' && isClawkeepRecord(item.fields)) {
+          setPane({ mode: 'none' });
+          setPaneError('That item is one of Clawkeep’s own records; it is not shown in Items.');
+          return;
+        }
+        setPane({ mode: 'view', item });
       } catch (err) {
         setPane({ mode: 'none' });
         setPaneError(errorMessage(err));
@@ -57,35 +70,18 @@ export function ItemsView() {
   );
 
   useEffect(() => {
-    void reload(query);
-  }, [reload, query]);
-
-  useEffect(
-    () =>
-      client.subscribe((event) => {
-        if (event.type !== 'items-changed') return;
-        void reload(query);
-        // Refresh what is on screen, but never overwrite an editor the user is typing in.
-        const current = paneRef.current;
-        if (current.mode === 'view') {
-          client.get(current.item.id).then(
-            (item) => setPane((p) => (p.mode === 'view' && p.item.id === item.id ? { mode: 'view', item } : p)),
-            () => setPane((p) => (p.mode === 'view' && p.item.id === current.item.id ? { mode: 'none' } : p)),
-          );
-        }
-      }),
-    [client, reload, query],
-  );
+    if (focusItemId) void open(focusItemId).then(() => focused.current?.());
+  }, [focusItemId, open]);
 
   const selectedId = pane.mode === 'view' || pane.mode === 'edit' ? pane.item.id : null;
   const closePane = (): void => setPane({ mode: 'none' });
   const saved = (item: VaultItem): void => {
     setPane({ mode: 'view', item });
-    void reload(query);
+    void reload();
   };
   const deleted = (): void => {
     closePane();
-    void reload(query);
+    void reload();
   };
   const startNew = (kind: ItemKind): void => {
     setPaneError(null);

@@ -4,6 +4,9 @@ import { ErrorAlert } from '../shared/alert';
 import { useVaultClient } from '../app/client-context';
 import { EditorActions } from './editor-actions';
 import { Field, TextArea } from '../shared/field';
+import { SecretTextArea } from '../shared/secret-field';
+import { SecretGenerator } from './secret-generator';
+import { isReservedTag, RESERVED_TAG_PREFIX } from '../../lib/storage/vault-tags';
 import { dateInputToIso, isoToDateInput, parseTags } from '../shared/format';
 import { useAction } from '../shared/use-action';
 
@@ -28,6 +31,10 @@ export function SecretEditor({ item, onSaved, onCancel, onDeleted }: SecretEdito
     e.preventDefault();
     if (action.busy) return;
     if (!name.trim()) return action.setError('Give the secret a name.');
+    // A reserved tag would turn the secret into one of Clawkeep's own records, hidden from Items.
+    if (parseTags(tags).some(isReservedTag)) {
+      return action.setError(`Tags starting with “${RESERVED_TAG_PREFIX}” are reserved for Clawkeep's own records.`);
+    }
     const expiresAt = expires ? dateInputToIso(expires) : null;
     if (expires && !expiresAt) return action.setError('The expiry date is not a valid date.');
     const result = await action.run(() =>
@@ -44,7 +51,8 @@ export function SecretEditor({ item, onSaved, onCancel, onDeleted }: SecretEdito
     <form class="stack editor" onSubmit={submit} aria-labelledby="secret-editor-title" noValidate>
       <h2 id="secret-editor-title">{item ? 'Edit secret' : 'New secret'}</h2>
       <Field label="Name" value={name} onInput={setName} autoFocus required />
-      <TextArea label="Value" value={value} onInput={setValue} rows={2} mono />
+      <SecretTextArea label="Value" value={value} onInput={setValue} rows={2} />
+      <SecretGenerator onUse={setValue} />
       <TextArea label="Notes" value={notes} onInput={setNotes} rows={3} />
       <Field label="Tags (comma-separated)" value={tags} onInput={setTags} placeholder="prod, openai" />
       <Field type="date" label="Expires" value={expires} onInput={setExpires} hint="Leave empty if it never expires." />

@@ -5,6 +5,7 @@ import { useVaultClient } from '../app/client-context';
 import { Field } from '../shared/field';
 import { KdfProgressBar } from '../unlock/kdf-progress-bar';
 import { NewPassphraseFields } from '../unlock/new-passphrase-fields';
+import { passphraseFloorError } from '../unlock/passphrase-strength';
 import { useAction } from '../shared/use-action';
 import { useKdfProgress } from '../unlock/use-kdf-progress';
 
@@ -26,6 +27,8 @@ export function ChangePassphrase({ kdf }: { kdf: KdfParams | null }) {
     if (!current) return action.setError('Enter your current passphrase.');
     if (!next) return action.setError('Enter a new passphrase.');
     if (next !== repeat) return action.setError('The new passphrases do not match.');
+    const weak = await passphraseFloorError(next);
+    if (weak) return action.setError(weak);
     const result = await action.run(() =>
       track((onProgress) => client.changePassphrase(current, next, kdf, onProgress)),
     );

@@ -1,4 +1,6 @@
+import { useId, useState } from 'preact/hooks';
 import type { KeyValue } from '../../lib/vault/types';
+import { RevealToggle } from './reveal-toggle';
 
 interface KeyValueRowsProps {
   /** Group label, e.g. "Provider keys". */
@@ -9,13 +11,64 @@ interface KeyValueRowsProps {
   keyPlaceholder: string;
   rows: KeyValue[];
   onChange: (rows: KeyValue[]) => void;
+  /** Values are secrets (provider keys, env vars): shown as dots, one "Reveal" toggle per row. */
+  masked?: boolean;
+}
+
+/** One row's value input: a password-style input with its reveal toggle when masked, a plain input otherwise. */
+function ValueInput({
+  label,
+  value,
+  masked,
+  onInput,
+}: {
+  label: string;
+  value: string;
+  masked: boolean;
+  onInput: (v: string) => void;
+}) {
+  const id = useId();
+  const [revealed, setRevealed] = useState(false);
+  const input = (
+    <input
+      id={id}
+      class="mono"
+      type={masked && !revealed ? 'password' : 'text'}
+      aria-label={label}
+      placeholder="value"
+      value={value}
+      spellcheck={false}
+      autoComplete="off"
+      onInput={(e) => onInput(e.currentTarget.value)}
+    />
+  );
+  if (!masked) return input;
+  return (
+    <span class="kv-value">
+      {input}
+      <RevealToggle
+        revealed={revealed}
+        onToggle={() => setRevealed(!revealed)}
+        what={label.toLowerCase()}
+        controls={id}
+      />
+    </span>
+  );
 }
 
 /**
  * Editable KEY = value rows. Accessible names avoid the word "name" so a label query for the item's
  * Name field never matches a row.
  */
-export function KeyValueRows({ legend, rowLabel, addLabel, keyPlaceholder, rows, onChange }: KeyValueRowsProps) {
+export function KeyValueRows({
+  legend,
+  rowLabel,
+  addLabel,
+  keyPlaceholder,
+  rows,
+  onChange,
+  masked = false,
+}: KeyValueRowsProps) {
   const update = (index: number, patch: Partial<KeyValue>): void =>
     onChange(rows.map((row, i) => (i === index ? { ...row, ...patch } : row)));
   const remove = (index: number): void => onChange(rows.filter((_, i) => i !== index));
@@ -35,14 +88,11 @@ export function KeyValueRows({ legend, rowLabel, addLabel, keyPlaceholder, rows,
             autoComplete="off"
             onInput={(e) => update(i, { key: e.currentTarget.value })}
           />
-          <input
-            class="mono"
-            aria-label={`${rowLabel} ${i + 1} value`}
-            placeholder="value"
+          <ValueInput
+            label={`${rowLabel} ${i + 1} value`}
             value={row.value}
-            spellcheck={false}
-            autoComplete="off"
-            onInput={(e) => update(i, { value: e.currentTarget.value })}
+            masked={masked}
+            onInput={(value) => update(i, { value })}
           />
           <button
             type="button"

@@ -5,7 +5,7 @@ import { useVaultClient } from '../app/client-context';
 import { Field } from '../shared/field';
 import { draftFromParams, KdfFields, paramsFromDraft } from './kdf-fields';
 import { KdfProgressBar } from './kdf-progress-bar';
-import { PassphraseStrength } from './passphrase-strength';
+import { PassphraseStrength, passphraseFloorError } from './passphrase-strength';
 import { useAction } from '../shared/use-action';
 import { useKdfProgress } from './use-kdf-progress';
 
@@ -28,6 +28,8 @@ export function CreateVault({ defaultKdf, onCreated }: CreateVaultProps) {
     if (action.busy) return;
     if (!passphrase) return action.setError('Enter a passphrase.');
     if (passphrase !== repeat) return action.setError('The passphrases do not match.');
+    const weak = await passphraseFloorError(passphrase);
+    if (weak) return action.setError(weak);
     const parsed = paramsFromDraft(kdf);
     if (!parsed.ok) return action.setError(parsed.error);
     const result = await action.run(() => track((onProgress) => client.create(passphrase, parsed.params, onProgress)));

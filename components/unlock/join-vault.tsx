@@ -3,7 +3,7 @@ import type { KdfParams } from '../../lib/crypto/kdf-params';
 import type { JoinApi, JoinStatus } from '../../lib/web-vault/page-devices';
 import { ErrorAlert } from '../shared/alert';
 import { Field } from '../shared/field';
-import { PassphraseStrength } from './passphrase-strength';
+import { PassphraseStrength, passphraseFloorError } from './passphrase-strength';
 import { useAction } from '../shared/use-action';
 import { errorMessage } from '../../lib/errors';
 
@@ -94,7 +94,10 @@ export function JoinVault({
           e.preventDefault();
           if (!passphrase) return action.setError('Enter a passphrase.');
           if (passphrase !== repeat) return action.setError('The passphrases do not match.');
-          void action.run(() => api.finishJoin(passphrase, defaultKdf)).then((r) => r.ok && onJoined());
+          void passphraseFloorError(passphrase).then((weak) => {
+            if (weak) return action.setError(weak);
+            void action.run(() => api.finishJoin(passphrase, defaultKdf)).then((r) => r.ok && onJoined());
+          });
         }}
       >
         <h2 id="join-pass-title">Choose a passphrase for this device</h2>

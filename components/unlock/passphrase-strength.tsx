@@ -1,33 +1,56 @@
+import { useEffect, useState } from 'preact/hooks';
+import {
+  assessPassphrase,
+  MIN_PASSPHRASE_LENGTH,
+  preloadPassphraseEstimator,
+  type PassphraseAssessment,
+} from '../../lib/crypto/passphrase-policy';
+
 /**
- * A rough strength hint, not a guarantee: it estimates bits from length and character variety and flags
- * obvious repetition. Its only job is to nudge people towards long passphrases.
+ * Checks a new master passphrase before it is used; the form shows the returned sentence when it is refused.
+ * Every form that sets one (create, change, recover, join) calls this, so none can go below the floor.
  */
-export function estimateBits(passphrase: string): number {
-  if (!passphrase) return 0;
-  let pool = 0;
-  if (/[a-z]/.test(passphrase)) pool += 26;
-  if (/[A-Z]/.test(passphrase)) pool += 26;
-  if (/[0-9]/.test(passphrase)) pool += 10;
-  if (/[^a-zA-Z0-9]/.test(passphrase)) pool += 33;
-  const unique = new Set(passphrase).size;
-  // Repeated characters ("aaaaaaaa") add far less than their length suggests.
-  const effectiveLength = Math.min(passphrase.length, unique * 2);
-  return Math.round(effectiveLength * Math.log2(Math.max(pool, 2)));
+export async function passphraseFloorError(passphrase: string): Promise<string | null> {
+  try {
+    const verdict = await assessPassphrase(passphrase);
+    return verdict.acceptable ? null : `This passphrase is not accepted. ${verdict.message}`;
+  } catch {
+    return 'The strength check could not load. Reload the page and try again.';
+  }
 }
 
-export function strengthLabel(passphrase: string): { level: 0 | 1 | 2 | 3 | 4; text: string } {
-  if (!passphrase) return { level: 0, text: 'Use at least 12 characters; several unrelated words work well.' };
-  const bits = estimateBits(passphrase);
-  if (passphrase.length < 8 || bits < 40) return { level: 1, text: 'Weak: easy to guess. Make it longer.' };
-  if (bits < 60) return { level: 2, text: 'Fair: a few more words would help.' };
-  if (bits < 80) return { level: 3, text: 'Good.' };
-  return { level: 4, text: 'Strong.' };
+/** The estimate for what is typed now; null while none is typed or the estimator is still loading. */
+function useAssessment(passphrase: string): PassphraseAssessment | null {
+  const [assessment, setAssessment] = useState<PassphraseAssessment | null>(null);
+  useEffect(preloadPassphraseEstimator, []);
+  useEffect(() => {
+    if (!passphrase) {
+      setAssessment(null);
+      return;
+    }
+    let current = true;
+    assessPassphrase(passphrase).then(
+      (a) => current && setAssessment(a),
+      () => current && setAssessment(null),
+    );
+    return () => {
+      current = false;
+    };
+  }, [passphrase]);
+  return passphrase ? assessment : null;
 }
 
+/** Strength bar and sentence under a new-passphrase field (zxcvbn estimate; lib/crypto/passphrase-policy.ts). */
 export function PassphraseStrength({ passphrase }: { passphrase: string }) {
-  const { level, text } = strengthLabel(passphrase);
+  const assessment = useAssessment(passphrase);
+  const level = assessment ? Math.max(assessment.score, 1) : 0;
+  const text = !passphrase
+    ? `Use at least ${MIN_PASSPHRASE_LENGTH} characters; several unrelated words work well.`
+    : assessment
+      ? assessment.message
+      : 'Checking…';
   return (
-    <span class={`strength strength-${level}`}>
+    <span class={`strength strength-${level}`} data-acceptable={assessment ? String(assessment.acceptable) : undefined}>
       <span class="strength-bar" aria-hidden="true">
         {[1, 2, 3, 4].map((n) => (
           <span key={n} class={n <= level ? 'on' : undefined} />

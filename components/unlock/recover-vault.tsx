@@ -4,6 +4,7 @@ import { useVaultClient } from '../app/client-context';
 import { TextArea } from '../shared/field';
 import { KdfProgressBar } from './kdf-progress-bar';
 import { NewPassphraseFields } from './new-passphrase-fields';
+import { passphraseFloorError } from './passphrase-strength';
 import { useAction } from '../shared/use-action';
 import { useKdfProgress } from './use-kdf-progress';
 
@@ -30,6 +31,8 @@ export function RecoverVault({
     if (!words.trim()) return action.setError('Enter the 24 words of your recovery kit.');
     if (!next) return action.setError('Choose a new passphrase.');
     if (next !== repeat) return action.setError('The new passphrases do not match.');
+    const weak = await passphraseFloorError(next);
+    if (weak) return action.setError(weak);
     const result = await action.run(() => track((onProgress) => client.recoverWithKit(words, next, onProgress)));
     if (result.ok) onRecovered();
   };

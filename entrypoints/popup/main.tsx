@@ -7,6 +7,7 @@ import { createServiceProxy } from '../../lib/ext/rpc/service-proxy';
 import { HUB_SERVICE } from '../../lib/ext/hub/hub-api';
 import { OPENCLAW_SERVICE } from '../../lib/ext/openclaw/openclaw-api';
 import { createWorkerKdfRunner } from '../../workers/kdf-runner';
+import { vaultItemFragment } from '../../lib/ext/vault-page-link';
 
 const client = createExtensionVaultClient(createWorkerKdfRunner());
 const vaultPageUrl = browser.runtime.getURL('/vault.html');
@@ -20,8 +21,8 @@ function isToolbarPopup(): boolean {
   }
 }
 
-async function openVault(): Promise<void> {
-  await browser.tabs.create({ url: vaultPageUrl });
+async function openVault(itemId?: string): Promise<void> {
+  await browser.tabs.create({ url: itemId ? vaultPageUrl + vaultItemFragment(itemId) : vaultPageUrl });
   if (isToolbarPopup()) window.close();
 }
 
@@ -32,6 +33,7 @@ if (root)
       client={client}
       vaultPageUrl={vaultPageUrl}
       onOpenVault={() => void openVault()}
+      onOpenItem={(id) => void openVault(id)}
       hub={createServiceProxy(HUB_SERVICE)}
       openclaw={createServiceProxy(OPENCLAW_SERVICE)}
     />,

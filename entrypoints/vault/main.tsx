@@ -9,10 +9,16 @@ import { OPENCLAW_SERVICE } from '../../lib/ext/openclaw/openclaw-api';
 import { SYNC_SERVICE } from '../../lib/ext/sync/sync-api';
 import { requestApiAccess, requestPccsAccess } from '../../lib/ext/hub/host-access';
 import { createWorkerKdfRunner } from '../../workers/kdf-runner';
+import { itemIdFromFragment } from '../../lib/ext/vault-page-link';
+import { readPopupShortcut } from '../../lib/ext/shortcut';
 
 const kdf = createWorkerKdfRunner();
 const client = createExtensionVaultClient(kdf);
 const hub = createServiceProxy(HUB_SERVICE);
+
+// "Open in vault" from the popup: focus that item, then drop the fragment so a reload starts from the list.
+const focusItemId = itemIdFromFragment(location.hash);
+if (location.hash) history.replaceState(null, '', location.pathname);
 
 const root = document.getElementById('app');
 if (root)
@@ -26,6 +32,8 @@ if (root)
       requestApiAccess={requestApiAccess}
       sync={createServiceProxy(SYNC_SERVICE)}
       join={createExtensionJoinApi(hub, kdf)}
+      focusItemId={focusItemId}
+      readShortcut={readPopupShortcut}
     />,
     root,
   );

@@ -52,3 +52,11 @@ export const RESERVED_TAGS: readonly ReservedTag[] = [
 export function isReservedTag(tag: string): boolean {
   return tag.startsWith(RESERVED_TAG_PREFIX);
 }
+
+/**
+ * True for an item that is one of Clawkeep's own records (any reserved tag): Items (vault page, popup search, web
+ * vault) never lists it as an editable secret, since editing or deleting it by hand would break what owns it.
+ */
+export function isClawkeepRecord(item: { readonly tags: readonly string[] }): boolean {
+  return item.tags.some(isReservedTag);
+}
