@@ -113,6 +113,8 @@ export function describeAuditEntry(entry: AuditEntry, names: ActivityNames): str
       return `${actor} added a device (${idOf(entry.resource, 'device') ?? 'unknown'}) to the account`;
     case 'device.remove':
       return `${actor} removed a device (${idOf(entry.resource, 'device') ?? 'unknown'}) from the account`;
+    case 'watch.register':
+      return `${actor} let a device (${idOf(entry.resource, 'device') ?? 'unknown'}) count waiting requests while locked`;
     default:
       return `${actor}: ${entry.action}${entry.resource ? ` (${entry.resource})` : ''}`;
   }
