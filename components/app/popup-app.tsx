@@ -74,7 +74,7 @@ function Popup({ client, vaultPageUrl, onOpenVault, defaultKdf = DEFAULT_KDF, hu
         </section>
       ) : (
         <>
-          <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} />
+          <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} hub={hub} />
           {status ? (
             <footer class="popup-footer">
               <OpenVault vaultPageUrl={vaultPageUrl} onOpenVault={onOpenVault} />
