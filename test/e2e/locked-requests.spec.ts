@@ -84,6 +84,12 @@ test('locked: the badge counts a request, the popup says it waits, unlock there 
   await expect(win.getByText('fetch new papers')).toHaveCount(0);
   await win.screenshot({ path: `${SHOTS}/locked-approval-window-360.png` });
   await win.close();
+  // The vault tab, locked too, says the same above its passphrase field.
+  await vault.setViewportSize({ width: 1280, height: 800 });
+  await expect(vault.getByRole('form', { name: 'Vault locked' }).getByRole('status')).toHaveText(
+    '1 request waiting — unlock to review',
+  );
+  await vault.screenshot({ path: `${SHOTS}/locked-vault-1280.png` });
 
   // Nothing available while locked can approve: the watch token, read from storage as malware would, counts and
   // nothing more; the decision and intent routes refuse it, and the request stays pending.
