@@ -3,6 +3,9 @@
 // a watch token while unlocked and, once locked, still counts the agent's requests (badge, HubState.waiting, the
 // approval window for a new one) without knowing anything else about them and without being able to decide.
 import { describe, expect, it } from 'vitest';
+import { waitingSentence } from '../../../components/unlock/use-waiting';
+import { lockedNotificationText } from '../../../lib/ext/approvals/hub-approval-browser';
+import { parseWatchSnapshot } from '../../../lib/hub-client/watch-client';
 import { HUB_WATCH } from '../../../lib/storage/persisted-keys';
 import { kekFor } from '../vault/helpers';
 import { realHubService } from './real-hub-service';
@@ -72,4 +75,27 @@ describe('the locked watcher', () => {
       await r.svc.stop(false);
     },
   );
+});
+
+describe('what the locked watcher shows and accepts', () => {
+  it('says the count in words, singular for one', () => {
+    expect(waitingSentence(1)).toBe('1 request waiting — unlock to review');
+    expect(waitingSentence(3)).toBe('3 requests waiting — unlock to review');
+    expect(lockedNotificationText(1).message).toBe('A request is waiting. Unlock Clawkeep to review.');
+    expect(lockedNotificationText(2).message).toBe('2 requests are waiting. Unlock Clawkeep to review.');
+  });
+
+  it('refuses a watch answer that is not ids and a count (a hub cannot slip anything else through)', () => {
+    const id = 'int_q60J7GLzeRbmCfBSfJAqPw';
+    expect(parseWatchSnapshot({ pending: 2, intent_ids: [id] })).toEqual({ pending: 2, intent_ids: [id] });
+    for (const bad of [
+      { pending: 0, intent_ids: [id] },
+      { pending: 1, intent_ids: ['<img src=x>'] },
+      { pending: -1, intent_ids: [] },
+      { pending: 1, intent_ids: [id], payload: { item: 'arxiv-key' } },
+      { pending: 1.5, intent_ids: [] },
+      { pending: 501, intent_ids: Array.from({ length: 501 }, () => id) },
+    ])
+      expect(() => parseWatchSnapshot(bad), JSON.stringify(bad).slice(0, 60)).toThrow(/malformed watch answer/);
+  });
 });
