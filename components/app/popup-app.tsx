@@ -111,6 +111,7 @@ function Popup({
             error={error}
             defaultKdf={defaultKdf}
             refresh={refresh}
+            hub={hub}
             onCreated={() => setOfferKit(true)}
           />
           {status ? (

@@ -210,6 +210,7 @@ function Vault({
               refresh={refresh}
               onCreated={() => setOfferKit(true)}
               join={join ?? devices}
+              hub={hub}
             />
           </div>
         )}

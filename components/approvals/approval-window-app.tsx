@@ -60,7 +60,7 @@ function Window({ client, hub, openclaw, onDone, defaultKdf = DEFAULT_KDF }: App
           ) : null}
         </>
       ) : (
-        <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} />
+        <LockedScreens status={status} error={error} defaultKdf={defaultKdf} refresh={refresh} hub={hub} />
       )}
     </main>
   );

@@ -7,6 +7,8 @@ import { JoinVault } from './join-vault';
 import type { JoinApi } from '../../lib/web-vault/page-devices';
 import { RecoverVault } from './recover-vault';
 import { UnlockForm } from './unlock-form';
+import { useWaiting } from './use-waiting';
+import type { HubApi } from '../../lib/ext/hub/hub-api';
 
 interface LockedScreensProps {
   status: VaultStatus | null;
@@ -17,10 +19,13 @@ interface LockedScreensProps {
   onCreated?: () => void;
   /** Web vault: offers "Join an existing vault" next to "Create your vault". */
   join?: JoinApi;
+  /** Extension: the hub, to say how many agent requests wait while locked (issue 15). */
+  hub?: HubApi;
 }
 
 /** Everything shown before the vault is open: loading, status failure, first run, or unlock. */
-export function LockedScreens({ status, error, defaultKdf, refresh, onCreated, join }: LockedScreensProps) {
+export function LockedScreens({ status, error, defaultKdf, refresh, onCreated, join, hub }: LockedScreensProps) {
+  const waiting = useWaiting(hub);
   const [recovering, setRecovering] = useState(false);
   const [joining, setJoining] = useState(false);
   const done = (): void => void refresh();
@@ -75,7 +80,7 @@ export function LockedScreens({ status, error, defaultKdf, refresh, onCreated, j
   }
   return (
     <div class="stack">
-      <UnlockForm onUnlocked={done} />
+      <UnlockForm onUnlocked={done} waiting={waiting} />
       <button type="button" class="link" onClick={() => setRecovering(true)}>
         Forgot your passphrase?
       </button>

@@ -5,9 +5,13 @@ import { Field } from '../shared/field';
 import { KdfProgressBar } from './kdf-progress-bar';
 import { useAction } from '../shared/use-action';
 import { useKdfProgress } from './use-kdf-progress';
+import { waitingSentence } from './use-waiting';
 
-/** The locked screen: one passphrase field; Enter unlocks. */
-export function UnlockForm({ onUnlocked }: { onUnlocked: () => void }) {
+/**
+ * The locked screen: one passphrase field; Enter unlocks. `waiting`: agent requests the locked watcher counted
+ * (issue 15), said right above the field so the person knows why to unlock.
+ */
+export function UnlockForm({ onUnlocked, waiting = 0 }: { onUnlocked: () => void; waiting?: number }) {
   const client = useVaultClient();
   const [passphrase, setPassphrase] = useState('');
   const action = useAction();
@@ -31,6 +35,11 @@ export function UnlockForm({ onUnlocked }: { onUnlocked: () => void }) {
   return (
     <form ref={formRef} class="card stack" onSubmit={submit} aria-labelledby="unlock-title" noValidate>
       <h2 id="unlock-title">Vault locked</h2>
+      {waiting > 0 ? (
+        <p class="waiting-notice" role="status">
+          {waitingSentence(waiting)}
+        </p>
+      ) : null}
       <Field
         type="password"
         label="Passphrase"

@@ -328,6 +328,8 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
       const now = deps.now();
       const revoked = deps.store.transaction(() => {
         const r = deps.store.devices.revoke(id, now, signedRemoval);
+        // Its watch credential goes with it (hub/routes/watch.ts also checks the device on every use).
+        deps.store.watchTokens.remove(id);
         appendAudit(deps.store, {
           time: now,
           actor: `account:${account.accountId}`,
@@ -339,6 +341,7 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
       });
       // Its open event streams and held polls end now, not at their next timeout (issue 13 item 5).
       intentEvents(deps.store).closeHolder(`device:${id}`);
+      intentEvents(deps.store).closeHolder(`watch:${id}`);
       const response: DeviceRemoveResponse = { device_key_id: id, revoked_at: revoked.revokedAt! };
       return c.json(response);
     });

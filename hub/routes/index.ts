@@ -13,6 +13,7 @@ import { installationRoutes } from './installations';
 import { intentDecisionRoutes } from './intent-decisions';
 import { intentRoutes } from './intents';
 import { vaultSyncRoutes } from './vault-sync';
+import { watchRoutes } from './watch';
 
 /**
  * Where route modules are mounted. Each module under hub/routes/ exports a factory `(deps) => Hono<HubEnv>` and gets
@@ -32,4 +33,5 @@ export function mountRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.route('/v1', eventRoutes(deps));
   app.route('/v1', auditRoutes(deps));
   app.route('/v1', deviceRoutes(deps));
+  app.route('/v1', watchRoutes(deps));
 }

@@ -198,6 +198,19 @@ ALTER TABLE account_devices ADD COLUMN removal_statement TEXT CHECK (removal_sta
 ALTER TABLE installations ADD COLUMN revocation_statement TEXT CHECK (revocation_statement IS NULL OR json_valid(revocation_statement));
 `;
 
+// The locked watcher (issue 15): one watch credential per device, stored as the SHA-256 of a random bearer token the
+// device registered with a device-signed request. It is accepted only by GET /v1/watch(/events), which answer pending
+// intent ids and nothing else; every other route keeps requiring the device key's signature (hub/routes/watch.ts).
+// The row goes with the device: removal deletes it (routes/devices.ts), and the watch routes check the device again.
+const WATCH_SQL = `
+CREATE TABLE watch_tokens (
+  device_key_id TEXT PRIMARY KEY,
+  account_id    TEXT NOT NULL REFERENCES accounts (account_id),
+  token_sha256  BLOB NOT NULL UNIQUE CHECK (length(token_sha256) = 32),
+  created_at    INTEGER NOT NULL
+) STRICT;
+`;
+
 /** Shipped migrations, in order. Append only. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: V1_SQL },
@@ -206,6 +219,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'devices, pairing and vault sync', sql: V4_SQL },
   { version: 5, name: 'key bindings of agents and pairing devices', sql: KEY_BINDING_SQL },
   { version: 6, name: 'agent nonces, signed device removal and installation revocation', sql: AGENT_NONCE_SQL },
+  { version: 7, name: 'watch credentials of locked devices', sql: WATCH_SQL },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

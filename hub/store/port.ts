@@ -327,6 +327,25 @@ export interface AccountDeviceRepo {
   revoke(deviceKeyId: string, at: number, removalStatement: JsonValue): AccountDevice;
 }
 
+/**
+ * A device's watch credential (issue 15, hub/routes/watch.ts): the SHA-256 of the random bearer token a device
+ * registered with a device-signed request. It lets the device's locked extension see which intents wait, nothing else.
+ */
+export interface WatchToken {
+  deviceKeyId: string;
+  accountId: string;
+  tokenSha256: Uint8Array;
+  createdAt: number;
+}
+
+export interface WatchTokenRepo {
+  /** Sets the device's one watch credential, replacing the one it had. @throws StoreError `conflict` (hash in use). */
+  put(token: WatchToken): void;
+  findByHash(tokenSha256: Uint8Array): WatchToken | null;
+  /** Deletes the device's watch credential; true if it had one. */
+  remove(deviceKeyId: string): boolean;
+}
+
 export type PairingStatus = 'pending' | 'approved' | 'denied' | 'expired';
 
 /** A new device asking to join an account: its keys, the hash of the code it shows, and once approved the result. */
@@ -386,6 +405,7 @@ export interface HubStore {
   readonly audit: AuditRepo;
   readonly devices: AccountDeviceRepo;
   readonly pairings: PairingRepo;
+  readonly watchTokens: WatchTokenRepo;
   /**
    * Runs `fn` in one transaction: all its writes commit together or none do (the error is rethrown). Nested calls
    * become savepoints. `fn` must be synchronous; a returned Promise is refused.

@@ -12,6 +12,7 @@ import { SqliteAudit, SqliteNonces } from './sqlite-log';
 import { SqliteAgentConfigs } from './sqlite-configs';
 import { SqliteDevices, SqlitePairings } from './sqlite-devices';
 import { SqliteVault } from './sqlite-vault';
+import { SqliteWatchTokens } from './sqlite-watch';
 
 /** The database file inside the hub's data directory. */
 export const DB_FILE = 'hub.sqlite';
@@ -103,6 +104,7 @@ class SqliteStore implements HubStore {
   readonly audit;
   readonly devices;
   readonly pairings;
+  readonly watchTokens;
 
   constructor(private readonly db: Database.Database) {
     this.sql = new Sql(db);
@@ -118,6 +120,7 @@ class SqliteStore implements HubStore {
     this.audit = new SqliteAudit(this.sql);
     this.devices = new SqliteDevices(this.sql);
     this.pairings = new SqlitePairings(this.sql);
+    this.watchTokens = new SqliteWatchTokens(this.sql);
   }
 
   transaction<T>(fn: () => T): T {

@@ -64,6 +64,7 @@ export const ACTIVITY_SENTENCES: Record<AuditAction, (p: Parts) => string> = {
   'pairing.deny': (p) => `${p.actor} turned away a device that asked to join`,
   'device.add': (p) => `${p.actor} added a device (${device(p, 'device')}) to the account`,
   'device.remove': (p) => `${p.actor} removed a device (${device(p, 'device')}) from the account`,
+  'watch.register': (p) => `${p.actor} let a device (${device(p, 'device')}) count waiting requests while it is locked`,
   'vault.push': (p) => {
     const n = vaultPushChanges(p.entry.resource);
     const who = p.actor === 'You' ? 'Synced' : `${p.actor} synced`;

@@ -99,6 +99,11 @@ export interface HubState {
   connection: HubConnection;
   lastError: string | null;
   pending: PendingIntentView[];
+  /**
+   * How many requests wait: while unlocked the length of `pending`; while locked what the locked watcher heard from
+   * the hub (lib/ext/approvals/hub-watch.ts), ids only, so nothing about them can be shown before unlocking.
+   */
+  waiting: number;
   installations: InstallationView[];
   /** Standing approvals on this hub (only while unlocked: they live in the vault). */
   standingApprovals: StandingApprovalView[];

@@ -30,6 +30,7 @@ import {
 } from '../protocol/wire';
 import { relayedCode } from '../errors';
 import { hubErrorText, isApiErrorCode } from '../protocol/api-errors';
+import { WatchRegisterResponseSchema, type WatchRegisterResponse } from '../protocol/watch-wire';
 import { HubClientError, type HubClientErrorCode } from './errors';
 import { readSse, type SseEvent } from './sse';
 
@@ -157,23 +158,7 @@ export class HubClient {
       throw new HubClientError('hub_unreachable', `Could not reach the hub at ${this.hub}.`, { cause: err });
     }
     if (res.ok) return res;
-    let code: HubClientErrorCode = 'hub_bad_response';
-    let message = `The hub answered HTTP ${res.status}.`;
-    let requestId: string | null = null;
-    try {
-      const parsed = v.safeParse(ErrorBodySchema, await res.json());
-      if (parsed.success) {
-        const sent = parsed.output.error.code;
-        // A code this build does not know is kept (and shown only as a plain identifier: hubErrorText).
-        code = isApiErrorCode(sent) ? sent : relayedCode(sent);
-        // Never the hub's own message: a hub can write anything there (issue 13 item 16).
-        message = hubErrorText(code);
-        requestId = parsed.output.error.request_id;
-      }
-    } catch {
-      // not JSON: keep the generic message
-    }
-    throw new HubClientError(code, message, { status: res.status, requestId });
+    throw await responseError(res);
   }
 
   private async json<S extends v.GenericSchema>(
@@ -278,6 +263,13 @@ export class HubClient {
     return this.json(AuditListResponseSchema, 'audit list', 'GET', `/v1/audit${qs ? `?${qs}` : ''}`);
   }
 
+  /** PUT /v1/watch: registers this device's watch token by its SHA-256 (lib/protocol/watch-wire.ts). */
+  registerWatch(tokenSha256: string): Promise<WatchRegisterResponse> {
+    return this.json(WatchRegisterResponseSchema, 'watch registration', 'PUT', '/v1/watch', {
+      token_sha256: tokenSha256,
+    });
+  }
+
   async pendingIntents(): Promise<Intent[]> {
     return (await this.json(IntentListResponseSchema, 'intent list', 'GET', '/v1/intents?status=pending')).intents;
   }
@@ -311,6 +303,30 @@ export class HubClient {
     options.onOpen?.();
     await readSse(res.body, onEvent);
   }
+}
+
+/**
+ * The typed error for a hub's non-2xx answer: its code when the body has the error shape (an unknown code is kept as
+ * a relayed identifier), never the hub's own message (issue 13 item 16).
+ */
+export async function responseError(res: Response): Promise<HubClientError> {
+  let code: HubClientErrorCode = 'hub_bad_response';
+  let message = `The hub answered HTTP ${res.status}.`;
+  let requestId: string | null = null;
+  try {
+    const parsed = v.safeParse(ErrorBodySchema, await res.json());
+    if (parsed.success) {
+      const sent = parsed.output.error.code;
+      // A code this build does not know is kept (and shown only as a plain identifier: hubErrorText).
+      code = isApiErrorCode(sent) ? sent : relayedCode(sent);
+      // Never the hub's own message: a hub can write anything there (issue 13 item 16).
+      message = hubErrorText(code);
+      requestId = parsed.output.error.request_id;
+    }
+  } catch {
+    // not JSON: keep the generic message
+  }
+  return new HubClientError(code, message, { status: res.status, requestId });
 }
 
 /** Parses the data of an `intents` event: the full pending list. */

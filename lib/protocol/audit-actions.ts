@@ -27,6 +27,7 @@ export const AUDIT_ACTIONS = [
   'pairing.deny',
   'device.add',
   'device.remove',
+  'watch.register',
   'vault.push',
   'request.refused.scope',
   'request.refused.rate_limit',

@@ -60,6 +60,21 @@ export const HUB_REVOKED = defineStoredItem({
 });
 
 /**
+ * The locked watcher's credential per hub (approvals/hub-watch.ts, issue 15): the random watch token this device
+ * registered with a device-signed PUT /v1/watch, and that device's key id. Plaintext on purpose: it must work while
+ * the vault is locked, and all it opens is GET /v1/watch(/events), which answers pending intent ids and nothing more
+ * (docs/threat-model.md "Locked watcher"). Never a key that signs, decides or decrypts.
+ */
+export const HUB_WATCH = defineStoredItem({
+  area: 'local',
+  key: 'clawkeep.hub.watch',
+  holds: 'watch credentials',
+  owner: 'lib/ext/approvals/hub-watch.ts',
+  version: 1,
+  schema: v.array(v.object({ hub: OriginSchema, device_key_id: IdSchema, token: v.string() })),
+});
+
+/**
  * Installation records in plaintext, as versions before issue 13 kept them. Only read to learn that a migration is
  * due (hub-installations.ts migrateLegacyInstallations re-learns them from signed claims, never copies them), then
  * removed. Nothing writes it.
@@ -94,6 +109,19 @@ export const HUB_PENDING = defineStoredItem({
   owner: 'lib/ext/approvals/hub-pending.ts',
   version: 1,
   schema: v.object({ hub: v.string(), intents: v.array(IntentSchema) }),
+});
+
+/**
+ * What the locked watcher last heard (approvals/hub-watch.ts): the pending count and the ids already announced, so
+ * a restarted worker shows the badge at once and opens the approval window only for a request it has not announced.
+ */
+export const HUB_WATCH_SEEN = defineStoredItem({
+  area: 'session',
+  key: 'clawkeep.hub.watchSeen',
+  holds: 'requests counted while locked',
+  owner: 'lib/ext/approvals/hub-watch.ts',
+  version: 1,
+  schema: v.object({ hub: v.string(), pending: v.number(), ids: v.array(v.string()) }),
 });
 
 /** The approval window's id, so a restarted worker focuses it instead of opening a second (hub-approval-window.ts). */
@@ -151,9 +179,11 @@ export const WEB_DEVICE = defineStoredItem({
 export const PERSISTED_ITEMS: readonly StoredItem<unknown>[] = [
   HUB_SETTINGS,
   HUB_REVOKED,
+  HUB_WATCH,
   HUB_LEGACY_INSTALLATIONS,
   KEYHOLDER_SESSION,
   HUB_PENDING,
+  HUB_WATCH_SEEN,
   APPROVAL_WINDOW,
   OPENCLAW_PENDING,
   OPENCLAW_STOPPED,

@@ -277,10 +277,14 @@ test('locked vault: the popup asks for the passphrase first, then shows the requ
 
   const run = spawnCli(secretArgs(agent, 'asked while locked'));
   await waitUntilWaiting(run);
-  expect(await badgeText(serviceWorker)).toBe('');
+  // Issue 15: the locked watcher counts it (ids only), and the popup says so above the passphrase field.
+  await expect.poll(() => badgeText(serviceWorker), { timeout: 20_000 }).toBe('1');
 
   const popup = await openPopup();
   await expect(popup.getByRole('heading', { name: 'Vault locked' })).toBeVisible();
+  await expect(popup.getByRole('form', { name: 'Vault locked' }).getByRole('status')).toHaveText(
+    '1 request waiting — unlock to review',
+  );
   await expect(queue(popup)).toHaveCount(0);
   await expect(popup.getByText('asked while locked')).toHaveCount(0);
   await unlock(popup, PASSPHRASE);

@@ -83,11 +83,15 @@ test('enrol, claim an agent, approve its secret request from the popup: the agen
     expect(executed.approval?.decision).toBe('approve');
     expect(utf8Decode(executed.secret!)).toBe(SECRET.value);
 
-    // A new request shows on the badge again; locking the vault stops the subscription and clears it.
+    // A new request shows on the badge again; locking the vault stops the signed subscription, and the locked watcher
+    // (issue 15, lib/ext/approvals/hub-watch.ts) keeps counting it: the request still waits.
     await agent.createIntent({ kind: 'secret.request', payload: { item: 'arxiv-key', reason: 'one more' } });
     await expect.poll(() => badgeText(serviceWorker), { timeout: 20_000 }).toBe('1');
     await popup.getByRole('button', { name: 'Lock now' }).click();
-    await expect.poll(() => badgeText(serviceWorker)).toBe('');
+    await expect(popup.getByRole('form', { name: 'Vault locked' }).getByRole('status')).toHaveText(
+      '1 request waiting — unlock to review',
+    );
+    await expect.poll(() => badgeText(serviceWorker)).toBe('1');
 
     // The hub only ever held ciphertext.
     for (const file of readdirSync(hub.dataDir)) {

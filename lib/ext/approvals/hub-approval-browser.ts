@@ -88,11 +88,20 @@ export function notificationText(notices: NewIntentNotice[]): { title: string; m
   return { title: 'Clawkeep: approval requested', message: `${first.agentName} asks: ${first.kind}${more}` };
 }
 
+/** Notification text while locked: the watcher knows only how many requests are new (hub-watch.ts). */
+export function lockedNotificationText(count: number): { title: string; message: string } {
+  return {
+    title: 'Clawkeep: approval requested',
+    message: `${count === 1 ? 'A request is' : `${count} requests are`} waiting. Unlock Clawkeep to review.`,
+  };
+}
+
 /**
  * Reacts to new requests: opens / focuses the approval window and, if the person turned it on, shows a system
- * notification whose click opens the window. Returns the handler for HubService's `newIntents` port.
+ * notification whose click opens the window. Returns the handlers for HubService's `newIntents` port (unlocked: agent
+ * name and kind are known) and `waitingWhileLocked` port (locked: only a count; the window asks to unlock first).
  */
-export function startApprovalUi(isUnlocked: () => boolean) {
+export function startApprovalUi() {
   const approvalWindow = new ApprovalWindow(browserApprovalWindowPorts());
   const notifications = (browser as unknown as { notifications?: typeof browser.notifications }).notifications;
   try {
@@ -104,18 +113,25 @@ export function startApprovalUi(isUnlocked: () => boolean) {
   } catch {
     // no notifications API: the setting does nothing
   }
-  return (notices: NewIntentNotice[], prefs: HubPrefs): void => {
-    void approvalWindow.onNewIntents(notices.length, isUnlocked(), prefs.approvalWindow);
-    if (prefs.notifications && notifications && isUnlocked()) {
-      const { title, message } = notificationText(notices);
-      void Promise.resolve(
-        notifications.create(NOTIFICATION_PREFIX + notices[0]!.intent_id, {
-          type: 'basic',
-          iconUrl: browser.runtime.getURL('/icon/128.png'),
-          title,
-          message,
-        }),
-      ).catch(() => {});
-    }
+  const notify = (id: string, text: { title: string; message: string }): void => {
+    if (!notifications) return;
+    void Promise.resolve(
+      notifications.create(NOTIFICATION_PREFIX + id, {
+        type: 'basic',
+        iconUrl: browser.runtime.getURL('/icon/128.png'),
+        ...text,
+      }),
+    ).catch(() => {});
+  };
+  return {
+    newIntents(notices: NewIntentNotice[], prefs: HubPrefs): void {
+      void approvalWindow.onNewIntents(notices.length, prefs.approvalWindow);
+      if (prefs.notifications) notify(notices[0]!.intent_id, notificationText(notices));
+    },
+    waitingWhileLocked(count: number, prefs: HubPrefs): void {
+      void approvalWindow.onNewIntents(count, prefs.approvalWindow);
+      // One notification id for the locked state: a newer count replaces the older one.
+      if (prefs.notifications) notify('locked', lockedNotificationText(count));
+    },
   };
 }

@@ -56,7 +56,7 @@ export interface ApprovalWindowPorts {
 }
 
 export type WindowDecision =
-  | { action: 'none'; reason: 'no-new-intents' | 'locked' | 'disabled' | 'popup-open' }
+  | { action: 'none'; reason: 'no-new-intents' | 'disabled' | 'popup-open' }
   /** The window is open: ask for attention, never take focus. */
   | { action: 'attention'; windowId: number }
   /** The person asked to see it (notification click): raise and focus it. */
@@ -66,7 +66,6 @@ export type WindowDecision =
 
 export interface WindowSituation {
   newIntents: number;
-  unlocked: boolean;
   enabled: boolean;
   /** Our approval window, if one is open. */
   approvalWindowId: number | null;
@@ -74,10 +73,13 @@ export interface WindowSituation {
   popupOpen: boolean;
 }
 
-/** What to do when the pending list changed: only new requests, while unlocked and enabled, ever open a window or ask for attention; nothing here takes focus. */
+/**
+ * What to do when the pending list changed: only new requests, while enabled, ever open a window or ask for
+ * attention; nothing here takes focus. Locked or not (issue 15): a locked vault's window asks to unlock first, then
+ * shows the card (components/approvals/approval-window-app.tsx), so an agent is not left waiting unseen.
+ */
 export function decideApprovalWindow(s: WindowSituation): WindowDecision {
   if (s.newIntents <= 0) return { action: 'none', reason: 'no-new-intents' };
-  if (!s.unlocked) return { action: 'none', reason: 'locked' };
   if (!s.enabled) return { action: 'none', reason: 'disabled' };
   if (s.approvalWindowId !== null) return { action: 'attention', windowId: s.approvalWindowId };
   if (s.popupOpen) return { action: 'none', reason: 'popup-open' };
@@ -134,15 +136,15 @@ export class ApprovalWindow {
   }
 
   /** New requests arrived: opens the window or asks for attention, as decideApprovalWindow says. Serialized, never throws. */
-  onNewIntents(newIntents: number, unlocked: boolean, enabled: boolean): Promise<WindowDecision> {
+  onNewIntents(newIntents: number, enabled: boolean): Promise<WindowDecision> {
     const run = async (): Promise<WindowDecision> => {
       // Cheap exits first: no browser calls for a refresh without news.
-      const early = decideApprovalWindow({ newIntents, unlocked, enabled, approvalWindowId: null, popupOpen: false });
+      const early = decideApprovalWindow({ newIntents, enabled, approvalWindowId: null, popupOpen: false });
       if (early.action === 'none') return early;
       const pages = await this.ports.openPages().catch(() => null);
       const approvalWindowId = await this.current(pages);
       const popupOpen = (pages ?? []).some((p) => p.page === POPUP_PAGE);
-      const decision = decideApprovalWindow({ newIntents, unlocked, enabled, approvalWindowId, popupOpen });
+      const decision = decideApprovalWindow({ newIntents, enabled, approvalWindowId, popupOpen });
       await this.apply(decision);
       return decision;
     };

@@ -13,7 +13,7 @@ import { ALARMS } from '../../storage/persisted-keys';
  * one-minute alarm that re-establishes the subscription after a worker restart, and the vault's lock / unlock events.
  */
 export function startHubBackground(vault: HubVault, onEnrolled: () => void = () => {}) {
-  const newIntents = startApprovalUi(() => vault.isUnlocked);
+  const { newIntents, waitingWhileLocked } = startApprovalUi();
   const changed = broadcaster(HUB_SERVICE);
   const hub = new HubService(vault, {
     local: storageArea('local'),
@@ -23,6 +23,7 @@ export function startHubBackground(vault: HubVault, onEnrolled: () => void = () 
     fetch: (input, init) => fetch(input, init),
     now: () => Date.now(),
     newIntents,
+    waitingWhileLocked,
     enrolled: onEnrolled,
   });
 

@@ -72,6 +72,12 @@ export interface HubServicePorts {
   /** Requests this worker had not seen yet arrived (only while unlocked). */
   newIntents?(notices: NewIntentNotice[], prefs: HubPrefs): void;
   /**
+   * While locked, the locked watcher heard of `count` requests it had not announced (hub-watch.ts): the approval
+   * window opens (it asks to unlock first) and, if switched on, a notification says that requests wait. Ids only:
+   * nothing about the requests is known before unlocking.
+   */
+  waitingWhileLocked?(count: number, prefs: HubPrefs): void;
+  /**
    * This device became a device of an account at the hub (enrolled, or joined an existing vault): vault sync has a
    * connection now and should not wait for its next alarm.
    */

@@ -24,6 +24,7 @@ import {
   standingApprovalViews,
 } from '../approvals/hub-standing-views';
 import { Subscription } from '../approvals/hub-subscription';
+import { LockedWatch } from '../approvals/hub-watch';
 import { pinnedHubFingerprint } from './hub-identity';
 import { hubSyncConnection } from './hub-sync';
 import type { SyncConnection } from '../../sync/sync-service';
@@ -54,11 +55,13 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
   private readonly core: HubCore;
   private readonly pending: PendingIntents;
   private readonly subscription: Subscription;
+  private readonly watch: LockedWatch;
 
   constructor(vault: HubVault, ports: HubServicePorts) {
     this.core = new HubCore(vault, ports);
     this.pending = new PendingIntents(this.core, new StandingApprover(this.core));
     this.subscription = new Subscription(this.core, this.pending);
+    this.watch = new LockedWatch(this.core);
     this.core.ready = this.init();
   }
 
@@ -94,17 +97,31 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
 
   // ---- lifecycle ------------------------------------------------------------------------------------------
 
-  /** Starts the live subscription if the vault is unlocked and this device is enrolled (worker wake, alarm, unlock). */
-  ensureRunning(): Promise<void> {
-    return this.subscription.ensureRunning();
+  /**
+   * Unlocked and enrolled: starts the live subscription and makes sure this device has a watch token (enrolment, join
+   * and every unlock, so devices enrolled before the watcher existed get one too). Locked: starts the locked watcher
+   * (hub-watch.ts), which only counts. Called on worker wake, by the alarm, on unlock and after enrolment.
+   */
+  async ensureRunning(): Promise<void> {
+    await this.core.ready;
+    if (!this.core.vault.isUnlocked) return this.watch.ensureRunning();
+    this.watch.halt(true);
+    await this.subscription.ensureRunning();
+    void this.watch.ensureRegistered().catch((err) => {
+      // Only the locked view misses it; retried at the next unlock or alarm.
+      this.core.status.failed(err);
+    });
   }
 
   /**
    * Stops the subscription; on lock also forgets what the vault being open allowed: the pending list (and the badge),
-   * what the hub told us, the installation records and claim lookups.
+   * what the hub told us, the installation records and claim lookups. Then the locked watcher takes over the count,
+   * starting from what the person could already see (not announced again).
    */
   async stop(forget: boolean): Promise<void> {
+    const shown = this.pending.all.map((i) => i.intent_id);
     this.subscription.halt();
+    this.watch.halt(forget);
     if (forget) {
       const core = this.core;
       core.hubInstallations = null;
@@ -112,6 +129,7 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
       core.lookups.clear();
       core.status.clearError();
       await this.pending.forget();
+      if (!core.vault.isUnlocked) await this.watch.locked(shown);
     }
     this.core.ports.changed();
   }
@@ -143,6 +161,7 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
       connection: core.status.connection,
       lastError: core.status.lastError,
       pending: [],
+      waiting: this.watch.waiting,
       installations: [],
       standingApprovals: [],
       agentConfigs: [],
@@ -161,6 +180,7 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
             enrolled: core.isEnrolled(signer),
             deviceFingerprint: fingerprint(signer.publicKey),
             pending: this.pending.all.map((i) => pendingView(core, i, secrets)),
+            waiting: this.pending.all.length,
             installations: installationViews(core),
             standingApprovals: await standingApprovalViews(core, service),
             ...(await configViews(core, service)),

@@ -50,15 +50,15 @@ function fakeBrowser(
 }
 
 describe('decideApprovalWindow', () => {
-  const base = { newIntents: 1, unlocked: true, enabled: true, approvalWindowId: null, popupOpen: false };
+  const base = { newIntents: 1, enabled: true, approvalWindowId: null, popupOpen: false };
   it('opens for a new intent when nothing of ours is open', () => {
     expect(decideApprovalWindow(base)).toEqual({ action: 'open', focused: false });
   });
   it('does nothing without new intents (a refresh of the same list)', () => {
     expect(decideApprovalWindow({ ...base, newIntents: 0 })).toEqual({ action: 'none', reason: 'no-new-intents' });
   });
-  it('does nothing while locked, or when the setting is off', () => {
-    expect(decideApprovalWindow({ ...base, unlocked: false })).toEqual({ action: 'none', reason: 'locked' });
+  // Issue 15: a locked vault's window opens too (it asks to unlock first); the locked watcher reports only new ids.
+  it('does nothing when the setting is off', () => {
     expect(decideApprovalWindow({ ...base, enabled: false, approvalWindowId: 7 })).toEqual({
       action: 'none',
       reason: 'disabled',
@@ -117,13 +117,13 @@ describe('approval window helpers', () => {
 describe('ApprovalWindow with injected ports', () => {
   it('a new request opens approval.html unfocused and tracks its id; a second one only asks for attention, never takes focus', async () => {
     const b = fakeBrowser({ last: { left: 0, top: 10, width: 1000 } });
-    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'open', focused: false });
+    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true)).toEqual({ action: 'open', focused: false });
     expect(b.created).toEqual([
       { url: `${BASE}approval.html`, type: 'popup', focused: false, width: 360, height: 620, left: 640, top: 10 },
     ]);
     expect(b.tracked()).toBe(100);
     // A fresh instance (worker restart) still finds it through the tracked id while its page loads.
-    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({
+    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true)).toEqual({
       action: 'attention',
       windowId: 100,
     });
@@ -133,46 +133,45 @@ describe('ApprovalWindow with injected ports', () => {
   });
   it('finds an approval window from the open pages', async () => {
     const b = fakeBrowser({ pages: [{ page: 'approval.html', windowId: 9 }], windows: [9] });
-    expect(await new ApprovalWindow(b.ports).onNewIntents(2, true, true)).toEqual({ action: 'attention', windowId: 9 });
+    expect(await new ApprovalWindow(b.ports).onNewIntents(2, true)).toEqual({ action: 'attention', windowId: 9 });
   });
   it('opens a new one when the tracked window was closed', async () => {
     const b = fakeBrowser({ tracked: 5 });
-    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'open', focused: false });
+    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true)).toEqual({ action: 'open', focused: false });
     expect(b.tracked()).toBe(100);
   });
-  it('does not open while the popup is open, locked, disabled, or without news', async () => {
+  it('does not open while the popup is open, disabled, or without news', async () => {
     const popup = fakeBrowser({
       pages: [
         { page: 'popup.html', windowId: 1 },
         { page: 'vault.html', windowId: 1 },
       ],
     });
-    expect(await new ApprovalWindow(popup.ports).onNewIntents(1, true, true)).toEqual({
+    expect(await new ApprovalWindow(popup.ports).onNewIntents(1, true)).toEqual({
       action: 'none',
       reason: 'popup-open',
     });
     const b = fakeBrowser();
     const w = new ApprovalWindow(b.ports);
-    expect((await w.onNewIntents(1, false, true)).action).toBe('none');
-    expect((await w.onNewIntents(1, true, false)).action).toBe('none');
-    expect((await w.onNewIntents(0, true, true)).action).toBe('none');
+    expect((await w.onNewIntents(1, false)).action).toBe('none');
+    expect((await w.onNewIntents(0, true)).action).toBe('none');
     expect(b.created).toHaveLength(0);
   });
   it('a vault tab does not count as a popup', async () => {
     const b = fakeBrowser({ pages: [{ page: 'vault.html', windowId: 1 }] });
-    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'open', focused: false });
+    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true)).toEqual({ action: 'open', focused: false });
   });
   it('two intents at once open one window (calls are serialized)', async () => {
     const b = fakeBrowser();
     const w = new ApprovalWindow(b.ports);
-    await Promise.all([w.onNewIntents(1, true, true), w.onNewIntents(1, true, true)]);
+    await Promise.all([w.onNewIntents(1, true), w.onNewIntents(1, true)]);
     expect(b.created).toHaveLength(1);
     expect(b.attention).toEqual([100]);
     expect(b.focused).toEqual([]);
   });
   it('without any page list, only the tracked id counts', async () => {
     const b = fakeBrowser({ pages: null, tracked: 4, windows: [4] });
-    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true, true)).toEqual({ action: 'attention', windowId: 4 });
+    expect(await new ApprovalWindow(b.ports).onNewIntents(1, true)).toEqual({ action: 'attention', windowId: 4 });
   });
   it('show() opens (focused) or focuses regardless of the popup: the person clicked the notification', async () => {
     const b = fakeBrowser({ pages: [{ page: 'popup.html', windowId: 1 }] });
@@ -203,7 +202,7 @@ describe('ApprovalWindow placement fallback', () => {
       save: async () => {},
       url: (page) => BASE + page,
     };
-    expect(await new ApprovalWindow(ports).onNewIntents(1, true, true)).toEqual({ action: 'open', focused: false });
+    expect(await new ApprovalWindow(ports).onNewIntents(1, true)).toEqual({ action: 'open', focused: false });
     expect(calls).toEqual([
       { url: `${BASE}approval.html`, type: 'popup', focused: false, width: 360, height: 620, left: 5640, top: 0 },
       { url: `${BASE}approval.html`, type: 'popup', focused: false, width: 360, height: 620 },

@@ -3,7 +3,12 @@
 import 'fake-indexeddb/auto';
 import { AgentClient, type AgentState, type FetchLike } from '../../../lib/agent';
 import { randomBytes } from '../../../lib/bytes';
-import { HubService, type HubVault, type NewIntentNotice } from '../../../lib/ext/hub/hub-service';
+import {
+  HubService,
+  type HubServicePorts,
+  type HubVault,
+  type NewIntentNotice,
+} from '../../../lib/ext/hub/hub-service';
 import { VaultDb } from '../../../lib/vault/db';
 import { VaultService } from '../../../lib/vault/vault-service';
 import type { ItemDraft, VaultItem } from '../../../lib/vault/types';
@@ -27,6 +32,8 @@ export async function realHubService(
     serviceFetch?: (hub: ReturnType<typeof hubFixture>) => FetchLike;
     hub?: Parameters<typeof hubFixture>[1];
     realTime?: boolean;
+    /** Extra background ports (badge, waitingWhileLocked, …) the test observes. */
+    ports?: Partial<HubServicePorts>;
   } = {},
 ) {
   const hub = hubFixture(undefined, options.hub);
@@ -59,6 +66,7 @@ export async function realHubService(
     fetch: serviceFetch as typeof fetch,
     now: () => hub.clock.now,
     newIntents: (n) => void notices.push(...n),
+    ...options.ports,
   });
   await svc.enroll(hub.enrollmentCode);
 

@@ -16,6 +16,7 @@ const SHIPPED_SHA256: Record<number, string> = {
   4: '8d93515ba28aa3e6d0618d1033ef679448d484fa4d1de603538a384086241c52',
   5: '90666df1775ca18502df5097d08cacb56102df5d88b5c0c18ed9d82ca4c8982e',
   6: 'a6e06e37b3c7134f4bf72dd29641763c2bd14995b8111f38ef0c5156619607d3',
+  7: 'f031f82219b946b568afc1dc96c643bb42f56cfffba43d65ce74c7efa5612275',
 };
 
 const tables = (db: Database.Database) =>
@@ -53,6 +54,7 @@ describe('hub migrations', () => {
       'sealed_secrets',
       'vault_heads',
       'vault_items',
+      'watch_tokens',
     ]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();

@@ -1,0 +1,168 @@
+import { Hono, type Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { fromHex } from '../../lib/bytes';
+import {
+  isWatchToken,
+  WATCH_AUTH_SCHEME,
+  WATCH_MAX_IDS,
+  watchTokenHash,
+  WatchRegisterRequestSchema,
+  type WatchRegisterResponse,
+  type WatchSnapshot,
+} from '../../lib/protocol/watch-wire';
+import { parseWire } from '../../lib/protocol/wire';
+import type { HubDeps } from '../deps';
+import { appendAudit } from '../audit';
+import { authenticateHuman, jsonBody } from '../auth';
+import { HubError } from '../errors';
+import { intentEvents } from '../events';
+import type { HubEnv } from '../middleware';
+import { enforceLimit } from './client-address';
+import { EVENTS_PING_MS } from './events';
+
+/** The device a watch token belongs to, after every check. */
+interface Watcher {
+  accountId: string;
+  deviceKeyId: string;
+}
+
+/**
+ * The watch token in `Authorization: Bearer …`, checked on every request and at every event: known, of a device that
+ * still belongs to the account (the enrolling device, or an added one not removed). This is the ONLY place the hub
+ * reads that header; the signed routes (hub/auth.ts) never do, so the token opens GET /v1/watch(/events) and
+ * nothing else.
+ */
+function watcherOf(deps: HubDeps, header: string | undefined): Watcher {
+  const [scheme, token, ...rest] = (header ?? '').split(' ');
+  if (scheme !== WATCH_AUTH_SCHEME || !token || rest.length > 0 || !isWatchToken(token))
+    throw new HubError('auth_missing', 'GET /v1/watch needs Authorization: Bearer <watch token>.');
+  const row = deps.store.watchTokens.findByHash(fromHex(watchTokenHash(token)));
+  if (!row) throw new HubError('auth_unknown_key', 'Unknown watch token.');
+  const active =
+    row.deviceKeyId === row.accountId
+      ? deps.store.accounts.get(row.accountId) !== null
+      : deps.store.devices.get(row.deviceKeyId)?.revokedAt === null;
+  if (!active)
+    throw new HubError('device_revoked', 'This device was removed from its account. Pair it again to use it.');
+  return { accountId: row.accountId, deviceKeyId: row.deviceKeyId };
+}
+
+/** The ids of the account's pending intents (revoked installations' excluded, as in GET /v1/intents?status=pending). */
+export function watchSnapshot(deps: HubDeps, accountId: string): WatchSnapshot {
+  const now = deps.now();
+  const live = new Set(
+    deps.store.installations
+      .listByAccount(accountId)
+      .filter((i) => i.status !== 'revoked')
+      .map((i) => i.installationId),
+  );
+  const ids = deps.store.intents
+    .listPendingForAccount(accountId, now)
+    .filter((i) => live.has(i.installationId))
+    .map((i) => i.intentId);
+  return { pending: ids.length, intent_ids: ids.slice(0, WATCH_MAX_IDS) };
+}
+
+/**
+ * The locked watcher (issue 15; docs/protocol.md §Watching while locked).
+ *
+ * - `PUT /v1/watch` (human, signed by the device key): registers the device's watch token by its SHA-256, replacing
+ *   the one it had. Only the device key can do this, so the token is bound to that device and dies with it.
+ * - `GET /v1/watch` (watch token): `{pending, intent_ids}`, nothing more.
+ * - `GET /v1/watch/events` (watch token): the same as `event: watch` on connect and on every change; `: ping` every
+ *   15 s; it ends when the device is removed, its token replaced, or after the stream lifetime.
+ *
+ * What the token cannot do is the point: every route that decides, reads a payload or hands out a secret or the vault
+ * authenticates with hub/auth.ts, which verifies a device-key signature and never looks at this header.
+ */
+export function watchRoutes(deps: HubDeps): Hono<HubEnv> {
+  const events = intentEvents(deps.store);
+  const watcher = (c: Context<HubEnv>): Watcher => {
+    const w = watcherOf(deps, c.req.header('authorization'));
+    // Per device, like signed requests (hub/auth.ts): a stolen token cannot make the hub do unbounded work.
+    enforceLimit(deps.signedLimiter, `watch:${w.deviceKeyId}`);
+    return w;
+  };
+  const stillWatching = (w: Watcher, header: string | undefined): boolean => {
+    try {
+      return watcherOf(deps, header).deviceKeyId === w.deviceKeyId;
+    } catch {
+      return false;
+    }
+  };
+
+  return new Hono<HubEnv>()
+    .put('/watch', async (c) => {
+      const { account, device, body } = await authenticateHuman(c, deps);
+      const req = parseWire(WatchRegisterRequestSchema, jsonBody(body));
+      const now = deps.now();
+      deps.store.transaction(() => {
+        deps.store.watchTokens.put({
+          deviceKeyId: device.keyId,
+          accountId: account.accountId,
+          tokenSha256: fromHex(req.token_sha256),
+          createdAt: now,
+        });
+        appendAudit(deps.store, {
+          time: now,
+          actor: `account:${account.accountId}`,
+          resource: `device:${device.keyId}`,
+          action: 'watch.register',
+          requestId: c.get('requestId'),
+        });
+      });
+      // The previous token's streams end now.
+      events.closeHolder(`watch:${device.keyId}`);
+      const response: WatchRegisterResponse = { device_key_id: device.keyId, registered_at: now };
+      return c.json(response);
+    })
+    .get('/watch', (c) => {
+      const w = watcher(c);
+      return c.json(watchSnapshot(deps, w.accountId));
+    })
+    .get('/watch/events', (c) => {
+      const header = c.req.header('authorization');
+      const w = watcher(c);
+      return streamSSE(c, async (stream) => {
+        let dirty = true;
+        let closing = false;
+        let wake: (() => void) | null = null;
+        const unsubscribe = events.subscribe(
+          w.accountId,
+          (event) => {
+            if (event === 'closing') closing = true;
+            else dirty = true;
+            wake?.();
+          },
+          { kind: 'stream', key: `watch:${w.deviceKeyId}` },
+        );
+        const lifetime = setTimeout(() => {
+          closing = true;
+          wake?.();
+        }, deps.eventStreamLifetimeMs);
+        stream.onAbort(() => wake?.());
+        try {
+          while (!stream.aborted && !stream.closed && !closing) {
+            // Removed device or replaced token: nothing more, not even a count.
+            if (!stillWatching(w, header)) break;
+            if (dirty) {
+              dirty = false;
+              await stream.writeSSE({ event: 'watch', data: JSON.stringify(watchSnapshot(deps, w.accountId)) });
+              continue;
+            }
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            const woken = await new Promise<boolean>((resolve) => {
+              wake = () => resolve(true);
+              timer = setTimeout(() => resolve(false), EVENTS_PING_MS);
+            });
+            clearTimeout(timer);
+            wake = null;
+            if (!woken && !stream.aborted && !closing) await stream.write(': ping\n\n');
+          }
+        } finally {
+          clearTimeout(lifetime);
+          unsubscribe();
+        }
+      });
+    });
+}
