@@ -85,6 +85,7 @@ export default defineConfig(
   {
     ignores: [
       '.output/',
+      '.shots/',
       '.wxt/',
       'dist/',
       'test-results/',
