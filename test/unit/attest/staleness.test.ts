@@ -4,7 +4,7 @@
  * windows and provenance) checked outside their collateral window must say "stale" with the window, never verify,
  * and re-verify inside the window. Forged or tampered evidence must never be called stale (attacker tests).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeStaleness } from '../../../lib/attest/staleness';
 import type { Collateral, QuoteVerification } from '../../../lib/attest/types';
 import { verifyQuote } from '../../../lib/attest/verify';
