@@ -109,7 +109,11 @@ function CheckedRow({ v }: { v: QuoteVerification }) {
     <div class="stack-tight">
       <span>At {utc(v.verifiedAt)}</span>
       <span class="small-text">
-        {window ? `Collateral valid ${utc(window.from)} to ${utc(window.to)}` : 'Collateral dates not read.'}
+        {window
+          ? `Collateral valid ${utc(window.from)} to ${utc(window.to)}`
+          : v.collateral
+            ? 'The collateral documents are never valid at the same time.'
+            : 'Collateral dates not read.'}
       </span>
     </div>
   );

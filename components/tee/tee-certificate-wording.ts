@@ -123,16 +123,16 @@ export function signedByIntel(v: QuoteVerification): IntelSignature {
   return 'not-checked';
 }
 
-/** The window in which every collateral document was valid together (latest issue .. earliest expiry). */
+/** The window in which every collateral document was valid together (latest issue .. earliest expiry); null if none. */
 export function collateralWindow(v: QuoteVerification): { from: string; to: string } | null {
   const c = v.collateral;
   if (!c) return null;
   const latest = (dates: string[]): string => dates.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
   const earliest = (dates: string[]): string => dates.reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a));
-  return {
-    from: latest([c.tcbInfoIssueDate, c.qeIdentityIssueDate, c.pckCrlThisUpdate, c.rootCrlThisUpdate]),
-    to: earliest([c.tcbInfoNextUpdate, c.qeIdentityNextUpdate, c.pckCrlNextUpdate, c.rootCrlNextUpdate]),
-  };
+  const from = latest([c.tcbInfoIssueDate, c.qeIdentityIssueDate, c.pckCrlThisUpdate, c.rootCrlThisUpdate]);
+  const to = earliest([c.tcbInfoNextUpdate, c.qeIdentityNextUpdate, c.pckCrlNextUpdate, c.rootCrlNextUpdate]);
+  // Documents from different refreshes may never overlap (e.g. an old root CRL): then there is no window.
+  return Date.parse(from) <= Date.parse(to) ? { from, to } : null;
 }
 
 /** "91eb2b44d141d4ec…118b7": enough to compare by eye, the full value is in Details. */
