@@ -466,7 +466,7 @@ function DeployStep({
         <dt>Sealed env</dt>
         <dd>{sources.map((s) => s.key).join(', ') || 'none'}</dd>
       </dl>
-      {steps ? <DeployProgress steps={steps} /> : null}
+      {steps ? <DeployProgress steps={steps} omitDetail={failed?.error.message} /> : null}
       {failed ? (
         <>
           <p class="alert alert-error" role="alert">
