@@ -53,7 +53,8 @@ export function DeployTab({ draft, checker, requestApiAccess, requestPccsAccess 
   }, [reload]);
 
   if (!deployments) return <p class="muted">Loading…</p>;
-  const showWizard = wizard || deployments.length === 0;
+  // A wizard left half-way (its draft has a step) comes back as it was, even once deployments exist (issue 15).
+  const showWizard = wizard || deployments.length === 0 || !!draft?.has('wizard.step');
 
   return (
     <div class="stack deploy">
@@ -77,6 +78,11 @@ export function DeployTab({ draft, checker, requestApiAccess, requestPccsAccess 
                 }
               : undefined
           }
+          onClose={() => {
+            draft?.clear();
+            setWizard(false);
+            void reload();
+          }}
           draft={draft}
           requestApiAccess={requestApiAccess}
           requestPccsAccess={requestPccsAccess}

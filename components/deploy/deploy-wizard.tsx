@@ -49,6 +49,8 @@ interface WizardProps {
   onTrustSaved: (saved: { itemId: string; pins: TrustPins }) => void;
   onDeployed: (result: DeployedResult) => void;
   onCancel?: () => void;
+  /** Leaves the wizard after a refusal, for the deployments list. */
+  onClose?: () => void;
   requestApiAccess?: RequestHostAccess;
   requestPccsAccess?: RequestHostAccess;
   /** Keeps the wizard's progress while the Deploy tab is left (see deploy-draft.ts). */
@@ -62,6 +64,7 @@ export function DeployWizard({
   onTrustSaved,
   onDeployed,
   onCancel,
+  onClose,
   requestApiAccess,
   requestPccsAccess,
   draft,
@@ -137,6 +140,7 @@ export function DeployWizard({
           checker={checker}
           onBack={() => setStep(2)}
           onDeployed={onDeployed}
+          onClose={onClose}
           draft={draft}
         />
       ) : null}
@@ -357,9 +361,12 @@ function DeployStep({
   checker,
   onBack,
   onDeployed,
+  onClose,
   draft,
 }: {
   draft?: DeployDraft;
+  /** Leaves the wizard (its draft is dropped) for the deployments list, where the untrusted CVM now is. */
+  onClose?: () => void;
   connection: { cloud: PhalaClient; apiKeyItemId: string; baseUrl: string; username: string };
   config: WizardConfig;
   trust: TrustPins;
@@ -493,6 +500,11 @@ function DeployStep({
                 >
                   Destroy
                 </button>
+                {onClose ? (
+                  <button type="button" onClick={onClose} disabled={action.busy}>
+                    Close the wizard and open its dashboard
+                  </button>
+                ) : null}
               </div>
             </div>
           ) : null}
