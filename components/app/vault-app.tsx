@@ -8,6 +8,7 @@ import { AutoLockSettings } from '../settings/auto-lock-settings';
 import { ChangePassphrase } from '../settings/change-passphrase';
 import { clearCopiedSecret } from '../shared/clipboard';
 import { VaultClientContext } from './client-context';
+import { DeployDraft } from '../deploy/deploy-draft';
 import { DeployTab } from '../deploy/deploy-tab';
 import { ExportBackup } from '../backup/export-backup';
 import { HubActivity } from '../agents/hub-activity';
@@ -105,6 +106,8 @@ function UnlockedVault({
   const [tab, setTab] = useState<TabId>('items');
   // Opened once: coming back to Items later starts from the list.
   const [focus, setFocus] = useState(focusItemId ?? null);
+  // Owned here, not by the Deploy tab: tabs unmount, and the wizard must come back as it was left (issue 15).
+  const [deployDraft] = useState(() => new DeployDraft());
   const base = hub
     ? [...TABS, { id: 'agents' as const, label: 'Agents' }, { id: 'activity' as const, label: 'Activity' }]
     : TABS;
@@ -131,7 +134,7 @@ function UnlockedVault({
       ) : null}
       {tab === 'tee' ? <TeeCertificate runner={attest} requestHostAccess={requestHostAccess} /> : null}
       {tab === 'deploy' ? (
-        <DeployTab requestApiAccess={requestApiAccess} requestPccsAccess={requestHostAccess} />
+        <DeployTab draft={deployDraft} requestApiAccess={requestApiAccess} requestPccsAccess={requestHostAccess} />
       ) : null}
       {tab === 'agents' && hub ? <HubAgents hub={hub} /> : null}
       {tab === 'activity' && hub ? <HubActivity hub={hub} /> : null}

@@ -10,7 +10,16 @@ const STATE_WORDS: Record<StepStatus['state'], string> = {
 };
 
 /** Live step list of a deploy or secrets update; polite live region so progress is announced without stealing focus. */
-export function DeployProgress({ steps, label = 'Deploy progress' }: { steps: StepStatus[]; label?: string }) {
+export function DeployProgress({
+  steps,
+  label = 'Deploy progress',
+  omitDetail,
+}: {
+  steps: StepStatus[];
+  label?: string;
+  /** A refusal sentence the page already shows in its alert: a step whose detail is that sentence omits it. */
+  omitDetail?: string;
+}) {
   return (
     <ol class="deploy-steps" aria-label={label} aria-live="polite">
       {steps.map((s) => (
@@ -20,7 +29,9 @@ export function DeployProgress({ steps, label = 'Deploy progress' }: { steps: St
           </span>
           <span class="deploy-step-label">{s.label}</span>
           <span class="visually-hidden"> ({STATE_WORDS[s.state]})</span>
-          {s.detail ? <span class="deploy-step-detail small-text">{s.detail}</span> : null}
+          {s.detail && !(omitDetail && omitDetail.includes(s.detail)) ? (
+            <span class="deploy-step-detail small-text">{s.detail}</span>
+          ) : null}
         </li>
       ))}
     </ol>

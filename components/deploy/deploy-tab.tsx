@@ -9,9 +9,12 @@ import { useVaultClient } from '../app/client-context';
 import { DeployDashboard } from './deploy-dashboard';
 import type { RequestHostAccess } from './deploy-wiring';
 import { DeployWizard } from './deploy-wizard';
+import { useDraftState, type DeployDraft } from './deploy-draft';
 import { errorMessage } from '../../lib/errors';
 
 interface DeployTabProps {
+  /** The wizard's draft, owned above the tabs so leaving this tab keeps it (absent: it lasts while mounted). */
+  draft?: DeployDraft;
   /** Runs the trust gate and the sealer; default: the page's attest worker. */
   checker?: CvmTrustChecker;
   /** Extension only: optional host permission for the provider's API origin. */
@@ -24,12 +27,12 @@ interface DeployTabProps {
  * "Deploy" tab: the wizard, then one dashboard per deployment. Deployments and trust pins are vault items, so
  * they are encrypted at rest, locked with the vault and carried by backups.
  */
-export function DeployTab({ checker, requestApiAccess, requestPccsAccess }: DeployTabProps) {
+export function DeployTab({ draft, checker, requestApiAccess, requestPccsAccess }: DeployTabProps) {
   const vault = useVaultClient();
   const runner = checker ?? sharedAttestRunner();
   const [deployments, setDeployments] = useState<Array<{ itemId: string; record: DeploymentRecord }> | null>(null);
   const [trust, setTrust] = useState<{ itemId: string; pins: TrustPins } | null>(null);
-  const [wizard, setWizard] = useState(false);
+  const [wizard, setWizard] = useDraftState(draft, 'tab.wizard', false);
   const [fresh, setFresh] = useState<{ itemId: string; verdict: CvmVerdict } | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -50,7 +53,8 @@ export function DeployTab({ checker, requestApiAccess, requestPccsAccess }: Depl
   }, [reload]);
 
   if (!deployments) return <p class="muted">Loading…</p>;
-  const showWizard = wizard || deployments.length === 0;
+  // A wizard left half-way (its draft has a step) comes back as it was, even once deployments exist (issue 15).
+  const showWizard = wizard || deployments.length === 0 || !!draft?.has('wizard.step');
 
   return (
     <div class="stack deploy">
@@ -63,9 +67,23 @@ export function DeployTab({ checker, requestApiAccess, requestPccsAccess }: Depl
           onDeployed={(result) => {
             setDeployments((list) => [...(list ?? []), { itemId: result.itemId, record: result.record }]);
             setFresh({ itemId: result.itemId, verdict: result.verdict });
+            draft?.clear();
             setWizard(false);
           }}
-          onCancel={deployments.length ? () => setWizard(false) : undefined}
+          onCancel={
+            deployments.length
+              ? () => {
+                  draft?.clear();
+                  setWizard(false);
+                }
+              : undefined
+          }
+          onClose={() => {
+            draft?.clear();
+            setWizard(false);
+            void reload();
+          }}
+          draft={draft}
           requestApiAccess={requestApiAccess}
           requestPccsAccess={requestPccsAccess}
         />

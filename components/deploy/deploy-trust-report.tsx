@@ -4,10 +4,14 @@ import { NOT_CHALLENGE_BOUND, UNBOUND_QUOTE_WARNING, type TrustReport } from '..
 export function DeployTrustReport({
   report,
   verifiedAt,
+  omitMessage,
 }: {
   report: TrustReport;
   verifiedAt?: string | number | null;
+  /** A refusal sentence the caller already shows (its alert): not repeated here. */
+  omitMessage?: string;
 }) {
+  const shown = (message: string | undefined): boolean => !!message && !omitMessage?.includes(message);
   const when = verifiedAt ? new Date(verifiedAt) : null;
   return (
     <section class="stack deploy-trust" aria-label="Attestation verdict">
@@ -16,7 +20,9 @@ export function DeployTrustReport({
           ? `Attestation verified: all ${report.checks.length} checks passed`
           : `Not trusted: failed check “${report.failed?.id ?? 'quote'}”`}
       </p>
-      {!report.trusted && report.failed ? <p class="small-text">{report.failed.message}</p> : null}
+      {!report.trusted && report.failed && shown(report.failed.message) ? (
+        <p class="small-text">{report.failed.message}</p>
+      ) : null}
       {report.challengeBound === false ? (
         <p class="small-text deploy-freshness" data-testid="deploy-freshness">
           Freshness: {NOT_CHALLENGE_BOUND}.{' '}
@@ -37,7 +43,7 @@ export function DeployTrustReport({
           <li key={c.id} class={c.ok ? 'tee-yes' : 'tee-no'} data-check={c.id}>
             <span aria-hidden="true">{c.ok ? '✓' : '✗'}</span> {c.label} <code class="small-text">{c.id}</code>
             <span class="visually-hidden">{c.ok ? ' (passed)' : ' (failed)'}</span>
-            {!c.ok && c.detail ? <span class="small-text muted"> {c.detail}</span> : null}
+            {!c.ok && shown(c.detail) ? <span class="small-text muted"> {c.detail}</span> : null}
           </li>
         ))}
       </ul>

@@ -22,6 +22,7 @@ import { deployDeps, phalaClientFor, type RequestHostAccess } from './deploy-wir
 import { Field, TextArea } from '../shared/field';
 import { TeeCertificateView } from '../tee/tee-certificate-view';
 import { useAction } from '../shared/use-action';
+import { useDraftState, type DeployDraft } from './deploy-draft';
 import { errorMessage } from '../../lib/errors';
 
 const EXAMPLE_MANIFEST = JSON.stringify(exampleManifest, null, 2);
@@ -48,8 +49,12 @@ interface WizardProps {
   onTrustSaved: (saved: { itemId: string; pins: TrustPins }) => void;
   onDeployed: (result: DeployedResult) => void;
   onCancel?: () => void;
+  /** Leaves the wizard after a refusal, for the deployments list. */
+  onClose?: () => void;
   requestApiAccess?: RequestHostAccess;
   requestPccsAccess?: RequestHostAccess;
+  /** Keeps the wizard's progress while the Deploy tab is left (see deploy-draft.ts). */
+  draft?: DeployDraft;
 }
 
 /** API key → Configure → Trust → Deploy. Secrets are read from the vault only for the deploy itself. */
@@ -59,18 +64,20 @@ export function DeployWizard({
   onTrustSaved,
   onDeployed,
   onCancel,
+  onClose,
   requestApiAccess,
   requestPccsAccess,
+  draft,
 }: WizardProps) {
   useVaultClient(); // must render inside the vault client's context (throws otherwise), as before
-  const [step, setStep] = useState(0);
-  const [connection, setConnection] = useState<{
+  const [step, setStep] = useDraftState(draft, 'wizard.step', 0);
+  const [connection, setConnection] = useDraftState<{
     cloud: PhalaClient;
     apiKeyItemId: string;
     baseUrl: string;
     username: string;
-  } | null>(null);
-  const [config, setConfig] = useState<WizardConfig | null>(null);
+  } | null>(draft, 'wizard.connection', null);
+  const [config, setConfig] = useDraftState<WizardConfig | null>(draft, 'wizard.config', null);
 
   return (
     <div class="stack deploy-wizard">
@@ -87,6 +94,7 @@ export function DeployWizard({
       </ol>
       {step === 0 ? (
         <ApiKeyStep
+          draft={draft}
           requestApiAccess={requestApiAccess}
           onDone={(c) => {
             setConnection(c);
@@ -97,6 +105,7 @@ export function DeployWizard({
       ) : null}
       {step === 1 ? (
         <ConfigureStep
+          draft={draft}
           initial={config}
           onBack={() => setStep(0)}
           onDone={(c) => {
@@ -131,6 +140,8 @@ export function DeployWizard({
           checker={checker}
           onBack={() => setStep(2)}
           onDeployed={onDeployed}
+          onClose={onClose}
+          draft={draft}
         />
       ) : null}
     </div>
@@ -143,17 +154,20 @@ function ApiKeyStep({
   onDone,
   onCancel,
   requestApiAccess,
+  draft,
 }: {
+  draft?: DeployDraft;
   onDone: (c: { cloud: PhalaClient; apiKeyItemId: string; baseUrl: string; username: string }) => void;
   onCancel?: () => void;
   requestApiAccess?: RequestHostAccess;
 }) {
   const vault = useVaultClient();
   const [secrets, setSecrets] = useState<ItemSummary[] | null>(null);
-  const [choice, setChoice] = useState<string>(PASTE);
+  const [choice, setChoice] = useDraftState<string>(draft, 'key.choice', PASTE);
+  // The pasted key is a secret: component state only, never the draft.
   const [pasted, setPasted] = useState('');
-  const [saveAs, setSaveAs] = useState('Phala Cloud API key');
-  const [baseUrl, setBaseUrl] = useState(PHALA_CLOUD_API_URL);
+  const [saveAs, setSaveAs] = useDraftState(draft, 'key.saveAs', 'Phala Cloud API key');
+  const [baseUrl, setBaseUrl] = useDraftState(draft, 'key.baseUrl', PHALA_CLOUD_API_URL);
   const action = useAction();
 
   useEffect(() => {
@@ -161,7 +175,8 @@ function ApiKeyStep({
       const list = items.filter((i) => i.kind === 'secret' && !i.tags.some(isReservedTag));
       setSecrets(list);
       const likely = list.find((i) => /phala/i.test(i.name) || i.tags.includes('phala'));
-      if (likely) setChoice(likely.id);
+      // A choice already made (kept in the draft) is not overridden by the guess.
+      if (likely && !draft?.has('key.choice')) setChoice(likely.id);
     });
   }, [vault]);
 
@@ -238,16 +253,18 @@ function ConfigureStep({
   initial,
   onBack,
   onDone,
+  draft,
 }: {
+  draft?: DeployDraft;
   initial: WizardConfig | null;
   onBack: () => void;
   onDone: (c: WizardConfig) => void;
 }) {
   const vault = useVaultClient();
-  const [text, setText] = useState(initial?.manifestText ?? EXAMPLE_MANIFEST);
+  const [text, setText] = useDraftState(draft, 'config.text', initial?.manifestText ?? EXAMPLE_MANIFEST);
   const [candidates, setCandidates] = useState<EnvCandidate[] | null>(initial?.candidates ?? null);
-  const [name, setName] = useState(initial?.name ?? '');
-  const [choices, setChoices] = useState<EnvChoices>(initial?.choices ?? {});
+  const [name, setName] = useDraftState(draft, 'config.name', initial?.name ?? '');
+  const [choices, setChoices] = useDraftState<EnvChoices>(draft, 'config.choices', initial?.choices ?? {});
   const [error, setError] = useState<string | null>(null);
 
   const parsed = useMemo((): { manifest: Manifest } | { error: string } => {
@@ -344,7 +361,12 @@ function DeployStep({
   checker,
   onBack,
   onDeployed,
+  onClose,
+  draft,
 }: {
+  draft?: DeployDraft;
+  /** Leaves the wizard (its draft is dropped) for the deployments list, where the untrusted CVM now is. */
+  onClose?: () => void;
   connection: { cloud: PhalaClient; apiKeyItemId: string; baseUrl: string; username: string };
   config: WizardConfig;
   trust: TrustPins;
@@ -353,10 +375,14 @@ function DeployStep({
   onDeployed: (result: DeployedResult) => void;
 }) {
   const vault = useVaultClient();
-  const [steps, setSteps] = useState<StepStatus[] | null>(null);
-  const [outcome, setOutcome] = useState<DeployOutcome | null>(null);
+  const [steps, setSteps] = useDraftState<StepStatus[] | null>(draft, 'deploy.steps', null);
+  const [outcome, setOutcome] = useDraftState<DeployOutcome | null>(draft, 'deploy.outcome', null);
   /** A CVM created without secrets that failed verification, saved as an untrusted deployment. */
-  const [leftover, setLeftover] = useState<{ itemId: string; cvmId: string; destroyed: boolean } | null>(null);
+  const [leftover, setLeftover] = useDraftState<{ itemId: string; cvmId: string; destroyed: boolean } | null>(
+    draft,
+    'deploy.leftover',
+    null,
+  );
   const action = useAction();
   const { manifest, name } = config;
   const { sources } = choicesToSources(manifest.env, config.choices, config.candidates);
@@ -447,7 +473,7 @@ function DeployStep({
         <dt>Sealed env</dt>
         <dd>{sources.map((s) => s.key).join(', ') || 'none'}</dd>
       </dl>
-      {steps ? <DeployProgress steps={steps} /> : null}
+      {steps ? <DeployProgress steps={steps} omitDetail={failed?.error.message} /> : null}
       {failed ? (
         <>
           <p class="alert alert-error" role="alert">
@@ -474,22 +500,37 @@ function DeployStep({
                 >
                   Destroy
                 </button>
+                {onClose ? (
+                  <button type="button" onClick={onClose} disabled={action.busy}>
+                    Close the wizard and open its dashboard
+                  </button>
+                ) : null}
               </div>
             </div>
           ) : null}
           {leftover?.destroyed ? <Notice>The untrusted CVM was destroyed.</Notice> : null}
-          {failed.report ? <DeployTrustReport report={failed.report} /> : null}
-          {failed.report ? <TeeCertificateView verification={failed.report.verification} /> : null}
+          {/* The refusal sentence is the alert above; the report and certificate do not repeat it (issue 15). */}
+          {failed.report ? <DeployTrustReport report={failed.report} omitMessage={failed.error.message} /> : null}
+          {failed.report ? (
+            <TeeCertificateView verification={failed.report.verification} omitMessage={failed.error.message} />
+          ) : null}
         </>
       ) : null}
       <ErrorAlert message={action.error} />
       {outcome?.ok ? <Notice>Deployed.</Notice> : null}
+      {/* After a refusal, provisioning another CVM is never the primary action: going back to fix the trust
+          settings or the configuration is (and the untrusted CVM's Destroy sits with it above). */}
       <div class="actions">
-        <button type="button" onClick={onBack} disabled={action.busy}>
-          Back
+        <button type="button" class={failed ? 'primary' : undefined} onClick={onBack} disabled={action.busy}>
+          {failed ? 'Back to the trust settings' : 'Back'}
         </button>
-        <button type="button" class="primary" onClick={() => void deploy()} disabled={action.busy}>
-          {action.busy ? 'Deploying…' : failed ? 'Try again' : 'Deploy'}
+        <button
+          type="button"
+          class={failed ? undefined : 'primary'}
+          onClick={() => void deploy()}
+          disabled={action.busy}
+        >
+          {action.busy ? 'Deploying…' : failed ? 'Deploy again (new CVM)' : 'Deploy'}
         </button>
       </div>
     </section>

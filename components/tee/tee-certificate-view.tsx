@@ -10,6 +10,7 @@ import {
   utc,
   verdictLine,
 } from './tee-certificate-wording';
+import { StaleCollateral, type StaleCollateralFixes } from './tee-stale-collateral';
 
 function Row({ label, children }: { label: string; children: ComponentChildren }) {
   return (
@@ -108,7 +109,11 @@ function CheckedRow({ v }: { v: QuoteVerification }) {
     <div class="stack-tight">
       <span>At {utc(v.verifiedAt)}</span>
       <span class="small-text">
-        {window ? `Collateral valid ${utc(window.from)} to ${utc(window.to)}` : 'Collateral dates not read.'}
+        {window
+          ? `Collateral valid ${utc(window.from)} to ${utc(window.to)}`
+          : v.collateral
+            ? 'The collateral documents are never valid at the same time.'
+            : 'Collateral dates not read.'}
       </span>
     </div>
   );
@@ -238,17 +243,42 @@ function CopyJson({ v }: { v: QuoteVerification }) {
   );
 }
 
+interface TeeCertificateViewProps {
+  verification: QuoteVerification;
+  /** The one-click fixes for stale collateral (the TEE certificate page); without them the reason is still shown. */
+  fixes?: StaleCollateralFixes;
+  /** The verification ran at a chosen past time, not now: say so next to the verdict. */
+  historical?: boolean;
+  /** A sentence the surrounding page already shows (the deploy refusal): the error message is not repeated. */
+  omitMessage?: string;
+}
+
 /** The result a non-expert reads in ten seconds: the verdict, five rows, and everything else folded away. */
-export function TeeCertificateView({ verification: v }: { verification: QuoteVerification }) {
+export function TeeCertificateView({ verification: v, fixes, historical, omitMessage }: TeeCertificateViewProps) {
   return (
     <section class="card stack tee-certificate" aria-labelledby="tee-cert-title">
       <h2 id="tee-cert-title">TEE certificate</h2>
-      <p role="status" class={`tee-verdict ${v.verified ? 'tee-verdict-ok' : 'tee-verdict-bad'}`}>
+      <p
+        role="status"
+        class={`tee-verdict ${v.verified ? 'tee-verdict-ok' : v.staleCollateral ? 'tee-verdict-stale' : 'tee-verdict-bad'}`}
+      >
         {verdictLine(v)}
       </p>
-      {!v.verified && v.error && v.error.message !== reasonInWords(v.error) ? (
+      {historical ? (
+        <p class="small-text tee-historical" data-testid="tee-historical">
+          {v.verified
+            ? `Historical check: verified as of ${utc(v.verifiedAt)}, not now. It shows the quote was genuine then; it does not make it trusted today.`
+            : `Historical check: the verdict as of ${utc(v.verifiedAt)}, not now.`}
+        </p>
+      ) : null}
+      {!v.verified &&
+      !v.staleCollateral &&
+      v.error &&
+      v.error.message !== reasonInWords(v.error) &&
+      !omitMessage?.includes(v.error.message) ? (
         <p class="small-text muted">{v.error.message}</p>
       ) : null}
+      <StaleCollateral v={v} fixes={fixes} />
       <dl class="details tee-rows">
         <Row label="Signed by Intel's root">
           <SignedRow v={v} />

@@ -29,6 +29,7 @@ const REASONS: Record<string, string> = {
   certificate_revoked: 'Intel revoked a certificate of this platform',
   crl_invalid: 'a revocation list is not genuine or does not belong to its issuer',
   crl_expired: 'a revocation list was out of date at the verification time',
+  crl_not_yet_valid: 'a revocation list was not issued yet at the verification time',
   collateral_expired: 'the collateral had expired at the verification time',
   collateral_not_yet_valid: 'the collateral was not issued yet at the verification time',
   collateral_signature_invalid: 'the collateral is not signed by Intel',
@@ -61,9 +62,15 @@ export function reasonInWords(error: { code: string; message: string }): string 
 
 /** The big line of the certificate. */
 export function verdictLine(v: QuoteVerification): string {
+  const what = v.teeType === 'SGX' ? 'Intel SGX' : 'Intel TDX';
   if (v.verified) {
-    const what = v.teeType === 'SGX' ? 'Intel SGX' : 'Intel TDX';
     return v.testTrustAnchor ? `Verified against a TEST root (not Intel’s): ${what}` : `Verified: genuine ${what}`;
+  }
+  // Genuine but stale is still "Not verified": nothing is trusted or sealed on out-of-date collateral.
+  if (v.staleCollateral) {
+    return v.testTrustAnchor
+      ? `Not verified: signed under a TEST root (not Intel’s), and its collateral is out of date`
+      : `Not verified: genuine ${what} quote, but its collateral is out of date`;
   }
   return `Not verified: ${v.error ? reasonInWords(v.error) : 'the verifier gave no reason'}`;
 }
@@ -108,22 +115,24 @@ export type IntelSignature = 'yes' | 'no' | 'not-checked' | 'test-root';
  */
 export function signedByIntel(v: QuoteVerification): IntelSignature {
   if (v.testTrustAnchor) return 'test-root';
+  // The verifier proved every signature up to Intel's root with only the collateral dates set aside.
+  if (v.staleCollateral) return 'yes';
   const relevant = v.checks.filter((c) => INTEL_SIGNATURE_CHECKS.includes(c.id));
   if (relevant.some((c) => !c.ok)) return 'no';
   if (relevant.length === INTEL_SIGNATURE_CHECKS.length) return 'yes';
   return 'not-checked';
 }
 
-/** The window in which every collateral document was valid together (latest issue .. earliest expiry). */
+/** The window in which every collateral document was valid together (latest issue .. earliest expiry); null if none. */
 export function collateralWindow(v: QuoteVerification): { from: string; to: string } | null {
   const c = v.collateral;
   if (!c) return null;
   const latest = (dates: string[]): string => dates.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
   const earliest = (dates: string[]): string => dates.reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a));
-  return {
-    from: latest([c.tcbInfoIssueDate, c.qeIdentityIssueDate, c.pckCrlThisUpdate, c.rootCrlThisUpdate]),
-    to: earliest([c.tcbInfoNextUpdate, c.qeIdentityNextUpdate, c.pckCrlNextUpdate, c.rootCrlNextUpdate]),
-  };
+  const from = latest([c.tcbInfoIssueDate, c.qeIdentityIssueDate, c.pckCrlThisUpdate, c.rootCrlThisUpdate]);
+  const to = earliest([c.tcbInfoNextUpdate, c.qeIdentityNextUpdate, c.pckCrlNextUpdate, c.rootCrlNextUpdate]);
+  // Documents from different refreshes may never overlap (e.g. an old root CRL): then there is no window.
+  return Date.parse(from) <= Date.parse(to) ? { from, to } : null;
 }
 
 /** "91eb2b44d141d4ec…118b7": enough to compare by eye, the full value is in Details. */
@@ -140,10 +149,65 @@ export function utc(iso: string | null | undefined): string {
   return `${new Date(t).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
-/** A "datetime-local" value ("2025-07-01T00:00" or with seconds) read as UTC; null when it is not one. */
-export function parseUtcInput(value: string): Date | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$/.exec(value.trim());
-  if (!m) return null;
-  const d = new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +(m[6] ?? 0)));
-  return Number.isNaN(d.getTime()) ? null : d;
+/** "TCB info, QE identity and PCK CRL": the out-of-window documents, in a sentence. */
+export function listInWords(items: string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/** What is out of date, in words: "The TCB info and PCK CRL had expired at 2025-08-01 00:00:00 UTC." */
+export function staleSentence(v: QuoteVerification): string | null {
+  const stale = v.staleCollateral;
+  if (!stale) return null;
+  const expired = stale.outOfWindow.filter((d) => d.state === 'expired').map((d) => d.label);
+  const early = stale.outOfWindow.filter((d) => d.state === 'not-yet-valid').map((d) => d.label);
+  const parts = [
+    ...(expired.length ? [`the ${listInWords(expired)} had expired`] : []),
+    ...(early.length ? [`the ${listInWords(early)} ${early.length > 1 ? 'were' : 'was'} not issued yet`] : []),
+  ];
+  const text = `At ${utc(v.verifiedAt)} ${parts.join(', and ')}.`;
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * The verification time as typed: ISO 8601 in UTC ("2025-07-01T00:00:00Z"; "T" or a space; seconds, fraction and
+ * the "Z" / "+00:00" suffix optional; a date alone is midnight UTC). Any other offset, or a field out of range, is
+ * refused with a reason rather than guessed: the field says UTC, so a local time must not slip through.
+ */
+export function parseUtcInput(value: string): { ok: true; date: Date } | { ok: false; error: string } {
+  const text = value.trim();
+  const example = 'e.g. 2025-07-01T00:00:00Z';
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(
+    text,
+  );
+  if (!m) return { ok: false, error: `The verification time must be an ISO 8601 UTC time (${example}).` };
+  const offset = m[8];
+  if (offset && !/^(z|[+-]00:?00)$/i.test(offset)) {
+    return { ok: false, error: `The verification time must be in UTC: end it with "Z", not ${offset} (${example}).` };
+  }
+  const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => +(m[i] ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const ms = m[7] ? Math.round(parseFloat(m[7]) * 1000) : 0;
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s, ms));
+  // Date.UTC rolls over (month 13, 25 o'clock): refuse instead of reading another time.
+  const exact =
+    date.getUTCFullYear() === y &&
+    date.getUTCMonth() === mo - 1 &&
+    date.getUTCDate() === d &&
+    date.getUTCHours() === h &&
+    date.getUTCMinutes() === mi &&
+    date.getUTCSeconds() === s;
+  if (!exact) return { ok: false, error: `The verification time "${text}" is not a real date and time (${example}).` };
+  return { ok: true, date };
+}
+
+/** "2025-07-19T10:00:35Z": how the time field shows a time the page chose (a fix's historical check). */
+export function utcInputValue(iso: string): string {
+  return new Date(iso).toISOString().replace('.000Z', 'Z');
 }

@@ -21,6 +21,7 @@ export type AttestErrorCode =
   | 'certificate_revoked'
   | 'crl_invalid'
   | 'crl_expired'
+  | 'crl_not_yet_valid'
   | 'collateral_expired'
   | 'collateral_not_yet_valid'
   | 'collateral_signature_invalid'

@@ -28,6 +28,7 @@ export function emptyVerification(now: Date): QuoteVerification {
     checks: [],
     dstack: null,
     error: null,
+    staleCollateral: null,
   };
 }
 

@@ -115,6 +115,35 @@ export interface CollateralDates {
   tcbEvaluationDataNumber: number;
 }
 
+/** A collateral document by the check that reads it (lib/attest/verify.ts). */
+export type CollateralDocumentId = 'tcb-info' | 'qe-identity' | 'pck-crl' | 'root-crl';
+
+/** One collateral document's validity (issue or thisUpdate .. nextUpdate, ISO UTC) and where `verifiedAt` fell. */
+export interface CollateralDocumentWindow {
+  id: CollateralDocumentId;
+  /** "TCB info", "QE identity", "PCK CRL", "Root CA CRL". */
+  label: string;
+  from: string;
+  to: string;
+  /** 'expired': verifiedAt is after `to`; 'not-yet-valid': before `from`. */
+  state: 'expired' | 'not-yet-valid';
+}
+
+/**
+ * Genuine but stale: the quote failed ONLY because collateral (TCB info, QE identity, a CRL) was outside its
+ * validity at the verification time. Set only when a second pass that sets those dates aside (and nothing else)
+ * proved every signature from the quote and the collateral up to the trusted root. The verdict stays
+ * `verified: false`: stale evidence is never trusted for sealing. See lib/attest/staleness.ts.
+ */
+export interface CollateralStaleness {
+  /** The documents outside their validity at `verifiedAt` (at least one). */
+  outOfWindow: CollateralDocumentWindow[];
+  /** When all documents are valid together (latest issue .. earliest next update); null when they never overlap. */
+  window: { from: string; to: string } | null;
+  /** The time inside `window` nearest the verification time: what a historical re-check uses. Null without window. */
+  suggestedTime: string | null;
+}
+
 /**
  * The verifier's answer. `verified` is the verdict after policy; when false, `error` says why (the first check
  * that failed). Fields that could not be read (e.g. a quote that does not parse) are null.
@@ -154,6 +183,8 @@ export interface QuoteVerification {
   checks: VerificationCheck[];
   dstack: DstackIdentity | null;
   error: { code: string; message: string } | null;
+  /** Set only for a genuine quote whose collateral is out of date at `verifiedAt` (see CollateralStaleness). */
+  staleCollateral: CollateralStaleness | null;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

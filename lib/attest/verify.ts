@@ -11,6 +11,7 @@ import { applyPolicy } from './policy';
 import { parseQuote, type ParsedQuote } from './quote';
 import { checkEnclaveAttributes, checkTdAttributes } from './td-attributes';
 import { convergeStatus, matchPlatformLevel, matchQeIdentity, matchTdxModule, unionAdvisories } from './tcb';
+import { classifyStale, COLLATERAL_DATE_CODES } from './staleness';
 import { resolveTrustAnchor } from './trust-anchor';
 import type { Collateral, QuoteVerification, TcbStatus, VerificationCheck, VerifyOptions } from './types';
 import { parseCertificate, type ParsedCertificate, type ParsedCrl } from './x509';
@@ -25,6 +26,32 @@ export async function verifyQuote(
   collateral: Collateral,
   options: VerifyOptions = {},
 ): Promise<QuoteVerification> {
+  const result = await runVerification(quote, collateral, options, true);
+  if (result.error && COLLATERAL_DATE_CODES.has(result.error.code)) {
+    // Genuine-but-stale or not: verify again with ONLY the collateral documents' dates set aside (certificates keep
+    // theirs). That pass never verifies anything: it only tells "Intel-signed, out of date" from "not Intel".
+    const { dstack: _dstack, ...rest } = options;
+    const diagnosis = await runVerification(quote, collateral, rest, false);
+    const stale = classifyStale(result, diagnosis);
+    if (stale) {
+      result.staleCollateral = stale;
+      // The dates as authenticated by the diagnosis (every document's signature checked), for the certificate.
+      result.collateral = diagnosis.collateral;
+    }
+  }
+  return result;
+}
+
+/**
+ * One verification pass. `collateralDates` false skips only the validity dates of TCB info, QE identity and the
+ * CRLs; such a pass is for the stale diagnosis alone and its result is never returned as a verdict.
+ */
+async function runVerification(
+  quote: Uint8Array,
+  collateral: Collateral,
+  options: VerifyOptions,
+  collateralDates: boolean,
+): Promise<QuoteVerification> {
   const now = options.now === undefined ? new Date() : new Date(options.now);
   const checks = new CheckLog();
   let parsed: ParsedQuote | null = null;
@@ -35,7 +62,7 @@ export async function verifyQuote(
     parsed = await checks.run('quote', 'Quote parsed (format, version, Intel QE)', () => parseQuote(quote));
     assembleVerification(result, parsed);
     result.fmspc = readFmspc(parsed);
-    await verifyParsed(parsed, collateral, options, now, checks, result);
+    await verifyParsed(parsed, collateral, options, now, collateralDates ? now : null, checks, result);
   } catch (err) {
     const error =
       err instanceof AttestError
@@ -85,6 +112,8 @@ async function verifyParsed(
   collateralInput: Collateral,
   options: VerifyOptions,
   now: Date,
+  /** Time for collateral documents' own dates; null only in the stale diagnosis pass. */
+  docNow: Date | null,
   checks: CheckLog,
   result: QuoteVerification,
 ): Promise<void> {
@@ -105,16 +134,16 @@ async function verifyParsed(
 
   const rootCrl = await checks.run('root-crl', 'Root CA CRL signed by the root and current', async () => {
     const crl = parseAndCheckCrlHex(collateral.root_ca_crl, 'The root CA CRL');
-    await verifyCrl(crl, root.cert, now, 'The root CA CRL');
+    await verifyCrl(crl, root.cert, docNow, 'The root CA CRL');
     return crl;
   });
 
   const expectedTcbId = quote.teeType;
   const tcbInfo = await checks.run('tcb-info', `TCB info signed by Intel, current, for ${quote.teeType}`, () =>
-    verifyTcbInfo(collateral, root, rootCrl, now, expectedTcbId),
+    verifyTcbInfo(collateral, root, rootCrl, now, docNow, expectedTcbId),
   );
   const qeIdentity = await checks.run('qe-identity', 'QE identity signed by Intel, current, for this quote type', () =>
-    verifyQeIdentity(collateral, root, rootCrl, now, quote.teeType),
+    verifyQeIdentity(collateral, root, rootCrl, now, docNow, quote.teeType),
   );
   result.collateral = {
     tcbInfoIssueDate: tcbInfo.issueDate.toISOString(),
@@ -134,7 +163,7 @@ async function verifyParsed(
   if (leaf.isCa) throw new AttestError('chain_invalid', 'The PCK leaf certificate is marked as a CA.');
 
   const pckCrl = await checks.run('pck-crl', 'PCK CRL signed by the PCK CA, current, leaf not revoked', () =>
-    verifyPckCrl(collateral, leaf, pckCa, root, rootCrl, now),
+    verifyPckCrl(collateral, leaf, pckCa, root, rootCrl, now, docNow),
   );
   result.collateral.pckCrlThisUpdate = pckCrl.thisUpdate.toISOString();
   result.collateral.pckCrlNextUpdate = pckCrl.nextUpdate.toISOString();
@@ -302,7 +331,8 @@ async function verifySignedJson(
   }
 }
 
-function checkDocumentDates(issue: Date, next: Date, now: Date, what: string): void {
+function checkDocumentDates(issue: Date, next: Date, now: Date | null, what: string): void {
+  if (now === null) return;
   const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z');
   if (now < issue)
     throw new AttestError(
@@ -318,6 +348,7 @@ async function verifyTcbInfo(
   root: TrustRoot,
   rootCrl: ParsedCrl,
   now: Date,
+  docNow: Date | null,
   teeType: 'TDX' | 'SGX',
 ): Promise<TcbInfo> {
   await verifySignedJson(c.tcb_info, c.tcb_info_signature, c.tcb_info_issuer_chain, root, rootCrl, now, 'TCB info');
@@ -331,7 +362,7 @@ async function verifyTcbInfo(
   if (teeType === 'TDX' ? info.version < 3 : info.version < 2) {
     throw new AttestError('collateral_mismatch', `TCB info version ${info.version} is too old for a ${teeType} quote.`);
   }
-  checkDocumentDates(info.issueDate, info.nextUpdate, now, 'TCB info');
+  checkDocumentDates(info.issueDate, info.nextUpdate, docNow, 'TCB info');
   return info;
 }
 
@@ -340,6 +371,7 @@ async function verifyQeIdentity(
   root: TrustRoot,
   rootCrl: ParsedCrl,
   now: Date,
+  docNow: Date | null,
   teeType: 'TDX' | 'SGX',
 ): Promise<QeIdentity> {
   await verifySignedJson(
@@ -361,7 +393,7 @@ async function verifyQeIdentity(
   }
   if (identity.version < 2)
     throw new AttestError('collateral_mismatch', `QE identity version ${identity.version} is not supported.`);
-  checkDocumentDates(identity.issueDate, identity.nextUpdate, now, 'QE identity');
+  checkDocumentDates(identity.issueDate, identity.nextUpdate, docNow, 'QE identity');
   return identity;
 }
 
@@ -372,10 +404,11 @@ async function verifyPckCrl(
   root: TrustRoot,
   rootCrl: ParsedCrl,
   now: Date,
+  docNow: Date | null,
 ): Promise<ParsedCrl> {
   const crl = parseAndCheckCrlHex(c.pck_crl, 'The PCK CRL');
   // The CRL must come from the CA that issued this leaf (Platform vs Processor), not just any Intel CA.
-  await verifyCrl(crl, pckCa, now, 'The PCK CRL');
+  await verifyCrl(crl, pckCa, docNow, 'The PCK CRL');
   const [crlIssuer] = await verifyChain(c.pck_crl_issuer_chain, root, rootCrl, now, 'the PCK CRL issuer chain', 1);
   if (!crlIssuer!.spki.every((b, i) => b === pckCa.spki[i]) || crlIssuer!.spki.length !== pckCa.spki.length) {
     throw new AttestError(

@@ -87,7 +87,8 @@ for (const mode of ORDER) {
   test(`${mode}: stops before sealing, names the “${check}” check, the simulator received no env`, async () => {
     expect((await setMode(mode)).ok).toBe(true);
     const before = (await simReceived(sim)).length;
-    await page.getByRole('button', { name: /^(Deploy|Try again)$/ }).click();
+    // After a refusal the primary action goes back; deploying again (a new CVM) is the secondary button.
+    await page.getByRole('button', { name: /^(Deploy|Deploy again \(new CVM\))$/ }).click();
 
     const alert = page.locator('.deploy-wizard p.alert-error[role="alert"]');
     await expect(alert).toContainText(`Failed check “${check}”`, { timeout: 30_000 });
@@ -116,8 +117,52 @@ for (const mode of ORDER) {
     await expect(
       page.getByRole('group', { name: 'Untrusted CVM' }).getByRole('button', { name: 'Destroy' }),
     ).toBeVisible();
+    // Issue 15: the refusal sentence is said once (not again in the trust report or the certificate), and the
+    // primary action after a refusal does not provision another CVM.
+    await expectRefusalOnce(page);
+    await expect(page.locator('.deploy-wizard button.primary')).toHaveText(['Back to the trust settings']);
+    await expect(page.getByRole('button', { name: 'Deploy again (new CVM)' })).not.toHaveClass(/primary/);
   });
 }
+
+/** The refusal's own sentence (the alert minus "Failed check “id” (label): " and the closing note) appears once. */
+async function expectRefusalOnce(p: Page): Promise<void> {
+  const alert = (await p.locator('.deploy-wizard p.alert-error[role="alert"]').innerText()).trim();
+  const sentence = alert
+    .replace(/^Failed check “[^”]+”(?: \([^)]*\))?: /, '')
+    .replace(/ No secret was sealed or sent\.$/, '')
+    .trim();
+  expect(sentence.length).toBeGreaterThan(10);
+  const text = await p.locator('body').innerText();
+  expect(text.split(sentence).length - 1, `"${sentence}" is shown once`).toBe(1);
+}
+
+test('leaving the Deploy tab and coming back keeps the wizard where it was: the refusal, the progress, the untrusted CVM', async () => {
+  const alert = page.locator('.deploy-wizard p.alert-error[role="alert"]');
+  const before = await alert.innerText();
+  const cvmId = await page.getByRole('group', { name: 'Untrusted CVM' }).locator('code').textContent();
+  await page.getByRole('tab', { name: 'Items' }).click();
+  await expect(page.locator('.deploy-wizard')).toHaveCount(0);
+  await page.getByRole('tab', { name: 'Deploy' }).click();
+  await expect(page.getByRole('heading', { name: 'Deploy', exact: true })).toBeVisible();
+  await expect(page.locator('.deploy-wizard-nav [aria-current="step"]')).toHaveText('4. Deploy');
+  await expect(alert).toHaveText(before);
+  await expect(page.getByRole('list', { name: 'Deploy progress' }).locator('[data-step="verify"]')).toHaveAttribute(
+    'data-state',
+    'failed',
+  );
+  await expect(page.getByRole('group', { name: 'Untrusted CVM' }).locator('code')).toHaveText(cvmId!);
+  await expectRefusalOnce(page);
+  await expect(page.locator('.deploy-wizard button.primary')).toHaveText(['Back to the trust settings']);
+  const shots = process.env.CLAWKEEP_SHOTS_DIR;
+  if (shots) {
+    for (const width of [360, 1280]) {
+      await page.setViewportSize({ width, height: width === 360 ? 740 : 800 });
+      await alert.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${shots}/deploy-refusal-${width}.png`, fullPage: false });
+    }
+  }
+});
 
 test('the untrusted CVM left by a refused deploy is destroyed from the failure view', async () => {
   const group = page.getByRole('group', { name: 'Untrusted CVM' });

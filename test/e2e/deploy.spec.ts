@@ -201,8 +201,11 @@ test('without a guest agent (like real Phala Cloud): the provider’s quote is r
 
     // The leftover CVM's dashboard (read back from the vault): sealing stays blocked until the person ticks the
     // override, which is then kept in the deployment record with the quote's hash and shown on the dashboard.
+    // Leaving the tab keeps the wizard's refusal (issue 15); closing the wizard shows the deployments.
     await page.getByRole('tab', { name: 'Items' }).click();
     await page.getByRole('tab', { name: 'Deploy' }).click();
+    await expect(page.getByTestId('deploy-override-hint')).toBeVisible();
+    await page.getByRole('button', { name: 'Close the wizard and open its dashboard' }).click();
     const dashboard = page.locator('.deploy-dashboard');
     await expect(dashboard.getByTestId('deploy-untrusted')).toBeVisible();
     const appId = (await dashboard.locator('dt:text-is("App id") + dd').textContent())!.trim();

@@ -375,3 +375,137 @@ test('"Fetch from a PCCS": the worker fetches the collateral from a PCCS (simula
     await sim.close();
   }
 });
+
+// ---- Issue 15: genuine-but-stale collateral, the UTC time field, chosen files, Verify within reach. ----------------
+
+// README: this set's documents are valid together 2025-06-19T10:32:27Z .. 2025-07-19T10:00:35Z.
+const AFTER_WINDOW = '2025-08-01T00:00:00Z';
+const staleSection = (page: Page) =>
+  page.locator('.tee-certificate').getByRole('region', { name: 'Collateral out of date' });
+
+async function shoot(page: Page, name: string): Promise<void> {
+  const shots = process.env.CLAWKEEP_SHOTS_DIR;
+  if (!shots) return;
+  for (const width of [360, 1280]) {
+    await page.setViewportSize({ width, height: width === 360 ? 740 : 800 });
+    await page.locator('.tee-certificate').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${shots}/tee-${name}-${width}.png`, fullPage: false });
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+test('must-show 5: a genuine quote with expired collateral is "genuine but stale", not "not Intel"; one click verifies it as a historical check', async ({
+  openVault,
+}) => {
+  const page = await openTeeTab(openVault);
+
+  // The time field is UTC text, not a local 12-hour picker, and says so; a local or offset time is refused.
+  const timeField = page.getByLabel('Verification time (UTC)');
+  await expect(timeField).toHaveAttribute('type', 'text');
+  await page.getByLabel('Quote (hex)').fill(hexOf(UPTODATE_QUOTE));
+
+  // A chosen file stays visibly chosen, also after the field is hidden and shown again.
+  await page.getByLabel('Collateral file').setInputFiles(COLLATERAL_2025);
+  const chosen = page.getByText('Chosen: tdx-b0c06f-2025-06-19.json', { exact: false });
+  await expect(chosen).toBeVisible();
+  await page.getByLabel('Fetch from a PCCS').check();
+  await page.getByLabel('Paste or upload').check();
+  await expect(chosen).toBeVisible();
+  await expect(page.getByLabel('Collateral (JSON)')).toHaveValue(/"tcb_info"/);
+
+  await timeField.fill('08/01/2025 12:00 PM');
+  await page.getByRole('button', { name: 'Verify', exact: true }).click();
+  await expect(page.getByRole('alert')).toContainText('ISO 8601 UTC');
+  await timeField.fill('2025-08-01T02:00:00+02:00');
+  await page.getByRole('button', { name: 'Verify', exact: true }).click();
+  await expect(page.getByRole('alert')).toContainText('must be in UTC');
+  await expect(page.locator('.tee-certificate')).toHaveCount(0);
+
+  // After the collateral window: genuine (signed by Intel's root) but stale, which documents, which window.
+  await timeField.fill(AFTER_WINDOW);
+  await page.getByRole('button', { name: 'Verify', exact: true }).click();
+  await expect(verdict(page)).toHaveText('Not verified: genuine Intel TDX quote, but its collateral is out of date');
+  await expect(row(page, "Signed by Intel's root")).toHaveText('Yes');
+  const stale = staleSection(page);
+  await expect(stale).toContainText('At 2025-08-01 00:00:00 UTC the TCB info, QE identity and PCK CRL had expired.');
+  await expect(stale).toContainText('TCB info: valid 2025-06-19 10:16:03 UTC to 2025-07-19 10:16:03 UTC — expired');
+  await expect(stale.getByTestId('tee-collateral-window')).toHaveText(
+    'Collateral window (all documents valid): 2025-06-19 10:32:27 UTC to 2025-07-19 10:00:35 UTC.',
+  );
+  await expect(stale).toContainText('nothing is sealed to it');
+  const json = JSON.parse((await page.locator('.tee-json').textContent()) ?? '');
+  expect(json).toMatchObject({ verified: false, valid: false, verifiedAt: '2025-08-01T00:00:00.000Z' });
+  expect(json.staleCollateral.window).toEqual({ from: '2025-06-19T10:32:27.000Z', to: '2025-07-19T10:00:35.000Z' });
+  await shoot(page, 'stale');
+
+  // Fix: verify at a time inside the window, labelled as a historical check; the time field shows that time.
+  await stale.getByRole('button', { name: 'Verify at 2025-07-19 10:00:35 UTC (historical check)' }).click();
+  await expect(verdict(page)).toHaveText('Verified: genuine Intel TDX');
+  await expect(page.getByTestId('tee-historical')).toContainText('as of 2025-07-19 10:00:35 UTC, not now');
+  await expect(timeField).toHaveValue('2025-07-19T10:00:35Z');
+  await expect(staleSection(page)).toHaveCount(0);
+  await shoot(page, 'verified-historical');
+
+  // Attacker: the same expired collateral with an altered quote is NOT "genuine but stale".
+  const forged = Buffer.from(readFileSync(UPTODATE_QUOTE));
+  forged[700] = forged[700]! ^ 0x01; // inside the quote signature
+  await page.getByLabel('Quote (hex)').fill(forged.toString('hex'));
+  await timeField.fill(AFTER_WINDOW);
+  await page.getByRole('button', { name: 'Verify', exact: true }).click();
+  await expect(verdict(page)).toContainText('Not verified');
+  await expect(verdict(page)).not.toContainText('genuine');
+  await expect(row(page, "Signed by Intel's root")).not.toHaveText('Yes');
+  await expect(staleSection(page)).toHaveCount(0);
+});
+
+test('must-show 5: stale collateral from a PCCS (an out-of-date root CRL) is fixed by one click on "Fetch fresh collateral"', async ({
+  openVault,
+}) => {
+  const sim = await PccsSimulator.start();
+  try {
+    const fixtures = await loadCollateralFixtures();
+    const current = fixtures.find((f) => f.name === 'tdx-b0c06f-2025-06-19.json')!.collateral;
+    const old = fixtures.find((f) => f.name.startsWith('WRONG-sgx-typed-for-b0c06f-2024-09-02'))!.collateral;
+    // A PCCS that stopped refreshing its root CA CRL: every document Intel-signed, the root CRL expired 2025-04-03.
+    sim.publish({ ...current, root_ca_crl: old.root_ca_crl });
+    const page = await openTeeTab(openVault);
+    await page.getByLabel('Quote (hex)').fill(hexOf(UPTODATE_QUOTE));
+    await page.getByLabel('Fetch from a PCCS').check();
+    await page.getByLabel('PCCS URL').fill(sim.url);
+    await page.getByLabel('Verification time (UTC)').fill('2025-07-01T00:00:00Z');
+    await page.getByRole('button', { name: 'Verify', exact: true }).click();
+
+    await expect(verdict(page)).toHaveText('Not verified: genuine Intel TDX quote, but its collateral is out of date');
+    const stale = staleSection(page);
+    await expect(stale).toContainText('Root CA CRL: valid 2024-03-20');
+    await expect(stale.getByTestId('tee-collateral-window')).toContainText('never valid at the same time');
+    // No time fits every document: no historical check is offered, only fresh collateral.
+    await expect(stale.getByRole('button', { name: /Verify at/ })).toHaveCount(0);
+
+    // The PCCS refreshes; one click fetches again (the stale answer was never cached) and verifies at the same time.
+    sim.publish(current);
+    const before = sim.requests.length;
+    await stale.getByRole('button', { name: `Fetch fresh collateral from ${new URL(sim.url).host}` }).click();
+    await expect(verdict(page)).toHaveText('Verified: genuine Intel TDX');
+    await expect(row(page, 'Checked')).toContainText('2025-07-01 00:00:00 UTC');
+    expect(sim.requests.length).toBeGreaterThan(before);
+    await expect(page.getByTestId('tee-historical')).toBeVisible(); // 2025 is not now
+  } finally {
+    await sim.close();
+  }
+});
+
+test('Verify is on screen without scrolling past the form, at 360 px and 1280 px', async ({ openVault }) => {
+  const page = await openTeeTab(openVault);
+  for (const [width, height] of [
+    [360, 740],
+    [1280, 800],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await expect(page.getByRole('button', { name: 'Verify', exact: true })).toBeInViewport({ ratio: 1 });
+    // Also half-way down the form (e.g. while filling the event log).
+    await page.getByLabel('Event log (JSON)').scrollIntoViewIfNeeded();
+    await expect(page.getByRole('button', { name: 'Verify', exact: true })).toBeInViewport({ ratio: 1 });
+  }
+});

@@ -84,7 +84,7 @@ describe('TeeCertificate', () => {
       'Quote file',
       'Collateral (JSON)',
       'Collateral file',
-      'Verification time',
+      'Verification time (UTC)',
       'Event log (JSON)',
     ]) {
       expect(byLabel(label)).toBeTruthy();
@@ -94,7 +94,7 @@ describe('TeeCertificate', () => {
   it('shows the certificate of an up-to-date quote, read at the given UTC time', async () => {
     await fill('Quote (hex)', UPTODATE_HEX);
     await fill('Collateral (JSON)', COLLATERAL);
-    await fill('Verification time', '2025-07-01T00:00');
+    await fill('Verification time (UTC)', '2025-07-01T00:00');
     await verify();
     await waitFor(() => verdict(), 'the verdict');
     expect(verdict()).toBe('Verified: genuine Intel TDX');
@@ -116,7 +116,7 @@ describe('TeeCertificate', () => {
   it('says in words why a quote matching no TCB level is not verified', async () => {
     await fill('Quote (hex)', TAPPD_HEX);
     await fill('Collateral (JSON)', COLLATERAL);
-    await fill('Verification time', '2025-07-01T00:00');
+    await fill('Verification time (UTC)', '2025-07-01T00:00');
     await verify();
     await waitFor(() => verdict(), 'the verdict');
     expect(verdict()).toMatch(/^Not verified: no TCB level matches this machine/);
@@ -129,6 +129,45 @@ describe('TeeCertificate', () => {
     await verify();
     await waitFor(() => verdict(), 'the verdict');
     expect(verdict()).toMatch(/^Not verified: .*(expired|out of date)/);
+  });
+
+  it('genuine quote, expired collateral: stale with its window; "Verify at" re-runs at that time, labelled historical', async () => {
+    await fill('Quote (hex)', UPTODATE_HEX);
+    await fill('Collateral (JSON)', COLLATERAL);
+    await fill('Verification time (UTC)', '2025-08-01T00:00:00Z');
+    await verify();
+    await waitFor(() => verdict(), 'the verdict');
+    expect(verdict()).toBe('Not verified: genuine Intel TDX quote, but its collateral is out of date');
+    expect(rowText("Signed by Intel's root")).toBe('Yes');
+    const stale = root.querySelector('.tee-stale')!;
+    expect(stale.textContent).toContain('2025-06-19 10:32:27 UTC to 2025-07-19 10:00:35 UTC');
+    const fix = [...stale.querySelectorAll('button')].find((b) => b.textContent?.startsWith('Verify at'))!;
+    expect(fix.textContent).toBe('Verify at 2025-07-19 10:00:35 UTC (historical check)');
+    fix.click();
+    await waitFor(() => verdict() === 'Verified: genuine Intel TDX', 'the historical verdict');
+    expect(requests.at(-1)!.options?.now).toEqual(new Date('2025-07-19T10:00:35Z'));
+    expect((byLabel('Verification time (UTC)') as HTMLInputElement).value).toBe('2025-07-19T10:00:35Z');
+    expect(root.querySelector('[data-testid="tee-historical"]')?.textContent).toContain('not now');
+  });
+
+  it('the time field reads UTC only: offsets other than Z and impossible dates are refused, nothing is verified', async () => {
+    await fill('Quote (hex)', UPTODATE_HEX);
+    await fill('Collateral (JSON)', COLLATERAL);
+    for (const [value, message] of [
+      ['07/01/2025 12:00 PM', 'ISO 8601 UTC'],
+      ['2025-07-01T02:00:00+02:00', 'must be in UTC'],
+      ['2025-02-30T00:00:00Z', 'not a real date'],
+      ['2025-07-01T24:30:00Z', 'not a real date'],
+    ]) {
+      await fill('Verification time (UTC)', value);
+      await verify();
+      expect(alerts().join()).toContain(message);
+    }
+    expect(requests).toHaveLength(0);
+    await fill('Verification time (UTC)', '2025-07-01 00:00:00+00:00');
+    await verify();
+    await waitFor(() => verdict(), 'the verdict');
+    expect(requests[0]!.options?.now).toEqual(new Date('2025-07-01T00:00:00Z'));
   });
 
   it('shows alerts for missing, non-hex and non-JSON input, without a certificate, and keeps working', async () => {
@@ -147,7 +186,7 @@ describe('TeeCertificate', () => {
     expect(root.querySelector('.tee-certificate')).toBeNull();
     // After the alerts, the same form still verifies.
     await fill('Collateral (JSON)', COLLATERAL);
-    await fill('Verification time', '2025-07-01T00:00');
+    await fill('Verification time (UTC)', '2025-07-01T00:00');
     await verify();
     await waitFor(() => verdict(), 'the verdict');
     expect(verdict()).toBe('Verified: genuine Intel TDX');
