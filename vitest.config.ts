@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { WxtVitest } from 'wxt/testing/vitest-plugin';
 
@@ -11,5 +12,9 @@ export default defineConfig({
     environment: 'happy-dom',
     setupFiles: ['fake-indexeddb/auto'],
     include: ['test/unit/**/*.test.{ts,tsx}'],
+    // One worker per core. Vitest's default for `run` is one fewer than the cores, which on the 2-core CI machine
+    // is a single worker: the whole suite ran one file at a time while a core idled. Files do not share state
+    // (each runs in its own forked process; servers listen on port 0, data goes to fresh temp directories).
+    maxWorkers: availableParallelism(),
   },
 });

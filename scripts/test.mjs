@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // `npm test`: install if needed, typecheck (browser, Node, all), ESLint, Prettier's check, the import-cycle check, build, lint the
 // Firefox build, unit tests, e2e tests (Chromium, then the core flows in Firefox ESR), and the OpenClaw tests against a real gateway (scripts/test-openclaw.mjs; CLAWKEEP_SKIP_OPENCLAW=1 leaves them out, reported as skipped).
-// Children stream their output; counts come from their JSON reports. The last line is `N passed, N failed`
+// The read-only checks (typechecks, ESLint, Prettier, cycles) run side by side, each printed whole when it ends
+// (concurrentChecks); later children stream their output; counts come from their JSON reports. The last line is `N passed, N failed`
 // (plus `, N skipped`), because CI reads that line and not Vitest's or Playwright's own summaries.
 // Node builtins only until ensureDeps() has installed node_modules.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, bin, ensureChromium, ensureDeps, run } from './lib/ensure.mjs';
 
@@ -13,6 +15,8 @@ import { ROOT, bin, ensureChromium, ensureDeps, run } from './lib/ensure.mjs';
 /** @type {Suite[]} */
 const suites = [];
 const tmp = mkdtempSync(path.join(tmpdir(), 'clawkeep-test-'));
+/** How many read-only checks run at once: one per core (CLAWKEEP_TEST_CONCURRENCY overrides, 1 = one after another). */
+const CHECK_CONCURRENCY = Math.max(1, Number(process.env.CLAWKEEP_TEST_CONCURRENCY) || availableParallelism());
 
 const banner = (title) => console.log(`\n━━ ${title} ${'━'.repeat(Math.max(0, 70 - title.length))}`);
 
@@ -37,6 +41,59 @@ const check = (cmd, args, opts) => async () => {
   const { code } = await run(cmd, args, opts);
   return code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1, note: `exit ${code}` };
 };
+
+/** Like `check`, but the child's stdout and stderr are kept (interleaved) and printed whole when it ends. */
+const quietCheck = (cmd, args) => () =>
+  new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks = [];
+    child.stdout.on('data', (c) => chunks.push(c));
+    child.stderr.on('data', (c) => chunks.push(c));
+    child.on('error', (err) => reject(new Error(`could not start ${cmd}: ${err.message}`)));
+    child.on('close', (code, signal) => {
+      const c = code ?? (signal ? 128 : 1);
+      resolve({
+        output: Buffer.concat(chunks).toString('utf8'),
+        result: c === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1, note: `exit ${c}` },
+      });
+    });
+  });
+
+/**
+ * Runs read-only checks (typechecks, ESLint, Prettier, cycles) `CHECK_CONCURRENCY` at a time: each is one
+ * single-threaded process, so on a 2-core CI box two at a time take about half as long as one after another.
+ * Each check's output is printed whole, under its banner, in the order given (not interleaved); its time is its own
+ * wall time. `checks` is a list of [name, quietCheck(...)] pairs; returns true when all passed.
+ */
+async function concurrentChecks(checks) {
+  let free = CHECK_CONCURRENCY;
+  const waiting = [];
+  const acquire = () => (free > 0 ? (free--, Promise.resolve()) : new Promise((r) => waiting.push(r)));
+  const release = () => (waiting.length ? waiting.shift()() : free++);
+  // Started in the order given (acquire() is first come, first served).
+  const runs = checks.map(async ([name, fn]) => {
+    await acquire();
+    const t0 = performance.now();
+    try {
+      const r = await fn().catch((err) => ({
+        output: `[test] ${name} crashed: ${err.message}\n`,
+        result: { passed: 0, failed: 1, note: 'crashed' },
+      }));
+      return { ...r, seconds: (performance.now() - t0) / 1000 };
+    } finally {
+      release();
+    }
+  });
+  let ok = true;
+  for (const [i, [name]] of checks.entries()) {
+    const { output, result, seconds } = await runs[i];
+    banner(name);
+    if (output) process.stdout.write(output.endsWith('\n') ? output : `${output}\n`);
+    suites.push({ name, skipped: 0, ...result, seconds });
+    ok &&= result.failed === 0;
+  }
+  return ok;
+}
 
 const skip = (name, why) => {
   banner(name);
@@ -164,17 +221,21 @@ async function main() {
 
   // Three programs: browser code with DOM and no Node types, Node code with Node types and no DOM, and everything
   // (tests, config files) with both. See tsconfig.web.json / tsconfig.node.json.
-  await step('typecheck web (tsc -p tsconfig.web.json)', check(bin('tsc'), ['-p', 'tsconfig.web.json']));
-  await step('typecheck node (tsc -p tsconfig.node.json)', check(bin('tsc'), ['-p', 'tsconfig.node.json']));
-  await step('typecheck all (tsc -p tsconfig.json)', check(bin('tsc'), ['-p', 'tsconfig.json']));
-  // Type-checked rules, unused code, TSDoc syntax and the import-boundary zones of README "Layout" (eslint.config.js).
-  await step('lint (eslint .)', check(bin('eslint'), ['.']));
-  // One formatter (Prettier, .prettierrc.json); Markdown and byte-exact fixtures are left alone (.prettierignore).
-  await step('format (prettier --check .)', check(bin('prettier'), ['--check', '.', '--log-level', 'warn']));
-  await step(
-    'import cycles (scripts/check-cycles.mjs)',
-    check(process.execPath, [path.join(ROOT, 'scripts', 'check-cycles.mjs')]),
-  );
+  // They only read the tree (nothing here writes .wxt/ or .output/), so they run side by side; builds come after.
+  // ESLint first: the longest one, so the other checks fill the second core meanwhile.
+  await concurrentChecks([
+    // Type-checked rules, unused code, TSDoc syntax and the import-boundary zones of README "Layout" (eslint.config.js).
+    ['lint (eslint .)', quietCheck(bin('eslint'), ['.'])],
+    ['typecheck web (tsc -p tsconfig.web.json)', quietCheck(bin('tsc'), ['-p', 'tsconfig.web.json'])],
+    ['typecheck node (tsc -p tsconfig.node.json)', quietCheck(bin('tsc'), ['-p', 'tsconfig.node.json'])],
+    ['typecheck all (tsc -p tsconfig.json)', quietCheck(bin('tsc'), ['-p', 'tsconfig.json'])],
+    // One formatter (Prettier, .prettierrc.json); Markdown and byte-exact fixtures are left alone (.prettierignore).
+    ['format (prettier --check .)', quietCheck(bin('prettier'), ['--check', '.', '--log-level', 'warn'])],
+    [
+      'import cycles (scripts/check-cycles.mjs)',
+      quietCheck(process.execPath, [path.join(ROOT, 'scripts', 'check-cycles.mjs')]),
+    ],
+  ]);
   const chromeOk = await step('build chrome-mv3 (wxt build)', check(bin('wxt'), ['build']));
   // The deploy e2e tests load this build (test trust anchors on) against the CVM simulator; see wxt.config.ts.
   await step('build chrome-mv3-test (wxt build --mode test)', check(bin('wxt'), ['build', '--mode', 'test']));

@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
 import { startCvmSimulator, type CvmSimulator } from '../../sim/cvm';
 import { expect, TEST_EXTENSION_DIR, test as base } from './fixtures';
-import { addAgentConfig, addSecret, createVault } from './helpers';
+import { addAgentConfig, addSecret, createVault, PASSPHRASE } from './helpers';
 
 /**
  * The deploy specs: the TEST build of the extension (test trust anchors honoured) against the CVM simulator,
@@ -38,7 +38,7 @@ export function freshValues(): SeededValues {
  * and a secret named like the gateway token (found by its normalised name).
  */
 export async function seedVault(page: Page, values: SeededValues): Promise<void> {
-  await createVault(page);
+  await createVault(page, PASSPHRASE, 'floor');
   await addAgentConfig(page, {
     name: 'claude agent',
     model: 'claude-sonnet',

@@ -16,11 +16,30 @@ export interface AgentConfigInput {
   env: { key: string; value: string };
 }
 
+/**
+ * How a test's vault derives its key. 'defaults': what the form proposes (Argon2id 64 MiB, 3 passes), for the tests
+ * whose subject is creating, locking and unlocking a vault. 'floor': the lowest Argon2id the vault accepts
+ * (KDF_LIMITS: 16 MiB, 2 passes, 1 lane), chosen in the form's "Key derivation (advanced)" fields as a person could,
+ * for tests whose subject is something else: at 64 MiB each derivation costs seconds of CPU, and under CI load a
+ * few of them in one test were most of its time.
+ */
+export type TestKdf = 'defaults' | 'floor';
+
 /** First run: both passphrase fields, then Enter (keyboard first). Waits until the vault reports unlocked. */
-export async function createVault(page: Page, passphrase = PASSPHRASE): Promise<void> {
+export async function createVault(page: Page, passphrase = PASSPHRASE, kdf: TestKdf = 'defaults'): Promise<void> {
+  if (kdf === 'floor') await chooseFloorKdf(page);
   await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
   await page.getByLabel('Repeat passphrase').fill(passphrase);
   await page.getByLabel('Repeat passphrase').press('Enter');
+}
+
+/** Opens "Key derivation (advanced)" in the create form and enters the floor of KDF_LIMITS.argon2id. */
+async function chooseFloorKdf(page: Page): Promise<void> {
+  await page.getByText('Key derivation (advanced)').click();
+  await expect(page.getByLabel('Algorithm')).toHaveValue('argon2id');
+  await page.getByLabel('Memory (MiB)').fill('16');
+  await page.getByLabel('Iterations').fill('2');
+  await page.getByLabel('Parallelism').fill('1');
 }
 
 export async function unlock(page: Page, passphrase: string): Promise<void> {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page, Worker } from '@playwright/test';
 import { test as base, expect } from './fixtures';
-import { addSecret, createVault, type SecretInput } from './helpers';
+import { addSecret, createVault, PASSPHRASE, type SecretInput } from './helpers';
 import { MaliciousHub } from '../adversary/malicious-hub';
 import { startHub, stopHub, stopProcess, type Hub } from './hub-process';
 
@@ -120,7 +120,7 @@ export async function registerAgent(hub: Hub, dir: string, name: string, scopes:
 
 /** Creates the vault with `secrets`, saves the hub URL and enrols this device in the Agents tab. Returns its fingerprint. */
 export async function setUpVaultAndEnroll(vault: Page, hub: Hub, secrets: SecretInput[]): Promise<string> {
-  await createVault(vault);
+  await createVault(vault, PASSPHRASE, 'floor');
   for (const s of secrets) await addSecret(vault, s);
   await vault.getByRole('tab', { name: 'Agents' }).click();
   await vault.getByLabel('Hub URL').fill(hub.url);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
 import { INTEL_SGX_ROOT_CA_DER_BASE64 } from '../../lib/attest/intel-root';
 import { EXTENSION_DIR, expect, test } from './fixtures';
-import { createVault } from './helpers';
+import { createVault, PASSPHRASE } from './helpers';
 import { selfSignedTestRootDer } from './tee-certificate-test-root';
 import { PccsSimulator } from '../../sim/pccs/pccs-simulator';
 import { loadCollateralFixtures } from '../sim/collateral-fixtures';
@@ -55,7 +55,7 @@ function attestWorkerChunk(): string {
 
 async function openTeeTab(openVault: () => Promise<Page>): Promise<Page> {
   const page = await openVault();
-  await createVault(page);
+  await createVault(page, PASSPHRASE, 'floor');
   await page.getByRole('tab', { name: 'TEE certificate' }).click();
   await expect(page.getByRole('heading', { name: 'Verify a TEE quote' })).toBeVisible();
   return page;
@@ -264,7 +264,7 @@ test('garbage input: a clear alert, no certificate, and the page and worker keep
 test('web vault: the same tab verifies in its own attest worker', async ({ context, webVault }) => {
   const page = await context.newPage();
   await page.goto(webVault.url);
-  await createVault(page);
+  await createVault(page, PASSPHRASE, 'floor');
   await page.getByRole('tab', { name: 'TEE certificate' }).click();
   await page.getByLabel('Quote (hex)').fill(hexOf(UPTODATE_QUOTE));
   await page.getByLabel('Collateral (JSON)').fill(readFileSync(COLLATERAL_2025, 'utf8'));

@@ -5,7 +5,7 @@ const isoDay = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400
 
 test('search, edit, expiry badges, copy to clipboard', async ({ openVault }) => {
   const vault = await openVault();
-  await createVault(vault);
+  await createVault(vault, PASSPHRASE, 'floor');
   await addSecret(vault, { name: 'GitHub deploy token', value: 'ghp_e2e_deploy', notes: 'ci', tags: 'ci, github' });
   await addSecret(vault, { name: 'OpenAI key', value: 'sk-e2e-openai', notes: 'agents', tags: 'llm' });
 

@@ -69,7 +69,7 @@ test('create, add a secret and an agent config, lock, wrong passphrase, unlock: 
 
 test('raw IndexedDB of the extension holds no name, value or passphrase', async ({ openVault }) => {
   const vault = await openVault();
-  await createVault(vault);
+  await createVault(vault, PASSPHRASE, 'floor');
   await addSecret(vault, SECRET);
   await addAgentConfig(vault, AGENT);
 
@@ -88,7 +88,7 @@ test('stays unlocked when the service worker is stopped; auto-locks after the id
   serviceWorker,
 }) => {
   const vault = await openVault();
-  await createVault(vault);
+  await createVault(vault, PASSPHRASE, 'floor');
   await addSecret(vault, SECRET);
 
   // Mark the running worker's memory, then stop it the way Chrome does when it is idle.
@@ -126,7 +126,7 @@ test('export -> wipe -> import restores identical items; a wrong backup passphra
   openVault,
 }) => {
   const vault = await openVault();
-  await createVault(vault);
+  await createVault(vault, PASSPHRASE, 'floor');
   await addSecret(vault, SECRET);
   await addAgentConfig(vault, AGENT);
 
@@ -179,7 +179,7 @@ test('web vault: key in page memory only, data in its origin IndexedDB as cipher
   const page = await context.newPage();
   await page.goto(webVault.url);
   await expect(page).toHaveTitle(/Clawkeep web vault/);
-  await createVault(page);
+  await createVault(page, PASSPHRASE, 'floor');
   await addSecret(page, SECRET);
   await addAgentConfig(page, AGENT);
 
