@@ -1,14 +1,14 @@
 import { Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import type { HubDeps } from '../deps';
 import { authenticateHuman } from '../auth';
 import { intentEvents } from '../events';
 import { expireDueIntents } from '../intent-expiry';
 import type { HubEnv } from '../middleware';
 import { pendingList } from './intent-view';
+import { streamAccountChanges } from './account-stream';
 
-/** A comment line this often keeps proxies and idle timers from closing a quiet stream. */
-export const EVENTS_PING_MS = 15_000;
+export { EVENTS_PING_MS } from './account-stream';
+
 /** A stream ends after this long; the client reconnects and signs again (lib/ext reconnects with backoff). */
 export const EVENTS_MAX_LIFETIME_MS = 15 * 60_000;
 
@@ -27,48 +27,14 @@ export function eventRoutes(deps: HubDeps): Hono<HubEnv> {
   return new Hono<HubEnv>().get('/events', async (c) => {
     const { account, device } = await authenticateHuman(c, deps);
     expireDueIntents(deps.store, deps.now(), c.get('requestId'));
-    return streamSSE(c, async (stream) => {
-      let dirty = true;
-      let closing = false;
-      let wake: (() => void) | null = null;
-      const unsubscribe = events.subscribe(
-        account.accountId,
-        (event) => {
-          if (event === 'closing') closing = true;
-          else dirty = true;
-          wake?.();
-        },
-        // Removing the device closes this stream at once (routes/devices.ts); more than MAX_STREAMS_PER_KEY of its
-        // streams close the oldest.
-        { kind: 'stream', key: `device:${device.keyId}` },
-      );
-      // A bounded lifetime: the client reconnects with a freshly signed request, so authority is re-checked.
-      const lifetime = setTimeout(() => {
-        closing = true;
-        wake?.();
-      }, deps.eventStreamLifetimeMs);
-      stream.onAbort(() => wake?.());
-      try {
-        while (!stream.aborted && !stream.closed && !closing) {
-          if (isRevoked(deps, device.keyId)) break;
-          if (dirty) {
-            dirty = false;
-            await stream.writeSSE({ event: 'intents', data: JSON.stringify(pendingList(deps, account.accountId)) });
-            continue;
-          }
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          const woken = await new Promise<boolean>((resolve) => {
-            wake = () => resolve(true);
-            timer = setTimeout(() => resolve(false), EVENTS_PING_MS);
-          });
-          clearTimeout(timer);
-          wake = null;
-          if (!woken && !stream.aborted && !closing) await stream.write(': ping\n\n');
-        }
-      } finally {
-        clearTimeout(lifetime);
-        unsubscribe();
-      }
+    return streamAccountChanges(c, deps, events, {
+      accountId: account.accountId,
+      // Removing the device closes this stream at once (routes/devices.ts); more than MAX_STREAMS_PER_KEY of its
+      // streams close the oldest.
+      holder: { kind: 'stream', key: `device:${device.keyId}` },
+      event: 'intents',
+      snapshot: () => pendingList(deps, account.accountId),
+      stillAllowed: () => !isRevoked(deps, device.keyId),
     });
   });
 }

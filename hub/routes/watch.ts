@@ -1,5 +1,4 @@
 import { Hono, type Context } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import { fromHex } from '../../lib/bytes';
 import {
   isWatchToken,
@@ -18,7 +17,7 @@ import { HubError } from '../errors';
 import { intentEvents } from '../events';
 import type { HubEnv } from '../middleware';
 import { enforceLimit } from './client-address';
-import { EVENTS_PING_MS } from './events';
+import { streamAccountChanges } from './account-stream';
 
 /** The device a watch token belongs to, after every check. */
 interface Watcher {
@@ -123,46 +122,13 @@ export function watchRoutes(deps: HubDeps): Hono<HubEnv> {
     .get('/watch/events', (c) => {
       const header = c.req.header('authorization');
       const w = watcher(c);
-      return streamSSE(c, async (stream) => {
-        let dirty = true;
-        let closing = false;
-        let wake: (() => void) | null = null;
-        const unsubscribe = events.subscribe(
-          w.accountId,
-          (event) => {
-            if (event === 'closing') closing = true;
-            else dirty = true;
-            wake?.();
-          },
-          { kind: 'stream', key: `watch:${w.deviceKeyId}` },
-        );
-        const lifetime = setTimeout(() => {
-          closing = true;
-          wake?.();
-        }, deps.eventStreamLifetimeMs);
-        stream.onAbort(() => wake?.());
-        try {
-          while (!stream.aborted && !stream.closed && !closing) {
-            // Removed device or replaced token: nothing more, not even a count.
-            if (!stillWatching(w, header)) break;
-            if (dirty) {
-              dirty = false;
-              await stream.writeSSE({ event: 'watch', data: JSON.stringify(watchSnapshot(deps, w.accountId)) });
-              continue;
-            }
-            let timer: ReturnType<typeof setTimeout> | undefined;
-            const woken = await new Promise<boolean>((resolve) => {
-              wake = () => resolve(true);
-              timer = setTimeout(() => resolve(false), EVENTS_PING_MS);
-            });
-            clearTimeout(timer);
-            wake = null;
-            if (!woken && !stream.aborted && !closing) await stream.write(': ping\n\n');
-          }
-        } finally {
-          clearTimeout(lifetime);
-          unsubscribe();
-        }
+      return streamAccountChanges(c, deps, events, {
+        accountId: w.accountId,
+        holder: { kind: 'stream', key: `watch:${w.deviceKeyId}` },
+        event: 'watch',
+        snapshot: () => watchSnapshot(deps, w.accountId),
+        // Removed device or replaced token: nothing more, not even a count.
+        stillAllowed: () => stillWatching(w, header),
       });
     });
 }
