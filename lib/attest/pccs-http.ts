@@ -6,6 +6,7 @@
 import { AttestError } from './errors';
 import { readBounded } from '../read-bounded';
 import { attemptSignal } from '../attempt-signal';
+import { sleep } from '../sleep';
 
 /** An AttestError('collateral_fetch_failed') that also says which document failed and with which HTTP status. */
 export class CollateralFetchError extends AttestError {
@@ -81,19 +82,6 @@ async function attempt(url: string, opts: PccsHttpOptions): Promise<PccsResponse
   } finally {
     attemptAbort.dispose();
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**

@@ -3,23 +3,11 @@ import { parseIntentsEvent } from '../../hub-client/client';
 import type { HubCore } from '../hub/hub-core';
 import { migrateLegacyInstallations, refreshInstallations } from '../hub/hub-installations';
 import type { PendingIntents } from './hub-pending';
+import { sleep } from '../../sleep';
 
 export const POLL_INTERVAL_MS = 5_000;
 export const BACKOFF_MIN_MS = 1_000;
 export const BACKOFF_MAX_MS = 30_000;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, Math.max(0, ms));
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
-}
 
 /**
  * The live subscription: GET /v1/events read with fetch (no EventSource in a service worker); when the stream

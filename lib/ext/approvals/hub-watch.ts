@@ -7,24 +7,12 @@ import { readStored, removeStored, writeStored } from '../../storage/stored-item
 import type { HubCore } from '../hub/hub-core';
 import { ensureHubIdentity } from '../hub/hub-identity';
 import { BACKOFF_MAX_MS, BACKOFF_MIN_MS, POLL_INTERVAL_MS } from './hub-subscription';
+import { sleep } from '../../sleep';
 
 type WatchRecord = { hub: string; device_key_id: string; token: string };
 
 /** Codes after which the token is dead (unknown to the hub, device removed): forgotten, re-registered at next unlock. */
 const DEAD_TOKEN = new Set<string>(['auth_unknown_key', 'auth_missing', 'device_revoked']);
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, Math.max(0, ms));
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
-}
 
 /**
  * The locked watcher (issue 15, docs/threat-model.md "Locked watcher"). The device key lives in the encrypted vault,
