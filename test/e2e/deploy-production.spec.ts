@@ -10,7 +10,6 @@ import {
   startSimulator,
 } from './deploy-helpers';
 import { expect, test } from './fixtures';
-import { addSecret } from './helpers';
 
 // The PRODUCTION extension build (.output/chrome-mv3) against the same simulator: even with the simulator's test
 // root stored in the user's trust pins, the verifier of a build for users refuses it, and nothing is sealed.
@@ -35,12 +34,27 @@ test('production build: the wizard stops at attestation, the simulator’s test 
     pccsUrl: sim.pccsUrl,
     testRootDerHex: Buffer.from(sim.testRootDer).toString('hex'),
   };
-  await addSecret(page, {
-    name: 'Deploy trust pins',
-    value: JSON.stringify(pins),
-    notes: '',
-    tags: 'clawkeep:deploy-trust',
-  });
+  // Saved through the vault service the way the Deploy tab saves them (lib/deploy/vault-records.ts): the secret
+  // editor refuses clawkeep: tags since issue 15, and Items no longer lists such records.
+  const saved = await page.evaluate(
+    async (draft) => {
+      const { chrome } = globalThis as unknown as {
+        chrome: { runtime: { sendMessage(m: unknown): Promise<{ ok: boolean }> } };
+      };
+      return chrome.runtime.sendMessage({ channel: 'clawkeep.vault.rpc', method: 'save', args: [{ draft }] });
+    },
+    {
+      kind: 'secret',
+      fields: {
+        name: 'Deploy trust pins',
+        value: JSON.stringify(pins),
+        notes: '',
+        tags: ['clawkeep:deploy-trust'],
+        expiresAt: null,
+      },
+    },
+  );
+  expect(saved.ok).toBe(true);
 
   await apiKeyStep(page, sim);
   await page.getByRole('button', { name: 'Continue' }).click();

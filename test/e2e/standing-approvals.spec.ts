@@ -37,9 +37,11 @@ test("'Don't ask again' answers config reloads without a prompt until revoked in
   expect(r1.code, r1.stderr).toBe(0);
   expect(JSON.parse(r1.stdout)).toEqual({ protocolVersion: 1, values: { [ITEM]: SECRET.value } });
 
-  // Reloads: answered by the extension on its own, well inside OpenClaw's default 5 s limit; no card appears.
+  // Reloads: answered by the extension on its own; no card appears. The limit counts from the CLI's own start
+  // (Node + tsx), so it is generous here: two specs share CI's 2 cores, and tests never assert timings (the
+  // answer's speed is measured by `npm run bench`, not here).
   for (let i = 0; i < 2; i++) {
-    const r = await provider(4_000).result;
+    const r = await provider(20_000).result;
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ protocolVersion: 1, values: { [ITEM]: SECRET.value } });
   }
@@ -54,7 +56,7 @@ test("'Don't ask again' answers config reloads without a prompt until revoked in
   await list.getByRole('button', { name: `Revoke standing approval for ${ITEM} (openclaw-gateway)` }).click();
   await expect(vault.getByRole('region', { name: 'Standing approvals' })).toContainText('None.');
 
-  const afterRevoke = await provider(3_000).result;
+  const afterRevoke = await provider(8_000).result;
   expect(afterRevoke.code, afterRevoke.stderr).toBe(0);
   expect(JSON.parse(afterRevoke.stdout)).toEqual({
     protocolVersion: 1,

@@ -129,7 +129,12 @@ test('claim an agent: the hub records the claim by this device with the granted 
   await click(vault, { role: 'button', name: 'Look up' });
   const preview = { role: 'group', name: 'Agent to claim' } as const;
   await waitForText(vault, reg.fingerprint, preview);
-  const scope = await find(vault, { role: 'checkbox', name: `secret:read:${SECRET.name}` }, preview);
+  // The scope in words, then its id (components/agents/scope-words.ts).
+  const scope = await find(
+    vault,
+    { role: 'checkbox', name: `Read the secret “${SECRET.name}” secret:read:${SECRET.name}` },
+    preview,
+  );
   expect(await scope.evaluate((e) => (e as HTMLInputElement).checked)).toBe(false);
   await scope.click();
   await scope.dispose();

@@ -71,11 +71,13 @@ export class LockedWatch {
   /** Lock: what the person saw while unlocked is not new; then start watching. */
   async locked(shownIds: readonly string[]): Promise<void> {
     this.seen = new Set(shownIds);
-    await writeStored(this.core.ports.session, HUB_WATCH_SEEN, {
-      hub: this.core.hub,
-      pending: shownIds.length,
-      ids: [...this.seen],
-    }).catch(() => {});
+    // Only a device that watches keeps anything: a vault with no enrolment leaves session storage empty at lock.
+    if (await this.current().catch(() => null))
+      await writeStored(this.core.ports.session, HUB_WATCH_SEEN, {
+        hub: this.core.hub,
+        pending: shownIds.length,
+        ids: [...this.seen],
+      }).catch(() => {});
     await this.ensureRunning();
   }
 

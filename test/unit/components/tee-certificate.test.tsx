@@ -158,7 +158,7 @@ describe('TeeCertificate', () => {
       ['2025-07-01T02:00:00+02:00', 'must be in UTC'],
       ['2025-02-30T00:00:00Z', 'not a real date'],
       ['2025-07-01T24:30:00Z', 'not a real date'],
-    ]) {
+    ] as const) {
       await fill('Verification time (UTC)', value);
       await verify();
       expect(alerts().join()).toContain(message);
