@@ -39,16 +39,19 @@ async function verifySigned(
     body,
     hub: deps.origin,
     now,
-    publicKeyFor: (r, id) => {
-      if (r === 'agent') return deps.store.agents.get(id)?.signingKey ?? null;
+    publicKeyFor: async (r, id) => {
+      if (r === 'agent') return (await deps.store.agents.get(id))?.signingKey ?? null;
       if (extraHumanKey?.keyId === id) return extraHumanKey.key;
       // The enrolling device is the account's own key; paired devices are in account_devices. A revoked device's
       // key is still returned so its signature is checked first: only a request it really signed learns
       // `device_revoked` (authenticateHuman), anyone else gets the usual auth errors.
-      return deps.store.accounts.get(id)?.devicePublicKey ?? deps.store.devices.get(id)?.publicKey ?? null;
+      return (
+        (await deps.store.accounts.get(id))?.devicePublicKey ?? (await deps.store.devices.get(id))?.publicKey ?? null
+      );
     },
     // Humans and agents share one nonce table: prefixing the role keeps their key ids apart.
-    seenNonce: (id, nonce, expiresAt, r) => !deps.store.nonces.remember(`${r}:${id}`, nonce, expiresAt, now),
+    seenNonce: async (id, nonce, expiresAt, r) =>
+      !(await deps.store.nonces.remember(`${r}:${id}`, nonce, expiresAt, now)),
   });
   // After verification, so only the key's holder spends its budget (a forger naming someone's key id cannot), and
   // per key rather than per address (issue 13 item 12): all local callers share 127.0.0.1.
@@ -79,12 +82,12 @@ export async function authenticateHuman(
 ): Promise<{ account: Account; device: CallerDevice; body: Uint8Array }> {
   const v = await verifySigned(c, deps);
   if (v.role !== 'human') throw wrongRole('human');
-  const own = deps.store.accounts.get(v.keyId);
+  const own = await deps.store.accounts.get(v.keyId);
   if (own) return { account: own, device: { keyId: v.keyId, publicKey: own.devicePublicKey }, body: v.body };
-  const device = deps.store.devices.get(v.keyId)!;
+  const device = (await deps.store.devices.get(v.keyId))!;
   if (device.revokedAt !== null) {
     // Audited (issue 15: Activity lists refused attempts), once a minute at most per device.
-    recordRefusal(deps, {
+    await recordRefusal(deps, {
       action: 'device.refused.revoked',
       actor: `device:${v.keyId}`,
       resource: `account:${device.accountId}`,
@@ -93,7 +96,7 @@ export async function authenticateHuman(
     throw new HubError('device_revoked', 'This device was removed from its account. Pair it again to use it.');
   }
   return {
-    account: deps.store.accounts.get(device.accountId)!,
+    account: (await deps.store.accounts.get(device.accountId))!,
     device: { keyId: v.keyId, publicKey: device.publicKey },
     body: v.body,
   };
@@ -106,7 +109,7 @@ export async function authenticateAgent(
 ): Promise<{ agent: Agent; body: Uint8Array }> {
   const v = await verifySigned(c, deps);
   if (v.role !== 'agent') throw wrongRole('agent');
-  return { agent: deps.store.agents.get(v.keyId)!, body: v.body };
+  return { agent: (await deps.store.agents.get(v.keyId))!, body: v.body };
 }
 
 /** A request signed by a device key that is not enrolled yet: proof of possession for POST /v1/accounts. */

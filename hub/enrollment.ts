@@ -44,12 +44,12 @@ export function enrollmentCodeHash(input: string): Uint8Array {
  * in one transaction, and returns the code for the operator to see once. Returns null otherwise: the code is never
  * stored in the clear, so it cannot be shown again.
  */
-export function issueFirstEnrollmentCode(store: HubStore, now: number): string | null {
-  return store.transaction(() => {
-    if (store.accounts.count() > 0 || store.enrollment.count() > 0) return null;
+export async function issueFirstEnrollmentCode(store: HubStore, now: number): Promise<string | null> {
+  return await store.transaction(async () => {
+    if ((await store.accounts.count()) > 0 || (await store.enrollment.count()) > 0) return null;
     const code = generateEnrollmentCode();
-    store.enrollment.create(enrollmentCodeHash(code), now);
-    appendAudit(store, { time: now, actor: 'hub', action: 'enrollment_code.issued' });
+    await store.enrollment.create(enrollmentCodeHash(code), now);
+    await appendAudit(store, { time: now, actor: 'hub', action: 'enrollment_code.issued' });
     return code;
   });
 }
@@ -60,12 +60,12 @@ export function issueFirstEnrollmentCode(store: HubStore, now: number): string |
  * process running on the same database), the new code's hash is stored and the audit log records both. Returns the
  * code for the operator to see once.
  */
-export function reissueEnrollmentCode(store: HubStore, now: number): { code: string; retired: number } {
-  return store.transaction(() => {
-    const retired = store.enrollment.retireUnused();
+export async function reissueEnrollmentCode(store: HubStore, now: number): Promise<{ code: string; retired: number }> {
+  return await store.transaction(async () => {
+    const retired = await store.enrollment.retireUnused();
     const code = generateEnrollmentCode();
-    store.enrollment.create(enrollmentCodeHash(code), now);
-    appendAudit(store, { time: now, actor: 'hub', action: 'enrollment_code.reissued' });
+    await store.enrollment.create(enrollmentCodeHash(code), now);
+    await appendAudit(store, { time: now, actor: 'hub', action: 'enrollment_code.reissued' });
     return { code, retired };
   });
 }

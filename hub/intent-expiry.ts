@@ -9,16 +9,20 @@ import type { HubStore } from './store/port';
  * audited as expired when it was revoked and get no second row. Call it outside any transaction: it publishes
  * after its own commit.
  */
-export function expireDueIntents(store: HubStore, now: number, requestId: string | null = null): string[] {
+export async function expireDueIntents(
+  store: HubStore,
+  now: number,
+  requestId: string | null = null,
+): Promise<string[]> {
   const accounts: string[] = [];
-  const ids = store.transaction(() => {
-    const expired = store.intents.expireDue(now);
+  const ids = await store.transaction(async () => {
+    const expired = await store.intents.expireDue(now);
     for (const intentId of expired) {
-      const intent = store.intents.get(intentId)!;
-      const installation = store.installations.get(intent.installationId)!;
+      const intent = (await store.intents.get(intentId))!;
+      const installation = (await store.installations.get(intent.installationId))!;
       accounts.push(installation.accountId);
       if (installation.status === 'revoked') continue;
-      appendAudit(store, {
+      await appendAudit(store, {
         time: now,
         actor: 'hub',
         agent: installation.agentId,

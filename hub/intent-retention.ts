@@ -11,15 +11,15 @@ export const RETENTION_BATCH = 200;
  * payload hash, status, times, the signed decision), so the audit log, which hashes none of the payload, still
  * verifies, and GET /v1/intents/:id answers `intent_purged`. An intent's decision always comes before its expiry,
  * so counting from expires_at is at least `retentionMs` after the decision. Pending intents are never touched.
- * Runs in one transaction; `store.compact()` afterwards pushes the freed pages out of the WAL.
+ * Runs in one transaction; `await store.compact()` afterwards pushes the freed pages out of the WAL.
  */
-export function purgeExpiredPayloads(
+export async function purgeExpiredPayloads(
   store: HubStore,
   now: number,
   retentionMs = DEFAULT_INTENT_RETENTION_MS,
   limit = RETENTION_BATCH,
-): string[] {
-  const purged = store.transaction(() => store.intents.purgePayloads(now - retentionMs, limit));
-  if (purged.length > 0) store.compact();
+): Promise<string[]> {
+  const purged = await store.transaction(async () => await store.intents.purgePayloads(now - retentionMs, limit));
+  if (purged.length > 0) await store.compact();
   return purged;
 }

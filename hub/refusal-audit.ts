@@ -26,7 +26,7 @@ const lastWritten = new WeakMap<HubDeps['store'], Map<string, number>>();
  * Call it outside any transaction that the refusal rolls back. A failure to record never changes the answer the
  * caller gets (the refusal itself): it is logged and dropped.
  */
-export function recordRefusal(deps: HubDeps, refusal: Refusal): void {
+export async function recordRefusal(deps: HubDeps, refusal: Refusal): Promise<void> {
   let seen = lastWritten.get(deps.store);
   if (!seen) lastWritten.set(deps.store, (seen = new Map<string, number>()));
   const key = `${refusal.actor}|${refusal.action}`;
@@ -37,7 +37,7 @@ export function recordRefusal(deps: HubDeps, refusal: Refusal): void {
   seen.set(key, now);
   if (seen.size > MAX_REMEMBERED) seen.delete(seen.keys().next().value!);
   try {
-    appendAudit(deps.store, {
+    await appendAudit(deps.store, {
       time: now,
       actor: refusal.actor,
       agent: refusal.agent ?? null,

@@ -10,6 +10,6 @@ export const PURGE_BATCH = 100;
  * entries); the agent, should it come back, is an unknown key and registers again. Called before every new
  * registration and by the server's periodic sweep.
  */
-export function purgeUnclaimedAgents(store: HubStore, now: number, limit = PURGE_BATCH): string[] {
-  return store.transaction(() => store.agents.purgeUnclaimed(now, limit));
+export async function purgeUnclaimedAgents(store: HubStore, now: number, limit = PURGE_BATCH): Promise<string[]> {
+  return await store.transaction(async () => await store.agents.purgeUnclaimed(now, limit));
 }

@@ -79,7 +79,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     // Next to hub.sqlite, never inside it (hub/identity.ts says why).
     identity = loadOrCreateHubIdentity(dataDir);
   } catch (err) {
-    store.close();
+    await store.close();
     throw err;
   }
   let server: Server | undefined;
@@ -101,7 +101,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
       });
     });
     // Only after the port is ours: a code issued before a failed bind would be stored but never shown.
-    const enrollmentCode = issueFirstEnrollmentCode(store, now());
+    const enrollmentCode = await issueFirstEnrollmentCode(store, now());
     const listenUrl = `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
     const url = options.publicOrigin ?? listenUrl;
     const listening = `${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
@@ -117,31 +117,43 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     });
     fetchApp = (req, env) => app.fetch(req, env);
 
-    const pruner = setInterval(() => {
-      try {
-        store.nonces.prune(now());
-      } catch (err) {
-        logger.warn('nonce_prune_failed', { error: err instanceof Error ? err.name : 'unknown' });
-      }
-    }, NONCE_PRUNE_INTERVAL_MS);
+    const pruner = setInterval(
+      () =>
+        void store.nonces.prune(now()).catch((err: unknown) => {
+          logger.warn('nonce_prune_failed', { error: err instanceof Error ? err.name : 'unknown' });
+        }),
+      NONCE_PRUNE_INTERVAL_MS,
+    );
     pruner.unref();
-    const expirer = setInterval(() => {
+    // One sweep at a time: a slow database must not pile sweeps up behind each other.
+    let sweeping = false;
+    const sweep = async () => {
+      if (sweeping) return;
+      sweeping = true;
       try {
-        expireDueIntents(store, now());
+        await sweepOnce();
+      } finally {
+        sweeping = false;
+      }
+    };
+    const sweepOnce = async () => {
+      try {
+        await expireDueIntents(store, now());
       } catch (err) {
         logger.warn('intent_expiry_failed', { error: err instanceof Error ? err.name : 'unknown' });
       }
       try {
-        purgeExpiredPayloads(store, now(), retentionMs);
+        await purgeExpiredPayloads(store, now(), retentionMs);
       } catch (err) {
         logger.warn('intent_retention_failed', { error: err instanceof Error ? err.name : 'unknown' });
       }
       try {
-        purgeUnclaimedAgents(store, now());
+        await purgeUnclaimedAgents(store, now());
       } catch (err) {
         logger.warn('registration_purge_failed', { error: err instanceof Error ? err.name : 'unknown' });
       }
-    }, INTENT_EXPIRY_INTERVAL_MS);
+    };
+    const expirer = setInterval(() => void sweep(), INTENT_EXPIRY_INTERVAL_MS);
     expirer.unref();
 
     let closing: Promise<void> | undefined;
@@ -153,8 +165,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
         force.unref();
         s.close(() => {
           clearTimeout(force);
-          store.close();
-          resolve();
+          void store.close().finally(resolve);
         });
         // Event streams never finish by themselves: end them, then drop the connections they leave idle.
         intentEvents(store).shutdown();
@@ -166,7 +177,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     return { url, listenUrl, port: bound.port, enrollmentCode, store, identity, close };
   } catch (err) {
     server?.close();
-    store.close();
+    await store.close();
     throw err;
   }
 }

@@ -58,9 +58,9 @@ function readHead(file: string, dataDir: string): { head: AuditHead; keyProblem:
 }
 
 /** Whether `head` is in the store's chain: its entry at `seq` and the Merkle root of entries 1..seq match. */
-function headInChain(store: HubStore, head: AuditHead): string | null {
+async function headInChain(store: HubStore, head: AuditHead): Promise<string | null> {
   const leaves: Uint8Array[] = [];
-  for (const row of store.audit.scan()) {
+  for await (const row of store.audit.scan()) {
     if (leaves.length === head.seq) break;
     leaves.push(fromHex(row.entryHash));
     if (leaves.length === head.seq && row.entryHash !== head.head_hash) {
@@ -103,13 +103,13 @@ export const auditCommand: Command = {
       throw new UsageError(why);
     }
     try {
-      const result = verifyAudit(store);
+      const result = await verifyAudit(store);
       if (!result.ok) {
         console.error(`audit log broken at entry ${result.seq}: ${result.reason}`);
         return 1;
       }
       if (exported) {
-        const problem = exported.keyProblem ?? headInChain(store, exported.head);
+        const problem = exported.keyProblem ?? (await headInChain(store, exported.head));
         if (problem) {
           console.error(
             `the exported head (entry ${exported.head.seq}, signed ${new Date(exported.head.time).toISOString()}) is not in this audit log: ${problem}`,
@@ -124,7 +124,7 @@ export const auditCommand: Command = {
       console.log(`audit log intact: ${result.count} entries`);
       return 0;
     } finally {
-      store.close();
+      await store.close();
     }
   },
 };

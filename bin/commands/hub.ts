@@ -46,7 +46,7 @@ export const hubCommand: Command = {
       const serving = ['port', 'allow-origin', 'public-origin', 'intent-retention-days'] as const;
       const extra = serving.filter((o) => values[o] !== undefined);
       if (extra.length > 0) throw new UsageError(`enrollment-code takes only --data (not --${extra.join(', --')})`);
-      return newEnrollmentCode(path.resolve(values.data));
+      return await newEnrollmentCode(path.resolve(values.data));
     }
     const port = values.port === undefined ? DEFAULT_HUB_PORT : parsePort(values.port);
     const allowOrigins =
@@ -84,7 +84,7 @@ export const hubCommand: Command = {
 };
 
 /** `clawkeep hub enrollment-code`: retires the unused codes of an existing hub and prints a new one, once. */
-function newEnrollmentCode(dataDir: string): number {
+async function newEnrollmentCode(dataDir: string): Promise<number> {
   const file = path.join(dataDir, DB_FILE);
   if (!existsSync(file))
     throw new UsageError(`no hub database at ${file} (start the hub once with \`clawkeep hub --data DIR\`)`);
@@ -96,11 +96,11 @@ function newEnrollmentCode(dataDir: string): number {
     throw new UsageError(err instanceof StoreError ? err.message : (err as Error).message);
   }
   try {
-    const { code, retired } = reissueEnrollmentCode(store, Date.now());
+    const { code, retired } = await reissueEnrollmentCode(store, Date.now());
     console.log(`Enrollment code: ${code} (shown once)`);
     if (retired > 0) console.log(`The previous unused code no longer works (${retired} retired).`);
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }

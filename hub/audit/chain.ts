@@ -60,15 +60,15 @@ export function auditEntryHash(prevHash: string, fields: AuditFields): string {
  * commit or neither does.
  * @throws TypeError/RangeError for a malformed entry; StoreError from the store.
  */
-export function appendAudit(store: HubStore, entry: AuditEntry): AuditRow {
+export async function appendAudit(store: HubStore, entry: AuditEntry): Promise<AuditRow> {
   if (!Number.isSafeInteger(entry.time) || entry.time < 0)
     throw new RangeError('audit entry: time must be a non-negative integer (ms)');
   if (typeof entry.actor !== 'string' || entry.actor === '')
     throw new TypeError('audit entry: actor must be a non-empty string');
   if (typeof entry.action !== 'string' || entry.action === '')
     throw new TypeError('audit entry: action must be a non-empty string');
-  return store.transaction(() => {
-    const head = store.audit.head();
+  return await store.transaction(async () => {
+    const head = await store.audit.head();
     const fields: AuditFields = {
       seq: head ? head.seq + 1 : 1,
       time: entry.time,
@@ -81,7 +81,7 @@ export function appendAudit(store: HubStore, entry: AuditEntry): AuditRow {
     };
     const prevHash = head ? head.entryHash : GENESIS_HASH;
     const row: AuditRow = { ...fields, prevHash, entryHash: auditEntryHash(prevHash, fields) };
-    store.audit.insert(row);
+    await store.audit.insert(row);
     return row;
   });
 }
@@ -91,10 +91,10 @@ export function appendAudit(store: HubStore, entry: AuditEntry): AuditRow {
  * previous entry_hash (genesis for the first), and that every entry_hash matches its entry. Reports the first
  * entry that fails. Detects edited, deleted (except the newest ones: see above), inserted and reordered rows.
  */
-export function verifyAudit(store: HubStore): AuditVerifyResult {
+export async function verifyAudit(store: HubStore): Promise<AuditVerifyResult> {
   let expected = 1;
   let prev = GENESIS_HASH;
-  for (const row of store.audit.scan()) {
+  for await (const row of store.audit.scan()) {
     if (row.seq !== expected) {
       return { ok: false, seq: expected, reason: `entry ${expected} is missing (the next entry is ${row.seq})` };
     }

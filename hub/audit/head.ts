@@ -22,16 +22,16 @@ export interface SignedHeadAnswer {
  * proof from the tree of the first `since` entries. Returns null when the log is empty.
  * @throws RangeError when `since` is past the end of the log
  */
-export function signedAuditHead(
+export async function signedAuditHead(
   store: HubStore,
   identity: HubIdentity,
   hub: string,
   now: number,
   since?: number,
-): SignedHeadAnswer | null {
+): Promise<SignedHeadAnswer | null> {
   const leaves: Uint8Array[] = [];
   let headHash = '';
-  for (const row of store.audit.scan()) {
+  for await (const row of store.audit.scan()) {
     leaves.push(fromHex(row.entryHash));
     headHash = row.entryHash;
   }

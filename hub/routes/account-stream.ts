@@ -15,9 +15,9 @@ export interface AccountStream {
   /** The SSE event name (`intents` for devices, `watch` for a locked device's watcher). */
   event: string;
   /** The current state, sent on connect and after every change (coalesced: never a diff). */
-  snapshot: () => unknown;
+  snapshot: () => Promise<unknown>;
   /** Checked before every event: false ends the stream without sending anything more. */
-  stillAllowed: () => boolean;
+  stillAllowed: () => Promise<boolean>;
 }
 
 /**
@@ -51,10 +51,10 @@ export function streamAccountChanges(
     stream.onAbort(() => wake?.());
     try {
       while (!stream.aborted && !stream.closed && !closing) {
-        if (!s.stillAllowed()) break;
+        if (!(await s.stillAllowed())) break;
         if (dirty) {
           dirty = false;
-          await stream.writeSSE({ event: s.event, data: JSON.stringify(s.snapshot()) });
+          await stream.writeSSE({ event: s.event, data: JSON.stringify(await s.snapshot()) });
           continue;
         }
         let timer: ReturnType<typeof setTimeout> | undefined;

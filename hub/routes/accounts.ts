@@ -30,12 +30,12 @@ export function accountRoutes(
       throw new HubError('enrollment_code_invalid', 'That is not an enrollment code.');
     const now = deps.now();
     try {
-      deps.store.transaction(() => {
-        if (deps.store.accounts.get(accountId))
+      await deps.store.transaction(async () => {
+        if (await deps.store.accounts.get(accountId))
           throw new HubError('device_already_enrolled', 'This device already has an account here.');
-        deps.store.accounts.create({ accountId, devicePublicKey: deviceKey, createdAt: now });
-        deps.store.enrollment.consume(enrollmentCodeHash(peek.enrollment_code), accountId, now);
-        appendAudit(deps.store, {
+        await deps.store.accounts.create({ accountId, devicePublicKey: deviceKey, createdAt: now });
+        await deps.store.enrollment.consume(enrollmentCodeHash(peek.enrollment_code), accountId, now);
+        await appendAudit(deps.store, {
           time: now,
           actor: `account:${accountId}`,
           resource: `account:${accountId}`,

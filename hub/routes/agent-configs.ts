@@ -18,8 +18,8 @@ import type { HubEnv } from '../middleware';
 import type { Account, Installation, JsonValue } from '../store/port';
 import { agentInstallation } from './intent-view';
 
-function ownInstallation(deps: HubDeps, account: Account, installationId: string): Installation {
-  const installation = deps.store.installations.get(installationId);
+async function ownInstallation(deps: HubDeps, account: Account, installationId: string): Promise<Installation> {
+  const installation = await deps.store.installations.get(installationId);
   if (!installation || installation.accountId !== account.accountId)
     throw new HubError('not_found', 'No such installation.');
   return installation;
@@ -38,7 +38,7 @@ export function agentConfigRoutes(deps: HubDeps): Hono<HubEnv> {
     .put('/installations/:id/config', async (c) => {
       const { account, device, body } = await authenticateHuman(c, deps);
       const id = c.req.param('id');
-      const installation = ownInstallation(deps, account, id);
+      const installation = await ownInstallation(deps, account, id);
       if (installation.status === 'revoked') throw new HubError('forbidden', 'A revoked installation gets no config.');
       const delivery = parseWire(ConfigDeliverySchema, jsonBody(body));
       let verified;
@@ -58,15 +58,15 @@ export function agentConfigRoutes(deps: HubDeps): Hono<HubEnv> {
       }
       const { statement, sealed } = verified;
       const now = deps.now();
-      deps.store.transaction(() => {
-        const stored = deps.store.agentConfigs.get(id);
+      await deps.store.transaction(async () => {
+        const stored = await deps.store.agentConfigs.get(id);
         if (stored && stored.configId === statement.config_id && statement.revision <= stored.revision) {
           throw new HubError(
             'config_stale',
             `The hub holds revision ${stored.revision} of this config already; send a newer one.`,
           );
         }
-        deps.store.agentConfigs.put({
+        await deps.store.agentConfigs.put({
           installationId: id,
           configId: statement.config_id,
           revision: statement.revision,
@@ -74,7 +74,7 @@ export function agentConfigRoutes(deps: HubDeps): Hono<HubEnv> {
           sealed,
           updatedAt: now,
         });
-        appendAudit(deps.store, {
+        await appendAudit(deps.store, {
           time: now,
           actor: `account:${account.accountId}`,
           agent: installation.agentId,
@@ -94,12 +94,12 @@ export function agentConfigRoutes(deps: HubDeps): Hono<HubEnv> {
     .delete('/installations/:id/config', async (c) => {
       const { account } = await authenticateHuman(c, deps);
       const id = c.req.param('id');
-      const installation = ownInstallation(deps, account, id);
+      const installation = await ownInstallation(deps, account, id);
       const now = deps.now();
-      const deleted = deps.store.transaction(() => {
-        const gone = deps.store.agentConfigs.delete(id);
+      const deleted = await deps.store.transaction(async () => {
+        const gone = await deps.store.agentConfigs.delete(id);
         if (gone) {
-          appendAudit(deps.store, {
+          await appendAudit(deps.store, {
             time: now,
             actor: `account:${account.accountId}`,
             agent: installation.agentId,
@@ -115,8 +115,8 @@ export function agentConfigRoutes(deps: HubDeps): Hono<HubEnv> {
     })
     .get('/agent/config', async (c) => {
       const { agent } = await authenticateAgent(c, deps);
-      const installation = agentInstallation(deps, agent.agentId);
-      const row = deps.store.agentConfigs.get(installation.installationId);
+      const installation = await agentInstallation(deps, agent.agentId);
+      const row = await deps.store.agentConfigs.get(installation.installationId);
       if (!row) throw new HubError('config_not_assigned', 'No agent config is assigned to this agent.');
       const response: AgentConfigResponse = {
         config: row.statement as unknown as AgentConfigResponse['config'],
@@ -124,8 +124,8 @@ export function agentConfigRoutes(deps: HubDeps): Hono<HubEnv> {
         updated_at: row.updatedAt,
       };
       // Another device of the account may have delivered it: the agent checks it descends from its pinned device.
-      if (deps.store.devices.listByAccount(installation.accountId).length > 0) {
-        response.devices = deviceList(deps, deps.store.accounts.get(installation.accountId)!);
+      if ((await deps.store.devices.listByAccount(installation.accountId)).length > 0) {
+        response.devices = await deviceList(deps, (await deps.store.accounts.get(installation.accountId))!);
       }
       return c.json(response);
     });

@@ -48,7 +48,7 @@ export function agentRoutes(deps: HubDeps, options: AgentRouteOptions = {}): Hon
   return new Hono<HubEnv>()
     .get('/agents/me', async (c) => {
       const { agent } = await authenticateAgent(c, deps);
-      return c.json(agentStatus(deps, agent.agentId));
+      return c.json(await agentStatus(deps, agent.agentId));
     })
     .post('/agents', async (c) => {
       enforceLimit(limiter, clientAddress(c));
@@ -73,9 +73,9 @@ export function agentRoutes(deps: HubDeps, options: AgentRouteOptions = {}): Hon
       const agentId = `agt_${toBase64Url(randomBytes(16))}`;
       const expiresAt = now + CLAIM_TTL_MS;
       // Expired registrations go before a new one comes in: a registration flood cannot outgrow the sweep.
-      purgeUnclaimedAgents(deps.store, now);
-      deps.store.transaction(() => {
-        deps.store.agents.create({
+      await purgeUnclaimedAgents(deps.store, now);
+      await deps.store.transaction(async () => {
+        await deps.store.agents.create({
           agentId,
           name: body.name,
           signingKey: decodePublicKey(body.signing_key, 'ed25519'),
@@ -88,7 +88,7 @@ export function agentRoutes(deps: HubDeps, options: AgentRouteOptions = {}): Hon
           createdAt: now,
           keyBinding: keyBinding as unknown as JsonValue,
         });
-        appendAudit(deps.store, {
+        await appendAudit(deps.store, {
           time: now,
           actor: `agent:${agentId}`,
           agent: agentId,
@@ -105,8 +105,8 @@ export function agentRoutes(deps: HubDeps, options: AgentRouteOptions = {}): Hon
 type Installed = NonNullable<AgentMeResponse['installation']>;
 
 /** What an agent learns about itself: unclaimed, claimed (with the human's signed claim to verify), or revoked. */
-function agentStatus(deps: HubDeps, agentId: string): AgentMeResponse {
-  const installations = deps.store.installations.listByAgent(agentId);
+async function agentStatus(deps: HubDeps, agentId: string): Promise<AgentMeResponse> {
+  const installations = await deps.store.installations.listByAgent(agentId);
   const current = installations.find((i) => i.status !== 'revoked') ?? installations.at(-1);
   if (!current) return { agent_id: agentId, status: 'unclaimed' };
   return {
@@ -120,7 +120,7 @@ function agentStatus(deps: HubDeps, agentId: string): AgentMeResponse {
     },
     // Who signed the revocation: the agent checks it is its pinned device or one that device added.
     ...(current.revocationStatement !== null
-      ? { devices: deviceList(deps, deps.store.accounts.get(current.accountId)!) }
+      ? { devices: await deviceList(deps, (await deps.store.accounts.get(current.accountId))!) }
       : {}),
   };
 }

@@ -32,16 +32,16 @@ export function auditRoutes(deps: HubDeps): Hono<HubEnv> {
     const limit = query.limit ? parsePositive('limit', query.limit[0]!, AUDIT_PAGE_MAX) : AUDIT_PAGE_DEFAULT;
     const before = query.before ? parsePositive('before', query.before[0]!, Number.MAX_SAFE_INTEGER) : undefined;
     const since = query.since ? parsePositive('since', query.since[0]!, Number.MAX_SAFE_INTEGER) : undefined;
-    const rows = deps.store.audit.listForAccount(account.accountId, {
+    const rows = await deps.store.audit.listForAccount(account.accountId, {
       ...(before !== undefined ? { beforeSeq: before } : {}),
       limit: limit + 1,
     });
     const page = rows.slice(0, limit);
-    const head = deps.store.audit.head();
+    const head = await deps.store.audit.head();
     // The caller is enrolled, so its account.enroll entry exists: the chain is never empty here.
     if (!head) throw new HubError('internal', 'The audit log is empty.');
     // A device that kept a head larger than this log asks for the impossible: it will see the rollback itself.
-    const signed = signedAuditHead(
+    const signed = await signedAuditHead(
       deps.store,
       deps.identity,
       deps.origin,
@@ -49,7 +49,7 @@ export function auditRoutes(deps: HubDeps): Hono<HubEnv> {
       since !== undefined && since <= head.seq ? since : undefined,
     );
     if (!signed) throw new HubError('internal', 'The audit log is empty.');
-    const entries = page.map((r) => toWireEntry(deps, account.accountId, r));
+    const entries = await Promise.all(page.map((r) => toWireEntry(deps, account.accountId, r)));
     const response: AuditListResponse = {
       entries,
       next_before: rows.length > limit ? page[page.length - 1]!.seq : null,
@@ -61,7 +61,7 @@ export function auditRoutes(deps: HubDeps): Hono<HubEnv> {
   });
 }
 
-function toWireEntry(deps: HubDeps, accountId: string, r: AuditRow): AuditEntry {
+async function toWireEntry(deps: HubDeps, accountId: string, r: AuditRow): Promise<AuditEntry> {
   const entry: AuditEntry = {
     seq: r.seq,
     time: r.time,
@@ -74,8 +74,8 @@ function toWireEntry(deps: HubDeps, accountId: string, r: AuditRow): AuditEntry 
     entry_hash: r.entryHash,
   };
   if (r.resource?.startsWith('intent:')) {
-    const intent = deps.store.intents.get(r.resource.slice('intent:'.length));
-    const installation = intent && deps.store.installations.get(intent.installationId);
+    const intent = await deps.store.intents.get(r.resource.slice('intent:'.length));
+    const installation = intent && (await deps.store.installations.get(intent.installationId));
     // A purged intent (retention) has no payload left to show: the entry stands alone.
     if (intent && intent.payload !== '' && installation?.accountId === accountId)
       entry.intent = { kind: intent.kind, payload: JSON.parse(intent.payload) as Record<string, unknown> };

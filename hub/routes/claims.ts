@@ -23,8 +23,8 @@ import { enforceLimit } from './client-address';
 const CODE_INVALID = 'Unknown or expired claim code.';
 
 /** The unclaimed agent whose live claim code hashes to `hashHex`, else `claim_code_invalid`. */
-function agentForCode(deps: HubDeps, hashHex: string): Agent {
-  const agent = deps.store.agents.findByClaimCode(fromHex(hashHex), deps.now());
+async function agentForCode(deps: HubDeps, hashHex: string): Promise<Agent> {
+  const agent = await deps.store.agents.findByClaimCode(fromHex(hashHex), deps.now());
   if (!agent) throw new HubError('claim_code_invalid', CODE_INVALID);
   return agent;
 }
@@ -51,7 +51,7 @@ export function claimRoutes(
       } catch {
         throw new HubError('claim_code_invalid', CODE_INVALID);
       }
-      const agent = agentForCode(deps, hash);
+      const agent = await agentForCode(deps, hash);
       const response: ClaimLookupResponse = {
         agent_id: agent.agentId,
         name: agent.name,
@@ -81,9 +81,9 @@ export function claimRoutes(
         }
       }
       const { claim } = parseWire(ClaimRequestSchema, raw);
-      const agent = deps.store.agents.get(claim.statement.agent_id);
+      const agent = await deps.store.agents.get(claim.statement.agent_id);
       if (!agent) throw new HubError('claim_code_invalid', CODE_INVALID);
-      if (deps.store.installations.listByAgent(agent.agentId).some((i) => i.status !== 'revoked')) {
+      if ((await deps.store.installations.listByAgent(agent.agentId)).some((i) => i.status !== 'revoked')) {
         throw new HubError('agent_already_claimed', 'This agent was claimed already.');
       }
       const codeHash = agent.claimCodeHash && toHex(agent.claimCodeHash);
@@ -101,11 +101,11 @@ export function claimRoutes(
       if (!statement.granted_scopes.every((s) => requested.has(s))) {
         throw new HubError('claim_invalid', 'The claim grants a scope the agent did not ask for.');
       }
-      if (deps.store.installations.get(statement.installation_id))
+      if (await deps.store.installations.get(statement.installation_id))
         throw new HubError('claim_invalid', 'That installation id is taken.');
       const now = deps.now();
-      deps.store.transaction(() => {
-        deps.store.installations.create({
+      await deps.store.transaction(async () => {
+        await deps.store.installations.create({
           installationId: statement.installation_id,
           agentId: agent.agentId,
           accountId: account.accountId,
@@ -115,8 +115,8 @@ export function claimRoutes(
           createdAt: now,
         });
         // Single use: the code stops working the moment it is claimed.
-        deps.store.agents.clearClaimCode(agent.agentId);
-        appendAudit(deps.store, {
+        await deps.store.agents.clearClaimCode(agent.agentId);
+        await appendAudit(deps.store, {
           time: now,
           actor: `account:${account.accountId}`,
           agent: agent.agentId,

@@ -52,7 +52,7 @@ export interface DeviceRouteLimits {
 }
 
 /** The account's devices as GET /v1/devices lists them: the enrolling device first (no statement), then the added ones. */
-export function deviceList(deps: HubDeps, account: Account): DeviceListEntry[] {
+export async function deviceList(deps: HubDeps, account: Account): Promise<DeviceListEntry[]> {
   return [
     {
       device_key_id: account.accountId,
@@ -62,7 +62,7 @@ export function deviceList(deps: HubDeps, account: Account): DeviceListEntry[] {
       revoked_at: null,
       statement: null,
     },
-    ...deps.store.devices.listByAccount(account.accountId).map((d) => ({
+    ...(await deps.store.devices.listByAccount(account.accountId)).map((d) => ({
       device_key_id: d.deviceKeyId,
       device_key: encodePublicKey(d.publicKey),
       name: d.name,
@@ -98,7 +98,7 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
   /** The pairing `id`, authenticated as its own new device. */
   async function ownPairing(c: Context<HubEnv>): Promise<Pairing> {
     const id = c.req.param('id') ?? '';
-    const pairing = isId(id) ? deps.store.pairings.get(id) : null;
+    const pairing = isId(id) ? await deps.store.pairings.get(id) : null;
     if (!pairing) throw new HubError('not_found', 'No such pairing.');
     await authenticateEnrolling(c, deps, deviceKeyId(pairing.deviceKey), pairing.deviceKey);
     return pairing;
@@ -111,7 +111,7 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
       const deviceKey = decodePublicKey(peek.device_key, 'ed25519');
       const keyId = deviceKeyId(deviceKey);
       await authenticateEnrolling(c, deps, keyId, deviceKey);
-      if (deps.store.accounts.get(keyId) || deps.store.devices.get(keyId)) {
+      if ((await deps.store.accounts.get(keyId)) || (await deps.store.devices.get(keyId))) {
         throw new HubError('device_already_enrolled', 'This device key already belongs to an account here.');
       }
       // The device key vouches for the box key the vault key will be sealed to (issue 13 item 1); the approving
@@ -130,14 +130,14 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
       const now = deps.now();
       const pairingId = `pair_${toBase64Url(randomBytes(16))}`;
       let code = '';
-      deps.store.transaction(() => {
+      await deps.store.transaction(async () => {
         // Keeps the statuses honest for anyone reading the table; routes also treat a pending row past expires_at as expired.
-        deps.store.pairings.expireDue(now);
+        await deps.store.pairings.expireDue(now);
         // A fresh code colliding with a live one is ~1 in 2^34; retry rather than fail the person.
         for (let attempt = 0; ; attempt++) {
           code = generatePairingCode();
           try {
-            deps.store.pairings.create({
+            await deps.store.pairings.create({
               pairingId,
               codeHash: pairingCodeHash(code)!,
               deviceKey,
@@ -152,7 +152,7 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
             if (!(err instanceof StoreError && err.code === 'conflict') || attempt >= 3) throw err;
           }
         }
-        appendAudit(deps.store, {
+        await appendAudit(deps.store, {
           time: now,
           actor: `device:${keyId}`,
           resource: `pairing:${pairingId}`,
@@ -188,7 +188,7 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
       enforceLimit(lookupLimiter, account.accountId);
       const { code } = parseWire(PairingLookupRequestSchema, jsonBody(body));
       const hash = pairingCodeHash(code);
-      const pairing = hash && deps.store.pairings.findPendingByCode(hash, deps.now());
+      const pairing = hash && (await deps.store.pairings.findPendingByCode(hash, deps.now()));
       if (!pairing) throw new HubError('pairing_code_invalid', CODE_INVALID);
       const response: PairingLookupResponse = {
         pairing_id: pairing.pairingId,
@@ -205,7 +205,7 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
       const { account, device, body } = await authenticateHuman(c, deps);
       const req = parseWire(PairingApproveRequestSchema, jsonBody(body));
       const id = c.req.param('id');
-      const pairing = isId(id) ? deps.store.pairings.get(id) : null;
+      const pairing = isId(id) ? await deps.store.pairings.get(id) : null;
       if (!pairing) throw new HubError('not_found', 'No such pairing.');
       const now = deps.now();
       if (statusOf(pairing, now) !== 'pending')
@@ -230,16 +230,16 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
       const newId = deviceKeyId(pairing.deviceKey);
       const signed = { statement, signature: (req.device as { signature: string }).signature } as unknown as JsonValue;
       try {
-        deps.store.transaction(() => {
-          if (deps.store.accounts.get(newId) || deps.store.devices.get(newId)) {
+        await deps.store.transaction(async () => {
+          if ((await deps.store.accounts.get(newId)) || (await deps.store.devices.get(newId))) {
             throw new HubError('device_already_enrolled', 'This device key already belongs to an account here.');
           }
-          deps.store.pairings.approve(
+          await deps.store.pairings.approve(
             pairing.pairingId,
             { accountId: account.accountId, statement: signed, sealed },
             now,
           );
-          deps.store.devices.create({
+          await deps.store.devices.create({
             deviceKeyId: newId,
             accountId: account.accountId,
             publicKey: pairing.deviceKey,
@@ -247,7 +247,7 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
             statement: signed,
             addedAt: now,
           });
-          appendAudit(deps.store, {
+          await appendAudit(deps.store, {
             time: now,
             actor: `account:${account.accountId}`,
             resource: `device:${newId}`,
@@ -272,13 +272,13 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
       // costs the new device nothing but a fresh code (it cannot be used to approve anything).
       const { account } = await authenticateHuman(c, deps);
       const id = c.req.param('id');
-      const pairing = isId(id) ? deps.store.pairings.get(id) : null;
+      const pairing = isId(id) ? await deps.store.pairings.get(id) : null;
       if (!pairing) throw new HubError('not_found', 'No such pairing.');
       const now = deps.now();
       try {
-        deps.store.transaction(() => {
-          deps.store.pairings.deny(pairing.pairingId, now);
-          appendAudit(deps.store, {
+        await deps.store.transaction(async () => {
+          await deps.store.pairings.deny(pairing.pairingId, now);
+          await appendAudit(deps.store, {
             time: now,
             actor: `account:${account.accountId}`,
             resource: `pairing:${pairing.pairingId}`,
@@ -295,7 +295,7 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
     })
     .get('/devices', async (c) => {
       const { account } = await authenticateHuman(c, deps);
-      const response: DeviceListResponse = { account_id: account.accountId, devices: deviceList(deps, account) };
+      const response: DeviceListResponse = { account_id: account.accountId, devices: await deviceList(deps, account) };
       return c.json(response);
     })
     .delete('/devices/:id', async (c) => {
@@ -305,7 +305,7 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
       // chain every other device's statement leads back to.
       if (id === account.accountId)
         throw new HubError('forbidden', 'The device that created the account cannot be removed.');
-      const target = isId(id) ? deps.store.devices.get(id) : null;
+      const target = isId(id) ? await deps.store.devices.get(id) : null;
       if (!target || target.accountId !== account.accountId || target.revokedAt !== null)
         throw new HubError('not_found', 'No such device on this account.');
       // The removal is the device's signed word (CKDR), stored and served so others verify it themselves (issue 13
@@ -326,11 +326,11 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
         signature: (req.output.removal as { signature: string }).signature,
       } as unknown as JsonValue;
       const now = deps.now();
-      const revoked = deps.store.transaction(() => {
-        const r = deps.store.devices.revoke(id, now, signedRemoval);
+      const revoked = await deps.store.transaction(async () => {
+        const r = await deps.store.devices.revoke(id, now, signedRemoval);
         // Its watch credential goes with it (hub/routes/watch.ts also checks the device on every use).
-        deps.store.watchTokens.remove(id);
-        appendAudit(deps.store, {
+        await deps.store.watchTokens.remove(id);
+        await appendAudit(deps.store, {
           time: now,
           actor: `account:${account.accountId}`,
           resource: `device:${id}`,

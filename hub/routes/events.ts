@@ -13,7 +13,8 @@ export { EVENTS_PING_MS } from './account-stream';
 export const EVENTS_MAX_LIFETIME_MS = 15 * 60_000;
 
 /** A device removed since the stream opened gets nothing more (defence in depth behind closeHolder). */
-const isRevoked = (deps: HubDeps, keyId: string): boolean => deps.store.devices.get(keyId)?.revokedAt != null;
+const isRevoked = async (deps: HubDeps, keyId: string): Promise<boolean> =>
+  (await deps.store.devices.get(keyId))?.revokedAt != null;
 
 /**
  * `GET /v1/events` (human): a text/event-stream of the caller's pending intents. On connect it sends
@@ -26,7 +27,7 @@ export function eventRoutes(deps: HubDeps): Hono<HubEnv> {
   const events = intentEvents(deps.store);
   return new Hono<HubEnv>().get('/events', async (c) => {
     const { account, device } = await authenticateHuman(c, deps);
-    expireDueIntents(deps.store, deps.now(), c.get('requestId'));
+    await expireDueIntents(deps.store, deps.now(), c.get('requestId'));
     return streamAccountChanges(c, deps, events, {
       accountId: account.accountId,
       // Removing the device closes this stream at once (routes/devices.ts); more than MAX_STREAMS_PER_KEY of its
@@ -34,7 +35,7 @@ export function eventRoutes(deps: HubDeps): Hono<HubEnv> {
       holder: { kind: 'stream', key: `device:${device.keyId}` },
       event: 'intents',
       snapshot: () => pendingList(deps, account.accountId),
-      stillAllowed: () => !isRevoked(deps, device.keyId),
+      stillAllowed: async () => !(await isRevoked(deps, device.keyId)),
     });
   });
 }

@@ -16,8 +16,8 @@ import { intentEvents } from '../events';
 import type { HubEnv } from '../middleware';
 import type { Account, Installation, JsonValue } from '../store/port';
 
-function toWireInstallation(deps: HubDeps, i: Installation): WireInstallation {
-  const agent = deps.store.agents.get(i.agentId)!;
+async function toWireInstallation(deps: HubDeps, i: Installation): Promise<WireInstallation> {
+  const agent = (await deps.store.agents.get(i.agentId))!;
   const policy = i.policy as { approval_required?: string[]; daily_limit?: number | null } | null;
   return {
     installation_id: i.installationId,
@@ -42,8 +42,8 @@ function toWireInstallation(deps: HubDeps, i: Installation): WireInstallation {
 }
 
 /** The caller's own installation, else not_found (another account's installation is invisible). */
-function ownInstallation(deps: HubDeps, account: Account, installationId: string): Installation {
-  const installation = deps.store.installations.get(installationId);
+async function ownInstallation(deps: HubDeps, account: Account, installationId: string): Promise<Installation> {
+  const installation = await deps.store.installations.get(installationId);
   if (!installation || installation.accountId !== account.accountId)
     throw new HubError('not_found', 'No such installation.');
   return installation;
@@ -59,17 +59,17 @@ export function installationRoutes(deps: HubDeps): Hono<HubEnv> {
   return new Hono<HubEnv>()
     .get('/installations', async (c) => {
       const { account } = await authenticateHuman(c, deps);
-      const installations = deps.store.installations
-        .listByAccount(account.accountId)
-        .sort((a, b) => a.createdAt - b.createdAt || (a.installationId < b.installationId ? -1 : 1))
-        .map((i) => toWireInstallation(deps, i));
+      const rows = (await deps.store.installations.listByAccount(account.accountId)).sort(
+        (a, b) => a.createdAt - b.createdAt || (a.installationId < b.installationId ? -1 : 1),
+      );
+      const installations = await Promise.all(rows.map((i) => toWireInstallation(deps, i)));
       const response: InstallationListResponse = { installations };
       return c.json(response);
     })
     .delete('/installations/:id', async (c) => {
       const { account, device, body } = await authenticateHuman(c, deps);
       const id = c.req.param('id');
-      const own = ownInstallation(deps, account, id);
+      const own = await ownInstallation(deps, account, id);
       // The revocation is the device's signed word (CKIR), stored and relayed to the agent, which verifies it itself
       // (issue 13 item 9). Checking it here is hygiene: signed by the calling device, for this hub, installation
       // and agent key. A DELETE without one is refused.
@@ -79,7 +79,7 @@ export function installationRoutes(deps: HubDeps): Hono<HubEnv> {
       const statement = verifyInstallationRevocation(req.output.revocation, {
         hub: deps.origin,
         installation_id: id,
-        agent_signing_key: encodePublicKey(deps.store.agents.get(own.agentId)!.signingKey),
+        agent_signing_key: encodePublicKey((await deps.store.agents.get(own.agentId))!.signingKey),
         revoked_by: encodePublicKey(device.publicKey),
       });
       const signedRevocation = {
@@ -88,22 +88,22 @@ export function installationRoutes(deps: HubDeps): Hono<HubEnv> {
       } as unknown as JsonValue;
       const now = deps.now();
       const requestId = c.get('requestId');
-      const revoked = deps.store.transaction(() => {
-        const current = deps.store.installations.get(id)!;
+      const revoked = await deps.store.transaction(async () => {
+        const current = (await deps.store.installations.get(id))!;
         // Revoking twice answers with the first revocation: the status change stamped last_activity.
         if (current.status === 'revoked') return { installation: current, changed: false };
-        const installation = deps.store.installations.revoke(id, now, signedRevocation);
+        const installation = await deps.store.installations.revoke(id, now, signedRevocation);
         const base = { time: now, agent: installation.agentId, requestId };
-        appendAudit(deps.store, {
+        await appendAudit(deps.store, {
           ...base,
           actor: `account:${account.accountId}`,
           resource: `installation:${id}`,
           action: 'installation.revoke',
         });
         // Its open intents end with it, stored as expired in the same transaction.
-        for (const intentId of deps.store.intents.expireForInstallation(id)) {
-          const intent = deps.store.intents.get(intentId)!;
-          appendAudit(deps.store, {
+        for (const intentId of await deps.store.intents.expireForInstallation(id)) {
+          const intent = (await deps.store.intents.get(intentId))!;
+          await appendAudit(deps.store, {
             ...base,
             actor: 'hub',
             resource: `intent:${intentId}`,
@@ -126,17 +126,17 @@ export function installationRoutes(deps: HubDeps): Hono<HubEnv> {
       if (body.length > 0)
         throw new HubError('protocol_invalid', 'POST /v1/installations/:id/enable takes an empty body.');
       const id = c.req.param('id');
-      ownInstallation(deps, account, id);
+      await ownInstallation(deps, account, id);
       const now = deps.now();
-      const installation = deps.store.transaction(() => {
-        const current = deps.store.installations.get(id)!;
+      const installation = await deps.store.transaction(async () => {
+        const current = (await deps.store.installations.get(id))!;
         if (current.status === 'revoked')
           throw new HubError('forbidden', 'A revoked installation cannot be re-enabled.');
         if (current.status === 'active') return current;
-        deps.store.installations.setStatus(id, 'active', now);
+        await deps.store.installations.setStatus(id, 'active', now);
         // Counting starts over: recording an approval is how the store resets the denial streak.
-        const enabled = deps.store.installations.recordDecision(id, true, now);
-        appendAudit(deps.store, {
+        const enabled = await deps.store.installations.recordDecision(id, true, now);
+        await appendAudit(deps.store, {
           time: now,
           actor: `account:${account.accountId}`,
           agent: enabled.agentId,
@@ -146,6 +146,6 @@ export function installationRoutes(deps: HubDeps): Hono<HubEnv> {
         });
         return enabled;
       });
-      return c.json(toWireInstallation(deps, installation));
+      return c.json(await toWireInstallation(deps, installation));
     });
 }

@@ -75,8 +75,8 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
       const raw = jsonBody(body);
       checkSealedShape(raw);
       const req = parseWire(DecisionRequestSchema, raw);
-      expireDueIntents(deps.store, deps.now(), c.get('requestId'));
-      const { intent, installation } = humanIntent(deps, account, c.req.param('id'));
+      await expireDueIntents(deps.store, deps.now(), c.get('requestId'));
+      const { intent, installation } = await humanIntent(deps, account, c.req.param('id'));
       assertDecidable(intent, installation, deps.now());
       // An intent from before CKAP v2 has no agent nonce to sign: it can only expire.
       if (intent.agentNonce === null)
@@ -99,20 +99,20 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
       const now = deps.now();
       const requestId = c.get('requestId');
       const actor = `account:${account.accountId}`;
-      const decided = deps.store.transaction(() => {
+      const decided = await deps.store.transaction(async () => {
         assertDecidable(
-          deps.store.intents.get(intent.intentId)!,
-          deps.store.installations.get(installation.installationId)!,
+          (await deps.store.intents.get(intent.intentId))!,
+          (await deps.store.installations.get(installation.installationId))!,
           now,
         );
-        const decided = deps.store.intents.decide(intent.intentId, {
+        const decided = await deps.store.intents.decide(intent.intentId, {
           status: approve ? 'approved' : 'denied',
           decidedAt: now,
           decisionStatement: req.approval as unknown as Parameters<
             typeof deps.store.intents.decide
           >[1]['decisionStatement'],
         });
-        if (needsSecret) deps.store.sealedSecrets.put(intent.intentId, fromBase64Url(req.sealed_secret!));
+        if (needsSecret) await deps.store.sealedSecrets.put(intent.intentId, fromBase64Url(req.sealed_secret!));
         const base = {
           time: now,
           actor,
@@ -120,15 +120,15 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
           requestId,
           idempotencyKey: intent.idempotencyKey,
         };
-        appendAudit(deps.store, {
+        await appendAudit(deps.store, {
           ...base,
           resource: `intent:${intent.intentId}`,
           action: approve ? 'intent.approve' : 'intent.deny',
         });
-        const counted = deps.store.installations.recordDecision(installation.installationId, approve, now);
+        const counted = await deps.store.installations.recordDecision(installation.installationId, approve, now);
         if (!approve && counted.status === 'active' && counted.consecutiveDenials >= LOCK_AFTER_DENIALS) {
-          deps.store.installations.setStatus(installation.installationId, 'locked', now);
-          appendAudit(deps.store, {
+          await deps.store.installations.setStatus(installation.installationId, 'locked', now);
+          await appendAudit(deps.store, {
             ...base,
             actor: 'hub',
             resource: `installation:${installation.installationId}`,
@@ -138,27 +138,27 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
         return decided;
       });
       events.publish(installation.accountId);
-      return c.json(toWireIntent(decided, deps.store.installations.get(installation.installationId)!, now));
+      return c.json(toWireIntent(decided, (await deps.store.installations.get(installation.installationId))!, now));
     })
     .post('/intents/:id/execute', async (c) => {
       const { agent, body } = await authenticateAgent(c, deps);
       if (body.length > 0) throw new HubError('protocol_invalid', 'POST /v1/intents/:id/execute takes an empty body.');
-      agentInstallation(deps, agent.agentId);
-      expireDueIntents(deps.store, deps.now(), c.get('requestId'));
-      const { intent, installation } = agentIntent(deps, agent, c.req.param('id'));
+      await agentInstallation(deps, agent.agentId);
+      await expireDueIntents(deps.store, deps.now(), c.get('requestId'));
+      const { intent, installation } = await agentIntent(deps, agent, c.req.param('id'));
       const now = deps.now();
-      const { executed, sealed } = deps.store.transaction(() => {
+      const { executed, sealed } = await deps.store.transaction(async () => {
         assertExecutable(
-          deps.store.intents.get(intent.intentId)!,
-          deps.store.installations.get(installation.installationId)!,
+          (await deps.store.intents.get(intent.intentId))!,
+          (await deps.store.installations.get(installation.installationId))!,
           now,
         );
-        const executed = deps.store.intents.markExecuted(intent.intentId, now);
+        const executed = await deps.store.intents.markExecuted(intent.intentId, now);
         // Handed over exactly once: the ciphertext has no reason to stay on the hub after delivery.
-        const sealed = deps.store.sealedSecrets.get(intent.intentId);
-        if (sealed) deps.store.sealedSecrets.delete(intent.intentId);
-        deps.store.installations.touch(installation.installationId, now);
-        appendAudit(deps.store, {
+        const sealed = await deps.store.sealedSecrets.get(intent.intentId);
+        if (sealed) await deps.store.sealedSecrets.delete(intent.intentId);
+        await deps.store.installations.touch(installation.installationId, now);
+        await appendAudit(deps.store, {
           time: now,
           actor: `agent:${agent.agentId}`,
           agent: agent.agentId,
@@ -175,9 +175,9 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
         response.approval = executed.decisionStatement as unknown as ExecuteResponse['approval'];
       if (sealed) response.sealed_secret = toBase64Url(sealed);
       // Another device of the account may have approved: the agent checks it descends from the device it pinned.
-      const account = deps.store.accounts.get(installation.accountId)!;
-      if (executed.decisionStatement !== null && deps.store.devices.listByAccount(account.accountId).length > 0)
-        response.devices = deviceList(deps, account);
+      const account = (await deps.store.accounts.get(installation.accountId))!;
+      if (executed.decisionStatement !== null && (await deps.store.devices.listByAccount(account.accountId)).length > 0)
+        response.devices = await deviceList(deps, account);
       return c.json(response);
     });
 }

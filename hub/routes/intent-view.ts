@@ -62,11 +62,12 @@ export function toWireIntent(intent: Intent, installation: Installation, now: nu
 }
 
 /** GET /v1/intents?status=pending and every `intents` event: the account's open intents, oldest first. */
-export function pendingList(deps: HubDeps, accountId: string): IntentListResponse {
+export async function pendingList(deps: HubDeps, accountId: string): Promise<IntentListResponse> {
   const now = deps.now();
-  const installations = new Map(deps.store.installations.listByAccount(accountId).map((i) => [i.installationId, i]));
-  const intents = deps.store.intents
-    .listPendingForAccount(accountId, now)
+  const installations = new Map(
+    (await deps.store.installations.listByAccount(accountId)).map((i) => [i.installationId, i]),
+  );
+  const intents = (await deps.store.intents.listPendingForAccount(accountId, now))
     .map((intent) => ({ intent, installation: installations.get(intent.installationId)! }))
     .filter(({ installation }) => installation && installation.status !== 'revoked')
     .map(({ intent, installation }) => toWireIntent(intent, installation, now));
@@ -77,8 +78,8 @@ export function pendingList(deps: HubDeps, accountId: string): IntentListRespons
  * The installation an agent acts through: its unrevoked one. Revocation takes effect on the very next request
  * because this reads the store every time.
  */
-export function agentInstallation(deps: HubDeps, agentId: string): Installation {
-  const all = deps.store.installations.listByAgent(agentId);
+export async function agentInstallation(deps: HubDeps, agentId: string): Promise<Installation> {
+  const all = await deps.store.installations.listByAgent(agentId);
   const live = all.find((i) => i.status !== 'revoked');
   if (live) return live;
   if (all.length > 0)
@@ -87,25 +88,25 @@ export function agentInstallation(deps: HubDeps, agentId: string): Installation 
 }
 
 /** An intent of one of the agent's installations, else not_found (another agent's intent is invisible). */
-export function agentIntent(
+export async function agentIntent(
   deps: HubDeps,
   agent: Agent,
   intentId: string,
-): { intent: Intent; installation: Installation } {
-  const intent = deps.store.intents.get(intentId);
-  const installation = intent && deps.store.installations.get(intent.installationId);
+): Promise<{ intent: Intent; installation: Installation }> {
+  const intent = await deps.store.intents.get(intentId);
+  const installation = intent && (await deps.store.installations.get(intent.installationId));
   if (!intent || !installation || installation.agentId !== agent.agentId) throw new HubError('not_found', NOT_FOUND);
   return { intent, installation };
 }
 
 /** An intent of one of the account's installations, else not_found. */
-export function humanIntent(
+export async function humanIntent(
   deps: HubDeps,
   account: Account,
   intentId: string,
-): { intent: Intent; installation: Installation } {
-  const intent = deps.store.intents.get(intentId);
-  const installation = intent && deps.store.installations.get(intent.installationId);
+): Promise<{ intent: Intent; installation: Installation }> {
+  const intent = await deps.store.intents.get(intentId);
+  const installation = intent && (await deps.store.installations.get(intent.installationId));
   if (!intent || !installation || installation.accountId !== account.accountId)
     throw new HubError('not_found', NOT_FOUND);
   return { intent, installation };
@@ -129,8 +130,8 @@ export async function authenticateEither(
  * once the device was removed, so nothing more is sent to it. The enrolling device (key id = account id) cannot
  * be removed.
  */
-export function assertDeviceActive(deps: HubDeps, deviceKeyId: string): void {
-  if (deps.store.devices.get(deviceKeyId)?.revokedAt != null) {
+export async function assertDeviceActive(deps: HubDeps, deviceKeyId: string): Promise<void> {
+  if ((await deps.store.devices.get(deviceKeyId))?.revokedAt != null) {
     throw new HubError('device_revoked', 'This device was removed from its account. Pair it again to use it.');
   }
 }

@@ -51,10 +51,10 @@ export const DAY_MS = 24 * 60 * 60 * 1000;
  * The signed policy's daily limit: at most N intents per rolling 24 hours, counted in the store inside the create
  * transaction. Refused with 429 and Retry-After = seconds until the oldest intent in the window leaves it.
  */
-function enforceDailyLimit(deps: HubDeps, installation: Installation, now: number): void {
+async function enforceDailyLimit(deps: HubDeps, installation: Installation, now: number): Promise<void> {
   const limit = (installation.policy as { daily_limit?: unknown } | null)?.daily_limit;
   if (typeof limit !== 'number') return;
-  const { count, oldest } = deps.store.intents.countCreatedSince(installation.installationId, now - DAY_MS + 1);
+  const { count, oldest } = await deps.store.intents.countCreatedSince(installation.installationId, now - DAY_MS + 1);
   if (count < limit) return;
   const retryAfter = Math.max(1, Math.ceil(((oldest ?? now) + DAY_MS - now) / 1000));
   throw new HubError('rate_limited', `daily limit of ${limit} requests reached`, {
@@ -103,8 +103,8 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
       requestId,
       idempotencyKey: req.idempotency_key,
     };
-    const { intent, created } = deps.store.transaction(() => {
-      const existing = deps.store.intents.getByIdempotencyKey(installation.installationId, req.idempotency_key);
+    const { intent, created } = await deps.store.transaction(async () => {
+      const existing = await deps.store.intents.getByIdempotencyKey(installation.installationId, req.idempotency_key);
       if (existing) {
         // The kind is inside the hash, so equal hashes mean the same kind and payload.
         if (toHex(existing.payloadHash) !== hash) {
@@ -112,9 +112,9 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
         }
         return { intent: existing, created: false };
       }
-      enforceDailyLimit(deps, installation, now);
+      await enforceDailyLimit(deps, installation, now);
       const intentId = `int_${toBase64Url(randomBytes(16))}`;
-      let intent = deps.store.intents.create({
+      let intent = await deps.store.intents.create({
         intentId,
         installationId: installation.installationId,
         kind: req.kind,
@@ -127,18 +127,22 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
         // Relayed to the device, which signs it into the approval (CKAP v2): the agent checks it is its own.
         agentNonce: req.agent_nonce,
       });
-      appendAudit(deps.store, { ...audit, resource: `intent:${intentId}`, action: 'intent.create' });
+      await appendAudit(deps.store, { ...audit, resource: `intent:${intentId}`, action: 'intent.create' });
       if (!approvalRequired(installation, req.kind)) {
         // The signed policy lets this kind run without a decision: approved with no statement (§10).
-        intent = deps.store.intents.decide(intentId, { status: 'approved', decidedAt: now, decisionStatement: null });
-        appendAudit(deps.store, {
+        intent = await deps.store.intents.decide(intentId, {
+          status: 'approved',
+          decidedAt: now,
+          decisionStatement: null,
+        });
+        await appendAudit(deps.store, {
           ...audit,
           actor: 'hub',
           resource: `intent:${intentId}`,
           action: 'intent.auto_approve',
         });
       }
-      deps.store.installations.touch(installation.installationId, now);
+      await deps.store.installations.touch(installation.installationId, now);
       return { intent, created: true };
     });
     if (created) events.publish(installation.accountId);
@@ -149,8 +153,8 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
     .post('/intents', async (c) => {
       const { agent, body } = await authenticateAgent(c, deps);
       // Refused requests are audited too (issue 15: Activity lists them): who and why, never what was asked for.
-      const refused = (action: Refusal['action'], installationId: string) =>
-        recordRefusal(deps, {
+      const refused = async (action: Refusal['action'], installationId: string) =>
+        await recordRefusal(deps, {
           action,
           actor: `agent:${agent.agentId}`,
           agent: agent.agentId,
@@ -159,20 +163,20 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
         });
       let installation: Installation;
       try {
-        installation = agentInstallation(deps, agent.agentId);
+        installation = await agentInstallation(deps, agent.agentId);
       } catch (err) {
-        const last = deps.store.installations.listByAgent(agent.agentId).at(-1);
+        const last = (await deps.store.installations.listByAgent(agent.agentId)).at(-1);
         if (err instanceof HubError && err.code === 'agent_revoked' && last)
-          refused(AGENT_REFUSALS.agent_revoked, last.installationId);
+          await refused(AGENT_REFUSALS.agent_revoked, last.installationId);
         throw err;
       }
       try {
         return await createIntent(c, agent, installation, body);
       } catch (err) {
         if (err instanceof HubError) {
-          if (installation.status === 'locked') refused('request.refused.locked', installation.installationId);
+          if (installation.status === 'locked') await refused('request.refused.locked', installation.installationId);
           else if (err.code === 'scope_not_granted' || err.code === 'rate_limited')
-            refused(AGENT_REFUSALS[err.code], installation.installationId);
+            await refused(AGENT_REFUSALS[err.code], installation.installationId);
         }
         throw err;
       }
@@ -183,23 +187,24 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
       if (c.req.query('status') !== 'pending' || Object.keys(query).length !== 1 || query.status!.length !== 1) {
         throw new HubError('protocol_invalid', 'status: only GET /v1/intents?status=pending is supported.');
       }
-      expireDueIntents(deps.store, deps.now(), c.get('requestId'));
-      return c.json(pendingList(deps, account.accountId));
+      await expireDueIntents(deps.store, deps.now(), c.get('requestId'));
+      return c.json(await pendingList(deps, account.accountId));
     })
     .get('/intents/:id', async (c) => {
       const who = await authenticateEither(c, deps);
       const waitSeconds = parseWait(c.req.query('wait'));
       const id = c.req.param('id');
-      const read = () => {
+      const read = async () => {
         // Checked on every read, so a revocation during a held long poll answers agent_revoked like any next request,
         // and a device removed while it waited gets device_revoked, not the intent (issue 13 item 5).
-        if ('agent' in who) agentInstallation(deps, who.agent.agentId);
-        else assertDeviceActive(deps, who.deviceKeyId);
-        expireDueIntents(deps.store, deps.now(), c.get('requestId'));
-        const found = 'agent' in who ? agentIntent(deps, who.agent, id) : humanIntent(deps, who.account, id);
+        if ('agent' in who) await agentInstallation(deps, who.agent.agentId);
+        else await assertDeviceActive(deps, who.deviceKeyId);
+        await expireDueIntents(deps.store, deps.now(), c.get('requestId'));
+        const found =
+          'agent' in who ? await agentIntent(deps, who.agent, id) : await humanIntent(deps, who.account, id);
         return { ...found, wire: toWireIntent(found.intent, found.installation, deps.now()) };
       };
-      let current = read();
+      let current = await read();
       // Long poll: an agent waiting for the human's click hears it at once instead of on its next poll.
       if (waitSeconds > 0 && current.wire.status === 'pending') {
         const bus = intentEvents(deps.store);
@@ -217,7 +222,7 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
           const timer = setTimeout(done, Math.min(waitSeconds * 1000, current.wire.expires_at - deps.now() + 50));
           c.req.raw.signal?.addEventListener('abort', done, { once: true });
         });
-        current = read();
+        current = await read();
       }
       return c.json(current.wire);
     });

@@ -45,8 +45,8 @@ export function vaultSyncRoutes(deps: HubDeps): Hono<HubEnv> {
       const since = Number(c.req.query('since') ?? '0');
       if (!Number.isSafeInteger(since) || since < 0)
         throw new HubError('protocol_invalid', '`since` must be a counter (a whole number ≥ 0).');
-      const head = deps.store.vault.head(account.accountId);
-      const items = deps.store.vault.items(account.accountId, since).map((r) => ({
+      const head = await deps.store.vault.head(account.accountId);
+      const items = (await deps.store.vault.items(account.accountId, since)).map((r) => ({
         id: r.itemId,
         kind: r.kind as 'secret',
         revision: r.revision,
@@ -90,7 +90,7 @@ export function vaultSyncRoutes(deps: HubDeps): Hono<HubEnv> {
         head = verifyVaultHead(push.head, {
           hub: deps.origin,
           accountId: account.accountId,
-          deviceKeys: deps.store.vault.deviceKeys(account.accountId),
+          deviceKeys: await deps.store.vault.deviceKeys(account.accountId),
         });
       } catch (err) {
         if (err instanceof SyncError) throw new HubError('vault_head_invalid', err.message);
@@ -98,13 +98,13 @@ export function vaultSyncRoutes(deps: HubDeps): Hono<HubEnv> {
       }
       const signer = deviceKeyId(decodePublicKey(head.device_key, 'ed25519'));
       const now = deps.now();
-      const counter = deps.store.transaction(() => {
-        const current = deps.store.vault.head(account.accountId)?.counter ?? 0;
+      const counter = await deps.store.transaction(async () => {
+        const current = (await deps.store.vault.head(account.accountId))?.counter ?? 0;
         if (push.base_counter !== current)
           throw new HubError('vault_stale', `The vault is at counter ${current} on the hub; pull and push again.`);
         if (head.counter !== current + 1)
           throw new HubError('vault_head_invalid', `The head must carry counter ${current + 1}.`);
-        const all = entries(deps.store.vault.items(account.accountId));
+        const all = entries(await deps.store.vault.items(account.accountId));
         const conflicts: string[] = [];
         for (const ch of push.changes) {
           const stored = all[ch.id];
@@ -129,7 +129,7 @@ export function vaultSyncRoutes(deps: HubDeps): Hono<HubEnv> {
           throw new HubError('vault_head_invalid', 'The head does not describe the items after this push.');
         const seq = current + 1;
         for (const ch of push.changes) {
-          deps.store.vault.put({
+          await deps.store.vault.put({
             accountId: account.accountId,
             itemId: ch.id,
             kind: ch.kind,
@@ -140,8 +140,8 @@ export function vaultSyncRoutes(deps: HubDeps): Hono<HubEnv> {
             updatedAt: now,
           });
         }
-        deps.store.vault.setHead(account.accountId, seq, push.head as unknown as JsonValue);
-        appendAudit(deps.store, {
+        await deps.store.vault.setHead(account.accountId, seq, push.head as unknown as JsonValue);
+        await appendAudit(deps.store, {
           time: now,
           actor: `account:${account.accountId}`,
           // The change count lets the Activity tab say "Synced 3 changes" (issue 15).

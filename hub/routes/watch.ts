@@ -31,32 +31,30 @@ interface Watcher {
  * reads that header; the signed routes (hub/auth.ts) never do, so the token opens GET /v1/watch(/events) and
  * nothing else.
  */
-function watcherOf(deps: HubDeps, header: string | undefined): Watcher {
+async function watcherOf(deps: HubDeps, header: string | undefined): Promise<Watcher> {
   const [scheme, token, ...rest] = (header ?? '').split(' ');
   if (scheme !== WATCH_AUTH_SCHEME || !token || rest.length > 0 || !isWatchToken(token))
     throw new HubError('auth_missing', 'GET /v1/watch needs Authorization: Bearer <watch token>.');
-  const row = deps.store.watchTokens.findByHash(fromHex(watchTokenHash(token)));
+  const row = await deps.store.watchTokens.findByHash(fromHex(watchTokenHash(token)));
   if (!row) throw new HubError('auth_unknown_key', 'Unknown watch token.');
   const active =
     row.deviceKeyId === row.accountId
-      ? deps.store.accounts.get(row.accountId) !== null
-      : deps.store.devices.get(row.deviceKeyId)?.revokedAt === null;
+      ? (await deps.store.accounts.get(row.accountId)) !== null
+      : (await deps.store.devices.get(row.deviceKeyId))?.revokedAt === null;
   if (!active)
     throw new HubError('device_revoked', 'This device was removed from its account. Pair it again to use it.');
   return { accountId: row.accountId, deviceKeyId: row.deviceKeyId };
 }
 
 /** The ids of the account's pending intents (revoked installations' excluded, as in GET /v1/intents?status=pending). */
-export function watchSnapshot(deps: HubDeps, accountId: string): WatchSnapshot {
+export async function watchSnapshot(deps: HubDeps, accountId: string): Promise<WatchSnapshot> {
   const now = deps.now();
   const live = new Set(
-    deps.store.installations
-      .listByAccount(accountId)
+    (await deps.store.installations.listByAccount(accountId))
       .filter((i) => i.status !== 'revoked')
       .map((i) => i.installationId),
   );
-  const ids = deps.store.intents
-    .listPendingForAccount(accountId, now)
+  const ids = (await deps.store.intents.listPendingForAccount(accountId, now))
     .filter((i) => live.has(i.installationId))
     .map((i) => i.intentId);
   return { pending: ids.length, intent_ids: ids.slice(0, WATCH_MAX_IDS) };
@@ -76,15 +74,15 @@ export function watchSnapshot(deps: HubDeps, accountId: string): WatchSnapshot {
  */
 export function watchRoutes(deps: HubDeps): Hono<HubEnv> {
   const events = intentEvents(deps.store);
-  const watcher = (c: Context<HubEnv>): Watcher => {
-    const w = watcherOf(deps, c.req.header('authorization'));
+  const watcher = async (c: Context<HubEnv>): Promise<Watcher> => {
+    const w = await watcherOf(deps, c.req.header('authorization'));
     // Per device, like signed requests (hub/auth.ts): a stolen token cannot make the hub do unbounded work.
     enforceLimit(deps.signedLimiter, `watch:${w.deviceKeyId}`);
     return w;
   };
-  const stillWatching = (w: Watcher, header: string | undefined): boolean => {
+  const stillWatching = async (w: Watcher, header: string | undefined): Promise<boolean> => {
     try {
-      return watcherOf(deps, header).deviceKeyId === w.deviceKeyId;
+      return (await watcherOf(deps, header)).deviceKeyId === w.deviceKeyId;
     } catch {
       return false;
     }
@@ -95,14 +93,14 @@ export function watchRoutes(deps: HubDeps): Hono<HubEnv> {
       const { account, device, body } = await authenticateHuman(c, deps);
       const req = parseWire(WatchRegisterRequestSchema, jsonBody(body));
       const now = deps.now();
-      deps.store.transaction(() => {
-        deps.store.watchTokens.put({
+      await deps.store.transaction(async () => {
+        await deps.store.watchTokens.put({
           deviceKeyId: device.keyId,
           accountId: account.accountId,
           tokenSha256: fromHex(req.token_sha256),
           createdAt: now,
         });
-        appendAudit(deps.store, {
+        await appendAudit(deps.store, {
           time: now,
           actor: `account:${account.accountId}`,
           resource: `device:${device.keyId}`,
@@ -115,13 +113,13 @@ export function watchRoutes(deps: HubDeps): Hono<HubEnv> {
       const response: WatchRegisterResponse = { device_key_id: device.keyId, registered_at: now };
       return c.json(response);
     })
-    .get('/watch', (c) => {
-      const w = watcher(c);
-      return c.json(watchSnapshot(deps, w.accountId));
+    .get('/watch', async (c) => {
+      const w = await watcher(c);
+      return c.json(await watchSnapshot(deps, w.accountId));
     })
-    .get('/watch/events', (c) => {
+    .get('/watch/events', async (c) => {
       const header = c.req.header('authorization');
-      const w = watcher(c);
+      const w = await watcher(c);
       return streamAccountChanges(c, deps, events, {
         accountId: w.accountId,
         holder: { kind: 'stream', key: `watch:${w.deviceKeyId}` },

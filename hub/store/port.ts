@@ -1,10 +1,11 @@
 /**
- * The storage port the hub's routes use. One adapter exists (SQLite, `sqlite.ts`); tests and a later Postgres
- * adapter implement the same interface.
+ * The storage port the hub's routes use. Two adapters implement it with the same repositories (hub/store/sql/):
+ * SQLite (`sqlite.ts`, the embedded default for one machine) and PostgreSQL (`postgres.ts`, several hub processes
+ * on one database). test/unit/hub/store-conformance.ts runs every behaviour below against both.
  *
- * The port is synchronous on purpose: better-sqlite3 runs each statement to completion, and a transaction that
- * awaited in the middle would let other requests' statements land inside it. A route does its checks, its
- * mutation and its audit row inside one `transaction(fn)` with no `await` in between.
+ * Every call is asynchronous (a PostgreSQL round trip is). A route does its checks, its mutation and its audit row
+ * inside one `await store.transaction(async () => …)`; the adapters make that transaction exclusive (see
+ * `transaction`), so awaiting inside it cannot let another request's statements interleave.
  *
  * What is stored: public keys, SHA-256 hashes, ciphertext, canonical payload text and signed statements. Never a
  * plaintext secret, never a password, never a one-time code in the clear (only its hash).
@@ -125,64 +126,68 @@ export interface AuditRow extends AuditFields {
 
 export interface AccountRepo {
   /** @throws StoreError `conflict` (same id or same device key). */
-  create(account: Account): Account;
-  get(accountId: string): Account | null;
-  getByDeviceKey(devicePublicKey: Uint8Array): Account | null;
-  count(): number;
+  create(account: Account): Promise<Account>;
+  get(accountId: string): Promise<Account | null>;
+  getByDeviceKey(devicePublicKey: Uint8Array): Promise<Account | null>;
+  count(): Promise<number>;
 }
 
 export interface EnrollmentRepo {
   /** @throws StoreError `conflict` when the same hash exists. */
-  create(codeHash: Uint8Array, createdAt: number): void;
+  create(codeHash: Uint8Array, createdAt: number): Promise<void>;
   /**
    * Marks the unused code with this hash as used by `accountId` (one-time: a second use fails).
    * @throws StoreError `not_found` (no such unused code), `invalid_reference` (unknown account).
    */
-  consume(codeHash: Uint8Array, accountId: string, usedAt: number): EnrollmentCode;
+  consume(codeHash: Uint8Array, accountId: string, usedAt: number): Promise<EnrollmentCode>;
   /**
    * Retires (deletes) every unused code, so it can no longer enrol anyone; used codes stay as the record of who
    * enrolled with them. Returns how many codes were retired.
    */
-  retireUnused(): number;
+  retireUnused(): Promise<number>;
   /** All codes ever issued, used or not: an empty table means a fresh hub. */
-  count(): number;
+  count(): Promise<number>;
 }
 
 export interface AgentRepo {
   /** @throws StoreError `conflict` (same id, same signing key, same claim code hash). */
-  create(agent: NewAgent): Agent;
-  get(agentId: string): Agent | null;
-  getBySigningKey(signingKey: Uint8Array): Agent | null;
+  create(agent: NewAgent): Promise<Agent>;
+  get(agentId: string): Promise<Agent | null>;
+  getBySigningKey(signingKey: Uint8Array): Promise<Agent | null>;
   /** The agent whose claim code hashes to `claimCodeHash` and has not expired at `now`. */
-  findByClaimCode(claimCodeHash: Uint8Array, now: number): Agent | null;
+  findByClaimCode(claimCodeHash: Uint8Array, now: number): Promise<Agent | null>;
   /** Makes the claim code unusable (after a claim). @throws StoreError `not_found`. */
-  clearClaimCode(agentId: string): void;
+  clearClaimCode(agentId: string): Promise<void>;
   /**
    * Deletes at most `limit` registrations that were never claimed and whose claim code expired at or before `now`
    * (claimed agents have no claim code and are never touched). Returns the deleted agent ids.
    */
-  purgeUnclaimed(now: number, limit: number): string[];
+  purgeUnclaimed(now: number, limit: number): Promise<string[]>;
 }
 
 export interface InstallationRepo {
   /** Creates an `active` installation. @throws StoreError `conflict`, `invalid_reference`. */
-  create(installation: NewInstallation): Installation;
-  get(installationId: string): Installation | null;
-  listByAccount(accountId: string): Installation[];
-  listByAgent(agentId: string): Installation[];
+  create(installation: NewInstallation): Promise<Installation>;
+  get(installationId: string): Promise<Installation | null>;
+  listByAccount(accountId: string): Promise<Installation[]>;
+  listByAgent(agentId: string): Promise<Installation[]>;
   /** @throws StoreError `not_found`. */
-  setStatus(installationId: string, status: InstallationStatus, at: number): Installation;
+  setStatus(installationId: string, status: InstallationStatus, at: number): Promise<Installation>;
   /** Sets status `revoked` with the device's signed CKIR. @throws StoreError `not_found`. */
-  revoke(installationId: string, at: number, revocationStatement: JsonValue): Installation;
+  revoke(installationId: string, at: number, revocationStatement: JsonValue): Promise<Installation>;
   /** Replaces the grant. @throws StoreError `not_found`. */
-  updateGrant(installationId: string, grant: { grantedScopes: JsonValue; policy: JsonValue }, at: number): Installation;
+  updateGrant(
+    installationId: string,
+    grant: { grantedScopes: JsonValue; policy: JsonValue },
+    at: number,
+  ): Promise<Installation>;
   /**
    * Counts a human decision: an approval resets `consecutiveDenials`, a denial adds one. Returns the updated row so
    * the caller can apply its lock policy in the same transaction. @throws StoreError `not_found`.
    */
-  recordDecision(installationId: string, approved: boolean, at: number): Installation;
+  recordDecision(installationId: string, approved: boolean, at: number): Promise<Installation>;
   /** Sets last_activity. @throws StoreError `not_found`. */
-  touch(installationId: string, at: number): void;
+  touch(installationId: string, at: number): Promise<void>;
 }
 
 export interface IntentRepo {
@@ -191,16 +196,16 @@ export interface IntentRepo {
    * first with getByIdempotencyKey inside the same transaction.
    * @throws StoreError `conflict`, `invalid_reference`.
    */
-  create(intent: NewIntent): Intent;
-  get(intentId: string): Intent | null;
-  getByIdempotencyKey(installationId: string, idempotencyKey: string): Intent | null;
+  create(intent: NewIntent): Promise<Intent>;
+  get(intentId: string): Promise<Intent | null>;
+  getByIdempotencyKey(installationId: string, idempotencyKey: string): Promise<Intent | null>;
   /**
    * How many intents of one installation were created at or after `since`, and the creation time of the oldest of
    * them (null when none): the daily limit's rolling window.
    */
-  countCreatedSince(installationId: string, since: number): { count: number; oldest: number | null };
+  countCreatedSince(installationId: string, since: number): Promise<{ count: number; oldest: number | null }>;
   /** Pending, unexpired intents of all installations of an account, oldest first. */
-  listPendingForAccount(accountId: string, now: number): Intent[];
+  listPendingForAccount(accountId: string, now: number): Promise<Intent[]>;
   /**
    * Records the human's decision, only while the intent is pending and unexpired at `decidedAt`.
    * @throws StoreError `not_found`, `invalid_state` (already decided, or expired).
@@ -208,28 +213,28 @@ export interface IntentRepo {
   decide(
     intentId: string,
     decision: { status: 'approved' | 'denied'; decidedAt: number; decisionStatement: JsonValue },
-  ): Intent;
+  ): Promise<Intent>;
   /** Marks every pending intent whose `expires_at <= now` as `expired`; returns their ids. */
-  expireDue(now: number): string[];
+  expireDue(now: number): Promise<string[]>;
   /** Marks every pending intent of one installation `expired` (its installation was revoked); returns their ids. */
-  expireForInstallation(installationId: string): string[];
+  expireForInstallation(installationId: string): Promise<string[]>;
   /** Once only, and only for an approved intent. @throws StoreError `not_found`, `invalid_state`. */
-  markExecuted(intentId: string, at: number): Intent;
+  markExecuted(intentId: string, at: number): Promise<Intent>;
   /**
    * Retention (issue 13 item 13): for at most `limit` intents that are not pending and expired at or before
    * `cutoff`, blanks the payload (to '', which no stored payload can be: they are canonical JSON objects) and
    * deletes their sealed secret. The row keeps id, payload hash, status, times and the signed decision. Never
    * touches a pending intent. Returns the purged ids.
    */
-  purgePayloads(cutoff: number, limit: number): string[];
+  purgePayloads(cutoff: number, limit: number): Promise<string[]>;
 }
 
 export interface SealedSecretRepo {
   /** @throws StoreError `conflict` (one sealed blob per intent), `invalid_reference`. */
-  put(intentId: string, sealed: Uint8Array): void;
-  get(intentId: string): Uint8Array | null;
+  put(intentId: string, sealed: Uint8Array): Promise<void>;
+  get(intentId: string): Promise<Uint8Array | null>;
   /** Returns whether a blob was deleted. */
-  delete(intentId: string): boolean;
+  delete(intentId: string): Promise<boolean>;
 }
 
 /** The newest agent config delivered to one installation: ciphertext and a signed statement only. */
@@ -246,10 +251,10 @@ export interface AgentConfigRow {
 
 export interface AgentConfigRepo {
   /** Inserts or replaces the installation's config. @throws StoreError `invalid_reference`. */
-  put(row: AgentConfigRow): void;
-  get(installationId: string): AgentConfigRow | null;
+  put(row: AgentConfigRow): Promise<void>;
+  get(installationId: string): Promise<AgentConfigRow | null>;
   /** Returns whether a config was deleted. */
-  delete(installationId: string): boolean;
+  delete(installationId: string): Promise<boolean>;
 }
 
 /** One synced vault item: the device's ciphertext envelope (null = deleted) and the account change seq it came with. */
@@ -266,14 +271,14 @@ export interface VaultItemRow {
 
 export interface VaultRepo {
   /** Every item of the account (for the items hash), or only those with `seq > since`, in seq order. */
-  items(accountId: string, since?: number): VaultItemRow[];
-  get(accountId: string, itemId: string): VaultItemRow | null;
-  put(row: VaultItemRow): void;
+  items(accountId: string, since?: number): Promise<VaultItemRow[]>;
+  get(accountId: string, itemId: string): Promise<VaultItemRow | null>;
+  put(row: VaultItemRow): Promise<void>;
   /** The newest head: its counter and the signed statement as stored. */
-  head(accountId: string): { counter: number; statement: JsonValue } | null;
-  setHead(accountId: string, counter: number, statement: JsonValue): void;
+  head(accountId: string): Promise<{ counter: number; statement: JsonValue } | null>;
+  setHead(accountId: string, counter: number, statement: JsonValue): Promise<void>;
   /** The account's device keys that may sign a head: the enrolling one and every added, not revoked device. */
-  deviceKeys(accountId: string): Uint8Array[];
+  deviceKeys(accountId: string): Promise<Uint8Array[]>;
 }
 
 /** Replay cache for signed requests: (key id, nonce) is accepted once until it expires. */
@@ -282,26 +287,26 @@ export interface NonceRepo {
    * Remembers the nonce and returns true, or returns false when the same (keyId, nonce) is already remembered and
    * unexpired at `now` (a replay). An entry is unexpired while `now < expiresAt`; an expired leftover is replaced.
    */
-  remember(keyId: string, nonce: string, expiresAt: number, now: number): boolean;
+  remember(keyId: string, nonce: string, expiresAt: number, now: number): Promise<boolean>;
   /** Deletes entries expired at `now`; returns how many. */
-  prune(now: number): number;
+  prune(now: number): Promise<number>;
 }
 
 /** Raw access to the audit table; use hub/audit (appendAudit, verifyAudit), which computes the chain. */
 export interface AuditRepo {
   /** @throws StoreError `conflict` when seq is taken. */
-  insert(row: AuditRow): void;
+  insert(row: AuditRow): Promise<void>;
   /** The row with the highest seq, or null when the log is empty. */
-  head(): AuditRow | null;
+  head(): Promise<AuditRow | null>;
   /**
    * The rows that concern one account, newest first: actor `account:<id>`, or resource `account:<id>`, one of its
    * installations (`installation:<id>`), their intents (`intent:<id>`) or their agents (`agent:<id>`). Only rows
    * with `seq < beforeSeq` when given; at most `limit` rows.
    */
-  listForAccount(accountId: string, options: { beforeSeq?: number; limit: number }): AuditRow[];
-  /** Every row in seq order, streamed. */
-  scan(): IterableIterator<AuditRow>;
-  count(): number;
+  listForAccount(accountId: string, options: { beforeSeq?: number; limit: number }): Promise<AuditRow[]>;
+  /** Every row in seq order, read page by page (a long log is never held in memory at once). */
+  scan(): AsyncIterable<AuditRow>;
+  count(): Promise<number>;
 }
 
 /** A device added to an account through pairing (the enrolling device is the account's own key, not listed here). */
@@ -320,11 +325,11 @@ export interface AccountDevice {
 
 export interface AccountDeviceRepo {
   /** @throws StoreError `conflict` (same key id), `invalid_reference` (unknown account). */
-  create(device: Omit<AccountDevice, 'revokedAt' | 'removalStatement'>): AccountDevice;
-  get(deviceKeyId: string): AccountDevice | null;
-  listByAccount(accountId: string): AccountDevice[];
+  create(device: Omit<AccountDevice, 'revokedAt' | 'removalStatement'>): Promise<AccountDevice>;
+  get(deviceKeyId: string): Promise<AccountDevice | null>;
+  listByAccount(accountId: string): Promise<AccountDevice[]>;
   /** Sets revoked_at and the signed CKDR once. @throws StoreError `not_found` (no such device, or already revoked). */
-  revoke(deviceKeyId: string, at: number, removalStatement: JsonValue): AccountDevice;
+  revoke(deviceKeyId: string, at: number, removalStatement: JsonValue): Promise<AccountDevice>;
 }
 
 /**
@@ -340,10 +345,10 @@ export interface WatchToken {
 
 export interface WatchTokenRepo {
   /** Sets the device's one watch credential, replacing the one it had. @throws StoreError `conflict` (hash in use). */
-  put(token: WatchToken): void;
-  findByHash(tokenSha256: Uint8Array): WatchToken | null;
+  put(token: WatchToken): Promise<void>;
+  findByHash(tokenSha256: Uint8Array): Promise<WatchToken | null>;
   /** Deletes the device's watch credential; true if it had one. */
-  remove(deviceKeyId: string): boolean;
+  remove(deviceKeyId: string): Promise<boolean>;
 }
 
 export type PairingStatus = 'pending' | 'approved' | 'denied' | 'expired';
@@ -373,10 +378,10 @@ export type NewPairing = Omit<Pairing, 'accountId' | 'status' | 'statement' | 's
 
 export interface PairingRepo {
   /** Creates a `pending` pairing. @throws StoreError `conflict` (same id or code hash). */
-  create(pairing: NewPairing): Pairing;
-  get(pairingId: string): Pairing | null;
+  create(pairing: NewPairing): Promise<Pairing>;
+  get(pairingId: string): Promise<Pairing | null>;
   /** The pending, unexpired pairing whose code hashes to `codeHash`. */
-  findPendingByCode(codeHash: Uint8Array, now: number): Pairing | null;
+  findPendingByCode(codeHash: Uint8Array, now: number): Promise<Pairing | null>;
   /**
    * Records the approval, only while pending and unexpired at `at`.
    * @throws StoreError `not_found`, `invalid_state`.
@@ -385,11 +390,11 @@ export interface PairingRepo {
     pairingId: string,
     approval: { accountId: string; statement: JsonValue; sealed: Uint8Array },
     at: number,
-  ): Pairing;
+  ): Promise<Pairing>;
   /** Refuses a pending, unexpired pairing (a person said no). @throws StoreError `not_found`, `invalid_state`. */
-  deny(pairingId: string, at: number): Pairing;
+  deny(pairingId: string, at: number): Promise<Pairing>;
   /** Marks pending pairings whose `expires_at <= now` `expired`; returns how many. */
-  expireDue(now: number): number;
+  expireDue(now: number): Promise<number>;
 }
 
 export interface HubStore {
@@ -408,15 +413,19 @@ export interface HubStore {
   readonly watchTokens: WatchTokenRepo;
   /**
    * Runs `fn` in one transaction: all its writes commit together or none do (the error is rethrown). Nested calls
-   * become savepoints. `fn` must be synchronous; a returned Promise is refused.
+   * become savepoints. Transactions are serializable across every process sharing the database (SQLite: BEGIN
+   * IMMEDIATE; PostgreSQL: one advisory transaction lock), so a read-check-write inside `fn` cannot interleave with
+   * another's. Every repository call made while `fn` runs (found through the async context, not passed in) joins
+   * the transaction; calls from outside wait for it to end.
    */
-  transaction<T>(fn: () => T): T;
-  /** The schema version (PRAGMA user_version). */
-  schemaVersion(): number;
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /** The schema version (the last migration applied). */
+  schemaVersion(): Promise<number>;
   /**
-   * After deleting content (retention): moves the write-ahead log into the database file and truncates it, so the
-   * deleted bytes (zeroed by secure_delete) leave no older copy in the WAL. Best effort: a busy reader may delay it.
+   * After deleting content (retention): SQLite moves the write-ahead log into the database file and truncates it, so
+   * the deleted bytes (zeroed by secure_delete) leave no older copy in the WAL. Best effort: a busy reader may delay
+   * it. PostgreSQL reclaims dead rows itself (autovacuum); nothing to do there.
    */
-  compact(): void;
-  close(): void;
+  compact(): Promise<void>;
+  close(): Promise<void>;
 }

@@ -1,18 +1,13 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { HubStore } from './port';
 import { StoreError, toStoreError } from './errors';
 import { MIGRATIONS, migrate, schemaVersion, type Migration } from './migrations';
-import { Sql } from './sqlite-util';
-import { SqliteAccounts, SqliteEnrollment } from './sqlite-people';
-import { SqliteAgents, SqliteInstallations } from './sqlite-agents';
-import { SqliteIntents, SqliteSealedSecrets } from './sqlite-intents';
-import { SqliteAudit, SqliteNonces } from './sqlite-log';
-import { SqliteAgentConfigs } from './sqlite-configs';
-import { SqliteDevices, SqlitePairings } from './sqlite-devices';
-import { SqliteVault } from './sqlite-vault';
-import { SqliteWatchTokens } from './sqlite-watch';
+import { AsyncMutex } from './async-mutex';
+import type { SqlExecutor } from './sql/executor';
+import { SqlRepos } from './sql/repos';
 
 /** The database file inside the hub's data directory. */
 export const DB_FILE = 'hub.sqlite';
@@ -90,70 +85,136 @@ export function openSqliteStore(options: SqliteStoreOptions): HubStore {
   return new SqliteStore(db);
 }
 
-class SqliteStore implements HubStore {
-  private readonly sql: Sql;
-  readonly accounts;
-  readonly enrollment;
-  readonly agents;
-  readonly installations;
-  readonly intents;
-  readonly sealedSecrets;
-  readonly agentConfigs;
-  readonly vault;
-  readonly nonces;
-  readonly audit;
-  readonly devices;
-  readonly pairings;
-  readonly watchTokens;
+/** A transaction in progress on the connection: statements made in its async context run inside it. */
+interface TxFrame {
+  open: boolean;
+  /** Savepoints opened inside it so far (names sp1, sp2, …). */
+  savepoints: number;
+}
+
+/**
+ * The hub's SQLite store: one better-sqlite3 connection shared by every request of this process.
+ *
+ * better-sqlite3 runs each statement to completion synchronously, but a transaction now spans awaits (the port is
+ * asynchronous for PostgreSQL's sake). On one connection, BEGIN … COMMIT is connection state: a statement from
+ * another request issued while a transaction awaits would land inside it. So the connection has one FIFO lock:
+ * a transaction holds it from BEGIN to COMMIT/ROLLBACK, and a statement outside any transaction takes it too (it
+ * runs at once when the lock is free, which is the common case). Statements made inside the transaction's async
+ * context (AsyncLocalStorage) run directly. Other processes on the same file are kept out by SQLite's own lock
+ * (BEGIN IMMEDIATE, busy_timeout).
+ */
+class SqliteStore extends SqlRepos implements HubStore {
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly lock = new AsyncMutex();
+  private readonly tx = new AsyncLocalStorage<TxFrame>();
 
   constructor(private readonly db: Database.Database) {
-    this.sql = new Sql(db);
-    this.accounts = new SqliteAccounts(this.sql);
-    this.enrollment = new SqliteEnrollment(this.sql);
-    this.agents = new SqliteAgents(this.sql);
-    this.installations = new SqliteInstallations(this.sql);
-    this.intents = new SqliteIntents(this.sql);
-    this.sealedSecrets = new SqliteSealedSecrets(this.sql);
-    this.agentConfigs = new SqliteAgentConfigs(this.sql);
-    this.vault = new SqliteVault(this.sql);
-    this.nonces = new SqliteNonces(this.sql);
-    this.audit = new SqliteAudit(this.sql);
-    this.devices = new SqliteDevices(this.sql);
-    this.pairings = new SqlitePairings(this.sql);
-    this.watchTokens = new SqliteWatchTokens(this.sql);
+    const executor: SqlExecutor = {
+      get: (what, sql, ...params) => this.statement(what, () => (this.prepared(sql).get(...params) as never) ?? null),
+      all: (what, sql, ...params) => this.statement(what, () => this.prepared(sql).all(...params) as never),
+      run: (what, sql, ...params) => this.statement(what, () => this.prepared(sql).run(...params).changes),
+    };
+    super(executor);
   }
 
-  transaction<T>(fn: () => T): T {
-    // IMMEDIATE takes the write lock at BEGIN, so a read-then-write transaction cannot fail half-way with
-    // SQLITE_BUSY when another connection wrote in between. Inside another transaction this becomes a savepoint.
-    const tx = this.db.transaction(() => {
-      const result = fn();
-      if (result instanceof Promise) throw new TypeError('transaction(fn): fn must be synchronous');
-      return result;
+  /** One prepared statement per SQL text, prepared on first use (a read-only store never prepares a write). */
+  private prepared(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Runs one statement: inside the caller's open transaction directly, else under the connection lock. */
+  private async statement<T>(what: string, fn: () => T): Promise<T> {
+    const guarded = () => {
+      try {
+        return fn();
+      } catch (err) {
+        throw toStoreError(err, what);
+      }
+    };
+    if (this.tx.getStore()?.open) return guarded();
+    if (this.lock.tryAcquire()) {
+      try {
+        return guarded();
+      } finally {
+        this.lock.release();
+      }
+    }
+    return this.lock.run(async () => guarded());
+  }
+
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    const frame = this.tx.getStore();
+    if (frame?.open) return this.savepoint(frame, fn);
+    return this.lock.run(async () => {
+      // IMMEDIATE takes the write lock at BEGIN, so a read-then-write transaction cannot fail half-way with
+      // SQLITE_BUSY when another process (a CLI on the same file) wrote in between.
+      this.exec('begin transaction', 'BEGIN IMMEDIATE');
+      const inner: TxFrame = { open: true, savepoints: 0 };
+      try {
+        const result = await this.tx.run(inner, fn);
+        inner.open = false;
+        this.exec('commit', 'COMMIT');
+        return result;
+      } catch (err) {
+        inner.open = false;
+        if (this.db.inTransaction) this.exec('roll back', 'ROLLBACK');
+        // SQLite's own failures become StoreErrors; anything `fn` threw on purpose (a StoreError, a route's
+        // HubError) passes through unchanged after the rollback.
+        if (err instanceof Database.SqliteError) throw toStoreError(err, 'transaction');
+        throw err;
+      }
     });
+  }
+
+  /** A nested transaction: a savepoint, so its failure undoes only its own writes. */
+  private async savepoint<T>(frame: TxFrame, fn: () => Promise<T>): Promise<T> {
+    const name = `sp${++frame.savepoints}`;
+    this.exec('open savepoint', `SAVEPOINT ${name}`);
     try {
-      return tx.immediate();
+      const result = await fn();
+      this.exec('release savepoint', `RELEASE ${name}`);
+      return result;
     } catch (err) {
-      // SQLite's own failures (BEGIN/COMMIT busy, disk full) become StoreErrors; anything `fn` threw on purpose
-      // (a StoreError, a route's HubError) passes through unchanged after the rollback.
+      if (this.db.inTransaction) {
+        this.exec('roll back savepoint', `ROLLBACK TO ${name}`);
+        this.exec('release savepoint', `RELEASE ${name}`);
+      }
       if (err instanceof Database.SqliteError) throw toStoreError(err, 'transaction');
       throw err;
     }
   }
 
-  schemaVersion(): number {
-    return schemaVersion(this.db);
-  }
-
-  compact(): void {
+  private exec(what: string, sql: string): void {
     try {
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.db.exec(sql);
     } catch (err) {
-      throw toStoreError(err, 'checkpoint');
+      throw toStoreError(err, what);
     }
   }
 
-  close(): void {
-    if (this.db.open) this.db.close();
+  async schemaVersion(): Promise<number> {
+    return this.lock.run(async () => schemaVersion(this.db));
+  }
+
+  async compact(): Promise<void> {
+    await this.lock.run(async () => {
+      try {
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch (err) {
+        throw toStoreError(err, 'checkpoint');
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    // After any transaction in progress: closing under it would roll back work a request is about to acknowledge.
+    await this.lock.run(async () => {
+      if (this.db.open) this.db.close();
+    });
   }
 }

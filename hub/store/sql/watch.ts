@@ -1,5 +1,5 @@
-import type { WatchToken, WatchTokenRepo } from './port';
-import { bytes, type Sql } from './sqlite-util';
+import type { WatchToken, WatchTokenRepo } from '../port';
+import { bytes, type SqlExecutor } from './executor';
 
 interface WatchRow {
   device_key_id: string;
@@ -16,11 +16,11 @@ const toToken = (r: WatchRow): WatchToken => ({
 });
 
 /** Watch credentials of devices (migration 7 `watch_tokens`): one per device, replaced on re-registration. */
-export class SqliteWatchTokens implements WatchTokenRepo {
-  constructor(private readonly sql: Sql) {}
+export class SqlWatchTokens implements WatchTokenRepo {
+  constructor(private readonly sql: SqlExecutor) {}
 
-  put(t: WatchToken): void {
-    this.sql.run(
+  async put(t: WatchToken): Promise<void> {
+    await this.sql.run(
       'put watch token',
       `INSERT INTO watch_tokens (device_key_id, account_id, token_sha256, created_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (device_key_id) DO UPDATE SET account_id = excluded.account_id,
@@ -32,8 +32,8 @@ export class SqliteWatchTokens implements WatchTokenRepo {
     );
   }
 
-  findByHash(tokenSha256: Uint8Array): WatchToken | null {
-    const r = this.sql.get<WatchRow>(
+  async findByHash(tokenSha256: Uint8Array): Promise<WatchToken | null> {
+    const r = await this.sql.get<WatchRow>(
       'find watch token',
       'SELECT * FROM watch_tokens WHERE token_sha256 = ?',
       tokenSha256,
@@ -41,7 +41,9 @@ export class SqliteWatchTokens implements WatchTokenRepo {
     return r && toToken(r);
   }
 
-  remove(deviceKeyId: string): boolean {
-    return this.sql.run('remove watch token', 'DELETE FROM watch_tokens WHERE device_key_id = ?', deviceKeyId) > 0;
+  async remove(deviceKeyId: string): Promise<boolean> {
+    return (
+      (await this.sql.run('remove watch token', 'DELETE FROM watch_tokens WHERE device_key_id = ?', deviceKeyId)) > 0
+    );
   }
 }

@@ -1,6 +1,6 @@
-import type { Intent, IntentRepo, IntentStatus, JsonValue, NewIntent, SealedSecretRepo } from './port';
-import { StoreError } from './errors';
-import { bytes, jsonText, jsonValue, type Sql } from './sqlite-util';
+import type { Intent, IntentRepo, IntentStatus, JsonValue, NewIntent, SealedSecretRepo } from '../port';
+import { StoreError } from '../errors';
+import { bytes, jsonText, jsonValue, type SqlExecutor } from './executor';
 
 interface IntentRow {
   intent_id: string;
@@ -37,11 +37,11 @@ const toIntent = (r: IntentRow): Intent => ({
 });
 
 /** Intents in SQLite. State changes are guarded UPDATEs, so a race between two deciders changes one row once. */
-export class SqliteIntents implements IntentRepo {
-  constructor(private readonly sql: Sql) {}
+export class SqlIntents implements IntentRepo {
+  constructor(private readonly sql: SqlExecutor) {}
 
-  create(i: NewIntent): Intent {
-    this.sql.run(
+  async create(i: NewIntent): Promise<Intent> {
+    await this.sql.run(
       'create intent',
       `INSERT INTO intents (intent_id, installation_id, kind, payload, payload_hash, idempotency_key, risk, created_at,
          expires_at, agent_nonce) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -56,16 +56,16 @@ export class SqliteIntents implements IntentRepo {
       i.expiresAt,
       i.agentNonce,
     );
-    return this.get(i.intentId)!;
+    return (await this.get(i.intentId))!;
   }
 
-  get(intentId: string): Intent | null {
-    const r = this.sql.get<IntentRow>('get intent', 'SELECT * FROM intents WHERE intent_id = ?', intentId);
+  async get(intentId: string): Promise<Intent | null> {
+    const r = await this.sql.get<IntentRow>('get intent', 'SELECT * FROM intents WHERE intent_id = ?', intentId);
     return r && toIntent(r);
   }
 
-  getByIdempotencyKey(installationId: string, idempotencyKey: string): Intent | null {
-    const r = this.sql.get<IntentRow>(
+  async getByIdempotencyKey(installationId: string, idempotencyKey: string): Promise<Intent | null> {
+    const r = await this.sql.get<IntentRow>(
       'get intent by idempotency key',
       'SELECT * FROM intents WHERE installation_id = ? AND idempotency_key = ?',
       installationId,
@@ -74,33 +74,33 @@ export class SqliteIntents implements IntentRepo {
     return r && toIntent(r);
   }
 
-  countCreatedSince(installationId: string, since: number): { count: number; oldest: number | null } {
-    const r = this.sql.get<{ n: number; oldest: number | null }>(
+  async countCreatedSince(installationId: string, since: number): Promise<{ count: number; oldest: number | null }> {
+    const r = (await this.sql.get<{ n: number; oldest: number | null }>(
       'count recent intents',
       'SELECT count(*) AS n, min(created_at) AS oldest FROM intents WHERE installation_id = ? AND created_at >= ?',
       installationId,
       since,
-    )!;
+    ))!;
     return { count: r.n, oldest: r.oldest };
   }
 
-  listPendingForAccount(accountId: string, now: number): Intent[] {
-    return this.sql
-      .all<IntentRow>(
+  async listPendingForAccount(accountId: string, now: number): Promise<Intent[]> {
+    return (
+      await this.sql.all<IntentRow>(
         'list pending intents',
         `SELECT i.* FROM intents i JOIN installations n ON n.installation_id = i.installation_id
          WHERE n.account_id = ? AND i.status = 'pending' AND i.expires_at > ? ORDER BY i.created_at, i.intent_id`,
         accountId,
         now,
       )
-      .map(toIntent);
+    ).map(toIntent);
   }
 
-  decide(
+  async decide(
     intentId: string,
     d: { status: 'approved' | 'denied'; decidedAt: number; decisionStatement: JsonValue },
-  ): Intent {
-    const changed = this.sql.run(
+  ): Promise<Intent> {
+    const changed = await this.sql.run(
       'decide intent',
       `UPDATE intents SET status = ?, decided_at = ?, decision_statement = ?
        WHERE intent_id = ? AND status = 'pending' AND expires_at > ?`,
@@ -110,53 +110,58 @@ export class SqliteIntents implements IntentRepo {
       intentId,
       d.decidedAt,
     );
-    return this.afterGuardedUpdate('decide intent', intentId, changed, 'is no longer pending');
+    return await this.afterGuardedUpdate('decide intent', intentId, changed, 'is no longer pending');
   }
 
-  expireDue(now: number): string[] {
-    return this.sql
-      .all<{ intent_id: string }>(
+  async expireDue(now: number): Promise<string[]> {
+    return (
+      await this.sql.all<{ intent_id: string }>(
         'expire intents',
         `UPDATE intents SET status = 'expired' WHERE status = 'pending' AND expires_at <= ? RETURNING intent_id`,
         now,
       )
-      .map((r) => r.intent_id);
+    ).map((r) => r.intent_id);
   }
 
-  expireForInstallation(installationId: string): string[] {
-    return this.sql
-      .all<{ intent_id: string }>(
+  async expireForInstallation(installationId: string): Promise<string[]> {
+    return (
+      await this.sql.all<{ intent_id: string }>(
         'expire intents of installation',
         `UPDATE intents SET status = 'expired' WHERE status = 'pending' AND installation_id = ? RETURNING intent_id`,
         installationId,
       )
-      .map((r) => r.intent_id);
+    ).map((r) => r.intent_id);
   }
 
-  markExecuted(intentId: string, at: number): Intent {
-    const changed = this.sql.run(
+  async markExecuted(intentId: string, at: number): Promise<Intent> {
+    const changed = await this.sql.run(
       'mark intent executed',
       `UPDATE intents SET executed_at = ? WHERE intent_id = ? AND status = 'approved' AND executed_at IS NULL`,
       at,
       intentId,
     );
-    return this.afterGuardedUpdate('mark intent executed', intentId, changed, 'is not approved or already executed');
+    return await this.afterGuardedUpdate(
+      'mark intent executed',
+      intentId,
+      changed,
+      'is not approved or already executed',
+    );
   }
 
-  purgePayloads(cutoff: number, limit: number): string[] {
+  async purgePayloads(cutoff: number, limit: number): Promise<string[]> {
     // Sealed secrets first (they reference the intent); the status guard keeps pending intents out whatever `cutoff`.
-    const ids = this.sql
-      .all<{ intent_id: string }>(
+    const ids = (
+      await this.sql.all<{ intent_id: string }>(
         'find intents past retention',
         `SELECT intent_id FROM intents WHERE status <> 'pending' AND expires_at <= ? AND payload <> ''
          ORDER BY expires_at LIMIT ?`,
         cutoff,
         limit,
       )
-      .map((r) => r.intent_id);
+    ).map((r) => r.intent_id);
     for (const id of ids) {
-      this.sql.run('drop sealed secret past retention', 'DELETE FROM sealed_secrets WHERE intent_id = ?', id);
-      this.sql.run(
+      await this.sql.run('drop sealed secret past retention', 'DELETE FROM sealed_secrets WHERE intent_id = ?', id);
+      await this.sql.run(
         'blank payload past retention',
         `UPDATE intents SET payload = '' WHERE intent_id = ? AND status <> 'pending'`,
         id,
@@ -166,8 +171,13 @@ export class SqliteIntents implements IntentRepo {
   }
 
   /** After a guarded UPDATE: the new row, or tell "no such intent" apart from "wrong state". */
-  private afterGuardedUpdate(what: string, intentId: string, changed: number, stateProblem: string): Intent {
-    const intent = this.get(intentId);
+  private async afterGuardedUpdate(
+    what: string,
+    intentId: string,
+    changed: number,
+    stateProblem: string,
+  ): Promise<Intent> {
+    const intent = await this.get(intentId);
     if (!intent) throw new StoreError('not_found', `${what}: no such intent`);
     if (changed !== 1) throw new StoreError('invalid_state', `${what}: the intent ${stateProblem}`);
     return intent;
@@ -175,11 +185,11 @@ export class SqliteIntents implements IntentRepo {
 }
 
 /** Secrets sealed to an agent's box key, one blob per intent. The hub cannot open them. */
-export class SqliteSealedSecrets implements SealedSecretRepo {
-  constructor(private readonly sql: Sql) {}
+export class SqlSealedSecrets implements SealedSecretRepo {
+  constructor(private readonly sql: SqlExecutor) {}
 
-  put(intentId: string, sealed: Uint8Array): void {
-    this.sql.run(
+  async put(intentId: string, sealed: Uint8Array): Promise<void> {
+    await this.sql.run(
       'store sealed secret',
       'INSERT INTO sealed_secrets (intent_id, sealed) VALUES (?, ?)',
       intentId,
@@ -187,8 +197,8 @@ export class SqliteSealedSecrets implements SealedSecretRepo {
     );
   }
 
-  get(intentId: string): Uint8Array | null {
-    const r = this.sql.get<{ sealed: Buffer }>(
+  async get(intentId: string): Promise<Uint8Array | null> {
+    const r = await this.sql.get<{ sealed: Buffer }>(
       'get sealed secret',
       'SELECT sealed FROM sealed_secrets WHERE intent_id = ?',
       intentId,
@@ -196,7 +206,9 @@ export class SqliteSealedSecrets implements SealedSecretRepo {
     return r && bytes(r.sealed);
   }
 
-  delete(intentId: string): boolean {
-    return this.sql.run('delete sealed secret', 'DELETE FROM sealed_secrets WHERE intent_id = ?', intentId) === 1;
+  async delete(intentId: string): Promise<boolean> {
+    return (
+      (await this.sql.run('delete sealed secret', 'DELETE FROM sealed_secrets WHERE intent_id = ?', intentId)) === 1
+    );
   }
 }

@@ -7,9 +7,9 @@ import type {
   JsonValue,
   NewAgent,
   NewInstallation,
-} from './port';
-import { StoreError } from './errors';
-import { bytes, bytesOrNull, jsonText, jsonValue, type Sql } from './sqlite-util';
+} from '../port';
+import { StoreError } from '../errors';
+import { bytes, bytesOrNull, jsonText, jsonValue, type SqlExecutor } from './executor';
 
 interface AgentRow {
   agent_id: string;
@@ -68,11 +68,11 @@ const toInstallation = (r: InstallationRow): Installation => ({
 });
 
 /** Registered agents in SQLite. */
-export class SqliteAgents implements AgentRepo {
-  constructor(private readonly sql: Sql) {}
+export class SqlAgents implements AgentRepo {
+  constructor(private readonly sql: SqlExecutor) {}
 
-  create(a: NewAgent): Agent {
-    this.sql.run(
+  async create(a: NewAgent): Promise<Agent> {
+    await this.sql.run(
       'register agent',
       `INSERT INTO agents (agent_id, name, signing_key, box_key, manifest_snapshot, manifest_sha256, requested_scopes,
          claim_code_hash, claim_expires_at, created_at, key_binding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -88,21 +88,25 @@ export class SqliteAgents implements AgentRepo {
       a.createdAt,
       a.keyBinding == null ? null : jsonText(a.keyBinding),
     );
-    return this.get(a.agentId)!;
+    return (await this.get(a.agentId))!;
   }
 
-  get(agentId: string): Agent | null {
-    const r = this.sql.get<AgentRow>('get agent', 'SELECT * FROM agents WHERE agent_id = ?', agentId);
+  async get(agentId: string): Promise<Agent | null> {
+    const r = await this.sql.get<AgentRow>('get agent', 'SELECT * FROM agents WHERE agent_id = ?', agentId);
     return r && toAgent(r);
   }
 
-  getBySigningKey(signingKey: Uint8Array): Agent | null {
-    const r = this.sql.get<AgentRow>('get agent by key', 'SELECT * FROM agents WHERE signing_key = ?', signingKey);
+  async getBySigningKey(signingKey: Uint8Array): Promise<Agent | null> {
+    const r = await this.sql.get<AgentRow>(
+      'get agent by key',
+      'SELECT * FROM agents WHERE signing_key = ?',
+      signingKey,
+    );
     return r && toAgent(r);
   }
 
-  findByClaimCode(claimCodeHash: Uint8Array, now: number): Agent | null {
-    const r = this.sql.get<AgentRow>(
+  async findByClaimCode(claimCodeHash: Uint8Array, now: number): Promise<Agent | null> {
+    const r = await this.sql.get<AgentRow>(
       'find agent by claim code',
       'SELECT * FROM agents WHERE claim_code_hash = ? AND claim_expires_at > ?',
       claimCodeHash,
@@ -111,8 +115,8 @@ export class SqliteAgents implements AgentRepo {
     return r && toAgent(r);
   }
 
-  clearClaimCode(agentId: string): void {
-    const changed = this.sql.run(
+  async clearClaimCode(agentId: string): Promise<void> {
+    const changed = await this.sql.run(
       'clear claim code',
       'UPDATE agents SET claim_code_hash = NULL, claim_expires_at = NULL WHERE agent_id = ?',
       agentId,
@@ -120,10 +124,10 @@ export class SqliteAgents implements AgentRepo {
     if (changed !== 1) throw new StoreError('not_found', 'clear claim code: no such agent');
   }
 
-  purgeUnclaimed(now: number, limit: number): string[] {
+  async purgeUnclaimed(now: number, limit: number): Promise<string[]> {
     // NOT EXISTS: belt and braces, a claim clears the code in the same transaction that creates the installation.
-    return this.sql
-      .all<{ agent_id: string }>(
+    return (
+      await this.sql.all<{ agent_id: string }>(
         'purge unclaimed agents',
         `DELETE FROM agents WHERE agent_id IN (
            SELECT a.agent_id FROM agents a WHERE a.claim_code_hash IS NOT NULL AND a.claim_expires_at <= ?
@@ -133,16 +137,16 @@ export class SqliteAgents implements AgentRepo {
         now,
         limit,
       )
-      .map((r) => r.agent_id);
+    ).map((r) => r.agent_id);
   }
 }
 
 /** Installations (agent claimed by an account) in SQLite. */
-export class SqliteInstallations implements InstallationRepo {
-  constructor(private readonly sql: Sql) {}
+export class SqlInstallations implements InstallationRepo {
+  constructor(private readonly sql: SqlExecutor) {}
 
-  create(i: NewInstallation): Installation {
-    this.sql.run(
+  async create(i: NewInstallation): Promise<Installation> {
+    await this.sql.run(
       'create installation',
       `INSERT INTO installations (installation_id, agent_id, account_id, granted_scopes, policy, claim_statement,
          created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -154,11 +158,11 @@ export class SqliteInstallations implements InstallationRepo {
       jsonText(i.claimStatement),
       i.createdAt,
     );
-    return this.get(i.installationId)!;
+    return (await this.get(i.installationId))!;
   }
 
-  get(installationId: string): Installation | null {
-    const r = this.sql.get<InstallationRow>(
+  async get(installationId: string): Promise<Installation | null> {
+    const r = await this.sql.get<InstallationRow>(
       'get installation',
       'SELECT * FROM installations WHERE installation_id = ?',
       installationId,
@@ -166,27 +170,27 @@ export class SqliteInstallations implements InstallationRepo {
     return r && toInstallation(r);
   }
 
-  listByAccount(accountId: string): Installation[] {
-    return this.sql
-      .all<InstallationRow>(
+  async listByAccount(accountId: string): Promise<Installation[]> {
+    return (
+      await this.sql.all<InstallationRow>(
         'list installations',
         'SELECT * FROM installations WHERE account_id = ? ORDER BY created_at, installation_id',
         accountId,
       )
-      .map(toInstallation);
+    ).map(toInstallation);
   }
 
-  listByAgent(agentId: string): Installation[] {
-    return this.sql
-      .all<InstallationRow>(
+  async listByAgent(agentId: string): Promise<Installation[]> {
+    return (
+      await this.sql.all<InstallationRow>(
         'list installations',
         'SELECT * FROM installations WHERE agent_id = ? ORDER BY created_at, installation_id',
         agentId,
       )
-      .map(toInstallation);
+    ).map(toInstallation);
   }
 
-  revoke(installationId: string, at: number, revocationStatement: JsonValue): Installation {
+  async revoke(installationId: string, at: number, revocationStatement: JsonValue): Promise<Installation> {
     return this.update(
       'revoke installation',
       installationId,
@@ -196,7 +200,7 @@ export class SqliteInstallations implements InstallationRepo {
     );
   }
 
-  setStatus(installationId: string, status: InstallationStatus, at: number): Installation {
+  async setStatus(installationId: string, status: InstallationStatus, at: number): Promise<Installation> {
     return this.update(
       'set installation status',
       installationId,
@@ -206,11 +210,11 @@ export class SqliteInstallations implements InstallationRepo {
     );
   }
 
-  updateGrant(
+  async updateGrant(
     installationId: string,
     grant: { grantedScopes: JsonValue; policy: JsonValue },
     at: number,
-  ): Installation {
+  ): Promise<Installation> {
     return this.update(
       'update grant',
       installationId,
@@ -221,19 +225,19 @@ export class SqliteInstallations implements InstallationRepo {
     );
   }
 
-  recordDecision(installationId: string, approved: boolean, at: number): Installation {
+  async recordDecision(installationId: string, approved: boolean, at: number): Promise<Installation> {
     return this.update(
       'record decision',
       installationId,
-      `UPDATE installations SET consecutive_denials = CASE WHEN ? THEN 0 ELSE consecutive_denials + 1 END,
+      `UPDATE installations SET consecutive_denials = CASE WHEN ? = 1 THEN 0 ELSE consecutive_denials + 1 END,
          last_activity = ? WHERE installation_id = ?`,
       approved ? 1 : 0,
       at,
     );
   }
 
-  touch(installationId: string, at: number): void {
-    this.update(
+  async touch(installationId: string, at: number): Promise<void> {
+    await this.update(
       'touch installation',
       installationId,
       'UPDATE installations SET last_activity = ? WHERE installation_id = ?',
@@ -242,9 +246,9 @@ export class SqliteInstallations implements InstallationRepo {
   }
 
   /** Runs an UPDATE whose last parameter is the installation id; returns the updated row. */
-  private update(what: string, installationId: string, sql: string, ...params: unknown[]): Installation {
-    const changed = this.sql.run(what, sql, ...params, installationId);
+  private async update(what: string, installationId: string, sql: string, ...params: unknown[]): Promise<Installation> {
+    const changed = await this.sql.run(what, sql, ...params, installationId);
     if (changed !== 1) throw new StoreError('not_found', `${what}: no such installation`);
-    return this.get(installationId)!;
+    return (await this.get(installationId))!;
   }
 }

@@ -1,6 +1,6 @@
-import type { AccountDevice, AccountDeviceRepo, JsonValue, NewPairing, Pairing, PairingRepo } from './port';
-import { StoreError } from './errors';
-import { bytes, bytesOrNull, jsonText, jsonValue, type Sql } from './sqlite-util';
+import type { AccountDevice, AccountDeviceRepo, JsonValue, NewPairing, Pairing, PairingRepo } from '../port';
+import { StoreError } from '../errors';
+import { bytes, bytesOrNull, jsonText, jsonValue, type SqlExecutor } from './executor';
 
 interface DeviceRow {
   device_key_id: string;
@@ -55,11 +55,11 @@ const toPairing = (r: PairingRow): Pairing => ({
 });
 
 /** Devices added to accounts (migration 4 `account_devices`). */
-export class SqliteDevices implements AccountDeviceRepo {
-  constructor(private readonly sql: Sql) {}
+export class SqlDevices implements AccountDeviceRepo {
+  constructor(private readonly sql: SqlExecutor) {}
 
-  create(d: Omit<AccountDevice, 'revokedAt' | 'removalStatement'>): AccountDevice {
-    this.sql.run(
+  async create(d: Omit<AccountDevice, 'revokedAt' | 'removalStatement'>): Promise<AccountDevice> {
+    await this.sql.run(
       'add device',
       'INSERT INTO account_devices (device_key_id, account_id, public_key, name, statement, added_at) VALUES (?, ?, ?, ?, ?, ?)',
       d.deviceKeyId,
@@ -69,11 +69,11 @@ export class SqliteDevices implements AccountDeviceRepo {
       jsonText(d.statement),
       d.addedAt,
     );
-    return this.get(d.deviceKeyId)!;
+    return (await this.get(d.deviceKeyId))!;
   }
 
-  get(deviceKeyId: string): AccountDevice | null {
-    const r = this.sql.get<DeviceRow>(
+  async get(deviceKeyId: string): Promise<AccountDevice | null> {
+    const r = await this.sql.get<DeviceRow>(
       'get device',
       'SELECT * FROM account_devices WHERE device_key_id = ?',
       deviceKeyId,
@@ -81,19 +81,19 @@ export class SqliteDevices implements AccountDeviceRepo {
     return r && toDevice(r);
   }
 
-  listByAccount(accountId: string): AccountDevice[] {
-    return this.sql
-      .all<DeviceRow>(
+  async listByAccount(accountId: string): Promise<AccountDevice[]> {
+    return (
+      await this.sql.all<DeviceRow>(
         'list devices',
         'SELECT * FROM account_devices WHERE account_id = ? ORDER BY added_at, device_key_id',
         accountId,
       )
-      .map(toDevice);
+    ).map(toDevice);
   }
 
-  revoke(deviceKeyId: string, at: number, removalStatement: JsonValue): AccountDevice {
+  async revoke(deviceKeyId: string, at: number, removalStatement: JsonValue): Promise<AccountDevice> {
     // `revoked_at IS NULL` keeps the first revocation time: a second DELETE is not_found, not a new time.
-    const changed = this.sql.run(
+    const changed = await this.sql.run(
       'revoke device',
       'UPDATE account_devices SET revoked_at = ?, removal_statement = ? WHERE device_key_id = ? AND revoked_at IS NULL',
       at,
@@ -101,16 +101,16 @@ export class SqliteDevices implements AccountDeviceRepo {
       deviceKeyId,
     );
     if (changed !== 1) throw new StoreError('not_found', 'revoke device: no active device with that id');
-    return this.get(deviceKeyId)!;
+    return (await this.get(deviceKeyId))!;
   }
 }
 
 /** Pairing requests of new devices (migration 4 `pairings`). */
-export class SqlitePairings implements PairingRepo {
-  constructor(private readonly sql: Sql) {}
+export class SqlPairings implements PairingRepo {
+  constructor(private readonly sql: SqlExecutor) {}
 
-  create(p: NewPairing): Pairing {
-    this.sql.run(
+  async create(p: NewPairing): Promise<Pairing> {
+    await this.sql.run(
       'create pairing',
       `INSERT INTO pairings (pairing_id, code_hash, device_key, box_key, name, status, created_at, expires_at, key_binding)
        VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
@@ -123,16 +123,16 @@ export class SqlitePairings implements PairingRepo {
       p.expiresAt,
       p.keyBinding == null ? null : jsonText(p.keyBinding),
     );
-    return this.get(p.pairingId)!;
+    return (await this.get(p.pairingId))!;
   }
 
-  get(pairingId: string): Pairing | null {
-    const r = this.sql.get<PairingRow>('get pairing', 'SELECT * FROM pairings WHERE pairing_id = ?', pairingId);
+  async get(pairingId: string): Promise<Pairing | null> {
+    const r = await this.sql.get<PairingRow>('get pairing', 'SELECT * FROM pairings WHERE pairing_id = ?', pairingId);
     return r && toPairing(r);
   }
 
-  findPendingByCode(codeHash: Uint8Array, now: number): Pairing | null {
-    const r = this.sql.get<PairingRow>(
+  async findPendingByCode(codeHash: Uint8Array, now: number): Promise<Pairing | null> {
+    const r = await this.sql.get<PairingRow>(
       'find pairing by code',
       "SELECT * FROM pairings WHERE code_hash = ? AND status = 'pending' AND expires_at > ?",
       codeHash,
@@ -141,12 +141,12 @@ export class SqlitePairings implements PairingRepo {
     return r && toPairing(r);
   }
 
-  approve(
+  async approve(
     pairingId: string,
     a: { accountId: string; statement: Pairing['statement']; sealed: Uint8Array },
     at: number,
-  ): Pairing {
-    const changed = this.sql.run(
+  ): Promise<Pairing> {
+    const changed = await this.sql.run(
       'approve pairing',
       "UPDATE pairings SET status = 'approved', account_id = ?, statement = ?, sealed = ? WHERE pairing_id = ? AND status = 'pending' AND expires_at > ?",
       a.accountId,
@@ -156,28 +156,28 @@ export class SqlitePairings implements PairingRepo {
       at,
     );
     if (changed !== 1) {
-      if (!this.get(pairingId)) throw new StoreError('not_found', 'approve pairing: no such pairing');
+      if (!(await this.get(pairingId))) throw new StoreError('not_found', 'approve pairing: no such pairing');
       throw new StoreError('invalid_state', 'approve pairing: not pending, or expired');
     }
-    return this.get(pairingId)!;
+    return (await this.get(pairingId))!;
   }
 
-  deny(pairingId: string, at: number): Pairing {
-    const changed = this.sql.run(
+  async deny(pairingId: string, at: number): Promise<Pairing> {
+    const changed = await this.sql.run(
       'deny pairing',
       "UPDATE pairings SET status = 'denied' WHERE pairing_id = ? AND status = 'pending' AND expires_at > ?",
       pairingId,
       at,
     );
     if (changed !== 1) {
-      if (!this.get(pairingId)) throw new StoreError('not_found', 'deny pairing: no such pairing');
+      if (!(await this.get(pairingId))) throw new StoreError('not_found', 'deny pairing: no such pairing');
       throw new StoreError('invalid_state', 'deny pairing: not pending, or expired');
     }
-    return this.get(pairingId)!;
+    return (await this.get(pairingId))!;
   }
 
-  expireDue(now: number): number {
-    return this.sql.run(
+  async expireDue(now: number): Promise<number> {
+    return await this.sql.run(
       'expire pairings',
       "UPDATE pairings SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?",
       now,

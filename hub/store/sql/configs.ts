@@ -1,5 +1,5 @@
-import type { AgentConfigRepo, AgentConfigRow } from './port';
-import { bytes, jsonText, jsonValue, type Sql } from './sqlite-util';
+import type { AgentConfigRepo, AgentConfigRow } from '../port';
+import { bytes, jsonText, jsonValue, type SqlExecutor } from './executor';
 
 interface Row {
   installation_id: string;
@@ -11,11 +11,11 @@ interface Row {
 }
 
 /** Agent configs in SQLite: one row per installation, replaced by each newer revision. */
-export class SqliteAgentConfigs implements AgentConfigRepo {
-  constructor(private readonly sql: Sql) {}
+export class SqlAgentConfigs implements AgentConfigRepo {
+  constructor(private readonly sql: SqlExecutor) {}
 
-  put(r: AgentConfigRow): void {
-    this.sql.run(
+  async put(r: AgentConfigRow): Promise<void> {
+    await this.sql.run(
       'store agent config',
       `INSERT INTO agent_configs (installation_id, config_id, revision, statement, sealed, updated_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (installation_id) DO UPDATE SET config_id = excluded.config_id, revision = excluded.revision,
@@ -29,8 +29,8 @@ export class SqliteAgentConfigs implements AgentConfigRepo {
     );
   }
 
-  get(installationId: string): AgentConfigRow | null {
-    const r = this.sql.get<Row>(
+  async get(installationId: string): Promise<AgentConfigRow | null> {
+    const r = await this.sql.get<Row>(
       'get agent config',
       'SELECT * FROM agent_configs WHERE installation_id = ?',
       installationId,
@@ -47,9 +47,13 @@ export class SqliteAgentConfigs implements AgentConfigRepo {
     );
   }
 
-  delete(installationId: string): boolean {
+  async delete(installationId: string): Promise<boolean> {
     return (
-      this.sql.run('delete agent config', 'DELETE FROM agent_configs WHERE installation_id = ?', installationId) === 1
+      (await this.sql.run(
+        'delete agent config',
+        'DELETE FROM agent_configs WHERE installation_id = ?',
+        installationId,
+      )) === 1
     );
   }
 }

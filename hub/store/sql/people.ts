@@ -1,6 +1,6 @@
-import type { Account, AccountRepo, EnrollmentCode, EnrollmentRepo } from './port';
-import { StoreError } from './errors';
-import { bytes, type Sql } from './sqlite-util';
+import type { Account, AccountRepo, EnrollmentCode, EnrollmentRepo } from '../port';
+import { StoreError } from '../errors';
+import { bytes, type SqlExecutor } from './executor';
 
 interface AccountRow {
   account_id: string;
@@ -29,11 +29,11 @@ const toEnrollment = (r: EnrollmentRow): EnrollmentCode => ({
 });
 
 /** Accounts (humans) in SQLite. */
-export class SqliteAccounts implements AccountRepo {
-  constructor(private readonly sql: Sql) {}
+export class SqlAccounts implements AccountRepo {
+  constructor(private readonly sql: SqlExecutor) {}
 
-  create(a: Account): Account {
-    this.sql.run(
+  async create(a: Account): Promise<Account> {
+    await this.sql.run(
       'create account',
       'INSERT INTO accounts (account_id, device_public_key, created_at) VALUES (?, ?, ?)',
       a.accountId,
@@ -43,13 +43,13 @@ export class SqliteAccounts implements AccountRepo {
     return { ...a, devicePublicKey: bytes(a.devicePublicKey) };
   }
 
-  get(accountId: string): Account | null {
-    const r = this.sql.get<AccountRow>('get account', 'SELECT * FROM accounts WHERE account_id = ?', accountId);
+  async get(accountId: string): Promise<Account | null> {
+    const r = await this.sql.get<AccountRow>('get account', 'SELECT * FROM accounts WHERE account_id = ?', accountId);
     return r && toAccount(r);
   }
 
-  getByDeviceKey(devicePublicKey: Uint8Array): Account | null {
-    const r = this.sql.get<AccountRow>(
+  async getByDeviceKey(devicePublicKey: Uint8Array): Promise<Account | null> {
+    const r = await this.sql.get<AccountRow>(
       'get account by device key',
       'SELECT * FROM accounts WHERE device_public_key = ?',
       devicePublicKey,
@@ -57,17 +57,17 @@ export class SqliteAccounts implements AccountRepo {
     return r && toAccount(r);
   }
 
-  count(): number {
-    return this.sql.get<{ n: number }>('count accounts', 'SELECT count(*) AS n FROM accounts')!.n;
+  async count(): Promise<number> {
+    return (await this.sql.get<{ n: number }>('count accounts', 'SELECT count(*) AS n FROM accounts'))!.n;
   }
 }
 
 /** One-time enrollment codes (hash only) in SQLite. */
-export class SqliteEnrollment implements EnrollmentRepo {
-  constructor(private readonly sql: Sql) {}
+export class SqlEnrollment implements EnrollmentRepo {
+  constructor(private readonly sql: SqlExecutor) {}
 
-  create(codeHash: Uint8Array, createdAt: number): void {
-    this.sql.run(
+  async create(codeHash: Uint8Array, createdAt: number): Promise<void> {
+    await this.sql.run(
       'create enrollment code',
       'INSERT INTO enrollment (code_hash, created_at) VALUES (?, ?)',
       codeHash,
@@ -75,9 +75,9 @@ export class SqliteEnrollment implements EnrollmentRepo {
     );
   }
 
-  consume(codeHash: Uint8Array, accountId: string, usedAt: number): EnrollmentCode {
+  async consume(codeHash: Uint8Array, accountId: string, usedAt: number): Promise<EnrollmentCode> {
     // The `used_at IS NULL` guard makes the code one-time even if two requests race: only one UPDATE changes a row.
-    const changed = this.sql.run(
+    const changed = await this.sql.run(
       'use enrollment code',
       'UPDATE enrollment SET used_at = ?, account_id = ? WHERE code_hash = ? AND used_at IS NULL',
       usedAt,
@@ -85,7 +85,7 @@ export class SqliteEnrollment implements EnrollmentRepo {
       codeHash,
     );
     if (changed !== 1) throw new StoreError('not_found', 'use enrollment code: no unused code matches');
-    const r = this.sql.get<EnrollmentRow>(
+    const r = await this.sql.get<EnrollmentRow>(
       'get enrollment code',
       'SELECT * FROM enrollment WHERE code_hash = ?',
       codeHash,
@@ -93,13 +93,13 @@ export class SqliteEnrollment implements EnrollmentRepo {
     return toEnrollment(r!);
   }
 
-  retireUnused(): number {
+  async retireUnused(): Promise<number> {
     // Deleted, not marked: the schema ties `used_at` to the account that used the code, and a deleted hash can match
     // nothing. The audit log keeps the fact (enrollment_code.reissued).
-    return this.sql.run('retire unused enrollment codes', 'DELETE FROM enrollment WHERE used_at IS NULL');
+    return await this.sql.run('retire unused enrollment codes', 'DELETE FROM enrollment WHERE used_at IS NULL');
   }
 
-  count(): number {
-    return this.sql.get<{ n: number }>('count enrollment codes', 'SELECT count(*) AS n FROM enrollment')!.n;
+  async count(): Promise<number> {
+    return (await this.sql.get<{ n: number }>('count enrollment codes', 'SELECT count(*) AS n FROM enrollment'))!.n;
   }
 }

@@ -1,5 +1,5 @@
-import type { JsonValue, VaultItemRow, VaultRepo } from './port';
-import { bytes, bytesOrNull, jsonText, jsonValue, type Sql } from './sqlite-util';
+import type { JsonValue, VaultItemRow, VaultRepo } from '../port';
+import { bytes, bytesOrNull, jsonText, jsonValue, type SqlExecutor } from './executor';
 
 interface Row {
   account_id: string;
@@ -24,22 +24,22 @@ const toRow = (r: Row): VaultItemRow => ({
 });
 
 /** Synced vault items and heads in SQLite: ciphertext as the devices sent it, one row per item. */
-export class SqliteVault implements VaultRepo {
-  constructor(private readonly sql: Sql) {}
+export class SqlVault implements VaultRepo {
+  constructor(private readonly sql: SqlExecutor) {}
 
-  items(accountId: string, since = 0): VaultItemRow[] {
-    return this.sql
-      .all<Row>(
+  async items(accountId: string, since = 0): Promise<VaultItemRow[]> {
+    return (
+      await this.sql.all<Row>(
         'list vault items',
         'SELECT * FROM vault_items WHERE account_id = ? AND seq > ? ORDER BY seq, item_id',
         accountId,
         since,
       )
-      .map(toRow);
+    ).map(toRow);
   }
 
-  get(accountId: string, itemId: string): VaultItemRow | null {
-    const r = this.sql.get<Row>(
+  async get(accountId: string, itemId: string): Promise<VaultItemRow | null> {
+    const r = await this.sql.get<Row>(
       'get vault item',
       'SELECT * FROM vault_items WHERE account_id = ? AND item_id = ?',
       accountId,
@@ -48,8 +48,8 @@ export class SqliteVault implements VaultRepo {
     return r ? toRow(r) : null;
   }
 
-  put(r: VaultItemRow): void {
-    this.sql.run(
+  async put(r: VaultItemRow): Promise<void> {
+    await this.sql.run(
       'store vault item',
       `INSERT INTO vault_items (account_id, item_id, kind, revision, envelope, seq, device_key_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (account_id, item_id) DO UPDATE SET kind = excluded.kind, revision = excluded.revision, envelope = excluded.envelope,
@@ -65,8 +65,8 @@ export class SqliteVault implements VaultRepo {
     );
   }
 
-  head(accountId: string): { counter: number; statement: JsonValue } | null {
-    const r = this.sql.get<{ counter: number; statement: string }>(
+  async head(accountId: string): Promise<{ counter: number; statement: JsonValue } | null> {
+    const r = await this.sql.get<{ counter: number; statement: string }>(
       'get vault head',
       'SELECT counter, statement FROM vault_heads WHERE account_id = ?',
       accountId,
@@ -74,8 +74,8 @@ export class SqliteVault implements VaultRepo {
     return r ? { counter: r.counter, statement: jsonValue(r.statement) } : null;
   }
 
-  setHead(accountId: string, counter: number, statement: JsonValue): void {
-    this.sql.run(
+  async setHead(accountId: string, counter: number, statement: JsonValue): Promise<void> {
+    await this.sql.run(
       'store vault head',
       `INSERT INTO vault_heads (account_id, counter, statement) VALUES (?, ?, ?)
        ON CONFLICT (account_id) DO UPDATE SET counter = excluded.counter, statement = excluded.statement`,
@@ -85,13 +85,13 @@ export class SqliteVault implements VaultRepo {
     );
   }
 
-  deviceKeys(accountId: string): Uint8Array[] {
-    const first = this.sql.get<{ device_public_key: Buffer }>(
+  async deviceKeys(accountId: string): Promise<Uint8Array[]> {
+    const first = await this.sql.get<{ device_public_key: Buffer }>(
       'get account key',
       'SELECT device_public_key FROM accounts WHERE account_id = ?',
       accountId,
     );
-    const added = this.sql.all<{ public_key: Buffer }>(
+    const added = await this.sql.all<{ public_key: Buffer }>(
       'list account devices',
       'SELECT public_key FROM account_devices WHERE account_id = ? AND revoked_at IS NULL ORDER BY added_at',
       accountId,
