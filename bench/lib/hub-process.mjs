@@ -11,11 +11,12 @@ const [{ startHub }, { enrollmentCodeHash, generateEnrollmentCode }] = await imp
   'hub/enrollment.ts',
 );
 let hub = await startHub({ port: 0, dataDir });
-const codes = Array.from({ length: Number(n) }, () => {
+const codes = [];
+for (let i = 0; i < Number(n); i++) {
   const code = generateEnrollmentCode();
-  hub.store.enrollment.create(enrollmentCodeHash(code), Date.now());
-  return code;
-});
+  await hub.store.enrollment.create(enrollmentCodeHash(code), Date.now());
+  codes.push(code);
+}
 process.on('message', async (m) => {
   if (m !== 'restart') return;
   await hub.close();

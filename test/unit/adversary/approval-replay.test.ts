@@ -45,7 +45,7 @@ async function setUp() {
     const signer = await r.service.deviceSigner();
     return { statement, signature: toBase64Url(await signer.sign(approvalBytes(statement))) };
   };
-  const hubIntent = (id: string) => r.hub.store.intents.get(id)!;
+  const hubIntent = async (id: string) => (await r.hub.store.intents.get(id))!;
   return { ...r, evil, agent, clock, approve, deviceSigned, hubIntent, saved: () => saved!, agentNow };
 }
 
@@ -150,7 +150,7 @@ describe('a hub replaying approvals to the agent', () => {
     t.clock.offset = INTENT_LIFETIME_MS + 2 * APPROVAL_CLOCK_SKEW_MS;
     const got = await t.agent.execute(intent.intent_id).catch((e) => e);
     expect(got.code).toBe('intent_expired');
-    expect(t.hubIntent(intent.intent_id).executedAt).toBeNull();
+    expect((await t.hubIntent(intent.intent_id)).executedAt).toBeNull();
   });
 
   it('a hub relaying a device-signed approval for another agent nonce is refused', async () => {

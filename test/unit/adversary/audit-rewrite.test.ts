@@ -44,7 +44,7 @@ function deleteAndRecompute(store: HubStore, deleteSeqs: number[]): void {
 }
 
 /** An enrolled device whose every hub call goes through the malicious-hub wrapper. */
-async function enrolledBehindMaliciousHub(hub: ReturnType<typeof hubFixture>) {
+async function enrolledBehindMaliciousHub(hub: Awaited<ReturnType<typeof hubFixture>>) {
   const device = await enrolledDevice(hub);
   const proxy = MaliciousHub.inProcess(hub.app.request);
   device.target.fetch = (url, init) => proxy.fetch(url, init as never);
@@ -56,7 +56,7 @@ const kept = (local: { data: Record<string, unknown> }) =>
 
 describe('the audit log is evident to the devices that read it', () => {
   it('honest growth is verified and the kept head moves forward', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { svc, local } = await enrolledDevice(hub);
     expect((await svc.activity()).integrity?.status).toBe('first');
     const before = kept(local)!.statement.seq;
@@ -68,7 +68,7 @@ describe('the audit log is evident to the devices that read it', () => {
   });
 
   it('a hub operator who deletes entries and recomputes the chain is caught; the device keeps the last good head', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { svc, local } = await enrolledDevice(hub);
     await hub.registeredAgent('a');
     await hub.registeredAgent('b');
@@ -78,7 +78,7 @@ describe('the audit log is evident to the devices that read it', () => {
 
     deleteAndRecompute(hub.store, [n - 1]);
     // The rewritten chain is internally consistent: the database alone cannot tell.
-    expect(verifyAudit(hub.store).ok).toBe(true);
+    expect((await verifyAudit(hub.store)).ok).toBe(true);
     // More activity afterwards, so the new head is longer than the kept one (the hub needs a consistency proof).
     await hub.registeredAgent('c');
     await hub.registeredAgent('d');
@@ -92,7 +92,7 @@ describe('the audit log is evident to the devices that read it', () => {
   });
 
   it('truncation (entries removed at the end) is caught as a rollback', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { svc, local } = await enrolledDevice(hub);
     await hub.registeredAgent('a');
     await svc.activity();
@@ -105,7 +105,7 @@ describe('the audit log is evident to the devices that read it', () => {
   });
 
   it('a hub that replays an older signed head (rollback) is caught', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { svc, local, proxy } = await enrolledBehindMaliciousHub(hub);
     await svc.activity();
     const old: Exchange = proxy.last('GET /v1/audit')!;
@@ -122,7 +122,7 @@ describe('the audit log is evident to the devices that read it', () => {
   });
 
   it('a head that is not signed by the pinned hub key (or a withheld proof) is refused', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { svc, local, proxy } = await enrolledBehindMaliciousHub(hub);
     await svc.activity();
     const good = structuredClone(kept(local)!);

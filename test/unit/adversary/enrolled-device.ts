@@ -9,7 +9,7 @@ import { memoryStorage } from '../ext/real-hub-service';
 import type { hubFixture } from '../hub/flow';
 import { FAST_KDF, kekFor, uniqueDbName } from '../vault/helpers';
 
-type Fixture = ReturnType<typeof hubFixture>;
+type Fixture = Awaited<ReturnType<typeof hubFixture>>;
 
 export async function enrolledDevice(first: Fixture) {
   const target: { fetch: (url: string, init?: RequestInit) => Promise<Response>; clock: { now: number } } = {

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EVENTS_MAX_LIFETIME_MS, EVENTS_PING_MS } from '../../../hub/routes/events';
 import { hubFixture } from '../hub/flow';
 
-type Hub = ReturnType<typeof hubFixture>;
+type Hub = Awaited<ReturnType<typeof hubFixture>>;
 
 const ACTION = (n: number) => ({
   kind: 'action.approve',
@@ -46,7 +46,7 @@ afterEach(() => void vi.useRealTimers());
 
 describe('an event stream has a bounded lifetime', () => {
   it('a device holding one stream open is cut off at the lifetime, and replaying the request that opened it is refused', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const owner = await hub.enrolledDevice();
     const agent = await hub.claimedAgent(owner);
     await agent.send('POST', '/v1/intents', ACTION(1));

@@ -221,7 +221,7 @@ describe('hidden characters in what the person reads', () => {
   });
 
   it('a hub asked to store an intent with a bidi override refuses it with protocol_invalid', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     const agent = await hub.claimedAgent(device, { granted: ['action:shell.exec'] });
     const res = await agent.send(

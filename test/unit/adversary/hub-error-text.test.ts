@@ -28,7 +28,7 @@ function expectOurText(text: string): void {
 
 /** The extension's HubService (real vault on fake-indexeddb) talking to the real hub through a malicious layer. */
 async function serviceBehind() {
-  const hub = hubFixture();
+  const hub = await hubFixture();
   const evil = MaliciousHub.inProcess(hub.app.request);
   const service = new VaultService(new VaultDb(uniqueDbName()));
   const salt = randomBytes(16);
@@ -100,7 +100,7 @@ describe('hub error text', () => {
   });
 
   it('the agent CLI/SDK shows our words too', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const evil = MaliciousHub.inProcess(hub.app.request);
     evil.answer('POST /v1/agents', phishing('rate_limited', 429));
     const agent = new AgentClient({ fetch: evil.fetch, now: () => hub.clock.now });

@@ -15,15 +15,15 @@ const MISMATCH = /This is not the hub you enrolled with/;
 
 describe('a hub at the enrolled URL must prove the pinned identity key', () => {
   it('enrolment pins the hub key the hub proved', async () => {
-    const real = hubFixture();
+    const real = await hubFixture();
     const { local } = await enrolledDevice(real);
     expect((local.data[HUB_SETTINGS_KEY] as HubSettings).hubKeys).toEqual({ [ORIGIN]: real.identity.hubKey });
   });
 
   it('a second hub at the same URL with another key is refused: nothing signed, a clear message', async () => {
-    const real = hubFixture();
+    const real = await hubFixture();
     const { svc, target, signedTo } = await enrolledDevice(real);
-    const other = hubFixture(real.clock.now);
+    const other = await hubFixture(real.clock.now);
     // The second hub even knows this device (same device key enrolled there): only the pin tells them apart.
     target.fetch = async (url, init) => other.app.request(url, init);
     signedTo.length = 0;
@@ -35,9 +35,9 @@ describe('a hub at the enrolled URL must prove the pinned identity key', () => {
   });
 
   it('a squatter that copies the real public key but cannot sign the challenge is refused', async () => {
-    const real = hubFixture();
+    const real = await hubFixture();
     const { svc, target, signedTo } = await enrolledDevice(real);
-    const squatter = hubFixture(real.clock.now);
+    const squatter = await hubFixture(real.clock.now);
     const proxy = MaliciousHub.inProcess(squatter.app.request);
     // Present the real hub's key everywhere it is named, and the real hub's old proof as its own.
     const realProof = await (await real.app.request(`/v1/hub-key?challenge=${'A'.repeat(43)}`)).json();
@@ -57,9 +57,9 @@ describe('a hub at the enrolled URL must prove the pinned identity key', () => {
   });
 
   it('an honest restart of the same hub (same key file, same data) is accepted', async () => {
-    const real = hubFixture();
+    const real = await hubFixture();
     const { svc, target } = await enrolledDevice(real);
-    const restarted = hubFixture(real.clock.now + 60_000, { identity: real.identity, store: real.store });
+    const restarted = await hubFixture(real.clock.now + 60_000, { identity: real.identity, store: real.store });
     target.fetch = async (url, init) => restarted.app.request(url, init);
     target.clock = restarted.clock;
     const page = await svc.activity();
@@ -71,7 +71,7 @@ describe('a hub at the enrolled URL must prove the pinned identity key', () => {
 
 describe('the agent SDK pins the hub key at registration', () => {
   it('a second hub at the registered URL gets no signed request; the same hub restarted does', async () => {
-    const real = hubFixture();
+    const real = await hubFixture();
     let target = real;
     const signed: string[] = [];
     const agent = new AgentClient({
@@ -90,14 +90,14 @@ describe('the agent SDK pins the hub key at registration', () => {
     expect(agent.state?.hub_key).toBe(real.identity.hubKey);
     await agent.status();
 
-    target = hubFixture(real.clock.now + 60_000);
+    target = await hubFixture(real.clock.now + 60_000);
     signed.length = 0;
     const refused = await agent.status().catch((e) => e);
     expect(isAgentError(refused, 'hub_identity_invalid')).toBe(true);
     expect(refused.message).toMatch(/not the hub this agent registered with/);
     expect(signed).toEqual([]);
 
-    target = hubFixture(real.clock.now + 120_000, { identity: real.identity, store: real.store });
+    target = await hubFixture(real.clock.now + 120_000, { identity: real.identity, store: real.store });
     expect((await agent.status()).status).toBe('unclaimed');
   });
 });

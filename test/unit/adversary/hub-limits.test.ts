@@ -5,24 +5,25 @@ import { describe, expect, it } from 'vitest';
 import { CLAIM_TTL_MS } from '../../../hub/routes/agents';
 import { purgeUnclaimedAgents } from '../../../hub/registration-purge';
 import { hubFixture } from '../hub/flow';
+import { auditRows } from '../hub/audit-rows';
 
 describe('unclaimed registrations are purged after their claim TTL', () => {
   it('a flood of registrations nobody claims does not stay in the database; claimed agents stay', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     const stale = await hub.registeredAgent('never-claimed');
     const claimed = await hub.claimedAgent(device, { name: 'claimed' });
     hub.clock.now += 5000;
     const young = await hub.registeredAgent('young');
     hub.clock.now += CLAIM_TTL_MS - 6000;
-    expect(hub.store.agents.get(stale.agentId)).not.toBeNull(); // not before its TTL
+    expect(await hub.store.agents.get(stale.agentId)).not.toBeNull(); // not before its TTL
 
     hub.clock.now += 1000; // `stale` is exactly at its claim expiry, `young` 5 s short of its own
     // A new registration purges the expired ones first (no timer needed).
     await hub.registeredAgent('newcomer');
-    expect(hub.store.agents.get(stale.agentId)).toBeNull();
-    expect(hub.store.agents.get(claimed.agentId)).not.toBeNull();
-    expect(hub.store.agents.get(young.agentId)).not.toBeNull();
+    expect(await hub.store.agents.get(stale.agentId)).toBeNull();
+    expect(await hub.store.agents.get(claimed.agentId)).not.toBeNull();
+    expect(await hub.store.agents.get(young.agentId)).not.toBeNull();
     // Its claim code is dead and its key unknown.
     const lookup = await device.send('POST', '/v1/claims/lookup', { claim_code: stale.claimCode });
     expect(lookup.json.error.code).toBe('claim_code_invalid');
@@ -32,17 +33,17 @@ describe('unclaimed registrations are purged after their claim TTL', () => {
   });
 
   it('the periodic sweep deletes a bounded batch per pass', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const agents = [];
     for (let i = 0; i < 5; i++) agents.push(await hub.registeredAgent(`bot-${i}`));
     hub.clock.now += CLAIM_TTL_MS;
-    expect(purgeUnclaimedAgents(hub.store, hub.clock.now, 2)).toHaveLength(2);
-    expect(purgeUnclaimedAgents(hub.store, hub.clock.now, 2)).toHaveLength(2);
-    expect(purgeUnclaimedAgents(hub.store, hub.clock.now, 2)).toHaveLength(1);
-    expect(purgeUnclaimedAgents(hub.store, hub.clock.now, 2)).toHaveLength(0);
-    for (const a of agents) expect(hub.store.agents.get(a.agentId)).toBeNull();
+    expect(await purgeUnclaimedAgents(hub.store, hub.clock.now, 2)).toHaveLength(2);
+    expect(await purgeUnclaimedAgents(hub.store, hub.clock.now, 2)).toHaveLength(2);
+    expect(await purgeUnclaimedAgents(hub.store, hub.clock.now, 2)).toHaveLength(1);
+    expect(await purgeUnclaimedAgents(hub.store, hub.clock.now, 2)).toHaveLength(0);
+    for (const a of agents) expect(await hub.store.agents.get(a.agentId)).toBeNull();
     // The audit log keeps every registration and still verifies.
-    expect([...hub.store.audit.scan()].filter((r) => r.action === 'agent.register')).toHaveLength(5);
+    expect((await auditRows(hub.store)).filter((r) => r.action === 'agent.register')).toHaveLength(5);
   });
 });
 
@@ -50,7 +51,7 @@ describe('signed requests are limited per signing key, not per address', () => {
   const limit = { burst: 5, sustained: 5, perSeconds: 60 };
 
   it('one agent exhausting its budget on loopback does not starve another agent from the same address', async () => {
-    const hub = hubFixture(undefined, { signedRequestLimit: limit });
+    const hub = await hubFixture(undefined, { signedRequestLimit: limit });
     const device = await hub.enrolledDevice();
     const noisy = await hub.claimedAgent(device, { name: 'noisy' });
     const quiet = await hub.claimedAgent(device, { name: 'quiet' });
@@ -70,7 +71,7 @@ describe('signed requests are limited per signing key, not per address', () => {
   });
 
   it('one key spreading its requests over many routes is still limited as one', async () => {
-    const hub = hubFixture(undefined, { signedRequestLimit: limit });
+    const hub = await hubFixture(undefined, { signedRequestLimit: limit });
     const device = await hub.enrolledDevice();
     const agent = await hub.claimedAgent(device);
     const routes = [
@@ -85,7 +86,7 @@ describe('signed requests are limited per signing key, not per address', () => {
   });
 
   it("a forger naming a key id it does not hold spends none of that key's budget", async () => {
-    const hub = hubFixture(undefined, { signedRequestLimit: limit });
+    const hub = await hubFixture(undefined, { signedRequestLimit: limit });
     const device = await hub.enrolledDevice();
     const victim = await hub.claimedAgent(device);
     for (let i = 0; i < 10; i++) {

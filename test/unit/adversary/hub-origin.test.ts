@@ -54,7 +54,7 @@ function browserFetch(rewrite: Rewrite): typeof fetch {
 }
 
 /** The same page's requests to the in-process hub (app.request), headers rewritten as the browser would. */
-function pageFetch(hub: ReturnType<typeof hubFixture>, rewrite: Rewrite): typeof fetch {
+function pageFetch(hub: Awaited<ReturnType<typeof hubFixture>>, rewrite: Rewrite): typeof fetch {
   return (async (input: string | URL, init?: Init) => {
     const url = new URL(String(input));
     const headers = headersOf(init);
@@ -76,7 +76,7 @@ describe('a web page cannot reach the hub through the browser', () => {
     running = await startHub({ port: 0, dataDir: tempDir(), logger: jsonLinesLogger(() => {}) });
     const hub = running.url;
     const port = new URL(hub).port;
-    const before = running.store.audit.count();
+    const before = await running.store.audit.count();
     // The attacker's name resolves to 127.0.0.1 now; the browser still names it in Host.
     const rebound = browserFetch((_url, headers) => void (headers.host = `rebind.attacker.example:${port}`));
 
@@ -92,7 +92,7 @@ describe('a web page cannot reach the hub through the browser', () => {
     await expect(JoinSession.start({ hub, name: 'page', fetch: rebound })).rejects.toMatchObject({
       code: 'host_invalid',
     });
-    expect(running.store.audit.count()).toBe(before);
+    expect(await running.store.audit.count()).toBe(before);
 
     // The same requests with the hub's own Host work: the refusal above is the Host check and nothing else.
     const honest = browserFetch(() => {});
@@ -126,8 +126,8 @@ describe('a web page cannot reach the hub through the browser', () => {
 
   for (const origin of [undefined, 'https://evil.example']) {
     it(`a cross-site text/plain POST to /v1/agents and /v1/pairings creates nothing (${origin ? 'with' : 'without'} an Origin header)`, async () => {
-      const hub = hubFixture();
-      const before = hub.store.audit.count();
+      const hub = await hubFixture();
+      const before = await hub.store.audit.count();
       // A page sends text/plain to skip the CORS preflight; the JSON inside is what the real client would send.
       const simplePost = pageFetch(hub, (_url, headers) => {
         if (headers['content-type']) headers['content-type'] = 'text/plain;charset=UTF-8';
@@ -145,12 +145,12 @@ describe('a web page cannot reach the hub through the browser', () => {
         body: '{}',
       });
       expect(raw.status).toBe(origin ? 403 : 415);
-      expect(hub.store.audit.count()).toBe(before);
+      expect(await hub.store.audit.count()).toBe(before);
     });
   }
 
   it('a foreign Origin is refused on every route: public, signed and preflight', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     const evil = { origin: 'https://evil.example' };
     const refused = async (res: { status: number; json: Record<string, any> } | Response) => {
@@ -178,7 +178,7 @@ describe('a web page cannot reach the hub through the browser', () => {
   });
 
   it('still answers its own clients: no Origin (agents, CLI), its own origin, browser extensions', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     for (const headers of <Record<string, string>[]>[
       {},
       { origin: ORIGIN },

@@ -26,7 +26,7 @@ function diskBytes(file: string): Buffer {
 async function fileBackedHub() {
   const file = dbFileIn(tempDir());
   const store = openSqliteStore({ file });
-  const hub = hubFixture(undefined, { store });
+  const hub = await hubFixture(undefined, { store });
   const device = await hub.enrolledDevice();
   const agent = await hub.claimedAgent(device, {
     granted: ['action:action.approve', 'action:message.send', 'secret:read:bank-login'],
@@ -78,12 +78,12 @@ describe('a reader of the hub database after the retention period', () => {
     // The agent never executes: the ciphertext would stay on the hub for good.
 
     hub.clock.now += INTENT_TTL_MS + RETENTION;
-    store.compact(); // long since checkpointed into the database file
+    await store.compact(); // long since checkpointed into the database file
     const before = diskBytes(file);
     expect(before.includes('LONG-699-BODY')).toBe(true);
     expect(before.includes(Buffer.from(sealed))).toBe(true);
 
-    expect(purgeExpiredPayloads(store, hub.clock.now, RETENTION).sort()).toEqual(
+    expect((await purgeExpiredPayloads(store, hub.clock.now, RETENTION)).sort()).toEqual(
       [message.intent_id, secret.intent_id].sort(),
     );
 
@@ -92,12 +92,12 @@ describe('a reader of the hub database after the retention period', () => {
     // Not even a 16-byte run of the sealed blob is left anywhere in the file.
     for (let i = 0; i + 16 <= sealed.length; i += 16)
       expect(after.includes(Buffer.from(sealed.subarray(i, i + 16)))).toBe(false);
-    expect(store.sealedSecrets.get(secret.intent_id)).toBeNull();
+    expect(await store.sealedSecrets.get(secret.intent_id)).toBeNull();
     // The agent coming back late gets a typed refusal, not the secret.
     const late = await agent.send('POST', `/v1/intents/${secret.intent_id}/execute`);
     expect(late.json.error?.code).toMatch(/^intent_(purged|expired)$/);
     expect(late.json.sealed_secret).toBeUndefined();
-    store.close();
+    await store.close();
   });
 
   it('a backlog of old intents is purged in bounded passes, oldest first', async () => {
@@ -115,12 +115,12 @@ describe('a reader of the hub database after the retention period', () => {
       hub.clock.now += 1000;
     }
     hub.clock.now += INTENT_TTL_MS;
-    store.intents.expireDue(hub.clock.now);
+    await store.intents.expireDue(hub.clock.now);
     hub.clock.now += RETENTION;
-    expect(purgeExpiredPayloads(store, hub.clock.now, RETENTION, 2)).toEqual(ids.slice(0, 2));
-    expect(purgeExpiredPayloads(store, hub.clock.now, RETENTION, 2)).toEqual(ids.slice(2, 4));
-    expect(purgeExpiredPayloads(store, hub.clock.now, RETENTION, 2)).toEqual(ids.slice(4));
-    expect(purgeExpiredPayloads(store, hub.clock.now, RETENTION, 2)).toEqual([]);
-    store.close();
+    expect(await purgeExpiredPayloads(store, hub.clock.now, RETENTION, 2)).toEqual(ids.slice(0, 2));
+    expect(await purgeExpiredPayloads(store, hub.clock.now, RETENTION, 2)).toEqual(ids.slice(2, 4));
+    expect(await purgeExpiredPayloads(store, hub.clock.now, RETENTION, 2)).toEqual(ids.slice(4));
+    expect(await purgeExpiredPayloads(store, hub.clock.now, RETENTION, 2)).toEqual([]);
+    await store.close();
   });
 });

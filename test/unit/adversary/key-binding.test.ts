@@ -23,7 +23,7 @@ const hubBoxKey = () => encodePublicKey(x25519.getPublicKey(x25519.utils.randomS
 async function pairingSetup(
   body?: (b: { publicKey: Uint8Array; privateKey: Uint8Array }, boxKey: Uint8Array) => unknown,
 ) {
-  const hub = hubFixture();
+  const hub = await hubFixture();
   const a = await hub.enrolledDevice();
   const evil = MaliciousHub.inProcess(hub.app.request);
   const client = new HubClient({

@@ -8,7 +8,7 @@ import { intentEvents } from '../../../hub/events';
 import { newWatchToken, watchTokenHash } from '../../../lib/protocol/watch-wire';
 import { hubFixture } from '../hub/flow';
 
-type Hub = ReturnType<typeof hubFixture>;
+type Hub = Awaited<ReturnType<typeof hubFixture>>;
 
 const SECRET_ASK = {
   kind: 'secret.request',
@@ -43,7 +43,7 @@ async function withToken(hub: Hub, token: string, method: string, path: string, 
 
 describe('the locked watcher can count, and nothing else', () => {
   it('GET /v1/watch answers the pending ids and their number: no agent, kind, payload or hash', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { token, intent } = await lockedSetup(hub);
     const res = await withToken(hub, token, 'GET', '/v1/watch');
     expect(res.status).toBe(200);
@@ -53,7 +53,7 @@ describe('the locked watcher can count, and nothing else', () => {
   });
 
   it('the watch token cannot approve, deny or read an intent, nor reach the vault, installations or devices', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { owner, token, intent } = await lockedSetup(hub);
     // A well-formed approval body: the attacker has everything but the device key's request signature.
     const approval = { decision: 'approve', approval: hub.approvalFor(owner, intent) };
@@ -83,22 +83,22 @@ describe('the locked watcher can count, and nothing else', () => {
   });
 
   it('a guessed or malformed token is refused; the hub stores only the hash', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { token, owner } = await lockedSetup(hub);
     expect((await withToken(hub, newWatchToken(), 'GET', '/v1/watch')).json!.error.code).toBe('auth_unknown_key');
     expect((await withToken(hub, 'short', 'GET', '/v1/watch')).json!.error.code).toBe('auth_missing');
     const res = await hub.app.request('/v1/watch');
     expect(res.status).toBe(401);
-    const row = hub.store.watchTokens.findByHash(Buffer.from(watchTokenHash(token), 'hex'));
+    const row = await hub.store.watchTokens.findByHash(Buffer.from(watchTokenHash(token), 'hex'));
     expect(row?.deviceKeyId).toBe(owner.keyId);
     expect(Buffer.from(row!.tokenSha256).toString('utf8')).not.toContain(token);
   });
 
   it('removing the device ends its watch token and its watch stream at once', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const owner = await hub.enrolledDevice();
     const phone = hub.newDevice();
-    hub.store.devices.create({
+    await hub.store.devices.create({
       deviceKeyId: phone.keyId,
       accountId: owner.keyId,
       publicKey: phone.publicKey,
@@ -127,7 +127,7 @@ describe('the locked watcher can count, and nothing else', () => {
   });
 
   it('registering a new token retires the old one', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { owner, token } = await lockedSetup(hub);
     const next = newWatchToken();
     expect((await owner.send('PUT', '/v1/watch', { token_sha256: watchTokenHash(next) })).status).toBe(200);

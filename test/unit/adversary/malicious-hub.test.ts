@@ -13,7 +13,7 @@ import { tempDir } from '../hub/helpers';
 
 describe('MaliciousHub over the in-process hub', () => {
   it('passes requests through untouched and records them', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const evil = MaliciousHub.inProcess(hub.app.request);
     const res = await evil.fetch('http://127.0.0.1:8787/v1/health');
     expect(await res.json()).toMatchObject({ ok: true });
@@ -22,7 +22,7 @@ describe('MaliciousHub over the in-process hub', () => {
   });
 
   it('rewrites JSON answers for a route, a bounded number of times, and stops on request', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const evil = MaliciousHub.inProcess(hub.app.request);
     const attack = evil.rewriteJson('GET /v1/health', (json) => void (json.version = 'forged'), 1);
     expect((await (await evil.fetch('/v1/health')).json()).version).toBe('forged');
@@ -35,7 +35,7 @@ describe('MaliciousHub over the in-process hub', () => {
   });
 
   it('replays a recorded answer without asking the hub, and withholds with 503', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const evil = MaliciousHub.inProcess(hub.app.request);
     await evil.fetch('/v1/health');
     const recorded = evil.last('GET /v1/health')!;
@@ -50,7 +50,7 @@ describe('MaliciousHub over the in-process hub', () => {
   });
 
   it('matches :params and * segments only within one path segment, and ignores the query', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const evil = MaliciousHub.inProcess(hub.app.request);
     const attack = evil.withhold('GET /v1/intents/:id');
     expect((await evil.fetch('/v1/intents/int_1?x=1')).status).toBe(503);

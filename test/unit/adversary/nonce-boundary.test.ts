@@ -8,7 +8,7 @@ import { hubFixture, ORIGIN } from '../hub/flow';
 
 /** Signs GET /v1/agents/me at `signedAt` (the agent's clock), delivers it at `sentAt`, replays it at `replayAt`. */
 async function replayAt(signedAt: number, sentAt: number, replayAt: number, prune: boolean) {
-  const hub = hubFixture();
+  const hub = await hubFixture();
   const agent = await hub.registeredAgent();
   const base = hub.clock.now;
   const headers = signRequest({
@@ -24,7 +24,7 @@ async function replayAt(signedAt: number, sentAt: number, replayAt: number, prun
   hub.clock.now = base + sentAt;
   expect((await req()).status).toBe(200);
   hub.clock.now = base + replayAt;
-  if (prune) hub.store.nonces.prune(hub.clock.now);
+  if (prune) await hub.store.nonces.prune(hub.clock.now);
   const res = await req();
   return { status: res.status, code: ((await res.json()) as { error?: { code: string } }).error?.code };
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { intentEvents, MAX_STREAMS_PER_KEY } from '../../../hub/events';
 import { hubFixture } from '../hub/flow';
 
-type Hub = ReturnType<typeof hubFixture>;
+type Hub = Awaited<ReturnType<typeof hubFixture>>;
 
 const ACTION = (n: number) => ({
   kind: 'action.approve',
@@ -18,7 +18,7 @@ const ACTION = (n: number) => ({
 /** A second device of the account (stored directly: this test is about streams, not the pairing ceremony). */
 async function secondDevice(hub: Hub, owner: { keyId: string }) {
   const device = hub.newDevice();
-  hub.store.devices.create({
+  await hub.store.devices.create({
     deviceKeyId: device.keyId,
     accountId: owner.keyId,
     publicKey: device.publicKey,
@@ -56,7 +56,7 @@ const openStream = async (hub: Hub, device: ReturnType<Hub['newDevice']>) => {
 
 describe('a removed device loses its streams at once', () => {
   it('a device removed while holding an event stream and a long poll gets neither another event nor the intent', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const owner = await hub.enrolledDevice();
     const agent = await hub.claimedAgent(owner);
     const stolen = await secondDevice(hub, owner);
@@ -87,7 +87,7 @@ describe('a removed device loses its streams at once', () => {
   });
 
   it("revoking an installation ends the agent's held poll at once", async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const owner = await hub.enrolledDevice();
     const agent = await hub.claimedAgent(owner);
     const intent = (await agent.send('POST', '/v1/intents', ACTION(1))).json;
@@ -101,7 +101,7 @@ describe('a removed device loses its streams at once', () => {
   });
 
   it(`one key opening more than ${MAX_STREAMS_PER_KEY} streams holds only ${MAX_STREAMS_PER_KEY}: the oldest are closed`, async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const owner = await hub.enrolledDevice();
     const streams: Response[] = [];
     for (let i = 0; i < MAX_STREAMS_PER_KEY + 2; i++) {

@@ -40,9 +40,9 @@ async function setUp() {
   ]);
   const claimed = await r.claimAgent('revoked-bot', [`secret:read:${ITEM}`]);
   await r.svc.revoke(claimed.installation_id);
-  expect(r.hub.store.installations.get(claimed.installation_id)!.status).toBe('revoked');
+  expect((await r.hub.store.installations.get(claimed.installation_id))!.status).toBe('revoked');
   // The attack: the hub un-revokes the installation and lists it as active again.
-  r.hub.store.installations.setStatus(claimed.installation_id, 'active', r.hub.clock.now);
+  await r.hub.store.installations.setStatus(claimed.installation_id, 'active', r.hub.clock.now);
   return { ...r, ...claimed, configItem: r.items[1]! };
 }
 
@@ -61,15 +61,15 @@ describe('a hub that re-lists a revoked installation as active', () => {
     expect(state.installations.find((i) => i.installation_id === t.installation_id)?.status).toBe('revoked');
     // Even a decision forced through (e.g. a stale page) signs nothing for it.
     await expect(t.svc.decide(intent.intent_id, intent.payload_hash, 'approve')).rejects.toBeTruthy();
-    expect(t.hub.store.intents.get(intent.intent_id)!.status).toBe('pending');
-    expect(t.hub.store.sealedSecrets.get(intent.intent_id)).toBeNull();
+    expect((await t.hub.store.intents.get(intent.intent_id))!.status).toBe('pending');
+    expect(await t.hub.store.sealedSecrets.get(intent.intent_id)).toBeNull();
   });
 
   it('gets no agent config delivered to it, and cannot have it re-enabled, also after the extension restarts', async () => {
     const t = await setUp();
     await t.svc.refreshInstallations().catch(() => {});
     await expect(t.svc.assignConfig(t.configItem.id, t.installation_id)).rejects.toBeTruthy();
-    expect(t.hub.store.agentConfigs.get(t.installation_id)).toBeNull();
+    expect(await t.hub.store.agentConfigs.get(t.installation_id)).toBeNull();
     await expect(t.svc.enableInstallation(t.installation_id)).rejects.toMatchObject({ code: 'forbidden' });
 
     // A restarted background (same chrome.storage.local) remembers the revocation.
@@ -94,8 +94,8 @@ describe('a hub that re-lists a revoked installation as active', () => {
     expect((await restarted.state()).pending.map((p) => p.intent.intent_id)).not.toContain(intent.intent_id);
     await expect(restarted.decide(intent.intent_id, intent.payload_hash, 'approve')).rejects.toBeTruthy();
     await expect(restarted.assignConfig(t.configItem.id, t.installation_id)).rejects.toBeTruthy();
-    expect(t.hub.store.sealedSecrets.get(intent.intent_id)).toBeNull();
-    expect(t.hub.store.agentConfigs.get(t.installation_id)).toBeNull();
+    expect(await t.hub.store.sealedSecrets.get(intent.intent_id)).toBeNull();
+    expect(await t.hub.store.agentConfigs.get(t.installation_id)).toBeNull();
   });
 });
 
@@ -104,7 +104,7 @@ describe('a hub that re-lists a revoked installation as active', () => {
  * is malicious: it serves whatever pull answer the test arms, and lists R as removed only while `listsRemoval`.
  */
 async function syncSetUp() {
-  const hub = hubFixture();
+  const hub = await hubFixture();
   const account = await hub.enrolledDevice();
   const accountId = deviceKeyId(account.publicKey);
   const removedDevice = ed25519.utils.randomSecretKey();

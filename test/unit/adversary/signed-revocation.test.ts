@@ -23,7 +23,7 @@ import { hubFixture, ORIGIN } from '../hub/flow';
 const ACTION = (n: number) => ({ kind: 'action.approve', payload: { summary: `Deploy step ${n}`, risk: 'high' } });
 
 async function setUp() {
-  const hub = hubFixture();
+  const hub = await hubFixture();
   const evil = MaliciousHub.inProcess(hub.app.request);
   const owner = await hub.enrolledDevice();
   const accountId = owner.keyId;
@@ -39,7 +39,7 @@ async function setUp() {
     sealed_sha256: '0'.repeat(64),
     time: hub.clock.now,
   };
-  hub.store.devices.create({
+  await hub.store.devices.create({
     deviceKeyId: second.keyId,
     accountId,
     publicKey: second.publicKey,
@@ -121,7 +121,7 @@ type T = Awaited<ReturnType<typeof setUp>>;
 /** Forged removals of the second device a hub could serve (it holds no device key of this account). */
 async function forgeries(t: T): Promise<[string, (d: DeviceListEntry) => DeviceListEntry][]> {
   const stranger = t.hub.newDevice();
-  const otherAccount = await t.hub.enrolledDevice(t.hub.extraEnrollmentCode());
+  const otherAccount = await t.hub.enrolledDevice(await t.hub.extraEnrollmentCode());
   const flip = (sig: string) => (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1);
   const genuine = t.hub.removalFor(t.owner, t.second).removal;
   return [
@@ -247,7 +247,7 @@ describe('a hub that un-revokes an installation the human revoked with a signed 
     expect(await t.agent.status()).toMatchObject({ status: 'revoked', revocation: 'signed' });
     expect(t.saved().revoked?.installation_id).toBe(t.installation.installationId);
     // The hub un-revokes: its store says active again, its answers carry no revocation, and it would execute.
-    t.hub.store.installations.setStatus(t.installation.installationId, 'active', t.hub.clock.now);
+    await t.hub.store.installations.setStatus(t.installation.installationId, 'active', t.hub.clock.now);
     t.evil.rewriteJson('GET /v1/agents/me', (json) => ({
       ...json,
       status: 'claimed',

@@ -8,7 +8,7 @@ import { buildConfigDelivery } from '../../../lib/protocol/sealed-config';
 import { hubFixture, ORIGIN, pairingRequest } from '../hub/flow';
 import { expectCode } from '../protocol/helpers';
 
-type Hub = ReturnType<typeof hubFixture>;
+type Hub = Awaited<ReturnType<typeof hubFixture>>;
 
 const CONFIG = (model: string, key: string): AgentConfigPayload => ({
   name: 'sdk-bot',
@@ -82,7 +82,7 @@ async function claimed(hub: Hub) {
 
 describe('AgentClient.config', () => {
   it('opens the assigned config, remembers the revision, sees a newer one, and reports none after unassign', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { client, saved, deliver, device } = await claimed(hub);
     await expectCode(() => client.config(), 'config_not_assigned');
     await deliver('cfg-1', 2, CONFIG('m-1', 'sk-one'));
@@ -104,7 +104,7 @@ describe('AgentClient.config', () => {
   });
 
   it('refuses a replayed older revision, an older config, one signed by another device, and changed bytes', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { client, deliver, setReplace } = await claimed(hub);
     const old = await deliver('cfg-1', 1, CONFIG('m-1', 'sk-old'));
     hub.clock.now += 1000;
@@ -140,7 +140,7 @@ describe('AgentClient.config', () => {
   });
 
   it('refuses a config sealed and signed by a device other than the pinned one', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { client, deliver, setReplace } = await claimed(hub);
     const good = await deliver('cfg-1', 1, CONFIG('m-1', 'sk-1'));
     expect((await client.config()).revision).toBe(1);
@@ -160,7 +160,7 @@ describe('AgentClient.config', () => {
 
 describe('AgentClient.config from another device of the account', () => {
   it('accepts a delivery signed by a device the pinned device added, refuses one signed by a stranger key', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { client, device, deliver, setReplace } = await claimed(hub);
     const { x25519 } = await import('@noble/curves/ed25519.js');
     const { buildPairingApproval, sealPairedKey } = await import('../../../lib/protocol/device-pairing');

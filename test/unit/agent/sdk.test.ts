@@ -9,7 +9,7 @@ import { sealSecret } from '../../../lib/protocol/sealed-secret';
 import type { Intent } from '../../../lib/protocol/wire';
 import { hubFixture, ORIGIN, pairingRequest } from '../hub/flow';
 
-type Hub = ReturnType<typeof hubFixture>;
+type Hub = Awaited<ReturnType<typeof hubFixture>>;
 
 /** A fetch that calls the in-process hub app; `rewrite` may change a response body (a lying hub). */
 function appFetch(hub: Hub, rewrite?: (path: string, json: any) => any): FetchLike {
@@ -51,7 +51,7 @@ async function registered(hub: Hub, options: { rewrite?: (path: string, json: an
 
 describe('AgentClient: register, claim, status', () => {
   it('registers, reports unclaimed, then verifies the claim and pins the claiming device', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     const { client, reg, saved, asFixtureAgent } = await registered(hub);
     expect(reg.agent_id).toMatch(/^agt_/);
@@ -92,7 +92,7 @@ describe('AgentClient: register, claim, status', () => {
   });
 
   it('refuses a claim signed by another device once one is pinned, and a first claim for other keys', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     let forge: ((json: any) => any) | undefined;
     const { client, asFixtureAgent } = await registered(hub, {
@@ -134,7 +134,7 @@ describe('AgentClient: register, claim, status', () => {
   });
 
   it('passes hub error codes through and checks input locally', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { client } = await registered(hub);
     // Not claimed: the hub refuses to create intents.
     const notClaimed = await client
@@ -220,7 +220,7 @@ const ACTION = { kind: 'action.approve', payload: { summary: 'Archive 3 old pape
 
 describe('AgentClient: intents, decisions, execute', () => {
   it('request → approve → execute verifies the device approval against the locally computed hash', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { client, device } = await claimed(hub);
     const intent = await client.createIntent({ ...ACTION, idempotencyKey: 'archive-1' });
     expect(intent).toMatchObject({ kind: 'action.approve', status: 'pending' });
@@ -257,7 +257,7 @@ describe('AgentClient: intents, decisions, execute', () => {
   });
 
   it('secret.request: the sealed secret opens only for this intent', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { client, device } = await claimed(hub);
     const intent = await client.createIntent({
       kind: 'secret.request',
@@ -284,7 +284,7 @@ describe('AgentClient: intents, decisions, execute', () => {
   });
 
   it('denied, expired and timed-out waits', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { client, device } = await claimed(hub);
     const denied = await client.createIntent(ACTION);
     await decide(hub, device, denied, 'deny');
@@ -307,7 +307,7 @@ describe('AgentClient: intents, decisions, execute', () => {
   });
 
   it('does not trust the hub: tampered sealed secret, approval for another hash or by another device, missing approval, changed payload', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const rewrite: { fn?: (path: string, json: any) => any } = {};
     const { client, device } = await claimed(hub, rewrite);
     const onExecute = (change: (json: any) => any) => {
@@ -390,7 +390,7 @@ describe('AgentClient: approvals from another device of the account', () => {
   }
 
   it('accepts an approval signed by a device the pinned device added; refuses one the hub vouches for itself', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     let lie: ((json: any) => any) | null = null;
     const { client, device } = await claimed(hub, {
       fn: (path, json) => (lie && path.endsWith('/execute') ? lie(json) : json),

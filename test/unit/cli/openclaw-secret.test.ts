@@ -22,7 +22,7 @@ import type { Intent } from '../../../lib/protocol/wire';
 import { hubFixture, ORIGIN } from '../hub/flow';
 import { BIN, ROOT } from './run-clawkeep';
 
-type Hub = ReturnType<typeof hubFixture>;
+type Hub = Awaited<ReturnType<typeof hubFixture>>;
 type Device = Awaited<ReturnType<Hub['enrolledDevice']>>;
 
 const appFetch =
@@ -127,7 +127,7 @@ describe('openclaw-secret: the exec provider request', () => {
 
 describe('openclaw-secret: resolving through the hub', () => {
   it('serves approved ids, reports denied and not-granted ones, and never stores a value', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { client, device } = await claimedAgent(hub, ['mock/apiKey', 'other/key']);
     const grants: OpenClawGrantsDoc = parseGrantsDoc(undefined);
     const saved: string[] = [];
@@ -169,7 +169,7 @@ describe('openclaw-secret: resolving through the hub', () => {
   });
 
   it('answers PENDING at the deadline, and the next run uses the same request once approved (no second prompt)', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { client, device } = await claimedAgent(hub, ['mock/apiKey']);
     const grants = parseGrantsDoc(undefined);
     const t0 = Date.now();
@@ -204,7 +204,7 @@ describe('openclaw-secret: resolving through the hub', () => {
   });
 
   it('reports a denial made after the earlier run gave up once, then asks again', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { client, device } = await claimedAgent(hub, ['mock/apiKey']);
     const grants = parseGrantsDoc(undefined);
     await resolveOpenClawSecrets({ client, request: REQ(['mock/apiKey']), deadline: Date.now() + 200, grants });
@@ -229,7 +229,7 @@ describe('openclaw-secret: resolving through the hub', () => {
   });
 
   it('answers REVOKED once the installation is revoked in the extension', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { client, device, agent, installationId } = await claimedAgent(hub, ['mock/apiKey']);
     const grants = parseGrantsDoc(undefined);
     await resolveOpenClawSecrets({ client, request: REQ(['mock/apiKey']), deadline: Date.now() + 200, grants });
@@ -291,7 +291,7 @@ describe('clawkeep openclaw-secret (the command)', () => {
   }, 20_000);
 
   it('answers UNAVAILABLE before the timeout when the hub cannot be reached, and saves no value', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const { state } = await claimedAgent(hub, ['mock/apiKey']);
     // The same agent, but its hub is a closed loopback port.
     const file = path.join(dir, 'agent.json');

@@ -82,7 +82,7 @@ describe('agent config delivery from the extension', () => {
     expect(JSON.stringify(t.local.data)).not.toContain(t.item.id);
     for (const value of ['sk-ant-first-value-0001', 'sk-ant-second-value-0002']) {
       expect(JSON.stringify(t.local.data)).not.toContain(value);
-      const stored = t.hub.store.agentConfigs.get(t.installation_id)!;
+      const stored = (await t.hub.store.agentConfigs.get(t.installation_id))!;
       expect(Buffer.from(stored.sealed).includes(Buffer.from(utf8Encode(value)))).toBe(false);
       expect(JSON.stringify(stored.statement)).not.toContain(value);
     }

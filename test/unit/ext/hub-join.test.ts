@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 /** One browser's background: a real vault service behind the HubVault port, and the real HubService. */
-function background(hub: ReturnType<typeof hubFixture>) {
+function background(hub: Awaited<ReturnType<typeof hubFixture>>) {
   const service = new VaultService(new VaultDb(uniqueDbName()));
   const vault: HubVault = {
     get isUnlocked() {
@@ -45,7 +45,7 @@ function background(hub: ReturnType<typeof hubFixture>) {
 
 describe('the extension background joins an existing vault (new-device side) and approves one (existing side)', () => {
   it("start → one-click approval by A → finish with B's own KEK: B is a device of A's account; removal refuses B", async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const a = background(hub);
     const saltA = randomBytes(16);
     await a.service.create({ kdf: FAST_KDF, salt: saltA, kek: await kekFor('a', saltA) });
@@ -98,7 +98,7 @@ describe('the extension background joins an existing vault (new-device side) and
   });
 
   it('approving needs a looked-up code, and a malformed code is refused before the hub', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const a = background(hub);
     const salt = randomBytes(16);
     await a.service.create({ kdf: FAST_KDF, salt, kek: await kekFor('a', salt) });

@@ -29,14 +29,14 @@ export function memoryStorage() {
 export async function realHubService(
   drafts: ItemDraft[] = [],
   options: {
-    serviceFetch?: (hub: ReturnType<typeof hubFixture>) => FetchLike;
+    serviceFetch?: (hub: Awaited<ReturnType<typeof hubFixture>>) => FetchLike;
     hub?: Parameters<typeof hubFixture>[1];
     realTime?: boolean;
     /** Extra background ports (badge, waitingWhileLocked, …) the test observes. */
     ports?: Partial<HubServicePorts>;
   } = {},
 ) {
-  const hub = hubFixture(undefined, options.hub);
+  const hub = await hubFixture(undefined, options.hub);
   // Subscription loops time their backoff with the injected clock: let it run with real time when they must.
   if (options.realTime) Object.defineProperty(hub.clock, 'now', { get: () => Date.now(), set: () => {} });
   const fetchApp: FetchLike = async (url, init) => hub.app.request(url, init);

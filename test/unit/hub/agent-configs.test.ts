@@ -6,6 +6,7 @@ import { encodeConfigPayload } from '../../../lib/protocol/config-payload';
 import { buildConfigDelivery, openConfigDelivery } from '../../../lib/protocol/sealed-config';
 import { verifyAudit } from '../../../hub/audit';
 import { hubFixture, ORIGIN } from './flow';
+import { auditRows } from './audit-rows';
 
 const CONFIG_ID = 'cfg-0001';
 const CONFIG = {
@@ -17,7 +18,7 @@ const CONFIG = {
 };
 
 async function setup() {
-  const hub = hubFixture();
+  const hub = await hubFixture();
   const device = await hub.enrolledDevice();
   const agent = await hub.claimedAgent(device);
   const deliver = (
@@ -75,9 +76,9 @@ describe('agent config delivery routes', () => {
     expect(del.json).toEqual({ installation_id: agent.installationId, deleted: true });
     expect((await device.send('DELETE', path)).json.deleted).toBe(false);
     expect((await agent.send('GET', '/v1/agent/config')).json.error.code).toBe('config_not_assigned');
-    const actions = [...hub.store.audit.scan()].map((r) => r.action).filter((a) => a.startsWith('config.'));
+    const actions = (await auditRows(hub.store)).map((r) => r.action).filter((a) => a.startsWith('config.'));
     expect(actions).toEqual(['config.deliver', 'config.deliver', 'config.deliver', 'config.unassign']);
-    expect(verifyAudit(hub.store).ok).toBe(true);
+    expect((await verifyAudit(hub.store)).ok).toBe(true);
   });
 
   it('refuses deliveries the device did not sign for this hub, agent and installation, and bytes changed after signing', async () => {
@@ -101,12 +102,12 @@ describe('agent config delivery routes', () => {
     };
     expect((await device.send('PUT', path, tampered)).json.error.code).toBe('sealed_invalid');
     expect((await device.send('PUT', path, { ...good, extra: 1 })).json.error.code).toBe('protocol_invalid');
-    expect(hub.store.agentConfigs.get(agent.installationId)).toBeNull();
+    expect(await hub.store.agentConfigs.get(agent.installationId)).toBeNull();
   });
 
   it('only the owning device may PUT or DELETE; agents may not; a revoked installation gets nothing and its agent reads nothing', async () => {
     const { hub, device, agent, deliver, path } = await setup();
-    const stranger = await hub.enrolledDevice(hub.extraEnrollmentCode());
+    const stranger = await hub.enrolledDevice(await hub.extraEnrollmentCode());
     expect((await stranger.send('PUT', path, await deliver(1))).json.error.code).toBe('not_found');
     expect((await stranger.send('DELETE', path)).json.error.code).toBe('not_found');
     expect((await agent.send('PUT', path, await deliver(1))).json.error.code).toBe('forbidden');
@@ -121,7 +122,7 @@ describe('agent config delivery routes', () => {
     const { hub, device, deliver, path } = await setup();
     await device.send('PUT', path, await deliver(1));
     const dump = JSON.stringify(
-      hub.store.agentConfigs.get(hub.store.installations.listByAccount(device.keyId)[0]!.installationId),
+      await hub.store.agentConfigs.get((await hub.store.installations.listByAccount(device.keyId))[0]!.installationId),
       (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v),
     );
     expect(dump).toContain('CKSC');

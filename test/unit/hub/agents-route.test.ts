@@ -11,6 +11,7 @@ import { verifyAudit } from '../../../hub/audit';
 import { jsonLinesLogger } from '../../../hub/logger';
 import { openSqliteStore } from '../../../hub/store/sqlite';
 import { CLAIM_TTL_MS } from '../../../hub/routes/agents';
+import { auditRows } from './audit-rows';
 
 const NOW = 1_700_000_000_000;
 
@@ -69,12 +70,12 @@ describe('POST /v1/agents', () => {
     expect(body.agent_id).toMatch(/^agt_[A-Za-z0-9_-]{22}$/);
     expect(body.claim_code).toMatch(/^[A-Z]{4}-[A-Z]{4}$/);
     expect(body.expires_at).toBe(NOW + CLAIM_TTL_MS);
-    const agent = store.agents.get(body.agent_id)!;
+    const agent = (await store.agents.get(body.agent_id))!;
     expect(agent.name).toBe('research-bot');
     expect(toHex(agent.claimCodeHash!)).toBe(claimCodeHash(body.claim_code));
     expect(agent.manifestSnapshot).toContain('Research bot');
-    expect(verifyAudit(store)).toMatchObject({ ok: true, count: 1 });
-    expect([...store.audit.scan()][0]).toMatchObject({ action: 'agent.register', agent: body.agent_id });
+    expect(await verifyAudit(store)).toMatchObject({ ok: true, count: 1 });
+    expect((await auditRows(store))[0]).toMatchObject({ action: 'agent.register', agent: body.agent_id });
   });
 
   it('stores the key binding and hands it out with the claim lookup keys', async () => {
@@ -82,7 +83,7 @@ describe('POST /v1/agents', () => {
     const reg = registration();
     const res = await post(app, reg);
     const { agent_id } = (await res.json()) as { agent_id: string };
-    expect(store.agents.get(agent_id)!.keyBinding).toEqual(reg.key_binding);
+    expect((await store.agents.get(agent_id))!.keyBinding).toEqual(reg.key_binding);
   });
 
   it('refuses a key binding that is missing, for another hub, box key, name or role, or badly signed: key_binding_invalid, nothing stored', async () => {
@@ -122,7 +123,7 @@ describe('POST /v1/agents', () => {
         'key_binding_invalid',
       ]);
     }
-    expect(store.audit.count()).toBe(0);
+    expect(await store.audit.count()).toBe(0);
   });
 
   it('rejects malformed bodies with protocol_invalid and writes nothing', async () => {
@@ -144,7 +145,7 @@ describe('POST /v1/agents', () => {
       body: '{"name":',
     });
     expect(raw.status).toBe(400);
-    expect(store.audit.count()).toBe(0);
+    expect(await store.audit.count()).toBe(0);
   });
 
   it('rate-limits registrations from one client with 429 and Retry-After', async () => {

@@ -224,11 +224,11 @@ describe('hub app', () => {
     expect(lines.map((l) => JSON.parse(l).status)).toEqual([404, 413, 421]);
   });
 
-  it('refuses an origin that is not a bare origin', () => {
+  it('refuses an origin that is not a bare origin', async () => {
     const store = openSqliteStore({ file: ':memory:' });
     expect(() =>
       createHubApp({ store, logger: jsonLinesLogger(() => {}), origin: 'http://127.0.0.1:8787/path' }),
     ).toThrow(TypeError);
-    store.close();
+    await store.close();
   });
 });

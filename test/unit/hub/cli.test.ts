@@ -15,6 +15,7 @@ import { signRequest } from '../../../lib/protocol/request-signing';
 import { tempDir } from './helpers';
 import { runClawkeep as clawkeep } from '../cli/run-clawkeep';
 import { startHubProcess } from './hub-process';
+import { auditRows } from './audit-rows';
 
 function stop(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
@@ -87,8 +88,8 @@ describe('clawkeep hub / audit verify', () => {
     const verified = await clawkeep(['audit', 'verify', '--data', data]);
     expect(verified.code).toBe(0);
     const store = openSqliteStore({ file: path.join(data, 'hub.sqlite'), readonly: true });
-    const actions = [...store.audit.scan()].map((r) => r.action);
-    store.close();
+    const actions = (await auditRows(store)).map((r) => r.action);
+    await store.close();
     expect(actions).toContain('enrollment_code.reissued');
 
     // No hub there, or an option that belongs to serving: usage errors, nothing created.
@@ -135,10 +136,11 @@ describe('clawkeep hub / audit verify', () => {
     const data = path.join(tempDir(), 'hub');
     const store = openSqliteStore({ file: dbFileIn(data) });
     const identity = loadOrCreateHubIdentity(data);
-    for (let i = 0; i < 5; i++) appendAudit(store, { time: 1_700_000_000_000 + i, actor: 'hub', action: `test.${i}` });
-    const head = signedAuditHead(store, identity, 'http://127.0.0.1:8787', 1_700_000_001_000)!.signed;
-    appendAudit(store, { time: 1_700_000_002_000, actor: 'hub', action: 'test.later' });
-    store.close();
+    for (let i = 0; i < 5; i++)
+      await appendAudit(store, { time: 1_700_000_000_000 + i, actor: 'hub', action: `test.${i}` });
+    const head = (await signedAuditHead(store, identity, 'http://127.0.0.1:8787', 1_700_000_001_000))!.signed;
+    await appendAudit(store, { time: 1_700_000_002_000, actor: 'hub', action: 'test.later' });
+    await store.close();
     const headFile = path.join(tempDir(), 'head.json');
     writeFileSync(headFile, JSON.stringify(head));
     const ok = await clawkeep(['audit', 'verify', '--data', data, '--head', headFile]);
@@ -150,10 +152,11 @@ describe('clawkeep hub / audit verify', () => {
     // A head signed by another key (not this hub's identity file) is not evidence about this log.
     const otherFile = path.join(tempDir(), 'other.json');
     const other = openSqliteStore({ file: ':memory:' });
-    for (let i = 0; i < 5; i++) appendAudit(other, { time: 1_700_000_000_000 + i, actor: 'hub', action: `test.${i}` });
+    for (let i = 0; i < 5; i++)
+      await appendAudit(other, { time: 1_700_000_000_000 + i, actor: 'hub', action: `test.${i}` });
     writeFileSync(
       otherFile,
-      JSON.stringify(signedAuditHead(other, generateHubIdentity(), 'http://127.0.0.1:8787', 1)!.signed),
+      JSON.stringify((await signedAuditHead(other, generateHubIdentity(), 'http://127.0.0.1:8787', 1))!.signed),
     );
     const foreign = await clawkeep(['audit', 'verify', '--data', data, '--head', otherFile]);
     expect(foreign.code).toBe(1);

@@ -16,8 +16,9 @@ import { verifyAudit } from '../../../hub/audit';
 import { PAIRING_TTL_MS } from '../../../hub/routes/devices';
 import { signKeyBinding } from '../../../lib/protocol/key-binding';
 import { hubFixture, ORIGIN } from './flow';
+import { auditRows } from './audit-rows';
 
-type Hub = ReturnType<typeof hubFixture>;
+type Hub = Awaited<ReturnType<typeof hubFixture>>;
 type Device = ReturnType<Hub['newDevice']>;
 
 /** A new device's keys and its POST /v1/pairings. */
@@ -66,13 +67,13 @@ async function pairedDevice(hub: Hub, approver: Device, accountId: string, name 
 
 describe('device pairing', () => {
   it('pairs a new device in one approval: it opens the vault key, signs requests, and the chain verifies', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const a = await hub.enrolledDevice();
     const b = await startPairing(hub, 'Work laptop');
     expect(b.res.status).toBe(201);
     expect(b.res.json.code).toMatch(/^[B-Z]{4}-[B-Z]{4}$/);
     // The hub keeps only the code's hash.
-    expect(JSON.stringify(hub.store.pairings.get(b.res.json.pairing_id))).not.toContain(
+    expect(JSON.stringify(await hub.store.pairings.get(b.res.json.pairing_id))).not.toContain(
       b.res.json.code.replace('-', ''),
     );
 
@@ -122,8 +123,8 @@ describe('device pairing', () => {
     // And it can act for the account, e.g. read the audit log, which recorded the addition.
     const audit = await b.device.send('GET', '/v1/audit');
     expect(audit.status).toBe(200);
-    expect(verifyAudit(hub.store).ok).toBe(true);
-    expect([...hub.store.audit.scan()].map((r) => r.action)).toEqual(
+    expect((await verifyAudit(hub.store)).ok).toBe(true);
+    expect((await auditRows(hub.store)).map((r) => r.action)).toEqual(
       expect.arrayContaining(['pairing.create', 'device.add']),
     );
 
@@ -133,7 +134,7 @@ describe('device pairing', () => {
   });
 
   it('a paired device acts for the account: it claims an agent with its own key and decides its intents', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const a = await hub.enrolledDevice();
     const b = await pairedDevice(hub, a, a.keyId);
     const agent = await hub.claimedAgent(b.device);
@@ -158,7 +159,7 @@ describe('device pairing', () => {
   });
 
   it('a paired device can pair a third: the chain runs through it back to the enrolling key', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const a = await hub.enrolledDevice();
     const b = await pairedDevice(hub, a, a.keyId);
     const c = await pairedDevice(hub, b.device, a.keyId, 'Phone');
@@ -181,7 +182,7 @@ describe('device pairing', () => {
   });
 
   it('removing a device revokes it at once: its next request fails with device_revoked; the enrolling device stays', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const a = await hub.enrolledDevice();
     const b = await pairedDevice(hub, a, a.keyId);
     expect((await b.device.send('GET', '/v1/devices')).status).toBe(200);
@@ -225,10 +226,10 @@ describe('device pairing', () => {
     // Twice is not_found; the enrolling device cannot be removed; another account's device is not ours to remove.
     expect((await a.send('DELETE', `/v1/devices/${b.device.keyId}`)).json.error.code).toBe('not_found');
     expect((await a.send('DELETE', `/v1/devices/${a.keyId}`)).json.error.code).toBe('forbidden');
-    const other = await hub.enrolledDevice(hub.extraEnrollmentCode());
+    const other = await hub.enrolledDevice(await hub.extraEnrollmentCode());
     const c = await pairedDevice(hub, a, a.keyId, 'Phone');
     expect((await other.send('DELETE', `/v1/devices/${c.device.keyId}`)).json.error.code).toBe('not_found');
-    expect([...hub.store.audit.scan()].map((r) => r.action)).toContain('device.remove');
+    expect((await auditRows(hub.store)).map((r) => r.action)).toContain('device.remove');
     expect(
       (await a.send('GET', '/v1/devices')).json.devices.find((d: DeviceListEntry) => d.device_key_id === b.device.keyId)
         .revoked_at,
@@ -236,9 +237,9 @@ describe('device pairing', () => {
   });
 
   it('refuses approvals that are not exactly for this hub, account, caller, pairing, keys and sealed blob', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const a = await hub.enrolledDevice();
-    const other = await hub.enrolledDevice(hub.extraEnrollmentCode());
+    const other = await hub.enrolledDevice(await hub.extraEnrollmentCode());
     const b = await startPairing(hub);
     const lookup = (await a.send('POST', '/v1/pairings/lookup', { code: b.res.json.code })).json;
     const good = await approvalBy(hub, a, a.keyId, lookup);
@@ -277,7 +278,7 @@ describe('device pairing', () => {
       const res = await post(device, body);
       expect([what, res.status, res.json.error.code]).toEqual([what, 400, 'device_statement_invalid']);
     }
-    expect(hub.store.devices.listByAccount(a.keyId)).toEqual([]);
+    expect(await hub.store.devices.listByAccount(a.keyId)).toEqual([]);
     // The same re-signing with nothing changed is accepted: the refusals above are about the changed field.
     const ok = await post(a, resign({ ...good.device.statement }));
     expect(ok.status).toBe(201);
@@ -286,7 +287,7 @@ describe('device pairing', () => {
   });
 
   it('a pairing can be refused: the new device sees denied, and it can no longer be approved', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const a = await hub.enrolledDevice();
     const b = await startPairing(hub);
     const lookup = (await a.send('POST', '/v1/pairings/lookup', { code: b.res.json.code })).json;
@@ -306,11 +307,11 @@ describe('device pairing', () => {
     expect((await a.send('POST', '/v1/pairings/lookup', { code: b.res.json.code })).json.error.code).toBe(
       'pairing_code_invalid',
     );
-    expect(hub.store.devices.listByAccount(a.keyId)).toEqual([]);
+    expect(await hub.store.devices.listByAccount(a.keyId)).toEqual([]);
   });
 
   it('a pairing expires: lookup and approval refuse it, the new device sees expired', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const a = await hub.enrolledDevice();
     const b = await startPairing(hub);
     const lookup = (await a.send('POST', '/v1/pairings/lookup', { code: b.res.json.code })).json;
@@ -326,7 +327,7 @@ describe('device pairing', () => {
   });
 
   it('stores the new device key binding and returns it in the lookup; refuses a missing or mismatched one with key_binding_invalid', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const a = await hub.enrolledDevice();
     const b = await startPairing(hub, 'Laptop');
     const lookup = (await a.send('POST', '/v1/pairings/lookup', { code: b.res.json.code })).json;
@@ -366,7 +367,7 @@ describe('device pairing', () => {
   });
 
   it('pairing creation needs proof of possession of the device key, and a key already on the hub cannot pair', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const a = await hub.enrolledDevice();
     const thief = hub.newDevice();
     const res = await thief.send('POST', '/v1/pairings', {
@@ -387,7 +388,7 @@ describe('device pairing', () => {
   });
 
   it('rate-limits code guessing per account and pairing creation per address', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const a = await hub.enrolledDevice();
     const codes: number[] = [];
     for (let i = 0; i < 6; i++) codes.push((await a.send('POST', '/v1/pairings/lookup', { code: 'BCDF-GHJK' })).status);

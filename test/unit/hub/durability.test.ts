@@ -30,9 +30,9 @@ describe('hub store durability', () => {
     expect(statSync(path.join(dir, 'hub.sqlite-wal')).size).toBeGreaterThan(0);
 
     const store = openSqliteStore({ file: path.join(dir, 'hub.sqlite') });
-    expect(store.accounts.get('acct-durable')).toMatchObject({ createdAt: 42 });
-    expect(verifyAudit(store)).toMatchObject({ ok: true, count: 1 });
-    store.close();
+    expect(await store.accounts.get('acct-durable')).toMatchObject({ createdAt: 42 });
+    expect(await verifyAudit(store)).toMatchObject({ ok: true, count: 1 });
+    await store.close();
     expect(existsSync(path.join(dir, 'hub.sqlite'))).toBe(true);
   }, 20_000);
 });

@@ -43,7 +43,7 @@ function sseReader(body: ReadableStream<Uint8Array>) {
 
 describe('GET /v1/events', () => {
   it('sends the pending list on connect and again when an intent is created, decided or its installation revoked', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     const agent = await hub.claimedAgent(device);
     const res = await hub.app.request('/v1/events', { headers: hub.signedHeaders(device, 'GET', '/v1/events') });
@@ -72,10 +72,10 @@ describe('GET /v1/events', () => {
   });
 
   it('sees only its own account’s intents, and refuses unsigned, replayed and agent requests', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     const agent = await hub.claimedAgent(device);
-    const stranger = await hub.enrolledDevice(hub.extraEnrollmentCode());
+    const stranger = await hub.enrolledDevice(await hub.extraEnrollmentCode());
     const strangerAgent = await hub.claimedAgent(stranger, { name: 'other-bot' });
 
     const headers = hub.signedHeaders(device, 'GET', '/v1/events');
@@ -96,7 +96,7 @@ describe('GET /v1/events', () => {
   });
 
   it('sends a ping comment after 15 s of silence', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     // Faked before the stream starts, so the stream's wait uses the fake clock.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });

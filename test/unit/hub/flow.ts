@@ -58,7 +58,7 @@ export function atOrigin<A extends { request: (input: any, ...rest: any[]) => an
 }
 
 /** A hub over an in-memory store with a movable clock, plus real signed clients for a device and agents. */
-export function hubFixture(
+export async function hubFixture(
   start = Date.parse('2026-11-23T12:00:00Z'),
   options: {
     identity?: HubIdentity;
@@ -83,7 +83,7 @@ export function hubFixture(
       eventStreamLifetimeMs: options.eventStreamLifetimeMs,
     }),
   );
-  const enrollmentCode = issueFirstEnrollmentCode(store, clock.now)!;
+  const enrollmentCode = (await issueFirstEnrollmentCode(store, clock.now))!;
 
   interface Signer {
     role: Role;
@@ -216,9 +216,9 @@ export function hubFixture(
   }
 
   /** Another one-time enrollment code (the hub prints only the first; a second human needs one too). */
-  function extraEnrollmentCode(): string {
+  async function extraEnrollmentCode(): Promise<string> {
     const code = generateEnrollmentCode();
-    store.enrollment.create(enrollmentCodeHash(code), clock.now);
+    await store.enrollment.create(enrollmentCodeHash(code), clock.now);
     return code;
   }
 

@@ -7,9 +7,9 @@ import { hubFixture, ORIGIN } from './flow';
 
 describe('enrolment: POST /v1/accounts', () => {
   it('enrols a device with the one-time code; the code then stops working', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
-    expect(hub.store.accounts.get(device.keyId)).not.toBeNull();
+    expect(await hub.store.accounts.get(device.keyId)).not.toBeNull();
     const other = hub.newDevice();
     const again = await other.send('POST', '/v1/accounts', {
       enrollment_code: hub.enrollmentCode,
@@ -17,11 +17,11 @@ describe('enrolment: POST /v1/accounts', () => {
     });
     expect(again.status).toBe(404);
     expect(again.json.error.code).toBe('enrollment_code_invalid');
-    expect(hub.store.accounts.count()).toBe(1);
+    expect(await hub.store.accounts.count()).toBe(1);
   });
 
   it('refuses a wrong code, a key the signer does not hold, and an unsigned request', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = hub.newDevice();
     const wrong = await device.send('POST', '/v1/accounts', {
       enrollment_code: 'BCDF-GHJK',
@@ -40,11 +40,11 @@ describe('enrolment: POST /v1/accounts', () => {
       device_key: encodePublicKey(device.publicKey),
     });
     expect(unsigned.json.error.code).toBe('auth_missing');
-    expect(hub.store.accounts.count()).toBe(0);
+    expect(await hub.store.accounts.count()).toBe(0);
   });
 
   it('rate-limits guessing', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = hub.newDevice();
     const codes: string[] = [];
     for (let i = 0; i < 6; i++) {
@@ -61,7 +61,7 @@ describe('enrolment: POST /v1/accounts', () => {
 
 describe('signed requests', () => {
   it('rejects stale, replayed, tampered and wrong-role requests', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     const agent = await hub.registeredAgent();
 
@@ -102,7 +102,7 @@ describe('signed requests', () => {
 
 describe('claims', () => {
   it('lookup shows the agent; claim creates an installation the agent can verify; the code is single use', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     const agent = await hub.registeredAgent();
     expect((await agent.send('GET', '/v1/agents/me')).json).toEqual({ agent_id: agent.agentId, status: 'unclaimed' });
@@ -140,11 +140,11 @@ describe('claims', () => {
     expect((await device.send('POST', '/v1/claims', { claim: hub.claimFor(device, agent) })).json.error.code).toBe(
       'agent_already_claimed',
     );
-    expect(verifyAudit(hub.store)).toMatchObject({ ok: true });
+    expect(await verifyAudit(hub.store)).toMatchObject({ ok: true });
   });
 
   it('refuses claims for other keys, extra scopes, a wrong code, another hub, or an expired code', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     const agent = await hub.registeredAgent();
     const other = await hub.registeredAgent('other-bot');
@@ -164,6 +164,6 @@ describe('claims', () => {
     expect((await device.send('POST', '/v1/claims', { claim: hub.claimFor(device, agent) })).json.error.code).toBe(
       'claim_code_invalid',
     );
-    expect(hub.store.installations.listByAgent(agent.agentId)).toHaveLength(0);
+    expect(await hub.store.installations.listByAgent(agent.agentId)).toHaveLength(0);
   });
 });

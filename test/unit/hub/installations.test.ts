@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { encodePublicKey, fingerprint } from '../../../lib/protocol/keys';
 import { verifyAudit } from '../../../hub/audit';
 import { hubFixture, ORIGIN } from './flow';
+import { auditRows } from './audit-rows';
 
 const ACTION = (n: number) => ({
   kind: 'action.approve',
@@ -12,7 +13,7 @@ const ACTION = (n: number) => ({
 });
 
 async function setup() {
-  const hub = hubFixture();
+  const hub = await hubFixture();
   const device = await hub.enrolledDevice();
   const agent = await hub.claimedAgent(device);
   return { hub, device, agent };
@@ -60,7 +61,7 @@ describe('installations', () => {
         revocation: null,
       },
     ]);
-    const stranger = await hub.enrolledDevice(hub.extraEnrollmentCode());
+    const stranger = await hub.enrolledDevice(await hub.extraEnrollmentCode());
     expect((await stranger.send('GET', '/v1/installations')).json.installations).toEqual([]);
     expect((await agent.send('GET', '/v1/installations')).json.error.code).toBe('forbidden');
   });
@@ -73,7 +74,7 @@ describe('installations', () => {
       approval: hub.approvalFor(device, approved),
     });
 
-    const stranger = await hub.enrolledDevice(hub.extraEnrollmentCode());
+    const stranger = await hub.enrolledDevice(await hub.extraEnrollmentCode());
     expect((await stranger.send('DELETE', `/v1/installations/${agent.installationId}`)).json.error.code).toBe(
       'not_found',
     );
@@ -135,12 +136,12 @@ describe('installations', () => {
     // The sweep later expires the stored row without a second audit row.
     hub.clock.now = pending.expires_at + 1;
     await device.send('GET', '/v1/intents?status=pending');
-    const rows = [...hub.store.audit.scan()];
+    const rows = await auditRows(hub.store);
     expect(rows.filter((r) => r.action === 'installation.revoke')).toHaveLength(1);
     expect(rows.filter((r) => r.action === 'intent.expire').map((r) => r.resource)).toEqual([
       `intent:${pending.intent_id}`,
     ]);
-    expect(verifyAudit(hub.store)).toMatchObject({ ok: true });
+    expect(await verifyAudit(hub.store)).toMatchObject({ ok: true });
   });
 
   it('locks after 5 denials in a row until the human re-enables it', async () => {
@@ -157,7 +158,7 @@ describe('installations', () => {
     expect(locked.json.error.message).toContain('locked after 5 denials');
     expect(locked.json.error.message).toContain('re-enable');
     expect((await device.send('GET', '/v1/installations')).json.installations[0].status).toBe('locked');
-    expect([...hub.store.audit.scan()].some((r) => r.action === 'installation.lock')).toBe(true);
+    expect((await auditRows(hub.store)).some((r) => r.action === 'installation.lock')).toBe(true);
 
     expect((await agent.send('POST', `/v1/installations/${agent.installationId}/enable`)).json.error.code).toBe(
       'forbidden',

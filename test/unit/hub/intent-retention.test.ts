@@ -34,7 +34,7 @@ describe('intent retention', () => {
     const dir = tempDir();
     const file = dbFileIn(dir);
     const store = openSqliteStore({ file });
-    const hub = hubFixture(undefined, { store });
+    const hub = await hubFixture(undefined, { store });
     const device = await hub.enrolledDevice();
     const agent = await hub.claimedAgent(device, {
       policy: {
@@ -60,12 +60,12 @@ describe('intent retention', () => {
     ).toBe('denied');
     hub.clock.now += 11 * DAY; // `old` expired 31 days ago, `recent` 11 days ago
     const pending = (await agent.send('POST', '/v1/intents', action('PENDING-MARKER-91c2', 'pending'))).json;
-    expect(store.intents.get(pending.intent_id)!.status).toBe('pending');
+    expect((await store.intents.get(pending.intent_id))!.status).toBe('pending');
     // A month on, SQLite has long checkpointed the old rows into the database file itself: start from there.
-    store.compact();
+    await store.compact();
     expect(dbBytes(file)).toContain('OLD-MARKER-7f3a');
-    expect(purgeExpiredPayloads(store, hub.clock.now)).toEqual([old.intent_id]);
-    expect(purgeExpiredPayloads(store, hub.clock.now)).toEqual([]); // idempotent
+    expect(await purgeExpiredPayloads(store, hub.clock.now)).toEqual([old.intent_id]);
+    expect(await purgeExpiredPayloads(store, hub.clock.now)).toEqual([]); // idempotent
 
     const bytes = dbBytes(file);
     expect(bytes).not.toContain('OLD-MARKER-7f3a');
@@ -73,7 +73,7 @@ describe('intent retention', () => {
     expect(bytes).toContain('RECENT-MARKER-4b8e');
 
     // The row stays: id, hash, status, times and the signed decision.
-    const row = store.intents.get(old.intent_id)!;
+    const row = (await store.intents.get(old.intent_id))!;
     expect(row).toMatchObject({ status: 'approved', payload: '' });
     expect(Buffer.from(row.payloadHash).toString('hex')).toBe(old.payload_hash);
     expect(row.decisionStatement).not.toBeNull();
@@ -92,7 +92,7 @@ describe('intent retention', () => {
     expect((await agent.send('GET', `/v1/intents/${recent.intent_id}`)).json.status).toBe('denied');
 
     // The audit chain hashes no payload: it still verifies, and the Activity list still loads.
-    expect(verifyAudit(store)).toMatchObject({ ok: true });
+    expect(await verifyAudit(store)).toMatchObject({ ok: true });
     const audit = await device.send('GET', '/v1/audit');
     expect(audit.status).toBe(200);
     const entries = audit.json.entries as { resource: string | null; intent?: unknown }[];
@@ -100,11 +100,11 @@ describe('intent retention', () => {
       true,
     );
     expect(entries.some((e) => e.resource === `intent:${recent.intent_id}` && e.intent !== undefined)).toBe(true);
-    store.close();
+    await store.close();
   });
 
   it('the default retention is 30 days after expiry, and an expired undecided intent is purged too', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     const agent = await hub.claimedAgent(device, {
       policy: {
@@ -114,15 +114,15 @@ describe('intent retention', () => {
     });
     const lapsed = (await agent.send('POST', '/v1/intents', action('LAPSED', 'lapsed'))).json;
     hub.clock.now += INTENT_TTL_MS;
-    hub.store.intents.expireDue(hub.clock.now);
+    await hub.store.intents.expireDue(hub.clock.now);
     hub.clock.now += DEFAULT_INTENT_RETENTION_MS - 1;
-    expect(purgeExpiredPayloads(hub.store, hub.clock.now)).toEqual([]);
+    expect(await purgeExpiredPayloads(hub.store, hub.clock.now)).toEqual([]);
     hub.clock.now += 1;
-    expect(purgeExpiredPayloads(hub.store, hub.clock.now)).toEqual([lapsed.intent_id]);
+    expect(await purgeExpiredPayloads(hub.store, hub.clock.now)).toEqual([lapsed.intent_id]);
   });
 
   it('never touches a pending intent, whatever the cutoff', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     const agent = await hub.claimedAgent(device, {
       policy: {
@@ -131,7 +131,7 @@ describe('intent retention', () => {
       },
     });
     const pending = (await agent.send('POST', '/v1/intents', action('STILL-PENDING', 'p'))).json;
-    expect(hub.store.intents.purgePayloads(hub.clock.now + 1000 * DAY, 100)).toEqual([]);
-    expect(hub.store.intents.get(pending.intent_id)!.payload).toContain('STILL-PENDING');
+    expect(await hub.store.intents.purgePayloads(hub.clock.now + 1000 * DAY, 100)).toEqual([]);
+    expect((await hub.store.intents.get(pending.intent_id))!.payload).toContain('STILL-PENDING');
   });
 });

@@ -8,6 +8,7 @@ import { decodePublicKey } from '../../../lib/protocol/keys';
 import { openSealedSecret, sealSecret } from '../../../lib/protocol/sealed-secret';
 import { verifyAudit } from '../../../hub/audit';
 import { hubFixture, ORIGIN } from './flow';
+import { auditRows } from './audit-rows';
 
 const SECRET_INTENT = {
   kind: 'secret.request',
@@ -23,7 +24,7 @@ const ACTION = (n: number) => ({
 });
 
 async function setup() {
-  const hub = hubFixture();
+  const hub = await hubFixture();
   const device = await hub.enrolledDevice();
   const agent = await hub.claimedAgent(device);
   return { hub, device, agent };
@@ -87,12 +88,12 @@ describe('intent lifecycle', () => {
     expect(utf8Decode(plaintext)).toBe('arxiv-secret-123');
 
     // Delivered once: the ciphertext leaves the hub, and a second execute is refused.
-    expect(hub.store.sealedSecrets.get(intent.intent_id)).toBeNull();
+    expect(await hub.store.sealedSecrets.get(intent.intent_id)).toBeNull();
     const again = await agent.send('POST', `/v1/intents/${intent.intent_id}/execute`);
     expect([again.status, again.json.error.code]).toEqual([409, 'intent_already_executed']);
 
-    expect(verifyAudit(hub.store)).toMatchObject({ ok: true });
-    const actions = [...hub.store.audit.scan()].map((r) => r.action);
+    expect(await verifyAudit(hub.store)).toMatchObject({ ok: true });
+    const actions = (await auditRows(hub.store)).map((r) => r.action);
     expect(actions).toEqual(expect.arrayContaining(['intent.create', 'intent.approve', 'intent.execute']));
   });
 
@@ -131,7 +132,7 @@ describe('intent lifecycle', () => {
   });
 
   it('a kind the signed policy does not require approval for is approved at creation, without a statement', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     const agent = await hub.claimedAgent(device, {
       policy: { approval_required: ['secret.request'], daily_limit: null },
@@ -223,7 +224,7 @@ describe('decisions and execution', () => {
   it('another human cannot see, decide or execute an intent; another agent cannot see or execute it', async () => {
     const { hub, device, agent } = await setup();
     const intent = (await agent.send('POST', '/v1/intents', ACTION(1))).json;
-    const stranger = await hub.enrolledDevice(hub.extraEnrollmentCode());
+    const stranger = await hub.enrolledDevice(await hub.extraEnrollmentCode());
     const strangerAgent = await hub.claimedAgent(stranger, { name: 'other-bot' });
     expect((await stranger.send('GET', `/v1/intents/${intent.intent_id}`)).json.error.code).toBe('not_found');
     expect((await stranger.send('GET', '/v1/intents?status=pending')).json.intents).toEqual([]);
@@ -314,8 +315,8 @@ describe('decisions and execution', () => {
     expect((await agent.send('GET', `/v1/intents/${a.intent_id}`)).json.status).toBe('expired');
     expect((await agent.send('GET', `/v1/intents/${b.intent_id}`)).json.status).toBe('expired');
     expect((await device.send('GET', '/v1/intents?status=pending')).json.intents).toEqual([]);
-    expect(hub.store.intents.get(a.intent_id)!.status).toBe('expired');
-    expect([...hub.store.audit.scan()].filter((r) => r.action === 'intent.expire').map((r) => r.resource)).toEqual([
+    expect((await hub.store.intents.get(a.intent_id))!.status).toBe('expired');
+    expect((await auditRows(hub.store)).filter((r) => r.action === 'intent.expire').map((r) => r.resource)).toEqual([
       `intent:${a.intent_id}`,
     ]);
   });

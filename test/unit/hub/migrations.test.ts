@@ -34,11 +34,11 @@ describe('hub migrations', () => {
     }
   });
 
-  it('a fresh database gets the whole schema and the latest user_version, with WAL and FULL sync', () => {
+  it('a fresh database gets the whole schema and the latest user_version, with WAL and FULL sync', async () => {
     const file = path.join(tempDir(), 'hub.sqlite');
     const store = openSqliteStore({ file });
-    expect(store.schemaVersion()).toBe(LATEST_VERSION);
-    store.close();
+    expect(await store.schemaVersion()).toBe(LATEST_VERSION);
+    await store.close();
     const db = new Database(file);
     expect(tables(db)).toEqual([
       'account_devices',
@@ -60,13 +60,13 @@ describe('hub migrations', () => {
     db.close();
   });
 
-  it('sets the durability pragmas on every connection', () => {
+  it('sets the durability pragmas on every connection', async () => {
     const file = path.join(tempDir(), 'hub.sqlite');
-    openSqliteStore({ file }).close();
+    await openSqliteStore({ file }).close();
     // synchronous, foreign_keys and busy_timeout are per connection, so watch what the store sets on reopening.
     const spy = vi.spyOn(Database.prototype, 'pragma');
     try {
-      openSqliteStore({ file }).close();
+      await openSqliteStore({ file }).close();
       const seen = spy.mock.calls.map((c) => c[0]);
       expect(seen).toEqual(expect.arrayContaining(['synchronous = FULL', 'foreign_keys = ON', 'journal_mode = WAL']));
       expect(seen.some((s) => /^busy_timeout = \d+$/.test(s))).toBe(true);
@@ -75,45 +75,45 @@ describe('hub migrations', () => {
     }
   });
 
-  it('reopening an existing database keeps its data and applies nothing', () => {
+  it('reopening an existing database keeps its data and applies nothing', async () => {
     const file = path.join(tempDir(), 'hub.sqlite');
     const first = openSqliteStore({ file });
-    first.accounts.create({ accountId: 'acct-1', devicePublicKey: key(1), createdAt: 1 });
-    first.close();
+    await first.accounts.create({ accountId: 'acct-1', devicePublicKey: key(1), createdAt: 1 });
+    await first.close();
     const db = new Database(file);
     expect(migrate(db)).toEqual([]);
     db.close();
     const again = openSqliteStore({ file });
-    expect(again.accounts.get('acct-1')?.createdAt).toBe(1);
-    again.close();
+    expect((await again.accounts.get('acct-1'))?.createdAt).toBe(1);
+    await again.close();
   });
 
-  it('an existing v1 database is upgraded by a later migration, data intact', () => {
+  it('an existing v1 database is upgraded by a later migration, data intact', async () => {
     const file = path.join(tempDir(), 'hub.sqlite');
     const v1 = openSqliteStore({ file });
-    v1.accounts.create({ accountId: 'acct-1', devicePublicKey: key(1), createdAt: 1 });
-    v1.close();
+    await v1.accounts.create({ accountId: 'acct-1', devicePublicKey: key(1), createdAt: 1 });
+    await v1.close();
     const next: Migration = {
       version: LATEST_VERSION + 1,
       name: 'test column',
       sql: 'ALTER TABLE accounts ADD COLUMN label TEXT',
     };
     const store = openSqliteStore({ file, migrations: [...MIGRATIONS, next] });
-    expect(store.schemaVersion()).toBe(LATEST_VERSION + 1);
-    expect(store.accounts.get('acct-1')?.accountId).toBe('acct-1');
-    store.close();
+    expect(await store.schemaVersion()).toBe(LATEST_VERSION + 1);
+    expect((await store.accounts.get('acct-1'))?.accountId).toBe('acct-1');
+    await store.close();
   });
 
-  it('a database at schema 2 gets migration 3 (agent configs) and later ones with its data intact, and the table takes a config', () => {
+  it('a database at schema 2 gets migration 3 (agent configs) and later ones with its data intact, and the table takes a config', async () => {
     const file = path.join(tempDir(), 'hub.sqlite');
     const v2 = openSqliteStore({ file, migrations: MIGRATIONS.slice(0, 2) });
-    v2.accounts.create({ accountId: 'acct-1', devicePublicKey: key(1), createdAt: 1 });
-    v2.close();
+    await v2.accounts.create({ accountId: 'acct-1', devicePublicKey: key(1), createdAt: 1 });
+    await v2.close();
     const store = openSqliteStore({ file });
-    expect(store.schemaVersion()).toBe(LATEST_VERSION);
-    expect(store.accounts.get('acct-1')?.accountId).toBe('acct-1');
+    expect(await store.schemaVersion()).toBe(LATEST_VERSION);
+    expect((await store.accounts.get('acct-1'))?.accountId).toBe('acct-1');
     // The foreign key holds: a config for an unknown installation is refused.
-    expect(() =>
+    await expect(
       store.agentConfigs.put({
         installationId: 'nope',
         configId: 'c',
@@ -122,19 +122,19 @@ describe('hub migrations', () => {
         sealed: new Uint8Array([1]),
         updatedAt: 1,
       }),
-    ).toThrow();
-    store.close();
+    ).rejects.toThrow();
+    await store.close();
   });
 
-  it('a database at schema 1 gets migration 2 (the daily-limit index on intents) with its data intact', () => {
+  it('a database at schema 1 gets migration 2 (the daily-limit index on intents) with its data intact', async () => {
     const file = path.join(tempDir(), 'hub.sqlite');
     const v1 = openSqliteStore({ file, migrations: MIGRATIONS.slice(0, 1) });
-    v1.accounts.create({ accountId: 'acct-1', devicePublicKey: key(1), createdAt: 1 });
-    v1.close();
+    await v1.accounts.create({ accountId: 'acct-1', devicePublicKey: key(1), createdAt: 1 });
+    await v1.close();
     const store = openSqliteStore({ file, migrations: MIGRATIONS.slice(0, 2) });
-    expect(store.schemaVersion()).toBe(2);
-    expect(store.accounts.get('acct-1')?.accountId).toBe('acct-1');
-    store.close();
+    expect(await store.schemaVersion()).toBe(2);
+    expect((await store.accounts.get('acct-1'))?.accountId).toBe('acct-1');
+    await store.close();
     const db = new Database(file);
     const plan = db
       .prepare("EXPLAIN QUERY PLAN SELECT count(*) FROM intents WHERE installation_id = 'x' AND created_at >= 0")
@@ -143,9 +143,9 @@ describe('hub migrations', () => {
     db.close();
   });
 
-  it('a failing migration rolls back entirely and leaves the previous version', () => {
+  it('a failing migration rolls back entirely and leaves the previous version', async () => {
     const file = path.join(tempDir(), 'hub.sqlite');
-    openSqliteStore({ file }).close();
+    await openSqliteStore({ file }).close();
     const bad: Migration = {
       version: LATEST_VERSION + 1,
       name: 'bad',
@@ -160,9 +160,9 @@ describe('hub migrations', () => {
     db.close();
   });
 
-  it('refuses a database written by a newer hub', () => {
+  it('refuses a database written by a newer hub', async () => {
     const file = path.join(tempDir(), 'hub.sqlite');
-    openSqliteStore({ file }).close();
+    await openSqliteStore({ file }).close();
     const db = new Database(file);
     db.pragma(`user_version = ${LATEST_VERSION + 1}`);
     db.close();

@@ -5,6 +5,7 @@ import { verifyAudit } from '../../../hub/audit';
 import { toBase64Url } from '../../../lib/protocol/base64url';
 import { canonicalBytes } from '../../../lib/protocol/canonical';
 import { hubFixture } from './flow';
+import { auditRows } from './audit-rows';
 
 const ACTION = (n: number) => ({
   kind: 'action.approve',
@@ -22,7 +23,7 @@ const HOUR = 3600_000;
 
 describe('claim policy', () => {
   it('a claim whose approval_required lacks secret.request is refused: the hub cannot release secrets itself', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     const agent = await hub.registeredAgent();
     // Signed over the raw bytes, the way a hostile or buggy device would (signClaim refuses such a statement).
@@ -47,7 +48,7 @@ describe('claim policy', () => {
   });
 
   it('an unchecked kind is approved at creation without a statement; secret.request still waits for the device', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     const agent = await hub.claimedAgent(device, {
       policy: { approval_required: ['payment.send', 'secret.request'], daily_limit: null },
@@ -59,14 +60,14 @@ describe('claim policy', () => {
     expect([executed.json.intent.status, executed.json.approval]).toEqual(['executed', undefined]);
     const secret = await agent.send('POST', '/v1/intents', SECRET(1));
     expect(secret.json.status).toBe('pending');
-    const actions = [...hub.store.audit.scan()].map((r) => r.action);
+    const actions = (await auditRows(hub.store)).map((r) => r.action);
     expect(actions.filter((a) => a === 'intent.auto_approve')).toHaveLength(1);
     const listed = (await device.send('GET', '/v1/installations')).json.installations[0];
     expect(listed.policy).toEqual({ approval_required: ['payment.send', 'secret.request'], daily_limit: null });
   });
 
   it('daily_limit: the N+1st intent in 24 hours is 429 rate_limited with Retry-After until the oldest leaves the window', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     const agent = await hub.claimedAgent(device, {
       policy: { approval_required: ['action.approve', 'secret.request'], daily_limit: 2 },
@@ -82,7 +83,7 @@ describe('claim policy', () => {
     // The first intent (t0) leaves the window at t0 + 24 h: 19 hours from now.
     expect(refused.headers.get('retry-after')).toBe(String(19 * 3600));
     // Nothing was stored or audited for the refused request.
-    expect(hub.store.intents.countCreatedSince(agent.installationId, 0).count).toBe(2);
+    expect((await hub.store.intents.countCreatedSince(agent.installationId, 0)).count).toBe(2);
     // A retry of an existing intent is not a new request: it still answers with that intent.
     const retry = await agent.send('POST', '/v1/intents', ACTION(1));
     expect(retry.status).toBe(200);
@@ -94,11 +95,11 @@ describe('claim policy', () => {
     const again = await agent.send('POST', '/v1/intents', ACTION(6));
     expect(again.status).toBe(429);
     expect(again.headers.get('retry-after')).toBe(String((3 * HOUR) / 1000));
-    expect(verifyAudit(hub.store)).toMatchObject({ ok: true });
+    expect(await verifyAudit(hub.store)).toMatchObject({ ok: true });
   });
 
   it('no daily limit (null) lets requests through up to the rate limits', async () => {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     const agent = await hub.claimedAgent(device);
     for (let n = 1; n <= 5; n++) expect((await agent.send('POST', '/v1/intents', ACTION(n))).status).toBe(201);
@@ -107,10 +108,10 @@ describe('claim policy', () => {
 
 describe('GET /v1/audit', () => {
   async function twoAccounts() {
-    const hub = hubFixture();
+    const hub = await hubFixture();
     const device = await hub.enrolledDevice();
     const agent = await hub.claimedAgent(device, { name: 'research-bot' });
-    const stranger = await hub.enrolledDevice(hub.extraEnrollmentCode());
+    const stranger = await hub.enrolledDevice(await hub.extraEnrollmentCode());
     const strangerAgent = await hub.claimedAgent(stranger, { name: 'other-bot' });
     const mine = (await agent.send('POST', '/v1/intents', SECRET(1))).json;
     hub.clock.now += 1000;
@@ -139,7 +140,7 @@ describe('GET /v1/audit', () => {
     expect(next_before).toBeNull();
     const seqs = entries.map((e: any) => e.seq);
     expect([...seqs].sort((a, b) => b - a)).toEqual(seqs);
-    const stored = new Map([...hub.store.audit.scan()].map((r) => [r.seq, r]));
+    const stored = new Map((await auditRows(hub.store)).map((r) => [r.seq, r]));
     for (const e of entries) {
       const r = stored.get(e.seq)!;
       expect(e).toMatchObject({
@@ -159,7 +160,7 @@ describe('GET /v1/audit', () => {
       intent: { kind: 'secret.request', payload: SECRET(1).payload },
     });
     expect(entries[2].intent).toBeUndefined();
-    const chainHead = hub.store.audit.head()!;
+    const chainHead = (await hub.store.audit.head())!;
     expect(head).toEqual({ seq: chainHead.seq, entry_hash: chainHead.entryHash });
     // Another account's entries never appear, by agent, resource or actor.
     const text = JSON.stringify(entries);

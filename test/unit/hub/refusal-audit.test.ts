@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../../hub/audit';
 import { REFUSAL_AUDIT_WINDOW_MS } from '../../../hub/refusal-audit';
 import { hubFixture } from './flow';
+import { auditRows } from './audit-rows';
 
 // Issue 15: the Activity tab lists refused attempts. The hub records who was turned away and why (never what was
 // asked for), at most once a minute per agent and reason, in the same hash chain as everything else.
@@ -21,10 +22,10 @@ const ACTION = (n: number) => ({
 });
 
 async function setup(policy?: { approval_required: string[]; daily_limit: number | null }) {
-  const hub = hubFixture();
+  const hub = await hubFixture();
   const device = await hub.enrolledDevice();
   const agent = await hub.claimedAgent(device, policy ? { policy } : {});
-  const refusals = () => [...hub.store.audit.scan()].filter((r) => r.action.includes('.refused.'));
+  const refusals = async () => (await auditRows(hub.store)).filter((r) => r.action.includes('.refused.'));
   return { hub, device, agent, refusals };
 }
 
@@ -33,7 +34,7 @@ describe('refused agent requests are audited', () => {
     const { hub, device, agent, refusals } = await setup();
     const res = await agent.send('POST', '/v1/intents', OUT_OF_SCOPE);
     expect(res.json.error.code).toBe('scope_not_granted');
-    expect(refusals()).toEqual([
+    expect(await refusals()).toEqual([
       expect.objectContaining({
         action: 'request.refused.scope',
         actor: `agent:${agent.agentId}`,
@@ -41,17 +42,17 @@ describe('refused agent requests are audited', () => {
         resource: `installation:${agent.installationId}`,
       }),
     ]);
-    const stored = JSON.stringify([...hub.store.audit.scan()]);
+    const stored = JSON.stringify(await auditRows(hub.store));
     expect(stored).not.toContain('bank-password');
     expect(stored).not.toContain('stays out of the log');
 
     // A loop of refusals adds one entry a minute, not one per attempt.
     for (let i = 0; i < 5; i++) await agent.send('POST', '/v1/intents', { ...OUT_OF_SCOPE, idempotency_key: `r-${i}` });
-    expect(refusals()).toHaveLength(1);
+    expect(await refusals()).toHaveLength(1);
     hub.clock.now += REFUSAL_AUDIT_WINDOW_MS;
     await agent.send('POST', '/v1/intents', { ...OUT_OF_SCOPE, idempotency_key: 'r-later' });
-    expect(refusals()).toHaveLength(2);
-    expect(verifyAudit(hub.store).ok).toBe(true);
+    expect(await refusals()).toHaveLength(2);
+    expect((await verifyAudit(hub.store)).ok).toBe(true);
 
     // The owner's Activity (GET /v1/audit) lists it.
     const page = await device.send('GET', '/v1/audit');
@@ -65,15 +66,15 @@ describe('refused agent requests are audited', () => {
     });
     expect((await agent.send('POST', '/v1/intents', ACTION(1))).status).toBe(201);
     expect((await agent.send('POST', '/v1/intents', ACTION(2))).json.error.code).toBe('rate_limited');
-    expect(refusals().map((r) => r.action)).toEqual(['request.refused.rate_limit']);
+    expect((await refusals()).map((r) => r.action)).toEqual(['request.refused.rate_limit']);
     // Nothing of the refused request was kept: no intent, no intent.create.
-    expect([...hub.store.audit.scan()].filter((r) => r.action === 'intent.create')).toHaveLength(1);
+    expect((await auditRows(hub.store)).filter((r) => r.action === 'intent.create')).toHaveLength(1);
 
-    hub.store.installations.setStatus(agent.installationId, 'locked', hub.clock.now);
+    await hub.store.installations.setStatus(agent.installationId, 'locked', hub.clock.now);
     expect((await agent.send('POST', '/v1/intents', ACTION(3))).json.error.code).toBe('forbidden');
-    expect(refusals().map((r) => r.action)).toEqual(['request.refused.rate_limit', 'request.refused.locked']);
+    expect((await refusals()).map((r) => r.action)).toEqual(['request.refused.rate_limit', 'request.refused.locked']);
 
-    hub.store.installations.setStatus(agent.installationId, 'active', hub.clock.now);
+    await hub.store.installations.setStatus(agent.installationId, 'active', hub.clock.now);
     const revoked = await device.send(
       'DELETE',
       `/v1/installations/${agent.installationId}`,
@@ -81,10 +82,10 @@ describe('refused agent requests are audited', () => {
     );
     expect(revoked.status).toBe(200);
     expect((await agent.send('POST', '/v1/intents', ACTION(4))).json.error.code).toBe('agent_revoked');
-    expect(refusals().at(-1)).toMatchObject({
+    expect((await refusals()).at(-1)).toMatchObject({
       action: 'request.refused.revoked',
       resource: `installation:${agent.installationId}`,
     });
-    expect(verifyAudit(hub.store).ok).toBe(true);
+    expect((await verifyAudit(hub.store)).ok).toBe(true);
   });
 });

@@ -38,11 +38,11 @@ describe('startHub', () => {
     const res = await fetch(`${first.url}/v1/health`);
     expect(res.status).toBe(200);
     // What an enrolment route will do: create the account and consume the code in one transaction.
-    first.store.transaction(() => {
-      first.store.accounts.create({ accountId: 'a', devicePublicKey: key(1), createdAt: 1000 });
-      first.store.enrollment.consume(enrollmentCodeHash(code), 'a', 1001);
+    await first.store.transaction(async () => {
+      await first.store.accounts.create({ accountId: 'a', devicePublicKey: key(1), createdAt: 1000 });
+      await first.store.enrollment.consume(enrollmentCodeHash(code), 'a', 1001);
     });
-    expect(() => first.store.enrollment.consume(enrollmentCodeHash(code), 'a', 1002)).toThrow(StoreError);
+    await expect(first.store.enrollment.consume(enrollmentCodeHash(code), 'a', 1002)).rejects.toThrow(StoreError);
     await first.close();
 
     const second = await startHub({ port: 0, dataDir, logger: silentLogger });
@@ -77,6 +77,6 @@ describe('startHub', () => {
     const started = performance.now();
     await hub.close();
     expect(performance.now() - started).toBeLessThan(2000);
-    expect(() => hub.store.accounts.count()).toThrow();
+    await expect(hub.store.accounts.count()).rejects.toThrow();
   });
 });

@@ -11,7 +11,7 @@ import { verifyAudit } from '../../../hub/audit';
 import { hubFixture, ORIGIN } from './flow';
 
 async function setup() {
-  const hub = hubFixture();
+  const hub = await hubFixture();
   const device = await hub.enrolledDevice();
   const accountId = deviceKeyId(device.publicKey);
   /** What the hub should hold after each accepted push (the test's own bookkeeping). */
@@ -80,7 +80,7 @@ describe('vault sync routes', () => {
       'item-2',
       'item-1',
     ]);
-    expect(verifyAudit(hub.store).ok).toBe(true);
+    expect((await verifyAudit(hub.store)).ok).toBe(true);
   });
 
   it('refuses a stale base counter, an edit based on an old revision, and heads that do not describe the result', async () => {
@@ -123,10 +123,10 @@ describe('vault sync routes', () => {
       }),
     ).toBe('protocol_invalid');
     // Nothing of the refused pushes was stored.
-    expect(hub.store.vault.head(accountId)?.counter).toBe(1);
-    expect(hub.store.vault.get(accountId, 'item-1')?.revision).toBe(1);
+    expect((await hub.store.vault.head(accountId))?.counter).toBe(1);
+    expect((await hub.store.vault.get(accountId, 'item-1'))?.revision).toBe(1);
     // Another account cannot read this vault.
-    const other = await hub.enrolledDevice(hub.extraEnrollmentCode());
+    const other = await hub.enrolledDevice(await hub.extraEnrollmentCode());
     expect((await other.send('GET', '/v1/vault')).json).toEqual({ counter: 0, head: null, items: [] });
   });
 });

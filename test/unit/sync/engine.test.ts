@@ -25,7 +25,7 @@ const secret = (name: string, value: string, id?: string): ItemDraft => ({
 
 /** Two devices holding the same vault (same vault id and key, as pairing leaves them), syncing through one hub. */
 async function setUp() {
-  const hub = hubFixture();
+  const hub = await hubFixture();
   const account = await hub.enrolledDevice();
   const accountId = deviceKeyId(account.publicKey);
   const salt = randomBytes(16);
@@ -89,7 +89,7 @@ describe('vault sync between two devices of one account', () => {
     expect(await t.syncA.pending()).toBe(0);
     expect(await t.syncB.sync()).toMatchObject({ pulled: 2, pushed: 0, counter: 1 });
     expect(await t.values(t.b)).toEqual({ 'GitHub token': 'ghp_SYNC_ONE', 'Stripe key': 'sk_SYNC_TWO' });
-    const rows = t.hub.store.vault.items(t.accountId);
+    const rows = await t.hub.store.vault.items(t.accountId);
     expect(rows).toHaveLength(2);
     for (const r of rows) {
       const text = Buffer.from(r.envelope!).toString('latin1');
@@ -125,7 +125,7 @@ describe('vault sync between two devices of one account', () => {
     await t.syncA.sync();
     await t.syncB.sync();
     expect(Object.keys(await t.values(t.b)).sort()).toEqual(['Only on A', 'Only on B']);
-    expect(t.hub.store.vault.get((await t.syncA.state()).accountId, shared.id)?.envelope).toBeNull();
+    expect((await t.hub.store.vault.get((await t.syncA.state()).accountId, shared.id))?.envelope).toBeNull();
   });
 
   it('the same item edited on both devices keeps both versions until the person picks one', async () => {

@@ -10,6 +10,7 @@ import { VaultService } from '../../../lib/vault/vault-service';
 import { hubFixture } from '../hub/flow';
 import { dumpDatabase, FAST_KDF, inProcessKdf, kekFor, uniqueDbName } from './helpers';
 import { createPageDeviceApi } from '../../../lib/web-vault/page-devices';
+import { auditRows } from '../hub/audit-rows';
 
 const SECRET = 'sk-pairing-test-value-7c1e';
 
@@ -18,7 +19,7 @@ const SECRET = 'sk-pairing-test-value-7c1e';
  * client flow of each side. Device A enrols and approves; device B joins with the code and its own passphrase.
  */
 async function setUp() {
-  const hub = hubFixture();
+  const hub = await hubFixture();
   const fetchApp = (async (url: string | URL | Request, init?: RequestInit) =>
     hub.app.request(url, init)) as typeof fetch;
   const nameA = uniqueDbName();
@@ -116,7 +117,7 @@ describe('device pairing: a new vault joins through one approval', () => {
     ]);
 
     // Nothing secret reached the hub: no vault key, no passphrase, no plaintext in its database or log.
-    const dbText = JSON.stringify([...s.hub.store.audit.scan()]) + s.hub.logLines.join('\n');
+    const dbText = JSON.stringify(await auditRows(s.hub.store)) + s.hub.logLines.join('\n');
     expect(dbText).not.toContain(SECRET);
 
     // A removes C: C's very next request fails with device_revoked; B keeps working.
@@ -180,7 +181,7 @@ describe('device pairing: a new vault joins through one approval', () => {
     const listed = await api.devices();
     expect(listed.find((d) => d.isThisDevice)?.fingerprint).toBe(shown.fingerprint);
     // Another hub at the same URL (the real one stopped, a squatter took the port): refused before anything is signed.
-    const squatter = hubFixture(s.hub.clock.now);
+    const squatter = await hubFixture(s.hub.clock.now);
     const squatterApi = createPageDeviceApi({
       service,
       join: () => Promise.reject(new Error('unused')),
