@@ -13,7 +13,14 @@ import { StoreError } from './errors';
 export interface Migration {
   readonly version: number;
   readonly name: string;
+  /** SQLite DDL. */
   readonly sql: string;
+  /**
+   * The same schema change for PostgreSQL (hub/store/postgres.ts): same tables, columns, keys, CHECKs and indexes,
+   * so the shared repositories (hub/store/sql/) run unchanged. Types map INTEGER → bigint, BLOB → bytea,
+   * TEXT → text; `length(blob)` → octet_length; json_valid → ck_json_valid (defined by migration 1).
+   */
+  readonly postgres: string;
 }
 
 const V1_SQL = `
@@ -211,15 +218,225 @@ CREATE TABLE watch_tokens (
 ) STRICT;
 `;
 
+// PostgreSQL versions of the migrations above (the same schema; see Migration.postgres).
+const PG_V1_SQL = `
+-- JSON columns stay text (the repositories store canonical text and parse it); this checks they hold JSON, like
+-- SQLite's json_valid.
+CREATE FUNCTION ck_json_valid(t text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  PERFORM t::jsonb;
+  RETURN true;
+EXCEPTION WHEN others THEN
+  RETURN false;
+END $$;
+
+CREATE TABLE accounts (
+  account_id        text PRIMARY KEY,
+  device_public_key bytea NOT NULL UNIQUE CHECK (octet_length(device_public_key) = 32),
+  created_at        bigint NOT NULL
+);
+
+CREATE TABLE enrollment (
+  code_hash  bytea PRIMARY KEY CHECK (octet_length(code_hash) = 32),
+  created_at bigint NOT NULL,
+  used_at    bigint,
+  account_id text REFERENCES accounts (account_id),
+  CHECK ((used_at IS NULL) = (account_id IS NULL))
+);
+
+CREATE TABLE agents (
+  agent_id          text PRIMARY KEY,
+  name              text NOT NULL,
+  signing_key       bytea NOT NULL UNIQUE CHECK (octet_length(signing_key) = 32),
+  box_key           bytea NOT NULL CHECK (octet_length(box_key) = 32),
+  manifest_snapshot text NOT NULL,
+  manifest_sha256   bytea NOT NULL CHECK (octet_length(manifest_sha256) = 32),
+  requested_scopes  text NOT NULL CHECK (ck_json_valid(requested_scopes)),
+  claim_code_hash   bytea UNIQUE CHECK (claim_code_hash IS NULL OR octet_length(claim_code_hash) = 32),
+  claim_expires_at  bigint,
+  created_at        bigint NOT NULL
+);
+
+CREATE TABLE installations (
+  installation_id     text PRIMARY KEY,
+  agent_id            text NOT NULL REFERENCES agents (agent_id),
+  account_id          text NOT NULL REFERENCES accounts (account_id),
+  granted_scopes      text NOT NULL CHECK (ck_json_valid(granted_scopes)),
+  policy              text NOT NULL CHECK (ck_json_valid(policy)),
+  claim_statement     text NOT NULL CHECK (ck_json_valid(claim_statement)),
+  status              text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked', 'locked')),
+  consecutive_denials bigint NOT NULL DEFAULT 0 CHECK (consecutive_denials >= 0),
+  last_activity       bigint,
+  created_at          bigint NOT NULL
+);
+CREATE INDEX installations_by_account ON installations (account_id);
+CREATE INDEX installations_by_agent ON installations (agent_id);
+
+CREATE TABLE intents (
+  intent_id          text PRIMARY KEY,
+  installation_id    text NOT NULL REFERENCES installations (installation_id),
+  kind               text NOT NULL,
+  payload            text NOT NULL,
+  payload_hash       bytea NOT NULL CHECK (octet_length(payload_hash) = 32),
+  idempotency_key    text NOT NULL,
+  status             text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied', 'expired')),
+  risk               text NOT NULL,
+  created_at         bigint NOT NULL,
+  expires_at         bigint NOT NULL,
+  decided_at         bigint,
+  decision_statement text CHECK (decision_statement IS NULL OR ck_json_valid(decision_statement)),
+  executed_at        bigint,
+  UNIQUE (installation_id, idempotency_key)
+);
+CREATE INDEX intents_by_status ON intents (status, expires_at);
+
+CREATE TABLE sealed_secrets (
+  intent_id text PRIMARY KEY REFERENCES intents (intent_id) ON DELETE CASCADE,
+  sealed    bytea NOT NULL CHECK (octet_length(sealed) > 0)
+);
+
+CREATE TABLE nonces (
+  key_id     text NOT NULL,
+  nonce      text NOT NULL,
+  expires_at bigint NOT NULL,
+  PRIMARY KEY (key_id, nonce)
+);
+CREATE INDEX nonces_by_expiry ON nonces (expires_at);
+
+-- No foreign keys: the log must outlive the rows it mentions and record attempts by unknown agents.
+CREATE TABLE audit (
+  seq             bigint PRIMARY KEY CHECK (seq >= 1),
+  time            bigint NOT NULL,
+  actor           text NOT NULL,
+  agent           text,
+  resource        text,
+  action          text NOT NULL,
+  request_id      text,
+  idempotency_key text,
+  prev_hash       text NOT NULL CHECK (length(prev_hash) = 64),
+  entry_hash      text NOT NULL CHECK (length(entry_hash) = 64)
+);
+-- Append-only through this code path. Someone with the database can drop these; the hash chain is what detects that.
+CREATE FUNCTION ck_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit is append-only';
+END $$;
+CREATE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON audit FOR EACH ROW EXECUTE FUNCTION ck_audit_append_only();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXECUTE FUNCTION ck_audit_append_only();
+`;
+
+const PG_V2_SQL = `
+CREATE INDEX intents_by_installation_created ON intents (installation_id, created_at);
+`;
+
+const PG_V3_SQL = `
+CREATE TABLE agent_configs (
+  installation_id text PRIMARY KEY REFERENCES installations (installation_id),
+  config_id       text NOT NULL,
+  revision        bigint NOT NULL CHECK (revision >= 1),
+  statement       text NOT NULL CHECK (ck_json_valid(statement)),
+  sealed          bytea NOT NULL CHECK (octet_length(sealed) > 0),
+  updated_at      bigint NOT NULL
+);
+`;
+
+const PG_V4_SQL = `
+CREATE TABLE account_devices (
+  device_key_id text PRIMARY KEY,
+  account_id    text NOT NULL REFERENCES accounts (account_id),
+  public_key    bytea NOT NULL CHECK (octet_length(public_key) = 32),
+  name          text,
+  statement     text NOT NULL CHECK (ck_json_valid(statement)),
+  added_at      bigint NOT NULL,
+  revoked_at    bigint
+);
+CREATE INDEX account_devices_by_account ON account_devices (account_id);
+
+CREATE TABLE pairings (
+  pairing_id  text PRIMARY KEY,
+  code_hash   bytea NOT NULL UNIQUE CHECK (octet_length(code_hash) = 32),
+  device_key  bytea NOT NULL CHECK (octet_length(device_key) = 32),
+  box_key     bytea NOT NULL CHECK (octet_length(box_key) = 32),
+  name        text,
+  account_id  text REFERENCES accounts (account_id),
+  status      text NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'expired')),
+  statement   text CHECK (statement IS NULL OR ck_json_valid(statement)),
+  sealed      bytea,
+  created_at  bigint NOT NULL,
+  expires_at  bigint NOT NULL
+);
+
+CREATE TABLE vault_items (
+  account_id    text NOT NULL REFERENCES accounts (account_id),
+  item_id       text NOT NULL,
+  kind          text NOT NULL,
+  revision      bigint NOT NULL CHECK (revision >= 1),
+  envelope      bytea,
+  seq           bigint NOT NULL CHECK (seq >= 1),
+  device_key_id text NOT NULL,
+  updated_at    bigint NOT NULL,
+  PRIMARY KEY (account_id, item_id)
+);
+CREATE INDEX vault_items_by_seq ON vault_items (account_id, seq);
+
+CREATE TABLE vault_heads (
+  account_id text PRIMARY KEY REFERENCES accounts (account_id),
+  counter    bigint NOT NULL CHECK (counter >= 1),
+  statement  text NOT NULL CHECK (ck_json_valid(statement))
+);
+`;
+
+const PG_V5_SQL = `
+ALTER TABLE agents ADD COLUMN key_binding text CHECK (key_binding IS NULL OR ck_json_valid(key_binding));
+ALTER TABLE pairings ADD COLUMN key_binding text CHECK (key_binding IS NULL OR ck_json_valid(key_binding));
+`;
+
+const PG_V6_SQL = `
+ALTER TABLE intents ADD COLUMN agent_nonce text;
+ALTER TABLE account_devices ADD COLUMN removal_statement text CHECK (removal_statement IS NULL OR ck_json_valid(removal_statement));
+ALTER TABLE installations ADD COLUMN revocation_statement text CHECK (revocation_statement IS NULL OR ck_json_valid(revocation_statement));
+`;
+
+const PG_V7_SQL = `
+CREATE TABLE watch_tokens (
+  device_key_id text PRIMARY KEY,
+  account_id    text NOT NULL REFERENCES accounts (account_id),
+  token_sha256  bytea NOT NULL UNIQUE CHECK (octet_length(token_sha256) = 32),
+  created_at    bigint NOT NULL
+);
+`;
+
+// What every hub process on this database must agree on (issue 16): the hub identity's public key is recorded on
+// first start, and a process with another identity file is refused (hub/server.ts), so that several instances
+// behind one public origin sign as one hub.
+const META_SQL = `
+CREATE TABLE hub_meta (
+  name  TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+`;
+const PG_V8_SQL = `
+CREATE TABLE hub_meta (
+  name  text PRIMARY KEY,
+  value text NOT NULL
+);
+`;
+
 /** Shipped migrations, in order. Append only. */
 export const MIGRATIONS: readonly Migration[] = [
-  { version: 1, name: 'initial schema', sql: V1_SQL },
-  { version: 2, name: 'intents by installation and creation time', sql: V2_SQL },
-  { version: 3, name: 'agent configs', sql: V3_SQL },
-  { version: 4, name: 'devices, pairing and vault sync', sql: V4_SQL },
-  { version: 5, name: 'key bindings of agents and pairing devices', sql: KEY_BINDING_SQL },
-  { version: 6, name: 'agent nonces, signed device removal and installation revocation', sql: AGENT_NONCE_SQL },
-  { version: 7, name: 'watch credentials of locked devices', sql: WATCH_SQL },
+  { version: 1, name: 'initial schema', sql: V1_SQL, postgres: PG_V1_SQL },
+  { version: 2, name: 'intents by installation and creation time', sql: V2_SQL, postgres: PG_V2_SQL },
+  { version: 3, name: 'agent configs', sql: V3_SQL, postgres: PG_V3_SQL },
+  { version: 4, name: 'devices, pairing and vault sync', sql: V4_SQL, postgres: PG_V4_SQL },
+  { version: 5, name: 'key bindings of agents and pairing devices', sql: KEY_BINDING_SQL, postgres: PG_V5_SQL },
+  {
+    version: 6,
+    name: 'agent nonces, signed device removal and installation revocation',
+    sql: AGENT_NONCE_SQL,
+    postgres: PG_V6_SQL,
+  },
+  { version: 7, name: 'watch credentials of locked devices', sql: WATCH_SQL, postgres: PG_V7_SQL },
+  { version: 8, name: 'hub metadata shared by every hub process', sql: META_SQL, postgres: PG_V8_SQL },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

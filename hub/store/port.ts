@@ -397,6 +397,29 @@ export interface PairingRepo {
   expireDue(now: number): Promise<number>;
 }
 
+/** Values every hub process on one database must agree on (e.g. the hub identity's public key). */
+export interface MetaRepo {
+  get(name: string): Promise<string | null>;
+  /** Stores `value` unless the name has one already; returns the value stored (the first writer's). */
+  setIfAbsent(name: string, value: string): Promise<string>;
+}
+
+/**
+ * Change notices between hub processes sharing one database (PostgreSQL LISTEN/NOTIFY). The SQLite store has none:
+ * one process owns its file. hub/events.ts relays what arrives to this process's subscribers.
+ */
+export interface ChangeFeed {
+  /** Tells every other process; delivered after the caller's transaction committed. */
+  publish(notice: ChangeNotice): Promise<void>;
+  /** `'resync'` when notices may have been missed (the listening connection was lost and is back). */
+  subscribe(listener: (notice: ChangeNotice | 'resync') => void): () => void;
+}
+
+export type ChangeNotice =
+  | { kind: 'changed'; accountIds: string[] }
+  /** A signing key lost its authority: its streams and held polls end everywhere. */
+  | { kind: 'close_holder'; key: string };
+
 export interface HubStore {
   readonly accounts: AccountRepo;
   readonly enrollment: EnrollmentRepo;
@@ -411,6 +434,11 @@ export interface HubStore {
   readonly devices: AccountDeviceRepo;
   readonly pairings: PairingRepo;
   readonly watchTokens: WatchTokenRepo;
+  readonly meta: MetaRepo;
+  /** Present when several processes share the database; absent for SQLite. */
+  readonly changeFeed?: ChangeFeed;
+  /** Which engine, for logs and the health route. */
+  readonly engine: 'sqlite' | 'postgres';
   /**
    * Runs `fn` in one transaction: all its writes commit together or none do (the error is rethrown). Nested calls
    * become savepoints. Transactions are serializable across every process sharing the database (SQLite: BEGIN

@@ -104,6 +104,7 @@ interface TxFrame {
  * (BEGIN IMMEDIATE, busy_timeout).
  */
 class SqliteStore extends SqlRepos implements HubStore {
+  readonly engine = 'sqlite' as const;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly lock = new AsyncMutex();
   private readonly tx = new AsyncLocalStorage<TxFrame>();

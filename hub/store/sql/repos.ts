@@ -7,6 +7,7 @@ import type {
   EnrollmentRepo,
   InstallationRepo,
   IntentRepo,
+  MetaRepo,
   NonceRepo,
   PairingRepo,
   SealedSecretRepo,
@@ -22,6 +23,7 @@ import { SqlAgentConfigs } from './configs';
 import { SqlDevices, SqlPairings } from './devices';
 import { SqlVault } from './vault';
 import { SqlWatchTokens } from './watch';
+import { SqlMeta } from './meta';
 
 /**
  * Every repository of the port (hub/store/port.ts), written once over an engine's SqlExecutor. Each engine's store
@@ -41,6 +43,7 @@ export abstract class SqlRepos {
   readonly devices: AccountDeviceRepo;
   readonly pairings: PairingRepo;
   readonly watchTokens: WatchTokenRepo;
+  readonly meta: MetaRepo;
 
   protected constructor(sql: SqlExecutor) {
     this.accounts = new SqlAccounts(sql);
@@ -56,5 +59,6 @@ export abstract class SqlRepos {
     this.devices = new SqlDevices(sql);
     this.pairings = new SqlPairings(sql);
     this.watchTokens = new SqlWatchTokens(sql);
+    this.meta = new SqlMeta(sql);
   }
 }

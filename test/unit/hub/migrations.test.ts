@@ -17,6 +17,19 @@ const SHIPPED_SHA256: Record<number, string> = {
   5: '90666df1775ca18502df5097d08cacb56102df5d88b5c0c18ed9d82ca4c8982e',
   6: 'a6e06e37b3c7134f4bf72dd29641763c2bd14995b8111f38ef0c5156619607d3',
   7: 'f031f82219b946b568afc1dc96c643bb42f56cfffba43d65ce74c7efa5612275',
+  8: '60453de20ade0c90a7e57fa43d286ac659ead7091e680e04fff47b94b0c4159c',
+};
+
+// The PostgreSQL text of each migration (hub/store/postgres.ts), pinned the same way.
+const SHIPPED_POSTGRES_SHA256: Record<number, string> = {
+  1: '824658ff19cca4ee1e9fd1cb294475d138abb76e59ea24b4da9f5201101827bb',
+  2: 'd946aa671b359fe94ab8b4aeed224ab7aaa55e5b9a6ff95dc68d7fb88b8eefa3',
+  3: '1d9c2673b40f03c65c7569485d9821c89f246b12d73c7ae1b1d509f6a92b18aa',
+  4: '9fc0945416ce005e96d419ab4341b7919761eb4bb40e46ddc0437d64cb06fdbd',
+  5: '08a3587a880f3ee883a110ec581d577bfcab625af1c3f8bbf09adda0bdceaa1f',
+  6: 'cde57bb01705badf37d1bda4863f3b0c0a0b858d955e1f496239f512449692a4',
+  7: '6bff9f4f10cfbbcd23d03e6bffe8b243d10176aaf0486fdec9756940e43b64a0',
+  8: '5822a255fe232228110f61a1b2c8899d5f0f1ba87834eb41019bb96a40b633aa',
 };
 
 const tables = (db: Database.Database) =>
@@ -30,6 +43,9 @@ describe('hub migrations', () => {
     for (const m of MIGRATIONS) {
       expect(createHash('sha256').update(m.sql).digest('hex'), `migration ${m.version}`).toBe(
         SHIPPED_SHA256[m.version],
+      );
+      expect(createHash('sha256').update(m.postgres).digest('hex'), `migration ${m.version} (PostgreSQL)`).toBe(
+        SHIPPED_POSTGRES_SHA256[m.version],
       );
     }
   });
@@ -47,6 +63,7 @@ describe('hub migrations', () => {
       'agents',
       'audit',
       'enrollment',
+      'hub_meta',
       'installations',
       'intents',
       'nonces',
@@ -97,6 +114,7 @@ describe('hub migrations', () => {
       version: LATEST_VERSION + 1,
       name: 'test column',
       sql: 'ALTER TABLE accounts ADD COLUMN label TEXT',
+      postgres: 'ALTER TABLE accounts ADD COLUMN label text',
     };
     const store = openSqliteStore({ file, migrations: [...MIGRATIONS, next] });
     expect(await store.schemaVersion()).toBe(LATEST_VERSION + 1);
@@ -150,6 +168,7 @@ describe('hub migrations', () => {
       version: LATEST_VERSION + 1,
       name: 'bad',
       sql: 'CREATE TABLE half (x INTEGER); SELECT * FROM no_such_table;',
+      postgres: 'CREATE TABLE half (x integer); SELECT * FROM no_such_table;',
     };
     expect(() => openSqliteStore({ file, migrations: [...MIGRATIONS, bad] })).toThrowError(
       expect.objectContaining({ code: 'migration_failed' }),
@@ -178,7 +197,7 @@ describe('hub migrations', () => {
 
   it('rejects a migration list with a gap (programming error)', () => {
     const db = new Database(':memory:');
-    expect(() => migrate(db, [{ version: 2, name: 'x', sql: '' }])).toThrow(RangeError);
+    expect(() => migrate(db, [{ version: 2, name: 'x', sql: '', postgres: '' }])).toThrow(RangeError);
     db.close();
   });
 });
