@@ -83,7 +83,7 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
-    throw new Error(`test PostgreSQL did not start: ${stderr.slice(0, 500)}`);
+    throw new Error(`test PostgreSQL did not start: ${stderr.slice(0, 500)}`, { cause: err });
   }
   let stopped = false;
   return {
