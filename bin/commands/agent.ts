@@ -152,6 +152,8 @@ function exitFor(err: AgentError): number {
       'installation_revoked',
       'scope_not_granted',
       'state_invalid',
+      // The agent was given (or registered with) another URL than the hub's public origin: fix the configuration.
+      'wrong_hub_origin',
     ].includes(err.code)
   ) {
     return EXIT.usage;
