@@ -6,6 +6,7 @@ import type { HubLogger } from './logger';
 import type { HubDeps } from './deps';
 import { accessLog, errorHandler, errorResponse, limitBody, responseHeaders, type HubEnv } from './middleware';
 import { cors } from './cors';
+import { clientView, type ProxyTrust } from './forwarded';
 import { requestGuard } from './request-guard';
 import { mountRoutes } from './routes';
 import { EVENTS_MAX_LIFETIME_MS } from './routes/events';
@@ -30,10 +31,10 @@ export interface HubAppOptions {
   /** The hub's identity key; startHub loads it from the data directory. Absent: a fresh random one (in-memory hubs). */
   identity?: HubIdentity;
   /**
-   * `host[:port]` values answered to besides `origin`'s host: the listening address when `origin` is a reverse
-   * proxy's public origin (see request-guard.ts).
+   * Reverse proxies whose forwarded client address, scheme and host are believed (hub/forwarded.ts); nobody's
+   * when absent.
    */
-  extraHosts?: readonly string[];
+  proxyTrust?: ProxyTrust;
   /** Budget of signed requests per signing key; SIGNED_REQUEST_LIMIT by default. */
   signedRequestLimit?: RateLimit;
   /** Event stream lifetime; EVENTS_MAX_LIFETIME_MS (15 minutes) by default. Tests shorten it. */
@@ -66,10 +67,12 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
   // A client may send its own X-Request-Id to correlate logs; hono accepts only [A-Za-z0-9_=-], so it cannot
   // inject into a log line. 64 characters is plenty for a UUID or similar.
   app.use(requestId({ limitLength: 64 }));
+  // Who is calling (address, origin used), before anything that logs, limits or checks it.
+  app.use(clientView(options.proxyTrust));
   app.use(responseHeaders());
   app.use(accessLog(deps.logger));
   // Before CORS: a preflight from a foreign origin is refused like any other request of that page.
-  app.use(requestGuard({ origin, extraHosts: options.extraHosts, allowOrigins: options.allowOrigins }));
+  app.use(requestGuard({ origin, allowOrigins: options.allowOrigins }));
   if (options.allowOrigins?.length) app.use(cors(options.allowOrigins));
   app.use(limitBody());
 

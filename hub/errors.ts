@@ -29,12 +29,19 @@ export class HubError extends ClawkeepError {
   readonly status: ContentfulStatusCode;
   /** Extra response headers, e.g. Retry-After for `rate_limited`. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Extra fields of the error body, e.g. `hub_origin` for `wrong_hub_origin` (never request data or a secret). */
+  readonly fields: Readonly<Record<string, string>>;
 
-  constructor(code: HubErrorCode, message?: string, options?: { cause?: unknown; headers?: Record<string, string> }) {
+  constructor(
+    code: HubErrorCode,
+    message?: string,
+    options?: { cause?: unknown; headers?: Record<string, string>; fields?: Record<string, string> },
+  ) {
     super(code, message ?? GENERIC[code] ?? 'Request failed.', options);
     this.name = 'HubError';
     this.status = API_ERRORS[code].status;
     this.headers = options?.headers ?? {};
+    this.fields = options?.fields ?? {};
   }
 }
 

@@ -2,10 +2,14 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { RequestIdVariables } from 'hono/request-id';
 import { HubError, toHubError } from './errors';
+import type { ClientView } from './forwarded';
 import type { HubLogger } from './logger';
 
-/** Hono environment shared by the hub's app, middleware and route modules. */
-export type HubEnv = { Variables: RequestIdVariables };
+/**
+ * Hono environment shared by the hub's app, middleware and route modules. `client` is set by forwarded.ts's
+ * clientView before anything else reads it.
+ */
+export type HubEnv = { Variables: RequestIdVariables & { client: ClientView } };
 
 /** Largest request body accepted by default; wire messages are small JSON, sealed secrets included. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -50,8 +54,9 @@ export function responseHeaders(): MiddlewareHandler<HubEnv> {
 }
 
 /**
- * One log line per request: method, path (no query: tokens and codes could ride there), status, duration and
- * request id. Never headers (Authorization, signatures), never bodies.
+ * One log line per request: method, path (no query: tokens and codes could ride there), status, duration, request
+ * id and the client's address (the forwarded one only from a trusted proxy: forwarded.ts), so an operator of a
+ * reachable hub can tell callers apart. Never headers (Authorization, signatures), never bodies.
  */
 export function accessLog(logger: HubLogger): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
@@ -63,6 +68,7 @@ export function accessLog(logger: HubLogger): MiddlewareHandler<HubEnv> {
       status: c.res.status,
       duration_ms: Math.round((performance.now() - start) * 100) / 100,
       request_id: c.get('requestId'),
+      client: c.get('client')?.address ?? null,
     });
   };
 }
@@ -90,7 +96,7 @@ export function limitBody(): MiddlewareHandler<HubEnv> {
 export function errorResponse(c: Context<HubEnv>, err: HubError): Response {
   for (const [name, value] of Object.entries(err.headers)) c.header(name, value);
   return c.json(
-    { error: { code: err.code, message: err.message, request_id: c.get('requestId') ?? null } },
+    { error: { ...err.fields, code: err.code, message: err.message, request_id: c.get('requestId') ?? null } },
     err.status,
   );
 }

@@ -7,8 +7,12 @@ import type { HubEnv } from './middleware';
  * a browser being used against the hub by a page the person merely visits:
  *
  * - Host: DNS rebinding points an attacker's name at 127.0.0.1, so the browser treats the hub as same-origin with
- *   the attacker's page; the only trace is the Host header naming the attacker's host. The hub answers only to
- *   the host of its own origin (the public origin when a reverse proxy stands in front).
+ *   the attacker's page; the only trace is the Host header naming the attacker's host. The hub answers only at its
+ *   public origin (`--public-origin`; the listening address when none is given), compared as the whole origin the
+ *   client used: scheme and Host as seen on the socket, or as a trusted reverse proxy forwarded them
+ *   (forwarded.ts). Anything else is `wrong_hub_origin`, which names both origins (issue 16): a client that used
+ *   the bind address or another name would otherwise get through here and fail every signature with
+ *   `auth_bad_signature`, since signatures bind the public origin. The bind address is never answered to as such.
  * - Origin: a page on another site can send "simple" requests (a text/plain POST needs no preflight) and the
  *   browser delivers them, only hiding the answer. A request whose Origin is neither this hub, a page on the
  *   allow-list (`--allow-origin`, the web vault) nor a browser extension is refused outright.
@@ -19,14 +23,8 @@ import type { HubEnv } from './middleware';
  * registration, pairing creation, enrolment) and keep a page from spending the hub's rate limits.
  */
 export interface RequestGuardOptions {
-  /** The hub's origin: what clients were given, so its host is the Host they send. */
+  /** The hub's public origin: what clients were given, so the only origin requests may use. */
   origin: string;
-  /**
-   * More `host[:port]` values answered to: the listening address when a reverse proxy that rewrites Host to its
-   * upstream (nginx's default) stands in front. A page cannot make a browser send these unless the page is served
-   * from that very address, which is the hub itself (it serves JSON only).
-   */
-  extraHosts?: readonly string[];
   /** Page origins allowed to call the hub (the same list CORS answers). */
   allowOrigins?: readonly string[];
 }
@@ -53,18 +51,24 @@ function hasBody(headers: Headers): boolean {
   return headers.has('transfer-encoding') || (length !== null && length.trim() !== '0');
 }
 
-/** Refuses a foreign Host, a foreign Origin and non-JSON bodies (see the module comment). */
+/** Refuses another origin than the hub's, a foreign Origin and non-JSON bodies (see the module comment). */
 export function requestGuard(options: RequestGuardOptions): MiddlewareHandler<HubEnv> {
   const own = new URL(options.origin);
-  const hosts = new Set([own.host.toLowerCase(), ...(options.extraHosts ?? []).map((h) => h.toLowerCase())]);
   const origins = new Set([own.origin, ...(options.allowOrigins ?? [])]);
   return async (c, next) => {
-    // Both the Host header and the URL the server built: node-server builds the URL from Host for origin-form
-    // requests but from the target for absolute-form ones ("GET http://x/ HTTP/1.1"), so either alone can be
-    // steered. In-process requests (app.request in tests) have a URL and usually no Host header.
+    // The Host header must also name the host of the URL the server built: node-server builds it from Host for
+    // origin-form requests but from the target for absolute-form ones ("GET http://x/ HTTP/1.1"), so a request
+    // whose two disagree is steering one of them. In-process requests (app.request in tests) may have no Host.
     const host = c.req.header('host');
-    if ((host !== undefined && !hosts.has(host.toLowerCase())) || !hosts.has(new URL(c.req.url).host.toLowerCase())) {
+    if (host !== undefined && host.toLowerCase() !== new URL(c.req.url).host.toLowerCase())
       throw new HubError('host_invalid', `This hub answers at ${own.origin} only.`);
+    const used = c.get('client').origin;
+    if (used === null) throw new HubError('host_invalid', `This hub answers at ${own.origin} only.`);
+    if (used !== own.origin) {
+      // The exact words of issue 16; `hub_origin` lets a client write them itself (it shows its own words only).
+      throw new HubError('wrong_hub_origin', `this hub is ${own.origin}; you used ${used}`, {
+        fields: { hub_origin: own.origin },
+      });
     }
     const origin = c.req.header('origin');
     if (origin !== undefined && !origins.has(origin) && !EXTENSION_ORIGIN.test(origin)) {

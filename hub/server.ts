@@ -1,6 +1,3 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { createAdaptorServer } from '@hono/node-server';
 import { createHubApp } from './app';
 import { issueFirstEnrollmentCode } from './enrollment';
 import { intentEvents } from './events';
@@ -8,6 +5,8 @@ import { loadOrCreateHubIdentity, type HubIdentity } from './identity';
 import { expireDueIntents } from './intent-expiry';
 import { purgeUnclaimedAgents } from './registration-purge';
 import { DEFAULT_INTENT_RETENTION_MS, purgeExpiredPayloads } from './intent-retention';
+import type { ProxyHeaders } from './forwarded';
+import { openListener, planListen, type Listener, type TlsFiles } from './listener';
 import { jsonLinesLogger, type HubLogger } from './logger';
 import type { HubStore } from './store/port';
 import { dbFileIn, openSqliteStore } from './store/sqlite';
@@ -17,15 +16,25 @@ export interface StartHubOptions {
   port: number;
   /** Directory holding hub.sqlite; created (0700) if missing. */
   dataDir: string;
-  /** Loopback only: the hub has no TLS, and nothing about it should be reachable from the network. */
+  /**
+   * The IP address to listen on; 127.0.0.1 by default. Any other than loopback needs `tls` or `trustedProxies`, and
+   * `publicOrigin` (hub/listener.ts planListen).
+   */
   host?: string;
+  /** Serve TLS with these PEM files; `RunningHub.reloadTls()` re-reads them (the CLI calls it on SIGHUP). */
+  tls?: TlsFiles;
+  /** Reverse proxies (IP addresses) whose forwarded client address, scheme and host are believed; none by default. */
+  trustedProxies?: readonly string[];
+  /** Which forwarded headers those proxies set: `x-forwarded` (X-Forwarded-For/-Proto/-Host, default) or `forwarded`. */
+  proxyHeaders?: ProxyHeaders;
   now?: () => number;
   logger?: HubLogger;
   /** Page origins allowed to call the hub from a browser (CORS), e.g. the web vault's. */
   allowOrigins?: readonly string[];
   /**
-   * The origin clients use to reach this hub when it is not the listening address (a reverse proxy in front).
-   * Signed requests and statements name this origin, so it must be exactly what clients were given.
+   * The origin clients use to reach this hub (the https URL behind a reverse proxy or a DNS name). Signed requests,
+   * statements and the Host check bind to it, so it must be exactly what clients were given; required when
+   * listening on a non-loopback address. Default: the listening address.
    */
   publicOrigin?: string;
   /**
@@ -38,7 +47,7 @@ export interface StartHubOptions {
 export interface RunningHub {
   /** The origin clients use: `publicOrigin` when given, else the listening address. */
   url: string;
-  /** Where it listens (`http://127.0.0.1:PORT`); differs from `url` behind a reverse proxy. */
+  /** Where it listens (`http://127.0.0.1:PORT`, `https://0.0.0.0:PORT`); differs from `url` with a public origin. */
   listenUrl: string;
   port: number;
   /** Display form `XXXX-XXXX` on the very first start of an empty hub, else null. Show it once. */
@@ -46,11 +55,17 @@ export interface RunningHub {
   store: HubStore;
   /** The hub's identity (public key and fingerprint to print; the private key stays in the process). */
   identity: HubIdentity;
+  /** The certificate served (TLS only), e.g. to print; null without TLS. */
+  certificate(): { serial: string; validTo: string } | null;
+  /**
+   * Re-reads the TLS files for new connections (on SIGHUP). A bad pair keeps the current one and logs why.
+   * True when the new pair is in use; false when it was kept (or without TLS).
+   */
+  reloadTls(): boolean;
   /** Stops accepting, lets in-flight requests finish (up to 5 s), then closes the database. */
   close(): Promise<void>;
 }
 
-const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1)$/;
 /** How long close() waits for in-flight requests before cutting connections. */
 const CLOSE_GRACE_MS = 5000;
 /** How often expired replay-cache entries are deleted. */
@@ -63,12 +78,19 @@ const INTENT_EXPIRY_INTERVAL_MS = 15_000;
 
 /**
  * Opens the store in `dataDir`, issues the first enrollment code if the hub is new, and serves the hub app on
- * `host:port`. Rejects (and closes the store) if the port is taken (`EADDRINUSE`) or the database cannot be opened.
+ * `host:port`. Rejects (and closes the store) if the port is taken (`EADDRINUSE`), the TLS files are unusable
+ * (ListenError `tls_files_invalid`) or the database cannot be opened; rejects before opening anything for a listen
+ * configuration hub/listener.ts refuses (ListenError `listen_refused`).
  */
 export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   const { port, dataDir, host = '127.0.0.1', now = Date.now, logger = jsonLinesLogger() } = options;
-  if (!LOOPBACK.test(host)) throw new RangeError(`startHub: host must be a loopback address, got "${host}"`);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`startHub: bad port ${port}`);
+  const plan = planListen({
+    host,
+    port,
+    publicOrigin: options.publicOrigin,
+    tls: options.tls,
+    trustedProxies: options.trustedProxies,
+  });
   const retentionMs = options.intentRetentionMs ?? DEFAULT_INTENT_RETENTION_MS;
   if (!Number.isSafeInteger(retentionMs) || retentionMs < 0)
     throw new RangeError(`startHub: bad intentRetentionMs ${retentionMs}`);
@@ -82,29 +104,21 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     await store.close();
     throw err;
   }
-  let server: Server | undefined;
+  let listener: Listener | undefined;
   try {
-    // The app needs its origin, which includes the port the OS picks for port 0: bind first, build the app in the
-    // 'listening' callback (which runs before any connection is handled), and route requests to it.
-    // `env` carries the node request/socket: without it routes cannot see the peer address (per-client limits).
+    // The app needs its origin, which includes the port the OS picks for port 0: bind first, build the app once
+    // bound (before any connection is handled: listen's callback runs first), and route requests to it.
     let fetchApp: ((req: Request, env: unknown) => Response | Promise<Response>) | undefined;
-    server = createAdaptorServer({
-      fetch: (req, env) => (fetchApp ? fetchApp(req, env) : new Response(null, { status: 503 })),
-      hostname: host,
-    }) as Server;
-    const s = server;
-    const bound = await new Promise<AddressInfo>((resolve, reject) => {
-      s.once('error', reject);
-      s.listen(port, host, () => {
-        s.off('error', reject);
-        resolve(s.address() as AddressInfo);
-      });
-    });
+    listener = await openListener(
+      plan,
+      (req, env) => (fetchApp ? fetchApp(req, env) : new Response(null, { status: 503 })),
+      logger,
+    );
+    const s = listener.server;
     // Only after the port is ours: a code issued before a failed bind would be stored but never shown.
     const enrollmentCode = await issueFirstEnrollmentCode(store, now());
-    const listenUrl = `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
+    const listenUrl = listener.listenUrl;
     const url = options.publicOrigin ?? listenUrl;
-    const listening = `${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
     const app = createHubApp({
       store,
       now,
@@ -112,8 +126,10 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
       origin: url,
       allowOrigins: options.allowOrigins,
       identity,
-      // Behind a proxy that rewrites Host to its upstream, requests name the listening address (request-guard.ts).
-      extraHosts: options.publicOrigin ? [listening] : [],
+      proxyTrust:
+        plan.trustedProxies.size > 0
+          ? { proxies: plan.trustedProxies, headers: options.proxyHeaders ?? 'x-forwarded' }
+          : undefined,
     });
     fetchApp = (req, env) => app.fetch(req, env);
 
@@ -174,9 +190,20 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
         setImmediate(() => s.closeIdleConnections());
       }));
 
-    return { url, listenUrl, port: bound.port, enrollmentCode, store, identity, close };
+    const l = listener;
+    return {
+      url,
+      listenUrl,
+      port: l.port,
+      enrollmentCode,
+      store,
+      identity,
+      certificate: () => l.certificate,
+      reloadTls: () => l.reloadTls(),
+      close,
+    };
   } catch (err) {
-    server?.close();
+    listener?.server.close();
     await store.close();
     throw err;
   }

@@ -95,6 +95,13 @@ export type ManifestFetchErrorCode =
   | 'manifest_too_large'
   | 'manifest_bad_type';
 
+/**
+ * How the hub listens (hub/listener.ts): `listen_refused` for an address, origin, TLS and proxy combination that
+ * would expose the hub unprotected or could never match what clients send; `tls_files_invalid` for a certificate or
+ * key file that cannot be read or does not form a pair.
+ */
+export type ListenErrorCode = 'listen_refused' | 'tls_files_invalid';
+
 /** The `clawkeep` CLI (bin/): bad arguments (exit 2 with usage) and an unusable agent state file (exit 2). */
 export type CliErrorCode = 'usage_invalid' | 'state_file_invalid';
 
@@ -132,6 +139,7 @@ export type ClawkeepErrorCode =
   | ManifestErrorCode
   | StoreErrorCode
   | ManifestFetchErrorCode
+  | ListenErrorCode
   | CliErrorCode
   | SimErrorCode
   | RelayedErrorCode;

@@ -41,7 +41,7 @@ const USAGE = [
   `  --timeout S    seconds to wait for the decision (default ${DEFAULT_TIMEOUT_S})`,
   '  --json         machine-readable output on stdout (errors too: {"error":{"code","message"}})',
   '',
-  'Exit codes: 0 ok/approved, 1 other failure, 2 usage, state file or auth error, 3 denied, 4 expired or timed out.',
+  'Exit codes: 0 ok/approved, 1 other failure, 2 usage, state file, auth or wrong hub URL error, 3 denied, 4 expired or timed out.',
   'The state file must not be readable by group or others (chmod 600).',
 ].join('\n');
 
@@ -152,6 +152,8 @@ function exitFor(err: AgentError): number {
       'installation_revoked',
       'scope_not_granted',
       'state_invalid',
+      // The agent was given (or registered with) another URL than the hub's public origin: fix the configuration.
+      'wrong_hub_origin',
     ].includes(err.code)
   ) {
     return EXIT.usage;

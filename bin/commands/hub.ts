@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { startHub } from '../../hub/server';
+import { ListenError } from '../../hub/listener';
 import { reissueEnrollmentCode } from '../../hub/enrollment';
 import { StoreError } from '../../hub/store/errors';
 import { DB_FILE, openSqliteStore } from '../../hub/store/sqlite';
@@ -12,29 +13,56 @@ import { catchSignal } from '../signals';
 /** Port the hub listens on when none is given: clients (extension, agents) need a stable address. */
 export const DEFAULT_HUB_PORT = 8787;
 
+/**
+ * `--listen HOST:PORT`: an IP literal (IPv6 in brackets) and a port. Names are refused: what a name resolves to can
+ * change, and the bind address is never what clients are told anyway (that is --public-origin).
+ */
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(value);
+  if (!m || Number(m[3]) > 65535)
+    throw new UsageError(
+      `--listen takes HOST:PORT with an IP address, e.g. 127.0.0.1:8787 or [::]:8443, got "${value}"`,
+    );
+  return { host: m[1] ?? m[2]!, port: Number(m[3]) };
+}
+
 export const hubCommand: Command = {
   name: 'hub',
-  summary: 'run the approvals hub on 127.0.0.1',
+  summary: 'run the approvals hub (127.0.0.1 by default; TLS or a trusted proxy for remote agents)',
   usage: [
-    'Usage: clawkeep hub --data DIR [--port N] [--allow-origin ORIGIN[,ORIGIN...]] [--public-origin ORIGIN] [--intent-retention-days N]',
+    'Usage: clawkeep hub --data DIR [--listen HOST:PORT | --port N] [--public-origin ORIGIN]',
+    '                    [--tls-cert FILE --tls-key FILE] [--trusted-proxy ADDR[,ADDR...] [--proxy-headers x-forwarded|forwarded]]',
+    '                    [--allow-origin ORIGIN[,ORIGIN...]] [--intent-retention-days N]',
     '       clawkeep hub enrollment-code --data DIR',
     '',
-    `  --port N    port on 127.0.0.1 (default ${DEFAULT_HUB_PORT}; 0 picks a free port)`,
+    `  --port N    port on 127.0.0.1 (default ${DEFAULT_HUB_PORT}; 0 picks a free port); same as --listen 127.0.0.1:N`,
+    '  --listen HOST:PORT  address to listen on, an IP (e.g. 0.0.0.0:8443, [::]:8443). Any but loopback needs TLS',
+    '              or --trusted-proxy, and --public-origin',
     '  --data DIR  directory for hub.sqlite (created if missing)',
+    '  --public-origin ORIGIN  the URL clients use (https://hub.example.com[:PORT]): signatures, statements and the',
+    '              Host check bind to it, never to the bind address (default: the listening address)',
+    '  --tls-cert FILE --tls-key FILE  serve TLS with these PEM files; SIGHUP re-reads them (a bad pair keeps the old one)',
+    '  --trusted-proxy ADDRS  IP addresses of reverse proxies in front of the hub: only their X-Forwarded-For/-Proto/-Host',
+    '              (or Forwarded, with --proxy-headers forwarded) are believed, from nobody else',
     '  --allow-origin ORIGINS  web pages (e.g. the web vault, http://127.0.0.1:5178) that may call the hub (CORS); comma-separated, never *',
-    '  --public-origin ORIGIN  the origin clients reach the hub at, when a reverse proxy stands in front (default: the listening address)',
     '  --intent-retention-days N  days after a decided or expired request expired before its payload is deleted (default 30; the id, hash, status and times stay)',
     '',
     'On the first start of an empty hub it prints a one-time enrollment code. It is shown once only.',
     '`clawkeep hub enrollment-code --data DIR` issues a new one (a lost code need not mean wiping the hub): it is',
     'printed once, and every earlier unused code stops working, also for a hub already running on that directory.',
+    'Deployment (TLS, reverse proxies, backups): docs/deployment.md.',
   ].join('\n'),
   async run(argv) {
     const args = parseCommandArgs(this, argv, {
       port: { type: 'string' },
+      listen: { type: 'string' },
       data: { type: 'string' },
       'allow-origin': { type: 'string' },
       'public-origin': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'trusted-proxy': { type: 'string' },
+      'proxy-headers': { type: 'string' },
       'intent-retention-days': { type: 'string' },
     });
     if (!args) return 0;
@@ -43,12 +71,40 @@ export const hubCommand: Command = {
     if (positionals.length > 0) {
       if (positionals.length !== 1 || positionals[0] !== 'enrollment-code')
         throw new UsageError(`unknown arguments: ${positionals.join(' ')}`);
-      const serving = ['port', 'allow-origin', 'public-origin', 'intent-retention-days'] as const;
+      const serving = [
+        'port',
+        'listen',
+        'allow-origin',
+        'public-origin',
+        'tls-cert',
+        'tls-key',
+        'trusted-proxy',
+        'proxy-headers',
+        'intent-retention-days',
+      ] as const;
       const extra = serving.filter((o) => values[o] !== undefined);
       if (extra.length > 0) throw new UsageError(`enrollment-code takes only --data (not --${extra.join(', --')})`);
       return await newEnrollmentCode(path.resolve(values.data));
     }
-    const port = values.port === undefined ? DEFAULT_HUB_PORT : parsePort(values.port);
+    if (values.port !== undefined && values.listen !== undefined)
+      throw new UsageError('give --listen HOST:PORT or --port N, not both');
+    const { host, port } =
+      values.listen !== undefined
+        ? parseListen(values.listen)
+        : { host: '127.0.0.1', port: values.port === undefined ? DEFAULT_HUB_PORT : parsePort(values.port) };
+    if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined))
+      throw new UsageError('--tls-cert and --tls-key go together');
+    const tls =
+      values['tls-cert'] === undefined
+        ? undefined
+        : { certFile: path.resolve(values['tls-cert']), keyFile: path.resolve(values['tls-key']!) };
+    const trustedProxies =
+      values['trusted-proxy'] === undefined ? [] : values['trusted-proxy'].split(',').map((a) => a.trim());
+    const proxyHeaders = values['proxy-headers'];
+    if (proxyHeaders !== undefined && proxyHeaders !== 'x-forwarded' && proxyHeaders !== 'forwarded')
+      throw new UsageError('--proxy-headers is x-forwarded (X-Forwarded-For/-Proto/-Host) or forwarded (RFC 7239)');
+    if (proxyHeaders !== undefined && trustedProxies.length === 0)
+      throw new UsageError('--proxy-headers needs --trusted-proxy');
     const allowOrigins =
       values['allow-origin'] === undefined ? [] : values['allow-origin'].split(',').map((o) => o.trim());
     if (allowOrigins.some((o) => !isOrigin(o)))
@@ -57,7 +113,9 @@ export const hubCommand: Command = {
       );
     const publicOrigin = values['public-origin'];
     if (publicOrigin !== undefined && !isOrigin(publicOrigin))
-      throw new UsageError('--public-origin takes an origin like https://hub.example.com (https, or http on loopback)');
+      throw new UsageError(
+        '--public-origin takes an origin like https://hub.example.com (https, or http on loopback; no path, no trailing slash)',
+      );
     const days = values['intent-retention-days'];
     if (days !== undefined && !/^\d{1,5}$/.test(days))
       throw new UsageError('--intent-retention-days takes a whole number of days (0-99999)');
@@ -65,19 +123,42 @@ export const hubCommand: Command = {
     const signal = catchSignal();
     let hub;
     try {
-      hub = await startHub({ port, dataDir: path.resolve(values.data), allowOrigins, publicOrigin, intentRetentionMs });
+      hub = await startHub({
+        host,
+        port,
+        dataDir: path.resolve(values.data),
+        allowOrigins,
+        publicOrigin,
+        tls,
+        trustedProxies,
+        proxyHeaders,
+        intentRetentionMs,
+      });
     } catch (err) {
       signal.dispose();
+      // A refused listen configuration is the operator's to fix, like a usage error (exit 2).
+      if (err instanceof ListenError && err.code === 'listen_refused')
+        throw new UsageError(err.message, { cause: err });
       throw err;
     }
+    // Certificates are renewed in place (certbot, an ACME client): SIGHUP re-reads the files without a restart.
+    // Armed before "listening on" is printed, for the reason bin/signals.ts gives. Without TLS SIGHUP keeps its
+    // default meaning (the hub stops with its terminal).
+    const running = hub;
+    const onHup = () => void running.reloadTls();
+    if (tls) process.on('SIGHUP', onHup);
     // The code before the URL: `npm start` reads everything up to "listening on" to show both.
     if (hub.enrollmentCode) console.log(`Enrollment code: ${hub.enrollmentCode} (shown once)`);
     // Public: what a person can compare with what the extension pinned ("Hub key fingerprint" in the Agents tab).
     console.log(`Hub identity: ${hub.identity.fingerprint}`);
+    const cert = hub.certificate();
+    if (cert)
+      console.log(`TLS certificate serial ${cert.serial}, valid until ${cert.validTo} (SIGHUP reloads the files)`);
     if (hub.url !== hub.listenUrl) console.log(`public origin: ${hub.url} (clients must use this URL)`);
     console.log(`listening on ${hub.listenUrl}`);
     // A signal during startup resolves this at once: the hub then closes right after starting, cleanly.
     await signal.received;
+    process.off('SIGHUP', onHup);
     await hub.close();
     return 0;
   },

@@ -1,17 +1,14 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { HubError } from '../errors';
 import type { HubEnv } from '../middleware';
 import type { RateLimiter } from '../rate-limit';
 
-/** The TCP peer address (never a forwarded header: the hub listens on loopback and trusts no proxy). */
+/**
+ * The client's address for per-address limits: the TCP peer, or the address a trusted reverse proxy forwarded
+ * (`--trusted-proxy`; hub/forwarded.ts), never a forwarded header from anyone else. `in-process` for app.request.
+ */
 export function clientAddress(c: Context<HubEnv>): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    // In-process requests (app.request in tests) have no socket.
-    return 'in-process';
-  }
+  return c.get('client').address;
 }
 
 /** Takes a token for `key` or throws 429 with Retry-After. */

@@ -7,14 +7,17 @@ import { HubError } from '../errors';
 import type { HubEnv } from '../middleware';
 
 /**
- * `GET /v1/health` → `{ok: true, version, hub_key}`. Touches no storage: it says the process is up and answering.
+ * `GET /v1/health` → `{ok: true, version, hub_key, origin}`. Touches no storage: it says the process is up and
+ * answering, and at which public origin (what clients must use: signatures bind to it).
  * `GET /v1/hub-key?challenge=C` → `{hub_key, fingerprint, proof}`: the hub's identity key and, for a client's
  * 32-byte challenge, a CKHI proof that this process holds its private half (docs/protocol.md §11). Unauthenticated:
  * a device checks the hub before it signs anything for it.
  */
 export function healthRoutes(deps: HubDeps): Hono<HubEnv> {
   return new Hono<HubEnv>()
-    .get('/health', (c) => c.json({ ok: true, version: deps.version, hub_key: deps.identity.hubKey }))
+    .get('/health', (c) =>
+      c.json({ ok: true, version: deps.version, hub_key: deps.identity.hubKey, origin: deps.origin }),
+    )
     .get('/hub-key', (c) => {
       const query = c.req.queries();
       for (const [name, values] of Object.entries(query)) {

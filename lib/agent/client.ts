@@ -1,7 +1,7 @@
 import { randomBytes, utf8Encode } from '../bytes';
 import { AGENT_NONCE_BYTES, verifyApproval, verifyClaim, type ApprovalStatement } from '../protocol/approval';
 import { trustedSigners, verifiedRevocation, withRemoved } from './device-trust';
-import { hubErrorText, isApiErrorCode } from '../protocol/api-errors';
+import { hubErrorText, isApiErrorCode, wrongHubOriginText } from '../protocol/api-errors';
 import { fromBase64Url, toBase64Url } from '../protocol/base64url';
 import { canonicalize } from '../protocol/canonical';
 import { claimCodeHash } from '../protocol/claim-code';
@@ -217,7 +217,8 @@ export class AgentClient {
     const challenge = newHubChallenge();
     const answer = (await this.#call(hub, 'GET', `/v1/hub-key?challenge=${challenge}`, undefined, false).catch(
       (err) => {
-        if (pinned && isAgentError(err) && err.code !== 'hub_unreachable')
+        // A hub that answers "you used the wrong origin" is explained as such (issue 16), not as another hub.
+        if (pinned && isAgentError(err) && err.code !== 'hub_unreachable' && err.code !== 'wrong_hub_origin')
           throw new AgentError('hub_identity_invalid', notOurHub(hub), { cause: err });
         throw err;
       },
@@ -285,12 +286,16 @@ export class AgentClient {
       json = undefined;
     }
     if (!res.ok) {
-      const error = (json as { error?: { code?: unknown; message?: unknown; request_id?: unknown } } | undefined)
-        ?.error;
+      const error = (
+        json as
+          { error?: { code?: unknown; message?: unknown; request_id?: unknown; hub_origin?: unknown } } | undefined
+      )?.error;
       const code = isApiErrorCode(error?.code) ? error.code : res.status === 429 ? 'rate_limited' : 'internal';
-      // Our own words for the code, never the hub's message (issue 13 item 16).
+      // Our own words for the code, never the hub's message (issue 13 item 16). For wrong_hub_origin they name the
+      // hub's public origin (checked to be an origin) and the one this agent was given: "this hub is …; you used …".
       const message =
-        typeof error?.code === 'string' ? hubErrorText(error.code) : `The hub answered HTTP ${res.status}.`;
+        (code === 'wrong_hub_origin' ? wrongHubOriginText(error?.hub_origin, hub) : null) ??
+        (typeof error?.code === 'string' ? hubErrorText(error.code) : `The hub answered HTTP ${res.status}.`);
       throw new AgentError(code, message, {
         status: res.status,
         ...(typeof error?.request_id === 'string' ? { requestId: error.request_id } : {}),

@@ -29,7 +29,7 @@ import {
   type RevokeResponse,
 } from '../protocol/wire';
 import { relayedCode } from '../errors';
-import { hubErrorText, isApiErrorCode } from '../protocol/api-errors';
+import { hubErrorText, isApiErrorCode, wrongHubOriginText } from '../protocol/api-errors';
 import { WatchRegisterResponseSchema, type WatchRegisterResponse } from '../protocol/watch-wire';
 import { HubClientError, type HubClientErrorCode } from './errors';
 import { readSse, type SseEvent } from './sse';
@@ -319,14 +319,27 @@ export async function responseError(res: Response): Promise<HubClientError> {
       const sent = parsed.output.error.code;
       // A code this build does not know is kept (and shown only as a plain identifier: hubErrorText).
       code = isApiErrorCode(sent) ? sent : relayedCode(sent);
-      // Never the hub's own message: a hub can write anything there (issue 13 item 16).
-      message = hubErrorText(code);
+      // Never the hub's own message: a hub can write anything there (issue 13 item 16). wrong_hub_origin names the
+      // hub's public origin (checked) and the one this request went to (issue 16).
+      const used = res.url ? safeOrigin(res.url) : null;
+      message =
+        (code === 'wrong_hub_origin' && used ? wrongHubOriginText(parsed.output.error.hub_origin, used) : null) ??
+        hubErrorText(code);
       requestId = parsed.output.error.request_id;
     }
   } catch {
     // not JSON: keep the generic message
   }
   return new HubClientError(code, message, { status: res.status, requestId });
+}
+
+/** The origin of a URL, or null if it is not one. */
+function safeOrigin(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
 }
 
 /** Parses the data of an `intents` event: the full pending list. */

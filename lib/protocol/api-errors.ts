@@ -1,3 +1,5 @@
+import { isOrigin } from './fields';
+
 /**
  * Error codes the hub API returns (docs/protocol.md §Errors), with their HTTP status. Body shape:
  * `{ "error": { "code", "message", "request_id" } }`. Clients branch on `code`, never on the message. Codes are
@@ -94,6 +96,11 @@ export const API_ERRORS = {
     status: 421,
     meaning: "The Host header is not the hub's own origin's host (DNS rebinding, or a wrong hub URL).",
   },
+  wrong_hub_origin: {
+    status: 421,
+    meaning:
+      "The request reached the hub at another origin than its public origin (the bind address, another name or scheme): signatures would not verify. The body's `hub_origin` names the hub's public origin.",
+  },
   origin_forbidden: {
     status: 403,
     meaning:
@@ -155,10 +162,20 @@ const API_ERROR_TEXT: Record<ApiErrorCode, string> = {
   rate_limited: "The hub refused: too many requests (a rate limit, or the agent's daily limit). Try again later.",
   key_binding_invalid: 'The hub sent a key that the agent or device did not sign for this hub. Do not trust it.',
   host_invalid: 'The hub refused the address it was reached at. Check the hub URL.',
+  wrong_hub_origin: 'This hub has another public address than the one used. Use the hub URL its operator gave.',
   origin_forbidden: 'The hub refused a request from this page.',
   content_type_unsupported: 'The hub refused the request format.',
   internal: 'The hub failed unexpectedly.',
 };
+
+/**
+ * The explanation of `wrong_hub_origin` (issue 16): "this hub is https://hub.example.com; you used
+ * http://localhost:8787". The client builds it from the hub's `hub_origin` and the origin it used itself, so the
+ * words are ours; null when `hub_origin` is not an origin (a hub cannot slip other text in through the field).
+ */
+export function wrongHubOriginText(hubOrigin: unknown, used: string): string | null {
+  return isOrigin(hubOrigin) ? `this hub is ${hubOrigin}; you used ${used}` : null;
+}
 
 /** Characters a code may show as: the hub picks it, so it is shown only if it is a plain identifier. */
 const SHOWABLE_CODE = /^[a-z0-9_.-]{1,64}$/;

@@ -454,9 +454,14 @@ export type HubKeyResponse = {
   proof: { statement: unknown; signature: string } | null;
 };
 
-/** Every non-2xx response. */
+/** Every non-2xx response. `hub_origin` comes with `wrong_hub_origin` only: the hub's public origin. */
 export const ErrorBodySchema = v.object({
-  error: v.object({ code: v.string(), message: v.string(), request_id: v.string() }),
+  error: v.object({
+    code: v.string(),
+    message: v.string(),
+    request_id: v.string(),
+    hub_origin: v.optional(v.string()),
+  }),
 });
 
 export type Manifest = v.InferOutput<typeof ManifestSchema>;

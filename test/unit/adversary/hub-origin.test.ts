@@ -88,9 +88,14 @@ describe('a web page cannot reach the hub through the browser', () => {
       body: '{}',
     });
     expect(raw.status).toBe(421);
-    expect((await raw.json()).error.code).toBe('host_invalid');
+    // Refused as another origin than the hub's (issue 16); the answer names only the hub's own public origin.
+    expect((await raw.json()).error).toMatchObject({
+      code: 'wrong_hub_origin',
+      hub_origin: hub,
+      message: `this hub is ${hub}; you used http://rebind.attacker.example:${port}`,
+    });
     await expect(JoinSession.start({ hub, name: 'page', fetch: rebound })).rejects.toMatchObject({
-      code: 'host_invalid',
+      code: 'wrong_hub_origin',
     });
     expect(await running.store.audit.count()).toBe(before);
 

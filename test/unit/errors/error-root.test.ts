@@ -3,6 +3,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { UsageError } from '../../../bin/command';
 import { HubError } from '../../../hub/errors';
+import { ListenError } from '../../../hub/listener';
 import { ManifestFetchError } from '../../../hub/manifest-fetch';
 import { StoreError } from '../../../hub/store/errors';
 import { AgentError, type AgentLocalErrorCode } from '../../../lib/agent/errors';
@@ -25,6 +26,7 @@ import {
   VaultLockedError,
   WrongPassphraseError,
   type CliErrorCode,
+  type ListenErrorCode,
   type ClawkeepErrorCode,
   type CoreErrorCode,
   type ErrorInfo,
@@ -62,6 +64,11 @@ function families(): { family: string; err: ClawkeepError; code: string }[] {
     { family: 'FormatError', err: new FormatError('Not a backup.', 'backup_invalid'), code: 'backup_invalid' },
     { family: 'KdfParamsError', err: new KdfParamsError('Too costly.'), code: 'kdf_params_out_of_range' },
     { family: 'VaultLockedError', err: new VaultLockedError(), code: 'vault_locked' },
+    {
+      family: 'ListenError',
+      err: new ListenError('tls_files_invalid', 'cannot read the TLS key file /k.pem (EACCES)', { cause }),
+      code: 'tls_files_invalid',
+    },
     { family: 'StorageError', err: new StorageError('storage_full', 'No room.', { cause }), code: 'storage_full' },
     { family: 'ProtocolError', err: new ProtocolError('auth_stale', 'Stale.', { cause }), code: 'auth_stale' },
     { family: 'SyncError', err: new SyncError('sync_fork', 'Two histories.', { cause }), code: 'sync_fork' },
@@ -302,6 +309,7 @@ type FamilyCodes =
   | ManifestErrorCode
   | StoreErrorCode
   | ManifestFetchErrorCode
+  | ListenErrorCode
   | CliErrorCode
   | SimErrorCode
   | RelayedErrorCode;
@@ -329,6 +337,7 @@ describe('the root code union (type level)', () => {
     expectTypeOf<StoreError['code']>().toExtend<ClawkeepErrorCode>();
     expectTypeOf<ManifestFetchError['code']>().toExtend<ClawkeepErrorCode>();
     expectTypeOf<UsageError['code']>().toExtend<ClawkeepErrorCode>();
+    expectTypeOf<ListenError['code']>().toEqualTypeOf<ListenErrorCode>();
     expectTypeOf<SimError['code']>().toExtend<ClawkeepErrorCode>();
     // Families narrow the root: their code is not the whole union.
     expectTypeOf<SealError['code']>().toEqualTypeOf<SealErrorCode>();

@@ -36,7 +36,7 @@ function expectSecurityHeaders(res: Response) {
 }
 
 describe('hub app', () => {
-  it('GET /v1/health answers {ok, version, hub_key} with the security headers and a request id', async () => {
+  it('GET /v1/health answers {ok, version, hub_key, origin} with the security headers and a request id', async () => {
     const { app } = setup();
     const res = await app.request('/v1/health');
     expect(res.status).toBe(200);
@@ -44,6 +44,7 @@ describe('hub app', () => {
       ok: true,
       version: HUB_VERSION,
       hub_key: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      origin: ORIGIN,
     });
     expectSecurityHeaders(res);
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
@@ -190,6 +191,7 @@ describe('hub app', () => {
     expect(lines).toHaveLength(1);
     const entry = JSON.parse(lines[0]!);
     expect(Object.keys(entry).sort()).toEqual([
+      'client',
       'duration_ms',
       'event',
       'level',
@@ -205,6 +207,8 @@ describe('hub app', () => {
       path: '/v1/test-echo',
       status: 200,
       request_id: 'rid-log',
+      // app.request has no socket; over TCP this is the peer (or a trusted proxy's forwarded client: forwarded.ts).
+      client: 'in-process',
     });
     expect(typeof entry.duration_ms).toBe('number');
     for (const secret of ['SUPERSECRET', 'Bearer', 'sig-SECRET', 'body-SECRET', 'password', 'query-secret', 'token=']) {

@@ -1,5 +1,6 @@
 // @vitest-environment node
 import net from 'node:net';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { enrollmentCodeHash, generateEnrollmentCode, normalizeEnrollmentCode } from '../../../hub/enrollment';
@@ -50,10 +51,17 @@ describe('startHub', () => {
     await second.close();
   });
 
-  it('refuses a non-loopback host', async () => {
-    await expect(startHub({ port: 0, dataDir: tempDir(), host: '0.0.0.0', logger: silentLogger })).rejects.toThrow(
-      RangeError,
-    );
+  it('refuses a non-loopback host without TLS or a trusted proxy, and without a public origin', async () => {
+    const dataDir = path.join(tempDir(), 'hub');
+    await expect(startHub({ port: 0, dataDir, host: '0.0.0.0', logger: silentLogger })).rejects.toMatchObject({
+      code: 'listen_refused',
+      message: expect.stringContaining('needs TLS (--tls-cert FILE --tls-key FILE) or a trusted reverse proxy'),
+    });
+    await expect(
+      startHub({ port: 0, dataDir, host: '0.0.0.0', trustedProxies: ['127.0.0.2'], logger: silentLogger }),
+    ).rejects.toMatchObject({ code: 'listen_refused', message: expect.stringContaining('without a public origin') });
+    // Refused before anything was opened: no database was created.
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it('a busy port rejects with EADDRINUSE and does not burn the enrollment code', async () => {
