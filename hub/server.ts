@@ -9,6 +9,7 @@ import { expireDueIntents } from './intent-expiry';
 import { purgeUnclaimedAgents } from './registration-purge';
 import { DEFAULT_INTENT_RETENTION_MS, purgeExpiredPayloads } from './intent-retention';
 import { jsonLinesLogger, type HubLogger } from './logger';
+import { applyServerLimits, LISTEN_BACKLOG } from './server-limits';
 import type { HubStore } from './store/port';
 import { dbFileIn, openSqliteStore } from './store/sqlite';
 
@@ -88,14 +89,16 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     // 'listening' callback (which runs before any connection is handled), and route requests to it.
     // `env` carries the node request/socket: without it routes cannot see the peer address (per-client limits).
     let fetchApp: ((req: Request, env: unknown) => Response | Promise<Response>) | undefined;
-    server = createAdaptorServer({
-      fetch: (req, env) => (fetchApp ? fetchApp(req, env) : new Response(null, { status: 503 })),
-      hostname: host,
-    }) as Server;
+    server = applyServerLimits(
+      createAdaptorServer({
+        fetch: (req, env) => (fetchApp ? fetchApp(req, env) : new Response(null, { status: 503 })),
+        hostname: host,
+      }) as Server,
+    );
     const s = server;
     const bound = await new Promise<AddressInfo>((resolve, reject) => {
       s.once('error', reject);
-      s.listen(port, host, () => {
+      s.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
         s.off('error', reject);
         resolve(s.address() as AddressInfo);
       });
