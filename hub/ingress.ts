@@ -155,7 +155,8 @@ export function ingress(options: {
       maxBytes: rule.maxBytes,
       budget: rule.access === 'open' ? open : signed,
       held: 0,
-      consumed: !announcesBody(c.req.raw.headers),
+      // In-process requests (no node request) may stream a body without announcing it in a header.
+      consumed: !(announcesBody(c.req.raw.headers) || (!incomingOf(c) && c.req.raw.body !== null)),
       logger: options.logger,
     };
     // Set first, so that errorResponse (hub/middleware.ts) sees an unread body even when a check below refuses it.
