@@ -100,8 +100,12 @@ export class BodyBudget {
 export const SMALL_BODY_BYTES = MAX_BODY_BYTES;
 /** Unauthenticated bodies held at once: e.g. 10 worst-case registrations, thousands of ordinary ones. */
 export const OPEN_BODY_BUDGET = { totalBytes: 4 * 1024 * 1024, largeShare: 3 * 1024 * 1024 };
-/** Signed bodies held at once, read before their signature can be checked: six 4 MiB vault pushes at a time. */
-export const SIGNED_BODY_BUDGET = { totalBytes: 32 * 1024 * 1024, largeShare: 24 * 1024 * 1024 };
+/**
+ * Signed bodies held at once, read before their signature can be checked: three 4 MiB vault pushes at a time. Held
+ * bytes cost the process about 2.5 times their size in RSS under a flood (test/unit/adversary/hub-abuse.test.ts:
+ * +70–80 MB at 16 MiB, +100–120 MB at 32 MiB).
+ */
+export const SIGNED_BODY_BUDGET = { totalBytes: 16 * 1024 * 1024, largeShare: 12 * 1024 * 1024 };
 
 interface IngressState {
   maxBytes: number;

@@ -45,6 +45,12 @@ export declare function openStalledUploads(
     headers?: () => Record<string, string>;
   },
 ): Promise<TrackedSocket[]>;
+export declare function answeredOrClosed(sockets: TrackedSocket[], maxMs: number): Promise<void>;
+export declare function flushed(sockets: TrackedSocket[], maxMs: number): Promise<void>;
+export declare function floodAndSettle(
+  url: string,
+  options: { deviceKeyId: string; randomId: (bytes: number) => string },
+): Promise<Flood>;
 export declare function summarize(sockets: TrackedSocket[]): Summary;
 export declare function closeAll(groups: Iterable<TrackedSocket[]>): void;
 export declare function startFlood(

@@ -114,6 +114,31 @@ export function summarize(sockets) {
   return { total: sockets.length, statuses, closedSilently, open };
 }
 
+/** Resolves once `done(socket)` holds for every socket (or it closed or failed), or after `maxMs`: a bound, not a check. */
+async function until(sockets, done, maxMs) {
+  for (let waited = 0; waited < maxMs; waited += 100) {
+    if (sockets.every((s) => s.closed || s.error || done(s))) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Every socket has an answer, or is closed (bounded by `maxMs`). */
+export const answeredOrClosed = (sockets, maxMs) => until(sockets, (s) => s.status !== null, maxMs);
+
+/** Every socket handed all it was given to the kernel, or is closed (bounded by `maxMs`). */
+export const flushed = (sockets, maxMs) => until(sockets, (s) => s.socket.writableLength === 0, maxMs);
+
+/**
+ * startFlood, then waits (bounded) until the uploads' bodies have arrived or been refused and the unknown-key
+ * uploads are answered, so what is measured next runs under the whole flood.
+ */
+export async function floodAndSettle(url, options) {
+  const flood = await startFlood(url, options);
+  await flushed([...flood.registrationsLarge, ...flood.forgedPushes], 20_000);
+  await answeredOrClosed(flood.unknownKeyPushes, 10_000);
+  return flood;
+}
+
 export function closeAll(groups) {
   for (const group of groups) for (const s of group) s.socket.destroy();
 }
