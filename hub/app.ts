@@ -4,7 +4,8 @@ import { HubError } from './errors';
 import { generateHubIdentity, type HubIdentity } from './identity';
 import type { HubLogger } from './logger';
 import type { HubDeps } from './deps';
-import { accessLog, errorHandler, errorResponse, limitBody, responseHeaders, type HubEnv } from './middleware';
+import { accessLog, errorHandler, errorResponse, responseHeaders, type HubEnv } from './middleware';
+import { ingress } from './ingress';
 import { cors } from './cors';
 import { clientView, type ProxyTrust } from './forwarded';
 import { requestGuard } from './request-guard';
@@ -44,7 +45,8 @@ export interface HubAppOptions {
 /**
  * Builds the hub's HTTP app (no listening: see server.ts). Middleware order matters: the request id comes first
  * so everything after can name it; headers and the access log wrap everything so 404s, 413s and errors get them;
- * the request guard (Host, Origin, Content-Type) runs before CORS and every route.
+ * ingress (body caps, path form) comes next; the request guard (Host, Origin, Content-Type) runs before CORS and
+ * every route.
  */
 export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
   const origin = new URL(options.origin).origin;
@@ -71,10 +73,12 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
   app.use(clientView(options.proxyTrust));
   app.use(responseHeaders());
   app.use(accessLog(deps.logger));
+  // Before anything looks further: body caps by Content-Length (nothing is read here), path normal form, and the
+  // body budgets that readBody (the only way a route reads a body) draws on.
+  app.use(ingress({ logger: deps.logger }));
   // Before CORS: a preflight from a foreign origin is refused like any other request of that page.
   app.use(requestGuard({ origin, allowOrigins: options.allowOrigins }));
   if (options.allowOrigins?.length) app.use(cors(options.allowOrigins));
-  app.use(limitBody());
 
   mountRoutes(app, deps);
 

@@ -1,12 +1,13 @@
 import type { Context } from 'hono';
-import { utf8Decode } from '../lib/bytes';
-import { verifyRequest, type Role } from '../lib/protocol/request-signing';
+import { checkRequestHeaders, verifyRequestBody, type Role } from '../lib/protocol/request-signing';
+import { parseStrictJson } from '../lib/protocol/strict-json';
 import type { HubDeps } from './deps';
 import { HubError } from './errors';
 import type { HubEnv } from './middleware';
 import type { Account, Agent } from './store/port';
 import { enforceLimit } from './routes/client-address';
 import { recordRefusal } from './refusal-audit';
+import { readBody, requestTarget } from './ingress';
 
 /** A verified request: who signed it and the exact body bytes the signature covered (parse JSON from these). */
 interface Verified {
@@ -15,29 +16,23 @@ interface Verified {
   body: Uint8Array;
 }
 
-/** The request target exactly as sent: what the signature covers (docs/protocol.md §5). */
-function requestTarget(c: Context<HubEnv>): string {
-  const url = new URL(c.req.url);
-  return url.pathname + url.search;
-}
-
 /**
  * Verifies a signed request: Ed25519 over method, target, body hash, timestamp, nonce and this hub's origin, ±60 s,
  * nonce replay cache in the store. `extraHumanKey` lets enrolment prove possession of a key the hub does not know yet.
+ *
+ * In two halves around the body (issue 16): first what the headers alone show (well-formed, timestamp in the window,
+ * a known key), and only then the body is read (within its route's cap and budget, hub/ingress.ts), its hash
+ * signed-checked and the nonce spent. A request naming no live key, or an old one, is refused before a byte of its
+ * body is read.
  */
 async function verifySigned(
   c: Context<HubEnv>,
   deps: HubDeps,
   extraHumanKey?: { keyId: string; key: Uint8Array },
 ): Promise<Verified> {
-  const body = new Uint8Array(await c.req.arrayBuffer());
   const now = deps.now();
-  const { role, keyId } = await verifyRequest({
+  const checked = await checkRequestHeaders({
     headers: c.req.raw.headers,
-    method: c.req.method,
-    path: requestTarget(c),
-    body,
-    hub: deps.origin,
     now,
     publicKeyFor: async (r, id) => {
       if (r === 'agent') return (await deps.store.agents.get(id))?.signingKey ?? null;
@@ -49,6 +44,13 @@ async function verifySigned(
         (await deps.store.accounts.get(id))?.devicePublicKey ?? (await deps.store.devices.get(id))?.publicKey ?? null
       );
     },
+  });
+  const body = await readBody(c);
+  const { role, keyId } = await verifyRequestBody(checked, {
+    method: c.req.method,
+    path: requestTarget(c),
+    body,
+    hub: deps.origin,
     // Humans and agents share one nonce table: prefixing the role keeps their key ids apart.
     seenNonce: async (id, nonce, expiresAt, r) =>
       !(await deps.store.nonces.remember(`${r}:${id}`, nonce, expiresAt, now)),
@@ -125,12 +127,12 @@ export async function authenticateEnrolling(
   return v.body;
 }
 
-/** Parses the signed body bytes as JSON (an empty body is `undefined`). */
+/**
+ * Parses body bytes as strict JSON (an empty body is `undefined`): UTF-8 decoded fatally, duplicate member names
+ * refused (lib/protocol/strict-json.ts). Every route parses its body here, signed or not.
+ * @throws ProtocolError `protocol_invalid` (answered 400 like any other)
+ */
 export function jsonBody(body: Uint8Array): unknown {
   if (body.length === 0) return undefined;
-  try {
-    return JSON.parse(utf8Decode(body));
-  } catch {
-    throw new HubError('protocol_invalid', 'The request body is not valid JSON.');
-  }
+  return parseStrictJson(body);
 }

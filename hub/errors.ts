@@ -72,7 +72,7 @@ export function toHubError(err: unknown): HubError {
   if (err instanceof StoreError && err.code === 'not_found')
     return new HubError('not_found', err.message, { cause: err });
   if (err instanceof HTTPException) return new HubError(BY_STATUS[err.status] ?? 'internal', undefined, { cause: err });
-  // c.req.json() on a malformed body.
+  // A JSON.parse outside parseStrictJson (hub/auth.ts jsonBody is the one for request bodies).
   if (err instanceof SyntaxError)
     return new HubError('protocol_invalid', 'The request body is not valid JSON.', { cause: err });
   return new HubError('internal', undefined, { cause: err });

@@ -5,6 +5,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { createAdaptorServer } from '@hono/node-server';
+import { applyServerLimits, LISTEN_BACKLOG } from './server-limits';
 import { ClawkeepError, type ListenErrorCode } from '../lib/errors';
 import { isOrigin } from '../lib/protocol/fields';
 import { normalizeAddress } from './forwarded';
@@ -197,20 +198,21 @@ export interface Listener {
 export async function openListener(plan: ListenPlan, fetch: FetchHandler, logger: HubLogger): Promise<Listener> {
   const first = plan.tls ? loadTlsPair(plan.tls) : null;
   // `env` carries the node request/socket: without it routes cannot see the peer address (forwarded.ts).
-  const server = (
-    first
+  // Connection caps, header/request timeouts that spare event streams, keep-alive (hub/server-limits.ts).
+  const server = applyServerLimits(
+    (first
       ? createAdaptorServer({
           fetch,
           hostname: plan.host,
           createServer: createHttpsServer,
           serverOptions: { cert: first.cert, key: first.key },
         })
-      : createAdaptorServer({ fetch, hostname: plan.host })
-  ) as Server;
+      : createAdaptorServer({ fetch, hostname: plan.host })) as Server,
+  );
   first?.key.fill(0);
   const bound = await new Promise<AddressInfo>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(plan.port, plan.host, () => {
+    server.listen({ port: plan.port, host: plan.host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve(server.address() as AddressInfo);
     });

@@ -1,34 +1,15 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { RequestIdVariables } from 'hono/request-id';
-import { HubError, toHubError } from './errors';
+import { toHubError, type HubError } from './errors';
 import type { ClientView } from './forwarded';
 import type { HubLogger } from './logger';
+import { leavesBodyUnread, type IngressVariables } from './ingress';
 
 /**
  * Hono environment shared by the hub's app, middleware and route modules. `client` is set by forwarded.ts's
- * clientView before anything else reads it.
+ * clientView before anything else reads it; the ingress variables by hub/ingress.ts.
  */
-export type HubEnv = { Variables: RequestIdVariables & { client: ClientView } };
-
-/** Largest request body accepted by default; wire messages are small JSON, sealed secrets included. */
-export const MAX_BODY_BYTES = 64 * 1024;
-
-/**
- * Larger ceilings for specific endpoints, keyed `METHOD /path`. POST /v1/agents carries a manifest of up to 64 KiB
- * of markdown inside JSON (docs/protocol.md §8); JSON escaping can grow it up to 6× (a control character becomes
- * `\u00XX`), and the other fields need a little room.
- */
-export const BODY_LIMIT_OVERRIDES: Readonly<Record<string, number>> = {
-  'POST /v1/agents': 6 * 64 * 1024 + 16 * 1024,
-  // A vault push carries up to VAULT_PUSH_MAX_BYTES of envelopes (lib/protocol/vault-sync-wire.ts), base64url-encoded.
-  'POST /v1/vault': 4 * 1024 * 1024,
-};
-
-/** The body ceiling for a request. */
-export function bodyLimitFor(method: string, path: string): number {
-  return BODY_LIMIT_OVERRIDES[`${method.toUpperCase()} ${path}`] ?? MAX_BODY_BYTES;
-}
+export type HubEnv = { Variables: RequestIdVariables & { client: ClientView } & IngressVariables };
 
 /**
  * Sent on every response, errors and 404s included. The hub serves JSON only: nothing may be framed, sniffed,
@@ -73,27 +54,9 @@ export function accessLog(logger: HubLogger): MiddlewareHandler<HubEnv> {
   };
 }
 
-/** Rejects bodies over bodyLimitFor(...) with 413, by Content-Length up front or while streaming. */
-export function limitBody(): MiddlewareHandler<HubEnv> {
-  const bySize = new Map<number, MiddlewareHandler>();
-  const limiter = (maxSize: number): MiddlewareHandler => {
-    let mw = bySize.get(maxSize);
-    if (!mw) {
-      mw = bodyLimit({
-        maxSize,
-        onError: () => {
-          throw new HubError('payload_too_large');
-        },
-      });
-      bySize.set(maxSize, mw);
-    }
-    return mw;
-  };
-  return (c, next) => limiter(bodyLimitFor(c.req.method, c.req.path))(c, next);
-}
-
 /** The JSON error body every failure gets. */
 export function errorResponse(c: Context<HubEnv>, err: HubError): Response {
+  if (leavesBodyUnread(c)) c.header('Connection', 'close');
   for (const [name, value] of Object.entries(err.headers)) c.header(name, value);
   return c.json(
     { error: { ...err.fields, code: err.code, message: err.message, request_id: c.get('requestId') ?? null } },

@@ -191,6 +191,32 @@ await section('hub throughput: POST /v1/intents', async () => {
   });
 });
 
+// (g) Signed requests while a local process floods the hub (issue 16 must-show 5) vs the same requests without it.
+await section('hub under a local flood', async () => {
+  const { benchHubAbuse } = await import('../bench/hub-abuse.mjs');
+  const r = await benchHubAbuse();
+  results.hubAbuse = r;
+  const ms = (x) => `${x.toFixed(1)} ms`;
+  const mb = (b) => (b === null ? 'n/a' : `${(b / 1024 / 1024).toFixed(1)} MB`);
+  console.log(
+    `${r.quiet.n} signed requests, quiet hub: p50 ${ms(r.quiet.p50)}, p95 ${ms(r.quiet.p95)}, max ${ms(r.quiet.max)}, ${r.quiet.failed} failed`,
+  );
+  console.log(
+    `${r.flooded.n} signed requests under 1,000 half-open sockets + 250 unfinished uploads: p50 ${ms(r.flooded.p50)}, p95 ${ms(r.flooded.p95)}, max ${ms(r.flooded.max)}, ${r.flooded.failed} failed`,
+  );
+  console.log(`p95 ratio flooded / quiet ${r.ratio.toFixed(2)}x (issue 16 target: flooded p95 ≤ 1000 ms)`);
+  console.log(`hub RSS before the flood ${mb(r.rss.before)}, peak ${mb(r.rss.peak)}, after ${mb(r.rss.after)}`);
+  for (const [name, s] of Object.entries(r.flood)) console.log(`  ${name}: ${JSON.stringify(s)}`);
+  if (r.quiet.failed || r.flooded.failed) problems++;
+  rows.push({
+    bench: `signed request p95 under flood, ${r.flooded.n} requests`,
+    value: ms(r.flooded.p95),
+    reference: `${ms(r.quiet.p95)} quiet hub`,
+    ratio: `${r.ratio.toFixed(2)}x`,
+    note: `RSS +${mb(r.rss.before === null ? null : r.rss.peak - r.rss.before)}; ${r.flooded.failed} failed`,
+  });
+});
+
 // (f) TDX quote verification (case tdx-v4-uptodate): ours in Node and in a Chromium worker vs @phala/dcap-qvl 0.3.9
 // (its Node-crypto path, and its pure-JS path: forced in Node and bundled into a Chromium worker), same run.
 await section('TDX quote verification', async () => {

@@ -59,13 +59,25 @@ export async function startCliHub() {
   };
 }
 
-/** Forks one of the small server scripts in this folder; it reports `{ url, ... }` over IPC once listening. */
-async function forkServer(script, args, cleanup = () => {}) {
+/**
+ * Forks one of the small server scripts in this folder; it reports `{ url, ... }` over IPC once listening. With
+ * `fdLimit`, it runs under `sh -c 'ulimit -n N; exec node …'` (the IPC channel survives the exec), for runs that
+ * hold more sockets than a default limit allows; where the hard limit is lower, Node's own raise to it applies.
+ */
+async function forkServer(script, args, cleanup = () => {}, { fdLimit } = {}) {
   // stdout is the hub's access log: discarded by the OS, but still written, as it is in production.
-  const child = fork(path.join(ROOT, 'bench/lib', script), args, {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
+  const file = path.join(ROOT, 'bench/lib', script);
+  const stdio = ['ignore', 'ignore', 'inherit', 'ipc'];
+  const child = fdLimit
+    ? spawn(
+        'sh',
+        ['-c', `ulimit -n ${Number(fdLimit)} 2>/dev/null; exec "$@"`, 'sh', process.execPath, file, ...args],
+        {
+          cwd: ROOT,
+          stdio,
+        },
+      )
+    : fork(file, args, { cwd: ROOT, stdio });
   const info = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 30_000);
     child.once('message', (m) => {
@@ -96,12 +108,16 @@ async function forkServer(script, args, cleanup = () => {}) {
 /**
  * The real hub (hub/server.ts startHub, what `clawkeep hub` runs) in a child, plus `codes` more one-time enrollment
  * codes issued through its store the way test/unit/hub/flow.ts extraEnrollmentCode does (the CLI prints only the
- * first code and has no command for more). `restart()` restarts it on the same port and data directory.
+ * first code and has no command for more). `restart()` restarts it on the same port and data directory. It reports its
+ * `pid` too (the node process, also under `fdLimit`), for reading its memory.
  */
-export function startHubProcess({ codes = 0 } = {}) {
+export function startHubProcess({ codes = 0, fdLimit } = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'clawkeep-bench-hub-'));
-  return forkServer('hub-process.mjs', [dataDir, String(codes)], () =>
-    rmSync(dataDir, { recursive: true, force: true }),
+  return forkServer(
+    'hub-process.mjs',
+    [dataDir, String(codes)],
+    () => rmSync(dataDir, { recursive: true, force: true }),
+    { fdLimit },
   );
 }
 

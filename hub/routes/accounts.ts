@@ -7,6 +7,7 @@ import { authenticateEnrolling, jsonBody } from '../auth';
 import { enrollmentCodeHash, normalizeEnrollmentCode } from '../enrollment';
 import { HubError } from '../errors';
 import type { HubEnv } from '../middleware';
+import { readBody } from '../ingress';
 import { RateLimiter } from '../rate-limit';
 import { StoreError } from '../store/errors';
 import { clientAddress, enforceLimit } from './client-address';
@@ -22,7 +23,7 @@ export function accountRoutes(
 ): Hono<HubEnv> {
   return new Hono<HubEnv>().post('/accounts', async (c) => {
     enforceLimit(limiter, clientAddress(c));
-    const peek = parseWire(EnrollRequestSchema, jsonBody(new Uint8Array(await c.req.arrayBuffer())));
+    const peek = parseWire(EnrollRequestSchema, jsonBody(await readBody(c)));
     const deviceKey = decodePublicKey(peek.device_key, 'ed25519');
     const accountId = deviceKeyId(deviceKey);
     await authenticateEnrolling(c, deps, accountId, deviceKey);

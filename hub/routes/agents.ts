@@ -12,11 +12,12 @@ import {
 } from '../../lib/protocol/wire';
 import type { HubDeps } from '../deps';
 import { appendAudit } from '../audit';
-import { authenticateAgent } from '../auth';
+import { authenticateAgent, jsonBody } from '../auth';
 import { HubError } from '../errors';
 import type { JsonValue } from '../store/port';
 import { fetchManifest, ManifestFetchError, type ManifestFetchOptions } from '../manifest-fetch';
 import type { HubEnv } from '../middleware';
+import { readBody } from '../ingress';
 import { RateLimiter } from '../rate-limit';
 import { purgeUnclaimedAgents } from '../registration-purge';
 import { clientAddress, enforceLimit } from './client-address';
@@ -52,7 +53,7 @@ export function agentRoutes(deps: HubDeps, options: AgentRouteOptions = {}): Hon
     })
     .post('/agents', async (c) => {
       enforceLimit(limiter, clientAddress(c));
-      const body = parseWire(RegisterAgentRequestSchema, await c.req.json().catch(() => undefined));
+      const body = parseWire(RegisterAgentRequestSchema, jsonBody(await readBody(c)));
       // The signing key vouches for the box key, for this hub and this name (issue 13 item 2): a device seals only to a
       // box key it can check this way, so the hub stores the binding to hand it over with the keys.
       const binding = verifyKeyBinding(body.key_binding, {

@@ -35,6 +35,7 @@ import { authenticateEnrolling, authenticateHuman, jsonBody } from '../auth';
 import { HubError } from '../errors';
 import { intentEvents } from '../events';
 import type { HubEnv } from '../middleware';
+import { readBody } from '../ingress';
 import { RateLimiter } from '../rate-limit';
 import { StoreError } from '../store/errors';
 import type { Account, JsonValue, Pairing } from '../store/port';
@@ -107,7 +108,7 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
   return new Hono<HubEnv>()
     .post('/pairings', async (c) => {
       enforceLimit(createLimiter, clientAddress(c));
-      const peek = parseWire(PairingCreateRequestSchema, jsonBody(new Uint8Array(await c.req.arrayBuffer())));
+      const peek = parseWire(PairingCreateRequestSchema, jsonBody(await readBody(c)));
       const deviceKey = decodePublicKey(peek.device_key, 'ed25519');
       const keyId = deviceKeyId(deviceKey);
       await authenticateEnrolling(c, deps, keyId, deviceKey);

@@ -12,6 +12,7 @@ import { signKeyBinding } from '../protocol/key-binding';
 import { decodePublicKey, fingerprint } from '../protocol/keys';
 import { newHubChallenge, verifyHubChallenge } from '../protocol/hub-identity';
 import { signRequest } from '../protocol/request-signing';
+import { readStrictJson } from '../protocol/strict-json';
 import { openSealedSecret } from '../protocol/sealed-secret';
 import {
   AgentConfigResponseSchema,
@@ -281,7 +282,7 @@ export class AgentClient {
     }
     let json: unknown;
     try {
-      json = await res.json();
+      json = await readStrictJson(res);
     } catch {
       json = undefined;
     }

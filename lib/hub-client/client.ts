@@ -6,6 +6,7 @@ import { encodePublicKey } from '../protocol/keys';
 import type { SignedClaim } from '../protocol/approval';
 import type { ConfigDelivery } from '../protocol/sealed-config';
 import { signRequestWith, type AsyncRequestSigner, type Role } from '../protocol/request-signing';
+import { parseStrictJson, readStrictJson } from '../protocol/strict-json';
 import { VaultPullSchema, VaultPushResponseSchema, type VaultPull, type VaultPush } from '../protocol/vault-sync-wire';
 import {
   AuditListResponseSchema,
@@ -171,7 +172,7 @@ export class HubClient {
     const res = await this.send(method, path, body);
     let value: unknown;
     try {
-      value = await res.json();
+      value = await readStrictJson(res);
     } catch (err) {
       throw new HubClientError('hub_bad_response', `The hub sent a malformed ${what}.`, { cause: err });
     }
@@ -346,7 +347,7 @@ function safeOrigin(url: string): string | null {
 export function parseIntentsEvent(data: string): Intent[] {
   let value: unknown;
   try {
-    value = JSON.parse(data);
+    value = parseStrictJson(data);
   } catch (err) {
     throw new HubClientError('hub_bad_response', 'The hub sent a malformed intents event.', { cause: err });
   }

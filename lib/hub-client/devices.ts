@@ -24,6 +24,7 @@ import { assertKeyBinding } from './key-bindings';
 import { HubClient, type HubSigner } from './client';
 import type { DeviceInfo } from './api';
 import { HubClientError } from './errors';
+import { readStrictJson } from '../protocol/strict-json';
 
 /**
  * Device pairing from a client's side (issue 8; README "Devices and pairing"), framework-free, over HubClient's
@@ -74,7 +75,7 @@ async function json<S extends v.GenericSchema>(
   const res = await client.send(method, path, body);
   let value: unknown;
   try {
-    value = await res.json();
+    value = await readStrictJson(res);
   } catch (err) {
     throw new HubClientError('hub_bad_response', `The hub sent a malformed ${what}.`, { cause: err });
   }

@@ -3,6 +3,7 @@ import { decodePublicKey, fingerprint } from '../protocol/keys';
 import { newHubChallenge, verifyHubChallenge } from '../protocol/hub-identity';
 import { HubKeyResponseSchema } from '../protocol/wire';
 import { HubClientError } from './errors';
+import { readStrictJson } from '../protocol/strict-json';
 
 /** The code of every "this is not the hub you enrolled with" refusal. */
 export const HUB_IDENTITY_MISMATCH = 'hub_identity_mismatch';
@@ -50,7 +51,7 @@ export async function proveHubIdentity(
   }
   let body: unknown = null;
   try {
-    body = await res.json();
+    body = await readStrictJson(res);
   } catch {
     // below: not an identity answer
   }

@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { WATCH_AUTH_SCHEME, WatchSnapshotSchema, type WatchSnapshot } from '../protocol/watch-wire';
 import { responseError } from './client';
 import { HubClientError } from './errors';
+import { parseStrictJson, readStrictJson } from '../protocol/strict-json';
 import { readSse } from './sse';
 
 /**
@@ -40,7 +41,7 @@ export class WatchClient {
     const res = await this.get('/v1/watch', 'application/json', signal);
     let value: unknown;
     try {
-      value = await res.json();
+      value = await readStrictJson(res);
     } catch (err) {
       throw new HubClientError('hub_bad_response', 'The hub sent a malformed watch answer.', { cause: err });
     }
@@ -65,7 +66,7 @@ export class WatchClient {
       if (event.event !== 'watch') return;
       let value: unknown;
       try {
-        value = JSON.parse(event.data);
+        value = parseStrictJson(event.data);
       } catch (err) {
         throw new HubClientError('hub_bad_response', 'The hub sent a malformed watch event.', { cause: err });
       }

@@ -17,7 +17,8 @@ import { SIGNATURE_LENGTH } from './keys';
  * ```
  *
  * method is uppercase; path is the request target exactly as sent (path + "?" + query, no normalisation, since
- * re-encoding is where signers and verifiers drift apart); body_sha256 is hex SHA-256 of the exact body bytes
+ * re-encoding is where signers and verifiers drift apart, and a path with `//`, `.` or `..` segments is refused:
+ * isNormalPath); body_sha256 is hex SHA-256 of the exact body bytes
  * (no body = the empty string); timestamp is epoch seconds; nonce is 16 random bytes in base64url; hub is the
  * origin, so a request signed for one hub is useless at another.
  */
@@ -57,6 +58,20 @@ const METHOD = /^[A-Z]{1,16}$/;
 // Request target as sent on the wire: starts with "/", visible ASCII only (RFC 9112 §3.2 origin-form), no fragment.
 const PATH = /^\/[\x21-\x22\x24-\x7e]{0,2047}$/;
 const TIMESTAMP = /^(0|[1-9][0-9]{0,15})$/;
+/** A `.` or `..` segment, also percent-encoded (WHATWG URL parsing treats `%2e` as a dot). */
+const DOT_SEGMENT = /^(\.|%2e){1,2}$/i;
+
+/**
+ * Whether the path part of a request target is already normal: no empty segment (`//`) and no `.` or `..` segment
+ * (plain or `%2e`). URL parsers (WHATWG, node-server's request URL) rewrite such paths, so the path a router acts on
+ * would differ from the bytes signed and sent; both sides refuse them instead (docs/protocol.md §5). A trailing
+ * slash is not rewritten by anyone and stays allowed.
+ */
+export function isNormalPath(target: string): boolean {
+  const q = target.indexOf('?');
+  const segments = (q === -1 ? target : target.slice(0, q)).split('/').slice(1);
+  return segments.every((seg, i) => !DOT_SEGMENT.test(seg) && (seg !== '' || i === segments.length - 1));
+}
 const HEAD = Uint8Array.of(...[...REQUEST_TAG].map((c) => c.charCodeAt(0)), REQUEST_VERSION);
 
 const bodyBytes = (body: Uint8Array | string | undefined | null): Uint8Array =>
@@ -71,6 +86,7 @@ function fieldsValid(f: RequestFields): boolean {
     isId(f.key_id) &&
     METHOD.test(f.method) &&
     PATH.test(f.path) &&
+    isNormalPath(f.path) &&
     /^[0-9a-f]{64}$/.test(f.body_sha256) &&
     Number.isSafeInteger(f.timestamp) &&
     f.timestamp >= 0 &&
@@ -201,14 +217,27 @@ function header(headers: VerifyRequestInput['headers'], name: string): string | 
   return v == null ? undefined : v;
 }
 
+/** What the headers alone establish (checkRequestHeaders): well-formed, fresh, and naming a known key. */
+export interface RequestHeaderCheck {
+  role: Role;
+  keyId: string;
+  timestamp: number;
+  nonce: string;
+  signature: string;
+  publicKey: Uint8Array;
+  maxSkewSeconds: number;
+}
+
 /**
- * Verifies a signed request (docs/protocol.md §4), in this order, each with its own code:
- * headers present and well-formed (`auth_missing`) → timestamp within ±maxSkew of `now` (`auth_stale`) → key
- * known (`auth_unknown_key`) → signature (`auth_bad_signature`) → nonce not seen before (`auth_replayed`).
- * Pure: clock, key lookup and replay cache are injected; callbacks may be sync or async.
- * @returns who signed: `{ role, keyId }`.
+ * The checks of verifyRequest that need no body, in its order: headers present and well-formed (`auth_missing`) →
+ * timestamp within ±maxSkew of `now` (`auth_stale`) → key known (`auth_unknown_key`). A hub runs these before it
+ * reads a single body byte (docs/protocol.md §5, "Before the body"), then finishes with verifyRequestBody. The
+ * signature itself covers the body's hash, so it cannot be checked yet: passing here proves nothing about who sent
+ * the request, only that it names a live key within the time window.
  */
-export async function verifyRequest(input: VerifyRequestInput): Promise<{ role: Role; keyId: string }> {
+export async function checkRequestHeaders(
+  input: Pick<VerifyRequestInput, 'headers' | 'now' | 'maxSkewSeconds' | 'publicKeyFor'>,
+): Promise<RequestHeaderCheck> {
   const keyId = header(input.headers, HEADER_KEY_ID);
   const role = header(input.headers, HEADER_ROLE);
   const ts = header(input.headers, HEADER_TIMESTAMP);
@@ -232,10 +261,24 @@ export async function verifyRequest(input: VerifyRequestInput): Promise<{ role: 
   }
   const timestamp = Number(ts);
   const maxSkew = input.maxSkewSeconds ?? DEFAULT_MAX_SKEW_SECONDS;
-  if (Math.abs(input.now / 1000 - timestamp) > maxSkew)
+  // In milliseconds, both edges inclusive: accepted from (ts − maxSkew) s to (ts + maxSkew) s, to the millisecond
+  // (docs/protocol.md §5). Integer arithmetic, so no rounding decides an edge.
+  if (Math.abs(input.now - timestamp * 1000) > maxSkew * 1000)
     throw fail('auth_stale', `Request timestamp is more than ${maxSkew} s from the hub's clock.`);
   const publicKey = await input.publicKeyFor(role, keyId);
   if (!publicKey) throw fail('auth_unknown_key', 'Request is signed by an unknown key.');
+  return { role, keyId, timestamp, nonce, signature, publicKey, maxSkewSeconds: maxSkew };
+}
+
+/**
+ * The rest of verifyRequest once the body is read: signature over method, path, body and hub
+ * (`auth_bad_signature`) → nonce not seen before (`auth_replayed`).
+ */
+export async function verifyRequestBody(
+  checked: RequestHeaderCheck,
+  input: Pick<VerifyRequestInput, 'method' | 'path' | 'body' | 'hub' | 'seenNonce'>,
+): Promise<{ role: Role; keyId: string }> {
+  const { role, keyId, timestamp, nonce, signature, publicKey } = checked;
   let ok = false;
   try {
     const fields: RequestFields = {
@@ -259,8 +302,20 @@ export async function verifyRequest(input: VerifyRequestInput): Promise<{ role: 
   // is exactly (timestamp + maxSkew) s (the check is `> maxSkew`), so the entry must still be alive then: it expires
   // 1 ms later. Stores treat an entry as gone once `expiresAt <= now` (issue 13 item 11: at exactly ts+60 s the
   // entry used to be gone while the timestamp still passed, so a captured request was accepted again).
-  const expiresAt = nonceExpiresAt(timestamp, maxSkew);
+  const expiresAt = nonceExpiresAt(timestamp, checked.maxSkewSeconds);
   if (await input.seenNonce(keyId, nonce, expiresAt, role))
     throw fail('auth_replayed', 'Request was already received (replayed nonce).');
   return { role, keyId };
+}
+
+/**
+ * Verifies a signed request (docs/protocol.md §4), in this order, each with its own code:
+ * headers present and well-formed (`auth_missing`) → timestamp within ±maxSkew of `now` (`auth_stale`) → key
+ * known (`auth_unknown_key`) → signature (`auth_bad_signature`) → nonce not seen before (`auth_replayed`).
+ * Pure: clock, key lookup and replay cache are injected; callbacks may be sync or async. The same two halves a hub
+ * runs around reading the body: checkRequestHeaders, then verifyRequestBody.
+ * @returns who signed: `{ role, keyId }`.
+ */
+export async function verifyRequest(input: VerifyRequestInput): Promise<{ role: Role; keyId: string }> {
+  return verifyRequestBody(await checkRequestHeaders(input), input);
 }

@@ -496,7 +496,7 @@ export type AgentConfigResponse = v.InferOutput<typeof AgentConfigResponseSchema
 
 /**
  * Parses `value` with `schema`, throwing `protocol_invalid` naming the first failing field (never its value).
- * @example const body = parseWire(RegisterAgentRequestSchema, await c.req.json());
+ * @example const body = parseWire(RegisterAgentRequestSchema, jsonBody(await readBody(c)));
  */
 export function parseWire<S extends v.GenericSchema>(schema: S, value: unknown): v.InferOutput<S> {
   const result = v.safeParse(schema, value);

@@ -51,3 +51,40 @@ describe('a captured signed request replayed at the edge of the window', () => {
     });
   }
 });
+
+describe('the ±60 s window (docs/protocol.md §5): inclusive, to the millisecond, on both sides', () => {
+  /** Signs GET /v1/agents/me with the agent's clock at base + signedAt and delivers it once at base + sentAt. */
+  async function deliver(signedAt: number, sentAt: number) {
+    const hub = await hubFixture();
+    const agent = await hub.registeredAgent();
+    const base = hub.clock.now;
+    const headers = signRequest({
+      role: 'agent',
+      keyId: agent.keyId,
+      privateKey: agent.privateKey,
+      method: 'GET',
+      path: '/v1/agents/me',
+      hub: ORIGIN,
+      now: base + signedAt,
+    });
+    hub.clock.now = base + sentAt;
+    const res = await hub.app.request('/v1/agents/me', { headers: { ...headers } });
+    return { status: res.status, code: ((await res.json()) as { error?: { code: string } }).error?.code };
+  }
+
+  it('accepts a timestamp exactly 60 s old and refuses it 1 ms later', async () => {
+    expect((await deliver(0, 60_000)).status).toBe(200);
+    expect(await deliver(0, 60_001)).toEqual({ status: 401, code: 'auth_stale' });
+  });
+
+  it('accepts a timestamp exactly 60 s ahead and refuses one 1 ms further ahead', async () => {
+    expect((await deliver(60_000, 0)).status).toBe(200);
+    expect(await deliver(60_000, -1)).toEqual({ status: 401, code: 'auth_stale' });
+  });
+
+  it('compares the hub clock in milliseconds with the whole-second timestamp (the signer floors 0.999 s)', async () => {
+    // Signed at base + 0.999 s: the timestamp says base, so the window ends at base + 60 s, not base + 60.999 s.
+    expect((await deliver(999, 60_000)).status).toBe(200);
+    expect(await deliver(999, 60_001)).toEqual({ status: 401, code: 'auth_stale' });
+  });
+});

@@ -4,7 +4,8 @@ import { createHubApp } from '../../../hub/app';
 import { atOrigin } from './flow';
 import { HubError } from '../../../hub/errors';
 import { jsonLinesLogger } from '../../../hub/logger';
-import { MAX_BODY_BYTES, SECURITY_HEADERS, bodyLimitFor } from '../../../hub/middleware';
+import { SECURITY_HEADERS } from '../../../hub/middleware';
+import { MAX_BODY_BYTES, bodyLimitFor, readBody } from '../../../hub/ingress';
 import { openSqliteStore } from '../../../hub/store/sqlite';
 import { StoreError } from '../../../hub/store/errors';
 import { ProtocolError } from '../../../lib/protocol/errors';
@@ -72,7 +73,7 @@ describe('hub app', () => {
 
   it('a body over 64 KiB is a 413 JSON error, by Content-Length and while streaming', async () => {
     const { app } = setup();
-    app.post('/v1/test-echo', async (c) => c.json({ n: (await c.req.text()).length }));
+    app.post('/v1/test-echo', async (c) => c.json({ n: (await readBody(c)).length }));
     const big = 'x'.repeat(64 * 1024 + 1);
     const declared = await app.request('/v1/health', {
       method: 'POST',
@@ -90,13 +91,14 @@ describe('hub app', () => {
     expect(await fits.json()).toEqual({ n: 64 * 1024 });
   });
 
-  it('POST /v1/agents has room for a 64 KiB manifest after worst-case JSON escaping; everything else 64 KiB', () => {
-    expect(bodyLimitFor('GET', '/v1/health')).toBe(MAX_BODY_BYTES);
+  it('POST /v1/agents has room for a 64 KiB manifest after worst-case JSON escaping; GET none; else 64 KiB', () => {
+    expect(bodyLimitFor('GET', '/v1/health')).toBe(0);
     expect(bodyLimitFor('POST', '/v1/intents')).toBe(64 * 1024);
     expect(bodyLimitFor('post', '/v1/agents')).toBeGreaterThanOrEqual(
       JSON.stringify('\u0001'.repeat(64 * 1024)).length,
     );
-    expect(bodyLimitFor('GET', '/v1/agents')).toBe(MAX_BODY_BYTES);
+    expect(bodyLimitFor('GET', '/v1/agents')).toBe(0);
+    expect(bodyLimitFor('POST', '/v1/intents/int_x/decision')).toBe(MAX_BODY_BYTES);
   });
 
   it('an unexpected error is a 500 `internal` with a generic message; the log names neither the message nor data', async () => {
@@ -176,7 +178,7 @@ describe('hub app', () => {
 
   it('the access log has method, path without query, status, duration and request id, and no headers or body', async () => {
     const { app, lines } = setup();
-    app.post('/v1/test-echo', async (c) => c.json({ n: (await c.req.text()).length }));
+    app.post('/v1/test-echo', async (c) => c.json({ n: (await readBody(c)).length }));
     const res = await app.request('/v1/test-echo?token=query-secret', {
       method: 'POST',
       headers: {
