@@ -9,13 +9,22 @@ import type { ProxyHeaders } from './forwarded';
 import { openListener, planListen, type Listener, type TlsFiles } from './listener';
 import { jsonLinesLogger, type HubLogger } from './logger';
 import type { HubStore } from './store/port';
-import { dbFileIn, openSqliteStore } from './store/sqlite';
+import { StoreError } from './store/errors';
+import { openStore, type StoreLocation } from './store/open';
 
 export interface StartHubOptions {
   /** 0 picks a free port. */
   port: number;
-  /** Directory holding hub.sqlite; created (0700) if missing. */
+  /**
+   * Directory holding the hub's identity file (and hub.sqlite unless `store` says otherwise); created (0700) if
+   * missing.
+   */
   dataDir: string;
+  /**
+   * Where the data lives (hub/store/open.ts): SQLite in `dataDir` by default, or a PostgreSQL database that several
+   * hub processes share. Every process on one database must have the same identity file (checked at start).
+   */
+  store?: StoreLocation;
   /**
    * The IP address to listen on; 127.0.0.1 by default. Any other than loopback needs `tls` or `trustedProxies`, and
    * `publicOrigin` (hub/listener.ts planListen).
@@ -76,8 +85,25 @@ const NONCE_PRUNE_INTERVAL_MS = 60_000;
  */
 const INTENT_EXPIRY_INTERVAL_MS = 15_000;
 
+/** hub_meta name of the hub identity's public key (base64url), as the first process on the database wrote it. */
+const HUB_KEY_META = 'hub_key';
+
 /**
- * Opens the store in `dataDir`, issues the first enrollment code if the hub is new, and serves the hub app on
+ * Every process serving one database must sign as the same hub: clients pin the hub key at enrolment, and audit
+ * heads signed by two keys would look like a fork. The first process records its key; another key is refused.
+ * @throws StoreError `invalid_state`
+ */
+async function pinIdentity(store: HubStore, identity: HubIdentity): Promise<void> {
+  const pinned = await store.meta.setIfAbsent(HUB_KEY_META, identity.hubKey);
+  if (pinned !== identity.hubKey)
+    throw new StoreError(
+      'invalid_state',
+      `this database belongs to the hub whose key is ${pinned}, but this process's identity file has ${identity.hubKey}: copy the identity file of the first hub process into --data (every process on one database signs as one hub)`,
+    );
+}
+
+/**
+ * Opens the store (in `dataDir` unless `store` names another), issues the first enrollment code if the hub is new, and serves the hub app on
  * `host:port`. Rejects (and closes the store) if the port is taken (`EADDRINUSE`), the TLS files are unusable
  * (ListenError `tls_files_invalid`) or the database cannot be opened; rejects before opening anything for a listen
  * configuration hub/listener.ts refuses (ListenError `listen_refused`).
@@ -95,11 +121,12 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   if (!Number.isSafeInteger(retentionMs) || retentionMs < 0)
     throw new RangeError(`startHub: bad intentRetentionMs ${retentionMs}`);
 
-  const store = openSqliteStore({ file: dbFileIn(dataDir) });
+  const store = await openStore(options.store ?? { engine: 'sqlite', dir: dataDir });
   let identity: HubIdentity;
   try {
     // Next to hub.sqlite, never inside it (hub/identity.ts says why).
     identity = loadOrCreateHubIdentity(dataDir);
+    await pinIdentity(store, identity);
   } catch (err) {
     await store.close();
     throw err;

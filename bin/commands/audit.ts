@@ -4,14 +4,16 @@ import { parseCommandArgs, UsageError, type Command } from '../command';
 import { verifyAudit } from '../../hub/audit';
 import { decodeIdentityFile, IDENTITY_FILE } from '../../hub/identity';
 import { StoreError } from '../../hub/store/errors';
-import { DB_FILE, openSqliteStore } from '../../hub/store/sqlite';
+import { DB_FILE } from '../../hub/store/sqlite';
+import { describeStoreLocation, openStore } from '../../hub/store/open';
+import { storeOption } from './store-option';
 import type { HubStore } from '../../hub/store/port';
 import { fromHex, toHex } from '../../lib/bytes';
 import { AUDIT_HEAD_FORMAT, verifyAuditHead, type AuditHead } from '../../lib/protocol/audit-head';
 import { auditTreeRoot } from '../../lib/protocol/audit-tree';
 
 const USAGE = [
-  'Usage: clawkeep audit verify --data DIR [--head FILE]',
+  'Usage: clawkeep audit verify --data DIR [--store sqlite:DIR | --store postgres://…] [--head FILE]',
   '',
   "  --data DIR   the hub's data directory (the one given to `clawkeep hub --data`)",
   '  --head FILE  a signed audit head a device exported (Activity tab, "Export signed head")',
@@ -79,7 +81,11 @@ export const auditCommand: Command = {
   summary: "verify the hub's hash-chained audit log",
   usage: USAGE,
   async run(argv) {
-    const args = parseCommandArgs(auditCommand, argv, { data: { type: 'string' }, head: { type: 'string' } });
+    const args = parseCommandArgs(auditCommand, argv, {
+      data: { type: 'string' },
+      store: { type: 'string' },
+      head: { type: 'string' },
+    });
     if (!args) return 0;
     const { values, positionals } = args;
     if (positionals.length !== 1 || positionals[0] !== 'verify') {
@@ -89,13 +95,14 @@ export const auditCommand: Command = {
     }
     if (!values.data) throw new UsageError('--data DIR is required');
     const dataDir = path.resolve(values.data);
-    const file = path.join(dataDir, DB_FILE);
+    const location = storeOption(values.store, dataDir);
+    const file = location.engine === 'sqlite' ? path.join(location.dir, DB_FILE) : describeStoreLocation(location);
     const exported = values.head ? readHead(path.resolve(values.head), dataDir) : null;
 
     let store;
     try {
       // Read-only and without migrating: the check must not change what it checks.
-      store = openSqliteStore({ file, readonly: true });
+      store = await openStore(location, { readonly: true });
     } catch (err) {
       // Not finding or not being able to read the log is not evidence of tampering: exit 2, not 1.
       const why =

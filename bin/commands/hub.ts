@@ -5,7 +5,9 @@ import { startHub } from '../../hub/server';
 import { ListenError } from '../../hub/listener';
 import { reissueEnrollmentCode } from '../../hub/enrollment';
 import { StoreError } from '../../hub/store/errors';
-import { DB_FILE, openSqliteStore } from '../../hub/store/sqlite';
+import { DB_FILE } from '../../hub/store/sqlite';
+import { describeStoreLocation, openStore, type StoreLocation } from '../../hub/store/open';
+import { storeOption } from './store-option';
 import { isOrigin } from '../../lib/protocol/fields';
 import { parsePort } from './web';
 import { catchSignal } from '../signals';
@@ -30,15 +32,19 @@ export const hubCommand: Command = {
   name: 'hub',
   summary: 'run the approvals hub (127.0.0.1 by default; TLS or a trusted proxy for remote agents)',
   usage: [
-    'Usage: clawkeep hub --data DIR [--listen HOST:PORT | --port N] [--public-origin ORIGIN]',
+    'Usage: clawkeep hub --data DIR [--store sqlite:DIR | --store postgres://USER@HOST:PORT/DB]',
+    '                    [--listen HOST:PORT | --port N] [--public-origin ORIGIN]',
     '                    [--tls-cert FILE --tls-key FILE] [--trusted-proxy ADDR[,ADDR...] [--proxy-headers x-forwarded|forwarded]]',
     '                    [--allow-origin ORIGIN[,ORIGIN...]] [--intent-retention-days N]',
-    '       clawkeep hub enrollment-code --data DIR',
+    '       clawkeep hub enrollment-code --data DIR [--store …]',
     '',
     `  --port N    port on 127.0.0.1 (default ${DEFAULT_HUB_PORT}; 0 picks a free port); same as --listen 127.0.0.1:N`,
     '  --listen HOST:PORT  address to listen on, an IP (e.g. 0.0.0.0:8443, [::]:8443). Any but loopback needs TLS',
     '              or --trusted-proxy, and --public-origin',
-    '  --data DIR  directory for hub.sqlite (created if missing)',
+    '  --data DIR  directory for the hub identity file and, by default, hub.sqlite (created if missing)',
+    '  --store sqlite:DIR | postgres://USER@HOST:PORT/DB  where the data lives (default sqlite:<--data>). Several hub',
+    '              processes may share one PostgreSQL database if they have the same identity file (copy it from',
+    '              the first). Give the password in PGPASSWORD or ~/.pgpass, not in the URL (it would show in ps).',
     '  --public-origin ORIGIN  the URL clients use (https://hub.example.com[:PORT]): signatures, statements and the',
     '              Host check bind to it, never to the bind address (default: the listening address)',
     '  --tls-cert FILE --tls-key FILE  serve TLS with these PEM files; SIGHUP re-reads them (a bad pair keeps the old one)',
@@ -57,6 +63,7 @@ export const hubCommand: Command = {
       port: { type: 'string' },
       listen: { type: 'string' },
       data: { type: 'string' },
+      store: { type: 'string' },
       'allow-origin': { type: 'string' },
       'public-origin': { type: 'string' },
       'tls-cert': { type: 'string' },
@@ -68,6 +75,7 @@ export const hubCommand: Command = {
     if (!args) return 0;
     const { values, positionals } = args;
     if (!values.data) throw new UsageError('--data DIR is required');
+    const store = storeOption(values.store, path.resolve(values.data));
     if (positionals.length > 0) {
       if (positionals.length !== 1 || positionals[0] !== 'enrollment-code')
         throw new UsageError(`unknown arguments: ${positionals.join(' ')}`);
@@ -83,8 +91,9 @@ export const hubCommand: Command = {
         'intent-retention-days',
       ] as const;
       const extra = serving.filter((o) => values[o] !== undefined);
-      if (extra.length > 0) throw new UsageError(`enrollment-code takes only --data (not --${extra.join(', --')})`);
-      return await newEnrollmentCode(path.resolve(values.data));
+      if (extra.length > 0)
+        throw new UsageError(`enrollment-code takes only --data and --store (not --${extra.join(', --')})`);
+      return await newEnrollmentCode(store);
     }
     if (values.port !== undefined && values.listen !== undefined)
       throw new UsageError('give --listen HOST:PORT or --port N, not both');
@@ -127,6 +136,7 @@ export const hubCommand: Command = {
         host,
         port,
         dataDir: path.resolve(values.data),
+        store,
         allowOrigins,
         publicOrigin,
         tls,
@@ -154,6 +164,7 @@ export const hubCommand: Command = {
     const cert = hub.certificate();
     if (cert)
       console.log(`TLS certificate serial ${cert.serial}, valid until ${cert.validTo} (SIGHUP reloads the files)`);
+    console.log(`store: ${describeStoreLocation(store)}`);
     if (hub.url !== hub.listenUrl) console.log(`public origin: ${hub.url} (clients must use this URL)`);
     console.log(`listening on ${hub.listenUrl}`);
     // A signal during startup resolves this at once: the hub then closes right after starting, cleanly.
@@ -165,18 +176,26 @@ export const hubCommand: Command = {
 };
 
 /** `clawkeep hub enrollment-code`: retires the unused codes of an existing hub and prints a new one, once. */
-async function newEnrollmentCode(dataDir: string): Promise<number> {
-  const file = path.join(dataDir, DB_FILE);
-  if (!existsSync(file))
-    throw new UsageError(`no hub database at ${file} (start the hub once with \`clawkeep hub --data DIR\`)`);
+async function newEnrollmentCode(location: StoreLocation): Promise<number> {
+  if (location.engine === 'sqlite' && !existsSync(path.join(location.dir, DB_FILE)))
+    throw new UsageError(
+      `no hub database at ${path.join(location.dir, DB_FILE)} (start the hub once with \`clawkeep hub --data DIR\`)`,
+    );
   let store;
   try {
-    // Not read-only: the new code's hash is written. SQLite's busy timeout lets this wait for a running hub's writes.
-    store = openSqliteStore({ file });
+    // Not read-only: the new code's hash is written. SQLite's busy timeout lets this wait for a running hub's
+    // writes; on PostgreSQL the transaction lock orders it with the running hubs' transactions.
+    store = await openStore(location);
   } catch (err) {
     throw new UsageError(err instanceof StoreError ? err.message : (err as Error).message);
   }
   try {
+    if (
+      (await store.accounts.count()) === 0 &&
+      (await store.enrollment.count()) === 0 &&
+      location.engine === 'postgres'
+    )
+      throw new UsageError('this database has no hub yet (start `clawkeep hub --store …` once first)');
     const { code, retired } = await reissueEnrollmentCode(store, Date.now());
     console.log(`Enrollment code: ${code} (shown once)`);
     if (retired > 0) console.log(`The previous unused code no longer works (${retired} retired).`);
