@@ -1,10 +1,12 @@
-import type { HubStore } from './store/port';
+import type { ChangeFeed, HubStore } from './store/port';
 
 /**
- * In-process pub/sub for live updates (GET /v1/events). Routes publish the account whose intent list changed, after
- * their transaction committed; subscribers (one per open event stream) re-read the list themselves, so an event
- * carries no data and a lost or coalesced event never shows stale state. The hub is one process, so nothing more
- * is needed; a multi-process hub would put a broker behind the same two methods.
+ * Pub/sub for live updates (GET /v1/events, held long polls). Routes publish the account whose intent list changed,
+ * after their transaction committed; subscribers (one per open event stream) re-read the list themselves, so an
+ * event carries no data and a lost or coalesced event never shows stale state. When several hub processes share a
+ * database (PostgreSQL), the store's ChangeFeed relays publish and closeHolder to the others (LISTEN/NOTIFY), so a
+ * device streaming from one process hears an intent created through another; after the feed reconnects every
+ * subscriber is told 'changed' (a notice may have been missed).
  */
 export type IntentEvent = 'changed' | 'closing';
 
@@ -20,6 +22,26 @@ export interface Holder {
 }
 
 export class IntentEvents {
+  constructor(private readonly feed?: ChangeFeed) {
+    feed?.subscribe((notice) => {
+      if (notice === 'resync') for (const accountId of [...this.listeners.keys()]) this.notify(accountId, 'changed');
+      else if (notice.kind === 'changed')
+        for (const accountId of new Set(notice.accountIds)) this.notify(accountId, 'changed');
+      else this.closeLocal(notice.key);
+    });
+  }
+
+  /** Resolves once changes made by other processes on the same database reach this bus (immediately without one). */
+  ready(): Promise<void> {
+    return this.feed?.ready() ?? Promise.resolve();
+  }
+
+  private relay(notice: Parameters<ChangeFeed['publish']>[0]): void {
+    // Best effort, after the commit: a lost notice delays another process's stream until its next change or
+    // resync; it never changes stored state. Long polls and streams also re-read on their own timers.
+    this.feed?.publish(notice).catch(() => {});
+  }
+
   private readonly listeners = new Map<string, Set<(event: IntentEvent) => void>>();
   /** Per holder key and kind, its listeners oldest first: removal closes them, the cap evicts the oldest. */
   private readonly held = new Map<string, Set<(event: IntentEvent) => void>>();
@@ -64,6 +86,11 @@ export class IntentEvents {
    * `agent:<id>` when its installation is revoked): they must not outlive the key's authority.
    */
   closeHolder(key: string): void {
+    this.closeLocal(key);
+    this.relay({ kind: 'close_holder', key });
+  }
+
+  private closeLocal(key: string): void {
     for (const kind of ['stream', 'poll'] as const) {
       const mine = this.held.get(`${kind}:${key}`);
       if (!mine) continue;
@@ -80,6 +107,7 @@ export class IntentEvents {
   /** Tells every subscriber of these accounts that their intents changed. A throwing listener cannot stop the rest. */
   publish(...accountIds: string[]): void {
     for (const accountId of new Set(accountIds)) this.notify(accountId, 'changed');
+    if (accountIds.length > 0) this.relay({ kind: 'changed', accountIds });
   }
 
   /** Asks every open stream to end (server shutdown), so closing the server need not wait for them. */
@@ -116,6 +144,6 @@ const byStore = new WeakMap<HubStore, IntentEvents>();
  */
 export function intentEvents(store: HubStore): IntentEvents {
   let bus = byStore.get(store);
-  if (!bus) byStore.set(store, (bus = new IntentEvents()));
+  if (!bus) byStore.set(store, (bus = new IntentEvents(store.changeFeed)));
   return bus;
 }

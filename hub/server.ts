@@ -127,6 +127,8 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     // Next to hub.sqlite, never inside it (hub/identity.ts says why).
     identity = loadOrCreateHubIdentity(dataDir);
     await pinIdentity(store, identity);
+    // Other processes' changes must reach our streams before we serve any (PostgreSQL; at once for SQLite).
+    await intentEvents(store).ready();
   } catch (err) {
     await store.close();
     throw err;

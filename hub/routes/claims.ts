@@ -105,6 +105,12 @@ export function claimRoutes(
         throw new HubError('claim_invalid', 'That installation id is taken.');
       const now = deps.now();
       await deps.store.transaction(async () => {
+        // Checked again under the transaction lock: the same claim sent at once to two hub processes (or twice to
+        // one) passed the checks above both times, and only one may install.
+        if ((await deps.store.installations.listByAgent(agent.agentId)).some((i) => i.status !== 'revoked'))
+          throw new HubError('agent_already_claimed', 'This agent was claimed already.');
+        if (await deps.store.installations.get(statement.installation_id))
+          throw new HubError('claim_invalid', 'That installation id is taken.');
         await deps.store.installations.create({
           installationId: statement.installation_id,
           agentId: agent.agentId,

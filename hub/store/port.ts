@@ -413,6 +413,8 @@ export interface ChangeFeed {
   publish(notice: ChangeNotice): Promise<void>;
   /** `'resync'` when notices may have been missed (the listening connection was lost and is back). */
   subscribe(listener: (notice: ChangeNotice | 'resync') => void): () => void;
+  /** Resolves once notices from other processes are being received (the hub waits for it before serving). */
+  ready(): Promise<void>;
 }
 
 export type ChangeNotice =

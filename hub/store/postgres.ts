@@ -323,7 +323,11 @@ class PgChangeFeed implements ChangeFeed {
     return () => this.listeners.delete(listener);
   }
 
-  /** Resolves once LISTEN is in place (tests wait for it before publishing from another process). */
+  ready(): Promise<void> {
+    return this.ensureListening();
+  }
+
+  /** Resolves once LISTEN is in place (or the attempt failed and a retry is scheduled). */
   ensureListening(): Promise<void> {
     if (this.client || this.closed) return Promise.resolve();
     return (this.connecting ??= this.connect().finally(() => (this.connecting = null)));

@@ -84,6 +84,11 @@ export async function hubFixture(
     }),
   );
   const enrollmentCode = (await issueFirstEnrollmentCode(store, clock.now))!;
+  /** Where `send` goes: this fixture's app, or another hub instance's (multi-instance tests, `routeTo`). */
+  let target: { request: typeof app.request } = app;
+  function routeTo(other: { request: typeof app.request } | null): void {
+    target = other ?? app;
+  }
 
   interface Signer {
     role: Role;
@@ -117,7 +122,7 @@ export async function hubFixture(
     }
     const init = { headers, body: text };
     tamper?.(init);
-    const res = await app.request(path, { method, headers: init.headers, body: init.body });
+    const res = await target.request(path, { method, headers: init.headers, body: init.body });
     const json = res.headers.get('content-type')?.includes('json') ? await res.json() : null;
     return { status: res.status, json: json as Record<string, any>, headers: res.headers };
   }
@@ -307,6 +312,7 @@ export async function hubFixture(
 
   return {
     app,
+    routeTo,
     store,
     clock,
     logLines,

@@ -1,0 +1,179 @@
+// @vitest-environment node
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHubApp } from '../../../hub/app';
+import { jsonLinesLogger } from '../../../hub/logger';
+import type { HubStore } from '../../../hub/store/port';
+import { openPostgresStore } from '../../../hub/store/postgres';
+import { startPostgresCluster, type PostgresCluster } from '../../support/postgres-cluster';
+import { auditRows } from './audit-rows';
+import { atOrigin, hubFixture, ORIGIN } from './flow';
+import { verifyAudit } from '../../../hub/audit';
+
+/**
+ * Issue 16 must-show 3: three hub instances on one PostgreSQL behave as one hub. Each instance is a hub app with its
+ * own store (its own connection pool, its own LISTEN connection, its own event bus and rate limiters), sharing
+ * only the database and the hub identity, exactly what separate processes share.
+ */
+let cluster: PostgresCluster | undefined;
+let schemas = 0;
+const opened: HubStore[] = [];
+
+beforeAll(async () => {
+  cluster = await startPostgresCluster();
+}, 60_000);
+afterAll(async () => {
+  for (const store of opened.splice(0)) await store.close();
+  cluster?.stop();
+});
+
+const ACTION = (n: number) => ({
+  kind: 'action.approve',
+  payload: { summary: `Step ${n}`, risk: 'low' },
+  idempotency_key: `act-${n}`,
+  agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
+});
+
+/** Instance A (the fixture's own app) plus B and C on the same schema, same identity, same clock. */
+async function threeInstances() {
+  const schema = `multi_${++schemas}`;
+  const open = async () => {
+    const store = await openPostgresStore({ url: cluster!.url, schema, maxConnections: 8 });
+    opened.push(store);
+    return store;
+  };
+  const hub = await hubFixture(undefined, { store: await open() });
+  const instance = async () => {
+    const store = await open();
+    const app = atOrigin(
+      createHubApp({
+        store,
+        now: () => hub.clock.now,
+        logger: jsonLinesLogger(() => {}),
+        origin: ORIGIN,
+        identity: hub.identity,
+      }),
+    );
+    return { app, store };
+  };
+  const b = await instance();
+  const c = await instance();
+  // Every instance hears the others before traffic starts (what startHub awaits).
+  const { intentEvents } = await import('../../../hub/events');
+  await Promise.all([hub.store, b.store, c.store].map((s) => intentEvents(s).ready()));
+  return { hub, a: hub.app, b: b.app, c: c.app };
+}
+
+describe('three hub instances on one PostgreSQL', () => {
+  it('register via A, approve via B, execute via C; an agent held on C hears the approval made on B', async () => {
+    const { hub, a, b, c } = await threeInstances();
+    hub.routeTo(a);
+    const device = await hub.enrolledDevice();
+    const agent = await hub.claimedAgent(device);
+    const intent = (await agent.send('POST', '/v1/intents', ACTION(1))).json;
+    expect(intent.status).toBe('pending');
+
+    // The agent waits on C; the device decides on B: only NOTIFY can tell C.
+    hub.routeTo(c);
+    const held = agent.send('GET', `/v1/intents/${intent.intent_id}?wait=20`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    hub.routeTo(b);
+    const t0 = performance.now();
+    const decided = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, {
+      approval: hub.approvalFor(device, intent),
+    });
+    expect(decided.json.status).toBe('approved');
+    expect((await held).json.status).toBe('approved');
+    console.log(`approval on B reached the agent held on C after ${(performance.now() - t0).toFixed(1)} ms`);
+
+    hub.routeTo(c);
+    const executed = await agent.send('POST', `/v1/intents/${intent.intent_id}/execute`);
+    expect(executed.json.intent.status).toBe('executed');
+    hub.routeTo(a);
+    expect((await agent.send('POST', `/v1/intents/${intent.intent_id}/execute`)).json.error.code).toBe(
+      'intent_already_executed',
+    );
+    const result = await verifyAudit(hub.store);
+    expect(result.ok).toBe(true);
+  });
+
+  it('a signed request replayed to another instance is refused', async () => {
+    const { hub, a, b, c } = await threeInstances();
+    hub.routeTo(a);
+    const device = await hub.enrolledDevice();
+    const agent = await hub.claimedAgent(device);
+    let captured: { headers: Record<string, string>; body?: string } = { headers: {} };
+    const first = await agent.send(
+      'POST',
+      '/v1/intents',
+      ACTION(1),
+      (init) => void (captured = { headers: { ...init.headers }, body: init.body }),
+    );
+    expect(first.status).toBe(201);
+    for (const other of [b, c]) {
+      const replay = await other.request('/v1/intents', {
+        method: 'POST',
+        headers: captured.headers,
+        body: captured.body,
+      });
+      expect([replay.status, ((await replay.json()) as { error: { code: string } }).error.code]).toEqual([
+        401,
+        'auth_replayed',
+      ]);
+    }
+  });
+
+  it('50 parallel executes spread over the instances: exactly one succeeds; the audit chain stays one chain', async () => {
+    const { hub, a, b, c } = await threeInstances();
+    hub.routeTo(a);
+    const device = await hub.enrolledDevice();
+    const agent = await hub.claimedAgent(device);
+    const intent = (await agent.send('POST', '/v1/intents', ACTION(1))).json;
+    await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, {
+      approval: hub.approvalFor(device, intent),
+    });
+    // Each execute is signed by the agent (own nonce) and sent straight to one instance, all at once.
+    const instances = [a, b, c];
+    const path = `/v1/intents/${intent.intent_id}/execute`;
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const res = await instances[i % 3]!.request(path, {
+          method: 'POST',
+          headers: hub.signedHeaders(agent, 'POST', path),
+        });
+        return { status: res.status, json: (await res.json()) as { error?: { code: string } } };
+      }),
+    );
+    const ok = answers.filter((r) => r.status === 200);
+    expect(ok).toHaveLength(1);
+    expect(new Set(answers.filter((r) => r.status !== 200).map((r) => r.json.error?.code))).toEqual(
+      new Set(['intent_already_executed']),
+    );
+    const rows = await auditRows(hub.store);
+    expect(rows.filter((r) => r.action === 'intent.execute')).toHaveLength(1);
+    expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
+    expect((await verifyAudit(hub.store)).ok).toBe(true);
+  });
+
+  it('claims and enrolment codes are once across instances: the same claim sent to all three creates one installation', async () => {
+    const { hub, a, b, c } = await threeInstances();
+    hub.routeTo(a);
+    const device = await hub.enrolledDevice();
+    const agent = await hub.registeredAgent();
+    const claim = hub.claimFor(device, agent);
+    const body = JSON.stringify({ claim });
+    const answers = await Promise.all(
+      [a, b, c].map((app) =>
+        app.request('/v1/claims', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...hub.signedHeaders(device, 'POST', '/v1/claims', body) },
+          body,
+        }),
+      ),
+    );
+    expect(answers.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+    expect(await hub.store.installations.listByAgent(agent.agentId)).toHaveLength(1);
+    // The one enrolment code is spent: a second device cannot enrol on another instance with it.
+    hub.routeTo(b);
+    await expect(hub.enrolledDevice()).rejects.toThrow(/enrol failed/);
+  });
+});
