@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT, bin, ensureChromium, ensureDeps, run } from './lib/ensure.mjs';
+import { ROOT, bin, ensureChromium, ensureDeps, ensurePostgres, run } from './lib/ensure.mjs';
 
 /** @typedef {{ name: string, passed: number, failed: number, skipped: number, note?: string, seconds: number }} Suite */
 /** @type {Suite[]} */
@@ -213,6 +213,7 @@ async function main() {
   try {
     await ensureDeps();
     await ensureChromium();
+    await ensurePostgres();
   } catch (err) {
     console.error(`[test] setup failed: ${err.message}`);
     console.log('0 passed, 1 failed');

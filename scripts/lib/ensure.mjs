@@ -1,7 +1,7 @@
 // Shared by scripts/test.mjs, start.mjs and bench.mjs. Node builtins only: this runs on a fresh clone
 // before `npm ci` has put anything in node_modules.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -109,4 +109,31 @@ export async function ensureChromium() {
     throw new Error('apt-get install -y chromium failed');
   if (!existsSync(chromium)) throw new Error(`apt-get installed chromium but ${chromium} still does not exist`);
   return chromium;
+}
+
+/**
+ * Makes sure Debian's PostgreSQL server binaries exist (the store suite on PostgreSQL starts throwaway clusters
+ * from them, test/support/postgres-cluster.ts). As root it installs the postgresql package and stops the cluster
+ * the package may have started (the tests never use it); otherwise it prints the command and exits with code 2.
+ * `npm start` never needs this: the hub's default store is SQLite.
+ */
+export async function ensurePostgres() {
+  const root = '/usr/lib/postgresql';
+  const present = () =>
+    existsSync(root) && readdirSync(root).some((v) => existsSync(path.join(root, v, 'bin', 'pg_ctl')));
+  if (present()) return;
+  const command = 'apt-get update && apt-get install -y postgresql';
+  if (!isRoot()) {
+    console.error(
+      `[ensure] PostgreSQL's server is missing (needed by the store tests). Install it as root, then rerun:\n  sudo ${command.replace('&& ', '&& sudo ')}`,
+    );
+    process.exit(2);
+  }
+  console.log(`[ensure] PostgreSQL is missing: running ${command}`);
+  const env = { DEBIAN_FRONTEND: 'noninteractive' };
+  if ((await run('apt-get', ['update'], { env })).code !== 0) throw new Error('apt-get update failed');
+  if ((await run('apt-get', ['install', '-y', 'postgresql'], { env })).code !== 0)
+    throw new Error('apt-get install -y postgresql failed');
+  await run('service', ['postgresql', 'stop']).catch(() => {});
+  if (!present()) throw new Error('apt-get installed postgresql but no pg_ctl is under /usr/lib/postgresql');
 }
