@@ -211,4 +211,24 @@ export default defineConfig(
       ],
     },
   },
+
+  // The PostgreSQL client is loaded on demand by hub/store/postgres.ts only (`await import('pg')`), so a hub on its
+  // embedded SQLite (`npm start`) never loads it (issue 16 must-show 6). Type imports are erased and allowed.
+  {
+    files: ['hub/**/*.ts', 'bin/**/*.ts', 'lib/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'pg',
+              allowTypeImports: true,
+              message: "Load pg with `await import('pg')` in hub/store/postgres.ts only: SQLite hubs must not need it.",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

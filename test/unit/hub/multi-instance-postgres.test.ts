@@ -177,3 +177,41 @@ describe('three hub instances on one PostgreSQL', () => {
     await expect(hub.enrolledDevice()).rejects.toThrow(/enrol failed/);
   });
 });
+
+describe('hub processes joining one PostgreSQL', () => {
+  it('a process with another identity file is refused; one with a copy of the first identity joins', async () => {
+    const { startHub } = await import('../../../hub/server');
+    const { mkdtempSync, copyFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { IDENTITY_FILE } = await import('../../../hub/identity');
+    // A database of its own (startHub takes a URL; the hub uses its default schema).
+    const pg = (await import('pg')).default;
+    const admin = new pg.Client({ connectionString: cluster!.url });
+    await admin.connect();
+    const db = `join_${++schemas}`;
+    await admin.query(`CREATE DATABASE ${db}`);
+    await admin.end();
+    const url = new URL(cluster!.url);
+    url.pathname = `/${db}`;
+    const dirs = [0, 1, 2].map(() => mkdtempSync(path.join(tmpdir(), 'clawkeep-join-')));
+    const quiet = jsonLinesLogger(() => {});
+    const store = { engine: 'postgres' as const, url: url.toString() };
+    try {
+      const first = await startHub({ port: 0, dataDir: dirs[0]!, store, logger: quiet });
+      expect(first.enrollmentCode).not.toBeNull();
+      await expect(startHub({ port: 0, dataDir: dirs[1]!, store, logger: quiet })).rejects.toThrow(
+        /belongs to the hub whose key is .*copy the identity file/,
+      );
+      copyFileSync(path.join(dirs[0]!, IDENTITY_FILE), path.join(dirs[2]!, IDENTITY_FILE));
+      const second = await startHub({ port: 0, dataDir: dirs[2]!, store, logger: quiet });
+      // Joining an existing hub issues no second first-enrolment code.
+      expect(second.enrollmentCode).toBeNull();
+      expect(second.identity.hubKey).toBe(first.identity.hubKey);
+      await second.close();
+      await first.close();
+    } finally {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
