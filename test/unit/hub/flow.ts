@@ -22,6 +22,14 @@ import type { RateLimit } from '../../../hub/rate-limit';
 
 export const ORIGIN = 'http://127.0.0.1:8787';
 
+/** An `action.approve` intent body, distinct per `n` (its idempotency key). */
+export const ACTION = (n: number) => ({
+  kind: 'action.approve',
+  payload: { summary: `Step ${n}`, risk: 'low' },
+  idempotency_key: `act-${n}`,
+  agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
+});
+
 /** The POST /v1/pairings body a real new device sends: its keys, name and the CKKB binding its device key signs. */
 export function pairingRequest(
   device: { publicKey: Uint8Array; privateKey: Uint8Array },

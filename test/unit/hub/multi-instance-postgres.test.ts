@@ -6,7 +6,7 @@ import type { HubStore } from '../../../hub/store/port';
 import { openPostgresStore } from '../../../hub/store/postgres';
 import { startPostgresCluster, type PostgresCluster } from '../../support/postgres-cluster';
 import { auditRows } from './audit-rows';
-import { atOrigin, hubFixture, ORIGIN } from './flow';
+import { ACTION, atOrigin, hubFixture, ORIGIN } from './flow';
 import { verifyAudit } from '../../../hub/audit';
 
 /**
@@ -24,13 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const store of opened.splice(0)) await store.close();
   cluster?.stop();
-});
-
-const ACTION = (n: number) => ({
-  kind: 'action.approve',
-  payload: { summary: `Step ${n}`, risk: 'low' },
-  idempotency_key: `act-${n}`,
-  agent_nonce: 'AAECAwQFBgcICQoLDA0ODw',
 });
 
 /** Instance A (the fixture's own app) plus B and C on the same schema, same identity, same clock. */
