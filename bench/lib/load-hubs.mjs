@@ -54,6 +54,7 @@ export class HubInstance {
     ];
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    this.spawnedAt.set(child.pid, performance.timeOrigin + performance.now());
     // Nothing started here may outlive the harness, even if it dies without reaching its finally blocks.
     const reap = () => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL');
     process.on('exit', reap);
