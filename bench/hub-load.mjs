@@ -590,6 +590,14 @@ function ratiosOf(runs, o) {
       target: '≥ 0.8',
       ok: b.intentsPerSecond / a.intentsPerSecond >= 0.8,
     });
+    // Acknowledged creates alone flatter a backlog: with many agents each one's first create is answered while
+    // decisions and executes queue behind it. Executes in the window are what got all the way through.
+    out.push({
+      what: `${c.engine} × ${c.instances}: executed/s ${hi} agents ÷ ${lo} agents`,
+      value: b.executesPerSecond / a.executesPerSecond,
+      target: '≥ 0.8',
+      ok: b.executesPerSecond / a.executesPerSecond >= 0.8,
+    });
     if (a.approveToSeenMs.n && b.approveToSeenMs.n)
       out.push({
         what: `${c.engine} × ${c.instances}: approve→agent p95 ${hi} ÷ ${lo} agents (${b.approveToSeenMs.p95.toFixed(0)} / ${a.approveToSeenMs.p95.toFixed(0)} ms)`,

@@ -252,6 +252,13 @@ if (process.env.BENCH_LOAD !== '0')
           note: `issue 16: >= 0.8; ${held(b)}`,
         },
         {
+          bench: `hub load ${c.engine} x${c.instances}, executed/s ${hi} vs ${lo} agents`,
+          value: `${b.executesPerSecond.toFixed(1)} /s`,
+          reference: `${a.executesPerSecond.toFixed(1)} /s at ${lo}`,
+          ratio: x(b.executesPerSecond / a.executesPerSecond),
+          note: 'issue 16: >= 0.8 (creates alone flatter a backlog)',
+        },
+        {
           bench: `hub load ${c.engine} x${c.instances}, approve->agent p95`,
           value: ms(b.approveToSeenMs.p95),
           reference: `${ms(a.approveToSeenMs.p95)} at ${lo}`,
