@@ -217,6 +217,80 @@ await section('hub under a local flood', async () => {
   });
 });
 
+// (h) Load and faults (issue 16 must-show 4): N agents × I hub instances × SQLite/PostgreSQL, the devices approving,
+// invariants checked; intents/s and p95s as ratios between runs of this same invocation. Long (about 20 minutes at
+// the defaults); BENCH_LOAD=0 skips it, the BENCH_LOAD_* knobs in bench/hub-load.mjs shorten it.
+if (process.env.BENCH_LOAD !== '0')
+  await section('hub under load (agents × instances × stores)', async () => {
+    const { benchHubLoad, reportLines } = await import('../bench/hub-load.mjs');
+    const r = await benchHubLoad();
+    results.hubLoad = r;
+    for (const l of reportLines(r)) console.log(l);
+    const x = (v) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : `${v.toFixed(2)}x`);
+    const ms = (v) => (v === undefined ? 'n/a' : `${v.toFixed(0)} ms`);
+    for (const run of r.runs) {
+      if (run.violations.length) {
+        problems++;
+        console.error(`[bench] ${run.label}: invariants VIOLATED: ${run.violations.join('; ')}`);
+      }
+    }
+    const lo = Math.min(...r.options.agentCounts);
+    const hi = Math.max(...r.options.agentCounts);
+    for (const c of r.options.configs) {
+      const find = (n) =>
+        r.runs.find((q) => !q.kills && q.engine === c.engine && q.instances === c.instances && q.agents === n);
+      const a = find(lo);
+      const b = find(hi);
+      if (!a || !b || a === b) continue;
+      const held = (q) => (q.violations.length ? 'INVARIANTS VIOLATED' : 'invariants held');
+      rows.push(
+        {
+          bench: `hub load ${c.engine} x${c.instances}, intents/s ${hi} vs ${lo} agents`,
+          value: `${b.intentsPerSecond.toFixed(1)} /s`,
+          reference: `${a.intentsPerSecond.toFixed(1)} /s at ${lo}`,
+          ratio: x(b.intentsPerSecond / a.intentsPerSecond),
+          note: `issue 16: >= 0.8; ${held(b)}`,
+        },
+        {
+          bench: `hub load ${c.engine} x${c.instances}, executed/s ${hi} vs ${lo} agents`,
+          value: `${b.executesPerSecond.toFixed(1)} /s`,
+          reference: `${a.executesPerSecond.toFixed(1)} /s at ${lo}`,
+          ratio: x(b.executesPerSecond / a.executesPerSecond),
+          note: 'issue 16: >= 0.8 (creates alone flatter a backlog)',
+        },
+        {
+          bench: `hub load ${c.engine} x${c.instances}, approve->agent p95`,
+          value: ms(b.approveToSeenMs.p95),
+          reference: `${ms(a.approveToSeenMs.p95)} at ${lo}`,
+          ratio: x(b.approveToSeenMs.p95 / a.approveToSeenMs.p95),
+          note: `issue 16: <= 1000 ms at ${hi}; create p95 ${ms(b.createMs.p95)} vs ${ms(a.createMs.p95)}`,
+        },
+      );
+    }
+    for (const f of r.runs.filter((q) => q.kills)) {
+      const ref = r.runs.find(
+        (q) => !q.kills && q.engine === f.engine && q.instances === f.instances && q.agents === f.agents,
+      );
+      rows.push({
+        bench: `hub load ${f.engine} x${f.instances}, ${f.agents} agents, ${f.kills} SIGKILLs`,
+        value: `${f.intentsPerSecond.toFixed(1)} /s`,
+        reference: ref ? `${ref.intentsPerSecond.toFixed(1)} /s without` : 'n/a',
+        ratio: ref ? x(f.intentsPerSecond / ref.intentsPerSecond) : 'n/a',
+        note: f.violations.length ? `VIOLATED: ${f.violations.join('; ')}` : 'invariants held, audit verifies',
+      });
+    }
+    if (r.crossInstance) {
+      const c = r.crossInstance;
+      rows.push({
+        bench: `event create->stream p95, other instance (${c.intents})`,
+        value: ms(c.crossInstance.p95),
+        reference: `${ms(c.sameInstance.p95)} same instance`,
+        ratio: x(c.ratio),
+        note: 'PostgreSQL LISTEN/NOTIFY; issue 16: <= 200 ms',
+      });
+    }
+  });
+
 // (f) TDX quote verification (case tdx-v4-uptodate): ours in Node and in a Chromium worker vs @phala/dcap-qvl 0.3.9
 // (its Node-crypto path, and its pure-JS path: forced in Node and bundled into a Chromium worker), same run.
 await section('TDX quote verification', async () => {

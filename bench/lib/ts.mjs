@@ -17,3 +17,14 @@ export async function importTs(...relPaths) {
     await unregister();
   }
 }
+
+/**
+ * Like importTs, but tsx stays registered: for a process that keeps using modules which import further TypeScript
+ * later (hub/store/open.ts loads the PostgreSQL store on first use). The load harness's processes only.
+ */
+export async function importTsKeepingLoader(...relPaths) {
+  const { register } = await import('tsx/esm/api');
+  const tsconfig = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
+  register({ tsconfig: existsSync(new URL('../../.wxt/tsconfig.json', import.meta.url)) ? tsconfig : false });
+  return Promise.all(relPaths.map((p) => import(new URL(`../../${p}`, import.meta.url).href)));
+}
