@@ -14,9 +14,11 @@ import { SqlRepos } from './sql/repos';
  *   and the change feed.
  * - Every transaction takes one transaction-scoped advisory lock first, so transactions of all processes run one
  *   at a time, exactly like SQLite's BEGIN IMMEDIATE on one file: a route's read-check-write (audit chain append,
- *   execute-at-most-once, claim, pairing) cannot interleave with another process's. A write statement made outside
- *   any transaction runs as its own short transaction under the same lock, so it cannot land between another
- *   transaction's read and write either. Reads outside a transaction go straight to the pool (READ COMMITTED).
+ *   execute-at-most-once, claim, pairing) cannot interleave with another process's. (One order is inherent: every
+ *   such transaction appends to the one audit chain.) A statement outside any transaction goes straight to the
+ *   pool as its own atomic statement, without the lock: the only writes made that way touch rows no transaction
+ *   reads to decide (the replay cache's one-statement upsert, hub metadata, pruning), and taking the global lock for
+ *   the nonce every signed request spends made all processes queue behind it (measured by bench/hub-load.mjs).
  * - Change notices travel with NOTIFY on a channel per schema; one dedicated connection LISTENs and reconnects.
  *
  * The client is node-postgres (`pg`): maintained, no native build, parameterized queries; the repositories' SQL is
@@ -70,8 +72,6 @@ function numbered(sql: string): string {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
 }
-
-const isRead = (sql: string) => /^\s*SELECT\b/i.test(sql);
 
 /** Two int4 keys from a name (advisory locks take bigint or (int4, int4)). */
 function lockId(name: string): number {
@@ -209,8 +209,6 @@ class PostgresStore extends SqlRepos implements HubStore {
     const text = numbered(sql);
     try {
       if (frame?.open) return await frame.client.query<R>(text, params);
-      // A write outside any transaction is its own transaction under the lock (see the class comment).
-      if (!isRead(sql)) return await this.transaction(() => this.query<R>(what, sql, params));
       return await this.pool.query<R>(text, params);
     } catch (err) {
       throw pgStoreError(err, what);
