@@ -58,6 +58,9 @@ export function accessLog(logger: HubLogger): MiddlewareHandler<HubEnv> {
 export function errorResponse(c: Context<HubEnv>, err: HubError): Response {
   if (leavesBodyUnread(c)) c.header('Connection', 'close');
   for (const [name, value] of Object.entries(err.headers)) c.header(name, value);
+  // Every 429 says when to come back (issue 16: the SDK waits that long instead of guessing); the limiters set
+  // their own, this is the floor for any other refusal.
+  if (err.status === 429 && !('Retry-After' in err.headers)) c.header('Retry-After', '1');
   return c.json(
     { error: { ...err.fields, code: err.code, message: err.message, request_id: c.get('requestId') ?? null } },
     err.status,

@@ -28,11 +28,17 @@ import {
   toWireIntent,
 } from './intent-view';
 
+/**
+ * Intent creations per installation. There is deliberately no budget per account (issue 16): three busy agents of
+ * one person used it up and a quiet agent's first request got 429. Each agent is bounded by its own installation's
+ * budget here and by its signing key's budget for every signed request (hub/auth.ts, SIGNED_REQUEST_LIMIT), so one
+ * agent cannot spend another's.
+ */
+export const INSTALLATION_CREATE_LIMIT = { burst: 20, sustained: 120, perSeconds: 3600 };
+
 export interface IntentRouteOptions {
-  /** Intent creations per installation. */
+  /** Intent creations per installation (INSTALLATION_CREATE_LIMIT by default). */
   installationLimiter?: RateLimiter;
-  /** Intent creations per human account, over all its installations. */
-  accountLimiter?: RateLimiter;
 }
 
 /**
@@ -67,10 +73,7 @@ async function enforceDailyLimit(deps: HubDeps, installation: Installation, now:
  * human: own installation). Decisions and execution are in intent-decisions.ts.
  */
 export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): Hono<HubEnv> {
-  const perInstallation =
-    options.installationLimiter ?? new RateLimiter({ burst: 20, sustained: 120, perSeconds: 3600 }, deps.now);
-  const perAccount =
-    options.accountLimiter ?? new RateLimiter({ burst: 60, sustained: 600, perSeconds: 3600 }, deps.now);
+  const perInstallation = options.installationLimiter ?? new RateLimiter(INSTALLATION_CREATE_LIMIT, deps.now);
   const events = intentEvents(deps.store);
 
   /** Creates the intent once the agent and its live installation are known; every refusal is a HubError. */
@@ -82,7 +85,6 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
       );
     }
     enforceLimit(perInstallation, installation.installationId);
-    enforceLimit(perAccount, installation.accountId);
     const req = parseWire(CreateIntentRequestSchema, jsonBody(body));
     const scope = requiredScope(req.kind, req.payload);
     if (!(installation.grantedScopes as string[]).includes(scope)) {
@@ -145,7 +147,7 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
       await deps.store.installations.touch(installation.installationId, now);
       return { intent, created: true };
     });
-    if (created) events.publish(installation.accountId);
+    if (created) events.publish({ accountId: installation.accountId, intentIds: [intent.intentId] });
     return c.json(toWireIntent(intent, installation, now), created ? 201 : 200);
   };
 
@@ -205,7 +207,9 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
         return { ...found, wire: toWireIntent(found.intent, found.installation, deps.now()) };
       };
       let current = await read();
-      // Long poll: an agent waiting for the human's click hears it at once instead of on its next poll.
+      // Long poll: an agent waiting for the human's click hears it at once instead of on its next poll. It wakes on
+      // a change of THIS intent only (issue 16: waking on any change of the account answered 1,000 agents' polls
+      // with "still pending" on every create, and each then paused before asking again).
       if (waitSeconds > 0 && current.wire.status === 'pending') {
         const bus = intentEvents(deps.store);
         await new Promise<void>((resolve) => {
@@ -218,7 +222,7 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
             kind: 'poll' as const,
             key: 'agent' in who ? `agent:${who.agent.agentId}` : `device:${who.deviceKeyId}`,
           };
-          const unsubscribe = bus.subscribe(current.installation.accountId, done, holder);
+          const unsubscribe = bus.subscribe(current.installation.accountId, done, holder, current.intent.intentId);
           const timer = setTimeout(done, Math.min(waitSeconds * 1000, current.wire.expires_at - deps.now() + 50));
           c.req.raw.signal?.addEventListener('abort', done, { once: true });
         });

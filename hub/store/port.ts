@@ -235,6 +235,11 @@ export interface SealedSecretRepo {
   get(intentId: string): Promise<Uint8Array | null>;
   /** Returns whether a blob was deleted. */
   delete(intentId: string): Promise<boolean>;
+  /**
+   * Deletes at most `limit` blobs whose intent was executed at or before `executedAtOrBefore` (the end of the
+   * execute replay window, hub/execute-replay.ts); blobs of intents not executed are never touched. Returns how many.
+   */
+  purgeDelivered(executedAtOrBefore: number, limit: number): Promise<number>;
 }
 
 /** The newest agent config delivered to one installation: ciphertext and a signed statement only. */

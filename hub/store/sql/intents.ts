@@ -211,4 +211,15 @@ export class SqlSealedSecrets implements SealedSecretRepo {
       (await this.sql.run('delete sealed secret', 'DELETE FROM sealed_secrets WHERE intent_id = ?', intentId)) === 1
     );
   }
+
+  async purgeDelivered(executedAtOrBefore: number, limit: number): Promise<number> {
+    return await this.sql.run(
+      'purge delivered sealed secrets',
+      `DELETE FROM sealed_secrets WHERE intent_id IN (
+         SELECT s.intent_id FROM sealed_secrets s JOIN intents i ON i.intent_id = s.intent_id
+         WHERE i.executed_at IS NOT NULL AND i.executed_at <= ? ORDER BY i.executed_at LIMIT ?)`,
+      executedAtOrBefore,
+      limit,
+    );
+  }
 }

@@ -183,6 +183,29 @@ export function describeStoreConformance(label: string, open: OpenEmptyStore): v
       expect(await store.sealedSecrets.get('int-1')).toBeNull();
     });
 
+    it('sealed secrets: purgeDelivered deletes only blobs of intents executed by the cutoff, a bounded batch at a time', async () => {
+      const store = await seeded(open);
+      const approve = (id: string) =>
+        store.intents.decide(id, { status: 'approved', decidedAt: 20, decisionStatement: {} });
+      for (const n of [1, 2, 3, 4]) {
+        await store.intents.create(intent({ intentId: `int-${n}`, idempotencyKey: `idem-${n}` }));
+        await store.sealedSecrets.put(`int-${n}`, new Uint8Array([n]));
+      }
+      // int-1 and int-2 executed early, int-3 late, int-4 approved but never executed.
+      for (const id of ['int-1', 'int-2', 'int-3', 'int-4']) await approve(id);
+      await store.intents.markExecuted('int-1', 30);
+      await store.intents.markExecuted('int-2', 31);
+      await store.intents.markExecuted('int-3', 100);
+      expect(await store.sealedSecrets.purgeDelivered(50, 1)).toBe(1);
+      expect(await store.sealedSecrets.get('int-1')).toBeNull();
+      expect(await store.sealedSecrets.get('int-2')).not.toBeNull();
+      expect(await store.sealedSecrets.purgeDelivered(50, 10)).toBe(1);
+      expect(await store.sealedSecrets.get('int-2')).toBeNull();
+      expect(await store.sealedSecrets.get('int-3')).toEqual(new Uint8Array([3]));
+      expect(await store.sealedSecrets.get('int-4')).toEqual(new Uint8Array([4]));
+      expect(await store.sealedSecrets.purgeDelivered(50, 10)).toBe(0);
+    });
+
     it('nonces: accepted once until expiry, then prunable', async () => {
       const store = await seeded(open);
       expect(await store.nonces.remember('key', 'n1', 100, 0)).toBe(true);
