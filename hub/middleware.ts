@@ -29,7 +29,11 @@ const MAX_LOGGED_PATH = 256;
 export function responseHeaders(): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
     await next();
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+    // An event stream also says `no-cache`, the directive reverse proxies and SSE clients look for (issue 16);
+    // `no-store` stays: it carries per-user state.
+    const stream = c.res.headers.get('content-type')?.startsWith('text/event-stream') === true;
+    for (const [name, value] of Object.entries(SECURITY_HEADERS))
+      c.header(name, stream && name === 'Cache-Control' ? 'no-cache, no-store' : value);
     c.header('X-Request-Id', c.get('requestId'));
   };
 }

@@ -24,9 +24,15 @@ import {
   authenticateEither,
   humanIntent,
   INTENT_TTL_MS,
-  pendingList,
   toWireIntent,
 } from './intent-view';
+import { pendingPage } from './intent-changes';
+import {
+  decodePageCursor,
+  PENDING_PAGE_DEFAULT,
+  PENDING_PAGE_MAX,
+  type IntentPage,
+} from '../../lib/protocol/intent-events-wire';
 
 /**
  * Intent creations per installation. There is deliberately no budget per account (issue 16): three busy agents of
@@ -185,12 +191,11 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
     })
     .get('/intents', async (c) => {
       const { account } = await authenticateHuman(c, deps);
-      const query = c.req.queries();
-      if (c.req.query('status') !== 'pending' || Object.keys(query).length !== 1 || query.status!.length !== 1) {
-        throw new HubError('protocol_invalid', 'status: only GET /v1/intents?status=pending is supported.');
-      }
+      const { limit, after } = parsePendingQuery(c.req.queries());
       await expireDueIntents(deps.store, deps.now(), c.get('requestId'));
-      return c.json(await pendingList(deps, account.accountId));
+      const page = await pendingPage(deps, account.accountId, limit, after);
+      const response: IntentPage = { intents: page.intents, ...(page.next ? { next_cursor: page.next } : {}) };
+      return c.json(response);
     })
     .get('/intents/:id', async (c) => {
       const who = await authenticateEither(c, deps);
@@ -230,6 +235,35 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
       }
       return c.json(current.wire);
     });
+}
+
+/**
+ * `GET /v1/intents?status=pending[&limit=N][&cursor=C]` (issue 16: the whole list on every GET was 461 KB at 1,000
+ * pending): at most `limit` (default PENDING_PAGE_DEFAULT, at most PENDING_PAGE_MAX) intents, oldest first, and
+ * `next_cursor` when more follow. Each parameter at most once; anything else is refused.
+ */
+function parsePendingQuery(query: Record<string, string[]>): {
+  limit: number;
+  after?: { createdAt: number; intentId: string };
+} {
+  const invalid = (what: string) => new HubError('protocol_invalid', what);
+  for (const [name, values] of Object.entries(query)) {
+    if (!['status', 'limit', 'cursor'].includes(name) || values.length !== 1)
+      throw invalid('Only GET /v1/intents?status=pending[&limit=N][&cursor=C] is supported.');
+  }
+  if (query.status?.[0] !== 'pending') throw invalid('status: only GET /v1/intents?status=pending is supported.');
+  let limit = PENDING_PAGE_DEFAULT;
+  const rawLimit = query.limit?.[0];
+  if (rawLimit !== undefined) {
+    if (!/^[1-9][0-9]{0,3}$/.test(rawLimit) || Number(rawLimit) > PENDING_PAGE_MAX)
+      throw invalid(`limit must be 1..${PENDING_PAGE_MAX}.`);
+    limit = Number(rawLimit);
+  }
+  const rawCursor = query.cursor?.[0];
+  if (rawCursor === undefined) return { limit };
+  const after = decodePageCursor(rawCursor);
+  if (!after) throw invalid('cursor: send back next_cursor unchanged.');
+  return { limit, after };
 }
 
 /** `?wait=N` (1..30 s) turns GET /v1/intents/:id into a long poll while the intent is pending. */
