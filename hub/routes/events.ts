@@ -57,7 +57,14 @@ export function eventRoutes(deps: HubDeps): Hono<HubEnv> {
       changes: async (after, through) => {
         const diff = await intentDiff(deps, accountId, after, through);
         if (diff === null || diff === 'resync') return diff;
-        const data: ChangesEvent = diff;
+        // Everything not pending now is removed, also what was not pending at `after`: this client's list may be
+        // newer than its last event (it polled GET /v1/intents meanwhile), and removing an unknown id is a no-op.
+        const data: ChangesEvent = {
+          added: diff.added,
+          updated: diff.updated,
+          removed: [...diff.removed, ...diff.gone],
+          intents: diff.intents,
+        };
         return { event: EVENT_CHANGES, data };
       },
       stillAllowed: async () => !(await isRevoked(deps, device.keyId)),

@@ -83,16 +83,22 @@ const NOT_PENDING_BEFORE = new Set(['intent.create', 'intent.execute']);
 export interface IntentDiff {
   added: string[];
   updated: string[];
+  /** Intents that were pending at the first position and are not now. */
   removed: string[];
+  /**
+   * Intents that changed in between and are not pending now, but were not pending at the first position either
+   * (created and decided in between, or executed). A client whose list may be newer than that position (it polled
+   * meanwhile) removes these too; a client that counts (the locked watcher) must not subtract them.
+   */
+  gone: string[];
   /** The current wire form of every added and updated intent. */
   intents: WireIntent[];
 }
 
 /**
- * What changed in the account's pending list between two audit positions: `null` when nothing did (rows about
- * intents that were not pending before and are not now, e.g. an execution), `'resync'` when more than
- * MAX_CHANGE_ROWS rows lie between them. `removed` names only intents that were pending at `afterSeq`, so a
- * client's count stays right (the locked watcher adds and subtracts).
+ * What changed in the account's pending list between two audit positions: `null` when no intent of the account
+ * changed, `'resync'` when more than MAX_CHANGE_ROWS rows lie between them. `removed` names only intents that were
+ * pending at `afterSeq`, so a client's count stays right (the locked watcher adds and subtracts); `gone` the rest.
  */
 export async function intentDiff(
   deps: HubDeps,
@@ -107,7 +113,7 @@ export async function intentDiff(
   for (const r of rows) if (!firstAction.has(r.intentId)) firstAction.set(r.intentId, r.action);
   const now = deps.now();
   const installations = await installationsOf(deps, accountId);
-  const diff: IntentDiff = { added: [], updated: [], removed: [], intents: [] };
+  const diff: IntentDiff = { added: [], updated: [], removed: [], gone: [], intents: [] };
   for (const [intentId, action] of firstAction) {
     const intent = await deps.store.intents.get(intentId);
     const installation = intent && installations.get(intent.installationId);
@@ -118,9 +124,9 @@ export async function intentDiff(
     if (isPending) {
       (wasPending ? diff.updated : diff.added).push(intentId);
       diff.intents.push(toWireIntent(intent, installation, now));
-    } else if (wasPending) {
-      diff.removed.push(intentId);
+    } else {
+      (wasPending ? diff.removed : diff.gone).push(intentId);
     }
   }
-  return diff.added.length + diff.updated.length + diff.removed.length > 0 ? diff : null;
+  return diff.added.length + diff.updated.length + diff.removed.length + diff.gone.length > 0 ? diff : null;
 }
