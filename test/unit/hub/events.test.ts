@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it, vi } from 'vitest';
-import { intentEvents } from '../../../hub/events';
+import { IntentEvents, intentEvents } from '../../../hub/events';
 import { EVENTS_PING_MS } from '../../../hub/routes/events';
 import { INTENT_TTL_MS } from '../../../hub/routes/intent-view';
 import { MAX_RESUME_GAP } from '../../../hub/routes/intent-changes';
@@ -299,5 +299,26 @@ describe('GET /v1/watch/events', () => {
       data: { added: [], removed: [waiting.intent_id] },
     });
     await resumed.cancel();
+  });
+});
+
+describe('IntentEvents', () => {
+  it('wakes a held poll only for its own intent, every stream of the account for any; notices are plain JSON', () => {
+    const bus = new IntentEvents();
+    const heard: string[] = [];
+    bus.subscribe('acct', (e) => heard.push(`stream:${e}`));
+    bus.subscribe('acct', (e) => heard.push(`poll-a:${e}`), { kind: 'poll', key: 'agent:x' }, 'int_a');
+    bus.subscribe('other', (e) => heard.push(`other:${e}`));
+    const change = { accountId: 'acct', intentIds: ['int_b'] };
+    // What a relay between hub processes would carry: it survives JSON unchanged.
+    bus.publish(JSON.parse(JSON.stringify(change)) as typeof change);
+    expect(heard).toEqual(['stream:changed']);
+    bus.publish({ accountId: 'acct', intentIds: ['int_a'] }, { accountId: 'acct', intentIds: ['int_c'] });
+    expect(heard).toEqual(['stream:changed', 'stream:changed', 'poll-a:changed']);
+    // No ids: "something in the account" wakes everyone there.
+    bus.publish({ accountId: 'acct', intentIds: [] });
+    expect(heard.slice(3)).toEqual(['stream:changed', 'poll-a:changed']);
+    bus.closeHolder('agent:x');
+    expect(heard.at(-1)).toBe('poll-a:closing');
   });
 });
