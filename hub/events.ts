@@ -109,6 +109,15 @@ export class IntentEvents {
     }
   }
 
+  /**
+   * Notices may have been lost (a relay between hub processes reconnected): every subscriber of every account hears
+   * `changed` and re-reads (streams from their audit position, polls their intent), so nothing stays stale.
+   */
+  resync(): void {
+    for (const mine of [...this.listeners.values()])
+      for (const listener of [...mine.keys()]) this.call(listener, 'changed');
+  }
+
   /** Asks every open stream to end (server shutdown), so closing the server need not wait for them. */
   shutdown(): void {
     for (const mine of [...this.listeners.values()])

@@ -25,6 +25,11 @@ export interface AccountStream {
   holder: Holder;
   /** The client's `Last-Event-ID` header, if it sent one (a reconnect). */
   lastEventId: string | undefined;
+  /**
+   * Runs before a snapshot's position is read (due expiries): its own audit rows then fall before that position, so
+   * the diffs after the snapshot do not report them again.
+   */
+  beforeSnapshot?: () => Promise<void>;
   /** The full current state as events, in order (a snapshot in pages); read after the position it is sent under. */
   snapshot: () => AsyncIterable<StreamEvent>;
   /** The event for what changed between two audit positions: null when nothing to send, 'resync' for a snapshot. */
@@ -100,16 +105,18 @@ export function streamAccountChanges(
               continue;
             }
           }
-          // A snapshot: pages read after `head`, so they are at least as new; changes after it come as diffs.
+          // A snapshot: pages read after its position, so they are at least as new; changes after it come as diffs.
+          await s.beforeSnapshot?.();
+          const at = await auditPosition(deps);
           let previous: StreamEvent | null = null;
           let page = 0;
           for await (const e of s.snapshot()) {
             if (!live()) break;
-            if (previous) await write(previous, `${head}-${page++}`);
+            if (previous) await write(previous, `${at}-${page++}`);
             previous = e;
           }
-          if (previous && live()) await write(previous, String(head));
-          position = head;
+          if (previous && live()) await write(previous, String(at));
+          position = at;
           continue;
         }
         if (pingDue) {

@@ -44,9 +44,9 @@ export function eventRoutes(deps: HubDeps): Hono<HubEnv> {
       // streams close the oldest.
       holder: { kind: 'stream', key: `device:${device.keyId}` },
       lastEventId: c.req.header('last-event-id'),
+      // Due expiries first, so the snapshot and the diffs after it agree on what is pending.
+      beforeSnapshot: async () => void (await expireDueIntents(deps.store, deps.now(), c.get('requestId'))),
       snapshot: async function* (): AsyncGenerator<StreamEvent> {
-        // Due expiries first, so the snapshot and the diffs after it agree on what is pending.
-        await expireDueIntents(deps.store, deps.now(), c.get('requestId'));
         let first = true;
         for await (const page of snapshotPages(deps, accountId, SNAPSHOT_PAGE)) {
           const data: SnapshotEvent = page;

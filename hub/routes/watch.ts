@@ -129,8 +129,8 @@ export function watchRoutes(deps: HubDeps): Hono<HubEnv> {
         accountId: w.accountId,
         holder: { kind: 'stream', key: `watch:${w.deviceKeyId}` },
         lastEventId: c.req.header('last-event-id'),
+        beforeSnapshot: async () => void (await expireDueIntents(deps.store, deps.now(), c.get('requestId'))),
         snapshot: async function* () {
-          await expireDueIntents(deps.store, deps.now(), c.get('requestId'));
           yield { event: EVENT_WATCH, data: await watchSnapshot(deps, w.accountId) };
         },
         changes: async (after, through) => {

@@ -318,6 +318,10 @@ describe('IntentEvents', () => {
     // No ids: "something in the account" wakes everyone there.
     bus.publish({ accountId: 'acct', intentIds: [] });
     expect(heard.slice(3)).toEqual(['stream:changed', 'poll-a:changed']);
+    // Notices possibly lost (a cross-process relay reconnected): everyone re-reads.
+    heard.length = 0;
+    bus.resync();
+    expect(heard.sort()).toEqual(['other:changed', 'poll-a:changed', 'stream:changed']);
     bus.closeHolder('agent:x');
     expect(heard.at(-1)).toBe('poll-a:closing');
   });
