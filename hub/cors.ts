@@ -2,8 +2,12 @@ import type { MiddlewareHandler } from 'hono';
 import { isOrigin } from '../lib/protocol/fields';
 import type { HubEnv } from './middleware';
 
-/** What a page's signed request sends: the body type, the ck-* signature headers and an optional request id. */
-const ALLOW_HEADERS = 'content-type, accept, ck-key-id, ck-role, ck-timestamp, ck-nonce, ck-signature, x-request-id';
+/**
+ * What a page's signed request sends: the body type, the ck-* signature headers, an optional request id, and
+ * Last-Event-ID when an event stream resumes (docs/protocol.md §9).
+ */
+const ALLOW_HEADERS =
+  'content-type, accept, ck-key-id, ck-role, ck-timestamp, ck-nonce, ck-signature, x-request-id, last-event-id';
 const ALLOW_METHODS = 'GET, POST, PUT, DELETE';
 
 /**

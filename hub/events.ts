@@ -1,14 +1,22 @@
 import type { ChangeFeed, HubStore } from './store/port';
 
 /**
- * Pub/sub for live updates (GET /v1/events, held long polls). Routes publish the account whose intent list changed,
- * after their transaction committed; subscribers (one per open event stream) re-read the list themselves, so an
- * event carries no data and a lost or coalesced event never shows stale state. When several hub processes share a
- * database (PostgreSQL), the store's ChangeFeed relays publish and closeHolder to the others (LISTEN/NOTIFY), so a
- * device streaming from one process hears an intent created through another; after the feed reconnects every
- * subscriber is told 'changed' (a notice may have been missed).
+ * Pub/sub for live updates (GET /v1/events, GET /v1/watch/events, held long polls). Routes publish, after
+ * their transaction committed, which intents of which account changed; subscribers re-read what they need from the
+ * store (streams: the audit log since their cursor, hub/routes/account-stream.ts; a long poll: its one intent), so a
+ * lost or coalesced notice never shows stale state, it only delays. Notices are plain JSON (`IntentChange`) so a
+ * relay carries them between hub processes sharing one database: the store's ChangeFeed (PostgreSQL
+ * LISTEN/NOTIFY) relays publish and closeHolder to the others, so a device streaming from one process hears an intent
+ * created through another; after the feed reconnects every subscriber re-reads (resync).
  */
 export type IntentEvent = 'changed' | 'closing';
+
+/** One account's changed intents, as published after a commit. JSON only: it may cross process boundaries. */
+export interface IntentChange {
+  accountId: string;
+  /** The intents whose state changed (created, decided, executed, expired). Empty: "something in the account". */
+  intentIds: string[];
+}
 
 /** Most open event streams (GET /v1/events) one signing key may hold; a new one closes its oldest (see subscribe). */
 export const MAX_STREAMS_PER_KEY = 4;
@@ -21,12 +29,13 @@ export interface Holder {
   kind: 'stream' | 'poll';
 }
 
+type Listener = (event: IntentEvent) => void;
+
 export class IntentEvents {
   constructor(private readonly feed?: ChangeFeed) {
     feed?.subscribe((notice) => {
-      if (notice === 'resync') for (const accountId of [...this.listeners.keys()]) this.notify(accountId, 'changed');
-      else if (notice.kind === 'changed')
-        for (const accountId of new Set(notice.accountIds)) this.notify(accountId, 'changed');
+      if (notice === 'resync') this.resync();
+      else if (notice.kind === 'changed') this.deliver(notice.changes);
       else this.closeLocal(notice.key);
     });
   }
@@ -42,41 +51,43 @@ export class IntentEvents {
     this.feed?.publish(notice).catch(() => {});
   }
 
-  private readonly listeners = new Map<string, Set<(event: IntentEvent) => void>>();
+  /** Per account, each listener with the one intent it waits for (a held poll) or null (a stream: every change). */
+  private readonly listeners = new Map<string, Map<Listener, string | null>>();
   /** Per holder key and kind, its listeners oldest first: removal closes them, the cap evicts the oldest. */
-  private readonly held = new Map<string, Set<(event: IntentEvent) => void>>();
+  private readonly held = new Map<string, Set<Listener>>();
 
   /**
-   * Calls `listener('changed')` on every change for `accountId`, and `listener('closing')` once when the hub shuts
-   * down, when the holder's key is removed or revoked (closeHolder), or when the holder opens more than its cap
-   * (MAX_STREAMS_PER_KEY / MAX_POLLS_PER_KEY): then its OLDEST subscription is closed, not the new one. A client
-   * whose connection died without the hub noticing reconnects and gets its stream back instead of a refusal; a
-   * key holder flooding the hub only ever holds the cap, and the closed ones simply end (a stream ends, a poll
+   * Calls `listener('changed')` on every change for `accountId` (with `intentId`: only on a change of that intent,
+   * so a held poll is not woken by its account's other traffic: issue 16), and `listener('closing')` once when the
+   * hub shuts down, when the holder's key is removed or revoked (closeHolder), or when the holder opens more than
+   * its cap (MAX_STREAMS_PER_KEY / MAX_POLLS_PER_KEY): then its OLDEST subscription is closed, not the new one. A
+   * client whose connection died without the hub noticing reconnects and gets its stream back instead of a refusal;
+   * a key holder flooding the hub only ever holds the cap, and the closed ones simply end (a stream ends, a poll
    * answers the current state). Returns the unsubscribe function.
    */
-  subscribe(accountId: string, listener: (event: IntentEvent) => void, holder?: Holder): () => void {
-    let set = this.listeners.get(accountId);
-    if (!set) this.listeners.set(accountId, (set = new Set()));
-    set.add(listener);
+  subscribe(accountId: string, listener: Listener, holder?: Holder, intentId?: string): () => void {
+    let mine = this.listeners.get(accountId);
+    if (!mine) this.listeners.set(accountId, (mine = new Map<Listener, string | null>()));
+    mine.set(listener, intentId ?? null);
     const heldKey = holder && `${holder.kind}:${holder.key}`;
     if (holder && heldKey) {
-      let mine = this.held.get(heldKey);
-      if (!mine) this.held.set(heldKey, (mine = new Set()));
-      mine.add(listener);
+      let held = this.held.get(heldKey);
+      if (!held) this.held.set(heldKey, (held = new Set()));
+      held.add(listener);
       const cap = holder.kind === 'stream' ? MAX_STREAMS_PER_KEY : MAX_POLLS_PER_KEY;
-      while (mine.size > cap) {
-        const oldest = mine.values().next().value!;
-        mine.delete(oldest);
+      while (held.size > cap) {
+        const oldest = held.values().next().value!;
+        held.delete(oldest);
         this.call(oldest, 'closing');
       }
     }
     return () => {
-      set.delete(listener);
-      if (set.size === 0 && this.listeners.get(accountId) === set) this.listeners.delete(accountId);
+      mine.delete(listener);
+      if (mine.size === 0 && this.listeners.get(accountId) === mine) this.listeners.delete(accountId);
       if (heldKey) {
-        const mine = this.held.get(heldKey);
-        mine?.delete(listener);
-        if (mine && mine.size === 0) this.held.delete(heldKey);
+        const held = this.held.get(heldKey);
+        held?.delete(listener);
+        if (held && held.size === 0) this.held.delete(heldKey);
       }
     };
   }
@@ -92,10 +103,10 @@ export class IntentEvents {
 
   private closeLocal(key: string): void {
     for (const kind of ['stream', 'poll'] as const) {
-      const mine = this.held.get(`${kind}:${key}`);
-      if (!mine) continue;
+      const held = this.held.get(`${kind}:${key}`);
+      if (!held) continue;
       this.held.delete(`${kind}:${key}`);
-      for (const listener of [...mine]) this.call(listener, 'closing');
+      for (const listener of [...held]) this.call(listener, 'closing');
     }
   }
 
@@ -104,22 +115,48 @@ export class IntentEvents {
     return this.held.get(`${kind}:${key}`)?.size ?? 0;
   }
 
-  /** Tells every subscriber of these accounts that their intents changed. A throwing listener cannot stop the rest. */
-  publish(...accountIds: string[]): void {
-    for (const accountId of new Set(accountIds)) this.notify(accountId, 'changed');
-    if (accountIds.length > 0) this.relay({ kind: 'changed', accountIds });
+  /**
+   * Tells the subscribers of each account that these intents changed: every stream of the account, and the held
+   * polls waiting for one of them. A change with no intent ids wakes every subscriber of the account. A throwing
+   * listener cannot stop the rest.
+   */
+  publish(...changes: IntentChange[]): void {
+    this.deliver(changes);
+    if (changes.length > 0) this.relay({ kind: 'changed', changes });
+  }
+
+  /** Wakes this process's subscribers for `changes` (published here, or relayed from another process). */
+  private deliver(changes: IntentChange[]): void {
+    const byAccount = new Map<string, Set<string> | 'all'>();
+    for (const { accountId, intentIds } of changes) {
+      const known = byAccount.get(accountId);
+      if (known === 'all') continue;
+      if (intentIds.length === 0) byAccount.set(accountId, 'all');
+      else byAccount.set(accountId, new Set([...(known ?? []), ...intentIds]));
+    }
+    for (const [accountId, ids] of byAccount) {
+      for (const [listener, only] of [...(this.listeners.get(accountId) ?? [])]) {
+        if (only === null || ids === 'all' || ids.has(only)) this.call(listener, 'changed');
+      }
+    }
+  }
+
+  /**
+   * Notices may have been lost (a relay between hub processes reconnected): every subscriber of every account hears
+   * `changed` and re-reads (streams from their audit position, polls their intent), so nothing stays stale.
+   */
+  resync(): void {
+    for (const mine of [...this.listeners.values()])
+      for (const listener of [...mine.keys()]) this.call(listener, 'changed');
   }
 
   /** Asks every open stream to end (server shutdown), so closing the server need not wait for them. */
   shutdown(): void {
-    for (const accountId of [...this.listeners.keys()]) this.notify(accountId, 'closing');
+    for (const mine of [...this.listeners.values()])
+      for (const listener of [...mine.keys()]) this.call(listener, 'closing');
   }
 
-  private notify(accountId: string, event: IntentEvent): void {
-    for (const listener of [...(this.listeners.get(accountId) ?? [])]) this.call(listener, event);
-  }
-
-  private call(listener: (event: IntentEvent) => void, event: IntentEvent): void {
+  private call(listener: Listener, event: IntentEvent): void {
     try {
       listener(event);
     } catch {
@@ -131,9 +168,20 @@ export class IntentEvents {
   subscriberCount(accountId?: string): number {
     if (accountId !== undefined) return this.listeners.get(accountId)?.size ?? 0;
     let n = 0;
-    for (const set of this.listeners.values()) n += set.size;
+    for (const mine of this.listeners.values()) n += mine.size;
     return n;
   }
+}
+
+/** Groups changed intents by account for publish(): `[accountId, intentId]` pairs in, one IntentChange per account out. */
+export function changesByAccount(pairs: Iterable<readonly [string, string]>): IntentChange[] {
+  const out = new Map<string, Set<string>>();
+  for (const [accountId, intentId] of pairs) {
+    let ids = out.get(accountId);
+    if (!ids) out.set(accountId, (ids = new Set()));
+    ids.add(intentId);
+  }
+  return [...out].map(([accountId, intentIds]) => ({ accountId, intentIds: [...intentIds] }));
 }
 
 const byStore = new WeakMap<HubStore, IntentEvents>();

@@ -1,5 +1,5 @@
 import { appendAudit } from './audit';
-import { intentEvents } from './events';
+import { changesByAccount, intentEvents } from './events';
 import type { HubStore } from './store/port';
 
 /**
@@ -14,13 +14,13 @@ export async function expireDueIntents(
   now: number,
   requestId: string | null = null,
 ): Promise<string[]> {
-  const accounts: string[] = [];
+  const changed: [string, string][] = [];
   const ids = await store.transaction(async () => {
     const expired = await store.intents.expireDue(now);
     for (const intentId of expired) {
       const intent = (await store.intents.get(intentId))!;
       const installation = (await store.installations.get(intent.installationId))!;
-      accounts.push(installation.accountId);
+      changed.push([installation.accountId, intentId]);
       if (installation.status === 'revoked') continue;
       await appendAudit(store, {
         time: now,
@@ -34,6 +34,6 @@ export async function expireDueIntents(
     }
     return expired;
   });
-  if (accounts.length > 0) intentEvents(store).publish(...accounts);
+  if (changed.length > 0) intentEvents(store).publish(...changesByAccount(changed));
   return ids;
 }

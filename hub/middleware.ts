@@ -29,7 +29,11 @@ const MAX_LOGGED_PATH = 256;
 export function responseHeaders(): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
     await next();
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+    // An event stream also says `no-cache`, the directive reverse proxies and SSE clients look for (issue 16);
+    // `no-store` stays: it carries per-user state.
+    const stream = c.res.headers.get('content-type')?.startsWith('text/event-stream') === true;
+    for (const [name, value] of Object.entries(SECURITY_HEADERS))
+      c.header(name, stream && name === 'Cache-Control' ? 'no-cache, no-store' : value);
     c.header('X-Request-Id', c.get('requestId'));
   };
 }
@@ -58,6 +62,9 @@ export function accessLog(logger: HubLogger): MiddlewareHandler<HubEnv> {
 export function errorResponse(c: Context<HubEnv>, err: HubError): Response {
   if (leavesBodyUnread(c)) c.header('Connection', 'close');
   for (const [name, value] of Object.entries(err.headers)) c.header(name, value);
+  // Every 429 says when to come back (issue 16: the SDK waits that long instead of guessing); the limiters set
+  // their own, this is the floor for any other refusal.
+  if (err.status === 429 && !('Retry-After' in err.headers)) c.header('Retry-After', '1');
   return c.json(
     { error: { ...err.fields, code: err.code, message: err.message, request_id: c.get('requestId') ?? null } },
     err.status,

@@ -4,6 +4,7 @@ import { intentEvents } from './events';
 import { loadOrCreateHubIdentity, type HubIdentity } from './identity';
 import { expireDueIntents } from './intent-expiry';
 import { purgeUnclaimedAgents } from './registration-purge';
+import { purgeDeliveredSecrets } from './execute-replay';
 import { DEFAULT_INTENT_RETENTION_MS, purgeExpiredPayloads } from './intent-retention';
 import type { ProxyHeaders } from './forwarded';
 import { openListener, planListen, type Listener, type TlsFiles } from './listener';
@@ -191,6 +192,11 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
         await purgeExpiredPayloads(store, now(), retentionMs);
       } catch (err) {
         logger.warn('intent_retention_failed', { error: err instanceof Error ? err.name : 'unknown' });
+      }
+      try {
+        await purgeDeliveredSecrets(store, now());
+      } catch (err) {
+        logger.warn('execute_replay_purge_failed', { error: err instanceof Error ? err.name : 'unknown' });
       }
       try {
         await purgeUnclaimedAgents(store, now());

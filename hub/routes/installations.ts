@@ -91,7 +91,7 @@ export function installationRoutes(deps: HubDeps): Hono<HubEnv> {
       const revoked = await deps.store.transaction(async () => {
         const current = (await deps.store.installations.get(id))!;
         // Revoking twice answers with the first revocation: the status change stamped last_activity.
-        if (current.status === 'revoked') return { installation: current, changed: false };
+        if (current.status === 'revoked') return { installation: current, changed: false, expired: [] as string[] };
         const installation = await deps.store.installations.revoke(id, now, signedRevocation);
         const base = { time: now, agent: installation.agentId, requestId };
         await appendAudit(deps.store, {
@@ -101,7 +101,8 @@ export function installationRoutes(deps: HubDeps): Hono<HubEnv> {
           action: 'installation.revoke',
         });
         // Its open intents end with it, stored as expired in the same transaction.
-        for (const intentId of await deps.store.intents.expireForInstallation(id)) {
+        const expired = await deps.store.intents.expireForInstallation(id);
+        for (const intentId of expired) {
           const intent = (await deps.store.intents.get(intentId))!;
           await appendAudit(deps.store, {
             ...base,
@@ -111,10 +112,10 @@ export function installationRoutes(deps: HubDeps): Hono<HubEnv> {
             idempotencyKey: intent.idempotencyKey,
           });
         }
-        return { installation, changed: true };
+        return { installation, changed: true, expired };
       });
       if (revoked.changed) {
-        events.publish(account.accountId);
+        if (revoked.expired.length > 0) events.publish({ accountId: account.accountId, intentIds: revoked.expired });
         // The agent's held polls end at once (they would answer agent_revoked on waking anyway).
         events.closeHolder(`agent:${revoked.installation.agentId}`);
       }

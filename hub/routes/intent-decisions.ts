@@ -10,6 +10,7 @@ import { authenticateAgent, authenticateHuman, jsonBody } from '../auth';
 import { deviceList } from './devices';
 import { HubError } from '../errors';
 import { intentEvents } from '../events';
+import { EXECUTE_REPLAY_MS } from '../execute-replay';
 import { expireDueIntents } from '../intent-expiry';
 import type { HubEnv } from '../middleware';
 import type { Installation, Intent } from '../store/port';
@@ -63,9 +64,24 @@ function assertExecutable(intent: Intent, installation: Installation, now: numbe
 }
 
 /**
+ * Whether an executed intent may be answered again (issue 16, hub/execute-replay.ts): within EXECUTE_REPLAY_MS of
+ * its execution, asked by its own agent through the installation it was executed under, still live. Anyone else
+ * (another agent cannot even see it: agentIntent; the same agent re-claimed under another installation; a revoked
+ * one) gets `intent_already_executed`, as everyone did before the window existed.
+ */
+function replayable(intent: Intent, installation: Installation, live: Installation, now: number): boolean {
+  return (
+    intent.executedAt !== null &&
+    now < intent.executedAt + EXECUTE_REPLAY_MS &&
+    installation.installationId === live.installationId &&
+    installation.status !== 'revoked'
+  );
+}
+
+/**
  * `POST /v1/intents/:id/decision` (human owner, device-signed approval or denial) and `POST /v1/intents/:id/execute`
- * (agent owner, once). State checks run again inside each transaction, next to the guarded update, so two racing
- * callers change the intent once.
+ * (agent owner, once in effect; answered again for a bounded time, see replayable). State checks run again inside
+ * each transaction, next to the guarded update, so two racing callers change the intent once.
  */
 export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
   const events = intentEvents(deps.store);
@@ -137,26 +153,30 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
         }
         return decided;
       });
-      events.publish(installation.accountId);
+      events.publish({ accountId: installation.accountId, intentIds: [intent.intentId] });
       return c.json(toWireIntent(decided, (await deps.store.installations.get(installation.installationId))!, now));
     })
     .post('/intents/:id/execute', async (c) => {
       const { agent, body } = await authenticateAgent(c, deps);
       if (body.length > 0) throw new HubError('protocol_invalid', 'POST /v1/intents/:id/execute takes an empty body.');
-      await agentInstallation(deps, agent.agentId);
+      const live = await agentInstallation(deps, agent.agentId);
       await expireDueIntents(deps.store, deps.now(), c.get('requestId'));
       const { intent, installation } = await agentIntent(deps, agent, c.req.param('id'));
       const now = deps.now();
-      const { executed, sealed } = await deps.store.transaction(async () => {
-        assertExecutable(
-          (await deps.store.intents.get(intent.intentId))!,
-          (await deps.store.installations.get(installation.installationId))!,
-          now,
-        );
+      const { executed, sealed, repeat } = await deps.store.transaction(async () => {
+        const current = (await deps.store.intents.get(intent.intentId))!;
+        const currentInstallation = (await deps.store.installations.get(installation.installationId))!;
+        if (replayable(current, currentInstallation, live, now)) {
+          // The same answer again (a lost response): nothing changes, no second audit row. A secret.request whose
+          // blob is gone (the retention sweep) cannot be answered the same way and is refused below.
+          const sealed = await deps.store.sealedSecrets.get(intent.intentId);
+          if (current.kind !== 'secret.request' || sealed) return { executed: current, sealed, repeat: true };
+        }
+        assertExecutable(current, currentInstallation, now);
         const executed = await deps.store.intents.markExecuted(intent.intentId, now);
-        // Handed over exactly once: the ciphertext has no reason to stay on the hub after delivery.
+        // Kept for EXECUTE_REPLAY_MS so a lost answer can be fetched again, then deleted by the server's sweep
+        // (purgeDeliveredSecrets): ciphertext sealed to this agent, which only it can open.
         const sealed = await deps.store.sealedSecrets.get(intent.intentId);
-        if (sealed) await deps.store.sealedSecrets.delete(intent.intentId);
         await deps.store.installations.touch(installation.installationId, now);
         await appendAudit(deps.store, {
           time: now,
@@ -167,9 +187,9 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
           requestId: c.get('requestId'),
           idempotencyKey: intent.idempotencyKey,
         });
-        return { executed, sealed };
+        return { executed, sealed, repeat: false };
       });
-      events.publish(installation.accountId);
+      if (!repeat) events.publish({ accountId: installation.accountId, intentIds: [intent.intentId] });
       const response: ExecuteResponse = { intent: toWireIntent(executed, installation, now) };
       if (executed.decisionStatement !== null)
         response.approval = executed.decisionStatement as unknown as ExecuteResponse['approval'];

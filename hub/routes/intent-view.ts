@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { toHex } from '../../lib/bytes';
 import { HEADER_ROLE } from '../../lib/protocol/request-signing';
-import type { Intent as WireIntent, IntentListResponse, IntentStatus as WireStatus } from '../../lib/protocol/wire';
+import type { Intent as WireIntent, IntentStatus as WireStatus } from '../../lib/protocol/wire';
 import type { HubDeps } from '../deps';
 import { authenticateAgent, authenticateHuman } from '../auth';
 import { HubError } from '../errors';
@@ -59,19 +59,6 @@ export function toWireIntent(intent: Intent, installation: Installation, now: nu
   if (intent.executedAt !== null) out.executed_at = intent.executedAt;
   if (intent.decisionStatement !== null) out.approval = intent.decisionStatement as unknown as WireIntent['approval'];
   return out;
-}
-
-/** GET /v1/intents?status=pending and every `intents` event: the account's open intents, oldest first. */
-export async function pendingList(deps: HubDeps, accountId: string): Promise<IntentListResponse> {
-  const now = deps.now();
-  const installations = new Map(
-    (await deps.store.installations.listByAccount(accountId)).map((i) => [i.installationId, i]),
-  );
-  const intents = (await deps.store.intents.listPendingForAccount(accountId, now))
-    .map((intent) => ({ intent, installation: installations.get(intent.installationId)! }))
-    .filter(({ installation }) => installation && installation.status !== 'revoked')
-    .map(({ intent, installation }) => toWireIntent(intent, installation, now));
-  return { intents };
 }
 
 /**

@@ -24,15 +24,27 @@ import {
   authenticateEither,
   humanIntent,
   INTENT_TTL_MS,
-  pendingList,
   toWireIntent,
 } from './intent-view';
+import { pendingPage } from './intent-changes';
+import {
+  decodePageCursor,
+  PENDING_PAGE_DEFAULT,
+  PENDING_PAGE_MAX,
+  type IntentPage,
+} from '../../lib/protocol/intent-events-wire';
+
+/**
+ * Intent creations per installation. There is deliberately no budget per account (issue 16): three busy agents of
+ * one person used it up and a quiet agent's first request got 429. Each agent is bounded by its own installation's
+ * budget here and by its signing key's budget for every signed request (hub/auth.ts, SIGNED_REQUEST_LIMIT), so one
+ * agent cannot spend another's.
+ */
+export const INSTALLATION_CREATE_LIMIT = { burst: 20, sustained: 120, perSeconds: 3600 };
 
 export interface IntentRouteOptions {
-  /** Intent creations per installation. */
+  /** Intent creations per installation (INSTALLATION_CREATE_LIMIT by default). */
   installationLimiter?: RateLimiter;
-  /** Intent creations per human account, over all its installations. */
-  accountLimiter?: RateLimiter;
 }
 
 /**
@@ -67,10 +79,7 @@ async function enforceDailyLimit(deps: HubDeps, installation: Installation, now:
  * human: own installation). Decisions and execution are in intent-decisions.ts.
  */
 export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): Hono<HubEnv> {
-  const perInstallation =
-    options.installationLimiter ?? new RateLimiter({ burst: 20, sustained: 120, perSeconds: 3600 }, deps.now);
-  const perAccount =
-    options.accountLimiter ?? new RateLimiter({ burst: 60, sustained: 600, perSeconds: 3600 }, deps.now);
+  const perInstallation = options.installationLimiter ?? new RateLimiter(INSTALLATION_CREATE_LIMIT, deps.now);
   const events = intentEvents(deps.store);
 
   /** Creates the intent once the agent and its live installation are known; every refusal is a HubError. */
@@ -82,7 +91,6 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
       );
     }
     enforceLimit(perInstallation, installation.installationId);
-    enforceLimit(perAccount, installation.accountId);
     const req = parseWire(CreateIntentRequestSchema, jsonBody(body));
     const scope = requiredScope(req.kind, req.payload);
     if (!(installation.grantedScopes as string[]).includes(scope)) {
@@ -145,7 +153,7 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
       await deps.store.installations.touch(installation.installationId, now);
       return { intent, created: true };
     });
-    if (created) events.publish(installation.accountId);
+    if (created) events.publish({ accountId: installation.accountId, intentIds: [intent.intentId] });
     return c.json(toWireIntent(intent, installation, now), created ? 201 : 200);
   };
 
@@ -183,12 +191,11 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
     })
     .get('/intents', async (c) => {
       const { account } = await authenticateHuman(c, deps);
-      const query = c.req.queries();
-      if (c.req.query('status') !== 'pending' || Object.keys(query).length !== 1 || query.status!.length !== 1) {
-        throw new HubError('protocol_invalid', 'status: only GET /v1/intents?status=pending is supported.');
-      }
+      const { limit, after } = parsePendingQuery(c.req.queries());
       await expireDueIntents(deps.store, deps.now(), c.get('requestId'));
-      return c.json(await pendingList(deps, account.accountId));
+      const page = await pendingPage(deps, account.accountId, limit, after);
+      const response: IntentPage = { intents: page.intents, ...(page.next ? { next_cursor: page.next } : {}) };
+      return c.json(response);
     })
     .get('/intents/:id', async (c) => {
       const who = await authenticateEither(c, deps);
@@ -205,7 +212,9 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
         return { ...found, wire: toWireIntent(found.intent, found.installation, deps.now()) };
       };
       let current = await read();
-      // Long poll: an agent waiting for the human's click hears it at once instead of on its next poll.
+      // Long poll: an agent waiting for the human's click hears it at once instead of on its next poll. It wakes on
+      // a change of THIS intent only (issue 16: waking on any change of the account answered 1,000 agents' polls
+      // with "still pending" on every create, and each then paused before asking again).
       if (waitSeconds > 0 && current.wire.status === 'pending') {
         const bus = intentEvents(deps.store);
         await new Promise<void>((resolve) => {
@@ -218,7 +227,7 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
             kind: 'poll' as const,
             key: 'agent' in who ? `agent:${who.agent.agentId}` : `device:${who.deviceKeyId}`,
           };
-          const unsubscribe = bus.subscribe(current.installation.accountId, done, holder);
+          const unsubscribe = bus.subscribe(current.installation.accountId, done, holder, current.intent.intentId);
           const timer = setTimeout(done, Math.min(waitSeconds * 1000, current.wire.expires_at - deps.now() + 50));
           c.req.raw.signal?.addEventListener('abort', done, { once: true });
         });
@@ -226,6 +235,35 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
       }
       return c.json(current.wire);
     });
+}
+
+/**
+ * `GET /v1/intents?status=pending[&limit=N][&cursor=C]` (issue 16: the whole list on every GET was 461 KB at 1,000
+ * pending): at most `limit` (default PENDING_PAGE_DEFAULT, at most PENDING_PAGE_MAX) intents, oldest first, and
+ * `next_cursor` when more follow. Each parameter at most once; anything else is refused.
+ */
+function parsePendingQuery(query: Record<string, string[]>): {
+  limit: number;
+  after?: { createdAt: number; intentId: string };
+} {
+  const invalid = (what: string) => new HubError('protocol_invalid', what);
+  for (const [name, values] of Object.entries(query)) {
+    if (!['status', 'limit', 'cursor'].includes(name) || values.length !== 1)
+      throw invalid('Only GET /v1/intents?status=pending[&limit=N][&cursor=C] is supported.');
+  }
+  if (query.status?.[0] !== 'pending') throw invalid('status: only GET /v1/intents?status=pending is supported.');
+  let limit = PENDING_PAGE_DEFAULT;
+  const rawLimit = query.limit?.[0];
+  if (rawLimit !== undefined) {
+    if (!/^[1-9][0-9]{0,3}$/.test(rawLimit) || Number(rawLimit) > PENDING_PAGE_MAX)
+      throw invalid(`limit must be 1..${PENDING_PAGE_MAX}.`);
+    limit = Number(rawLimit);
+  }
+  const rawCursor = query.cursor?.[0];
+  if (rawCursor === undefined) return { limit };
+  const after = decodePageCursor(rawCursor);
+  if (!after) throw invalid('cursor: send back next_cursor unchanged.');
+  return { limit, after };
 }
 
 /** `?wait=N` (1..30 s) turns GET /v1/intents/:id into a long poll while the intent is pending. */

@@ -18,6 +18,9 @@ import { intentEvents } from '../events';
 import type { HubEnv } from '../middleware';
 import { enforceLimit } from './client-address';
 import { streamAccountChanges } from './account-stream';
+import { intentDiff } from './intent-changes';
+import { expireDueIntents } from '../intent-expiry';
+import { EVENT_WATCH, EVENT_WATCH_CHANGES, type WatchChangesEvent } from '../../lib/protocol/intent-events-wire';
 
 /** The device a watch token belongs to, after every check. */
 interface Watcher {
@@ -66,8 +69,10 @@ export async function watchSnapshot(deps: HubDeps, accountId: string): Promise<W
  * - `PUT /v1/watch` (human, signed by the device key): registers the device's watch token by its SHA-256, replacing
  *   the one it had. Only the device key can do this, so the token is bound to that device and dies with it.
  * - `GET /v1/watch` (watch token): `{pending, intent_ids}`, nothing more.
- * - `GET /v1/watch/events` (watch token): the same as `event: watch` on connect and on every change; `: ping` every
- *   15 s; it ends when the device is removed, its token replaced, or after the stream lifetime.
+ * - `GET /v1/watch/events` (watch token): the same as `event: watch` on connect (or, resuming with
+ *   `Last-Event-ID`, only what changed since), then `event: watch-changes` with the ids added to and removed from
+ *   the pending list on every change (issue 16: never the whole list again); `: ping` after 15 s of silence; it
+ *   ends when the device is removed, its token replaced, or after the stream lifetime.
  *
  * What the token cannot do is the point: every route that decides, reads a payload or hands out a secret or the vault
  * authenticates with hub/auth.ts, which verifies a device-key signature and never looks at this header.
@@ -123,8 +128,20 @@ export function watchRoutes(deps: HubDeps): Hono<HubEnv> {
       return streamAccountChanges(c, deps, events, {
         accountId: w.accountId,
         holder: { kind: 'stream', key: `watch:${w.deviceKeyId}` },
-        event: 'watch',
-        snapshot: () => watchSnapshot(deps, w.accountId),
+        lastEventId: c.req.header('last-event-id'),
+        beforeSnapshot: async () => void (await expireDueIntents(deps.store, deps.now(), c.get('requestId'))),
+        snapshot: async function* () {
+          yield { event: EVENT_WATCH, data: await watchSnapshot(deps, w.accountId) };
+        },
+        changes: async (after, through) => {
+          const diff = await intentDiff(deps, w.accountId, after, through);
+          if (diff === null || diff === 'resync') return diff;
+          // Ids only, as the snapshot. An intent is never pending again once it left, so "updated" adds nothing.
+          const data: WatchChangesEvent = { added: diff.added, removed: diff.removed };
+          if (data.added.length > WATCH_MAX_IDS || data.removed.length > WATCH_MAX_IDS) return 'resync';
+          if (data.added.length + data.removed.length === 0) return null;
+          return { event: EVENT_WATCH_CHANGES, data };
+        },
         // Removed device or replaced token: nothing more, not even a count.
         stillAllowed: () => stillWatching(w, header),
       });

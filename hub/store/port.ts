@@ -204,8 +204,16 @@ export interface IntentRepo {
    * them (null when none): the daily limit's rolling window.
    */
   countCreatedSince(installationId: string, since: number): Promise<{ count: number; oldest: number | null }>;
-  /** Pending, unexpired intents of all installations of an account, oldest first. */
-  listPendingForAccount(accountId: string, now: number): Promise<Intent[]>;
+  /**
+   * Pending, unexpired intents of all installations of an account, oldest first (by created_at, then intent_id).
+   * With `page`: at most `page.limit` of them, and only those after `page.after` in that order (keyset pages for
+   * GET /v1/intents?status=pending and the event streams' snapshots).
+   */
+  listPendingForAccount(
+    accountId: string,
+    now: number,
+    page?: { after?: { createdAt: number; intentId: string }; limit: number },
+  ): Promise<Intent[]>;
   /**
    * Records the human's decision, only while the intent is pending and unexpired at `decidedAt`.
    * @throws StoreError `not_found`, `invalid_state` (already decided, or expired).
@@ -235,6 +243,11 @@ export interface SealedSecretRepo {
   get(intentId: string): Promise<Uint8Array | null>;
   /** Returns whether a blob was deleted. */
   delete(intentId: string): Promise<boolean>;
+  /**
+   * Deletes at most `limit` blobs whose intent was executed at or before `executedAtOrBefore` (the end of the
+   * execute replay window, hub/execute-replay.ts); blobs of intents not executed are never touched. Returns how many.
+   */
+  purgeDelivered(executedAtOrBefore: number, limit: number): Promise<number>;
 }
 
 /** The newest agent config delivered to one installation: ciphertext and a signed statement only. */
@@ -306,6 +319,17 @@ export interface AuditRepo {
   listForAccount(accountId: string, options: { beforeSeq?: number; limit: number }): Promise<AuditRow[]>;
   /** Every row in seq order, read page by page (a long log is never held in memory at once). */
   scan(): AsyncIterable<AuditRow>;
+  /**
+   * The rows about intents of one account (resource `intent:<id>` of an intent of its installations) with
+   * `afterSeq < seq <= throughSeq`, in seq order, at most `limit`: what changed in its intents between two points of
+   * the log (event stream diffs and Last-Event-ID resume, hub/routes/intent-changes.ts).
+   */
+  intentChanges(
+    accountId: string,
+    afterSeq: number,
+    throughSeq: number,
+    limit: number,
+  ): Promise<{ seq: number; action: string; intentId: string }[]>;
   count(): Promise<number>;
 }
 
@@ -418,7 +442,8 @@ export interface ChangeFeed {
 }
 
 export type ChangeNotice =
-  | { kind: 'changed'; accountIds: string[] }
+  /** Which intents of which accounts changed (hub/events.ts IntentChange; no intent ids = the whole account). */
+  | { kind: 'changed'; changes: { accountId: string; intentIds: string[] }[] }
   /** A signing key lost its authority: its streams and held polls end everywhere. */
   | { kind: 'close_holder'; key: string };
 

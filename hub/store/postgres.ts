@@ -41,8 +41,13 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const LOCK_CLASS = 0x436b;
 /** How long to wait before reconnecting the LISTEN connection, growing to the maximum. */
 const LISTEN_RETRY_MS = [100, 500, 2000, 5000] as const;
-/** NOTIFY payloads must stay under 8000 bytes: notices with many accounts are split. */
-const MAX_NOTICE_ACCOUNTS = 100;
+/**
+ * NOTIFY payloads must stay under 8000 bytes: notices are split into parts of this many account changes, and an
+ * account's change with more intent ids than fit is sent as "the whole account changed" (no ids), which wakes more
+ * subscribers than needed but never fewer.
+ */
+const MAX_NOTICE_CHANGES = 20;
+const MAX_NOTICE_IDS = 40;
 
 /** int8 (bigint: times, counters, count(*)) as a JavaScript number: every stored value is far below 2^53. */
 const INT8_OID = 20;
@@ -306,9 +311,14 @@ class PgChangeFeed implements ChangeFeed {
   ) {}
 
   async publish(notice: ChangeNotice): Promise<void> {
+    if (notice.kind === 'changed')
+      notice = {
+        kind: 'changed',
+        changes: notice.changes.map((c) => (c.intentIds.length > MAX_NOTICE_IDS ? { ...c, intentIds: [] } : c)),
+      };
     const parts =
       notice.kind === 'changed'
-        ? chunk([...new Set(notice.accountIds)], MAX_NOTICE_ACCOUNTS).map((accountIds) => ({ ...notice, accountIds }))
+        ? chunk(notice.changes, MAX_NOTICE_CHANGES).map((changes) => ({ ...notice, changes }))
         : [notice];
     for (const part of parts) {
       await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, JSON.stringify({ o: this.origin, n: part })]);

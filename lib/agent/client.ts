@@ -131,6 +131,51 @@ export interface ExecuteResult {
 /** Retried while waiting: the hub being briefly away or busy is not a decision. */
 const TRANSIENT = new Set(['hub_unreachable', 'internal', 'rate_limited']);
 
+/**
+ * Retries inside one call (issue 16), each bounded so a call always ends:
+ * - `auth_stale`: the request waited too long somewhere (a full listen queue, a slow proxy) and its timestamp left
+ *   the hub's ±60 s window. Signed again with a fresh timestamp and nonce, at most this many times; a clock that is
+ *   really off stays `auth_stale` and is passed through.
+ * - `rate_limited` with Retry-After: waited out, at most RATE_LIMIT_RETRIES times, and only when the hub asks for
+ *   at most MAX_RETRY_AFTER_S (a daily limit's hours are passed through at once, never slept).
+ * - a lost answer (`hub_unreachable`, `internal`) of an idempotent request (create with its idempotency key,
+ *   execute within the hub's replay window): asked again after 1 s, then 2 s.
+ */
+export const AUTH_STALE_RETRIES = 2;
+export const RATE_LIMIT_RETRIES = 3;
+export const MAX_RETRY_AFTER_S = 30;
+export const LOST_ANSWER_RETRIES = 2;
+
+/** Whether and how long to wait before asking again; null: give up (throw). */
+function retryDelayMs(
+  err: AgentError,
+  signed: boolean,
+  idempotent: boolean,
+  tries: { stale: number; limited: number; lost: number },
+): number | null {
+  if (err.code === 'auth_stale' && signed && tries.stale < AUTH_STALE_RETRIES) {
+    tries.stale++;
+    return 0;
+  }
+  if (err.code === 'rate_limited' && tries.limited < RATE_LIMIT_RETRIES) {
+    const s = err.retryAfterSeconds;
+    if (s === undefined || s > MAX_RETRY_AFTER_S) return null;
+    tries.limited++;
+    return s * 1000;
+  }
+  if ((err.code === 'hub_unreachable' || err.code === 'internal') && idempotent && tries.lost < LOST_ANSWER_RETRIES) {
+    tries.lost++;
+    return 1000 * tries.lost;
+  }
+  return null;
+}
+
+/** Retry-After as delay-seconds (RFC 9110 §10.2.3); an HTTP-date or anything else is ignored. */
+function retryAfterSeconds(res: Response): number | undefined {
+  const raw = res.headers.get('retry-after');
+  return raw !== null && /^[0-9]{1,9}$/.test(raw.trim()) ? Number(raw.trim()) : undefined;
+}
+
 function normalizeHub(hub: string): string {
   let origin: string;
   try {
@@ -242,7 +287,32 @@ export class AgentClient {
     if (!state.hub_key) await this.#setState({ ...state, hub_key: key });
   }
 
-  async #call(hub: string, method: string, path: string, body: unknown, signed: boolean): Promise<unknown> {
+  /**
+   * One request, with the bounded retries above: `idempotent` when asking again cannot do the thing twice (create
+   * with its idempotency key, execute within the hub's replay window).
+   */
+  async #call(
+    hub: string,
+    method: string,
+    path: string,
+    body: unknown,
+    signed: boolean,
+    idempotent = false,
+  ): Promise<unknown> {
+    const tries = { stale: 0, limited: 0, lost: 0 };
+    for (;;) {
+      try {
+        return await this.#callOnce(hub, method, path, body, signed);
+      } catch (err) {
+        if (!(err instanceof AgentError)) throw err;
+        const delay = retryDelayMs(err, signed, idempotent, tries);
+        if (delay === null) throw err;
+        if (delay > 0) await this.#sleep(delay);
+      }
+    }
+  }
+
+  async #callOnce(hub: string, method: string, path: string, body: unknown, signed: boolean): Promise<unknown> {
     if (signed) {
       // A revocation this agent verified once is final: nothing more is asked of, or accepted from, any hub.
       const revoked = this.#requireState().revoked;
@@ -297,9 +367,11 @@ export class AgentClient {
       const message =
         (code === 'wrong_hub_origin' ? wrongHubOriginText(error?.hub_origin, hub) : null) ??
         (typeof error?.code === 'string' ? hubErrorText(error.code) : `The hub answered HTTP ${res.status}.`);
+      const retryAfter = code === 'rate_limited' ? retryAfterSeconds(res) : undefined;
       throw new AgentError(code, message, {
         status: res.status,
         ...(typeof error?.request_id === 'string' ? { requestId: error.request_id } : {}),
+        ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
       });
     }
     if (json === undefined) throw new AgentError('response_invalid', 'The hub sent a response that is not JSON.');
@@ -503,7 +575,7 @@ export class AgentClient {
     const hash = local(() => payloadHash(sent.kind, sent.payload));
     const requestedAt = this.#now();
     const intent = this.#checkIntent(
-      this.#parse(IntentSchema, await this.#call(state.hub, 'POST', '/v1/intents', body, true)),
+      this.#parse(IntentSchema, await this.#call(state.hub, 'POST', '/v1/intents', body, true, true)),
       undefined,
       sent,
     );
@@ -551,9 +623,13 @@ export class AgentClient {
   }
 
   /**
-   * Waits until the human decides or the intent expires: long polls (the hub answers the moment the intent changes),
-   * with growing pauses only when the hub answers early without a decision. `approved` only means the hub says so:
-   * execute() is where the device's signature is checked.
+   * Waits until the human decides or the intent expires: long polls (the hub answers the moment the intent changes).
+   * A poll answered "still pending" is asked again at once, whether the hub held it to the end or ended it early (a
+   * held poll evicted by a newer one, a hub restart, an older hub that woke polls on any change in the account):
+   * pausing there is what made approvals reach agents up to 10 s late (issue 16). Only a second early answer in a
+   * row, or a failed poll, gets a pause, growing ×1.5 from `pollMs` to `maxPollMs`, so a hub answering at once can
+   * never make this spin. `approved` only means the hub says so: execute() is where the device's signature is
+   * checked.
    * @throws AgentError `wait_timeout`, or the hub's code for a non-transient failure.
    */
   async waitForDecision(id: string, options: WaitOptions = {}): Promise<{ decision: Decision; intent: Intent }> {
@@ -561,6 +637,7 @@ export class AgentClient {
     const maxPollMs = Math.max(1, options.maxPollMs ?? 10_000);
     let delay = Math.max(1, Math.min(options.pollMs ?? 1_000, maxPollMs));
     const deadline = this.#now() + timeoutMs;
+    let earlyInARow = 0;
     for (;;) {
       let intent: Intent | undefined;
       const asked = this.#now();
@@ -578,9 +655,12 @@ export class AgentClient {
       const left = deadline - this.#now();
       if (left <= 0)
         throw new AgentError('wait_timeout', `No decision on intent ${id} within ${Math.round(timeoutMs / 1000)} s.`);
-      // A held long poll that timed out can be re-issued at once; an early answer (error, old hub) gets a pause.
-      const heldMs = this.#now() - asked;
-      if (intent && waitSeconds > 0 && heldMs >= Math.min(waitSeconds, LONG_POLL_SECONDS) * 1000 - 100) continue;
+      if (intent && waitSeconds > 0) {
+        const heldMs = this.#now() - asked;
+        const heldToEnd = heldMs >= Math.min(waitSeconds, LONG_POLL_SECONDS) * 1000 - 100;
+        earlyInARow = heldToEnd ? 0 : earlyInARow + 1;
+        if (earlyInARow <= 1) continue;
+      }
       await this.#sleep(Math.min(delay, left));
       delay = Math.min(Math.ceil(delay * 1.5), maxPollMs);
     }
@@ -618,7 +698,7 @@ export class AgentClient {
     }
     const res = this.#parse(
       ExecuteResponseSchema,
-      await this.#call(state.hub, 'POST', `/v1/intents/${id}/execute`, undefined, true),
+      await this.#call(state.hub, 'POST', `/v1/intents/${id}/execute`, undefined, true, true),
     );
     // The hub answered execute: whatever follows, this intent is used up here, also after a restart.
     await this.#setState({ ...this.#requireState(), ...withExecuted(this.#requireState(), request, this.#now()) });

@@ -53,16 +53,19 @@ export class AgentError extends ClawkeepError {
   readonly status?: number;
   /** The hub's request id, to find the failure in the hub log. */
   readonly requestId?: string;
+  /** `rate_limited`: the hub's Retry-After, in seconds, when it sent one. */
+  readonly retryAfterSeconds?: number;
 
   constructor(
     code: AgentErrorCode,
     message: string,
-    options: { cause?: unknown; status?: number; requestId?: string } = {},
+    options: { cause?: unknown; status?: number; requestId?: string; retryAfterSeconds?: number } = {},
   ) {
     super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AgentError';
     if (options.status !== undefined) this.status = options.status;
     if (options.requestId !== undefined) this.requestId = options.requestId;
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   override toJSON(): { code: AgentErrorCode; message: string; request_id?: string } {

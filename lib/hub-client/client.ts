@@ -34,6 +34,10 @@ import { hubErrorText, isApiErrorCode, wrongHubOriginText } from '../protocol/ap
 import { WatchRegisterResponseSchema, type WatchRegisterResponse } from '../protocol/watch-wire';
 import { HubClientError, type HubClientErrorCode } from './errors';
 import { readSse, type SseEvent } from './sse';
+import { PENDING_PAGE_MAX } from '../protocol/intent-events-wire';
+
+/** Pages pendingIntents() reads at most: 40 × 500 = 20,000 intents. */
+export const PENDING_LIST_MAX_PAGES = 40;
 
 /** Who signs: role, the key id the hub knows the key by, and a signer that never reveals the key. */
 export interface HubSigner extends AsyncRequestSigner {
@@ -125,12 +129,13 @@ export class HubClient {
     method: string,
     path: string,
     body?: unknown,
-    init: { signal?: AbortSignal; accept?: string } = {},
+    init: { signal?: AbortSignal; accept?: string; lastEventId?: string } = {},
   ): Promise<Response> {
     const text = body === undefined ? undefined : JSON.stringify(body);
     const bytes = text === undefined ? undefined : utf8Encode(text);
     const headers: Record<string, string> = {
       accept: init.accept ?? 'application/json',
+      ...(init.lastEventId !== undefined ? { 'last-event-id': init.lastEventId } : {}),
       ...(bytes ? { 'content-type': 'application/json' } : {}),
       ...(await signRequestWith({
         role: this.signer.role,
@@ -271,8 +276,21 @@ export class HubClient {
     });
   }
 
+  /**
+   * GET /v1/intents?status=pending, page after page (docs/protocol.md §8): the whole pending list, oldest first, at
+   * most PENDING_LIST_MAX_PAGES pages of PENDING_PAGE_MAX (a hub that never stops paging is cut off there).
+   */
   async pendingIntents(): Promise<Intent[]> {
-    return (await this.json(IntentListResponseSchema, 'intent list', 'GET', '/v1/intents?status=pending')).intents;
+    const all = new Map<string, Intent>();
+    let cursor: string | undefined;
+    for (let n = 0; n < PENDING_LIST_MAX_PAGES; n++) {
+      const query = `status=pending&limit=${PENDING_PAGE_MAX}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page = await this.json(IntentListResponseSchema, 'intent list', 'GET', `/v1/intents?${query}`);
+      for (const intent of page.intents) all.set(intent.intent_id, intent);
+      if (page.next_cursor === undefined || page.next_cursor === cursor) break;
+      cursor = page.next_cursor;
+    }
+    return [...all.values()];
   }
 
   getIntent(intentId: string): Promise<Intent> {
@@ -285,15 +303,17 @@ export class HubClient {
 
   /**
    * GET /v1/events as a stream (signed like any GET). Calls `onEvent` per event until the stream ends (resolves),
-   * fails or `signal` aborts (rejects). `onOpen` runs once the hub accepted the subscription.
+   * fails or `signal` aborts (rejects). `onOpen` runs once the hub accepted the subscription. `lastEventId` (a
+   * PendingMirror's resumeId) asks for the changes since that event instead of a snapshot.
    */
   async events(
     onEvent: (event: SseEvent) => void,
-    options: { signal?: AbortSignal; onOpen?: () => void } = {},
+    options: { signal?: AbortSignal; onOpen?: () => void; lastEventId?: string } = {},
   ): Promise<void> {
     const res = await this.send('GET', '/v1/events', undefined, {
       signal: options.signal,
       accept: 'text/event-stream',
+      ...(options.lastEventId !== undefined ? { lastEventId: options.lastEventId } : {}),
     });
     if (!res.headers.get('content-type')?.startsWith('text/event-stream') || !res.body) {
       await res.body?.cancel().catch(() => {});

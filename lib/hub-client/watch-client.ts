@@ -2,7 +2,8 @@ import * as v from 'valibot';
 import { WATCH_AUTH_SCHEME, WatchSnapshotSchema, type WatchSnapshot } from '../protocol/watch-wire';
 import { responseError } from './client';
 import { HubClientError } from './errors';
-import { parseStrictJson, readStrictJson } from '../protocol/strict-json';
+import { readStrictJson } from '../protocol/strict-json';
+import { WatchMirror } from './pending-mirror';
 import { readSse } from './sse';
 
 /**
@@ -17,12 +18,17 @@ export class WatchClient {
     private readonly fetchImpl: typeof fetch,
   ) {}
 
-  private async get(path: string, accept: string, signal?: AbortSignal): Promise<Response> {
+  private async get(
+    path: string,
+    accept: string,
+    signal?: AbortSignal,
+    extra: Record<string, string> = {},
+  ): Promise<Response> {
     let res: Response;
     try {
       res = await this.fetchImpl(this.hub + path, {
         method: 'GET',
-        headers: { accept, authorization: `${WATCH_AUTH_SCHEME} ${this.token}` },
+        headers: { accept, authorization: `${WATCH_AUTH_SCHEME} ${this.token}`, ...extra },
         signal,
         redirect: 'error',
         credentials: 'omit',
@@ -49,28 +55,26 @@ export class WatchClient {
   }
 
   /**
-   * GET /v1/watch/events: calls `onSnapshot` per `watch` event until the stream ends (resolves), fails or `signal`
-   * aborts (rejects). A malformed event ends the stream with `hub_bad_response`.
+   * GET /v1/watch/events: calls `onSnapshot` with the current state after every `watch` snapshot and `watch-changes`
+   * diff (applied to `mirror`, whose resume id is sent as Last-Event-ID: a reconnect gets only what changed since)
+   * until the stream ends (resolves), fails or `signal` aborts (rejects). A malformed event ends the stream with
+   * `hub_bad_response`.
    */
   async events(
     onSnapshot: (snapshot: WatchSnapshot) => void,
-    options: { signal?: AbortSignal; onOpen?: () => void } = {},
+    options: { signal?: AbortSignal; onOpen?: () => void; mirror?: WatchMirror } = {},
   ): Promise<void> {
-    const res = await this.get('/v1/watch/events', 'text/event-stream', options.signal);
+    const mirror = options.mirror ?? new WatchMirror();
+    const resume: Record<string, string> = mirror.resumeId === null ? {} : { 'last-event-id': mirror.resumeId };
+    const res = await this.get('/v1/watch/events', 'text/event-stream', options.signal, resume);
     if (!res.headers.get('content-type')?.startsWith('text/event-stream') || !res.body) {
       await res.body?.cancel().catch(() => {});
       throw new HubClientError('hub_bad_response', 'The hub did not answer with an event stream.');
     }
     options.onOpen?.();
     await readSse(res.body, (event) => {
-      if (event.event !== 'watch') return;
-      let value: unknown;
-      try {
-        value = parseStrictJson(event.data);
-      } catch (err) {
-        throw new HubClientError('hub_bad_response', 'The hub sent a malformed watch event.', { cause: err });
-      }
-      onSnapshot(parseWatchSnapshot(value));
+      const state = mirror.apply(event);
+      if (state) onSnapshot(state);
     });
   }
 }

@@ -377,7 +377,11 @@ export const IntentSchema = v.object({
   approval: v.optional(SignedApprovalSchema),
 });
 /** GET /v1/intents?status=pending (human): the caller's installations only, oldest first. */
-export const IntentListResponseSchema = v.object({ intents: v.array(IntentSchema) });
+/** GET /v1/intents?status=pending: one page; `next_cursor` when more follow (lib/protocol/intent-events-wire.ts). */
+export const IntentListResponseSchema = v.object({
+  intents: v.array(IntentSchema),
+  next_cursor: v.optional(v.string()),
+});
 
 /** POST /v1/intents/:id/decision (human). sealed_secret only with decision 'approve' on a secret.request. */
 export const DecisionRequestSchema = v.strictObject({

@@ -84,14 +84,36 @@ export class SqlIntents implements IntentRepo {
     return { count: r.n, oldest: r.oldest };
   }
 
-  async listPendingForAccount(accountId: string, now: number): Promise<Intent[]> {
+  async listPendingForAccount(
+    accountId: string,
+    now: number,
+    page?: { after?: { createdAt: number; intentId: string }; limit: number },
+  ): Promise<Intent[]> {
+    if (!page)
+      return (
+        await this.sql.all<IntentRow>(
+          'list pending intents',
+          `SELECT i.* FROM intents i JOIN installations n ON n.installation_id = i.installation_id
+           WHERE n.account_id = ? AND i.status = 'pending' AND i.expires_at > ? ORDER BY i.created_at, i.intent_id`,
+          accountId,
+          now,
+        )
+      ).map(toIntent);
+    // Keyset: rows after (created_at, intent_id) of the previous page's last row; a new intent never lands before it.
+    const after = page.after ?? { createdAt: Number.MIN_SAFE_INTEGER, intentId: '' };
     return (
       await this.sql.all<IntentRow>(
-        'list pending intents',
+        'list a page of pending intents',
         `SELECT i.* FROM intents i JOIN installations n ON n.installation_id = i.installation_id
-         WHERE n.account_id = ? AND i.status = 'pending' AND i.expires_at > ? ORDER BY i.created_at, i.intent_id`,
+         WHERE n.account_id = ? AND i.status = 'pending' AND i.expires_at > ?
+           AND (i.created_at > ? OR (i.created_at = ? AND i.intent_id > ?))
+         ORDER BY i.created_at, i.intent_id LIMIT ?`,
         accountId,
         now,
+        after.createdAt,
+        after.createdAt,
+        after.intentId,
+        page.limit,
       )
     ).map(toIntent);
   }
@@ -209,6 +231,17 @@ export class SqlSealedSecrets implements SealedSecretRepo {
   async delete(intentId: string): Promise<boolean> {
     return (
       (await this.sql.run('delete sealed secret', 'DELETE FROM sealed_secrets WHERE intent_id = ?', intentId)) === 1
+    );
+  }
+
+  async purgeDelivered(executedAtOrBefore: number, limit: number): Promise<number> {
+    return await this.sql.run(
+      'purge delivered sealed secrets',
+      `DELETE FROM sealed_secrets WHERE intent_id IN (
+         SELECT s.intent_id FROM sealed_secrets s JOIN intents i ON i.intent_id = s.intent_id
+         WHERE i.executed_at IS NOT NULL AND i.executed_at <= ? ORDER BY i.executed_at LIMIT ?)`,
+      executedAtOrBefore,
+      limit,
     );
   }
 }

@@ -102,6 +102,31 @@ export class SqlAudit implements AuditRepo {
     ).map(toAuditRow);
   }
 
+  async intentChanges(
+    accountId: string,
+    afterSeq: number,
+    throughSeq: number,
+    limit: number,
+  ): Promise<{ seq: number; action: string; intentId: string }[]> {
+    // A range of the primary key, joined to the account by primary-key lookups: cheap for the short ranges a live
+    // stream asks for; the caller bounds the range (MAX_RESUME_ROWS) before asking for a long one.
+    return (
+      await this.sql.all<{ seq: number; action: string; intent_id: string }>(
+        'list intent changes of account',
+        `SELECT a.seq AS seq, a.action AS action, i.intent_id AS intent_id
+         FROM audit a
+         JOIN intents i ON i.intent_id = substr(a.resource, 8)
+         JOIN installations n ON n.installation_id = i.installation_id
+         WHERE a.seq > ? AND a.seq <= ? AND a.resource LIKE 'intent:%' AND n.account_id = ?
+         ORDER BY a.seq LIMIT ?`,
+        afterSeq,
+        throughSeq,
+        accountId,
+        limit,
+      )
+    ).map((r) => ({ seq: Number(r.seq), action: r.action, intentId: r.intent_id }));
+  }
+
   async *scan(): AsyncIterable<AuditRow> {
     // Keyset pages in seq order: each page is one short query, so a long log is never held in memory (or in one
     // long-running statement) at once, and entries appended meanwhile are picked up by a later page.

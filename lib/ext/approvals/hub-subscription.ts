@@ -1,5 +1,6 @@
 import { ClawkeepError } from '../../errors';
-import { parseIntentsEvent } from '../../hub-client/client';
+import { PendingMirror } from '../../hub-client/pending-mirror';
+import type { Intent } from '../../protocol/wire';
 import type { HubCore } from '../hub/hub-core';
 import { migrateLegacyInstallations, refreshInstallations } from '../hub/hub-installations';
 import type { PendingIntents } from './hub-pending';
@@ -12,10 +13,15 @@ export const BACKOFF_MAX_MS = 30_000;
 /**
  * The live subscription: GET /v1/events read with fetch (no EventSource in a service worker); when the stream
  * fails it reconnects with exponential backoff (1 s → 30 s) and polls GET /v1/intents?status=pending every 5 s
- * in between. Owns the running loop; what it hears goes to the pending list.
+ * in between. Owns the running loop; what it hears goes to the pending list. The hub sends a snapshot and then
+ * only diffs (issue 16); the mirror applies them and its resume id goes back as Last-Event-ID on reconnect, so a
+ * stream that ended (its 15-minute lifetime, a network change) resumes with what changed, not the whole list.
  */
 export class Subscription {
   private loop: AbortController | null = null;
+  private readonly mirror = new PendingMirror();
+  /** The hub the mirror belongs to (settings may switch hubs). */
+  private mirrorHub: string | null = null;
 
   constructor(
     private readonly core: HubCore,
@@ -53,6 +59,9 @@ export class Subscription {
   halt(): void {
     this.loop?.abort();
     this.loop = null;
+    // Locked or stopped: the copy of the pending list (payloads) is not kept; the next start takes a snapshot.
+    this.mirror.reset();
+    this.mirrorHub = null;
     this.core.status.stopped();
   }
 
@@ -66,16 +75,27 @@ export class Subscription {
         if (!core.vault.isUnlocked) break;
         core.status.setConnection('connecting');
         const client = await core.client(false);
+        const hub = core.hub;
+        if (this.mirrorHub !== hub) {
+          this.mirror.reset();
+          this.mirrorHub = hub;
+        }
         await client.events(
           (event) => {
-            if (event.event !== 'intents') return;
+            // A malformed event is reported and ends the stream: the copy may miss a change, so the next
+            // connection starts from a snapshot.
+            let list: Intent[] | null;
             try {
-              void this.pending.set(parseIntentsEvent(event.data));
+              list = this.mirror.apply(event);
             } catch (err) {
+              this.mirror.resumeId = null;
               core.status.failed(err);
+              throw err;
             }
+            if (list) void this.pending.set(list);
           },
           {
+            ...(this.mirror.resumeId !== null ? { lastEventId: this.mirror.resumeId } : {}),
             signal,
             onOpen: () => {
               opened = true;
@@ -88,6 +108,8 @@ export class Subscription {
       } catch (err) {
         if (signal.aborted) break;
         if (err instanceof ClawkeepError && err.code === 'vault_locked') break;
+      } finally {
+        this.mirror.disconnected();
       }
       if (signal.aborted) break;
       // The stream ended or could not start: poll until the next attempt.
@@ -106,7 +128,10 @@ export class Subscription {
     const core = this.core;
     try {
       const client = await core.client(false);
-      await this.pending.set(await client.pendingIntents());
+      const intents = await client.pendingIntents();
+      // The whole list, at least as new as the last event: the stream's next diffs still apply to it.
+      if (this.mirrorHub === core.hub) this.mirror.replace(intents);
+      await this.pending.set(intents);
       core.status.clearError();
     } catch (err) {
       core.status.failed(err);

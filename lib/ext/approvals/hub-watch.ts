@@ -1,5 +1,6 @@
 import { HubClientError } from '../../hub-client/errors';
 import { WatchClient } from '../../hub-client/watch-client';
+import { WatchMirror } from '../../hub-client/pending-mirror';
 import { deviceKeyId } from '../../protocol/keys';
 import { newWatchToken, watchTokenHash, type WatchSnapshot } from '../../protocol/watch-wire';
 import { HUB_WATCH, HUB_WATCH_SEEN } from '../../storage/persisted-keys';
@@ -116,6 +117,8 @@ export class LockedWatch {
   private async run(record: WatchRecord, signal: AbortSignal): Promise<void> {
     const core = this.core;
     const client = new WatchClient(record.hub, record.token, core.ports.fetch);
+    // Ids from the stream's snapshot and diffs; its resume id makes a reconnect send only what changed (issue 16).
+    const mirror = new WatchMirror();
     let backoff = BACKOFF_MIN_MS;
     while (!signal.aborted) {
       let opened = false;
@@ -123,6 +126,7 @@ export class LockedWatch {
         // The token goes only to the hub this device enrolled with (hub-identity.ts).
         await ensureHubIdentity(core, false);
         await client.events((snapshot) => void this.heard(snapshot, signal), {
+          mirror,
           signal,
           onOpen: () => {
             opened = true;
@@ -138,7 +142,9 @@ export class LockedWatch {
       do {
         try {
           await ensureHubIdentity(core, false);
-          await this.heard(await client.snapshot(signal), signal);
+          const snapshot = await client.snapshot(signal);
+          mirror.replace(snapshot);
+          await this.heard(snapshot, signal);
         } catch (err) {
           if (signal.aborted || (await this.deadToken(err, record))) return;
         }

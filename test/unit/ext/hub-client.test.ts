@@ -52,7 +52,7 @@ describe('hub client: signed fetch', () => {
     });
     await client.pendingIntents();
     await client.lookupClaim('BCDF-GHJK').catch(() => {});
-    expect(calls[0]!.url).toBe(`${HUB}/v1/intents?status=pending`);
+    expect(calls[0]!.url).toBe(`${HUB}/v1/intents?status=pending&limit=500`);
     expect(calls[0]!.init.redirect).toBe('error');
     expect(calls[0]!.init.credentials).toBe('omit');
     for (const [i, call] of calls.entries()) {

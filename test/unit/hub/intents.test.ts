@@ -7,6 +7,8 @@ import { payloadHash } from '../../../lib/protocol/intent-hash';
 import { decodePublicKey } from '../../../lib/protocol/keys';
 import { openSealedSecret, sealSecret } from '../../../lib/protocol/sealed-secret';
 import { verifyAudit } from '../../../hub/audit';
+import { intentEvents } from '../../../hub/events';
+import { EXECUTE_REPLAY_MS, purgeDeliveredSecrets } from '../../../hub/execute-replay';
 import { hubFixture, ORIGIN } from './flow';
 import { auditRows } from './audit-rows';
 
@@ -87,14 +89,62 @@ describe('intent lifecycle', () => {
     const plaintext = openSealedSecret(agent.boxPrivate, fromBase64Url(executed.json.sealed_secret), context);
     expect(utf8Decode(plaintext)).toBe('arxiv-secret-123');
 
-    // Delivered once: the ciphertext leaves the hub, and a second execute is refused.
-    expect(await hub.store.sealedSecrets.get(intent.intent_id)).toBeNull();
-    const again = await agent.send('POST', `/v1/intents/${intent.intent_id}/execute`);
-    expect([again.status, again.json.error.code]).toEqual([409, 'intent_already_executed']);
-
+    // Executed once in effect (one audit row), answered again within the replay window: see the next test.
     expect(await verifyAudit(hub.store)).toMatchObject({ ok: true });
     const actions = (await auditRows(hub.store)).map((r) => r.action);
     expect(actions).toEqual(expect.arrayContaining(['intent.create', 'intent.approve', 'intent.execute']));
+  });
+
+  it('execute is idempotent for its own agent for 10 minutes (a lost answer), then the ciphertext is deleted (issue 16)', async () => {
+    const { hub, device, agent } = await setup();
+    const intent = (await agent.send('POST', '/v1/intents', SECRET_INTENT)).json;
+    const context = { intent_id: intent.intent_id, payload_hash: intent.payload_hash, agent_id: agent.agentId };
+    await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, {
+      approval: hub.approvalFor(device, intent),
+      sealed_secret: toBase64Url(sealSecret(agent.boxKey, utf8Encode('arxiv-secret-123'), context)),
+    });
+    const first = await agent.send('POST', `/v1/intents/${intent.intent_id}/execute`);
+    expect(first.status).toBe(200);
+    // The answer was lost on the way: the agent asks again and gets the same result, sealed secret included.
+    hub.clock.now += EXECUTE_REPLAY_MS - 1;
+    const again = await agent.send('POST', `/v1/intents/${intent.intent_id}/execute`);
+    expect(again.status).toBe(200);
+    expect(again.json).toEqual(first.json);
+    expect(utf8Decode(openSealedSecret(agent.boxPrivate, fromBase64Url(again.json.sealed_secret), context))).toBe(
+      'arxiv-secret-123',
+    );
+    // Still at most once in effect: one execution recorded, and no other agent gets anything.
+    const rows = (await auditRows(hub.store)).filter((r) => r.resource === `intent:${intent.intent_id}`);
+    expect(rows.filter((r) => r.action === 'intent.execute')).toHaveLength(1);
+    const otherAgent = await hub.claimedAgent(device, { name: 'other-bot' });
+    const theirs = await otherAgent.send('POST', `/v1/intents/${intent.intent_id}/execute`);
+    expect([theirs.status, theirs.json.error.code, theirs.json.sealed_secret]).toEqual([404, 'not_found', undefined]);
+
+    // After the window: refused, and the server's sweep deletes the ciphertext.
+    hub.clock.now += 1;
+    const late = await agent.send('POST', `/v1/intents/${intent.intent_id}/execute`);
+    expect([late.status, late.json.error.code, late.json.sealed_secret]).toEqual([
+      409,
+      'intent_already_executed',
+      undefined,
+    ]);
+    expect(await hub.store.sealedSecrets.get(intent.intent_id)).not.toBeNull();
+    expect(await purgeDeliveredSecrets(hub.store, hub.clock.now)).toBe(1);
+    expect(await hub.store.sealedSecrets.get(intent.intent_id)).toBeNull();
+    expect(await verifyAudit(hub.store)).toMatchObject({ ok: true });
+  });
+
+  it('an execute answer is not replayed once the installation is revoked', async () => {
+    const { hub, device, agent } = await setup();
+    const intent = (await agent.send('POST', '/v1/intents', ACTION(1))).json;
+    await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, {
+      approval: hub.approvalFor(device, intent),
+    });
+    expect((await agent.send('POST', `/v1/intents/${intent.intent_id}/execute`)).status).toBe(200);
+    // Revoked: the agent is refused outright (agent_revoked), also for the replay.
+    await device.send('DELETE', `/v1/installations/${agent.installationId}`, hub.revocationFor(device, agent));
+    const after = await agent.send('POST', `/v1/intents/${intent.intent_id}/execute`);
+    expect([after.status, after.json.error.code]).toEqual([403, 'agent_revoked']);
   });
 
   it('a denial is final and cannot be executed', async () => {
@@ -129,6 +179,26 @@ describe('intent lifecycle', () => {
     expect((await held).json.status).toBe('approved');
     // A decided intent is answered at once, wait or not.
     expect((await agent.send('GET', `/v1/intents/${intent.intent_id}?wait=30`)).json.status).toBe('approved');
+  });
+
+  it('a held long poll wakes on its own intent only, not on other changes in the account (issue 16)', async () => {
+    const { hub, device, agent } = await setup();
+    const other = await hub.claimedAgent(device, { name: 'other-bot' });
+    const mine = (await agent.send('POST', '/v1/intents', ACTION(1))).json;
+    const held = agent.send('GET', `/v1/intents/${mine.intent_id}?wait=30`);
+    // Bounded wait until the poll is subscribed (no timing asserted).
+    for (let i = 0; i < 200 && intentEvents(hub.store).heldCount(`agent:${agent.agentId}`, 'poll') === 0; i++)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(intentEvents(hub.store).heldCount(`agent:${agent.agentId}`, 'poll')).toBe(1);
+    // Traffic in the same account: another agent's intent created and denied, another of this agent's created.
+    const theirs = (await other.send('POST', '/v1/intents', ACTION(2))).json;
+    await device.send('POST', `/v1/intents/${theirs.intent_id}/decision`, {
+      approval: hub.approvalFor(device, theirs, 'deny'),
+    });
+    await agent.send('POST', '/v1/intents', ACTION(3));
+    // Had any of those woken the poll, it would have answered "pending". It answers when its intent is decided.
+    await device.send('POST', `/v1/intents/${mine.intent_id}/decision`, { approval: hub.approvalFor(device, mine) });
+    expect((await held).json).toMatchObject({ intent_id: mine.intent_id, status: 'approved' });
   });
 
   it('a kind the signed policy does not require approval for is approved at creation, without a statement', async () => {
@@ -217,6 +287,18 @@ describe('creating intents', () => {
     const limited = await agent.send('POST', '/v1/intents', ACTION(20));
     expect([limited.status, limited.json.error.code]).toEqual([429, 'rate_limited']);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('budgets are per installation, not per account: busy agents cannot spend a quiet agent’s first request (issue 16)', async () => {
+    const { hub, device, agent } = await setup();
+    const busy = [agent, await hub.claimedAgent(device, { name: 'b' }), await hub.claimedAgent(device, { name: 'c' })];
+    for (const a of busy) {
+      for (let i = 0; i < 20; i++) expect((await a.send('POST', '/v1/intents', ACTION(i))).status).toBe(201);
+      expect((await a.send('POST', '/v1/intents', ACTION(20))).status).toBe(429);
+    }
+    const quiet = await hub.claimedAgent(device, { name: 'quiet' });
+    const first = await quiet.send('POST', '/v1/intents', ACTION(0));
+    expect([first.status, first.json.status]).toEqual([201, 'pending']);
   });
 });
 

@@ -183,6 +183,29 @@ export function describeStoreConformance(label: string, open: OpenEmptyStore): v
       expect(await store.sealedSecrets.get('int-1')).toBeNull();
     });
 
+    it('sealed secrets: purgeDelivered deletes only blobs of intents executed by the cutoff, a bounded batch at a time', async () => {
+      const store = await seeded(open);
+      const approve = (id: string) =>
+        store.intents.decide(id, { status: 'approved', decidedAt: 20, decisionStatement: {} });
+      for (const n of [1, 2, 3, 4]) {
+        await store.intents.create(intent({ intentId: `int-${n}`, idempotencyKey: `idem-${n}` }));
+        await store.sealedSecrets.put(`int-${n}`, new Uint8Array([n]));
+      }
+      // int-1 and int-2 executed early, int-3 late, int-4 approved but never executed.
+      for (const id of ['int-1', 'int-2', 'int-3', 'int-4']) await approve(id);
+      await store.intents.markExecuted('int-1', 30);
+      await store.intents.markExecuted('int-2', 31);
+      await store.intents.markExecuted('int-3', 100);
+      expect(await store.sealedSecrets.purgeDelivered(50, 1)).toBe(1);
+      expect(await store.sealedSecrets.get('int-1')).toBeNull();
+      expect(await store.sealedSecrets.get('int-2')).not.toBeNull();
+      expect(await store.sealedSecrets.purgeDelivered(50, 10)).toBe(1);
+      expect(await store.sealedSecrets.get('int-2')).toBeNull();
+      expect(await store.sealedSecrets.get('int-3')).toEqual(new Uint8Array([3]));
+      expect(await store.sealedSecrets.get('int-4')).toEqual(new Uint8Array([4]));
+      expect(await store.sealedSecrets.purgeDelivered(50, 10)).toBe(0);
+    });
+
     it('nonces: accepted once until expiry, then prunable', async () => {
       const store = await seeded(open);
       expect(await store.nonces.remember('key', 'n1', 100, 0)).toBe(true);
@@ -415,6 +438,100 @@ export function describeStoreConformance(label: string, open: OpenEmptyStore): v
       expect((await store.audit.listForAccount('acct', { beforeSeq: 1197, limit: 2 })).map((r) => r.seq)).toEqual([
         1194, 1191,
       ]);
+    });
+
+    it('intents: pending list in keyset pages (created_at, then intent_id), unchanged by intents created meanwhile', async () => {
+      const store = await seeded(open);
+      // Two share a created_at: the id breaks the tie.
+      for (const [id, at] of [
+        ['e', 14],
+        ['a', 10],
+        ['c', 12],
+        ['b', 12],
+        ['d', 13],
+      ] as const)
+        await store.intents.create(intent({ intentId: id, idempotencyKey: `k-${id}`, createdAt: at }));
+      const page1 = await store.intents.listPendingForAccount('acct', 5, { limit: 2 });
+      expect(page1.map((i) => i.intentId)).toEqual(['a', 'b']);
+      await store.intents.create(intent({ intentId: 'f', idempotencyKey: 'k-f', createdAt: 15 }));
+      const last = page1.at(-1)!;
+      const page2 = await store.intents.listPendingForAccount('acct', 5, {
+        after: { createdAt: last.createdAt, intentId: last.intentId },
+        limit: 10,
+      });
+      expect(page2.map((i) => i.intentId)).toEqual(['c', 'd', 'e', 'f']);
+      expect((await store.intents.listPendingForAccount('other', 5, { limit: 10 })).length).toBe(0);
+      expect((await store.intents.listPendingForAccount('acct', 5)).map((i) => i.intentId)).toEqual([
+        'a',
+        'b',
+        'c',
+        'd',
+        'e',
+        'f',
+      ]);
+    });
+
+    it('audit: intentChanges lists one account’s intent rows in a seq range, in order, bounded', async () => {
+      const store = await seeded(open);
+      await store.accounts.create({ accountId: 'acct-2', devicePublicKey: key(21), createdAt: 1 });
+      await store.agents.create({
+        agentId: 'agent-2',
+        name: 'Other',
+        signingKey: key(22),
+        boxKey: key(23),
+        manifestSnapshot: '{}',
+        manifestSha256: key(24),
+        requestedScopes: [],
+        claimCodeHash: key(25),
+        claimExpiresAt: 100,
+        createdAt: 1,
+      });
+      await store.installations.create({
+        installationId: 'inst-2',
+        agentId: 'agent-2',
+        accountId: 'acct-2',
+        grantedScopes: [],
+        policy: {},
+        claimStatement: {},
+        createdAt: 2,
+      });
+      await store.intents.create(intent({ intentId: 'mine' }));
+      await store.intents.create(intent({ intentId: 'theirs', installationId: 'inst-2' }));
+      const rows: [string, string][] = [
+        ['intent:mine', 'intent.create'],
+        ['intent:theirs', 'intent.create'],
+        ['installation:inst-1', 'installation.lock'],
+        ['intent:mine', 'intent.approve'],
+        ['intent:gone', 'intent.create'],
+        ['intent:mine', 'intent.execute'],
+      ];
+      await store.transaction(async () => {
+        let seq = 0;
+        for (const [resource, action] of rows)
+          await store.audit.insert({
+            seq: ++seq,
+            time: seq,
+            actor: 'hub',
+            agent: null,
+            resource,
+            action,
+            requestId: null,
+            idempotencyKey: null,
+            prevHash: '0'.repeat(64),
+            entryHash: seq.toString(16).padStart(64, '0'),
+          });
+      });
+      expect(await store.audit.intentChanges('acct', 0, 6, 100)).toEqual([
+        { seq: 1, action: 'intent.create', intentId: 'mine' },
+        { seq: 4, action: 'intent.approve', intentId: 'mine' },
+        { seq: 6, action: 'intent.execute', intentId: 'mine' },
+      ]);
+      expect((await store.audit.intentChanges('acct', 1, 5, 100)).map((r) => r.seq)).toEqual([4]);
+      expect((await store.audit.intentChanges('acct', 0, 6, 2)).map((r) => r.seq)).toEqual([1, 4]);
+      expect(await store.audit.intentChanges('acct-2', 0, 6, 100)).toEqual([
+        { seq: 2, action: 'intent.create', intentId: 'theirs' },
+      ]);
+      expect(await store.audit.intentChanges('nobody', 0, 6, 100)).toEqual([]);
     });
 
     it('transaction: a throw rolls back everything; a nested failure undoes only its own writes', async () => {
