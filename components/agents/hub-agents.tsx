@@ -37,6 +37,8 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
         class="stack"
         onSubmit={(e) => {
           e.preventDefault();
+          // Straight from the submit, before any await: a hub on another machine makes the browser ask for its
+          // host permission, and that prompt needs this user gesture (lib/ext/hub/hub-page.ts).
           void run(() => hub.setHubUrl(url), 'Hub URL saved.');
         }}
       >
@@ -45,7 +47,7 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
           value={url}
           onInput={setUrl}
           required
-          hint="The approvals hub this device talks to, e.g. http://127.0.0.1:8787."
+          hint="The approvals hub this device talks to, e.g. http://127.0.0.1:8787, or https://hub.example.com for a hub on another machine: the browser then asks to let Clawkeep reach it."
         />
         <div class="actions">
           <button type="submit" disabled={busy}>
