@@ -17,10 +17,20 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
-  const run = async (fn: () => Promise<HubState>, done: string) => {
+  // Which form the error or note belongs to: it is shown under that form's button, where the person looks.
+  const [from, setFrom] = useState<'url' | 'enroll'>('url');
+  const feedback = (form: 'url' | 'enroll') =>
+    from === form ? (
+      <>
+        <ErrorAlert message={error} />
+        <Notice>{note}</Notice>
+      </>
+    ) : null;
+  const run = async (fn: () => Promise<HubState>, done: string, form: 'url' | 'enroll') => {
     setBusy(true);
     setError(null);
     setNote(null);
+    setFrom(form);
     try {
       onState(await fn());
       setNote(done);
@@ -39,7 +49,7 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
           e.preventDefault();
           // Straight from the submit, before any await: a hub on another machine makes the browser ask for its
           // host permission, and that prompt needs this user gesture (lib/ext/hub/hub-page.ts).
-          void run(() => hub.setHubUrl(url), 'Hub URL saved.');
+          void run(() => hub.setHubUrl(url), 'Hub URL saved.', 'url');
         }}
       >
         <Field
@@ -54,6 +64,7 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
             Save hub URL
           </button>
         </div>
+        {feedback('url')}
       </form>
       {state.enrolled ? (
         <p>
@@ -64,7 +75,7 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
           class="stack"
           onSubmit={(e) => {
             e.preventDefault();
-            void run(() => hub.enroll(code), 'This device is enrolled.').then(() => setCode(''));
+            void run(() => hub.enroll(code), 'This device is enrolled.', 'enroll').then(() => setCode(''));
           }}
         >
           <p class="muted">
@@ -79,6 +90,7 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
           </div>
         </form>
       )}
+      {feedback('enroll')}
       {state.hubFingerprint ? (
         <p class="small-text" id="hub-key-fingerprint">
           Hub key fingerprint: <code class="mono">{state.hubFingerprint}</code>
@@ -92,8 +104,6 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
         Connection: {state.connection}
         {state.lastError ? ` — ${state.lastError}` : ''}
       </p>
-      <ErrorAlert message={error} />
-      <Notice>{note}</Notice>
     </section>
   );
 }
