@@ -21,10 +21,13 @@ export default defineConfig({
     description: 'Approve what your AI agents do, keep their secrets encrypted, verify the TEEs they run in.',
     // notifications: the opt-in "Show a system notification" for new approval requests (agent name + kind only).
     permissions: ['storage', 'alarms', 'notifications'],
-    // A local approvals hub (clawkeep hub listens on loopback): the background fetches it without CORS.
+    // A hub on this machine (`npm start`, `clawkeep hub` on 127.0.0.1): granted at install, so a local hub works
+    // without a prompt. The background fetches it without CORS.
     host_permissions: ['http://127.0.0.1/*', 'http://localhost/*'],
-    // A PCCS for TDX collateral (Phala's, Intel's PCS, or the user's own): requested for that one origin when the
-    // user chooses "Fetch from a PCCS", never at install time.
+    // Optional, asked for one origin at a time, never at install: a hub on another machine (its https public
+    // origin, asked when its URL is saved or a pairing starts there: lib/ext/hub/host-access.ts, docs/deployment.md),
+    // a PCCS for TDX collateral (Phala's, Intel's PCS, or the user's own: when the user chooses "Fetch from a PCCS"),
+    // and a provider API (Phala Cloud) before its first call.
     ...(manifestVersion === 3
       ? { optional_host_permissions: ['https://*/*'] }
       : { optional_permissions: ['https://*/*'] }),

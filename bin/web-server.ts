@@ -3,25 +3,66 @@ import { realpath, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { isOrigin } from '../lib/protocol/fields';
 
 /**
  * A minimal static file server for the built web vault (`dist/web`). Node-only, so it lives in `bin/`, not `lib/`.
- * Loopback only: the vault holds secrets, and nothing about it should be reachable from the network.
+ * The server itself listens on loopback only: the vault holds secrets, and the page that opens them should not be
+ * served to the network. The hubs the page may talk to are another matter (see {@link webVaultCsp}).
  */
 export const HOST = '127.0.0.1';
 
 /**
- * Sent with every response, errors included. The CSP allows WebAssembly compilation (Argon2id) and, for device
- * pairing with a hub, requests to loopback origins (the hub listens on loopback only), nothing looser.
+ * The hubs the web vault may always reach: one on this machine (`npm start`, `clawkeep hub` on loopback), on any
+ * port. A hub elsewhere is added by its origin (`clawkeep web --hub-origin`), never by a wildcard.
  */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy':
+const LOOPBACK_CONNECT_SOURCES = ['http://127.0.0.1:*', 'http://localhost:*'] as const;
+
+/**
+ * `value` as a hub origin the CSP may name: an https origin (or http on loopback), exactly as `URL.origin` writes it,
+ * so scheme, host and port only. Anything else (a path, a trailing slash, a wildcard, `*`, a CSP keyword, a space
+ * or `;` that would start another directive) is refused rather than cleaned up: the value goes into a security
+ * header verbatim.
+ * @throws TypeError naming the value
+ */
+export function hubOriginForCsp(value: string): string {
+  // The URL parser lets `*` through in a host (`https://*.example.com` is an origin to it); in a CSP it is a
+  // wildcard. A host name of letters, digits, dots and hyphens, or an IPv6 literal, is all a hub needs.
+  if (!isOrigin(value) || !/^([a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/.test(new URL(value).hostname)) {
+    throw new TypeError(
+      `not a hub origin: "${value}" (give https://HOST or https://HOST:PORT exactly, without a path or a trailing slash)`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The web vault's Content-Security-Policy. It allows WebAssembly compilation (Argon2id) and, for device pairing and
+ * sync with a hub, requests to loopback hubs plus the `hubOrigins` given (each checked by {@link hubOriginForCsp}),
+ * nothing looser.
+ * @throws TypeError for a value that is not an origin
+ */
+export function webVaultCsp(hubOrigins: readonly string[] = []): string {
+  const hubs = [...new Set(hubOrigins.map(hubOriginForCsp))];
+  const connect = ["'self'", ...LOOPBACK_CONNECT_SOURCES, ...hubs].join(' ');
+  return (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-    "connect-src 'self' http://127.0.0.1:* http://localhost:*; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-  'Referrer-Policy': 'no-referrer',
-  'X-Content-Type-Options': 'nosniff',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-};
+    `connect-src ${connect}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`
+  );
+}
+
+/** Sent with every response, errors included; `hubOrigins` widen the CSP's connect-src (webVaultCsp). */
+export function securityHeaders(hubOrigins: readonly string[] = []): Readonly<Record<string, string>> {
+  return {
+    'Content-Security-Policy': webVaultCsp(hubOrigins),
+    'Referrer-Policy': 'no-referrer',
+    'X-Content-Type-Options': 'nosniff',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+  };
+}
+
+/** The headers of a server started without `hubOrigins`: loopback hubs only. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = securityHeaders();
 
 export const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -78,32 +119,46 @@ export async function resolveFile(root: string, urlPath: string): Promise<string
   }
 }
 
-function sendText(res: http.ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
-  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', ...extra });
+function sendText(
+  res: http.ServerResponse,
+  headers: Readonly<Record<string, string>>,
+  status: number,
+  text: string,
+  extra: Record<string, string> = {},
+): void {
+  res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', ...extra });
   res.end(res.req.method === 'HEAD' ? undefined : text + '\n');
 }
 
-/** The request handler, exported so tests and other servers can mount it. `root` must be a real absolute path. */
-export function createStaticHandler(root: string): http.RequestListener {
+/**
+ * The request handler, exported so tests and other servers can mount it. `root` must be a real absolute path;
+ * `headers` (default {@link SECURITY_HEADERS}) go on every response.
+ */
+export function createStaticHandler(
+  root: string,
+  headers: Readonly<Record<string, string>> = SECURITY_HEADERS,
+): http.RequestListener {
+  const reply = (res: http.ServerResponse, status: number, text: string, extra?: Record<string, string>) =>
+    sendText(res, headers, status, text, extra);
   return (req, res) => {
     void (async () => {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
-        sendText(res, 405, 'method not allowed', { Allow: 'GET, HEAD' });
+        reply(res, 405, 'method not allowed', { Allow: 'GET, HEAD' });
         return;
       }
       const urlPath = (req.url ?? '/').split('?')[0]!.split('#')[0]!;
       if (!urlPath.startsWith('/')) {
-        sendText(res, 400, 'bad request');
+        reply(res, 400, 'bad request');
         return;
       }
       const file = await resolveFile(root, urlPath);
       if (!file) {
-        sendText(res, 404, 'not found');
+        reply(res, 404, 'not found');
         return;
       }
       const { size } = await stat(file);
       res.writeHead(200, {
-        ...SECURITY_HEADERS,
+        ...headers,
         'Content-Type': contentTypeFor(file),
         'Content-Length': String(size),
         // Hashed assets could be cached forever, but a local vault gains nothing from it; always revalidate.
@@ -117,7 +172,7 @@ export function createStaticHandler(root: string): http.RequestListener {
         .on('error', () => res.destroy())
         .pipe(res);
     })().catch(() => {
-      if (!res.headersSent) sendText(res, 500, 'internal error');
+      if (!res.headersSent) reply(res, 500, 'internal error');
       else res.destroy();
     });
   };
@@ -130,10 +185,17 @@ export interface WebServer {
 }
 
 /**
- * Serves `dir` on 127.0.0.1:`port` (0 = any free port).
- * @throws Error if `dir` has no index.html; the listen error (e.g. EADDRINUSE) if the port is taken.
+ * Serves `dir` on 127.0.0.1:`port` (0 = any free port). `hubOrigins`: hubs on other machines the page may call,
+ * added to the CSP's connect-src (loopback hubs are always allowed).
+ * @throws TypeError for a hub origin that is not an origin (before anything listens); Error if `dir` has no
+ *   index.html; the listen error (e.g. EADDRINUSE) if the port is taken.
  */
-export async function startWebServer(options: { dir: string; port?: number }): Promise<WebServer> {
+export async function startWebServer(options: {
+  dir: string;
+  port?: number;
+  hubOrigins?: readonly string[];
+}): Promise<WebServer> {
+  const headers = securityHeaders(options.hubOrigins);
   let root: string;
   try {
     root = await realpath(path.resolve(options.dir));
@@ -143,7 +205,7 @@ export async function startWebServer(options: { dir: string; port?: number }): P
       `no built web vault in ${path.resolve(options.dir)} (index.html missing): run \`npm run build:web\` first`,
     );
   }
-  const server = http.createServer(createStaticHandler(root));
+  const server = http.createServer(createStaticHandler(root, headers));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, HOST, () => {

@@ -17,10 +17,20 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
-  const run = async (fn: () => Promise<HubState>, done: string) => {
+  // Which form the error or note belongs to: it is shown under that form's button, where the person looks.
+  const [from, setFrom] = useState<'url' | 'enroll'>('url');
+  const feedback = (form: 'url' | 'enroll') =>
+    from === form ? (
+      <>
+        <ErrorAlert message={error} />
+        <Notice>{note}</Notice>
+      </>
+    ) : null;
+  const run = async (fn: () => Promise<HubState>, done: string, form: 'url' | 'enroll') => {
     setBusy(true);
     setError(null);
     setNote(null);
+    setFrom(form);
     try {
       onState(await fn());
       setNote(done);
@@ -37,7 +47,9 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
         class="stack"
         onSubmit={(e) => {
           e.preventDefault();
-          void run(() => hub.setHubUrl(url), 'Hub URL saved.');
+          // Straight from the submit, before any await: a hub on another machine makes the browser ask for its
+          // host permission, and that prompt needs this user gesture (lib/ext/hub/hub-page.ts).
+          void run(() => hub.setHubUrl(url), 'Hub URL saved.', 'url');
         }}
       >
         <Field
@@ -45,13 +57,14 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
           value={url}
           onInput={setUrl}
           required
-          hint="The approvals hub this device talks to, e.g. http://127.0.0.1:8787."
+          hint="The approvals hub this device talks to, e.g. http://127.0.0.1:8787, or https://hub.example.com for a hub on another machine: the browser then asks to let Clawkeep reach it."
         />
         <div class="actions">
           <button type="submit" disabled={busy}>
             Save hub URL
           </button>
         </div>
+        {feedback('url')}
       </form>
       {state.enrolled ? (
         <p>
@@ -62,7 +75,7 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
           class="stack"
           onSubmit={(e) => {
             e.preventDefault();
-            void run(() => hub.enroll(code), 'This device is enrolled.').then(() => setCode(''));
+            void run(() => hub.enroll(code), 'This device is enrolled.', 'enroll').then(() => setCode(''));
           }}
         >
           <p class="muted">
@@ -77,6 +90,7 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
           </div>
         </form>
       )}
+      {feedback('enroll')}
       {state.hubFingerprint ? (
         <p class="small-text" id="hub-key-fingerprint">
           Hub key fingerprint: <code class="mono">{state.hubFingerprint}</code>
@@ -90,8 +104,6 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
         Connection: {state.connection}
         {state.lastError ? ` — ${state.lastError}` : ''}
       </p>
-      <ErrorAlert message={error} />
-      <Notice>{note}</Notice>
     </section>
   );
 }

@@ -55,6 +55,8 @@ export function JoinVault({
         aria-labelledby="join-title"
         onSubmit={(e) => {
           e.preventDefault();
+          // Straight from the submit, before any await: in the extension a hub on another machine makes the browser
+          // ask for its host permission, and that prompt needs this user gesture (lib/ext/hub/hub-page.ts).
           void action
             .run(() => api.startJoin(hubUrl, name))
             .then((r) => {

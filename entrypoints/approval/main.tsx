@@ -3,7 +3,7 @@ import { ApprovalWindowApp } from '../../components/approvals/approval-window-ap
 import '../../components/app/styles.css';
 import { createExtensionVaultClient } from '../../lib/ext/vault/extension-vault-client';
 import { createServiceProxy } from '../../lib/ext/rpc/service-proxy';
-import { HUB_SERVICE } from '../../lib/ext/hub/hub-api';
+import { createHubPageApi } from '../../lib/ext/hub/hub-page';
 import { OPENCLAW_SERVICE } from '../../lib/ext/openclaw/openclaw-api';
 import { createWorkerKdfRunner } from '../../workers/kdf-runner';
 
@@ -13,7 +13,7 @@ if (root) {
   render(
     <ApprovalWindowApp
       client={createExtensionVaultClient(createWorkerKdfRunner())}
-      hub={createServiceProxy(HUB_SERVICE)}
+      hub={createHubPageApi()}
       openclaw={createServiceProxy(OPENCLAW_SERVICE)}
       onDone={() => window.close()}
     />,

@@ -4,7 +4,7 @@ import { PopupApp } from '../../components/app/popup-app';
 import '../../components/app/styles.css';
 import { createExtensionVaultClient } from '../../lib/ext/vault/extension-vault-client';
 import { createServiceProxy } from '../../lib/ext/rpc/service-proxy';
-import { HUB_SERVICE } from '../../lib/ext/hub/hub-api';
+import { createHubPageApi } from '../../lib/ext/hub/hub-page';
 import { OPENCLAW_SERVICE } from '../../lib/ext/openclaw/openclaw-api';
 import { createWorkerKdfRunner } from '../../workers/kdf-runner';
 import { vaultItemFragment } from '../../lib/ext/vault-page-link';
@@ -34,7 +34,7 @@ if (root)
       vaultPageUrl={vaultPageUrl}
       onOpenVault={() => void openVault()}
       onOpenItem={(id) => void openVault(id)}
-      hub={createServiceProxy(HUB_SERVICE)}
+      hub={createHubPageApi()}
       openclaw={createServiceProxy(OPENCLAW_SERVICE)}
     />,
     root,

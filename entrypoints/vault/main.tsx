@@ -3,7 +3,7 @@ import { VaultApp } from '../../components/app/vault-app';
 import '../../components/app/styles.css';
 import { createExtensionVaultClient } from '../../lib/ext/vault/extension-vault-client';
 import { createServiceProxy } from '../../lib/ext/rpc/service-proxy';
-import { HUB_SERVICE } from '../../lib/ext/hub/hub-api';
+import { createHubPageApi } from '../../lib/ext/hub/hub-page';
 import { createExtensionJoinApi } from '../../lib/ext/hub/extension-join';
 import { OPENCLAW_SERVICE } from '../../lib/ext/openclaw/openclaw-api';
 import { SYNC_SERVICE } from '../../lib/ext/sync/sync-api';
@@ -14,7 +14,8 @@ import { readPopupShortcut } from '../../lib/ext/shortcut';
 
 const kdf = createWorkerKdfRunner();
 const client = createExtensionVaultClient(kdf);
-const hub = createServiceProxy(HUB_SERVICE);
+// Saving a hub URL or joining through a hub asks for that hub's host permission first (hub-page.ts).
+const hub = createHubPageApi();
 
 // "Open in vault" from the popup: focus that item, then drop the fragment so a reload starts from the list.
 const focusItemId = itemIdFromFragment(location.hash);

@@ -161,6 +161,8 @@ export class HubClient {
       });
     } catch (err) {
       if (init.signal?.aborted) throw err;
+      // The extension's fetch already explains a failure it knows more about (a hub origin it may no longer reach).
+      if (err instanceof HubClientError) throw err;
       throw new HubClientError('hub_unreachable', `Could not reach the hub at ${this.hub}.`, { cause: err });
     }
     if (res.ok) return res;

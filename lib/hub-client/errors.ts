@@ -14,6 +14,13 @@ export type HubClientOwnCode =
   | 'hub_url_invalid'
   /** The hub at this URL does not prove it holds the identity key pinned for it (hub-identity.ts). */
   | 'hub_identity_mismatch'
+  /**
+   * Extension: the person refused the browser's permission to reach this hub's origin when saving it (nothing was
+   * saved), or the browser refused to ask (lib/ext/hub/host-access.ts).
+   */
+  | 'hub_permission_refused'
+  /** Extension: the saved hub's origin lost its host permission (removed in the browser's extension settings). */
+  | 'hub_permission_missing'
   /** The background could not be reached from a page, or did not answer. */
   | 'rpc_failed'
   // The extension's hub service (lib/ext/hub, lib/ext/approvals): local checks before or after a hub call.
@@ -60,4 +67,16 @@ export class HubClientError extends ClawkeepError {
   override toJSON(): { code: HubClientErrorCode; message: string } {
     return { code: this.code, message: this.message };
   }
+}
+
+/**
+ * The extension may not reach the hub at `origin` (issue 16, "Reachable"): the person refused the browser's
+ * permission prompt when saving it, or the browser would not ask. Said in words, and said before anything is saved.
+ */
+export function hubPermissionRefused(origin: string, cause?: unknown): HubClientError {
+  return new HubClientError(
+    'hub_permission_refused',
+    `Clawkeep needs permission to reach ${origin}. Nothing was saved.`,
+    cause === undefined ? {} : { cause },
+  );
 }

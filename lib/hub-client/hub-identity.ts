@@ -47,6 +47,8 @@ export async function proveHubIdentity(
       cache: 'no-store',
     });
   } catch (err) {
+    // The extension's fetch already explains a failure it knows more about (a hub origin it may no longer reach).
+    if (err instanceof HubClientError) throw err;
     throw new HubClientError('hub_unreachable', `Could not reach the hub at ${hub}.`, { cause: err });
   }
   let body: unknown = null;

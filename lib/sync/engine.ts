@@ -150,6 +150,10 @@ export class SyncEngine {
       return await fn();
     } catch (err) {
       if (err instanceof SyncError) throw err;
+      // The extension may no longer reach the hub's origin (its host permission was removed): as offline, local
+      // edits stay queued, but with the hub client's words, which say what to do (lib/ext/hub/host-access.ts).
+      if (errorCode(err) === 'hub_permission_missing')
+        throw new SyncError('sync_offline', (err as Error).message, { cause: err });
       if (errorCode(err) === 'hub_unreachable')
         throw new SyncError('sync_offline', 'The hub cannot be reached; changes stay on this device until it can.', {
           cause: err,

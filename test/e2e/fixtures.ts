@@ -15,6 +15,8 @@ export {
 export interface ExtensionFixtures {
   /** The unpacked build to load: EXTENSION_DIR (production) unless a spec uses TEST_EXTENSION_DIR. */
   extensionDir: string;
+  /** More Chromium flags for this test's browser (launchWithExtension's `extraArgs`); none by default. */
+  chromiumArgs: string[];
   /** Persistent Chromium context with the extension loaded (replaces Playwright's default context). */
   context: BrowserContext;
   /** The background service worker; `serviceWorker.evaluate(...)` runs code in it. */
@@ -31,8 +33,9 @@ export interface ExtensionFixtures {
 
 export const test = base.extend<ExtensionFixtures>({
   extensionDir: [EXTENSION_DIR, { option: true }],
-  context: async ({ extensionDir }, use) => {
-    const { context, profileDir } = await launchWithExtension(undefined, extensionDir);
+  chromiumArgs: [[], { option: true }],
+  context: async ({ extensionDir, chromiumArgs }, use) => {
+    const { context, profileDir } = await launchWithExtension(undefined, extensionDir, chromiumArgs);
     try {
       await use(context);
     } finally {

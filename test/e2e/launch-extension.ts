@@ -22,6 +22,8 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export async function launchWithExtension(
   existingProfileDir?: string,
   extensionDir = EXTENSION_DIR,
+  /** More Chromium flags, e.g. a host resolver rule and a test certificate's key for a hub off loopback. */
+  extraArgs: readonly string[] = [],
 ): Promise<{ context: BrowserContext; profileDir: string }> {
   if (!existsSync(path.join(extensionDir, 'manifest.json'))) {
     const how = extensionDir === TEST_EXTENSION_DIR ? 'npx wxt build --mode test' : 'npm run build:chrome';
@@ -45,6 +47,7 @@ export async function launchWithExtension(
       '--no-first-run',
       '--disable-sync',
       '--disable-quic',
+      ...extraArgs,
     ],
   });
   return { context, profileDir };

@@ -5,6 +5,7 @@ import { badgeAction, showPendingCount } from '../approvals/hub-badge';
 import { broadcaster, serveService } from '../rpc/service-server';
 import { storageArea } from '../storage-area';
 import { HUB_SERVICE } from './hub-api';
+import { hubFetch, mayReachHub } from './host-access';
 import { HubService, type HubVault, type NewIntentNotice } from './hub-service';
 import { ALARMS } from '../../storage/persisted-keys';
 
@@ -20,7 +21,9 @@ export function startHubBackground(vault: HubVault, onEnrolled: () => void = () 
     session: storageArea('session'),
     badge: (count) => void showPendingCount(badgeAction(), count),
     changed: () => changed(),
-    fetch: (input, init) => fetch(input, init),
+    // A saved hub whose origin lost its host permission is reported as such, not as unreachable.
+    fetch: hubFetch((input, init) => fetch(input, init)),
+    mayReach: mayReachHub,
     now: () => Date.now(),
     newIntents,
     waitingWhileLocked,

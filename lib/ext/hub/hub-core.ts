@@ -5,7 +5,7 @@ import { deviceKeyId } from '../../protocol/keys';
 import type { ClaimLookupResponse } from '../../protocol/wire';
 import { DEFAULT_HUB_PREFS, type HubConnection, type HubPrefs } from '../../hub-client/api';
 import { HubClient, type HubInstallation } from '../../hub-client/client';
-import { HubClientError } from '../../hub-client/errors';
+import { HubClientError, hubPermissionRefused } from '../../hub-client/errors';
 import type { VaultService } from '../../vault/vault-service';
 import type { LocalInstallation } from '../approvals/hub-approval';
 import { ConfigAssignmentStore } from './hub-config-assignments';
@@ -68,6 +68,11 @@ export interface HubServicePorts {
   /** Tells open pages that the hub state changed. */
   changed(): void;
   fetch: typeof fetch;
+  /**
+   * Whether the browser lets the extension reach the hub at this origin (its host permission, host-access.ts).
+   * Absent: always (tests with an in-process hub). Checked before a hub URL is saved or a pairing starts.
+   */
+  mayReach?(origin: string): Promise<boolean>;
   now(): number;
   /** Requests this worker had not seen yet arrived (only while unlocked). */
   newIntents?(notices: NewIntentNotice[], prefs: HubPrefs): void;
@@ -198,6 +203,14 @@ export class HubCore {
       fetch: this.ports.fetch,
       now: this.ports.now,
     });
+  }
+
+  /**
+   * Refuses a hub origin the extension may not reach (`hub_permission_refused`), before anything is saved or sent:
+   * the page asks for the permission in the person's click (host-access.ts); this is the background's own check.
+   */
+  async requireReach(origin: string): Promise<void> {
+    if (this.ports.mayReach && !(await this.ports.mayReach(origin))) throw hubPermissionRefused(origin);
   }
 
   async requireEnrolledClient(activity: boolean): Promise<HubClient> {

@@ -54,6 +54,7 @@ export async function startJoin(
   await core.ready;
   cancelJoin(core);
   const hub = normalizeHubUrl(hubUrl);
+  await core.requireReach(hub);
   // Learn the hub's identity before asking it for anything, and hold on to it for finishJoin to pin (item 15).
   const key = await proveHubIdentity(core.ports.fetch, hub, null);
   const s = await JoinSession.start({ hub, name: name.trim() || null, fetch: core.ports.fetch, now: core.ports.now });

@@ -197,6 +197,7 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
   async setHubUrl(input: string): Promise<HubState> {
     await this.core.ready;
     const hubUrl = normalizeHubUrl(input);
+    await this.core.requireReach(hubUrl);
     if (hubUrl !== this.core.hub) {
       await this.stop(true);
       this.core.settings!.hubUrl = hubUrl;

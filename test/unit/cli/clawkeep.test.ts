@@ -41,10 +41,18 @@ describe('clawkeep command', () => {
     expect(res.stderr).toContain('--port must be 0-65535');
   });
 
+  it('web refuses a --hub-origin that is not an origin, with exit 2', async () => {
+    const res = await clawkeep(['web', '--port', '0', '--hub-origin', 'https://hub.example.com/v1']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('--hub-origin: not a hub origin: "https://hub.example.com/v1"');
+  });
+
   it('web serves a directory and prints its URL', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'clawkeep-bin-'));
     writeFileSync(path.join(dir, 'index.html'), '<title>Clawkeep</title>');
-    const child = spawn(process.execPath, [BIN, 'web', '--port', '0', '--dir', dir], { cwd: ROOT });
+    // prettier-ignore
+    const child = spawn(process.execPath, [BIN, 'web', '--port', '0', '--dir', dir,
+      '--hub-origin', 'https://hub.example.com,https://hub.test:8443', '--hub-origin', 'https://hub2.example.com'], { cwd: ROOT });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -58,6 +66,10 @@ describe('clawkeep command', () => {
       const res = await fetch(url + '/');
       expect(res.status).toBe(200);
       expect(await res.text()).toContain('Clawkeep');
+      // Repeatable and comma-separated: exactly these hubs besides loopback.
+      expect(/connect-src ([^;]*)/.exec(res.headers.get('content-security-policy')!)?.[1]).toBe(
+        "'self' http://127.0.0.1:* http://localhost:* https://hub.example.com https://hub.test:8443 https://hub2.example.com",
+      );
       const exited = new Promise((resolve) => child.on('close', resolve));
       child.kill('SIGINT');
       expect(await exited).toBe(0);

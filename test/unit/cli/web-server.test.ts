@@ -4,7 +4,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SECURITY_HEADERS, startWebServer, type WebServer } from '../../../bin/web-server';
+import { SECURITY_HEADERS, startWebServer, webVaultCsp, type WebServer } from '../../../bin/web-server';
 
 interface Reply {
   status: number;
@@ -116,5 +116,63 @@ describe('web vault static server', () => {
 
   it('explains a missing build', async () => {
     await expect(startWebServer({ dir: path.join(tmp, 'nothing') })).rejects.toThrow(/npm run build:web/);
+  });
+});
+
+/** The CSP's directives by name, each as its list of sources. */
+function directives(csp: string): Map<string, string[]> {
+  return new Map(
+    csp.split(';').map((d) => {
+      const [name, ...sources] = d.trim().split(/\s+/);
+      return [name!, sources];
+    }),
+  );
+}
+
+describe('the hubs the web vault may call (CSP connect-src, issue 16)', () => {
+  const LOOPBACK = ["'self'", 'http://127.0.0.1:*', 'http://localhost:*'];
+
+  it('allows loopback hubs only by default', () => {
+    expect(directives(SECURITY_HEADERS['Content-Security-Policy']!).get('connect-src')).toEqual(LOOPBACK);
+  });
+
+  it('adds exactly the configured hub origins, and changes nothing else', async () => {
+    const origins = ['https://hub.example.com', 'https://hub.test:8443', 'https://[2001:db8::1]:8443'];
+    const configured = await startWebServer({ dir: path.join(tmp, 'web'), port: 0, hubOrigins: origins });
+    try {
+      for (const p of ['/', '/nope.js']) {
+        const res = await request(configured, p);
+        const csp = directives(String(res.headers['content-security-policy']));
+        expect(csp.get('connect-src')).toEqual([...LOOPBACK, ...origins]);
+        const others = (m: Map<string, string[]>) => [...m].filter(([name]) => name !== 'connect-src');
+        expect(others(csp)).toEqual(others(directives(SECURITY_HEADERS['Content-Security-Policy']!)));
+      }
+    } finally {
+      await configured.close();
+    }
+  });
+
+  it('names an origin given twice once', () => {
+    const csp = directives(webVaultCsp(['https://hub.example.com', 'https://hub.example.com']));
+    expect(csp.get('connect-src')).toEqual([...LOOPBACK, 'https://hub.example.com']);
+  });
+
+  it.each([
+    ['a trailing slash', 'https://hub.example.com/'],
+    ['a path', 'https://hub.example.com/v1'],
+    ['a wildcard', '*'],
+    ['a wildcard host', 'https://*.example.com'],
+    ['plain http to another machine', 'http://hub.example.com'],
+    ['a host without a scheme', 'hub.example.com'],
+    ['another directive smuggled in', "https://hub.example.com; script-src 'unsafe-inline'"],
+    ['a CSP keyword', "'unsafe-inline'"],
+    ['upper case (not as URL.origin writes it)', 'https://Hub.Example.com'],
+    ['credentials', 'https://user:pw@hub.example.com'],
+    ['nothing', ''],
+  ])('refuses %s before listening', async (_what, value) => {
+    expect(() => webVaultCsp([value])).toThrow(TypeError);
+    await expect(startWebServer({ dir: path.join(tmp, 'web'), port: 0, hubOrigins: [value] })).rejects.toThrow(
+      /not a hub origin/,
+    );
   });
 });

@@ -4,6 +4,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from '../../../lib/bytes';
 import { HubClient } from '../../../lib/hub-client/client';
+import { HubClientError } from '../../../lib/hub-client/errors';
 import { deviceKeyId, encodePublicKey } from '../../../lib/protocol/keys';
 import { signVaultHead } from '../../../lib/protocol/vault-head';
 import { itemsHash } from '../../../lib/protocol/vault-items-hash';
@@ -126,6 +127,16 @@ describe('vault sync between two devices of one account', () => {
     await t.syncB.sync();
     expect(Object.keys(await t.values(t.b)).sort()).toEqual(['Only on A', 'Only on B']);
     expect((await t.hub.store.vault.get((await t.syncA.state()).accountId, shared.id))?.envelope).toBeNull();
+  });
+
+  it('a hub the extension lost the permission to reach: offline with words that say why, edits stay queued', async () => {
+    const t = await setUp();
+    await t.a.save({ draft: secret('GitHub token', 'ghp_QUEUED') });
+    const words = 'Clawkeep no longer has permission to reach https://hub.example.com. Save the hub URL again.';
+    const refused = () => Promise.reject(new HubClientError('hub_permission_missing', words));
+    const engine = t.engineFor(t.a, t.dbA, { pull: refused, push: refused });
+    await expect(engine.sync()).rejects.toMatchObject({ code: 'sync_offline', message: words });
+    expect(await engine.pending()).toBe(1);
   });
 
   it('the same item edited on both devices keeps both versions until the person picks one', async () => {
