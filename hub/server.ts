@@ -141,12 +141,12 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     let fetchApp: ((req: Request, env: unknown) => Response | Promise<Response>) | undefined;
     listener = await openListener(
       plan,
-      (req, env) => (fetchApp ? fetchApp(req, env) : new Response(null, { status: 503 })),
+      // Only between the bind and the next statement (no await in between): a client arriving then is told to retry.
+      (req, env) =>
+        fetchApp ? fetchApp(req, env) : new Response(null, { status: 503, headers: { 'retry-after': '1' } }),
       logger,
     );
     const s = listener.server;
-    // Only after the port is ours: a code issued before a failed bind would be stored but never shown.
-    const enrollmentCode = await issueFirstEnrollmentCode(store, now());
     const listenUrl = listener.listenUrl;
     const url = options.publicOrigin ?? listenUrl;
     const app = createHubApp({
@@ -162,6 +162,10 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
           : undefined,
     });
     fetchApp = (req, env) => app.fetch(req, env);
+    // Only after the port is ours: a code issued before a failed bind would be stored but never shown. And after the
+    // app serves: on a busy shared database this transaction may wait, and clients must not get 503s meanwhile
+    // (bench/hub-load.mjs saw agents treat them as a broken hub after a restart).
+    const enrollmentCode = await issueFirstEnrollmentCode(store, now());
 
     const pruner = setInterval(
       () =>
