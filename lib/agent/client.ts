@@ -139,7 +139,10 @@ const TRANSIENT = new Set(['hub_unreachable', 'internal', 'rate_limited']);
  * - `rate_limited` with Retry-After: waited out, at most RATE_LIMIT_RETRIES times, and only when the hub asks for
  *   at most MAX_RETRY_AFTER_S (a daily limit's hours are passed through at once, never slept).
  * - a lost answer (`hub_unreachable`, `internal`) of an idempotent request (create with its idempotency key,
- *   execute within the hub's replay window): asked again after 1 s, then 2 s.
+ *   execute within the hub's replay window): asked again after 1 s, then 2 s. Only when the connection broke or
+ *   timed out after it was made (reset, closed, timeout): a refused connection or a bad address never reached a
+ *   hub, there is no answer to recover, and a caller with a deadline (openclaw-secret) must hear "unreachable" at
+ *   once.
  */
 export const AUTH_STALE_RETRIES = 2;
 export const RATE_LIMIT_RETRIES = 3;
@@ -163,11 +166,34 @@ function retryDelayMs(
     tries.limited++;
     return s * 1000;
   }
-  if ((err.code === 'hub_unreachable' || err.code === 'internal') && idempotent && tries.lost < LOST_ANSWER_RETRIES) {
+  const lost = (err.code === 'hub_unreachable' && answerMayBeLost(err)) || err.code === 'internal';
+  if (lost && idempotent && tries.lost < LOST_ANSWER_RETRIES) {
     tries.lost++;
     return 1000 * tries.lost;
   }
   return null;
+}
+
+/** Socket errors (Node, undici) after which the hub may have acted on a request whose answer never arrived. */
+const LOST_ANSWER_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+/** Whether the error's cause chain (fetch wraps the socket error) says a connection was made and then lost. */
+function answerMayBeLost(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && LOST_ANSWER_CODES.has(code)) return true;
+    if ((e as { name?: unknown }).name === 'TimeoutError') return true;
+  }
+  return false;
 }
 
 /** Retry-After as delay-seconds (RFC 9110 §10.2.3); an HTTP-date or anything else is ignored. */
@@ -231,6 +257,16 @@ export class AgentClient {
     } else {
       this.#keys = options.keys ?? generateAgentKeys();
     }
+  }
+
+  #lastCallReached = true;
+
+  /**
+   * False while the latest request to the hub got no answer at all (connection refused, reset, timed out): a caller
+   * whose own deadline ends during the SDK's retries can tell "the hub is unreachable" from "still undecided".
+   */
+  get lastCallReachedHub(): boolean {
+    return this.#lastCallReached;
   }
 
   /** A copy of the current state (with private keys: persist it, never print it), or undefined before register. */
@@ -348,8 +384,10 @@ export class AgentClient {
     } catch (err) {
       // The hub may have stopped and something else may take its address: prove it again next time.
       this.#hubProvedAt = 0;
+      this.#lastCallReached = false;
       throw new AgentError('hub_unreachable', `Cannot reach the hub at ${hub}.`, { cause: err });
     }
+    this.#lastCallReached = true;
     let json: unknown;
     try {
       json = await readStrictJson(res);

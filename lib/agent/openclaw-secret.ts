@@ -329,6 +329,12 @@ export async function resolveOpenClawSecrets(options: ResolveOptions): Promise<E
   settled = true;
   for (const id of request.ids) {
     if (!(id in values) && !(id in errors)) {
+      // Out of time while the SDK was still retrying a hub that does not answer: that is not "undecided".
+      if (!options.client.lastCallReachedHub) {
+        errors[id] = { code: 'UNAVAILABLE' };
+        log(`"${id}": the hub could not be reached before the time limit.`);
+        continue;
+      }
       errors[id] = { code: 'PENDING' };
       log(`"${id}": no decision yet; approve it in Clawkeep and the next reload picks it up.`);
     }

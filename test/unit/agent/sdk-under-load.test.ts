@@ -157,7 +157,12 @@ describe('AgentClient under load (issue 16)', () => {
       // The hub executes and answers; the connection breaks before the agent reads the answer.
       wrap: (_hub, inner) => async (url, init) => {
         const res = await inner(url, init);
-        if (url.endsWith('/execute') && drop-- > 0) throw new TypeError('fetch failed: socket hang up');
+        // What undici throws when the socket closes before the response: TypeError('fetch failed') over the
+        // socket error (code UND_ERR_SOCKET).
+        if (url.endsWith('/execute') && drop-- > 0)
+          throw new TypeError('fetch failed', {
+            cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+          });
         return res;
       },
     });
