@@ -163,7 +163,7 @@ describe('three hub instances on one PostgreSQL', () => {
     const claim = hub.claimFor(device, agent);
     const body = JSON.stringify({ claim });
     const answers = await Promise.all(
-      [a, b, c].map((app) =>
+      [a, b, c].map(async (app) =>
         app.request('/v1/claims', {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...hub.signedHeaders(device, 'POST', '/v1/claims', body) },
