@@ -13,7 +13,7 @@ import { mountRoutes } from './routes';
 import { EVENTS_MAX_LIFETIME_MS } from './routes/events';
 import type { HubStore } from './store/port';
 import { HUB_VERSION } from './version';
-import { RateLimiter, type RateLimit } from './rate-limit';
+import { limiterFor, type RateLimit } from './rate-limit';
 
 /**
  * Every signed request's budget, per verified signing key (issue 13 item 12): 240 at once, refilled at 4 per second.
@@ -60,8 +60,9 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
     origin,
     version: HUB_VERSION,
     identity: options.identity ?? generateHubIdentity(),
-    // Bounded memory: RateLimiter forgets the least recently seen keys beyond its cap.
-    signedLimiter: new RateLimiter(options.signedRequestLimit ?? SIGNED_REQUEST_LIMIT, now),
+    // In memory (bounded: RateLimiter forgets the least recently seen keys beyond its cap), or in the database when
+    // several hub processes share it.
+    signedLimiter: limiterFor(options.store, 'signed', options.signedRequestLimit ?? SIGNED_REQUEST_LIMIT, now),
     eventStreamLifetimeMs: options.eventStreamLifetimeMs ?? EVENTS_MAX_LIFETIME_MS,
   };
 

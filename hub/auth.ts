@@ -57,7 +57,7 @@ async function verifySigned(
   });
   // After verification, so only the key's holder spends its budget (a forger naming someone's key id cannot), and
   // per key rather than per address (issue 13 item 12): all local callers share 127.0.0.1.
-  enforceLimit(deps.signedLimiter, `${role}:${keyId}`);
+  await enforceLimit(deps.signedLimiter, `${role}:${keyId}`);
   return { role, keyId, body };
 }
 

@@ -1,6 +1,6 @@
 import type { HubIdentity } from './identity';
 import type { HubLogger } from './logger';
-import type { RateLimiter } from './rate-limit';
+import type { Limiter } from './rate-limit';
 import type { HubStore } from './store/port';
 
 /** What route modules receive. Everything with side effects is injected, so tests control time and storage. */
@@ -15,7 +15,7 @@ export interface HubDeps {
   /** The hub's Ed25519 identity key (hub/identity.ts): proves the hub to pinned clients, signs the audit head. */
   identity: HubIdentity;
   /** Per signing key (`human:<key id>`, `agent:<agent id>`), taken in hub/auth.ts once the signature verified. */
-  signedLimiter: RateLimiter;
+  signedLimiter: Limiter;
   /** How long one GET /v1/events stream lives before the hub ends it (routes/events.ts EVENTS_MAX_LIFETIME_MS). */
   eventStreamLifetimeMs: number;
 }

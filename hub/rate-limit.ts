@@ -1,7 +1,10 @@
+import type { HubStore } from './store/port';
+
 /**
  * Burst + sustained rate limits as two token buckets per key: a request must find a token in both.
- * In memory on purpose: the hub is one process, and a restart forgetting counters only ever loosens limits for a
- * moment. The clock is injected so tests need no sleeping.
+ * One hub process (SQLite): in memory, and a restart forgetting counters only ever loosens limits for a moment.
+ * Several processes on one PostgreSQL: the buckets live in the database (SharedRateLimiter), so N processes do not
+ * give a client N budgets (issue 16). The clock is injected so tests need no sleeping.
  */
 export interface RateLimit {
   /** Requests allowed at once. */
@@ -18,7 +21,12 @@ interface Bucket {
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
-export class RateLimiter {
+/** What routes take: a limiter in memory, or one shared by every hub process on the database. */
+export interface Limiter {
+  consume(key: string): RateDecision | Promise<RateDecision>;
+}
+
+export class RateLimiter implements Limiter {
   private readonly buckets = new Map<string, { burst: Bucket; sustained: Bucket }>();
 
   constructor(
@@ -56,4 +64,29 @@ export class RateLimiter {
     const waitSustained = entry.sustained.tokens >= 1 ? 0 : ((1 - entry.sustained.tokens) * perSeconds) / sustained;
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(Math.max(waitBurst, waitSustained))) };
   }
+}
+
+/**
+ * The same two buckets in the store's shared table (PostgreSQL: one atomic statement per request, no transaction
+ * lock), under `name` so limiters with the same keys (an address) do not share a budget.
+ */
+export class SharedRateLimiter implements Limiter {
+  constructor(
+    private readonly name: string,
+    private readonly limit: RateLimit,
+    private readonly shared: NonNullable<HubStore['sharedLimits']>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  consume(key: string): Promise<RateDecision> {
+    return this.shared.consume(`${this.name}:${key}`, this.limit, this.now());
+  }
+}
+
+/**
+ * The limiter a route should use: shared through the store when several processes share it (PostgreSQL), else in
+ * this process's memory.
+ */
+export function limiterFor(store: HubStore, name: string, limit: RateLimit, now: () => number): Limiter {
+  return store.sharedLimits ? new SharedRateLimiter(name, limit, store.sharedLimits, now) : new RateLimiter(limit, now);
 }

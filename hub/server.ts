@@ -167,13 +167,14 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     // (bench/hub-load.mjs saw agents treat them as a broken hub after a restart).
     const enrollmentCode = await issueFirstEnrollmentCode(store, now());
 
-    const pruner = setInterval(
-      () =>
-        void store.nonces.prune(now()).catch((err: unknown) => {
-          logger.warn('nonce_prune_failed', { error: err instanceof Error ? err.name : 'unknown' });
-        }),
-      NONCE_PRUNE_INTERVAL_MS,
-    );
+    const pruner = setInterval(() => {
+      void store.nonces.prune(now()).catch((err: unknown) => {
+        logger.warn('nonce_prune_failed', { error: err instanceof Error ? err.name : 'unknown' });
+      });
+      void store.sharedLimits?.prune(now()).catch((err: unknown) => {
+        logger.warn('rate_limit_prune_failed', { error: err instanceof Error ? err.name : 'unknown' });
+      });
+    }, NONCE_PRUNE_INTERVAL_MS);
     pruner.unref();
     // One sweep at a time: a slow database must not pile sweeps up behind each other.
     let sweeping = false;

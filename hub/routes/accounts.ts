@@ -8,7 +8,7 @@ import { enrollmentCodeHash, normalizeEnrollmentCode } from '../enrollment';
 import { HubError } from '../errors';
 import type { HubEnv } from '../middleware';
 import { readBody } from '../ingress';
-import { RateLimiter } from '../rate-limit';
+import { limiterFor, type Limiter } from '../rate-limit';
 import { StoreError } from '../store/errors';
 import { clientAddress, enforceLimit } from './client-address';
 
@@ -19,10 +19,10 @@ import { clientAddress, enforceLimit } from './client-address';
  */
 export function accountRoutes(
   deps: HubDeps,
-  limiter = new RateLimiter({ burst: 5, sustained: 20, perSeconds: 3600 }, deps.now),
+  limiter: Limiter = limiterFor(deps.store, 'enrol', { burst: 5, sustained: 20, perSeconds: 3600 }, deps.now),
 ): Hono<HubEnv> {
   return new Hono<HubEnv>().post('/accounts', async (c) => {
-    enforceLimit(limiter, clientAddress(c));
+    await enforceLimit(limiter, clientAddress(c));
     const peek = parseWire(EnrollRequestSchema, jsonBody(await readBody(c)));
     const deviceKey = decodePublicKey(peek.device_key, 'ed25519');
     const accountId = deviceKeyId(deviceKey);

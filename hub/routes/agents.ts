@@ -18,7 +18,7 @@ import type { JsonValue } from '../store/port';
 import { fetchManifest, ManifestFetchError, type ManifestFetchOptions } from '../manifest-fetch';
 import type { HubEnv } from '../middleware';
 import { readBody } from '../ingress';
-import { RateLimiter } from '../rate-limit';
+import { limiterFor, type Limiter } from '../rate-limit';
 import { purgeUnclaimedAgents } from '../registration-purge';
 import { clientAddress, enforceLimit } from './client-address';
 import { deviceList } from './devices';
@@ -28,7 +28,7 @@ export const CLAIM_TTL_MS = 10 * 60 * 1000;
 
 export interface AgentRouteOptions {
   /** Registrations per client address (unauthenticated route). */
-  registerLimiter?: RateLimiter;
+  registerLimiter?: Limiter;
   /** Tests only: lets the manifest fetcher reach a loopback test server. */
   manifestFetch?: ManifestFetchOptions;
 }
@@ -45,14 +45,16 @@ async function manifestSnapshot(manifest: { markdown: string } | { url: string }
 
 /** `POST /v1/agents`: an agent registers its public keys and manifest and gets a claim code for its human. */
 export function agentRoutes(deps: HubDeps, options: AgentRouteOptions = {}): Hono<HubEnv> {
-  const limiter = options.registerLimiter ?? new RateLimiter({ burst: 10, sustained: 30, perSeconds: 3600 }, deps.now);
+  const limiter =
+    options.registerLimiter ??
+    limiterFor(deps.store, 'register', { burst: 10, sustained: 30, perSeconds: 3600 }, deps.now);
   return new Hono<HubEnv>()
     .get('/agents/me', async (c) => {
       const { agent } = await authenticateAgent(c, deps);
       return c.json(await agentStatus(deps, agent.agentId));
     })
     .post('/agents', async (c) => {
-      enforceLimit(limiter, clientAddress(c));
+      await enforceLimit(limiter, clientAddress(c));
       const body = parseWire(RegisterAgentRequestSchema, jsonBody(await readBody(c)));
       // The signing key vouches for the box key, for this hub and this name (issue 13 item 2): a device seals only to a
       // box key it can check this way, so the hub stores the binding to hand it over with the keys.

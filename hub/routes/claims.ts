@@ -16,7 +16,7 @@ import { appendAudit } from '../audit';
 import { authenticateHuman, jsonBody } from '../auth';
 import { HubError } from '../errors';
 import type { HubEnv } from '../middleware';
-import { RateLimiter } from '../rate-limit';
+import { limiterFor, type Limiter } from '../rate-limit';
 import type { Agent, JsonValue } from '../store/port';
 import { enforceLimit } from './client-address';
 
@@ -37,12 +37,12 @@ async function agentForCode(deps: HubDeps, hashHex: string): Promise<Agent> {
  */
 export function claimRoutes(
   deps: HubDeps,
-  limiter = new RateLimiter({ burst: 10, sustained: 60, perSeconds: 3600 }, deps.now),
+  limiter: Limiter = limiterFor(deps.store, 'claim-lookup', { burst: 10, sustained: 60, perSeconds: 3600 }, deps.now),
 ): Hono<HubEnv> {
   return new Hono<HubEnv>()
     .post('/claims/lookup', async (c) => {
       const { account, body } = await authenticateHuman(c, deps);
-      enforceLimit(limiter, account.accountId);
+      await enforceLimit(limiter, account.accountId);
       const { claim_code } = parseWire(ClaimLookupRequestSchema, jsonBody(body));
       let hash: string;
       try {

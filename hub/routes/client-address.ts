@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HubError } from '../errors';
 import type { HubEnv } from '../middleware';
-import type { RateLimiter } from '../rate-limit';
+import type { Limiter } from '../rate-limit';
 
 /**
  * The client's address for per-address limits: the TCP peer, or the address a trusted reverse proxy forwarded
@@ -12,8 +12,8 @@ export function clientAddress(c: Context<HubEnv>): string {
 }
 
 /** Takes a token for `key` or throws 429 with Retry-After. */
-export function enforceLimit(limiter: RateLimiter, key: string): void {
-  const decision = limiter.consume(key);
+export async function enforceLimit(limiter: Limiter, key: string): Promise<void> {
+  const decision = await limiter.consume(key);
   if (!decision.allowed) {
     throw new HubError('rate_limited', undefined, { headers: { 'Retry-After': String(decision.retryAfterSeconds) } });
   }

@@ -36,7 +36,7 @@ import { HubError } from '../errors';
 import { intentEvents } from '../events';
 import type { HubEnv } from '../middleware';
 import { readBody } from '../ingress';
-import { RateLimiter } from '../rate-limit';
+import { limiterFor, type Limiter } from '../rate-limit';
 import { StoreError } from '../store/errors';
 import type { Account, JsonValue, Pairing } from '../store/port';
 import { clientAddress, enforceLimit } from './client-address';
@@ -47,9 +47,9 @@ const CODE_INVALID = 'Unknown or expired pairing code.';
 
 export interface DeviceRouteLimits {
   /** POST /v1/pairings per client address: each creates a row. */
-  create?: RateLimiter;
+  create?: Limiter;
   /** POST /v1/pairings/lookup per account: the code has ~34.6 bits, so guessing must stay far out of reach. */
-  lookup?: RateLimiter;
+  lookup?: Limiter;
 }
 
 /** The account's devices as GET /v1/devices lists them: the enrolling device first (no statement), then the added ones. */
@@ -93,8 +93,10 @@ function statusOf(p: Pairing, now: number): Pairing['status'] {
  *   effective for the removed device's very next request (hub/auth.ts answers `device_revoked`).
  */
 export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hono<HubEnv> {
-  const createLimiter = limits.create ?? new RateLimiter({ burst: 5, sustained: 30, perSeconds: 3600 }, deps.now);
-  const lookupLimiter = limits.lookup ?? new RateLimiter({ burst: 5, sustained: 30, perSeconds: 3600 }, deps.now);
+  const createLimiter =
+    limits.create ?? limiterFor(deps.store, 'pairing-create', { burst: 5, sustained: 30, perSeconds: 3600 }, deps.now);
+  const lookupLimiter =
+    limits.lookup ?? limiterFor(deps.store, 'pairing-lookup', { burst: 5, sustained: 30, perSeconds: 3600 }, deps.now);
 
   /** The pairing `id`, authenticated as its own new device. */
   async function ownPairing(c: Context<HubEnv>): Promise<Pairing> {
@@ -107,7 +109,7 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
 
   return new Hono<HubEnv>()
     .post('/pairings', async (c) => {
-      enforceLimit(createLimiter, clientAddress(c));
+      await enforceLimit(createLimiter, clientAddress(c));
       const peek = parseWire(PairingCreateRequestSchema, jsonBody(await readBody(c)));
       const deviceKey = decodePublicKey(peek.device_key, 'ed25519');
       const keyId = deviceKeyId(deviceKey);
@@ -186,7 +188,7 @@ export function deviceRoutes(deps: HubDeps, limits: DeviceRouteLimits = {}): Hon
     })
     .post('/pairings/lookup', async (c) => {
       const { account, body } = await authenticateHuman(c, deps);
-      enforceLimit(lookupLimiter, account.accountId);
+      await enforceLimit(lookupLimiter, account.accountId);
       const { code } = parseWire(PairingLookupRequestSchema, jsonBody(body));
       const hash = pairingCodeHash(code);
       const pairing = hash && (await deps.store.pairings.findPendingByCode(hash, deps.now()));

@@ -12,7 +12,7 @@ import { HubError } from '../errors';
 import { intentEvents } from '../events';
 import { expireDueIntents } from '../intent-expiry';
 import type { HubEnv } from '../middleware';
-import { RateLimiter } from '../rate-limit';
+import { limiterFor, type Limiter } from '../rate-limit';
 import type { Agent, Installation } from '../store/port';
 import { AGENT_REFUSALS } from '../../lib/protocol/audit-actions';
 import { recordRefusal, type Refusal } from '../refusal-audit';
@@ -44,7 +44,7 @@ export const INSTALLATION_CREATE_LIMIT = { burst: 20, sustained: 120, perSeconds
 
 export interface IntentRouteOptions {
   /** Intent creations per installation (INSTALLATION_CREATE_LIMIT by default). */
-  installationLimiter?: RateLimiter;
+  installationLimiter?: Limiter;
 }
 
 /**
@@ -79,7 +79,8 @@ async function enforceDailyLimit(deps: HubDeps, installation: Installation, now:
  * human: own installation). Decisions and execution are in intent-decisions.ts.
  */
 export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): Hono<HubEnv> {
-  const perInstallation = options.installationLimiter ?? new RateLimiter(INSTALLATION_CREATE_LIMIT, deps.now);
+  const perInstallation =
+    options.installationLimiter ?? limiterFor(deps.store, 'intent-create', INSTALLATION_CREATE_LIMIT, deps.now);
   const events = intentEvents(deps.store);
 
   /** Creates the intent once the agent and its live installation are known; every refusal is a HubError. */
@@ -90,7 +91,7 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
         `This installation is locked after ${installation.consecutiveDenials} denials in a row; the human must re-enable it.`,
       );
     }
-    enforceLimit(perInstallation, installation.installationId);
+    await enforceLimit(perInstallation, installation.installationId);
     const req = parseWire(CreateIntentRequestSchema, jsonBody(body));
     const scope = requiredScope(req.kind, req.payload);
     if (!(installation.grantedScopes as string[]).includes(scope)) {

@@ -82,7 +82,7 @@ export function watchRoutes(deps: HubDeps): Hono<HubEnv> {
   const watcher = async (c: Context<HubEnv>): Promise<Watcher> => {
     const w = await watcherOf(deps, c.req.header('authorization'));
     // Per device, like signed requests (hub/auth.ts): a stolen token cannot make the hub do unbounded work.
-    enforceLimit(deps.signedLimiter, `watch:${w.deviceKeyId}`);
+    await enforceLimit(deps.signedLimiter, `watch:${w.deviceKeyId}`);
     return w;
   };
   const stillWatching = async (w: Watcher, header: string | undefined): Promise<boolean> => {

@@ -422,6 +422,28 @@ CREATE TABLE hub_meta (
 );
 `;
 
+// Rate-limit buckets shared by every hub process on one database (issue 16: N processes must not give a client N
+// budgets). Only the PostgreSQL store uses the table; SQLite has one process and keeps its buckets in memory, but
+// gets the table too so both engines share one migration history.
+const RATE_BUCKETS_SQL = `
+CREATE TABLE rate_buckets (
+  bucket           TEXT PRIMARY KEY,
+  burst_tokens     REAL NOT NULL,
+  sustained_tokens REAL NOT NULL,
+  updated_at       INTEGER NOT NULL
+) STRICT;
+CREATE INDEX rate_buckets_by_update ON rate_buckets (updated_at);
+`;
+const PG_V9_SQL = `
+CREATE TABLE rate_buckets (
+  bucket           text PRIMARY KEY,
+  burst_tokens     double precision NOT NULL,
+  sustained_tokens double precision NOT NULL,
+  updated_at       bigint NOT NULL
+);
+CREATE INDEX rate_buckets_by_update ON rate_buckets (updated_at);
+`;
+
 /** Shipped migrations, in order. Append only. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: V1_SQL, postgres: PG_V1_SQL },
@@ -437,6 +459,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   { version: 7, name: 'watch credentials of locked devices', sql: WATCH_SQL, postgres: PG_V7_SQL },
   { version: 8, name: 'hub metadata shared by every hub process', sql: META_SQL, postgres: PG_V8_SQL },
+  { version: 9, name: 'rate-limit buckets shared by hub processes', sql: RATE_BUCKETS_SQL, postgres: PG_V9_SQL },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

@@ -441,6 +441,20 @@ export interface ChangeFeed {
   ready(): Promise<void>;
 }
 
+/**
+ * Token buckets in the database (hub/rate-limit.ts SharedRateLimiter): `consume` takes one token from both the burst
+ * and the sustained bucket of `bucket` atomically, or says how long to wait; `prune` forgets buckets idle long
+ * enough to be full again.
+ */
+export interface SharedLimits {
+  consume(
+    bucket: string,
+    limit: { burst: number; sustained: number; perSeconds: number },
+    now: number,
+  ): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
+  prune(now: number): Promise<number>;
+}
+
 export type ChangeNotice =
   /** Which intents of which accounts changed (hub/events.ts IntentChange; no intent ids = the whole account). */
   | { kind: 'changed'; changes: { accountId: string; intentIds: string[] }[] }
@@ -464,6 +478,8 @@ export interface HubStore {
   readonly meta: MetaRepo;
   /** Present when several processes share the database; absent for SQLite. */
   readonly changeFeed?: ChangeFeed;
+  /** Rate-limit buckets shared by every process on the database (PostgreSQL); absent for SQLite (in memory). */
+  readonly sharedLimits?: SharedLimits;
   /** Which engine, for logs and the health route. */
   readonly engine: 'sqlite' | 'postgres';
   /**

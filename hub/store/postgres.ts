@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Pool, PoolClient, PoolConfig, QueryResult } from 'pg';
-import type { ChangeFeed, ChangeNotice, HubStore } from './port';
+import type { ChangeFeed, ChangeNotice, HubStore, SharedLimits } from './port';
 import { StoreError } from './errors';
 import { MIGRATIONS, type Migration } from './migrations';
 import type { SqlExecutor } from './sql/executor';
@@ -189,6 +189,7 @@ async function migratePostgres(pool: Pool, schema: string, migrations: readonly 
 class PostgresStore extends SqlRepos implements HubStore {
   readonly engine = 'postgres' as const;
   readonly changeFeed: ChangeFeed;
+  readonly sharedLimits: SharedLimits;
   private readonly tx = new AsyncLocalStorage<TxFrame>();
   private readonly txLock: number;
   private closed = false;
@@ -207,6 +208,7 @@ class PostgresStore extends SqlRepos implements HubStore {
     super(executor);
     this.txLock = lockId(`${schema}/transactions`);
     this.changeFeed = new PgChangeFeed(pool, `clawkeep_changes_${schema}`, listenConfig, ClientClass);
+    this.sharedLimits = new PgSharedLimits(pool);
   }
 
   private async query<R extends object>(what: string, sql: string, params: unknown[]): Promise<QueryResult<R>> {
@@ -286,6 +288,62 @@ class PostgresStore extends SqlRepos implements HubStore {
     this.closed = true;
     await (this.changeFeed as PgChangeFeed).close();
     await this.pool.end();
+  }
+}
+
+/**
+ * Token buckets every hub process shares (hub/rate-limit.ts SharedRateLimiter). One statement per request: the
+ * upsert refills both buckets for the time passed and takes a token only when both have one, so racing processes
+ * cannot both take the last token (the row lock orders them). No transaction lock: nothing else reads the table.
+ */
+class PgSharedLimits implements SharedLimits {
+  constructor(private readonly pool: Pool) {}
+
+  async consume(
+    bucket: string,
+    limit: { burst: number; sustained: number; perSeconds: number },
+    now: number,
+  ): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }> {
+    const periodMs = limit.perSeconds * 1000;
+    const params = [bucket, limit.burst, limit.sustained, now, limit.burst / periodMs, limit.sustained / periodMs];
+    // $5/$6: tokens per millisecond. A clock behind the stored one refills nothing (GREATEST(0, …)).
+    const refilledBurst = 'LEAST($2::float8, b.burst_tokens + GREATEST(0, $4::bigint - b.updated_at) * $5::float8)';
+    const refilledSustained =
+      'LEAST($3::float8, b.sustained_tokens + GREATEST(0, $4::bigint - b.updated_at) * $6::float8)';
+    try {
+      const taken = await this.pool.query(
+        `INSERT INTO rate_buckets AS b (bucket, burst_tokens, sustained_tokens, updated_at)
+         VALUES ($1, $2::float8 - 1, $3::float8 - 1, $4::bigint)
+         ON CONFLICT (bucket) DO UPDATE SET
+           burst_tokens = ${refilledBurst} - 1,
+           sustained_tokens = ${refilledSustained} - 1,
+           updated_at = GREATEST(b.updated_at, $4::bigint)
+         WHERE ${refilledBurst} >= 1 AND ${refilledSustained} >= 1`,
+        params,
+      );
+      if ((taken.rowCount ?? 0) === 1) return { allowed: true };
+      const row = await this.pool.query<{ burst: number; sustained: number }>(
+        `SELECT ${refilledBurst} AS burst, ${refilledSustained} AS sustained FROM rate_buckets b WHERE bucket = $1`,
+        params,
+      );
+      const { burst: b = 0, sustained: s = 0 } = row.rows[0] ?? {};
+      const waitBurst = b >= 1 ? 0 : ((1 - b) * limit.perSeconds) / limit.burst;
+      const waitSustained = s >= 1 ? 0 : ((1 - s) * limit.perSeconds) / limit.sustained;
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(Math.max(waitBurst, waitSustained))) };
+    } catch (err) {
+      throw pgStoreError(err, 'rate limit');
+    }
+  }
+
+  async prune(now: number): Promise<number> {
+    // A bucket untouched for a day is full again under every limit the hub sets (the longest period is an hour).
+    try {
+      return (
+        (await this.pool.query('DELETE FROM rate_buckets WHERE updated_at < $1', [now - 24 * 3600_000])).rowCount ?? 0
+      );
+    } catch (err) {
+      throw pgStoreError(err, 'prune rate limits');
+    }
   }
 }
 

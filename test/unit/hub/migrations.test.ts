@@ -18,6 +18,7 @@ const SHIPPED_SHA256: Record<number, string> = {
   6: 'a6e06e37b3c7134f4bf72dd29641763c2bd14995b8111f38ef0c5156619607d3',
   7: 'f031f82219b946b568afc1dc96c643bb42f56cfffba43d65ce74c7efa5612275',
   8: '60453de20ade0c90a7e57fa43d286ac659ead7091e680e04fff47b94b0c4159c',
+  9: 'a842fe7d279db83427ca40cf6bd48737e20f754fd33b8e96b9e67d445dc6c091',
 };
 
 // The PostgreSQL text of each migration (hub/store/postgres.ts), pinned the same way.
@@ -30,6 +31,7 @@ const SHIPPED_POSTGRES_SHA256: Record<number, string> = {
   6: 'cde57bb01705badf37d1bda4863f3b0c0a0b858d955e1f496239f512449692a4',
   7: '6bff9f4f10cfbbcd23d03e6bffe8b243d10176aaf0486fdec9756940e43b64a0',
   8: '5822a255fe232228110f61a1b2c8899d5f0f1ba87834eb41019bb96a40b633aa',
+  9: '3eefa15b09e7a493ff56816f9e765786b9474e74f7b6d774285db0364bede305',
 };
 
 const tables = (db: Database.Database) =>
@@ -68,6 +70,7 @@ describe('hub migrations', () => {
       'intents',
       'nonces',
       'pairings',
+      'rate_buckets',
       'sealed_secrets',
       'vault_heads',
       'vault_items',

@@ -216,3 +216,39 @@ describe('hub processes joining one PostgreSQL', () => {
     }
   });
 });
+
+describe('rate limits shared by the instances', () => {
+  it('registrations from one address share one budget over three instances: the 11th is refused wherever it lands', async () => {
+    const { hub, a, b, c } = await threeInstances();
+    // All app.request callers are the address `in-process`; the registration budget is 10 at once per address.
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      hub.routeTo([a, b, c][i % 3]!);
+      statuses.push(
+        await hub.registeredAgent(`bot-${i}`).then(
+          () => 201,
+          (err: Error) => (/rate_limited/.test(err.message) ? 429 : 0),
+        ),
+      );
+    }
+    // In memory per instance, each would have allowed 10 of its own.
+    expect(statuses).toEqual([...Array<number>(10).fill(201), 429]);
+  });
+
+  it('buckets are taken atomically: 30 parallel takes of a burst of 10 over three stores give exactly 10', async () => {
+    const stores = await Promise.all(
+      [0, 1, 2].map(() => openPostgresStore({ url: cluster!.url, schema: `limits_${schemas}`, maxConnections: 8 })),
+    );
+    opened.push(...stores);
+    const limit = { burst: 10, sustained: 100, perSeconds: 3600 };
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => stores[i % 3]!.sharedLimits!.consume('test:k', limit, 1_000_000)),
+    );
+    expect(answers.filter((r) => r.allowed)).toHaveLength(10);
+    const refused = answers.find((r) => !r.allowed);
+    expect(refused).toMatchObject({ allowed: false });
+    // One token refills in perSeconds / burst = 360 s.
+    expect((refused as { retryAfterSeconds: number }).retryAfterSeconds).toBe(360);
+    expect((await stores[0]!.sharedLimits!.consume('test:k', limit, 1_000_000 + 360_000)).allowed).toBe(true);
+  });
+});
