@@ -46,9 +46,13 @@ export default defineConfig({
       browser_specific_settings: {
         gecko: {
           id: 'clawkeep@clawkeep.dev',
-          strict_min_version: '142.0',
+          // 140: the current Firefox ESR (Debian ships 140.x) and the first desktop Firefox that reads
+          // data_collection_permissions.
+          strict_min_version: '140.0',
           data_collection_permissions: { required: ['none'] },
         },
+        // Firefox for Android reads data_collection_permissions from 142.
+        gecko_android: { strict_min_version: '142.0' },
       },
     }),
   }),

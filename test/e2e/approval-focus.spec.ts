@@ -42,8 +42,9 @@ async function realFocus(context: BrowserContext, page: Page): Promise<void> {
 }
 
 type Chrome = {
+  runtime: { getContexts(q: object): Promise<{ documentUrl?: string; windowId: number }[]> };
   windows: {
-    getAll(q: object): Promise<{ id: number; focused: boolean; tabs?: { url?: string; pendingUrl?: string }[] }[]>;
+    getAll(q: object): Promise<{ id: number; focused: boolean }[]>;
     update(id: number, u: object): Promise<unknown>;
   };
 };
@@ -52,9 +53,11 @@ type Chrome = {
 const windowFocus = (sw: Worker) =>
   sw.evaluate(async () => {
     const c = (globalThis as unknown as { chrome: Chrome }).chrome;
-    const all = await c.windows.getAll({ populate: true });
-    const isApproval = (w: (typeof all)[number]) =>
-      !!w.tabs?.some((t) => (t.url || t.pendingUrl || '').endsWith('approval.html'));
+    const all = await c.windows.getAll({});
+    // runtime.getContexts finds the extension's own pages: tabs.url is hidden without the "tabs" permission.
+    const pages = await c.runtime.getContexts({ contextTypes: ['TAB'] });
+    const ids = new Set(pages.filter((p) => (p.documentUrl ?? '').endsWith('approval.html')).map((p) => p.windowId));
+    const isApproval = (w: (typeof all)[number]) => ids.has(w.id);
     return {
       approval: all.some((w) => isApproval(w) && w.focused),
       other: all.some((w) => !isApproval(w) && w.focused),
@@ -65,10 +68,10 @@ const windowFocus = (sw: Worker) =>
 const focusApprovalWindow = (sw: Worker) =>
   sw.evaluate(async () => {
     const c = (globalThis as unknown as { chrome: Chrome }).chrome;
-    const all = await c.windows.getAll({ populate: true });
-    const w = all.find((x) => !!x.tabs?.some((t) => (t.url || t.pendingUrl || '').endsWith('approval.html')));
+    const pages = await c.runtime.getContexts({ contextTypes: ['TAB'] });
+    const w = pages.find((p) => (p.documentUrl ?? '').endsWith('approval.html'));
     if (!w) throw new Error('no approval window');
-    await c.windows.update(w.id, { focused: true });
+    await c.windows.update(w.windowId, { focused: true });
   });
 
 async function claimedAgent(vault: Page, hub: Hub): Promise<AgentClient> {

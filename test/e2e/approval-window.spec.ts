@@ -25,22 +25,24 @@ async function claimedAgent(vault: Page, hub: Hub, name: string): Promise<AgentC
 
 const approvalPages = (context: BrowserContext) => context.pages().filter((p) => p.url().endsWith('approval.html'));
 
-/** Browser windows showing approval.html, as the background sees them. */
+/**
+ * Browser windows showing approval.html, as the background sees them. The extension's own pages are found with
+ * runtime.getContexts: tabs.url is hidden without the "tabs" permission (which Clawkeep does not ask for) in the
+ * Chromium Debian ships now.
+ */
 const approvalWindows = (sw: Worker) =>
   sw.evaluate(async () => {
     const c = (
       globalThis as unknown as {
         chrome: {
-          windows: {
-            getAll(q: object): Promise<{ id: number; type: string; tabs?: { url?: string; pendingUrl?: string }[] }[]>;
-          };
+          runtime: { getContexts(q: object): Promise<{ documentUrl?: string; windowId: number }[]> };
+          windows: { getAll(q: object): Promise<{ id: number; type: string }[]> };
         };
       }
     ).chrome;
-    const all = await c.windows.getAll({ populate: true });
-    return all
-      .filter((w) => w.tabs?.some((t) => (t.url || t.pendingUrl || '').endsWith('approval.html')))
-      .map((w) => ({ id: w.id, type: w.type }));
+    const pages = await c.runtime.getContexts({ contextTypes: ['TAB'] });
+    const ids = new Set(pages.filter((p) => (p.documentUrl ?? '').endsWith('approval.html')).map((p) => p.windowId));
+    return (await c.windows.getAll({})).filter((w) => ids.has(w.id)).map((w) => ({ id: w.id, type: w.type }));
   });
 
 test('a new request opens the approval window; a second one reuses it; deciding the last closes it', async ({
