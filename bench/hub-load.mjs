@@ -36,7 +36,7 @@ import { auditVerify, checkInvariants, summarizeAccessLogs, summarizeCpuProfiles
 import { intentsInEvent } from './lib/load-events.mjs';
 import { CpuMeter, HubInstance, postgresCpuSeconds, postmasterPid, shareIdentity } from './lib/load-hubs.mjs';
 import { closeIdleSockets, newWireStats, routedFetch } from './lib/load-net.mjs';
-import { deviceClient, loadLib, provision } from './lib/load-provision.mjs';
+import { deviceClient, loadLib, provision, resetLimits } from './lib/load-provision.mjs';
 import { percentile, wallMs } from './lib/stats.mjs';
 import { importTs } from './lib/ts.mjs';
 
@@ -188,6 +188,7 @@ async function runOne({ lib, cluster, engine, instances: I, agents: N, kills, o,
     // The timed phase starts on a fresh process too (fresh limiters), profiled when asked.
     hubs[0].cpuProfDir = cpuProfDir;
     await hubs[0].restart();
+    await resetLimits(storeLocation);
     for (let i = 1; i < I; i++) {
       shareIdentity(dataDirs[0], dataDirs[i]);
       hubs.push(

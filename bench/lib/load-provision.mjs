@@ -8,6 +8,7 @@
 //    same port and data (an operator's restart, which starts the limiters afresh: hub/rate-limit.ts says so).
 // Enrollment codes beyond the first (printed by the hub) are issued through the hub's store, the way
 // test/unit/hub/flow.ts extraEnrollmentCode and bench/lib/hub-process.mjs do.
+import pg from 'pg';
 import { routedFetch } from './load-net.mjs';
 import { importTsKeepingLoader } from './ts.mjs';
 
@@ -76,6 +77,21 @@ export async function pool(items, n, fn) {
  * @param {import('./load-hubs.mjs').HubInstance} o.hub  the instance provisioning goes through (restarted between rounds)
  * @returns {Promise<{ devices: {privateKey: string, keyId: string}[], agents: {state: object, account: number}[], rounds: number, ms: number }>}
  */
+/**
+ * What a restart does to in-memory limiters, for PostgreSQL, whose rate-limit buckets are shared rows that outlive
+ * a restart (hub/store/postgres.ts): the operator empties the table. Provisioning only, never in a timed window.
+ */
+export async function resetLimits(storeLocation) {
+  if (storeLocation.engine !== 'postgres') return;
+  const client = new pg.Client({ connectionString: storeLocation.url });
+  await client.connect();
+  try {
+    await client.query('DELETE FROM rate_buckets');
+  } finally {
+    await client.end();
+  }
+}
+
 export async function provision({ lib, hub, storeLocation, devices: A, agents: T, publicOrigin, stats, say }) {
   const t0 = performance.now();
   const ports = () => [hub.port];
@@ -106,7 +122,10 @@ export async function provision({ lib, hub, storeLocation, devices: A, agents: T
   const perRound = CLAIMS_PER_ACCOUNT_PER_START * A;
   let rounds = 0;
   for (let done = 0; done < T; done += perRound) {
-    if (rounds > 0) await hub.restart();
+    if (rounds > 0) {
+      await hub.restart();
+      await resetLimits(storeLocation);
+    }
     rounds++;
     const batch = Array.from({ length: Math.min(perRound, T - done) }, (_, i) => done + i);
     await pool(batch, PARALLEL, async (g, i) => {
