@@ -27,6 +27,8 @@ const PUBLIC = `https://hub.test:${PORT}`;
 const created = createTestNetns();
 const unavailable = 'unavailable' in created ? created.unavailable : null;
 const ns = created as TestNetns;
+// CI runs as root and can always make a namespace: there a missing one is a failure, never a silent skip.
+if (unavailable !== null && process.env.CI) throw new Error(`no network namespace in CI: ${unavailable}`);
 
 interface Run {
   code: number | null;
