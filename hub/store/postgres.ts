@@ -72,10 +72,18 @@ export function pgStoreError(err: unknown, what: string): StoreError {
   return new StoreError('storage_failed', `${what}: storage failed`, { cause: err });
 }
 
+/** The numbered form of each SQL text, made once: the repositories' texts are constants, so this stays small. */
+const numberedTexts = new Map<string, string>();
+
 /** `?` placeholders (the shared SQL) → `$1, $2, …`. The shared SQL has no `?` inside string literals. */
 function numbered(sql: string): string {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
+  let text = numberedTexts.get(sql);
+  if (text === undefined) {
+    let n = 0;
+    text = sql.replace(/\?/g, () => `$${++n}`);
+    numberedTexts.set(sql, text);
+  }
+  return text;
 }
 
 /** Two int4 keys from a name (advisory locks take bigint or (int4, int4)). */
@@ -385,16 +393,12 @@ class PgChangeFeed implements ChangeFeed {
 
   subscribe(listener: (notice: ChangeNotice | 'resync') => void): () => void {
     this.listeners.add(listener);
-    void this.ensureListening();
+    void this.ready();
     return () => this.listeners.delete(listener);
   }
 
-  ready(): Promise<void> {
-    return this.ensureListening();
-  }
-
   /** Resolves once LISTEN is in place (or the attempt failed and a retry is scheduled). */
-  ensureListening(): Promise<void> {
+  ready(): Promise<void> {
     if (this.client || this.closed) return Promise.resolve();
     return (this.connecting ??= this.connect().finally(() => (this.connecting = null)));
   }
@@ -451,7 +455,7 @@ class PgChangeFeed implements ChangeFeed {
     this.retry++;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
-      void this.ensureListening();
+      void this.ready();
     }, delay);
     this.retryTimer.unref();
   }
