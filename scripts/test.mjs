@@ -11,7 +11,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, bin, ensureChromium, ensureDeps, ensurePostgres, run } from './lib/ensure.mjs';
 
-/** @typedef {{ name: string, passed: number, failed: number, skipped: number, note?: string, seconds: number }} Suite */
+/** @typedef {{ name: string, passed: number, failed: number, skipped: number, note?: string, seconds: number, failures?: string[] }} Suite */
 /** @type {Suite[]} */
 const suites = [];
 const tmp = mkdtempSync(path.join(tmpdir(), 'clawkeep-test-'));
@@ -35,6 +35,48 @@ async function step(name, fn) {
   suites.push(suite);
   return suite.failed === 0;
 }
+
+/**
+ * The failed tests of a Vitest JSON report, one line each (file › test: first line of the message). CI keeps only the
+ * tail of the output, so the summary repeats them: a failure far up in a long log would otherwise have no name.
+ */
+function vitestFailures(r) {
+  const lines = [];
+  for (const f of r.testResults ?? []) {
+    const file = path.relative(ROOT, f.name ?? '');
+    const failed = (f.assertionResults ?? []).filter((a) => a.status === 'failed');
+    if (f.status === 'failed' && failed.length === 0) lines.push(`${file}: ${firstLine(f.message)}`);
+    for (const a of failed) lines.push(`${file} › ${a.fullName ?? a.title}: ${firstLine(a.failureMessages?.[0])}`);
+  }
+  return lines;
+}
+
+/** The failed tests of a Playwright JSON report, walked through nested suites; plus errors outside tests. */
+function playwrightFailures(r) {
+  const lines = (r.errors ?? []).map((e) => `outside tests: ${firstLine(e.message)}`);
+  const walk = (suite, trail) => {
+    for (const spec of suite.specs ?? []) {
+      for (const t of spec.tests ?? []) {
+        if (t.status !== 'unexpected') continue;
+        const last = (t.results ?? []).at(-1);
+        lines.push(`${spec.file} › ${[...trail, spec.title].join(' › ')}: ${firstLine(last?.error?.message)}`);
+      }
+    }
+    for (const child of suite.suites ?? []) walk(child, suite.file === child.file ? [...trail, child.title] : []);
+  };
+  for (const suite of r.suites ?? []) walk(suite, []);
+  return lines;
+}
+
+// eslint-disable-next-line no-control-regex -- strips the terminal colour codes test runners put in messages
+const ANSI = /\u001b\[[0-9;]*m/g;
+const firstLine = (text) =>
+  String(text ?? 'no message')
+    .replace(ANSI, '')
+    .split('\n')
+    .find((l) => l.trim())
+    ?.trim()
+    .slice(0, 240) ?? 'no message';
 
 /** A step that is one check: exit code 0 passes. */
 const check = (cmd, args, opts) => async () => {
@@ -142,6 +184,7 @@ async function vitest() {
     failed: r.numFailedTests + brokenFiles,
     skipped: r.numPendingTests + (r.numTodoTests ?? 0),
     note: brokenFiles ? `${brokenFiles} file(s) failed to load` : undefined,
+    failures: vitestFailures(r),
   };
   if (code !== 0 && suite.failed === 0) return { ...suite, failed: 1, note: `exit ${code} with no failed test` };
   return suite;
@@ -160,6 +203,7 @@ async function playwright() {
     failed: (s.unexpected ?? 0) + globalErrors,
     skipped: s.skipped ?? 0,
     note: globalErrors ? `${globalErrors} error(s) outside tests` : s.flaky ? `${s.flaky} flaky` : undefined,
+    failures: playwrightFailures(r),
   };
   if (code !== 0 && suite.failed === 0) return { ...suite, failed: 1, note: `exit ${code} with no failed test` };
   return suite;
@@ -191,6 +235,7 @@ async function firefoxE2e() {
     // A failing beforeAll (Firefox did not start) fails the file with no failed test: count it once.
     failed: r.numFailedTests || r.numFailedTestSuites,
     skipped: r.numPendingTests + (r.numTodoTests ?? 0),
+    failures: vitestFailures(r),
   };
   if (code !== 0 && suite.failed === 0) return { ...suite, failed: 1, note: `exit ${code} with no failed test` };
   return suite;
@@ -282,6 +327,12 @@ async function main() {
     console.log(
       `${mark} ${s.name.padEnd(width)}  ${counts}  ${s.seconds.toFixed(1)} s${s.note ? `  (${s.note})` : ''}`,
     );
+  }
+  const failures = suites.flatMap((s) => (s.failures ?? []).map((f) => `${s.name}: ${f}`));
+  if (failures.length) {
+    console.log('failed tests:');
+    for (const f of failures.slice(0, 20)) console.log(`  ${f}`);
+    if (failures.length > 20) console.log(`  … and ${failures.length - 20} more`);
   }
   console.log(`total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.log(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
