@@ -11,7 +11,8 @@ import { payloadHash } from '../protocol/intent-hash';
 import { signKeyBinding } from '../protocol/key-binding';
 import { decodePublicKey, fingerprint } from '../protocol/keys';
 import { newHubChallenge, verifyHubChallenge } from '../protocol/hub-identity';
-import { signRequest } from '../protocol/request-signing';
+import { ed25519SignerFromSeed, type Ed25519Signer } from '../protocol/ed25519';
+import { signRequestWith } from '../protocol/request-signing';
 import { readStrictJson } from '../protocol/strict-json';
 import { openSealedSecret } from '../protocol/sealed-secret';
 import {
@@ -238,6 +239,8 @@ function local<T>(fn: () => T, as?: AgentError['code'], message?: string): T {
 export class AgentClient {
   #state: AgentState | undefined;
   #keys: AgentKeys;
+  /** Signs requests with #keys.signingPrivate held as a non-extractable WebCrypto key (lib/protocol/ed25519.ts). */
+  #requestSigner: Ed25519Signer;
   readonly #fetch: FetchLike;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
@@ -257,6 +260,7 @@ export class AgentClient {
     } else {
       this.#keys = options.keys ?? generateAgentKeys();
     }
+    this.#requestSigner = ed25519SignerFromSeed(this.#keys.signingPrivate);
   }
 
   #lastCallReached = true;
@@ -366,10 +370,10 @@ export class AgentClient {
       const state = this.#requireState();
       Object.assign(
         headers,
-        signRequest({
+        await signRequestWith({
           role: 'agent',
           keyId: state.agent_id,
-          privateKey: this.#keys.signingPrivate,
+          signer: this.#requestSigner,
           method,
           path,
           body: text === undefined ? undefined : utf8Encode(text),

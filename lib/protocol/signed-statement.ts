@@ -4,6 +4,7 @@ import { fromBase64UrlFixed, toBase64Url } from './base64url';
 import { canonicalBytes } from './canonical';
 import { ProtocolError, type ProtocolErrorCode } from './errors';
 import { assertSigningKey, SIGNATURE_LENGTH } from './keys';
+import { verifyEd25519Sync } from './ed25519';
 
 /**
  * The shape shared by every signed statement (approval `CKAP`, claim `CKCL`; docs/protocol.md §3):
@@ -79,7 +80,7 @@ export function verifyStatement<T extends object>(
   // zip215=false: strict RFC 8032 verification, so every verifier (noble, Node, libsodium) agrees on edge cases.
   let ok = false;
   try {
-    ok = ed25519.verify(sig, statementBytes(format, clean), publicKey, { zip215: false });
+    ok = verifyEd25519Sync(sig, statementBytes(format, clean), publicKey);
   } catch {
     ok = false;
   }

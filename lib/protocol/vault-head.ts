@@ -1,9 +1,9 @@
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromBase64UrlFixed, toBase64Url } from './base64url';
 import { exactFields, isEpoch, isSha256Hex } from './fields';
 import { decodePublicKey, encodePublicKey, SIGNATURE_LENGTH } from './keys';
 import { statementBytes, type SignedStatement, type StatementFormat } from './signed-statement';
 import { SyncError } from './sync-errors';
+import { verifyEd25519Sync } from './ed25519';
 
 /**
  * A vault head, "CKHD" v1: the writing device's signature over (hub, account, counter, hash of the item set). The
@@ -81,7 +81,7 @@ export function verifyVaultHead(
   }
   let ok = false;
   try {
-    ok = ed25519.verify(signature, statementBytes(VAULT_HEAD_FORMAT, head), key, { zip215: false });
+    ok = verifyEd25519Sync(signature, statementBytes(VAULT_HEAD_FORMAT, head), key);
   } catch {
     ok = false;
   }
