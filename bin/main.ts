@@ -8,6 +8,7 @@ import { sealCommand } from './commands/seal';
 import { simCommand } from './commands/sim';
 import { verifyQuoteCommand } from './commands/verify-quote';
 import { webCommand } from './commands/web';
+import { useNodeEd25519 } from '../hub/ed25519-node';
 
 /** Add later subcommands (agent, verify-quote, seal) here, one module each under `bin/commands/`. */
 export const COMMANDS: readonly Command[] = [
@@ -57,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`clawkeep: unknown command "${first}"\n\n${usage()}`);
     return 2;
   }
+  useNodeEd25519(); // the agent's checks of approvals and hub statements, at OpenSSL's speed
   try {
     return await command.run(rest);
   } catch (err) {

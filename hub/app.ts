@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
+import { useNodeEd25519 } from './ed25519-node';
 import { HubError } from './errors';
 import { generateHubIdentity, type HubIdentity } from './identity';
 import type { HubLogger } from './logger';
@@ -52,6 +53,7 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
   const origin = new URL(options.origin).origin;
   if (origin !== options.origin)
     throw new TypeError(`createHubApp: origin must be a bare origin, got "${options.origin}"`);
+  useNodeEd25519(); // every signature the hub checks, at OpenSSL's speed (hub/ed25519-node.ts)
   const now = options.now ?? Date.now;
   const deps: HubDeps = {
     store: options.store,

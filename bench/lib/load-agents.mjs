@@ -21,7 +21,8 @@ const wallMs = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const CREATE_FAILURE_PAUSE_MS = 1000;
 
-const [{ AgentClient, AgentError }] = await importTs('lib/agent/index.ts');
+const [{ AgentClient, AgentError }, { useNodeEd25519 }] = await importTs('lib/agent/index.ts', 'hub/ed25519-node.ts');
+useNodeEd25519(); // as bin/main.ts does for `clawkeep agent`
 
 process.on('message', async (m) => {
   if (m?.type !== 'run') return;

@@ -17,13 +17,15 @@ const IN_FLIGHT_PER_DEVICE = 8;
 const SAFETY_POLL_MS = 5000;
 const MAX_TRIES = 20;
 
-const [{ HubClient }, { signApproval }, { ed25519 }, { deviceKeyId }, { fromHex }] = await importTs(
-  'lib/hub-client/client.ts',
-  'lib/protocol/approval.ts',
-  'node_modules/@noble/curves/ed25519.js',
-  'lib/protocol/keys.ts',
-  'lib/bytes.ts',
-);
+const [{ HubClient }, { signApproval }, { ed25519 }, { deviceKeyId }, { fromHex }, { ed25519SignerFromSeed }] =
+  await importTs(
+    'lib/hub-client/client.ts',
+    'lib/protocol/approval.ts',
+    'node_modules/@noble/curves/ed25519.js',
+    'lib/protocol/keys.ts',
+    'lib/bytes.ts',
+    'lib/protocol/ed25519.ts',
+  );
 
 let stopping = null;
 process.on('message', async (m) => {
@@ -49,7 +51,9 @@ async function run({ publicOrigin, ports, devices }) {
   const device = (d, a) => {
     const privateKey = fromHex(d.privateKey);
     const keyId = deviceKeyId(ed25519.getPublicKey(privateKey));
-    const signer = { role: 'human', keyId, sign: async (m) => ed25519.sign(m, privateKey) };
+    // Requests are signed on WebCrypto, as the extension's non-extractable device key signs them.
+    const webCryptoKey = ed25519SignerFromSeed(privateKey);
+    const signer = { role: 'human', keyId, sign: (m) => webCryptoKey.sign(m) };
     const address = `127.0.4.${1 + a}`;
     // The stream stays on one instance (device a on instance a mod I) and moves on only if that one refuses.
     const home = a % ports.length;
@@ -75,8 +79,11 @@ async function run({ publicOrigin, ports, devices }) {
     let inFlight = 0;
 
     const decideOne = async (intent) => {
-      const tClick = wallMs();
       for (let tries = 1; ; tries++) {
+        // The approval is the attempt the hub accepts: approve→agent is timed from when that one was sent. A 429
+        // from this device's own budget (240 + 4/s per hub process, hub/app.ts) is a refused attempt, not an
+        // approval; the waits it causes are counted as `decide rate_limited`, not hidden in the hub's latency.
+        const tClick = wallMs();
         const approval = signApproval(privateKey, {
           hub: publicOrigin,
           intent_id: intent.intent_id,

@@ -1,5 +1,5 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { wipe } from '../bytes';
+import { toHex, wipe } from '../bytes';
 
 /**
  * Ed25519 for the protocol's hot paths, on the platform's WebCrypto where it has Ed25519 (Node ≥ 20, Chrome ≥ 137,
@@ -44,8 +44,30 @@ function subtle(): SubtleCrypto | undefined {
   return platformEd25519 === false ? undefined : globalThis.crypto?.subtle;
 }
 
-/** Strict verification (see the module comment), synchronous, on noble alone. Never throws: malformed is false. */
+/** A verifier that answers at once (Node's OpenSSL): `true` only for a signature valid under RFC 8032. */
+export type SyncPlatformEd25519Verify = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
+
+let syncPlatform: SyncPlatformEd25519Verify | undefined;
+
+/**
+ * Lends this module Node's synchronous Ed25519 (hub/ed25519-node.ts; lib/ cannot import node:crypto, it ships to
+ * browsers too). The synchronous paths (signed statements: approvals, claims, vault heads) then run at OpenSSL's
+ * speed in the hub and the CLI, with the same strict answers.
+ */
+export function useSyncPlatformEd25519(verify: SyncPlatformEd25519Verify): void {
+  syncPlatform = verify;
+}
+
+/** Strict verification (see the module comment), synchronous. Never throws: malformed is false. */
 export function verifyEd25519Sync(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  if (signature.length !== 64 || !strictPublicKey(publicKey)) return false;
+  if (syncPlatform) {
+    try {
+      if (syncPlatform(signature, message, publicKey)) return true;
+    } catch {
+      // a key or signature the platform will not parse: noble judges it below
+    }
+  }
   try {
     return ed25519.verify(signature, message, publicKey, { zip215: false });
   } catch {
@@ -53,13 +75,30 @@ export function verifyEd25519Sync(signature: Uint8Array, message: Uint8Array, pu
   }
 }
 
+/**
+ * Public keys that passed strict decoding, most recent last. Decoding costs a square root (about 0.1 ms in
+ * JavaScript), and a hub sees the same few thousand keys on every request; only valid keys are kept, so a flood of
+ * made-up keys costs each its decoding and evicts nothing but older entries.
+ */
+const STRICT_KEYS_KEPT = 4096;
+const strictKeys = new Map<string, true>();
+
 /** A canonical, not small-order Ed25519 point, decoded as noble's strict verify decodes A. */
 function strictPublicKey(publicKey: Uint8Array): boolean {
+  if (publicKey.length !== 32) return false;
+  const hex = toHex(publicKey);
+  if (strictKeys.has(hex)) return true;
+  let ok: boolean;
   try {
-    return publicKey.length === 32 && !ed25519.Point.fromBytes(publicKey, false).isSmallOrder();
+    ok = !ed25519.Point.fromBytes(publicKey, false).isSmallOrder();
   } catch {
-    return false;
+    ok = false;
   }
+  if (ok) {
+    if (strictKeys.size >= STRICT_KEYS_KEPT) strictKeys.delete(strictKeys.keys().next().value!);
+    strictKeys.set(hex, true);
+  }
+  return ok;
 }
 
 /** The platform's verdict, or undefined when it has no Ed25519 (noble decides then). */
@@ -95,6 +134,7 @@ export async function verifyEd25519(
   message: Uint8Array,
   publicKey: Uint8Array,
 ): Promise<boolean> {
+  if (syncPlatform) return verifyEd25519Sync(signature, message, publicKey);
   if (signature.length !== 64 || !strictPublicKey(publicKey)) return false;
   if ((await platformVerify(signature, message, publicKey)) === true) return true;
   return verifyEd25519Sync(signature, message, publicKey);

@@ -3,9 +3,10 @@ import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { concatBytes, fromHex, toHex } from '../../../lib/bytes';
 import { ed25519SignerFromSeed, verifyEd25519, verifyEd25519Sync } from '../../../lib/protocol/ed25519';
+import { useNodeEd25519 } from '../../../hub/ed25519-node';
 
 // The group order L (RFC 8032 §5.1) and a point of order 8 (a torsion point; libsodium's small-order blocklist).
 const L = 2n ** 252n + 27742317777372353535851937790883648493n;
@@ -37,7 +38,7 @@ function torsionSignature(seed: Uint8Array, msg: Uint8Array): Uint8Array {
   return concatBytes(rBytes, le32((r + k * scalar) % L));
 }
 
-describe('Ed25519 on the platform, with the strict answer noble gives', () => {
+function strictAnswers(): void {
   it('a valid signature verifies on both paths; every single-bit change fails on both (property)', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -112,4 +113,13 @@ describe('Ed25519 on the platform, with the strict answer noble gives', () => {
     );
     expect(() => ed25519SignerFromSeed(new Uint8Array(31))).toThrow(RangeError);
   });
+}
+
+describe('Ed25519 on WebCrypto (browsers, and Node before the hub lends OpenSSL), with the strict answers noble gives', () => {
+  strictAnswers();
+});
+
+describe("Ed25519 on Node's OpenSSL (what the hub and the CLI install), with the strict answers noble gives", () => {
+  beforeAll(() => useNodeEd25519());
+  strictAnswers();
 });
