@@ -55,9 +55,9 @@ export function auditEntryHash(prevHash: string, fields: AuditFields): string {
 }
 
 /**
- * Appends one entry at the end of the chain and returns the stored row. Runs in its own transaction, or as a
- * savepoint of the caller's: call it inside the same `store.transaction` as the mutation it records, so both
- * commit or neither does.
+ * Appends one entry at the end of the chain and returns the stored row. Runs in its own transaction, or as part of
+ * the caller's (joined, no savepoint: its one write either happens or fails the caller's transaction): call it
+ * inside the same `store.transaction` as the mutation it records, so both commit or neither does.
  * @throws TypeError/RangeError for a malformed entry; StoreError from the store.
  */
 export async function appendAudit(store: HubStore, entry: AuditEntry): Promise<AuditRow> {
@@ -67,23 +67,26 @@ export async function appendAudit(store: HubStore, entry: AuditEntry): Promise<A
     throw new TypeError('audit entry: actor must be a non-empty string');
   if (typeof entry.action !== 'string' || entry.action === '')
     throw new TypeError('audit entry: action must be a non-empty string');
-  return await store.transaction(async () => {
-    const head = await store.audit.head();
-    const fields: AuditFields = {
-      seq: head ? head.seq + 1 : 1,
-      time: entry.time,
-      actor: entry.actor,
-      agent: entry.agent ?? null,
-      resource: entry.resource ?? null,
-      action: entry.action,
-      requestId: entry.requestId ?? null,
-      idempotencyKey: entry.idempotencyKey ?? null,
-    };
-    const prevHash = head ? head.entryHash : GENESIS_HASH;
-    const row: AuditRow = { ...fields, prevHash, entryHash: auditEntryHash(prevHash, fields) };
-    await store.audit.insert(row);
-    return row;
-  });
+  return await store.transaction(
+    async () => {
+      const head = await store.audit.head();
+      const fields: AuditFields = {
+        seq: head ? head.seq + 1 : 1,
+        time: entry.time,
+        actor: entry.actor,
+        agent: entry.agent ?? null,
+        resource: entry.resource ?? null,
+        action: entry.action,
+        requestId: entry.requestId ?? null,
+        idempotencyKey: entry.idempotencyKey ?? null,
+      };
+      const prevHash = head ? head.entryHash : GENESIS_HASH;
+      const row: AuditRow = { ...fields, prevHash, entryHash: auditEntryHash(prevHash, fields) };
+      await store.audit.insert(row);
+      return row;
+    },
+    { join: true },
+  );
 }
 
 /**

@@ -224,6 +224,11 @@ export interface IntentRepo {
   ): Promise<Intent>;
   /** Marks every pending intent whose `expires_at <= now` as `expired`; returns their ids. */
   expireDue(now: number): Promise<string[]>;
+  /**
+   * Whether expireDue(now) would mark anything: one indexed read, no transaction. Lets the lazy sweep before every
+   * intent read skip its transaction (on PostgreSQL: the global lock and four round trips) when nothing is due.
+   */
+  anyDue(now: number): Promise<boolean>;
   /** Marks every pending intent of one installation `expired` (its installation was revoked); returns their ids. */
   expireForInstallation(installationId: string): Promise<string[]>;
   /** Once only, and only for an approved intent. @throws StoreError `not_found`, `invalid_state`. */
@@ -488,8 +493,12 @@ export interface HubStore {
    * IMMEDIATE; PostgreSQL: one advisory transaction lock), so a read-check-write inside `fn` cannot interleave with
    * another's. Every repository call made while `fn` runs (found through the async context, not passed in) joins
    * the transaction; calls from outside wait for it to end.
+   *
+   * `join: true`: inside a transaction, `fn` simply runs as part of it, without a savepoint: for a step whose failure
+   * fails the caller's transaction too (an audit append). A savepoint costs two statements, on PostgreSQL two round
+   * trips while the global lock is held.
    */
-  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  transaction<T>(fn: () => Promise<T>, options?: { join?: boolean }): Promise<T>;
   /** The schema version (the last migration applied). */
   schemaVersion(): Promise<number>;
   /**

@@ -230,9 +230,9 @@ class PostgresStore extends SqlRepos implements HubStore {
     }
   }
 
-  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+  async transaction<T>(fn: () => Promise<T>, options?: { join?: boolean }): Promise<T> {
     const outer = this.tx.getStore();
-    if (outer?.open) return this.savepoint(outer, fn);
+    if (outer?.open) return options?.join ? fn() : this.savepoint(outer, fn);
     let client: PoolClient;
     try {
       client = await this.pool.connect();

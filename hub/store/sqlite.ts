@@ -148,9 +148,9 @@ class SqliteStore extends SqlRepos implements HubStore {
     return this.lock.run(async () => guarded());
   }
 
-  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+  async transaction<T>(fn: () => Promise<T>, options?: { join?: boolean }): Promise<T> {
     const frame = this.tx.getStore();
-    if (frame?.open) return this.savepoint(frame, fn);
+    if (frame?.open) return options?.join ? fn() : this.savepoint(frame, fn);
     return this.lock.run(async () => {
       // IMMEDIATE takes the write lock at BEGIN, so a read-then-write transaction cannot fail half-way with
       // SQLITE_BUSY when another process (a CLI on the same file) wrote in between.

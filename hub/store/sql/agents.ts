@@ -247,8 +247,9 @@ export class SqlInstallations implements InstallationRepo {
 
   /** Runs an UPDATE whose last parameter is the installation id; returns the updated row. */
   private async update(what: string, installationId: string, sql: string, ...params: unknown[]): Promise<Installation> {
-    const changed = await this.sql.run(what, sql, ...params, installationId);
-    if (changed !== 1) throw new StoreError('not_found', `${what}: no such installation`);
-    return (await this.get(installationId))!;
+    // RETURNING: the updated row without reading it again (one round trip fewer inside the transaction).
+    const row = await this.sql.get<InstallationRow>(what, `${sql} RETURNING *`, ...params, installationId);
+    if (!row) throw new StoreError('not_found', `${what}: no such installation`);
+    return toInstallation(row);
   }
 }

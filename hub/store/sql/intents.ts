@@ -40,11 +40,13 @@ const toIntent = (r: IntentRow): Intent => ({
 export class SqlIntents implements IntentRepo {
   constructor(private readonly sql: SqlExecutor) {}
 
+  // Writes return the row they wrote (RETURNING, SQLite ≥ 3.35 and PostgreSQL): reading it again cost one more
+  // statement, on PostgreSQL one more round trip while the global transaction lock is held.
   async create(i: NewIntent): Promise<Intent> {
-    await this.sql.run(
+    const row = await this.sql.get<IntentRow>(
       'create intent',
       `INSERT INTO intents (intent_id, installation_id, kind, payload, payload_hash, idempotency_key, risk, created_at,
-         expires_at, agent_nonce) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         expires_at, agent_nonce) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       i.intentId,
       i.installationId,
       i.kind,
@@ -56,7 +58,7 @@ export class SqlIntents implements IntentRepo {
       i.expiresAt,
       i.agentNonce,
     );
-    return (await this.get(i.intentId))!;
+    return toIntent(row!);
   }
 
   async get(intentId: string): Promise<Intent | null> {
@@ -122,17 +124,17 @@ export class SqlIntents implements IntentRepo {
     intentId: string,
     d: { status: 'approved' | 'denied'; decidedAt: number; decisionStatement: JsonValue },
   ): Promise<Intent> {
-    const changed = await this.sql.run(
+    const row = await this.sql.get<IntentRow>(
       'decide intent',
       `UPDATE intents SET status = ?, decided_at = ?, decision_statement = ?
-       WHERE intent_id = ? AND status = 'pending' AND expires_at > ?`,
+       WHERE intent_id = ? AND status = 'pending' AND expires_at > ? RETURNING *`,
       d.status,
       d.decidedAt,
       jsonText(d.decisionStatement),
       intentId,
       d.decidedAt,
     );
-    return await this.afterGuardedUpdate('decide intent', intentId, changed, 'is no longer pending');
+    return row ? toIntent(row) : await this.guardedUpdateFailed('decide intent', intentId, 'is no longer pending');
   }
 
   async expireDue(now: number): Promise<string[]> {
@@ -143,6 +145,16 @@ export class SqlIntents implements IntentRepo {
         now,
       )
     ).map((r) => r.intent_id);
+  }
+
+  async anyDue(now: number): Promise<boolean> {
+    return (
+      (await this.sql.get<{ due: number }>(
+        'find due intents',
+        `SELECT 1 AS due FROM intents WHERE status = 'pending' AND expires_at <= ? LIMIT 1`,
+        now,
+      )) !== null
+    );
   }
 
   async expireForInstallation(installationId: string): Promise<string[]> {
@@ -156,18 +168,16 @@ export class SqlIntents implements IntentRepo {
   }
 
   async markExecuted(intentId: string, at: number): Promise<Intent> {
-    const changed = await this.sql.run(
+    const row = await this.sql.get<IntentRow>(
       'mark intent executed',
-      `UPDATE intents SET executed_at = ? WHERE intent_id = ? AND status = 'approved' AND executed_at IS NULL`,
+      `UPDATE intents SET executed_at = ? WHERE intent_id = ? AND status = 'approved' AND executed_at IS NULL
+       RETURNING *`,
       at,
       intentId,
     );
-    return await this.afterGuardedUpdate(
-      'mark intent executed',
-      intentId,
-      changed,
-      'is not approved or already executed',
-    );
+    return row
+      ? toIntent(row)
+      : await this.guardedUpdateFailed('mark intent executed', intentId, 'is not approved or already executed');
   }
 
   async purgePayloads(cutoff: number, limit: number): Promise<string[]> {
@@ -193,16 +203,10 @@ export class SqlIntents implements IntentRepo {
   }
 
   /** After a guarded UPDATE: the new row, or tell "no such intent" apart from "wrong state". */
-  private async afterGuardedUpdate(
-    what: string,
-    intentId: string,
-    changed: number,
-    stateProblem: string,
-  ): Promise<Intent> {
-    const intent = await this.get(intentId);
-    if (!intent) throw new StoreError('not_found', `${what}: no such intent`);
-    if (changed !== 1) throw new StoreError('invalid_state', `${what}: the intent ${stateProblem}`);
-    return intent;
+  /** A guarded UPDATE changed nothing: says whether the intent is missing or in the wrong state. */
+  private async guardedUpdateFailed(what: string, intentId: string, stateProblem: string): Promise<never> {
+    if (!(await this.get(intentId))) throw new StoreError('not_found', `${what}: no such intent`);
+    throw new StoreError('invalid_state', `${what}: the intent ${stateProblem}`);
   }
 }
 

@@ -167,8 +167,11 @@ export function describeStoreConformance(label: string, open: OpenEmptyStore): v
         await code(() => store.intents.decide('int-1', { status: 'approved', decidedAt: 50, decisionStatement: {} })),
       ).toBe('invalid_state');
       expect(await store.intents.listPendingForAccount('acct', 50)).toEqual([]);
+      expect(await store.intents.anyDue(49)).toBe(false);
+      expect(await store.intents.anyDue(50)).toBe(true);
       expect(await store.intents.expireDue(50)).toEqual(['int-1']);
       expect((await store.intents.get('int-1'))!.status).toBe('expired');
+      expect(await store.intents.anyDue(60)).toBe(false);
       expect(await store.intents.expireDue(60)).toEqual([]);
     });
 
@@ -556,6 +559,36 @@ export function describeStoreConformance(label: string, open: OpenEmptyStore): v
       });
       expect(await store.intents.get('int-1')).not.toBeNull();
       expect(await store.sealedSecrets.get('int-1')).toBeNull();
+    });
+
+    it('transaction: a joined call is part of the caller’s transaction (commits and rolls back with it); alone it is its own', async () => {
+      const store = await seeded(open);
+      await expect(
+        store.transaction(async () => {
+          await store.intents.create(intent());
+          await store.transaction(async () => store.sealedSecrets.put('int-1', new Uint8Array([1])), { join: true });
+          throw new StoreError('invalid_state', 'route decided to abort');
+        }),
+      ).rejects.toThrow('route decided to abort');
+      expect(await store.intents.get('int-1')).toBeNull();
+      expect(await store.sealedSecrets.get('int-1')).toBeNull();
+
+      await store.transaction(async () => {
+        await store.intents.create(intent());
+        await store.transaction(async () => store.sealedSecrets.put('int-1', new Uint8Array([2])), { join: true });
+      });
+      expect(await store.sealedSecrets.get('int-1')).toEqual(new Uint8Array([2]));
+
+      await expect(
+        store.transaction(
+          async () => {
+            await store.sealedSecrets.delete('int-1');
+            throw new Error('alone, it rolls back');
+          },
+          { join: true },
+        ),
+      ).rejects.toThrow('alone, it rolls back');
+      expect(await store.sealedSecrets.get('int-1')).toEqual(new Uint8Array([2]));
     });
 
     it('transaction: a statement from outside waits for an open transaction and is not rolled back with it', async () => {
