@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import { useNodeEd25519 } from './ed25519-node';
 import { HubError } from './errors';
+import { IntentAdmission, type AdmissionLimits } from './intent-admission';
 import { generateHubIdentity, type HubIdentity } from './identity';
 import type { HubLogger } from './logger';
 import type { HubDeps } from './deps';
@@ -41,6 +42,8 @@ export interface HubAppOptions {
   signedRequestLimit?: RateLimit;
   /** Event stream lifetime; EVENTS_MAX_LIFETIME_MS (15 minutes) by default. Tests shorten it. */
   eventStreamLifetimeMs?: number;
+  /** How many intent creations run at once and how many may wait (hub/intent-admission.ts; tests shrink it). */
+  intentAdmission?: AdmissionLimits;
 }
 
 /**
@@ -66,6 +69,7 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
     // several hub processes share it.
     signedLimiter: limiterFor(options.store, 'signed', options.signedRequestLimit ?? SIGNED_REQUEST_LIMIT, now),
     eventStreamLifetimeMs: options.eventStreamLifetimeMs ?? EVENTS_MAX_LIFETIME_MS,
+    intentAdmission: new IntentAdmission(options.intentAdmission),
   };
 
   const app = new Hono<HubEnv>();

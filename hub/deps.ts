@@ -1,4 +1,5 @@
 import type { HubIdentity } from './identity';
+import type { IntentAdmission } from './intent-admission';
 import type { HubLogger } from './logger';
 import type { Limiter } from './rate-limit';
 import type { HubStore } from './store/port';
@@ -18,4 +19,6 @@ export interface HubDeps {
   signedLimiter: Limiter;
   /** How long one GET /v1/events stream lives before the hub ends it (routes/events.ts EVENTS_MAX_LIFETIME_MS). */
   eventStreamLifetimeMs: number;
+  /** Turns for POST /v1/intents in this process (hub/intent-admission.ts): new work waits, work in progress does not. */
+  intentAdmission: IntentAdmission;
 }

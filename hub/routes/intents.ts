@@ -180,7 +180,8 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
         throw err;
       }
       try {
-        return await createIntent(c, agent, installation, body);
+        // In its turn (issue 16): a backlog of new intents waits here, in order, while decisions and executes go on.
+        return await deps.intentAdmission.run(() => createIntent(c, agent, installation, body));
       } catch (err) {
         if (err instanceof HubError) {
           if (installation.status === 'locked') await refused('request.refused.locked', installation.installationId);

@@ -130,7 +130,7 @@ export interface ExecuteResult {
 }
 
 /** Retried while waiting: the hub being briefly away or busy is not a decision. */
-const TRANSIENT = new Set(['hub_unreachable', 'internal', 'rate_limited']);
+const TRANSIENT = new Set(['hub_unreachable', 'internal', 'rate_limited', 'hub_busy']);
 
 /**
  * Retries inside one call (issue 16), each bounded so a call always ends:
@@ -139,6 +139,8 @@ const TRANSIENT = new Set(['hub_unreachable', 'internal', 'rate_limited']);
  *   really off stays `auth_stale` and is passed through.
  * - `rate_limited` with Retry-After: waited out, at most RATE_LIMIT_RETRIES times, and only when the hub asks for
  *   at most MAX_RETRY_AFTER_S (a daily limit's hours are passed through at once, never slept).
+ * - `hub_busy` (a backlog of new intents; nothing was stored): waited out like `rate_limited`, plus up to a second of
+ *   random spread so refused agents do not all come back in the same instant, at most BUSY_RETRIES times.
  * - a lost answer (`hub_unreachable`, `internal`) of an idempotent request (create with its idempotency key,
  *   execute within the hub's replay window): asked again after 1 s, then 2 s. Only when the connection broke or
  *   timed out after it was made (reset, closed, timeout): a refused connection or a bad address never reached a
@@ -147,6 +149,7 @@ const TRANSIENT = new Set(['hub_unreachable', 'internal', 'rate_limited']);
  */
 export const AUTH_STALE_RETRIES = 2;
 export const RATE_LIMIT_RETRIES = 3;
+export const BUSY_RETRIES = 10;
 export const MAX_RETRY_AFTER_S = 30;
 export const LOST_ANSWER_RETRIES = 2;
 
@@ -155,7 +158,8 @@ function retryDelayMs(
   err: AgentError,
   signed: boolean,
   idempotent: boolean,
-  tries: { stale: number; limited: number; lost: number },
+  tries: { stale: number; limited: number; lost: number; busy: number },
+  spread: () => number = Math.random,
 ): number | null {
   if (err.code === 'auth_stale' && signed && tries.stale < AUTH_STALE_RETRIES) {
     tries.stale++;
@@ -166,6 +170,12 @@ function retryDelayMs(
     if (s === undefined || s > MAX_RETRY_AFTER_S) return null;
     tries.limited++;
     return s * 1000;
+  }
+  if (err.code === 'hub_busy' && tries.busy < BUSY_RETRIES) {
+    const s = err.retryAfterSeconds ?? 1;
+    if (s > MAX_RETRY_AFTER_S) return null;
+    tries.busy++;
+    return s * 1000 + Math.floor(spread() * 1000);
   }
   const lost = (err.code === 'hub_unreachable' && answerMayBeLost(err)) || err.code === 'internal';
   if (lost && idempotent && tries.lost < LOST_ANSWER_RETRIES) {
@@ -339,7 +349,7 @@ export class AgentClient {
     signed: boolean,
     idempotent = false,
   ): Promise<unknown> {
-    const tries = { stale: 0, limited: 0, lost: 0 };
+    const tries = { stale: 0, limited: 0, lost: 0, busy: 0 };
     for (;;) {
       try {
         return await this.#callOnce(hub, method, path, body, signed);
@@ -409,7 +419,7 @@ export class AgentClient {
       const message =
         (code === 'wrong_hub_origin' ? wrongHubOriginText(error?.hub_origin, hub) : null) ??
         (typeof error?.code === 'string' ? hubErrorText(error.code) : `The hub answered HTTP ${res.status}.`);
-      const retryAfter = code === 'rate_limited' ? retryAfterSeconds(res) : undefined;
+      const retryAfter = code === 'rate_limited' || code === 'hub_busy' ? retryAfterSeconds(res) : undefined;
       throw new AgentError(code, message, {
         status: res.status,
         ...(typeof error?.request_id === 'string' ? { requestId: error.request_id } : {}),

@@ -91,6 +91,11 @@ export const API_ERRORS = {
     meaning: "Body over the hub's limit (POST /v1/agents must leave room for a 64 KiB manifest plus JSON escaping).",
   },
   rate_limited: { status: 429, meaning: 'Too many requests; see Retry-After.' },
+  hub_busy: {
+    status: 503,
+    meaning:
+      'The hub is serving a backlog of new intents: this one was not stored. Send it again after Retry-After (the same idempotency_key is safe).',
+  },
   // Request guard (hub/request-guard.ts): a browser used against the hub by a page, and per-key stream caps.
   host_invalid: {
     status: 421,
@@ -160,6 +165,7 @@ const API_ERROR_TEXT: Record<ApiErrorCode, string> = {
   intent_purged: 'This request is older than the hub keeps requests: only its record (status and times) remains.',
   payload_too_large: 'The request is too large for the hub.',
   rate_limited: "The hub refused: too many requests (a rate limit, or the agent's daily limit). Try again later.",
+  hub_busy: 'The hub is busy with other requests. Nothing was stored; try again in a moment.',
   key_binding_invalid: 'The hub sent a key that the agent or device did not sign for this hub. Do not trust it.',
   host_invalid: 'The hub refused the address it was reached at. Check the hub URL.',
   wrong_hub_origin: 'This hub has another public address than the one used. Use the hub URL its operator gave.',

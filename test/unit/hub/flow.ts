@@ -19,6 +19,7 @@ import { enrollmentCodeHash, generateEnrollmentCode, issueFirstEnrollmentCode } 
 import { jsonLinesLogger } from '../../../hub/logger';
 import { openSqliteStore } from '../../../hub/store/sqlite';
 import type { RateLimit } from '../../../hub/rate-limit';
+import type { AdmissionLimits } from '../../../hub/intent-admission';
 
 export const ORIGIN = 'http://127.0.0.1:8787';
 
@@ -73,6 +74,7 @@ export async function hubFixture(
     store?: HubStore;
     signedRequestLimit?: RateLimit;
     eventStreamLifetimeMs?: number;
+    intentAdmission?: AdmissionLimits;
   } = {},
 ) {
   const clock = { now: start };
@@ -89,6 +91,7 @@ export async function hubFixture(
       identity,
       signedRequestLimit: options.signedRequestLimit,
       eventStreamLifetimeMs: options.eventStreamLifetimeMs,
+      intentAdmission: options.intentAdmission,
     }),
   );
   const enrollmentCode = (await issueFirstEnrollmentCode(store, clock.now))!;
