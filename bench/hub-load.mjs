@@ -21,7 +21,7 @@
 //   BENCH_LOAD_KILLS (20)            SIGKILLs in an extra fault run (0: none) on…
 //   BENCH_LOAD_FAULT_CONFIG (postgres:3)   …this store:instances, with the largest agent count
 //   BENCH_LOAD_DEVICES (auto)        approving devices (one account each); see devicesFor
-//   BENCH_LOAD_RATE_CAP (100)        intents/s the provisioned budgets cover; see identitiesPerLoop
+//   BENCH_LOAD_RATE_CAP (200)        intents/s the provisioned budgets cover; see identitiesPerLoop
 //   BENCH_LOAD_PER_IDENTITY (18)     creates per claimed agent before its loop moves to the next one
 //   BENCH_LOAD_XI_INTENTS (45)       intents in the cross-instance event bench (0: skip)
 //   BENCH_LOAD_CPU_PROF (0)          1: `node --cpu-prof` every hub instance and print where its time went
@@ -497,7 +497,7 @@ export async function benchHubLoad({ say = (s) => console.log(s) } = {}) {
     kills: num('BENCH_LOAD_KILLS', 20),
     faultConfig: (process.env.BENCH_LOAD_FAULT_CONFIG || 'postgres:3').split(':'),
     devices: num('BENCH_LOAD_DEVICES', 0),
-    rateCap: num('BENCH_LOAD_RATE_CAP', 100),
+    rateCap: num('BENCH_LOAD_RATE_CAP', 200),
     perIdentity: num('BENCH_LOAD_PER_IDENTITY', 18),
     xiIntents: num('BENCH_LOAD_XI_INTENTS', 45),
     cpuProf: process.env.BENCH_LOAD_CPU_PROF === '1',

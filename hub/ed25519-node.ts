@@ -1,11 +1,12 @@
-import { createPublicKey, verify } from 'node:crypto';
-import { useSyncPlatformEd25519 } from '../lib/protocol/ed25519';
+import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { useSyncPlatformEd25519, useSyncPlatformEd25519Sign } from '../lib/protocol/ed25519';
 
 /**
  * Lends lib/protocol/ed25519.ts Node's OpenSSL Ed25519 (synchronous, ~15× noble's speed), so every signature the hub
  * and the CLI check — signed requests and signed statements alike — costs a fraction of a millisecond. The answers
  * stay noble's strict ones: OpenSSL's "valid" is only taken for keys that passed strict decoding, and its
- * "invalid" is decided by noble (see that module). Idempotent.
+ * "invalid" is decided by noble (see that module). Signing too (the hub's identity proofs, which every agent asks
+ * for every 10 s, and its audit heads): deterministic, so the bytes are noble's. Idempotent.
  */
 export function useNodeEd25519(): void {
   useSyncPlatformEd25519((signature, message, publicKey) =>
@@ -19,4 +20,17 @@ export function useNodeEd25519(): void {
       signature,
     ),
   );
+  useSyncPlatformEd25519Sign(nodeSign);
+}
+
+/** RFC 8410 §7 PKCS#8 prefix for a bare 32-byte Ed25519 seed. */
+const PKCS8_SEED_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+function nodeSign(message: Uint8Array, seed: Uint8Array): Uint8Array {
+  const der = Buffer.concat([PKCS8_SEED_PREFIX, seed]);
+  try {
+    return new Uint8Array(sign(null, message, createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })));
+  } finally {
+    der.fill(0); // our copy of the seed; the caller owns `seed`
+  }
 }

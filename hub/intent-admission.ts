@@ -21,9 +21,11 @@ export interface AdmissionLimits {
 /**
  * Measured with bench/hub-load.mjs on the 2-core machine: 4 at once keep the store busy (a creation is a few
  * milliseconds of transaction) while the transaction lock's queue stays short enough for decisions to pass within
- * well under a second. 10 s of waiting is far below any client's timeout.
+ * well under a second. Up to 30 s of waiting: a refused creation costs a second signature check, nonce and budget
+ * when it comes back (1,000 agents on 3 instances waited ~10 s each, and a 10 s limit refused 1,011 of them), and
+ * 30 s stays under the 60 s idle timeout common reverse proxies apply (nginx proxy_read_timeout).
  */
-export const DEFAULT_ADMISSION: AdmissionLimits = { concurrency: 4, maxQueued: 4096, maxWaitMs: 10_000 };
+export const DEFAULT_ADMISSION: AdmissionLimits = { concurrency: 4, maxQueued: 4096, maxWaitMs: 30_000 };
 
 /** Seconds an agent refused `hub_busy` is asked to wait before sending its creation again. */
 export const BUSY_RETRY_AFTER_SECONDS = 1;

@@ -44,6 +44,22 @@ function subtle(): SubtleCrypto | undefined {
   return platformEd25519 === false ? undefined : globalThis.crypto?.subtle;
 }
 
+/** Signs at once with a 32-byte seed (Node's OpenSSL); RFC 8032 signatures are deterministic, so any signer agrees. */
+export type SyncPlatformEd25519Sign = (message: Uint8Array, seed: Uint8Array) => Uint8Array;
+
+let syncPlatformSign: SyncPlatformEd25519Sign | undefined;
+
+/** Lends this module Node's synchronous Ed25519 signing (hub/ed25519-node.ts): the hub's proofs and audit heads. */
+export function useSyncPlatformEd25519Sign(sign: SyncPlatformEd25519Sign): void {
+  syncPlatformSign = sign;
+}
+
+/** Signs `message` with a 32-byte seed, synchronously: on the lent platform signer, else noble. Same bytes either way. */
+export function signEd25519Sync(message: Uint8Array, seed: Uint8Array): Uint8Array {
+  if (seed.length !== 32) throw new RangeError('an Ed25519 seed is 32 bytes');
+  return syncPlatformSign ? syncPlatformSign(message, seed) : ed25519.sign(message, seed);
+}
+
 /** A verifier that answers at once (Node's OpenSSL): `true` only for a signature valid under RFC 8032. */
 export type SyncPlatformEd25519Verify = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
 

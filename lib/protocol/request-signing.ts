@@ -1,9 +1,8 @@
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, randomBytes, toHex, utf8Encode } from '../bytes';
 import { fromBase64UrlFixed, toBase64Url } from './base64url';
 import { canonicalBytes } from './canonical';
-import { verifyEd25519 } from './ed25519';
+import { signEd25519Sync, verifyEd25519 } from './ed25519';
 import { ProtocolError } from './errors';
 import { isId, isOrigin } from './fields';
 import { SIGNATURE_LENGTH } from './keys';
@@ -128,7 +127,7 @@ export function signRequest(input: SignRequestInput): SignedRequestHeaders {
   if (!(input.privateKey instanceof Uint8Array) || input.privateKey.length !== 32)
     throw new RangeError('privateKey must be 32 bytes');
   const fields = fieldsToSign(input);
-  return headersFor(fields, ed25519.sign(requestSigningBytes(fields), input.privateKey));
+  return headersFor(fields, signEd25519Sync(requestSigningBytes(fields), input.privateKey));
 }
 
 /** Something that signs bytes with an Ed25519 key it does not reveal (e.g. a non-extractable WebCrypto key). */

@@ -1,10 +1,9 @@
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { concatBytes } from '../bytes';
 import { fromBase64UrlFixed, toBase64Url } from './base64url';
 import { canonicalBytes } from './canonical';
 import { ProtocolError, type ProtocolErrorCode } from './errors';
 import { assertSigningKey, SIGNATURE_LENGTH } from './keys';
-import { verifyEd25519Sync } from './ed25519';
+import { signEd25519Sync, verifyEd25519Sync } from './ed25519';
 
 /**
  * The shape shared by every signed statement (approval `CKAP`, claim `CKCL`; docs/protocol.md §3):
@@ -53,7 +52,7 @@ export function signStatement<T>(format: StatementFormat<T>, privateKey: Uint8Ar
   if (!(privateKey instanceof Uint8Array) || privateKey.length !== 32)
     throw new RangeError('privateKey must be 32 bytes');
   const clean = validated(format, statement);
-  const signature = ed25519.sign(statementBytes(format, clean), privateKey);
+  const signature = signEd25519Sync(statementBytes(format, clean), privateKey);
   return { statement: clean, signature: toBase64Url(signature) };
 }
 

@@ -5,7 +5,12 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { concatBytes, fromHex, toHex } from '../../../lib/bytes';
-import { ed25519SignerFromSeed, verifyEd25519, verifyEd25519Sync } from '../../../lib/protocol/ed25519';
+import {
+  ed25519SignerFromSeed,
+  signEd25519Sync,
+  verifyEd25519,
+  verifyEd25519Sync,
+} from '../../../lib/protocol/ed25519';
 import { useNodeEd25519 } from '../../../hub/ed25519-node';
 
 // The group order L (RFC 8032 §5.1) and a point of order 8 (a torsion point; libsodium's small-order blocklist).
@@ -112,6 +117,18 @@ function strictAnswers(): void {
       { numRuns: 40 },
     );
     expect(() => ed25519SignerFromSeed(new Uint8Array(31))).toThrow(RangeError);
+  });
+
+  it('the synchronous signer gives the RFC 8032 signature and leaves the seed as it was (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 300 }), (seed, msg) => {
+        const before = toHex(seed);
+        expect(toHex(signEd25519Sync(msg, seed))).toBe(toHex(ed25519.sign(msg, seed)));
+        expect(toHex(seed)).toBe(before);
+      }),
+      { numRuns: 40 },
+    );
+    expect(() => signEd25519Sync(new Uint8Array(1), new Uint8Array(33))).toThrow(RangeError);
   });
 }
 
