@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { useSyncPlatformEd25519, useSyncPlatformEd25519Sign } from '../lib/protocol/ed25519';
 
 /**
@@ -26,11 +26,29 @@ export function useNodeEd25519(): void {
 /** RFC 8410 §7 PKCS#8 prefix for a bare 32-byte Ed25519 seed. */
 const PKCS8_SEED_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
-function nodeSign(message: Uint8Array, seed: Uint8Array): Uint8Array {
-  const der = Buffer.concat([PKCS8_SEED_PREFIX, seed]);
-  try {
-    return new Uint8Array(sign(null, message, createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })));
-  } finally {
-    der.fill(0); // our copy of the seed; the caller owns `seed`
+/**
+ * Key objects of the seeds signed with, most recent last: making one from the seed (createPrivateKey) cost more than
+ * the signature itself (4.6% of the hub's CPU under load). A hub signs with its one identity key; a few are kept.
+ */
+const SIGNING_KEYS_KEPT = 8;
+const signingKeys = new Map<string, KeyObject>();
+
+function signingKey(seed: Uint8Array): KeyObject {
+  const id = createHash('sha256').update(seed).digest('base64url'); // a name for the seed, not the seed
+  let key = signingKeys.get(id);
+  if (!key) {
+    const der = Buffer.concat([PKCS8_SEED_PREFIX, seed]);
+    try {
+      key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    } finally {
+      der.fill(0); // our copy of the seed; the caller owns `seed`
+    }
+    if (signingKeys.size >= SIGNING_KEYS_KEPT) signingKeys.delete(signingKeys.keys().next().value!);
+    signingKeys.set(id, key);
   }
+  return key;
+}
+
+function nodeSign(message: Uint8Array, seed: Uint8Array): Uint8Array {
+  return new Uint8Array(sign(null, message, signingKey(seed)));
 }

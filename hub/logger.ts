@@ -11,10 +11,29 @@ export interface HubLogger {
   error(event: string, fields: LogFields): void;
 }
 
+/**
+ * Writes lines to stdout, the lines of one turn of the event loop in one write: stdout is corked at the first line
+ * and uncorked by setImmediate. Under load the access log was one write (one system call, 5 a request cycle) per
+ * request; now it is one per turn. Order is kept; a process killed with SIGKILL loses at most that turn's lines,
+ * and a normal exit runs the pending uncork first.
+ */
+export function batchedStdout(stream: NodeJS.WritableStream & { cork(): void; uncork(): void } = process.stdout) {
+  let corked = false;
+  return (line: string): void => {
+    if (!corked) {
+      corked = true;
+      stream.cork();
+      setImmediate(() => {
+        corked = false;
+        stream.uncork();
+      });
+    }
+    stream.write(line + '\n');
+  };
+}
+
 /** One JSON object per line: `{"time":"...","level":"info","event":"request",...}`. */
-export function jsonLinesLogger(
-  write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
-): HubLogger {
+export function jsonLinesLogger(write: (line: string) => void = batchedStdout()): HubLogger {
   const emit = (level: string) => (event: string, fields: LogFields) =>
     write(JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }));
   return { info: emit('info'), warn: emit('warn'), error: emit('error') };

@@ -112,48 +112,51 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
       requestId,
       idempotencyKey: req.idempotency_key,
     };
-    const { intent, created } = await deps.store.transaction(async () => {
-      const existing = await deps.store.intents.getByIdempotencyKey(installation.installationId, req.idempotency_key);
-      if (existing) {
-        // The kind is inside the hash, so equal hashes mean the same kind and payload.
-        if (toHex(existing.payloadHash) !== hash) {
-          throw new HubError('idempotency_conflict', 'This idempotency_key was used for a different intent.');
+    const { intent, created } = await deps.store.transaction(
+      async () => {
+        const existing = await deps.store.intents.getByIdempotencyKey(installation.installationId, req.idempotency_key);
+        if (existing) {
+          // The kind is inside the hash, so equal hashes mean the same kind and payload.
+          if (toHex(existing.payloadHash) !== hash) {
+            throw new HubError('idempotency_conflict', 'This idempotency_key was used for a different intent.');
+          }
+          return { intent: existing, created: false };
         }
-        return { intent: existing, created: false };
-      }
-      await enforceDailyLimit(deps, installation, now);
-      const intentId = `int_${toBase64Url(randomBytes(16))}`;
-      let intent = await deps.store.intents.create({
-        intentId,
-        installationId: installation.installationId,
-        kind: req.kind,
-        payload,
-        payloadHash: fromHex(hash),
-        idempotencyKey: req.idempotency_key,
-        risk: intentRisk(req.kind, req.payload),
-        createdAt: now,
-        expiresAt: now + INTENT_TTL_MS,
-        // Relayed to the device, which signs it into the approval (CKAP v2): the agent checks it is its own.
-        agentNonce: req.agent_nonce,
-      });
-      await appendAudit(deps.store, { ...audit, resource: `intent:${intentId}`, action: 'intent.create' });
-      if (!approvalRequired(installation, req.kind)) {
-        // The signed policy lets this kind run without a decision: approved with no statement (§10).
-        intent = await deps.store.intents.decide(intentId, {
-          status: 'approved',
-          decidedAt: now,
-          decisionStatement: null,
+        await enforceDailyLimit(deps, installation, now);
+        const intentId = `int_${toBase64Url(randomBytes(16))}`;
+        let intent = await deps.store.intents.create({
+          intentId,
+          installationId: installation.installationId,
+          kind: req.kind,
+          payload,
+          payloadHash: fromHex(hash),
+          idempotencyKey: req.idempotency_key,
+          risk: intentRisk(req.kind, req.payload),
+          createdAt: now,
+          expiresAt: now + INTENT_TTL_MS,
+          // Relayed to the device, which signs it into the approval (CKAP v2): the agent checks it is its own.
+          agentNonce: req.agent_nonce,
         });
-        await appendAudit(deps.store, {
-          ...audit,
-          actor: 'hub',
-          resource: `intent:${intentId}`,
-          action: 'intent.auto_approve',
-        });
-      }
-      await deps.store.installations.touch(installation.installationId, now);
-      return { intent, created: true };
-    });
+        await appendAudit(deps.store, { ...audit, resource: `intent:${intentId}`, action: 'intent.create' });
+        if (!approvalRequired(installation, req.kind)) {
+          // The signed policy lets this kind run without a decision: approved with no statement (§10).
+          intent = await deps.store.intents.decide(intentId, {
+            status: 'approved',
+            decidedAt: now,
+            decisionStatement: null,
+          });
+          await appendAudit(deps.store, {
+            ...audit,
+            actor: 'hub',
+            resource: `intent:${intentId}`,
+            action: 'intent.auto_approve',
+          });
+        }
+        await deps.store.installations.touch(installation.installationId, now);
+        return { intent, created: true };
+      },
+      { newWork: true },
+    );
     if (created) events.publish({ accountId: installation.accountId, intentIds: [intent.intentId] });
     return c.json(toWireIntent(intent, installation, now), created ? 201 : 200);
   };

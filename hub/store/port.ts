@@ -497,8 +497,11 @@ export interface HubStore {
    * `join: true`: inside a transaction, `fn` simply runs as part of it, without a savepoint: for a step whose failure
    * fails the caller's transaction too (an audit append). A savepoint costs two statements, on PostgreSQL two round
    * trips while the global lock is held.
+   *
+   * `newWork: true`: this transaction starts new work (an intent's creation). Where transactions of several
+   * processes queue for one lock (PostgreSQL), those finishing work in progress (a decision, an execute) go first.
    */
-  transaction<T>(fn: () => Promise<T>, options?: { join?: boolean }): Promise<T>;
+  transaction<T>(fn: () => Promise<T>, options?: { join?: boolean; newWork?: boolean }): Promise<T>;
   /** The schema version (the last migration applied). */
   schemaVersion(): Promise<number>;
   /**

@@ -6,6 +6,7 @@ import { StoreError } from './errors';
 import { MIGRATIONS, type Migration } from './migrations';
 import type { SqlExecutor } from './sql/executor';
 import { SqlRepos } from './sql/repos';
+import { PriorityGate } from './priority-gate';
 
 /**
  * The hub's PostgreSQL store (issue 16): several hub processes on one database behave as one hub.
@@ -37,6 +38,8 @@ export interface PostgresStoreOptions {
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** Transactions one process sends towards the database's transaction lock at once (see PostgresStore.txGate). */
+const TX_IN_FLIGHT = 2;
 /** Classid of our advisory locks ('Ck'); the objid says which lock. */
 const LOCK_CLASS = 0x436b;
 /** How long to wait before reconnecting the LISTEN connection, growing to the maximum. */
@@ -200,6 +203,12 @@ class PostgresStore extends SqlRepos implements HubStore {
   readonly sharedLimits: SharedLimits;
   private readonly tx = new AsyncLocalStorage<TxFrame>();
   private readonly txLock: number;
+  /**
+   * Transactions of this process in flight towards the one lock: two (one holding it, one next, so the lock passes
+   * without a gap), the rest wait here, those finishing work before those starting it (PriorityGate). More than
+   * two only lengthened the lock's queue, where a decision waited behind every instance's pending creations.
+   */
+  private readonly txGate = new PriorityGate(TX_IN_FLIGHT);
   private closed = false;
 
   constructor(
@@ -230,9 +239,13 @@ class PostgresStore extends SqlRepos implements HubStore {
     }
   }
 
-  async transaction<T>(fn: () => Promise<T>, options?: { join?: boolean }): Promise<T> {
+  async transaction<T>(fn: () => Promise<T>, options?: { join?: boolean; newWork?: boolean }): Promise<T> {
     const outer = this.tx.getStore();
     if (outer?.open) return options?.join ? fn() : this.savepoint(outer, fn);
+    return await this.txGate.run(options?.newWork === true, () => this.outerTransaction(fn));
+  }
+
+  private async outerTransaction<T>(fn: () => Promise<T>): Promise<T> {
     let client: PoolClient;
     try {
       client = await this.pool.connect();

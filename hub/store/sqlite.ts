@@ -148,7 +148,8 @@ class SqliteStore extends SqlRepos implements HubStore {
     return this.lock.run(async () => guarded());
   }
 
-  async transaction<T>(fn: () => Promise<T>, options?: { join?: boolean }): Promise<T> {
+  // `newWork` is for PostgreSQL's shared lock; here one process's FIFO mutex is held for microseconds per statement.
+  async transaction<T>(fn: () => Promise<T>, options?: { join?: boolean; newWork?: boolean }): Promise<T> {
     const frame = this.tx.getStore();
     if (frame?.open) return options?.join ? fn() : this.savepoint(frame, fn);
     return this.lock.run(async () => {

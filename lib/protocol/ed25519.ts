@@ -99,7 +99,14 @@ export function verifyEd25519Sync(signature: Uint8Array, message: Uint8Array, pu
 const STRICT_KEYS_KEPT = 4096;
 const strictKeys = new Map<string, true>();
 
-/** A canonical, not small-order Ed25519 point, decoded as noble's strict verify decodes A. */
+/**
+ * Whether `publicKey` is a canonical Ed25519 point not of small order, decoded as noble's strict verify decodes A
+ * (RFC 8032 §5.1.3). Valid keys are remembered (see strictKeys).
+ */
+export function isStrictEd25519PublicKey(publicKey: Uint8Array): boolean {
+  return strictPublicKey(publicKey);
+}
+
 function strictPublicKey(publicKey: Uint8Array): boolean {
   if (publicKey.length !== 32) return false;
   const hex = toHex(publicKey);

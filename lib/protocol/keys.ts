@@ -2,6 +2,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, toHex, utf8Encode } from '../bytes';
 import { fromBase64UrlFixed, toBase64Url } from './base64url';
+import { isStrictEd25519PublicKey } from './ed25519';
 import { invalid } from './errors';
 
 /**
@@ -37,6 +38,7 @@ export function decodePublicKey(text: string, type: KeyType, what = `${type} pub
 /** Throws unless `key` is a canonical, prime-order-subgroup-safe Ed25519 point (RFC 8032 §5.1.3 decoding). */
 export function assertSigningKey(key: Uint8Array, what = 'ed25519 public key'): void {
   if (key.length !== PUBLIC_KEY_LENGTH) throw invalid(`${what} must be 32 bytes.`);
+  if (isStrictEd25519PublicKey(key)) return; // remembered once valid: decoding is a square root per call
   let smallOrder: boolean;
   try {
     // zip215=false: strict RFC 8032 decoding, so a non-canonical y coordinate is refused.
