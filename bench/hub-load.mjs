@@ -311,6 +311,11 @@ async function runOne({ lib, cluster, engine, instances: I, agents: N, kills, o,
       approverErrors: approverOut.errors,
       answers,
       transport: mergeCounts(agentsOut.wire.transport, approverOut.wire.transport),
+      approverSignMs: approverOut.signMs,
+      connects: {
+        agents: agentsOut.wire.connects,
+        approver: approverOut.wire.connects,
+      },
       requestsPerIntent: inWindow.length
         ? Object.values(mergeCounts(agentsOut.wire.routes, approverOut.wire.routes)).reduce((a, b) => a + b, 0) /
           agentsOut.records.length
@@ -664,6 +669,12 @@ export function reportLines(r) {
     );
     L.push(`  hub answers: ${JSON.stringify(x.answers)}`);
     if (Object.keys(x.transport).length) L.push(`  transport: ${JSON.stringify(x.transport)}`);
+    const cn = x.connects;
+    L.push(
+      `  new connections: agents ${cn.agents.n} (${cn.agents.over1s} took over 1 s, longest ${ms(cn.agents.maxMs)}), ` +
+        `approver ${cn.approver.n} (${cn.approver.over1s} over 1 s, longest ${ms(cn.approver.maxMs)}); ` +
+        `approver request signing longest ${ms(x.approverSignMs.max)} (${x.approverSignMs.over1s} over 1 s)`,
+    );
     if (Object.keys(x.agentErrors).length) L.push(`  agent SDK errors: ${JSON.stringify(x.agentErrors)}`);
     const limited = x.agentErrors['create rate_limited'] ?? 0;
     if (limited)

@@ -47,13 +47,27 @@ async function run({ publicOrigin, ports, devices }) {
   let events = 0;
   let eventBytes = 0;
   let listFetches = 0;
+  const signMs = { max: 0, over1s: 0 }; // how long request signing waited (WebCrypto runs on libuv's thread pool)
 
   const device = (d, a) => {
     const privateKey = fromHex(d.privateKey);
     const keyId = deviceKeyId(ed25519.getPublicKey(privateKey));
     // Requests are signed on WebCrypto, as the extension's non-extractable device key signs them.
     const webCryptoKey = ed25519SignerFromSeed(privateKey);
-    const signer = { role: 'human', keyId, sign: (m) => webCryptoKey.sign(m) };
+    const signer = {
+      role: 'human',
+      keyId,
+      sign: async (m) => {
+        const t0 = wallMs();
+        try {
+          return await webCryptoKey.sign(m);
+        } finally {
+          const took = wallMs() - t0;
+          signMs.max = Math.max(signMs.max, took);
+          if (took > 1000) signMs.over1s++;
+        }
+      },
+    };
     const address = `127.0.4.${1 + a}`;
     // The stream stays on one instance (device a on instance a mod I) and moves on only if that one refuses.
     const home = a % ports.length;
@@ -207,6 +221,7 @@ async function run({ publicOrigin, ports, devices }) {
     events,
     eventBytes,
     listFetches,
+    signMs,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     loopLagP99Ms: lag.percentile(99) / 1e6,
   };

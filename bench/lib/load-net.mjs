@@ -23,7 +23,7 @@ const pool = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSock
 
 /** Counters of what the hubs answered, shared by all fetches of one process. */
 export function newWireStats() {
-  return { answers: {}, transport: {}, routes: {}, failovers: 0 };
+  return { answers: {}, transport: {}, routes: {}, failovers: 0, connects: { n: 0, over1s: 0, maxMs: 0 } };
 }
 
 const bump = (o, k, n = 1) => (o[k] = (o[k] ?? 0) + n);
@@ -96,6 +96,27 @@ export function routedFetch({ publicOrigin, ports, localAddress = '127.0.0.1', s
         else signal.addEventListener('abort', () => req.destroy(new Error('aborted')), { once: true });
       }
       req.on('error', reject);
+      // How long new connections take to open: a listen queue that overflows shows as SYN retries (1 s, 3 s, 7 s …).
+      const t0 = performance.now();
+      let reused = true;
+      req.once('response', () => {
+        const took = performance.now() - t0;
+        if (took > 30_000 && !u.search.includes('wait='))
+          bump(
+            stats.transport,
+            `answer after ${Math.round(took / 1000)} s: ${routeKey(init.method ?? 'GET', u.pathname)} on a ${reused ? 'reused' : 'new'} socket`,
+          );
+      });
+      req.once('socket', (socket) => {
+        if (!socket.connecting) return;
+        reused = false;
+        socket.once('connect', () => {
+          const ms = performance.now() - t0;
+          stats.connects.n++;
+          if (ms > 1000) stats.connects.over1s++;
+          stats.connects.maxMs = Math.max(stats.connects.maxMs, ms);
+        });
+      });
       req.end(init.body === undefined ? undefined : Buffer.from(init.body));
     });
 
