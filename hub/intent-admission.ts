@@ -35,14 +35,6 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout>;
 }
 
-/**
- * The turn passes to the next waiter in a later turn of the event loop, never in the same microtask run: on SQLite a
- * creation never awaits real I/O, so handing the turn over directly ran the whole queue (1,000 creations, seconds)
- * without polling a socket once. The hub then accepted no connection meanwhile (its listen queue held 100–290), and
- * requests on new connections waited up to 63 s (answered auth_stale, bench/hub-load.mjs).
- */
-const nextTurn: (fn: () => void) => void = (fn) => void setImmediate(fn);
-
 export class IntentAdmission {
   readonly #limits: AdmissionLimits;
   #running = 0;
@@ -82,7 +74,7 @@ export class IntentAdmission {
       const waiter: Waiter = {
         admit: () => {
           clearTimeout(waiter.timer);
-          nextTurn(resolve);
+          resolve();
         },
         timer: setTimeout(() => {
           const at = this.#queue.indexOf(waiter);

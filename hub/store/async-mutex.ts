@@ -14,14 +14,10 @@ export class AsyncMutex {
     return true;
   }
 
-  /**
-   * Passes the lock to the next waiter, or frees it. The waiter resumes in a later turn of the event loop (the lock
-   * stays held meanwhile): SQLite statements are synchronous, so resuming it in the same microtask run let a queue of
-   * transactions run back to back without the hub polling a socket once (see hub/intent-admission.ts).
-   */
+  /** Passes the lock to the next waiter, or frees it. */
   release(): void {
     const next = this.waiting.shift();
-    if (next) setImmediate(next);
+    if (next) next();
     else this.held = false;
   }
 
