@@ -3,6 +3,7 @@ import { requestId } from 'hono/request-id';
 import { useNodeEd25519 } from './ed25519-node';
 import { HubError } from './errors';
 import { IntentAdmission, type AdmissionLimits } from './intent-admission';
+import { LoopTurns } from './loop-turns';
 import { generateHubIdentity, type HubIdentity } from './identity';
 import type { HubLogger } from './logger';
 import type { HubDeps } from './deps';
@@ -42,6 +43,8 @@ export interface HubAppOptions {
   signedRequestLimit?: RateLimit;
   /** Event stream lifetime; EVENTS_MAX_LIFETIME_MS (15 minutes) by default. Tests shorten it. */
   eventStreamLifetimeMs?: number;
+  /** Requests that start per turn of the event loop (hub/loop-turns.ts; tests shrink it). */
+  requestsPerTurn?: number;
   /** How many intent creations run at once and how many may wait (hub/intent-admission.ts; tests shrink it). */
   intentAdmission?: AdmissionLimits;
 }
@@ -52,6 +55,12 @@ export interface HubAppOptions {
  * ingress (body caps, path form) comes next; the request guard (Host, Origin, Content-Type) runs before CORS and
  * every route.
  */
+/**
+ * Requests that start per turn of the event loop. At a few milliseconds each on SQLite that keeps a turn well under
+ * 100 ms, so the listening socket (one connection per turn since libuv 1.45) still accepts tens a second.
+ */
+export const REQUESTS_PER_TURN = 16;
+
 export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
   const origin = new URL(options.origin).origin;
   if (origin !== options.origin)
@@ -80,6 +89,13 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
   app.use(clientView(options.proxyTrust));
   app.use(responseHeaders());
   app.use(accessLog(deps.logger));
+  // A bounded number of requests start per turn of the event loop, so a backlog never stops the hub accepting
+  // connections (hub/loop-turns.ts). After the access log, so a request's wait for its turn is in its duration.
+  const turns = new LoopTurns(options.requestsPerTurn ?? REQUESTS_PER_TURN);
+  app.use(async (c, next) => {
+    await turns.take(c.req.method === 'POST' && c.req.path === '/v1/intents');
+    await next();
+  });
   // Before anything looks further: body caps by Content-Length (nothing is read here), path normal form, and the
   // body budgets that readBody (the only way a route reads a body) draws on.
   app.use(ingress({ logger: deps.logger }));
