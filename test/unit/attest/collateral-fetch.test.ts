@@ -287,7 +287,11 @@ describe('fetchCollateral failures', () => {
     sim.failNext(TCB_PATH('tdx'), { kind: 'hang' }, 1);
     const controller = new AbortController();
     const pending = fetchCollateral(needs, opts({ signal: controller.signal, retries: 3, timeoutMs: 60_000 }));
-    setTimeout(() => controller.abort(), 50);
+    // Abort once the simulator holds the request (a fixed 50 ms raced a loaded CI machine: the request had not
+    // arrived yet, and the count was 0). Bounded wait; no timing is asserted.
+    for (let i = 0; i < 500 && sim.requestCount(TCB_PATH('tdx')) - before < 1; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    controller.abort();
     const err = await rejection(pending);
     expect(err.message).toContain('aborted by the caller');
     expect(sim.requestCount(TCB_PATH('tdx')) - before).toBe(1);
