@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { useSyncPlatformEd25519, useSyncPlatformEd25519Sign } from '../lib/protocol/ed25519';
+import { PKCS8_SEED_PREFIX, useSyncPlatformEd25519, useSyncPlatformEd25519Sign } from '../lib/protocol/ed25519';
 
 /**
  * Lends lib/protocol/ed25519.ts Node's OpenSSL Ed25519 (synchronous, ~15× noble's speed), so every signature the hub
@@ -22,9 +22,6 @@ export function useNodeEd25519(): void {
   );
   useSyncPlatformEd25519Sign(nodeSign);
 }
-
-/** RFC 8410 §7 PKCS#8 prefix for a bare 32-byte Ed25519 seed. */
-const PKCS8_SEED_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 /**
  * Key objects of the seeds signed with, most recent last: making one from the seed (createPrivateKey) cost more than

@@ -18,7 +18,7 @@ import { toHex, wipe } from '../bytes';
 const ED25519 = { name: 'Ed25519' } as const;
 
 /** RFC 8410 §7 PKCS#8 prefix for a bare 32-byte Ed25519 seed (OneAsymmetricKey v0, id-Ed25519, OCTET STRING). */
-const PKCS8_SEED_PREFIX = Uint8Array.of(
+export const PKCS8_SEED_PREFIX = Uint8Array.of(
   0x30,
   0x2e,
   0x02,

@@ -79,12 +79,7 @@ export function verifyVaultHead(
   if (!expect.deviceKeys.some((k) => encodePublicKey(k) === head.device_key)) {
     throw new SyncError('sync_head_invalid', 'The vault head was not signed by a device of this account.');
   }
-  let ok = false;
-  try {
-    ok = verifyEd25519Sync(signature, statementBytes(VAULT_HEAD_FORMAT, head), key);
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw new SyncError('sync_head_invalid', 'The vault head signature does not verify.');
+  // verifyEd25519Sync never throws: malformed input is false
+  if (!verifyEd25519Sync(signature, statementBytes(VAULT_HEAD_FORMAT, head), key)) throw new SyncError('sync_head_invalid', 'The vault head signature does not verify.');
   return head;
 }
