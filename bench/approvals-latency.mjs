@@ -7,8 +7,8 @@
 // Both intervals start on one side and end on the other: both sides read performance.timeOrigin + now()
 // (bench/lib/stats.mjs wallMs), i.e. the same system clock. The bench checks that once at the start: the page's
 // clock must fall inside a Node round trip around it.
-// The agent SDK has no event stream (GET /v1/events is for humans), so the agent learns the decision by polling
-// GET /v1/intents/:id; the bench polls every POLL_MS, fixed, and "seen" includes up to one poll interval.
+// The agent learns the decision the way the SDK does by default (issue 17 goal 4, push): waitForDecision holds a
+// long poll, GET /v1/intents/:id?wait=N, which the hub answers the moment that intent is decided. No interval.
 // Prints timings only; the flow itself must work (each intent shown, approved and seen as approved).
 import path from 'node:path';
 import { launchExtension } from './argon2.mjs';
@@ -17,7 +17,6 @@ import { percentile, wallMs } from './lib/stats.mjs';
 import { importTs } from './lib/ts.mjs';
 
 const PASSPHRASE = 'bench approvals: saffron-quiver-lamp-19';
-export const POLL_MS = 25;
 // The hub allows 20 intents per installation and 60 per account before answering 429 (burst; refills take hours).
 const PER_AGENT = 20;
 const PER_ACCOUNT = 60;
@@ -104,10 +103,8 @@ async function oneRequest(popup, agent, i) {
   const createMs = wallMs() - t0;
   const shownAt = await popup.evaluate(() => globalThis.__benchShown);
 
-  // The agent starts waiting once the request is on screen (so its polls do not load the hub during "shown").
-  const waiting = agent
-    .waitForDecision(intent.intent_id, { pollMs: POLL_MS, maxPollMs: POLL_MS, timeoutMs: 30_000 })
-    .then((r) => ({ ...r, at: wallMs() }));
+  // The agent starts waiting once the request is on screen, with the SDK's defaults (a held long poll).
+  const waiting = agent.waitForDecision(intent.intent_id, { timeoutMs: 30_000 }).then((r) => ({ ...r, at: wallMs() }));
   await popup
     .getByRole('region', { name: 'Pending requests' })
     .getByRole('button', { name: 'Approve', exact: true })
@@ -159,7 +156,7 @@ export async function benchApprovalsLatency({
     const pick = (k) => measured.map((r) => r[k]);
     const r = {
       n,
-      pollMs: POLL_MS,
+      wait: 'long poll (SDK default)',
       agents: agents.length,
       clock,
       shownP50: percentile(pick('shownMs'), 50),

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import { useNodeEd25519 } from './ed25519-node';
 import { HubError } from './errors';
-import { IntentAdmission, type AdmissionLimits } from './intent-admission';
+import { admissionFor, IntentAdmission, type AdmissionLimits } from './intent-admission';
 import { LoopTurns } from './loop-turns';
 import { generateHubIdentity, type HubIdentity } from './identity';
 import type { HubLogger } from './logger';
@@ -78,7 +78,7 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
     // several hub processes share it.
     signedLimiter: limiterFor(options.store, 'signed', options.signedRequestLimit ?? SIGNED_REQUEST_LIMIT, now),
     eventStreamLifetimeMs: options.eventStreamLifetimeMs ?? EVENTS_MAX_LIFETIME_MS,
-    intentAdmission: new IntentAdmission(options.intentAdmission),
+    intentAdmission: new IntentAdmission(options.intentAdmission ?? admissionFor(options.store.engine)),
   };
 
   const app = new Hono<HubEnv>();

@@ -9,18 +9,30 @@ import { PKCS8_SEED_PREFIX, useSyncPlatformEd25519, useSyncPlatformEd25519Sign }
  * for every 10 s, and its audit heads): deterministic, so the bytes are noble's. Idempotent.
  */
 export function useNodeEd25519(): void {
-  useSyncPlatformEd25519((signature, message, publicKey) =>
-    verify(
-      null,
-      message,
-      createPublicKey({
-        key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') },
-        format: 'jwk',
-      }),
-      signature,
-    ),
-  );
+  useSyncPlatformEd25519((signature, message, publicKey) => verify(null, message, verifyingKey(publicKey), signature));
   useSyncPlatformEd25519Sign(nodeSign);
+}
+
+/**
+ * Key objects of the public keys verified with, most recent last: importing one (createPublicKey from a JWK) cost
+ * a fifth of the signature check itself under load (bench/hub-throughput.mjs profile), and a hub sees the same few
+ * thousand agent and device keys on every request. Only keys that passed strict decoding reach here
+ * (lib/protocol/ed25519.ts), so a flood of made-up keys does not fill it.
+ */
+const VERIFYING_KEYS_KEPT = 4096;
+const verifyingKeys = new Map<string, KeyObject>();
+
+function verifyingKey(publicKey: Uint8Array): KeyObject {
+  const x = Buffer.from(publicKey).toString('base64url');
+  let key = verifyingKeys.get(x);
+  if (key) {
+    verifyingKeys.delete(x); // most recently used goes last
+  } else {
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
+    if (verifyingKeys.size >= VERIFYING_KEYS_KEPT) verifyingKeys.delete(verifyingKeys.keys().next().value!);
+  }
+  verifyingKeys.set(x, key);
+  return key;
 }
 
 /**

@@ -27,6 +27,19 @@ export interface AdmissionLimits {
  */
 export const DEFAULT_ADMISSION: AdmissionLimits = { concurrency: 4, maxQueued: 4096, maxWaitMs: 30_000 };
 
+/**
+ * SQLite (one process, group commit: hub/store/commit-batch.ts): creations admitted together share one fsync, so
+ * up to 16 run at once, the most requests one turn of the event loop starts (hub/app.ts REQUESTS_PER_TURN). The
+ * store's queue is first come, first served: a decision waits at most for the group in progress. Measured with
+ * bench/hub-throughput.mjs (docs/performance.md).
+ */
+export const SQLITE_ADMISSION: AdmissionLimits = { ...DEFAULT_ADMISSION, concurrency: 16 };
+
+/** The admission limits for a store engine. */
+export function admissionFor(engine: 'sqlite' | 'postgres'): AdmissionLimits {
+  return engine === 'sqlite' ? SQLITE_ADMISSION : DEFAULT_ADMISSION;
+}
+
 /** Seconds an agent refused `hub_busy` is asked to wait before sending its creation again. */
 export const BUSY_RETRY_AFTER_SECONDS = 1;
 

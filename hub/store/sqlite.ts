@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import type { HubStore } from './port';
 import { StoreError, toStoreError } from './errors';
 import { MIGRATIONS, migrate, schemaVersion, type Migration } from './migrations';
-import { AsyncMutex } from './async-mutex';
+import { CommitBatcher, DEFAULT_BATCH_LIMITS, type BatchLimits } from './commit-batch';
 import type { SqlExecutor } from './sql/executor';
 import { SqlRepos } from './sql/repos';
 
@@ -25,6 +25,8 @@ export interface SqliteStoreOptions {
   readonly?: boolean;
   /** For tests of future migrations; defaults to the shipped list. */
   migrations?: readonly Migration[];
+  /** Group commit limits (commit-batch.ts); `maxMembers: 1` commits every unit of work on its own. */
+  batch?: BatchLimits;
 }
 
 /** `dataDir`/hub.sqlite; creates the directory owner-only (0700) if missing. */
@@ -47,7 +49,7 @@ export function dbFileIn(dataDir: string): string {
  * @throws StoreError `schema_too_new`, `migration_failed`, `storage_failed`.
  */
 export function openSqliteStore(options: SqliteStoreOptions): HubStore {
-  const { file, readonly = false, migrations = MIGRATIONS } = options;
+  const { file, readonly = false, migrations = MIGRATIONS, batch = DEFAULT_BATCH_LIMITS } = options;
   if (readonly && (file === ':memory:' || !existsSync(file))) {
     throw new StoreError('not_found', 'no hub database at that path');
   }
@@ -82,7 +84,20 @@ export function openSqliteStore(options: SqliteStoreOptions): HubStore {
     db.close();
     throw toStoreError(err, 'open the hub database');
   }
-  return new SqliteStore(db);
+  // Reads outside transactions go to a second, read-only connection: under WAL it sees the last committed state
+  // and never waits for the writer's open group (commit-batch.ts). An in-memory database has no second view.
+  let reader: Database.Database | null = null;
+  if (!readonly && file !== ':memory:') {
+    try {
+      reader = new Database(file, { readonly: true, fileMustExist: true });
+      reader.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    } catch (err) {
+      reader?.close();
+      db.close();
+      throw toStoreError(err, 'open the hub database');
+    }
+  }
+  return new SqliteStore(db, reader, batch);
 }
 
 /** A transaction in progress on the connection: statements made in its async context run inside it. */
@@ -93,82 +108,112 @@ interface TxFrame {
 }
 
 /**
- * The hub's SQLite store: one better-sqlite3 connection shared by every request of this process.
+ * The hub's SQLite store: one better-sqlite3 write connection shared by every request of this process, and one
+ * read-only connection for reads outside transactions.
  *
  * better-sqlite3 runs each statement to completion synchronously, but a transaction now spans awaits (the port is
  * asynchronous for PostgreSQL's sake). On one connection, BEGIN … COMMIT is connection state: a statement from
- * another request issued while a transaction awaits would land inside it. So the connection has one FIFO lock:
- * a transaction holds it from BEGIN to COMMIT/ROLLBACK, and a statement outside any transaction takes it too (it
- * runs at once when the lock is free, which is the common case). Statements made inside the transaction's async
- * context (AsyncLocalStorage) run directly. Other processes on the same file are kept out by SQLite's own lock
- * (BEGIN IMMEDIATE, busy_timeout).
+ * another request issued while a transaction awaits would land inside it. So the write connection has one
+ * first-come, first-served queue (`CommitBatcher`), and the writes that meet in it share commits (group commit,
+ * commit-batch.ts): each answer waits for the fsync of the COMMIT that covers it, as before, but one fsync covers
+ * the work of a whole event-loop turn. Statements made inside a transaction's async context (AsyncLocalStorage) run
+ * directly in it. Reads outside a transaction run at once on the read connection (WAL: the last committed state).
+ * Other processes on the same file are kept out by SQLite's own lock (BEGIN IMMEDIATE, busy_timeout).
  */
 class SqliteStore extends SqlRepos implements HubStore {
   readonly engine = 'sqlite' as const;
   private readonly statements = new Map<string, Database.Statement>();
-  private readonly lock = new AsyncMutex();
+  private readonly readStatements = new Map<string, Database.Statement>();
+  private readonly queue: CommitBatcher;
   private readonly tx = new AsyncLocalStorage<TxFrame>();
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly reader: Database.Database | null,
+    batchLimits: BatchLimits,
+  ) {
     const executor: SqlExecutor = {
-      get: (what, sql, ...params) => this.statement(what, () => (this.prepared(sql).get(...params) as never) ?? null),
-      all: (what, sql, ...params) => this.statement(what, () => this.prepared(sql).all(...params) as never),
-      run: (what, sql, ...params) => this.statement(what, () => this.prepared(sql).run(...params).changes),
+      get: (what, sql, ...params) => this.statement(what, sql, (s) => (s.get(...params) as never) ?? null),
+      all: (what, sql, ...params) => this.statement(what, sql, (s) => s.all(...params) as never),
+      run: (what, sql, ...params) => this.statement(what, sql, (s) => s.run(...params).changes),
     };
     super(executor);
+    this.queue = new CommitBatcher(
+      {
+        // IMMEDIATE takes the write lock at BEGIN, so a read-then-write transaction cannot fail half-way with
+        // SQLITE_BUSY when another process (a CLI on the same file) wrote in between.
+        begin: () => this.exec('begin transaction', 'BEGIN IMMEDIATE'),
+        commit: () => this.exec('commit', 'COMMIT'),
+        rollback: () => this.exec('roll back', 'ROLLBACK'),
+        savepoint: () => this.exec('open savepoint', 'SAVEPOINT member'),
+        release: () => this.exec('release savepoint', 'RELEASE member'),
+        rollbackToSavepoint: () => this.exec('roll back savepoint', 'ROLLBACK TO member'),
+        inTransaction: () => this.db.inTransaction,
+        lostGroupError: (cause) => toStoreError(cause, 'commit'),
+      },
+      batchLimits,
+    );
   }
 
-  /** One prepared statement per SQL text, prepared on first use (a read-only store never prepares a write). */
-  private prepared(sql: string): Database.Statement {
-    let s = this.statements.get(sql);
+  /** Groups committed and the units of work they held (group commit; for tests and the bench). */
+  get commitStats(): { groups: number; members: number } {
+    return { ...this.queue.stats };
+  }
+
+  /** One prepared statement per SQL text and connection, prepared on first use. */
+  private prepared(sql: string, on: 'write' | 'read' = 'write'): Database.Statement {
+    const [map, db] = on === 'read' ? [this.readStatements, this.reader!] : [this.statements, this.db];
+    let s = map.get(sql);
     if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
+      s = db.prepare(sql);
+      map.set(sql, s);
     }
     return s;
   }
 
-  /** Runs one statement: inside the caller's open transaction directly, else under the connection lock. */
-  private async statement<T>(what: string, fn: () => T): Promise<T> {
-    const guarded = () => {
+  /**
+   * Runs one statement: inside the caller's open transaction directly; a read on the read connection; else in the
+   * write connection's queue (a write joins or opens a group; a read without a read connection joins an open group).
+   */
+  private async statement<T>(what: string, sql: string, fn: (s: Database.Statement) => T): Promise<T> {
+    const guarded = (on: 'write' | 'read') => () => {
       try {
-        return fn();
+        return fn(this.prepared(sql, on));
       } catch (err) {
         throw toStoreError(err, what);
       }
     };
-    if (this.tx.getStore()?.open) return guarded();
-    if (this.lock.tryAcquire()) {
-      try {
-        return guarded();
-      } finally {
-        this.lock.release();
-      }
+    if (this.tx.getStore()?.open) return guarded('write')();
+    let readOnly: boolean;
+    try {
+      readOnly = this.prepared(sql).readonly;
+    } catch (err) {
+      throw toStoreError(err, what);
     }
-    return this.lock.run(async () => guarded());
+    if (readOnly && this.reader) return guarded('read')();
+    if (readOnly) {
+      const now = this.queue.tryReadNow(guarded('write'));
+      if (now.ran) return now.value;
+      return this.queue.run('read', guarded('write'));
+    }
+    return this.queue.run('write', guarded('write'));
   }
 
-  // `newWork` is for PostgreSQL's shared lock; here one process's FIFO mutex is held for microseconds per statement.
+  // `newWork` is for PostgreSQL's shared lock; here the queue is first come, first served.
   async transaction<T>(fn: () => Promise<T>, options?: { join?: boolean; newWork?: boolean }): Promise<T> {
     const frame = this.tx.getStore();
     if (frame?.open) return options?.join ? fn() : this.savepoint(frame, fn);
-    return this.lock.run(async () => {
-      // IMMEDIATE takes the write lock at BEGIN, so a read-then-write transaction cannot fail half-way with
-      // SQLITE_BUSY when another process (a CLI on the same file) wrote in between.
-      this.exec('begin transaction', 'BEGIN IMMEDIATE');
+    return this.queue.run('transaction', async () => {
       const inner: TxFrame = { open: true, savepoints: 0 };
       try {
-        const result = await this.tx.run(inner, fn);
-        inner.open = false;
-        this.exec('commit', 'COMMIT');
-        return result;
+        return await this.tx.run(inner, fn);
       } catch (err) {
-        inner.open = false;
-        if (this.db.inTransaction) this.exec('roll back', 'ROLLBACK');
         // SQLite's own failures become StoreErrors; anything `fn` threw on purpose (a StoreError, a route's
-        // HubError) passes through unchanged after the rollback.
+        // HubError) passes through unchanged (the queue undoes its writes).
         if (err instanceof Database.SqliteError) throw toStoreError(err, 'transaction');
         throw err;
+      } finally {
+        inner.open = false;
       }
     });
   }
@@ -200,11 +245,11 @@ class SqliteStore extends SqlRepos implements HubStore {
   }
 
   async schemaVersion(): Promise<number> {
-    return this.lock.run(async () => schemaVersion(this.db));
+    return this.queue.run('exclusive', () => schemaVersion(this.db));
   }
 
   async compact(): Promise<void> {
-    await this.lock.run(async () => {
+    await this.queue.run('exclusive', () => {
       try {
         this.db.pragma('wal_checkpoint(TRUNCATE)');
       } catch (err) {
@@ -215,7 +260,8 @@ class SqliteStore extends SqlRepos implements HubStore {
 
   async close(): Promise<void> {
     // After any transaction in progress: closing under it would roll back work a request is about to acknowledge.
-    await this.lock.run(async () => {
+    await this.queue.run('exclusive', () => {
+      if (this.reader?.open) this.reader.close();
       if (this.db.open) this.db.close();
     });
   }

@@ -126,7 +126,8 @@ describe('clawkeep verify-quote: every case of expected.json', () => {
   }
 });
 
-describe('clawkeep verify-quote: policy', () => {
+// Each test starts the CLI once or twice (tsx compiles it first): seconds each on a busy machine.
+describe('clawkeep verify-quote: policy', { timeout: 30_000 }, () => {
   const sgx = caseById('sgx-v3-config-swhardening');
 
   it('--allow ConfigurationAndSWHardeningNeeded accepts the SGX quote the default policy rejects', async () => {
