@@ -31,10 +31,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { auditVerify, checkInvariants, summarizeAccessLogs, summarizeCpuProfiles } from './lib/load-check.mjs';
 import { intentsInEvent } from './lib/load-events.mjs';
-import { CpuMeter, HubInstance, postgresCpuSeconds, postmasterPid, shareIdentity } from './lib/load-hubs.mjs';
+import {
+  CpuMeter,
+  createDatabase,
+  HubInstance,
+  postgresCpuSeconds,
+  postmasterPid,
+  shareIdentity,
+} from './lib/load-hubs.mjs';
 import { closeIdleSockets, newWireStats, routedFetch } from './lib/load-net.mjs';
 import { deviceClient, loadLib, provision, resetLimits } from './lib/load-provision.mjs';
 import { percentile, wallMs } from './lib/stats.mjs';
@@ -129,19 +135,6 @@ function mergeCounts(...objs) {
 
 const stat = (xs) =>
   xs.length ? { n: xs.length, p50: percentile(xs, 50), p95: percentile(xs, 95), max: Math.max(...xs) } : { n: 0 };
-
-async function createDatabase(clusterUrl, name) {
-  const client = new pg.Client({ connectionString: clusterUrl });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  const u = new URL(clusterUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
 let databases = 0;
 

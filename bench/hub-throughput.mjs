@@ -18,9 +18,9 @@ import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import { post } from './lib/http.mjs';
 import { startBareServer } from './lib/hub.mjs';
-import { HubInstance, postgresCpuSeconds, postmasterPid, procCpuSeconds } from './lib/load-hubs.mjs';
+import { createDatabase, HubInstance, postgresCpuSeconds, postmasterPid, procCpuSeconds } from './lib/load-hubs.mjs';
 import { loadLib, provision, resetLimits } from './lib/load-provision.mjs';
 import { summarizeCpuProfiles } from './lib/load-check.mjs';
 import { newWireStats } from './lib/load-net.mjs';
@@ -64,22 +64,6 @@ async function drive({ url, requests, concurrency, seconds }) {
   };
 }
 
-function post(agent, url, headers, body) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        res.on('data', () => {});
-        res.on('end', () => resolve(res.statusCode));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** Round-robin over the installations, so none runs ahead of its budget; signed now (valid for ±60 s). */
 function signIntents({ agents, publicOrigin, signing, run }) {
   const requests = [];
@@ -105,19 +89,6 @@ function signIntents({ agents, publicOrigin, signing, run }) {
     }
   }
   return requests;
-}
-
-async function createDatabase(clusterUrl, name) {
-  const client = new pg.Client({ connectionString: clusterUrl });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  const u = new URL(clusterUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
 }
 
 /** One store: provision once, then a fresh hub process (full budgets) per concurrency level. */

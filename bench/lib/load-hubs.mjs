@@ -8,6 +8,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -118,6 +119,20 @@ export class HubInstance {
     await this.stop();
     if (!this.log.writableEnded) await new Promise((r) => this.log.end(r));
   }
+}
+
+/** A new database `name` on the test cluster; its URL. */
+export async function createDatabase(clusterUrl, name) {
+  const client = new pg.Client({ connectionString: clusterUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const u = new URL(clusterUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
 }
 
 /** Copies the first instance's identity file into another instance's data directory (0600, as the hub requires). */
