@@ -49,7 +49,10 @@ async function claimedAgent(vault, hub, AgentClient, name) {
   });
   await vault.getByLabel('Claim code').fill(reg.claim_code);
   await vault.getByRole('button', { name: 'Look up' }).click();
-  await vault.getByRole('group', { name: 'Agent to claim' }).getByText(reg.fingerprint).waitFor(WAIT);
+  const preview = vault.getByRole('group', { name: 'Agent to claim' });
+  await preview.getByText(reg.fingerprint).waitFor(WAIT);
+  // A requested scope starts unchecked (least privilege): the person grants it, as test/e2e/approvals.spec.ts does.
+  await preview.getByRole('checkbox', { name: 'action:action.approve' }).check();
   await vault.getByRole('button', { name: 'Claim agent' }).click();
   await vault
     .getByRole('region', { name: 'Claim an agent' })
@@ -58,7 +61,9 @@ async function claimedAgent(vault, hub, AgentClient, name) {
     .waitFor(WAIT);
   const status = await agent.status();
   if (status.status !== 'claimed' || !status.granted_scopes.includes('action:action.approve'))
-    throw new Error(`${name} not claimed with action:action.approve`);
+    throw new Error(
+      `${name} not claimed with action:action.approve: ${JSON.stringify({ status: status.status, granted: status.granted_scopes })}`,
+    );
   return agent;
 }
 
