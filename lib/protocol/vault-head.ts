@@ -80,6 +80,7 @@ export function verifyVaultHead(
     throw new SyncError('sync_head_invalid', 'The vault head was not signed by a device of this account.');
   }
   // verifyEd25519Sync never throws: malformed input is false
-  if (!verifyEd25519Sync(signature, statementBytes(VAULT_HEAD_FORMAT, head), key)) throw new SyncError('sync_head_invalid', 'The vault head signature does not verify.');
+  if (!verifyEd25519Sync(signature, statementBytes(VAULT_HEAD_FORMAT, head), key))
+    throw new SyncError('sync_head_invalid', 'The vault head signature does not verify.');
   return head;
 }
