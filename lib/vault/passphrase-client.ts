@@ -84,7 +84,9 @@ export class PassphraseVaultClient implements VaultClient {
     const header = await this.header();
     const { kek, ms } = await this.derive(passphrase, header.salt, header.kdf, header.estimate, onProgress);
     await this.backend.unlock({ kek });
-    await this.backend.recordKdfEstimate({ ms });
+    // Not awaited: the vault is open now, and this only tunes the next unlock's progress bar. Awaiting it put one more
+    // background round trip between the derived key and the first screen of items (issue 17).
+    this.backend.recordKdfEstimate({ ms }).catch(() => {});
   }
 
   lock(): Promise<void> {
@@ -93,6 +95,10 @@ export class PassphraseVaultClient implements VaultClient {
 
   list() {
     return this.backend.list();
+  }
+
+  recent(limit: number) {
+    return this.backend.recent({ limit });
   }
 
   search(query: string) {
