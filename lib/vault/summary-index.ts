@@ -3,12 +3,13 @@ import type { ItemRecord } from './db';
 import { compareSummaries } from './item-search';
 import type { ItemSummary } from './types';
 
+/** Records read per IndexedDB request while the index is built: few requests (each costs a transaction). */
+export const SUMMARY_PAGE = 1000;
 /**
- * Records read per IndexedDB request while the index is built. Big enough that the per-request cost is lost in the
- * noise, small enough that one page (structured-clone read, then decrypt) holds the thread for a few milliseconds:
- * between pages the background answers other requests (the first screen, status, an item being opened).
+ * Records opened per turn of the event loop: a few milliseconds of decryption, after which the background answers
+ * what a person waits for (the first screen, status, an item being opened) before the next slice.
  */
-export const SUMMARY_PAGE = 250;
+const SLICE = 200;
 
 /**
  * `all` of an index the service dropped meanwhile (a sync pull, an import): its callers read again from the current
@@ -86,11 +87,13 @@ export class SummaryIndex {
       const more = records.length === SUMMARY_PAGE;
       // Ask for the next page first: IndexedDB reads it while the records below are decrypted.
       if (more) next = read(records[records.length - 1]!.id);
-      await backgroundTurn();
-      if (this.dropped) return;
-      for (const record of records) {
-        if (this.changedDuringPass!.has(record.id)) continue;
-        this.byId.set(record.id, source.summarize(record));
+      for (let start = 0; start < records.length; start += SLICE) {
+        await backgroundTurn();
+        if (this.dropped) return;
+        for (const record of records.slice(start, start + SLICE)) {
+          if (this.changedDuringPass!.has(record.id)) continue;
+          this.byId.set(record.id, source.summarize(record));
+        }
       }
       if (!more) break;
     }

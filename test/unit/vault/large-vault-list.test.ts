@@ -10,7 +10,7 @@ import { FAST_KDF, kekFor, uniqueDbName } from './helpers';
 // item by item, shared by concurrent callers, and never stale after a change made while it was being read.
 
 const PASS = 'orbit-lantern-velvet-42';
-const COUNT = SUMMARY_PAGE * 2 + 234;
+const COUNT = SUMMARY_PAGE + 234;
 const nameOf = (n: number): string => `Item ${String(n).padStart(5, '0')}`;
 const secret = (name: string, tags: string[] = []): SecretFields => ({
   name,
