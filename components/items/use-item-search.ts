@@ -1,15 +1,9 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { errorMessage } from '../../lib/errors';
-import { compareSummaries, filterSummaries } from '../../lib/vault/item-search';
+import { compareSummaries, FIRST_SCREEN_ITEMS, filterSummaries } from '../../lib/vault/item-search';
 import { isClawkeepRecord } from '../../lib/storage/vault-tags';
 import type { ItemSummary } from '../../lib/vault/types';
 import { useVaultClient } from '../app/client-context';
-
-/**
- * Items asked for first, newest first, while the whole list decrypts: more than a tall window shows, so the first
- * screen is full even after Clawkeep's own records are left out of it.
- */
-export const FIRST_SCREEN_ITEMS = 60;
 
 /** What a search box over the vault needs: the query, the matching items, and why the list failed, if it did. */
 export interface ItemSearch {

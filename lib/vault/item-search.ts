@@ -1,6 +1,12 @@
 import type { ItemSummary } from './types';
 
 /**
+ * Items a page asks for first (`recent`), newest first, while the whole list decrypts: more than a tall window
+ * shows, so the first screen is full even after Clawkeep's own records are left out of it.
+ */
+export const FIRST_SCREEN_ITEMS = 60;
+
+/**
  * The order and the search of the item list, shared by the vault service (which answers `list` and `search`) and the
  * pages (which filter the list they hold as the person types), so both always agree.
  */
