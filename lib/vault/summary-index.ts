@@ -6,6 +6,11 @@ import type { ItemSummary } from './types';
 /** Records read per IndexedDB request while the index is built: few requests (each costs a transaction). */
 export const SUMMARY_PAGE = 1000;
 /**
+ * The first request reads fewer: it starts at unlock, right before the page's request for its first screen, which
+ * IndexedDB answers after it (a 1,000-record first read made the first screen of a 10,000-item vault wait for it).
+ */
+export const FIRST_SUMMARY_PAGE = 100;
+/**
  * Records opened per turn of the event loop: a few milliseconds of decryption, after which the background answers
  * what a person waits for (the first screen, status, an item being opened) before the next slice.
  */
@@ -75,18 +80,20 @@ export class SummaryIndex {
   }
 
   private async build(source: SummarySource): Promise<void> {
-    const read = (after: string | null): Promise<ItemRecord[]> => {
-      const page = source.page(after, SUMMARY_PAGE);
+    const read = (after: string | null, size: number): Promise<ItemRecord[]> => {
+      const page = source.page(after, size);
       page.catch(() => {}); // a read still in flight when the pass stops must not surface as unhandled
       return page;
     };
-    let next = read(null);
+    let size = FIRST_SUMMARY_PAGE;
+    let next = read(null, size);
     for (;;) {
       const records = await next;
       if (this.dropped) return;
-      const more = records.length === SUMMARY_PAGE;
+      const more = records.length === size;
+      size = SUMMARY_PAGE;
       // Ask for the next page first: IndexedDB reads it while the records below are decrypted.
-      if (more) next = read(records[records.length - 1]!.id);
+      if (more) next = read(records[records.length - 1]!.id, size);
       for (let start = 0; start < records.length; start += SLICE) {
         await backgroundTurn();
         if (this.dropped) return;

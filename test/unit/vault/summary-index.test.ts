@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ItemRecord } from '../../../lib/vault/db';
-import { SUMMARY_PAGE, SummaryIndex, type SummarySource } from '../../../lib/vault/summary-index';
+import { FIRST_SUMMARY_PAGE, SUMMARY_PAGE, SummaryIndex, type SummarySource } from '../../../lib/vault/summary-index';
 import type { ItemSummary } from '../../../lib/vault/types';
 
 // The index's pass against a source whose reads this test releases one page at a time, so that a change can be made
@@ -43,7 +43,7 @@ function gatedSource(count: number) {
 
 describe('SummaryIndex', () => {
   it('a change made after a page was read but before it was opened wins over the stored record', async () => {
-    const { ids, gates, source, releaseNext } = gatedSource(SUMMARY_PAGE + 10);
+    const { ids, gates, source, releaseNext } = gatedSource(FIRST_SUMMARY_PAGE + 10);
     const index = new SummaryIndex(source);
     expect(gates).toHaveLength(1); // the first page is being read
     const [renamed, removed] = [ids[0]!, ids[1]!];
@@ -61,7 +61,7 @@ describe('SummaryIndex', () => {
     const { ids, gates, source, releaseNext } = gatedSource(SUMMARY_PAGE * 2 + 1);
     const index = new SummaryIndex(source);
     await releaseNext();
-    expect(gates.map((g) => g.after)).toEqual([ids[SUMMARY_PAGE - 1]]); // page 2 asked for while page 1 opens
+    expect(gates.map((g) => g.after)).toEqual([ids[FIRST_SUMMARY_PAGE - 1]]); // page 2 asked for while page 1 opens
     while (gates.length) await releaseNext();
     expect((await index.all()).map((s) => s.id)).toEqual(ids); // "stored id-…" sorts like the ids
     index.set(summaryOf('new-item', 'a first by name'));
