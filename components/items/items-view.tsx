@@ -38,6 +38,7 @@ export function ItemsView({ focusItemId, onFocused }: ItemsViewProps = {}) {
     query,
     setQuery,
     items,
+    partial,
     error: listError,
     reload,
   } = useItemSearch(() => {
@@ -105,7 +106,13 @@ export function ItemsView({ focusItemId, onFocused }: ItemsViewProps = {}) {
         <section class="list-pane" aria-label="Item list">
           <ErrorAlert message={listError} />
           {items ? (
-            <ItemList items={items} selectedId={selectedId} query={query} onSelect={(id) => void open(id)} />
+            <ItemList
+              items={items}
+              partial={partial}
+              selectedId={selectedId}
+              query={query}
+              onSelect={(id) => void open(id)}
+            />
           ) : (
             <p class="muted">Loading…</p>
           )}

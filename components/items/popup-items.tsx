@@ -58,7 +58,7 @@ export function PopupItems({ onOpenItem }: PopupItemsProps) {
   const client = useVaultClient();
   const [selected, setSelected] = useState<VaultItem | null>(null);
   const [openError, setOpenError] = useState<string | null>(null);
-  const { query, setQuery, items, error } = useItemSearch(() => {
+  const { query, setQuery, items, partial, error } = useItemSearch(() => {
     // The shown item changed or went away elsewhere: show the new revision, or nothing.
     if (selected) client.get(selected.id).then(setSelected, () => setSelected(null));
   });
@@ -87,7 +87,13 @@ export function PopupItems({ onOpenItem }: PopupItemsProps) {
       <ErrorAlert message={error ?? openError} />
       {selected ? <QuickView item={selected} onOpenItem={onOpenItem} onClose={() => setSelected(null)} /> : null}
       {items ? (
-        <ItemList items={items} selectedId={selected?.id ?? null} query={query} onSelect={(id) => void select(id)} />
+        <ItemList
+          items={items}
+          partial={partial}
+          selectedId={selected?.id ?? null}
+          query={query}
+          onSelect={(id) => void select(id)}
+        />
       ) : (
         <p class="muted">Loading…</p>
       )}

@@ -1,4 +1,3 @@
-import { utf8Encode } from '../bytes';
 import { aeadDecrypt, aeadEncrypt, NONCE_LENGTH, TAG_LENGTH } from '../crypto/aead';
 import { FormatError } from '../errors';
 import { ByteReader, ByteWriter, readTagAndVersion, writeTagAndVersion } from './binary';
@@ -25,13 +24,25 @@ export interface ItemEnvelopeContext {
   kind: EnvelopeKind;
 }
 
+/** "CKIE" | version: the start of every item's associated data. */
+const AAD_PREFIX = Uint8Array.of(...[...ITEM_ENVELOPE_TAG].map((c) => c.charCodeAt(0)), ITEM_ENVELOPE_VERSION);
+
 export function itemAssociatedData(ctx: ItemEnvelopeContext): Uint8Array {
   if (!ITEM_ID_PATTERN.test(ctx.id)) throw new RangeError('item id must be 1..64 characters of [A-Za-z0-9-]');
   if (ctx.vaultId.length !== 16) throw new RangeError('vaultId must be 16 bytes');
-  const id = utf8Encode(ctx.id);
-  const writer = new ByteWriter();
-  writeTagAndVersion(writer, ITEM_ENVELOPE_TAG, ITEM_ENVELOPE_VERSION);
-  return writer.bytes(ctx.vaultId).u8(ITEM_KIND_IDS[ctx.kind]).u8(id.length).bytes(id).finish();
+  // Written in one buffer: the item list opens every item in a row, and building this with a TextEncoder and a
+  // ByteWriter (eight small arrays, then a copy) took 4 µs per item in the service worker's profile (42 ms of a
+  // 10,000-item list; in Node 1.35 -> 0.4 µs). The id is ASCII (ITEM_ID_PATTERN), so its UTF-8 bytes are its char
+  // codes. Same bytes as before: test/vectors/item-envelope.json.
+  const { id } = ctx;
+  const aad = new Uint8Array(AAD_PREFIX.length + 16 + 2 + id.length);
+  aad.set(AAD_PREFIX, 0);
+  aad.set(ctx.vaultId, AAD_PREFIX.length);
+  let at = AAD_PREFIX.length + 16;
+  aad[at++] = ITEM_KIND_IDS[ctx.kind];
+  aad[at++] = id.length;
+  for (let i = 0; i < id.length; i++) aad[at + i] = id.charCodeAt(i);
+  return aad;
 }
 
 export function sealItem(

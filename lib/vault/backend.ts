@@ -29,6 +29,11 @@ export interface VaultBackend {
   unlock(args: { kek: Uint8Array }): Promise<void>;
   lock(): Promise<void>;
   list(): Promise<ItemSummary[]>;
+  /**
+   * The `limit` (at most 200) most recently changed items, newest first: a first screen to show while `list`
+   * decrypts a large vault.
+   */
+  recent(args: { limit: number }): Promise<ItemSummary[]>;
   search(args: { query: string }): Promise<ItemSummary[]>;
   get(args: { id: string }): Promise<VaultItem>;
   save(args: { draft: ItemDraft }): Promise<VaultItem>;

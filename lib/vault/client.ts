@@ -35,6 +35,8 @@ export interface VaultClient {
   lock(): Promise<void>;
 
   list(): Promise<ItemSummary[]>;
+  /** The `limit` most recently changed items, newest first: the first screen while `list` is still decrypting. */
+  recent(limit: number): Promise<ItemSummary[]>;
   /** In-memory search over decrypted names and tags; empty query returns everything. */
   search(query: string): Promise<ItemSummary[]>;
   get(id: string): Promise<VaultItem>;

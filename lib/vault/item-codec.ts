@@ -94,6 +94,38 @@ export function decodeFields(kind: ItemKind, bytes: Uint8Array): SecretFields | 
   return kind === 'secret' ? normalizeSecretFields(parsed) : normalizeAgentConfigFields(parsed);
 }
 
+/** What a list row shows of an item (ItemSummary); an agent config has no tags and no expiry. */
+export interface SummaryFields {
+  name: string;
+  tags: readonly string[];
+  expiresAt: string | null;
+}
+
+/**
+ * The fields a list row needs, from an item's decrypted bytes, checked for the shape the row uses only. The bytes
+ * passed their AEAD tag just before (openItem) and were validated and canonicalised when written (normalizeDraft,
+ * normalizeSecretFields), so the list does not run every field's validation again for each of 10,000 items; opening
+ * the item (`get`, decodeFields) still does.
+ */
+export function decodeSummaryFields(kind: ItemKind, bytes: Uint8Array): SummaryFields {
+  let parsed: Record<string, unknown> | null;
+  try {
+    parsed = JSON.parse(utf8Decode(bytes)) as Record<string, unknown> | null;
+  } catch {
+    throw invalid('A vault item could not be read.');
+  }
+  const name = parsed?.name;
+  if (typeof name !== 'string') throw invalid('A vault item could not be read.');
+  if (kind !== 'secret') return { name, tags: [], expiresAt: null };
+  // Absent fields read as normalizeSecretFields reads them (no tags, no expiry).
+  const tags = parsed!.tags ?? [];
+  const expiresAt = parsed!.expiresAt ?? null;
+  if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string'))
+    throw invalid('A vault item could not be read.');
+  if (expiresAt !== null && typeof expiresAt !== 'string') throw invalid('A vault item could not be read.');
+  return { name, tags, expiresAt: expiresAt === '' ? null : expiresAt };
+}
+
 /** Auto-lock: null (browser close / Lock now only) or 6 s .. 7 days of idle time. */
 export function normalizeSettings(raw: unknown): VaultSettings {
   const value = (raw as VaultSettings | null)?.autoLockSeconds;

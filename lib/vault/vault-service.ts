@@ -21,7 +21,17 @@ import { exportItemsToBackup, readItemsFromBackup } from './backup';
 import type { ItemRecord, VaultDb } from './db';
 import { expiryState } from './expiry';
 import { mergeOutcome, summarizeMerge, type BackupImportReport } from './backup-merge';
-import { decodeFields, encodeFields, normalizeDraft, normalizeSecretFields, normalizeSettings } from './item-codec';
+import {
+  decodeFields,
+  decodeSummaryFields,
+  encodeFields,
+  normalizeDraft,
+  normalizeSecretFields,
+  normalizeSettings,
+  type SummaryFields,
+} from './item-codec';
+import { matchesTerms, queryTerms } from './item-search';
+import { SummaryIndex, SupersededError } from './summary-index';
 import { IMPORT_MAX_ITEMS } from '../import/candidate';
 import { isReservedTag, RESERVED_TAG_PREFIX } from '../storage/vault-tags';
 import { guardStorage } from './storage-errors';
@@ -42,6 +52,19 @@ const DEVICE_KEY_ID = 'device';
 
 export const DEFAULT_SETTINGS: VaultSettings = { autoLockSeconds: 15 * 60 };
 
+/** At most this many items in one `recent` answer: a first screen, not a way around `list`. */
+export const RECENT_MAX = 200;
+
+/** Reads of the whole list retried when the vault changed under them (sync pull, import) before giving up. */
+const LIST_ATTEMPTS = 4;
+
+/** The summary with its expiry state as of `now` (the stored summary keeps the state it was built with). */
+function withExpiry(summary: ItemSummary, now: number): ItemSummary {
+  if (summary.expiresAt === null) return summary;
+  const expiry = expiryState(summary.expiresAt, now);
+  return expiry === summary.expiry ? summary : Object.freeze({ ...summary, expiry });
+}
+
 interface Unlocked {
   vaultKey: Uint8Array;
   vaultId: Uint8Array;
@@ -54,8 +77,11 @@ interface Unlocked {
  */
 export class VaultService implements VaultBackend {
   private unlocked: Unlocked | null = null;
-  /** Decrypted summaries, built on first list after unlock; wiped on lock. */
-  private summaries: Map<string, ItemSummary> | null = null;
+  /**
+   * Decrypted summaries (summary-index.ts): one pass after unlock, shared by every caller; memory only, dropped on
+   * lock and whenever the stored items change in a way the index cannot follow (sync pull, import).
+   */
+  private summaries: SummaryIndex | null = null;
   /** The device's signing key, loaded on first use after unlock; dropped on lock. */
   private signer: Promise<DeviceSigner> | null = null;
 
@@ -205,9 +231,9 @@ export class VaultService implements VaultBackend {
   }
 
   private lockNow(): void {
+    this.dropSummaries();
     if (this.unlocked) wipe(this.unlocked.vaultKey);
     this.unlocked = null;
-    this.summaries = null;
     this.signer = null;
   }
 
@@ -222,6 +248,11 @@ export class VaultService implements VaultBackend {
 
   /** Drops the decrypted summary cache (another context changed the stored items). */
   invalidateCache(): void {
+    this.dropSummaries();
+  }
+
+  private dropSummaries(): void {
+    this.summaries?.cancel();
     this.summaries = null;
   }
 
@@ -236,46 +267,103 @@ export class VaultService implements VaultBackend {
     }
   }
 
-  private summarize(item: VaultItem): ItemSummary {
-    const expiresAt = item.kind === 'secret' ? item.fields.expiresAt : null;
-    return {
-      id: item.id,
-      kind: item.kind,
-      name: item.fields.name,
-      tags: item.kind === 'secret' ? item.fields.tags : [],
-      revision: item.revision,
-      createdAt: item.createdAt,
-      updatedAt: item.updatedAt,
+  /**
+   * A list row's summary. Frozen (with its own tags array): the index shares it with every caller of `list`, so a
+   * caller changing it would change what every other caller sees.
+   */
+  private summary(record: Omit<ItemRecord, 'envelope'>, fields: SummaryFields): ItemSummary {
+    const expiresAt = record.kind === 'secret' ? fields.expiresAt : null;
+    return Object.freeze({
+      id: record.id,
+      kind: record.kind,
+      name: fields.name,
+      tags: Object.freeze(record.kind === 'secret' ? [...fields.tags] : []) as string[],
+      revision: record.revision,
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
       expiresAt,
       expiry: expiryState(expiresAt, this.now()),
-    };
+    });
   }
 
-  private async summaryMap(): Promise<Map<string, ItemSummary>> {
+  private summarize(item: VaultItem): ItemSummary {
+    return this.summary(
+      item,
+      item.kind === 'secret' ? item.fields : { name: item.fields.name, tags: [], expiresAt: null },
+    );
+  }
+
+  /**
+   * One stored record's summary: its AEAD tag is checked (openItem throws DecryptError otherwise) before anything of
+   * it is read, and only the fields a row shows are decoded (item-codec.ts decodeSummaryFields).
+   */
+  private summarizeRecord(record: ItemRecord, u: Unlocked): ItemSummary {
+    // A pass still running when the vault locks stops here instead of trying the wiped key.
+    if (this.unlocked !== u) throw new VaultLockedError();
+    const plaintext = openItem(u.vaultKey, { vaultId: u.vaultId, id: record.id, kind: record.kind }, record.envelope);
+    try {
+      return this.summary(record, decodeSummaryFields(record.kind, plaintext));
+    } finally {
+      wipe(plaintext);
+    }
+  }
+
+  private summaryIndex(): SummaryIndex {
     const u = this.requireUnlocked();
-    if (this.summaries) return this.summaries;
-    const records = await guardStorage(() => this.db.items.toArray());
-    const map = new Map<string, ItemSummary>();
-    for (const record of records) map.set(record.id, this.summarize(this.decryptRecord(record, u)));
-    if (this.unlocked === u) this.summaries = map;
-    return map;
+    this.summaries ??= new SummaryIndex({
+      page: (after, limit) =>
+        guardStorage(() =>
+          (after === null ? this.db.items.orderBy(':id') : this.db.items.where(':id').above(after))
+            .limit(limit)
+            .toArray(),
+        ),
+      summarize: (record) => this.summarizeRecord(record, u),
+    });
+    return this.summaries;
+  }
+
+  /**
+   * Every summary, sorted (item-search.ts). Several callers share one pass; when the vault changed under it (the
+   * index was dropped) the read starts again, a few times at most. A record that does not authenticate fails the
+   * whole list with `decrypt_failed`: a tampered vault is reported, not shown in part.
+   */
+  private async sortedSummaries(): Promise<readonly ItemSummary[]> {
+    for (let attempt = 1; ; attempt++) {
+      const index = this.summaryIndex();
+      try {
+        return await index.all();
+      } catch (err) {
+        if (!index.cancelled) {
+          if (this.summaries === index) this.summaries = null; // retried by the next call
+          throw err;
+        }
+        if (attempt >= LIST_ATTEMPTS) throw err instanceof SupersededError ? err : new SupersededError();
+      }
+    }
   }
 
   async list(): Promise<ItemSummary[]> {
+    const all = await this.sortedSummaries();
     const now = this.now();
-    return [...(await this.summaryMap()).values()]
-      .map((s) => ({ ...s, expiry: expiryState(s.expiresAt, now) }))
-      .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    return all.map((s) => withExpiry(s, now));
+  }
+
+  /**
+   * The `limit` most recently changed items (the plaintext updatedAt index), newest first: what a page shows while
+   * `list` is still decrypting a large vault. Each is authenticated and decrypted like in `list`.
+   */
+  async recent({ limit }: { limit: number }): Promise<ItemSummary[]> {
+    const u = this.requireUnlocked();
+    const count = Math.max(1, Math.min(RECENT_MAX, Math.floor(limit) || 1));
+    const records = await guardStorage(() => this.db.items.orderBy('updatedAt').reverse().limit(count).toArray());
+    const now = this.now();
+    return records.map((r) => withExpiry(this.summaries?.peek(r.id) ?? this.summarizeRecord(r, u), now));
   }
 
   async search({ query }: { query: string }): Promise<ItemSummary[]> {
-    const terms = query.toLowerCase().split(/\s+/).filter(Boolean);
+    const terms = queryTerms(query);
     const all = await this.list();
-    if (terms.length === 0) return all;
-    return all.filter((s) => {
-      const haystack = [s.name, ...s.tags].join(' ').toLowerCase();
-      return terms.every((t) => haystack.includes(t));
-    });
+    return terms.length === 0 ? all : all.filter((s) => matchesTerms(s, terms));
   }
 
   async get({ id }: { id: string }): Promise<VaultItem> {
@@ -311,14 +399,14 @@ export class VaultService implements VaultBackend {
       }),
     );
     delete item.envelope;
-    this.summaries?.set(item.id, this.summarize(item));
+    this.summaries?.set(this.summarize(item));
     return item;
   }
 
   async remove({ id }: { id: string }): Promise<void> {
     this.requireUnlocked();
     await guardStorage(() => this.db.items.delete(id));
-    this.summaries?.delete(id);
+    this.summaries?.remove(id);
   }
 
   /** Passphrase or KDF change: only the wrapped vault key changes; items stay as they are. */
@@ -398,7 +486,7 @@ export class VaultService implements VaultBackend {
           return summarizeMerge(outcomes);
         }),
       );
-      this.summaries = null;
+      this.dropSummaries();
       return report;
     } finally {
       wipe(kek);
@@ -432,7 +520,7 @@ export class VaultService implements VaultBackend {
       return { id, kind: 'secret', revision: 1, createdAt: now, updatedAt: now, envelope };
     });
     await guardStorage(() => this.db.transaction('rw', this.db.items, () => this.db.items.bulkAdd(records)));
-    this.summaries = null;
+    this.dropSummaries();
     return { added: records.length };
   }
 

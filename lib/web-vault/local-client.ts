@@ -62,6 +62,9 @@ class PageVaultBackend implements VaultBackend {
   list() {
     return this.service.list();
   }
+  recent(args: { limit: number }) {
+    return this.service.recent(args);
+  }
   search(args: { query: string }) {
     return this.service.search(args);
   }

@@ -26,6 +26,7 @@ export const VAULT_SERVICE = defineService({
     unlock: method(v.object({ kek: bytesArg })).returns<void>(),
     lock: method().returns<void>(),
     list: method().returns<ItemSummary[]>(),
+    recent: method(v.object({ limit: v.number() })).returns<ItemSummary[]>(),
     search: method(v.object({ query: v.string() })).returns<ItemSummary[]>(),
     get: method(v.object({ id: v.string() })).returns<VaultItem>(),
     // The draft's fields are checked by VaultService.save (item_invalid, with a message per field).

@@ -140,6 +140,34 @@ describe('VaultApp with the local client', () => {
     ]);
   }, 20_000);
 
+  it('a vault larger than its first screen: the whole list sorted by name after unlock; search reaches every item', async () => {
+    const count = 150; // more than FIRST_SCREEN_ITEMS (use-item-search.ts)
+    const pad = (n: number) => `Bulk ${String(n).padStart(3, '0')}`;
+    await createVault();
+    await client.importItems(
+      Array.from({ length: count }, (_, i) => ({
+        name: pad(count - i),
+        value: 'v',
+        notes: '',
+        tags: [],
+        expiresAt: null,
+      })),
+    );
+    await click('Lock now');
+    await fill('Passphrase', PASS);
+    await click('Unlock');
+    const rows = () => [...root.querySelectorAll('ul[aria-label="Items"] > li')];
+    await waitFor(
+      () => rows()[0]?.getAttribute('aria-setsize') === String(count) && !root.querySelector('[aria-busy="true"]'),
+      'the whole list',
+    );
+    expect(rows()[0]!.textContent).toContain(pad(1));
+    await fill('Search', pad(count));
+    await waitFor(() => rows().length === 1 && rows()[0]!.textContent?.includes(pad(count)), 'the last item found');
+    (rows()[0]!.querySelector('button') as HTMLButtonElement).click();
+    await waitFor(() => root.querySelector('#detail-title')?.textContent === pad(count), 'the last item opened');
+  }, 30_000);
+
   it('locks, shows the wrong-passphrase error, then unlocks', async () => {
     await createVault();
     await click('Lock now');
