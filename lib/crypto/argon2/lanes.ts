@@ -1,0 +1,76 @@
+import {
+  type Argon2Shape,
+  CONTROL_ABORT,
+  CONTROL_ARRIVALS,
+  CONTROL_OFFSET,
+  SCRATCH_BYTES,
+  SCRATCH_OFFSET,
+} from './layout';
+import { instantiateFill } from './wasm';
+
+/** What the coordinator (parallel.ts) sends a lane worker: its share of one Argon2id memory. */
+export interface LaneJob {
+  readonly kind: 'argon2id-lanes';
+  /** The shared memory holding the blocks; blocks 0 and 1 of every lane are already written. */
+  readonly memory: WebAssembly.Memory;
+  readonly shape: Argon2Shape;
+  /** This worker fills lanes thread, thread + threads, ... */
+  readonly thread: number;
+  readonly threads: number;
+  /** Date.now() after which the worker gives up instead of waiting on. */
+  readonly deadline: number;
+}
+
+/** A lane worker's answer. Messages carry no secret: at most "aborted" or an engine's error text. */
+export type LaneReply = { kind: 'done'; thread: number } | { kind: 'failed'; thread: number; message: string };
+
+/** Longest single Atomics.wait; the abort flag and the deadline are checked between waits. */
+const WAIT_SLICE_MS = 1000;
+
+class LaneAbort extends Error {}
+
+/**
+ * All threads meet after each slice: RFC 9106 §3.4 lets the segments of one slice run in parallel, but a segment may
+ * reference any block of the finished slices of other lanes. The counter only grows (threads × slices so far), so
+ * no reset is needed between slices. Every wait ends: at the abort flag (set by the coordinator on a failure or its
+ * own timeout) or at the deadline.
+ */
+function arriveAndWait(control: Int32Array, target: number, deadline: number): void {
+  const arrived = Atomics.add(control, CONTROL_ARRIVALS, 1) + 1;
+  if (arrived >= target) {
+    Atomics.notify(control, CONTROL_ARRIVALS);
+    return;
+  }
+  for (;;) {
+    if (Atomics.load(control, CONTROL_ABORT) !== 0) throw new LaneAbort('aborted');
+    const seen = Atomics.load(control, CONTROL_ARRIVALS);
+    if (seen >= target) return;
+    const left = deadline - Date.now();
+    if (left <= 0) throw new LaneAbort('timed out waiting for the other lanes');
+    Atomics.wait(control, CONTROL_ARRIVALS, seen, Math.min(left, WAIT_SLICE_MS));
+  }
+}
+
+/** Runs one lane worker's share of a parallel Argon2id fill. Never throws: failures become a 'failed' reply. */
+export async function runLaneJob(job: LaneJob): Promise<LaneReply> {
+  const { shape, thread, threads } = job;
+  try {
+    const control = new Int32Array(job.memory.buffer, CONTROL_OFFSET, 2);
+    const fill = await instantiateFill(job.memory, true);
+    const scratch = SCRATCH_OFFSET + thread * SCRATCH_BYTES;
+    const slices = shape.passes * 4;
+    for (let step = 0; step < slices; step++) {
+      const pass = Math.floor(step / 4);
+      const slice = step % 4;
+      for (let lane = thread; lane < shape.lanes; lane += threads) {
+        if (Atomics.load(control, CONTROL_ABORT) !== 0) throw new LaneAbort('aborted');
+        fill.fill_segment(pass, lane, slice, shape.lanes, shape.laneLength, shape.passes, scratch);
+      }
+      // After the last slice the coordinator collects the 'done' replies instead.
+      if (step < slices - 1) arriveAndWait(control, (step + 1) * threads, job.deadline);
+    }
+    return { kind: 'done', thread };
+  } catch (err) {
+    return { kind: 'failed', thread, message: err instanceof Error ? err.message : 'lane worker failed' };
+  }
+}

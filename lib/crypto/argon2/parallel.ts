@@ -1,0 +1,129 @@
+import { finalTag, type Argon2idInput, checkArgon2idInput, writeFirstBlocks } from './argon2-hash';
+import type { LaneJob, LaneReply } from './lanes';
+import {
+  type Argon2Shape,
+  argon2Shape,
+  CONTROL_ABORT,
+  CONTROL_ARRIVALS,
+  CONTROL_OFFSET,
+  MAX_THREADS,
+  memoryPages,
+} from './layout';
+
+/**
+ * One lane worker as the coordinator sees it: a Web Worker in browsers (workers/argon2-lane.worker.ts), a
+ * worker_threads Worker in Node. `listen` replaces the previous listeners.
+ */
+export interface LanePort {
+  post(job: LaneJob): void;
+  listen(onReply: (reply: LaneReply) => void, onFailure: (error: unknown) => void): void;
+  terminate(): void;
+}
+
+/**
+ * A generous end for one fill, so that a lane worker that died without a word (killed for memory) turns into an
+ * error instead of a hang: 5 s plus 50 µs per block and pass, about 20 times the slowest fill measured (hash-wasm in
+ * Chromium on a 2-core machine, ~2 µs per block). 64 MiB × 3 passes: 15 s; the 1 GiB × 10 ceiling: ~9 min.
+ */
+export function fillBudgetMs(shape: Argon2Shape): number {
+  return 5000 + shape.lanes * shape.laneLength * shape.passes * 0.05;
+}
+
+/**
+ * Lane workers started on first use and kept for the next derivation (starting a worker and compiling the wasm
+ * costs more than a slice). After any failure all of them are terminated and new ones start next time.
+ */
+export class LaneWorkerPool {
+  /** Threads used at most. */
+  readonly size: number;
+  readonly #spawn: () => LanePort;
+  readonly #budgetMs: (shape: Argon2Shape) => number;
+  readonly #ports: LanePort[] = [];
+  #busy = false;
+
+  /**
+   * @param size - threads to use at most (clamped to 1..16, the scratch slots of layout.ts)
+   * @param options - budgetMs: the time one fill may take before it is abandoned (default {@link fillBudgetMs})
+   */
+  constructor(spawn: () => LanePort, size: number, options: { budgetMs?: (shape: Argon2Shape) => number } = {}) {
+    this.#spawn = spawn;
+    this.#budgetMs = options.budgetMs ?? fillBudgetMs;
+    this.size = Math.max(1, Math.min(MAX_THREADS, Math.floor(size)));
+  }
+
+  /** True while a fill runs (one at a time: the scratch slots and the barrier belong to one memory). */
+  get busy(): boolean {
+    return this.#busy;
+  }
+
+  /** Fills `memory` (first blocks written) with min(size, p) lane workers; resolves when every lane is complete. */
+  run(memory: WebAssembly.Memory, shape: Argon2Shape): Promise<void> {
+    if (this.#busy) return Promise.reject(new Error('lane workers are busy'));
+    const threads = Math.min(this.size, shape.lanes);
+    const control = new Int32Array(memory.buffer, CONTROL_OFFSET, 2);
+    Atomics.store(control, CONTROL_ARRIVALS, 0);
+    Atomics.store(control, CONTROL_ABORT, 0);
+    const budget = this.#budgetMs(shape);
+    const deadline = Date.now() + budget;
+    this.#busy = true;
+    return new Promise<void>((resolve, reject) => {
+      let pending = threads;
+      let settled = false;
+      const finish = (error?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.#busy = false;
+        if (error === undefined) return resolve();
+        // Wake every waiting worker so it returns, then drop them all: one may be stuck in wasm.
+        Atomics.store(control, CONTROL_ABORT, 1);
+        Atomics.notify(control, CONTROL_ARRIVALS);
+        this.dispose();
+        reject(error instanceof Error ? error : new Error('lane worker failed'));
+      };
+      const timer = setTimeout(() => finish(new Error('Argon2id lane workers timed out')), budget);
+      try {
+        while (this.#ports.length < threads) this.#ports.push(this.#spawn());
+        for (let thread = 0; thread < threads; thread++) {
+          const port = this.#ports[thread]!;
+          port.listen(
+            (reply) => {
+              if (reply.kind === 'failed') finish(new Error(`Argon2id lane worker failed: ${reply.message}`));
+              else if (--pending === 0) finish();
+            },
+            (error) => finish(error),
+          );
+          port.post({ kind: 'argon2id-lanes', memory, shape, thread, threads, deadline });
+        }
+      } catch (err) {
+        finish(err);
+      }
+    });
+  }
+
+  /** Terminates the lane workers (they hold no state between runs). */
+  dispose(): void {
+    for (const port of this.#ports.splice(0)) port.terminate();
+  }
+}
+
+/**
+ * Argon2id with the lanes of each slice filled in parallel by lane workers sharing one WebAssembly memory (RFC 9106
+ * §3.4: "segments of the same slice can be computed in parallel"). Same bytes as argon2idSingle. Needs
+ * SharedArrayBuffer (cross-origin isolation in browsers). The memory is zeroed before returning, on failure too.
+ * @throws RangeError for inputs RFC 9106 §3.1 rejects; Error when a lane worker fails or times out
+ */
+export async function argon2idParallel(input: Argon2idInput, pool: LaneWorkerPool): Promise<Uint8Array> {
+  checkArgon2idInput(input);
+  const shape = argon2Shape(input.memoryKiB, input.parallelism, input.iterations);
+  const pages = memoryPages(shape);
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const bytes = new Uint8Array(memory.buffer);
+  try {
+    writeFirstBlocks(bytes, shape, input);
+    await pool.run(memory, shape);
+    return finalTag(bytes, shape, input.tagLength);
+  } finally {
+    bytes.fill(0);
+  }
+}
