@@ -8,6 +8,7 @@ import { createLaneWorkerPool } from './argon2-lanes';
 // Argon2id at 64 MiB takes hundreds of milliseconds: it runs here so the page never freezes. Where this worker is
 // cross-origin isolated (the extension's pages) its lanes run on lane workers in parallel; elsewhere here alone.
 const lanes = createLaneWorkerPool();
+lanes?.prestart();
 
 const api: KdfWorkerApi = {
   async derive(passphrase, salt, params): Promise<KdfWorkerResult> {

@@ -5,6 +5,7 @@ import { argon2idSingle } from './single';
 export type { Argon2idInput } from './argon2-hash';
 export { LaneWorkerPool, type LanePort } from './parallel';
 export { runLaneJob, type LaneJob, type LaneReply } from './lanes';
+export { argon2Module } from './wasm';
 
 /** Which fill ran: lanes on several threads over shared memory, or all lanes in order on one thread. */
 export type Argon2Path = 'parallel' | 'single';

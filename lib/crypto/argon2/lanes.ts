@@ -1,5 +1,6 @@
 import {
   type Argon2Shape,
+  blockOffset,
   CONTROL_ABORT,
   CONTROL_ARRIVALS,
   CONTROL_OFFSET,
@@ -66,8 +67,14 @@ export async function runLaneJob(job: LaneJob): Promise<LaneReply> {
         if (Atomics.load(control, CONTROL_ABORT) !== 0) throw new LaneAbort('aborted');
         fill.fill_segment(pass, lane, slice, shape.lanes, shape.laneLength, shape.passes, scratch);
       }
-      // After the last slice the coordinator collects the 'done' replies instead.
-      if (step < slices - 1) arriveAndWait(control, (step + 1) * threads, job.deadline);
+      arriveAndWait(control, (step + 1) * threads, job.deadline);
+    }
+    // Every lane has finished the last slice, so no block is read any more: zero this worker's lanes in parallel with
+    // the others (64 MiB is tens of milliseconds for one thread). The last block of each lane stays for the tag
+    // (RFC 9106 §3.2 step 7); the coordinator zeroes those and the scratch after computing it.
+    const bytes = new Uint8Array(job.memory.buffer);
+    for (let lane = thread; lane < shape.lanes; lane += threads) {
+      bytes.fill(0, blockOffset(shape, lane, 0), blockOffset(shape, lane, shape.laneLength - 1));
     }
     return { kind: 'done', thread };
   } catch (err) {

@@ -3,6 +3,9 @@ import type { LaneJob, LaneReply } from './lanes';
 import {
   type Argon2Shape,
   argon2Shape,
+  BLOCK_BYTES,
+  blockOffset,
+  BLOCKS_OFFSET,
   CONTROL_ABORT,
   CONTROL_ARRIVALS,
   CONTROL_OFFSET,
@@ -101,6 +104,20 @@ export class LaneWorkerPool {
     });
   }
 
+  /**
+   * Starts the lane workers now instead of at the first fill, so their start and wasm compile overlap with what comes
+   * before the first derivation (the KDF worker's own start, the comlink call, H0).
+   */
+  prestart(): void {
+    if (this.#busy) return;
+    try {
+      while (this.#ports.length < this.size) this.#ports.push(this.#spawn());
+    } catch {
+      // The first run spawns again and reports the failure (kdf_failed for the caller).
+      this.dispose();
+    }
+  }
+
   /** Terminates the lane workers (they hold no state between runs). */
   dispose(): void {
     for (const port of this.#ports.splice(0)) port.terminate();
@@ -110,7 +127,8 @@ export class LaneWorkerPool {
 /**
  * Argon2id with the lanes of each slice filled in parallel by lane workers sharing one WebAssembly memory (RFC 9106
  * §3.4: "segments of the same slice can be computed in parallel"). Same bytes as argon2idSingle. Needs
- * SharedArrayBuffer (cross-origin isolation in browsers). The memory is zeroed before returning, on failure too.
+ * SharedArrayBuffer (cross-origin isolation in browsers). The memory is zeroed before returning, on failure too: the
+ * lane workers zero their lanes in parallel, this zeroes the rest (after a failure, everything).
  * @throws RangeError for inputs RFC 9106 §3.1 rejects; Error when a lane worker fails or times out
  */
 export async function argon2idParallel(input: Argon2idInput, pool: LaneWorkerPool): Promise<Uint8Array> {
@@ -119,11 +137,23 @@ export async function argon2idParallel(input: Argon2idInput, pool: LaneWorkerPoo
   const pages = memoryPages(shape);
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   const bytes = new Uint8Array(memory.buffer);
+  let lanesZeroed = false;
   try {
     writeFirstBlocks(bytes, shape, input);
     await pool.run(memory, shape);
+    // Each lane worker zeroed its lanes but their last blocks (lanes.ts), which the tag needs.
+    lanesZeroed = true;
     return finalTag(bytes, shape, input.tagLength);
   } finally {
-    bytes.fill(0);
+    if (lanesZeroed) {
+      bytes.fill(0, 0, BLOCKS_OFFSET);
+      for (let lane = 0; lane < shape.lanes; lane++) {
+        const last = blockOffset(shape, lane, shape.laneLength - 1);
+        bytes.fill(0, last, last + BLOCK_BYTES);
+      }
+    } else {
+      // A failed or abandoned fill: nothing is known about what the workers did, so all of it.
+      bytes.fill(0);
+    }
   }
 }

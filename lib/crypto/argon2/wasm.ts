@@ -17,8 +17,8 @@ export interface Argon2Fill {
 
 const compiled = new Map<boolean, Promise<WebAssembly.Module>>();
 
-/** Compiles (once per realm) the variant for a shared or a plain memory. */
-function argon2Module(shared: boolean): Promise<WebAssembly.Module> {
+/** Compiles (once per realm) the variant for a shared or a plain memory; lane workers call it as they start. */
+export function argon2Module(shared: boolean): Promise<WebAssembly.Module> {
   let module = compiled.get(shared);
   if (!module) {
     module = WebAssembly.compile(fromBase64(shared ? ARGON2_WASM_SHARED : ARGON2_WASM_PLAIN) as BufferSource);

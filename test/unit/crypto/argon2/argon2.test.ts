@@ -223,6 +223,17 @@ describe('memory and failures', () => {
     expect(bytes.every((b) => b === 0)).toBe(true);
   });
 
+  it('lane workers started ahead of the first fill (prestart) fill it, and only once', async () => {
+    let spawned = 0;
+    const early = new LaneWorkerPool(() => (spawned++, nodeLanePort(LANE_WORKER)), 2);
+    pools.push(early);
+    early.prestart();
+    expect(spawned).toBe(2);
+    expect(toHex(await argon2idParallel(input, early))).toBe(noble(input));
+    expect(toHex(await argon2idParallel(input, early))).toBe(noble(input));
+    expect(spawned).toBe(2);
+  });
+
   it('a lane worker that never answers ends in an error within the budget, not a hang', async () => {
     const silent = pool(2, new URL('./silent.node-worker.ts', import.meta.url), () => 500);
     await expect(argon2idParallel(input, silent)).rejects.toThrow(/timed out/);
