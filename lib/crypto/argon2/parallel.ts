@@ -105,13 +105,15 @@ export class LaneWorkerPool {
   }
 
   /**
-   * Starts the lane workers now instead of at the first fill, so their start and wasm compile overlap with what comes
+   * Starts lane workers now instead of at the first fill, so their start and wasm compile overlap with what comes
    * before the first derivation (the KDF worker's own start, the comlink call, H0).
+   * @param lanes - the parallelism expected (the vault default): no more than min(size, lanes) workers start now
    */
-  prestart(): void {
+  prestart(lanes: number): void {
     if (this.#busy) return;
+    const count = Math.min(this.size, Math.max(1, Math.floor(lanes)));
     try {
-      while (this.#ports.length < this.size) this.#ports.push(this.#spawn());
+      while (this.#ports.length < count) this.#ports.push(this.#spawn());
     } catch {
       // The first run spawns again and reports the failure (kdf_failed for the caller).
       this.dispose();

@@ -227,7 +227,9 @@ describe('memory and failures', () => {
     let spawned = 0;
     const early = new LaneWorkerPool(() => (spawned++, nodeLanePort(LANE_WORKER)), 2);
     pools.push(early);
-    early.prestart();
+    early.prestart(1);
+    expect(spawned).toBe(1);
+    early.prestart(4);
     expect(spawned).toBe(2);
     expect(toHex(await argon2idParallel(input, early))).toBe(noble(input));
     expect(toHex(await argon2idParallel(input, early))).toBe(noble(input));
