@@ -46,7 +46,7 @@ await section('Argon2id m=64MiB t=3 p=4', async () => {
   ]) {
     // Derived bytes are never printed, even from the public bench passphrase: only whether they equal the CLI's.
     console.log(
-      `${name}: path ${s.paths.join('+')}, median ${fmtMs(s.ms)} (first call ${fmtMs(s.coldMs)}); ratio ${s.ratio.toFixed(2)}x native; outputs ${s.identical ? 'byte-identical to the CLI' : 'DIFFER from the CLI'}`,
+      `${name}: path ${s.paths.join('+')}, median ${fmtMs(s.ms)} (first call ${fmtMs(s.coldMs)} on the ${s.coldPath} path); ratio ${s.ratio.toFixed(2)}x native; outputs ${s.identical ? 'byte-identical to the CLI' : 'DIFFER from the CLI'}`,
     );
     if (!s.identical) problems++;
     rows.push({
@@ -54,7 +54,7 @@ await section('Argon2id m=64MiB t=3 p=4', async () => {
       value: `${fmtMs(s.ms)} Chromium KDF worker`,
       reference: `${fmtMs(r.nativeMs)} argon2 CLI`,
       ratio: `${s.ratio.toFixed(2)}x`,
-      note: s.identical ? `identical output; cold ${fmtMs(s.coldMs)}; ${name}` : 'OUTPUTS DIFFER',
+      note: s.identical ? `identical output; cold ${fmtMs(s.coldMs)} (${s.coldPath}); ${name}` : 'OUTPUTS DIFFER',
     });
   }
   if (!r.parallel.paths.includes('parallel')) {

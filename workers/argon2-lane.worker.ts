@@ -1,4 +1,4 @@
-import { argon2Module, runLaneJob, type LaneJob } from '../lib/crypto/argon2';
+import { announceReady, runLaneJob, type LaneJob } from '../lib/crypto/argon2';
 
 // One Argon2id lane worker, started by the KDF worker (workers/argon2-lanes.ts): it fills its lanes of a shared
 // WebAssembly memory slice by slice and answers 'done' or 'failed' (runLaneJob never throws). It receives no password:
@@ -8,9 +8,8 @@ const scope = globalThis as unknown as {
   postMessage(message: unknown): void;
 };
 
-// Compile now, while the KDF worker is still preparing the first job (the pool starts lane workers early). A failure
-// shows again, as a 'failed' reply, when the job instantiates the module.
-argon2Module(true).catch(() => undefined);
+// Compile now and say 'ready': the KDF worker sends jobs only to lane workers that did (lib/crypto/argon2/index.ts).
+void announceReady((reply) => scope.postMessage(reply));
 
 scope.addEventListener('message', (event) => {
   void runLaneJob(event.data).then((reply) => scope.postMessage(reply));

@@ -4,8 +4,7 @@ import { argon2idSingle } from './single';
 
 export type { Argon2idInput } from './argon2-hash';
 export { LaneWorkerPool, type LanePort } from './parallel';
-export { runLaneJob, type LaneJob, type LaneReply } from './lanes';
-export { argon2Module } from './wasm';
+export { announceReady, runLaneJob, type LaneJob, type LaneReply } from './lanes';
 
 /** Which fill ran: lanes on several threads over shared memory, or all lanes in order on one thread. */
 export type Argon2Path = 'parallel' | 'single';
@@ -35,16 +34,20 @@ export function laneThreads(scope: ThreadEnvironment): number {
 }
 
 /**
- * Argon2id (RFC 9106, v0x13). With a pool of two or more lane workers and two or more lanes the lanes run in parallel;
- * otherwise (no pool, one lane, one core, or the pool busy with another derivation) on this thread. Both paths give
- * the same bytes; the answer says which ran.
+ * Argon2id (RFC 9106, v0x13). With a pool of two or more started lane workers and two or more lanes the lanes run in
+ * parallel; otherwise (no pool, one lane, one core, lane workers not started yet, or busy with another derivation) on
+ * this thread. Both paths give the same bytes; the answer says which ran.
  */
 export async function argon2id(
   input: Argon2idInput,
   pool?: LaneWorkerPool,
 ): Promise<{ tag: Uint8Array; path: Argon2Path }> {
   if (pool && pool.size >= 2 && input.parallelism >= 2 && !pool.busy) {
-    return { tag: await argon2idParallel(input, pool), path: 'parallel' };
+    if (pool.isReady(input.parallelism)) return { tag: await argon2idParallel(input, pool), path: 'parallel' };
+    // Lane workers still starting (the first derivation in a new KDF worker) would make this call wait for them: in
+    // Chromium here a worker took 70-220 ms to start and answer, more than its share of the fill. This one runs on
+    // this thread; they will be ready for the next.
+    pool.prestart(input.parallelism);
   }
   return { tag: await argon2idSingle(input), path: 'single' };
 }

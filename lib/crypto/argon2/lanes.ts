@@ -7,7 +7,7 @@ import {
   SCRATCH_BYTES,
   SCRATCH_OFFSET,
 } from './layout';
-import { instantiateFill } from './wasm';
+import { argon2Module, instantiateFill } from './wasm';
 
 /** What the coordinator (parallel.ts) sends a lane worker: its share of one Argon2id memory. */
 export interface LaneJob {
@@ -22,8 +22,12 @@ export interface LaneJob {
   readonly deadline: number;
 }
 
-/** A lane worker's answer. Messages carry no secret: at most "aborted" or an engine's error text. */
-export type LaneReply = { kind: 'done'; thread: number } | { kind: 'failed'; thread: number; message: string };
+/**
+ * A lane worker's messages: 'ready' once, when it has compiled the wasm at start (announceReady); then one 'done' or
+ * 'failed' per job. They carry no secret: at most "aborted" or an engine's error text.
+ */
+export type LaneReply =
+  { kind: 'ready' } | { kind: 'done'; thread: number } | { kind: 'failed'; thread: number; message: string };
 
 /** Longest single Atomics.wait; the abort flag and the deadline are checked between waits. */
 const WAIT_SLICE_MS = 1000;
@@ -49,6 +53,19 @@ function arriveAndWait(control: Int32Array, target: number, deadline: number): v
     const left = deadline - Date.now();
     if (left <= 0) throw new LaneAbort('timed out waiting for the other lanes');
     Atomics.wait(control, CONTROL_ARRIVALS, seen, Math.min(left, WAIT_SLICE_MS));
+  }
+}
+
+/**
+ * What a lane worker runs as it starts: compiles the wasm, then says 'ready' through `post`. A worker that cannot
+ * compile never says it, and the KDF worker keeps to the single path.
+ */
+export async function announceReady(post: (reply: LaneReply) => void): Promise<void> {
+  try {
+    await argon2Module(true);
+    post({ kind: 'ready' });
+  } catch {
+    // Nothing to announce; a job sent anyway gets a 'failed' reply from runLaneJob.
   }
 }
 

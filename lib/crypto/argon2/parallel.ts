@@ -15,12 +15,20 @@ import {
 
 /**
  * One lane worker as the coordinator sees it: a Web Worker in browsers (workers/argon2-lane.worker.ts), a
- * worker_threads Worker in Node. `listen` replaces the previous listeners.
+ * worker_threads Worker in Node. The pool calls `listen` once, right after starting it.
  */
 export interface LanePort {
   post(job: LaneJob): void;
   listen(onReply: (reply: LaneReply) => void, onFailure: (error: unknown) => void): void;
   terminate(): void;
+}
+
+/** A started lane worker, whether it said 'ready', and where its messages go during a run. */
+interface Lane {
+  readonly port: LanePort;
+  ready: boolean;
+  onReply: (reply: LaneReply) => void;
+  onFailure: (error: unknown) => void;
 }
 
 /**
@@ -41,7 +49,7 @@ export class LaneWorkerPool {
   readonly size: number;
   readonly #spawn: () => LanePort;
   readonly #budgetMs: (shape: Argon2Shape) => number;
-  readonly #ports: LanePort[] = [];
+  readonly #lanes: Lane[] = [];
   #busy = false;
 
   /**
@@ -52,6 +60,29 @@ export class LaneWorkerPool {
     this.#spawn = spawn;
     this.#budgetMs = options.budgetMs ?? fillBudgetMs;
     this.size = Math.max(1, Math.min(MAX_THREADS, Math.floor(size)));
+  }
+
+  /** True when min(size, lanes) lane workers have started and compiled the wasm (they said 'ready'). */
+  isReady(lanes: number): boolean {
+    const count = Math.min(this.size, Math.max(1, Math.floor(lanes)));
+    return this.#lanes.length >= count && this.#lanes.slice(0, count).every((lane) => lane.ready);
+  }
+
+  /** Starts one lane worker and keeps its one listener, which hands each message to the run in progress. */
+  #add(): void {
+    const lane: Lane = { port: this.#spawn(), ready: false, onReply: () => undefined, onFailure: () => undefined };
+    lane.port.listen(
+      (reply) => {
+        if (reply.kind === 'ready') lane.ready = true;
+        else lane.onReply(reply);
+      },
+      (error) => {
+        // Outside a run this only marks the worker unusable: the KDF worker keeps to the single path.
+        lane.ready = false;
+        lane.onFailure(error);
+      },
+    );
+    this.#lanes.push(lane);
   }
 
   /** True while a fill runs (one at a time: the scratch slots and the barrier belong to one memory). */
@@ -86,17 +117,15 @@ export class LaneWorkerPool {
       };
       const timer = setTimeout(() => finish(new Error('Argon2id lane workers timed out')), budget);
       try {
-        while (this.#ports.length < threads) this.#ports.push(this.#spawn());
+        while (this.#lanes.length < threads) this.#add();
         for (let thread = 0; thread < threads; thread++) {
-          const port = this.#ports[thread]!;
-          port.listen(
-            (reply) => {
-              if (reply.kind === 'failed') finish(new Error(`Argon2id lane worker failed: ${reply.message}`));
-              else if (--pending === 0) finish();
-            },
-            (error) => finish(error),
-          );
-          port.post({ kind: 'argon2id-lanes', memory, shape, thread, threads, deadline });
+          const lane = this.#lanes[thread]!;
+          lane.onReply = (reply) => {
+            if (reply.kind === 'failed') finish(new Error(`Argon2id lane worker failed: ${reply.message}`));
+            else if (--pending === 0) finish();
+          };
+          lane.onFailure = (error) => finish(error);
+          lane.port.post({ kind: 'argon2id-lanes', memory, shape, thread, threads, deadline });
         }
       } catch (err) {
         finish(err);
@@ -113,7 +142,7 @@ export class LaneWorkerPool {
     if (this.#busy) return;
     const count = Math.min(this.size, Math.max(1, Math.floor(lanes)));
     try {
-      while (this.#ports.length < count) this.#ports.push(this.#spawn());
+      while (this.#lanes.length < count) this.#add();
     } catch {
       // The first run spawns again and reports the failure (kdf_failed for the caller).
       this.dispose();
@@ -122,7 +151,7 @@ export class LaneWorkerPool {
 
   /** Terminates the lane workers (they hold no state between runs). */
   dispose(): void {
-    for (const port of this.#ports.splice(0)) port.terminate();
+    for (const lane of this.#lanes.splice(0)) lane.port.terminate();
   }
 }
 

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { argon2id as nobleArgon2id } from '@noble/hashes/argon2.js';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fromHex, toHex, utf8Encode } from '../../../../lib/bytes';
 import {
   argon2id,
@@ -31,6 +31,16 @@ afterAll(() => pools.forEach((p) => p.dispose()));
 
 const twoThreads = pool(2);
 const fourThreads = pool(4);
+
+/** Starts a pool's lane workers and waits until they said 'ready' (argon2id() sends work only to ready ones). */
+async function started(lanes: LaneWorkerPool, count = 4): Promise<void> {
+  lanes.prestart(count);
+  await vi.waitFor(() => expect(lanes.isReady(count)).toBe(true), { timeout: 30_000, interval: 20 });
+}
+
+beforeAll(async () => {
+  await Promise.all([started(twoThreads), started(fourThreads)]);
+}, 60_000);
 
 const noble = (input: Argon2idInput): string =>
   toHex(
@@ -184,6 +194,25 @@ describe('which path runs', () => {
     expect(laneThreads({ ...isolated, Worker: undefined })).toBe(1);
   });
 
+  it('lane workers that have not started yet: this call on the single path, the next in parallel (same bytes)', async () => {
+    const fresh = pool(2);
+    const input: Argon2idInput = {
+      password: utf8Encode('pw'),
+      salt: utf8Encode('0123456789abcdef'),
+      memoryKiB: 256,
+      iterations: 2,
+      parallelism: 4,
+      tagLength: 32,
+    };
+    const first = await argon2id(input, fresh);
+    expect(first.path).toBe('single');
+    // The first call started them (prestart): once they said 'ready', the work goes to them.
+    await vi.waitFor(() => expect(fresh.isReady(4)).toBe(true), { timeout: 30_000, interval: 20 });
+    const second = await argon2id(input, fresh);
+    expect(second).toEqual({ tag: first.tag, path: 'parallel' });
+    expect(toHex(first.tag)).toBe(noble(input));
+  });
+
   it('deriveKeyWithPath says which path ran and gives the same key on both', async () => {
     const v = argonVectors.vectors[2]!;
     const params = {
@@ -244,12 +273,30 @@ describe('memory and failures', () => {
     await expect(argon2idParallel(input, silent)).rejects.toThrow(/timed out/);
   });
 
-  it('a lane worker that cannot start is kdf_failed for the caller', async () => {
+  it('lane workers that cannot start: the single path, with the same key', async () => {
     const broken = new LaneWorkerPool((): LanePort => {
       throw new Error('Worker is not allowed here');
     }, 2);
+    const v = argonVectors.vectors[2]!;
+    const params = {
+      algorithm: 'argon2id' as const,
+      memoryKiB: v.memoryKiB,
+      iterations: v.iterations,
+      parallelism: v.parallelism,
+    };
+    expect(await deriveKeyWithPath(fromHex(v.password), fromHex(v.salt), params, broken)).toEqual({
+      key: fromHex(v.tag),
+      path: 'single',
+    });
+    // Asked directly to run in parallel, the pool reports the failure instead of hanging.
+    await expect(argon2idParallel(input, broken)).rejects.toThrow(/not allowed/);
+  });
+
+  it('a lane worker that dies during a derivation is kdf_failed for the caller, within the budget', async () => {
+    const silent = pool(2, new URL('./silent.node-worker.ts', import.meta.url), () => 500);
+    await started(silent, 2);
     const params = { algorithm: 'argon2id' as const, memoryKiB: 16384, iterations: 2, parallelism: 2 };
-    const err = await deriveKeyWithPath(utf8Encode('pw'), new Uint8Array(16), params, broken).catch((e) => e);
+    const err = await deriveKeyWithPath(utf8Encode('pw'), new Uint8Array(16), params, silent).catch((e) => e);
     expect(err.code).toBe('kdf_failed');
   });
 
