@@ -4,6 +4,8 @@ import {
   CONTROL_ABORT,
   CONTROL_ARRIVALS,
   CONTROL_OFFSET,
+  CONTROL_SEGMENTS,
+  CONTROL_WORDS,
   SCRATCH_BYTES,
   SCRATCH_OFFSET,
 } from './layout';
@@ -15,7 +17,7 @@ export interface LaneJob {
   /** The shared memory holding the blocks; blocks 0 and 1 of every lane are already written. */
   readonly memory: WebAssembly.Memory;
   readonly shape: Argon2Shape;
-  /** This worker fills lanes thread, thread + threads, ... */
+  /** This worker's scratch slot; after the fill it zeroes lanes thread, thread + threads, ... */
   readonly thread: number;
   readonly threads: number;
   /** Date.now() after which the worker gives up instead of waiting on. */
@@ -69,18 +71,37 @@ export async function announceReady(post: (reply: LaneReply) => void): Promise<v
   }
 }
 
+/**
+ * Hands out the segments of slice `step` one at a time, to whichever worker asks first, so that a worker the system
+ * does not schedule for a while (a loaded machine) delays the slice by at most one segment instead of its fixed share.
+ * The counter ends each slice at exactly (step + 1) × lanes (compare-and-swap never overshoots), which is where the next
+ * slice starts: every worker has passed the barrier by then. Returns the lane, or -1 when the slice is handed out.
+ */
+function takeSegment(control: Int32Array, step: number, lanes: number): number {
+  const end = (step + 1) * lanes;
+  for (;;) {
+    const next = Atomics.load(control, CONTROL_SEGMENTS);
+    if (next >= end) return -1;
+    if (Atomics.compareExchange(control, CONTROL_SEGMENTS, next, next + 1) === next) return next - step * lanes;
+  }
+}
+
 /** Runs one lane worker's share of a parallel Argon2id fill. Never throws: failures become a 'failed' reply. */
 export async function runLaneJob(job: LaneJob): Promise<LaneReply> {
   const { shape, thread, threads } = job;
   try {
-    const control = new Int32Array(job.memory.buffer, CONTROL_OFFSET, 2);
+    const control = new Int32Array(job.memory.buffer, CONTROL_OFFSET, CONTROL_WORDS);
     const fill = await instantiateFill(job.memory, true);
     const scratch = SCRATCH_OFFSET + thread * SCRATCH_BYTES;
     const slices = shape.passes * 4;
     for (let step = 0; step < slices; step++) {
       const pass = Math.floor(step / 4);
       const slice = step % 4;
-      for (let lane = thread; lane < shape.lanes; lane += threads) {
+      for (
+        let lane = takeSegment(control, step, shape.lanes);
+        lane >= 0;
+        lane = takeSegment(control, step, shape.lanes)
+      ) {
         if (Atomics.load(control, CONTROL_ABORT) !== 0) throw new LaneAbort('aborted');
         fill.fill_segment(pass, lane, slice, shape.lanes, shape.laneLength, shape.passes, scratch);
       }

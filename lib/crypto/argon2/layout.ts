@@ -7,10 +7,15 @@
 export const BLOCK_BYTES = 1024;
 /** 64 KiB WebAssembly pages. */
 export const PAGE_BYTES = 65536;
-/** Two Int32 control words of the parallel path: the barrier's arrival counter and the abort flag. */
+/**
+ * Int32 control words of the parallel path: the barrier's arrival counter, the abort flag, and the count of segments
+ * handed out so far (all lanes of all slices until now, plus those of the current slice).
+ */
 export const CONTROL_OFFSET = 1024;
 export const CONTROL_ARRIVALS = 0;
 export const CONTROL_ABORT = 1;
+export const CONTROL_SEGMENTS = 2;
+export const CONTROL_WORDS = 3;
 /** Per-thread scratch: 4 KiB for thread k at SCRATCH_OFFSET + k * SCRATCH_BYTES. */
 export const SCRATCH_OFFSET = 4096;
 export const SCRATCH_BYTES = 4096;

@@ -9,6 +9,8 @@ import {
   CONTROL_ABORT,
   CONTROL_ARRIVALS,
   CONTROL_OFFSET,
+  CONTROL_SEGMENTS,
+  CONTROL_WORDS,
   MAX_THREADS,
   memoryPages,
 } from './layout';
@@ -94,9 +96,10 @@ export class LaneWorkerPool {
   run(memory: WebAssembly.Memory, shape: Argon2Shape): Promise<void> {
     if (this.#busy) return Promise.reject(new Error('lane workers are busy'));
     const threads = Math.min(this.size, shape.lanes);
-    const control = new Int32Array(memory.buffer, CONTROL_OFFSET, 2);
+    const control = new Int32Array(memory.buffer, CONTROL_OFFSET, CONTROL_WORDS);
     Atomics.store(control, CONTROL_ARRIVALS, 0);
     Atomics.store(control, CONTROL_ABORT, 0);
+    Atomics.store(control, CONTROL_SEGMENTS, 0);
     const budget = this.#budgetMs(shape);
     const deadline = Date.now() + budget;
     this.#busy = true;
