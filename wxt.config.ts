@@ -1,7 +1,7 @@
 import { defineConfig } from 'wxt';
 import preact from '@preact/preset-vite';
 
-// Extension pages may compile WebAssembly (hash-wasm's Argon2id) and nothing looser.
+// Extension pages may compile WebAssembly (our Argon2id, lib/crypto/argon2) and nothing looser.
 const EXTENSION_PAGES_CSP = "script-src 'self' 'wasm-unsafe-eval'; object-src 'self';";
 
 // `wxt build --mode test` (→ .output/chrome-mv3-test) is the one build whose verifier honours a test trust anchor:
@@ -42,6 +42,15 @@ export default defineConfig({
       },
     },
     content_security_policy: manifestVersion === 3 ? { extension_pages: EXTENSION_PAGES_CSP } : EXTENSION_PAGES_CSP,
+    // Cross-origin isolation for the extension's pages (Chrome 93+ manifest keys): it is what makes SharedArrayBuffer
+    // available, so the KDF worker can fill Argon2id's lanes on parallel lane workers sharing one WebAssembly memory
+    // (lib/crypto/argon2). The pages load only the extension's own files and talk to the background by messages, so
+    // require-corp blocks nothing; the hub is fetched by the background with CORS-mode fetch, which COEP allows.
+    // Firefox does not read these keys: there the KDF runs on the single path (same bytes).
+    ...(browser !== 'firefox' && {
+      cross_origin_embedder_policy: { value: 'require-corp' },
+      cross_origin_opener_policy: { value: 'same-origin' },
+    }),
     ...(browser === 'firefox' && {
       browser_specific_settings: {
         gecko: {

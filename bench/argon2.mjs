@@ -1,5 +1,7 @@
 // Argon2id at the vault's default parameters: the shipped extension KDF worker in Chromium vs the reference
-// `argon2` CLI (Debian package) on the same passphrase and salt. Prints timings only; never asserts on them.
+// `argon2` CLI (Debian package) on the same passphrase and salt, on both of the worker's paths: from an extension page
+// (cross-origin isolated: lanes on parallel lane workers) and from a plain http page (not isolated: the single path).
+// Prints timings only; never asserts on them.
 //
 // How the browser side measures the real shipped worker without test hooks in product code:
 //  - load the built extension (.output/chrome-mv3) in Debian Chromium, open one of its own pages (vault.html), so
@@ -114,43 +116,91 @@ export async function launchExtension({ extensionDir, chromiumPath }) {
   };
 }
 
+/** `runs + 1` derivations in the shipped KDF worker started from `tab` at `workerUrl` (the first is "cold"). */
+async function deriveRuns(tab, workerUrl, runs) {
+  await tab.evaluate(comlinkUmd());
+  return await tab.evaluate(
+    async ({ workerUrl, passphrase, salt, params, runs }) => {
+      const remote = globalThis.Comlink.wrap(new Worker(workerUrl, { type: 'module' }));
+      const enc = new TextEncoder();
+      const toHex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+      const results = [];
+      for (let i = 0; i < runs + 1; i++) {
+        const t0 = performance.now();
+        // The worker wipes the passphrase it receives, so encode a fresh copy per run.
+        const res = await remote.derive(enc.encode(passphrase), enc.encode(salt), params);
+        const ms = performance.now() - t0;
+        // KdfWorkerApi answers { ok, key, path } | { ok: false, error }.
+        if (!res.ok) throw new Error(`worker error: ${JSON.stringify(res.error)}`);
+        results.push({ ms, hex: toHex(res.key), path: res.path, isolated: globalThis.crossOriginIsolated === true });
+      }
+      return results;
+    },
+    { workerUrl, passphrase: PASSPHRASE, salt: SALT, params: PARAMS, runs },
+  );
+}
+
+const CONTENT_TYPES = {
+  '.js': 'text/javascript',
+  '.html': 'text/html',
+  '.json': 'application/json',
+  '.css': 'text/css',
+};
+
+/**
+ * Serves the built extension's files over http://127.0.0.1 with no COOP/COEP headers: the same KDF worker bundle,
+ * started from a page that is not cross-origin isolated (like the web vault served without those headers), so it
+ * takes the single path. `/` is an empty page to start the worker from.
+ */
+async function serveUnisolated(dir) {
+  const http = await import('node:http');
+  const root = path.resolve(dir);
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname === '/') {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      return res.end('<!doctype html><title>argon2 bench</title>');
+    }
+    const file = path.resolve(root, `.${decodeURIComponent(url.pathname)}`);
+    if (!file.startsWith(root + path.sep) || !existsSync(file)) {
+      res.writeHead(404);
+      return res.end();
+    }
+    res.writeHead(200, { 'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** The shipped KDF worker in Chromium twice: from an extension page (isolated) and from a plain http page (not). */
 async function browserRuns({ extensionDir, chromiumPath, runs }) {
   const workerAsset = findWorkerAsset(extensionDir);
   const page = ['vault.html', 'popup.html'].find((p) => existsSync(path.join(extensionDir, p)));
   if (!page) throw new Error(`no vault.html or popup.html in ${extensionDir}`);
 
   const browser = await launchExtension({ extensionDir, chromiumPath });
+  const server = await serveUnisolated(extensionDir);
   try {
     const tab = await browser.openPage(page);
-    await tab.evaluate(comlinkUmd());
-    return await tab.evaluate(
-      async ({ workerAsset, passphrase, salt, params, runs }) => {
-        const remote = globalThis.Comlink.wrap(new Worker(chrome.runtime.getURL(workerAsset), { type: 'module' }));
-        const enc = new TextEncoder();
-        const toHex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-        const results = [];
-        for (let i = 0; i < runs + 1; i++) {
-          const t0 = performance.now();
-          // The worker wipes the passphrase it receives, so encode a fresh copy per run.
-          const res = await remote.derive(enc.encode(passphrase), enc.encode(salt), params);
-          const ms = performance.now() - t0;
-          // KdfWorkerApi answers { ok, key } | { ok: false, error }; accept a bare Uint8Array too.
-          const key = res instanceof Uint8Array ? res : res.ok ? res.key : null;
-          if (!key) throw new Error(`worker error: ${JSON.stringify(res.error)}`);
-          results.push({ ms, hex: toHex(key) });
-        }
-        return results;
-      },
-      { workerAsset, passphrase: PASSPHRASE, salt: SALT, params: PARAMS, runs },
-    );
+    const extension = await deriveRuns(tab, `chrome-extension://${browser.extensionId}/${workerAsset}`, runs);
+    await tab.close();
+    const plain = await browser.context.newPage();
+    await plain.goto(`${server.origin}/`);
+    const unisolated = await deriveRuns(plain, `${server.origin}/${workerAsset}`, runs);
+    await plain.close();
+    return { extension, unisolated };
   } finally {
+    await server.close();
     await browser.close();
   }
 }
 
 /**
- * Runs both sides `runs` times (the browser gets one extra first call, reported as "cold": worker start and
- * WebAssembly compile). Returns medians, the ratio browser/native and whether all outputs are byte-identical.
+ * Runs the native CLI `runs` times, then the shipped KDF worker `runs` + 1 times from an extension page (isolated:
+ * the parallel path) and from a non-isolated http page (the single path); each browser side's first call is reported
+ * as "cold" (worker start, wasm compile, lane workers). Returns the medians, each path's ratio to the native median
+ * of this same run, which path each side reported, and whether every output is byte-identical to the CLI's.
  */
 export async function benchArgon2({
   extensionDir,
@@ -160,18 +210,33 @@ export async function benchArgon2({
 }) {
   const native = [];
   for (let i = 0; i < runs; i++) native.push(await argon2Cli(argon2Path));
-  const [cold, ...browser] = await browserRuns({ extensionDir, chromiumPath, runs });
-  const hexes = new Set([...native, cold, ...browser].map((r) => r.hex));
+  const { extension, unisolated } = await browserRuns({ extensionDir, chromiumPath, runs });
   const nativeMs = median(native.map((r) => r.ms));
-  const browserMs = median(browser.map((r) => r.ms));
+  const side = ([cold, ...warm]) => {
+    const ms = median(warm.map((r) => r.ms));
+    return {
+      ms,
+      coldMs: cold.ms,
+      ratio: ms / nativeMs,
+      // The warm runs' paths; a new KDF worker's first call runs on one thread while its lane workers start.
+      paths: [...new Set(warm.map((r) => r.path))],
+      coldPath: cold.path,
+      isolated: cold.isolated,
+      identical: [cold, ...warm].every((r) => r.hex === native[0].hex),
+    };
+  };
+  const parallel = side(extension);
+  const single = side(unisolated);
+  const hexes = new Set([...native, ...extension, ...unisolated].map((r) => r.hex));
   return {
     runs,
     nativeMs,
-    browserMs,
-    browserColdMs: cold.ms,
-    ratio: browserMs / nativeMs,
+    parallel,
+    single,
+    // The extension's numbers under the names vault-10k and older reports used.
+    browserMs: parallel.ms,
+    browserColdMs: parallel.coldMs,
+    ratio: parallel.ratio,
     identical: hexes.size === 1,
-    keyHex: native[0].hex,
-    browserHexes: [...new Set([cold, ...browser].map((r) => r.hex))],
   };
 }

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { AgentClient } from '../../lib/agent';
 import { utf8Decode } from '../../lib/bytes';
@@ -14,8 +15,10 @@ import {
   click,
   clickArmed,
   find,
+  FIREFOX_EXTENSION_DIR,
   launchFirefox,
   openExtensionPage,
+  ORIGIN,
   pageAt,
   screenshotIfAsked,
   textOf,
@@ -68,6 +71,47 @@ test('create a vault in the vault page (Argon2id in a worker, IndexedDB in an ex
   await until(async () => !(await textOf(vault)).includes('Create your recovery kit'), 'the offer to go');
   await find(vault, { role: 'tab', name: 'Items' });
   await find(vault, { role: 'button', name: 'Lock now' });
+});
+
+test('Argon2id in Firefox: no cross-origin isolation, so the KDF worker takes the single path, with the CLI bytes', async () => {
+  // Firefox does not read the manifest's COOP/COEP keys, so its extension pages have no SharedArrayBuffer: the KDF
+  // worker must fall back to one thread and still give the reference CLI's bytes (test/vectors/argon2id.json, the
+  // vault's defaults: 64 MiB, 3 passes, 4 lanes).
+  const vectors: {
+    vectors: {
+      password: string;
+      salt: string;
+      memoryKiB: number;
+      iterations: number;
+      parallelism: number;
+      tag: string;
+    }[];
+  } = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'vectors', 'argon2id.json'), 'utf8'));
+  const v = vectors.vectors.find((x) => x.memoryKiB === 65536 && x.parallelism === 4)!;
+  const assets = readdirSync(path.join(FIREFOX_EXTENSION_DIR, 'assets')).filter((f) => /^kdf\.worker-.*\.js$/.test(f));
+  expect(assets).toHaveLength(1);
+  await vault.evaluate(readFileSync(createRequire(import.meta.url).resolve('comlink/dist/umd/comlink.js'), 'utf8'));
+  const result = await vault.evaluate(
+    async (workerUrl, v) => {
+      const Comlink = (globalThis as unknown as { Comlink: typeof import('comlink') }).Comlink;
+      const remote = Comlink.wrap<import('../../lib/crypto/kdf-worker-api').KdfWorkerApi>(
+        new Worker(workerUrl, { type: 'module' }),
+      );
+      const fromHex = (h: string) => Uint8Array.from(h.match(/../g)!, (b) => parseInt(b, 16));
+      const res = await remote.derive(fromHex(v.password), fromHex(v.salt), {
+        algorithm: 'argon2id',
+        memoryKiB: v.memoryKiB,
+        iterations: v.iterations,
+        parallelism: v.parallelism,
+      });
+      if (!res.ok) return { isolated: globalThis.crossOriginIsolated, error: res.error };
+      const hex = Array.from(res.key, (x) => x.toString(16).padStart(2, '0')).join('');
+      return { isolated: globalThis.crossOriginIsolated, path: res.path, hex };
+    },
+    `${ORIGIN}/assets/${assets[0]}`,
+    v,
+  );
+  expect(result).toEqual({ isolated: false, path: 'single', hex: v.tag });
 });
 
 test('add a secret', async () => {
