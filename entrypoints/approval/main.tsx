@@ -5,14 +5,18 @@ import { createExtensionVaultClient } from '../../lib/ext/vault/extension-vault-
 import { createServiceProxy } from '../../lib/ext/rpc/service-proxy';
 import { createHubPageApi } from '../../lib/ext/hub/hub-page';
 import { OPENCLAW_SERVICE } from '../../lib/ext/openclaw/openclaw-api';
-import { createWorkerKdfRunner } from '../../workers/kdf-runner';
+import { createWorkerKdfRunner, warmWhileLocked } from '../../workers/kdf-runner';
 
 // Unlisted page: the background opens it as a 360 x 620 popup window when a new request arrives.
+const kdf = createWorkerKdfRunner();
+const client = createExtensionVaultClient(kdf);
+warmWhileLocked(kdf, () => client.status());
+
 const root = document.getElementById('app');
 if (root) {
   render(
     <ApprovalWindowApp
-      client={createExtensionVaultClient(createWorkerKdfRunner())}
+      client={client}
       hub={createHubPageApi()}
       openclaw={createServiceProxy(OPENCLAW_SERVICE)}
       onDone={() => window.close()}

@@ -6,10 +6,12 @@ import { createExtensionVaultClient } from '../../lib/ext/vault/extension-vault-
 import { createServiceProxy } from '../../lib/ext/rpc/service-proxy';
 import { createHubPageApi } from '../../lib/ext/hub/hub-page';
 import { OPENCLAW_SERVICE } from '../../lib/ext/openclaw/openclaw-api';
-import { createWorkerKdfRunner } from '../../workers/kdf-runner';
+import { createWorkerKdfRunner, warmWhileLocked } from '../../workers/kdf-runner';
 import { vaultItemFragment } from '../../lib/ext/vault-page-link';
 
-const client = createExtensionVaultClient(createWorkerKdfRunner());
+const kdf = createWorkerKdfRunner();
+const client = createExtensionVaultClient(kdf);
+warmWhileLocked(kdf, () => client.status());
 const vaultPageUrl = browser.runtime.getURL('/vault.html');
 
 /** True only in the toolbar popup; the same page opened in a tab (tests, "pop out") must stay open. */

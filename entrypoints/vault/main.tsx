@@ -8,12 +8,13 @@ import { createExtensionJoinApi } from '../../lib/ext/hub/extension-join';
 import { OPENCLAW_SERVICE } from '../../lib/ext/openclaw/openclaw-api';
 import { SYNC_SERVICE } from '../../lib/ext/sync/sync-api';
 import { requestApiAccess, requestPccsAccess } from '../../lib/ext/hub/host-access';
-import { createWorkerKdfRunner } from '../../workers/kdf-runner';
+import { createWorkerKdfRunner, warmWhileLocked } from '../../workers/kdf-runner';
 import { itemIdFromFragment } from '../../lib/ext/vault-page-link';
 import { readPopupShortcut } from '../../lib/ext/shortcut';
 
 const kdf = createWorkerKdfRunner();
 const client = createExtensionVaultClient(kdf);
+warmWhileLocked(kdf, () => client.status());
 // Saving a hub URL or joining through a hub asks for that hub's host permission first (hub-page.ts).
 const hub = createHubPageApi();
 
