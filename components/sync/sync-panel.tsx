@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ConflictView, SyncApi, SyncStatus } from '../../lib/sync/sync-service';
 import type { VaultItem } from '../../lib/vault/types';
 import { ErrorAlert } from '../shared/alert';
@@ -57,8 +57,17 @@ function Conflict({ c, busy, onKeep }: { c: ConflictView; busy: boolean; onKeep:
 export function SyncPanel({ api }: { api: SyncApi }) {
   const [status, setStatus] = useState<SyncStatus | null>(null);
   const action = useAction();
+  // Answers can arrive out of order (a change event's status read still in flight when "Keep" answers): only the
+  // answer to the most recent question is shown, and every action asks again after it settled, so an older answer
+  // can never put a resolved conflict back on screen.
+  const asked = useRef(0);
+  const show = async (answer: Promise<SyncStatus>): Promise<void> => {
+    const n = ++asked.current;
+    const s = await answer;
+    if (n === asked.current) setStatus(s);
+  };
+  const load = () => void show(api.status()).catch(() => {});
   useEffect(() => {
-    const load = () => void api.status().then(setStatus, () => {});
     load();
     return api.subscribe(load);
   }, [api]);
@@ -72,7 +81,12 @@ export function SyncPanel({ api }: { api: SyncApi }) {
         <button
           type="button"
           disabled={action.busy || status.state === 'syncing'}
-          onClick={() => void action.run(async () => setStatus(await api.syncNow()))}
+          onClick={() =>
+            void action.run(async () => {
+              await show(api.syncNow());
+              load();
+            })
+          }
         >
           Sync now
         </button>
@@ -87,7 +101,12 @@ export function SyncPanel({ api }: { api: SyncApi }) {
           key={c.id}
           c={c}
           busy={action.busy}
-          onKeep={(keep) => void action.run(async () => setStatus(await api.resolve(c.id, keep)))}
+          onKeep={(keep) =>
+            void action.run(async () => {
+              await show(api.resolve(c.id, keep));
+              load();
+            })
+          }
         />
       ))}
       <ErrorAlert message={action.error} />
