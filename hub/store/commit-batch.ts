@@ -210,15 +210,7 @@ export class CommitBatcher {
     try {
       this.conn.commit();
     } catch (err) {
-      if (this.conn.inTransaction()) {
-        try {
-          this.conn.rollback();
-        } catch {
-          // already failing every member below; the connection reports its own state on the next BEGIN
-        }
-      }
-      const lost = this.conn.lostGroupError(err);
-      for (const h of group.held) h.fail(lost);
+      this.#loseGroup(group, err);
       return;
     }
     this.stats.groups++;

@@ -69,17 +69,11 @@ async function expectKeyboardReach(page: Page): Promise<void> {
   await expect(page.locator(':focus')).toContainText(nameOf(1));
 }
 
-test('3,000 items: windowed list, every item reachable by scrolling, keyboard and search; popup at 360 px too', async ({
-  openVault,
-  openPopup,
-}, testInfo) => {
-  test.setTimeout(300_000);
+/** A new vault (Argon2id at its floor) holding the COUNT items of backupOfManyItems, imported through the Backup tab. */
+async function importManyItems(vault: Page): Promise<void> {
   const file = await backupOfManyItems();
-  const vault = await openVault();
-  await vault.setViewportSize({ width: 1280, height: 800 });
   await createVault(vault, PASSPHRASE, 'floor');
   await expect(vault.getByRole('button', { name: 'Add secret' })).toBeVisible({ timeout: 90_000 });
-
   await vault.getByRole('tab', { name: 'Backup' }).click();
   await vault
     .getByLabel('Backup file')
@@ -87,6 +81,16 @@ test('3,000 items: windowed list, every item reachable by scrolling, keyboard an
   await vault.getByLabel('Backup passphrase', { exact: true }).fill(BACKUP_PASSPHRASE);
   await vault.getByRole('button', { name: 'Import backup' }).click();
   await expect(vault.getByText(`Backup imported: ${COUNT} added,`)).toBeVisible({ timeout: 120_000 });
+}
+
+test('3,000 items: windowed list, every item reachable by scrolling, keyboard and search; popup at 360 px too', async ({
+  openVault,
+  openPopup,
+}, testInfo) => {
+  test.setTimeout(300_000);
+  const vault = await openVault();
+  await vault.setViewportSize({ width: 1280, height: 800 });
+  await importManyItems(vault);
 
   await vault.getByRole('tab', { name: 'Items' }).click();
   await expectWholeList(vault);
@@ -126,17 +130,8 @@ test('3,000 items: windowed list, every item reachable by scrolling, keyboard an
 
 test('a record changed outside Clawkeep is reported and the list shows nothing of the vault', async ({ openVault }) => {
   test.setTimeout(300_000);
-  const file = await backupOfManyItems();
   const vault = await openVault();
-  await createVault(vault, PASSPHRASE, 'floor');
-  await expect(vault.getByRole('button', { name: 'Add secret' })).toBeVisible({ timeout: 90_000 });
-  await vault.getByRole('tab', { name: 'Backup' }).click();
-  await vault
-    .getByLabel('Backup file')
-    .setInputFiles({ name: 'many.ckbk', mimeType: 'application/octet-stream', buffer: file });
-  await vault.getByLabel('Backup passphrase', { exact: true }).fill(BACKUP_PASSPHRASE);
-  await vault.getByRole('button', { name: 'Import backup' }).click();
-  await expect(vault.getByText(`Backup imported: ${COUNT} added,`)).toBeVisible({ timeout: 120_000 });
+  await importManyItems(vault);
   await vault.getByRole('button', { name: 'Lock now' }).click();
 
   // While locked, a local process flips one byte in the middle of the stored records (the vault's IndexedDB).
