@@ -68,6 +68,13 @@ export class SyncService {
   private current: SyncStatus = { state: 'off', lastSyncedAt: null, pending: 0, conflicts: [], error: null };
   private timer: ReturnType<typeof setTimeout> | null = null;
   private running: Promise<SyncStatus> | null = null;
+  /**
+   * The end of the last sync run or conflict choice: each starts after the one before it ended. A run reads the
+   * sync state at its start and saves what it computed at its end, so a choice saved meanwhile was overwritten, and
+   * the resolved conflict came back (seen in test/e2e/vault-sync-devices.spec.ts under load: "Keep" answered while
+   * the sync started by reconnecting was still pulling).
+   */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: SyncServiceDeps) {}
 
@@ -93,10 +100,17 @@ export class SyncService {
   }
 
   syncNow(): Promise<SyncStatus> {
-    this.running ??= this.run().finally(() => {
+    this.running ??= this.inTurn(() => this.run()).finally(() => {
       this.running = null;
     });
     return this.running;
+  }
+
+  /** Runs `fn` once every run and choice started before it has ended (see `tail`). */
+  private inTurn<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.catch(() => {});
+    return result;
   }
 
   private engine(service: VaultService, c: SyncConnection): SyncEngine {
@@ -195,15 +209,18 @@ export class SyncService {
 
   /** The person picked a side; the next sync pushes "mine" or has already applied "theirs". */
   async resolve(id: string, keep: 'mine' | 'theirs'): Promise<SyncStatus> {
-    await this.deps.vault.withUnlocked(
-      async (service) => {
-        const c = await this.deps.connection(service);
-        if (!c) throw new SyncError('sync_refused', 'This device does not sync with a hub.');
-        await this.engine(service, c).resolve(id, keep);
-      },
-      { activity: true },
+    await this.inTurn(() =>
+      this.deps.vault.withUnlocked(
+        async (service) => {
+          const c = await this.deps.connection(service);
+          if (!c) throw new SyncError('sync_refused', 'This device does not sync with a hub.');
+          await this.engine(service, c).resolve(id, keep);
+        },
+        { activity: true },
+      ),
     );
     this.deps.itemsChanged();
+    // Any run still pending now was queued behind the choice, so it reads the state the choice saved.
     return this.syncNow();
   }
 }

@@ -9,6 +9,7 @@ import { deviceKeyId, encodePublicKey } from '../../../lib/protocol/keys';
 import { signVaultHead } from '../../../lib/protocol/vault-head';
 import { itemsHash } from '../../../lib/protocol/vault-items-hash';
 import { SyncEngine, type SyncRemote } from '../../../lib/sync/engine';
+import { SyncService } from '../../../lib/sync/sync-service';
 import { vaultSyncStore } from '../../../lib/sync/vault-store';
 import type { VaultPull } from '../../../lib/protocol/vault-sync-wire';
 import { VaultDb } from '../../../lib/vault/db';
@@ -167,6 +168,56 @@ describe('vault sync between two devices of one account', () => {
     await t.syncB.resolve(item.id, 'theirs');
     expect(await t.values(t.b)).toEqual({ 'API key': 'second A' });
     expect(await t.syncB.sync()).toMatchObject({ pushed: 0, conflicts: [] });
+  });
+
+  it('a conflict chosen while a sync is pulling stays chosen: the service runs the choice after that sync', async () => {
+    const t = await setUp();
+    const item = await t.a.save({ draft: secret('API key', 'original') });
+    await t.syncA.sync();
+    await t.syncB.sync();
+    await t.a.save({ draft: secret('API key', 'edited on A', item.id) });
+    await t.b.save({ draft: secret('API key', 'edited on B', item.id) });
+    await t.syncA.sync();
+    // B's pulls wait at a gate this test opens, so the choice below is made while a sync is under way.
+    let open!: () => void;
+    let gate = new Promise<void>((resolve) => (open = resolve));
+    let pulling!: () => void;
+    const pullStarted = new Promise<void>((resolve) => (pulling = resolve));
+    const remote = t.remoteFor('b');
+    const gated: SyncRemote = {
+      pull: async (since) => {
+        pulling();
+        await gate;
+        return remote.pull(since);
+      },
+      push: (body) => remote.push(body),
+    };
+    const service = new SyncService({
+      vault: { isUnlocked: true, withUnlocked: (fn) => fn(t.b) },
+      connection: async () => ({
+        hub: ORIGIN,
+        accountId: t.accountId,
+        remote: gated,
+        device: t.device,
+        trustedDeviceKeys: async () => [t.device.publicKey],
+      }),
+      changed: () => {},
+      itemsChanged: () => {},
+      now: () => t.hub.clock.now,
+    });
+    open();
+    expect((await service.syncNow()).conflicts.map((c) => c.id)).toEqual([item.id]);
+
+    gate = new Promise<void>((resolve) => (open = resolve));
+    const syncing = service.syncNow();
+    await pullStarted;
+    const chosen = service.resolve(item.id, 'mine');
+    open();
+    await syncing;
+    expect((await chosen).conflicts).toEqual([]);
+    expect((await t.syncB.state()).conflicts).toEqual({});
+    await t.syncA.sync();
+    expect(await t.values(t.a)).toEqual({ 'API key': 'edited on B' });
   });
 
   it('refuses a hub that serves an older head than one already seen (rollback), and one whose items do not match the head', async () => {
