@@ -118,7 +118,10 @@ async function benchStore({ engine, cluster, lib, signing, levels, seconds, cpuP
       signingPrivate: signing.fromBase64Url(a.state.signing_private),
     }));
     const runs = [];
-    const cpuProfDir = cpuProf ? path.join(work, 'cpuprof') : undefined;
+    // BENCH_THROUGHPUT_CPUPROF_DIR keeps the raw .cpuprofile files (for DevTools) instead of the run's temp dir.
+    const cpuProfDir = cpuProf
+      ? path.join(process.env.BENCH_THROUGHPUT_CPUPROF_DIR ?? work, `cpuprof-${engine}`)
+      : undefined;
     hub.cpuProfDir = cpuProfDir; // the timed processes only, not provisioning
     for (const concurrency of levels) {
       await hub.restart();

@@ -1,13 +1,16 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
+import { createStaticHandler, SECURITY_HEADERS } from '../../bin/web-server';
 import { EXTENSION_DIR, WEB_DIR, expect, test } from './fixtures';
 
 // Issue 17 goal 3: the shipped KDF worker fills Argon2id's lanes on parallel lane workers where it is cross-origin
-// isolated (the extension's pages, by the manifest's COOP/COEP keys) once they have started, and on one thread where it
-// is not (the web vault as bin/web-server.ts serves it: COOP without COEP), says which path ran, and gives the reference
-// CLI's bytes on both.
+// isolated (the extension's pages, by the manifest's COOP/COEP keys; the web vault as bin/web-server.ts serves it,
+// COOP + COEP) once they have started, and on one thread where it is not (the web vault built files served by a
+// static host that sends no COEP), says which path ran, and gives the reference CLI's bytes on both.
 
 interface Vector {
   password: string;
@@ -108,17 +111,55 @@ test('extension page: cross-origin isolated, the KDF worker takes the parallel p
   ]);
 });
 
-test('web vault without COEP: not isolated, the KDF worker takes the single path and gives the same bytes', async ({
+test('web vault as clawkeep serves it: cross-origin isolated, the parallel path, the CLI bytes', async ({
   page,
   webVault,
 }) => {
   await page.goto(webVault.url);
   const asset = findWorkerAsset(WEB_DIR);
-  const derived = await deriveInWorker(page, new URL(asset, webVault.url).href, [DEFAULTS, TWO_LANES]);
-  expect(derived.isolated).toBe(false);
-  expect(derived.warmUps).toEqual([]);
+  const derived = await deriveInWorker(page, new URL(asset, webVault.url).href, [DEFAULTS, TWO_LANES], TWO_LANES);
+  expect(derived.isolated).toBe(true);
+  for (const r of derived.warmUps) expect(r).toMatchObject({ ok: true, hex: TWO_LANES.tag });
+  expect(derived.warmUps.at(-1)!.path).toBe('parallel');
   expect(derived.results).toEqual([
-    { ok: true, path: 'single', hex: DEFAULTS.tag },
-    { ok: true, path: 'single', hex: TWO_LANES.tag },
+    { ok: true, path: 'parallel', hex: DEFAULTS.tag },
+    { ok: true, path: 'parallel', hex: TWO_LANES.tag },
   ]);
+});
+
+/** The built web vault on a static host that sends the same headers as bin/web-server.ts except COEP. */
+async function serveWithoutCoep(): Promise<{ url: string; close: () => Promise<void> }> {
+  const withoutCoep = Object.fromEntries(
+    Object.entries(SECURITY_HEADERS).filter(([name]) => name !== 'Cross-Origin-Embedder-Policy'),
+  );
+  const server = http.createServer(createStaticHandler(realpathSync(WEB_DIR), withoutCoep));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+test('web vault on a host without COEP: not isolated, the KDF worker takes the single path and gives the same bytes', async ({
+  page,
+}) => {
+  const host = await serveWithoutCoep();
+  try {
+    await page.goto(host.url);
+    const asset = findWorkerAsset(WEB_DIR);
+    const derived = await deriveInWorker(page, new URL(asset, host.url).href, [DEFAULTS, TWO_LANES]);
+    expect(derived.isolated).toBe(false);
+    expect(derived.warmUps).toEqual([]);
+    expect(derived.results).toEqual([
+      { ok: true, path: 'single', hex: DEFAULTS.tag },
+      { ok: true, path: 'single', hex: TWO_LANES.tag },
+    ]);
+  } finally {
+    await host.close();
+  }
 });
