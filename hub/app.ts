@@ -96,6 +96,14 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
     await turns.take(c.req.method === 'POST' && c.req.path === '/v1/intents');
     await next();
   });
+  // A signed request's nonce is recorded at once and committed with the request's own writes (one group commit,
+  // hub/store/commit-batch.ts); whatever the answer is, it leaves only once that commit is durable, so a replay of
+  // an answered request stays refused after a crash. A failed commit turns the answer into that error.
+  app.use(async (c, next) => {
+    await next();
+    const durable = c.get('nonceDurable');
+    if (durable) await durable;
+  });
   // Before anything looks further: body caps by Content-Length (nothing is read here), path normal form, and the
   // body budgets that readBody (the only way a route reads a body) draws on.
   app.use(ingress({ logger: deps.logger }));

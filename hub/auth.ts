@@ -9,6 +9,12 @@ import { enforceLimit } from './routes/client-address';
 import { recordRefusal } from './refusal-audit';
 import { readBody, requestTarget } from './ingress';
 
+/**
+ * Set by a signed request's verification: the commit of its nonce (NonceRepo.remember). hub/app.ts holds the answer
+ * until it resolved, so nothing is answered before the nonce that refuses its replay is durable.
+ */
+export type AuthVariables = { nonceDurable: Promise<void> };
+
 /** A verified request: who signed it and the exact body bytes the signature covered (parse JSON from these). */
 interface Verified {
   role: Role;
@@ -56,8 +62,12 @@ async function verifySigned(
     body,
     hub: deps.origin,
     // Humans and agents share one nonce table: prefixing the role keeps their key ids apart.
-    seenNonce: async (id, nonce, expiresAt, r) =>
-      !(await deps.store.nonces.remember(`${r}:${id}`, nonce, expiresAt, now)),
+    seenNonce: async (id, nonce, expiresAt, r) => {
+      const { fresh, durable } = await deps.store.nonces.remember(`${r}:${id}`, nonce, expiresAt, now);
+      // The request goes on at once (its own writes join the nonce's group commit); its answer waits (hub/app.ts).
+      c.set('nonceDurable', durable);
+      return !fresh;
+    },
   });
   // After verification, so only the key's holder spends its budget (a forger naming someone's key id cannot), and
   // per key rather than per address (issue 13 item 12): all local callers share 127.0.0.1.

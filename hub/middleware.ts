@@ -4,12 +4,15 @@ import { toHubError, type HubError } from './errors';
 import type { ClientView } from './forwarded';
 import type { HubLogger } from './logger';
 import { leavesBodyUnread, type IngressVariables } from './ingress';
+import type { AuthVariables } from './auth';
 
 /**
  * Hono environment shared by the hub's app, middleware and route modules. `client` is set by forwarded.ts's
- * clientView before anything else reads it; the ingress variables by hub/ingress.ts.
+ * clientView before anything else reads it; the ingress variables by hub/ingress.ts; `nonceDurable` by hub/auth.ts.
  */
-export type HubEnv = { Variables: RequestIdVariables & { client: ClientView } & IngressVariables };
+export type HubEnv = {
+  Variables: RequestIdVariables & { client: ClientView } & IngressVariables & Partial<AuthVariables>;
+};
 
 /**
  * Sent on every response, errors and 404s included. The hub serves JSON only: nothing may be framed, sniffed,

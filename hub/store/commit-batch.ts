@@ -14,7 +14,9 @@ import { AsyncResource } from 'node:async_hooks';
  *   old.
  * - Nobody sees a result before the COMMIT that covers it: every member's answer (a value or an error) is held until
  *   then. An acknowledged write is as durable as before, and a read made inside a group never reports what a failed
- *   COMMIT undid. If the COMMIT fails, every member of the group fails.
+ *   COMMIT undid. If the COMMIT fails, every member of the group fails. The one exception is `runEarly`: its value
+ *   comes at once and a separate promise settles with the COMMIT, for a caller that holds its own answer until
+ *   then (a signed request's nonce).
  *
  * Reads outside a transaction do not come here when the store has a separate read connection (WAL: they see the
  * last committed state without waiting); where it has none (an in-memory database) they run at once when no group
@@ -102,17 +104,41 @@ export class CommitBatcher {
 
   /** Runs `fn` in its turn; inside the open group if there is one (see the module comment). */
   run<T>(kind: WorkKind, fn: () => Promise<T> | T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      // Bound to the caller's async context: a waiter is started from another member's continuation, and its
-      // work must see its own request's AsyncLocalStorage (the store's transaction frame), not that member's.
-      const start = AsyncResource.bind(() => void this.#execute(kind, fn, resolve, reject));
-      if (!this.#busy && this.#waiting.length === 0) {
-        this.#busy = true;
-        start();
-      } else {
-        this.#waiting.push({ kind, start });
-      }
-    });
+    return new Promise<T>((resolve, reject) => this.#enqueue(kind, fn, resolve, reject, null));
+  }
+
+  /**
+   * One write statement whose value is answered as soon as it ran, not at its COMMIT: later work on this connection
+   * sees it at once, and `committed` settles with the COMMIT that covers it (rejects when that group is lost). The
+   * caller must not let anyone outside see a result before `committed` resolved: the hub uses it for a signed
+   * request's nonce, and holds the request's answer until then (hub/app.ts), so the request's own transaction
+   * joins the same group instead of waiting for a commit of its own. `committed` never rejects unhandled.
+   */
+  runEarly<T>(fn: () => T): Promise<{ value: T; committed: Promise<void> }> {
+    let commit!: { settle: () => void; fail: (err: Error) => void };
+    const committed = new Promise<void>((settle, fail) => (commit = { settle, fail }));
+    committed.catch(() => {}); // observed by the caller when it awaits; never an unhandled rejection
+    return new Promise<{ value: T; committed: Promise<void> }>((resolve, reject) =>
+      this.#enqueue('write', fn, (value) => resolve({ value, committed }), reject, commit),
+    );
+  }
+
+  #enqueue<T>(
+    kind: WorkKind,
+    fn: () => Promise<T> | T,
+    resolve: (value: T) => void,
+    reject: (err: unknown) => void,
+    early: Group['held'][number] | null,
+  ): void {
+    // Bound to the caller's async context: a waiter is started from another member's continuation, and its
+    // work must see its own request's AsyncLocalStorage (the store's transaction frame), not that member's.
+    const start = AsyncResource.bind(() => void this.#execute(kind, fn, resolve, reject, early));
+    if (!this.#busy && this.#waiting.length === 0) {
+      this.#busy = true;
+      start();
+    } else {
+      this.#waiting.push({ kind, start });
+    }
   }
 
   async #execute<T>(
@@ -120,6 +146,7 @@ export class CommitBatcher {
     fn: () => Promise<T> | T,
     resolve: (value: T) => void,
     reject: (err: unknown) => void,
+    early: Group['held'][number] | null,
   ): Promise<void> {
     if (kind === 'exclusive' || (kind === 'read' && !this.#group)) {
       if (kind === 'exclusive' && this.#group) this.#commit(this.#group);
@@ -167,7 +194,10 @@ export class CommitBatcher {
       // SQLite rolled the whole transaction back on its own (e.g. SQLITE_FULL): earlier members' writes are gone.
       this.#loseGroup(group, outcome.ok ? new Error('the transaction was rolled back') : outcome.err);
     }
-    if (this.#group === group) {
+    if (this.#group === group && early && outcome.ok) {
+      resolve(outcome.value);
+      group.held.push(early);
+    } else if (this.#group === group) {
       group.held.push(
         outcome.ok
           ? { settle: () => resolve(outcome.value), fail: (e) => reject(e) }

@@ -302,10 +302,18 @@ export interface VaultRepo {
 /** Replay cache for signed requests: (key id, nonce) is accepted once until it expires. */
 export interface NonceRepo {
   /**
-   * Remembers the nonce and returns true, or returns false when the same (keyId, nonce) is already remembered and
+   * Remembers the nonce (`fresh`), or answers `fresh: false` when the same (keyId, nonce) is already remembered and
    * unexpired at `now` (a replay). An entry is unexpired while `now < expiresAt`; an expired leftover is replaced.
+   * The answer comes once every later `remember` sees the nonce; `durable` settles once it is also committed (on
+   * SQLite with the group commit that covers it, which the request's own writes usually join). The caller answers
+   * nothing before `durable` resolved; it rejects (StoreError) when that commit failed.
    */
-  remember(keyId: string, nonce: string, expiresAt: number, now: number): Promise<boolean>;
+  remember(
+    keyId: string,
+    nonce: string,
+    expiresAt: number,
+    now: number,
+  ): Promise<{ fresh: boolean; durable: Promise<void> }>;
   /** Deletes entries expired at `now`; returns how many. */
   prune(now: number): Promise<number>;
 }

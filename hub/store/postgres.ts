@@ -221,6 +221,11 @@ class PostgresStore extends SqlRepos implements HubStore {
       get: async (what, sql, ...params) => (await this.query<never>(what, sql, params)).rows[0] ?? null,
       all: async (what, sql, ...params) => (await this.query<never>(what, sql, params)).rows,
       run: async (what, sql, ...params) => (await this.query(what, sql, params)).rowCount ?? 0,
+      // Outside a transaction a statement commits as it runs; inside one, the caller's COMMIT covers it.
+      runEarly: async (what, sql, ...params) => ({
+        changes: (await this.query(what, sql, params)).rowCount ?? 0,
+        committed: Promise.resolve(),
+      }),
     };
     super(executor);
     this.txLock = lockId(`${schema}/transactions`);

@@ -136,6 +136,7 @@ class SqliteStore extends SqlRepos implements HubStore {
       get: (what, sql, ...params) => this.statement(what, sql, (s) => (s.get(...params) as never) ?? null),
       all: (what, sql, ...params) => this.statement(what, sql, (s) => s.all(...params) as never),
       run: (what, sql, ...params) => this.statement(what, sql, (s) => s.run(...params).changes),
+      runEarly: (what, sql, ...params) => this.writeEarly(what, sql, (s) => s.run(...params).changes),
     };
     super(executor);
     this.queue = new CommitBatcher(
@@ -169,6 +170,24 @@ class SqliteStore extends SqlRepos implements HubStore {
       map.set(sql, s);
     }
     return s;
+  }
+
+  /** One write answered once it ran (CommitBatcher.runEarly); inside the caller's transaction, that covers it. */
+  private async writeEarly(
+    what: string,
+    sql: string,
+    fn: (s: Database.Statement) => number,
+  ): Promise<{ changes: number; committed: Promise<void> }> {
+    const guarded = () => {
+      try {
+        return fn(this.prepared(sql));
+      } catch (err) {
+        throw toStoreError(err, what);
+      }
+    };
+    if (this.tx.getStore()?.open) return { changes: guarded(), committed: Promise.resolve() };
+    const { value, committed } = await this.queue.runEarly(guarded);
+    return { changes: value, committed };
   }
 
   /**

@@ -16,6 +16,12 @@ export interface SqlExecutor {
   all<R>(what: string, sql: string, ...params: unknown[]): Promise<R[]>;
   /** Returns the number of rows changed. */
   run(what: string, sql: string, ...params: unknown[]): Promise<number>;
+  /**
+   * Like `run`, but answers once the statement ran, before it is committed where the engine commits later (SQLite's
+   * group commit, hub/store/commit-batch.ts); `committed` settles then. Where a statement commits as it runs
+   * (PostgreSQL outside a transaction) or inside the caller's own transaction, `committed` is already resolved.
+   */
+  runEarly(what: string, sql: string, ...params: unknown[]): Promise<{ changes: number; committed: Promise<void> }>;
 }
 
 /** Both drivers return binary columns as Buffers; hand out plain Uint8Arrays (a Buffer may share a pooled ArrayBuffer). */

@@ -34,19 +34,23 @@ const toAuditRow = (r: AuditDbRow): AuditRow => ({
 export class SqlNonces implements NonceRepo {
   constructor(private readonly sql: SqlExecutor) {}
 
-  async remember(keyId: string, nonce: string, expiresAt: number, now: number): Promise<boolean> {
+  async remember(
+    keyId: string,
+    nonce: string,
+    expiresAt: number,
+    now: number,
+  ): Promise<{ fresh: boolean; durable: Promise<void> }> {
     // One statement, so two racing requests cannot both win: insert, or take over a row only if it has expired.
-    return (
-      (await this.sql.run(
-        'remember nonce',
-        `INSERT INTO nonces (key_id, nonce, expires_at) VALUES (?, ?, ?)
-         ON CONFLICT (key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at WHERE nonces.expires_at <= ?`,
-        keyId,
-        nonce,
-        expiresAt,
-        now,
-      )) === 1
+    const { changes, committed } = await this.sql.runEarly(
+      'remember nonce',
+      `INSERT INTO nonces (key_id, nonce, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at WHERE nonces.expires_at <= ?`,
+      keyId,
+      nonce,
+      expiresAt,
+      now,
     );
+    return { fresh: changes === 1, durable: committed };
   }
 
   async prune(now: number): Promise<number> {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { CommitBatcher, type BatchConnection, type BatchLimits } from '../../../hub/store/commit-batch';
 import { StoreError } from '../../../hub/store/errors';
 import { openSqliteStore } from '../../../hub/store/sqlite';
+import { hubFixture } from './flow';
 import { tempDir } from './helpers';
 
 /** A real WAL database with synchronous=FULL (as the hub opens it), its connection for the batcher, and a reader. */
@@ -116,6 +117,34 @@ describe('CommitBatcher (group commit on one SQLite connection)', () => {
     expect(committedNames()).toEqual(['after.a', 'after.b']);
   });
 
+  it('runEarly answers once its statement ran; the work after it joins its group; `committed` settles with that COMMIT', async () => {
+    const { batcher, insert, committedNames, commits } = database();
+    const early = await batcher.runEarly(() => insert('nonce').changes);
+    expect(early.value).toBe(1);
+    // Answered before its COMMIT: no other connection sees it yet.
+    expect(committedNames()).toEqual([]);
+    let committed = false;
+    void early.committed.then(() => (committed = true));
+    // The request's own transaction, started right after, joins the same group: one COMMIT covers both.
+    await batcher.run('transaction', twoStepWrite(insert, 'intent'));
+    expect(committedNames()).toEqual(['intent.a', 'intent.b', 'nonce']);
+    await early.committed;
+    expect(committed).toBe(true);
+    expect(commits).toHaveLength(1);
+  });
+
+  it('runEarly: a COMMIT that fails rejects `committed` (the caller turns its answer into that error)', async () => {
+    const { batcher, insert, committedNames } = database();
+    const early = await batcher.runEarly(() => insert('nonce').changes);
+    const dangling = batcher.run('transaction', async () => {
+      insert('dangling', 99); // checked at COMMIT: the whole group fails
+      return 'dangling';
+    });
+    await expect(dangling).rejects.toMatchObject({ code: 'storage_failed' });
+    await expect(early.committed).rejects.toMatchObject({ code: 'storage_failed' });
+    expect(committedNames()).toEqual([]);
+  });
+
   it('exclusive work (a checkpoint, closing) runs after the open group committed, outside any transaction', async () => {
     const { batcher, insert, db, committedNames } = database();
     let inTxDuringExclusive: boolean | undefined;
@@ -213,5 +242,32 @@ describe('the hub store under group commit', () => {
     expect(visible).toEqual(ids.map(() => true));
     reader.close();
     await store.close();
+  });
+
+  it('a signed request is answered only once its nonce is committed, whatever the route did', async () => {
+    const file = path.join(tempDir(), 'hub.sqlite');
+    const hub = await hubFixture(undefined, { store: openSqliteStore({ file }) });
+    const device = await hub.enrolledDevice();
+    const reader = new Database(file, { readonly: true });
+    const nonces = () =>
+      (
+        reader.prepare('SELECT COUNT(*) AS n FROM nonces WHERE key_id = ?').get(`human:${device.keyId}`) as {
+          n: number;
+        }
+      ).n;
+    // Reads only, in the same turn: the nonce is recorded at once (NonceRepo.remember answers before its COMMIT),
+    // and every answer must still find its nonce committed when it arrives.
+    const before = nonces();
+    const seen = await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        const res = await device.send('GET', '/v1/devices');
+        expect(res.status).toBe(200);
+        return nonces();
+      }),
+    );
+    for (const n of seen) expect(n).toBeGreaterThan(before);
+    expect(nonces()).toBe(before + 5);
+    reader.close();
+    await hub.store.close();
   });
 });

@@ -211,10 +211,15 @@ export function describeStoreConformance(label: string, open: OpenEmptyStore): v
 
     it('nonces: accepted once until expiry, then prunable', async () => {
       const store = await seeded(open);
-      expect(await store.nonces.remember('key', 'n1', 100, 0)).toBe(true);
-      expect(await store.nonces.remember('key', 'n1', 100, 50)).toBe(false);
-      expect(await store.nonces.remember('other-key', 'n1', 100, 50)).toBe(true);
-      expect(await store.nonces.remember('key', 'n1', 200, 100)).toBe(true); // the old entry had expired
+      const fresh = async (key: string, nonce: string, expiresAt: number, now: number) => {
+        const r = await store.nonces.remember(key, nonce, expiresAt, now);
+        await r.durable;
+        return r.fresh;
+      };
+      expect(await fresh('key', 'n1', 100, 0)).toBe(true);
+      expect(await fresh('key', 'n1', 100, 50)).toBe(false);
+      expect(await fresh('other-key', 'n1', 100, 50)).toBe(true);
+      expect(await fresh('key', 'n1', 200, 100)).toBe(true); // the old entry had expired
       expect(await store.nonces.prune(150)).toBe(1);
       expect(await store.nonces.prune(200)).toBe(1);
     });
@@ -666,7 +671,8 @@ export function describeStoreConformance(label: string, open: OpenEmptyStore): v
       );
       expect(executes.filter((d) => d.status === 'fulfilled')).toHaveLength(1);
       const nonces = await Promise.all(Array.from({ length: 10 }, () => store.nonces.remember('k', 'n', 100, 1)));
-      expect(nonces.filter(Boolean)).toHaveLength(1);
+      expect(nonces.filter((n) => n.fresh)).toHaveLength(1);
+      await Promise.all(nonces.map((n) => n.durable));
     });
   });
 }
