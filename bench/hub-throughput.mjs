@@ -19,7 +19,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { post } from './lib/http.mjs';
-import { startBareServer } from './lib/hub.mjs';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { startBareServer, startFloorServer } from './lib/hub.mjs';
 import { createDatabase, HubInstance, postgresCpuSeconds, postmasterPid, procCpuSeconds } from './lib/load-hubs.mjs';
 import { loadLib, provision, resetLimits } from './lib/load-provision.mjs';
 import { summarizeCpuProfiles } from './lib/load-check.mjs';
@@ -190,6 +191,41 @@ async function benchBare(levels, seconds) {
   }
 }
 
+/**
+ * The floor endpoint (bench/lib/floor-server.mjs: signature, nonce, intent and audit rows, group commit, nothing
+ * else) driven exactly as the hub: what a durable signed intent costs on this machine with no hub around it, so the
+ * hub's ratio can be read against what is reachable at all. Its own agents: the keys are all it needs.
+ */
+async function benchFloor(levels, seconds, signing) {
+  const floor = await startFloorServer();
+  try {
+    const agents = Array.from({ length: INSTALLATIONS }, (_, i) => {
+      const signingPrivate = new Uint8Array(randomBytes(32));
+      return { agentId: `agt_floor${i}`, signingPrivate, publicKey: ed25519.getPublicKey(signingPrivate) };
+    });
+    await new Promise((resolve) => {
+      floor.child.once('message', resolve);
+      floor.child.send({
+        keys: Object.fromEntries(agents.map((a) => [a.agentId, Buffer.from(a.publicKey).toString('base64url')])),
+      });
+    });
+    const out = {};
+    for (const concurrency of levels) {
+      const requests = signIntents({ agents, publicOrigin: floor.url, signing, run: `floor${concurrency}` });
+      await drive({ url: `${floor.url}/v1/intents`, requests: requests.slice(0, 500), concurrency, seconds: 1 });
+      out[concurrency] = await drive({
+        url: `${floor.url}/v1/intents`,
+        requests: requests.slice(500),
+        concurrency,
+        seconds,
+      });
+    }
+    return out;
+  } finally {
+    await floor.stop();
+  }
+}
+
 export const HEADLINE_CONCURRENCY = 8;
 export const AGENT_LEVELS = [10, 100, 1000];
 
@@ -222,6 +258,8 @@ export async function benchHubThroughput({
   const lib = await loadLib();
 
   const bare = await benchBare(levels, seconds);
+  const floor = await benchFloor(levels, seconds, signing);
+  for (const c of levels) floor[c].ratioToBare = floor[c].perSecond / bare[c].perSecond;
   const stores = [];
   let cluster = null;
   try {
@@ -232,17 +270,25 @@ export async function benchHubThroughput({
   } finally {
     await cluster?.stop();
   }
-  for (const s of stores) for (const r of s.runs) r.ratioToBare = r.perSecond / bare[r.concurrency].perSecond;
-  return { seconds, installations: INSTALLATIONS, headline: HEADLINE_CONCURRENCY, levels, bare, stores };
+  for (const s of stores)
+    for (const r of s.runs) {
+      r.ratioToBare = r.perSecond / bare[r.concurrency].perSecond;
+      r.ratioToFloor = r.perSecond / floor[r.concurrency].perSecond;
+    }
+  return { seconds, installations: INSTALLATIONS, headline: HEADLINE_CONCURRENCY, levels, bare, floor, stores };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await benchHubThroughput();
   if (process.env.BENCH_THROUGHPUT_JSON)
     (await import('node:fs')).writeFileSync(process.env.BENCH_THROUGHPUT_JSON, JSON.stringify(r, null, 2));
+  for (const c of r.levels)
+    console.log(
+      `floor ${c} concurrent: ${r.floor[c].perSecond.toFixed(0)}/s vs bare ${r.bare[c].perSecond.toFixed(0)}/s = ${r.floor[c].ratioToBare.toFixed(3)}; statuses ${JSON.stringify(r.floor[c].statuses)}`,
+    );
   for (const s of r.stores)
     for (const x of s.runs)
       console.log(
-        `${s.engine} ${x.concurrency} concurrent: ${x.perSecond.toFixed(0)}/s vs bare ${r.bare[x.concurrency].perSecond.toFixed(0)}/s = ${x.ratioToBare.toFixed(3)}; p50 ${x.p50?.toFixed(1)} p95 ${x.p95?.toFixed(1)} ms; hub CPU ${x.hubCpuMsPerIntent?.toFixed(2)} ms/intent${x.postgresCpuMsPerIntent === null ? '' : `, PostgreSQL ${x.postgresCpuMsPerIntent.toFixed(2)} ms/intent`}`,
+        `${s.engine} ${x.concurrency} concurrent: ${x.perSecond.toFixed(0)}/s vs bare ${r.bare[x.concurrency].perSecond.toFixed(0)}/s = ${x.ratioToBare.toFixed(3)} (${x.ratioToFloor.toFixed(2)} x floor); p50 ${x.p50?.toFixed(1)} p95 ${x.p95?.toFixed(1)} ms; hub CPU ${x.hubCpuMsPerIntent?.toFixed(2)} ms/intent${x.postgresCpuMsPerIntent === null ? '' : `, PostgreSQL ${x.postgresCpuMsPerIntent.toFixed(2)} ms/intent`}`,
       );
 }

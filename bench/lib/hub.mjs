@@ -123,3 +123,6 @@ export function startHubProcess({ codes = 0, fdLimit } = {}) {
 
 /** A bare Hono app on @hono/node-server with one JSON POST route (bare-server.mjs). */
 export const startBareServer = () => forkServer('bare-server.mjs', []);
+
+/** The floor of a durable signed intent: signature, nonce, intent and audit rows, group commit (floor-server.mjs). */
+export const startFloorServer = () => forkServer('floor-server.mjs', []);
