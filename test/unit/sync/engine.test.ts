@@ -81,6 +81,18 @@ async function setUp() {
   return { hub, a, b, dbA, dbB, syncA, syncB, offline, values, engineFor, client, remoteFor, accountId, device };
 }
 
+/** One item synced to both devices, then edited on each; A has pushed its edit, B has not synced since. */
+async function editedOnBoth() {
+  const t = await setUp();
+  const item = await t.a.save({ draft: secret('API key', 'original') });
+  await t.syncA.sync();
+  await t.syncB.sync();
+  await t.a.save({ draft: secret('API key', 'edited on A', item.id) });
+  await t.b.save({ draft: secret('API key', 'edited on B', item.id) });
+  await t.syncA.sync();
+  return { t, item };
+}
+
 describe('vault sync between two devices of one account', () => {
   it('pushes ciphertext, pulls and decrypts on the other device; the hub holds no plaintext', async () => {
     const t = await setUp();
@@ -141,13 +153,7 @@ describe('vault sync between two devices of one account', () => {
   });
 
   it('the same item edited on both devices keeps both versions until the person picks one', async () => {
-    const t = await setUp();
-    const item = await t.a.save({ draft: secret('API key', 'original') });
-    await t.syncA.sync();
-    await t.syncB.sync();
-    await t.a.save({ draft: secret('API key', 'edited on A', item.id) });
-    await t.b.save({ draft: secret('API key', 'edited on B', item.id) });
-    await t.syncA.sync();
+    const { t, item } = await editedOnBoth();
     const result = await t.syncB.sync();
     expect(result.conflicts).toEqual([item.id]);
     // B keeps its own edit; the hub keeps A's; B's state holds A's version for the choice.
@@ -171,13 +177,7 @@ describe('vault sync between two devices of one account', () => {
   });
 
   it('a conflict chosen while a sync is pulling stays chosen: the service runs the choice after that sync', async () => {
-    const t = await setUp();
-    const item = await t.a.save({ draft: secret('API key', 'original') });
-    await t.syncA.sync();
-    await t.syncB.sync();
-    await t.a.save({ draft: secret('API key', 'edited on A', item.id) });
-    await t.b.save({ draft: secret('API key', 'edited on B', item.id) });
-    await t.syncA.sync();
+    const { t, item } = await editedOnBoth();
     // B's pulls wait at a gate this test opens, so the choice below is made while a sync is under way.
     let open!: () => void;
     let gate = new Promise<void>((resolve) => (open = resolve));
