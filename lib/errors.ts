@@ -26,6 +26,7 @@ import type { ManifestErrorCode } from './providers/openclaw-manifest/errors';
 import type { AppComposeErrorCode } from './providers/phala/app-compose';
 import type { PhalaApiErrorCode } from './providers/phala/errors';
 import type { SealErrorCode } from './seal/errors';
+import type { HttpCallErrorCode } from './http-request/errors';
 
 /** Codes of the vault core and the extension's own errors (the classes below). */
 export type CoreErrorCode =
@@ -130,6 +131,7 @@ export type ClawkeepErrorCode =
   | ExecRequestErrorCode
   | AttestErrorCode
   | SealErrorCode
+  | HttpCallErrorCode
   | ImportErrorCode
   | DeployErrorCode
   | OpenClawOwnCode

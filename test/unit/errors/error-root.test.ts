@@ -44,6 +44,7 @@ import { ManifestError, type ManifestErrorCode } from '../../../lib/providers/op
 import { AppComposeError, type AppComposeErrorCode } from '../../../lib/providers/phala/app-compose';
 import { PhalaApiError, type PhalaApiErrorCode } from '../../../lib/providers/phala/errors';
 import { SealError, type SealErrorCode } from '../../../lib/seal/errors';
+import { HttpCallError, type HttpCallErrorCode } from '../../../lib/http-request/errors';
 import { ImportError, type ImportErrorCode } from '../../../lib/import/errors';
 import { SimError } from '../../../sim/cvm/state';
 
@@ -99,6 +100,11 @@ function families(): { family: string; err: ClawkeepError; code: string }[] {
       code: 'collateral_fetch_failed',
     },
     { family: 'SealError', err: new SealError('env_invalid', 'Bad env.', { cause }), code: 'env_invalid' },
+    {
+      family: 'HttpCallError',
+      err: new HttpCallError('http_call_timeout', 'No answer.', { cause }),
+      code: 'http_call_timeout',
+    },
     {
       family: 'ImportError',
       err: new ImportError('import_malformed', 'Bad file.', { line: 2 }),
@@ -300,6 +306,7 @@ type FamilyCodes =
   | ExecRequestErrorCode
   | AttestErrorCode
   | SealErrorCode
+  | HttpCallErrorCode
   | ImportErrorCode
   | DeployErrorCode
   | OpenClawOwnCode
@@ -327,6 +334,7 @@ describe('the root code union (type level)', () => {
     expectTypeOf<ExecRequestError['code']>().toExtend<ClawkeepErrorCode>();
     expectTypeOf<AttestError['code']>().toExtend<ClawkeepErrorCode>();
     expectTypeOf<SealError['code']>().toExtend<ClawkeepErrorCode>();
+    expectTypeOf<HttpCallError['code']>().toExtend<ClawkeepErrorCode>();
     expectTypeOf<ImportError['code']>().toExtend<ClawkeepErrorCode>();
     expectTypeOf<DeployError['code']>().toExtend<ClawkeepErrorCode>();
     expectTypeOf<OpenClawError['code']>().toExtend<ClawkeepErrorCode>();
