@@ -92,7 +92,12 @@ async function readSecret(service: VaultService, item: string): Promise<string |
  * One vault call reads the signer, checks the enrolment and builds the statement; the person's activity is recorded
  * while the decision travels (it only moves the idle lock's deadline).
  */
-export async function signAndSend(core: HubCore, intent: Intent, decision: Decision, need: IdentityNeed): Promise<void> {
+export async function signAndSend(
+  core: HubCore,
+  intent: Intent,
+  decision: Decision,
+  need: IdentityNeed,
+): Promise<void> {
   await core.ready;
   // The box key a secret is sealed to comes only from the vault's authenticated record (decrypt_failed if edited).
   await core.ensureInstallations();

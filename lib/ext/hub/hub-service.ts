@@ -129,6 +129,7 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
       core.hubInstallations = null;
       core.forgetInstallations();
       core.lookups.clear();
+      core.cardsShown.clear();
       core.status.clearError();
       await this.pending.forget();
       if (!core.vault.isUnlocked) await this.watch.locked(shown);
