@@ -10,6 +10,9 @@
 // The agent learns the decision the way the SDK does by default (issue 17 goal 4, push): waitForDecision holds a
 // long poll, GET /v1/intents/:id?wait=N, which the hub answers the moment that intent is decided. No interval.
 // Prints timings only; the flow itself must work (each intent shown, approved and seen as approved).
+// BENCH_APPROVALS_AGENT=process runs each agent in its own Node process (bench/lib/approvals-agent.mjs), as deployed;
+// by default the agents run in this process, whose event loop also drives Chromium through Playwright (the click).
+import { fork } from 'node:child_process';
 import path from 'node:path';
 import { launchExtension } from './argon2.mjs';
 import { startCliHub } from './lib/hub.mjs';
@@ -21,6 +24,67 @@ const PASSPHRASE = 'bench approvals: saffron-quiver-lamp-19';
 const PER_AGENT = 20;
 const PER_ACCOUNT = 60;
 const WAIT = { timeout: 30_000 };
+
+/**
+ * An agent in its own process with the methods this bench uses; `create`, `wait` and `gets` time themselves there.
+ */
+async function agentProcess() {
+  const child = fork(new URL('./lib/approvals-agent.mjs', import.meta.url), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (c) => reject(new Error(`agent process exited with ${c}`)));
+  });
+  let next = 0;
+  const waiting = new Map();
+  child.on('message', (m) => {
+    const w = waiting.get(m.id);
+    if (!w) return;
+    waiting.delete(m.id);
+    if (m.ok) w.resolve(m.value);
+    else w.reject(new Error(m.error));
+  });
+  const call = (op, ...args) =>
+    new Promise((resolve, reject) => {
+      const id = next++;
+      waiting.set(id, { resolve, reject });
+      child.send({ id, op, args });
+    });
+  return {
+    register: (opts) => call('register', opts),
+    status: () => call('status'),
+    create: (req) => call('create', req),
+    wait: (id, options) => call('wait', id, options),
+    gets: (id, n) => call('gets', id, n),
+    stop: () => child.kill(),
+  };
+}
+
+/** The agents in this process: the same methods, timed here. */
+function agentHere(AgentClient) {
+  const agent = new AgentClient({ fetch: (url, init) => fetch(url, init) });
+  return {
+    register: (opts) => agent.register(opts),
+    status: () => agent.status(),
+    create: async (req) => {
+      const t0 = wallMs();
+      const intent = await agent.createIntent(req);
+      return { intent, t0, createMs: wallMs() - t0 };
+    },
+    wait: (id, options) => agent.waitForDecision(id, options).then((r) => ({ ...r, at: wallMs() })),
+    gets: async (id, n) => {
+      const out = [];
+      for (let k = 0; k < n; k++) {
+        const t = wallMs();
+        await agent.getIntent(id);
+        out.push(wallMs() - t);
+      }
+      return out;
+    },
+    stop: () => {},
+  };
+}
 
 /** Vault page: create the vault, point it at the hub, enrol with the printed code (as test/e2e/approvals.spec.ts). */
 async function setUpVault(browser, hub) {
@@ -39,8 +103,8 @@ async function setUpVault(browser, hub) {
 }
 
 /** Agent registers (SDK), the human claims it in the vault page with the requested scope, the agent pins the claim. */
-async function claimedAgent(vault, hub, AgentClient, name) {
-  const agent = new AgentClient({ fetch: (url, init) => fetch(url, init) });
+async function claimedAgent(vault, hub, makeAgent, name) {
+  const agent = await makeAgent();
   const reg = await agent.register({
     hub: hub.url,
     name,
@@ -103,13 +167,11 @@ async function oneRequest(popup, agent, i) {
     });
   }, summary);
 
-  const t0 = wallMs();
-  const intent = await agent.createIntent({ kind: 'action.approve', payload: { summary, risk: 'low' } });
-  const createMs = wallMs() - t0;
+  const { intent, t0, createMs } = await agent.create({ kind: 'action.approve', payload: { summary, risk: 'low' } });
   const shownAt = await popup.evaluate(() => globalThis.__benchShown);
 
   // The agent starts waiting once the request is on screen, with the SDK's defaults (a held long poll).
-  const waiting = agent.waitForDecision(intent.intent_id, { timeoutMs: 30_000 }).then((r) => ({ ...r, at: wallMs() }));
+  const waiting = agent.wait(intent.intent_id, { timeoutMs: 30_000 });
   await popup
     .getByRole('region', { name: 'Pending requests' })
     .getByRole('button', { name: 'Approve', exact: true })
@@ -120,12 +182,7 @@ async function oneRequest(popup, agent, i) {
   await popup.getByRole('region', { name: 'Pending requests' }).waitFor({ state: 'detached', ...WAIT });
 
   // Reference for "seen": the very request the agent polls with, on a settled hub.
-  const gets = [];
-  for (let k = 0; k < 3; k++) {
-    const t = wallMs();
-    await agent.getIntent(intent.intent_id);
-    gets.push(wallMs() - t);
-  }
+  const gets = await agent.gets(intent.intent_id, 3);
   return { shownMs: shownAt - t0, createMs, seenMs: seen.at - clickAt, getMs: gets };
 }
 
@@ -133,7 +190,9 @@ export async function benchApprovalsLatency({
   extensionDir,
   chromiumPath = '/usr/bin/chromium',
   n = Number(process.env.BENCH_APPROVALS ?? 30),
+  agentIn = process.env.BENCH_APPROVALS_AGENT ?? 'bench',
 }) {
+  if (agentIn !== 'bench' && agentIn !== 'process') throw new Error('BENCH_APPROVALS_AGENT must be bench or process');
   const warmups = 1;
   if (!(n >= 1 && n + warmups <= PER_ACCOUNT))
     throw new Error(
@@ -141,12 +200,13 @@ export async function benchApprovalsLatency({
     );
   const [{ AgentClient }] = await importTs('lib/agent/index.ts');
   const hub = await startCliHub();
+  const agents = [];
   const browser = await launchExtension({ extensionDir, chromiumPath });
   try {
     const vault = await setUpVault(browser, hub);
-    const agents = [];
+    const makeAgent = agentIn === 'process' ? agentProcess : async () => agentHere(AgentClient);
     for (let a = 0; a < Math.ceil((n + warmups) / PER_AGENT); a++)
-      agents.push(await claimedAgent(vault, hub, AgentClient, `bench-agent-${a + 1}`));
+      agents.push(await claimedAgent(vault, hub, makeAgent, `bench-agent-${a + 1}`));
     // Only the popup stays open: nothing else renders or talks to the background during the runs.
     await vault.close();
     const popup = await browser.openPage('popup.html');
@@ -162,6 +222,7 @@ export async function benchApprovalsLatency({
     const r = {
       n,
       wait: 'long poll (SDK default)',
+      agentIn,
       agents: agents.length,
       clock,
       shownP50: percentile(pick('shownMs'), 50),
@@ -183,6 +244,7 @@ export async function benchApprovalsLatency({
       seenP95Ratio: r.seenP95 / r.getP50,
     };
   } finally {
+    for (const a of agents) a.stop();
     await browser.close();
     await hub.stop();
   }

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { canonicalize } from '../../lib/protocol/canonical';
 import type { Decision } from '../../lib/protocol/approval';
 import type { HubState, PendingIntentView } from '../../lib/hub-client/api';
-import type { HubApi } from '../../lib/ext/hub/hub-api';
+import { PREPARE_REFRESH_MS, type HubApi } from '../../lib/ext/hub/hub-api';
 import { valueShape } from '../../lib/hub-client/summary';
 import { ErrorAlert } from '../shared/alert';
 import { useArmedActions } from '../shared/use-armed-action';
@@ -266,6 +266,17 @@ export function ApprovalQueue({ hub, unlocked, onDecided }: QueueProps) {
   const pending = state?.pending ?? [];
   const i = Math.min(index, Math.max(0, pending.length - 1));
   const view = pending[i];
+  const shownId = unlocked && state?.unlocked ? view?.intent.intent_id : undefined;
+
+  // The card is on screen: the background prepares the decision on it now (a fresh proof of the hub's identity among
+  // it), so the click does not wait for that; again while it stays, so the proof stays young enough to reuse.
+  useEffect(() => {
+    if (!shownId) return;
+    const prepare = () => void hub.prepareDecision(shownId).catch(() => {});
+    prepare();
+    const timer = setInterval(prepare, PREPARE_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [hub, shownId]);
 
   const act = async (fn: () => Promise<HubState>, sentence: string) => {
     setBusy(true);

@@ -10,6 +10,7 @@ import { displayRisk, summarizeIntent } from '../../hub-client/summary';
 import type { VaultService } from '../../vault/vault-service';
 import { buildDecision } from './hub-approval';
 import type { HubCore } from '../hub/hub-core';
+import { ensureHubIdentity, type IdentityNeed } from '../hub/hub-identity';
 import { matchesIntent, REMEMBERABLE_KINDS, type StandingApproval } from './hub-standing-approvals';
 
 /** What the person sees of each pending request (and why it may not be approved), and their signed decision. */
@@ -84,15 +85,29 @@ async function readSecret(service: VaultService, item: string): Promise<string |
   return found.kind === 'secret' && found.fields.name === item ? found.fields.value : null;
 }
 
-/** Signs a decision on `intent` with the device key (sealing the secret for an approved secret.request) and sends it. */
-export async function signAndSend(core: HubCore, intent: Intent, decision: Decision, activity: boolean): Promise<void> {
+/**
+ * Signs a decision on `intent` with the device key (sealing the secret for an approved secret.request) and sends it,
+ * to a hub that proved its pinned identity as `need` asks (hub-identity.ts): a standing approval (`false`) may reuse
+ * a background proof, a person's decision on a card (`{ shownAt }`) only one made since the card was shown.
+ * One vault call reads the signer, checks the enrolment and builds the statement; the person's activity is recorded
+ * while the decision travels (it only moves the idle lock's deadline).
+ */
+export async function signAndSend(
+  core: HubCore,
+  intent: Intent,
+  decision: Decision,
+  need: IdentityNeed,
+): Promise<void> {
+  await core.ready;
   // The box key a secret is sealed to comes only from the vault's authenticated record (decrypt_failed if edited).
   await core.ensureInstallations();
-  const client = await core.requireEnrolledClient(activity);
-  const body = await core.vault.withUnlocked(
+  // Nothing is signed for a hub at this URL that has not proved the identity key pinned at enrolment.
+  await ensureHubIdentity(core, need);
+  const { client, body } = await core.vault.withUnlocked(
     async (service) => {
       const signer = await service.deviceSigner();
-      return buildDecision({
+      if (!core.isEnrolled(signer)) throw core.notEnrolled();
+      const body = await buildDecision({
         hub: core.hub,
         intent,
         decision,
@@ -101,10 +116,12 @@ export async function signAndSend(core: HubCore, intent: Intent, decision: Decis
         now: core.ports.now(),
         readSecret: (item) => readSecret(service, item),
       });
+      return { client: core.clientFor(signer), body };
     },
-    { activity },
+    { activity: false },
   );
-  await client.decide(intent.intent_id, body);
+  const activity = need !== false ? core.vault.withUnlocked(async () => undefined, { activity: true }) : null;
+  await Promise.all([client.decide(intent.intent_id, body), activity]);
 }
 
 /**

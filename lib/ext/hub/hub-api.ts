@@ -46,6 +46,11 @@ export const HUB_SERVICE = defineService({
       v.picklist(['approve', 'deny']),
       v.optional(v.boolean()),
     ).returns<HubState>(),
+    /**
+     * A page shows this pending intent's card: the background prepares the decision on it (hub-service.ts). Sent on
+     * display and every PREPARE_REFRESH_MS while the card stays.
+     */
+    prepareDecision: method(v.string()).returns<void>(),
     /** Stops a standing approval: the next identical request asks again. */
     revokeStandingApproval: method(v.string()).returns<HubState>(),
     denyAllFromAgent: method(v.string()).returns<HubState>(),
@@ -75,6 +80,12 @@ export const HUB_SERVICE = defineService({
     finishJoin: method(v.object({ kdf: kdfParamsArg, salt: bytesArg, kek: bytesArg })).returns<void>(),
   },
 });
+
+/**
+ * How often a page showing a card asks the background to prepare it again: well inside CARD_PROOF_MAX_MS
+ * (hub-identity.ts), so a click on a card that stayed up still finds a proof made since it was shown.
+ */
+export const PREPARE_REFRESH_MS = 20_000;
 
 /** The hub as extension pages use it; `subscribe` is called whenever the background's hub state changes. */
 export type HubApi = ServiceApi<typeof HUB_SERVICE>;

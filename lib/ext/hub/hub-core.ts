@@ -155,6 +155,12 @@ export class HubCore {
   readonly revoked: RevokedInstallations;
   /** When the hub at the current URL last proved its pinned identity (hub-identity.ts). */
   readonly identity = new HubIdentityCheck();
+  /**
+   * Intent id → when the background last learned that a page shows its card (HubService.prepareDecision): a
+   * decision on it may reuse a proof of the hub's identity made since then (hub-identity.ts, freshSince). Memory only;
+   * kept for pending intents only.
+   */
+  readonly cardsShown = new Map<string, number>();
   /** The connection and the last problem, as pages see them. */
   readonly status: HubStatus;
   /** Set once by HubService: settings and installations loaded, pending list restored. */
@@ -196,13 +202,22 @@ export class HubCore {
   async client(activity: boolean): Promise<HubClient> {
     await this.ready;
     await ensureHubIdentity(this, activity);
-    const signer = await this.signer(activity);
+    return this.clientFor(await this.signer(activity));
+  }
+
+  /** A client signed by `signer` for the current hub URL; the caller has made sure the hub proved its identity. */
+  clientFor(signer: DeviceSigner): HubClient {
     return new HubClient({
       hub: this.hub,
       signer: { role: 'human', keyId: deviceKeyId(signer.publicKey), sign: (m) => signer.sign(m) },
       fetch: this.ports.fetch,
       now: this.ports.now,
     });
+  }
+
+  /** The error for a device not enrolled at the current hub URL. */
+  notEnrolled(): HubClientError {
+    return new HubClientError('not_enrolled', 'Enroll this device with the hub first.');
   }
 
   /**
@@ -215,7 +230,7 @@ export class HubCore {
 
   async requireEnrolledClient(activity: boolean): Promise<HubClient> {
     const signer = await this.signer(activity);
-    if (!this.isEnrolled(signer)) throw new HubClientError('not_enrolled', 'Enroll this device with the hub first.');
+    if (!this.isEnrolled(signer)) throw this.notEnrolled();
     return this.client(activity);
   }
 

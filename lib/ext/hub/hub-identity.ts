@@ -11,24 +11,53 @@ import type { HubCore } from './hub-core';
  * with …" (shown in the Agents tab as the connection error).
  */
 
-/** How long a background call may reuse the last proof (a person's action always proves afresh). */
+/** How long a background call may reuse the last proof. */
 export const IDENTITY_REUSE_MS = 10_000;
 
-/** When the hub at which URL last proved its identity; forgotten whenever the connection drops. */
+/**
+ * How old a proof a person's decision on a card may reuse (docs/threat-model.md §1, "A proof made while the card is
+ * shown"): the proof must also have begun at or after the moment the background learned the card was on screen. The
+ * page asks for a new one every PREPARE_REFRESH_MS (hub-api.ts) while the card stays up.
+ */
+export const CARD_PROOF_MAX_MS = 30_000;
+
+/**
+ * When the hub at which URL last proved its identity (the time its challenge was made, not answered); forgotten
+ * whenever the connection drops or a proof fails.
+ */
 export class HubIdentityCheck {
   private hub: string | null = null;
   private at = 0;
+  /** Bumped by forget(): a proof that began before a drop is not recorded when it ends after it. */
+  private generation = 0;
 
+  /** Call before a proof starts; pass the result to proved(). */
+  begin(): number {
+    return this.generation;
+  }
+
+  /** A background call: a proof of this hub younger than IDENTITY_REUSE_MS. */
   fresh(hub: string, now: number): boolean {
     return this.hub === hub && now - this.at < IDENTITY_REUSE_MS && now >= this.at;
   }
 
-  proved(hub: string, now: number): void {
+  /**
+   * A person's decision on a card shown at `shownAt`: a proof of this hub whose challenge was made at or after
+   * `shownAt` and is younger than CARD_PROOF_MAX_MS. A clock that went backwards reuses nothing.
+   */
+  freshSince(hub: string, shownAt: number, now: number): boolean {
+    return this.hub === hub && this.at >= shownAt && now >= this.at && now - this.at < CARD_PROOF_MAX_MS;
+  }
+
+  /** Records a proof whose challenge was made at `at`, unless the connection dropped since it began (`started`). */
+  proved(hub: string, at: number, started = this.generation): void {
+    if (started !== this.generation) return;
     this.hub = hub;
-    this.at = now;
+    this.at = at;
   }
 
   forget(): void {
+    this.generation++;
     this.hub = null;
     this.at = 0;
   }
@@ -40,16 +69,25 @@ function enrolledHere(core: HubCore): boolean {
 }
 
 /**
+ * Which proof a call may reuse: a background call (`false`) one younger than IDENTITY_REUSE_MS; a person's action
+ * (`true`) none, it proves afresh; a person's decision on a card (`{ shownAt }`, when the background learned the card
+ * was on screen, or null if it never did) one made since the card was shown (HubIdentityCheck.freshSince).
+ */
+export type IdentityNeed = boolean | { shownAt: number | null };
+
+/**
  * Proves the hub at the current URL is the pinned one, or throws `hub_identity_mismatch` (also kept as the
  * connection error the Agents tab shows). Before enrolment there is nothing to pin yet: enrolment pins. A device
  * enrolled before pinning existed pins on its first proof (trust on first use, stated in the README).
  */
-export async function ensureHubIdentity(core: HubCore, activity: boolean): Promise<void> {
+export async function ensureHubIdentity(core: HubCore, need: IdentityNeed): Promise<void> {
   const hub = core.hub;
   const pinned = core.settings!.hubKeys?.[hub] ?? null;
   if (!pinned && !enrolledHere(core)) return;
   const now = core.ports.now();
-  if (!activity && core.identity.fresh(hub, now)) return;
+  if (need === false && core.identity.fresh(hub, now)) return;
+  if (typeof need === 'object' && need.shownAt !== null && core.identity.freshSince(hub, need.shownAt, now)) return;
+  const started = core.identity.begin();
   let key: string;
   try {
     key = await proveHubIdentity(core.ports.fetch, hub, pinned);
@@ -62,7 +100,7 @@ export async function ensureHubIdentity(core: HubCore, activity: boolean): Promi
     throw err;
   }
   if (!pinned) await pinHubKey(core, hub, key);
-  core.identity.proved(hub, now);
+  core.identity.proved(hub, now, started);
 }
 
 /**

@@ -25,7 +25,7 @@ import {
 } from '../approvals/hub-standing-views';
 import { Subscription } from '../approvals/hub-subscription';
 import { LockedWatch } from '../approvals/hub-watch';
-import { pinnedHubFingerprint } from './hub-identity';
+import { ensureHubIdentity, pinnedHubFingerprint } from './hub-identity';
 import { hubSyncConnection } from './hub-sync';
 import type { SyncConnection } from '../../sync/sync-service';
 import type { VaultService } from '../../vault/vault-service';
@@ -56,6 +56,8 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
   private readonly pending: PendingIntents;
   private readonly subscription: Subscription;
   private readonly watch: LockedWatch;
+  /** Intent id → the preparation prepareDecision started for its card (a click waits for it rather than repeat it). */
+  private readonly preparing = new Map<string, Promise<void>>();
 
   constructor(vault: HubVault, ports: HubServicePorts) {
     this.core = new HubCore(vault, ports);
@@ -127,6 +129,7 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
       core.hubInstallations = null;
       core.forgetInstallations();
       core.lookups.clear();
+      core.cardsShown.clear();
       core.status.clearError();
       await this.pending.forget();
       if (!core.vault.isUnlocked) await this.watch.locked(shown);
@@ -325,6 +328,31 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
   }
 
   /**
+   * A page shows the card of pending intent `intentId` (on display, then every PREPARE_REFRESH_MS while it stays):
+   * the background notes when, and does now what a click on it would otherwise wait for: the installation records,
+   * the device signer, and a fresh proof of the hub's identity whose challenge is made after that moment, which the
+   * decision on this card may reuse (hub-identity.ts, CARD_PROOF_MAX_MS; docs/threat-model.md §1). Never throws: a
+   * failure here is met again, and reported, by the click. Nothing is signed or sent to the hub but the challenge.
+   */
+  async prepareDecision(intentId: string): Promise<void> {
+    const core = this.core;
+    await core.ready;
+    if (!core.vault.isUnlocked) return;
+    const pendingIds = new Set(this.pending.all.map((i) => i.intent_id));
+    for (const id of core.cardsShown.keys()) if (!pendingIds.has(id)) core.cardsShown.delete(id);
+    if (!pendingIds.has(intentId)) return;
+    core.cardsShown.set(intentId, core.ports.now());
+    const work = (async () => {
+      await core.ensureInstallations();
+      await core.signer(false);
+      await ensureHubIdentity(core, true);
+    })().catch(() => {});
+    this.preparing.set(intentId, work);
+    await work;
+    if (this.preparing.get(intentId) === work) this.preparing.delete(intentId);
+  }
+
+  /**
    * Signs the person's decision on a pending intent and sends it. `remember` ("Don't ask again", secret requests only)
    * also stores a standing approval for exactly this agent installation and payload hash.
    */
@@ -344,8 +372,12 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
     if (remember && (decision !== 'approve' || !REMEMBERABLE_KINDS.includes(intent.kind))) {
       throw new HubClientError('protocol_invalid', 'Only an approved secret request can be approved always.');
     }
+    // A preparation for this card still under way is waited for, not repeated.
+    await this.preparing.get(intentId);
+    const shownAt = core.cardsShown.get(intentId) ?? null;
+    core.cardsShown.delete(intentId);
     try {
-      await signAndSend(core, intent, decision, true);
+      await signAndSend(core, intent, decision, { shownAt });
     } finally {
       await this.pollOnce();
     }

@@ -53,15 +53,17 @@ function view(id: string): PendingIntentView {
 function pendingHub(initial: PendingIntentView[]) {
   let pending = initial;
   const listeners = new Set<() => void>();
+  const prepared: string[] = [];
   const hub = {
     state: async () => ({ unlocked: true, pending, deviceFingerprint: null }) as unknown as HubState,
+    prepareDecision: async (id: string) => void prepared.push(id),
     subscribe: (listener: () => void) => (listeners.add(listener), () => void listeners.delete(listener)),
   } as unknown as HubApi;
   const set = (next: PendingIntentView[]) => {
     pending = next;
     for (const l of listeners) l();
   };
-  return { hub, set };
+  return { hub, set, prepared };
 }
 
 beforeEach(async () => {
@@ -73,6 +75,21 @@ beforeEach(async () => {
 afterEach(() => {
   render(null, root);
   root.remove();
+});
+
+describe('a card on screen has its decision prepared', () => {
+  it('asks the background to prepare the card shown, and the next one once it is shown', async () => {
+    const { hub, set, prepared } = pendingHub([view('one'), view('two')]);
+    render(<ApprovalWindowApp client={client} hub={hub} onDone={() => {}} />, root);
+    await waitFor(() => root.textContent?.includes('Step one'), 'the card');
+    await waitFor(() => prepared.includes('one'), 'the first card prepared');
+    // Only the card on screen: the second request is not prepared before it is shown.
+    expect(prepared).not.toContain('two');
+    set([view('two')]);
+    await waitFor(() => root.textContent?.includes('Step two'), 'the next card');
+    await waitFor(() => prepared.includes('two'), 'the next card prepared');
+    expect(prepared.filter((id) => id === 'one')).toHaveLength(1);
+  });
 });
 
 describe('the approval window closes once nothing is waiting', () => {
