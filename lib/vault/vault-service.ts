@@ -89,11 +89,7 @@ export class VaultService implements VaultBackend {
   constructor(
     private readonly db: VaultDb,
     private readonly now: () => number = Date.now,
-  ) {
-    // The item list opens every item: libsodium's WebAssembly AEAD does that at a fraction of @noble/ciphers' cost
-    // (crypto/aead-wasm.ts). Loaded once per context, started here so that it is usually ready before an unlock.
-    void loadWasmAead();
-  }
+  ) {}
 
   get isUnlocked(): boolean {
     return this.unlocked !== null;
@@ -205,8 +201,10 @@ export class VaultService implements VaultBackend {
 
   async unlock({ kek }: { kek: Uint8Array }): Promise<void> {
     try {
-      // The list pass that follows an unlock opens every item; have the faster opener in place first (where it
-      // cannot load, this resolves at once and @noble/ciphers opens them).
+      // The list pass that follows an unlock opens every item: libsodium's WebAssembly AEAD does that at a fraction
+      // of @noble/ciphers' cost (crypto/aead-wasm.ts). Loaded once per context, here (~20 ms the first time, beside
+      // the header read) rather than at construction, which every wake of the extension's service worker runs,
+      // mostly with the vault locked. Where it cannot load this resolves false and @noble/ciphers opens the items.
       const [header] = await Promise.all([this.readHeader(), loadWasmAead()]);
       const vaultKey = openVaultHeader(header, kek);
       this.setUnlocked({ vaultKey, vaultId: header.vaultId });
@@ -235,6 +233,7 @@ export class VaultService implements VaultBackend {
   private setUnlocked(next: Unlocked): void {
     this.lockNow();
     this.unlocked = next;
+    void loadWasmAead(); // create and recover too (unlock and resume have awaited it); never rejects
   }
 
   private lockNow(): void {

@@ -8,13 +8,7 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import fc from 'fast-check';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../../lib/bytes';
-import {
-  aeadDecrypt,
-  aeadEncrypt,
-  aeadOpenWith,
-  setAeadOpener,
-  type AeadOpener,
-} from '../../../lib/crypto/aead';
+import { aeadDecrypt, aeadEncrypt, aeadOpenWith, setAeadOpener, type AeadOpener } from '../../../lib/crypto/aead';
 import { createWasmAeadOpener, loadWasmAead, WASM_AEAD_MAX_INPUT } from '../../../lib/crypto/aead-wasm';
 import { DecryptError } from '../../../lib/errors';
 import vectors from '../../vectors/xchacha20poly1305.json';
@@ -101,7 +95,8 @@ describe('libsodium XChaCha20-Poly1305 opener', () => {
         const target = { ciphertext: ct2, nonce: n2, aad: ad2, key: k2, 'aad-length': null }[what];
         let adUsed = ad2;
         if (target === null) adUsed = Uint8Array.of(...ad, flip);
-        else if (target.length === 0) adUsed = Uint8Array.of(flip); // empty aad: "other" is a non-empty one
+        else if (target.length === 0)
+          adUsed = Uint8Array.of(flip); // empty aad: "other" is a non-empty one
         else target[at % target.length]! ^= flip;
         expect(openWith(open, k2, n2, ct2, adUsed)).toBe(false);
         setAeadOpener(open);
