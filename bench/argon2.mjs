@@ -81,7 +81,7 @@ export const comlinkUmd = () =>
  * Debian Chromium, headless, with the unpacked extension in a fresh profile. `close()` also deletes the profile.
  * Shared with bench/vault-10k.mjs.
  */
-export async function launchExtension({ extensionDir, chromiumPath }) {
+export async function launchExtension({ extensionDir, chromiumPath, extraArgs = [] }) {
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(path.join(tmpdir(), 'clawkeep-bench-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -97,6 +97,7 @@ export async function launchExtension({ extensionDir, chromiumPath }) {
       '--no-first-run',
       '--disable-sync',
       '--disable-quic',
+      ...extraArgs,
     ],
   });
   const sw = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));

@@ -194,7 +194,7 @@ async function makeBackup(items) {
 }
 
 /** Popup: create the vault (default KDF). Returns the popup, left open for the API runs. */
-async function createVault(browser) {
+export async function createVault(browser) {
   const popup = await browser.openPage('popup.html');
   await popup.getByLabel('Passphrase', { exact: true }).fill(VAULT_PASSPHRASE);
   await popup.getByLabel('Repeat passphrase').fill(VAULT_PASSPHRASE);
@@ -207,7 +207,7 @@ async function createVault(browser) {
  * Vault page: unlock if needed, import `items` as backup files of at most IMPORT_CHUNK items through the Backup tab,
  * then lock and close the page (so that no page lists items on its own while the API runs measure).
  */
-async function importThroughBackupTab(browser, items) {
+export async function importThroughBackupTab(browser, items) {
   const vault = await browser.openPage('vault.html');
   const locked = vault.locator('h2', { hasText: 'Vault locked' });
   const backupTab = vault.getByRole('tab', { name: 'Backup' });
@@ -244,7 +244,7 @@ async function importThroughBackupTab(browser, items) {
  * lock. Interleaved so that drift (thermal, GC) affects the value and its references alike. Run 0 is a warm-up
  * (worker start, WebAssembly compile, first IndexedDB open) and is returned separately.
  */
-async function apiRuns(page, { workerAsset, runs, count }) {
+export async function apiRuns(page, { workerAsset, runs, count }) {
   if (!(await page.evaluate(() => 'Comlink' in globalThis))) await page.evaluate(comlinkUmd());
   return page.evaluate(
     async ({ workerAsset, runs, passphrase, channel, count }) => {

@@ -1,4 +1,4 @@
-import { aeadDecrypt, aeadEncrypt, NONCE_LENGTH, TAG_LENGTH } from '../crypto/aead';
+import { aeadDecrypt, aeadEncrypt, aeadOpenWith, NONCE_LENGTH, TAG_LENGTH } from '../crypto/aead';
 import { FormatError } from '../errors';
 import { ByteReader, ByteWriter, readTagAndVersion, writeTagAndVersion } from './binary';
 
@@ -70,4 +70,19 @@ export function decodeItemEnvelope(bytes: Uint8Array): { nonce: Uint8Array; ciph
 export function openItem(vaultKey: Uint8Array, ctx: ItemEnvelopeContext, envelope: Uint8Array): Uint8Array {
   const { nonce, ciphertext } = decodeItemEnvelope(envelope);
   return aeadDecrypt(vaultKey, nonce, ciphertext, itemAssociatedData(ctx));
+}
+
+/**
+ * Opens an item like `openItem` and hands its plaintext to `use`, which must not keep it: it is wiped when `use`
+ * returns (lib/crypto/aead.ts aeadOpenWith). The item list reads each item's row fields this way, without a copy.
+ * @throws FormatError for a malformed envelope; DecryptError when it does not authenticate (`use` is not called).
+ */
+export function openItemWith<T>(
+  vaultKey: Uint8Array,
+  ctx: ItemEnvelopeContext,
+  envelope: Uint8Array,
+  use: (plaintext: Uint8Array) => T,
+): T {
+  const { nonce, ciphertext } = decodeItemEnvelope(envelope);
+  return aeadOpenWith(vaultKey, nonce, ciphertext, itemAssociatedData(ctx), use);
 }

@@ -1,7 +1,8 @@
 import { randomBytes, wipe } from '../bytes';
+import { loadWasmAead } from '../crypto/aead-wasm';
 import type { assertKdfParams } from '../crypto/kdf-params';
 import { ClawkeepError, VaultLockedError } from '../errors';
-import { openItem, sealItem } from '../format/item-envelope';
+import { openItem, openItemWith, sealItem } from '../format/item-envelope';
 import {
   decodeVaultHeader,
   encodeVaultHeader,
@@ -200,7 +201,11 @@ export class VaultService implements VaultBackend {
 
   async unlock({ kek }: { kek: Uint8Array }): Promise<void> {
     try {
-      const header = await this.readHeader();
+      // The list pass that follows an unlock opens every item: libsodium's WebAssembly AEAD does that at a fraction
+      // of @noble/ciphers' cost (crypto/aead-wasm.ts). Loaded once per context, here (~20 ms the first time, beside
+      // the header read) rather than at construction, which every wake of the extension's service worker runs,
+      // mostly with the vault locked. Where it cannot load this resolves false and @noble/ciphers opens the items.
+      const [header] = await Promise.all([this.readHeader(), loadWasmAead()]);
       const vaultKey = openVaultHeader(header, kek);
       this.setUnlocked({ vaultKey, vaultId: header.vaultId });
     } finally {
@@ -210,7 +215,7 @@ export class VaultService implements VaultBackend {
 
   /** Restores an unlocked state from a key kept in session memory (MV3 worker restart). */
   async resume(vaultKey: Uint8Array, vaultId: Uint8Array): Promise<boolean> {
-    const header = await this.readHeader().catch(() => null);
+    const [header] = await Promise.all([this.readHeader().catch(() => null), loadWasmAead()]);
     if (!header || header.vaultId.length !== vaultId.length || header.vaultId.some((b, i) => b !== vaultId[i])) {
       wipe(vaultKey);
       return false;
@@ -228,6 +233,7 @@ export class VaultService implements VaultBackend {
   private setUnlocked(next: Unlocked): void {
     this.lockNow();
     this.unlocked = next;
+    void loadWasmAead(); // create and recover too (unlock and resume have awaited it); never rejects
   }
 
   private lockNow(): void {
@@ -300,12 +306,10 @@ export class VaultService implements VaultBackend {
   private summarizeRecord(record: ItemRecord, u: Unlocked): ItemSummary {
     // A pass still running when the vault locks stops here instead of trying the wiped key.
     if (this.unlocked !== u) throw new VaultLockedError();
-    const plaintext = openItem(u.vaultKey, { vaultId: u.vaultId, id: record.id, kind: record.kind }, record.envelope);
-    try {
-      return this.summary(record, decodeSummaryFields(record.kind, plaintext));
-    } finally {
-      wipe(plaintext);
-    }
+    // The plaintext is decoded where it was opened and wiped right after (aeadOpenWith): no copy per item.
+    return openItemWith(u.vaultKey, { vaultId: u.vaultId, id: record.id, kind: record.kind }, record.envelope, (p) =>
+      this.summary(record, decodeSummaryFields(record.kind, p)),
+    );
   }
 
   private summaryIndex(): SummaryIndex {

@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes } from '../../../lib/bytes';
+import { setAeadOpener } from '../../../lib/crypto/aead';
+import { createWasmAeadOpener, loadWasmAead } from '../../../lib/crypto/aead-wasm';
 import { VaultDb } from '../../../lib/vault/db';
 import { SUMMARY_PAGE } from '../../../lib/vault/summary-index';
 import type { SecretFields } from '../../../lib/vault/types';
@@ -139,5 +141,36 @@ describe('the item list of a large vault', () => {
     service.invalidateCache();
     expect(await service.list()).toHaveLength(COUNT);
     db.close();
+  });
+
+  it('the list pass authenticates each record on the WebAssembly opener too: a record moved under another id fails', async () => {
+    // VaultService installs libsodium's opener at unlock (crypto/aead-wasm.ts); count the boxes it answers.
+    expect(await loadWasmAead()).toBe(true);
+    const wasm = await createWasmAeadOpener();
+    let refused = 0;
+    let opened = 0;
+    setAeadOpener((...args) => {
+      const answer = wasm(...args);
+      if (answer === false) refused++;
+      if (answer === true) opened++;
+      return answer;
+    });
+    try {
+      const db = new VaultDb(name);
+      const [a, b] = await db.items.orderBy(':id').limit(2).toArray();
+      // b's untouched envelope stored as a: its tag is valid, but for b's id (associated data), not a's.
+      await db.items.update(a!.id, { envelope: b!.envelope });
+      await relock();
+      await expect(service.list()).rejects.toMatchObject({ code: 'decrypt_failed' });
+      expect(refused).toBe(1);
+      await db.items.update(a!.id, { envelope: a!.envelope });
+      service.invalidateCache();
+      opened = 0;
+      expect(await service.list()).toHaveLength(COUNT);
+      expect(opened).toBe(COUNT);
+      db.close();
+    } finally {
+      setAeadOpener(wasm); // as loadWasmAead left it, uncounted
+    }
   });
 });
