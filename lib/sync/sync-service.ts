@@ -67,7 +67,8 @@ const DEBOUNCE_MS = 1_000;
 export class SyncService {
   private current: SyncStatus = { state: 'off', lastSyncedAt: null, pending: 0, conflicts: [], error: null };
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private running: Promise<SyncStatus> | null = null;
+  /** A run queued behind the one under way (or a choice) and not started yet: calls meanwhile share it. */
+  private queued: Promise<SyncStatus> | null = null;
   /**
    * The end of the last sync run or conflict choice: each starts after the one before it ended. A run reads the
    * sync state at its start and saves what it computed at its end, so a choice saved meanwhile was overwritten, and
@@ -99,11 +100,20 @@ export class SyncService {
     this.deps.changed();
   }
 
+  /**
+   * A sync run that starts after this call: a run already under way may have read its inputs before it (whether this
+   * device belongs to an account yet, the conflicts), so it is not reused; calls made before the next run starts
+   * share that run. Seen in test/e2e/vault-sync-devices.spec.ts: the web vault's join asked for a sync while the run
+   * started by its unlock was still finding no account, shared that run's "off", and showed no sync panel for a minute.
+   */
   syncNow(): Promise<SyncStatus> {
-    this.running ??= this.inTurn(() => this.run()).finally(() => {
-      this.running = null;
+    if (this.queued) return this.queued;
+    const run = this.inTurn(() => {
+      this.queued = null;
+      return this.run();
     });
-    return this.running;
+    this.queued = run;
+    return run;
   }
 
   /** Runs `fn` once every run and choice started before it has ended (see `tail`). */

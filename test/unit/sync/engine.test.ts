@@ -220,6 +220,47 @@ describe('vault sync between two devices of one account', () => {
     expect(await t.values(t.a)).toEqual({ 'API key': 'edited on B' });
   });
 
+  it('a sync asked for while a run is under way gets a run of its own: the earlier one read its inputs before', async () => {
+    const t = await setUp();
+    await t.a.save({ draft: secret('API key', 'on A') });
+    await t.syncA.sync();
+    // B is joining: its first run finds no account yet and waits there until this test lets it go on.
+    let joined = false;
+    let letGo!: () => void;
+    const held = new Promise<void>((resolve) => (letGo = resolve));
+    let asked!: () => void;
+    const firstAsked = new Promise<void>((resolve) => (asked = resolve));
+    const service = new SyncService({
+      vault: { isUnlocked: true, withUnlocked: (fn) => fn(t.b) },
+      connection: async () => {
+        const answer = joined
+          ? {
+              hub: ORIGIN,
+              accountId: t.accountId,
+              remote: t.remoteFor('b'),
+              device: t.device,
+              trustedDeviceKeys: async () => [t.device.publicKey],
+            }
+          : null;
+        asked();
+        await held;
+        return answer;
+      },
+      changed: () => {},
+      itemsChanged: () => {},
+      now: () => t.hub.clock.now,
+    });
+    const first = service.syncNow(); // the unlock's run
+    await firstAsked;
+    joined = true;
+    const second = service.syncNow(); // the join's run, asked for once joined
+    expect(service.syncNow()).toBe(second); // asked again before it starts: the same run
+    letGo();
+    expect((await first).state).toBe('off');
+    expect(await second).toMatchObject({ state: 'idle', error: null });
+    expect(await t.values(t.b)).toEqual({ 'API key': 'on A' });
+  });
+
   it('refuses a hub that serves an older head than one already seen (rollback), and one whose items do not match the head', async () => {
     const t = await setUp();
     await t.a.save({ draft: secret('One', '1') });
