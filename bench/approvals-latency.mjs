@@ -183,7 +183,16 @@ async function oneRequest(popup, agent, i) {
 
   // Reference for "seen": the very request the agent polls with, on a settled hub.
   const gets = await agent.gets(intent.intent_id, 3);
-  return { shownMs: shownAt - t0, createMs, seenMs: seen.at - clickAt, getMs: gets };
+  return {
+    shownMs: shownAt - t0,
+    createMs,
+    seenMs: seen.at - clickAt,
+    getMs: gets,
+    // For timing against the hub's access log (BENCH_HUB_LOG): wall-clock ms.
+    intentId: intent.intent_id,
+    clickAt,
+    seenAt: seen.at,
+  };
 }
 
 export async function benchApprovalsLatency({

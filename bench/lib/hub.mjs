@@ -1,7 +1,7 @@
 // Servers for the approval benches, each in its own child process so that the server and the load or agent in
 // the bench process do not share an event loop (this box may have only two cores: one each).
 import { fork, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,9 +46,11 @@ export async function startCliHub() {
     child.stdout.on('data', check);
     child.once('exit', (c) => reject(new Error(`hub exited with ${c}: ${out}`)));
   });
-  // The access log (JSON lines on stdout) keeps coming: keep draining it so the pipe never fills, without keeping it.
+  // The access log (JSON lines on stdout) keeps coming: keep draining it so the pipe never fills, without keeping it,
+  // or into BENCH_HUB_LOG when set (to time a bench's requests against the hub's own log).
   child.stdout.off('data', onData);
-  child.stdout.resume();
+  if (process.env.BENCH_HUB_LOG) child.stdout.pipe(createWriteStream(process.env.BENCH_HUB_LOG));
+  else child.stdout.resume();
   return {
     ...started,
     child,
