@@ -15,6 +15,7 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { launchExtension } from './argon2.mjs';
+import { timedAgentOps } from './lib/approvals-agent-ops.mjs';
 import { startCliHub } from './lib/hub.mjs';
 import { percentile, wallMs } from './lib/stats.mjs';
 import { importTs } from './lib/ts.mjs';
@@ -64,26 +65,7 @@ async function agentProcess() {
 /** The agents in this process: the same methods, timed here. */
 function agentHere(AgentClient) {
   const agent = new AgentClient({ fetch: (url, init) => fetch(url, init) });
-  return {
-    register: (opts) => agent.register(opts),
-    status: () => agent.status(),
-    create: async (req) => {
-      const t0 = wallMs();
-      const intent = await agent.createIntent(req);
-      return { intent, t0, createMs: wallMs() - t0 };
-    },
-    wait: (id, options) => agent.waitForDecision(id, options).then((r) => ({ ...r, at: wallMs() })),
-    gets: async (id, n) => {
-      const out = [];
-      for (let k = 0; k < n; k++) {
-        const t = wallMs();
-        await agent.getIntent(id);
-        out.push(wallMs() - t);
-      }
-      return out;
-    },
-    stop: () => {},
-  };
+  return { ...timedAgentOps(agent), stop: () => {} };
 }
 
 /** Vault page: create the vault, point it at the hub, enrol with the printed code (as test/e2e/approvals.spec.ts). */

@@ -1,8 +1,15 @@
+import { wipe } from './bytes';
+
 /**
  * Reads at most `limit` bytes of a fetch response body; null when the body is (or declares itself) larger. Remote
- * services (PCCS, cloud APIs) are not trusted to send bounded answers.
+ * services (PCCS, cloud APIs) are not trusted to send bounded answers. With `wipeChunks`, the chunks read are zeroed
+ * once copied or refused (an answer that may hold a secret: lib/http-request/call.ts).
  */
-export async function readBounded(response: Response, limit: number): Promise<Uint8Array | null> {
+export async function readBounded(
+  response: Response,
+  limit: number,
+  { wipeChunks = false }: { wipeChunks?: boolean } = {},
+): Promise<Uint8Array | null> {
   const declared = response.headers.get('content-length');
   if (declared !== null && Number(declared) > limit) {
     await response.body?.cancel().catch(() => undefined);
@@ -17,6 +24,7 @@ export async function readBounded(response: Response, limit: number): Promise<Ui
     if (done) break;
     total += value.byteLength;
     if (total > limit) {
+      if (wipeChunks) wipe(value, ...chunks);
       await reader.cancel().catch(() => undefined);
       return null;
     }
@@ -27,6 +35,7 @@ export async function readBounded(response: Response, limit: number): Promise<Ui
   for (const chunk of chunks) {
     out.set(chunk, offset);
     offset += chunk.byteLength;
+    if (wipeChunks) wipe(chunk);
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import { fromBase64, utf8Encode, wipe } from '../bytes';
+import { readBounded } from '../read-bounded';
 import type { HttpRequestIntent } from '../protocol/http-request';
 import { fillPlaceholders, parsePlaceholders } from '../protocol/secret-placeholders';
 import { HttpCallError } from './errors';
@@ -138,35 +139,9 @@ function callFailure(err: unknown, signal: AbortSignal, timeoutMs: number, host:
 
 /** The whole body, or `http_response_too_large` as soon as it passes `max` (the rest is not read). */
 async function readCapped(response: Response, max: number): Promise<Uint8Array> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > max) {
-    await response.body?.cancel().catch(() => {});
-    throw tooLarge(max);
-  }
-  if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > max) {
-      for (const c of chunks) wipe(c);
-      wipe(value);
-      await reader.cancel().catch(() => {});
-      throw tooLarge(max);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-    wipe(c);
-  }
-  return out;
+  const body = await readBounded(response, max, { wipeChunks: true });
+  if (body === null) throw tooLarge(max);
+  return body;
 }
 
 const tooLarge = (max: number) =>
