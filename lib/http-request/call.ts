@@ -1,6 +1,6 @@
 import { fromBase64, utf8Encode, wipe } from '../bytes';
 import { readBounded } from '../read-bounded';
-import type { HttpRequestIntent } from '../protocol/http-request';
+import { HEADER_VALUE, type HttpRequestIntent } from '../protocol/http-request';
 import { fillPlaceholders, parsePlaceholders } from '../protocol/secret-placeholders';
 import { HttpCallError } from './errors';
 import { redactReflections, type ReflectionForm } from './redact';
@@ -38,9 +38,6 @@ export interface HttpCallResponse {
   redirect: { location: string | null } | null;
 }
 
-/** A header value as `fetch` sends it unchanged: visible ASCII and inner spaces. */
-const SENDABLE_HEADER_VALUE = /^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$/;
-
 /**
  * Makes the call. `valueOf` gives a used secret's value (the vault, unlocked); it is asked once per name.
  * @throws HttpCallError (`http_secret_unusable`, `http_call_failed`, `http_call_timeout`, `http_response_too_large`);
@@ -62,7 +59,8 @@ export async function makeHttpCall(
   const headers = new Headers();
   for (const [name, value] of request.headers) {
     const filled = fillPlaceholders(parsePlaceholders(value), secret);
-    if (!SENDABLE_HEADER_VALUE.test(filled)) {
+    // Filled, the value must still be what the payload's values are (visible ASCII, inner spaces): fetch sends it as is.
+    if (!HEADER_VALUE.test(filled)) {
       const names = parsePlaceholders(value).flatMap((s) => ('secret' in s ? [`“${s.secret}”`] : []));
       throw new HttpCallError(
         'http_secret_unusable',

@@ -61,7 +61,7 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]{1,64}$/;
  * leading or trailing whitespace). Checked with each placeholder as "X": the secret's own value is checked when the
  * call is made.
  */
-const HEADER_VALUE = /^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$/;
+export const HEADER_VALUE = /^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$/;
 
 /** Where a secret goes in the call, for the card's words and the per-secret host check. */
 export type SecretUse =

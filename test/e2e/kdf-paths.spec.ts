@@ -89,6 +89,20 @@ async function deriveInWorker(page: Page, workerUrl: string, list: Vector[], war
   );
 }
 
+/**
+ * An isolated page: every warm-up gave the CLI's bytes, on whichever path, the last one ran in parallel, and so did
+ * both vectors after it.
+ */
+function expectParallel(derived: Derived): void {
+  expect(derived.isolated).toBe(true);
+  for (const r of derived.warmUps) expect(r).toMatchObject({ ok: true, hex: TWO_LANES.tag });
+  expect(derived.warmUps.at(-1)!.path).toBe('parallel');
+  expect(derived.results).toEqual([
+    { ok: true, path: 'parallel', hex: DEFAULTS.tag },
+    { ok: true, path: 'parallel', hex: TWO_LANES.tag },
+  ]);
+}
+
 test('extension page: cross-origin isolated, the KDF worker takes the parallel path and gives the CLI bytes', async ({
   extensionId,
   openVault,
@@ -101,14 +115,7 @@ test('extension page: cross-origin isolated, the KDF worker takes the parallel p
     [DEFAULTS, TWO_LANES],
     TWO_LANES,
   );
-  expect(derived.isolated).toBe(true);
-  // Every warm-up gave the CLI's bytes, on whichever path, and the last one ran in parallel.
-  for (const r of derived.warmUps) expect(r).toMatchObject({ ok: true, hex: TWO_LANES.tag });
-  expect(derived.warmUps.at(-1)!.path).toBe('parallel');
-  expect(derived.results).toEqual([
-    { ok: true, path: 'parallel', hex: DEFAULTS.tag },
-    { ok: true, path: 'parallel', hex: TWO_LANES.tag },
-  ]);
+  expectParallel(derived);
 });
 
 test('web vault as clawkeep serves it: cross-origin isolated, the parallel path, the CLI bytes', async ({
@@ -118,13 +125,7 @@ test('web vault as clawkeep serves it: cross-origin isolated, the parallel path,
   await page.goto(webVault.url);
   const asset = findWorkerAsset(WEB_DIR);
   const derived = await deriveInWorker(page, new URL(asset, webVault.url).href, [DEFAULTS, TWO_LANES], TWO_LANES);
-  expect(derived.isolated).toBe(true);
-  for (const r of derived.warmUps) expect(r).toMatchObject({ ok: true, hex: TWO_LANES.tag });
-  expect(derived.warmUps.at(-1)!.path).toBe('parallel');
-  expect(derived.results).toEqual([
-    { ok: true, path: 'parallel', hex: DEFAULTS.tag },
-    { ok: true, path: 'parallel', hex: TWO_LANES.tag },
-  ]);
+  expectParallel(derived);
 });
 
 /** The built web vault on a static host that sends the same headers as bin/web-server.ts except COEP. */

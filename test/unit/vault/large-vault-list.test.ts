@@ -1,12 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { randomBytes } from '../../../lib/bytes';
 import { setAeadOpener } from '../../../lib/crypto/aead';
 import { createWasmAeadOpener, loadWasmAead } from '../../../lib/crypto/aead-wasm';
 import { VaultDb } from '../../../lib/vault/db';
 import { SUMMARY_PAGE } from '../../../lib/vault/summary-index';
 import type { SecretFields } from '../../../lib/vault/types';
-import { VaultService } from '../../../lib/vault/vault-service';
-import { FAST_KDF, kekFor, uniqueDbName } from './helpers';
+import type { VaultService } from '../../../lib/vault/vault-service';
+import { createdVault, kekFor } from './helpers';
 
 // The item list of a vault larger than one read page (summary-index.ts): read in pages, decrypted and authenticated
 // item by item, shared by concurrent callers, and never stale after a change made while it was being read.
@@ -29,11 +28,8 @@ describe('the item list of a large vault', () => {
   let salt: Uint8Array;
 
   beforeEach(async () => {
-    name = uniqueDbName();
     now = Date.parse('2026-12-01T12:00:00Z');
-    service = new VaultService(new VaultDb(name), () => now);
-    salt = randomBytes(16);
-    await service.create({ kdf: FAST_KDF, salt, kek: await kekFor(PASS, salt) });
+    ({ name, service, salt } = await createdVault(PASS, () => now));
     // Shuffled, so that neither the id order (random UUIDs) nor the insertion order is the name order.
     const names = Array.from({ length: COUNT }, (_, i) => nameOf(i + 1)).sort(() => Math.random() - 0.5);
     await service.importItems({ items: names.map((n, i) => secret(n, i % 7 === 0 ? ['team'] : [])) });

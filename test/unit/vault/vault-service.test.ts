@@ -3,7 +3,7 @@ import { randomBytes } from '../../../lib/bytes';
 import { VaultDb } from '../../../lib/vault/db';
 import { VaultService } from '../../../lib/vault/vault-service';
 import type { ItemDraft } from '../../../lib/vault/types';
-import { dumpDatabase, FAST_KDF, kekFor, uniqueDbName } from './helpers';
+import { createdVault, dumpDatabase, FAST_KDF, kekFor, uniqueDbName } from './helpers';
 
 const PASS = 'orbit-lantern-velvet-42';
 const secretDraft: ItemDraft = {
@@ -34,11 +34,8 @@ describe('VaultService', () => {
   let salt: Uint8Array;
 
   beforeEach(async () => {
-    name = uniqueDbName();
     now = Date.parse('2026-11-23T12:00:00Z');
-    service = new VaultService(new VaultDb(name), () => now);
-    salt = randomBytes(16);
-    await service.create({ kdf: FAST_KDF, salt, kek: await kekFor(PASS, salt) });
+    ({ name, service, salt } = await createdVault(PASS, () => now));
   });
 
   it('creates unlocked, locks, refuses reads while locked, unlocks with the right passphrase only', async () => {

@@ -65,6 +65,18 @@ function cli(password: string, salt: string, t: number, m: number, p: number, le
     .trim();
 }
 
+/** Test vector `i` and the KDF params it was made with. */
+function vectorParams(i: number) {
+  const v = argonVectors.vectors[i]!;
+  const params = {
+    algorithm: 'argon2id' as const,
+    memoryKiB: v.memoryKiB,
+    iterations: v.iterations,
+    parallelism: v.parallelism,
+  };
+  return { v, params };
+}
+
 describe('RFC 9106 §5.3 Argon2id vector (secret and associated data)', () => {
   const v = argonVectors.rfc9106;
   const input: Argon2idInput = {
@@ -214,13 +226,7 @@ describe('which path runs', () => {
   });
 
   it('deriveKeyWithPath says which path ran and gives the same key on both', async () => {
-    const v = argonVectors.vectors[2]!;
-    const params = {
-      algorithm: 'argon2id' as const,
-      memoryKiB: v.memoryKiB,
-      iterations: v.iterations,
-      parallelism: v.parallelism,
-    };
+    const { v, params } = vectorParams(2);
     const parallel = await deriveKeyWithPath(fromHex(v.password), fromHex(v.salt), params, twoThreads);
     const single = await deriveKeyWithPath(fromHex(v.password), fromHex(v.salt), params);
     expect(parallel).toEqual({ key: fromHex(v.tag), path: 'parallel' });
@@ -277,13 +283,7 @@ describe('memory and failures', () => {
     const broken = new LaneWorkerPool((): LanePort => {
       throw new Error('Worker is not allowed here');
     }, 2);
-    const v = argonVectors.vectors[2]!;
-    const params = {
-      algorithm: 'argon2id' as const,
-      memoryKiB: v.memoryKiB,
-      iterations: v.iterations,
-      parallelism: v.parallelism,
-    };
+    const { v, params } = vectorParams(2);
     expect(await deriveKeyWithPath(fromHex(v.password), fromHex(v.salt), params, broken)).toEqual({
       key: fromHex(v.tag),
       path: 'single',
