@@ -35,6 +35,22 @@ async function agentForCode(deps: HubDeps, hashHex: string): Promise<Agent> {
  * this agent's registered keys, the live claim code, the calling device, a subset of the requested scopes and a new
  * installation id. Lookups are rate-limited per device (RFC 8628 §5.1: short codes must not be guessable online).
  */
+/**
+ * Refuses a claim for an agent that is installed already (409), or whose installation id another claim took (400).
+ * The same claim sent at once to several hub processes must lose with 409 wherever it loses: a loser may already
+ * see the winner's installation under its id, which is this agent's and so "claimed already", not a bad claim.
+ */
+async function refuseIfInstalled(deps: HubDeps, agentId: string, installationId?: string): Promise<void> {
+  if ((await deps.store.installations.listByAgent(agentId)).some((i) => i.status !== 'revoked'))
+    throw new HubError('agent_already_claimed', 'This agent was claimed already.');
+  if (installationId === undefined) return;
+  const taken = await deps.store.installations.get(installationId);
+  if (!taken) return;
+  if (taken.agentId === agentId && taken.status !== 'revoked')
+    throw new HubError('agent_already_claimed', 'This agent was claimed already.');
+  throw new HubError('claim_invalid', 'That installation id is taken.');
+}
+
 export function claimRoutes(
   deps: HubDeps,
   limiter: Limiter = limiterFor(deps.store, 'claim-lookup', { burst: 10, sustained: 60, perSeconds: 3600 }, deps.now),
@@ -83,9 +99,7 @@ export function claimRoutes(
       const { claim } = parseWire(ClaimRequestSchema, raw);
       const agent = await deps.store.agents.get(claim.statement.agent_id);
       if (!agent) throw new HubError('claim_code_invalid', CODE_INVALID);
-      if ((await deps.store.installations.listByAgent(agent.agentId)).some((i) => i.status !== 'revoked')) {
-        throw new HubError('agent_already_claimed', 'This agent was claimed already.');
-      }
+      await refuseIfInstalled(deps, agent.agentId);
       const codeHash = agent.claimCodeHash && toHex(agent.claimCodeHash);
       if (!codeHash || (agent.claimExpiresAt ?? 0) <= deps.now())
         throw new HubError('claim_code_invalid', CODE_INVALID);
@@ -101,16 +115,12 @@ export function claimRoutes(
       if (!statement.granted_scopes.every((s) => requested.has(s))) {
         throw new HubError('claim_invalid', 'The claim grants a scope the agent did not ask for.');
       }
-      if (await deps.store.installations.get(statement.installation_id))
-        throw new HubError('claim_invalid', 'That installation id is taken.');
+      await refuseIfInstalled(deps, agent.agentId, statement.installation_id);
       const now = deps.now();
       await deps.store.transaction(async () => {
         // Checked again under the transaction lock: the same claim sent at once to two hub processes (or twice to
         // one) passed the checks above both times, and only one may install.
-        if ((await deps.store.installations.listByAgent(agent.agentId)).some((i) => i.status !== 'revoked'))
-          throw new HubError('agent_already_claimed', 'This agent was claimed already.');
-        if (await deps.store.installations.get(statement.installation_id))
-          throw new HubError('claim_invalid', 'That installation id is taken.');
+        await refuseIfInstalled(deps, agent.agentId, statement.installation_id);
         await deps.store.installations.create({
           installationId: statement.installation_id,
           agentId: agent.agentId,
