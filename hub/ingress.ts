@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { isNormalPath } from '../lib/protocol/request-signing';
+import { BOX_OVERHEAD } from '../lib/protocol/sealed-box';
+import { SEALED_RESPONSE_MAX_PLAINTEXT } from '../lib/protocol/sealed-response';
 import { HubError } from './errors';
 import type { HubLogger } from './logger';
 import type { HubEnv } from './middleware';
@@ -44,6 +46,13 @@ export const BODY_RULES: readonly BodyRule[] = [
   { method: 'POST', path: '/v1/pairings', maxBytes: 8 * 1024, access: 'open' },
   // A vault push carries up to VAULT_PUSH_MAX_BYTES of envelopes (lib/protocol/vault-sync-wire.ts), base64url-encoded.
   { method: 'POST', path: '/v1/vault', maxBytes: 4 * 1024 * 1024, access: 'signed' },
+  // A decision may carry an http.request's sealed response (lib/protocol/sealed-response.ts), base64url-encoded.
+  {
+    method: 'POST',
+    path: '/v1/intents/:id/decision',
+    maxBytes: Math.ceil(((SEALED_RESPONSE_MAX_PLAINTEXT + BOX_OVERHEAD) * 4) / 3) + MAX_BODY_BYTES,
+    access: 'signed',
+  },
 ];
 
 /** Methods that never carry a body here: any body they announce is refused (413) without being read. */

@@ -1,5 +1,5 @@
 import { DAILY_LIMIT_MAX, DAILY_LIMIT_MIN, type Policy } from '../../lib/protocol/approval';
-import { INTENT_KIND_NAMES, INTENT_KINDS } from '../../lib/protocol/intent-kinds';
+import { INTENT_KIND_NAMES, INTENT_KINDS, needsDevice } from '../../lib/protocol/intent-kinds';
 import { Field } from '../shared/field';
 
 /** What the person picked on the claim screen: kinds to be asked about, and the daily limit as typed. */
@@ -27,7 +27,7 @@ export function policyFromChoice(choice: PolicyChoice): { policy: Policy } | { e
     }
     dailyLimit = n;
   }
-  const kinds = INTENT_KIND_NAMES.filter((k) => k === 'secret.request' || choice.ask.has(k)).sort();
+  const kinds = INTENT_KIND_NAMES.filter((k) => needsDevice(k) || choice.ask.has(k)).sort();
   return { policy: { approval_required: kinds, daily_limit: dailyLimit } };
 }
 
@@ -45,7 +45,7 @@ export function ClaimPolicyFields({
     <fieldset class="stack" aria-label="Policy">
       <legend>Policy</legend>
       {INTENT_KIND_NAMES.map((kind) => {
-        const always = kind === 'secret.request';
+        const always = needsDevice(kind);
         return (
           <label key={kind}>
             <input
@@ -63,8 +63,9 @@ export function ClaimPolicyFields({
             {always ? (
               <span class="hint">
                 {' '}
-                Always asked: only this device can open your vault and seal a secret, so the hub cannot hand one out by
-                itself.
+                {kind === 'http.request'
+                  ? 'Always asked (or answered by a rule you set): only this device holds your secrets and makes the call.'
+                  : 'Always asked: only this device can open your vault and seal a secret, so the hub cannot hand one out by itself.'}
               </span>
             ) : null}
           </label>

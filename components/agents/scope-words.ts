@@ -10,6 +10,7 @@ export function describeScope(scope: string): string {
   const parsed = parseScope(scope);
   if (!parsed) return `Unknown scope (not granted by this version)`;
   if (parsed.type === 'secret') return `Read the secret “${parsed.item}”`;
+  if (parsed.type === 'http') return `Ask you to make HTTPS calls to ${parsed.host} with secrets that allow that host`;
   if (isIntentKind(parsed.kind)) return `Ask you to approve: ${lowerFirst(INTENT_KINDS[parsed.kind].description)}`;
   return `Ask you to approve “${parsed.kind}” requests`;
 }

@@ -1,9 +1,12 @@
 import { Hono } from 'hono';
-import { toHex } from '../../lib/bytes';
+import { toHex, utf8Decode } from '../../lib/bytes';
+import { canonicalBytes } from '../../lib/protocol/canonical';
+import { needsDevice } from '../../lib/protocol/intent-kinds';
+import { verifyResponseDelivery } from '../../lib/protocol/sealed-response';
 import { verifyApproval } from '../../lib/protocol/approval';
 import { fromBase64Url, toBase64Url } from '../../lib/protocol/base64url';
 import { SEALED_SECRET_MAX_PLAINTEXT } from '../../lib/protocol/sealed-secret';
-import { DecisionRequestSchema, parseWire, type ExecuteResponse } from '../../lib/protocol/wire';
+import { DecisionRequestSchema, parseWire, type DecisionRequest, type ExecuteResponse } from '../../lib/protocol/wire';
 import type { HubDeps } from '../deps';
 import { appendAudit } from '../audit';
 import { authenticateAgent, authenticateHuman, jsonBody } from '../auth';
@@ -46,6 +49,46 @@ function checkSealedShape(body: unknown): void {
     throw new HubError('sealed_invalid', 'sealed_secret is not a CKSS v1 sealed secret.');
   }
 }
+
+/**
+ * An http.request's outcome as the deciding device sent it (lib/protocol/sealed-response.ts): required to approve
+ * one, optional with a denial (a refusal the device made unasked), refused with any other kind. The hub checks what
+ * it can: the device's signature over this intent, payload and agent, and that the box is the one signed; only the
+ * agent can open it. Returns the bytes to keep (the delivery as canonical JSON), or null.
+ */
+function checkHttpResponse(
+  delivery: DecisionRequest['http_response'],
+  approve: boolean,
+  intent: Intent,
+  installation: Installation,
+  deviceKey: Uint8Array,
+  deps: HubDeps,
+): Uint8Array | null {
+  if (intent.kind !== 'http.request') {
+    if (delivery !== undefined)
+      throw new HubError('protocol_invalid', 'http_response: only sent when deciding an http.request.');
+    return null;
+  }
+  if (delivery === undefined) {
+    if (approve) throw new HubError('protocol_invalid', 'http_response: required to approve an http.request.');
+    return null;
+  }
+  try {
+    verifyResponseDelivery(deviceKey, delivery, {
+      hub: deps.origin,
+      agent_id: installation.agentId,
+      installation_id: installation.installationId,
+      intent_id: intent.intentId,
+      payload_hash: toHex(intent.payloadHash),
+    });
+  } catch {
+    throw new HubError('sealed_invalid', 'http_response is not a response this device signed for this intent.');
+  }
+  return canonicalBytes(delivery);
+}
+
+/** The stored delivery (canonical JSON, written by checkHttpResponse) as the agent receives it. */
+const storedDelivery = (bytes: Uint8Array): unknown => JSON.parse(utf8Decode(bytes)) as unknown;
 
 /** Throws the API error for an intent that cannot take a decision now. */
 function assertDecidable(intent: Intent, installation: Installation, now: number): void {
@@ -112,6 +155,7 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
         throw new HubError('protocol_invalid', 'sealed_secret: required to approve a secret.request.');
       if (!needsSecret && req.sealed_secret !== undefined)
         throw new HubError('protocol_invalid', 'sealed_secret: only sent when approving a secret.request.');
+      const response = checkHttpResponse(req.http_response, approve, intent, installation, device.publicKey, deps);
       const now = deps.now();
       const requestId = c.get('requestId');
       const actor = `account:${account.accountId}`;
@@ -129,6 +173,7 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
           >[1]['decisionStatement'],
         });
         if (needsSecret) await deps.store.sealedSecrets.put(intent.intentId, fromBase64Url(req.sealed_secret!));
+        if (response) await deps.store.sealedSecrets.put(intent.intentId, response);
         const base = {
           time: now,
           actor,
@@ -170,7 +215,7 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
           // The same answer again (a lost response): nothing changes, no second audit row. A secret.request whose
           // blob is gone (the retention sweep) cannot be answered the same way and is refused below.
           const sealed = await deps.store.sealedSecrets.get(intent.intentId);
-          if (current.kind !== 'secret.request' || sealed) return { executed: current, sealed, repeat: true };
+          if (!needsDevice(current.kind) || sealed) return { executed: current, sealed, repeat: true };
         }
         assertExecutable(current, currentInstallation, now);
         const executed = await deps.store.intents.markExecuted(intent.intentId, now);
@@ -193,7 +238,8 @@ export function intentDecisionRoutes(deps: HubDeps): Hono<HubEnv> {
       const response: ExecuteResponse = { intent: toWireIntent(executed, installation, now) };
       if (executed.decisionStatement !== null)
         response.approval = executed.decisionStatement as unknown as ExecuteResponse['approval'];
-      if (sealed) response.sealed_secret = toBase64Url(sealed);
+      if (sealed && executed.kind === 'http.request') response.http_response = storedDelivery(sealed);
+      else if (sealed) response.sealed_secret = toBase64Url(sealed);
       // Another device of the account may have approved: the agent checks it descends from the device it pinned.
       const account = (await deps.store.accounts.get(installation.accountId))!;
       if (executed.decisionStatement !== null && (await deps.store.devices.listByAccount(account.accountId)).length > 0)

@@ -1,8 +1,9 @@
 import { Hono, type Context } from 'hono';
-import { randomBytes, toHex, fromHex } from '../../lib/bytes';
+import { randomBytes, toHex, fromHex, utf8Decode } from '../../lib/bytes';
 import { toBase64Url } from '../../lib/protocol/base64url';
 import { canonicalize } from '../../lib/protocol/canonical';
 import { intentRisk, payloadHash } from '../../lib/protocol/intent-hash';
+import { needsDevice } from '../../lib/protocol/intent-kinds';
 import { requiredScope } from '../../lib/protocol/scopes';
 import { CreateIntentRequestSchema, parseWire } from '../../lib/protocol/wire';
 import type { HubDeps } from '../deps';
@@ -48,11 +49,12 @@ export interface IntentRouteOptions {
 }
 
 /**
- * Whether a kind needs the human's signed decision under the installation's signed policy. `secret.request` always
- * does: only the device can open the vault and seal the secret, so there is nothing the hub could release itself.
+ * Whether a kind needs the human's signed decision under the installation's signed policy. `secret.request` and
+ * `http.request` always do (needsDevice): only the device can open the vault, seal the secret or make the call with
+ * it, so there is nothing the hub could do itself.
  */
 function approvalRequired(installation: Installation, kind: string): boolean {
-  if (kind === 'secret.request') return true;
+  if (needsDevice(kind)) return true;
   const required = (installation.policy as { approval_required?: unknown } | null)?.approval_required;
   return !Array.isArray(required) || required.includes(kind);
 }
@@ -237,6 +239,12 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
           c.req.raw.signal?.addEventListener('abort', done, { once: true });
         });
         current = await read();
+      }
+      // A refusal the device made unasked (an http.request a secret may not serve): its sealed, signed reason goes
+      // to the agent, which can tell it from the hub's own words.
+      if ('agent' in who && current.intent.kind === 'http.request' && current.wire.status === 'denied') {
+        const refusal = await deps.store.sealedSecrets.get(current.intent.intentId);
+        if (refusal) return c.json({ ...current.wire, http_response: JSON.parse(utf8Decode(refusal)) as unknown });
       }
       return c.json(current.wire);
     });

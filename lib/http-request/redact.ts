@@ -1,4 +1,5 @@
 import { toBase64, utf8Encode } from '../bytes';
+import type { ReflectionFormName } from '../protocol/sealed-response';
 
 /**
  * Reflection of a secret in a response (issue 18): a server that echoes the request back (a debugging endpoint, an
@@ -16,7 +17,8 @@ import { toBase64, utf8Encode } from '../bytes';
  *   `+` for a space as in form bodies).
  * - `json`: as a JSON string escapes it (quotes, backslashes, control characters, `\/`, `\uXXXX` for non-ASCII).
  */
-export type ReflectionForm = 'verbatim' | 'base64' | 'percent' | 'json';
+/** A form a secret can be reflected in (the outcome names them: sealed-response.ts REFLECTION_FORMS). */
+export type ReflectionForm = ReflectionFormName;
 
 export interface Redacted {
   /** The body with every reflection replaced by {@link REDACTED}; the whole body withheld if that did not settle. */

@@ -31,6 +31,10 @@ function what(intent: AuditEntry['intent']): string {
   const summary = summarizeIntent(intent.kind, intent.payload);
   const item = (intent.payload as { item?: unknown }).item;
   if (intent.kind === 'secret.request' && summary.valid && typeof item === 'string') return `the secret “${item}”`;
+  if (intent.kind === 'http.request' && summary.valid) {
+    const { method, url } = intent.payload as { method: string; url: string };
+    return `a call ${method} ${url.split('?', 1)[0]}`;
+  }
   const label = isIntentKind(intent.kind)
     ? INTENT_KINDS[intent.kind].description.toLowerCase()
     : `a ${intent.kind} request`;

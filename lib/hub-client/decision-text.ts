@@ -19,6 +19,7 @@ export const QUOTE_CHARS = 80;
 /** How each kind's request is named after "Approved research-bot's …" (a new kind without a noun fails tsc). */
 const NOUNS: Record<IntentKind, string> = {
   'secret.request': 'request',
+  'http.request': 'call',
   'action.approve': 'action',
   'payment.send': 'payment',
   'shell.exec': 'command',
@@ -49,6 +50,12 @@ export function decisionSentence(request: DecidedRequest, outcome: CardOutcome):
     if (outcome === 'deny') return `Denied ${agent}'s request for ${item}. Nothing was sent.`;
     const sent = `Sent ${item} to ${agent}.`;
     return outcome === 'always' ? `${sent} It won't need to ask again for this.` : sent;
+  }
+  if (kind === 'http.request') {
+    const call = `${field(request.payload, 'method') ?? ''} ${field(request.payload, 'url')?.split('?', 1)[0] ?? ''}`;
+    if (outcome === 'deny') return `Denied ${agent}'s call ${quoted(call)}. Nothing was sent.`;
+    const made = `Made ${agent}'s call ${quoted(call)}; the answer was sealed to it.`;
+    return outcome === 'always' ? `${made} Matching calls are made without asking, within the rule's limit.` : made;
   }
   const summary = kind ? field(request.payload, 'summary') : null;
   const what = `${agent}'s ${kind ? NOUNS[kind] : 'request'}${summary ? ` ${quoted(summary)}` : ''}`;

@@ -1,8 +1,10 @@
 import * as v from 'valibot';
 import { hiddenCharacter, isDisplaySafe } from '../protocol/display-text';
+import { parseHttpRequest } from '../protocol/http-request';
 import { INTENT_KINDS, intentRisk, isIntentKind, type Risk } from '../protocol/intent-kinds';
 import {
   ActionApprovePayloadSchema,
+  HttpRequestPayloadSchema,
   MessageSendPayloadSchema,
   PaymentSendPayloadSchema,
   SecretRequestPayloadSchema,
@@ -39,6 +41,7 @@ export interface IntentSummary {
 
 const SCHEMAS = {
   'secret.request': SecretRequestPayloadSchema,
+  'http.request': HttpRequestPayloadSchema,
   'action.approve': ActionApprovePayloadSchema,
   'payment.send': PaymentSendPayloadSchema,
   'shell.exec': ShellExecPayloadSchema,
@@ -137,6 +140,19 @@ function invalidSummary(asks: string, headline: string, problem: string): Intent
   return { asks, headline, details: [], fields: [], risk: 'high', valid: false, problem };
 }
 
+/**
+ * A compact JSON body indented for reading, else the text exactly as sent. Only when re-serialising the parsed value
+ * gives back the very text: a duplicate key, an odd number form or anything else parsing would lose stays visible.
+ */
+function formatBody(text: string): string {
+  try {
+    const value: unknown = JSON.parse(text);
+    return JSON.stringify(value) === text && typeof value === 'object' ? JSON.stringify(value, null, 2) : text;
+  } catch {
+    return text;
+  }
+}
+
 export function summarizeIntent(kind: string, payload: unknown): IntentSummary {
   if (!isIntentKind(kind)) {
     const summary = (payload as { summary?: unknown } | null)?.summary;
@@ -174,6 +190,20 @@ export function summarizeIntent(kind: string, payload: unknown): IntentSummary {
     case 'secret.request': {
       const p = parsed.output as v.InferOutput<typeof SecretRequestPayloadSchema>;
       return done(`the secret ${p.item}`, 'item', [{ field: 'reason', label: 'Reason', value: p.reason }]);
+    }
+    case 'http.request': {
+      const r = parseHttpRequest(parsed.output);
+      const rows: SummaryRow[] = [
+        { field: 'method', label: 'Method', value: r.method, mono: true },
+        { field: 'url', label: 'URL', value: r.url, mono: true },
+      ];
+      for (const [name, value] of r.headers)
+        rows.push({ field: 'headers', label: `Header ${name}`, value, mono: true });
+      if (r.body && 'text' in r.body)
+        rows.push({ field: 'body', label: 'Body', value: formatBody(r.body.text), mono: true });
+      else if (r.body) rows.push({ field: 'body', label: 'Body (bytes, base64)', value: r.body.base64, mono: true });
+      if (r.reason !== null) rows.push({ field: 'reason', label: "Agent's reason", value: r.reason });
+      return done(`${r.method} ${r.host}`, 'method', rows);
     }
     case 'action.approve': {
       const p = parsed.output as v.InferOutput<typeof ActionApprovePayloadSchema>;

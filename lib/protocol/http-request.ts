@@ -63,6 +63,21 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]{1,64}$/;
  */
 export const HEADER_VALUE = /^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$/;
 
+/**
+ * A host as `http:HOST` scopes and a secret's allowed hosts name it: what the WHATWG URL parser gives as `url.host`
+ * for an https URL, narrowed to DNS names (A-labels for international names) and IPv4 addresses, with a port only
+ * when it is not 443. No IPv6 literals: a card and a host list would have to show brackets people misread.
+ */
+const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const HOST_PATTERN = new RegExp(`^(?=.{1,253}(?::|$))${LABEL}(?:\\.${LABEL})*(?::[1-9][0-9]{0,4})?$`);
+
+export function isHttpHost(v: unknown): v is string {
+  if (typeof v !== 'string' || !HOST_PATTERN.test(v)) return false;
+  if (!v.includes(':')) return true;
+  const port = Number(v.slice(v.indexOf(':') + 1));
+  return port <= 65535 && port !== 443;
+}
+
 /** Where a secret goes in the call, for the card's words and the per-secret host check. */
 export type SecretUse =
   | { secret: string; in: 'header'; header: string }
@@ -110,6 +125,7 @@ function parseUrl(raw: unknown): { url: string; host: string; query: SecretUse[]
   if (url.hash || probe.includes('#')) throw invalid('http.request url must not hold a fragment.');
   if (url.href !== probe)
     throw invalid(`http.request url must be written in its normal form (${url.href.replace(/X/g, '…')} here).`);
+  if (!isHttpHost(url.host)) throw invalid('http.request url: the host must be a DNS name or an IPv4 address.');
   return { url: raw, host: url.host, query: queryUses(segments) };
 }
 

@@ -22,6 +22,12 @@ export const INTENT_KINDS = {
   // Releasing a secret always needs the human's device: only it can open the vault and seal the secret to the
   // agent, so there is nothing the hub could auto-approve.
   'secret.request': { riskFloor: 'medium', approvalRequiredByDefault: true, description: 'Read one vault secret' },
+  // An HTTPS call the person's browser makes with vault secrets put in (issue 18): only the device holds them.
+  'http.request': {
+    riskFloor: 'medium',
+    approvalRequiredByDefault: true,
+    description: 'Make an HTTPS call with your secrets',
+  },
   'action.approve': {
     riskFloor: 'medium',
     approvalRequiredByDefault: true,
@@ -37,6 +43,13 @@ export const INTENT_KIND_NAMES = Object.keys(INTENT_KINDS) as IntentKind[];
 
 export const isIntentKind = (v: unknown): v is IntentKind =>
   typeof v === 'string' && Object.prototype.hasOwnProperty.call(INTENT_KINDS, v);
+
+/**
+ * Kinds only the person's device can carry out (it holds the secrets), so the hub never lets one run without the
+ * device's signed decision, whatever the installation's policy says.
+ */
+export const DEVICE_ONLY_KINDS: readonly string[] = ['secret.request', 'http.request'];
+export const needsDevice = (kind: string): boolean => DEVICE_ONLY_KINDS.includes(kind);
 
 /** Kinds a new installation requires approval for, sorted (the default `policy.approval_required`). */
 export function defaultApprovalRequired(): IntentKind[] {

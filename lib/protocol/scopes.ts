@@ -1,13 +1,19 @@
 import { KIND_PATTERN } from './intent-hash';
-import { HIDDEN_CHARACTER } from './display-text';
+import { isHttpHost, parseHttpRequest } from './http-request';
 import { invalid } from './errors';
+import { isItemName } from './item-name';
+
+export { isItemName, MAX_ITEM_NAME_LENGTH } from './item-name';
 
 /**
  * Scope grammar (docs/protocol.md §Scopes), ABNF (RFC 5234):
  *
- *   scope        = secret-scope / action-scope
+ *   scope        = secret-scope / action-scope / http-scope
  *   secret-scope = "secret:read:" item-name
  *   action-scope = "action:" kind
+ *   http-scope   = "http:" host                ; issue 18: http.request calls to this host (the secret's own host
+ *                                              ; list must allow it too)
+ *   host         = as http-request.ts HOST_PATTERN: a lower-case DNS name or IPv4 address, ":" port when not 443
  *   item-name    = 1*128 item-char        ; the vault item's name, taken literally to the end of the scope
  *   item-char    = any Unicode scalar value except controls and invisible characters (display-text.ts: Cc, Cf, Cs,
  *                  Co, Zl, Zp and invisible fillers)
@@ -20,20 +26,14 @@ import { invalid } from './errors';
  * canonical encoding inside the signed claim.
  */
 export const MAX_SCOPES = 64;
-export const MAX_ITEM_NAME_LENGTH = 128;
 
-export type Scope = `secret:read:${string}` | `action:${string}`;
-export type ParsedScope = { type: 'secret'; item: string } | { type: 'action'; kind: string };
+export type Scope = `secret:read:${string}` | `action:${string}` | `http:${string}`;
+export type ParsedScope =
+  { type: 'secret'; item: string } | { type: 'action'; kind: string } | { type: 'http'; host: string };
 
 const SECRET_PREFIX = 'secret:read:';
 const ACTION_PREFIX = 'action:';
-// Controls, bidi and zero-width characters would let a scope render differently from what it is (display-text.ts);
-// lone surrogates have no UTF-8 form.
-const BAD_ITEM_CHAR = HIDDEN_CHARACTER;
-
-export function isItemName(v: unknown): v is string {
-  return typeof v === 'string' && v.length >= 1 && v.length <= MAX_ITEM_NAME_LENGTH && !BAD_ITEM_CHAR.test(v);
-}
+const HTTP_PREFIX = 'http:';
 
 /** @returns the parsed scope, or undefined if `scope` is not in the grammar. */
 export function parseScope(scope: unknown): ParsedScope | undefined {
@@ -46,6 +46,10 @@ export function parseScope(scope: unknown): ParsedScope | undefined {
     const kind = scope.slice(ACTION_PREFIX.length);
     return KIND_PATTERN.test(kind) ? { type: 'action', kind } : undefined;
   }
+  if (scope.startsWith(HTTP_PREFIX)) {
+    const host = scope.slice(HTTP_PREFIX.length);
+    return isHttpHost(host) ? { type: 'http', host } : undefined;
+  }
   return undefined;
 }
 
@@ -53,12 +57,15 @@ export const isScope = (v: unknown): v is Scope => parseScope(v) !== undefined;
 
 export const secretScope = (item: string): Scope => `secret:read:${item}`;
 export const actionScope = (kind: string): Scope => `action:${kind}`;
+export const httpScope = (host: string): Scope => `http:${host}`;
 
 /**
- * The scope an intent needs: `secret:read:<payload.item>` for `secret.request`, `action:<kind>` for the rest.
- * @throws ProtocolError `protocol_invalid` if a secret request names no valid item.
+ * The scope an intent needs: `secret:read:<payload.item>` for `secret.request`, `http:<host>` for `http.request`,
+ * `action:<kind>` for the rest.
+ * @throws ProtocolError `protocol_invalid` if a secret request names no valid item or an http request no valid URL.
  */
 export function requiredScope(kind: string, payload: unknown): Scope {
+  if (kind === 'http.request') return httpScope(parseHttpRequest(payload).host);
   if (kind === 'secret.request') {
     const item = (payload as { item?: unknown } | null)?.item;
     if (!isItemName(item)) throw invalid('secret.request payload.item is invalid.');

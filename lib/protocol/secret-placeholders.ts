@@ -1,5 +1,5 @@
 import { invalid } from './errors';
-import { isItemName } from './scopes';
+import { isItemName } from './item-name';
 
 /**
  * Secret placeholders in an `http.request` intent (issue 18): where the request names a vault secret that the

@@ -6,6 +6,7 @@ import { invalid } from './errors';
 import { isEpoch, isId, isOrigin, isSha256Hex } from './fields';
 import { RISKS } from './intent-kinds';
 import { decodePublicKey } from './keys';
+import { parseHttpRequest } from './http-request';
 import { isItemName, isScope, type Scope } from './scopes';
 import { CONFIG_STATEMENT_FORMAT, SEALED_CONFIG_MAX_LENGTH, type ConfigStatement } from './sealed-config';
 import { SEALED_SECRET_MAX_PLAINTEXT } from './sealed-secret';
@@ -335,6 +336,19 @@ export const MessageSendPayloadSchema = v.strictObject({
   body: prose(16384),
 });
 
+/** An `http.request` payload: checked field by field by parseHttpRequest (http-request.ts), which also says where each secret goes. */
+export const HttpRequestPayloadSchema = v.pipe(
+  plainObject,
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    try {
+      parseHttpRequest(dataset.value);
+    } catch (err) {
+      addIssue({ message: err instanceof Error ? err.message : 'invalid http.request payload' });
+    }
+  }),
+);
+
 /** 16 random bytes of the agent, base64url: the device signs it into the approval (CKAP v2). */
 export const AgentNonceSchema = v.pipe(
   v.string(),
@@ -351,6 +365,7 @@ const intentVariant = <K extends string, P extends v.GenericSchema>(kind: K, pay
  */
 export const CreateIntentRequestSchema = v.variant('kind', [
   intentVariant('secret.request', SecretRequestPayloadSchema),
+  intentVariant('http.request', HttpRequestPayloadSchema),
   intentVariant('action.approve', ActionApprovePayloadSchema),
   intentVariant('payment.send', PaymentSendPayloadSchema),
   intentVariant('shell.exec', ShellExecPayloadSchema),
@@ -375,6 +390,11 @@ export const IntentSchema = v.object({
   executed_at: v.optional(EpochMsSchema),
   /** Present once decided: the device's signed statement, so the agent can verify it without trusting the hub. */
   approval: v.optional(SignedApprovalSchema),
+  /**
+   * To the agent only, on an http.request the device denied unasked (a secret may not go to that host): the
+   * device's sealed, signed reason (sealed-response.ts, outcome `refused`).
+   */
+  http_response: v.optional(v.unknown()),
 });
 /** GET /v1/intents?status=pending (human): the caller's installations only, oldest first. */
 /** GET /v1/intents?status=pending: one page; `next_cursor` when more follow (lib/protocol/intent-events-wire.ts). */
@@ -387,6 +407,11 @@ export const IntentListResponseSchema = v.object({
 export const DecisionRequestSchema = v.strictObject({
   approval: SignedApprovalSchema,
   sealed_secret: v.optional(SealedSecretSchema),
+  /**
+   * An http.request's outcome (sealed-response.ts: CKRS statement + CKHR box): required to approve one (the device
+   * made the call), optional with a denial (the device refused it unasked, and says why to the agent).
+   */
+  http_response: v.optional(v.strictObject({ response: v.unknown(), sealed_response: v.string() })),
 });
 
 /**
@@ -397,6 +422,8 @@ export const ExecuteResponseSchema = v.object({
   intent: IntentSchema,
   approval: v.optional(SignedApprovalSchema),
   sealed_secret: v.optional(v.string()),
+  /** http.request only: the device's sealed, signed outcome of the call (sealed-response.ts). */
+  http_response: v.optional(v.unknown()),
   /**
    * The account's devices with their CKDA statements (as GET /v1/devices), when it has more than one: lets the
    * agent accept an approval from a device its pinned device added (lib/protocol/device-pairing.ts devicesVouchedBy).

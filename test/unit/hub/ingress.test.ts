@@ -69,7 +69,10 @@ describe('body caps, before reading', () => {
       'POST /v1/pairings',
     ]);
     for (const r of open) if (r.path !== '/v1/agents') expect(r.maxBytes).toBeLessThanOrEqual(8 * 1024);
-    expect(bodyRuleFor('POST', '/v1/intents/int_x/decision')).toEqual({ maxBytes: 64 * 1024, access: 'signed' });
+    expect(bodyRuleFor('POST', '/v1/intents/int_x/execute')).toEqual({ maxBytes: 64 * 1024, access: 'signed' });
+    // A decision may carry an http.request's sealed response: signed, with room for a 1 MiB body as base64url.
+    expect(bodyRuleFor('POST', '/v1/intents/int_x/decision')).toMatchObject({ access: 'signed' });
+    expect(bodyRuleFor('POST', '/v1/intents/int_x/decision').maxBytes).toBeGreaterThan(2 * 1024 * 1024);
   });
 });
 

@@ -50,9 +50,10 @@ describe('intent payload hash', () => {
 });
 
 describe('intent kinds registry', () => {
-  it('lists the five v1 kinds; the high-risk ones need approval by default', () => {
+  it('lists the six kinds; the high-risk ones and http.request need approval by default', () => {
     expect(Object.keys(INTENT_KINDS).sort()).toEqual([
       'action.approve',
+      'http.request',
       'message.send',
       'payment.send',
       'secret.request',
@@ -61,6 +62,8 @@ describe('intent kinds registry', () => {
     for (const k of ['payment.send', 'shell.exec', 'message.send'] as const) {
       expect(INTENT_KINDS[k]).toMatchObject({ riskFloor: 'high', approvalRequiredByDefault: true });
     }
+    // One click approves it (no high-risk confirmation): the card names the host, the secret and where it goes.
+    expect(INTENT_KINDS['http.request']).toMatchObject({ riskFloor: 'medium', approvalRequiredByDefault: true });
     expect(defaultApprovalRequired()).toEqual([...defaultApprovalRequired()].sort());
     expect(isIntentKind('secret.request')).toBe(true);
     expect(isIntentKind('toString')).toBe(false);
