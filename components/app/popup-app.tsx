@@ -29,6 +29,8 @@ interface PopupAppProps {
   hub?: HubApi;
   /** The OpenClaw gateway (extension only): its pending command / plugin approvals join the queue. */
   openclaw?: OpenClawApi;
+  /** Asks for an http.request host's permission in the Approve click (extension only; ApprovalQueue). */
+  requestCallAccess?: (host: string) => Promise<boolean>;
 }
 
 function OpenVault({
@@ -60,6 +62,7 @@ function Popup({
   defaultKdf = DEFAULT_KDF,
   hub,
   openclaw,
+  requestCallAccess,
 }: PopupAppProps) {
   const { status, error, refresh } = useVaultStatus(client);
   const unlocked = status?.state === 'unlocked';
@@ -81,7 +84,7 @@ function Popup({
           </span>
         ) : null}
       </header>
-      {hub ? <ApprovalQueue hub={hub} unlocked={unlocked} /> : null}
+      {hub ? <ApprovalQueue hub={hub} unlocked={unlocked} requestCallAccess={requestCallAccess} /> : null}
       {openclaw ? <OpenClawQueue api={openclaw} unlocked={unlocked} /> : null}
       {unlocked && status && offerKit ? (
         <RecoveryKitSetup

@@ -4,11 +4,12 @@ import type { Decision } from '../../lib/protocol/approval';
 import type { HubState, PendingIntentView } from '../../lib/hub-client/api';
 import { PREPARE_REFRESH_MS, type HubApi } from '../../lib/ext/hub/hub-api';
 import { valueShape } from '../../lib/hub-client/summary';
+import { describeHttpRequest, parseHttpRequest, type HttpRequestIntent } from '../../lib/protocol/http-request';
 import { ErrorAlert } from '../shared/alert';
 import { useArmedActions } from '../shared/use-armed-action';
 import { useNow } from '../shared/use-now';
 import { useHubState } from '../agents/hub-use-state';
-import { errorMessage } from '../../lib/errors';
+import { ClawkeepError, errorMessage } from '../../lib/errors';
 import { decisionSentence, denyAllSentence, type DecidedRequest } from '../../lib/hub-client/decision-text';
 
 /** "4:59" until expiry, "expired" after. */
@@ -85,6 +86,32 @@ function fieldLabel(label: string) {
   );
 }
 
+/** The parsed http.request behind a valid card, or null (another kind, or malformed: the card then says so). */
+function httpCallOf(view: PendingIntentView): HttpRequestIntent | null {
+  if (view.intent.kind !== 'http.request' || !view.summary.valid) return null;
+  try {
+    return parseHttpRequest(view.intent.payload);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * An http.request in words (issue 18): "research-bot wants to POST https://api.github.com/repos/o/r/pulls using your
+ * “GitHub token” in the Authorization header", with the host on a line of its own, since the host is what a secret's
+ * allowed hosts and the agent's `http:HOST` scope name.
+ */
+function HttpCallHead({ call, agentName }: { call: HttpRequestIntent; agentName: string }) {
+  return (
+    <div class="stack http-call-head">
+      <p class="http-call-sentence">{describeHttpRequest(agentName, call)}</p>
+      <p class="http-call-host">
+        Host <strong class="mono">{call.host}</strong>
+      </p>
+    </div>
+  );
+}
+
 interface CardProps {
   view: PendingIntentView;
   index: number;
@@ -114,6 +141,7 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
   const armed = useArmedActions(intent.intent_id);
 
   const granted = view.requiredScope !== null && view.grantedScopes.includes(view.requiredScope);
+  const call = httpCallOf(view);
   // Issue 15: the head and the decision footer never scroll; only the body between them does, so Approve and Deny
   // stay inside the popup's 600 px and the window's height whatever the payload's length, and every byte of the
   // payload stays reachable by scrolling the body (focusable, so the keyboard can scroll it too).
@@ -135,6 +163,7 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
         ) : null}
       </div>
       <div class="approval-card-body stack" role="group" aria-label="Request details" tabIndex={0}>
+        {call ? <HttpCallHead call={call} agentName={view.agentName} /> : null}
         <dl class="details approval-fields">
           <dt>Agent</dt>
           <dd>
@@ -241,6 +270,11 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
 interface QueueProps {
   hub: HubApi;
   unlocked: boolean;
+  /**
+   * Asks the browser for the host permission an http.request's call needs (lib/ext/hub/host-access.ts
+   * requestCallAccess); called synchronously in the Approve click, so the browser's prompt has its user gesture.
+   */
+  requestCallAccess?: (host: string) => Promise<boolean>;
   /** After each decision made here: how many requests are still pending. */
   onDecided?: (remaining: number) => void;
 }
@@ -257,7 +291,7 @@ const shown = (view: PendingIntentView): DecidedRequest => ({
  * The queue of pending requests, one at a time, "1 of N", and after each decision made here a short confirmation of
  * what was sent to whom (issue 15). Renders nothing when nothing is pending and nothing was decided here.
  */
-export function ApprovalQueue({ hub, unlocked, onDecided }: QueueProps) {
+export function ApprovalQueue({ hub, unlocked, onDecided, requestCallAccess }: QueueProps) {
   const { state, setState, error: loadError } = useHubState(hub, unlocked);
   const [index, setIndex] = useState(0);
   const [busy, setBusy] = useState(false);
@@ -315,12 +349,22 @@ export function ApprovalQueue({ hub, unlocked, onDecided }: QueueProps) {
           total={pending.length}
           deviceFingerprint={state.deviceFingerprint}
           busy={busy}
-          onDecide={(d, remember) =>
+          onDecide={(d, remember) => {
+            // Asked before anything awaits: the browser's permission prompt needs this click's gesture.
+            const call = d === 'approve' ? httpCallOf(view) : null;
+            const access = call && requestCallAccess ? requestCallAccess(call.host) : null;
             void act(
-              () => hub.decide(view.intent.intent_id, view.intent.payload_hash, d, remember),
+              async () => {
+                if (call && access && !(await access))
+                  throw new ClawkeepError(
+                    'http_permission_missing',
+                    `Clawkeep needs your permission to reach https://${call.host} to make this call. Nothing was sent.`,
+                  );
+                return hub.decide(view.intent.intent_id, view.intent.payload_hash, d, remember);
+              },
               decisionSentence(shown(view), d === 'deny' ? 'deny' : remember ? 'always' : 'approve'),
-            )
-          }
+            );
+          }}
           onDenyAll={() => {
             const agentId = view.intent.agent_id;
             const count = pending.filter((p) => p.intent.agent_id === agentId).length;

@@ -20,6 +20,8 @@ interface ApprovalWindowAppProps {
   /** Closes the window: called once nothing is waiting (after CLOSE_DELAY_MS), whoever decided. */
   onDone: () => void;
   defaultKdf?: KdfParams;
+  /** Asks for an http.request host's permission in the Approve click (ApprovalQueue). */
+  requestCallAccess?: (host: string) => Promise<boolean>;
 }
 
 /**
@@ -28,7 +30,14 @@ interface ApprovalWindowAppProps {
  */
 export const CLOSE_DELAY_MS = 1500;
 
-function Window({ client, hub, openclaw, onDone, defaultKdf = DEFAULT_KDF }: ApprovalWindowAppProps) {
+function Window({
+  client,
+  hub,
+  openclaw,
+  onDone,
+  defaultKdf = DEFAULT_KDF,
+  requestCallAccess,
+}: ApprovalWindowAppProps) {
   const { status, error, refresh } = useVaultStatus(client);
   const unlocked = status?.state === 'unlocked';
   useTouch(client, unlocked);
@@ -51,7 +60,7 @@ function Window({ client, hub, openclaw, onDone, defaultKdf = DEFAULT_KDF }: App
       <p class="muted small-text">Closing this window decides nothing: requests stay pending until they expire.</p>
       {unlocked ? (
         <>
-          <ApprovalQueue hub={hub} unlocked={unlocked} />
+          <ApprovalQueue hub={hub} unlocked={unlocked} requestCallAccess={requestCallAccess} />
           {openclaw ? <OpenClawQueue api={openclaw} unlocked={unlocked} onCount={setGatewayCount} /> : null}
           {empty ? (
             <p class="muted" role="status">

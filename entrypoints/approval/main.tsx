@@ -4,6 +4,7 @@ import '../../components/app/styles.css';
 import { createExtensionVaultClient } from '../../lib/ext/vault/extension-vault-client';
 import { createServiceProxy } from '../../lib/ext/rpc/service-proxy';
 import { createHubPageApi } from '../../lib/ext/hub/hub-page';
+import { requestCallAccess } from '../../lib/ext/hub/host-access';
 import { OPENCLAW_SERVICE } from '../../lib/ext/openclaw/openclaw-api';
 import { createWorkerKdfRunner, warmWhileLocked } from '../../workers/kdf-runner';
 
@@ -20,6 +21,7 @@ if (root) {
       hub={createHubPageApi()}
       openclaw={createServiceProxy(OPENCLAW_SERVICE)}
       onDone={() => window.close()}
+      requestCallAccess={requestCallAccess}
     />,
     root,
   );

@@ -5,6 +5,7 @@ import '../../components/app/styles.css';
 import { createExtensionVaultClient } from '../../lib/ext/vault/extension-vault-client';
 import { createServiceProxy } from '../../lib/ext/rpc/service-proxy';
 import { createHubPageApi } from '../../lib/ext/hub/hub-page';
+import { requestCallAccess } from '../../lib/ext/hub/host-access';
 import { OPENCLAW_SERVICE } from '../../lib/ext/openclaw/openclaw-api';
 import { createWorkerKdfRunner, warmWhileLocked } from '../../workers/kdf-runner';
 import { vaultItemFragment } from '../../lib/ext/vault-page-link';
@@ -37,6 +38,7 @@ if (root)
       onOpenVault={() => void openVault()}
       onOpenItem={(id) => void openVault(id)}
       hub={createHubPageApi()}
+      requestCallAccess={requestCallAccess}
       openclaw={createServiceProxy(OPENCLAW_SERVICE)}
     />,
     root,

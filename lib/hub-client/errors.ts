@@ -39,7 +39,11 @@ export type HubClientOwnCode =
   /** The request is malformed (cannot be hashed, no agent nonce): only Deny is possible. */
   | 'payload_invalid'
   /** Approving needs a vault secret of that name and there is none. */
-  | 'secret_missing';
+  | 'secret_missing'
+  /** An http.request names a host one of its secrets may not be sent to (the secret's allowed hosts). */
+  | 'http_host_not_allowed'
+  /** The browser has not let Clawkeep reach an http.request's host (the person did not allow the site). */
+  | 'http_permission_missing';
 
 /**
  * A HubClientError's code: the hub's documented codes, the client's own, or a code the hub sent that this build

@@ -1,32 +1,23 @@
 import { decodePublicKey, fingerprint } from '../../protocol/keys';
-import { isReservedTag } from '../../storage/vault-tags';
 import type { Decision } from '../../protocol/approval';
 import { isDisplaySafe } from '../../protocol/display-text';
 import { payloadHash } from '../../protocol/intent-hash';
 import { requiredScope, type Scope } from '../../protocol/scopes';
 import type { Intent } from '../../protocol/wire';
+import { parseHttpRequest } from '../../protocol/http-request';
+import type { HttpOutcome } from '../../protocol/sealed-response';
 import type { PendingIntentView } from '../../hub-client/api';
 import { displayRisk, summarizeIntent } from '../../hub-client/summary';
-import type { VaultService } from '../../vault/vault-service';
-import { buildDecision } from './hub-approval';
+import { buildDecision, checkDecidable } from './hub-approval';
+import { readSecret, secretIndex, type SecretIndex } from './releasable-secrets';
+import { httpBlocked, makeApprovedCall } from './hub-http-call';
+
+export { secretIndex } from './releasable-secrets';
 import type { HubCore } from '../hub/hub-core';
 import { ensureHubIdentity, type IdentityNeed } from '../hub/hub-identity';
 import { matchesIntent, REMEMBERABLE_KINDS, type StandingApproval } from './hub-standing-approvals';
 
 /** What the person sees of each pending request (and why it may not be approved), and their signed decision. */
-
-/**
- * Clawkeep's own records (gateway settings, deploy pins, standing approvals) are secret items tagged `clawkeep:…`:
- * they are never released to an agent, whatever it was granted.
- */
-const releasable = (s: { kind: string; tags: string[] }): boolean => s.kind === 'secret' && !s.tags.some(isReservedTag);
-
-/** How many releasable vault secrets carry each name. */
-export async function secretNames(service: VaultService): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  for (const s of await service.list()) if (releasable(s)) counts.set(s.name, (counts.get(s.name) ?? 0) + 1);
-  return counts;
-}
 
 /** A name from the hub or a claim lookup, unless it hides characters (display-text.ts): then it is not shown. */
 const safeName = (name: string): string =>
@@ -36,7 +27,7 @@ function payloadHashOf(intent: Intent): string {
   return payloadHash(intent.kind, intent.payload);
 }
 
-export function pendingView(core: HubCore, intent: Intent, secrets: Map<string, number>): PendingIntentView {
+export function pendingView(core: HubCore, intent: Intent, secrets: SecretIndex): PendingIntentView {
   const summary = summarizeIntent(intent.kind, intent.payload);
   const local = core.installationFor(intent.installation_id);
   let required: Scope | null = null;
@@ -60,10 +51,10 @@ export function pendingView(core: HubCore, intent: Intent, secrets: Map<string, 
     blocked = `The agent was not granted ${required ?? 'this'}.`;
   else if (intent.kind === 'secret.request') {
     const item = (intent.payload as { item: string }).item;
-    const n = secrets.get(item) ?? 0;
+    const n = secrets.counts.get(item) ?? 0;
     if (n === 0) blocked = `Your vault has no secret named "${item}".`;
     else if (n > 1) blocked = `Your vault has ${n} secrets named "${item}"; rename all but one.`;
-  }
+  } else if (intent.kind === 'http.request') blocked = httpBlocked(parseHttpRequest(intent.payload), secrets);
   return {
     intent,
     summary,
@@ -75,14 +66,6 @@ export function pendingView(core: HubCore, intent: Intent, secrets: Map<string, 
     blocked,
     canAlwaysApprove: blocked === null && REMEMBERABLE_KINDS.includes(intent.kind),
   };
-}
-
-/** The value of the one secret named `item`, or null if there is none or more than one. */
-async function readSecret(service: VaultService, item: string): Promise<string | null> {
-  const matches = (await service.list()).filter((s) => releasable(s) && s.name === item);
-  if (matches.length !== 1) return null;
-  const found = await service.get({ id: matches[0]!.id });
-  return found.kind === 'secret' && found.fields.name === item ? found.fields.value : null;
 }
 
 /**
@@ -97,12 +80,21 @@ export async function signAndSend(
   intent: Intent,
   decision: Decision,
   need: IdentityNeed,
+  /** With a denial of an http.request made unasked: the device's reason, sealed and signed for the agent. */
+  refusal?: string,
 ): Promise<void> {
   await core.ready;
   // The box key a secret is sealed to comes only from the vault's authenticated record (decrypt_failed if edited).
   await core.ensureInstallations();
   // Nothing is signed for a hub at this URL that has not proved the identity key pinned at enrolment.
   await ensureHubIdentity(core, need);
+  // An http.request is checked, then its call made, before anything is signed: the outcome is part of the decision.
+  let httpOutcome: HttpOutcome | undefined =
+    refusal === undefined ? undefined : { outcome: 'refused', code: 'http_host_not_allowed', message: refusal };
+  if (decision === 'approve' && intent.kind === 'http.request') {
+    checkDecidable(intent, decision, core.installationFor(intent.installation_id));
+    httpOutcome = await makeApprovedCall(core, intent);
+  }
   const { client, body } = await core.vault.withUnlocked(
     async (service) => {
       const signer = await service.deviceSigner();
@@ -115,6 +107,7 @@ export async function signAndSend(
         sign: (m) => signer.sign(m),
         now: core.ports.now(),
         readSecret: (item) => readSecret(service, item),
+        ...(httpOutcome ? { httpOutcome } : {}),
       });
       return { client: core.clientFor(signer), body };
     },
@@ -152,13 +145,13 @@ export class StandingApprover {
     );
     if (candidates.length === 0 || !core.vault.isUnlocked) return done;
     let approvals: StandingApproval[];
-    let secrets: Map<string, number>;
+    let secrets: SecretIndex;
     try {
       await core.ensureInstallations();
       ({ approvals, secrets } = await core.vault.withUnlocked(
         async (service) => ({
           approvals: await core.standing.update(service, (list) => ({ next: null, value: list })),
-          secrets: await secretNames(service),
+          secrets: await secretIndex(service, candidates),
         }),
         { activity: false },
       ));

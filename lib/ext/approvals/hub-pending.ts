@@ -4,6 +4,7 @@ import { HUB_PENDING } from '../../storage/persisted-keys';
 import { readStored, removeStored, writeStored } from '../../storage/stored-item';
 import { refreshInstallations } from '../hub/hub-installations';
 import type { StandingApprover } from './hub-decision';
+import { HttpRefuser } from './hub-http-refusal';
 
 /**
  * The pending intents: kept in memory and in storage.session (so a restarted worker shows the badge at once),
@@ -14,11 +15,15 @@ export class PendingIntents {
   private intents: Intent[] = [];
   /** Intent ids already announced through ports.newIntents: a refresh of the same list announces nothing. */
   private seen = new Set<string>();
+  /** Denies unasked what a secret's allowed hosts rule out (issue 18). */
+  private readonly refuser: HttpRefuser;
 
   constructor(
     private readonly core: HubCore,
     private readonly approver: StandingApprover,
-  ) {}
+  ) {
+    this.refuser = new HttpRefuser(core);
+  }
 
   /** The intents waiting for the person, as last set. */
   get all(): readonly Intent[] {
@@ -49,6 +54,9 @@ export class PendingIntents {
     if (!core.vault.isUnlocked) return;
     // Requests of an installation revoked on this device are not shown, whatever the hub lists (hub-revocations.ts).
     let pending = intents.filter((i) => i.status === 'pending' && !core.revoked.has(core.hub, i.installation_id));
+    // What a secret's allowed hosts rule out is refused before anyone is shown or notified of it.
+    const refused = await this.refuser.refuse(pending.filter((i) => !this.seen.has(i.intent_id)));
+    pending = pending.filter((i) => !refused.has(i.intent_id) && !this.refuser.isRefusing(i.intent_id));
     // What a standing approval covers is approved here, before anyone is shown or notified of it.
     const approved = await this.approver.approve(pending.filter((i) => !this.seen.has(i.intent_id)));
     if (approved.size > 0) pending = pending.filter((i) => !approved.has(i.intent_id));

@@ -175,3 +175,29 @@ function originOf(input: Parameters<typeof fetch>[0]): string | null {
     return null;
   }
 }
+
+/** The host permission pattern for http.request calls to `host` (`hostname[:port]`, https only; issue 18). */
+export const callPermissionPattern = (host: string): string => `https://${host}/*`;
+
+/**
+ * Asks the browser for the host permission an approved http.request needs (the optional `https://*` declared in the
+ * manifest, narrowed to this one host), at the person's first approval of a call to it. Resolves true at once when
+ * it is held already. Like requestHubAccess, call it synchronously from the Approve click, before any `await`: the
+ * browser's prompt needs the user gesture. Resolves false when the person (or the browser) says no.
+ */
+export function requestCallAccess(host: string): Promise<boolean> {
+  try {
+    return browser.permissions.request({ origins: [callPermissionPattern(host)] }).catch(() => false);
+  } catch {
+    return Promise.resolve(false);
+  }
+}
+
+/** Whether the extension may reach `host` for an http.request now (the background's check before the call). */
+export async function mayCallHost(host: string): Promise<boolean> {
+  try {
+    return await browser.permissions.contains({ origins: [callPermissionPattern(host)] });
+  } catch {
+    return false;
+  }
+}

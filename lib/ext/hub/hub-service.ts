@@ -13,7 +13,7 @@ import type { JoinStatus } from '../../web-vault/page-devices';
 import { DEFAULT_HUB_URL, HubCore, type HubServicePorts, type HubVault } from './hub-core';
 import { HUB_SETTINGS } from '../../storage/persisted-keys';
 import { readStored } from '../../storage/stored-item';
-import { pendingView, secretNames, signAndSend, StandingApprover } from '../approvals/hub-decision';
+import { pendingView, secretIndex, signAndSend, StandingApprover } from '../approvals/hub-decision';
 import { REMEMBERABLE_KINDS, standingApprovalFor, withApproval } from '../approvals/hub-standing-approvals';
 import { assignConfig, configViews, forgetConfigAssignment, syncConfigs, unassignConfig } from './hub-configs';
 import { installationViews, refreshInstallations } from './hub-installations';
@@ -177,7 +177,7 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
       return await core.vault.withUnlocked(
         async (service) => {
           const signer = await service.deviceSigner();
-          const secrets = await secretNames(service);
+          const secrets = await secretIndex(service, this.pending.all);
           return {
             ...base,
             enrolled: core.isEnrolled(signer),

@@ -5,7 +5,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from '../../../lib/bytes';
-import { secretNames } from '../../../lib/ext/approvals/hub-decision';
+import { secretIndex } from '../../../lib/ext/approvals/hub-decision';
 import { VaultDb } from '../../../lib/vault/db';
 import { VaultService } from '../../../lib/vault/vault-service';
 import { FAST_KDF, kekFor, uniqueDbName } from '../vault/helpers';
@@ -14,7 +14,7 @@ const secret = (name: string, tags: string[]) =>
   ({ kind: 'secret', fields: { name, value: `value of ${name}`, notes: '', tags, expiresAt: null } }) as const;
 
 describe('reserved clawkeep: records are never releasable to an agent', () => {
-  it('secretNames counts plain secrets only, not any item with a clawkeep: tag', async () => {
+  it('secretIndex counts plain secrets only, not any item with a clawkeep: tag', async () => {
     const service = new VaultService(new VaultDb(uniqueDbName()));
     const salt = randomBytes(16);
     await service.create({ kdf: FAST_KDF, salt, kek: await kekFor('p', salt) });
@@ -25,7 +25,7 @@ describe('reserved clawkeep: records are never releasable to an agent', () => {
     // Same name as a plain secret: only the plain one counts (an agent asking by name gets that one or nothing).
     await service.save({ draft: secret('OPENAI_API_KEY', ['clawkeep:deploy-trust']) });
 
-    const names = await secretNames(service);
-    expect(Object.fromEntries(names)).toEqual({ OPENAI_API_KEY: 1 });
+    const { counts } = await secretIndex(service);
+    expect(Object.fromEntries(counts)).toEqual({ OPENAI_API_KEY: 1 });
   });
 });

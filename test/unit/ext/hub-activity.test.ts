@@ -91,15 +91,22 @@ describe('Activity: audit entries in plain words', () => {
 });
 
 describe('claim screen policy', () => {
-  it('defaults to asking for every kind and no limit; secret.request can never be dropped', () => {
+  it('defaults to asking for every kind and no limit; secret.request and http.request can never be dropped', () => {
     expect(policyFromChoice(defaultPolicyChoice())).toEqual({
       policy: {
-        approval_required: ['action.approve', 'message.send', 'payment.send', 'secret.request', 'shell.exec'],
+        approval_required: [
+          'action.approve',
+          'http.request',
+          'message.send',
+          'payment.send',
+          'secret.request',
+          'shell.exec',
+        ],
         daily_limit: null,
       },
     });
     expect(policyFromChoice({ ask: new Set(['shell.exec']), dailyLimit: ' 2 ' })).toEqual({
-      policy: { approval_required: ['secret.request', 'shell.exec'], daily_limit: 2 },
+      policy: { approval_required: ['http.request', 'secret.request', 'shell.exec'], daily_limit: 2 },
     });
     for (const dailyLimit of ['0', '10001', '1.5', '-3', 'abc'])
       expect(policyFromChoice({ ask: new Set(), dailyLimit })).toHaveProperty('error');

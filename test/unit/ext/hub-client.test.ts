@@ -7,6 +7,7 @@ import { SSE_MAX_EVENT, SseParser, type SseEvent } from '../../../lib/hub-client
 import { displayRisk, formatAmount, summarizeIntent } from '../../../lib/hub-client/summary';
 import { badgeText, BADGE_COLOR, showPendingCount } from '../../../lib/ext/approvals/hub-badge';
 import { buildDecision, type LocalInstallation } from '../../../lib/ext/approvals/hub-approval';
+import { openResponseDelivery } from '../../../lib/protocol/sealed-response';
 import { signKeyBinding } from '../../../lib/protocol/key-binding';
 import { verifyApproval } from '../../../lib/protocol/approval';
 import { fromBase64Url } from '../../../lib/protocol/base64url';
@@ -368,5 +369,82 @@ describe('approval builder', () => {
     expect(deny.sealed_secret).toBeUndefined();
     expect(deny.approval.statement.decision).toBe('deny');
     expect(utf8Encode(JSON.stringify(deny))).toBeInstanceOf(Uint8Array);
+  });
+
+  describe('http.request (issue 18)', () => {
+    const callPayload = {
+      method: 'GET',
+      url: 'https://api.example.com/v1/me',
+      headers: [['authorization', 'Bearer {{secret:arxiv-key}}']],
+    };
+    const call: Intent = {
+      ...intent,
+      kind: 'http.request',
+      payload: callPayload,
+      payload_hash: payloadHash('http.request', callPayload),
+    };
+    const httpInstallation = { ...installation, granted_scopes: ['http:api.example.com'] };
+    const context = {
+      hub: HUB,
+      agent_id: 'agt_1',
+      installation_id: 'ins_1',
+      intent_id: 'int_1',
+      payload_hash: call.payload_hash,
+    };
+    const answer = {
+      outcome: 'response' as const,
+      status: 200,
+      headers: [['content-type', 'application/json']] as [string, string][],
+      body: btoa('{"login":"octo"}'),
+      redacted: [],
+      withheld: false,
+      redirect: null,
+    };
+
+    it('approving carries the outcome sealed to the agent and signed by the device, for this intent and payload', async () => {
+      const d = device();
+      const body = await buildDecision({
+        hub: HUB,
+        intent: call,
+        decision: 'approve',
+        installation: httpInstallation,
+        sign: d.sign,
+        now: 7,
+        httpOutcome: answer,
+      });
+      expect(body.sealed_secret).toBeUndefined();
+      const opened = openResponseDelivery(d.publicKey, agentBox, body.http_response, context);
+      expect(opened.outcome).toEqual(answer);
+      // Another device's key, or another intent, does not verify.
+      expect(() => openResponseDelivery(device().publicKey, agentBox, body.http_response, context)).toThrow();
+      expect(() =>
+        openResponseDelivery(d.publicKey, agentBox, body.http_response, { ...context, intent_id: 'int_2' }),
+      ).toThrow();
+    });
+
+    it('needs the http:HOST scope and an outcome to approve; a refusal only with a denial', async () => {
+      const d = device();
+      const base = { hub: HUB, intent: call, sign: d.sign, now: 1 };
+      await expect(
+        buildDecision({ ...base, decision: 'approve', installation, httpOutcome: answer }),
+      ).rejects.toMatchObject({ code: 'scope_not_granted' });
+      await expect(
+        buildDecision({ ...base, decision: 'approve', installation: httpInstallation }),
+      ).rejects.toMatchObject({ code: 'payload_invalid' });
+      const refused = { outcome: 'refused' as const, code: 'http_host_not_allowed', message: 'Not to that host.' };
+      await expect(
+        buildDecision({ ...base, decision: 'approve', installation: httpInstallation, httpOutcome: refused }),
+      ).rejects.toMatchObject({ code: 'payload_invalid' });
+      const deny = await buildDecision({
+        ...base,
+        decision: 'deny',
+        installation: httpInstallation,
+        httpOutcome: refused,
+      });
+      expect(deny.approval.statement.decision).toBe('deny');
+      expect(openResponseDelivery(d.publicKey, agentBox, deny.http_response, context).outcome).toEqual(refused);
+      // A plain denial carries nothing.
+      expect((await buildDecision({ ...base, decision: 'deny', installation })).http_response).toBeUndefined();
+    });
   });
 });
