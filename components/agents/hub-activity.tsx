@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { utf8Encode } from '../../lib/bytes';
 import type { ActivityEntryView, ActivityPage, AuditIntegrity } from '../../lib/hub-client/activity';
+import type { HttpCallView } from '../../lib/hub-client/api';
 import type { HubApi } from '../../lib/ext/hub/hub-api';
 import { ErrorAlert } from '../shared/alert';
 import { downloadBytes } from '../shared/download';
@@ -60,12 +61,14 @@ export function HubActivity({ hub }: { hub: HubApi }) {
   const [integrity, setIntegrity] = useState<AuditIntegrity | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [calls, setCalls] = useState<HttpCallView[]>([]);
 
   const load = useCallback(
     async (before?: number) => {
       setBusy(true);
       setError(null);
       try {
+        if (before === undefined) setCalls((await hub.state()).httpCalls);
         const next = await hub.activity(before);
         setPage(next);
         if (next.integrity) setIntegrity(next.integrity);
@@ -120,7 +123,43 @@ export function HubActivity({ hub }: { hub: HubApi }) {
           Audit chain head #{page.head.seq}: <code class="mono">{page.head.entry_hash}</code>
         </p>
       ) : null}
+      {calls.length > 0 ? <HttpCalls calls={calls} /> : null}
       <ErrorAlert message={error} />
+    </section>
+  );
+}
+
+/**
+ * The calls this device made for agents (issue 18 "Audit"; lib/ext/approvals/http-call-log.ts): agent, method, host,
+ * path, status, size, and whether a secret was cut from the answer. Never a header value, a query or a body.
+ */
+function HttpCalls({ calls }: { calls: HttpCallView[] }) {
+  return (
+    <section class="stack" aria-label="Calls made for your agents">
+      <h3>Calls made for your agents</h3>
+      <ol class="item-list" aria-label="Calls">
+        {calls.map((c) => (
+          <li key={c.intent_id}>
+            <div class="stack">
+              <span style={{ overflowWrap: 'anywhere' }}>
+                {c.agentName}: {c.method} {c.host}
+                {c.path} → {c.outcome === 'failed' ? 'no answer' : `${c.status}, ${c.bytes} bytes`}
+                {c.by === 'rule' ? ' (by a standing rule)' : ''}
+              </span>
+              {c.redacted.length > 0 || c.withheld ? (
+                <span class="activity-refused small-text">
+                  {c.withheld
+                    ? 'The answer was withheld from the agent: your secret could not be cut out of it for certain.'
+                    : `Your secret was in the answer (${c.redacted.join(', ')}) and was cut out before the agent got it.`}
+                </span>
+              ) : null}
+              <span class="muted small-text">
+                <time dateTime={new Date(c.time).toISOString()}>{when(c.time)}</time>
+              </span>
+            </div>
+          </li>
+        ))}
+      </ol>
     </section>
   );
 }

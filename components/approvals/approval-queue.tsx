@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { canonicalize } from '../../lib/protocol/canonical';
 import type { Decision } from '../../lib/protocol/approval';
-import type { HubState, PendingIntentView } from '../../lib/hub-client/api';
+import type { HttpCallView, HubState, PendingIntentView } from '../../lib/hub-client/api';
 import { PREPARE_REFRESH_MS, type HubApi } from '../../lib/ext/hub/hub-api';
 import { valueShape } from '../../lib/hub-client/summary';
 import { describeHttpRequest, parseHttpRequest, type HttpRequestIntent } from '../../lib/protocol/http-request';
@@ -279,6 +279,17 @@ interface QueueProps {
   onDecided?: (remaining: number) => void;
 }
 
+/** What became of a call made on approval (issue 18: the card says when a secret was cut from the answer). */
+export function callNote(call: HttpCallView): string {
+  if (call.outcome === 'failed') return 'No answer came; the agent was told why.';
+  const answer = `${call.host} answered ${call.status} (${call.bytes} bytes).`;
+  if (call.withheld)
+    return `${answer} The answer may contain your secret in a form that could not be cut out, so its body was withheld from the agent.`;
+  if (call.redacted.length > 0)
+    return `${answer} It contained your secret (${call.redacted.join(', ')}); that was cut out before the answer went to the agent.`;
+  return answer;
+}
+
 /** What the card showed about `view`, for the confirmation sentence. */
 const shown = (view: PendingIntentView): DecidedRequest => ({
   agentName: view.agentName,
@@ -312,14 +323,15 @@ export function ApprovalQueue({ hub, unlocked, onDecided, requestCallAccess }: Q
     return () => clearInterval(timer);
   }, [hub, shownId]);
 
-  const act = async (fn: () => Promise<HubState>, sentence: string) => {
+  const act = async (fn: () => Promise<HubState>, sentence: string, intentId?: string) => {
     setBusy(true);
     setError(null);
     setConfirmation(null);
     try {
       const next = await fn();
       setState(next);
-      setConfirmation(sentence);
+      const call = intentId === undefined ? undefined : next.httpCalls.find((c) => c.intent_id === intentId);
+      setConfirmation(call ? `${sentence} ${callNote(call)}` : sentence);
       onDecided?.(next.pending.length);
     } catch (err) {
       setError(errorMessage(err));
@@ -363,6 +375,7 @@ export function ApprovalQueue({ hub, unlocked, onDecided, requestCallAccess }: Q
                 return hub.decide(view.intent.intent_id, view.intent.payload_hash, d, remember);
               },
               decisionSentence(shown(view), d === 'deny' ? 'deny' : remember ? 'always' : 'approve'),
+              view.intent.intent_id,
             );
           }}
           onDenyAll={() => {

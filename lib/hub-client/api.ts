@@ -38,6 +38,29 @@ export interface PendingIntentView {
   canAlwaysApprove: boolean;
 }
 
+/** One http.request call the device made for an agent (lib/ext/approvals/http-call-log.ts): never a secret or a body. */
+export interface HttpCallView {
+  intent_id: string;
+  installation_id: string;
+  agentName: string;
+  method: string;
+  host: string;
+  /** The URL's path, without its query. */
+  path: string;
+  time: number;
+  /** `failed`: no answer came (timeout, too large, network). */
+  outcome: 'response' | 'failed';
+  status: number | null;
+  /** The answer's body size in bytes, as sealed to the agent. */
+  bytes: number;
+  /** Forms of a secret found in the answer and cut out before it was sealed (empty: none found). */
+  redacted: string[];
+  /** The body was held back whole: a reflection could not be cut for certain. */
+  withheld: boolean;
+  /** Who approved it: the person on a card, or a standing rule. */
+  by: 'person' | 'rule';
+}
+
 /** A standing approval ("always approve this exact request from this agent"), as the Agents tab lists it. */
 export interface StandingApprovalView {
   id: string;
@@ -107,6 +130,8 @@ export interface HubState {
   installations: InstallationView[];
   /** Standing approvals on this hub (only while unlocked: they live in the vault). */
   standingApprovals: StandingApprovalView[];
+  /** The newest http.request calls made for agents on this hub (only while unlocked: the log lives in the vault). */
+  httpCalls: HttpCallView[];
   /** The vault's agent configs and which agent each is delivered to (only while unlocked: they live in the vault). */
   agentConfigs: AgentConfigOption[];
   configAssignments: ConfigAssignmentView[];

@@ -16,6 +16,7 @@ export const CONFIG_ASSIGNMENTS_TAG = 'clawkeep:config-assignments';
 export const INSTALLATIONS_TAG = 'clawkeep:installations';
 export const STANDING_APPROVALS_TAG = 'clawkeep:standing-approvals';
 export const OPENCLAW_GATEWAY_TAG = 'clawkeep:openclaw-gateway';
+export const HTTP_CALLS_TAG = 'clawkeep:http-calls';
 
 export interface ReservedTag {
   readonly tag: `clawkeep:${string}`;
@@ -41,6 +42,12 @@ export const RESERVED_TAGS: readonly ReservedTag[] = [
     owner: 'lib/ext/hub/hub-installation-store.ts',
   },
   { tag: STANDING_APPROVALS_TAG, holds: 'standing approvals', owner: 'lib/ext/approvals/hub-standing-approvals.ts' },
+  {
+    tag: HTTP_CALLS_TAG,
+    holds:
+      'the log of http.request calls made for agents (method, host, path, status, bytes; never a secret or a body)',
+    owner: 'lib/ext/approvals/http-call-log.ts',
+  },
   {
     tag: OPENCLAW_GATEWAY_TAG,
     holds: 'OpenClaw gateway URL, token and device token',

@@ -11,6 +11,7 @@ import { displayRisk, summarizeIntent } from '../../hub-client/summary';
 import { buildDecision, checkDecidable } from './hub-approval';
 import { readSecret, secretIndex, type SecretIndex } from './releasable-secrets';
 import { httpBlocked, makeApprovedCall } from './hub-http-call';
+import { callRecord, withCall } from './http-call-log';
 
 export { secretIndex } from './releasable-secrets';
 import type { HubCore } from '../hub/hub-core';
@@ -94,6 +95,23 @@ export async function signAndSend(
   if (decision === 'approve' && intent.kind === 'http.request') {
     checkDecidable(intent, decision, core.installationFor(intent.installation_id));
     httpOutcome = await makeApprovedCall(core, intent);
+    // The call was made: it is logged whatever happens to the decision next (the hub may be unreachable now).
+    const record = callRecord(
+      intent,
+      parseHttpRequest(intent.payload),
+      httpOutcome,
+      core.agentName(intent.installation_id),
+      need === false ? 'rule' : 'person',
+      core.ports.now(),
+    );
+    await core.vault
+      .withUnlocked(
+        (service) => core.httpCalls.update(service, (list) => ({ next: withCall(list, record), value: null })),
+        {
+          activity: false,
+        },
+      )
+      .catch(() => {});
   }
   const { client, body } = await core.vault.withUnlocked(
     async (service) => {

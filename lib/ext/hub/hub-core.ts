@@ -15,6 +15,7 @@ import { InstallationStore } from './hub-installation-store';
 import { HUB_SETTINGS } from '../../storage/persisted-keys';
 import { writeStored } from '../../storage/stored-item';
 import { StandingApprovalStore } from '../approvals/hub-standing-approvals';
+import { HttpCallLog } from '../approvals/http-call-log';
 
 export const DEFAULT_HUB_URL = 'http://127.0.0.1:8787';
 
@@ -149,6 +150,8 @@ export class HubCore {
   readonly lookups = new Map<string, ClaimLookupResponse>();
   /** The standing approvals in the vault, written one change at a time. */
   readonly standing = new StandingApprovalStore();
+  /** The log of http.request calls made for agents, in the vault (http-call-log.ts). */
+  readonly httpCalls = new HttpCallLog();
   /** Agent config assignments in the vault, changed one delivery at a time. */
   readonly configs = new ConfigAssignmentStore();
   /** Installations revoked on this device: never signed for again, whatever the hub lists (hub-revocations.ts). */

@@ -167,6 +167,7 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
       waiting: this.watch.waiting,
       installations: [],
       standingApprovals: [],
+      httpCalls: [],
       agentConfigs: [],
       configAssignments: [],
       prefs: core.prefs(),
@@ -186,6 +187,7 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
             waiting: this.pending.all.length,
             installations: installationViews(core),
             standingApprovals: await standingApprovalViews(core, service),
+            httpCalls: await core.httpCalls.update(service, (list) => ({ next: null, value: list })),
             ...(await configViews(core, service)),
           };
         },
