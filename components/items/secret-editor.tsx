@@ -31,9 +31,12 @@ export function SecretEditor({ item, onSaved, onCancel, onDeleted }: SecretEdito
   const [hostsInvalid, setHostsInvalid] = useState(false);
   const action = useAction();
 
+  // Editing the box that was refused takes its message away, so a corrected list is not shown beside a stale error.
   const editHosts = (text: string): void => {
     setHosts(text);
+    if (!hostsInvalid) return;
     setHostsInvalid(false);
+    action.setError(null);
   };
 
   const submit = async (e: Event): Promise<void> => {
