@@ -25,8 +25,22 @@ function Tags({ tags }: { tags: string[] }) {
   );
 }
 
+/** Where the secret may be sent in an approved HTTPS call (issue 18); an empty list is a choice too, so it is said. */
+function AllowedHosts({ hosts }: { hosts: string[] }) {
+  if (hosts.length === 0) return <span class="muted">None: never sent in a call</span>;
+  return (
+    <ul class="host-list">
+      {hosts.map((h) => (
+        <li key={h}>
+          <code>{h}</code>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function SecretBody({ item }: { item: SecretItem }) {
-  const { notes, tags, expiresAt } = item.fields;
+  const { notes, tags, expiresAt, allowedHosts } = item.fields;
   return (
     <dl class="details">
       <dt>Value</dt>
@@ -42,6 +56,10 @@ function SecretBody({ item }: { item: SecretItem }) {
       <dt>Tags</dt>
       <dd>
         <Tags tags={tags} />
+      </dd>
+      <dt>Allowed hosts</dt>
+      <dd>
+        <AllowedHosts hosts={allowedHosts} />
       </dd>
       <dt>Expires</dt>
       <dd>

@@ -7,8 +7,10 @@ import { Field, TextArea } from '../shared/field';
 import { SecretTextArea } from '../shared/secret-field';
 import { SecretGenerator } from './secret-generator';
 import { isReservedTag, RESERVED_TAG_PREFIX } from '../../lib/storage/vault-tags';
-import { dateInputToIso, isoToDateInput, parseTags } from '../shared/format';
+import { dateInputToIso, isoToDateInput, parseHostList, parseTags } from '../shared/format';
 import { useAction } from '../shared/use-action';
+import { normalizeAllowedHosts } from '../../lib/vault/secret-hosts';
+import { errorMessage } from '../../lib/errors';
 
 interface SecretEditorProps {
   /** Absent for a new secret. */
@@ -25,11 +27,22 @@ export function SecretEditor({ item, onSaved, onCancel, onDeleted }: SecretEdito
   const [notes, setNotes] = useState(item?.fields.notes ?? '');
   const [tags, setTags] = useState(item?.fields.tags.join(', ') ?? '');
   const [expires, setExpires] = useState(isoToDateInput(item?.fields.expiresAt ?? null));
+  const [hosts, setHosts] = useState(item?.fields.allowedHosts.join('\n') ?? '');
+  const [hostsInvalid, setHostsInvalid] = useState(false);
   const action = useAction();
+
+  // Editing the box that was refused takes its message away, so a corrected list is not shown beside a stale error.
+  const editHosts = (text: string): void => {
+    setHosts(text);
+    if (!hostsInvalid) return;
+    setHostsInvalid(false);
+    action.setError(null);
+  };
 
   const submit = async (e: Event): Promise<void> => {
     e.preventDefault();
     if (action.busy) return;
+    setHostsInvalid(false);
     if (!name.trim()) return action.setError('Give the secret a name.');
     // A reserved tag would turn the secret into one of Clawkeep's own records, hidden from Items.
     if (parseTags(tags).some(isReservedTag)) {
@@ -37,11 +50,19 @@ export function SecretEditor({ item, onSaved, onCancel, onDeleted }: SecretEdito
     }
     const expiresAt = expires ? dateInputToIso(expires) : null;
     if (expires && !expiresAt) return action.setError('The expiry date is not a valid date.');
+    // Checked here with the vault's own rule (the save checks it again) so the box itself can be marked invalid.
+    let allowedHosts: string[];
+    try {
+      allowedHosts = normalizeAllowedHosts(parseHostList(hosts));
+    } catch (err) {
+      setHostsInvalid(true);
+      return action.setError(errorMessage(err));
+    }
     const result = await action.run(() =>
       client.save({
         ...(item ? { id: item.id } : {}),
         kind: 'secret',
-        fields: { name: name.trim(), value, notes, tags: parseTags(tags), expiresAt },
+        fields: { name: name.trim(), value, notes, tags: parseTags(tags), expiresAt, allowedHosts },
       }),
     );
     if (result.ok) onSaved(result.value);
@@ -55,6 +76,16 @@ export function SecretEditor({ item, onSaved, onCancel, onDeleted }: SecretEdito
       <SecretGenerator onUse={setValue} />
       <TextArea label="Notes" value={notes} onInput={setNotes} rows={3} />
       <Field label="Tags (comma-separated)" value={tags} onInput={setTags} placeholder="prod, openai" />
+      <TextArea
+        label="Allowed hosts (one per line)"
+        value={hosts}
+        onInput={editHosts}
+        // Grows with the list (up to 8 lines) so every host stays in view while editing.
+        rows={Math.min(8, Math.max(2, hosts.split('\n').length))}
+        mono
+        invalid={hostsInvalid}
+        hint="Hosts this secret may be sent to in approved HTTPS calls (https only), e.g. api.github.com. Empty: never sent in a call."
+      />
       <Field type="date" label="Expires" value={expires} onInput={setExpires} hint="Leave empty if it never expires." />
       <ErrorAlert message={action.error} />
       <EditorActions

@@ -11,6 +11,14 @@ export function parseTags(text: string): string[] {
   return tags;
 }
 
+/**
+ * The secret editor's "Allowed hosts" box → its entries: one per line, though commas and spaces also separate (a host
+ * never holds either), blanks dropped. Checking and canonicalising is lib/vault/secret-hosts.ts's job.
+ */
+export function parseHostList(text: string): string[] {
+  return text.split(/[\s,]+/).filter((entry) => entry !== '');
+}
+
 function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }

@@ -63,6 +63,7 @@ export async function saveTrustPins(client: VaultClient, pins: TrustPins, itemId
       notes: 'What the deploy wizard trusts before sealing secrets to a CVM. Edit in the Deploy tab.',
       tags: [TRUST_PINS_TAG],
       expiresAt: null,
+      allowedHosts: [],
     },
   });
   return saved.id;
@@ -118,6 +119,7 @@ export async function saveDeployment(client: VaultClient, record: DeploymentReco
       notes: `CVM ${record.cvmId} (app ${record.appId}). Managed by the Deploy tab.`,
       tags: [DEPLOYMENT_TAG],
       expiresAt: null,
+      allowedHosts: [],
     },
   });
   return saved.id;
@@ -127,7 +129,7 @@ export async function saveDeployment(client: VaultClient, record: DeploymentReco
 export async function saveApiKeySecret(client: VaultClient, name: string, apiKey: string): Promise<string> {
   const saved = await client.save({
     kind: 'secret',
-    fields: { name, value: apiKey, notes: 'Phala Cloud API key', tags: ['phala'], expiresAt: null },
+    fields: { name, value: apiKey, notes: 'Phala Cloud API key', tags: ['phala'], expiresAt: null, allowedHosts: [] },
   });
   return saved.id;
 }

@@ -1,5 +1,6 @@
 import { utf8Decode, utf8Encode } from '../bytes';
 import { ClawkeepError } from '../errors';
+import { normalizeAllowedHosts } from './secret-hosts';
 import type { AgentConfigFields, ItemDraft, ItemKind, KeyValue, SecretFields, VaultSettings } from './types';
 
 /** Limits keep one item from bloating every list decrypt; generous for real secrets and configs. */
@@ -50,6 +51,8 @@ export function normalizeSecretFields(raw: unknown): SecretFields {
     notes: text(f.notes ?? '', 'Notes', MAX_TEXT),
     tags: [...new Set(tags.map((t) => text(t, 'Tag', MAX_NAME).trim()).filter((t) => t !== ''))],
     expiresAt: expiry(f.expiresAt),
+    // Absent in items written before issue 18 and in every import: [] = never sent in a call (fail closed).
+    allowedHosts: normalizeAllowedHosts(f.allowedHosts),
   };
 }
 

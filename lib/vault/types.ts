@@ -11,6 +11,12 @@ export interface SecretFields {
   tags: string[];
   /** ISO date-time, or null for no expiry. */
   expiresAt: string | null;
+  /**
+   * The hosts this secret may be sent to in an approved `http.request` (issue 18), each as `isHttpHost` names it
+   * (`api.github.com`, `10.0.0.2:8443`); https only, as every such call is. Empty (and absent in items saved before
+   * the field existed): the secret is never sent in a call, so an old item or an import fails closed.
+   */
+  allowedHosts: string[];
 }
 
 export interface KeyValue {

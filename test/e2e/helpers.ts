@@ -2,6 +2,13 @@ import { expect, type Page } from '@playwright/test';
 
 export const PASSPHRASE = 'tangerine-orbit-velvet-42';
 
+const SHOTS = process.env.CLAWKEEP_SCREENSHOTS;
+
+/** A full-page screenshot into $CLAWKEEP_SCREENSHOTS (none when it is unset), for looking at a layout by eye. */
+export async function shot(page: Page, name: string): Promise<void> {
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+}
+
 export interface SecretInput {
   name: string;
   value: string;

@@ -1,15 +1,9 @@
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { addSecret, createVault, PASSPHRASE } from './helpers';
+import { addSecret, createVault, PASSPHRASE, shot } from './helpers';
 
 // Issue 15, "The popup and the vault, as a password-manager user expects" (must-show 4 and the rest of that list).
-
-const SHOTS = process.env.CLAWKEEP_SCREENSHOTS;
-
-async function shot(page: Page, name: string): Promise<void> {
-  if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-}
 
 /** Creates the vault and waits for it to open: Argon2id on a loaded CI box can take longer than one action. */
 async function createOpenVault(page: Page, passphrase?: string): Promise<void> {

@@ -27,7 +27,14 @@ async function backupOfManyItems(): Promise<Buffer> {
     createdAt: base,
     // The highest numbers were changed last: they are the first screen while the whole list decrypts.
     updatedAt: base + i * 1000,
-    fields: { name: nameOf(i + 1), value: `value-${i + 1}`, notes: '', tags: i % 4 ? [] : ['team'], expiresAt: null },
+    fields: {
+      name: nameOf(i + 1),
+      value: `value-${i + 1}`,
+      notes: '',
+      tags: i % 4 ? [] : ['team'],
+      expiresAt: null,
+      allowedHosts: [],
+    },
   }));
   const salt = randomBytes(SALT_LENGTH);
   const kek = await deriveKey(utf8Encode(BACKUP_PASSPHRASE), salt, DEFAULT_PBKDF2);

@@ -83,6 +83,7 @@ export async function saveOpenClawConfig(store: ItemStore, config: OpenClawConfi
       notes: `Clawkeep's operator connection to ${config.url}. Managed in Settings → OpenClaw gateway.`,
       tags: [OPENCLAW_GATEWAY_TAG],
       expiresAt: null,
+      allowedHosts: [],
     },
   });
   return saved.id;

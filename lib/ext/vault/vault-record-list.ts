@@ -57,6 +57,7 @@ async function saveRecordList<T>(service: VaultService, spec: RecordListSpec<T>,
         notes: spec.notes,
         tags: [spec.tag],
         expiresAt: null,
+        allowedHosts: [],
       },
     },
   });

@@ -19,7 +19,7 @@ const SENT = { kind: 'secret.request', payload: { item: ITEM, reason: 'Deploy th
 
 async function setUp() {
   const r = await realHubService([
-    { kind: 'secret', fields: { name: ITEM, value: VALUE, notes: '', tags: [], expiresAt: null } },
+    { kind: 'secret', fields: { name: ITEM, value: VALUE, notes: '', tags: [], expiresAt: null, allowedHosts: [] } },
   ]);
   const evil = MaliciousHub.inProcess(r.hub.app.request);
   let saved: AgentState | undefined;

@@ -121,7 +121,14 @@ async function claimSetup() {
     [
       {
         kind: 'secret',
-        fields: { name: 'arxiv-key', value: 'sk-arxiv-secret-value', notes: '', tags: [], expiresAt: null },
+        fields: {
+          name: 'arxiv-key',
+          value: 'sk-arxiv-secret-value',
+          notes: '',
+          tags: [],
+          expiresAt: null,
+          allowedHosts: [],
+        },
       },
       {
         kind: 'agentConfig',

@@ -23,7 +23,7 @@ const AGENT_NAME = 'agent-with-a-telling-name';
 
 async function setUp() {
   const r = await realHubService([
-    { kind: 'secret', fields: { name: ITEM, value: VALUE, notes: '', tags: [], expiresAt: null } },
+    { kind: 'secret', fields: { name: ITEM, value: VALUE, notes: '', tags: [], expiresAt: null, allowedHosts: [] } },
   ]);
   const claimed = await r.claimAgent(AGENT_NAME, [`secret:read:${ITEM}`]);
   await r.svc.stop(true); // no live subscription racing the test's pollOnce

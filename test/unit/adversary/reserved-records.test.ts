@@ -11,7 +11,10 @@ import { VaultService } from '../../../lib/vault/vault-service';
 import { FAST_KDF, kekFor, uniqueDbName } from '../vault/helpers';
 
 const secret = (name: string, tags: string[]) =>
-  ({ kind: 'secret', fields: { name, value: `value of ${name}`, notes: '', tags, expiresAt: null } }) as const;
+  ({
+    kind: 'secret',
+    fields: { name, value: `value of ${name}`, notes: '', tags, expiresAt: null, allowedHosts: [] as string[] },
+  }) as const;
 
 describe('reserved clawkeep: records are never releasable to an agent', () => {
   it('secretIndex counts plain secrets only, not any item with a clawkeep: tag', async () => {

@@ -34,7 +34,14 @@ async function setUp() {
   const r = await realHubService([
     {
       kind: 'secret',
-      fields: { name: ITEM, value: 'sk-revoked-agent-must-not-get-this', notes: '', tags: [], expiresAt: null },
+      fields: {
+        name: ITEM,
+        value: 'sk-revoked-agent-must-not-get-this',
+        notes: '',
+        tags: [],
+        expiresAt: null,
+        allowedHosts: [],
+      },
     },
     { kind: 'agentConfig', fields: CONFIG },
   ]);
@@ -146,7 +153,10 @@ describe('a hub serving vault heads of a removed device', () => {
   it('a head the removed device signed after its removal is refused, also once the hub stops listing the removal', async () => {
     const t = await syncSetUp();
     await t.service.save({
-      draft: { kind: 'secret', fields: { name: 'Before', value: 'v1', notes: '', tags: [], expiresAt: null } },
+      draft: {
+        kind: 'secret',
+        fields: { name: 'Before', value: 'v1', notes: '', tags: [], expiresAt: null, allowedHosts: [] },
+      },
     });
     expect((await t.engine().sync()).pushed).toBe(1);
     const honest = await t.client.pullVault(0);

@@ -31,7 +31,10 @@ beforeEach(async () => {
   await real.create(PASS, DEFAULT_PBKDF2);
   // Saved in name order, a few ms apart: the last names are the most recently changed.
   for (let n = 1; n <= COUNT; n++) {
-    await real.save({ kind: 'secret', fields: { name: pad(n), value: 'v', notes: '', tags: [], expiresAt: null } });
+    await real.save({
+      kind: 'secret',
+      fields: { name: pad(n), value: 'v', notes: '', tags: [], expiresAt: null, allowedHosts: [] },
+    });
     await new Promise((r) => setTimeout(r, 2));
   }
   const held = new Promise<void>((resolve) => (release = resolve));

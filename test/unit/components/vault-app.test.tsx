@@ -151,6 +151,7 @@ describe('VaultApp with the local client', () => {
         notes: '',
         tags: [],
         expiresAt: null,
+        allowedHosts: [],
       })),
     );
     await click('Lock now');

@@ -31,7 +31,14 @@ describe('deploy records in the vault', () => {
     const pinsId = await saveTrustPins(vault, PINS);
     expect(await loadTrustPins(vault)).toEqual({ itemId: pinsId, pins: PINS });
 
-    const secretFields = { name: 'gateway token', value: 'tok-unit-9f8e7d', notes: '', tags: [], expiresAt: null };
+    const secretFields = {
+      name: 'gateway token',
+      value: 'tok-unit-9f8e7d',
+      notes: '',
+      tags: [],
+      expiresAt: null,
+      allowedHosts: [],
+    };
     const secret = await vault.save({ kind: 'secret', fields: secretFields });
     const agent = await vault.save({
       kind: 'agentConfig',
@@ -98,6 +105,7 @@ describe('deploy records in the vault', () => {
         notes: '',
         tags: ['clawkeep:deployment'],
         expiresAt: null,
+        allowedHosts: [],
       },
     });
     expect(await listDeployments(vault)).toEqual([]);
@@ -113,7 +121,10 @@ describe('env prefill', () => {
     ...over,
   });
   const items: VaultItem[] = [
-    item({ kind: 'secret', fields: { name: 'Anthropic API key', value: 'a', notes: '', tags: [], expiresAt: null } }),
+    item({
+      kind: 'secret',
+      fields: { name: 'Anthropic API key', value: 'a', notes: '', tags: [], expiresAt: null, allowedHosts: [] },
+    }),
     item({
       kind: 'agentConfig',
       fields: {
@@ -126,16 +137,37 @@ describe('env prefill', () => {
     }),
     item({
       kind: 'secret',
-      fields: { name: 'pins', value: '{}', notes: '', tags: ['clawkeep:deploy-trust'], expiresAt: null },
+      fields: {
+        name: 'pins',
+        value: '{}',
+        notes: '',
+        tags: ['clawkeep:deploy-trust'],
+        expiresAt: null,
+        allowedHosts: [],
+      },
     }),
     // Clawkeep's other records, and one a newer version synced here: the whole namespace is reserved.
     item({
       kind: 'secret',
-      fields: { name: 'installations', value: '[]', notes: '', tags: ['clawkeep:installations'], expiresAt: null },
+      fields: {
+        name: 'installations',
+        value: '[]',
+        notes: '',
+        tags: ['clawkeep:installations'],
+        expiresAt: null,
+        allowedHosts: [],
+      },
     }),
     item({
       kind: 'secret',
-      fields: { name: 'later', value: '{}', notes: '', tags: ['team', 'clawkeep:not-yet-invented'], expiresAt: null },
+      fields: {
+        name: 'later',
+        value: '{}',
+        notes: '',
+        tags: ['team', 'clawkeep:not-yet-invented'],
+        expiresAt: null,
+        allowedHosts: [],
+      },
     }),
   ];
 

@@ -74,7 +74,10 @@ describe('the extension background joins an existing vault (new-device side) and
     expect(b.service.isUnlocked).toBe(true);
     // Same vault key and id: an item A saves opens in B once its record is there.
     const item = await a.service.save({
-      draft: { kind: 'secret', fields: { name: 'token', value: 'v-123', notes: '', tags: [], expiresAt: null } },
+      draft: {
+        kind: 'secret',
+        fields: { name: 'token', value: 'v-123', notes: '', tags: [], expiresAt: null, allowedHosts: [] },
+      },
     });
     const recordA = await (a.service as unknown as { db: VaultDb }).db.items.get(item.id);
     await (b.service as unknown as { db: VaultDb }).db.items.put(recordA!);

@@ -29,7 +29,14 @@ describe('the locked watcher', () => {
         [
           {
             kind: 'secret',
-            fields: { name: 'arxiv-key', value: 'sk-arxiv-123', notes: '', tags: [], expiresAt: null },
+            fields: {
+              name: 'arxiv-key',
+              value: 'sk-arxiv-123',
+              notes: '',
+              tags: [],
+              expiresAt: null,
+              allowedHosts: [],
+            },
           },
         ],
         {

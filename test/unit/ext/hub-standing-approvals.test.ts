@@ -13,10 +13,20 @@ const REASON = 'OpenClaw gateway "home" loads "mock/apiKey" through its exec sec
 /** The real pieces: an in-process hub, a real vault (fake-indexeddb), the extension's HubService and an agent SDK client. */
 async function setUp() {
   const r = await realHubService([
-    { kind: 'secret', fields: { name: ITEM, value: `${VALUE}-${ITEM}`, notes: '', tags: [], expiresAt: null } },
     {
       kind: 'secret',
-      fields: { name: 'other/key', value: `${VALUE}-other/key`, notes: '', tags: [], expiresAt: null },
+      fields: { name: ITEM, value: `${VALUE}-${ITEM}`, notes: '', tags: [], expiresAt: null, allowedHosts: [] },
+    },
+    {
+      kind: 'secret',
+      fields: {
+        name: 'other/key',
+        value: `${VALUE}-other/key`,
+        notes: '',
+        tags: [],
+        expiresAt: null,
+        allowedHosts: [],
+      },
     },
   ]);
   const { agent, installation_id } = await r.claimAgent('openclaw-gateway', [

@@ -15,6 +15,7 @@ import { toHex } from '../../../lib/bytes';
 import { toBase64Url } from '../../../lib/protocol/base64url';
 import { isOrigin } from '../../../lib/protocol/fields';
 import { HIDDEN_CHARACTER } from '../../../lib/protocol/display-text';
+import { isHttpHost } from '../../../lib/protocol/http-request';
 import { isItemName } from '../../../lib/protocol/scopes';
 
 /** A fixed default seed keeps `npm test` deterministic; set CLAWKEEP_PROP_SEED to explore or to replay a report. */
@@ -208,6 +209,15 @@ export const origin: fc.Arbitrary<string> = fc
       .map(([h, p]) => `http://${h}${p === undefined ? '' : `:${p}`}`),
   )
   .filter(isOrigin);
+
+/**
+ * Hosts as an `http.request` names them and a secret's allowed hosts store them (isHttpHost): a DNS name or an IPv4
+ * address, with a port only when it is not 443, already in the form the URL parser gives.
+ */
+export const httpHost: fc.Arbitrary<string> = fc
+  .tuple(fc.oneof(hostname, fc.ipV4()), port(443))
+  .map(([h, p]) => (p === undefined ? h : `${h}:${p}`))
+  .filter((h) => isHttpHost(h) && new URL(`https://${h}/`).host === h);
 
 /** 16 random bytes as strict base64url (22 characters): agent nonces, request nonces. */
 export const nonce16: fc.Arbitrary<string> = bytes(16).map(toBase64Url);

@@ -39,7 +39,17 @@ import {
 } from '../../../lib/format/vault-header';
 import { exportItemsToBackup, readItemsFromBackup } from '../../../lib/vault/backup';
 import type { VaultItem } from '../../../lib/vault/types';
-import { bytes, check, expectBytes, mutations, mutate, typedOnly, unchanged, unicodeString } from './arbitraries';
+import {
+  bytes,
+  check,
+  expectBytes,
+  httpHost,
+  mutations,
+  mutate,
+  typedOnly,
+  unchanged,
+  unicodeString,
+} from './arbitraries';
 
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const u32be = (v: number) => Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
@@ -528,6 +538,7 @@ describe('backup payload "clawkeep-backup-items" v1 (lib/vault/backup.ts)', () =
         fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
         { nil: null },
       ),
+      allowedHosts: fc.uniqueArray(httpHost, { maxLength: 3 }),
     }),
   });
   const agentConfig = fc.record({

@@ -91,7 +91,7 @@ describe('CSV parser', () => {
       ([rows, quoteAll, newline]) => {
         const text = Papa.unparse(rows, { quotes: quoteAll, newline, columns: ['name', 'value', 'notes'] });
         expect(planCsvImport(text).candidates.map((c) => c.fields)).toEqual(
-          rows.map((r) => ({ ...r, tags: [], expiresAt: null })),
+          rows.map((r) => ({ ...r, tags: [], expiresAt: null, allowedHosts: [] })),
         );
       },
       300,

@@ -22,7 +22,7 @@ const PASS = 'shared-vault-passphrase';
 const secret = (name: string, value: string, id?: string): ItemDraft => ({
   ...(id ? { id } : {}),
   kind: 'secret',
-  fields: { name, value, notes: '', tags: [], expiresAt: null },
+  fields: { name, value, notes: '', tags: [], expiresAt: null, allowedHosts: [] },
 });
 
 /** Two devices holding the same vault (same vault id and key, as pairing leaves them), syncing through one hub. */

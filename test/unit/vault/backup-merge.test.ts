@@ -7,7 +7,14 @@ import { VaultService } from '../../../lib/vault/vault-service';
 import type { SecretFields, SecretItem } from '../../../lib/vault/types';
 import { dumpDatabase, FAST_KDF, kekFor, uniqueDbName } from './helpers';
 
-const fields = (name: string, value: string): SecretFields => ({ name, value, notes: '', tags: [], expiresAt: null });
+const fields = (name: string, value: string): SecretFields => ({
+  name,
+  value,
+  notes: '',
+  tags: [],
+  expiresAt: null,
+  allowedHosts: [],
+});
 
 describe('backup import merges by revision (issue 15)', () => {
   let name: string;

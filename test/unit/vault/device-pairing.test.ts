@@ -27,7 +27,10 @@ async function setUp() {
   const saltA = randomBytes(16);
   await a.create({ kdf: FAST_KDF, salt: saltA, kek: await kekFor('passphrase of A', saltA) });
   const item = await a.save({
-    draft: { kind: 'secret', fields: { name: 'GitHub token', value: SECRET, notes: '', tags: [], expiresAt: null } },
+    draft: {
+      kind: 'secret',
+      fields: { name: 'GitHub token', value: SECRET, notes: '', tags: [], expiresAt: null, allowedHosts: [] },
+    },
   });
   const signerA = await a.deviceSigner();
   const hubSignerA: HubSigner = { role: 'human', keyId: deviceKeyId(signerA.publicKey), sign: (m) => signerA.sign(m) };

@@ -19,6 +19,7 @@ const secret = (name: string, tags: string[] = []): SecretFields => ({
   notes: '',
   tags,
   expiresAt: null,
+  allowedHosts: [],
 });
 
 describe('the item list of a large vault', () => {

@@ -16,7 +16,10 @@ describe('passphrase-level client (web vault)', () => {
     await client.create('first passphrase', FAST_KDF, (p) => progress.push(p.elapsedMs));
     expect(progress[0]).toBe(0);
     expect(await client.status()).toMatchObject({ state: 'unlocked', kdf: FAST_KDF });
-    await client.save({ kind: 'secret', fields: { name: 'API', value: 'v1', notes: '', tags: [], expiresAt: null } });
+    await client.save({
+      kind: 'secret',
+      fields: { name: 'API', value: 'v1', notes: '', tags: [], expiresAt: null, allowedHosts: [] },
+    });
     await client.lock();
     await expect(client.unlock('nope')).rejects.toMatchObject({
       code: 'wrong_passphrase',
@@ -40,7 +43,7 @@ describe('passphrase-level client (web vault)', () => {
     await client.create('old', FAST_KDF);
     await client.save({
       kind: 'secret',
-      fields: { name: 'k', value: 'secret-value', notes: '', tags: [], expiresAt: null },
+      fields: { name: 'k', value: 'secret-value', notes: '', tags: [], expiresAt: null, allowedHosts: [] },
     });
     await expect(client.changePassphrase('wrong', 'new', FAST_KDF)).rejects.toMatchObject({ code: 'wrong_passphrase' });
     const argon = { algorithm: 'argon2id' as const, memoryKiB: 16384, iterations: 2, parallelism: 1 };

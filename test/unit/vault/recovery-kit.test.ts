@@ -127,7 +127,14 @@ describe('vault recovery (local client over IndexedDB)', () => {
     await vault.create('old passphrase', FAST_KDF);
     const item = await vault.save({
       kind: 'secret',
-      fields: { name: 'Stripe', value: 'sk_live_RECOVERY-TEST', notes: '', tags: [], expiresAt: null },
+      fields: {
+        name: 'Stripe',
+        value: 'sk_live_RECOVERY-TEST',
+        notes: '',
+        tags: [],
+        expiresAt: null,
+        allowedHosts: [],
+      },
     });
     return { name, vault, item };
   };

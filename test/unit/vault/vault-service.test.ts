@@ -14,6 +14,7 @@ const secretDraft: ItemDraft = {
     notes: 'billing only',
     tags: ['payments'],
     expiresAt: null,
+    allowedHosts: [],
   },
 };
 const configDraft: ItemDraft = {
