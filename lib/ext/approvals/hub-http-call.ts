@@ -8,7 +8,8 @@ import type { Intent } from '../../protocol/wire';
 import type { VaultService } from '../../vault/vault-service';
 import type { HubCore } from '../hub/hub-core';
 import { mayCallHost } from '../hub/host-access';
-import { allowedHostsOf, readSecretFields, type SecretIndex } from './releasable-secrets';
+import { secretAllowsHost } from '../../vault/secret-hosts';
+import { readSecretFields, type SecretIndex } from './releasable-secrets';
 
 /**
  * An approved `http.request` (issue 18), made here in the background where the secrets are: each secret is read
@@ -50,7 +51,7 @@ async function secretValues(service: VaultService, request: HttpRequestIntent): 
   for (const name of secretsUsed(request)) {
     const fields = await readSecretFields(service, name);
     if (!fields) throw new HubClientError('secret_missing', `Your vault has no single secret named “${name}”.`);
-    if (!allowedHostsOf(fields).includes(request.host))
+    if (!secretAllowsHost(fields, request.host))
       throw new HubClientError('http_host_not_allowed', notAllowed(name, request.host));
     values.set(name, fields.value);
   }

@@ -20,10 +20,6 @@ export interface SecretIndex {
   hosts: Map<string, readonly string[]>;
 }
 
-/** The hosts a secret's fields allow (empty: the secret is never sent in a call). */
-export const allowedHostsOf = (fields: SecretFields): readonly string[] =>
-  (fields as SecretFields & { allowedHosts?: readonly string[] }).allowedHosts ?? [];
-
 /** The index for deciding on `intents` (see SecretIndex). */
 export async function secretIndex(service: VaultService, intents: readonly Intent[] = []): Promise<SecretIndex> {
   const counts = new Map<string, number>();
@@ -45,7 +41,7 @@ export async function secretIndex(service: VaultService, intents: readonly Inten
     for (const name of names) {
       if (hosts.has(name) || counts.get(name) !== 1) continue;
       const found = await service.get({ id: ids.get(name)! });
-      if (found.kind === 'secret' && found.fields.name === name) hosts.set(name, allowedHostsOf(found.fields));
+      if (found.kind === 'secret' && found.fields.name === name) hosts.set(name, found.fields.allowedHosts);
     }
   }
   return { counts, hosts };
