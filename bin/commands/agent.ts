@@ -4,16 +4,17 @@ import { parseArgs } from 'node:util';
 import { writeFileAtomic0600 } from '../atomic-file';
 import { UsageError, type Command } from '../command';
 import { AgentClient, AgentError, parseAgentState, type AgentState, type FetchLike } from '../../lib/agent';
-import { wipe } from '../../lib/bytes';
+import { fromBase64, wipe } from '../../lib/bytes';
 import { ClawkeepError, type CliErrorCode } from '../../lib/errors';
 import { configEnvLines } from '../../lib/protocol/config-payload';
 import { ProtocolError } from '../../lib/protocol/errors';
 import { fingerprint, decodePublicKey } from '../../lib/protocol/keys';
 import { isScope } from '../../lib/protocol/scopes';
 import type { Intent } from '../../lib/protocol/wire';
+import { fetchJson, fetchNotes, parseFetchRequest } from './agent-fetch';
 
 /** Exit codes of `clawkeep agent`: scripts and skills branch on them. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, denied: 3, expired: 4 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, denied: 3, expired: 4, refused: 5 } as const;
 
 const DEFAULT_TIMEOUT_S = 300;
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -24,6 +25,8 @@ const USAGE = [
   '  clawkeep agent status   --state FILE [--json]',
   '  clawkeep agent request  --state FILE --kind KIND --payload JSON [--idempotency-key K] [--wait] [--timeout S] [--json]',
   '  clawkeep agent secret   ITEM --state FILE [--reason TEXT] [--timeout S] [--json]',
+  "  clawkeep agent fetch    URL --state FILE [-X METHOD] [-H 'Name: value']... [--data TEXT | --data-binary @FILE]",
+  '                          [--reason TEXT] [--timeout S] [--json]',
   '  clawkeep agent config   --state FILE [--json | --env]',
   '',
   'register  registers this agent with a hub and prints a claim code; the human enters it in the Clawkeep',
@@ -33,15 +36,24 @@ const USAGE = [
   '          With --wait it blocks until decided and, if approved, executes it (the device signature is checked).',
   'secret    asks for a vault item and prints only its value on stdout (progress goes to stderr).',
   '          --json prints {"intent_id","item","value"} instead.',
+  "fetch     asks your human's browser to make one HTTPS call for you, with vault secrets put in where",
+  '          {{secret:NAME}} stands (in a header value, a query value or a --data body): you never see the secret.',
+  '          Prints the response body on stdout, byte for byte (a note on stderr when the device cut a reflected',
+  '          secret, withheld the body or did not follow a redirect). Needs the scope http:HOST (e.g.',
+  "          http:api.github.com). GET, or POST with a body; nothing is added: give -H 'content-type: ...'.",
+  "          --data @FILE sends the file's text (placeholders work); --data-binary @FILE its bytes (no placeholders).",
+  '          --json prints {"status","headers","body" (text) or "body_base64","redacted","withheld","redirect"}.',
   'config    fetches the agent config your human assigned to this agent, checks the device signature and that',
   '          the revision never goes backwards, and prints a summary (names only); --json prints it all,',
   '          --env prints KEY=value lines (provider keys, then env) for `env $(clawkeep agent config --env ...) cmd`.',
   '',
-  '  --scopes A,B   requested scopes, e.g. secret:read:GitHub token,action:payment.send',
+  '  --scopes A,B   requested scopes, e.g. secret:read:GitHub token,action:payment.send,http:api.github.com',
   `  --timeout S    seconds to wait for the decision (default ${DEFAULT_TIMEOUT_S})`,
   '  --json         machine-readable output on stdout (errors too: {"error":{"code","message"}})',
   '',
-  'Exit codes: 0 ok/approved, 1 other failure, 2 usage, state file, auth or wrong hub URL error, 3 denied, 4 expired or timed out.',
+  'Exit codes: 0 ok/approved (fetch: any HTTP status), 1 other failure (fetch: the call got no answer, e.g.',
+  '  timeout), 2 usage, state file, auth, scope or wrong hub URL error, 3 denied, 4 expired or timed out,',
+  "  5 refused by your human's device without asking (fetch: e.g. that secret may not be sent to that host).",
   'The state file must not be readable by group or others (chmod 600).',
 ].join('\n');
 
@@ -105,6 +117,11 @@ const OPTIONS = {
   'idempotency-key': { type: 'string' },
   reason: { type: 'string' },
   timeout: { type: 'string' },
+  // fetch, spelled as curl spells them.
+  request: { type: 'string', short: 'X' },
+  header: { type: 'string', short: 'H', multiple: true },
+  data: { type: 'string', short: 'd' },
+  'data-binary': { type: 'string' },
   wait: { type: 'boolean' },
   env: { type: 'boolean' },
   json: { type: 'boolean' },
@@ -116,10 +133,17 @@ const ALLOWED: Record<string, readonly string[]> = {
   status: ['state', 'json'],
   request: ['state', 'kind', 'payload', 'idempotency-key', 'wait', 'timeout', 'json'],
   secret: ['state', 'reason', 'timeout', 'json'],
+  fetch: ['state', 'request', 'header', 'data', 'data-binary', 'reason', 'timeout', 'json'],
   config: ['state', 'json', 'env'],
 };
 
-type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+type Values = {
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean'
+    ? boolean
+    : (typeof OPTIONS)[K] extends { multiple: true }
+      ? string[]
+      : string;
+};
 
 function parseTimeout(text: string | undefined): number {
   if (text === undefined) return DEFAULT_TIMEOUT_S * 1000;
@@ -143,6 +167,8 @@ const when = (ms: number) => new Date(ms).toISOString();
 
 function exitFor(err: AgentError): number {
   if (err.code === 'wait_timeout' || err.code === 'intent_expired') return EXIT.expired;
+  if (err.code === 'intent_denied') return EXIT.denied;
+  if (err.code === 'http_refused') return EXIT.refused;
   if (
     err.code.startsWith('auth_') ||
     [
@@ -185,7 +211,8 @@ async function register(values: Values): Promise<number> {
     .map((s) => s.trim())
     .filter((s) => s !== '');
   for (const s of scopes)
-    if (!isScope(s)) throw new UsageError(`--scopes: "${s}" is not a scope (secret:read:ITEM or action:KIND)`);
+    if (!isScope(s))
+      throw new UsageError(`--scopes: "${s}" is not a scope (secret:read:ITEM, action:KIND or http:HOST)`);
   let manifest: { markdown: string } | { url: string };
   if (values.manifest !== undefined) {
     try {
@@ -362,6 +389,39 @@ async function secret(item: string, values: Values): Promise<number> {
   return EXIT.ok;
 }
 
+async function fetchCommand(url: string, values: Values): Promise<number> {
+  const file = path.resolve(need(values, 'state'));
+  const input = parseFetchRequest({ url, ...values, ...(values.header ? { header: values.header } : {}) }, (f) =>
+    readFileSync(f),
+  );
+  const timeoutMs = parseTimeout(values.timeout);
+  const client = clientFor(file);
+  const { outcome } = await client.httpRequest(input, {
+    timeoutMs,
+    pollMs: 1000,
+    maxPollMs: 5000,
+    onCreated: (intent) =>
+      progress(
+        `Waiting for your human to approve ${input.method} ${url.split('?', 1)[0]} in the Clawkeep extension (intent ${intent.intent_id}, up to ${Math.round(timeoutMs / 1000)} s)…`,
+      ),
+  });
+  // The device made the call and no answer came: a failure of the call, in the device's words and code.
+  if (outcome.outcome === 'failed') throw new AgentError('http_failed', outcome.message, { deviceCode: outcome.code });
+  const body = fromBase64(outcome.body);
+  try {
+    if (values.json) printJson(fetchJson(outcome, body));
+    else
+      await new Promise<void>((resolve, reject) =>
+        process.stdout.write(body, (err) => (err ? reject(err) : resolve())),
+      );
+  } finally {
+    // The answer was meant for this agent, but it is still the person's data: no copy outlives the write.
+    wipe(body);
+  }
+  if (!values.json) for (const note of fetchNotes(outcome)) progress(note);
+  return EXIT.ok;
+}
+
 async function config(values: Values): Promise<number> {
   const file = path.resolve(need(values, 'state'));
   if (values.json && values.env) throw new UsageError('give at most one of --json or --env');
@@ -394,7 +454,7 @@ async function config(values: Values): Promise<number> {
 
 export const agentCommand: Command = {
   name: 'agent',
-  summary: 'agent side: register with a hub, ask a human for approvals and secrets',
+  summary: 'agent side: register with a hub, ask a human for approvals, secrets and HTTPS calls',
   usage: USAGE,
   async run(argv) {
     let values: Values;
@@ -409,16 +469,20 @@ export const agentCommand: Command = {
       return EXIT.ok;
     }
     const [sub, ...rest] = positionals;
-    if (sub === undefined) throw new UsageError('missing subcommand: register, status, request, secret or config');
+    if (sub === undefined)
+      throw new UsageError('missing subcommand: register, status, request, secret, fetch or config');
     const allowed = ALLOWED[sub];
     if (!allowed) throw new UsageError(`unknown subcommand "${sub}"`);
     for (const [k, v] of Object.entries(values))
       if (v !== undefined && !allowed.includes(k)) throw new UsageError(`--${k} does not apply to "agent ${sub}"`);
-    if (sub === 'secret' ? rest.length !== 1 : rest.length !== 0) {
+    const onePositional = sub === 'secret' || sub === 'fetch';
+    if (onePositional ? rest.length !== 1 : rest.length !== 0) {
       throw new UsageError(
         sub === 'secret'
           ? 'give exactly one item name: clawkeep agent secret ITEM --state FILE'
-          : `unexpected arguments: ${rest.join(' ')}`,
+          : sub === 'fetch'
+            ? 'give exactly one URL: clawkeep agent fetch URL --state FILE'
+            : `unexpected arguments: ${rest.join(' ')}`,
       );
     }
     try {
@@ -426,12 +490,15 @@ export const agentCommand: Command = {
       if (sub === 'status') return await status(values);
       if (sub === 'request') return await request(values);
       if (sub === 'config') return await config(values);
+      if (sub === 'fetch') return await fetchCommand(rest[0]!, values);
       return await secret(rest[0]!, values);
     } catch (err) {
       if (err instanceof UsageError) throw err;
       if (err instanceof StateFileError || err instanceof AgentError) {
         const code = err instanceof AgentError ? err.code : 'state_invalid';
-        if (values.json) printJson({ error: { code, message: err.message } });
+        const deviceCode = err instanceof AgentError ? err.deviceCode : undefined;
+        if (values.json)
+          printJson({ error: { code, message: err.message, ...(deviceCode ? { device_code: deviceCode } : {}) } });
         console.error(`clawkeep agent ${sub}: ${err.message}${err instanceof AgentError ? ` (${err.code})` : ''}`);
         return err instanceof AgentError ? exitFor(err) : EXIT.usage;
       }

@@ -8,6 +8,7 @@ import { claimCodeHash } from '../protocol/claim-code';
 import { ProtocolError } from '../protocol/errors';
 import { isId, isOrigin } from '../protocol/fields';
 import { payloadHash } from '../protocol/intent-hash';
+import { needsDevice } from '../protocol/intent-kinds';
 import { signKeyBinding } from '../protocol/key-binding';
 import { decodePublicKey, fingerprint } from '../protocol/keys';
 import { newHubChallenge, verifyHubChallenge } from '../protocol/hub-identity';
@@ -15,6 +16,7 @@ import { ed25519SignerFromSeed, type Ed25519Signer } from '../protocol/ed25519';
 import { signRequestWith } from '../protocol/request-signing';
 import { readStrictJson } from '../protocol/strict-json';
 import { openSealedSecret } from '../protocol/sealed-secret';
+import type { HttpOutcome } from '../protocol/sealed-response';
 import {
   AgentConfigResponseSchema,
   AgentMeResponseSchema,
@@ -24,11 +26,20 @@ import {
   parseWire,
   RegisterAgentRequestSchema,
   RegisterAgentResponseSchema,
+  type ExecuteResponse,
   type Intent,
   type Manifest,
 } from '../protocol/wire';
 import { acceptConfig, type AcceptedConfig } from './config';
 import { AgentError, isAgentError } from './errors';
+import {
+  httpRequestPayload,
+  openTrustedDelivery,
+  refusedError,
+  type HttpFailedOutcome,
+  type HttpRequestInput,
+  type HttpResponseOutcome,
+} from './http-request';
 import { agentPublicKeys, generateAgentKeys, type AgentKeys } from './keys';
 import { encodePrivateKey, parseAgentState, stateKeys, type AgentState } from './state';
 import {
@@ -127,6 +138,22 @@ export interface ExecuteResult {
   approval?: ApprovalStatement;
   /** secret.request only: the opened secret. The caller wipes it after use. */
   secret?: Uint8Array;
+  /** http.request only: the outcome of the call, opened and verified as the device's. */
+  http?: HttpOutcome;
+}
+
+export interface HttpRequestOptions extends WaitOptions {
+  idempotencyKey?: string;
+  /** Called once the hub holds the request, before waiting (e.g. to say "waiting for your human"). */
+  onCreated?: (intent: Intent) => void;
+}
+
+export interface HttpRequestResult {
+  intent: Intent;
+  /** The device's verified approval of exactly this call. */
+  approval: ApprovalStatement;
+  /** The server's answer, or why the call the device made got none. */
+  outcome: HttpResponseOutcome | HttpFailedOutcome;
 }
 
 /** Retried while waiting: the hub being briefly away or busy is not a decision. */
@@ -722,7 +749,8 @@ export class AgentClient {
    * POST /v1/intents/:id/execute, once per approved intent. Only for a request this agent made (its saved record),
    * never twice. Verifies the device's approval under the pinned device key, for our hub, this intent, our
    * installation, the payload hash recomputed from what we sent (the hub's hash is not used) and the nonce we sent,
-   * signed between our request and the intent's expiry; for secret.request opens the sealed secret for this intent.
+   * signed between our request and the intent's expiry; then opens what the device sealed for this intent: the
+   * secret of a secret.request, the outcome of an http.request (under the same device keys as the approval).
    * @param sent - the kind and payload sent (optional: checked against the saved request).
    * @throws AgentError `approval_untrusted`, `approval_replayed`, `sealed_untrusted`, `state_invalid`, `intent_mismatch`, or hub codes
    *   (intent_required, intent_already_executed, intent_expired, …).
@@ -742,7 +770,6 @@ export class AgentClient {
         );
       }
     }
-    const localHash = request.payload_hash;
     if (!state.device_key) {
       await this.status();
       state = this.#requireState();
@@ -757,64 +784,164 @@ export class AgentClient {
     if (res.intent.intent_id !== id || res.intent.agent_id !== state.agent_id || res.intent.kind !== request.kind) {
       throw new AgentError('intent_mismatch', 'The hub executed an intent other than the one asked for.');
     }
-    let approval: ApprovalStatement | undefined;
-    if (res.approval) {
-      const want = {
-        hub: state.hub,
-        intent_id: id,
-        payload_hash: localHash,
-        installation_id: state.installation_id!,
-        agent_nonce: request.agent_nonce,
-      };
-      // The pinned device first; then the devices it added to the account (and they added), by their signed
-      // device-add statements: the hub cannot make a key one of those without the pinned device's signature. A
-      // device removed by a verified CKDR (now or remembered from before) signs nothing the agent accepts.
-      const { signers, learned } = trustedSigners(this.#requireState(), res.devices);
-      if (learned.length > 0) await this.#setState(withRemoved(this.#requireState(), learned));
-      approval = signers
-        .map((key) => {
-          try {
-            return verifyApproval(key, res.approval, want);
-          } catch {
-            return undefined;
-          }
-        })
-        .find((a) => a !== undefined);
-      if (!approval && res.approval.statement.agent_nonce !== request.agent_nonce) {
-        throw new AgentError(
-          'approval_replayed',
-          'The approval was made for another request of this agent (not the nonce it sent with this one).',
-        );
-      }
-      if (!approval)
+    // The pinned device first; then the devices it added to the account (and they added), by their signed
+    // device-add statements: the hub cannot make a key one of those without the pinned device's signature. A
+    // device removed by a verified CKDR (now or remembered from before) signs nothing the agent accepts.
+    const { signers, learned } = trustedSigners(this.#requireState(), res.devices);
+    if (learned.length > 0) await this.#setState(withRemoved(this.#requireState(), learned));
+    const approval = this.#verifiedApproval(res.approval, request, signers);
+    const result: ExecuteResult = { intent: res.intent, ...(approval ? { approval } : {}) };
+    Object.assign(result, this.#openDelivered(res, request, signers));
+    return result;
+  }
+
+  /**
+   * The device's approval of `request`, verified under one of `signers` (undefined only where the signed policy does
+   * not require one for this kind).
+   * @throws AgentError `approval_untrusted`, `approval_replayed`
+   */
+  #verifiedApproval(
+    signed: ExecuteResponse['approval'],
+    request: OpenRequest,
+    signers: readonly Uint8Array[],
+  ): ApprovalStatement | undefined {
+    const state = this.#requireState();
+    if (!signed) {
+      // Kinds only the device can carry out (it holds the secrets) always need its signature, whatever the policy.
+      if (needsDevice(request.kind) || (state.approval_required ?? []).includes(request.kind))
         throw new AgentError(
           'approval_untrusted',
-          'The approval is not signed by the pinned device (or a device it added) for this hub, intent, installation and payload.',
+          `The hub executed a ${request.kind} without the device's signed approval, which the signed policy requires.`,
         );
-      if (approval.decision !== 'approve')
-        throw new AgentError('approval_untrusted', 'The device-signed statement is a denial, not an approval.');
-      checkApprovalTime(approval, request);
-    } else if (request.kind === 'secret.request' || (state.approval_required ?? []).includes(request.kind)) {
+      return undefined;
+    }
+    const want = {
+      hub: state.hub,
+      intent_id: request.intent_id,
+      payload_hash: request.payload_hash,
+      installation_id: state.installation_id!,
+      agent_nonce: request.agent_nonce,
+    };
+    const approval = signers
+      .map((key) => {
+        try {
+          return verifyApproval(key, signed, want);
+        } catch {
+          return undefined;
+        }
+      })
+      .find((a) => a !== undefined);
+    if (!approval && signed.statement.agent_nonce !== request.agent_nonce) {
       throw new AgentError(
-        'approval_untrusted',
-        `The hub executed a ${request.kind} without the device's signed approval, which the signed policy requires.`,
+        'approval_replayed',
+        'The approval was made for another request of this agent (not the nonce it sent with this one).',
       );
     }
-    const result: ExecuteResult = { intent: res.intent, ...(approval ? { approval } : {}) };
+    if (!approval)
+      throw new AgentError(
+        'approval_untrusted',
+        'The approval is not signed by the pinned device (or a device it added) for this hub, intent, installation and payload.',
+      );
+    if (approval.decision !== 'approve')
+      throw new AgentError('approval_untrusted', 'The device-signed statement is a denial, not an approval.');
+    checkApprovalTime(approval, request);
+    return approval;
+  }
+
+  /**
+   * What the device sealed for this agent with an approved intent, opened for exactly this intent and the payload
+   * hash computed here: nothing for kinds that carry nothing.
+   * @throws AgentError `sealed_untrusted`
+   */
+  #openDelivered(
+    res: ExecuteResponse,
+    request: OpenRequest,
+    signers: readonly Uint8Array[],
+  ): Pick<ExecuteResult, 'secret' | 'http'> {
+    const state = this.#requireState();
     if (request.kind === 'secret.request') {
       if (!res.sealed_secret) throw new AgentError('sealed_untrusted', 'The hub sent no sealed secret.');
-      result.secret = local(
+      const secret = local(
         () =>
           openSealedSecret(this.#keys.boxPrivate, fromBase64Url(res.sealed_secret!, 'sealed_secret'), {
-            intent_id: id,
-            payload_hash: localHash,
+            intent_id: request.intent_id,
+            payload_hash: request.payload_hash,
             agent_id: state.agent_id,
           }),
         'sealed_untrusted',
         'The sealed secret does not open for this agent and intent: it was changed or sealed for something else.',
       );
+      return { secret };
     }
-    return result;
+    if (request.kind === 'http.request') return { http: this.#openHttpDelivery(res.http_response, request, signers) };
+    return {};
+  }
+
+  /** An http.request's delivery (CKRS + CKHR), opened for our hub, agent, installation, this intent and local hash. */
+  #openHttpDelivery(
+    delivery: unknown,
+    request: Pick<OpenRequest, 'intent_id' | 'payload_hash'>,
+    signers: readonly Uint8Array[],
+  ): HttpOutcome {
+    const state = this.#requireState();
+    return openTrustedDelivery(signers, this.#keys.boxPrivate, delivery, {
+      hub: state.hub,
+      agent_id: state.agent_id,
+      installation_id: state.installation_id!,
+      intent_id: request.intent_id,
+      payload_hash: request.payload_hash,
+    });
+  }
+
+  /**
+   * Asks the person's browser to make one HTTPS call with vault secrets put in where `{{secret:NAME}}` stands
+   * (issue 18), waits for the decision and returns the outcome the device sealed to this agent: the server's answer
+   * (its body already cut of any reflection of a secret) or why the call got none. The secret itself never reaches
+   * the agent, and the hub sees neither it nor the answer.
+   * @throws AgentError `intent_denied` (the person said no), `http_refused` (the device refused unasked: the message
+   *   is its own words, `deviceCode` its code), `intent_expired`, `wait_timeout`, `sealed_untrusted`,
+   *   `approval_untrusted`, `protocol_invalid` (the request is not a valid http.request), or hub codes
+   *   (`scope_not_granted` without `http:HOST`, …).
+   */
+  async httpRequest(input: HttpRequestInput, options: HttpRequestOptions = {}): Promise<HttpRequestResult> {
+    const payload = httpRequestPayload(input);
+    const intent = await this.createIntent({
+      kind: 'http.request',
+      payload,
+      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+    });
+    options.onCreated?.(intent);
+    const { decision, intent: decided } = await this.waitForDecision(intent.intent_id, options);
+    if (decision === 'expired')
+      throw new AgentError('intent_expired', `Intent ${intent.intent_id} expired before your human decided.`);
+    if (decision === 'denied') {
+      // A refusal the device made unasked comes sealed and signed with the denial; the hub's word "denied" alone
+      // (or a refusal it made up) gets the plain denial. Only the pinned device's key (and none it removed) is
+      // known here: the hub sends the device list with an execute, not with a denied intent.
+      if (decided.http_response !== undefined) {
+        const { signers } = trustedSigners(this.#requireState(), undefined);
+        const outcome = this.#openHttpDelivery(
+          decided.http_response,
+          { intent_id: intent.intent_id, payload_hash: payloadHash('http.request', payload) },
+          signers,
+        );
+        if (outcome.outcome === 'refused') throw refusedError(outcome);
+      }
+      throw new AgentError(
+        'intent_denied',
+        `Your human denied this call (intent ${intent.intent_id}). Do not make it another way.`,
+      );
+    }
+    const done = await this.execute(intent.intent_id);
+    const outcome = done.http!;
+    // The device approved, then found at the call that it may not make it (a secret's host list changed, say).
+    if (outcome.outcome === 'refused') throw refusedError(outcome);
+    return {
+      intent: done.intent,
+      approval: done.approval!,
+      outcome:
+        outcome.outcome === 'response' ? outcome : { outcome: 'failed', code: outcome.code, message: outcome.message },
+    };
   }
 
   /**

@@ -10,8 +10,9 @@ import type { ApiErrorCode } from '../protocol/api-errors';
  *   other than the one pinned at the first claim.
  * - `approval_untrusted`: the approval does not verify under the pinned device key for our hub, intent,
  *   installation and the payload hash we computed, says `deny`, or is missing where the signed policy needs one.
- * - `sealed_untrusted`: the sealed secret does not open for our box key and this intent (tampered, or sealed for
- *   another intent, payload or agent), or is missing.
+ * - `sealed_untrusted`: the sealed secret or an http.request's response delivery (CKRS + CKHR) does not open for
+ *   our box key and this intent (tampered, or sealed for another intent, payload or agent), is not signed by the
+ *   pinned device or one it added, or is missing.
  * - `config_untrusted`: the agent config the hub relays is not signed by the pinned device for our hub, agent and
  *   installation, does not open for our box key and its signed context, or is not a well-formed config.
  * - `config_rollback`: the config is older than one this agent accepted before (a lower revision of the same
@@ -25,6 +26,11 @@ import type { ApiErrorCode } from '../protocol/api-errors';
  * - `hub_identity_invalid`: the hub at our URL does not prove it holds the identity key pinned at registration (a
  *   different hub, or a squatter on the port): nothing is sent to it.
  * - `audit_head_invalid`: a signed audit head (CKAH) is malformed or does not verify.
+ * - `intent_denied`: the human denied the request (the hub says so; nothing was carried out for the agent).
+ * - `http_refused`: the human's device refused an http.request without asking (e.g. a secret may not be sent to
+ *   that host), in words it signed and sealed to this agent; the message is the device's.
+ * - `http_failed`: the device made an http.request and no answer came (timeout, too large, network); the SDK returns
+ *   this as an outcome, the CLI reports it as this error with the device's words and code.
  * - `installation_revoked`: a device of the human signed a revocation (CKIR) of this agent's installation; the
  *   agent saw it once and stops for good (whatever the hub says later). Claim it again to use it.
  */
@@ -42,6 +48,9 @@ export type AgentLocalErrorCode =
   | 'wait_timeout'
   | 'hub_identity_invalid'
   | 'audit_head_invalid'
+  | 'intent_denied'
+  | 'http_refused'
+  | 'http_failed'
   | 'installation_revoked';
 
 export type AgentErrorCode = ApiErrorCode | AgentLocalErrorCode;
@@ -55,21 +64,38 @@ export class AgentError extends ClawkeepError {
   readonly requestId?: string;
   /** `rate_limited`: the hub's Retry-After, in seconds, when it sent one. */
   readonly retryAfterSeconds?: number;
+  /**
+   * `http_refused`, `http_failed`: the device's own code for why (e.g. `http_host_not_allowed`), as it signed it. A code the
+   * device chose, shown and branched on by scripts, never one of ours.
+   */
+  readonly deviceCode?: string;
 
   constructor(
     code: AgentErrorCode,
     message: string,
-    options: { cause?: unknown; status?: number; requestId?: string; retryAfterSeconds?: number } = {},
+    options: {
+      cause?: unknown;
+      status?: number;
+      requestId?: string;
+      retryAfterSeconds?: number;
+      deviceCode?: string;
+    } = {},
   ) {
     super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AgentError';
     if (options.status !== undefined) this.status = options.status;
     if (options.requestId !== undefined) this.requestId = options.requestId;
     if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+    if (options.deviceCode !== undefined) this.deviceCode = options.deviceCode;
   }
 
-  override toJSON(): { code: AgentErrorCode; message: string; request_id?: string } {
-    return { code: this.code, message: this.message, ...(this.requestId ? { request_id: this.requestId } : {}) };
+  override toJSON(): { code: AgentErrorCode; message: string; request_id?: string; device_code?: string } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.requestId ? { request_id: this.requestId } : {}),
+      ...(this.deviceCode ? { device_code: this.deviceCode } : {}),
+    };
   }
 }
 

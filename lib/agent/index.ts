@@ -7,3 +7,4 @@ export * from './config';
 export * from './errors';
 export * from './keys';
 export * from './state';
+export * from './http-request';

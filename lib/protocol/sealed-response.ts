@@ -8,7 +8,7 @@ import { boxAssociatedData, boxFormat, isBoxShape, openBox, sealBox, type SealBo
 import { statementBytes, verifyStatement, type SignedStatement, type StatementFormat } from './signed-statement';
 
 /**
- * What the person's device returns to an agent for an `http.request` intent (issue 18, docs/protocol.md §5b): the
+ * What the person's device returns to an agent for an `http.request` intent (issue 18, docs/protocol.md §6b): the
  * outcome of the call it made (the response, or why there is none), sealed to the agent and signed by the device.
  *
  * 1. The sealed outcome, to the agent's X25519 box key (the CKSS shape, sealed-box.ts, its own HKDF info):

@@ -18,6 +18,7 @@ import { requestSigningBytes, signRequest, bodySha256, type Role } from '../../l
 import { sealSecret } from '../../lib/protocol/sealed-secret';
 import { encodeConfigPayload } from '../../lib/protocol/config-payload';
 import { buildConfigDelivery, configStatementBytes } from '../../lib/protocol/sealed-config';
+import { buildResponseDelivery, responseStatementBytes, type HttpOutcome } from '../../lib/protocol/sealed-response';
 import { buildPairingApproval, deviceAddBytes, pairedKeyAssociatedData, sealPairedKey } from '../../lib/protocol/device-pairing';
 import { deviceKeyId } from '../../lib/protocol/keys';
 import { keyBindingBytes, signKeyBinding, type KeyBindingStatement } from '../../lib/protocol/key-binding';
@@ -189,6 +190,46 @@ write('protocol-sealed-config.json', {
   device: { seed: toHex(deviceSeed), public: toHex(devicePublic) },
   recipient: { private: toHex(agentBoxPrivate), public: toHex(agentBoxPublic) },
   vectors: configVectors,
+});
+// ---- sealed http.request outcomes (CKHR) and their delivery statements (CKRS) ----------------------------------
+const responseCases: { outcome: HttpOutcome; context: { hub: string; agent_id: string; installation_id: string; intent_id: string; payload_hash: string }; ephemeralPrivate: Uint8Array; nonce: Uint8Array; time: number }[] = [
+  {
+    outcome: {
+      outcome: 'response', status: 201,
+      headers: [['content-type', 'application/json; charset=utf-8'], ['x-echo', 'Bearer [redacted by Clawkeep]']],
+      body: Buffer.from('{"number":7,"you_sent":"Bearer [redacted by Clawkeep]"}').toString('base64'),
+      redacted: ['verbatim'], withheld: false, redirect: null,
+    },
+    context: { hub, agent_id: agentId, installation_id: installationId, intent_id: intentId, payload_hash: approvals[0]!.payload_hash },
+    ephemeralPrivate: seq(32, 0x17), nonce: seq(24, 0x37), time: 1795000300000,
+  },
+  {
+    outcome: { outcome: 'response', status: 302, headers: [['location', 'https://login.example/next']], body: '', redacted: [], withheld: false, redirect: { location: 'https://login.example/next' } },
+    context: { hub, agent_id: agentId, installation_id: installationId, intent_id: 'in_Redirect0000001', payload_hash: '11'.repeat(32) },
+    ephemeralPrivate: seq(32, 0x57), nonce: seq(24, 0x77), time: 1795000400000,
+  },
+  {
+    outcome: { outcome: 'refused', code: 'http_host_not_allowed', message: '“GitHub token” may not be sent to evil.example.' },
+    context: { hub, agent_id: agentId, installation_id: installationId, intent_id: 'in_Refused00000001', payload_hash: '22'.repeat(32) },
+    ephemeralPrivate: seq(32, 0x97), nonce: seq(24, 0xb7), time: 1795000500000,
+  },
+];
+const responseVectors = [];
+for (const c of responseCases) {
+  const delivery = await buildResponseDelivery({
+    ...c.context, boxKey: agentBoxPublic, outcome: c.outcome, sign: async (m) => ed25519.sign(m, deviceSeed), now: c.time,
+    seal: { ephemeralPrivate: c.ephemeralPrivate, nonce: c.nonce },
+  });
+  responseVectors.push({
+    outcome: c.outcome, plaintext: toHex(utf8Encode(canonicalize(c.outcome))), context: c.context, ephemeralPrivate: toHex(c.ephemeralPrivate), nonce: toHex(c.nonce), time: c.time,
+    sealed: delivery.sealed_response, statement: delivery.response.statement, statementBytes: toHex(responseStatementBytes(delivery.response.statement)), signature: delivery.response.signature,
+  });
+}
+write('protocol-sealed-response.json', {
+  description: 'CKHR v1 sealed http.request outcomes and CKRS v1 delivery statements (issue 18). sealed (base64url) = "CKHR"|0x01|ephemeralPublic[32]|nonce[24]|XChaCha20-Poly1305(ct+tag), key = HKDF-SHA256(X25519(eph, recipient), salt = ephPub||recipientPub, info = "clawkeep/v1/http-response", 32), AD = "CKHR"|0x01|canonicalBytes({agent_id,hub,installation_id,intent_id,payload_hash}); plaintext = canonicalBytes(outcome). The device signs "CKRS"|0x01|canonicalBytes({hub,agent_id,installation_id,intent_id,payload_hash,sealed_sha256,time}) with Ed25519 (seed = keys.device.seed in protocol-statements.json).',
+  device: { seed: toHex(deviceSeed), public: toHex(devicePublic) },
+  recipient: { private: toHex(agentBoxPrivate), public: toHex(agentBoxPublic) },
+  vectors: responseVectors,
 });
 // ---- device pairing (CKPV sealed vault key, CKDA device-add statement) ---------------------------------------
 const newDeviceSeed = seq(32, 0x21);

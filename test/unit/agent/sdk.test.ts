@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { AgentClient, AgentError, type AgentState, type FetchLike } from '../../../lib/agent';
+import { AgentClient, AgentError } from '../../../lib/agent';
 import { utf8Decode, utf8Encode } from '../../../lib/bytes';
 import { signApproval } from '../../../lib/protocol/approval';
 import { fromBase64Url, fromBase64UrlFixed, toBase64Url } from '../../../lib/protocol/base64url';
@@ -8,46 +8,7 @@ import { encodePublicKey } from '../../../lib/protocol/keys';
 import { sealSecret } from '../../../lib/protocol/sealed-secret';
 import type { Intent } from '../../../lib/protocol/wire';
 import { hubFixture, ORIGIN, pairingRequest } from '../hub/flow';
-
-type Hub = Awaited<ReturnType<typeof hubFixture>>;
-
-/** A fetch that calls the in-process hub app; `rewrite` may change a response body (a lying hub). */
-function appFetch(hub: Hub, rewrite?: (path: string, json: any) => any): FetchLike {
-  return async (url, init) => {
-    const res = await hub.app.request(url, init);
-    if (!rewrite) return res;
-    const path = new URL(url).pathname;
-    const json = await res.json();
-    return new Response(JSON.stringify(rewrite(path, json)), {
-      status: res.status,
-      headers: { 'content-type': 'application/json' },
-    });
-  };
-}
-
-async function registered(hub: Hub, options: { rewrite?: (path: string, json: any) => any; scopes?: string[] } = {}) {
-  const saved: AgentState[] = [];
-  const client = new AgentClient({
-    fetch: appFetch(hub, options.rewrite),
-    now: () => hub.clock.now,
-    onStateChange: (s) => void saved.push(s),
-  });
-  const reg = await client.register({
-    hub: `${ORIGIN}/`,
-    name: 'sdk-bot',
-    manifest: { markdown: '# sdk-bot\nReads papers.' },
-    requestedScopes: options.scopes ?? ['secret:read:arxiv-key', 'action:action.approve'],
-  });
-  const keys = client.state!;
-  // The shape hubFixture().claimFor needs: what the human's device learns from the claim lookup.
-  const asFixtureAgent = {
-    agentId: reg.agent_id,
-    claimCode: reg.claim_code,
-    signingKey: fromBase64UrlFixed(client.publicKeys.signing_key, 32, 'k'),
-    boxKey: fromBase64UrlFixed(client.publicKeys.box_key, 32, 'k'),
-  } as unknown as Parameters<Hub['claimFor']>[1];
-  return { client, reg, saved, keys, asFixtureAgent };
-}
+import { appFetch, claimed, registered, type Device, type Hub } from './sdk-fixture';
 
 describe('AgentClient: register, claim, status', () => {
   it('registers, reports unclaimed, then verifies the claim and pins the claiming device', async () => {
@@ -165,20 +126,6 @@ describe('AgentClient: register, claim, status', () => {
     expect((await skewed.status().catch((e) => e)).code).toBe('auth_stale');
   });
 });
-
-type Device = Awaited<ReturnType<Hub['enrolledDevice']>>;
-
-/** A registered, claimed and pinned agent; `rewrite` lets a test play a lying hub on any response. */
-async function claimed(hub: Hub, rewrite?: { fn?: (path: string, json: any) => any }) {
-  const device = await hub.enrolledDevice();
-  const r = await registered(hub, { rewrite: (path, json) => (rewrite?.fn ? rewrite.fn(path, json) : json) });
-  const claim = hub.claimFor(device, r.asFixtureAgent, {
-    granted_scopes: ['action:action.approve', 'secret:read:arxiv-key'],
-  });
-  expect((await device.send('POST', '/v1/claims', { claim })).status).toBe(201);
-  expect((await r.client.status()).pinned_now).toBe(true);
-  return { ...r, device, installationId: claim.statement.installation_id };
-}
 
 /** What the human's device does: sign the decision for the hub's intent and, for a secret, seal it to the agent. */
 async function decide(
