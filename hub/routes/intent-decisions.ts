@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
-import { toHex, utf8Decode } from '../../lib/bytes';
-import { canonicalBytes } from '../../lib/protocol/canonical';
+import { toHex, utf8Decode, utf8Encode } from '../../lib/bytes';
 import { needsDevice } from '../../lib/protocol/intent-kinds';
 import { verifyResponseDelivery } from '../../lib/protocol/sealed-response';
 import { verifyApproval } from '../../lib/protocol/approval';
@@ -84,7 +83,8 @@ function checkHttpResponse(
   } catch {
     throw new HubError('sealed_invalid', 'http_response is not a response this device signed for this intent.');
   }
-  return canonicalBytes(delivery);
+  // JSON, not canonicalBytes: a delivery carries up to a 1 MiB answer, past canonical JSON's 64 KiB ceiling.
+  return utf8Encode(JSON.stringify(delivery));
 }
 
 /** The stored delivery (canonical JSON, written by checkHttpResponse) as the agent receives it. */

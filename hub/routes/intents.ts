@@ -28,6 +28,7 @@ import {
   toWireIntent,
 } from './intent-view';
 import { pendingPage } from './intent-changes';
+import { deviceList } from './devices';
 import {
   decodePageCursor,
   PENDING_PAGE_DEFAULT,
@@ -244,7 +245,15 @@ export function intentRoutes(deps: HubDeps, options: IntentRouteOptions = {}): H
       // to the agent, which can tell it from the hub's own words.
       if ('agent' in who && current.intent.kind === 'http.request' && current.wire.status === 'denied') {
         const refusal = await deps.store.sealedSecrets.get(current.intent.intentId);
-        if (refusal) return c.json({ ...current.wire, http_response: JSON.parse(utf8Decode(refusal)) as unknown });
+        if (refusal) {
+          // With the account's devices, as execute sends them: a refusal by a device the pinned one added verifies.
+          const account = (await deps.store.accounts.get(current.installation.accountId))!;
+          return c.json({
+            ...current.wire,
+            http_response: JSON.parse(utf8Decode(refusal)) as unknown,
+            devices: await deviceList(deps, account),
+          });
+        }
       }
       return c.json(current.wire);
     });

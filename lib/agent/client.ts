@@ -916,10 +916,11 @@ export class AgentClient {
       throw new AgentError('intent_expired', `Intent ${intent.intent_id} expired before your human decided.`);
     if (decision === 'denied') {
       // A refusal the device made unasked comes sealed and signed with the denial; the hub's word "denied" alone
-      // (or a refusal it made up) gets the plain denial. Only the pinned device's key (and none it removed) is
-      // known here: the hub sends the device list with an execute, not with a denied intent.
+      // (or a refusal it made up) gets the plain denial. The hub sends the account's devices with it, as with an
+      // execute: the pinned device and the devices it vouched for (none removed) are the signers accepted.
       if (decided.http_response !== undefined) {
-        const { signers } = trustedSigners(this.#requireState(), undefined);
+        const { signers, learned } = trustedSigners(this.#requireState(), decided.devices);
+        if (learned.length > 0) await this.#setState(withRemoved(this.#requireState(), learned));
         const outcome = this.#openHttpDelivery(
           decided.http_response,
           { intent_id: intent.intent_id, payload_hash: payloadHash('http.request', payload) },

@@ -94,10 +94,7 @@ export async function makeHttpCall(
   } finally {
     wipe(body); // our copy of the filled body
   }
-  const redirect =
-    response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)
-      ? { location: response.headers.get('location') }
-      : null;
+  const isRedirect = response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400);
   let bytes: Uint8Array;
   try {
     bytes = await readCapped(response, options.maxResponseBytes ?? RESPONSE_MAX_BYTES);
@@ -116,6 +113,17 @@ export async function makeHttpCall(
     const h = redactReflections(utf8Encode(value), secrets);
     for (const f of h.found) found.add(f);
     outHeaders.push([name, new TextDecoder().decode(h.body)]);
+  }
+  // The redirect's target is a header too: a server may put the secret in it, so it is cut like the others.
+  let redirect: HttpCallResponse['redirect'] = null;
+  if (isRedirect) {
+    const location = response.headers.get('location');
+    if (location === null) redirect = { location: null };
+    else {
+      const cutLocation = redactReflections(utf8Encode(location), secrets);
+      for (const f of cutLocation.found) found.add(f);
+      redirect = { location: cutLocation.withheld ? null : new TextDecoder().decode(cutLocation.body) };
+    }
   }
   return {
     status: response.status,

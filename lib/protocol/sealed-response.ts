@@ -1,5 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { fromBase64, toBase64, toHex, utf8Decode, wipe } from '../bytes';
+import { fromBase64, toBase64, toHex, utf8Decode, utf8Encode, wipe } from '../bytes';
 import { fromBase64Url, toBase64Url } from './base64url';
 import { canonicalBytes } from './canonical';
 import { ProtocolError } from './errors';
@@ -16,7 +16,7 @@ import { statementBytes, verifyStatement, type SignedStatement, type StatementFo
  * ```text
  *      bytes = "CKHR" | 0x01 | ephemeralPublic[32] | nonce[24] | XChaCha20-Poly1305 ciphertext + tag[16]
  *      AD    = "CKHR" | 0x01 | canonicalBytes({hub, agent_id, installation_id, intent_id, payload_hash})
- *      plaintext = canonicalBytes(outcome)   (HttpOutcome below)
+ *      plaintext = outcomeBytes(outcome)   (HttpOutcome below: canonical JSON, without canonicalBytes' 64 KiB cap)
  * ```
  *
  * 2. The delivery statement, signed with the device's Ed25519 key:
@@ -156,6 +156,25 @@ export function parseHttpOutcome(value: unknown): HttpOutcome {
   }
 }
 
+/**
+ * The outcome as the box holds it: the same bytes canonicalBytes gives (keys sorted, no spaces; the outcome holds only
+ * strings, integers, booleans, null, arrays and flat objects, whose JSON.stringify form is canonical), but without
+ * canonicalBytes' 64 KiB ceiling, which signed statements need and a 1 MiB answer does not fit.
+ */
+export function outcomeBytes(outcome: HttpOutcome): Uint8Array {
+  const sorted = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(sorted)
+      : value !== null && typeof value === 'object'
+        ? Object.fromEntries(
+            Object.keys(value)
+              .sort()
+              .map((k) => [k, sorted((value as Record<string, unknown>)[k])]),
+          )
+        : value;
+  return utf8Encode(JSON.stringify(sorted(outcome)));
+}
+
 function assertContext(context: ResponseContext): ResponseContext {
   if (
     !context ||
@@ -210,7 +229,7 @@ export interface BuildResponseInput extends ResponseContext {
 /** Seals and signs the outcome of one http.request for one agent installation. */
 export async function buildResponseDelivery(input: BuildResponseInput): Promise<ResponseDelivery> {
   const context = assertContext(input);
-  const plaintext = canonicalBytes(parseHttpOutcome(input.outcome));
+  const plaintext = outcomeBytes(parseHttpOutcome(input.outcome));
   let sealed: Uint8Array;
   try {
     if (plaintext.length > SEALED_RESPONSE_MAX_PLAINTEXT)

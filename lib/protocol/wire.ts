@@ -395,6 +395,8 @@ export const IntentSchema = v.object({
    * device's sealed, signed reason (sealed-response.ts, outcome `refused`).
    */
   http_response: v.optional(v.unknown()),
+  /** With `http_response` only: the account's devices (as execute sends them), to verify a refusal by any of them. */
+  devices: v.optional(v.array(v.unknown())),
 });
 /** GET /v1/intents?status=pending (human): the caller's installations only, oldest first. */
 /** GET /v1/intents?status=pending: one page; `next_cursor` when more follow (lib/protocol/intent-events-wire.ts). */

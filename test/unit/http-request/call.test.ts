@@ -109,6 +109,18 @@ describe('makeHttpCall (issue 18: the browser makes the approved call)', () => {
     expect(other.received).toEqual([]);
   });
 
+  it("a redirect's target that carries the secret comes back cut, and says so", async () => {
+    const s = await server((_, res) => {
+      res.statusCode = 302;
+      res.setHeader('location', `https://elsewhere.example/cb?token=${encodeURIComponent(TOKEN)}`);
+      res.end();
+    });
+    const r = await makeHttpCall(intent(s.origin), valueOf);
+    expect(r.redirect?.location).not.toContain(TOKEN);
+    expect(r.redirect?.location).toContain(REDACTED);
+    expect(r.redacted.length).toBeGreaterThan(0);
+  });
+
   it('a secret that cannot stand in a header (a line break) is refused before anything is sent, naming no value', async () => {
     const s = await server((_, res) => res.end());
     const err = await makeHttpCall(intent(s.origin, { headers: [['x-api-key', '{{secret:Bad}}']] }), valueOf).catch(

@@ -11,10 +11,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { concatBytes, toBase64 } from '../../../lib/bytes';
 import { fromBase64Url, toBase64Url } from '../../../lib/protocol/base64url';
+import { canonicalBytes } from '../../../lib/protocol/canonical';
 import { ProtocolError } from '../../../lib/protocol/errors';
 import {
   buildResponseDelivery,
   openResponseDelivery,
+  outcomeBytes,
   parseHttpOutcome,
   REFLECTION_FORMS,
   type HttpOutcome,
@@ -48,9 +50,9 @@ const context = fc.record<ResponseContext>({
 });
 
 /**
- * Every outcome shape parseHttpOutcome accepts. Bodies stay under a few KiB: buildResponseDelivery encodes the
- * whole outcome as canonical JSON, which canonical.ts caps at 64 KiB (CANONICAL_MAX_BYTES), so today a body over
- * about 48 KiB cannot be sealed at all, below the 1 MiB the format allows (a known gap, not a property of CKHR).
+ * Every outcome shape parseHttpOutcome accepts. Bodies stay under a few KiB to keep runs fast; outcomeBytes gives
+ * canonical JSON without canonicalBytes' 64 KiB ceiling (checked below), and a 1 MiB answer round-trips in
+ * test/unit/protocol/sealed-response.test.ts.
  */
 const outcome: fc.Arbitrary<HttpOutcome> = fc.oneof(
   fc.record({
@@ -106,6 +108,12 @@ describe('HttpOutcome (parseHttpOutcome)', () => {
       },
       400,
     );
+  });
+});
+
+describe('outcomeBytes', () => {
+  it('is canonicalBytes for every outcome canonicalBytes can take (no 64 KiB ceiling of its own)', () => {
+    check(outcome, (o) => expect(outcomeBytes(o)).toEqual(canonicalBytes(o)), 300);
   });
 });
 

@@ -139,6 +139,36 @@ describe('CKHR sealed http.request outcomes and CKRS delivery statements', () =>
     );
   });
 
+  it('a 1 MiB answer (the call cap) seals and opens; past the box ceiling it is refused before anything is signed', async () => {
+    const v = vectors.vectors[0]!;
+    const big = new Uint8Array(1024 * 1024).map((_, i) => i % 251);
+    const answer: HttpOutcome = {
+      outcome: 'response',
+      status: 200,
+      headers: [['content-type', 'application/octet-stream']],
+      body: Buffer.from(big).toString('base64'),
+      redacted: [],
+      withheld: false,
+      redirect: null,
+    };
+    let signed = 0;
+    const sign = async (m: Uint8Array) => (signed++, ed25519.sign(m, deviceSeed));
+    const delivery = await buildResponseDelivery({
+      ...v.context,
+      boxKey: recipientPublic,
+      outcome: answer,
+      sign,
+      now: 1,
+    });
+    expect(openResponseDelivery(devicePublic, recipientPrivate(), delivery, v.context).outcome).toEqual(answer);
+    const tooBig = { ...answer, body: Buffer.from(new Uint8Array(1200 * 1024)).toString('base64') };
+    signed = 0;
+    await expect(
+      buildResponseDelivery({ ...v.context, boxKey: recipientPublic, outcome: tooBig, sign, now: 1 }),
+    ).rejects.toMatchObject({ code: 'sealed_invalid' });
+    expect(signed).toBe(0);
+  });
+
   it('a CKSS or CKSC box never opens as CKHR: the tag and the HKDF info separate the formats', async () => {
     const sealed = fromBase64Url(v.sealed);
     for (const tag of ['CKSS', 'CKSC']) {
