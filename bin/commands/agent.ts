@@ -402,7 +402,7 @@ async function fetchCommand(url: string, values: Values): Promise<number> {
     maxPollMs: 5000,
     onCreated: (intent) =>
       progress(
-        `Waiting for your human to approve ${input.method} ${url.split('?', 1)[0]} in the Clawkeep extension (intent ${intent.intent_id}, up to ${Math.round(timeoutMs / 1000)} s)…`,
+        `Waiting for the human to approve ${input.method} ${url.split('?', 1)[0]} in the Clawkeep extension (intent ${intent.intent_id}, up to ${Math.round(timeoutMs / 1000)} s)…`,
       ),
   });
   // The device made the call and no answer came: a failure of the call, in the device's words and code.

@@ -143,7 +143,12 @@ function HttpCalls({ calls }: { calls: HttpCallView[] }) {
             <div class="stack">
               <span style={{ overflowWrap: 'anywhere' }}>
                 {c.agentName}: {c.method} {c.host}
-                {c.path} → {c.outcome === 'failed' ? 'no answer' : `${c.status}, ${c.bytes} bytes`}
+                {c.path} →{' '}
+                {c.outcome === 'failed'
+                  ? 'no answer'
+                  : c.redirected
+                    ? 'a redirect, not followed'
+                    : `${c.status}, ${c.bytes} bytes`}
                 {c.by === 'rule' ? ' (by a standing rule)' : ''}
               </span>
               {c.redacted.length > 0 || c.withheld ? (

@@ -282,6 +282,8 @@ interface QueueProps {
 /** What became of a call made on approval (issue 18: the card says when a secret was cut from the answer). */
 export function callNote(call: HttpCallView): string {
   if (call.outcome === 'failed') return 'No answer came; the agent was told why.';
+  if (call.redirected)
+    return `${call.host} answered with a redirect, which was not followed: the secret went nowhere else.`;
   const answer = `${call.host} answered ${call.status} (${call.bytes} bytes).`;
   if (call.withheld)
     return `${answer} The answer may contain your secret in a form that could not be cut out, so its body was withheld from the agent.`;

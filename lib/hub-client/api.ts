@@ -57,6 +57,8 @@ export interface HttpCallView {
   redacted: string[];
   /** The body was held back whole: a reflection could not be cut for certain. */
   withheld: boolean;
+  /** The server answered with a redirect, which was not followed (an extension's fetch hides its status: 0). */
+  redirected: boolean;
   /** Who approved it: the person on a card, or a standing rule. */
   by: 'person' | 'rule';
 }

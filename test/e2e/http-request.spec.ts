@@ -73,7 +73,10 @@ async function allowSite(context: BrowserContext, extensionId: string, site: str
 /** Opens the secret in the vault page and sets its allowed hosts. */
 async function setAllowedHosts(vault: Page, name: string, hosts: string[]): Promise<void> {
   await vault.getByRole('tab', { name: 'Items' }).click();
-  await vault.getByRole('button', { name: new RegExp(name) }).first().click();
+  await vault
+    .getByRole('button', { name: new RegExp(name) })
+    .first()
+    .click();
   await vault.getByRole('button', { name: 'Edit' }).click();
   await vault.getByLabel('Allowed hosts').fill(hosts.join('\n'));
   await vault.getByRole('button', { name: 'Save' }).click();
@@ -87,14 +90,15 @@ function fetchRun(agent: RegisteredAgent, url: string, extra: string[] = []) {
 }
 
 /** Approves the one pending card in a fresh popup; returns the popup (for the confirmation and screenshots). */
-async function approveInPopup(openPopup: () => Promise<Page>, shotName?: string): Promise<Page> {
+async function approveInPopup(openPopup: () => Promise<Page>, shotName?: string, width = 360): Promise<Page> {
   const popup = await openPopup();
-  await popup.setViewportSize({ width: 360, height: 600 });
+  await popup.setViewportSize({ width, height: width > 360 ? 900 : 600 });
   const card = popup.getByRole('region', { name: 'Pending requests' });
   await expect(card.getByRole('button', { name: 'Approve' })).toBeEnabled();
   if (SHOTS && shotName) await popup.screenshot({ path: `${SHOTS}/${shotName}.png` });
   await card.getByRole('button', { name: 'Approve' }).click();
   await expect(popup.getByRole('status', { name: 'Decision sent' })).toBeVisible({ timeout: 40_000 });
+  if (SHOTS && shotName) await popup.screenshot({ path: `${SHOTS}/${shotName}-sent.png` });
   return popup;
 }
 
@@ -154,7 +158,7 @@ test('Must-shows 1-3: the server gets the real secret, the agent gets the answer
   // 2. The server echoes the Authorization header back: the agent receives it cut, and the person is told.
   const echo = fetchRun(agent, api('/echo-auth'), ['--json']);
   await waitUntilWaiting(echo);
-  const echoPopup = await approveInPopup(openPopup);
+  const echoPopup = await approveInPopup(openPopup, 'http-request-card-1280', 1280);
   await expect(echoPopup.getByRole('status', { name: 'Decision sent' })).toContainText('cut out');
   const r2 = await echo.result;
   outputs.push(r2);
@@ -173,9 +177,7 @@ test('Must-shows 1-3: the server gets the real secret, the agent gets the answer
   outputs.push(r3);
   expect(r3.code, r3.stderr).toBe(0);
   expect((JSON.parse(r3.stdout) as { redirect: unknown }).redirect).not.toBeNull();
-  expect(t.received.slice(before).map((r) => r.url)).toEqual([
-    `/redirect?to=${encodeURIComponent(other('/landing'))}`,
-  ]);
+  expect(t.received.slice(before).map((r) => r.url)).toEqual([`/redirect?to=${encodeURIComponent(other('/landing'))}`]);
   expect(t.received.some((r) => r.host.startsWith('other.test'))).toBe(false);
 
   // 3b. A host the secret does not allow: refused with a clear error, no card shown, nothing sent.
@@ -193,6 +195,7 @@ test('Must-shows 1-3: the server gets the real secret, the agent gets the answer
   const calls = vault.getByRole('region', { name: 'Calls made for your agents' });
   await expect(calls).toContainText(`research-bot: GET api.test:${t.port}/user → 200`);
   await expect(calls).toContainText('was cut out before the agent got it');
+  await expect(calls).toContainText(`research-bot: GET api.test:${t.port}/redirect → a redirect, not followed`);
   if (SHOTS) await vault.screenshot({ path: `${SHOTS}/http-request-activity-1280.png`, fullPage: true });
 
   // The secret is nowhere the agent or the hub can read: stdout, stderr, the agent's state, the hub's files and log.

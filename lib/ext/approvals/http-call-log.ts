@@ -41,6 +41,7 @@ function parseRecord(v: unknown): HttpCallRecord | null {
       ? r.redacted.filter((f): f is ReflectionFormName => (REFLECTION_FORMS as readonly unknown[]).includes(f))
       : [],
     withheld: r.withheld === true,
+    redirected: r.redirected === true,
     by: r.by === 'rule' ? 'rule' : 'person',
   };
 }
@@ -79,6 +80,7 @@ export function callRecord(
     bytes: answered ? Math.floor((answered.body.replace(/=+$/, '').length * 3) / 4) : 0,
     redacted: answered ? answered.redacted : [],
     withheld: answered ? answered.withheld : false,
+    redirected: answered ? answered.redirect !== null : false,
     by,
   };
 }

@@ -193,7 +193,7 @@ describe('clawkeep agent fetch (against a real hub)', () => {
     const got = await raw;
     expect(got.code, got.stderr).toBe(0);
     expect(got.stdout).toBe(body);
-    expect(got.stderr).toContain('Waiting for your human to approve GET https://api.example.com/user');
+    expect(got.stderr).toContain('Waiting for the human to approve GET https://api.example.com/user');
     expect(got.stderr).toContain('the device cut it (verbatim)');
 
     const asJson = clawkeep(['agent', 'fetch', url, ...auth, '--state', state, '--json']);
