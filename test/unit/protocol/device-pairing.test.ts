@@ -1,13 +1,5 @@
 // @vitest-environment node
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  diffieHellman,
-  hkdfSync,
-  sign as nodeSign,
-  type KeyObject,
-} from 'node:crypto';
+import { createHash, sign as nodeSign } from 'node:crypto';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +17,7 @@ import {
   type PairingContext,
 } from '../../../lib/protocol/device-pairing';
 import vectors from '../../vectors/protocol-device-pairing.json';
+import { nodeEd25519Private, nodeBoxKey } from './node-keys';
 import { bitFlips, expectCode } from './helpers';
 
 const approverSeed = fromHex(vectors.approver.seed);
@@ -32,16 +25,6 @@ const approverPublic = fromHex(vectors.approver.public);
 const newDevicePublic = fromHex(vectors.newDevice.public);
 const boxPrivate = () => fromHex(vectors.newDevice.boxPrivate);
 const boxPublic = fromHex(vectors.newDevice.boxPublic);
-
-const nodeX25519Private = (raw: Uint8Array): KeyObject =>
-  createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: toBase64Url(raw), x: '' }, format: 'jwk' });
-const nodeX25519Public = (raw: Uint8Array): KeyObject =>
-  createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: toBase64Url(raw) }, format: 'jwk' });
-const nodeEd25519Private = (seed: Uint8Array): KeyObject =>
-  createPrivateKey({
-    key: { kty: 'OKP', crv: 'Ed25519', d: toBase64Url(seed), x: toBase64Url(ed25519.getPublicKey(seed)) },
-    format: 'jwk',
-  });
 
 type Vector = (typeof vectors.vectors)[number];
 const approvalOf = (v: Vector): PairingApproval => ({
@@ -91,13 +74,7 @@ describe('CKPV sealed vault keys and CKDA device-add statements', () => {
       const sealed = fromBase64Url(v.sealed);
       expect(toHex(sealed.subarray(0, 5))).toBe(toHex(utf8Encode('CKPV\x01')));
       const ephemeralPublic = sealed.subarray(5, 37);
-      const shared = diffieHellman({
-        privateKey: nodeX25519Private(fromHex(v.ephemeralPrivate)),
-        publicKey: nodeX25519Public(boxPublic),
-      });
-      const key = new Uint8Array(
-        hkdfSync('sha256', shared, concatBytes(ephemeralPublic, boxPublic), 'clawkeep/v1/paired-vault-key', 32),
-      );
+      const key = nodeBoxKey(fromHex(v.ephemeralPrivate), boxPublic, ephemeralPublic, 'clawkeep/v1/paired-vault-key');
       const c = v.context;
       // Canonical JSON written out by hand: keys sorted, no whitespace.
       const ad = utf8Encode(

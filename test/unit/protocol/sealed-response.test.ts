@@ -1,15 +1,7 @@
 // @vitest-environment node
 // CKHR sealed http.request outcomes and CKRS delivery statements (issue 18, lib/protocol/sealed-response.ts):
 // the known-answer file test/vectors/protocol-sealed-response.json, re-derived independently with node:crypto.
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  diffieHellman,
-  hkdfSync,
-  sign as nodeSign,
-  type KeyObject,
-} from 'node:crypto';
+import { createHash, sign as nodeSign } from 'node:crypto';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
@@ -24,22 +16,13 @@ import {
   type ResponseDelivery,
 } from '../../../lib/protocol/sealed-response';
 import vectors from '../../vectors/protocol-sealed-response.json';
+import { nodeEd25519Private, nodeBoxKey } from './node-keys';
 import { bitFlips, expectCode } from './helpers';
 
 const recipientPrivate = () => fromHex(vectors.recipient.private);
 const recipientPublic = fromHex(vectors.recipient.public);
 const deviceSeed = fromHex(vectors.device.seed);
 const devicePublic = fromHex(vectors.device.public);
-
-const nodeX25519Private = (raw: Uint8Array): KeyObject =>
-  createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: toBase64Url(raw), x: '' }, format: 'jwk' });
-const nodeX25519Public = (raw: Uint8Array): KeyObject =>
-  createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: toBase64Url(raw) }, format: 'jwk' });
-const nodeEd25519Private = (seed: Uint8Array): KeyObject =>
-  createPrivateKey({
-    key: { kty: 'OKP', crv: 'Ed25519', d: toBase64Url(seed), x: toBase64Url(ed25519.getPublicKey(seed)) },
-    format: 'jwk',
-  });
 
 type Vector = (typeof vectors.vectors)[number];
 const outcomeOf = (v: Vector) => v.outcome as HttpOutcome;
@@ -70,12 +53,11 @@ describe('CKHR sealed http.request outcomes and CKRS delivery statements', () =>
       const sealed = fromBase64Url(v.sealed);
       expect(toHex(sealed.subarray(0, 5))).toBe(toHex(utf8Encode('CKHR\x01')));
       const ephemeralPublic = sealed.subarray(5, 37);
-      const shared = diffieHellman({
-        privateKey: nodeX25519Private(fromHex(v.ephemeralPrivate)),
-        publicKey: nodeX25519Public(recipientPublic),
-      });
-      const key = new Uint8Array(
-        hkdfSync('sha256', shared, concatBytes(ephemeralPublic, recipientPublic), 'clawkeep/v1/http-response', 32),
+      const key = nodeBoxKey(
+        fromHex(v.ephemeralPrivate),
+        recipientPublic,
+        ephemeralPublic,
+        'clawkeep/v1/http-response',
       );
       const c = v.context;
       // Canonical JSON written out by hand: keys sorted, no whitespace.

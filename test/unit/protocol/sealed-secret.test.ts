@@ -1,24 +1,16 @@
 // @vitest-environment node
-import { createPrivateKey, createPublicKey, diffieHellman, hkdfSync, type KeyObject } from 'node:crypto';
+import { diffieHellman, hkdfSync } from 'node:crypto';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { describe, expect, it } from 'vitest';
 import { concatBytes, fromHex, toHex, utf8Decode, utf8Encode } from '../../../lib/bytes';
-import { toBase64Url } from '../../../lib/protocol/base64url';
 import { canonicalBytes } from '../../../lib/protocol/canonical';
 import { openSealedSecret, sealSecret } from '../../../lib/protocol/sealed-secret';
 import vectors from '../../vectors/protocol-sealed-secret.json';
+import { nodeX25519Private, nodeX25519Public } from './node-keys';
 import { bitFlips, expectCode } from './helpers';
 
 const recipientPrivate = () => fromHex(vectors.recipient.private);
 const recipientPublic = fromHex(vectors.recipient.public);
-
-const nodeX25519Private = (raw: Uint8Array): KeyObject =>
-  createPrivateKey({
-    key: { kty: 'OKP', crv: 'X25519', d: toBase64Url(raw), x: '' },
-    format: 'jwk',
-  });
-const nodeX25519Public = (raw: Uint8Array): KeyObject =>
-  createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: toBase64Url(raw) }, format: 'jwk' });
 
 describe('CKSS sealed secrets', () => {
   it.each(vectors.vectors)('fixed ephemeral key and nonce -> fixed bytes (#$#)', (v) => {
