@@ -4,7 +4,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { expect } from 'vitest';
 import { AgentClient, type AgentState, type FetchLike } from '../../../lib/agent';
 import { fromBase64UrlFixed } from '../../../lib/protocol/base64url';
-import { signApproval, type ClaimStatement } from '../../../lib/protocol/approval';
+import type { ClaimStatement } from '../../../lib/protocol/approval';
 import {
   buildResponseDelivery,
   type HttpOutcome,
@@ -115,15 +115,7 @@ export async function decideHttp(
   decision: 'approve' | 'deny',
   delivery?: ResponseDelivery,
 ): Promise<void> {
-  const approval = signApproval(device.privateKey, {
-    hub: ORIGIN,
-    intent_id: intent.intent_id,
-    payload_hash: intent.payload_hash,
-    decision,
-    installation_id: intent.installation_id,
-    agent_nonce: intent.agent_nonce!,
-    time: hub.clock.now,
-  });
+  const approval = hub.approvalFor(device, intent, decision);
   const res = await device.send('POST', `/v1/intents/${intent.intent_id}/decision`, {
     approval,
     ...(delivery ? { http_response: delivery } : {}),
