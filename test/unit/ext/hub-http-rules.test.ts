@@ -18,7 +18,11 @@ const TOKEN = 'tok-standing-rule-test-value';
  */
 async function setUp() {
   const r = await realHubService([
-    { kind: 'secret', fields: { name: 'Token', value: TOKEN, notes: '', tags: [], expiresAt: null } },
+    // The secret may be sent to HOST (its allowed hosts: a request to another host is refused unasked).
+    {
+      kind: 'secret',
+      fields: { name: 'Token', value: TOKEN, notes: '', tags: [], expiresAt: null, allowedHosts: [HOST] },
+    },
   ]);
   const { agent, installation_id } = await r.claimAgent('research-bot', [`http:${HOST}`]);
   const core = (r.svc as unknown as { core: HubCore }).core;
