@@ -89,8 +89,10 @@ export interface HttpRuleView {
   path_prefix: string;
   /** The secrets' names (never values). */
   secrets: string[];
-  /** The scope in words, computed on the device: "GET https://api.example.com/v1/… using your “Token” in …". */
-  words: string;
+  /** The scope in words, computed on the device: "GET https://api.example.com/v1/…" … */
+  call: string;
+  /** … "using your “Token” in the Authorization header" (or "without a secret"). */
+  using: string;
   limit_per_day: number;
   /** Calls answered in the rolling 24 hours before the view was made. */
   usedToday: number;

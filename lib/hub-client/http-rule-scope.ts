@@ -82,14 +82,25 @@ export function dailyLimitProblem(limit: number): string | null {
     : `The daily limit must be a whole number from ${RULE_LIMIT_MIN} to ${RULE_LIMIT_MAX.toLocaleString('en-US')}.`;
 }
 
+type RuleShape = { method: string; host: string; path_prefix: string; places: SecretUse[] };
+
 /**
- * A rule's scope in words: "GET https://api.example.com/v1/… using your “Token” in the Authorization header".
- * The "…" says that everything under the prefix is covered (and any query and body).
+ * A rule's scope in two parts, for pages to set the call apart: `call` "GET https://api.example.com/v1/…" (the "…"
+ * says everything under the prefix is covered, with any query and body) and `using` "using your “Token” in the
+ * Authorization header" (or "without a secret").
  */
-export function httpRuleWords(r: { method: string; host: string; path_prefix: string; places: SecretUse[] }): string {
+export function httpRuleParts(r: RuleShape): { call: string; using: string } {
   const under = r.path_prefix.endsWith('/') ? `${r.path_prefix}…` : `${r.path_prefix}/…`;
-  const base = `${r.method} https://${r.host}${under}`;
-  return r.places.length === 0 ? `${base} without a secret` : `${base} using ${describeSecretUses(r.places)}`;
+  return {
+    call: `${r.method} https://${r.host}${under}`,
+    using: r.places.length === 0 ? 'without a secret' : `using ${describeSecretUses(r.places)}`,
+  };
+}
+
+/** A rule's scope in words: "GET https://api.example.com/v1/… using your “Token” in the Authorization header". */
+export function httpRuleWords(r: RuleShape): string {
+  const { call, using } = httpRuleParts(r);
+  return `${call} ${using}`;
 }
 
 /** "up to 100 a day" */

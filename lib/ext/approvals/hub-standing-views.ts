@@ -1,6 +1,6 @@
 import type { HttpRuleView, StandingApprovalView } from '../../hub-client/api';
 import { HubClientError } from '../../hub-client/errors';
-import { httpRuleWords } from '../../hub-client/http-rule-scope';
+import { httpRuleParts } from '../../hub-client/http-rule-scope';
 import type { VaultService } from '../../vault/vault-service';
 import type { HubCore } from '../hub/hub-core';
 import { isHttpRule, usesInWindow } from './http-rules';
@@ -42,7 +42,7 @@ export async function standingViews(
       host: r.host,
       path_prefix: r.path_prefix,
       secrets: r.secrets,
-      words: httpRuleWords(r),
+      ...httpRuleParts(r),
       limit_per_day: r.limit_per_day,
       usedToday: usesInWindow(r, now),
       created_at: r.created_at,

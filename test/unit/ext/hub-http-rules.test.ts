@@ -86,7 +86,8 @@ describe('standing rules for http.request', () => {
       expect.objectContaining({
         id: rule.id,
         agentName: 'research-bot',
-        words: `GET https://${HOST}/v1/… using your “Token” in the Authorization header`,
+        call: `GET https://${HOST}/v1/…`,
+        using: 'using your “Token” in the Authorization header',
         limit_per_day: 3,
         usedToday: 3,
         uses: 3,
