@@ -11,6 +11,7 @@ import { useNow } from '../shared/use-now';
 import { useHubState } from '../agents/hub-use-state';
 import { ClawkeepError, errorMessage } from '../../lib/errors';
 import { decisionSentence, denyAllSentence, type DecidedRequest } from '../../lib/hub-client/decision-text';
+import { HttpRuleOptions, type HttpRuleChoice } from './http-rule-options';
 
 /** "4:59" until expiry, "expired" after. */
 export function countdown(expiresAt: number, now: number): string {
@@ -118,7 +119,7 @@ interface CardProps {
   total: number;
   deviceFingerprint: string | null;
   busy: boolean;
-  onDecide: (decision: Decision, remember?: boolean) => void;
+  onDecide: (decision: Decision, remember?: boolean, rule?: HttpRuleChoice) => void;
   onDenyAll: () => void;
   onMove: (delta: number) => void;
 }
@@ -214,7 +215,7 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
         <p class="muted small-text">
           Approving as <code class="mono">{deviceFingerprint ?? 'unknown device'}</code>
         </p>
-        {view.canAlwaysApprove ? (
+        {view.canAlwaysApprove && intent.kind !== 'http.request' ? (
           <p class="muted small-text" id="dont-ask-again-hint">
             Don't ask again approves this request now, and this exact request from this agent whenever it asks again,
             until you revoke it in the Agents tab.
@@ -247,7 +248,15 @@ function IntentCard({ view, index, total, deviceFingerprint, busy, onDecide, onD
           </button>
         </div>
         <div class="actions approval-secondary">
-          {view.canAlwaysApprove ? (
+          {view.canAlwaysApprove && intent.kind === 'http.request' ? (
+            <HttpRuleOptions
+              key={intent.intent_id}
+              view={view}
+              disabled={!canApprove}
+              armed={armed}
+              onAlways={(rule) => onDecide('approve', true, rule)}
+            />
+          ) : view.canAlwaysApprove ? (
             <button
               type="button"
               class="link"
@@ -363,7 +372,7 @@ export function ApprovalQueue({ hub, unlocked, onDecided, requestCallAccess }: Q
           total={pending.length}
           deviceFingerprint={state.deviceFingerprint}
           busy={busy}
-          onDecide={(d, remember) => {
+          onDecide={(d, remember, rule) => {
             // Asked before anything awaits: the browser's permission prompt needs this click's gesture.
             const call = d === 'approve' ? httpCallOf(view) : null;
             const access = call && requestCallAccess ? requestCallAccess(call.host) : null;
@@ -374,7 +383,7 @@ export function ApprovalQueue({ hub, unlocked, onDecided, requestCallAccess }: Q
                     'http_permission_missing',
                     `Clawkeep needs your permission to reach https://${call.host} to make this call. Nothing was sent.`,
                   );
-                return hub.decide(view.intent.intent_id, view.intent.payload_hash, d, remember);
+                return hub.decide(view.intent.intent_id, view.intent.payload_hash, d, remember, rule);
               },
               decisionSentence(shown(view), d === 'deny' ? 'deny' : remember ? 'always' : 'approve'),
               view.intent.intent_id,

@@ -3,8 +3,9 @@ import type { HubApi } from '../../lib/ext/hub/hub-api';
 import { ErrorAlert } from '../shared/alert';
 import { ago } from '../agents/hub-use-state';
 import { useAction } from '../shared/use-action';
+import { HttpRulesList } from './http-rules-list';
 
-/** The Agents tab's "Standing approvals": what is approved without asking, and revoking it. */
+/** The Agents tab's "Standing approvals": what is approved without asking (exact requests and HTTP rules), and revoking it. */
 export function StandingApprovals({
   hub,
   state,
@@ -21,10 +22,11 @@ export function StandingApprovals({
       <h2>Standing approvals</h2>
       <p class="muted small-text">
         Requests approved without asking, while the vault is unlocked. Each covers one agent and one exact request (the
-        secret's name and the agent's reason). Revoke one and the next identical request asks you again.
+        secret's name and the agent's reason), or for HTTP requests one rule: a method, a host, a path prefix and the
+        secrets' places, up to a number of calls a day. Revoke one and the next request it covered asks you again.
       </p>
-      {state.standingApprovals.length === 0 ? (
-        <p class="muted">None. Choose "Don't ask again" on a secret request to add one.</p>
+      {state.standingApprovals.length === 0 && state.httpRules.length === 0 ? (
+        <p class="muted">None. Choose "Don't ask again" on a secret or HTTP request to add one.</p>
       ) : null}
       <ul class="item-list" aria-label="Standing approvals list">
         {state.standingApprovals.map((a) => (
@@ -53,6 +55,7 @@ export function StandingApprovals({
           </li>
         ))}
       </ul>
+      <HttpRulesList rules={state.httpRules} busy={busy} onRevoke={(id) => void revoke(id)} />
       <ErrorAlert message={error} />
     </section>
   );

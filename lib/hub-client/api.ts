@@ -34,7 +34,7 @@ export interface PendingIntentView {
   requiredScope: string | null;
   /** Why Approve is not possible (hash mismatch, unknown installation, missing secret…), or null. */
   blocked: string | null;
-  /** "Don't ask again" may be offered: a secret request that could be approved now. */
+  /** "Don't ask again" may be offered: a secret request or HTTP request that could be approved now. */
   canAlwaysApprove: boolean;
 }
 
@@ -74,6 +74,28 @@ export interface StandingApprovalView {
   /** The agent's stated reason, part of the exact payload approved. */
   reason: string;
   payload_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  uses: number;
+}
+
+/** A standing rule for http.request calls (lib/ext/approvals/http-rules.ts), as the Agents tab lists it. */
+export interface HttpRuleView {
+  id: string;
+  installation_id: string;
+  agentName: string;
+  method: string;
+  host: string;
+  path_prefix: string;
+  /** The secrets' names (never values). */
+  secrets: string[];
+  /** The scope in words, computed on the device: "GET https://api.example.com/v1/…" … */
+  call: string;
+  /** … "using your “Token” in the Authorization header" (or "without a secret"). */
+  using: string;
+  limit_per_day: number;
+  /** Calls answered in the rolling 24 hours before the view was made. */
+  usedToday: number;
   created_at: number;
   last_used_at: number | null;
   uses: number;
@@ -134,6 +156,8 @@ export interface HubState {
   standingApprovals: StandingApprovalView[];
   /** The newest http.request calls made for agents on this hub (only while unlocked: the log lives in the vault). */
   httpCalls: HttpCallView[];
+  /** Standing rules for HTTP requests on this hub (only while unlocked: they live in the vault too). */
+  httpRules: HttpRuleView[];
   /** The vault's agent configs and which agent each is delivered to (only while unlocked: they live in the vault). */
   agentConfigs: AgentConfigOption[];
   configAssignments: ConfigAssignmentView[];

@@ -43,7 +43,9 @@ export type HubClientOwnCode =
   /** An http.request names a host one of its secrets may not be sent to (the secret's allowed hosts). */
   | 'http_host_not_allowed'
   /** The browser has not let Clawkeep reach an http.request's host (the person did not allow the site). */
-  | 'http_permission_missing';
+  | 'http_permission_missing'
+  /** The rule chosen with "Don't ask again" does not fit the request (path prefix, daily limit): nothing was signed. */
+  | 'standing_rule_invalid';
 
 /**
  * A HubClientError's code: the hub's documented codes, the client's own, or a code the hub sent that this build

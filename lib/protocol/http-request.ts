@@ -269,9 +269,16 @@ const displayHeader = (name: string): string =>
 export function describeHttpRequest(agentName: string, r: HttpRequestIntent): string {
   const shownUrl = r.secretUses.some((u) => u.in === 'query') ? r.url.split('?', 1)[0]! : r.url;
   const base = `${agentName} wants to ${r.method} ${shownUrl}`;
-  if (r.secretUses.length === 0) return base;
+  return r.secretUses.length === 0 ? base : `${base} using ${describeSecretUses(r.secretUses)}`;
+}
+
+/**
+ * Where the secrets go, in words: "your “GitHub token” in the Authorization header" (the card's sentence, and a
+ * standing rule's scope in the Agents tab).
+ */
+export function describeSecretUses(uses: readonly SecretUse[]): string {
   const bySecret = new Map<string, string[]>();
-  for (const u of r.secretUses) {
+  for (const u of uses) {
     const places = bySecret.get(u.secret) ?? [];
     const place = where(u);
     if (!places.includes(place)) places.push(place);
@@ -279,7 +286,7 @@ export function describeHttpRequest(agentName: string, r: HttpRequestIntent): st
   }
   const clauses = [...bySecret].map(([secret, places]) => `your “${secret}” in ${joinWords(places, ' and ')}`);
   // Clauses may hold "and" themselves: a comma before the last one keeps them apart.
-  return `${base} using ${joinWords(clauses, ', and ')}`;
+  return joinWords(clauses, ', and ');
 }
 
 function joinWords(items: string[], last: string): string {

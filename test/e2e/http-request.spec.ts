@@ -7,8 +7,9 @@
 // not followed; the secret is nowhere in the agent's output, its state file, the hub's files or the hub's log.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { startHttpsTarget, type HttpsTarget } from '../support/https-target';
+import { allowSite, setAllowedHosts } from './http-call-helpers';
 import { addSecret } from './helpers';
 import {
   badgeText,
@@ -45,43 +46,6 @@ const test = hubTest.extend({
 
 const api = (p: string) => `https://api.test:${target!.port}${p}`;
 const other = (p: string) => `https://other.test:${target!.port}${p}`;
-
-type DeveloperPrivate = { addHostPermission(id: string, host: string): Promise<void> };
-
-/**
- * Headless Chromium cannot show the permission prompt the Approve click raises: allowing the site first through
- * chrome://extensions' own API (what the person does under Site access) is how this test says "Allow"; the click's
- * `permissions.request` then finds it granted and resolves true at once.
- */
-async function allowSite(context: BrowserContext, extensionId: string, site: string): Promise<void> {
-  const page = await context.newPage();
-  try {
-    await page.goto('chrome://extensions/');
-    await page.evaluate(
-      async ([id, s]) => {
-        const dev = (globalThis as unknown as { chrome: { developerPrivate: DeveloperPrivate } }).chrome
-          .developerPrivate;
-        await dev.addHostPermission(id, s);
-      },
-      [extensionId, site] as const,
-    );
-  } finally {
-    await page.close();
-  }
-}
-
-/** Opens the secret in the vault page and sets its allowed hosts. */
-async function setAllowedHosts(vault: Page, name: string, hosts: string[]): Promise<void> {
-  await vault.getByRole('tab', { name: 'Items' }).click();
-  await vault
-    .getByRole('button', { name: new RegExp(name) })
-    .first()
-    .click();
-  await vault.getByRole('button', { name: 'Edit' }).click();
-  await vault.getByLabel('Allowed hosts').fill(hosts.join('\n'));
-  await vault.getByRole('button', { name: 'Save' }).click();
-  await expect(vault.getByText(hosts[0]!)).toBeVisible();
-}
 
 function fetchRun(agent: RegisteredAgent, url: string, extra: string[] = []) {
   // prettier-ignore

@@ -16,7 +16,8 @@ import { callRecord, withCall } from './http-call-log';
 export { secretIndex } from './releasable-secrets';
 import type { HubCore } from '../hub/hub-core';
 import { ensureHubIdentity, type IdentityNeed } from '../hub/hub-identity';
-import { matchesIntent, REMEMBERABLE_KINDS, type StandingApproval } from './hub-standing-approvals';
+import { canRemember, matchesIntent, type StandingRecord } from './hub-standing-approvals';
+import { isHttpRule, matchesHttpRule, takeHttpRuleUse } from './http-rules';
 
 /** What the person sees of each pending request (and why it may not be approved), and their signed decision. */
 
@@ -65,7 +66,7 @@ export function pendingView(core: HubCore, intent: Intent, secrets: SecretIndex)
     grantedScopes: local?.granted_scopes ?? [],
     requiredScope: required,
     blocked,
-    canAlwaysApprove: blocked === null && REMEMBERABLE_KINDS.includes(intent.kind),
+    canAlwaysApprove: blocked === null && canRemember(intent.kind),
   };
 }
 
@@ -135,34 +136,53 @@ export async function signAndSend(
   await Promise.all([client.decide(intent.intent_id, body), activity]);
 }
 
+/** How many automatically answered intent ids are remembered (a hub that lists one again gets no second answer). */
+const ANSWERED_KEPT = 1000;
+
 /**
- * Standing approvals ("Don't ask again") at work: owns which intents are being approved right now, so a second
- * update of the pending list never approves the same intent twice.
+ * Standing approvals and http.request rules ("Don't ask again") at work: owns which intents are being approved right
+ * now and which were answered, so a second update of the pending list never approves the same intent twice (for an
+ * http.request that would be a second call with the secret).
  */
 export class StandingApprover {
   /** Intent ids a standing approval is approving right now. */
   private readonly approving = new Set<string>();
+  /** Intent ids answered here, oldest first: a pending list that still holds one (a lagging stream) is not obeyed. */
+  private readonly answered = new Set<string>();
 
-  constructor(private readonly core: HubCore) {}
+  /** `send` approves one intent; tests replace it to watch what is approved without a hub that takes the answer. */
+  constructor(
+    private readonly core: HubCore,
+    private readonly send: (intent: Intent) => Promise<void> = (intent) => signAndSend(core, intent, 'approve', false),
+  ) {}
 
-  /** Whether a standing approval is approving this intent right now (it is then not shown as pending either). */
+  /**
+   * Whether a standing approval is approving this intent right now, or answered it already (it is then not shown as
+   * pending either: a list that still holds it lags behind the hub, which took the answer).
+   */
   isApproving(intentId: string): boolean {
-    return this.approving.has(intentId);
+    return this.approving.has(intentId) || this.answered.has(intentId);
   }
 
   /**
    * Approves, without asking, each pending intent a standing approval covers (same hub, installation, agent, kind and
-   * payload hash) and that could be approved by a click right now (nothing blocks it, not expired). Returns the ids
-   * it approved; anything that fails stays pending for the person. Never extends the vault's idle timer.
+   * payload hash) or an http.request rule answers (http-rules.ts: its use is taken before the call, within the daily
+   * limit), and that could be approved by a click right now (nothing blocks it, not expired). Returns the ids it
+   * approved; anything that fails, or is over a rule's limit, stays pending for the person. Never extends the vault's
+   * idle timer.
    */
   async approve(pending: Intent[]): Promise<Set<string>> {
     const core = this.core;
     const done = new Set<string>();
     const candidates = pending.filter(
-      (i) => REMEMBERABLE_KINDS.includes(i.kind) && !this.approving.has(i.intent_id) && i.expires_at > core.ports.now(),
+      (i) =>
+        canRemember(i.kind) &&
+        !this.approving.has(i.intent_id) &&
+        !this.answered.has(i.intent_id) &&
+        i.expires_at > core.ports.now(),
     );
     if (candidates.length === 0 || !core.vault.isUnlocked) return done;
-    let approvals: StandingApproval[];
+    let approvals: StandingRecord[];
     let secrets: SecretIndex;
     try {
       await core.ensureInstallations();
@@ -177,12 +197,28 @@ export class StandingApprover {
       return done;
     }
     for (const intent of candidates) {
+      // Another update of the list may have started on this intent while this one awaited the vault.
+      if (this.approving.has(intent.intent_id) || this.answered.has(intent.intent_id)) continue;
       const approval = approvals.find((a) => matchesIntent(a, core.hub, intent));
-      if (!approval || pendingView(core, intent, secrets).blocked !== null) continue;
+      const rule = approval
+        ? undefined
+        : approvals.find((a) => isHttpRule(a) && matchesHttpRule(a, core.hub, intent, core.ports.now()));
+      if ((!approval && !rule) || pendingView(core, intent, secrets).blocked !== null) continue;
       this.approving.add(intent.intent_id);
       try {
-        await signAndSend(core, intent, 'approve', false);
+        // The list read above may be stale by now: the use is taken against the stored rule, one change at a time.
+        if (rule) {
+          const taken = await core.vault.withUnlocked(
+            (service) => takeHttpRuleUse(core.standing, service, core.hub, intent, core.ports.now()),
+            { activity: false },
+          );
+          if (taken === null) continue;
+        }
+        await this.send(intent);
         done.add(intent.intent_id);
+        this.answered.add(intent.intent_id);
+        if (this.answered.size > ANSWERED_KEPT) this.answered.delete(this.answered.values().next().value!);
+        if (!approval) continue;
         await core.vault
           .withUnlocked(
             (service) =>

@@ -17,6 +17,8 @@ export class PendingIntents {
   private seen = new Set<string>();
   /** Denies unasked what a secret's allowed hosts rule out (issue 18). */
   private readonly refuser: HttpRefuser;
+  /** Counts calls of `set`: one that a newer call overtook while it approved leaves the list to the newer one. */
+  private generation = 0;
 
   constructor(
     private readonly core: HubCore,
@@ -54,11 +56,16 @@ export class PendingIntents {
     if (!core.vault.isUnlocked) return;
     // Requests of an installation revoked on this device are not shown, whatever the hub lists (hub-revocations.ts).
     let pending = intents.filter((i) => i.status === 'pending' && !core.revoked.has(core.hub, i.installation_id));
+    const generation = ++this.generation;
     // What a secret's allowed hosts rule out is refused before anyone is shown or notified of it.
     const refused = await this.refuser.refuse(pending.filter((i) => !this.seen.has(i.intent_id)));
     pending = pending.filter((i) => !refused.has(i.intent_id) && !this.refuser.isRefusing(i.intent_id));
     // What a standing approval covers is approved here, before anyone is shown or notified of it.
     const approved = await this.approver.approve(pending.filter((i) => !this.seen.has(i.intent_id)));
+    // Refusing and approving can take long (an http.request rule makes the call first): a list that arrived meanwhile
+    // is newer, and writing this older one over it would hide new requests and announce them a second time later.
+    // What this call approved is hidden by the newer one too (isApproving).
+    if (generation !== this.generation) return;
     if (approved.size > 0) pending = pending.filter((i) => !approved.has(i.intent_id));
     // Still being approved by an earlier update: not shown either.
     pending = pending.filter((i) => !this.approver.isApproving(i.intent_id));

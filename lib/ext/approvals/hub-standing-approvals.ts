@@ -3,6 +3,7 @@ import type { VaultService } from '../../vault/vault-service';
 import { HubClientError } from '../../hub-client/errors';
 import { STANDING_APPROVALS_TAG } from '../../storage/vault-tags';
 import { loadRecordList, parseRecordList, RecordListStore, type RecordListSpec } from '../vault/vault-record-list';
+import { HTTP_RULE_KINDS, isHttpRule, parseHttpRule, type HttpRule } from './http-rules';
 
 /**
  * Standing approvals: "always approve this exact request from this agent". A standing approval names one hub, one
@@ -14,12 +15,22 @@ import { loadRecordList, parseRecordList, RecordListStore, type RecordListSpec }
  * They live in the vault as one secret item tagged `clawkeep:standing-approvals` (encrypted like every item; nothing
  * about them in plaintext storage), so they are only usable while the vault is unlocked: a locked vault answers
  * nothing, and the request waits for the unlock like any other.
+ *
+ * The same list holds the standing rules for `http.request` (http-rules.ts), which match a method, host, path prefix
+ * and secrets within a daily limit instead of one payload.
  */
 const ITEM_NAME = 'Standing approvals (Clawkeep)';
 const ITEM_NOTES = 'Requests the extension approves for you without asking. Revoke them in the Agents tab.';
 
 /** Kinds a standing approval may cover: the exact payload of a secret request. */
 export const REMEMBERABLE_KINDS: readonly string[] = ['secret.request'];
+
+/** Whether "Don't ask again" exists for `kind`: an exact-payload approval, or a rule for an HTTP request. */
+export const canRemember = (kind: string): boolean =>
+  REMEMBERABLE_KINDS.includes(kind) || HTTP_RULE_KINDS.includes(kind);
+
+/** One entry of the stored list: an exact-payload approval or an http.request rule (told apart by `rule`). */
+export type StandingRecord = StandingApproval | HttpRule;
 
 export interface StandingApproval {
   id: string;
@@ -40,7 +51,7 @@ const isString = (v: unknown): v is string => typeof v === 'string' && v.length 
 
 function parseApproval(v: unknown): StandingApproval | null {
   const a = v as Partial<StandingApproval> | null;
-  if (!a || typeof a !== 'object') return null;
+  if (!a || typeof a !== 'object' || 'rule' in a) return null;
   if (
     !isString(a.id) ||
     !isString(a.hub) ||
@@ -72,29 +83,41 @@ function parseApproval(v: unknown): StandingApproval | null {
   };
 }
 
-export const STANDING_APPROVALS: RecordListSpec<StandingApproval> = {
+/**
+ * An entry without `rule` is an exact-payload approval, stored as it always was; with `rule`, the format it names
+ * (only http-rules.ts's today). The list's own version stays 1, so a Clawkeep from before rules still reads its
+ * approvals from a list that holds rules too (it drops the rules, as it drops any entry it cannot read).
+ */
+function parseRecord(v: unknown): StandingRecord | null {
+  if (v && typeof v === 'object' && 'rule' in v) return parseHttpRule(v);
+  return parseApproval(v);
+}
+
+export const STANDING_APPROVALS: RecordListSpec<StandingRecord> = {
   tag: STANDING_APPROVALS_TAG,
   name: ITEM_NAME,
   notes: ITEM_NOTES,
   field: 'approvals',
-  parse: parseApproval,
+  parse: parseRecord,
 };
 
 /** Reads the stored doc; a damaged entry is dropped (it then simply approves nothing). */
-export const parseStandingApprovals = (text: string): StandingApproval[] => parseRecordList(STANDING_APPROVALS, text);
+export const parseStandingApprovals = (text: string): StandingRecord[] => parseRecordList(STANDING_APPROVALS, text);
 
-export const loadStandingApprovals = (service: VaultService): Promise<StandingApproval[]> =>
+export const loadStandingApprovals = (service: VaultService): Promise<StandingRecord[]> =>
   loadRecordList(service, STANDING_APPROVALS);
 
-/** Standing approvals change one at a time (see RecordListStore). */
-export class StandingApprovalStore extends RecordListStore<StandingApproval> {
+/** Standing approvals and rules change one at a time (see RecordListStore). */
+export class StandingApprovalStore extends RecordListStore<StandingRecord> {
   constructor() {
     super(STANDING_APPROVALS);
   }
 }
 
-export function matchesIntent(a: StandingApproval, hub: string, intent: Intent): boolean {
+/** Whether the exact-payload approval `a` covers `intent` (an http.request rule never does: see matchesHttpRule). */
+export function matchesIntent(a: StandingRecord, hub: string, intent: Intent): a is StandingApproval {
   return (
+    !isHttpRule(a) &&
     a.hub === hub &&
     a.installation_id === intent.installation_id &&
     a.agent_id === intent.agent_id &&
@@ -125,9 +148,10 @@ export function standingApprovalFor(hub: string, intent: Intent, now: number, id
 }
 
 /** Adds `a` unless the same hub/installation/payload is already covered. */
-export function withApproval(list: StandingApproval[], a: StandingApproval): StandingApproval[] {
+export function withApproval(list: StandingRecord[], a: StandingApproval): StandingRecord[] {
   const exists = list.some(
-    (x) => x.hub === a.hub && x.installation_id === a.installation_id && x.payload_hash === a.payload_hash,
+    (x) =>
+      !isHttpRule(x) && x.hub === a.hub && x.installation_id === a.installation_id && x.payload_hash === a.payload_hash,
   );
   return exists ? list : [...list, a];
 }

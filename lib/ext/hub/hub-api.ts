@@ -8,6 +8,9 @@ import { bytesArg, kdfParamsArg } from '../rpc/service-args';
 /** The policy a person picked when claiming, shape only: `makePolicy` (lib/protocol/approval.ts) checks its rules. */
 const policyArg = v.object({ approval_required: v.array(v.string()), daily_limit: v.nullable(v.number()) });
 
+/** "Don't ask again" on an http.request, shape only: http-rules.ts checks the prefix against the request and the limit. */
+const httpRuleArg = v.object({ path_prefix: v.optional(v.string()), limit_per_day: v.optional(v.number()) });
+
 /**
  * What extension pages may ask of the background about the hub (rpc/service.ts). The background holds the device key
  * and the vault; pages get views computed on the device and send decisions by intent id (plus the payload hash they
@@ -38,20 +41,23 @@ export const HUB_SERVICE = defineService({
     ).returns<HubState>(),
     /**
      * `payloadHash` is the hash the page displayed: the background refuses if its intent differs. `remember`
-     * ("Don't ask again", secret requests only) also approves this exact request from this agent from now on.
+     * ("Don't ask again") also approves, from now on, this exact secret request from this agent, or for an
+     * http.request the calls inside a rule: same method and host, a path under `rule.path_prefix` (default: this
+     * request's path), the same secrets in the same places, at most `rule.limit_per_day` a day (default 100).
      */
     decide: method(
       v.string(),
       v.string(),
       v.picklist(['approve', 'deny']),
       v.optional(v.boolean()),
+      v.optional(httpRuleArg),
     ).returns<HubState>(),
     /**
      * A page shows this pending intent's card: the background prepares the decision on it (hub-service.ts). Sent on
      * display and every PREPARE_REFRESH_MS while the card stays.
      */
     prepareDecision: method(v.string()).returns<void>(),
-    /** Stops a standing approval: the next identical request asks again. */
+    /** Stops a standing approval or http.request rule: the next request it covered asks again. */
     revokeStandingApproval: method(v.string()).returns<HubState>(),
     denyAllFromAgent: method(v.string()).returns<HubState>(),
     /**

@@ -14,15 +14,17 @@ import { DEFAULT_HUB_URL, HubCore, type HubServicePorts, type HubVault } from '.
 import { HUB_SETTINGS } from '../../storage/persisted-keys';
 import { readStored } from '../../storage/stored-item';
 import { pendingView, secretIndex, signAndSend, StandingApprover } from '../approvals/hub-decision';
-import { REMEMBERABLE_KINDS, standingApprovalFor, withApproval } from '../approvals/hub-standing-approvals';
+import {
+  canRemember,
+  standingApprovalFor,
+  withApproval,
+  type StandingRecord,
+} from '../approvals/hub-standing-approvals';
+import { httpRuleFor, HTTP_RULE_KINDS, withHttpRule, type HttpRuleChoice } from '../approvals/http-rules';
 import { assignConfig, configViews, forgetConfigAssignment, syncConfigs, unassignConfig } from './hub-configs';
 import { installationViews, refreshInstallations } from './hub-installations';
 import { PendingIntents } from '../approvals/hub-pending';
-import {
-  forgetStandingApprovals,
-  revokeStandingApproval,
-  standingApprovalViews,
-} from '../approvals/hub-standing-views';
+import { forgetStandingApprovals, revokeStandingApproval, standingViews } from '../approvals/hub-standing-views';
 import { Subscription } from '../approvals/hub-subscription';
 import { LockedWatch } from '../approvals/hub-watch';
 import { ensureHubIdentity, pinnedHubFingerprint } from './hub-identity';
@@ -168,6 +170,7 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
       installations: [],
       standingApprovals: [],
       httpCalls: [],
+      httpRules: [],
       agentConfigs: [],
       configAssignments: [],
       prefs: core.prefs(),
@@ -186,7 +189,7 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
             pending: this.pending.all.map((i) => pendingView(core, i, secrets)),
             waiting: this.pending.all.length,
             installations: installationViews(core),
-            standingApprovals: await standingApprovalViews(core, service),
+            ...(await standingViews(core, service)),
             httpCalls: await core.httpCalls.update(service, (list) => ({ next: null, value: list })),
             ...(await configViews(core, service)),
           };
@@ -355,10 +358,17 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
   }
 
   /**
-   * Signs the person's decision on a pending intent and sends it. `remember` ("Don't ask again", secret requests only)
-   * also stores a standing approval for exactly this agent installation and payload hash.
+   * Signs the person's decision on a pending intent and sends it. `remember` ("Don't ask again") also stores a
+   * standing approval for exactly this agent installation and payload hash (secret.request), or for an http.request
+   * a rule (http-rules.ts) shaped by `rule`, checked before anything is signed.
    */
-  async decide(intentId: string, shownHash: string, decision: Decision, remember = false): Promise<HubState> {
+  async decide(
+    intentId: string,
+    shownHash: string,
+    decision: Decision,
+    remember = false,
+    rule?: HttpRuleChoice,
+  ): Promise<HubState> {
     const core = this.core;
     await core.ready;
     if (decision !== 'approve' && decision !== 'deny')
@@ -371,9 +381,17 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
         'payload_hash_mismatch',
         'The request changed while you were looking at it. Look again.',
       );
-    if (remember && (decision !== 'approve' || !REMEMBERABLE_KINDS.includes(intent.kind))) {
-      throw new HubClientError('protocol_invalid', 'Only an approved secret request can be approved always.');
+    if (remember && (decision !== 'approve' || !canRemember(intent.kind))) {
+      throw new HubClientError('protocol_invalid', 'Only an approved secret or HTTP request can be approved always.');
     }
+    if (rule && (!remember || !HTTP_RULE_KINDS.includes(intent.kind)))
+      throw new HubClientError('protocol_invalid', 'Only "Don\'t ask again" on an HTTP request takes a rule.');
+    // A rule that does not fit the request is refused before the approval is signed, not after the call was made.
+    const record: StandingRecord | null = !remember
+      ? null
+      : HTTP_RULE_KINDS.includes(intent.kind)
+        ? httpRuleFor(core.hub, intent, rule ?? {}, core.ports.now(), globalThis.crypto.randomUUID())
+        : standingApprovalFor(core.hub, intent, core.ports.now(), globalThis.crypto.randomUUID());
     // A preparation for this card still under way is waited for, not repeated.
     await this.preparing.get(intentId);
     const shownAt = core.cardsShown.get(intentId) ?? null;
@@ -383,10 +401,13 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
     } finally {
       await this.pollOnce();
     }
-    if (remember) {
-      const approval = standingApprovalFor(core.hub, intent, core.ports.now(), globalThis.crypto.randomUUID());
+    if (record) {
       await core.vault.withUnlocked(
-        (service) => core.standing.update(service, (list) => ({ next: withApproval(list, approval), value: null })),
+        (service) =>
+          core.standing.update(service, (list) => ({
+            next: 'rule' in record ? withHttpRule(list, record) : withApproval(list, record),
+            value: null,
+          })),
         { activity: true },
       );
       core.ports.changed();
