@@ -93,7 +93,6 @@ test('Must-shows 1-3: the server gets the real secret, the agent gets the answer
   const scopes = [`http:api.test:${t.port}`, `http:other.test:${t.port}`];
   const agent = await registerAgent(hub, scratch, 'research-bot', scopes);
   await claimAgent(vault, agent, scopes);
-  await allowSite(context, extensionId, `https://api.test:${t.port}/*`);
   const outputs: CliResult[] = [];
 
   // 1. One click: the server receives the real secret; the agent prints the server's answer.
@@ -108,6 +107,21 @@ test('Must-shows 1-3: the server gets the real secret, the agent gets the answer
   ).toBeVisible();
   await expect(card.getByText(`api.test:${t.port}`, { exact: true })).toBeVisible();
   if (SHOTS) await popup.screenshot({ path: `${SHOTS}/http-request-card-360.png` });
+  // The first approval for a host asks the browser for it. The person says no (headless Chromium cannot show the
+  // prompt: the page's own permissions.request answers false, exactly what Chrome answers for Deny): nothing is
+  // sent, nothing is decided, the card says why.
+  await popup.evaluate(() => {
+    const c = (globalThis as unknown as { chrome: { permissions: { request: () => Promise<boolean> } } }).chrome;
+    c.permissions.request = () => Promise.resolve(false);
+  });
+  await card.getByRole('button', { name: 'Approve' }).click();
+  await expect(card.getByRole('alert')).toContainText(
+    `Clawkeep needs your permission to reach https://api.test:${t.port} to make this call. Nothing was sent.`,
+  );
+  expect(t.received).toHaveLength(0);
+  // Then the person allows the site (Site access, as the prompt's Allow would) and approves again.
+  await allowSite(context, extensionId, `https://api.test:${t.port}/*`);
+  await popup.reload();
   await card.getByRole('button', { name: 'Approve' }).click();
   const r1 = await first.result;
   outputs.push(r1);
