@@ -68,7 +68,12 @@ export function HubActivity({ hub }: { hub: HubApi }) {
       setBusy(true);
       setError(null);
       try {
-        if (before === undefined) setCalls((await hub.state()).httpCalls);
+        // The calls come from this device's vault, the entries from the hub: one failing never hides the other.
+        if (before === undefined)
+          void Promise.resolve()
+            .then(() => hub.state())
+            .then((s) => setCalls(s.httpCalls))
+            .catch(() => {});
         const next = await hub.activity(before);
         setPage(next);
         if (next.integrity) setIntegrity(next.integrity);

@@ -35,6 +35,10 @@ test('the human picks the policy when claiming: an unchecked kind runs without a
   await expect(askSecret).toBeChecked();
   await expect(askSecret).toBeDisabled();
   await expect(preview.getByText('only this device can open your vault')).toBeVisible();
+  // So is an HTTPS call with your secrets (issue 18): only this device holds them and makes the call.
+  const askCall = preview.getByRole('checkbox', { name: 'Ask me before: http.request' });
+  await expect(askCall).toBeChecked();
+  await expect(askCall).toBeDisabled();
   for (const kind of ['action.approve', 'payment.send', 'shell.exec', 'message.send']) {
     await expect(preview.getByRole('checkbox', { name: `Ask me before: ${kind}` })).toBeChecked();
   }
@@ -50,6 +54,7 @@ test('the human picks the policy when claiming: an unchecked kind runs without a
   const status = await runCli(['agent', 'status', '--state', agent.state, '--json']);
   expect(status.code, status.stderr).toBe(0);
   expect(JSON.parse(status.stdout).approval_required).toEqual([
+    'http.request',
     'message.send',
     'payment.send',
     'secret.request',
