@@ -5,7 +5,7 @@ import { atOrigin } from './flow';
 import { HubError } from '../../../hub/errors';
 import { jsonLinesLogger } from '../../../hub/logger';
 import { SECURITY_HEADERS } from '../../../hub/middleware';
-import { MAX_BODY_BYTES, bodyLimitFor, readBody } from '../../../hub/ingress';
+import { bodyLimitFor, readBody } from '../../../hub/ingress';
 import { openSqliteStore } from '../../../hub/store/sqlite';
 import { StoreError } from '../../../hub/store/errors';
 import { ProtocolError } from '../../../lib/protocol/errors';
