@@ -85,7 +85,9 @@ async function verifyJson(c: ExpectedCase, extra: string[] = []) {
 const tmp = mkdtempSync(path.join(tmpdir(), 'clawkeep-verify-quote-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe('clawkeep verify-quote: every case of expected.json', () => {
+// Each case spawns the CLI (a cold Node start with the verifier): seconds on a loaded 2-core machine, so these
+// suites get the policy suite's 30 s like it; what they check does not depend on time.
+describe('clawkeep verify-quote: every case of expected.json', { timeout: 30_000 }, () => {
   for (const c of CASES) {
     it(`${c.id} (${c.quote_encoding} quote)`, async () => {
       const { code, json } = await verifyJson(c);
@@ -159,7 +161,7 @@ describe('clawkeep verify-quote: policy', { timeout: 30_000 }, () => {
   });
 });
 
-describe('clawkeep verify-quote: input', () => {
+describe('clawkeep verify-quote: input', { timeout: 30_000 }, () => {
   const up = caseById('tdx-v4-uptodate');
 
   it('prints a certificate-style summary without --json', async () => {
@@ -240,7 +242,7 @@ describe('clawkeep verify-quote: input', () => {
   });
 });
 
-describe('clawkeep verify-quote --event-log', () => {
+describe('clawkeep verify-quote --event-log', { timeout: 30_000 }, () => {
   const c = caseById('dstack-sim-2025-no-tcb-level');
   // README "dstack event-log fixtures": values verified independently of our code.
   const COMPOSE_HASH = 'ea549f02e1a25fabd1cb788380e033ec5461b2ffe4328d753642cf035452e48b';
@@ -358,7 +360,7 @@ describe('clawkeep verify-quote --pccs (PCCS simulator on loopback)', () => {
   });
 });
 
-describe('clawkeep verify-quote: usage errors exit 2', () => {
+describe('clawkeep verify-quote: usage errors exit 2', { timeout: 30_000 }, () => {
   const up = caseById('tdx-v4-uptodate');
   const base = [fixture(up.quote), '--collateral', fixture(up.collateral)];
   const cases: Array<[string, string[], RegExp]> = [
