@@ -1,6 +1,6 @@
+import { UsageLine } from './usage-line';
 import type { HttpRuleView } from '../../lib/hub-client/api';
 import { dailyLimitWords } from '../../lib/hub-client/http-rule-scope';
-import { ago } from '../agents/hub-use-state';
 
 /**
  * The Agents tab's standing rules for HTTP requests (issue 18): each rule's scope in the words the card used, how
@@ -29,10 +29,7 @@ export function HttpRulesList({
               {r.usedToday.toLocaleString('en-US')} of {r.limit_per_day.toLocaleString('en-US')} in the last 24 hours
               {r.usedToday >= r.limit_per_day ? ' (limit reached: calls ask you again)' : ''}
             </span>
-            <span class="small-text">
-              Added {ago(r.created_at)} · Used {r.uses === 1 ? 'once' : `${r.uses} times`}
-              {r.last_used_at !== null ? `, last ${ago(r.last_used_at)}` : ''}
-            </span>
+            <UsageLine created_at={r.created_at} uses={r.uses} last_used_at={r.last_used_at} />
             <div class="actions">
               <button
                 type="button"

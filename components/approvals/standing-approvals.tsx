@@ -1,7 +1,7 @@
+import { UsageLine } from './usage-line';
 import type { HubState } from '../../lib/hub-client/api';
 import type { HubApi } from '../../lib/ext/hub/hub-api';
 import { ErrorAlert } from '../shared/alert';
-import { ago } from '../agents/hub-use-state';
 import { useAction } from '../shared/use-action';
 import { HttpRulesList } from './http-rules-list';
 
@@ -36,10 +36,7 @@ export function StandingApprovals({
                 <strong>{a.agentName}</strong> may read <code class="mono">{a.item}</code>
               </span>
               <span class="small-text notes">Reason: {a.reason || 'none given'}</span>
-              <span class="small-text">
-                Added {ago(a.created_at)} · Used {a.uses === 1 ? 'once' : `${a.uses} times`}
-                {a.last_used_at !== null ? `, last ${ago(a.last_used_at)}` : ''}
-              </span>
+              <UsageLine created_at={a.created_at} uses={a.uses} last_used_at={a.last_used_at} />
               <div class="actions">
                 <button
                   type="button"

@@ -1,5 +1,6 @@
 import type { BrowserContext, Page } from '@playwright/test';
-import { expect } from './hub';
+import { startHttpsTarget, type HttpsTarget } from '../support/https-target';
+import { expect, test as hubTest } from './hub';
 
 // Shared by the issue 18 specs (http-request.spec.ts, http-rules.spec.ts): what the person does in the browser
 // before an agent's call can be made.
@@ -39,4 +40,25 @@ export async function setAllowedHosts(vault: Page, name: string, hosts: string[]
   await vault.getByLabel('Allowed hosts').fill(hosts.join('\n'));
   await vault.getByRole('button', { name: 'Save' }).click();
   await expect(vault.getByText(hosts[0]!)).toBeVisible();
+}
+
+/**
+ * The spec's HTTPS target (test/support/https-target.ts) for `names`, started once for the spec, and the hub test
+ * whose Chromium resolves those names to it and accepts its certificate. `target()` is valid inside tests.
+ */
+export function withHttpsTarget(names: readonly string[]) {
+  let target: HttpsTarget | null = null;
+  hubTest.beforeAll(async () => {
+    target = await startHttpsTarget(names);
+  });
+  hubTest.afterAll(async () => {
+    await target?.close();
+  });
+  const test = hubTest.extend({
+    // eslint-disable-next-line no-empty-pattern
+    chromiumArgs: async ({}, use) => {
+      await use(target!.chromiumArgs);
+    },
+  });
+  return { test, target: () => target! };
 }

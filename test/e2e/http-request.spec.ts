@@ -8,8 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import { startHttpsTarget, type HttpsTarget } from '../support/https-target';
-import { allowSite, setAllowedHosts } from './http-call-helpers';
+import { allowSite, setAllowedHosts, withHttpsTarget } from './http-call-helpers';
 import { addSecret } from './helpers';
 import {
   badgeText,
@@ -19,7 +18,6 @@ import {
   setUpVaultAndEnroll,
   spawnCli,
   stopProcess,
-  test as hubTest,
   waitUntilWaiting,
   type CliResult,
   type RegisteredAgent,
@@ -28,24 +26,10 @@ import {
 const SECRET = { name: 'GitHub token', value: `ghp_e2e${crypto.randomUUID().replace(/-/g, '')}`, notes: '', tags: '' };
 const SHOTS = process.env.CLAWKEEP_SHOTS_DIR;
 
-let target: HttpsTarget | null = null;
+const { test, target } = withHttpsTarget(['api.test', 'other.test']);
 
-hubTest.beforeAll(async () => {
-  target = await startHttpsTarget(['api.test', 'other.test']);
-});
-hubTest.afterAll(async () => {
-  await target?.close();
-});
-
-const test = hubTest.extend({
-  // eslint-disable-next-line no-empty-pattern
-  chromiumArgs: async ({}, use) => {
-    await use(target!.chromiumArgs);
-  },
-});
-
-const api = (p: string) => `https://api.test:${target!.port}${p}`;
-const other = (p: string) => `https://other.test:${target!.port}${p}`;
+const api = (p: string) => `https://api.test:${target().port}${p}`;
+const other = (p: string) => `https://other.test:${target().port}${p}`;
 
 function fetchRun(agent: RegisteredAgent, url: string, extra: string[] = []) {
   // prettier-ignore
@@ -82,7 +66,7 @@ test('Must-shows 1-3: the server gets the real secret, the agent gets the answer
   scratch,
 }) => {
   test.setTimeout(180_000);
-  const t = target!;
+  const t = target();
   const vault = await openVault();
   await vault.setViewportSize({ width: 1280, height: 900 });
   await setUpVaultAndEnroll(vault, hub, []);

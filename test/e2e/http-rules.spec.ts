@@ -5,8 +5,7 @@
 // lists the rule with its uses, and after Revoke the next matching call asks again. Screenshots of the card's rule
 // choice and of the Agents tab at 360 and 1280 px go to CLAWKEEP_SHOTS_DIR when it is set.
 import type { Page } from '@playwright/test';
-import { startHttpsTarget, type HttpsTarget } from '../support/https-target';
-import { allowSite, setAllowedHosts } from './http-call-helpers';
+import { allowSite, setAllowedHosts, withHttpsTarget } from './http-call-helpers';
 import { addSecret } from './helpers';
 import {
   badgeText,
@@ -15,7 +14,6 @@ import {
   registerAgent,
   setUpVaultAndEnroll,
   spawnCli,
-  test as hubTest,
   type CliRun,
   type RegisteredAgent,
 } from './hub';
@@ -23,23 +21,9 @@ import {
 const SECRET = { name: 'Token', value: `tok_e2e${crypto.randomUUID().replace(/-/g, '')}`, notes: '', tags: '' };
 const SHOTS = process.env.CLAWKEEP_SHOTS_DIR;
 
-let target: HttpsTarget | null = null;
+const { test, target } = withHttpsTarget(['api.test']);
 
-hubTest.beforeAll(async () => {
-  target = await startHttpsTarget(['api.test']);
-});
-hubTest.afterAll(async () => {
-  await target?.close();
-});
-
-const test = hubTest.extend({
-  // eslint-disable-next-line no-empty-pattern
-  chromiumArgs: async ({}, use) => {
-    await use(target!.chromiumArgs);
-  },
-});
-
-const api = (p: string) => `https://api.test:${target!.port}${p}`;
+const api = (p: string) => `https://api.test:${target().port}${p}`;
 
 function fetchRun(agent: RegisteredAgent, url: string): CliRun {
   // prettier-ignore
@@ -84,7 +68,7 @@ test('Must-show 4: a standing rule answers 3 matching calls, asks for another pa
   scratch,
 }) => {
   test.setTimeout(240_000);
-  const t = target!;
+  const t = target();
   const badge = () => badgeText(serviceWorker);
   const vault = await openVault();
   await vault.setViewportSize({ width: 1280, height: 900 });
