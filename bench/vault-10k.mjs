@@ -11,7 +11,8 @@
 //  - the vault is created in the popup UI with its default KDF (Argon2id 64 MiB / t3 / p4);
 //  - API path: the shipped KDF worker (started from an extension page and driven with comlink, see argon2.mjs)
 //    derives the KEK from the header's salt and KDF, then the page sends the background the same
-//    `clawkeep.vault.rpc` messages the UI sends: `unlock`, then `list`. It runs in popup.html because the popup
+//    `clawkeep.vault.rpc` calls the UI sends, the way it sends them (posted to the service worker with a port,
+//    lib/ext/rpc/port-client.ts): `unlock`, then `list`. It runs in popup.html because the popup
 //    only re-reads status when the vault unlocks, whereas an open vault.html would start its own `list`
 //    concurrently and disturb the measurement;
 //  - UI path: vault.html, from the Enter key on the unlock form to the first screen of items painted, and to the
@@ -248,15 +249,21 @@ export async function apiRuns(page, { workerAsset, runs, count }) {
   if (!(await page.evaluate(() => 'Comlink' in globalThis))) await page.evaluate(comlinkUmd());
   return page.evaluate(
     async ({ workerAsset, runs, passphrase, channel, count }) => {
+      // As the pages call (lib/ext/rpc/port-client.ts): posted to the extension's service worker with a port for
+      // the answer, values structured-cloned (bytes as bytes).
+      const worker = (await navigator.serviceWorker.getRegistration())?.active;
+      if (!worker) throw new Error('no service worker to post to');
       const rpc = async (method, args = []) => {
-        const res = await chrome.runtime.sendMessage({ channel, method, args });
+        const res = await new Promise((resolve) => {
+          const { port1, port2 } = new MessageChannel();
+          port1.onmessage = (e) => resolve(e.data);
+          worker.postMessage({ channel, method, args, id: crypto.randomUUID() }, [port2]);
+        });
         if (!res?.ok) throw new Error(`rpc ${method}: ${res?.error?.code} ${res?.error?.message}`);
         return res.value;
       };
-      const fromB64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-      const toB64 = (b) => btoa(String.fromCharCode(...b));
       const { header } = await rpc('status');
-      const salt = fromB64(header.salt.$bytes);
+      const salt = header.salt;
       const remote = globalThis.Comlink.wrap(new Worker(chrome.runtime.getURL(workerAsset), { type: 'module' }));
       // Same bytes the UI derives from (NFKC UTF-8); the worker wipes them, so encode afresh each time.
       const derive = async () => {
@@ -293,7 +300,7 @@ export async function apiRuns(page, { workerAsset, runs, count }) {
           const t0 = performance.now();
           const kek = await derive();
           const t1 = performance.now();
-          await rpc('unlock', [{ kek: { $bytes: toB64(kek) } }]);
+          await rpc('unlock', [{ kek }]);
           const t2 = performance.now();
           const list = await rpc('list');
           const t3 = performance.now();

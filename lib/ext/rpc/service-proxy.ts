@@ -9,16 +9,19 @@ import {
   type ServiceRequest,
   type ServiceResponse,
 } from './wire';
+import { sendOverPort } from './port-client';
 
-/** Sends one request and returns its value, or throws the revived typed error (wire.ts). */
-async function call(declaration: ServiceDeclaration, method: string, args: unknown[]): Promise<unknown> {
-  // A left-out trailing argument is left out on the wire too (JSON would turn `undefined` into null).
-  const sent = [...args];
-  while (sent.length > 0 && sent[sent.length - 1] === undefined) sent.pop();
-  const request: ServiceRequest = { channel: declaration.channel, method, args: encodeWire(sent) };
+/**
+ * Sends one request and returns its answer, values decoded. Chromium: posted to the service worker and
+ * structured-cloned (port-client.ts). Elsewhere, or where the page finds no worker to post to: runtime messaging,
+ * values as JSON with bytes as `{$bytes}` (wire.ts).
+ */
+async function exchange(request: ServiceRequest): Promise<ServiceResponse> {
   let response: ServiceResponse | undefined;
   try {
-    response = await browser.runtime.sendMessage(request);
+    const overPort = await sendOverPort(request);
+    if (overPort) return overPort;
+    response = await browser.runtime.sendMessage({ ...request, args: encodeWire(request.args) });
   } catch (err) {
     throw new ClawkeepError(
       'rpc_failed',
@@ -27,8 +30,17 @@ async function call(declaration: ServiceDeclaration, method: string, args: unkno
     );
   }
   if (!response) throw new ClawkeepError('rpc_failed', 'The Clawkeep background did not answer.');
+  return response.ok ? { ok: true, value: decodeWire(response.value) } : response;
+}
+
+/** Sends one request and returns its value, or throws the revived typed error (wire.ts). */
+async function call(declaration: ServiceDeclaration, method: string, args: unknown[]): Promise<unknown> {
+  // A left-out trailing argument is left out on the wire too (JSON would turn `undefined` into null).
+  const sent = [...args];
+  while (sent.length > 0 && sent[sent.length - 1] === undefined) sent.pop();
+  const response = await exchange({ channel: declaration.channel, method, args: sent });
   if (!response.ok) throw errorFromWire(response.error);
-  return decodeWire(response.value);
+  return response.value;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   type ServiceRequest,
   type ServiceResponse,
 } from './wire';
+import { servePortRequests, type PortScope } from './port-server';
 
 /** Who sent a runtime message, as the browser reports it. */
 export interface MessageSender {
@@ -58,6 +59,12 @@ function describeIssue(declaration: ServiceDeclaration, method: string, issue: v
 const METHOD_NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 
 /**
+ * How a request's values travel: `json` over runtime messaging (bytes as `{$bytes}`, wire.ts), `clone` over a
+ * MessagePort (structured clone: bytes as they are, nothing to encode).
+ */
+export type WireCodec = 'json' | 'clone';
+
+/**
  * Runs one request against the service: the method must be declared (own property, never a prototype's), the
  * arguments must pass its schemas, and whatever happens the answer is a {@link ServiceResponse} (never a throw).
  */
@@ -66,33 +73,42 @@ export async function dispatch<D extends ServiceDeclaration>(
   impl: ServiceImpl<D>,
   method: unknown,
   args: unknown,
+  codec: WireCodec = 'json',
 ): Promise<ServiceResponse> {
   try {
     if (typeof method !== 'string' || !Object.hasOwn(declaration.methods, method)) {
       const named = typeof method === 'string' && METHOD_NAME.test(method) ? ` "${method}"` : '';
       throw new ClawkeepError('rpc_unknown_method', `${declaration.name} has no method${named}.`);
     }
-    const parsed = v.safeParse(argsSchema(declaration, method), decodeWire(args ?? []));
+    const parsed = v.safeParse(
+      argsSchema(declaration, method),
+      codec === 'json' ? decodeWire(args ?? []) : (args ?? []),
+    );
     if (!parsed.success)
       throw new ClawkeepError('rpc_invalid_args', describeIssue(declaration, method, parsed.issues[0]));
     const fn = (impl as Record<string, (...a: unknown[]) => unknown>)[method]!;
     const value = await fn.apply(impl, parsed.output);
-    return { ok: true, value: encodeWire(value ?? null) };
+    return { ok: true, value: codec === 'json' ? encodeWire(value ?? null) : (value ?? null) };
   } catch (err) {
     return { ok: false, error: errorToWire(err) };
   }
 }
 
 /**
- * Serves a declared service in the background. Requests from anything but our own pages get `forbidden`; the rest
- * go through {@link dispatch}. The listener is registered synchronously, as MV3 requires, so a message that wakes a
- * stopped worker is delivered. Returns `broadcast`, which tells every open page about a change (the proxy's
+ * Serves a declared service in the background, to runtime messages (JSON) and, where the background is a service
+ * worker (Chromium), to calls posted to it with a port (structured clone, port-server.ts). Requests from anything
+ * but our own pages get `forbidden`; the rest go through {@link dispatch}. The listeners are registered
+ * synchronously, as MV3 requires, so a message that wakes a stopped worker is delivered. Returns `broadcast`, which tells every open page about a change (the proxy's
  * `subscribe`); no page being open is normal.
  */
 export function serveService<D extends ServiceDeclaration>(
   declaration: D,
   impl: ServiceImpl<D>,
-  options: { isTrustedSender?: (sender: MessageSender) => boolean } = {},
+  options: {
+    isTrustedSender?: (sender: MessageSender) => boolean;
+    /** Where pages post calls with a port (port-server.ts): the service worker's scope unless given (tests). */
+    portScope?: PortScope | null;
+  } = {},
 ): { broadcast(event: EventOf<D>): void } {
   const trusted = options.isTrustedSender ?? isTrustedSender;
   browser.runtime.onMessage.addListener((message: unknown, sender, sendResponse) => {
@@ -109,6 +125,13 @@ export function serveService<D extends ServiceDeclaration>(
     void dispatch(declaration, impl, request.method, request.args).then(sendResponse);
     return true;
   });
+  servePortRequests(
+    declaration.channel,
+    declaration.name,
+    (request) => dispatch(declaration, impl, request.method, request.args, 'clone'),
+    (url) => trusted({ id: browser.runtime.id, ...(url === undefined ? {} : { url }) }),
+    options.portScope,
+  );
   return { broadcast: broadcaster(declaration) };
 }
 

@@ -6,8 +6,9 @@ import { SyncError, type SyncErrorCode } from '../../protocol/sync-errors';
 
 /**
  * What crosses between extension pages and the background (service.ts). Chrome serialises runtime messages as
- * JSON, so bytes travel as `{$bytes: base64}` (encodeWire / decodeWire), and errors as a plain {@link WireError}
- * (errorToWire / errorFromWire): never a stack, a cause or a secret.
+ * JSON, so bytes travel as `{$bytes: base64}` (encodeWire / decodeWire); calls posted to the service worker with a
+ * port (port-client.ts, port-server.ts) are structured-cloned and carry bytes as they are. Errors cross either way
+ * as a plain {@link WireError} (errorToWire / errorFromWire): never a stack, a cause or a secret.
  */
 
 /** A page's call: `args` are the method's positional arguments, bytes encoded. */
@@ -30,6 +31,21 @@ export interface WireError {
 }
 
 export type ServiceResponse = { ok: true; value: unknown } | { ok: false; error: WireError };
+
+/**
+ * A page's call posted to the extension's service worker (worker-port.ts) with a MessagePort for the answer. The
+ * same call as {@link ServiceRequest}, but structured-cloned: `args` hold bytes as they are (no `$bytes`), and
+ * `id` names the call for the liveness question ({@link RPC_PENDING_CHANNEL}).
+ */
+export interface PortRequest extends ServiceRequest {
+  id: string;
+}
+
+/**
+ * Runtime channel on which a page waiting for a port answer asks the worker whether it still holds call `id`
+ * (`{channel, id}` → `true` | `false`): a MessagePort says nothing when the worker behind it stops.
+ */
+export const RPC_PENDING_CHANNEL = 'clawkeep.rpc.pending';
 
 /** A change the background announces to every open page. */
 export interface ServiceEventMessage<E = unknown> {
