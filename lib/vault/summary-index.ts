@@ -1,5 +1,6 @@
 import { ClawkeepError } from '../errors';
 import type { ItemRecord } from './db';
+import { backgroundTurn } from './background-turn';
 import { compareSummaries } from './item-search';
 import type { ItemSummary } from './types';
 
@@ -25,23 +26,6 @@ export class SupersededError extends ClawkeepError {
     super('storage_conflict', 'The vault changed while its item list was read; try again.');
     this.name = 'SupersededError';
   }
-}
-
-interface PostTaskScheduler {
-  postTask(callback: () => void, options: { priority: 'background' }): Promise<void>;
-}
-
-/**
- * Waits for a turn of the event loop at background priority (the Prioritized Task Scheduling API, in pages and in
- * the extension's service worker), so that what a person waits for runs first: a page's request for the first
- * screen, the status after unlock, an item being opened. Measured without it: while the pass of a 10,000-item vault
- * ran, each of those requests waited 40-100 ms for its turn (the worker ran the pass's IndexedDB callbacks first).
- * Where the API is missing (Firefox, Node), a plain task.
- */
-function backgroundTurn(): Promise<void> {
-  const scheduler = (globalThis as { scheduler?: Partial<PostTaskScheduler> }).scheduler;
-  if (typeof scheduler?.postTask === 'function') return scheduler.postTask(() => {}, { priority: 'background' });
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** Where the index reads from and how one record becomes a summary (the vault service: decrypt, authenticate). */

@@ -24,7 +24,7 @@ export interface SecretIndex {
 export async function secretIndex(service: VaultService, intents: readonly Intent[] = []): Promise<SecretIndex> {
   const counts = new Map<string, number>();
   const ids = new Map<string, string>();
-  for (const s of await service.list()) {
+  for (const s of await service.listInBackground()) {
     if (!releasable(s)) continue;
     counts.set(s.name, (counts.get(s.name) ?? 0) + 1);
     ids.set(s.name, s.id);

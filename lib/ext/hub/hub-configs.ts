@@ -185,7 +185,7 @@ export async function configViews(
   core: HubCore,
   service: VaultService,
 ): Promise<{ agentConfigs: AgentConfigOption[]; configAssignments: ConfigAssignmentView[] }> {
-  const summaries = (await service.list()).filter((s) => s.kind === 'agentConfig');
+  const summaries = (await service.listInBackground()).filter((s) => s.kind === 'agentConfig');
   const byId = new Map(summaries.map((s) => [s.id, s]));
   const list = await loadConfigAssignments(service);
   return {

@@ -21,7 +21,7 @@ export interface OpenClawKeyholder {
 
 export function itemStoreOf(service: VaultService): ItemStore {
   return {
-    list: () => service.list(),
+    list: () => service.listInBackground(),
     get: (id) => service.get({ id }),
     save: (draft) => service.save({ draft }),
     remove: (id) => service.remove({ id }),

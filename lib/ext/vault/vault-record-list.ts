@@ -31,7 +31,7 @@ export function parseRecordList<T>(spec: RecordListSpec<T>, text: string): T[] {
 }
 
 async function storedItem<T>(service: VaultService, spec: RecordListSpec<T>): Promise<VaultItem | null> {
-  const summary = (await service.list()).find((s) => s.kind === 'secret' && s.tags.includes(spec.tag));
+  const summary = (await service.listInBackground()).find((s) => s.kind === 'secret' && s.tags.includes(spec.tag));
   return summary ? service.get({ id: summary.id }) : null;
 }
 

@@ -45,7 +45,11 @@ function setUp(session = memoryStorage()) {
     publicKey: ed25519.getPublicKey(privateKey),
     sign: async (m: Uint8Array) => ed25519.sign(m, privateKey),
   };
-  const service = { deviceSigner: async () => signer, list: async () => [] } as unknown as VaultService;
+  const service = {
+    deviceSigner: async () => signer,
+    list: async () => [],
+    listInBackground: async () => [],
+  } as unknown as VaultService;
   const vault: HubVault & { isUnlocked: boolean } = {
     isUnlocked: true,
     whenReady: async () => {},

@@ -114,6 +114,42 @@ describe('the item list of a large vault', () => {
     db.close();
   });
 
+  /** Resolves after `n` microtask hops: the steps between a page's list resolving and its answer being posted. */
+  const hops = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) await Promise.resolve();
+  };
+
+  it("the background's own lookups waiting on the pass resume after a page's list that waited on it too", async () => {
+    await relock();
+    const order: string[] = [];
+    // The lookups ask first (as at unlock: the hub's record lookups start before the page's list arrives), and the
+    // page's answer takes a few more steps after its list resolves (dispatch, posting the answer).
+    const lookups = [1, 2, 3].map((n) =>
+      service.listInBackground().then((l) => {
+        order.push(`lookup ${n}`);
+        return l;
+      }),
+    );
+    const page = service.list().then(async (l) => {
+      await hops(50);
+      order.push('page answered');
+      return l;
+    });
+    const [pageList, ...lookupLists] = await Promise.all([page, ...lookups]);
+    expect(order[0]).toBe('page answered');
+    for (const l of lookupLists) expect(l).toEqual(pageList);
+    expect(pageList).toHaveLength(COUNT);
+  });
+
+  it('a lookup still waiting for its turn when the vault locks gets vault_locked, not the summaries', async () => {
+    await relock();
+    await service.list();
+    const lookup = service.listInBackground();
+    await hops(50);
+    await service.lock();
+    await expect(lookup).rejects.toMatchObject({ code: 'vault_locked' });
+  });
+
   it('locking while the list is being read rejects it as locked and keeps nothing', async () => {
     await relock();
     const listing = service.list();
