@@ -196,7 +196,11 @@ function hubService(local: ReturnType<typeof memoryStorage>, session = memorySto
     publicKey: ed25519.getPublicKey(privateKey),
     sign: async (m: Uint8Array) => ed25519.sign(m, privateKey),
   };
-  const service = { deviceSigner: async () => signer, list: async () => [] } as unknown as VaultService;
+  const service = {
+    deviceSigner: async () => signer,
+    list: async () => [],
+    listInBackground: async () => [],
+  } as unknown as VaultService;
   const vault: HubVault = {
     isUnlocked: true,
     whenReady: async () => {},

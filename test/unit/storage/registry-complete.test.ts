@@ -25,6 +25,7 @@ const NOT_STORAGE = new Set([
   'clawkeep.sync.event',
   'clawkeep.openclaw.rpc',
   'clawkeep.openclaw.event',
+  'clawkeep.rpc.pending',
   'clawkeep.intent.',
 ]);
 
