@@ -58,7 +58,9 @@ test('a call the worker is stopped in the middle of ends with an error on the pa
     await cdp.send('ServiceWorker.stopAllWorkers');
 
     // Two liveness questions answered "no" by the restarted worker (2 s apart), then the page says so.
-    await expect(vault.getByText('Could not reach the Clawkeep background')).toBeVisible({ timeout: 15_000 });
+    await expect(vault.getByText('The Clawkeep background stopped before it answered. Try again.')).toBeVisible({
+      timeout: 15_000,
+    });
     await expect(vault.getByRole('button', { name: 'Enroll' })).toBeEnabled();
   } finally {
     for (const s of sockets) s.destroy();

@@ -9,7 +9,7 @@ import {
   type ServiceRequest,
   type ServiceResponse,
 } from './wire';
-import { sendOverPort } from './port-client';
+import { PortDroppedError, sendOverPort } from './port-client';
 
 /**
  * Sends one request and returns its answer, values decoded. Chromium: posted to the service worker and
@@ -23,6 +23,11 @@ async function exchange(request: ServiceRequest): Promise<ServiceResponse> {
     if (overPort) return overPort;
     response = await browser.runtime.sendMessage({ ...request, args: encodeWire(request.args) });
   } catch (err) {
+    // A worker that stopped in the middle of a call starts again on the next one: asking again is enough.
+    if (err instanceof PortDroppedError)
+      throw new ClawkeepError('rpc_failed', 'The Clawkeep background stopped before it answered. Try again.', {
+        cause: err,
+      });
     throw new ClawkeepError(
       'rpc_failed',
       'Could not reach the Clawkeep background. Reload the extension and try again.',

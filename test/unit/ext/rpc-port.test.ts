@@ -158,6 +158,7 @@ describe('port transport: page → service worker → page', () => {
     const err = await call;
     expect(err).toBeInstanceOf(ClawkeepError);
     expect((err as ClawkeepError).code).toBe('rpc_failed');
+    expect((err as ClawkeepError).message).toBe('The Clawkeep background stopped before it answered. Try again.');
   });
 
   it('a call the worker still holds keeps waiting, however long it takes', async () => {
