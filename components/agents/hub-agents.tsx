@@ -26,7 +26,8 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
         <Notice>{note}</Notice>
       </>
     ) : null;
-  const run = async (fn: () => Promise<HubState>, done: string, form: 'url' | 'enroll') => {
+  /** Runs one form's action; true when it succeeded (a failed one keeps what the person typed, to try again). */
+  const run = async (fn: () => Promise<HubState>, done: string, form: 'url' | 'enroll'): Promise<boolean> => {
     setBusy(true);
     setError(null);
     setNote(null);
@@ -34,8 +35,10 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
     try {
       onState(await fn());
       setNote(done);
+      return true;
     } catch (err) {
       setError(errorMessage(err));
+      return false;
     } finally {
       setBusy(false);
     }
@@ -75,7 +78,7 @@ function HubSettings({ hub, state, onState }: { hub: HubApi; state: HubState; on
           class="stack"
           onSubmit={(e) => {
             e.preventDefault();
-            void run(() => hub.enroll(code), 'This device is enrolled.', 'enroll').then(() => setCode(''));
+            void run(() => hub.enroll(code), 'This device is enrolled.', 'enroll').then((ok) => ok && setCode(''));
           }}
         >
           <p class="muted">

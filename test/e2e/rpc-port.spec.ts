@@ -62,6 +62,8 @@ test('a call the worker is stopped in the middle of ends with an error on the pa
       timeout: 15_000,
     });
     await expect(vault.getByRole('button', { name: 'Enroll' })).toBeEnabled();
+    // Nothing the person typed is lost: the code is still there to try again.
+    await expect(vault.getByLabel('Enrollment code')).toHaveValue('ABCD-EFGH-IJKL');
   } finally {
     for (const s of sockets) s.destroy();
     await new Promise<void>((resolve) => silent.close(() => resolve()));

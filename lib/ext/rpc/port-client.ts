@@ -11,7 +11,11 @@ import { RPC_PENDING_CHANNEL, type PortRequest, type ServiceRequest, type Servic
 /** How often a page waiting for an answer asks whether the worker still holds its call. */
 export const LIVENESS_MS = 2_000;
 
-/** The active service worker of this page's registration, looked up once per page. */
+/**
+ * The active service worker of this page's registration. Looked up once per page, except while the registration
+ * exists but has no active worker yet (a page opened as the extension starts): then each call looks again, and
+ * uses runtime messaging meanwhile. No registration at all (Firefox) is final.
+ */
 let worker: Promise<Pick<ServiceWorker, 'postMessage'> | null> | null = null;
 
 function backgroundWorker(): Promise<Pick<ServiceWorker, 'postMessage'> | null> {
@@ -20,7 +24,9 @@ function backgroundWorker(): Promise<Pick<ServiceWorker, 'postMessage'> | null> 
       ?.serviceWorker;
     if (typeof container?.getRegistration !== 'function') return null;
     try {
-      return (await container.getRegistration())?.active ?? null;
+      const registration = await container.getRegistration();
+      if (registration && !registration.active) worker = null; // not active yet: ask again on the next call
+      return registration?.active ?? null;
     } catch {
       return null;
     }
