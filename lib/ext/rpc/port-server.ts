@@ -1,5 +1,4 @@
 import { browser } from 'wxt/browser';
-import { ClawkeepError } from '../../errors';
 import { errorToWire, RPC_PENDING_CHANNEL, type PortRequest, type ServiceResponse } from './wire';
 
 /**
@@ -62,14 +61,15 @@ function answer(port: MessagePort, response: ServiceResponse): void {
 }
 
 /**
- * Serves one declaration's calls posted to the service worker. Only pages of this extension may call (`trusted`
- * gets the posting client's URL; structured clone never delivers a message from another origin, so this is the same
- * check runtime messaging makes, kept as a second wall). `handle` is the service's dispatch. Listeners are added
+ * Serves one declaration's calls posted to the service worker. Only pages of this extension may call: `trusted`
+ * gets the posting client's URL, and anything else gets `refused` (the answer runtime messaging gives too).
+ * Structured clone never delivers a message from another origin, so this is the same check runtime messaging makes,
+ * kept as a second wall. `handle` is the service's dispatch. Listeners are added
  * synchronously, as for runtime messages, so a call that wakes a stopped worker is delivered.
  */
 export function servePortRequests(
   channel: string,
-  name: string,
+  refused: ServiceResponse,
   handle: (request: PortRequest) => Promise<ServiceResponse>,
   trusted: (url: string | undefined) => boolean,
   scope: PortScope | null = serviceWorkerScope(),
@@ -82,10 +82,7 @@ export function servePortRequests(
     const port = event.ports[0];
     if (!port) return;
     if (!trusted(event.source?.url)) {
-      answer(port, {
-        ok: false,
-        error: errorToWire(new ClawkeepError('forbidden', `Only Clawkeep pages may use ${name}.`)),
-      });
+      answer(port, refused);
       return;
     }
     const id = typeof request.id === 'string' ? request.id : null;

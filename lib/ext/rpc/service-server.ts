@@ -111,14 +111,16 @@ export function serveService<D extends ServiceDeclaration>(
   } = {},
 ): { broadcast(event: EventOf<D>): void } {
   const trusted = options.isTrustedSender ?? isTrustedSender;
+  // The one answer to a caller that is not one of our pages, on either transport.
+  const refused: ServiceResponse = {
+    ok: false,
+    error: errorToWire(new ClawkeepError('forbidden', `Only Clawkeep pages may use ${declaration.name}.`)),
+  };
   browser.runtime.onMessage.addListener((message: unknown, sender, sendResponse) => {
     const request = message as Partial<ServiceRequest> | null;
     if (!request || typeof request !== 'object' || request.channel !== declaration.channel) return undefined;
     if (!trusted(sender)) {
-      sendResponse({
-        ok: false,
-        error: errorToWire(new ClawkeepError('forbidden', `Only Clawkeep pages may use ${declaration.name}.`)),
-      } satisfies ServiceResponse);
+      sendResponse(refused);
       return true;
     }
     // sendResponse + `return true` is the form both Chromium and WXT's fake browser honour.
@@ -127,7 +129,7 @@ export function serveService<D extends ServiceDeclaration>(
   });
   servePortRequests(
     declaration.channel,
-    declaration.name,
+    refused,
     (request) => dispatch(declaration, impl, request.method, request.args, 'clone'),
     (url) => trusted({ id: browser.runtime.id, ...(url === undefined ? {} : { url }) }),
     options.portScope,
