@@ -9,10 +9,16 @@
 // clock must fall inside a Node round trip around it.
 // The agent learns the decision the way the SDK does by default (issue 17 goal 4, push): waitForDecision holds a
 // long poll, GET /v1/intents/:id?wait=N, which the hub answers the moment that intent is decided. No interval.
+// "seen" is also split at the hub, from its own access log (the decision request's line: when its route ended and how
+// long it took): click -> the request reaches the hub's route (the browser's share: popup, background, fetch), the
+// decision route (signature, nonce, approval check, durable commit), route end -> the agent has it (the held poll's
+// answer). Each against the same GET: the browser's share alone bounds how close "seen" can come to it.
 // Prints timings only; the flow itself must work (each intent shown, approved and seen as approved).
 // BENCH_APPROVALS_AGENT=process runs each agent in its own Node process (bench/lib/approvals-agent.mjs), as deployed;
 // by default the agents run in this process, whose event loop also drives Chromium through Playwright (the click).
 import { fork } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { launchExtension } from './argon2.mjs';
 import { timedAgentOps } from './lib/approvals-agent-ops.mjs';
@@ -170,7 +176,7 @@ async function oneRequest(popup, agent, i) {
     createMs,
     seenMs: seen.at - clickAt,
     getMs: gets,
-    // For timing against the hub's access log (BENCH_HUB_LOG): wall-clock ms.
+    // For timing against the hub's access log: wall-clock ms.
     intentId: intent.intent_id,
     clickAt,
     seenAt: seen.at,
@@ -190,10 +196,14 @@ export async function benchApprovalsLatency({
       `BENCH_APPROVALS must be 1..${PER_ACCOUNT - warmups}: one account may create ${PER_ACCOUNT} intents before the hub rate-limits it`,
     );
   const [{ AgentClient }] = await importTs('lib/agent/index.ts');
-  const hub = await startCliHub();
+  const logDir = mkdtempSync(path.join(tmpdir(), 'clawkeep-bench-approvals-'));
+  const logFile = path.join(logDir, 'hub.log');
+  const hub = await startCliHub({ logFile });
   const agents = [];
-  const browser = await launchExtension({ extensionDir, chromiumPath });
+  let result;
+  let browser;
   try {
+    browser = await launchExtension({ extensionDir, chromiumPath });
     const vault = await setUpVault(browser, hub);
     const makeAgent = agentIn === 'process' ? agentProcess : async () => agentHere(AgentClient);
     for (let a = 0; a < Math.ceil((n + warmups) / PER_AGENT); a++)
@@ -227,7 +237,7 @@ export async function benchApprovalsLatency({
       ),
       runs,
     };
-    return {
+    result = {
       ...r,
       shownP50Ratio: r.shownP50 / r.createP50,
       shownP95Ratio: r.shownP95 / r.createP50,
@@ -236,9 +246,53 @@ export async function benchApprovalsLatency({
     };
   } finally {
     for (const a of agents) a.stop();
-    await browser.close();
+    await browser?.close();
     await hub.stop();
   }
+  try {
+    result.split = splitAtHub(readFileSync(logFile, 'utf8'), result.runs.slice(warmups), result.getP50);
+  } finally {
+    rmSync(logDir, { recursive: true, force: true });
+  }
+  return result;
+}
+
+/**
+ * Click -> agent split at the hub's route for the decision (its access-log line: `time` when it ended, `duration_ms`),
+ * p50 / p95 of each part and their ratios to the GET's p50. The log's times have millisecond resolution; page and Node
+ * clocks agree within the bound the bench checked.
+ */
+export function splitAtHub(logText, runs, getP50) {
+  const decisions = new Map();
+  for (const line of logText.split('\n')) {
+    let l;
+    try {
+      l = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const id = /^\/v1\/intents\/([^/]+)\/decision$/.exec(l.path ?? '')?.[1];
+    if (l.event === 'request' && l.method === 'POST' && l.status === 200 && id) decisions.set(id, l);
+  }
+  const rows = runs.flatMap((run) => {
+    const d = decisions.get(run.intentId);
+    if (!d) return [];
+    const end = Date.parse(d.time);
+    return [{ toHub: end - d.duration_ms - run.clickAt, route: d.duration_ms, toAgent: run.seenAt - end }];
+  });
+  if (rows.length === 0) return null;
+  const part = (k) => {
+    const p50 = percentile(
+      rows.map((x) => x[k]),
+      50,
+    );
+    const p95 = percentile(
+      rows.map((x) => x[k]),
+      95,
+    );
+    return { p50, p95, p50Ratio: p50 / getP50, p95Ratio: p95 / getP50 };
+  };
+  return { n: rows.length, toHub: part('toHub'), route: part('route'), toAgent: part('toAgent') };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

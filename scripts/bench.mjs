@@ -149,6 +149,15 @@ await section('approvals: agent -> popup -> agent', async () => {
     `Approve click -> agent sees approved (SDK waitForDecision: held long poll, answered on the decision): p50 ${ms(r.seenP50)}, p95 ${ms(r.seenP95)}; agent GET /v1/intents/:id p50 ${ms(r.getP50)}`,
   );
   console.log(`  p95 / GET round trip ${r.seenP95Ratio.toFixed(2)}x (issue 17 goal 4: <= 2x)`);
+  const split = r.split;
+  if (split) {
+    const part = (x) =>
+      `p50 ${ms(x.p50)} (${x.p50Ratio.toFixed(2)}x GET), p95 ${ms(x.p95)} (${x.p95Ratio.toFixed(2)}x GET)`;
+    console.log(`  split at the hub's access log (${split.n} approvals):`);
+    console.log(`    click -> the decision reaches the hub's route (popup, background, fetch): ${part(split.toHub)}`);
+    console.log(`    the hub's decision route (signature, nonce, checks, durable commit):    ${part(split.route)}`);
+    console.log(`    route end -> the agent has it (the held poll's answer):                  ${part(split.toAgent)}`);
+  }
   const of = `of ${r.n}`;
   rows.push(
     {
@@ -180,6 +189,14 @@ await section('approvals: agent -> popup -> agent', async () => {
       note: 'issue 17: <= 2x',
     },
   );
+  if (r.split)
+    rows.push({
+      bench: `  of which click -> the hub's route, p95 ${of}`,
+      value: ms(r.split.toHub.p95),
+      reference: `${ms(r.getP50)} GET /v1/intents/:id p50`,
+      ratio: `${r.split.toHub.p95Ratio.toFixed(2)}x`,
+      note: 'the browser alone (hub access log)',
+    });
 });
 
 // (e) Signed intents per second the hub sustains vs a bare Hono endpoint, same client, same concurrency, same run;

@@ -12,7 +12,7 @@ export interface HubProcess {
 }
 export declare function startHubProcess(options?: { codes?: number; fdLimit?: number }): Promise<HubProcess>;
 export declare function startBareServer(): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }>;
-export declare function startCliHub(): Promise<{
+export declare function startCliHub(options?: { logFile?: string }): Promise<{
   url: string;
   enrollmentCode: string;
   child: ChildProcess;

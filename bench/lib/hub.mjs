@@ -18,8 +18,9 @@ async function stopChild(child) {
 /**
  * The real hub as a user runs it: `clawkeep hub --port 0 --data <fresh dir>`, on loopback, reading the URL and the
  * first enrollment code from its output (same as test/e2e/approvals.spec.ts, which keeps its helper private).
+ * With `logFile`, its access log (JSON lines on stdout) is kept there, complete once `stop` resolved.
  */
-export async function startCliHub() {
+export async function startCliHub({ logFile } = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'clawkeep-bench-hub-'));
   const child = spawn(
     process.execPath,
@@ -47,15 +48,17 @@ export async function startCliHub() {
     child.once('exit', (c) => reject(new Error(`hub exited with ${c}: ${out}`)));
   });
   // The access log (JSON lines on stdout) keeps coming: keep draining it so the pipe never fills, without keeping it,
-  // or into BENCH_HUB_LOG when set (to time a bench's requests against the hub's own log).
+  // or into `logFile` (to time a bench's requests against the hub's own log).
   child.stdout.off('data', onData);
-  if (process.env.BENCH_HUB_LOG) child.stdout.pipe(createWriteStream(process.env.BENCH_HUB_LOG));
-  else child.stdout.resume();
+  const log = logFile ? child.stdout.pipe(createWriteStream(logFile)) : null;
+  const logWritten = log ? new Promise((resolve) => log.once('close', resolve)) : Promise.resolve();
+  if (!log) child.stdout.resume();
   return {
     ...started,
     child,
     stop: async () => {
       await stopChild(child);
+      await logWritten;
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
