@@ -21,6 +21,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { launchExtension } from './argon2.mjs';
+import { accessLogRequests } from './lib/access-log.mjs';
 import { timedAgentOps } from './lib/approvals-agent-ops.mjs';
 import { startCliHub } from './lib/hub.mjs';
 import { percentile, wallMs } from './lib/stats.mjs';
@@ -197,10 +198,20 @@ export async function benchApprovalsLatency({
     );
   const [{ AgentClient }] = await importTs('lib/agent/index.ts');
   const logDir = mkdtempSync(path.join(tmpdir(), 'clawkeep-bench-approvals-'));
-  const logFile = path.join(logDir, 'hub.log');
+  try {
+    const logFile = path.join(logDir, 'hub.log');
+    const result = await approvalRuns({ extensionDir, chromiumPath, n, warmups, agentIn, AgentClient, logFile });
+    result.split = splitAtHub(readFileSync(logFile, 'utf8'), result.runs.slice(warmups), result.getP50);
+    return result;
+  } finally {
+    rmSync(logDir, { recursive: true, force: true });
+  }
+}
+
+/** The runs themselves, with the hub's access log written to `logFile` (complete when this returns). */
+async function approvalRuns({ extensionDir, chromiumPath, n, warmups, agentIn, AgentClient, logFile }) {
   const hub = await startCliHub({ logFile });
   const agents = [];
-  let result;
   let browser;
   try {
     browser = await launchExtension({ extensionDir, chromiumPath });
@@ -237,7 +248,7 @@ export async function benchApprovalsLatency({
       ),
       runs,
     };
-    result = {
+    return {
       ...r,
       shownP50Ratio: r.shownP50 / r.createP50,
       shownP95Ratio: r.shownP95 / r.createP50,
@@ -249,12 +260,6 @@ export async function benchApprovalsLatency({
     await browser?.close();
     await hub.stop();
   }
-  try {
-    result.split = splitAtHub(readFileSync(logFile, 'utf8'), result.runs.slice(warmups), result.getP50);
-  } finally {
-    rmSync(logDir, { recursive: true, force: true });
-  }
-  return result;
 }
 
 /**
@@ -264,15 +269,9 @@ export async function benchApprovalsLatency({
  */
 export function splitAtHub(logText, runs, getP50) {
   const decisions = new Map();
-  for (const line of logText.split('\n')) {
-    let l;
-    try {
-      l = JSON.parse(line);
-    } catch {
-      continue;
-    }
+  for (const l of accessLogRequests(logText)) {
     const id = /^\/v1\/intents\/([^/]+)\/decision$/.exec(l.path ?? '')?.[1];
-    if (l.event === 'request' && l.method === 'POST' && l.status === 200 && id) decisions.set(id, l);
+    if (l.method === 'POST' && l.status === 200 && id) decisions.set(id, l);
   }
   const rows = runs.flatMap((run) => {
     const d = decisions.get(run.intentId);
@@ -282,14 +281,8 @@ export function splitAtHub(logText, runs, getP50) {
   });
   if (rows.length === 0) return null;
   const part = (k) => {
-    const p50 = percentile(
-      rows.map((x) => x[k]),
-      50,
-    );
-    const p95 = percentile(
-      rows.map((x) => x[k]),
-      95,
-    );
+    const xs = rows.map((x) => x[k]);
+    const [p50, p95] = [percentile(xs, 50), percentile(xs, 95)];
     return { p50, p95, p50Ratio: p50 / getP50, p95Ratio: p95 / getP50 };
   };
   return { n: rows.length, toHub: part('toHub'), route: part('route'), toAgent: part('toAgent') };

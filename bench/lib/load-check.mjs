@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { accessLogRequests } from './access-log.mjs';
 import { routeKey } from './load-net.mjs';
 import { percentile } from './stats.mjs';
 
@@ -102,15 +103,7 @@ export function summarizeAccessLogs(files) {
     } catch {
       continue;
     }
-    for (const line of text.split('\n')) {
-      if (!line.startsWith('{"time"')) continue;
-      let r;
-      try {
-        r = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      if (r.event !== 'request') continue;
+    for (const r of accessLogRequests(text)) {
       const key = routeKey(r.method, r.path);
       const e = routes.get(key) ?? { route: key, n: 0, totalMs: 0, ms: [], statuses: {} };
       e.n++;
