@@ -1,26 +1,9 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { HubState } from '../../lib/hub-client/api';
 import type { HubApi } from '../../lib/ext/hub/hub-api';
-import { errorMessage } from '../../lib/errors';
+import { useBackgroundState } from '../shared/use-background-state';
 
-/** The background's hub state, re-read whenever the background says it changed (or `key` changes). */
-export function useHubState(hub: HubApi, key?: unknown) {
-  const [state, setState] = useState<HubState | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const reload = useCallback(async () => {
-    try {
-      setState(await hub.state());
-      setError(null);
-    } catch (err) {
-      setError(errorMessage(err));
-    }
-  }, [hub]);
-  useEffect(() => {
-    void reload();
-    return hub.subscribe(() => void reload());
-  }, [hub, reload, key]);
-  return { state, setState, error, reload };
-}
+/** The background's hub state, re-read whenever it changed; only the newest read is shown (use-background-state.ts). */
+export const useHubState = (hub: HubApi, key?: unknown) => useBackgroundState<HubState>(hub, key);
 
 /** "3 min ago" style, for last activity; absolute times stay in the title attribute. */
 export function ago(ms: number | null, now = Date.now()): string {

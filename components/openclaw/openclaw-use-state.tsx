@@ -1,25 +1,8 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { OpenClawApi, OpenClawState } from '../../lib/ext/openclaw/openclaw-api';
-import { errorMessage } from '../../lib/errors';
+import { useBackgroundState } from '../shared/use-background-state';
 
-/** The background's OpenClaw state, re-read whenever the background says it changed (or `key` changes). */
-export function useOpenClawState(api: OpenClawApi, key?: unknown) {
-  const [state, setState] = useState<OpenClawState | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const reload = useCallback(async () => {
-    try {
-      setState(await api.state());
-      setError(null);
-    } catch (err) {
-      setError(errorMessage(err));
-    }
-  }, [api]);
-  useEffect(() => {
-    void reload();
-    return api.subscribe(() => void reload());
-  }, [api, reload, key]);
-  return { state, setState, error, reload };
-}
+/** The background's OpenClaw state, re-read whenever it changed; only the newest read is shown (use-background-state.ts). */
+export const useOpenClawState = (api: OpenClawApi, key?: unknown) => useBackgroundState<OpenClawState>(api, key);
 
 /** One line for the connection status. */
 export function statusLine(state: OpenClawState): string {

@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { VaultClient, VaultStatus } from '../../lib/vault/client';
 import { errorMessage } from '../../lib/errors';
+import { useNewestAnswer } from './use-newest-answer';
 
 export interface VaultStatusState {
   status: VaultStatus | null;
@@ -13,25 +14,25 @@ export function useVaultStatus(client: VaultClient): VaultStatusState {
   const [status, setStatus] = useState<VaultStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
   // Only the newest request may write: a status fetched just before a lock must not re-show the vault.
-  const generation = useRef(0);
+  const ask = useNewestAnswer();
 
   const refresh = useCallback(async () => {
-    const mine = ++generation.current;
+    const isNewest = ask();
     try {
       const next = await client.status();
-      if (mine !== generation.current) return;
+      if (!isNewest()) return;
       setStatus(next);
       setError(null);
     } catch (err) {
-      if (mine === generation.current) setError(errorMessage(err));
+      if (isNewest()) setError(errorMessage(err));
     }
-  }, [client]);
+  }, [client, ask]);
 
   useEffect(() => {
     void refresh();
     const unsubscribe = client.subscribe((event) => {
       if (event.type === 'locked') {
-        generation.current++;
+        ask();
         setStatus((s) => (s && s.state === 'unlocked' ? { ...s, state: 'locked' } : s));
       }
       if (event.type !== 'items-changed') void refresh();
@@ -45,7 +46,7 @@ export function useVaultStatus(client: VaultClient): VaultStatusState {
       unsubscribe();
       document.removeEventListener('visibilitychange', onVisible);
     };
-  }, [client, refresh]);
+  }, [client, refresh, ask]);
 
   return { status, error, refresh };
 }

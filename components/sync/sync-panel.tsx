@@ -1,9 +1,10 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { ConflictView, SyncApi, SyncStatus } from '../../lib/sync/sync-service';
 import type { VaultItem } from '../../lib/vault/types';
 import { ErrorAlert } from '../shared/alert';
 import { ago } from '../agents/hub-use-state';
 import { useAction } from '../shared/use-action';
+import { useNewestAnswer } from '../shared/use-newest-answer';
 
 function statusLine(s: SyncStatus): string {
   const pending = s.pending > 0 ? ` · ${s.pending} change${s.pending === 1 ? '' : 's'} waiting to sync` : '';
@@ -60,11 +61,11 @@ export function SyncPanel({ api }: { api: SyncApi }) {
   // Answers can arrive out of order (a change event's status read still in flight when "Keep" answers): only the
   // answer to the most recent question is shown, and every action asks again after it settled, so an older answer
   // can never put a resolved conflict back on screen.
-  const asked = useRef(0);
+  const ask = useNewestAnswer();
   const show = async (answer: Promise<SyncStatus>): Promise<void> => {
-    const n = ++asked.current;
+    const isNewest = ask();
     const s = await answer;
-    if (n === asked.current) setStatus(s);
+    if (isNewest()) setStatus(s);
   };
   const load = () => void show(api.status()).catch(() => {});
   useEffect(() => {

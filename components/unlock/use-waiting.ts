@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { HubApi } from '../../lib/ext/hub/hub-api';
+import { useNewestAnswer } from '../shared/use-newest-answer';
 
 /**
  * How many agent requests wait while the vault is locked (HubState.waiting, from the locked watcher in
@@ -7,21 +8,25 @@ import type { HubApi } from '../../lib/ext/hub/hub-api';
  */
 export function useWaiting(hub: HubApi | undefined): number {
   const [waiting, setWaiting] = useState(0);
+  // Reads overlap when changes come quickly: only the newest one's count is shown (use-newest-answer.ts).
+  const ask = useNewestAnswer();
   useEffect(() => {
     if (!hub) return;
     let live = true;
-    const read = () =>
+    const read = () => {
+      const isNewest = ask();
       void hub.state().then(
-        (s) => live && setWaiting(s.unlocked ? 0 : s.waiting),
+        (s) => live && isNewest() && setWaiting(s.unlocked ? 0 : s.waiting),
         () => {},
       );
+    };
     read();
     const unsubscribe = hub.subscribe(read);
     return () => {
       live = false;
       unsubscribe();
     };
-  }, [hub]);
+  }, [hub, ask]);
   return waiting;
 }
 

@@ -146,6 +146,8 @@ export class HubCore {
   /** The vault item the installation records live in. */
   readonly installations = new InstallationStore();
   hubInstallations: HubInstallation[] | null = null;
+  /** How many reads of the hub's installation list were begun: only the newest one's answer is kept. */
+  hubInstallationReads = 0;
   /** Claim lookups this device showed, by claim code hash: a claim signs only what the person saw. */
   readonly lookups = new Map<string, ClaimLookupResponse>();
   /** The standing approvals in the vault, written one change at a time. */

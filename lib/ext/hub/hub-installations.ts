@@ -75,10 +75,15 @@ async function adoptVerified(core: HubCore, list: HubInstallation[], deviceKey: 
 export async function refreshInstallations(core: HubCore): Promise<void> {
   const client = await core.client(false);
   const signer = await core.signer(false);
+  const read = ++core.hubInstallationReads;
   try {
-    core.hubInstallations = await client.listInstallations();
-    await core.revoked.adoptFrom(core.hub, core.hubInstallations, core.ports.now());
-    await adoptVerified(core, core.hubInstallations, signer.publicKey);
+    const listed = await client.listInstallations();
+    // Reads overlap (a denial, the stream's start, an unknown installation each begin one): an older answer that
+    // arrives last would show a locked agent as active again, and nothing would read it once more. What it adopts
+    // stays right however old it is (a revocation is final; an installation is adopted only by this device's claim).
+    if (read === core.hubInstallationReads) core.hubInstallations = listed;
+    await core.revoked.adoptFrom(core.hub, listed, core.ports.now());
+    await adoptVerified(core, listed, signer.publicKey);
   } catch (err) {
     // Older hub without the route: the local records still work.
     core.hubInstallations ??= [];
