@@ -1,7 +1,8 @@
 import { render } from 'preact';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { useBackgroundState, type StateSource } from '../../../components/shared/use-background-state';
 import { waitFor as waitForIn } from './wait-for';
+import { freshRootPerTest } from './mount-root';
 
 // The Agents tab showed a locked agent as active (CI, stop 29): a decision announces a change more than once, each
 // announcement starts a read of the background's state, and an older read that answers last must not be shown.
@@ -47,13 +48,8 @@ function View({ api }: { api: StateSource<string> }) {
   );
 }
 
-beforeEach(() => {
-  root = document.createElement('div');
-  document.body.append(root);
-});
+freshRootPerTest((r) => (root = r));
 afterEach(() => {
-  render(null, root);
-  root.remove();
   act = null;
 });
 

@@ -1,6 +1,7 @@
 import { render } from 'preact';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DeployDraft, useDraftState } from '../../../components/deploy/deploy-draft';
+import { freshRootPerTest } from './mount-root';
 
 // The deploy wizard's draft outlives the component that edits it (a tab switch unmounts the Deploy tab).
 let root: HTMLElement;
@@ -14,14 +15,7 @@ function Probe({ draft }: { draft?: DeployDraft }) {
 
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
-beforeEach(() => {
-  root = document.createElement('div');
-  document.body.append(root);
-});
-afterEach(() => {
-  render(null, root);
-  root.remove();
-});
+freshRootPerTest((r) => (root = r));
 
 describe('useDraftState', () => {
   it('restores the value after unmount and remount with the same draft', async () => {

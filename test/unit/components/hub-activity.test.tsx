@@ -1,9 +1,10 @@
 import { render } from 'preact';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HubActivity } from '../../../components/agents/hub-activity';
 import type { ActivityPage, AuditIntegrity } from '../../../lib/hub-client/activity';
 import type { HubApi } from '../../../lib/ext/hub/hub-api';
 import { waitFor as waitForIn } from './wait-for';
+import { freshRootPerTest } from './mount-root';
 
 // The Activity tab shows what the device concluded about the hub's signed audit head (lib/ext/hub/hub-audit.ts decides;
 // test/unit/adversary/audit-rewrite.test.ts proves the decision against a real hub). Here: what the person sees.
@@ -40,14 +41,7 @@ function hubWith(integrity: AuditIntegrity): HubApi {
   return { activity: async () => page } as unknown as HubApi;
 }
 
-beforeEach(() => {
-  root = document.createElement('div');
-  document.body.append(root);
-});
-afterEach(() => {
-  render(null, root);
-  root.remove();
-});
+freshRootPerTest((r) => (root = r));
 
 describe('Activity tab: the audit log check', () => {
   it('warns that the log was rewritten since the kept head, and offers the kept head as a file', async () => {

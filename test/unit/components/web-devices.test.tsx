@@ -1,21 +1,15 @@
 import { render } from 'preact';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebDevices } from '../../../components/agents/web-devices';
 import { WEB_DEVICE } from '../../../lib/storage/persisted-keys';
 import type { VaultService } from '../../../lib/vault/vault-service';
 import { createPageDeviceApi } from '../../../lib/web-vault/page-devices';
+import { freshRootPerTest } from './mount-root';
 
 // The web vault's Devices tab reads the joined-device record (WEB_DEVICE in lib/storage/persisted-keys.ts). A record
 // this version cannot read is shown with its typed error, not treated as "never joined" (issue 14 step 4).
 let root: HTMLElement;
-beforeEach(() => {
-  root = document.createElement('div');
-  document.body.append(root);
-});
-afterEach(() => {
-  render(null, root);
-  root.remove();
-});
+freshRootPerTest((r) => (root = r));
 
 function apiWith(stored: string | null) {
   const strings = new Map<string, string>(stored === null ? [] : [[WEB_DEVICE.key, stored]]);

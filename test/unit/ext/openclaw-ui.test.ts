@@ -1,11 +1,12 @@
 import { h, render } from 'preact';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OpenClawQueue } from '../../../components/openclaw/openclaw-queue';
 import { OpenClawSettings } from '../../../components/openclaw/openclaw-settings';
 import type { OpenClawApi, OpenClawState } from '../../../lib/ext/openclaw/openclaw-api';
 import type { PendingApproval } from '../../../lib/openclaw/approvals';
 import { armedClick, pointerClick } from '../components/armed-click';
 import { waitFor as waitForIn } from '../components/wait-for';
+import { freshRootPerTest } from '../components/mount-root';
 
 let root: HTMLElement;
 const waitFor = <T>(find: () => T | null | undefined | false, what: string): Promise<T> =>
@@ -71,14 +72,7 @@ function fakeApi(initial: Partial<OpenClawState>) {
   return { api, calls, set };
 }
 
-beforeEach(() => {
-  root = document.createElement('div');
-  document.body.append(root);
-});
-afterEach(() => {
-  render(null, root);
-  root.remove();
-});
+freshRootPerTest((r) => (root = r));
 
 describe('OpenClawQueue', () => {
   it('shows command, cwd, host, agent, risk and a countdown, with buttons only for allowedDecisions', async () => {
