@@ -276,6 +276,12 @@ export class HubCore {
     this.installationsLoaded = false;
   }
 
+  /** Lock or another hub: the hub's list is dropped, and a read still in flight does not put it back. */
+  forgetHubInstallations(): void {
+    this.hubInstallations = null;
+    this.hubInstallationReads++;
+  }
+
   /** The claimed installation to sign for; null when unknown or revoked on this device (then only Deny is possible). */
   installationFor(installationId: string): LocalInstallation | null {
     if (this.revoked.has(this.hub, installationId)) return null;

@@ -128,9 +128,7 @@ export class HubService implements ServiceImpl<typeof HUB_SERVICE> {
     this.watch.halt(forget);
     if (forget) {
       const core = this.core;
-      core.hubInstallations = null;
-      // A read still in flight (of this hub, before the lock) does not put its list back.
-      core.hubInstallationReads++;
+      core.forgetHubInstallations();
       core.forgetInstallations();
       core.lookups.clear();
       core.cardsShown.clear();

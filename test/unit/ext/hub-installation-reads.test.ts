@@ -52,4 +52,23 @@ describe('the background keeps the newest installation list', () => {
     await older;
     expect((await status())?.status).toBe('locked');
   });
+
+  it('a read still in flight when the vault locks does not put the list back', async () => {
+    let network!: ReturnType<typeof holdingNextList>;
+    const { svc, claimAgent } = await realHubService([], {
+      serviceFetch: (h) => {
+        network = holdingNextList(async (url, init) => h.app.request(url, init));
+        return network.fetch;
+      },
+    });
+    await claimAgent('lock-bot', ['action:action.approve']);
+    network.hold();
+    const inFlight = svc.refreshInstallations();
+    await new Promise((r) => setTimeout(r, 20));
+    await svc.stop(true);
+    network.release();
+    await inFlight;
+    // What the hub said is part of what the open vault allowed; a lock forgets it.
+    expect((svc as unknown as { core: { hubInstallations: unknown } }).core.hubInstallations).toBeNull();
+  });
 });
